@@ -1,0 +1,71 @@
+# TrustMall — every command a developer or CI needs. `make demo` and `make test` install what
+# they need first; a second run reuses it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+APE := $(BIN)/ape
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+NETWORK ?= ethereum:local:foundry
+RPC_PORT ?= 8545
+PYTEST_ARGS ?=
+
+STAMP_PY := $(VENV)/.stamp-python
+STAMP_NPM := node_modules/.stamp-npm
+STAMP_TOOLS := $(VENV)/.stamp-toolchain
+STAMP_BUILD := .build/.stamp-compiled
+
+.PHONY: help setup compile test test-contracts test-fast lint bench chain hardhat-node deploy demo clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: $(STAMP_TOOLS) ## Install everything: venv, Python packages, npm packages, solc adapter, anvil
+
+$(STAMP_PY): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+$(STAMP_NPM): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(STAMP_TOOLS): $(STAMP_PY) $(STAMP_NPM) tools/toolchain.py tools/solc-adapter.cjs
+	$(BIN)/python tools/toolchain.py install
+	$(BIN)/python tools/toolchain.py check
+	touch $@
+
+$(STAMP_BUILD): $(STAMP_TOOLS) ape-config.yaml $(shell find contracts -name '*.sol' -not -path '*/.cache/*')
+	$(APE) compile
+	@mkdir -p .build && touch $@
+
+compile: $(STAMP_BUILD) ## Compile the contracts with the pinned solc
+
+test: $(STAMP_BUILD) ## Run the whole test suite (unit on Ape's EVM, integration on Anvil and Hardhat)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP_TOOLS) ## ruff and mypy
+	$(BIN)/ruff check app scripts tests bench tools
+	$(BIN)/mypy app
+
+bench: $(STAMP_BUILD) ## Measure gas against the peers; writes BENCHMARKS.md and bench/results.json
+	$(BIN)/python -m bench
+
+chain: $(STAMP_TOOLS) ## Run a local Anvil devnet on port $(RPC_PORT) (Ctrl-C to stop)
+	$(BIN)/anvil --host 127.0.0.1 --port $(RPC_PORT) --chain-id 1337 --hardfork cancun
+
+hardhat-node: $(STAMP_TOOLS) ## Run a Hardhat node on port 8546 (reach it with NETWORK=ethereum:local:node)
+	node_modules/.bin/hardhat node --hostname 127.0.0.1 --port 8546
+
+deploy: $(STAMP_BUILD) ## Deploy the suite to NETWORK (default: Anvil at 127.0.0.1:$(RPC_PORT))
+	$(APE) run deploy --network $(NETWORK)
+
+demo: $(STAMP_BUILD) ## Start Anvil, deploy, and run the whole story
+	$(BIN)/python -m scripts._lib.demo_runner
+
+clean: ## Remove what setup and builds made (venv, node_modules, build output)
+	rm -rf $(VENV) node_modules .build contracts/.cache .hypothesis

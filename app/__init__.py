@@ -1,0 +1,1 @@
+"""TrustMall: the oracle service and the domain helpers shared with scripts and tests."""

@@ -1,0 +1,1 @@
+"""Pure domain helpers (no chain, no Ape): item ids, GS1 identifiers, Merkle batches."""

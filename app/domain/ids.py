@@ -1,0 +1,58 @@
+"""Item ids, computed exactly as `contracts/registry/ItemIds.sol` does.
+
+Two ways to name an item:
+
+* by its merchant's SKU and serial: ``keccak256(abi.encode(merchant, sku, serial))``;
+* by GS1 GTIN (application identifier 01) and serial (21), as on a GS1 Digital Link label:
+  ``keccak256(abi.encode("gs1", gtin14, serial))``, the GTIN left-padded with zeros to 14 digits.
+"""
+
+from __future__ import annotations
+
+import re
+
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+
+from app.domain.errors import InvalidGtin, InvalidSerial
+
+GTIN_LENGTHS = (8, 12, 13, 14)
+MAX_SERIAL_LENGTH = 20
+# GS1 General Specifications, figure 7.11-1: character set 82.
+_CHARACTER_SET_82 = re.compile(r"""[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+""")
+
+
+def item_id_from_sku(merchant: str, sku: str, serial: str) -> bytes:
+    """The id of an item named by its merchant's SKU and serial."""
+    return keccak(encode(["address", "string", "string"], [to_checksum_address(merchant), sku, serial]))
+
+
+def normalize_gtin(gtin: str) -> str:
+    """A GTIN-8/12/13/14 as 14 digits, after checking its digits and check digit."""
+    if len(gtin) not in GTIN_LENGTHS or not gtin.isascii() or not gtin.isdigit():
+        raise InvalidGtin(f"GTIN must be 8, 12, 13 or 14 digits, got {gtin!r}")
+    padded = gtin.zfill(14)
+    weighted = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(padded[:13]))
+    if (10 - weighted % 10) % 10 != int(padded[13]):
+        raise InvalidGtin(f"GTIN {gtin!r} has a wrong check digit")
+    return padded
+
+
+def validate_serial(serial: str) -> str:
+    """The serial itself, if it is 1-20 characters of GS1 character set 82."""
+    if not 1 <= len(serial) <= MAX_SERIAL_LENGTH or not _CHARACTER_SET_82.fullmatch(serial):
+        raise InvalidSerial(
+            f"GS1 serial must be 1-{MAX_SERIAL_LENGTH} characters of GS1 character set 82, "
+            f"got {serial!r}"
+        )
+    return serial
+
+
+def item_id_from_gs1(gtin: str, serial: str) -> bytes:
+    """The id of an item named by GTIN and serial (GS1 Digital Link ``/01/{gtin}/21/{serial}``)."""
+    return keccak(encode(["string", "string", "string"], ["gs1", normalize_gtin(gtin), validate_serial(serial)]))
+
+
+def gs1_digital_link_path(gtin: str, serial: str) -> str:
+    """The path of a GS1 Digital Link URI naming the item, e.g. ``/01/09506000134352/21/A1``."""
+    return f"/01/{normalize_gtin(gtin)}/21/{validate_serial(serial)}"

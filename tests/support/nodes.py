@@ -1,0 +1,107 @@
+"""Starts real chain nodes (Anvil, Hardhat) as processes for integration tests."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = ROOT / ".venv" / "bin"
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+NODE_START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class ChainNode:
+    """A running node: its RPC URL and process."""
+
+    rpc_url: str
+    port: int
+    process: subprocess.Popen[bytes]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rpc(url: str, method: str, params: list[object] | None = None) -> object:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
+    request = urllib.request.Request(
+        url, data=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer = json.loads(response.read())
+    if "error" in answer:
+        raise RuntimeError(f"{method}: {answer['error']}")
+    return answer["result"]
+
+
+def wait_for_rpc(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Polls the node until it answers, or fails with its exit status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"node exited with {process.returncode} before answering at {url}")
+        with contextlib.suppress(OSError, RuntimeError):
+            rpc(url, "eth_chainId")
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"node at {url} did not answer within {timeout} s")
+
+
+@contextlib.contextmanager
+def running(command: list[str], port: int, log: Path) -> Iterator[ChainNode]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_rpc(url, process, NODE_START_TIMEOUT)
+            yield ChainNode(rpc_url=url, port=port, process=process)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def anvil_command(port: int, *extra: str) -> list[str]:
+    return [
+        str(VENV_BIN / "anvil"),
+        "--port", str(port),
+        "--host", "127.0.0.1",
+        "--chain-id", "1337",
+        "--hardfork", "cancun",
+        "--mnemonic", ANVIL_MNEMONIC,
+        "--silent",
+        *extra,
+    ]
+
+
+def hardhat_command(port: int) -> list[str]:
+    return [
+        str(ROOT / "node_modules" / ".bin" / "hardhat"),
+        "node", "--hostname", "127.0.0.1", "--port", str(port),
+    ]
+
+
+def subprocess_env(**overrides: str) -> dict[str, str]:
+    """The environment for a child `ape` command: the venv first on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update(overrides)
+    return env

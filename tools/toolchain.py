@@ -1,0 +1,151 @@
+"""Installs the project's toolchain into its virtual environment, from what npm brought in.
+
+* ``solc``: py-solc-x looks for compilers named ``solc-v<version>`` in ``$SOLCX_BINARY_PATH``
+  (default ``~/.solcx``). Where the native binary cannot be downloaded, we put there a small
+  launcher for ``tools/solc-adapter.cjs``, which serves the npm ``solc`` package of exactly the
+  pinned version. A ``.pth`` file points ``SOLCX_BINARY_PATH`` at the venv's own folder for every
+  interpreter of this venv, so plain ``ape compile`` finds it and nothing outside the clone moves.
+* ``anvil``: the platform binary of ``@foundry-rs/anvil``, linked into the venv's ``bin/`` so that
+  ape-foundry finds it on PATH (a node wrapper would outlive a killed Anvil).
+
+Run by ``make setup``; idempotent. ``check`` exits non-zero if anything is missing or stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = Path(sys.prefix)
+ADAPTER = ROOT / "tools" / "solc-adapter.cjs"
+SOLCX_DIR = VENV / "solcx"
+PTH_FILE = "trustmall_solcx.pth"
+
+
+class ToolchainError(RuntimeError):
+    """The toolchain cannot be installed as asked."""
+
+
+def pinned_solc_version() -> str:
+    """The solc version pinned in package.json (the one npm installed)."""
+    package = json.loads((ROOT / "package.json").read_text())
+    return str(package["dependencies"]["solc"])
+
+
+def installed_solcjs_version() -> str:
+    """The version of the solc package actually in node_modules."""
+    package_json = ROOT / "node_modules" / "solc" / "package.json"
+    if not package_json.exists():
+        raise ToolchainError("node_modules/solc is missing: run `npm ci` (make setup does)")
+    return str(json.loads(package_json.read_text())["version"])
+
+
+def solc_launcher_text() -> str:
+    node = os.environ.get("NODE", "node")
+    return f'#!/bin/sh\nexec {node} "{ADAPTER}" "$@"\n'
+
+
+def site_packages() -> Path:
+    import sysconfig
+
+    return Path(sysconfig.get_paths()["purelib"])
+
+
+def install_solc_adapter() -> Path:
+    """Writes ``solc-v<pinned>`` into the venv's solcx folder and the .pth that points at it."""
+    version = pinned_solc_version()
+    found = installed_solcjs_version()
+    if found != version:
+        raise ToolchainError(f"package.json pins solc {version} but node_modules has {found}")
+    SOLCX_DIR.mkdir(parents=True, exist_ok=True)
+    launcher = SOLCX_DIR / f"solc-v{version}"
+    _write_if_changed(launcher, solc_launcher_text())
+    launcher.chmod(launcher.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    for stale in SOLCX_DIR.glob("solc-v*"):
+        if stale != launcher:
+            stale.unlink()
+    pth = (
+        "import os; os.environ.setdefault("
+        f"'SOLCX_BINARY_PATH', {str(SOLCX_DIR)!r})\n"
+    )
+    _write_if_changed(site_packages() / PTH_FILE, pth)
+    return launcher
+
+
+def anvil_binary() -> Path:
+    machine = platform.machine().lower()
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine)
+    system = {"linux": "linux", "darwin": "darwin"}.get(sys.platform)
+    if arch is None or system is None:
+        raise ToolchainError(f"no Anvil package for {sys.platform}/{machine}")
+    binary = ROOT / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+    if not binary.exists():
+        raise ToolchainError(f"{binary} is missing: run `npm ci` (make setup does)")
+    return binary
+
+
+def install_anvil() -> Path:
+    link = VENV / "bin" / "anvil"
+    target = anvil_binary()
+    if link.is_symlink() or link.exists():
+        if link.resolve() == target.resolve():
+            return link
+        link.unlink()
+    link.symlink_to(target)
+    return link
+
+
+def check() -> list[str]:
+    """Returns what is missing or stale; empty when the toolchain is whole."""
+    problems: list[str] = []
+    version = pinned_solc_version()
+    launcher = SOLCX_DIR / f"solc-v{version}"
+    if not launcher.exists() or launcher.read_text() != solc_launcher_text():
+        problems.append(f"solc launcher {launcher} missing or stale")
+    else:
+        out = subprocess.run([str(launcher), "--version"], capture_output=True, text=True)
+        if f"Version: {version}+" not in out.stdout:
+            problems.append(f"solc launcher answers {out.stdout!r}, expected {version}")
+    if os.environ.get("SOLCX_BINARY_PATH") != str(SOLCX_DIR):
+        problems.append("SOLCX_BINARY_PATH is not the venv's solcx folder (.pth missing?)")
+    anvil = VENV / "bin" / "anvil"
+    if not anvil.exists():
+        problems.append(f"{anvil} missing")
+    return problems
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["install", "check"])
+    args = parser.parse_args()
+    if VENV == Path(sys.base_prefix):
+        sys.stderr.write("toolchain: run me with the project's venv python\n")
+        return 2
+    try:
+        if args.command == "install":
+            install_solc_adapter()
+            install_anvil()
+            return 0
+        problems = check()
+    except ToolchainError as error:
+        sys.stderr.write(f"toolchain: {error}\n")
+        return 1
+    for problem in problems:
+        sys.stderr.write(f"toolchain: {problem}\n")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
