@@ -1,0 +1,86 @@
+"""``python -m bench``: start Anvil, run every suite, print the table, write the reports.
+
+Exits 1 when a measured value misses its target (the reports are written first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+from bench import registry, report
+from bench.context import BenchContext
+from bench.environment import ROOT, machine, versions
+from bench.model import Report, Row, Section
+from tests.support.nodes import anvil_command, free_port, running
+
+# Each suite: a module with SECTION (its heading) and run(ctx) -> list[Row]. Add new ones here.
+SUITES: tuple[ModuleType, ...] = (registry,)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--markdown", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args(argv)
+
+    from ape import accounts, networks, project
+    from ape.logging import LogLevel, logger
+
+    logger.set_level(LogLevel.WARNING)
+    started = time.monotonic()
+    port = free_port()
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-") as scratch,
+        running(anvil_command(port), port, Path(scratch) / "anvil.log") as node,
+        networks.parse_network_choice(f"ethereum:local:{node.rpc_url}"),
+    ):
+        test_accounts = accounts.test_accounts
+        ctx = BenchContext(
+            project=project,
+            rpc_url=node.rpc_url,
+            admin=test_accounts[0],
+            verifier=test_accounts[1],
+            merchant=test_accounts[2],
+            oracle=test_accounts[3],
+            shopper=test_accounts[4],
+        )
+        sections = [_run_suite(suite, ctx) for suite in SUITES]
+
+    result = Report(
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        machine=machine(),
+        versions=versions(project),
+        sections=sections,
+    )
+    print(report.table(result))
+    args.markdown.write_text(report.markdown(result))
+    args.json.write_text(report.results_json(result))
+    print(
+        f"\nWrote {_shown(args.markdown)} and {_shown(args.json)} "
+        f"in {time.monotonic() - started:.0f} s."
+    )
+    return 0 if result.all_targets_met else 1
+
+
+def _run_suite(suite: ModuleType, ctx: BenchContext) -> Section:
+    run: Callable[[BenchContext], list[Row]] = suite.run
+    print(f"Measuring: {suite.SECTION} ...", flush=True)
+    return Section(title=suite.SECTION, rows=run(ctx))
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""Product registry (issue #2): registration, custody, Merkle batches and verification."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from ape import chain
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from app.domain.ids import item_id_from_sku
+from app.domain.merkle import BatchLeaf, ItemBatch
+from bench.context import BenchContext, gas_used
+from bench.model import Peer, Row, Target
+
+SECTION = "Product registry (issue #2)"
+
+# The figures issue #2 measured for the peers (solc 0.8.37, optimizer 200, Anvil), shown beside
+# this run's own measurement of the same peers as a check on the set-up.
+ISSUE_ERC721_FIRST_MINT = 68_759
+ISSUE_NEW_STORAGE_SLOT = 44_114
+
+SINGLE_REGISTRATION_TARGET = Target(60_000)
+CUSTODY_PER_EVENT_TARGET = Target(15_000)
+BATCH_10K_PER_ITEM_TARGET = Target(10)
+
+CUSTODY_BATCH = 100
+SMALL_BATCH = 10
+LARGE_BATCH = 10_000
+SKU = "TM-BENCH-SNEAKER-42"
+SHIPPED = 2  # IProductRegistry.CustodyAction.Shipped
+AUTHENTIC = 0  # IProductRegistry.Verdict.Authentic
+
+
+def run(ctx: BenchContext) -> list[Row]:
+    erc721_mint, slot_write = _measure_peers(ctx)
+    erc721_peer = Peer("OZ 5 ERC-721 first mint", erc721_mint)
+    slot_peer = Peer("bare new storage slot", slot_write)
+
+    registry = ctx.admin.deploy(ctx.project.ProductRegistry, ctx.admin.address)
+    registry.grantRole(registry.VERIFIER_ROLE(), ctx.verifier.address, sender=ctx.admin)
+    registry.approveMerchant(
+        ctx.merchant.address, "Bench Footwear Ltd", keccak(text="identity"), sender=ctx.verifier
+    )
+
+    rows = [
+        Row(
+            "registry.peer_erc721_first_mint",
+            "Peer: OZ 5 ERC-721 `mint` (`_mint`), first token of a new owner",
+            erc721_mint,
+            "gas",
+            note=f"issue #2 measured {ISSUE_ERC721_FIRST_MINT:,}",
+        ),
+        Row(
+            "registry.peer_new_storage_slot",
+            "Peer: first write of a mapping slot (`set(k, v)`)",
+            slot_write,
+            "gas",
+            note=f"issue #2 measured {ISSUE_NEW_STORAGE_SLOT:,}",
+        ),
+    ]
+    rows += _registration(ctx, registry, erc721_peer)
+    rows += _custody(ctx, registry, slot_peer)
+    rows += _batches(ctx, registry, erc721_peer)
+    return rows
+
+
+def _measure_peers(ctx: BenchContext) -> tuple[int, int]:
+    nft = ctx.admin.deploy(ctx.project.PeerERC721)
+    new_owner = to_checksum_address(keccak(text="peer: a new owner")[12:])
+    mint = gas_used(nft.mint(new_owner, 1, sender=ctx.admin))
+    slots = ctx.admin.deploy(ctx.project.PeerStorageSlot)
+    # Keyed like the registry's records, by a 32-byte hash.
+    key = int.from_bytes(keccak(text="peer: a new key"))
+    write = gas_used(slots.set(key, 1, sender=ctx.admin))
+    return mint, write
+
+
+def _registration(ctx: BenchContext, registry: Any, erc721_peer: Peer) -> list[Row]:
+    item_id, metadata_hash, uri = _item(ctx, "single-000001")
+    gas = gas_used(registry.registerItem(item_id, metadata_hash, uri, sender=ctx.merchant))
+    verify_gas = registry.verify.estimate_gas_cost(item_id, sender=ctx.shopper)
+    if registry.verify(item_id) != AUTHENTIC:
+        raise RuntimeError("the registered item does not verify as Authentic")
+    return [
+        Row(
+            "registry.register_item",
+            "`registerItem`, one item",
+            gas,
+            "gas",
+            target=SINGLE_REGISTRATION_TARGET,
+            peer=erc721_peer,
+            note=f"metadata URI of {len(uri)} characters (ipfs://CIDv1)",
+        ),
+        Row(
+            "registry.verify",
+            "`verify(itemId)`, singly registered item",
+            verify_gas,
+            "gas",
+            note="eth_estimateGas of the call, 21,000 base included",
+        ),
+    ]
+
+
+def _custody(ctx: BenchContext, registry: Any, slot_peer: Peer) -> list[Row]:
+    items = [_item(ctx, f"custody-{n:06d}") for n in range(CUSTODY_BATCH)]
+    registry.registerItems(items, sender=ctx.merchant)
+    location = keccak(text="urn:epc:id:sgln:9506000.13435.0")
+
+    def events(first_id: int, count: int) -> list[tuple[bytes, int, int, int, bytes, bytes]]:
+        now = int(chain.blocks.head.timestamp)
+        return [
+            (items[n][0], first_id + n, SHIPPED, now, location, keccak(text=f"shipment-{first_id}"))
+            for n in range(count)
+        ]
+
+    # Event ids are spent per submitter in 256-id words: id 0 opens word 0, id 1 shares it,
+    # and the batch starts at 256 so that it too opens a word of its own.
+    new_word = gas_used(registry.recordCustody(events(0, 1), sender=ctx.merchant))
+    in_word = gas_used(registry.recordCustody(events(1, 1), sender=ctx.merchant))
+    batch = gas_used(registry.recordCustody(events(256, CUSTODY_BATCH), sender=ctx.merchant))
+    return [
+        Row(
+            "registry.custody_single_event",
+            "`recordCustody`, 1 event alone (next sequential id)",
+            in_word,
+            "gas",
+            peer=slot_peer,
+            note="the submitter's bitmap word already in use",
+        ),
+        Row(
+            "registry.custody_single_event_new_word",
+            "`recordCustody`, 1 event alone, first id of a bitmap word",
+            new_word,
+            "gas",
+            peer=slot_peer,
+            note="one id in 256 pays for a new bitmap word",
+        ),
+        Row(
+            "registry.custody_batch_100_total",
+            f"`recordCustody`, batch of {CUSTODY_BATCH} events (total)",
+            batch,
+            "gas",
+            note=f"{CUSTODY_BATCH} items, sequential ids opening a new bitmap word",
+        ),
+        Row(
+            "registry.custody_batch_100_per_event",
+            f"`recordCustody`, per event in a batch of {CUSTODY_BATCH}",
+            round(batch / CUSTODY_BATCH, 1),
+            "gas/event",
+            target=CUSTODY_PER_EVENT_TARGET,
+            note="transaction total / events, 21,000 base included",
+        ),
+    ]
+
+
+def _batches(ctx: BenchContext, registry: Any, erc721_peer: Peer) -> list[Row]:
+    rows: list[Row] = []
+    large: ItemBatch | None = None
+    for size in (SMALL_BATCH, LARGE_BATCH):
+        batch = _item_batch(ctx, f"batch{size}", size)
+        manifest = json.dumps(
+            {"sku": SKU, "items": size, "root": "0x" + batch.root.hex()}, separators=(",", ":")
+        ).encode()
+        gas = gas_used(
+            registry.registerBatch(
+                batch.root, size, keccak(manifest), _ipfs_uri(manifest), sender=ctx.merchant
+            )
+        )
+        target = BATCH_10K_PER_ITEM_TARGET if size == LARGE_BATCH else None
+        rows += [
+            Row(
+                f"registry.batch_{size}_total",
+                f"`registerBatch`, Merkle batch of {size:,} items (total)",
+                gas,
+                "gas",
+            ),
+            Row(
+                f"registry.batch_{size}_per_item",
+                f"`registerBatch`, per item in a batch of {size:,}",
+                round(gas / size, 2),
+                "gas/item",
+                target=target,
+                peer=erc721_peer,
+            ),
+        ]
+        large = batch
+
+    assert large is not None
+    leaf = large.leaves[LARGE_BATCH // 2]
+    proof = large.proof(leaf.item_id)
+    args = (large.root, leaf.item_id, leaf.metadata_hash, proof)
+    if registry.verifyBatchItem(*args) != AUTHENTIC:
+        raise RuntimeError("the batch item does not verify as Authentic")
+    verify_gas = registry.verifyBatchItem.estimate_gas_cost(*args, sender=ctx.shopper)
+    activate_gas = gas_used(registry.activateBatchItem(*args, sender=ctx.merchant))
+    rows += [
+        Row(
+            "registry.verify_batch_item_10000",
+            f"`verifyBatchItem`, item of a {LARGE_BATCH:,}-item batch",
+            verify_gas,
+            "gas",
+            note=f"proof of {len(proof)} hashes; eth_estimateGas, 21,000 base included",
+        ),
+        Row(
+            "registry.activate_batch_item_10000",
+            f"`activateBatchItem`, item of a {LARGE_BATCH:,}-item batch",
+            activate_gas,
+            "gas",
+            peer=erc721_peer,
+            note=f"proof of {len(proof)} hashes",
+        ),
+    ]
+    return rows
+
+
+def _item(ctx: BenchContext, serial: str) -> tuple[bytes, bytes, str]:
+    """A realistic item: its id, the hash of its metadata JSON and an ipfs:// URI for it."""
+    metadata = json.dumps(
+        {"name": "Trail runner, size 42", "sku": SKU, "serial": serial, "origin": "PT"},
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
+    item_id = item_id_from_sku(ctx.merchant.address, SKU, serial)
+    return item_id, keccak(metadata), _ipfs_uri(metadata)
+
+
+def _item_batch(ctx: BenchContext, prefix: str, size: int) -> ItemBatch:
+    leaves = []
+    for n in range(size):
+        item_id, metadata_hash, _ = _item(ctx, f"{prefix}-{n:06d}")
+        leaves.append(BatchLeaf(item_id, metadata_hash))
+    return ItemBatch(leaves)
+
+
+def _ipfs_uri(content: bytes) -> str:
+    """``ipfs://`` + the CIDv1 (raw codec, sha2-256, base32) IPFS gives ``content``."""
+    cid = bytes([0x01, 0x55, 0x12, 0x20]) + hashlib.sha256(content).digest()
+    return "ipfs://b" + base64.b32encode(cid).decode().lower().rstrip("=")
