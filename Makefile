@@ -31,7 +31,7 @@ $(STAMP_PY): requirements.lock pyproject.toml
 	touch $@
 
 $(STAMP_NPM): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(STAMP_TOOLS): $(STAMP_PY) $(STAMP_NPM) tools/toolchain.py tools/solc-adapter.cjs
@@ -65,7 +65,7 @@ deploy: $(STAMP_BUILD) ## Deploy the suite to NETWORK (default: Anvil at 127.0.0
 	$(APE) run deploy --network $(NETWORK)
 
 demo: $(STAMP_BUILD) ## Start Anvil, deploy, and run the whole story
-	$(BIN)/python -m scripts._lib.demo_runner
+	$(BIN)/python tools/demo.py
 
 clean: ## Remove what setup and builds made (venv, node_modules, build output)
 	rm -rf $(VENV) node_modules .build contracts/.cache .hypothesis

@@ -130,7 +130,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["install", "check"])
     args = parser.parse_args()
-    if VENV == Path(sys.base_prefix):
+    if Path(sys.base_prefix) == VENV:
         sys.stderr.write("toolchain: run me with the project's venv python\n")
         return 2
     try:

@@ -4,14 +4,13 @@ This is what a developer does with `make hardhat-node` (port 8546) and
 `ape run deploy --network ethereum:local:node` (ape-config.yaml points the node provider at
 127.0.0.1:8546); here the node gets a free port and the provider is pointed at it.
 
-The node runs with tests/chains/hardhat.config.cjs: the project's config plus an `eth_mining`
-answer that Ape's node provider needs to read receipts from Hardhat (see that file).
+The node runs with the project's hardhat.config.cjs, which answers `eth_mining` truthfully so that
+Ape's node provider reads receipts from Hardhat (see that file).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,21 +24,14 @@ from tests.support.nodes import ChainNode, free_port, hardhat_command, running
 
 pytestmark = pytest.mark.hardhat
 
-HARDHAT_CONFIG = Path(__file__).with_name("hardhat.config.cjs")
 AUTHENTIC = 0  # IProductRegistry.Verdict.Authentic
-
-
-def hardhat_node_command(port: int) -> list[str]:
-    """`hardhat node` as `make hardhat-node` runs it, with this directory's config."""
-    binary, *arguments = hardhat_command(port)
-    return [binary, "--config", str(HARDHAT_CONFIG), *arguments]
 
 
 @pytest.fixture(scope="module")
 def hardhat_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainNode]:
     port = free_port()
     log = tmp_path_factory.mktemp("hardhat") / "hardhat.log"
-    with running(hardhat_node_command(port), port, log) as node:
+    with running(hardhat_command(port), port, log) as node:
         yield node
 
 

@@ -1,0 +1,139 @@
+"""`make demo`: the whole story on a local Anvil chain, told by the project's own commands.
+
+Starts Anvil on 127.0.0.1:8545 unless a chain already answers there (then it is reused and left
+running), deploys the suite, and plays each part with the script a real user would run:
+the verifier onboards a merchant; the merchant registers items singly and as a Merkle batch
+and appends custody events; a shopper reports a counterfeit; every item's verdict is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.prefix) / "bin"
+EXAMPLES = ROOT / "examples"
+RPC_HOST = "127.0.0.1"
+ANVIL_START_TIMEOUT = 30.0
+
+
+def rpc_answers(url: str) -> bool:
+    body = b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}'
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return "result" in json.loads(response.read())
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def local_chain(port: int, workdir: Path) -> Iterator[None]:
+    """Anvil for the story: an existing one is reused; one we start is stopped afterwards."""
+    url = f"http://{RPC_HOST}:{port}"
+    if rpc_answers(url):
+        say(f"using the chain already answering at {url}")
+        yield
+        return
+    state = workdir / "anvil-state.json"
+    log = (workdir / "anvil.log").open("wb")
+    anvil = subprocess.Popen(
+        [
+            str(BIN / "anvil"), "--host", RPC_HOST, "--port", str(port), "--chain-id", "1337",
+            "--hardfork", "cancun", "--dump-state", str(state),
+        ],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.monotonic() + ANVIL_START_TIMEOUT
+    while not rpc_answers(url):
+        if anvil.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"Anvil did not start; see {workdir / 'anvil.log'}")
+        time.sleep(0.1)
+    say(f"started Anvil at {url} (log: {workdir / 'anvil.log'})")
+    try:
+        yield
+    finally:
+        anvil.terminate()
+        anvil.wait(timeout=10)
+        log.close()
+
+
+def say(text: str) -> None:
+    sys.stdout.write(f"\n== {text}\n")
+    sys.stdout.flush()
+
+
+def ape(*args: str, env: dict[str, str]) -> None:
+    command = [str(BIN / "ape"), "run", *args, "--network", "ethereum:local:foundry"]
+    sys.stdout.write("$ " + " ".join(["ape", "run", *args]) + "\n")
+    sys.stdout.flush()
+    subprocess.run(command, check=True, cwd=ROOT, env=env)
+
+
+def story(workdir: Path, env: dict[str, str]) -> None:
+    merchant = ["--account", "TEST::2"]
+    singles = workdir / "singles-manifest.json"
+    batch = workdir / "batch-manifest.json"
+    for stale in (singles, batch):
+        stale.unlink(missing_ok=True)
+
+    say("1. The platform deploys the suite")
+    ape("deploy", "--redeploy", env=env)
+
+    say("2. A verifier onboards the merchant")
+    ape("demo", "onboard", env=env)
+
+    say("3. The merchant registers three items one by one (from a CSV file)")
+    ape("merchant", "register", str(EXAMPLES / "items.csv"), *merchant,
+        "--manifest", str(singles), env=env)
+
+    say("4. The merchant registers a production lot of 1,000 items as one Merkle batch")
+    ape("merchant", "register", str(EXAMPLES / "batch.csv"), "--batch", *merchant,
+        "--manifest", str(batch), env=env)
+
+    say("5. Custody events: produced, shipped, delivered (merchant and logistics oracle)")
+    ape("merchant", "custody", str(EXAMPLES / "custody.csv"), *merchant, env=env)
+
+    say("6. A shopper reports a counterfeit; the verifier confirms it")
+    flagged = json.loads(singles.read_text())["items"][2]["item_id"]
+    ape("demo", "report", "--item-id", flagged, env=env)
+
+    say("7. The merchant recalls one item of the batch")
+    recalled = json.loads(batch.read_text())["items"][0]
+    ape("merchant", "recall", "--item-id", recalled["item_id"], "--manifest", str(batch),
+        *merchant, env=env)
+
+    say("8. What a shopper's scan reads, item by item")
+    ape("demo", "verdicts", "--manifest", str(singles), "--manifest", str(batch), env=env)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("RPC_PORT", "8545")))
+    parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "demo")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["TRUSTMALL_DEPLOYMENTS_DIR"] = str(args.workdir / "deployments")
+    with local_chain(args.port, args.workdir):
+        try:
+            story(args.workdir, env)
+        except subprocess.CalledProcessError as error:
+            sys.stderr.write(f"demo step failed: {' '.join(error.cmd)}\n")
+            return 1
+    say("The end. Files of this run are in " + str(args.workdir))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
