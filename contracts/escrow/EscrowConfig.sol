@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+
+import {IOrderEscrow} from "./IOrderEscrow.sol";
+
+/// @title EscrowConfig
+/// @notice The admin's settings of the order escrow: platform fee and its recipient, the ERC-20
+/// allow-list, bounds on dispute windows, the arbitration period, and the pause on new orders.
+/// @dev The fee, the window bounds and the arbitration period pack into the slot of Pausable's
+/// `_paused` flag (declared just before them in the linearised layout), so opening an order reads
+/// all its settings from one cold slot.
+abstract contract EscrowConfig is IOrderEscrow, AccessControl, Pausable {
+    /// @notice The highest platform fee the admin may set: 10%.
+    uint16 public constant MAX_FEE_BPS = 1_000;
+    /// @notice The shortest dispute window the admin may allow: one hour.
+    uint32 public constant MIN_DISPUTE_WINDOW = 1 hours;
+    /// @notice The longest dispute window the admin may allow: 90 days.
+    uint32 public constant MAX_DISPUTE_WINDOW = 90 days;
+    /// @notice The shortest arbitration period: one day.
+    uint32 public constant MIN_ARBITRATION_PERIOD = 1 days;
+    /// @notice The longest arbitration period: 90 days.
+    uint32 public constant MAX_ARBITRATION_PERIOD = 90 days;
+
+    uint16 private _feeBps;
+    uint32 private _minDisputeWindow;
+    uint32 private _maxDisputeWindow;
+    uint32 private _arbitrationPeriod;
+    address private _feeRecipient;
+    mapping(address token => bool allowed) private _allowedTokens;
+
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE.
+    /// @param recipient Who is credited the platform fee.
+    constructor(address admin, address recipient) {
+        if (admin == address(0) || recipient == address(0)) revert EscrowZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _feeRecipient = recipient;
+        _minDisputeWindow = 1 days;
+        _maxDisputeWindow = 30 days;
+        _arbitrationPeriod = 14 days;
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function setFee(uint16 newFeeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newFeeBps > MAX_FEE_BPS) revert EscrowFeeAboveCap(newFeeBps, MAX_FEE_BPS);
+        emit FeeChanged(_feeBps, newFeeBps);
+        _feeBps = newFeeBps;
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function setFeeRecipient(address recipient) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (recipient == address(0)) revert EscrowZeroAddress();
+        emit FeeRecipientChanged(_feeRecipient, recipient);
+        _feeRecipient = recipient;
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function setTokenAllowed(address token, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (token == address(0)) revert EscrowZeroAddress();
+        _allowedTokens[token] = allowed;
+        emit TokenAllowListed(token, allowed);
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function setDisputeWindowBounds(uint32 min, uint32 max) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (min < MIN_DISPUTE_WINDOW || min > max || max > MAX_DISPUTE_WINDOW) {
+            revert EscrowInvalidDisputeWindowBounds(min, max);
+        }
+        _minDisputeWindow = min;
+        _maxDisputeWindow = max;
+        emit DisputeWindowBoundsChanged(min, max);
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function setArbitrationPeriod(uint32 period) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (period < MIN_ARBITRATION_PERIOD || period > MAX_ARBITRATION_PERIOD) {
+            revert EscrowInvalidArbitrationPeriod(period);
+        }
+        _arbitrationPeriod = period;
+        emit ArbitrationPeriodChanged(period);
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function feeBps() external view returns (uint16) {
+        return _feeBps;
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function feeRecipient() external view returns (address) {
+        return _feeRecipient;
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function isTokenAllowed(address token) external view returns (bool) {
+        return _allowedTokens[token];
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function disputeWindowBounds() external view returns (uint32 min, uint32 max) {
+        return (_minDisputeWindow, _maxDisputeWindow);
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function arbitrationPeriod() external view returns (uint32) {
+        return _arbitrationPeriod;
+    }
+
+    /// @dev Checks an order's dispute window and fee snapshot against the current settings.
+    function _checkSettings(OrderTerms calldata terms) internal view {
+        uint32 window = terms.disputeWindow;
+        if (window < _minDisputeWindow || window > _maxDisputeWindow) {
+            revert EscrowDisputeWindowOutOfBounds(window, _minDisputeWindow, _maxDisputeWindow);
+        }
+        if (terms.feeBps != _feeBps) revert EscrowFeeMismatch(terms.feeBps, _feeBps);
+    }
+
+    /// @dev Whether new orders may use an ERC-20.
+    function _isAllowed(address token) internal view returns (bool) {
+        return _allowedTokens[token];
+    }
+
+    /// @dev The arbitration period for a dispute opened now.
+    function _currentArbitrationPeriod() internal view returns (uint32) {
+        return _arbitrationPeriod;
+    }
+
+    /// @dev Who is credited fees now.
+    function _currentFeeRecipient() internal view returns (address) {
+        return _feeRecipient;
+    }
+}
