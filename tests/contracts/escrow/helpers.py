@@ -15,7 +15,10 @@ BPS = 10_000
 HOUR = 3_600
 DAY = 86_400
 
-TERMS_ABI = "(address,address,address,address,uint256,uint40,uint40,uint32,uint16,bytes32,uint256,bytes32[])"
+TERMS_ABI = (
+    "(address,address,address,address,uint256,uint40,uint40,uint32,uint16,"
+    "bytes32,uint256,bytes32[])"
+)
 
 
 class OrderStatus(IntEnum):
@@ -111,10 +114,24 @@ def split(remainder: int, buyer_bps: int, fee_bps: int) -> tuple[int, int, int]:
 def terms_of(event: Any) -> Terms:
     """The terms an OrderOpened event carries, as the tests' Terms."""
     t = event.terms
-    values = [t[i] for i in range(12)] if not hasattr(t, "buyer") else [
-        t.buyer, t.merchant, t.payer, t.token, t.amount, t.shipBy, t.deliverBy,
-        t.disputeWindow, t.feeBps, t.orderRef, t.salt, t.itemIds,
-    ]
+    values = (
+        [t[i] for i in range(12)]
+        if not hasattr(t, "buyer")
+        else [
+            t.buyer,
+            t.merchant,
+            t.payer,
+            t.token,
+            t.amount,
+            t.shipBy,
+            t.deliverBy,
+            t.disputeWindow,
+            t.feeBps,
+            t.orderRef,
+            t.salt,
+            t.itemIds,
+        ]
+    )
     buyer, merchant, payer, token, *rest, items = values
     addresses = (to_checksum_address(a) for a in (buyer, merchant, payer, token))
     return Terms(*addresses, *rest, item_ids=tuple(bytes(i) for i in items))

@@ -36,9 +36,7 @@ def _credits(escrow: Any, token: str, *accounts: Any) -> list[int]:
     return [int(escrow.creditOf(a, token)) for a in accounts]
 
 
-def test_buyer_disputes_inside_the_window(
-    escrow: Any, delivered_order: Any, buyer: Any
-) -> None:
+def test_buyer_disputes_inside_the_window(escrow: Any, delivered_order: Any, buyer: Any) -> None:
     tx = escrow.dispute(delivered_order.abi, h("parcel empty"), sender=buyer)
 
     deadline = tx.timestamp + int(escrow.arbitrationPeriod())
@@ -174,9 +172,7 @@ def test_resolve_reverts_for_split_above_10000(
         escrow.resolveDispute(disputed_order.abi, BPS + 1, h("r"), sender=arbiter)
 
 
-def test_resolve_reverts_without_arbiter_role(
-    escrow: Any, disputed_order: Any, buyer: Any
-) -> None:
+def test_resolve_reverts_without_arbiter_role(escrow: Any, disputed_order: Any, buyer: Any) -> None:
     with ape.reverts(
         escrow.AccessControlUnauthorizedAccount,
         account=buyer.address,
@@ -185,9 +181,7 @@ def test_resolve_reverts_without_arbiter_role(
         escrow.resolveDispute(disputed_order.abi, BPS, h("r"), sender=buyer)
 
 
-def test_resolve_reverts_without_a_dispute(
-    escrow: Any, delivered_order: Any, arbiter: Any
-) -> None:
+def test_resolve_reverts_without_a_dispute(escrow: Any, delivered_order: Any, arbiter: Any) -> None:
     with ape.reverts(
         escrow.EscrowInvalidStatus, orderId=delivered_order.id, status=OrderStatus.DELIVERED
     ):

@@ -27,7 +27,11 @@ def test_open_pays_in_full_and_records_one_funded_order(
     order = open_order()
 
     [event] = order.tx.events.filter(escrow.OrderOpened)
-    assert (event.orderId, event.buyer, event.merchant) == (order.id, buyer.address, merchant.address)
+    assert (event.orderId, event.buyer, event.merchant) == (
+        order.id,
+        buyer.address,
+        merchant.address,
+    )
     assert terms_of(event) == order.terms
     state = escrow.orderOf(order.id)
     assert state.status == OrderStatus.FUNDED
@@ -49,9 +53,7 @@ def test_order_id_is_the_hash_of_the_abi_encoded_terms(
     assert escrow.orderIdOf(terms.as_abi()) == terms.order_id
 
 
-def test_open_counts_registry_items(
-    escrow: Any, open_order: Any, register_item: Any
-) -> None:
+def test_open_counts_registry_items(escrow: Any, open_order: Any, register_item: Any) -> None:
     order = open_order(item_ids=tuple(register_item() for _ in range(3)), order_ref=b"\x00" * 32)
 
     assert escrow.orderOf(order.id).itemCount == 3
@@ -141,7 +143,9 @@ def test_open_reverts_when_deliver_by_precedes_ship_by(
 ) -> None:
     terms = make_terms()
     terms = replace(terms, deliver_by=terms.ship_by - 1)
-    with ape.reverts(escrow.EscrowInvalidDeadlines, shipBy=terms.ship_by, deliverBy=terms.deliver_by):
+    with ape.reverts(
+        escrow.EscrowInvalidDeadlines, shipBy=terms.ship_by, deliverBy=terms.deliver_by
+    ):
         open_order(terms)
 
 
@@ -155,9 +159,7 @@ def test_open_reverts_for_dispute_window_outside_bounds(
         open_order(dispute_window=window)
 
 
-def test_open_reverts_when_terms_fee_is_not_the_current_fee(
-    escrow: Any, open_order: Any
-) -> None:
+def test_open_reverts_when_terms_fee_is_not_the_current_fee(escrow: Any, open_order: Any) -> None:
     current = int(escrow.feeBps())
     with ape.reverts(escrow.EscrowFeeMismatch, termsFeeBps=0, currentFeeBps=current):
         open_order(fee_bps=0)
@@ -187,9 +189,7 @@ def test_open_reverts_when_eth_sent_with_token_order(
         escrow.open(terms.as_abi(), value=1, sender=buyer)
 
 
-def test_open_reverts_when_same_terms_are_opened_twice(
-    escrow: Any, open_order: Any
-) -> None:
+def test_open_reverts_when_same_terms_are_opened_twice(escrow: Any, open_order: Any) -> None:
     order = open_order()
     with ape.reverts(escrow.EscrowOrderExists, orderId=order.id):
         open_order(order.terms)
@@ -217,9 +217,7 @@ def test_pause_never_traps_funds_already_in_escrow(
     assert escrow.creditOf(merchant, asset.token) == 0
 
 
-def test_open_for_reverts_without_funder_role(
-    escrow: Any, make_terms: Any, shopper: Any
-) -> None:
+def test_open_for_reverts_without_funder_role(escrow: Any, make_terms: Any, shopper: Any) -> None:
     terms = make_terms(payer=shopper.address)
     with ape.reverts(
         escrow.AccessControlUnauthorizedAccount,

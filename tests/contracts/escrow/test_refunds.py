@@ -98,9 +98,7 @@ def test_cancel_reverts_after_release_so_nothing_is_paid_twice(
     escrow.withdraw(asset.token, sender=merchant)
 
     for caller in (buyer, merchant):
-        with ape.reverts(
-            escrow.EscrowInvalidStatus, orderId=order.id, status=OrderStatus.RELEASED
-        ):
+        with ape.reverts(escrow.EscrowInvalidStatus, orderId=order.id, status=OrderStatus.RELEASED):
             escrow.cancel(order.abi, sender=caller)
     with ape.reverts(escrow.EscrowNothingToWithdraw, account=merchant.address, token=asset.token):
         escrow.withdraw(asset.token, sender=merchant)

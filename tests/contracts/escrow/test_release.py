@@ -7,7 +7,6 @@ from typing import Any
 import ape
 
 from tests.contracts.escrow.helpers import (
-    DAY,
     LogisticsKind,
     OrderStatus,
     fee_of,
@@ -62,9 +61,7 @@ def test_confirm_receipt_reverts_for_anyone_but_the_buyer(
         escrow.confirmReceipt(order.abi, sender=merchant)
 
 
-def test_confirm_receipt_reverts_once_released(
-    escrow: Any, open_order: Any, buyer: Any
-) -> None:
+def test_confirm_receipt_reverts_once_released(escrow: Any, open_order: Any, buyer: Any) -> None:
     order = open_order()
     escrow.confirmReceipt(order.abi, sender=buyer)
     with ape.reverts(escrow.EscrowInvalidStatus, orderId=order.id, status=OrderStatus.RELEASED):

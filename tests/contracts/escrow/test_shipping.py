@@ -20,9 +20,7 @@ def test_merchant_marks_order_shipped(escrow: Any, open_order: Any, merchant: An
     assert escrow.orderOf(order.id).status == OrderStatus.SHIPPED
 
 
-def test_ship_reverts_for_anyone_but_the_merchant(
-    escrow: Any, open_order: Any, buyer: Any
-) -> None:
+def test_ship_reverts_for_anyone_but_the_merchant(escrow: Any, open_order: Any, buyer: Any) -> None:
     order = open_order()
     with ape.reverts(escrow.EscrowNotMerchant, orderId=order.id, caller=buyer.address):
         escrow.ship(order.abi, h("track"), sender=buyer)
@@ -37,26 +35,20 @@ def test_ship_reverts_after_ship_by(
         escrow.ship(order.abi, h("track"), sender=merchant)
 
 
-def test_ship_reverts_when_already_shipped(
-    escrow: Any, open_order: Any, merchant: Any
-) -> None:
+def test_ship_reverts_when_already_shipped(escrow: Any, open_order: Any, merchant: Any) -> None:
     order = open_order()
     escrow.ship(order.abi, h("track"), sender=merchant)
     with ape.reverts(escrow.EscrowInvalidStatus, orderId=order.id, status=OrderStatus.SHIPPED):
         escrow.ship(order.abi, h("track"), sender=merchant)
 
 
-def test_ship_reverts_for_unknown_terms(
-    escrow: Any, make_terms: Any, merchant: Any
-) -> None:
+def test_ship_reverts_for_unknown_terms(escrow: Any, make_terms: Any, merchant: Any) -> None:
     terms = make_terms()
     with ape.reverts(escrow.EscrowOrderNotFound, orderId=terms.order_id):
         escrow.ship(terms.as_abi(), h("track"), sender=merchant)
 
 
-def test_oracle_ships_and_delivers_orders_by_id(
-    escrow: Any, open_order: Any, oracle: Any
-) -> None:
+def test_oracle_ships_and_delivers_orders_by_id(escrow: Any, open_order: Any, oracle: Any) -> None:
     first, second = open_order(), open_order()
 
     escrow.reportLogistics(
