@@ -127,6 +127,12 @@ def asset(request: pytest.FixtureRequest, stable: Any, chain: Any) -> Asset:
     return Asset("stable6", str(stable.address), 250 * 10**6, stable, chain)
 
 
+@pytest.fixture
+def eth_asset(chain: Any) -> Asset:
+    """ETH only, for modules that need no second run (override `asset` with it)."""
+    return Asset("eth", ETH, 10**18, None, chain)
+
+
 # ------------------------------------------------------------------ factories
 
 _salts = itertools.count(1)

@@ -1,0 +1,131 @@
+"""Items released through an order are recorded as sold in the product registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_abi import encode
+from eth_utils import keccak
+
+from tests.contracts.escrow.helpers import OrderStatus, h
+from tests.contracts.registry.helpers import Action
+
+SOLD = Action.SOLD
+
+
+def _buyer_tag(buyer: Any) -> bytes:
+    """The locationHash of an escrow sale: the buyer's address, left-padded to 32 bytes."""
+    return bytes(12) + bytes.fromhex(buyer.address[2:])
+
+
+def _error(signature: str, types: list[str], values: list[Any]) -> bytes:
+    return keccak(text=signature)[:4] + encode(types, values)
+
+
+@pytest.fixture
+def asset(eth_asset: Any) -> Any:
+    """Paid in ETH only: these rules do not depend on the asset."""
+    return eth_asset
+
+
+def test_release_records_each_item_sold_to_the_buyer_through_the_order(
+    escrow: Any, registry: Any, open_order: Any, buyer: Any, register_item: Any
+) -> None:
+    items = (register_item(), register_item())
+    order = open_order(item_ids=items)
+
+    tx = escrow.confirmReceipt(order.abi, sender=buyer)
+
+    sales = tx.events.filter(registry.CustodyRecorded)
+    assert [(e.itemId, e.eventId) for e in sales] == [(items[0], 0), (items[1], 1)]
+    for event in sales:
+        assert event.submitter == escrow.address
+        assert event.action == SOLD
+        assert event.occurredAt == tx.timestamp
+        assert event.locationHash == _buyer_tag(buyer)
+        assert event.contextHash == order.id
+    assert tx.events.filter(escrow.SaleRecorded) == [
+        escrow.SaleRecorded(orderId=order.id, firstEventId=0, itemCount=2)
+    ]
+    assert all(registry.itemOf(item).lastAction == SOLD for item in items)
+    assert escrow.saleEventCount() == 2
+
+
+def test_item_by_item_release_records_only_released_items_with_sequential_ids(
+    escrow: Any, registry: Any, open_order: Any, buyer: Any, register_item: Any
+) -> None:
+    items = tuple(register_item() for _ in range(3))
+    order = open_order(item_ids=items)
+
+    first = escrow.releaseItems(order.abi, 0b100, sender=buyer)
+    second = escrow.confirmReceipt(order.abi, sender=buyer)
+
+    assert [(e.itemId, e.eventId) for e in first.events.filter(registry.CustodyRecorded)] == [
+        (items[2], 0)
+    ]
+    assert [(e.itemId, e.eventId) for e in second.events.filter(registry.CustodyRecorded)] == [
+        (items[0], 1),
+        (items[1], 2),
+    ]
+    assert registry.isEventRecorded(escrow, 2)
+
+
+def test_sku_order_makes_no_registry_record(
+    escrow: Any, registry: Any, open_order: Any, buyer: Any
+) -> None:
+    order = open_order()
+
+    tx = escrow.confirmReceipt(order.abi, sender=buyer)
+
+    assert tx.events.filter(registry.CustodyRecorded) == []
+    assert tx.events.filter(escrow.SaleRecorded) == []
+    assert escrow.saleEventCount() == 0
+
+
+def test_refunded_items_are_not_recorded_sold(
+    escrow: Any, registry: Any, open_order: Any, buyer: Any, register_item: Any
+) -> None:
+    item = register_item()
+    order = open_order(item_ids=(item,))
+
+    escrow.cancel(order.abi, sender=buyer)
+
+    assert registry.itemOf(item).lastAction == Action.NONE
+
+
+def test_payout_stands_when_the_registry_refuses_the_sale_record(
+    escrow: Any,
+    registry: Any,
+    open_order: Any,
+    buyer: Any,
+    merchant: Any,
+    admin: Any,
+    register_item: Any,
+    asset: Any,
+) -> None:
+    registry.revokeRole(registry.ORACLE_ROLE(), escrow, sender=admin)
+    order = open_order(item_ids=(register_item(),))
+
+    tx = escrow.confirmReceipt(order.abi, sender=buyer)
+
+    reason = _error("RegistryMerchantNotActive(address)", ["address"], [escrow.address])
+    assert tx.events.filter(escrow.SaleNotRecorded) == [
+        escrow.SaleNotRecorded(orderId=order.id, reason=reason)
+    ]
+    assert escrow.orderOf(order.id).status == OrderStatus.RELEASED
+    assert escrow.creditOf(merchant, asset.token) > 0
+    assert escrow.saleEventCount() == 0
+
+
+def test_unregistered_item_does_not_lock_the_order(
+    escrow: Any, open_order: Any, buyer: Any
+) -> None:
+    unknown = h("never registered")
+    order = open_order(item_ids=(unknown,))
+
+    tx = escrow.confirmReceipt(order.abi, sender=buyer)
+
+    reason = _error("RegistryItemNotRegistered(bytes32)", ["bytes32"], [unknown])
+    assert tx.events.filter(escrow.SaleNotRecorded)[0].reason == reason
+    assert escrow.orderOf(order.id).status == OrderStatus.RELEASED
