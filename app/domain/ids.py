@@ -10,9 +10,11 @@ Two ways to name an item:
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_abi.abi import encode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from app.domain.errors import InvalidGtin, InvalidSerial
 
@@ -24,7 +26,9 @@ _CHARACTER_SET_82 = re.compile(r"""[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+""")
 
 def item_id_from_sku(merchant: str, sku: str, serial: str) -> bytes:
     """The id of an item named by its merchant's SKU and serial."""
-    return keccak(encode(["address", "string", "string"], [to_checksum_address(merchant), sku, serial]))
+    return keccak(
+        encode(["address", "string", "string"], [to_checksum_address(merchant), sku, serial])
+    )
 
 
 def normalize_gtin(gtin: str) -> str:
@@ -50,9 +54,15 @@ def validate_serial(serial: str) -> str:
 
 def item_id_from_gs1(gtin: str, serial: str) -> bytes:
     """The id of an item named by GTIN and serial (GS1 Digital Link ``/01/{gtin}/21/{serial}``)."""
-    return keccak(encode(["string", "string", "string"], ["gs1", normalize_gtin(gtin), validate_serial(serial)]))
+    gtin14 = normalize_gtin(gtin)
+    return keccak(encode(["string", "string", "string"], ["gs1", gtin14, validate_serial(serial)]))
 
 
 def gs1_digital_link_path(gtin: str, serial: str) -> str:
-    """The path of a GS1 Digital Link URI naming the item, e.g. ``/01/09506000134352/21/A1``."""
-    return f"/01/{normalize_gtin(gtin)}/21/{validate_serial(serial)}"
+    """The path of a GS1 Digital Link URI naming the item, e.g. ``/01/09506000134352/21/A1``.
+
+    Set 82 allows URI delimiters such as ``/``, ``?``, ``%`` and ``&`` in a serial, so the serial
+    is percent-encoded: every character but letters, digits and ``-._`` (the GS1 Digital Link
+    standard asks for this encoding; decoding gives the serial back).
+    """
+    return f"/01/{normalize_gtin(gtin)}/21/{quote(validate_serial(serial), safe='')}"

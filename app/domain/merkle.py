@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth_utils import to_bytes
-from multiproof import StandardMerkleTree
+from eth_typing import HexStr
+from eth_utils.conversions import to_bytes
+from multiproof.standard import StandardMerkleTree
 
 from app.domain.errors import ItemNotInBatch
 
@@ -31,6 +32,8 @@ class ItemBatch:
     def __init__(self, leaves: Sequence[BatchLeaf]) -> None:
         if not leaves:
             raise ValueError("a batch needs at least one item")
+        if len({leaf.item_id for leaf in leaves}) != len(leaves):
+            raise ValueError("a batch names each item once")
         self._tree = StandardMerkleTree.of(
             [[leaf.item_id, leaf.metadata_hash] for leaf in leaves], LEAF_ENCODING
         )
@@ -53,9 +56,9 @@ def verify_proof(root: bytes, leaf: BatchLeaf, proof: Sequence[bytes]) -> bool:
     """Checks a proof off chain exactly as the contract does on chain."""
     return bool(
         StandardMerkleTree.verify(
-            "0x" + root.hex(),
+            HexStr("0x" + root.hex()),
             LEAF_ENCODING,
             [leaf.item_id, leaf.metadata_hash],
-            ["0x" + node.hex() for node in proof],
+            [HexStr("0x" + node.hex()) for node in proof],
         )
     )

@@ -66,6 +66,9 @@ interface IProductRegistry {
 
     /// @notice An item's record, packed in one slot.
     /// @dev `merchant` is zero for a batch item flagged before anyone activated it.
+    /// `updatedAt` is when `lastAction` took effect: the registration (or activation) time until the
+    /// first custody event, then the `occurredAt` of the latest event. Flags and recalls leave it alone.
+    /// A batch recall does not rewrite activated items' `state`; `verify` reads it through the batch.
     struct Item {
         address merchant;
         uint40 updatedAt;

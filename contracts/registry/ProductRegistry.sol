@@ -19,6 +19,8 @@ contract ProductRegistry is IProductRegistry, AccessControl {
     mapping(address merchant => Merchant) private _merchants;
     mapping(bytes32 itemId => Item) private _items;
     mapping(bytes32 root => Batch) private _batches;
+    /// @dev The batch an activated batch item came from, so a batch recall reaches `verify`.
+    mapping(bytes32 itemId => bytes32 root) private _itemBatch;
     mapping(uint256 reportId => Report) private _reports;
     /// @dev Permit2-style: one bit per event id, 256 ids to a word, per submitter.
     mapping(address submitter => mapping(uint256 word => uint256 bits)) private _spentEventIds;
@@ -102,6 +104,7 @@ contract ProductRegistry is IProductRegistry, AccessControl {
     function activateBatchItem(bytes32 root, bytes32 itemId, bytes32 metadataHash, bytes32[] calldata proof)
         external
     {
+        if (itemId == bytes32(0)) revert RegistryZeroId();
         Batch storage batch = _batches[root];
         if (batch.merchant == address(0)) revert RegistryBatchNotRegistered(root);
         if (!MerkleProof.verifyCalldata(proof, root, batchLeaf(itemId, metadataHash))) {
@@ -113,6 +116,7 @@ contract ProductRegistry is IProductRegistry, AccessControl {
         item.merchant = batch.merchant;
         item.updatedAt = uint40(block.timestamp);
         item.inBatch = true;
+        _itemBatch[itemId] = root;
         if (batch.recalled) item.state = ItemState.Recalled;
         emit BatchItemActivated(itemId, root, metadataHash);
     }
@@ -136,7 +140,8 @@ contract ProductRegistry is IProductRegistry, AccessControl {
             if (!isOracle && merchant != msg.sender) revert RegistryNotItemCustodian(msg.sender, input.itemId);
             _spendEventId(input.eventId);
             // Late-arriving events join the trail but do not move the current status back in time.
-            if (input.occurredAt >= item.updatedAt) {
+            // The first event sets the status even if it happened before the item was registered.
+            if (item.lastAction == CustodyAction.None || input.occurredAt >= item.updatedAt) {
                 item.updatedAt = input.occurredAt;
                 item.lastAction = input.action;
             }
@@ -177,9 +182,9 @@ contract ProductRegistry is IProductRegistry, AccessControl {
         emit ReportConfirmed(reportId, itemId, findingHash, msg.sender);
         Item storage item = _items[itemId];
         // Recalled is final and outranks a flag; a second confirmed report changes nothing.
-        if (item.state == ItemState.Active) {
+        // `updatedAt` is left alone: it orders custody events, and the flag's time is in the logs.
+        if (item.state == ItemState.Active && !_inRecalledBatch(itemId, item)) {
             item.state = ItemState.Flagged;
-            item.updatedAt = uint40(block.timestamp);
             emit ItemFlagged(itemId, reportId);
         }
     }
@@ -196,9 +201,11 @@ contract ProductRegistry is IProductRegistry, AccessControl {
         Item storage item = _items[itemId];
         if (item.merchant == address(0)) revert RegistryItemNotRegistered(itemId);
         if (item.merchant != msg.sender) revert RegistryNotItemCustodian(msg.sender, itemId);
-        if (item.state == ItemState.Recalled) revert RegistryItemAlreadyRecalled(itemId);
+        if (item.state == ItemState.Recalled || _inRecalledBatch(itemId, item)) {
+            revert RegistryItemAlreadyRecalled(itemId);
+        }
+        // `updatedAt` is left alone: it orders custody events, and the recall's time is in the logs.
         item.state = ItemState.Recalled;
-        item.updatedAt = uint40(block.timestamp);
         emit ItemRecalled(itemId, msg.sender, reasonHash);
     }
 
@@ -217,7 +224,7 @@ contract ProductRegistry is IProductRegistry, AccessControl {
     /// @inheritdoc IProductRegistry
     function verify(bytes32 itemId) public view returns (Verdict) {
         Item storage item = _items[itemId];
-        if (item.state == ItemState.Recalled) return Verdict.Recalled;
+        if (item.state == ItemState.Recalled || _inRecalledBatch(itemId, item)) return Verdict.Recalled;
         if (item.state == ItemState.Flagged) return Verdict.Flagged;
         if (item.merchant == address(0)) return Verdict.Unknown;
         if (_merchants[item.merchant].status != MerchantStatus.Active) return Verdict.MerchantSuspended;
@@ -306,6 +313,11 @@ contract ProductRegistry is IProductRegistry, AccessControl {
         uint256 bits = _spentEventIds[msg.sender][word];
         if (bits & bit != 0) revert RegistryEventAlreadyRecorded(msg.sender, eventId);
         _spentEventIds[msg.sender][word] = bits | bit;
+    }
+
+    /// @dev Whether an activated batch item's batch was recalled (the recall does not touch item records).
+    function _inRecalledBatch(bytes32 itemId, Item storage item) private view returns (bool) {
+        return item.inBatch && _batches[_itemBatch[itemId]].recalled;
     }
 
     function _requireActiveMerchant(address account) private view {
