@@ -1,0 +1,214 @@
+"""Fixtures for contract unit tests on Ape's in-process EVM (`--network ethereum:local:test`).
+
+Deployment happens once per session; Ape's pytest plugin snapshots the chain before every test
+and reverts it afterwards, so each test starts from the same freshly set-up registry.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from app.domain.ids import item_id_from_sku
+from app.domain.merkle import BatchLeaf, ItemBatch
+from tests.contracts.registry.helpers import ReportKind, h
+
+
+@dataclass(frozen=True)
+class RegisteredBatch:
+    """A batch registered on chain, with the tree that proves its items."""
+
+    tree: ItemBatch
+    merchant: Any
+
+    @property
+    def root(self) -> bytes:
+        return self.tree.root
+
+    def leaf(self, index: int) -> BatchLeaf:
+        return self.tree.leaves[index]
+
+    def proof(self, index: int) -> list[bytes]:
+        return self.tree.proof(self.tree.leaves[index].item_id)
+
+
+# ------------------------------------------------------------------ accounts by role
+
+
+@pytest.fixture(scope="session")
+def admin(accounts: Any) -> Any:
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def verifier(accounts: Any) -> Any:
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def merchant(accounts: Any) -> Any:
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def other_merchant(accounts: Any) -> Any:
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def oracle(accounts: Any) -> Any:
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def shopper(accounts: Any) -> Any:
+    """Holds no role and is no merchant: the stranger of every access check."""
+    return accounts[5]
+
+
+# ------------------------------------------------------------------ the registry
+
+
+@pytest.fixture(scope="session")
+def bare_registry(project: Any, admin: Any) -> Any:
+    """A freshly deployed registry: only the admin role is held."""
+    return project.ProductRegistry.deploy(admin, sender=admin)
+
+
+@pytest.fixture(scope="session")
+def registry(
+    project: Any, admin: Any, verifier: Any, merchant: Any, other_merchant: Any, oracle: Any
+) -> Any:
+    """A registry with the verifier and oracle roles granted and two approved merchants."""
+    contract = project.ProductRegistry.deploy(admin, sender=admin)
+    contract.grantRole(contract.VERIFIER_ROLE(), verifier, sender=admin)
+    contract.grantRole(contract.ORACLE_ROLE(), oracle, sender=admin)
+    contract.approveMerchant(merchant, "Acme Goods", h("acme identity"), sender=verifier)
+    contract.approveMerchant(other_merchant, "Other Shop", h("other identity"), sender=verifier)
+    return contract
+
+
+# ------------------------------------------------------------------ factories
+
+_serials = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def new_item_id(merchant: Any) -> Callable[..., bytes]:
+    """A fresh item id named by SKU and serial (not registered)."""
+
+    def make(owner: Any = None, sku: str = "SKU-1") -> bytes:
+        return item_id_from_sku((owner or merchant).address, sku, f"S{next(_serials)}")
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def register_item(
+    registry: Any, merchant: Any, new_item_id: Callable[..., bytes]
+) -> Callable[..., bytes]:
+    """Registers one item singly and returns its id."""
+
+    def register(
+        sender: Any = None,
+        item_id: bytes | None = None,
+        metadata_hash: bytes | None = None,
+        uri: str = "ipfs://item",
+    ) -> bytes:
+        owner = sender or merchant
+        item_id = item_id or new_item_id(owner)
+        registry.registerItem(item_id, metadata_hash or h("metadata"), uri, sender=owner)
+        return item_id
+
+    return register
+
+
+@pytest.fixture(scope="session")
+def make_batch(merchant: Any, new_item_id: Callable[..., bytes]) -> Callable[..., ItemBatch]:
+    """Builds (off chain) a Merkle batch of `size` fresh items."""
+
+    def make(size: int = 5, owner: Any = None) -> ItemBatch:
+        return ItemBatch(
+            [
+                BatchLeaf(new_item_id(owner or merchant, "BATCH"), h(f"metadata {i}"))
+                for i in range(size)
+            ]
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def register_batch(
+    registry: Any, merchant: Any, make_batch: Callable[..., ItemBatch]
+) -> Callable[..., RegisteredBatch]:
+    """Registers a Merkle batch (built here, or given) and returns it with its tree."""
+
+    def register(
+        size: int = 5, sender: Any = None, tree: ItemBatch | None = None
+    ) -> RegisteredBatch:
+        owner = sender or merchant
+        tree = tree or make_batch(size, owner)
+        registry.registerBatch(
+            tree.root, len(tree.leaves), h("batch manifest"), "ipfs://batch", sender=owner
+        )
+        return RegisteredBatch(tree, owner)
+
+    return register
+
+
+@pytest.fixture(scope="session")
+def activate(registry: Any, shopper: Any) -> Callable[..., Any]:
+    """Activates item `index` of a registered batch (anyone may; the shopper does)."""
+
+    def run(batch: RegisteredBatch, index: int = 0, sender: Any = None) -> Any:
+        leaf = batch.leaf(index)
+        return registry.activateBatchItem(
+            batch.root,
+            leaf.item_id,
+            leaf.metadata_hash,
+            batch.proof(index),
+            sender=sender or shopper,
+        )
+
+    return run
+
+
+@pytest.fixture
+def now(chain: Any) -> Callable[[], int]:
+    """The timestamp of the latest block (a safe `occurredAt`, never in the future)."""
+    return lambda: int(chain.blocks.head.timestamp)
+
+
+@pytest.fixture(scope="session")
+def file_report(registry: Any, shopper: Any) -> Callable[..., int]:
+    """Files a report and returns its id."""
+
+    def run(
+        item_id: bytes,
+        kind: int = ReportKind.COUNTERFEIT,
+        sender: Any = None,
+        evidence: str = "photo",
+    ) -> int:
+        tx = registry.fileReport(item_id, kind, h(evidence), sender=sender or shopper)
+        return int(tx.events.filter(registry.ReportFiled)[0].reportId)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def confirmed_flag(
+    registry: Any, verifier: Any, file_report: Callable[..., int]
+) -> Callable[[bytes], int]:
+    """Files a counterfeit report against an item and has the verifier confirm it."""
+
+    def run(item_id: bytes) -> int:
+        report_id = file_report(item_id)
+        registry.confirmReport(report_id, h("finding"), sender=verifier)
+        return report_id
+
+    return run
