@@ -1,0 +1,462 @@
+"""Merchant input files: items to register and custody events to append (CSV or JSON).
+
+Every row is validated before anything is sent. Problems name the row — ``line N`` (the CSV line
+where the record starts; the header is line 1) or ``index N`` (0-based, in a JSON array) — and the
+field, and all of them are reported together in an :class:`InputFileError`.
+
+Item rows (register):
+    ``sku,serial`` (id = ``item_id_from_sku(merchant, sku, serial)``) or ``gtin,serial``
+    (id = ``item_id_from_gs1(gtin, serial)``); ``metadata`` (a JSON object, inline: a JSON text
+    in CSV, an object in JSON) or ``metadata_file`` (a JSON file, relative to the input file);
+    ``metadata_uri`` (where the metadata is published). The metadata hash is
+    ``keccak256(canonical_json(metadata))`` (see ``app.domain.metadata``).
+
+Custody rows:
+    the item — ``item_id`` (0x + 64 hex digits), or ``sku,serial``, or ``gtin,serial``;
+    ``action`` — produced, shipped, in_transit, delivered, sold or returned;
+    ``occurred_at`` — unix seconds or ISO-8601 with a UTC offset (``2025-03-01T10:00:00Z``);
+    ``location`` — any text, e.g. a GLN, stored as ``keccak256(utf8(location))``;
+    ``context`` (or ``reference``) — a shipment, order or document reference, hashed likewise;
+    ``event_id`` — optional unsigned integer; see ``scripts/_lib/registry.py`` for the ids given
+    to rows without one. An absent location or context is stored as zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from eth_utils.crypto import keccak
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from app.domain.errors import TrustMallError
+from app.domain.ids import item_id_from_gs1, item_id_from_sku, normalize_gtin, validate_serial
+from app.domain.metadata import NotCanonicalizable, canonical_json, loads_strict, metadata_hash
+from scripts._lib.vocab import CustodyAction
+
+ZERO_HASH = bytes(32)
+UINT256_MAX = 2**256 - 1
+UINT40_MAX = 2**40 - 1
+_ITEM_ID = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+class InputFileError(TrustMallError, ValueError):
+    """An input file has problems; ``problems`` lists each, naming its row and field."""
+
+    def __init__(self, path: Path, problems: Sequence[str]) -> None:
+        self.path = path
+        self.problems = list(problems)
+        listing = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{path}: {len(self.problems)} problem(s), nothing was sent:\n{listing}")
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One record of an input file, before validation."""
+
+    where: str
+    data: dict[str, Any]
+
+
+def read_rows(path: Path, list_key: str) -> list[RawRow]:
+    """The records of a CSV file (header row first) or a JSON file (an array of objects, or an
+    object holding the array under ``list_key``). Empty CSV cells count as absent."""
+    if not path.is_file():
+        raise InputFileError(path, [f"no such file: {path}"])
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix == ".json":
+        return _read_json(path, list_key)
+    raise InputFileError(path, [f"unsupported file type {suffix!r}: use .csv or .json"])
+
+
+def _read_csv(path: Path) -> list[RawRow]:
+    rows: list[RawRow] = []
+    problems: list[str] = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputFileError(
+                path, ["line 1: the file is empty; expected a header row"]
+            ) from None
+        names = [h.strip() for h in header]
+        if len(set(names)) != len(names) or "" in names:
+            raise InputFileError(path, ["line 1: header has empty or repeated column names"])
+        end = reader.line_num
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if not record or all(not cell.strip() for cell in record):
+                continue
+            where = f"line {start}"
+            if len(record) != len(names):
+                problems.append(
+                    f"{where}: has {len(record)} cells, the header has {len(names)} columns"
+                )
+                continue
+            data = {n: cell for n, cell in zip(names, record, strict=True) if cell.strip() != ""}
+            rows.append(RawRow(where, data))
+    if problems:
+        raise InputFileError(path, problems)
+    return rows
+
+
+def _read_json(path: Path, list_key: str) -> list[RawRow]:
+    try:
+        document = loads_strict(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, NotCanonicalizable) as exc:
+        raise InputFileError(path, [f"not valid JSON: {exc}"]) from None
+    if isinstance(document, dict) and isinstance(document.get(list_key), list):
+        document = document[list_key]
+    if not isinstance(document, list):
+        raise InputFileError(path, [f"expected a JSON array, or an object with {list_key!r}"])
+    rows: list[RawRow] = []
+    problems: list[str] = []
+    for index, entry in enumerate(document):
+        if not isinstance(entry, dict):
+            problems.append(f"index {index}: expected an object, got {type(entry).__name__}")
+            continue
+        rows.append(RawRow(f"index {index}", {k: v for k, v in entry.items() if v is not None}))
+    if problems:
+        raise InputFileError(path, problems)
+    return rows
+
+
+def describe(error: ValidationError, where: str) -> list[str]:
+    """One line per pydantic error: ``line 3, field 'gtin': wrong check digit``."""
+    lines = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"{where}, field '{field}': {message}" if field else f"{where}: {message}")
+    return lines
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class _ItemKey(_Row):
+    """How a row names its item: SKU and serial, or GTIN and serial."""
+
+    sku: str | None = None
+    gtin: str | None = None
+    serial: str | None = None
+
+    @field_validator("sku", "gtin", "serial", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        # JSON numbers are accepted as serials/GTINs only when they are integers.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("gtin")
+    @classmethod
+    def _valid_gtin(cls, value: str | None) -> str | None:
+        if value is not None:
+            normalize_gtin(value)
+        return value
+
+    def _check_key(self, *, required: bool) -> None:
+        if self.sku is not None and self.gtin is not None:
+            raise ValueError("give either sku or gtin, not both")
+        if self.sku is None and self.gtin is None:
+            if required:
+                raise ValueError("name the item with sku and serial, or gtin and serial")
+            return
+        if self.serial is None:
+            raise ValueError("serial is required with sku or gtin")
+        if self.gtin is not None:
+            validate_serial(self.serial)
+
+    def key_id(self, merchant: str) -> bytes:
+        """The id the SKU or GTIN and serial name (SKU ids depend on the merchant)."""
+        if self.gtin is not None:
+            return item_id_from_gs1(self.gtin, str(self.serial))
+        return item_id_from_sku(merchant, str(self.sku), str(self.serial))
+
+    @property
+    def label(self) -> str:
+        if self.gtin is not None:
+            return f"gtin {self.gtin} serial {self.serial}"
+        return f"sku {self.sku} serial {self.serial}"
+
+
+class ItemRow(_ItemKey):
+    """An item to register."""
+
+    metadata: dict[str, Any] | None = None
+    metadata_file: str | None = None
+    metadata_uri: str = Field(min_length=1)
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _parse_metadata(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = loads_strict(value)
+            except (json.JSONDecodeError, NotCanonicalizable) as exc:
+                raise ValueError(f"not valid JSON: {exc}") from None
+            if not isinstance(value, dict):
+                raise ValueError("must be a JSON object")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _canonicalizable(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            try:
+                canonical_json(value)
+            except NotCanonicalizable as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> ItemRow:
+        self._check_key(required=True)
+        if (self.metadata is None) == (self.metadata_file is None):
+            raise ValueError("give exactly one of metadata (inline JSON) or metadata_file")
+        return self
+
+
+@dataclass(frozen=True)
+class ItemEntry:
+    """A validated item row: the id and metadata hash it registers."""
+
+    where: str
+    row: ItemRow
+    item_id: bytes
+    metadata_hash: bytes
+    metadata_uri: str
+
+    @property
+    def label(self) -> str:
+        return self.row.label
+
+
+def load_items(path: Path, merchant: str) -> list[ItemEntry]:
+    """Validated items of a file, ids computed for ``merchant``; raises :class:`InputFileError`
+    listing every bad row, including ids that appear on more than one row."""
+    problems: list[str] = []
+    entries: list[ItemEntry] = []
+    for raw in read_rows(path, "items"):
+        try:
+            row = ItemRow.model_validate(raw.data)
+        except ValidationError as exc:
+            problems.extend(describe(exc, raw.where))
+            continue
+        metadata = row.metadata
+        if metadata is None:
+            metadata, problem = _metadata_from_file(path.parent, str(row.metadata_file))
+            if problem:
+                problems.append(f"{raw.where}, field 'metadata_file': {problem}")
+                continue
+        entries.append(
+            ItemEntry(
+                where=raw.where,
+                row=row,
+                item_id=row.key_id(merchant),
+                metadata_hash=metadata_hash(metadata),
+                metadata_uri=row.metadata_uri,
+            )
+        )
+    labels = {e.item_id: e.label for e in entries}
+    problems.extend(
+        _duplicates(((e.item_id, e.where) for e in entries), lambda i: _item_text(i, labels[i]))
+    )
+    if not entries and not problems:
+        problems.append("the file has no rows")
+    if problems:
+        raise InputFileError(path, problems)
+    return entries
+
+
+def _metadata_from_file(base: Path, name: str) -> tuple[dict[str, Any], str | None]:
+    target = (base / name).resolve()
+    if not target.is_file():
+        return {}, f"no such file: {target}"
+    try:
+        value = loads_strict(target.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, NotCanonicalizable, UnicodeDecodeError) as exc:
+        return {}, f"{name} is not valid JSON: {exc}"
+    if not isinstance(value, dict):
+        return {}, f"{name} must hold a JSON object"
+    try:
+        canonical_json(value)
+    except NotCanonicalizable as exc:
+        return {}, f"{name}: {exc}"
+    return value, None
+
+
+def _duplicates(pairs: Iterable[tuple[Any, str]], name: Callable[[Any], str]) -> list[str]:
+    seen: dict[Any, list[str]] = defaultdict(list)
+    for key, where in pairs:
+        seen[key].append(where)
+    return [
+        f"{', '.join(places)}: the same {name(key)} appears more than once"
+        for key, places in seen.items()
+        if len(places) > 1
+    ]
+
+
+def _item_text(item_id: bytes, label: str) -> str:
+    return f"item ({label}, id 0x{item_id.hex()})"
+
+
+def _event_id_text(event_id: int) -> str:
+    return f"event_id {event_id}"
+
+
+def _event_text(key: tuple[bytes, int, int, bytes, bytes]) -> str:
+    item_id, action, occurred_at, _, _ = key
+    return (
+        f"event (item 0x{item_id.hex()}, {CustodyAction(action).name.lower()} at {occurred_at}, "
+        "same location and context)"
+    )
+
+
+class CustodyRow(_ItemKey):
+    """A custody event to append."""
+
+    item_id: str | None = None
+    action: CustodyAction
+    occurred_at: int = Field(ge=0, le=UINT40_MAX)
+    location: str | None = None
+    context: str | None = None
+    reference: str | None = None
+    event_id: int | None = Field(default=None, ge=0, le=UINT256_MAX)
+
+    @field_validator("item_id")
+    @classmethod
+    def _hex_id(cls, value: str | None) -> str | None:
+        if value is not None and not _ITEM_ID.fullmatch(value):
+            raise ValueError("must be 0x followed by 64 hex digits")
+        return value
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _parse_action(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return CustodyAction.parse(value)
+        raise ValueError(f"must be one of the action names, got {value!r}")
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _parse_time(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be unix seconds or an ISO-8601 time")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            text = value.strip()
+            if text.isdigit():
+                return int(text)
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"not unix seconds nor an ISO-8601 time: {value!r}") from None
+            if moment.tzinfo is None:
+                raise ValueError(f"ISO-8601 time {value!r} needs a UTC offset, e.g. 'Z'")
+            return int(moment.timestamp())
+        raise ValueError("must be unix seconds or an ISO-8601 time")
+
+    @field_validator("event_id", mode="before")
+    @classmethod
+    def _parse_event_id(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be an unsigned integer")
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                return int(text, 16) if text.lower().startswith("0x") else int(text, 10)
+            except ValueError:
+                raise ValueError(f"must be an unsigned integer, got {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> CustodyRow:
+        if self.item_id is not None:
+            if self.sku is not None or self.gtin is not None or self.serial is not None:
+                raise ValueError("give item_id, or sku/gtin with serial, not both")
+        else:
+            self._check_key(required=True)
+        if self.context is not None and self.reference is not None:
+            raise ValueError("give context or reference, not both")
+        return self
+
+
+@dataclass(frozen=True)
+class CustodyEntry:
+    """A validated custody row, as the contract's ``CustodyInput`` wants it (bar the event id)."""
+
+    where: str
+    item_id: bytes
+    event_id: int | None
+    action: CustodyAction
+    occurred_at: int
+    location_hash: bytes
+    context_hash: bytes
+
+    @property
+    def natural_key(self) -> tuple[bytes, int, int, bytes, bytes]:
+        """What the event says: two rows alike in this are the same event."""
+        return (
+            self.item_id,
+            int(self.action),
+            self.occurred_at,
+            self.location_hash,
+            self.context_hash,
+        )
+
+
+def text_hash(text: str | None) -> bytes:
+    """keccak256 of UTF-8 text; zero when there is no text."""
+    return ZERO_HASH if text is None else keccak(text.encode("utf-8"))
+
+
+def load_custody(path: Path, sku_merchant: str) -> list[CustodyEntry]:
+    """Validated custody events of a file; SKU ids are computed for ``sku_merchant``. Raises
+    :class:`InputFileError` for bad rows, repeated event ids and repeated events."""
+    problems: list[str] = []
+    entries: list[CustodyEntry] = []
+    for raw in read_rows(path, "events"):
+        try:
+            row = CustodyRow.model_validate(raw.data)
+        except ValidationError as exc:
+            problems.extend(describe(exc, raw.where))
+            continue
+        item_id = (
+            bytes.fromhex(row.item_id[2:]) if row.item_id is not None else row.key_id(sku_merchant)
+        )
+        entries.append(
+            CustodyEntry(
+                where=raw.where,
+                item_id=item_id,
+                event_id=row.event_id,
+                action=row.action,
+                occurred_at=row.occurred_at,
+                location_hash=text_hash(row.location),
+                context_hash=text_hash(row.context if row.context is not None else row.reference),
+            )
+        )
+    problems.extend(
+        _duplicates(
+            ((e.event_id, e.where) for e in entries if e.event_id is not None), _event_id_text
+        )
+    )
+    problems.extend(_duplicates(((e.natural_key, e.where) for e in entries), _event_text))
+    if not entries and not problems:
+        problems.append("the file has no rows")
+    if problems:
+        raise InputFileError(path, problems)
+    return entries

@@ -1,0 +1,94 @@
+"""Choosing the signing account of a script: an Ape account alias, or a test account locally.
+
+* ``--account ALIAS`` loads an Ape keyfile account (``ape accounts import ALIAS``). For automation
+  the passphrase comes from ``APE_ACCOUNTS_<ALIAS>_PASSPHRASE`` (Ape's own convention); the script
+  then signs its transactions without prompting. Without it, Ape asks once for the passphrase.
+* ``--account TEST::N`` picks Ape test account N (the ``test:`` mnemonic in ape-config.yaml, the
+  same as Anvil's): allowed on local networks only.
+* No raw private key is ever taken on the command line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+from eth_utils.address import is_address, to_checksum_address
+
+if TYPE_CHECKING:
+    from ape.api.accounts import AccountAPI
+
+
+ACCOUNT_HELP = (
+    "Signing account: an Ape account alias (for automation the passphrase comes from "
+    "APE_ACCOUNTS_<ALIAS>_PASSPHRASE), or TEST::N on a local network. Never a raw key."
+)
+
+
+def signer_option(help_text: str = ACCOUNT_HELP) -> Callable[[Any], Any]:
+    """Ape's ``--account`` option (alias or TEST::N, no prompt), with help text."""
+    from ape.cli import account_option
+
+    def decorate(command: Any) -> Any:
+        command = account_option(prompt=False)(command)
+        command.__click_params__[-1].help = help_text
+        return command
+
+    return decorate
+
+
+def is_test_account(account: AccountAPI) -> bool:
+    from ape.api.accounts import TestAccountAPI
+
+    return isinstance(account, TestAccountAPI)
+
+
+def resolve_account(
+    account: AccountAPI | None, network: Any, *, default_test_index: int | None = None
+) -> AccountAPI:
+    """The signer: the given account, or test account ``default_test_index`` on a local network.
+
+    Refuses test accounts on live networks; unlocks keyfile accounts once for the whole run.
+    """
+    from ape import accounts
+
+    if account is None:
+        if network.is_local and default_test_index is not None:
+            test_account: AccountAPI = accounts.test_accounts[default_test_index]
+            return test_account
+        raise click.UsageError(
+            f"--account is required on network {network.choice!r}: an Ape account alias "
+            "(`ape accounts list`)" + (" or TEST::N" if network.is_local else "")
+        )
+    if is_test_account(account) and not network.is_local:
+        raise click.UsageError(
+            f"test account {account.address} may sign on local networks only, "
+            f"not on {network.choice!r}"
+        )
+    enable_autosign(account)
+    return account
+
+
+def enable_autosign(account: AccountAPI) -> None:
+    """Unlocks a keyfile account for the run, with ``APE_ACCOUNTS_<alias>_PASSPHRASE`` if set."""
+    from ape_accounts import KeyfileAccount
+
+    if isinstance(account, KeyfileAccount):
+        passphrase = os.environ.get(f"APE_ACCOUNTS_{account.alias}_PASSPHRASE")
+        account.set_autosign(True, passphrase=passphrase)
+
+
+def parse_address(value: str, what: str) -> str:
+    """A checksummed address, or a click error naming ``what``."""
+    text = value.strip()
+    if not is_address(text):
+        raise click.BadParameter(f"{value!r} is not an address", param_hint=what)
+    return str(to_checksum_address(text))
+
+
+def test_account_address(index: int) -> str:
+    from ape import accounts
+
+    return str(accounts.test_accounts[index].address)

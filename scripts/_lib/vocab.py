@@ -1,0 +1,54 @@
+"""Python twins of the registry's enums (contracts/registry/IProductRegistry.sol), same order."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class MerchantStatus(IntEnum):
+    NONE = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+
+
+class CustodyAction(IntEnum):
+    NONE = 0
+    PRODUCED = 1
+    SHIPPED = 2
+    IN_TRANSIT = 3
+    DELIVERED = 4
+    SOLD = 5
+    RETURNED = 6
+
+    @classmethod
+    def parse(cls, text: str) -> CustodyAction:
+        """An action by name: ``shipped``, ``in_transit`` (or ``in-transit``, ``InTransit``)."""
+        key = text.strip().replace("-", "_").replace(" ", "_")
+        # CamelCase as in Solidity (InTransit) -> IN_TRANSIT.
+        if "_" not in key and any(c.isupper() for c in key[1:]):
+            key = "".join(f"_{c}" if c.isupper() and i else c for i, c in enumerate(key))
+        try:
+            action = cls[key.upper()]
+        except KeyError:
+            raise ValueError(f"unknown action {text!r}; expected one of {choices()}") from None
+        if action is cls.NONE:
+            raise ValueError(f"unknown action {text!r}; expected one of {choices()}")
+        return action
+
+
+def choices() -> str:
+    return ", ".join(a.name.lower() for a in CustodyAction if a is not CustodyAction.NONE)
+
+
+class ItemState(IntEnum):
+    ACTIVE = 0
+    FLAGGED = 1
+    RECALLED = 2
+
+
+class Verdict(IntEnum):
+    AUTHENTIC = 0
+    UNKNOWN = 1
+    MERCHANT_SUSPENDED = 2
+    FLAGGED = 3
+    RECALLED = 4

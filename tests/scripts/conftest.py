@@ -1,0 +1,137 @@
+"""Run the Ape scripts as a user does — `ape run deploy|merchant ...` subprocesses — against the
+session's Anvil, and read the chain back with web3.
+
+ape-foundry connects to an Anvil that already runs when ``APE_FOUNDRY_HOST`` names it, so the
+scripts get ``--network ethereum:local:foundry`` plus that variable (the fixture's Anvil listens on
+a random port). Deployment records and ABIs go to temporary directories through
+``TRUSTMALL_DEPLOYMENTS_DIR`` and ``TRUSTMALL_ABI_DIR``, never into the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+from web3.contract import Contract
+
+from tests.support.nodes import ROOT, ChainNode, subprocess_env
+
+NETWORK = "ethereum:local:foundry"
+APE_RUN_TIMEOUT = 180
+
+# Anvil's accounts from the shared test mnemonic, by role (Ape's TEST::N are the same).
+ADMIN = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # TEST::0: deployer, default verifier
+ORACLE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1: default oracle
+MERCHANT = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # TEST::2
+RIVAL_MERCHANT = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # TEST::3
+STRANGER = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"  # TEST::4, never approved
+MERCHANT_ACCOUNT = "TEST::2"
+RIVAL_ACCOUNT = "TEST::3"
+STRANGER_ACCOUNT = "TEST::4"
+ORACLE_ACCOUNT = "TEST::1"
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished `ape run`: exit status and what it printed (stdout and stderr together)."""
+
+    returncode: int
+    output: str
+
+
+ApeRun = Callable[..., Run]
+
+
+def run_ape(env: dict[str, str], *args: str, extra_env: dict[str, str] | None = None) -> Run:
+    command = [str(ROOT / ".venv" / "bin" / "ape"), "run", *args, "--network", NETWORK]
+    completed = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**env, **(extra_env or {})},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=APE_RUN_TIMEOUT,
+        check=False,
+    )
+    return Run(completed.returncode, completed.stdout)
+
+
+@pytest.fixture(scope="session")
+def script_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("scripts")
+    return {"deployments": base / "deployments", "abi": base / "abi"}
+
+
+@pytest.fixture(scope="session")
+def script_env(anvil: ChainNode, script_dirs: dict[str, Path]) -> dict[str, str]:
+    """Environment of every `ape run`: the session's Anvil, temporary output directories."""
+    return subprocess_env(
+        APE_FOUNDRY_HOST=anvil.rpc_url,
+        TRUSTMALL_DEPLOYMENTS_DIR=str(script_dirs["deployments"]),
+        TRUSTMALL_ABI_DIR=str(script_dirs["abi"]),
+        NO_COLOR="1",
+    )
+
+
+@pytest.fixture(scope="session")
+def ape_run(script_env: dict[str, str]) -> ApeRun:
+    def run(*args: str, extra_env: dict[str, str] | None = None) -> Run:
+        return run_ape(script_env, *args, extra_env=extra_env)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def w3(anvil: ChainNode) -> Web3:
+    return Web3(Web3.HTTPProvider(anvil.rpc_url))
+
+
+@pytest.fixture(scope="session")
+def registry(ape_run: ApeRun, script_dirs: dict[str, Path], w3: Web3) -> Contract:
+    """The ProductRegistry that `ape run deploy` put on the session's Anvil, read through the
+    ABI file the script wrote."""
+    run = ape_run("deploy")
+    assert run.returncode == 0, run.output
+    record = json.loads((script_dirs["deployments"] / "1337.json").read_text())
+    abi = json.loads((script_dirs["abi"] / "ProductRegistry.json").read_text())
+    return w3.eth.contract(address=record["contracts"]["ProductRegistry"]["address"], abi=abi)
+
+
+@pytest.fixture(scope="session")
+def merchant(ape_run: ApeRun, registry: Contract, w3: Web3) -> str:
+    """TEST::2, approved through `ape run merchant approve` by the default verifier; a rival
+    merchant (TEST::3) is approved directly, to save a process start."""
+    run = ape_run("merchant", "approve", MERCHANT, "--name", "Acme Goods", "--identity", "KVK 1")
+    assert run.returncode == 0, run.output
+    tx = registry.functions.approveMerchant(RIVAL_MERCHANT, "Rival", b"\x01" * 32).transact(
+        {"from": ADMIN}
+    )
+    assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    return MERCHANT
+
+
+def write_csv(path: Path, header: str, rows: list[str]) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def item_rows(prefix: str, count: int) -> list[str]:
+    """CSV rows (sku,serial,metadata,metadata_uri) of ``count`` distinct items."""
+    return [
+        f'{prefix},{n:04d},"{{""name"":""{prefix} #{n}""}}",https://shop.example/{prefix}/{n}.json'
+        for n in range(1, count + 1)
+    ]
+
+
+def events_of(contract: Contract, event: str, **filters: Any) -> list[Any]:
+    return list(
+        getattr(contract.events, event).get_logs(from_block=0, argument_filters=filters or None)
+    )

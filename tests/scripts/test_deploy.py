@@ -1,0 +1,158 @@
+"""`ape run deploy` on Anvil: the record it writes, reuse on re-runs, --redeploy, role grants."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_utils.crypto import keccak
+from web3 import Web3
+
+from scripts._lib.abi import compiled_abis
+from tests.scripts.conftest import ADMIN, ORACLE, RIVAL_MERCHANT, STRANGER, ApeRun, Run
+
+pytestmark = pytest.mark.anvil
+
+
+@pytest.fixture(scope="module")
+def deploy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("deploy-tests")
+
+
+@pytest.fixture(scope="module")
+def first_deploy(ape_run: ApeRun, deploy_dir: Path) -> Run:
+    run = ape_run("deploy", "--deployments-dir", str(deploy_dir))
+    assert run.returncode == 0, run.output
+    return run
+
+
+def record(deploy_dir: Path) -> dict[str, Any]:
+    return dict(json.loads((deploy_dir / "1337.json").read_text()))
+
+
+def has_role(w3: Web3, address: str, role_name: str, account: str) -> bool:
+    abi = [
+        {
+            "name": "hasRole",
+            "type": "function",
+            "stateMutability": "view",
+            "inputs": [{"name": "role", "type": "bytes32"}, {"name": "account", "type": "address"}],
+            "outputs": [{"name": "", "type": "bool"}],
+        },
+    ]
+    role = bytes(32) if role_name == "DEFAULT_ADMIN_ROLE" else keccak(text=role_name)
+    return bool(w3.eth.contract(address=address, abi=abi).functions.hasRole(role, account).call())
+
+
+def test_deploy_records_address_tx_block_compiler_and_roles(
+    first_deploy: Run, deploy_dir: Path, w3: Web3
+) -> None:
+    data = record(deploy_dir)
+    entry = data["contracts"]["ProductRegistry"]
+    receipt = w3.eth.get_transaction_receipt(entry["tx_hash"])
+    assert (data["schema_version"], data["chain_id"], data["deployer"]) == (1, 1337, ADMIN)
+    assert data["network"] == "ethereum:local:foundry"
+    assert receipt["contractAddress"] == entry["address"]
+    assert receipt["blockNumber"] == entry["block_number"]
+    assert entry["compiler"]["name"] == "solidity"
+    assert entry["compiler"]["version"].startswith("0.8.37+commit.")
+    assert entry["compiler"]["settings"]["evmVersion"] == "cancun"
+    assert entry["code_hash"] == "0x" + keccak(w3.eth.get_code(entry["address"])).hex()
+    assert entry["constructor_args"] == [ADMIN]
+    assert entry["roles"] == {
+        "DEFAULT_ADMIN_ROLE": [ADMIN],
+        "ORACLE_ROLE": [ORACLE],
+        "VERIFIER_ROLE": [ADMIN],
+    }
+    for role, holders in entry["roles"].items():
+        assert all(has_role(w3, entry["address"], role, holder) for holder in holders)
+
+
+def test_deploy_rerun_reuses_live_deployment_and_sends_nothing(
+    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+) -> None:
+    before = (deploy_dir / "1337.json").read_bytes()
+    nonce = w3.eth.get_transaction_count(ADMIN)
+
+    run = ape_run("deploy", "--deployments-dir", str(deploy_dir))
+
+    assert run.returncode == 0, run.output
+    assert "ProductRegistry: reusing" in run.output
+    assert (deploy_dir / "1337.json").read_bytes() == before
+    assert w3.eth.get_transaction_count(ADMIN) == nonce
+
+
+def test_deploy_rerun_grants_a_missing_role_to_a_new_verifier(
+    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+) -> None:
+    address = record(deploy_dir)["contracts"]["ProductRegistry"]["address"]
+
+    run = ape_run("deploy", "--deployments-dir", str(deploy_dir), "--verifier", STRANGER)
+
+    assert run.returncode == 0, run.output
+    entry = record(deploy_dir)["contracts"]["ProductRegistry"]
+    assert entry["address"] == address
+    assert has_role(w3, address, "VERIFIER_ROLE", STRANGER)
+    assert entry["roles"]["VERIFIER_ROLE"] == sorted([ADMIN, STRANGER])
+
+
+def test_redeploy_deploys_a_new_contract_with_the_oracle_from_the_environment(
+    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+) -> None:
+    old = record(deploy_dir)["contracts"]["ProductRegistry"]
+
+    run = ape_run(
+        "deploy",
+        "--deployments-dir",
+        str(deploy_dir),
+        "--redeploy",
+        extra_env={"TRUSTMALL_ORACLE_ADDRESS": RIVAL_MERCHANT},
+    )
+
+    assert run.returncode == 0, run.output
+    new = record(deploy_dir)["contracts"]["ProductRegistry"]
+    assert new["address"] != old["address"]
+    assert new["tx_hash"] != old["tx_hash"]
+    assert new["block_number"] > old["block_number"]
+    assert w3.eth.get_code(new["address"]) == w3.eth.get_code(old["address"])
+    assert new["roles"]["ORACLE_ROLE"] == [RIVAL_MERCHANT]
+    assert has_role(w3, new["address"], "ORACLE_ROLE", RIVAL_MERCHANT)
+
+
+def test_deploy_writes_abi_files_of_the_compiled_contracts(
+    first_deploy: Run, script_dirs: dict[str, Path]
+) -> None:
+    written = {p.name: p.read_text() for p in script_dirs["abi"].glob("*.json")}
+    assert written == compiled_abis()
+
+
+def test_deploy_signs_with_a_keyfile_account_unlocked_by_its_passphrase_variable(
+    ape_run: ApeRun, tmp_path: Path
+) -> None:
+    # Anvil's sixth default key (public test material), in an Ape keyfile under a scratch
+    # data folder; APE_ACCOUNTS_<alias>_PASSPHRASE unlocks it with no prompt (stdin is closed).
+    key = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba"
+    (tmp_path / "ape" / "accounts").mkdir(parents=True)
+    keyfile = Account.encrypt(key, "correct horse")
+    (tmp_path / "ape" / "accounts" / "ops.json").write_text(json.dumps(keyfile))
+    deployer = Account.from_key(key).address
+
+    run = ape_run(
+        "deploy",
+        "--account",
+        "ops",
+        "--deployments-dir",
+        str(tmp_path / "deployments"),
+        extra_env={
+            "APE_DATA_FOLDER": str(tmp_path / "ape"),
+            "APE_ACCOUNTS_ops_PASSPHRASE": "correct horse",
+        },
+    )
+
+    assert run.returncode == 0, run.output
+    entry = record(tmp_path / "deployments")["contracts"]["ProductRegistry"]
+    assert entry["deployer"] == deployer
+    assert entry["roles"]["DEFAULT_ADMIN_ROLE"] == [deployer]
