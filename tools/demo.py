@@ -24,6 +24,8 @@ BIN = Path(sys.prefix) / "bin"
 EXAMPLES = ROOT / "examples"
 RPC_HOST = "127.0.0.1"
 ANVIL_START_TIMEOUT = 30.0
+# Ape test account 2 of the public test mnemonic: the demo's merchant (TEST::2).
+MERCHANT_ADDRESS = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 
 
 def rpc_answers(url: str) -> bool:
@@ -83,25 +85,30 @@ def story(workdir: Path, env: dict[str, str]) -> None:
     merchant = ["--account", "TEST::2"]
     singles = workdir / "singles-manifest.json"
     batch = workdir / "batch-manifest.json"
-    for stale in (singles, batch):
+    for stale in (singles, batch, *workdir.glob("*.journal.json")):
         stale.unlink(missing_ok=True)
 
     say("1. The platform deploys the suite")
     ape("deploy", "--redeploy", env=env)
 
-    say("2. A verifier onboards the merchant")
-    ape("demo", "onboard", env=env)
+    say("2. A verifier checks the merchant's papers and onboards it")
+    ape("merchant", "approve", MERCHANT_ADDRESS, "--name", "Northwind Outfitters",
+        "--identity", "company register HRB 0451; VAT DE811907980", env=env)
 
     say("3. The merchant registers three items one by one (from a CSV file)")
     ape("merchant", "register", str(EXAMPLES / "items.csv"), *merchant,
-        "--manifest", str(singles), env=env)
+        "--manifest", str(singles), "--journal", str(workdir / "items.journal.json"), env=env)
 
     say("4. The merchant registers a production lot of 1,000 items as one Merkle batch")
     ape("merchant", "register", str(EXAMPLES / "batch.csv"), "--batch", *merchant,
         "--manifest", str(batch), env=env)
 
-    say("5. Custody events: produced, shipped, delivered (merchant and logistics oracle)")
-    ape("merchant", "custody", str(EXAMPLES / "custody.csv"), *merchant, env=env)
+    say("5. Custody events: the merchant's produced and shipped, the carrier's (oracle) delivered")
+    ape("merchant", "custody", str(EXAMPLES / "custody.csv"), *merchant,
+        "--journal", str(workdir / "custody.journal.json"), env=env)
+    ape("merchant", "custody", str(EXAMPLES / "custody-carrier.csv"), "--account", "TEST::1",
+        "--merchant", MERCHANT_ADDRESS, "--journal", str(workdir / "carrier.journal.json"),
+        env=env)
 
     say("6. A shopper reports a counterfeit; the verifier confirms it")
     flagged = json.loads(singles.read_text())["items"][2]["item_id"]
@@ -110,7 +117,7 @@ def story(workdir: Path, env: dict[str, str]) -> None:
     say("7. The merchant recalls one item of the batch")
     recalled = json.loads(batch.read_text())["items"][0]
     ape("merchant", "recall", "--item-id", recalled["item_id"], "--manifest", str(batch),
-        *merchant, env=env)
+        "--reason", "lot LOT2026: sole delamination found in quality control", *merchant, env=env)
 
     say("8. What a shopper's scan reads, item by item")
     ape("demo", "verdicts", "--manifest", str(singles), "--manifest", str(batch), env=env)
@@ -125,6 +132,8 @@ def main() -> int:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["TRUSTMALL_DEPLOYMENTS_DIR"] = str(args.workdir / "deployments")
+    # ape-foundry connects to the Anvil at this address instead of starting its own.
+    env["APE_FOUNDRY_HOST"] = f"http://{RPC_HOST}:{args.port}"
     with local_chain(args.port, args.workdir):
         try:
             story(args.workdir, env)
