@@ -50,7 +50,7 @@ test: $(STAMP_BUILD) ## Run the whole test suite (unit on Ape's EVM, integration
 
 lint: $(STAMP_TOOLS) ## ruff and mypy
 	$(BIN)/ruff check app scripts tests bench tools
-	$(BIN)/mypy app
+	$(BIN)/mypy --explicit-package-bases app bench tools scripts
 
 bench: $(STAMP_BUILD) ## Measure gas against the peers; writes BENCHMARKS.md and bench/results.json
 	$(BIN)/python -m bench

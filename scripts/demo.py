@@ -15,7 +15,7 @@ from typing import Any
 import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand, network_option
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from scripts._lib.deployments import deployments_dir, load_record
 from scripts._lib.vocab import CustodyAction, Verdict
