@@ -12,13 +12,13 @@ from ape.cli import ConnectedProviderCommand
 from eth_utils.crypto import keccak
 
 from app.domain.ids import item_id_from_gs1, item_id_from_sku
+from app.domain.vocab import MerchantStatus
 from scripts._lib import registry as ops
 from scripts._lib.deployments import write_json
 from scripts._lib.inputs import InputFileError, ItemEntry, load_custody, load_items, read_rows
 from scripts._lib.journal import Journal, default_journal_path
 from scripts._lib.manifest import build_manifest, read_manifest, singles_manifest
 from scripts._lib.signers import parse_address, resolve_account, signer_option
-from scripts._lib.vocab import MerchantStatus
 
 
 @click.group(

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from app.domain.errors import TrustMallError
 from app.domain.ids import item_id_from_gs1, item_id_from_sku, normalize_gtin, validate_serial
 from app.domain.metadata import NotCanonicalizable, canonical_json, loads_strict, metadata_hash
-from scripts._lib.vocab import CustodyAction
+from app.domain.vocab import CustodyAction
 
 ZERO_HASH = bytes(32)
 UINT256_MAX = 2**256 - 1

@@ -16,8 +16,8 @@ from web3.contract import Contract
 
 from app.domain.ids import item_id_from_gs1, item_id_from_sku
 from app.domain.metadata import metadata_hash
+from app.domain.vocab import CustodyAction, MerchantStatus, Verdict
 from scripts._lib.journal import CRASH_AFTER_CHUNKS_ENV, CRASH_EXIT_CODE
-from scripts._lib.vocab import CustodyAction, MerchantStatus, Verdict
 from tests.scripts.conftest import (
     MERCHANT,
     MERCHANT_ACCOUNT,

@@ -3,51 +3,28 @@
 from __future__ import annotations
 
 import itertools
-from enum import IntEnum
 
 from eth_utils import keccak
 
+from app.domain.vocab import (
+    CustodyAction,
+    ItemState,
+    MerchantStatus,
+    ReportKind,
+    ReportStatus,
+    Verdict,
+)
 
-class MerchantStatus(IntEnum):
-    NONE = 0
-    ACTIVE = 1
-    SUSPENDED = 2
-
-
-class Action(IntEnum):
-    NONE = 0
-    PRODUCED = 1
-    SHIPPED = 2
-    IN_TRANSIT = 3
-    DELIVERED = 4
-    SOLD = 5
-    RETURNED = 6
-
-
-class ItemState(IntEnum):
-    ACTIVE = 0
-    FLAGGED = 1
-    RECALLED = 2
-
-
-class Verdict(IntEnum):
-    AUTHENTIC = 0
-    UNKNOWN = 1
-    MERCHANT_SUSPENDED = 2
-    FLAGGED = 3
-    RECALLED = 4
-
-
-class ReportKind(IntEnum):
-    COUNTERFEIT = 0
-    PROBLEM = 1
-
-
-class ReportStatus(IntEnum):
-    NONE = 0
-    OPEN = 1
-    CONFIRMED = 2
-    DISMISSED = 3
+__all__ = [
+    "CustodyAction",
+    "ItemState",
+    "MerchantStatus",
+    "ReportKind",
+    "ReportStatus",
+    "Verdict",
+    "custody",
+    "h",
+]
 
 
 ZERO32 = b"\x00" * 32
@@ -67,7 +44,7 @@ _event_ids = itertools.count(1_000)
 def custody(
     item_id: bytes,
     occurred_at: int,
-    action: int = Action.SHIPPED,
+    action: int = CustodyAction.SHIPPED,
     event_id: int | None = None,
     location: str = "GLN 9506000000001",
     context: str = "shipment 1",

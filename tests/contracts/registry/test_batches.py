@@ -9,7 +9,14 @@ from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 from app.domain.merkle import BatchLeaf, ItemBatch
-from tests.contracts.registry.helpers import ZERO32, ZERO_ADDRESS, Action, ItemState, Verdict, h
+from tests.contracts.registry.helpers import (
+    ZERO32,
+    ZERO_ADDRESS,
+    CustodyAction,
+    ItemState,
+    Verdict,
+    h,
+)
 
 
 def test_register_batch_stores_record_and_emits_event(
@@ -112,7 +119,7 @@ def test_activate_batch_item_creates_record_for_batch_merchant_and_emits_event(
     item = registry.itemOf(leaf.item_id)
     assert item.merchant == merchant.address
     assert item.updatedAt == tx.timestamp
-    assert item.lastAction == Action.NONE
+    assert item.lastAction == CustodyAction.NONE
     assert item.state == ItemState.ACTIVE
     assert item.inBatch is True
     assert registry.verify(leaf.item_id) == Verdict.AUTHENTIC

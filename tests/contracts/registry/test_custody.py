@@ -7,7 +7,7 @@ from typing import Any
 import ape
 import pytest
 
-from tests.contracts.registry.helpers import Action, custody, h
+from tests.contracts.registry.helpers import CustodyAction, custody, h
 
 MAX_UINT256 = 2**256 - 1
 
@@ -29,13 +29,13 @@ def test_merchant_records_custody_of_own_item(
     registry: Any, merchant: Any, register_item: Any, now: Any
 ) -> None:
     item_id = register_item()
-    event = custody(item_id, now(), Action.PRODUCED, location="GLN A", context="order 7")
+    event = custody(item_id, now(), CustodyAction.PRODUCED, location="GLN A", context="order 7")
 
     tx = registry.recordCustody([event], sender=merchant)
 
     assert tx.events == [recorded(registry, event, merchant)]
     item = registry.itemOf(item_id)
-    assert item.lastAction == Action.PRODUCED
+    assert item.lastAction == CustodyAction.PRODUCED
     assert item.updatedAt == event[3]
     assert registry.isEventRecorded(merchant, event[1])
 
@@ -44,12 +44,12 @@ def test_oracle_records_custody_of_any_merchants_item(
     registry: Any, oracle: Any, other_merchant: Any, register_item: Any, now: Any
 ) -> None:
     item_id = register_item(sender=other_merchant)
-    event = custody(item_id, now(), Action.IN_TRANSIT)
+    event = custody(item_id, now(), CustodyAction.IN_TRANSIT)
 
     tx = registry.recordCustody([event], sender=oracle)
 
     assert tx.events == [recorded(registry, event, oracle)]
-    assert registry.itemOf(item_id).lastAction == Action.IN_TRANSIT
+    assert registry.itemOf(item_id).lastAction == CustodyAction.IN_TRANSIT
     assert registry.isEventRecorded(oracle, event[1])
     assert not registry.isEventRecorded(other_merchant, event[1])
 
@@ -60,16 +60,16 @@ def test_record_custody_emits_one_event_per_input_in_order(
     first, second = register_item(), register_item()
     t = now()
     events = [
-        custody(first, t - 30, Action.PRODUCED),
-        custody(second, t - 20, Action.SHIPPED),
-        custody(first, t - 10, Action.SHIPPED),
+        custody(first, t - 30, CustodyAction.PRODUCED),
+        custody(second, t - 20, CustodyAction.SHIPPED),
+        custody(first, t - 10, CustodyAction.SHIPPED),
     ]
 
     tx = registry.recordCustody(events, sender=oracle)
 
     assert tx.events == [recorded(registry, event, oracle) for event in events]
-    assert registry.itemOf(first).lastAction == Action.SHIPPED
-    assert registry.itemOf(second).lastAction == Action.SHIPPED
+    assert registry.itemOf(first).lastAction == CustodyAction.SHIPPED
+    assert registry.itemOf(second).lastAction == CustodyAction.SHIPPED
 
 
 def test_record_custody_reverts_for_merchant_on_another_merchants_item(
@@ -114,16 +114,16 @@ def test_record_custody_reverts_for_batch_item_until_activated(
         registry.recordCustody([custody(item_id, now())], sender=oracle)
 
     activate(batch, 0)
-    registry.recordCustody([custody(item_id, now(), Action.SHIPPED)], sender=oracle)
-    registry.recordCustody([custody(item_id, now(), Action.DELIVERED)], sender=merchant)
+    registry.recordCustody([custody(item_id, now(), CustodyAction.SHIPPED)], sender=oracle)
+    registry.recordCustody([custody(item_id, now(), CustodyAction.DELIVERED)], sender=merchant)
 
-    assert registry.itemOf(item_id).lastAction == Action.DELIVERED
+    assert registry.itemOf(item_id).lastAction == CustodyAction.DELIVERED
 
 
 def test_record_custody_reverts_for_none_action(
     registry: Any, oracle: Any, register_item: Any, now: Any
 ) -> None:
-    event = custody(register_item(), now(), Action.NONE, event_id=77)
+    event = custody(register_item(), now(), CustodyAction.NONE, event_id=77)
 
     with ape.reverts(registry.RegistryInvalidAction, eventId=77):
         registry.recordCustody([event], sender=oracle)
@@ -144,9 +144,9 @@ def test_record_custody_reverts_for_duplicate_event_id_within_one_call(
 ) -> None:
     item_id = register_item()
     events = [
-        custody(item_id, now(), Action.SHIPPED, event_id=9),
-        custody(item_id, now(), Action.DELIVERED, event_id=10),
-        custody(item_id, now(), Action.SOLD, event_id=9),
+        custody(item_id, now(), CustodyAction.SHIPPED, event_id=9),
+        custody(item_id, now(), CustodyAction.DELIVERED, event_id=10),
+        custody(item_id, now(), CustodyAction.SOLD, event_id=9),
     ]
 
     with ape.reverts(registry.RegistryEventAlreadyRecorded, submitter=oracle.address, eventId=9):
@@ -154,21 +154,21 @@ def test_record_custody_reverts_for_duplicate_event_id_within_one_call(
 
     assert not registry.isEventRecorded(oracle, 9)
     assert not registry.isEventRecorded(oracle, 10)
-    assert registry.itemOf(item_id).lastAction == Action.NONE
+    assert registry.itemOf(item_id).lastAction == CustodyAction.NONE
 
 
 def test_record_custody_is_all_or_none(
     registry: Any, oracle: Any, register_item: Any, now: Any
 ) -> None:
     item_id = register_item()
-    good = custody(item_id, now(), Action.SHIPPED)
-    bad = custody(h("unregistered"), now(), Action.SHIPPED)
+    good = custody(item_id, now(), CustodyAction.SHIPPED)
+    bad = custody(h("unregistered"), now(), CustodyAction.SHIPPED)
 
     with ape.reverts(registry.RegistryItemNotRegistered, itemId=h("unregistered")):
         registry.recordCustody([good, bad], sender=oracle)
 
     assert not registry.isEventRecorded(oracle, good[1])
-    assert registry.itemOf(item_id).lastAction == Action.NONE
+    assert registry.itemOf(item_id).lastAction == CustodyAction.NONE
 
 
 def test_event_ids_are_spent_per_submitter(
@@ -232,7 +232,7 @@ def test_record_custody_accepts_event_at_the_block_time(
     block_time = int(chain.blocks.head.timestamp) + 1_000
     chain.pending_timestamp = block_time
 
-    tx = registry.recordCustody([custody(item_id, block_time, Action.SOLD)], sender=oracle)
+    tx = registry.recordCustody([custody(item_id, block_time, CustodyAction.SOLD)], sender=oracle)
 
     assert tx.timestamp == block_time
     assert registry.itemOf(item_id).updatedAt == block_time
@@ -243,14 +243,14 @@ def test_late_event_joins_trail_but_does_not_move_status_back(
 ) -> None:
     item_id = register_item()
     t = now()
-    registry.recordCustody([custody(item_id, t, Action.DELIVERED)], sender=oracle)
-    late = custody(item_id, t - 60, Action.IN_TRANSIT)
+    registry.recordCustody([custody(item_id, t, CustodyAction.DELIVERED)], sender=oracle)
+    late = custody(item_id, t - 60, CustodyAction.IN_TRANSIT)
 
     tx = registry.recordCustody([late], sender=oracle)
 
     assert tx.events == [recorded(registry, late, oracle)]
     item = registry.itemOf(item_id)
-    assert item.lastAction == Action.DELIVERED
+    assert item.lastAction == CustodyAction.DELIVERED
     assert item.updatedAt == t
 
 
@@ -259,11 +259,11 @@ def test_event_at_same_time_as_current_status_replaces_it(
 ) -> None:
     item_id = register_item()
     t = now()
-    registry.recordCustody([custody(item_id, t, Action.DELIVERED)], sender=oracle)
+    registry.recordCustody([custody(item_id, t, CustodyAction.DELIVERED)], sender=oracle)
 
-    registry.recordCustody([custody(item_id, t, Action.RETURNED)], sender=oracle)
+    registry.recordCustody([custody(item_id, t, CustodyAction.RETURNED)], sender=oracle)
 
-    assert registry.itemOf(item_id).lastAction == Action.RETURNED
+    assert registry.itemOf(item_id).lastAction == CustodyAction.RETURNED
 
 
 def test_late_event_within_one_call_does_not_move_status_back(
@@ -273,10 +273,11 @@ def test_late_event_within_one_call_does_not_move_status_back(
     t = now()
 
     registry.recordCustody(
-        [custody(item_id, t, Action.SOLD), custody(item_id, t - 5, Action.SHIPPED)], sender=oracle
+        [custody(item_id, t, CustodyAction.SOLD), custody(item_id, t - 5, CustodyAction.SHIPPED)],
+        sender=oracle,
     )
 
-    assert registry.itemOf(item_id).lastAction == Action.SOLD
+    assert registry.itemOf(item_id).lastAction == CustodyAction.SOLD
     assert registry.itemOf(item_id).updatedAt == t
 
 
@@ -287,14 +288,15 @@ def test_first_event_sets_status_even_if_it_predates_registration(
     registered_at = registry.itemOf(item_id).updatedAt
     produced_at = registered_at - 3_600
 
-    registry.recordCustody([custody(item_id, produced_at, Action.PRODUCED)], sender=oracle)
+    registry.recordCustody([custody(item_id, produced_at, CustodyAction.PRODUCED)], sender=oracle)
 
     item = registry.itemOf(item_id)
-    assert item.lastAction == Action.PRODUCED
+    assert item.lastAction == CustodyAction.PRODUCED
     assert item.updatedAt == produced_at
 
-    registry.recordCustody([custody(item_id, produced_at - 1, Action.RETURNED)], sender=oracle)
-    assert registry.itemOf(item_id).lastAction == Action.PRODUCED
+    late_return = custody(item_id, produced_at - 1, CustodyAction.RETURNED)
+    registry.recordCustody([late_return], sender=oracle)
+    assert registry.itemOf(item_id).lastAction == CustodyAction.PRODUCED
 
 
 def test_flag_and_recall_do_not_hide_later_custody_events(
@@ -307,15 +309,15 @@ def test_flag_and_recall_do_not_hide_later_custody_events(
 ) -> None:
     item_id = register_item()
     t = int(chain.blocks.head.timestamp)
-    registry.recordCustody([custody(item_id, t - 100, Action.SHIPPED)], sender=oracle)
+    registry.recordCustody([custody(item_id, t - 100, CustodyAction.SHIPPED)], sender=oracle)
     chain.pending_timestamp = t + 500
     confirmed_flag(item_id)
     registry.recallItem(item_id, h("recall"), sender=merchant)
 
-    registry.recordCustody([custody(item_id, t - 50, Action.DELIVERED)], sender=oracle)
+    registry.recordCustody([custody(item_id, t - 50, CustodyAction.DELIVERED)], sender=oracle)
 
     item = registry.itemOf(item_id)
-    assert item.lastAction == Action.DELIVERED
+    assert item.lastAction == CustodyAction.DELIVERED
     assert item.updatedAt == t - 50
 
 
@@ -324,9 +326,9 @@ def test_custody_can_be_recorded_for_flagged_and_recalled_items(
 ) -> None:
     item_id = register_item()
     confirmed_flag(item_id)
-    registry.recordCustody([custody(item_id, now(), Action.RETURNED)], sender=oracle)
+    registry.recordCustody([custody(item_id, now(), CustodyAction.RETURNED)], sender=oracle)
     registry.recallItem(item_id, h("recall"), sender=merchant)
 
-    registry.recordCustody([custody(item_id, now(), Action.RETURNED)], sender=merchant)
+    registry.recordCustody([custody(item_id, now(), CustodyAction.RETURNED)], sender=merchant)
 
-    assert registry.itemOf(item_id).lastAction == Action.RETURNED
+    assert registry.itemOf(item_id).lastAction == CustodyAction.RETURNED

@@ -6,7 +6,14 @@ from typing import Any
 
 import ape
 
-from tests.contracts.registry.helpers import ZERO32, ZERO_ADDRESS, Action, ItemState, Verdict, h
+from tests.contracts.registry.helpers import (
+    ZERO32,
+    ZERO_ADDRESS,
+    CustodyAction,
+    ItemState,
+    Verdict,
+    h,
+)
 
 
 def test_register_item_stores_record_and_emits_event(
@@ -27,7 +34,7 @@ def test_register_item_stores_record_and_emits_event(
     item = registry.itemOf(item_id)
     assert item.merchant == merchant.address
     assert item.updatedAt == tx.timestamp
-    assert item.lastAction == Action.NONE
+    assert item.lastAction == CustodyAction.NONE
     assert item.state == ItemState.ACTIVE
     assert item.inBatch is False
     assert registry.verify(item_id) == Verdict.AUTHENTIC
@@ -186,6 +193,6 @@ def test_item_of_unknown_id_is_empty(registry: Any) -> None:
 
     assert item.merchant == ZERO_ADDRESS
     assert item.updatedAt == 0
-    assert item.lastAction == Action.NONE
+    assert item.lastAction == CustodyAction.NONE
     assert item.state == ItemState.ACTIVE
     assert item.inBatch is False

@@ -1,4 +1,7 @@
-"""Python twins of the registry's enums (contracts/registry/IProductRegistry.sol), same order."""
+"""Python twins of the registry's enums (contracts/registry/IProductRegistry.sol), same order.
+
+The ABI carries enums as uint8; these give the numbers their names for scripts, service and tests.
+"""
 
 from __future__ import annotations
 
@@ -52,3 +55,15 @@ class Verdict(IntEnum):
     MERCHANT_SUSPENDED = 2
     FLAGGED = 3
     RECALLED = 4
+
+
+class ReportKind(IntEnum):
+    COUNTERFEIT = 0
+    PROBLEM = 1
+
+
+class ReportStatus(IntEnum):
+    NONE = 0
+    OPEN = 1
+    CONFIRMED = 2
+    DISMISSED = 3
