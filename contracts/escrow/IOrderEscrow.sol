@@ -25,7 +25,8 @@ pragma solidity ^0.8.24;
 ///   - An order with an item the registry reads Recalled or Flagged is refunded to the payer in full
 ///     (its unreleased remainder) at the buyer's request, any time before the last release.
 /// Money owed is credited per (account, token) and paid by `withdraw` (pull), so no receiver can block
-/// another. Fees are taken only from what goes to the merchant.
+/// another; the amounts in OrderReleased, OrderRefunded and OrderSettled are exactly the credits made.
+/// Fees are taken only from what goes to the merchant.
 interface IOrderEscrow {
     // ------------------------------------------------------------------ types
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ape.exceptions import TransactionError
 from eth_abi import encode
 from eth_utils import keccak
 
@@ -130,3 +131,28 @@ def test_unregistered_item_does_not_lock_the_order(
     reason = _error("RegistryItemNotRegistered(bytes32)", ["bytes32"], [unknown])
     assert tx.events.filter(escrow.SaleNotRecorded)[0].reason == reason
     assert escrow.orderOf(order.id).status == OrderStatus.RELEASED
+
+
+def test_caller_cannot_starve_the_sale_record_of_gas(
+    escrow: Any, registry: Any, open_order: Any, buyer: Any, register_item: Any, chain: Any
+) -> None:
+    """Whatever gas limit the buyer picks, a release either records the sale or does not happen.
+
+    With 32 items the registry call is costly enough that the 1/64 of gas kept back by the caller
+    would pay for the `catch` branch: without the escrow's gas check a buyer could skip the record.
+    """
+    order = open_order(item_ids=tuple(register_item() for _ in range(32)))
+    needed = int(escrow.confirmReceipt.estimate_gas_cost(order.abi, sender=buyer))
+    outcomes = set()
+    for limit in range(needed // 4, needed + 1, needed // 24):
+        snapshot = chain.snapshot()
+        try:
+            tx = escrow.confirmReceipt(order.abi, sender=buyer, gas_limit=limit)
+        except TransactionError:
+            outcomes.add("reverted")
+        else:
+            assert tx.events.filter(escrow.SaleNotRecorded) == []
+            assert len(tx.events.filter(escrow.SaleRecorded)) == 1
+            outcomes.add("recorded")
+        chain.restore(snapshot)
+    assert outcomes == {"reverted", "recorded"}
