@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IAttestationVerifier} from "../common/IAttestationVerifier.sol";
+import {IOrderEscrow} from "../escrow/IOrderEscrow.sol";
+import {CreditPolicies} from "./CreditPolicies.sol";
+import {ICreditLines} from "./ICreditLines.sol";
+import {ICreditVault} from "./ICreditVault.sol";
+
+/// @title CreditLines
+/// @notice Consumer credit lines decided on attested score bands by the public policy, drawn into
+/// escrow orders or to the wallet from the credit vault, and repaid into it.
+/// @dev Decisions:
+/// - A line is two slots (`Line`), and an application writes only the first; its terms are not copied but read from its (version, band) tier,
+///   which never changes once published.
+/// - Interest is simple, per second, on principal: `principal * aprBps * elapsed / (10_000 * 365 days)`
+///   with Math.mulDiv rounded up at every accrual, so rounding always favours the pool.
+/// - Late fees and defaults are charged lazily, at the next touch of the line (any call, or the
+///   permissionless `accrue`); views show them as of now.
+/// - A limit lowered by re-applying binds new draws only; principal already drawn stays owed.
+/// - Refunds: an order whose payer is this contract was opened only by `drawToOrder`, which requires
+///   the caller to be the order's buyer, so the terms' buyer is the borrower and nothing is stored at
+///   draw time. `settleRefund` recomputes the escrow's credit for the order from its terms and state
+///   (remainder after released items; all of it when Refunded, the payer's basis points when Settled),
+///   marks the order settled, withdraws the escrow credit, and applies the refund like a repayment.
+contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /// @notice May write off defaulted lines.
+    bytes32 public constant RISK_ROLE = keccak256("RISK_ROLE");
+
+    uint256 private constant _BPS = 10_000;
+    uint256 private constant _YEAR = 365 days;
+
+    IAttestationVerifier private immutable _verifier;
+    ICreditVault private immutable _vault;
+    IOrderEscrow private immutable _escrow;
+    IERC20 private immutable _asset;
+
+    mapping(address borrower => Line) private _lines;
+    mapping(bytes32 orderId => bool settled) private _refundsSettled;
+
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE, who grants POLICY_ROLE and RISK_ROLE.
+    /// @param verifier The attestation verifier (this contract needs its CONSUMER_ROLE).
+    /// @param vault The credit vault (this contract needs its LINE_ROLE).
+    /// @param escrow The order escrow (this contract needs its FUNDER_ROLE; the asset must be allowed).
+    constructor(address admin, IAttestationVerifier verifier, ICreditVault vault, IOrderEscrow escrow) {
+        if (
+            admin == address(0) || address(verifier) == address(0) || address(vault) == address(0)
+                || address(escrow) == address(0)
+        ) revert CreditZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _verifier = verifier;
+        _vault = vault;
+        _escrow = escrow;
+        _asset = IERC20(IERC4626(address(vault)).asset());
+        _asset.forceApprove(address(escrow), type(uint256).max);
+    }
+
+    // ------------------------------------------------------------------ decisions
+
+    /// @inheritdoc ICreditLines
+    function applyForCredit(IAttestationVerifier.Attestation calldata attestation, bytes[] calldata signatures)
+        external
+        nonReentrant
+        returns (bool approved)
+    {
+        // The verifier is ours and calls nothing back: spending the attestation first is the check.
+        _verifier.consume(attestation, signatures);
+        (uint16 version, PolicyRules memory rules, Tier memory tier) = _current(attestation.band);
+        address borrower = attestation.borrower;
+        Line memory line = _lines[borrower];
+        if (line.status != LineStatus.None) {
+            (PolicyRules memory lineRules, Tier memory lineTier) = _policy(line.policyVersion, line.band);
+            _accrue(borrower, line, lineRules, lineTier);
+        }
+        uint256 reasons = _denialReasons(attestation, line, rules, tier);
+        if (reasons == 0) {
+            line.policyVersion = version;
+            line.band = attestation.band;
+            line.attestedAt = attestation.issuedAt;
+            if (line.status == LineStatus.None) line.status = LineStatus.Active;
+            approved = true;
+        }
+        _lines[borrower] = line;
+        if (approved) emit CreditApproved(borrower, version, attestation, tier);
+        else emit CreditDenied(borrower, version, attestation, reasons);
+    }
+
+    // ------------------------------------------------------------------ draws
+
+    /// @inheritdoc ICreditLines
+    function drawToOrder(IOrderEscrow.OrderTerms calldata terms) external nonReentrant returns (bytes32 orderId) {
+        if (terms.buyer != msg.sender) revert CreditOrderNotForBorrower(terms.buyer, msg.sender);
+        if (terms.payer != address(this)) revert CreditOrderWrongPayer(terms.payer);
+        if (terms.token != address(_asset)) revert CreditOrderWrongToken(terms.token);
+        orderId = keccak256(abi.encode(terms));
+        _draw(msg.sender, terms.amount, orderId);
+        _vault.lend(address(this), terms.amount);
+        _escrow.openFor(terms);
+    }
+
+    /// @inheritdoc ICreditLines
+    function drawToWallet(uint256 amount) external nonReentrant {
+        PolicyRules memory rules = _draw(msg.sender, amount, bytes32(0));
+        if (!rules.walletDraws) revert CreditWalletDrawsNotAllowed(_lines[msg.sender].policyVersion);
+        _vault.lend(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ repayments
+
+    /// @inheritdoc ICreditLines
+    function repay(address borrower, uint256 amount) external nonReentrant returns (uint256 paid) {
+        if (amount == 0) revert CreditZeroAmount();
+        (uint256 principal, uint256 income) = _applyPayment(borrower, amount, msg.sender);
+        paid = principal + income;
+        if (paid == 0) revert CreditNothingOwed(borrower);
+        _asset.safeTransferFrom(msg.sender, address(_vault), paid);
+        _vault.recordRepayment(principal, income);
+    }
+
+    /// @inheritdoc ICreditLines
+    function settleRefund(IOrderEscrow.OrderTerms calldata terms) external nonReentrant returns (uint256 refund) {
+        bytes32 orderId = keccak256(abi.encode(terms));
+        if (terms.payer != address(this)) revert CreditRefundNotFromLine(orderId, terms.payer);
+        if (_refundsSettled[orderId]) revert CreditRefundAlreadySettled(orderId);
+        refund = _refundOf(orderId, terms);
+        _refundsSettled[orderId] = true;
+        (uint256 principal, uint256 income) = _applyPayment(terms.buyer, refund, address(_escrow));
+        uint256 surplus = refund - principal - income;
+        emit CreditRefundSettled(orderId, terms.buyer, refund, surplus);
+        if (_escrow.creditOf(address(this), address(_asset)) != 0) _escrow.withdraw(address(_asset));
+        if (principal + income != 0) {
+            _asset.safeTransfer(address(_vault), principal + income);
+            _vault.recordRepayment(principal, income);
+        }
+        if (surplus != 0) _asset.safeTransfer(terms.buyer, surplus);
+    }
+
+    // ------------------------------------------------------------------ servicing
+
+    /// @inheritdoc ICreditLines
+    function accrue(address borrower) external nonReentrant {
+        Line memory line = _load(borrower);
+        (PolicyRules memory rules, Tier memory tier) = _policy(line.policyVersion, line.band);
+        _accrue(borrower, line, rules, tier);
+        _lines[borrower] = line;
+    }
+
+    /// @inheritdoc ICreditLines
+    function writeOff(address borrower) external nonReentrant onlyRole(RISK_ROLE) {
+        Line memory line = _load(borrower);
+        (PolicyRules memory rules, Tier memory tier) = _policy(line.policyVersion, line.band);
+        _accrue(borrower, line, rules, tier);
+        if (line.status != LineStatus.Defaulted) revert CreditLineNotDefaulted(borrower, line.status);
+        line.status = LineStatus.WrittenOff;
+        _lines[borrower] = line;
+        emit CreditLineWrittenOff(borrower, line.principal);
+        _vault.recordLoss(line.principal);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc ICreditLines
+    function lineOf(address borrower) external view returns (LineView memory view_) {
+        Line memory line = _lines[borrower];
+        if (line.status == LineStatus.None) return view_;
+        (PolicyRules memory rules, Tier memory tier) = _policy(line.policyVersion, line.band);
+        _accrueView(line, rules, tier);
+        uint256 eligibleUntil = uint256(line.attestedAt) + rules.refreshPeriod;
+        Standing standing;
+        if (line.status == LineStatus.WrittenOff) standing = Standing.WrittenOff;
+        else if (line.status == LineStatus.Defaulted) standing = Standing.Defaulted;
+        else if (line.dueAt != 0 && block.timestamp > line.dueAt) standing = Standing.PastDue;
+        else if (block.timestamp > eligibleUntil) standing = Standing.OnHold;
+        else standing = Standing.Eligible;
+        view_ = LineView({
+            status: line.status,
+            standing: standing,
+            policyVersion: line.policyVersion,
+            band: line.band,
+            limit: tier.limit,
+            aprBps: tier.aprBps,
+            principal: line.principal,
+            interest: line.interest,
+            fees: line.fees,
+            dueAt: line.dueAt,
+            attestedAt: line.attestedAt,
+            eligibleUntil: eligibleUntil
+        });
+    }
+
+    /// @inheritdoc ICreditLines
+    function debtOf(address borrower) external view returns (uint256) {
+        Line memory line = _lines[borrower];
+        if (line.status == LineStatus.None) return 0;
+        (PolicyRules memory rules, Tier memory tier) = _policy(line.policyVersion, line.band);
+        _accrueView(line, rules, tier);
+        return uint256(line.principal) + line.interest + line.fees;
+    }
+
+    /// @inheritdoc ICreditLines
+    function refundOf(IOrderEscrow.OrderTerms calldata terms) external view returns (uint256) {
+        return _refundOf(keccak256(abi.encode(terms)), terms);
+    }
+
+    /// @inheritdoc ICreditLines
+    function isRefundSettled(bytes32 orderId) external view returns (bool) {
+        return _refundsSettled[orderId];
+    }
+
+    /// @notice The contracts this one works with.
+    /// @return verifier The attestation verifier.
+    /// @return vault The credit vault.
+    /// @return escrow The order escrow.
+    /// @return asset The stablecoin.
+    function contracts()
+        external
+        view
+        returns (IAttestationVerifier verifier, ICreditVault vault, IOrderEscrow escrow, IERC20 asset)
+    {
+        return (_verifier, _vault, _escrow, _asset);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _load(address borrower) private view returns (Line memory line) {
+        line = _lines[borrower];
+        if (line.status == LineStatus.None) revert CreditLineNotOpen(borrower);
+    }
+
+    function _denialReasons(
+        IAttestationVerifier.Attestation calldata attestation,
+        Line memory line,
+        PolicyRules memory rules,
+        Tier memory tier
+    ) private view returns (uint256 reasons) {
+        if (attestation.band < rules.minBand) reasons |= 1 << uint8(DenialReason.BandBelowMinimum);
+        if (tier.term == 0) reasons |= 1 << uint8(DenialReason.BandNotInPolicy);
+        if (block.timestamp > uint256(attestation.issuedAt) + rules.refreshPeriod) {
+            reasons |= 1 << uint8(DenialReason.AttestationStale);
+        }
+        if (line.status != LineStatus.None && attestation.issuedAt <= line.attestedAt) {
+            reasons |= 1 << uint8(DenialReason.AttestationNotNewer);
+        }
+        if (line.status == LineStatus.Defaulted || line.status == LineStatus.WrittenOff) {
+            reasons |= 1 << uint8(DenialReason.LineDefaulted);
+        }
+    }
+
+    /// @dev Checks and records a draw of `amount` on the caller's line; returns the line's rules.
+    function _draw(address borrower, uint256 amount, bytes32 orderId) private returns (PolicyRules memory rules) {
+        if (amount == 0) revert CreditZeroAmount();
+        Line memory line = _load(borrower);
+        Tier memory tier;
+        (rules, tier) = _policy(line.policyVersion, line.band);
+        if (line.status != LineStatus.Active) revert CreditLineFrozen(borrower, line.status);
+        if (line.dueAt != 0 && block.timestamp > line.dueAt) revert CreditLinePastDue(borrower, line.dueAt);
+        uint256 eligibleUntil = uint256(line.attestedAt) + rules.refreshPeriod;
+        if (block.timestamp > eligibleUntil) revert CreditLineOnHold(borrower, line.attestedAt, eligibleUntil);
+        _accrue(borrower, line, rules, tier);
+        uint256 principal = line.principal + amount;
+        if (principal > tier.limit) revert CreditLimitExceeded(borrower, tier.limit, principal);
+        line.principal = uint96(principal); // principal <= tier.limit, a uint96
+        if (line.dueAt == 0) line.dueAt = uint40(block.timestamp + tier.term);
+        _lines[borrower] = line;
+        emit CreditDrawn(borrower, orderId, amount, principal, line.dueAt);
+    }
+
+    /// @dev Accrues, then applies up to `amount`: fees, interest, principal. Returns the principal
+    /// repaid in the pool (0 on a written-off line, whose principal left the pool) and the income.
+    function _applyPayment(address borrower, uint256 amount, address payer)
+        private
+        returns (uint256 poolPrincipal, uint256 income)
+    {
+        Line memory line = _load(borrower);
+        (PolicyRules memory rules, Tier memory tier) = _policy(line.policyVersion, line.band);
+        _accrue(borrower, line, rules, tier);
+        uint256 fees = Math.min(amount, line.fees);
+        uint256 interest = Math.min(amount - fees, line.interest);
+        uint256 principal = Math.min(amount - fees - interest, line.principal);
+        // Each part is at most the field it is taken from.
+        unchecked {
+            line.fees -= uint128(fees);
+            line.interest -= uint128(interest);
+            line.principal -= uint96(principal);
+        }
+        bool writtenOff = line.status == LineStatus.WrittenOff;
+        if (line.principal == 0 && line.interest == 0 && line.fees == 0) {
+            line.dueAt = 0;
+            line.lateFeeCharged = false;
+            if (line.status != LineStatus.Active) {
+                line.status = LineStatus.Active;
+                emit CreditLineRestored(borrower);
+            }
+        }
+        _lines[borrower] = line;
+        if (fees + interest + principal != 0) emit CreditRepaid(borrower, payer, fees, interest, principal);
+        (poolPrincipal, income) = writtenOff ? (0, fees + interest + principal) : (principal, fees + interest);
+    }
+
+    /// @dev Brings `line` (in memory) up to now and emits what was charged; the caller stores it.
+    function _accrue(address borrower, Line memory line, PolicyRules memory rules, Tier memory tier) private {
+        (bool lateFee, bool defaulted) = _accrueView(line, rules, tier);
+        if (lateFee) emit CreditLateFeeCharged(borrower, tier.lateFee, line.dueAt);
+        if (defaulted) emit CreditLineDefaulted(borrower, line.principal, line.interest, line.fees);
+    }
+
+    /// @dev Interest to now (not on written-off lines), then the late fee and default if due.
+    function _accrueView(Line memory line, PolicyRules memory rules, Tier memory tier)
+        private
+        view
+        returns (bool lateFee, bool defaulted)
+    {
+        if (line.status == LineStatus.WrittenOff) return (false, false);
+        if (line.principal != 0) {
+            uint256 elapsed = block.timestamp - line.lastAccrual;
+            uint256 accrued = Math.mulDiv(line.principal, tier.aprBps * elapsed, _BPS * _YEAR, Math.Rounding.Ceil);
+            line.interest = (line.interest + accrued).toUint128();
+        }
+        line.lastAccrual = uint40(block.timestamp);
+        uint256 dueAt = line.dueAt;
+        if (dueAt == 0) return (false, false);
+        if (!line.lateFeeCharged && block.timestamp > dueAt + tier.gracePeriod) {
+            line.fees = (uint256(line.fees) + tier.lateFee).toUint128();
+            line.lateFeeCharged = true;
+            lateFee = true;
+        }
+        if (line.status == LineStatus.Active && block.timestamp > dueAt + rules.defaultAfter) {
+            line.status = LineStatus.Defaulted;
+            defaulted = true;
+        }
+    }
+
+    /// @dev The escrow's credit to this contract for an order: its remainder after released items,
+    /// all of it when Refunded, the payer's basis points of it when Settled (as OrderEscrow computes).
+    function _refundOf(bytes32 orderId, IOrderEscrow.OrderTerms calldata terms) private view returns (uint256) {
+        IOrderEscrow.Order memory order = _escrow.orderOf(orderId);
+        IOrderEscrow.OrderStatus status = order.status;
+        if (status != IOrderEscrow.OrderStatus.Refunded && status != IOrderEscrow.OrderStatus.Settled) {
+            revert CreditRefundNotFinal(orderId, status);
+        }
+        uint256 itemCount = terms.itemIds.length == 0 ? 1 : terms.itemIds.length;
+        uint256 remainder = terms.amount - (terms.amount / itemCount) * _popcount(order.releasedItems);
+        if (status == IOrderEscrow.OrderStatus.Refunded) return remainder;
+        return (remainder * order.buyerBps) / _BPS;
+    }
+
+    function _popcount(uint32 bits) private pure returns (uint256 count) {
+        // At most 32 iterations; each clears the lowest set bit, so neither value can wrap.
+        unchecked {
+            while (bits != 0) {
+                bits &= bits - 1;
+                ++count;
+            }
+        }
+    }
+}

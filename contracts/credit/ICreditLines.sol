@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IAttestationVerifier} from "../common/IAttestationVerifier.sol";
+import {IOrderEscrow} from "../escrow/IOrderEscrow.sol";
+import {ICreditPolicies} from "./ICreditPolicies.sol";
+
+/// @title ICreditLines
+/// @notice Vocabulary of consumer credit lines: instant decisions on attested score bands by the
+/// public policy, draws into escrow orders (buy now, pay later) or to the wallet, per-second
+/// interest, repayments, late fees, defaults, write-offs, and refunds of orders paid with credit.
+/// @dev Life of a line:
+///   - `applyForCredit` with a valid attestation decides at once: `CreditApproved` (the line now
+///     follows the current policy version and the attested band) or `CreditDenied` with a bitmap of
+///     `DenialReason`s. Both carry the attestation and the policy version. Invalid attestations revert.
+///   - A line is drawable while its attestation is younger than the policy's refresh period (else on
+///     hold), it is not past due, and principal after the draw stays within the tier's limit.
+///   - The first draw of a cycle sets the due time (`now + term`). Interest accrues per second on
+///     principal (simple, 365-day year, rounded up). Past due + grace: the late fee, once per cycle.
+///     Past due + the policy's default threshold: defaulted and frozen until everything is repaid.
+///   - Repayments go fees, then interest, then principal. Paying everything ends the cycle (and lifts
+///     a default or write-off). A refund of an order paid with credit is applied the same way by a
+///     permissionless `settleRefund`; anything beyond the debt goes to the borrower.
+interface ICreditLines is ICreditPolicies {
+    // ------------------------------------------------------------------ types
+
+    /// @notice Stored status of a line.
+    enum LineStatus {
+        None,
+        Active,
+        Defaulted,
+        WrittenOff
+    }
+
+    /// @notice Where a line stands now, derived from its status, attestation age and due time.
+    enum Standing {
+        None,
+        Eligible,
+        OnHold,
+        PastDue,
+        Defaulted,
+        WrittenOff
+    }
+
+    /// @notice Why an application was denied; `CreditDenied.reasons` has bit `uint8(reason)` set for each.
+    enum DenialReason {
+        BandBelowMinimum,
+        BandNotInPolicy,
+        AttestationStale,
+        AttestationNotNewer,
+        LineDefaulted
+    }
+
+    /// @notice A line's state: two storage slots. The first holds everything an application writes,
+    /// so opening a line creates one slot; the second (interest and fees) only fills once interest accrues.
+    /// @param principal Drawn and not yet repaid.
+    /// @param lastAccrual When interest was last accrued.
+    /// @param attestedAt Issue time of the attestation the line was last approved on.
+    /// @param dueAt When everything owed is due (0 when nothing is owed).
+    /// @param policyVersion The policy version the line follows.
+    /// @param band The attested band (its tier in `policyVersion` gives the terms).
+    /// @param status Active, Defaulted or WrittenOff.
+    /// @param lateFeeCharged Whether this cycle's late fee was charged.
+    /// @param interest Accrued and unpaid, up to `lastAccrual`.
+    /// @param fees Late fees unpaid.
+    struct Line {
+        uint96 principal;
+        uint40 lastAccrual;
+        uint40 attestedAt;
+        uint40 dueAt;
+        uint16 policyVersion;
+        uint8 band;
+        LineStatus status;
+        bool lateFeeCharged;
+        uint128 interest;
+        uint128 fees;
+    }
+
+    /// @notice A line as of now: interest accrued to this second and any late fee due included.
+    struct LineView {
+        LineStatus status;
+        Standing standing;
+        uint16 policyVersion;
+        uint8 band;
+        uint256 limit;
+        uint256 aprBps;
+        uint256 principal;
+        uint256 interest;
+        uint256 fees;
+        uint256 dueAt;
+        uint256 attestedAt;
+        uint256 eligibleUntil;
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    /// @notice Thrown when an address that must be set is zero.
+    error CreditZeroAddress();
+    /// @notice Thrown when an amount must be positive.
+    error CreditZeroAmount();
+    /// @notice Thrown when a borrower has no line.
+    error CreditLineNotOpen(address borrower);
+    /// @notice Thrown when drawing on a defaulted or written-off line.
+    error CreditLineFrozen(address borrower, LineStatus status);
+    /// @notice Thrown when drawing on a line whose attestation is older than the refresh period.
+    error CreditLineOnHold(address borrower, uint40 attestedAt, uint256 eligibleUntil);
+    /// @notice Thrown when drawing on a line past its due time.
+    error CreditLinePastDue(address borrower, uint40 dueAt);
+    /// @notice Thrown when a draw would take principal above the limit.
+    error CreditLimitExceeded(address borrower, uint256 limit, uint256 requested);
+    /// @notice Thrown when drawing to the wallet under a policy that does not allow it.
+    error CreditWalletDrawsNotAllowed(uint16 policyVersion);
+    /// @notice Thrown when the caller drawing into an order is not the order's buyer.
+    error CreditOrderNotForBorrower(address buyer, address caller);
+    /// @notice Thrown when an order to be paid with credit does not name this contract as payer.
+    error CreditOrderWrongPayer(address payer);
+    /// @notice Thrown when an order to be paid with credit is not in the pool's stablecoin.
+    error CreditOrderWrongToken(address token);
+    /// @notice Thrown when repaying a line that owes nothing.
+    error CreditNothingOwed(address borrower);
+    /// @notice Thrown when writing off a line that is not defaulted.
+    error CreditLineNotDefaulted(address borrower, LineStatus status);
+    /// @notice Thrown when settling a refund of an order this contract did not pay for.
+    error CreditRefundNotFromLine(bytes32 orderId, address payer);
+    /// @notice Thrown when settling a refund twice.
+    error CreditRefundAlreadySettled(bytes32 orderId);
+    /// @notice Thrown when settling a refund of an order that was neither refunded nor settled.
+    error CreditRefundNotFinal(bytes32 orderId, IOrderEscrow.OrderStatus status);
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice Emitted when an application is approved: the line follows `policyVersion` and `tier`.
+    event CreditApproved(
+        address indexed borrower,
+        uint16 indexed policyVersion,
+        IAttestationVerifier.Attestation attestation,
+        Tier tier
+    );
+    /// @notice Emitted when an application is denied; bit `uint8(r)` of `reasons` is set for each DenialReason r.
+    event CreditDenied(
+        address indexed borrower,
+        uint16 indexed policyVersion,
+        IAttestationVerifier.Attestation attestation,
+        uint256 reasons
+    );
+    /// @notice Emitted when a borrower draws: into escrow order `orderId`, or to the wallet (orderId 0).
+    event CreditDrawn(address indexed borrower, bytes32 indexed orderId, uint256 amount, uint256 principal, uint40 dueAt);
+    /// @notice Emitted when a payment is applied to a line (by `payer`, or by the escrow refunding an order).
+    event CreditRepaid(
+        address indexed borrower, address indexed payer, uint256 fees, uint256 interest, uint256 principal
+    );
+    /// @notice Emitted when a refund of an order paid with credit has been applied to the borrower's line.
+    event CreditRefundSettled(bytes32 indexed orderId, address indexed borrower, uint256 refund, uint256 surplus);
+    /// @notice Emitted when a line's late fee is charged.
+    event CreditLateFeeCharged(address indexed borrower, uint256 fee, uint40 dueAt);
+    /// @notice Emitted when a line passes the default threshold and is frozen.
+    event CreditLineDefaulted(address indexed borrower, uint256 principal, uint256 interest, uint256 fees);
+    /// @notice Emitted when a defaulted line's principal is written off (the pool's share price falls).
+    event CreditLineWrittenOff(address indexed borrower, uint256 principal);
+    /// @notice Emitted when a defaulted or written-off line is repaid in full and active again.
+    event CreditLineRestored(address indexed borrower);
+
+    // ------------------------------------------------------------------ functions
+
+    /// @notice Decides an application by the current policy; anyone may submit the attestation.
+    /// @dev Spends the attestation (approved or denied). Reverts only for an invalid attestation.
+    /// @param attestation The bureau's statement about the borrower.
+    /// @param signatures Attester signatures, ascending by signer address.
+    /// @return approved Whether the line was approved.
+    function applyForCredit(IAttestationVerifier.Attestation calldata attestation, bytes[] calldata signatures)
+        external
+        returns (bool approved);
+
+    /// @notice Pays an escrow order with credit: the caller is the buyer and keeps the order.
+    /// @dev `terms.payer` must be this contract and `terms.token` the pool's stablecoin.
+    /// @param terms The order's terms.
+    /// @return orderId The escrow order id.
+    function drawToOrder(IOrderEscrow.OrderTerms calldata terms) external returns (bytes32 orderId);
+
+    /// @notice Draws principal to the caller's wallet, where the line's policy allows.
+    /// @param amount The amount.
+    function drawToWallet(uint256 amount) external;
+
+    /// @notice Pays towards a line (anyone may): fees, then interest, then principal; never more than owed.
+    /// @param borrower The line.
+    /// @param amount Most to pay; pulled from the caller.
+    /// @return paid What was taken.
+    function repay(address borrower, uint256 amount) external returns (uint256 paid);
+
+    /// @notice Applies the refund of an order paid with credit to its buyer's line; anyone.
+    /// @param terms The order's terms.
+    /// @return refund The amount the escrow credited for this order.
+    function settleRefund(IOrderEscrow.OrderTerms calldata terms) external returns (uint256 refund);
+
+    /// @notice Accrues interest and charges what is due (late fee, default); anyone.
+    /// @param borrower The line.
+    function accrue(address borrower) external;
+
+    /// @notice Writes off a defaulted line's principal in the pool. RISK_ROLE only.
+    /// @param borrower The line.
+    function writeOff(address borrower) external;
+
+    /// @notice A line as of now.
+    /// @param borrower The borrower.
+    /// @return The line.
+    function lineOf(address borrower) external view returns (LineView memory);
+
+    /// @notice Everything a borrower owes now (principal + interest + fees).
+    /// @param borrower The borrower.
+    /// @return The debt.
+    function debtOf(address borrower) external view returns (uint256);
+
+    /// @notice What the escrow credits this contract for an order now refunded or settled.
+    /// @param terms The order's terms.
+    /// @return The refund (reverts unless the order is Refunded or Settled).
+    function refundOf(IOrderEscrow.OrderTerms calldata terms) external view returns (uint256);
+
+    /// @notice Whether an order's refund was already applied.
+    /// @param orderId The order.
+    /// @return True if settled.
+    function isRefundSettled(bytes32 orderId) external view returns (bool);
+}

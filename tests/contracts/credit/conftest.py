@@ -1,0 +1,258 @@
+"""Fixtures for the credit tests on Ape's in-process EVM: the attestation verifier (`attestations`),
+the vault, the lines and the order escrow they pay, deployed once per session (Ape snapshots and
+reverts the chain around each test).
+
+Attesters are generated test accounts: they only sign (eth_account, from `account.private_key`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+
+from tests.contracts.credit.helpers import (
+    DAY,
+    DEFAULT_TIERS,
+    USD,
+    Attestation,
+    Domain,
+    Rules,
+    Signed,
+)
+from tests.contracts.escrow.helpers import Terms, h
+
+MAX_UINT256 = 2**256 - 1
+POOL_DEPOSIT = 1_000_000 * USD
+MODEL_ID = keccak(text="trustmall-score-v3")
+
+
+# ------------------------------------------------------------------ accounts by role
+
+
+@pytest.fixture(scope="session")
+def fee_recipient(accounts: Any) -> Any:
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def borrower(accounts: Any) -> Any:
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def other_borrower(accounts: Any) -> Any:
+    return accounts[7]
+
+
+@pytest.fixture(scope="session")
+def lender(accounts: Any) -> Any:
+    return accounts[8]
+
+
+@pytest.fixture(scope="session")
+def other_lender(accounts: Any) -> Any:
+    return accounts[9]
+
+
+@pytest.fixture(scope="session")
+def attesters(accounts: Any) -> list[Any]:
+    """Five signing-only accounts, sorted by address (verifiers want signers ascending)."""
+    generated = [accounts.generate_test_account() for _ in range(5)]
+    return sorted(generated, key=lambda a: int(a.address, 16))
+
+
+@pytest.fixture(scope="session")
+def attester(attesters: list[Any]) -> Any:
+    """The one attester the default verifier authorises."""
+    return attesters[0]
+
+
+@pytest.fixture(scope="session")
+def outsider_signer(accounts: Any) -> Any:
+    """Has a key but is no attester."""
+    return accounts.generate_test_account()
+
+
+# ------------------------------------------------------------------ contracts
+
+
+@pytest.fixture(scope="session")
+def stable(project: Any, admin: Any) -> Any:
+    return project.MockStable6.deploy(sender=admin)
+
+
+@pytest.fixture(scope="session")
+def escrow(project: Any, admin: Any, registry: Any, fee_recipient: Any, stable: Any) -> Any:
+    contract = project.OrderEscrow.deploy(admin, registry, fee_recipient, sender=admin)
+    contract.setFee(250, sender=admin)
+    contract.setTokenAllowed(stable, True, sender=admin)
+    return contract
+
+
+@pytest.fixture(scope="session")
+def attestations(project: Any, admin: Any, attester: Any) -> Any:
+    return project.AttestationVerifier.deploy(admin, [attester.address], 1, sender=admin)
+
+
+@pytest.fixture(scope="session")
+def vault(project: Any, admin: Any, stable: Any) -> Any:
+    return project.CreditVault.deploy(stable, admin, sender=admin)
+
+
+@pytest.fixture(scope="session")
+def bare_lines(project: Any, admin: Any, attestations: Any, vault: Any, escrow: Any) -> Any:
+    """Credit lines wired to the verifier, vault and escrow, with no policy and no lender yet."""
+    lines = project.CreditLines.deploy(admin, attestations, vault, escrow, sender=admin)
+    attestations.grantRole(attestations.CONSUMER_ROLE(), lines, sender=admin)
+    vault.grantRole(vault.LINE_ROLE(), lines, sender=admin)
+    escrow.grantRole(escrow.FUNDER_ROLE(), lines, sender=admin)
+    lines.grantRole(lines.POLICY_ROLE(), admin, sender=admin)
+    lines.grantRole(lines.RISK_ROLE(), admin, sender=admin)
+    return lines
+
+
+@pytest.fixture(scope="session")
+def lines(
+    bare_lines: Any,
+    admin: Any,
+    vault: Any,
+    stable: Any,
+    lender: Any,
+    borrower: Any,
+    other_borrower: Any,
+) -> Any:
+    """Policy v1 published (DEFAULT_TIERS, Rules()), the lender has deposited POOL_DEPOSIT, and the
+    borrowers hold stablecoins approved to the lines for repayments."""
+    bare_lines.publishPolicy(Rules().as_abi(), [t.as_abi() for t in DEFAULT_TIERS], sender=admin)
+    stable.mint(lender, 10 * POOL_DEPOSIT, sender=lender)
+    stable.approve(vault, MAX_UINT256, sender=lender)
+    vault.deposit(POOL_DEPOSIT, lender, sender=lender)
+    for account in (borrower, other_borrower):
+        stable.mint(account, 100_000 * USD, sender=account)
+        stable.approve(bare_lines, MAX_UINT256, sender=account)
+    return bare_lines
+
+
+# ------------------------------------------------------------------ attestations
+
+_nonces = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def domain(attestations: Any, chain: Any) -> Domain:
+    return Domain(chain.chain_id, attestations.address)
+
+
+@pytest.fixture
+def now(chain: Any) -> Callable[[], int]:
+    """The latest block's time: an `issuedAt` never in the future of the next transaction."""
+    return lambda: int(chain.blocks.head.timestamp)
+
+
+@pytest.fixture
+def attest(
+    attestations: Any, domain: Domain, attester: Any, borrower: Any, now: Callable[[], int]
+) -> Callable[..., Signed]:
+    """Builds and signs an attestation (band 2 for the borrower by default), signers ascending."""
+
+    def make(
+        who: Any = None,
+        band: int = 2,
+        signers: Sequence[Any] | None = None,
+        issued_at: int | None = None,
+        valid_for: int = 7 * DAY,
+        nonce: int | None = None,
+        report_hash: bytes | None = None,
+        set_version: int | None = None,
+        sort: bool = True,
+    ) -> Signed:
+        issued = now() if issued_at is None else issued_at
+        attestation = Attestation(
+            borrower=(who or borrower).address,
+            band=band,
+            model_id=MODEL_ID,
+            report_hash=report_hash or h(f"report {next(_nonces)}"),
+            issued_at=issued,
+            expires_at=issued + valid_for,
+            nonce=next(_nonces) if nonce is None else nonce,
+            attester_set_version=(
+                int(attestations.attesterSetVersion()) if set_version is None else set_version
+            ),
+        )
+        keys = list(signers if signers is not None else [attester])
+        if sort:
+            keys.sort(key=lambda a: int(a.address, 16))
+        return Signed(attestation, [domain.sign(attestation, k.private_key) for k in keys])
+
+    return make
+
+
+@pytest.fixture
+def open_line(lines: Any, attest: Callable[..., Signed], borrower: Any) -> Callable[..., Any]:
+    """Applies with a fresh attestation (band 2 by default) and returns the receipt."""
+
+    def run(who: Any = None, band: int = 2, **kwargs: Any) -> Any:
+        signed = attest(who=who, band=band, **kwargs)
+        return lines.applyForCredit(*signed.args, sender=who or borrower)
+
+    return run
+
+
+# ------------------------------------------------------------------ orders
+
+_salts = itertools.count(1)
+
+
+@pytest.fixture
+def credit_terms(
+    lines: Any, escrow: Any, stable: Any, borrower: Any, merchant: Any, chain: Any
+) -> Callable[..., Terms]:
+    """Terms of an escrow order paid with credit (payer = lines), any field overridden."""
+
+    def make(amount: int = 250 * USD, who: Any = None, **overrides: Any) -> Terms:
+        now = chain.pending_timestamp
+        values: dict[str, Any] = {
+            "buyer": (who or borrower).address,
+            "merchant": merchant.address,
+            "payer": lines.address,
+            "token": stable.address,
+            "amount": amount,
+            "ship_by": now + 3 * DAY,
+            "deliver_by": now + 10 * DAY,
+            "dispute_window": 2 * DAY,
+            "fee_bps": int(escrow.feeBps()),
+            "order_ref": h("SKU TM-42 x1"),
+            "salt": next(_salts),
+        }
+        values.update(overrides)
+        return Terms(**values)
+
+    return make
+
+
+@pytest.fixture
+def draw_order(
+    lines: Any, borrower: Any, credit_terms: Callable[..., Terms]
+) -> Callable[..., tuple[Terms, Any]]:
+    """Draws on the borrower's line into a fresh escrow order; returns (terms, receipt)."""
+
+    def run(amount: int = 250 * USD, who: Any = None, **overrides: Any) -> tuple[Terms, Any]:
+        terms = credit_terms(amount=amount, who=who, **overrides)
+        tx = lines.drawToOrder(terms.as_abi(), sender=who or borrower)
+        return terms, tx
+
+    return run
+
+
+@pytest.fixture
+def travel(chain: Any) -> Callable[[int], None]:
+    """Moves the next block's time forward by `seconds`."""
+
+    def run(seconds: int) -> None:
+        chain.pending_timestamp += seconds
+
+    return run

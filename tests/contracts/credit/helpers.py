@@ -1,0 +1,192 @@
+"""Values and builders shared by the credit tests: the ABI's enums, policies, and EIP-712
+attestations signed with eth_account from test accounts' keys (never hashed by hand)."""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass, field, replace
+from enum import IntEnum
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+USD = 10**6
+DAY = 86_400
+YEAR = 365 * DAY
+BPS = 10_000
+
+DOMAIN_NAME = "TrustMall Credit Attestations"
+DOMAIN_VERSION = "1"
+ATTESTATION_TYPE = [
+    {"name": "borrower", "type": "address"},
+    {"name": "band", "type": "uint8"},
+    {"name": "modelId", "type": "bytes32"},
+    {"name": "reportHash", "type": "bytes32"},
+    {"name": "issuedAt", "type": "uint40"},
+    {"name": "expiresAt", "type": "uint40"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "attesterSetVersion", "type": "uint64"},
+]
+EIP712_DOMAIN_TYPE = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+class LineStatus(IntEnum):
+    NONE = 0
+    ACTIVE = 1
+    DEFAULTED = 2
+    WRITTEN_OFF = 3
+
+
+class Standing(IntEnum):
+    NONE = 0
+    ELIGIBLE = 1
+    ON_HOLD = 2
+    PAST_DUE = 3
+    DEFAULTED = 4
+    WRITTEN_OFF = 5
+
+
+class DenialReason(IntEnum):
+    BAND_BELOW_MINIMUM = 0
+    BAND_NOT_IN_POLICY = 1
+    ATTESTATION_STALE = 2
+    ATTESTATION_NOT_NEWER = 3
+    LINE_DEFAULTED = 4
+
+
+def reasons(*items: DenialReason) -> int:
+    """The `reasons` bitmap of CreditDenied."""
+    return sum(1 << int(r) for r in set(items))
+
+
+@dataclass(frozen=True)
+class Tier:
+    """ICreditPolicies.Tier, in ABI order."""
+
+    limit: int
+    apr_bps: int
+    term: int
+    grace_period: int
+    late_fee: int
+
+    def as_abi(self) -> tuple[int, ...]:
+        return astuple(self)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """ICreditPolicies.PolicyRules, in ABI order."""
+
+    min_band: int = 1
+    refresh_period: int = 30 * DAY
+    default_after: int = 60 * DAY
+    wallet_draws: bool = True
+
+    def as_abi(self) -> tuple[Any, ...]:
+        return astuple(self)
+
+
+# Band 0 exists but is below the minimum; bands 1-3 are approved; band 4 has no tier.
+DEFAULT_TIERS = (
+    Tier(100 * USD, 3_600, 30 * DAY, 5 * DAY, 10 * USD),
+    Tier(500 * USD, 2_400, 30 * DAY, 5 * DAY, 15 * USD),
+    Tier(2_000 * USD, 1_800, 30 * DAY, 5 * DAY, 25 * USD),
+    Tier(5_000 * USD, 1_200, 30 * DAY, 5 * DAY, 25 * USD),
+)
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """IAttestationVerifier.Attestation, in ABI order."""
+
+    borrower: str
+    band: int
+    model_id: bytes
+    report_hash: bytes
+    issued_at: int
+    expires_at: int
+    nonce: int
+    attester_set_version: int
+
+    def as_abi(self) -> tuple[Any, ...]:
+        return astuple(self)
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "borrower": self.borrower,
+            "band": self.band,
+            "modelId": self.model_id,
+            "reportHash": self.report_hash,
+            "issuedAt": self.issued_at,
+            "expiresAt": self.expires_at,
+            "nonce": self.nonce,
+            "attesterSetVersion": self.attester_set_version,
+        }
+
+    def but(self, **changes: Any) -> Attestation:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The verifier's EIP-712 domain."""
+
+    chain_id: int
+    verifying_contract: str
+    name: str = DOMAIN_NAME
+    version: str = DOMAIN_VERSION
+
+    def typed_data(self, attestation: Attestation) -> dict[str, Any]:
+        return {
+            "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, "CreditAttestation": ATTESTATION_TYPE},
+            "primaryType": "CreditAttestation",
+            "domain": {
+                "name": self.name,
+                "version": self.version,
+                "chainId": self.chain_id,
+                "verifyingContract": self.verifying_contract,
+            },
+            "message": attestation.message(),
+        }
+
+    def digest(self, attestation: Attestation) -> bytes:
+        """The EIP-712 digest, by eth_account (hash of 0x1901 || domainSeparator || structHash)."""
+        from eth_utils import keccak
+
+        signable = encode_typed_data(full_message=self.typed_data(attestation))
+        return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+    def sign(self, attestation: Attestation, key: str | bytes) -> bytes:
+        signable = encode_typed_data(full_message=self.typed_data(attestation))
+        return bytes(Account.sign_message(signable, key).signature)
+
+
+@dataclass
+class Signed:
+    """An attestation with its signatures (ascending by signer unless built otherwise)."""
+
+    attestation: Attestation
+    signatures: list[bytes] = field(default_factory=list)
+
+    @property
+    def args(self) -> tuple[tuple[Any, ...], list[bytes]]:
+        return self.attestation.as_abi(), self.signatures
+
+
+def malleate(signature: bytes) -> bytes:
+    """The other valid-looking (high-s) form of a signature: (r, n - s, v flipped)."""
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    return r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
+
+
+def interest(principal: int, apr_bps: int, seconds: int) -> int:
+    """Interest as the contract accrues it in one step: mulDiv rounded up."""
+    numerator = principal * apr_bps * seconds
+    denominator = BPS * YEAR
+    return -(-numerator // denominator)
