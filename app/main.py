@@ -1,0 +1,45 @@
+"""The FastAPI application: ``create_app(settings)`` builds one; ``make api`` serves it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api.errors import install_error_handlers
+from app.db.session import Database, create_schema
+from app.services import AppServices
+from app.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    services = AppServices(settings=settings, database=Database(settings.database_url))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        create_schema(services.database.engine)
+        if settings.run_background_tasks:
+            services.start_workers()
+        try:
+            yield
+        finally:
+            await services.stop_workers()
+            services.database.dispose()
+
+    app = FastAPI(
+        title="TrustMall oracle service",
+        version="0.1.0",
+        summary="Relays carriers' and bureaus' data on chain; answers shoppers from the chain.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    return app

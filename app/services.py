@@ -1,0 +1,59 @@
+"""What one running app holds: settings, database, chain handles, background workers.
+
+Built by ``create_app`` and kept on ``app.state.services``; nothing lives at module level, so
+tests run several apps side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import structlog
+
+from app.db.session import Database
+from app.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+Worker = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class AppServices:
+    settings: Settings
+    database: Database
+    workers: dict[str, Worker] = field(default_factory=dict)
+    _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+    def start_workers(self) -> None:
+        for name, worker in self.workers.items():
+            self._tasks[name] = asyncio.create_task(self._supervised(name, worker), name=name)
+
+    async def stop_workers(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        for task in self._tasks.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    def worker_alive(self, name: str) -> bool:
+        task = self._tasks.get(name)
+        return task is not None and not task.done()
+
+    async def _supervised(self, name: str, worker: Worker) -> None:
+        """Runs a worker for the app's lifetime, restarting it with backoff if it fails."""
+        delay = 0.5
+        while True:
+            try:
+                await worker()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("worker_failed", worker=name, restart_in_seconds=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)

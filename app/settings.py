@@ -1,0 +1,108 @@
+"""The service's settings, from the environment (prefix ``TRUSTMALL_``) and an optional ``.env``.
+
+Secrets are ``SecretStr`` and never logged. Outside development the service refuses to start
+with a missing or default secret.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+# A marker for local set-ups; refused outside development.
+DEVELOPMENT_SECRET = "development-only-secret"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class SourceKind(StrEnum):
+    CARRIER = "carrier"
+    BUREAU = "bureau"
+
+
+class SourceCredentials(BaseModel):
+    """One data source (a carrier or a credit bureau): its API key and webhook-signing secret."""
+
+    kind: SourceKind
+    api_key: SecretStr
+    hmac_secret: SecretStr
+    requests_per_minute: Annotated[int, Field(gt=0)] = 600
+
+
+class Settings(BaseSettings):
+    """Everything the service needs to run; one instance per app, passed explicitly."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRUSTMALL_",
+        env_file=".env",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    rpc_url: str = "http://127.0.0.1:8545"
+    deployments_dir: Path = ROOT / "deployments"
+    abi_dir: Path = ROOT / "abi"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'trustmall.db'}"
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # The oracle's signing key: an encrypted keystore file and its passphrase, or (development
+    # only) a raw key. Merchants' and users' keys never reach the service.
+    oracle_keystore: Path | None = None
+    oracle_keystore_passphrase: SecretStr | None = None
+    oracle_private_key: SecretStr | None = None
+    # The key that signs credit attestations (EIP-712), same rules.
+    attester_keystore: Path | None = None
+    attester_keystore_passphrase: SecretStr | None = None
+    attester_private_key: SecretStr | None = None
+
+    # Fernet key (urlsafe base64, 32 bytes) encrypting credit reports at rest.
+    report_encryption_key: SecretStr | None = None
+
+    sources: dict[str, SourceCredentials] = Field(default_factory=dict)
+    signature_tolerance_seconds: Annotated[int, Field(gt=0)] = 300
+    max_body_bytes: Annotated[int, Field(gt=0)] = 1_000_000
+
+    confirmation_depth: Annotated[int, Field(ge=0)] = 2
+    relay_batch_size: Annotated[int, Field(gt=0)] = 500
+    relay_max_in_flight: Annotated[int, Field(gt=0)] = 4
+    relay_poll_seconds: Annotated[float, Field(gt=0)] = 0.2
+    index_poll_seconds: Annotated[float, Field(gt=0)] = 0.5
+    max_index_lag_blocks: Annotated[int, Field(ge=0)] = 20
+    run_background_tasks: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_outside_development(self) -> Self:
+        if self.environment is Environment.DEVELOPMENT:
+            return self
+        secrets: list[tuple[str, SecretStr | None]] = [
+            ("report_encryption_key", self.report_encryption_key),
+            ("oracle_private_key", self.oracle_private_key),
+            ("attester_private_key", self.attester_private_key),
+        ]
+        for name, source in self.sources.items():
+            secrets += [
+                (f"sources.{name}.api_key", source.api_key),
+                (f"sources.{name}.hmac_secret", source.hmac_secret),
+            ]
+        weak = [name for name, value in secrets if value and _is_default(value)]
+        if weak:
+            raise ValueError(f"default secrets refused in {self.environment}: {', '.join(weak)}")
+        if self.environment is Environment.PRODUCTION and (
+            self.oracle_private_key or self.attester_private_key
+        ):
+            raise ValueError("raw private keys are for development; use an encrypted keystore")
+        return self
+
+
+def _is_default(value: SecretStr) -> bool:
+    return value.get_secret_value() in {"", DEVELOPMENT_SECRET, "changeme"}
