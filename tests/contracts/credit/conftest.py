@@ -103,11 +103,11 @@ def vault(project: Any, admin: Any, stable: Any) -> Any:
     return project.CreditVault.deploy(stable, admin, sender=admin)
 
 
-@pytest.fixture(scope="session")
-def bare_lines(project: Any, admin: Any, attestations: Any, vault: Any, escrow: Any) -> Any:
-    """Credit lines wired to the verifier, vault and escrow, with no policy and no lender yet."""
-    lines = project.CreditLines.deploy(admin, attestations, vault, escrow, sender=admin)
-    attestations.grantRole(attestations.CONSUMER_ROLE(), lines, sender=admin)
+def wire_lines(project: Any, admin: Any, verifier: Any, vault: Any, escrow: Any) -> Any:
+    """Deploys credit lines and grants what they need: CONSUMER_ROLE on the verifier, LINE_ROLE on
+    the vault, FUNDER_ROLE on the escrow; the admin takes POLICY_ROLE and RISK_ROLE."""
+    lines = project.CreditLines.deploy(admin, verifier, vault, escrow, sender=admin)
+    verifier.grantRole(verifier.CONSUMER_ROLE(), lines, sender=admin)
     vault.grantRole(vault.LINE_ROLE(), lines, sender=admin)
     escrow.grantRole(escrow.FUNDER_ROLE(), lines, sender=admin)
     lines.grantRole(lines.POLICY_ROLE(), admin, sender=admin)
@@ -117,24 +117,28 @@ def bare_lines(project: Any, admin: Any, attestations: Any, vault: Any, escrow: 
 
 @pytest.fixture(scope="session")
 def lines(
-    bare_lines: Any,
+    project: Any,
     admin: Any,
+    attestations: Any,
     vault: Any,
+    escrow: Any,
     stable: Any,
     lender: Any,
     borrower: Any,
     other_borrower: Any,
 ) -> Any:
-    """Policy v1 published (DEFAULT_TIERS, Rules()), the lender has deposited POOL_DEPOSIT, and the
-    borrowers hold stablecoins approved to the lines for repayments."""
-    bare_lines.publishPolicy(Rules().as_abi(), [t.as_abi() for t in DEFAULT_TIERS], sender=admin)
+    """Credit lines wired to the verifier, vault and escrow; policy v1 published (DEFAULT_TIERS,
+    Rules()); the lender has deposited POOL_DEPOSIT; the borrowers hold stablecoins approved to
+    the lines for repayments."""
+    contract = wire_lines(project, admin, attestations, vault, escrow)
+    contract.publishPolicy(Rules().as_abi(), [t.as_abi() for t in DEFAULT_TIERS], sender=admin)
     stable.mint(lender, 10 * POOL_DEPOSIT, sender=lender)
     stable.approve(vault, MAX_UINT256, sender=lender)
     vault.deposit(POOL_DEPOSIT, lender, sender=lender)
     for account in (borrower, other_borrower):
         stable.mint(account, 100_000 * USD, sender=account)
-        stable.approve(bare_lines, MAX_UINT256, sender=account)
-    return bare_lines
+        stable.approve(contract, MAX_UINT256, sender=account)
+    return contract
 
 
 # ------------------------------------------------------------------ attestations

@@ -179,6 +179,18 @@ class Signed:
         return self.attestation.as_abi(), self.signatures
 
 
+def normalized(value: Any) -> Any:
+    """An ABI value as comparable plain data: sequences as tuples, bytes as bytes, addresses
+    lower-cased (Ape decodes structs in events as lists with lower-case addresses)."""
+    if isinstance(value, list | tuple):
+        return tuple(normalized(v) for v in value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return value.lower()
+    return value
+
+
 def malleate(signature: bytes) -> bytes:
     """The other valid-looking (high-s) form of a signature: (r, n - s, v flipped)."""
     r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
