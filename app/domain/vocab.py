@@ -67,3 +67,42 @@ class ReportStatus(IntEnum):
     OPEN = 1
     CONFIRMED = 2
     DISMISSED = 3
+
+
+# ---------------------------------------------------------------------------------------- escrow
+# Twins of contracts/escrow/IOrderEscrow.sol's enums, same order.
+
+
+class OrderStatus(IntEnum):
+    NONE = 0
+    FUNDED = 1
+    SHIPPED = 2
+    DELIVERED = 3
+    DISPUTED = 4
+    RELEASED = 5
+    REFUNDED = 6
+    SETTLED = 7
+
+    @property
+    def is_final(self) -> bool:
+        """Released, Refunded and Settled: nothing is escrowed any more."""
+        return self >= OrderStatus.RELEASED
+
+
+class RefundReason(IntEnum):
+    BUYER_CANCELLED = 0
+    MERCHANT_CANCELLED = 1
+    SHIP_BY_MISSED = 2
+    ITEM_RECALLED = 3
+
+
+class SettlementKind(IntEnum):
+    AGREEMENT = 0
+    ARBITER = 1
+    ARBITRATION_TIMEOUT = 2
+
+
+class LogisticsKind(IntEnum):
+    SHIPPED = 0
+    DELIVERED = 1
+    CONDITION_BREACHED = 2

@@ -1,13 +1,35 @@
-"""Values and builders shared by the escrow tests: the ABI's enums, order terms and their ids."""
+"""Values and builders shared by the escrow tests: order terms and their ids; the ABI's enums
+come from app.domain.vocab (re-exported here)."""
 
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass, field
-from enum import IntEnum
 from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
+
+from app.domain.vocab import LogisticsKind, OrderStatus, RefundReason, SettlementKind
+
+__all__ = [
+    "BPS",
+    "DAY",
+    "ETH",
+    "FINAL",
+    "HOUR",
+    "TERMS_ABI",
+    "ZERO_ADDRESS",
+    "LogisticsKind",
+    "OrderStatus",
+    "RefundReason",
+    "SettlementKind",
+    "Terms",
+    "fee_of",
+    "h",
+    "split",
+    "terms_of",
+    "update",
+]
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ETH = ZERO_ADDRESS
@@ -19,36 +41,6 @@ TERMS_ABI = (
     "(address,address,address,address,uint256,uint40,uint40,uint32,uint16,"
     "bytes32,uint256,bytes32[])"
 )
-
-
-class OrderStatus(IntEnum):
-    NONE = 0
-    FUNDED = 1
-    SHIPPED = 2
-    DELIVERED = 3
-    DISPUTED = 4
-    RELEASED = 5
-    REFUNDED = 6
-    SETTLED = 7
-
-
-class RefundReason(IntEnum):
-    BUYER_CANCELLED = 0
-    MERCHANT_CANCELLED = 1
-    SHIP_BY_MISSED = 2
-    ITEM_RECALLED = 3
-
-
-class SettlementKind(IntEnum):
-    AGREEMENT = 0
-    ARBITER = 1
-    ARBITRATION_TIMEOUT = 2
-
-
-class LogisticsKind(IntEnum):
-    SHIPPED = 0
-    DELIVERED = 1
-    CONDITION_BREACHED = 2
 
 
 FINAL = {OrderStatus.RELEASED, OrderStatus.REFUNDED, OrderStatus.SETTLED}
