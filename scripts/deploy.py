@@ -10,11 +10,19 @@ from ape.cli import ConnectedProviderCommand
 
 from scripts._lib.abi import abi_dir as resolve_abi_dir
 from scripts._lib.abi import compiled_abis, write_abis
-from scripts._lib.deployer import deploy_suite, resolve_oracle
+from scripts._lib.deployer import deploy_suite, resolve_arbiter, resolve_oracle
 from scripts._lib.deployments import deployments_dir as resolve_deployments_dir
 from scripts._lib.signers import parse_address, resolve_account, signer_option
+from scripts._lib.suite import (
+    ARBITRATION_PERIOD_LIMITS,
+    DISPUTE_WINDOW_LIMITS,
+    MAX_FEE_BPS,
+    EscrowOptions,
+)
+from scripts._lib.units import format_duration, parse_duration
 
-HELP = """Deploy the TrustMall suite (today: ProductRegistry) and grant its roles.
+HELP = """Deploy the TrustMall suite (ProductRegistry, OrderEscrow), grant its roles and
+apply the escrow's admin settings.
 
 \b
 Accounts (never a raw key):
@@ -31,17 +39,37 @@ Roles granted:
                  TRUSTMALL_ORACLE_ADDRESS; ape-config.yaml
                    trustmall:
                      oracle: {sepolia: "0x..."}   # or one address for all networks
-                 and on a local network test account 1.
+                 and on a local network test account 1. The oracle also gets
+                 OrderEscrow's ORACLE_ROLE (logistics reports).
+  ARBITER_ROLE   on OrderEscrow to the arbiter: --arbiter; env
+                 TRUSTMALL_ARBITER_ADDRESS; ape-config.yaml trustmall: arbiter:
+                 (as for the oracle); on a local network test account 3.
+  ORACLE_ROLE    on ProductRegistry to OrderEscrow, which records "sold" custody
+                 events for the items of the orders it releases.
+
+\b
+OrderEscrow settings (a fresh deployment gets the defaults; on a reused one an
+option left out keeps what the chain holds):
+  --fee-bps N                 platform fee on releases, 0-1000 (default 100 = 1%)
+  --fee-recipient ADDR        who is credited the fee (default: the deployer)
+  --dispute-window-bounds MIN:MAX
+                              windows buyers may choose (default 1d:30d; limits 1h-90d)
+  --arbitration-period DUR    how long an arbiter has to rule (default 14d; 1d-90d)
+  --allow-token ADDR          allow-list an ERC-20 for payments (repeatable; adds,
+                              never removes). ETH needs no entry. The deploy script
+                              never deploys tokens: name an existing ERC-20.
+Durations: 90m, 36h, 7d, 1d12h or seconds.
 
 \b
 Output:
-  <deployments-dir>/<chain-id>.json  address, tx hash, block, compiler, roles
+  <deployments-dir>/<chain-id>.json  address, tx hash, block, compiler, roles, settings
       (--deployments-dir, else env TRUSTMALL_DEPLOYMENTS_DIR, else deployments/).
   <abi-dir>/<Contract>.json           the ABI (--abi-dir, else env TRUSTMALL_ABI_DIR,
       else abi/). `python -m scripts._lib.abi [--check]` does this without a chain.
 
 A recorded deployment is reused while its address holds the recorded code and the
-compiled contract is unchanged; --redeploy deploys anew. Re-running grants missing roles.
+compiled contract is unchanged (OrderEscrow is deployed anew whenever ProductRegistry is);
+--redeploy deploys anew. Re-running grants missing roles and applies changed settings.
 """
 
 
@@ -51,6 +79,30 @@ compiled contract is unchanged; --redeploy deploys anew. Re-running grants missi
 )
 @click.option("--verifier", help="Address to receive VERIFIER_ROLE (default: the deployer).")
 @click.option("--oracle", help="Address to receive ORACLE_ROLE (default: see above).")
+@click.option("--arbiter", help="Address to receive ARBITER_ROLE (default: see above).")
+@click.option(
+    "--fee-bps",
+    type=click.IntRange(0, MAX_FEE_BPS),
+    help="OrderEscrow platform fee in basis points (fresh default 100).",
+)
+@click.option("--fee-recipient", help="Who is credited the fee (fresh default: the deployer).")
+@click.option(
+    "--dispute-window-bounds",
+    metavar="MIN:MAX",
+    help="Dispute windows buyers may choose (fresh default 1d:30d).",
+)
+@click.option(
+    "--arbitration-period",
+    metavar="DURATION",
+    help="Time an arbiter has to rule on a dispute (fresh default 14d).",
+)
+@click.option(
+    "--allow-token",
+    "allow_tokens",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Allow-list an ERC-20 for order payments (repeatable).",
+)
 @click.option("--redeploy", is_flag=True, help="Deploy anew even if a live deployment is recorded.")
 @click.option(
     "--deployments-dir",
@@ -68,6 +120,12 @@ def cli(
     account: Any,
     verifier: str | None,
     oracle: str | None,
+    arbiter: str | None,
+    fee_bps: int | None,
+    fee_recipient: str | None,
+    dispute_window_bounds: str | None,
+    arbitration_period: str | None,
+    allow_tokens: tuple[str, ...],
     redeploy: bool,
     deployments_dir: Path | None,
     abi_dir: Path | None,
@@ -75,11 +133,21 @@ def cli(
     deployer = resolve_account(account, network, default_test_index=0)
     verifier_address = parse_address(verifier, "--verifier") if verifier else str(deployer.address)
     oracle_address = resolve_oracle(oracle, network)
+    arbiter_address = resolve_arbiter(arbiter, network)
+    escrow = EscrowOptions(
+        fee_bps=fee_bps,
+        fee_recipient=parse_address(fee_recipient, "--fee-recipient") if fee_recipient else None,
+        dispute_window_bounds=_bounds(dispute_window_bounds),
+        arbitration_period=_period(arbitration_period),
+        allowed_tokens=tuple(_token(t) for t in allow_tokens),
+    )
     click.echo(f"network {provider.network_choice}, deployer {deployer.address}")
     outcome = deploy_suite(
         deployer,
         verifier=verifier_address,
         oracle=oracle_address,
+        arbiter=arbiter_address,
+        escrow=escrow,
         network_choice=provider.network_choice,
         directory=resolve_deployments_dir(deployments_dir),
         redeploy=redeploy,
@@ -90,3 +158,60 @@ def cli(
     click.echo(f"deployment record {outcome.path} ({state})")
     for name, entry in outcome.record.contracts.items():
         click.echo(f"{name} {entry.address}")
+    settings = outcome.record.contracts["OrderEscrow"].settings
+    low, high = settings["disputeWindowBounds"]
+    click.echo(
+        f"OrderEscrow settings: fee {settings['feeBps']} bps to {settings['feeRecipient']}; "
+        f"dispute windows {format_duration(low)}-{format_duration(high)}; arbitration "
+        f"{format_duration(settings['arbitrationPeriod'])}; "
+        f"tokens {', '.join(settings['allowedTokens']) or 'ETH only'}"
+    )
+
+
+def _duration(text: str, option: str) -> int:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def _within(seconds: int, limits: tuple[int, int], option: str) -> int:
+    low, high = limits
+    if not low <= seconds <= high:
+        raise click.BadParameter(
+            f"{format_duration(seconds)} is outside the contract's limits "
+            f"{format_duration(low)}-{format_duration(high)}",
+            param_hint=option,
+        )
+    return seconds
+
+
+def _bounds(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    option = "--dispute-window-bounds"
+    low_text, sep, high_text = text.partition(":")
+    if not sep:
+        raise click.BadParameter("give MIN:MAX, e.g. 1d:30d", param_hint=option)
+    low = _within(_duration(low_text, option), DISPUTE_WINDOW_LIMITS, option)
+    high = _within(_duration(high_text, option), DISPUTE_WINDOW_LIMITS, option)
+    if low > high:
+        raise click.BadParameter("MIN is longer than MAX", param_hint=option)
+    return low, high
+
+
+def _period(text: str | None) -> int | None:
+    if text is None:
+        return None
+    option = "--arbitration-period"
+    return _within(_duration(text, option), ARBITRATION_PERIOD_LIMITS, option)
+
+
+def _token(text: str) -> str:
+    """An ERC-20 for the allow-list: an address holding code (checked before anything is sent)."""
+    from ape import chain
+
+    address = parse_address(text, "--allow-token")
+    if not chain.provider.get_code(address):
+        raise click.BadParameter(f"no contract code at {address}", param_hint="--allow-token")
+    return address

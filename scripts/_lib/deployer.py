@@ -1,16 +1,19 @@
-"""Deploys the suite (``scripts/_lib/suite.py``), grants its roles and writes the record.
+"""Deploys the suite (``scripts/_lib/suite.py``), grants its roles, applies its admin settings
+and writes the record.
 
-A recorded contract is reused when its address still holds the recorded code (same code hash)
-and the compiled creation code is unchanged (same bytecode hash); otherwise, or with
-``redeploy=True``, it is deployed anew. Missing role grants are made on reused contracts too.
-The record file is rewritten only when something changed.
+A recorded contract is reused when its address still holds the recorded code (same code hash),
+the compiled creation code is unchanged (same bytecode hash) and no contract it depends on was
+deployed anew in this run; otherwise, or with ``redeploy=True``, it is deployed anew. Missing
+role grants (on the contract itself, and ``grants`` on other contracts of the suite) and settings
+that differ from those asked for are made on reused contracts too. The record file is rewritten
+only when something changed.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,36 +31,61 @@ from scripts._lib.deployments import (
     utc_text,
 )
 from scripts._lib.signers import parse_address, test_account_address
-from scripts._lib.suite import SUITE, ContractSpec, SuiteContext
+from scripts._lib.suite import (
+    SUITE,
+    AllowList,
+    ContractSpec,
+    EscrowOptions,
+    Setting,
+    SuiteContext,
+)
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
 
 ORACLE_ENV = "TRUSTMALL_ORACLE_ADDRESS"
+ARBITER_ENV = "TRUSTMALL_ARBITER_ADDRESS"
 LOCAL_ORACLE_TEST_INDEX = 1
+LOCAL_ARBITER_TEST_INDEX = 3
 Echo = Callable[[str], None]
 
 
-def resolve_oracle(explicit: str | None, network: Any) -> str:
-    """The oracle address: ``--oracle``, else ``$TRUSTMALL_ORACLE_ADDRESS``, else ape-config.yaml's
-    ``trustmall: oracle:`` (an address, or a map from network name to address), else test
-    account 1 on a local network."""
+def resolve_party(
+    role: str, explicit: str | None, network: Any, *, env: str, local_test_index: int
+) -> str:
+    """The address of a platform party (``oracle``, ``arbiter``): ``--<role>``, else ``$<env>``,
+    else ape-config.yaml's ``trustmall: <role>:`` (an address, or a map from network name to
+    address), else test account ``local_test_index`` on a local network."""
     if explicit:
-        return parse_address(explicit, "--oracle")
-    if env := os.environ.get(ORACLE_ENV):
-        return parse_address(env, ORACLE_ENV)
+        return parse_address(explicit, f"--{role}")
+    if value := os.environ.get(env):
+        return parse_address(value, env)
     from ape import config
 
-    configured = config.get_config("trustmall").get("oracle")
+    configured = config.get_config("trustmall").get(role)
     if isinstance(configured, dict):
         configured = configured.get(network.choice) or configured.get(network.name)
     if configured:
-        return parse_address(str(configured), "ape-config.yaml trustmall.oracle")
+        return parse_address(str(configured), f"ape-config.yaml trustmall.{role}")
     if network.is_local:
-        return test_account_address(LOCAL_ORACLE_TEST_INDEX)
+        return test_account_address(local_test_index)
     raise click.UsageError(
-        f"no oracle address for network {network.choice!r}: pass --oracle, set {ORACLE_ENV}, "
-        "or add `trustmall: {oracle: {<network>: <address>}}` to ape-config.yaml"
+        f"no {role} address for network {network.choice!r}: pass --{role}, set {env}, "
+        f"or add `trustmall: {{{role}: {{<network>: <address>}}}}` to ape-config.yaml"
+    )
+
+
+def resolve_oracle(explicit: str | None, network: Any) -> str:
+    """The oracle: ``--oracle``, ``$TRUSTMALL_ORACLE_ADDRESS``, config, or test account 1."""
+    return resolve_party(
+        "oracle", explicit, network, env=ORACLE_ENV, local_test_index=LOCAL_ORACLE_TEST_INDEX
+    )
+
+
+def resolve_arbiter(explicit: str | None, network: Any) -> str:
+    """The arbiter: ``--arbiter``, ``$TRUSTMALL_ARBITER_ADDRESS``, config, or test account 3."""
+    return resolve_party(
+        "arbiter", explicit, network, env=ARBITER_ENV, local_test_index=LOCAL_ARBITER_TEST_INDEX
     )
 
 
@@ -98,9 +126,12 @@ class DeployOutcome:
     reused: list[str]
     granted: list[str]
     changed: bool
+    configured: list[str] = field(default_factory=list)
 
 
-def _reusable(spec: ContractSpec, previous: ContractDeployment | None, echo: Echo) -> bool:
+def _reusable(
+    spec: ContractSpec, previous: ContractDeployment | None, deployed: list[str], echo: Echo
+) -> bool:
     if previous is None:
         return False
     if code_hash(previous.address) != previous.code_hash:
@@ -108,6 +139,9 @@ def _reusable(spec: ContractSpec, previous: ContractDeployment | None, echo: Ech
         return False
     if bytecode_hash(spec.name) != previous.bytecode_hash:
         echo(f"{spec.name}: the compiled contract changed since it was deployed")
+        return False
+    if fresh := [name for name in spec.depends_on if name in deployed]:
+        echo(f"{spec.name}: deploying anew, as {', '.join(fresh)} was deployed anew")
         return False
     return True
 
@@ -119,24 +153,35 @@ def deploy_suite(
     oracle: str,
     network_choice: str,
     directory: Path,
+    arbiter: str | None = None,
+    escrow: EscrowOptions | None = None,
     redeploy: bool = False,
     echo: Echo = click.echo,
 ) -> DeployOutcome:
-    """Deploys (or reuses) every contract of the suite and makes its role grants."""
+    """Deploys (or reuses) every contract of the suite, makes its role grants and applies its
+    settings. ``arbiter`` defaults to the deployer, ``escrow`` to the defaults."""
     from ape import chain, project
 
     chain_id = int(chain.chain_id)
     previous = load_record(directory, chain_id)
     old = previous.contracts if previous is not None else {}
-    ctx = SuiteContext(deployer=str(deployer.address), verifier=verifier, oracle=oracle)
-    contracts: dict[str, ContractDeployment] = {}
+    ctx = SuiteContext(
+        deployer=str(deployer.address),
+        verifier=verifier,
+        oracle=oracle,
+        arbiter=arbiter or str(deployer.address),
+        escrow=escrow or EscrowOptions(),
+    )
+    entries: dict[str, ContractDeployment] = {}
+    instances: dict[str, Any] = {}
     deployed: list[str] = []
     reused: list[str] = []
     granted: list[str] = []
+    configured: list[str] = []
     for spec in SUITE:
         container = project.get_contract(spec.name)
         prior = old.get(spec.name)
-        if not redeploy and prior is not None and _reusable(spec, prior, echo):
+        if not redeploy and prior is not None and _reusable(spec, prior, deployed, echo):
             entry = prior
             instance = container.at(prior.address)
             reused.append(spec.name)
@@ -163,12 +208,34 @@ def deploy_suite(
             deployed.append(spec.name)
             echo(f"{spec.name}: deployed at {entry.address} (tx {entry.tx_hash})")
         ctx.addresses[spec.name] = entry.address
-        roles = _ensure_roles(
-            instance, deployer, spec.roles(ctx), entry.roles, granted, spec.name, echo
-        )
-        contracts[spec.name] = entry.model_copy(update={"roles": roles})
+        entries[spec.name] = entry
+        instances[spec.name] = instance
 
-    changed = previous is None or contracts != previous.contracts or bool(granted)
+    # Roles on each contract: its own, plus the grants other contracts of the suite ask for.
+    wanted: dict[str, dict[str, list[str]]] = {spec.name: spec.roles(ctx) for spec in SUITE}
+    for spec in SUITE:
+        for grant in spec.grants(ctx):
+            holders = wanted[grant.contract].setdefault(grant.role, [])
+            holders.append(grant.account)
+    contracts: dict[str, ContractDeployment] = {}
+    for spec in SUITE:
+        name, entry, instance = spec.name, entries[spec.name], instances[spec.name]
+        roles = _ensure_roles(instance, deployer, wanted[name], entry.roles, granted, name, echo)
+        settings = _ensure_settings(
+            instance,
+            deployer,
+            spec.settings(ctx),
+            entry.settings,
+            fresh=name in deployed,
+            configured=configured,
+            name=name,
+            echo=echo,
+        )
+        contracts[name] = entry.model_copy(update={"roles": roles, "settings": settings})
+
+    changed = (
+        previous is None or contracts != previous.contracts or bool(granted) or bool(configured)
+    )
     if changed:
         record = DeploymentRecord(
             chain_id=chain_id,
@@ -181,7 +248,15 @@ def deploy_suite(
     else:
         assert previous is not None
         record, path = previous, directory / f"{chain_id}.json"
-    return DeployOutcome(record, path, deployed, reused, granted, changed)
+    return DeployOutcome(record, path, deployed, reused, granted, changed, configured)
+
+
+def _require_admin(instance: Any, deployer: AccountAPI, name: str, what: str) -> None:
+    if not instance.hasRole(instance.DEFAULT_ADMIN_ROLE(), deployer.address):
+        raise click.ClickException(
+            f"{name} at {instance.address}: {what}, and {deployer.address} may not do it "
+            "(not an admin); deploy with the admin account, or pass --redeploy"
+        )
 
 
 def _ensure_roles(
@@ -196,10 +271,11 @@ def _ensure_roles(
     """Grants each wanted role that is missing; returns who holds each role among the recorded
     and wanted holders, as the chain says."""
     holders: dict[str, list[str]] = {}
-    for role_name, accounts in wanted.items():
+    for role_name in sorted({*recorded, *wanted}):
+        accounts = wanted.get(role_name, [])
         role = getattr(instance, role_name)()
         candidates = list(dict.fromkeys([*recorded.get(role_name, []), *accounts]))
-        for account in accounts:
+        for account in dict.fromkeys(accounts):
             if not instance.hasRole(role, account):
                 admin_role = instance.getRoleAdmin(role)
                 if not instance.hasRole(admin_role, deployer.address):
@@ -213,3 +289,58 @@ def _ensure_roles(
                 echo(f"{name}: granted {role_name} to {account}")
         holders[role_name] = sorted(a for a in candidates if instance.hasRole(role, a))
     return holders
+
+
+def _plain(value: Any) -> Any:
+    """A value read from the chain as JSON data: tuples as lists, addresses as text."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str | bytes):
+        return str(value)
+    try:  # tuples, and Ape's structs of several outputs (iterable by index)
+        items = list(value)
+    except TypeError:
+        return str(value)
+    return [_plain(v) for v in items]
+
+
+def _ensure_settings(
+    instance: Any,
+    deployer: AccountAPI,
+    settings: list[Setting | AllowList],
+    recorded: dict[str, Any],
+    *,
+    fresh: bool,
+    configured: list[str],
+    name: str,
+    echo: Echo,
+) -> dict[str, Any]:
+    """Writes each setting whose chain value differs from the one asked for (or, right after a
+    deployment, from its default); returns every setting as the chain holds it."""
+    values: dict[str, Any] = {}
+    for setting in settings:
+        if isinstance(setting, AllowList):
+            previous = recorded.get(setting.key, [])
+            candidates = list(dict.fromkeys([*previous, *setting.addresses]))
+            check = getattr(instance, setting.check)
+            for address in dict.fromkeys(setting.addresses):
+                if not check(address):
+                    _require_admin(instance, deployer, name, f"{address} is not in {setting.key}")
+                    getattr(instance, setting.setter)(address, True, sender=deployer)
+                    configured.append(f"{name}.{setting.key} += {address}")
+                    echo(f"{name}: added {address} to {setting.key}")
+            values[setting.key] = sorted(a for a in candidates if check(a))
+            continue
+        target = setting.default if setting.value is None and fresh else setting.value
+        current = _plain(getattr(instance, setting.getter)())
+        if target is not None and current != target:
+            _require_admin(instance, deployer, name, f"{setting.key} is {current}, not {target}")
+            args = target if isinstance(target, list) else [target]
+            getattr(instance, setting.setter)(*args, sender=deployer)
+            configured.append(f"{name}.{setting.key} = {target}")
+            echo(f"{name}: set {setting.key} to {target} (was {current})")
+            current = _plain(getattr(instance, setting.getter)())
+        values[setting.key] = current
+    return values

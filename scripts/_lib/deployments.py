@@ -20,10 +20,22 @@ Schema (version 1; keys sorted, two-space indent, trailing newline)::
                        "settings": {"evmVersion": "cancun", "optimizer": {...}}},
           "bytecode_hash": "0x...",              # keccak256 of the compiled creation code
           "code_hash": "0x...",                  # keccak256 of the runtime code at address
-          "roles": {"DEFAULT_ADMIN_ROLE": ["0x..."], "VERIFIER_ROLE": [...], "ORACLE_ROLE": [...]}
+          "roles": {"DEFAULT_ADMIN_ROLE": ["0x..."], "VERIFIER_ROLE": [...], "ORACLE_ROLE": [...]},
+          "settings": {}                         # admin settings as the chain holds them
+        },
+        "OrderEscrow": {
+          ...                                    # as above, and
+          "constructor_args": ["0x<admin>", "0x<ProductRegistry>", "0x<fee recipient>"],
+          "roles": {"DEFAULT_ADMIN_ROLE": [...], "ARBITER_ROLE": [...], "ORACLE_ROLE": [...]},
+          "settings": {"feeBps": 100, "feeRecipient": "0x...",
+                       "disputeWindowBounds": [86400, 2592000],   # seconds: min, max
+                       "arbitrationPeriod": 1209600,              # seconds
+                       "allowedTokens": ["0x..."]}                # ERC-20 allow-list
         }
       }
     }
+
+``settings`` was added within schema version 1: records written before it read as ``{}``.
 
 The directory is ``--deployments-dir``, else ``$TRUSTMALL_DEPLOYMENTS_DIR``, else ``deployments/``
 at the project root. This module needs no provider: the service and the demo read it as is.
@@ -38,7 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENTS_DIR_ENV = "TRUSTMALL_DEPLOYMENTS_DIR"
@@ -66,6 +78,7 @@ class ContractDeployment(BaseModel):
     bytecode_hash: str
     code_hash: str
     roles: dict[str, list[str]]
+    settings: dict[str, Any] = Field(default_factory=dict)
 
 
 class DeploymentRecord(BaseModel):

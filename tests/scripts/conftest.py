@@ -1,4 +1,5 @@
-"""Run the Ape scripts as a user does — `ape run deploy|merchant ...` subprocesses — against the
+"""Run the Ape scripts as a user does — `ape run deploy|merchant|buyer|arbiter|carrier ...`
+subprocesses — against the
 session's Anvil, and read the chain back with web3.
 
 ape-foundry connects to an Anvil that already runs when ``APE_FOUNDRY_HOST`` names it, so the
@@ -30,11 +31,16 @@ ADMIN = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # TEST::0: deployer, defau
 ORACLE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1: default oracle
 MERCHANT = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # TEST::2
 RIVAL_MERCHANT = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # TEST::3
+ARBITER = RIVAL_MERCHANT  # TEST::3 is also the escrow's default arbiter
 STRANGER = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"  # TEST::4, never approved
+BUYER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # TEST::5
+OTHER_BUYER = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"  # TEST::6
 MERCHANT_ACCOUNT = "TEST::2"
 RIVAL_ACCOUNT = "TEST::3"
 STRANGER_ACCOUNT = "TEST::4"
 ORACLE_ACCOUNT = "TEST::1"
+BUYER_ACCOUNT = "TEST::5"
+OTHER_BUYER_ACCOUNT = "TEST::6"
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,14 @@ def registry(ape_run: ApeRun, script_dirs: dict[str, Path], w3: Web3) -> Contrac
     record = json.loads((script_dirs["deployments"] / "1337.json").read_text())
     abi = json.loads((script_dirs["abi"] / "ProductRegistry.json").read_text())
     return w3.eth.contract(address=record["contracts"]["ProductRegistry"]["address"], abi=abi)
+
+
+@pytest.fixture(scope="session")
+def escrow(registry: Contract, script_dirs: dict[str, Path], w3: Web3) -> Contract:
+    """The OrderEscrow deployed with the registry (same `ape run deploy`), through its ABI file."""
+    record = json.loads((script_dirs["deployments"] / "1337.json").read_text())
+    abi = json.loads((script_dirs["abi"] / "OrderEscrow.json").read_text())
+    return w3.eth.contract(address=record["contracts"]["OrderEscrow"]["address"], abi=abi)
 
 
 @pytest.fixture(scope="session")

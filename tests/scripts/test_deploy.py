@@ -1,4 +1,5 @@
-"""`ape run deploy` on Anvil: the record it writes, reuse on re-runs, --redeploy, role grants."""
+"""`ape run deploy` on Anvil: the record it writes, reuse on re-runs, --redeploy, role grants
+(on each contract and across the suite), and the escrow's admin settings."""
 
 from __future__ import annotations
 
@@ -12,7 +13,17 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from scripts._lib.abi import compiled_abis
-from tests.scripts.conftest import ADMIN, ORACLE, RIVAL_MERCHANT, STRANGER, ApeRun, Run
+from tests.scripts.conftest import (
+    ADMIN,
+    ARBITER,
+    MERCHANT,
+    ORACLE,
+    RIVAL_MERCHANT,
+    STRANGER,
+    ApeRun,
+    Run,
+)
+from tests.scripts.escrow_support import DAY, deploy_stable, nonce
 
 pytestmark = pytest.mark.anvil
 
@@ -47,6 +58,20 @@ def has_role(w3: Web3, address: str, role_name: str, account: str) -> bool:
     return bool(w3.eth.contract(address=address, abi=abi).functions.hasRole(role, account).call())
 
 
+def read(w3: Web3, address: str, getter: str, output: str) -> Any:
+    """A no-argument view of a deployed contract."""
+    abi = [
+        {
+            "name": getter,
+            "type": "function",
+            "stateMutability": "view",
+            "inputs": [],
+            "outputs": [{"name": "", "type": output}],
+        }
+    ]
+    return getattr(w3.eth.contract(address=address, abi=abi).functions, getter)().call()
+
+
 def test_deploy_records_address_tx_block_compiler_and_roles(
     first_deploy: Run, deploy_dir: Path, w3: Web3
 ) -> None:
@@ -62,13 +87,42 @@ def test_deploy_records_address_tx_block_compiler_and_roles(
     assert entry["compiler"]["settings"]["evmVersion"] == "cancun"
     assert entry["code_hash"] == "0x" + keccak(w3.eth.get_code(entry["address"])).hex()
     assert entry["constructor_args"] == [ADMIN]
+    escrow = data["contracts"]["OrderEscrow"]["address"]
     assert entry["roles"] == {
         "DEFAULT_ADMIN_ROLE": [ADMIN],
-        "ORACLE_ROLE": [ORACLE],
+        "ORACLE_ROLE": sorted([ORACLE, escrow]),
         "VERIFIER_ROLE": [ADMIN],
     }
     for role, holders in entry["roles"].items():
         assert all(has_role(w3, entry["address"], role, holder) for holder in holders)
+
+
+def test_deploy_adds_the_escrow_with_its_roles_settings_and_the_registry_oracle_role(
+    first_deploy: Run, deploy_dir: Path, w3: Web3
+) -> None:
+    contracts = record(deploy_dir)["contracts"]
+    registry, escrow = contracts["ProductRegistry"], contracts["OrderEscrow"]
+    assert escrow["block_number"] > registry["block_number"]
+    assert escrow["constructor_args"] == [ADMIN, registry["address"], ADMIN]
+    assert escrow["roles"] == {
+        "ARBITER_ROLE": [ARBITER],
+        "DEFAULT_ADMIN_ROLE": [ADMIN],
+        "ORACLE_ROLE": [ORACLE],
+    }
+    for role, holders in escrow["roles"].items():
+        assert all(has_role(w3, escrow["address"], role, holder) for holder in holders)
+    # The escrow records "sold" custody events in the registry.
+    assert registry["roles"]["ORACLE_ROLE"] == sorted([ORACLE, escrow["address"]])
+    assert has_role(w3, registry["address"], "ORACLE_ROLE", escrow["address"])
+    assert escrow["settings"] == {
+        "allowedTokens": [],
+        "arbitrationPeriod": 14 * DAY,
+        "disputeWindowBounds": [DAY, 30 * DAY],
+        "feeBps": 100,
+        "feeRecipient": ADMIN,
+    }
+    assert registry["settings"] == {}
+    assert read(w3, escrow["address"], "feeBps", "uint16") == 100
 
 
 def test_deploy_rerun_reuses_live_deployment_and_sends_nothing(
@@ -81,6 +135,7 @@ def test_deploy_rerun_reuses_live_deployment_and_sends_nothing(
 
     assert run.returncode == 0, run.output
     assert "ProductRegistry: reusing" in run.output
+    assert "OrderEscrow: reusing" in run.output
     assert (deploy_dir / "1337.json").read_bytes() == before
     assert w3.eth.get_transaction_count(ADMIN) == nonce
 
@@ -97,6 +152,41 @@ def test_deploy_rerun_grants_a_missing_role_to_a_new_verifier(
     assert entry["address"] == address
     assert has_role(w3, address, "VERIFIER_ROLE", STRANGER)
     assert entry["roles"]["VERIFIER_ROLE"] == sorted([ADMIN, STRANGER])
+
+
+def test_deploy_rerun_applies_escrow_settings_and_allow_lists_a_token_then_keeps_them(
+    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+) -> None:
+    stable = deploy_stable(w3)
+    escrow = record(deploy_dir)["contracts"]["OrderEscrow"]["address"]
+
+    run = ape_run(
+        "deploy", "--deployments-dir", str(deploy_dir), "--fee-bps", "250",
+        "--fee-recipient", MERCHANT, "--dispute-window-bounds", "2h:10d",
+        "--arbitration-period", "3d", "--allow-token", stable.address, "--arbiter", STRANGER,
+    )  # fmt: skip
+
+    assert run.returncode == 0, run.output
+    entry = record(deploy_dir)["contracts"]["OrderEscrow"]
+    assert entry["address"] == escrow
+    assert entry["settings"] == {
+        "allowedTokens": [stable.address],
+        "arbitrationPeriod": 3 * DAY,
+        "disputeWindowBounds": [2 * 3600, 10 * DAY],
+        "feeBps": 250,
+        "feeRecipient": MERCHANT,
+    }
+    assert read(w3, escrow, "feeBps", "uint16") == 250
+    assert read(w3, escrow, "arbitrationPeriod", "uint32") == 3 * DAY
+    assert read(w3, escrow, "feeRecipient", "address") == MERCHANT
+    assert entry["roles"]["ARBITER_ROLE"] == sorted([ARBITER, STRANGER])
+    before, sent = (deploy_dir / "1337.json").read_bytes(), nonce(w3, ADMIN)
+
+    rerun = ape_run("deploy", "--deployments-dir", str(deploy_dir))
+
+    assert rerun.returncode == 0, rerun.output
+    assert (deploy_dir / "1337.json").read_bytes() == before
+    assert nonce(w3, ADMIN) == sent
 
 
 def test_redeploy_deploys_a_new_contract_with_the_oracle_from_the_environment(
@@ -118,8 +208,13 @@ def test_redeploy_deploys_a_new_contract_with_the_oracle_from_the_environment(
     assert new["tx_hash"] != old["tx_hash"]
     assert new["block_number"] > old["block_number"]
     assert w3.eth.get_code(new["address"]) == w3.eth.get_code(old["address"])
-    assert new["roles"]["ORACLE_ROLE"] == [RIVAL_MERCHANT]
+    escrow = record(deploy_dir)["contracts"]["OrderEscrow"]
+    assert new["roles"]["ORACLE_ROLE"] == sorted([RIVAL_MERCHANT, escrow["address"]])
     assert has_role(w3, new["address"], "ORACLE_ROLE", RIVAL_MERCHANT)
+    # The escrow follows its registry: deployed anew, pointing at the new one.
+    assert escrow["constructor_args"][1] == new["address"]
+    assert read(w3, escrow["address"], "registry", "address") == new["address"]
+    assert escrow["settings"]["feeBps"] == 100
 
 
 def test_deploy_writes_abi_files_of_the_compiled_contracts(
