@@ -13,8 +13,19 @@ from eth_utils.crypto import keccak
 
 from app.domain.ids import item_id_from_gs1, item_id_from_sku
 from app.domain.vocab import MerchantStatus
+from scripts._lib import escrow as escrow_ops
 from scripts._lib import registry as ops
 from scripts._lib.deployments import write_json
+from scripts._lib.escrow_cli import (
+    done,
+    escrow_options,
+    hashed_text,
+    hashed_text_options,
+    order_options,
+    party_commands,
+    report_release,
+    session,
+)
 from scripts._lib.inputs import InputFileError, ItemEntry, load_custody, load_items, read_rows
 from scripts._lib.journal import Journal, default_journal_path
 from scripts._lib.manifest import build_manifest, read_manifest, singles_manifest
@@ -22,7 +33,7 @@ from scripts._lib.signers import parse_address, resolve_account, signer_option
 
 
 @click.group(
-    help="""Merchant operations on the ProductRegistry.
+    help="""Merchant operations on the ProductRegistry and on OrderEscrow orders.
 
 \b
   approve   (verifier) approve a merchant
@@ -30,6 +41,8 @@ from scripts._lib.signers import parse_address, resolve_account, signer_option
   custody   append custody events from a CSV/JSON file
   recall    recall one item or a whole batch
   status    show the verdict of every item of a file or manifest
+  order     escrow orders: list, status, ship, release, cancel, evidence, offer/accept,
+            withdraw (`ape run merchant order --help`)
 
 The registry is --registry ADDRESS, else the ProductRegistry recorded for the connected
 chain in --deployments-dir (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).
@@ -540,3 +553,88 @@ def _rows_or_fail(path: Path) -> list[Any]:
         return read_rows(path, "items")
     except InputFileError as exc:
         raise _bad_file(exc) from None
+
+
+# ---------------------------------------------------------------------------------------- orders
+
+
+@cli.group(short_help="escrow orders: ship, release, settle, withdraw")
+def order() -> None:
+    """The merchant's side of OrderEscrow orders.
+
+    \b
+      list             orders opened with you (from the escrow's events)
+      status           where an order stands, its deadlines, what you can do now
+      ship             mark an order shipped, before its ship-by deadline
+      release          after the dispute window (anyone may): pay the order out to you
+      cancel           refund the buyer in full, any time before the last release
+      evidence         answer a dispute with your evidence
+      offer / accept   settle with the buyer on a split, no arbiter needed
+      withdraw         collect what the escrow credited you
+
+    Orders are named by --order 0xID (terms from the OrderOpened event) or by the buyer's
+    --order-file. The escrow is --escrow, else the deployment record's OrderEscrow.
+    Every command checks the chain first and sends nothing if a check fails."""
+
+
+for _command in party_commands("merchant", "ape run merchant order"):
+    order.add_command(_command)
+
+
+@order.command(cls=ConnectedProviderCommand, short_help="mark an order shipped")
+@escrow_options
+@order_options
+@hashed_text_options("tracking", "tracking reference")
+def ship(
+    network: Any,
+    account: Any,
+    escrow_address: str | None,
+    deployments_dir: Path | None,
+    order_file: Path | None,
+    order_id: str | None,
+    tracking: str | None,
+    tracking_file: Path | None,
+    tracking_hash: str | None,
+) -> None:
+    """Mark the order shipped (no later than its ship-by deadline), with the carrier's tracking
+    reference (its keccak256 is recorded)."""
+    digest = hashed_text("tracking", tracking, tracking_file, tracking_hash)
+    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
+    escrow_ops.require(escrow_ops.check_ship(s.view, s.address))
+    receipt = escrow_ops.send(s.account, s.escrow.contract.ship, s.view.terms.as_abi(), digest)
+    done(f"shipped order {s.view.order_id} (tracking hash 0x{digest.hex()})", receipt)
+
+
+@order.command(cls=ConnectedProviderCommand, short_help="release after the dispute window")
+@escrow_options
+@order_options
+@click.option(
+    "--item",
+    "items",
+    type=int,
+    multiple=True,
+    metavar="INDEX",
+    help="Release only these delivered items (0-based, repeatable).",
+)
+def release(
+    network: Any,
+    account: Any,
+    escrow_address: str | None,
+    deployments_dir: Path | None,
+    order_file: Path | None,
+    order_id: str | None,
+    items: tuple[int, ...],
+) -> None:
+    """Pay the order out to the merchant once the dispute window after delivery is over (a
+    shipped order never reported delivered counts as delivered at its deliver-by time).
+    Anyone may send it; the items are recorded as sold to the buyer in the registry."""
+    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
+    terms = s.view.terms
+    if items:
+        bits = escrow_ops.bits_of(items, terms.item_count, "--item")
+        escrow_ops.require(escrow_ops.check_release_items(s.view, bits))
+        receipt = escrow_ops.send(s.account, s.escrow.contract.releaseItems, terms.as_abi(), bits)
+    else:
+        escrow_ops.require(escrow_ops.check_release(s.view))
+        receipt = escrow_ops.send(s.account, s.escrow.contract.release, terms.as_abi())
+    report_release(s.escrow, receipt, escrow_ops.asset_of(terms.token))

@@ -1,0 +1,418 @@
+"""`ape run buyer ...`: open and pay escrow orders, confirm receipt, cancel, dispute, settle,
+take recall refunds, withdraw, and see where an order stands."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import click
+from ape.cli import ConnectedProviderCommand
+
+from app.domain.vocab import CustodyAction, OrderStatus, Verdict
+from scripts._lib import escrow as ops
+from scripts._lib.escrow_cli import (
+    connect,
+    done,
+    escrow_options,
+    hashed_text,
+    hashed_text_options,
+    order_options,
+    parse_bytes32,
+    parse_token,
+    party_commands,
+    report_release,
+    session,
+)
+from scripts._lib.orders import (
+    MAX_ITEMS,
+    OrderFile,
+    OrderTerms,
+    hex32,
+    text_hash,
+    write_order_file,
+)
+from scripts._lib.registry import ZERO_ADDRESS
+from scripts._lib.signers import parse_address, resolve_account
+from scripts._lib.units import format_duration, format_moment, parse_amount, parse_duration
+from scripts._lib.units import parse_moment as parse_moment_text
+
+DEFAULT_SHIP_BY = "7d"
+DEFAULT_DELIVER_BY = "21d"
+DEFAULT_DISPUTE_WINDOW = 3 * 86_400
+
+
+@click.group(
+    help="""Buyer operations on the OrderEscrow: your payment stays locked until the goods
+arrive, and the contract releases, refunds or splits it by rules everyone can read.
+
+\b
+  open             open an order with a merchant and pay it at once (ETH or an ERC-20)
+  status           where an order stands, its deadlines, what you can do now
+  list             your orders
+  confirm          confirm receipt (all or some items): the merchant is paid now
+  cancel           before shipment (or once the ship-by deadline passed): full refund
+  dispute          after shipment, inside the dispute window, with evidence
+  evidence         add evidence to an open dispute
+  offer / accept   settle with the merchant on a split, no arbiter needed
+  refund-recalled  full refund when an item is recalled or flagged in the registry
+  withdraw         collect refunds and settlement shares (payouts are pulled)
+
+An order's terms are not stored on chain: every command after `open` names the order with
+--order-file FILE (written by `open`) or --order 0xID (terms rebuilt from its OrderOpened
+event). The escrow is --escrow, else the order file's, else the OrderEscrow recorded for
+the chain in --deployments-dir (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).
+Every command checks the chain first and sends nothing if a check fails; --account names
+the buyer (an Ape account alias, or TEST::N on a local network)."""
+)
+def cli() -> None:
+    pass
+
+
+for _command in party_commands("buyer", "ape run buyer"):
+    cli.add_command(_command)
+
+
+# ---------------------------------------------------------------------------------------- open
+
+
+def _moment(text: str, now: int, option: str) -> int:
+    try:
+        return parse_moment_text(text, now)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+@cli.command("open", cls=ConnectedProviderCommand, short_help="open an order and pay it")
+@escrow_options
+@click.option("--merchant", required=True, help="The merchant's address.")
+@click.option(
+    "--price", required=True, help="The price in whole tokens: 0.25 (ETH), 19.99 (stablecoin)."
+)
+@click.option("--token", default="ETH", show_default=True, help="ETH or an ERC-20 address.")
+@click.option(
+    "--item-id",
+    "item_ids",
+    multiple=True,
+    metavar="0xID",
+    help="A registry item of the merchant (repeatable, at most 32).",
+)
+@click.option(
+    "--ref",
+    "reference",
+    help="The merchant's SKU or order reference (its keccak256 is recorded); required "
+    "without --item-id.",
+)
+@click.option(
+    "--ship-by",
+    default=DEFAULT_SHIP_BY,
+    show_default=True,
+    help="Shipping deadline: a duration from now (7d) or a time (2026-12-01T18:00:00Z).",
+)
+@click.option(
+    "--deliver-by",
+    default=DEFAULT_DELIVER_BY,
+    show_default=True,
+    help="When a shipped order with no delivery report counts as delivered.",
+)
+@click.option(
+    "--dispute-window",
+    help="How long after delivery you may dispute (default 3d, kept within the admin's bounds).",
+)
+@click.option("--salt", type=click.IntRange(0, 2**256 - 1), help="Makes the terms unique.")
+@click.option(
+    "--order-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the order's terms here (a new file), for later commands.",
+)
+def open_order(
+    network: Any,
+    account: Any,
+    escrow_address: str | None,
+    deployments_dir: Path | None,
+    merchant: str,
+    price: str,
+    token: str,
+    item_ids: tuple[str, ...],
+    reference: str | None,
+    ship_by: str,
+    deliver_by: str,
+    dispute_window: str | None,
+    salt: int | None,
+    order_file: Path | None,
+) -> None:
+    """Open an order with --merchant and pay it in full at once: ETH is sent with the order;
+    for an ERC-20 the escrow is first approved for the price (two transactions).
+
+    \b
+    What is bought: registry items of the merchant (--item-id, repeatable; each must read
+    authentic and not be sold already), or an off-registry SKU (--ref). With items, --ref
+    may name the merchant's order reference as well.
+
+    Prints the order id; --order-file keeps the terms for later commands (written before
+    the order is sent). Without it, later commands take --order 0xID.
+    """
+    buyer = resolve_account(account, network)
+    buyer_address = str(buyer.address)
+    merchant_address = parse_address(merchant, "--merchant")
+    token_address = parse_token(token)
+    ids = [hex32(parse_bytes32(item, "--item-id")) for item in item_ids]
+    if not ids and not reference:
+        raise click.UsageError("name what is bought: --item-id (registry items) or --ref (a SKU)")
+    if len(set(ids)) != len(ids):
+        raise click.BadParameter("an item is named twice", param_hint="--item-id")
+    if len(ids) > MAX_ITEMS:
+        raise click.BadParameter(f"at most {MAX_ITEMS} items per order", param_hint="--item-id")
+    if order_file is not None and order_file.exists():
+        raise click.BadParameter(
+            f"{order_file} exists; order files are never overwritten", param_hint="--order-file"
+        )
+    escrow, _ = connect(escrow_address, deployments_dir)
+    contract = escrow.contract
+    asset = ops.asset_of(token_address)
+    try:
+        amount = parse_amount(price, asset.decimals)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--price") from None
+    now = ops.chain_now()
+    ship_at = _moment(ship_by, now, "--ship-by")
+    deliver_at = _moment(deliver_by, now, "--deliver-by")
+    low, high = (int(v) for v in contract.disputeWindowBounds())
+    if dispute_window is None:
+        window = min(max(DEFAULT_DISPUTE_WINDOW, low), high)
+    else:
+        try:
+            window = parse_duration(dispute_window)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--dispute-window") from None
+    terms = OrderTerms(
+        buyer=buyer_address,
+        merchant=merchant_address,
+        payer=buyer_address,
+        token=token_address,
+        amount=amount,
+        ship_by=ship_at,
+        deliver_by=deliver_at,
+        dispute_window=window,
+        fee_bps=int(contract.feeBps()),
+        order_ref=text_hash(reference) if reference else hex32(bytes(32)),
+        salt=secrets.randbits(128) if salt is None else salt,
+        item_ids=tuple(ids),
+    )
+
+    problems = []
+    if merchant_address == buyer_address:
+        problems.append("the buyer cannot be its own merchant")
+    if merchant_address == ZERO_ADDRESS:
+        problems.append("the merchant cannot be the zero address")
+    if contract.paused():
+        problems.append(f"the escrow {escrow.address} is paused: no new orders")
+    if amount < terms.item_count:
+        problems.append(f"the price must give each of the {terms.item_count} items a share")
+    if ship_at <= now:
+        problems.append(f"--ship-by {format_moment(ship_at, now)} is not in the future")
+    if deliver_at < ship_at:
+        problems.append("--deliver-by is before --ship-by")
+    if not low <= window <= high:
+        problems.append(
+            f"dispute window {format_duration(window)} is outside the admin's bounds "
+            f"{format_duration(low)}-{format_duration(high)}"
+        )
+    if not asset.is_eth and not contract.isTokenAllowed(token_address):
+        problems.append(f"token {token_address} is not allow-listed on the escrow")
+    balance = asset.balance_of(buyer_address)
+    if balance < amount:
+        problems.append(
+            f"{buyer_address} holds {asset.fmt(balance)}, less than the price {asset.fmt(amount)}"
+        )
+    problems += _item_problems(escrow, merchant_address, ids)
+    order_id = terms.order_id
+    if ops.read_order(escrow, terms, now).status is not OrderStatus.NONE:
+        problems.append(f"order {order_id} exists already (pass another --salt)")
+    ops.require(problems)
+
+    from ape import chain
+
+    record = OrderFile(
+        chain_id=int(chain.chain_id),
+        escrow=escrow.address,
+        order_id=order_id,
+        terms=terms,
+        reference=reference,
+    )
+    # The id and the terms are known before anything is sent: an interrupted run loses neither.
+    click.echo(f"order {order_id}")
+    if order_file is not None:
+        write_order_file(order_file, record)
+    try:
+        if not asset.is_eth:
+            _approve(buyer, escrow, asset, amount)
+        receipt = ops.send(
+            buyer, contract.open, terms.as_abi(), value=amount if asset.is_eth else 0
+        )
+    except BaseException:
+        opened = ops.read_order(escrow, terms).status is not OrderStatus.NONE
+        if order_file is not None and not opened:
+            order_file.unlink(missing_ok=True)
+        raise
+    if order_file is not None:
+        write_order_file(
+            order_file,
+            record.model_copy(
+                update={
+                    "opened_tx": str(receipt.txn_hash),
+                    "opened_block": int(receipt.block_number),
+                }
+            ),
+        )
+    done(f"opened order {order_id}: {asset.fmt(amount)} escrowed", receipt)
+    click.echo(
+        f"ship by {format_moment(ship_at, now)}; deliver by {format_moment(deliver_at, now)}; "
+        f"dispute window {format_duration(window)}"
+    )
+    if order_file is not None:
+        click.echo(f"order file {order_file}")
+
+
+def _item_problems(escrow: ops.Escrow, merchant: str, ids: list[str]) -> list[str]:
+    if not ids:
+        return []
+    registry = escrow.registry()
+    problems = []
+    for item_id in ids:
+        record = registry.itemOf(item_id)
+        owner = str(record.merchant)
+        verdict = Verdict(int(registry.verify(item_id)))
+        if owner == ZERO_ADDRESS:
+            problems.append(f"item {item_id} is not registered (or a batch item not activated)")
+        elif owner != merchant:
+            problems.append(f"item {item_id} belongs to merchant {owner}, not {merchant}")
+        elif verdict is not Verdict.AUTHENTIC:
+            problems.append(f"item {item_id} reads {verdict.name.lower()} in the registry")
+        elif CustodyAction(int(record.lastAction)) is CustodyAction.SOLD:
+            problems.append(f"item {item_id} is already sold (its last custody event)")
+    return problems
+
+
+def _approve(buyer: Any, escrow: ops.Escrow, asset: ops.Asset, amount: int) -> None:
+    token = ops.erc20(asset.token)
+    allowance = int(token.allowance(buyer.address, escrow.address))
+    if allowance >= amount:
+        click.echo(f"allowance {asset.fmt(allowance)} already covers the price")
+        return
+    receipt = ops.send(buyer, token.approve, escrow.address, amount)
+    done(f"approved the escrow for {asset.fmt(amount)}", receipt)
+
+
+# ---------------------------------------------------------------------------------------- confirm
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="confirm receipt: pay the merchant now")
+@escrow_options
+@order_options
+@click.option(
+    "--item",
+    "items",
+    type=int,
+    multiple=True,
+    metavar="INDEX",
+    help="Confirm only these items (0-based, repeatable); the rest stay escrowed.",
+)
+def confirm(
+    network: Any,
+    account: Any,
+    escrow_address: str | None,
+    deployments_dir: Path | None,
+    order_file: Path | None,
+    order_id: str | None,
+    items: tuple[int, ...],
+) -> None:
+    """Confirm receipt: what is still escrowed (or the --item shares) goes to the merchant at
+    once, less the platform fee, and the items are recorded as sold to you in the registry."""
+    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
+    bits = ops.bits_of(items, s.view.terms.item_count, "--item") if items else 0
+    ops.require(ops.check_confirm(s.view, s.address, bits))
+    terms = s.view.terms.as_abi()
+    if bits:
+        receipt = ops.send(s.account, s.escrow.contract.releaseItems, terms, bits)
+    else:
+        receipt = ops.send(s.account, s.escrow.contract.confirmReceipt, terms)
+    report_release(s.escrow, receipt, ops.asset_of(s.view.terms.token))
+
+
+# ---------------------------------------------------------------------------------------- dispute
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="dispute with evidence")
+@escrow_options
+@order_options
+@hashed_text_options("evidence", "evidence")
+def dispute(
+    network: Any,
+    account: Any,
+    escrow_address: str | None,
+    deployments_dir: Path | None,
+    order_file: Path | None,
+    order_id: str | None,
+    evidence: str | None,
+    evidence_file: Path | None,
+    evidence_hash: str | None,
+) -> None:
+    """Open a dispute on a shipped or delivered order, before its dispute window closes. The
+    evidence (text, a file, or its hash) is recorded as keccak256; keep the original for the
+    arbiter. The arbiter splits what is escrowed; if it never rules, the default applies after
+    the arbitration period (full refund unless the merchant answered, then an even split)."""
+    digest = hashed_text("evidence", evidence, evidence_file, evidence_hash)
+    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
+    ops.require(ops.check_dispute(s.view, s.address))
+    receipt = ops.send(s.account, s.escrow.contract.dispute, s.view.terms.as_abi(), digest)
+    (event,) = receipt.events.filter(s.escrow.contract.DisputeOpened)
+    done(
+        f"disputed order {s.view.order_id} with evidence {hex32(digest)}; the arbiter rules "
+        f"until {format_moment(int(event.deadline), ops.chain_now())}",
+        receipt,
+    )
+
+
+# ---------------------------------------------------------------------------------------- recall
+
+
+@cli.command("refund-recalled", cls=ConnectedProviderCommand, short_help="refund a recalled item")
+@escrow_options
+@order_options
+@click.option(
+    "--item",
+    type=int,
+    metavar="INDEX",
+    help="The recalled or flagged item (0-based; default: the first such item).",
+)
+def refund_recalled(
+    network: Any,
+    account: Any,
+    escrow_address: str | None,
+    deployments_dir: Path | None,
+    order_file: Path | None,
+    order_id: str | None,
+    item: int | None,
+) -> None:
+    """Take a full refund of what is escrowed because an item of the order is recalled or
+    flagged (confirmed counterfeit) in the registry; any time before the last release."""
+    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
+    verdicts = ops.item_verdicts(s.escrow, s.view.terms)
+    ops.require(ops.check_refund_recalled(s.view, s.address, verdicts))
+    bad = [i for i, v in enumerate(verdicts) if v in (Verdict.RECALLED, Verdict.FLAGGED)]
+    if item is None:
+        item = bad[0]
+    elif item not in bad:
+        ops.bits_of([item], s.view.terms.item_count, "--item")
+        raise ops.PreflightError(
+            [f"item {item} reads {verdicts[item].name.lower()}; recalled or flagged: {bad}"]
+        )
+    receipt = ops.send(s.account, s.escrow.contract.refundRecalled, s.view.terms.as_abi(), item)
+    asset = ops.asset_of(s.view.terms.token)
+    done(
+        f"refunded order {s.view.order_id} (item {item} {verdicts[item].name.lower()}): "
+        f"{asset.fmt(s.view.escrowed)} credited to {s.view.terms.payer}",
+        receipt,
+    )

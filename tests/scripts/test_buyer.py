@@ -1,0 +1,320 @@
+"""`ape run buyer ...` (with the merchant's `order` commands and the carrier's reports) on
+Anvil: orders opened and paid in ETH and in a stablecoin, shipped, delivered, released,
+cancelled, settled and refunded for a recall, and pre-flight refusals that send nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.contract import Contract
+
+from app.domain.vocab import CustodyAction, OrderStatus, RefundReason, Verdict
+from scripts._lib.orders import ETH, OrderFile, OrderTerms, hex32, read_order_file, text_hash
+from tests.scripts.conftest import (
+    ADMIN,
+    BUYER,
+    BUYER_ACCOUNT,
+    MERCHANT,
+    MERCHANT_ACCOUNT,
+    OTHER_BUYER,
+    OTHER_BUYER_ACCOUNT,
+    ApeRun,
+    events_of,
+)
+from tests.scripts.escrow_support import (
+    advance_time,
+    credit_of,
+    deploy_stable,
+    gas_paid,
+    new_terms,
+    nonce,
+    open_direct,
+    register_item,
+    ship_direct,
+    status_of,
+    transact,
+)
+
+pytestmark = pytest.mark.anvil
+
+BPS = 10_000
+ETHER = 10**18
+
+
+def order_id_in(output: str) -> str:
+    match = re.search(r"^order (0x[0-9a-f]{64})$", output, re.MULTILINE)
+    assert match is not None, output
+    return match.group(1)
+
+
+def fee(amount: int, fee_bps: int) -> int:
+    return amount * fee_bps // BPS
+
+
+# ---------------------------------------------------------------------------------------- stories
+
+
+def test_eth_order_ships_is_delivered_and_release_after_the_window_pays_merchant_and_records_sale(
+    ape_run: ApeRun,
+    merchant: str,
+    registry: Contract,
+    escrow: Contract,
+    w3: Web3,
+    tmp_path: Path,
+) -> None:
+    item = register_item(registry, w3)
+    order_file = tmp_path / "order.json"
+    escrow_before = w3.eth.get_balance(escrow.address)
+
+    opened = ape_run(
+        "buyer", "open", "--merchant", MERCHANT, "--price", "0.5", "--item-id", item,
+        "--ref", "PO-1", "--order-file", str(order_file), "--account", BUYER_ACCOUNT,
+    )  # fmt: skip
+
+    assert opened.returncode == 0, opened.output
+    saved = read_order_file(order_file)
+    order_id = order_id_in(opened.output)
+    assert (
+        saved.order_id == order_id == hex32(escrow.functions.orderIdOf(saved.terms.as_abi()).call())
+    )
+    (log,) = events_of(escrow, "OrderOpened", orderId=order_id)
+    assert OrderTerms.from_abi(log.args.terms) == saved.terms
+    assert (saved.terms.buyer, saved.terms.payer, saved.terms.merchant) == (BUYER, BUYER, MERCHANT)
+    assert (saved.terms.amount, saved.terms.token, saved.terms.item_ids) == (
+        ETHER // 2,
+        ETH,
+        (item,),
+    )
+    assert saved.terms.order_ref == text_hash("PO-1") and saved.reference == "PO-1"
+    assert saved.opened_tx == "0x" + bytes(log.transactionHash).hex()
+    assert w3.eth.get_balance(escrow.address) - escrow_before == ETHER // 2
+    assert status_of(escrow, order_id) is OrderStatus.FUNDED
+
+    shipped = ape_run(
+        "merchant", "order", "ship", "--order", order_id, "--tracking", "DHL 4711",
+        "--account", MERCHANT_ACCOUNT,
+    )  # fmt: skip
+
+    assert shipped.returncode == 0, shipped.output
+    (ship_log,) = events_of(escrow, "OrderShipped", orderId=order_id)
+    assert (ship_log.args.by, ship_log.args.trackingHash) == (MERCHANT, keccak(b"DHL 4711"))
+
+    delivered = ape_run("carrier", "delivered", "--order", order_id, "--evidence", "POD signed")
+
+    assert delivered.returncode == 0, delivered.output
+    assert status_of(escrow, order_id) is OrderStatus.DELIVERED
+    merchant_nonce = nonce(w3, MERCHANT)
+
+    early = ape_run(
+        "merchant", "order", "release", "--order-file", str(order_file),
+        "--account", MERCHANT_ACCOUNT,
+    )  # fmt: skip
+
+    assert early.returncode == 1, early.output
+    assert "nothing was sent" in early.output and "the dispute window runs until" in early.output
+    assert nonce(w3, MERCHANT) == merchant_nonce
+    advance_time(w3, saved.terms.dispute_window + 1)
+    credit = credit_of(escrow, MERCHANT)
+
+    released = ape_run(
+        "merchant", "order", "release", "--order-file", str(order_file),
+        "--account", MERCHANT_ACCOUNT,
+    )  # fmt: skip
+
+    assert released.returncode == 0, released.output
+    assert status_of(escrow, order_id) is OrderStatus.RELEASED
+    net = ETHER // 2 - fee(ETHER // 2, saved.terms.fee_bps)
+    assert credit_of(escrow, MERCHANT) == credit + net
+    (sale,) = events_of(registry, "CustodyRecorded", submitter=escrow.address, itemId=item)
+    assert CustodyAction(sale.args.action) is CustodyAction.SOLD
+    assert sale.args.contextHash == bytes.fromhex(order_id[2:])
+    assert sale.args.locationHash == bytes(12) + bytes.fromhex(BUYER[2:])
+    assert CustodyAction(registry.functions.itemOf(item).call()[2]) is CustodyAction.SOLD
+    balance = w3.eth.get_balance(MERCHANT)
+
+    withdrawn = ape_run("merchant", "order", "withdraw", "--account", MERCHANT_ACCOUNT)
+
+    assert withdrawn.returncode == 0, withdrawn.output
+    payout = events_of(escrow, "Withdrawn", account=MERCHANT)[-1]
+    assert payout.args.amount == credit + net
+    cost = gas_paid(w3, payout.transactionHash)
+    assert w3.eth.get_balance(MERCHANT) == balance + credit + net - cost
+    assert credit_of(escrow, MERCHANT) == 0
+
+
+def test_stablecoin_order_approves_then_pays_and_confirm_by_order_id_releases_at_once(
+    ape_run: ApeRun, merchant: str, escrow: Contract, w3: Web3
+) -> None:
+    stable = deploy_stable(w3)
+    transact(w3, escrow.functions.setTokenAllowed(stable.address, True), {"from": ADMIN})
+    transact(w3, stable.functions.mint(BUYER, 100 * 10**6), {"from": BUYER})
+    before = nonce(w3, BUYER)
+
+    opened = ape_run(
+        "buyer", "open", "--merchant", MERCHANT, "--price", "19.99", "--token", stable.address,
+        "--ref", "SKU-MUG", "--account", BUYER_ACCOUNT,
+    )  # fmt: skip
+
+    assert opened.returncode == 0, opened.output
+    order_id = order_id_in(opened.output)
+    assert "approved the escrow for 19.99 mUSD in tx 0x" in opened.output
+    assert f"opened order {order_id}: 19.99 mUSD escrowed in tx 0x" in opened.output
+    assert nonce(w3, BUYER) == before + 2
+    assert stable.functions.balanceOf(escrow.address).call() == 19_990_000
+
+    confirmed = ape_run("buyer", "confirm", "--order", order_id, "--account", BUYER_ACCOUNT)
+
+    assert confirmed.returncode == 0, confirmed.output
+    assert status_of(escrow, order_id) is OrderStatus.RELEASED
+    fee_bps = int(escrow.functions.feeBps().call())
+    assert credit_of(escrow, MERCHANT, stable.address) == 19_990_000 - fee(19_990_000, fee_bps)
+
+
+def test_cancel_before_shipment_credits_the_buyer_a_full_refund(
+    ape_run: ApeRun, merchant: str, escrow: Contract, w3: Web3
+) -> None:
+    terms = new_terms(escrow, w3, amount=3 * 10**17)
+    order_id = open_direct(escrow, w3, terms)
+    credit = credit_of(escrow, BUYER)
+
+    cancelled = ape_run("buyer", "cancel", "--order", order_id, "--account", BUYER_ACCOUNT)
+
+    assert cancelled.returncode == 0, cancelled.output
+    assert status_of(escrow, order_id) is OrderStatus.REFUNDED
+    (refund,) = events_of(escrow, "OrderRefunded", orderId=order_id)
+    assert RefundReason(refund.args.reason) is RefundReason.BUYER_CANCELLED
+    assert refund.args.payerAmount == terms.amount
+    assert credit_of(escrow, BUYER) - credit == terms.amount
+
+
+def test_offer_by_the_buyer_accepted_by_the_merchant_settles_without_an_arbiter(
+    ape_run: ApeRun, merchant: str, escrow: Contract, w3: Web3
+) -> None:
+    terms = new_terms(escrow, w3, amount=10**18)
+    order_id = open_direct(escrow, w3, terms)
+    ship_direct(escrow, w3, terms)
+    buyer_credit = credit_of(escrow, BUYER)
+    merchant_credit = credit_of(escrow, MERCHANT)
+
+    offered = ape_run(
+        "buyer", "offer", "--order", order_id, "--buyer-bps", "3000", "--account", BUYER_ACCOUNT
+    )
+    accepted = ape_run(
+        "merchant", "order", "accept", "--order", order_id, "--buyer-bps", "3000",
+        "--account", MERCHANT_ACCOUNT,
+    )  # fmt: skip
+
+    assert offered.returncode == 0, offered.output
+    assert accepted.returncode == 0, accepted.output
+    assert status_of(escrow, order_id) is OrderStatus.SETTLED
+    gross = 10**18 - 3 * 10**17
+    assert credit_of(escrow, BUYER) - buyer_credit == 3 * 10**17
+    assert credit_of(escrow, MERCHANT) - merchant_credit == gross - fee(gross, terms.fee_bps)
+
+
+def test_refund_recalled_refunds_in_full_once_the_merchant_recalls_an_item(
+    ape_run: ApeRun, merchant: str, registry: Contract, escrow: Contract, w3: Web3
+) -> None:
+    items = (register_item(registry, w3), register_item(registry, w3))
+    terms = new_terms(escrow, w3, item_ids=items)
+    order_id = open_direct(escrow, w3, terms)
+    ship_direct(escrow, w3, terms)
+    transact(w3, registry.functions.recallItem(items[1], keccak(b"lead paint")), {"from": MERCHANT})
+    assert Verdict(registry.functions.verify(items[1]).call()) is Verdict.RECALLED
+
+    refunded = ape_run("buyer", "refund-recalled", "--order", order_id, "--account", BUYER_ACCOUNT)
+
+    assert refunded.returncode == 0, refunded.output
+    assert f"(item 1 recalled): 0.1 ETH credited to {BUYER}" in refunded.output
+    (refund,) = events_of(escrow, "OrderRefunded", orderId=order_id)
+    assert RefundReason(refund.args.reason) is RefundReason.ITEM_RECALLED
+    assert refund.args.payerAmount == terms.amount
+
+
+def test_status_shows_state_deadlines_and_the_commands_the_buyer_can_send_now(
+    ape_run: ApeRun, merchant: str, escrow: Contract, w3: Web3
+) -> None:
+    terms = new_terms(escrow, w3)
+    order_id = open_direct(escrow, w3, terms)
+    ship_direct(escrow, w3, terms)
+
+    shown = ape_run("buyer", "status", "--order", order_id)
+
+    assert shown.returncode == 0, shown.output
+    assert re.search(r"^status\s+shipped$", shown.output, re.MULTILINE), shown.output
+    assert re.search(r"^price\s+0\.1 ETH", shown.output, re.MULTILINE), shown.output
+    commands = re.findall(r"^  ape run buyer (\S+) --order " + order_id, shown.output, re.M)
+    assert commands == ["confirm", "dispute", "offer"]
+
+
+# ---------------------------------------------------------------------------------------- refusals
+
+
+def test_cancel_after_shipment_is_refused_before_anything_is_sent(
+    ape_run: ApeRun, merchant: str, escrow: Contract, w3: Web3
+) -> None:
+    terms = new_terms(escrow, w3)
+    order_id = open_direct(escrow, w3, terms)
+    ship_direct(escrow, w3, terms)
+    before = nonce(w3, BUYER)
+
+    run = ape_run("buyer", "cancel", "--order", order_id, "--account", BUYER_ACCOUNT)
+
+    assert run.returncode == 1, run.output
+    assert "pre-flight checks failed, nothing was sent" in run.output
+    assert f"order {order_id} is shipped: the buyer may cancel only before shipment" in run.output
+    assert nonce(w3, BUYER) == before
+    assert status_of(escrow, order_id) is OrderStatus.SHIPPED
+
+
+def test_confirm_on_someone_elses_order_is_refused_before_anything_is_sent(
+    ape_run: ApeRun, merchant: str, escrow: Contract, w3: Web3, tmp_path: Path
+) -> None:
+    terms = new_terms(escrow, w3)
+    order_id = open_direct(escrow, w3, terms)
+    order_file = tmp_path / "theirs.json"
+    order_file.write_text(
+        json.dumps(
+            OrderFile(
+                chain_id=1337, escrow=escrow.address, order_id=order_id, terms=terms
+            ).model_dump(mode="json")
+        )
+    )
+    before = nonce(w3, OTHER_BUYER)
+
+    run = ape_run(
+        "buyer", "confirm", "--order-file", str(order_file), "--account", OTHER_BUYER_ACCOUNT
+    )
+
+    assert run.returncode == 1, run.output
+    assert (
+        f"{OTHER_BUYER} is not the buyer of order {order_id} (the buyer is {BUYER})" in run.output
+    )
+    assert nonce(w3, OTHER_BUYER) == before
+    assert status_of(escrow, order_id) is OrderStatus.FUNDED
+
+
+def test_open_lists_every_problem_and_sends_nothing_nor_writes_the_order_file(
+    ape_run: ApeRun, merchant: str, escrow: Contract, w3: Web3, tmp_path: Path
+) -> None:
+    unlisted = deploy_stable(w3)
+    before = nonce(w3, BUYER)
+
+    run = ape_run(
+        "buyer", "open", "--merchant", MERCHANT, "--price", "5", "--token", unlisted.address,
+        "--ref", "SKU-X", "--ship-by", "2020-01-01T00:00:00Z", "--dispute-window", "90d",
+        "--order-file", str(tmp_path / "order.json"), "--account", BUYER_ACCOUNT,
+    )  # fmt: skip
+
+    assert run.returncode == 1, run.output
+    assert "--ship-by 2020-01-01T00:00:00Z" in run.output and "is not in the future" in run.output
+    assert "dispute window 90d is outside the admin's bounds 1d-30d" in run.output
+    assert f"token {unlisted.address} is not allow-listed on the escrow" in run.output
+    assert f"{BUYER} holds 0 mUSD, less than the price 5 mUSD" in run.output
+    assert nonce(w3, BUYER) == before
+    assert not (tmp_path / "order.json").exists()
