@@ -17,8 +17,8 @@ from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand, network_option
 from eth_utils.crypto import keccak
 
+from app.domain.deployments import deployments_dir, load_record
 from app.domain.vocab import CustodyAction, Verdict
-from scripts._lib.deployments import deployments_dir, load_record
 
 VERIFIER_INDEX = 0
 SHOPPER_INDEX = 4

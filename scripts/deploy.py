@@ -8,10 +8,10 @@ from typing import Any
 import click
 from ape.cli import ConnectedProviderCommand
 
+from app.domain.deployments import deployments_dir as resolve_deployments_dir
 from scripts._lib.abi import abi_dir as resolve_abi_dir
 from scripts._lib.abi import compiled_abis, write_abis
 from scripts._lib.deployer import deploy_suite, resolve_arbiter, resolve_oracle
-from scripts._lib.deployments import deployments_dir as resolve_deployments_dir
 from scripts._lib.signers import parse_address, resolve_account, signer_option
 from scripts._lib.suite import (
     ARBITRATION_PERIOD_LIMITS,

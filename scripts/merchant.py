@@ -11,11 +11,11 @@ import click
 from ape.cli import ConnectedProviderCommand
 from eth_utils.crypto import keccak
 
+from app.domain.deployments import write_json
 from app.domain.ids import item_id_from_gs1, item_id_from_sku
 from app.domain.vocab import MerchantStatus
 from scripts._lib import escrow as escrow_ops
 from scripts._lib import registry as ops
-from scripts._lib.deployments import write_json
 from scripts._lib.escrow_cli import (
     done,
     escrow_options,

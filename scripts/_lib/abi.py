@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scripts._lib.deployments import ROOT, json_text, write_text
+from app.domain.deployments import ROOT, json_text, write_text
 from scripts._lib.suite import DEPLOYABLE
 
 ABI_DIR_ENV = "TRUSTMALL_ABI_DIR"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from eth_utils.crypto import keccak
 
-from scripts._lib.deployments import (
+from app.domain.deployments import (
     CompilerInfo,
     ContractDeployment,
     DeploymentRecord,

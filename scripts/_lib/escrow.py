@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from app.domain.deployments import contract_address, deployments_dir, load_record
 from app.domain.vocab import LogisticsKind, OrderStatus, Verdict
-from scripts._lib.deployments import contract_address, deployments_dir, load_record
 from scripts._lib.orders import ETH, OrderFile, OrderTerms, hex32, read_order_file
 
 # Re-exported: the scripts raise it for their own checks.

@@ -30,7 +30,7 @@ from typing import Any
 
 import click
 
-from scripts._lib.deployments import write_json
+from app.domain.deployments import write_json
 
 CRASH_AFTER_CHUNKS_ENV = "TRUSTMALL_CRASH_AFTER_CHUNKS"
 CRASH_EXIT_CODE = 75

@@ -48,7 +48,7 @@ from pydantic import (
     model_validator,
 )
 
-from scripts._lib.deployments import write_json
+from app.domain.deployments import write_json
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ETH = ZERO_ADDRESS

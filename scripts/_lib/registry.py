@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from app.domain.deployments import contract_address, deployments_dir, load_record
 from app.domain.vocab import ItemState, MerchantStatus, Verdict
-from scripts._lib.deployments import contract_address, deployments_dir, load_record
 from scripts._lib.inputs import UINT256_MAX, CustodyEntry, ItemEntry
 from scripts._lib.journal import Journal
 from scripts._lib.manifest import Manifest, batch_item

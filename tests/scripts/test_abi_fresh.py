@@ -7,8 +7,8 @@ import json
 import pytest
 from ape import project
 
+from app.domain.deployments import ROOT
 from scripts._lib.abi import abi_dir, compiled_abis, stale_files
-from scripts._lib.deployments import ROOT
 from scripts._lib.suite import DEPLOYABLE
 
 COMMITTED = ROOT / "abi"

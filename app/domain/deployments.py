@@ -38,7 +38,7 @@ Schema (version 1; keys sorted, two-space indent, trailing newline)::
 ``settings`` was added within schema version 1: records written before it read as ``{}``.
 
 The directory is ``--deployments-dir``, else ``$TRUSTMALL_DEPLOYMENTS_DIR``, else ``deployments/``
-at the project root. This module needs no provider: the service and the demo read it as is.
+at the project root. Pure Python (no Ape): scripts write it, and the service and the demo read it.
 """
 
 from __future__ import annotations
