@@ -4,6 +4,8 @@ Starts Anvil on 127.0.0.1:8545 unless a chain already answers there (then it is 
 running), deploys the suite, and plays each part with the script a real user would run:
 the verifier onboards a merchant; the merchant registers items singly and as a Merkle batch
 and appends custody events; a shopper reports a counterfeit; every item's verdict is printed.
+Then a buyer pays into escrow, the carrier reports delivery, the contract releases the money after
+the dispute window, and a second, disputed order is split by the arbiter.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ BIN = Path(sys.prefix) / "bin"
 EXAMPLES = ROOT / "examples"
 RPC_HOST = "127.0.0.1"
 ANVIL_START_TIMEOUT = 30.0
-# Ape test account 2 of the public test mnemonic: the demo's merchant (TEST::2).
+# Ape test accounts of the public test mnemonic: 0 deploys and verifies, 1 is the logistics
+# oracle, 2 the merchant, 3 the arbiter, 4 a shopper, 5 a buyer.
+MERCHANT_ACCOUNT = "TEST::2"
 MERCHANT_ADDRESS = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+BUYER_ACCOUNT = "TEST::5"
 
 
 def rpc_answers(url: str) -> bool:
@@ -46,12 +51,11 @@ def local_chain(port: int, workdir: Path) -> Iterator[None]:
         say(f"using the chain already answering at {url}")
         yield
         return
-    state = workdir / "anvil-state.json"
     log = (workdir / "anvil.log").open("wb")
     anvil = subprocess.Popen(
         [
             str(BIN / "anvil"), "--host", RPC_HOST, "--port", str(port), "--chain-id", "1337",
-            "--hardfork", "cancun", "--dump-state", str(state),
+            "--hardfork", "cancun",
         ],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
@@ -81,12 +85,25 @@ def ape(*args: str, env: dict[str, str]) -> None:
     subprocess.run(command, check=True, cwd=ROOT, env=env)
 
 
-def story(workdir: Path, env: dict[str, str]) -> None:
-    merchant = ["--account", "TEST::2"]
+def rpc(url: str, method: str, params: list[object]) -> object:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read()).get("result")
+
+
+def time_passes(rpc_url: str, seconds: int) -> None:
+    """Moves the local chain's clock forward, as the days between delivery and release would."""
+    rpc(rpc_url, "evm_increaseTime", [seconds])
+    rpc(rpc_url, "evm_mine", [])
+    sys.stdout.write(f"(the chain's clock moves {seconds // 3600} hours forward)\n")
+
+
+def provenance(workdir: Path, env: dict[str, str]) -> tuple[Path, Path]:
+    """Chapters 1-8: onboarding, registration, custody, a counterfeit report, a recall."""
+    merchant = ["--account", MERCHANT_ACCOUNT]
     singles = workdir / "singles-manifest.json"
     batch = workdir / "batch-manifest.json"
-    for stale in (singles, batch, *workdir.glob("*.journal.json")):
-        stale.unlink(missing_ok=True)
 
     say("1. The platform deploys the suite")
     ape("deploy", "--redeploy", env=env)
@@ -121,6 +138,50 @@ def story(workdir: Path, env: dict[str, str]) -> None:
 
     say("8. What a shopper's scan reads, item by item")
     ape("demo", "verdicts", "--manifest", str(singles), "--manifest", str(batch), env=env)
+    return singles, batch
+
+
+def escrow(workdir: Path, env: dict[str, str], rpc_url: str, singles: Path) -> None:
+    """Chapters 9-12: an order paid into escrow and released; a disputed order split."""
+    merchant = ["--account", MERCHANT_ACCOUNT]
+    buyer = ["--account", BUYER_ACCOUNT]
+    order = workdir / "order-mug.json"
+    disputed = workdir / "order-lamp.json"
+    mug = json.loads(singles.read_text())["items"][1]["item_id"]
+
+    say("9. A buyer orders a registered mug; 0.25 ETH is locked in escrow, not paid to anyone")
+    ape("buyer", "open", "--merchant", MERCHANT_ADDRESS, "--price", "0.25", "--item-id", mug,
+        "--ref", "web order 1001", "--dispute-window", "1d", "--order-file", str(order),
+        *buyer, env=env)
+
+    say("10. The merchant ships; the carrier (through the oracle) reports delivery")
+    ape("merchant", "order", "ship", "--order-file", str(order),
+        "--tracking", "DHL 00340434161234567890", *merchant, env=env)
+    order_id = json.loads(order.read_text())["order_id"]
+    ape("carrier", "delivered", "--order", order_id, "--evidence", "POD signed by J. Doe",
+        env=env)
+    ape("buyer", "status", "--order-file", str(order), *buyer, env=env)
+
+    say("11. The dispute window passes quietly: anyone may release, and the merchant withdraws")
+    time_passes(rpc_url, 24 * 3600 + 60)
+    ape("merchant", "order", "release", "--order-file", str(order), *merchant, env=env)
+    ape("merchant", "order", "withdraw", *merchant, env=env)
+    ape("demo", "verdicts", "--manifest", str(singles), env=env)
+
+    say("12. Another order goes wrong: the buyer disputes, the arbiter splits 70/30")
+    ape("buyer", "open", "--merchant", MERCHANT_ADDRESS, "--price", "0.1",
+        "--ref", "desk lamp, catalogue no. L-220", "--dispute-window", "1d",
+        "--order-file", str(disputed), *buyer, env=env)
+    ape("merchant", "order", "ship", "--order-file", str(disputed),
+        "--tracking", "UPS 1Z999AA10123456784", *merchant, env=env)
+    ape("buyer", "dispute", "--order-file", str(disputed),
+        "--evidence", "lamp arrived with a cracked shade; photos attached", *buyer, env=env)
+    ape("merchant", "order", "evidence", "--order-file", str(disputed),
+        "--evidence", "packing video shows the shade intact", *merchant, env=env)
+    ape("arbiter", "list", env=env)
+    ape("arbiter", "settle", "--order-file", str(disputed), "--buyer-bps", "7000",
+        "--ruling", "damage in transit likely; merchant's packing adequate", env=env)
+    ape("buyer", "withdraw", *buyer, env=env)
 
 
 def main() -> int:
@@ -134,9 +195,13 @@ def main() -> int:
     env["TRUSTMALL_DEPLOYMENTS_DIR"] = str(args.workdir / "deployments")
     # ape-foundry connects to the Anvil at this address instead of starting its own.
     env["APE_FOUNDRY_HOST"] = f"http://{RPC_HOST}:{args.port}"
+    for stale in args.workdir.glob("*.json"):
+        stale.unlink()
+    rpc_url = f"http://{RPC_HOST}:{args.port}"
     with local_chain(args.port, args.workdir):
         try:
-            story(args.workdir, env)
+            singles, _batch = provenance(args.workdir, env)
+            escrow(args.workdir, env, rpc_url, singles)
         except subprocess.CalledProcessError as error:
             sys.stderr.write(f"demo step failed: {' '.join(error.cmd)}\n")
             return 1
