@@ -11,9 +11,7 @@ a random port). Deployment records and ABIs go to temporary directories through
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,53 +19,27 @@ import pytest
 from web3 import Web3
 from web3.contract import Contract
 
-from tests.support.nodes import ROOT, ChainNode, subprocess_env
-
-NETWORK = "ethereum:local:foundry"
-APE_RUN_TIMEOUT = 180
-
-# Anvil's accounts from the shared test mnemonic, by role (Ape's TEST::N are the same).
-ADMIN = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # TEST::0: deployer, default verifier
-ORACLE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1: default oracle
-MERCHANT = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # TEST::2
-RIVAL_MERCHANT = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # TEST::3
-ARBITER = RIVAL_MERCHANT  # TEST::3 is also the escrow's default arbiter
-STRANGER = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"  # TEST::4, never approved
-BUYER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # TEST::5
-OTHER_BUYER = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"  # TEST::6
-MERCHANT_ACCOUNT = "TEST::2"
-RIVAL_ACCOUNT = "TEST::3"
-STRANGER_ACCOUNT = "TEST::4"
-ORACLE_ACCOUNT = "TEST::1"
-BUYER_ACCOUNT = "TEST::5"
-OTHER_BUYER_ACCOUNT = "TEST::6"
-
-
-@dataclass(frozen=True)
-class Run:
-    """A finished `ape run`: exit status and what it printed (stdout and stderr together)."""
-
-    returncode: int
-    output: str
-
+from tests.support.ape_run import (  # noqa: F401 - the role constants are imported from here
+    ADMIN,
+    ARBITER,
+    BUYER,
+    BUYER_ACCOUNT,
+    MERCHANT,
+    MERCHANT_ACCOUNT,
+    ORACLE,
+    ORACLE_ACCOUNT,
+    OTHER_BUYER,
+    OTHER_BUYER_ACCOUNT,
+    RIVAL_ACCOUNT,
+    RIVAL_MERCHANT,
+    STRANGER,
+    STRANGER_ACCOUNT,
+    Run,
+    run_ape,
+)
+from tests.support.nodes import ChainNode, subprocess_env
 
 ApeRun = Callable[..., Run]
-
-
-def run_ape(env: dict[str, str], *args: str, extra_env: dict[str, str] | None = None) -> Run:
-    command = [str(ROOT / ".venv" / "bin" / "ape"), "run", *args, "--network", NETWORK]
-    completed = subprocess.run(
-        command,
-        cwd=ROOT,
-        env={**env, **(extra_env or {})},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=APE_RUN_TIMEOUT,
-        check=False,
-    )
-    return Run(completed.returncode, completed.stdout)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,123 @@
+"""The service under test: a real Anvil with the suite deployed by `ape run deploy`, a real SQLite
+file per test, and the app built by `create_app` with settings pointing at both."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from web3 import Web3
+
+from app.main import create_app
+from app.settings import Environment, Settings, SourceCredentials, SourceKind
+from tests.support.ape_run import TEST_PRIVATE_KEYS, run_ape
+from tests.support.nodes import ChainNode, subprocess_env
+
+ORACLE_KEY = TEST_PRIVATE_KEYS[1]
+ATTESTER_KEY = TEST_PRIVATE_KEYS[6]
+CARRIER = "acme-carrier"
+BUREAU = "north-bureau"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The suite on the session's Anvil: where its record and ABIs were written."""
+
+    rpc_url: str
+    deployments_dir: Path
+    abi_dir: Path
+    addresses: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SourceSecrets:
+    """A data source's credentials, in the clear, as the source itself holds them."""
+
+    name: str
+    api_key: str
+    hmac_secret: str
+
+
+@pytest.fixture(scope="session")
+def deployment(anvil: ChainNode, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    base = tmp_path_factory.mktemp("service-suite")
+    env = subprocess_env(
+        APE_FOUNDRY_HOST=anvil.rpc_url,
+        TRUSTMALL_DEPLOYMENTS_DIR=str(base / "deployments"),
+        TRUSTMALL_ABI_DIR=str(base / "abi"),
+        NO_COLOR="1",
+    )
+    run = run_ape(env, "deploy", "--redeploy", "--oracle", _address(ORACLE_KEY))
+    assert run.returncode == 0, run.output
+    record = json.loads((base / "deployments" / "1337.json").read_text())
+    addresses = {name: entry["address"] for name, entry in record["contracts"].items()}
+    return Deployment(anvil.rpc_url, base / "deployments", base / "abi", addresses)
+
+
+@pytest.fixture(scope="session")
+def carrier_secrets() -> SourceSecrets:
+    return SourceSecrets(CARRIER, secrets.token_urlsafe(24), secrets.token_urlsafe(32))
+
+
+@pytest.fixture(scope="session")
+def bureau_secrets() -> SourceSecrets:
+    return SourceSecrets(BUREAU, secrets.token_urlsafe(24), secrets.token_urlsafe(32))
+
+
+@pytest.fixture
+def settings(
+    deployment: Deployment,
+    tmp_path: Path,
+    carrier_secrets: SourceSecrets,
+    bureau_secrets: SourceSecrets,
+) -> Settings:
+    """Settings of one test's service: its own database file; background workers off (tests
+    that need the relayer or indexer start them)."""
+
+    def source(kind: SourceKind, credentials: SourceSecrets) -> SourceCredentials:
+        return SourceCredentials(
+            kind=kind,
+            api_key=SecretStr(credentials.api_key),
+            hmac_secret=SecretStr(credentials.hmac_secret),
+        )
+
+    return Settings(
+        _env_file=None,
+        environment=Environment.TEST,
+        rpc_url=deployment.rpc_url,
+        deployments_dir=deployment.deployments_dir,
+        abi_dir=deployment.abi_dir,
+        database_url=f"sqlite:///{tmp_path / 'service.db'}",
+        oracle_private_key=SecretStr(ORACLE_KEY),
+        attester_private_key=SecretStr(ATTESTER_KEY),
+        report_encryption_key=SecretStr(Fernet.generate_key().decode()),
+        sources={
+            CARRIER: source(SourceKind.CARRIER, carrier_secrets),
+            BUREAU: source(SourceKind.BUREAU, bureau_secrets),
+        },
+        run_background_tasks=False,
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def w3(anvil: ChainNode) -> Web3:
+    return Web3(Web3.HTTPProvider(anvil.rpc_url))
+
+
+def _address(private_key: str) -> str:
+    from eth_account import Account
+
+    return str(Account.from_key(private_key).address)
