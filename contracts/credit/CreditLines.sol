@@ -91,7 +91,8 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
             if (line.status == LineStatus.None) line.status = LineStatus.Active;
             approved = true;
         }
-        _lines[borrower] = line;
+        // A denied applicant without a line has nothing to store.
+        if (line.status != LineStatus.None) _lines[borrower] = line;
         if (approved) emit CreditApproved(borrower, version, attestation, tier);
         else emit CreditDenied(borrower, version, attestation, reasons);
     }
