@@ -1,0 +1,1 @@
+"""What shoppers read: item verdicts, merchants, orders and disputes (JSON), the verify page."""
