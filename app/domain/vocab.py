@@ -106,3 +106,47 @@ class LogisticsKind(IntEnum):
     SHIPPED = 0
     DELIVERED = 1
     CONDITION_BREACHED = 2
+
+
+# ---------------------------------------------------------------------------------------- credit
+# Twins of contracts/credit/ICreditLines.sol's enums, same order.
+
+
+class LineStatus(IntEnum):
+    """A credit line's stored status."""
+
+    NONE = 0
+    ACTIVE = 1
+    DEFAULTED = 2
+    WRITTEN_OFF = 3
+
+
+class Standing(IntEnum):
+    """Where a line stands now (status, attestation age and due time together)."""
+
+    NONE = 0
+    ELIGIBLE = 1
+    ON_HOLD = 2
+    PAST_DUE = 3
+    DEFAULTED = 4
+    WRITTEN_OFF = 5
+
+
+class DenialReason(IntEnum):
+    """Why an application was denied: bit ``int(reason)`` of ``CreditDenied.reasons``."""
+
+    BAND_BELOW_MINIMUM = 0
+    BAND_NOT_IN_POLICY = 1
+    ATTESTATION_STALE = 2
+    ATTESTATION_NOT_NEWER = 3
+    LINE_DEFAULTED = 4
+
+    @classmethod
+    def bitmap(cls, *reasons: DenialReason) -> int:
+        """The ``reasons`` bitmap of ``CreditDenied`` for these reasons."""
+        return sum(1 << int(r) for r in set(reasons))
+
+    @classmethod
+    def decode(cls, bitmap: int) -> list[DenialReason]:
+        """The reasons set in a ``CreditDenied.reasons`` bitmap, in enum order."""
+        return [r for r in cls if bitmap >> int(r) & 1]

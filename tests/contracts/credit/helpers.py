@@ -1,14 +1,41 @@
-"""Values and builders shared by the credit tests: the ABI's enums, policies, and EIP-712
-attestations signed with eth_account from test accounts' keys (never hashed by hand)."""
+"""Values and builders shared by the credit tests: policies, and EIP-712 attestations signed with
+eth_account from test accounts' keys (never hashed by hand); the ABI's enums come from
+app.domain.vocab (re-exported here)."""
 
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass, field, replace
-from enum import IntEnum
 from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+
+from app.domain.vocab import DenialReason, LineStatus, Standing
+
+__all__ = [
+    "ATTESTATION_TYPE",
+    "BPS",
+    "DAY",
+    "DEFAULT_TIERS",
+    "DOMAIN_NAME",
+    "DOMAIN_VERSION",
+    "EIP712_DOMAIN_TYPE",
+    "SECP256K1_N",
+    "USD",
+    "YEAR",
+    "Attestation",
+    "DenialReason",
+    "Domain",
+    "LineStatus",
+    "Rules",
+    "Signed",
+    "Standing",
+    "Tier",
+    "interest",
+    "malleate",
+    "normalized",
+    "reasons",
+]
 
 USD = 10**6
 DAY = 86_400
@@ -36,33 +63,9 @@ EIP712_DOMAIN_TYPE = [
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
-class LineStatus(IntEnum):
-    NONE = 0
-    ACTIVE = 1
-    DEFAULTED = 2
-    WRITTEN_OFF = 3
-
-
-class Standing(IntEnum):
-    NONE = 0
-    ELIGIBLE = 1
-    ON_HOLD = 2
-    PAST_DUE = 3
-    DEFAULTED = 4
-    WRITTEN_OFF = 5
-
-
-class DenialReason(IntEnum):
-    BAND_BELOW_MINIMUM = 0
-    BAND_NOT_IN_POLICY = 1
-    ATTESTATION_STALE = 2
-    ATTESTATION_NOT_NEWER = 3
-    LINE_DEFAULTED = 4
-
-
 def reasons(*items: DenialReason) -> int:
     """The `reasons` bitmap of CreditDenied."""
-    return sum(1 << int(r) for r in set(items))
+    return DenialReason.bitmap(*items)
 
 
 @dataclass(frozen=True)
