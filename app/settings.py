@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     relay_poll_seconds: Annotated[float, Field(gt=0)] = 0.2
     index_poll_seconds: Annotated[float, Field(gt=0)] = 0.5
     max_index_lag_blocks: Annotated[int, Field(ge=0)] = 20
+    # Hosts ("host" or "host:port") whose http(s) metadata URIs the service fetches to check them
+    # against their on-chain hashes; any other URI is reported "unchecked" and never fetched.
+    metadata_fetch_hosts: list[str] = Field(default_factory=list)
     run_background_tasks: bool = True
 
     @model_validator(mode="after")
