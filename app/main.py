@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app.api.errors import install_error_handlers
 from app.db.session import Database, create_schema
+from app.ops.wiring import install_index_and_shop
 from app.services import AppServices
 from app.settings import Settings
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
+    install_index_and_shop(app, services)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

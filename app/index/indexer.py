@@ -1,0 +1,392 @@
+"""The indexer: reads the suite's events with ``eth_getLogs`` in block ranges, decodes them with the
+ABIs and hands each to its handler, up to ``confirmation_depth`` blocks below the head.
+
+Reorgs: the index keeps the hash of every block it took events from and of the last block of each
+range. Before each cycle it compares the newest kept hashes with the chain's; on a mismatch it
+walks back to the newest block the chain still has, deletes every row from the blocks after it
+(one ``DELETE`` per table, since rows are insert-only) and indexes again from there.
+
+Resumable: the cursor (last block indexed, per deployment) is written in the same transaction as
+the rows of its range, so a crash loses nothing and repeats nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from eth_typing import ChecksumAddress
+from eth_utils.crypto import keccak
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from web3.contract.contract import ContractEvent
+
+from app.db.session import Database
+from app.domain.errors import TrustMallError
+from app.index.chain import RPC_ERRORS, BlockHeader, ChainAccess, ChainUnavailable
+from app.index.handlers import ChainLog, Handler, HandlerTable, default_handlers, hex32
+from app.index.models import IndexCursor, IndexedBlock, chain_record_tables
+
+log = structlog.get_logger(__name__)
+
+CURSOR = "chain"
+DEFAULT_BLOCK_RANGE = 2_000
+# Blocks without events are remembered only this far back (enough to notice any sane reorg).
+RECENT_BLOCKS = 256
+VERIFY_PAGE = 32
+HEADER_BATCH = 500
+
+
+class ReorgDuringFetch(TrustMallError, RuntimeError):
+    """The chain changed while a range was being read; the next cycle reads it again."""
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    """What one cycle did."""
+
+    head: int
+    safe_head: int
+    last_block: int
+    logs: int
+    rolled_back_to: int | None = None
+
+
+@dataclass
+class IndexStatus:
+    """The latest the indexer knows, for readiness and metrics (no database read needed)."""
+
+    head: int | None = None
+    last_block: int | None = None
+    last_cycle_at: float | None = None
+    last_error: str | None = None
+    rollbacks: int = 0
+    logs_indexed: int = 0
+
+
+@dataclass(frozen=True)
+class _Subscription:
+    contract: str
+    event: str
+    decoder: ContractEvent
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to fetch from one deployment: addresses, topics and their handlers."""
+
+    chain_id: int
+    fingerprint: str
+    start_block: int
+    addresses: list[ChecksumAddress]
+    topics: list[str]
+    by_key: dict[tuple[str, str], _Subscription] = field(default_factory=dict)
+
+
+class Indexer:
+    """Follows the deployment's events into the database."""
+
+    def __init__(
+        self,
+        database: Database,
+        chain: ChainAccess,
+        *,
+        confirmation_depth: int,
+        handlers: HandlerTable | None = None,
+        block_range: int = DEFAULT_BLOCK_RANGE,
+    ) -> None:
+        if block_range < 1:
+            raise ValueError("block_range must be at least 1")
+        self.database = database
+        self.chain = chain
+        self.confirmation_depth = confirmation_depth
+        self.handlers = handlers or default_handlers()
+        self.block_range = block_range
+        self.status = IndexStatus()
+        self._plan: _Plan | None = None
+
+    # ---------------------------------------------------------------------------- the cycle
+
+    def run_once(self) -> IndexProgress:
+        """Checks the last indexed blocks against the chain, rolls back what a reorg removed, then
+        indexes every range up to ``head - confirmation_depth``."""
+        try:
+            progress = self._run_once()
+        except ChainUnavailable as error:
+            self.status.last_error = str(error)
+            raise
+        except RPC_ERRORS as error:
+            self.status.last_error = str(error)
+            raise ChainUnavailable(str(error)) from error
+        self.status.head = progress.head
+        self.status.last_block = progress.last_block
+        self.status.last_cycle_at = time.time()
+        self.status.last_error = None
+        self.status.logs_indexed += progress.logs
+        if progress.rolled_back_to is not None:
+            self.status.rollbacks += 1
+        return progress
+
+    async def run_forever(self, poll_seconds: float) -> None:
+        """The background worker: a cycle, then a pause, for the app's lifetime."""
+        while True:
+            try:
+                progress = await asyncio.to_thread(self.run_once)
+                if progress.logs or progress.rolled_back_to is not None:
+                    log.info(
+                        "index_advanced",
+                        last_block=progress.last_block,
+                        head=progress.head,
+                        logs=progress.logs,
+                        rolled_back_to=progress.rolled_back_to,
+                    )
+            except ChainUnavailable as error:
+                log.warning("index_chain_unavailable", error=str(error))
+            await asyncio.sleep(poll_seconds)
+
+    def _run_once(self) -> IndexProgress:
+        plan = self.plan()
+        head = self.chain.head()
+        safe_head = head - self.confirmation_depth
+        self._ensure_cursor(plan)
+        rolled_back_to = self._verify_recent_blocks(plan)
+        last = self.last_block()
+        logs = 0
+        while last < safe_head:
+            end = min(last + self.block_range, safe_head)
+            try:
+                logs += self._index_range(plan, last + 1, end)
+            except ReorgDuringFetch as error:
+                log.warning("index_reorg_during_fetch", error=str(error))
+                break
+            last = end
+        return IndexProgress(head, safe_head, last, logs, rolled_back_to)
+
+    # ---------------------------------------------------------------------------- plan
+
+    def plan(self) -> _Plan:
+        """Addresses, topics and decoders for the deployment (built once)."""
+        if self._plan is not None:
+            return self._plan
+        suite = self.chain.suite()
+        by_key: dict[tuple[str, str], _Subscription] = {}
+        addresses: list[ChecksumAddress] = []
+        topics: set[str] = set()
+        start_blocks: list[int] = []
+        fingerprint_parts = [str(suite.chain_id)]
+        for contract_name in sorted(self.handlers.contracts()):
+            contract = suite.contracts.get(contract_name)
+            if contract is None:
+                continue
+            abi_events = {e.get("name") for e in contract.abi if e.get("type") == "event"}
+            subscribed = False
+            for event_name in self.handlers.events_of(contract_name):
+                if event_name not in abi_events:
+                    log.warning("index_event_missing", contract=contract_name, event=event_name)
+                    continue
+                decoder = contract.events[event_name]()
+                topic = hex32(str(decoder.topic))
+                handler = self.handlers.get(contract_name, event_name)
+                assert handler is not None
+                by_key[(contract.address.lower(), topic)] = _Subscription(
+                    contract_name, event_name, decoder, handler
+                )
+                topics.add(topic)
+                subscribed = True
+            if subscribed:
+                addresses.append(contract.address)
+                start_blocks.append(suite.deployed_at_block(contract_name))
+                fingerprint_parts.append(f"{contract_name}={contract.address}")
+        if not addresses:
+            raise ChainUnavailable("the deployment has none of the contracts the index follows")
+        fingerprint = hex32(keccak(text="|".join(fingerprint_parts)))
+        self._plan = _Plan(
+            chain_id=suite.chain_id,
+            fingerprint=fingerprint,
+            start_block=min(start_blocks),
+            addresses=addresses,
+            topics=sorted(topics),
+            by_key=by_key,
+        )
+        return self._plan
+
+    # ---------------------------------------------------------------------------- cursor
+
+    def last_block(self) -> int:
+        with self.database.sessions() as session:
+            cursor = session.get(IndexCursor, CURSOR)
+            if cursor is None:
+                raise LookupError("the index has no cursor yet")
+            return cursor.last_block
+
+    def _ensure_cursor(self, plan: _Plan) -> None:
+        """Creates the cursor; a cursor of another deployment wipes the index first."""
+        with self.database.transaction() as session:
+            cursor = session.get(IndexCursor, CURSOR)
+            if cursor is not None and cursor.fingerprint == plan.fingerprint:
+                return
+            if cursor is not None:
+                log.warning(
+                    "index_deployment_changed", old=cursor.fingerprint, new=plan.fingerprint
+                )
+                _delete_from(session, None)
+                session.delete(cursor)
+                session.flush()
+            session.add(
+                IndexCursor(
+                    name=CURSOR,
+                    chain_id=plan.chain_id,
+                    fingerprint=plan.fingerprint,
+                    start_block=plan.start_block,
+                    last_block=plan.start_block - 1,
+                    last_block_hash=None,
+                )
+            )
+
+    # ---------------------------------------------------------------------------- reorgs
+
+    def _verify_recent_blocks(self, plan: _Plan) -> int | None:
+        """Rolls back to the newest kept block the chain still has; returns it if it rolled back."""
+        newest: int | None = None
+        keep: int | None = None
+        below: int | None = None
+        while keep is None:
+            with self.database.sessions() as session:
+                query = select(IndexedBlock).order_by(IndexedBlock.number.desc())
+                if below is not None:
+                    query = query.where(IndexedBlock.number < below)
+                page = list(session.scalars(query.limit(VERIFY_PAGE)))
+            if not page:
+                break
+            if newest is None:
+                newest = page[0].number
+            chain_headers = self.chain.headers([block.number for block in page])
+            for block in page:
+                header = chain_headers[block.number]
+                if header is not None and header.hash == block.hash:
+                    keep = block.number
+                    break
+            below = page[-1].number
+        if newest is None or keep == newest:
+            return None
+        kept = keep if keep is not None else plan.start_block - 1
+        self.rollback_to(kept)
+        log.warning("index_reorg_rolled_back", kept_block=kept, newest_indexed=newest)
+        return kept
+
+    def rollback_to(self, kept_block: int) -> None:
+        """Deletes every row from blocks after ``kept_block`` and moves the cursor back to it."""
+        with self.database.transaction() as session:
+            _delete_from(session, kept_block + 1)
+            cursor = session.get(IndexCursor, CURSOR)
+            if cursor is not None and cursor.last_block > kept_block:
+                kept = session.get(IndexedBlock, kept_block)
+                cursor.last_block = kept_block
+                cursor.last_block_hash = kept.hash if kept is not None else None
+
+    # ---------------------------------------------------------------------------- ranges
+
+    def _index_range(self, plan: _Plan, first: int, last: int) -> int:
+        end_before = self._header(last)
+        raw_logs: Sequence[Any] = self.chain.web3.eth.get_logs(
+            {
+                "fromBlock": first,
+                "toBlock": last,
+                "address": plan.addresses,
+                "topics": [plan.topics],
+            }
+        )
+        block_numbers = sorted({int(entry["blockNumber"]) for entry in raw_logs})
+        headers = self._headers([*block_numbers, last])
+        if headers[last] is None or headers[last].hash != end_before.hash:  # type: ignore[union-attr]
+            raise ReorgDuringFetch(f"block {last} changed while blocks {first}-{last} were read")
+        decoded: list[tuple[ChainLog, Handler]] = []
+        for entry in sorted(raw_logs, key=lambda e: (int(e["blockNumber"]), int(e["logIndex"]))):
+            number = int(entry["blockNumber"])
+            header = headers[number]
+            block_hash = hex32(bytes(entry["blockHash"]))
+            if header is None or header.hash != block_hash:
+                raise ReorgDuringFetch(f"block {number} changed while it was read")
+            item = self._decode(plan, entry, header)
+            if item is not None:
+                decoded.append(item)
+        with self.database.transaction() as session:
+            for chain_log, handler in decoded:
+                handler(session, chain_log)
+            for number in block_numbers:
+                header = headers[number]
+                assert header is not None
+                session.merge(
+                    IndexedBlock(number=number, hash=header.hash, time=header.time, has_logs=True)
+                )
+            end = headers[last]
+            assert end is not None
+            if last not in block_numbers:
+                session.merge(
+                    IndexedBlock(number=last, hash=end.hash, time=end.time, has_logs=False)
+                )
+            session.execute(
+                delete(IndexedBlock).where(
+                    IndexedBlock.has_logs.is_(False), IndexedBlock.number < last - RECENT_BLOCKS
+                )
+            )
+            cursor = session.get(IndexCursor, CURSOR)
+            assert cursor is not None
+            cursor.last_block = last
+            cursor.last_block_hash = end.hash
+        return len(decoded)
+
+    def _decode(
+        self, plan: _Plan, entry: Any, header: BlockHeader
+    ) -> tuple[ChainLog, Handler] | None:
+        topics = entry["topics"]
+        if not topics:
+            return None
+        key = (str(entry["address"]).lower(), hex32(bytes(topics[0])))
+        subscription = plan.by_key.get(key)
+        if subscription is None:
+            return None
+        event = subscription.decoder.process_log(entry)
+        chain_log = ChainLog(
+            contract=subscription.contract,
+            event=subscription.event,
+            args=event["args"],
+            address=str(entry["address"]),
+            block_number=header.number,
+            block_hash=header.hash,
+            block_time=header.time,
+            tx_hash=hex32(bytes(entry["transactionHash"])),
+            log_index=int(entry["logIndex"]),
+        )
+        return chain_log, subscription.handler
+
+    def _header(self, number: int) -> BlockHeader:
+        header = self.chain.headers([number])[number]
+        if header is None:
+            raise ReorgDuringFetch(f"block {number} is gone")
+        return header
+
+    def _headers(self, numbers: list[int]) -> dict[int, BlockHeader | None]:
+        found: dict[int, BlockHeader | None] = {}
+        unique = sorted(set(numbers))
+        for start in range(0, len(unique), HEADER_BATCH):
+            found.update(self.chain.headers(unique[start : start + HEADER_BATCH]))
+        return found
+
+
+def _delete_from(session: Session, first_block: int | None) -> None:
+    """Deletes index rows from ``first_block`` on (all rows when None)."""
+    for table in chain_record_tables():
+        query = delete(table)
+        if first_block is not None:
+            query = query.where(table.block_number >= first_block)
+        session.execute(query)
+    blocks = delete(IndexedBlock)
+    if first_block is not None:
+        blocks = blocks.where(IndexedBlock.number >= first_block)
+    session.execute(blocks)

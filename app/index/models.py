@@ -1,0 +1,280 @@
+"""The index's tables: what the suite's events said, one row per fact, each tagged with its block.
+
+Every table built from events derives from ``ChainRecord`` (block number, log index, transaction
+hash, block time). Rows are only ever inserted, never updated: a mutable thing (a merchant's
+status, an order's status) is a series of rows, each carrying the state *after* its event, and the
+current state is the latest row. Rolling back a reorg is therefore one ``DELETE ... WHERE
+block_number >= n`` per table, with nothing to recompute.
+
+Ids and hashes are stored as lowercase ``0x`` hex, addresses as EIP-55 checksums, uint256
+amounts as decimal text (SQLite integers stop at 2**63).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+HEX32 = 66  # "0x" + 64 hex digits
+ADDRESS = 42
+
+
+class ChainRecord:
+    """Where on chain a row's event was emitted. Rows of these tables are rolled back by block."""
+
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    log_index: Mapped[int] = mapped_column(Integer)
+    tx_hash: Mapped[str] = mapped_column(String(HEX32))
+    block_time: Mapped[int] = mapped_column(BigInteger)
+
+
+# ------------------------------------------------------------------------------ bookkeeping
+
+
+class IndexCursor(Base):
+    """How far the index has got, for one deployment (chain id and contract addresses)."""
+
+    __tablename__ = "index_cursor"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    fingerprint: Mapped[str] = mapped_column(String(HEX32))
+    start_block: Mapped[int] = mapped_column(BigInteger)
+    last_block: Mapped[int] = mapped_column(BigInteger)
+    last_block_hash: Mapped[str | None] = mapped_column(String(HEX32))
+
+
+class IndexedBlock(Base):
+    """A block the index read: its hash (to notice reorgs) and time. Kept for every block that
+    had one of the suite's events, and for the last blocks of recent ranges."""
+
+    __tablename__ = "index_blocks"
+
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(HEX32))
+    time: Mapped[int] = mapped_column(BigInteger)
+    has_logs: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# ------------------------------------------------------------------------------ registry
+
+
+class MerchantRow(ChainRecord, Base):
+    """``MerchantApproved``."""
+
+    __tablename__ = "index_merchants"
+
+    address: Mapped[str] = mapped_column(String(ADDRESS), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    identity_hash: Mapped[str] = mapped_column(String(HEX32))
+    verifier: Mapped[str] = mapped_column(String(ADDRESS))
+
+
+class MerchantStatusRow(ChainRecord, Base):
+    """``MerchantSuspended`` / ``MerchantReinstated``: the status after each."""
+
+    __tablename__ = "index_merchant_status"
+    __table_args__ = (Index("ix_index_merchant_status_merchant_block", "merchant", "block_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    merchant: Mapped[str] = mapped_column(String(ADDRESS))
+    status: Mapped[int] = mapped_column(Integer)
+    reason_hash: Mapped[str | None] = mapped_column(String(HEX32))
+    verifier: Mapped[str] = mapped_column(String(ADDRESS))
+
+
+class ItemRow(ChainRecord, Base):
+    """``ItemRegistered`` (single items) or ``BatchItemActivated`` (batch items)."""
+
+    __tablename__ = "index_items"
+
+    item_id: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
+    merchant: Mapped[str] = mapped_column(String(ADDRESS), index=True)
+    metadata_hash: Mapped[str] = mapped_column(String(HEX32))
+    metadata_uri: Mapped[str | None] = mapped_column(Text)
+    batch_root: Mapped[str | None] = mapped_column(String(HEX32), index=True)
+
+
+class BatchRow(ChainRecord, Base):
+    """``BatchRegistered``."""
+
+    __tablename__ = "index_batches"
+
+    root: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
+    merchant: Mapped[str] = mapped_column(String(ADDRESS), index=True)
+    item_count: Mapped[int] = mapped_column(Integer)
+    metadata_hash: Mapped[str] = mapped_column(String(HEX32))
+    metadata_uri: Mapped[str] = mapped_column(Text)
+
+
+class BatchRecallRow(ChainRecord, Base):
+    """``BatchRecalled``."""
+
+    __tablename__ = "index_batch_recalls"
+
+    root: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
+    merchant: Mapped[str] = mapped_column(String(ADDRESS))
+    reason_hash: Mapped[str] = mapped_column(String(HEX32))
+
+
+class ItemRecallRow(ChainRecord, Base):
+    """``ItemRecalled``."""
+
+    __tablename__ = "index_item_recalls"
+
+    item_id: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
+    merchant: Mapped[str] = mapped_column(String(ADDRESS))
+    reason_hash: Mapped[str] = mapped_column(String(HEX32))
+
+
+class ItemFlagRow(ChainRecord, Base):
+    """``ItemFlagged``: a confirmed report flagged the item."""
+
+    __tablename__ = "index_item_flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(String(HEX32), index=True)
+    report_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class CustodyRow(ChainRecord, Base):
+    """``CustodyRecorded``: one step of an item's trail."""
+
+    __tablename__ = "index_custody"
+    __table_args__ = (Index("ix_index_custody_item_block", "item_id", "block_number", "log_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(String(HEX32))
+    submitter: Mapped[str] = mapped_column(String(ADDRESS))
+    event_id: Mapped[str] = mapped_column(String(80))
+    action: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[int] = mapped_column(BigInteger)
+    location_hash: Mapped[str] = mapped_column(String(HEX32))
+    context_hash: Mapped[str] = mapped_column(String(HEX32))
+
+
+class ReportRow(ChainRecord, Base):
+    """``ReportFiled``."""
+
+    __tablename__ = "index_reports"
+
+    report_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    item_id: Mapped[str] = mapped_column(String(HEX32), index=True)
+    reporter: Mapped[str] = mapped_column(String(ADDRESS))
+    kind: Mapped[int] = mapped_column(Integer)
+    evidence_hash: Mapped[str] = mapped_column(String(HEX32))
+
+
+class ReportOutcomeRow(ChainRecord, Base):
+    """``ReportConfirmed`` / ``ReportDismissed``."""
+
+    __tablename__ = "index_report_outcomes"
+
+    report_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    item_id: Mapped[str] = mapped_column(String(HEX32), index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    finding_hash: Mapped[str] = mapped_column(String(HEX32))
+    verifier: Mapped[str] = mapped_column(String(ADDRESS))
+
+
+# ------------------------------------------------------------------------------ escrow
+
+
+class OrderRow(ChainRecord, Base):
+    """``OrderOpened``: the order's terms, as the event carries them."""
+
+    __tablename__ = "index_orders"
+
+    order_id: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
+    buyer: Mapped[str] = mapped_column(String(ADDRESS), index=True)
+    merchant: Mapped[str] = mapped_column(String(ADDRESS), index=True)
+    payer: Mapped[str] = mapped_column(String(ADDRESS))
+    token: Mapped[str] = mapped_column(String(ADDRESS))
+    amount: Mapped[str] = mapped_column(String(80))
+    ship_by: Mapped[int] = mapped_column(BigInteger)
+    deliver_by: Mapped[int] = mapped_column(BigInteger)
+    dispute_window: Mapped[int] = mapped_column(BigInteger)
+    fee_bps: Mapped[int] = mapped_column(Integer)
+    order_ref: Mapped[str] = mapped_column(String(HEX32))
+    salt: Mapped[str] = mapped_column(String(80))
+    item_count: Mapped[int] = mapped_column(Integer)
+
+
+class OrderItemRow(ChainRecord, Base):
+    """One registry item of an order (``OrderOpened``'s ``terms.itemIds``)."""
+
+    __tablename__ = "index_order_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(HEX32), index=True)
+    item_id: Mapped[str] = mapped_column(String(HEX32), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class OrderEventRow(ChainRecord, Base):
+    """Every escrow event of an order after its opening, with the order's state after it.
+
+    ``kind`` is the event in snake case (``shipped``, ``delivered``, ``released``, ``refunded``,
+    ``settled``, ``settlement_offered``, ``dispute_opened``, ``evidence_submitted``,
+    ``dispute_ruled``, ``sale_recorded``, ``sale_not_recorded``); ``details`` its other fields as
+    JSON. ``dispute_outcome`` is set on the event that closed a dispute: ``merchant_lost`` (the
+    payer got more than half of the remainder), ``merchant_won`` (less than half) or ``split``.
+    """
+
+    __tablename__ = "index_order_events"
+    __table_args__ = (
+        Index("ix_index_order_events_order_block", "order_id", "block_number", "log_index"),
+        Index("ix_index_order_events_merchant_status", "merchant", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(HEX32))
+    merchant: Mapped[str] = mapped_column(String(ADDRESS))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(ADDRESS))
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    status: Mapped[int] = mapped_column(Integer)
+    delivered_items: Mapped[int] = mapped_column(BigInteger)
+    released_items: Mapped[int] = mapped_column(BigInteger)
+    dispute_outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class DisputeRow(ChainRecord, Base):
+    """``DisputeOpened`` (an order is disputed at most once: every way out of it is final)."""
+
+    __tablename__ = "index_disputes"
+
+    order_id: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
+    merchant: Mapped[str] = mapped_column(String(ADDRESS), index=True)
+    buyer: Mapped[str] = mapped_column(String(ADDRESS))
+    opened_by: Mapped[str] = mapped_column(String(ADDRESS))
+    evidence_hash: Mapped[str] = mapped_column(String(HEX32))
+    deadline: Mapped[int] = mapped_column(BigInteger)
+
+
+# ------------------------------------------------------------------------------ credit
+
+
+class CreditDecisionRow(ChainRecord, Base):
+    """``CreditApproved`` / ``CreditDenied``, by the attested band (the policy tier)."""
+
+    __tablename__ = "index_credit_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    borrower: Mapped[str] = mapped_column(String(ADDRESS), index=True)
+    policy_version: Mapped[int] = mapped_column(Integer)
+    band: Mapped[int] = mapped_column(Integer)
+    approved: Mapped[bool] = mapped_column(Boolean)
+    denial_reasons: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def chain_record_tables() -> list[type[ChainRecord]]:
+    """Every table whose rows come from events (rolled back by block on a reorg)."""
+    found: list[type[ChainRecord]] = []
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        if issubclass(cls, ChainRecord):
+            found.append(cls)
+    return found

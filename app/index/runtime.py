@@ -1,0 +1,34 @@
+"""What the index gives one app: the chain handle, the indexer and its worker."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.db.session import Database
+from app.index.chain import ChainAccess
+from app.index.indexer import Indexer
+from app.settings import Settings
+
+
+class IndexRuntime:
+    """The chain as read by the index and the shopper API, and the indexer following it."""
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+        self.chain = ChainAccess(settings)
+        self.indexer = Indexer(database, self.chain, confirmation_depth=settings.confirmation_depth)
+
+    async def worker(self) -> None:
+        """The ``indexer`` background worker."""
+        await self.indexer.run_forever(self.settings.index_poll_seconds)
+
+
+async def get_index(request: Request) -> IndexRuntime:
+    runtime: IndexRuntime = request.app.state.index
+    return runtime
+
+
+IndexDep = Annotated[IndexRuntime, Depends(get_index)]

@@ -1,0 +1,1 @@
+"""Running the service: readiness, Prometheus metrics, structured logs with request ids."""

@@ -1,0 +1,32 @@
+"""Puts the index, the shopper API, stats and the ops endpoints into an app (one call from
+``create_app``): the indexer worker, routers, request logging and metrics."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import app.index.models
+import app.shop.models  # noqa: F401  (tables created by create_schema)
+from app.index.runtime import IndexRuntime
+from app.ops.api import router as ops_router
+from app.ops.logging import RequestLogMiddleware, configure_logging
+from app.ops.metrics import install_metrics
+from app.services import AppServices
+from app.shop.api import router as shop_router
+from app.stats.api import router as stats_router
+from app.stats.sources import StatsSources
+
+
+def install_index_and_shop(app: FastAPI, services: AppServices) -> IndexRuntime:
+    configure_logging()
+    index = IndexRuntime(services.settings, services.database)
+    app.state.index = index
+    app.state.stats_sources = StatsSources()
+    services.workers["indexer"] = index.worker
+    app.include_router(shop_router)
+    app.include_router(stats_router)
+    app.include_router(ops_router)
+    install_metrics(app, index.indexer)
+    # Added last, so outermost: the request id covers every other middleware's work too.
+    app.add_middleware(RequestLogMiddleware)
+    return index

@@ -1,0 +1,160 @@
+"""The shopper JSON API: items (verdicts), merchants, orders, disputes, batch manifests."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from eth_utils.address import to_checksum_address
+from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
+
+from app.api.deps import SessionDep
+from app.api.errors import ApiError, ErrorPublic
+from app.index.chain import ChainUnavailable
+from app.index.runtime import IndexDep
+from app.shop.manifests import publish_manifest
+from app.shop.reads import disputes_public, merchant_public, order_public
+from app.shop.schemas import (
+    DisputeListPublic,
+    ItemVerdictPublic,
+    ManifestCreate,
+    ManifestPublishedPublic,
+    MerchantPublic,
+    OrderPublic,
+)
+from app.shop.verdicts import item_verdict
+
+router = APIRouter(prefix="/v1", tags=["shop"])
+
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorPublic, "description": "Not known to the index"},
+    422: {"model": ErrorPublic, "description": "A malformed id or body"},
+    503: {"model": ErrorPublic, "description": "The chain node does not answer"},
+}
+
+
+def parse_bytes32(value: str, field: str, code: str) -> str:
+    """A 0x-hex bytes32 path parameter, lowercased, or a 422 with ``code``."""
+    if not _HEX32.fullmatch(value):
+        raise ApiError(
+            422,
+            code,
+            f"{field} must be 0x followed by 64 hex digits",
+            [{"field": f"path.{field}", "code": code, "message": "not a 0x-hex bytes32"}],
+        )
+    return value.lower()
+
+
+def parse_address(value: str, field: str) -> str:
+    """An address parameter as its EIP-55 checksum, or a 422 ``invalid_address``."""
+    valid = bool(_ADDRESS.fullmatch(value))
+    if valid and value != value.lower() and value[2:] != value[2:].upper():
+        valid = to_checksum_address(value) == value  # mixed case must be a correct checksum
+    if not valid:
+        raise ApiError(
+            422,
+            "invalid_address",
+            f"{field} must be a 0x-hex address (EIP-55 checksum if mixed case)",
+            [{"field": field, "code": "invalid_address", "message": "not an address"}],
+        )
+    return str(to_checksum_address(value))
+
+
+def _chain_unavailable(error: ChainUnavailable) -> ApiError:
+    return ApiError(
+        503, "chain_unavailable", "the chain node does not answer", {"error": str(error)}
+    )
+
+
+@router.get("/items/{item_id}", responses=ERRORS)
+async def get_item(
+    item_id: str,
+    index: IndexDep,
+    session: SessionDep,
+    fresh: Annotated[
+        bool, Query(description="Answer from the chain's views and logs, not the index")
+    ] = False,
+) -> ItemVerdictPublic:
+    """Whether an item is authentic and why, with its merchant, metadata check, custody trail,
+    batch proof and sale record."""
+    key = parse_bytes32(item_id, "item_id", "invalid_item_id")
+    try:
+        if fresh:
+            verdict = await run_in_threadpool(item_verdict, index, session, key, fresh=True)
+        else:
+            verdict = item_verdict(index, session, key)
+    except ChainUnavailable as error:
+        raise _chain_unavailable(error) from error
+    if not verdict.known:
+        raise ApiError(
+            404,
+            "item_unknown",
+            "no merchant registered this item and no published batch lists it",
+            {"item_id": key, "verdict": verdict.verdict.value, "as_of_block": verdict.as_of_block},
+        )
+    return verdict
+
+
+@router.get("/merchants/{address}", responses=ERRORS)
+def get_merchant(address: str, session: SessionDep) -> MerchantPublic:
+    """A merchant's record, status history, items and seller record."""
+    merchant = merchant_public(session, parse_address(address, "address"))
+    if merchant is None:
+        raise ApiError(404, "merchant_unknown", "no merchant with this address was approved")
+    return merchant
+
+
+@router.get("/orders/{order_id}", responses=ERRORS)
+def get_order(order_id: str, session: SessionDep) -> OrderPublic:
+    """An escrow order: terms, status, every event, and its dispute if any."""
+    order = order_public(session, parse_bytes32(order_id, "order_id", "invalid_order_id"))
+    if order is None:
+        raise ApiError(404, "order_unknown", "no order with this id was opened")
+    return order
+
+
+@router.get("/disputes", responses=ERRORS)
+def list_disputes(
+    session: SessionDep,
+    open: Annotated[
+        bool | None, Query(description="true: still disputed; false: closed; omitted: all")
+    ] = None,
+    merchant: Annotated[str | None, Query(description="Only this merchant's disputes")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DisputeListPublic:
+    """Disputes, newest first."""
+    return disputes_public(
+        session,
+        open_only=open,
+        merchant=parse_address(merchant, "merchant") if merchant is not None else None,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "/batches/{root}/manifest",
+    status_code=201,
+    responses={
+        **ERRORS,
+        200: {"model": ManifestPublishedPublic, "description": "Published before, same content"},
+        403: {"model": ErrorPublic, "description": "Not signed by the batch's merchant"},
+        409: {"model": ErrorPublic, "description": "Another manifest was published for the root"},
+    },
+)
+def post_manifest(
+    root: str, body: ManifestCreate, index: IndexDep, session: SessionDep, response: Response
+) -> ManifestPublishedPublic:
+    """Publishes a batch's manifest signed by its merchant; each item's proof is then served."""
+    key = parse_bytes32(root, "root", "invalid_root")
+    try:
+        published = publish_manifest(index, session, key, body)
+    except ChainUnavailable as error:
+        raise _chain_unavailable(error) from error
+    if not published.created:
+        response.status_code = 200
+    return published

@@ -1,0 +1,94 @@
+"""Does the metadata at an item's URI hash to its on-chain ``metadataHash``?
+
+Only ``http``/``https`` URIs on hosts in ``settings.metadata_fetch_hosts`` are fetched (no
+redirects, at most ``MAX_BYTES``, a short timeout); anything else is "unchecked". A document
+matches when ``keccak256`` of its bytes, or of the canonical JSON of its content, is the hash.
+Results are kept for ``CACHE_SECONDS``; ``refresh`` checks again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+from eth_utils.crypto import keccak
+from sqlalchemy.orm import Session
+
+from app.domain.metadata import NotCanonicalizable, canonical_json, loads_strict
+from app.shop.models import MetadataCheckRow
+from app.shop.schemas import MetadataCheck, MetadataPublic
+
+MAX_BYTES = 1_000_000
+TIMEOUT_SECONDS = 3.0
+CACHE_SECONDS = 3_600
+
+
+def fetch_allowed(uri: str, allowed_hosts: list[str]) -> bool:
+    parts = urlsplit(uri)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return False
+    allowed = {host.lower() for host in allowed_hosts}
+    return parts.netloc.lower() in allowed or parts.hostname.lower() in allowed
+
+
+def check_metadata(
+    session: Session,
+    uri: str | None,
+    expected_hash: str,
+    allowed_hosts: list[str],
+    *,
+    refresh: bool = False,
+) -> MetadataPublic:
+    if uri is None or not fetch_allowed(uri, allowed_hosts):
+        return MetadataPublic(uri=uri, hash=expected_hash, check=MetadataCheck.UNCHECKED)
+    cached = session.get(MetadataCheckRow, (uri, expected_hash))
+    if cached is not None and not refresh and not _stale(cached.checked_at):
+        return MetadataPublic(
+            uri=uri, hash=expected_hash, check=MetadataCheck(cached.result), detail=cached.detail
+        )
+    result, detail = fetch_and_compare(uri, expected_hash)
+    session.merge(
+        MetadataCheckRow(
+            uri=uri,
+            metadata_hash=expected_hash,
+            result=result.value,
+            detail=detail,
+            checked_at=datetime.now(UTC),
+        )
+    )
+    session.commit()
+    return MetadataPublic(uri=uri, hash=expected_hash, check=result, detail=detail)
+
+
+def fetch_and_compare(uri: str, expected_hash: str) -> tuple[MetadataCheck, str | None]:
+    try:
+        with (
+            httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client,
+            client.stream("GET", uri, headers={"Accept": "application/json"}) as response,
+        ):
+            if response.status_code != 200:
+                return MetadataCheck.UNREACHABLE, f"HTTP {response.status_code}"
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_BYTES:
+                    return MetadataCheck.UNREACHABLE, f"larger than {MAX_BYTES} bytes"
+    except httpx.HTTPError as error:
+        return MetadataCheck.UNREACHABLE, type(error).__name__
+    expected = expected_hash.lower()
+    if "0x" + keccak(bytes(body)).hex() == expected:
+        return MetadataCheck.MATCH, None
+    try:
+        canonical = canonical_json(loads_strict(body.decode("utf-8")))
+    except (UnicodeDecodeError, ValueError, NotCanonicalizable):
+        return MetadataCheck.MISMATCH, "the document is not JSON and its bytes hash differently"
+    if "0x" + keccak(canonical).hex() == expected:
+        return MetadataCheck.MATCH, None
+    return MetadataCheck.MISMATCH, "the document hashes differently from the on-chain hash"
+
+
+def _stale(checked_at: datetime) -> bool:
+    if checked_at.tzinfo is None:  # SQLite hands back naive UTC datetimes
+        checked_at = checked_at.replace(tzinfo=UTC)
+    return datetime.now(UTC) - checked_at > timedelta(seconds=CACHE_SECONDS)

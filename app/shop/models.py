@@ -1,0 +1,55 @@
+"""The shopper side's own data: published batch manifests with each item's proof, and the results
+of checking items' metadata against their on-chain hashes. Off-chain facts: a reorg leaves them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, utc_now
+from app.index.models import ADDRESS, HEX32
+
+
+class PublishedManifest(Base):
+    """A batch manifest a merchant published, signed."""
+
+    __tablename__ = "shop_manifests"
+
+    root: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
+    merchant: Mapped[str] = mapped_column(String(ADDRESS))
+    content_hash: Mapped[str] = mapped_column(String(HEX32))
+    onchain_metadata_hash: Mapped[str] = mapped_column(String(HEX32))
+    item_count: Mapped[int] = mapped_column(Integer)
+    manifest: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(132))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ManifestItem(Base):
+    """One item of a published manifest, with the proof the service rebuilt for it."""
+
+    __tablename__ = "shop_manifest_items"
+    __table_args__ = (Index("ix_shop_manifest_items_item", "item_id"),)
+
+    root: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    metadata_hash: Mapped[str] = mapped_column(String(HEX32))
+    metadata_uri: Mapped[str | None] = mapped_column(Text)
+    label: Mapped[str | None] = mapped_column(Text)
+    leaf: Mapped[str] = mapped_column(String(HEX32))
+    proof: Mapped[str] = mapped_column(Text)  # JSON list of 0x hex nodes
+
+
+class MetadataCheckRow(Base):
+    """The last check of a metadata URI against a hash."""
+
+    __tablename__ = "shop_metadata_checks"
+
+    uri: Mapped[str] = mapped_column(Text, primary_key=True)
+    metadata_hash: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
+    result: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

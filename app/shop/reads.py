@@ -1,0 +1,249 @@
+"""Merchants, orders and disputes as the index has them, in the API's shapes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.vocab import MerchantStatus, OrderStatus
+from app.index.escrow_events import MERCHANT_LOST
+from app.index.models import (
+    BatchRow,
+    ChainRecord,
+    DisputeRow,
+    ItemRow,
+    MerchantRow,
+    MerchantStatusRow,
+    OrderEventRow,
+    OrderItemRow,
+    OrderRow,
+)
+from app.index.queries import index_position, merchant_status
+from app.shop.schemas import (
+    ChainRefPublic,
+    DisputeListPublic,
+    DisputePublic,
+    MerchantPublic,
+    MerchantStatusChangePublic,
+    MerchantSummaryPublic,
+    OrderEventPublic,
+    OrderPublic,
+    SellerRecordPublic,
+)
+
+FINAL_KINDS = {
+    "released": OrderStatus.RELEASED,
+    "refunded": OrderStatus.REFUNDED,
+    "settled": OrderStatus.SETTLED,
+}
+
+
+def utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def chain_ref(row: ChainRecord) -> ChainRefPublic:
+    return ChainRefPublic(
+        tx_hash=row.tx_hash,
+        block_number=row.block_number,
+        log_index=row.log_index,
+        time=utc(row.block_time),
+    )
+
+
+def status_name(status: MerchantStatus) -> Literal["active", "suspended", "none"]:
+    if status is MerchantStatus.ACTIVE:
+        return "active"
+    if status is MerchantStatus.SUSPENDED:
+        return "suspended"
+    return "none"
+
+
+def seller_record(session: Session, merchant: str) -> SellerRecordPublic:
+    """Orders opened with the merchant and how they ended, from the index."""
+    total = session.scalar(select(func.count()).where(OrderRow.merchant == merchant)) or 0
+    finals = dict.fromkeys(FINAL_KINDS.values(), 0)
+    rows = session.execute(
+        select(OrderEventRow.kind, OrderEventRow.status, func.count())
+        .where(
+            OrderEventRow.merchant == merchant,
+            OrderEventRow.status.in_([int(s) for s in FINAL_KINDS.values()]),
+        )
+        .group_by(OrderEventRow.kind, OrderEventRow.status)
+    )
+    for kind, status, count in rows:
+        if FINAL_KINDS.get(kind) == status:
+            finals[OrderStatus(status)] += int(count)
+    disputes = session.scalar(select(func.count()).where(DisputeRow.merchant == merchant)) or 0
+    lost = (
+        session.scalar(
+            select(func.count()).where(
+                OrderEventRow.merchant == merchant, OrderEventRow.dispute_outcome == MERCHANT_LOST
+            )
+        )
+        or 0
+    )
+    return SellerRecordPublic(
+        orders_total=total,
+        orders_completed=finals[OrderStatus.RELEASED],
+        orders_refunded=finals[OrderStatus.REFUNDED],
+        disputes_total=disputes,
+        disputes_lost=lost,
+    )
+
+
+def merchant_summary(session: Session, address: str) -> MerchantSummaryPublic:
+    row = session.get(MerchantRow, address)
+    return MerchantSummaryPublic(
+        address=address,
+        name=row.name if row is not None else None,
+        status=status_name(merchant_status(session, row)),
+        seller_record=seller_record(session, address),
+    )
+
+
+def merchant_public(session: Session, address: str) -> MerchantPublic | None:
+    row = session.get(MerchantRow, address)
+    if row is None:
+        return None
+    changes = session.scalars(
+        select(MerchantStatusRow)
+        .where(MerchantStatusRow.merchant == address)
+        .order_by(MerchantStatusRow.block_number, MerchantStatusRow.log_index)
+    ).all()
+    history = [
+        MerchantStatusChangePublic(
+            **chain_ref(change).model_dump(),
+            status="active" if change.status == MerchantStatus.ACTIVE else "suspended",
+            reason_hash=change.reason_hash,
+        )
+        for change in changes
+    ]
+    status = merchant_status(session, row)
+    items = session.scalar(select(func.count()).where(ItemRow.merchant == address)) or 0
+    batches = session.scalar(select(func.count()).where(BatchRow.merchant == address)) or 0
+    position = index_position(session)
+    return MerchantPublic(
+        address=row.address,
+        name=row.name,
+        identity_hash=row.identity_hash,
+        status="active" if status is MerchantStatus.ACTIVE else "suspended",
+        verifier=row.verifier,
+        approved=chain_ref(row),
+        status_history=history,
+        items_registered=items,
+        batches_registered=batches,
+        seller_record=seller_record(session, address),
+        as_of_block=position.last_block if position else None,
+    )
+
+
+def order_events(session: Session, order_id: str) -> list[OrderEventRow]:
+    return list(
+        session.scalars(
+            select(OrderEventRow)
+            .where(OrderEventRow.order_id == order_id)
+            .order_by(OrderEventRow.block_number, OrderEventRow.log_index)
+        )
+    )
+
+
+def order_public(session: Session, order_id: str) -> OrderPublic | None:
+    order = session.get(OrderRow, order_id)
+    if order is None:
+        return None
+    events = order_events(session, order_id)
+    last = events[-1] if events else None
+    items = session.scalars(
+        select(OrderItemRow.item_id)
+        .where(OrderItemRow.order_id == order_id)
+        .order_by(OrderItemRow.position)
+    ).all()
+    dispute_row = session.get(DisputeRow, order_id)
+    status = OrderStatus(last.status) if last else OrderStatus.FUNDED
+    position = index_position(session)
+    return OrderPublic(
+        order_id=order.order_id,
+        buyer=order.buyer,
+        merchant=order.merchant,
+        payer=order.payer,
+        token=order.token,
+        amount=order.amount,
+        ship_by=utc(order.ship_by),
+        deliver_by=utc(order.deliver_by),
+        dispute_window_seconds=order.dispute_window,
+        fee_bps=order.fee_bps,
+        order_ref=order.order_ref,
+        salt=order.salt,
+        item_ids=list(items),
+        status=status.name.lower(),
+        delivered_items=last.delivered_items if last else 0,
+        released_items=last.released_items if last else 0,
+        opened=chain_ref(order),
+        events=[
+            OrderEventPublic(
+                **chain_ref(event).model_dump(),
+                kind=event.kind,
+                actor=event.actor,
+                details=json.loads(event.details),
+                status=OrderStatus(event.status).name.lower(),
+            )
+            for event in events
+        ],
+        dispute=dispute_public(dispute_row, events) if dispute_row else None,
+        as_of_block=position.last_block if position else None,
+    )
+
+
+def dispute_public(row: DisputeRow, events: list[OrderEventRow]) -> DisputePublic:
+    last = events[-1] if events else None
+    status = OrderStatus(last.status) if last else OrderStatus.DISPUTED
+    outcome = next((e.dispute_outcome for e in events if e.dispute_outcome), None)
+    return DisputePublic(
+        order_id=row.order_id,
+        merchant=row.merchant,
+        buyer=row.buyer,
+        opened_by=row.opened_by,
+        evidence_hash=row.evidence_hash,
+        deadline=utc(row.deadline),
+        opened=chain_ref(row),
+        open=status is OrderStatus.DISPUTED,
+        order_status=status.name.lower(),
+        outcome=outcome,
+    )
+
+
+def disputes_public(
+    session: Session, *, open_only: bool | None, merchant: str | None, limit: int, offset: int
+) -> DisputeListPublic:
+    """Disputes, newest first. ``open_only`` True: still disputed; False: closed; None: all."""
+    latest_status = (
+        select(OrderEventRow.status)
+        .where(OrderEventRow.order_id == DisputeRow.order_id)
+        .order_by(OrderEventRow.block_number.desc(), OrderEventRow.log_index.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = select(DisputeRow)
+    if merchant is not None:
+        query = query.where(DisputeRow.merchant == merchant)
+    if open_only is True:
+        query = query.where(latest_status == int(OrderStatus.DISPUTED))
+    elif open_only is False:
+        query = query.where(latest_status != int(OrderStatus.DISPUTED))
+    rows = session.scalars(
+        query.order_by(DisputeRow.block_number.desc(), DisputeRow.log_index.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    position = index_position(session)
+    return DisputeListPublic(
+        disputes=[dispute_public(row, order_events(session, row.order_id)) for row in rows],
+        limit=limit,
+        offset=offset,
+        as_of_block=position.last_block if position else None,
+    )

@@ -1,0 +1,256 @@
+"""What the shopper API answers (``...Public``) and takes (``...Create``).
+
+Ids and hashes are lowercase ``0x`` hex, addresses EIP-55 checksums, amounts decimal strings of
+the token's base unit (wei for ETH), times ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class VerdictName(StrEnum):
+    """The registry's ``Verdict``, by name."""
+
+    AUTHENTIC = "authentic"
+    UNKNOWN = "unknown"
+    MERCHANT_SUSPENDED = "merchant_suspended"
+    FLAGGED = "flagged"
+    RECALLED = "recalled"
+
+
+class VerdictReason(StrEnum):
+    """Why: the verdict, with a recall of the whole batch told apart from the item's own."""
+
+    AUTHENTIC = "authentic"
+    UNKNOWN = "unknown"
+    MERCHANT_SUSPENDED = "merchant_suspended"
+    FLAGGED = "flagged"
+    RECALLED = "recalled"
+    BATCH_RECALLED = "batch_recalled"
+
+
+class MetadataCheck(StrEnum):
+    """Whether the metadata served at the URI hashes to the on-chain ``metadataHash``."""
+
+    MATCH = "match"
+    MISMATCH = "mismatch"
+    UNREACHABLE = "unreachable"
+    UNCHECKED = "unchecked"  # the URI's scheme or host is not on the fetch allow-list
+
+
+class Source(StrEnum):
+    INDEX = "index"
+    CHAIN = "chain"
+
+
+class ChainRefPublic(BaseModel):
+    """Where an event happened on chain."""
+
+    tx_hash: str
+    block_number: int
+    log_index: int | None = None
+    time: datetime | None = None
+
+
+class SellerRecordPublic(BaseModel):
+    """A merchant's escrow record: orders opened with it and how they ended."""
+
+    orders_total: int
+    orders_completed: int = Field(description="Orders released to the merchant in full")
+    orders_refunded: int
+    disputes_total: int
+    disputes_lost: int = Field(
+        description="Disputes that ended with more than half of the remainder back to the payer"
+    )
+
+
+class MerchantSummaryPublic(BaseModel):
+    address: str
+    name: str | None
+    status: Literal["active", "suspended", "none"]
+    seller_record: SellerRecordPublic
+
+
+class MetadataPublic(BaseModel):
+    uri: str | None
+    hash: str
+    check: MetadataCheck
+    detail: str | None = None
+
+
+class RegistrationPublic(ChainRefPublic):
+    kind: Literal["single", "batch"]
+
+
+class CustodyEventPublic(ChainRefPublic):
+    action: str
+    occurred_at: datetime
+    submitter: str
+    event_id: str
+    location_hash: str
+    context_hash: str
+
+
+class BatchPublic(BaseModel):
+    """A batch item's batch, and the proof that places the item in it, checkable by anyone with
+    OpenZeppelin's ``MerkleProof`` (or ``verifyBatchItem`` on the registry)."""
+
+    root: str
+    item_count: int | None
+    recalled: bool
+    activated: bool = Field(description="Whether the item has its own record on chain")
+    metadata_hash: str | None = Field(description="The item's leaf metadata hash")
+    leaf: str | None
+    proof: list[str] | None
+    proof_verified: bool | None = Field(description="The proof rebuilds the root (checked here)")
+    registration: ChainRefPublic | None
+
+
+class FlagPublic(ChainRefPublic):
+    report_id: int
+
+
+class RecallPublic(ChainRefPublic):
+    scope: Literal["item", "batch"]
+    reason_hash: str
+
+
+class SalePublic(BaseModel):
+    """An escrow order that sold the item."""
+
+    order_id: str
+    status: str
+    buyer: str
+    token: str
+    amount: str
+    released: bool
+    opened: ChainRefPublic | None
+
+
+class ItemVerdictPublic(BaseModel):
+    """Everything a shopper needs about one item, in one answer."""
+
+    item_id: str
+    authentic: bool
+    verdict: VerdictName
+    reason: VerdictReason
+    explanation: str
+    source: Source
+    as_of_block: int | None
+    merchant: MerchantSummaryPublic | None
+    metadata: MetadataPublic | None
+    registration: RegistrationPublic | None
+    batch: BatchPublic | None
+    custody: list[CustodyEventPublic]
+    flags: list[FlagPublic]
+    recall: RecallPublic | None
+    open_reports: int
+    sales: list[SalePublic]
+
+    @property
+    def known(self) -> bool:
+        """Whether the chain knows anything of the item at all (else the API answers 404)."""
+        return not (
+            self.verdict is VerdictName.UNKNOWN
+            and self.registration is None
+            and self.batch is None
+            and not self.flags
+            and self.open_reports == 0
+        )
+
+
+class MerchantStatusChangePublic(ChainRefPublic):
+    status: Literal["active", "suspended"]
+    reason_hash: str | None
+
+
+class MerchantPublic(BaseModel):
+    address: str
+    name: str
+    identity_hash: str
+    status: Literal["active", "suspended"]
+    verifier: str
+    approved: ChainRefPublic
+    status_history: list[MerchantStatusChangePublic]
+    items_registered: int
+    batches_registered: int
+    seller_record: SellerRecordPublic
+    as_of_block: int | None
+
+
+class OrderEventPublic(ChainRefPublic):
+    kind: str
+    actor: str
+    details: dict[str, Any]
+    status: str = Field(description="The order's status after this event")
+
+
+class DisputePublic(BaseModel):
+    order_id: str
+    merchant: str
+    buyer: str
+    opened_by: str
+    evidence_hash: str
+    deadline: datetime
+    opened: ChainRefPublic
+    open: bool
+    order_status: str
+    outcome: str | None
+
+
+class OrderPublic(BaseModel):
+    order_id: str
+    buyer: str
+    merchant: str
+    payer: str
+    token: str
+    amount: str
+    ship_by: datetime
+    deliver_by: datetime
+    dispute_window_seconds: int
+    fee_bps: int
+    order_ref: str
+    salt: str
+    item_ids: list[str]
+    status: str
+    delivered_items: int
+    released_items: int
+    opened: ChainRefPublic
+    events: list[OrderEventPublic]
+    dispute: DisputePublic | None
+    as_of_block: int | None
+
+
+class DisputeListPublic(BaseModel):
+    disputes: list[DisputePublic]
+    limit: int
+    offset: int
+    as_of_block: int | None
+
+
+class ManifestCreate(BaseModel):
+    """A Merkle batch's manifest (as ``ape run merchant register --batch`` writes it) and the
+    merchant's EIP-191 signature over the root and the manifest's content hash
+    (``app.domain.manifest_signing``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    manifest: dict[str, Any]
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
+class ManifestPublishedPublic(BaseModel):
+    root: str
+    merchant: str
+    item_count: int
+    content_hash: str
+    matches_onchain_metadata_hash: bool = Field(
+        description="The manifest hashes to the metadataHash the batch was registered with"
+    )
+    published_at: datetime
+    created: bool

@@ -1,0 +1,1 @@
+"""Aggregates for merchants and the platform, read from the index."""

@@ -1,0 +1,33 @@
+"""``GET /v1/stats``: items, orders and value by day, disputes, credit decisions, relay lag."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import SessionDep
+from app.api.errors import ErrorPublic
+from app.shop.api import parse_address
+from app.stats.queries import platform_stats
+from app.stats.schemas import StatsPublic
+from app.stats.sources import StatsSourcesDep
+
+router = APIRouter(prefix="/v1", tags=["stats"])
+
+
+@router.get(
+    "/stats",
+    responses={422: {"model": ErrorPublic, "description": "A malformed parameter"}},
+)
+def get_stats(
+    session: SessionDep,
+    sources: StatsSourcesDep,
+    merchant: Annotated[str | None, Query(description="Limit to one merchant")] = None,
+    days: Annotated[int, Query(ge=1, le=366, description="Days of orders, up to the index's")] = 30,
+) -> StatsPublic:
+    """The platform's numbers (or one merchant's): items registered, orders and value by day,
+    dispute rate, credit approvals and denials by tier, relay lag."""
+    address = parse_address(merchant, "merchant") if merchant is not None else None
+    relay = sources.relay_lag(session) if sources.relay_lag is not None else None
+    return platform_stats(session, merchant=address, days=days, relay=relay)
