@@ -9,20 +9,31 @@ import click
 from ape.cli import ConnectedProviderCommand
 
 from app.domain.deployments import deployments_dir as resolve_deployments_dir
+from app.domain.deployments import load_record
 from scripts._lib.abi import abi_dir as resolve_abi_dir
 from scripts._lib.abi import compiled_abis, write_abis
 from scripts._lib.deployer import deploy_suite, resolve_arbiter, resolve_oracle
-from scripts._lib.signers import parse_address, resolve_account, signer_option
+from scripts._lib.signers import (
+    parse_address,
+    resolve_account,
+    signer_option,
+    test_account_address,
+)
 from scripts._lib.suite import (
     ARBITRATION_PERIOD_LIMITS,
+    DEFAULT_POLICY_HELP,
     DISPUTE_WINDOW_LIMITS,
     MAX_FEE_BPS,
+    CreditOptions,
     EscrowOptions,
 )
 from scripts._lib.units import format_duration, parse_duration
 
-HELP = """Deploy the TrustMall suite (ProductRegistry, OrderEscrow), grant its roles and
-apply the escrow's admin settings.
+LOCAL_ATTESTER_TEST_INDEX = 6
+DEV_STABLECOIN = "DevStablecoin"
+
+HELP = """Deploy the TrustMall suite (ProductRegistry, OrderEscrow and, with a stablecoin,
+the credit contracts), grant its roles and apply the admin settings.
 
 \b
 Accounts (never a raw key):
@@ -56,21 +67,48 @@ option left out keeps what the chain holds):
                               windows buyers may choose (default 1d:30d; limits 1h-90d)
   --arbitration-period DUR    how long an arbiter has to rule (default 14d; 1d-90d)
   --allow-token ADDR          allow-list an ERC-20 for payments (repeatable; adds,
-                              never removes). ETH needs no entry. The deploy script
-                              never deploys tokens: name an existing ERC-20.
+                              never removes). ETH needs no entry. Name an existing
+                              ERC-20: the script deploys no token (but the devnet
+                              faucet token of --dev-stablecoin).
 Durations: 90m, 36h, 7d, 1d12h or seconds.
+
+\b
+Credit (AttestationVerifier, CreditVault, CreditLines), deployed only with a
+stablecoin:
+  --stablecoin ADDR   the pool's ERC-20 (an existing token; allow-listed on the
+                      escrow). The vault is tied to it for life: another one
+                      deploys a new vault and new lines.
+  --dev-stablecoin    local networks only (refused elsewhere): deploy
+                      DevStablecoin (dUSD, 6 decimals, minted by the deployer's
+                      MINTER_ROLE), a devnet faucet token, and use it.
+  Neither: the stablecoin of the recorded CreditVault, if there is one; else
+  the credit part is left out.
+  --attester ADDR     a bureau's signing address (repeatable; added to a reused
+                      verifier). A fresh verifier needs one: on a local network
+                      the default is test account 6.
+  --quorum N          signatures an attestation needs, 1 to the attesters'
+                      number (fresh default 1; reused: kept).
+Roles: CreditLines gets the verifier's CONSUMER_ROLE, the vault's LINE_ROLE and
+the escrow's FUNDER_ROLE; the deployer holds POLICY_ROLE and RISK_ROLE on it.
+
+\b
+Default credit policy, published when CreditLines is deployed (version 1):
+{policy}
 
 \b
 Output:
   <deployments-dir>/<chain-id>.json  address, tx hash, block, compiler, roles, settings
-      (--deployments-dir, else env TRUSTMALL_DEPLOYMENTS_DIR, else deployments/).
+      (--deployments-dir, else env TRUSTMALL_DEPLOYMENTS_DIR, else deployments/);
+      credit settings: the policy with its version, attesters, quorum, pool asset.
   <abi-dir>/<Contract>.json           the ABI (--abi-dir, else env TRUSTMALL_ABI_DIR,
       else abi/). `python -m scripts._lib.abi [--check]` does this without a chain.
 
 A recorded deployment is reused while its address holds the recorded code and the
-compiled contract is unchanged (OrderEscrow is deployed anew whenever ProductRegistry is);
---redeploy deploys anew. Re-running grants missing roles and applies changed settings.
-"""
+compiled contract is unchanged (OrderEscrow is deployed anew whenever ProductRegistry is,
+CreditLines whenever the verifier, vault or escrow is); --redeploy deploys anew. Re-running
+grants missing roles and applies changed settings; roles granted to a replaced contract of
+the suite are revoked.
+""".replace("{policy}", DEFAULT_POLICY_HELP)
 
 
 @click.command(cls=ConnectedProviderCommand, help=HELP, short_help="Deploy the TrustMall suite")
@@ -103,6 +141,24 @@ compiled contract is unchanged (OrderEscrow is deployed anew whenever ProductReg
     metavar="ADDRESS",
     help="Allow-list an ERC-20 for order payments (repeatable).",
 )
+@click.option("--stablecoin", metavar="ADDRESS", help="The credit pool's ERC-20 stablecoin.")
+@click.option(
+    "--dev-stablecoin",
+    is_flag=True,
+    help="Local networks only: deploy DevStablecoin (a faucet token) for the credit pool.",
+)
+@click.option(
+    "--attester",
+    "attesters",
+    multiple=True,
+    metavar="ADDRESS",
+    help="A credit bureau's signing address (repeatable; local default: test account 6).",
+)
+@click.option(
+    "--quorum",
+    type=click.IntRange(1),
+    help="Attester signatures an attestation needs (fresh default 1).",
+)
 @click.option("--redeploy", is_flag=True, help="Deploy anew even if a live deployment is recorded.")
 @click.option(
     "--deployments-dir",
@@ -126,6 +182,10 @@ def cli(
     dispute_window_bounds: str | None,
     arbitration_period: str | None,
     allow_tokens: tuple[str, ...],
+    stablecoin: str | None,
+    dev_stablecoin: bool,
+    attesters: tuple[str, ...],
+    quorum: int | None,
     redeploy: bool,
     deployments_dir: Path | None,
     abi_dir: Path | None,
@@ -141,15 +201,22 @@ def cli(
         arbitration_period=_period(arbitration_period),
         allowed_tokens=tuple(_token(t) for t in allow_tokens),
     )
+    directory = resolve_deployments_dir(deployments_dir)
+    credit = _credit_options(
+        network, directory, stablecoin, dev_stablecoin, attesters, quorum, redeploy
+    )
     click.echo(f"network {provider.network_choice}, deployer {deployer.address}")
+    if not credit.enabled:
+        click.echo("credit: left out (no stablecoin: --stablecoin ADDRESS or --dev-stablecoin)")
     outcome = deploy_suite(
         deployer,
         verifier=verifier_address,
         oracle=oracle_address,
         arbiter=arbiter_address,
         escrow=escrow,
+        credit=credit,
         network_choice=provider.network_choice,
-        directory=resolve_deployments_dir(deployments_dir),
+        directory=directory,
         redeploy=redeploy,
     )
     for name in write_abis(resolve_abi_dir(abi_dir), compiled_abis()):
@@ -166,6 +233,107 @@ def cli(
         f"{format_duration(settings['arbitrationPeriod'])}; "
         f"tokens {', '.join(settings['allowedTokens']) or 'ETH only'}"
     )
+    contracts = outcome.record.contracts
+    if "CreditLines" in contracts:
+        _echo_credit(contracts["AttestationVerifier"].settings, contracts)
+
+
+def _echo_credit(verifier: dict[str, Any], contracts: dict[str, Any]) -> None:
+    from scripts._lib.escrow import asset_of
+
+    asset = asset_of(contracts["CreditVault"].settings["asset"])
+    policy = contracts["CreditLines"].settings["policy"]
+    attesters = ", ".join(verifier["attesters"])
+    click.echo(
+        f"Credit: pool asset {asset.symbol} {asset.token}; attesters {attesters} "
+        f"(quorum {verifier['quorum']}, set version {verifier['attesterSetVersion']})"
+    )
+    if policy is None:
+        click.echo("Credit policy: none published")
+        return
+    click.echo(
+        f"Credit policy v{policy['version']}: minimum band {policy['minBand']}, refresh "
+        f"{format_duration(policy['refreshPeriod'])}, default after "
+        f"{format_duration(policy['defaultAfter'])}, wallet draws "
+        f"{'allowed' if policy['walletDraws'] else 'not allowed'}"
+    )
+    for band, tier in enumerate(policy["tiers"]):
+        click.echo(
+            f"  band {band}: limit {asset.fmt(tier['limit'])}, APR {tier['aprBps'] / 100:g}%, "
+            f"term {format_duration(tier['term'])}, grace {format_duration(tier['gracePeriod'])}, "
+            f"late fee {asset.fmt(tier['lateFee'])}"
+        )
+
+
+def _credit_options(
+    network: Any,
+    directory: Path,
+    stablecoin: str | None,
+    dev_stablecoin: bool,
+    attesters: tuple[str, ...],
+    quorum: int | None,
+    redeploy: bool,
+) -> CreditOptions:
+    """The credit part's stablecoin (given, a DevStablecoin, or the recorded vault's), its
+    attesters and quorum, checked before anything is sent."""
+    from ape import chain
+
+    if stablecoin and dev_stablecoin:
+        raise click.UsageError("give --stablecoin ADDRESS or --dev-stablecoin, not both")
+    if dev_stablecoin and not network.is_local:
+        raise click.UsageError(
+            f"--dev-stablecoin deploys a faucet token for local devnets only, not on "
+            f"{network.choice!r}: pass the stablecoin's address with --stablecoin"
+        )
+    record = load_record(directory, int(chain.chain_id))
+    recorded = record.contracts if record is not None else {}
+    dev = recorded.get(DEV_STABLECOIN)
+    token: str | None = None
+    if stablecoin:
+        token = _token(stablecoin, "--stablecoin")
+    elif not dev_stablecoin and "CreditVault" in recorded:
+        # Neither option: the credit part goes on with the recorded vault's stablecoin.
+        token = str(recorded["CreditVault"].constructor_args[0])
+    if token is not None and dev is not None and dev.address == token:
+        token, dev_stablecoin = None, True  # the recorded DevStablecoin: keep it in the suite
+    addresses = tuple(dict.fromkeys(parse_address(a, "--attester") for a in attesters))
+    defaults: tuple[str, ...] = ()
+    if network.is_local:
+        defaults = (test_account_address(LOCAL_ATTESTER_TEST_INDEX),)
+    options = CreditOptions(
+        stablecoin=token,
+        dev_stablecoin=dev_stablecoin,
+        attesters=addresses,
+        default_attesters=defaults,
+        quorum=quorum,
+        decimals=6 if dev_stablecoin or token is None else _decimals(token),
+    )
+    if not options.enabled:
+        if attesters or quorum is not None:
+            raise click.UsageError("--attester and --quorum need the credit part: add a stablecoin")
+        return options
+    if redeploy or "AttestationVerifier" not in recorded:
+        count = len(addresses or defaults)
+        if count == 0:
+            raise click.UsageError(
+                f"the attestation verifier needs an attester on {network.choice!r}: --attester"
+            )
+        if quorum is not None and quorum > count:
+            raise click.BadParameter(
+                f"{quorum} is more than the {count} attester(s)", param_hint="--quorum"
+            )
+    return options
+
+
+def _decimals(token: str) -> int:
+    from scripts._lib.escrow import erc20
+
+    try:
+        return int(erc20(token).decimals())
+    except Exception:
+        raise click.BadParameter(
+            f"{token} answers no decimals(): not an ERC-20 stablecoin", param_hint="--stablecoin"
+        ) from None
 
 
 def _duration(text: str, option: str) -> int:
@@ -207,11 +375,11 @@ def _period(text: str | None) -> int | None:
     return _within(_duration(text, option), ARBITRATION_PERIOD_LIMITS, option)
 
 
-def _token(text: str) -> str:
-    """An ERC-20 for the allow-list: an address holding code (checked before anything is sent)."""
+def _token(text: str, option: str = "--allow-token") -> str:
+    """An ERC-20: an address holding code (checked before anything is sent)."""
     from ape import chain
 
-    address = parse_address(text, "--allow-token")
+    address = parse_address(text, option)
     if not chain.provider.get_code(address):
-        raise click.BadParameter(f"no contract code at {address}", param_hint="--allow-token")
+        raise click.BadParameter(f"no contract code at {address}", param_hint=option)
     return address

@@ -2,11 +2,13 @@
 and writes the record.
 
 A recorded contract is reused when its address still holds the recorded code (same code hash),
-the compiled creation code is unchanged (same bytecode hash) and no contract it depends on was
-deployed anew in this run; otherwise, or with ``redeploy=True``, it is deployed anew. Missing
-role grants (on the contract itself, and ``grants`` on other contracts of the suite) and settings
-that differ from those asked for are made on reused contracts too. The record file is rewritten
-only when something changed.
+the compiled creation code is unchanged (same bytecode hash), its fixed constructor arguments are
+the ones asked for and no contract it depends on was deployed anew in this run; otherwise, or with
+``redeploy=True``, it is deployed anew. Missing role grants (on the contract itself, and
+``grants`` on other contracts of the suite) and settings that differ from those asked for are
+made on reused contracts too; a role the suite granted to a contract that this run replaced is
+revoked from the old one. Contracts a run leaves out (``enabled``) keep no entry in the record.
+The record file is rewritten only when something changed.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ from scripts._lib.signers import parse_address, test_account_address
 from scripts._lib.suite import (
     SUITE,
     AllowList,
+    Configuration,
     ContractSpec,
+    CreditOptions,
     EscrowOptions,
-    Setting,
+    Published,
     SuiteContext,
 )
 
@@ -89,6 +93,13 @@ def resolve_arbiter(explicit: str | None, network: Any) -> str:
     )
 
 
+def _arg(value: Any) -> Any:
+    """A constructor argument as the record keeps it: text, or a list of texts."""
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return str(value)
+
+
 def _hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 
@@ -130,7 +141,11 @@ class DeployOutcome:
 
 
 def _reusable(
-    spec: ContractSpec, previous: ContractDeployment | None, deployed: list[str], echo: Echo
+    spec: ContractSpec,
+    previous: ContractDeployment | None,
+    deployed: list[str],
+    ctx: SuiteContext,
+    echo: Echo,
 ) -> bool:
     if previous is None:
         return False
@@ -140,6 +155,17 @@ def _reusable(
     if bytecode_hash(spec.name) != previous.bytecode_hash:
         echo(f"{spec.name}: the compiled contract changed since it was deployed")
         return False
+    if spec.fixed_args:
+        args = [_arg(a) for a in spec.constructor_args(ctx)]
+        for index in spec.fixed_args:
+            kept = previous.constructor_args
+            recorded = kept[index] if index < len(kept) else None
+            if recorded != args[index]:
+                echo(
+                    f"{spec.name}: deploying anew, as its constructor argument {index} is "
+                    f"{args[index]}, not {recorded} (fixed for the contract's life)"
+                )
+                return False
     if fresh := [name for name in spec.depends_on if name in deployed]:
         echo(f"{spec.name}: deploying anew, as {', '.join(fresh)} was deployed anew")
         return False
@@ -155,11 +181,13 @@ def deploy_suite(
     directory: Path,
     arbiter: str | None = None,
     escrow: EscrowOptions | None = None,
+    credit: CreditOptions | None = None,
     redeploy: bool = False,
     echo: Echo = click.echo,
 ) -> DeployOutcome:
     """Deploys (or reuses) every contract of the suite, makes its role grants and applies its
-    settings. ``arbiter`` defaults to the deployer, ``escrow`` to the defaults."""
+    settings. ``arbiter`` defaults to the deployer, ``escrow`` to the defaults; without
+    ``credit`` (a stablecoin) the credit part is left out."""
     from ape import chain, project
 
     chain_id = int(chain.chain_id)
@@ -171,17 +199,19 @@ def deploy_suite(
         oracle=oracle,
         arbiter=arbiter or str(deployer.address),
         escrow=escrow or EscrowOptions(),
+        credit=credit or CreditOptions(),
     )
+    suite = [spec for spec in SUITE if spec.enabled(ctx)]
     entries: dict[str, ContractDeployment] = {}
     instances: dict[str, Any] = {}
     deployed: list[str] = []
     reused: list[str] = []
     granted: list[str] = []
     configured: list[str] = []
-    for spec in SUITE:
+    for spec in suite:
         container = project.get_contract(spec.name)
         prior = old.get(spec.name)
-        if not redeploy and prior is not None and _reusable(spec, prior, deployed, echo):
+        if not redeploy and prior is not None and _reusable(spec, prior, deployed, ctx, echo):
             entry = prior
             instance = container.at(prior.address)
             reused.append(spec.name)
@@ -199,27 +229,34 @@ def deploy_suite(
                 block_number=int(meta.block),
                 deployed_at=utc_text(datetime.fromtimestamp(int(block.timestamp), UTC)),
                 deployer=str(deployer.address),
-                constructor_args=[str(a) for a in args],
+                constructor_args=[_arg(a) for a in args],
                 compiler=compiler_info(spec.name),
                 bytecode_hash=bytecode_hash(spec.name),
                 code_hash=code_hash(str(instance.address)),
                 roles={},
             )
             deployed.append(spec.name)
+            ctx.fresh.add(spec.name)
             echo(f"{spec.name}: deployed at {entry.address} (tx {entry.tx_hash})")
         ctx.addresses[spec.name] = entry.address
         entries[spec.name] = entry
         instances[spec.name] = instance
 
     # Roles on each contract: its own, plus the grants other contracts of the suite ask for.
-    wanted: dict[str, dict[str, list[str]]] = {spec.name: spec.roles(ctx) for spec in SUITE}
-    for spec in SUITE:
+    wanted: dict[str, dict[str, list[str]]] = {spec.name: spec.roles(ctx) for spec in suite}
+    for spec in suite:
         for grant in spec.grants(ctx):
             holders = wanted[grant.contract].setdefault(grant.role, [])
             holders.append(grant.account)
+    # Contracts of the suite replaced in this run: what the suite granted them is revoked.
+    replaced = {old[name].address for name in deployed if name in old} - {
+        entry.address for entry in entries.values()
+    }
     contracts: dict[str, ContractDeployment] = {}
-    for spec in SUITE:
+    for spec in suite:
         name, entry, instance = spec.name, entries[spec.name], instances[spec.name]
+        if replaced and name not in deployed:
+            _revoke_replaced(instance, deployer, entry.roles, replaced, granted, name, echo)
         roles = _ensure_roles(instance, deployer, wanted[name], entry.roles, granted, name, echo)
         settings = _ensure_settings(
             instance,
@@ -257,6 +294,31 @@ def _require_admin(instance: Any, deployer: AccountAPI, name: str, what: str) ->
             f"{name} at {instance.address}: {what}, and {deployer.address} may not do it "
             "(not an admin); deploy with the admin account, or pass --redeploy"
         )
+
+
+def _revoke_replaced(
+    instance: Any,
+    deployer: AccountAPI,
+    recorded: dict[str, list[str]],
+    replaced: set[str],
+    revoked: list[str],
+    name: str,
+    echo: Echo,
+) -> None:
+    """Revokes the roles a reused contract gave contracts of the suite this run replaced (an old
+    CreditLines must not keep lending from the vault)."""
+    for role_name, holders in sorted(recorded.items()):
+        role = getattr(instance, role_name)()
+        for account in holders:
+            if account in replaced and instance.hasRole(role, account):
+                if not instance.hasRole(instance.getRoleAdmin(role), deployer.address):
+                    raise click.ClickException(
+                        f"{name} at {instance.address}: the replaced contract {account} still "
+                        f"holds {role_name}, and {deployer.address} may not revoke it"
+                    )
+                instance.revokeRole(role, account, sender=deployer)
+                revoked.append(f"{name}.{role_name} -x {account}")
+                echo(f"{name}: revoked {role_name} from {account} (replaced in this run)")
 
 
 def _ensure_roles(
@@ -309,7 +371,7 @@ def _plain(value: Any) -> Any:
 def _ensure_settings(
     instance: Any,
     deployer: AccountAPI,
-    settings: list[Setting | AllowList],
+    settings: list[Configuration],
     recorded: dict[str, Any],
     *,
     fresh: bool,
@@ -328,10 +390,17 @@ def _ensure_settings(
             for address in dict.fromkeys(setting.addresses):
                 if not check(address):
                     _require_admin(instance, deployer, name, f"{address} is not in {setting.key}")
-                    getattr(instance, setting.setter)(address, True, sender=deployer)
+                    flag = (True,) if setting.flag else ()
+                    getattr(instance, setting.setter)(address, *flag, sender=deployer)
                     configured.append(f"{name}.{setting.key} += {address}")
                     echo(f"{name}: added {address} to {setting.key}")
             values[setting.key] = sorted(a for a in candidates if check(a))
+            continue
+        if isinstance(setting, Published):
+            values[setting.key] = _ensure_published(
+                instance, deployer, setting, fresh=fresh, configured=configured, name=name,
+                echo=echo,
+            )  # fmt: skip
             continue
         target = setting.default if setting.value is None and fresh else setting.value
         current = _plain(getattr(instance, setting.getter)())
@@ -344,3 +413,34 @@ def _ensure_settings(
             current = _plain(getattr(instance, setting.getter)())
         values[setting.key] = current
     return values
+
+
+def _ensure_published(
+    instance: Any,
+    deployer: AccountAPI,
+    setting: Published,
+    *,
+    fresh: bool,
+    configured: list[str],
+    name: str,
+    echo: Echo,
+) -> dict[str, Any] | None:
+    """Publishes the asked-for version (right after a deployment: the default) unless the
+    current one equals it; returns the current one with its version."""
+    target = setting.default if setting.value is None and fresh else setting.value
+    current = setting.read(instance)
+    unversioned = None if current is None else {k: v for k, v in current.items() if k != "version"}
+    if target is None or unversioned == target:
+        return current
+    role = getattr(instance, setting.role)()
+    if not instance.hasRole(role, deployer.address):
+        raise click.ClickException(
+            f"{name} at {instance.address}: {setting.key} differs from the one asked for, and "
+            f"{deployer.address} may not publish one (no {setting.role})"
+        )
+    setting.publish(instance, target, deployer)
+    current = setting.read(instance)
+    version = None if current is None else current.get("version")
+    configured.append(f"{name}.{setting.key} v{version}")
+    echo(f"{name}: published {setting.key} version {version}")
+    return current

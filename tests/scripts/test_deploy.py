@@ -1,5 +1,6 @@
 """`ape run deploy` on Anvil: the record it writes, reuse on re-runs, --redeploy, role grants
-(on each contract and across the suite), and the escrow's admin settings."""
+(on each contract and across the suite), the escrow's admin settings, and the credit part (with
+a stablecoin only): verifier, vault, lines, their grants and the default policy."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from scripts._lib.abi import compiled_abis
+from scripts._lib.suite import default_policy
 from tests.scripts.conftest import (
     ADMIN,
     ARBITER,
@@ -24,6 +26,8 @@ from tests.scripts.conftest import (
     Run,
 )
 from tests.scripts.escrow_support import DAY, deploy_stable, nonce
+
+CREDIT = ("DevStablecoin", "AttestationVerifier", "CreditVault", "CreditLines")
 
 pytestmark = pytest.mark.anvil
 
@@ -123,6 +127,13 @@ def test_deploy_adds_the_escrow_with_its_roles_settings_and_the_registry_oracle_
     }
     assert registry["settings"] == {}
     assert read(w3, escrow["address"], "feeBps", "uint16") == 100
+
+
+def test_deploy_without_a_stablecoin_leaves_the_credit_part_out(
+    first_deploy: Run, deploy_dir: Path
+) -> None:
+    assert "credit: left out" in first_deploy.output
+    assert set(record(deploy_dir)["contracts"]) == {"ProductRegistry", "OrderEscrow"}
 
 
 def test_deploy_rerun_reuses_live_deployment_and_sends_nothing(
@@ -251,3 +262,45 @@ def test_deploy_signs_with_a_keyfile_account_unlocked_by_its_passphrase_variable
     entry = record(tmp_path / "deployments")["contracts"]["ProductRegistry"]
     assert entry["deployer"] == deployer
     assert entry["roles"]["DEFAULT_ADMIN_ROLE"] == [deployer]
+
+
+def test_deploy_with_dev_stablecoin_adds_credit_with_its_grants_and_the_default_policy(
+    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+) -> None:
+    before = record(deploy_dir)["contracts"]
+
+    run = ape_run(
+        "deploy", "--deployments-dir", str(deploy_dir), "--dev-stablecoin", "--attester", STRANGER,
+    )  # fmt: skip
+
+    assert run.returncode == 0, run.output
+    contracts = record(deploy_dir)["contracts"]
+    for name in ("ProductRegistry", "OrderEscrow"):
+        assert contracts[name]["address"] == before[name]["address"], f"{name} was reused"
+    dollar, verifier, vault, lines = (contracts[name] for name in CREDIT)
+    escrow = contracts["OrderEscrow"]
+    assert lines["constructor_args"] == [
+        ADMIN, verifier["address"], vault["address"], escrow["address"],
+    ]  # fmt: skip
+    assert vault["constructor_args"] == [dollar["address"], ADMIN]
+    assert verifier["constructor_args"] == [ADMIN, [STRANGER], "1"]
+    # What the lines need on the others, granted and recorded.
+    for holder, role, entry in (
+        (verifier, "CONSUMER_ROLE", verifier),
+        (vault, "LINE_ROLE", vault),
+        (escrow, "FUNDER_ROLE", escrow),
+    ):
+        assert entry["roles"][role] == [lines["address"]]
+        assert has_role(w3, holder["address"], role, lines["address"])
+    assert lines["roles"] == {
+        "DEFAULT_ADMIN_ROLE": [ADMIN], "POLICY_ROLE": [ADMIN], "RISK_ROLE": [ADMIN],
+    }  # fmt: skip
+    assert dollar["roles"] == {"DEFAULT_ADMIN_ROLE": [ADMIN], "MINTER_ROLE": [ADMIN]}
+    # Settings: the stablecoin allow-listed for orders paid with credit, the verifier's set.
+    assert dollar["address"] in escrow["settings"]["allowedTokens"]
+    assert vault["settings"] == {"asset": dollar["address"]}
+    assert verifier["settings"] == {"attesterSetVersion": 2, "attesters": [STRANGER], "quorum": 1}
+    assert read(w3, dollar["address"], "decimals", "uint8") == 6
+    assert lines["settings"]["policy"] == {"version": 1, **default_policy(6).as_json()}
+    assert read(w3, lines["address"], "currentPolicyVersion", "uint16") == 1
+    assert "Credit policy v1: minimum band 1" in run.output
