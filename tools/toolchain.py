@@ -17,9 +17,11 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,12 +73,27 @@ def install_solc_adapter() -> Path:
     for stale in SOLCX_DIR.glob("solc-v*"):
         if stale != launcher:
             stale.unlink()
-    pth = (
-        "import os; os.environ.setdefault("
-        f"'SOLCX_BINARY_PATH', {str(SOLCX_DIR)!r})\n"
-    )
-    _write_if_changed(site_packages() / PTH_FILE, pth)
+    _write_if_changed(site_packages() / PTH_FILE, pth_text())
     return launcher
+
+
+def pth_text() -> str:
+    """Start-up lines for every interpreter of the venv (a ``.pth`` runs lines that import).
+
+    The second line matters only for a clone inside the temporary directory (CI's, say): Ape takes
+    such a project for one it already isolated, compiles it in place and unpacks dependencies into
+    ``contracts/.cache``, where its 500-file scan of ``contracts/`` then misses our own sources.
+    Pointing TMPDIR into the clone's ``.build/`` makes Ape isolate the project as usual.
+    """
+    private_tmp = ROOT / ".build" / "tmp"
+    return (
+        f"import os; os.environ.setdefault('SOLCX_BINARY_PATH', {str(SOLCX_DIR)!r})\n"
+        "import os, tempfile; "
+        f"{str(ROOT)!r}.startswith(os.path.realpath(tempfile.gettempdir()) + os.sep) "
+        f"and (os.makedirs({str(private_tmp)!r}, exist_ok=True), "
+        f"os.environ.__setitem__('TMPDIR', {str(private_tmp)!r}), "
+        "setattr(tempfile, 'tempdir', None))\n"
+    )
 
 
 def anvil_binary() -> Path:
@@ -115,6 +132,11 @@ def check() -> list[str]:
             problems.append(f"solc launcher answers {out.stdout!r}, expected {version}")
     if os.environ.get("SOLCX_BINARY_PATH") != str(SOLCX_DIR):
         problems.append("SOLCX_BINARY_PATH is not the venv's solcx folder (.pth missing?)")
+    pth = site_packages() / PTH_FILE
+    if not pth.exists() or pth.read_text() != pth_text():
+        problems.append(f"{pth} missing or stale")
+    if str(ROOT).startswith(os.path.realpath(tempfile.gettempdir()) + os.sep):
+        problems.append(f"the temporary directory {tempfile.gettempdir()} holds the project")
     anvil = VENV / "bin" / "anvil"
     if not anvil.exists():
         problems.append(f"{anvil} missing")
@@ -135,6 +157,8 @@ def main() -> int:
         return 2
     try:
         if args.command == "install":
+            # Left by an Ape that compiled this clone in place (see pth_text); Ape remakes it.
+            shutil.rmtree(ROOT / "contracts" / ".cache", ignore_errors=True)
             install_solc_adapter()
             install_anvil()
             return 0
