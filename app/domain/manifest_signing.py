@@ -18,6 +18,8 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_defunct
 from eth_account.signers.base import BaseAccount
+from eth_keys.exceptions import BadSignature
+from eth_utils.exceptions import ValidationError
 
 from app.domain.errors import TrustMallError
 from app.domain.metadata import metadata_hash
@@ -53,5 +55,5 @@ def recover_manifest_signer(root: bytes, content_hash: bytes, signature: str) ->
         return str(
             Account.recover_message(manifest_message(root, content_hash), signature=signature)
         )
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, BadSignature, ValidationError) as error:
         raise InvalidManifestSignature(f"the signature recovers no address: {error}") from error

@@ -91,7 +91,7 @@ def _record(
             order_id=state.order.order_id,
             merchant=state.order.merchant,
             kind=kind,
-            actor=address(log.args["by"] if "by" in log.args else log.args["arbiter"]),
+            actor=_actor(log),
             details=json.dumps(details, sort_keys=True),
             status=state.status,
             delivered_items=state.delivered,
@@ -100,6 +100,14 @@ def _record(
             **log.where(),
         )
     )
+
+
+def _actor(log: ChainLog) -> str:
+    """Who acted: ``by`` (or the ruling ``arbiter``); the escrow itself for its sale records."""
+    for name in ("by", "arbiter"):
+        if name in log.args:
+            return address(log.args[name])
+    return address(log.address)
 
 
 def _state_of(session: Session, log: ChainLog) -> OrderState:

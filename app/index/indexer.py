@@ -99,6 +99,7 @@ class Indexer:
         confirmation_depth: int,
         handlers: HandlerTable | None = None,
         block_range: int = DEFAULT_BLOCK_RANGE,
+        from_block: int | None = None,
     ) -> None:
         if block_range < 1:
             raise ValueError("block_range must be at least 1")
@@ -107,6 +108,9 @@ class Indexer:
         self.confirmation_depth = confirmation_depth
         self.handlers = handlers or default_handlers()
         self.block_range = block_range
+        # Where a new index starts: the deployment's first block unless set (a service that needs
+        # only recent history; tests on a shared chain). Read when the cursor is created.
+        self.from_block = from_block
         self.status = IndexStatus()
         self._plan: _Plan | None = None
 
@@ -154,7 +158,7 @@ class Indexer:
         head = self.chain.head()
         safe_head = head - self.confirmation_depth
         self._ensure_cursor(plan)
-        rolled_back_to = self._verify_recent_blocks(plan)
+        rolled_back_to = self._verify_recent_blocks()
         last = self.last_block()
         logs = 0
         while last < safe_head:
@@ -224,12 +228,20 @@ class Indexer:
                 raise LookupError("the index has no cursor yet")
             return cursor.last_block
 
+    def _start_block(self) -> int:
+        with self.database.sessions() as session:
+            cursor = session.get(IndexCursor, CURSOR)
+            if cursor is None:
+                raise LookupError("the index has no cursor yet")
+            return cursor.start_block
+
     def _ensure_cursor(self, plan: _Plan) -> None:
         """Creates the cursor; a cursor of another deployment wipes the index first."""
         with self.database.transaction() as session:
             cursor = session.get(IndexCursor, CURSOR)
             if cursor is not None and cursor.fingerprint == plan.fingerprint:
                 return
+            start = self.from_block if self.from_block is not None else plan.start_block
             if cursor is not None:
                 log.warning(
                     "index_deployment_changed", old=cursor.fingerprint, new=plan.fingerprint
@@ -242,15 +254,15 @@ class Indexer:
                     name=CURSOR,
                     chain_id=plan.chain_id,
                     fingerprint=plan.fingerprint,
-                    start_block=plan.start_block,
-                    last_block=plan.start_block - 1,
+                    start_block=start,
+                    last_block=start - 1,
                     last_block_hash=None,
                 )
             )
 
     # ---------------------------------------------------------------------------- reorgs
 
-    def _verify_recent_blocks(self, plan: _Plan) -> int | None:
+    def _verify_recent_blocks(self) -> int | None:
         """Rolls back to the newest kept block the chain still has; returns it if it rolled back."""
         newest: int | None = None
         keep: int | None = None
@@ -274,7 +286,7 @@ class Indexer:
             below = page[-1].number
         if newest is None or keep == newest:
             return None
-        kept = keep if keep is not None else plan.start_block - 1
+        kept = keep if keep is not None else self._start_block() - 1
         self.rollback_to(kept)
         log.warning("index_reorg_rolled_back", kept_block=kept, newest_indexed=newest)
         return kept
