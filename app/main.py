@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app.api.errors import install_error_handlers
 from app.db.session import Database, create_schema
+from app.ingest.wiring import install_ingest_and_relay
 from app.ops.wiring import install_index_and_shop
 from app.services import AppServices
 from app.settings import Settings
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     install_index_and_shop(app, services)
+    install_ingest_and_relay(app, services)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

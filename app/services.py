@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from app.db.session import Database
+from app.ingest.state import IngestState
 from app.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -26,6 +27,8 @@ class AppServices:
     settings: Settings
     database: Database
     workers: dict[str, Worker] = field(default_factory=dict)
+    # Ingestion's per-source rate-limit buckets and chain-lookup cache (app.ingest).
+    ingest: IngestState = field(default_factory=IngestState)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def start_workers(self) -> None:

@@ -1,0 +1,306 @@
+"""Signs and sends the service's transactions itself: local keys (eth-account), its own nonces,
+gas estimation, fee bumps of stuck transactions, re-sending of transactions the node forgot, and a
+confirmation depth — all through the journal in ``app.chain.journal``.
+
+The rules that make a caller's effect exactly-once:
+
+* A transaction is written to the journal (nonce, calldata, signed bytes) and committed before it
+  is broadcast. A crash after that commit leaves a pending transaction that the next poll sends
+  again — the same signed bytes, so the same hash.
+* Every signed attempt for a nonce is journalled before it is sent; only one of them can mine.
+  A transaction took effect iff one attempt has a receipt; its nonce was taken by someone else iff
+  the account's mined nonce passed it and none of its attempts has a receipt (``REPLACED``).
+* Nothing is reported final before ``confirmation_depth`` blocks sit on top of its receipt; a
+  receipt that disappears (a reorg) puts the transaction back to pending.
+
+One sender per (chain, account) per database: the nonces come from the node and the journal.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from web3 import Web3
+from web3.exceptions import TransactionNotFound, Web3RPCError
+from web3.types import TxParams, TxReceipt
+
+from app.chain.journal import OPEN_STATES, ChainTransaction, TransactionAttempt, TxState
+from app.db.session import Database
+
+log = structlog.get_logger(__name__)
+
+GWEI = 10**9
+# Answers of a node to a send that mean "you already gave me this" or "this nonce is spent":
+# the next poll reads the receipts and decides.
+_BENIGN_SEND_ERRORS = ("already known", "already imported", "nonce too low", "known transaction")
+
+
+@dataclass(frozen=True)
+class SenderPolicy:
+    """How patient the sender is, and how much it pays."""
+
+    confirmation_depth: int = 2
+    # A transaction the node's pool no longer holds and that has no receipt is sent again once
+    # its last broadcast is this old.
+    resend_after_seconds: float = 2.0
+    # A transaction still waiting in the pool this long after its newest attempt was signed gets
+    # a new attempt with higher fees (same nonce, same calldata).
+    bump_after_seconds: float = 30.0
+    fee_bump_percent: int = 15
+    gas_margin_percent: int = 20
+    priority_fee: int = 1 * GWEI
+    max_fee_per_gas: int | None = None
+
+
+@dataclass
+class PollReport:
+    """What one poll saw and did."""
+
+    open: int = 0
+    confirmed: list[int] = field(default_factory=list)
+    replaced: list[int] = field(default_factory=list)
+    resent: list[int] = field(default_factory=list)
+    bumped: list[int] = field(default_factory=list)
+
+
+class TransactionSender:
+    """Sends one account's transactions on one chain, journalled in ``database``."""
+
+    def __init__(
+        self,
+        web3: Web3,
+        account: LocalAccount,
+        database: Database,
+        policy: SenderPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.web3 = web3
+        self.account = account
+        self.address: ChecksumAddress = account.address
+        self.database = database
+        self.policy = policy or SenderPolicy()
+        self.clock = clock
+        self.chain_id = int(web3.eth.chain_id)
+
+    # ------------------------------------------------------------------ sending
+
+    def estimate_gas(self, to: str, data: bytes) -> int:
+        """Gas for a call from this account on the pending state, with the policy's margin.
+
+        Raises web3's contract errors when the call reverts (see ``app.chain.reverts``)."""
+        params: TxParams = {"from": self.address, "to": Web3.to_checksum_address(to), "data": data}
+        estimate = int(self.web3.eth.estimate_gas(params, "pending"))
+        return estimate * (100 + self.policy.gas_margin_percent) // 100
+
+    def call(self, to: str, data: bytes) -> bytes:
+        """An ``eth_call`` from this account on the pending state; raises if it reverts."""
+        params: TxParams = {"from": self.address, "to": Web3.to_checksum_address(to), "data": data}
+        return bytes(self.web3.eth.call(params, "pending"))
+
+    def prepare(
+        self, session: Session, *, to: str, data: bytes, gas_limit: int, purpose: str
+    ) -> ChainTransaction:
+        """Signs a transaction with this account's next nonce and adds it to ``session``.
+
+        The caller commits (with whatever else must be durable with it), then calls
+        :meth:`broadcast`. Until the commit, nothing was sent."""
+        nonce = self._next_nonce(session)
+        max_fee, tip = self._fees()
+        tx = ChainTransaction(
+            chain_id=self.chain_id,
+            sender=self.address,
+            nonce=nonce,
+            to=Web3.to_checksum_address(to),
+            data=data,
+            gas_limit=gas_limit,
+            purpose=purpose,
+            state=TxState.PENDING,
+            broadcasts=0,
+        )
+        tx.attempts.append(self._sign(tx, max_fee, tip))
+        session.add(tx)
+        session.flush()
+        return tx
+
+    def broadcast(self, transaction_id: int) -> None:
+        """Sends the newest attempt of a committed transaction."""
+        with self.database.transaction() as session:
+            tx = session.get_one(ChainTransaction, transaction_id)
+            self._send(tx, tx.latest_attempt)
+
+    def pending_count(self) -> int:
+        """Transactions of this account sent and not yet mined: the ones "in flight"."""
+        with self.database.sessions() as session:
+            count = session.scalar(
+                select(func.count(ChainTransaction.id)).where(
+                    *self._mine(), ChainTransaction.state == TxState.PENDING
+                )
+            )
+        return int(count or 0)
+
+    # ------------------------------------------------------------------ watching
+
+    def poll(self) -> PollReport:
+        """Looks at every open transaction once: receipts, depth, reorgs, forgotten and stuck
+        transactions. Confirmed and replaced ones are left in the journal for the caller."""
+        report = PollReport()
+        bumps: list[int] = []
+        with self.database.transaction() as session:
+            open_txs = session.scalars(
+                select(ChainTransaction)
+                .where(*self._mine(), ChainTransaction.state.in_(OPEN_STATES))
+                .order_by(ChainTransaction.nonce)
+            ).all()
+            report.open = len(open_txs)
+            if not open_txs:
+                return report
+            # Order matters: the mined nonce is read before the receipts, so a transaction that
+            # mines in between shows its receipt instead of looking replaced.
+            head = int(self.web3.eth.block_number)
+            mined_nonce = int(self.web3.eth.get_transaction_count(self.address, "latest"))
+            now = self.clock()
+            for tx in open_txs:
+                receipt = self._receipt(tx)
+                if receipt is not None:
+                    self._record_receipt(tx, receipt, head)
+                    if tx.state == TxState.CONFIRMED:
+                        report.confirmed.append(tx.id)
+                    continue
+                if tx.state == TxState.MINED:
+                    log.warning("tx_reorged_out", tx_hash=tx.tx_hash, block=tx.block_number)
+                    tx.state = TxState.PENDING
+                    tx.tx_hash = tx.block_hash = tx.block_number = tx.gas_used = None
+                    tx.succeeded = None
+                if tx.nonce < mined_nonce:
+                    log.warning("tx_nonce_taken", nonce=tx.nonce, tx_id=tx.id)
+                    tx.state = TxState.REPLACED
+                    report.replaced.append(tx.id)
+                elif not self._in_pool(tx):
+                    if now - (tx.last_broadcast_at or 0.0) >= self.policy.resend_after_seconds:
+                        log.info("tx_resent", nonce=tx.nonce, tx_hash=tx.latest_attempt.tx_hash)
+                        self._send(tx, tx.latest_attempt)
+                        report.resent.append(tx.id)
+                elif now - tx.latest_attempt.signed_at >= self.policy.bump_after_seconds:
+                    bumps.append(tx.id)
+        for tx_id in bumps:
+            self._bump(tx_id)
+            report.bumped.append(tx_id)
+        return report
+
+    # ------------------------------------------------------------------ internals
+
+    def _mine(self) -> tuple[Any, ...]:
+        return (ChainTransaction.chain_id == self.chain_id, ChainTransaction.sender == self.address)
+
+    def _next_nonce(self, session: Session) -> int:
+        chain_next = int(self.web3.eth.get_transaction_count(self.address, "pending"))
+        ours = session.scalar(
+            select(func.max(ChainTransaction.nonce)).where(
+                *self._mine(), ChainTransaction.state.in_(OPEN_STATES)
+            )
+        )
+        return max(chain_next, -1 if ours is None else int(ours) + 1)
+
+    def _fees(self) -> tuple[int, int]:
+        block = self.web3.eth.get_block("latest")
+        base_fee = int(block.get("baseFeePerGas", 0) or 0)
+        tip = self.policy.priority_fee
+        max_fee = 2 * base_fee + tip
+        if self.policy.max_fee_per_gas is not None:
+            max_fee = min(max_fee, self.policy.max_fee_per_gas)
+            tip = min(tip, max_fee)
+        return max_fee, tip
+
+    def _sign(self, tx: ChainTransaction, max_fee: int, tip: int) -> TransactionAttempt:
+        signed = self.account.sign_transaction(
+            {
+                "type": 2,
+                "chainId": tx.chain_id,
+                "nonce": tx.nonce,
+                "to": Web3.to_checksum_address(tx.to),
+                "value": 0,
+                "data": tx.data,
+                "gas": tx.gas_limit,
+                "maxFeePerGas": max_fee,
+                "maxPriorityFeePerGas": tip,
+            }
+        )
+        return TransactionAttempt(
+            tx_hash=HexBytes(signed.hash).to_0x_hex(),
+            raw=bytes(signed.raw_transaction),
+            max_fee_per_gas=max_fee,
+            max_priority_fee_per_gas=tip,
+            signed_at=self.clock(),
+        )
+
+    def _send(self, tx: ChainTransaction, attempt: TransactionAttempt) -> None:
+        tx.broadcasts += 1
+        tx.last_broadcast_at = self.clock()
+        try:
+            self.web3.eth.send_raw_transaction(attempt.raw)
+        except Web3RPCError as error:
+            text = str(error)
+            if not any(marker in text.lower() for marker in _BENIGN_SEND_ERRORS):
+                tx.last_error = text[:500]
+                log.warning("tx_send_refused", nonce=tx.nonce, tx_hash=attempt.tx_hash, error=text)
+
+    def _bump(self, transaction_id: int) -> None:
+        """A new attempt with higher fees for a transaction stuck in the pool: journalled and
+        committed first, then sent."""
+        with self.database.transaction() as session:
+            tx = session.get_one(ChainTransaction, transaction_id)
+            if tx.state != TxState.PENDING:
+                return
+            old = tx.latest_attempt
+            max_fee, tip = self._fees()
+            factor = 100 + self.policy.fee_bump_percent
+            tip = max(tip, old.max_priority_fee_per_gas * factor // 100 + 1)
+            max_fee = max(max_fee, old.max_fee_per_gas * factor // 100 + 1, tip)
+            if self.policy.max_fee_per_gas is not None and max_fee > self.policy.max_fee_per_gas:
+                log.warning("tx_fee_cap_reached", nonce=tx.nonce, cap=self.policy.max_fee_per_gas)
+                return
+            attempt = self._sign(tx, max_fee, tip)
+            tx.attempts.append(attempt)
+        log.info("tx_fee_bumped", nonce=tx.nonce, tx_hash=attempt.tx_hash, max_fee=max_fee)
+        with self.database.transaction() as session:
+            tx = session.get_one(ChainTransaction, transaction_id)
+            self._send(tx, tx.latest_attempt)
+
+    def _receipt(self, tx: ChainTransaction) -> TxReceipt | None:
+        for attempt in reversed(tx.attempts):
+            try:
+                return self.web3.eth.get_transaction_receipt(HexBytes(attempt.tx_hash))
+            except TransactionNotFound:
+                continue
+        return None
+
+    def _in_pool(self, tx: ChainTransaction) -> bool:
+        for attempt in reversed(tx.attempts):
+            try:
+                self.web3.eth.get_transaction(HexBytes(attempt.tx_hash))
+                return True
+            except TransactionNotFound:
+                continue
+        return False
+
+    def _record_receipt(self, tx: ChainTransaction, receipt: TxReceipt, head: int) -> None:
+        block = int(receipt["blockNumber"])
+        block_hash = HexBytes(receipt["blockHash"]).to_0x_hex()
+        if tx.block_hash is not None and tx.block_hash != block_hash:
+            log.warning("tx_moved_block", nonce=tx.nonce, old=tx.block_number, new=block)
+        tx.tx_hash = HexBytes(receipt["transactionHash"]).to_0x_hex()
+        tx.block_number = block
+        tx.block_hash = block_hash
+        tx.gas_used = int(receipt["gasUsed"])
+        tx.succeeded = int(receipt["status"]) == 1
+        depth_reached = head - block >= self.policy.confirmation_depth
+        tx.state = TxState.CONFIRMED if depth_reached else TxState.MINED

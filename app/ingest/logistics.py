@@ -1,0 +1,432 @@
+"""Accepting a carrier's events: validation, subjects checked on chain, and the outbox rows and
+the idempotency record written in one database transaction.
+
+Answers:
+
+* ``202`` — every event is accepted (a new or an already known record, with its relay id) or
+  rejected by name (an unknown item or order; an event id already used for another event);
+* ``422 validation_failed`` — the body is not valid; nothing is kept, nothing is remembered;
+* ``422 unknown_subjects`` — every event names an unknown item or order (``events_rejected``
+  when some are refused for another reason);
+* ``409`` — the ``Idempotency-Key`` was used with another body (or is in use right now).
+
+A request with an ``Idempotency-Key`` gets its first ``202``/``422 unknown_subjects`` answer
+again for the same body. Without a key, a resent event (same ``event_id``, same content) maps to
+the record accepted the first time, so a carrier's retries never relay anything twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils.crypto import keccak
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.api.errors import ApiError, ErrorBody, ErrorPublic
+from app.chain.contracts import DeploymentMissing
+from app.domain.ids import item_id_from_gs1
+from app.ingest.models import IdempotencyRecord
+from app.ingest.schemas import (
+    ITEM_ACTIONS,
+    MAX_EVENTS_PER_REQUEST,
+    ORDER_ACTIONS,
+    AcceptedEventPublic,
+    CarrierAction,
+    LogisticsEventCreate,
+    LogisticsIngestPublic,
+    RejectedEventPublic,
+)
+from app.ingest.subjects import ChainUnavailable
+from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
+from app.services import AppServices
+
+SCOPE = "logistics"
+ZERO_HASH = "0x" + "00" * 32
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer: status, JSON body, and whether it is a replay of a stored one."""
+
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A valid event, resolved to what the outbox keeps."""
+
+    index: int
+    event: LogisticsEventCreate
+    kind: RelayKind
+    subject: str
+    occurred_at: int
+    payload: dict[str, Any]
+    details: dict[str, Any]
+    content_hash: str
+
+
+def ingest_logistics(
+    services: AppServices, source: str, body: bytes, idempotency_key: str | None
+) -> Answer:
+    """Handles one authenticated request (blocking: run it in a worker thread)."""
+    request_hash = hashlib.sha256(body).hexdigest()
+    if idempotency_key is not None:
+        _check_key(idempotency_key)
+        stored = _stored_answer(services, source, idempotency_key, request_hash)
+        if stored is not None:
+            return stored
+    prepared = [_prepare(index, event) for index, event in enumerate(parse_events(body))]
+    unknown_items, unknown_orders = _unknown_subjects(services, prepared)
+    for attempt in (1, 2):
+        try:
+            with services.database.transaction() as session:
+                answer = _write(session, source, prepared, unknown_items, unknown_orders)
+                if idempotency_key is not None:
+                    session.add(
+                        IdempotencyRecord(
+                            source=source,
+                            scope=SCOPE,
+                            key=idempotency_key,
+                            request_hash=request_hash,
+                            status_code=answer.status_code,
+                            response_body=answer.body,
+                            created_at=time.time(),
+                        )
+                    )
+            return answer
+        except IntegrityError:
+            # Another request with this key or one of these event ids committed first: look
+            # again (its answer for the key, its records for the events).
+            if idempotency_key is not None:
+                stored = _stored_answer(services, source, idempotency_key, request_hash)
+                if stored is not None:
+                    return stored
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def parse_events(body: bytes) -> list[LogisticsEventCreate]:
+    """One event object or an array of them; 422 with a code per bad field otherwise."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ApiError(422, "invalid_json", f"the body is not JSON: {error}") from None
+    single = isinstance(data, dict)
+    if single:
+        data = [data]
+    elif isinstance(data, list):
+        if not 1 <= len(data) <= MAX_EVENTS_PER_REQUEST:
+            raise ApiError(
+                422,
+                "validation_failed",
+                "the request is not valid",
+                [
+                    {
+                        "field": "body",
+                        "code": "too_many_events" if data else "no_events",
+                        "message": f"send 1 to {MAX_EVENTS_PER_REQUEST} events per request",
+                    }
+                ],
+            )
+    else:
+        raise ApiError(422, "invalid_body", "the body must be an event object or an array")
+    details: list[dict[str, Any]] = []
+    events: list[LogisticsEventCreate] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(data):
+        where: tuple[Any, ...] = ("body",) if single else ("body", index)
+        try:
+            parsed = LogisticsEventCreate.model_validate(item)
+        except ValidationError as error:
+            details += [_detail((*where, *e["loc"]), e["type"], e["msg"]) for e in error.errors()]
+            continue
+        details += _rule_errors(parsed, where)
+        if parsed.event_id in seen:
+            details.append(
+                _detail(
+                    (*where, "event_id"),
+                    "duplicate_event_id",
+                    f"event_id is also used by event {seen[parsed.event_id]} of this request",
+                )
+            )
+        seen.setdefault(parsed.event_id, index)
+        events.append(parsed)
+    if details:
+        raise ApiError(422, "validation_failed", "the request is not valid", details)
+    return events
+
+
+def _rule_errors(event: LogisticsEventCreate, where: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """Rules across fields: one subject, an action that fits it, items only for deliveries."""
+    errors: list[dict[str, Any]] = []
+    by_gs1 = event.gtin is not None or event.serial is not None
+    named = [event.item_id is not None, by_gs1, event.order_id is not None]
+    if sum(named) == 0:
+        errors.append(
+            _detail(where, "subject_required", "name the subject: item_id, gtin+serial or order_id")
+        )
+        return errors
+    if sum(named) > 1:
+        errors.append(
+            _detail(
+                where, "subject_ambiguous", "name one subject: item_id, gtin+serial or order_id"
+            )
+        )
+        return errors
+    if by_gs1 and (event.gtin is None or event.serial is None):
+        missing = "serial" if event.serial is None else "gtin"
+        errors.append(_detail((*where, missing), "missing", f"{missing} goes with gtin/serial"))
+    if event.order_id is not None:
+        if event.action not in ORDER_ACTIONS:
+            errors.append(
+                _detail(
+                    (*where, "action"),
+                    "action_not_allowed",
+                    f"an order takes {', '.join(ORDER_ACTIONS)}, not {event.action}",
+                )
+            )
+        if event.items is not None and event.action is not CarrierAction.DELIVERED:
+            errors.append(
+                _detail((*where, "items"), "items_not_allowed", "items go with a delivery only")
+            )
+        if event.items is not None and len(set(event.items)) != len(event.items):
+            errors.append(_detail((*where, "items"), "duplicate_items", "an item index repeats"))
+    else:
+        if event.action not in ITEM_ACTIONS:
+            errors.append(
+                _detail(
+                    (*where, "action"),
+                    "action_not_allowed",
+                    f"an item takes {', '.join(ITEM_ACTIONS)}, not {event.action}",
+                )
+            )
+        if event.items is not None:
+            errors.append(
+                _detail((*where, "items"), "items_not_allowed", "items go with an order only")
+            )
+    return errors
+
+
+def _prepare(index: int, event: LogisticsEventCreate) -> Prepared:
+    occurred_at = int(event.occurred_at.timestamp())
+    details = event.model_dump(mode="json", exclude_none=True)
+    if event.order_id is not None:
+        bitmap = sum(1 << i for i in event.items or [])
+        kind, subject = RelayKind.ORDER_LOGISTICS, event.order_id
+        payload: dict[str, Any] = {
+            "order_id": subject,
+            "kind": int(ORDER_ACTIONS[event.action]),
+            "items": bitmap,
+            "evidence_hash": _text_hash(event.reference),
+        }
+    else:
+        if event.item_id is not None:
+            subject = event.item_id
+        else:
+            assert event.gtin is not None and event.serial is not None
+            subject = "0x" + item_id_from_gs1(event.gtin, event.serial).hex()
+        kind = RelayKind.CUSTODY
+        payload = {
+            "item_id": subject,
+            "action": int(ITEM_ACTIONS[event.action]),
+            "occurred_at": occurred_at,
+            "location_hash": _text_hash(event.location),
+            "context_hash": _text_hash(event.reference),
+        }
+    canonical = json.dumps(
+        {"kind": kind, "payload": payload, "details": details}, sort_keys=True, default=str
+    )
+    return Prepared(
+        index=index,
+        event=event,
+        kind=kind,
+        subject=subject,
+        occurred_at=occurred_at,
+        payload=payload,
+        details=details,
+        content_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+    )
+
+
+def _unknown_subjects(services: AppServices, prepared: list[Prepared]) -> tuple[set[str], set[str]]:
+    items = [p.subject for p in prepared if p.kind is RelayKind.CUSTODY]
+    orders = [p.subject for p in prepared if p.kind is RelayKind.ORDER_LOGISTICS]
+    try:
+        return services.ingest.subjects.unknown(services.settings, items, orders)
+    except (ChainUnavailable, DeploymentMissing) as error:
+        raise ApiError(
+            503,
+            "chain_unavailable",
+            f"items and orders cannot be checked right now: {error}",
+            headers={"Retry-After": "5"},
+        ) from None
+
+
+def _write(
+    session: Session,
+    source: str,
+    prepared: list[Prepared],
+    unknown_items: set[str],
+    unknown_orders: set[str],
+) -> Answer:
+    existing = {
+        row.source_event_id: row
+        for row in session.execute(
+            select(
+                OutboxRecord.source_event_id,
+                OutboxRecord.relay_id,
+                OutboxRecord.status,
+                OutboxRecord.content_hash,
+            ).where(
+                OutboxRecord.source == source,
+                OutboxRecord.source_event_id.in_([p.event.event_id for p in prepared]),
+            )
+        )
+    }
+    accepted: list[AcceptedEventPublic] = []
+    rejected: list[RejectedEventPublic] = []
+    rows: list[dict[str, Any]] = []
+    for p in prepared:
+        event_id = p.event.event_id
+        known = existing.get(event_id)
+        if known is not None:
+            if known.content_hash == p.content_hash:
+                accepted.append(
+                    AcceptedEventPublic(
+                        index=p.index,
+                        event_id=event_id,
+                        relay_id=known.relay_id,
+                        status=RelayStatus(known.status),
+                        duplicate=True,
+                    )
+                )
+            else:
+                rejected.append(
+                    RejectedEventPublic(
+                        index=p.index,
+                        event_id=event_id,
+                        code="event_id_conflict",
+                        message="this event_id was accepted before with other content",
+                        subject=p.subject,
+                    )
+                )
+            continue
+        if p.subject in unknown_items or p.subject in unknown_orders:
+            is_item = p.kind is RelayKind.CUSTODY
+            rejected.append(
+                RejectedEventPublic(
+                    index=p.index,
+                    event_id=event_id,
+                    code="unknown_item" if is_item else "unknown_order",
+                    message=(
+                        "no item with this id is registered (a batch item must be activated)"
+                        if is_item
+                        else "no escrow order has this id"
+                    ),
+                    subject=p.subject,
+                )
+            )
+            continue
+        relay_id = uuid.uuid4().hex
+        rows.append(
+            {
+                "relay_id": relay_id,
+                "source": source,
+                "source_event_id": event_id,
+                "kind": p.kind,
+                "subject": p.subject,
+                "action": p.event.action,
+                "occurred_at": p.occurred_at,
+                "payload": p.payload,
+                "details": p.details,
+                "content_hash": p.content_hash,
+                "status": RelayStatus.QUEUED,
+                "attempts": 0,
+            }
+        )
+        accepted.append(
+            AcceptedEventPublic(
+                index=p.index,
+                event_id=event_id,
+                relay_id=relay_id,
+                status=RelayStatus.QUEUED,
+                duplicate=False,
+            )
+        )
+    if rows:
+        session.execute(insert(OutboxRecord), rows)
+    if not accepted:
+        unknown_only = all(r.code in ("unknown_item", "unknown_order") for r in rejected)
+        error = ErrorPublic(
+            error=ErrorBody(
+                code="unknown_subjects" if unknown_only else "events_rejected",
+                message="no event of the request can be accepted",
+                details=[r.model_dump(mode="json") for r in rejected],
+            )
+        )
+        return Answer(422, error.model_dump(mode="json"))
+    result = LogisticsIngestPublic(accepted=accepted, rejected=rejected)
+    return Answer(202, result.model_dump(mode="json"))
+
+
+def _stored_answer(
+    services: AppServices, source: str, key: str, request_hash: str
+) -> Answer | None:
+    with services.database.sessions() as session:
+        record = session.scalars(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.source == source,
+                IdempotencyRecord.scope == SCOPE,
+                IdempotencyRecord.key == key,
+            )
+        ).first()
+    if record is None:
+        return None
+    if record.request_hash != request_hash:
+        raise ApiError(
+            409,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with another request body",
+        )
+    return Answer(record.status_code, dict(record.response_body), replayed=True)
+
+
+def _check_key(key: str) -> None:
+    if (
+        not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH
+        or not key.isascii()
+        or not key.isprintable()
+    ):
+        raise ApiError(
+            422,
+            "validation_failed",
+            "the request is not valid",
+            [
+                _detail(
+                    ("header", "Idempotency-Key"),
+                    "invalid_idempotency_key",
+                    f"1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters",
+                )
+            ],
+        )
+
+
+def _text_hash(text: str | None) -> str:
+    """keccak256 of UTF-8 text, as the scripts hash locations and references; zero if none."""
+    return ZERO_HASH if text is None else "0x" + keccak(text.encode("utf-8")).hex()
+
+
+def _detail(location: tuple[Any, ...], code: str, message: str) -> dict[str, Any]:
+    return {"field": ".".join(str(part) for part in location), "code": code, "message": message}

@@ -1,0 +1,53 @@
+"""Per-source rate limits: a token bucket per source, held by the app (no module state).
+
+A source configured for ``requests_per_minute`` = N may send N requests at once, then one more
+every 60/N seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class TokenBucket:
+    capacity: float
+    per_second: float
+    tokens: float
+    updated: float
+
+    def take(self, now: float) -> float:
+        """Takes a token: 0.0 if there was one, else the seconds until there will be one."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.per_second)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.per_second
+
+
+class RateLimits:
+    """The buckets of one app, by source name."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._buckets: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def take(self, source: str, requests_per_minute: int) -> float:
+        """0.0 when ``source`` may go on, else how many seconds it should wait."""
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get(source)
+            if bucket is None or bucket.capacity != requests_per_minute:
+                bucket = TokenBucket(
+                    capacity=float(requests_per_minute),
+                    per_second=requests_per_minute / 60.0,
+                    tokens=float(requests_per_minute),
+                    updated=now,
+                )
+                self._buckets[source] = bucket
+            return bucket.take(now)

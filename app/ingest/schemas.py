@@ -1,0 +1,189 @@
+"""A carrier's logistics events (EPCIS-like: what, when, where, why) and the answers to them.
+
+A request body is one event object or an array of them. Each event names exactly one subject:
+an item (``item_id``, or GS1 ``gtin`` + ``serial``), which becomes a custody event on the
+registry, or an escrow order (``order_id``), which becomes a logistics report on the escrow.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
+
+from app.domain.errors import InvalidGtin, InvalidSerial
+from app.domain.ids import normalize_gtin, validate_serial
+from app.domain.vocab import CustodyAction, LogisticsKind
+from app.outbox.models import RelayStatus
+
+MAX_EVENTS_PER_REQUEST = 1_000
+# A source's clock may run a little ahead of ours; more than this is refused.
+MAX_CLOCK_SKEW_SECONDS = 60
+UINT40_MAX = 2**40 - 1
+_HEX32_LENGTH = 66
+
+
+class CarrierAction(StrEnum):
+    """What happened (GS1 EPCIS business steps a carrier reports)."""
+
+    SHIPPED = "shipped"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    RETURNED = "returned"
+    BREACH = "breach"  # a broken condition (cold chain, damage): opens a dispute on an order
+
+
+ITEM_ACTIONS: dict[CarrierAction, CustodyAction] = {
+    CarrierAction.SHIPPED: CustodyAction.SHIPPED,
+    CarrierAction.IN_TRANSIT: CustodyAction.IN_TRANSIT,
+    CarrierAction.DELIVERED: CustodyAction.DELIVERED,
+    CarrierAction.RETURNED: CustodyAction.RETURNED,
+}
+ORDER_ACTIONS: dict[CarrierAction, LogisticsKind] = {
+    CarrierAction.SHIPPED: LogisticsKind.SHIPPED,
+    CarrierAction.DELIVERED: LogisticsKind.DELIVERED,
+    CarrierAction.BREACH: LogisticsKind.CONDITION_BREACHED,
+}
+
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[!-~]+$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class LogisticsEventCreate(BaseModel):
+    """One event as a carrier reports it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "acme-7731-0001",
+                    "gtin": "09506000134352",
+                    "serial": "A1",
+                    "action": "delivered",
+                    "occurred_at": "2025-05-01T14:03:00Z",
+                    "location": "urn:epc:id:sgln:9506000.13435.0",
+                    "reference": "AWB 7731-0001",
+                }
+            ]
+        },
+    )
+
+    event_id: EventId = Field(description="The carrier's own id of the event (printable ASCII).")
+    item_id: str | None = Field(default=None, description="The item's id, 0x + 64 hex digits.")
+    gtin: str | None = Field(default=None, description="GS1 GTIN-8/12/13/14 (with serial).")
+    serial: str | None = Field(default=None, description="GS1 serial (with gtin).")
+    order_id: str | None = Field(default=None, description="An escrow order id, 0x + 64 hex.")
+    action: CarrierAction
+    occurred_at: AwareDatetime = Field(description="When it happened (ISO 8601 with offset).")
+    location: Text | None = Field(default=None, description="Where: a GLN or location code.")
+    reference: Text | None = Field(
+        default=None, description="Shipment, waybill or proof-of-delivery reference."
+    )
+    items: list[Annotated[int, Field(ge=0, le=31)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="A delivery of some items of an order only: their 0-based indexes.",
+    )
+
+    @field_validator("item_id", "order_id")
+    @classmethod
+    def _hex32(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.lower()
+        if len(text) != _HEX32_LENGTH or not text.startswith("0x"):
+            raise PydanticCustomError("invalid_hex32", "must be 0x followed by 64 hex digits")
+        try:
+            bytes.fromhex(text[2:])
+        except ValueError:
+            raise PydanticCustomError(
+                "invalid_hex32", "must be 0x followed by 64 hex digits"
+            ) from None
+        return text
+
+    @field_validator("gtin")
+    @classmethod
+    def _gtin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return normalize_gtin(value)
+        except InvalidGtin as error:
+            raise PydanticCustomError("invalid_gtin", str(error)) from None
+
+    @field_validator("serial")
+    @classmethod
+    def _serial(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return validate_serial(value)
+        except InvalidSerial as error:
+            raise PydanticCustomError("invalid_serial", str(error)) from None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _occurred_at(cls, value: datetime) -> datetime:
+        seconds = value.timestamp()
+        if seconds < 0 or seconds > UINT40_MAX:
+            raise PydanticCustomError("occurred_out_of_range", "must be after 1970 (uint40)")
+        if seconds > time.time() + MAX_CLOCK_SKEW_SECONDS:
+            raise PydanticCustomError("occurred_in_future", "must not be in the future")
+        return value
+
+
+class AcceptedEventPublic(BaseModel):
+    """An event the service keeps and will relay."""
+
+    index: int = Field(description="Position in the request (0 for a single object).")
+    event_id: str
+    relay_id: str = Field(description="Follow it at GET /v1/relay/{relay_id}.")
+    status: RelayStatus
+    duplicate: bool = Field(description="True if this event id was accepted before: same record.")
+
+
+class RejectedEventPublic(BaseModel):
+    """An event the service refused, and why."""
+
+    index: int
+    event_id: str
+    code: str = Field(description="unknown_item, unknown_order or event_id_conflict")
+    message: str
+    subject: str | None = None
+
+
+class LogisticsIngestPublic(BaseModel):
+    """The answer to accepted events (202): every event is in one of the two lists."""
+
+    accepted: list[AcceptedEventPublic]
+    rejected: list[RejectedEventPublic]
+
+
+def request_body_schema() -> dict[str, Any]:
+    """The OpenAPI schema of the request body (one event or an array), references inlined."""
+    schema = LogisticsEventCreate.model_json_schema()
+    definitions = schema.pop("$defs", {})
+    event = _inline(schema, definitions)
+    return {
+        "oneOf": [
+            event,
+            {"type": "array", "items": event, "minItems": 1, "maxItems": MAX_EVENTS_PER_REQUEST},
+        ]
+    }
+
+
+def _inline(node: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(definitions[ref.removeprefix("#/$defs/")], definitions)
+        return {key: _inline(value, definitions) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item, definitions) for item in node]
+    return node

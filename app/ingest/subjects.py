@@ -1,0 +1,101 @@
+"""Whether the items and orders a source names exist on chain.
+
+Registered items and opened orders never disappear, so a positive answer is cached (bounded);
+a negative one is asked again next time. Lookups go to the node as JSON-RPC batches.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from app.chain.contracts import Suite, connect, load_suite
+from app.domain.errors import TrustMallError
+from app.settings import Settings
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+BATCH_SIZE = 500
+
+
+class ChainUnavailable(TrustMallError, ConnectionError):
+    """The chain (or the deployment on it) cannot be read right now."""
+
+
+class SubjectChecker:
+    """Existence checks of items (``registry.itemOf``) and orders (``escrow.orderOf``)."""
+
+    def __init__(self, cache_size: int = 200_000) -> None:
+        self._cache_size = cache_size
+        self._known: OrderedDict[str, None] = OrderedDict()
+        self._suite: Suite | None = None
+        self._lock = threading.Lock()
+
+    def unknown(
+        self, settings: Settings, items: Iterable[str], orders: Iterable[str]
+    ) -> tuple[set[str], set[str]]:
+        """The items and orders (0x hex ids) the chain does not know."""
+        item_ids = sorted({i for i in items if not self._is_known(f"item:{i}")})
+        order_ids = sorted({o for o in orders if not self._is_known(f"order:{o}")})
+        if not item_ids and not order_ids:
+            return set(), set()
+        try:
+            suite = self._suite_for(settings)
+            missing_items = self._missing(suite, "ProductRegistry", "itemOf", item_ids)
+            missing_orders = self._missing(suite, "OrderEscrow", "orderOf", order_ids)
+        except TrustMallError:
+            raise
+        except Exception as error:
+            self._suite = None
+            raise ChainUnavailable(
+                f"the chain could not be read: {type(error).__name__}"
+            ) from error
+        return missing_items, missing_orders
+
+    def _missing(self, suite: Suite, contract: str, function: str, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        if contract not in suite.contracts:
+            return set(ids)
+        handle = suite.contracts[contract]
+        missing: set[str] = set()
+        for start in range(0, len(ids), BATCH_SIZE):
+            chunk = ids[start : start + BATCH_SIZE]
+            with suite.web3.batch_requests() as batch:
+                for subject in chunk:
+                    batch.add(handle.functions[function](bytes.fromhex(subject[2:])))
+                results = batch.execute()
+            for subject, result in zip(chunk, results, strict=True):
+                if _exists(function, result):
+                    self._remember(f"{'item' if function == 'itemOf' else 'order'}:{subject}")
+                else:
+                    missing.add(subject)
+        return missing
+
+    def _suite_for(self, settings: Settings) -> Suite:
+        with self._lock:
+            if self._suite is None:
+                web3 = connect(settings.rpc_url)
+                self._suite = load_suite(web3, settings.deployments_dir, settings.abi_dir)
+            return self._suite
+
+    def _is_known(self, key: str) -> bool:
+        with self._lock:
+            if key in self._known:
+                self._known.move_to_end(key)
+                return True
+            return False
+
+    def _remember(self, key: str) -> None:
+        with self._lock:
+            self._known[key] = None
+            while len(self._known) > self._cache_size:
+                self._known.popitem(last=False)
+
+
+def _exists(function: str, result: Any) -> bool:
+    # itemOf -> (merchant, updatedAt, lastAction, state, inBatch); orderOf -> (status, ...).
+    if function == "itemOf":
+        return str(result[0]) != ZERO_ADDRESS
+    return int(result[0]) != 0

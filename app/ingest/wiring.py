@@ -1,0 +1,54 @@
+"""Puts ingestion and the relay into an app (one call from ``create_app``): the carriers'
+endpoint, the relay status endpoint, the relayer worker, and the relay lag for ``/v1/stats``."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC
+
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import app.chain.journal
+import app.ingest.models
+import app.outbox.models  # noqa: F401  (tables created by create_schema)
+from app.ingest.router import router as logistics_router
+from app.outbox.models import OutboxRecord, RelayStatus
+from app.outbox.router import router as relay_router
+from app.outbox.worker import relayer_worker
+from app.services import AppServices
+from app.stats.sources import RelayLagPublic, provide_relay_lag
+
+
+def install_ingest_and_relay(app: FastAPI, services: AppServices) -> None:
+    services.workers["relayer"] = relayer_worker(services)
+    app.include_router(logistics_router)
+    app.include_router(relay_router)
+    provide_relay_lag(app, relay_lag)
+
+
+def relay_lag(session: Session) -> RelayLagPublic:
+    """How many records wait, fly or failed, and how old the oldest unconfirmed one is."""
+    counts = dict(
+        session.execute(
+            select(OutboxRecord.status, func.count(OutboxRecord.id)).group_by(OutboxRecord.status)
+        ).all()
+    )
+    oldest = session.scalar(
+        select(func.min(OutboxRecord.id)).where(
+            OutboxRecord.status.in_((RelayStatus.QUEUED, RelayStatus.SUBMITTED))
+        )
+    )
+    age: float | None = None
+    if oldest is not None:
+        accepted = session.get_one(OutboxRecord, oldest).accepted_at
+        # SQLite hands back naive datetimes; they were written in UTC.
+        accepted = accepted if accepted.tzinfo else accepted.replace(tzinfo=UTC)
+        age = max(0.0, time.time() - accepted.timestamp())
+    return RelayLagPublic(
+        queued=int(counts.get(RelayStatus.QUEUED, 0)),
+        in_flight=int(counts.get(RelayStatus.SUBMITTED, 0)),
+        failed=int(counts.get(RelayStatus.FAILED, 0)),
+        oldest_unconfirmed_seconds=age,
+    )

@@ -1,0 +1,1 @@
+"""The durable queue of accepted records and the relayer that puts them on chain exactly once."""

@@ -1,0 +1,102 @@
+"""How outbox records become calldata: one batch entry point per record kind.
+
+Both entry points take arrays of static tuples, encoded here with ``eth_abi`` (much faster than
+building a web3 contract call for a thousand tuples); the selectors are checked against the ABI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi.abi import encode
+from eth_utils.abi import collapse_if_tuple
+from eth_utils.crypto import keccak
+from web3.contract import Contract
+
+from app.outbox.models import RelayKind
+
+CUSTODY_TUPLE = "(bytes32,uint256,uint8,uint40,bytes32,bytes32)"
+LOGISTICS_TUPLE = "(bytes32,uint8,uint32,bytes32)"
+
+
+@dataclass(frozen=True)
+class RowView:
+    """What the relayer needs of an outbox record, detached from the database session."""
+
+    id: int
+    kind: RelayKind
+    subject: str
+    payload: dict[str, Any]
+    custody_event_id: int | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class BatchCall:
+    """A record kind's batch entry point on its contract."""
+
+    kind: RelayKind
+    contract: Contract
+    function: str
+    tuple_type: str
+
+    @property
+    def signature(self) -> str:
+        return f"{self.function}({self.tuple_type}[])"
+
+    @property
+    def selector(self) -> bytes:
+        return keccak(text=self.signature)[:4]
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    def check_abi(self) -> None:
+        """Fails if the deployed ABI has no such function (an ABI and code out of step)."""
+        abi: list[dict[str, Any]] = [dict(entry) for entry in self.contract.abi]
+        signatures = {
+            f"{entry['name']}({','.join(collapse_if_tuple(i) for i in entry['inputs'])})"
+            for entry in abi
+            if entry.get("type") == "function"
+        }
+        if self.signature not in signatures:
+            raise ValueError(f"{self.signature} is not in the ABI of {self.address}")
+
+    def encode(self, rows: Sequence[RowView]) -> bytes:
+        values = [self._as_tuple(row) for row in rows]
+        return self.selector + encode([f"{self.tuple_type}[]"], [values])
+
+    def _as_tuple(self, row: RowView) -> tuple[Any, ...]:
+        p = row.payload
+        if self.kind is RelayKind.CUSTODY:
+            if row.custody_event_id is None:
+                raise ValueError(f"custody record {row.id} has no event id")
+            return (
+                _b32(p["item_id"]),
+                row.custody_event_id,
+                int(p["action"]),
+                int(p["occurred_at"]),
+                _b32(p["location_hash"]),
+                _b32(p["context_hash"]),
+            )
+        return (_b32(p["order_id"]), int(p["kind"]), int(p["items"]), _b32(p["evidence_hash"]))
+
+
+def batch_calls(registry: Contract, escrow: Contract | None) -> dict[RelayKind, BatchCall]:
+    calls = {
+        RelayKind.CUSTODY: BatchCall(RelayKind.CUSTODY, registry, "recordCustody", CUSTODY_TUPLE)
+    }
+    if escrow is not None:
+        calls[RelayKind.ORDER_LOGISTICS] = BatchCall(
+            RelayKind.ORDER_LOGISTICS, escrow, "reportLogistics", LOGISTICS_TUPLE
+        )
+    for call in calls.values():
+        call.check_abi()
+    return calls
+
+
+def _b32(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))

@@ -1,0 +1,98 @@
+"""The outbox: every record the service accepted, until it is on chain (or known never to be).
+
+A record is written in the same database transaction as the ingestion's idempotency record, so
+nothing answered ``202 Accepted`` can be lost. The relayer moves it
+``queued -> submitted (a journalled transaction) -> confirmed (block)``, or ``failed (reason)``
+when the contract refuses it for good; a transaction that reverts, or whose nonce someone else
+took, puts its records back to ``queued``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, utc_now
+
+
+class RelayStatus(StrEnum):
+    QUEUED = "queued"
+    SUBMITTED = "submitted"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+
+
+class RelayKind(StrEnum):
+    """What a record becomes on chain; each kind is sent with its contract's batch entry point."""
+
+    CUSTODY = "custody"  # ProductRegistry.recordCustody
+    ORDER_LOGISTICS = "order_logistics"  # OrderEscrow.reportLogistics
+
+
+class OutboxRecord(Base):
+    """One accepted record and its way to the chain."""
+
+    __tablename__ = "outbox_records"
+    __table_args__ = (
+        UniqueConstraint("source", "source_event_id", name="uq_outbox_records_source_event"),
+        Index("ix_outbox_records_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    relay_id: Mapped[str] = mapped_column(String(32), unique=True)
+    source: Mapped[str] = mapped_column(String(64))
+    # The source's own id of the event: a resend of the same event maps to the same record.
+    source_event_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    # The item id or order id, 0x-prefixed hex.
+    subject: Mapped[str] = mapped_column(String(66), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[int] = mapped_column(BigInteger)
+    # What the contract call takes, ready to encode (hex strings and integers).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The record as the source sent it, normalised (texts kept here, only hashes go on chain).
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=RelayStatus.QUEUED)
+    # Custody records: the oracle's event id, allocated (and stored) before the first send.
+    custody_event_id: Mapped[str | None] = mapped_column(String(78), nullable=True)
+    transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chain_transactions.id"), nullable=True, index=True
+    )
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Times the record was put in a transaction.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Unix seconds before which the relayer leaves a queued record alone (a back-off).
+    not_before: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
+    )
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RelayCounter(Base):
+    """A named counter, as a decimal string (custody event ids are uint256)."""
+
+    __tablename__ = "relay_counters"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(String(78))

@@ -1,0 +1,56 @@
+"""Fixtures of the relay tests: the suite on the session's Anvil, registered items, and services
+built from the per-test settings (confirmation depth 1: tests mine the blocks on top)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from tests.app.conftest import Deployment, SourceSecrets
+from tests.app.ingest.support import Chain, ServiceHandle, new_item_ids
+from tests.support.nodes import ChainNode
+
+ServiceFactory = Callable[..., ServiceHandle]
+
+
+@pytest.fixture(scope="session")
+def relay_chain(anvil: ChainNode, deployment: Deployment) -> Chain:
+    return Chain.of(anvil.rpc_url, deployment)
+
+
+@pytest.fixture(scope="session")
+def relay_items(relay_chain: Chain) -> list[bytes]:
+    ids = new_item_ids(60, "relay")
+    relay_chain.register_items(ids)
+    return ids
+
+
+@pytest.fixture
+def carrier(carrier_secrets: SourceSecrets) -> SourceSecrets:
+    return carrier_secrets
+
+
+@pytest.fixture
+def relay_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"confirmation_depth": 1})
+
+
+@pytest.fixture
+def make_service(relay_settings: Settings) -> Iterator[ServiceFactory]:
+    """Starts an app on the test's database (several may run in turn: a restart)."""
+    clients: list[TestClient] = []
+
+    def make(**changes: Any) -> ServiceHandle:
+        client = TestClient(create_app(relay_settings.model_copy(update=changes)))
+        client.__enter__()
+        clients.append(client)
+        return ServiceHandle(client)
+
+    yield make
+    for client in reversed(clients):
+        client.__exit__(None, None, None)

@@ -1,0 +1,186 @@
+"""The relayer on the session's Anvil: many events per transaction, custody ids allocated above
+what the oracle spent, escrow updates in order with refused ones failing alone, the record's state
+at every step, and a restart mid-relay that applies every event exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from app.chain.journal import ChainTransaction
+from app.domain.vocab import OrderStatus
+from app.outbox.models import RelayStatus
+from app.outbox.relayer import Relayer
+from app.outbox.worker import relayer_worker
+from tests.app.conftest import SourceSecrets
+from tests.app.ingest.support import (
+    ORACLE_KEY,
+    Chain,
+    ServiceHandle,
+    event,
+    hex32,
+    post_signed,
+    relay_until_settled,
+)
+from tests.app.outbox.conftest import ServiceFactory
+
+pytestmark = pytest.mark.anvil
+
+
+def _accept(
+    handle: ServiceHandle, carrier: SourceSecrets, events: list[dict[str, object]]
+) -> list[str]:
+    relay_ids: list[str] = []
+    for start in range(0, len(events), 500):
+        response = post_signed(
+            handle.client,
+            carrier,
+            events[start : start + 500],
+            timestamp=int(time.time()) - start // 500,
+        )
+        assert response.status_code == 202, response.text
+        relay_ids += [a["relay_id"] for a in response.json()["accepted"]]
+    return relay_ids
+
+
+def _custody_events(items: list[bytes], count: int, label: str) -> list[dict[str, object]]:
+    actions = ["shipped", "in_transit", "delivered"]
+    return [
+        event(f"{label}-{i}", item_id=hex32(items[i % len(items)]), action=actions[i % 3])
+        for i in range(count)
+    ]
+
+
+def _transactions(handle: ServiceHandle) -> list[ChainTransaction]:
+    with handle.services.database.sessions() as session:
+        return list(session.scalars(select(ChainTransaction).order_by(ChainTransaction.nonce)))
+
+
+def test_many_events_travel_in_few_transactions_each_recorded_once(
+    make_service: ServiceFactory,
+    carrier: SourceSecrets,
+    relay_chain: Chain,
+    relay_items: list[bytes],
+) -> None:
+    handle = make_service(relay_batch_size=100)
+    relay_ids = _accept(handle, carrier, _custody_events(relay_items, 250, "batch"))
+    start = relay_chain.head() + 1
+    relayer = Relayer.from_services(handle.services)
+
+    first = relayer.run_once()
+
+    assert (first.sent_transactions, first.sent_records) == (3, 250)
+    assert handle.statuses() == {"submitted": 250}
+    submitted = handle.client.get(f"/v1/relay/{relay_ids[0]}").json()
+    assert submitted["status"] == "submitted"
+    assert submitted["tx_hash"] == _transactions(handle)[0].current_hash
+    relay_until_settled(relayer, handle, relay_chain)
+    assert handle.statuses() == {"confirmed": 250}
+    recorded = relay_chain.custody_events(start)
+    assert len(recorded) == 250
+    assert len({event_id for event_id, _, _ in recorded}) == 250
+    assert len({tx for _, _, tx in recorded}) == 3
+    confirmed = handle.client.get(f"/v1/relay/{relay_ids[-1]}").json()
+    assert confirmed["status"] == "confirmed"
+    assert confirmed["block_number"] is not None
+    assert int(confirmed["custody_event_id"]) == max(event_id for event_id, _, _ in recorded)
+    item = relay_chain.registry.functions.itemOf(relay_items[0]).call()
+    assert item[2] > 0  # lastAction set by a custody event
+
+
+def test_custody_ids_start_above_the_highest_id_the_oracle_spent(
+    make_service: ServiceFactory,
+    carrier: SourceSecrets,
+    relay_chain: Chain,
+    relay_items: list[bytes],
+) -> None:
+    spent = max((event_id for event_id, _, _ in relay_chain.custody_events(0)), default=0) + 1_000
+    now = int(relay_chain.w3.eth.get_block("latest")["timestamp"])
+    relay_chain.send(
+        ORACLE_KEY,
+        relay_chain.registry.functions.recordCustody(
+            [(relay_items[1], spent, 3, now - 10, b"\x00" * 32, b"\x00" * 32)]
+        ),
+    )
+    handle = make_service()
+    [relay_id] = _accept(handle, carrier, [event("above", item_id=hex32(relay_items[1]))])
+    relay_until_settled(Relayer.from_services(handle.services), handle, relay_chain)
+    record = handle.client.get(f"/v1/relay/{relay_id}").json()
+    assert record["status"] == "confirmed"
+    assert int(record["custody_event_id"]) == spent + 1
+
+
+def test_order_updates_go_in_order_and_a_refused_one_fails_alone(
+    make_service: ServiceFactory, carrier: SourceSecrets, relay_chain: Chain
+) -> None:
+    shipped_and_delivered = relay_chain.open_order()
+    never_shipped = relay_chain.open_order()
+    handle = make_service()
+    ids = _accept(
+        handle,
+        carrier,
+        [
+            event("o-ship", order_id=shipped_and_delivered, action="shipped"),
+            event("o-deliver", order_id=never_shipped, action="delivered"),
+            event("o-deliver-2", order_id=shipped_and_delivered, action="delivered"),
+        ],
+    )
+    relayer = Relayer.from_services(handle.services)
+    report = relayer.run_once()
+    assert (report.sent_transactions, report.sent_records, report.failed) == (1, 2, 1)
+    relay_until_settled(relayer, handle, relay_chain)
+
+    states = [handle.client.get(f"/v1/relay/{relay_id}").json() for relay_id in ids]
+    assert [s["status"] for s in states] == ["confirmed", "failed", "confirmed"]
+    assert states[1]["failure_reason"] == (
+        f"EscrowInvalidStatus(orderId={never_shipped}, status={int(OrderStatus.FUNDED)})"
+    )
+    assert states[0]["tx_hash"] == states[2]["tx_hash"]
+    order = relay_chain.escrow.functions.orderOf(bytes.fromhex(shipped_and_delivered[2:])).call()
+    assert order[0] == OrderStatus.DELIVERED
+    untouched = relay_chain.escrow.functions.orderOf(bytes.fromhex(never_shipped[2:])).call()
+    assert untouched[0] == OrderStatus.FUNDED
+
+
+def test_restart_mid_relay_applies_every_event_exactly_once(
+    make_service: ServiceFactory,
+    carrier: SourceSecrets,
+    relay_chain: Chain,
+    relay_items: list[bytes],
+) -> None:
+    """The relayer runs as the app's worker and is cancelled right after its first submission;
+    a new service on the same database finishes the job."""
+    first = make_service(relay_batch_size=40, relay_max_in_flight=1)
+    _accept(first, carrier, _custody_events(relay_items, 200, "restart"))
+    start = relay_chain.head() + 1
+
+    async def run_until_first_submission() -> None:
+        task = asyncio.create_task(relayer_worker(first.services)())
+        deadline = time.monotonic() + 30
+        while not first.statuses().get("submitted") and not first.statuses().get("confirmed"):
+            assert time.monotonic() < deadline, "the worker never submitted anything"
+            assert not task.done(), task
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run_until_first_submission())
+    before = first.statuses()
+    assert before.get("queued", 0) > 0, before  # stopped mid-way
+
+    second = make_service(relay_batch_size=40, relay_max_in_flight=1)
+    relay_until_settled(Relayer.from_services(second.services), second, relay_chain)
+
+    assert second.statuses() == {"confirmed": 200}
+    recorded = relay_chain.custody_events(start)
+    per_id = Counter(event_id for event_id, _, _ in recorded)
+    assert len(per_id) == 200
+    assert set(per_id.values()) == {1}
+    stored_ids = {int(r.custody_event_id) for r in second.records()}
+    assert stored_ids == set(per_id)
+    assert {r.status for r in second.records()} == {RelayStatus.CONFIRMED}
