@@ -285,10 +285,12 @@ def _verifier_settings(ctx: SuiteContext) -> list[Configuration]:
     ]
 
 
-def read_policy(lines: Any) -> dict[str, Any] | None:
-    """The current policy of a CreditLines as JSON data with its version; None before any."""
-    version = int(lines.currentPolicyVersion())
-    if version == 0:
+def read_policy(lines: Any, version: int | None = None) -> dict[str, Any] | None:
+    """A policy of a CreditLines (default: the current one) as JSON data with its version; None
+    before the first or for an unknown version."""
+    if version is None:
+        version = int(lines.currentPolicyVersion())
+    if version == 0 or version > int(lines.currentPolicyVersion()):
         return None
     rules = lines.policyRules(version)
     tiers = []

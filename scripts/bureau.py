@@ -1,0 +1,239 @@
+"""`ape run bureau attest|cosign`: a credit bureau's signed statement of a borrower's score band.
+
+For local and development use: the attester signs with an Ape account. In production the
+service signs (app.domain.attestations, the same code) and keeps the full report encrypted.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import click
+from ape.cli import ConnectedProviderCommand
+from eth_account.messages import encode_typed_data
+from pydantic import ValidationError
+
+from app.domain.attestations import (
+    SCORE_BAND_FLOORS,
+    SCORE_MAX,
+    Attestation,
+    Domain,
+    SignedAttestation,
+    band_for_score,
+    hex32,
+    model_id_of,
+    new_salt,
+    ordered_signatures,
+    recover,
+    report_commitment,
+    typed_data,
+)
+from app.domain.deployments import write_json
+from app.domain.metadata import NotCanonicalizable, loads_strict
+from scripts._lib import credit as cr
+from scripts._lib import escrow as ops
+from scripts._lib.signers import parse_address, resolve_account, signer_option
+from scripts._lib.units import format_moment, parse_duration
+
+LOCAL_ATTESTER_TEST_INDEX = 6
+DEFAULT_VALID_FOR = "7d"
+NONCE_BITS = 64
+
+
+@click.group(
+    help="""A credit bureau's part (local and development use; in production the service
+signs): attest that a borrower's score falls in a policy band, signed as EIP-712 typed data
+for the AttestationVerifier.
+
+\b
+  attest  score a borrower: band from the score, commitment to the report, signature
+  cosign  add another attester's signature to an attestation (quorums above 1)
+
+Only the band, the model id and a salted commitment to the report reach the chain; the
+report and the salt stay with the bureau. The verifier is the one the CreditLines recorded for
+the chain in --deployments-dir uses (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).
+--account is the attester's Ape account (local default TEST::6)."""
+)
+def cli() -> None:
+    pass
+
+
+def _attester(account: Any, network: Any, credit: cr.Credit) -> Any:
+    signer = resolve_account(account, network, default_test_index=LOCAL_ATTESTER_TEST_INDEX)
+    if not credit.verifier.isAttester(signer.address):
+        raise cr.PreflightError(
+            [f"{signer.address} is not an attester of the verifier {credit.verifier.address}"],
+            headline="cannot attest",
+        )
+    return signer
+
+
+def _sign(signer: Any, attestation: Attestation, domain: Domain) -> str:
+    """The Ape account's EIP-712 signature (r, s, v), checked to recover the account."""
+    signable = encode_typed_data(full_message=typed_data(attestation, domain))
+    signature = signer.sign_message(signable)
+    if signature is None:
+        raise click.ClickException(f"{signer.address} declined to sign")
+    text = "0x" + bytes(signature.encode_rsv()).hex()
+    if recover(attestation, domain, text) != signer.address:
+        raise click.ClickException(f"the signature of {signer.address} does not recover it")
+    return text
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="attest a borrower's score band")
+@signer_option("The attester: an Ape account alias, or TEST::N locally (default TEST::6).")
+@click.option(
+    "--deployments-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Deployment records (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).",
+)
+@click.option("--borrower", required=True, help="The borrower's address.")
+@click.option(
+    "--score",
+    required=True,
+    type=click.IntRange(SCORE_BAND_FLOORS[0], SCORE_MAX),
+    help=f"The raw score ({SCORE_BAND_FLOORS[0]}-{SCORE_MAX}); only its band is attested.",
+)
+@click.option("--model", required=True, help="The scoring model: a name, or a 0x bytes32 id.")
+@click.option(
+    "--report",
+    "report_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The full report (JSON); only a salted hash of it is attested.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where the signed attestation goes (a new JSON file, for `borrower apply`).",
+)
+@click.option(
+    "--valid-for",
+    default=DEFAULT_VALID_FOR,
+    show_default=True,
+    help="How long the attestation may be submitted (90m, 7d ...).",
+)
+@click.option("--nonce", type=click.IntRange(0, 2**256 - 1), help="Single-use number (random).")
+def attest(
+    network: Any,
+    account: Any,
+    deployments_dir: Path | None,
+    borrower: str,
+    score: int,
+    model: str,
+    report_file: Path,
+    out: Path,
+    valid_for: str,
+    nonce: int | None,
+) -> None:
+    """Attest that --borrower's --score falls in a band of the current policy (bands by
+    app.domain.attestations' score table: below 580 band 0, 580-669 band 1, 670-739 band 2,
+    740+ band 3, capped at the policy's top tier). Writes the signed attestation to --out and,
+    beside it (<out>.salt.json), the salt of the report commitment, which stays with the
+    bureau. Sends nothing."""
+    borrower_address = parse_address(borrower, "--borrower")
+    if out.exists():
+        raise click.BadParameter(f"{out} exists; never overwritten", param_hint="--out")
+    try:
+        report = loads_strict(report_file.read_text(encoding="utf-8"))
+        model_id = model_id_of(model)
+        lifetime = parse_duration(valid_for)
+    except (ValueError, NotCanonicalizable) as exc:
+        raise click.UsageError(str(exc)) from None
+    credit = cr.open_credit(deployments_dir)
+    signer = _attester(account, network, credit)
+    current = cr.policy(credit)
+    problems = []
+    if current is None:
+        problems.append(f"no credit policy is published on {credit.address} yet")
+    if lifetime <= 0:
+        problems.append("--valid-for must be longer than 0s")
+    if nonce is not None and credit.verifier.isNonceUsed(nonce):
+        problems.append(f"nonce {nonce} is spent already")
+    cr.require(problems)
+    assert current is not None
+    band = band_for_score(score, tiers=len(current["tiers"]))
+    salt = new_salt()
+    now = ops.chain_now()
+    attestation = Attestation(
+        borrower=borrower_address,
+        band=band,
+        model_id=model_id,
+        report_hash=hex32(report_commitment(report, salt)),
+        issued_at=now,
+        expires_at=now + lifetime,
+        nonce=secrets.randbits(NONCE_BITS) if nonce is None else nonce,
+        attester_set_version=int(credit.verifier.attesterSetVersion()),
+    )
+    domain = credit.domain()
+    signed = SignedAttestation(
+        domain=domain,
+        attestation=attestation,
+        signatures=[_sign(signer, attestation, domain)],
+        signers=[str(signer.address)],
+        model=model,
+    )
+    salt_file = out.with_name(out.name + ".salt.json")
+    kept = {"report_file": str(report_file), "report_hash": attestation.report_hash}
+    write_json(salt_file, {**kept, "salt": hex32(salt)})
+    write_json(out, signed.model_dump(mode="json"))
+    click.echo(
+        f"attested {borrower_address}: score band {band} (policy v{current['version']}), model "
+        f"{model}, report commitment {attestation.report_hash}"
+    )
+    expires = format_moment(attestation.expires_at, now)
+    click.echo(f"valid until {expires}; nonce {attestation.nonce}")
+    quorum = int(credit.verifier.quorum())
+    if quorum > 1:
+        click.echo(
+            f"the verifier wants {quorum} signatures: add them with "
+            f"`ape run bureau cosign --attestation {out} --account ...`"
+        )
+    click.echo(f"attestation file {out} (salt kept in {salt_file})")
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="add a signature to an attestation")
+@signer_option("The attester: an Ape account alias, or TEST::N on a local network.")
+@click.option(
+    "--deployments-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Deployment records (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).",
+)
+@click.option(
+    "--attestation",
+    "attestation_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The attestation file to add a signature to (rewritten in place).",
+)
+def cosign(
+    network: Any, account: Any, deployments_dir: Path | None, attestation_file: Path
+) -> None:
+    """Sign the attestation as another attester; signatures stay ascending by signer, as the
+    verifier wants them. Sends nothing."""
+    try:
+        signed = SignedAttestation.model_validate_json(attestation_file.read_text("utf-8"))
+    except ValidationError as exc:
+        raise click.BadParameter(str(exc), param_hint="--attestation") from None
+    credit = cr.open_credit(deployments_dir)
+    if account is None:
+        raise click.UsageError("--account is required: the co-signing attester")
+    signer = _attester(account, network, credit)
+    if signed.domain != credit.domain():
+        raise cr.PreflightError(
+            [f"the attestation is for verifier {signed.domain.verifying_contract}"]
+        )
+    if signer.address in signed.signers:
+        raise cr.PreflightError([f"{signer.address} signed this attestation already"])
+    signature = _sign(signer, signed.attestation, signed.domain)
+    ordered = ordered_signatures(signed.attestation, signed.domain, [*signed.signatures, signature])
+    signers = [recover(signed.attestation, signed.domain, s) for s in ordered]
+    updated = signed.model_copy(update={"signatures": ordered, "signers": signers})
+    write_json(attestation_file, updated.model_dump(mode="json"))
+    quorum = int(credit.verifier.quorum())
+    click.echo(
+        f"signed by {signer.address}: {len(ordered)} of {quorum} signature(s) the verifier wants"
+    )
