@@ -184,6 +184,63 @@ def escrow(workdir: Path, env: dict[str, str], rpc_url: str, singles: Path) -> N
     ape("buyer", "withdraw", *buyer, env=env)
 
 
+def credit(workdir: Path, env: dict[str, str], rpc_url: str) -> None:
+    """Chapters 13-18: a lender funds the credit pool, a bureau attests a shopper's score band,
+    the shopper is approved at once, buys with credit and repays part with interest."""
+    from eth_abi.abi import encode
+    from eth_utils.crypto import keccak
+
+    shopper_address = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"  # TEST::4
+    lender_address = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"  # TEST::7
+    shopper, lender = ["--account", "TEST::4"], ["--account", "TEST::7"]
+    report, attestation = workdir / "credit-report.json", workdir / "attestation.json"
+    order = workdir / "order-chair.json"
+
+    say("13. The platform opens a credit desk: a pool, a bureau's key, a public policy")
+    ape("deploy", "--dev-stablecoin", env=env)
+    record = json.loads((Path(env["TRUSTMALL_DEPLOYMENTS_DIR"]) / "1337.json").read_text())
+    dollar, minter = record["contracts"]["DevStablecoin"]["address"], record["deployer"]
+    for account, dollars in ((lender_address, 50_000), (shopper_address, 1_000)):
+        call = keccak(text="mint(address,uint256)")[:4] + encode(
+            ["address", "uint256"], [account, dollars * 10**6]
+        )
+        sent = rpc(rpc_url, "eth_sendTransaction",
+                   [{"from": minter, "to": dollar, "data": "0x" + call.hex()}])
+        if sent is None:
+            raise SystemExit("the devnet faucet could not mint dev dollars")
+        sys.stdout.write(f"(the devnet faucet mints {dollars:,} dUSD to {account})\n")
+
+    say("14. A lender puts 20,000 dUSD into the credit pool")
+    ape("lender", "deposit", "--amount", "20000", *lender, env=env)
+
+    say("15. A bureau scores the shopper: only the band and a hash of the report go on chain")
+    full_report = {
+        "bureau": "Example Credit Bureau",
+        "subject": "Alex Shopper",
+        "score": 712,
+        "accounts": [{"kind": "credit card", "opened": "2019-04", "late_payments": 0}],
+    }
+    report.write_text(json.dumps(full_report, indent=2))
+    attestation.unlink(missing_ok=True)
+    ape("bureau", "attest", "--borrower", shopper_address, "--score", "712",
+        "--model", "trustmall-score-v3", "--report", str(report), "--out", str(attestation),
+        env=env)
+
+    say("16. The shopper applies: the public policy decides at once, on the record")
+    ape("borrower", "apply", "--attestation", str(attestation), *shopper, env=env)
+
+    say("17. The shopper buys a reading chair with credit: the pool pays the escrow order")
+    ape("borrower", "draw", "--merchant", MERCHANT_ADDRESS, "--price", "480", "--ref",
+        "reading chair RC-2, oak", "--order-file", str(order), *shopper, env=env)
+    ape("buyer", "confirm", "--order-file", str(order), *shopper, env=env)
+
+    say("18. Two weeks on, the shopper repays 200 dUSD: interest first, then principal")
+    time_passes(rpc_url, 14 * 24 * 3600)
+    ape("borrower", "repay", "--amount", "200", *shopper, env=env)
+    ape("borrower", "status", *shopper, env=env)
+    ape("lender", "status", *lender, env=env)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--port", type=int, default=int(os.environ.get("RPC_PORT", "8545")))
@@ -202,6 +259,7 @@ def main() -> int:
         try:
             singles, _batch = provenance(args.workdir, env)
             escrow(args.workdir, env, rpc_url, singles)
+            credit(args.workdir, env, rpc_url)
         except subprocess.CalledProcessError as error:
             sys.stderr.write(f"demo step failed: {' '.join(error.cmd)}\n")
             return 1
