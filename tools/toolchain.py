@@ -83,9 +83,10 @@ def pth_text() -> str:
     The second line matters only for a clone inside the temporary directory (CI's, say): Ape takes
     such a project for one it already isolated, compiles it in place and unpacks dependencies into
     ``contracts/.cache``, where its 500-file scan of ``contracts/`` then misses our own sources.
-    Pointing TMPDIR into the clone's ``.build/`` makes Ape isolate the project as usual.
+    Pointing TMPDIR at a folder of the user's cache, outside both the clone (Ape copies the
+    project into its temporary folder) and the temporary directory, makes Ape isolate it as usual.
     """
-    private_tmp = ROOT / ".build" / "tmp"
+    private_tmp = Path.home() / ".cache" / "trustmall" / "tmp"
     return (
         f"import os; os.environ.setdefault('SOLCX_BINARY_PATH', {str(SOLCX_DIR)!r})\n"
         "import os, tempfile; "
