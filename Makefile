@@ -17,7 +17,7 @@ STAMP_NPM := node_modules/.stamp-npm
 STAMP_TOOLS := $(VENV)/.stamp-toolchain
 STAMP_BUILD := .build/.stamp-compiled
 
-.PHONY: help setup compile test test-contracts test-fast lint bench chain hardhat-node deploy demo clean
+.PHONY: help setup compile test test-long lint bench chain hardhat-node deploy demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,7 +46,10 @@ $(STAMP_BUILD): $(STAMP_TOOLS) ape-config.yaml $(shell find contracts -name '*.s
 compile: $(STAMP_BUILD) ## Compile the contracts with the pinned solc
 
 test: $(STAMP_BUILD) ## Run the whole test suite (unit on Ape's EVM, integration on Anvil and Hardhat)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q --durations=10 $(PYTEST_ARGS)
+
+test-long: $(STAMP_BUILD) ## The contracts' property and state-machine tests as a long campaign
+	TRUSTMALL_TEST_CAMPAIGN=long $(BIN)/python -m pytest -q tests/contracts $(PYTEST_ARGS)
 
 lint: $(STAMP_TOOLS) ## ruff and mypy
 	$(BIN)/ruff check app scripts tests bench tools

@@ -32,9 +32,10 @@ from hypothesis.stateful import (
 
 from tests.contracts.credit.helpers import DAY, USD, LineStatus
 from tests.contracts.escrow.helpers import Terms
+from tests.support.campaign import examples
 
-EXAMPLES = 20
-STEPS = 30
+EXAMPLES = examples(short=10, long=200)
+STEPS = examples(short=30, long=60)
 HOUR = 3_600
 ERROR_PREFIXES = ("Credit", "Attestation", "Escrow", "ERC4626", "EnforcedPause", "ExpectedPause")
 

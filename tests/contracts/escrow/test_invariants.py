@@ -41,9 +41,10 @@ from tests.contracts.escrow.helpers import (
     h,
     update,
 )
+from tests.support.campaign import examples
 
-STEPS = 35
-EXAMPLES = 20
+STEPS = examples(short=35, long=60)
+EXAMPLES = examples(short=10, long=200)
 ITEM_POOL = 3
 ROLES = ("buyer", "merchant", "stranger")
 OPEN = {OrderStatus.FUNDED, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.DISPUTED}

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from app.domain.merkle import BatchLeaf, ItemBatch, verify_proof
 from tests.contracts.registry.helpers import ZERO32, Verdict, h
+from tests.support.campaign import examples
 
 bytes32 = st.binary(min_size=32, max_size=32)
 
@@ -26,7 +27,7 @@ def flip_bit(value: bytes, bit: int) -> bytes:
 
 
 @settings(
-    max_examples=25,
+    max_examples=examples(short=15, long=300),
     deadline=None,
     # Every example runs in its own chain snapshot, so the function-scoped isolation is no issue.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
