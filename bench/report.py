@@ -57,7 +57,8 @@ def markdown(report: Report) -> str:
         f"Generated {report.generated_at} by `make bench`. Every value was measured in this run"
         " on a fresh Anvil node (hardfork cancun, chain id 1337): transactions report the gas"
         " their receipts show, views the node's `eth_estimateGas` of the call. Peers are"
-        " measured in the same run, on the same node, compiled with the same settings.",
+        " measured in the same run, on the same node, compiled with the same settings, except"
+        " where a row's note says its figure is published.",
         "",
         "## Machine",
         "",
