@@ -10,6 +10,7 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import Web3Exception
+from web3.types import RPCEndpoint
 
 from app.chain.contracts import Suite, connect, load_suite
 from app.domain.errors import TrustMallError
@@ -38,6 +39,11 @@ class ChainAccess:
         self._lock = threading.Lock()
         self._suite: Suite | None = None
         self.web3: Web3 = connect(settings.rpc_url)
+        # web3 validates every eth_call against the chain id, asking the node each time; an
+        # endpoint's chain id does not change, so ask once.
+        provider = self.web3.provider
+        provider.cacheable_requests = {RPCEndpoint("eth_chainId")}
+        provider.cache_allowed_requests = True
 
     def suite(self) -> Suite:
         """The deployed suite; raises ``ChainUnavailable`` while the node or record is missing."""

@@ -1,4 +1,4 @@
-"""What the index gives one app: the chain handle, the indexer and its worker."""
+"""What the index gives one app: the chain handle, the indexer and its worker, read connections."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from app.db.session import Database
 from app.index.chain import ChainAccess
 from app.index.indexer import Indexer
+from app.index.sql import ReadConnections
 from app.settings import Settings
 
 
@@ -20,6 +21,8 @@ class IndexRuntime:
         self.database = database
         self.chain = ChainAccess(settings)
         self.indexer = Indexer(database, self.chain, confirmation_depth=settings.confirmation_depth)
+        # The shopper's hot path reads through these (see app.index.sql).
+        self.reads = ReadConnections(database.engine)
 
     async def worker(self) -> None:
         """The ``indexer`` background worker."""

@@ -33,7 +33,6 @@ def configure_logging(level: int = logging.INFO) -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
         ],
@@ -74,19 +73,20 @@ class RequestLogMiddleware:
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            except Exception:
-                log.exception("request_failed", method=scope["method"], path=scope["path"])
-                raise
-            finally:
-                path = scope["path"]
-                emit = log.debug if path in QUIET_PATHS else log.info
-                emit(
-                    "request",
-                    method=scope["method"],
-                    path=path,
-                    status=status["code"],
-                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                )
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("request_failed", method=scope["method"], path=scope["path"])
+            raise
+        finally:
+            path = scope["path"]
+            emit = log.debug if path in QUIET_PATHS else log.info
+            emit(
+                "request",
+                method=scope["method"],
+                path=path,
+                status=status["code"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            )
+            structlog.contextvars.reset_contextvars(**bound)

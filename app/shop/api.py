@@ -6,13 +6,13 @@ import re
 from typing import Annotated, Any
 
 from eth_utils.address import to_checksum_address
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from app.api.deps import SessionDep
 from app.api.errors import ApiError, ErrorPublic
 from app.index.chain import ChainUnavailable
-from app.index.runtime import IndexDep
+from app.index.runtime import IndexDep, IndexRuntime
 from app.shop.manifests import publish_manifest
 from app.shop.reads import disputes_public, merchant_public, order_public
 from app.shop.schemas import (
@@ -23,9 +23,10 @@ from app.shop.schemas import (
     MerchantPublic,
     OrderPublic,
 )
-from app.shop.verdicts import item_verdict
+from app.shop.verdicts import MetadataFetchNeeded, indexed_verdict_fast, item_verdict
 
 router = APIRouter(prefix="/v1", tags=["shop"])
+_VERDICT_JSON = ItemVerdictPublic.__pydantic_serializer__
 
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -69,23 +70,27 @@ def _chain_unavailable(error: ChainUnavailable) -> ApiError:
     )
 
 
-@router.get("/items/{item_id}", responses=ERRORS)
+@router.get("/items/{item_id}", response_model=ItemVerdictPublic, responses=ERRORS)
 async def get_item(
     item_id: str,
-    index: IndexDep,
-    session: SessionDep,
+    request: Request,
     fresh: Annotated[
         bool, Query(description="Answer from the chain's views and logs, not the index")
     ] = False,
-) -> ItemVerdictPublic:
+) -> Response:
     """Whether an item is authentic and why, with its merchant, metadata check, custody trail,
     batch proof and sale record."""
+    index: IndexRuntime = request.app.state.index  # not a dependency: this is the hot path
     key = parse_bytes32(item_id, "item_id", "invalid_item_id")
     try:
         if fresh:
-            verdict = await run_in_threadpool(item_verdict, index, session, key, fresh=True)
+            verdict = await run_in_threadpool(_verdict_in_session, index, key, True)
         else:
-            verdict = item_verdict(index, session, key)
+            try:
+                # The hot path: a few indexed queries, quick enough for the event loop.
+                verdict = indexed_verdict_fast(index, key)
+            except MetadataFetchNeeded:
+                verdict = await run_in_threadpool(_verdict_in_session, index, key, False)
     except ChainUnavailable as error:
         raise _chain_unavailable(error) from error
     if not verdict.known:
@@ -95,7 +100,12 @@ async def get_item(
             "no merchant registered this item and no published batch lists it",
             {"item_id": key, "verdict": verdict.verdict.value, "as_of_block": verdict.as_of_block},
         )
-    return verdict
+    return Response(_VERDICT_JSON.to_json(verdict), media_type="application/json")
+
+
+def _verdict_in_session(index: IndexRuntime, item_id: str, fresh: bool) -> ItemVerdictPublic:
+    with index.database.sessions() as session:
+        return item_verdict(index, session, item_id, fresh=fresh)
 
 
 @router.get("/merchants/{address}", responses=ERRORS)

@@ -8,7 +8,9 @@ Results are kept for ``CACHE_SECONDS``; ``refresh`` checks again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -59,6 +61,16 @@ def check_metadata(
     )
     session.commit()
     return MetadataPublic(uri=uri, hash=expected_hash, check=result, detail=detail)
+
+
+def result_of(row: Sequence[Any]) -> tuple[MetadataCheck, str | None] | None:
+    """A stored check (result, detail, checked_at) if still fresh, else None."""
+    result, detail, checked_at = row
+    if isinstance(checked_at, str):  # SQLite through the DB-API: ISO text in UTC
+        checked_at = datetime.fromisoformat(checked_at)
+    if _stale(checked_at):
+        return None
+    return MetadataCheck(result), detail
 
 
 def fetch_and_compare(uri: str, expected_hash: str) -> tuple[MetadataCheck, str | None]:

@@ -5,38 +5,30 @@ registry's own rules (``ProductRegistry.verify`` / ``verifyBatchItem``): recalle
 batch) outranks flagged, which outranks unknown, which outranks a suspended merchant. A batch item
 that was never activated on chain is judged through its published manifest's proof, as
 ``verifyBatchItem`` would judge it.
+
+The index is read with a handful of portable SQL queries on the DB-API connection (see
+``app.shop.sql``): this is the shopper's hot path.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.domain.errors import TrustMallError
 from app.domain.merkle import BatchLeaf, verify_proof
 from app.domain.vocab import CustodyAction, MerchantStatus, OrderStatus
-from app.index.models import (
-    BatchRecallRow,
-    BatchRow,
-    CustodyRow,
-    ItemFlagRow,
-    ItemRecallRow,
-    ItemRow,
-    MerchantRow,
-    OrderEventRow,
-    OrderItemRow,
-    OrderRow,
-    ReportOutcomeRow,
-    ReportRow,
-)
-from app.index.queries import index_position, merchant_status
 from app.index.runtime import IndexRuntime
-from app.shop.metadata_check import check_metadata
-from app.shop.models import ManifestItem
-from app.shop.reads import chain_ref, seller_record, status_name, utc
+from app.index.sql import Connection, DriverQuery
+from app.shop.metadata_check import check_metadata, fetch_allowed, result_of
+from app.shop.reads import status_name
 from app.shop.schemas import (
     BatchPublic,
+    ChainRefPublic,
     CustodyEventPublic,
     FlagPublic,
     ItemVerdictPublic,
@@ -46,6 +38,7 @@ from app.shop.schemas import (
     RecallPublic,
     RegistrationPublic,
     SalePublic,
+    SellerRecordPublic,
     Source,
     VerdictName,
     VerdictReason,
@@ -68,6 +61,95 @@ VERDICT_OF_REASON = {
     VerdictReason.RECALLED: VerdictName.RECALLED,
     VerdictReason.BATCH_RECALLED: VerdictName.RECALLED,
 }
+_REF = "tx_hash, block_number, log_index, block_time"
+
+# The merchant's name, status and seller record, for the merchant column named ``{m}``.
+_MERCHANT_COLUMNS = """
+  (SELECT name FROM index_merchants WHERE address = {m}),
+  (SELECT s.status FROM index_merchant_status s WHERE s.merchant = {m}
+   ORDER BY s.block_number DESC, s.log_index DESC LIMIT 1),
+  (SELECT COUNT(*) FROM index_orders WHERE merchant = {m}),
+  (SELECT COUNT(*) FROM index_order_events
+   WHERE merchant = {m} AND status = 5 AND kind = 'released'),
+  (SELECT COUNT(*) FROM index_order_events
+   WHERE merchant = {m} AND status = 6 AND kind = 'refunded'),
+  (SELECT COUNT(*) FROM index_disputes WHERE merchant = {m}),
+  (SELECT COUNT(*) FROM index_order_events
+   WHERE merchant = {m} AND dispute_outcome = 'merchant_lost')
+"""
+# One round trip for the common case: the item, what else the index holds about it (counts
+# that say which further queries are needed) and its merchant.
+Q_ITEM = DriverQuery(
+    f"""
+    SELECT i.merchant, i.metadata_hash, i.metadata_uri, i.batch_root,
+      i.tx_hash, i.block_number, i.log_index, i.block_time,
+      (SELECT last_block FROM index_cursor WHERE name = 'chain'),
+      (SELECT COUNT(*) FROM index_item_recalls WHERE item_id = q.item_id),
+      (SELECT COUNT(*) FROM index_item_flags WHERE item_id = q.item_id),
+      (SELECT COUNT(*) FROM index_reports r WHERE r.item_id = q.item_id AND NOT EXISTS
+         (SELECT 1 FROM index_report_outcomes o WHERE o.report_id = r.report_id)),
+      (SELECT COUNT(*) FROM shop_manifest_items WHERE item_id = q.item_id),
+      (SELECT COUNT(*) FROM index_order_items WHERE item_id = q.item_id),
+      {_MERCHANT_COLUMNS.format(m="i.merchant")}
+    FROM (SELECT :item AS item_id) q LEFT JOIN index_items i ON i.item_id = q.item_id
+    """
+)
+Q_MERCHANT = DriverQuery(f"SELECT {_MERCHANT_COLUMNS.format(m=':merchant')}")
+Q_CUSTODY = DriverQuery(
+    "SELECT action, occurred_at, submitter, event_id, location_hash, context_hash, "
+    f"{_REF} FROM index_custody WHERE item_id = :item ORDER BY block_number, log_index"
+)
+Q_SALES = DriverQuery(
+    """
+    SELECT o.order_id, o.buyer, o.token, o.amount, oi.position,
+      o.tx_hash, o.block_number, o.log_index, o.block_time,
+      (SELECT e.status FROM index_order_events e WHERE e.order_id = o.order_id
+       ORDER BY e.block_number DESC, e.log_index DESC LIMIT 1),
+      (SELECT e.released_items FROM index_order_events e WHERE e.order_id = o.order_id
+       ORDER BY e.block_number DESC, e.log_index DESC LIMIT 1)
+    FROM index_order_items oi JOIN index_orders o ON o.order_id = oi.order_id
+    WHERE oi.item_id = :item ORDER BY o.block_number, o.log_index
+    """
+)
+Q_ITEM_RECALL = DriverQuery(
+    f"SELECT reason_hash, {_REF} FROM index_item_recalls WHERE item_id = :item"
+)
+Q_FLAGS = DriverQuery(
+    f"SELECT report_id, {_REF} FROM index_item_flags WHERE item_id = :item "
+    "ORDER BY block_number, log_index"
+)
+Q_BATCH = DriverQuery(f"SELECT merchant, item_count, {_REF} FROM index_batches WHERE root = :root")
+Q_BATCH_RECALL = DriverQuery(
+    f"SELECT reason_hash, {_REF} FROM index_batch_recalls WHERE root = :root"
+)
+Q_MANIFEST_ENTRIES = DriverQuery(
+    "SELECT root, metadata_hash, metadata_uri, leaf, proof FROM shop_manifest_items "
+    "WHERE item_id = :item ORDER BY root"
+)
+Q_METADATA_CHECK = DriverQuery(
+    "SELECT result, detail, checked_at FROM shop_metadata_checks "
+    "WHERE uri = :uri AND metadata_hash = :hash"
+)
+
+MetadataResolver = Callable[[str | None, str], MetadataPublic]
+
+
+class MetadataFetchNeeded(TrustMallError, LookupError):
+    """Checking this item's metadata needs a network fetch, which this call may not make."""
+
+
+class IndexReader:
+    """The index as one request reads it, on one DB-API connection."""
+
+    def __init__(self, connection: Connection, paramstyle: str) -> None:
+        self.connection = connection
+        self.paramstyle = paramstyle
+
+    def rows(self, query: DriverQuery, **params: Any) -> Sequence[Sequence[Any]]:
+        return query.rows(self.connection, self.paramstyle, **params)
+
+    def first(self, query: DriverQuery, **params: Any) -> Sequence[Any] | None:
+        return query.first(self.connection, self.paramstyle, **params)
 
 
 def item_id_hex(item_id: bytes | str) -> str:
@@ -86,14 +168,55 @@ def item_verdict(
     published manifests, which are off-chain, still come from the database).
 
     Never raises for an unknown item: the verdict says ``unknown`` (see ``.known``). Raises
-    ``app.index.chain.ChainUnavailable`` when ``fresh`` and the node does not answer.
+    ``app.index.chain.ChainUnavailable`` when ``fresh`` and the node does not answer. Blocking
+    (database, and the chain or a metadata host): call it from a thread in async code.
     """
     key = item_id_hex(item_id)
     if fresh:
         from app.shop.fresh import chain_item_verdict
 
         return chain_item_verdict(index, session, key)
-    return indexed_item_verdict(session, key, index.settings.metadata_fetch_hosts)
+    hosts = index.settings.metadata_fetch_hosts
+
+    def resolve(uri: str | None, digest: str) -> MetadataPublic:
+        return check_metadata(session, uri, digest, hosts)  # may fetch, and store the result
+
+    return _on_raw_connection(index, key, lambda _reader: resolve)
+
+
+def cached_metadata_only(reader: IndexReader, hosts: list[str]) -> MetadataResolver:
+    """Metadata checks from the stored results only; ``MetadataFetchNeeded`` when a fetch is due."""
+
+    def resolve(uri: str | None, digest: str) -> MetadataPublic:
+        if uri is None or not fetch_allowed(uri, hosts):
+            return MetadataPublic(uri=uri, hash=digest, check=MetadataCheck.UNCHECKED)
+        row = reader.first(Q_METADATA_CHECK, uri=uri, hash=digest)
+        stored = result_of(row) if row is not None else None
+        if stored is None:
+            raise MetadataFetchNeeded(uri)
+        return MetadataPublic(uri=uri, hash=digest, check=stored[0], detail=stored[1])
+
+    return resolve
+
+
+def indexed_verdict_fast(index: IndexRuntime, item_id: str) -> ItemVerdictPublic:
+    """The index's verdict on its own pooled connection, never touching the network: for the
+    event loop. Raises ``MetadataFetchNeeded`` when the answer needs a metadata fetch."""
+    hosts = index.settings.metadata_fetch_hosts
+    return _on_raw_connection(index, item_id, lambda reader: cached_metadata_only(reader, hosts))
+
+
+def _on_raw_connection(
+    index: IndexRuntime,
+    item_id: str,
+    make_resolver: Callable[[IndexReader], MetadataResolver],
+) -> ItemVerdictPublic:
+    """Reads on a pooled DB-API connection of its own (a metadata check may commit the caller's
+    session, which would hand its connection back to the pool)."""
+    reads = index.reads
+    with reads.connection() as connection:
+        reader = IndexReader(connection, reads.paramstyle)
+        return indexed_item_verdict(reader, item_id, make_resolver(reader))
 
 
 def judge(
@@ -118,32 +241,72 @@ def judge(
     return VerdictReason.AUTHENTIC
 
 
+def _utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _ref(row: Sequence[Any], at: int) -> dict[str, Any]:
+    """ChainRefPublic fields from ``tx_hash, block_number, log_index, block_time`` at ``at``."""
+    return {
+        "tx_hash": row[at],
+        "block_number": row[at + 1],
+        "log_index": row[at + 2],
+        "time": _utc(row[at + 3]),
+    }
+
+
 def indexed_item_verdict(
-    session: Session, item_id: str, metadata_hosts: list[str]
+    reader: IndexReader, item_id: str, resolve_metadata: MetadataResolver
 ) -> ItemVerdictPublic:
-    item = session.get(ItemRow, item_id)
-    manifest_entry, batch = _batch_of(session, item_id, item)
-    batch_recall = session.get(BatchRecallRow, batch.root) if batch is not None else None
-    item_recall = session.get(ItemRecallRow, item_id)
-    flags = session.scalars(
-        select(ItemFlagRow)
-        .where(ItemFlagRow.item_id == item_id)
-        .order_by(ItemFlagRow.block_number, ItemFlagRow.log_index)
-    ).all()
-    open_reports = (
-        session.scalar(
-            select(func.count())
-            .select_from(ReportRow)
-            .outerjoin(ReportOutcomeRow, ReportOutcomeRow.report_id == ReportRow.report_id)
-            .where(ReportRow.item_id == item_id, ReportOutcomeRow.report_id.is_(None))
+    found = reader.first(Q_ITEM, item=item_id)
+    assert found is not None
+    item = found if found[0] is not None else None
+    as_of_block, recalls, flag_count, open_reports, manifest_count, order_count = found[8:14]
+
+    # The batch: the one the item was activated from, else one whose published manifest lists
+    # it and which the index has.
+    entry: Sequence[Any] | None = None
+    batch: Sequence[Any] | None = None
+    root: str | None = item[3] if item is not None else None
+    if manifest_count and (item is None or root is not None):
+        for candidate in reader.rows(Q_MANIFEST_ENTRIES, item=item_id):
+            if root is not None and candidate[0] != root:
+                continue
+            listed = reader.first(Q_BATCH, root=candidate[0])
+            if listed is not None:
+                entry, batch, root = candidate, listed, candidate[0]
+                break
+    if root is not None and batch is None:
+        batch = reader.first(Q_BATCH, root=root)
+    batch_recall = reader.first(Q_BATCH_RECALL, root=root) if batch is not None else None
+    item_recall = reader.first(Q_ITEM_RECALL, item=item_id) if recalls else None
+    flags = reader.rows(Q_FLAGS, item=item_id) if flag_count else []
+
+    merchant_address: str | None = None
+    merchant_columns: Sequence[Any] | None = None
+    if item is not None:
+        merchant_address, merchant_columns = item[0], found[14:]
+    elif batch is not None:
+        merchant_address = batch[0]
+        merchant_columns = reader.first(Q_MERCHANT, merchant=merchant_address)
+    merchant: MerchantSummaryPublic | None = None
+    status = MerchantStatus.NONE
+    if merchant_address is not None and merchant_columns is not None:
+        name, latest_status, *seller = merchant_columns
+        if name is not None:
+            status = MerchantStatus(latest_status or MerchantStatus.ACTIVE)
+        merchant = MerchantSummaryPublic(
+            address=merchant_address,
+            name=name,
+            status=status_name(status),
+            seller_record=SellerRecordPublic(
+                orders_total=seller[0],
+                orders_completed=seller[1],
+                orders_refunded=seller[2],
+                disputes_total=seller[3],
+                disputes_lost=seller[4],
+            ),
         )
-        or 0
-    )
-    merchant_address = (
-        item.merchant if item is not None else batch.merchant if batch is not None else None
-    )
-    merchant_row = session.get(MerchantRow, merchant_address) if merchant_address else None
-    status = merchant_status(session, merchant_row)
     reason = judge(
         item_recalled=item_recall is not None,
         batch_recalled=batch_recall is not None,
@@ -151,7 +314,15 @@ def indexed_item_verdict(
         merchant=merchant_address,
         status=status,
     )
-    position = index_position(session)
+
+    metadata: MetadataPublic | None = None
+    if item is not None and item[2] is not None:
+        metadata = resolve_metadata(item[2], item[1])
+    elif entry is not None:
+        metadata = resolve_metadata(entry[2], entry[1])
+    elif item is not None:
+        metadata = MetadataPublic(uri=None, hash=item[1], check=MetadataCheck.UNCHECKED)
+
     return ItemVerdictPublic(
         item_id=item_id,
         authentic=reason is VerdictReason.AUTHENTIC,
@@ -159,125 +330,82 @@ def indexed_item_verdict(
         reason=reason,
         explanation=EXPLANATIONS[reason],
         source=Source.INDEX,
-        as_of_block=position.last_block if position else None,
-        merchant=(
-            MerchantSummaryPublic(
-                address=merchant_address,
-                name=merchant_row.name if merchant_row is not None else None,
-                status=status_name(status),
-                seller_record=seller_record(session, merchant_address),
-            )
-            if merchant_address
-            else None
-        ),
-        metadata=_metadata(session, item, manifest_entry, metadata_hosts),
+        as_of_block=as_of_block,
+        merchant=merchant,
+        metadata=metadata,
         registration=(
-            RegistrationPublic(
-                **chain_ref(item).model_dump(), kind="batch" if item.batch_root else "single"
-            )
+            RegistrationPublic(**_ref(item, 4), kind="batch" if item[3] else "single")
             if item is not None
             else None
         ),
-        batch=_batch_public(item, manifest_entry, batch, batch_recall),
-        custody=_custody(session, item_id),
-        flags=[
-            FlagPublic(**chain_ref(flag).model_dump(), report_id=flag.report_id) for flag in flags
+        batch=_batch_public(item_id, item, entry, batch, batch_recall, root),
+        custody=[
+            CustodyEventPublic(
+                **_ref(row, 6),
+                action=action_name(row[0]),
+                occurred_at=_utc(row[1]),
+                submitter=row[2],
+                event_id=row[3],
+                location_hash=row[4],
+                context_hash=row[5],
+            )
+            for row in reader.rows(Q_CUSTODY, item=item_id)
         ],
-        recall=_recall(item_recall, batch_recall),
+        flags=[FlagPublic(**_ref(flag, 1), report_id=flag[0]) for flag in flags],
+        recall=(
+            RecallPublic(**_ref(item_recall, 1), scope="item", reason_hash=item_recall[0])
+            if item_recall is not None
+            else RecallPublic(**_ref(batch_recall, 1), scope="batch", reason_hash=batch_recall[0])
+            if batch_recall is not None
+            else None
+        ),
         open_reports=open_reports,
-        sales=_sales(session, item_id),
+        sales=[
+            SalePublic(
+                order_id=row[0],
+                status=OrderStatus(
+                    row[9] if row[9] is not None else OrderStatus.FUNDED
+                ).name.lower(),
+                buyer=row[1],
+                token=row[2],
+                amount=row[3],
+                released=bool((row[10] or 0) >> row[4] & 1),
+                opened=ChainRefPublic(**_ref(row, 5)),
+            )
+            for row in (reader.rows(Q_SALES, item=item_id) if order_count else ())
+        ],
     )
-
-
-def _batch_of(
-    session: Session, item_id: str, item: ItemRow | None
-) -> tuple[ManifestItem | None, BatchRow | None]:
-    """The item's batch: the one it was activated from, else one whose published manifest
-    lists it (and which the index has)."""
-    if item is not None and item.batch_root is not None:
-        batch = session.get(BatchRow, item.batch_root)
-        return session.get(ManifestItem, (item.batch_root, item_id)), batch
-    if item is not None:
-        return None, None
-    for entry in session.scalars(
-        select(ManifestItem).where(ManifestItem.item_id == item_id).order_by(ManifestItem.root)
-    ):
-        batch = session.get(BatchRow, entry.root)
-        if batch is not None:
-            return entry, batch
-    return None, None
-
-
-def _metadata(
-    session: Session,
-    item: ItemRow | None,
-    entry: ManifestItem | None,
-    hosts: list[str],
-    *,
-    refresh: bool = False,
-) -> MetadataPublic | None:
-    if item is not None and item.metadata_uri is not None:
-        return check_metadata(
-            session, item.metadata_uri, item.metadata_hash, hosts, refresh=refresh
-        )
-    if entry is not None:
-        return check_metadata(
-            session, entry.metadata_uri, entry.metadata_hash, hosts, refresh=refresh
-        )
-    if item is not None:
-        return MetadataPublic(uri=None, hash=item.metadata_hash, check=MetadataCheck.UNCHECKED)
-    return None
 
 
 def _batch_public(
-    item: ItemRow | None,
-    entry: ManifestItem | None,
-    batch: BatchRow | None,
-    recall: BatchRecallRow | None,
+    item_id: str,
+    item: Sequence[Any] | None,
+    entry: Sequence[Any] | None,
+    batch: Sequence[Any] | None,
+    recall: Sequence[Any] | None,
+    root: str | None,
 ) -> BatchPublic | None:
-    if batch is None:
+    if batch is None or root is None:
         return None
-    proof = json.loads(entry.proof) if entry is not None else None
-    verified = (
-        verify_proof(
-            bytes.fromhex(batch.root[2:]),
-            BatchLeaf(bytes.fromhex(entry.item_id[2:]), bytes.fromhex(entry.metadata_hash[2:])),
-            [bytes.fromhex(node[2:]) for node in proof or []],
+    proof: list[str] | None = json.loads(entry[4]) if entry is not None else None
+    verified = None
+    if entry is not None and proof is not None:
+        verified = verify_proof(
+            bytes.fromhex(root[2:]),
+            BatchLeaf(bytes.fromhex(item_id[2:]), bytes.fromhex(entry[1][2:])),
+            [bytes.fromhex(node[2:]) for node in proof],
         )
-        if entry is not None
-        else None
-    )
     return BatchPublic(
-        root=batch.root,
-        item_count=batch.item_count,
+        root=root,
+        item_count=batch[1],
         recalled=recall is not None,
         activated=item is not None,
-        metadata_hash=entry.metadata_hash if entry else item.metadata_hash if item else None,
-        leaf=entry.leaf if entry is not None else None,
+        metadata_hash=entry[1] if entry is not None else item[1] if item is not None else None,
+        leaf=entry[3] if entry is not None else None,
         proof=proof,
         proof_verified=verified,
-        registration=chain_ref(batch),
+        registration=ChainRefPublic(**_ref(batch, 2)),
     )
-
-
-def _custody(session: Session, item_id: str) -> list[CustodyEventPublic]:
-    rows = session.scalars(
-        select(CustodyRow)
-        .where(CustodyRow.item_id == item_id)
-        .order_by(CustodyRow.block_number, CustodyRow.log_index)
-    ).all()
-    return [
-        CustodyEventPublic(
-            **chain_ref(row).model_dump(),
-            action=action_name(row.action),
-            occurred_at=utc(row.occurred_at),
-            submitter=row.submitter,
-            event_id=row.event_id,
-            location_hash=row.location_hash,
-            context_hash=row.context_hash,
-        )
-        for row in rows
-    ]
 
 
 def action_name(action: int) -> str:
@@ -285,51 +413,3 @@ def action_name(action: int) -> str:
         return CustodyAction(action).name.lower()
     except ValueError:
         return f"action_{action}"
-
-
-def _recall(item: ItemRecallRow | None, batch: BatchRecallRow | None) -> RecallPublic | None:
-    if item is not None:
-        return RecallPublic(
-            **chain_ref(item).model_dump(), scope="item", reason_hash=item.reason_hash
-        )
-    if batch is not None:
-        return RecallPublic(
-            **chain_ref(batch).model_dump(), scope="batch", reason_hash=batch.reason_hash
-        )
-    return None
-
-
-def _sales(session: Session, item_id: str) -> list[SalePublic]:
-    orders = session.scalars(
-        select(OrderRow)
-        .join(OrderItemRow, OrderItemRow.order_id == OrderRow.order_id)
-        .where(OrderItemRow.item_id == item_id)
-        .order_by(OrderRow.block_number, OrderRow.log_index)
-    ).all()
-    sales = []
-    for order in orders:
-        position = session.scalar(
-            select(OrderItemRow.position).where(
-                OrderItemRow.order_id == order.order_id, OrderItemRow.item_id == item_id
-            )
-        )
-        last = session.scalars(
-            select(OrderEventRow)
-            .where(OrderEventRow.order_id == order.order_id)
-            .order_by(OrderEventRow.block_number.desc(), OrderEventRow.log_index.desc())
-            .limit(1)
-        ).first()
-        status = OrderStatus(last.status) if last is not None else OrderStatus.FUNDED
-        released_items = last.released_items if last is not None else 0
-        sales.append(
-            SalePublic(
-                order_id=order.order_id,
-                status=status.name.lower(),
-                buyer=order.buyer,
-                token=order.token,
-                amount=order.amount,
-                released=bool(position is not None and released_items >> position & 1),
-                opened=chain_ref(order),
-            )
-        )
-    return sales
