@@ -1,0 +1,479 @@
+"""Shopper verification (issue #5): ``GET /v1/items/{id}`` under load on loopback.
+
+The service runs as it does in production (uvicorn, one process, its background workers on) in a
+subprocess against this run's Anvil and a SQLite file. The index holds 100,000 items: a few dozen
+real ones, registered on chain and indexed by the service's own indexer, and the bulk inserted
+straight into the index's tables (same rows the indexer writes: an item and its two custody
+events each) because registering 100,000 items on chain would take the whole time budget. A
+load generator in this process (asyncio, raw HTTP/1.1 keep-alive connections: an HTTP client
+library would spend more CPU than the server it measures, on the same two cores) asks for random
+items and records each request's latency; ``?fresh=true`` is measured beside it on the real items.
+The service's memory is its resident set size, at rest after a warm-up and at its peak under load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_utils.crypto import keccak
+from sqlalchemy import insert
+
+from bench.context import BenchContext
+from bench.environment import ROOT
+from bench.model import Peer, Row, Target
+from tests.support.nodes import free_port
+
+SECTION = "Shopper verification (issue #5)"
+
+INDEXED_ITEMS = 100_000
+REAL_ITEMS = 24
+CUSTODY_PER_ITEM = 2
+INDEXED_SECONDS = 10.0
+FRESH_SECONDS = 5.0
+WARM_UP_SECONDS = 2.0
+INDEXED_CONNECTIONS = 8
+FRESH_CONNECTIONS = 4
+SERVER_START_TIMEOUT = 60.0
+
+RPS_TARGET = Target(2_000, ">=")
+P99_TARGET = Target(25)
+
+# Keys of Anvil's public test mnemonic (never real money): the service's oracle is TEST::3 here.
+ORACLE_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile_ms(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+
+def run(ctx: BenchContext) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="bench-verify-") as scratch:
+        base = Path(scratch)
+        deployments, abi = _deploy(ctx, base)
+        real_items = _register_real_items(ctx, deployments, abi)
+        database_url = f"sqlite:///{base / 'service.db'}"
+        _index_real_items(ctx, deployments, abi, database_url)
+        synthetic = _insert_synthetic_items(database_url)
+        database_mib = (base / "service.db").stat().st_size / 2**20
+        with _service(ctx, deployments, abi, database_url, base / "service.log") as service:
+            indexed_paths = [f"/v1/items/0x{i.hex()}" for i in [*synthetic, *real_items]]
+            fresh_paths = [f"/v1/items/0x{i.hex()}?fresh=true" for i in real_items]
+            rest = service.memory()
+            _check_answers(service, indexed_paths, fresh_paths)
+            _load(service.port, indexed_paths, WARM_UP_SECONDS, INDEXED_CONNECTIONS)
+            indexed, peak = _measured_load(
+                service, indexed_paths, INDEXED_SECONDS, INDEXED_CONNECTIONS
+            )
+            fresh, fresh_peak = _measured_load(
+                service, fresh_paths, FRESH_SECONDS, FRESH_CONNECTIONS
+            )
+            peak = peak.peak(fresh_peak)
+    if indexed.errors or fresh.errors:
+        raise RuntimeError(f"errors under load: {indexed.errors} indexed, {fresh.errors} fresh")
+    bulk_note = (
+        f"{INDEXED_ITEMS:,} items inserted straight into the index's tables (each with "
+        f"{CUSTODY_PER_ITEM} custody events) + {REAL_ITEMS} registered on chain and indexed"
+    )
+    load_note = (
+        f"{INDEXED_CONNECTIONS} keep-alive connections for {INDEXED_SECONDS:.0f} s, random items; "
+        "uvicorn, one process, workers on; client and server on the same 2 cores"
+    )
+    fresh_note = f"{FRESH_CONNECTIONS} connections for {FRESH_SECONDS:.0f} s on the real items"
+    return [
+        Row(
+            "verify.indexed_rps",
+            "`GET /v1/items/{id}` from the index: requests per second",
+            round(indexed.rps),
+            "req/s",
+            target=RPS_TARGET,
+            peer=Peer("`?fresh=true`", round(fresh.rps)),
+            note=f"{load_note}; {bulk_note}",
+        ),
+        Row(
+            "verify.indexed_p50_ms",
+            "`GET /v1/items/{id}` from the index: p50 latency",
+            round(indexed.percentile_ms(0.50), 2),
+            "ms",
+            peer=Peer("`?fresh=true`", round(fresh.percentile_ms(0.50), 2)),
+        ),
+        Row(
+            "verify.indexed_p99_ms",
+            "`GET /v1/items/{id}` from the index: p99 latency",
+            round(indexed.percentile_ms(0.99), 2),
+            "ms",
+            target=P99_TARGET,
+            peer=Peer("`?fresh=true`", round(fresh.percentile_ms(0.99), 2)),
+            note=fresh_note,
+        ),
+        Row(
+            "verify.fresh_rps",
+            "`GET /v1/items/{id}?fresh=true` (contract views and logs): requests per second",
+            round(fresh.rps),
+            "req/s",
+            note=fresh_note,
+        ),
+        Row(
+            "verify.rss_rest_mib",
+            "Service memory (RSS) at rest, 100,000 items indexed",
+            round(rest.rss, 1),
+            "MiB",
+            note=f"started, index built, no request yet: {rest.anon:.0f} MiB anonymous + "
+            f"{rest.file:.0f} MiB file-backed (code and mapped files)",
+        ),
+        Row(
+            "verify.rss_load_mib",
+            "Service memory (RSS) at its peak under load",
+            round(peak.rss, 1),
+            "MiB",
+            note=f"{peak.anon:.0f} MiB anonymous + {peak.file:.0f} MiB file-backed, mostly the "
+            f"SQLite file ({database_mib:.0f} MiB on disk), which the read path maps",
+        ),
+    ]
+
+
+# ------------------------------------------------------------------------------ set-up
+
+
+def _deploy(ctx: BenchContext, base: Path) -> tuple[Path, Path]:
+    from ape import networks
+
+    from scripts._lib.abi import compiled_abis, write_abis
+    from scripts._lib.deployer import deploy_suite
+
+    deployments, abi = base / "deployments", base / "abi"
+    deploy_suite(
+        ctx.admin,
+        verifier=str(ctx.verifier.address),
+        oracle=str(ctx.oracle.address),
+        network_choice=str(networks.provider.network_choice),
+        directory=deployments,
+        redeploy=True,
+        echo=lambda *_args, **_kwargs: None,
+    )
+    write_abis(abi, compiled_abis())
+    return deployments, abi
+
+
+def _suite(ctx: BenchContext, deployments: Path, abi: Path) -> Any:
+    from app.chain.contracts import connect, load_suite
+
+    return load_suite(connect(ctx.rpc_url), deployments, abi)
+
+
+def _register_real_items(ctx: BenchContext, deployments: Path, abi: Path) -> list[bytes]:
+    """Items on chain, each with a production and a shipping custody event."""
+    suite = _suite(ctx, deployments, abi)
+    registry, w3 = suite.registry, suite.web3
+    merchant, verifier = str(ctx.merchant.address), str(ctx.verifier.address)
+
+    def send(call: Any, sender: str) -> None:
+        receipt = w3.eth.wait_for_transaction_receipt(call.transact({"from": sender}))
+        if receipt["status"] != 1:
+            raise RuntimeError("a benchmark set-up transaction reverted")
+
+    send(
+        registry.functions.approveMerchant(merchant, "Bench Outfitters", keccak(text="id")),
+        verifier,
+    )
+    items = [keccak(text=f"bench real item {i}") for i in range(REAL_ITEMS)]
+    send(
+        registry.functions.registerItems(
+            [
+                (item, keccak(text=f"metadata {i}"), f"ipfs://bafybench{i}")
+                for i, item in enumerate(items)
+            ]
+        ),
+        merchant,
+    )
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    events = [
+        (item, n * REAL_ITEMS + i + 1, action, now, keccak(text="GLN"), keccak(text="lot 7"))
+        for n, action in enumerate((1, 2))  # Produced, Shipped
+        for i, item in enumerate(items)
+    ]
+    send(registry.functions.recordCustody(events), merchant)
+    return items
+
+
+def _index_real_items(ctx: BenchContext, deployments: Path, abi: Path, database_url: str) -> None:
+    import app.index.models
+    import app.shop.models  # noqa: F401
+    from app.db.session import Database, create_schema
+    from app.index.chain import ChainAccess
+    from app.index.indexer import Indexer
+    from app.settings import Settings
+
+    # ``_env_file`` is pydantic-settings' init-only argument: no .env file leaks into the run.
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        rpc_url=ctx.rpc_url,
+        deployments_dir=deployments,
+        abi_dir=abi,
+        database_url=database_url,
+        confirmation_depth=0,
+    )
+    database = Database(database_url)
+    create_schema(database.engine)
+    Indexer(database, ChainAccess(settings), confirmation_depth=0).run_once()
+    database.dispose()
+
+
+def _insert_synthetic_items(database_url: str) -> list[bytes]:
+    """The bulk of the index, written as the indexer writes rows: for the real merchant, at the
+    real registration's block (so the service's own reorg check finds nothing to undo)."""
+    from sqlalchemy import select
+
+    from app.db.session import Database
+    from app.index.models import CustodyRow, ItemRow
+
+    database = Database(database_url)
+    with database.transaction() as session:
+        template = session.scalars(select(ItemRow).limit(1)).one()
+        merchant, block, block_time = template.merchant, template.block_number, template.block_time
+    where = {"block_number": block, "block_time": block_time}
+    items = [keccak(text=f"bench indexed item {i}") for i in range(INDEXED_ITEMS)]
+    with database.engine.begin() as connection:
+        for start in range(0, INDEXED_ITEMS, 10_000):
+            chunk = items[start : start + 10_000]
+            connection.execute(
+                insert(ItemRow),
+                [
+                    {
+                        "item_id": "0x" + item.hex(),
+                        "merchant": merchant,
+                        "metadata_hash": "0x" + keccak(item).hex(),
+                        "metadata_uri": f"ipfs://bafybulk{start + n}",
+                        "batch_root": None,
+                        "log_index": n,
+                        "tx_hash": "0x" + keccak(text=f"tx {start + n}").hex(),
+                        **where,
+                    }
+                    for n, item in enumerate(chunk)
+                ],
+            )
+            connection.execute(
+                insert(CustodyRow),
+                [
+                    {
+                        "item_id": "0x" + item.hex(),
+                        "submitter": merchant,
+                        "event_id": str((start + n) * CUSTODY_PER_ITEM + step),
+                        "action": step + 1,
+                        "occurred_at": block_time,
+                        "location_hash": "0x" + keccak(text="GLN").hex(),
+                        "context_hash": "0x" + keccak(text="lot 7").hex(),
+                        "log_index": n,
+                        "tx_hash": "0x" + keccak(text=f"custody {start + n}").hex(),
+                        **where,
+                    }
+                    for n, item in enumerate(chunk)
+                    for step in range(CUSTODY_PER_ITEM)
+                ],
+            )
+    database.dispose()
+    return items
+
+
+# ------------------------------------------------------------------------------ the service
+
+
+@dataclass(frozen=True)
+class Memory:
+    rss: float
+    anon: float
+    file: float
+
+    def peak(self, other: Memory) -> Memory:
+        return other if other.rss > self.rss else self
+
+
+@dataclass
+class Service:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def rss_mib(self, field: str = "VmRSS") -> float:
+        """Resident memory in MiB: all of it (VmRSS), or its anonymous part (RssAnon) or the
+        file-backed part (RssFile: mostly the SQLite file, which the read path maps)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        kib = next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith(f"{field}:")
+        )
+        return kib / 1024
+
+    def memory(self) -> Memory:
+        return Memory(self.rss_mib(), self.rss_mib("RssAnon"), self.rss_mib("RssFile"))
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status), response.read()
+        except urllib.error.HTTPError as error:
+            return int(error.code), error.read()
+
+
+@contextlib.contextmanager
+def _service(
+    ctx: BenchContext, deployments: Path, abi: Path, database_url: str, log: Path
+) -> Iterator[Service]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "TRUSTMALL_ENVIRONMENT": "development",
+        "TRUSTMALL_RPC_URL": ctx.rpc_url,
+        "TRUSTMALL_DEPLOYMENTS_DIR": str(deployments),
+        "TRUSTMALL_ABI_DIR": str(abi),
+        "TRUSTMALL_DATABASE_URL": database_url,
+        "TRUSTMALL_CONFIRMATION_DEPTH": "0",
+        "TRUSTMALL_ORACLE_PRIVATE_KEY": ORACLE_KEY,
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--no-access-log", "--log-level", "warning", "--loop", "uvloop", "--http", "httptools",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        service = Service(process, port)
+        try:
+            _wait_until_up(service)
+            yield service
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_up(service: Service) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"the service exited with {service.process.returncode}")
+        with contextlib.suppress(OSError):
+            if service.get("/healthz")[0] == 200:
+                return
+        time.sleep(0.1)
+    raise TimeoutError("the service did not answer in time")
+
+
+def _check_answers(service: Service, indexed: list[str], fresh: list[str]) -> None:
+    """The measured requests answer what a shopper should read, before anything is timed."""
+    import json
+
+    for path in (indexed[0], indexed[-1], fresh[0]):
+        status, body = service.get(path)
+        answer = json.loads(body)
+        if status != 200 or answer["verdict"] != "authentic" or len(answer["custody"]) != 2:
+            raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
+
+
+# ------------------------------------------------------------------------------ the load
+
+
+def _measured_load(
+    service: Service, paths: list[str], seconds: float, connections: int
+) -> tuple[LoadResult, Memory]:
+    """Runs the load while sampling the service's memory; the peak resident set size."""
+    peak = service.memory()
+
+    async def sampled() -> LoadResult:
+        nonlocal peak
+        load = asyncio.ensure_future(_run_load(service.port, paths, seconds, connections))
+        while not load.done():
+            peak = peak.peak(service.memory())
+            await asyncio.wait({load}, timeout=0.25)
+        return load.result()
+
+    result = _run(sampled())
+    return result, peak
+
+
+def _load(port: int, paths: list[str], seconds: float, connections: int) -> LoadResult:
+    return _run(_run_load(port, paths, seconds, connections))
+
+
+def _run(coroutine: Any) -> LoadResult:
+    try:
+        import uvloop
+
+        result: LoadResult = uvloop.run(coroutine)
+    except ImportError:
+        result = asyncio.run(coroutine)
+    return result
+
+
+async def _run_load(port: int, paths: list[str], seconds: float, connections: int) -> LoadResult:
+    latencies: list[float] = []
+    errors = [0]
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(
+        *(
+            _connection(port, paths, deadline, latencies, errors, seed)
+            for seed in range(connections)
+        )
+    )
+    elapsed = time.perf_counter() - started
+    return LoadResult(len(latencies), errors[0], elapsed, latencies)
+
+
+async def _connection(
+    port: int,
+    paths: list[str],
+    deadline: float,
+    latencies: list[float],
+    errors: list[int],
+    seed: int,
+) -> None:
+    """One keep-alive connection asking for random paths until the deadline."""
+    chooser = random.Random(seed)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    host = f"127.0.0.1:{port}".encode()
+    try:
+        while time.perf_counter() < deadline:
+            path = chooser.choice(paths).encode()
+            sent = time.perf_counter()
+            writer.write(b"GET " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - sent)
+            if not head.startswith(b"HTTP/1.1 200"):
+                errors[0] += 1
+    finally:
+        writer.close()
