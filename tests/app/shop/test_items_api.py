@@ -18,6 +18,7 @@ from app.domain.metadata import canonical_json
 from app.domain.vocab import CustodyAction
 from app.main import create_app
 from app.settings import Settings
+from app.shop.verdicts import item_verdict
 from tests.app.index.actors import Actor, Shop, SuiteDriver
 
 
@@ -294,3 +295,22 @@ def test_metadata_on_hosts_off_the_allow_list_is_never_fetched(
             body = checking_shop.client.get(f"/v1/items/{item.hex}", params=params).json()
             assert body["metadata"]["check"] == "unchecked"
     assert metadata_server.requested == []
+
+
+def test_item_verdict_gives_the_page_the_same_answer_as_the_api(
+    shop: Shop, suite: SuiteDriver, merchant: Actor, shopper: Actor
+) -> None:
+    item = suite.register_item(merchant)
+    suite.record_custody(merchant, item.item_id, CustodyAction.PRODUCED)
+    suite.file_report(shopper, item.item_id)
+    shop.index()
+    index = shop.app.state.index
+
+    with shop.app.state.services.database.sessions() as session:
+        for fresh in (False, True):
+            verdict = item_verdict(index, session, item.item_id, fresh=fresh)
+            answer = shop.client.get(f"/v1/items/{item.hex}", params={"fresh": fresh}).json()
+            assert verdict.model_dump(mode="json") == answer
+        unknown = item_verdict(index, session, b"\xab" * 32)
+    assert verdict.known and verdict.open_reports == 1
+    assert (unknown.known, unknown.verdict) == (False, "unknown")
