@@ -23,11 +23,11 @@ from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-from web3.contract.contract import ContractEvent
 
 from app.db.session import Database
 from app.domain.errors import TrustMallError
 from app.index.chain import RPC_ERRORS, BlockHeader, ChainAccess, ChainUnavailable
+from app.index.decoding import EventDecoder
 from app.index.handlers import ChainLog, Handler, HandlerTable, default_handlers, hex32
 from app.index.models import IndexCursor, IndexedBlock, chain_record_tables
 
@@ -72,7 +72,7 @@ class IndexStatus:
 class _Subscription:
     contract: str
     event: str
-    decoder: ContractEvent
+    decoder: EventDecoder
     handler: Handler
 
 
@@ -187,14 +187,14 @@ class Indexer:
             contract = suite.contracts.get(contract_name)
             if contract is None:
                 continue
-            abi_events = {e.get("name") for e in contract.abi if e.get("type") == "event"}
+            abi_events = {str(e.get("name")): e for e in contract.abi if e.get("type") == "event"}
             subscribed = False
             for event_name in self.handlers.events_of(contract_name):
                 if event_name not in abi_events:
                     log.warning("index_event_missing", contract=contract_name, event=event_name)
                     continue
-                decoder = contract.events[event_name]()
-                topic = hex32(str(decoder.topic))
+                decoder = EventDecoder(abi_events[event_name])
+                topic = decoder.topic
                 handler = self.handlers.get(contract_name, event_name)
                 assert handler is not None
                 by_key[(contract.address.lower(), topic)] = _Subscription(
@@ -267,12 +267,14 @@ class Indexer:
         newest: int | None = None
         keep: int | None = None
         below: int | None = None
+        page_size = 1  # the newest block first: when it stands, so do all before it
         while keep is None:
             with self.database.sessions() as session:
                 query = select(IndexedBlock).order_by(IndexedBlock.number.desc())
                 if below is not None:
                     query = query.where(IndexedBlock.number < below)
-                page = list(session.scalars(query.limit(VERIFY_PAGE)))
+                page = list(session.scalars(query.limit(page_size)))
+            page_size = VERIFY_PAGE
             if not page:
                 break
             if newest is None:
@@ -363,11 +365,11 @@ class Indexer:
         subscription = plan.by_key.get(key)
         if subscription is None:
             return None
-        event = subscription.decoder.process_log(entry)
+        args = subscription.decoder.decode(topics, entry["data"])
         chain_log = ChainLog(
             contract=subscription.contract,
             event=subscription.event,
-            args=event["args"],
+            args=args,
             address=str(entry["address"]),
             block_number=header.number,
             block_hash=header.hash,
