@@ -25,6 +25,19 @@ class ChainUnavailable(TrustMallError, ConnectionError):
 
 
 @dataclass(frozen=True)
+class RawLog:
+    """A log as the node sent it, hex values unformatted."""
+
+    address: str
+    topics: list[str]
+    data: str
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+
+
+@dataclass(frozen=True)
 class BlockHeader:
     number: int
     hash: str
@@ -71,6 +84,37 @@ class ChainAccess:
             return int(self.web3.eth.block_number)
         except RPC_ERRORS as error:
             raise ChainUnavailable(f"node at {self._settings.rpc_url}: {error}") from error
+
+    def logs(
+        self, first: int, last: int, addresses: list[str], topics: list[list[str]]
+    ) -> list[RawLog]:
+        """``eth_getLogs`` without web3's result formatting (a third of the indexer's time on big
+        ranges): plain values, hashes and ids as lowercase 0x hex."""
+        params = {
+            "fromBlock": hex(first),
+            "toBlock": hex(last),
+            "address": addresses,
+            "topics": topics,
+        }
+        try:
+            answer = self.web3.provider.make_request(RPCEndpoint("eth_getLogs"), [params])
+        except RPC_ERRORS as error:
+            raise ChainUnavailable(f"node at {self._settings.rpc_url}: {error}") from error
+        if "error" in answer or not isinstance(answer.get("result"), list):
+            raise ChainUnavailable(f"eth_getLogs {first}-{last}: {answer.get('error', answer)}")
+        return [
+            RawLog(
+                address=str(entry["address"]).lower(),
+                topics=[str(topic).lower() for topic in entry["topics"]],
+                data=str(entry["data"]),
+                block_number=int(entry["blockNumber"], 16),
+                block_hash=str(entry["blockHash"]).lower(),
+                tx_hash=str(entry["transactionHash"]).lower(),
+                log_index=int(entry["logIndex"], 16),
+            )
+            for entry in answer["result"]
+            if not entry.get("removed")
+        ]
 
     def headers(self, numbers: list[int]) -> dict[int, BlockHeader | None]:
         """Headers of several blocks in one JSON-RPC batch; None for a block the chain lacks."""

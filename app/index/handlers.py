@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils.address import to_checksum_address
 from sqlalchemy.orm import Session
+
+from app.index.decoding import checksum
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def hex32(value: bytes | str) -> str:
 
 
 def address(value: str) -> str:
-    return str(to_checksum_address(value))
+    return checksum(value)
 
 
 def default_handlers() -> HandlerTable:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import structlog
 from eth_typing import ChecksumAddress
@@ -26,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.db.session import Database
 from app.domain.errors import TrustMallError
-from app.index.chain import RPC_ERRORS, BlockHeader, ChainAccess, ChainUnavailable
+from app.index.chain import RPC_ERRORS, BlockHeader, ChainAccess, ChainUnavailable, RawLog
 from app.index.decoding import EventDecoder
 from app.index.handlers import ChainLog, Handler, HandlerTable, default_handlers, hex32
 from app.index.models import IndexCursor, IndexedBlock, chain_record_tables
@@ -307,24 +305,16 @@ class Indexer:
 
     def _index_range(self, plan: _Plan, first: int, last: int) -> int:
         end_before = self._header(last)
-        raw_logs: Sequence[Any] = self.chain.web3.eth.get_logs(
-            {
-                "fromBlock": first,
-                "toBlock": last,
-                "address": plan.addresses,
-                "topics": [plan.topics],
-            }
-        )
-        block_numbers = sorted({int(entry["blockNumber"]) for entry in raw_logs})
+        raw_logs = self.chain.logs(first, last, list(plan.addresses), [plan.topics])
+        block_numbers = sorted({entry.block_number for entry in raw_logs})
         headers = self._headers([*block_numbers, last])
         if headers[last] is None or headers[last].hash != end_before.hash:  # type: ignore[union-attr]
             raise ReorgDuringFetch(f"block {last} changed while blocks {first}-{last} were read")
         decoded: list[tuple[ChainLog, Handler]] = []
-        for entry in sorted(raw_logs, key=lambda e: (int(e["blockNumber"]), int(e["logIndex"]))):
-            number = int(entry["blockNumber"])
+        for entry in sorted(raw_logs, key=lambda e: (e.block_number, e.log_index)):
+            number = entry.block_number
             header = headers[number]
-            block_hash = hex32(bytes(entry["blockHash"]))
-            if header is None or header.hash != block_hash:
+            if header is None or header.hash != entry.block_hash:
                 raise ReorgDuringFetch(f"block {number} changed while it was read")
             item = self._decode(plan, entry, header)
             if item is not None:
@@ -356,26 +346,26 @@ class Indexer:
         return len(decoded)
 
     def _decode(
-        self, plan: _Plan, entry: Any, header: BlockHeader
+        self, plan: _Plan, entry: RawLog, header: BlockHeader
     ) -> tuple[ChainLog, Handler] | None:
-        topics = entry["topics"]
-        if not topics:
+        if not entry.topics:
             return None
-        key = (str(entry["address"]).lower(), hex32(bytes(topics[0])))
-        subscription = plan.by_key.get(key)
+        subscription = plan.by_key.get((entry.address, entry.topics[0]))
         if subscription is None:
             return None
-        args = subscription.decoder.decode(topics, entry["data"])
+        args = subscription.decoder.decode(
+            [bytes.fromhex(topic[2:]) for topic in entry.topics], bytes.fromhex(entry.data[2:])
+        )
         chain_log = ChainLog(
             contract=subscription.contract,
             event=subscription.event,
             args=args,
-            address=str(entry["address"]),
+            address=entry.address,
             block_number=header.number,
             block_hash=header.hash,
             block_time=header.time,
-            tx_hash=hex32(bytes(entry["transactionHash"])),
-            log_index=int(entry["logIndex"]),
+            tx_hash=entry.tx_hash,
+            log_index=entry.log_index,
         )
         return chain_log, subscription.handler
 
