@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from bench import credit, escrow, registry, report, verify
+from bench import credit, escrow, registry, relay, report, verify
 from bench.context import BenchContext
 from bench.environment import ROOT, machine, versions
 from bench.model import Report, Row, Section
 from tests.support.nodes import anvil_command, free_port, running
 
 # Each suite: a module with SECTION (its heading) and run(ctx) -> list[Row]. Add new ones here.
-SUITES: tuple[ModuleType, ...] = (registry, escrow, credit, verify)
+SUITES: tuple[ModuleType, ...] = (registry, escrow, credit, verify, relay)
 
 
 def main(argv: list[str] | None = None) -> int:

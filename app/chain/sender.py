@@ -30,8 +30,8 @@ from hexbytes import HexBytes
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from web3 import Web3
-from web3.exceptions import TransactionNotFound, Web3RPCError
-from web3.types import TxParams, TxReceipt
+from web3.exceptions import Web3RPCError
+from web3.types import TxParams
 
 from app.chain.journal import OPEN_STATES, ChainTransaction, TransactionAttempt, TxState
 from app.db.session import Database
@@ -275,32 +275,36 @@ class TransactionSender:
             tx = session.get_one(ChainTransaction, transaction_id)
             self._send(tx, tx.latest_attempt)
 
-    def _receipt(self, tx: ChainTransaction) -> TxReceipt | None:
+    def _receipt(self, tx: ChainTransaction) -> dict[str, Any] | None:
         for attempt in reversed(tx.attempts):
-            try:
-                return self.web3.eth.get_transaction_receipt(HexBytes(attempt.tx_hash))
-            except TransactionNotFound:
-                continue
+            receipt = self._raw("eth_getTransactionReceipt", attempt.tx_hash)
+            if receipt is not None:
+                return dict(receipt)
         return None
 
     def _in_pool(self, tx: ChainTransaction) -> bool:
-        for attempt in reversed(tx.attempts):
-            try:
-                self.web3.eth.get_transaction(HexBytes(attempt.tx_hash))
-                return True
-            except TransactionNotFound:
-                continue
-        return False
+        return any(
+            self._raw("eth_getTransactionByHash", attempt.tx_hash) is not None
+            for attempt in reversed(tx.attempts)
+        )
 
-    def _record_receipt(self, tx: ChainTransaction, receipt: TxReceipt, head: int) -> None:
-        block = int(receipt["blockNumber"])
-        block_hash = HexBytes(receipt["blockHash"]).to_0x_hex()
+    def _raw(self, method: str, tx_hash: str) -> Any:
+        """A raw JSON-RPC answer: receipts of big batches carry hundreds of logs, which web3's
+        result formatting would turn into attribute dictionaries one by one for nothing."""
+        answer = self.web3.provider.make_request(method, [tx_hash])  # type: ignore[arg-type]
+        if answer.get("error"):
+            raise Web3RPCError(str(answer["error"]))
+        return answer.get("result")
+
+    def _record_receipt(self, tx: ChainTransaction, receipt: dict[str, Any], head: int) -> None:
+        block = int(receipt["blockNumber"], 16)
+        block_hash = str(receipt["blockHash"])
         if tx.block_hash is not None and tx.block_hash != block_hash:
             log.warning("tx_moved_block", nonce=tx.nonce, old=tx.block_number, new=block)
-        tx.tx_hash = HexBytes(receipt["transactionHash"]).to_0x_hex()
+        tx.tx_hash = str(receipt["transactionHash"])
         tx.block_number = block
         tx.block_hash = block_hash
-        tx.gas_used = int(receipt["gasUsed"])
-        tx.succeeded = int(receipt["status"]) == 1
+        tx.gas_used = int(receipt["gasUsed"], 16)
+        tx.succeeded = int(receipt["status"], 16) == 1
         depth_reached = head - block >= self.policy.confirmation_depth
         tx.state = TxState.CONFIRMED if depth_reached else TxState.MINED

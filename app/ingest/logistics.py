@@ -264,7 +264,7 @@ def _unknown_subjects(services: AppServices, prepared: list[Prepared]) -> tuple[
     items = [p.subject for p in prepared if p.kind is RelayKind.CUSTODY]
     orders = [p.subject for p in prepared if p.kind is RelayKind.ORDER_LOGISTICS]
     try:
-        return services.ingest.subjects.unknown(services.settings, items, orders)
+        return services.ingest.subjects.unknown(services.settings, services.database, items, orders)
     except (ChainUnavailable, DeploymentMissing) as error:
         raise ApiError(
             503,

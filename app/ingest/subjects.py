@@ -1,7 +1,8 @@
 """Whether the items and orders a source names exist on chain.
 
 Registered items and opened orders never disappear, so a positive answer is cached (bounded);
-a negative one is asked again next time. Lookups go to the node as JSON-RPC batches.
+a negative one is asked again next time. The index (``app.index``, events at confirmation depth)
+answers first, in one query; what it does not know yet is asked of the node, in JSON-RPC batches.
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
 from app.chain.contracts import Suite, connect, load_suite
+from app.db.session import Database
 from app.domain.errors import TrustMallError
+from app.index.models import ItemRow, OrderRow
 from app.settings import Settings
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -33,11 +39,17 @@ class SubjectChecker:
         self._lock = threading.Lock()
 
     def unknown(
-        self, settings: Settings, items: Iterable[str], orders: Iterable[str]
+        self,
+        settings: Settings,
+        database: Database,
+        items: Iterable[str],
+        orders: Iterable[str],
     ) -> tuple[set[str], set[str]]:
         """The items and orders (0x hex ids) the chain does not know."""
         item_ids = sorted({i for i in items if not self._is_known(f"item:{i}")})
         order_ids = sorted({o for o in orders if not self._is_known(f"order:{o}")})
+        item_ids = self._not_indexed(database, ItemRow.item_id, "item", item_ids)
+        order_ids = self._not_indexed(database, OrderRow.order_id, "order", order_ids)
         if not item_ids and not order_ids:
             return set(), set()
         try:
@@ -52,6 +64,24 @@ class SubjectChecker:
                 f"the chain could not be read: {type(error).__name__}"
             ) from error
         return missing_items, missing_orders
+
+    def _not_indexed(
+        self, database: Database, column: Any, label: str, ids: list[str]
+    ) -> list[str]:
+        """``ids`` without those the index holds (remembered as known)."""
+        if not ids:
+            return ids
+        found: set[str] = set()
+        try:
+            with database.sessions() as session:
+                for start in range(0, len(ids), BATCH_SIZE):
+                    chunk = ids[start : start + BATCH_SIZE]
+                    found.update(session.scalars(select(column).where(column.in_(chunk))))
+        except SQLAlchemyError:
+            return ids  # no index here: the chain answers
+        for subject in found:
+            self._remember(f"{label}:{subject}")
+        return [subject for subject in ids if subject not in found]
 
     def _missing(self, suite: Suite, contract: str, function: str, ids: Sequence[str]) -> set[str]:
         if not ids:

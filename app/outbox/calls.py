@@ -1,8 +1,5 @@
-"""How outbox records become calldata: one batch entry point per record kind.
-
-Both entry points take arrays of static tuples, encoded here with ``eth_abi`` (much faster than
-building a web3 contract call for a thousand tuples); the selectors are checked against the ABI.
-"""
+"""How outbox records become calldata: one batch entry point per record kind, its signature
+checked against the deployed ABI."""
 
 from __future__ import annotations
 
@@ -10,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi.abi import encode
 from eth_utils.abi import collapse_if_tuple
 from eth_utils.crypto import keccak
 from web3.contract import Contract
@@ -66,23 +62,34 @@ class BatchCall:
             raise ValueError(f"{self.signature} is not in the ABI of {self.address}")
 
     def encode(self, rows: Sequence[RowView]) -> bytes:
-        values = [self._as_tuple(row) for row in rows]
-        return self.selector + encode([f"{self.tuple_type}[]"], [values])
+        """``selector + abi.encode(tuple[])``. The tuples are static (all fields one word), so
+        the encoding is the array's offset and length, then every field as a 32-byte word —
+        written out here, many times faster than a generic encoder for a thousand tuples (a test
+        checks it against ``eth_abi``)."""
+        words = [self.selector, _uint(32, 256), _uint(len(rows), 256)]
+        for row in rows:
+            words += self._words(row)
+        return b"".join(words)
 
-    def _as_tuple(self, row: RowView) -> tuple[Any, ...]:
+    def _words(self, row: RowView) -> list[bytes]:
         p = row.payload
         if self.kind is RelayKind.CUSTODY:
             if row.custody_event_id is None:
                 raise ValueError(f"custody record {row.id} has no event id")
-            return (
+            return [
                 _b32(p["item_id"]),
-                row.custody_event_id,
-                int(p["action"]),
-                int(p["occurred_at"]),
+                _uint(row.custody_event_id, 256),
+                _uint(int(p["action"]), 8),
+                _uint(int(p["occurred_at"]), 40),
                 _b32(p["location_hash"]),
                 _b32(p["context_hash"]),
-            )
-        return (_b32(p["order_id"]), int(p["kind"]), int(p["items"]), _b32(p["evidence_hash"]))
+            ]
+        return [
+            _b32(p["order_id"]),
+            _uint(int(p["kind"]), 8),
+            _uint(int(p["items"]), 32),
+            _b32(p["evidence_hash"]),
+        ]
 
 
 def batch_calls(registry: Contract, escrow: Contract | None) -> dict[RelayKind, BatchCall]:
@@ -99,4 +106,13 @@ def batch_calls(registry: Contract, escrow: Contract | None) -> dict[RelayKind, 
 
 
 def _b32(value: str) -> bytes:
-    return bytes.fromhex(value.removeprefix("0x"))
+    word = bytes.fromhex(value.removeprefix("0x"))
+    if len(word) != 32:
+        raise ValueError(f"{value!r} is not 32 bytes")
+    return word
+
+
+def _uint(value: int, bits: int) -> bytes:
+    if not 0 <= value < 1 << bits:
+        raise ValueError(f"{value} does not fit uint{bits}")
+    return value.to_bytes(32, "big")

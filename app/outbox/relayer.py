@@ -26,6 +26,7 @@ attempt of a nonce can mine), and the escrow's state machine refuses a repeated 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -35,8 +36,9 @@ from eth_abi.abi import decode
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from sqlalchemy import and_, not_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, Web3Exception
 
 from app.chain.contracts import Suite, connect, load_suite
 from app.chain.journal import ChainTransaction, TxState
@@ -47,12 +49,13 @@ from app.db.base import utc_now
 from app.db.session import Database
 from app.domain.errors import TrustMallError
 from app.outbox.calls import BatchCall, RowView, batch_calls
-from app.outbox.models import OutboxRecord, RelayCounter, RelayKind, RelayStatus
+from app.outbox.models import OutboxRecord, RelayCounter, RelayKind, RelayLease, RelayStatus
 from app.services import AppServices
 
 log = structlog.get_logger(__name__)
 
 LOG_CHUNK_BLOCKS = 50_000
+LEASE_SECONDS = 15.0
 ID_CHUNK = 200
 MAX_BATCHES_PER_CYCLE = 64
 # Refusals that say nothing about a record: the oracle lost its role, a contract is paused. The
@@ -82,6 +85,8 @@ class CycleReport:
     requeued: int = 0
     failed: int = 0
     open_transactions: int = 0
+
+    standing_by: bool = False  # another relayer holds the lease
 
     @property
     def more_work(self) -> bool:
@@ -148,6 +153,8 @@ class Relayer:
         self._submitter_topic = HexBytes(bytes(12) + bytes.fromhex(account.address[2:]))
         self._reconciled = False
         self._held_until: dict[RelayKind, float] = {}
+        self.lease_name = f"relay:{suite.chain_id}:{account.address}"
+        self.owner = uuid.uuid4().hex
 
     @classmethod
     def from_services(
@@ -183,6 +190,9 @@ class Relayer:
 
     def run_once(self) -> CycleReport:
         """One relay cycle; raises when the node cannot be reached (the caller backs off)."""
+        if not self.take_lease():
+            self._reconciled = False  # whoever holds it may change the journal meanwhile
+            return CycleReport(standing_by=True)
         try:
             if not self._reconciled:
                 self.reconcile()
@@ -196,6 +206,38 @@ class Relayer:
             # Whatever went wrong (the node away, most often), look at the chain afresh first.
             self._reconciled = False
             raise
+
+    def take_lease(self) -> bool:
+        """Takes or renews this relayer's lease; False while another relayer holds it."""
+        now = self.clock()
+        try:
+            with self.database.transaction() as session:
+                if session.get(RelayLease, self.lease_name) is None:
+                    session.add(RelayLease(name=self.lease_name, owner=self.owner, expires_at=0.0))
+        except IntegrityError:
+            pass  # another relayer made the row first
+        with self.database.transaction() as session:
+            # One statement, so two relayers cannot both win it.
+            taken = session.execute(
+                update(RelayLease)
+                .where(
+                    RelayLease.name == self.lease_name,
+                    or_(RelayLease.owner == self.owner, RelayLease.expires_at < now),
+                )
+                .values(owner=self.owner, expires_at=now + LEASE_SECONDS)
+                .execution_options(synchronize_session=False)
+            )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+    def release_lease(self) -> None:
+        """Lets another relayer take over at once (on a clean stop)."""
+        with self.database.transaction() as session:
+            session.execute(
+                update(RelayLease)
+                .where(RelayLease.name == self.lease_name, RelayLease.owner == self.owner)
+                .values(expires_at=0.0)
+                .execution_options(synchronize_session=False)
+            )
 
     def reconcile(self) -> None:
         """Brings the journal and the records in line with the chain; sends nothing."""
@@ -278,10 +320,10 @@ class Relayer:
         # Records put off in this cycle are not looked at again before the next one.
         put_off: set[int] = set()
         for _ in range(MAX_BATCHES_PER_CYCLE):
-            if self.sender.pending_count() >= self.max_in_flight:
+            if self.sender.pending_count() >= self.max_in_flight or not self.take_lease():
                 return
             head = self.web3.eth.get_block("latest")
-            batch = self._next_batch(int(head["timestamp"]), put_off)
+            batch = self._next_batch(self._next_block_time(int(head["timestamp"])), put_off)
             if batch is None:
                 return
             kind, rows = batch
@@ -300,6 +342,17 @@ class Relayer:
                 report.sent_transactions += 1
                 report.sent_records += len(plan.send)
                 log.info("relay_sent", kind=kind, records=len(plan.send), tx_id=tx_id)
+
+    def _next_block_time(self, head_time: int) -> int:
+        """The earliest time of the block the next transaction lands in: after the head's (block
+        times increase), and not before the pending block's (on an idle chain the head is old).
+        The registry refuses events later than it; a misjudged event is only put off."""
+        earliest = head_time + 1
+        try:
+            pending = self.web3.eth.get_block("pending")
+        except (ValueError, Web3Exception):
+            return earliest
+        return max(earliest, int(pending["timestamp"])) if pending else earliest
 
     def _next_batch(
         self, head_time: int, put_off: set[int]

@@ -1,22 +1,24 @@
 """The relayer as a background task of the app: cycles in a worker thread, backs off while the
 node is away, and stops between steps when cancelled (a step in progress finishes first, so a
-cancelled relayer never leaves a half-written step behind)."""
+cancelled relayer never leaves a half-written step behind), releasing its lease."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
 import structlog
 
 from app.chain.keys import SigningKeyUnavailable
-from app.outbox.relayer import Relayer
+from app.outbox.relayer import CycleReport, Relayer
 from app.services import AppServices, Worker
 
 log = structlog.get_logger(__name__)
 
 MAX_BACKOFF_SECONDS = 30.0
+IN_FLIGHT_POLL_SECONDS = 0.05
 T = TypeVar("T")
 
 
@@ -31,34 +33,59 @@ async def in_thread(step: Callable[[], T]) -> T:
         raise
 
 
+class RelayLoop:
+    """One cycle after another while there is work, else one per ``relay_poll_seconds``; with
+    growing pauses while the chain cannot be reached."""
+
+    def __init__(self, services: AppServices) -> None:
+        self.services = services
+        self.poll = services.settings.relay_poll_seconds
+        self.backoff = self.poll
+        self.relayer: Relayer | None = None
+
+    async def run(self) -> None:
+        try:
+            while True:
+                delay = await self.cycle()
+                if delay is None:
+                    return
+                await asyncio.sleep(delay)
+        finally:
+            if self.relayer is not None:
+                with contextlib.suppress(Exception):
+                    await in_thread(self.relayer.release_lease)
+
+    async def cycle(self) -> float | None:
+        """One cycle; the pause before the next, or None to stop for good."""
+        try:
+            if self.relayer is None:
+                self.relayer = await in_thread(lambda: Relayer.from_services(self.services))
+            report = await in_thread(self.relayer.run_once)
+        except SigningKeyUnavailable as error:
+            log.error("relayer_disabled", reason=str(error))
+            return None
+        except Exception as error:
+            # The node away or refusing, the database busy: the same cycle is safe to repeat.
+            log.warning(
+                "relay_cycle_failed",
+                error_type=type(error).__name__,
+                error=str(error)[:300],
+                retry_in_seconds=self.backoff,
+            )
+            delay, self.backoff = self.backoff, min(self.backoff * 2, MAX_BACKOFF_SECONDS)
+            return delay
+        self.backoff = self.poll
+        return self._pause(report)
+
+    def _pause(self, report: CycleReport) -> float:
+        if report.more_work:
+            return 0.0
+        if report.open_transactions:
+            # Transactions in flight: look again soon, their receipts free the slots.
+            return min(self.poll, IN_FLIGHT_POLL_SECONDS)
+        return self.poll
+
+
 def relayer_worker(services: AppServices) -> Worker:
-    """The app's relay loop: one cycle after another while there is work, else one per
-    ``relay_poll_seconds``; with growing pauses while the chain cannot be reached."""
-    settings = services.settings
-
-    async def run() -> None:
-        relayer: Relayer | None = None
-        backoff = settings.relay_poll_seconds
-        while True:
-            try:
-                if relayer is None:
-                    relayer = await in_thread(lambda: Relayer.from_services(services))
-                report = await in_thread(relayer.run_once)
-                backoff = settings.relay_poll_seconds
-                delay = 0.0 if report.more_work else settings.relay_poll_seconds
-            except SigningKeyUnavailable as error:
-                log.error("relayer_disabled", reason=str(error))
-                return
-            except Exception as error:
-                # The node away or refusing, the database busy: the same cycle is safe to repeat.
-                log.warning(
-                    "relay_cycle_failed",
-                    error_type=type(error).__name__,
-                    error=str(error)[:300],
-                    retry_in_seconds=backoff,
-                )
-                delay = backoff
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-            await asyncio.sleep(delay)
-
-    return run
+    """The app's relay loop (registered in ``services.workers``)."""
+    return lambda: RelayLoop(services).run()

@@ -294,7 +294,8 @@ def test_source_over_its_rate_limit_is_told_when_to_come_back(
     ]
     assert [a.status_code for a in answers] == [202, 202, 429]
     assert answers[2].json()["error"]["code"] == "rate_limited"
-    assert int(answers[2].headers["Retry-After"]) == 30
+    # Two per minute: the next token comes 30 s after the bucket ran dry.
+    assert 28 <= int(answers[2].headers["Retry-After"]) <= 30
     assert len(_outbox(client)) == 2
 
 

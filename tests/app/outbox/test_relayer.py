@@ -184,3 +184,25 @@ def test_restart_mid_relay_applies_every_event_exactly_once(
     stored_ids = {int(r.custody_event_id) for r in second.records()}
     assert stored_ids == set(per_id)
     assert {r.status for r in second.records()} == {RelayStatus.CONFIRMED}
+
+
+def test_second_relayer_on_the_same_database_stands_by_until_the_first_lets_go(
+    make_service: ServiceFactory,
+    carrier: SourceSecrets,
+    relay_chain: Chain,
+    relay_items: list[bytes],
+) -> None:
+    """Two service processes (uvicorn --workers 2) share a database: one relayer sends."""
+    handle = make_service()
+    _accept(handle, carrier, _custody_events(relay_items, 5, "lease"))
+    first = Relayer.from_services(handle.services)
+    second = Relayer.from_services(handle.services)
+    assert first.run_once().sent_transactions == 1
+
+    standby = second.run_once()
+
+    assert standby.standing_by
+    assert standby.sent_transactions == 0
+    first.release_lease()
+    relay_until_settled(second, handle, relay_chain)
+    assert handle.statuses() == {"confirmed": 5}

@@ -1,0 +1,410 @@
+"""Relay throughput (issue #5): 10,000 carrier events from HTTP acceptance to confirmed on chain,
+beside a naive relayer (one transaction per event, each receipt awaited) in the same run.
+
+Set-up, all its own: a fresh Anvil (cancun, chain id 1337) mining each transaction at once, plus
+an empty block every second (so the last batches reach their depth), the suite deployed by
+`ape run deploy` into a temporary directory, 1,000 registered items. The service is started as
+`make api` starts it (uvicorn, `app.main:create_app`, a SQLite file in the temporary directory,
+its background workers on) on a free loopback port, and loaded over HTTP with httpx: signed
+requests of 500 events, four at a time. Before the clock starts, a warm-up of 1,000 events goes
+through end to end (a service that has been running: connections open, the items known). The
+clock runs from the first measured request until the service's database shows every record
+confirmed at the default depth (2 blocks); then the chain is checked: one CustodyRecorded log by
+the oracle per event, every event id once.
+
+Two configurations, one after the other on the same node: the relayer alone (the app without its
+indexer worker: what the relay itself sustains), and the whole service (relayer and indexer in
+one process, sharing two cores with Anvil and the load generator). The targets apply to the
+relay; the whole service's figure is shown beside it.
+
+The naive relayer then sends 300 events from the same oracle key, one `recordCustody` each
+(web3.py: build with its gas estimate, sign, send, await the receipt polling every 5 ms); its rate
+is extrapolated to 10,000 events.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_abi.abi import encode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
+from fastapi import FastAPI
+from web3 import Web3
+from web3.contract import Contract
+
+from app.chain.contracts import load_abi
+from app.ingest.auth import signature_header
+from app.main import create_app
+from bench.context import BenchContext
+from bench.environment import ROOT
+from bench.model import Peer, Row, Target
+from tests.support.ape_run import TEST_PRIVATE_KEYS, run_ape
+from tests.support.nodes import anvil_command, free_port, running, subprocess_env
+
+SECTION = "Relay throughput (issue #5)"
+
+EVENTS = 10_000
+WARM_UP_EVENTS = 1_000
+ITEMS = 1_000
+REQUEST_EVENTS = 500
+CLIENTS = 4
+NAIVE_SAMPLE = 300
+CONFIRMATION_DEPTH = 2
+DEADLINE_SECONDS = 180.0
+RATE_TARGET = Target(1_000, ">=")
+SPEEDUP_TARGET = Target(20, ">=")
+
+ADMIN = Account.from_key(TEST_PRIVATE_KEYS[0])
+ORACLE = Account.from_key(TEST_PRIVATE_KEYS[1])
+MERCHANT = Account.from_key(TEST_PRIVATE_KEYS[2])
+CARRIER = "bench-carrier"
+FULL_SERVICE = "app.main:create_app"
+RELAYER_ONLY = "bench.relay:relayer_only_app"
+
+
+@dataclass(frozen=True)
+class RelayRun:
+    seconds: float
+    accept_seconds: float
+    transactions: int
+
+    @property
+    def rate(self) -> float:
+        return EVENTS / self.seconds
+
+
+def relayer_only_app() -> FastAPI:
+    """The service as `create_app` builds it, without its indexer worker."""
+    app = create_app()
+    app.state.services.workers.pop("indexer")
+    return app
+
+
+def run(ctx: BenchContext | None = None) -> list[Row]:
+    """Measures; ``ctx`` (the shared bench node) is not used: this suite brings its own."""
+    del ctx
+    with tempfile.TemporaryDirectory(prefix="bench-relay-") as scratch:
+        base = Path(scratch)
+        port = free_port()
+        with running(anvil_command(port), port, base / "anvil.log") as node:
+            addresses = _deploy(node.rpc_url, base)
+            w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
+            registry = w3.eth.contract(
+                address=Web3.to_checksum_address(addresses["ProductRegistry"]),
+                abi=load_abi(base / "abi", "ProductRegistry"),
+            )
+            items = _register_items(w3, registry)
+            runs: dict[str, RelayRun] = {}
+            with _block_ticker(w3):
+                for label, factory in (("relayer", RELAYER_ONLY), ("service", FULL_SERVICE)):
+                    workdir = base / label
+                    workdir.mkdir()
+                    with _service(node.rpc_url, base, workdir, factory) as service:
+                        runs[label] = _relay(w3, registry, service, items, label)
+            naive_rate = _naive(w3, registry, items)
+    relay, whole = runs["relayer"], runs["service"]
+    naive = Peer(f"naive relayer, {NAIVE_SAMPLE} events extrapolated", round(naive_rate, 1))
+    return [
+        Row(
+            "relay.events_per_second",
+            f"{EVENTS:,} carrier events, HTTP acceptance to confirmed (depth "
+            f"{CONFIRMATION_DEPTH}) on chain: the relay",
+            round(relay.rate, 1),
+            "events/s",
+            target=RATE_TARGET,
+            peer=naive,
+            note=f"{relay.seconds:.2f} s; {relay.transactions} transactions (about "
+            f"{EVENTS // relay.transactions:,} events each); the app without its indexer worker",
+        ),
+        Row(
+            "relay.speedup_vs_naive",
+            "Relay rate over the naive relayer's (one transaction per event)",
+            round(relay.rate / naive_rate, 1),
+            "x",
+            target=SPEEDUP_TARGET,
+            note=f"naive: {naive_rate:.1f} events/s, so {EVENTS / naive_rate:.0f} s for "
+            f"{EVENTS:,} events",
+        ),
+        Row(
+            "relay.events_per_second_whole_service",
+            f"The same {EVENTS:,} events, the whole service (relayer and indexer in one process)",
+            round(whole.rate, 1),
+            "events/s",
+            peer=naive,
+            note=f"{whole.seconds:.2f} s; {whole.transactions} transactions; the indexer decodes "
+            "and stores every CustodyRecorded log meanwhile, on the same two cores",
+        ),
+        Row(
+            "relay.acceptance_events_per_second",
+            f"HTTP acceptance alone (relay only): {EVENTS // REQUEST_EVENTS} signed requests of "
+            f"{REQUEST_EVENTS} events, {CLIENTS} at a time",
+            round(EVENTS / relay.accept_seconds, 1),
+            "events/s",
+            note="each request: key, HMAC, replay check, validation, items checked, outbox "
+            f"rows and idempotency record in one transaction; whole service: "
+            f"{EVENTS / whole.accept_seconds:,.0f} events/s",
+        ),
+        Row(
+            "relay.naive_events_per_second",
+            "Peer: naive relayer, one `recordCustody` transaction per event",
+            round(naive_rate, 1),
+            "events/s",
+            note="web3.py build (gas estimate) + sign + send + receipt, the same oracle key",
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class Service:
+    url: str
+    api_key: str
+    secret: str
+    database: Path
+
+
+# ---------------------------------------------------------------------------------------- set-up
+
+
+def _deploy(rpc_url: str, base: Path) -> dict[str, str]:
+    env = subprocess_env(
+        APE_FOUNDRY_HOST=rpc_url,
+        TRUSTMALL_DEPLOYMENTS_DIR=str(base / "deployments"),
+        TRUSTMALL_ABI_DIR=str(base / "abi"),
+        NO_COLOR="1",
+    )
+    result = run_ape(env, "deploy", "--redeploy", "--oracle", ORACLE.address)
+    if result.returncode != 0:
+        raise RuntimeError(f"ape run deploy failed:\n{result.output}")
+    record = json.loads((base / "deployments" / "1337.json").read_text())
+    return {name: entry["address"] for name, entry in record["contracts"].items()}
+
+
+def _send(w3: Web3, account: LocalAccount, function: Any) -> None:
+    tx = function.build_transaction(
+        {"from": account.address, "nonce": w3.eth.get_transaction_count(account.address, "pending")}
+    )
+    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01)
+    if receipt["status"] != 1:
+        raise RuntimeError(f"set-up transaction {tx_hash.hex()} failed")
+
+
+def _register_items(w3: Web3, registry: Contract) -> list[str]:
+    _send(w3, ADMIN, registry.functions.approveMerchant(MERCHANT.address, "Bench Co", b"\x01" * 32))
+    ids = [keccak(encode(["string", "uint256"], ["bench-relay", i])) for i in range(ITEMS)]
+    for start in range(0, ITEMS, 250):
+        chunk = [(item, b"\x02" * 32, "") for item in ids[start : start + 250]]
+        _send(w3, MERCHANT, registry.functions.registerItems(chunk))
+    return ["0x" + item.hex() for item in ids]
+
+
+@contextmanager
+def _service(rpc_url: str, base: Path, workdir: Path, factory: str) -> Iterator[Service]:
+    """`make api`'s service on a free port, configured through the environment."""
+    port = free_port()
+    api_key, secret = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
+    database = workdir / "service.db"
+    env = {
+        **os.environ,
+        "TRUSTMALL_RPC_URL": rpc_url,
+        "TRUSTMALL_DEPLOYMENTS_DIR": str(base / "deployments"),
+        "TRUSTMALL_ABI_DIR": str(base / "abi"),
+        "TRUSTMALL_DATABASE_URL": f"sqlite:///{database}",
+        "TRUSTMALL_ORACLE_PRIVATE_KEY": ORACLE.key.hex(),
+        "TRUSTMALL_CONFIRMATION_DEPTH": str(CONFIRMATION_DEPTH),
+        "TRUSTMALL_SOURCES": json.dumps(
+            {
+                CARRIER: {
+                    "kind": "carrier",
+                    "api_key": api_key,
+                    "hmac_secret": secret,
+                    "requests_per_minute": 6_000,
+                }
+            }
+        ),
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", factory, "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    with (workdir / "service.log").open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            _wait_healthy(url, process)
+            yield Service(url, api_key, secret, database)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
+def _block_ticker(w3: Web3, seconds: float = 1.0) -> Iterator[None]:
+    """An empty block every second besides the automatic ones, as a live chain keeps making
+    blocks: the last batches reach their confirmation depth. (Anvil's own --mixed-mining does
+    this too, but `ape run deploy` cannot deploy on it.)"""
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(seconds):
+            w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=tick, name="block-ticker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the service exited with {process.returncode} before answering")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"the service at {url} did not answer within 60 s")
+
+
+# ---------------------------------------------------------------------------------------- runs
+
+
+def _relay(
+    w3: Web3, registry: Contract, service: Service, items: list[str], label: str
+) -> RelayRun:
+    """A warm-up, then the measured run; checks every event is on chain once."""
+    warm_up = _bodies(items, f"{label}-warm", WARM_UP_EVENTS)
+    measured = _bodies(items, label, EVENTS)
+    with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=CLIENTS)) as client:
+
+        def post(body: bytes) -> None:
+            headers = {
+                "Content-Type": "application/json",
+                "TrustMall-Api-Key": service.api_key,
+                "TrustMall-Signature": signature_header(service.secret, body),
+                "Idempotency-Key": keccak(body).hex(),
+            }
+            answer = client.post(
+                f"{service.url}/v1/logistics/events", content=body, headers=headers
+            )
+            if answer.status_code != 202 or len(answer.json()["accepted"]) != REQUEST_EVENTS:
+                raise RuntimeError(f"request refused: {answer.status_code} {answer.text[:300]}")
+
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            list(pool.map(post, warm_up))
+            _wait_confirmed(service.database, WARM_UP_EVENTS)
+            start_block = int(w3.eth.block_number) + 1
+            started = time.perf_counter()
+            list(pool.map(post, measured))
+            accepted = time.perf_counter()
+            _wait_confirmed(service.database, WARM_UP_EVENTS + EVENTS)
+            finished = time.perf_counter()
+
+    logs = registry.events.CustodyRecorded().get_logs(
+        from_block=start_block, argument_filters={"submitter": ORACLE.address}
+    )
+    ids = {int(log.args.eventId) for log in logs}
+    if len(logs) != EVENTS or len(ids) != EVENTS:
+        raise RuntimeError(
+            f"expected {EVENTS} events once each, found {len(logs)} ({len(ids)} ids)"
+        )
+    transactions = len({log.transactionHash for log in logs})
+    return RelayRun(finished - started, accepted - started, transactions)
+
+
+def _bodies(items: list[str], label: str, count: int) -> list[bytes]:
+    occurred = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 120))
+    actions = ("shipped", "in_transit", "delivered")
+    events = [
+        {
+            "event_id": f"{label}-{i}",
+            "item_id": items[i % ITEMS],
+            "action": actions[(i // ITEMS) % 3],
+            "occurred_at": occurred,
+            "location": f"urn:epc:id:sgln:9506000.{i % 97:05d}.0",
+            "reference": f"AWB {i // 50:06d}",
+        }
+        for i in range(count)
+    ]
+    return [
+        json.dumps(events[start : start + REQUEST_EVENTS]).encode()
+        for start in range(0, count, REQUEST_EVENTS)
+    ]
+
+
+def _wait_confirmed(database: Path, count: int) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+    try:
+        while time.monotonic() < deadline:
+            rows = dict(
+                connection.execute(
+                    "SELECT status, count(*) FROM outbox_records GROUP BY status"
+                ).fetchall()
+            )
+            if rows.get("failed"):
+                raise RuntimeError(f"records failed: {rows}")
+            if rows.get("confirmed", 0) == count:
+                return
+            time.sleep(0.02)
+    finally:
+        connection.close()
+    raise TimeoutError(f"not every record was confirmed within {DEADLINE_SECONDS} s")
+
+
+def _naive(w3: Web3, registry: Contract, items: list[str]) -> float:
+    """One transaction per event, each receipt awaited; events per second."""
+    spent = registry.events.CustodyRecorded().get_logs(
+        from_block=0, argument_filters={"submitter": ORACLE.address}
+    )
+    first_id = max(int(log.args.eventId) for log in spent) + 1
+    occurred = int(w3.eth.get_block("latest")["timestamp"]) - 60
+    location, context = keccak(text="naive-location"), keccak(text="naive-reference")
+    started = time.perf_counter()
+    for i in range(NAIVE_SAMPLE):
+        item = bytes.fromhex(items[i % ITEMS][2:])
+        function = registry.functions.recordCustody(
+            [(item, first_id + i, 3, occurred, location, context)]
+        )
+        tx = function.build_transaction(
+            {"from": ORACLE.address, "nonce": w3.eth.get_transaction_count(ORACLE.address)}
+        )
+        tx_hash = w3.eth.send_raw_transaction(ORACLE.sign_transaction(tx).raw_transaction)
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.005)
+        if receipt["status"] != 1:
+            raise RuntimeError(f"naive transaction {tx_hash.hex()} failed")
+    return NAIVE_SAMPLE / (time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(f"{row.metric}: {row.value:,} {row.unit} ({row.note})")

@@ -1,0 +1,88 @@
+"""Batch calldata written out by hand equals what the ABI encoder makes."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
+from web3 import Web3
+
+from app.outbox.calls import CUSTODY_TUPLE, LOGISTICS_TUPLE, BatchCall, RowView
+from app.outbox.models import RelayKind
+
+
+def _hex32() -> str:
+    return "0x" + secrets.token_hex(32)
+
+
+def _call(kind: RelayKind, function: str, tuple_type: str) -> BatchCall:
+    return BatchCall(kind, Web3().eth.contract(abi=[]), function, tuple_type)
+
+
+def test_custody_batch_encoding_matches_the_abi_encoder() -> None:
+    rows = [
+        RowView(
+            id=i,
+            kind=RelayKind.CUSTODY,
+            subject="",
+            payload={
+                "item_id": _hex32(),
+                "action": 1 + i % 6,
+                "occurred_at": 2**40 - 1 - i,
+                "location_hash": _hex32(),
+                "context_hash": _hex32(),
+            },
+            custody_event_id=2**256 - 1 - i,
+            attempts=0,
+        )
+        for i in range(5)
+    ]
+    call = _call(RelayKind.CUSTODY, "recordCustody", CUSTODY_TUPLE)
+    expected = [
+        (
+            bytes.fromhex(r.payload["item_id"][2:]),
+            r.custody_event_id,
+            r.payload["action"],
+            r.payload["occurred_at"],
+            bytes.fromhex(r.payload["location_hash"][2:]),
+            bytes.fromhex(r.payload["context_hash"][2:]),
+        )
+        for r in rows
+    ]
+    selector = keccak(text=f"recordCustody({CUSTODY_TUPLE}[])")[:4]
+    assert call.encode(rows) == selector + encode([f"{CUSTODY_TUPLE}[]"], [expected])
+
+
+def test_logistics_batch_encoding_matches_the_abi_encoder() -> None:
+    payloads = [
+        {"order_id": _hex32(), "kind": i % 3, "items": 2**32 - 1 - i, "evidence_hash": _hex32()}
+        for i in range(4)
+    ]
+    rows = [RowView(i, RelayKind.ORDER_LOGISTICS, "", p, None, 0) for i, p in enumerate(payloads)]
+    call = _call(RelayKind.ORDER_LOGISTICS, "reportLogistics", LOGISTICS_TUPLE)
+    expected = [
+        (
+            bytes.fromhex(p["order_id"][2:]),
+            p["kind"],
+            p["items"],
+            bytes.fromhex(p["evidence_hash"][2:]),
+        )
+        for p in payloads
+    ]
+    selector = keccak(text=f"reportLogistics({LOGISTICS_TUPLE}[])")[:4]
+    assert call.encode(rows) == selector + encode([f"{LOGISTICS_TUPLE}[]"], [expected])
+
+
+def test_values_out_of_their_type_are_refused() -> None:
+    row = RowView(
+        1,
+        RelayKind.ORDER_LOGISTICS,
+        "",
+        {"order_id": _hex32(), "kind": 256, "items": 0, "evidence_hash": _hex32()},
+        None,
+        0,
+    )
+    with pytest.raises(ValueError, match="uint8"):
+        _call(RelayKind.ORDER_LOGISTICS, "reportLogistics", LOGISTICS_TUPLE).encode([row])
