@@ -70,18 +70,54 @@ def _chain_unavailable(error: ChainUnavailable) -> ApiError:
     )
 
 
-@router.get("/items/{item_id}", response_model=ItemVerdictPublic, responses=ERRORS)
-async def get_item(
-    item_id: str,
-    request: Request,
-    fresh: Annotated[
-        bool, Query(description="Answer from the chain's views and logs, not the index")
-    ] = False,
-) -> Response:
+_ITEM_PARAMETERS = [
+    {
+        "name": "item_id",
+        "in": "path",
+        "required": True,
+        "description": "The item's id: 0x followed by 64 hex digits",
+        "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"},
+    },
+    {
+        "name": "fresh",
+        "in": "query",
+        "required": False,
+        "description": "Answer from the chain's views and logs, not the index",
+        "schema": {"type": "boolean", "default": False},
+    },
+]
+_TRUE = frozenset({"1", "true", "on", "yes", "t", "y"})
+_FALSE = frozenset({"0", "false", "off", "no", "f", "n"})
+
+
+def _flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name)
+    if value is None or value.lower() in _FALSE:
+        return False
+    if value.lower() in _TRUE:
+        return True
+    raise ApiError(
+        422,
+        "validation_failed",
+        "the request is not valid",
+        [{"field": f"query.{name}", "code": "bool_parsing", "message": "not a boolean"}],
+    )
+
+
+@router.get(
+    "/items/{item_id}",
+    response_model=ItemVerdictPublic,
+    responses=ERRORS,
+    openapi_extra={"parameters": _ITEM_PARAMETERS},
+)
+async def get_item(request: Request) -> Response:
     """Whether an item is authentic and why, with its merchant, metadata check, custody trail,
     batch proof and sale record."""
-    index: IndexRuntime = request.app.state.index  # not a dependency: this is the hot path
-    key = parse_bytes32(item_id, "item_id", "invalid_item_id")
+    # The shopper's hot path: parameters are read here rather than by FastAPI's dependency
+    # machinery (a quarter of a request's framework cost), and documented in openapi_extra.
+    index: IndexRuntime = request.app.state.index
+    key = parse_bytes32(request.path_params["item_id"], "item_id", "invalid_item_id")
+    fresh = _flag(request, "fresh")
     try:
         if fresh:
             verdict = await run_in_threadpool(_verdict_in_session, index, key, True)

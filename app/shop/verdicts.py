@@ -200,8 +200,8 @@ def cached_metadata_only(reader: IndexReader, hosts: list[str]) -> MetadataResol
 
 
 def indexed_verdict_fast(index: IndexRuntime, item_id: str) -> ItemVerdictPublic:
-    """The index's verdict on its own pooled connection, never touching the network: for the
-    event loop. Raises ``MetadataFetchNeeded`` when the answer needs a metadata fetch."""
+    """The index's verdict, never touching the network: quick enough for the event loop.
+    Raises ``MetadataFetchNeeded`` when the answer needs a metadata fetch."""
     hosts = index.settings.metadata_fetch_hosts
     return _on_raw_connection(index, item_id, lambda reader: cached_metadata_only(reader, hosts))
 
@@ -211,8 +211,8 @@ def _on_raw_connection(
     item_id: str,
     make_resolver: Callable[[IndexReader], MetadataResolver],
 ) -> ItemVerdictPublic:
-    """Reads on a pooled DB-API connection of its own (a metadata check may commit the caller's
-    session, which would hand its connection back to the pool)."""
+    """Reads through the index's read connections (``app.index.sql.ReadConnections``), never the
+    caller's session: a metadata check may commit that session mid-way."""
     reads = index.reads
     with reads.connection() as connection:
         reader = IndexReader(connection, reads.paramstyle)

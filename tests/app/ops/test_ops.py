@@ -117,3 +117,11 @@ def test_openapi_documents_the_shopper_and_ops_endpoints(shop: Shop) -> None:
     ):
         assert path in schema["paths"], path
     assert "ItemVerdictPublic" in schema["components"]["schemas"]
+    item = schema["paths"]["/v1/items/{item_id}"]["get"]
+    assert [(p["name"], p["in"]) for p in item["parameters"]] == [
+        ("item_id", "path"),
+        ("fresh", "query"),
+    ]
+    assert item["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ItemVerdictPublic"
+    }

@@ -193,6 +193,13 @@ def test_malformed_item_id_answers_422_invalid_item_id(shop: Shop, bad_id: str) 
     assert response.json()["error"]["code"] == "invalid_item_id"
 
 
+def test_fresh_must_be_a_boolean(shop: Shop) -> None:
+    response = shop.client.get(f"/v1/items/0x{'cd' * 32}", params={"fresh": "maybe"})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert response.json()["error"]["details"][0]["field"] == "query.fresh"
+
+
 def test_fresh_answers_503_when_the_chain_is_away(settings: Settings) -> None:
     away = settings.model_copy(update={"rpc_url": "http://127.0.0.1:9"})
     with TestClient(create_app(away)) as client:
