@@ -37,6 +37,7 @@ class SubjectChecker:
         self._known: OrderedDict[str, None] = OrderedDict()
         self._suite: Suite | None = None
         self._lock = threading.Lock()
+        self._chain_lock = threading.Lock()
 
     def unknown(
         self,
@@ -54,8 +55,10 @@ class SubjectChecker:
             return set(), set()
         try:
             suite = self._suite_for(settings)
-            missing_items = self._missing(suite, "ProductRegistry", "itemOf", item_ids)
-            missing_orders = self._missing(suite, "OrderEscrow", "orderOf", order_ids)
+            # One batch at a time: web3's batching state lives on the shared provider.
+            with self._chain_lock:
+                missing_items = self._missing(suite, "ProductRegistry", "itemOf", item_ids)
+                missing_orders = self._missing(suite, "OrderEscrow", "orderOf", order_ids)
         except TrustMallError:
             raise
         except Exception as error:
