@@ -86,9 +86,11 @@ def run(ctx: BenchContext) -> list[Row]:
             rest = service.memory()
             _check_answers(service, indexed_paths, fresh_paths)
             _load(service.port, indexed_paths, WARM_UP_SECONDS, INDEXED_CONNECTIONS)
+            cpu_before = service.cpu_seconds()
             indexed, peak = _measured_load(
                 service, indexed_paths, INDEXED_SECONDS, INDEXED_CONNECTIONS
             )
+            cpu_per_request_us = (service.cpu_seconds() - cpu_before) / indexed.requests * 1e6
             fresh, fresh_peak = _measured_load(
                 service, fresh_paths, FRESH_SECONDS, FRESH_CONNECTIONS
             )
@@ -129,6 +131,15 @@ def run(ctx: BenchContext) -> list[Row]:
             target=P99_TARGET,
             peer=Peer("`?fresh=true`", round(fresh.percentile_ms(0.99), 2)),
             note=fresh_note,
+        ),
+        Row(
+            "verify.indexed_cpu_us",
+            "`GET /v1/items/{id}` from the index: service CPU time per request",
+            round(cpu_per_request_us),
+            "µs",
+            note="user + system time of the service process over the measured load, divided by "
+            "the requests answered: what the throughput would be on a core of its own "
+            f"(~{1e6 / cpu_per_request_us:,.0f} req/s), whatever else the machine runs",
         ),
         Row(
             "verify.fresh_rps",
@@ -325,6 +336,11 @@ class Service:
             int(line.split()[1]) for line in status.splitlines() if line.startswith(f"{field}:")
         )
         return kib / 1024
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the service process has used."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def memory(self) -> Memory:
         return Memory(self.rss_mib(), self.rss_mib("RssAnon"), self.rss_mib("RssFile"))
