@@ -107,7 +107,8 @@ class Indexer:
         self.handlers = handlers or default_handlers()
         self.block_range = block_range
         # Where a new index starts: the deployment's first block unless set (a service that needs
-        # only recent history; tests on a shared chain). Read when the cursor is created.
+        # only recent history; tests on a shared chain). Read when the cursor is created; what
+        # happened before it (a merchant's approval...) is unknown to the index.
         self.from_block = from_block
         self.status = IndexStatus()
         self._plan: _Plan | None = None
