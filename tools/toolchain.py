@@ -83,10 +83,11 @@ def pth_text() -> str:
     The second line matters only for a clone inside the temporary directory (CI's, say): Ape takes
     such a project for one it already isolated, compiles it in place and unpacks dependencies into
     ``contracts/.cache``, where its 500-file scan of ``contracts/`` then misses our own sources.
-    Pointing TMPDIR at a folder of the user's cache, outside both the clone (Ape copies the
-    project into its temporary folder) and the temporary directory, makes Ape isolate it as usual.
+    Pointing TMPDIR at a folder outside both the clone (Ape copies the project into its temporary
+    folder) and the temporary directory makes Ape isolate it as usual. The folder's path has no
+    dot-named part: Ape skips sources under such paths (it takes them for its own caches).
     """
-    private_tmp = Path.home() / ".cache" / "trustmall" / "tmp"
+    private_tmp = Path("/var/tmp") / f"trustmall-{os.getuid()}"
     return (
         f"import os; os.environ.setdefault('SOLCX_BINARY_PATH', {str(SOLCX_DIR)!r})\n"
         "import os, tempfile; "
