@@ -13,6 +13,8 @@ from app.ops.logging import RequestLogMiddleware, configure_logging
 from app.ops.metrics import install_metrics
 from app.services import AppServices
 from app.shop.api import router as shop_router
+from app.shop.page import router as page_router
+from app.shop.qr import router as qr_router
 from app.stats.api import router as stats_router
 from app.stats.sources import StatsSources
 
@@ -24,6 +26,8 @@ def install_index_and_shop(app: FastAPI, services: AppServices) -> IndexRuntime:
     app.state.stats_sources = StatsSources()
     services.workers["indexer"] = index.worker
     app.include_router(shop_router)
+    app.include_router(qr_router)
+    app.include_router(page_router)
     app.include_router(stats_router)
     app.include_router(ops_router)
     install_metrics(app, index.indexer)

@@ -1,0 +1,54 @@
+"""The label QR code: ``GET /v1/items/{id}/qr.svg`` and ``.png``, pointing at ``/verify/{id}``."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from fastapi import APIRouter, Response
+
+from app.api.deps import SettingsDep
+from app.api.errors import ErrorPublic
+from app.settings import Settings
+from app.shop.api import parse_bytes32
+
+router = APIRouter(prefix="/v1/items", tags=["shop"])
+_CACHE = "public, max-age=86400, immutable"  # the URL in the code depends only on the id
+_RESPONSES: dict[int | str, dict[str, object]] = {
+    422: {"model": ErrorPublic, "description": "A malformed id"}
+}
+
+
+def verify_url(settings: Settings, item_id: str) -> str:
+    """The URL a label's QR code carries for the item."""
+    return f"{settings.public_base_url.rstrip('/')}/verify/{item_id}"
+
+
+def label_code(settings: Settings, item_id: str) -> segno.QRCode:
+    return segno.make(verify_url(settings, item_id), error="m", micro=False)
+
+
+@router.get(
+    "/{item_id}/qr.svg",
+    responses={**_RESPONSES, 200: {"content": {"image/svg+xml": {}}}},
+    response_class=Response,
+)
+def get_qr_svg(item_id: str, settings: SettingsDep) -> Response:
+    """The item's label QR code as SVG."""
+    key = parse_bytes32(item_id, "item_id", "invalid_item_id")
+    out = io.BytesIO()
+    label_code(settings, key).save(out, kind="svg", scale=8, border=4, xmldecl=True)
+    return Response(out.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": _CACHE})
+
+
+@router.get(
+    "/{item_id}/qr.png",
+    responses={**_RESPONSES, 200: {"content": {"image/png": {}}}},
+    response_class=Response,
+)
+def get_qr_png(item_id: str, settings: SettingsDep) -> Response:
+    """The item's label QR code as PNG."""
+    key = parse_bytes32(item_id, "item_id", "invalid_item_id")
+    out = io.BytesIO()
+    label_code(settings, key).save(out, kind="png", scale=8, border=4)
+    return Response(out.getvalue(), media_type="image/png", headers={"Cache-Control": _CACHE})

@@ -1,0 +1,150 @@
+"""The shopper's page in a real browser: Debian's headless Chromium renders ``/verify/{id}`` from
+a uvicorn server on loopback, at a phone's viewport, and the screenshot and DOM are checked."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from app.main import create_app
+from app.settings import Settings
+from tests.app.index.actors import Actor, Shop, SuiteDriver
+
+WIDTH, HEIGHT = 412, 915
+NOT_AUTHENTIC_RED = (0xB3, 0x26, 0x1E)  # .bad in app/shop/page.py
+PAGE_GREY = (0xF4, 0xF5, 0xF7)
+
+
+def _decode_png(data: bytes) -> list[list[tuple[int, int, int]]]:
+    """Rows of RGB pixels of an 8-bit RGB or RGBA, non-interlaced PNG (what Chromium writes)."""
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    assert depth == 8 and colour in (2, 6) and interlace == 0
+    channels = 3 if colour == 2 else 4
+    chunks, at = [], 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        if data[at + 4 : at + 8] == b"IDAT":
+            chunks.append(data[at + 8 : at + 8 + length])
+        at += 12 + length
+    raw = zlib.decompress(b"".join(chunks))
+    stride = width * channels
+    previous = bytearray(stride)
+    rows: list[list[tuple[int, int, int]]] = []
+    for y in range(height):
+        kind = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = line[x - channels] if x >= channels else 0
+            b = previous[x]
+            c = previous[x - channels] if x >= channels else 0
+            if kind == 1:
+                line[x] = (line[x] + a) & 0xFF
+            elif kind == 2:
+                line[x] = (line[x] + b) & 0xFF
+            elif kind == 3:
+                line[x] = (line[x] + (a + b) // 2) & 0xFF
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                near = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[x] = (line[x] + near) & 0xFF
+        rows.append([(line[i], line[i + 1], line[i + 2]) for i in range(0, stride, channels)])
+        previous = line
+    return rows
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served(shop: Shop, shop_settings: Settings) -> Iterator[str]:
+    """A second app on the same database, served by uvicorn on a free loopback port."""
+    port = _free_port()
+    app = create_app(
+        shop_settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"})
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while not server.started:  # set once the socket listens; join() waits without sleeping
+        assert thread.is_alive(), "uvicorn stopped"
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        thread.join(timeout=0.02)
+    assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("chromium")
+    assert binary is not None, "Debian's chromium is required (apt-get install chromium)"
+    return subprocess.run(
+        [
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--window-size={WIDTH},{HEIGHT}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+
+def test_verify_page_renders_in_headless_chromium_at_phone_size(
+    served: str, shop: Shop, suite: SuiteDriver, merchant: Actor, tmp_path: Path
+) -> None:
+    item = suite.register_item(merchant)
+    suite.recall_item(merchant, item.item_id)
+    shop.index()
+    url = f"{served}/verify/{item.hex}"
+
+    dom = _chromium(tmp_path, "--dump-dom", url)
+    shot = tmp_path / "page.png"
+    screenshot = _chromium(tmp_path, f"--screenshot={shot}", url)
+
+    assert dom.returncode == 0, dom.stderr
+    assert '<h1 id="verdict">Not authentic</h1>' in dom.stdout
+    assert '<p id="reason">Recalled by the merchant</p>' in dom.stdout
+    assert item.hex in dom.stdout
+    assert screenshot.returncode == 0, screenshot.stderr
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    assert struct.unpack(">II", data[16:24]) == (WIDTH, HEIGHT)
+    assert len(data) > 5_000  # a rendered page, not a blank frame
+    pixels = _decode_png(data)
+    assert pixels[40][40] == NOT_AUTHENTIC_RED  # the verdict banner, at the top of the screen
+    assert pixels[HEIGHT - 5][5] == PAGE_GREY

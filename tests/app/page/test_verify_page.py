@@ -1,0 +1,207 @@
+"""``GET /verify/{id}`` and GS1 Digital Link ``/01/{gtin}/21/{serial}``: the shopper's HTML page,
+its verdict and why, the merchant, the custody trail with transactions, the batch proof; and the
+label QR codes ``/v1/items/{id}/qr.svg`` and ``.png``."""
+
+from __future__ import annotations
+
+import io
+import struct
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import segno
+from web3 import Web3
+
+from app.domain.ids import gs1_digital_link_path, item_id_from_gs1
+from app.domain.metadata import metadata_hash
+from app.domain.vocab import CustodyAction
+from app.shop.qr import verify_url
+from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.support.ape_run import ADMIN
+
+GTIN = "09506000134352"
+
+
+def _tx(receipt: Any) -> str:
+    return "0x" + bytes(receipt["transactionHash"]).hex()
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_authentic_item_page_shows_verdict_merchant_metadata_and_trail_with_transactions(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    item = suite.register_item(merchant, name="Trail <shoe> & co")
+    shipped = suite.record_custody(merchant, item.item_id, CustodyAction.SHIPPED)
+    shop.index()
+
+    page = shop.client.get(f"/verify/{item.hex}")
+
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert '<h1 id="verdict">Authentic</h1>' in html
+    assert 'id="reason"' not in html
+    assert "Test Goods Ltd" in html and merchant.address in html
+    assert item.uri in html and "not checked against its on-chain hash" in html
+    assert _tx(item.receipt) in html and _tx(shipped) in html
+    assert html.index("Registered") < html.index("Shipped")
+    assert f'href="/v1/items/{item.hex}"' in html
+
+
+def test_recalled_item_page_says_not_authentic_recalled_by_the_merchant(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    item = suite.register_item(merchant)
+    recall = suite.recall_item(merchant, item.item_id)
+    shop.index()
+
+    html = shop.client.get(f"/verify/{item.hex}").text
+
+    assert '<h1 id="verdict">Not authentic</h1>' in html
+    assert '<p id="reason">Recalled by the merchant</p>' in html
+    assert _tx(recall) in html
+
+
+def test_confirmed_report_page_says_reported_counterfeit(
+    shop: Shop, suite: SuiteDriver, merchant: Actor, shopper: Actor
+) -> None:
+    item = suite.register_item(merchant)
+    suite.confirm_report(suite.file_report(shopper, item.item_id))
+    shop.index()
+
+    html = shop.client.get(f"/verify/{item.hex}").text
+
+    assert '<p id="reason">Reported counterfeit (confirmed)</p>' in html
+
+
+def test_batch_item_page_shows_root_and_verified_proof(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    batch = suite.register_batch(merchant, count=4)
+    shop.index()
+    published = shop.client.post(
+        f"/v1/batches/{batch.hex}/manifest",
+        json={"manifest": batch.manifest, "signature": suite.sign_manifest(merchant, batch)},
+    )
+    assert published.status_code == 201, published.text
+
+    html = shop.client.get(f"/verify/0x{batch.item_ids[1].hex()}").text
+
+    assert '<h1 id="verdict">Authentic</h1>' in html
+    assert batch.hex in html
+    assert '<dd id="proof">verified: the proof rebuilds the root</dd>' in html
+
+
+def test_unknown_item_page_answers_404_unknown_item(shop: Shop) -> None:
+    shop.index()
+
+    page = shop.client.get(f"/verify/0x{'ab' * 32}")
+
+    assert page.status_code == 404
+    assert '<p id="reason">Unknown item</p>' in page.text
+
+
+def test_malformed_item_id_page_answers_422(shop: Shop) -> None:
+    page = shop.client.get("/verify/0x1234")
+
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Invalid item id" in page.text
+
+
+def test_gs1_digital_link_resolves_to_the_items_page_with_a_percent_encoded_serial(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    serial = "A/1%b&c?"
+    item_id = item_id_from_gs1(GTIN, serial)
+    digest = metadata_hash({"gtin": GTIN, "serial": serial})
+    suite.send(suite.registry.functions.registerItem(item_id, digest, ""), merchant.address)
+    shop.index()
+
+    page = shop.client.get(gs1_digital_link_path(GTIN, serial))
+
+    assert page.status_code == 200, page.text
+    assert '<h1 id="verdict">Authentic</h1>' in page.text
+    assert "0x" + item_id.hex() in page.text
+
+
+def test_gs1_link_with_a_bad_check_digit_answers_422_with_the_reason(shop: Shop) -> None:
+    bad = GTIN[:-1] + "3"
+
+    page = shop.client.get(f"/01/{bad}/21/A1")
+
+    assert page.status_code == 422
+    assert "Invalid GS1 link" in page.text
+    assert f"GTIN &#x27;{bad}&#x27; has a wrong check digit" in page.text
+
+
+def test_gs1_link_with_an_invalid_serial_answers_422(shop: Shop) -> None:
+    page = shop.client.get(f"/01/{GTIN}/21/{'x' * 21}")
+
+    assert page.status_code == 422
+    assert "GS1 serial must be" in page.text
+
+
+def test_page_escapes_what_the_chain_says(shop: Shop, suite: SuiteDriver) -> None:
+    merchant = suite.new_account()
+    suite.send(
+        suite.registry.functions.approveMerchant(
+            merchant.address, "<script>alert(1)</script>", Web3.keccak(text=merchant.address)
+        ),
+        ADMIN,
+    )
+    item = suite.register_item(merchant, uri='https://x.example/"><b>hi</b>')
+    shop.index()
+
+    html = shop.client.get(f"/verify/{item.hex}").text
+
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>hi</b>" not in html and "&quot;&gt;&lt;b&gt;hi&lt;/b&gt;" in html
+
+
+def test_qr_svg_encodes_the_items_verify_url(shop: Shop) -> None:
+    item_hex = "0x" + "cd" * 32
+    url = verify_url(shop.app.state.index.settings, item_hex)
+    assert url == f"http://127.0.0.1:8000/verify/{item_hex}"
+
+    response = shop.client.get(f"/v1/items/{item_hex}/qr.svg")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert "max-age" in response.headers["cache-control"]
+    root = ET.fromstring(response.content)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert root.find("{http://www.w3.org/2000/svg}path") is not None
+    expected = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(
+        expected, kind="svg", scale=8, border=4, xmldecl=True
+    )
+    assert response.content == expected.getvalue()  # the same matrix, drawn the same way
+
+
+def test_qr_png_is_a_png_of_the_verify_urls_matrix(shop: Shop) -> None:
+    item_hex = "0x" + "ef" * 32
+    code = segno.make(verify_url(shop.app.state.index.settings, item_hex), error="m", micro=False)
+
+    response = shop.client.get(f"/v1/items/{item_hex.upper().replace('0X', '0x')}/qr.png")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    side = (code.symbol_size(scale=1, border=0)[0] + 2 * 4) * 8
+    assert _png_size(response.content) == (side, side)
+    expected = io.BytesIO()
+    code.save(expected, kind="png", scale=8, border=4)
+    assert response.content == expected.getvalue()
+
+
+def test_qr_of_a_malformed_id_answers_422_invalid_item_id(shop: Shop) -> None:
+    response = shop.client.get("/v1/items/0x12/qr.svg")
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_item_id"
