@@ -2,6 +2,7 @@
 test's first block (see tests/app/index/actors.py)."""
 
 from tests.app.index.actors import (  # noqa: F401
+    buyer,
     merchant,
     shop,
     shop_settings,

@@ -205,3 +205,21 @@ def test_qr_of_a_malformed_id_answers_422_invalid_item_id(shop: Shop) -> None:
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_item_id"
+
+
+def test_sold_item_page_shows_the_escrow_sale_and_the_sellers_record(
+    shop: Shop, suite: SuiteDriver, merchant: Actor, buyer: Actor
+) -> None:
+    item = suite.register_item(merchant)
+    order = suite.open_order(buyer, merchant, [item.item_id], amount=3 * 10**15)
+    suite.ship(merchant, order)
+    suite.confirm_receipt(buyer, order)
+    shop.index()
+
+    html = shop.client.get(f"/verify/{item.hex}").text
+
+    assert "<h2>Escrow sale</h2>" in html
+    assert f'href="/v1/orders/{order.hex}"' in html
+    assert "<dd>released</dd>" in html and buyer.address in html
+    assert "<dd>1 of 1 orders completed, 0 disputes lost</dd>" in html
+    assert "<strong>Sold</strong>" in html
