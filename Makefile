@@ -17,7 +17,7 @@ STAMP_NPM := node_modules/.stamp-npm
 STAMP_TOOLS := $(VENV)/.stamp-toolchain
 STAMP_BUILD := .build/.stamp-compiled
 
-.PHONY: help setup compile test test-long lint bench chain hardhat-node deploy demo clean
+.PHONY: help setup compile test test-long lint bench chain hardhat-node deploy api demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ hardhat-node: $(STAMP_TOOLS) ## Run a Hardhat node on port 8546 (reach it with N
 
 deploy: $(STAMP_BUILD) ## Deploy the suite to NETWORK (default: Anvil at 127.0.0.1:$(RPC_PORT))
 	$(APE) run deploy --network $(NETWORK)
+
+api: $(STAMP_BUILD) ## Run the service (uvicorn) against the deployment in deployments/
+	$(BIN)/uvicorn app.main:create_app --factory --host 127.0.0.1 --port 8000
 
 demo: $(STAMP_BUILD) ## Start Anvil, deploy, and run the whole story
 	$(BIN)/python tools/demo.py

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api.errors import install_error_handlers
+from app.credit.wiring import install_credit
 from app.db.session import Database, create_schema
 from app.ingest.wiring import install_ingest_and_relay
 from app.ops.wiring import install_index_and_shop
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_index_and_shop(app, services)
     install_ingest_and_relay(app, services)
+    install_credit(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -82,8 +82,8 @@ def ingest_logistics(
     """Handles one authenticated request (blocking: run it in a worker thread)."""
     request_hash = hashlib.sha256(body).hexdigest()
     if idempotency_key is not None:
-        _check_key(idempotency_key)
-        stored = _stored_answer(services, source, idempotency_key, request_hash)
+        check_idempotency_key(idempotency_key)
+        stored = stored_answer(services, source, idempotency_key, request_hash)
         if stored is not None:
             return stored
     prepared = [_prepare(index, event) for index, event in enumerate(parse_events(body))]
@@ -109,7 +109,7 @@ def ingest_logistics(
             # Another request with this key or one of these event ids committed first: look
             # again (its answer for the key, its records for the events).
             if idempotency_key is not None:
-                stored = _stored_answer(services, source, idempotency_key, request_hash)
+                stored = stored_answer(services, source, idempotency_key, request_hash)
                 if stored is not None:
                     return stored
             if attempt == 2:
@@ -381,14 +381,16 @@ def _write(
     return Answer(202, result.model_dump(mode="json"))
 
 
-def _stored_answer(
-    services: AppServices, source: str, key: str, request_hash: str
+def stored_answer(
+    services: AppServices, source: str, key: str, request_hash: str, scope: str = SCOPE
 ) -> Answer | None:
+    """The first answer to this source's ``key`` on ``scope`` (an endpoint); ``None`` if the key
+    is new. The same key with another body is refused (409)."""
     with services.database.sessions() as session:
         record = session.scalars(
             select(IdempotencyRecord).where(
                 IdempotencyRecord.source == source,
-                IdempotencyRecord.scope == SCOPE,
+                IdempotencyRecord.scope == scope,
                 IdempotencyRecord.key == key,
             )
         ).first()
@@ -403,7 +405,8 @@ def _stored_answer(
     return Answer(record.status_code, dict(record.response_body), replayed=True)
 
 
-def _check_key(key: str) -> None:
+def check_idempotency_key(key: str) -> None:
+    """Refuses (422) a malformed ``Idempotency-Key``."""
     if (
         not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH
         or not key.isascii()

@@ -1,0 +1,1 @@
+"""Credit reports from bureaus: kept encrypted, attested (EIP-712) for the borrower to submit."""

@@ -1,0 +1,92 @@
+"""``POST /v1/credit/reports`` and ``GET /v1/credit/reports/{id}``: bureaus only, authenticated
+and idempotent as carriers' events are (``app.ingest.auth``); see ``app.credit.service``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import ServicesDep
+from app.api.errors import ErrorPublic
+from app.credit.schemas import CreditReportAcceptedPublic, CreditReportCreate, CreditReportPublic
+from app.credit.service import ingest_credit_report, read_credit_report
+from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, authenticate
+from app.ingest.router import REPLAYED_HEADER
+from app.settings import SourceKind
+
+router = APIRouter(prefix="/v1/credit", tags=["credit"])
+
+ApiKeyHeader = Annotated[str | None, Header(alias=API_KEY_HEADER)]
+SignatureHeaderValue = Annotated[
+    str | None,
+    Header(alias=SIGNATURE_HEADER, description="t=<unix>,v1=<hex HMAC-SHA256 of t.body>"),
+]
+
+
+def _error(description: str) -> dict[str, object]:
+    return {"model": ErrorPublic, "description": description}
+
+
+AUTH_ERRORS: dict[int | str, dict[str, object]] = {
+    401: _error(
+        "Missing or wrong API key; missing, malformed, forged, expired or replayed signature."
+    ),
+    403: _error("The key belongs to a source that is not a credit bureau."),
+    429: _error("Over the source's rate limit; see Retry-After."),
+}
+
+
+@router.post(
+    "/reports",
+    status_code=201,
+    response_model=CreditReportAcceptedPublic,
+    responses={
+        **AUTH_ERRORS,
+        409: _error("credit_not_deployed, or the Idempotency-Key was used with another body."),
+        413: _error("The body is over the size limit."),
+        422: _error("Invalid body (a code per field)."),
+        503: _error("The chain cannot be read, or a key the service needs is not set."),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CreditReportCreate.model_json_schema()}},
+        }
+    },
+)
+async def post_credit_report(
+    request: Request,
+    services: ServicesDep,
+    api_key: ApiKeyHeader = None,
+    signature: SignatureHeaderValue = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    """Stores a bureau's report encrypted and answers with the report id and an EIP-712
+    attestation signed by the service's attester; the borrower submits it on chain."""
+    signed = await authenticate(request, services, SourceKind.BUREAU, api_key, signature)
+    answer = await run_in_threadpool(
+        ingest_credit_report, services, signed.source, signed.body, idempotency_key
+    )
+    headers = {REPLAYED_HEADER: "true"} if answer.replayed else None
+    return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
+
+
+@router.get(
+    "/reports/{report_id}",
+    response_model=CreditReportPublic,
+    responses={**AUTH_ERRORS, 404: _error("No such report for this bureau.")},
+)
+async def get_credit_report(
+    report_id: str,
+    request: Request,
+    services: ServicesDep,
+    api_key: ApiKeyHeader = None,
+    signature: SignatureHeaderValue = None,
+) -> CreditReportPublic:
+    """The decrypted report and its attestation, for the bureau that sent it (the signature
+    covers the empty body)."""
+    signed = await authenticate(request, services, SourceKind.BUREAU, api_key, signature)
+    return await run_in_threadpool(read_credit_report, services, signed.source, report_id)
