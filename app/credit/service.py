@@ -14,8 +14,8 @@ Answers of ``POST /v1/credit/reports``:
 * ``503`` — the chain cannot be read, or no report encryption key / attester key is set.
 
 Nonces come from a database counter per verifier, in sequence. Bands come from
-:func:`app.domain.attestations.band_for_score` (its table; the policy's tiers carry no score
-bounds on chain).
+:func:`app.domain.attestations.band_for_score` (its score table: the policy's tiers carry no score
+bounds on chain), capped at the active policy's top tier read from ``CreditLines``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from web3.contract import Contract
 from web3.exceptions import Web3Exception
 
 from app.api.errors import ApiError
@@ -44,6 +45,7 @@ from app.credit.schemas import (
     CreditReportPublic,
 )
 from app.domain.attestations import (
+    SCORE_BAND_FLOORS,
     Attestation,
     Domain,
     band_for_score,
@@ -61,16 +63,23 @@ log = structlog.get_logger(__name__)
 
 SCOPE = "credit_reports"
 VERIFIER = "AttestationVerifier"
+LINES = "CreditLines"
+# ICreditPolicies.Tier is (limit, aprBps, term, gracePeriod, lateFee).
+TIER_TERM_INDEX = 2
 
 
 class _ChainView:
     """What an attestation needs from the chain, read once per report."""
 
-    def __init__(self, chain_id: int, verifier: str, set_version: int, now: int) -> None:
+    def __init__(
+        self, chain_id: int, verifier: str, set_version: int, now: int, tiers: int | None
+    ) -> None:
         self.chain_id = chain_id
         self.verifier = verifier
         self.set_version = set_version
         self.now = now
+        # The active policy's tier count (``None``: no policy published yet, no cap).
+        self.tiers = tiers
 
 
 def ingest_credit_report(
@@ -95,7 +104,7 @@ def ingest_credit_report(
     except SigningKeyUnavailable as error:
         raise ApiError(503, "attester_unavailable", str(error)) from None
     chain = _read_chain(services)
-    band = band_for_score(report.score)
+    band = band_for_score(report.score, chain.tiers)
     salt = new_salt()
     commitment = hex32(report_commitment(report.report, salt))
     issued_at = report.issued_at if report.issued_at is not None else chain.now
@@ -245,6 +254,7 @@ def _read_chain(services: AppServices) -> _ChainView:
         verifier = suite[VERIFIER]
         set_version = int(verifier.functions.attesterSetVersion().call())
         now = int(suite.web3.eth.get_block("latest")["timestamp"])
+        tiers = _policy_tiers(suite.contracts.get(LINES))
     except DeploymentMissing as error:
         raise ApiError(409, "credit_not_deployed", str(error)) from None
     except (OSError, Web3Exception) as error:
@@ -252,7 +262,24 @@ def _read_chain(services: AppServices) -> _ChainView:
         raise ApiError(
             503, "chain_unavailable", "the chain cannot be read", headers={"Retry-After": "5"}
         ) from None
-    return _ChainView(suite.chain_id, str(verifier.address), set_version, now)
+    return _ChainView(suite.chain_id, str(verifier.address), set_version, now, tiers)
+
+
+def _policy_tiers(lines: Contract | None) -> int | None:
+    """How many tiers the active policy has, as the scripts count them: published tiers have a
+    term, the first band without one ends them (bands past the score table are never given)."""
+    if lines is None:
+        return None
+    version = int(lines.functions.currentPolicyVersion().call())
+    if version == 0:
+        return None
+    tiers = 0
+    for band in range(len(SCORE_BAND_FLOORS)):
+        tier = lines.functions.policyTier(version, band).call()
+        if int(tier[TIER_TERM_INDEX]) == 0:
+            break
+        tiers += 1
+    return tiers or None
 
 
 def _next_nonce(session: Session, verifier: str) -> int:

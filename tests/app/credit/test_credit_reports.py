@@ -327,3 +327,37 @@ def test_post_answers_409_when_the_deployment_has_no_credit_part(
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "credit_not_deployed"
     assert _count_reports(client) == 0
+
+
+# ---------------------------------------------------------------------------------------- policy
+
+
+def _publish_policy(w3: Web3, lines: Any, tiers: list[tuple[int, int, int, int, int]]) -> None:
+    admin = Account.from_key(TEST_PRIVATE_KEYS[0])
+    version = lines.functions.currentPolicyVersion().call()
+    rules = lines.functions.policyRules(version).call()
+    tx = lines.functions.publishPolicy(rules, tiers).build_transaction(
+        {"from": admin.address, "nonce": w3.eth.get_transaction_count(admin.address)}
+    )
+    sent = w3.eth.send_raw_transaction(admin.sign_transaction(tx).raw_transaction)
+    assert w3.eth.wait_for_transaction_receipt(sent, timeout=30)["status"] == 1
+
+
+def test_band_is_capped_at_the_active_policys_top_tier(
+    credit_client: TestClient,
+    bureau_secrets: SourceSecrets,
+    credit_deployment: Deployment,
+    w3: Web3,
+) -> None:
+    lines = _contract(w3, credit_deployment, "CreditLines")
+    version = lines.functions.currentPolicyVersion().call()
+    default_tiers = [tuple(lines.functions.policyTier(version, b).call()) for b in range(4)]
+    _publish_policy(w3, lines, default_tiers[:2])
+    try:
+        response = post_report(credit_client, bureau_secrets, report_body(score=800))
+        assert response.status_code == 201, response.text
+        assert response.json()["band"] == 1 == band_for_score(800, tiers=2)
+    finally:
+        _publish_policy(w3, lines, default_tiers)
+    restored = post_report(credit_client, bureau_secrets, report_body(score=800))
+    assert restored.json()["band"] == 3
