@@ -167,14 +167,15 @@ def test_report_commitment_is_salted_hash_of_canonical_report(
     credit_client: TestClient, bureau_secrets: SourceSecrets
 ) -> None:
     body = report_body()
-    answer = post_report(credit_client, bureau_secrets, body).json()
+    now = int(time.time())
+    answer = post_report(credit_client, bureau_secrets, body, timestamp=now).json()
     signed = SignedAttestation.model_validate(answer["signed_attestation"])
     # The commitment is salted: the unsalted hash of the report does not match it.
     assert (
         signed.attestation.report_hash != "0x" + report_commitment(body["report"], bytes(32)).hex()
     )
     # The same report again (signed at another second, so not a replay) gets a fresh salt.
-    second = post_report(credit_client, bureau_secrets, body, timestamp=int(time.time()) - 1).json()
+    second = post_report(credit_client, bureau_secrets, body, timestamp=now - 1).json()
     assert (
         second["signed_attestation"]["attestation"]["report_hash"]
         != (answer["signed_attestation"]["attestation"]["report_hash"])
@@ -294,13 +295,17 @@ def test_same_idempotency_key_and_body_replays_the_first_answer(
     credit_client: TestClient, bureau_secrets: SourceSecrets
 ) -> None:
     body = report_body()
-    first = post_report(credit_client, bureau_secrets, body, idempotency_key="report-1")
+    now = int(time.time())
+    # A retry is signed anew, at another second than the first (a signature is accepted once).
+    first = post_report(
+        credit_client, bureau_secrets, body, idempotency_key="report-1", timestamp=now
+    )
     again = post_report(
         credit_client,
         bureau_secrets,
         body,
         idempotency_key="report-1",
-        timestamp=int(time.time()) - 1,
+        timestamp=now - 1,
     )
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
