@@ -163,11 +163,10 @@ def test_same_idempotency_key_and_body_returns_the_first_answer(
     client: TestClient, carrier: SourceSecrets, items: list[bytes]
 ) -> None:
     record = event("evt-idem", item_id=hex32(items[5]))
-    first = post_signed(client, carrier, record, idempotency_key="key-1")
-    # A retry is signed anew (a signature is accepted once).
-    second = post_signed(
-        client, carrier, record, idempotency_key="key-1", timestamp=int(time.time()) - 1
-    )
+    now = int(time.time())
+    first = post_signed(client, carrier, record, idempotency_key="key-1", timestamp=now)
+    # A retry is signed anew (a signature is accepted once), here a second apart.
+    second = post_signed(client, carrier, record, idempotency_key="key-1", timestamp=now - 1)
     assert first.status_code == second.status_code == 202
     assert second.json() == first.json()
     assert second.headers["Idempotent-Replayed"] == "true"
