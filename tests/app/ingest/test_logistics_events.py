@@ -145,8 +145,9 @@ def test_resent_event_maps_to_its_first_record_and_conflicting_content_is_reject
     client: TestClient, carrier: SourceSecrets, items: list[bytes]
 ) -> None:
     record = event("evt-resent", item_id=hex32(items[4]))
-    first = post_signed(client, carrier, record).json()["accepted"][0]
-    again = post_signed(client, carrier, record, timestamp=int(time.time()) - 1)
+    now = int(time.time())
+    first = post_signed(client, carrier, record, timestamp=now).json()["accepted"][0]
+    again = post_signed(client, carrier, record, timestamp=now - 1)
     assert again.status_code == 202
     assert again.json()["accepted"][0]["relay_id"] == first["relay_id"]
     assert again.json()["accepted"][0]["duplicate"] is True
