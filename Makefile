@@ -17,7 +17,7 @@ STAMP_NPM := node_modules/.stamp-npm
 STAMP_TOOLS := $(VENV)/.stamp-toolchain
 STAMP_BUILD := .build/.stamp-compiled
 
-.PHONY: help setup compile test test-long lint bench chain hardhat-node deploy api demo clean
+.PHONY: help setup browser compile test test-long lint bench chain hardhat-node deploy api demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,7 +45,13 @@ $(STAMP_BUILD): $(STAMP_TOOLS) ape-config.yaml $(shell find contracts -name '*.s
 
 compile: $(STAMP_BUILD) ## Compile the contracts with the pinned solc
 
-test: $(STAMP_BUILD) ## Run the whole test suite (unit on Ape's EVM, integration on Anvil and Hardhat)
+# The shopper page is tested in a real headless browser: Debian's chromium.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+	  { echo "chromium is needed by the page tests: apt-get install chromium (as root)"; exit 1; }
+
+test: $(STAMP_BUILD) browser ## Run the whole test suite (unit on Ape's EVM, integration on Anvil and Hardhat)
 	$(BIN)/python -m pytest -q --durations=10 $(PYTEST_ARGS)
 
 test-long: $(STAMP_BUILD) ## The contracts' property and state-machine tests as a long campaign
