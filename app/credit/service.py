@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
 from typing import Any
 
@@ -55,8 +54,12 @@ from app.domain.attestations import (
     report_commitment,
     sign_all,
 )
-from app.ingest.logistics import Answer, check_idempotency_key, stored_answer
-from app.ingest.models import IdempotencyRecord
+from app.ingest.logistics import (
+    Answer,
+    check_idempotency_key,
+    remember_answer,
+    stored_answer,
+)
 from app.services import AppServices
 
 log = structlog.get_logger(__name__)
@@ -153,17 +156,7 @@ def ingest_credit_report(
                 )
                 answer = Answer(201, accepted.model_dump(mode="json"))
                 if idempotency_key is not None:
-                    session.add(
-                        IdempotencyRecord(
-                            source=source,
-                            scope=SCOPE,
-                            key=idempotency_key,
-                            request_hash=request_hash,
-                            status_code=answer.status_code,
-                            response_body=answer.body,
-                            created_at=time.time(),
-                        )
-                    )
+                    remember_answer(session, source, SCOPE, idempotency_key, request_hash, answer)
             log.info(
                 "credit_report_attested", source=source, report_id=record_id, band=band, nonce=nonce
             )

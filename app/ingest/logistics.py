@@ -93,17 +93,7 @@ def ingest_logistics(
             with services.database.transaction() as session:
                 answer = _write(session, source, prepared, unknown_items, unknown_orders)
                 if idempotency_key is not None:
-                    session.add(
-                        IdempotencyRecord(
-                            source=source,
-                            scope=SCOPE,
-                            key=idempotency_key,
-                            request_hash=request_hash,
-                            status_code=answer.status_code,
-                            response_body=answer.body,
-                            created_at=time.time(),
-                        )
-                    )
+                    remember_answer(session, source, SCOPE, idempotency_key, request_hash, answer)
             return answer
         except IntegrityError:
             # Another request with this key or one of these event ids committed first: look
@@ -403,6 +393,24 @@ def stored_answer(
             "this Idempotency-Key was used with another request body",
         )
     return Answer(record.status_code, dict(record.response_body), replayed=True)
+
+
+def remember_answer(
+    session: Session, source: str, scope: str, key: str, request_hash: str, answer: Answer
+) -> None:
+    """Keeps ``answer`` for replays of ``key``, in the caller's transaction (the one that wrote
+    what the answer reports, so both exist or neither does)."""
+    session.add(
+        IdempotencyRecord(
+            source=source,
+            scope=scope,
+            key=key,
+            request_hash=request_hash,
+            status_code=answer.status_code,
+            response_body=answer.body,
+            created_at=time.time(),
+        )
+    )
 
 
 def check_idempotency_key(key: str) -> None:
