@@ -233,14 +233,40 @@ def register_items(
     on_chunk: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Registers the planned rows with ``registerItems``, ``chunk_size`` per transaction."""
-    result = RunResult(skipped=len(plan.done))
-    method = registry.contract.registerItems
-    for chunk in _chunks(plan.to_send, chunk_size):
-        args = [[(e.item_id, e.metadata_hash, e.metadata_uri) for e in chunk]]
+    return _send_in_chunks(
+        account,
+        registry.contract.registerItems,
+        plan.to_send,
+        lambda e: (e.item_id, e.metadata_hash, e.metadata_uri),
+        lambda e: _hex(e.item_id),
+        RunResult(skipped=len(plan.done)),
+        chunk_size=chunk_size,
+        journal=journal,
+        dry_run=dry_run,
+        on_chunk=on_chunk,
+    )
+
+
+def _send_in_chunks(
+    account: AccountAPI,
+    method: Any,
+    entries: list[Any],
+    as_input: Callable[[Any], Any],
+    journal_key: Callable[[Any], str],
+    result: RunResult,
+    *,
+    chunk_size: int,
+    journal: Journal | None,
+    dry_run: bool,
+    on_chunk: Callable[[int], None] | None,
+) -> RunResult:
+    """Calls ``method`` with ``chunk_size`` entries at a time (or only estimates its gas)."""
+    for chunk in _chunks(entries, chunk_size):
+        args = [[as_input(entry) for entry in chunk]]
         if dry_run:
             result.gas_estimates.append(estimate(account, method, args))
         else:
-            keys = [_hex(e.item_id) for e in chunk]
+            keys = [journal_key(entry) for entry in chunk]
             result.receipts.append(send_chunk(account, method, args, keys, journal))
             result.sent += len(chunk)
         if on_chunk is not None:
@@ -407,19 +433,19 @@ def record_custody(
     dry_run: bool = False,
     on_chunk: Callable[[int], None] | None = None,
 ) -> RunResult:
-    result = RunResult(skipped=len(plan.done))
-    method = registry.contract.recordCustody
-    for chunk in _chunks(plan.to_send, chunk_size):
-        args = [[event.as_input() for event in chunk]]
-        if dry_run:
-            result.gas_estimates.append(estimate(account, method, args))
-        else:
-            keys = [str(event.event_id) for event in chunk]
-            result.receipts.append(send_chunk(account, method, args, keys, journal))
-            result.sent += len(chunk)
-        if on_chunk is not None:
-            on_chunk(len(chunk))
-    return result
+    """Records the planned events with ``recordCustody``, ``chunk_size`` per transaction."""
+    return _send_in_chunks(
+        account,
+        registry.contract.recordCustody,
+        plan.to_send,
+        lambda event: event.as_input(),
+        lambda event: str(event.event_id),
+        RunResult(skipped=len(plan.done)),
+        chunk_size=chunk_size,
+        journal=journal,
+        dry_run=dry_run,
+        on_chunk=on_chunk,
+    )
 
 
 # ---------------------------------------------------------------------------------------- recalls
