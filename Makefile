@@ -17,7 +17,7 @@ STAMP_NPM := node_modules/.stamp-npm
 STAMP_TOOLS := $(VENV)/.stamp-toolchain
 STAMP_BUILD := .build/.stamp-compiled
 
-.PHONY: help setup browser compile test test-long lint bench chain hardhat-node deploy api demo clean
+.PHONY: help setup browser compile test test-long lint bench verify chain hardhat-node deploy api demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -58,11 +58,14 @@ test-long: $(STAMP_BUILD) ## The contracts' property and state-machine tests as 
 	TRUSTMALL_TEST_CAMPAIGN=long $(BIN)/python -m pytest -q tests/contracts $(PYTEST_ARGS)
 
 lint: $(STAMP_TOOLS) ## ruff and mypy
-	$(BIN)/ruff check app scripts tests bench tools
-	$(BIN)/mypy --explicit-package-bases app bench tools scripts
+	$(BIN)/ruff check app scripts tests bench tools verify
+	$(BIN)/mypy --explicit-package-bases app bench tools scripts verify
 
 bench: $(STAMP_BUILD) ## Measure gas against the peers; writes BENCHMARKS.md and bench/results.json
 	$(BIN)/python -m bench
+
+verify: $(STAMP_BUILD) browser ## Long reliability campaigns (fuzzing, analysis, faults, load); writes RELIABILITY.md
+	$(BIN)/python -m verify $(VERIFY_ARGS)
 
 chain: $(STAMP_TOOLS) ## Run a local Anvil devnet on port $(RPC_PORT) (Ctrl-C to stop)
 	$(BIN)/anvil --host 127.0.0.1 --port $(RPC_PORT) --chain-id 1337 --hardfork cancun

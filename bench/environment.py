@@ -47,10 +47,10 @@ def versions(project: Any) -> dict[str, str]:
         "eth-ape": version("eth-ape"),
         "ape-solidity": version("ape-solidity"),
         "web3": version("web3"),
-        "anvil": _first_line([str(Path(sys.prefix) / "bin" / "anvil"), "--version"]).removeprefix(
+        "anvil": first_line([str(Path(sys.prefix) / "bin" / "anvil"), "--version"]).removeprefix(
             "anvil Version: "
         ),
-        "node": _first_line(["node", "--version"]),
+        "node": first_line(["node", "--version"]),
         "@openzeppelin/contracts": _npm_version("@openzeppelin/contracts"),
     }
     for compiler in project.manifest.compilers or []:
@@ -69,7 +69,7 @@ def _npm_version(package: str) -> str:
     return str(json.loads(manifest.read_text())["version"]) if manifest.exists() else "missing"
 
 
-def _first_line(command: list[str]) -> str:
+def first_line(command: list[str]) -> str:
     try:
         out = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
     except (OSError, subprocess.SubprocessError) as error:

@@ -5,8 +5,9 @@
   launcher for ``tools/solc-adapter.cjs``, which serves the npm ``solc`` package of exactly the
   pinned version. A ``.pth`` file points ``SOLCX_BINARY_PATH`` at the venv's own folder for every
   interpreter of this venv, so plain ``ape compile`` finds it and nothing outside the clone moves.
-* ``anvil``: the platform binary of ``@foundry-rs/anvil``, linked into the venv's ``bin/`` so that
-  ape-foundry finds it on PATH (a node wrapper would outlive a killed Anvil).
+* ``anvil`` and ``forge``: the platform binaries of ``@foundry-rs/anvil`` and ``@foundry-rs/forge``,
+  linked into the venv's ``bin/`` so that ape-foundry and the invariant campaigns find them on PATH
+  (a node wrapper would outlive a killed Anvil).
 
 Run by ``make setup``; idempotent. ``check`` exits non-zero if anything is missing or stale.
 """
@@ -98,21 +99,24 @@ def pth_text() -> str:
     )
 
 
-def anvil_binary() -> Path:
+FOUNDRY_TOOLS = ("anvil", "forge")
+
+
+def foundry_binary(tool: str) -> Path:
     machine = platform.machine().lower()
     arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine)
     system = {"linux": "linux", "darwin": "darwin"}.get(sys.platform)
     if arch is None or system is None:
-        raise ToolchainError(f"no Anvil package for {sys.platform}/{machine}")
-    binary = ROOT / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+        raise ToolchainError(f"no {tool} package for {sys.platform}/{machine}")
+    binary = ROOT / "node_modules" / "@foundry-rs" / f"{tool}-{system}-{arch}" / "bin" / tool
     if not binary.exists():
         raise ToolchainError(f"{binary} is missing: run `npm ci` (make setup does)")
     return binary
 
 
-def install_anvil() -> Path:
-    link = VENV / "bin" / "anvil"
-    target = anvil_binary()
+def install_foundry_tool(tool: str) -> Path:
+    link = VENV / "bin" / tool
+    target = foundry_binary(tool)
     if link.is_symlink() or link.exists():
         if link.resolve() == target.resolve():
             return link
@@ -139,9 +143,9 @@ def check() -> list[str]:
         problems.append(f"{pth} missing or stale")
     if str(ROOT).startswith(os.path.realpath(tempfile.gettempdir()) + os.sep):
         problems.append(f"the temporary directory {tempfile.gettempdir()} holds the project")
-    anvil = VENV / "bin" / "anvil"
-    if not anvil.exists():
-        problems.append(f"{anvil} missing")
+    for tool in FOUNDRY_TOOLS:
+        if not (VENV / "bin" / tool).exists():
+            problems.append(f"{VENV / 'bin' / tool} missing")
     return problems
 
 
@@ -162,7 +166,8 @@ def main() -> int:
             # Left by an Ape that compiled this clone in place (see pth_text); Ape remakes it.
             shutil.rmtree(ROOT / "contracts" / ".cache", ignore_errors=True)
             install_solc_adapter()
-            install_anvil()
+            for tool in FOUNDRY_TOOLS:
+                install_foundry_tool(tool)
             return 0
         problems = check()
     except ToolchainError as error:
