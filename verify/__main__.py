@@ -1,4 +1,4 @@
-"""``python -m verify``: run the reliability campaigns; write RELIABILITY.md and verify/results.json.
+"""``python -m verify``: run the reliability campaigns, write RELIABILITY.md and results.json.
 
 ``--only KEY`` re-runs one campaign and keeps the others' last results. Exits 1 when a campaign
 fails its bar (the reports are written first).
