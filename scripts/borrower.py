@@ -145,6 +145,10 @@ def _report_decision(credit: cr.Credit, receipt: Any) -> None:
     metavar="0xID",
     help="A registry item of the merchant (repeatable, at most 32).",
 )
+@click.option(
+    "--down-payment",
+    help="Pay this much of the price from your wallet; the rest is drawn on the line.",
+)
 @click.option("--ref", "reference", help="The merchant's SKU or order reference (hashed).")
 @click.option("--ship-by", default=DEFAULT_SHIP_BY, show_default=True, help="Shipping deadline.")
 @click.option(
@@ -167,6 +171,7 @@ def draw(
     wallet_amount: str | None,
     merchant: str | None,
     price: str | None,
+    down_payment: str | None,
     item_ids: tuple[str, ...],
     reference: str | None,
     ship_by: str,
@@ -177,13 +182,15 @@ def draw(
 ) -> None:
     """Pay a new escrow order with credit: the pool pays the escrow, you are the order's buyer
     (confirm, dispute or cancel it with `ape run buyer`), and refunds of the order go back to
-    your line. The first draw of a cycle starts its term. With --to-wallet AMOUNT the money
+    your line. With --down-payment AMOUNT you pay that part from your wallet and draw only the
+    rest (a refund then repays the line first; what is left comes back to you). The first
+    draw of a cycle starts its term. With --to-wallet AMOUNT the money
     goes to your wallet instead, if the line's policy allows it."""
     borrower = resolve_account(account, network)
     address = str(borrower.address)
     credit = cr.open_credit(deployments_dir)
     if wallet_amount is not None:
-        if merchant or price or item_ids or reference or order_file:
+        if merchant or price or item_ids or reference or order_file or down_payment:
             raise click.UsageError("--to-wallet draws money, not an order: no order options")
         _draw_to_wallet(credit, borrower, wallet_amount)
         return
@@ -220,10 +227,20 @@ def draw(
         salt=secrets.randbits(128) if salt is None else salt,
         item_ids=tuple(ids),
     )
+    own = (
+        0 if down_payment is None else _parse(down_payment, credit.asset.decimals, "--down-payment")
+    )
     line = cr.read_line(credit, address, now)
-    problems = cr.draw_problems(credit, line, amount)
+    if own >= amount:
+        problems = [f"the down payment must be below the price ({credit.asset.fmt(amount)})"]
+    else:
+        problems = cr.draw_problems(credit, line, amount - own)
     problems += _order_problems(credit, terms, now, (low, high))
+    if own:
+        problems += cr.balance_problems(credit.asset, address, own, "the down payment")
     cr.require(problems)
+    if own:
+        cr.approve(credit, borrower, credit.address, own, "the credit lines")
 
     from ape import chain
 
@@ -238,7 +255,12 @@ def draw(
     if order_file is not None:
         write_order_file(order_file, record)
     try:
-        receipt = cr.send(credit, borrower, credit.lines.drawToOrder, terms.as_abi())
+        if own:
+            receipt = cr.send(
+                credit, borrower, credit.lines.drawToOrderWithDownPayment, terms.as_abi(), own
+            )
+        else:
+            receipt = cr.send(credit, borrower, credit.lines.drawToOrder, terms.as_abi())
     except BaseException:
         opened = ops.read_order(credit.escrow, terms).status is not OrderStatus.NONE
         if order_file is not None and not opened:
@@ -297,6 +319,8 @@ def _draw_to_wallet(credit: cr.Credit, borrower: Any, text: str) -> None:
 
 def _report_draw(credit: cr.Credit, receipt: Any, what: str) -> None:
     fmt = credit.asset.fmt
+    for event in receipt.events.filter(credit.lines.CreditDownPaid):
+        click.echo(f"paid {fmt(int(event.amount))} of the order from your wallet")
     for event in receipt.events.filter(credit.lines.CreditDrawn):
         cr.done(
             f"{what}: {fmt(int(event.amount))} drawn, principal now {fmt(int(event.principal))}, "

@@ -26,7 +26,7 @@ import {ICreditVault} from "./ICreditVault.sol";
 /// - Late fees and defaults are charged lazily, at the next touch of the line (any call, or the
 ///   permissionless `accrue`); views show them as of now.
 /// - A limit lowered by re-applying binds new draws only; principal already drawn stays owed.
-/// - Refunds: an order whose payer is this contract was opened only by `drawToOrder`, which requires
+/// - Refunds: an order whose payer is this contract was opened only by `drawToOrder` (or its down-payment form), which requires
 ///   the caller to be the order's buyer, so the terms' buyer is the borrower and nothing is stored at
 ///   draw time. `settleRefund` recomputes the escrow's credit for the order from its terms and state
 ///   (remainder after released items; all of it when Refunded, the payer's basis points when Settled),
@@ -101,13 +101,17 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
 
     /// @inheritdoc ICreditLines
     function drawToOrder(IOrderEscrow.OrderTerms calldata terms) external nonReentrant returns (bytes32 orderId) {
-        if (terms.buyer != msg.sender) revert CreditOrderNotForBorrower(terms.buyer, msg.sender);
-        if (terms.payer != address(this)) revert CreditOrderWrongPayer(terms.payer);
-        if (terms.token != address(_asset)) revert CreditOrderWrongToken(terms.token);
-        orderId = keccak256(abi.encode(terms));
-        _draw(msg.sender, terms.amount, orderId);
-        _vault.lend(address(this), terms.amount);
-        _escrow.openFor(terms);
+        orderId = _drawToOrder(terms, 0);
+    }
+
+    /// @inheritdoc ICreditLines
+    function drawToOrderWithDownPayment(IOrderEscrow.OrderTerms calldata terms, uint256 downPayment)
+        external
+        nonReentrant
+        returns (bytes32 orderId)
+    {
+        if (downPayment >= terms.amount) revert CreditDownPaymentTooLarge(downPayment, terms.amount);
+        orderId = _drawToOrder(terms, downPayment);
     }
 
     /// @inheritdoc ICreditLines
@@ -275,6 +279,26 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         if (line.dueAt == 0) line.dueAt = uint40(block.timestamp + tier.term);
         _lines[borrower] = line;
         emit CreditDrawn(borrower, orderId, amount, principal, line.dueAt);
+    }
+
+    /// @dev The order's amount is the down payment (pulled from the borrower) plus the draw (lent by
+    /// the vault to this contract); the escrow then pulls it all from this contract as the payer.
+    function _drawToOrder(IOrderEscrow.OrderTerms calldata terms, uint256 downPayment)
+        private
+        returns (bytes32 orderId)
+    {
+        if (terms.buyer != msg.sender) revert CreditOrderNotForBorrower(terms.buyer, msg.sender);
+        if (terms.payer != address(this)) revert CreditOrderWrongPayer(terms.payer);
+        if (terms.token != address(_asset)) revert CreditOrderWrongToken(terms.token);
+        orderId = keccak256(abi.encode(terms));
+        uint256 credit = terms.amount - downPayment;
+        _draw(msg.sender, credit, orderId);
+        if (downPayment != 0) {
+            emit CreditDownPaid(msg.sender, orderId, downPayment);
+            _asset.safeTransferFrom(msg.sender, address(this), downPayment);
+        }
+        _vault.lend(address(this), credit);
+        _escrow.openFor(terms);
     }
 
     /// @dev Accrues, then applies up to `amount`: fees, interest, principal. Returns the principal

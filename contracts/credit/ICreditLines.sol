@@ -116,6 +116,8 @@ interface ICreditLines is ICreditPolicies {
     error CreditOrderWrongPayer(address payer);
     /// @notice Thrown when an order to be paid with credit is not in the pool's stablecoin.
     error CreditOrderWrongToken(address token);
+    /// @notice Thrown when a down payment leaves nothing of the order to draw (it must be below the amount).
+    error CreditDownPaymentTooLarge(uint256 downPayment, uint256 amount);
     /// @notice Thrown when repaying a line that owes nothing.
     error CreditNothingOwed(address borrower);
     /// @notice Thrown when writing off a line that is not defaulted.
@@ -145,6 +147,8 @@ interface ICreditLines is ICreditPolicies {
     );
     /// @notice Emitted when a borrower draws: into escrow order `orderId`, or to the wallet (orderId 0).
     event CreditDrawn(address indexed borrower, bytes32 indexed orderId, uint256 amount, uint256 principal, uint40 dueAt);
+    /// @notice Emitted when a borrower pays `amount` of order `orderId` from the wallet, the rest with credit.
+    event CreditDownPaid(address indexed borrower, bytes32 indexed orderId, uint256 amount);
     /// @notice Emitted when a payment is applied to a line (by `payer`, or by the escrow refunding an order).
     event CreditRepaid(
         address indexed borrower, address indexed payer, uint256 fees, uint256 interest, uint256 principal
@@ -176,6 +180,16 @@ interface ICreditLines is ICreditPolicies {
     /// @param terms The order's terms.
     /// @return orderId The escrow order id.
     function drawToOrder(IOrderEscrow.OrderTerms calldata terms) external returns (bytes32 orderId);
+
+    /// @notice Opens escrow order `terms` paid partly by the caller: `downPayment` is pulled from the
+    /// caller's wallet (approve this contract first) and the rest is drawn from the line, as `drawToOrder`.
+    /// A refund of the order repays the line first; what is left goes back to the borrower (`settleRefund`).
+    /// @param terms The order, with `payer` this contract, `buyer` the caller, `token` the pool's asset.
+    /// @param downPayment The part paid from the wallet; below `terms.amount`.
+    /// @return orderId The escrow order id.
+    function drawToOrderWithDownPayment(IOrderEscrow.OrderTerms calldata terms, uint256 downPayment)
+        external
+        returns (bytes32 orderId);
 
     /// @notice Draws principal to the caller's wallet, where the line's policy allows.
     /// @param amount The amount.

@@ -36,6 +36,8 @@ YEAR = 365 * DAY
 LENDER = "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"  # TEST::8
 LENDER_ACCOUNT = "TEST::8"
 BORROWER_7 = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"  # TEST::7
+BORROWER_9 = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # TEST::9
+BORROWER_9_ACCOUNT = "TEST::9"
 ATTESTER = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"  # TEST::6, the deploy's local attester
 REPORT = {"bureau": "Example Credit Bureau", "subject": "J. Doe", "score": 712}
 
@@ -57,7 +59,7 @@ def credit(
     names = ("DevStablecoin", "AttestationVerifier", "CreditVault", "CreditLines", "OrderEscrow")
     found = {name: contract(w3, script_dirs, name) for name in names}
     admin = w3.eth.accounts[0]
-    for account in (LENDER, BUYER, STRANGER, BORROWER_7):
+    for account in (LENDER, BUYER, STRANGER, BORROWER_7, BORROWER_9):
         transact(w3, found["DevStablecoin"].functions.mint(account, 100_000 * USD), {"from": admin})
     return found
 
@@ -166,28 +168,31 @@ def test_denied_application_records_the_decision_with_its_reasons_and_opens_no_l
     assert credit["AttestationVerifier"].functions.isNonceUsed(spent).call()
 
 
-def test_draw_over_the_limit_is_refused_before_anything_is_sent(
-    ape_run: ApeRun, credit: dict[str, Contract], w3: Web3
-) -> None:
-    # Set-up straight through web3: an attestation signed with app.domain.attestations by the
-    # deploy's attester key, applied by the borrower (band 1: a 500 dUSD limit).
+def open_band_1_line(w3: Web3, credit: dict[str, Contract], borrower: str, nonce: int) -> None:
+    """Straight through web3: an attestation signed with app.domain.attestations by the deploy's
+    attester key, applied by the borrower (band 1: a 500 dUSD limit)."""
     lines, verifier = credit["CreditLines"], credit["AttestationVerifier"]
     now = chain_time(w3)
     attestation = Attestation(
-        borrower=BORROWER_7,
+        borrower=borrower,
         band=1,
         model_id=model_id_of("tm-score-v3"),
         report_hash=hex32(bytes(32)),
         issued_at=now,
         expires_at=now + DAY,
-        nonce=7_000_001,
+        nonce=nonce,
         attester_set_version=verifier.functions.attesterSetVersion().call(),
     )
     domain = Domain(chain_id=w3.eth.chain_id, verifying_contract=verifier.address)
     signed = sign_all(attestation, domain, [Account.from_key(TEST_PRIVATE_KEYS[6])], None)
-    args = signed.abi_args()
-    transact(w3, lines.functions.applyForCredit(*args), {"from": BORROWER_7})
-    assert LineStatus(line_of(lines, BORROWER_7)[0]) is LineStatus.ACTIVE
+    transact(w3, lines.functions.applyForCredit(*signed.abi_args()), {"from": borrower})
+    assert LineStatus(line_of(lines, borrower)[0]) is LineStatus.ACTIVE
+
+
+def test_draw_over_the_limit_is_refused_before_anything_is_sent(
+    ape_run: ApeRun, credit: dict[str, Contract], w3: Web3
+) -> None:
+    open_band_1_line(w3, credit, BORROWER_7, 7_000_001)
     sent, lent = nonce(w3, BORROWER_7), credit["CreditVault"].functions.lentAssets().call()
 
     draw = ape_run(
@@ -202,3 +207,26 @@ def test_draw_over_the_limit_is_refused_before_anything_is_sent(
     )
     assert nonce(w3, BORROWER_7) == sent
     assert credit["CreditVault"].functions.lentAssets().call() == lent
+
+
+def test_order_over_the_limit_is_paid_with_a_down_payment_and_the_rest_on_credit(
+    ape_run: ApeRun, credit: dict[str, Contract], w3: Web3, tmp_path: Path
+) -> None:
+    lines, stable = credit["CreditLines"], credit["DevStablecoin"]
+    open_band_1_line(w3, credit, BORROWER_9, 9_000_001)
+    wallet = stable.functions.balanceOf(BORROWER_9).call()
+    order_file = tmp_path / "sofa.json"
+
+    draw = ape_run(
+        "borrower", "draw", "--merchant", MERCHANT, "--price", "750", "--down-payment", "300",
+        "--ref", "sofa S-1", "--order-file", str(order_file), "--account", BORROWER_9_ACCOUNT,
+    )  # fmt: skip
+
+    assert draw.returncode == 0, draw.output
+    assert "paid 300 dUSD of the order from your wallet" in draw.output
+    assert "450 dUSD drawn, principal now 450 dUSD" in draw.output
+    terms = read_order_file(order_file).terms
+    assert (terms.payer, terms.amount) == (lines.address, 750 * USD)
+    assert status_of(credit["OrderEscrow"], terms.order_id) is OrderStatus.FUNDED
+    assert line_of(lines, BORROWER_9)[6] == 450 * USD  # principal
+    assert stable.functions.balanceOf(BORROWER_9).call() == wallet - 300 * USD

@@ -213,3 +213,59 @@ def test_draw_reverts_when_pool_lacks_idle_cash(
     idle = int(vault.idleAssets())
     with ape.reverts(vault.CreditPoolInsufficientLiquidity, idle=idle, requested=USD):
         lines.drawToWallet(USD, sender=borrower)
+
+
+def test_order_paid_partly_with_credit_takes_the_down_payment_from_the_wallet(
+    lines: Any,
+    vault: Any,
+    escrow: Any,
+    stable: Any,
+    borrower: Any,
+    approved: Any,
+    credit_terms: Any,
+) -> None:
+    terms = credit_terms(amount=480 * USD)
+    wallet, idle = int(stable.balanceOf(borrower)), int(vault.idleAssets())
+
+    tx = lines.drawToOrderWithDownPayment(terms.as_abi(), 180 * USD, sender=borrower)
+
+    assert stable.balanceOf(borrower) == wallet - 180 * USD
+    assert vault.idleAssets() == idle - 300 * USD
+    assert lines.lineOf(borrower).principal == 300 * USD
+    assert tx.events.filter(lines.CreditDownPaid) == [
+        lines.CreditDownPaid(borrower=borrower.address, orderId=terms.order_id, amount=180 * USD)
+    ]
+    assert tx.events.filter(lines.CreditDrawn)[0].amount == 300 * USD
+    # The order id is the hash of the terms: the escrow holds 480 paid by the line contract.
+    assert tx.events.filter(escrow.OrderOpened)[0].orderId == terms.order_id
+    assert escrow.orderOf(terms.order_id).status == OrderStatus.FUNDED
+    assert stable.balanceOf(lines) == 0
+
+
+@pytest.mark.parametrize("down_payment", [480, 481])
+def test_down_payment_must_leave_something_to_draw(
+    lines: Any, borrower: Any, approved: Any, credit_terms: Any, down_payment: int
+) -> None:
+    terms = credit_terms(amount=480 * USD)
+    with ape.reverts(
+        lines.CreditDownPaymentTooLarge, downPayment=down_payment * USD, amount=480 * USD
+    ):
+        lines.drawToOrderWithDownPayment(terms.as_abi(), down_payment * USD, sender=borrower)
+
+
+def test_refund_of_an_order_paid_partly_with_credit_repays_the_line_then_the_borrower(
+    lines: Any, escrow: Any, stable: Any, borrower: Any, approved: Any, credit_terms: Any
+) -> None:
+    terms = credit_terms(amount=480 * USD)
+    lines.drawToOrderWithDownPayment(terms.as_abi(), 180 * USD, sender=borrower)
+    escrow.cancel(terms.as_abi(), sender=borrower)
+    wallet = int(stable.balanceOf(borrower))
+
+    tx = lines.settleRefund(terms.as_abi(), sender=borrower)
+
+    settled = tx.events.filter(lines.CreditRefundSettled)[0]
+    repaid = tx.events.filter(lines.CreditRepaid)[0]
+    assert repaid.principal == 300 * USD
+    assert settled.surplus == 480 * USD - repaid.principal - repaid.interest - repaid.fees
+    assert stable.balanceOf(borrower) == wallet + settled.surplus
+    assert lines.debtOf(borrower) == 0
