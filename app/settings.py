@@ -76,6 +76,18 @@ class Settings(BaseSettings):
     relay_batch_size: Annotated[int, Field(gt=0)] = 500
     relay_max_in_flight: Annotated[int, Field(gt=0)] = 4
     relay_poll_seconds: Annotated[float, Field(gt=0)] = 0.2
+    # A batch the chain refused for a reason that may pass (a paused contract, a missing role)
+    # is tried again after this long.
+    relay_retry_after_seconds: Annotated[float, Field(ge=0)] = 5.0
+    # A sent transaction the node's pool no longer holds, and that has no receipt, is sent again
+    # once its last broadcast is this old (a restarted node forgets its pool).
+    relay_resend_after_seconds: Annotated[float, Field(ge=0)] = 2.0
+    # A transaction still waiting this long after it was signed is signed again with fees raised
+    # by relay_fee_bump_percent (same nonce and calldata), never above relay_max_fee_gwei.
+    relay_fee_bump_after_seconds: Annotated[float, Field(ge=0)] = 30.0
+    relay_fee_bump_percent: Annotated[int, Field(ge=10, le=1_000)] = 15
+    relay_priority_fee_gwei: Annotated[float, Field(ge=0)] = 1.0
+    relay_max_fee_gwei: Annotated[float, Field(gt=0)] | None = None
     index_poll_seconds: Annotated[float, Field(gt=0)] = 0.5
     max_index_lag_blocks: Annotated[int, Field(ge=0)] = 20
     # Hosts ("host" or "host:port") whose http(s) metadata URIs the service fetches to check them

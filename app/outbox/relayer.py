@@ -44,13 +44,14 @@ from app.chain.contracts import Suite, connect, load_suite
 from app.chain.journal import ChainTransaction, TxState
 from app.chain.keys import load_signing_account
 from app.chain.reverts import Revert, RevertDecoder, revert_data
-from app.chain.sender import SenderPolicy, TransactionSender
+from app.chain.sender import GWEI, SenderPolicy, TransactionSender
 from app.db.base import utc_now
 from app.db.session import Database
 from app.domain.errors import TrustMallError
 from app.outbox.calls import BatchCall, RowView, batch_calls
 from app.outbox.models import OutboxRecord, RelayCounter, RelayKind, RelayLease, RelayStatus
 from app.services import AppServices
+from app.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -162,7 +163,7 @@ class Relayer:
         services: AppServices,
         *,
         sender_policy: SenderPolicy | None = None,
-        retry_after_seconds: float = 5.0,
+        retry_after_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> Relayer:
         """A relayer for an app: its database, its chain, the oracle key from its settings."""
@@ -181,8 +182,12 @@ class Relayer:
             batch_size=settings.relay_batch_size,
             max_in_flight=settings.relay_max_in_flight,
             confirmation_depth=settings.confirmation_depth,
-            sender_policy=sender_policy,
-            retry_after_seconds=retry_after_seconds,
+            sender_policy=sender_policy or sender_policy_of(settings),
+            retry_after_seconds=(
+                settings.relay_retry_after_seconds
+                if retry_after_seconds is None
+                else retry_after_seconds
+            ),
             clock=clock,
         )
 
@@ -769,3 +774,16 @@ def _in_order(session: Session, rows: list[RowView]) -> list[RowView]:
     return [
         row for row in rows if row.subject not in blocked_from or row.id < blocked_from[row.subject]
     ]
+
+
+def sender_policy_of(settings: Settings) -> SenderPolicy:
+    """The transaction sender's patience and fees, as the settings give them."""
+    cap = settings.relay_max_fee_gwei
+    return SenderPolicy(
+        confirmation_depth=settings.confirmation_depth,
+        resend_after_seconds=settings.relay_resend_after_seconds,
+        bump_after_seconds=settings.relay_fee_bump_after_seconds,
+        fee_bump_percent=settings.relay_fee_bump_percent,
+        priority_fee=round(settings.relay_priority_fee_gwei * GWEI),
+        max_fee_per_gas=None if cap is None else round(cap * GWEI),
+    )

@@ -206,6 +206,41 @@ def test_stuck_transaction_gets_higher_fees_and_only_one_attempt_mines(
     assert {r.tx_hash for r in service.records()} == {bumped.tx_hash}
 
 
+def test_fee_bumps_follow_the_settings_and_stop_at_the_fee_cap(
+    make_service: ServiceFactory,
+    private_deployment: Deployment,
+    carrier: SourceSecrets,
+    chain: Chain,
+    private_items: list[bytes],
+) -> None:
+    """Delay, step, tip and cap come from TRUSTMALL_RELAY_* settings: with a cap 1.6 times the
+    first attempt's fee, one 50 % bump fits under it and a second would not."""
+    base_fee = int(chain.w3.eth.get_block("latest")["baseFeePerGas"])
+    first_fee = 2 * base_fee + 2 * 10**9
+    service = make_service(
+        rpc_url=private_deployment.rpc_url,
+        deployments_dir=private_deployment.deployments_dir,
+        abi_dir=private_deployment.abi_dir,
+        relay_fee_bump_after_seconds=0,
+        relay_fee_bump_percent=50,
+        relay_priority_fee_gwei=2,
+        relay_max_fee_gwei=first_fee * 1.6 / 10**9,
+    )
+    _accept(service, carrier, private_items, "capped", 5)
+    relayer = Relayer.from_services(service.services)
+    for _ in range(4):
+        relayer.run_once()
+
+    [tx] = _journal(service)
+    fees = [attempt.max_fee_per_gas for attempt in tx.attempts]
+    tips = [attempt.max_priority_fee_per_gas for attempt in tx.attempts]
+    assert fees[0] == first_fee and tips[0] == 2 * 10**9
+    assert len(fees) == 2, fees
+    assert first_fee * 150 // 100 < fees[1] <= first_fee * 1.6
+    chain.mine(1)
+    relay_until_settled(relayer, service, chain)
+
+
 def test_batch_partly_applied_by_another_sender_is_split_and_nothing_applies_twice(
     service: ServiceHandle, carrier: SourceSecrets, chain: Chain, private_items: list[bytes]
 ) -> None:
