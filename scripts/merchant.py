@@ -13,6 +13,7 @@ from eth_utils.crypto import keccak
 
 from app.domain.deployments import write_json
 from app.domain.ids import item_id_from_gs1, item_id_from_sku
+from app.domain.manifest_signing import manifest_content_hash, manifest_message
 from app.domain.vocab import MerchantStatus
 from scripts._lib import escrow as escrow_ops
 from scripts._lib import registry as ops
@@ -29,6 +30,7 @@ from scripts._lib.escrow_cli import (
 from scripts._lib.inputs import InputFileError, ItemEntry, load_custody, load_items, read_rows
 from scripts._lib.journal import Journal, default_journal_path
 from scripts._lib.manifest import build_manifest, read_manifest, singles_manifest
+from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, service_url
 from scripts._lib.signers import parse_address, resolve_account, signer_option
 
 
@@ -40,6 +42,7 @@ from scripts._lib.signers import parse_address, resolve_account, signer_option
   register  register items from a CSV/JSON file, singly in chunks or as one Merkle batch
   custody   append custody events from a CSV/JSON file
   recall    recall one item or a whole batch
+  publish   publish a batch manifest to the TrustMall service (shoppers get the proofs)
   status    show the verdict of every item of a file or manifest
   order     escrow orders: list, status, ship, release, cancel, evidence, offer/accept,
             withdraw (`ape run merchant order --help`)
@@ -496,6 +499,54 @@ def _read_batch_manifest(path: Path) -> dict[str, Any]:
             f"{path} is not a batch manifest (no root)", param_hint="--manifest"
         )
     return data
+
+
+# ---------------------------------------------------------------------------------------- publish
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="publish a batch manifest to the service")
+@registry_options
+@click.argument("manifest_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--service", "service", help=SERVICE_URL_HELP)
+def publish(
+    network: Any,
+    account: Any,
+    registry: str | None,
+    deployments_dir: Path | None,
+    manifest_file: Path,
+    service: str | None,
+) -> None:
+    """Publish MANIFEST_FILE (written by `register --batch`) to the TrustMall service, so that
+    shoppers get each item's Merkle proof. The --account merchant signs the batch root and the
+    manifest's content hash here (EIP-191); the service gets the signature, never the key."""
+    merchant = resolve_account(account, network)
+    manifest = _read_batch_manifest(manifest_file)
+    root = _parse_bytes32(str(manifest["root"]), "root")
+    owner = str(_open(registry, deployments_dir).contract.batchOf(root).merchant)
+    if owner != merchant.address:
+        raise click.ClickException(
+            f"batch 0x{root.hex()} is registered by {owner}, not by {merchant.address}"
+            if int(owner, 16)
+            else f"batch 0x{root.hex()} is not registered on this chain"
+        )
+    signed = merchant.sign_message(manifest_message(root, manifest_content_hash(manifest)))
+    if signed is None:
+        raise click.ClickException("the account declined to sign")
+    url = f"{service_url(service)}/v1/batches/0x{root.hex()}/manifest"
+    try:
+        answer = post_json(
+            url, {"manifest": manifest, "signature": "0x" + signed.encode_rsv().hex()}
+        )
+    except ServiceError as error:
+        raise click.ClickException(f"the service refused the manifest: {error}") from None
+    body = answer.body
+    click.echo(
+        ("published" if body.get("created") else "already published, same content")
+        + f": batch 0x{root.hex()}, {body.get('item_count')} items, content hash "
+        + f"{body.get('content_hash')} "
+        + ("matches" if body.get("matches_onchain_metadata_hash") else "does NOT match")
+        + " the batch's on-chain metadata hash"
+    )
 
 
 # ---------------------------------------------------------------------------------------- status

@@ -18,7 +18,7 @@ from eth_abi.abi import encode
 from eth_account import Account
 from eth_utils.crypto import keccak
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx import Client, Response
 from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
@@ -49,7 +49,7 @@ def body_of(events: Any) -> bytes:
 
 
 def post_signed(
-    client: TestClient,
+    client: Client,
     carrier: SourceSecrets,
     events: Any,
     *,

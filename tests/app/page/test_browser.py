@@ -3,13 +3,10 @@ a uvicorn server on loopback, at a phone's viewport, and the screenshot and DOM 
 
 from __future__ import annotations
 
-import shutil
 import socket
 import struct
-import subprocess
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,48 +17,11 @@ import uvicorn
 from app.main import create_app
 from app.settings import Settings
 from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.support.browser import PHONE_HEIGHT, PHONE_WIDTH, chromium, decode_png
 
-WIDTH, HEIGHT = 412, 915
+WIDTH, HEIGHT = PHONE_WIDTH, PHONE_HEIGHT
 NOT_AUTHENTIC_RED = (0xB3, 0x26, 0x1E)  # .bad in app/shop/page.py
 PAGE_GREY = (0xF4, 0xF5, 0xF7)
-
-
-def _decode_png(data: bytes) -> list[list[tuple[int, int, int]]]:
-    """Rows of RGB pixels of an 8-bit RGB or RGBA, non-interlaced PNG (what Chromium writes)."""
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
-    assert depth == 8 and colour in (2, 6) and interlace == 0
-    channels = 3 if colour == 2 else 4
-    chunks, at = [], 8
-    while at < len(data):
-        (length,) = struct.unpack(">I", data[at : at + 4])
-        if data[at + 4 : at + 8] == b"IDAT":
-            chunks.append(data[at + 8 : at + 8 + length])
-        at += 12 + length
-    raw = zlib.decompress(b"".join(chunks))
-    stride = width * channels
-    previous = bytearray(stride)
-    rows: list[list[tuple[int, int, int]]] = []
-    for y in range(height):
-        kind = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
-        for x in range(stride):
-            a = line[x - channels] if x >= channels else 0
-            b = previous[x]
-            c = previous[x - channels] if x >= channels else 0
-            if kind == 1:
-                line[x] = (line[x] + a) & 0xFF
-            elif kind == 2:
-                line[x] = (line[x] + b) & 0xFF
-            elif kind == 3:
-                line[x] = (line[x] + (a + b) // 2) & 0xFF
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                near = a if pa <= pb and pa <= pc else b if pb <= pc else c
-                line[x] = (line[x] + near) & 0xFF
-        rows.append([(line[i], line[i + 1], line[i + 2]) for i in range(0, stride, channels)])
-        previous = line
-    return rows
 
 
 def _free_port() -> int:
@@ -97,33 +57,6 @@ def served(shop: Shop, shop_settings: Settings) -> Iterator[str]:
         thread.join(timeout=20)
 
 
-def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    binary = shutil.which("chromium")
-    assert binary is not None, "Debian's chromium is required (apt-get install chromium)"
-    return subprocess.run(
-        [
-            binary,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--window-size={WIDTH},{HEIGHT}",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
-
-
 def test_verify_page_renders_in_headless_chromium_at_phone_size(
     served: str, shop: Shop, suite: SuiteDriver, merchant: Actor, tmp_path: Path
 ) -> None:
@@ -132,9 +65,9 @@ def test_verify_page_renders_in_headless_chromium_at_phone_size(
     shop.index()
     url = f"{served}/verify/{item.hex}"
 
-    dom = _chromium(tmp_path, "--dump-dom", url)
+    dom = chromium(tmp_path, "--dump-dom", url)
     shot = tmp_path / "page.png"
-    screenshot = _chromium(tmp_path, f"--screenshot={shot}", url)
+    screenshot = chromium(tmp_path, f"--screenshot={shot}", url)
 
     assert dom.returncode == 0, dom.stderr
     assert '<h1 id="verdict">Not authentic</h1>' in dom.stdout
@@ -145,6 +78,6 @@ def test_verify_page_renders_in_headless_chromium_at_phone_size(
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
     assert struct.unpack(">II", data[16:24]) == (WIDTH, HEIGHT)
     assert len(data) > 5_000  # a rendered page, not a blank frame
-    pixels = _decode_png(data)
+    pixels = decode_png(data)
     assert pixels[40][40] == NOT_AUTHENTIC_RED  # the verdict banner, at the top of the screen
     assert pixels[HEIGHT - 5][5] == PAGE_GREY

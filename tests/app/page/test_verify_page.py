@@ -5,7 +5,6 @@ label QR codes ``/v1/items/{id}/qr.svg`` and ``.png``."""
 from __future__ import annotations
 
 import io
-import struct
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -18,19 +17,13 @@ from app.domain.vocab import CustodyAction
 from app.shop.qr import verify_url
 from tests.app.index.actors import Actor, Shop, SuiteDriver
 from tests.support.ape_run import ADMIN
+from tests.support.browser import png_size
 
 GTIN = "09506000134352"
 
 
 def _tx(receipt: Any) -> str:
     return "0x" + bytes(receipt["transactionHash"]).hex()
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
 
 
 def test_authentic_item_page_shows_verdict_merchant_metadata_and_trail_with_transactions(
@@ -194,7 +187,7 @@ def test_qr_png_is_a_png_of_the_verify_urls_matrix(shop: Shop) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
     side = (code.symbol_size(scale=1, border=0)[0] + 2 * 4) * 8
-    assert _png_size(response.content) == (side, side)
+    assert png_size(response.content) == (side, side)
     expected = io.BytesIO()
     code.save(expected, kind="png", scale=8, border=4)
     assert response.content == expected.getvalue()

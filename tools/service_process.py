@@ -1,0 +1,129 @@
+"""The TrustMall service as a child process, run as `make api` runs it (uvicorn, settings from
+``TRUSTMALL_*`` variables): for `make demo`, the benchmarks and the tests that need a real process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 15.0
+
+
+def service_environment(
+    *,
+    rpc_url: str,
+    deployments_dir: Path,
+    database: Path,
+    oracle_key: str,
+    sources: Mapping[str, Mapping[str, Any]],
+    abi_dir: Path | None = None,
+    **settings: str | int | float,
+) -> dict[str, str]:
+    """This process's environment plus the service's settings; ``settings`` are further fields
+    of ``app.settings.Settings`` by name (``confirmation_depth=1``)."""
+    env = {
+        **os.environ,
+        "TRUSTMALL_RPC_URL": rpc_url,
+        "TRUSTMALL_DEPLOYMENTS_DIR": str(deployments_dir),
+        "TRUSTMALL_DATABASE_URL": f"sqlite:///{database}",
+        "TRUSTMALL_ORACLE_PRIVATE_KEY": oracle_key,
+        "TRUSTMALL_SOURCES": json.dumps(sources),
+    }
+    if abi_dir is not None:
+        env["TRUSTMALL_ABI_DIR"] = str(abi_dir)
+    env.update({f"TRUSTMALL_{name.upper()}": str(value) for name, value in settings.items()})
+    return env
+
+
+class ServiceProcess:
+    """One uvicorn process of the service on a loopback port; started, stopped or killed at will
+    (a restart reuses the same environment, so the same database)."""
+
+    def __init__(
+        self, env: Mapping[str, str], port: int, log: Path, factory: str = "app.main:create_app"
+    ) -> None:
+        self.env = dict(env)
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+        self.factory = factory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
+        command = [
+            sys.executable, "-m", "uvicorn", self.factory, "--factory",
+            "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+        ]  # fmt: skip
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.process = process
+        wait_healthy(self.url, process, timeout)
+
+    def stop(self) -> None:
+        """A graceful stop (SIGTERM: uvicorn finishes its requests and the app's lifespan)."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def kill(self) -> None:
+        """kill -9 of the process group: nothing of the service gets to clean up."""
+        process, self.process = self.process, None
+        if process is not None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextmanager
+def running_service(
+    env: Mapping[str, str], port: int, log: Path, factory: str = "app.main:create_app"
+) -> Iterator[ServiceProcess]:
+    service = ServiceProcess(env, port, log, factory)
+    try:
+        service.start()
+        yield service
+    finally:
+        service.stop()
+
+
+def wait_healthy(
+    url: str, process: subprocess.Popen[bytes], timeout: float = START_TIMEOUT_SECONDS
+) -> None:
+    """Polls ``/healthz`` until it answers 200, or fails with the process's exit status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the service exited with {process.returncode} before answering")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"the service at {url} did not answer within {timeout:.0f} s")
