@@ -150,8 +150,10 @@ contract AttestationVerifier is IAttestationVerifier, AccessControl, EIP712 {
         if (count < _quorum) revert AttestationQuorumNotMet(count, _quorum);
 
         digest = digestOf(attestation);
-        address previous;
+        address previous = address(0);
         for (uint256 i; i < count; ++i) {
+            // The third value (the error's argument) is not needed: `error` alone picks the revert.
+            // slither-disable-next-line unused-return
             (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signatures[i]);
             if (error == ECDSA.RecoverError.InvalidSignatureS) revert AttestationMalleableSignature(i);
             if (error != ECDSA.RecoverError.NoError) revert AttestationInvalidSignature(i);

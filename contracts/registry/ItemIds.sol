@@ -29,7 +29,7 @@ library ItemIds {
         }
         bytes memory padded = new bytes(_GTIN_LENGTH);
         uint256 pad = _GTIN_LENGTH - length;
-        uint256 sum;
+        uint256 sum = 0;
         for (uint256 i; i < _GTIN_LENGTH; ++i) {
             bytes1 char = i < pad ? bytes1("0") : raw[i - pad];
             if (char < "0" || char > "9") revert IProductRegistry.RegistryInvalidGtin(gtin);
