@@ -75,6 +75,8 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         returns (bool approved)
     {
         // The verifier is ours and calls nothing back: spending the attestation first is the check.
+        // Its return value, the signed digest, is not needed here.
+        // slither-disable-next-line unused-return
         _verifier.consume(attestation, signatures);
         (uint16 version, PolicyRules memory rules, Tier memory tier) = _current(attestation.band);
         address borrower = attestation.borrower;
@@ -298,6 +300,8 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
             _asset.safeTransferFrom(msg.sender, address(this), downPayment);
         }
         _vault.lend(address(this), credit);
+        // The escrow returns the order id, which is keccak256(abi.encode(terms)): `orderId` above.
+        // slither-disable-next-line unused-return
         _escrow.openFor(terms);
     }
 
@@ -350,7 +354,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         if (line.principal != 0) {
             uint256 elapsed = block.timestamp - line.lastAccrual;
             uint256 accrued = Math.mulDiv(line.principal, tier.aprBps * elapsed, _BPS * _YEAR, Math.Rounding.Ceil);
-            line.interest = (line.interest + accrued).toUint128();
+            line.interest = (uint256(line.interest) + accrued).toUint128();
         }
         line.lastAccrual = uint40(block.timestamp);
         uint256 dueAt = line.dueAt;
@@ -375,6 +379,8 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
             revert CreditRefundNotFinal(orderId, status);
         }
         uint256 itemCount = terms.itemIds.length == 0 ? 1 : terms.itemIds.length;
+        // As OrderEscrow: released items took floor(amount / itemCount) each; the remainder keeps the rounding.
+        // slither-disable-next-line divide-before-multiply
         uint256 remainder = terms.amount - (terms.amount / itemCount) * _popcount(order.releasedItems);
         if (status == IOrderEscrow.OrderStatus.Refunded) return remainder;
         return (remainder * order.buyerBps) / _BPS;
