@@ -17,12 +17,14 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.environment import ROOT, first_line, machine
-from verify import report
+from verify import report, static
 from verify.model import Reliability, Section
 
 # Each campaign: a key and a function that runs it in full and returns its Section.
 Campaign = Callable[[], Section]
-CAMPAIGNS: dict[str, Campaign] = {}
+CAMPAIGNS: dict[str, Campaign] = {
+    "static": static.run,
+}
 
 RESULTS = ROOT / "verify" / "results.json"
 MARKDOWN = ROOT / "RELIABILITY.md"
