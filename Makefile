@@ -79,8 +79,8 @@ deploy: $(STAMP_BUILD) ## Deploy the suite to NETWORK (default: Anvil at 127.0.0
 api: $(STAMP_BUILD) ## Run the service (uvicorn) against the deployment in deployments/
 	$(BIN)/uvicorn app.main:create_app --factory --host 127.0.0.1 --port 8000
 
-demo: $(STAMP_BUILD) ## Start Anvil, deploy, and run the whole story
-	$(BIN)/python tools/demo.py
+demo: $(STAMP_BUILD) ## Anvil, the suite, the service, the whole story; serves until Ctrl-C (DEMO_ARGS=--no-wait)
+	$(BIN)/python tools/demo.py $(DEMO_ARGS)
 
 clean: ## Remove what setup and builds made (venv, node_modules, build output)
 	rm -rf $(VENV) node_modules .build contracts/.cache .hypothesis
