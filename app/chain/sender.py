@@ -70,6 +70,7 @@ class PollReport:
     replaced: list[int] = field(default_factory=list)
     resent: list[int] = field(default_factory=list)
     bumped: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
 
 
 class TransactionSender:
@@ -155,6 +156,10 @@ class TransactionSender:
         report = PollReport()
         bumps: list[int] = []
         with self.database.transaction() as session:
+            # Order matters: the mined nonce is read before the receipts, so a transaction that
+            # mines in between shows its receipt instead of looking replaced.
+            mined_nonce = int(self.web3.eth.get_transaction_count(self.address, "latest"))
+            report.reopened = self._reopen_forgotten(session, mined_nonce)
             open_txs = session.scalars(
                 select(ChainTransaction)
                 .where(*self._mine(), ChainTransaction.state.in_(OPEN_STATES))
@@ -163,10 +168,7 @@ class TransactionSender:
             report.open = len(open_txs)
             if not open_txs:
                 return report
-            # Order matters: the mined nonce is read before the receipts, so a transaction that
-            # mines in between shows its receipt instead of looking replaced.
             head = int(self.web3.eth.block_number)
-            mined_nonce = int(self.web3.eth.get_transaction_count(self.address, "latest"))
             now = self.clock()
             for tx in open_txs:
                 receipt = self._receipt(tx)
@@ -197,6 +199,26 @@ class TransactionSender:
         return report
 
     # ------------------------------------------------------------------ internals
+
+    def _reopen_forgotten(self, session: Session, mined_nonce: int) -> list[int]:
+        """Confirmed transactions the chain no longer has: their nonce is unspent again (a node
+        restored from an older state, a reorg deeper than the confirmation depth). They are
+        pending once more, so the poll sends them again (the same signed bytes), in nonce order
+        before anything newer; their callers see them in ``PollReport.reopened``."""
+        forgotten = session.scalars(
+            select(ChainTransaction).where(
+                *self._mine(),
+                ChainTransaction.state == TxState.CONFIRMED,
+                ChainTransaction.nonce >= mined_nonce,
+            )
+        ).all()
+        for tx in forgotten:
+            log.warning("tx_forgotten_by_chain", nonce=tx.nonce, tx_hash=tx.tx_hash)
+            tx.state = TxState.PENDING
+            tx.tx_hash = tx.block_hash = tx.block_number = tx.gas_used = None
+            tx.succeeded = None
+            tx.last_broadcast_at = None
+        return [tx.id for tx in forgotten]
 
     def _mine(self) -> tuple[Any, ...]:
         return (ChainTransaction.chain_id == self.chain_id, ChainTransaction.sender == self.address)

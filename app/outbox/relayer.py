@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from web3.exceptions import ContractLogicError, Web3Exception
 
 from app.chain.contracts import Suite, connect, load_suite
-from app.chain.journal import ChainTransaction, TxState
+from app.chain.journal import OPEN_STATES, ChainTransaction, TxState
 from app.chain.keys import load_signing_account
 from app.chain.reverts import Revert, RevertDecoder, revert_data
 from app.chain.sender import GWEI, SenderPolicy, TransactionSender
@@ -258,6 +258,7 @@ class Relayer:
     def _settle(self, report: CycleReport) -> None:
         """Records of transactions that reached their end take that end."""
         with self.database.transaction() as session:
+            _follow_reopened(session)
             rows = session.execute(
                 select(
                     OutboxRecord.id,
@@ -787,3 +788,21 @@ def sender_policy_of(settings: Settings) -> SenderPolicy:
         priority_fee=round(settings.relay_priority_fee_gwei * GWEI),
         max_fee_per_gas=None if cap is None else round(cap * GWEI),
     )
+
+
+def _follow_reopened(session: Session) -> None:
+    """Confirmed records whose transaction is open again (the chain forgot it: a node restored
+    from an older state; see ``TransactionSender.poll``) are submitted again, with it."""
+    reopened = select(ChainTransaction.id).where(ChainTransaction.state.in_(OPEN_STATES))
+    moved = session.execute(
+        update(OutboxRecord)
+        .where(
+            OutboxRecord.status == RelayStatus.CONFIRMED,
+            OutboxRecord.transaction_id.in_(reopened),
+        )
+        .values(status=RelayStatus.SUBMITTED, tx_hash=None, block_number=None, confirmed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    count = int(moved.rowcount)  # type: ignore[attr-defined]
+    if count:
+        log.warning("relay_confirmed_records_reopened", records=count)
