@@ -1,0 +1,610 @@
+"""Fault injection with real processes: carriers' events stream into the service while the chain
+node and the service are killed with SIGKILL and restarted; then the chain is read to see whether
+every accepted event landed exactly once.
+
+The set-up is the relay benchmark's (``bench.relay``): a fresh Anvil, the suite deployed by
+``ape run deploy``, 1,000 registered items, the service as ``make api`` runs it (uvicorn,
+``app.main:create_app``, a SQLite file, its relayer and indexer on). Then:
+
+* **the node** saves its state (``anvil_dumpState``, written to a file atomically) every
+  ``snapshot_seconds``; a node fault is ``kill -9`` and a restart with ``--load-state`` from the
+  last saved file, so the chain goes back in time: blocks mined since the snapshot vanish, with
+  the relayer's transactions in them (confirmed or not) and the nonces they used;
+* **the service** is killed with ``kill -9`` (no shutdown, no lease released) and started again
+  on the same database.
+
+Faults strike at fixed fractions of the stream (alternating node and service), while requests are
+in flight. The carriers' client behaves as a carrier should: every request has an
+``Idempotency-Key``, and a request that fails (connection refused or reset, a 5xx, a 503 while the
+node is away) is sent again, freshly signed, until it is answered. An event is *accepted* when a
+``202`` lists it as accepted.
+
+The verdict is the chain's, not the service's: every ``CustodyRecorded`` log the oracle submitted
+is read, and matched to its carrier event by its context hash (each event carries a unique
+reference). ``lost`` = accepted events with no log, ``duplicated`` = accepted events with more
+than one log, ``unexpected`` = logs that match no accepted event. The service's outbox must hold no
+queued, submitted or failed record at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import secrets
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_utils.crypto import keccak
+from pydantic import BaseModel, Field
+from web3 import Web3
+
+from app.chain.contracts import load_abi
+from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
+from bench.relay import ORACLE, _deploy, _register_items, _wait_healthy
+from tests.support.nodes import ROOT, anvil_command, free_port, wait_for_rpc
+
+CARRIER = "fault-carrier"
+EVENTS_PATH = "/v1/logistics/events"
+CONFIRMATION_DEPTH = 2
+NODE_START_TIMEOUT = 60.0
+
+
+class FaultPlan(BaseModel):
+    """What to run: how many events, in what requests, and which faults."""
+
+    events: int = Field(default=10_000, gt=0)
+    request_events: int = Field(default=250, gt=0, le=1_000)
+    clients: int = Field(default=2, gt=0)
+    # The carriers' pace: a stream, not one burst (faults strike while it flows).
+    events_per_second: float = Field(default=500.0, gt=0)
+    node_kills: int = Field(default=2, ge=0)
+    service_kills: int = Field(default=2, ge=0)
+    snapshot_seconds: float = Field(default=2.0, gt=0)
+    # A node fault waits (this long at most) until the service holds records confirmed in blocks
+    # newer than the node's last snapshot, so that the kill takes confirmed work back.
+    bite_seconds: float = Field(default=30.0, ge=0)
+    deadline_seconds: float = Field(default=600.0, gt=0)
+
+
+class Fault(BaseModel):
+    """One fault injected: what was killed, when, and what it cost."""
+
+    kind: str = Field(description="'node' or 'service'")
+    at_accepted: int = Field(description="events accepted when it struck")
+    head_before: int
+    head_after: int = Field(description="the chain's head once the node answered again")
+    confirmed_rolled_back: int = Field(
+        0, description="records the service held confirmed in blocks the fault took away"
+    )
+    restart_seconds: float
+
+    @property
+    def blocks_rolled_back(self) -> int:
+        return max(0, self.head_before - self.head_after)
+
+
+class FaultReport(BaseModel):
+    """What the chain shows after the run."""
+
+    plan: FaultPlan
+    events_sent: int
+    requests: int
+    retried_requests: int
+    accepted: int
+    confirmed: int = Field(description="accepted events with at least one log on chain")
+    lost: int
+    duplicated: int
+    unexpected_logs: int
+    outbox_open: int = Field(description="records still queued or submitted")
+    outbox_failed: int
+    outbox_confirmed: int
+    faults: list[Fault]
+    transactions: int
+    seconds: float
+
+    @property
+    def blocks_rolled_back(self) -> int:
+        return sum(fault.blocks_rolled_back for fault in self.faults)
+
+    @property
+    def confirmed_rolled_back(self) -> int:
+        return sum(fault.confirmed_rolled_back for fault in self.faults)
+
+    @property
+    def exactly_once(self) -> bool:
+        return (
+            self.accepted == self.plan.events
+            and self.lost == 0
+            and self.duplicated == 0
+            and self.unexpected_logs == 0
+            and self.confirmed == self.accepted
+            and self.outbox_open == 0
+            and self.outbox_failed == 0
+        )
+
+    def summary(self) -> str:
+        kinds = Counter(fault.kind for fault in self.faults)
+        return (
+            f"accepted={self.accepted} confirmed={self.confirmed} lost={self.lost} "
+            f"duplicated={self.duplicated} unexpected={self.unexpected_logs} "
+            f"outbox_open={self.outbox_open} outbox_failed={self.outbox_failed} "
+            f"faults=node:{kinds['node']},service:{kinds['service']} "
+            f"blocks_rolled_back={self.blocks_rolled_back} "
+            f"confirmed_rolled_back={self.confirmed_rolled_back} retried={self.retried_requests} "
+            f"transactions={self.transactions} seconds={self.seconds:.1f}"
+        )
+
+
+# ---------------------------------------------------------------------------------------- node
+
+
+class Node:
+    """An Anvil process that can be killed and brought back from its last saved state."""
+
+    def __init__(self, base: Path, snapshot_seconds: float) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.state = base / "anvil-state.json"
+        self.log = base / "anvil.log"
+        self.snapshot_seconds = snapshot_seconds
+        self.process: subprocess.Popen[bytes] | None = None
+        self.saved_head = -1  # the saved state holds no block above this one
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        extra = ["--load-state", str(self.state)] if self.state.exists() else []
+        deadline = time.monotonic() + NODE_START_TIMEOUT
+        while True:
+            with self.log.open("ab") as out:
+                process = subprocess.Popen(
+                    anvil_command(self.port, *extra),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=ROOT,
+                    start_new_session=True,
+                )
+            try:
+                wait_for_rpc(self.url, process, NODE_START_TIMEOUT)
+            except RuntimeError:
+                # The port of the killed node may not be free yet: try again until the deadline.
+                if time.monotonic() > deadline:
+                    raise
+                continue
+            with self._lock:
+                self.process = process
+            return
+
+    def kill(self) -> None:
+        """``kill -9``: nothing is saved on the way down."""
+        with self._lock:
+            process, self.process = self.process, None
+        if process is not None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def save(self) -> None:
+        """The node's state now, written atomically (a torn file never replaces a whole one)."""
+        answer = httpx.post(
+            self.url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "anvil_dumpState", "params": []},
+            timeout=30,
+        ).json()
+        data = gzip.decompress(bytes.fromhex(answer["result"][2:]))
+        head = self.head()
+        temporary = self.state.with_suffix(".tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, self.state)
+        self.saved_head = head
+
+    def head(self) -> int:
+        answer = httpx.post(
+            self.url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []},
+            timeout=10,
+        ).json()
+        return int(answer["result"], 16)
+
+    def start_background(self) -> None:
+        """A snapshot every ``snapshot_seconds``, and an empty block every second (a live chain
+        keeps making blocks: the last batches reach their depth). Both ride out the node's
+        absences."""
+        self._stop.clear()
+        self._threads = [
+            threading.Thread(target=self._every, args=(self.snapshot_seconds, self.save)),
+            threading.Thread(target=self._every, args=(1.0, self._mine)),
+        ]
+        for thread in self._threads:
+            thread.daemon = True
+            thread.start()
+
+    def stop_background(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _mine(self) -> None:
+        httpx.post(
+            self.url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "evm_mine", "params": []},
+            timeout=5,
+        )
+
+    def _every(self, seconds: float, action: Any) -> None:
+        while not self._stop.wait(seconds):
+            with self._lock:
+                alive = self.process is not None
+            if alive:
+                # The node may die in the middle: the next round tries again.
+                with contextlib.suppress(httpx.HTTPError, KeyError, ValueError, OSError):
+                    action()
+
+
+# ---------------------------------------------------------------------------------------- service
+
+
+class Service:
+    """The service as ``make api`` runs it, on one database; killed and restarted at will."""
+
+    def __init__(self, base: Path, node: Node) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database = base / "service.db"
+        self.log = base / "service.log"
+        self.api_key = secrets.token_urlsafe(24)
+        self.secret = secrets.token_urlsafe(32)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.env = {
+            **os.environ,
+            "TRUSTMALL_ENVIRONMENT": "test",
+            "TRUSTMALL_RPC_URL": node.url,
+            "TRUSTMALL_DEPLOYMENTS_DIR": str(base / "deployments"),
+            "TRUSTMALL_ABI_DIR": str(base / "abi"),
+            "TRUSTMALL_DATABASE_URL": f"sqlite:///{self.database}",
+            "TRUSTMALL_ORACLE_PRIVATE_KEY": ORACLE.key.hex(),
+            "TRUSTMALL_CONFIRMATION_DEPTH": str(CONFIRMATION_DEPTH),
+            "TRUSTMALL_SOURCES": json.dumps(
+                {
+                    CARRIER: {
+                        "kind": "carrier",
+                        "api_key": self.api_key,
+                        "hmac_secret": self.secret,
+                        "requests_per_minute": 60_000,
+                    }
+                }
+            ),
+        }
+
+    def start(self) -> None:
+        command = [
+            sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+        ]  # fmt: skip
+        with self.log.open("ab") as out:
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        _wait_healthy(self.url, process)
+        self.process = process
+
+    def kill(self) -> None:
+        process, self.process = self.process, None
+        if process is not None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def outbox(self) -> dict[str, int]:
+        """Records by status, read from the service's database."""
+        rows = self._query("SELECT status, count(*) FROM outbox_records GROUP BY status")
+        return {str(status): int(count) for status, count in rows}
+
+    def newest_confirmed_block(self) -> int:
+        rows = self._query(
+            "SELECT max(block_number) FROM outbox_records WHERE status = 'confirmed'"
+        )
+        return -1 if rows[0][0] is None else int(rows[0][0])
+
+    def confirmed_above(self, block: int) -> int:
+        rows = self._query(
+            "SELECT count(*) FROM outbox_records WHERE status = 'confirmed' AND block_number > ?",
+            (block,),
+        )
+        return int(rows[0][0])
+
+    def _query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
+        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30)
+        try:
+            return connection.execute(sql, parameters).fetchall()
+        finally:
+            connection.close()
+
+
+# ---------------------------------------------------------------------------------------- carrier
+
+
+def reference_of(event_id: str) -> str:
+    """Each event's unique waybill reference: its context hash on chain names it."""
+    return f"AWB {event_id}"
+
+
+def event_bodies(items: list[str], label: str, count: int, per_request: int) -> list[bytes]:
+    occurred = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 120))
+    actions = ("shipped", "in_transit", "delivered")
+    events = [
+        {
+            "event_id": f"{label}-{i}",
+            "item_id": items[i % len(items)],
+            "action": actions[i % 3],
+            "occurred_at": occurred,
+            "location": f"urn:epc:id:sgln:9506000.{i % 97:05d}.0",
+            "reference": reference_of(f"{label}-{i}"),
+        }
+        for i in range(count)
+    ]
+    return [
+        json.dumps(events[start : start + per_request]).encode()
+        for start in range(0, count, per_request)
+    ]
+
+
+class Carrier:
+    """Posts signed requests and keeps at each until it is answered, as a carrier should."""
+
+    def __init__(self, service: Service, deadline: float) -> None:
+        self.service = service
+        self.deadline = deadline
+        self.accepted: set[str] = set()
+        self.requests = 0
+        self.retried = 0
+        self._lock = threading.Lock()
+        self._client = httpx.Client(timeout=60)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def post(self, body: bytes) -> None:
+        key = keccak(body).hex()
+        last_timestamp = 0
+        attempt = 0
+        while time.monotonic() < self.deadline:
+            # A new signature each time (a signature is accepted once), never in the same second.
+            timestamp = max(int(time.time()), last_timestamp + 1)
+            last_timestamp = timestamp
+            headers = {
+                "Content-Type": "application/json",
+                API_KEY_HEADER: self.service.api_key,
+                SIGNATURE_HEADER: signature_header(self.service.secret, body, timestamp),
+                "Idempotency-Key": key,
+            }
+            attempt += 1
+            with self._lock:
+                self.requests += 1
+                self.retried += attempt > 1
+            try:
+                answer = self._client.post(
+                    f"{self.service.url}{EVENTS_PATH}", content=body, headers=headers
+                )
+            except httpx.TransportError:
+                self._wait_for_service()
+                continue
+            if answer.status_code == 202:
+                accepted = {entry["event_id"] for entry in answer.json()["accepted"]}
+                with self._lock:
+                    self.accepted |= accepted
+                return
+            if answer.status_code >= 500 or answer.status_code == 401:
+                # 503 while the node is away; 401 signature_replayed when the service kept the
+                # signature and died before answering: send again, signed anew.
+                self._wait_for_service()
+                continue
+            raise RuntimeError(f"request refused: {answer.status_code} {answer.text[:300]}")
+        raise TimeoutError("a request was not answered before the deadline")
+
+    def _wait_for_service(self) -> None:
+        while time.monotonic() < self.deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if self._client.get(f"{self.service.url}/healthz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.05)
+
+
+# ---------------------------------------------------------------------------------------- the run
+
+
+def run_faults(plan: FaultPlan, base: Path | None = None) -> FaultReport:
+    """Runs the plan in ``base`` (a temporary directory when None); the chain's verdict."""
+    if base is None:
+        with tempfile.TemporaryDirectory(prefix="faults-") as scratch:
+            return run_faults(plan, Path(scratch))
+    started = time.monotonic()
+    deadline = started + plan.deadline_seconds
+    node = Node(base, plan.snapshot_seconds)
+    node.start()
+    service: Service | None = None
+    try:
+        _deploy(node.url, base)
+        w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 60}))
+        deployment = json.loads((base / "deployments" / "1337.json").read_text())
+        registry = w3.eth.contract(
+            address=Web3.to_checksum_address(deployment["contracts"]["ProductRegistry"]["address"]),
+            abi=load_abi(base / "abi", "ProductRegistry"),
+        )
+        items = _register_items(w3, registry)
+        node.save()  # the set-up survives every node fault
+        node.start_background()
+        service = Service(base, node)
+        service.start()
+        bodies = event_bodies(items, "fault", plan.events, plan.request_events)
+        carrier = Carrier(service, deadline)
+        faults: list[Fault] = []
+        try:
+            _stream(plan, bodies, carrier, node, service, faults)
+            _wait_settled(service, deadline)
+        finally:
+            carrier.close()
+            node.stop_background()
+        return _verdict(plan, started, w3, registry, carrier, service, faults, len(bodies))
+    finally:
+        if service is not None:
+            service.stop()
+        node.kill()
+
+
+def _stream(
+    plan: FaultPlan,
+    bodies: list[bytes],
+    carrier: Carrier,
+    node: Node,
+    service: Service,
+    faults: list[Fault],
+) -> None:
+    """Posts every body while the faults strike at their fractions of the accepted events."""
+    kinds = _schedule(plan)
+    marks = [plan.events * (index + 1) // (len(kinds) + 1) for index in range(len(kinds))]
+    done = threading.Event()
+
+    def chaos() -> None:
+        for kind, mark in zip(kinds, marks, strict=True):
+            while len(carrier.accepted) < mark:
+                if done.wait(0.01):
+                    return
+            faults.append(_strike(kind, len(carrier.accepted), node, service, plan.bite_seconds))
+
+    began = time.monotonic()
+    gap = plan.request_events / plan.events_per_second
+
+    def paced(index: int) -> None:
+        # Request i leaves no earlier than i gaps after the start: a steady stream.
+        done.wait(max(0.0, began + index * gap - time.monotonic()))
+        carrier.post(bodies[index])
+
+    with ThreadPoolExecutor(plan.clients + 1) as pool:
+        striker = pool.submit(chaos)
+        try:
+            list(pool.map(paced, range(len(bodies))))
+        finally:
+            done.set()
+        striker.result()
+
+
+def _schedule(plan: FaultPlan) -> list[str]:
+    """Node and service faults, alternating, node first."""
+    kinds: list[str] = []
+    node, service = plan.node_kills, plan.service_kills
+    while node or service:
+        if node:
+            kinds.append("node")
+            node -= 1
+        if service:
+            kinds.append("service")
+            service -= 1
+    return kinds
+
+
+def _strike(kind: str, accepted: int, node: Node, service: Service, bite: float) -> Fault:
+    if kind == "node":
+        # Strike when it takes confirmed work back: records confirmed above the last snapshot.
+        until = time.monotonic() + bite
+        while service.newest_confirmed_block() <= node.saved_head and time.monotonic() < until:
+            time.sleep(0.02)
+    head_before = node.head()
+    began = time.monotonic()
+    if kind == "node":
+        node.kill()
+        node.start()
+    else:
+        service.kill()
+        service.start()
+    head_after = node.head()
+    return Fault(
+        kind=kind,
+        at_accepted=accepted,
+        head_before=head_before,
+        head_after=head_after,
+        confirmed_rolled_back=service.confirmed_above(head_after) if kind == "node" else 0,
+        restart_seconds=time.monotonic() - began,
+    )
+
+
+def _wait_settled(service: Service, deadline: float) -> None:
+    """Until no record is queued or submitted (the relayer's own view; the chain judges after)."""
+    while time.monotonic() < deadline:
+        outbox = service.outbox()
+        if not outbox.get("queued") and not outbox.get("submitted"):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"the outbox did not settle before the deadline: {service.outbox()}")
+
+
+def _verdict(
+    plan: FaultPlan,
+    started: float,
+    w3: Web3,
+    registry: Any,
+    carrier: Carrier,
+    service: Service,
+    faults: list[Fault],
+    requests: int,
+) -> FaultReport:
+    del requests
+    logs = registry.events.CustodyRecorded().get_logs(
+        from_block=0, argument_filters={"submitter": ORACLE.address}
+    )
+    by_context = Counter(bytes(log.args.contextHash) for log in logs)
+    expected = {keccak(text=reference_of(event_id)): event_id for event_id in carrier.accepted}
+    landed = {context: by_context.get(context, 0) for context in expected}
+    outbox = service.outbox()
+    return FaultReport(
+        plan=plan,
+        events_sent=plan.events,
+        requests=carrier.requests,
+        retried_requests=carrier.retried,
+        accepted=len(carrier.accepted),
+        confirmed=sum(1 for count in landed.values() if count >= 1),
+        lost=sum(1 for count in landed.values() if count == 0),
+        duplicated=sum(1 for count in landed.values() if count > 1),
+        unexpected_logs=sum(
+            count for context, count in by_context.items() if context not in expected
+        ),
+        outbox_open=outbox.get("queued", 0) + outbox.get("submitted", 0),
+        outbox_failed=outbox.get("failed", 0),
+        outbox_confirmed=outbox.get("confirmed", 0),
+        faults=faults,
+        transactions=len({log.transactionHash for log in logs}),
+        seconds=time.monotonic() - started,
+    )
+
+
+if __name__ == "__main__":
+    report = run_faults(FaultPlan(events=int(sys.argv[1]) if len(sys.argv) > 1 else 10_000))
+    print(report.summary())
+    for fault in report.faults:
+        print(fault.model_dump_json())
