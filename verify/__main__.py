@@ -17,12 +17,13 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.environment import ROOT, first_line, machine
-from verify import report, static
+from verify import invariants, report, static
 from verify.model import Reliability, Section
 
 # Each campaign: a key and a function that runs it in full and returns its Section.
 Campaign = Callable[[], Section]
 CAMPAIGNS: dict[str, Campaign] = {
+    "invariants": invariants.run,
     "static": static.run,
 }
 

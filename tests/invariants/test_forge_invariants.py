@@ -1,0 +1,62 @@
+"""The forge invariant suites (tests/invariants/*.sol), short pass: every invariant holds, and each
+suite catches a bug planted in a throw-away copy of its contract (never in the tree itself).
+
+The long pass (at least a million calls per invariant) is ``make verify`` (verify/invariants.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from verify.invariants import MUTANTS, SUITES, InvariantResult, Mutant, forge_test, run_mutant
+
+# What each suite asserts, by name: a renamed or dropped invariant must fail here, not vanish.
+EXPECTED = {
+    "RegistryInvariants": {
+        "invariant_statusMovesOnlyForward",
+        "invariant_recalledOrFlaggedNeverAuthentic",
+        "invariant_eventIdsApplyOnce",
+    },
+    "EscrowInvariants": {
+        "invariant_balanceEqualsOwed",
+        "invariant_noOrderPaysTwice",
+        "invariant_payoutsPlusFeesEqualDeposits",
+    },
+    "CreditInvariants": {
+        "invariant_principalWithinLimit",
+        "invariant_vaultAssetsAccounted",
+        "invariant_lentFundsNotWithdrawable",
+        "invariant_staleOrReplayedNeverOpensOrRaises",
+    },
+}
+# The short profile's runs x depth (foundry.toml [profile.default.invariant]).
+SHORT_CALLS = 64 * 100
+
+
+@pytest.fixture(scope="module")
+def short_pass() -> list[InvariantResult]:
+    return forge_test(timeout=600)
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_every_invariant_holds(short_pass: list[InvariantResult], suite: str) -> None:
+    results = [r for r in short_pass if r.suite == suite]
+
+    assert {r.invariant for r in results} == EXPECTED[suite]
+    broken = [(r.invariant, r.reason) for r in results if not r.passed]
+    assert broken == []
+    for result in results:
+        assert result.calls == SHORT_CALLS, result
+        # Handlers aim their actions at fitting states: most calls must do something.
+        assert result.reverts < result.calls * 0.6, result
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.suite for m in MUTANTS])
+def test_suite_catches_a_planted_bug(mutant: Mutant, tmp_path: Path) -> None:
+    results = run_mutant(mutant, tmp_path)
+
+    assert [r.invariant for r in results] == [mutant.invariant]
+    assert not results[0].passed, f"{mutant.name}: not caught"
+    assert mutant.invariant in EXPECTED[mutant.suite]
