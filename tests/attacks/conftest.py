@@ -20,7 +20,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
 from tests.contracts.escrow.helpers import DAY, ETH, Terms, h
-from tests.support.nodes import ChainNode, anvil_command, free_port, rpc, running
+from tests.support.nodes import ChainNode, anvil_command, free_port, running
 
 AMOUNT = 10**18
 USD = 10**6
@@ -151,22 +151,8 @@ def now_of(provider: Any) -> int:
     return int(provider.web3.eth.get_block("latest")["timestamp"])
 
 
-def set_next_timestamp(node: ChainNode, timestamp: int) -> None:
-    rpc(node.rpc_url, "evm_setNextBlockTimestamp", [timestamp])
-
-
 def error_data(contract: Any, error: str, *arguments: Any) -> bytes:
     """A custom error's revert data: its selector and ABI-encoded arguments."""
     [abi] = [item for item in contract.contract_type.errors if item.name == error]
     types = [argument.canonical_type for argument in abi.inputs]
     return keccak(text=abi.selector)[:4] + encode(types, list(arguments))
-
-
-def revert_data_of(error: BaseException) -> bytes:
-    """The revert data Ape kept on a failed call or transaction."""
-    data = getattr(error, "revert_message", None) or ""
-    base = getattr(error, "base_err", None)
-    for candidate in (getattr(base, "data", None), getattr(error, "message", None), data):
-        if isinstance(candidate, str) and candidate.startswith("0x"):
-            return bytes.fromhex(candidate[2:])
-    raise AssertionError(f"no revert data in {error!r}")
