@@ -31,13 +31,14 @@ class CreditReportCreate(BaseModel):
 
 
 class CreditReportAcceptedPublic(BaseModel):
-    """The answer to a report: its id and the signed attestation for the borrower to submit
-    (``CreditLines.applyForCredit(attestation, signatures)``; the service does not relay it)."""
+    """The answer to a report: its id, the signed attestation, and the relay of the application
+    (``CreditLines.applyForCredit(attestation, signatures)``) the service queued for the chain."""
 
     id: str
     borrower: str
     band: int
     signed_attestation: SignedAttestation
+    relay_id: str = Field(description="Follow the application at GET /v1/relay/{relay_id}.")
 
 
 class CreditReportPublic(CreditReportAcceptedPublic):

@@ -1,13 +1,17 @@
 """Taking a bureau's report: kept encrypted at rest, its band attested (EIP-712) by the service's
-attester key, and the signed attestation handed back for the borrower to submit.
+attester key, and the application relayed on chain.
 
-The service does not relay attestations: ``CreditLines.applyForCredit`` is the borrower's own
-transaction (``ape run borrower apply`` or any wallet), so the borrower chooses when to apply and
-pays for it. What reaches the chain of a report is only its salted commitment and its band.
+The signed attestation goes into the outbox in the same database transaction as the report: the
+relayer submits it to ``CreditLines.applyForCredit`` (anyone may), so the public policy decides
+at once, on the record. The answer also hands the attestation back: the borrower may submit it
+first (``ape run borrower apply``); the attestation's nonce makes the decision happen once, and
+the relayer then confirms the record from the borrower's transaction. What reaches the chain of
+a report is only its salted commitment and its band.
 
 Answers of ``POST /v1/credit/reports``:
 
-* ``201`` — the report is stored (one per request) and its attestation signed;
+* ``201`` — the report is stored (one per request), its attestation signed and its application
+  queued for the chain (follow it at ``GET /v1/relay/{relay_id}``);
 * ``409 credit_not_deployed`` — the deployment has no credit contracts;
 * ``409 idempotency_key_reused`` — the ``Idempotency-Key`` was used with another body;
 * ``422`` — an invalid body (a code per field);
@@ -23,12 +27,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import ValidationError
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3.contract import Contract
@@ -47,6 +52,7 @@ from app.domain.attestations import (
     SCORE_BAND_FLOORS,
     Attestation,
     Domain,
+    SignedAttestation,
     band_for_score,
     hex32,
     model_id_of,
@@ -60,6 +66,7 @@ from app.ingest.logistics import (
     remember_answer,
     stored_answer,
 )
+from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
 from app.services import AppServices
 
 log = structlog.get_logger(__name__)
@@ -67,6 +74,7 @@ log = structlog.get_logger(__name__)
 SCOPE = "credit_reports"
 VERIFIER = "AttestationVerifier"
 LINES = "CreditLines"
+MAX_NONCE_SKIPS = 10_000
 # ICreditPolicies.Tier is (limit, aprBps, term, gracePeriod, lateFee).
 TIER_TERM_INDEX = 2
 
@@ -75,10 +83,18 @@ class _ChainView:
     """What an attestation needs from the chain, read once per report."""
 
     def __init__(
-        self, chain_id: int, verifier: str, set_version: int, now: int, tiers: int | None
+        self,
+        chain_id: int,
+        verifier: str,
+        set_version: int,
+        now: int,
+        tiers: int | None,
+        nonce_used: Callable[[int], bool],
     ) -> None:
         self.chain_id = chain_id
         self.verifier = verifier
+        # Whether the verifier has spent a nonce (another database, a bureau's own attestation).
+        self.nonce_used = nonce_used
         self.set_version = set_version
         self.now = now
         # The active policy's tier count (``None``: no policy published yet, no cap).
@@ -122,7 +138,7 @@ def ingest_credit_report(
     for attempt in (1, 2):
         try:
             with services.database.transaction() as session:
-                nonce = _next_nonce(session, chain.verifier)
+                nonce = _next_nonce(session, chain)
                 attestation = Attestation(
                     borrower=report.borrower,
                     band=band,
@@ -135,6 +151,7 @@ def ingest_credit_report(
                 )
                 signed = sign_all(attestation, domain, [attester], report.model)
                 record_id = str(uuid.uuid4())
+                relay_id = _queue_application(session, source, record_id, signed)
                 session.add(
                     CreditReportRecord(
                         id=record_id,
@@ -153,6 +170,7 @@ def ingest_credit_report(
                     borrower=attestation.borrower,
                     band=band,
                     signed_attestation=signed,
+                    relay_id=relay_id,
                 )
                 answer = Answer(201, accepted.model_dump(mode="json"))
                 if idempotency_key is not None:
@@ -181,6 +199,12 @@ def read_credit_report(services: AppServices, source: str, report_id: str) -> Cr
             raise ApiError(404, "credit_report_not_found", f"no credit report {report_id}")
         ciphertext, created_at = record.ciphertext, record.created_at
         signed, borrower = dict(record.signed_attestation), record.borrower
+        relay_id = session.scalar(
+            select(OutboxRecord.relay_id).where(
+                OutboxRecord.source == source,
+                OutboxRecord.source_event_id == f"credit-report:{report_id}",
+            )
+        )
     try:
         secret: dict[str, Any] = json.loads(_fernet(services).decrypt(ciphertext))
     except InvalidToken:
@@ -193,6 +217,7 @@ def read_credit_report(services: AppServices, source: str, report_id: str) -> Cr
             "borrower": borrower,
             "band": signed["attestation"]["band"],
             "signed_attestation": signed,
+            "relay_id": relay_id,
             "source": source,
             "model": secret["model"],
             "score": secret["score"],
@@ -206,7 +231,8 @@ def parse_report(body: bytes) -> CreditReportCreate:
     """One report object; 422 with a code per bad field otherwise."""
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    # RecursionError: JSON nested deeper than the parser goes.
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ApiError(422, "invalid_json", f"the body is not JSON: {error}") from None
     try:
         return CreditReportCreate.model_validate(data)
@@ -255,7 +281,16 @@ def _read_chain(services: AppServices) -> _ChainView:
         raise ApiError(
             503, "chain_unavailable", "the chain cannot be read", headers={"Retry-After": "5"}
         ) from None
-    return _ChainView(suite.chain_id, str(verifier.address), set_version, now, tiers)
+
+    def nonce_used(nonce: int) -> bool:
+        try:
+            return bool(verifier.functions.isNonceUsed(nonce).call())
+        except (OSError, Web3Exception) as error:
+            raise ApiError(
+                503, "chain_unavailable", "the chain cannot be read", headers={"Retry-After": "5"}
+            ) from error
+
+    return _ChainView(suite.chain_id, str(verifier.address), set_version, now, tiers, nonce_used)
 
 
 def _policy_tiers(lines: Contract | None) -> int | None:
@@ -275,8 +310,44 @@ def _policy_tiers(lines: Contract | None) -> int | None:
     return tiers or None
 
 
-def _next_nonce(session: Session, verifier: str) -> int:
-    """The verifier's next nonce, taken atomically (an UPDATE ... RETURNING holds the row)."""
+def _queue_application(
+    session: Session, source: str, report_id: str, signed: SignedAttestation
+) -> str:
+    """The outbox record that submits the attestation to ``applyForCredit``; its relay id."""
+    payload = signed.model_dump(mode="json")
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    relay_id = uuid.uuid4().hex
+    session.add(
+        OutboxRecord(
+            relay_id=relay_id,
+            source=source,
+            source_event_id=f"credit-report:{report_id}",
+            kind=RelayKind.CREDIT_APPLICATION,
+            subject=signed.attestation.borrower,
+            action="apply",
+            occurred_at=signed.attestation.issued_at,
+            payload=payload,
+            details={"report_id": report_id, "band": signed.attestation.band},
+            content_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+            status=RelayStatus.QUEUED,
+        )
+    )
+    return relay_id
+
+
+def _next_nonce(session: Session, chain: _ChainView) -> int:
+    """The verifier's next unspent nonce, in sequence (sequential nonces share the verifier's
+    bitmap words: cheaper to spend). Nonces the chain shows spent — by a service on another
+    database, or a bureau signing itself — are skipped."""
+    for _ in range(MAX_NONCE_SKIPS):
+        nonce = _take_nonce(session, chain.verifier)
+        if not chain.nonce_used(nonce):
+            return nonce
+    raise ApiError(503, "nonces_exhausted", f"{MAX_NONCE_SKIPS} nonces in a row are spent")
+
+
+def _take_nonce(session: Session, verifier: str) -> int:
+    """The counter's next nonce, taken atomically (an UPDATE ... RETURNING holds the row)."""
     taken = session.execute(
         update(AttestationNonceCounter)
         .where(AttestationNonceCounter.verifier == verifier)

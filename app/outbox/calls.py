@@ -7,14 +7,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_abi.abi import encode
 from eth_utils.abi import collapse_if_tuple
 from eth_utils.crypto import keccak
 from web3.contract import Contract
 
+from app.domain.attestations import SignedAttestation
 from app.outbox.models import RelayKind
 
 CUSTODY_TUPLE = "(bytes32,uint256,uint8,uint40,bytes32,bytes32)"
 LOGISTICS_TUPLE = "(bytes32,uint8,uint32,bytes32)"
+# IAttestationVerifier.Attestation: borrower, band, modelId, reportHash, issuedAt, expiresAt,
+# nonce, attesterSetVersion.
+ATTESTATION_TUPLE = "(address,uint8,bytes32,bytes32,uint40,uint40,uint256,uint64)"
 
 
 @dataclass(frozen=True)
@@ -31,16 +36,25 @@ class RowView:
 
 @dataclass(frozen=True)
 class BatchCall:
-    """A record kind's batch entry point on its contract."""
+    """A record kind's entry point on its contract: a batch of static tuples, or (``per_record``)
+    a function taking one record, whose arguments come from ``app.domain`` encoders."""
 
     kind: RelayKind
     contract: Contract
     function: str
     tuple_type: str
+    per_record: bool = False
 
     @property
     def signature(self) -> str:
+        if self.per_record:
+            return f"{self.function}({self.tuple_type})"
         return f"{self.function}({self.tuple_type}[])"
+
+    @property
+    def max_records(self) -> int | None:
+        """Records per transaction, if the entry point limits them."""
+        return 1 if self.per_record else None
 
     @property
     def selector(self) -> bytes:
@@ -62,14 +76,25 @@ class BatchCall:
             raise ValueError(f"{self.signature} is not in the ABI of {self.address}")
 
     def encode(self, rows: Sequence[RowView]) -> bytes:
-        """``selector + abi.encode(tuple[])``. The tuples are static (all fields one word), so
-        the encoding is the array's offset and length, then every field as a 32-byte word —
-        written out here, many times faster than a generic encoder for a thousand tuples (a test
-        checks it against ``eth_abi``)."""
+        """``selector + abi.encode(tuple[])`` (or one record's arguments for a per-record call).
+
+        The tuples are static (all fields one word), so the encoding is the array's offset and
+        length, then every field as a 32-byte word — written out here, many times faster than a
+        generic encoder for a thousand tuples (a test checks it against ``eth_abi``)."""
+        if self.per_record:
+            if len(rows) != 1:
+                raise ValueError(f"{self.signature} takes one record, not {len(rows)}")
+            return self._one(rows[0])
         words = [self.selector, _uint(32, 256), _uint(len(rows), 256)]
         for row in rows:
             words += self._words(row)
         return b"".join(words)
+
+    def _one(self, row: RowView) -> bytes:
+        signed = SignedAttestation.model_validate(row.payload)
+        attestation, signatures = signed.abi_args()
+        types = [ATTESTATION_TUPLE, "bytes[]"]
+        return self.selector + encode(types, [attestation, signatures])
 
     def _words(self, row: RowView) -> list[bytes]:
         p = row.payload
@@ -92,13 +117,23 @@ class BatchCall:
         ]
 
 
-def batch_calls(registry: Contract, escrow: Contract | None) -> dict[RelayKind, BatchCall]:
+def batch_calls(
+    registry: Contract, escrow: Contract | None, credit_lines: Contract | None = None
+) -> dict[RelayKind, BatchCall]:
     calls = {
         RelayKind.CUSTODY: BatchCall(RelayKind.CUSTODY, registry, "recordCustody", CUSTODY_TUPLE)
     }
     if escrow is not None:
         calls[RelayKind.ORDER_LOGISTICS] = BatchCall(
             RelayKind.ORDER_LOGISTICS, escrow, "reportLogistics", LOGISTICS_TUPLE
+        )
+    if credit_lines is not None:
+        calls[RelayKind.CREDIT_APPLICATION] = BatchCall(
+            RelayKind.CREDIT_APPLICATION,
+            credit_lines,
+            "applyForCredit",
+            f"{ATTESTATION_TUPLE},bytes[]",
+            per_record=True,
         )
     for call in calls.values():
         call.check_abi()

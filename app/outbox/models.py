@@ -42,6 +42,9 @@ class RelayKind(StrEnum):
 
     CUSTODY = "custody"  # ProductRegistry.recordCustody
     ORDER_LOGISTICS = "order_logistics"  # OrderEscrow.reportLogistics
+    # CreditLines.applyForCredit: one application per transaction (its signatures are dynamic,
+    # and a spent attestation nonce must fail only its own record).
+    CREDIT_APPLICATION = "credit_application"
 
 
 class OutboxRecord(Base):
@@ -59,7 +62,7 @@ class OutboxRecord(Base):
     # The source's own id of the event: a resend of the same event maps to the same record.
     source_event_id: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(32))
-    # The item id or order id, 0x-prefixed hex.
+    # The item id or order id (or a credit application's borrower address), 0x-prefixed hex.
     subject: Mapped[str] = mapped_column(String(66), index=True)
     action: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[int] = mapped_column(BigInteger)

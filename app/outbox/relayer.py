@@ -143,9 +143,16 @@ class Relayer:
         policy = sender_policy or SenderPolicy()
         policy = replace(policy, confirmation_depth=confirmation_depth)
         self.sender = TransactionSender(self.web3, account, database, policy, clock)
-        self.calls = batch_calls(suite.registry, suite.contracts.get("OrderEscrow"))
+        self.calls = batch_calls(
+            suite.registry, suite.contracts.get("OrderEscrow"), suite.contracts.get("CreditLines")
+        )
+        # The verifier's errors surface through CreditLines.applyForCredit.
+        verifier = suite.contracts.get("AttestationVerifier")
         self.decoder = RevertDecoder(
-            [dict(entry) for entry in call.contract.abi] for call in self.calls.values()
+            [
+                *([dict(entry) for entry in call.contract.abi] for call in self.calls.values()),
+                *([[dict(entry) for entry in verifier.abi]] if verifier is not None else []),
+            ]
         )
         self.counter_name = (
             f"custody-event-id:{suite.chain_id}:{suite.registry.address}:{account.address}"
@@ -380,11 +387,15 @@ class Relayer:
             if first is None:
                 return None
             kind = RelayKind(first)
+            call = self.calls.get(kind)
+            limit = self.batch_size
+            if call is not None and call.max_records is not None:
+                limit = min(limit, call.max_records)
             records = session.scalars(
                 select(OutboxRecord)
                 .where(eligible, OutboxRecord.kind == kind)
                 .order_by(OutboxRecord.id)
-                .limit(self.batch_size)
+                .limit(limit)
             ).all()
             rows = [_view(record) for record in records]
             if kind is RelayKind.ORDER_LOGISTICS:
@@ -489,6 +500,8 @@ class Relayer:
         """The batch without what the contract refused, each refusal recorded in ``plan``."""
         if call.kind is RelayKind.CUSTODY:
             return self._without_refused_custody(send, revert, head, plan)
+        if call.kind is RelayKind.CREDIT_APPLICATION:
+            return self._without_refused_application(send, revert, head, plan)
         index, first = self._first_refused(call, send)
         if first.name in GLOBAL_REFUSALS or (index == 0 and first.name == "Unknown"):
             raise HeldBack(str(first))
@@ -525,6 +538,44 @@ class Relayer:
             raise HeldBack(f"{revert} names no record of the batch")
         gone = {row.id for row in culprits}
         return [row for row in send if row.id not in gone]
+
+    def _without_refused_application(
+        self, send: list[RowView], revert: Revert, head: int, plan: _Plan
+    ) -> list[RowView]:
+        """An application is sent alone. Its attestation's nonce spent means it was decided
+        already — by an earlier send of ours or by the borrower submitting it: confirmed from the
+        decision's log. Any other refusal of the attestation fails the record."""
+        if revert.name in GLOBAL_REFUSALS or revert.name == "Unknown":
+            raise HeldBack(str(revert))
+        for row in send:
+            if revert.name == "AttestationNotYetValid":
+                plan.deferred[row.id] = str(revert)
+                continue
+            decision = self._credit_decision(row) if revert.name == "AttestationNonceUsed" else None
+            if decision is None:
+                plan.failed[row.id] = str(revert)
+            elif head - int(decision["blockNumber"]) >= self.depth:
+                plan.confirmed[row.id] = (
+                    HexBytes(decision["transactionHash"]).to_0x_hex(),
+                    int(decision["blockNumber"]),
+                )
+            else:
+                plan.deferred[row.id] = "waiting for an earlier send's depth"
+        return []
+
+    def _credit_decision(self, row: RowView) -> Any | None:
+        """The CreditApproved or CreditDenied log that spent this record's attestation."""
+        lines = self.calls[RelayKind.CREDIT_APPLICATION].contract
+        borrower = row.payload["attestation"]["borrower"]
+        nonce = int(row.payload["attestation"]["nonce"])
+        start = self.suite.deployed_at_block("CreditLines")
+        for event in (lines.events.CreditApproved, lines.events.CreditDenied):
+            for entry in event().get_logs(
+                argument_filters={"borrower": borrower}, from_block=start, to_block="latest"
+            ):
+                if int(entry["args"]["attestation"]["nonce"]) == nonce:
+                    return entry
+        return None
 
     def _after_spent_id(
         self, send: list[RowView], culprits: list[RowView], event_id: int, head: int, plan: _Plan

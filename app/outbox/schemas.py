@@ -18,7 +18,9 @@ class RelayRecordPublic(BaseModel):
     )
     kind: RelayKind
     source_event_id: str = Field(description="The source's own id of the event.")
-    subject: str = Field(description="The item id or order id the record is about.")
+    subject: str = Field(
+        description="The item id or order id (or, for a credit application, the borrower)."
+    )
     action: str
     occurred_at: datetime
     accepted_at: datetime

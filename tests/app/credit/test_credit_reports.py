@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,9 +30,11 @@ from app.domain.attestations import (
 )
 from app.ingest.auth import signature_header
 from app.main import create_app
+from app.outbox.relayer import Relayer
 from app.settings import Settings, SourceCredentials, SourceKind
 from tests.app.conftest import ATTESTER_KEY, Deployment, SourceSecrets
 from tests.app.credit.conftest import database_file
+from tests.app.ingest.support import Chain, ServiceHandle, relay_until_settled
 from tests.support.ape_run import BUYER, TEST_PRIVATE_KEYS
 
 pytestmark = pytest.mark.anvil
@@ -217,6 +220,23 @@ def test_nonces_are_allocated_in_sequence(
     assert nonces == list(range(nonces[0], nonces[0] + 4))
 
 
+def test_a_service_on_a_fresh_database_skips_nonces_the_chain_shows_spent(
+    credit_client: TestClient,
+    credit_settings: Settings,
+    bureau_secrets: SourceSecrets,
+    credit_deployment: Deployment,
+    tmp_path: Path,
+) -> None:
+    first = post_report(credit_client, bureau_secrets, report_body(760, Account.create().address))
+    spent = int(first.json()["signed_attestation"]["attestation"]["nonce"])
+    _relay(credit_client, credit_deployment)
+    fresh = credit_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'b.db'}"})
+    with TestClient(create_app(fresh)) as other:
+        again = post_report(other, bureau_secrets, report_body(760, Account.create().address))
+    assert again.status_code == 201, again.text
+    assert int(again.json()["signed_attestation"]["attestation"]["nonce"]) > spent
+
+
 def test_signature_recovers_to_the_attester(
     credit_client: TestClient, bureau_secrets: SourceSecrets
 ) -> None:
@@ -366,3 +386,99 @@ def test_band_is_capped_at_the_active_policys_top_tier(
         _publish_policy(w3, lines, default_tiers)
     restored = post_report(credit_client, bureau_secrets, report_body(score=800))
     assert restored.json()["band"] == 3
+
+
+# ---------------------------------------------------------------------------------------- relay
+
+
+def _relay(credit_client: TestClient, credit_deployment: Deployment) -> ServiceHandle:
+    handle = ServiceHandle(credit_client)
+    relay_until_settled(
+        Relayer.from_services(handle.services),
+        handle,
+        Chain.of(credit_deployment.rpc_url, credit_deployment),
+    )
+    return handle
+
+
+def _decisions(w3: Web3, lines: Any, borrower: str, nonce: int) -> list[Any]:
+    found = [
+        entry
+        for event in (lines.events.CreditApproved, lines.events.CreditDenied)
+        for entry in event().get_logs(argument_filters={"borrower": borrower}, from_block=0)
+        if entry["args"]["attestation"]["nonce"] == nonce
+    ]
+    return found
+
+
+def test_the_service_relays_the_application_and_the_policy_decides_on_chain(
+    credit_client: TestClient,
+    bureau_secrets: SourceSecrets,
+    credit_deployment: Deployment,
+    w3: Web3,
+) -> None:
+    borrower = Account.create().address  # never signs anything: the service submits for it
+    response = post_report(credit_client, bureau_secrets, report_body(760, borrower))
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    nonce = int(answer["signed_attestation"]["attestation"]["nonce"])
+    assert credit_client.get(f"/v1/relay/{answer['relay_id']}").json()["status"] == "queued"
+
+    _relay(credit_client, credit_deployment)
+
+    relay = credit_client.get(f"/v1/relay/{answer['relay_id']}").json()
+    assert (relay["status"], relay["kind"], relay["subject"]) == (
+        "confirmed",
+        "credit_application",
+        borrower,
+    )
+    lines = _contract(w3, credit_deployment, "CreditLines")
+    (decision,) = _decisions(w3, lines, borrower, nonce)
+    assert decision["event"] == "CreditApproved"
+    assert decision["transactionHash"].to_0x_hex() == relay["tx_hash"]
+    assert decision["args"]["attestation"]["band"] == answer["band"] == 3
+    fetched = signed_request(
+        credit_client, bureau_secrets, "GET", f"{REPORTS_PATH}/{answer['id']}"
+    ).json()
+    assert fetched["relay_id"] == answer["relay_id"]
+
+
+def test_an_application_the_borrower_submitted_first_is_confirmed_from_its_transaction(
+    credit_client: TestClient,
+    bureau_secrets: SourceSecrets,
+    credit_deployment: Deployment,
+    w3: Web3,
+) -> None:
+    borrower = Account.from_key(BORROWER_KEY)
+    answer = post_report(credit_client, bureau_secrets, report_body(700)).json()
+    signed = SignedAttestation.model_validate(answer["signed_attestation"])
+    lines = _contract(w3, credit_deployment, "CreditLines")
+    tx = lines.functions.applyForCredit(*signed.abi_args()).build_transaction(
+        {"from": borrower.address, "nonce": w3.eth.get_transaction_count(borrower.address)}
+    )
+    own = w3.eth.send_raw_transaction(borrower.sign_transaction(tx).raw_transaction)
+    w3.eth.wait_for_transaction_receipt(own, timeout=30)
+
+    _relay(credit_client, credit_deployment)
+
+    relay = credit_client.get(f"/v1/relay/{answer['relay_id']}").json()
+    assert relay["status"] == "confirmed"
+    assert relay["tx_hash"] == own.to_0x_hex()
+    assert len(_decisions(w3, lines, BUYER, signed.attestation.nonce)) == 1
+
+
+def test_an_expired_attestation_fails_its_relay_with_the_contracts_reason(
+    credit_client: TestClient,
+    bureau_secrets: SourceSecrets,
+    credit_deployment: Deployment,
+    w3: Web3,
+) -> None:
+    chain_now = int(w3.eth.get_block("latest")["timestamp"])
+    body = report_body(760, Account.create().address, issued_at=chain_now - 600, expires_in=60)
+    answer = post_report(credit_client, bureau_secrets, body).json()
+
+    _relay(credit_client, credit_deployment)
+
+    relay = credit_client.get(f"/v1/relay/{answer['relay_id']}").json()
+    assert relay["status"] == "failed"
+    assert "AttestationExpired" in relay["failure_reason"]
