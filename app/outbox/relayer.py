@@ -21,6 +21,8 @@ an event — and a batch whose ids were partly applied is split: ids found on ch
 same event are confirmed from their log, the rest are sent again. Escrow logistics updates carry
 no id; for them the journal is exact (every signed attempt is recorded before it is sent, only one
 attempt of a nonce can mine), and the escrow's state machine refuses a repeated step anyway.
+Credit applications go one per transaction; the attestation's nonce is spent by the decision, so
+a second submission reverts and the record is confirmed from the decision's log (whoever sent it).
 """
 
 from __future__ import annotations
