@@ -104,16 +104,17 @@ class Demo:
         if answer.get("rejected"):
             raise SystemExit(f"the service rejected events: {answer['rejected']}")
         for accepted in answer["accepted"]:
-            relay = self.wait_for(
-                lambda a=accepted: self._relay_final(a["relay_id"]),
-                f"the relay of {accepted['event_id']}",
-            )
-            if relay["status"] != "confirmed":
-                raise SystemExit(f"relay of {accepted['event_id']} failed: {relay}")
-            sys.stdout.write(
-                f"  {accepted['event_id']}: accepted as {accepted['relay_id']}, on chain in tx "
-                f"{relay['tx_hash']} (block {relay['block_number']})\n"
-            )
+            self.follow(accepted["relay_id"], accepted["event_id"])
+
+    def follow(self, relay_id: str, label: str) -> None:
+        """Waits until a record the service accepted is confirmed on chain."""
+        relay = self.wait_for(lambda: self._relay_final(relay_id), f"the relay of {label}")
+        if relay["status"] != "confirmed":
+            raise SystemExit(f"relay of {label} failed: {relay}")
+        sys.stdout.write(
+            f"  {label}: accepted as {relay_id}, on chain in tx {relay['tx_hash']} "
+            f"(block {relay['block_number']})\n"
+        )
 
     def _relay_final(self, relay_id: str) -> dict[str, Any] | None:
         relay: dict[str, Any] = self.http.get(f"/v1/relay/{relay_id}").json()
@@ -298,9 +299,9 @@ def credit(demo: Demo) -> None:
     say("14. A lender puts 20,000 dUSD into the credit pool")
     demo.ape("lender", "deposit", "--amount", "20000", *lender)
 
-    say("15. A credit bureau sends the shopper's report to the service; the service keeps it "
-        "encrypted and answers with a signed attestation: only the score band and a hash of "
-        "the report will go on chain")  # fmt: skip
+    say("15. A credit bureau sends the shopper's report to the service: the service keeps it "
+        "encrypted, signs an attestation of the score band, and relays the application — only "
+        "the band and a hash of the report go on chain")  # fmt: skip
     answer = demo.post_signed(demo.bureau, "/v1/credit/reports", {
         "borrower": SHOPPER_ADDRESS,
         "score": 712,
@@ -313,9 +314,10 @@ def credit(demo: Demo) -> None:
     })  # fmt: skip
     attestation.write_text(json.dumps(answer["signed_attestation"], indent=2))
     sys.stdout.write(f"  report {answer['id']}: band {answer['band']}, attestation {attestation}\n")
+    demo.follow(answer["relay_id"], "the credit application")
 
-    say("16. The shopper applies with the attestation: the public policy decides at once")
-    demo.ape("borrower", "apply", "--attestation", str(attestation), *shopper)
+    say("16. The public policy decided at once, on the record: the shopper's line")
+    demo.ape("borrower", "status", *shopper)
 
     say("17. The shopper buys a reading chair for 480 dUSD: 180 from the wallet, 300 on credit")
     demo.ape("borrower", "draw", "--merchant", MERCHANT_ADDRESS, "--price", "480",
