@@ -495,6 +495,9 @@ def main() -> int:
         except subprocess.CalledProcessError as error:
             sys.stderr.write(f"demo step failed: {' '.join(map(str, error.cmd))}\n")
             return 1
+        except KeyboardInterrupt:
+            sys.stderr.write("\ninterrupted: stopping the service and the chain\n")
+            return 130
     return 0
 
 

@@ -45,20 +45,32 @@ class SourceSecrets:
     hmac_secret: str
 
 
-@pytest.fixture(scope="session")
-def deployment(anvil: ChainNode, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
-    base = tmp_path_factory.mktemp("service-suite")
-    env = subprocess_env(
-        APE_FOUNDRY_HOST=anvil.rpc_url,
+def ape_environment(rpc_url: str, base: Path) -> dict[str, str]:
+    """The environment of `ape run` on the node at ``rpc_url`` with records kept under ``base``."""
+    return subprocess_env(
+        APE_FOUNDRY_HOST=rpc_url,
         TRUSTMALL_DEPLOYMENTS_DIR=str(base / "deployments"),
         TRUSTMALL_ABI_DIR=str(base / "abi"),
         NO_COLOR="1",
     )
-    run = run_ape(env, "deploy", "--redeploy", "--oracle", _address(ORACLE_KEY))
+
+
+def deploy_suite(rpc_url: str, base: Path, *options: str) -> Deployment:
+    """A fresh suite (`ape run deploy --redeploy`, the test oracle) with its record and ABIs
+    under ``base``."""
+    run = run_ape(
+        ape_environment(rpc_url, base),
+        "deploy", "--redeploy", "--oracle", _address(ORACLE_KEY), *options,
+    )  # fmt: skip
     assert run.returncode == 0, run.output
     record = json.loads((base / "deployments" / "1337.json").read_text())
     addresses = {name: entry["address"] for name, entry in record["contracts"].items()}
-    return Deployment(anvil.rpc_url, base / "deployments", base / "abi", addresses)
+    return Deployment(rpc_url, base / "deployments", base / "abi", addresses)
+
+
+@pytest.fixture(scope="session")
+def deployment(anvil: ChainNode, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    return deploy_suite(anvil.rpc_url, tmp_path_factory.mktemp("service-suite"))
 
 
 @pytest.fixture(scope="session")

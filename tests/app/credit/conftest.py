@@ -3,7 +3,6 @@ on the session's Anvil, in its own deployments directory, and settings pointing 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,26 +11,17 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.app.conftest import ORACLE_KEY, Deployment, _address
-from tests.support.ape_run import run_ape
-from tests.support.nodes import ChainNode, subprocess_env
+from tests.app.conftest import Deployment, deploy_suite
+from tests.support.nodes import ChainNode
 
 
 @pytest.fixture(scope="module")
 def credit_deployment(anvil: ChainNode, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
-    base = tmp_path_factory.mktemp("credit-suite")
-    env = subprocess_env(
-        APE_FOUNDRY_HOST=anvil.rpc_url,
-        TRUSTMALL_DEPLOYMENTS_DIR=str(base / "deployments"),
-        TRUSTMALL_ABI_DIR=str(base / "abi"),
-        NO_COLOR="1",
+    deployment = deploy_suite(
+        anvil.rpc_url, tmp_path_factory.mktemp("credit-suite"), "--dev-stablecoin"
     )
-    run = run_ape(env, "deploy", "--redeploy", "--dev-stablecoin", "--oracle", _address(ORACLE_KEY))
-    assert run.returncode == 0, run.output
-    record = json.loads((base / "deployments" / "1337.json").read_text())
-    addresses = {name: entry["address"] for name, entry in record["contracts"].items()}
-    assert "AttestationVerifier" in addresses, addresses
-    return Deployment(anvil.rpc_url, base / "deployments", base / "abi", addresses)
+    assert "AttestationVerifier" in deployment.addresses, deployment.addresses
+    return deployment
 
 
 @pytest.fixture

@@ -20,11 +20,11 @@ import pytest
 from eth_account import Account
 
 from app.domain.ids import item_id_from_gs1
-from tests.app.conftest import CARRIER, ORACLE_KEY, SourceSecrets
+from tests.app.conftest import CARRIER, ORACLE_KEY, SourceSecrets, ape_environment, deploy_suite
 from tests.app.ingest.support import event, post_signed
 from tests.support.ape_run import MERCHANT, MERCHANT_ACCOUNT, Run, run_ape
 from tests.support.browser import PHONE_HEIGHT, PHONE_WIDTH, chromium, decode_png
-from tests.support.nodes import ROOT, ChainNode, free_port, subprocess_env
+from tests.support.nodes import ROOT, ChainNode, free_port
 from tools.service_process import ServiceProcess, service_environment
 
 pytestmark = pytest.mark.anvil
@@ -51,19 +51,14 @@ def story(
     anvil: ChainNode, carrier_secrets: SourceSecrets, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Story]:
     base = tmp_path_factory.mktemp("e2e")
-    env = subprocess_env(
-        APE_FOUNDRY_HOST=anvil.rpc_url,
-        TRUSTMALL_DEPLOYMENTS_DIR=str(base / "deployments"),
-        TRUSTMALL_ABI_DIR=str(base / "abi"),
-        NO_COLOR="1",
-    )
+    deploy_suite(anvil.rpc_url, base)
+    env = ape_environment(anvil.rpc_url, base)
 
     def ape(*args: str) -> Run:
         run = run_ape(env, *args)
         assert run.returncode == 0, f"ape run {' '.join(args)}:\n{run.output}"
         return run
 
-    ape("deploy", "--redeploy", "--oracle", Account.from_key(ORACLE_KEY).address)
     port = free_port()
     service = ServiceProcess(
         service_environment(

@@ -5,7 +5,6 @@ split, and the node going away loses nothing. Every event is recorded on chain e
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from app.chain.journal import ChainTransaction
 from app.chain.sender import SenderPolicy
 from app.outbox.relayer import Relayer
 from app.settings import Settings
-from tests.app.conftest import ORACLE_KEY, Deployment, SourceSecrets
+from tests.app.conftest import ORACLE_KEY, Deployment, SourceSecrets, deploy_suite
 from tests.app.ingest.support import (
     Chain,
     ServiceHandle,
@@ -33,8 +32,7 @@ from tests.app.ingest.support import (
     relay_until_settled,
 )
 from tests.app.outbox.conftest import ServiceFactory
-from tests.support.ape_run import run_ape
-from tests.support.nodes import ChainNode, anvil_command, free_port, running, subprocess_env
+from tests.support.nodes import ChainNode, anvil_command, free_port, running
 
 pytestmark = pytest.mark.anvil
 
@@ -78,18 +76,7 @@ def private_anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarta
 def private_deployment(
     private_anvil: RestartableAnvil, tmp_path_factory: pytest.TempPathFactory
 ) -> Deployment:
-    base = tmp_path_factory.mktemp("private-suite")
-    env = subprocess_env(
-        APE_FOUNDRY_HOST=private_anvil.rpc_url,
-        TRUSTMALL_DEPLOYMENTS_DIR=str(base / "deployments"),
-        TRUSTMALL_ABI_DIR=str(base / "abi"),
-        NO_COLOR="1",
-    )
-    run = run_ape(env, "deploy", "--redeploy", "--oracle", ORACLE.address)
-    assert run.returncode == 0, run.output
-    record = json.loads((base / "deployments" / "1337.json").read_text())
-    addresses = {name: entry["address"] for name, entry in record["contracts"].items()}
-    return Deployment(private_anvil.rpc_url, base / "deployments", base / "abi", addresses)
+    return deploy_suite(private_anvil.rpc_url, tmp_path_factory.mktemp("private-suite"))
 
 
 @pytest.fixture(scope="module")
