@@ -22,7 +22,14 @@ from eth_account import Account
 from app.domain.ids import item_id_from_gs1
 from tests.app.conftest import CARRIER, ORACLE_KEY, SourceSecrets, ape_environment, deploy_suite
 from tests.app.ingest.support import event, post_signed
-from tests.support.ape_run import MERCHANT, MERCHANT_ACCOUNT, Run, run_ape
+from tests.support.ape_run import (
+    MERCHANT,
+    MERCHANT_ACCOUNT,
+    RIVAL_ACCOUNT,
+    RIVAL_MERCHANT,
+    Run,
+    run_ape,
+)
 from tests.support.browser import PHONE_HEIGHT, PHONE_WIDTH, chromium, decode_png
 from tests.support.nodes import ROOT, ChainNode, free_port
 from tools.service_process import ServiceProcess, service_environment
@@ -42,7 +49,7 @@ class Story:
     service: ServiceProcess
     singles: dict[str, Any]
     batch: dict[str, Any]
-    ape: Callable[..., Run]
+    run: Callable[..., Run]
     publish: Run
 
 
@@ -104,7 +111,7 @@ def story(
             service=service,
             singles=json.loads((base / "singles.json").read_text()),
             batch=json.loads((base / "batch.json").read_text()),
-            ape=ape,
+            run=lambda *args: run_ape(env, *args),
             publish=publish,
         )
     finally:
@@ -190,3 +197,22 @@ def test_carrier_webhooks_reach_the_chain_and_the_shoppers_page_shows_the_trail(
     pixels = decode_png(shot.read_bytes())
     assert (len(pixels[0]), len(pixels)) == (PHONE_WIDTH, PHONE_HEIGHT)
     assert pixels[40][40] == AUTHENTIC_GREEN
+
+
+def test_publish_refuses_a_batch_another_merchant_registered_and_an_absent_service(
+    story: Story, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "batch.json"
+    manifest.write_text(json.dumps(story.batch))
+    rival = story.run("merchant", "publish", str(manifest), "--service", story.service.url,
+                      "--account", RIVAL_ACCOUNT)  # fmt: skip
+    assert rival.returncode == 1
+    assert f"is registered by {MERCHANT}, not by {RIVAL_MERCHANT}" in rival.output
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    absent = story.run("merchant", "publish", str(manifest), "--service", dead,
+                       "--account", MERCHANT_ACCOUNT)  # fmt: skip
+    assert absent.returncode == 1
+    assert f"the service at {dead}/v1/batches/{story.batch['root']}/manifest does not answer" in (
+        absent.output
+    )
