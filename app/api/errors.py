@@ -10,6 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+# What FastAPI's HTTPException says when a request body cannot be decoded.
+BODY_NOT_PARSED = "There was an error parsing the body"
+
 
 class ErrorBody(BaseModel):
     code: str
@@ -79,5 +82,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400 and error.detail == BODY_NOT_PARSED:
+            # FastAPI's answer to a body it cannot decode (not UTF-8, say): the same 422 as a
+            # body that is not JSON, which every operation with a body documents.
+            return error_response(422, "invalid_json", "the body is not JSON (UTF-8)")
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return error_response(error.status_code, code, str(error.detail))

@@ -47,6 +47,7 @@ AUTH_ERRORS: dict[int | str, dict[str, object]] = {
         **AUTH_ERRORS,
         409: _error("credit_not_deployed, or the Idempotency-Key was used with another body."),
         413: _error("The body is over the size limit."),
+        415: _error("The body is not sent as application/json."),
         422: _error("Invalid body (a code per field)."),
         503: _error("The chain cannot be read, or a key the service needs is not set."),
     },

@@ -40,6 +40,7 @@ from web3.contract import Contract
 from web3.exceptions import Web3Exception
 
 from app.api.errors import ApiError
+from app.api.json_body import JsonTooDeep, loads_bounded
 from app.chain.contracts import DeploymentMissing, connect, load_suite
 from app.chain.keys import SigningKeyUnavailable, load_signing_account
 from app.credit.models import AttestationNonceCounter, CreditReportRecord
@@ -230,9 +231,8 @@ def read_credit_report(services: AppServices, source: str, report_id: str) -> Cr
 def parse_report(body: bytes) -> CreditReportCreate:
     """One report object; 422 with a code per bad field otherwise."""
     try:
-        data = json.loads(body)
-    # RecursionError: JSON nested deeper than the parser goes.
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        data = loads_bounded(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, JsonTooDeep) as error:
         raise ApiError(422, "invalid_json", f"the body is not JSON: {error}") from None
     try:
         return CreditReportCreate.model_validate(data)

@@ -177,7 +177,8 @@ async def authenticate(
     api_key: str | None,
     signature: str | None,
 ) -> SignedRequest:
-    """Key, body size, signature, rate limit, replay — in that order; raises ``ApiError``."""
+    """Key, content type (JSON), body size, signature, rate limit, replay — in that order;
+    raises ``ApiError``."""
     settings = services.settings
     source: str | None = None
     try:
@@ -188,6 +189,8 @@ async def authenticate(
             raise AuthRefused(
                 "source_not_allowed", f"a {credentials.kind} source cannot send {kind} data", 403
             )
+        if request.method != "GET":
+            check_json_content_type(request)
         body = await read_body(request, settings.max_body_bytes)
         if not signature:
             raise AuthRefused("missing_signature", f"the {SIGNATURE_HEADER} header is required")
@@ -218,6 +221,19 @@ async def authenticate(
         )
         raise ApiError(refused.status_code, refused.code, refused.message) from None
     return SignedRequest(source, credentials, body)
+
+
+def check_json_content_type(request: Request) -> None:
+    """A source's body is JSON: a declared content type other than ``application/json`` (any
+    parameters) is refused with 415; none declared is taken as JSON."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in ("", "application/json"):
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "send the body as application/json",
+            details={"content_type": media_type},
+        )
 
 
 def _too_large(limit: int) -> ApiError:

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.api.errors import ApiError, ErrorBody, ErrorPublic
+from app.api.json_body import JsonTooDeep, loads_bounded
 from app.chain.contracts import DeploymentMissing
 from app.domain.ids import item_id_from_gs1
 from app.ingest.models import IdempotencyRecord
@@ -110,8 +111,8 @@ def ingest_logistics(
 def parse_events(body: bytes) -> list[LogisticsEventCreate]:
     """One event object or an array of them; 422 with a code per bad field otherwise."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = loads_bounded(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, JsonTooDeep) as error:
         raise ApiError(422, "invalid_json", f"the body is not JSON: {error}") from None
     single = isinstance(data, dict)
     if single:

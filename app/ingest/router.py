@@ -36,6 +36,7 @@ def _error(description: str) -> dict[str, object]:
         403: _error("The key belongs to a source that does not send logistics data."),
         409: _error("The Idempotency-Key was used with another body."),
         413: _error("The body is over the size limit."),
+        415: _error("The body is not sent as application/json."),
         422: _error("Invalid body (a code per field), or every event names an unknown subject."),
         429: _error("Over the source's rate limit; see Retry-After."),
         503: _error("The chain cannot be read to check the subjects; see Retry-After."),

@@ -1,0 +1,45 @@
+"""JSON bodies with a bound on nesting: ``json.loads`` recurses once per level, and a body of a
+megabyte of ``[`` overflows the C stack (a crash of the whole process) wherever the interpreter's
+recursion limit was raised above what the stack holds. Depth is checked first, in one pass over
+the body's brackets, quotes and backslashes."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+MAX_DEPTH = 32
+_TOKENS = re.compile(rb'[\[\]{}"\\]')
+_OPEN = frozenset(b"[{")
+_CLOSE = frozenset(b"]}")
+
+
+class JsonTooDeep(ValueError):
+    """A body nested deeper than the limit."""
+
+
+def loads_bounded(body: bytes, max_depth: int = MAX_DEPTH) -> Any:
+    """``json.loads(body)``, refusing (``JsonTooDeep``) nesting deeper than ``max_depth``."""
+    depth = 0
+    in_string = False
+    escaped_at = -1
+    for match in _TOKENS.finditer(body):
+        position = match.start()
+        if position == escaped_at:
+            continue
+        token = body[position]
+        if in_string:
+            if token == ord("\\"):
+                escaped_at = position + 1
+            elif token == ord('"'):
+                in_string = False
+        elif token == ord('"'):
+            in_string = True
+        elif token in _OPEN:
+            depth += 1
+            if depth > max_depth:
+                raise JsonTooDeep(f"JSON nested deeper than {max_depth} levels")
+        elif token in _CLOSE:
+            depth -= 1
+    return json.loads(body)

@@ -1,0 +1,148 @@
+"""Every operation of the service's OpenAPI document, fuzzed by schemathesis: no answer is a 5xx,
+and every answer matches the document (status code, content type, body schema).
+
+The app runs in process (its lifespan entered: database schema made) against the session's Anvil
+with the suite deployed. Requests to the carriers' and bureaus' endpoints carry the test source's
+API key and a ``TrustMall-Signature`` computed over the exact bytes sent (the generated body,
+serialized here and passed as the request's body), so the authenticated paths are exercised past
+their authentication; the rate limit is raised out of the way (it has its own test).
+
+Examples per operation: ``TRUSTMALL_API_FUZZ_EXAMPLES`` (25 in ``make test``; ``make verify``
+runs more through ``verify/apifuzz.py``, which also reads the tallies this module writes to
+``TRUSTMALL_API_FUZZ_REPORT``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.core import NotSet
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
+from app.main import create_app
+from app.settings import Settings
+from tests.app.conftest import SourceSecrets
+
+EXAMPLES = int(os.environ.get("TRUSTMALL_API_FUZZ_EXAMPLES", "25"))
+REPORT = os.environ.get("TRUSTMALL_API_FUZZ_REPORT")
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+# Operations a data source calls, and which source signs for them.
+SIGNED = {"/v1/logistics/events": "carrier", "/v1/credit/reports": "bureau"}
+SIGNED_PREFIXES = {"/v1/credit/reports/": "bureau"}
+
+TALLY: Counter[str] = Counter()
+STATUSES: Counter[str] = Counter()
+
+
+@pytest.fixture
+def fuzz_app(settings: Settings) -> Iterator[Any]:
+    """The test's app (own database), its lifespan entered, the rate limit out of the way."""
+    sources = {
+        name: source.model_copy(update={"requests_per_minute": 10**9})
+        for name, source in settings.sources.items()
+    }
+    with TestClient(create_app(settings.model_copy(update={"sources": sources}))) as client:
+        # One index cycle, as the indexer worker would have run: /readyz answers ready.
+        client.app.state.index.indexer.run_once()  # type: ignore[attr-defined]
+        yield client.app
+
+
+@pytest.fixture
+def api_schema(fuzz_app: Any) -> Any:
+    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_app)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+class Signer:
+    """Signs each request's exact body; never the same timestamp twice for the same body (a
+    signature is accepted once, and hypothesis repeats bodies)."""
+
+    def __init__(self, secrets: dict[str, SourceSecrets]) -> None:
+        self.secrets = secrets
+        self.last: dict[tuple[str, bytes], int] = {}
+
+    def kwargs(self, case: Any) -> dict[str, Any]:
+        source = SIGNED.get(case.path) or next(
+            (name for prefix, name in SIGNED_PREFIXES.items() if case.path.startswith(prefix)),
+            None,
+        )
+        if source is None:
+            return {}
+        body = _body_bytes(case)
+        key = (source, hashlib.sha256(body).digest())
+        timestamp = max(int(time.time()), self.last.get(key, 0) + 1)
+        self.last[key] = timestamp
+        secrets = self.secrets[source]
+        headers = {
+            API_KEY_HEADER: secrets.api_key,
+            SIGNATURE_HEADER: signature_header(secrets.hmac_secret, body, timestamp),
+        }
+        if isinstance(case.body, NotSet):
+            return {"headers": headers}
+        content_type = case.media_type or "application/json"
+        return {"headers": {**headers, "Content-Type": content_type}, "data": body}
+
+
+def _body_bytes(case: Any) -> bytes:
+    """The bytes sent for a generated body: JSON for a JSON media type, else as generated."""
+    body = case.body
+    if isinstance(body, NotSet):
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str) and "json" not in (case.media_type or "json"):
+        return body.encode()
+    return json.dumps(body).encode()
+
+
+@pytest.fixture(scope="module")
+def signer(carrier_secrets: SourceSecrets, bureau_secrets: SourceSecrets) -> Signer:
+    return Signer({"carrier": carrier_secrets, "bureau": bureau_secrets})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _write_report() -> Iterator[None]:
+    yield
+    if REPORT:
+        Path(REPORT).write_text(
+            json.dumps({"examples": dict(TALLY), "statuses": dict(STATUSES)}, indent=2)
+        )
+
+
+@schema.parametrize()
+@hypothesis_settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=REPORT is None,
+)
+def test_operation_answers_within_its_schema_and_never_5xx(case: Any, signer: Signer) -> None:
+    response = case.call(**signer.kwargs(case))
+    label = case.operation.label  # negative cases may use another method on the same path
+    TALLY[label] += 1
+    STATUSES[f"{label} {response.status_code}"] += 1
+    case.validate_response(response, checks=CHECKS)
