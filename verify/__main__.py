@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.environment import ROOT, first_line, machine
-from verify import invariants, report, static
+from verify import apifuzz, faults, invariants, load, report, static
 from verify.model import Reliability, Section
 
 # Each campaign: a key and a function that runs it in full and returns its Section.
@@ -25,6 +25,9 @@ Campaign = Callable[[], Section]
 CAMPAIGNS: dict[str, Campaign] = {
     "invariants": invariants.run,
     "static": static.run,
+    "faults": faults.run,
+    "apifuzz": apifuzz.run,
+    "load": load.run,
 }
 
 RESULTS = ROOT / "verify" / "results.json"
