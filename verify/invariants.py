@@ -114,6 +114,21 @@ def forge_test(
     return parse(report)
 
 
+def invariant_settings(profile: str) -> dict[str, Any]:
+    """The ``[invariant]`` settings forge resolves for ``profile``: runs, depth, check_interval."""
+    completed = subprocess.run(
+        [str(FORGE), "config", "--json", "--root", str(ROOT)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "FOUNDRY_PROFILE": profile},
+        timeout=120,
+        check=True,
+    )
+    settings: dict[str, Any] = json.loads(completed.stdout)["invariant"]
+    return settings
+
+
 def parse(report: dict[str, Any]) -> list[InvariantResult]:
     """The invariant tests of a ``forge test --json`` report, sorted by suite and name."""
     results = []
@@ -177,6 +192,7 @@ def run_mutant(mutant: Mutant, workdir: Path) -> list[InvariantResult]:
 def run() -> Section:
     """The long pass: every invariant of every suite for the ``verify`` profile's calls."""
     seed = secrets.randbits(64)
+    settings = invariant_settings("verify")
     results = forge_test(profile="verify", seed=seed, timeout=6 * 3600)
     rows: list[dict[str, str | int | float | bool]] = [
         {
@@ -217,10 +233,13 @@ def run() -> Section:
         and suites == set(SUITES)
         and all(caught),
         notes=[
-            f"forge test, profile `verify` of foundry.toml, fuzz seed {seed:#x}; calls counts "
-            "every handler call of the campaign (reverted ones included), and each invariant is "
-            f"asserted after every call. Bar: at least {MIN_CALLS:,} calls per invariant, none "
-            "broken.",
+            f"forge test, profile `verify` of foundry.toml ({settings['runs']:,} runs of "
+            f"{settings['depth']} calls), fuzz seed {seed:#x}. Calls counts every handler call of "
+            "the campaign, reverted ones included. Each campaign asserts all its suite's "
+            f"invariants after every {settings['check_interval']}th call and after the last call "
+            "of each run; the handlers count double payouts, accepted replays, draws over the "
+            "limit and backward status moves at the call that makes them. Bar: at least "
+            f"{MIN_CALLS:,} calls per invariant, none broken.",
             "Mutants: one bug planted per contract in a temporary copy of the tree; the invariant "
             "named for it runs against that copy (short profile) and must report it broken.",
         ],
