@@ -7,11 +7,14 @@ platform object itself, so it never looks for a framework (Foundry, Hardhat) nor
 for a compiler. OpenZeppelin sources are compiled but not reported on. contracts/test/ is not
 analysed: its contracts are attackers and hostile tokens written to misbehave, never deployed.
 
-Every detector runs. High and medium findings must not exist (fixed, or suppressed in the source by
-a ``// slither-disable-next-line`` comment whose reason is the comment line above it). Each low,
-informational or optimization finding must match an entry of verify/slither_triage.toml, which
-says why it is accepted; an entry matching nothing is stale. A function Slither cannot translate to
-its IR is analysed by no detector: that is reported too (detector ``slithir``), and must be triaged.
+Every detector runs. High and medium findings must not exist: fixed or, when shown false,
+suppressed in the source by a ``// slither-disable-next-line`` comment whose reason is the comment
+line above it, where a reader of the code sees it. The triage file is never a way out for them: a
+high or medium finding is blocking whatever verify/slither_triage.toml says, and an entry there
+naming a high- or medium-impact detector is itself a failure. Each low, informational or
+optimization finding must match an entry of that file, which says why it is accepted; an entry
+matching nothing is stale. A function Slither cannot translate to its IR is analysed by no
+detector: that is reported too (detector ``slithir``), and must be triaged.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +42,7 @@ BLOCKING = ("High", "Medium")
 COLUMNS = (
     "Severity",
     "Findings",
-    "Accepted or false positive (triage file)",
+    "Accepted (triage file)",
     "Open",
     "Suppressed in source",
 )
@@ -64,13 +68,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class Accepted:
-    """A triage entry: findings of `detector` on `target` are accepted for `reason`. An entry with
-    a `detail` (a false positive of high or medium impact) matches only that flagged statement."""
+    """A triage entry: low, informational or optimization findings of `detector` on `target` are
+    accepted for `reason`."""
 
     detector: str
     target: str
     reason: str
-    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,12 @@ class Triage:
     untriaged: list[Finding] = field(default_factory=list)
     accepted: list[tuple[Finding, Accepted]] = field(default_factory=list)
     stale: list[Accepted] = field(default_factory=list)
+    # Entries naming a high- or medium-impact detector: the triage file may not accept those.
+    misplaced: list[Accepted] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.blocking or self.untriaged or self.stale)
+        return not (self.blocking or self.untriaged or self.stale or self.misplaced)
 
 
 def sources() -> list[str]:
@@ -174,41 +179,50 @@ def analyse() -> Analysis:
     )
 
 
-def load_triage(path: Path = TRIAGE_FILE) -> tuple[list[Accepted], list[Accepted]]:
-    """The triage file's accepted low/informational findings and its high/medium false positives."""
+def load_triage(path: Path = TRIAGE_FILE) -> list[Accepted]:
+    """The triage file's accepted findings. Any table but ``[[accepted]]`` (such as the former
+    ``[[false_positive]]`` of high/medium findings) is refused rather than silently ignored."""
     document = tomllib.loads(path.read_text())
-    accepted = [
+    unknown = sorted(set(document) - {"accepted"})
+    if unknown:
+        raise ValueError(
+            f"{path.name}: only [[accepted]] entries (low, informational, optimization) belong "
+            f"here; high and medium findings are fixed or suppressed in the source, not {unknown}"
+        )
+    return [
         Accepted(entry["detector"], entry["target"], _words(entry["reason"]))
         for entry in document.get("accepted", [])
     ]
-    false_positives = [
-        Accepted(entry["detector"], entry["target"], _words(entry["reason"]), entry["detail"])
-        for entry in document.get("false_positive", [])
-    ]
-    return accepted, false_positives
 
 
-def triage(
-    findings: list[Finding], accepted: list[Accepted], false_positives: list[Accepted]
-) -> Triage:
-    """Sorts findings: high/medium are blocking unless an entry names the very statement as a false
-    positive; the others are accepted by an entry for their (detector, target), or untriaged.
-    Entries that match nothing are stale."""
+def detector_impact(detector: str) -> str:
+    """The impact Slither gives a detector's findings (``slithir``, ours, is informational)."""
+    return _detector_impacts().get(detector, "Informational")
+
+
+def triage(findings: list[Finding], accepted: list[Accepted]) -> Triage:
+    """Sorts findings: high/medium are always blocking; the others are accepted by an entry for
+    their (detector, target), or untriaged. Entries naming a high- or medium-impact detector are
+    misplaced and match nothing; other entries that match nothing are stale."""
     sorted_ = Triage()
     used: set[Accepted] = set()
-    by_target = {(entry.detector, entry.target): entry for entry in accepted}
-    by_statement = {(e.detector, e.target, e.detail): e for e in false_positives}
+    sorted_.misplaced = [e for e in accepted if detector_impact(e.detector) in BLOCKING]
+    by_target = {
+        (entry.detector, entry.target): entry
+        for entry in accepted
+        if entry not in sorted_.misplaced
+    }
     for finding in findings:
         if finding.impact in BLOCKING:
-            entry = by_statement.get((finding.detector, finding.target, finding.detail))
-        else:
-            entry = by_target.get((finding.detector, finding.target))
+            sorted_.blocking.append(finding)
+            continue
+        entry = by_target.get((finding.detector, finding.target))
         if entry is None:
-            (sorted_.blocking if finding.impact in BLOCKING else sorted_.untriaged).append(finding)
+            sorted_.untriaged.append(finding)
         else:
             sorted_.accepted.append((finding, entry))
             used.add(entry)
-    sorted_.stale = [entry for entry in accepted + false_positives if entry not in used]
+    sorted_.stale = [e for e in accepted if e not in used and e not in sorted_.misplaced]
     return sorted_
 
 
@@ -241,7 +255,7 @@ def run() -> Section:
 
 def run_on(analysis: Analysis) -> Section:
     """The campaign's section for an analysis already made."""
-    result = triage(analysis.findings, *load_triage())
+    result = triage(analysis.findings, load_triage())
     counts = Counter(finding.impact for finding in analysis.findings)
     accepted_counts = Counter(finding.impact for finding, _ in result.accepted)
     rows: list[dict[str, str | int | float | bool]] = [
@@ -262,19 +276,18 @@ def run_on(analysis: Analysis) -> Section:
         f"{{{','.join(ANALYSED_DIRS)}}} compiled by solc {pinned_solc_version()} (solcjs adapter) "
         "with the settings of ape-config.yaml; OpenZeppelin compiled, not reported on; "
         "contracts/test/ (attackers, hostile tokens) not analysed.",
-        "High and medium findings fail the campaign and `make test` (tests/static); so does any "
-        "low, informational or optimization finding missing from verify/slither_triage.toml, and "
-        "any entry there that matches nothing.",
+        "High and medium findings fail the campaign and `make test` (tests/static), whatever "
+        "the triage file says: they are fixed, or shown false and suppressed in the source with "
+        "the reason beside them. So does any low, informational or optimization finding missing "
+        "from verify/slither_triage.toml, any entry there that matches nothing, and any entry "
+        "naming a high- or medium-impact detector.",
     ]
     notes += [
         f"Suppressed in the source: `{','.join(s.detectors)}` at {s.file}:{s.line}: {s.reason}"
         for s in analysis.suppressions
     ]
     notes += [
-        f"False positive ({finding.impact.lower()}): `{finding.detector}` on {finding.target}, "
-        f"`{entry.detail}`: {entry.reason}"
-        if entry.detail
-        else f"Accepted ({finding.impact.lower()}): `{finding.detector}` on {finding.target}: "
+        f"Accepted ({finding.impact.lower()}): `{finding.detector}` on {finding.target}: "
         f"{entry.reason}"
         for finding, entry in _unique(result.accepted)
     ]
@@ -282,6 +295,11 @@ def run_on(analysis: Analysis) -> Section:
         [f"**{f.impact}** `{f.detector}` on {f.target}: {f.description}" for f in result.blocking]
         + [f"**Untriaged** `{f.detector}` on {f.target}: {f.description}" for f in result.untriaged]
         + [f"**Stale triage entry** `{e.detector}` on {e.target}" for e in result.stale]
+        + [
+            f"**Triage entry for a {detector_impact(e.detector).lower()} detector** "
+            f"`{e.detector}` on {e.target}: fix it or suppress it in the source"
+            for e in result.misplaced
+        ]
         + [f"**Unused suppression** {item}" for item in analysis.unused_suppressions]
     )
     return Section(
@@ -357,10 +375,18 @@ def _detectors() -> list[Any]:
 
 
 def _impact_of(suppression: Suppression) -> str:
-    for detector in _detectors():
-        if detector.ARGUMENT in suppression.detectors:
-            return _IMPACT_NAMES.get(int(detector.IMPACT.value), "Informational")
+    for name in suppression.detectors:
+        if name in _detector_impacts():
+            return _detector_impacts()[name]
     return "Informational"
+
+
+@cache
+def _detector_impacts() -> dict[str, str]:
+    return {
+        str(detector.ARGUMENT): _IMPACT_NAMES.get(int(detector.IMPACT.value), "Informational")
+        for detector in _detectors()
+    }
 
 
 def _words(text: str) -> str:
