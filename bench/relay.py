@@ -25,11 +25,8 @@ is extrapolated to 10,000 events.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -53,10 +50,10 @@ from app.chain.contracts import load_abi
 from app.ingest.auth import signature_header
 from app.main import create_app
 from bench.context import BenchContext
-from bench.environment import ROOT
 from bench.model import Peer, Row, Target
 from tests.support.ape_run import TEST_PRIVATE_KEYS, run_ape
 from tests.support.nodes import anvil_command, free_port, running, subprocess_env
+from tools.service_process import FACTORY, ServiceProcess, service_environment
 
 SECTION = "Relay throughput (issue #5)"
 
@@ -75,7 +72,7 @@ ADMIN = Account.from_key(TEST_PRIVATE_KEYS[0])
 ORACLE = Account.from_key(TEST_PRIVATE_KEYS[1])
 MERCHANT = Account.from_key(TEST_PRIVATE_KEYS[2])
 CARRIER = "bench-carrier"
-FULL_SERVICE = "app.main:create_app"
+FULL_SERVICE = FACTORY
 RELAYER_ONLY = "bench.relay:relayer_only_app"
 
 
@@ -104,19 +101,13 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
         base = Path(scratch)
         port = free_port()
         with running(anvil_command(port), port, base / "anvil.log") as node:
-            addresses = _deploy(node.rpc_url, base)
-            w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
-            registry = w3.eth.contract(
-                address=Web3.to_checksum_address(addresses["ProductRegistry"]),
-                abi=load_abi(base / "abi", "ProductRegistry"),
-            )
-            items = _register_items(w3, registry)
+            w3, registry, items = deploy_with_items(node.rpc_url, base)
             runs: dict[str, RelayRun] = {}
-            with _block_ticker(w3):
+            with block_ticker(w3):
                 for label, factory in (("relayer", RELAYER_ONLY), ("service", FULL_SERVICE)):
                     workdir = base / label
                     workdir.mkdir()
-                    with _service(node.rpc_url, base, workdir, factory) as service:
+                    with CarrierService(node.rpc_url, base, workdir, factory=factory) as service:
                         runs[label] = _relay(w3, registry, service, items, label)
             naive_rate = _naive(w3, registry, items)
     relay, whole = runs["relayer"], runs["service"]
@@ -171,29 +162,34 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
     ]
 
 
-@dataclass(frozen=True)
-class Service:
-    url: str
-    api_key: str
-    secret: str
-    database: Path
-
-
 # ---------------------------------------------------------------------------------------- set-up
 
 
-def _deploy(rpc_url: str, base: Path) -> dict[str, str]:
+def deploy(rpc_url: str, base: Path, oracle: str = ORACLE.address) -> dict[str, str]:
+    """The suite deployed by `ape run deploy` into ``base`` (``deployments/``, ``abi/``) with
+    ``oracle`` as its oracle; the contracts' addresses by name."""
     env = subprocess_env(
         APE_FOUNDRY_HOST=rpc_url,
         TRUSTMALL_DEPLOYMENTS_DIR=str(base / "deployments"),
         TRUSTMALL_ABI_DIR=str(base / "abi"),
         NO_COLOR="1",
     )
-    result = run_ape(env, "deploy", "--redeploy", "--oracle", ORACLE.address)
+    result = run_ape(env, "deploy", "--redeploy", "--oracle", oracle)
     if result.returncode != 0:
         raise RuntimeError(f"ape run deploy failed:\n{result.output}")
     record = json.loads((base / "deployments" / "1337.json").read_text())
     return {name: entry["address"] for name, entry in record["contracts"].items()}
+
+
+def deploy_with_items(rpc_url: str, base: Path) -> tuple[Web3, Contract, list[str]]:
+    """`deploy`, then `register_items`: a connection to the node, the registry, the items."""
+    addresses = deploy(rpc_url, base)
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+    registry = w3.eth.contract(
+        address=Web3.to_checksum_address(addresses["ProductRegistry"]),
+        abi=load_abi(base / "abi", "ProductRegistry"),
+    )
+    return w3, registry, register_items(w3, registry)
 
 
 def _send(w3: Web3, account: LocalAccount, function: Any) -> None:
@@ -206,7 +202,8 @@ def _send(w3: Web3, account: LocalAccount, function: Any) -> None:
         raise RuntimeError(f"set-up transaction {tx_hash.hex()} failed")
 
 
-def _register_items(w3: Web3, registry: Contract) -> list[str]:
+def register_items(w3: Web3, registry: Contract) -> list[str]:
+    """``MERCHANT`` approved and ``ITEMS`` items registered by it; their ids (0x-hex)."""
     _send(w3, ADMIN, registry.functions.approveMerchant(MERCHANT.address, "Bench Co", b"\x01" * 32))
     ids = [keccak(encode(["string", "uint256"], ["bench-relay", i])) for i in range(ITEMS)]
     for start in range(0, ITEMS, 250):
@@ -215,54 +212,59 @@ def _register_items(w3: Web3, registry: Contract) -> list[str]:
     return ["0x" + item.hex() for item in ids]
 
 
-@contextmanager
-def _service(rpc_url: str, base: Path, workdir: Path, factory: str) -> Iterator[Service]:
-    """`make api`'s service on a free port, configured through the environment."""
-    port = free_port()
-    api_key, secret = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
-    database = workdir / "service.db"
-    env = {
-        **os.environ,
-        "TRUSTMALL_RPC_URL": rpc_url,
-        "TRUSTMALL_DEPLOYMENTS_DIR": str(base / "deployments"),
-        "TRUSTMALL_ABI_DIR": str(base / "abi"),
-        "TRUSTMALL_DATABASE_URL": f"sqlite:///{database}",
-        "TRUSTMALL_ORACLE_PRIVATE_KEY": ORACLE.key.hex(),
-        "TRUSTMALL_CONFIRMATION_DEPTH": str(CONFIRMATION_DEPTH),
-        "TRUSTMALL_SOURCES": json.dumps(
-            {
-                CARRIER: {
-                    "kind": "carrier",
-                    "api_key": api_key,
-                    "hmac_secret": secret,
-                    "requests_per_minute": 6_000,
-                }
-            }
-        ),
-    }
-    command = [
-        sys.executable, "-m", "uvicorn", factory, "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    with (workdir / "service.log").open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+class CarrierService(ServiceProcess):
+    """The service as `make api` runs it (not started yet), against the suite deployed in
+    ``base``, on a SQLite file of its own in ``workdir``, the oracle being ``ORACLE``, with the
+    fresh credentials of one carrier; ``settings`` are further service settings by name."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        base: Path,
+        workdir: Path,
+        *,
+        factory: str = FULL_SERVICE,
+        carrier: str = CARRIER,
+        requests_per_minute: int = 6_000,
+        **settings: str | int | float,
+    ) -> None:
+        self.api_key = secrets.token_urlsafe(24)
+        self.secret = secrets.token_urlsafe(32)
+        self.database = workdir / "service.db"
+        source = {
+            "kind": "carrier",
+            "api_key": self.api_key,
+            "hmac_secret": self.secret,
+            "requests_per_minute": requests_per_minute,
+        }
+        settings.setdefault("confirmation_depth", CONFIRMATION_DEPTH)
+        env = service_environment(
+            rpc_url=rpc_url,
+            deployments_dir=base / "deployments",
+            abi_dir=base / "abi",
+            database=self.database,
+            oracle_key=ORACLE.key.hex(),
+            sources={carrier: source},
+            **settings,
         )
+        super().__init__(env, free_port(), workdir / "service.log", factory)
+
+    def outbox(self) -> dict[str, int]:
+        """Records by status, read from the service's database."""
+        rows = self.query("SELECT status, count(*) FROM outbox_records GROUP BY status")
+        return {str(status): int(count) for status, count in rows}
+
+    def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
+        """Rows of a query on the service's database, opened read-only."""
+        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30)
         try:
-            _wait_healthy(url, process)
-            yield Service(url, api_key, secret, database)
+            return connection.execute(sql, parameters).fetchall()
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            connection.close()
 
 
 @contextmanager
-def _block_ticker(w3: Web3, seconds: float = 1.0) -> Iterator[None]:
+def block_ticker(w3: Web3, seconds: float = 1.0) -> Iterator[None]:
     """An empty block every second besides the automatic ones, as a live chain keeps making
     blocks: the last batches reach their confirmation depth. (Anvil's own --mixed-mining does
     this too, but `ape run deploy` cannot deploy on it.)"""
@@ -281,25 +283,11 @@ def _block_ticker(w3: Web3, seconds: float = 1.0) -> Iterator[None]:
         thread.join()
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the service exited with {process.returncode} before answering")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(f"the service at {url} did not answer within 60 s")
-
-
 # ---------------------------------------------------------------------------------------- runs
 
 
 def _relay(
-    w3: Web3, registry: Contract, service: Service, items: list[str], label: str
+    w3: Web3, registry: Contract, service: CarrierService, items: list[str], label: str
 ) -> RelayRun:
     """A warm-up, then the measured run; checks every event is on chain once."""
     warm_up = _bodies(items, f"{label}-warm", WARM_UP_EVENTS)

@@ -14,27 +14,22 @@ The service's memory is its resident set size, at rest after a warm-up and at it
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import random
-import signal
-import subprocess
-import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_utils.crypto import keccak
 from sqlalchemy import insert
 
 from bench.context import BenchContext
-from bench.environment import ROOT
 from bench.model import Peer, Row, Target
 from tests.support.nodes import free_port
+from tools.service_process import ServiceProcess, service_environment
 
 SECTION = "Shopper verification (issue #5)"
 
@@ -46,7 +41,8 @@ FRESH_SECONDS = 5.0
 WARM_UP_SECONDS = 2.0
 INDEXED_CONNECTIONS = 8
 FRESH_CONNECTIONS = 4
-SERVER_START_TIMEOUT = 60.0
+# uvicorn as this benchmark runs it: no access log, uvloop's event loop, httptools' parser.
+UVICORN_ARGS = ("--no-access-log", "--loop", "uvloop", "--http", "httptools")
 
 RPS_TARGET = Target(2_000, ">=")
 P99_TARGET = Target(25)
@@ -75,17 +71,25 @@ def run(ctx: BenchContext) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-verify-") as scratch:
         base = Path(scratch)
         deployments, abi = _deploy(ctx, base)
-        real_items = _register_real_items(ctx, deployments, abi)
-        database_url = f"sqlite:///{base / 'service.db'}"
-        _index_real_items(ctx, deployments, abi, database_url)
-        synthetic = _insert_synthetic_items(database_url)
-        database_mib = (base / "service.db").stat().st_size / 2**20
-        with _service(ctx, deployments, abi, database_url, base / "service.log") as service:
-            indexed_paths = [f"/v1/items/0x{i.hex()}" for i in [*synthetic, *real_items]]
-            fresh_paths = [f"/v1/items/0x{i.hex()}?fresh=true" for i in real_items]
-            rest = service.memory()
+        database = base / "service.db"
+        index = build_index(
+            ctx.rpc_url,
+            deployments,
+            abi,
+            database,
+            verifier=str(ctx.verifier.address),
+            merchant=str(ctx.merchant.address),
+        )
+        database_mib = database.stat().st_size / 2**20
+        service = verification_service(
+            ctx.rpc_url, deployments, abi, database, base / "service.log"
+        )
+        with service:
+            indexed_paths = index.paths()
+            fresh_paths = [f"{path}?fresh=true" for path in index.paths(index.real)]
+            rest = _memory(service)
             _check_answers(service, indexed_paths, fresh_paths)
-            _load(service.port, indexed_paths, WARM_UP_SECONDS, INDEXED_CONNECTIONS)
+            load(service.port, indexed_paths, WARM_UP_SECONDS, INDEXED_CONNECTIONS)
             cpu_before = service.cpu_seconds()
             indexed, peak = _measured_load(
                 service, indexed_paths, INDEXED_SECONDS, INDEXED_CONNECTIONS
@@ -190,17 +194,38 @@ def _deploy(ctx: BenchContext, base: Path) -> tuple[Path, Path]:
     return deployments, abi
 
 
-def _suite(ctx: BenchContext, deployments: Path, abi: Path) -> Any:
+class IndexedItems(NamedTuple):
+    """The items of the index: a few registered on chain, the bulk inserted into its tables."""
+
+    real: list[bytes]
+    synthetic: list[bytes]
+
+    def paths(self, items: list[bytes] | None = None) -> list[str]:
+        """``GET /v1/items/{id}`` paths of ``items`` (by default all of them)."""
+        chosen = [*self.synthetic, *self.real] if items is None else items
+        return [f"/v1/items/0x{item.hex()}" for item in chosen]
+
+
+def build_index(
+    rpc_url: str, deployments: Path, abi: Path, database: Path, *, verifier: str, merchant: str
+) -> IndexedItems:
+    """This benchmark's index in a fresh SQLite file: ``REAL_ITEMS`` items registered on chain
+    by ``merchant`` (approved by ``verifier``; both unlocked accounts of the node) and indexed by
+    the service's indexer, and ``INDEXED_ITEMS`` more inserted straight into its tables."""
+    database_url = f"sqlite:///{database}"
+    real = _register_real_items(rpc_url, deployments, abi, verifier=verifier, merchant=merchant)
+    _index_real_items(rpc_url, deployments, abi, database_url)
+    return IndexedItems(real, _insert_synthetic_items(database_url))
+
+
+def _register_real_items(
+    rpc_url: str, deployments: Path, abi: Path, *, verifier: str, merchant: str
+) -> list[bytes]:
+    """Items on chain, each with a production and a shipping custody event."""
     from app.chain.contracts import connect, load_suite
 
-    return load_suite(connect(ctx.rpc_url), deployments, abi)
-
-
-def _register_real_items(ctx: BenchContext, deployments: Path, abi: Path) -> list[bytes]:
-    """Items on chain, each with a production and a shipping custody event."""
-    suite = _suite(ctx, deployments, abi)
+    suite = load_suite(connect(rpc_url), deployments, abi)
     registry, w3 = suite.registry, suite.web3
-    merchant, verifier = str(ctx.merchant.address), str(ctx.verifier.address)
 
     def send(call: Any, sender: str) -> None:
         receipt = w3.eth.wait_for_transaction_receipt(call.transact({"from": sender}))
@@ -231,7 +256,7 @@ def _register_real_items(ctx: BenchContext, deployments: Path, abi: Path) -> lis
     return items
 
 
-def _index_real_items(ctx: BenchContext, deployments: Path, abi: Path, database_url: str) -> None:
+def _index_real_items(rpc_url: str, deployments: Path, abi: Path, database_url: str) -> None:
     import app.index.models
     import app.shop.models  # noqa: F401
     from app.db.session import Database, create_schema
@@ -242,7 +267,7 @@ def _index_real_items(ctx: BenchContext, deployments: Path, abi: Path, database_
     # ``_env_file`` is pydantic-settings' init-only argument: no .env file leaks into the run.
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
-        rpc_url=ctx.rpc_url,
+        rpc_url=rpc_url,
         deployments_dir=deployments,
         abi_dir=abi,
         database_url=database_url,
@@ -323,92 +348,43 @@ class Memory:
         return other if other.rss > self.rss else self
 
 
-@dataclass
-class Service:
-    process: subprocess.Popen[bytes]
-    port: int
-
-    def rss_mib(self, field: str = "VmRSS") -> float:
-        """Resident memory in MiB: all of it (VmRSS), or its anonymous part (RssAnon) or the
-        file-backed part (RssFile: mostly the SQLite file, which the read path maps)."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        kib = next(
-            int(line.split()[1]) for line in status.splitlines() if line.startswith(f"{field}:")
-        )
-        return kib / 1024
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the service process has used."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def memory(self) -> Memory:
-        return Memory(self.rss_mib(), self.rss_mib("RssAnon"), self.rss_mib("RssFile"))
-
-    def get(self, path: str) -> tuple[int, bytes]:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return int(response.status), response.read()
-        except urllib.error.HTTPError as error:
-            return int(error.code), error.read()
+def verification_service(
+    rpc_url: str, deployments: Path, abi: Path, database: Path, log: Path
+) -> ServiceProcess:
+    """The service as this benchmark runs it (not started yet): uvicorn with ``UVICORN_ARGS``,
+    one process, its background workers on, development settings, confirmation depth 0."""
+    env = service_environment(
+        rpc_url=rpc_url,
+        deployments_dir=deployments,
+        abi_dir=abi,
+        database=database,
+        oracle_key=ORACLE_KEY,
+        sources={},
+        environment="development",
+        confirmation_depth=0,
+    )
+    return ServiceProcess(env, free_port(), log, uvicorn_args=UVICORN_ARGS)
 
 
-@contextlib.contextmanager
-def _service(
-    ctx: BenchContext, deployments: Path, abi: Path, database_url: str, log: Path
-) -> Iterator[Service]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "TRUSTMALL_ENVIRONMENT": "development",
-        "TRUSTMALL_RPC_URL": ctx.rpc_url,
-        "TRUSTMALL_DEPLOYMENTS_DIR": str(deployments),
-        "TRUSTMALL_ABI_DIR": str(abi),
-        "TRUSTMALL_DATABASE_URL": database_url,
-        "TRUSTMALL_CONFIRMATION_DEPTH": "0",
-        "TRUSTMALL_ORACLE_PRIVATE_KEY": ORACLE_KEY,
-    }
-    command = [
-        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--no-access-log", "--log-level", "warning", "--loop", "uvloop", "--http", "httptools",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        service = Service(process, port)
-        try:
-            _wait_until_up(service)
-            yield service
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def _memory(service: ServiceProcess) -> Memory:
+    return Memory(service.rss_mib(), service.rss_mib("RssAnon"), service.rss_mib("RssFile"))
 
 
-def _wait_until_up(service: Service) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise RuntimeError(f"the service exited with {service.process.returncode}")
-        with contextlib.suppress(OSError):
-            if service.get("/healthz")[0] == 200:
-                return
-        time.sleep(0.1)
-    raise TimeoutError("the service did not answer in time")
+def _get(service: ServiceProcess, path: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(f"{service.url}{path}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status), response.read()
+    except urllib.error.HTTPError as error:
+        return int(error.code), error.read()
 
 
-def _check_answers(service: Service, indexed: list[str], fresh: list[str]) -> None:
+def _check_answers(service: ServiceProcess, indexed: list[str], fresh: list[str]) -> None:
     """The measured requests answer what a shopper should read, before anything is timed."""
     import json
 
     for path in (indexed[0], indexed[-1], fresh[0]):
-        status, body = service.get(path)
+        status, body = _get(service, path)
         answer = json.loads(body)
         if status != 200 or answer["verdict"] != "authentic" or len(answer["custody"]) != 2:
             raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
@@ -418,24 +394,25 @@ def _check_answers(service: Service, indexed: list[str], fresh: list[str]) -> No
 
 
 def _measured_load(
-    service: Service, paths: list[str], seconds: float, connections: int
+    service: ServiceProcess, paths: list[str], seconds: float, connections: int
 ) -> tuple[LoadResult, Memory]:
     """Runs the load while sampling the service's memory; the peak resident set size."""
-    peak = service.memory()
+    peak = _memory(service)
 
     async def sampled() -> LoadResult:
         nonlocal peak
-        load = asyncio.ensure_future(_run_load(service.port, paths, seconds, connections))
-        while not load.done():
-            peak = peak.peak(service.memory())
-            await asyncio.wait({load}, timeout=0.25)
-        return load.result()
+        running = asyncio.ensure_future(_run_load(service.port, paths, seconds, connections))
+        while not running.done():
+            peak = peak.peak(_memory(service))
+            await asyncio.wait({running}, timeout=0.25)
+        return running.result()
 
     result = _run(sampled())
     return result, peak
 
 
-def _load(port: int, paths: list[str], seconds: float, connections: int) -> LoadResult:
+def load(port: int, paths: list[str], seconds: float, connections: int) -> LoadResult:
+    """``connections`` keep-alive connections asking for random ``paths`` for ``seconds``."""
     return _run(_run_load(port, paths, seconds, connections))
 
 

@@ -10,14 +10,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+FACTORY = "app.main:create_app"
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
 
@@ -50,22 +52,47 @@ def service_environment(
 
 class ServiceProcess:
     """One uvicorn process of the service on a loopback port; started, stopped or killed at will
-    (a restart reuses the same environment, so the same database)."""
+    (a restart reuses the same environment, so the same database). ``uvicorn_args`` are further
+    arguments of uvicorn's (``--no-access-log``, ``--loop uvloop``). As a context manager: started
+    on entry, stopped on exit."""
 
     def __init__(
-        self, env: Mapping[str, str], port: int, log: Path, factory: str = "app.main:create_app"
+        self,
+        env: Mapping[str, str],
+        port: int,
+        log: Path,
+        factory: str = FACTORY,
+        uvicorn_args: Sequence[str] = (),
     ) -> None:
         self.env = dict(env)
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
         self.factory = factory
+        self.uvicorn_args = list(uvicorn_args)
         self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()  # a process that never answered is not left behind
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
 
     def start(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
         command = [
             sys.executable, "-m", "uvicorn", self.factory, "--factory",
             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+            *self.uvicorn_args,
         ]  # fmt: skip
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
@@ -79,6 +106,25 @@ class ServiceProcess:
             )
         self.process = process
         wait_healthy(self.url, process, timeout)
+
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise RuntimeError("the service is not running")
+        return self.process.pid
+
+    def rss_mib(self, field: str = "VmRSS") -> float:
+        """Resident memory in MiB: all of it (``VmRSS``), or its anonymous part (``RssAnon``) or
+        its file-backed part (``RssFile``: code and mapped files, such as a mapped SQLite file)."""
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        kib = next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith(f"{field}:")
+        )
+        return kib / 1024
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the service process has used."""
+        return cpu_seconds(self.pid)
 
     def stop(self) -> None:
         """A graceful stop (SIGTERM: uvicorn finishes its requests and the app's lifespan)."""
@@ -102,14 +148,20 @@ class ServiceProcess:
 
 @contextmanager
 def running_service(
-    env: Mapping[str, str], port: int, log: Path, factory: str = "app.main:create_app"
+    env: Mapping[str, str],
+    port: int,
+    log: Path,
+    factory: str = FACTORY,
+    uvicorn_args: Sequence[str] = (),
 ) -> Iterator[ServiceProcess]:
-    service = ServiceProcess(env, port, log, factory)
-    try:
-        service.start()
+    with ServiceProcess(env, port, log, factory, uvicorn_args) as service:
         yield service
-    finally:
-        service.stop()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux, ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_healthy(

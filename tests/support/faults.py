@@ -32,9 +32,7 @@ import contextlib
 import gzip
 import json
 import os
-import secrets
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -50,9 +48,8 @@ from eth_utils.crypto import keccak
 from pydantic import BaseModel, Field
 from web3 import Web3
 
-from app.chain.contracts import load_abi
 from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
-from bench.relay import ORACLE, _deploy, _register_items, _wait_healthy
+from bench.relay import ORACLE, CarrierService, deploy_with_items
 from tests.support.nodes import ROOT, anvil_command, free_port, wait_for_rpc
 
 CARRIER = "fault-carrier"
@@ -256,95 +253,31 @@ class Node:
 # ---------------------------------------------------------------------------------------- service
 
 
-class Service:
-    """The service as ``make api`` runs it, on one database; killed and restarted at will."""
+class Service(CarrierService):
+    """The service as ``make api`` runs it, on one database; killed and restarted at will (on the
+    same port and database)."""
 
     def __init__(self, base: Path, node: Node) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.database = base / "service.db"
-        self.log = base / "service.log"
-        self.api_key = secrets.token_urlsafe(24)
-        self.secret = secrets.token_urlsafe(32)
-        self.process: subprocess.Popen[bytes] | None = None
-        self.env = {
-            **os.environ,
-            "TRUSTMALL_ENVIRONMENT": "test",
-            "TRUSTMALL_RPC_URL": node.url,
-            "TRUSTMALL_DEPLOYMENTS_DIR": str(base / "deployments"),
-            "TRUSTMALL_ABI_DIR": str(base / "abi"),
-            "TRUSTMALL_DATABASE_URL": f"sqlite:///{self.database}",
-            "TRUSTMALL_ORACLE_PRIVATE_KEY": ORACLE.key.hex(),
-            "TRUSTMALL_CONFIRMATION_DEPTH": str(CONFIRMATION_DEPTH),
-            "TRUSTMALL_SOURCES": json.dumps(
-                {
-                    CARRIER: {
-                        "kind": "carrier",
-                        "api_key": self.api_key,
-                        "hmac_secret": self.secret,
-                        "requests_per_minute": 60_000,
-                    }
-                }
-            ),
-        }
-
-    def start(self) -> None:
-        command = [
-            sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-        ]  # fmt: skip
-        with self.log.open("ab") as out:
-            process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        _wait_healthy(self.url, process)
-        self.process = process
-
-    def kill(self) -> None:
-        process, self.process = self.process, None
-        if process is not None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def outbox(self) -> dict[str, int]:
-        """Records by status, read from the service's database."""
-        rows = self._query("SELECT status, count(*) FROM outbox_records GROUP BY status")
-        return {str(status): int(count) for status, count in rows}
+        super().__init__(
+            node.url,
+            base,
+            base,
+            carrier=CARRIER,
+            requests_per_minute=60_000,
+            environment="test",
+            confirmation_depth=CONFIRMATION_DEPTH,
+        )
 
     def newest_confirmed_block(self) -> int:
-        rows = self._query(
-            "SELECT max(block_number) FROM outbox_records WHERE status = 'confirmed'"
-        )
+        rows = self.query("SELECT max(block_number) FROM outbox_records WHERE status = 'confirmed'")
         return -1 if rows[0][0] is None else int(rows[0][0])
 
     def confirmed_above(self, block: int) -> int:
-        rows = self._query(
+        rows = self.query(
             "SELECT count(*) FROM outbox_records WHERE status = 'confirmed' AND block_number > ?",
             (block,),
         )
         return int(rows[0][0])
-
-    def _query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
-        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30)
-        try:
-            return connection.execute(sql, parameters).fetchall()
-        finally:
-            connection.close()
 
 
 # ---------------------------------------------------------------------------------------- carrier
@@ -450,14 +383,7 @@ def run_faults(plan: FaultPlan, base: Path | None = None) -> FaultReport:
     node.start()
     service: Service | None = None
     try:
-        _deploy(node.url, base)
-        w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 60}))
-        deployment = json.loads((base / "deployments" / "1337.json").read_text())
-        registry = w3.eth.contract(
-            address=Web3.to_checksum_address(deployment["contracts"]["ProductRegistry"]["address"]),
-            abi=load_abi(base / "abi", "ProductRegistry"),
-        )
-        items = _register_items(w3, registry)
+        w3, registry, items = deploy_with_items(node.url, base)
         node.save()  # the set-up survives every node fault
         node.start_background()
         service = Service(base, node)
