@@ -47,13 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         section = CAMPAIGNS[key]()
         section.seconds = time.monotonic() - started
+        section.measured_at = _now()
         print(
             f"verify: {key} {'passed' if section.passed else 'FAILED'} in {section.seconds:.0f} s",
             flush=True,
         )
         sections[key] = section
     result = Reliability(
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        generated_at=_now(),
         machine=machine(),
         versions=_versions(),
         sections=[sections[key] for key in CAMPAIGNS if key in sections],
@@ -64,10 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if result.passed else 1
 
 
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _earlier_sections() -> dict[str, Section]:
     if not RESULTS.exists():
         return {}
     earlier = Reliability.model_validate(json.loads(RESULTS.read_text()))
+    for section in earlier.sections:
+        section.measured_at = section.measured_at or earlier.generated_at
     return {section.key: section for section in earlier.sections if section.key in CAMPAIGNS}
 
 

@@ -17,6 +17,7 @@ class Section(BaseModel):
     passed: bool
     notes: list[str] = Field(default_factory=list)
     seconds: float = 0.0
+    measured_at: str = Field(default="", description="when the campaign ran (UTC)")
 
 
 class Reliability(BaseModel):

@@ -9,21 +9,22 @@ def markdown(report: Reliability) -> str:
     lines = [
         "# Reliability",
         "",
-        "Re-made by `make verify` (`python -m verify`): every figure below was measured by",
-        "that run; nothing is typed by hand.",
+        "Re-made by `make verify` (`python -m verify`; `--only KEY` re-runs one campaign and",
+        "keeps the others): every figure below was measured by a campaign on the date shown;",
+        "nothing is typed by hand.",
         "",
-        f"Generated {report.generated_at}.",
+        f"Written {report.generated_at}.",
         "",
         "Machine: " + ", ".join(f"{key} {value}" for key, value in report.machine.items()) + ".",
         "",
         "Versions: " + ", ".join(f"{key} {value}" for key, value in report.versions.items()) + ".",
         "",
-        "| Campaign | Result | Time |",
-        "|---|---|---|",
+        "| Campaign | Result | Measured | Time |",
+        "|---|---|---|---|",
     ]
     lines += [
         f"| {section.title} | {'passed' if section.passed else '**FAILED**'} | "
-        f"{section.seconds:.0f} s |"
+        f"{section.measured_at or report.generated_at} | {section.seconds:.0f} s |"
         for section in report.sections
     ]
     for section in report.sections:
