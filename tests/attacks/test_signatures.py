@@ -16,13 +16,13 @@ from typing import Any
 import ape
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
 from app.domain.attestations import Attestation, Domain, hex32, recover, sign
 from tests.attacks.conftest import ATTESTER, USD, Actors, Suite, now_of
 from tests.contracts.escrow.helpers import DAY
+from tests.support.permits import sign_permit, vrs
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 OTHER_CHAIN = 1
@@ -146,43 +146,16 @@ def test_compact_64_byte_form_of_a_valid_signature_is_refused(
 
 
 def _permit(token: Any, owner: LocalAccount, spender: str, value: int, chain_id: int) -> bytes:
-    deadline = 2**40
-    message = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {
-            "name": "TrustMall Dev Dollar",
-            "version": "1",
-            "chainId": chain_id,
-            "verifyingContract": token.address,
-        },
-        "message": {
-            "owner": owner.address,
-            "spender": spender,
-            "value": value,
-            "nonce": int(token.nonces(owner.address)),
-            "deadline": deadline,
-        },
-    }
-    return bytes(Account.sign_message(encode_typed_data(full_message=message), owner.key).signature)
-
-
-def _split(signature: bytes) -> tuple[int, bytes, bytes]:
-    return signature[64], signature[:32], signature[32:64]
+    nonce = int(token.nonces(owner.address))
+    return sign_permit(
+        owner,
+        token=token.address,
+        chain_id=chain_id,
+        spender=spender,
+        value=value,
+        nonce=nonce,
+        deadline=2**40,
+    )
 
 
 def test_stablecoin_permit_cannot_be_replayed_on_another_chain_or_deployment(
@@ -199,14 +172,12 @@ def test_stablecoin_permit_cannot_be_replayed_on_another_chain_or_deployment(
     ):
         with ape.reverts(token.ERC2612InvalidSigner):
             token.permit(
-                owner.address, spender, value, deadline, *_split(foreign), sender=actors.stranger
+                owner.address, spender, value, deadline, *vrs(foreign), sender=actors.stranger
             )
     assert token.allowance(owner.address, spender) == 0
 
     genuine = _permit(token, owner, spender, value, 1337)
-    token.permit(owner.address, spender, value, deadline, *_split(genuine), sender=actors.stranger)
+    token.permit(owner.address, spender, value, deadline, *vrs(genuine), sender=actors.stranger)
     assert token.allowance(owner.address, spender) == value
     with ape.reverts(token.ERC2612InvalidSigner):  # the nonce moved on: no second use here
-        token.permit(
-            owner.address, spender, value, deadline, *_split(genuine), sender=actors.stranger
-        )
+        token.permit(owner.address, spender, value, deadline, *vrs(genuine), sender=actors.stranger)

@@ -7,6 +7,7 @@ import shutil
 import struct
 import subprocess
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 PHONE_WIDTH, PHONE_HEIGHT = 412, 915
@@ -83,3 +84,20 @@ def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", "not a PNG"
     width, height = struct.unpack(">II", data[16:24])
     return int(width), int(height)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A page as Chromium rendered it: the DOM after loading, and a screenshot (PNG)."""
+
+    dom: str
+    screenshot: bytes
+
+
+def render(url: str, profile_dir: Path) -> Rendered:
+    dom = chromium(profile_dir, "--dump-dom", url)
+    assert dom.returncode == 0, dom.stderr
+    shot = profile_dir / "page.png"
+    taken = chromium(profile_dir, f"--screenshot={shot}", url)
+    assert taken.returncode == 0, taken.stderr
+    return Rendered(dom.stdout, shot.read_bytes())

@@ -30,7 +30,7 @@ from tests.support.ape_run import (
     Run,
     run_ape,
 )
-from tests.support.browser import PHONE_HEIGHT, PHONE_WIDTH, chromium, decode_png
+from tests.support.browser import PHONE_HEIGHT, PHONE_WIDTH, chromium, decode_png, render
 from tests.support.nodes import ROOT, ChainNode, free_port
 from tools.service_process import ServiceProcess, service_environment
 
@@ -186,15 +186,10 @@ def test_carrier_webhooks_reach_the_chain_and_the_shoppers_page_shows_the_trail(
     assert {c["submitter"] for c in custody} == {oracle}
     assert {c["tx_hash"] for c in custody} == {r["tx_hash"] for r in relays}
 
-    url = f"{story.service.url}/verify/{item_id}"
-    dom = chromium(tmp_path, "--dump-dom", url)
-    shot = tmp_path / "page.png"
-    screenshot = chromium(tmp_path, f"--screenshot={shot}", url)
-    assert dom.returncode == 0, dom.stderr
-    assert '<h1 id="verdict">Authentic</h1>' in dom.stdout
-    assert relays[0]["tx_hash"] in dom.stdout
-    assert screenshot.returncode == 0, screenshot.stderr
-    pixels = decode_png(shot.read_bytes())
+    page = render(f"{story.service.url}/verify/{item_id}", tmp_path)
+    assert '<h1 id="verdict">Authentic</h1>' in page.dom
+    assert relays[0]["tx_hash"] in page.dom
+    pixels = decode_png(page.screenshot)
     assert (len(pixels[0]), len(pixels)) == (PHONE_WIDTH, PHONE_HEIGHT)
     assert pixels[40][40] == AUTHENTIC_GREEN
 

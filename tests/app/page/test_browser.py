@@ -17,7 +17,7 @@ import uvicorn
 from app.main import create_app
 from app.settings import Settings
 from tests.app.index.actors import Actor, Shop, SuiteDriver
-from tests.support.browser import PHONE_HEIGHT, PHONE_WIDTH, chromium, decode_png
+from tests.support.browser import PHONE_HEIGHT, PHONE_WIDTH, decode_png, render
 
 WIDTH, HEIGHT = PHONE_WIDTH, PHONE_HEIGHT
 NOT_AUTHENTIC_RED = (0xB3, 0x26, 0x1E)  # .bad in app/shop/page.py
@@ -65,16 +65,12 @@ def test_verify_page_renders_in_headless_chromium_at_phone_size(
     shop.index()
     url = f"{served}/verify/{item.hex}"
 
-    dom = chromium(tmp_path, "--dump-dom", url)
-    shot = tmp_path / "page.png"
-    screenshot = chromium(tmp_path, f"--screenshot={shot}", url)
+    page = render(url, tmp_path)
 
-    assert dom.returncode == 0, dom.stderr
-    assert '<h1 id="verdict">Not authentic</h1>' in dom.stdout
-    assert '<p id="reason">Recalled by the merchant</p>' in dom.stdout
-    assert item.hex in dom.stdout
-    assert screenshot.returncode == 0, screenshot.stderr
-    data = shot.read_bytes()
+    assert '<h1 id="verdict">Not authentic</h1>' in page.dom
+    assert '<p id="reason">Recalled by the merchant</p>' in page.dom
+    assert item.hex in page.dom
+    data = page.screenshot
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
     assert struct.unpack(">II", data[16:24]) == (WIDTH, HEIGHT)
     assert len(data) > 5_000  # a rendered page, not a blank frame

@@ -7,8 +7,9 @@ from typing import Any
 import ape
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
+
+from tests.support.permits import sign_permit, vrs
 
 MINTER_ROLE = keccak(text="MINTER_ROLE")
 
@@ -47,43 +48,18 @@ def test_dev_stablecoin_permit_sets_an_allowance_from_a_signature(
     owner = Account.create()
     spender = admin.address
     deadline = chain.pending_timestamp + 3_600
-    message = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {
-            "name": "TrustMall Dev Dollar",
-            "version": "1",
-            "chainId": chain.chain_id,
-            "verifyingContract": dollar.address,
-        },
-        "message": {
-            "owner": owner.address,
-            "spender": spender,
-            "value": 5 * 10**6,
-            "nonce": 0,
-            "deadline": deadline,
-        },
-    }
-    signed = owner.sign_message(encode_typed_data(full_message=message))
+    signature = sign_permit(
+        owner,
+        token=dollar.address,
+        chain_id=chain.chain_id,
+        spender=spender,
+        value=5 * 10**6,
+        nonce=0,
+        deadline=deadline,
+    )
+    v, r, s = vrs(signature)
 
-    dollar.permit(
-        owner.address, spender, 5 * 10**6, deadline, signed.v, signed.r.to_bytes(32, "big"),
-        signed.s.to_bytes(32, "big"), sender=admin,
-    )  # fmt: skip
+    dollar.permit(owner.address, spender, 5 * 10**6, deadline, v, r, s, sender=admin)
 
     assert dollar.allowance(owner.address, spender) == 5 * 10**6
     assert dollar.nonces(owner.address) == 1
