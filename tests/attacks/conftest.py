@@ -38,13 +38,19 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainNode]:
 
 
 @pytest.fixture(scope="package")
-def provider(node: ChainNode) -> Iterator[Any]:
+def provider(node: ChainNode, request: pytest.FixtureRequest) -> Iterator[Any]:
     from ape import networks
 
-    with networks.parse_network_choice(f"ethereum:local:{node.rpc_url}") as connected:
+    with networks.parse_network_choice(
+        f"ethereum:local:{node.rpc_url}", disconnect_after=True
+    ) as connected:
         assert connected.chain_id == 1337
         assert connected.web3.client_version.startswith("anvil/"), connected.web3.client_version
         yield connected
+    # Ape's node provider cannot snapshot this Anvil, and Ape then turns test isolation off for
+    # the rest of the session: the in-process EVM tests that run later would share their state.
+    # Back on the test provider, snapshots work again.
+    request.config.pluginmanager.get_plugin("ape-fixtures").isolation_manager.supported = True
 
 
 @dataclass(frozen=True)
