@@ -22,7 +22,7 @@ STAMP_BUILD := .build/.stamp-compiled
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-setup: $(STAMP_TOOLS) ## Install everything: venv, Python packages, npm packages, solc adapter, anvil
+setup: $(STAMP_TOOLS) ## Install everything: venv, Python packages, npm packages, solc adapter, anvil, forge
 
 $(STAMP_PY): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed"'
