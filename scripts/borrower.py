@@ -15,20 +15,15 @@ from app.domain.attestations import SignedAttestation
 from app.domain.vocab import DenialReason, LineStatus, OrderStatus, Verdict
 from scripts._lib import credit as cr
 from scripts._lib import escrow as ops
-from scripts._lib.escrow_cli import parse_bytes32
-from scripts._lib.orders import MAX_ITEMS, OrderFile, OrderTerms, hex32, text_hash, write_order_file
+from scripts._lib.new_order import new_order_options, order_schedule, ordered_items
+from scripts._lib.orders import OrderFile, OrderTerms, hex32, text_hash, write_order_file
 from scripts._lib.signers import parse_address, resolve_account
 from scripts._lib.units import (
     format_duration,
     format_moment,
     parse_amount,
-    parse_duration,
-    parse_moment,
 )
 
-DEFAULT_SHIP_BY = "7d"
-DEFAULT_DELIVER_BY = "21d"
-DEFAULT_DISPUTE_WINDOW = 3 * 86_400
 # `repay --all` offers this much more than owed now: interest keeps accruing until the block.
 REPAY_ALL_MARGIN_SECONDS = 3_600
 
@@ -139,31 +134,10 @@ def _report_decision(credit: cr.Credit, receipt: Any) -> None:
 @click.option("--merchant", help="The merchant's address (an order paid with credit).")
 @click.option("--price", help="The order's price in whole stablecoins (19.99).")
 @click.option(
-    "--item-id",
-    "item_ids",
-    multiple=True,
-    metavar="0xID",
-    help="A registry item of the merchant (repeatable, at most 32).",
-)
-@click.option(
     "--down-payment",
     help="Pay this much of the price from your wallet; the rest is drawn on the line.",
 )
-@click.option("--ref", "reference", help="The merchant's SKU or order reference (hashed).")
-@click.option("--ship-by", default=DEFAULT_SHIP_BY, show_default=True, help="Shipping deadline.")
-@click.option(
-    "--deliver-by",
-    default=DEFAULT_DELIVER_BY,
-    show_default=True,
-    help="When a shipped order with no delivery report counts as delivered.",
-)
-@click.option("--dispute-window", help="How long after delivery you may dispute (default 3d).")
-@click.option("--salt", type=click.IntRange(0, 2**256 - 1), help="Makes the terms unique.")
-@click.option(
-    "--order-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the order's terms here (a new file), for `ape run buyer ...` later.",
-)
+@new_order_options("Write the order's terms here (a new file), for `ape run buyer ...` later.")
 def draw(
     network: Any,
     account: Any,
@@ -196,32 +170,22 @@ def draw(
         return
     if merchant is None or price is None:
         raise click.UsageError("name the order (--merchant and --price) or give --to-wallet")
-    ids = [hex32(parse_bytes32(item, "--item-id")) for item in item_ids]
-    if not ids and not reference:
-        raise click.UsageError("name what is bought: --item-id (registry items) or --ref (a SKU)")
-    if len(set(ids)) != len(ids) or len(ids) > MAX_ITEMS:
-        raise click.BadParameter(f"at most {MAX_ITEMS} distinct items", param_hint="--item-id")
-    if order_file is not None and order_file.exists():
-        raise click.BadParameter(
-            f"{order_file} exists; order files are never overwritten", param_hint="--order-file"
-        )
+    ids = ordered_items(item_ids, reference, order_file)
     merchant_address = parse_address(merchant, "--merchant")
     escrow = credit.escrow.contract
     amount = _parse(price, credit.asset.decimals, "--price")
     now = ops.chain_now()
     low, high = (int(v) for v in escrow.disputeWindowBounds())
-    window = min(max(DEFAULT_DISPUTE_WINDOW, low), high)
-    if dispute_window is not None:
-        window = _duration(dispute_window, "--dispute-window")
+    schedule = order_schedule(ship_by, deliver_by, dispute_window, now, (low, high))
     terms = OrderTerms(
         buyer=address,
         merchant=merchant_address,
         payer=credit.address,
         token=credit.asset.token,
         amount=amount,
-        ship_by=_moment(ship_by, now, "--ship-by"),
-        deliver_by=_moment(deliver_by, now, "--deliver-by"),
-        dispute_window=window,
+        ship_by=schedule.ship_by,
+        deliver_by=schedule.deliver_by,
+        dispute_window=schedule.dispute_window,
         fee_bps=int(escrow.feeBps()),
         order_ref=text_hash(reference) if reference else hex32(bytes(32)),
         salt=secrets.randbits(128) if salt is None else salt,
@@ -421,19 +385,5 @@ def status(
 def _parse(text: str, decimals: int, option: str) -> int:
     try:
         return parse_amount(text, decimals)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
-
-
-def _duration(text: str, option: str) -> int:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
-
-
-def _moment(text: str, now: int, option: str) -> int:
-    try:
-        return parse_moment(text, now)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=option) from None

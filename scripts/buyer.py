@@ -19,14 +19,13 @@ from scripts._lib.escrow_cli import (
     hashed_text,
     hashed_text_options,
     order_options,
-    parse_bytes32,
     parse_token,
     party_commands,
     report_release,
     session,
 )
+from scripts._lib.new_order import new_order_options, order_schedule, ordered_items
 from scripts._lib.orders import (
-    MAX_ITEMS,
     OrderFile,
     OrderTerms,
     hex32,
@@ -35,12 +34,7 @@ from scripts._lib.orders import (
 )
 from scripts._lib.registry import ZERO_ADDRESS
 from scripts._lib.signers import parse_address, resolve_account
-from scripts._lib.units import format_duration, format_moment, parse_amount, parse_duration
-from scripts._lib.units import parse_moment as parse_moment_text
-
-DEFAULT_SHIP_BY = "7d"
-DEFAULT_DELIVER_BY = "21d"
-DEFAULT_DISPUTE_WINDOW = 3 * 86_400
+from scripts._lib.units import format_duration, format_moment, parse_amount
 
 
 @click.group(
@@ -77,13 +71,6 @@ for _command in party_commands("buyer", "ape run buyer"):
 # ---------------------------------------------------------------------------------------- open
 
 
-def _moment(text: str, now: int, option: str) -> int:
-    try:
-        return parse_moment_text(text, now)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
-
-
 @cli.command("open", cls=ConnectedProviderCommand, short_help="open an order and pay it")
 @escrow_options
 @click.option("--merchant", required=True, help="The merchant's address.")
@@ -91,41 +78,7 @@ def _moment(text: str, now: int, option: str) -> int:
     "--price", required=True, help="The price in whole tokens: 0.25 (ETH), 19.99 (stablecoin)."
 )
 @click.option("--token", default="ETH", show_default=True, help="ETH or an ERC-20 address.")
-@click.option(
-    "--item-id",
-    "item_ids",
-    multiple=True,
-    metavar="0xID",
-    help="A registry item of the merchant (repeatable, at most 32).",
-)
-@click.option(
-    "--ref",
-    "reference",
-    help="The merchant's SKU or order reference (its keccak256 is recorded); required "
-    "without --item-id.",
-)
-@click.option(
-    "--ship-by",
-    default=DEFAULT_SHIP_BY,
-    show_default=True,
-    help="Shipping deadline: a duration from now (7d) or a time (2026-12-01T18:00:00Z).",
-)
-@click.option(
-    "--deliver-by",
-    default=DEFAULT_DELIVER_BY,
-    show_default=True,
-    help="When a shipped order with no delivery report counts as delivered.",
-)
-@click.option(
-    "--dispute-window",
-    help="How long after delivery you may dispute (default 3d, kept within the admin's bounds).",
-)
-@click.option("--salt", type=click.IntRange(0, 2**256 - 1), help="Makes the terms unique.")
-@click.option(
-    "--order-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the order's terms here (a new file), for later commands.",
-)
+@new_order_options("Write the order's terms here (a new file), for later commands.")
 def open_order(
     network: Any,
     account: Any,
@@ -157,17 +110,7 @@ def open_order(
     buyer_address = str(buyer.address)
     merchant_address = parse_address(merchant, "--merchant")
     token_address = parse_token(token)
-    ids = [hex32(parse_bytes32(item, "--item-id")) for item in item_ids]
-    if not ids and not reference:
-        raise click.UsageError("name what is bought: --item-id (registry items) or --ref (a SKU)")
-    if len(set(ids)) != len(ids):
-        raise click.BadParameter("an item is named twice", param_hint="--item-id")
-    if len(ids) > MAX_ITEMS:
-        raise click.BadParameter(f"at most {MAX_ITEMS} items per order", param_hint="--item-id")
-    if order_file is not None and order_file.exists():
-        raise click.BadParameter(
-            f"{order_file} exists; order files are never overwritten", param_hint="--order-file"
-        )
+    ids = ordered_items(item_ids, reference, order_file)
     escrow, _ = connect(escrow_address, deployments_dir)
     contract = escrow.contract
     asset = ops.asset_of(token_address)
@@ -176,16 +119,9 @@ def open_order(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--price") from None
     now = ops.chain_now()
-    ship_at = _moment(ship_by, now, "--ship-by")
-    deliver_at = _moment(deliver_by, now, "--deliver-by")
     low, high = (int(v) for v in contract.disputeWindowBounds())
-    if dispute_window is None:
-        window = min(max(DEFAULT_DISPUTE_WINDOW, low), high)
-    else:
-        try:
-            window = parse_duration(dispute_window)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--dispute-window") from None
+    schedule = order_schedule(ship_by, deliver_by, dispute_window, now, (low, high))
+    ship_at, deliver_at, window = schedule.ship_by, schedule.deliver_by, schedule.dispute_window
     terms = OrderTerms(
         buyer=buyer_address,
         merchant=merchant_address,
