@@ -23,14 +23,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from app.domain.attestations import (
-    Attestation,
-    Domain,
-    SignedAttestation,
-    hex32,
-    model_id_of,
-    sign_all,
-)
+from app.domain.abi_types import hex32
+from app.domain.attestations import Attestation, Domain, SignedAttestation, model_id_of, sign_all
 from bench.context import BenchContext, gas_used
 from bench.model import Peer, Row, Target
 from tests.support.nodes import rpc

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from ape.cli import ConnectedProviderCommand
 
+from app.domain.abi_types import hex32
 from app.domain.vocab import OrderStatus
 from scripts._lib import escrow as ops
 from scripts._lib.escrow_cli import (
@@ -21,7 +22,7 @@ from scripts._lib.escrow_cli import (
     session,
     status_command,
 )
-from scripts._lib.orders import OrderTerms, hex32
+from scripts._lib.orders import OrderTerms
 from scripts._lib.signers import resolve_account
 from scripts._lib.units import format_moment
 

@@ -11,12 +11,13 @@ import click
 from ape.cli import ConnectedProviderCommand
 from pydantic import ValidationError
 
+from app.domain.abi_types import hex32
 from app.domain.attestations import SignedAttestation
 from app.domain.vocab import DenialReason, LineStatus, OrderStatus, Verdict
 from scripts._lib import credit as cr
 from scripts._lib import escrow as ops
 from scripts._lib.new_order import new_order_options, order_schedule, ordered_items
-from scripts._lib.orders import OrderFile, OrderTerms, hex32, text_hash, write_order_file
+from scripts._lib.orders import OrderFile, OrderTerms, text_hash, write_order_file
 from scripts._lib.signers import parse_address, resolve_account
 from scripts._lib.units import (
     format_duration,

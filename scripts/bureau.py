@@ -15,6 +15,7 @@ from ape.cli import ConnectedProviderCommand
 from eth_account.messages import encode_typed_data
 from pydantic import ValidationError
 
+from app.domain.abi_types import hex32
 from app.domain.attestations import (
     SCORE_BAND_FLOORS,
     SCORE_MAX,
@@ -22,7 +23,6 @@ from app.domain.attestations import (
     Domain,
     SignedAttestation,
     band_for_score,
-    hex32,
     model_id_of,
     new_salt,
     ordered_signatures,

@@ -10,6 +10,7 @@ from typing import Any
 import click
 from ape.cli import ConnectedProviderCommand
 
+from app.domain.abi_types import hex32
 from app.domain.vocab import CustodyAction, OrderStatus, Verdict
 from scripts._lib import escrow as ops
 from scripts._lib.escrow_cli import (
@@ -25,13 +26,7 @@ from scripts._lib.escrow_cli import (
     session,
 )
 from scripts._lib.new_order import new_order_options, order_schedule, ordered_items
-from scripts._lib.orders import (
-    OrderFile,
-    OrderTerms,
-    hex32,
-    text_hash,
-    write_order_file,
-)
+from scripts._lib.orders import OrderFile, OrderTerms, text_hash, write_order_file
 from scripts._lib.registry import ZERO_ADDRESS
 from scripts._lib.signers import parse_address, resolve_account
 from scripts._lib.units import format_duration, format_moment, parse_amount

@@ -9,6 +9,7 @@ from typing import Any
 import click
 from ape.cli import ConnectedProviderCommand
 
+from app.domain.abi_types import hex32
 from app.domain.vocab import LogisticsKind
 from scripts._lib import escrow as ops
 from scripts._lib.escrow_cli import (
@@ -19,7 +20,6 @@ from scripts._lib.escrow_cli import (
     hashed_text_options,
     parse_bytes32,
 )
-from scripts._lib.orders import hex32
 from scripts._lib.signers import resolve_account
 
 # Test account 1 is the oracle `ape run deploy` names on a local network.

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.attestations import SCORE_MAX, SCORE_MIN, Address, SignedAttestation
+from app.domain.abi_types import Address
+from app.domain.attestations import SCORE_MAX, SCORE_MIN, SignedAttestation
 
 # An attestation is short-lived: the borrower submits it soon after the bureau reports.
 DEFAULT_EXPIRES_IN_SECONDS = 7 * 24 * 3600

@@ -49,13 +49,13 @@ from app.credit.schemas import (
     CreditReportCreate,
     CreditReportPublic,
 )
+from app.domain.abi_types import hex32
 from app.domain.attestations import (
     SCORE_BAND_FLOORS,
     Attestation,
     Domain,
     SignedAttestation,
     band_for_score,
-    hex32,
     model_id_of,
     new_salt,
     report_commitment,

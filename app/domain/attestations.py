@@ -42,10 +42,10 @@ from typing import Annotated, Any, Literal
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.domain.abi_types import Address, Bytes32, Uint256, bytes32_hex, hex32
 from app.domain.metadata import canonical_json
 
 DOMAIN_NAME = "TrustMall Credit Attestations"
@@ -78,20 +78,6 @@ SCORE_BAND_FLOORS: tuple[int, ...] = (300, 580, 670, 740)
 # ---------------------------------------------------------------------------------------- types
 
 
-def _address(value: str) -> str:
-    if not is_address(value):
-        raise ValueError(f"{value!r} is not an address")
-    return str(to_checksum_address(value))
-
-
-def _bytes32(value: str) -> str:
-    text = value.lower()
-    if len(text) != 66 or not text.startswith("0x"):
-        raise ValueError(f"{value!r} is not 0x followed by 64 hex digits")
-    bytes.fromhex(text[2:])
-    return text
-
-
 def _signature(value: str) -> str:
     text = value.lower()
     if len(text) != 132 or not text.startswith("0x"):
@@ -100,15 +86,7 @@ def _signature(value: str) -> str:
     return text
 
 
-Address = Annotated[str, AfterValidator(_address)]
-Bytes32 = Annotated[str, AfterValidator(_bytes32)]
 Signature = Annotated[str, AfterValidator(_signature)]
-# uint256 values travel as decimal strings (JSON readers without big integers keep them exact).
-Uint256 = Annotated[int, Field(ge=0, lt=2**256), PlainSerializer(str, return_type=str)]
-
-
-def hex32(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
 
 
 def model_id_of(model: str) -> str:
@@ -116,7 +94,7 @@ def model_id_of(model: str) -> str:
     name (``"trustmall-score-v3"``)."""
     text = model.strip()
     if text.startswith("0x") and len(text) == 66:
-        return _bytes32(text)
+        return bytes32_hex(text)
     if not text:
         raise ValueError("a scoring model needs a name or a 0x bytes32 id")
     return hex32(keccak(text=text))

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from app.domain.abi_types import hex32
 from app.domain.attestations import Attestation, Domain, SignedAttestation
 from app.domain.deployments import deployments_dir, load_record
 from app.domain.vocab import DenialReason, LineStatus, OrderStatus, Standing
 from scripts._lib import escrow as ops
 from scripts._lib.escrow import PreflightError, require
-from scripts._lib.orders import hex32
 from scripts._lib.signers import signer_option
 from scripts._lib.suite import read_policy
 from scripts._lib.units import format_moment

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from app.domain.abi_types import hex32
 from app.domain.deployments import contract_address, deployments_dir, load_record
 from app.domain.vocab import LogisticsKind, OrderStatus, Verdict
-from scripts._lib.orders import ETH, OrderFile, OrderTerms, hex32, read_order_file
+from scripts._lib.orders import ETH, OrderFile, OrderTerms, read_order_file
 
 # Re-exported: the scripts raise it for their own checks.
 from scripts._lib.registry import PreflightError as PreflightError

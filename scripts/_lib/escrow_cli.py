@@ -15,8 +15,9 @@ import click
 from ape.cli import ConnectedProviderCommand
 from eth_utils.crypto import keccak
 
+from app.domain.abi_types import hex32
 from scripts._lib import escrow as ops
-from scripts._lib.orders import ETH, hex32
+from scripts._lib.orders import ETH
 from scripts._lib.signers import (
     parse_address,
     resolve_account,

@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
+from app.domain.abi_types import hex32
 from scripts._lib.escrow_cli import parse_bytes32
-from scripts._lib.orders import MAX_ITEMS, hex32
+from scripts._lib.orders import MAX_ITEMS
 from scripts._lib.units import parse_duration, parse_moment
 
 DEFAULT_SHIP_BY = "7d"

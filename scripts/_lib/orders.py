@@ -33,21 +33,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from eth_abi.abi import encode
-from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
     ValidationError,
     model_validator,
 )
 
+from app.domain.abi_types import Address, Bytes32, Uint256, hex32
 from app.domain.deployments import write_json
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -71,30 +69,6 @@ TERMS_ABI = (
     "(address,address,address,address,uint256,uint40,uint40,uint32,uint16,"
     "bytes32,uint256,bytes32[])"
 )
-
-
-def _address(value: str) -> str:
-    if not is_address(value):
-        raise ValueError(f"{value!r} is not an address")
-    return str(to_checksum_address(value))
-
-
-def _bytes32(value: str) -> str:
-    text = value.lower()
-    if len(text) != 66 or not text.startswith("0x"):
-        raise ValueError(f"{value!r} is not 0x followed by 64 hex digits")
-    bytes.fromhex(text[2:])
-    return text
-
-
-Address = Annotated[str, AfterValidator(_address)]
-Bytes32 = Annotated[str, AfterValidator(_bytes32)]
-# uint256 values travel as decimal strings (JSON readers without big integers keep them exact).
-Uint256 = Annotated[int, Field(ge=0, lt=2**256), PlainSerializer(str, return_type=str)]
-
-
-def hex32(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
 
 
 def text_hash(text: str) -> str:

@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 from eth_utils.crypto import keccak
 
-from app.domain.attestations import Attestation, Domain, hex32, sign
+from app.domain.abi_types import hex32
+from app.domain.attestations import Attestation, Domain, sign
 from tests.attacks.conftest import ATTESTER, USD, Actors, Suite, now_of
 from tests.contracts.credit.helpers import DAY, DEFAULT_TIERS, Rules
 from tests.contracts.escrow.helpers import Terms, h

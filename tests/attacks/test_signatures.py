@@ -19,7 +19,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from app.domain.attestations import Attestation, Domain, hex32, recover, sign
+from app.domain.abi_types import hex32
+from app.domain.attestations import Attestation, Domain, recover, sign
 from tests.attacks.conftest import ATTESTER, USD, Actors, Suite, now_of
 from tests.contracts.escrow.helpers import DAY
 from tests.support.permits import sign_permit, vrs

@@ -11,9 +11,10 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
+from app.domain.abi_types import hex32
 from app.domain.ids import item_id_from_sku
 from app.domain.vocab import OrderStatus
-from scripts._lib.orders import ETH, OrderTerms, hex32, text_hash
+from scripts._lib.orders import ETH, OrderTerms, text_hash
 from tests.scripts.conftest import ADMIN, BUYER, MERCHANT
 
 DAY = 86_400

@@ -13,8 +13,9 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
+from app.domain.abi_types import hex32
 from app.domain.vocab import CustodyAction, OrderStatus, RefundReason, Verdict
-from scripts._lib.orders import ETH, OrderFile, OrderTerms, hex32, read_order_file, text_hash
+from scripts._lib.orders import ETH, OrderFile, OrderTerms, read_order_file, text_hash
 from tests.scripts.conftest import (
     ADMIN,
     BUYER,

@@ -14,14 +14,8 @@ from eth_account import Account
 from web3 import Web3
 from web3.contract import Contract
 
-from app.domain.attestations import (
-    Attestation,
-    Domain,
-    SignedAttestation,
-    hex32,
-    model_id_of,
-    sign_all,
-)
+from app.domain.abi_types import hex32
+from app.domain.attestations import Attestation, Domain, SignedAttestation, model_id_of, sign_all
 from app.domain.vocab import DenialReason, LineStatus, OrderStatus
 from scripts._lib.orders import read_order_file
 from tests.scripts.conftest import BUYER, BUYER_ACCOUNT, MERCHANT, STRANGER, ApeRun, events_of
