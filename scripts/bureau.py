@@ -34,6 +34,7 @@ from app.domain.deployments import write_json
 from app.domain.metadata import NotCanonicalizable, loads_strict
 from scripts._lib import credit as cr
 from scripts._lib import escrow as ops
+from scripts._lib.options import deployments_dir_option
 from scripts._lib.signers import parse_address, resolve_account, signer_option
 from scripts._lib.units import format_moment, parse_duration
 
@@ -84,11 +85,7 @@ def _sign(signer: Any, attestation: Attestation, domain: Domain) -> str:
 
 @cli.command(cls=ConnectedProviderCommand, short_help="attest a borrower's score band")
 @signer_option("The attester: an Ape account alias, or TEST::N locally (default TEST::6).")
-@click.option(
-    "--deployments-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Deployment records (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).",
-)
+@deployments_dir_option
 @click.option("--borrower", required=True, help="The borrower's address.")
 @click.option(
     "--score",
@@ -197,11 +194,7 @@ def attest(
 
 @cli.command(cls=ConnectedProviderCommand, short_help="add a signature to an attestation")
 @signer_option("The attester: an Ape account alias, or TEST::N on a local network.")
-@click.option(
-    "--deployments-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Deployment records (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).",
-)
+@deployments_dir_option
 @click.option(
     "--attestation",
     "attestation_file",

@@ -30,6 +30,7 @@ from scripts._lib.escrow_cli import (
 from scripts._lib.inputs import InputFileError, ItemEntry, load_custody, load_items, read_rows
 from scripts._lib.journal import Journal, default_journal_path
 from scripts._lib.manifest import build_manifest, read_manifest, singles_manifest
+from scripts._lib.options import deployments_dir_option
 from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, service_url
 from scripts._lib.signers import parse_address, resolve_account, signer_option
 
@@ -56,11 +57,7 @@ def cli() -> None:
 
 
 def registry_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    command = click.option(
-        "--deployments-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Deployment records (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).",
-    )(command)
+    command = deployments_dir_option(command)
     command = click.option("--registry", help="ProductRegistry address (overrides the record).")(
         command
     )

@@ -23,6 +23,7 @@ from app.domain.deployments import deployments_dir, load_record
 from app.domain.vocab import DenialReason, LineStatus, OrderStatus, Standing
 from scripts._lib import escrow as ops
 from scripts._lib.escrow import PreflightError, require
+from scripts._lib.options import deployments_dir_option
 from scripts._lib.signers import signer_option
 from scripts._lib.suite import read_policy
 from scripts._lib.units import format_moment
@@ -47,11 +48,7 @@ LINE_STATUS_ERRORS = ("CreditLineFrozen", "CreditLineNotDefaulted")
 
 def credit_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--deployments-dir and --account."""
-    command = click.option(
-        "--deployments-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Deployment records (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).",
-    )(command)
+    command = deployments_dir_option(command)
     with_account: Callable[..., Any] = signer_option()(command)
     return with_account
 

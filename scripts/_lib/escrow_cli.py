@@ -17,6 +17,7 @@ from eth_utils.crypto import keccak
 
 from app.domain.abi_types import hex32
 from scripts._lib import escrow as ops
+from scripts._lib.options import deployments_dir_option
 from scripts._lib.orders import ETH
 from scripts._lib.signers import (
     parse_address,
@@ -34,11 +35,7 @@ BPS_TYPE = click.IntRange(0, ops.BPS)
 
 def escrow_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--escrow, --deployments-dir and --account."""
-    command = click.option(
-        "--deployments-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Deployment records (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).",
-    )(command)
+    command = deployments_dir_option(command)
     command = click.option(
         "--escrow",
         "escrow_address",
