@@ -4,8 +4,13 @@ An attestation says that a borrower's score falls in a policy *band* (never the 
 EIP-712 typed data (contracts/common/IAttestationVerifier.sol)::
 
     domain  {name: "TrustMall Credit Attestations", version: "1", chainId, verifyingContract}
-    CreditAttestation(address borrower,uint8 band,bytes32 modelId,bytes32 reportHash,
-                      uint40 issuedAt,uint40 expiresAt,uint256 nonce,uint64 attesterSetVersion)
+    CreditAttestation(address borrower,bytes32 identityHash,uint8 band,bytes32 modelId,
+                      bytes32 reportHash,uint40 issuedAt,uint40 expiresAt,uint256 nonce,
+                      uint64 attesterSetVersion)
+
+``identityHash`` is the borrower's identity commitment (:mod:`app.domain.identity`): the same keyed
+hash a verifier records for a merchant's owner, so the credit lines bind one identity to one line
+and refuse to pay a shop the borrower owns.
 
 ``attesterSetVersion`` is the verifier's ``attesterSetVersion()`` when the bureau signs: any change
 to the attester set or quorum bumps it and voids every signature made before. Signatures go to the
@@ -53,6 +58,7 @@ DOMAIN_VERSION = "1"
 PRIMARY_TYPE = "CreditAttestation"
 ATTESTATION_FIELDS: tuple[tuple[str, str], ...] = (
     ("borrower", "address"),
+    ("identityHash", "bytes32"),
     ("band", "uint8"),
     ("modelId", "bytes32"),
     ("reportHash", "bytes32"),
@@ -106,6 +112,7 @@ class Attestation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     borrower: Address
+    identity_hash: Bytes32
     band: int = Field(ge=0, lt=2**8)
     model_id: Bytes32
     report_hash: Bytes32
@@ -118,6 +125,7 @@ class Attestation(BaseModel):
         """The tuple a contract call takes."""
         return (
             self.borrower,
+            bytes.fromhex(self.identity_hash[2:]),
             self.band,
             bytes.fromhex(self.model_id[2:]),
             bytes.fromhex(self.report_hash[2:]),
@@ -137,9 +145,10 @@ class Attestation(BaseModel):
         """From a decoded ABI tuple (an event's ``attestation``), in ABI order or by field name."""
         if isinstance(values, Mapping):
             values = [values[name] for name, _ in ATTESTATION_FIELDS]
-        borrower, band, model_id, report_hash, issued, expires, nonce, version = values
+        borrower, identity, band, model_id, report_hash, issued, expires, nonce, version = values
         return cls(
             borrower=str(borrower),
+            identity_hash=hex32(bytes(identity)),
             band=int(band),
             model_id=hex32(bytes(model_id)),
             report_hash=hex32(bytes(report_hash)),

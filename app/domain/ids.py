@@ -17,6 +17,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from app.domain.errors import InvalidGtin, InvalidSerial
+from app.domain.vocab import IdScheme
 
 GTIN_LENGTHS = (8, 12, 13, 14)
 MAX_SERIAL_LENGTH = 20
@@ -66,3 +67,19 @@ def gs1_digital_link_path(gtin: str, serial: str) -> str:
     standard asks for this encoding; decoding gives the serial back).
     """
     return f"/01/{normalize_gtin(gtin)}/21/{quote(validate_serial(serial), safe='')}"
+
+
+def item_key(scheme: IdScheme, code: str, serial: str) -> tuple[int, str, str]:
+    """``IProductRegistry.ItemKey`` as a contract call takes it: the registry derives the id from
+    it (a SKU under the registering merchant, a GTIN under a prefix granted to it)."""
+    if scheme is IdScheme.GS1:
+        normalize_gtin(code)
+        validate_serial(serial)
+    return (int(scheme), code, serial)
+
+
+def item_id_of_key(merchant: str, scheme: IdScheme, code: str, serial: str) -> bytes:
+    """The id the registry derives from an item key for ``merchant``."""
+    if scheme is IdScheme.GS1:
+        return item_id_from_gs1(code, serial)
+    return item_id_from_sku(merchant, code, serial)

@@ -8,6 +8,13 @@ from __future__ import annotations
 from enum import IntEnum
 
 
+class IdScheme(IntEnum):
+    """How an item id is derived from its key (IProductRegistry.ItemKey)."""
+
+    SKU = 0
+    GS1 = 1
+
+
 class MerchantStatus(IntEnum):
     NONE = 0
     ACTIVE = 1
@@ -94,6 +101,7 @@ class RefundReason(IntEnum):
     MERCHANT_CANCELLED = 1
     SHIP_BY_MISSED = 2
     ITEM_RECALLED = 3
+    DELIVERY_NOT_REPORTED = 4
 
 
 class SettlementKind(IntEnum):
@@ -140,6 +148,7 @@ class DenialReason(IntEnum):
     ATTESTATION_STALE = 2
     ATTESTATION_NOT_NEWER = 3
     LINE_DEFAULTED = 4
+    IDENTITY_BOUND_ELSEWHERE = 5
 
     @classmethod
     def bitmap(cls, *reasons: DenialReason) -> int:

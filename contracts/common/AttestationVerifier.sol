@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
+import {ADMIN_TRANSFER_DELAY} from "./AdminDelay.sol";
 import {IAttestationVerifier} from "./IAttestationVerifier.sol";
 
 /// @title AttestationVerifier
@@ -19,13 +21,13 @@ import {IAttestationVerifier} from "./IAttestationVerifier.sol";
 ///   signed struct: signatures made under an older set stop working, a removed attester's included.
 /// - Time window: `issuedAt <= now < expiresAt`. How old an attestation may be to keep a credit line
 ///   drawable is the credit policy's business (its refresh period), not the verifier's.
-contract AttestationVerifier is IAttestationVerifier, AccessControl, EIP712 {
+contract AttestationVerifier is IAttestationVerifier, AccessControlDefaultAdminRules, EIP712 {
     /// @notice May spend attestations (the credit lines contract).
     bytes32 public constant CONSUMER_ROLE = keccak256("CONSUMER_ROLE");
     /// @notice EIP-712 type hash of `Attestation`.
     bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
-        "CreditAttestation(address borrower,uint8 band,bytes32 modelId,bytes32 reportHash,uint40 issuedAt,"
-        "uint40 expiresAt,uint256 nonce,uint64 attesterSetVersion)"
+        "CreditAttestation(address borrower,bytes32 identityHash,uint8 band,bytes32 modelId,bytes32 reportHash,"
+        "uint40 issuedAt,uint40 expiresAt,uint256 nonce,uint64 attesterSetVersion)"
     );
 
     uint64 private _setVersion;
@@ -34,14 +36,14 @@ contract AttestationVerifier is IAttestationVerifier, AccessControl, EIP712 {
     mapping(address account => bool authorised) private _attesters;
     mapping(uint256 word => uint256 bits) private _nonceBitmap;
 
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE, who manages attesters and grants CONSUMER_ROLE.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE, who manages attesters and grants CONSUMER_ROLE; handed
+    /// over only in two steps `ADMIN_TRANSFER_DELAY` apart.
     /// @param attesters The initial attesters.
-    /// @param initialQuorum The initial k (1 for a single bureau).
+    /// @param initialQuorum The initial k (the suite's deployment uses at least 2: no single key decides).
     constructor(address admin, address[] memory attesters, uint256 initialQuorum)
+        AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, admin)
         EIP712("TrustMall Credit Attestations", "1")
     {
-        if (admin == address(0)) revert AttestationZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         for (uint256 i; i < attesters.length; ++i) {
             _add(attesters[i]);
         }
@@ -140,6 +142,7 @@ contract AttestationVerifier is IAttestationVerifier, AccessControl, EIP712 {
             revert AttestationSetVersionMismatch(attestation.attesterSetVersion, _setVersion);
         }
         if (attestation.borrower == address(0)) revert AttestationZeroAddress();
+        if (attestation.identityHash == bytes32(0)) revert AttestationMissingIdentity();
         uint40 issuedAt = attestation.issuedAt;
         uint40 expiresAt = attestation.expiresAt;
         if (issuedAt > block.timestamp || issuedAt >= expiresAt) {

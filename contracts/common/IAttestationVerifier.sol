@@ -6,11 +6,12 @@ pragma solidity ^0.8.24;
 /// borrower's score falls in a policy band, checked against a k-of-n set of authorised attesters.
 /// @dev The signed message is EIP-712 typed data, domain `TrustMall Credit Attestations`, version
 /// `1`, bound to the chain id and this contract's address:
-///   CreditAttestation(address borrower,uint8 band,bytes32 modelId,bytes32 reportHash,
-///     uint40 issuedAt,uint40 expiresAt,uint256 nonce,uint64 attesterSetVersion)
+///   CreditAttestation(address borrower,bytes32 identityHash,uint8 band,bytes32 modelId,
+///     bytes32 reportHash,uint40 issuedAt,uint40 expiresAt,uint256 nonce,uint64 attesterSetVersion)
 /// `attesterSetVersion` is the version of the attester set (and quorum) the attesters signed under;
 /// every change to the set bumps it, so signatures made before an attester was removed stop working.
-/// Only the band, the model id and a commitment to the full report reach the chain.
+/// Only the band, the model id, a commitment to the full report and a keyed commitment to the
+/// borrower's legal identity reach the chain.
 /// Nonces form one namespace per verifier, spent in a bitmap (word = nonce >> 8): sequential nonces
 /// share a storage word and cost little to spend.
 interface IAttestationVerifier {
@@ -18,6 +19,9 @@ interface IAttestationVerifier {
 
     /// @notice A bureau's statement about a borrower's credit score, as signed (EIP-712).
     /// @param borrower The account the score belongs to.
+    /// @param identityHash The borrower's identity commitment: HMAC-SHA256 of its legal identifier under
+    /// the platform's identity key, computed as for a merchant's owner (`IProductRegistry.approveMerchant`),
+    /// so one person is one line and cannot pay its own shop with credit. Never zero.
     /// @param band The policy tier the score falls in (not the raw score).
     /// @param modelId Identifier of the scoring model that produced the score.
     /// @param reportHash Commitment (hash) to the full off-chain report.
@@ -27,6 +31,7 @@ interface IAttestationVerifier {
     /// @param attesterSetVersion The attester set version the statement was signed under.
     struct Attestation {
         address borrower;
+        bytes32 identityHash;
         uint8 band;
         bytes32 modelId;
         bytes32 reportHash;
@@ -40,6 +45,8 @@ interface IAttestationVerifier {
 
     /// @notice Thrown when an address that must be set is zero.
     error AttestationZeroAddress();
+    /// @notice Thrown when an attestation carries no identity commitment.
+    error AttestationMissingIdentity();
     /// @notice Thrown when adding an account that already is an attester.
     error AttestationAttesterExists(address attester);
     /// @notice Thrown when removing an account that is no attester.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -9,8 +10,10 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {ADMIN_TRANSFER_DELAY} from "../common/AdminDelay.sol";
 import {IAttestationVerifier} from "../common/IAttestationVerifier.sol";
 import {IOrderEscrow} from "../escrow/IOrderEscrow.sol";
+import {IProductRegistry} from "../registry/IProductRegistry.sol";
 import {CreditPolicies} from "./CreditPolicies.sol";
 import {ICreditLines} from "./ICreditLines.sol";
 import {ICreditVault} from "./ICreditVault.sol";
@@ -26,11 +29,16 @@ import {ICreditVault} from "./ICreditVault.sol";
 /// - Late fees and defaults are charged lazily, at the next touch of the line (any call, or the
 ///   permissionless `accrue`); views show them as of now.
 /// - A limit lowered by re-applying binds new draws only; principal already drawn stays owed.
-/// - Refunds: an order whose payer is this contract was opened only by `drawToOrder` (or its down-payment form), which requires
-///   the caller to be the order's buyer, so the terms' buyer is the borrower and nothing is stored at
-///   draw time. `settleRefund` recomputes the escrow's credit for the order from its terms and state
-///   (remainder after released items; all of it when Refunded, the payer's basis points when Settled),
-///   marks the order settled, withdraws the escrow credit, and applies the refund like a repayment.
+/// - Refunds: an order whose payer is this contract was opened only by `drawToOrder` (or its down-payment
+///   form), which requires the caller to be the order's buyer, so the terms' buyer is the borrower and
+///   nothing is stored at draw time. `settleRefund` asks the escrow what it credited this contract for
+///   the order (`payerCreditOf`: the rule lives there once), applies what it has not applied yet like a
+///   repayment, and withdraws the escrow credit; an order can be settled again after a later refund.
+/// - Who credit may pay: the escrow holds the order's items for its merchant (only that merchant's own,
+///   Authentic, unsold items) and pays a funder-paid order only on delivery reports or rulings; this
+///   contract adds that the merchant is active and not the borrower's own (identity commitments).
+/// - Impairment: the late fee and the impairment of the line's principal happen at the same lazy moment
+///   (due time + grace), so `lateFeeCharged` also says "this line's principal is impaired in the vault".
 contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -44,24 +52,28 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
     IAttestationVerifier private immutable _verifier;
     ICreditVault private immutable _vault;
     IOrderEscrow private immutable _escrow;
+    IProductRegistry private immutable _registry;
     IERC20 private immutable _asset;
 
     mapping(address borrower => Line) private _lines;
-    mapping(bytes32 orderId => bool settled) private _refundsSettled;
+    mapping(bytes32 orderId => uint256 settled) private _refundsSettled;
+    mapping(bytes32 identityHash => address borrower) private _borrowerOfIdentity;
 
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE, who grants POLICY_ROLE and RISK_ROLE.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE, who grants POLICY_ROLE and RISK_ROLE; handed over only in
+    /// two steps `ADMIN_TRANSFER_DELAY` apart.
     /// @param verifier The attestation verifier (this contract needs its CONSUMER_ROLE).
     /// @param vault The credit vault (this contract needs its LINE_ROLE).
     /// @param escrow The order escrow (this contract needs its FUNDER_ROLE; the asset must be allowed).
-    constructor(address admin, IAttestationVerifier verifier, ICreditVault vault, IOrderEscrow escrow) {
-        if (
-            admin == address(0) || address(verifier) == address(0) || address(vault) == address(0)
-                || address(escrow) == address(0)
-        ) revert CreditZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    constructor(address admin, IAttestationVerifier verifier, ICreditVault vault, IOrderEscrow escrow)
+        AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, admin)
+    {
+        if (address(verifier) == address(0) || address(vault) == address(0) || address(escrow) == address(0)) {
+            revert CreditZeroAddress();
+        }
         _verifier = verifier;
         _vault = vault;
         _escrow = escrow;
+        _registry = IProductRegistry(escrow.registry());
         _asset = IERC20(IERC4626(address(vault)).asset());
         _asset.forceApprove(address(escrow), type(uint256).max);
     }
@@ -92,6 +104,9 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
             line.attestedAt = attestation.issuedAt;
             if (line.status == LineStatus.None) line.status = LineStatus.Active;
             approved = true;
+            if (_borrowerOfIdentity[attestation.identityHash] == address(0)) {
+                _borrowerOfIdentity[attestation.identityHash] = borrower;
+            }
         }
         // A denied applicant without a line has nothing to store.
         if (line.status != LineStatus.None) _lines[borrower] = line;
@@ -128,29 +143,30 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
     /// @inheritdoc ICreditLines
     function repay(address borrower, uint256 amount) external nonReentrant returns (uint256 paid) {
         if (amount == 0) revert CreditZeroAmount();
-        (uint256 principal, uint256 income) = _applyPayment(borrower, amount, msg.sender);
+        (uint256 principal, uint256 income, uint256 impaired) = _applyPayment(borrower, amount, msg.sender);
         paid = principal + income;
         // What this call applied to the debt, computed from the contract's own books: zero means nothing owed.
         // slither-disable-next-line incorrect-equality
         if (paid == 0) revert CreditNothingOwed(borrower);
         _asset.safeTransferFrom(msg.sender, address(_vault), paid);
-        _vault.recordRepayment(principal, income);
+        _vault.recordRepayment(principal, income, impaired);
     }
 
     /// @inheritdoc ICreditLines
     function settleRefund(IOrderEscrow.OrderTerms calldata terms) external nonReentrant returns (uint256 refund) {
         bytes32 orderId = keccak256(abi.encode(terms));
         if (terms.payer != address(this)) revert CreditRefundNotFromLine(orderId, terms.payer);
-        if (_refundsSettled[orderId]) revert CreditRefundAlreadySettled(orderId);
-        refund = _refundOf(orderId, terms);
-        _refundsSettled[orderId] = true;
-        (uint256 principal, uint256 income) = _applyPayment(terms.buyer, refund, address(_escrow));
+        uint256 settled = _refundsSettled[orderId];
+        refund = _escrow.payerCreditOf(terms) - settled;
+        if (refund == 0) revert CreditRefundAlreadySettled(orderId);
+        _refundsSettled[orderId] = settled + refund;
+        (uint256 principal, uint256 income, uint256 impaired) = _applyPayment(terms.buyer, refund, address(_escrow));
         uint256 surplus = refund - principal - income;
         emit CreditRefundSettled(orderId, terms.buyer, refund, surplus);
         if (_escrow.creditOf(address(this), address(_asset)) != 0) _escrow.withdraw(address(_asset));
         if (principal + income != 0) {
             _asset.safeTransfer(address(_vault), principal + income);
-            _vault.recordRepayment(principal, income);
+            _vault.recordRepayment(principal, income, impaired);
         }
         if (surplus != 0) _asset.safeTransfer(terms.buyer, surplus);
     }
@@ -227,12 +243,17 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
 
     /// @inheritdoc ICreditLines
     function refundOf(IOrderEscrow.OrderTerms calldata terms) external view returns (uint256) {
-        return _refundOf(keccak256(abi.encode(terms)), terms);
+        return _escrow.payerCreditOf(terms) - _refundsSettled[keccak256(abi.encode(terms))];
     }
 
     /// @inheritdoc ICreditLines
-    function isRefundSettled(bytes32 orderId) external view returns (bool) {
+    function refundSettledOf(bytes32 orderId) external view returns (uint256) {
         return _refundsSettled[orderId];
+    }
+
+    /// @inheritdoc ICreditLines
+    function borrowerOfIdentity(bytes32 identityHash) external view returns (address) {
+        return _borrowerOfIdentity[identityHash];
     }
 
     /// @notice The contracts this one works with.
@@ -274,6 +295,10 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         if (line.status == LineStatus.Defaulted || line.status == LineStatus.WrittenOff) {
             reasons |= 1 << uint8(DenialReason.LineDefaulted);
         }
+        address bound = _borrowerOfIdentity[attestation.identityHash];
+        if (bound != address(0) && bound != attestation.borrower) {
+            reasons |= 1 << uint8(DenialReason.IdentityBoundElsewhere);
+        }
     }
 
     /// @dev Checks and records a draw of `amount` on the caller's line; returns the line's rules.
@@ -289,6 +314,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         _accrue(borrower, line, rules, tier);
         uint256 principal = line.principal + amount;
         if (principal > tier.limit) revert CreditLimitExceeded(borrower, tier.limit, principal);
+        _countNewCredit(amount);
         line.principal = uint96(principal); // principal <= tier.limit, a uint96
         // Zero means no due date yet (nothing owed): the first draw sets it. Not a time compared.
         // slither-disable-next-line incorrect-equality
@@ -306,6 +332,10 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         if (terms.buyer != msg.sender) revert CreditOrderNotForBorrower(terms.buyer, msg.sender);
         if (terms.payer != address(this)) revert CreditOrderWrongPayer(terms.payer);
         if (terms.token != address(_asset)) revert CreditOrderWrongToken(terms.token);
+        if (terms.itemIds.length == 0) revert CreditOrderWithoutItems();
+        (IProductRegistry.MerchantStatus status, bytes32 identity) = _registry.merchantStanding(terms.merchant);
+        if (status != IProductRegistry.MerchantStatus.Active) revert CreditMerchantNotActive(terms.merchant);
+        if (_borrowerOfIdentity[identity] == msg.sender) revert CreditMerchantIsBorrower(terms.merchant, msg.sender);
         orderId = keccak256(abi.encode(terms));
         uint256 credit = terms.amount - downPayment;
         _draw(msg.sender, credit, orderId);
@@ -320,10 +350,11 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
     }
 
     /// @dev Accrues, then applies up to `amount`: fees, interest, principal. Returns the principal
-    /// repaid in the pool (0 on a written-off line, whose principal left the pool) and the income.
+    /// repaid in the pool (0 on a written-off line, whose principal left the pool), the income, and the
+    /// part of the principal that was impaired.
     function _applyPayment(address borrower, uint256 amount, address payer)
         private
-        returns (uint256 poolPrincipal, uint256 income)
+        returns (uint256 poolPrincipal, uint256 income, uint256 impaired)
     {
         Line memory line = _load(borrower);
         (PolicyRules memory rules, Tier memory tier) = _policy(line.policyVersion, line.band);
@@ -340,6 +371,8 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         // A status enum compared (slither taints the whole line struct, which holds times).
         // slither-disable-next-line incorrect-equality
         bool writtenOff = line.status == LineStatus.WrittenOff;
+        // A charged late fee marks the principal impaired; a write-off already took it out of the vault.
+        impaired = line.lateFeeCharged && !writtenOff ? principal : 0;
         // Amounts owed, kept by this contract (no balance an outsider can nudge): paid off when all are zero.
         // slither-disable-next-line incorrect-equality
         if (line.principal == 0 && line.interest == 0 && line.fees == 0) {
@@ -355,10 +388,15 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         (poolPrincipal, income) = writtenOff ? (0, fees + interest + principal) : (principal, fees + interest);
     }
 
-    /// @dev Brings `line` (in memory) up to now and emits what was charged; the caller stores it.
+    /// @dev Brings `line` (in memory) up to now, emits what was charged and impairs its principal in the
+    /// vault with the late fee; the caller stores it.
     function _accrue(address borrower, Line memory line, PolicyRules memory rules, Tier memory tier) private {
         (bool lateFee, bool defaulted) = _accrueView(line, rules, tier);
-        if (lateFee) emit CreditLateFeeCharged(borrower, tier.lateFee, line.dueAt);
+        if (lateFee) {
+            emit CreditLateFeeCharged(borrower, tier.lateFee, line.dueAt);
+            // The vault is ours and calls nothing back.
+            if (line.principal != 0) _vault.recordImpairment(line.principal);
+        }
         if (defaulted) emit CreditLineDefaulted(borrower, line.principal, line.interest, line.fees);
     }
 
@@ -391,32 +429,6 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         if (line.status == LineStatus.Active && block.timestamp > dueAt + rules.defaultAfter) {
             line.status = LineStatus.Defaulted;
             defaulted = true;
-        }
-    }
-
-    /// @dev The escrow's credit to this contract for an order: its remainder after released items,
-    /// all of it when Refunded, the payer's basis points of it when Settled (as OrderEscrow computes).
-    function _refundOf(bytes32 orderId, IOrderEscrow.OrderTerms calldata terms) private view returns (uint256) {
-        IOrderEscrow.Order memory order = _escrow.orderOf(orderId);
-        IOrderEscrow.OrderStatus status = order.status;
-        if (status != IOrderEscrow.OrderStatus.Refunded && status != IOrderEscrow.OrderStatus.Settled) {
-            revert CreditRefundNotFinal(orderId, status);
-        }
-        uint256 itemCount = terms.itemIds.length == 0 ? 1 : terms.itemIds.length;
-        // As OrderEscrow: released items took floor(amount / itemCount) each; the remainder keeps the rounding.
-        // slither-disable-next-line divide-before-multiply
-        uint256 remainder = terms.amount - (terms.amount / itemCount) * _popcount(order.releasedItems);
-        if (status == IOrderEscrow.OrderStatus.Refunded) return remainder;
-        return (remainder * order.buyerBps) / _BPS;
-    }
-
-    function _popcount(uint32 bits) private pure returns (uint256 count) {
-        // At most 32 iterations; each clears the lowest set bit, so neither value can wrap.
-        unchecked {
-            while (bits != 0) {
-                bits &= bits - 1;
-                ++count;
-            }
         }
     }
 }

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 
 import {ICreditPolicies} from "./ICreditPolicies.sol";
 
 /// @title CreditPolicies
-/// @notice The admin's versioned, append-only credit policies, read by the credit lines.
+/// @notice The admin's versioned, append-only credit policies, read by the credit lines, and the count
+/// of new credit per window that the current policy caps.
 /// @dev A band's tier lives in one slot keyed by (version, band); a published tier always has a
-/// non-zero term, so a zero term reads "no tier for this band".
-abstract contract CreditPolicies is ICreditPolicies, AccessControl {
+/// non-zero term, so a zero term reads "no tier for this band". The current version and the window's
+/// count share one slot, which every draw reads anyway.
+abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRules {
     /// @notice May publish credit policies.
     bytes32 public constant POLICY_ROLE = keccak256("POLICY_ROLE");
     /// @notice The highest APR a tier may carry: 100% (10,000 basis points).
@@ -18,6 +21,8 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControl {
     uint256 public constant MAX_TIERS = 256;
 
     uint16 private _currentVersion;
+    uint40 private _windowStart;
+    uint128 private _drawnInWindow;
     mapping(uint16 version => PolicyRules) private _rules;
     mapping(uint16 version => mapping(uint8 band => Tier)) private _tiers;
 
@@ -29,7 +34,7 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControl {
     {
         uint256 count = tiers.length;
         if (count == 0 || count > MAX_TIERS) revert CreditPolicyInvalidTier(count);
-        if (rules.minBand >= count || rules.refreshPeriod == 0) {
+        if (rules.minBand >= count || rules.refreshPeriod == 0 || rules.capPeriod == 0 || rules.periodCap == 0) {
             revert CreditPolicyInvalidRules(rules.minBand, count, rules.refreshPeriod);
         }
         version = _currentVersion + 1;
@@ -48,6 +53,16 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControl {
     /// @inheritdoc ICreditPolicies
     function currentPolicyVersion() external view returns (uint16) {
         return _currentVersion;
+    }
+
+    /// @inheritdoc ICreditPolicies
+    function periodCredit() external view returns (uint256 drawn, uint256 remaining, uint256 windowEndsAt) {
+        PolicyRules memory rules = _rules[_currentVersion];
+        if (rules.capPeriod == 0) return (0, 0, 0);
+        uint256 start = block.timestamp - (block.timestamp % rules.capPeriod);
+        drawn = _windowStart == start ? _drawnInWindow : 0;
+        remaining = drawn < rules.periodCap ? rules.periodCap - drawn : 0;
+        windowEndsAt = start + rules.capPeriod;
     }
 
     /// @inheritdoc ICreditPolicies
@@ -70,6 +85,18 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControl {
         if (version == 0) revert CreditNoPolicy();
         rules = _rules[version];
         tier = _tiers[version][band];
+    }
+
+    /// @dev Counts `amount` of new credit in the current window, refusing it past the current policy's cap.
+    function _countNewCredit(uint256 amount) internal {
+        PolicyRules memory rules = _rules[_currentVersion];
+        uint256 start = block.timestamp - (block.timestamp % rules.capPeriod);
+        uint256 drawn = _windowStart == start ? _drawnInWindow : 0;
+        if (drawn + amount > rules.periodCap) {
+            revert CreditPeriodCapReached(drawn, amount, rules.periodCap, start + rules.capPeriod);
+        }
+        _windowStart = uint40(start);
+        _drawnInWindow = uint128(drawn + amount); // at most periodCap, a uint96
     }
 
     /// @dev A version's rules and its tier for `band`.

@@ -14,13 +14,22 @@ import {ICreditPolicies} from "./ICreditPolicies.sol";
 ///     follows the current policy version and the attested band) or `CreditDenied` with a bitmap of
 ///     `DenialReason`s. Both carry the attestation and the policy version. Invalid attestations revert.
 ///   - A line is drawable while its attestation is younger than the policy's refresh period (else on
-///     hold), it is not past due, and principal after the draw stays within the tier's limit.
+///     hold), it is not past due, principal after the draw stays within the tier's limit, and all lines'
+///     new credit in the current window stays within the current policy's cap.
+///   - Credit pays only escrow orders of registry items (their merchant's own, Authentic, held by the
+///     order), to an active merchant whose owner's identity is not the borrower's; the escrow pays such
+///     an order to the merchant only on a carrier's delivery report or an arbiter's ruling.
+///   - One identity, one line: the identity commitment of the first approved attestation binds to the
+///     borrower; another address attested with it is denied.
 ///   - The first draw of a cycle sets the due time (`now + term`). Interest accrues per second on
 ///     principal (simple, 365-day year, rounded up). Past due + grace: the late fee, once per cycle.
+///     The late fee also impairs the line's principal in the vault (it leaves the share price) by this
+///     public rule; anyone may apply it with `accrue`.
 ///     Past due + the policy's default threshold: defaulted and frozen until everything is repaid.
 ///   - Repayments go fees, then interest, then principal. Paying everything ends the cycle (and lifts
-///     a default or write-off). A refund of an order paid with credit is applied the same way by a
-///     permissionless `settleRefund`; anything beyond the debt goes to the borrower.
+///     a default or write-off). A refund of an order paid with credit (whole, or items recalled) is
+///     applied the same way by a permissionless `settleRefund`; anything beyond the debt goes to the
+///     borrower.
 interface ICreditLines is ICreditPolicies {
     // ------------------------------------------------------------------ types
 
@@ -48,7 +57,8 @@ interface ICreditLines is ICreditPolicies {
         BandNotInPolicy,
         AttestationStale,
         AttestationNotNewer,
-        LineDefaulted
+        LineDefaulted,
+        IdentityBoundElsewhere
     }
 
     /// @notice A line's state: two storage slots. The first holds everything an application writes,
@@ -116,6 +126,12 @@ interface ICreditLines is ICreditPolicies {
     error CreditOrderWrongPayer(address payer);
     /// @notice Thrown when an order to be paid with credit is not in the pool's stablecoin.
     error CreditOrderWrongToken(address token);
+    /// @notice Thrown when an order to be paid with credit lists no registry items.
+    error CreditOrderWithoutItems();
+    /// @notice Thrown when credit would pay a merchant that is not active in the registry.
+    error CreditMerchantNotActive(address merchant);
+    /// @notice Thrown when credit would pay a merchant owned by the borrower (same identity commitment).
+    error CreditMerchantIsBorrower(address merchant, address borrower);
     /// @notice Thrown when a down payment leaves nothing of the order to draw (it must be below the amount).
     error CreditDownPaymentTooLarge(uint256 downPayment, uint256 amount);
     /// @notice Thrown when repaying a line that owes nothing.
@@ -124,10 +140,8 @@ interface ICreditLines is ICreditPolicies {
     error CreditLineNotDefaulted(address borrower, LineStatus status);
     /// @notice Thrown when settling a refund of an order this contract did not pay for.
     error CreditRefundNotFromLine(bytes32 orderId, address payer);
-    /// @notice Thrown when settling a refund twice.
+    /// @notice Thrown when an order's refunds so far are all settled already (or there are none).
     error CreditRefundAlreadySettled(bytes32 orderId);
-    /// @notice Thrown when settling a refund of an order that was neither refunded nor settled.
-    error CreditRefundNotFinal(bytes32 orderId, IOrderEscrow.OrderStatus status);
 
     // ------------------------------------------------------------------ events
 
@@ -155,7 +169,7 @@ interface ICreditLines is ICreditPolicies {
     );
     /// @notice Emitted when a refund of an order paid with credit has been applied to the borrower's line.
     event CreditRefundSettled(bytes32 indexed orderId, address indexed borrower, uint256 refund, uint256 surplus);
-    /// @notice Emitted when a line's late fee is charged.
+    /// @notice Emitted when a line's late fee is charged; its principal is impaired in the vault.
     event CreditLateFeeCharged(address indexed borrower, uint256 fee, uint40 dueAt);
     /// @notice Emitted when a line passes the default threshold and is frozen.
     event CreditLineDefaulted(address indexed borrower, uint256 principal, uint256 interest, uint256 fees);
@@ -176,7 +190,8 @@ interface ICreditLines is ICreditPolicies {
         returns (bool approved);
 
     /// @notice Pays an escrow order with credit: the caller is the buyer and keeps the order.
-    /// @dev `terms.payer` must be this contract and `terms.token` the pool's stablecoin.
+    /// @dev `terms.payer` must be this contract, `terms.token` the pool's stablecoin, `terms.itemIds` the
+    /// merchant's registry items, and `terms.merchant` active and not owned by the borrower.
     /// @param terms The order's terms.
     /// @return orderId The escrow order id.
     function drawToOrder(IOrderEscrow.OrderTerms calldata terms) external returns (bytes32 orderId);
@@ -201,12 +216,14 @@ interface ICreditLines is ICreditPolicies {
     /// @return paid What was taken.
     function repay(address borrower, uint256 amount) external returns (uint256 paid);
 
-    /// @notice Applies the refund of an order paid with credit to its buyer's line; anyone.
+    /// @notice Applies what the escrow refunded for an order paid with credit, since the last settlement,
+    /// to its buyer's line; anyone.
     /// @param terms The order's terms.
-    /// @return refund The amount the escrow credited for this order.
+    /// @return refund The amount applied now.
     function settleRefund(IOrderEscrow.OrderTerms calldata terms) external returns (uint256 refund);
 
-    /// @notice Accrues interest and charges what is due (late fee, default); anyone.
+    /// @notice Accrues interest and charges what is due (late fee with the principal's impairment,
+    /// default); anyone, so a visible loss reaches the share price without waiting for an operator.
     /// @param borrower The line.
     function accrue(address borrower) external;
 
@@ -224,13 +241,18 @@ interface ICreditLines is ICreditPolicies {
     /// @return The debt.
     function debtOf(address borrower) external view returns (uint256);
 
-    /// @notice What the escrow credits this contract for an order now refunded or settled.
+    /// @notice What the escrow credited this contract for an order and `settleRefund` has not applied yet.
     /// @param terms The order's terms.
-    /// @return The refund (reverts unless the order is Refunded or Settled).
+    /// @return The refund still to settle.
     function refundOf(IOrderEscrow.OrderTerms calldata terms) external view returns (uint256);
 
-    /// @notice Whether an order's refund was already applied.
+    /// @notice How much of an order's refunds was already applied.
     /// @param orderId The order.
-    /// @return True if settled.
-    function isRefundSettled(bytes32 orderId) external view returns (bool);
+    /// @return The amount settled.
+    function refundSettledOf(bytes32 orderId) external view returns (uint256);
+
+    /// @notice The borrower an identity commitment is bound to (zero if none).
+    /// @param identityHash The commitment.
+    /// @return The borrower.
+    function borrowerOfIdentity(bytes32 identityHash) external view returns (address);
 }

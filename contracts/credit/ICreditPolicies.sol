@@ -30,19 +30,28 @@ interface ICreditPolicies {
     /// one puts the line on hold (no draws) until a fresher attestation is applied.
     /// @param defaultAfter Seconds after the due time at which an unpaid line is defaulted and frozen.
     /// @param walletDraws Whether borrowers may draw to their wallet (otherwise only into escrow orders).
+    /// @param capPeriod Length of the windows in which new credit is counted (seconds, windows aligned to
+    /// multiples of it since the epoch).
+    /// @param periodCap Most new principal all lines together may draw in one window, whoever attested it:
+    /// bounds what a stolen attester key, or a flaw in the policy, can lend before anyone reacts.
     struct PolicyRules {
         uint8 minBand;
         uint32 refreshPeriod;
         uint32 defaultAfter;
         bool walletDraws;
+        uint32 capPeriod;
+        uint96 periodCap;
     }
 
     // ------------------------------------------------------------------ errors
 
     /// @notice Thrown when applying or drawing before any policy was published.
     error CreditNoPolicy();
-    /// @notice Thrown when a policy's rules are inconsistent (minBand without a tier, zero refresh period).
+    /// @notice Thrown when a policy's rules are inconsistent (minBand without a tier, zero refresh period,
+    /// no cap on new credit or no window for it).
     error CreditPolicyInvalidRules(uint8 minBand, uint256 tierCount, uint32 refreshPeriod);
+    /// @notice Thrown when a draw would take the new credit of the current window past the policy's cap.
+    error CreditPeriodCapReached(uint256 drawnInWindow, uint256 requested, uint256 cap, uint256 windowEndsAt);
     /// @notice Thrown when a tier has no term, an APR above the cap, or a grace period not shorter than
     /// the default threshold; or when there are no tiers or more than 256.
     error CreditPolicyInvalidTier(uint256 index);
@@ -63,6 +72,12 @@ interface ICreditPolicies {
     /// @notice The version new applications are decided by (0 before the first).
     /// @return The version.
     function currentPolicyVersion() external view returns (uint16);
+
+    /// @notice New credit drawn in the current window and what the current policy still allows in it.
+    /// @return drawn Principal drawn since the window began.
+    /// @return remaining What may still be drawn before the window ends.
+    /// @return windowEndsAt When the next window begins.
+    function periodCredit() external view returns (uint256 drawn, uint256 remaining, uint256 windowEndsAt);
 
     /// @notice A policy version's rules.
     /// @param version The version.

@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
+import {ADMIN_TRANSFER_DELAY} from "../common/AdminDelay.sol";
 import {IOrderEscrow} from "./IOrderEscrow.sol";
 
 /// @title EscrowConfig
 /// @notice The admin's settings of the order escrow: platform fee and its recipient, the ERC-20
-/// allow-list, bounds on dispute windows, the arbitration period, and the pause on new orders.
+/// allow-list, bounds on dispute windows, the arbitration period, the seller-record floor, and the pause.
 /// @dev The fee, the window bounds and the arbitration period pack into the slot of Pausable's
 /// `_paused` flag (declared just before them in the linearised layout), so opening an order reads
 /// all its settings from one cold slot.
-abstract contract EscrowConfig is IOrderEscrow, AccessControl, Pausable {
+abstract contract EscrowConfig is IOrderEscrow, AccessControlDefaultAdminRules, Pausable {
     /// @notice The highest platform fee the admin may set: 10%.
     uint16 public constant MAX_FEE_BPS = 1_000;
     /// @notice The shortest dispute window the admin may allow: one hour.
@@ -30,12 +32,12 @@ abstract contract EscrowConfig is IOrderEscrow, AccessControl, Pausable {
     uint32 private _arbitrationPeriod;
     address private _feeRecipient;
     mapping(address token => bool allowed) private _allowedTokens;
+    mapping(address token => uint256 amount) private _sellerRecordFloors;
 
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE, handed over only in two steps `ADMIN_TRANSFER_DELAY` apart.
     /// @param recipient Who is credited the platform fee.
-    constructor(address admin, address recipient) {
-        if (admin == address(0) || recipient == address(0)) revert EscrowZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    constructor(address admin, address recipient) AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, admin) {
+        if (recipient == address(0)) revert EscrowZeroAddress();
         _feeRecipient = recipient;
         _minDisputeWindow = 1 days;
         _maxDisputeWindow = 30 days;
@@ -83,6 +85,12 @@ abstract contract EscrowConfig is IOrderEscrow, AccessControl, Pausable {
     }
 
     /// @inheritdoc IOrderEscrow
+    function setSellerRecordFloor(address token, uint256 amount) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _sellerRecordFloors[token] = amount;
+        emit SellerRecordFloorChanged(token, amount);
+    }
+
+    /// @inheritdoc IOrderEscrow
     function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _pause();
     }
@@ -105,6 +113,11 @@ abstract contract EscrowConfig is IOrderEscrow, AccessControl, Pausable {
     /// @inheritdoc IOrderEscrow
     function isTokenAllowed(address token) external view returns (bool) {
         return _allowedTokens[token];
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function sellerRecordFloor(address token) external view returns (uint256) {
+        return _sellerRecordFloors[token];
     }
 
     /// @inheritdoc IOrderEscrow

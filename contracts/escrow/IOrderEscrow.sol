@@ -11,19 +11,33 @@ pragma solidity ^0.8.24;
 /// batch entry point works on order ids alone: everything it checks lives in that slot.
 ///
 /// Life of an order (each move an event):
-///   Funded -> Shipped (merchant, or logistics oracle) -> Delivered (logistics oracle) -> Released.
+///   Funded -> Shipped (merchant, or its assigned carrier) -> Delivered (that carrier) -> Released.
+///   - Items: every listed item must be the merchant's own, read Authentic, and not be held by another
+///     open order or sold; the registry holds them until the order lets go (a refund) or sells them (a
+///     release of a shipped order). A serialised item is therefore in at most one open order.
+///   - Carriers: the merchant names the order's carrier (`assignCarrier`, or `ship`); the logistics
+///     oracle's reports on the order must name the same carrier, so one carrier's credentials reach
+///     only the orders handed to it.
 ///   - The buyer may confirm receipt (all, or some items) at any time before a dispute: release at once.
-///   - After delivery plus the order's dispute window anyone may release. An order shipped but never
-///     reported delivered counts as delivered at `deliverBy`: the buyer had until `deliverBy` plus the
-///     window to dispute.
-///   - Funded past `shipBy`: the merchant may no longer ship and anyone may refund the payer in full.
-///   - The buyer cancels while Funded; the merchant cancels any time before the last release.
-///   - Either side offers a split of the unreleased remainder; the other side accepts it.
+///     An order paid by a funder (a credit line, `payer != buyer`) pays the merchant only for items a
+///     carrier reported delivered, or by an arbiter's ruling: never on the buyer's word alone.
+///   - After delivery plus the order's dispute window anyone may release. A wallet-paid order shipped but
+///     never reported delivered counts as delivered at `deliverBy`: the buyer had until `deliverBy` plus
+///     the window to dispute. A funder-paid one is instead refunded, for its undelivered items, by anyone.
+///   - Funded past `shipBy` with no carrier, or past `deliverBy` with one (a lost pickup report): anyone
+///     may refund the payer in full.
+///   - The buyer cancels while Funded and not yet handed to a carrier; the merchant cancels any time
+///     before the last release.
+///   - Either side offers a split of the unreleased remainder, valid until a time it sets and
+///     withdrawable until accepted; the other side accepts it (a funder-paid order only once delivered).
 ///   - The buyer (or the logistics oracle, reporting a broken condition) opens a dispute; the merchant
 ///     answers with evidence; an arbiter splits the remainder before the arbitration deadline. After
-///     the deadline anyone applies the default: full refund if the merchant never answered, else 50/50.
-///   - An order with an item the registry reads Recalled or Flagged is refunded to the payer in full
-///     (its unreleased remainder) at the buyer's request, any time before the last release.
+///     the deadline anyone applies the default: full refund if the merchant never answered or (funder-
+///     paid) the goods were never reported delivered, else 50/50.
+///   - Items the registry reads Recalled or Flagged are refunded to the payer by anyone, each for its own
+///     share of the price, while unreleased; the rest of the order goes on.
+/// Shares: each item's share is `amount / itemCount` (rounded down) and the last listed item carries
+/// the rounding, so what an item pays or refunds never depends on the order of events.
 /// Money owed is credited per (account, token) and paid by `withdraw` (pull), so no receiver can block
 /// another; the amounts in OrderReleased, OrderRefunded and OrderSettled are exactly the credits made.
 /// Fees are taken only from what goes to the merchant.
@@ -47,7 +61,8 @@ interface IOrderEscrow {
         BuyerCancelled,
         MerchantCancelled,
         ShipByMissed,
-        ItemRecalled
+        ItemRecalled,
+        DeliveryNotReported
     }
 
     /// @notice How a split of the remainder was decided.
@@ -57,7 +72,7 @@ interface IOrderEscrow {
         ArbitrationTimeout
     }
 
-    /// @notice What a logistics oracle reports about an order.
+    /// @notice What a logistics oracle reports about an order. Shipped is the carrier's pickup.
     enum LogisticsKind {
         Shipped,
         Delivered,
@@ -94,46 +109,56 @@ interface IOrderEscrow {
         bytes32[] itemIds;
     }
 
-    /// @notice The mutable state of an order: one storage slot (224 bits).
+    /// @notice The mutable state of an order: one storage slot (248 bits). Times are uint32 seconds
+    /// (until 2106); `open` refuses deadlines beyond.
     /// @param status Where the order stands.
     /// @param itemCount Units in the order (registry items, or 1 for a SKU order).
     /// @param merchantAnswered Whether the merchant submitted evidence in the current dispute.
     /// @param buyerBps Share of the remainder refunded in the final split (Settled orders).
+    /// @param carrier The carrier the merchant handed the order to (0: none yet); the platform's number
+    /// for a carrier, which the logistics oracle puts in each of that carrier's reports.
     /// @param shipBy Copy of the terms' ship-by time, for the oracle's id-only updates.
     /// @param deliveredAt Time of the latest delivery report.
     /// @param disputeDeadline When the arbiter's authority ends and the default outcome applies.
     /// @param deliveredItems Bitmap of items reported delivered (bit i = itemIds[i]).
     /// @param releasedItems Bitmap of items already paid to the merchant.
+    /// @param refundedItems Bitmap of items already refunded to the payer.
     struct Order {
         OrderStatus status;
         uint8 itemCount;
         bool merchantAnswered;
         uint16 buyerBps;
-        uint40 shipBy;
-        uint40 deliveredAt;
-        uint40 disputeDeadline;
+        uint16 carrier;
+        uint32 shipBy;
+        uint32 deliveredAt;
+        uint32 disputeDeadline;
         uint32 deliveredItems;
         uint32 releasedItems;
+        uint32 refundedItems;
     }
 
     /// @notice A pending settlement offer.
     /// @param buyerBps Share of the remainder for the payer, in basis points.
     /// @param byMerchant Whether the merchant (true) or the buyer (false) made it.
     /// @param exists Whether an offer is pending.
+    /// @param expiresAt The first second at which it can no longer be accepted.
     struct Offer {
         uint16 buyerBps;
         bool byMerchant;
         bool exists;
+        uint40 expiresAt;
     }
 
     /// @notice One logistics report, naming the order by id only.
     /// @param orderId The order.
     /// @param kind Shipped, Delivered or ConditionBreached.
+    /// @param carrier The reporting carrier's number; must be the order's carrier.
     /// @param items For Delivered: bitmap of the items delivered, 0 for all not yet delivered.
     /// @param evidenceHash Tracking reference, proof of delivery, or incident report hash.
     struct LogisticsUpdate {
         bytes32 orderId;
         LogisticsKind kind;
+        uint16 carrier;
         uint32 items;
         bytes32 evidenceHash;
     }
@@ -158,7 +183,7 @@ interface IOrderEscrow {
     error EscrowTooManyItems(uint256 count, uint256 max);
     /// @notice Thrown when an order has neither registry items nor an order reference.
     error EscrowMissingOrderRef();
-    /// @notice Thrown when the deadlines are not `now < shipBy <= deliverBy`.
+    /// @notice Thrown when the deadlines are not `now < shipBy <= deliverBy < 2^32`.
     error EscrowInvalidDeadlines(uint40 shipBy, uint40 deliverBy, uint256 blockTime);
     /// @notice Thrown when an order's dispute window is outside the admin's bounds.
     error EscrowDisputeWindowOutOfBounds(uint32 disputeWindow, uint32 min, uint32 max);
@@ -198,6 +223,20 @@ interface IOrderEscrow {
     error EscrowItemIndexOutOfRange(bytes32 orderId, uint256 index);
     /// @notice Thrown when a recall refund names an item the registry reads neither Recalled nor Flagged.
     error EscrowItemNotRecalled(bytes32 orderId, bytes32 itemId, uint8 verdict);
+    /// @notice Thrown when a carrier number is zero.
+    error EscrowNoCarrier(bytes32 orderId);
+    /// @notice Thrown (or reported in `LogisticsUpdateRejected`) when a report names another carrier than the order's.
+    error EscrowWrongCarrier(bytes32 orderId, uint16 carrier, uint16 assigned);
+    /// @notice Thrown when the buyer cancels an order already handed to a carrier.
+    error EscrowHandedToCarrier(bytes32 orderId, uint16 carrier);
+    /// @notice Thrown when a funder-paid order would pay the merchant without a delivery report or ruling.
+    error EscrowDeliveryUnproven(bytes32 orderId, uint32 undelivered);
+    /// @notice Thrown when an offer is not the caller's to withdraw.
+    error EscrowNotOfferMaker(bytes32 orderId, address caller);
+    /// @notice Thrown when an offer's expiry is not in the future.
+    error EscrowOfferExpiry(bytes32 orderId, uint40 expiresAt);
+    /// @notice Thrown when accepting an offer past its expiry.
+    error EscrowOfferExpired(bytes32 orderId, uint40 expiresAt);
     /// @notice Thrown when an account has no credit in a token.
     error EscrowNothingToWithdraw(address account, address token);
     /// @notice Thrown when sending ETH to a withdrawing account fails.
@@ -217,16 +256,21 @@ interface IOrderEscrow {
 
     /// @notice Emitted when an order is opened and paid in full; carries the terms for indexers.
     event OrderOpened(bytes32 indexed orderId, address indexed buyer, address indexed merchant, OrderTerms terms);
-    /// @notice Emitted when the merchant or the logistics oracle marks an order shipped.
-    event OrderShipped(bytes32 indexed orderId, address indexed by, bytes32 trackingHash);
+    /// @notice Emitted when the merchant names the carrier it hands the order to.
+    event CarrierAssigned(bytes32 indexed orderId, uint16 indexed carrier);
+    /// @notice Emitted when the merchant or the order's carrier (through the logistics oracle) marks it shipped.
+    event OrderShipped(bytes32 indexed orderId, address indexed by, uint16 indexed carrier, bytes32 trackingHash);
     /// @notice Emitted when the logistics oracle reports items delivered.
     event OrderDelivered(bytes32 indexed orderId, address indexed by, uint32 items, bytes32 proofHash);
     /// @notice Emitted when items (or the whole remainder) are paid to the merchant.
     event OrderReleased(
         bytes32 indexed orderId, address indexed by, uint32 items, uint256 merchantAmount, uint256 feeAmount
     );
-    /// @notice Emitted when an order's remainder goes back to its payer in full.
-    event OrderRefunded(bytes32 indexed orderId, address indexed by, RefundReason reason, uint256 payerAmount);
+    /// @notice Emitted when items (`items`, bit i = itemIds[i]) go back to the payer; the order is final
+    /// once nothing is left open.
+    event OrderRefunded(
+        bytes32 indexed orderId, address indexed by, RefundReason reason, uint32 items, uint256 payerAmount
+    );
     /// @notice Emitted when an order's remainder is split between payer and merchant.
     event OrderSettled(
         bytes32 indexed orderId,
@@ -237,8 +281,10 @@ interface IOrderEscrow {
         uint256 merchantAmount,
         uint256 feeAmount
     );
-    /// @notice Emitted when the buyer or the merchant offers a split of the remainder.
-    event SettlementOffered(bytes32 indexed orderId, address indexed by, uint16 buyerBps);
+    /// @notice Emitted when the buyer or the merchant offers a split of the remainder, valid until `expiresAt`.
+    event SettlementOffered(bytes32 indexed orderId, address indexed by, uint16 buyerBps, uint40 expiresAt);
+    /// @notice Emitted when the maker of a pending offer withdraws it.
+    event SettlementOfferWithdrawn(bytes32 indexed orderId, address indexed by);
     /// @notice Emitted when a dispute opens (by the buyer, or by the oracle reporting a broken condition).
     event DisputeOpened(bytes32 indexed orderId, address indexed by, bytes32 evidenceHash, uint40 deadline);
     /// @notice Emitted when a party adds evidence to an open dispute.
@@ -249,6 +295,11 @@ interface IOrderEscrow {
     event SaleRecorded(bytes32 indexed orderId, uint256 firstEventId, uint256 itemCount);
     /// @notice Emitted when the registry refused the sale record; the payout stands regardless.
     event SaleNotRecorded(bytes32 indexed orderId, bytes reason);
+    /// @notice Emitted when the registry refused to let go of refunded items; the refund stands regardless.
+    event ItemsNotFreed(bytes32 indexed orderId, uint32 items, bytes reason);
+    /// @notice Emitted for a logistics report the batch skipped (stale or not allowed): `reason` is the
+    /// custom error it would have raised. The other reports of the batch stand.
+    event LogisticsUpdateRejected(bytes32 indexed orderId, LogisticsKind kind, uint16 carrier, bytes reason);
     /// @notice Emitted when an account withdraws its credit.
     event Withdrawn(address indexed account, address indexed token, address to, uint256 amount);
     /// @notice Emitted when the admin changes the platform fee.
@@ -261,6 +312,8 @@ interface IOrderEscrow {
     event DisputeWindowBoundsChanged(uint32 min, uint32 max);
     /// @notice Emitted when the admin changes the arbitration period of future disputes.
     event ArbitrationPeriodChanged(uint32 period);
+    /// @notice Emitted when the admin sets the smallest order (per token) that counts in seller records.
+    event SellerRecordFloorChanged(address indexed token, uint256 amount);
 
     // ------------------------------------------------------------------ opening
 
@@ -278,13 +331,22 @@ interface IOrderEscrow {
 
     // ------------------------------------------------------------------ shipping and delivery
 
-    /// @notice The merchant marks the order shipped, no later than `shipBy`.
+    /// @notice The merchant names the carrier it hands the order to, no later than `shipBy`; that carrier
+    /// then reports the pickup, the delivery and any broken condition. The buyer can no longer cancel.
     /// @param terms The order's terms.
-    /// @param trackingHash keccak256 of the carrier's tracking reference.
-    function ship(OrderTerms calldata terms, bytes32 trackingHash) external;
+    /// @param carrier The carrier's number (non-zero).
+    function assignCarrier(OrderTerms calldata terms, uint16 carrier) external;
 
-    /// @notice The logistics oracle reports shipments, deliveries and broken conditions; all or none.
-    /// @param updates The reports, each naming its order by id.
+    /// @notice The merchant marks the order shipped with `carrier`, no later than `shipBy`.
+    /// @param terms The order's terms.
+    /// @param carrier The carrier's number (non-zero); it alone reports on the order from now on.
+    /// @param trackingHash keccak256 of the carrier's tracking reference.
+    function ship(OrderTerms calldata terms, uint16 carrier, bytes32 trackingHash) external;
+
+    /// @notice The logistics oracle reports shipments, deliveries and broken conditions. A report that
+    /// the rules refuse is skipped with `LogisticsUpdateRejected` (its custom error); the rest stand.
+    /// Refused while paused.
+    /// @param updates The reports, each naming its order by id and its carrier.
     function reportLogistics(LogisticsUpdate[] calldata updates) external;
 
     // ------------------------------------------------------------------ release
@@ -305,22 +367,30 @@ interface IOrderEscrow {
 
     // ------------------------------------------------------------------ refunds
 
-    /// @notice Cancels the order and refunds the remainder to the payer in full: the buyer while Funded,
-    /// the merchant any time before the last release, anyone once Funded past `shipBy`.
+    /// @notice Cancels the order and refunds the remainder to the payer: the buyer while Funded and not
+    /// handed to a carrier, the merchant any time before the last release, anyone once Funded past
+    /// `shipBy` (past `deliverBy` once a carrier was named). For a funder-paid order shipped and not
+    /// reported delivered by `deliverBy` plus the window, anyone refunds its undelivered items.
     /// @param terms The order's terms.
     function cancel(OrderTerms calldata terms) external;
 
-    /// @notice The buyer takes a full refund of the remainder because an item is recalled or flagged.
+    /// @notice Refunds the payer each item's share of `items` that the registry reads Recalled or Flagged
+    /// and that is neither released nor refunded; anyone may call, the money goes only to the payer.
     /// @param terms The order's terms.
-    /// @param itemIndex Index in `terms.itemIds` of an item the registry reads Recalled or Flagged.
-    function refundRecalled(OrderTerms calldata terms, uint256 itemIndex) external;
+    /// @param items Bitmap of the items (bit i = itemIds[i]).
+    function refundRecalled(OrderTerms calldata terms, uint32 items) external;
 
     // ------------------------------------------------------------------ settlements and disputes
 
-    /// @notice Offers a split of the remainder; replaces any pending offer (a counter-offer).
+    /// @notice Offers a split of the remainder until `expiresAt`; replaces any pending offer (a counter-offer).
     /// @param terms The order's terms.
     /// @param buyerBps Share for the payer in basis points.
-    function offerSettlement(OrderTerms calldata terms, uint16 buyerBps) external;
+    /// @param expiresAt The first second at which the offer can no longer be accepted (in the future).
+    function offerSettlement(OrderTerms calldata terms, uint16 buyerBps, uint40 expiresAt) external;
+
+    /// @notice Withdraws the caller's own pending offer.
+    /// @param terms The order's terms.
+    function withdrawOffer(OrderTerms calldata terms) external;
 
     /// @notice Accepts the other side's pending offer; the order settles with that split.
     /// @param terms The order's terms.
@@ -383,7 +453,14 @@ interface IOrderEscrow {
     /// @param period Seconds.
     function setArbitrationPeriod(uint32 period) external;
 
-    /// @notice Stops new orders; everything else (shipping, releases, refunds, withdrawals) continues.
+    /// @notice Sets the smallest order amount, in `token`, that counts in a merchant's seller record
+    /// (dust orders a merchant pays itself cannot pad it). Read by indexers; changes no order.
+    /// @param token address(0) for ETH, else the ERC-20.
+    /// @param amount The floor.
+    function setSellerRecordFloor(address token, uint256 amount) external;
+
+    /// @notice Stops new orders and the logistics oracle's reports; the parties' own moves (shipping,
+    /// releases, refunds, disputes, withdrawals) continue.
     function pause() external;
 
     /// @notice Allows new orders again.
@@ -410,6 +487,21 @@ interface IOrderEscrow {
     /// @param terms The order's terms.
     /// @return The amount still escrowed.
     function escrowedOf(OrderTerms calldata terms) external view returns (uint256);
+
+    /// @notice Everything the order has credited its payer so far: refunded items' shares, a whole-order
+    /// refund, and the payer's part of a split.
+    /// @param terms The order's terms.
+    /// @return The amount.
+    function payerCreditOf(OrderTerms calldata terms) external view returns (uint256);
+
+    /// @notice The smallest order amount in `token` that counts in seller records.
+    /// @param token address(0) for ETH, else the ERC-20.
+    /// @return The floor.
+    function sellerRecordFloor(address token) external view returns (uint256);
+
+    /// @notice The product registry that holds items and records sales.
+    /// @return The registry's address.
+    function registry() external view returns (address);
 
     /// @notice An account's withdrawable credit in a token.
     /// @param account The account.

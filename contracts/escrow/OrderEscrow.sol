@@ -11,26 +11,34 @@ import {IOrderEscrow} from "./IOrderEscrow.sol";
 
 /// @title OrderEscrow
 /// @notice Holds a buyer's payment until the goods arrive; releases, refunds or splits it by the rules
-/// in IOrderEscrow, and records items sold through an order in the product registry.
+/// in IOrderEscrow, holds the order's items in the product registry and records them sold.
 /// @dev Decisions:
 /// - One storage slot per order (`Order`), keyed by the hash of its terms; the terms travel in calldata.
+/// - The terms are the buyer's words, so nothing in them is trusted about items: `open` asks the
+///   registry to hold every listed item for the terms' merchant, which refuses another merchant's item,
+///   one that does not read Authentic, one listed twice, and one another order holds or sold.
 /// - ERC-20s that deliver less than the amount asked (fee-on-transfer, rebasing down) are refused at
 ///   opening with `EscrowTokenDeliveredLess`: the escrow owes exactly what the terms say, so it must
 ///   hold exactly that. ETH needs no allow-list entry; ERC-20s do.
 /// - Money leaves only through `withdraw`/`withdrawTo`; every outcome credits (account, token) balances.
+/// - Each item owns a fixed share of the price (the last listed item carries the rounding): a release
+///   pays, and a refund returns, exactly the shares of its items, in any order of events.
 /// - The fee is the terms' `feeBps` (the fee at opening), taken from every amount paid to the merchant
 ///   (releases and the merchant's part of splits), never from refunds; it rounds down.
 /// - Splits give the payer `remainder * buyerBps / 10_000` (rounded down) and the merchant the rest.
 /// - Refunds and the payer's part of splits are credited to `terms.payer`: a credit line that funded an
-///   order with `openFor` withdraws them and applies them to the buyer's debt (`OrderRefunded` and
-///   `OrderSettled` name the order and the amount).
+///   order with `openFor` withdraws them and applies them to the buyer's debt (`payerCreditOf`).
+/// - A funder-paid order (`payer != buyer`) reaches the merchant only through a carrier's delivery
+///   report or an arbiter's ruling, so a borrower cannot turn credit into cash by "buying" from itself.
 /// - Arbitration timeout: a merchant who never answered a dispute defaults (full refund); if it
-///   answered, neither side should bear the arbiter's failure alone (even split).
-/// - Sold records: each item released to the merchant is recorded in the registry as CustodyAction.Sold,
-///   with `contextHash = orderId` and `locationHash = bytes32(uint256(uint160(buyer)))` (the "where"
-///   of a sale is its new owner). Event ids are sequential in the escrow's own submitter namespace.
-///   The escrow needs the registry's ORACLE_ROLE; if the registry refuses (no role, unregistered item)
-///   the payout stands and `SaleNotRecorded` says why: the registry can never lock funds.
+///   answered, neither side should bear the arbiter's failure alone (even split), except on a
+///   funder-paid order whose goods no carrier reported delivered (full refund).
+/// - Sold records: each item released to a merchant who handed the order to a carrier is recorded in the
+///   registry as CustodyAction.Sold, with `contextHash = orderId` and `locationHash = bytes32(uint256(
+///   uint160(buyer)))` (the "where" of a sale is its new owner); a payment before any hand-over is no
+///   sale and lets the item go. Event ids are sequential in the escrow's own submitter namespace.
+///   If the registry refuses (no role, a record reassigned) the payout stands and `SaleNotRecorded` or
+///   `ItemsNotFreed` says why: the registry can never lock funds.
 contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -40,7 +48,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
     /// @notice May open orders on a buyer's behalf and pays for them (credit lines).
     bytes32 public constant FUNDER_ROLE = keccak256("FUNDER_ROLE");
-    /// @notice Most items in one order: the width of the delivered and released bitmaps.
+    /// @notice Most items in one order: the width of the delivered, released and refunded bitmaps.
     uint256 public constant MAX_ITEMS = 32;
 
     uint16 private constant _BPS = 10_000;
@@ -52,11 +60,11 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     uint256 private _saleEventCount;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE, who grants the other roles.
-    /// @param registry The product registry that records sales.
+    /// @param registry_ The product registry (this contract needs its ESCROW_ROLE).
     /// @param recipient Who is credited the platform fee.
-    constructor(address admin, IProductRegistry registry, address recipient) EscrowConfig(admin, recipient) {
-        if (address(registry) == address(0)) revert EscrowZeroAddress();
-        _registry = registry;
+    constructor(address admin, IProductRegistry registry_, address recipient) EscrowConfig(admin, recipient) {
+        if (address(registry_) == address(0)) revert EscrowZeroAddress();
+        _registry = registry_;
     }
 
     // ------------------------------------------------------------------ opening
@@ -86,26 +94,35 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     // ------------------------------------------------------------------ shipping and delivery
 
     /// @inheritdoc IOrderEscrow
-    function ship(OrderTerms calldata terms, bytes32 trackingHash) external {
+    function assignCarrier(OrderTerms calldata terms, uint16 carrier) external {
         (bytes32 orderId, Order storage order) = _load(terms);
         if (msg.sender != terms.merchant) revert EscrowNotMerchant(orderId, msg.sender);
-        _ship(orderId, order, trackingHash);
+        _revertIf(_shipError(orderId, order, carrier));
+        order.carrier = carrier;
+        emit CarrierAssigned(orderId, carrier);
     }
 
     /// @inheritdoc IOrderEscrow
-    function reportLogistics(LogisticsUpdate[] calldata updates) external onlyRole(ORACLE_ROLE) {
+    function ship(OrderTerms calldata terms, uint16 carrier, bytes32 trackingHash) external {
+        (bytes32 orderId, Order storage order) = _load(terms);
+        if (msg.sender != terms.merchant) revert EscrowNotMerchant(orderId, msg.sender);
+        _revertIf(_shipError(orderId, order, carrier));
+        if (order.carrier != carrier) {
+            order.carrier = carrier;
+            emit CarrierAssigned(orderId, carrier);
+        }
+        order.status = OrderStatus.Shipped;
+        emit OrderShipped(orderId, msg.sender, carrier, trackingHash);
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function reportLogistics(LogisticsUpdate[] calldata updates) external whenNotPaused onlyRole(ORACLE_ROLE) {
         if (updates.length == 0) revert EscrowEmptyBatch();
         for (uint256 i; i < updates.length; ++i) {
             LogisticsUpdate calldata update = updates[i];
-            bytes32 orderId = update.orderId;
-            Order storage order = _orders[orderId];
-            if (order.status == OrderStatus.None) revert EscrowOrderNotFound(orderId);
-            if (update.kind == LogisticsKind.Delivered) {
-                _deliver(orderId, order, update.items, update.evidenceHash);
-            } else if (update.kind == LogisticsKind.Shipped) {
-                _ship(orderId, order, update.evidenceHash);
-            } else {
-                _openDispute(orderId, order, update.evidenceHash);
+            bytes memory refusal = _applyLogistics(update);
+            if (refusal.length != 0) {
+                emit LogisticsUpdateRejected(update.orderId, update.kind, update.carrier, refusal);
             }
         }
     }
@@ -117,7 +134,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         (bytes32 orderId, Order storage order) = _load(terms);
         if (msg.sender != terms.buyer) revert EscrowNotBuyer(orderId, msg.sender);
         _requireUndisputed(orderId, order);
-        _release(orderId, order, terms, _mask(order.itemCount) & ~order.releasedItems);
+        _release(orderId, order, terms, _openItems(order));
     }
 
     /// @inheritdoc IOrderEscrow
@@ -129,16 +146,14 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         }
         uint256 releasableAt = _releasableAt(order, terms);
         if (block.timestamp < releasableAt) revert EscrowReleaseTooEarly(orderId, releasableAt);
-        _release(orderId, order, terms, _mask(order.itemCount) & ~order.releasedItems);
+        _release(orderId, order, terms, _openItems(order));
     }
 
     /// @inheritdoc IOrderEscrow
     function releaseItems(OrderTerms calldata terms, uint32 items) external nonReentrant {
         (bytes32 orderId, Order storage order) = _load(terms);
         _requireUndisputed(orderId, order);
-        if (items == 0 || items & ~_mask(order.itemCount) != 0 || items & order.releasedItems != 0) {
-            revert EscrowInvalidItems(orderId, items);
-        }
+        if (items == 0 || items & ~_openItems(order) != 0) revert EscrowInvalidItems(orderId, items);
         if (msg.sender != terms.buyer) {
             if (items & ~order.deliveredItems != 0) revert EscrowItemsNotDelivered(orderId, items);
             uint256 releasableAt = uint256(order.deliveredAt) + terms.disputeWindow;
@@ -152,32 +167,50 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     /// @inheritdoc IOrderEscrow
     function cancel(OrderTerms calldata terms) external nonReentrant {
         (bytes32 orderId, Order storage order) = _load(terms);
-        _refund(orderId, order, terms, _cancelReason(orderId, order, terms));
+        (RefundReason reason, uint32 items) = _cancellation(orderId, order, terms);
+        _refund(orderId, order, terms, items, reason);
     }
 
     /// @inheritdoc IOrderEscrow
-    function refundRecalled(OrderTerms calldata terms, uint256 itemIndex) external nonReentrant {
+    function refundRecalled(OrderTerms calldata terms, uint32 items) external nonReentrant {
         (bytes32 orderId, Order storage order) = _load(terms);
-        if (msg.sender != terms.buyer) revert EscrowNotBuyer(orderId, msg.sender);
         _requireOpen(orderId, order);
-        if (itemIndex >= terms.itemIds.length) revert EscrowItemIndexOutOfRange(orderId, itemIndex);
-        bytes32 itemId = terms.itemIds[itemIndex];
-        IProductRegistry.Verdict verdict = _registry.verify(itemId);
-        if (verdict != IProductRegistry.Verdict.Recalled && verdict != IProductRegistry.Verdict.Flagged) {
-            revert EscrowItemNotRecalled(orderId, itemId, uint8(verdict));
+        if (terms.itemIds.length == 0 || items == 0 || items & ~_openItems(order) != 0) {
+            revert EscrowInvalidItems(orderId, items);
         }
-        _refund(orderId, order, terms, RefundReason.ItemRecalled);
+        for (uint256 i; i < terms.itemIds.length; ++i) {
+            if (items & (uint32(1) << i) == 0) continue;
+            bytes32 itemId = terms.itemIds[i];
+            IProductRegistry.Verdict verdict = _registry.verify(itemId);
+            if (verdict != IProductRegistry.Verdict.Recalled && verdict != IProductRegistry.Verdict.Flagged) {
+                revert EscrowItemNotRecalled(orderId, itemId, uint8(verdict));
+            }
+        }
+        _refund(orderId, order, terms, items, RefundReason.ItemRecalled);
     }
 
     // ------------------------------------------------------------------ settlements and disputes
 
     /// @inheritdoc IOrderEscrow
-    function offerSettlement(OrderTerms calldata terms, uint16 buyerBps) external {
+    function offerSettlement(OrderTerms calldata terms, uint16 buyerBps, uint40 expiresAt) external {
         (bytes32 orderId, Order storage order) = _load(terms);
         _requireOpen(orderId, order);
         if (buyerBps > _BPS) revert EscrowInvalidSplit(buyerBps);
-        _offers[orderId] = Offer({buyerBps: buyerBps, byMerchant: _isMerchant(orderId, terms), exists: true});
-        emit SettlementOffered(orderId, msg.sender, buyerBps);
+        if (expiresAt <= block.timestamp) revert EscrowOfferExpiry(orderId, expiresAt);
+        _offers[orderId] =
+            Offer({buyerBps: buyerBps, byMerchant: _isMerchant(orderId, terms), exists: true, expiresAt: expiresAt});
+        emit SettlementOffered(orderId, msg.sender, buyerBps, expiresAt);
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function withdrawOffer(OrderTerms calldata terms) external {
+        bytes32 orderId = _idOf(terms);
+        Offer storage offer = _offers[orderId];
+        if (!offer.exists || offer.byMerchant != _isMerchant(orderId, terms)) {
+            revert EscrowNotOfferMaker(orderId, msg.sender);
+        }
+        delete _offers[orderId];
+        emit SettlementOfferWithdrawn(orderId, msg.sender);
     }
 
     /// @inheritdoc IOrderEscrow
@@ -189,6 +222,9 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         if (!offer.exists || offer.byMerchant == byMerchant || offer.buyerBps != buyerBps) {
             revert EscrowNoMatchingOffer(orderId, buyerBps);
         }
+        if (block.timestamp >= offer.expiresAt) revert EscrowOfferExpired(orderId, offer.expiresAt);
+        uint32 undelivered = _undelivered(order, terms);
+        if (undelivered != 0) revert EscrowDeliveryUnproven(orderId, undelivered);
         delete _offers[orderId];
         _settle(orderId, order, terms, buyerBps, SettlementKind.Agreement);
     }
@@ -197,10 +233,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     function dispute(OrderTerms calldata terms, bytes32 evidenceHash) external {
         (bytes32 orderId, Order storage order) = _load(terms);
         if (msg.sender != terms.buyer) revert EscrowNotBuyer(orderId, msg.sender);
-        OrderStatus status = order.status;
-        if (status != OrderStatus.Shipped && status != OrderStatus.Delivered) {
-            revert EscrowInvalidStatus(orderId, status);
-        }
+        _revertIf(_disputeError(orderId, order));
         uint256 closesAt = _releasableAt(order, terms);
         if (block.timestamp >= closesAt) revert EscrowDisputeWindowClosed(orderId, closesAt);
         _openDispute(orderId, order, evidenceHash);
@@ -237,8 +270,8 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         if (block.timestamp < order.disputeDeadline) {
             revert EscrowArbitrationPending(orderId, order.disputeDeadline);
         }
-        uint16 buyerBps = order.merchantAnswered ? _BPS / 2 : _BPS;
-        _settle(orderId, order, terms, buyerBps, SettlementKind.ArbitrationTimeout);
+        bool split = order.merchantAnswered && _undelivered(order, terms) == 0;
+        _settle(orderId, order, terms, split ? _BPS / 2 : _BPS, SettlementKind.ArbitrationTimeout);
     }
 
     // ------------------------------------------------------------------ payouts
@@ -256,10 +289,9 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ views
 
-    /// @notice The product registry that records sales.
-    /// @return The registry.
-    function registry() external view returns (IProductRegistry) {
-        return _registry;
+    /// @inheritdoc IOrderEscrow
+    function registry() external view returns (address) {
+        return address(_registry);
     }
 
     /// @inheritdoc IOrderEscrow
@@ -281,7 +313,17 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     function escrowedOf(OrderTerms calldata terms) external view returns (uint256) {
         Order storage order = _orders[_idOf(terms)];
         if (order.status == OrderStatus.None || uint8(order.status) >= uint8(OrderStatus.Released)) return 0;
-        return _remainder(terms, order);
+        return _shareOf(terms.amount, order.itemCount, _openItems(order));
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function payerCreditOf(OrderTerms calldata terms) external view returns (uint256 amount) {
+        Order storage order = _orders[_idOf(terms)];
+        if (order.status == OrderStatus.None) return 0;
+        amount = _shareOf(terms.amount, order.itemCount, order.refundedItems);
+        if (order.status == OrderStatus.Settled) {
+            amount += (_shareOf(terms.amount, order.itemCount, _openItems(order)) * order.buyerBps) / _BPS;
+        }
     }
 
     /// @inheritdoc IOrderEscrow
@@ -306,7 +348,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
             itemCount = 1;
         }
         if (terms.amount < itemCount) revert EscrowInvalidAmount(terms.amount, itemCount);
-        if (terms.shipBy <= block.timestamp || terms.deliverBy < terms.shipBy) {
+        if (terms.shipBy <= block.timestamp || terms.deliverBy < terms.shipBy || terms.deliverBy > type(uint32).max) {
             revert EscrowInvalidDeadlines(terms.shipBy, terms.deliverBy, block.timestamp);
         }
         _checkSettings(terms);
@@ -315,71 +357,101 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         if (order.status != OrderStatus.None) revert EscrowOrderExists(orderId);
         order.status = OrderStatus.Funded;
         order.itemCount = uint8(itemCount);
-        order.shipBy = terms.shipBy;
+        order.shipBy = uint32(terms.shipBy);
         emit OrderOpened(orderId, terms.buyer, terms.merchant, terms);
+        // Our own registry, which calls nothing back: it refuses items that are not the merchant's to sell.
+        if (terms.itemIds.length != 0) _registry.holdItems(orderId, terms.merchant, terms.itemIds);
         if (terms.token != address(0)) _pull(IERC20(terms.token), terms.amount);
     }
 
-    function _ship(bytes32 orderId, Order storage order, bytes32 trackingHash) private {
-        if (order.status != OrderStatus.Funded) revert EscrowInvalidStatus(orderId, order.status);
-        if (block.timestamp > order.shipBy) revert EscrowShipByPassed(orderId, order.shipBy);
-        order.status = OrderStatus.Shipped;
-        emit OrderShipped(orderId, msg.sender, trackingHash);
-    }
-
-    function _deliver(bytes32 orderId, Order storage order, uint32 items, bytes32 proofHash) private {
-        if (order.status != OrderStatus.Shipped) revert EscrowInvalidStatus(orderId, order.status);
+    /// @dev Applies one logistics report, or returns the custom error that refuses it.
+    function _applyLogistics(LogisticsUpdate calldata update) private returns (bytes memory refusal) {
+        bytes32 orderId = update.orderId;
+        Order storage order = _orders[orderId];
+        OrderStatus status = order.status;
+        if (status == OrderStatus.None) return abi.encodeWithSelector(EscrowOrderNotFound.selector, orderId);
+        uint16 carrier = order.carrier;
+        if (carrier == 0 || update.carrier != carrier) {
+            return abi.encodeWithSelector(EscrowWrongCarrier.selector, orderId, update.carrier, carrier);
+        }
+        if (update.kind == LogisticsKind.ConditionBreached) {
+            refusal = _disputeError(orderId, order);
+            if (refusal.length == 0) _openDispute(orderId, order, update.evidenceHash);
+            return refusal;
+        }
+        if (status != OrderStatus.Funded && (update.kind == LogisticsKind.Shipped || status != OrderStatus.Shipped)) {
+            return abi.encodeWithSelector(EscrowInvalidStatus.selector, orderId, status);
+        }
+        if (status == OrderStatus.Funded) {
+            // The named carrier's pickup: on time, since the carrier was named by `shipBy`. A delivery
+            // report whose pickup report was lost proves the pickup too.
+            order.status = OrderStatus.Shipped;
+            emit OrderShipped(orderId, msg.sender, carrier, update.kind == LogisticsKind.Shipped ? update.evidenceHash : bytes32(0));
+            if (update.kind == LogisticsKind.Shipped) return refusal;
+        }
         uint32 all = _mask(order.itemCount);
         uint32 delivered = order.deliveredItems;
+        uint32 items = update.items;
         if (items == 0) {
             items = all & ~delivered;
         } else if (items & ~all != 0 || items & delivered != 0) {
-            revert EscrowInvalidItems(orderId, items);
+            return abi.encodeWithSelector(EscrowInvalidItems.selector, orderId, items);
         }
         delivered |= items;
         order.deliveredItems = delivered;
-        order.deliveredAt = uint40(block.timestamp);
-        // Items the buyer already confirmed need no delivery report to complete the order.
+        order.deliveredAt = uint32(block.timestamp);
+        // Items already released or refunded need no delivery report to complete the order.
         // A bitmap compared with a bitmap, not a balance or a time (slither taints the whole struct).
         // slither-disable-next-line incorrect-equality
-        if (delivered | order.releasedItems == all) order.status = OrderStatus.Delivered;
-        emit OrderDelivered(orderId, msg.sender, items, proofHash);
+        if (delivered | order.releasedItems | order.refundedItems == all) order.status = OrderStatus.Delivered;
+        emit OrderDelivered(orderId, msg.sender, items, update.evidenceHash);
     }
 
     function _openDispute(bytes32 orderId, Order storage order, bytes32 evidenceHash) private {
-        OrderStatus status = order.status;
-        if (status != OrderStatus.Shipped && status != OrderStatus.Delivered) {
-            revert EscrowInvalidStatus(orderId, status);
-        }
-        uint40 deadline = uint40(block.timestamp) + _currentArbitrationPeriod();
+        uint32 deadline = uint32(block.timestamp) + _currentArbitrationPeriod();
         order.status = OrderStatus.Disputed;
         order.disputeDeadline = deadline;
         emit DisputeOpened(orderId, msg.sender, evidenceHash, deadline);
     }
 
-    /// @dev Pays `items` (unreleased, non-empty) to the merchant; the last ones take the remainder.
+    /// @dev Pays `items` (open, non-empty) to the merchant: a funder-paid order only for delivered items.
     function _release(bytes32 orderId, Order storage order, OrderTerms calldata terms, uint32 items) private {
-        uint32 released = order.releasedItems | items;
-        uint256 gross;
-        if (released == _mask(order.itemCount)) {
-            gross = _remainder(terms, order);
-            order.status = OrderStatus.Released;
-        } else {
-            // By design: each item's share is floor(amount / itemCount); the last release takes the rest.
-            // slither-disable-next-line divide-before-multiply
-            gross = (terms.amount / order.itemCount) * _popcount(items);
+        if (terms.payer != terms.buyer && items & ~order.deliveredItems != 0) {
+            revert EscrowDeliveryUnproven(orderId, items & ~order.deliveredItems);
         }
+        uint256 gross = _shareOf(terms.amount, order.itemCount, items);
+        uint32 released = order.releasedItems | items;
         order.releasedItems = released;
+        // Bitmaps compared, not balances or times (slither taints the whole struct).
+        // slither-disable-next-line incorrect-equality
+        if (released | order.refundedItems == _mask(order.itemCount)) order.status = OrderStatus.Released;
         (uint256 merchantAmount, uint256 feeAmount) = _creditMerchant(terms, gross);
         emit OrderReleased(orderId, msg.sender, items, merchantAmount, feeAmount);
-        if (terms.itemIds.length != 0) _recordSale(orderId, terms, items);
+        if (terms.itemIds.length == 0) return;
+        // A release before any hand-over is a payment, not a sale: the items go free for another order.
+        if (order.carrier != 0) _recordSale(orderId, terms, items);
+        else _freeItems(orderId, terms, items);
     }
 
-    function _refund(bytes32 orderId, Order storage order, OrderTerms calldata terms, RefundReason reason) private {
-        uint256 amount = _remainder(terms, order);
-        order.status = OrderStatus.Refunded;
+    /// @dev Returns `items` (open, non-empty) to the payer; the order is final once nothing is open.
+    function _refund(bytes32 orderId, Order storage order, OrderTerms calldata terms, uint32 items, RefundReason reason)
+        private
+    {
+        uint256 amount = _shareOf(terms.amount, order.itemCount, items);
+        uint32 refunded = order.refundedItems | items;
+        order.refundedItems = refunded;
+        uint32 all = _mask(order.itemCount);
+        // Bitmaps compared, not balances or times (slither taints the whole struct).
+        // slither-disable-next-line incorrect-equality
+        if (order.releasedItems | refunded == all) {
+            order.status = OrderStatus.Refunded;
+        } else if (order.status == OrderStatus.Shipped && order.deliveredItems | order.releasedItems | refunded == all) {
+            // What is left was all reported delivered: its dispute window runs from that report.
+            order.status = OrderStatus.Delivered;
+        }
         _credits[terms.payer][terms.token] += amount;
-        emit OrderRefunded(orderId, msg.sender, reason, amount);
+        emit OrderRefunded(orderId, msg.sender, reason, items, amount);
+        if (terms.itemIds.length != 0) _freeItems(orderId, terms, items);
     }
 
     function _settle(
@@ -389,13 +461,16 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         uint16 buyerBps,
         SettlementKind kind
     ) private {
-        uint256 remainder = _remainder(terms, order);
+        uint32 open = _openItems(order);
+        uint256 remainder = _shareOf(terms.amount, order.itemCount, open);
         uint256 payerAmount = (remainder * buyerBps) / _BPS;
         order.status = OrderStatus.Settled;
         order.buyerBps = buyerBps;
         if (payerAmount != 0) _credits[terms.payer][terms.token] += payerAmount;
         (uint256 merchantAmount, uint256 feeAmount) = _creditMerchant(terms, remainder - payerAmount);
         emit OrderSettled(orderId, msg.sender, kind, buyerBps, payerAmount, merchantAmount, feeAmount);
+        // Goods never handed to a carrier stayed with the merchant; goods that left stay with the buyer.
+        if (terms.itemIds.length != 0 && order.carrier == 0) _freeItems(orderId, terms, open);
     }
 
     function _creditMerchant(OrderTerms calldata terms, uint256 gross)
@@ -433,16 +508,25 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         }
         _saleEventCount = firstEventId + count;
         uint256 gasBefore = gasleft();
-        try _registry.recordCustody(sales) {
+        try _registry.recordSales(terms.merchant, sales) {
             emit SaleRecorded(orderId, firstEventId, count);
         } catch (bytes memory reason) {
-            // A call starved of gas by the caller leaves under 1/64 behind: refuse rather than skip the record.
-            if (gasleft() <= gasBefore / 63) revert EscrowInsufficientGas();
+            _requireGasLeft(gasBefore);
             // Rolls back the ids of a refused record. The callee is the immutable registry set at
             // construction, which calls nothing back, and every path here holds the nonReentrant lock.
             // slither-disable-next-line reentrancy-no-eth
             _saleEventCount = firstEventId;
             emit SaleNotRecorded(orderId, reason);
+        }
+    }
+
+    /// @dev Lets the registry free `items`; a refusal never blocks the refund.
+    function _freeItems(bytes32 orderId, OrderTerms calldata terms, uint32 items) private {
+        uint256 gasBefore = gasleft();
+        try _registry.freeItems(orderId, terms.itemIds, items) {}
+        catch (bytes memory reason) {
+            _requireGasLeft(gasBefore);
+            emit ItemsNotFreed(orderId, items, reason);
         }
     }
 
@@ -461,22 +545,58 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ internals: checks and math
 
-    /// @dev Why the caller may cancel: the merchant any time before the last release, anyone once Funded
-    /// past `shipBy`, the buyer while Funded; anyone else reverts.
-    function _cancelReason(bytes32 orderId, Order storage order, OrderTerms calldata terms)
+    /// @dev Why the caller may cancel, and which items that refunds; anyone else reverts.
+    function _cancellation(bytes32 orderId, Order storage order, OrderTerms calldata terms)
         private
         view
-        returns (RefundReason)
+        returns (RefundReason, uint32)
     {
+        uint32 open = _openItems(order);
         if (msg.sender == terms.merchant) {
             _requireOpen(orderId, order);
-            return RefundReason.MerchantCancelled;
+            return (RefundReason.MerchantCancelled, open);
         }
         OrderStatus status = order.status;
-        if (status == OrderStatus.Funded && block.timestamp > order.shipBy) return RefundReason.ShipByMissed;
+        uint16 carrier = order.carrier;
+        if (status == OrderStatus.Funded) {
+            // Once handed to a carrier the goods may be on their way (a pickup report can be lost):
+            // only `deliverBy` passing without any report lets anyone refund.
+            uint256 deadline = carrier == 0 ? order.shipBy : terms.deliverBy;
+            if (block.timestamp > deadline) return (RefundReason.ShipByMissed, open);
+            if (msg.sender != terms.buyer) revert EscrowNotParty(orderId, msg.sender);
+            if (carrier != 0) revert EscrowHandedToCarrier(orderId, carrier);
+            return (RefundReason.BuyerCancelled, open);
+        }
+        if (
+            status == OrderStatus.Shipped && terms.payer != terms.buyer
+                && block.timestamp >= uint256(terms.deliverBy) + terms.disputeWindow
+        ) {
+            uint32 undelivered = open & ~order.deliveredItems;
+            if (undelivered != 0) return (RefundReason.DeliveryNotReported, undelivered);
+        }
         if (msg.sender != terms.buyer) revert EscrowNotParty(orderId, msg.sender);
-        if (status != OrderStatus.Funded) revert EscrowInvalidStatus(orderId, status);
-        return RefundReason.BuyerCancelled;
+        revert EscrowInvalidStatus(orderId, status);
+    }
+
+    /// @dev Why the merchant may not hand the order to `carrier` now (empty if it may).
+    function _shipError(bytes32 orderId, Order storage order, uint16 carrier) private view returns (bytes memory) {
+        if (carrier == 0) return abi.encodeWithSelector(EscrowNoCarrier.selector, orderId);
+        if (order.status != OrderStatus.Funded) {
+            return abi.encodeWithSelector(EscrowInvalidStatus.selector, orderId, order.status);
+        }
+        if (block.timestamp > order.shipBy) {
+            return abi.encodeWithSelector(EscrowShipByPassed.selector, orderId, uint40(order.shipBy));
+        }
+        return "";
+    }
+
+    /// @dev Why a dispute may not open now (empty if it may); the buyer's window is checked apart.
+    function _disputeError(bytes32 orderId, Order storage order) private view returns (bytes memory) {
+        OrderStatus status = order.status;
+        if (status != OrderStatus.Shipped && status != OrderStatus.Delivered) {
+            return abi.encodeWithSelector(EscrowInvalidStatus.selector, orderId, status);
+        }
+        return "";
     }
 
     function _checkPayment(OrderTerms calldata terms) private view {
@@ -520,6 +640,17 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         return false;
     }
 
+    /// @dev A funder-paid order's open items no carrier reported delivered (0 for a wallet-paid order).
+    function _undelivered(Order storage order, OrderTerms calldata terms) private view returns (uint32) {
+        if (terms.payer == terms.buyer) return 0;
+        return _openItems(order) & ~order.deliveredItems;
+    }
+
+    /// @dev Items neither released nor refunded.
+    function _openItems(Order storage order) private view returns (uint32) {
+        return _mask(order.itemCount) & ~(order.releasedItems | order.refundedItems);
+    }
+
     /// @dev When the dispute window closes and anyone may release: delivery (or `deliverBy` for a shipped
     /// order never reported fully delivered) plus the order's window.
     function _releasableAt(Order storage order, OrderTerms calldata terms) private view returns (uint256) {
@@ -528,15 +659,32 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         return deliveredAt + terms.disputeWindow;
     }
 
-    /// @dev What is neither released nor refunded yet: the price less the equal shares already released.
-    function _remainder(OrderTerms calldata terms, Order storage order) private view returns (uint256) {
-        // By design: released items took floor(amount / itemCount) each; the remainder keeps the rounding.
-        // slither-disable-next-line divide-before-multiply
-        return terms.amount - (terms.amount / order.itemCount) * _popcount(order.releasedItems);
+    function _requireGasLeft(uint256 gasBefore) private view {
+        // A call starved of gas by the caller leaves under 1/64 behind: refuse rather than skip the record.
+        if (gasleft() <= gasBefore / 63) revert EscrowInsufficientGas();
+    }
+
+    /// @dev Reverts with `refusal` (an ABI-encoded custom error) unless it is empty.
+    function _revertIf(bytes memory refusal) private pure {
+        if (refusal.length == 0) return;
+        assembly ("memory-safe") {
+            revert(add(refusal, 32), mload(refusal))
+        }
     }
 
     function _idOf(OrderTerms calldata terms) private pure returns (bytes32) {
         return keccak256(abi.encode(terms));
+    }
+
+    /// @dev The price share of `items`: floor(amount / itemCount) each, the last item the rest.
+    function _shareOf(uint256 amount, uint8 itemCount, uint32 items) private pure returns (uint256) {
+        uint256 share = amount / itemCount;
+        uint32 last = uint32(1) << (itemCount - 1);
+        uint256 total = share * _popcount(items & ~last);
+        // By design: the last item carries the rounding, whatever is released or refunded first.
+        // slither-disable-next-line divide-before-multiply
+        if (items & last != 0) total += amount - share * (itemCount - 1);
+        return total;
     }
 
     function _mask(uint8 itemCount) private pure returns (uint32) {

@@ -8,6 +8,12 @@ pragma solidity ^0.8.24;
 interface IProductRegistry {
     // ------------------------------------------------------------------ types
 
+    /// @notice How an item's id is derived from its key (see `ItemKey`).
+    enum IdScheme {
+        Sku,
+        Gs1
+    }
+
     /// @notice Where a merchant stands with the platform.
     enum MerchantStatus {
         None,
@@ -56,10 +62,14 @@ interface IProductRegistry {
         Dismissed
     }
 
-    /// @notice A merchant's record (one slot for status and time; name and identity hash beside).
+    /// @notice A merchant's record (one slot for status, time and prefix lengths; name and identity beside).
+    /// @param identityHash The owner's identity commitment (see `approveMerchant`).
+    /// @param gs1PrefixLengths Bit L set when the merchant was granted a GS1 company prefix of L digits
+    /// (a hint that spares lookups; a revoked prefix leaves its bit, which then finds nothing).
     struct Merchant {
         MerchantStatus status;
         uint40 approvedAt;
+        uint16 gs1PrefixLengths;
         bytes32 identityHash;
         string name;
     }
@@ -69,12 +79,15 @@ interface IProductRegistry {
     /// `updatedAt` is when `lastAction` took effect: the registration (or activation) time until the
     /// first custody event, then the `occurredAt` of the latest event. Flags and recalls leave it alone.
     /// A batch recall does not rewrite activated items' `state`; `verify` reads it through the batch.
+    /// `held` is set while an escrow order holds the item, and stays set once the item was sold
+    /// through one: a serialised item is sold once.
     struct Item {
         address merchant;
         uint40 updatedAt;
         CustodyAction lastAction;
         ItemState state;
         bool inBatch;
+        bool held;
     }
 
     /// @notice A Merkle batch of items, keyed by its root.
@@ -95,9 +108,21 @@ interface IProductRegistry {
         bytes32 evidenceHash;
     }
 
+    /// @notice What an item's id is derived from, so that only its owner can claim it.
+    /// @param scheme Sku: `keccak256(abi.encode(merchant, code, serial))` with the registering merchant's
+    /// address, so no other merchant can produce the id. Gs1: `keccak256(abi.encode("gs1", gtin14, serial))`
+    /// with `code` the GTIN, accepted only from the merchant a verifier granted the GTIN's company prefix.
+    /// @param code The merchant's SKU, or the GTIN (8, 12, 13 or 14 digits).
+    /// @param serial The item's serial number (GS1: 1-20 characters of character set 82).
+    struct ItemKey {
+        IdScheme scheme;
+        string code;
+        string serial;
+    }
+
     /// @notice One item to register singly.
     struct ItemInput {
-        bytes32 itemId;
+        ItemKey key;
         bytes32 metadataHash;
         string metadataURI;
     }
@@ -169,6 +194,25 @@ interface IProductRegistry {
     error RegistryInvalidGtin(string gtin);
     /// @notice Thrown when a GS1 serial is empty, longer than 20 characters, or outside GS1's character set 82.
     error RegistryInvalidSerial(string serial);
+    /// @notice Thrown when a merchant registers a GTIN whose company prefix no verifier granted it.
+    error RegistryGs1PrefixNotGranted(address merchant, string gtin);
+    /// @notice Thrown when a GS1 company prefix is not 4-12 digits.
+    error RegistryInvalidGs1Prefix(string prefix);
+    /// @notice Thrown when granting a prefix that is, or lies inside, a prefix another merchant holds.
+    error RegistryGs1PrefixTaken(string prefix, address holder);
+    /// @notice Thrown when revoking a prefix nobody holds.
+    error RegistryGs1PrefixNotHeld(string prefix);
+    /// @notice Thrown when a verifier reassigns an item to an address that is not an approved merchant.
+    error RegistryReassignTarget(bytes32 itemId, address to);
+    /// @notice Thrown when an order names an item of another merchant (or none).
+    error RegistryItemNotOfMerchant(bytes32 itemId, address merchant);
+    /// @notice Thrown when an order names an item that does not read Authentic.
+    error RegistryItemNotAuthentic(bytes32 itemId, Verdict verdict);
+    /// @notice Thrown when an order names an item another order holds, or one already sold.
+    error RegistryItemHeld(bytes32 itemId);
+    /// @notice Thrown when the logistics oracle records a custody action that only the escrow or the
+    /// merchant may record (Sold).
+    error RegistryActionNotAllowed(uint256 eventId, CustodyAction action);
 
     // ------------------------------------------------------------------ events
 
@@ -210,13 +254,25 @@ interface IProductRegistry {
     event ItemRecalled(bytes32 indexed itemId, address indexed merchant, bytes32 reasonHash);
     /// @notice Emitted when a merchant recalls a whole batch; final.
     event BatchRecalled(bytes32 indexed root, address indexed merchant, bytes32 reasonHash);
+    /// @notice Emitted when a verifier grants a merchant a GS1 company prefix (as GS1 licenses it).
+    event Gs1PrefixGranted(string prefix, address indexed merchant, address indexed verifier);
+    /// @notice Emitted when a verifier revokes a GS1 company prefix; items already registered stay.
+    event Gs1PrefixRevoked(string prefix, address indexed merchant, address indexed verifier);
+    /// @notice Emitted when a verifier moves an item to its rightful merchant, or revokes it (`to` zero).
+    event ItemReassigned(bytes32 indexed itemId, address indexed from, address indexed to, bytes32 reasonHash);
+    /// @notice Emitted when escrow order `orderId` starts holding an item.
+    event ItemHeld(bytes32 indexed itemId, bytes32 orderId);
+    /// @notice Emitted when escrow order `orderId` lets go of an item (a refund, or a payment without a sale).
+    event ItemFreed(bytes32 indexed itemId, bytes32 indexed orderId);
 
     // ------------------------------------------------------------------ merchants
 
-    /// @notice Approves a merchant: its display name and a hash committing to its identity documents.
+    /// @notice Approves a merchant: its display name and a commitment to its owner's legal identity.
     /// @param merchant The merchant's address.
     /// @param name Display name shown to shoppers.
-    /// @param identityHash keccak256 of the business-identity documents, which stay off chain.
+    /// @param identityHash The owner's identity commitment: HMAC-SHA256 of its legal identifier under the
+    /// platform's identity key (`app.domain.identity`), the same commitment a credit bureau attests for a
+    /// borrower, so that credit can refuse to pay a merchant owned by the borrower.
     function approveMerchant(address merchant, string calldata name, bytes32 identityHash) external;
 
     /// @notice Suspends an active merchant: its items stop reading authentic and it may not register.
@@ -228,13 +284,33 @@ interface IProductRegistry {
     /// @param merchant The merchant's address.
     function reinstateMerchant(address merchant) external;
 
+    /// @notice Grants a merchant a GS1 company prefix: it alone may register GTINs under it.
+    /// @dev Refused when the prefix, or a shorter prefix of it, belongs to another merchant.
+    /// @param prefix The GS1 company prefix in its GTIN-13 form, 4-12 digits (a U.P.C. prefix with a leading 0).
+    /// @param merchant An approved merchant.
+    function grantGs1Prefix(string calldata prefix, address merchant) external;
+
+    /// @notice Revokes a GS1 company prefix; items registered under it stay (see `reassignItem`).
+    /// @param prefix The prefix.
+    function revokeGs1Prefix(string calldata prefix) external;
+
+    /// @notice Moves an item to the merchant it belongs to, or revokes its record (`to` zero) so its
+    /// rightful owner can register it. An escrow order holding it keeps holding it.
+    /// @param itemId The item.
+    /// @param to An approved merchant, or zero to revoke.
+    /// @param reasonHash keccak256 of the verifier's finding.
+    function reassignItem(bytes32 itemId, address to, bytes32 reasonHash) external;
+
     // ------------------------------------------------------------------ items and batches
 
-    /// @notice Registers one item of the calling merchant.
-    /// @param itemId The item's id (see `itemIdOf` and `gs1ItemId`).
+    /// @notice Registers one item of the calling merchant; its id is derived here from `key`.
+    /// @param key The item's SKU or GTIN and serial (see `ItemKey`).
     /// @param metadataHash keccak256 of the item's canonical metadata JSON.
     /// @param metadataURI Where the metadata JSON can be fetched.
-    function registerItem(bytes32 itemId, bytes32 metadataHash, string calldata metadataURI) external;
+    /// @return itemId The item's id.
+    function registerItem(ItemKey calldata key, bytes32 metadataHash, string calldata metadataURI)
+        external
+        returns (bytes32 itemId);
 
     /// @notice Registers several items of the calling merchant in one transaction; all or none.
     /// @param items The items.
@@ -249,20 +325,54 @@ interface IProductRegistry {
     function registerBatch(bytes32 root, uint32 itemCount, bytes32 metadataHash, string calldata metadataURI)
         external;
 
-    /// @notice Gives a batch item its own record so custody events and recalls can name it.
-    /// @dev Anyone may call: the proof shows the batch's merchant committed to the item.
+    /// @notice Gives a batch item its own record so custody events, recalls and orders can name it.
+    /// @dev Anyone may call: the proof shows the batch's merchant committed to the item, and the id is
+    /// derived from `key` under the batch's merchant, so a batch can only hold its merchant's own ids.
     /// @param root The batch root.
-    /// @param itemId The item's id.
+    /// @param key The item's SKU or GTIN and serial.
     /// @param metadataHash The item's metadata hash, as in its leaf.
     /// @param proof The item's Merkle proof.
-    function activateBatchItem(bytes32 root, bytes32 itemId, bytes32 metadataHash, bytes32[] calldata proof)
-        external;
+    /// @return itemId The item's id.
+    function activateBatchItem(bytes32 root, ItemKey calldata key, bytes32 metadataHash, bytes32[] calldata proof)
+        external
+        returns (bytes32 itemId);
 
     // ------------------------------------------------------------------ custody
 
-    /// @notice Appends custody events, all or none; each by the item's merchant or the logistics oracle.
+    /// @notice Appends custody events, all or none; each by the item's merchant or the logistics oracle
+    /// (which may not record Sold: sales come from the merchant or the escrow).
     /// @param events The events.
     function recordCustody(CustodyInput[] calldata events) external;
+
+    // ------------------------------------------------------------------ escrow
+
+    /// @notice Holds items for an escrow order: each must be `merchant`'s, read Authentic, and not be
+    /// held by another order or sold. ESCROW_ROLE only.
+    /// @param orderId The order.
+    /// @param merchant The order's merchant.
+    /// @param itemIds The order's items.
+    function holdItems(bytes32 orderId, address merchant, bytes32[] calldata itemIds) external;
+
+    /// @notice Lets go of the items `items` (bit i = itemIds[i]) an order held. ESCROW_ROLE only.
+    /// @param orderId The order.
+    /// @param itemIds The order's items.
+    /// @param items Bitmap of the items to free.
+    function freeItems(bytes32 orderId, bytes32[] calldata itemIds, uint32 items) external;
+
+    /// @notice Records items sold through an escrow order: each must be `merchant`'s and every action
+    /// Sold. ESCROW_ROLE only. The items stay held.
+    /// @param merchant The order's merchant.
+    /// @param sales The Sold events, ids in the escrow's own namespace.
+    function recordSales(address merchant, CustodyInput[] calldata sales) external;
+
+    // ------------------------------------------------------------------ admin
+
+    /// @notice Stops registrations, activations and custody events; reports, recalls, verifier actions
+    /// and the escrow's holds, frees and sales continue (the escrow has its own pause on new orders).
+    function pause() external;
+
+    /// @notice Lifts the pause.
+    function unpause() external;
 
     // ------------------------------------------------------------------ reports and recalls
 
@@ -303,11 +413,12 @@ interface IProductRegistry {
 
     /// @notice Whether a batch item is authentic right now, and if not, why.
     /// @param root The batch root.
-    /// @param itemId The item.
+    /// @param key The item's SKU or GTIN and serial.
     /// @param metadataHash The item's metadata hash, as in its leaf.
     /// @param proof The item's Merkle proof.
-    /// @return verdict The verdict; Unknown when the proof does not hold.
-    function verifyBatchItem(bytes32 root, bytes32 itemId, bytes32 metadataHash, bytes32[] calldata proof)
+    /// @return verdict The verdict; Unknown when the proof does not hold, the GTIN's prefix is not the
+    /// batch merchant's, or the id was reassigned to another merchant.
+    function verifyBatchItem(bytes32 root, ItemKey calldata key, bytes32 metadataHash, bytes32[] calldata proof)
         external
         view
         returns (Verdict verdict);
@@ -316,6 +427,23 @@ interface IProductRegistry {
     /// @param merchant The merchant's address.
     /// @return The record (status None when unknown).
     function merchantOf(address merchant) external view returns (Merchant memory);
+
+    /// @notice A merchant's status and identity commitment (what credit checks, without the name).
+    /// @param merchant The merchant's address.
+    /// @return status The status.
+    /// @return identityHash The owner's identity commitment.
+    function merchantStanding(address merchant) external view returns (MerchantStatus status, bytes32 identityHash);
+
+    /// @notice Who holds a GS1 company prefix.
+    /// @param prefix The prefix (GTIN-13 form).
+    /// @return The merchant, or zero.
+    function gs1PrefixHolder(string calldata prefix) external view returns (address);
+
+    /// @notice The id of an item of `merchant` named by `key`, checking a GS1 key's prefix is the merchant's.
+    /// @param merchant The merchant.
+    /// @param key The key.
+    /// @return The item id.
+    function itemIdOfKey(address merchant, ItemKey calldata key) external view returns (bytes32);
 
     /// @notice An item's record.
     /// @param itemId The item.

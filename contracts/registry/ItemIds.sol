@@ -53,6 +53,14 @@ library ItemIds {
         return serial;
     }
 
+    /// @notice keccak256 of the first `length` digits after a GTIN-14's indicator digit: the GS1 company
+    /// prefix in its GTIN-13 form, as a verifier grants it (`length` at most 13).
+    function companyPrefixHash(string memory gtin14, uint256 length) internal pure returns (bytes32 hash) {
+        assembly ("memory-safe") {
+            hash := keccak256(add(gtin14, 33), length)
+        }
+    }
+
     function _isCharacterSet82(bytes1 c) private pure returns (bool) {
         return c == "!" || c == '"' || (c >= "%" && c <= "?") || (c >= "A" && c <= "Z") || c == "_"
             || (c >= "a" && c <= "z");

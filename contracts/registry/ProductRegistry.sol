@@ -1,20 +1,38 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
+import {ADMIN_TRANSFER_DELAY} from "../common/AdminDelay.sol";
 import {IProductRegistry} from "./IProductRegistry.sol";
 import {ItemIds} from "./ItemIds.sol";
 
 /// @title ProductRegistry
 /// @notice Product provenance: verified merchants register items singly or as Merkle batches,
 /// custody events form each item's trail, anyone reports a problem, shoppers read a verdict.
-contract ProductRegistry is IProductRegistry, AccessControl {
-    /// @notice Approves, suspends and reinstates merchants; confirms or dismisses reports.
+/// @dev Decisions:
+/// - Ids are derived here, never taken from the caller: a SKU id from the registering merchant's own
+///   address, a GS1 id only under a company prefix a verifier granted that merchant (GS1 licenses
+///   prefixes the same way). A batch leaf still commits to `(itemId, metadataHash)`, compatible with
+///   OpenZeppelin's merkle-tree library (standard tree); activating or verifying it shows the key the id came
+///   from, derived under the batch's merchant. Nobody can claim, activate or be credited with another
+///   merchant's id; a verifier can still move or revoke an id registered in error.
+/// - The escrow holds an order's items (`held`): an item is in at most one open order, and once sold
+///   through one it stays held, so a serialised item is sold once.
+contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pausable {
+    /// @notice Approves, suspends and reinstates merchants; grants GS1 prefixes; reassigns items;
+    /// confirms or dismisses reports.
     bytes32 public constant VERIFIER_ROLE = keccak256("VERIFIER_ROLE");
     /// @notice Appends custody events for any registered item (carriers, through the service).
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
+    /// @notice Holds and frees items for orders and records their sales (the order escrow).
+    bytes32 public constant ESCROW_ROLE = keccak256("ESCROW_ROLE");
+
+    uint256 private constant _MIN_PREFIX = 4;
+    uint256 private constant _MAX_PREFIX = 12;
 
     mapping(address merchant => Merchant) private _merchants;
     mapping(bytes32 itemId => Item) private _items;
@@ -24,13 +42,13 @@ contract ProductRegistry is IProductRegistry, AccessControl {
     mapping(uint256 reportId => Report) private _reports;
     /// @dev Permit2-style: one bit per event id, 256 ids to a word, per submitter.
     mapping(address submitter => mapping(uint256 word => uint256 bits)) private _spentEventIds;
+    /// @dev keccak256 of a GS1 company prefix's digits => the merchant it was granted to.
+    mapping(bytes32 prefixHash => address merchant) private _gs1Prefixes;
     uint256 private _reportCount;
 
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE, who grants the other roles.
-    constructor(address admin) {
-        if (admin == address(0)) revert RegistryZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-    }
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE, who grants the other roles and pauses; handed over
+    /// only in two steps, `ADMIN_TRANSFER_DELAY` apart.
+    constructor(address admin) AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, admin) {}
 
     // ------------------------------------------------------------------ merchants
 
@@ -68,28 +86,85 @@ contract ProductRegistry is IProductRegistry, AccessControl {
         emit MerchantReinstated(merchant, msg.sender);
     }
 
+    /// @inheritdoc IProductRegistry
+    function grantGs1Prefix(string calldata prefix, address merchant) external onlyRole(VERIFIER_ROLE) {
+        bytes calldata digits = bytes(prefix);
+        uint256 length = digits.length;
+        if (length < _MIN_PREFIX || length > _MAX_PREFIX) revert RegistryInvalidGs1Prefix(prefix);
+        for (uint256 i; i < length; ++i) {
+            if (digits[i] < "0" || digits[i] > "9") revert RegistryInvalidGs1Prefix(prefix);
+        }
+        Merchant storage record = _merchants[merchant];
+        if (record.status == MerchantStatus.None) revert RegistryMerchantUnknown(merchant);
+        // The prefix itself and every shorter prefix of it: a grant may not reach into another's range.
+        for (uint256 cut = _MIN_PREFIX; cut <= length; ++cut) {
+            address holder = _gs1Prefixes[keccak256(digits[:cut])];
+            if (holder != address(0)) revert RegistryGs1PrefixTaken(prefix, holder);
+        }
+        _gs1Prefixes[keccak256(digits)] = merchant;
+        record.gs1PrefixLengths |= uint16(1 << length);
+        emit Gs1PrefixGranted(prefix, merchant, msg.sender);
+    }
+
+    /// @inheritdoc IProductRegistry
+    function revokeGs1Prefix(string calldata prefix) external onlyRole(VERIFIER_ROLE) {
+        bytes32 key = keccak256(bytes(prefix));
+        address holder = _gs1Prefixes[key];
+        if (holder == address(0)) revert RegistryGs1PrefixNotHeld(prefix);
+        delete _gs1Prefixes[key];
+        emit Gs1PrefixRevoked(prefix, holder, msg.sender);
+    }
+
+    /// @inheritdoc IProductRegistry
+    function reassignItem(bytes32 itemId, address to, bytes32 reasonHash) external onlyRole(VERIFIER_ROLE) {
+        Item storage item = _items[itemId];
+        address from = item.merchant;
+        if (from == address(0)) revert RegistryItemNotRegistered(itemId);
+        if (to == from || (to != address(0) && _merchants[to].status == MerchantStatus.None)) {
+            revert RegistryReassignTarget(itemId, to);
+        }
+        // The id leaves its batch: the batch was the old merchant's commitment, not the new one's.
+        delete _itemBatch[itemId];
+        if (to == address(0)) {
+            // Revoked: the rightful owner registers it afresh. An order still holding it keeps its
+            // money rules; the escrow's free or sale of the id then finds no record and changes nothing.
+            delete _items[itemId];
+        } else {
+            item.merchant = to;
+            item.inBatch = false;
+        }
+        emit ItemReassigned(itemId, from, to, reasonHash);
+    }
+
     // ------------------------------------------------------------------ items and batches
 
     /// @inheritdoc IProductRegistry
-    function registerItem(bytes32 itemId, bytes32 metadataHash, string calldata metadataURI) external {
-        _requireActiveMerchant(msg.sender);
+    function registerItem(ItemKey calldata key, bytes32 metadataHash, string calldata metadataURI)
+        external
+        whenNotPaused
+        returns (bytes32 itemId)
+    {
+        Merchant storage merchant = _activeMerchant(msg.sender);
+        itemId = _idOf(msg.sender, merchant, key);
         _register(itemId, metadataHash, metadataURI);
     }
 
     /// @inheritdoc IProductRegistry
-    function registerItems(ItemInput[] calldata items) external {
+    function registerItems(ItemInput[] calldata items) external whenNotPaused {
         if (items.length == 0) revert RegistryEmptyInput();
-        _requireActiveMerchant(msg.sender);
+        Merchant storage merchant = _activeMerchant(msg.sender);
         for (uint256 i; i < items.length; ++i) {
-            _register(items[i].itemId, items[i].metadataHash, items[i].metadataURI);
+            ItemInput calldata input = items[i];
+            _register(_idOf(msg.sender, merchant, input.key), input.metadataHash, input.metadataURI);
         }
     }
 
     /// @inheritdoc IProductRegistry
     function registerBatch(bytes32 root, uint32 itemCount, bytes32 metadataHash, string calldata metadataURI)
         external
+        whenNotPaused
     {
-        _requireActiveMerchant(msg.sender);
+        _activeMerchant(msg.sender);
         if (root == bytes32(0) || metadataHash == bytes32(0)) revert RegistryZeroId();
         if (itemCount == 0) revert RegistryBatchEmpty(root);
         Batch storage batch = _batches[root];
@@ -101,19 +176,22 @@ contract ProductRegistry is IProductRegistry, AccessControl {
     }
 
     /// @inheritdoc IProductRegistry
-    function activateBatchItem(bytes32 root, bytes32 itemId, bytes32 metadataHash, bytes32[] calldata proof)
+    function activateBatchItem(bytes32 root, ItemKey calldata key, bytes32 metadataHash, bytes32[] calldata proof)
         external
+        whenNotPaused
+        returns (bytes32 itemId)
     {
-        if (itemId == bytes32(0)) revert RegistryZeroId();
         Batch storage batch = _batches[root];
-        if (batch.merchant == address(0)) revert RegistryBatchNotRegistered(root);
+        address owner = batch.merchant;
+        if (owner == address(0)) revert RegistryBatchNotRegistered(root);
+        itemId = _idOf(owner, _merchants[owner], key);
         if (!MerkleProof.verifyCalldata(proof, root, batchLeaf(itemId, metadataHash))) {
             revert RegistryInvalidProof(root, itemId);
         }
         Item storage item = _items[itemId];
         // A batch item flagged before activation has a record with no merchant; it keeps its flag.
         if (item.merchant != address(0)) revert RegistryItemAlreadyRegistered(itemId);
-        item.merchant = batch.merchant;
+        item.merchant = owner;
         item.updatedAt = uint40(block.timestamp);
         item.inBatch = true;
         _itemBatch[itemId] = root;
@@ -124,36 +202,55 @@ contract ProductRegistry is IProductRegistry, AccessControl {
     // ------------------------------------------------------------------ custody
 
     /// @inheritdoc IProductRegistry
-    function recordCustody(CustodyInput[] calldata events) external {
+    function recordCustody(CustodyInput[] calldata events) external whenNotPaused {
         if (events.length == 0) revert RegistryEmptyInput();
         bool isOracle = hasRole(ORACLE_ROLE, msg.sender);
-        if (!isOracle) _requireActiveMerchant(msg.sender);
+        if (!isOracle) _activeMerchant(msg.sender);
         for (uint256 i; i < events.length; ++i) {
             CustodyInput calldata input = events[i];
-            if (input.action == CustodyAction.None) revert RegistryInvalidAction(input.eventId);
-            if (input.occurredAt > block.timestamp) {
-                revert RegistryEventInFuture(input.eventId, input.occurredAt, block.timestamp);
+            if (isOracle && input.action == CustodyAction.Sold) {
+                revert RegistryActionNotAllowed(input.eventId, input.action);
             }
-            Item storage item = _items[input.itemId];
-            address merchant = item.merchant;
-            if (merchant == address(0)) revert RegistryItemNotRegistered(input.itemId);
-            if (!isOracle && merchant != msg.sender) revert RegistryNotItemCustodian(msg.sender, input.itemId);
-            _spendEventId(input.eventId);
-            // Late-arriving events join the trail but do not move the current status back in time.
-            // The first event sets the status even if it happened before the item was registered.
-            if (item.lastAction == CustodyAction.None || input.occurredAt >= item.updatedAt) {
-                item.updatedAt = input.occurredAt;
-                item.lastAction = input.action;
+            _record(input, isOracle ? address(0) : msg.sender);
+        }
+    }
+
+    // ------------------------------------------------------------------ escrow
+
+    /// @inheritdoc IProductRegistry
+    function holdItems(bytes32 orderId, address merchant, bytes32[] calldata itemIds) external onlyRole(ESCROW_ROLE) {
+        bool merchantActive = _merchants[merchant].status == MerchantStatus.Active;
+        for (uint256 i; i < itemIds.length; ++i) {
+            bytes32 itemId = itemIds[i];
+            Item storage item = _items[itemId];
+            if (item.merchant != merchant || merchant == address(0)) revert RegistryItemNotOfMerchant(itemId, merchant);
+            if (item.state != ItemState.Active || _inRecalledBatch(itemId, item) || !merchantActive) {
+                revert RegistryItemNotAuthentic(itemId, verify(itemId));
             }
-            emit CustodyRecorded(
-                input.itemId,
-                msg.sender,
-                input.eventId,
-                input.action,
-                input.occurredAt,
-                input.locationHash,
-                input.contextHash
-            );
+            // Also refuses an id listed twice in one order: its first listing holds it.
+            if (item.held) revert RegistryItemHeld(itemId);
+            item.held = true;
+            emit ItemHeld(itemId, orderId);
+        }
+    }
+
+    /// @inheritdoc IProductRegistry
+    function freeItems(bytes32 orderId, bytes32[] calldata itemIds, uint32 items) external onlyRole(ESCROW_ROLE) {
+        for (uint256 i; i < itemIds.length; ++i) {
+            if (items & (uint32(1) << i) == 0) continue;
+            Item storage item = _items[itemIds[i]];
+            if (!item.held) continue;
+            item.held = false;
+            emit ItemFreed(itemIds[i], orderId);
+        }
+    }
+
+    /// @inheritdoc IProductRegistry
+    function recordSales(address merchant, CustodyInput[] calldata sales) external onlyRole(ESCROW_ROLE) {
+        for (uint256 i; i < sales.length; ++i) {
+            CustodyInput calldata input = sales[i];
+            if (input.action != CustodyAction.Sold) revert RegistryActionNotAllowed(input.eventId, input.action);
+            _record(input, merchant);
         }
     }
 
@@ -219,6 +316,18 @@ contract ProductRegistry is IProductRegistry, AccessControl {
         emit BatchRecalled(root, msg.sender, reasonHash);
     }
 
+    // ------------------------------------------------------------------ admin
+
+    /// @inheritdoc IProductRegistry
+    function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc IProductRegistry
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IProductRegistry
@@ -232,25 +341,48 @@ contract ProductRegistry is IProductRegistry, AccessControl {
     }
 
     /// @inheritdoc IProductRegistry
-    function verifyBatchItem(bytes32 root, bytes32 itemId, bytes32 metadataHash, bytes32[] calldata proof)
+    function verifyBatchItem(bytes32 root, ItemKey calldata key, bytes32 metadataHash, bytes32[] calldata proof)
         external
         view
         returns (Verdict)
     {
         Batch storage batch = _batches[root];
-        if (batch.merchant == address(0)) return Verdict.Unknown;
+        address owner = batch.merchant;
+        if (owner == address(0)) return Verdict.Unknown;
+        (bytes32 itemId, bool owned) = _tryIdOf(owner, _merchants[owner], key);
+        if (!owned) return Verdict.Unknown;
         if (!MerkleProof.verifyCalldata(proof, root, batchLeaf(itemId, metadataHash))) return Verdict.Unknown;
+        Item storage item = _items[itemId];
+        // Reassigned by a verifier (or registered singly): the batch no longer speaks for this id.
+        if (item.merchant != address(0) && (item.merchant != owner || _itemBatch[itemId] != root)) {
+            return Verdict.Unknown;
+        }
         if (batch.recalled) return Verdict.Recalled;
-        ItemState state = _items[itemId].state;
-        if (state == ItemState.Recalled) return Verdict.Recalled;
-        if (state == ItemState.Flagged) return Verdict.Flagged;
-        if (_merchants[batch.merchant].status != MerchantStatus.Active) return Verdict.MerchantSuspended;
+        if (item.state == ItemState.Recalled) return Verdict.Recalled;
+        if (item.state == ItemState.Flagged) return Verdict.Flagged;
+        if (_merchants[owner].status != MerchantStatus.Active) return Verdict.MerchantSuspended;
         return Verdict.Authentic;
     }
 
     /// @inheritdoc IProductRegistry
     function merchantOf(address merchant) external view returns (Merchant memory) {
         return _merchants[merchant];
+    }
+
+    /// @inheritdoc IProductRegistry
+    function merchantStanding(address merchant) external view returns (MerchantStatus, bytes32) {
+        Merchant storage record = _merchants[merchant];
+        return (record.status, record.identityHash);
+    }
+
+    /// @inheritdoc IProductRegistry
+    function gs1PrefixHolder(string calldata prefix) external view returns (address) {
+        return _gs1Prefixes[keccak256(bytes(prefix))];
+    }
+
+    /// @inheritdoc IProductRegistry
+    function itemIdOfKey(address merchant, ItemKey calldata key) external view returns (bytes32) {
+        return _idOf(merchant, _merchants[merchant], key);
     }
 
     /// @inheritdoc IProductRegistry
@@ -296,7 +428,7 @@ contract ProductRegistry is IProductRegistry, AccessControl {
     // ------------------------------------------------------------------ internals
 
     function _register(bytes32 itemId, bytes32 metadataHash, string calldata metadataURI) private {
-        if (itemId == bytes32(0) || metadataHash == bytes32(0)) revert RegistryZeroId();
+        if (metadataHash == bytes32(0)) revert RegistryZeroId();
         Item storage item = _items[itemId];
         // Checks the whole slot: a flagged-before-activation batch item id is taken too.
         if (item.merchant != address(0) || item.state != ItemState.Active) {
@@ -305,6 +437,52 @@ contract ProductRegistry is IProductRegistry, AccessControl {
         item.merchant = msg.sender;
         item.updatedAt = uint40(block.timestamp);
         emit ItemRegistered(itemId, msg.sender, metadataHash, metadataURI);
+    }
+
+    /// @dev Appends one custody event; `merchant` zero lets any registered item through (the oracle).
+    function _record(CustodyInput calldata input, address merchant) private {
+        if (input.action == CustodyAction.None) revert RegistryInvalidAction(input.eventId);
+        if (input.occurredAt > block.timestamp) {
+            revert RegistryEventInFuture(input.eventId, input.occurredAt, block.timestamp);
+        }
+        Item storage item = _items[input.itemId];
+        address owner = item.merchant;
+        if (owner == address(0)) revert RegistryItemNotRegistered(input.itemId);
+        if (merchant != address(0) && owner != merchant) revert RegistryNotItemCustodian(merchant, input.itemId);
+        _spendEventId(input.eventId);
+        // Late-arriving events join the trail but do not move the current status back in time.
+        // The first event sets the status even if it happened before the item was registered.
+        if (item.lastAction == CustodyAction.None || input.occurredAt >= item.updatedAt) {
+            item.updatedAt = input.occurredAt;
+            item.lastAction = input.action;
+        }
+        emit CustodyRecorded(
+            input.itemId, msg.sender, input.eventId, input.action, input.occurredAt, input.locationHash, input.contextHash
+        );
+    }
+
+    /// @dev The id `key` names for `owner`; reverts when a GS1 key's prefix is not the owner's.
+    function _idOf(address owner, Merchant storage record, ItemKey calldata key) private view returns (bytes32 itemId) {
+        bool owned;
+        (itemId, owned) = _tryIdOf(owner, record, key);
+        if (!owned) revert RegistryGs1PrefixNotGranted(owner, key.code);
+    }
+
+    /// @dev The id `key` names, and whether `owner` may claim it (always for a SKU, by prefix for GS1).
+    function _tryIdOf(address owner, Merchant storage record, ItemKey calldata key)
+        private
+        view
+        returns (bytes32 itemId, bool owned)
+    {
+        if (key.scheme == IdScheme.Sku) return (ItemIds.fromSku(owner, key.code, key.serial), true);
+        string memory gtin14 = ItemIds.normalizeGtin(key.code);
+        itemId = keccak256(abi.encode("gs1", gtin14, ItemIds.validSerial(key.serial)));
+        uint16 lengths = record.gs1PrefixLengths;
+        for (uint256 length = _MIN_PREFIX; length <= _MAX_PREFIX; ++length) {
+            if (lengths & (1 << length) == 0) continue;
+            if (_gs1Prefixes[ItemIds.companyPrefixHash(gtin14, length)] == owner) return (itemId, true);
+        }
+        return (itemId, false);
     }
 
     function _spendEventId(uint256 eventId) private {
@@ -320,8 +498,9 @@ contract ProductRegistry is IProductRegistry, AccessControl {
         return item.inBatch && _batches[_itemBatch[itemId]].recalled;
     }
 
-    function _requireActiveMerchant(address account) private view {
-        if (_merchants[account].status != MerchantStatus.Active) revert RegistryMerchantNotActive(account);
+    function _activeMerchant(address account) private view returns (Merchant storage record) {
+        record = _merchants[account];
+        if (record.status != MerchantStatus.Active) revert RegistryMerchantNotActive(account);
     }
 
     function _openReport(uint256 reportId) private view returns (Report storage report) {

@@ -1,0 +1,58 @@
+"""Identity commitments: how a legal person is named on chain without being revealed.
+
+A merchant's owner (``ProductRegistry.approveMerchant``'s ``identityHash``) and a borrower (the
+credit attestation's ``identityHash``) are named by the same commitment, so the credit lines can
+bind one identity to one line and refuse to pay a shop that the borrower owns. The commitment is
+``HMAC-SHA256(identity key, normalized legal identifier)``: a plain hash of a national id or a
+company registration number could be reversed by trying every number, a keyed one cannot without
+the key. The key is the platform's (the verifiers and the attesting service share it); it never
+goes on chain.
+
+Normalization makes the same identifier give the same commitment however it is typed: Unicode
+NFKC, case folded, every run of whitespace, dots and dashes removed (``"cn-9131 0000 mA1K"`` and
+``"CN91310000MA1K"`` are one identifier).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+
+from eth_utils.crypto import keccak
+
+KEY_BYTES_MIN = 16
+# A fixed key for local devnets and tests only: commitments made with it protect nothing.
+DEV_IDENTITY_KEY = keccak(text="trustmall dev identity key: never use outside a local devnet")
+_SEPARATORS = re.compile(r"[\s.\-]+")
+
+
+def normalize_identifier(identifier: str) -> str:
+    """The identifier as committed to: NFKC, upper case, no spaces, dots or dashes."""
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", identifier)).upper()
+    if not text:
+        raise ValueError("a legal identifier is needed (a national id or a registration number)")
+    return text
+
+
+def identity_commitment(identifier: str, key: bytes) -> bytes:
+    """The 32-byte commitment to a legal identifier under the platform's identity key."""
+    if len(key) < KEY_BYTES_MIN:
+        raise ValueError(f"the identity key must be at least {KEY_BYTES_MIN} bytes")
+    text = normalize_identifier(identifier).encode()
+    return hmac.new(key, text, hashlib.sha256).digest()
+
+
+def parse_identity_key(text: str) -> bytes:
+    """An identity key given as 0x-hex (at least 16 bytes)."""
+    value = text.strip()
+    if value.startswith("0x"):
+        value = value[2:]
+    try:
+        key = bytes.fromhex(value)
+    except ValueError:
+        raise ValueError("the identity key must be hex") from None
+    if len(key) < KEY_BYTES_MIN:
+        raise ValueError(f"the identity key must be at least {KEY_BYTES_MIN} bytes")
+    return key
