@@ -10,6 +10,8 @@ Two ways to name an item:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 from eth_abi.abi import encode
@@ -83,3 +85,27 @@ def item_id_of_key(merchant: str, scheme: IdScheme, code: str, serial: str) -> b
     if scheme is IdScheme.GS1:
         return item_id_from_gs1(code, serial)
     return item_id_from_sku(merchant, code, serial)
+
+
+GS1_PREFIX_LENGTHS = range(4, 13)
+
+
+def gs1_company_prefixes(gtin: str) -> list[str]:
+    """Every GS1 company prefix a GTIN could lie under, shortest first: digits 2..(L+1) of its
+    GTIN-14 for L = 4..12, as the registry's ``grantGs1Prefix`` takes them (GTIN 09506000134352
+    lies under "9506", "95060", ..., "950600013435")."""
+    gtin14 = normalize_gtin(gtin)
+    return [gtin14[1 : 1 + length] for length in GS1_PREFIX_LENGTHS]
+
+
+def manifest_item_key(item: Mapping[str, Any]) -> tuple[IdScheme, str, str] | None:
+    """The key of a batch manifest's item (``sku`` or ``gtin``, and ``serial``), as
+    ``activateBatchItem`` and ``verifyBatchItem`` take it; None when the item does not name one."""
+    serial, sku, gtin = item.get("serial"), item.get("sku"), item.get("gtin")
+    if not isinstance(serial, str) or (sku is None) == (gtin is None):
+        return None
+    if isinstance(gtin, str):
+        return IdScheme.GS1, gtin, serial
+    if isinstance(sku, str):
+        return IdScheme.SKU, sku, serial
+    return None

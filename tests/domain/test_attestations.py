@@ -32,6 +32,7 @@ from app.domain.attestations import (
     sign_all,
     typed_data,
 )
+from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
 from app.domain.metadata import canonical_json
 from app.domain.vocab import DenialReason
 
@@ -50,6 +51,7 @@ REPORT = {"bureau": "Example Credit Bureau", "score": 712, "accounts": [{"kind":
 def attestation(**changes: object) -> Attestation:
     values: dict[str, object] = {
         "borrower": BORROWER,
+        "identity_hash": "0x" + identity_commitment("CN91310000MA1K", DEV_IDENTITY_KEY).hex(),
         "band": 2,
         "model_id": model_id_of("trustmall-score-v3"),
         "report_hash": "0x" + keccak(text="report").hex(),
@@ -65,13 +67,14 @@ def attestation(**changes: object) -> Attestation:
 def hand_digest(a: Attestation, domain: Domain) -> bytes:
     """EIP-712 by the book: keccak256(0x1901 || domainSeparator || hashStruct(attestation))."""
     type_hash = keccak(
-        text="CreditAttestation(address borrower,uint8 band,bytes32 modelId,bytes32 reportHash,"
-        "uint40 issuedAt,uint40 expiresAt,uint256 nonce,uint64 attesterSetVersion)"
+        text="CreditAttestation(address borrower,bytes32 identityHash,uint8 band,bytes32 modelId,"
+        "bytes32 reportHash,uint40 issuedAt,uint40 expiresAt,uint256 nonce,"
+        "uint64 attesterSetVersion)"
     )
     struct_hash = keccak(
         encode(
-            ["bytes32", "address", "uint8", "bytes32", "bytes32", "uint40", "uint40", "uint256",
-             "uint64"],
+            ["bytes32", "address", "bytes32", "uint8", "bytes32", "bytes32", "uint40", "uint40",
+             "uint256", "uint64"],
             [type_hash, *a.as_abi()],
         )
     )  # fmt: skip
@@ -112,6 +115,7 @@ def test_digest_is_bound_to_chain_contract_and_every_field() -> None:
         {"attester_set_version": 3},
         {"expires_at": 1_800_604_801},
         {"report_hash": "0x" + "11" * 32},
+        {"identity_hash": "0x" + "22" * 32},
     ):
         assert digest(attestation(**change), DOMAIN) != base, change
 
@@ -165,7 +169,13 @@ def test_attestation_round_trips_through_its_abi_tuple() -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"band": 256}, {"issued_at": 2**40}, {"borrower": "0x1234"}, {"model_id": "0x12"}],
+    [
+        {"band": 256},
+        {"issued_at": 2**40},
+        {"borrower": "0x1234"},
+        {"model_id": "0x12"},
+        {"identity_hash": "0x12"},
+    ],
 )
 def test_attestation_rejects_values_outside_their_abi_types(change: dict[str, object]) -> None:
     with pytest.raises(ValidationError):

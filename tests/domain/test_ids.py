@@ -12,12 +12,17 @@ from hypothesis import strategies as st
 
 from app.domain.errors import InvalidGtin, InvalidSerial, TrustMallError
 from app.domain.ids import (
+    gs1_company_prefixes,
     gs1_digital_link_path,
     item_id_from_gs1,
     item_id_from_sku,
+    item_id_of_key,
+    item_key,
+    manifest_item_key,
     normalize_gtin,
     validate_serial,
 )
+from app.domain.vocab import IdScheme
 
 CHARACTER_SET_82 = (
     "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
@@ -181,3 +186,46 @@ def test_gs1_digital_link_path_has_four_segments_and_decodes_to_the_serial(seria
     assert "?" not in path
     assert "#" not in path
     assert unquote(path.split("/")[4]) == serial
+
+
+def test_item_key_is_the_abi_tuple_and_its_id_is_derived_as_the_registry_does() -> None:
+    assert item_key(IdScheme.SKU, "MUG-01", "0001") == (0, "MUG-01", "0001")
+    assert item_key(IdScheme.GS1, "9506000134352", "A1") == (1, "9506000134352", "A1")
+    assert item_id_of_key(MERCHANT, IdScheme.SKU, "MUG-01", "0001") == item_id_from_sku(
+        MERCHANT, "MUG-01", "0001"
+    )
+    assert item_id_of_key(MERCHANT, IdScheme.GS1, "9506000134352", "A1") == item_id_from_gs1(
+        "9506000134352", "A1"
+    )
+
+
+def test_item_key_checks_a_gs1_key_before_it_reaches_the_chain() -> None:
+    with pytest.raises(InvalidGtin):
+        item_key(IdScheme.GS1, "9506000134353", "A1")
+    with pytest.raises(InvalidSerial):
+        item_key(IdScheme.GS1, "9506000134352", "")
+
+
+def test_gs1_company_prefixes_are_digits_two_onward_of_the_gtin14() -> None:
+    prefixes = gs1_company_prefixes("9506000134352")
+    assert prefixes[0] == "9506"
+    assert "9506000" in prefixes
+    assert prefixes[-1] == "950600013435"
+    assert [len(p) for p in prefixes] == list(range(4, 13))
+
+
+@pytest.mark.parametrize(
+    ("item", "key"),
+    [
+        ({"sku": "MUG-01", "serial": "0001"}, (IdScheme.SKU, "MUG-01", "0001")),
+        ({"gtin": "09506000134352", "serial": "A1"}, (IdScheme.GS1, "09506000134352", "A1")),
+        ({"serial": "0001"}, None),
+        ({"sku": "MUG-01"}, None),
+        ({"sku": "MUG-01", "gtin": "09506000134352", "serial": "1"}, None),
+        ({"sku": 7, "serial": "1"}, None),
+    ],
+)
+def test_manifest_item_key_reads_sku_or_gtin_and_serial(
+    item: dict[str, object], key: tuple[IdScheme, str, str] | None
+) -> None:
+    assert manifest_item_key(item) == key

@@ -1,0 +1,55 @@
+"""app.domain.identity: the keyed commitment that names a legal person on chain."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+
+from app.domain.identity import (
+    DEV_IDENTITY_KEY,
+    identity_commitment,
+    normalize_identifier,
+    parse_identity_key,
+)
+
+KEY = bytes(range(32))
+
+
+def test_commitment_is_hmac_sha256_of_the_normalized_identifier() -> None:
+    expected = hmac.new(KEY, b"CN91310000MA1K", hashlib.sha256).digest()
+    assert identity_commitment("cn-9131 0000 mA1K", KEY) == expected
+
+
+def test_the_same_identifier_typed_differently_gives_one_commitment() -> None:
+    forms = ["CN91310000MA1K", "cn 9131.0000-ma1k", "\uff23\uff2e91310000MA1K"]  # full-width CN
+    assert len({identity_commitment(form, KEY) for form in forms}) == 1
+
+
+def test_another_key_or_identifier_gives_another_commitment() -> None:
+    base = identity_commitment("CN91310000MA1K", KEY)
+    assert identity_commitment("CN91310000MA1K", DEV_IDENTITY_KEY) != base
+    assert identity_commitment("CN91310000MA1L", KEY) != base
+
+
+@pytest.mark.parametrize("identifier", ["", "  ", " - . "])
+def test_an_empty_identifier_is_refused(identifier: str) -> None:
+    with pytest.raises(ValueError, match="legal identifier"):
+        normalize_identifier(identifier)
+
+
+def test_a_short_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="16 bytes"):
+        identity_commitment("CN91310000MA1K", b"short")
+
+
+def test_parse_identity_key_takes_hex_with_or_without_0x() -> None:
+    assert parse_identity_key("0x" + KEY.hex()) == KEY
+    assert parse_identity_key(f"  {KEY.hex()}\n") == KEY
+
+
+@pytest.mark.parametrize(("text", "message"), [("0xzz", "hex"), ("0x" + "ab" * 8, "16 bytes")])
+def test_parse_identity_key_refuses_bad_keys(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_identity_key(text)
