@@ -9,28 +9,19 @@ import click
 from ape.cli import ConnectedProviderCommand
 
 from app.domain.deployments import deployments_dir as resolve_deployments_dir
-from app.domain.deployments import load_record
+from scripts._lib import deploy_options as opts
 from scripts._lib.abi import abi_dir as resolve_abi_dir
 from scripts._lib.abi import compiled_abis, write_abis
-from scripts._lib.deployer import deploy_suite, resolve_arbiter, resolve_oracle
-from scripts._lib.signers import (
-    parse_address,
-    resolve_account,
-    signer_option,
-    test_account_address,
+from scripts._lib.deployer import (
+    deploy_suite,
+    resolve_arbiter,
+    resolve_logistics_oracle,
+    resolve_oracle,
 )
-from scripts._lib.suite import (
-    ARBITRATION_PERIOD_LIMITS,
-    DEFAULT_POLICY_HELP,
-    DISPUTE_WINDOW_LIMITS,
-    MAX_FEE_BPS,
-    CreditOptions,
-    EscrowOptions,
-)
-from scripts._lib.units import format_duration, parse_duration
-
-LOCAL_ATTESTER_TEST_INDEX = 6
-DEV_STABLECOIN = "DevStablecoin"
+from scripts._lib.policy import DEFAULT_POLICY_HELP
+from scripts._lib.signers import parse_address, resolve_account, signer_option
+from scripts._lib.suite import ETH_TOKEN, MAX_FEE_BPS, EscrowOptions
+from scripts._lib.units import format_amount, format_duration
 
 HELP = """Deploy the TrustMall suite (ProductRegistry, OrderEscrow and, with a stablecoin,
 the credit contracts), grant its roles and apply the admin settings.
@@ -41,22 +32,31 @@ Accounts (never a raw key):
                     APE_ACCOUNTS_<ALIAS>_PASSPHRASE and nothing prompts.
   --account TEST::N an Ape test account, local networks only. On a local network
                     the default is TEST::0.
-The deployer becomes DEFAULT_ADMIN_ROLE.
+The deployer holds DEFAULT_ADMIN_ROLE of every contract from its constructor. It is
+never granted: a new admin takes it in two steps, 2 days apart (beginDefaultAdminTransfer
+by the admin, then acceptDefaultAdminTransfer by the new one). A reused contract whose
+admin is another account stops the run (deploy with the admin, or --redeploy).
 
 \b
-Roles granted:
-  VERIFIER_ROLE  to --verifier (default: the deployer).
-  ORACLE_ROLE    to the oracle address, the first of: --oracle; env
-                 TRUSTMALL_ORACLE_ADDRESS; ape-config.yaml
+Roles granted (one key, one job):
+  VERIFIER_ROLE  on ProductRegistry to --verifier (default: the deployer).
+  ORACLE_ROLE    on ProductRegistry to the custody oracle, the first of: --oracle;
+                 env TRUSTMALL_ORACLE_ADDRESS; ape-config.yaml
                    trustmall:
                      oracle: {sepolia: "0x..."}   # or one address for all networks
-                 and on a local network test account 1. The oracle also gets
-                 OrderEscrow's ORACLE_ROLE (logistics reports).
+                 and on a local network test account 1.
+  ORACLE_ROLE    on OrderEscrow to the logistics oracle (carriers' reports), a key
+                 of its own: --logistics-oracle; env
+                 TRUSTMALL_LOGISTICS_ORACLE_ADDRESS; ape-config.yaml trustmall:
+                 logistics_oracle: (as for the oracle); on a local network test
+                 account 8.
   ARBITER_ROLE   on OrderEscrow to the arbiter: --arbiter; env
                  TRUSTMALL_ARBITER_ADDRESS; ape-config.yaml trustmall: arbiter:
                  (as for the oracle); on a local network test account 3.
-  ORACLE_ROLE    on ProductRegistry to OrderEscrow, which records "sold" custody
-                 events for the items of the orders it releases.
+  ESCROW_ROLE    on ProductRegistry to OrderEscrow: orders hold their items, free
+                 them on refunds and record them sold on release. A reused registry
+                 that still gives the escrow its ORACLE_ROLE (older suites did) has
+                 it revoked.
 
 \b
 OrderEscrow settings (a fresh deployment gets the defaults; on a reused one an
@@ -70,6 +70,12 @@ option left out keeps what the chain holds):
                               never removes). ETH needs no entry. Name an existing
                               ERC-20: the script deploys no token (but the devnet
                               faucet token of --dev-stablecoin).
+  --seller-record-floor TOKEN=AMOUNT
+                              the smallest order that counts in seller records
+                              (repeatable; TOKEN is ETH or an ERC-20; AMOUNT in whole
+                              tokens). Defaults: ETH=0.001 and, with credit, one
+                              whole stablecoin (set once, for a token the record
+                              has no floor for).
 Durations: 90m, 36h, 7d, 1d12h or seconds.
 
 \b
@@ -83,11 +89,13 @@ stablecoin:
                       MINTER_ROLE), a devnet faucet token, and use it.
   Neither: the stablecoin of the recorded CreditVault, if there is one; else
   the credit part is left out.
-  --attester ADDR     a bureau's signing address (repeatable; added to a reused
-                      verifier). A fresh verifier needs one: on a local network
-                      the default is test account 6.
-  --quorum N          signatures an attestation needs, 1 to the attesters'
-                      number (fresh default 1; reused: kept).
+  --attester ADDR     an attester's signing address (repeatable; added to a
+                      reused verifier). On a local network a fresh verifier
+                      defaults to test accounts 6 (the service's attester) and 9
+                      (the bureau's cosigner).
+  --quorum N          signatures an attestation needs, up to the attesters'
+                      number (fresh default 2; reused: kept). 1 is refused outside
+                      local networks: one stolen key must not open credit lines.
 Roles: CreditLines gets the verifier's CONSUMER_ROLE, the vault's LINE_ROLE and
 the escrow's FUNDER_ROLE; the deployer holds POLICY_ROLE and RISK_ROLE on it.
 
@@ -99,7 +107,9 @@ Default credit policy, published when CreditLines is deployed (version 1):
 Output:
   <deployments-dir>/<chain-id>.json  address, tx hash, block, compiler, roles, settings
       (--deployments-dir, else env TRUSTMALL_DEPLOYMENTS_DIR, else deployments/);
-      credit settings: the policy with its version, attesters, quorum, pool asset.
+      settings: the escrow's fee, windows, tokens and seller-record floors; the
+      policy with its version, attesters, quorum, pool asset and redemption
+      cooldown; every admin-rules contract's admin handover delay.
   <abi-dir>/<Contract>.json           the ABI (--abi-dir, else env TRUSTMALL_ABI_DIR,
       else abi/). `python -m scripts._lib.abi [--check]` does this without a chain.
 
@@ -116,7 +126,11 @@ the suite are revoked.
     "Deployer: an Ape account alias, or TEST::N on a local network (default TEST::0 there)."
 )
 @click.option("--verifier", help="Address to receive VERIFIER_ROLE (default: the deployer).")
-@click.option("--oracle", help="Address to receive ORACLE_ROLE (default: see above).")
+@click.option("--oracle", help="The custody oracle: the registry's ORACLE_ROLE (see above).")
+@click.option(
+    "--logistics-oracle",
+    help="The logistics oracle: the escrow's ORACLE_ROLE (local default: test account 8).",
+)
 @click.option("--arbiter", help="Address to receive ARBITER_ROLE (default: see above).")
 @click.option(
     "--fee-bps",
@@ -141,6 +155,13 @@ the suite are revoked.
     metavar="ADDRESS",
     help="Allow-list an ERC-20 for order payments (repeatable).",
 )
+@click.option(
+    "--seller-record-floor",
+    "floors",
+    multiple=True,
+    metavar="TOKEN=AMOUNT",
+    help="Smallest order counted in seller records, e.g. ETH=0.001 (repeatable).",
+)
 @click.option("--stablecoin", metavar="ADDRESS", help="The credit pool's ERC-20 stablecoin.")
 @click.option(
     "--dev-stablecoin",
@@ -152,12 +173,12 @@ the suite are revoked.
     "attesters",
     multiple=True,
     metavar="ADDRESS",
-    help="A credit bureau's signing address (repeatable; local default: test account 6).",
+    help="An attester's signing address (repeatable; local default: test accounts 6 and 9).",
 )
 @click.option(
     "--quorum",
     type=click.IntRange(1),
-    help="Attester signatures an attestation needs (fresh default 1).",
+    help="Attester signatures an attestation needs (fresh default 2; 1 on local networks only).",
 )
 @click.option("--redeploy", is_flag=True, help="Deploy anew even if a live deployment is recorded.")
 @click.option(
@@ -176,12 +197,14 @@ def cli(
     account: Any,
     verifier: str | None,
     oracle: str | None,
+    logistics_oracle: str | None,
     arbiter: str | None,
     fee_bps: int | None,
     fee_recipient: str | None,
     dispute_window_bounds: str | None,
     arbitration_period: str | None,
     allow_tokens: tuple[str, ...],
+    floors: tuple[str, ...],
     stablecoin: str | None,
     dev_stablecoin: bool,
     attesters: tuple[str, ...],
@@ -193,16 +216,18 @@ def cli(
     deployer = resolve_account(account, network, default_test_index=0)
     verifier_address = parse_address(verifier, "--verifier") if verifier else str(deployer.address)
     oracle_address = resolve_oracle(oracle, network)
+    logistics_address = resolve_logistics_oracle(logistics_oracle, network)
     arbiter_address = resolve_arbiter(arbiter, network)
     escrow = EscrowOptions(
         fee_bps=fee_bps,
         fee_recipient=parse_address(fee_recipient, "--fee-recipient") if fee_recipient else None,
-        dispute_window_bounds=_bounds(dispute_window_bounds),
-        arbitration_period=_period(arbitration_period),
-        allowed_tokens=tuple(_token(t) for t in allow_tokens),
+        dispute_window_bounds=opts.window_bounds(dispute_window_bounds),
+        arbitration_period=opts.arbitration_period(arbitration_period),
+        allowed_tokens=tuple(opts.token_address(t) for t in allow_tokens),
+        seller_record_floors=opts.seller_record_floors(floors),
     )
     directory = resolve_deployments_dir(deployments_dir)
-    credit = _credit_options(
+    credit = opts.credit_options(
         network, directory, stablecoin, dev_stablecoin, attesters, quorum, redeploy
     )
     click.echo(f"network {provider.network_choice}, deployer {deployer.address}")
@@ -212,6 +237,7 @@ def cli(
         deployer,
         verifier=verifier_address,
         oracle=oracle_address,
+        logistics_oracle=logistics_address,
         arbiter=arbiter_address,
         escrow=escrow,
         credit=credit,
@@ -233,9 +259,27 @@ def cli(
         f"{format_duration(settings['arbitrationPeriod'])}; "
         f"tokens {', '.join(settings['allowedTokens']) or 'ETH only'}"
     )
+    click.echo(f"seller-record floors: {_floors(settings['sellerRecordFloors'])}")
+    roles = outcome.record.contracts["ProductRegistry"].roles
+    click.echo(
+        f"custody oracle {', '.join(roles.get('ORACLE_ROLE', [])) or 'none'}; logistics oracle "
+        f"{', '.join(outcome.record.contracts['OrderEscrow'].roles.get('ORACLE_ROLE', []))}"
+    )
     contracts = outcome.record.contracts
     if "CreditLines" in contracts:
         _echo_credit(contracts["AttestationVerifier"].settings, contracts)
+
+
+def _floors(floors: dict[str, int]) -> str:
+    from scripts._lib.escrow import asset_of
+
+    shown = []
+    for token, amount in floors.items():
+        if token == ETH_TOKEN:
+            shown.append(format_amount(amount, 18, "ETH"))
+        else:
+            shown.append(asset_of(token).fmt(amount))
+    return ", ".join(shown) or "none"
 
 
 def _echo_credit(verifier: dict[str, Any], contracts: dict[str, Any]) -> None:
@@ -255,7 +299,8 @@ def _echo_credit(verifier: dict[str, Any], contracts: dict[str, Any]) -> None:
         f"Credit policy v{policy['version']}: minimum band {policy['minBand']}, refresh "
         f"{format_duration(policy['refreshPeriod'])}, default after "
         f"{format_duration(policy['defaultAfter'])}, wallet draws "
-        f"{'allowed' if policy['walletDraws'] else 'not allowed'}"
+        f"{'allowed' if policy['walletDraws'] else 'not allowed'}, new credit at most "
+        f"{asset.fmt(policy['periodCap'])} per {format_duration(policy['capPeriod'])}"
     )
     for band, tier in enumerate(policy["tiers"]):
         click.echo(
@@ -263,123 +308,3 @@ def _echo_credit(verifier: dict[str, Any], contracts: dict[str, Any]) -> None:
             f"term {format_duration(tier['term'])}, grace {format_duration(tier['gracePeriod'])}, "
             f"late fee {asset.fmt(tier['lateFee'])}"
         )
-
-
-def _credit_options(
-    network: Any,
-    directory: Path,
-    stablecoin: str | None,
-    dev_stablecoin: bool,
-    attesters: tuple[str, ...],
-    quorum: int | None,
-    redeploy: bool,
-) -> CreditOptions:
-    """The credit part's stablecoin (given, a DevStablecoin, or the recorded vault's), its
-    attesters and quorum, checked before anything is sent."""
-    from ape import chain
-
-    if stablecoin and dev_stablecoin:
-        raise click.UsageError("give --stablecoin ADDRESS or --dev-stablecoin, not both")
-    if dev_stablecoin and not network.is_local:
-        raise click.UsageError(
-            f"--dev-stablecoin deploys a faucet token for local devnets only, not on "
-            f"{network.choice!r}: pass the stablecoin's address with --stablecoin"
-        )
-    record = load_record(directory, int(chain.chain_id))
-    recorded = record.contracts if record is not None else {}
-    dev = recorded.get(DEV_STABLECOIN)
-    token: str | None = None
-    if stablecoin:
-        token = _token(stablecoin, "--stablecoin")
-    elif not dev_stablecoin and "CreditVault" in recorded:
-        # Neither option: the credit part goes on with the recorded vault's stablecoin.
-        token = str(recorded["CreditVault"].constructor_args[0])
-    if token is not None and dev is not None and dev.address == token:
-        token, dev_stablecoin = None, True  # the recorded DevStablecoin: keep it in the suite
-    addresses = tuple(dict.fromkeys(parse_address(a, "--attester") for a in attesters))
-    defaults: tuple[str, ...] = ()
-    if network.is_local:
-        defaults = (test_account_address(LOCAL_ATTESTER_TEST_INDEX),)
-    options = CreditOptions(
-        stablecoin=token,
-        dev_stablecoin=dev_stablecoin,
-        attesters=addresses,
-        default_attesters=defaults,
-        quorum=quorum,
-        decimals=6 if dev_stablecoin or token is None else _decimals(token),
-    )
-    if not options.enabled:
-        if attesters or quorum is not None:
-            raise click.UsageError("--attester and --quorum need the credit part: add a stablecoin")
-        return options
-    if redeploy or "AttestationVerifier" not in recorded:
-        count = len(addresses or defaults)
-        if count == 0:
-            raise click.UsageError(
-                f"the attestation verifier needs an attester on {network.choice!r}: --attester"
-            )
-        if quorum is not None and quorum > count:
-            raise click.BadParameter(
-                f"{quorum} is more than the {count} attester(s)", param_hint="--quorum"
-            )
-    return options
-
-
-def _decimals(token: str) -> int:
-    from scripts._lib.escrow import erc20
-
-    try:
-        return int(erc20(token).decimals())
-    except Exception:
-        raise click.BadParameter(
-            f"{token} answers no decimals(): not an ERC-20 stablecoin", param_hint="--stablecoin"
-        ) from None
-
-
-def _duration(text: str, option: str) -> int:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
-
-
-def _within(seconds: int, limits: tuple[int, int], option: str) -> int:
-    low, high = limits
-    if not low <= seconds <= high:
-        raise click.BadParameter(
-            f"{format_duration(seconds)} is outside the contract's limits "
-            f"{format_duration(low)}-{format_duration(high)}",
-            param_hint=option,
-        )
-    return seconds
-
-
-def _bounds(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    option = "--dispute-window-bounds"
-    low_text, sep, high_text = text.partition(":")
-    if not sep:
-        raise click.BadParameter("give MIN:MAX, e.g. 1d:30d", param_hint=option)
-    low = _within(_duration(low_text, option), DISPUTE_WINDOW_LIMITS, option)
-    high = _within(_duration(high_text, option), DISPUTE_WINDOW_LIMITS, option)
-    if low > high:
-        raise click.BadParameter("MIN is longer than MAX", param_hint=option)
-    return low, high
-
-
-def _period(text: str | None) -> int | None:
-    if text is None:
-        return None
-    option = "--arbitration-period"
-    return _within(_duration(text, option), ARBITRATION_PERIOD_LIMITS, option)
-
-
-def _token(text: str, option: str = "--allow-token") -> str:
-    """An ERC-20: an address holding code (checked before anything is sent)."""
-    from ape import chain
-
-    address = parse_address(text, option)
-    if not chain.provider.get_code(address):
-        raise click.BadParameter(f"no contract code at {address}", param_hint=option)
-    return address

@@ -24,8 +24,8 @@ from app.domain.vocab import DenialReason, LineStatus, OrderStatus, Standing
 from scripts._lib import escrow as ops
 from scripts._lib.escrow import PreflightError, require
 from scripts._lib.options import deployments_dir_option
+from scripts._lib.policy import read_policy
 from scripts._lib.signers import signer_option
-from scripts._lib.suite import read_policy
 from scripts._lib.units import format_moment
 
 if TYPE_CHECKING:

@@ -5,19 +5,29 @@ To add a contract, append a :class:`ContractSpec`: its constructor may use the a
 contracts deployed before it (``ctx.addresses``); list those in ``depends_on`` so that it is
 deployed anew whenever one of them is, and in ``fixed_args`` the positions of constructor
 arguments the contract can never change (a different value deploys it anew). ``roles``,
-``grants`` and ``settings`` are evaluated once every contract of the suite has its address.
-``enabled`` leaves a contract out of a run (the credit part needs a stablecoin).
+``grants``, ``revokes`` and ``settings`` are evaluated once every contract of the suite has its
+address. ``enabled`` leaves a contract out of a run (the credit part needs a stablecoin).
+
+Keys are kept apart: the registry's ORACLE_ROLE goes to the custody oracle, the escrow's to a
+separate logistics oracle, and the escrow reaches the registry through ESCROW_ROLE only (hold,
+free and sell its orders' items), never through the registry's ORACLE_ROLE.
 
 The credit part (after OrderEscrow): DevStablecoin (local devnets only, on request), the
 AttestationVerifier, the CreditVault of the stablecoin and the CreditLines, with the roles the
-lines need on the others and a default policy (:data:`DEFAULT_POLICY`).
+lines need on the others and a default policy (:func:`scripts._lib.policy.default_policy`).
+
+Every contract but DevStablecoin uses OpenZeppelin's AccessControlDefaultAdminRules: the deployer
+holds DEFAULT_ADMIN_ROLE from the constructor, and the role can never be granted, only handed over
+in two steps (see ``scripts/_lib/deployer.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from scripts._lib.policy import default_policy, publish_policy, read_policy
 
 HOUR = 3_600
 DAY = 86_400
@@ -30,96 +40,31 @@ DEFAULT_ARBITRATION_PERIOD = 14 * DAY
 MAX_FEE_BPS = 1_000
 DISPUTE_WINDOW_LIMITS = (1 * HOUR, 90 * DAY)
 ARBITRATION_PERIOD_LIMITS = (1 * DAY, 90 * DAY)
+# The smallest order (in base units) that counts in seller records, on a fresh escrow: 0.001 ETH,
+# and one whole stablecoin for the credit pool's stablecoin. Dust orders cannot pad a record.
+ETH_TOKEN = "0x0000000000000000000000000000000000000000"
+DEFAULT_ETH_SELLER_RECORD_FLOOR = 10**15
+DEFAULT_STABLECOIN_SELLER_RECORD_FLOOR = 1  # whole stablecoins, scaled to its decimals
+# Signatures a fresh AttestationVerifier wants: no single attester key can open a line.
+DEFAULT_QUORUM = 2
 
 
 @dataclass(frozen=True)
 class EscrowOptions:
     """The deployer's choices for OrderEscrow's admin settings. ``None`` keeps what a reused
     contract holds on chain; a freshly deployed one gets the defaults above. Allowed tokens add
-    to the allow-list (nothing is removed)."""
+    to the allow-list (nothing is removed). ``seller_record_floors`` are (token, base units)
+    pairs; a token the record has no floor for gets its default (ETH and the stablecoin)."""
 
     fee_bps: int | None = None
     fee_recipient: str | None = None
     dispute_window_bounds: tuple[int, int] | None = None
     arbitration_period: int | None = None
     allowed_tokens: tuple[str, ...] = ()
+    seller_record_floors: tuple[tuple[str, int], ...] = ()
 
 
 # ---------------------------------------------------------------------------------------- credit
-
-
-@dataclass(frozen=True)
-class Tier:
-    """ICreditPolicies.Tier, in ABI order: limit and late fee in the stablecoin's base units,
-    APR in basis points, term and grace period in seconds."""
-
-    limit: int
-    aprBps: int  # the contract's field names, as recorded
-    term: int
-    gracePeriod: int
-    lateFee: int
-
-
-@dataclass(frozen=True)
-class CreditPolicy:
-    """ICreditPolicies.PolicyRules and the tiers (``tiers[b]`` applies to band ``b``)."""
-
-    minBand: int  # the contract's field names, as recorded
-    refreshPeriod: int
-    defaultAfter: int
-    walletDraws: bool
-    tiers: tuple[Tier, ...]
-
-    def rules_abi(self) -> tuple[Any, ...]:
-        return (self.minBand, self.refreshPeriod, self.defaultAfter, self.walletDraws)
-
-    def tiers_abi(self) -> list[tuple[int, ...]]:
-        return [(t.limit, t.aprBps, t.term, t.gracePeriod, t.lateFee) for t in self.tiers]
-
-    def as_json(self) -> dict[str, Any]:
-        """The policy as the deployment record keeps it (without its version)."""
-        data = asdict(self)
-        data["tiers"] = [asdict(t) for t in self.tiers]
-        return data
-
-
-def default_policy(decimals: int) -> CreditPolicy:
-    """The policy a fresh CreditLines is given, amounts scaled to the stablecoin's decimals.
-
-    Bands follow app.domain.attestations' score table (300-850): band 0 (below 580) is under the
-    minimum band and denied; 1 (580-669) a starter line; 2 (670-739) standard; 3 (740+) premium.
-    Attestations keep a line drawable for 30 days; unpaid lines default 60 days after their due
-    time; credit pays escrow orders only (no draws to the wallet).
-    """
-    unit = 10**decimals
-    return CreditPolicy(
-        minBand=1,
-        refreshPeriod=30 * DAY,
-        defaultAfter=60 * DAY,
-        walletDraws=False,
-        tiers=tuple(
-            Tier(limit * unit, apr_bps, term, grace, late_fee * unit)
-            for limit, apr_bps, term, grace, late_fee in DEFAULT_TIERS
-        ),
-    )
-
-
-# (limit, APR bps, term, grace period, late fee) per band, in whole stablecoins and seconds.
-DEFAULT_TIERS: tuple[tuple[int, int, int, int, int], ...] = (
-    (100, 3_600, 30 * DAY, 5 * DAY, 10),
-    (500, 2_400, 30 * DAY, 5 * DAY, 15),
-    (2_000, 1_800, 30 * DAY, 7 * DAY, 25),
-    (5_000, 1_200, 60 * DAY, 7 * DAY, 25),
-)
-DEFAULT_POLICY_HELP = """\
-  band 0 (score < 580):  limit    100, APR 36%, term 30d, grace 5d, late fee 10
-                         (below the minimum band 1: denied)
-  band 1 (580-669):      limit    500, APR 24%, term 30d, grace 5d, late fee 15
-  band 2 (670-739):      limit  2,000, APR 18%, term 30d, grace 7d, late fee 25
-  band 3 (740-850):      limit  5,000, APR 12%, term 60d, grace 7d, late fee 25
-  refresh period 30d (an older attestation puts the line on hold), default 60d
-  after the due time, draws into escrow orders only (no wallet draws).
-  Amounts in whole stablecoins (scaled to its decimals)."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +73,8 @@ class CreditOptions:
     existing ERC-20 (``stablecoin``) or a DevStablecoin deployed for a local devnet
     (``dev_stablecoin``). ``attesters`` are added to the verifier (a fresh one starts with them,
     else with ``default_attesters``); ``quorum`` None keeps what the chain holds (a fresh
-    verifier: 1). ``decimals`` are the stablecoin's, for the default policy's amounts."""
+    verifier: :data:`DEFAULT_QUORUM`). ``decimals`` are the stablecoin's, for the default
+    policy's amounts and the default seller-record floor."""
 
     stablecoin: str | None = None
     dev_stablecoin: bool = False
@@ -149,7 +95,10 @@ class SuiteContext:
     deployer: str
     verifier: str
     oracle: str
+    """The custody oracle: the registry's ORACLE_ROLE."""
     arbiter: str
+    logistics_oracle: str
+    """The carriers' reports: the escrow's ORACLE_ROLE (a key apart from the custody oracle's)."""
     escrow: EscrowOptions = field(default_factory=EscrowOptions)
     credit: CreditOptions = field(default_factory=CreditOptions)
     addresses: dict[str, str] = field(default_factory=dict)
@@ -217,7 +166,23 @@ class Published:
     default: dict[str, Any] | None = None
 
 
-Configuration = Setting | AllowList | Published
+@dataclass(frozen=True)
+class PerToken:
+    """An admin value the contract keeps per token (a seller-record floor): read with
+    ``getter(token)``, written with ``setter(token, value)``. ``values`` are (token, value) pairs
+    asked for; ``defaults`` apply to a token the record has no value for while the chain holds
+    zero (a fresh contract, or a token the suite starts using). Recorded as {token: value}."""
+
+    key: str
+    getter: str
+    setter: str
+    values: tuple[tuple[str, int], ...] = ()
+    defaults: tuple[tuple[str, int], ...] = ()
+
+
+Configuration = Setting | AllowList | Published | PerToken
+# Read only: how long a handover of DEFAULT_ADMIN_ROLE waits (contracts/common/AdminDelay.sol).
+ADMIN_DELAY = Setting("defaultAdminDelay", "defaultAdminDelay", "")
 
 
 @dataclass(frozen=True)
@@ -226,8 +191,9 @@ class ContractSpec:
 
     ``roles`` maps a role's public getter name on the contract (``VERIFIER_ROLE``) to the
     addresses that must hold it; ``grants`` names roles on *other* contracts of the suite (the
-    escrow needs the registry's ORACLE_ROLE). The deployer must be able to grant them
-    (``DEFAULT_ADMIN_ROLE``) and to change ``settings``.
+    escrow needs the registry's ESCROW_ROLE), ``revokes`` roles on the suite's contracts that
+    must not be held (what earlier versions of the suite granted instead). The deployer must be
+    able to grant and revoke them (``DEFAULT_ADMIN_ROLE``) and to change ``settings``.
     """
 
     name: str
@@ -235,6 +201,7 @@ class ContractSpec:
     roles: Callable[[SuiteContext], dict[str, list[str]]]
     depends_on: tuple[str, ...] = ()
     grants: Callable[[SuiteContext], list[Grant]] = lambda ctx: []
+    revokes: Callable[[SuiteContext], list[Grant]] = lambda ctx: []
     settings: Callable[[SuiteContext], list[Configuration]] = lambda ctx: []
     enabled: Callable[[SuiteContext], bool] = lambda ctx: True
     fixed_args: tuple[int, ...] = ()
@@ -261,7 +228,23 @@ def _escrow_settings(ctx: SuiteContext) -> list[Configuration]:
             DEFAULT_ARBITRATION_PERIOD,
         ),
         AllowList("allowedTokens", "isTokenAllowed", "setTokenAllowed", _allowed_tokens(ctx)),
+        PerToken(
+            "sellerRecordFloors",
+            "sellerRecordFloor",
+            "setSellerRecordFloor",
+            options.seller_record_floors,
+            _default_floors(ctx),
+        ),
+        ADMIN_DELAY,
     ]
+
+
+def _default_floors(ctx: SuiteContext) -> tuple[tuple[str, int], ...]:
+    floors = [(ETH_TOKEN, DEFAULT_ETH_SELLER_RECORD_FLOOR)]
+    if ctx.credit.enabled:
+        unit = 10**ctx.credit.decimals
+        floors.append((ctx.stablecoin(), DEFAULT_STABLECOIN_SELLER_RECORD_FLOOR * unit))
+    return tuple(floors)
 
 
 def _allowed_tokens(ctx: SuiteContext) -> tuple[str, ...]:
@@ -282,54 +265,14 @@ def _verifier_settings(ctx: SuiteContext) -> list[Configuration]:
         Setting("quorum", "quorum", "setQuorum", options.quorum),
         # Read only: attestations must carry it (every change above bumps it).
         Setting("attesterSetVersion", "attesterSetVersion", ""),
+        ADMIN_DELAY,
     ]
-
-
-def read_policy(lines: Any, version: int | None = None) -> dict[str, Any] | None:
-    """A policy of a CreditLines (default: the current one) as JSON data with its version; None
-    before the first or for an unknown version."""
-    if version is None:
-        version = int(lines.currentPolicyVersion())
-    if version == 0 or version > int(lines.currentPolicyVersion()):
-        return None
-    rules = lines.policyRules(version)
-    tiers = []
-    for band in range(256):
-        tier = lines.policyTier(version, band)
-        if int(tier.term) == 0:  # published tiers have a term: the first without one ends them
-            break
-        tiers.append(
-            Tier(
-                int(tier.limit),
-                int(tier.aprBps),
-                int(tier.term),
-                int(tier.gracePeriod),
-                int(tier.lateFee),
-            )
-        )
-    policy = CreditPolicy(
-        int(rules.minBand),
-        int(rules.refreshPeriod),
-        int(rules.defaultAfter),
-        bool(rules.walletDraws),
-        tuple(tiers),
-    )
-    return {"version": version, **policy.as_json()}
-
-
-def policy_from_json(data: dict[str, Any]) -> CreditPolicy:
-    fields = {k: v for k, v in data.items() if k not in ("version", "tiers")}
-    return CreditPolicy(**fields, tiers=tuple(Tier(**t) for t in data["tiers"]))
-
-
-def _publish_policy(lines: Any, data: dict[str, Any], sender: Any) -> None:
-    policy = policy_from_json(data)
-    lines.publishPolicy(policy.rules_abi(), policy.tiers_abi(), sender=sender)
 
 
 def _lines_settings(ctx: SuiteContext) -> list[Configuration]:
     default = default_policy(ctx.credit.decimals).as_json()
-    return [Published("policy", read_policy, _publish_policy, "POLICY_ROLE", default=default)]
+    policy = Published("policy", read_policy, publish_policy, "POLICY_ROLE", default=default)
+    return [policy, ADMIN_DELAY]
 
 
 def _credit(ctx: SuiteContext) -> bool:
@@ -345,6 +288,7 @@ SUITE: tuple[ContractSpec, ...] = (
             "VERIFIER_ROLE": [ctx.verifier],
             "ORACLE_ROLE": [ctx.oracle],
         },
+        settings=lambda ctx: [ADMIN_DELAY],
     ),
     ContractSpec(
         name="OrderEscrow",
@@ -357,11 +301,16 @@ SUITE: tuple[ContractSpec, ...] = (
         roles=lambda ctx: {
             "DEFAULT_ADMIN_ROLE": [ctx.deployer],
             "ARBITER_ROLE": [ctx.arbiter],
-            "ORACLE_ROLE": [ctx.oracle],
+            "ORACLE_ROLE": [ctx.logistics_oracle],
         },
         depends_on=("ProductRegistry",),
-        # Releases record "sold" custody events in the registry.
+        # Orders hold their items in the registry, free them on refunds and sell them on release.
         grants=lambda ctx: [
+            Grant("ProductRegistry", "ESCROW_ROLE", ctx.addresses["OrderEscrow"]),
+        ],
+        # The suite once gave the escrow the registry's ORACLE_ROLE to record sales: a reused
+        # registry must not keep it (it would let the escrow record any custody event).
+        revokes=lambda ctx: [
             Grant("ProductRegistry", "ORACLE_ROLE", ctx.addresses["OrderEscrow"]),
         ],
         settings=_escrow_settings,
@@ -379,7 +328,7 @@ SUITE: tuple[ContractSpec, ...] = (
         constructor_args=lambda ctx: [
             ctx.deployer,
             list(ctx.credit.attesters or ctx.credit.default_attesters),
-            ctx.credit.quorum or 1,
+            ctx.credit.quorum or DEFAULT_QUORUM,
         ],
         roles=lambda ctx: {"DEFAULT_ADMIN_ROLE": [ctx.deployer]},
         settings=_verifier_settings,
@@ -391,7 +340,11 @@ SUITE: tuple[ContractSpec, ...] = (
         constructor_args=lambda ctx: [ctx.stablecoin(), ctx.deployer],
         roles=lambda ctx: {"DEFAULT_ADMIN_ROLE": [ctx.deployer]},
         depends_on=("DevStablecoin",),
-        settings=lambda ctx: [Setting("asset", "asset", "")],
+        settings=lambda ctx: [
+            Setting("asset", "asset", ""),
+            Setting("redeemCooldown", "redeemCooldown", ""),
+            ADMIN_DELAY,
+        ],
         enabled=_credit,
         fixed_args=(0,),
     ),

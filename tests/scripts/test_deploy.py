@@ -1,6 +1,8 @@
 """`ape run deploy` on Anvil: the record it writes, reuse on re-runs, --redeploy, role grants
-(on each contract and across the suite), the escrow's admin settings, and the credit part (with
-a stablecoin only): verifier, vault, lines, their grants and the default policy."""
+(on each contract and across the suite, one key per job), revocation of the escrow's stale
+registry ORACLE_ROLE, the admin that is never granted, the escrow's admin settings and
+seller-record floors, and the credit part (with a stablecoin only): verifier (two attesters,
+quorum 2), vault, lines, their grants and the default policy with its cap on new credit."""
 
 from __future__ import annotations
 
@@ -8,16 +10,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
 from web3 import Web3
 
 from scripts._lib.abi import compiled_abis
-from scripts._lib.suite import default_policy
+from scripts._lib.deploy_options import credit_options
+from scripts._lib.policy import default_policy
 from tests.scripts.conftest import (
     ADMIN,
     ARBITER,
+    ATTESTER,
+    COSIGNER,
+    LOGISTICS_ORACLE,
     MERCHANT,
     ORACLE,
     RIVAL_MERCHANT,
@@ -28,6 +35,8 @@ from tests.scripts.conftest import (
 from tests.scripts.escrow_support import DAY, deploy_stable, nonce
 
 CREDIT = ("DevStablecoin", "AttestationVerifier", "CreditVault", "CreditLines")
+ETH = "0x0000000000000000000000000000000000000000"
+ADMIN_DELAY = 2 * DAY
 
 pytestmark = pytest.mark.anvil
 
@@ -62,6 +71,22 @@ def has_role(w3: Web3, address: str, role_name: str, account: str) -> bool:
     return bool(w3.eth.contract(address=address, abi=abi).functions.hasRole(role, account).call())
 
 
+def grant_role(w3: Web3, address: str, role_name: str, account: str) -> None:
+    abi = [
+        {
+            "name": "grantRole",
+            "type": "function",
+            "stateMutability": "nonpayable",
+            "inputs": [{"name": "role", "type": "bytes32"}, {"name": "account", "type": "address"}],
+            "outputs": [],
+        },
+    ]
+    call = w3.eth.contract(address=address, abi=abi).functions.grantRole(
+        keccak(text=role_name), account
+    )
+    assert w3.eth.wait_for_transaction_receipt(call.transact({"from": ADMIN}))["status"] == 1
+
+
 def read(w3: Web3, address: str, getter: str, output: str) -> Any:
     """A no-argument view of a deployed contract."""
     abi = [
@@ -94,14 +119,15 @@ def test_deploy_records_address_tx_block_compiler_and_roles(
     escrow = data["contracts"]["OrderEscrow"]["address"]
     assert entry["roles"] == {
         "DEFAULT_ADMIN_ROLE": [ADMIN],
-        "ORACLE_ROLE": sorted([ORACLE, escrow]),
+        "ESCROW_ROLE": [escrow],
+        "ORACLE_ROLE": [ORACLE],
         "VERIFIER_ROLE": [ADMIN],
     }
     for role, holders in entry["roles"].items():
         assert all(has_role(w3, entry["address"], role, holder) for holder in holders)
 
 
-def test_deploy_adds_the_escrow_with_its_roles_settings_and_the_registry_oracle_role(
+def test_deploy_adds_the_escrow_with_a_logistics_oracle_of_its_own_and_the_registry_escrow_role(
     first_deploy: Run, deploy_dir: Path, w3: Web3
 ) -> None:
     contracts = record(deploy_dir)["contracts"]
@@ -111,22 +137,27 @@ def test_deploy_adds_the_escrow_with_its_roles_settings_and_the_registry_oracle_
     assert escrow["roles"] == {
         "ARBITER_ROLE": [ARBITER],
         "DEFAULT_ADMIN_ROLE": [ADMIN],
-        "ORACLE_ROLE": [ORACLE],
+        "ORACLE_ROLE": [LOGISTICS_ORACLE],
     }
     for role, holders in escrow["roles"].items():
         assert all(has_role(w3, escrow["address"], role, holder) for holder in holders)
-    # The escrow records "sold" custody events in the registry.
-    assert registry["roles"]["ORACLE_ROLE"] == sorted([ORACLE, escrow["address"]])
-    assert has_role(w3, registry["address"], "ORACLE_ROLE", escrow["address"])
+    # One key, one contract: the custody oracle reports nothing to the escrow, and the escrow
+    # reaches the registry through ESCROW_ROLE alone.
+    assert not has_role(w3, escrow["address"], "ORACLE_ROLE", ORACLE)
+    assert has_role(w3, registry["address"], "ESCROW_ROLE", escrow["address"])
+    assert not has_role(w3, registry["address"], "ORACLE_ROLE", escrow["address"])
     assert escrow["settings"] == {
         "allowedTokens": [],
         "arbitrationPeriod": 14 * DAY,
+        "defaultAdminDelay": ADMIN_DELAY,
         "disputeWindowBounds": [DAY, 30 * DAY],
         "feeBps": 100,
         "feeRecipient": ADMIN,
+        "sellerRecordFloors": {ETH: 10**15},
     }
-    assert registry["settings"] == {}
+    assert registry["settings"] == {"defaultAdminDelay": ADMIN_DELAY}
     assert read(w3, escrow["address"], "feeBps", "uint16") == 100
+    assert "logistics oracle " + LOGISTICS_ORACLE in first_deploy.output
 
 
 def test_deploy_without_a_stablecoin_leaves_the_credit_part_out(
@@ -175,6 +206,7 @@ def test_deploy_rerun_applies_escrow_settings_and_allow_lists_a_token_then_keeps
         "deploy", "--deployments-dir", str(deploy_dir), "--fee-bps", "250",
         "--fee-recipient", MERCHANT, "--dispute-window-bounds", "2h:10d",
         "--arbitration-period", "3d", "--allow-token", stable.address, "--arbiter", STRANGER,
+        "--seller-record-floor", "ETH=0.5", "--seller-record-floor", f"{stable.address}=2.5",
     )  # fmt: skip
 
     assert run.returncode == 0, run.output
@@ -183,10 +215,13 @@ def test_deploy_rerun_applies_escrow_settings_and_allow_lists_a_token_then_keeps
     assert entry["settings"] == {
         "allowedTokens": [stable.address],
         "arbitrationPeriod": 3 * DAY,
+        "defaultAdminDelay": ADMIN_DELAY,
         "disputeWindowBounds": [2 * 3600, 10 * DAY],
         "feeBps": 250,
         "feeRecipient": MERCHANT,
+        "sellerRecordFloors": {ETH: 5 * 10**17, stable.address: 2_500_000},
     }
+    assert read_floor(w3, escrow, stable.address) == 2_500_000
     assert read(w3, escrow, "feeBps", "uint16") == 250
     assert read(w3, escrow, "arbitrationPeriod", "uint32") == 3 * DAY
     assert read(w3, escrow, "feeRecipient", "address") == MERCHANT
@@ -200,7 +235,63 @@ def test_deploy_rerun_applies_escrow_settings_and_allow_lists_a_token_then_keeps
     assert nonce(w3, ADMIN) == sent
 
 
-def test_redeploy_deploys_a_new_contract_with_the_oracle_from_the_environment(
+def read_floor(w3: Web3, escrow: str, token: str) -> int:
+    abi = [
+        {
+            "name": "sellerRecordFloor",
+            "type": "function",
+            "stateMutability": "view",
+            "inputs": [{"name": "token", "type": "address"}],
+            "outputs": [{"name": "", "type": "uint256"}],
+        }
+    ]
+    contract = w3.eth.contract(address=escrow, abi=abi)
+    return int(contract.functions.sellerRecordFloor(token).call())
+
+
+def test_deploy_rerun_revokes_a_stale_registry_oracle_role_of_the_escrow(
+    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+) -> None:
+    contracts = record(deploy_dir)["contracts"]
+    registry, escrow = contracts["ProductRegistry"]["address"], contracts["OrderEscrow"]["address"]
+    # What an older suite granted: the escrow recorded sales through the registry's oracle role.
+    grant_role(w3, registry, "ORACLE_ROLE", escrow)
+
+    run = ape_run("deploy", "--deployments-dir", str(deploy_dir))
+
+    assert run.returncode == 0, run.output
+    assert f"revoked ORACLE_ROLE from {escrow}" in run.output
+    assert not has_role(w3, registry, "ORACLE_ROLE", escrow)
+    assert has_role(w3, registry, "ESCROW_ROLE", escrow)
+    assert escrow not in record(deploy_dir)["contracts"]["ProductRegistry"]["roles"]["ORACLE_ROLE"]
+
+
+def test_deploy_by_another_account_than_the_admin_explains_the_two_step_handover(
+    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+) -> None:
+    before, sent = (deploy_dir / "1337.json").read_bytes(), nonce(w3, STRANGER)
+
+    run = ape_run("deploy", "--deployments-dir", str(deploy_dir), "--account", "TEST::4")
+
+    assert run.returncode == 1
+    assert f"its admin is {ADMIN}, not {STRANGER}" in run.output
+    assert "beginDefaultAdminTransfer" in run.output and "2d later" in run.output
+    assert "Traceback" not in run.output
+    assert (deploy_dir / "1337.json").read_bytes() == before
+    assert nonce(w3, STRANGER) == sent
+
+
+class _Network:
+    is_local = False
+    choice = "ethereum:sepolia:node"
+
+
+def test_quorum_one_is_refused_outside_local_networks(tmp_path: Path) -> None:
+    with pytest.raises(click.BadParameter, match="quorum 1 is for local networks only"):
+        credit_options(_Network(), tmp_path, None, False, (STRANGER,), 1, False)
+
+
+def test_redeploy_deploys_a_new_contract_with_the_oracles_from_the_environment(
     first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
 ) -> None:
     old = record(deploy_dir)["contracts"]["ProductRegistry"]
@@ -210,7 +301,10 @@ def test_redeploy_deploys_a_new_contract_with_the_oracle_from_the_environment(
         "--deployments-dir",
         str(deploy_dir),
         "--redeploy",
-        extra_env={"TRUSTMALL_ORACLE_ADDRESS": RIVAL_MERCHANT},
+        extra_env={
+            "TRUSTMALL_ORACLE_ADDRESS": RIVAL_MERCHANT,
+            "TRUSTMALL_LOGISTICS_ORACLE_ADDRESS": MERCHANT,
+        },
     )
 
     assert run.returncode == 0, run.output
@@ -220,8 +314,9 @@ def test_redeploy_deploys_a_new_contract_with_the_oracle_from_the_environment(
     assert new["block_number"] > old["block_number"]
     assert w3.eth.get_code(new["address"]) == w3.eth.get_code(old["address"])
     escrow = record(deploy_dir)["contracts"]["OrderEscrow"]
-    assert new["roles"]["ORACLE_ROLE"] == sorted([RIVAL_MERCHANT, escrow["address"]])
+    assert new["roles"]["ORACLE_ROLE"] == [RIVAL_MERCHANT]
     assert has_role(w3, new["address"], "ORACLE_ROLE", RIVAL_MERCHANT)
+    assert escrow["roles"]["ORACLE_ROLE"] == [MERCHANT]
     # The escrow follows its registry: deployed anew, pointing at the new one.
     assert escrow["constructor_args"][1] == new["address"]
     assert read(w3, escrow["address"], "registry", "address") == new["address"]
@@ -269,9 +364,7 @@ def test_deploy_with_dev_stablecoin_adds_credit_with_its_grants_and_the_default_
 ) -> None:
     before = record(deploy_dir)["contracts"]
 
-    run = ape_run(
-        "deploy", "--deployments-dir", str(deploy_dir), "--dev-stablecoin", "--attester", STRANGER,
-    )  # fmt: skip
+    run = ape_run("deploy", "--deployments-dir", str(deploy_dir), "--dev-stablecoin")
 
     assert run.returncode == 0, run.output
     contracts = record(deploy_dir)["contracts"]
@@ -283,7 +376,8 @@ def test_deploy_with_dev_stablecoin_adds_credit_with_its_grants_and_the_default_
         ADMIN, verifier["address"], vault["address"], escrow["address"],
     ]  # fmt: skip
     assert vault["constructor_args"] == [dollar["address"], ADMIN]
-    assert verifier["constructor_args"] == [ADMIN, [STRANGER], "1"]
+    # Two attesters (the service's and the bureau's), two signatures per attestation.
+    assert verifier["constructor_args"] == [ADMIN, [ATTESTER, COSIGNER], "2"]
     # What the lines need on the others, granted and recorded.
     for holder, role, entry in (
         (verifier, "CONSUMER_ROLE", verifier),
@@ -296,11 +390,24 @@ def test_deploy_with_dev_stablecoin_adds_credit_with_its_grants_and_the_default_
         "DEFAULT_ADMIN_ROLE": [ADMIN], "POLICY_ROLE": [ADMIN], "RISK_ROLE": [ADMIN],
     }  # fmt: skip
     assert dollar["roles"] == {"DEFAULT_ADMIN_ROLE": [ADMIN], "MINTER_ROLE": [ADMIN]}
-    # Settings: the stablecoin allow-listed for orders paid with credit, the verifier's set.
+    # Settings: the stablecoin allow-listed for orders paid with credit, with a floor of one
+    # whole stablecoin for seller records; the verifier's set; the vault's exit cooldown.
     assert dollar["address"] in escrow["settings"]["allowedTokens"]
-    assert vault["settings"] == {"asset": dollar["address"]}
-    assert verifier["settings"] == {"attesterSetVersion": 2, "attesters": [STRANGER], "quorum": 1}
+    assert escrow["settings"]["sellerRecordFloors"][dollar["address"]] == 10**6
+    assert read_floor(w3, escrow["address"], dollar["address"]) == 10**6
+    assert vault["settings"] == {
+        "asset": dollar["address"], "defaultAdminDelay": ADMIN_DELAY, "redeemCooldown": 3 * DAY,
+    }  # fmt: skip
+    assert verifier["settings"] == {
+        "attesterSetVersion": read(w3, verifier["address"], "attesterSetVersion", "uint64"),
+        "attesters": sorted([ATTESTER, COSIGNER]),
+        "defaultAdminDelay": ADMIN_DELAY,
+        "quorum": 2,
+    }
     assert read(w3, dollar["address"], "decimals", "uint8") == 6
-    assert lines["settings"]["policy"] == {"version": 1, **default_policy(6).as_json()}
+    policy = lines["settings"]["policy"]
+    assert policy == {"version": 1, **default_policy(6).as_json()}
+    assert (policy["capPeriod"], policy["periodCap"]) == (DAY, 50_000 * 10**6)
     assert read(w3, lines["address"], "currentPolicyVersion", "uint16") == 1
     assert "Credit policy v1: minimum band 1" in run.output
+    assert "new credit at most 50000 dUSD per 1d" in run.output
