@@ -1,17 +1,28 @@
-"""CreditLines' decisions into the index, by tier (the attested band).
+"""The credit part into the index: CreditLines' decisions by tier (the attested band) and refunds
+settled to lines, and CreditVault's losses and exits (impairments, write-offs, income locked,
+redemption requests).
 
-Indexed once the deployment record names ``CreditLines`` and ``abi/CreditLines.json`` exists; until
-then the indexer skips these handlers and the stats show no credit decisions.
+Indexed once the deployment record names the contracts and their ABIs exist; until then the
+indexer skips these handlers and the stats show no credit figures.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+
 from sqlalchemy.orm import Session
 
-from app.index.handlers import ChainLog, HandlerTable, address
-from app.index.models import CreditDecisionRow
+from app.index.handlers import ChainLog, HandlerTable, address, hex32
+from app.index.models import CreditDecisionRow, CreditPoolEventRow, CreditRefundRow
 
 CREDIT_LINES = "CreditLines"
+CREDIT_VAULT = "CreditVault"
+
+PRINCIPAL_IMPAIRED = "principal_impaired"
+LOSS_RECOGNIZED = "loss_recognized"
+INCOME_LOCKED = "income_locked"
+REDEEM_REQUEST = "redeem_request"
 
 
 def credit_approved(session: Session, log: ChainLog) -> None:
@@ -36,6 +47,67 @@ def _decision(session: Session, log: ChainLog, *, approved: bool, reasons: int) 
     )
 
 
+def credit_refund_settled(session: Session, log: ChainLog) -> None:
+    """One increment: ``settleRefund`` applies what the escrow credited the payer since the last
+    settlement, so a partly refunded order can settle several times."""
+    a = log.args
+    session.add(
+        CreditRefundRow(
+            order_id=hex32(a["orderId"]),
+            borrower=address(a["borrower"]),
+            refund=str(int(a["refund"])),
+            surplus=str(int(a["surplus"])),
+            **log.where(),
+        )
+    )
+
+
+def principal_impaired(session: Session, log: ChainLog) -> None:
+    _pool(session, log, PRINCIPAL_IMPAIRED, address(log.args["line"]), log.args["principal"])
+
+
+def loss_recognized(session: Session, log: ChainLog) -> None:
+    _pool(session, log, LOSS_RECOGNIZED, address(log.args["line"]), log.args["principal"])
+
+
+def income_locked(session: Session, log: ChainLog) -> None:
+    details = {
+        "locked_total": str(int(log.args["lockedTotal"])),
+        "unlocked_at": int(log.args["unlockedAt"]),
+    }
+    _pool(session, log, INCOME_LOCKED, None, log.args["amount"], details)
+
+
+def redeem_request(session: Session, log: ChainLog) -> None:
+    details = {"owner": address(log.args["owner"]), "sender": address(log.args["sender"])}
+    controller = address(log.args["controller"])
+    _pool(session, log, REDEEM_REQUEST, controller, log.args["shares"], details)
+
+
+def _pool(
+    session: Session,
+    log: ChainLog,
+    kind: str,
+    account: str | None,
+    amount: int,
+    details: Mapping[str, object] | None = None,
+) -> None:
+    session.add(
+        CreditPoolEventRow(
+            kind=kind,
+            account=account,
+            amount=str(int(amount)),
+            details=json.dumps(details or {}, sort_keys=True),
+            **log.where(),
+        )
+    )
+
+
 def register_credit(table: HandlerTable) -> None:
     table.add(CREDIT_LINES, "CreditApproved", credit_approved)
     table.add(CREDIT_LINES, "CreditDenied", credit_denied)
+    table.add(CREDIT_LINES, "CreditRefundSettled", credit_refund_settled)
+    table.add(CREDIT_VAULT, "PrincipalImpaired", principal_impaired)
+    table.add(CREDIT_VAULT, "LossRecognized", loss_recognized)
+    table.add(CREDIT_VAULT, "IncomeLocked", income_locked)
+    table.add(CREDIT_VAULT, "RedeemRequest", redeem_request)

@@ -1,5 +1,9 @@
 """OrderEscrow's events into the index; each later event carries the order's state after it,
-following the contract's own transitions (``contracts/escrow/OrderEscrow.sol``)."""
+following the contract's own transitions (``contracts/escrow/OrderEscrow.sol``).
+
+Items end one by one: a release or a refund names its items (a recall refunds only the recalled
+items' shares and the rest of the order goes on), and the order is final once every item was
+released or refunded; it then reads Released or Refunded after the event that closed it."""
 
 from __future__ import annotations
 
@@ -11,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from app.domain.vocab import OrderStatus
 from app.index.handlers import ChainLog, HandlerTable, address, hex32
-from app.index.models import DisputeRow, OrderEventRow, OrderItemRow, OrderRow
+from app.index.models import (
+    DisputeRow,
+    OrderEventRow,
+    OrderItemRow,
+    OrderRow,
+    SellerRecordFloorRow,
+)
 
 ESCROW = "OrderEscrow"
 HALF_BPS = 5_000
@@ -24,11 +34,21 @@ SPLIT = "split"
 class OrderState:
     """An order's mutable state, as its latest index row has it."""
 
-    def __init__(self, order: OrderRow, status: int, delivered: int, released: int) -> None:
+    def __init__(
+        self,
+        order: OrderRow,
+        status: int,
+        delivered: int = 0,
+        released: int = 0,
+        refunded: int = 0,
+        carrier: int = 0,
+    ) -> None:
         self.order = order
         self.status = status
         self.delivered = delivered
         self.released = released
+        self.refunded = refunded
+        self.carrier = carrier
 
     @property
     def all_items(self) -> int:
@@ -36,9 +56,17 @@ class OrderState:
 
 
 def order_state(session: Session, order_id: str) -> OrderState:
+    state = find_order_state(session, order_id)
+    if state is None:
+        raise LookupError(f"order {order_id} has an event before the index saw it opened")
+    return state
+
+
+def find_order_state(session: Session, order_id: str) -> OrderState | None:
+    """The order's state, or None when the index never saw it opened."""
     order = session.get(OrderRow, order_id)
     if order is None:
-        raise LookupError(f"order {order_id} has an event before the index saw it opened")
+        return None
     last = session.scalars(
         select(OrderEventRow)
         .where(OrderEventRow.order_id == order_id)
@@ -46,8 +74,15 @@ def order_state(session: Session, order_id: str) -> OrderState:
         .limit(1)
     ).first()
     if last is None:
-        return OrderState(order, OrderStatus.FUNDED, 0, 0)
-    return OrderState(order, last.status, last.delivered_items, last.released_items)
+        return OrderState(order, OrderStatus.FUNDED)
+    return OrderState(
+        order,
+        last.status,
+        last.delivered_items,
+        last.released_items,
+        last.refunded_items or 0,
+        last.carrier or 0,
+    )
 
 
 def order_opened(session: Session, log: ChainLog) -> None:
@@ -96,6 +131,8 @@ def _record(
             status=state.status,
             delivered_items=state.delivered,
             released_items=state.released,
+            refunded_items=state.refunded,
+            carrier=state.carrier,
             dispute_outcome=dispute_outcome,
             **log.where(),
         )
@@ -114,17 +151,25 @@ def _state_of(session: Session, log: ChainLog) -> OrderState:
     return order_state(session, hex32(log.args["orderId"]))
 
 
+def carrier_assigned(session: Session, log: ChainLog) -> None:
+    state = _state_of(session, log)
+    state.carrier = int(log.args["carrier"])
+    _record(session, log, "carrier_assigned", state, {"carrier": state.carrier})
+
+
 def order_shipped(session: Session, log: ChainLog) -> None:
     state = _state_of(session, log)
     state.status = OrderStatus.SHIPPED
-    _record(session, log, "shipped", state, {"tracking_hash": hex32(log.args["trackingHash"])})
+    state.carrier = int(log.args["carrier"])
+    details = {"tracking_hash": hex32(log.args["trackingHash"]), "carrier": state.carrier}
+    _record(session, log, "shipped", state, details)
 
 
 def order_delivered(session: Session, log: ChainLog) -> None:
     state = _state_of(session, log)
     items = int(log.args["items"])
     state.delivered |= items
-    if state.delivered | state.released == state.all_items:
+    if state.delivered | state.released | state.refunded == state.all_items:
         state.status = OrderStatus.DELIVERED
     details = {"items": items, "proof_hash": hex32(log.args["proofHash"])}
     _record(session, log, "delivered", state, details)
@@ -134,7 +179,7 @@ def order_released(session: Session, log: ChainLog) -> None:
     state = _state_of(session, log)
     items = int(log.args["items"])
     state.released |= items
-    if state.released == state.all_items:
+    if state.released | state.refunded == state.all_items:
         state.status = OrderStatus.RELEASED
     details = {
         "items": items,
@@ -146,9 +191,23 @@ def order_released(session: Session, log: ChainLog) -> None:
 
 def order_refunded(session: Session, log: ChainLog) -> None:
     state = _state_of(session, log)
-    outcome = MERCHANT_LOST if state.status == OrderStatus.DISPUTED else None
-    state.status = OrderStatus.REFUNDED
-    details = {"reason": int(log.args["reason"]), "payer_amount": str(int(log.args["payerAmount"]))}
+    items = int(log.args["items"])
+    state.refunded |= items
+    outcome = None
+    if state.released | state.refunded == state.all_items:
+        # Only a refund that ends a dispute decides it (against the merchant).
+        outcome = MERCHANT_LOST if state.status == OrderStatus.DISPUTED else None
+        state.status = OrderStatus.REFUNDED
+    elif (
+        state.status == OrderStatus.SHIPPED
+        and state.delivered | state.released | state.refunded == state.all_items
+    ):
+        state.status = OrderStatus.DELIVERED
+    details = {
+        "reason": int(log.args["reason"]),
+        "items": items,
+        "payer_amount": str(int(log.args["payerAmount"])),
+    }
     _record(session, log, "refunded", state, details, outcome)
 
 
@@ -177,7 +236,12 @@ def order_settled(session: Session, log: ChainLog) -> None:
 
 def settlement_offered(session: Session, log: ChainLog) -> None:
     state = _state_of(session, log)
-    _record(session, log, "settlement_offered", state, {"buyer_bps": int(log.args["buyerBps"])})
+    details = {"buyer_bps": int(log.args["buyerBps"]), "expires_at": int(log.args["expiresAt"])}
+    _record(session, log, "settlement_offered", state, details)
+
+
+def settlement_offer_withdrawn(session: Session, log: ChainLog) -> None:
+    _record(session, log, "settlement_offer_withdrawn", _state_of(session, log), {})
 
 
 def dispute_opened(session: Session, log: ChainLog) -> None:
@@ -227,8 +291,41 @@ def sale_not_recorded(session: Session, log: ChainLog) -> None:
     _record(session, log, "sale_not_recorded", state, {"reason": reason})
 
 
+def items_not_freed(session: Session, log: ChainLog) -> None:
+    state = _state_of(session, log)
+    details = {"items": int(log.args["items"]), "reason": "0x" + bytes(log.args["reason"]).hex()}
+    _record(session, log, "items_not_freed", state, details)
+
+
+def logistics_update_rejected(session: Session, log: ChainLog) -> None:
+    """A carrier report the escrow refused (its reason an ABI-encoded custom error). The order id
+    is the oracle's word: a report on an order the index never saw is not the index's business."""
+    state = find_order_state(session, hex32(log.args["orderId"]))
+    if state is None:
+        return
+    details = {
+        "kind": int(log.args["kind"]),
+        "carrier": int(log.args["carrier"]),
+        "reason": "0x" + bytes(log.args["reason"]).hex(),
+    }
+    _record(session, log, "logistics_rejected", state, details)
+
+
+def seller_record_floor_changed(session: Session, log: ChainLog) -> None:
+    session.add(
+        SellerRecordFloorRow(
+            token=address(log.args["token"]), amount=str(int(log.args["amount"])), **log.where()
+        )
+    )
+
+
 def register_escrow(table: HandlerTable) -> None:
     table.add(ESCROW, "OrderOpened", order_opened)
+    table.add(ESCROW, "CarrierAssigned", carrier_assigned)
+    table.add(ESCROW, "SettlementOfferWithdrawn", settlement_offer_withdrawn)
+    table.add(ESCROW, "ItemsNotFreed", items_not_freed)
+    table.add(ESCROW, "LogisticsUpdateRejected", logistics_update_rejected)
+    table.add(ESCROW, "SellerRecordFloorChanged", seller_record_floor_changed)
     table.add(ESCROW, "OrderShipped", order_shipped)
     table.add(ESCROW, "OrderDelivered", order_delivered)
     table.add(ESCROW, "OrderReleased", order_released)

@@ -86,11 +86,16 @@ class MerchantStatusRow(ChainRecord, Base):
 
 
 class ItemRow(ChainRecord, Base):
-    """``ItemRegistered`` (single items) or ``BatchItemActivated`` (batch items)."""
+    """``ItemRegistered`` (single items) or ``BatchItemActivated`` (batch items).
+
+    An id can be registered again after a verifier revoked its record (``ItemReassigned`` to
+    zero), so an item may have several rows: its current record is the latest."""
 
     __tablename__ = "index_items"
+    __table_args__ = (Index("ix_index_items_item_block", "item_id", "block_number", "log_index"),)
 
-    item_id: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(String(HEX32))
     merchant: Mapped[str] = mapped_column(String(ADDRESS), index=True)
     metadata_hash: Mapped[str] = mapped_column(String(HEX32))
     metadata_uri: Mapped[str | None] = mapped_column(Text)
@@ -120,11 +125,12 @@ class BatchRecallRow(ChainRecord, Base):
 
 
 class ItemRecallRow(ChainRecord, Base):
-    """``ItemRecalled``."""
+    """``ItemRecalled`` (a revoked and registered-again id can be recalled again)."""
 
     __tablename__ = "index_item_recalls"
 
-    item_id: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(String(HEX32), index=True)
     merchant: Mapped[str] = mapped_column(String(ADDRESS))
     reason_hash: Mapped[str] = mapped_column(String(HEX32))
 
@@ -137,6 +143,46 @@ class ItemFlagRow(ChainRecord, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     item_id: Mapped[str] = mapped_column(String(HEX32), index=True)
     report_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class ItemReassignRow(ChainRecord, Base):
+    """``ItemReassigned``: a verifier moved an item to ``to_merchant``, or revoked its record
+    (``to_merchant`` the zero address). Either way the item leaves its batch."""
+
+    __tablename__ = "index_item_reassignments"
+    __table_args__ = (Index("ix_index_item_reassignments_item", "item_id", "block_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(String(HEX32))
+    from_merchant: Mapped[str] = mapped_column(String(ADDRESS))
+    to_merchant: Mapped[str] = mapped_column(String(ADDRESS))
+    reason_hash: Mapped[str] = mapped_column(String(HEX32))
+
+
+class Gs1PrefixRow(ChainRecord, Base):
+    """``Gs1PrefixGranted`` / ``Gs1PrefixRevoked``: the prefix's holder after each (``granted``
+    false: nobody holds it)."""
+
+    __tablename__ = "index_gs1_prefixes"
+    __table_args__ = (Index("ix_index_gs1_prefixes_prefix", "prefix", "block_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    merchant: Mapped[str] = mapped_column(String(ADDRESS), index=True)
+    granted: Mapped[bool] = mapped_column(Boolean)
+    verifier: Mapped[str] = mapped_column(String(ADDRESS))
+
+
+class ItemHoldRow(ChainRecord, Base):
+    """``ItemHeld`` / ``ItemFreed``: which escrow order holds an item (``held`` after each)."""
+
+    __tablename__ = "index_item_holds"
+    __table_args__ = (Index("ix_index_item_holds_item", "item_id", "block_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(String(HEX32))
+    order_id: Mapped[str] = mapped_column(String(HEX32))
+    held: Mapped[bool] = mapped_column(Boolean)
 
 
 class CustodyRow(ChainRecord, Base):
@@ -216,11 +262,14 @@ class OrderItemRow(ChainRecord, Base):
 class OrderEventRow(ChainRecord, Base):
     """Every escrow event of an order after its opening, with the order's state after it.
 
-    ``kind`` is the event in snake case (``shipped``, ``delivered``, ``released``, ``refunded``,
-    ``settled``, ``settlement_offered``, ``dispute_opened``, ``evidence_submitted``,
-    ``dispute_ruled``, ``sale_recorded``, ``sale_not_recorded``); ``details`` its other fields as
-    JSON. ``dispute_outcome`` is set on the event that closed a dispute: ``merchant_lost`` (the
-    payer got more than half of the remainder), ``merchant_won`` (less than half) or ``split``.
+    ``kind`` is the event in snake case (``carrier_assigned``, ``shipped``, ``delivered``,
+    ``released``, ``refunded``, ``settled``, ``settlement_offered``,
+    ``settlement_offer_withdrawn``, ``dispute_opened``, ``evidence_submitted``, ``dispute_ruled``,
+    ``sale_recorded``, ``sale_not_recorded``, ``items_not_freed``, ``logistics_rejected``);
+    ``details`` its other fields as JSON. ``refunded_items`` (a partial refund leaves the rest of
+    the order going) and ``carrier`` (0: none assigned) are the order's after the event.
+    ``dispute_outcome`` is set on the event that closed a dispute: ``merchant_lost`` (the payer
+    got more than half of the remainder), ``merchant_won`` (less than half) or ``split``.
     """
 
     __tablename__ = "index_order_events"
@@ -238,6 +287,8 @@ class OrderEventRow(ChainRecord, Base):
     status: Mapped[int] = mapped_column(Integer)
     delivered_items: Mapped[int] = mapped_column(BigInteger)
     released_items: Mapped[int] = mapped_column(BigInteger)
+    refunded_items: Mapped[int] = mapped_column(BigInteger, default=0)
+    carrier: Mapped[int] = mapped_column(Integer, default=0)
     dispute_outcome: Mapped[str | None] = mapped_column(String(16))
 
 
@@ -254,6 +305,17 @@ class DisputeRow(ChainRecord, Base):
     deadline: Mapped[int] = mapped_column(BigInteger)
 
 
+class SellerRecordFloorRow(ChainRecord, Base):
+    """``SellerRecordFloorChanged``: orders below a token's floor are left out of seller records."""
+
+    __tablename__ = "index_seller_record_floors"
+    __table_args__ = (Index("ix_index_seller_record_floors_token", "token", "block_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(ADDRESS))
+    amount: Mapped[str] = mapped_column(String(80))
+
+
 # ------------------------------------------------------------------------------ credit
 
 
@@ -268,6 +330,34 @@ class CreditDecisionRow(ChainRecord, Base):
     band: Mapped[int] = mapped_column(Integer)
     approved: Mapped[bool] = mapped_column(Boolean)
     denial_reasons: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CreditRefundRow(ChainRecord, Base):
+    """``CreditRefundSettled``: one increment of an order's refund applied to the borrower's line
+    (refunds settle incrementally, so an order can have several)."""
+
+    __tablename__ = "index_credit_refunds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(HEX32), index=True)
+    borrower: Mapped[str] = mapped_column(String(ADDRESS), index=True)
+    refund: Mapped[str] = mapped_column(String(80))
+    surplus: Mapped[str] = mapped_column(String(80))
+
+
+class CreditPoolEventRow(ChainRecord, Base):
+    """The credit vault's loss and exit events: ``kind`` is ``principal_impaired`` (``account``
+    the line), ``loss_recognized`` (the line), ``income_locked`` (no account; ``locked_total``
+    and ``unlocked_at`` in ``details``) or ``redeem_request`` (the controller; ``amount`` the
+    shares; owner and sender in ``details``)."""
+
+    __tablename__ = "index_credit_pool_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    account: Mapped[str | None] = mapped_column(String(ADDRESS))
+    amount: Mapped[str] = mapped_column(String(80))
+    details: Mapped[str] = mapped_column(Text, default="{}")
 
 
 def chain_record_tables() -> list[type[ChainRecord]]:

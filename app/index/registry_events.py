@@ -10,7 +10,10 @@ from app.index.models import (
     BatchRecallRow,
     BatchRow,
     CustodyRow,
+    Gs1PrefixRow,
     ItemFlagRow,
+    ItemHoldRow,
+    ItemReassignRow,
     ItemRecallRow,
     ItemRow,
     MerchantRow,
@@ -168,6 +171,57 @@ def batch_recalled(session: Session, log: ChainLog) -> None:
     )
 
 
+def gs1_prefix_granted(session: Session, log: ChainLog) -> None:
+    _prefix(session, log, granted=True)
+
+
+def gs1_prefix_revoked(session: Session, log: ChainLog) -> None:
+    _prefix(session, log, granted=False)
+
+
+def _prefix(session: Session, log: ChainLog, *, granted: bool) -> None:
+    a = log.args
+    session.add(
+        Gs1PrefixRow(
+            prefix=str(a["prefix"]),
+            merchant=address(a["merchant"]),
+            granted=granted,
+            verifier=address(a["verifier"]),
+            **log.where(),
+        )
+    )
+
+
+def item_reassigned(session: Session, log: ChainLog) -> None:
+    a = log.args
+    session.add(
+        ItemReassignRow(
+            item_id=hex32(a["itemId"]),
+            from_merchant=address(a["from"]),
+            to_merchant=address(a["to"]),
+            reason_hash=hex32(a["reasonHash"]),
+            **log.where(),
+        )
+    )
+
+
+def item_held(session: Session, log: ChainLog) -> None:
+    _hold(session, log, held=True)
+
+
+def item_freed(session: Session, log: ChainLog) -> None:
+    _hold(session, log, held=False)
+
+
+def _hold(session: Session, log: ChainLog, *, held: bool) -> None:
+    a = log.args
+    session.add(
+        ItemHoldRow(
+            item_id=hex32(a["itemId"]), order_id=hex32(a["orderId"]), held=held, **log.where()
+        )
+    )
+
+
 def register_registry(table: HandlerTable) -> None:
     table.add(REGISTRY, "MerchantApproved", merchant_approved)
     table.add(REGISTRY, "MerchantSuspended", merchant_suspended)
@@ -182,6 +236,11 @@ def register_registry(table: HandlerTable) -> None:
     table.add(REGISTRY, "ItemFlagged", item_flagged)
     table.add(REGISTRY, "ItemRecalled", item_recalled)
     table.add(REGISTRY, "BatchRecalled", batch_recalled)
+    table.add(REGISTRY, "Gs1PrefixGranted", gs1_prefix_granted)
+    table.add(REGISTRY, "Gs1PrefixRevoked", gs1_prefix_revoked)
+    table.add(REGISTRY, "ItemReassigned", item_reassigned)
+    table.add(REGISTRY, "ItemHeld", item_held)
+    table.add(REGISTRY, "ItemFreed", item_freed)
 
 
 def _confirmed(session: Session, log: ChainLog) -> None:

@@ -2,8 +2,10 @@
 chain and keeps each item's proof, so shoppers can check batch items without trusting us.
 
 Checks, in order: the manifest's shape; its root, chain and registry are this batch's; the batch is
-registered on chain (``registry.batchOf(root)``); the signature recovers the batch's merchant; the
-leaves rebuild the root and their count is the batch's ``itemCount``. A second publication of the
+registered on chain (``registry.batchOf(root)``); the signature recovers the batch's merchant; each
+item names its key (``sku`` or ``gtin``, and ``serial``) and the key gives its id under the batch's
+merchant, as the registry derives it; the leaves rebuild the root and their count is the batch's
+``itemCount``. A second publication of the
 same content answers the first; other content for a published root is a conflict.
 """
 
@@ -17,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from app.api.errors import ApiError
+from app.domain.errors import InvalidGtin, InvalidSerial
+from app.domain.ids import item_id_of_key, manifest_item_key
 from app.domain.manifest_signing import (
     InvalidManifestSignature,
     manifest_content_hash,
@@ -41,6 +45,9 @@ class ManifestItemDocument(BaseModel):
     metadata_hash: str = Field(pattern=HEX32_PATTERN)
     metadata_uri: str | None = None
     label: str | None = None
+    sku: str | None = None
+    gtin: str | None = None
+    serial: str | None = None
 
 
 class ManifestDocument(BaseModel):
@@ -85,6 +92,9 @@ def publish_manifest(
             "the manifest is not signed by the merchant who registered the batch",
             {"signer": signer, "batch_merchant": batch_merchant},
         )
+    keys = [
+        _item_key(position, item, batch_merchant) for position, item in enumerate(document.items)
+    ]
     leaves = [
         BatchLeaf(bytes.fromhex(item.item_id[2:]), bytes.fromhex(item.metadata_hash[2:]))
         for item in document.items
@@ -131,7 +141,7 @@ def publish_manifest(
         published_at=datetime.now(UTC),
     )
     session.add(published)
-    for position, (item, leaf) in enumerate(zip(document.items, leaves, strict=True)):
+    for position, (item, leaf, key) in enumerate(zip(document.items, leaves, keys, strict=True)):
         session.add(
             ManifestItem(
                 root=root,
@@ -142,10 +152,40 @@ def publish_manifest(
                 label=item.label,
                 leaf=_leaf(leaf),
                 proof=json.dumps(["0x" + node.hex() for node in batch.proof(leaf.item_id)]),
+                id_scheme=int(key[0]),
+                code=key[1],
+                serial=key[2],
             )
         )
     session.commit()
     return _public(published, created=True)
+
+
+def _item_key(position: int, item: ManifestItemDocument, merchant: str) -> tuple[int, str, str]:
+    """The item's key, checked to give its id under the batch's merchant (else the registry would
+    never activate it, and ``verifyBatchItem`` would call it unknown)."""
+    key = manifest_item_key(item.model_dump())
+    field = f"manifest.items.{position}"
+    if key is None:
+        raise _refused(
+            422,
+            "item_key_missing",
+            "every manifest item names its key: sku or gtin, and serial",
+            {"field": field},
+        )
+    scheme, code, serial = key
+    try:
+        derived = "0x" + item_id_of_key(merchant, scheme, code, serial).hex()
+    except (InvalidGtin, InvalidSerial) as error:
+        raise _refused(422, "invalid_item_key", str(error), {"field": field}) from error
+    if derived != item.item_id.lower():
+        raise _refused(
+            422,
+            "item_key_mismatch",
+            "the item's key does not give its id under the batch's merchant",
+            {"field": field, "item_id": item.item_id.lower(), "derived_item_id": derived},
+        )
+    return int(scheme), code, serial
 
 
 def _document(manifest: dict[str, Any]) -> ManifestDocument:

@@ -41,6 +41,17 @@ class ManifestItem(Base):
     label: Mapped[str | None] = mapped_column(Text)
     leaf: Mapped[str] = mapped_column(String(HEX32))
     proof: Mapped[str] = mapped_column(Text)  # JSON list of 0x hex nodes
+    # The item's key (IProductRegistry.ItemKey): the registry derives the id from it under the
+    # batch's merchant, so verifyBatchItem takes the key, not the id. None: published before keys.
+    id_scheme: Mapped[int | None] = mapped_column(Integer)
+    code: Mapped[str | None] = mapped_column(Text)
+    serial: Mapped[str | None] = mapped_column(Text)
+
+    def key(self) -> tuple[int, str, str] | None:
+        """The ItemKey tuple a contract call takes, if the manifest named one."""
+        if self.id_scheme is None or self.code is None or self.serial is None:
+            return None
+        return (self.id_scheme, self.code, self.serial)
 
 
 class MetadataCheckRow(Base):

@@ -155,6 +155,17 @@ def render_verdict(verdict: ItemVerdictPublic) -> str:
                 + _tx(rc.tx_hash, rc.block_number),
             )
         )
+    if verdict.reassignment is not None:
+        ra = verdict.reassignment
+        moved = f"moved to {e(ra.to)}" if ra.to is not None else "record revoked"
+        events.append(
+            (
+                ra.block_number,
+                ra.log_index or 0,
+                f'<strong id="reassigned">Reassigned by a verifier</strong> ({moved}) '
+                f"{e(_time(ra.time))}<br>" + _tx(ra.tx_hash, ra.block_number),
+            )
+        )
     if events:
         items = "".join(f"<li>{html}</li>" for _, _, html in sorted(events, key=lambda t: t[:2]))
         parts.append(f'<section><h2>Custody trail</h2><ol class="timeline">{items}</ol></section>')

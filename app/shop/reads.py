@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.vocab import MerchantStatus, OrderStatus
-from app.index.escrow_events import MERCHANT_LOST
 from app.index.models import (
     BatchRow,
     ChainRecord,
@@ -32,14 +31,8 @@ from app.shop.schemas import (
     MerchantSummaryPublic,
     OrderEventPublic,
     OrderPublic,
-    SellerRecordPublic,
 )
-
-FINAL_KINDS = {
-    "released": OrderStatus.RELEASED,
-    "refunded": OrderStatus.REFUNDED,
-    "settled": OrderStatus.SETTLED,
-}
+from app.shop.seller_record import seller_record
 
 
 def utc(seconds: int) -> datetime:
@@ -61,39 +54,6 @@ def status_name(status: MerchantStatus) -> Literal["active", "suspended", "none"
     if status is MerchantStatus.SUSPENDED:
         return "suspended"
     return "none"
-
-
-def seller_record(session: Session, merchant: str) -> SellerRecordPublic:
-    """Orders opened with the merchant and how they ended, from the index."""
-    total = session.scalar(select(func.count()).where(OrderRow.merchant == merchant)) or 0
-    finals = dict.fromkeys(FINAL_KINDS.values(), 0)
-    rows = session.execute(
-        select(OrderEventRow.kind, OrderEventRow.status, func.count())
-        .where(
-            OrderEventRow.merchant == merchant,
-            OrderEventRow.status.in_([int(s) for s in FINAL_KINDS.values()]),
-        )
-        .group_by(OrderEventRow.kind, OrderEventRow.status)
-    )
-    for kind, status, count in rows:
-        if FINAL_KINDS.get(kind) == status:
-            finals[OrderStatus(status)] += int(count)
-    disputes = session.scalar(select(func.count()).where(DisputeRow.merchant == merchant)) or 0
-    lost = (
-        session.scalar(
-            select(func.count()).where(
-                OrderEventRow.merchant == merchant, OrderEventRow.dispute_outcome == MERCHANT_LOST
-            )
-        )
-        or 0
-    )
-    return SellerRecordPublic(
-        orders_total=total,
-        orders_completed=finals[OrderStatus.RELEASED],
-        orders_refunded=finals[OrderStatus.REFUNDED],
-        disputes_total=disputes,
-        disputes_lost=lost,
-    )
 
 
 def merchant_summary(session: Session, address: str) -> MerchantSummaryPublic:
@@ -183,6 +143,8 @@ def order_public(session: Session, order_id: str) -> OrderPublic | None:
         status=status.name.lower(),
         delivered_items=last.delivered_items if last else 0,
         released_items=last.released_items if last else 0,
+        refunded_items=(last.refunded_items or 0) if last else 0,
+        carrier=(last.carrier or None) if last else None,
         opened=chain_ref(order),
         events=[
             OrderEventPublic(

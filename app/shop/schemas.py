@@ -58,7 +58,9 @@ class ChainRefPublic(BaseModel):
 
 
 class SellerRecordPublic(BaseModel):
-    """A merchant's escrow record: orders opened with it and how they ended."""
+    """A merchant's escrow record: orders opened with it and how they ended. Orders whose amount
+    is below the escrow's seller-record floor for their token (``sellerRecordFloor``, the floor
+    in force now) are left out: dust orders a merchant pays itself cannot pad it."""
 
     orders_total: int
     orders_completed: int = Field(description="Orders released to the merchant in full")
@@ -111,6 +113,14 @@ class BatchPublic(BaseModel):
     registration: ChainRefPublic | None
 
 
+class ReassignmentPublic(ChainRefPublic):
+    """A verifier moved the item to its rightful merchant, or revoked its record (``to`` None)."""
+
+    from_merchant: str
+    to: str | None
+    reason_hash: str
+
+
 class FlagPublic(ChainRefPublic):
     report_id: int
 
@@ -151,6 +161,12 @@ class ItemVerdictPublic(BaseModel):
     recall: RecallPublic | None
     open_reports: int
     sales: list[SalePublic]
+    reassignment: ReassignmentPublic | None = Field(
+        default=None, description="The latest verifier reassignment or revocation of the id"
+    )
+    held_by_order: str | None = Field(
+        default=None, description="The escrow order holding the item now (it cannot be sold twice)"
+    )
 
     @property
     def known(self) -> bool:
@@ -220,6 +236,10 @@ class OrderPublic(BaseModel):
     status: str
     delivered_items: int
     released_items: int
+    refunded_items: int = Field(
+        default=0, description="Items refunded (bitmap); the rest of the order goes on"
+    )
+    carrier: int | None = Field(default=None, description="The carrier the merchant assigned")
     opened: ChainRefPublic
     events: list[OrderEventPublic]
     dispute: DisputePublic | None

@@ -20,10 +20,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.domain.errors import TrustMallError
+from app.domain.ids import gs1_company_prefixes
 from app.domain.merkle import BatchLeaf, verify_proof
-from app.domain.vocab import CustodyAction, MerchantStatus, OrderStatus
+from app.domain.vocab import CustodyAction, IdScheme, MerchantStatus, OrderStatus
 from app.index.runtime import IndexRuntime
 from app.index.sql import Connection, DriverQuery
+from app.shop.item_record import ItemRecord
 from app.shop.metadata_check import check_metadata, fetch_allowed, result_of
 from app.shop.reads import status_name
 from app.shop.schemas import (
@@ -38,10 +40,26 @@ from app.shop.schemas import (
     RecallPublic,
     RegistrationPublic,
     SalePublic,
-    SellerRecordPublic,
     Source,
     VerdictName,
     VerdictReason,
+)
+from app.shop.seller_record import seller_record_from
+from app.shop.verdict_sql import (
+    MERCHANT_WIDTH,
+    PREFIX_PARAMS,
+    Q_BATCH,
+    Q_BATCH_RECALL,
+    Q_CUSTODY,
+    Q_FLAGS,
+    Q_GS1_PREFIXES,
+    Q_ITEM,
+    Q_ITEM_RECALLS,
+    Q_MANIFEST_ENTRIES,
+    Q_MERCHANT,
+    Q_METADATA_CHECK,
+    Q_REASSIGNMENTS,
+    Q_SALES,
 )
 
 EXPLANATIONS = {
@@ -61,76 +79,6 @@ VERDICT_OF_REASON = {
     VerdictReason.RECALLED: VerdictName.RECALLED,
     VerdictReason.BATCH_RECALLED: VerdictName.RECALLED,
 }
-_REF = "tx_hash, block_number, log_index, block_time"
-
-# The merchant's name, status and seller record, for the merchant column named ``{m}``.
-_MERCHANT_COLUMNS = """
-  (SELECT name FROM index_merchants WHERE address = {m}),
-  (SELECT s.status FROM index_merchant_status s WHERE s.merchant = {m}
-   ORDER BY s.block_number DESC, s.log_index DESC LIMIT 1),
-  (SELECT COUNT(*) FROM index_orders WHERE merchant = {m}),
-  (SELECT COUNT(*) FROM index_order_events
-   WHERE merchant = {m} AND status = 5 AND kind = 'released'),
-  (SELECT COUNT(*) FROM index_order_events
-   WHERE merchant = {m} AND status = 6 AND kind = 'refunded'),
-  (SELECT COUNT(*) FROM index_disputes WHERE merchant = {m}),
-  (SELECT COUNT(*) FROM index_order_events
-   WHERE merchant = {m} AND dispute_outcome = 'merchant_lost')
-"""
-# One round trip for the common case: the item, what else the index holds about it (counts
-# that say which further queries are needed) and its merchant.
-Q_ITEM = DriverQuery(
-    f"""
-    SELECT i.merchant, i.metadata_hash, i.metadata_uri, i.batch_root,
-      i.tx_hash, i.block_number, i.log_index, i.block_time,
-      (SELECT last_block FROM index_cursor WHERE name = 'chain'),
-      (SELECT COUNT(*) FROM index_item_recalls WHERE item_id = q.item_id),
-      (SELECT COUNT(*) FROM index_item_flags WHERE item_id = q.item_id),
-      (SELECT COUNT(*) FROM index_reports r WHERE r.item_id = q.item_id AND NOT EXISTS
-         (SELECT 1 FROM index_report_outcomes o WHERE o.report_id = r.report_id)),
-      (SELECT COUNT(*) FROM shop_manifest_items WHERE item_id = q.item_id),
-      (SELECT COUNT(*) FROM index_order_items WHERE item_id = q.item_id),
-      {_MERCHANT_COLUMNS.format(m="i.merchant")}
-    FROM (SELECT :item AS item_id) q LEFT JOIN index_items i ON i.item_id = q.item_id
-    """
-)
-Q_MERCHANT = DriverQuery(f"SELECT {_MERCHANT_COLUMNS.format(m=':merchant')}")
-Q_CUSTODY = DriverQuery(
-    "SELECT action, occurred_at, submitter, event_id, location_hash, context_hash, "
-    f"{_REF} FROM index_custody WHERE item_id = :item ORDER BY block_number, log_index"
-)
-Q_SALES = DriverQuery(
-    """
-    SELECT o.order_id, o.buyer, o.token, o.amount, oi.position,
-      o.tx_hash, o.block_number, o.log_index, o.block_time,
-      (SELECT e.status FROM index_order_events e WHERE e.order_id = o.order_id
-       ORDER BY e.block_number DESC, e.log_index DESC LIMIT 1),
-      (SELECT e.released_items FROM index_order_events e WHERE e.order_id = o.order_id
-       ORDER BY e.block_number DESC, e.log_index DESC LIMIT 1)
-    FROM index_order_items oi JOIN index_orders o ON o.order_id = oi.order_id
-    WHERE oi.item_id = :item ORDER BY o.block_number, o.log_index
-    """
-)
-Q_ITEM_RECALL = DriverQuery(
-    f"SELECT reason_hash, {_REF} FROM index_item_recalls WHERE item_id = :item"
-)
-Q_FLAGS = DriverQuery(
-    f"SELECT report_id, {_REF} FROM index_item_flags WHERE item_id = :item "
-    "ORDER BY block_number, log_index"
-)
-Q_BATCH = DriverQuery(f"SELECT merchant, item_count, {_REF} FROM index_batches WHERE root = :root")
-Q_BATCH_RECALL = DriverQuery(
-    f"SELECT reason_hash, {_REF} FROM index_batch_recalls WHERE root = :root"
-)
-Q_MANIFEST_ENTRIES = DriverQuery(
-    "SELECT root, metadata_hash, metadata_uri, leaf, proof FROM shop_manifest_items "
-    "WHERE item_id = :item ORDER BY root"
-)
-Q_METADATA_CHECK = DriverQuery(
-    "SELECT result, detail, checked_at FROM shop_metadata_checks "
-    "WHERE uri = :uri AND metadata_hash = :hash"
-)
-
 MetadataResolver = Callable[[str | None, str], MetadataPublic]
 
 
@@ -262,30 +210,43 @@ def indexed_item_verdict(
     assert found is not None
     item = found if found[0] is not None else None
     as_of_block, recalls, flag_count, open_reports, manifest_count, order_count = found[8:14]
+    reassign_count, held_by = found[14 + MERCHANT_WIDTH :]
+    record = ItemRecord.resolve(
+        item, reader.rows(Q_REASSIGNMENTS, item=item_id) if reassign_count else []
+    )
+    item = record.item
 
-    # The batch: the one the item was activated from, else one whose published manifest lists
-    # it and which the index has.
+    # The batch: the one the item was activated from (unless a verifier moved the item out of
+    # it), else one whose published manifest lists it under its merchant's key and which the
+    # index has.
     entry: Sequence[Any] | None = None
     batch: Sequence[Any] | None = None
-    root: str | None = item[3] if item is not None else None
+    root: str | None = record.root
     if manifest_count and (item is None or root is not None):
         for candidate in reader.rows(Q_MANIFEST_ENTRIES, item=item_id):
             if root is not None and candidate[0] != root:
                 continue
             listed = reader.first(Q_BATCH, root=candidate[0])
-            if listed is not None:
+            if listed is not None and _batch_owns(reader, listed[0], candidate):
                 entry, batch, root = candidate, listed, candidate[0]
                 break
     if root is not None and batch is None:
         batch = reader.first(Q_BATCH, root=root)
     batch_recall = reader.first(Q_BATCH_RECALL, root=root) if batch is not None else None
-    item_recall = reader.first(Q_ITEM_RECALL, item=item_id) if recalls else None
-    flags = reader.rows(Q_FLAGS, item=item_id) if flag_count else []
+    item_recall = (
+        _last(record.since_revocation(reader.rows(Q_ITEM_RECALLS, item=item_id), 1))
+        if recalls
+        else None
+    )
+    flags = record.since_revocation(reader.rows(Q_FLAGS, item=item_id), 1) if flag_count else []
 
     merchant_address: str | None = None
     merchant_columns: Sequence[Any] | None = None
-    if item is not None:
-        merchant_address, merchant_columns = item[0], found[14:]
+    if item is not None and record.moved_to is not None:
+        merchant_address = record.moved_to
+        merchant_columns = reader.first(Q_MERCHANT, merchant=merchant_address)
+    elif item is not None:
+        merchant_address, merchant_columns = item[0], found[14 : 14 + MERCHANT_WIDTH]
     elif batch is not None:
         merchant_address = batch[0]
         merchant_columns = reader.first(Q_MERCHANT, merchant=merchant_address)
@@ -299,13 +260,7 @@ def indexed_item_verdict(
             address=merchant_address,
             name=name,
             status=status_name(status),
-            seller_record=SellerRecordPublic(
-                orders_total=seller[0],
-                orders_completed=seller[1],
-                orders_refunded=seller[2],
-                disputes_total=seller[3],
-                disputes_lost=seller[4],
-            ),
+            seller_record=seller_record_from(seller),
         )
     reason = judge(
         item_recalled=item_recall is not None,
@@ -374,7 +329,31 @@ def indexed_item_verdict(
             )
             for row in (reader.rows(Q_SALES, item=item_id) if order_count else ())
         ],
+        reassignment=record.reassignment_public(),
+        held_by_order=held_by,
     )
+
+
+def _last(rows: Sequence[Sequence[Any]]) -> Sequence[Any] | None:
+    return rows[-1] if rows else None
+
+
+def _batch_owns(reader: IndexReader, merchant: str, entry: Sequence[Any]) -> bool:
+    """Whether a manifest entry's key is the batch merchant's, as ``verifyBatchItem`` checks it:
+    always for a SKU (publication checked the id is derived under the merchant), for a GTIN only
+    while the merchant holds one of its company prefixes. An entry without a key (published
+    before keys) cannot be checked by the registry, so it speaks for nothing."""
+    scheme, code = entry[5], entry[6]
+    if scheme is None or code is None:
+        return False
+    if scheme != IdScheme.GS1:
+        return True
+    prefixes = gs1_company_prefixes(code)
+    holders: dict[str, str | None] = {}
+    params = dict(zip(PREFIX_PARAMS, prefixes, strict=True))
+    for prefix, holder, granted in reader.rows(Q_GS1_PREFIXES, **params):
+        holders[prefix] = holder if granted else None
+    return merchant in holders.values()
 
 
 def _batch_public(

@@ -12,9 +12,17 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.index.credit_events import (
+    INCOME_LOCKED,
+    LOSS_RECOGNIZED,
+    PRINCIPAL_IMPAIRED,
+    REDEEM_REQUEST,
+)
 from app.index.models import (
     BatchRow,
     CreditDecisionRow,
+    CreditPoolEventRow,
+    CreditRefundRow,
     DisputeRow,
     IndexedBlock,
     ItemRow,
@@ -22,6 +30,7 @@ from app.index.models import (
 )
 from app.index.queries import index_position
 from app.stats.schemas import (
+    CreditPoolStatsPublic,
     CreditStatsPublic,
     CreditTierPublic,
     DisputeStatsPublic,
@@ -130,5 +139,26 @@ def _credit(session: Session) -> CreditStatsPublic:
         by_tier=[
             CreditTierPublic(tier=tier, approved=counts[True], denied=counts[False])
             for tier, counts in sorted(tiers.items())
-        ]
+        ],
+        pool=_pool(session),
+    )
+
+
+def _pool(session: Session) -> CreditPoolStatsPublic | None:
+    """Totals of the vault's events (uint256 sums in Python) and of refunds settled to lines."""
+    totals: dict[str, int] = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
+    for kind, amount in session.execute(select(CreditPoolEventRow.kind, CreditPoolEventRow.amount)):
+        totals[kind] += int(amount)
+        counts[kind] += 1
+    refunds = sum(int(r) for r in session.scalars(select(CreditRefundRow.refund)))
+    if not counts and not refunds:
+        return None
+    return CreditPoolStatsPublic(
+        principal_impaired=str(totals[PRINCIPAL_IMPAIRED]),
+        losses_recognized=str(totals[LOSS_RECOGNIZED]),
+        income_locked=str(totals[INCOME_LOCKED]),
+        redeem_requests=counts[REDEEM_REQUEST],
+        shares_requested=str(totals[REDEEM_REQUEST]),
+        refunds_settled=str(refunds),
     )

@@ -40,8 +40,23 @@ class CreditTierPublic(BaseModel):
     denied: int
 
 
+class CreditPoolStatsPublic(BaseModel):
+    """The credit vault's losses and exits, as its events tell them (base units of the pool's
+    stablecoin; shares for redemption requests)."""
+
+    principal_impaired: str = Field(description="Past-due principal impaired so far (total)")
+    losses_recognized: str = Field(description="Impaired principal written off (total)")
+    income_locked: str = Field(description="Income and recoveries locked to unlock over time")
+    redeem_requests: int = Field(description="Redemption requests queued (ERC-7540)")
+    shares_requested: str = Field(description="Shares those requests locked")
+    refunds_settled: str = Field(description="Order refunds applied to borrowers' lines")
+
+
 class CreditStatsPublic(BaseModel):
     by_tier: list[CreditTierPublic]
+    pool: CreditPoolStatsPublic | None = Field(
+        default=None, description="Left out while the index has no credit-vault event"
+    )
 
 
 class StatsPublic(BaseModel):
