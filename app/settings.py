@@ -13,6 +13,8 @@ from typing import Annotated, Self
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.domain.identity import DEV_IDENTITY_KEY, parse_identity_key
+
 ROOT = Path(__file__).resolve().parent.parent
 # A marker for local set-ups; refused outside development.
 DEVELOPMENT_SECRET = "development-only-secret"
@@ -67,6 +69,11 @@ class Settings(BaseSettings):
 
     # Fernet key (urlsafe base64, 32 bytes) encrypting credit reports at rest.
     report_encryption_key: SecretStr | None = None
+    # The platform's identity key (hex, at least 16 bytes): credit attestations carry the
+    # borrower's identity commitment under it (app.domain.identity), the same commitment verifiers
+    # give merchants' owners. Unset in development: the public DEV_IDENTITY_KEY, which is refused
+    # in any other environment.
+    identity_key: SecretStr | None = None
 
     sources: dict[str, SourceCredentials] = Field(default_factory=dict)
     signature_tolerance_seconds: Annotated[int, Field(gt=0)] = 300
@@ -116,6 +123,15 @@ class Settings(BaseSettings):
             self.oracle_private_key or self.attester_private_key
         ):
             raise ValueError("raw private keys are for development; use an encrypted keystore")
+        return self
+
+    @model_validator(mode="after")
+    def _identity_key_usable(self) -> Self:
+        if self.identity_key is None:
+            return self
+        key = parse_identity_key(self.identity_key.get_secret_value())
+        if key == DEV_IDENTITY_KEY and self.environment is not Environment.DEVELOPMENT:
+            raise ValueError(f"the development identity key is refused in {self.environment}")
         return self
 
 
