@@ -1,5 +1,7 @@
-"""``POST /v1/credit/reports`` and ``GET /v1/credit/reports/{id}``: bureaus only, authenticated
-and idempotent as carriers' events are (``app.ingest.auth``); see ``app.credit.service``."""
+"""``POST /v1/credit/reports``, ``GET /v1/credit/reports/{id}`` and
+``POST /v1/credit/reports/{id}/signatures``: bureaus only, authenticated as carriers' events are
+(``app.ingest.auth``: API key and HMAC of the body); see ``app.credit.service`` and
+``app.credit.cosign``."""
 
 from __future__ import annotations
 
@@ -11,7 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ServicesDep
 from app.api.errors import ErrorPublic
-from app.credit.schemas import CreditReportAcceptedPublic, CreditReportCreate, CreditReportPublic
+from app.credit.cosign import add_signature
+from app.credit.schemas import (
+    CreditReportAcceptedPublic,
+    CreditReportCreate,
+    CreditReportPublic,
+    CreditSignatureCreate,
+)
 from app.credit.service import ingest_credit_report, read_credit_report
 from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, authenticate
 from app.ingest.router import REPLAYED_HEADER
@@ -45,6 +53,12 @@ AUTH_ERRORS: dict[int | str, dict[str, object]] = {
     response_model=CreditReportAcceptedPublic,
     responses={
         **AUTH_ERRORS,
+        202: {
+            "model": CreditReportAcceptedPublic,
+            "description": "Stored and signed by the service's attester keys; the verifier's "
+            "quorum wants more signatures (status awaiting_signatures): post them to "
+            "/v1/credit/reports/{id}/signatures.",
+        },
         409: _error("credit_not_deployed, or the Idempotency-Key was used with another body."),
         413: _error("The body is over the size limit."),
         415: _error("The body is not sent as application/json."),
@@ -66,7 +80,9 @@ async def post_credit_report(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """Stores a bureau's report encrypted and answers with the report id and an EIP-712
-    attestation signed by the service's attester; the borrower submits it on chain."""
+    attestation of its band and the borrower's identity commitment, signed by the service's
+    attester keys. When they meet the verifier's quorum the application is queued for the chain
+    (201); otherwise the report awaits cosignatures (202)."""
     signed = await authenticate(request, services, SourceKind.BUREAU, api_key, signature)
     answer = await run_in_threadpool(
         ingest_credit_report, services, signed.source, signed.body, idempotency_key
@@ -91,3 +107,46 @@ async def get_credit_report(
     covers the empty body)."""
     signed = await authenticate(request, services, SourceKind.BUREAU, api_key, signature)
     return await run_in_threadpool(read_credit_report, services, signed.source, report_id)
+
+
+@router.post(
+    "/reports/{report_id}/signatures",
+    status_code=201,
+    response_model=CreditReportAcceptedPublic,
+    responses={
+        **AUTH_ERRORS,
+        202: {
+            "model": CreditReportAcceptedPublic,
+            "description": "Stored; the quorum wants more signatures.",
+        },
+        404: _error("credit_report_not_found: no such report for this bureau."),
+        409: _error(
+            "report_already_relayed, duplicate_signature (the signer is counted already), or "
+            "attestation_stale (the verifier's attesters or quorum changed since)."
+        ),
+        413: _error("The body is over the size limit."),
+        415: _error("The body is not sent as application/json."),
+        422: _error(
+            "validation_failed, invalid_signature (recovers to nobody), or signer_not_attester."
+        ),
+        503: _error("The chain cannot be read."),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CreditSignatureCreate.model_json_schema()}},
+        }
+    },
+)
+async def post_credit_report_signature(
+    report_id: str,
+    request: Request,
+    services: ServicesDep,
+    api_key: ApiKeyHeader = None,
+    signature: SignatureHeaderValue = None,
+) -> JSONResponse:
+    """Adds an attester's signature (``{"signature": "0x..."}``, over the report's ``to_sign``)
+    to a report awaiting cosignatures; the application is queued once the quorum is met (201)."""
+    signed = await authenticate(request, services, SourceKind.BUREAU, api_key, signature)
+    answer = await run_in_threadpool(add_signature, services, signed.source, report_id, signed.body)
+    return JSONResponse(answer.body, status_code=answer.status_code)

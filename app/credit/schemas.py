@@ -3,26 +3,40 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.domain.abi_types import Address
-from app.domain.attestations import SCORE_MAX, SCORE_MIN, SignedAttestation
+from app.domain.attestations import SCORE_MAX, SCORE_MIN, Signature, SignedAttestation
+from app.domain.identity import normalize_identifier
 
 # An attestation is short-lived: the borrower submits it soon after the bureau reports.
 DEFAULT_EXPIRES_IN_SECONDS = 7 * 24 * 3600
 MAX_EXPIRES_IN_SECONDS = 90 * 24 * 3600
+MAX_IDENTIFIER_LENGTH = 128
+
+
+def _identifier(value: str) -> str:
+    normalize_identifier(value)  # refuses an identifier that is only spaces, dots and dashes
+    return value
 
 
 class CreditReportCreate(BaseModel):
     """A bureau's report on one borrower. ``report`` is the bureau's full report (any JSON
-    object); it and ``score`` are kept encrypted and never leave the service except to this
-    bureau."""
+    object); it, ``score`` and ``identity`` are kept encrypted and never leave the service except
+    to this bureau. ``identity`` is the borrower's legal identifier (a national id or a company
+    registration number): the attestation carries only its keyed commitment, so that one legal
+    person holds one credit line and credit never pays a shop the borrower owns."""
 
     model_config = ConfigDict(extra="forbid")
 
     borrower: Address
+    identity: Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_IDENTIFIER_LENGTH),
+        AfterValidator(_identifier),
+    ]
     score: Annotated[int, Field(ge=SCORE_MIN, le=SCORE_MAX)]
     model: Annotated[str, Field(min_length=1, max_length=128)]
     report: dict[str, Any]
@@ -31,21 +45,45 @@ class CreditReportCreate(BaseModel):
     expires_in: Annotated[int, Field(gt=0, le=MAX_EXPIRES_IN_SECONDS)] = DEFAULT_EXPIRES_IN_SECONDS
 
 
+class CreditSignatureCreate(BaseModel):
+    """An attester's EIP-712 signature of a report's attestation (``to_sign`` of the report)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signature: Signature
+
+
 class CreditReportAcceptedPublic(BaseModel):
-    """The answer to a report: its id, the signed attestation, and the relay of the application
-    (``CreditLines.applyForCredit(attestation, signatures)``) the service queued for the chain."""
+    """A report's attestation and where its application stands.
+
+    ``queued``: the signatures meet the verifier's quorum and the application
+    (``CreditLines.applyForCredit(attestation, signatures)``) is queued for the chain; follow it at
+    ``GET /v1/relay/{relay_id}``. ``awaiting_signatures``: the service's own attester keys do not
+    meet the quorum; attesters sign ``to_sign`` (EIP-712 typed data, ``eth_signTypedData_v4``) and
+    the bureau posts each signature to ``POST /v1/credit/reports/{id}/signatures``."""
 
     id: str
     borrower: str
     band: int
-    signed_attestation: SignedAttestation
-    relay_id: str = Field(description="Follow the application at GET /v1/relay/{relay_id}.")
+    status: Literal["queued", "awaiting_signatures"]
+    quorum: int = Field(description="Signatures the verifier wants")
+    signers: list[str] = Field(description="Attesters that signed, ascending")
+    signed_attestation: SignedAttestation = Field(
+        description="The attestation and the signatures gathered so far, ascending by signer"
+    )
+    to_sign: dict[str, Any] | None = Field(
+        default=None, description="The EIP-712 typed data attesters sign, while awaited"
+    )
+    relay_id: str | None = Field(
+        default=None, description="Follow the application at GET /v1/relay/{relay_id}."
+    )
 
 
 class CreditReportPublic(CreditReportAcceptedPublic):
     """A stored report, decrypted, for the bureau that sent it."""
 
     source: str
+    identity: str | None
     model: str
     score: int
     report: dict[str, Any]

@@ -193,6 +193,21 @@ def typed_data(attestation: Attestation, domain: Domain) -> dict[str, Any]:
     }
 
 
+def typed_data_json(attestation: Attestation, domain: Domain) -> dict[str, Any]:
+    """:func:`typed_data` as JSON can carry it, for a wallet or another service to sign: bytes as
+    0x-hex, integers past 2**53 as decimal text (JavaScript numbers would round them). Signing it
+    gives the same signature."""
+    message: dict[str, Any] = {}
+    for name, value in attestation.message().items():
+        if isinstance(value, bytes):
+            message[name] = "0x" + value.hex()
+        elif isinstance(value, int) and value >= 2**53:
+            message[name] = str(value)
+        else:
+            message[name] = value
+    return {**typed_data(attestation, domain), "message": message}
+
+
 def digest(attestation: Attestation, domain: Domain) -> bytes:
     """The EIP-712 digest attesters sign (the verifier's ``digestOf``)."""
     signable = encode_typed_data(full_message=typed_data(attestation, domain))

@@ -6,9 +6,12 @@ contract tests; here the digest is checked against EIP-712 computed by hand with
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from eth_abi.abi import encode
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,6 +34,7 @@ from app.domain.attestations import (
     sign,
     sign_all,
     typed_data,
+    typed_data_json,
 )
 from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
 from app.domain.metadata import canonical_json
@@ -159,6 +163,18 @@ def test_signed_attestation_survives_json_round_trip_with_uint256_nonce_as_text(
     again = SignedAttestation.model_validate_json(text)
     assert again == signed
     assert again.abi_args() == (a.as_abi(), [bytes.fromhex(signed.signatures[0][2:])])
+
+
+def test_typed_data_json_is_json_and_a_signature_of_it_recovers_for_the_attestation() -> None:
+    account = Account.from_key(KEYS[2])
+    a = attestation(nonce=2**255 + 1)
+
+    carried = json.loads(json.dumps(typed_data_json(a, DOMAIN)))
+    signature = account.sign_message(encode_typed_data(full_message=carried)).signature
+
+    assert carried["message"]["nonce"] == str(2**255 + 1)
+    assert carried["message"]["identityHash"] == a.identity_hash
+    assert recover(a, DOMAIN, "0x" + bytes(signature).hex()) == account.address
 
 
 def test_attestation_round_trips_through_its_abi_tuple() -> None:
