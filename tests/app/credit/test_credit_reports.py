@@ -4,22 +4,15 @@ credit contracts)."""
 
 from __future__ import annotations
 
-import itertools
-import json
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
-from httpx import Response
 from pydantic import SecretStr
-from sqlalchemy import func, select
 from web3 import Web3
 
-from app.chain.contracts import load_abi
-from app.credit.models import CreditReportRecord
 from app.domain.attestations import (
     Domain,
     SignedAttestation,
@@ -28,80 +21,25 @@ from app.domain.attestations import (
     recover,
     report_commitment,
 )
-from app.ingest.auth import signature_header
+from app.domain.identity import identity_commitment
 from app.main import create_app
-from app.outbox.relayer import Relayer
 from app.settings import Settings, SourceCredentials, SourceKind
 from tests.app.conftest import ATTESTER_KEY, Deployment, SourceSecrets
 from tests.app.credit.conftest import database_file
-from tests.app.ingest.support import Chain, ServiceHandle, relay_until_settled
-from tests.support.ape_run import BUYER, TEST_PRIVATE_KEYS
+from tests.app.credit.support import (
+    BORROWER_KEY,
+    REPORTS_PATH,
+    contract,
+    count_reports,
+    identity_of,
+    post_report,
+    relay_all,
+    report_body,
+    signed_request,
+)
+from tests.support.ape_run import BUYER
 
 pytestmark = pytest.mark.anvil
-
-REPORTS_PATH = "/v1/credit/reports"
-BORROWER_KEY = TEST_PRIVATE_KEYS[5]
-# Each report differs (a bureau's own reference), so no two requests share a signature.
-_references = itertools.count(1)
-
-
-def report_body(score: int = 760, borrower: str = BUYER, **extra: Any) -> dict[str, Any]:
-    return {
-        "borrower": borrower,
-        "score": score,
-        "model": "trustmall-score-v3",
-        "report": {
-            "name": "Zelda Quintrell-Hargreave",
-            "income": 987654321,
-            "reference": next(_references),
-        },
-        **extra,
-    }
-
-
-def signed_request(
-    client: TestClient,
-    source: SourceSecrets,
-    method: str,
-    path: str,
-    body: bytes = b"",
-    idempotency_key: str | None = None,
-    timestamp: int | None = None,
-) -> Response:
-    headers = {
-        "Content-Type": "application/json",
-        "TrustMall-Api-Key": source.api_key,
-        "TrustMall-Signature": signature_header(source.hmac_secret, body, timestamp),
-    }
-    if idempotency_key is not None:
-        headers["Idempotency-Key"] = idempotency_key
-    response: Response = client.request(method, path, content=body, headers=headers)
-    return response
-
-
-def post_report(
-    client: TestClient,
-    source: SourceSecrets,
-    body: dict[str, Any],
-    idempotency_key: str | None = None,
-    timestamp: int | None = None,
-) -> Response:
-    raw = json.dumps(body).encode()
-    return signed_request(client, source, "POST", REPORTS_PATH, raw, idempotency_key, timestamp)
-
-
-def _contract(w3: Web3, deployment: Deployment, name: str) -> Any:
-    return w3.eth.contract(
-        address=Web3.to_checksum_address(deployment.addresses[name]),
-        abi=load_abi(deployment.abi_dir, name),
-    )
-
-
-def _count_reports(client: TestClient) -> int:
-    database = client.app.state.services.database  # type: ignore[attr-defined]
-    with database.sessions() as session:
-        return int(session.scalar(select(func.count()).select_from(CreditReportRecord)) or 0)
-
 
 # ---------------------------------------------------------------------------------------- accepted
 
@@ -115,7 +53,7 @@ def test_attestation_signed_by_the_service_is_approved_on_chain(
     response = post_report(credit_client, bureau_secrets, report_body(score=760))
     assert response.status_code == 201, response.text
     signed = SignedAttestation.model_validate(response.json()["signed_attestation"])
-    verifier = _contract(w3, credit_deployment, "AttestationVerifier")
+    verifier = contract(w3, credit_deployment, "AttestationVerifier")
     assert signed.domain == Domain(
         chain_id=1337, verifying_contract=credit_deployment.addresses["AttestationVerifier"]
     )
@@ -125,7 +63,7 @@ def test_attestation_signed_by_the_service_is_approved_on_chain(
     assert bytes(on_chain_digest) == digest(signed.attestation, signed.domain)
     assert signed.attestation.attester_set_version == verifier.functions.attesterSetVersion().call()
 
-    lines = _contract(w3, credit_deployment, "CreditLines")
+    lines = contract(w3, credit_deployment, "CreditLines")
     borrower = Account.from_key(BORROWER_KEY)
     tx = lines.functions.applyForCredit(attestation, signatures).build_transaction(
         {"from": borrower.address, "nonce": w3.eth.get_transaction_count(borrower.address)}
@@ -153,7 +91,7 @@ def test_report_is_stored_encrypted_and_read_back_by_its_bureau(
     # The database file and its journal (WAL) if any: nothing of the report in the clear.
     stored = b"".join(p.read_bytes() for p in main.parent.glob(main.name + "*"))
     assert main.stat().st_size > 0
-    for secret in (b"Zelda", b"Quintrell", b"987654321"):
+    for secret in (b"Zelda", b"Quintrell", b"987654321", body["identity"].encode()):
         assert secret not in stored
 
     read = signed_request(credit_client, bureau_secrets, "GET", f"{REPORTS_PATH}/{answer['id']}")
@@ -162,7 +100,9 @@ def test_report_is_stored_encrypted_and_read_back_by_its_bureau(
     assert report["report"] == body["report"]
     assert report["id"] == answer["id"]
     assert report["score"] == 760
+    assert report["identity"] == body["identity"]
     assert report["model"] == "trustmall-score-v3"
+    assert (report["status"], report["quorum"]) == ("queued", 1)
     assert report["signed_attestation"] == answer["signed_attestation"]
 
 
@@ -198,6 +138,7 @@ def test_band_is_the_score_band_and_the_score_stays_private(
     # The attestation has no field for the score: only the band leaves the service.
     assert set(response.json()["signed_attestation"]["attestation"]) == {
         "borrower",
+        "identity_hash",
         "band",
         "model_id",
         "report_hash",
@@ -229,7 +170,7 @@ def test_a_service_on_a_fresh_database_skips_nonces_the_chain_shows_spent(
 ) -> None:
     first = post_report(credit_client, bureau_secrets, report_body(760, Account.create().address))
     spent = int(first.json()["signed_attestation"]["attestation"]["nonce"])
-    _relay(credit_client, credit_deployment)
+    relay_all(credit_client, credit_deployment)
     fresh = credit_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'b.db'}"})
     with TestClient(create_app(fresh)) as other:
         again = post_report(other, bureau_secrets, report_body(760, Account.create().address))
@@ -249,6 +190,21 @@ def test_signature_recovers_to_the_attester(
     assert signed.attestation.expires_at - signed.attestation.issued_at == 7 * 24 * 3600
 
 
+def test_attestation_carries_the_identity_commitment_under_the_platform_key(
+    credit_client: TestClient, bureau_secrets: SourceSecrets, identity_key: bytes
+) -> None:
+    body = report_body(borrower=Account.create().address)
+    # However the bureau types the identifier, the commitment is the normalized one's.
+    body["identity"] = " " + body["identity"].lower().replace("-", " ") + "."
+    answer = post_report(credit_client, bureau_secrets, body)
+    assert answer.status_code == 201, answer.text
+    expected = identity_commitment(identity_of(body["borrower"]), identity_key)
+    assert answer.json()["signed_attestation"]["attestation"]["identity_hash"] == (
+        "0x" + expected.hex()
+    )
+    assert body["identity"] not in answer.text
+
+
 # ---------------------------------------------------------------------------------------- refused
 
 
@@ -258,7 +214,7 @@ def test_post_refuses_a_carrier_key_with_403(
     response = post_report(credit_client, carrier_secrets, report_body())
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "source_not_allowed"
-    assert _count_reports(credit_client) == 0
+    assert count_reports(credit_client) == 0
 
 
 def test_post_refuses_a_forged_signature_with_401(
@@ -278,6 +234,35 @@ def test_post_refuses_an_off_scale_score_with_422(
     (detail,) = response.json()["error"]["details"]
     assert detail["field"] == "body.score"
     assert detail["code"] == "less_than_equal"
+
+
+@pytest.mark.parametrize(
+    ("identity", "code"), [(None, "missing"), ("", "string_too_short"), (" - . ", "value_error")]
+)
+def test_post_refuses_a_report_without_a_legal_identifier_with_422(
+    credit_client: TestClient, bureau_secrets: SourceSecrets, identity: str | None, code: str
+) -> None:
+    body = report_body()
+    if identity is None:
+        del body["identity"]
+    else:
+        body["identity"] = identity
+    response = post_report(credit_client, bureau_secrets, body)
+    assert response.status_code == 422
+    (detail,) = response.json()["error"]["details"]
+    assert (detail["field"], detail["code"]) == ("body.identity", code)
+    assert count_reports(credit_client) == 0
+
+
+def test_post_answers_503_without_an_identity_key_outside_development(
+    credit_settings: Settings, bureau_secrets: SourceSecrets
+) -> None:
+    keyless = credit_settings.model_copy(update={"identity_key": None})
+    with TestClient(create_app(keyless)) as client:
+        response = post_report(client, bureau_secrets, report_body())
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "identity_key_unavailable"
+        assert count_reports(client) == 0
 
 
 def test_another_bureau_cannot_read_a_report(
@@ -330,7 +315,7 @@ def test_same_idempotency_key_and_body_replays_the_first_answer(
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert _count_reports(credit_client) == 1
+    assert count_reports(credit_client) == 1
 
 
 def test_same_idempotency_key_with_another_body_is_409(
@@ -342,7 +327,7 @@ def test_same_idempotency_key_with_another_body_is_409(
     )
     assert other.status_code == 409
     assert other.json()["error"]["code"] == "idempotency_key_reused"
-    assert _count_reports(credit_client) == 1
+    assert count_reports(credit_client) == 1
 
 
 def test_post_answers_409_when_the_deployment_has_no_credit_part(
@@ -351,134 +336,4 @@ def test_post_answers_409_when_the_deployment_has_no_credit_part(
     response = post_report(client, bureau_secrets, report_body())
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "credit_not_deployed"
-    assert _count_reports(client) == 0
-
-
-# ---------------------------------------------------------------------------------------- policy
-
-
-def _publish_policy(w3: Web3, lines: Any, tiers: list[tuple[int, int, int, int, int]]) -> None:
-    admin = Account.from_key(TEST_PRIVATE_KEYS[0])
-    version = lines.functions.currentPolicyVersion().call()
-    rules = lines.functions.policyRules(version).call()
-    tx = lines.functions.publishPolicy(rules, tiers).build_transaction(
-        {"from": admin.address, "nonce": w3.eth.get_transaction_count(admin.address)}
-    )
-    sent = w3.eth.send_raw_transaction(admin.sign_transaction(tx).raw_transaction)
-    assert w3.eth.wait_for_transaction_receipt(sent, timeout=30)["status"] == 1
-
-
-def test_band_is_capped_at_the_active_policys_top_tier(
-    credit_client: TestClient,
-    bureau_secrets: SourceSecrets,
-    credit_deployment: Deployment,
-    w3: Web3,
-) -> None:
-    lines = _contract(w3, credit_deployment, "CreditLines")
-    version = lines.functions.currentPolicyVersion().call()
-    default_tiers = [tuple(lines.functions.policyTier(version, b).call()) for b in range(4)]
-    _publish_policy(w3, lines, default_tiers[:2])
-    try:
-        response = post_report(credit_client, bureau_secrets, report_body(score=800))
-        assert response.status_code == 201, response.text
-        assert response.json()["band"] == 1 == band_for_score(800, tiers=2)
-    finally:
-        _publish_policy(w3, lines, default_tiers)
-    restored = post_report(credit_client, bureau_secrets, report_body(score=800))
-    assert restored.json()["band"] == 3
-
-
-# ---------------------------------------------------------------------------------------- relay
-
-
-def _relay(credit_client: TestClient, credit_deployment: Deployment) -> ServiceHandle:
-    handle = ServiceHandle(credit_client)
-    relay_until_settled(
-        Relayer.from_services(handle.services),
-        handle,
-        Chain.of(credit_deployment.rpc_url, credit_deployment),
-    )
-    return handle
-
-
-def _decisions(w3: Web3, lines: Any, borrower: str, nonce: int) -> list[Any]:
-    found = [
-        entry
-        for event in (lines.events.CreditApproved, lines.events.CreditDenied)
-        for entry in event().get_logs(argument_filters={"borrower": borrower}, from_block=0)
-        if entry["args"]["attestation"]["nonce"] == nonce
-    ]
-    return found
-
-
-def test_the_service_relays_the_application_and_the_policy_decides_on_chain(
-    credit_client: TestClient,
-    bureau_secrets: SourceSecrets,
-    credit_deployment: Deployment,
-    w3: Web3,
-) -> None:
-    borrower = Account.create().address  # never signs anything: the service submits for it
-    response = post_report(credit_client, bureau_secrets, report_body(760, borrower))
-    assert response.status_code == 201, response.text
-    answer = response.json()
-    nonce = int(answer["signed_attestation"]["attestation"]["nonce"])
-    assert credit_client.get(f"/v1/relay/{answer['relay_id']}").json()["status"] == "queued"
-
-    _relay(credit_client, credit_deployment)
-
-    relay = credit_client.get(f"/v1/relay/{answer['relay_id']}").json()
-    assert (relay["status"], relay["kind"], relay["subject"]) == (
-        "confirmed",
-        "credit_application",
-        borrower,
-    )
-    lines = _contract(w3, credit_deployment, "CreditLines")
-    (decision,) = _decisions(w3, lines, borrower, nonce)
-    assert decision["event"] == "CreditApproved"
-    assert decision["transactionHash"].to_0x_hex() == relay["tx_hash"]
-    assert decision["args"]["attestation"]["band"] == answer["band"] == 3
-    fetched = signed_request(
-        credit_client, bureau_secrets, "GET", f"{REPORTS_PATH}/{answer['id']}"
-    ).json()
-    assert fetched["relay_id"] == answer["relay_id"]
-
-
-def test_an_application_the_borrower_submitted_first_is_confirmed_from_its_transaction(
-    credit_client: TestClient,
-    bureau_secrets: SourceSecrets,
-    credit_deployment: Deployment,
-    w3: Web3,
-) -> None:
-    borrower = Account.from_key(BORROWER_KEY)
-    answer = post_report(credit_client, bureau_secrets, report_body(700)).json()
-    signed = SignedAttestation.model_validate(answer["signed_attestation"])
-    lines = _contract(w3, credit_deployment, "CreditLines")
-    tx = lines.functions.applyForCredit(*signed.abi_args()).build_transaction(
-        {"from": borrower.address, "nonce": w3.eth.get_transaction_count(borrower.address)}
-    )
-    own = w3.eth.send_raw_transaction(borrower.sign_transaction(tx).raw_transaction)
-    w3.eth.wait_for_transaction_receipt(own, timeout=30)
-
-    _relay(credit_client, credit_deployment)
-
-    relay = credit_client.get(f"/v1/relay/{answer['relay_id']}").json()
-    assert relay["status"] == "confirmed"
-    assert relay["tx_hash"] == own.to_0x_hex()
-    assert len(_decisions(w3, lines, BUYER, signed.attestation.nonce)) == 1
-
-
-def test_an_expired_attestation_fails_its_relay_with_the_contracts_reason(
-    credit_client: TestClient,
-    bureau_secrets: SourceSecrets,
-    credit_deployment: Deployment,
-    w3: Web3,
-) -> None:
-    chain_now = int(w3.eth.get_block("latest")["timestamp"])
-    body = report_body(760, Account.create().address, issued_at=chain_now - 600, expires_in=60)
-    answer = post_report(credit_client, bureau_secrets, body).json()
-
-    _relay(credit_client, credit_deployment)
-
-    relay = credit_client.get(f"/v1/relay/{answer['relay_id']}").json()
-    assert relay["status"] == "failed"
-    assert "AttestationExpired" in relay["failure_reason"]
+    assert count_reports(client) == 0
