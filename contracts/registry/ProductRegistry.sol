@@ -126,9 +126,12 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         // The id leaves its batch: the batch was the old merchant's commitment, not the new one's.
         delete _itemBatch[itemId];
         if (to == address(0)) {
-            // Revoked: the rightful owner registers it afresh. An order still holding it keeps its
-            // money rules; the escrow's free or sale of the id then finds no record and changes nothing.
+            // Revoked: the rightful owner registers it afresh. The hold survives, so an order still
+            // holding the id keeps it (no second order can hold it until that one frees it, which
+            // would otherwise free the second order's hold); its sale of the id finds no merchant.
+            bool held = item.held;
             delete _items[itemId];
+            _items[itemId].held = held;
         } else {
             item.merchant = to;
             item.inBatch = false;
