@@ -2,6 +2,10 @@
 
 Deployment happens once per session; Ape's pytest plugin snapshots the chain before every test
 and reverts it afterwards, so each test starts from the same freshly set-up registry.
+
+Items are registered by key (`ItemKey`): the registry derives the id from the key and the caller.
+The factories keep the key of every id they make (`key_of`), so a test holding an id can still
+register or activate it.
 """
 
 from __future__ import annotations
@@ -13,9 +17,15 @@ from typing import Any
 
 import pytest
 
-from app.domain.ids import item_id_from_sku
 from app.domain.merkle import BatchLeaf, ItemBatch
-from tests.contracts.registry.helpers import ReportKind, h
+from tests.contracts.registry.helpers import (
+    ItemKey,
+    ReportKind,
+    h,
+    key_of,
+    remember_key,
+    sku_key,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,10 @@ class RegisteredBatch:
 
     def proof(self, index: int) -> list[bytes]:
         return self.tree.proof(self.tree.leaves[index].item_id)
+
+    def key(self, index: int) -> ItemKey:
+        """The key of leaf `index` (the manifest's SKU or GTIN and serial)."""
+        return key_of(self.tree.leaves[index].item_id)
 
 
 # ------------------------------------------------------------------ accounts by role
@@ -98,38 +112,55 @@ _serials = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def new_item_id(merchant: Any) -> Callable[..., bytes]:
-    """A fresh item id named by SKU and serial (not registered)."""
+def new_item_key() -> Callable[..., ItemKey]:
+    """A fresh SKU key (a new serial): the registry derives the id under whoever registers it."""
+
+    def make(sku: str = "SKU-1") -> ItemKey:
+        return sku_key(sku, f"S{next(_serials)}")
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def new_item_id(merchant: Any, new_item_key: Callable[..., ItemKey]) -> Callable[..., bytes]:
+    """A fresh item id named by SKU and serial under `owner` (not registered); its key is kept
+    (`key_of`) for the registration or activation."""
 
     def make(owner: Any = None, sku: str = "SKU-1") -> bytes:
-        return item_id_from_sku((owner or merchant).address, sku, f"S{next(_serials)}")
+        key = new_item_key(sku)
+        return remember_key(key.item_id(owner or merchant), key)
 
     return make
 
 
 @pytest.fixture(scope="session")
 def register_item(
-    registry: Any, merchant: Any, new_item_id: Callable[..., bytes]
+    registry: Any, merchant: Any, new_item_key: Callable[..., ItemKey]
 ) -> Callable[..., bytes]:
-    """Registers one item singly and returns its id."""
+    """Registers one item singly (a fresh SKU key, or `key`, or the key of an id made by
+    `new_item_id`) and returns the id the registry derived."""
 
     def register(
         sender: Any = None,
         item_id: bytes | None = None,
         metadata_hash: bytes | None = None,
         uri: str = "ipfs://item",
+        key: ItemKey | None = None,
     ) -> bytes:
         owner = sender or merchant
-        item_id = item_id or new_item_id(owner)
-        registry.registerItem(item_id, metadata_hash or h("metadata"), uri, sender=owner)
-        return item_id
+        key = key or (key_of(item_id) if item_id is not None else new_item_key())
+        tx = registry.registerItem(key.as_abi(), metadata_hash or h("metadata"), uri, sender=owner)
+        [event] = tx.events.filter(registry.ItemRegistered)
+        derived = bytes(event.itemId)
+        assert derived == key.item_id(owner), "the registry derived another id than Python"
+        return remember_key(derived, key)
 
     return register
 
 
 @pytest.fixture(scope="session")
 def make_batch(merchant: Any, new_item_id: Callable[..., bytes]) -> Callable[..., ItemBatch]:
-    """Builds (off chain) a Merkle batch of `size` fresh items."""
+    """Builds (off chain) a Merkle batch of `size` fresh items of `owner` (keys kept)."""
 
     def make(size: int = 5, owner: Any = None) -> ItemBatch:
         return ItemBatch(
@@ -169,7 +200,7 @@ def activate(registry: Any, shopper: Any) -> Callable[..., Any]:
         leaf = batch.leaf(index)
         return registry.activateBatchItem(
             batch.root,
-            leaf.item_id,
+            batch.key(index).as_abi(),
             leaf.metadata_hash,
             batch.proof(index),
             sender=sender or shopper,

@@ -1,4 +1,4 @@
-"""Merkle batches: registerBatch, activateBatchItem, batchLeaf."""
+"""Merkle batches: registerBatch, activateBatchItem (by the item's key), batchLeaf."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from tests.contracts.registry.helpers import (
     CustodyAction,
     ItemState,
     Verdict,
+    gs1_key,
     h,
+    key_of,
 )
 
 
@@ -108,7 +110,7 @@ def test_activate_batch_item_creates_record_for_batch_merchant_and_emits_event(
     leaf = batch.leaf(3)
 
     tx = registry.activateBatchItem(
-        batch.root, leaf.item_id, leaf.metadata_hash, batch.proof(3), sender=shopper
+        batch.root, batch.key(3).as_abi(), leaf.metadata_hash, batch.proof(3), sender=shopper
     )
 
     assert tx.events == [
@@ -144,7 +146,11 @@ def test_activate_batch_item_reverts_for_unregistered_batch(
 
     with ape.reverts(registry.RegistryBatchNotRegistered, root=tree.root):
         registry.activateBatchItem(
-            tree.root, leaf.item_id, leaf.metadata_hash, tree.proof(leaf.item_id), sender=shopper
+            tree.root,
+            key_of(leaf.item_id).as_abi(),
+            leaf.metadata_hash,
+            tree.proof(leaf.item_id),
+            sender=shopper,
         )
 
 
@@ -157,7 +163,7 @@ def test_activate_batch_item_reverts_for_invalid_proof(
 
     with ape.reverts(registry.RegistryInvalidProof, root=batch.root, itemId=leaf.item_id):
         registry.activateBatchItem(
-            batch.root, leaf.item_id, leaf.metadata_hash, wrong_proof, sender=shopper
+            batch.root, batch.key(1).as_abi(), leaf.metadata_hash, wrong_proof, sender=shopper
         )
 
 
@@ -169,7 +175,7 @@ def test_activate_batch_item_reverts_for_wrong_metadata_hash(
 
     with ape.reverts(registry.RegistryInvalidProof, root=batch.root, itemId=leaf.item_id):
         registry.activateBatchItem(
-            batch.root, leaf.item_id, h("forged metadata"), batch.proof(1), sender=shopper
+            batch.root, batch.key(1).as_abi(), h("forged metadata"), batch.proof(1), sender=shopper
         )
 
 
@@ -181,7 +187,7 @@ def test_activate_batch_item_reverts_for_item_of_another_batch(
 
     with ape.reverts(registry.RegistryInvalidProof, root=batch.root, itemId=leaf.item_id):
         registry.activateBatchItem(
-            batch.root, leaf.item_id, leaf.metadata_hash, other.proof(0), sender=shopper
+            batch.root, other.key(0).as_abi(), leaf.metadata_hash, other.proof(0), sender=shopper
         )
 
 
@@ -194,7 +200,7 @@ def test_activate_batch_item_reverts_for_already_activated_item(
 
     with ape.reverts(registry.RegistryItemAlreadyRegistered, itemId=leaf.item_id):
         registry.activateBatchItem(
-            batch.root, leaf.item_id, leaf.metadata_hash, batch.proof(0), sender=shopper
+            batch.root, batch.key(0).as_abi(), leaf.metadata_hash, batch.proof(0), sender=shopper
         )
 
 
@@ -206,17 +212,56 @@ def test_activate_batch_item_reverts_for_item_registered_singly(
     batch = register_batch(tree=tree)
 
     with ape.reverts(registry.RegistryItemAlreadyRegistered, itemId=item_id):
-        registry.activateBatchItem(batch.root, item_id, h("m"), tree.proof(item_id), sender=shopper)
+        registry.activateBatchItem(
+            batch.root, key_of(item_id).as_abi(), h("m"), tree.proof(item_id), sender=shopper
+        )
 
 
-def test_activate_batch_item_reverts_for_zero_item_id(
-    registry: Any, shopper: Any, register_batch: Any
+def test_batch_cannot_activate_another_merchants_sku_id(
+    registry: Any, shopper: Any, other_merchant: Any, new_item_id: Any, register_batch: Any
 ) -> None:
-    tree = ItemBatch([BatchLeaf(ZERO32, h("m")), BatchLeaf(h("another item"), h("m2"))])
+    """A leaf naming a rival's id proves nothing: keys are read under the batch's merchant."""
+    rivals = new_item_id(other_merchant)
+    key = key_of(rivals)
+    tree = ItemBatch([BatchLeaf(rivals, h("m")), BatchLeaf(h("another item"), h("m2"))])
     batch = register_batch(tree=tree)
 
-    with ape.reverts(registry.RegistryZeroId):
-        registry.activateBatchItem(batch.root, ZERO32, h("m"), tree.proof(ZERO32), sender=shopper)
+    with ape.reverts(
+        registry.RegistryInvalidProof, root=batch.root, itemId=key.item_id(batch.merchant)
+    ):
+        registry.activateBatchItem(
+            batch.root, key.as_abi(), h("m"), tree.proof(rivals), sender=shopper
+        )
+    assert registry.itemOf(rivals).merchant == ZERO_ADDRESS
+
+
+def test_batch_cannot_activate_a_gs1_id_outside_its_merchants_prefixes(
+    registry: Any, shopper: Any, register_batch: Any
+) -> None:
+    key = gs1_key("9506000134352", "A1")
+    item_id = key.item_id(ZERO_ADDRESS)
+    tree = ItemBatch([BatchLeaf(item_id, h("m")), BatchLeaf(h("another item"), h("m2"))])
+    batch = register_batch(tree=tree)
+
+    with ape.reverts(
+        registry.RegistryGs1PrefixNotGranted, merchant=batch.merchant.address, gtin=key.code
+    ):
+        registry.activateBatchItem(
+            batch.root, key.as_abi(), h("m"), tree.proof(item_id), sender=shopper
+        )
+
+
+def test_activate_batch_item_reverts_while_paused(
+    registry: Any, admin: Any, shopper: Any, register_batch: Any, activate: Any
+) -> None:
+    batch = register_batch(2)
+    registry.pause(sender=admin)
+
+    with ape.reverts(registry.EnforcedPause):
+        activate(batch, 0)
+    registry.unpause(sender=admin)
+    activate(batch, 0)
+    assert registry.verify(batch.leaf(0).item_id) == Verdict.AUTHENTIC
 
 
 def test_activate_batch_item_of_recalled_batch_records_it_recalled(

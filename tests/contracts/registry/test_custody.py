@@ -146,7 +146,7 @@ def test_record_custody_reverts_for_duplicate_event_id_within_one_call(
     events = [
         custody(item_id, now(), CustodyAction.SHIPPED, event_id=9),
         custody(item_id, now(), CustodyAction.DELIVERED, event_id=10),
-        custody(item_id, now(), CustodyAction.SOLD, event_id=9),
+        custody(item_id, now(), CustodyAction.RETURNED, event_id=9),
     ]
 
     with ape.reverts(registry.RegistryEventAlreadyRecorded, submitter=oracle.address, eventId=9):
@@ -232,7 +232,9 @@ def test_record_custody_accepts_event_at_the_block_time(
     block_time = int(chain.blocks.head.timestamp) + 1_000
     chain.pending_timestamp = block_time
 
-    tx = registry.recordCustody([custody(item_id, block_time, CustodyAction.SOLD)], sender=oracle)
+    event = custody(item_id, block_time, CustodyAction.DELIVERED)
+
+    tx = registry.recordCustody([event], sender=oracle)
 
     assert tx.timestamp == block_time
     assert registry.itemOf(item_id).updatedAt == block_time
@@ -273,11 +275,14 @@ def test_late_event_within_one_call_does_not_move_status_back(
     t = now()
 
     registry.recordCustody(
-        [custody(item_id, t, CustodyAction.SOLD), custody(item_id, t - 5, CustodyAction.SHIPPED)],
+        [
+            custody(item_id, t, CustodyAction.DELIVERED),
+            custody(item_id, t - 5, CustodyAction.SHIPPED),
+        ],
         sender=oracle,
     )
 
-    assert registry.itemOf(item_id).lastAction == CustodyAction.SOLD
+    assert registry.itemOf(item_id).lastAction == CustodyAction.DELIVERED
     assert registry.itemOf(item_id).updatedAt == t
 
 
@@ -332,3 +337,43 @@ def test_custody_can_be_recorded_for_flagged_and_recalled_items(
     registry.recordCustody([custody(item_id, now(), CustodyAction.RETURNED)], sender=merchant)
 
     assert registry.itemOf(item_id).lastAction == CustodyAction.RETURNED
+
+
+def test_logistics_oracle_may_not_record_a_sale(
+    registry: Any, oracle: Any, register_item: Any, now: Any
+) -> None:
+    """Sales come from the merchant or the escrow: a carrier's key cannot forge one."""
+    item_id = register_item()
+    events = [
+        custody(item_id, now(), CustodyAction.DELIVERED),
+        custody(item_id, now(), CustodyAction.SOLD, event_id=31),
+    ]
+
+    with ape.reverts(registry.RegistryActionNotAllowed, eventId=31, action=CustodyAction.SOLD):
+        registry.recordCustody(events, sender=oracle)
+
+    assert not registry.isEventRecorded(oracle, events[0][1])
+    assert registry.itemOf(item_id).lastAction == CustodyAction.NONE
+
+
+def test_merchant_records_a_sale_of_its_own_item(
+    registry: Any, merchant: Any, register_item: Any, now: Any
+) -> None:
+    item_id = register_item()
+
+    registry.recordCustody([custody(item_id, now(), CustodyAction.SOLD)], sender=merchant)
+
+    assert registry.itemOf(item_id).lastAction == CustodyAction.SOLD
+
+
+def test_record_custody_reverts_while_paused(
+    registry: Any, admin: Any, merchant: Any, oracle: Any, register_item: Any, now: Any
+) -> None:
+    item_id = register_item()
+    registry.pause(sender=admin)
+
+    for sender in (merchant, oracle):
+        with ape.reverts(registry.EnforcedPause):
+            registry.recordCustody([custody(item_id, now())], sender=sender)
+    registry.unpause(sender=admin)
+    registry.recordCustody([custody(item_id, now())], sender=oracle)

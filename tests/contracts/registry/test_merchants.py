@@ -140,15 +140,16 @@ def test_reinstate_merchant_reverts_for_active_merchant(
 
 
 def test_suspended_merchant_cannot_register_items(
-    registry: Any, verifier: Any, merchant: Any, new_item_id: Any, make_batch: Any
+    registry: Any, verifier: Any, merchant: Any, new_item_key: Any, make_batch: Any
 ) -> None:
     registry.suspendMerchant(merchant, h("reason"), sender=verifier)
     batch = make_batch(3)
+    key = new_item_key().as_abi()
 
     with ape.reverts(registry.RegistryMerchantNotActive, merchant=merchant.address):
-        registry.registerItem(new_item_id(), h("m"), "ipfs://x", sender=merchant)
+        registry.registerItem(key, h("m"), "ipfs://x", sender=merchant)
     with ape.reverts(registry.RegistryMerchantNotActive, merchant=merchant.address):
-        registry.registerItems([(new_item_id(), h("m"), "ipfs://x")], sender=merchant)
+        registry.registerItems([(key, h("m"), "ipfs://x")], sender=merchant)
     with ape.reverts(registry.RegistryMerchantNotActive, merchant=merchant.address):
         registry.registerBatch(batch.root, 3, h("manifest"), "ipfs://b", sender=merchant)
 
@@ -175,7 +176,9 @@ def test_suspension_turns_items_and_batches_to_merchant_suspended(
 
     assert registry.verify(item_id) == Verdict.MERCHANT_SUSPENDED
     assert (
-        registry.verifyBatchItem(batch.root, leaf.item_id, leaf.metadata_hash, batch.proof(2))
+        registry.verifyBatchItem(
+            batch.root, batch.key(2).as_abi(), leaf.metadata_hash, batch.proof(2)
+        )
         == Verdict.MERCHANT_SUSPENDED
     )
 

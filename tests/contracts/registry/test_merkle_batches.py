@@ -8,17 +8,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.domain.merkle import BatchLeaf, ItemBatch, verify_proof
-from tests.contracts.registry.helpers import ZERO32, Verdict, h
+from tests.contracts.registry.helpers import ItemKey, Verdict, h, sku_key
 from tests.support.campaign import examples
 
 bytes32 = st.binary(min_size=32, max_size=32)
-
-batches = st.lists(
-    st.builds(BatchLeaf, bytes32, bytes32),
-    min_size=1,
-    max_size=20,
-    unique_by=lambda leaf: leaf.item_id,
-).map(ItemBatch)
+# Any string that can travel as UTF-8, as a merchant's SKU codes and serials may be.
+texts = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+keys = st.builds(sku_key, texts, texts)
 
 
 def flip_bit(value: bytes, bit: int) -> bytes:
@@ -32,57 +28,63 @@ def flip_bit(value: bytes, bit: int) -> bytes:
     # Every example runs in its own chain snapshot, so the function-scoped isolation is no issue.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(batch=batches, foreign=st.builds(BatchLeaf, bytes32, bytes32), data=st.data())
+@given(
+    entries=st.lists(st.tuples(keys, bytes32), min_size=1, max_size=20, unique_by=lambda e: e[0]),
+    foreign=keys,
+    data=st.data(),
+)
 def test_every_member_verifies_on_chain_and_tampering_does_not(
     registry: Any,
     chain: Any,
     merchant: Any,
+    other_merchant: Any,
     shopper: Any,
-    batch: ItemBatch,
-    foreign: BatchLeaf,
+    entries: list[tuple[ItemKey, bytes]],
+    foreign: ItemKey,
     data: st.DataObject,
 ) -> None:
+    members = {key.item_id(merchant): (key, metadata) for key, metadata in entries}
+    batch = ItemBatch([BatchLeaf(item_id, metadata) for item_id, (_, metadata) in members.items()])
     snapshot = chain.snapshot()
     try:
         registry.registerBatch(
             batch.root, len(batch.leaves), h("manifest"), "ipfs://batch", sender=merchant
         )
 
-        def verdict(leaf: BatchLeaf, proof: list[bytes]) -> Verdict:
-            return Verdict(
-                registry.verifyBatchItem(batch.root, leaf.item_id, leaf.metadata_hash, proof)
-            )
+        def verdict(key: ItemKey, metadata: bytes, proof: list[bytes]) -> Verdict:
+            return Verdict(registry.verifyBatchItem(batch.root, key.as_abi(), metadata, proof))
 
         for leaf in batch.leaves:
+            key, metadata = members[leaf.item_id]
             proof = batch.proof(leaf.item_id)
             assert verify_proof(batch.root, leaf, proof)
-            assert verdict(leaf, proof) == Verdict.AUTHENTIC
+            assert verdict(key, metadata, proof) == Verdict.AUTHENTIC
 
         index = data.draw(st.integers(0, len(batch.leaves) - 1), label="member")
         member = batch.leaves[index]
+        key, metadata = members[member.item_id]
         proof = batch.proof(member.item_id)
 
-        if foreign.item_id not in {leaf.item_id for leaf in batch.leaves}:
-            assert verdict(foreign, proof) == Verdict.UNKNOWN
+        if foreign.item_id(merchant) not in members:
+            assert verdict(foreign, metadata, proof) == Verdict.UNKNOWN
 
         bit = data.draw(st.integers(0, 255), label="bit")
-        tampered = BatchLeaf(member.item_id, flip_bit(member.metadata_hash, bit))
+        tampered = BatchLeaf(member.item_id, flip_bit(metadata, bit))
         assert not verify_proof(batch.root, tampered, proof)
-        assert verdict(tampered, proof) == Verdict.UNKNOWN
+        assert verdict(key, tampered.metadata_hash, proof) == Verdict.UNKNOWN
 
         if proof:
             position = data.draw(st.integers(0, len(proof) - 1), label="proof element")
             bad_proof = [*proof]
             bad_proof[position] = flip_bit(bad_proof[position], bit)
             assert not verify_proof(batch.root, member, bad_proof)
-            assert verdict(member, bad_proof) == Verdict.UNKNOWN
-            assert verdict(member, proof[:-1]) == Verdict.UNKNOWN
+            assert verdict(key, metadata, bad_proof) == Verdict.UNKNOWN
+            assert verdict(key, metadata, proof[:-1]) == Verdict.UNKNOWN
 
-        if member.item_id != ZERO32:
-            registry.activateBatchItem(
-                batch.root, member.item_id, member.metadata_hash, proof, sender=shopper
-            )
-            assert registry.verify(member.item_id) == Verdict.AUTHENTIC
-            assert registry.itemOf(member.item_id).merchant == merchant.address
+        registry.activateBatchItem(batch.root, key.as_abi(), metadata, proof, sender=shopper)
+        assert registry.verify(member.item_id) == Verdict.AUTHENTIC
+        assert registry.itemOf(member.item_id).merchant == merchant.address
+        # The same key is a different id for any other merchant: nobody else can claim it.
+        assert key.item_id(other_merchant) != member.item_id
     finally:
         chain.restore(snapshot)

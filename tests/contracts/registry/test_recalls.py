@@ -7,7 +7,7 @@ from typing import Any
 import ape
 import pytest
 
-from tests.contracts.registry.helpers import ItemState, Verdict, h
+from tests.contracts.registry.helpers import ItemState, Verdict, h, key_of
 
 
 def test_recall_item_marks_it_recalled_and_emits_event(
@@ -90,7 +90,7 @@ def test_recall_is_final_through_reinstatement_and_reports(
     assert registry.itemOf(item_id).state == ItemState.RECALLED
     assert registry.verify(item_id) == Verdict.RECALLED
     with ape.reverts(registry.RegistryItemAlreadyRegistered, itemId=item_id):
-        registry.registerItem(item_id, h("metadata"), "ipfs://again", sender=merchant)
+        registry.registerItem(key_of(item_id).as_abi(), h("metadata"), "ipfs://x", sender=merchant)
 
 
 def test_recall_batch_marks_it_recalled_and_emits_event(
@@ -106,7 +106,7 @@ def test_recall_batch_marks_it_recalled_and_emits_event(
     assert registry.batchOf(batch.root).recalled is True
     for index, leaf in enumerate(batch.tree.leaves):
         verdict = registry.verifyBatchItem(
-            batch.root, leaf.item_id, leaf.metadata_hash, batch.proof(index)
+            batch.root, batch.key(index).as_abi(), leaf.metadata_hash, batch.proof(index)
         )
         assert verdict == Verdict.RECALLED
 
@@ -160,7 +160,9 @@ def test_recalling_one_batch_item_leaves_its_siblings_authentic(
     assert registry.verify(batch.leaf(0).item_id) == Verdict.RECALLED
     leaf = batch.leaf(1)
     assert (
-        registry.verifyBatchItem(batch.root, leaf.item_id, leaf.metadata_hash, batch.proof(1))
+        registry.verifyBatchItem(
+            batch.root, batch.key(1).as_abi(), leaf.metadata_hash, batch.proof(1)
+        )
         == Verdict.AUTHENTIC
     )
 

@@ -152,7 +152,9 @@ def test_confirm_report_on_unactivated_batch_item_flags_it(
     assert item.state == ItemState.FLAGGED
     assert registry.verify(leaf.item_id) == Verdict.FLAGGED
     assert (
-        registry.verifyBatchItem(batch.root, leaf.item_id, leaf.metadata_hash, batch.proof(1))
+        registry.verifyBatchItem(
+            batch.root, batch.key(1).as_abi(), leaf.metadata_hash, batch.proof(1)
+        )
         == Verdict.FLAGGED
     )
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import ape
 import pytest
+from ape.exceptions import ContractLogicError
 
 from tests.contracts.registry.helpers import ZERO32, ZERO_ADDRESS, custody, h
 
@@ -21,16 +22,23 @@ def test_constructor_grants_admin_role_to_the_admin_argument_only(
     assert not registry.hasRole(DEFAULT_ADMIN_ROLE, admin)
     assert not registry.hasRole(registry.VERIFIER_ROLE(), verifier)
     assert not registry.hasRole(registry.ORACLE_ROLE(), verifier)
+    assert not registry.hasRole(registry.ESCROW_ROLE(), verifier)
+    assert registry.defaultAdmin() == verifier.address
 
 
 def test_constructor_reverts_for_zero_admin(project: Any, admin: Any) -> None:
-    with ape.reverts(project.ProductRegistry.RegistryZeroAddress):
+    # ape.reverts does not tell a constructor's custom errors apart: the type is checked here.
+    with pytest.raises(ContractLogicError) as raised:
         project.ProductRegistry.deploy(ZERO_ADDRESS, sender=admin)
+
+    assert type(raised.value).__name__ == "AccessControlInvalidDefaultAdmin"
+    assert raised.value.inputs == {"defaultAdmin": ZERO_ADDRESS}
 
 
 def test_role_ids_are_keccak_of_their_names(bare_registry: Any) -> None:
     assert bare_registry.VERIFIER_ROLE() == h("VERIFIER_ROLE")
     assert bare_registry.ORACLE_ROLE() == h("ORACLE_ROLE")
+    assert bare_registry.ESCROW_ROLE() == h("ESCROW_ROLE")
 
 
 def test_fresh_registry_has_no_reports_merchants_or_items(
@@ -74,6 +82,9 @@ VERIFIER_CALLS = {
     "reinstateMerchant": lambda r, who: r.reinstateMerchant(who, sender=who),
     "confirmReport": lambda r, who: r.confirmReport(1, h("finding"), sender=who),
     "dismissReport": lambda r, who: r.dismissReport(1, h("finding"), sender=who),
+    "grantGs1Prefix": lambda r, who: r.grantGs1Prefix("9506000", who, sender=who),
+    "revokeGs1Prefix": lambda r, who: r.revokeGs1Prefix("9506000", sender=who),
+    "reassignItem": lambda r, who: r.reassignItem(h("item"), who, h("finding"), sender=who),
 }
 
 
@@ -115,9 +126,10 @@ def test_revoked_oracle_records_custody_only_as_a_merchant_would(
         registry.recordCustody([custody(item_id, now())], sender=oracle)
 
 
-def test_admin_role_administers_verifier_and_oracle_roles(bare_registry: Any) -> None:
+def test_admin_role_administers_verifier_oracle_and_escrow_roles(bare_registry: Any) -> None:
     assert bare_registry.getRoleAdmin(bare_registry.VERIFIER_ROLE()) == DEFAULT_ADMIN_ROLE
     assert bare_registry.getRoleAdmin(bare_registry.ORACLE_ROLE()) == DEFAULT_ADMIN_ROLE
+    assert bare_registry.getRoleAdmin(bare_registry.ESCROW_ROLE()) == DEFAULT_ADMIN_ROLE
     assert bare_registry.DEFAULT_ADMIN_ROLE() == DEFAULT_ADMIN_ROLE
 
 
@@ -138,3 +150,25 @@ def test_supports_erc165_and_access_control_interfaces(bare_registry: Any) -> No
     assert bare_registry.supportsInterface("0x01ffc9a7")  # IERC165
     assert bare_registry.supportsInterface("0x7965db0b")  # IAccessControl
     assert not bare_registry.supportsInterface("0xffffffff")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda r, who: r.holdItems(h("order"), who, [h("item")], sender=who),
+        lambda r, who: r.freeItems(h("order"), [h("item")], 1, sender=who),
+        lambda r, who: r.recordSales(who, [], sender=who),
+    ],
+    ids=["holdItems", "freeItems", "recordSales"],
+)
+@pytest.mark.parametrize("caller", ["admin", "verifier", "merchant", "oracle"])
+def test_escrow_hooks_revert_for_accounts_without_escrow_role(
+    registry: Any, request: Any, call: Any, caller: str
+) -> None:
+    account = request.getfixturevalue(caller)
+    with ape.reverts(
+        registry.AccessControlUnauthorizedAccount,
+        account=account.address,
+        neededRole=registry.ESCROW_ROLE(),
+    ):
+        call(registry, account)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.contracts.registry.helpers import Verdict, h
+from tests.contracts.registry.helpers import Verdict, h, key_of
 
 
 def batch_verdict(registry: Any, batch: Any, index: int) -> Verdict:
     leaf = batch.leaf(index)
     return Verdict(
-        registry.verifyBatchItem(batch.root, leaf.item_id, leaf.metadata_hash, batch.proof(index))
+        registry.verifyBatchItem(
+            batch.root, batch.key(index).as_abi(), leaf.metadata_hash, batch.proof(index)
+        )
     )
 
 
@@ -123,7 +125,7 @@ def test_verify_batch_item_reads_unknown_for_unregistered_root(
     leaf = tree.leaves[0]
 
     verdict = registry.verifyBatchItem(
-        tree.root, leaf.item_id, leaf.metadata_hash, tree.proof(leaf.item_id)
+        tree.root, key_of(leaf.item_id).as_abi(), leaf.metadata_hash, tree.proof(leaf.item_id)
     )
 
     assert verdict == Verdict.UNKNOWN
@@ -131,20 +133,14 @@ def test_verify_batch_item_reads_unknown_for_unregistered_root(
 
 def test_verify_batch_item_reads_unknown_for_bad_proof(registry: Any, register_batch: Any) -> None:
     batch = register_batch(4)
-    leaf = batch.leaf(0)
+    leaf, key = batch.leaf(0), batch.key(0).as_abi()
 
     assert (
-        registry.verifyBatchItem(batch.root, leaf.item_id, leaf.metadata_hash, batch.proof(1))
+        registry.verifyBatchItem(batch.root, key, leaf.metadata_hash, batch.proof(1))
         == Verdict.UNKNOWN
     )
-    assert (
-        registry.verifyBatchItem(batch.root, leaf.item_id, h("forged"), batch.proof(0))
-        == Verdict.UNKNOWN
-    )
-    assert (
-        registry.verifyBatchItem(batch.root, leaf.item_id, leaf.metadata_hash, [])
-        == Verdict.UNKNOWN
-    )
+    assert registry.verifyBatchItem(batch.root, key, h("forged"), batch.proof(0)) == Verdict.UNKNOWN
+    assert registry.verifyBatchItem(batch.root, key, leaf.metadata_hash, []) == Verdict.UNKNOWN
 
 
 def test_verify_batch_item_reads_unknown_for_bad_proof_even_if_batch_recalled(
@@ -152,10 +148,9 @@ def test_verify_batch_item_reads_unknown_for_bad_proof_even_if_batch_recalled(
 ) -> None:
     batch = register_batch(4)
     registry.recallBatch(batch.root, h("recall"), sender=merchant)
-    leaf = batch.leaf(0)
 
     assert (
-        registry.verifyBatchItem(batch.root, leaf.item_id, h("forged"), batch.proof(0))
+        registry.verifyBatchItem(batch.root, batch.key(0).as_abi(), h("forged"), batch.proof(0))
         == Verdict.UNKNOWN
     )
 
@@ -199,3 +194,19 @@ def test_verify_batch_item_reads_recalled_for_recalled_activated_item(
 
     assert batch_verdict(registry, batch, 2) == Verdict.RECALLED
     assert batch_verdict(registry, batch, 1) == Verdict.AUTHENTIC
+
+
+def test_verify_batch_item_reads_unknown_for_a_key_that_names_another_merchants_id(
+    registry: Any, other_merchant: Any, register_batch: Any
+) -> None:
+    """A rival's key read under the batch's merchant is another id, which the batch never held."""
+    batch = register_batch(3)
+    leaf, key = batch.leaf(0), batch.key(0)
+    rival_batch = register_batch(3, sender=other_merchant)
+
+    verdict = registry.verifyBatchItem(
+        rival_batch.root, key.as_abi(), leaf.metadata_hash, batch.proof(0)
+    )
+
+    assert verdict == Verdict.UNKNOWN
+    assert batch_verdict(registry, batch, 0) == Verdict.AUTHENTIC
