@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api.errors import install_error_handlers
+from app.chain.keys import ServiceKeys
 from app.credit.wiring import install_credit
 from app.db.session import Database, create_schema
 from app.ingest.wiring import install_ingest_and_relay
@@ -18,7 +19,9 @@ from app.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    services = AppServices(settings=settings, database=Database(settings.database_url))
+    # Keys first: a configured key that cannot be loaded stops the app before anything starts.
+    keys = ServiceKeys.load(settings)
+    services = AppServices(settings=settings, database=Database(settings.database_url), keys=keys)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from app.chain.keys import ServiceKeys
 from app.db.session import Database
 from app.ingest.state import IngestState
 from app.settings import Settings
@@ -26,6 +27,8 @@ Worker = Callable[[], Awaitable[None]]
 class AppServices:
     settings: Settings
     database: Database
+    # The service's signing keys, decrypted once when the app is made (see app.chain.keys).
+    keys: ServiceKeys = field(default_factory=ServiceKeys)
     workers: dict[str, Worker] = field(default_factory=dict)
     # Ingestion's per-source rate-limit buckets and chain-lookup cache (app.ingest).
     ingest: IngestState = field(default_factory=IngestState)

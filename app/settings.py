@@ -1,7 +1,8 @@
 """The service's settings, from the environment (prefix ``TRUSTMALL_``) and an optional ``.env``.
 
-Secrets are ``SecretStr`` and never logged. Outside development the service refuses to start
-with a missing or default secret.
+Secrets are ``SecretStr`` and never logged. The environment is ``production`` unless set: outside
+development the service refuses to start with a default secret, and in production with a raw
+private key (local set-ups say ``TRUSTMALL_ENVIRONMENT=development``, as ``.env.example`` does).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from app.domain.identity import DEV_IDENTITY_KEY, parse_identity_key
 ROOT = Path(__file__).resolve().parent.parent
 # A marker for local set-ups; refused outside development.
 DEVELOPMENT_SECRET = "development-only-secret"
+# The escrow's carrier ids are uint16; 0 means "no carrier".
+MAX_CARRIER_ID = 2**16 - 1
 
 
 class Environment(StrEnum):
@@ -32,12 +35,23 @@ class SourceKind(StrEnum):
 
 
 class SourceCredentials(BaseModel):
-    """One data source (a carrier or a credit bureau): its API key and webhook-signing secret."""
+    """One data source (a carrier or a credit bureau): its API key and webhook-signing secret;
+    a carrier also its id on chain (``carrier_id``: the escrow's orders name the carrier that may
+    report on them, and the service puts this id in each of the carrier's order reports)."""
 
     kind: SourceKind
     api_key: SecretStr
     hmac_secret: SecretStr
     requests_per_minute: Annotated[int, Field(gt=0)] = 600
+    carrier_id: Annotated[int, Field(ge=1, le=MAX_CARRIER_ID)] | None = None
+
+    @model_validator(mode="after")
+    def _carrier_id_for_carriers_only(self) -> Self:
+        if self.kind is SourceKind.CARRIER and self.carrier_id is None:
+            raise ValueError(f"a carrier needs its carrier_id (1..{MAX_CARRIER_ID})")
+        if self.kind is not SourceKind.CARRIER and self.carrier_id is not None:
+            raise ValueError(f"carrier_id is for carriers, not a {self.kind}")
+        return self
 
 
 class Settings(BaseSettings):
@@ -50,18 +64,26 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    environment: Environment = Environment.DEVELOPMENT
+    # Production unless told otherwise: a forgotten setting must not switch the secret checks off.
+    environment: Environment = Environment.PRODUCTION
     rpc_url: str = "http://127.0.0.1:8545"
     deployments_dir: Path = ROOT / "deployments"
     abi_dir: Path = ROOT / "abi"
     database_url: str = f"sqlite:///{ROOT / 'var' / 'trustmall.db'}"
     public_base_url: str = "http://127.0.0.1:8000"
 
-    # The oracle's signing key: an encrypted keystore file and its passphrase, or (development
-    # only) a raw key. Merchants' and users' keys never reach the service.
+    # The custody oracle's signing key (the registry's ORACLE_ROLE; it also sends credit
+    # applications): an encrypted keystore file and its passphrase, or (development only) a raw
+    # key. Merchants' and users' keys never reach the service. Every key is decrypted once, when
+    # the app is made (app.chain.keys.ServiceKeys).
     oracle_keystore: Path | None = None
     oracle_keystore_passphrase: SecretStr | None = None
     oracle_private_key: SecretStr | None = None
+    # The logistics oracle's key (the escrow's ORACLE_ROLE: carriers' order reports), a key of its
+    # own so that neither oracle can act on the other contract; same rules.
+    logistics_oracle_keystore: Path | None = None
+    logistics_oracle_keystore_passphrase: SecretStr | None = None
+    logistics_oracle_private_key: SecretStr | None = None
     # The key that signs credit attestations (EIP-712), same rules.
     attester_keystore: Path | None = None
     attester_keystore_passphrase: SecretStr | None = None
@@ -108,8 +130,7 @@ class Settings(BaseSettings):
             return self
         secrets: list[tuple[str, SecretStr | None]] = [
             ("report_encryption_key", self.report_encryption_key),
-            ("oracle_private_key", self.oracle_private_key),
-            ("attester_private_key", self.attester_private_key),
+            *self._raw_keys(),
         ]
         for name, source in self.sources.items():
             secrets += [
@@ -119,11 +140,34 @@ class Settings(BaseSettings):
         weak = [name for name, value in secrets if value and _is_default(value)]
         if weak:
             raise ValueError(f"default secrets refused in {self.environment}: {', '.join(weak)}")
-        if self.environment is Environment.PRODUCTION and (
-            self.oracle_private_key or self.attester_private_key
-        ):
-            raise ValueError("raw private keys are for development; use an encrypted keystore")
+        raw = [name for name, value in self._raw_keys() if value is not None]
+        if self.environment is Environment.PRODUCTION and raw:
+            raise ValueError(
+                f"raw private keys are for development ({', '.join(raw)}); "
+                "use an encrypted keystore"
+            )
         return self
+
+    @model_validator(mode="after")
+    def _one_source_per_carrier_id(self) -> Self:
+        seen: dict[int, str] = {}
+        for name, source in self.sources.items():
+            if source.carrier_id is None:
+                continue
+            if source.carrier_id in seen:
+                raise ValueError(
+                    f"sources {seen[source.carrier_id]} and {name} have the same carrier_id "
+                    f"{source.carrier_id}"
+                )
+            seen[source.carrier_id] = name
+        return self
+
+    def _raw_keys(self) -> list[tuple[str, SecretStr | None]]:
+        return [
+            ("oracle_private_key", self.oracle_private_key),
+            ("logistics_oracle_private_key", self.logistics_oracle_private_key),
+            ("attester_private_key", self.attester_private_key),
+        ]
 
     @model_validator(mode="after")
     def _identity_key_usable(self) -> Self:

@@ -1,5 +1,10 @@
 """The service under test: a real Anvil with the suite deployed by `ape run deploy`, a real SQLite
-file per test, and the app built by `create_app` with settings pointing at both."""
+file per test, and the app built by `create_app` with settings pointing at both.
+
+Keys as the deployer grants the roles on a local network: the custody oracle is test account 1
+(the registry's ORACLE_ROLE), the logistics oracle test account 8 (the escrow's ORACLE_ROLE), the
+attester test account 6. Two carriers: ``acme-carrier`` (carrier id 1, the one merchants assign in
+tests) and ``rival-carrier`` (carrier id 2)."""
 
 from __future__ import annotations
 
@@ -21,8 +26,12 @@ from tests.support.ape_run import TEST_PRIVATE_KEYS, run_ape
 from tests.support.nodes import ChainNode, subprocess_env
 
 ORACLE_KEY = TEST_PRIVATE_KEYS[1]
+LOGISTICS_ORACLE_KEY = TEST_PRIVATE_KEYS[8]
 ATTESTER_KEY = TEST_PRIVATE_KEYS[6]
 CARRIER = "acme-carrier"
+CARRIER_ID = 1
+RIVAL_CARRIER = "rival-carrier"
+RIVAL_CARRIER_ID = 2
 BUREAU = "north-bureau"
 
 
@@ -43,6 +52,7 @@ class SourceSecrets:
     name: str
     api_key: str
     hmac_secret: str
+    carrier_id: int | None = None
 
 
 def ape_environment(rpc_url: str, base: Path) -> dict[str, str]:
@@ -56,11 +66,12 @@ def ape_environment(rpc_url: str, base: Path) -> dict[str, str]:
 
 
 def deploy_suite(rpc_url: str, base: Path, *options: str) -> Deployment:
-    """A fresh suite (`ape run deploy --redeploy`, the test oracle) with its record and ABIs
+    """A fresh suite (`ape run deploy --redeploy`, the test oracles) with its record and ABIs
     under ``base``."""
     run = run_ape(
         ape_environment(rpc_url, base),
-        "deploy", "--redeploy", "--oracle", _address(ORACLE_KEY), *options,
+        "deploy", "--redeploy", "--oracle", _address(ORACLE_KEY),
+        "--logistics-oracle", _address(LOGISTICS_ORACLE_KEY), *options,
     )  # fmt: skip
     assert run.returncode == 0, run.output
     record = json.loads((base / "deployments" / "1337.json").read_text())
@@ -75,7 +86,14 @@ def deployment(anvil: ChainNode, tmp_path_factory: pytest.TempPathFactory) -> De
 
 @pytest.fixture(scope="session")
 def carrier_secrets() -> SourceSecrets:
-    return SourceSecrets(CARRIER, secrets.token_urlsafe(24), secrets.token_urlsafe(32))
+    return SourceSecrets(CARRIER, secrets.token_urlsafe(24), secrets.token_urlsafe(32), CARRIER_ID)
+
+
+@pytest.fixture(scope="session")
+def rival_carrier_secrets() -> SourceSecrets:
+    return SourceSecrets(
+        RIVAL_CARRIER, secrets.token_urlsafe(24), secrets.token_urlsafe(32), RIVAL_CARRIER_ID
+    )
 
 
 @pytest.fixture(scope="session")
@@ -88,16 +106,19 @@ def settings(
     deployment: Deployment,
     tmp_path: Path,
     carrier_secrets: SourceSecrets,
+    rival_carrier_secrets: SourceSecrets,
     bureau_secrets: SourceSecrets,
 ) -> Settings:
     """Settings of one test's service: its own database file; background workers off (tests
-    that need the relayer or indexer start them)."""
+    that need the relayer or indexer start them). The environment is named: the default is
+    production, which refuses the raw test keys."""
 
     def source(kind: SourceKind, credentials: SourceSecrets) -> SourceCredentials:
         return SourceCredentials(
             kind=kind,
             api_key=SecretStr(credentials.api_key),
             hmac_secret=SecretStr(credentials.hmac_secret),
+            carrier_id=credentials.carrier_id,
         )
 
     return Settings(
@@ -108,10 +129,12 @@ def settings(
         abi_dir=deployment.abi_dir,
         database_url=f"sqlite:///{tmp_path / 'service.db'}",
         oracle_private_key=SecretStr(ORACLE_KEY),
+        logistics_oracle_private_key=SecretStr(LOGISTICS_ORACLE_KEY),
         attester_private_key=SecretStr(ATTESTER_KEY),
         report_encryption_key=SecretStr(Fernet.generate_key().decode()),
         sources={
             CARRIER: source(SourceKind.CARRIER, carrier_secrets),
+            RIVAL_CARRIER: source(SourceKind.CARRIER, rival_carrier_secrets),
             BUREAU: source(SourceKind.BUREAU, bureau_secrets),
         },
         run_background_tasks=False,
