@@ -39,6 +39,10 @@ log = structlog.get_logger(__name__)
 API_KEY_HEADER = "TrustMall-Api-Key"
 SIGNATURE_HEADER = "TrustMall-Signature"
 SIGNATURE_SCHEME = "v1"
+# Seen signatures are kept this long past the last second they could be accepted: a purge never
+# races an acceptance, whatever the rounding of the clock or the skew between replicas.
+REPLAY_MARGIN_SECONDS = 60
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 class AuthRefused(TrustMallError, PermissionError):
@@ -86,6 +90,12 @@ def parse_signature_header(value: str) -> SignatureHeader:
         if key == "t" and item.isascii() and item.isdigit():
             timestamp = int(item)
         elif key == SIGNATURE_SCHEME and item:
+            if not _is_hex(item):
+                # Headers arrive decoded as Latin-1: a non-ASCII signature would reach the
+                # constant-time comparison, which refuses non-ASCII text with a TypeError.
+                raise AuthRefused(
+                    "malformed_signature", f"a {SIGNATURE_SCHEME}= signature is hex digits only"
+                )
             signatures.append(item.lower())
     if timestamp is None or not signatures:
         raise AuthRefused(
@@ -133,8 +143,10 @@ def verify_signature(
 def remember_signature(
     database: Database, source: str, signature: SignatureHeader, now: float, tolerance: int
 ) -> None:
-    """Records a signature as used; refuses one already used. Signatures older than the window
-    are forgotten (they would be refused as expired anyway)."""
+    """Records a signature as used; refuses one already used. A signature is forgotten once its
+    own timestamp is older than the tolerance by ``REPLAY_MARGIN_SECONDS`` more: it would be
+    refused as expired by then. (Counting from when it was seen is not enough: a signature
+    timestamped ahead of our clock stays valid for up to twice the tolerance after it is seen.)"""
     try:
         with database.transaction() as session:
             session.add(
@@ -147,7 +159,9 @@ def remember_signature(
             )
             session.flush()
             session.execute(
-                delete(SeenSignature).where(SeenSignature.seen_at < now - 2 * tolerance)
+                delete(SeenSignature).where(
+                    SeenSignature.timestamp < now - tolerance - REPLAY_MARGIN_SECONDS
+                )
             )
     except IntegrityError:
         raise AuthRefused(
@@ -234,6 +248,10 @@ def check_json_content_type(request: Request) -> None:
             "send the body as application/json",
             details={"content_type": media_type},
         )
+
+
+def _is_hex(text: str) -> bool:
+    return all(character in _HEX_DIGITS for character in text)
 
 
 def _too_large(limit: int) -> ApiError:

@@ -38,5 +38,6 @@ class SeenSignature(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(64))
-    timestamp: Mapped[int] = mapped_column(BigInteger)
-    seen_at: Mapped[float] = mapped_column(Float, index=True)
+    # The signature's own timestamp: the purge of old signatures goes by it.
+    timestamp: Mapped[int] = mapped_column(BigInteger, index=True)
+    seen_at: Mapped[float] = mapped_column(Float)

@@ -31,7 +31,6 @@ from tests.app.ingest.support import (
     event,
     hex32,
     hmac_hex,
-    new_item_ids,
     post_signed,
 )
 from tests.support.nodes import ChainNode
@@ -75,8 +74,7 @@ class Case:
 
 @pytest.fixture(scope="module")
 def item(anvil: ChainNode, deployment: Deployment) -> str:
-    [item_id] = new_item_ids(1, "bad-input")
-    Chain.of(anvil.rpc_url, deployment).register_items([item_id])
+    [item_id] = Chain.of(anvil.rpc_url, deployment).register_skus(1, "bad-input")
     return hex32(item_id)
 
 
@@ -323,6 +321,12 @@ CASES = [
         "invalid_signature",
     ),
     Case("body altered after signing", altered_after_signing, 401, "invalid_signature"),
+    Case(
+        "non-ASCII signature",
+        raw(valid_body, extra={"TrustMall-Signature": "t=1,v1=\u00e9ab".encode("latin-1")}),
+        401,
+        "malformed_signature",
+    ),
     Case(
         "unknown API key",
         lambda client, ctx: post_signed(

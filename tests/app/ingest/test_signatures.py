@@ -1,14 +1,25 @@
 """Who may post logistics events: the carrier's API key and a Stripe-style HMAC signature over the
-timestamp and the raw body, within 300 s either way, each signature used once."""
+timestamp and the raw body, within 300 s either way, each signature used once (and remembered as
+used for as long as it could be accepted)."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from structlog.testing import capture_logs
 
+from app.db.session import Database, create_schema
+from app.ingest.auth import (
+    REPLAY_MARGIN_SECONDS,
+    AuthRefused,
+    remember_signature,
+    verify_signature,
+)
+from app.ingest.models import SeenSignature
 from tests.app.conftest import SourceSecrets
 from tests.app.ingest.support import EVENTS_PATH, body_of, event, hex32, hmac_hex, post_signed
 
@@ -159,3 +170,59 @@ def test_refusals_are_logged_with_their_code_and_without_secrets(
     logged = repr(logs)
     for secret in (carrier.api_key, carrier.hmac_secret, forged_secret):
         assert secret not in logged
+
+
+def test_non_ascii_signature_is_refused_as_malformed_not_a_server_error(
+    client: TestClient, carrier: SourceSecrets, items: list[bytes]
+) -> None:
+    """Headers arrive as Latin-1 text: a non-ASCII ``v1=`` once reached the constant-time
+    comparison, which raises on non-ASCII text, and the request got a 500."""
+    body = body_of(event(item_id=hex32(items[3])))
+    t = int(time.time())
+    forged = "\u00e9" + hmac_hex(carrier.hmac_secret, t, body)[1:]
+    response = client.post(
+        EVENTS_PATH,
+        content=body,
+        headers={
+            "TrustMall-Api-Key": carrier.api_key,
+            "TrustMall-Signature": f"t={t},v1={forged}".encode("latin-1"),
+        },
+    )
+    assert _refusal(response) == (401, "malformed_signature")
+
+
+def test_a_signature_is_remembered_for_as_long_as_it_could_be_accepted(tmp_path: Path) -> None:
+    """A signature timestamped at the far edge of the future window is accepted up to twice
+    the tolerance after it was first seen; it must still be known as used in its last second
+    (the cache once forgot it 2 x tolerance after it was seen, a second too early), and be
+    forgotten once it can no longer be accepted."""
+    database = Database(f"sqlite:///{tmp_path / 'replay.db'}")
+    create_schema(database.engine)
+    secret, body = "carrier-secret", b'{"event_id": "e"}'
+    first_seen = 1_700_000_000
+    t = first_seen + TOLERANCE
+
+    def header(timestamp: int, payload: bytes = body) -> str:
+        return f"t={timestamp},v1={hmac_hex(secret, timestamp, payload)}"
+
+    used = verify_signature(secret, header(t), body, first_seen, TOLERANCE)
+    remember_signature(database, "acme", used, first_seen, TOLERANCE)
+
+    last_second = first_seen + 2 * TOLERANCE + 0.5
+    replay = verify_signature(secret, header(t), body, int(last_second), TOLERANCE)
+    now = int(last_second)
+    fresh = verify_signature(secret, header(now, b"{}"), b"{}", now, TOLERANCE)
+    remember_signature(database, "acme", fresh, last_second, TOLERANCE)  # purges what it may
+    with pytest.raises(AuthRefused) as refused:
+        remember_signature(database, "acme", replay, last_second, TOLERANCE)
+    assert refused.value.code == "signature_replayed"
+
+    with pytest.raises(AuthRefused, match="older than"):
+        verify_signature(secret, header(t), body, int(last_second) + 1, TOLERANCE)
+    much_later = t + TOLERANCE + REPLAY_MARGIN_SECONDS + 1
+    newest = verify_signature(secret, header(much_later, b"[]"), b"[]", much_later, TOLERANCE)
+    remember_signature(database, "acme", newest, much_later, TOLERANCE)
+    with database.sessions() as session:
+        kept = set(session.scalars(select(SeenSignature.timestamp)))
+    assert kept == {int(last_second), much_later}
+    database.dispose()
