@@ -148,6 +148,12 @@ class TransactionSender:
             )
         return int(count or 0)
 
+    def receipt_of(self, tx_hash: str) -> dict[str, Any] | None:
+        """A transaction's receipt as the node sends it (hex strings, raw logs); None if the
+        node has none (not mined, or reorganised away)."""
+        receipt = self._raw("eth_getTransactionReceipt", tx_hash)
+        return None if receipt is None else dict(receipt)
+
     # ------------------------------------------------------------------ watching
 
     def poll(self) -> PollReport:

@@ -87,7 +87,11 @@ def ingest_logistics(
         stored = stored_answer(services, source, idempotency_key, request_hash)
         if stored is not None:
             return stored
-    prepared = [_prepare(index, event) for index, event in enumerate(parse_events(body))]
+    # The source's carrier id goes in each of its order reports: the escrow applies a report
+    # only from the carrier the merchant assigned to the order.
+    carrier_id = services.settings.sources[source].carrier_id or 0
+    events = parse_events(body)
+    prepared = [_prepare(index, event, carrier_id) for index, event in enumerate(events)]
     unknown_items, unknown_orders = _unknown_subjects(services, prepared)
     for attempt in (1, 2):
         try:
@@ -210,7 +214,7 @@ def _rule_errors(event: LogisticsEventCreate, where: tuple[Any, ...]) -> list[di
     return errors
 
 
-def _prepare(index: int, event: LogisticsEventCreate) -> Prepared:
+def _prepare(index: int, event: LogisticsEventCreate, carrier_id: int) -> Prepared:
     occurred_at = int(event.occurred_at.timestamp())
     details = event.model_dump(mode="json", exclude_none=True)
     if event.order_id is not None:
@@ -219,6 +223,7 @@ def _prepare(index: int, event: LogisticsEventCreate) -> Prepared:
         payload: dict[str, Any] = {
             "order_id": subject,
             "kind": int(ORDER_ACTIONS[event.action]),
+            "carrier": carrier_id,
             "items": bitmap,
             "evidence_hash": _text_hash(event.reference),
         }

@@ -16,10 +16,11 @@ from app.domain.attestations import SignedAttestation
 from app.outbox.models import RelayKind
 
 CUSTODY_TUPLE = "(bytes32,uint256,uint8,uint40,bytes32,bytes32)"
-LOGISTICS_TUPLE = "(bytes32,uint8,uint32,bytes32)"
-# IAttestationVerifier.Attestation: borrower, band, modelId, reportHash, issuedAt, expiresAt,
-# nonce, attesterSetVersion.
-ATTESTATION_TUPLE = "(address,uint8,bytes32,bytes32,uint40,uint40,uint256,uint64)"
+# IOrderEscrow.LogisticsUpdate: orderId, kind, carrier, items, evidenceHash.
+LOGISTICS_TUPLE = "(bytes32,uint8,uint16,uint32,bytes32)"
+# IAttestationVerifier.Attestation: borrower, identityHash, band, modelId, reportHash, issuedAt,
+# expiresAt, nonce, attesterSetVersion.
+ATTESTATION_TUPLE = "(address,bytes32,uint8,bytes32,bytes32,uint40,uint40,uint256,uint64)"
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ class BatchCall:
         return [
             _b32(p["order_id"]),
             _uint(int(p["kind"]), 8),
+            # A record queued before carriers had ids names none: the escrow rejects it.
+            _uint(int(p.get("carrier", 0)), 16),
             _uint(int(p["items"]), 32),
             _b32(p["evidence_hash"]),
         ]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.domain.ids import item_id_from_gs1
 from tests.app.conftest import Deployment, SourceSecrets
-from tests.app.ingest.support import Chain, new_item_ids
+from tests.app.ingest.support import Chain
 from tests.support.nodes import ChainNode
 
-GTIN = "09506000134352"
+# A GTIN under a company prefix ("7031") no other test of the session is granted.
+GTIN = "07031234567895"
 GS1_SERIAL = "RELAY-1"
 
 
@@ -21,14 +21,17 @@ def chain(anvil: ChainNode, deployment: Deployment) -> Chain:
 @pytest.fixture(scope="session")
 def items(chain: Chain) -> list[bytes]:
     """Items the merchant registered (and a GS1-named one, last)."""
-    ids = [*new_item_ids(20, "ingest"), item_id_from_gs1(GTIN, GS1_SERIAL)]
-    chain.register_items(ids)
-    return ids
+    return [*chain.register_skus(20, "ingest"), chain.register_gs1(GTIN, GS1_SERIAL)]
 
 
 @pytest.fixture
 def carrier(carrier_secrets: SourceSecrets) -> SourceSecrets:
     return carrier_secrets
+
+
+@pytest.fixture
+def rival_carrier(rival_carrier_secrets: SourceSecrets) -> SourceSecrets:
+    return rival_carrier_secrets
 
 
 @pytest.fixture

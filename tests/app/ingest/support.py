@@ -1,6 +1,7 @@
 """Helpers for the ingestion and relay tests: signed carrier requests (signatures computed here,
 independently of the service's code), and merchant-side chain set-up with web3 and Anvil's test
-keys (items registered, orders opened), and reading what the chain recorded."""
+keys (items registered, orders opened and given their carrier), and reading what the chain
+recorded."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_abi.abi import encode
 from eth_account import Account
 from eth_utils.crypto import keccak
 from fastapi.testclient import TestClient
@@ -24,7 +23,9 @@ from web3.contract import Contract
 from web3.types import TxReceipt
 
 from app.chain.contracts import load_abi
-from tests.app.conftest import Deployment, SourceSecrets
+from app.domain.ids import gs1_company_prefixes, item_id_of_key, item_key
+from app.domain.vocab import IdScheme
+from tests.app.conftest import CARRIER_ID, Deployment, SourceSecrets
 from tests.support.ape_run import MERCHANT, TEST_PRIVATE_KEYS
 
 ADMIN_KEY = TEST_PRIVATE_KEYS[0]
@@ -107,11 +108,12 @@ def error_codes(response: Response) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Chain:
-    """The suite on a node, as web3 handles."""
+    """The suite on a node, as web3 handles; the terms of the orders it opened, by order id."""
 
     w3: Web3
     registry: Contract
     escrow: Contract
+    terms: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, rpc_url: str, deployment: Deployment) -> Chain:
@@ -138,19 +140,35 @@ class Chain:
 
     def ensure_merchant(self) -> None:
         if int(self.registry.functions.merchantOf(MERCHANT).call()[0]) == 0:
+            identity = keccak(text="identity of Relay Test Co")
             self.send(
                 ADMIN_KEY,
-                self.registry.functions.approveMerchant(MERCHANT, "Relay Test Co", b"\x01" * 32),
+                self.registry.functions.approveMerchant(MERCHANT, "Relay Test Co", identity),
             )
 
-    def register_items(self, item_ids: Sequence[bytes]) -> None:
+    def register_skus(self, count: int, label: str = "relay") -> list[bytes]:
+        """``count`` new SKU items of the merchant (one SKU, serials 0..count-1); their ids."""
         self.ensure_merchant()
-        for start in range(0, len(item_ids), 200):
-            chunk = [(item, b"\x02" * 32, "") for item in item_ids[start : start + 200]]
+        sku = f"{label}-{secrets.token_hex(6)}"
+        keys = [item_key(IdScheme.SKU, sku, str(serial)) for serial in range(count)]
+        for start in range(0, count, 200):
+            chunk = [(key, b"\x02" * 32, "") for key in keys[start : start + 200]]
             self.send(MERCHANT_KEY, self.registry.functions.registerItems(chunk))
+        return [item_id_of_key(MERCHANT, IdScheme.SKU, sku, str(n)) for n in range(count)]
 
-    def open_order(self, amount: int = 10**15) -> str:
-        """An ETH order of one SKU unit from the buyer (TEST::5) to the merchant; its id."""
+    def register_gs1(self, gtin: str, serial: str) -> bytes:
+        """A GS1 item of the merchant, its company prefix granted first (the shortest one)."""
+        self.ensure_merchant()
+        prefix = gs1_company_prefixes(gtin)[0]
+        if self.registry.functions.gs1PrefixHolder(prefix).call() != MERCHANT:
+            self.send(ADMIN_KEY, self.registry.functions.grantGs1Prefix(prefix, MERCHANT))
+        key = item_key(IdScheme.GS1, gtin, serial)
+        self.send(MERCHANT_KEY, self.registry.functions.registerItems([(key, b"\x02" * 32, "")]))
+        return item_id_of_key(MERCHANT, IdScheme.GS1, gtin, serial)
+
+    def open_order(self, amount: int = 10**15, carrier: int | None = CARRIER_ID) -> str:
+        """An ETH order of one SKU unit from the buyer (TEST::5) to the merchant, with
+        ``carrier`` assigned by the merchant (None: no carrier yet); its id."""
         buyer = Account.from_key(BUYER_KEY).address
         now = int(self.w3.eth.get_block("latest")["timestamp"])
         terms = (
@@ -167,9 +185,24 @@ class Chain:
             secrets.randbits(64),
             [],
         )
-        order_id: bytes = self.escrow.functions.orderIdOf(terms).call()
+        order_id = "0x" + bytes(self.escrow.functions.orderIdOf(terms).call()).hex()
         self.send(BUYER_KEY, self.escrow.functions.open(terms), value=amount)
-        return "0x" + order_id.hex()
+        self.terms[order_id] = terms
+        if carrier is not None:
+            self.assign_carrier(order_id, carrier)
+        return order_id
+
+    def assign_carrier(self, order_id: str, carrier: int) -> None:
+        """The merchant names the carrier whose reports count for the order."""
+        self.send(MERCHANT_KEY, self.escrow.functions.assignCarrier(self.terms[order_id], carrier))
+
+    def ship(self, order_id: str, carrier: int = CARRIER_ID) -> None:
+        """The merchant hands the order to ``carrier`` and marks it shipped itself."""
+        tracking = keccak(text=f"tracking {order_id}")
+        self.send(MERCHANT_KEY, self.escrow.functions.ship(self.terms[order_id], carrier, tracking))
+
+    def order_status(self, order_id: str) -> int:
+        return int(self.escrow.functions.orderOf(bytes.fromhex(order_id[2:])).call()[0])
 
     def mine(self, blocks: int = 1) -> None:
         self.w3.provider.make_request("anvil_mine", [hex(blocks)])  # type: ignore[arg-type]
@@ -202,11 +235,6 @@ def _contract(w3: Web3, deployment: Deployment, name: str) -> Contract:
         address=Web3.to_checksum_address(deployment.addresses[name]),
         abi=load_abi(Path(deployment.abi_dir), name),
     )
-
-
-def new_item_ids(count: int, label: str = "relay") -> list[bytes]:
-    salt = secrets.token_hex(8)
-    return [keccak(encode(["string", "uint256"], [f"{label}-{salt}", i])) for i in range(count)]
 
 
 def hex32(value: bytes) -> str:

@@ -16,7 +16,7 @@ from app.ingest.models import IdempotencyRecord
 from app.main import create_app
 from app.outbox.models import OutboxRecord, RelayKind
 from app.settings import Settings, SourceCredentials
-from tests.app.conftest import SourceSecrets
+from tests.app.conftest import CARRIER_ID, RIVAL_CARRIER_ID, SourceSecrets
 from tests.app.ingest.conftest import GS1_SERIAL, GTIN
 from tests.app.ingest.support import Chain, error_codes, event, hex32, post_signed
 
@@ -83,8 +83,8 @@ def test_gs1_named_item_resolves_to_its_item_id(
     assert _outbox(client)[0].subject == hex32(items[-1])
 
 
-def test_order_events_are_queued_as_escrow_logistics(
-    client: TestClient, carrier: SourceSecrets, chain: Chain
+def test_order_events_are_queued_as_escrow_logistics_with_the_sources_carrier_id(
+    client: TestClient, carrier: SourceSecrets, rival_carrier: SourceSecrets, chain: Chain
 ) -> None:
     order_id = chain.open_order()
     response = post_signed(
@@ -96,14 +96,18 @@ def test_order_events_are_queued_as_escrow_logistics(
         ],
     )
     assert response.status_code == 202, response.text
+    rival = post_signed(client, rival_carrier, event("evt-rival", order_id=order_id))
+    assert rival.status_code == 202, rival.text
     rows = _outbox(client)
-    assert [row.kind for row in rows] == [RelayKind.ORDER_LOGISTICS] * 2
+    assert [row.kind for row in rows] == [RelayKind.ORDER_LOGISTICS] * 3
     assert rows[1].payload == {
         "order_id": order_id,
         "kind": 1,  # LogisticsKind.Delivered
+        "carrier": CARRIER_ID,
         "items": 1,
         "evidence_hash": rows[1].payload["evidence_hash"],
     }
+    assert [row.payload["carrier"] for row in rows] == [CARRIER_ID, CARRIER_ID, RIVAL_CARRIER_ID]
 
 
 def test_unknown_items_and_orders_are_named_and_the_rest_accepted(

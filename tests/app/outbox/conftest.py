@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import Deployment, SourceSecrets
-from tests.app.ingest.support import Chain, ServiceHandle, new_item_ids
+from tests.app.ingest.support import Chain, ServiceHandle
 from tests.support.nodes import ChainNode
 
 ServiceFactory = Callable[..., ServiceHandle]
@@ -25,14 +25,17 @@ def relay_chain(anvil: ChainNode, deployment: Deployment) -> Chain:
 
 @pytest.fixture(scope="session")
 def relay_items(relay_chain: Chain) -> list[bytes]:
-    ids = new_item_ids(60, "relay")
-    relay_chain.register_items(ids)
-    return ids
+    return relay_chain.register_skus(60, "relay")
 
 
 @pytest.fixture
 def carrier(carrier_secrets: SourceSecrets) -> SourceSecrets:
     return carrier_secrets
+
+
+@pytest.fixture
+def rival_carrier(rival_carrier_secrets: SourceSecrets) -> SourceSecrets:
+    return rival_carrier_secrets
 
 
 @pytest.fixture

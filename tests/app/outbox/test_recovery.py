@@ -27,7 +27,6 @@ from tests.app.ingest.support import (
     ServiceHandle,
     event,
     hex32,
-    new_item_ids,
     post_signed,
     relay_until_settled,
 )
@@ -86,9 +85,7 @@ def private_chain(private_deployment: Deployment) -> Chain:
 
 @pytest.fixture(scope="module")
 def private_items(private_chain: Chain) -> list[bytes]:
-    ids = new_item_ids(30, "private")
-    private_chain.register_items(ids)
-    return ids
+    return private_chain.register_skus(30, "private")
 
 
 @pytest.fixture

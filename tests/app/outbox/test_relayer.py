@@ -1,6 +1,6 @@
 """The relayer on the session's Anvil: many events per transaction, custody ids allocated above
-what the oracle spent, escrow updates in order with refused ones failing alone, the record's state
-at every step, and a restart mid-relay that applies every event exactly once."""
+what the oracle spent, the record's state at every step, a restart mid-relay that applies every
+event exactly once, and one relayer at a time per key (escrow reports: test_logistics_relay.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from app.chain.journal import ChainTransaction
-from app.domain.vocab import OrderStatus
 from app.outbox.models import RelayStatus
 from app.outbox.relayer import Relayer
 from app.outbox.worker import relayer_worker
@@ -112,38 +111,6 @@ def test_custody_ids_start_above_the_highest_id_the_oracle_spent(
     record = handle.client.get(f"/v1/relay/{relay_id}").json()
     assert record["status"] == "confirmed"
     assert int(record["custody_event_id"]) == spent + 1
-
-
-def test_order_updates_go_in_order_and_a_refused_one_fails_alone(
-    make_service: ServiceFactory, carrier: SourceSecrets, relay_chain: Chain
-) -> None:
-    shipped_and_delivered = relay_chain.open_order()
-    never_shipped = relay_chain.open_order()
-    handle = make_service()
-    ids = _accept(
-        handle,
-        carrier,
-        [
-            event("o-ship", order_id=shipped_and_delivered, action="shipped"),
-            event("o-deliver", order_id=never_shipped, action="delivered"),
-            event("o-deliver-2", order_id=shipped_and_delivered, action="delivered"),
-        ],
-    )
-    relayer = Relayer.from_services(handle.services)
-    report = relayer.run_once()
-    assert (report.sent_transactions, report.sent_records, report.failed) == (1, 2, 1)
-    relay_until_settled(relayer, handle, relay_chain)
-
-    states = [handle.client.get(f"/v1/relay/{relay_id}").json() for relay_id in ids]
-    assert [s["status"] for s in states] == ["confirmed", "failed", "confirmed"]
-    assert states[1]["failure_reason"] == (
-        f"EscrowInvalidStatus(orderId={never_shipped}, status={int(OrderStatus.FUNDED)})"
-    )
-    assert states[0]["tx_hash"] == states[2]["tx_hash"]
-    order = relay_chain.escrow.functions.orderOf(bytes.fromhex(shipped_and_delivered[2:])).call()
-    assert order[0] == OrderStatus.DELIVERED
-    untouched = relay_chain.escrow.functions.orderOf(bytes.fromhex(never_shipped[2:])).call()
-    assert untouched[0] == OrderStatus.FUNDED
 
 
 def test_restart_mid_relay_applies_every_event_exactly_once(

@@ -1,0 +1,373 @@
+"""One sending account's relay: the record kinds its key may send, its own nonces (its
+``TransactionSender``) and its own lease. See ``app.outbox.relayer`` for the cycle and why
+nothing is applied twice."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import replace
+from typing import Any
+
+import structlog
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from web3.exceptions import ContractLogicError, Web3Exception
+
+from app.chain.contracts import Suite
+from app.chain.reverts import RevertDecoder, revert_data
+from app.chain.sender import SenderPolicy, TransactionSender
+from app.db.base import utc_now
+from app.db.session import Database
+from app.outbox.calls import RowView, batch_calls
+from app.outbox.custody_ids import CustodyIds
+from app.outbox.models import OutboxRecord, RelayKind, RelayLease, RelayStatus
+from app.outbox.ordering import logistics_batch
+from app.outbox.plan import CycleReport, HeldBack, Plan
+from app.outbox.refusals import Refusals
+from app.outbox.settlement import Settlement
+
+log = structlog.get_logger(__name__)
+
+LEASE_SECONDS = 15.0
+MAX_BATCHES_PER_CYCLE = 64
+
+
+class AccountRelayer:
+    """Relays one database's records of ``kinds`` with one account on one chain."""
+
+    def __init__(
+        self,
+        database: Database,
+        suite: Suite,
+        account: LocalAccount,
+        kinds: Collection[RelayKind],
+        *,
+        batch_size: int,
+        max_in_flight: int,
+        confirmation_depth: int,
+        sender_policy: SenderPolicy | None = None,
+        max_attempts: int = 5,
+        retry_after_seconds: float = 5.0,
+        hold_seconds: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.database = database
+        self.suite = suite
+        self.web3 = suite.web3
+        self.account = account
+        self.batch_size = batch_size
+        self.max_in_flight = max_in_flight
+        self.retry_after_seconds = retry_after_seconds
+        self.hold_seconds = hold_seconds
+        self.clock = clock
+        policy = replace(sender_policy or SenderPolicy(), confirmation_depth=confirmation_depth)
+        self.sender = TransactionSender(self.web3, account, database, policy, clock)
+        every_call = batch_calls(
+            suite.registry, suite.contracts.get("OrderEscrow"), suite.contracts.get("CreditLines")
+        )
+        # The verifier's errors surface through CreditLines.applyForCredit.
+        verifier = suite.contracts.get("AttestationVerifier")
+        decoder = RevertDecoder(
+            [
+                *([dict(entry) for entry in call.contract.abi] for call in every_call.values()),
+                *([[dict(entry) for entry in verifier.abi]] if verifier is not None else []),
+            ]
+        )
+        self.kinds = frozenset(kinds)
+        self.calls = {kind: call for kind, call in every_call.items() if kind in self.kinds}
+        self.custody_ids = CustodyIds(database, suite, account.address, confirmation_depth)
+        self.refusals = Refusals(
+            suite, self.sender, every_call, decoder, self.custody_ids, confirmation_depth
+        )
+        escrow = every_call.get(RelayKind.ORDER_LOGISTICS)
+        self.settlement = Settlement(
+            database,
+            self.sender,
+            decoder,
+            escrow.address if escrow is not None else None,
+            max_attempts=max_attempts,
+            retry_after_seconds=retry_after_seconds,
+            clock=clock,
+        )
+        self._reconciled = False
+        self._held_until: dict[RelayKind, float] = {}
+        self.lease_name = f"relay:{suite.chain_id}:{account.address}"
+        self.owner = uuid.uuid4().hex
+
+    # ------------------------------------------------------------------ the cycle
+
+    def run_once(self) -> CycleReport:
+        """One relay cycle; raises when the node cannot be reached (the caller backs off)."""
+        if not self.take_lease():
+            self._reconciled = False  # whoever holds it may change the journal meanwhile
+            return CycleReport(standing_by=True)
+        try:
+            if not self._reconciled:
+                self.reconcile()
+            report = CycleReport()
+            poll = self.sender.poll()
+            report.open_transactions = poll.open
+            self.settlement.settle(report)
+            self._send(report)
+            return report
+        except Exception:
+            # Whatever went wrong (the node away, most often), look at the chain afresh first.
+            self._reconciled = False
+            raise
+
+    def take_lease(self) -> bool:
+        """Takes or renews this account's lease; False while another relayer holds it."""
+        now = self.clock()
+        try:
+            with self.database.transaction() as session:
+                if session.get(RelayLease, self.lease_name) is None:
+                    session.add(RelayLease(name=self.lease_name, owner=self.owner, expires_at=0.0))
+        except IntegrityError:
+            pass  # another relayer made the row first
+        with self.database.transaction() as session:
+            # One statement, so two relayers cannot both win it.
+            taken = session.execute(
+                update(RelayLease)
+                .where(
+                    RelayLease.name == self.lease_name,
+                    or_(RelayLease.owner == self.owner, RelayLease.expires_at < now),
+                )
+                .values(owner=self.owner, expires_at=now + LEASE_SECONDS)
+                .execution_options(synchronize_session=False)
+            )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+    def release_lease(self) -> None:
+        """Lets another relayer take over at once (on a clean stop)."""
+        with self.database.transaction() as session:
+            session.execute(
+                update(RelayLease)
+                .where(RelayLease.name == self.lease_name, RelayLease.owner == self.owner)
+                .values(expires_at=0.0)
+                .execution_options(synchronize_session=False)
+            )
+
+    def reconcile(self) -> None:
+        """Brings the journal and the records in line with the chain; sends nothing."""
+        if RelayKind.CUSTODY in self.calls:
+            self.custody_ids.sync_counter()
+        self.sender.poll()
+        self.settlement.settle(CycleReport())
+        if RelayKind.CUSTODY in self.calls:
+            self._resolve_queued_ids()
+        self._reconciled = True
+        log.info(
+            "relay_reconciled",
+            sender=self.account.address,
+            kinds=sorted(self.kinds),
+            chain_id=self.suite.chain_id,
+        )
+
+    # ------------------------------------------------------------------ sending
+
+    def _send(self, report: CycleReport) -> None:
+        # Records put off in this cycle are not looked at again before the next one.
+        put_off: set[int] = set()
+        for _ in range(MAX_BATCHES_PER_CYCLE):
+            if self.sender.pending_count() >= self.max_in_flight or not self.take_lease():
+                return
+            head = self.web3.eth.get_block("latest")
+            batch = self._next_batch(self._next_block_time(int(head["timestamp"])), put_off)
+            if batch is None:
+                return
+            kind, rows = batch
+            try:
+                plan = self._plan(kind, rows, int(head["number"]), int(head["gasLimit"]))
+            except HeldBack as held:
+                self._held_until[kind] = self.clock() + self.hold_seconds
+                log.error("relay_kind_held", kind=kind, reason=str(held))
+                continue
+            report.failed += len(plan.failed)
+            report.confirmed += len(plan.confirmed)
+            put_off |= set(plan.deferred)
+            tx_id = self._commit(kind, plan)
+            if tx_id is not None:
+                self.sender.broadcast(tx_id)
+                report.sent_transactions += 1
+                report.sent_records += len(plan.send)
+                log.info("relay_sent", kind=kind, records=len(plan.send), tx_id=tx_id)
+
+    def _next_block_time(self, head_time: int) -> int:
+        """The earliest time of the block the next transaction lands in: after the head's (block
+        times increase), and not before the pending block's (on an idle chain the head is old).
+        The registry refuses events later than it; a misjudged event is only put off."""
+        earliest = head_time + 1
+        try:
+            pending = self.web3.eth.get_block("pending")
+        except (ValueError, Web3Exception):
+            return earliest
+        return max(earliest, int(pending["timestamp"])) if pending else earliest
+
+    def _next_batch(
+        self, head_time: int, put_off: set[int]
+    ) -> tuple[RelayKind, list[RowView]] | None:
+        now = self.clock()
+        held = [kind for kind, until in self._held_until.items() if until > now]
+        eligible = and_(
+            OutboxRecord.status == RelayStatus.QUEUED,
+            OutboxRecord.kind.in_(list(self.calls)),
+            or_(OutboxRecord.not_before.is_(None), OutboxRecord.not_before <= now),
+            # The registry refuses events later than the block's time: wait for the chain.
+            or_(OutboxRecord.kind != RelayKind.CUSTODY, OutboxRecord.occurred_at <= head_time),
+            OutboxRecord.kind.not_in(held),
+            OutboxRecord.id.not_in(put_off),
+        )
+        with self.database.sessions() as session:
+            first = session.scalars(
+                select(OutboxRecord.kind).where(eligible).order_by(OutboxRecord.id).limit(1)
+            ).first()
+            if first is None:
+                return None
+            kind = RelayKind(first)
+            call = self.calls[kind]
+            limit = self.batch_size
+            if call.max_records is not None:
+                limit = min(limit, call.max_records)
+            records = session.scalars(
+                select(OutboxRecord)
+                .where(eligible, OutboxRecord.kind == kind)
+                .order_by(OutboxRecord.id)
+                .limit(limit)
+            ).all()
+            rows = [view_of(record) for record in records]
+            if kind is RelayKind.ORDER_LOGISTICS:
+                rows = logistics_batch(session, rows)
+        return (kind, rows) if rows else None
+
+    def _plan(self, kind: RelayKind, rows: list[RowView], head: int, gas_cap: int) -> Plan:
+        plan = Plan()
+        call = self.calls[kind]
+        if kind is RelayKind.CUSTODY:
+            rows = self.custody_ids.with_event_ids(rows, head, plan)
+        send = [row for row in rows if row.id not in plan.settled_ids()]
+        for _ in range(2 * len(rows) + 2):
+            if not send:
+                return plan
+            data = call.encode(send)
+            try:
+                gas = self.sender.estimate_gas(call.address, data)
+            except ContractLogicError as error:
+                revert = self.refusals.decoder.decode(revert_data(error))
+                send = self.refusals.without_refused(call, send, revert, head, plan)
+                continue
+            if gas > gas_cap * 9 // 10 and len(send) > 1:
+                send = send[: len(send) // 2]
+                continue
+            plan.send, plan.calldata, plan.gas = send, data, min(gas, gas_cap)
+            return plan
+        raise HeldBack(f"could not settle a {kind} batch of {len(rows)} records")
+
+    def _commit(self, kind: RelayKind, plan: Plan) -> int | None:
+        """Writes the plan in one database transaction: settled records, the counter, the signed
+        transaction and its records. Returns the transaction to broadcast, if any."""
+        now = self.clock()
+        stamp = utc_now()
+        updates: list[dict[str, Any]] = []
+        for record_id, (tx_hash, block) in plan.confirmed.items():
+            updates.append(
+                {
+                    "id": record_id,
+                    "status": RelayStatus.CONFIRMED,
+                    "tx_hash": tx_hash,
+                    "block_number": block,
+                    "confirmed_at": stamp,
+                    "transaction_id": None,
+                    "last_error": None,
+                }
+            )
+        for record_id, reason in plan.deferred.items():
+            updates.append(
+                {
+                    "id": record_id,
+                    "not_before": now + self.retry_after_seconds,
+                    "last_error": reason,
+                }
+            )
+        for record_id, reason in plan.failed.items():
+            updates.append(
+                {
+                    "id": record_id,
+                    "status": RelayStatus.FAILED,
+                    "failure_reason": reason,
+                    "transaction_id": None,
+                }
+            )
+            log.warning("relay_record_refused", record_id=record_id, reason=reason)
+        with self.database.transaction() as session:
+            if plan.next_event_id is not None:
+                self.custody_ids.advance_counter(session, plan.next_event_id)
+            tx_id: int | None = None
+            if plan.send:
+                tx = self.sender.prepare(
+                    session,
+                    to=self.calls[kind].address,
+                    data=plan.calldata,
+                    gas_limit=plan.gas,
+                    purpose=f"outbox:{kind}",
+                )
+                tx_id = tx.id
+                for row in plan.send:
+                    updates.append(
+                        {
+                            "id": row.id,
+                            "status": RelayStatus.SUBMITTED,
+                            "transaction_id": tx.id,
+                            "attempts": row.attempts + 1,
+                            "custody_event_id": _id_text(row.custody_event_id),
+                            "not_before": None,
+                            "last_error": None,
+                        }
+                    )
+            if updates:
+                session.execute(update(OutboxRecord), updates)
+        return tx_id
+
+    # ------------------------------------------------------------------ custody ids at start
+
+    def _resolve_queued_ids(self) -> None:
+        """Start-up check of queued records that already carry an id (sent before)."""
+        with self.database.sessions() as session:
+            records = session.scalars(
+                select(OutboxRecord).where(
+                    OutboxRecord.status == RelayStatus.QUEUED,
+                    OutboxRecord.kind == RelayKind.CUSTODY,
+                    OutboxRecord.custody_event_id.is_not(None),
+                )
+            ).all()
+            rows = [view_of(record) for record in records]
+        if not rows:
+            return
+        head = int(self.web3.eth.block_number)
+        confirmed, _waiting, foreign = self.custody_ids.resolve_recorded(rows, head)
+        self._commit(RelayKind.CUSTODY, Plan(confirmed=confirmed))
+        if foreign:
+            with self.database.transaction() as session:
+                session.execute(
+                    update(OutboxRecord)
+                    .where(OutboxRecord.id.in_(foreign))
+                    .values(custody_event_id=None)
+                )
+        log.info("relay_ids_reconciled", checked=len(rows), confirmed=len(confirmed))
+
+
+def view_of(record: OutboxRecord) -> RowView:
+    return RowView(
+        id=record.id,
+        kind=RelayKind(record.kind),
+        subject=record.subject,
+        payload=dict(record.payload),
+        custody_event_id=None if record.custody_event_id is None else int(record.custody_event_id),
+        attempts=record.attempts,
+    )
+
+
+def _id_text(event_id: int | None) -> str | None:
+    return None if event_id is None else str(event_id)

@@ -1,0 +1,216 @@
+"""Settling: records of one sender's transactions that reached their end take that end.
+
+* A transaction confirmed as succeeded confirms its records (tx hash, block), except escrow
+  logistics reports the escrow skipped: those fail with the custom error its
+  ``LogisticsUpdateRejected`` log carries (``app.outbox.rejections``).
+* A transaction that reverted, or whose nonce another transaction took, puts its records back in
+  the queue with a back-off (failed after ``max_attempts`` reverts).
+* A confirmed transaction the chain forgot (a node restored from an older state) is pending again
+  (``TransactionSender.poll``); its records go back to ``submitted`` with it, including reports
+  that had failed by its rejection logs (the logs went with the block).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.chain.journal import OPEN_STATES, ChainTransaction, TxState
+from app.chain.reverts import RevertDecoder
+from app.chain.sender import TransactionSender
+from app.db.base import utc_now
+from app.db.session import Database
+from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
+from app.outbox.plan import CycleReport
+from app.outbox.rejections import Rejection, match_rejections, rejections_in
+
+log = structlog.get_logger(__name__)
+
+
+class Settlement:
+    """Settles the records of one sender's finished transactions."""
+
+    def __init__(
+        self,
+        database: Database,
+        sender: TransactionSender,
+        decoder: RevertDecoder,
+        escrow: str | None,
+        *,
+        max_attempts: int,
+        retry_after_seconds: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.database = database
+        self.sender = sender
+        self.decoder = decoder
+        self.escrow = escrow
+        self.max_attempts = max_attempts
+        self.retry_after_seconds = retry_after_seconds
+        self.clock = clock
+        self._mine = (
+            ChainTransaction.chain_id == sender.chain_id,
+            ChainTransaction.sender == sender.address,
+        )
+
+    def settle(self, report: CycleReport) -> None:
+        with self.database.transaction() as session:
+            self._follow_reopened(session)
+        with self.database.sessions() as session:
+            rows = session.execute(
+                select(
+                    OutboxRecord.id,
+                    OutboxRecord.kind,
+                    OutboxRecord.attempts,
+                    ChainTransaction.id,
+                    ChainTransaction.state,
+                    ChainTransaction.succeeded,
+                    ChainTransaction.tx_hash,
+                    ChainTransaction.block_number,
+                    ChainTransaction.nonce,
+                )
+                .join(ChainTransaction, OutboxRecord.transaction_id == ChainTransaction.id)
+                .where(
+                    *self._mine,
+                    OutboxRecord.status == RelayStatus.SUBMITTED,
+                    ChainTransaction.state.in_((TxState.CONFIRMED, TxState.REPLACED)),
+                )
+                .order_by(OutboxRecord.id)
+            ).all()
+        if not rows:
+            return
+        # Read from the chain outside any database transaction: the write lock is not held
+        # while the node answers.
+        rejected, unsettled = self._rejections(rows)
+        now = self.clock()
+        stamp = utc_now()
+        updates: list[dict[str, Any]] = []
+        for record_id, _kind, attempts, tx_id, state, succeeded, tx_hash, block, nonce in rows:
+            if tx_id in unsettled:
+                continue
+            if state == TxState.CONFIRMED and succeeded:
+                rejection = rejected.get(record_id)
+                if rejection is not None:
+                    report.failed += 1
+                    updates.append(self._rejected(record_id, rejection, tx_hash, block))
+                    continue
+                report.confirmed += 1
+                updates.append(
+                    {
+                        "id": record_id,
+                        "status": RelayStatus.CONFIRMED,
+                        "tx_hash": tx_hash,
+                        "block_number": block,
+                        "confirmed_at": stamp,
+                        "last_error": None,
+                    }
+                )
+                continue
+            reason = (
+                f"transaction {tx_hash} reverted in block {block}"
+                if state == TxState.CONFIRMED
+                else f"nonce {nonce} was used by a transaction the relayer did not sign"
+            )
+            give_up = state == TxState.CONFIRMED and attempts >= self.max_attempts
+            if give_up:
+                report.failed += 1
+            else:
+                report.requeued += 1
+            updates.append(
+                {
+                    "id": record_id,
+                    "status": RelayStatus.FAILED if give_up else RelayStatus.QUEUED,
+                    "transaction_id": None,
+                    "last_error": reason,
+                    "failure_reason": f"{reason} ({attempts} attempts)" if give_up else None,
+                    "not_before": now + self._backoff(attempts),
+                }
+            )
+        if updates:
+            with self.database.transaction() as session:
+                session.execute(update(OutboxRecord), updates)
+        log.info(
+            "relay_settled",
+            sender=self.sender.address,
+            confirmed=report.confirmed,
+            failed=report.failed,
+            requeued=report.requeued,
+        )
+
+    def _rejections(self, rows: Sequence[Any]) -> tuple[dict[int, Rejection], set[int]]:
+        """The rejected reports among the rows (record id -> rejection), and the transactions
+        whose receipt the node no longer has (left for the next poll: a reorg, most likely)."""
+        by_tx: dict[int, list[int]] = defaultdict(list)
+        hashes: dict[int, str] = {}
+        for record_id, kind, _a, tx_id, state, succeeded, tx_hash, _b, _n in rows:
+            if kind == RelayKind.ORDER_LOGISTICS and state == TxState.CONFIRMED and succeeded:
+                by_tx[tx_id].append(record_id)
+                hashes[tx_id] = tx_hash
+        if not by_tx or self.escrow is None:
+            return {}, set()
+        with self.database.sessions() as session:
+            payloads: dict[int, dict[str, Any]] = dict(
+                session.execute(
+                    select(OutboxRecord.id, OutboxRecord.payload).where(
+                        OutboxRecord.id.in_([rid for ids in by_tx.values() for rid in ids])
+                    )
+                ).all()
+            )
+        rejected: dict[int, Rejection] = {}
+        unsettled: set[int] = set()
+        for tx_id, record_ids in by_tx.items():
+            receipt = self.sender.receipt_of(hashes[tx_id])
+            if receipt is None:
+                unsettled.add(tx_id)
+                continue
+            records = [(rid, payloads[rid]) for rid in sorted(record_ids)]
+            rejected.update(match_rejections(records, rejections_in(receipt, self.escrow)))
+        return rejected, unsettled
+
+    def _rejected(
+        self, record_id: int, rejection: Rejection, tx_hash: str | None, block: int | None
+    ) -> dict[str, Any]:
+        reason = str(self.decoder.decode(rejection.reason))
+        log.warning("relay_report_rejected", record_id=record_id, reason=reason, tx_hash=tx_hash)
+        # The transaction stays linked: should the chain forget it, the record goes back with it.
+        return {
+            "id": record_id,
+            "status": RelayStatus.FAILED,
+            "tx_hash": tx_hash,
+            "block_number": block,
+            "failure_reason": reason,
+            "last_error": None,
+        }
+
+    def _backoff(self, attempts: int) -> float:
+        return float(min(self.retry_after_seconds * 2 ** max(attempts - 1, 0), 300.0))
+
+    def _follow_reopened(self, session: Session) -> None:
+        """Settled records whose transaction is open again go back to ``submitted`` with it."""
+        reopened = select(ChainTransaction.id).where(
+            *self._mine, ChainTransaction.state.in_(OPEN_STATES)
+        )
+        moved = session.execute(
+            update(OutboxRecord)
+            .where(
+                OutboxRecord.status.in_((RelayStatus.CONFIRMED, RelayStatus.FAILED)),
+                OutboxRecord.transaction_id.in_(reopened),
+            )
+            .values(
+                status=RelayStatus.SUBMITTED,
+                tx_hash=None,
+                block_number=None,
+                confirmed_at=None,
+                failure_reason=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        count = int(moved.rowcount)  # type: ignore[attr-defined]
+        if count:
+            log.warning("relay_settled_records_reopened", records=count)
