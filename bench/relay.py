@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
@@ -47,6 +46,8 @@ from web3 import Web3
 from web3.contract import Contract
 
 from app.chain.contracts import load_abi
+from app.domain.ids import item_id_of_key, item_key
+from app.domain.vocab import IdScheme
 from app.ingest.auth import signature_header
 from app.main import create_app
 from bench.context import BenchContext
@@ -203,12 +204,16 @@ def _send(w3: Web3, account: LocalAccount, function: Any) -> None:
 
 
 def register_items(w3: Web3, registry: Contract) -> list[str]:
-    """``MERCHANT`` approved and ``ITEMS`` items registered by it; their ids (0x-hex)."""
+    """``MERCHANT`` approved and ``ITEMS`` items registered by it (SKU "bench-relay", serials
+    0..ITEMS-1); their ids (0x-hex)."""
     _send(w3, ADMIN, registry.functions.approveMerchant(MERCHANT.address, "Bench Co", b"\x01" * 32))
-    ids = [keccak(encode(["string", "uint256"], ["bench-relay", i])) for i in range(ITEMS)]
+    keys = [item_key(IdScheme.SKU, "bench-relay", str(i)) for i in range(ITEMS)]
     for start in range(0, ITEMS, 250):
-        chunk = [(item, b"\x02" * 32, "") for item in ids[start : start + 250]]
+        chunk = [(key, b"\x02" * 32, "") for key in keys[start : start + 250]]
         _send(w3, MERCHANT, registry.functions.registerItems(chunk))
+    ids = [
+        item_id_of_key(MERCHANT.address, IdScheme.SKU, "bench-relay", str(i)) for i in range(ITEMS)
+    ]
     return ["0x" + item.hex() for item in ids]
 
 
@@ -236,6 +241,7 @@ class CarrierService(ServiceProcess):
             "api_key": self.api_key,
             "hmac_secret": self.secret,
             "requests_per_minute": requests_per_minute,
+            "carrier_id": 1,
         }
         settings.setdefault("confirmation_depth", CONFIRMATION_DEPTH)
         env = service_environment(

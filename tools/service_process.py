@@ -35,9 +35,13 @@ def service_environment(
     **settings: str | int | float,
 ) -> dict[str, str]:
     """This process's environment plus the service's settings; ``settings`` are further fields
-    of ``app.settings.Settings`` by name (``confirmation_depth=1``)."""
+    of ``app.settings.Settings`` by name (``confirmation_depth=1``,
+    ``logistics_oracle_private_key=...``). The keys are raw test keys, which the service's
+    default environment (production) refuses: the environment is always written, development
+    unless ``settings`` name another (``environment="test"``)."""
     env = {
         **os.environ,
+        "TRUSTMALL_ENVIRONMENT": "development",
         "TRUSTMALL_RPC_URL": rpc_url,
         "TRUSTMALL_DEPLOYMENTS_DIR": str(deployments_dir),
         "TRUSTMALL_DATABASE_URL": f"sqlite:///{database}",
