@@ -85,8 +85,8 @@ def ingest_credit_report(
     report = parse_body(body, CreditReportCreate)
     fernet = _fernet(services)
     attesters = _attesters(services)
-    identity_hash = hex32(identity_commitment(report.identity, identity_key(services.settings)))
     chain = read_chain(services)
+    identity_hash = hex32(identity_commitment(report.identity, identity_key(services.settings)))
     signers = [account for account in attesters if chain.is_attester(account.address)]
     band = band_for_score(report.score, chain.tiers)
     salt = new_salt()

@@ -55,7 +55,9 @@ class CreditPoolStatsPublic(BaseModel):
 class CreditStatsPublic(BaseModel):
     by_tier: list[CreditTierPublic]
     pool: CreditPoolStatsPublic | None = Field(
-        default=None, description="Left out while the index has no credit-vault event"
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Left out while the index has no credit-vault event or refund",
     )
 
 

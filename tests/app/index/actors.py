@@ -3,6 +3,10 @@ unlocked test accounts for the admin (verifier) and the arbiter, and fresh accou
 ``anvil_setBalance``, impersonated for transactions, their keys kept for signatures) for
 merchants, buyers and shoppers, so tests on the shared chain never meet each other's state.
 
+Items are named by keys (SKU and serial) the registry derives their ids from; orders list the
+merchant's own registered items (the escrow holds them); the merchant names carrier 1 before the
+logistics oracle (test account 8, the escrow's ORACLE_ROLE on a local deployment) reports on it.
+
 Also the fixtures those tests share (imported by their conftests): an app per test whose indexer
 starts at the test's first block, with no confirmation depth unless a test asks for one.
 """
@@ -16,7 +20,6 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -24,69 +27,22 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from app.chain.contracts import load_abi
+from app.domain.ids import item_id_of_key, item_key
 from app.domain.manifest_signing import manifest_content_hash, sign_manifest
 from app.domain.merkle import LEAF_ENCODING, BatchLeaf, ItemBatch
 from app.domain.metadata import metadata_hash
-from app.domain.vocab import CustodyAction
+from app.domain.vocab import CustodyAction, IdScheme, LogisticsKind
 from app.index.indexer import IndexProgress
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import Deployment
-from tests.support.ape_run import ADMIN, ARBITER
+from tests.app.index.records import Actor, Batch, Item, Order, item_row  # noqa: F401
+from tests.support.ape_run import ADMIN, ARBITER, TEST_PRIVATE_KEYS
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DAY = 86_400
-
-
-@dataclass(frozen=True)
-class Actor:
-    """A fresh account: its address and key (for signatures; transactions are impersonated)."""
-
-    account: LocalAccount
-
-    @property
-    def address(self) -> str:
-        return str(self.account.address)
-
-
-@dataclass(frozen=True)
-class Item:
-    item_id: bytes
-    metadata: dict[str, Any]
-    metadata_hash: bytes
-    uri: str
-    receipt: TxReceipt
-
-    @property
-    def hex(self) -> str:
-        return "0x" + self.item_id.hex()
-
-
-@dataclass(frozen=True)
-class Batch:
-    root: bytes
-    tree: ItemBatch
-    manifest: dict[str, Any]
-    receipt: TxReceipt
-
-    @property
-    def hex(self) -> str:
-        return "0x" + self.root.hex()
-
-    @property
-    def item_ids(self) -> list[bytes]:
-        return [leaf.item_id for leaf in self.tree.leaves]
-
-
-@dataclass(frozen=True)
-class Order:
-    order_id: bytes
-    terms: tuple[Any, ...]
-    receipt: TxReceipt
-
-    @property
-    def hex(self) -> str:
-        return "0x" + self.order_id.hex()
+LOGISTICS_ORACLE = Account.from_key(TEST_PRIVATE_KEYS[8]).address
+CARRIER = 1
 
 
 @dataclass
@@ -150,17 +106,31 @@ class SuiteDriver:
 
     def register_item(self, merchant: Actor, *, uri: str | None = None, **metadata: Any) -> Item:
         document = {"name": "Trail shoe", "serial": secrets.token_hex(6), **metadata}
-        item_id = keccak(text=f"item {secrets.token_hex(16)}")
+        key = item_key(IdScheme.SKU, "SHOE-01", str(document["serial"]))
+        item_id = item_id_of_key(merchant.address, IdScheme.SKU, key[1], key[2])
         digest = metadata_hash(document)
         uri = uri or f"ipfs://bafy{item_id.hex()[:20]}"
         receipt = self.send(
-            self.registry.functions.registerItem(item_id, digest, uri), merchant.address
+            self.registry.functions.registerItem(key, digest, uri), merchant.address
         )
-        return Item(item_id, document, digest, uri, receipt)
+        return Item(item_id, document, digest, uri, receipt, key)
+
+    def register_gs1(self, merchant: Actor, gtin: str, prefix: str, serial: str) -> Item:
+        """A GS1 item of the merchant, its GTIN's company prefix granted to it first."""
+        if self.registry.functions.gs1PrefixHolder(prefix).call() != merchant.address:
+            self.grant_prefix(prefix, merchant)
+        document = {"gtin": gtin, "serial": serial}
+        key = item_key(IdScheme.GS1, gtin, serial)
+        digest = metadata_hash(document)
+        receipt = self.send(self.registry.functions.registerItem(key, digest, ""), merchant.address)
+        item_id = item_id_of_key(merchant.address, IdScheme.GS1, gtin, serial)
+        return Item(item_id, document, digest, "", receipt, key)
 
     def register_batch(self, merchant: Actor, count: int = 4) -> Batch:
+        sku = f"MUG-{secrets.token_hex(3)}"
         documents = [{"name": "Mug", "serial": f"{i:04d}"} for i in range(count)]
-        ids = [keccak(text=f"batch item {secrets.token_hex(16)}") for _ in range(count)]
+        keys = [item_key(IdScheme.SKU, sku, str(d["serial"])) for d in documents]
+        ids = [item_id_of_key(merchant.address, IdScheme.SKU, sku, k[2]) for k in keys]
         hashes = [metadata_hash(d) for d in documents]
         tree = ItemBatch([BatchLeaf(i, h) for i, h in zip(ids, hashes, strict=True)])
         manifest = {
@@ -174,12 +144,12 @@ class SuiteDriver:
             "items": [
                 {
                     "item_id": "0x" + item_id.hex(),
-                    "label": f"sku MUG-01 serial {doc['serial']}",
+                    "label": f"sku {sku} serial {doc['serial']}",
                     "metadata_hash": "0x" + digest.hex(),
                     "metadata_uri": f"ipfs://bafymug{doc['serial']}",
                     "proof": ["0x" + node.hex() for node in tree.proof(item_id)],
                     "serial": doc["serial"],
-                    "sku": "MUG-01",
+                    "sku": sku,
                 }
                 for item_id, digest, doc in zip(ids, hashes, documents, strict=True)
             ],
@@ -190,7 +160,7 @@ class SuiteDriver:
             ),
             merchant.address,
         )
-        return Batch(tree.root, tree, manifest, receipt)
+        return Batch(tree.root, tree, manifest, receipt, dict(zip(ids, keys, strict=True)))
 
     def sign_manifest(self, signer: Actor, batch: Batch) -> str:
         return sign_manifest(signer.account, batch.root, batch.manifest)
@@ -199,7 +169,7 @@ class SuiteDriver:
         leaf = next(leaf for leaf in batch.tree.leaves if leaf.item_id == item_id)
         return self.send(
             self.registry.functions.activateBatchItem(
-                batch.root, item_id, leaf.metadata_hash, batch.tree.proof(item_id)
+                batch.root, batch.keys[item_id], leaf.metadata_hash, batch.tree.proof(item_id)
             ),
             sender,
         )
@@ -274,11 +244,57 @@ class SuiteDriver:
         order_id = bytes(self.escrow.functions.orderIdOf(terms).call())
         return Order(order_id, terms, receipt)
 
-    def ship(self, merchant: Actor, order: Order) -> TxReceipt:
+    def ship(self, merchant: Actor, order: Order, carrier: int = CARRIER) -> TxReceipt:
         return self.send(
-            self.escrow.functions.ship(order.terms, keccak(text="tracking 1Z999")),
+            self.escrow.functions.ship(order.terms, carrier, keccak(text="tracking 1Z999")),
             merchant.address,
         )
+
+    def assign_carrier(self, merchant: Actor, order: Order, carrier: int = CARRIER) -> TxReceipt:
+        return self.send(
+            self.escrow.functions.assignCarrier(order.terms, carrier), merchant.address
+        )
+
+    def report(
+        self, order: Order, kind: LogisticsKind, carrier: int = CARRIER, items: int = 0
+    ) -> TxReceipt:
+        """The logistics oracle's report on an order (refused ones are logged, not reverted)."""
+        update = (order.order_id, int(kind), carrier, items, keccak(text=f"scan {kind.name}"))
+        return self.send(self.escrow.functions.reportLogistics([update]), LOGISTICS_ORACLE)
+
+    def refund_recalled(self, sender: Actor, order: Order, items: int) -> TxReceipt:
+        return self.send(self.escrow.functions.refundRecalled(order.terms, items), sender.address)
+
+    def cancel(self, sender: Actor, order: Order) -> TxReceipt:
+        return self.send(self.escrow.functions.cancel(order.terms), sender.address)
+
+    def offer(self, sender: Actor, order: Order, buyer_bps: int, expires_at: int) -> TxReceipt:
+        return self.send(
+            self.escrow.functions.offerSettlement(order.terms, buyer_bps, expires_at),
+            sender.address,
+        )
+
+    def withdraw_offer(self, sender: Actor, order: Order) -> TxReceipt:
+        return self.send(self.escrow.functions.withdrawOffer(order.terms), sender.address)
+
+    def set_floor(self, token: str, amount: int) -> TxReceipt:
+        return self.send(self.escrow.functions.setSellerRecordFloor(token, amount), ADMIN)
+
+    def floor(self, token: str = ZERO_ADDRESS) -> int:
+        return int(self.escrow.functions.sellerRecordFloor(token).call())
+
+    # ------------------------------------------------------------------------------ verifiers
+
+    def reassign(self, item_id: bytes, to: str) -> TxReceipt:
+        return self.send(
+            self.registry.functions.reassignItem(item_id, to, keccak(text="squatted")), ADMIN
+        )
+
+    def grant_prefix(self, prefix: str, merchant: Actor) -> TxReceipt:
+        return self.send(self.registry.functions.grantGs1Prefix(prefix, merchant.address), ADMIN)
+
+    def revoke_prefix(self, prefix: str) -> TxReceipt:
+        return self.send(self.registry.functions.revokeGs1Prefix(prefix), ADMIN)
 
     def confirm_receipt(self, buyer: Actor, order: Order) -> TxReceipt:
         return self.send(self.escrow.functions.confirmReceipt(order.terms), buyer.address)

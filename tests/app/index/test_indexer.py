@@ -30,7 +30,7 @@ from app.index.models import (
 )
 from app.main import create_app
 from app.settings import Settings
-from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.app.index.actors import Actor, Shop, SuiteDriver, item_row
 
 
 def _session(shop: Shop) -> Session:
@@ -56,7 +56,7 @@ def test_indexer_records_merchants_items_and_custody_with_tx_hashes_and_blocks(
     with _session(shop) as session:
         row = session.get(MerchantRow, merchant.address)
         assert row is not None and row.name == "Test Goods Ltd"
-        registered = session.get(ItemRow, item.hex)
+        registered = item_row(session, item.hex)
         assert registered is not None
         assert registered.merchant == merchant.address
         assert registered.metadata_hash == "0x" + item.metadata_hash.hex()
@@ -103,13 +103,13 @@ def test_indexer_waits_for_the_confirmation_depth(
 
         early = shop.index()
         with _session(shop) as session:
-            assert session.get(ItemRow, item.hex) is None
+            assert item_row(session, item.hex) is None
         assert early.last_block == suite.head() - 2
 
         suite.mine(1)
         late = shop.index()
         with _session(shop) as session:
-            assert session.get(ItemRow, item.hex) is not None
+            assert item_row(session, item.hex) is not None
         assert late.last_block == item.receipt["blockNumber"]
 
 
@@ -132,8 +132,8 @@ def test_indexer_resumes_from_its_cursor_without_indexing_anything_twice(
             cursor = session.get(IndexCursor, CURSOR)
             assert cursor is not None and cursor.start_block == start_block
             assert cursor.last_block == second_item.receipt["blockNumber"]
-            assert session.get(ItemRow, first_item.hex) is not None
-            assert session.get(ItemRow, second_item.hex) is not None
+            assert item_row(session, first_item.hex) is not None
+            assert item_row(session, second_item.hex) is not None
 
 
 def test_indexer_follows_an_order_through_dispute_and_ruling(
@@ -165,14 +165,16 @@ def test_indexer_follows_an_order_through_dispute_and_ruling(
             .where(OrderEventRow.order_id == order.hex)
             .order_by(OrderEventRow.block_number, OrderEventRow.log_index)
         ).all()
-        assert [(e.kind, e.status) for e in events] == [
-            ("shipped", OrderStatus.SHIPPED),
-            ("dispute_opened", OrderStatus.DISPUTED),
-            ("settled", OrderStatus.SETTLED),
-            ("dispute_ruled", OrderStatus.SETTLED),
+        assert [(e.kind, e.status, e.carrier) for e in events] == [
+            ("carrier_assigned", OrderStatus.FUNDED, 1),
+            ("shipped", OrderStatus.SHIPPED, 1),
+            ("dispute_opened", OrderStatus.DISPUTED, 1),
+            ("settled", OrderStatus.SETTLED, 1),
+            ("dispute_ruled", OrderStatus.SETTLED, 1),
         ]
-        assert events[2].dispute_outcome == "merchant_lost"
-        assert json.loads(events[2].details)["buyer_bps"] == 8_000
+        assert events[3].dispute_outcome == "merchant_lost"
+        assert json.loads(events[3].details)["buyer_bps"] == 8_000
+        assert json.loads(events[1].details)["carrier"] == 1
         dispute = session.get(DisputeRow, order.hex)
         assert dispute is not None and dispute.opened_by == buyer.address
 
@@ -193,7 +195,7 @@ def test_indexer_tracks_a_release_and_the_sale_it_records_in_the_registry(
             .where(OrderEventRow.order_id == order.hex)
             .order_by(OrderEventRow.block_number, OrderEventRow.log_index)
         ).all()
-        assert kinds == ["shipped", "released", "sale_recorded"]
+        assert kinds == ["carrier_assigned", "shipped", "released", "sale_recorded"]
         released = session.scalars(
             select(OrderEventRow).where(
                 OrderEventRow.order_id == order.hex, OrderEventRow.kind == "released"
@@ -236,8 +238,8 @@ def test_indexer_starts_over_when_the_deployment_changes(
 
     assert progress.logs == 2
     with _session(shop) as session:
-        assert session.get(ItemRow, "0x" + "ee" * 32) is None
-        assert session.get(ItemRow, item.hex) is not None
+        assert item_row(session, "0x" + "ee" * 32) is None
+        assert item_row(session, item.hex) is not None
         assert session.scalar(select(func.count()).select_from(MerchantRow)) == 1
 
 

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from web3 import Web3
 
 from app.domain.vocab import CustodyAction
-from app.index.models import CustodyRow, IndexedBlock, ItemRow
+from app.index.models import CustodyRow, IndexedBlock
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import Deployment
-from tests.app.index.actors import Shop, SuiteDriver
+from tests.app.index.actors import Shop, SuiteDriver, item_row
 from tests.support.nodes import ChainNode, anvil_command, free_port, running
 
 
@@ -89,11 +89,11 @@ def test_reorg_rolls_back_rows_of_removed_blocks_and_indexes_the_new_branch(
 
     assert progress.rolled_back_to == fork_point
     with _session(shop) as session:
-        assert session.get(ItemRow, orphan.hex) is None
+        assert item_row(session, orphan.hex) is None
         assert (
             session.scalars(select(CustodyRow).where(CustodyRow.item_id == orphan.hex)).all() == []
         )
-        kept = session.get(ItemRow, survivor.hex)
+        kept = item_row(session, survivor.hex)
         assert kept is not None
         assert kept.block_number == survivor.receipt["blockNumber"] == orphan.receipt["blockNumber"]
         assert kept.tx_hash == "0x" + bytes(survivor.receipt["transactionHash"]).hex()
@@ -121,7 +121,7 @@ def test_reorg_to_a_shorter_chain_rolls_back_to_the_last_common_block(
     assert progress.rolled_back_to == common
     assert progress.last_block == chain.head() == common
     with _session(shop) as session:
-        assert session.get(ItemRow, orphan.hex) is None
+        assert item_row(session, orphan.hex) is None
     assert _kept_blocks_match_the_chain(shop, chain)
 
 
@@ -143,5 +143,5 @@ def test_reorg_within_the_confirmation_depth_never_reaches_the_index(
 
     assert progress.rolled_back_to is None
     with _session(shop) as session:
-        assert session.get(ItemRow, orphan.hex) is None
-        assert session.get(ItemRow, survivor.hex) is not None
+        assert item_row(session, orphan.hex) is None
+        assert item_row(session, survivor.hex) is not None

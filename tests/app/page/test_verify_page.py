@@ -12,10 +12,10 @@ import segno
 from web3 import Web3
 
 from app.domain.ids import gs1_digital_link_path, item_id_from_gs1
-from app.domain.metadata import metadata_hash
 from app.domain.vocab import CustodyAction
 from app.shop.qr import verify_url
 from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.app.index.records import random_gtin
 from tests.support.ape_run import ADMIN
 from tests.support.browser import png_size
 
@@ -112,16 +112,16 @@ def test_gs1_digital_link_resolves_to_the_items_page_with_a_percent_encoded_seri
     shop: Shop, suite: SuiteDriver, merchant: Actor
 ) -> None:
     serial = "A/1%b&c?"
-    item_id = item_id_from_gs1(GTIN, serial)
-    digest = metadata_hash({"gtin": GTIN, "serial": serial})
-    suite.send(suite.registry.functions.registerItem(item_id, digest, ""), merchant.address)
+    gtin, prefix = random_gtin()
+    item = suite.register_gs1(merchant, gtin, prefix, serial)
+    assert item.item_id == item_id_from_gs1(gtin, serial)
     shop.index()
 
-    page = shop.client.get(gs1_digital_link_path(GTIN, serial))
+    page = shop.client.get(gs1_digital_link_path(gtin, serial))
 
     assert page.status_code == 200, page.text
     assert '<h1 id="verdict">Authentic</h1>' in page.text
-    assert "0x" + item_id.hex() in page.text
+    assert item.hex in page.text
 
 
 def test_gs1_link_with_a_bad_check_digit_answers_422_with_the_reason(shop: Shop) -> None:

@@ -47,7 +47,7 @@ def test_published_manifest_gives_each_batch_item_a_proof_anyone_can_check(
         assert verdict["metadata"]["uri"] == batch.manifest["items"][3]["metadata_uri"]
         on_chain = suite.registry.functions.verifyBatchItem(
             batch.root,
-            item_id,
+            batch.keys[item_id],
             bytes.fromhex(proof["metadata_hash"][2:]),
             [bytes.fromhex(node[2:]) for node in proof["proof"]],
         ).call()
@@ -95,8 +95,8 @@ def test_other_content_for_a_published_root_is_a_conflict(
     batch = suite.register_batch(merchant)
     _publish(shop, batch, batch.manifest, suite.sign_manifest(merchant, batch))
     relabelled = copy.deepcopy(batch.manifest)
-    relabelled["items"][0]["label"] = "sku MUG-01 serial 9999"
-    relabelled_batch = Batch(batch.root, batch.tree, relabelled, batch.receipt)
+    relabelled["items"][0]["label"] = "relabelled serial 9999"
+    relabelled_batch = Batch(batch.root, batch.tree, relabelled, batch.receipt, batch.keys)
 
     response = _publish(shop, batch, relabelled, suite.sign_manifest(merchant, relabelled_batch))
 
@@ -125,7 +125,7 @@ def test_manifest_whose_leaves_do_not_rebuild_the_root_is_refused(
     batch = suite.register_batch(merchant)
     forged = copy.deepcopy(batch.manifest)
     forged["items"][1]["metadata_hash"] = "0x" + "77" * 32
-    forged_batch = Batch(batch.root, batch.tree, forged, batch.receipt)
+    forged_batch = Batch(batch.root, batch.tree, forged, batch.receipt, batch.keys)
 
     response = _publish(shop, batch, forged, suite.sign_manifest(merchant, forged_batch))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.app.index.actors import ZERO_ADDRESS, Actor, Shop, SuiteDriver
 
 
 def _tx(receipt: Any) -> str:
@@ -36,13 +36,88 @@ def test_order_answers_its_terms_status_and_every_event(
     assert body["item_ids"] == [first.hex, second.hex]
     assert (body["status"], body["released_items"]) == ("released", 0b11)
     assert body["opened"]["tx_hash"] == _tx(order.receipt)
+    assert (body["carrier"], body["refunded_items"]) == (1, 0)
     assert [(e["kind"], e["status"], e["tx_hash"]) for e in body["events"]] == [
+        ("carrier_assigned", "funded", _tx(shipped)),
         ("shipped", "shipped", _tx(shipped)),
         ("released", "released", _tx(released)),
         ("sale_recorded", "released", _tx(released)),
     ]
-    assert body["events"][1]["details"]["items"] == 0b11
+    assert body["events"][1]["details"] == {
+        "carrier": 1,
+        "tracking_hash": body["events"][1]["details"]["tracking_hash"],
+    }
+    assert body["events"][2]["details"]["items"] == 0b11
     assert body["dispute"] is None
+
+
+def test_a_recall_refunds_only_its_items_and_the_rest_of_the_order_goes_on(
+    shop: Shop, suite: SuiteDriver, merchant: Actor, buyer: Actor, shopper: Actor
+) -> None:
+    first, second = suite.register_item(merchant), suite.register_item(merchant)
+    order = suite.open_order(buyer, merchant, [first.item_id, second.item_id], amount=2 * 10**15)
+    suite.ship(merchant, order)
+    suite.recall_item(merchant, first.item_id)
+    suite.refund_recalled(shopper, order, 0b01)  # anyone may: the payer gets the item's share
+    shop.index()
+
+    partly = shop.client.get(f"/v1/orders/{order.hex}").json()
+    assert (partly["status"], partly["refunded_items"], partly["released_items"]) == (
+        "shipped",
+        0b01,
+        0,
+    )
+    refund = partly["events"][-1]
+    assert (refund["kind"], refund["actor"]) == ("refunded", shopper.address)
+    assert refund["details"] == {"reason": 3, "items": 0b01, "payer_amount": str(10**15)}
+
+    suite.confirm_receipt(buyer, order)
+    shop.index()
+
+    done = shop.client.get(f"/v1/orders/{order.hex}").json()
+    assert (done["status"], done["refunded_items"], done["released_items"]) == (
+        "released",
+        0b01,
+        0b10,
+    )
+    record = shop.client.get(f"/v1/merchants/{merchant.address}").json()["seller_record"]
+    assert (record["orders_completed"], record["orders_refunded"]) == (1, 0)
+
+
+def test_the_seller_record_leaves_out_orders_below_the_tokens_floor(
+    shop: Shop, suite: SuiteDriver, merchant: Actor, buyer: Actor
+) -> None:
+    floor = suite.floor(ZERO_ADDRESS)
+    assert floor > 0  # the deployment's default: 0.001 ETH
+    # Said again in the test's blocks, so that this test's index (it starts here) knows it.
+    suite.set_floor(ZERO_ADDRESS, floor)
+    dust_item, real_item = suite.register_item(merchant), suite.register_item(merchant)
+    dust = suite.open_order(buyer, merchant, [dust_item.item_id], amount=floor - 1)
+    suite.ship(merchant, dust)
+    suite.confirm_receipt(buyer, dust)  # the merchant paying itself dust: completed, not counted
+    suite.open_order(buyer, merchant, [real_item.item_id], amount=floor)
+    shop.index()
+
+    expected = {
+        "orders_total": 1,
+        "orders_completed": 0,
+        "orders_refunded": 0,
+        "disputes_total": 0,
+        "disputes_lost": 0,
+    }
+    assert shop.client.get(f"/v1/merchants/{merchant.address}").json()["seller_record"] == expected
+    for params in ({}, {"fresh": "true"}):
+        verdict = shop.client.get(f"/v1/items/{real_item.hex}", params=params).json()
+        assert verdict["merchant"]["seller_record"] == expected, params
+
+    suite.set_floor(ZERO_ADDRESS, floor + 1)  # a raised floor applies to past orders too
+    try:
+        shop.index()
+        for params in ({}, {"fresh": "true"}):
+            verdict = shop.client.get(f"/v1/items/{real_item.hex}", params=params).json()
+            assert verdict["merchant"]["seller_record"]["orders_total"] == 0, params
+    finally:
+        suite.set_floor(ZERO_ADDRESS, floor)
 
 
 def test_disputes_can_be_listed_open_or_closed_with_their_outcome(

@@ -1,0 +1,92 @@
+"""What the index and shopper tests' driver hands back (an actor, an item, a batch, an order), and
+reading an item's current index row."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web3.types import TxReceipt
+
+from app.domain.merkle import ItemBatch
+from app.index.models import ItemRow
+
+Key = tuple[int, str, str]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A fresh account: its address and key (for signatures; transactions are impersonated)."""
+
+    account: LocalAccount
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+
+@dataclass(frozen=True)
+class Item:
+    item_id: bytes
+    metadata: dict[str, Any]
+    metadata_hash: bytes
+    uri: str
+    receipt: TxReceipt
+    key: Key
+
+    @property
+    def hex(self) -> str:
+        return "0x" + self.item_id.hex()
+
+
+@dataclass(frozen=True)
+class Batch:
+    root: bytes
+    tree: ItemBatch
+    manifest: dict[str, Any]
+    receipt: TxReceipt
+    keys: dict[bytes, Key]
+
+    @property
+    def hex(self) -> str:
+        return "0x" + self.root.hex()
+
+    @property
+    def item_ids(self) -> list[bytes]:
+        return [leaf.item_id for leaf in self.tree.leaves]
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: bytes
+    terms: tuple[Any, ...]
+    receipt: TxReceipt
+
+    @property
+    def hex(self) -> str:
+        return "0x" + self.order_id.hex()
+
+
+def item_row(session: Session, item: bytes | str) -> ItemRow | None:
+    """The item's latest registration row (an id registered again after a revocation has two)."""
+    key = item if isinstance(item, str) else "0x" + item.hex()
+    return session.scalars(
+        select(ItemRow)
+        .where(ItemRow.item_id == key)
+        .order_by(ItemRow.block_number.desc(), ItemRow.log_index.desc())
+        .limit(1)
+    ).first()
+
+
+def random_gtin() -> tuple[str, str]:
+    """A fresh GTIN-14 with a valid check digit, and its 7-digit GS1 company prefix: tests on the
+    shared chain never meet each other's prefixes or GS1 ids (the first digit 4 stays clear of
+    the 950... prefixes other tests use)."""
+    body = "04" + "".join(str(secrets.randbelow(10)) for _ in range(11))
+    weighted = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(body))
+    gtin = body + str((10 - weighted % 10) % 10)
+    return gtin, gtin[1:8]
