@@ -382,6 +382,13 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         if (status != OrderStatus.Funded && (update.kind == LogisticsKind.Shipped || status != OrderStatus.Shipped)) {
             return abi.encodeWithSelector(EscrowInvalidStatus.selector, orderId, status);
         }
+        uint32 all = _mask(order.itemCount);
+        uint32 delivered = order.deliveredItems;
+        uint32 items = update.items;
+        // Checked before the pickup below, so that a refused delivery report changes nothing.
+        if (update.kind == LogisticsKind.Delivered && (items & ~all != 0 || items & delivered != 0)) {
+            return abi.encodeWithSelector(EscrowInvalidItems.selector, orderId, items);
+        }
         if (status == OrderStatus.Funded) {
             // The named carrier's pickup: on time, since the carrier was named by `shipBy`. A delivery
             // report whose pickup report was lost proves the pickup too.
@@ -389,14 +396,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
             emit OrderShipped(orderId, msg.sender, carrier, update.kind == LogisticsKind.Shipped ? update.evidenceHash : bytes32(0));
             if (update.kind == LogisticsKind.Shipped) return refusal;
         }
-        uint32 all = _mask(order.itemCount);
-        uint32 delivered = order.deliveredItems;
-        uint32 items = update.items;
-        if (items == 0) {
-            items = all & ~delivered;
-        } else if (items & ~all != 0 || items & delivered != 0) {
-            return abi.encodeWithSelector(EscrowInvalidItems.selector, orderId, items);
-        }
+        if (items == 0) items = all & ~delivered;
         delivered |= items;
         order.deliveredItems = delivered;
         order.deliveredAt = uint32(block.timestamp);
