@@ -12,7 +12,8 @@ Answers:
 
 A request with an ``Idempotency-Key`` gets its first ``202``/``422 unknown_subjects`` answer
 again for the same body. Without a key, a resent event (same ``event_id``, same content) maps to
-the record accepted the first time, so a carrier's retries never relay anything twice.
+the record accepted the first time, so a carrier's retries never relay anything twice. Parsing
+and validation of the body are in ``app.ingest.events``.
 """
 
 from __future__ import annotations
@@ -25,22 +26,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils.crypto import keccak
-from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.api.errors import ApiError, ErrorBody, ErrorPublic
-from app.api.json_body import JsonTooDeep, loads_bounded
 from app.chain.contracts import DeploymentMissing
 from app.domain.ids import item_id_from_gs1
+from app.ingest.events import detail, parse_events
 from app.ingest.models import IdempotencyRecord
 from app.ingest.schemas import (
     ITEM_ACTIONS,
-    MAX_EVENTS_PER_REQUEST,
     ORDER_ACTIONS,
     AcceptedEventPublic,
-    CarrierAction,
     LogisticsEventCreate,
     LogisticsIngestPublic,
     RejectedEventPublic,
@@ -110,108 +108,6 @@ def ingest_logistics(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
-
-
-def parse_events(body: bytes) -> list[LogisticsEventCreate]:
-    """One event object or an array of them; 422 with a code per bad field otherwise."""
-    try:
-        data = loads_bounded(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, JsonTooDeep) as error:
-        raise ApiError(422, "invalid_json", f"the body is not JSON: {error}") from None
-    single = isinstance(data, dict)
-    if single:
-        data = [data]
-    elif isinstance(data, list):
-        if not 1 <= len(data) <= MAX_EVENTS_PER_REQUEST:
-            raise ApiError(
-                422,
-                "validation_failed",
-                "the request is not valid",
-                [
-                    {
-                        "field": "body",
-                        "code": "too_many_events" if data else "no_events",
-                        "message": f"send 1 to {MAX_EVENTS_PER_REQUEST} events per request",
-                    }
-                ],
-            )
-    else:
-        raise ApiError(422, "invalid_body", "the body must be an event object or an array")
-    details: list[dict[str, Any]] = []
-    events: list[LogisticsEventCreate] = []
-    seen: dict[str, int] = {}
-    for index, item in enumerate(data):
-        where: tuple[Any, ...] = ("body",) if single else ("body", index)
-        try:
-            parsed = LogisticsEventCreate.model_validate(item)
-        except ValidationError as error:
-            details += [_detail((*where, *e["loc"]), e["type"], e["msg"]) for e in error.errors()]
-            continue
-        details += _rule_errors(parsed, where)
-        if parsed.event_id in seen:
-            details.append(
-                _detail(
-                    (*where, "event_id"),
-                    "duplicate_event_id",
-                    f"event_id is also used by event {seen[parsed.event_id]} of this request",
-                )
-            )
-        seen.setdefault(parsed.event_id, index)
-        events.append(parsed)
-    if details:
-        raise ApiError(422, "validation_failed", "the request is not valid", details)
-    return events
-
-
-def _rule_errors(event: LogisticsEventCreate, where: tuple[Any, ...]) -> list[dict[str, Any]]:
-    """Rules across fields: one subject, an action that fits it, items only for deliveries."""
-    errors: list[dict[str, Any]] = []
-    by_gs1 = event.gtin is not None or event.serial is not None
-    named = [event.item_id is not None, by_gs1, event.order_id is not None]
-    if sum(named) == 0:
-        errors.append(
-            _detail(where, "subject_required", "name the subject: item_id, gtin+serial or order_id")
-        )
-        return errors
-    if sum(named) > 1:
-        errors.append(
-            _detail(
-                where, "subject_ambiguous", "name one subject: item_id, gtin+serial or order_id"
-            )
-        )
-        return errors
-    if by_gs1 and (event.gtin is None or event.serial is None):
-        missing = "serial" if event.serial is None else "gtin"
-        errors.append(_detail((*where, missing), "missing", f"{missing} goes with gtin/serial"))
-    if event.order_id is not None:
-        if event.action not in ORDER_ACTIONS:
-            errors.append(
-                _detail(
-                    (*where, "action"),
-                    "action_not_allowed",
-                    f"an order takes {', '.join(ORDER_ACTIONS)}, not {event.action}",
-                )
-            )
-        if event.items is not None and event.action is not CarrierAction.DELIVERED:
-            errors.append(
-                _detail((*where, "items"), "items_not_allowed", "items go with a delivery only")
-            )
-        if event.items is not None and len(set(event.items)) != len(event.items):
-            errors.append(_detail((*where, "items"), "duplicate_items", "an item index repeats"))
-    else:
-        if event.action not in ITEM_ACTIONS:
-            errors.append(
-                _detail(
-                    (*where, "action"),
-                    "action_not_allowed",
-                    f"an item takes {', '.join(ITEM_ACTIONS)}, not {event.action}",
-                )
-            )
-        if event.items is not None:
-            errors.append(
-                _detail((*where, "items"), "items_not_allowed", "items go with an order only")
-            )
-    return errors
 
 
 def _prepare(index: int, event: LogisticsEventCreate, carrier_id: int) -> Prepared:
@@ -431,7 +327,7 @@ def check_idempotency_key(key: str) -> None:
             "validation_failed",
             "the request is not valid",
             [
-                _detail(
+                detail(
                     ("header", "Idempotency-Key"),
                     "invalid_idempotency_key",
                     f"1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters",
@@ -443,7 +339,3 @@ def check_idempotency_key(key: str) -> None:
 def _text_hash(text: str | None) -> str:
     """keccak256 of UTF-8 text, as the scripts hash locations and references; zero if none."""
     return ZERO_HASH if text is None else "0x" + keccak(text.encode("utf-8")).hex()
-
-
-def _detail(location: tuple[Any, ...], code: str, message: str) -> dict[str, Any]:
-    return {"field": ".".join(str(part) for part in location), "code": code, "message": message}
