@@ -14,31 +14,70 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from bench import credit, escrow, registry, relay, report, verify
+from bench import baseline, credit, escrow, registry, relay, report, verify
 from bench.context import BenchContext
 from bench.environment import ROOT, machine, versions
 from bench.model import Report, Row, Section
 from tests.support.nodes import anvil_command, free_port, running
 
-# Each suite: a module with SECTION (its heading) and run(ctx) -> list[Row]. Add new ones here.
+# Each suite: a module with SECTION (its heading), run(ctx) -> list[Row] and optionally RETIRED
+# (baseline keys it no longer measures -> why). Add new ones here.
 SUITES: tuple[ModuleType, ...] = (registry, escrow, credit, verify, relay)
+# The gas suites run on a node that keeps every transaction's opcode steps, which the rows'
+# breakdowns read; the service suites measure throughput, so they get a node without that work.
+TRACED: tuple[ModuleType, ...] = (registry, escrow, credit)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--markdown", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[_name(suite) for suite in SUITES],
+        help="run only this suite (repeatable); the report then holds only the suites run",
+    )
     args = parser.parse_args(argv)
+    suites = [suite for suite in SUITES if args.only is None or _name(suite) in args.only]
 
-    from ape import accounts, networks, project
+    from ape import project
     from ape.logging import LogLevel, logger
 
     logger.set_level(LogLevel.WARNING)
     started = time.monotonic()
+    traced = [suite for suite in suites if suite in TRACED]
+    plain = [suite for suite in suites if suite not in TRACED]
+    sections = _on_new_node(traced, "--steps-tracing") + _on_new_node(plain)
+    sections.sort(key=lambda section: [s.SECTION for s in SUITES].index(section.title))
+
+    result = Report(
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        machine=machine(),
+        versions=versions(project),
+        sections=sections,
+        baseline=baseline.load(),
+    )
+    print(report.table(result))
+    args.markdown.write_text(report.markdown(result))
+    args.json.write_text(report.results_json(result))
+    print(
+        f"\nWrote {_shown(args.markdown)} and {_shown(args.json)} "
+        f"in {time.monotonic() - started:.0f} s."
+    )
+    return 0 if result.all_targets_met else 1
+
+
+def _on_new_node(suites: list[ModuleType], *anvil_args: str) -> list[Section]:
+    """Runs ``suites`` one after the other on a fresh Anvil node of their own."""
+    if not suites:
+        return []
+    from ape import accounts, networks, project
+
     port = free_port()
     with (
         tempfile.TemporaryDirectory(prefix="bench-") as scratch,
-        running(anvil_command(port), port, Path(scratch) / "anvil.log") as node,
+        running(anvil_command(port, *anvil_args), port, Path(scratch) / "anvil.log") as node,
         networks.parse_network_choice(f"ethereum:local:{node.rpc_url}"),
     ):
         test_accounts = accounts.test_accounts
@@ -51,28 +90,18 @@ def main(argv: list[str] | None = None) -> int:
             oracle=test_accounts[3],
             shopper=test_accounts[4],
         )
-        sections = [_run_suite(suite, ctx) for suite in SUITES]
-
-    result = Report(
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        machine=machine(),
-        versions=versions(project),
-        sections=sections,
-    )
-    print(report.table(result))
-    args.markdown.write_text(report.markdown(result))
-    args.json.write_text(report.results_json(result))
-    print(
-        f"\nWrote {_shown(args.markdown)} and {_shown(args.json)} "
-        f"in {time.monotonic() - started:.0f} s."
-    )
-    return 0 if result.all_targets_met else 1
+        return [_run_suite(suite, ctx) for suite in suites]
 
 
 def _run_suite(suite: ModuleType, ctx: BenchContext) -> Section:
     run: Callable[[BenchContext], list[Row]] = suite.run
     print(f"Measuring: {suite.SECTION} ...", flush=True)
-    return Section(title=suite.SECTION, rows=run(ctx))
+    retired: dict[str, str] = getattr(suite, "RETIRED", {})
+    return Section(title=suite.SECTION, rows=run(ctx), retired=retired)
+
+
+def _name(suite: ModuleType) -> str:
+    return suite.__name__.rsplit(".", 1)[-1]
 
 
 def _shown(path: Path) -> str:

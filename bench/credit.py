@@ -1,12 +1,15 @@
-"""Credit lines (issue #4): attestation checks, applications, draws into escrow orders,
-repayments and the pool's deposits and withdrawals, in gas.
+"""Credit lines (issues #4 and #10): attestation checks, applications, draws into escrow orders,
+repayments, servicing, and the pool's deposits and queued exits, in gas.
 
 Every transaction row is its receipt's total gas (21,000 base included); attestation checks are
 the node's ``eth_estimateGas`` of the verifier's ``verify`` view. Measured in steady use, as a
 running pool is: before anything is measured, another borrower has applied, drawn into an order
 and repaid part, so the vault has lent before, the escrow holds the stablecoin and the
 verifier's nonce word is in use (nonces are sequential). The measured borrower applies and draws
-for the first time. Each row's note says what was warm or cold.
+for the first time. Each row's note says what was warm or cold. Since issue #10 an attestation
+names the borrower's identity, a draw pays only an order of an active merchant's registry items
+(which the escrow holds), new credit is counted against the policy's cap per window, and lenders
+leave through a queued request.
 
 The peer, Chronicle's Scribe ``poke`` with 5 signers (a signed oracle report checked on chain),
 is a published figure, not measured in this run.
@@ -14,22 +17,26 @@ is a published figure, not measured in this run.
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
 from typing import Any
 
 from ape import accounts, chain
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_utils.crypto import keccak
 
-from app.domain.abi_types import hex32
-from app.domain.attestations import Attestation, Domain, SignedAttestation, model_id_of, sign_all
 from bench.context import BenchContext, gas_used
+from bench.credit_pool import (
+    ATTESTERS,
+    DAY,
+    MAX_UINT256,
+    PRICE,
+    RULES,
+    TIERS,
+    USD,
+    Pool,
+    pool,
+    steady_use,
+)
 from bench.model import Peer, Row, Target
-from tests.support.nodes import rpc
 
-SECTION = "Credit lines (issue #4)"
+SECTION = "Credit lines (issues #4, #10)"
 
 # Chronicle Protocol's published gas of Scribe's poke with 5 signers (its documentation's
 # benchmark), shown as the peer for checking signed reports on chain; not measured here.
@@ -37,139 +44,20 @@ SCRIBE_POKE_5_SIGNERS = 81_025
 SCRIBE_PEER = Peer("Chronicle Scribe poke, 5 signers (published)", SCRIBE_POKE_5_SIGNERS)
 APPLY_K1_TARGET = Target(100_000)
 DRAW_ORDER_TARGET = Target(160_000)
-
-USD = 10**6
-DAY = 86_400
-MAX_UINT256 = 2**256 - 1
-POOL = 1_000_000 * USD
-PRICE = 250 * USD
-FEE_BPS = 100
-MODEL = "trustmall-score-v3"
-ATTESTERS = 5
 QUORUM = 3
-# Policy v1: (limit, APR bps, term, grace, late fee); minimum band 1, 30-day refresh, default
-# 60 days after the due time, wallet draws allowed.
-TIERS = (
-    (100 * USD, 3_600, 30 * DAY, 5 * DAY, 10 * USD),
-    (500 * USD, 2_400, 30 * DAY, 5 * DAY, 15 * USD),
-    (2_000 * USD, 1_800, 30 * DAY, 7 * DAY, 25 * USD),
-    (5_000 * USD, 1_200, 60 * DAY, 7 * DAY, 25 * USD),
-)
-RULES = (1, 30 * DAY, 60 * DAY, True)
 
-
-@dataclass
-class Pool:
-    """The credit suite under test and who plays each part."""
-
-    ctx: BenchContext
-    stable: Any
-    escrow: Any
-    vault: Any
-    verifier: Any
-    lines: Any
-    attesters: list[LocalAccount]
-    lender: Any
-    nonces: itertools.count[int]
-    salts: itertools.count[int]
-
-    def attest(
-        self, borrower: str, verifier: Any, signers: list[LocalAccount]
-    ) -> SignedAttestation:
-        """A fresh band-2 attestation of ``borrower``, signed by ``signers`` (ascending)."""
-        now = int(chain.blocks.head.timestamp)
-        attestation = Attestation(
-            borrower=borrower,
-            band=2,
-            model_id=model_id_of(MODEL),
-            report_hash=hex32(keccak(text=f"report {borrower} {now}")),
-            issued_at=now,
-            expires_at=now + 7 * DAY,
-            nonce=next(self.nonces),
-            attester_set_version=int(verifier.attesterSetVersion()),
-        )
-        domain = Domain(chain_id=int(chain.chain_id), verifying_contract=str(verifier.address))
-        return sign_all(attestation, domain, signers, MODEL)
-
-    def terms(self, buyer: Any) -> tuple[Any, ...]:
-        """Terms of a SKU order paid with credit (payer: the lines)."""
-        now = int(chain.blocks.head.timestamp)
-        return (
-            buyer.address,
-            self.ctx.merchant.address,
-            self.lines.address,
-            self.stable.address,
-            PRICE,
-            now + 3 * DAY,
-            now + 10 * DAY,
-            2 * DAY,
-            FEE_BPS,
-            keccak(text="SKU TM-CHAIR-7 x1"),
-            next(self.salts),
-            [],
-        )
+RETIRED = {
+    "credit.vault_withdraw_part": "`withdraw` reverts (CreditPoolRedeemOnly) since issue #10:"
+    " lenders leave through `requestRedeem` and, after the cooldown, `redeem` (rows above)",
+}
 
 
 def run(ctx: BenchContext) -> list[Row]:
-    pool = _pool(ctx)
+    the_pool = pool(ctx)
     warm, borrower = accounts.test_accounts[6], ctx.shopper
-    _steady_use(pool, warm)
-    return _k1(pool, borrower) + _quorum(pool, warm, borrower) + _vault(pool)
-
-
-# ------------------------------------------------------------------ set-up
-
-
-def _pool(ctx: BenchContext) -> Pool:
-    """Registry, escrow (stablecoin allowed), verifier (5 attesters, k = 1), vault, lines with
-    their roles and policy v1; the lender has funded the pool; borrowers hold stablecoins and
-    approved the lines for repayments."""
-    admin, lender = ctx.admin, accounts.test_accounts[5]
-    registry = admin.deploy(ctx.project.ProductRegistry, admin.address)
-    escrow = admin.deploy(ctx.project.OrderEscrow, admin.address, registry.address, admin.address)
-    escrow.setFee(FEE_BPS, sender=admin)
-    stable = admin.deploy(ctx.project.DevStablecoin, admin.address)
-    escrow.setTokenAllowed(stable.address, True, sender=admin)
-    attesters = sorted(
-        (Account.from_key(keccak(text=f"bench attester {i}")) for i in range(ATTESTERS)),
-        key=lambda a: int(a.address, 16),
-    )
-    verifier = admin.deploy(
-        ctx.project.AttestationVerifier, admin.address, [attesters[0].address], 1
-    )
-    vault = admin.deploy(ctx.project.CreditVault, stable.address, admin.address)
-    lines = admin.deploy(
-        ctx.project.CreditLines, admin.address, verifier.address, vault.address, escrow.address
-    )
-    verifier.grantRole(verifier.CONSUMER_ROLE(), lines.address, sender=admin)
-    vault.grantRole(vault.LINE_ROLE(), lines.address, sender=admin)
-    escrow.grantRole(escrow.FUNDER_ROLE(), lines.address, sender=admin)
-    lines.grantRole(lines.POLICY_ROLE(), admin.address, sender=admin)
-    lines.publishPolicy(RULES, list(TIERS), sender=admin)
-    stable.mint(lender.address, 2 * POOL, sender=admin)
-    stable.approve(vault.address, MAX_UINT256, sender=lender)
-    gas_used(vault.deposit(POOL, lender.address, sender=lender))
-    for borrower in (ctx.shopper, accounts.test_accounts[6]):
-        stable.mint(borrower.address, 100_000 * USD, sender=admin)
-        stable.approve(lines.address, MAX_UINT256, sender=borrower)
-    return Pool(
-        ctx, stable, escrow, vault, verifier, lines, attesters, lender,
-        itertools.count(1), itertools.count(1),
-    )  # fmt: skip
-
-
-def _steady_use(pool: Pool, warm: Any) -> None:
-    """Yesterday's business: another borrower applied, paid an order with credit, repaid part."""
-    signed = pool.attest(str(warm.address), pool.verifier, pool.attesters[:1])
-    gas_used(pool.lines.applyForCredit(*signed.abi_args(), sender=warm))
-    gas_used(pool.lines.drawToOrder(pool.terms(warm), sender=warm))
-    _travel(pool, DAY)
-    gas_used(pool.lines.repay(warm.address, 10 * USD, sender=warm))
-
-
-def _travel(pool: Pool, seconds: int) -> None:
-    rpc(pool.ctx.rpc_url, "evm_increaseTime", [seconds])
-    rpc(pool.ctx.rpc_url, "evm_mine")
+    steady_use(the_pool, warm)
+    rows = _k1(the_pool, borrower) + _quorum(the_pool, warm, borrower) + _vault(the_pool)
+    return rows + _impairment(the_pool, warm)
 
 
 # ------------------------------------------------------------------ k = 1
@@ -183,9 +71,10 @@ def _k1(pool: Pool, borrower: Any) -> list[Row]:
     apply = gas_used(receipt)
     if not receipt.events.filter(lines.CreditApproved):
         raise RuntimeError("the application was not approved")
-    first_draw = gas_used(lines.drawToOrder(pool.terms(borrower), sender=borrower))
+    drawn = lines.drawToOrder(pool.terms(borrower), sender=borrower)
+    first_draw = gas_used(drawn)
     second_draw = gas_used(lines.drawToOrder(pool.terms(borrower), sender=borrower))
-    _travel(pool, 10 * DAY)
+    pool.travel(10 * DAY)
     partial = gas_used(lines.repay(borrower.address, 100 * USD, sender=borrower))
     owed = int(lines.debtOf(borrower.address))
     full = gas_used(lines.repay(borrower.address, owed + USD, sender=borrower))
@@ -218,8 +107,9 @@ def _k1(pool: Pool, borrower: Any) -> list[Row]:
             target=APPLY_K1_TARGET,
             peer=SCRIBE_PEER,
             note="the attestation checked and its nonce spent (the nonce word already in use);"
-            " the line's first slot 0 → non-zero; CreditApproved carries the attestation and"
-            " the tier",
+            " the line's first slot 0 → non-zero; the identity bound to the borrower (a slot"
+            " 0 → non-zero); CreditApproved carries the attestation and the tier",
+            breakdown=pool.breakdown(receipt),
         ),
         Row(
             "credit.draw_to_order_first",
@@ -227,17 +117,21 @@ def _k1(pool: Pool, borrower: Any) -> list[Row]:
             first_draw,
             "gas",
             target=DRAW_ORDER_TARGET,
-            note=f"{PRICE // USD} stablecoins; includes the vault's lending (transfer to the"
-            " lines) and the escrow's `openFor` (order slot 0 → non-zero, pull from the lines);"
+            note=f"{PRICE // USD} stablecoins for 1 registry item; the merchant's standing read"
+            " from the registry; new credit counted in the day's window (its slot non-zero →"
+            " non-zero); the vault's lending (transfer to the lines) and the escrow's `openFor`"
+            " (order slot 0 → non-zero, the item held in the registry, pull from the lines);"
             f" {warm_lines}",
+            breakdown=pool.breakdown(drawn),
         ),
         Row(
             "credit.draw_to_order_second",
             "`drawToOrder`: another draw in the same cycle",
             second_draw,
             "gas",
-            note="the line's first slot non-zero → non-zero (due time already set); interest"
-            " accrued since the first draw fills its second slot (0 → non-zero)",
+            note="as the first, another item; the line's first slot non-zero → non-zero (due"
+            " time already set); interest accrued since the first draw fills its second slot"
+            " (0 → non-zero)",
         ),
         Row(
             "credit.repay_partial",
@@ -311,14 +205,23 @@ def _quorum(pool: Pool, warm: Any, borrower: Any) -> list[Row]:
 
 
 def _vault(pool: Pool) -> list[Row]:
+    """A lender's deposits, then an exit: a request queues shares, the claim pays them out after
+    the cooldown (ERC-7540-style asynchronous redeem)."""
     vault, lender = pool.vault, accounts.test_accounts[7]
     pool.stable.mint(lender.address, 10_000 * USD, sender=pool.ctx.admin)
     pool.stable.approve(vault.address, MAX_UINT256, sender=lender)
     first = gas_used(vault.deposit(5_000 * USD, lender.address, sender=lender))
     again = gas_used(vault.deposit(1_000 * USD, lender.address, sender=lender))
-    part = gas_used(vault.withdraw(2_000 * USD, lender.address, lender.address, sender=lender))
     shares = int(vault.balanceOf(lender.address))
-    redeem = gas_used(vault.redeem(shares, lender.address, lender.address, sender=lender))
+    requested = vault.requestRedeem(shares, lender.address, lender.address, sender=lender)
+    request = gas_used(requested)
+    pool.travel(int(vault.redeemCooldown()) + 1)
+    queued = int(vault.maxRedeem(lender.address))
+    if queued != shares:
+        raise RuntimeError(f"{queued} shares claimable after the cooldown, expected {shares}")
+    claimed = vault.redeem(shares, lender.address, lender.address, sender=lender)
+    claim = gas_used(claimed)
+    cooldown_days = int(vault.redeemCooldown()) // DAY
     return [
         Row(
             "credit.vault_deposit_first",
@@ -336,17 +239,59 @@ def _vault(pool: Pool) -> list[Row]:
             note="share balance non-zero → non-zero",
         ),
         Row(
-            "credit.vault_withdraw_part",
-            "`withdraw` from the pool: part of a lender's claim",
-            part,
+            "credit.vault_request_redeem",
+            "`requestRedeem`: a lender queues all its shares",
+            request,
             "gas",
-            note="paid from idle cash; shares burned, the lender keeps some",
+            note="shares moved to the vault (the lender's balance non-zero → 0, the vault's"
+            " 0 → non-zero); the request's two slots 0 → non-zero (shares and value, claimable"
+            " time); the queued total 0 → non-zero (the pool's first request)",
+            breakdown=pool.breakdown(requested),
         ),
         Row(
-            "credit.vault_redeem_all",
-            "`redeem` all of a lender's shares",
-            redeem,
+            "credit.vault_claim_redeem",
+            f"`redeem`: the lender claims its queued shares ({cooldown_days}-day cooldown passed)",
+            claim,
             "gas",
-            note="share balance non-zero → 0 (storage refund)",
+            compare_to="credit.vault_redeem_all",
+            note="pays the lower of the value at the request and now; queued shares burned"
+            " (the vault's balance non-zero → 0, refunds), the request cleared, the queued"
+            " total back to 0; compared with the direct `redeem` of all shares before issue #10",
+            breakdown=pool.breakdown(claimed),
         ),
     ]
+
+
+# ------------------------------------------------------------------ servicing
+
+
+def _impairment(pool: Pool, borrower: Any) -> list[Row]:
+    """A keeper's `accrue` on a line past its due time and grace: the late fee is charged and the
+    line's principal impaired in the vault (issue #10's automatic write-down)."""
+    line = pool.lines.lineOf(borrower.address)
+    grace = TIERS[int(line.band)][3]
+    pool.travel(max(0, int(line.dueAt) + grace - _now()) + DAY)
+    impaired_before = int(pool.vault.impairedAssets())
+    receipt = pool.lines.accrue(borrower.address, sender=pool.ctx.verifier)
+    gas = gas_used(receipt)
+    if not receipt.events.filter(pool.lines.CreditLateFeeCharged):
+        raise RuntimeError("accrue charged no late fee")
+    if int(pool.vault.impairedAssets()) != impaired_before + int(line.principal):
+        raise RuntimeError("accrue did not impair the line's principal in the vault")
+    return [
+        Row(
+            "credit.accrue_impair",
+            "`accrue` by anyone: a past-due line's late fee charged, its principal impaired",
+            gas,
+            "gas",
+            note=f"{grace // DAY}-day grace after the due time passed; called by a keeper; the"
+            " line's first slot rewritten, its interest-and-fees slot 0 → non-zero (the last"
+            " repayment had paid the interest off); the vault's `recordImpairment` (cold"
+            " account; the impaired total 0 → non-zero, the pool's first impairment)",
+            breakdown=pool.breakdown(receipt),
+        ),
+    ]
+
+
+def _now() -> int:
+    return int(chain.blocks.head.timestamp)

@@ -1,4 +1,5 @@
-"""Product registry (issue #2): registration, custody, Merkle batches and verification."""
+"""Product registry (issues #2 and #10): registration by item key (SKU and GS1), GS1 prefix
+grants, custody, Merkle batches and verification."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from ape import chain
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from app.domain.ids import item_id_from_sku
+from app.domain.ids import gs1_company_prefixes, item_id_from_gs1, item_id_from_sku, item_key
 from app.domain.merkle import BatchLeaf, ItemBatch
-from bench.context import BenchContext, gas_used
+from app.domain.vocab import IdScheme
+from bench.context import BenchContext, breakdown, gas_used
 from bench.model import Peer, Row, Target
 
-SECTION = "Product registry (issue #2)"
+SECTION = "Product registry (issues #2, #10)"
 
 # The figures issue #2 measured for the peers (solc 0.8.37, optimizer 200, Anvil), shown beside
 # this run's own measurement of the same peers as a check on the set-up.
@@ -31,6 +33,9 @@ CUSTODY_BATCH = 100
 SMALL_BATCH = 10
 LARGE_BATCH = 10_000
 SKU = "TM-BENCH-SNEAKER-42"
+# A GS1 item: GTIN-14 09506000134352 (GS1's own example), company prefix 9506000 (7 digits).
+GTIN = "09506000134352"
+GS1_PREFIX_LENGTH = 7
 SHIPPED = 2  # IProductRegistry.CustodyAction.Shipped
 AUTHENTIC = 0  # IProductRegistry.Verdict.Authentic
 
@@ -63,6 +68,7 @@ def run(ctx: BenchContext) -> list[Row]:
         ),
     ]
     rows += _registration(ctx, registry, erc721_peer)
+    rows += _gs1(ctx, registry, erc721_peer)
     rows += _custody(ctx, registry, slot_peer)
     rows += _batches(ctx, registry, erc721_peer)
     return rows
@@ -80,8 +86,9 @@ def _measure_peers(ctx: BenchContext) -> tuple[int, int]:
 
 
 def _registration(ctx: BenchContext, registry: Any, erc721_peer: Peer) -> list[Row]:
-    item_id, metadata_hash, uri = _item(ctx, "single-000001")
-    gas = gas_used(registry.registerItem(item_id, metadata_hash, uri, sender=ctx.merchant))
+    key, item_id, metadata_hash, uri = _item(ctx, "single-000001")
+    receipt = registry.registerItem(key, metadata_hash, uri, sender=ctx.merchant)
+    gas = gas_used(receipt)
     verify_gas = registry.verify.estimate_gas_cost(item_id, sender=ctx.shopper)
     if registry.verify(item_id) != AUTHENTIC:
         raise RuntimeError("the registered item does not verify as Authentic")
@@ -93,7 +100,10 @@ def _registration(ctx: BenchContext, registry: Any, erc721_peer: Peer) -> list[R
             "gas",
             target=SINGLE_REGISTRATION_TARGET,
             peer=erc721_peer,
-            note=f"metadata URI of {len(uri)} characters (ipfs://CIDv1)",
+            note=f"SKU key ({len(SKU)}-character SKU, {len(key[2])}-character serial): the id"
+            f" derived on chain from the caller; item slot 0 → non-zero; metadata URI of"
+            f" {len(uri)} characters (ipfs://CIDv1) in the event",
+            breakdown=breakdown(ctx, receipt, {}),
         ),
         Row(
             "registry.verify",
@@ -105,15 +115,55 @@ def _registration(ctx: BenchContext, registry: Any, erc721_peer: Peer) -> list[R
     ]
 
 
+def _gs1(ctx: BenchContext, registry: Any, erc721_peer: Peer) -> list[Row]:
+    """A verifier grants the merchant its GS1 company prefix; the merchant registers a GTIN item."""
+    prefix = gs1_company_prefixes(GTIN)[GS1_PREFIX_LENGTH - 4]
+    granted = registry.grantGs1Prefix(prefix, ctx.merchant.address, sender=ctx.verifier)
+    grant = gas_used(granted)
+    serial = "A1B2C3D4"
+    metadata = _metadata({"gtin": GTIN, "serial": serial})
+    key = item_key(IdScheme.GS1, GTIN, serial)
+    registered = registry.registerItem(
+        key, keccak(metadata), _ipfs_uri(metadata), sender=ctx.merchant
+    )
+    register = gas_used(registered)
+    if registry.verify(item_id_from_gs1(GTIN, serial)) != AUTHENTIC:
+        raise RuntimeError("the GS1 item does not verify as Authentic")
+    shorter = GS1_PREFIX_LENGTH - 4
+    return [
+        Row(
+            "registry.grant_gs1_prefix",
+            f"`grantGs1Prefix`, a {GS1_PREFIX_LENGTH}-digit company prefix (verifier)",
+            grant,
+            "gas",
+            note=f"digits checked; the prefix and its {shorter} shorter prefixes (4 digits and up)"
+            " looked up, each a keccak and a cold slot; the prefix slot 0 → non-zero; the"
+            " merchant's prefix-length bits set in its record's first slot",
+            breakdown=breakdown(ctx, granted, {}),
+        ),
+        Row(
+            "registry.register_item_gs1",
+            "`registerItem`, one item by GS1 key (GTIN-14 and serial)",
+            register,
+            "gas",
+            peer=erc721_peer,
+            note=f"GTIN digits and check digit and the {len(serial)}-character serial checked"
+            f" on chain, the id derived; the merchant holds one prefix length, so one prefix"
+            f" lookup (a keccak and a cold slot); item slot 0 → non-zero",
+            breakdown=breakdown(ctx, registered, {}),
+        ),
+    ]
+
+
 def _custody(ctx: BenchContext, registry: Any, slot_peer: Peer) -> list[Row]:
     items = [_item(ctx, f"custody-{n:06d}") for n in range(CUSTODY_BATCH)]
-    registry.registerItems(items, sender=ctx.merchant)
+    registry.registerItems([(key, meta, uri) for key, _, meta, uri in items], sender=ctx.merchant)
     location = keccak(text="urn:epc:id:sgln:9506000.13435.0")
 
     def events(first_id: int, count: int) -> list[tuple[bytes, int, int, int, bytes, bytes]]:
         now = int(chain.blocks.head.timestamp)
         return [
-            (items[n][0], first_id + n, SHIPPED, now, location, keccak(text=f"shipment-{first_id}"))
+            (items[n][1], first_id + n, SHIPPED, now, location, keccak(text=f"shipment-{first_id}"))
             for n in range(count)
         ]
 
@@ -190,9 +240,11 @@ def _batches(ctx: BenchContext, registry: Any, erc721_peer: Peer) -> list[Row]:
         large = batch
 
     assert large is not None
-    leaf = large.leaves[LARGE_BATCH // 2]
+    index = LARGE_BATCH // 2
+    leaf = large.leaves[index]
     proof = large.proof(leaf.item_id)
-    args = (large.root, leaf.item_id, leaf.metadata_hash, proof)
+    key = item_key(IdScheme.SKU, SKU, _serial(f"batch{LARGE_BATCH}", index))
+    args = (large.root, key, leaf.metadata_hash, proof)
     if registry.verifyBatchItem(*args) != AUTHENTIC:
         raise RuntimeError("the batch item does not verify as Authentic")
     verify_gas = registry.verifyBatchItem.estimate_gas_cost(*args, sender=ctx.shopper)
@@ -203,7 +255,8 @@ def _batches(ctx: BenchContext, registry: Any, erc721_peer: Peer) -> list[Row]:
             f"`verifyBatchItem`, item of a {LARGE_BATCH:,}-item batch",
             verify_gas,
             "gas",
-            note=f"proof of {len(proof)} hashes; eth_estimateGas, 21,000 base included",
+            note=f"proof of {len(proof)} hashes; the id derived from the item's SKU key under"
+            " the batch's merchant; eth_estimateGas, 21,000 base included",
         ),
         Row(
             "registry.activate_batch_item_10000",
@@ -211,27 +264,36 @@ def _batches(ctx: BenchContext, registry: Any, erc721_peer: Peer) -> list[Row]:
             activate_gas,
             "gas",
             peer=erc721_peer,
-            note=f"proof of {len(proof)} hashes",
+            note=f"proof of {len(proof)} hashes; the id derived from the item's SKU key;"
+            " item slot 0 → non-zero, its batch root stored",
         ),
     ]
     return rows
 
 
-def _item(ctx: BenchContext, serial: str) -> tuple[bytes, bytes, str]:
-    """A realistic item: its id, the hash of its metadata JSON and an ipfs:// URI for it."""
-    metadata = json.dumps(
-        {"name": "Trail runner, size 42", "sku": SKU, "serial": serial, "origin": "PT"},
+def _item(ctx: BenchContext, serial: str) -> tuple[tuple[int, str, str], bytes, bytes, str]:
+    """A realistic SKU item: its key, its id, the hash of its metadata JSON and an ipfs:// URI."""
+    metadata = _metadata({"sku": SKU, "serial": serial})
+    item_id = item_id_from_sku(ctx.merchant.address, SKU, serial)
+    return item_key(IdScheme.SKU, SKU, serial), item_id, keccak(metadata), _ipfs_uri(metadata)
+
+
+def _metadata(key: dict[str, str]) -> bytes:
+    return json.dumps(
+        {"name": "Trail runner, size 42", "origin": "PT", **key},
         separators=(",", ":"),
         sort_keys=True,
     ).encode()
-    item_id = item_id_from_sku(ctx.merchant.address, SKU, serial)
-    return item_id, keccak(metadata), _ipfs_uri(metadata)
+
+
+def _serial(prefix: str, n: int) -> str:
+    return f"{prefix}-{n:06d}"
 
 
 def _item_batch(ctx: BenchContext, prefix: str, size: int) -> ItemBatch:
     leaves = []
     for n in range(size):
-        item_id, metadata_hash, _ = _item(ctx, f"{prefix}-{n:06d}")
+        _, item_id, metadata_hash, _ = _item(ctx, _serial(prefix, n))
         leaves.append(BatchLeaf(item_id, metadata_hash))
     return ItemBatch(leaves)
 

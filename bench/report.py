@@ -1,13 +1,20 @@
-"""Renders a benchmark run: a console table, BENCHMARKS.md and results.json."""
+"""Renders a benchmark run: a console table, BENCHMARKS.md and results.json.
+
+Every row is shown beside its figure in the baseline (``bench.baseline``) and the change; rows
+of the baseline that are no longer measured are listed under their section with the reason.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from bench.model import Report, Row
+from bench.baseline import unaccounted
+from bench.model import Report, Row, Section
 
-HEADER = ("Metric", "Value", "Unit", "Target", "Peer value", "Verdict")
+HEADER = ("Metric", "Value", "Unit", "Target", "Peer value", "Verdict", "Before", "Change")
+# Right-aligned columns: the figures.
+_NUMERIC = {1, 3, 6, 7}
 
 
 def number(value: float) -> str:
@@ -17,30 +24,81 @@ def number(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
+def signed(value: float) -> str:
+    """+1,234 / -56 / 0: the sign always shown, so a column of changes reads at a glance."""
+    if value == 0:
+        return "0"
+    return ("+" if value > 0 else "-") + number(abs(round(value, 2)))
+
+
 def verdict(row: Row) -> str:
     return {None: "—", True: "pass", False: "FAIL"}[row.passed]
 
 
-def cells(row: Row) -> tuple[str, ...]:
+def before_cells(report: Report, row: Row) -> tuple[str, str]:
+    """The baseline's figure for the row and the change, or 'new' when it had none."""
+    if report.baseline is None:
+        return "—", "—"
+    before = report.baseline.before(row)
+    if before is None:
+        return "new", "—"
+    shown = number(before.value)
+    if before.key != row.key:
+        shown += f" ({_label(report, before.key)})"
+    relative = before.relative(row.value)
+    change = signed(before.change(row.value))
+    if relative is not None and before.change(row.value) != 0:
+        change += f" ({signed(round(100 * relative, 1))}%)"
+    return shown, change
+
+
+def cells(report: Report, row: Row) -> tuple[str, ...]:
     target = "—" if row.target is None else f"{row.target.comparison} {number(row.target.limit)}"
     peer = "—" if row.peer is None else f"{number(row.peer.value)} ({row.peer.label})"
-    return (row.metric, number(row.value), row.unit, target, peer, verdict(row))
+    before, change = before_cells(report, row)
+    return (row.metric, number(row.value), row.unit, target, peer, verdict(row), before, change)
+
+
+def retired_lines(report: Report, section: Section) -> list[str]:
+    """One line per baseline row this section no longer measures: its figure and why."""
+    if report.baseline is None:
+        return []
+    values = report.baseline.values
+    return [
+        f"{_label(report, key)}: was {number(values[key])} {report.baseline.units[key]}; {why}"
+        for key, why in section.retired.items()
+        if key in values
+    ]
+
+
+def _label(report: Report, key: str) -> str:
+    assert report.baseline is not None
+    return report.baseline.labels.get(key, key)
 
 
 def table(report: Report) -> str:
     """A plain-text table of every row, for the terminal."""
     lines: list[str] = []
     for section in report.sections:
-        body = [HEADER, *(cells(row) for row in section.rows)]
+        body = [HEADER, *(cells(report, row) for row in section.rows)]
         widths = [max(len(line[i].replace("`", "")) for line in body) for i in range(len(HEADER))]
         lines += ["", section.title, "=" * len(section.title)]
         for line in body:
             lines.append(
                 "  ".join(
-                    cell.replace("`", "").rjust(w) if 0 < i < 2 else cell.replace("`", "").ljust(w)
+                    cell.replace("`", "").rjust(w)
+                    if i in _NUMERIC
+                    else cell.replace("`", "").ljust(w)
                     for i, (cell, w) in enumerate(zip(line, widths, strict=True))
                 ).rstrip()
             )
+        lines += [f"  no longer measured: {line}" for line in retired_lines(report, section)]
+    missing = unaccounted(report)
+    if missing:
+        lines += [
+            "",
+            f"Baseline rows not measured in this run ({len(missing)}): {', '.join(missing)}",
+        ]
     met = [row.passed for row in report.rows if row.passed is not None]
     lines += ["", f"Targets met: {sum(met)} of {len(met)}"]
     return "\n".join(lines)
@@ -59,6 +117,17 @@ def markdown(report: Report) -> str:
         " their receipts show, views the node's `eth_estimateGas` of the call. Peers are"
         " measured in the same run, on the same node, compiled with the same settings, except"
         " where a row's note says its figure is published.",
+    ]
+    if report.baseline is not None:
+        out += [
+            "",
+            f"**Before** is each row's figure in the baseline, {report.baseline.source}"
+            f" (generated {report.baseline.generated_at}), read from bench/baseline.json;"
+            " **Change** is this run's figure minus it. A before figure followed by a label in"
+            " parentheses is that of a differently named baseline row the row replaces; *new*"
+            " marks a row the baseline did not have.",
+        ]
+    out += [
         "",
         "## Machine",
         "",
@@ -81,10 +150,22 @@ def markdown(report: Report) -> str:
             f"## {section.title}",
             "",
             "| " + " | ".join((*HEADER, "Note")) + " |",
-            "|---|--:|---|--:|---|---|---|",
+            "|---|--:|---|--:|---|---|--:|--:|---|",
         ]
         for row in section.rows:
-            out.append("| " + " | ".join((*cells(row), row.note)) + " |")
+            out.append("| " + " | ".join((*cells(report, row), row.note)) + " |")
+        profiled = [row for row in section.rows if row.breakdown]
+        if profiled:
+            out += ["", "Where the gas goes, from the node's opcode trace of the transaction:", ""]
+            out += [f"- {row.metric}, {number(row.value)}: {row.breakdown}" for row in profiled]
+        retired = retired_lines(report, section)
+        if retired:
+            out += ["", "Baseline rows no longer measured:", ""]
+            out += [f"- {line}" for line in retired]
+    missing = unaccounted(report)
+    if missing:
+        out += ["", "## Baseline rows not measured in this run", ""]
+        out += [f"- `{key}`: {_label(report, key)}" for key in missing]
     met = [row.passed for row in report.rows if row.passed is not None]
     out += ["", f"**Targets met: {sum(met)} of {len(met)}.**", ""]
     return "\n".join(out)
@@ -92,16 +173,43 @@ def markdown(report: Report) -> str:
 
 def results(report: Report) -> dict[str, Any]:
     """results.json: metric key -> its figures, beside the machine and the versions."""
+    baseline = report.baseline
+    metrics: dict[str, Any] = {}
+    retired: dict[str, Any] = {}
+    for section in report.sections:
+        for row in section.rows:
+            entry = row.to_json(section.title)
+            before = None if baseline is None else baseline.before(row)
+            entry["before"] = (
+                None
+                if before is None
+                else {
+                    "key": before.key,
+                    "value": before.value,
+                    "change": round(before.change(row.value), 2),
+                }
+            )
+            metrics[row.key] = entry
+        if baseline is not None:
+            retired |= {
+                key: {"section": section.title, "before": baseline.values[key], "reason": why}
+                for key, why in section.retired.items()
+                if key in baseline.values
+            }
     return {
         "generated_at": report.generated_at,
         "machine": report.machine,
         "versions": report.versions,
-        "all_targets_met": report.all_targets_met,
-        "metrics": {
-            row.key: row.to_json(section.title)
-            for section in report.sections
-            for row in section.rows
+        "baseline": None
+        if baseline is None
+        else {
+            "source": baseline.source,
+            "generated_at": baseline.generated_at,
         },
+        "all_targets_met": report.all_targets_met,
+        "metrics": metrics,
+        "retired": retired,
+        "not_measured": unaccounted(report),
     }
 
 
