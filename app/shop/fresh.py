@@ -161,7 +161,11 @@ def _chain_item_verdict(index: IndexRuntime, session: Session, item_id: str) -> 
         status = MerchantStatus(field_of(record, 0, "status"))
         merchant = MerchantSummaryPublic(
             address=str(merchant_address),
-            name=str(field_of(record, MERCHANT_NAME, "name")) if status is not MerchantStatus.NONE else None,
+            name=(
+                str(field_of(record, MERCHANT_NAME, "name"))
+                if status is not MerchantStatus.NONE
+                else None
+            ),
             status=status_name(status),
             seller_record=chain_seller_record(chain, str(merchant_address)),
         )

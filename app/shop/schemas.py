@@ -177,6 +177,8 @@ class ItemVerdictPublic(BaseModel):
             and self.batch is None
             and not self.flags
             and self.open_reports == 0
+            and self.reassignment is None
+            and not self.custody
         )
 
 

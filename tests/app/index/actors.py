@@ -126,11 +126,14 @@ class SuiteDriver:
         item_id = item_id_of_key(merchant.address, IdScheme.GS1, gtin, serial)
         return Item(item_id, document, digest, "", receipt, key)
 
-    def register_batch(self, merchant: Actor, count: int = 4) -> Batch:
-        sku = f"MUG-{secrets.token_hex(3)}"
+    def register_batch(self, merchant: Actor, count: int = 4, gtin: str | None = None) -> Batch:
+        """A Merkle batch of SKU items, or of GS1 items of ``gtin`` (serials 0000, 0001...)."""
+        scheme = IdScheme.GS1 if gtin is not None else IdScheme.SKU
+        code = gtin if gtin is not None else f"MUG-{secrets.token_hex(3)}"
+        code_field = "gtin" if gtin is not None else "sku"
         documents = [{"name": "Mug", "serial": f"{i:04d}"} for i in range(count)]
-        keys = [item_key(IdScheme.SKU, sku, str(d["serial"])) for d in documents]
-        ids = [item_id_of_key(merchant.address, IdScheme.SKU, sku, k[2]) for k in keys]
+        keys = [item_key(scheme, code, str(d["serial"])) for d in documents]
+        ids = [item_id_of_key(merchant.address, scheme, code, k[2]) for k in keys]
         hashes = [metadata_hash(d) for d in documents]
         tree = ItemBatch([BatchLeaf(i, h) for i, h in zip(ids, hashes, strict=True)])
         manifest = {
@@ -144,12 +147,12 @@ class SuiteDriver:
             "items": [
                 {
                     "item_id": "0x" + item_id.hex(),
-                    "label": f"sku {sku} serial {doc['serial']}",
+                    "label": f"{code_field} {code} serial {doc['serial']}",
                     "metadata_hash": "0x" + digest.hex(),
                     "metadata_uri": f"ipfs://bafymug{doc['serial']}",
                     "proof": ["0x" + node.hex() for node in tree.proof(item_id)],
                     "serial": doc["serial"],
-                    "sku": sku,
+                    code_field: code,
                 }
                 for item_id, digest, doc in zip(ids, hashes, documents, strict=True)
             ],
