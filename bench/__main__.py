@@ -6,10 +6,12 @@ Exits 1 when a measured value misses its target (the reports are written first).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -48,12 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     traced = [suite for suite in suites if suite in TRACED]
     plain = [suite for suite in suites if suite not in TRACED]
-    sections = _on_new_node(traced, "--steps-tracing") + _on_new_node(plain)
+    load_at_start = os.getloadavg()[0]
+    sections = _on_new_node(traced, "--steps-tracing")
+    before, clock = _Cpu.now(), time.monotonic()
+    sections += _on_new_node(plain)
+    others = _Cpu.now().others_since(before, time.monotonic() - clock)
     sections.sort(key=lambda section: [s.SECTION for s in SUITES].index(section.title))
 
     result = Report(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        machine=machine(),
+        machine=machine() | {"load": _load_note(load_at_start, others if plain else None)},
         versions=versions(project),
         sections=sections,
         baseline=baseline.load(),
@@ -98,6 +104,39 @@ def _run_suite(suite: ModuleType, ctx: BenchContext) -> Section:
     print(f"Measuring: {suite.SECTION} ...", flush=True)
     retired: dict[str, str] = getattr(suite, "RETIRED", {})
     return Section(title=suite.SECTION, rows=run(ctx), retired=retired)
+
+
+@dataclass(frozen=True)
+class _Cpu:
+    """CPU seconds used so far by the whole machine, and by this process and the children it
+    has waited for (nodes and services, stopped at the end of each phase)."""
+
+    machine: float
+    ours: float
+
+    @classmethod
+    def now(cls) -> _Cpu:
+        # /proc/stat's first line: user nice system idle iowait irq softirq steal (clock ticks).
+        ticks = [int(value) for value in Path("/proc/stat").read_text().split()[1:9]]
+        busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+        times = os.times()
+        ours = times.user + times.system + times.children_user + times.children_system
+        return cls(busy, ours)
+
+    def others_since(self, start: _Cpu, seconds: float) -> float:
+        """Cores other processes kept busy on average since ``start``."""
+        return max(0.0, (self.machine - start.machine) - (self.ours - start.ours)) / seconds
+
+
+def _load_note(load_at_start: float, others: float | None) -> str:
+    """Gas does not depend on the load; the service suites' throughput and latency do."""
+    note = f"load average {load_at_start:.2f} (1 min) at the start"
+    if others is not None:
+        note += (
+            f"; other processes kept {others:.2f} of {os.cpu_count()} cores busy on average"
+            " while the service suites ran"
+        )
+    return note
 
 
 def _name(suite: ModuleType) -> str:

@@ -26,6 +26,8 @@ from typing import Any, NamedTuple
 from eth_utils.crypto import keccak
 from sqlalchemy import insert
 
+from app.domain.ids import item_id_of_key, item_key
+from app.domain.vocab import IdScheme
 from bench.context import BenchContext
 from bench.model import Peer, Row, Target
 from tests.support.nodes import free_port
@@ -35,6 +37,7 @@ SECTION = "Shopper verification (issue #5)"
 
 INDEXED_ITEMS = 100_000
 REAL_ITEMS = 24
+SKU = "TM-BENCH-JACKET"
 CUSTODY_PER_ITEM = 2
 INDEXED_SECONDS = 10.0
 FRESH_SECONDS = 5.0
@@ -236,16 +239,13 @@ def _register_real_items(
         registry.functions.approveMerchant(merchant, "Bench Outfitters", keccak(text="id")),
         verifier,
     )
-    items = [keccak(text=f"bench real item {i}") for i in range(REAL_ITEMS)]
-    send(
-        registry.functions.registerItems(
-            [
-                (item, keccak(text=f"metadata {i}"), f"ipfs://bafybench{i}")
-                for i, item in enumerate(items)
-            ]
-        ),
-        merchant,
-    )
+    serials = [f"R{i:04d}" for i in range(REAL_ITEMS)]
+    inputs = [
+        (item_key(IdScheme.SKU, SKU, serial), keccak(text=f"metadata {i}"), f"ipfs://bafybench{i}")
+        for i, serial in enumerate(serials)
+    ]
+    send(registry.functions.registerItems(inputs), merchant)
+    items = [item_id_of_key(merchant, IdScheme.SKU, SKU, serial) for serial in serials]
     now = int(w3.eth.get_block("latest")["timestamp"])
     events = [
         (item, n * REAL_ITEMS + i + 1, action, now, keccak(text="GLN"), keccak(text="lot 7"))
