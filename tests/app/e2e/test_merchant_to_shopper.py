@@ -19,8 +19,15 @@ import httpx
 import pytest
 from eth_account import Account
 
-from app.domain.ids import item_id_from_gs1
-from tests.app.conftest import CARRIER, ORACLE_KEY, SourceSecrets, ape_environment, deploy_suite
+from app.domain.ids import gs1_company_prefixes, item_id_from_gs1
+from tests.app.conftest import (
+    CARRIER,
+    CARRIER_ID,
+    ORACLE_KEY,
+    SourceSecrets,
+    ape_environment,
+    deploy_suite,
+)
 from tests.app.ingest.support import event, post_signed
 from tests.support.ape_run import (
     MERCHANT,
@@ -37,6 +44,8 @@ from tools.service_process import ServiceProcess, service_environment
 pytestmark = pytest.mark.anvil
 
 GTIN = "4006381333931"
+# The brand's GS1 company prefix (7 digits): the verifier grants it, so the GTIN's ids are its.
+GS1_PREFIX = gs1_company_prefixes(GTIN)[3]
 BATCH_SERIALS = [f"E2E-{n:04d}" for n in range(1, 9)]
 AUTHENTIC_GREEN = (0x13, 0x73, 0x33)  # .ok in app/shop/page.py
 WAIT_SECONDS = 60.0
@@ -79,6 +88,7 @@ def story(
                     "kind": "carrier",
                     "api_key": carrier_secrets.api_key,
                     "hmac_secret": carrier_secrets.hmac_secret,
+                    "carrier_id": CARRIER_ID,
                 }
             },
             environment="test",
@@ -94,6 +104,7 @@ def story(
     try:
         ape("merchant", "approve", MERCHANT, "--name", "Bergwerk Shoes",
             "--identity", "company register HRB 7731")  # fmt: skip
+        ape("merchant", "grant-prefix", GS1_PREFIX, MERCHANT)
         ape("merchant", "register", str(ROOT / "examples" / "items.csv"),
             "--account", MERCHANT_ACCOUNT, "--manifest", str(base / "singles.json"))  # fmt: skip
         batch_csv = base / "batch.csv"
