@@ -141,6 +141,9 @@ contract CreditVault is ICreditVault, ERC4626, AccessControlDefaultAdminRules, P
         uint256 value = _convertToAssets(shares, Math.Rounding.Floor);
         _transfer(owner, address(this), shares);
         Request storage request = _requests[controller];
+        // Adding restarts the cooldown of the whole request: only its controller may do that, or
+        // anyone could push a lender's claim back forever with one share every few days.
+        if (msg.sender != controller && request.shares != 0) revert CreditPoolNotController(msg.sender, controller);
         request.shares += uint128(shares); // at most the total supply
         request.assets += uint128(value); // at most the total assets
         request.claimableAt = uint40(block.timestamp + _redeemCooldown);

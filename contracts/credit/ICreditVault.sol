@@ -85,6 +85,7 @@ interface ICreditVault {
     // ------------------------------------------------------------------ lenders (ERC-7540 redemption)
 
     /// @notice Locks `shares` of `owner` in the queue for `controller`; claimable after the cooldown.
+    /// Only the controller itself adds to a request it already has (adding restarts its cooldown).
     /// @param shares Shares to redeem.
     /// @param controller Who claims them.
     /// @param owner Whose shares (the caller, or one that approved the caller).
