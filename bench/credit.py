@@ -71,13 +71,21 @@ def _k1(pool: Pool, borrower: Any) -> list[Row]:
     apply = gas_used(receipt)
     if not receipt.events.filter(lines.CreditApproved):
         raise RuntimeError("the application was not approved")
-    drawn = lines.drawToOrder(pool.terms(borrower), sender=borrower)
+    first_terms, second_terms = pool.terms(borrower), pool.terms(borrower)
+    drawn = lines.drawToOrder(first_terms, sender=borrower)
     first_draw = gas_used(drawn)
-    second_draw = gas_used(lines.drawToOrder(pool.terms(borrower), sender=borrower))
+    # The second draw in the same second, as the baseline measured it: no interest has accrued,
+    # so the line's interest slot stays empty whether or not the node's clock ticked meanwhile.
+    pool.pin_next_block_time(int(chain.blocks[drawn.block_number].timestamp))
+    second_draw = gas_used(lines.drawToOrder(second_terms, sender=borrower))
     pool.travel(10 * DAY)
-    partial = gas_used(lines.repay(borrower.address, 100 * USD, sender=borrower))
+    repaid = lines.repay(borrower.address, 100 * USD, sender=borrower)
+    partial = gas_used(repaid)
+    # A day later, so that interest has accrued again whatever the node's clock did meanwhile.
+    pool.travel(DAY)
     owed = int(lines.debtOf(borrower.address))
-    full = gas_used(lines.repay(borrower.address, owed + USD, sender=borrower))
+    closed = lines.repay(borrower.address, owed + USD, sender=borrower)
+    full = gas_used(closed)
     if int(lines.debtOf(borrower.address)) != 0:
         raise RuntimeError("a full repayment left debt behind")
     warm_lines = "the pool has lent before; the escrow already holds the stablecoin"
@@ -129,9 +137,9 @@ def _k1(pool: Pool, borrower: Any) -> list[Row]:
             "`drawToOrder`: another draw in the same cycle",
             second_draw,
             "gas",
-            note="as the first, another item; the line's first slot non-zero → non-zero (due"
-            " time already set); interest accrued since the first draw fills its second slot"
-            " (0 → non-zero)",
+            note="as the first, another item, in the same second (the block's time pinned): the"
+            " line's first slot non-zero → non-zero (due time already set), no interest accrued"
+            " yet (its slot stays 0); the window's new credit non-zero → non-zero",
         ),
         Row(
             "credit.repay_partial",
@@ -139,14 +147,19 @@ def _k1(pool: Pool, borrower: Any) -> list[Row]:
             partial,
             "gas",
             note="interest accrued and paid first, the rest to principal; the line's second slot"
-            " (interest) touched; transfer from the borrower to the vault",
+            " (interest) touched; transfer from the borrower to the vault, which books the"
+            " interest as income unlocking over 7 days",
+            breakdown=pool.breakdown(repaid),
         ),
         Row(
             "credit.repay_full",
-            "`repay`, everything owed (ends the cycle)",
+            "`repay`, everything owed, a day later (ends the cycle)",
             full,
             "gas",
-            note="principal and interest to 0 (storage refunds), due time cleared",
+            note="interest and principal paid off, due time cleared (the line's first slot keeps"
+            " its other fields: no storage refund); the day's interest booked as income"
+            " unlocking over 7 days",
+            breakdown=pool.breakdown(closed),
         ),
     ]
 

@@ -117,6 +117,9 @@ class Pool:
         }
         return breakdown(self.ctx, receipt, contracts)
 
+    def pin_next_block_time(self, timestamp: int) -> None:
+        rpc(self.ctx.rpc_url, "evm_setNextBlockTimestamp", [timestamp])
+
     def travel(self, seconds: int) -> None:
         rpc(self.ctx.rpc_url, "evm_increaseTime", [seconds])
         rpc(self.ctx.rpc_url, "evm_mine")
