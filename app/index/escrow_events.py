@@ -21,6 +21,7 @@ from app.index.models import (
     OrderItemRow,
     OrderRow,
     SellerRecordFloorRow,
+    amount_key,
 )
 
 ESCROW = "OrderEscrow"
@@ -97,6 +98,7 @@ def order_opened(session: Session, log: ChainLog) -> None:
             payer=address(terms["payer"]),
             token=address(terms["token"]),
             amount=str(int(terms["amount"])),
+            amount_key=amount_key(int(terms["amount"])),
             ship_by=int(terms["shipBy"]),
             deliver_by=int(terms["deliverBy"]),
             dispute_window=int(terms["disputeWindow"]),
@@ -314,7 +316,10 @@ def logistics_update_rejected(session: Session, log: ChainLog) -> None:
 def seller_record_floor_changed(session: Session, log: ChainLog) -> None:
     session.add(
         SellerRecordFloorRow(
-            token=address(log.args["token"]), amount=str(int(log.args["amount"])), **log.where()
+            token=address(log.args["token"]),
+            amount=str(int(log.args["amount"])),
+            amount_key=amount_key(int(log.args["amount"])),
+            **log.where(),
         )
     )
 

@@ -19,6 +19,13 @@ from app.db.base import Base
 
 HEX32 = 66  # "0x" + 64 hex digits
 ADDRESS = 42
+# Digits of the largest uint256: amounts padded to this many compare as text as they do as numbers.
+AMOUNT_KEY_DIGITS = 78
+
+
+def amount_key(amount: int) -> str:
+    """A uint256 as zero-padded decimal text, ordered as the numbers are."""
+    return str(amount).zfill(AMOUNT_KEY_DIGITS)
 
 
 class ChainRecord:
@@ -229,9 +236,14 @@ class ReportOutcomeRow(ChainRecord, Base):
 
 
 class OrderRow(ChainRecord, Base):
-    """``OrderOpened``: the order's terms, as the event carries them."""
+    """``OrderOpened``: the order's terms, as the event carries them. ``amount_key`` is the amount
+    zero-padded to 78 digits (every uint256), so that text order is number order: seller records
+    find a merchant's orders below a floor with one index range scan."""
 
     __tablename__ = "index_orders"
+    __table_args__ = (
+        Index("ix_index_orders_merchant_token_amount", "merchant", "token", "amount_key"),
+    )
 
     order_id: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
     buyer: Mapped[str] = mapped_column(String(ADDRESS), index=True)
@@ -239,6 +251,7 @@ class OrderRow(ChainRecord, Base):
     payer: Mapped[str] = mapped_column(String(ADDRESS))
     token: Mapped[str] = mapped_column(String(ADDRESS))
     amount: Mapped[str] = mapped_column(String(80))
+    amount_key: Mapped[str] = mapped_column(String(AMOUNT_KEY_DIGITS), default="")
     ship_by: Mapped[int] = mapped_column(BigInteger)
     deliver_by: Mapped[int] = mapped_column(BigInteger)
     dispute_window: Mapped[int] = mapped_column(BigInteger)
@@ -314,6 +327,7 @@ class SellerRecordFloorRow(ChainRecord, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     token: Mapped[str] = mapped_column(String(ADDRESS))
     amount: Mapped[str] = mapped_column(String(80))
+    amount_key: Mapped[str] = mapped_column(String(AMOUNT_KEY_DIGITS))
 
 
 # ------------------------------------------------------------------------------ credit

@@ -6,8 +6,8 @@ otherwise pay itself dust orders, release them and look busy and reliable. The f
 in force now (``SellerRecordFloorChanged``'s latest per token), so raising it cleans a padded
 record at once; a token without a floor counts every order.
 
-Amounts are uint256 kept as decimal text without leading zeros, so "amount < floor" is compared
-by length first, then as text (digit strings of one length sort as numbers in any collation).
+Amounts are compared through their zero-padded keys (``app.index.models.amount_key``): digit
+strings of one length sort as numbers in any collation.
 """
 
 from __future__ import annotations
@@ -20,34 +20,38 @@ from sqlalchemy.orm import Session
 
 from app.shop.schemas import SellerRecordPublic
 
-# The floor in force per token (the latest change), joined to order ``o`` as ``cf``; and whether
-# ``o`` is at or above it (or its token has none). A join with this small derived table costs
-# about half of a correlated lookup per order.
-_FLOORS = """
-  LEFT JOIN (SELECT f.token, f.amount FROM index_seller_record_floors f
-    WHERE f.id IN (SELECT MAX(f2.id) FROM index_seller_record_floors f2 GROUP BY f2.token)) cf
-  ON cf.token = o.token
+# The merchant's dust orders as ``o``: for each token's floor in force (its latest change, few
+# rows), one range scan of the merchant's orders of that token below it (an index on merchant,
+# token and the padded amount). Seller records take them away from the merchant's counts, so
+# only dust orders cost more than the counts themselves.
+# (CROSS JOIN keeps the floors outermost in SQLite, whose planner would otherwise walk every
+# order of the merchant; elsewhere it is a plain join.)
+_DUST = """
+  FROM index_seller_record_floors cf CROSS JOIN index_orders o
+  WHERE cf.id IN (SELECT MAX(f2.id) FROM index_seller_record_floors f2 GROUP BY f2.token)
+    AND o.merchant = {m} AND o.token = cf.token AND o.amount_key < cf.amount_key
 """
-COUNTED_ORDER = """
-  (cf.amount IS NULL OR LENGTH(o.amount) > LENGTH(cf.amount)
-    OR (LENGTH(o.amount) = LENGTH(cf.amount) AND o.amount >= cf.amount))
-"""
+_DUST_EVENTS = _DUST.replace(
+    "CROSS JOIN index_orders o",
+    "CROSS JOIN index_orders o JOIN index_order_events e ON e.order_id = o.order_id",
+)
 # Orders total, completed (released in full), refunded in full, disputes, disputes lost, for
 # the merchant column or parameter ``{m}``.
 SELLER_RECORD_COLUMNS = f"""
-  (SELECT COUNT(*) FROM index_orders o {_FLOORS} WHERE o.merchant = {{m}} AND {COUNTED_ORDER}),
-  (SELECT COUNT(*) FROM index_order_events e JOIN index_orders o ON o.order_id = e.order_id
-   {_FLOORS}
-   WHERE e.merchant = {{m}} AND e.status = 5 AND e.kind = 'released' AND {COUNTED_ORDER}),
-  (SELECT COUNT(*) FROM index_order_events e JOIN index_orders o ON o.order_id = e.order_id
-   {_FLOORS}
-   WHERE e.merchant = {{m}} AND e.status = 6 AND e.kind = 'refunded' AND {COUNTED_ORDER}),
-  (SELECT COUNT(*) FROM index_disputes d JOIN index_orders o ON o.order_id = d.order_id
-   {_FLOORS}
-   WHERE d.merchant = {{m}} AND {COUNTED_ORDER}),
-  (SELECT COUNT(*) FROM index_order_events e JOIN index_orders o ON o.order_id = e.order_id
-   {_FLOORS}
-   WHERE e.merchant = {{m}} AND e.dispute_outcome = 'merchant_lost' AND {COUNTED_ORDER})
+  (SELECT COUNT(*) FROM index_orders WHERE merchant = {{m}})
+  - (SELECT COUNT(*) {_DUST}),
+  (SELECT COUNT(*) FROM index_order_events
+   WHERE merchant = {{m}} AND status = 5 AND kind = 'released')
+  - (SELECT COUNT(*) {_DUST_EVENTS} AND e.status = 5 AND e.kind = 'released'),
+  (SELECT COUNT(*) FROM index_order_events
+   WHERE merchant = {{m}} AND status = 6 AND kind = 'refunded')
+  - (SELECT COUNT(*) {_DUST_EVENTS} AND e.status = 6 AND e.kind = 'refunded'),
+  (SELECT COUNT(*) FROM index_disputes WHERE merchant = {{m}})
+  - (SELECT COUNT(*) {_DUST} AND EXISTS
+     (SELECT 1 FROM index_disputes d WHERE d.order_id = o.order_id)),
+  (SELECT COUNT(*) FROM index_order_events
+   WHERE merchant = {{m}} AND dispute_outcome = 'merchant_lost')
+  - (SELECT COUNT(*) {_DUST_EVENTS} AND e.dispute_outcome = 'merchant_lost')
 """
 SELLER_RECORD_WIDTH = 5
 
