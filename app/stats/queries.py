@@ -60,9 +60,10 @@ def platform_stats(
 
 
 def _items(session: Session, merchant: str | None) -> ItemStatsPublic:
-    items = select(ItemRow.batch_root.is_(None), func.count()).group_by(
-        ItemRow.batch_root.is_(None)
-    )
+    # Distinct ids: an id registered again after a verifier revoked its record has two rows.
+    items = select(
+        ItemRow.batch_root.is_(None), func.count(func.distinct(ItemRow.item_id))
+    ).group_by(ItemRow.batch_root.is_(None))
     batches = select(func.count(), func.coalesce(func.sum(BatchRow.item_count), 0))
     if merchant is not None:
         items = items.where(ItemRow.merchant == merchant)
