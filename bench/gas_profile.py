@@ -73,20 +73,24 @@ class Profile:
         """One line: each part with its gas; ``names`` maps lower-case addresses to names."""
         parts = [f"intrinsic {number(self.intrinsic)} (calldata {number(self.calldata)})"]
         if self.cold_sloads:
-            parts.append(
-                f"{self.cold_sloads} cold slot reads {number(self.cold_sloads * _COLD_SLOAD)}"
-            )
+            reads = _count(self.cold_sloads, "cold slot read")
+            parts.append(f"{reads} {number(self.cold_sloads * _COLD_SLOAD)}")
         if self.new_slots:
-            parts.append(f"{self.new_slots} new slots {number(self.new_slot_gas)}")
+            parts.append(f"{_count(self.new_slots, 'new slot')} {number(self.new_slot_gas)}")
         if self.slot_updates:
-            parts.append(f"{self.slot_updates} slot writes {number(self.slot_update_gas)}")
+            writes = _count(self.slot_updates, "slot write")
+            parts.append(f"{writes} {number(self.slot_update_gas)}")
         parts += [call.describe(names) for call in self.calls]
         if self.logs:
-            parts.append(f"{self.logs} events {number(self.log_gas)}")
+            parts.append(f"{_count(self.logs, 'event')} {number(self.log_gas)}")
         if self.refund:
             parts.append(f"refund -{number(self.refund)}")
         parts.append(f"the rest (computation, memory, warm reads) {number(self.other)}")
         return "; ".join(parts)
+
+
+def _count(count: int, thing: str) -> str:
+    return f"{count} {thing}" + ("" if count == 1 else "s")
 
 
 def profile(rpc_url: str, tx_hash: str) -> Profile | None:
