@@ -2,7 +2,10 @@
 
 The package starts its own Anvil (chain id 1337, cancun) rather than the session's shared one:
 these tests move the clock and switch automining off, which the other Anvil tests must not see.
-Ape's test accounts are Anvil's (same mnemonic); every contract is deployed here, none mocked.
+Ape's test accounts are Anvil's (same mnemonic); every contract is deployed here, none mocked,
+and wired as `ape run deploy` wires them: one key per job (a custody oracle on the registry, a
+logistics oracle on the escrow), the escrow holding the registry's ESCROW_ROLE, two attesters
+with a quorum of 2, the seller-record floors.
 """
 
 from __future__ import annotations
@@ -14,19 +17,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ape.exceptions import ContractLogicError, CustomError
 from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
+from app.domain.abi_types import hex32
+from app.domain.attestations import Attestation, Domain, sign
+from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
+from app.domain.vocab import IdScheme, LogisticsKind
 from tests.contracts.escrow.helpers import DAY, ETH, Terms, h
 from tests.support.nodes import ChainNode, anvil_command, free_port, running
 
 AMOUNT = 10**18
 USD = 10**6
 WINDOW = 2 * DAY
-# Attesters and permit owners only sign: plain keys, no Ape account needed.
+CARRIER = 1  # the carrier number the demo and the tests use
+ETH_FLOOR = 10**15  # the deployment's seller-record floors: 0.001 ETH, one stablecoin
+USD_FLOOR = 1 * USD
+# Attesters and permit owners only sign: plain keys, no Ape account needed. Quorum 2: the
+# service's attester and the bureau's cosigner, as the default deployment has it.
 ATTESTER: LocalAccount = Account.from_key(keccak(text="trustmall attacks: attester"))
+COSIGNER: LocalAccount = Account.from_key(keccak(text="trustmall attacks: cosigner"))
+QUORUM = 2
 
 
 @pytest.fixture(scope="package")
@@ -59,11 +73,14 @@ class Actors:
     verifier: Any
     merchant: Any
     oracle: Any
+    """The custody oracle: the registry's ORACLE_ROLE."""
     buyer: Any
     stranger: Any
     arbiter: Any
     fee_recipient: Any
     rival: Any
+    logistics: Any
+    """The logistics oracle: the escrow's ORACLE_ROLE, a key apart from the custody oracle's."""
 
 
 @pytest.fixture(scope="package")
@@ -71,7 +88,7 @@ def actors(provider: Any) -> Actors:
     from ape import accounts
 
     test = accounts.test_accounts
-    return Actors(*(test[i] for i in range(9)))
+    return Actors(*(test[i] for i in range(10)))
 
 
 @dataclass(frozen=True)
@@ -100,26 +117,30 @@ def suite(provider: Any, actors: Actors, project_: Any) -> Suite:
         admin.address, registry.address, actors.fee_recipient.address, sender=admin
     )
     stablecoin = project_.DevStablecoin.deploy(admin.address, sender=admin)
-    verifier = project_.AttestationVerifier.deploy(
-        admin.address, [ATTESTER.address], 1, sender=admin
-    )
+    attesters = [ATTESTER.address, COSIGNER.address]
+    verifier = project_.AttestationVerifier.deploy(admin.address, attesters, QUORUM, sender=admin)
     vault = project_.CreditVault.deploy(stablecoin.address, admin.address, sender=admin)
     lines = project_.CreditLines.deploy(
         admin.address, verifier.address, vault.address, escrow.address, sender=admin
     )
     registry.grantRole(registry.VERIFIER_ROLE(), actors.verifier, sender=admin)
     registry.grantRole(registry.ORACLE_ROLE(), actors.oracle, sender=admin)
-    registry.grantRole(registry.ORACLE_ROLE(), escrow.address, sender=admin)
-    escrow.grantRole(escrow.ORACLE_ROLE(), actors.oracle, sender=admin)
+    registry.grantRole(registry.ESCROW_ROLE(), escrow.address, sender=admin)
+    escrow.grantRole(escrow.ORACLE_ROLE(), actors.logistics, sender=admin)
     escrow.grantRole(escrow.ARBITER_ROLE(), actors.arbiter, sender=admin)
     escrow.grantRole(escrow.FUNDER_ROLE(), lines.address, sender=admin)
     escrow.setTokenAllowed(stablecoin.address, True, sender=admin)
     escrow.setFee(100, sender=admin)  # 1%, so fees are credited and withdrawn too
+    escrow.setSellerRecordFloor(ETH, ETH_FLOOR, sender=admin)
+    escrow.setSellerRecordFloor(stablecoin.address, USD_FLOOR, sender=admin)
     verifier.grantRole(verifier.CONSUMER_ROLE(), lines.address, sender=admin)
     vault.grantRole(vault.LINE_ROLE(), lines.address, sender=admin)
     for merchant in (actors.merchant, actors.rival):
         registry.approveMerchant(
-            merchant.address, "Shop", h(f"identity {merchant.address}"), sender=actors.verifier
+            merchant.address,
+            "Shop",
+            identity_of(f"owner of {merchant.address}"),
+            sender=actors.verifier,
         )
     return Suite(registry, escrow, stablecoin, verifier, vault, lines)
 
@@ -157,8 +178,97 @@ def now_of(provider: Any) -> int:
     return int(provider.web3.eth.get_block("latest")["timestamp"])
 
 
+# ------------------------------------------------------------------ the contracts' vocabulary
+
+
+def identity_of(legal_identifier: str) -> bytes:
+    """An identity commitment (a merchant's owner, a borrower) under the devnet identity key."""
+    return identity_commitment(legal_identifier, DEV_IDENTITY_KEY)
+
+
+def sku_key(sku: str, serial: str = "S1") -> tuple[int, str, str]:
+    """IProductRegistry.ItemKey of a SKU and serial: the registry derives the id under whoever
+    registers (or, for a batch, under the batch's merchant)."""
+    return (int(IdScheme.SKU), sku, serial)
+
+
+def gs1_key(gtin: str, serial: str) -> tuple[int, str, str]:
+    return (int(IdScheme.GS1), gtin, serial)
+
+
+def register(registry: Any, merchant: Any, key: tuple[int, str, str], meta: str = "meta") -> bytes:
+    """`merchant` registers the item `key` names; returns the id the registry derived."""
+    receipt = registry.registerItem(key, h(meta), f"ipfs://{key[1]}", sender=merchant)
+    [event] = receipt.events.filter(registry.ItemRegistered)
+    return bytes(event.itemId)
+
+
+def logistics(
+    order_id: bytes,
+    kind: LogisticsKind,
+    carrier: int = CARRIER,
+    items: int = 0,
+    evidence: str = "scan",
+) -> tuple[Any, ...]:
+    """One IOrderEscrow.LogisticsUpdate: the report names the order's carrier."""
+    return (order_id, int(kind), carrier, items, h(evidence))
+
+
+def attest(
+    suite: Suite,
+    provider: Any,
+    borrower: str,
+    *,
+    band: int = 2,
+    identity: bytes | None = None,
+    signers: tuple[LocalAccount, ...] = (ATTESTER, COSIGNER),
+    label: str = "",
+) -> tuple[tuple[Any, ...], list[bytes]]:
+    """An attestation of `borrower`'s band and identity, signed by `signers` (ascending, as the
+    verifier wants them): the arguments of applyForCredit."""
+    now = now_of(provider)
+    text = f"{borrower} {label} {next(_salts)}"
+    attestation = Attestation(
+        borrower=borrower,
+        identity_hash=hex32(identity or identity_of(f"borrower {borrower}")),
+        band=band,
+        model_id=hex32(keccak(text="model v3")),
+        report_hash=hex32(keccak(text=f"report {text}")),
+        issued_at=now - 60,
+        expires_at=now + 30 * DAY,
+        nonce=int.from_bytes(keccak(text=f"nonce {text}")),
+        attester_set_version=int(suite.verifier.attesterSetVersion()),
+    )
+    domain = Domain(chain_id=1337, verifying_contract=suite.verifier.address)
+    ordered = sorted(signers, key=lambda account: int(account.address, 16))
+    signatures = [bytes.fromhex(sign(attestation, domain, a).removeprefix("0x")) for a in ordered]
+    return attestation.as_abi(), signatures
+
+
+# ------------------------------------------------------------------ revert data
+
+
 def error_data(contract: Any, error: str, *arguments: Any) -> bytes:
     """A custom error's revert data: its selector and ABI-encoded arguments."""
     [abi] = [item for item in contract.contract_type.errors if item.name == error]
     types = [argument.canonical_type for argument in abi.inputs]
     return keccak(text=abi.selector)[:4] + encode(types, list(arguments))
+
+
+def refusal(step: Callable[[], Any]) -> bytes | None:
+    """Runs a transaction; None when it succeeds, else the revert data it was refused with.
+
+    Ape decodes errors of the called contract's own ABI (then the data is re-encoded from the
+    decoded inputs) and leaves others (a registry error through the escrow) as hex text."""
+    try:
+        step()
+    except CustomError as error:
+        types = [argument.canonical_type for argument in error.abi.inputs]
+        values = [error.inputs[argument.name] for argument in error.abi.inputs]
+        return keccak(text=error.abi.selector)[:4] + encode(types, values)
+    except ContractLogicError as error:
+        text = str(error.revert_message or "")
+        if text.startswith("0x"):
+            return bytes.fromhex(text[2:])
+        raise
+    return None
