@@ -7,36 +7,37 @@ over it are deployed here directly, next to the suite's verifier and escrow. The
 HookAttacker contract acting as lender and borrower (its credit line approved by an attestation),
 re-entering from inside its own transfers:
 
-- into the same contract: refused with ReentrancyGuardReentrantCall (vault deposit/withdraw, lines
-  draw/repay);
-- across contracts: a draw from inside a vault withdrawal reaches `lend`, which holds the vault's
-  lock; a vault withdrawal from inside a draw likewise;
-- where a re-entry is allowed (a vault redemption from inside a repayment, the two contracts
-  holding separate locks), the books stay exact: the lender is paid at the price before the
-  repayment, and the repayment then counts in full.
+- into the same contract: refused with ReentrancyGuardReentrantCall (vault deposit and claim,
+  lines draw and repay);
+- across contracts: a draw from inside a vault claim reaches `lend`, which holds the vault's
+  lock; a redemption request from inside a draw likewise;
+- where a re-entry is allowed (a claim from inside a repayment, the two contracts holding
+  separate locks), the books stay exact: the lender is paid its request's value, and the
+  repayment's income then unlocks to the remaining shares.
+
+The vault's exits are queued (ERC-7540 style): `requestRedeem` locks shares, `redeem` claims them
+after the cooldown; an attacker re-enters from the claim's payout.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 from eth_utils.crypto import keccak
 
-from app.domain.abi_types import hex32
-from app.domain.attestations import Attestation, Domain, sign
-from tests.attacks.conftest import ATTESTER, USD, Actors, Suite, now_of
-from tests.contracts.credit.helpers import DAY, DEFAULT_TIERS, Rules
+from scripts._lib.policy import default_policy
+from tests.attacks.conftest import USD, Actors, Suite, attest, register, sku_key
 from tests.contracts.escrow.helpers import Terms, h
 
 REENTRANT_CALL = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 MAX_UINT256 = 2**256 - 1
 POOL = 10_000 * USD  # an honest lender's deposit
 STAKE = 1_000 * USD  # the attacker's own deposit, as a lender
-BAND = 2  # DEFAULT_TIERS[2]: a 2,000 USD limit, wallet draws allowed
-_nonces = itertools.count(1)
+BAND = 2  # the default policy's band 2: a 2,000 USD limit (wallet draws allowed here)
+_labels = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,9 @@ def credit(project_: Any, suite: Suite, actors: Actors) -> Credit:
     suite.escrow.grantRole(suite.escrow.FUNDER_ROLE(), lines.address, sender=admin)
     suite.escrow.setTokenAllowed(token.address, True, sender=admin)
     lines.grantRole(lines.POLICY_ROLE(), admin.address, sender=admin)
-    lines.publishPolicy(Rules().as_abi(), [t.as_abi() for t in DEFAULT_TIERS], sender=admin)
+    # The deployment's policy with wallet draws on: the draws below need no order.
+    policy = replace(default_policy(6), walletDraws=True)
+    lines.publishPolicy(policy.rules_abi(), policy.tiers_abi(), sender=admin)
     lender = actors.rival
     token.mint(lender.address, POOL, sender=lender)
     token.approve(vault.address, POOL, sender=lender)
@@ -72,27 +75,16 @@ def credit(project_: Any, suite: Suite, actors: Actors) -> Credit:
 @pytest.fixture
 def attacker(project_: Any, suite: Suite, credit: Credit, actors: Actors, provider: Any) -> Any:
     """A hooked lender and borrower: holds tokens approved to the vault and the lines, has
-    deposited STAKE into the pool, and has an approved credit line (band 2)."""
+    deposited STAKE into the pool, and has an approved credit line (band 2, attested by both
+    attesters)."""
     attacker = project_.HookAttacker.deploy(sender=actors.admin)
     attacker.listen(credit.token.address, sender=actors.stranger)
     credit.token.mint(attacker.address, 10 * STAKE, sender=actors.stranger)
     for spender in (credit.vault, credit.lines):
         _as(attacker, actors, credit.token, "approve", spender.address, MAX_UINT256)
     _as(attacker, actors, credit.vault, "deposit", STAKE, attacker.address)
-    now = now_of(provider)
-    attestation = Attestation(
-        borrower=attacker.address,
-        band=BAND,
-        model_id=hex32(keccak(text="model v3")),
-        report_hash=hex32(keccak(text=f"credit reentrancy report {attacker.address}")),
-        issued_at=now - 60,
-        expires_at=now + 30 * DAY,
-        nonce=int.from_bytes(keccak(text=f"credit reentrancy {next(_nonces)}")),
-        attester_set_version=int(suite.verifier.attesterSetVersion()),
-    )
-    domain = Domain(chain_id=1337, verifying_contract=suite.verifier.address)
-    signature = bytes.fromhex(sign(attestation, domain, ATTESTER).removeprefix("0x"))
-    receipt = credit.lines.applyForCredit(attestation.as_abi(), [signature], sender=actors.stranger)
+    attestation, signatures = attest(suite, provider, attacker.address, band=BAND)
+    receipt = credit.lines.applyForCredit(attestation, signatures, sender=actors.stranger)
     assert len(receipt.events.filter(credit.lines.CreditApproved)) == 1
     return attacker
 
@@ -113,6 +105,11 @@ def _refused(attacker: Any) -> None:
     assert attacker.attempts() == 1
     assert not attacker.lastSucceeded()
     assert bytes(attacker.lastResult()) == REENTRANT_CALL
+
+
+def advance(provider: Any, seconds: int) -> None:
+    provider.web3.provider.make_request("evm_increaseTime", [seconds])
+    provider.web3.provider.make_request("evm_mine", [])
 
 
 def _principal(credit: Credit, borrower: Any) -> int:
@@ -141,26 +138,33 @@ def test_lender_reentering_deposit_from_its_payment_is_refused(
     assert token.balanceOf(vault.address) == vault.idleAssets() == assets_before + STAKE
 
 
-def test_lender_reentering_withdraw_from_its_payout_is_refused_and_paid_once(
-    credit: Credit, attacker: Any, actors: Actors
+def _queue(credit: Credit, attacker: Any, actors: Actors, provider: Any, shares: int) -> None:
+    """The attacker queues `shares` for redemption and waits out the cooldown."""
+    _as(attacker, actors, credit.vault, "requestRedeem", shares, attacker.address, attacker.address)
+    advance(provider, int(credit.vault.redeemCooldown()))
+
+
+def test_lender_reentering_its_claim_from_its_payout_is_refused_and_paid_once(
+    credit: Credit, attacker: Any, actors: Actors, provider: Any
 ) -> None:
+    """`tokensReceived` runs once the claim's assets arrived: claiming the rest of the request
+    there is refused by the vault's lock."""
     vault, token = credit.vault, credit.token
-    half = STAKE // 2
-    shares_before = int(vault.balanceOf(attacker.address))
-    burned = int(vault.previewWithdraw(half))
+    shares = int(vault.balanceOf(attacker.address))
+    _queue(credit, attacker, actors, provider, shares)
+    half = shares // 2
+    (_, value, _) = vault.redeemRequestOf(attacker.address)
+    paid = int(value) * half // shares
     held = int(token.balanceOf(attacker.address))
     idle = int(vault.idleAssets())
-    _arm(attacker, actors, vault, "withdraw", half, attacker.address, attacker.address)
+    _arm(attacker, actors, vault, "redeem", shares - half, attacker.address, attacker.address)
 
-    _as(attacker, actors, vault, "withdraw", half, attacker.address, attacker.address)
+    _as(attacker, actors, vault, "redeem", half, attacker.address, attacker.address)
 
     _refused(attacker)
-    assert token.balanceOf(attacker.address) == held + half
-    assert vault.balanceOf(attacker.address) == shares_before - burned
-    assert vault.idleAssets() == idle - half
-
-
-# ------------------------------------------------------------------ the lines (borrower)
+    assert token.balanceOf(attacker.address) == held + paid
+    assert vault.redeemRequestOf(attacker.address)[0] == shares - half
+    assert vault.idleAssets() == idle - paid
 
 
 def test_borrower_reentering_a_draw_from_its_loan_is_refused(
@@ -185,37 +189,40 @@ def test_borrower_reentering_the_vault_from_its_loan_is_refused_by_the_vaults_lo
     credit: Credit, attacker: Any, actors: Actors
 ) -> None:
     """Across contracts: the loan is paid inside the vault's `lend`, which holds the vault's lock,
-    so the borrower (also a lender) cannot withdraw from inside it."""
+    so the borrower (also a lender) cannot queue its shares for redemption from inside it."""
     vault, token, lines = credit.vault, credit.token, credit.lines
     amount = 300 * USD
     shares = int(vault.balanceOf(attacker.address))
     held = int(token.balanceOf(attacker.address))
-    _arm(attacker, actors, vault, "withdraw", STAKE // 2, attacker.address, attacker.address)
+    _arm(attacker, actors, vault, "requestRedeem", shares, attacker.address, attacker.address)
 
     _as(attacker, actors, lines, "drawToWallet", amount)
 
     _refused(attacker)
     assert vault.balanceOf(attacker.address) == shares
+    assert vault.redeemRequestOf(attacker.address)[0] == 0
     assert token.balanceOf(attacker.address) == held + amount
     assert _principal(credit, attacker) == amount
 
 
-def test_lender_drawing_credit_from_inside_its_withdrawal_is_refused_by_the_vaults_lock(
-    credit: Credit, attacker: Any, actors: Actors
+def test_lender_drawing_credit_from_inside_its_claim_is_refused_by_the_vaults_lock(
+    credit: Credit, attacker: Any, actors: Actors, provider: Any
 ) -> None:
-    """The other way round: the lines are not locked during a vault withdrawal, but their draw
+    """The other way round: the lines are not locked during a vault claim, but their draw
     reaches the vault's `lend`, which is; the whole draw reverts and the line stays untouched."""
-    vault, token, lines = credit.vault, credit.token, credit.lines
-    half = STAKE // 2
+    vault, token = credit.vault, credit.token
+    shares = int(vault.balanceOf(attacker.address))
+    _queue(credit, attacker, actors, provider, shares)
+    (_, value, _) = vault.redeemRequestOf(attacker.address)
     lent, held = int(vault.lentAssets()), int(token.balanceOf(attacker.address))
-    _arm(attacker, actors, lines, "drawToWallet", 300 * USD)
+    _arm(attacker, actors, credit.lines, "drawToWallet", 300 * USD)
 
-    _as(attacker, actors, vault, "withdraw", half, attacker.address, attacker.address)
+    _as(attacker, actors, vault, "redeem", shares, attacker.address, attacker.address)
 
     _refused(attacker)
     assert _principal(credit, attacker) == 0
     assert vault.lentAssets() == lent
-    assert token.balanceOf(attacker.address) == held + half
+    assert token.balanceOf(attacker.address) == held + int(value)
 
 
 def test_borrower_reentering_the_lines_from_its_repayment_is_refused(
@@ -249,12 +256,15 @@ def test_borrower_reentering_from_its_down_payment_is_refused(
     pull (of a debt the draw has just recorded) is refused by the lines' lock."""
     vault, token, lines, escrow = credit.vault, credit.token, credit.lines, suite.escrow
     price, down = 800 * USD, 200 * USD
+    label = f"credit reentrancy {next(_labels)} {attacker.address}"
+    item = register(suite.registry, actors.merchant, sku_key(label))
     terms: Terms = terms_for(
         buyer=attacker.address,
         payer=lines.address,
         token=token.address,
         amount=price,
-        order_ref=h("credit reentrancy order"),
+        order_ref=h(label),
+        item_ids=(item,),
     )
     lent, held = int(vault.lentAssets()), int(token.balanceOf(attacker.address))
     _arm(attacker, actors, lines, "repay", attacker.address, price)
@@ -267,21 +277,24 @@ def test_borrower_reentering_from_its_down_payment_is_refused(
     assert token.balanceOf(attacker.address) == held - down
     assert escrow.escrowedOf(terms.as_abi()) == price
     assert token.balanceOf(lines.address) == 0
+    assert suite.registry.itemOf(item).held
 
 
-def test_lender_redeeming_from_inside_its_repayment_is_paid_at_the_price_before_it(
-    credit: Credit, attacker: Any, actors: Actors
+def test_lender_claiming_from_inside_its_repayment_is_paid_its_requests_value(
+    credit: Credit, attacker: Any, actors: Actors, provider: Any
 ) -> None:
     """Allowed, and harmless: the vault is not locked during a repayment to the lines. From inside
     the repayment (the line credited, the tokens not yet moved, the vault not yet told) the
-    attacker redeems its shares: it is paid what they were worth before the repayment, the pool's
-    assets stay exact, and the repayment's income then goes to the remaining shares."""
+    attacker claims its queued shares: it is paid their value at the request, the pool's assets
+    stay exact, and the repayment's income then unlocks, over 7 days, to the remaining shares."""
     vault, token, lines = credit.vault, credit.token, credit.lines
     drawn = 500 * USD
     _as(attacker, actors, lines, "drawToWallet", drawn)
     shares = int(vault.balanceOf(attacker.address))
-    worth = int(vault.previewRedeem(shares))
-    assets, lent = int(vault.totalAssets()), int(vault.lentAssets())
+    _queue(credit, attacker, actors, provider, shares)
+    (_, worth, _) = vault.redeemRequestOf(attacker.address)
+    # Cash and loans, not totalAssets: views run at the node's clock, and income unlocks by it.
+    idle, lent = int(vault.idleAssets()), int(vault.lentAssets())
     supply = int(vault.totalSupply())
     held = int(token.balanceOf(attacker.address))
     _arm(attacker, actors, vault, "redeem", shares, attacker.address, attacker.address)
@@ -291,10 +304,15 @@ def test_lender_redeeming_from_inside_its_repayment_is_paid_at_the_price_before_
     assert attacker.attempts() == 1 and attacker.lastSucceeded()
     [repaid] = receipt.events.filter(lines.CreditRepaid)
     income = int(repaid.fees) + int(repaid.interest)
-    assert int(repaid.principal) == drawn
-    assert vault.balanceOf(attacker.address) == 0
-    assert token.balanceOf(attacker.address) == held + worth - drawn - income
+    assert int(repaid.principal) == drawn and income > 0
+    assert vault.redeemRequestOf(attacker.address)[0] == 0
+    assert token.balanceOf(attacker.address) == held + int(worth) - drawn - income
     assert vault.totalSupply() == supply - shares
-    assert vault.totalAssets() == assets - worth + income
+    assert vault.idleAssets() == idle - int(worth) + drawn + income
     assert vault.lentAssets() == lent - drawn
     assert lines.debtOf(attacker.address) == 0
+    [locked] = receipt.events.filter(vault.IncomeLocked)
+    assert int(locked.amount) == income  # it joins what is still unlocking, over 7 days
+    advance(provider, int(vault.INCOME_UNLOCK_PERIOD()))
+    assert vault.lockedIncome() == 0
+    assert vault.totalAssets() == vault.idleAssets() + vault.lentAssets() - vault.impairedAssets()

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from hexbytes import HexBytes
 
-from tests.attacks.conftest import AMOUNT, Actors, Suite, error_data
+from app.domain.vocab import LogisticsKind
+from tests.attacks.conftest import AMOUNT, CARRIER, Actors, Suite, error_data, logistics
 from tests.contracts.escrow.helpers import OrderStatus, Terms, h
 from tests.support.nodes import ChainNode, rpc
 
@@ -22,12 +23,14 @@ GWEI = 10**9
 
 @pytest.fixture
 def delivered(suite: Suite, actors: Actors, terms_for: Any) -> tuple[Terms, int]:
-    """An order shipped and delivered; returns its terms and when its dispute window closes."""
+    """An order handed to its carrier and reported delivered by it; returns its terms and when its
+    dispute window closes."""
     escrow = suite.escrow
     terms = terms_for()
     escrow.open(terms.as_abi(), value=AMOUNT, sender=actors.buyer)
-    escrow.ship(terms.as_abi(), h("tracking"), sender=actors.merchant)
-    escrow.reportLogistics([(terms.order_id, 1, 0, h("pod"))], sender=actors.oracle)
+    escrow.ship(terms.as_abi(), CARRIER, h("tracking"), sender=actors.merchant)
+    delivered = logistics(terms.order_id, LogisticsKind.DELIVERED, evidence="pod")
+    escrow.reportLogistics([delivered], sender=actors.logistics)
     closes_at = int(escrow.orderOf(terms.order_id).deliveredAt) + terms.dispute_window
     return terms, closes_at
 

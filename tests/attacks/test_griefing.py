@@ -10,7 +10,8 @@ from typing import Any
 import ape
 import pytest
 
-from tests.attacks.conftest import AMOUNT, Actors, Suite
+from app.domain.vocab import LogisticsKind
+from tests.attacks.conftest import AMOUNT, CARRIER, Actors, Suite, logistics
 from tests.contracts.escrow.helpers import ETH, OrderStatus, h
 
 
@@ -74,8 +75,9 @@ def test_reverting_buyer_cannot_hold_up_the_merchant(
         value=AMOUNT,
         sender=actors.stranger,
     )
-    escrow.ship(terms.as_abi(), h("tracking"), sender=actors.merchant)
-    escrow.reportLogistics([(terms.order_id, 1, 0, h("pod"))], sender=actors.oracle)
+    escrow.ship(terms.as_abi(), CARRIER, h("tracking"), sender=actors.merchant)
+    delivered = logistics(terms.order_id, LogisticsKind.DELIVERED, evidence="pod")
+    escrow.reportLogistics([delivered], sender=actors.logistics)
     delivered_at = int(escrow.orderOf(terms.order_id).deliveredAt)
     provider.web3.provider.make_request(
         "evm_setNextBlockTimestamp", [delivered_at + terms.dispute_window]

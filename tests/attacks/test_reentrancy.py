@@ -1,6 +1,7 @@
 """Re-entry through ETH receivers and through token hooks: every entry point that moves money is
 guarded, so a receiver re-entering from its `receive` or from an ERC-777-style hook is refused with
-ReentrancyGuardReentrantCall and the books stay exact."""
+ReentrancyGuardReentrantCall and the books stay exact. The registry, which the escrow calls to hold,
+free and sell items, calls nothing back; the escrow calls it from inside its own lock."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from eth_utils.crypto import keccak
 
-from tests.attacks.conftest import AMOUNT, Actors, Suite
+from tests.attacks.conftest import AMOUNT, Actors, Suite, register, sku_key
 from tests.contracts.escrow.helpers import ETH, OrderStatus, Terms
 
 REENTRANT_CALL = keccak(text="ReentrancyGuardReentrantCall()")[:4]
@@ -122,9 +123,11 @@ def test_hooked_merchant_reentering_withdraw_from_tokens_received_is_refused(
 def test_hooked_buyer_cannot_cancel_its_order_from_inside_the_payment_pull(
     suite: Suite, actors: Actors, hook_token: Any, hook_attacker: Any, terms_for: Any
 ) -> None:
-    """`open` records the order before it pulls the tokens; the buyer's `tokensToSend` hook runs in
-    between and tries to cancel (a refund credited before the payment arrived)."""
+    """`open` records the order and has the registry hold its item before it pulls the tokens; the
+    buyer's `tokensToSend` hook runs in between and tries to cancel (a refund credited, and the
+    item freed, before the payment arrived)."""
     escrow = suite.escrow
+    item = register(suite.registry, actors.merchant, sku_key(f"hooked {hook_attacker.address}"))
     hook_token.mint(hook_attacker.address, AMOUNT, sender=actors.stranger)
     hook_attacker.execute(
         hook_token.address,
@@ -132,7 +135,10 @@ def test_hooked_buyer_cannot_cancel_its_order_from_inside_the_payment_pull(
         sender=actors.stranger,
     )
     terms = terms_for(
-        token=hook_token.address, buyer=hook_attacker.address, payer=hook_attacker.address
+        token=hook_token.address,
+        buyer=hook_attacker.address,
+        payer=hook_attacker.address,
+        item_ids=(item,),
     )
     hook_attacker.arm(
         escrow.address, escrow.cancel.encode_input(terms.as_abi()), sender=actors.stranger
@@ -147,3 +153,4 @@ def test_hooked_buyer_cannot_cancel_its_order_from_inside_the_payment_pull(
     assert escrow.orderOf(terms.order_id).status == OrderStatus.FUNDED
     assert escrow.creditOf(hook_attacker.address, hook_token.address) == 0
     assert hook_token.balanceOf(escrow.address) >= AMOUNT
+    assert suite.registry.itemOf(item).held
