@@ -25,11 +25,16 @@ abstract contract EscrowConfig is IOrderEscrow, AccessControlDefaultAdminRules, 
     uint32 public constant MIN_ARBITRATION_PERIOD = 1 days;
     /// @notice The longest arbitration period: 90 days.
     uint32 public constant MAX_ARBITRATION_PERIOD = 90 days;
+    /// @notice The shortest ship-by horizon the admin may set: one day.
+    uint32 public constant MIN_SHIP_BY_HORIZON = 1 days;
+    /// @notice The longest ship-by horizon the admin may set: 180 days.
+    uint32 public constant MAX_SHIP_BY_HORIZON = 180 days;
 
     uint16 private _feeBps;
     uint32 private _minDisputeWindow;
     uint32 private _maxDisputeWindow;
     uint32 private _arbitrationPeriod;
+    uint32 private _shipByHorizon;
     address private _feeRecipient;
     mapping(address token => bool allowed) private _allowedTokens;
     mapping(address token => uint256 amount) private _sellerRecordFloors;
@@ -42,6 +47,7 @@ abstract contract EscrowConfig is IOrderEscrow, AccessControlDefaultAdminRules, 
         _minDisputeWindow = 1 days;
         _maxDisputeWindow = 30 days;
         _arbitrationPeriod = 14 days;
+        _shipByHorizon = 60 days;
     }
 
     /// @inheritdoc IOrderEscrow
@@ -85,6 +91,13 @@ abstract contract EscrowConfig is IOrderEscrow, AccessControlDefaultAdminRules, 
     }
 
     /// @inheritdoc IOrderEscrow
+    function setShipByHorizon(uint32 horizon) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (horizon < MIN_SHIP_BY_HORIZON || horizon > MAX_SHIP_BY_HORIZON) revert EscrowInvalidShipByHorizon(horizon);
+        _shipByHorizon = horizon;
+        emit ShipByHorizonChanged(horizon);
+    }
+
+    /// @inheritdoc IOrderEscrow
     function setSellerRecordFloor(address token, uint256 amount) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _sellerRecordFloors[token] = amount;
         emit SellerRecordFloorChanged(token, amount);
@@ -116,6 +129,11 @@ abstract contract EscrowConfig is IOrderEscrow, AccessControlDefaultAdminRules, 
     }
 
     /// @inheritdoc IOrderEscrow
+    function shipByHorizon() external view returns (uint32) {
+        return _shipByHorizon;
+    }
+
+    /// @inheritdoc IOrderEscrow
     function sellerRecordFloor(address token) external view returns (uint256) {
         return _sellerRecordFloors[token];
     }
@@ -130,13 +148,15 @@ abstract contract EscrowConfig is IOrderEscrow, AccessControlDefaultAdminRules, 
         return _arbitrationPeriod;
     }
 
-    /// @dev Checks an order's dispute window and fee snapshot against the current settings.
+    /// @dev Checks an order's dispute window, fee snapshot and ship-by against the current settings.
     function _checkSettings(OrderTerms calldata terms) internal view {
         uint32 window = terms.disputeWindow;
         if (window < _minDisputeWindow || window > _maxDisputeWindow) {
             revert EscrowDisputeWindowOutOfBounds(window, _minDisputeWindow, _maxDisputeWindow);
         }
         if (terms.feeBps != _feeBps) revert EscrowFeeMismatch(terms.feeBps, _feeBps);
+        uint256 latest = block.timestamp + _shipByHorizon;
+        if (terms.shipBy > latest) revert EscrowShipByTooFar(terms.shipBy, latest);
     }
 
     /// @dev Whether new orders may use an ERC-20.

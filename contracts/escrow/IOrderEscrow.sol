@@ -30,7 +30,8 @@ pragma solidity ^0.8.24;
 ///     before the last release.
 ///   - Either side offers a split of the unreleased remainder, valid until a time it sets and
 ///     withdrawable until accepted; the other side accepts it (a funder-paid order only once delivered).
-///   - The buyer (or the logistics oracle, reporting a broken condition) opens a dispute; the merchant
+///   - The buyer (or the order's carrier, reporting a condition broken in transit, before delivery) opens
+///     a dispute; the merchant
 ///     answers with evidence; an arbiter splits the remainder before the arbitration deadline. After
 ///     the deadline anyone applies the default: full refund if the merchant never answered or (funder-
 ///     paid) the goods were never reported delivered, else 50/50.
@@ -185,6 +186,10 @@ interface IOrderEscrow {
     error EscrowMissingOrderRef();
     /// @notice Thrown when the deadlines are not `now < shipBy <= deliverBy < 2^32`.
     error EscrowInvalidDeadlines(uint40 shipBy, uint40 deliverBy, uint256 blockTime);
+    /// @notice Thrown when `shipBy` is further than the admin's ship-by horizon from now.
+    error EscrowShipByTooFar(uint40 shipBy, uint256 latest);
+    /// @notice Thrown when a ship-by horizon outside [MIN_SHIP_BY_HORIZON, MAX_SHIP_BY_HORIZON] is set.
+    error EscrowInvalidShipByHorizon(uint32 horizon);
     /// @notice Thrown when an order's dispute window is outside the admin's bounds.
     error EscrowDisputeWindowOutOfBounds(uint32 disputeWindow, uint32 min, uint32 max);
     /// @notice Thrown when the terms' fee is not the current platform fee.
@@ -312,6 +317,8 @@ interface IOrderEscrow {
     event DisputeWindowBoundsChanged(uint32 min, uint32 max);
     /// @notice Emitted when the admin changes the arbitration period of future disputes.
     event ArbitrationPeriodChanged(uint32 period);
+    /// @notice Emitted when the admin changes how far ahead new orders' ship-by may lie.
+    event ShipByHorizonChanged(uint32 horizon);
     /// @notice Emitted when the admin sets the smallest order (per token) that counts in seller records.
     event SellerRecordFloorChanged(address indexed token, uint256 amount);
 
@@ -453,6 +460,12 @@ interface IOrderEscrow {
     /// @param period Seconds.
     function setArbitrationPeriod(uint32 period) external;
 
+    /// @notice Sets how far ahead of its opening an order's `shipBy` may lie: an order holds its items
+    /// until then, so the horizon bounds how long a squatter's dust order can keep a merchant's item
+    /// (anyone refunds it after `shipBy`).
+    /// @param horizon Seconds.
+    function setShipByHorizon(uint32 horizon) external;
+
     /// @notice Sets the smallest order amount, in `token`, that counts in a merchant's seller record
     /// (dust orders a merchant pays itself cannot pad it). Read by indexers; changes no order.
     /// @param token address(0) for ETH, else the ERC-20.
@@ -493,6 +506,10 @@ interface IOrderEscrow {
     /// @param terms The order's terms.
     /// @return The amount.
     function payerCreditOf(OrderTerms calldata terms) external view returns (uint256);
+
+    /// @notice How far ahead of its opening an order's `shipBy` may lie.
+    /// @return Seconds.
+    function shipByHorizon() external view returns (uint32);
 
     /// @notice The smallest order amount in `token` that counts in seller records.
     /// @param token address(0) for ETH, else the ERC-20.

@@ -375,8 +375,12 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
             return abi.encodeWithSelector(EscrowWrongCarrier.selector, orderId, update.carrier, carrier);
         }
         if (update.kind == LogisticsKind.ConditionBreached) {
-            refusal = _disputeError(orderId, order);
-            if (refusal.length == 0) _openDispute(orderId, order, update.evidenceHash);
+            // A carrier reports what broke while it held the goods; once they are delivered, only the
+            // buyer disputes, within its window (which the id-only report cannot check).
+            if (status != OrderStatus.Shipped) {
+                return abi.encodeWithSelector(EscrowInvalidStatus.selector, orderId, status);
+            }
+            _openDispute(orderId, order, update.evidenceHash);
             return refusal;
         }
         if (status != OrderStatus.Funded && (update.kind == LogisticsKind.Shipped || status != OrderStatus.Shipped)) {
@@ -422,8 +426,6 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         uint256 gross = _shareOf(terms.amount, order.itemCount, items);
         uint32 released = order.releasedItems | items;
         order.releasedItems = released;
-        // Bitmaps compared, not balances or times (slither taints the whole struct).
-        // slither-disable-next-line incorrect-equality
         if (released | order.refundedItems == _mask(order.itemCount)) order.status = OrderStatus.Released;
         (uint256 merchantAmount, uint256 feeAmount) = _creditMerchant(terms, gross);
         emit OrderReleased(orderId, msg.sender, items, merchantAmount, feeAmount);
@@ -441,8 +443,6 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         uint32 refunded = order.refundedItems | items;
         order.refundedItems = refunded;
         uint32 all = _mask(order.itemCount);
-        // Bitmaps compared, not balances or times (slither taints the whole struct).
-        // slither-disable-next-line incorrect-equality
         if (order.releasedItems | refunded == all) {
             order.status = OrderStatus.Refunded;
         } else if (order.status == OrderStatus.Shipped && order.deliveredItems | order.releasedItems | refunded == all) {
@@ -680,6 +680,8 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     function _shareOf(uint256 amount, uint8 itemCount, uint32 items) private pure returns (uint256) {
         uint256 share = amount / itemCount;
         uint32 last = uint32(1) << (itemCount - 1);
+        // By design: every item but the last owns the rounded-down share; the last carries the rest.
+        // slither-disable-next-line divide-before-multiply
         uint256 total = share * _popcount(items & ~last);
         // By design: the last item carries the rounding, whatever is released or refunded first.
         // slither-disable-next-line divide-before-multiply
