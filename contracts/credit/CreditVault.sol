@@ -191,10 +191,16 @@ contract CreditVault is ICreditVault, ERC4626, AccessControlDefaultAdminRules, P
         revert CreditPoolRedeemOnly();
     }
 
-    /// @notice Idle cash plus principal lent out, less impaired principal and income still unlocking.
+    /// @notice Idle cash plus principal lent out, less impaired principal and income still unlocking
+    /// (zero when impairments leave less than what is still unlocking).
     /// @return The vault's assets.
     function totalAssets() public view override returns (uint256) {
-        return _idle() + _lent - _impaired - _lockedNow();
+        // Impaired principal is at most the principal lent out. Locked income can exceed what is
+        // left when the cash it came in was lent again and impaired: ERC-4626 says totalAssets must
+        // not revert, so that reads zero.
+        uint256 held = _idle() + _lent - _impaired;
+        uint256 locked = _lockedNow();
+        return held > locked ? held - locked : 0;
     }
 
     /// @notice What `receiver` may deposit now (0 while paused).
