@@ -4,12 +4,19 @@ app.domain.vocab (re-exported here)."""
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import astuple, dataclass, field, replace
 from typing import Any
 
+from ape.exceptions import ContractLogicError, CustomError
+from eth_abi import decode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from eth_utils import keccak
 
+from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
 from app.domain.vocab import DenialReason, LineStatus, Standing
 
 __all__ = [
@@ -31,10 +38,12 @@ __all__ = [
     "Signed",
     "Standing",
     "Tier",
+    "identity_of",
     "interest",
     "malleate",
     "normalized",
     "reasons",
+    "reverts",
 ]
 
 USD = 10**6
@@ -46,6 +55,7 @@ DOMAIN_NAME = "TrustMall Credit Attestations"
 DOMAIN_VERSION = "1"
 ATTESTATION_TYPE = [
     {"name": "borrower", "type": "address"},
+    {"name": "identityHash", "type": "bytes32"},
     {"name": "band", "type": "uint8"},
     {"name": "modelId", "type": "bytes32"},
     {"name": "reportHash", "type": "bytes32"},
@@ -61,6 +71,11 @@ EIP712_DOMAIN_TYPE = [
     {"name": "verifyingContract", "type": "address"},
 ]
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def identity_of(legal_identifier: str) -> bytes:
+    """The identity commitment of a borrower or a merchant's owner, under the dev key."""
+    return identity_commitment(legal_identifier, DEV_IDENTITY_KEY)
 
 
 def reasons(*items: DenialReason) -> int:
@@ -90,6 +105,8 @@ class Rules:
     refresh_period: int = 30 * DAY
     default_after: int = 60 * DAY
     wallet_draws: bool = True
+    cap_period: int = DAY
+    period_cap: int = 50_000 * USD
 
     def as_abi(self) -> tuple[Any, ...]:
         return astuple(self)
@@ -109,6 +126,7 @@ class Attestation:
     """IAttestationVerifier.Attestation, in ABI order."""
 
     borrower: str
+    identity_hash: bytes
     band: int
     model_id: bytes
     report_hash: bytes
@@ -123,6 +141,7 @@ class Attestation:
     def message(self) -> dict[str, Any]:
         return {
             "borrower": self.borrower,
+            "identityHash": self.identity_hash,
             "band": self.band,
             "modelId": self.model_id,
             "reportHash": self.report_hash,
@@ -160,8 +179,6 @@ class Domain:
 
     def digest(self, attestation: Attestation) -> bytes:
         """The EIP-712 digest, by eth_account (hash of 0x1901 || domainSeparator || structHash)."""
-        from eth_utils import keccak
-
         signable = encode_typed_data(full_message=self.typed_data(attestation))
         return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
@@ -192,6 +209,49 @@ def normalized(value: Any) -> Any:
     if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
         return value.lower()
     return value
+
+
+def _revert_data(error: ContractLogicError) -> bytes:
+    """The raw revert data of an error Ape could not decode (shown as hex or as a bytes repr)."""
+    message = str(error.revert_message or error.message or "")
+    if message.startswith("0x"):
+        return bytes.fromhex(message[2:])
+    if message.startswith(("b'", 'b"')):
+        return bytes(ast.literal_eval(message))
+    raise AssertionError(f"reverted without custom error data: {error!r}")
+
+
+@contextmanager
+def reverts(error: type[CustomError], **inputs: Any) -> Iterator[None]:
+    """Asserts the block reverts with `error` (a contract's error class) and these arguments.
+
+    Unlike `ape.reverts`, this also holds for an error raised by a callee (the registry under the
+    escrow under the lines, the vault or the verifier under the lines): Ape leaves those undecoded
+    and `ape.reverts` then accepts any revert at all. Here the selector and every named argument of
+    the raw revert data are checked.
+    """
+    abi = error.abi  # type: ignore[attr-defined]
+    try:
+        yield
+    except ContractLogicError as raised:
+        if isinstance(raised, CustomError):
+            name, actual = raised.abi.name, dict(raised.inputs)
+        else:
+            data = _revert_data(raised)
+            selector = keccak(text=abi.selector)[:4]
+            if data[:4] != selector:
+                message = f"expected {abi.name}, got revert data 0x{data.hex()}"
+                raise AssertionError(message) from None
+            values = decode([i.canonical_type for i in abi.inputs], data[4:])
+            name, actual = abi.name, {i.name: v for i, v in zip(abi.inputs, values, strict=True)}
+        assert name == abi.name, f"expected {abi.name}, got {name}"
+        for key, expected in inputs.items():
+            assert key in actual, f"{abi.name} has no argument {key!r}"
+            assert normalized(actual[key]) == normalized(expected), (
+                f"{abi.name}.{key}: expected {expected!r}, got {actual[key]!r}"
+            )
+    else:
+        raise AssertionError(f"did not revert (expected {abi.name})")
 
 
 def malleate(signature: bytes) -> bytes:

@@ -18,6 +18,7 @@ from tests.contracts.credit.helpers import (
     Tier,
     normalized,
     reasons,
+    reverts,
 )
 
 
@@ -65,6 +66,20 @@ def test_publish_policy_reverts_for_invalid_rules_and_tiers(lines: Any, admin: A
     long_grace = Tier(100 * USD, 1_000, DAY, 60 * DAY, USD).as_abi()
     with ape.reverts(lines.CreditPolicyInvalidTier, index=0):
         lines.publishPolicy(Rules().as_abi(), [long_grace, good[1]], sender=admin)
+    assert lines.currentPolicyVersion() == 1
+
+
+def test_publish_policy_reverts_without_a_cap_on_new_credit(lines: Any, admin: Any) -> None:
+    """A policy must bound what all lines may lend per window: no zero window, no zero cap."""
+    good = [t.as_abi() for t in DEFAULT_TIERS]
+    for rules in (Rules(cap_period=0), Rules(period_cap=0)):
+        with ape.reverts(
+            lines.CreditPolicyInvalidRules, minBand=1, tierCount=4, refreshPeriod=30 * DAY
+        ):
+            lines.publishPolicy(rules.as_abi(), good, sender=admin)
+    assert lines.currentPolicyVersion() == 1
+    tx = lines.publishPolicy(Rules(cap_period=1, period_cap=1).as_abi(), good, sender=admin)
+    assert tx.events.filter(lines.PolicyPublished)[0].version == 2
 
 
 def test_publish_policy_reverts_without_policy_role(lines: Any, borrower: Any) -> None:
@@ -219,5 +234,5 @@ def test_denial_spends_the_attestation(
 ) -> None:
     signed = attest(band=0)
     lines.applyForCredit(*signed.args, sender=borrower)
-    with ape.reverts(attestations.AttestationNonceUsed, nonce=signed.attestation.nonce):
+    with reverts(attestations.AttestationNonceUsed, nonce=signed.attestation.nonce):
         lines.applyForCredit(*signed.args, sender=borrower)

@@ -7,7 +7,7 @@ from typing import Any
 import ape
 import pytest
 
-from tests.contracts.credit.helpers import DAY, Domain, malleate
+from tests.contracts.credit.helpers import DAY, Domain, malleate, reverts
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_apply_reverts_when_attestation_issued_in_the_future(
     issued = now() + DAY
     signed = attest(issued_at=issued)
     chain.pending_timestamp = now() + 10
-    with ape.reverts(
+    with reverts(
         attestations.AttestationNotYetValid,
         issuedAt=issued,
         expiresAt=issued + 7 * DAY,
@@ -96,7 +96,7 @@ def test_apply_reverts_when_attestation_expired(
     signed = attest(valid_for=DAY)
     expires = signed.attestation.expires_at
     chain.pending_timestamp = expires
-    with ape.reverts(attestations.AttestationExpired, expiresAt=expires, blockTime=expires):
+    with reverts(attestations.AttestationExpired, expiresAt=expires, blockTime=expires):
         lines.applyForCredit(*signed.args, sender=borrower)
 
 
@@ -118,7 +118,7 @@ def test_consume_spends_nonce_and_refuses_replay(
     lines.applyForCredit(*signed.args, sender=borrower)
     nonce = signed.attestation.nonce
     assert attestations.isNonceUsed(nonce)
-    with ape.reverts(attestations.AttestationNonceUsed, nonce=nonce):
+    with reverts(attestations.AttestationNonceUsed, nonce=nonce):
         lines.applyForCredit(*signed.args, sender=borrower)
     with ape.reverts(attestations.AttestationNonceUsed, nonce=nonce):
         attestations.verify(*signed.args)
@@ -250,10 +250,21 @@ def test_apply_through_lines_refuses_invalid_attestations(
 ) -> None:
     """Invalid attestations are errors, not decisions: the application reverts."""
     unknown = attest(signers=[outsider_signer])
-    with ape.reverts(
-        attestations.AttestationUnknownAttester, index=0, signer=outsider_signer.address
-    ):
+    with reverts(attestations.AttestationUnknownAttester, index=0, signer=outsider_signer.address):
         lines.applyForCredit(*unknown.args, sender=borrower)
     unsigned = attest(signers=[])
-    with ape.reverts(attestations.AttestationQuorumNotMet, signatures=0, quorum=1):
+    with reverts(attestations.AttestationQuorumNotMet, signatures=0, quorum=1):
         lines.applyForCredit(*unsigned.args, sender=borrower)
+
+
+def test_attestation_without_identity_is_refused(
+    lines: Any, attestations: Any, attest: Any, borrower: Any
+) -> None:
+    """No identity commitment, no binding to one line per identity: an error, not a denial."""
+    signed = attest(identity=bytes(32))
+    with ape.reverts(attestations.AttestationMissingIdentity):
+        attestations.verify(*signed.args)
+    with reverts(attestations.AttestationMissingIdentity):
+        lines.applyForCredit(*signed.args, sender=borrower)
+    assert not attestations.isNonceUsed(signed.attestation.nonce)
+    assert lines.lineOf(borrower).status == 0

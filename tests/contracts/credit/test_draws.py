@@ -7,7 +7,15 @@ from typing import Any
 import ape
 import pytest
 
-from tests.contracts.credit.helpers import DAY, DEFAULT_TIERS, USD, LineStatus, Rules, Standing
+from tests.contracts.credit.helpers import (
+    DAY,
+    DEFAULT_TIERS,
+    USD,
+    LineStatus,
+    Rules,
+    Standing,
+    reverts,
+)
 from tests.contracts.escrow.helpers import OrderStatus
 
 
@@ -26,6 +34,7 @@ def test_draw_to_order_pays_escrow_and_buyer_keeps_order(
     merchant: Any,
     approved: Any,
     draw_order: Any,
+    deliver: Any,
 ) -> None:
     idle = int(vault.idleAssets())
     terms, tx = draw_order(250 * USD)
@@ -51,7 +60,8 @@ def test_draw_to_order_pays_escrow_and_buyer_keeps_order(
     assert vault.idleAssets() == idle - 250 * USD
     assert vault.lentAssets() == 250 * USD
     assert stable.balanceOf(lines) == 0
-    # The buyer, not the line, acts on the order.
+    # The buyer, not the line, acts on the order; it pays the merchant once a carrier delivered.
+    deliver(terms)
     escrow.confirmReceipt(terms.as_abi(), sender=borrower)
     assert escrow.orderOf(terms.order_id).status == OrderStatus.RELEASED
 
@@ -137,7 +147,7 @@ def test_draw_reverts_when_escrow_refuses_the_order(
 ) -> None:
     """A refused order leaves no debt: the whole draw reverts."""
     terms = credit_terms(fee_bps=0)
-    with ape.reverts(escrow.EscrowFeeMismatch, termsFeeBps=0, currentFeeBps=250):
+    with reverts(escrow.EscrowFeeMismatch, termsFeeBps=0, currentFeeBps=250):
         lines.drawToOrder(terms.as_abi(), sender=borrower)
     assert lines.lineOf(borrower).principal == 0
     assert vault.lentAssets() == 0
@@ -198,21 +208,29 @@ def test_draw_reverts_while_pool_paused(
     lines: Any, vault: Any, admin: Any, borrower: Any, approved: Any, draw_order: Any
 ) -> None:
     vault.pause(sender=admin)
-    with ape.reverts(vault.EnforcedPause):
+    with reverts(vault.EnforcedPause):
         draw_order()
-    with ape.reverts(vault.EnforcedPause):
+    with reverts(vault.EnforcedPause):
         lines.drawToWallet(USD, sender=borrower)
     vault.unpause(sender=admin)
     draw_order()
 
 
-def test_draw_reverts_when_pool_lacks_idle_cash(
-    lines: Any, vault: Any, lender: Any, borrower: Any, approved: Any
+def test_draw_reverts_when_idle_cash_is_owed_to_queued_redemptions(
+    lines: Any, vault: Any, lender: Any, borrower: Any, approved: Any, draw_order: Any
 ) -> None:
-    vault.redeem(vault.maxRedeem(lender), lender, lender, sender=lender)
-    idle = int(vault.idleAssets())
-    with ape.reverts(vault.CreditPoolInsufficientLiquidity, idle=idle, requested=USD):
-        lines.drawToWallet(USD, sender=borrower)
+    """Cash kept for queued exits is not lent: with all shares but a sliver queued, a draw may take
+    only the sliver's cash."""
+    draw_order(100 * USD)
+    shares = int(vault.balanceOf(lender))
+    vault.requestRedeem(shares - shares // 1_000, lender, lender, sender=lender)
+    idle, queued = int(vault.idleAssets()), int(vault.queuedAssets())
+    available = idle - queued
+    assert 0 < available < 1_000 * USD
+    with reverts(vault.CreditPoolInsufficientLiquidity, idle=available, requested=available + 1):
+        lines.drawToWallet(available + 1, sender=borrower)
+    lines.drawToWallet(available, sender=borrower)
+    assert vault.idleAssets() == queued
 
 
 def test_order_paid_partly_with_credit_takes_the_down_payment_from_the_wallet(

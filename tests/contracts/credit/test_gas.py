@@ -1,21 +1,31 @@
 """Gas of the credit operations, printed for the benchmark report (`pytest -s`).
 
-Only the two targets of issue #4 are asserted: apply with k = 1 at most 100,000 gas, and a draw
-into an escrow order (the escrow's funding included) at most 160,000 gas. Both are measured in
-steady use: the pool has lent before, the escrow holds the stablecoin, the verifier's nonce word is
-in use; the borrower applies for the first time and draws for the first time. Peer for signed
-reports: Chronicle's Scribe poke with 5 signers, 81,025 gas (published).
+Measured in steady use: the pool has lent before, the escrow holds the stablecoin, the verifier's
+nonce word is in use; the borrower applies for the first time and draws for the first time into an
+order of one registry item.
+
+Issue #4 set two targets: apply with k = 1 at most 100,000 gas, and a draw into an escrow order (the
+escrow's funding included) at most 160,000 gas. Issue 10 made both do more, by design: an approval
+binds the identity commitment to the borrower (one new storage slot), and a draw reads the
+merchant's standing in the registry and has the escrow hold the order's items there. The targets no
+longer hold (the report says by how much); the asserted ceilings are the measured figures plus a
+little, so that a change that costs more fails here and is looked at. Peer for signed reports:
+Chronicle's Scribe poke with 5 signers, 81,025 gas (published).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.contracts.credit.helpers import DAY, USD
+from tests.contracts.credit.helpers import DAY, USD, Domain
 
 APPLY_K1_TARGET = 100_000
 DRAW_ORDER_TARGET = 160_000
+APPLY_K1_CEILING = 115_000
+DRAW_ORDER_CEILING = 170_000
 SCRIBE_POKE_5_SIGNERS = 81_025
+APPLY_ROW = "apply k=1, new line approved"
+DRAW_ROW = "draw into an escrow order (first draw, funding included)"
 
 
 def _report(rows: dict[str, int]) -> None:
@@ -25,6 +35,10 @@ def _report(rows: dict[str, int]) -> None:
     print(
         f"  {'peer: Chronicle Scribe poke, 5 signers (published)':<58} {SCRIBE_POKE_5_SIGNERS:>9,}"
     )
+    for row, target in ((APPLY_ROW, APPLY_K1_TARGET), (DRAW_ROW, DRAW_ORDER_TARGET)):
+        gas = rows[row]
+        verdict = "met" if gas <= target else f"missed by {gas - target:,}"
+        print(f"  issue #4 target for {row!r}: {target:,} ({verdict})")
 
 
 def test_gas_of_credit_operations(
@@ -53,11 +67,9 @@ def test_gas_of_credit_operations(
     rows["attestation check k=1 (verify view, eth_estimateGas)"] = int(
         attestations.verify.estimate_gas_cost(*signed.args)
     )
-    rows["apply k=1, new line approved"] = lines.applyForCredit(
-        *signed.args, sender=borrower
-    ).gas_used
+    rows[APPLY_ROW] = lines.applyForCredit(*signed.args, sender=borrower).gas_used
     terms, tx = draw_order()
-    rows["draw into an escrow order (first draw, funding included)"] = tx.gas_used
+    rows[DRAW_ROW] = tx.gas_used
     rows["draw into an escrow order (second draw)"] = draw_order()[1].gas_used
     rows["draw to wallet"] = lines.drawToWallet(100 * USD, sender=borrower).gas_used
     rows["re-apply k=1 (raise to band 3)"] = lines.applyForCredit(
@@ -86,11 +98,19 @@ def test_gas_of_credit_operations(
     rows["vault deposit (again)"] = vault.deposit(
         1_000 * USD, other_lender, sender=other_lender
     ).gas_used
-    rows["vault withdraw (part)"] = vault.withdraw(
-        2_000 * USD, other_lender, other_lender, sender=other_lender
+    shares = int(vault.balanceOf(other_lender))
+    rows["vault requestRedeem (first request)"] = vault.requestRedeem(
+        shares // 2, other_lender, other_lender, sender=other_lender
     ).gas_used
-    rows["vault redeem (all)"] = vault.redeem(
-        vault.balanceOf(other_lender), other_lender, other_lender, sender=other_lender
+    rows["vault requestRedeem (adds to the request)"] = vault.requestRedeem(
+        shares - shares // 2, other_lender, other_lender, sender=other_lender
+    ).gas_used
+    travel(3 * DAY)
+    rows["vault redeem (claim part)"] = vault.redeem(
+        shares // 4, other_lender, other_lender, sender=other_lender
+    ).gas_used
+    rows["vault redeem (claim the rest)"] = vault.redeem(
+        shares - shares // 4, other_lender, other_lender, sender=other_lender
     ).gas_used
 
     # k = 3 of 5: a verifier of its own, checked directly and through a second set of lines.
@@ -103,8 +123,6 @@ def test_gas_of_credit_operations(
     lines3.publishPolicy(
         lines.policyRules(1), [lines.policyTier(1, b) for b in range(4)], sender=admin
     )
-    from tests.contracts.credit.helpers import Domain
-
     domain3 = Domain(int(quorum3.provider.chain_id), quorum3.address)
     warm = attest(who=other_borrower, set_version=int(quorum3.attesterSetVersion()))
     warm.signatures = [domain3.sign(warm.attestation, a.private_key) for a in attesters[:3]]
@@ -117,5 +135,5 @@ def test_gas_of_credit_operations(
     rows["apply k=3, new line approved"] = lines3.applyForCredit(*k3.args, sender=borrower).gas_used
     _report(rows)
 
-    assert rows["apply k=1, new line approved"] <= APPLY_K1_TARGET
-    assert rows["draw into an escrow order (first draw, funding included)"] <= DRAW_ORDER_TARGET
+    assert rows[APPLY_ROW] <= APPLY_K1_CEILING
+    assert rows[DRAW_ROW] <= DRAW_ORDER_CEILING

@@ -1,5 +1,7 @@
-"""Privacy: of a full off-chain credit report only the band, the model id and the commitment to
-the report reach the chain; no other field's value appears in any calldata or event of the flow."""
+"""Privacy: of a full off-chain credit report only the band, the model id, the commitment to the
+report and the keyed commitment to the borrower's identity reach the chain; no other field's
+value (the national id itself, or its plain hash, included) appears in any calldata or event of
+the flow."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 from eth_utils import keccak
 
 from tests.contracts.credit.conftest import MODEL_ID
-from tests.contracts.credit.helpers import USD
+from tests.contracts.credit.helpers import USD, identity_of
 
 REPORT: dict[str, Any] = {
     "fullName": "Maria Quintessa Oyelaran",
@@ -55,7 +57,8 @@ def test_only_band_model_and_commitment_of_a_report_reach_the_chain(
     lines: Any, escrow: Any, attest: Any, borrower: Any, draw_order: Any, travel: Any
 ) -> None:
     commitment = _commitment(REPORT)
-    signed = attest(band=REPORT["scoreBand"], report_hash=commitment)
+    identity = identity_of(REPORT["nationalId"])
+    signed = attest(band=REPORT["scoreBand"], report_hash=commitment, identity=identity)
     txs = [lines.applyForCredit(*signed.args, sender=borrower)]
     terms, drawn = draw_order(120 * USD)
     txs.append(drawn)
@@ -64,11 +67,12 @@ def test_only_band_model_and_commitment_of_a_report_reach_the_chain(
     txs.append(escrow.cancel(terms.as_abi(), sender=borrower))
     txs.append(lines.settleRefund(terms.as_abi(), sender=borrower))
     txs.append(lines.repay(borrower, 1_000 * USD, sender=borrower))
-    txs.append(lines.applyForCredit(*attest(band=3).args, sender=borrower))
+    txs.append(lines.applyForCredit(*attest(band=3, identity=identity).args, sender=borrower))
     onchain = b"".join(_chain_bytes(tx) for tx in txs)
 
     # What is meant to be public is there (so the scan looks at the right bytes) ...
     assert commitment in onchain
+    assert identity in onchain
     assert MODEL_ID in onchain
     # ... and nothing else of the report is.
     for name, value in REPORT.items():

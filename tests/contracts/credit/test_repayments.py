@@ -74,8 +74,14 @@ def test_repay_applies_fees_then_interest_then_principal(
     assert line.interest >= owed_interest
     assert lines.lineOf(borrower).principal == PRINCIPAL - 100 * USD
     assert vault.lentAssets() == PRINCIPAL - 100 * USD
-    # Fees and interest raised the vault's assets; principal only changed form.
-    assert vault.totalAssets() == assets + TIER.late_fee + owed_then
+    # The late fee impaired the principal; what was repaid of it returns to the assets as income
+    # does, over the unlock period. Then fees and interest have raised the assets, and the
+    # principal still owed stays impaired.
+    assert vault.impairedAssets() == PRINCIPAL - 100 * USD
+    chain.pending_timestamp = tx.timestamp + 7 * DAY
+    chain.mine()
+    assert vault.lockedIncome() == 0
+    assert vault.totalAssets() == assets + TIER.late_fee + owed_then - (PRINCIPAL - 100 * USD)
 
 
 def test_repay_full_takes_only_what_is_owed_and_ends_the_cycle(
@@ -177,6 +183,10 @@ def test_write_off_lowers_share_price_and_recovery_raises_it(
     assert tx.events.filter(vault.RepaymentReceived)[0].principal == 0
     assert tx.events.filter(vault.RepaymentReceived)[0].income == debt
     assert lines.lineOf(borrower).status == LineStatus.ACTIVE
+    # A recovery is income: it reaches the share price as it unlocks.
+    assert vault.convertToAssets(shares) == after_loss
+    chain.pending_timestamp = tx.timestamp + 7 * DAY
+    chain.mine()
     assert vault.convertToAssets(shares) > claim
 
 

@@ -1,4 +1,5 @@
-"""CreditVault: ERC-4626 shares, idle-cash withdrawal limits, pause, and line-only entry points."""
+"""CreditVault: ERC-4626 shares, exits only through the queue (no withdraw, no synchronous
+previews), pause, and the line-only entry points with their bounds."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 
 from tests.contracts.credit.conftest import POOL_DEPOSIT
 from tests.contracts.credit.helpers import DAY, USD
+
+SHARES_PER_USD = 10**6 * 10**6  # 6 decimals of the stablecoin, and the vault's offset of 6
 
 
 @pytest.fixture
@@ -40,22 +43,37 @@ def test_first_deposit_inflation_attack_does_not_pay(
     assert victim >= 10_000 * USD - 10_000 * USD // 10**6 - 1
 
 
-def test_withdrawals_are_limited_to_idle_cash(vault: Any, lender: Any, lent: int) -> None:
-    idle = int(vault.idleAssets())
-    assert idle == POOL_DEPOSIT - lent
-    assert vault.maxWithdraw(lender) == idle
-    assert vault.maxRedeem(lender) <= vault.convertToShares(idle)
+def test_withdraw_reverts_lenders_leave_through_the_queue(
+    vault: Any, lines: Any, lender: Any
+) -> None:
+    assert vault.maxWithdraw(lender) == 0
+    with ape.reverts(vault.CreditPoolRedeemOnly):
+        vault.withdraw(USD, lender, lender, sender=lender)
+    # No request, nothing to claim: redeem is the claim of a queued request, not an exit.
+    assert vault.maxRedeem(lender) == 0
     with ape.reverts(
-        vault.ERC4626ExceededMaxWithdraw, owner=lender.address, assets=idle + 1, max=idle
+        vault.CreditPoolNotClaimable,
+        controller=lender.address,
+        shares=SHARES_PER_USD,
+        claimableShares=0,
+        claimableAt=0,
     ):
-        vault.withdraw(idle + 1, lender, lender, sender=lender)
-    vault.withdraw(idle, lender, lender, sender=lender)
-    assert vault.idleAssets() == 0
-    assert vault.totalAssets() == lent
+        vault.redeem(SHARES_PER_USD, lender, lender, sender=lender)
+    assert vault.balanceOf(lender) == POOL_DEPOSIT * 10**6
 
 
-def test_interest_raises_share_price(
-    lines: Any, vault: Any, lender: Any, borrower: Any, lent: int, travel: Any
+def test_synchronous_previews_revert(vault: Any, lines: Any) -> None:
+    """An asynchronous exit has no synchronous price (ERC-7540); deposits keep theirs."""
+    with ape.reverts(vault.CreditPoolAsyncRedeem):
+        vault.previewRedeem(SHARES_PER_USD)
+    with ape.reverts(vault.CreditPoolAsyncRedeem):
+        vault.previewWithdraw(USD)
+    assert vault.previewDeposit(USD) == SHARES_PER_USD
+    assert vault.previewMint(SHARES_PER_USD) == USD
+
+
+def test_interest_raises_share_price_once_unlocked(
+    lines: Any, vault: Any, lender: Any, borrower: Any, lent: int, travel: Any, chain: Any
 ) -> None:
     shares = int(vault.balanceOf(lender))
     before = int(vault.convertToAssets(shares))
@@ -64,54 +82,90 @@ def test_interest_raises_share_price(
     assert repaid.principal == lent
     interest = int(repaid.interest)
     assert interest > 0
+    assert vault.totalAssets() == POOL_DEPOSIT
+    travel(7 * DAY)
+    chain.mine()
     assert vault.totalAssets() == POOL_DEPOSIT + interest
     assert before + interest - 1 <= vault.convertToAssets(shares) <= before + interest
 
 
-def test_pause_stops_deposits_withdrawals_and_reads_zero_maxima(
-    vault: Any, admin: Any, lender: Any, lines: Any
+def test_pause_stops_deposits_and_claims_but_not_requests(
+    vault: Any, admin: Any, lender: Any, lines: Any, chain: Any
 ) -> None:
+    vault.requestRedeem(SHARES_PER_USD, lender, lender, sender=lender)
+    chain.pending_timestamp += 3 * DAY
     vault.pause(sender=admin)
+    chain.mine()
     assert (vault.maxDeposit(lender), vault.maxMint(lender)) == (0, 0)
     assert (vault.maxWithdraw(lender), vault.maxRedeem(lender)) == (0, 0)
+    assert vault.claimableRedeemRequest(0, lender) == SHARES_PER_USD
     with ape.reverts(vault.EnforcedPause):
         vault.deposit(USD, lender, sender=lender)
     with ape.reverts(vault.EnforcedPause):
-        vault.mint(10**12, lender, sender=lender)
+        vault.mint(SHARES_PER_USD, lender, sender=lender)
     with ape.reverts(vault.EnforcedPause):
-        vault.withdraw(USD, lender, lender, sender=lender)
-    with ape.reverts(vault.EnforcedPause):
-        vault.redeem(10**12, lender, lender, sender=lender)
+        vault.redeem(SHARES_PER_USD, lender, lender, sender=lender)
+    vault.requestRedeem(SHARES_PER_USD, lender, lender, sender=lender)
     vault.unpause(sender=admin)
-    vault.withdraw(USD, lender, lender, sender=lender)
+    deposit = vault.deposit(USD, lender, sender=lender)
+    assert deposit.events.filter(vault.Deposit)[0].assets == USD
 
 
 def test_only_admin_pauses(vault: Any, lender: Any) -> None:
-    with ape.reverts(vault.AccessControlUnauthorizedAccount, account=lender.address):
+    with ape.reverts(
+        vault.AccessControlUnauthorizedAccount,
+        account=lender.address,
+        neededRole=vault.DEFAULT_ADMIN_ROLE(),
+    ):
         vault.pause(sender=lender)
 
 
 def test_line_entry_points_need_line_role(vault: Any, lender: Any, lines: Any) -> None:
     role = vault.LINE_ROLE()
-    with ape.reverts(
-        vault.AccessControlUnauthorizedAccount, account=lender.address, neededRole=role
-    ):
-        vault.lend(lender, USD, sender=lender)
-    with ape.reverts(
-        vault.AccessControlUnauthorizedAccount, account=lender.address, neededRole=role
-    ):
-        vault.recordRepayment(0, USD, sender=lender)
-    with ape.reverts(
-        vault.AccessControlUnauthorizedAccount, account=lender.address, neededRole=role
-    ):
-        vault.recordLoss(0, sender=lender)
+    calls = (
+        lambda: vault.lend(lender, USD, sender=lender),
+        lambda: vault.recordRepayment(0, USD, 0, sender=lender),
+        lambda: vault.recordImpairment(0, sender=lender),
+        lambda: vault.recordLoss(0, sender=lender),
+    )
+    for call in calls:
+        with ape.reverts(
+            vault.AccessControlUnauthorizedAccount, account=lender.address, neededRole=role
+        ):
+            call()
 
 
-def test_record_cannot_reduce_lent_below_zero(vault: Any, admin: Any, accounts: Any) -> None:
-    """A line (here an account given LINE_ROLE) cannot write off more than is lent out."""
+def test_line_records_are_bounded_by_what_is_lent_and_impaired(
+    vault: Any, stable: Any, admin: Any, accounts: Any, lines: Any
+) -> None:
+    """A line (here an account given LINE_ROLE) cannot repay, impair or write off more than is lent,
+    nor recover or write off more than is impaired."""
     line = accounts[4]
     vault.grantRole(vault.LINE_ROLE(), line, sender=admin)
     with ape.reverts(vault.CreditPoolPrincipalExceedsLent, lent=0, principal=1):
         vault.recordLoss(1, sender=line)
     with ape.reverts(vault.CreditPoolPrincipalExceedsLent, lent=0, principal=1):
-        vault.recordRepayment(1, 0, sender=line)
+        vault.recordRepayment(1, 0, 0, sender=line)
+    with ape.reverts(vault.CreditPoolPrincipalExceedsLent, lent=0, principal=1):
+        vault.recordImpairment(1, sender=line)
+    vault.lend(line, 100 * USD, sender=line)
+    vault.recordImpairment(60 * USD, sender=line)
+    with ape.reverts(vault.CreditPoolPrincipalExceedsLent, lent=100 * USD, principal=101 * USD):
+        vault.recordImpairment(41 * USD, sender=line)
+    # The impaired part of a repayment is part of its principal, and at most what is impaired.
+    with ape.reverts(vault.CreditPoolPrincipalExceedsLent, lent=10 * USD, principal=11 * USD):
+        vault.recordRepayment(10 * USD, 0, 11 * USD, sender=line)
+    with ape.reverts(
+        vault.CreditPoolPrincipalExceedsImpaired, impaired=60 * USD, principal=70 * USD
+    ):
+        vault.recordRepayment(70 * USD, 0, 70 * USD, sender=line)
+    with ape.reverts(
+        vault.CreditPoolPrincipalExceedsImpaired, impaired=60 * USD, principal=61 * USD
+    ):
+        vault.recordLoss(61 * USD, sender=line)
+    vault.recordLoss(60 * USD, sender=line)
+    assert (vault.lentAssets(), vault.impairedAssets(), vault.totalLosses()) == (
+        40 * USD,
+        0,
+        60 * USD,
+    )
