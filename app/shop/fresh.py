@@ -2,7 +2,9 @@
 
 Every contract view is called at one block (the head when the request came in) and every log is
 read up to that block, so the answer is one consistent snapshot. Published manifests (off-chain
-data) still come from the database: they carry the proof ``verifyBatchItem`` is called with.
+data) still come from the database: they carry the proof and the item key ``verifyBatchItem`` is
+called with. The rules follow ``app.shop.verdicts`` (the index's path): a change to one is made
+to the other.
 """
 
 from __future__ import annotations

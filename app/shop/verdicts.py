@@ -3,11 +3,14 @@
 ``item_verdict`` is what the JSON API and the shopper's page both call. The verdict follows the
 registry's own rules (``ProductRegistry.verify`` / ``verifyBatchItem``): recalled (the item, or its
 batch) outranks flagged, which outranks unknown, which outranks a suspended merchant. A batch item
-that was never activated on chain is judged through its published manifest's proof, as
-``verifyBatchItem`` would judge it.
+that was never activated on chain is judged through its published manifest's proof and key, as
+``verifyBatchItem`` would judge it: a GTIN only while the batch's merchant holds its company
+prefix. A verifier's reassignment names the item's merchant, and a revocation leaves it unknown
+until the id is registered again (``app.shop.item_record``).
 
-The index is read with a handful of portable SQL queries on the DB-API connection (see
-``app.shop.sql``): this is the shopper's hot path.
+The same rules are assembled twice: here from the index, and in ``app.shop.fresh`` from the chain;
+a change to one is made to the other. The index is read with a handful of portable SQL queries
+on the DB-API connection (``app.shop.verdict_sql``): this is the shopper's hot path.
 """
 
 from __future__ import annotations
