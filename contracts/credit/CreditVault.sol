@@ -101,6 +101,7 @@ contract CreditVault is ICreditVault, ERC4626, AccessControlDefaultAdminRules, P
         if (impaired > _lent) revert CreditPoolPrincipalExceedsLent(_lent, impaired);
         _impaired = impaired;
         emit PrincipalImpaired(msg.sender, principal);
+        _absorb(principal);
     }
 
     /// @inheritdoc ICreditVault
@@ -191,13 +192,12 @@ contract CreditVault is ICreditVault, ERC4626, AccessControlDefaultAdminRules, P
         revert CreditPoolRedeemOnly();
     }
 
-    /// @notice Idle cash plus principal lent out, less impaired principal and income still unlocking
-    /// (zero when impairments leave less than what is still unlocking).
+    /// @notice Idle cash plus principal lent out, less impaired principal and income still unlocking.
     /// @return The vault's assets.
     function totalAssets() public view override returns (uint256) {
-        // Impaired principal is at most the principal lent out. Locked income can exceed what is
-        // left when the cash it came in was lent again and impaired: ERC-4626 says totalAssets must
-        // not revert, so that reads zero.
+        // Impaired principal is at most the principal lent out, and losses eat locked income first
+        // (`_absorb`), so impaired plus locked never exceed idle plus lent; ERC-4626 says totalAssets
+        // must not revert, so the subtraction is guarded all the same.
         uint256 held = _idle() + _lent - _impaired;
         uint256 locked = _lockedNow();
         return held > locked ? held - locked : 0;
@@ -343,6 +343,21 @@ contract CreditVault is ICreditVault, ERC4626, AccessControlDefaultAdminRules, P
         uint256 unlockedAt = _unlockedAt;
         if (block.timestamp >= unlockedAt) return 0;
         return Math.mulDiv(_locked, unlockedAt - block.timestamp, unlockedAt - _lockedAt);
+    }
+
+    /// @dev A loss is set against income still unlocking first (as Yearn V3 does): that income was never
+    /// in the share price, and the cash it came as may be what was lent and lost. This keeps
+    /// `impaired + locked <= idle + lent`, so `totalAssets` never needs its floor, and a deposit made
+    /// after a loss cannot buy shares cheaply and then collect income that unlocks.
+    function _absorb(uint256 loss) private {
+        uint256 locked = _lockedNow();
+        if (locked == 0) return;
+        uint256 absorbed = Math.min(locked, loss);
+        uint256 left = locked - absorbed;
+        // The rest unlocks by the same date as before, from now.
+        _locked = uint128(left);
+        _lockedAt = uint40(block.timestamp);
+        emit LockedIncomeAbsorbed(absorbed, left);
     }
 
     /// @dev Adds `amount` to what is locked and restarts the unlocking over a whole period.

@@ -8,7 +8,8 @@ pragma solidity ^0.8.24;
 /// - `totalAssets = idle cash + principal lent - principal impaired - income still unlocking`.
 /// - Principal of a line past its due time and grace is impaired at once, by a public rule that anyone
 ///   can trigger (`CreditLines.accrue`): the share price falls when a loss becomes visible, not when an
-///   operator writes it off, and a write-off then moves nothing.
+///   operator writes it off, and a write-off then moves nothing. An impairment is set against income
+///   still unlocking first.
 /// - Interest, fees and recovered impaired principal unlock linearly over `INCOME_UNLOCK_PERIOD`, so
 ///   nobody can deposit just before a large repayment and take part of it out just after.
 /// - Exits are ordered: `requestRedeem` locks shares in the vault; after the cooldown the controller
@@ -50,6 +51,8 @@ interface ICreditVault {
     event PrincipalImpaired(address indexed line, uint256 principal);
     /// @notice Emitted when a credit line writes off principal as lost (already impaired).
     event LossRecognized(address indexed line, uint256 principal);
+    /// @notice Emitted when an impairment is set against income still unlocking, with what stays locked.
+    event LockedIncomeAbsorbed(uint256 amount, uint256 lockedTotal);
     /// @notice Emitted when income or recovered principal starts unlocking, with the total still locked.
     event IncomeLocked(uint256 amount, uint256 lockedTotal, uint256 unlockedAt);
     /// @notice ERC-7540: a redemption request (all of a controller's requests are request id 0).
