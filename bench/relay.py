@@ -397,8 +397,3 @@ def _naive(w3: Web3, registry: Contract, items: list[str]) -> float:
         if receipt["status"] != 1:
             raise RuntimeError(f"naive transaction {tx_hash.hex()} failed")
     return NAIVE_SAMPLE / (time.perf_counter() - started)
-
-
-if __name__ == "__main__":
-    for row in run():
-        print(f"{row.metric}: {row.value:,} {row.unit} ({row.note})")

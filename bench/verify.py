@@ -5,18 +5,16 @@ subprocess against this run's Anvil and a SQLite file. The index holds 100,000 i
 real ones, registered on chain and indexed by the service's own indexer, and the bulk inserted
 straight into the index's tables (same rows the indexer writes: an item and its two custody
 events each) because registering 100,000 items on chain would take the whole time budget. A
-load generator in this process (asyncio, raw HTTP/1.1 keep-alive connections: an HTTP client
-library would spend more CPU than the server it measures, on the same two cores) asks for random
-items and records each request's latency; ``?fresh=true`` is measured beside it on the real items.
-The service's memory is its resident set size, at rest after a warm-up and at its peak under load.
+load generator in this process (``bench.http_load``: asyncio, raw HTTP/1.1 keep-alive
+connections) asks for random items and records each request's latency; ``?fresh=true`` is
+measured beside it on the real items. The service's memory is its resident set size, at rest after
+a warm-up and at its peak under load.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -29,6 +27,11 @@ from sqlalchemy import insert
 from app.domain.ids import item_id_of_key, item_key
 from app.domain.vocab import IdScheme
 from bench.context import BenchContext
+
+# LoadResult and load stay importable from here: verify/load.py (the load campaign) uses them.
+from bench.http_load import LoadResult as LoadResult
+from bench.http_load import load as load
+from bench.http_load import run_coroutine, run_load
 from bench.model import Peer, Row, Target
 from tests.support.nodes import free_port
 from tools.service_process import ServiceProcess, service_environment
@@ -52,22 +55,6 @@ P99_TARGET = Target(25)
 
 # Keys of Anvil's public test mnemonic (never real money): the service's oracle is TEST::3 here.
 ORACLE_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    requests: int
-    errors: int
-    seconds: float
-    latencies: list[float]
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds
-
-    def percentile_ms(self, fraction: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
 def run(ctx: BenchContext) -> list[Row]:
@@ -401,72 +388,11 @@ def _measured_load(
 
     async def sampled() -> LoadResult:
         nonlocal peak
-        running = asyncio.ensure_future(_run_load(service.port, paths, seconds, connections))
+        running = asyncio.ensure_future(run_load(service.port, paths, seconds, connections))
         while not running.done():
             peak = peak.peak(_memory(service))
             await asyncio.wait({running}, timeout=0.25)
         return running.result()
 
-    result = _run(sampled())
+    result = run_coroutine(sampled())
     return result, peak
-
-
-def load(port: int, paths: list[str], seconds: float, connections: int) -> LoadResult:
-    """``connections`` keep-alive connections asking for random ``paths`` for ``seconds``."""
-    return _run(_run_load(port, paths, seconds, connections))
-
-
-def _run(coroutine: Any) -> LoadResult:
-    try:
-        import uvloop
-
-        result: LoadResult = uvloop.run(coroutine)
-    except ImportError:
-        result = asyncio.run(coroutine)
-    return result
-
-
-async def _run_load(port: int, paths: list[str], seconds: float, connections: int) -> LoadResult:
-    latencies: list[float] = []
-    errors = [0]
-    started = time.perf_counter()
-    deadline = started + seconds
-    await asyncio.gather(
-        *(
-            _connection(port, paths, deadline, latencies, errors, seed)
-            for seed in range(connections)
-        )
-    )
-    elapsed = time.perf_counter() - started
-    return LoadResult(len(latencies), errors[0], elapsed, latencies)
-
-
-async def _connection(
-    port: int,
-    paths: list[str],
-    deadline: float,
-    latencies: list[float],
-    errors: list[int],
-    seed: int,
-) -> None:
-    """One keep-alive connection asking for random paths until the deadline."""
-    chooser = random.Random(seed)
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    host = f"127.0.0.1:{port}".encode()
-    try:
-        while time.perf_counter() < deadline:
-            path = chooser.choice(paths).encode()
-            sent = time.perf_counter()
-            writer.write(b"GET " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            await reader.readexactly(length)
-            latencies.append(time.perf_counter() - sent)
-            if not head.startswith(b"HTTP/1.1 200"):
-                errors[0] += 1
-    finally:
-        writer.close()
