@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.contracts.escrow.helpers import DAY, ETH, Terms, h
+from tests.contracts.escrow.helpers import CARRIER, DAY, ETH, LogisticsKind, Terms, h, update
 
 FEE_BPS = 250
 MAX_UINT256 = 2**256 - 1
@@ -103,16 +103,16 @@ def escrow(
     buyer: Any,
     stable: Any,
 ) -> Any:
-    """The escrow with its roles granted, a 2.5% fee, the stablecoin allow-listed, and the
-    registry's ORACLE_ROLE granted to it so it can record sales. The buyer and funder hold
-    stablecoins and have approved the escrow."""
+    """The escrow with its roles granted (the `oracle` account is its logistics oracle), a 2.5%
+    fee, the stablecoin allow-listed, and the registry's ESCROW_ROLE granted to it so it can hold,
+    free and sell items. The buyer and funder hold stablecoins and have approved the escrow."""
     contract = project.OrderEscrow.deploy(admin, registry, fee_recipient, sender=admin)
     contract.grantRole(contract.ARBITER_ROLE(), arbiter, sender=admin)
     contract.grantRole(contract.ORACLE_ROLE(), oracle, sender=admin)
     contract.grantRole(contract.FUNDER_ROLE(), funder, sender=admin)
     contract.setFee(FEE_BPS, sender=admin)
     contract.setTokenAllowed(stable, True, sender=admin)
-    registry.grantRole(registry.ORACLE_ROLE(), contract, sender=admin)
+    registry.grantRole(registry.ESCROW_ROLE(), contract, sender=admin)
     for payer in (buyer, funder):
         stable.mint(payer, 10**15, sender=payer)
         stable.approve(contract, MAX_UINT256, sender=payer)
@@ -180,6 +180,33 @@ def open_order(
         return OpenedOrder(terms, tx)
 
     return run
+
+
+@pytest.fixture
+def ship(escrow: Any, merchant: Any) -> Callable[..., Any]:
+    """The merchant hands an order to `carrier` (the tests' carrier) and marks it shipped."""
+
+    def run(order: OpenedOrder, carrier: int = CARRIER, tracking: str = "track") -> Any:
+        return escrow.ship(order.abi, carrier, h(tracking), sender=merchant)
+
+    return run
+
+
+@pytest.fixture
+def delivered_order(
+    escrow: Any, open_order: Any, oracle: Any, ship: Callable[..., Any]
+) -> OpenedOrder:
+    """A SKU order shipped with the tests' carrier and reported delivered."""
+    order = open_order()
+    ship(order)
+    escrow.reportLogistics([update(order.id, LogisticsKind.DELIVERED)], sender=oracle)
+    return order
+
+
+@pytest.fixture
+def disputed_order(escrow: Any, delivered_order: OpenedOrder, buyer: Any) -> OpenedOrder:
+    escrow.dispute(delivered_order.abi, h("parcel empty"), sender=buyer)
+    return delivered_order
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The admin's settings: fee and cap, fee recipient, allow-list, bounds, pause; and role checks."""
+"""The admin's settings: fee and cap, fee recipient, allow-list, bounds, seller-record floor,
+pause; and role checks."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from typing import Any
 
 import ape
 import pytest
+from ape.exceptions import ContractLogicError
 
-from tests.contracts.escrow.helpers import DAY, HOUR, ZERO_ADDRESS
+from tests.contracts.escrow.helpers import DAY, ETH, HOUR, ZERO_ADDRESS
 
 
 def test_deployment_defaults(bare_escrow: Any, registry: Any, fee_recipient: Any) -> None:
@@ -17,19 +19,36 @@ def test_deployment_defaults(bare_escrow: Any, registry: Any, fee_recipient: Any
     assert bare_escrow.arbitrationPeriod() == 14 * DAY
     assert bare_escrow.registry() == registry.address
     assert bare_escrow.MAX_FEE_BPS() == 1_000
+    assert bare_escrow.sellerRecordFloor(ETH) == 0
+    assert bare_escrow.defaultAdminDelay() == 2 * DAY
     assert not bare_escrow.paused()
 
 
+@pytest.mark.parametrize(
+    ("which", "error", "inputs"),
+    [
+        ("admin", "AccessControlInvalidDefaultAdmin", {"defaultAdmin": ZERO_ADDRESS}),
+        ("registry", "EscrowZeroAddress", {}),
+        ("recipient", "EscrowZeroAddress", {}),
+    ],
+)
 def test_constructor_reverts_for_zero_addresses(
-    project: Any, admin: Any, registry: Any, fee_recipient: Any
+    project: Any,
+    admin: Any,
+    registry: Any,
+    fee_recipient: Any,
+    which: str,
+    error: str,
+    inputs: dict[str, Any],
 ) -> None:
-    for args in (
-        (ZERO_ADDRESS, registry, fee_recipient),
-        (admin, ZERO_ADDRESS, fee_recipient),
-        (admin, registry, ZERO_ADDRESS),
-    ):
-        with ape.reverts(project.OrderEscrow.EscrowZeroAddress):
-            project.OrderEscrow.deploy(*args, sender=admin)
+    args = {"admin": admin, "registry": registry, "recipient": fee_recipient}
+    args[which] = ZERO_ADDRESS
+    # ape.reverts does not tell a constructor's custom errors apart: the type is checked here.
+    with pytest.raises(ContractLogicError) as raised:
+        project.OrderEscrow.deploy(*args.values(), sender=admin)
+
+    assert type(raised.value).__name__ == error
+    assert (raised.value.inputs or {}) == inputs
 
 
 def test_admin_sets_fee_up_to_the_cap(bare_escrow: Any, admin: Any) -> None:
@@ -96,6 +115,31 @@ def test_admin_sets_arbitration_period(bare_escrow: Any, admin: Any) -> None:
     assert bare_escrow.arbitrationPeriod() == 3 * DAY
 
 
+def test_admin_sets_the_seller_record_floor_per_token(
+    bare_escrow: Any, admin: Any, stable: Any
+) -> None:
+    tx = bare_escrow.setSellerRecordFloor(stable, 10**6, sender=admin)
+
+    assert tx.events == [bare_escrow.SellerRecordFloorChanged(token=stable.address, amount=10**6)]
+    assert bare_escrow.sellerRecordFloor(stable) == 10**6
+    assert bare_escrow.sellerRecordFloor(ETH) == 0
+    bare_escrow.setSellerRecordFloor(ETH, 10**15, sender=admin)
+    assert bare_escrow.sellerRecordFloor(ETH) == 10**15
+
+
+def test_seller_record_floor_changes_no_order(
+    escrow: Any, admin: Any, open_order: Any, buyer: Any, merchant: Any, asset: Any
+) -> None:
+    """The floor is read by indexers: an order below it still opens and pays out."""
+    escrow.setSellerRecordFloor(asset.token, asset.amount * 10, sender=admin)
+
+    order = open_order()
+    escrow.confirmReceipt(order.abi, sender=buyer)
+
+    assert escrow.escrowedOf(order.abi) == 0
+    assert escrow.creditOf(merchant, asset.token) > 0
+
+
 def test_admin_pauses_and_unpauses(bare_escrow: Any, admin: Any) -> None:
     assert bare_escrow.pause(sender=admin).events == [bare_escrow.Paused(account=admin.address)]
     assert bare_escrow.paused()
@@ -110,7 +154,9 @@ def test_admin_pauses_and_unpauses(bare_escrow: Any, admin: Any) -> None:
         ("setTokenAllowed", ("0x000000000000000000000000000000000000dEaD", True)),
         ("setDisputeWindowBounds", (HOUR, DAY)),
         ("setArbitrationPeriod", (DAY,)),
+        ("setSellerRecordFloor", (ETH, 1)),
         ("pause", ()),
+        ("unpause", ()),
     ],
 )
 def test_settings_revert_for_non_admin(

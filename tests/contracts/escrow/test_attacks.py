@@ -12,7 +12,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
-from tests.contracts.escrow.helpers import ETH, OrderStatus, h
+from tests.contracts.escrow.helpers import CARRIER, ETH, OrderStatus, h
 
 REENTRANT_CALL = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 AMOUNT = 10**18
@@ -184,7 +184,7 @@ def test_stranger_cannot_move_anyone_elses_order(
     escrow: Any, open_order: Any, shopper: Any, merchant: Any, asset: Any
 ) -> None:
     order = open_order()
-    escrow.ship(order.abi, h("track"), sender=merchant)
+    escrow.ship(order.abi, CARRIER, h("track"), sender=merchant)
 
     with ape.reverts(escrow.EscrowNotBuyer, orderId=order.id, caller=shopper.address):
         escrow.confirmReceipt(order.abi, sender=shopper)

@@ -1,4 +1,5 @@
-"""Disputes, settlements by agreement, arbiter rulings and the arbitration timeout."""
+"""Disputes, arbiter rulings and the arbitration timeout (settlement offers: test_offers.py;
+the `delivered_order` and `disputed_order` fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,31 +10,13 @@ import pytest
 
 from tests.contracts.escrow.helpers import (
     BPS,
-    LogisticsKind,
+    CARRIER,
     OrderStatus,
     SettlementKind,
+    credits_of,
     h,
     split,
-    update,
 )
-
-
-@pytest.fixture
-def delivered_order(escrow: Any, open_order: Any, merchant: Any, oracle: Any) -> Any:
-    order = open_order()
-    escrow.ship(order.abi, h("track"), sender=merchant)
-    escrow.reportLogistics([update(order.id, LogisticsKind.DELIVERED)], sender=oracle)
-    return order
-
-
-@pytest.fixture
-def disputed_order(escrow: Any, delivered_order: Any, buyer: Any) -> Any:
-    escrow.dispute(delivered_order.abi, h("parcel empty"), sender=buyer)
-    return delivered_order
-
-
-def _credits(escrow: Any, token: str, *accounts: Any) -> list[int]:
-    return [int(escrow.creditOf(a, token)) for a in accounts]
 
 
 def test_buyer_disputes_inside_the_window(escrow: Any, delivered_order: Any, buyer: Any) -> None:
@@ -140,7 +123,7 @@ def test_arbiter_split_leaves_the_books_balanced(
             orderId=disputed_order.id, arbiter=arbiter.address, rulingHash=h("ruling")
         ),
     ]
-    credits = _credits(escrow, asset.token, buyer, merchant, fee_recipient)
+    credits = credits_of(escrow, asset.token, buyer, merchant, fee_recipient)
     assert credits == [payer, net, fee]
     assert sum(credits) == disputed_order.terms.amount == asset.balance_of(escrow)
     state = escrow.orderOf(disputed_order.id)
@@ -157,12 +140,14 @@ def test_arbiter_split_of_an_odd_amount_balances_to_the_last_unit(
     asset: Any,
 ) -> None:
     order = open_order(amount=asset.amount + 7)
-    escrow.ship(order.abi, h("track"), sender=merchant)
+    escrow.ship(order.abi, CARRIER, h("track"), sender=merchant)
     escrow.dispute(order.abi, h("x"), sender=buyer)
 
     escrow.resolveDispute(order.abi, 3_333, h("ruling"), sender=arbiter)
 
-    assert sum(_credits(escrow, asset.token, buyer, merchant, fee_recipient)) == order.terms.amount
+    assert (
+        sum(credits_of(escrow, asset.token, buyer, merchant, fee_recipient)) == order.terms.amount
+    )
 
 
 def test_resolve_reverts_for_split_above_10000(
@@ -228,7 +213,7 @@ def test_timeout_splits_evenly_when_the_merchant_answered(
     escrow.resolveExpiredDispute(disputed_order.abi, sender=buyer)
 
     expected = list(split(disputed_order.terms.amount, BPS // 2, disputed_order.terms.fee_bps))
-    assert _credits(escrow, asset.token, buyer, merchant, fee_recipient) == expected
+    assert credits_of(escrow, asset.token, buyer, merchant, fee_recipient) == expected
 
 
 def test_resolve_expired_reverts_without_a_dispute(
@@ -249,81 +234,11 @@ def test_arbitration_period_is_fixed_when_the_dispute_opens(
     assert escrow.orderOf(delivered_order.id).disputeDeadline == tx.events[0].deadline
 
 
-def test_settlement_offered_by_merchant_settles_when_buyer_accepts(
-    escrow: Any,
-    delivered_order: Any,
-    merchant: Any,
-    buyer: Any,
-    fee_recipient: Any,
-    asset: Any,
-) -> None:
-    offered = escrow.offerSettlement(delivered_order.abi, 2_500, sender=merchant)
-    assert offered.events == [
-        escrow.SettlementOffered(orderId=delivered_order.id, by=merchant.address, buyerBps=2_500)
-    ]
-    assert escrow.offerOf(delivered_order.id) == (2_500, True, True)
-
-    tx = escrow.acceptSettlement(delivered_order.abi, 2_500, sender=buyer)
-
-    assert tx.events[0].kind == SettlementKind.AGREEMENT
-    expected = list(split(delivered_order.terms.amount, 2_500, delivered_order.terms.fee_bps))
-    assert _credits(escrow, asset.token, buyer, merchant, fee_recipient) == expected
-    assert escrow.offerOf(delivered_order.id).exists is False
-
-
-def test_settlement_during_a_dispute_ends_it_without_the_arbiter(
-    escrow: Any, disputed_order: Any, merchant: Any, buyer: Any
-) -> None:
-    escrow.offerSettlement(disputed_order.abi, 6_000, sender=buyer)
-    escrow.acceptSettlement(disputed_order.abi, 6_000, sender=merchant)
-
-    assert escrow.orderOf(disputed_order.id).status == OrderStatus.SETTLED
-
-
-def test_accept_reverts_for_own_offer_changed_offer_or_no_offer(
-    escrow: Any, delivered_order: Any, merchant: Any, buyer: Any
-) -> None:
-    order_id = delivered_order.id
-    with ape.reverts(escrow.EscrowNoMatchingOffer, orderId=order_id, buyerBps=5_000):
-        escrow.acceptSettlement(delivered_order.abi, 5_000, sender=buyer)
-    escrow.offerSettlement(delivered_order.abi, 5_000, sender=merchant)
-    with ape.reverts(escrow.EscrowNoMatchingOffer, orderId=order_id, buyerBps=5_000):
-        escrow.acceptSettlement(delivered_order.abi, 5_000, sender=merchant)
-    escrow.offerSettlement(delivered_order.abi, 4_000, sender=merchant)
-    with ape.reverts(escrow.EscrowNoMatchingOffer, orderId=order_id, buyerBps=5_000):
-        escrow.acceptSettlement(delivered_order.abi, 5_000, sender=buyer)
-
-
-def test_counter_offer_replaces_the_pending_offer(
-    escrow: Any, delivered_order: Any, merchant: Any, buyer: Any
-) -> None:
-    escrow.offerSettlement(delivered_order.abi, 2_000, sender=merchant)
-    escrow.offerSettlement(delivered_order.abi, 4_000, sender=buyer)
-
-    assert escrow.offerOf(delivered_order.id) == (4_000, False, True)
-    escrow.acceptSettlement(delivered_order.abi, 4_000, sender=merchant)
-    assert escrow.orderOf(delivered_order.id).buyerBps == 4_000
-
-
-def test_offer_reverts_from_a_stranger_with_a_bad_split_or_once_final(
-    escrow: Any, delivered_order: Any, shopper: Any, buyer: Any
-) -> None:
-    with ape.reverts(escrow.EscrowNotParty, orderId=delivered_order.id, caller=shopper.address):
-        escrow.offerSettlement(delivered_order.abi, 1, sender=shopper)
-    with ape.reverts(escrow.EscrowInvalidSplit, buyerBps=BPS + 1):
-        escrow.offerSettlement(delivered_order.abi, BPS + 1, sender=buyer)
-    escrow.confirmReceipt(delivered_order.abi, sender=buyer)
-    with ape.reverts(
-        escrow.EscrowInvalidStatus, orderId=delivered_order.id, status=OrderStatus.RELEASED
-    ):
-        escrow.offerSettlement(delivered_order.abi, 1, sender=buyer)
-
-
 def test_refund_goes_to_the_funder_of_a_credit_line_order(
     escrow: Any, open_order: Any, funder: Any, buyer: Any, merchant: Any, arbiter: Any, asset: Any
 ) -> None:
     order = open_order(payer=funder.address)
-    escrow.ship(order.abi, h("track"), sender=merchant)
+    escrow.ship(order.abi, CARRIER, h("track"), sender=merchant)
     escrow.dispute(order.abi, h("x"), sender=buyer)
 
     escrow.resolveDispute(order.abi, 4_000, h("r"), sender=arbiter)

@@ -37,7 +37,8 @@ def test_open_pays_in_full_and_records_one_funded_order(
     assert state.status == OrderStatus.FUNDED
     assert state.itemCount == 1
     assert state.shipBy == order.terms.ship_by
-    assert (state.deliveredItems, state.releasedItems, state.deliveredAt) == (0, 0, 0)
+    assert (state.deliveredItems, state.releasedItems, state.refundedItems) == (0, 0, 0)
+    assert (state.deliveredAt, state.carrier, state.disputeDeadline) == (0, 0, 0)
     assert asset.balance_of(escrow) == order.terms.amount
     assert escrow.escrowedOf(order.abi) == order.terms.amount
     spent = buyer_before - asset.balance_of(buyer)
@@ -202,12 +203,12 @@ def test_open_reverts_while_paused(escrow: Any, open_order: Any, admin: Any) -> 
 
 
 def test_pause_never_traps_funds_already_in_escrow(
-    escrow: Any, open_order: Any, admin: Any, buyer: Any, merchant: Any, asset: Any
+    escrow: Any, open_order: Any, admin: Any, buyer: Any, merchant: Any, asset: Any, ship: Any
 ) -> None:
     released, cancelled = open_order(), open_order()
     escrow.pause(sender=admin)
 
-    escrow.ship(released.abi, h("track"), sender=merchant)
+    ship(released)
     escrow.confirmReceipt(released.abi, sender=buyer)
     escrow.cancel(cancelled.abi, sender=buyer)
     escrow.withdraw(asset.token, sender=buyer)

@@ -1,4 +1,5 @@
-"""Items released through an order are recorded as sold in the product registry."""
+"""Items released through an order handed to a carrier are recorded as sold in the product
+registry; a release before any carrier is no sale. A registry refusal never blocks the money."""
 
 from __future__ import annotations
 
@@ -6,23 +7,18 @@ from typing import Any
 
 import pytest
 from ape.exceptions import TransactionError
-from eth_abi import encode
-from eth_utils import keccak
 
-from tests.contracts.escrow.helpers import OrderStatus, h
+from tests.contracts.escrow.helpers import OrderStatus, encode_error, h
 
 # IProductRegistry.CustodyAction
 NO_ACTION = 0
 SOLD = 5
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 def _buyer_tag(buyer: Any) -> bytes:
     """The locationHash of an escrow sale: the buyer's address, left-padded to 32 bytes."""
     return bytes(12) + bytes.fromhex(buyer.address[2:])
-
-
-def _error(signature: str, types: list[str], values: list[Any]) -> bytes:
-    return keccak(text=signature)[:4] + encode(types, values)
 
 
 @pytest.fixture
@@ -32,10 +28,11 @@ def asset(eth_asset: Any) -> Any:
 
 
 def test_release_records_each_item_sold_to_the_buyer_through_the_order(
-    escrow: Any, registry: Any, open_order: Any, buyer: Any, register_item: Any
+    escrow: Any, registry: Any, open_order: Any, buyer: Any, register_item: Any, ship: Any
 ) -> None:
     items = (register_item(), register_item())
     order = open_order(item_ids=items)
+    ship(order)
 
     tx = escrow.confirmReceipt(order.abi, sender=buyer)
 
@@ -55,10 +52,11 @@ def test_release_records_each_item_sold_to_the_buyer_through_the_order(
 
 
 def test_item_by_item_release_records_only_released_items_with_sequential_ids(
-    escrow: Any, registry: Any, open_order: Any, buyer: Any, register_item: Any
+    escrow: Any, registry: Any, open_order: Any, buyer: Any, register_item: Any, ship: Any
 ) -> None:
     items = tuple(register_item() for _ in range(3))
     order = open_order(item_ids=items)
+    ship(order)
 
     first = escrow.releaseItems(order.abi, 0b100, sender=buyer)
     second = escrow.confirmReceipt(order.abi, sender=buyer)
@@ -71,6 +69,41 @@ def test_item_by_item_release_records_only_released_items_with_sequential_ids(
         (items[1], 2),
     ]
     assert registry.isEventRecorded(escrow, 2)
+
+
+def test_release_before_any_carrier_records_no_sale(
+    escrow: Any, registry: Any, open_order: Any, buyer: Any, register_item: Any
+) -> None:
+    """The buyer's instant confirm of goods never handed to a carrier is a payment, not a sale."""
+    items = (register_item(), register_item())
+    order = open_order(item_ids=items)
+
+    tx = escrow.confirmReceipt(order.abi, sender=buyer)
+
+    assert tx.events.filter(registry.CustodyRecorded) == []
+    assert tx.events.filter(escrow.SaleRecorded) == []
+    assert [registry.itemOf(item).lastAction for item in items] == [NO_ACTION, NO_ACTION]
+    assert escrow.saleEventCount() == 0
+
+
+def test_carrier_named_after_a_partial_release_makes_the_rest_a_sale(
+    escrow: Any,
+    registry: Any,
+    open_order: Any,
+    buyer: Any,
+    merchant: Any,
+    register_item: Any,
+    ship: Any,
+) -> None:
+    items = (register_item(), register_item())
+    order = open_order(item_ids=items)
+    escrow.releaseItems(order.abi, 0b01, sender=buyer)
+    ship(order)
+
+    tx = escrow.confirmReceipt(order.abi, sender=buyer)
+
+    assert [e.itemId for e in tx.events.filter(registry.CustodyRecorded)] == [items[1]]
+    assert [registry.itemOf(item).lastAction for item in items] == [NO_ACTION, SOLD]
 
 
 def test_sku_order_makes_no_registry_record(
@@ -96,6 +129,9 @@ def test_refunded_items_are_not_recorded_sold(
     assert registry.itemOf(item).lastAction == NO_ACTION
 
 
+UNAUTHORIZED = "AccessControlUnauthorizedAccount(address,bytes32)"
+
+
 def test_payout_stands_when_the_registry_refuses_the_sale_record(
     escrow: Any,
     registry: Any,
@@ -104,14 +140,16 @@ def test_payout_stands_when_the_registry_refuses_the_sale_record(
     merchant: Any,
     admin: Any,
     register_item: Any,
+    ship: Any,
     asset: Any,
 ) -> None:
-    registry.revokeRole(registry.ORACLE_ROLE(), escrow, sender=admin)
     order = open_order(item_ids=(register_item(),))
+    ship(order)
+    registry.revokeRole(registry.ESCROW_ROLE(), escrow, sender=admin)
 
     tx = escrow.confirmReceipt(order.abi, sender=buyer)
 
-    reason = _error("RegistryMerchantNotActive(address)", ["address"], [escrow.address])
+    reason = encode_error(UNAUTHORIZED, escrow.address, registry.ESCROW_ROLE())
     assert tx.events.filter(escrow.SaleNotRecorded) == [
         escrow.SaleNotRecorded(orderId=order.id, reason=reason)
     ]
@@ -120,21 +158,84 @@ def test_payout_stands_when_the_registry_refuses_the_sale_record(
     assert escrow.saleEventCount() == 0
 
 
-def test_unregistered_item_does_not_lock_the_order(
-    escrow: Any, open_order: Any, buyer: Any
+def test_refund_stands_when_the_registry_refuses_to_free_the_items(
+    escrow: Any,
+    registry: Any,
+    open_order: Any,
+    buyer: Any,
+    admin: Any,
+    register_item: Any,
+    asset: Any,
 ) -> None:
-    unknown = h("never registered")
-    order = open_order(item_ids=(unknown,))
+    item = register_item()
+    order = open_order(item_ids=(item,))
+    registry.revokeRole(registry.ESCROW_ROLE(), escrow, sender=admin)
+
+    tx = escrow.cancel(order.abi, sender=buyer)
+
+    reason = encode_error(UNAUTHORIZED, escrow.address, registry.ESCROW_ROLE())
+    assert tx.events.filter(escrow.ItemsNotFreed) == [
+        escrow.ItemsNotFreed(orderId=order.id, items=1, reason=reason)
+    ]
+    assert escrow.orderOf(order.id).status == OrderStatus.REFUNDED
+    assert escrow.creditOf(buyer, asset.token) == order.terms.amount
+    assert registry.itemOf(item).held
+
+
+def test_item_reassigned_to_another_merchant_is_paid_but_not_recorded_sold(
+    escrow: Any,
+    registry: Any,
+    open_order: Any,
+    buyer: Any,
+    merchant: Any,
+    other_merchant: Any,
+    verifier: Any,
+    register_item: Any,
+    ship: Any,
+) -> None:
+    """Sold is recorded only for the order merchant's own items."""
+    item = register_item()
+    order = open_order(item_ids=(item,))
+    ship(order)
+    registry.reassignItem(item, other_merchant, h("finding"), sender=verifier)
 
     tx = escrow.confirmReceipt(order.abi, sender=buyer)
 
-    reason = _error("RegistryItemNotRegistered(bytes32)", ["bytes32"], [unknown])
+    reason = encode_error("RegistryNotItemCustodian(address,bytes32)", merchant.address, item)
+    assert tx.events.filter(escrow.SaleNotRecorded)[0].reason == reason
+    assert registry.itemOf(item).lastAction == NO_ACTION
+    assert escrow.orderOf(order.id).status == OrderStatus.RELEASED
+
+
+def test_revoked_item_does_not_lock_the_order(
+    escrow: Any,
+    registry: Any,
+    open_order: Any,
+    buyer: Any,
+    verifier: Any,
+    register_item: Any,
+    ship: Any,
+) -> None:
+    item = register_item()
+    order = open_order(item_ids=(item,))
+    ship(order)
+    registry.reassignItem(item, ZERO_ADDRESS, h("revoked"), sender=verifier)
+
+    tx = escrow.confirmReceipt(order.abi, sender=buyer)
+
+    reason = encode_error("RegistryItemNotRegistered(bytes32)", item)
     assert tx.events.filter(escrow.SaleNotRecorded)[0].reason == reason
     assert escrow.orderOf(order.id).status == OrderStatus.RELEASED
 
 
 def test_caller_cannot_starve_the_sale_record_of_gas(
-    escrow: Any, registry: Any, open_order: Any, buyer: Any, register_item: Any, chain: Any
+    escrow: Any,
+    registry: Any,
+    open_order: Any,
+    buyer: Any,
+    register_item: Any,
+    ship: Any,
+    chain: Any,
 ) -> None:
     """Whatever gas limit the buyer picks, a release either records the sale or does not happen.
 
@@ -142,6 +243,7 @@ def test_caller_cannot_starve_the_sale_record_of_gas(
     would pay for the `catch` branch: without the escrow's gas check a buyer could skip the record.
     """
     order = open_order(item_ids=tuple(register_item() for _ in range(32)))
+    ship(order)
     needed = int(escrow.confirmReceipt.estimate_gas_cost(order.abi, sender=buyer))
     outcomes = set()
     for limit in range(needed // 4, needed + 1, needed // 24):

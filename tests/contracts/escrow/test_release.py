@@ -7,16 +7,18 @@ from typing import Any
 import ape
 
 from tests.contracts.escrow.helpers import (
+    CARRIER,
     LogisticsKind,
     OrderStatus,
     fee_of,
     h,
+    share_of,
     update,
 )
 
 
 def _ship_and_deliver(escrow: Any, order: Any, merchant: Any, oracle: Any, items: int = 0) -> Any:
-    escrow.ship(order.abi, h("track"), sender=merchant)
+    escrow.ship(order.abi, CARRIER, h("track"), sender=merchant)
     return escrow.reportLogistics([update(order.id, LogisticsKind.DELIVERED, items)], sender=oracle)
 
 
@@ -24,7 +26,7 @@ def test_buyer_confirming_receipt_releases_at_once_less_the_fee(
     escrow: Any, open_order: Any, buyer: Any, merchant: Any, fee_recipient: Any, asset: Any
 ) -> None:
     order = open_order()
-    escrow.ship(order.abi, h("track"), sender=merchant)
+    escrow.ship(order.abi, CARRIER, h("track"), sender=merchant)
 
     tx = escrow.confirmReceipt(order.abi, sender=buyer)
 
@@ -103,7 +105,7 @@ def test_shipped_order_never_reported_delivered_releases_after_deliver_by_and_wi
     escrow: Any, open_order: Any, merchant: Any, shopper: Any, chain: Any
 ) -> None:
     order = open_order()
-    escrow.ship(order.abi, h("track"), sender=merchant)
+    escrow.ship(order.abi, CARRIER, h("track"), sender=merchant)
     releasable_at = order.terms.deliver_by + order.terms.dispute_window
 
     chain.pending_timestamp = releasable_at - 1
@@ -144,9 +146,28 @@ def test_items_release_one_by_one_and_the_last_takes_the_remainder(
     released = [e for tx in (first, second) for e in tx.events.filter(escrow.OrderReleased)]
     grosses = [e.merchantAmount + e.feeAmount for e in released]
     assert grosses == [share, amount - share]
+    assert grosses == [share_of(amount, 3, 0b010), share_of(amount, 3, 0b101)]
     assert escrow.orderOf(order.id).status == OrderStatus.RELEASED
     assert escrow.orderOf(order.id).releasedItems == 0b111
     assert escrow.creditOf(merchant, asset.token) == sum(e.merchantAmount for e in released)
+
+
+def test_each_item_pays_its_own_share_whatever_the_order_of_releases(
+    escrow: Any, open_order: Any, buyer: Any, register_item: Any, asset: Any
+) -> None:
+    """The last listed item carries the rounding even when it is released first."""
+    amount = asset.amount + 2
+    order = open_order(amount=amount, item_ids=tuple(register_item() for _ in range(3)))
+    share = amount // 3
+
+    grosses = []
+    for items in (0b100, 0b001, 0b010):
+        tx = escrow.releaseItems(order.abi, items, sender=buyer)
+        [event] = tx.events.filter(escrow.OrderReleased)
+        grosses.append(event.merchantAmount + event.feeAmount)
+
+    assert grosses == [amount - 2 * share, share, share]
+    assert escrow.orderOf(order.id).status == OrderStatus.RELEASED
 
 
 def test_delivered_items_release_without_the_buyer_after_the_window(
