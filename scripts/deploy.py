@@ -66,6 +66,8 @@ option left out keeps what the chain holds):
   --dispute-window-bounds MIN:MAX
                               windows buyers may choose (default 1d:30d; limits 1h-90d)
   --arbitration-period DUR    how long an arbiter has to rule (default 14d; 1d-90d)
+  --ship-by-horizon DUR       how far ahead a new order's ship-by may lie (default 60d;
+                              1d-180d): an unshipped order holds its items until then
   --allow-token ADDR          allow-list an ERC-20 for payments (repeatable; adds,
                               never removes). ETH needs no entry. Name an existing
                               ERC-20: the script deploys no token (but the devnet
@@ -149,6 +151,11 @@ the suite are revoked.
     help="Time an arbiter has to rule on a dispute (fresh default 14d).",
 )
 @click.option(
+    "--ship-by-horizon",
+    metavar="DURATION",
+    help="How far ahead new orders' ship-by may lie (fresh default 60d).",
+)
+@click.option(
     "--allow-token",
     "allow_tokens",
     multiple=True,
@@ -203,6 +210,7 @@ def cli(
     fee_recipient: str | None,
     dispute_window_bounds: str | None,
     arbitration_period: str | None,
+    ship_by_horizon: str | None,
     allow_tokens: tuple[str, ...],
     floors: tuple[str, ...],
     stablecoin: str | None,
@@ -223,6 +231,7 @@ def cli(
         fee_recipient=parse_address(fee_recipient, "--fee-recipient") if fee_recipient else None,
         dispute_window_bounds=opts.window_bounds(dispute_window_bounds),
         arbitration_period=opts.arbitration_period(arbitration_period),
+        ship_by_horizon=opts.ship_by_horizon(ship_by_horizon),
         allowed_tokens=tuple(opts.token_address(t) for t in allow_tokens),
         seller_record_floors=opts.seller_record_floors(floors),
     )
@@ -256,7 +265,8 @@ def cli(
     click.echo(
         f"OrderEscrow settings: fee {settings['feeBps']} bps to {settings['feeRecipient']}; "
         f"dispute windows {format_duration(low)}-{format_duration(high)}; arbitration "
-        f"{format_duration(settings['arbitrationPeriod'])}; "
+        f"{format_duration(settings['arbitrationPeriod'])}; ship-by at most "
+        f"{format_duration(settings['shipByHorizon'])} ahead; "
         f"tokens {', '.join(settings['allowedTokens']) or 'ETH only'}"
     )
     click.echo(f"seller-record floors: {_floors(settings['sellerRecordFloors'])}")

@@ -16,6 +16,7 @@ from scripts._lib.suite import (
     DEFAULT_QUORUM,
     DISPUTE_WINDOW_LIMITS,
     ETH_TOKEN,
+    SHIP_BY_HORIZON_LIMITS,
     CreditOptions,
 )
 from scripts._lib.units import format_duration, parse_amount, parse_duration
@@ -138,6 +139,13 @@ def arbitration_period(text: str | None) -> int | None:
         return None
     option = "--arbitration-period"
     return _within(_duration(text, option), ARBITRATION_PERIOD_LIMITS, option)
+
+
+def ship_by_horizon(text: str | None) -> int | None:
+    if text is None:
+        return None
+    option = "--ship-by-horizon"
+    return _within(_duration(text, option), SHIP_BY_HORIZON_LIMITS, option)
 
 
 def token_address(text: str, option: str = "--allow-token") -> str:

@@ -40,6 +40,7 @@ DEFAULT_ARBITRATION_PERIOD = 14 * DAY
 MAX_FEE_BPS = 1_000
 DISPUTE_WINDOW_LIMITS = (1 * HOUR, 90 * DAY)
 ARBITRATION_PERIOD_LIMITS = (1 * DAY, 90 * DAY)
+SHIP_BY_HORIZON_LIMITS = (1 * DAY, 180 * DAY)
 # The smallest order (in base units) that counts in seller records, on a fresh escrow: 0.001 ETH,
 # and one whole stablecoin for the credit pool's stablecoin. Dust orders cannot pad a record.
 ETH_TOKEN = "0x0000000000000000000000000000000000000000"
@@ -60,6 +61,7 @@ class EscrowOptions:
     fee_recipient: str | None = None
     dispute_window_bounds: tuple[int, int] | None = None
     arbitration_period: int | None = None
+    ship_by_horizon: int | None = None
     allowed_tokens: tuple[str, ...] = ()
     seller_record_floors: tuple[tuple[str, int], ...] = ()
 
@@ -227,6 +229,9 @@ def _escrow_settings(ctx: SuiteContext) -> list[Configuration]:
             options.arbitration_period,
             DEFAULT_ARBITRATION_PERIOD,
         ),
+        # How far ahead a new order's ship-by may lie (the constructor's 60 days on a fresh one):
+        # it bounds how long an unshipped order can hold a merchant's items.
+        Setting("shipByHorizon", "shipByHorizon", "setShipByHorizon", options.ship_by_horizon),
         AllowList("allowedTokens", "isTokenAllowed", "setTokenAllowed", _allowed_tokens(ctx)),
         PerToken(
             "sellerRecordFloors",

@@ -154,6 +154,7 @@ def test_deploy_adds_the_escrow_with_a_logistics_oracle_of_its_own_and_the_regis
         "feeBps": 100,
         "feeRecipient": ADMIN,
         "sellerRecordFloors": {ETH: 10**15},
+        "shipByHorizon": 60 * DAY,
     }
     assert registry["settings"] == {"defaultAdminDelay": ADMIN_DELAY}
     assert read(w3, escrow["address"], "feeBps", "uint16") == 100
@@ -207,6 +208,7 @@ def test_deploy_rerun_applies_escrow_settings_and_allow_lists_a_token_then_keeps
         "--fee-recipient", MERCHANT, "--dispute-window-bounds", "2h:10d",
         "--arbitration-period", "3d", "--allow-token", stable.address, "--arbiter", STRANGER,
         "--seller-record-floor", "ETH=0.5", "--seller-record-floor", f"{stable.address}=2.5",
+        "--ship-by-horizon", "90d",
     )  # fmt: skip
 
     assert run.returncode == 0, run.output
@@ -220,6 +222,7 @@ def test_deploy_rerun_applies_escrow_settings_and_allow_lists_a_token_then_keeps
         "feeBps": 250,
         "feeRecipient": MERCHANT,
         "sellerRecordFloors": {ETH: 5 * 10**17, stable.address: 2_500_000},
+        "shipByHorizon": 90 * DAY,
     }
     assert read_floor(w3, escrow, stable.address) == 2_500_000
     assert read(w3, escrow, "feeBps", "uint16") == 250
