@@ -20,9 +20,11 @@ from scripts._lib.escrow_cli import (
     hashed_text_options,
     order_options,
     session,
-    status_command,
 )
+from scripts._lib.order_checks import check_resolve, check_resolve_expired
+from scripts._lib.order_status import default_outcome
 from scripts._lib.orders import OrderTerms
+from scripts._lib.party_commands import status_command
 from scripts._lib.signers import resolve_account
 from scripts._lib.units import format_moment
 
@@ -103,11 +105,14 @@ def list_disputes(
         ):
             side = _side(terms, str(log.by))
             click.echo(f"  evidence from the {side}: {hex32(log.evidenceHash)}")
-        default = "even split" if view.merchant_answered else "full refund"
+        default = default_outcome(view).removeprefix("an ").removeprefix("a ")
         click.echo(f"  rule until {format_moment(view.dispute_deadline, now)}; default: {default}")
         if view.offer is not None:
             side = "merchant" if view.offer.by_merchant else "buyer"
-            click.echo(f"  pending offer by the {side}: {view.offer.buyer_bps} bps to the buyer")
+            click.echo(
+                f"  pending offer by the {side}: {view.offer.buyer_bps} bps to the buyer, until "
+                f"{format_moment(view.offer.expires_at, now)}"
+            )
 
 
 def _side(terms: OrderTerms, address: str) -> str:
@@ -155,7 +160,7 @@ def settle(
     )
     contract = s.escrow.contract
     is_arbiter = bool(contract.hasRole(contract.ARBITER_ROLE(), s.address))
-    ops.require(ops.check_resolve(s.view, is_arbiter, s.address))
+    ops.require(check_resolve(s.view, is_arbiter, s.address))
     receipt = ops.send(s.account, contract.resolveDispute, s.view.terms.as_abi(), buyer_bps, digest)
     (event,) = receipt.events.filter(contract.OrderSettled)
     asset = ops.asset_of(s.view.terms.token)
@@ -202,7 +207,7 @@ def resolve_expired(
             order_id,
             default_test_index=LOCAL_ARBITER_TEST_INDEX,
         )
-        ops.require(ops.check_resolve_expired(s.view))
+        ops.require(check_resolve_expired(s.view))
         signer, escrow, views = s.account, s.escrow, [s.view]
     contract = escrow.contract
     for view in views:

@@ -36,15 +36,15 @@ an instant decision by the public policy; pay escrow orders with credit; repay.
 \b
   apply   submit a signed attestation (file from `ape run bureau attest`): approved (limit,
           APR, term by the policy's tier for your score band) or denied with reasons
-  draw    pay a new escrow order with credit (--merchant, --price ...), or draw
-          --to-wallet where the policy allows
+  draw    pay a new escrow order for a merchant's registry items with credit
+          (--merchant, --price, --item-id ...), or draw --to-wallet where the policy allows
   repay   pay towards a line: fees, then interest, then principal (--amount or --all)
   status  the line: terms, what is owed, due date, how long it stays drawable
 
 The contracts are those recorded for the chain in --deployments-dir (default:
-$TRUSTMALL_DEPLOYMENTS_DIR or deployments/). Every command checks the chain first and sends
-nothing if a check fails; --account names the borrower (an Ape account alias, or TEST::N on
-a local network)."""
+$TRUSTMALL_DEPLOYMENTS_DIR or deployments/). Every command checks the chain and simulates its
+call first: if the contracts would refuse it, nothing is sent and their reason is printed.
+--account names the borrower (an Ape account alias, or TEST::N on a local network)."""
 )
 def cli() -> None:
     pass
@@ -157,9 +157,13 @@ def draw(
 ) -> None:
     """Pay a new escrow order with credit: the pool pays the escrow, you are the order's buyer
     (confirm, dispute or cancel it with `ape run buyer`), and refunds of the order go back to
-    your line. With --down-payment AMOUNT you pay that part from your wallet and draw only the
-    rest (a refund then repays the line first; what is left comes back to you). The first
-    draw of a cycle starts its term. With --to-wallet AMOUNT the money
+    your line. Credit pays only for registry items (--item-id, the merchant's own, authentic
+    and in no other order) of an active merchant whose owner is not you (the same identity
+    commitment as your line's: CreditMerchantIsBorrower), and the merchant is paid only once a
+    carrier reports the items delivered. New credit of all lines is capped per day by the
+    policy (CreditPeriodCapReached). With --down-payment AMOUNT you pay that part from your
+    wallet and draw only the rest (a refund then repays the line first; what is left comes
+    back to you). The first draw of a cycle starts its term. With --to-wallet AMOUNT the money
     goes to your wallet instead, if the line's policy allows it."""
     borrower = resolve_account(account, network)
     address = str(borrower.address)
@@ -171,6 +175,10 @@ def draw(
         return
     if merchant is None or price is None:
         raise click.UsageError("name the order (--merchant and --price) or give --to-wallet")
+    if not item_ids:
+        raise click.UsageError(
+            "credit pays only for registry items of the merchant: name them with --item-id"
+        )
     ids = ordered_items(item_ids, reference, order_file)
     merchant_address = parse_address(merchant, "--merchant")
     escrow = credit.escrow.contract

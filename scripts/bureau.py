@@ -1,7 +1,8 @@
 """`ape run bureau attest|cosign`: a credit bureau's signed statement of a borrower's score band.
 
 For local and development use: the attester signs with an Ape account. In production the
-service signs (app.domain.attestations, the same code) and keeps the full report encrypted.
+service signs (app.domain.attestations, the same code) and keeps the full report encrypted; the
+bureau's cosigner adds its signature (`cosign`) and may post it to the service's report.
 """
 
 from __future__ import annotations
@@ -34,13 +35,24 @@ from app.domain.deployments import write_json
 from app.domain.metadata import NotCanonicalizable, loads_strict
 from scripts._lib import credit as cr
 from scripts._lib import escrow as ops
+from scripts._lib.identity import IDENTITY_KEY_ENV, commitment
 from scripts._lib.options import deployments_dir_option
+from scripts._lib.service import (
+    SERVICE_URL_HELP,
+    ServiceError,
+    post_signed,
+    service_url,
+    source_credentials,
+)
 from scripts._lib.signers import parse_address, resolve_account, signer_option
 from scripts._lib.units import format_moment, parse_duration
 
 LOCAL_ATTESTER_TEST_INDEX = 6
+LOCAL_COSIGNER_TEST_INDEX = 9
 DEFAULT_VALID_FOR = "7d"
 NONCE_BITS = 64
+# The bureau's credentials at the service, as for its reports (never on the command line).
+BUREAU_CREDENTIALS = ("TRUSTMALL_BUREAU_API_KEY", "TRUSTMALL_BUREAU_HMAC_SECRET")
 
 
 @click.group(
@@ -49,20 +61,25 @@ signs): attest that a borrower's score falls in a policy band, signed as EIP-712
 for the AttestationVerifier.
 
 \b
-  attest  score a borrower: band from the score, commitment to the report, signature
-  cosign  add another attester's signature to an attestation (quorums above 1)
+  attest  score a borrower: band from the score, commitment to the report and to the
+          borrower's legal identity, signature
+  cosign  add another attester's signature to an attestation (the verifier's quorum is 2
+          by default), and optionally post it to the service's report
 
-Only the band, the model id and a salted commitment to the report reach the chain; the
-report and the salt stay with the bureau. The verifier is the one the CreditLines recorded for
-the chain in --deployments-dir uses (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).
---account is the attester's Ape account (local default TEST::6)."""
+Only the band, the model id, a salted commitment to the report and a keyed commitment to the
+borrower's identity reach the chain; the report, the salt and the identifier stay with the
+bureau. The verifier is the one the CreditLines recorded for the chain in --deployments-dir
+uses (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/). --account is the attester's Ape
+account (local default TEST::6 for attest, TEST::9 for cosign)."""
 )
 def cli() -> None:
     pass
 
 
-def _attester(account: Any, network: Any, credit: cr.Credit) -> Any:
-    signer = resolve_account(account, network, default_test_index=LOCAL_ATTESTER_TEST_INDEX)
+def _attester(
+    account: Any, network: Any, credit: cr.Credit, default: int = LOCAL_ATTESTER_TEST_INDEX
+) -> Any:
+    signer = resolve_account(account, network, default_test_index=default)
     if not credit.verifier.isAttester(signer.address):
         raise cr.PreflightError(
             [f"{signer.address} is not an attester of the verifier {credit.verifier.address}"],
@@ -87,6 +104,12 @@ def _sign(signer: Any, attestation: Attestation, domain: Domain) -> str:
 @signer_option("The attester: an Ape account alias, or TEST::N locally (default TEST::6).")
 @deployments_dir_option
 @click.option("--borrower", required=True, help="The borrower's address.")
+@click.option(
+    "--identity",
+    required=True,
+    help="The borrower's legal identifier (national id, registration number); only its "
+    f"commitment under ${IDENTITY_KEY_ENV} is attested.",
+)
 @click.option(
     "--score",
     required=True,
@@ -119,6 +142,7 @@ def attest(
     account: Any,
     deployments_dir: Path | None,
     borrower: str,
+    identity: str,
     score: int,
     model: str,
     report_file: Path,
@@ -128,10 +152,14 @@ def attest(
 ) -> None:
     """Attest that --borrower's --score falls in a band of the current policy (bands by
     app.domain.attestations' score table: below 580 band 0, 580-669 band 1, 670-739 band 2,
-    740+ band 3, capped at the policy's top tier). Writes the signed attestation to --out and,
-    beside it (<out>.salt.json), the salt of the report commitment, which stays with the
-    bureau. Sends nothing."""
+    740+ band 3, capped at the policy's top tier), for the legal person --identity names: its
+    commitment (HMAC-SHA256 under the platform's identity key, $TRUSTMALL_IDENTITY_KEY; the
+    development key on a local network) binds the line to one identity and keeps credit away
+    from a shop the borrower owns. Writes the signed attestation to --out and, beside it
+    (<out>.salt.json), the salt of the report commitment, which stays with the bureau. Sends
+    nothing."""
     borrower_address = parse_address(borrower, "--borrower")
+    identity_hash = commitment(identity, network)
     if out.exists():
         raise click.BadParameter(f"{out} exists; never overwritten", param_hint="--out")
     try:
@@ -157,6 +185,7 @@ def attest(
     now = ops.chain_now()
     attestation = Attestation(
         borrower=borrower_address,
+        identity_hash=hex32(identity_hash),
         band=band,
         model_id=model_id,
         report_hash=hex32(report_commitment(report, salt)),
@@ -187,34 +216,46 @@ def attest(
     if quorum > 1:
         click.echo(
             f"the verifier wants {quorum} signatures: add them with "
-            f"`ape run bureau cosign --attestation {out} --account ...`"
+            f"`ape run bureau cosign {out} --account ...`"
         )
     click.echo(f"attestation file {out} (salt kept in {salt_file})")
 
 
 @cli.command(cls=ConnectedProviderCommand, short_help="add a signature to an attestation")
-@signer_option("The attester: an Ape account alias, or TEST::N on a local network.")
-@deployments_dir_option
-@click.option(
-    "--attestation",
-    "attestation_file",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The attestation file to add a signature to (rewritten in place).",
+@signer_option(
+    "The cosigning attester: an Ape account alias, or TEST::N locally (default TEST::9)."
 )
+@deployments_dir_option
+@click.argument("attestation_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--service", help=SERVICE_URL_HELP + " With --report-id: post the signature there.")
+@click.option("--report-id", help="The service's credit report the attestation belongs to.")
 def cosign(
-    network: Any, account: Any, deployments_dir: Path | None, attestation_file: Path
+    network: Any,
+    account: Any,
+    deployments_dir: Path | None,
+    attestation_file: Path,
+    service: str | None,
+    report_id: str | None,
 ) -> None:
-    """Sign the attestation as another attester; signatures stay ascending by signer, as the
-    verifier wants them. Sends nothing."""
+    """Sign ATTESTATION_FILE as another attester: the signature is added (ascending by signer,
+    as the verifier wants them) and the file rewritten. With --report-id the signature is also
+    posted to the service's report (POST /v1/credit/reports/{id}/signatures), authenticated as
+    the bureau's reports are: API key and HMAC secret from $TRUSTMALL_BUREAU_API_KEY and
+    $TRUSTMALL_BUREAU_HMAC_SECRET. The service relays the application once the quorum is met.
+    Sends no transaction."""
     try:
         signed = SignedAttestation.model_validate_json(attestation_file.read_text("utf-8"))
     except ValidationError as exc:
-        raise click.BadParameter(str(exc), param_hint="--attestation") from None
+        raise click.BadParameter(str(exc), param_hint="ATTESTATION_FILE") from None
+    if service is not None and report_id is None:
+        raise click.UsageError("--service goes with --report-id: which report to add it to")
+    if report_id is not None:
+        try:
+            source_credentials(BUREAU_CREDENTIALS)
+        except ServiceError as error:
+            raise click.UsageError(str(error)) from None
     credit = cr.open_credit(deployments_dir)
-    if account is None:
-        raise click.UsageError("--account is required: the co-signing attester")
-    signer = _attester(account, network, credit)
+    signer = _attester(account, network, credit, LOCAL_COSIGNER_TEST_INDEX)
     if signed.domain != credit.domain():
         raise cr.PreflightError(
             [f"the attestation is for verifier {signed.domain.verifying_contract}"]
@@ -229,4 +270,22 @@ def cosign(
     quorum = int(credit.verifier.quorum())
     click.echo(
         f"signed by {signer.address}: {len(ordered)} of {quorum} signature(s) the verifier wants"
+    )
+    if report_id is not None:
+        _post_signature(service_url(service), report_id, signature)
+
+
+def _post_signature(base: str, report_id: str, signature: str) -> None:
+    url = f"{base}/v1/credit/reports/{report_id}/signatures"
+    try:
+        answer = post_signed(url, {"signature": signature}, BUREAU_CREDENTIALS)
+    except ServiceError as error:
+        raise click.ClickException(f"the service refused the signature: {error}") from None
+    body = answer.body
+    signers, quorum = body.get("signers") or [], body.get("quorum")
+    status = body.get("status", "stored")
+    relay = f"; follow it at GET /v1/relay/{body['relay_id']}" if body.get("relay_id") else ""
+    click.echo(
+        f"posted the signature to report {report_id}: {len(signers)} of {quorum} signature(s), "
+        f"{status}{relay}"
     )

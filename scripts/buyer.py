@@ -20,13 +20,16 @@ from scripts._lib.escrow_cli import (
     hashed_text,
     hashed_text_options,
     order_options,
+    parse_bytes32,
     parse_token,
-    party_commands,
     report_release,
     session,
 )
 from scripts._lib.new_order import new_order_options, order_schedule, ordered_items
+from scripts._lib.order_checks import check_confirm, check_dispute
+from scripts._lib.order_status import recalled_items
 from scripts._lib.orders import OrderFile, OrderTerms, text_hash, write_order_file
+from scripts._lib.party_commands import party_commands, report_refund
 from scripts._lib.registry import ZERO_ADDRESS
 from scripts._lib.signers import parse_address, resolve_account
 from scripts._lib.units import format_duration, format_moment, parse_amount
@@ -41,19 +44,22 @@ arrive, and the contract releases, refunds or splits it by rules everyone can re
   status           where an order stands, its deadlines, what you can do now
   list             your orders
   confirm          confirm receipt (all or some items): the merchant is paid now
-  cancel           before shipment (or once the ship-by deadline passed): full refund
+  cancel           before the merchant hands the order to a carrier (or once a deadline
+                   passed): refund of the open items
   dispute          after shipment, inside the dispute window, with evidence
   evidence         add evidence to an open dispute
-  offer / accept   settle with the merchant on a split, no arbiter needed
-  refund-recalled  full refund when an item is recalled or flagged in the registry
+  offer / accept   settle with the merchant on a split, no arbiter needed; offers expire
+  withdraw-offer   take your pending offer back
+  refund-recalled  refund the shares of items recalled or flagged in the registry (anyone)
   withdraw         collect refunds and settlement shares (payouts are pulled)
 
 An order's terms are not stored on chain: every command after `open` names the order with
 --order-file FILE (written by `open`) or --order 0xID (terms rebuilt from its OrderOpened
 event). The escrow is --escrow, else the order file's, else the OrderEscrow recorded for
 the chain in --deployments-dir (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).
-Every command checks the chain first and sends nothing if a check fails; --account names
-the buyer (an Ape account alias, or TEST::N on a local network)."""
+Every command checks the chain and simulates its call first: if the contract would refuse
+it, nothing is sent and its reason is printed. --account names the buyer (an Ape account
+alias, or TEST::N on a local network)."""
 )
 def cli() -> None:
     pass
@@ -94,9 +100,10 @@ def open_order(
     for an ERC-20 the escrow is first approved for the price (two transactions).
 
     \b
-    What is bought: registry items of the merchant (--item-id, repeatable; each must read
-    authentic and not be sold already), or an off-registry SKU (--ref). With items, --ref
-    may name the merchant's order reference as well.
+    What is bought: registry items of the merchant (--item-id, repeatable; each must be the
+    merchant's own, read authentic, and be in no other open order nor sold: the registry
+    holds them for this order), or an off-registry SKU (--ref). With items, --ref may name
+    the merchant's order reference as well.
 
     Prints the order id; --order-file keeps the terms for later commands (written before
     the order is sent). Without it, later commands take --order 0xID.
@@ -263,7 +270,7 @@ def confirm(
     once, less the platform fee, and the items are recorded as sold to you in the registry."""
     s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
     bits = ops.bits_of(items, s.view.terms.item_count, "--item") if items else 0
-    ops.require(ops.check_confirm(s.view, s.address, bits))
+    ops.require(check_confirm(s.view, s.address, bits))
     terms = s.view.terms.as_abi()
     if bits:
         receipt = ops.send(s.account, s.escrow.contract.releaseItems, terms, bits)
@@ -296,7 +303,7 @@ def dispute(
     the arbitration period (full refund unless the merchant answered, then an even split)."""
     digest = hashed_text("evidence", evidence, evidence_file, evidence_hash)
     s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-    ops.require(ops.check_dispute(s.view, s.address))
+    ops.require(check_dispute(s.view, s.address))
     receipt = ops.send(s.account, s.escrow.contract.dispute, s.view.terms.as_abi(), digest)
     (event,) = receipt.events.filter(s.escrow.contract.DisputeOpened)
     done(
@@ -309,14 +316,16 @@ def dispute(
 # ---------------------------------------------------------------------------------------- recall
 
 
-@cli.command("refund-recalled", cls=ConnectedProviderCommand, short_help="refund a recalled item")
+@cli.command("refund-recalled", cls=ConnectedProviderCommand, short_help="refund recalled items")
 @escrow_options
 @order_options
 @click.option(
     "--item",
-    type=int,
-    metavar="INDEX",
-    help="The recalled or flagged item (0-based; default: the first such item).",
+    "items",
+    multiple=True,
+    metavar="INDEX|0xID",
+    help="A recalled or flagged item: its 0-based index in the order, or its id (repeatable; "
+    "default: every open item the registry reads recalled or flagged).",
 )
 def refund_recalled(
     network: Any,
@@ -325,25 +334,41 @@ def refund_recalled(
     deployments_dir: Path | None,
     order_file: Path | None,
     order_id: str | None,
-    item: int | None,
+    items: tuple[str, ...],
 ) -> None:
-    """Take a full refund of what is escrowed because an item of the order is recalled or
-    flagged (confirmed counterfeit) in the registry; any time before the last release."""
+    """Refund the payer the share of each item of the order that the registry reads recalled
+    or flagged (confirmed counterfeit), while it is neither released nor refunded; the rest of
+    the order goes on. Anyone may send it (--account pays the gas): the money goes only to the
+    payer (a credit line's refund then settles on the line)."""
     s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-    verdicts = ops.item_verdicts(s.escrow, s.view.terms)
-    ops.require(ops.check_refund_recalled(s.view, s.address, verdicts))
-    bad = [i for i, v in enumerate(verdicts) if v in (Verdict.RECALLED, Verdict.FLAGGED)]
-    if item is None:
-        item = bad[0]
-    elif item not in bad:
-        ops.bits_of([item], s.view.terms.item_count, "--item")
-        raise ops.PreflightError(
-            [f"item {item} reads {verdicts[item].name.lower()}; recalled or flagged: {bad}"]
-        )
-    receipt = ops.send(s.account, s.escrow.contract.refundRecalled, s.view.terms.as_abi(), item)
-    asset = ops.asset_of(s.view.terms.token)
-    done(
-        f"refunded order {s.view.order_id} (item {item} {verdicts[item].name.lower()}): "
-        f"{asset.fmt(s.view.escrowed)} credited to {s.view.terms.payer}",
+    terms = s.view.terms
+    if not terms.item_ids:
+        raise ops.PreflightError([f"order {s.view.order_id} names no registry items (a SKU order)"])
+    verdicts = ops.item_verdicts(s.escrow, terms)
+    if items:
+        bits = ops.bits_of([_item_index(terms, item) for item in items], terms.item_count, "--item")
+    else:
+        bits = recalled_items(s.view, verdicts)
+        if not bits:
+            shown = ", ".join(f"{i} {v.name.lower()}" for i, v in enumerate(verdicts))
+            raise ops.PreflightError(
+                [f"no open item of order {s.view.order_id} is recalled or flagged ({shown})"]
+            )
+    receipt = ops.send(s.account, s.escrow.contract.refundRecalled, terms.as_abi(), bits)
+    report_refund(
+        s.escrow,
         receipt,
+        ops.asset_of(terms.token),
+        f"refunded recalled items of {s.view.order_id}",
     )
+
+
+def _item_index(terms: OrderTerms, text: str) -> int:
+    """An item named by its index in the order or by its id."""
+    value = text.strip()
+    if value.isdigit():
+        return int(value)
+    item_id = hex32(parse_bytes32(value, "--item"))
+    if item_id not in terms.item_ids:
+        raise click.BadParameter(f"{item_id} is not an item of the order", param_hint="--item")
+    return terms.item_ids.index(item_id)

@@ -1,5 +1,10 @@
 """`ape run carrier ...`: the logistics oracle's reports on escrow orders (shipped, delivered,
-broken condition), many orders in one transaction."""
+broken condition), many orders in one transaction.
+
+Each report names the carrier it comes from; the escrow applies it only if that carrier is the
+one the merchant handed the order to, and skips a report its rules refuse with
+``LogisticsUpdateRejected`` (the custom error it would have raised) while the others stand. The
+script reads those rejections from the receipt and explains each: the contract decides."""
 
 from __future__ import annotations
 
@@ -20,24 +25,30 @@ from scripts._lib.escrow_cli import (
     hashed_text_options,
     parse_bytes32,
 )
+from scripts._lib.reverts import explain_data
 from scripts._lib.signers import resolve_account
 
-# Test account 1 is the oracle `ape run deploy` names on a local network.
-LOCAL_ORACLE_TEST_INDEX = 1
+# Test account 8 is the logistics oracle `ape run deploy` names on a local network.
+LOCAL_ORACLE_TEST_INDEX = 8
+CARRIER_ID = click.IntRange(1, 2**16 - 1)
 
 
 @click.group(
-    help="""The logistics oracle's reports on OrderEscrow orders (ORACLE_ROLE), in one
-reportLogistics transaction for all the orders named (all or none go through).
+    help="""The logistics oracle's reports on OrderEscrow orders (the escrow's ORACLE_ROLE), in
+one reportLogistics transaction for all the orders named.
 
 \b
-  shipped    the carrier took the parcels (instead of the merchant's `order ship`)
+  shipped    the carrier picked the parcels up
   delivered  the parcels arrived: the dispute window starts
   breach     a broken condition (cold-chain breach, damaged parcel): opens a dispute
 
+Every report names its carrier (--carrier N, the platform's number for it): the escrow takes
+it only on orders the merchant handed to that carrier (`ape run merchant order ship|assign-
+carrier --carrier N`), and skips a report its rules refuse while the others stand; each
+refusal is printed with the contract's reason, and the command then exits with status 1.
 Orders are named by id (--order, repeatable): the oracle needs no terms. --account is
-the oracle (on a local network the default is TEST::1, the oracle `ape run deploy` names).
-Every order is checked first; if any check fails nothing is sent."""
+the logistics oracle (on a local network the default is TEST::8, the one `ape run deploy`
+names). Unknown orders and a missing role are refused before anything is sent."""
 )
 def cli() -> None:
     pass
@@ -50,6 +61,7 @@ def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool)
         escrow_address: str | None,
         deployments_dir: Path | None,
         order_ids: tuple[str, ...],
+        carrier: int,
         evidence: str | None,
         evidence_file: Path | None,
         evidence_hash: str | None,
@@ -67,22 +79,35 @@ def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool)
         problems = []
         if not contract.hasRole(contract.ORACLE_ROLE(), oracle.address):
             problems.append(f"{oracle.address} does not hold ORACLE_ROLE on {escrow.address}")
-        now = ops.chain_now()
         updates = []
         for order_id in ids:
             if int(contract.orderOf(order_id).status) == 0:
                 problems.append(f"order {order_id} does not exist on {escrow.address}")
                 continue
-            terms, _ = ops.terms_from_event(escrow, order_id)
-            view = ops.read_order(escrow, terms, now)
-            bits = ops.bits_of(items, terms.item_count, "--item") if items else 0
-            problems += ops.check_report(view, kind, bits)
-            updates.append((order_id, int(kind), bits, digest))
+            bits = 0
+            if items:
+                terms, _ = ops.terms_from_event(escrow, order_id)
+                bits = ops.bits_of(items, terms.item_count, "--item")
+            updates.append((order_id, int(kind), carrier, bits, digest))
         ops.require(problems)
         receipt = ops.send(oracle, contract.reportLogistics, updates)
-        done(f"reported {len(updates)} order(s) {kind.name.lower().replace('_', ' ')}", receipt)
+        rejected = list(receipt.events.filter(contract.LogisticsUpdateRejected))
+        what = kind.name.lower().replace("_", " ")
+        done(
+            f"reported {len(updates)} order(s) {what} for carrier {carrier}: "
+            f"{len(updates) - len(rejected)} applied, {len(rejected)} refused",
+            receipt,
+        )
         for event in receipt.events.filter(contract.DisputeOpened):
             click.echo(f"  dispute opened on order {hex32(event.orderId)}")
+        for event in rejected:
+            click.echo(f"  refused order {hex32(event.orderId)}: {explain_data(event.reason)}")
+        if rejected:
+            others = "" if len(rejected) == len(updates) else "; the others stand"
+            raise click.ClickException(
+                f"the escrow refused {len(rejected)} of {len(updates)} report(s) (listed "
+                f"above){others}"
+            )
 
     command: Any = report
     if with_items:
@@ -95,6 +120,13 @@ def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool)
             help="With one --order: only these items arrived (0-based, repeatable; default all).",
         )(command)
     command = hashed_text_options("evidence", what)(command)
+    command = click.option(
+        "--carrier",
+        type=CARRIER_ID,
+        required=True,
+        metavar="N",
+        help="The reporting carrier's number (1-65535): the one the merchant named.",
+    )(command)
     command = click.option(
         "--order",
         "order_ids",
@@ -112,7 +144,7 @@ cli.add_command(
     _report(
         LogisticsKind.SHIPPED,
         "tracking reference",
-        "Report orders shipped by the carrier (before their ship-by deadline).",
+        "Report orders picked up by the carrier (funded orders handed to it).",
         with_items=False,
     ),
     "shipped",

@@ -19,6 +19,7 @@ from eth_utils.crypto import keccak
 
 from app.domain.deployments import deployments_dir, load_record
 from app.domain.vocab import CustodyAction, Verdict
+from scripts._lib.batches import activation_args
 
 VERIFIER_INDEX = 0
 SHOPPER_INDEX = 4
@@ -78,8 +79,8 @@ def verdicts(network: Any, manifests: tuple[Path, ...], show: int) -> None:
         for index, item in enumerate(manifest["items"]):
             item_id = _bytes(item["item_id"])
             if root:
-                proof = [_bytes(node) for node in item["proof"]]
-                code = registry.verifyBatchItem(root, item_id, _bytes(item["metadata_hash"]), proof)
+                # The registry derives the id from the item's key under the batch's merchant.
+                code = registry.verifyBatchItem(*activation_args(_bytes(root), item))
             else:
                 code = registry.verify(item_id)
             verdict = Verdict(code).name.replace("_", " ").lower()

@@ -1,9 +1,10 @@
-"""`ape run merchant ...`: register items, append custody events, recall, and read verdicts."""
+"""`ape run merchant ...`: register and activate items, append custody events, recall, read
+verdicts; the verifier's approvals, GS1 prefixes and reassignments; the merchant's escrow
+orders. The commands live in ``scripts/_lib/merchant_*.py``; this file holds the group and the
+smaller ones."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,295 +12,60 @@ import click
 from ape.cli import ConnectedProviderCommand
 from eth_utils.crypto import keccak
 
-from app.domain.deployments import write_json
 from app.domain.ids import item_id_from_gs1, item_id_from_sku
 from app.domain.manifest_signing import manifest_content_hash, manifest_message
-from app.domain.vocab import MerchantStatus
-from scripts._lib import escrow as escrow_ops
+from scripts._lib import batches, merchant_items, merchant_verifier, recalls
+from scripts._lib import custody as custody_ops
 from scripts._lib import registry as ops
-from scripts._lib.escrow_cli import (
-    done,
-    escrow_options,
-    hashed_text,
-    hashed_text_options,
-    order_options,
-    party_commands,
-    report_release,
-    session,
-)
-from scripts._lib.inputs import InputFileError, ItemEntry, load_custody, load_items, read_rows
+from scripts._lib.custody_inputs import load_custody
+from scripts._lib.escrow_cli import parse_bytes32
+from scripts._lib.inputs import InputFileError, load_items, read_rows
 from scripts._lib.journal import Journal, default_journal_path
-from scripts._lib.manifest import build_manifest, read_manifest, singles_manifest
-from scripts._lib.options import deployments_dir_option
+from scripts._lib.manifest import read_manifest
+from scripts._lib.merchant_orders import order
+from scripts._lib.registry_cli import (
+    bad_file,
+    dry_run_option,
+    open_registry,
+    progress,
+    registry_options,
+    report_estimate,
+)
 from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, service_url
-from scripts._lib.signers import parse_address, resolve_account, signer_option
+from scripts._lib.signers import parse_address, resolve_account
 
 
 @click.group(
     help="""Merchant operations on the ProductRegistry and on OrderEscrow orders.
 
 \b
-  approve   (verifier) approve a merchant
-  register  register items from a CSV/JSON file, singly in chunks or as one Merkle batch
-  custody   append custody events from a CSV/JSON file
-  recall    recall one item or a whole batch
-  publish   publish a batch manifest to the TrustMall service (shoppers get the proofs)
-  status    show the verdict of every item of a file or manifest
-  order     escrow orders: list, status, ship, release, cancel, evidence, offer/accept,
-            withdraw (`ape run merchant order --help`)
+  register       register items from a CSV/JSON file, singly in chunks or as one Merkle
+                 batch; prints their ids
+  activate       give batch items records of their own, from the batch manifest
+  custody        append custody events from a CSV/JSON file
+  recall         recall one item or a whole batch
+  publish        publish a batch manifest to the TrustMall service (shoppers get the proofs)
+  status         show the verdict of every item of a file or manifest
+  order          escrow orders: list, status, assign-carrier, ship, release, cancel,
+                 evidence, offer/accept/withdraw-offer, withdraw (`merchant order --help`)
+\b
+The verifier's commands (VERIFIER_ROLE; local default TEST::0):
+  approve        approve a merchant with its owner's identity commitment
+  grant-prefix   grant a merchant a GS1 company prefix (its GTINs are then its alone)
+  revoke-prefix  revoke a GS1 company prefix
+  reassign       move a squatted item id to its merchant, or revoke its record
 
 The registry is --registry ADDRESS, else the ProductRegistry recorded for the connected
 chain in --deployments-dir (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).
-Every command checks the chain before sending anything and sends nothing if a check fails."""
+Every command checks the chain and simulates its transactions before sending anything: if
+the contract would refuse, nothing is sent and its reason is printed."""
 )
 def cli() -> None:
     pass
 
 
-def registry_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    command = deployments_dir_option(command)
-    command = click.option("--registry", help="ProductRegistry address (overrides the record).")(
-        command
-    )
-    with_account: Callable[..., Any] = signer_option()(command)
-    return with_account
-
-
-def _open(registry: str | None, deployments_dir: Path | None) -> ops.Registry:
-    address = parse_address(registry, "--registry") if registry else None
-    return ops.open_registry(address, deployments_dir)
-
-
-def _bad_file(exc: InputFileError) -> click.BadParameter:
-    return click.BadParameter(str(exc), param_hint="INPUT_FILE")
-
-
-def _progress(total: int, label: str) -> Any:
-    return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
-
-
-def _report_estimate(result: ops.RunResult, what: str) -> None:
-    gas = sum(result.gas_estimates)
-    price = ops.gas_price()
-    click.echo(
-        f"dry run: {what} in {len(result.gas_estimates)} transaction(s); estimated gas {gas} "
-        f"(~{gas * price / 1e18:.6f} ETH at {price / 1e9:.2f} gwei); nothing was sent"
-    )
-
-
-def _parse_bytes32(value: str, what: str) -> bytes:
-    text = value.strip().removeprefix("0x")
-    if len(text) != 64:
-        raise click.BadParameter("must be 0x followed by 64 hex digits", param_hint=what)
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        raise click.BadParameter("must be 0x followed by 64 hex digits", param_hint=what) from None
-
-
-# ---------------------------------------------------------------------------------------- approve
-
-
-@cli.command(cls=ConnectedProviderCommand, short_help="(verifier) approve a merchant")
-@registry_options
-@click.argument("merchant")
-@click.option("--name", required=True, help="Display name shown to shoppers.")
-@click.option("--identity", help="Identity document text; its keccak256 is recorded.")
-@click.option(
-    "--identity-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Identity document; keccak256 of its bytes is recorded.",
-)
-@click.option("--identity-hash", help="The identity hash itself (0x + 64 hex).")
-def approve(
-    network: Any,
-    account: Any,
-    registry: str | None,
-    deployments_dir: Path | None,
-    merchant: str,
-    name: str,
-    identity: str | None,
-    identity_file: Path | None,
-    identity_hash: str | None,
-) -> None:
-    """Approve MERCHANT (an address). Signed by a VERIFIER_ROLE holder: --account, or on a local
-    network TEST::0 (the default verifier of `ape run deploy`)."""
-    given = [v for v in (identity, identity_file, identity_hash) if v is not None]
-    if len(given) != 1:
-        raise click.UsageError("give exactly one of --identity, --identity-file, --identity-hash")
-    if identity is not None:
-        digest = keccak(identity.encode("utf-8"))
-    elif identity_file is not None:
-        digest = keccak(identity_file.read_bytes())
-    else:
-        digest = _parse_bytes32(str(identity_hash), "--identity-hash")
-    verifier = resolve_account(account, network, default_test_index=0)
-    target = parse_address(merchant, "MERCHANT")
-    reg = _open(registry, deployments_dir)
-    contract = reg.contract
-    problems = []
-    if not contract.hasRole(contract.VERIFIER_ROLE(), verifier.address):
-        problems.append(f"{verifier.address} does not hold VERIFIER_ROLE on {reg.address}")
-    status = MerchantStatus(int(contract.merchantOf(target).status))
-    if status is not MerchantStatus.NONE:
-        problems.append(f"merchant {target} already has a record (status {status.name.lower()})")
-    if problems:
-        raise ops.PreflightError(problems)
-    receipt = contract.approveMerchant(target, name, digest, sender=verifier)
-    click.echo(f"approved merchant {target} ({name}) in tx {receipt.txn_hash}")
-
-
-# ---------------------------------------------------------------------------------------- register
-
-
-@cli.command(cls=ConnectedProviderCommand, short_help="register items from a CSV/JSON file")
-@registry_options
-@click.argument("input_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--batch", is_flag=True, help="Register all rows as one Merkle batch (registerBatch)."
-)
-@click.option(
-    "--manifest",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where the manifest goes (with --batch default <input>.manifest.json; without "
-    "--batch it is written only when asked: the items' ids, hashes and URIs).",
-)
-@click.option("--batch-uri", default="", help="With --batch: where the manifest is published.")
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(1, 1000),
-    default=ops.DEFAULT_CHUNK_SIZE,
-    show_default=True,
-    help="Items per registerItems transaction.",
-)
-@click.option(
-    "--journal",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Journal file (default: <input>.register.journal.json).",
-)
-@click.option("--dry-run", is_flag=True, help="Check and estimate gas; send nothing.")
-def register(
-    network: Any,
-    account: Any,
-    registry: str | None,
-    deployments_dir: Path | None,
-    input_file: Path,
-    batch: bool,
-    manifest: Path | None,
-    batch_uri: str,
-    chunk_size: int,
-    journal: Path | None,
-    dry_run: bool,
-) -> None:
-    """Register the items of INPUT_FILE (.csv or .json) for the --account merchant.
-
-    \b
-    Columns / keys:
-      sku,serial   or   gtin,serial        the item (GS1 serials: 1-20 chars of set 82)
-      metadata     a JSON object (in CSV, JSON text)   or   metadata_file (a JSON file path)
-      metadata_uri where the metadata is published
-    metadataHash = keccak256 of the canonical JSON (RFC 8785) of the metadata.
-
-    The whole file is validated first; then the chain is checked: the merchant must be
-    active, no id may be registered by anyone else. Items this merchant already registered
-    with the same metadata are skipped, so an interrupted run can simply be started again.
-    """
-    merchant = resolve_account(account, network)
-    try:
-        entries = load_items(input_file, str(merchant.address))
-    except InputFileError as exc:
-        raise _bad_file(exc) from None
-    reg = _open(registry, deployments_dir)
-    from ape import chain
-
-    command = "register-batch" if batch else "register"
-    log = Journal.open(
-        journal or default_journal_path(input_file, command),
-        command,
-        int(chain.chain_id),
-        reg.address,
-        str(merchant.address),
-    )
-    if not dry_run:
-        ops.settle_pending(log, click.echo)
-    if batch:
-        _register_batch(reg, merchant, entries, input_file, manifest, batch_uri, log, dry_run)
-        return
-
-    plan = ops.plan_items(reg, str(merchant.address), entries)
-    if plan.done:
-        click.echo(f"{len(plan.done)} item(s) already registered by you: skipped")
-    if not plan.to_send:
-        click.echo("nothing to register")
-    else:
-        _send_items(reg, merchant, plan, chunk_size, log, dry_run)
-    if manifest is not None and not dry_run:
-        data = singles_manifest(
-            entries,
-            chain_id=int(chain.chain_id),
-            registry=reg.address,
-            merchant=str(merchant.address),
-        )
-        write_json(manifest, data)
-        click.echo(f"manifest {manifest}")
-
-
-def _send_items(
-    reg: ops.Registry,
-    merchant: Any,
-    plan: ops.ItemPlan,
-    chunk_size: int,
-    log: Journal,
-    dry_run: bool,
-) -> None:
-    with _progress(len(plan.to_send), "registering") as bar:
-        result = ops.register_items(
-            reg,
-            merchant,
-            plan,
-            chunk_size=chunk_size,
-            journal=log,
-            dry_run=dry_run,
-            on_chunk=bar.update,
-        )
-    if dry_run:
-        _report_estimate(result, f"would register {len(plan.to_send)} item(s)")
-        return
-    click.echo(f"registered {result.sent} item(s) in {len(result.receipts)} transaction(s)")
-    for tx_hash in result.tx_hashes:
-        click.echo(f"  tx {tx_hash}")
-
-
-def _register_batch(
-    reg: ops.Registry,
-    merchant: Any,
-    entries: list[ItemEntry],
-    input_file: Path,
-    manifest_path: Path | None,
-    batch_uri: str,
-    log: Journal,
-    dry_run: bool,
-) -> None:
-    from ape import chain
-
-    manifest = build_manifest(
-        entries, chain_id=int(chain.chain_id), registry=reg.address, merchant=str(merchant.address)
-    )
-    root = "0x" + manifest.root.hex()
-    if ops.plan_batch(reg, str(merchant.address), entries, manifest.root):
-        click.echo(f"batch {root} is already registered by you: nothing to send")
-    elif dry_run:
-        result = ops.register_batch(reg, merchant, manifest, batch_uri, dry_run=True)
-        _report_estimate(result, f"would register a batch of {manifest.item_count} item(s)")
-        return
-    else:
-        result = ops.register_batch(reg, merchant, manifest, batch_uri, journal=log)
-        click.echo(
-            f"registered batch {root} of {manifest.item_count} item(s) in tx {result.tx_hashes[0]}"
-        )
-    target = manifest_path or input_file.with_name(f"{input_file.name}.manifest.json")
-    write_json(target, manifest.data)
-    click.echo(f"manifest {target} (metadataHash 0x{manifest.metadata_hash.hex()})")
+for _command in (*merchant_verifier.COMMANDS, *merchant_items.COMMANDS, order):
+    cli.add_command(_command)
 
 
 # ---------------------------------------------------------------------------------------- custody
@@ -326,7 +92,7 @@ def _register_batch(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Journal file (default: <input>.custody.journal.json).",
 )
-@click.option("--dry-run", is_flag=True, help="Check and estimate gas; send nothing.")
+@dry_run_option
 def custody(
     network: Any,
     account: Any,
@@ -361,8 +127,8 @@ def custody(
     try:
         entries = load_custody(input_file, owner)
     except InputFileError as exc:
-        raise _bad_file(exc) from None
-    reg = _open(registry, deployments_dir)
+        raise bad_file(exc) from None
+    reg = open_registry(registry, deployments_dir)
     from ape import chain
 
     log = Journal.open(
@@ -374,14 +140,14 @@ def custody(
     )
     if not dry_run:
         ops.settle_pending(log, click.echo)
-    plan = ops.plan_custody(reg, str(submitter.address), entries)
+    plan = custody_ops.plan_custody(reg, str(submitter.address), entries)
     if plan.done:
         click.echo(f"{len(plan.done)} event(s) already recorded by you: skipped")
     if not plan.to_send:
         click.echo("nothing to record")
         return
-    with _progress(len(plan.to_send), "recording") as bar:
-        result = ops.record_custody(
+    with progress(len(plan.to_send), "recording") as bar:
+        result = custody_ops.record_custody(
             reg,
             submitter,
             plan,
@@ -391,7 +157,7 @@ def custody(
             on_chunk=bar.update,
         )
     if dry_run:
-        _report_estimate(result, f"would record {len(plan.to_send)} event(s)")
+        report_estimate(result, f"would record {len(plan.to_send)} event(s)")
         return
     ids = [event.event_id for event in plan.to_send]
     click.echo(
@@ -461,17 +227,17 @@ def recall(
             "name one target: --item-id, --sku with --serial, --gtin with --serial "
             "(plus --manifest for a batch item), --batch-root, or --manifest"
         )
-    reg = _open(registry, deployments_dir)
+    reg = open_registry(registry, deployments_dir)
     reason_hash = keccak(reason.encode("utf-8"))
     batch = _read_batch_manifest(manifest) if manifest is not None else None
     if not items:
         root_text = batch_root if batch_root is not None else (batch or {}).get("root")
-        root = _parse_bytes32(str(root_text), "--batch-root")
-        receipt = ops.recall_batch(reg, merchant, root, reason_hash)
+        root = parse_bytes32(str(root_text), "--batch-root")
+        receipt = recalls.recall_batch(reg, merchant, root, reason_hash)
         click.echo(f"recalled batch 0x{root.hex()} in tx {receipt.txn_hash}")
         return
     if item_id is not None:
-        target = _parse_bytes32(item_id, "--item-id")
+        target = parse_bytes32(item_id, "--item-id")
     elif gtin is not None:
         try:
             target = item_id_from_gs1(gtin, str(serial))
@@ -480,9 +246,9 @@ def recall(
     else:
         target = item_id_from_sku(str(merchant.address), str(sku), str(serial))
     if batch is not None:
-        receipt = ops.recall_batch_item(reg, merchant, batch, target, reason_hash, click.echo)
+        receipt = recalls.recall_batch_item(reg, merchant, batch, target, reason_hash, click.echo)
     else:
-        receipt = ops.recall_item(reg, merchant, target, reason_hash)
+        receipt = recalls.recall_item(reg, merchant, target, reason_hash)
     click.echo(f"recalled item 0x{target.hex()} in tx {receipt.txn_hash}")
 
 
@@ -518,8 +284,8 @@ def publish(
     manifest's content hash here (EIP-191); the service gets the signature, never the key."""
     merchant = resolve_account(account, network)
     manifest = _read_batch_manifest(manifest_file)
-    root = _parse_bytes32(str(manifest["root"]), "root")
-    owner = str(_open(registry, deployments_dir).contract.batchOf(root).merchant)
+    root = parse_bytes32(str(manifest["root"]), "root")
+    owner = str(open_registry(registry, deployments_dir).contract.batchOf(root).merchant)
     if owner != merchant.address:
         raise click.ClickException(
             f"batch 0x{root.hex()} is registered by {owner}, not by {merchant.address}"
@@ -563,9 +329,9 @@ def status(
 ) -> None:
     """Show the verdict of every item of INPUT_FILE: an item file (as for `register`) or a
     batch manifest (checked with its proofs, as a shopper's app would). Sends nothing."""
-    reg = _open(registry, deployments_dir)
+    reg = open_registry(registry, deployments_dir)
     if _is_manifest(input_file):
-        statuses = ops.manifest_verdicts(reg, read_manifest(input_file))
+        statuses = batches.manifest_verdicts(reg, read_manifest(input_file))
     else:
         if merchant is not None:
             owner = parse_address(merchant, "--merchant")
@@ -578,7 +344,7 @@ def status(
         try:
             entries = load_items(input_file, owner)
         except InputFileError as exc:
-            raise _bad_file(exc) from None
+            raise bad_file(exc) from None
         statuses = ops.item_verdicts(reg, entries)
     for item in statuses:
         click.echo(
@@ -600,89 +366,4 @@ def _rows_or_fail(path: Path) -> list[Any]:
     try:
         return read_rows(path, "items")
     except InputFileError as exc:
-        raise _bad_file(exc) from None
-
-
-# ---------------------------------------------------------------------------------------- orders
-
-
-@cli.group(short_help="escrow orders: ship, release, settle, withdraw")
-def order() -> None:
-    """The merchant's side of OrderEscrow orders.
-
-    \b
-      list             orders opened with you (from the escrow's events)
-      status           where an order stands, its deadlines, what you can do now
-      ship             mark an order shipped, before its ship-by deadline
-      release          after the dispute window (anyone may): pay the order out to you
-      cancel           refund the buyer in full, any time before the last release
-      evidence         answer a dispute with your evidence
-      offer / accept   settle with the buyer on a split, no arbiter needed
-      withdraw         collect what the escrow credited you
-
-    Orders are named by --order 0xID (terms from the OrderOpened event) or by the buyer's
-    --order-file. The escrow is --escrow, else the deployment record's OrderEscrow.
-    Every command checks the chain first and sends nothing if a check fails."""
-
-
-for _command in party_commands("merchant", "ape run merchant order"):
-    order.add_command(_command)
-
-
-@order.command(cls=ConnectedProviderCommand, short_help="mark an order shipped")
-@escrow_options
-@order_options
-@hashed_text_options("tracking", "tracking reference")
-def ship(
-    network: Any,
-    account: Any,
-    escrow_address: str | None,
-    deployments_dir: Path | None,
-    order_file: Path | None,
-    order_id: str | None,
-    tracking: str | None,
-    tracking_file: Path | None,
-    tracking_hash: str | None,
-) -> None:
-    """Mark the order shipped (no later than its ship-by deadline), with the carrier's tracking
-    reference (its keccak256 is recorded)."""
-    digest = hashed_text("tracking", tracking, tracking_file, tracking_hash)
-    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-    escrow_ops.require(escrow_ops.check_ship(s.view, s.address))
-    receipt = escrow_ops.send(s.account, s.escrow.contract.ship, s.view.terms.as_abi(), digest)
-    done(f"shipped order {s.view.order_id} (tracking hash 0x{digest.hex()})", receipt)
-
-
-@order.command(cls=ConnectedProviderCommand, short_help="release after the dispute window")
-@escrow_options
-@order_options
-@click.option(
-    "--item",
-    "items",
-    type=int,
-    multiple=True,
-    metavar="INDEX",
-    help="Release only these delivered items (0-based, repeatable).",
-)
-def release(
-    network: Any,
-    account: Any,
-    escrow_address: str | None,
-    deployments_dir: Path | None,
-    order_file: Path | None,
-    order_id: str | None,
-    items: tuple[int, ...],
-) -> None:
-    """Pay the order out to the merchant once the dispute window after delivery is over (a
-    shipped order never reported delivered counts as delivered at its deliver-by time).
-    Anyone may send it; the items are recorded as sold to the buyer in the registry."""
-    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-    terms = s.view.terms
-    if items:
-        bits = escrow_ops.bits_of(items, terms.item_count, "--item")
-        escrow_ops.require(escrow_ops.check_release_items(s.view, bits))
-        receipt = escrow_ops.send(s.account, s.escrow.contract.releaseItems, terms.as_abi(), bits)
-    else:
-        escrow_ops.require(escrow_ops.check_release(s.view))
-        receipt = escrow_ops.send(s.account, s.escrow.contract.release, terms.as_abi())
-    report_release(s.escrow, receipt, escrow_ops.asset_of(terms.token))
+        raise bad_file(exc) from None

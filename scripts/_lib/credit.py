@@ -2,10 +2,10 @@
 policies and the pool, pre-flight checks that mirror CreditLines' and CreditVault's rules, and
 sending. Used by ``scripts/lender.py``, ``scripts/borrower.py`` and ``scripts/bureau.py``.
 
-As for the escrow scripts, every action is checked twice before anything is sent: against the
-rules below, read from the chain (clear messages), then by simulating the very call
-(``eth_call``), so that a refusal the checks missed still sends nothing. Times are compared with
-the latest block's time.
+As for the escrow scripts, every action is simulated (``eth_call``) before it is sent and the
+contract's refusal explained from its custom error (``scripts/_lib/reverts.py``); a few checks
+read from the chain first give plainer messages for what they cover (the limit, idle cash).
+Times are compared with the latest block's time.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.domain.abi_types import hex32
 from app.domain.attestations import Attestation, Domain, SignedAttestation
 from app.domain.deployments import deployments_dir, load_record
-from app.domain.vocab import DenialReason, LineStatus, OrderStatus, Standing
+from app.domain.vocab import DenialReason, LineStatus, Standing
 from scripts._lib import escrow as ops
+from scripts._lib import reverts
 from scripts._lib.escrow import PreflightError, require
 from scripts._lib.options import deployments_dir_option
 from scripts._lib.policy import read_policy
@@ -39,8 +39,6 @@ LINES = "CreditLines"
 BPS = 10_000
 YEAR = 365 * 86_400
 MAX_UINT256 = 2**256 - 1
-# Errors whose `status` argument is a LineStatus (elsewhere it is an escrow OrderStatus).
-LINE_STATUS_ERRORS = ("CreditLineFrozen", "CreditLineNotDefaulted")
 
 
 # ---------------------------------------------------------------------------------------- options
@@ -70,13 +68,6 @@ class Credit:
     @property
     def address(self) -> str:
         return str(self.lines.address)
-
-    def error_sources(self) -> list[Any]:
-        """Contract types whose custom errors a call through the lines may revert with."""
-        from ape import project
-
-        contracts = (self.lines, self.verifier, self.vault, self.escrow.contract)
-        return [c.contract_type for c in contracts] + [project.DevStablecoin.contract_type]
 
     def domain(self) -> Domain:
         from ape import chain
@@ -240,7 +231,11 @@ def reason_text(reason: DenialReason) -> str:
         DenialReason.ATTESTATION_STALE: "attestation older than the policy's refresh period",
         DenialReason.ATTESTATION_NOT_NEWER: "attestation not newer than the line's current one",
         DenialReason.LINE_DEFAULTED: "the line is defaulted (repay it in full first)",
-    }[reason]
+        DenialReason.IDENTITY_BOUND_ELSEWHERE: (
+            "the attested identity already has a line under another address (one identity, "
+            "one line)"
+        ),
+    }.get(reason, reason.name.lower().replace("_", " "))
 
 
 def draw_problems(
@@ -294,53 +289,11 @@ def liquidity_problems(credit: Credit, amount: int) -> list[str]:
 
 
 def refusal_of(credit: Credit, method: Any, *args: Any, sender: str | None = None) -> str | None:
-    """Runs the call with ``eth_call`` (nothing is sent); returns the contract's refusal as text
-    (``CreditLineFrozen(borrower=0x.., status=defaulted)``), or None when it would go through.
-
-    Goes to the node through web3 rather than Ape, which does not decode custom errors of view
-    calls on Anvil and prints call traces; errors are decoded with the ABIs of every contract
-    the call may reach (the lines, the verifier, the vault, the escrow, an OpenZeppelin token).
-    """
-    from ape import chain
-    from web3.exceptions import ContractLogicError
-
-    call: dict[str, Any] = {
-        "to": str(method.contract.address),
-        "data": "0x" + bytes(method.encode_input(*args)).hex(),
-    }
-    if sender is not None:
-        call["from"] = sender
-    try:
-        chain.provider.web3.eth.call(call)
-    except ContractLogicError as exc:
-        data = exc.data if isinstance(exc.data, str) else None
-        return decode_revert(credit, data) if data else str(exc.message or exc)
-    return None
-
-
-def decode_revert(credit: Credit, data: str) -> str:
-    """Revert data as text: a custom error of the suite with its arguments, or the raw data."""
-    from ape import chain
-
-    raw = bytes.fromhex(data.removeprefix("0x"))
-    selector, body = raw[:4], raw[4:]
-    for contract_type in credit.error_sources():
-        abi = contract_type.errors.get(selector) if selector in contract_type.errors else None
-        if abi is None:
-            continue
-        inputs = chain.provider.network.ecosystem.decode_calldata(abi, body)
-        parts = [f"{key}={_text(abi.name, key, value)}" for key, value in inputs.items()]
-        return f"{abi.name}({', '.join(parts)})"
-    return f"revert data {data}"
-
-
-def _text(error: str, key: str, value: Any) -> str:
-    if key == "status":
-        kind = LineStatus if error in LINE_STATUS_ERRORS else OrderStatus
-        return kind(int(value)).name.lower()
-    if isinstance(value, bytes | bytearray):
-        return hex32(bytes(value))
-    return str(value)
+    """Runs the call with ``eth_call`` (nothing is sent); returns the contract's refusal
+    explained (``CreditLineFrozen(borrower=0x.., status=defaulted)``), or None when it would go
+    through. Errors are decoded with the ABIs of every contract of the suite."""
+    del credit  # the whole suite's errors are known (scripts/_lib/reverts.py)
+    return reverts.refusal_of(method, *args, sender=sender)
 
 
 def send(credit: Credit, account: AccountAPI, method: Any, *args: Any) -> ReceiptAPI:

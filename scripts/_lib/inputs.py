@@ -6,45 +6,39 @@ field, and all of them are reported together in an :class:`InputFileError`.
 
 Item rows (register):
     ``sku,serial`` (id = ``item_id_from_sku(merchant, sku, serial)``) or ``gtin,serial``
-    (id = ``item_id_from_gs1(gtin, serial)``); ``metadata`` (a JSON object, inline: a JSON text
+    (id = ``item_id_from_gs1(gtin, serial)``), sent as the registry's ``ItemKey`` from which it
+    derives the same id; ``metadata`` (a JSON object, inline: a JSON text
     in CSV, an object in JSON) or ``metadata_file`` (a JSON file, relative to the input file);
     ``metadata_uri`` (where the metadata is published). The metadata hash is
     ``keccak256(canonical_json(metadata))`` (see ``app.domain.metadata``).
 
-Custody rows:
-    the item — ``item_id`` (0x + 64 hex digits), or ``sku,serial``, or ``gtin,serial``;
-    ``action`` — produced, shipped, in_transit, delivered, sold or returned;
-    ``occurred_at`` — unix seconds or ISO-8601 with a UTC offset (``2025-03-01T10:00:00Z``);
-    ``location`` — any text, e.g. a GLN, stored as ``keccak256(utf8(location))``;
-    ``context`` (or ``reference``) — a shipment, order or document reference, hashed likewise;
-    ``event_id`` — optional unsigned integer; see ``scripts/_lib/registry.py`` for the ids given
-    to rows without one. An absent location or context is stored as zero.
+Custody rows are read by ``scripts/_lib/custody_inputs.py``.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.domain.errors import TrustMallError
-from app.domain.ids import item_id_from_gs1, item_id_from_sku, normalize_gtin, validate_serial
+from app.domain.ids import (
+    item_id_from_gs1,
+    item_id_from_sku,
+    item_key,
+    normalize_gtin,
+    validate_serial,
+)
 from app.domain.metadata import NotCanonicalizable, canonical_json, loads_strict, metadata_hash
-from app.domain.vocab import CustodyAction
+from app.domain.vocab import IdScheme
 
-ZERO_HASH = bytes(32)
 UINT256_MAX = 2**256 - 1
-UINT40_MAX = 2**40 - 1
-_ITEM_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 class InputFileError(TrustMallError, ValueError):
@@ -145,7 +139,7 @@ class _Row(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
-class _ItemKey(_Row):
+class ItemKeyFields(_Row):
     """How a row names its item: SKU and serial, or GTIN and serial."""
 
     sku: str | None = None
@@ -185,6 +179,13 @@ class _ItemKey(_Row):
             return item_id_from_gs1(self.gtin, str(self.serial))
         return item_id_from_sku(merchant, str(self.sku), str(self.serial))
 
+    def abi_key(self) -> tuple[int, str, str]:
+        """``IProductRegistry.ItemKey``: the registry derives the id from it (a SKU under the
+        registering merchant, a GTIN under a company prefix granted to it)."""
+        if self.gtin is not None:
+            return item_key(IdScheme.GS1, self.gtin, str(self.serial))
+        return item_key(IdScheme.SKU, str(self.sku), str(self.serial))
+
     @property
     def label(self) -> str:
         if self.gtin is not None:
@@ -192,7 +193,7 @@ class _ItemKey(_Row):
         return f"sku {self.sku} serial {self.serial}"
 
 
-class ItemRow(_ItemKey):
+class ItemRow(ItemKeyFields):
     """An item to register."""
 
     metadata: dict[str, Any] | None = None
@@ -243,6 +244,10 @@ class ItemEntry:
     def label(self) -> str:
         return self.row.label
 
+    @property
+    def key(self) -> tuple[int, str, str]:
+        return self.row.abi_key()
+
 
 def load_items(path: Path, merchant: str) -> list[ItemEntry]:
     """Validated items of a file, ids computed for ``merchant``; raises :class:`InputFileError`
@@ -272,7 +277,7 @@ def load_items(path: Path, merchant: str) -> list[ItemEntry]:
         )
     labels = {e.item_id: e.label for e in entries}
     problems.extend(
-        _duplicates(((e.item_id, e.where) for e in entries), lambda i: _item_text(i, labels[i]))
+        duplicates(((e.item_id, e.where) for e in entries), lambda i: _item_text(i, labels[i]))
     )
     if not entries and not problems:
         problems.append("the file has no rows")
@@ -298,7 +303,7 @@ def _metadata_from_file(base: Path, name: str) -> tuple[dict[str, Any], str | No
     return value, None
 
 
-def _duplicates(pairs: Iterable[tuple[Any, str]], name: Callable[[Any], str]) -> list[str]:
+def duplicates(pairs: Iterable[tuple[Any, str]], name: Callable[[Any], str]) -> list[str]:
     seen: dict[Any, list[str]] = defaultdict(list)
     for key, where in pairs:
         seen[key].append(where)
@@ -311,152 +316,3 @@ def _duplicates(pairs: Iterable[tuple[Any, str]], name: Callable[[Any], str]) ->
 
 def _item_text(item_id: bytes, label: str) -> str:
     return f"item ({label}, id 0x{item_id.hex()})"
-
-
-def _event_id_text(event_id: int) -> str:
-    return f"event_id {event_id}"
-
-
-def _event_text(key: tuple[bytes, int, int, bytes, bytes]) -> str:
-    item_id, action, occurred_at, _, _ = key
-    return (
-        f"event (item 0x{item_id.hex()}, {CustodyAction(action).name.lower()} at {occurred_at}, "
-        "same location and context)"
-    )
-
-
-class CustodyRow(_ItemKey):
-    """A custody event to append."""
-
-    item_id: str | None = None
-    action: CustodyAction
-    occurred_at: int = Field(ge=0, le=UINT40_MAX)
-    location: str | None = None
-    context: str | None = None
-    reference: str | None = None
-    event_id: int | None = Field(default=None, ge=0, le=UINT256_MAX)
-
-    @field_validator("item_id")
-    @classmethod
-    def _hex_id(cls, value: str | None) -> str | None:
-        if value is not None and not _ITEM_ID.fullmatch(value):
-            raise ValueError("must be 0x followed by 64 hex digits")
-        return value
-
-    @field_validator("action", mode="before")
-    @classmethod
-    def _parse_action(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return CustodyAction.parse(value)
-        raise ValueError(f"must be one of the action names, got {value!r}")
-
-    @field_validator("occurred_at", mode="before")
-    @classmethod
-    def _parse_time(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("must be unix seconds or an ISO-8601 time")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, str):
-            text = value.strip()
-            if text.isdigit():
-                return int(text)
-            try:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                raise ValueError(f"not unix seconds nor an ISO-8601 time: {value!r}") from None
-            if moment.tzinfo is None:
-                raise ValueError(f"ISO-8601 time {value!r} needs a UTC offset, e.g. 'Z'")
-            return int(moment.timestamp())
-        raise ValueError("must be unix seconds or an ISO-8601 time")
-
-    @field_validator("event_id", mode="before")
-    @classmethod
-    def _parse_event_id(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("must be an unsigned integer")
-        if isinstance(value, str):
-            text = value.strip()
-            try:
-                return int(text, 16) if text.lower().startswith("0x") else int(text, 10)
-            except ValueError:
-                raise ValueError(f"must be an unsigned integer, got {value!r}") from None
-        return value
-
-    @model_validator(mode="after")
-    def _complete(self) -> CustodyRow:
-        if self.item_id is not None:
-            if self.sku is not None or self.gtin is not None or self.serial is not None:
-                raise ValueError("give item_id, or sku/gtin with serial, not both")
-        else:
-            self._check_key(required=True)
-        if self.context is not None and self.reference is not None:
-            raise ValueError("give context or reference, not both")
-        return self
-
-
-@dataclass(frozen=True)
-class CustodyEntry:
-    """A validated custody row, as the contract's ``CustodyInput`` wants it (bar the event id)."""
-
-    where: str
-    item_id: bytes
-    event_id: int | None
-    action: CustodyAction
-    occurred_at: int
-    location_hash: bytes
-    context_hash: bytes
-
-    @property
-    def natural_key(self) -> tuple[bytes, int, int, bytes, bytes]:
-        """What the event says: two rows alike in this are the same event."""
-        return (
-            self.item_id,
-            int(self.action),
-            self.occurred_at,
-            self.location_hash,
-            self.context_hash,
-        )
-
-
-def text_hash(text: str | None) -> bytes:
-    """keccak256 of UTF-8 text; zero when there is no text."""
-    return ZERO_HASH if text is None else keccak(text.encode("utf-8"))
-
-
-def load_custody(path: Path, sku_merchant: str) -> list[CustodyEntry]:
-    """Validated custody events of a file; SKU ids are computed for ``sku_merchant``. Raises
-    :class:`InputFileError` for bad rows, repeated event ids and repeated events."""
-    problems: list[str] = []
-    entries: list[CustodyEntry] = []
-    for raw in read_rows(path, "events"):
-        try:
-            row = CustodyRow.model_validate(raw.data)
-        except ValidationError as exc:
-            problems.extend(describe(exc, raw.where))
-            continue
-        item_id = (
-            bytes.fromhex(row.item_id[2:]) if row.item_id is not None else row.key_id(sku_merchant)
-        )
-        entries.append(
-            CustodyEntry(
-                where=raw.where,
-                item_id=item_id,
-                event_id=row.event_id,
-                action=row.action,
-                occurred_at=row.occurred_at,
-                location_hash=text_hash(row.location),
-                context_hash=text_hash(row.context if row.context is not None else row.reference),
-            )
-        )
-    problems.extend(
-        _duplicates(
-            ((e.event_id, e.where) for e in entries if e.event_id is not None), _event_id_text
-        )
-    )
-    problems.extend(_duplicates(((e.natural_key, e.where) for e in entries), _event_text))
-    if not entries and not problems:
-        problems.append("the file has no rows")
-    if problems:
-        raise InputFileError(path, problems)
-    return entries

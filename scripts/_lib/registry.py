@@ -1,6 +1,12 @@
 """Merchant operations on a deployed ProductRegistry, with pre-flight checks, chunking, dry runs
-and resumable runs. Used by ``scripts/merchant.py``; the demo may call these functions directly
-inside an Ape network context (``with networks.parse_network_choice(...)``).
+and resumable runs. Used by ``scripts/merchant.py`` (custody events: ``custody.py``, batch item
+activation: ``activation.py``); the demo may call these functions directly inside an Ape network
+context (``with networks.parse_network_choice(...)``).
+
+Every transaction is simulated (``eth_call``) before it is sent, and a refusal stops the run with
+the contract's own error explained (``scripts/_lib/reverts.py``): a GTIN whose company prefix no
+verifier granted the merchant, an id another merchant holds. Items are sent as the registry's
+``ItemKey`` (SKU or GTIN, and serial); the registry derives their ids.
 
 Idempotence: every run re-reads the chain before sending.
 
@@ -26,9 +32,9 @@ import click
 
 from app.domain.deployments import contract_address, deployments_dir, load_record
 from app.domain.vocab import ItemState, MerchantStatus, Verdict
-from scripts._lib.inputs import UINT256_MAX, CustodyEntry, ItemEntry
+from scripts._lib.inputs import ItemEntry
 from scripts._lib.journal import Journal
-from scripts._lib.manifest import Manifest, batch_item
+from scripts._lib.manifest import Manifest
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
@@ -45,10 +51,17 @@ Echo = Callable[[str], None]
 class PreflightError(click.ClickException):
     """The chain says the run cannot go ahead; nothing was sent."""
 
-    def __init__(self, problems: Sequence[str], headline: str = "pre-flight checks failed") -> None:
+    def __init__(
+        self,
+        problems: Sequence[str],
+        headline: str = "pre-flight checks failed",
+        *,
+        nothing_sent: bool = True,
+    ) -> None:
         self.problems = list(problems)
         listing = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"{headline}, nothing was sent:\n{listing}")
+        tail = ", nothing was sent" if nothing_sent else ""
+        super().__init__(f"{headline}{tail}:\n{listing}")
 
 
 @dataclass(frozen=True)
@@ -82,7 +95,7 @@ def open_registry(address: str | None, directory: Path | None) -> Registry:
     return Registry(project.ProductRegistry.at(address), from_block)
 
 
-def _hex(value: bytes) -> str:
+def hex_of(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 
 
@@ -91,7 +104,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _head() -> int:
+def head_block() -> int:
     from ape import chain
 
     return int(chain.blocks.height)
@@ -133,13 +146,29 @@ def send_chunk(
     signed = account.sign_transaction(txn)
     if signed is None:
         raise click.ClickException("the transaction was not signed")
-    tx_hash = _hex(signed.txn_hash)
+    tx_hash = hex_of(signed.txn_hash)
     if journal is not None:
         journal.sent(keys, tx_hash)
     receipt: ReceiptAPI = chain.provider.send_transaction(signed)
     if journal is not None:
         journal.chunk_confirmed(tx_hash, receipt.block_number)
     return receipt
+
+
+def refuse_if(
+    account: AccountAPI, method: Any, args: list[Any], what: str, result: RunResult | None = None
+) -> None:
+    """Simulates the transaction; raises PreflightError with the contract's refusal explained."""
+    from scripts._lib.reverts import refusal_of
+
+    refusal = refusal_of(method, *args, sender=str(account.address))
+    if refusal is None:
+        return
+    problems = [f"{what}: the contract would refuse it: {refusal}"]
+    if result is not None and result.sent:
+        headline = f"stopped after {result.sent} row(s) were sent, the rest was not sent"
+        raise PreflightError(problems, headline, nothing_sent=False)
+    raise PreflightError(problems)
 
 
 def estimate(account: AccountAPI, method: Any, args: list[Any]) -> int:
@@ -165,7 +194,7 @@ class ItemPlan:
 def _registered_by(registry: Registry, merchant: str) -> dict[bytes, tuple[bytes, str]]:
     """item id -> (metadata hash, URI) for every item ``merchant`` registered singly."""
     logs = registry.contract.ItemRegistered.range(
-        registry.from_block, _head() + 1, search_topics={"merchant": merchant}
+        registry.from_block, head_block() + 1, search_topics={"merchant": merchant}
     )
     return {bytes(log.itemId): (bytes(log.metadataHash), str(log.metadataURI)) for log in logs}
 
@@ -189,18 +218,18 @@ def plan_items(registry: Registry, merchant: str, entries: list[ItemEntry]) -> I
                 plan.done.append(entry)
                 continue
             problems.append(
-                f"{entry.where}: item ({entry.label}, id {_hex(entry.item_id)}) is already "
+                f"{entry.where}: item ({entry.label}, id {hex_of(entry.item_id)}) is already "
                 "registered by you with other metadata hash or URI"
             )
         elif owner == ZERO_ADDRESS:
             problems.append(
-                f"{entry.where}: item ({entry.label}, id {_hex(entry.item_id)}) is taken "
+                f"{entry.where}: item ({entry.label}, id {hex_of(entry.item_id)}) is taken "
                 f"(state {ItemState(int(item.state)).name.lower()})"
             )
         else:
             where = "a batch of " if item.inBatch else ""
             problems.append(
-                f"{entry.where}: item ({entry.label}, id {_hex(entry.item_id)}) is already "
+                f"{entry.where}: item ({entry.label}, id {hex_of(entry.item_id)}) is already "
                 f"registered in {where}merchant {owner}"
             )
     if problems:
@@ -233,12 +262,12 @@ def register_items(
     on_chunk: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Registers the planned rows with ``registerItems``, ``chunk_size`` per transaction."""
-    return _send_in_chunks(
+    return send_in_chunks(
         account,
         registry.contract.registerItems,
         plan.to_send,
-        lambda e: (e.item_id, e.metadata_hash, e.metadata_uri),
-        lambda e: _hex(e.item_id),
+        lambda e: (e.key, e.metadata_hash, e.metadata_uri),
+        lambda e: hex_of(e.item_id),
         RunResult(skipped=len(plan.done)),
         chunk_size=chunk_size,
         journal=journal,
@@ -247,7 +276,7 @@ def register_items(
     )
 
 
-def _send_in_chunks(
+def send_in_chunks(
     account: AccountAPI,
     method: Any,
     entries: list[Any],
@@ -260,9 +289,13 @@ def _send_in_chunks(
     dry_run: bool,
     on_chunk: Callable[[int], None] | None,
 ) -> RunResult:
-    """Calls ``method`` with ``chunk_size`` entries at a time (or only estimates its gas)."""
+    """Calls ``method`` with ``chunk_size`` entries at a time (or only estimates its gas), each
+    transaction simulated first: a refusal stops the run before that transaction."""
+    done = 0
     for chunk in _chunks(entries, chunk_size):
         args = [[as_input(entry) for entry in chunk]]
+        refuse_if(account, method, args, f"rows {done + 1}-{done + len(chunk)} to send", result)
+        done += len(chunk)
         if dry_run:
             result.gas_estimates.append(estimate(account, method, args))
         else:
@@ -284,19 +317,42 @@ def plan_batch(registry: Registry, merchant: str, entries: list[ItemEntry], root
     owner = str(batch.merchant)
     if owner == merchant:
         return True
+    check_batch_keys(registry, merchant, entries)
     problems = []
     if owner != ZERO_ADDRESS:
-        problems.append(f"batch root {_hex(root)} is already registered by merchant {owner}")
+        problems.append(f"batch root {hex_of(root)} is already registered by merchant {owner}")
     for entry in entries:
         item = registry.contract.itemOf(entry.item_id)
         if str(item.merchant) != ZERO_ADDRESS or int(item.state) != ItemState.ACTIVE:
             problems.append(
-                f"{entry.where}: item ({entry.label}, id {_hex(entry.item_id)}) is already "
+                f"{entry.where}: item ({entry.label}, id {hex_of(entry.item_id)}) is already "
                 f"registered (merchant {item.merchant})"
             )
     if problems:
         raise PreflightError(problems)
     return False
+
+
+def check_batch_keys(registry: Registry, merchant: str, entries: list[ItemEntry]) -> None:
+    """Asks the registry whether it would derive an id from each GTIN of the batch under
+    ``merchant`` (``itemIdOfKey``): a GTIN whose company prefix no verifier granted it would
+    leave those batch items unknown and never activated."""
+    from scripts._lib.reverts import refusal_of
+
+    problems = []
+    seen: set[str] = set()
+    for entry in entries:
+        gtin = entry.row.gtin
+        if gtin is None or gtin in seen:
+            continue
+        seen.add(gtin)
+        refusal = refusal_of(registry.contract.itemIdOfKey, merchant, entry.key)
+        if refusal is not None:
+            problems.append(
+                f"{entry.where} ({entry.label}): the registry refuses its key: {refusal}"
+            )
+    if problems:
+        raise PreflightError(problems)
 
 
 def register_batch(
@@ -311,210 +367,13 @@ def register_batch(
     method = registry.contract.registerBatch
     args = [manifest.root, manifest.item_count, manifest.metadata_hash, metadata_uri]
     result = RunResult()
+    refuse_if(account, method, args, "the batch")
     if dry_run:
         result.gas_estimates.append(estimate(account, method, args))
     else:
-        result.receipts.append(send_chunk(account, method, args, [_hex(manifest.root)], journal))
+        result.receipts.append(send_chunk(account, method, args, [hex_of(manifest.root)], journal))
         result.sent = manifest.item_count
     return result
-
-
-# ---------------------------------------------------------------------------------------- custody
-
-
-@dataclass(frozen=True)
-class PlannedEvent:
-    entry: CustodyEntry
-    event_id: int
-
-    def as_input(self) -> tuple[bytes, int, int, int, bytes, bytes]:
-        e = self.entry
-        return (
-            e.item_id,
-            self.event_id,
-            int(e.action),
-            e.occurred_at,
-            e.location_hash,
-            e.context_hash,
-        )
-
-
-@dataclass
-class CustodyPlan:
-    submitter_is_oracle: bool
-    to_send: list[PlannedEvent] = field(default_factory=list)
-    done: list[CustodyEntry] = field(default_factory=list)
-
-
-def plan_custody(registry: Registry, submitter: str, entries: list[CustodyEntry]) -> CustodyPlan:
-    """Pre-flight for custody events: items known and ours (unless oracle), times not in the
-    future, event ids free or spent on the very same event; assigns ids to rows without one."""
-    from ape import chain
-
-    contract = registry.contract
-    is_oracle = bool(contract.hasRole(contract.ORACLE_ROLE(), submitter))
-    if not is_oracle:
-        require_active_merchant(registry, submitter)
-    plan = CustodyPlan(submitter_is_oracle=is_oracle)
-    problems: list[str] = []
-    now = int(chain.blocks.head.timestamp)
-    owners: dict[bytes, str] = {}
-    for entry in entries:
-        if entry.item_id not in owners:
-            owners[entry.item_id] = str(contract.itemOf(entry.item_id).merchant)
-        owner = owners[entry.item_id]
-        if owner == ZERO_ADDRESS:
-            problems.append(
-                f"{entry.where}: item {_hex(entry.item_id)} is not registered "
-                "(a batch item must be activated first)"
-            )
-        elif not is_oracle and owner != submitter:
-            problems.append(
-                f"{entry.where}: item {_hex(entry.item_id)} belongs to merchant {owner}, "
-                f"not to {submitter}"
-            )
-        if entry.occurred_at > now:
-            problems.append(
-                f"{entry.where}, field 'occurred_at': {entry.occurred_at} is in the future "
-                f"(latest block time {now})"
-            )
-
-    recorded: dict[int, tuple[bytes, int, int, bytes, bytes]] = {}
-    for log in contract.CustodyRecorded.range(
-        registry.from_block, _head() + 1, search_topics={"submitter": submitter}
-    ):
-        recorded[int(log.eventId)] = (
-            bytes(log.itemId),
-            int(log.action),
-            int(log.occurredAt),
-            bytes(log.locationHash),
-            bytes(log.contextHash),
-        )
-    recorded_events = set(recorded.values())
-
-    explicit = [e.event_id for e in entries if e.event_id is not None]
-    next_id = max([*recorded, *explicit], default=-1) + 1
-    for entry in entries:
-        if entry.event_id is not None:
-            spent = entry.event_id in recorded or contract.isEventRecorded(
-                submitter, entry.event_id
-            )
-            if not spent:
-                plan.to_send.append(PlannedEvent(entry, entry.event_id))
-            elif recorded.get(entry.event_id) == entry.natural_key:
-                plan.done.append(entry)
-            else:
-                problems.append(
-                    f"{entry.where}, field 'event_id': {entry.event_id} is already recorded by "
-                    f"{submitter} for another event"
-                )
-        elif entry.natural_key in recorded_events:
-            plan.done.append(entry)
-        else:
-            while contract.isEventRecorded(submitter, next_id):
-                next_id += 1
-            if next_id > UINT256_MAX:
-                problems.append(f"{entry.where}: no event id left after {UINT256_MAX}")
-                continue
-            plan.to_send.append(PlannedEvent(entry, next_id))
-            next_id += 1
-    if problems:
-        raise PreflightError(problems)
-    return plan
-
-
-def record_custody(
-    registry: Registry,
-    account: AccountAPI,
-    plan: CustodyPlan,
-    *,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    journal: Journal | None = None,
-    dry_run: bool = False,
-    on_chunk: Callable[[int], None] | None = None,
-) -> RunResult:
-    """Records the planned events with ``recordCustody``, ``chunk_size`` per transaction."""
-    return _send_in_chunks(
-        account,
-        registry.contract.recordCustody,
-        plan.to_send,
-        lambda event: event.as_input(),
-        lambda event: str(event.event_id),
-        RunResult(skipped=len(plan.done)),
-        chunk_size=chunk_size,
-        journal=journal,
-        dry_run=dry_run,
-        on_chunk=on_chunk,
-    )
-
-
-# ---------------------------------------------------------------------------------------- recalls
-
-
-def recall_item(registry: Registry, account: AccountAPI, item_id: bytes, reason_hash: bytes) -> Any:
-    item = registry.contract.itemOf(item_id)
-    owner = str(item.merchant)
-    problems = []
-    if owner == ZERO_ADDRESS:
-        problems.append(
-            f"item {_hex(item_id)} is not registered (activate a batch item first, "
-            "or recall its whole batch)"
-        )
-    elif owner != account.address:
-        problems.append(f"item {_hex(item_id)} belongs to merchant {owner}, not {account.address}")
-    elif Verdict(int(registry.contract.verify(item_id))) is Verdict.RECALLED:
-        problems.append(f"item {_hex(item_id)} is already recalled (itself or with its batch)")
-    if problems:
-        raise PreflightError(problems)
-    return registry.contract.recallItem(item_id, reason_hash, sender=account)
-
-
-def recall_batch_item(
-    registry: Registry,
-    account: AccountAPI,
-    manifest: dict[str, Any],
-    item_id: bytes,
-    reason_hash: bytes,
-    echo: Echo,
-) -> Any:
-    """Recalls one item of a batch: activates it first with its proof from the manifest when it
-    has no record yet (``activateBatchItem``), then ``recallItem``."""
-    root = bytes.fromhex(str(manifest.get("root", "")).removeprefix("0x") or "00" * 32)
-    item = batch_item(manifest, item_id)
-    batch = registry.contract.batchOf(root)
-    problems = []
-    if item is None:
-        problems.append(f"item {_hex(item_id)} is not in the manifest")
-    elif str(batch.merchant) != account.address:
-        problems.append(f"batch {_hex(root)} belongs to {batch.merchant}, not {account.address}")
-    elif batch.recalled:
-        problems.append(f"batch {_hex(root)} is already recalled, with all its items")
-    if problems or item is None:
-        raise PreflightError(problems)
-    record = registry.contract.itemOf(item_id)
-    if str(record.merchant) == ZERO_ADDRESS:
-        proof = [bytes.fromhex(node[2:]) for node in item["proof"]]
-        metadata = bytes.fromhex(item["metadata_hash"][2:])
-        receipt = registry.contract.activateBatchItem(
-            root, item_id, metadata, proof, sender=account
-        )
-        echo(f"activated batch item {_hex(item_id)} in tx {receipt.txn_hash}")
-    return recall_item(registry, account, item_id, reason_hash)
-
-
-def recall_batch(registry: Registry, account: AccountAPI, root: bytes, reason_hash: bytes) -> Any:
-    batch = registry.contract.batchOf(root)
-    owner = str(batch.merchant)
-    problems = []
-    if owner == ZERO_ADDRESS:
-        problems.append(f"batch {_hex(root)} is not registered")
-    elif owner != account.address:
-        problems.append(f"batch {_hex(root)} belongs to merchant {owner}, not {account.address}")
-    elif batch.recalled:
-        problems.append(f"batch {_hex(root)} is already recalled")
-    if problems:
-        raise PreflightError(problems)
-    return registry.contract.recallBatch(root, reason_hash, sender=account)
 
 
 # ---------------------------------------------------------------------------------------- status
@@ -533,24 +392,3 @@ def item_verdicts(registry: Registry, entries: list[ItemEntry]) -> list[ItemStat
         ItemStatus(e.where, e.label, e.item_id, Verdict(int(registry.contract.verify(e.item_id))))
         for e in entries
     ]
-
-
-def manifest_verdicts(registry: Registry, manifest: dict[str, Any]) -> list[ItemStatus]:
-    """Verdicts of a manifest's items: batch items through their proofs (``verifyBatchItem``),
-    items of a singles manifest through ``verify``."""
-    root = bytes.fromhex(manifest["root"][2:]) if manifest.get("root") else None
-    statuses = []
-    for index, item in enumerate(manifest["items"]):
-        item_id = bytes.fromhex(item["item_id"][2:])
-        if root is None:
-            verdict = registry.contract.verify(item_id)
-        else:
-            verdict = registry.contract.verifyBatchItem(
-                root,
-                item_id,
-                bytes.fromhex(item["metadata_hash"][2:]),
-                [bytes.fromhex(node[2:]) for node in item["proof"]],
-            )
-        label = str(item.get("label") or item["item_id"])
-        statuses.append(ItemStatus(f"item {index}", label, item_id, Verdict(int(verdict))))
-    return statuses

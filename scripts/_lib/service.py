@@ -1,16 +1,25 @@
 """Talking to a TrustMall service from a script: its base URL, and answers turned into messages.
 
 Scripts send the service only what is public or signed by the user locally; no key goes there.
+A source's requests (a bureau's) are authenticated as the service's sources are: its API key,
+and an HMAC-SHA256 signature in Stripe's scheme over the timestamp and the raw body
+(``TrustMall-Signature: t=<unix>,v1=<hex>``), with the key and secret read from the environment.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
+
+API_KEY_HEADER = "TrustMall-Api-Key"
+SIGNATURE_HEADER = "TrustMall-Signature"
 
 DEFAULT_SERVICE_URL = "http://127.0.0.1:8000"
 SERVICE_URL_HELP = "The TrustMall service (default: $TRUSTMALL_SERVICE_URL or " + (
@@ -33,12 +42,47 @@ def service_url(given: str | None) -> str:
     return (given or os.environ.get("TRUSTMALL_SERVICE_URL") or DEFAULT_SERVICE_URL).rstrip("/")
 
 
-def post_json(url: str, payload: dict[str, Any]) -> Answer:
-    """POSTs ``payload``; a 2xx answer is returned, anything else raises ServiceError."""
+def source_credentials(names: tuple[str, str]) -> tuple[str, str]:
+    """A source's API key and HMAC secret from the environment variables ``names``."""
+    key, secret = (os.environ.get(name, "") for name in names)
+    if not key or not secret:
+        raise ServiceError(f"set {names[0]} and {names[1]}: the source's credentials")
+    return key, secret
+
+
+def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """``t=<unix>,v1=<hex HMAC-SHA256(secret, "{t}.{body}")>``."""
+    t = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v1={digest}"
+
+
+def post_signed(url: str, payload: dict[str, Any], credentials: tuple[str, str]) -> Answer:
+    """POSTs ``payload`` as the source whose key and secret the environment variables
+    ``credentials`` hold."""
+    key, secret = source_credentials(credentials)
+    body = json.dumps(payload).encode()
+    headers = {API_KEY_HEADER: key, SIGNATURE_HEADER: signature_header(secret, body)}
+    return post_json(url, payload, body=body, headers=headers)
+
+
+def post_json(
+    url: str,
+    payload: dict[str, Any],
+    *,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> Answer:
+    """POSTs ``payload`` (as ``body`` exactly, when given); a 2xx answer is returned, anything
+    else raises ServiceError."""
     request = urllib.request.Request(
         url,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        data=json.dumps(payload).encode() if body is None else body,
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **(headers or {}),
+        },
         method="POST",
     )
     try:

@@ -19,7 +19,8 @@ from eth_abi.abi import encode
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.crypto import keccak
 
-from app.domain.ids import item_id_from_sku
+from app.domain.ids import item_id_from_sku, item_key
+from app.domain.vocab import IdScheme
 from tests.support.nodes import ChainNode, free_port, hardhat_command, running
 
 pytestmark = pytest.mark.hardhat
@@ -67,11 +68,11 @@ def test_hardhat_node_is_reached_through_apes_node_provider_on_chain_1337(hardha
 def test_item_registered_on_hardhat_verifies_as_authentic(
     registry: Any, merchant: Any, shopper: Any
 ) -> None:
+    # The registry derives the id from the key under the registering merchant.
     item_id = item_id_from_sku(merchant.address, "SKU-HH", "0001")
+    key = item_key(IdScheme.SKU, "SKU-HH", "0001")
 
-    receipt = registry.registerItem(
-        item_id, keccak(text="metadata"), "ipfs://item", sender=merchant
-    )
+    receipt = registry.registerItem(key, keccak(text="metadata"), "ipfs://item", sender=merchant)
 
     assert receipt.block_number > 0
     [event] = receipt.events.filter(registry.ItemRegistered)
@@ -84,14 +85,15 @@ def test_duplicate_registration_on_hardhat_reverts_with_item_already_registered(
     registry: Any, merchant: Any
 ) -> None:
     item_id = item_id_from_sku(merchant.address, "SKU-HH", "0002")
-    registry.registerItem(item_id, keccak(text="metadata"), "ipfs://item", sender=merchant)
+    key = item_key(IdScheme.SKU, "SKU-HH", "0002")
+    registry.registerItem(key, keccak(text="metadata"), "ipfs://item", sender=merchant)
 
     # Ape's node provider does not decode Hardhat's revert format (an error whose `data` is an
     # object) into the contract's custom error, so `ape.reverts(registry.RegistryItem...)`
     # cannot match here; the revert data Hardhat reports is checked instead: the error's
     # selector and its argument, ABI-encoded.
     with pytest.raises(VirtualMachineError) as revert:
-        registry.registerItem(item_id, keccak(text="metadata"), "ipfs://item", sender=merchant)
+        registry.registerItem(key, keccak(text="metadata"), "ipfs://item", sender=merchant)
 
     assert revert_data(registry, "RegistryItemAlreadyRegistered", item_id) in str(revert.value)
 

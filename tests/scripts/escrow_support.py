@@ -1,6 +1,6 @@
 """Set-up steps of the escrow script tests, sent straight through web3 to keep `ape run`
-processes for the steps under test: orders opened, shipped or disputed directly, registry items,
-a test stablecoin, and Anvil's clock."""
+processes for the steps under test: orders opened, shipped (with carrier 1) or disputed directly,
+registry items, a test stablecoin, and Anvil's clock."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from web3 import Web3
 from web3.contract import Contract
 
 from app.domain.abi_types import hex32
-from app.domain.ids import item_id_from_sku
-from app.domain.vocab import OrderStatus
+from app.domain.ids import item_id_from_sku, item_key
+from app.domain.vocab import IdScheme, OrderStatus
 from scripts._lib.orders import ETH, OrderTerms, text_hash
 from tests.scripts.conftest import ADMIN, BUYER, MERCHANT
 
 DAY = 86_400
+CARRIER = 1  # the carrier the merchant names in these tests
 _salts = itertools.count(1)
 _items = itertools.count(1)
 
@@ -47,15 +48,16 @@ def gas_paid(w3: Web3, tx_hash: Any) -> int:
     return int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
 
 
-def register_item(registry: Contract, w3: Web3) -> str:
-    """A fresh item of MERCHANT in the registry; its id as 0x-hex."""
-    item_id = item_id_from_sku(MERCHANT, "ESCROW", f"{next(_items):04d}")
+def register_item(registry: Contract, w3: Web3, merchant: str = MERCHANT) -> str:
+    """A fresh SKU item of ``merchant`` in the registry (sent as its ItemKey); its id as 0x-hex."""
+    serial = f"{next(_items):04d}"
+    key = item_key(IdScheme.SKU, "ESCROW", serial)
     transact(
         w3,
-        registry.functions.registerItems([(item_id, keccak(b"metadata"), "ipfs://item")]),
-        {"from": MERCHANT},
+        registry.functions.registerItems([(key, keccak(b"metadata"), "ipfs://item")]),
+        {"from": merchant},
     )
-    return hex32(item_id)
+    return hex32(item_id_from_sku(merchant, "ESCROW", serial))
 
 
 def new_terms(
@@ -95,9 +97,11 @@ def open_direct(escrow: Contract, w3: Web3, terms: OrderTerms) -> str:
     return terms.order_id
 
 
-def ship_direct(escrow: Contract, w3: Web3, terms: OrderTerms) -> None:
+def ship_direct(escrow: Contract, w3: Web3, terms: OrderTerms, carrier: int = CARRIER) -> None:
     transact(
-        w3, escrow.functions.ship(terms.as_abi(), keccak(b"tracking")), {"from": terms.merchant}
+        w3,
+        escrow.functions.ship(terms.as_abi(), carrier, keccak(b"tracking")),
+        {"from": terms.merchant},
     )
 
 

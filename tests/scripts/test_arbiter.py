@@ -113,11 +113,13 @@ def test_breach_report_opens_a_dispute_and_after_the_deadline_the_default_refund
     order_id = open_direct(escrow, w3, terms)
     ship_direct(escrow, w3, terms)
 
-    breach = ape_run("carrier", "breach", "--order", order_id, "--evidence", "cold chain 14C")
+    breach = ape_run(
+        "carrier", "breach", "--order", order_id, "--carrier", "1", "--evidence", "cold chain 14C"
+    )
 
     assert breach.returncode == 0, breach.output
     assert status_of(escrow, order_id) is OrderStatus.DISPUTED
-    deadline = escrow.functions.orderOf(order_id).call()[6]
+    deadline = escrow.functions.orderOf(order_id).call()[7]  # disputeDeadline
     w3.provider.make_request("evm_setNextBlockTimestamp", [deadline])  # type: ignore[arg-type]
     w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     buyer_credit = credit_of(escrow, BUYER)

@@ -1,6 +1,8 @@
 """`ape run buyer ...` (with the merchant's `order` commands and the carrier's reports) on
-Anvil: orders opened and paid in ETH and in a stablecoin, shipped, delivered, released,
-cancelled, settled and refunded for a recall, and pre-flight refusals that send nothing."""
+Anvil: orders opened and paid in ETH and in a stablecoin, handed to a carrier, shipped,
+delivered (a wrong carrier's report refused and explained), released, cancelled, settled with an
+expiring offer (withdrawn), refunded item by item for a recall by anyone, and refusals that send
+nothing, explained from the contract's own error."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from tests.scripts.conftest import (
     MERCHANT_ACCOUNT,
     OTHER_BUYER,
     OTHER_BUYER_ACCOUNT,
+    STRANGER,
+    STRANGER_ACCOUNT,
     ApeRun,
     events_of,
 )
@@ -97,17 +101,35 @@ def test_eth_order_ships_is_delivered_and_release_after_the_window_pays_merchant
     assert status_of(escrow, order_id) is OrderStatus.FUNDED
 
     shipped = ape_run(
-        "merchant", "order", "ship", "--order", order_id, "--tracking", "DHL 4711",
-        "--account", MERCHANT_ACCOUNT,
+        "merchant", "order", "ship", "--order", order_id, "--carrier", "1",
+        "--tracking", "DHL 4711", "--account", MERCHANT_ACCOUNT,
     )  # fmt: skip
 
     assert shipped.returncode == 0, shipped.output
     (ship_log,) = events_of(escrow, "OrderShipped", orderId=order_id)
-    assert (ship_log.args.by, ship_log.args.trackingHash) == (MERCHANT, keccak(b"DHL 4711"))
+    assert (ship_log.args.by, ship_log.args.carrier) == (MERCHANT, 1)
+    assert ship_log.args.trackingHash == keccak(b"DHL 4711")
 
-    delivered = ape_run("carrier", "delivered", "--order", order_id, "--evidence", "POD signed")
+    # Another carrier's delivery report is skipped by the escrow, with its reason.
+    wrong = ape_run(
+        "carrier", "delivered", "--order", order_id, "--carrier", "2", "--evidence", "POD"
+    )
+
+    assert wrong.returncode == 1, wrong.output
+    assert (
+        f"refused order {order_id}: EscrowWrongCarrier(orderId={order_id}, carrier=2, "
+        "assigned=1): carrier 2 may not report on this order: its carrier is 1"
+    ) in wrong.output
+    (rejected,) = events_of(escrow, "LogisticsUpdateRejected", orderId=order_id)
+    assert rejected.args.carrier == 2
+    assert status_of(escrow, order_id) is OrderStatus.SHIPPED
+
+    delivered = ape_run(
+        "carrier", "delivered", "--order", order_id, "--carrier", "1", "--evidence", "POD signed"
+    )
 
     assert delivered.returncode == 0, delivered.output
+    assert "1 applied, 0 refused" in delivered.output
     assert status_of(escrow, order_id) is OrderStatus.DELIVERED
     merchant_nonce = nonce(w3, MERCHANT)
 
@@ -135,7 +157,9 @@ def test_eth_order_ships_is_delivered_and_release_after_the_window_pays_merchant
     assert CustodyAction(sale.args.action) is CustodyAction.SOLD
     assert sale.args.contextHash == bytes.fromhex(order_id[2:])
     assert sale.args.locationHash == bytes(12) + bytes.fromhex(BUYER[2:])
-    assert CustodyAction(registry.functions.itemOf(item).call()[2]) is CustodyAction.SOLD
+    item_record = registry.functions.itemOf(item).call()
+    assert CustodyAction(item_record[2]) is CustodyAction.SOLD
+    assert item_record[5] is True  # held for good: a serialised item is sold once
     balance = w3.eth.get_balance(MERCHANT)
 
     withdrawn = ape_run("merchant", "order", "withdraw", "--account", MERCHANT_ACCOUNT)
@@ -193,6 +217,45 @@ def test_cancel_before_shipment_credits_the_buyer_a_full_refund(
     assert credit_of(escrow, BUYER) - credit == terms.amount
 
 
+def test_an_expired_offer_is_refused_with_its_expiry_and_its_maker_withdraws_it(
+    ape_run: ApeRun, merchant: str, escrow: Contract, w3: Web3
+) -> None:
+    terms = new_terms(escrow, w3)
+    order_id = open_direct(escrow, w3, terms)
+    ship_direct(escrow, w3, terms)
+
+    offered = ape_run(
+        "buyer", "offer", "--order", order_id, "--buyer-bps", "5000", "--expires-in", "1h",
+        "--account", BUYER_ACCOUNT,
+    )  # fmt: skip
+
+    assert offered.returncode == 0, offered.output
+    (offer,) = events_of(escrow, "SettlementOffered", orderId=order_id)
+    block_time = w3.eth.get_block(offer.blockNumber)["timestamp"]
+    assert 3500 < offer.args.expiresAt - block_time <= 3600  # an hour from when it was read
+    advance_time(w3, 2 * 3600)
+    sent = nonce(w3, MERCHANT)
+
+    late = ape_run(
+        "merchant", "order", "accept", "--order", order_id, "--buyer-bps", "5000",
+        "--account", MERCHANT_ACCOUNT,
+    )  # fmt: skip
+
+    assert late.returncode == 1, late.output
+    assert f"EscrowOfferExpired(orderId={order_id}, expiresAt={offer.args.expiresAt})" in (
+        late.output
+    )
+    assert nonce(w3, MERCHANT) == sent
+
+    withdrawn = ape_run("buyer", "withdraw-offer", "--order", order_id, "--account", BUYER_ACCOUNT)
+
+    assert withdrawn.returncode == 0, withdrawn.output
+    (event,) = events_of(escrow, "SettlementOfferWithdrawn", orderId=order_id)
+    assert event.args.by == BUYER
+    assert escrow.functions.offerOf(order_id).call()[2] is False  # no offer pending
+    assert status_of(escrow, order_id) is OrderStatus.SHIPPED
+
+
 def test_offer_by_the_buyer_accepted_by_the_merchant_settles_without_an_arbiter(
     ape_run: ApeRun, merchant: str, escrow: Contract, w3: Web3
 ) -> None:
@@ -218,23 +281,34 @@ def test_offer_by_the_buyer_accepted_by_the_merchant_settles_without_an_arbiter(
     assert credit_of(escrow, MERCHANT) - merchant_credit == gross - fee(gross, terms.fee_bps)
 
 
-def test_refund_recalled_refunds_in_full_once_the_merchant_recalls_an_item(
+def test_refund_recalled_by_anyone_refunds_the_payer_only_the_recalled_items_share(
     ape_run: ApeRun, merchant: str, registry: Contract, escrow: Contract, w3: Web3
 ) -> None:
     items = (register_item(registry, w3), register_item(registry, w3))
-    terms = new_terms(escrow, w3, item_ids=items)
+    terms = new_terms(escrow, w3, amount=3 * 10**17, item_ids=items)
     order_id = open_direct(escrow, w3, terms)
     ship_direct(escrow, w3, terms)
     transact(w3, registry.functions.recallItem(items[1], keccak(b"lead paint")), {"from": MERCHANT})
     assert Verdict(registry.functions.verify(items[1]).call()) is Verdict.RECALLED
+    credit = credit_of(escrow, BUYER)
 
-    refunded = ape_run("buyer", "refund-recalled", "--order", order_id, "--account", BUYER_ACCOUNT)
+    refunded = ape_run(
+        "buyer", "refund-recalled", "--order", order_id, "--item", items[1],
+        "--account", STRANGER_ACCOUNT,
+    )  # fmt: skip
 
     assert refunded.returncode == 0, refunded.output
-    assert f"(item 1 recalled): 0.1 ETH credited to {BUYER}" in refunded.output
+    assert "(items 1): 0.15 ETH credited to the payer" in refunded.output
     (refund,) = events_of(escrow, "OrderRefunded", orderId=order_id)
     assert RefundReason(refund.args.reason) is RefundReason.ITEM_RECALLED
-    assert refund.args.payerAmount == terms.amount
+    assert (refund.args.by, refund.args.items, refund.args.payerAmount) == (
+        STRANGER,
+        2,
+        15 * 10**16,
+    )
+    assert credit_of(escrow, BUYER) - credit == 15 * 10**16
+    # The rest of the order goes on.
+    assert status_of(escrow, order_id) is OrderStatus.SHIPPED
 
 
 def test_status_shows_state_deadlines_and_the_commands_the_buyer_can_send_now(
@@ -249,6 +323,8 @@ def test_status_shows_state_deadlines_and_the_commands_the_buyer_can_send_now(
     assert shown.returncode == 0, shown.output
     assert re.search(r"^status\s+shipped$", shown.output, re.MULTILINE), shown.output
     assert re.search(r"^price\s+0\.1 ETH", shown.output, re.MULTILINE), shown.output
+    assert re.search(r"^carrier\s+1 ", shown.output, re.MULTILINE), shown.output
+    # Listed because the contract would take them from the buyer now (each call simulated).
     commands = re.findall(r"^  ape run buyer (\S+) --order " + order_id, shown.output, re.M)
     assert commands == ["confirm", "dispute", "offer"]
 
@@ -256,20 +332,39 @@ def test_status_shows_state_deadlines_and_the_commands_the_buyer_can_send_now(
 # ---------------------------------------------------------------------------------------- refusals
 
 
-def test_cancel_after_shipment_is_refused_before_anything_is_sent(
+def test_once_the_merchant_names_a_carrier_the_buyers_cancel_is_refused_and_explained(
     ape_run: ApeRun, merchant: str, escrow: Contract, w3: Web3
 ) -> None:
     terms = new_terms(escrow, w3)
     order_id = open_direct(escrow, w3, terms)
-    ship_direct(escrow, w3, terms)
+
+    assigned = ape_run(
+        "merchant", "order", "assign-carrier", "--order", order_id, "--carrier", "3",
+        "--account", MERCHANT_ACCOUNT,
+    )  # fmt: skip
+
+    assert assigned.returncode == 0, assigned.output
+    (event,) = events_of(escrow, "CarrierAssigned", orderId=order_id)
+    assert event.args.carrier == 3
+    assert status_of(escrow, order_id) is OrderStatus.FUNDED
     before = nonce(w3, BUYER)
 
     run = ape_run("buyer", "cancel", "--order", order_id, "--account", BUYER_ACCOUNT)
 
     assert run.returncode == 1, run.output
     assert "pre-flight checks failed, nothing was sent" in run.output
-    assert f"order {order_id} is shipped: the buyer may cancel only before shipment" in run.output
+    assert (
+        f"EscrowHandedToCarrier(orderId={order_id}, carrier=3): the order is with carrier 3: "
+        "the buyer can no longer cancel"
+    ) in run.output
     assert nonce(w3, BUYER) == before
+
+    # The named carrier's pickup report ships it.
+    picked_up = ape_run(
+        "carrier", "shipped", "--order", order_id, "--carrier", "3", "--evidence", "scan"
+    )
+
+    assert picked_up.returncode == 0, picked_up.output
     assert status_of(escrow, order_id) is OrderStatus.SHIPPED
 
 

@@ -1,25 +1,63 @@
 """`ape run lender|bureau|borrower ...` on Anvil: a lender funds the pool, the bureau attests a
-score band, the borrower is approved at once, pays an escrow order with credit and repays part
-with interest; a denial with its reasons; a draw over the limit refused before anything is
-sent."""
+borrower's score band and identity and its cosigner adds the second signature the verifier
+wants, the borrower is approved at once, pays an escrow order of registry items with credit and
+repays part with interest, and the lender leaves through the redemption queue; a denial with its
+reasons; a draw over the limit refused before anything is sent; credit refused to the
+borrower's own shop, explained from the contract's error; a cosignature posted to the service."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from eth_account import Account
 from web3 import Web3
 from web3.contract import Contract
 
+from app.credit.schemas import CreditSignatureCreate
 from app.domain.abi_types import hex32
-from app.domain.attestations import Attestation, Domain, SignedAttestation, model_id_of, sign_all
+from app.domain.attestations import (
+    Attestation,
+    Domain,
+    SignedAttestation,
+    model_id_of,
+    recover,
+    sign,
+    sign_all,
+)
+from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
 from app.domain.vocab import DenialReason, LineStatus, OrderStatus
+from app.ingest.auth import parse_signature_header
+from app.ingest.auth import sign as hmac_sign
 from scripts._lib.orders import read_order_file
-from tests.scripts.conftest import BUYER, BUYER_ACCOUNT, MERCHANT, STRANGER, ApeRun, events_of
-from tests.scripts.escrow_support import advance_time, chain_time, nonce, status_of, transact
+from tests.scripts.conftest import (
+    ADMIN,
+    ATTESTER,
+    BUYER,
+    BUYER_ACCOUNT,
+    COSIGNER,
+    LENDER,
+    LENDER_ACCOUNT,
+    MERCHANT,
+    OTHER_BUYER,
+    RIVAL_MERCHANT,
+    STRANGER,
+    ApeRun,
+    events_of,
+)
+from tests.scripts.escrow_support import (
+    advance_time,
+    chain_time,
+    nonce,
+    register_item,
+    status_of,
+    transact,
+)
 from tests.support.ape_run import TEST_PRIVATE_KEYS
 
 pytestmark = pytest.mark.anvil
@@ -27,13 +65,9 @@ pytestmark = pytest.mark.anvil
 USD = 10**6
 DAY = 86_400
 YEAR = 365 * DAY
-LENDER = "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"  # TEST::8
-LENDER_ACCOUNT = "TEST::8"
-BORROWER_7 = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"  # TEST::7
-BORROWER_9 = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # TEST::9
-BORROWER_9_ACCOUNT = "TEST::9"
-ATTESTER = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"  # TEST::6, the deploy's local attester
 REPORT = {"bureau": "Example Credit Bureau", "subject": "J. Doe", "score": 712}
+MERCHANT_OWNER = "KVK 1"  # the legal identifier the session's merchant was approved with
+SIGNERS = (Account.from_key(TEST_PRIVATE_KEYS[6]), Account.from_key(TEST_PRIVATE_KEYS[9]))
 
 
 def contract(w3: Web3, dirs: dict[str, Path], name: str) -> Contract:
@@ -44,17 +78,20 @@ def contract(w3: Web3, dirs: dict[str, Path], name: str) -> Contract:
 
 @pytest.fixture(scope="module")
 def credit(
-    ape_run: ApeRun, registry: Contract, script_dirs: dict[str, Path], w3: Web3
+    ape_run: ApeRun, merchant: str, script_dirs: dict[str, Path], w3: Web3
 ) -> dict[str, Contract]:
-    """The credit part added to the session's suite by `ape run deploy --dev-stablecoin`; the
-    lender and the borrowers hold dev dollars (minted by the deployer)."""
+    """The credit part added to the session's suite by `ape run deploy --dev-stablecoin` (the
+    verifier wants 2 of the attesters TEST::6 and TEST::9); the lender and the borrowers hold
+    dev dollars (minted by the deployer)."""
     run = ape_run("deploy", "--dev-stablecoin")
     assert run.returncode == 0, run.output
-    names = ("DevStablecoin", "AttestationVerifier", "CreditVault", "CreditLines", "OrderEscrow")
+    names = (
+        "DevStablecoin", "AttestationVerifier", "CreditVault", "CreditLines", "OrderEscrow",
+        "ProductRegistry",
+    )  # fmt: skip
     found = {name: contract(w3, script_dirs, name) for name in names}
-    admin = w3.eth.accounts[0]
-    for account in (LENDER, BUYER, STRANGER, BORROWER_7, BORROWER_9):
-        transact(w3, found["DevStablecoin"].functions.mint(account, 100_000 * USD), {"from": admin})
+    for account in (LENDER, BUYER, STRANGER, OTHER_BUYER, RIVAL_MERCHANT, ADMIN):
+        transact(w3, found["DevStablecoin"].functions.mint(account, 100_000 * USD), {"from": ADMIN})
     return found
 
 
@@ -79,18 +116,29 @@ def test_lender_funds_bureau_attests_borrower_is_approved_pays_an_order_and_repa
 
     assert deposit.returncode == 0, deposit.output
     assert vault.functions.totalAssets().call() == assets_before + 10_000 * USD
-    assert vault.functions.maxWithdraw(LENDER).call() >= 10_000 * USD - 1
 
     attestation_file = tmp_path / "attestation.json"
     attest = ape_run(
-        "bureau", "attest", "--borrower", BUYER, "--score", "712", "--model", "tm-score-v3",
-        "--report", str(report_file), "--out", str(attestation_file),
+        "bureau", "attest", "--borrower", BUYER, "--identity", "NL-BSN 1234.56.789",
+        "--score", "712", "--model", "tm-score-v3", "--report", str(report_file),
+        "--out", str(attestation_file),
     )  # fmt: skip
 
     assert attest.returncode == 0, attest.output
+    assert "the verifier wants 2 signatures" in attest.output
     signed = SignedAttestation.model_validate_json(attestation_file.read_text())
     assert (signed.attestation.band, signed.signers) == (2, [ATTESTER])
     assert signed.attestation.model_id == model_id_of("tm-score-v3")
+    # Separators and case do not change the committed identity.
+    expected = identity_commitment("nl-bsn 123456789", DEV_IDENTITY_KEY)
+    assert signed.attestation.identity_hash == hex32(expected)
+
+    cosign = ape_run("bureau", "cosign", str(attestation_file))
+
+    assert cosign.returncode == 0, cosign.output
+    assert f"signed by {COSIGNER}: 2 of 2 signature(s)" in cosign.output
+    signed = SignedAttestation.model_validate_json(attestation_file.read_text())
+    assert signed.signers == sorted([ATTESTER, COSIGNER], key=lambda a: int(a, 16))
 
     apply = ape_run("borrower", "apply", "--attestation", str(attestation_file),
                     "--account", BUYER_ACCOUNT)  # fmt: skip
@@ -101,15 +149,17 @@ def test_lender_funds_bureau_attests_borrower_is_approved_pays_an_order_and_repa
     assert Attestation.from_abi(approved["args"]["attestation"]) == signed.attestation
     assert LineStatus(line_of(lines, BUYER)[0]) is LineStatus.ACTIVE
 
+    item = register_item(credit["ProductRegistry"], w3)
     order_file = tmp_path / "order.json"
     draw = ape_run(
-        "borrower", "draw", "--merchant", MERCHANT, "--price", "250", "--ref", "armchair A-7",
-        "--order-file", str(order_file), "--account", BUYER_ACCOUNT,
+        "borrower", "draw", "--merchant", MERCHANT, "--price", "250", "--item-id", item,
+        "--ref", "armchair A-7", "--order-file", str(order_file), "--account", BUYER_ACCOUNT,
     )  # fmt: skip
 
     assert draw.returncode == 0, draw.output
     terms = read_order_file(order_file).terms
     assert (terms.buyer, terms.payer, terms.amount) == (BUYER, lines.address, 250 * USD)
+    assert terms.item_ids == (item,)
     assert status_of(credit["OrderEscrow"], terms.order_id) is OrderStatus.FUNDED
     assert line_of(lines, BUYER)[6] == 250 * USD  # principal
     assert vault.functions.lentAssets().call() == 250 * USD
@@ -138,16 +188,46 @@ def test_lender_funds_bureau_attests_borrower_is_approved_pays_an_order_and_repa
     assert "line       active, eligible" in status.output
 
 
+def test_lender_leaves_through_the_queue_claiming_after_the_cooldown(
+    ape_run: ApeRun, credit: dict[str, Contract], w3: Web3
+) -> None:
+    vault, stable = credit["CreditVault"], credit["DevStablecoin"]
+    transact(w3, stable.functions.approve(vault.address, 500 * USD), {"from": LENDER})
+    transact(w3, vault.functions.deposit(500 * USD, LENDER), {"from": LENDER})
+    shares = vault.functions.convertToShares(300 * USD).call()
+
+    queued = ape_run("lender", "request-redeem", "--amount", "300", "--account", LENDER_ACCOUNT)
+
+    assert queued.returncode == 0, queued.output
+    assert "claimable from" in queued.output
+    assert vault.functions.pendingRedeemRequest(0, LENDER).call() == shares
+    early = ape_run("lender", "claim", "--account", LENDER_ACCOUNT)
+    assert early.returncode == 1 and "claimable from" in early.output, early.output
+    advance_time(w3, 3 * DAY + 1)
+    wallet = stable.functions.balanceOf(LENDER).call()
+
+    claimed = ape_run("lender", "claim", "--account", LENDER_ACCOUNT)
+
+    assert claimed.returncode == 0, claimed.output
+    paid = stable.functions.balanceOf(LENDER).call() - wallet
+    assert 300 * USD - 1 <= paid <= 300 * USD  # the lower of the value at request and now
+    assert vault.functions.claimableRedeemRequest(0, LENDER).call() == 0
+    status = ape_run("lender", "status", "--account", LENDER_ACCOUNT)
+    assert status.returncode == 0, status.output
+    assert "queue      0 dUSD owed to queued redemptions; cooldown 3d" in status.output
+
+
 def test_denied_application_records_the_decision_with_its_reasons_and_opens_no_line(
     ape_run: ApeRun, credit: dict[str, Contract], report_file: Path, w3: Web3, tmp_path: Path
 ) -> None:
     lines = credit["CreditLines"]
     attestation_file = tmp_path / "attestation.json"
     attest = ape_run(
-        "bureau", "attest", "--borrower", STRANGER, "--score", "540", "--model", "tm-score-v3",
-        "--report", str(report_file), "--out", str(attestation_file),
+        "bureau", "attest", "--borrower", STRANGER, "--identity", "DE 99", "--score", "540",
+        "--model", "tm-score-v3", "--report", str(report_file), "--out", str(attestation_file),
     )  # fmt: skip
     assert attest.returncode == 0, attest.output
+    add_cosignature(attestation_file)
 
     apply = ape_run("borrower", "apply", "--attestation", str(attestation_file),
                     "--account", "TEST::4")  # fmt: skip
@@ -162,13 +242,25 @@ def test_denied_application_records_the_decision_with_its_reasons_and_opens_no_l
     assert credit["AttestationVerifier"].functions.isNonceUsed(spent).call()
 
 
-def open_band_1_line(w3: Web3, credit: dict[str, Contract], borrower: str, nonce: int) -> None:
-    """Straight through web3: an attestation signed with app.domain.attestations by the deploy's
-    attester key, applied by the borrower (band 1: a 500 dUSD limit)."""
+def add_cosignature(path: Path) -> None:
+    """The cosigner's signature added to an attestation file, as `bureau cosign` would."""
+    signed = SignedAttestation.model_validate_json(path.read_text())
+    extra = sign(signed.attestation, signed.domain, SIGNERS[1])
+    ordered = sorted([*signed.signatures, extra], key=lambda s: int(recover(
+        signed.attestation, signed.domain, s), 16))  # fmt: skip
+    path.write_text(signed.model_copy(update={"signatures": ordered}).model_dump_json())
+
+
+def open_band_1_line(
+    w3: Web3, credit: dict[str, Contract], borrower: str, nonce: int, identity: str
+) -> None:
+    """Straight through web3: an attestation of ``identity`` signed with app.domain.attestations
+    by the deploy's two attester keys, applied by the borrower (band 1: a 500 dUSD limit)."""
     lines, verifier = credit["CreditLines"], credit["AttestationVerifier"]
     now = chain_time(w3)
     attestation = Attestation(
         borrower=borrower,
+        identity_hash=hex32(identity_commitment(identity, DEV_IDENTITY_KEY)),
         band=1,
         model_id=model_id_of("tm-score-v3"),
         report_hash=hex32(bytes(32)),
@@ -178,7 +270,7 @@ def open_band_1_line(w3: Web3, credit: dict[str, Contract], borrower: str, nonce
         attester_set_version=verifier.functions.attesterSetVersion().call(),
     )
     domain = Domain(chain_id=w3.eth.chain_id, verifying_contract=verifier.address)
-    signed = sign_all(attestation, domain, [Account.from_key(TEST_PRIVATE_KEYS[6])], None)
+    signed = sign_all(attestation, domain, SIGNERS, None)
     transact(w3, lines.functions.applyForCredit(*signed.abi_args()), {"from": borrower})
     assert LineStatus(line_of(lines, borrower)[0]) is LineStatus.ACTIVE
 
@@ -186,12 +278,13 @@ def open_band_1_line(w3: Web3, credit: dict[str, Contract], borrower: str, nonce
 def test_draw_over_the_limit_is_refused_before_anything_is_sent(
     ape_run: ApeRun, credit: dict[str, Contract], w3: Web3
 ) -> None:
-    open_band_1_line(w3, credit, BORROWER_7, 7_000_001)
-    sent, lent = nonce(w3, BORROWER_7), credit["CreditVault"].functions.lentAssets().call()
+    open_band_1_line(w3, credit, OTHER_BUYER, 6_000_001, "FR 6")
+    item = register_item(credit["ProductRegistry"], w3)
+    sent, lent = nonce(w3, OTHER_BUYER), credit["CreditVault"].functions.lentAssets().call()
 
     draw = ape_run(
-        "borrower", "draw", "--merchant", MERCHANT, "--price", "750", "--ref", "sofa S-1",
-        "--account", "TEST::7",
+        "borrower", "draw", "--merchant", MERCHANT, "--price", "750", "--item-id", item,
+        "--account", "TEST::6",
     )  # fmt: skip
 
     assert draw.returncode != 0
@@ -199,21 +292,44 @@ def test_draw_over_the_limit_is_refused_before_anything_is_sent(
     assert "750 dUSD is over the limit: 0 dUSD drawn of 500 dUSD, 500 dUSD available" in (
         draw.output
     )
-    assert nonce(w3, BORROWER_7) == sent
+    assert nonce(w3, OTHER_BUYER) == sent
     assert credit["CreditVault"].functions.lentAssets().call() == lent
+
+
+def test_credit_refuses_the_borrowers_own_shop_with_the_contracts_reason(
+    ape_run: ApeRun, credit: dict[str, Contract], w3: Web3
+) -> None:
+    # The admin's line is attested for the very person who owns the merchant.
+    open_band_1_line(w3, credit, ADMIN, 1_000_001, MERCHANT_OWNER)
+    item = register_item(credit["ProductRegistry"], w3)
+    sent = nonce(w3, ADMIN)
+
+    draw = ape_run(
+        "borrower", "draw", "--merchant", MERCHANT, "--price", "20", "--item-id", item,
+        "--account", "TEST::0",
+    )  # fmt: skip
+
+    assert draw.returncode == 1, draw.output
+    assert "nothing was sent" in draw.output
+    assert (
+        f"CreditMerchantIsBorrower(merchant={MERCHANT}, borrower={ADMIN}): merchant {MERCHANT} "
+        f"is owned by the borrower {ADMIN} (the same identity)"
+    ) in draw.output
+    assert nonce(w3, ADMIN) == sent
 
 
 def test_order_over_the_limit_is_paid_with_a_down_payment_and_the_rest_on_credit(
     ape_run: ApeRun, credit: dict[str, Contract], w3: Web3, tmp_path: Path
 ) -> None:
     lines, stable = credit["CreditLines"], credit["DevStablecoin"]
-    open_band_1_line(w3, credit, BORROWER_9, 9_000_001)
-    wallet = stable.functions.balanceOf(BORROWER_9).call()
+    open_band_1_line(w3, credit, RIVAL_MERCHANT, 3_000_001, "BE 3")
+    item = register_item(credit["ProductRegistry"], w3)
+    wallet = stable.functions.balanceOf(RIVAL_MERCHANT).call()
     order_file = tmp_path / "sofa.json"
 
     draw = ape_run(
         "borrower", "draw", "--merchant", MERCHANT, "--price", "750", "--down-payment", "300",
-        "--ref", "sofa S-1", "--order-file", str(order_file), "--account", BORROWER_9_ACCOUNT,
+        "--item-id", item, "--order-file", str(order_file), "--account", "TEST::3",
     )  # fmt: skip
 
     assert draw.returncode == 0, draw.output
@@ -222,5 +338,82 @@ def test_order_over_the_limit_is_paid_with_a_down_payment_and_the_rest_on_credit
     terms = read_order_file(order_file).terms
     assert (terms.payer, terms.amount) == (lines.address, 750 * USD)
     assert status_of(credit["OrderEscrow"], terms.order_id) is OrderStatus.FUNDED
-    assert line_of(lines, BORROWER_9)[6] == 450 * USD  # principal
-    assert stable.functions.balanceOf(BORROWER_9).call() == wallet - 300 * USD
+    assert line_of(lines, RIVAL_MERCHANT)[6] == 450 * USD  # principal
+    assert stable.functions.balanceOf(RIVAL_MERCHANT).call() == wallet - 300 * USD
+
+
+# ---------------------------------------------------------------------------------------- service
+
+
+class _Service(BaseHTTPRequestHandler):
+    """The service's POST /v1/credit/reports/{id}/signatures, as far as the bureau sees it:
+    the request is kept, the answer is the report awaiting no more signatures."""
+
+    received: ClassVar[list[tuple[str, dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.received.append((self.path, headers, body))
+        answer = json.dumps({"status": "queued", "quorum": 2, "signers": ["a", "b"],
+                             "relay_id": "r-1"}).encode()  # fmt: skip
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def service() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Service)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_cosign_posts_the_signature_to_the_service_signed_as_the_bureau(
+    ape_run: ApeRun, credit: dict[str, Contract], service: str, w3: Web3, tmp_path: Path
+) -> None:
+    verifier = credit["AttestationVerifier"]
+    now = chain_time(w3)
+    attestation = Attestation(
+        borrower=STRANGER,
+        identity_hash=hex32(identity_commitment("SE 7", DEV_IDENTITY_KEY)),
+        band=2,
+        model_id=model_id_of("tm-score-v3"),
+        report_hash=hex32(bytes(32)),
+        issued_at=now,
+        expires_at=now + DAY,
+        nonce=7_000_001,
+        attester_set_version=verifier.functions.attesterSetVersion().call(),
+    )
+    domain = Domain(chain_id=w3.eth.chain_id, verifying_contract=verifier.address)
+    path = tmp_path / "attestation.json"
+    path.write_text(sign_all(attestation, domain, SIGNERS[:1], None).model_dump_json())
+    _Service.received.clear()
+
+    run = ape_run(
+        "bureau", "cosign", str(path), "--service", service, "--report-id", "rep-42",
+        extra_env={"TRUSTMALL_BUREAU_API_KEY": "key-1", "TRUSTMALL_BUREAU_HMAC_SECRET": "s3cret"},
+    )  # fmt: skip
+
+    assert run.returncode == 0, run.output
+    assert "posted the signature to report rep-42: 2 of 2 signature(s), queued" in run.output
+    ((target, headers, body),) = _Service.received
+    assert target == "/v1/credit/reports/rep-42/signatures"
+    # The body the service's own model takes, with the cosigner's signature of the attestation.
+    posted = CreditSignatureCreate.model_validate_json(body)
+    assert recover(attestation, domain, posted.signature) == COSIGNER
+    assert headers["trustmall-api-key"] == "key-1"  # header names are case-insensitive
+    header = parse_signature_header(headers["trustmall-signature"])
+    assert header.signatures == (hmac_sign("s3cret", header.timestamp, body),)
+    saved = SignedAttestation.model_validate_json(path.read_text())
+    assert len(saved.signatures) == 2

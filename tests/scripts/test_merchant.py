@@ -1,5 +1,7 @@
-"""`ape run merchant ...` on Anvil: registration (single and batch), pre-flight refusals,
-dry runs, crash and resume, custody events, recalls and verdicts."""
+"""`ape run merchant ...` on Anvil: approval with an identity commitment, GS1 prefixes granted
+and revoked, registration (single and batch, as item keys), the registry's refusals explained,
+batch item activation, reassignment of a squatted id, dry runs, crash and resume, custody
+events, recalls and verdicts."""
 
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
-from app.domain.ids import item_id_from_gs1, item_id_from_sku
+from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
+from app.domain.ids import item_id_from_gs1, item_id_from_sku, item_key
 from app.domain.metadata import metadata_hash
-from app.domain.vocab import CustodyAction, MerchantStatus, Verdict
+from app.domain.vocab import CustodyAction, IdScheme, MerchantStatus, Verdict
 from scripts._lib.journal import CRASH_AFTER_CHUNKS_ENV, CRASH_EXIT_CODE
 from tests.scripts.conftest import (
+    ADMIN,
     MERCHANT,
     MERCHANT_ACCOUNT,
     ORACLE,
@@ -38,6 +42,8 @@ pytestmark = pytest.mark.anvil
 ITEM_HEADER = "sku,serial,metadata,metadata_uri"
 CUSTODY_HEADER = "sku,serial,action,occurred_at,location,reference,event_id"
 GTIN = "09506000134352"
+PREFIX = "9506000"  # GTIN 09506000134352's GS1 company prefix (digits 2-8 of the GTIN-14)
+UNGRANTED_GTIN = "4006381333931"  # a GTIN under a prefix nobody holds
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
@@ -69,6 +75,29 @@ def chain_time(w3: Web3) -> int:
     return int(w3.eth.get_block("latest")["timestamp"])
 
 
+def gs1_key(serial: str, gtin: str = GTIN) -> tuple[int, str, str]:
+    return item_key(IdScheme.GS1, gtin, serial)
+
+
+def send(w3: Web3, call: Any, sender: str) -> None:
+    assert w3.eth.wait_for_transaction_receipt(call.transact({"from": sender}))["status"] == 1
+
+
+@pytest.fixture(scope="module")
+def prefix_runs(ape_run: ApeRun, merchant: str, registry: Contract, w3: Web3) -> tuple[Run, Run]:
+    """A squatter first: the rival merchant holds PREFIX and registers serials TAKEN-1 and
+    TAKEN-2 under it; then the verifier revokes its prefix and grants it to MERCHANT, through
+    `ape run merchant revoke-prefix` and `grant-prefix`."""
+    send(w3, registry.functions.grantGs1Prefix(PREFIX, RIVAL_MERCHANT), ADMIN)
+    rows = [(gs1_key(f"TAKEN-{n}"), keccak(b"rival"), "ipfs://rival") for n in (1, 2)]
+    send(w3, registry.functions.registerItems(rows), RIVAL_MERCHANT)
+    revoked = ape_run("merchant", "revoke-prefix", PREFIX)
+    assert revoked.returncode == 0, revoked.output
+    granted = ape_run("merchant", "grant-prefix", PREFIX, MERCHANT)
+    assert granted.returncode == 0, granted.output
+    return revoked, granted
+
+
 @pytest.fixture(scope="module")
 def registered(
     ape_run: ApeRun, merchant: str, tmp_path_factory: pytest.TempPathFactory
@@ -85,12 +114,27 @@ def registered(
 # ---------------------------------------------------------------------------------------- approve
 
 
-def test_approve_makes_the_merchant_active_with_its_name_and_identity_hash(
+def test_approve_makes_the_merchant_active_with_its_name_and_identity_commitment(
     merchant: str, registry: Contract
 ) -> None:
-    status, _, identity_hash, name = registry.functions.merchantOf(merchant).call()
+    status, _, _, identity_hash, name = registry.functions.merchantOf(merchant).call()
     assert MerchantStatus(status) is MerchantStatus.ACTIVE
-    assert (name, identity_hash) == ("Acme Goods", keccak(b"KVK 1"))
+    # The owner's legal identifier committed under the (local) identity key, never in clear.
+    assert (name, identity_hash) == ("Acme Goods", identity_commitment("KVK 1", DEV_IDENTITY_KEY))
+
+
+# ---------------------------------------------------------------------------------------- prefixes
+
+
+def test_verifier_revokes_the_squatters_prefix_and_grants_it_to_its_licensee(
+    prefix_runs: tuple[Run, Run], registry: Contract
+) -> None:
+    revoked, granted = prefix_runs
+    assert f"revoked GS1 company prefix {PREFIX} from {RIVAL_MERCHANT}" in revoked.output
+    assert f"granted GS1 company prefix {PREFIX} to {MERCHANT}" in granted.output
+    assert registry.functions.gs1PrefixHolder(PREFIX).call() == MERCHANT
+    (event,) = events_of(registry, "Gs1PrefixGranted", merchant=MERCHANT)
+    assert event.args.prefix == PREFIX
 
 
 # ---------------------------------------------------------------------------------------- register
@@ -110,6 +154,9 @@ def test_register_sends_every_row_in_chunks_with_its_canonical_metadata_hash(
         tx_hashes.add(log.transactionHash)
     assert len(tx_hashes) == 3
     assert "registered 5 item(s) in 3 transaction(s)" in run.output
+    # Every row's id, as the registry derived it from the item's key.
+    for n, item_id in enumerate(ids, start=1):
+        assert f"item 0x{item_id.hex()}  sku REG serial {n:04d}" in run.output
 
 
 def test_register_with_manifest_lists_the_single_items_ids_hashes_and_uris(
@@ -144,7 +191,7 @@ def test_register_rerun_with_a_fresh_journal_skips_items_already_on_chain(
 
 
 def test_register_batch_writes_a_manifest_whose_proofs_verify_on_chain(
-    ape_run: ApeRun, merchant: str, registry: Contract, tmp_path: Path
+    ape_run: ApeRun, prefix_runs: tuple[Run, Run], registry: Contract, tmp_path: Path
 ) -> None:
     rows = [
         {
@@ -183,7 +230,7 @@ def test_register_batch_writes_a_manifest_whose_proofs_verify_on_chain(
         assert item["metadata_hash"] == "0x" + metadata_hash(row["metadata"]).hex()
         proof = [bytes.fromhex(node[2:]) for node in item["proof"]]
         verdict = registry.functions.verifyBatchItem(
-            root, item_id, bytes.fromhex(item["metadata_hash"][2:]), proof
+            root, gs1_key(str(row["serial"])), bytes.fromhex(item["metadata_hash"][2:]), proof
         ).call()
         assert Verdict(verdict) is Verdict.AUTHENTIC
 
@@ -260,13 +307,9 @@ def test_register_rejects_an_item_repeated_in_the_file_naming_both_lines(
 
 
 def test_register_rejects_an_item_another_merchant_registered_naming_the_line(
-    ape_run: ApeRun, merchant: str, registry: Contract, w3: Web3, tmp_path: Path
+    ape_run: ApeRun, prefix_runs: tuple[Run, Run], registry: Contract, w3: Web3, tmp_path: Path
 ) -> None:
-    taken = item_id_from_gs1(GTIN, "TAKEN-1")
-    tx = registry.functions.registerItems([(taken, keccak(b"rival"), "ipfs://rival")]).transact(
-        {"from": RIVAL_MERCHANT}
-    )
-    assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    taken = item_id_from_gs1(GTIN, "TAKEN-1")  # the squatter's, registered before the grant
     path = write_csv(
         tmp_path / "items.csv",
         "gtin,serial,metadata,metadata_uri",
@@ -286,6 +329,51 @@ def test_register_rejects_an_item_another_merchant_registered_naming_the_line(
     ) in run.output
     assert nonce(w3, MERCHANT) == before
     assert owner_of(registry, item_id_from_gs1(GTIN, "FREE-1")) == ZERO_ADDRESS
+
+
+def test_register_of_a_gtin_under_a_prefix_never_granted_is_explained_and_sends_nothing(
+    ape_run: ApeRun, merchant: str, registry: Contract, w3: Web3, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "items.csv",
+        "gtin,serial,metadata,metadata_uri",
+        [f'{UNGRANTED_GTIN},NOPE-1,"{{}}",https://shop.example/nope'],
+    )
+    before = nonce(w3, MERCHANT)
+
+    run = register(ape_run, path)
+
+    assert run.returncode == 1, run.output
+    assert "nothing was sent" in run.output
+    assert (
+        f"RegistryGs1PrefixNotGranted(merchant={MERCHANT}, gtin={UNGRANTED_GTIN}): no verifier "
+        f"granted {MERCHANT} the GS1 company prefix"
+    ) in run.output
+    assert nonce(w3, MERCHANT) == before
+    assert owner_of(registry, item_id_from_gs1(UNGRANTED_GTIN, "NOPE-1")) == ZERO_ADDRESS
+
+
+def test_reassign_moves_a_squatted_id_to_its_merchant_and_revoke_frees_another(
+    ape_run: ApeRun, prefix_runs: tuple[Run, Run], registry: Contract
+) -> None:
+    moved, freed = item_id_from_gs1(GTIN, "TAKEN-2"), item_id_from_gs1(GTIN, "TAKEN-1")
+    assert owner_of(registry, moved) == RIVAL_MERCHANT
+
+    to_merchant = ape_run(
+        "merchant", "reassign", "0x" + moved.hex(), "--to", MERCHANT, "--reason", "GS1 licence"
+    )
+    revoked = ape_run(
+        "merchant", "reassign", "0x" + freed.hex(), "--revoke", "--reason", "squatted"
+    )
+
+    assert to_merchant.returncode == 0, to_merchant.output
+    assert revoked.returncode == 0, revoked.output
+    assert owner_of(registry, moved) == MERCHANT
+    assert owner_of(registry, freed) == ZERO_ADDRESS
+    (event,) = events_of(registry, "ItemReassigned", itemId=moved)
+    assert (event.args["from"], event.args.to) == (RIVAL_MERCHANT, MERCHANT)
+    assert event.args.reasonHash == keccak(b"GS1 licence")
+    assert f"of {RIVAL_MERCHANT} revoked" in revoked.output
 
 
 def test_register_resumes_after_a_crash_without_registering_anything_twice(
@@ -472,7 +560,8 @@ def test_recall_by_sku_makes_the_item_verdict_recalled(
 
 
 def register_batch(ape_run: ApeRun, folder: Path, prefix: str) -> tuple[Path, dict[str, Any]]:
-    """Registers GTIN items <prefix>-1 and <prefix>-2 as a batch; returns the manifest."""
+    """Registers GTIN items <prefix>-1 and <prefix>-2 as a batch (the merchant holds the GTIN's
+    company prefix); returns the manifest."""
     path = write_csv(
         folder / "batch.csv",
         "gtin,serial,metadata,metadata_uri",
@@ -490,7 +579,7 @@ def batch_verdicts(registry: Contract, manifest: dict[str, Any]) -> list[Verdict
         Verdict(
             registry.functions.verifyBatchItem(
                 root,
-                bytes.fromhex(item["item_id"][2:]),
+                gs1_key(item["serial"], item["gtin"]),
                 bytes.fromhex(item["metadata_hash"][2:]),
                 [bytes.fromhex(node[2:]) for node in item["proof"]],
             ).call()
@@ -499,8 +588,33 @@ def batch_verdicts(registry: Contract, manifest: dict[str, Any]) -> list[Verdict
     ]
 
 
+def test_activate_gives_named_batch_items_records_then_the_rest_skipping_those_done(
+    ape_run: ApeRun, prefix_runs: tuple[Run, Run], registry: Contract, w3: Web3, tmp_path: Path
+) -> None:
+    path, manifest = register_batch(ape_run, tmp_path, "ACT")
+    first, second = (bytes.fromhex(item["item_id"][2:]) for item in manifest["items"])
+
+    one = ape_run(
+        "merchant", "activate", str(path), "--item", "0x" + second.hex(),
+        "--account", STRANGER_ACCOUNT,
+    )  # fmt: skip
+
+    assert one.returncode == 0, one.output
+    assert (owner_of(registry, first), owner_of(registry, second)) == (ZERO_ADDRESS, MERCHANT)
+    sent = nonce(w3, STRANGER)
+
+    rest = ape_run("merchant", "activate", str(path), "--account", STRANGER_ACCOUNT)
+
+    assert rest.returncode == 0, rest.output
+    assert "1 item(s) already activated: skipped" in rest.output
+    assert nonce(w3, STRANGER) == sent + 1
+    assert owner_of(registry, first) == MERCHANT
+    (activated,) = events_of(registry, "BatchItemActivated", itemId=first)
+    assert activated.args.root == bytes.fromhex(manifest["root"][2:])
+
+
 def test_recall_of_one_batch_item_activates_it_then_recalls_only_it(
-    ape_run: ApeRun, merchant: str, registry: Contract, tmp_path: Path
+    ape_run: ApeRun, prefix_runs: tuple[Run, Run], registry: Contract, tmp_path: Path
 ) -> None:
     path, manifest = register_batch(ape_run, tmp_path, "ONE")
     item_id = item_id_from_gs1(GTIN, "ONE-1")
@@ -528,7 +642,7 @@ def test_recall_of_one_batch_item_activates_it_then_recalls_only_it(
 
 
 def test_recall_of_a_batch_manifest_makes_every_batch_item_read_recalled(
-    ape_run: ApeRun, merchant: str, registry: Contract, tmp_path: Path
+    ape_run: ApeRun, prefix_runs: tuple[Run, Run], registry: Contract, tmp_path: Path
 ) -> None:
     path, manifest = register_batch(ape_run, tmp_path, "ALL")
 
