@@ -20,6 +20,7 @@ def test_deployment_defaults(bare_escrow: Any, registry: Any, fee_recipient: Any
     assert bare_escrow.registry() == registry.address
     assert bare_escrow.MAX_FEE_BPS() == 1_000
     assert bare_escrow.sellerRecordFloor(ETH) == 0
+    assert bare_escrow.shipByHorizon() == 60 * DAY
     assert bare_escrow.defaultAdminDelay() == 2 * DAY
     assert not bare_escrow.paused()
 
@@ -115,6 +116,20 @@ def test_admin_sets_arbitration_period(bare_escrow: Any, admin: Any) -> None:
     assert bare_escrow.arbitrationPeriod() == 3 * DAY
 
 
+@pytest.mark.parametrize("horizon", [DAY - 1, 180 * DAY + 1])
+def test_ship_by_horizon_reverts_outside_limits(bare_escrow: Any, admin: Any, horizon: int) -> None:
+    with ape.reverts(bare_escrow.EscrowInvalidShipByHorizon, horizon=horizon):
+        bare_escrow.setShipByHorizon(horizon, sender=admin)
+
+
+def test_admin_sets_the_ship_by_horizon(bare_escrow: Any, admin: Any) -> None:
+    for horizon in (DAY, 180 * DAY):
+        tx = bare_escrow.setShipByHorizon(horizon, sender=admin)
+
+        assert tx.events == [bare_escrow.ShipByHorizonChanged(horizon=horizon)]
+        assert bare_escrow.shipByHorizon() == horizon
+
+
 def test_admin_sets_the_seller_record_floor_per_token(
     bare_escrow: Any, admin: Any, stable: Any
 ) -> None:
@@ -123,6 +138,7 @@ def test_admin_sets_the_seller_record_floor_per_token(
     assert tx.events == [bare_escrow.SellerRecordFloorChanged(token=stable.address, amount=10**6)]
     assert bare_escrow.sellerRecordFloor(stable) == 10**6
     assert bare_escrow.sellerRecordFloor(ETH) == 0
+    assert bare_escrow.shipByHorizon() == 60 * DAY
     bare_escrow.setSellerRecordFloor(ETH, 10**15, sender=admin)
     assert bare_escrow.sellerRecordFloor(ETH) == 10**15
 
@@ -155,6 +171,7 @@ def test_admin_pauses_and_unpauses(bare_escrow: Any, admin: Any) -> None:
         ("setDisputeWindowBounds", (HOUR, DAY)),
         ("setArbitrationPeriod", (DAY,)),
         ("setSellerRecordFloor", (ETH, 1)),
+        ("setShipByHorizon", (DAY,)),
         ("pause", ()),
         ("unpause", ()),
     ],

@@ -302,3 +302,18 @@ def test_condition_breach_before_shipment_or_by_another_carrier_is_rejected(
     ]
     assert escrow.orderOf(funded.id).status == OrderStatus.FUNDED
     assert escrow.orderOf(shipped.id).status == OrderStatus.SHIPPED
+
+
+def test_condition_breach_after_delivery_is_rejected(
+    escrow: Any, delivered_order: Any, oracle: Any, travel: Any
+) -> None:
+    """A carrier reports what broke while it held the goods; after delivery only the buyer
+    disputes, within its window (which the id-only report cannot check)."""
+    travel(delivered_order.terms.dispute_window)
+    breach = LogisticsKind.CONDITION_BREACHED
+
+    tx = escrow.reportLogistics([update(delivered_order.id, breach)], sender=oracle)
+
+    reason = encode_error(INVALID_STATUS, delivered_order.id, OrderStatus.DELIVERED)
+    assert tx.events == [rejected(escrow, delivered_order.id, breach, CARRIER, reason)]
+    assert escrow.orderOf(delivered_order.id).status == OrderStatus.DELIVERED

@@ -150,6 +150,22 @@ def test_open_reverts_when_deliver_by_precedes_ship_by(
         open_order(terms)
 
 
+def test_open_reverts_when_ship_by_lies_beyond_the_horizon(
+    escrow: Any, open_order: Any, make_terms: Any, admin: Any, chain: Any
+) -> None:
+    """An order holds its items until shipBy: the horizon bounds how long a dust order can."""
+    escrow.setShipByHorizon(7 * DAY, sender=admin)
+    now = chain.pending_timestamp
+    chain.pending_timestamp = now
+    far = make_terms(ship_by=now + 7 * DAY + 1, deliver_by=now + 8 * DAY)
+
+    with ape.reverts(escrow.EscrowShipByTooFar, shipBy=far.ship_by, latest=now + 7 * DAY):
+        open_order(far)
+    chain.pending_timestamp = now + 1
+    order = open_order(make_terms(ship_by=now + 1 + 7 * DAY, deliver_by=now + 8 * DAY))
+    assert escrow.orderOf(order.id).status == OrderStatus.FUNDED
+
+
 @pytest.mark.parametrize("window", [DAY - 1, 30 * DAY + 1])
 def test_open_reverts_for_dispute_window_outside_bounds(
     escrow: Any, open_order: Any, window: int
