@@ -394,7 +394,9 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         (bool lateFee, bool defaulted) = _accrueView(line, rules, tier);
         if (lateFee) {
             emit CreditLateFeeCharged(borrower, tier.lateFee, line.dueAt);
-            // The vault is ours and calls nothing back.
+            // The vault is ours (immutable, set at construction) and calls nothing back; every entry point
+            // reaching here holds the nonReentrant lock, so writing the line after this call is safe.
+            // slither-disable-next-line reentrancy-no-eth
             if (line.principal != 0) _vault.recordImpairment(line.principal);
         }
         if (defaulted) emit CreditLineDefaulted(borrower, line.principal, line.interest, line.fees);

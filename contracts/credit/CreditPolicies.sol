@@ -59,7 +59,12 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRu
     function periodCredit() external view returns (uint256 drawn, uint256 remaining, uint256 windowEndsAt) {
         PolicyRules memory rules = _rules[_currentVersion];
         if (rules.capPeriod == 0) return (0, 0, 0);
+        // The window's start: the clock rounded down to a multiple of the cap period, a calendar rule;
+        // nothing random is drawn from the clock here.
+        // slither-disable-next-line weak-prng
         uint256 start = block.timestamp - (block.timestamp % rules.capPeriod);
+        // Whether the stored count is this window's: two window starts compared as keys, not a deadline.
+        // slither-disable-next-line incorrect-equality
         drawn = _windowStart == start ? _drawnInWindow : 0;
         remaining = drawn < rules.periodCap ? rules.periodCap - drawn : 0;
         windowEndsAt = start + rules.capPeriod;
@@ -90,7 +95,12 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRu
     /// @dev Counts `amount` of new credit in the current window, refusing it past the current policy's cap.
     function _countNewCredit(uint256 amount) internal {
         PolicyRules memory rules = _rules[_currentVersion];
+        // The window's start: the clock rounded down to a multiple of the cap period, a calendar rule;
+        // nothing random is drawn from the clock here.
+        // slither-disable-next-line weak-prng
         uint256 start = block.timestamp - (block.timestamp % rules.capPeriod);
+        // Whether the stored count is this window's: two window starts compared as keys, not a deadline.
+        // slither-disable-next-line incorrect-equality
         uint256 drawn = _windowStart == start ? _drawnInWindow : 0;
         if (drawn + amount > rules.periodCap) {
             revert CreditPeriodCapReached(drawn, amount, rules.periodCap, start + rules.capPeriod);

@@ -351,6 +351,9 @@ contract CreditVault is ICreditVault, ERC4626, AccessControlDefaultAdminRules, P
     /// after a loss cannot buy shares cheaply and then collect income that unlocks.
     function _absorb(uint256 loss) private {
         uint256 locked = _lockedNow();
+        // An amount compared with zero (nothing left to absorb), not a time: one wei more would only
+        // absorb one wei.
+        // slither-disable-next-line incorrect-equality
         if (locked == 0) return;
         uint256 absorbed = Math.min(locked, loss);
         uint256 left = locked - absorbed;
