@@ -4,8 +4,9 @@
 1,000,000 calls per invariant); ``make test`` runs the short default profile through
 tests/invariants/test_forge_invariants.py. Every figure comes from ``forge test --json``.
 
-The mutation check plants one bug per contract in a throw-away copy of the tree and runs that
-contract's suite against it: a suite that cannot catch a planted bug proves nothing.
+The mutation check plants bugs (at least one per contract, one per rule the issue named) in a
+throw-away copy of the tree and runs the invariant meant to catch each against it: a suite that
+cannot catch a planted bug proves nothing.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ class InvariantResult:
 @dataclass(frozen=True)
 class Mutant:
     """A bug planted in a copy of one contract: ``original`` (found exactly once) becomes
-    ``replacement``; ``suite`` must then report ``invariant`` broken."""
+    ``replacement``; ``suite`` must then report ``invariant`` broken. ``key`` names it in tests."""
 
+    key: str
     name: str
     path: str
     original: str
@@ -54,31 +56,107 @@ class Mutant:
     invariant: str
 
 
+_REGISTRY = "contracts/registry/ProductRegistry.sol"
+_ESCROW = "contracts/escrow/OrderEscrow.sol"
+_LINES = "contracts/credit/CreditLines.sol"
+_VAULT = "contracts/credit/CreditVault.sol"
+
+# At least one per contract, and one for each rule the issue asked the invariants to hold (an item
+# bound to its merchant, a recall refund, credit to verified merchants only, a lender's exit).
 MUTANTS = (
     Mutant(
+        key="registry-event-replay",
         name="registry accepts a spent custody event id",
-        path="contracts/registry/ProductRegistry.sol",
+        path=_REGISTRY,
         original="if (bits & bit != 0) revert RegistryEventAlreadyRecorded(msg.sender, eventId);",
         replacement="",
         suite="RegistryInvariants",
         invariant="invariant_eventIdsApplyOnce",
     ),
     Mutant(
+        key="registry-gs1-squat",
+        name="registry takes a GTIN from a merchant holding none of its company prefixes",
+        path=_REGISTRY,
+        original="if (!owned) revert RegistryGs1PrefixNotGranted(owner, key.code);",
+        replacement="",
+        suite="RegistryInvariants",
+        invariant="invariant_onlyOwnersClaimItems",
+    ),
+    Mutant(
+        key="hold-foreign-item",
+        name="holdItems does not check that the item is the order's merchant's",
+        path=_REGISTRY,
+        original="if (item.merchant != merchant || merchant == address(0)) "
+        "revert RegistryItemNotOfMerchant(itemId, merchant);",
+        replacement="",
+        suite="EscrowInvariants",
+        invariant="invariant_ordersHoldOnlyTheirMerchantsItems",
+    ),
+    Mutant(
+        key="revoke-drops-hold",
+        name="a verifier's revocation drops the escrow hold of the item's open order",
+        path=_REGISTRY,
+        original="_items[itemId].held = held;",
+        replacement="",
+        suite="EscrowInvariants",
+        invariant="invariant_ordersHoldOnlyTheirMerchantsItems",
+    ),
+    Mutant(
+        key="escrow-refund-twice",
         name="escrow refund leaves the order open (it can be refunded again)",
-        path="contracts/escrow/OrderEscrow.sol",
+        path=_ESCROW,
         original="order.status = OrderStatus.Refunded;",
         replacement="",
         suite="EscrowInvariants",
         invariant="invariant_noOrderPaysTwice",
     ),
     Mutant(
+        key="recall-refunds-remainder",
+        name="a recall refund pays the whole unreleased remainder",
+        path=_ESCROW,
+        original="_refund(orderId, order, terms, items, RefundReason.ItemRecalled);",
+        replacement="_refund(orderId, order, terms, _openItems(order), RefundReason.ItemRecalled);",
+        suite="EscrowInvariants",
+        invariant="invariant_recallRefundsWithinRecalledShares",
+    ),
+    Mutant(
+        key="credit-over-limit",
         name="credit draw skips the limit check",
-        path="contracts/credit/CreditLines.sol",
+        path=_LINES,
         original="if (principal > tier.limit) revert CreditLimitExceeded("
         "borrower, tier.limit, principal);",
         replacement="",
         suite="CreditInvariants",
         invariant="invariant_principalWithinLimit",
+    ),
+    Mutant(
+        key="credit-own-shop",
+        name="credit pays a shop the borrower owns",
+        path=_LINES,
+        original="if (_borrowerOfIdentity[identity] == msg.sender) "
+        "revert CreditMerchantIsBorrower(terms.merchant, msg.sender);",
+        replacement="",
+        suite="CreditInvariants",
+        invariant="invariant_creditReachesOnlyVerifiedMerchants",
+    ),
+    Mutant(
+        key="credit-paid-undelivered",
+        name="a credit-paid order pays its merchant on the buyer's word, without a delivery report",
+        path=_ESCROW,
+        original="if (terms.payer != terms.buyer && items & ~order.deliveredItems != 0) {",
+        replacement="if (false) {",
+        suite="CreditInvariants",
+        invariant="invariant_creditReachesOnlyVerifiedMerchants",
+    ),
+    Mutant(
+        key="redeem-at-request",
+        name="a redemption claim pays the shares' value at the request, past a later impairment",
+        path=_VAULT,
+        original="assets = Math.min(assetsAtRequest, "
+        "_convertToAssets(shares, Math.Rounding.Floor));",
+        replacement="assets = assetsAtRequest;",
+        suite="CreditInvariants",
+        invariant="invariant_redemptionNeverBeatsImpairment",
     ),
 )
 
@@ -89,6 +167,7 @@ def forge_test(
     profile: str = "default",
     match_contract: str | None = None,
     match_test: str | None = None,
+    match_path: str | None = None,
     seed: int | None = None,
     timeout: float = 3600,
 ) -> list[InvariantResult]:
@@ -98,6 +177,9 @@ def forge_test(
         command += ["--match-contract", match_contract]
     if match_test:
         command += ["--match-test", match_test]
+    if match_path:
+        # A path filter lets forge compile only that suite and what it imports.
+        command += ["--match-path", match_path]
     if seed is not None:
         command += ["--fuzz-seed", hex(seed)]
     env = {**os.environ, "FOUNDRY_PROFILE": profile}
@@ -185,6 +267,7 @@ def run_mutant(mutant: Mutant, workdir: Path) -> list[InvariantResult]:
         root=mutant_tree(mutant, workdir),
         match_contract=mutant.suite,
         match_test=mutant.invariant,
+        match_path=f"tests/invariants/{mutant.suite}.t.sol",
         timeout=900,
     )
 
@@ -211,7 +294,7 @@ def run() -> Section:
         with tempfile.TemporaryDirectory(prefix="trustmall-mutant-") as tmp:
             broken = [r.invariant for r in run_mutant(mutant, Path(tmp)) if not r.passed]
         caught.append(broken == [mutant.invariant])
-        verdict = "caught" if broken else "NOT caught"
+        verdict = "caught" if caught[-1] else "NOT caught"
         rows.append(
             {
                 "contract": mutant.suite.removesuffix("Invariants"),
@@ -238,9 +321,13 @@ def run() -> Section:
             "the campaign, reverted ones included. Each campaign asserts all its suite's "
             f"invariants after every {settings['check_interval']}th call and after the last call "
             "of each run; the handlers count double payouts, accepted replays, draws over the "
-            "limit and backward status moves at the call that makes them. Bar: at least "
+            "limit or the period cap, backward status moves, ids claimed by others, decoy or "
+            "double-held items, recall refunds beyond their items' shares, credit to unverified "
+            "merchants or for undelivered items, and claims above their shares' value at the call "
+            "that makes them. Bar: at least "
             f"{MIN_CALLS:,} calls per invariant, none broken.",
-            "Mutants: one bug planted per contract in a temporary copy of the tree; the invariant "
-            "named for it runs against that copy (short profile) and must report it broken.",
+            "Mutants: bugs planted one at a time in a temporary copy of the tree (at least one per "
+            "contract); the invariant named for each runs against that copy (short profile) and "
+            "must report it broken.",
         ],
     )

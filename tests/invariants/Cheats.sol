@@ -4,6 +4,12 @@ pragma solidity ^0.8.24;
 /// @notice The few forge cheatcodes the invariant suites use, declared here because npm's
 /// forge-std is broken; forge answers them at its fixed cheatcode address.
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function warp(uint256 newTimestamp) external;
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;
@@ -12,6 +18,8 @@ interface Vm {
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function addr(uint256 privateKey) external pure returns (address);
     function label(address account, string calldata newLabel) external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
 }
 
 /// @notice Shared by handlers and invariant tests: the cheatcode handle and input bounding.
@@ -21,6 +29,11 @@ abstract contract Cheats {
     /// @dev Maps any fuzzed word into [min, max] without rejecting it, so no call is wasted.
     function _bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
         return min + x % (max - min + 1);
+    }
+
+    /// @dev Moves the clock to `time` if that is ahead; never back (a deadline already past stays past).
+    function _warpTo(uint256 time) internal {
+        if (time > block.timestamp) vm.warp(time);
     }
 
     function _actor(uint256 index) internal pure returns (address) {

@@ -1,78 +1,29 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+
 import {ProductRegistry} from "../../contracts/registry/ProductRegistry.sol";
 import {IProductRegistry} from "../../contracts/registry/IProductRegistry.sol";
 
-import {Cheats} from "./Cheats.sol";
+import {RegistryBooks} from "./RegistryBooks.sol";
 
-/// @notice Drives the product registry as its real actors would: a verifier, a logistics oracle,
-/// four merchants (one not yet approved), and shoppers filing reports, with time moving on.
+/// @notice Drives the product registry as its real actors would: a verifier (merchants, GS1 prefixes,
+/// reports, reassignments), a custody oracle, four merchants (one not yet approved) registering SKU
+/// and GS1 items and Merkle batches, shoppers filing reports, an admin pausing, time moving on.
 /// Ghost state is the handler's own record of what succeeded, kept apart from the registry's.
-contract RegistryHandler is Cheats {
-    /// @dev The item status as a shopper sees it, in the only order it may move (never back).
-    uint8 internal constant NONE = 0;
-    uint8 internal constant ACTIVE = 1;
-    uint8 internal constant FLAGGED = 2;
-    uint8 internal constant RECALLED = 3;
+contract RegistryHandler is RegistryBooks {
+    using Strings for uint256;
 
-    /// @dev Small id ranges make replays and collisions common rather than astronomically rare.
-    uint256 internal constant EVENT_IDS = 48;
-    /// @dev Caps keep the per-call sweep and the invariants cheap at a million calls.
-    uint256 internal constant MAX_ITEMS = 16;
-    uint256 internal constant MAX_APPLIED = 96;
+    constructor(
+        ProductRegistry registry_,
+        address admin_,
+        address verifier_,
+        address oracle_,
+        address[4] memory merchants_
+    ) RegistryBooks(registry_, admin_, verifier_, oracle_, merchants_) {}
 
-    ProductRegistry public immutable registry;
-    address public immutable verifier;
-    address public immutable oracle;
-    address[4] public merchants;
-
-    struct Tracked {
-        bytes32 id;
-        bytes32 metadataHash;
-        address merchant; // expected merchant (the batch's for batch items)
-        uint256 batch; // 1 + index into `batches`, or 0 for a single item
-        uint8 slot; // leaf index in its batch
-    }
-
-    struct Batch {
-        bytes32 root;
-        address merchant;
-        bytes32[4] leaves;
-    }
-
-    Tracked[] internal _items;
-    Batch[] internal _batches;
-    uint256[] internal _reportIds;
-
-    mapping(bytes32 itemId => uint8) public lastStatus;
-    mapping(bytes32 itemId => address) public firstMerchant;
-    mapping(bytes32 itemId => bool) public ghostRecalled;
-    mapping(bytes32 itemId => bool) public ghostConfirmed;
-    mapping(address submitter => mapping(uint256 eventId => bool)) public ghostApplied;
-
-    struct Applied {
-        address submitter;
-        uint256 eventId;
-    }
-
-    Applied[] internal _applied;
-    mapping(address submitter => uint256) internal _nextEventId;
-
-    uint256 public illegalTransitions;
-    uint256 public merchantChanges;
-    uint256 public doubleApplied;
-    uint256 public eventsApplied;
-    uint256 public replaysAttempted;
-
-    constructor(ProductRegistry registry_, address verifier_, address oracle_, address[4] memory merchants_) {
-        registry = registry_;
-        verifier = verifier_;
-        oracle = oracle_;
-        merchants = merchants_;
-    }
-
-    // ------------------------------------------------------------------ merchants
+    // ------------------------------------------------------------------ merchants and prefixes
 
     /// @dev The verifier's next move for a merchant: approve a newcomer, suspend an active one,
     /// reinstate a suspended one.
@@ -81,7 +32,7 @@ contract RegistryHandler is Cheats {
         IProductRegistry.MerchantStatus status = registry.merchantOf(merchant).status;
         vm.prank(verifier);
         if (status == IProductRegistry.MerchantStatus.None) {
-            registry.approveMerchant(merchant, "merchant", keccak256(abi.encode(merchant)));
+            registry.approveMerchant(merchant, "merchant", keccak256(abi.encode("identity", merchant)));
         } else if (status == IProductRegistry.MerchantStatus.Active) {
             registry.suspendMerchant(merchant, keccak256("suspended"));
         } else {
@@ -90,26 +41,114 @@ contract RegistryHandler is Cheats {
         _sweep();
     }
 
-    // ------------------------------------------------------------------ items
-
-    function registerItem(uint256 merchantSeed, uint256 serial) external {
+    /// @dev The verifier licenses a GS1 company prefix to a merchant. Some prefixes of the list lie
+    /// inside others: the registry must never let two merchants hold overlapping ranges.
+    function grantPrefix(uint256 prefixSeed, uint256 merchantSeed) external {
+        string memory prefix = _prefix(prefixSeed);
         address merchant = merchants[merchantSeed % 4];
-        bytes32 id = keccak256(abi.encode(merchant, serial % 64));
-        bytes32 metadataHash = keccak256(abi.encode("meta", id));
-        vm.prank(merchant);
-        registry.registerItem(id, metadataHash, "ipfs://item");
-        _track(id, metadataHash, merchant, 0, 0);
+        if (!GRANT_CONTAINING_PREFIXES && _containsAnothers(prefix, merchant)) return;
+        vm.prank(verifier);
+        registry.grantGs1Prefix(prefix, merchant);
+        for (uint256 i; i < PREFIX_COUNT; ++i) {
+            string memory other = _prefix(i);
+            if (keccak256(bytes(other)) == keccak256(bytes(prefix))) continue;
+            address holder = ghostPrefixHolder[keccak256(bytes(other))];
+            if (holder != address(0) && holder != merchant && (_startsWith(prefix, other) || _startsWith(other, prefix)))
+            {
+                ++overlappingGrants;
+            }
+        }
+        ghostPrefixHolder[keccak256(bytes(prefix))] = merchant;
         _sweep();
     }
 
+    function revokePrefix(uint256 prefixSeed) external {
+        string memory prefix = _prefix(prefixSeed);
+        vm.prank(verifier);
+        registry.revokeGs1Prefix(prefix);
+        delete ghostPrefixHolder[keccak256(bytes(prefix))];
+        _sweep();
+    }
+
+    /// @dev The verifier moves an item to another merchant or (one time in three) revokes its record.
+    /// These are the only sanctioned moves of an item's merchant and status: the sweep re-bases on them.
+    function reassignItem(uint256 itemSeed, uint256 toSeed) external {
+        if (_items.length == 0) return;
+        uint256 index = itemSeed % _items.length;
+        Tracked storage item = _items[index];
+        address to = toSeed % 3 == 0 ? address(0) : merchants[toSeed % 4];
+        vm.prank(verifier);
+        registry.reassignItem(item.id, to, keccak256("finding"));
+        bytes32 id = item.id;
+        if (to == address(0)) {
+            ++revocations;
+            // The record is gone: the verdict falls back to the batch (if any), else Unknown.
+            ghostRecalled[id] = item.batch != 0 && _batchRecalled[item.batch];
+            _ownRecall[id] = false;
+            ghostConfirmed[id] = false;
+        } else {
+            ++reassignments;
+            // The id leaves its batch (the old merchant's commitment); its own state stays.
+            item.batch = 0;
+            item.merchant = to;
+            ghostRecalled[id] = _ownRecall[id];
+        }
+        lastStatus[id] = statusOf(index);
+        firstMerchant[id] = to;
+        _sweep();
+    }
+
+    // ------------------------------------------------------------------ items
+
+    /// @dev A SKU item (its id derived from the caller), or one time in three a GTIN, which only the
+    /// holder of one of its company prefixes may register.
+    function registerItem(uint256 merchantSeed, uint256 keySeed) external {
+        address merchant = merchants[merchantSeed % 4];
+        IProductRegistry.ItemKey memory key = keySeed % 3 == 0 ? _gs1Key(keySeed) : _skuKey(keySeed);
+        bytes32 expected = _expectedId(merchant, key);
+        bytes32 metadataHash = keccak256(abi.encode("meta", expected));
+        vm.prank(merchant);
+        bytes32 id = registry.registerItem(key, metadataHash, "ipfs://item");
+        _claimed(merchant, key, id, expected);
+        _track(id, metadataHash, merchant, 0, 0, key);
+        _sweep();
+    }
+
+    /// @dev Two items in one call; one call in eight names the same key twice and must fail whole.
+    function registerItems(uint256 merchantSeed, uint256 keySeed) external {
+        address merchant = merchants[merchantSeed % 4];
+        IProductRegistry.ItemInput[] memory inputs = new IProductRegistry.ItemInput[](2);
+        for (uint256 i; i < 2; ++i) {
+            uint256 seed = keySeed % 8 == 0 ? keySeed : keySeed + 3 * i + 1;
+            IProductRegistry.ItemKey memory key = seed % 3 == 0 ? _gs1Key(seed) : _skuKey(seed);
+            inputs[i] = IProductRegistry.ItemInput(key, keccak256(abi.encode("meta", seed)), "ipfs://item");
+        }
+        vm.prank(merchant);
+        registry.registerItems(inputs);
+        for (uint256 i; i < 2; ++i) {
+            bytes32 expected = _expectedId(merchant, inputs[i].key);
+            if (registry.itemOf(expected).merchant != merchant) ++idNotDerived;
+            _claimed(merchant, inputs[i].key, expected, expected);
+            _track(expected, inputs[i].metadataHash, merchant, 0, 0, inputs[i].key);
+        }
+        _sweep();
+    }
+
+    /// @dev A batch of four SKU items; one batch in four slips a rival's id in as its last leaf.
     function registerBatch(uint256 merchantSeed, uint256 salt) external {
         address merchant = merchants[merchantSeed % 4];
         Batch memory batch;
         batch.merchant = merchant;
+        batch.foreignLeaf = salt % 4 == 0;
+        IProductRegistry.ItemKey[4] memory keys;
         bytes32[4] memory ids;
         bytes32[4] memory metas;
         for (uint256 i; i < 4; ++i) {
-            ids[i] = keccak256(abi.encode(merchant, "batch", salt % 64, i));
+            keys[i] = IProductRegistry.ItemKey(
+                IProductRegistry.IdScheme.Sku, string.concat("BATCH-", (salt % 64).toString()), i.toString()
+            );
+            address owner = batch.foreignLeaf && i == 3 ? merchants[(merchantSeed + 1) % 4] : merchant;
+            ids[i] = keccak256(abi.encode(owner, keys[i].code, keys[i].serial));
             metas[i] = keccak256(abi.encode("meta", ids[i]));
             batch.leaves[i] = registry.batchLeaf(ids[i], metas[i]);
         }
@@ -117,20 +156,32 @@ contract RegistryHandler is Cheats {
         vm.prank(merchant);
         registry.registerBatch(batch.root, 4, keccak256(abi.encode("manifest", batch.root)), "ipfs://batch");
         _batches.push(batch);
-        for (uint256 i; i < 4; ++i) {
-            _track(ids[i], metas[i], merchant, _batches.length, uint8(i));
+        for (uint256 i; i < (batch.foreignLeaf ? 3 : 4); ++i) {
+            _track(ids[i], metas[i], merchant, _batches.length, uint8(i), keys[i]);
         }
         _sweep();
     }
 
-    /// @dev Anyone may activate with a proof; one call in four tries a proof for the wrong slot.
+    /// @dev Anyone may activate with a proof; one call in four tries a proof for the wrong slot, and
+    /// a batch with a rival's leaf is sometimes asked to activate it (the id derived here is never it).
     function activateBatchItem(uint256 itemSeed, uint256 senderSeed, bool wrongProof) external {
-        Tracked memory item = _pickBatchItem(itemSeed);
-        if (item.batch == 0) return;
-        uint8 slot = wrongProof && senderSeed % 4 == 0 ? (item.slot + 1) % 4 : item.slot;
-        bytes32[] memory proof = _proof(_batches[item.batch - 1], slot);
+        (bool found, uint256 index) = _pickBatchItem(itemSeed);
+        if (!found) return;
+        Tracked memory item = _items[index];
+        Batch storage batch = _batches[item.batch - 1];
+        bool foreign = batch.foreignLeaf && senderSeed % 3 == 0;
+        uint8 slot = foreign ? 3 : wrongProof && senderSeed % 4 == 0 ? (item.slot + 1) % 4 : item.slot;
+        IProductRegistry.ItemKey memory key = foreign
+            ? IProductRegistry.ItemKey(item.key.scheme, item.key.code, "3")
+            : item.key;
+        bytes32 metadataHash = foreign ? keccak256(abi.encode("meta", batch.leaves[3])) : item.metadataHash;
+        bytes32[] memory proof = _proof(batch, slot);
         vm.prank(_actor(senderSeed % 8));
-        registry.activateBatchItem(_batches[item.batch - 1].root, item.id, item.metadataHash, proof);
+        bytes32 id = registry.activateBatchItem(batch.root, key, metadataHash, proof);
+        if (foreign) ++foreignActivations;
+        if (id != _expectedId(batch.merchant, key)) ++idNotDerived;
+        if (registry.itemOf(id).merchant != batch.merchant) ++foreignActivations;
+        if (_batchRecalled[item.batch]) _ownRecall[id] = true;
         _sweep();
     }
 
@@ -138,7 +189,8 @@ contract RegistryHandler is Cheats {
 
     /// @dev Up to three events by the oracle or the item's merchant. Ids come from a small range, so
     /// one call in four or so names an id its submitter already spent (or repeats one within the
-    /// call): the registry must refuse every such call whole.
+    /// call): the registry must refuse every such call whole. The oracle never records Sold except
+    /// one call in eight, which the registry must refuse.
     function recordCustody(uint256 submitterSeed, uint256 itemSeed, uint256 idSeed, uint8 count, uint40 ago)
         external
     {
@@ -150,6 +202,7 @@ contract RegistryHandler is Cheats {
         count = uint8(_bound(count, 1, 3));
         IProductRegistry.CustodyInput[] memory events = new IProductRegistry.CustodyInput[](count);
         bool reuses;
+        bool sold;
         for (uint256 i; i < count; ++i) {
             uint256 eventId = idSeed % 4 == 0
                 ? uint256(keccak256(abi.encode(idSeed, i))) % EVENT_IDS
@@ -158,12 +211,17 @@ contract RegistryHandler is Cheats {
             for (uint256 j; j < i; ++j) {
                 if (events[j].eventId == eventId) reuses = true;
             }
+            uint256 action = _bound(uint256(keccak256(abi.encode(idSeed, "a", i))), 1, 6);
+            if (action == uint256(IProductRegistry.CustodyAction.Sold) && submitter == oracle && idSeed % 8 != 1) {
+                action = uint256(IProductRegistry.CustodyAction.Delivered);
+            }
+            if (action == uint256(IProductRegistry.CustodyAction.Sold)) sold = true;
             // Further events name the same merchant's items, so a merchant may submit them all.
             Tracked memory item = i == 0 ? first : _sameMerchantItem(first.merchant, itemSeed + i);
             events[i] = IProductRegistry.CustodyInput({
                 itemId: item.id,
                 eventId: eventId,
-                action: IProductRegistry.CustodyAction(_bound(uint256(keccak256(abi.encode(idSeed, "a", i))), 1, 6)),
+                action: IProductRegistry.CustodyAction(action),
                 occurredAt: uint40(block.timestamp) - uint40(_bound(ago, 0, 3 days)),
                 locationHash: keccak256(abi.encode("loc", i)),
                 contextHash: bytes32(0)
@@ -174,6 +232,7 @@ contract RegistryHandler is Cheats {
         registry.recordCustody(events);
         // Reached only if the registry took every event: none may have been spent before.
         if (reuses) ++doubleApplied;
+        if (sold && submitter == oracle) ++oracleSales;
         for (uint256 i; i < count; ++i) {
             ghostApplied[submitter][events[i].eventId] = true;
             if (_applied.length < MAX_APPLIED) _applied.push(Applied(submitter, events[i].eventId));
@@ -196,8 +255,9 @@ contract RegistryHandler is Cheats {
             keccak256(abi.encode("evidence", reporterSeed))
         );
         if (_reportIds.length < 64) _reportIds.push(reportId);
-        if (itemSeed % 8 == 0 && _items.length < MAX_ITEMS && firstMerchant[id] == address(0)) {
-            _track(id, bytes32(0), address(0), 0, 0);
+        if (itemSeed % 8 == 0 && firstMerchant[id] == address(0)) {
+            IProductRegistry.ItemKey memory none;
+            _track(id, bytes32(0), address(0), 0, 0, none);
         }
         _sweep();
     }
@@ -207,7 +267,9 @@ contract RegistryHandler is Cheats {
         uint256 reportId = _pickReport(reportSeed);
         vm.prank(verifier);
         registry.confirmReport(reportId, keccak256("finding"));
-        ghostConfirmed[registry.reportOf(reportId).itemId] = true;
+        bytes32 itemId = registry.reportOf(reportId).itemId;
+        // Recalled is final and outranks a flag: a confirmed report on a recalled item adds nothing.
+        if (!ghostRecalled[itemId]) ghostConfirmed[itemId] = true;
         _sweep();
     }
 
@@ -226,6 +288,7 @@ contract RegistryHandler is Cheats {
         vm.prank(caller);
         registry.recallItem(item.id, keccak256("recall"));
         ghostRecalled[item.id] = true;
+        _ownRecall[item.id] = true;
         _sweep();
     }
 
@@ -234,123 +297,47 @@ contract RegistryHandler is Cheats {
         uint256 index = batchSeed % _batches.length;
         vm.prank(_batches[index].merchant);
         registry.recallBatch(_batches[index].root, keccak256("batch recall"));
+        _batchRecalled[index + 1] = true;
         for (uint256 i; i < _items.length; ++i) {
             if (_items[i].batch == index + 1) ghostRecalled[_items[i].id] = true;
         }
         _sweep();
     }
 
-    function warp(uint32 seconds_) external {
-        vm.warp(block.timestamp + _bound(seconds_, 0, 10 days));
+    // ------------------------------------------------------------------ admin and time
+
+    /// @dev The admin pauses: no registration, activation or custody event may go through until it
+    /// unpauses; each is tried once, then the pause is lifted.
+    function pauseProbe(uint256 seed) external {
+        vm.prank(admin);
+        registry.pause();
+        address merchant = merchants[seed % 4];
+        vm.prank(merchant);
+        try registry.registerItem(_skuKey(seed), keccak256("paused"), "ipfs://paused") {
+            ++pausedWrites;
+        } catch {}
+        if (_items.length != 0) {
+            IProductRegistry.CustodyInput[] memory events = new IProductRegistry.CustodyInput[](1);
+            events[0] = IProductRegistry.CustodyInput(
+                _items[seed % _items.length].id,
+                _nextEventId[oracle]++ + EVENT_IDS,
+                IProductRegistry.CustodyAction.InTransit,
+                uint40(block.timestamp),
+                bytes32(0),
+                bytes32(0)
+            );
+            vm.prank(oracle);
+            try registry.recordCustody(events) {
+                ++pausedWrites;
+            } catch {}
+        }
+        vm.prank(admin);
+        registry.unpause();
         _sweep();
     }
 
-    // ------------------------------------------------------------------ what the invariants read
-
-    function itemCount() external view returns (uint256) {
-        return _items.length;
-    }
-
-    function itemAt(uint256 index) external view returns (Tracked memory) {
-        return _items[index];
-    }
-
-    function appliedCount() external view returns (uint256) {
-        return _applied.length;
-    }
-
-    function appliedAt(uint256 index) external view returns (Applied memory) {
-        return _applied[index];
-    }
-
-    /// @notice The verdict a shopper reads for a tracked item: by id, or by Merkle proof for a batch
-    /// item (which `verify` reads Unknown until someone activates it).
-    function verdictOf(uint256 index) public view returns (IProductRegistry.Verdict) {
-        Tracked memory item = _items[index];
-        if (item.batch == 0) return registry.verify(item.id);
-        Batch storage batch = _batches[item.batch - 1];
-        return registry.verifyBatchItem(batch.root, item.id, item.metadataHash, _proof(batch, item.slot));
-    }
-
-    /// @notice The status, derived from what the registry says now: its item record, and for a batch
-    /// item not yet activated (which `verify` cannot see) its batch's recall.
-    function statusOf(uint256 index) public view returns (uint8) {
-        Tracked storage item = _items[index];
-        IProductRegistry.Item memory record = registry.itemOf(item.id);
-        bool recalled = record.state == IProductRegistry.ItemState.Recalled;
-        if (!recalled && record.merchant == address(0) && item.batch != 0) {
-            recalled = registry.batchOf(_batches[item.batch - 1].root).recalled;
-        } else if (!recalled && record.merchant != address(0)) {
-            recalled = registry.verify(item.id) == IProductRegistry.Verdict.Recalled;
-        }
-        if (recalled) return RECALLED;
-        if (record.state == IProductRegistry.ItemState.Flagged) return FLAGGED;
-        if (record.merchant != address(0)) return ACTIVE;
-        return NONE;
-    }
-
-    // ------------------------------------------------------------------ internals
-
-    function _track(bytes32 id, bytes32 metadataHash, address merchant, uint256 batch, uint8 slot) private {
-        if (_items.length >= MAX_ITEMS) return;
-        for (uint256 i; i < _items.length; ++i) {
-            if (_items[i].id == id) return;
-        }
-        _items.push(Tracked(id, metadataHash, merchant, batch, slot));
-    }
-
-    /// @dev After every action: each item's status may only have moved forward along
-    /// None -> Active -> Flagged -> Recalled (skipping steps is allowed, going back is not), and an
-    /// item's merchant, once set, never changes.
-    function _sweep() private {
-        for (uint256 i; i < _items.length; ++i) {
-            bytes32 id = _items[i].id;
-            uint8 status = statusOf(i);
-            if (status < lastStatus[id]) ++illegalTransitions;
-            lastStatus[id] = status;
-            address merchant = status == NONE ? address(0) : registry.itemOf(id).merchant;
-            if (firstMerchant[id] == address(0)) firstMerchant[id] = merchant;
-            else if (merchant != firstMerchant[id]) ++merchantChanges;
-        }
-    }
-
-    function _pickReport(uint256 seed) private view returns (uint256) {
-        uint256 n = _reportIds.length;
-        // Mostly an open report; one call in eight takes any report, closed ones included.
-        if (seed % 8 != 0) {
-            for (uint256 k; k < n; ++k) {
-                uint256 id = _reportIds[(seed + k) % n];
-                if (registry.reportOf(id).status == IProductRegistry.ReportStatus.Open) return id;
-            }
-        }
-        return _reportIds[seed % n];
-    }
-
-    function _sameMerchantItem(address merchant, uint256 seed) private view returns (Tracked memory) {
-        uint256 n = _items.length;
-        for (uint256 k; k < n; ++k) {
-            Tracked memory candidate = _items[(seed + k) % n];
-            if (candidate.merchant == merchant) return candidate;
-        }
-        return _items[seed % n];
-    }
-
-    function _pickBatchItem(uint256 seed) private view returns (Tracked memory item) {
-        uint256 n = _items.length;
-        for (uint256 k; k < n; ++k) {
-            Tracked memory candidate = _items[(seed + k) % n];
-            if (candidate.batch != 0) return candidate;
-        }
-    }
-
-    function _proof(Batch storage batch, uint8 slot) private view returns (bytes32[] memory proof) {
-        proof = new bytes32[](2);
-        proof[0] = batch.leaves[slot ^ 1];
-        proof[1] = slot < 2 ? _pair(batch.leaves[2], batch.leaves[3]) : _pair(batch.leaves[0], batch.leaves[1]);
-    }
-
-    /// @dev A node of @openzeppelin/merkle-tree's standard tree: the hash of the sorted pair.
-    function _pair(bytes32 a, bytes32 b) private pure returns (bytes32) {
-        return a < b ? keccak256(abi.encode(a, b)) : keccak256(abi.encode(b, a));
+    function warp(uint32 seconds_) external {
+        vm.warp(block.timestamp + _bound(seconds_, 0, 10 days));
+        _sweep();
     }
 }

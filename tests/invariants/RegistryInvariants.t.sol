@@ -23,14 +23,17 @@ contract RegistryInvariants is InvariantTest {
         registry.grantRole(registry.VERIFIER_ROLE(), verifier);
         registry.grantRole(registry.ORACLE_ROLE(), oracle);
         vm.stopPrank();
-        // Three merchants start approved; the fourth waits for a verifier.
+        handler = new RegistryHandler(registry, admin, verifier, oracle, merchants);
+        // Three merchants start approved, the first two with a GS1 prefix each (the handler's ghost
+        // learns them through its own grant); the fourth waits for a verifier.
         for (uint256 i; i < 3; ++i) {
             vm.prank(verifier);
-            registry.approveMerchant(merchants[i], "merchant", keccak256(abi.encode(i)));
+            registry.approveMerchant(merchants[i], "merchant", keccak256(abi.encode("identity", merchants[i])));
         }
-        handler = new RegistryHandler(registry, verifier, oracle, merchants);
+        handler.grantPrefix(0, 0);
+        handler.grantPrefix(3, 1);
 
-        bytes4[] memory selectors = new bytes4[](13);
+        bytes4[] memory selectors = new bytes4[](19);
         selectors[0] = handler.toggleMerchant.selector;
         selectors[1] = handler.registerItem.selector;
         selectors[2] = handler.registerBatch.selector;
@@ -42,14 +45,21 @@ contract RegistryInvariants is InvariantTest {
         selectors[8] = handler.recallItem.selector;
         selectors[9] = handler.recallBatch.selector;
         selectors[10] = handler.warp.selector;
-        // Custody is the busiest path in production; give it more entries in the draw.
-        selectors[11] = handler.recordCustody.selector;
-        selectors[12] = handler.registerItem.selector;
+        selectors[11] = handler.grantPrefix.selector;
+        selectors[12] = handler.revokePrefix.selector;
+        selectors[13] = handler.reassignItem.selector;
+        selectors[14] = handler.registerItems.selector;
+        selectors[15] = handler.pauseProbe.selector;
+        // Custody and registrations are the busiest paths in production; more entries in the draw.
+        selectors[16] = handler.recordCustody.selector;
+        selectors[17] = handler.registerItem.selector;
+        selectors[18] = handler.registerItem.selector;
         _target(address(handler), selectors);
     }
 
     /// @notice An item's status only moves along None -> Active -> Flagged -> Recalled (steps may
-    /// be skipped, never undone), and its merchant never changes once set.
+    /// be skipped, never undone), and its merchant never changes once set; a verifier's reassignment
+    /// or revocation is the one sanctioned exception (the handler re-bases on it).
     function invariant_statusMovesOnlyForward() public view {
         require(handler.illegalTransitions() == 0, "an item's status moved backwards");
         require(handler.merchantChanges() == 0, "an item changed merchant");
@@ -95,6 +105,26 @@ contract RegistryInvariants is InvariantTest {
         for (uint256 i; i < n; ++i) {
             RegistryHandler.Applied memory applied = handler.appliedAt(i);
             require(registry.isEventRecorded(applied.submitter, applied.eventId), "applied event id not spent");
+        }
+    }
+
+    /// @notice Nobody claims an id that is not theirs: a registration or activation yields the id the
+    /// key derives under the registering (or batch) merchant, a GTIN only under a company prefix the
+    /// verifier granted that merchant, no two merchants hold overlapping prefixes, a batch never
+    /// activates a rival's id, the custody oracle never records a sale, nothing is written while paused,
+    /// and every tracked item with a record is the merchant the handler expects.
+    function invariant_onlyOwnersClaimItems() public view {
+        require(handler.idNotDerived() == 0, "an id other than the key's own derivation was registered");
+        require(handler.gs1WithoutPrefix() == 0, "a GTIN was registered without a prefix of it");
+        require(handler.overlappingGrants() == 0, "two merchants hold overlapping GS1 prefixes");
+        require(handler.foreignActivations() == 0, "a batch activated another merchant's id");
+        require(handler.oracleSales() == 0, "the custody oracle recorded a sale");
+        require(handler.pausedWrites() == 0, "a registration or custody event went through a pause");
+        uint256 n = handler.itemCount();
+        for (uint256 i; i < n; ++i) {
+            RegistryHandler.Tracked memory item = handler.itemAt(i);
+            address merchant = registry.itemOf(item.id).merchant;
+            if (merchant != address(0)) require(merchant == item.merchant, "item held by an unexpected merchant");
         }
     }
 }
