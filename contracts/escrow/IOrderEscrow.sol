@@ -154,7 +154,7 @@ interface IOrderEscrow {
     /// @param orderId The order.
     /// @param kind Shipped, Delivered or ConditionBreached.
     /// @param carrier The reporting carrier's number; must be the order's carrier.
-    /// @param items For Delivered: bitmap of the items delivered, 0 for all not yet delivered.
+    /// @param items For Delivered: bitmap of the items delivered, 0 for all still open and not yet delivered.
     /// @param evidenceHash Tracking reference, proof of delivery, or incident report hash.
     struct LogisticsUpdate {
         bytes32 orderId;
@@ -224,8 +224,6 @@ interface IOrderEscrow {
     error EscrowArbitrationExpired(bytes32 orderId, uint40 deadline);
     /// @notice Thrown when the default outcome is asked for before the arbitration deadline.
     error EscrowArbitrationPending(bytes32 orderId, uint40 deadline);
-    /// @notice Thrown when an item index is beyond the order's items.
-    error EscrowItemIndexOutOfRange(bytes32 orderId, uint256 index);
     /// @notice Thrown when a recall refund names an item the registry reads neither Recalled nor Flagged.
     error EscrowItemNotRecalled(bytes32 orderId, bytes32 itemId, uint8 verdict);
     /// @notice Thrown when a carrier number is zero.

@@ -71,9 +71,10 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
 
     /// @inheritdoc IOrderEscrow
     function open(OrderTerms calldata terms) external payable nonReentrant whenNotPaused returns (bytes32 orderId) {
-        orderId = _idOf(terms);
+        bytes memory encoded = abi.encode(terms);
+        orderId = keccak256(encoded);
         if (msg.sender != terms.buyer || terms.payer != msg.sender) revert EscrowNotBuyer(orderId, msg.sender);
-        _open(orderId, terms);
+        _open(orderId, terms, encoded);
     }
 
     /// @inheritdoc IOrderEscrow
@@ -87,8 +88,9 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     {
         if (terms.payer != msg.sender) revert EscrowPayerMismatch(terms.payer, msg.sender);
         if (terms.buyer == address(0)) revert EscrowZeroAddress();
-        orderId = _idOf(terms);
-        _open(orderId, terms);
+        bytes memory encoded = abi.encode(terms);
+        orderId = keccak256(encoded);
+        _open(orderId, terms, encoded);
     }
 
     // ------------------------------------------------------------------ shipping and delivery
@@ -338,7 +340,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ internals: transitions
 
-    function _open(bytes32 orderId, OrderTerms calldata terms) private {
+    function _open(bytes32 orderId, OrderTerms calldata terms, bytes memory encoded) private {
         if (terms.merchant == address(0)) revert EscrowZeroAddress();
         if (terms.buyer == terms.merchant) revert EscrowBuyerIsMerchant(terms.buyer);
         uint256 itemCount = terms.itemIds.length;
@@ -358,7 +360,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         order.status = OrderStatus.Funded;
         order.itemCount = uint8(itemCount);
         order.shipBy = uint32(terms.shipBy);
-        emit OrderOpened(orderId, terms.buyer, terms.merchant, terms);
+        _emitOrderOpened(orderId, terms.buyer, terms.merchant, encoded);
         // Our own registry, which calls nothing back: it refuses items that are not the merchant's to sell.
         if (terms.itemIds.length != 0) _registry.holdItems(orderId, terms.merchant, terms.itemIds);
         if (terms.token != address(0)) _pull(IERC20(terms.token), terms.amount);
@@ -389,9 +391,11 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         uint32 all = _mask(order.itemCount);
         uint32 delivered = order.deliveredItems;
         uint32 items = update.items;
+        // Items released or refunded meanwhile need no delivery; a report with nothing left is stale.
+        if (items == 0) items = all & ~(delivered | order.releasedItems | order.refundedItems);
         // Checked before the pickup below, so that a refused delivery report changes nothing.
-        if (update.kind == LogisticsKind.Delivered && (items & ~all != 0 || items & delivered != 0)) {
-            return abi.encodeWithSelector(EscrowInvalidItems.selector, orderId, items);
+        if (update.kind == LogisticsKind.Delivered && (items == 0 || items & ~all != 0 || items & delivered != 0)) {
+            return abi.encodeWithSelector(EscrowInvalidItems.selector, orderId, update.items);
         }
         if (status == OrderStatus.Funded) {
             // The named carrier's pickup: on time, since the carrier was named by `shipBy`. A delivery
@@ -400,7 +404,6 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
             emit OrderShipped(orderId, msg.sender, carrier, update.kind == LogisticsKind.Shipped ? update.evidenceHash : bytes32(0));
             if (update.kind == LogisticsKind.Shipped) return refusal;
         }
-        if (items == 0) items = all & ~delivered;
         delivered |= items;
         order.deliveredItems = delivered;
         order.deliveredAt = uint32(block.timestamp);
@@ -409,6 +412,16 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         // slither-disable-next-line incorrect-equality
         if (delivered | order.releasedItems | order.refundedItems == all) order.status = OrderStatus.Delivered;
         emit OrderDelivered(orderId, msg.sender, items, update.evidenceHash);
+    }
+
+    /// @dev `emit OrderOpened(orderId, buyer, merchant, terms)` from the terms' ABI encoding, which is
+    /// the event's data byte for byte and was already made for the order id: encoding the terms a second
+    /// time would cost about as much as the registry's hold of an item.
+    function _emitOrderOpened(bytes32 orderId, address buyer, address merchant, bytes memory encoded) private {
+        bytes32 topic = OrderOpened.selector;
+        assembly ("memory-safe") {
+            log4(add(encoded, 32), mload(encoded), topic, orderId, buyer, merchant)
+        }
     }
 
     function _openDispute(bytes32 orderId, Order storage order, bytes32 evidenceHash) private {

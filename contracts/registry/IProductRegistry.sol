@@ -198,7 +198,8 @@ interface IProductRegistry {
     error RegistryGs1PrefixNotGranted(address merchant, string gtin);
     /// @notice Thrown when a GS1 company prefix is not 4-12 digits.
     error RegistryInvalidGs1Prefix(string prefix);
-    /// @notice Thrown when granting a prefix that is, or lies inside, a prefix another merchant holds.
+    /// @notice Thrown when granting a prefix that is, or lies inside, a prefix another merchant holds
+    /// (`holder`), or that covers a longer prefix already granted (`holder` zero).
     error RegistryGs1PrefixTaken(string prefix, address holder);
     /// @notice Thrown when revoking a prefix nobody holds.
     error RegistryGs1PrefixNotHeld(string prefix);
@@ -285,7 +286,8 @@ interface IProductRegistry {
     function reinstateMerchant(address merchant) external;
 
     /// @notice Grants a merchant a GS1 company prefix: it alone may register GTINs under it.
-    /// @dev Refused when the prefix, or a shorter prefix of it, belongs to another merchant.
+    /// @dev Refused when the prefix, or a shorter prefix of it, is granted, or when it covers a longer
+    /// prefix already granted: granted prefixes never nest, so no GTIN falls under two merchants.
     /// @param prefix The GS1 company prefix in its GTIN-13 form, 4-12 digits (a U.P.C. prefix with a leading 0).
     /// @param merchant An approved merchant.
     function grantGs1Prefix(string calldata prefix, address merchant) external;

@@ -44,6 +44,9 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
     mapping(address submitter => mapping(uint256 word => uint256 bits)) private _spentEventIds;
     /// @dev keccak256 of a GS1 company prefix's digits => the merchant it was granted to.
     mapping(bytes32 prefixHash => address merchant) private _gs1Prefixes;
+    /// @dev keccak256 of some digits => how many granted prefixes extend them. With the check of
+    /// shorter prefixes, it keeps granted prefixes prefix-free: no GTIN falls under two merchants.
+    mapping(bytes32 digitsHash => uint256 count) private _gs1Extensions;
     uint256 private _reportCount;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE, who grants the other roles and pauses; handed over
@@ -96,10 +99,15 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         }
         Merchant storage record = _merchants[merchant];
         if (record.status == MerchantStatus.None) revert RegistryMerchantUnknown(merchant);
-        // The prefix itself and every shorter prefix of it: a grant may not reach into another's range.
+        // The prefix itself and every shorter prefix of it: a grant may not reach into another's range,
+        // nor cover a longer prefix already granted (GS1's own prefixes never nest).
         for (uint256 cut = _MIN_PREFIX; cut <= length; ++cut) {
             address holder = _gs1Prefixes[keccak256(digits[:cut])];
             if (holder != address(0)) revert RegistryGs1PrefixTaken(prefix, holder);
+        }
+        if (_gs1Extensions[keccak256(digits)] != 0) revert RegistryGs1PrefixTaken(prefix, address(0));
+        for (uint256 cut = _MIN_PREFIX; cut < length; ++cut) {
+            ++_gs1Extensions[keccak256(digits[:cut])];
         }
         _gs1Prefixes[keccak256(digits)] = merchant;
         record.gs1PrefixLengths |= uint16(1 << length);
@@ -108,10 +116,14 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
 
     /// @inheritdoc IProductRegistry
     function revokeGs1Prefix(string calldata prefix) external onlyRole(VERIFIER_ROLE) {
-        bytes32 key = keccak256(bytes(prefix));
+        bytes calldata digits = bytes(prefix);
+        bytes32 key = keccak256(digits);
         address holder = _gs1Prefixes[key];
         if (holder == address(0)) revert RegistryGs1PrefixNotHeld(prefix);
         delete _gs1Prefixes[key];
+        for (uint256 cut = _MIN_PREFIX; cut < digits.length; ++cut) {
+            --_gs1Extensions[keccak256(digits[:cut])];
+        }
         emit Gs1PrefixRevoked(prefix, holder, msg.sender);
     }
 

@@ -199,3 +199,19 @@ def test_prefix_grants_and_revocations_are_the_verifiers(
         registry.AccessControlUnauthorizedAccount, account=account.address, neededRole=role
     ):
         registry.revokeGs1Prefix(PREFIX, sender=account)
+
+
+def test_grant_refuses_a_prefix_covering_a_longer_one_another_merchant_holds(
+    registry: Any, verifier: Any, merchant: Any, other_merchant: Any, grant: Any
+) -> None:
+    """Granted prefixes never nest: a shorter grant over a longer one would let its holder register
+    GTINs of the longer prefix's range, another merchant's items."""
+    grant(PREFIX, merchant)
+
+    for covering in (PREFIX[:4], PREFIX[:6]):
+        with ape.reverts(registry.RegistryGs1PrefixTaken, prefix=covering, holder=ZERO_ADDRESS):
+            grant(covering, other_merchant)
+
+    registry.revokeGs1Prefix(PREFIX, sender=verifier)
+    grant(PREFIX[:4], other_merchant)
+    assert registry.gs1PrefixHolder(PREFIX[:4]) == other_merchant.address
