@@ -322,8 +322,8 @@ def test_condition_breach_after_delivery_is_rejected(
 def test_delivery_of_everything_when_nothing_is_left_to_deliver_is_rejected(
     escrow: Any, open_order: Any, oracle: Any, register_item: Any, ship: Any, buyer: Any
 ) -> None:
-    """"Everything" (items 0) means the open items not yet delivered: with the one delivered and the
-    other released, a second report is stale, and the released item is never marked delivered."""
+    """A report of every item (items 0) means the open items not yet delivered: with one delivered
+    and the other released, a second report is stale; the released item is not marked delivered."""
     order = open_order(item_ids=(register_item(), register_item()))
     ship(order)
     escrow.reportLogistics([update(order.id, LogisticsKind.DELIVERED, items=0b01)], sender=oracle)
@@ -333,7 +333,11 @@ def test_delivery_of_everything_when_nothing_is_left_to_deliver_is_rejected(
 
     assert tx.events == [
         rejected(
-            escrow, order.id, LogisticsKind.DELIVERED, CARRIER, encode_error(INVALID_ITEMS, order.id, 0)
+            escrow,
+            order.id,
+            LogisticsKind.DELIVERED,
+            CARRIER,
+            encode_error(INVALID_ITEMS, order.id, 0),
         )
     ]
     assert escrow.orderOf(order.id).deliveredItems == 0b01
