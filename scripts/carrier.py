@@ -163,8 +163,9 @@ cli.add_command(
     _report(
         LogisticsKind.CONDITION_BREACHED,
         "incident report",
-        "Report a broken condition on shipped or delivered orders (a cold-chain breach, a "
-        "damaged parcel): each opens a dispute for the arbiter.",
+        "Report a broken condition on orders in transit, before delivery (a cold-chain "
+        "breach, a damaged parcel): each opens a dispute for the arbiter. After delivery only "
+        "the buyer disputes.",
         with_items=False,
     ),
     "breach",
