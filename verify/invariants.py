@@ -83,6 +83,16 @@ MUTANTS = (
         invariant="invariant_onlyOwnersClaimItems",
     ),
     Mutant(
+        key="registry-nested-prefix",
+        name="registry grants a GS1 prefix that contains another merchant's",
+        path=_REGISTRY,
+        original="if (_gs1Extensions[keccak256(digits)] != 0) "
+        "revert RegistryGs1PrefixTaken(prefix, address(0));",
+        replacement="",
+        suite="RegistryInvariants",
+        invariant="invariant_onlyOwnersClaimItems",
+    ),
+    Mutant(
         key="hold-foreign-item",
         name="holdItems does not check that the item is the order's merchant's",
         path=_REGISTRY,

@@ -6,19 +6,12 @@ import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IProductRegistry} from "../../contracts/registry/IProductRegistry.sol";
 
 /// @notice GS1 keys for the handlers: a few company prefixes (some nested inside others, as a
-/// careless grant would make them) and valid GTINs under them, written in their 12-, 13- and 14-digit
-/// forms, which all name the same item.
+/// careless grant would make them: the registry must refuse a grant inside or around another) and
+/// valid GTINs under them, written in their 12-, 13- and 14-digit forms, which all name the same item.
 abstract contract Gs1Keys {
     using Strings for uint256;
 
     uint256 internal constant PREFIX_COUNT = 6;
-    /// @dev Whether verifiers are also asked to grant a prefix that contains another merchant's. The
-    /// registry refuses a grant inside a held prefix but not one around it (RegistryGs1PrefixTaken checks
-    /// only the new prefix's own shorter cuts): with 9506000 held by A, granting 950600 to B succeeds
-    /// (as does 9506000 to A after 95060001 went to B), and B may then register A's GTINs. Reported; the
-    /// handler skips such grants until the registry refuses them too, then this turns on.
-    bool internal constant GRANT_CONTAINING_PREFIXES = false;
-
     /// @dev GTIN-13 form. 95060001 lies inside 9506000, which lies inside 950600; 4006381 inside 40063.
     function _prefix(uint256 seed) internal pure returns (string memory) {
         uint256 i = seed % PREFIX_COUNT;

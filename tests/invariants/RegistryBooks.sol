@@ -159,18 +159,6 @@ abstract contract RegistryBooks is Cheats, Gs1Keys {
         }
     }
 
-    /// @dev Whether `prefix` contains a prefix another merchant holds (see GRANT_CONTAINING_PREFIXES).
-    function _containsAnothers(string memory prefix, address merchant) internal view returns (bool) {
-        for (uint256 i; i < PREFIX_COUNT; ++i) {
-            string memory other = _prefix(i);
-            address holder = ghostPrefixHolder[keccak256(bytes(other))];
-            if (holder != address(0) && holder != merchant && bytes(other).length > bytes(prefix).length) {
-                if (_startsWith(other, prefix)) return true;
-            }
-        }
-        return false;
-    }
-
     /// @dev Whether the ghost grants give `merchant` a company prefix (4-12 digits, GTIN-13 form) of `gtin`.
     function _holdsPrefixOf(address merchant, string memory gtin) internal view returns (bool) {
         bytes memory gtin13 = bytes(_gtin13Of(gtin));
