@@ -135,7 +135,9 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         if (to == from || (to != address(0) && _merchants[to].status == MerchantStatus.None)) {
             revert RegistryReassignTarget(itemId, to);
         }
-        // The id leaves its batch: the batch was the old merchant's commitment, not the new one's.
+        // The id leaves its batch: the batch was the old merchant's commitment, not the new one's. A
+        // recall of that batch stays with the goods, which were made and sold under it.
+        if (_inRecalledBatch(itemId, item)) item.state = ItemState.Recalled;
         delete _itemBatch[itemId];
         if (to == address(0)) {
             // Revoked: the rightful owner registers it afresh. The hold survives, so an order still

@@ -210,3 +210,25 @@ def test_sale_of_a_reassigned_item_under_its_old_merchant_is_refused(
             merchant, [custody(squatted, now(), CustodyAction.SOLD, event_id=0)], sender=escrow_role
         )
     assert registry.itemOf(squatted).held
+
+
+def test_reassigning_an_item_of_a_recalled_batch_keeps_it_recalled(
+    registry: Any,
+    verifier: Any,
+    merchant: Any,
+    other_merchant: Any,
+    register_batch: Any,
+    activate: Any,
+) -> None:
+    """The recall went out with the goods made under the batch: moving the id to another merchant
+    does not make it read Authentic again."""
+    batch = register_batch(2)
+    activate(batch, 0)
+    item_id = batch.leaf(0).item_id
+    registry.recallBatch(batch.root, h("recall"), sender=merchant)
+    assert registry.verify(item_id) == Verdict.RECALLED
+
+    registry.reassignItem(item_id, other_merchant, h("finding"), sender=verifier)
+
+    assert registry.verify(item_id) == Verdict.RECALLED
+    assert registry.itemOf(item_id).merchant == other_merchant.address
