@@ -54,8 +54,8 @@ browser:
 test: $(STAMP_BUILD) browser ## Run the whole test suite (unit on Ape's EVM, integration on Anvil and Hardhat)
 	$(BIN)/python -m pytest -q --durations=10 $(PYTEST_ARGS)
 
-test-long: $(STAMP_BUILD) ## The contracts' property and state-machine tests as a long campaign
-	TRUSTMALL_TEST_CAMPAIGN=long $(BIN)/python -m pytest -q tests/contracts $(PYTEST_ARGS)
+test-long: $(STAMP_BUILD) ## The contracts' property and state-machine tests as a long campaign, and every planted bug
+	TRUSTMALL_TEST_CAMPAIGN=long $(BIN)/python -m pytest -q tests/contracts tests/invariants $(PYTEST_ARGS)
 
 lint: $(STAMP_TOOLS) ## ruff and mypy
 	$(BIN)/ruff check app scripts tests bench tools verify
