@@ -138,8 +138,11 @@ def _gs1(ctx: BenchContext, registry: Any, erc721_peer: Peer) -> list[Row]:
             grant,
             "gas",
             note=f"digits checked; the prefix and its {shorter} shorter prefixes (4 digits and up)"
-            " looked up, each a keccak and a cold slot; the prefix slot 0 → non-zero; the"
-            " merchant's prefix-length bits set in its record's first slot",
+            " looked up, each a keccak and a cold slot (none may be granted), and the prefix's"
+            " count of granted longer prefixes (must be 0: granted prefixes never nest); the"
+            f" prefix slot 0 → non-zero, and each of the {shorter} shorter prefixes' count of"
+            " longer ones 0 → 1 (new slots); the merchant's prefix-length bits set in its"
+            " record's first slot",
             breakdown=breakdown(ctx, granted, {}),
         ),
         Row(
