@@ -64,15 +64,24 @@ def _refund_event(suite: Suite, receipt: Any) -> tuple[int, int, int, str]:
 def test_a_dust_order_holding_an_item_is_cancelled_by_the_merchant_then_sold_to_a_buyer(
     suite: Suite, actors: Actors, terms_for: Callable[..., Terms]
 ) -> None:
-    """A squatter holds M's item X with a 1-wei order whose ship-by is decades away, so that no
-    real buyer can order X: the merchant cancels it at any time (the squatter gets its wei
-    back), X is free again, and a real buyer's order for it opens."""
+    """A squatter holds M's item X with a 1-wei order whose ship-by is as far away as the escrow
+    allows (its ship-by horizon; decades away is refused), so that no real buyer can order X: the
+    merchant cancels it at any time (the squatter gets its wei back), X is free again, and a real
+    buyer's order for it opens."""
     item = register_item(suite, actors.merchant, label("squatted sku"))
     squatter = fresh_account(actors)
-    far = terms_for().ship_by + 30 * 365 * DAY
+    horizon = int(suite.escrow.shipByHorizon())
+    decades = terms_for().ship_by + 30 * 365 * DAY
+    too_far = terms_for(
+        buyer=squatter.address, payer=squatter.address, amount=1, item_ids=(item,),
+        ship_by=decades, deliver_by=decades,
+    )  # fmt: skip
+    refused = refusal(lambda: open_order(suite, too_far, squatter))
+    assert refused[:4] == error_data(suite.escrow, "EscrowShipByTooFar", decades, 0)[:4]
+    furthest = terms_for().ship_by - DAY + horizon - 60
     squat = terms_for(
         buyer=squatter.address, payer=squatter.address, amount=1, item_ids=(item,),
-        ship_by=far, deliver_by=far,
+        ship_by=furthest, deliver_by=furthest,
     )  # fmt: skip
     real = terms_for(item_ids=(item,))
     open_order(suite, squat, squatter)
