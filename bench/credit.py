@@ -42,8 +42,12 @@ SECTION = "Credit lines (issues #4, #10)"
 # benchmark), shown as the peer for checking signed reports on chain; not measured here.
 SCRIBE_POKE_5_SIGNERS = 81_025
 SCRIBE_PEER = Peer("Chronicle Scribe poke, 5 signers (published)", SCRIBE_POKE_5_SIGNERS)
-APPLY_K1_TARGET = Target(100_000)
-DRAW_ORDER_TARGET = Target(160_000)
+# Issue 4 set 100,000 and 160,000. Issue 10 adds, by design, one slot to a new line (the identity
+# bound to its borrower: 22,100) and to every draw into an order the registry's hold of its items
+# and the merchant's standing (about 18,500 measured): the bars below are issue 4's plus those, so
+# that anything else that makes these paths dearer still fails here.
+APPLY_K1_TARGET = Target(100_000 + 22_100)
+DRAW_ORDER_TARGET = Target(160_000 + 18_500)
 QUORUM = 3
 
 RETIRED = {
