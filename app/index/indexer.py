@@ -4,7 +4,8 @@ ABIs and hands each to its handler, up to ``confirmation_depth`` blocks below th
 Reorgs: the index keeps the hash of every block it took events from and of the last block of each
 range. Before each cycle it compares the newest kept hashes with the chain's; on a mismatch it
 walks back to the newest block the chain still has, deletes every row from the blocks after it
-(one ``DELETE`` per table, since rows are insert-only) and indexes again from there.
+(one ``DELETE`` per table, since rows are insert-only; ``app.index.seller_records`` takes their
+counts away) and indexes again from there.
 
 Resumable: the cursor (last block indexed, per deployment) is written in the same transaction as
 the rows of its range, so a crash loses nothing and repeats nothing.
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.db.session import Database
 from app.domain.errors import TrustMallError
+from app.index import seller_records
 from app.index.chain import RPC_ERRORS, BlockHeader, ChainAccess, ChainUnavailable, RawLog
 from app.index.decoding import EventDecoder
 from app.index.handlers import ChainLog, Handler, HandlerTable, default_handlers, hex32
@@ -221,22 +223,19 @@ class Indexer:
     # ---------------------------------------------------------------------------- cursor
 
     def last_block(self) -> int:
-        with self.database.sessions() as session:
-            cursor = session.get(IndexCursor, CURSOR)
-            if cursor is None:
-                raise LookupError("the index has no cursor yet")
-            return cursor.last_block
+        return self._cursor().last_block
 
-    def _start_block(self) -> int:
+    def _cursor(self) -> IndexCursor:
         with self.database.sessions() as session:
             cursor = session.get(IndexCursor, CURSOR)
             if cursor is None:
                 raise LookupError("the index has no cursor yet")
-            return cursor.start_block
+            return cursor
 
     def _ensure_cursor(self, plan: _Plan) -> None:
         """Creates the cursor; a cursor of another deployment wipes the index first."""
         with self.database.transaction() as session:
+            seller_records.ensure_counted(session)  # an index older than them counts them once
             cursor = session.get(IndexCursor, CURSOR)
             if cursor is not None and cursor.fingerprint == plan.fingerprint:
                 return
@@ -245,7 +244,7 @@ class Indexer:
                 log.warning(
                     "index_deployment_changed", old=cursor.fingerprint, new=plan.fingerprint
                 )
-                _delete_from(session, None)
+                seller_records.roll_back(session, None, _delete_from)
                 session.delete(cursor)
                 session.flush()
             session.add(
@@ -287,7 +286,7 @@ class Indexer:
             below = page[-1].number
         if newest is None or keep == newest:
             return None
-        kept = keep if keep is not None else self._start_block() - 1
+        kept = keep if keep is not None else self._cursor().start_block - 1
         self.rollback_to(kept)
         log.warning("index_reorg_rolled_back", kept_block=kept, newest_indexed=newest)
         return kept
@@ -295,7 +294,7 @@ class Indexer:
     def rollback_to(self, kept_block: int) -> None:
         """Deletes every row from blocks after ``kept_block`` and moves the cursor back to it."""
         with self.database.transaction() as session:
-            _delete_from(session, kept_block + 1)
+            seller_records.roll_back(session, kept_block + 1, _delete_from)
             cursor = session.get(IndexCursor, CURSOR)
             if cursor is not None and cursor.last_block > kept_block:
                 kept = session.get(IndexedBlock, kept_block)
@@ -323,6 +322,8 @@ class Indexer:
         with self.database.transaction() as session:
             for chain_log, handler in decoded:
                 handler(session, chain_log)
+            if decoded:
+                seller_records.follow_range(session, first, last)
             for number in block_numbers:
                 header = headers[number]
                 assert header is not None

@@ -4,7 +4,8 @@ Every table built from events derives from ``ChainRecord`` (block number, log in
 hash, block time). Rows are only ever inserted, never updated: a mutable thing (a merchant's
 status, an order's status) is a series of rows, each carrying the state *after* its event, and the
 current state is the latest row. Rolling back a reorg is therefore one ``DELETE ... WHERE
-block_number >= n`` per table, with nothing to recompute.
+block_number >= n`` per table. The one table kept from these rows rather than from events, the
+merchants' seller records (``app.index.seller_records``), is kept in step by the indexer.
 
 Ids and hashes are stored as lowercase ``0x`` hex, addresses as EIP-55 checksums, uint256
 amounts as decimal text (SQLite integers stop at 2**63).
@@ -184,7 +185,8 @@ class ItemHoldRow(ChainRecord, Base):
     """``ItemHeld`` / ``ItemFreed``: which escrow order holds an item (``held`` after each)."""
 
     __tablename__ = "index_item_holds"
-    __table_args__ = (Index("ix_index_item_holds_item", "item_id", "block_number"),)
+    # With the log index: the item verdict reads the latest hold without sorting.
+    __table_args__ = (Index("ix_index_item_holds_item", "item_id", "block_number", "log_index"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     item_id: Mapped[str] = mapped_column(String(HEX32))

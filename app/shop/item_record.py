@@ -37,6 +37,12 @@ class ItemRecord:
     latest: Row | None
 
     @classmethod
+    def plain(cls, item: Row | None) -> ItemRecord:
+        """The record of an item no verifier ever reassigned (the common case): its latest
+        registration, in its batch if it has one."""
+        return cls(item, item[_ITEM_ROOT] if item is not None else None, None, None, None)
+
+    @classmethod
     def resolve(cls, item: Row | None, reassignments: Sequence[Row]) -> ItemRecord:
         """From the latest registration row and the item's reassignments, oldest first."""
         revocations = [r for r in reassignments if r[_TO] == ZERO_ADDRESS]

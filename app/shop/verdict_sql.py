@@ -14,15 +14,15 @@ from app.shop.seller_record import SELLER_RECORD_COLUMNS
 
 REF = "tx_hash, block_number, log_index, block_time"
 
-# The merchant's name and status, then its seller record, for the merchant column ``{m}``.
-MERCHANT_COLUMNS = (
-    """
+# The merchant's name and status, then its seller record (``index_seller_records`` joined as
+# ``sr``, see SELLER_RECORD_JOIN: kept by the indexer, never counted here), for the merchant
+# column ``{m}``.
+MERCHANT_COLUMNS = """
   (SELECT name FROM index_merchants WHERE address = {m}),
   (SELECT s.status FROM index_merchant_status s WHERE s.merchant = {m}
    ORDER BY s.block_number DESC, s.log_index DESC LIMIT 1),
-"""
-    + SELLER_RECORD_COLUMNS
-)
+""" + SELLER_RECORD_COLUMNS.format(r="sr")
+SELLER_RECORD_JOIN = "LEFT JOIN index_seller_records sr ON sr.merchant = {m}"
 MERCHANT_WIDTH = 7
 # One round trip for the common case: the item's latest record, what else the index holds about
 # it (counts that say which further queries are needed), its merchant, and the order holding it.
@@ -46,9 +46,13 @@ Q_ITEM = DriverQuery(
     FROM (SELECT :item AS item_id) q LEFT JOIN index_items i ON i.id =
       (SELECT x.id FROM index_items x WHERE x.item_id = q.item_id
        ORDER BY x.block_number DESC, x.log_index DESC LIMIT 1)
+    {SELLER_RECORD_JOIN.format(m="i.merchant")}
     """
 )
-Q_MERCHANT = DriverQuery(f"SELECT {MERCHANT_COLUMNS.format(m=':merchant')}")
+Q_MERCHANT = DriverQuery(
+    f"SELECT {MERCHANT_COLUMNS.format(m='q.merchant')} FROM (SELECT :merchant AS merchant) q "
+    + SELLER_RECORD_JOIN.format(m="q.merchant")
+)
 Q_REASSIGNMENTS = DriverQuery(
     f"SELECT from_merchant, to_merchant, reason_hash, {REF} FROM index_item_reassignments "
     "WHERE item_id = :item ORDER BY block_number, log_index"

@@ -214,8 +214,10 @@ def indexed_item_verdict(
     item = found if found[0] is not None else None
     as_of_block, recalls, flag_count, open_reports, manifest_count, order_count = found[8:14]
     reassign_count, held_by = found[14 + MERCHANT_WIDTH :]
-    record = ItemRecord.resolve(
-        item, reader.rows(Q_REASSIGNMENTS, item=item_id) if reassign_count else []
+    record = (
+        ItemRecord.resolve(item, reader.rows(Q_REASSIGNMENTS, item=item_id))
+        if reassign_count
+        else ItemRecord.plain(item)
     )
     item = record.item
 

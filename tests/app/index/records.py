@@ -1,9 +1,11 @@
-"""What the index and shopper tests' driver hands back (an actor, an item, a batch, an order), and
-reading an item's current index row."""
+"""What the index and shopper tests' driver hands back (an actor, an item, a batch, an order),
+reading an item's current index row, and merchants' seller records as stored and as counted
+afresh."""
 
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +15,10 @@ from sqlalchemy.orm import Session
 from web3.types import TxReceipt
 
 from app.domain.merkle import ItemBatch
-from app.index.models import ItemRow
+from app.domain.vocab import OrderStatus
+from app.index.escrow_events import MERCHANT_LOST
+from app.index.models import DisputeRow, ItemRow, OrderEventRow, OrderRow, SellerRecordFloorRow
+from app.index.seller_records import COLUMNS, SellerRecordRow
 
 Key = tuple[int, str, str]
 
@@ -90,3 +95,44 @@ def random_gtin() -> tuple[str, str]:
     weighted = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(body))
     gtin = body + str((10 - weighted % 10) % 10)
     return gtin, gtin[1:8]
+
+
+Record = tuple[int, int, int, int, int]  # orders, completed, refunded, disputes, disputes lost
+
+
+def stored_seller_records(session: Session) -> dict[str, Record]:
+    """The records the indexer keeps, leaving out all-zero ones (a merchant whose orders a reorg
+    or a floor took away keeps a row of zeros)."""
+    found: dict[str, Record] = {}
+    for row in session.scalars(select(SellerRecordRow)):
+        counts = tuple(getattr(row, column) for column in COLUMNS)
+        if any(counts):
+            found[row.merchant] = counts  # type: ignore[assignment]
+    return found
+
+
+def recounted_seller_records(session: Session) -> dict[str, Record]:
+    """Every record counted afresh from the index's rows, in Python, by the rules (not the SQL)
+    of app.index.seller_records: orders below the latest floor of their token are left out."""
+    floors = {
+        floor.token: int(floor.amount)
+        for floor in session.scalars(select(SellerRecordFloorRow).order_by(SellerRecordFloorRow.id))
+    }
+    orders = {order.order_id: order for order in session.scalars(select(OrderRow))}
+
+    def counts(order_id: str) -> bool:
+        order = orders.get(order_id)
+        return order is None or int(order.amount) >= floors.get(order.token, 0)
+
+    records: dict[str, list[int]] = defaultdict(lambda: [0] * 5)
+    for order in orders.values():
+        records[order.merchant][0] += counts(order.order_id)
+    for event in session.scalars(select(OrderEventRow)):
+        if counts(event.order_id):
+            final = (event.kind, event.status)
+            records[event.merchant][1] += final == ("released", OrderStatus.RELEASED)
+            records[event.merchant][2] += final == ("refunded", OrderStatus.REFUNDED)
+            records[event.merchant][4] += event.dispute_outcome == MERCHANT_LOST
+    for dispute in session.scalars(select(DisputeRow)):
+        records[dispute.merchant][3] += counts(dispute.order_id)
+    return {m: tuple(c) for m, c in records.items() if any(c)}  # type: ignore[misc]

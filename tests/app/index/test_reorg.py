@@ -18,7 +18,8 @@ from app.index.models import CustodyRow, IndexedBlock
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import Deployment
-from tests.app.index.actors import Shop, SuiteDriver, item_row
+from tests.app.index.actors import ZERO_ADDRESS, Shop, SuiteDriver, item_row
+from tests.app.index.records import recounted_seller_records, stored_seller_records
 from tests.support.nodes import ChainNode, anvil_command, free_port, running
 
 
@@ -101,6 +102,39 @@ def test_reorg_rolls_back_rows_of_removed_blocks_and_indexes_the_new_branch(
     gone = shop.client.get(f"/v1/items/{orphan.hex}")
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "item_unknown"
     assert shop.client.get(f"/v1/items/{survivor.hex}").json()["verdict"] == "authentic"
+
+
+def test_reorg_takes_the_orphaned_orders_out_of_the_seller_record(
+    shop_on_fork: Shop, chain: SuiteDriver
+) -> None:
+    shop = shop_on_fork
+    merchant, buyer = chain.new_merchant(), chain.new_account()
+    items = [chain.register_item(merchant) for _ in range(3)]
+    floor = chain.floor(ZERO_ADDRESS)
+    kept = chain.open_order(buyer, merchant, [items[0].item_id], amount=floor)
+    chain.ship(merchant, kept)
+    chain.confirm_receipt(buyer, kept)
+    shop.index()
+    snapshot = chain.rpc("evm_snapshot")
+    orphans = [
+        chain.open_order(buyer, merchant, [item.item_id], amount=floor) for item in items[1:]
+    ]
+    chain.ship(merchant, orphans[0])
+    chain.dispute(buyer, orphans[0])
+    shop.index()
+    with _session(shop) as session:
+        assert stored_seller_records(session)[merchant.address] == (3, 1, 0, 1, 0)
+
+    assert chain.rpc("evm_revert", snapshot) is True
+    chain.mine(8)
+    assert shop.index().rolled_back_to is not None
+
+    with _session(shop) as session:
+        stored = stored_seller_records(session)
+        assert stored == recounted_seller_records(session)
+    assert stored[merchant.address] == (1, 1, 0, 0, 0)
+    answered = shop.client.get(f"/v1/merchants/{merchant.address}").json()["seller_record"]
+    assert (answered["orders_total"], answered["disputes_total"]) == (1, 0)
 
 
 def test_reorg_to_a_shorter_chain_rolls_back_to_the_last_common_block(
