@@ -20,7 +20,7 @@ from bench import baseline, credit, escrow, registry, relay, report, verify
 from bench.context import BenchContext
 from bench.environment import ROOT, machine, versions
 from bench.model import Report, Row, Section
-from tests.support.nodes import anvil_command, free_port, running
+from harness.nodes import anvil_command, free_port, running
 
 # Each suite: a module with SECTION (its heading), run(ctx) -> list[Row] and optionally RETIRED
 # (baseline keys it no longer measures -> why). Add new ones here.

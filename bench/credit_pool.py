@@ -20,7 +20,7 @@ from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
 from app.domain.ids import item_id_from_sku, item_key
 from app.domain.vocab import IdScheme
 from bench.context import BenchContext, breakdown, gas_used
-from tests.support.nodes import rpc
+from harness.nodes import rpc
 
 USD = 10**6
 DAY = 86_400

@@ -16,7 +16,7 @@ from app.domain.vocab import IdScheme
 from bench.context import BenchContext, breakdown, gas_used
 from bench.environment import ROOT
 from bench.model import Row
-from tests.support.nodes import rpc
+from harness.nodes import rpc
 
 FEE_BPS = 250  # a 2.5% platform fee, taken on every release
 ETH = "0x0000000000000000000000000000000000000000"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.report import number
-from tests.support.nodes import rpc
+from harness.nodes import rpc
 
 _CALLS = {"CALL", "STATICCALL", "DELEGATECALL", "CALLCODE"}
 _COLD_SLOAD = 2_100

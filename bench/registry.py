@@ -17,7 +17,7 @@ from app.domain.merkle import BatchLeaf, ItemBatch
 from app.domain.vocab import IdScheme
 from bench.context import BenchContext, breakdown, gas_used
 from bench.model import Peer, Row, Target
-from tests.support.nodes import rpc
+from harness.nodes import rpc
 
 SECTION = "Product registry (issues #2, #10)"
 

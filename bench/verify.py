@@ -33,8 +33,8 @@ from bench.http_load import LoadResult as LoadResult
 from bench.http_load import load as load
 from bench.http_load import run_coroutine, run_load
 from bench.model import Peer, Row, Target
-from tests.support.nodes import free_port
-from tools.service_process import ServiceProcess, service_environment
+from harness.nodes import free_port
+from harness.service import ServiceProcess, service_environment
 
 SECTION = "Shopper verification (issue #5)"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.nodes import ChainNode, anvil_command, free_port, running
+from harness.nodes import ChainNode, anvil_command, free_port, running
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a file (`python tools/demo.py`): import the project
 
+from harness.service import ServiceProcess, service_environment  # noqa: E402
 from tools import demo_attacks, demo_story  # noqa: E402
 from tools.demo_support import (  # noqa: E402
     ATTESTER_KEY,
@@ -47,7 +48,6 @@ from tools.demo_support import (  # noqa: E402
     rpc_answers,
     say,
 )
-from tools.service_process import ServiceProcess, service_environment  # noqa: E402
 
 ANVIL_START_TIMEOUT = 30.0
 

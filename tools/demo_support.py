@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import httpx
 
 from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
-from tools.service_process import ServiceProcess
+from harness.service import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.prefix) / "bin"

@@ -1,5 +1,5 @@
 """Fault injection (issue 6): carriers' events stream into the service while the chain node and the
-service are killed with SIGKILL and restarted (``tests.support.faults``); the chain's own logs
+service are killed with SIGKILL and restarted (``harness.faults``); the chain's own logs
 judge whether every accepted event landed exactly once.
 
 Two runs: the issue's (10,000 events, two node and two service kills, as ``make test`` runs it)
@@ -7,7 +7,7 @@ and a longer one (30,000 events, five of each)."""
 
 from __future__ import annotations
 
-from tests.support.faults import FaultPlan, FaultReport, run_faults
+from harness.faults import FaultPlan, FaultReport, run_faults
 from verify.model import Section
 
 PLANS = {

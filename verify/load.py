@@ -42,7 +42,11 @@ from eth_account import Account
 from eth_utils.crypto import keccak
 
 from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
-from bench.relay import (
+from bench.verify import ORACLE_KEY, LoadResult, build_index, load, verification_service
+from harness.faults import EVENTS_PATH, event_bodies
+from harness.nodes import anvil_command, free_port, running
+from harness.service import ServiceProcess, cpu_seconds
+from harness.suite import (
     ADMIN,
     MERCHANT,
     CarrierService,
@@ -50,10 +54,6 @@ from bench.relay import (
     deploy,
     deploy_with_items,
 )
-from bench.verify import ORACLE_KEY, LoadResult, build_index, load, verification_service
-from tests.support.faults import EVENTS_PATH, event_bodies
-from tests.support.nodes import anvil_command, free_port, running
-from tools.service_process import ServiceProcess, cpu_seconds
 from verify.model import Cell, Section
 
 SECONDS = float(os.environ.get("VERIFY_LOAD_SECONDS", "600"))

@@ -22,8 +22,8 @@ from web3 import Web3
 
 from app.main import create_app
 from app.settings import Environment, Settings, SourceCredentials, SourceKind
-from tests.support.ape_run import TEST_PRIVATE_KEYS, run_ape
-from tests.support.nodes import ChainNode, subprocess_env
+from harness.ape_run import TEST_PRIVATE_KEYS, run_ape
+from harness.nodes import ChainNode, subprocess_env
 
 ORACLE_KEY = TEST_PRIVATE_KEYS[1]
 LOGISTICS_ORACLE_KEY = TEST_PRIVATE_KEYS[8]

@@ -27,8 +27,8 @@ from app.domain.abi_types import hex32
 from app.domain.attestations import Attestation, Domain, sign
 from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
 from app.domain.vocab import IdScheme, LogisticsKind
+from harness.nodes import ChainNode, anvil_command, free_port, running
 from tests.contracts.escrow.helpers import DAY, ETH, Terms, h
-from tests.support.nodes import ChainNode, anvil_command, free_port, running
 
 AMOUNT = 10**18
 USD = 10**6

@@ -14,9 +14,9 @@ import pytest
 from hexbytes import HexBytes
 
 from app.domain.vocab import LogisticsKind
+from harness.nodes import ChainNode, rpc
 from tests.attacks.conftest import AMOUNT, CARRIER, Actors, Suite, error_data, logistics
 from tests.contracts.escrow.helpers import OrderStatus, Terms, h
-from tests.support.nodes import ChainNode, rpc
 
 GWEI = 10**9
 

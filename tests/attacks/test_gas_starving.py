@@ -29,6 +29,7 @@ import pytest
 from hexbytes import HexBytes
 
 from app.domain.vocab import LogisticsKind
+from harness.nodes import ChainNode, rpc
 from tests.attacks.conftest import (
     AMOUNT,
     CARRIER,
@@ -39,7 +40,6 @@ from tests.attacks.conftest import (
     sku_key,
 )
 from tests.contracts.escrow.helpers import ETH, OrderStatus, Terms, h
-from tests.support.nodes import ChainNode, rpc
 
 ITEMS = 32  # the most an order may carry: the costliest registry call, the largest 1/64 kept back
 SOLD = 5  # IProductRegistry.CustodyAction.Sold

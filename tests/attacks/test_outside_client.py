@@ -33,8 +33,8 @@ from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
-from tests.support.ape_run import TEST_PRIVATE_KEYS, run_ape
-from tests.support.nodes import anvil_command, free_port, running, subprocess_env
+from harness.ape_run import TEST_PRIVATE_KEYS, run_ape
+from harness.nodes import anvil_command, free_port, running, subprocess_env
 
 DAY = 86_400
 GAS = 3_000_000  # every attempt carries its own limit: it is mined, not estimated away

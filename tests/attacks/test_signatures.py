@@ -23,6 +23,7 @@ from eth_utils.crypto import keccak
 
 from app.domain.abi_types import hex32
 from app.domain.attestations import Attestation, Domain, recover, sign
+from harness.permits import sign_permit, vrs
 from tests.attacks.conftest import (
     ATTESTER,
     COSIGNER,
@@ -34,7 +35,6 @@ from tests.attacks.conftest import (
     now_of,
 )
 from tests.contracts.escrow.helpers import DAY
-from tests.support.permits import sign_permit, vrs
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 OTHER_CHAIN = 1

@@ -21,7 +21,7 @@ from eth_utils.crypto import keccak
 
 from app.domain.ids import item_id_from_sku, item_key
 from app.domain.vocab import IdScheme
-from tests.support.nodes import ChainNode, free_port, hardhat_command, running
+from harness.nodes import ChainNode, free_port, hardhat_command, running
 
 pytestmark = pytest.mark.hardhat
 

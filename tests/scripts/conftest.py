@@ -19,7 +19,7 @@ import pytest
 from web3 import Web3
 from web3.contract import Contract
 
-from tests.support.ape_run import (  # noqa: F401 - the role constants are imported from here
+from harness.ape_run import (  # noqa: F401 - the role constants are imported from here
     ADMIN,
     ARBITER,
     ATTESTER,
@@ -44,7 +44,7 @@ from tests.support.ape_run import (  # noqa: F401 - the role constants are impor
     Run,
     run_ape,
 )
-from tests.support.nodes import ChainNode, subprocess_env
+from harness.nodes import ChainNode, subprocess_env
 
 ApeRun = Callable[..., Run]
 

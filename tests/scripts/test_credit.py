@@ -34,6 +34,7 @@ from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
 from app.domain.vocab import DenialReason, LineStatus, OrderStatus
 from app.ingest.auth import parse_signature_header
 from app.ingest.auth import sign as hmac_sign
+from harness.ape_run import TEST_PRIVATE_KEYS
 from scripts._lib.orders import read_order_file
 from tests.scripts.conftest import (
     ADMIN,
@@ -58,7 +59,6 @@ from tests.scripts.escrow_support import (
     status_of,
     transact,
 )
-from tests.support.ape_run import TEST_PRIVATE_KEYS
 
 pytestmark = pytest.mark.anvil
 

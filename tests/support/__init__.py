@@ -1,0 +1,1 @@
+"""Only what tests/invariants still imports by this name; the shared tools are in ``harness``."""

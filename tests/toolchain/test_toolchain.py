@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.nodes import VENV_BIN, subprocess_env
+from harness.nodes import VENV_BIN, subprocess_env
 from tests.toolchain.conftest import ROOT, SPDX, run_adapter
 from tools.toolchain import SOLCX_DIR, installed_solcjs_version, pinned_solc_version
 

@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from app.main import create_app
 from app.settings import Settings
+from harness.nodes import ChainNode
 from tests.app.conftest import Deployment, SourceSecrets
 from tests.app.ingest.support import (
     EVENTS_PATH,
@@ -33,7 +34,6 @@ from tests.app.ingest.support import (
     hmac_hex,
     post_signed,
 )
-from tests.support.nodes import ChainNode
 
 pytestmark = pytest.mark.anvil
 

@@ -17,9 +17,9 @@ from pydantic import SecretStr
 
 from app.main import create_app
 from app.settings import Settings
+from harness.ape_run import TEST_PRIVATE_KEYS
+from harness.nodes import ChainNode
 from tests.app.conftest import Deployment, deploy_suite
-from tests.support.ape_run import TEST_PRIVATE_KEYS
-from tests.support.nodes import ChainNode
 
 # The deployment's default second attester on a local network: the bureau's cosigning key.
 COSIGNER_KEY = TEST_PRIVATE_KEYS[9]

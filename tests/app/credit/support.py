@@ -16,9 +16,9 @@ from app.chain.contracts import load_abi
 from app.credit.models import CreditReportRecord
 from app.ingest.auth import signature_header
 from app.outbox.relayer import Relayer
+from harness.ape_run import BUYER, TEST_PRIVATE_KEYS
 from tests.app.conftest import Deployment, SourceSecrets
 from tests.app.ingest.support import Chain, ServiceHandle, relay_until_settled
-from tests.support.ape_run import BUYER, TEST_PRIVATE_KEYS
 
 REPORTS_PATH = "/v1/credit/reports"
 BORROWER_KEY = TEST_PRIVATE_KEYS[5]

@@ -22,6 +22,7 @@ from app.domain.attestations import SignedAttestation, recover
 from app.main import create_app
 from app.outbox.models import OutboxRecord
 from app.settings import Settings, SourceCredentials, SourceKind
+from harness.ape_run import TEST_PRIVATE_KEYS
 from tests.app.conftest import ATTESTER_KEY, Deployment, SourceSecrets
 from tests.app.credit.conftest import COSIGNER_KEY
 from tests.app.credit.support import (
@@ -33,7 +34,6 @@ from tests.app.credit.support import (
     report_body,
     signed_request,
 )
-from tests.support.ape_run import TEST_PRIVATE_KEYS
 
 pytestmark = pytest.mark.anvil
 

@@ -15,6 +15,7 @@ from app.domain.attestations import (
     SignedAttestation,
     band_for_score,
 )
+from harness.ape_run import BUYER, TEST_PRIVATE_KEYS
 from tests.app.conftest import Deployment, SourceSecrets
 from tests.app.credit.support import (
     BORROWER_KEY,
@@ -26,7 +27,6 @@ from tests.app.credit.support import (
     report_body,
     signed_request,
 )
-from tests.support.ape_run import BUYER, TEST_PRIVATE_KEYS
 
 pytestmark = pytest.mark.anvil
 

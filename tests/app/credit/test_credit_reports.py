@@ -24,6 +24,7 @@ from app.domain.attestations import (
 from app.domain.identity import identity_commitment
 from app.main import create_app
 from app.settings import Settings, SourceCredentials, SourceKind
+from harness.ape_run import BUYER
 from tests.app.conftest import ATTESTER_KEY, Deployment, SourceSecrets
 from tests.app.credit.conftest import database_file
 from tests.app.credit.support import (
@@ -37,7 +38,6 @@ from tests.app.credit.support import (
     report_body,
     signed_request,
 )
-from tests.support.ape_run import BUYER
 
 pytestmark = pytest.mark.anvil
 

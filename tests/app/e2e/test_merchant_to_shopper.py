@@ -20,6 +20,17 @@ import pytest
 from eth_account import Account
 
 from app.domain.ids import gs1_company_prefixes, item_id_from_gs1
+from harness.ape_run import (
+    MERCHANT,
+    MERCHANT_ACCOUNT,
+    RIVAL_ACCOUNT,
+    RIVAL_MERCHANT,
+    Run,
+    run_ape,
+)
+from harness.browser import PHONE_HEIGHT, PHONE_WIDTH, chromium, decode_png, render
+from harness.nodes import ROOT, ChainNode, free_port
+from harness.service import ServiceProcess, service_environment
 from tests.app.conftest import (
     CARRIER,
     CARRIER_ID,
@@ -29,17 +40,6 @@ from tests.app.conftest import (
     deploy_suite,
 )
 from tests.app.ingest.support import event, post_signed
-from tests.support.ape_run import (
-    MERCHANT,
-    MERCHANT_ACCOUNT,
-    RIVAL_ACCOUNT,
-    RIVAL_MERCHANT,
-    Run,
-    run_ape,
-)
-from tests.support.browser import PHONE_HEIGHT, PHONE_WIDTH, chromium, decode_png, render
-from tests.support.nodes import ROOT, ChainNode, free_port
-from tools.service_process import ServiceProcess, service_environment
 
 pytestmark = pytest.mark.anvil
 

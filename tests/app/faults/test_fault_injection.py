@@ -1,13 +1,13 @@
 """Issue 6: while 10,000 carrier events stream in, the chain node is killed with SIGKILL and
 restarted from its saved state, and the service is killed with SIGKILL and restarted, twice each;
 the chain then holds every accepted event exactly once and the outbox is empty. Real processes
-throughout (Anvil, uvicorn, SQLite): see ``tests.support.faults``."""
+throughout (Anvil, uvicorn, SQLite): see ``harness.faults``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.faults import FaultPlan, run_faults
+from harness.faults import FaultPlan, run_faults
 
 
 def test_every_accepted_event_lands_once_through_node_and_service_kills(tmp_path: Path) -> None:

@@ -35,9 +35,9 @@ from app.domain.vocab import CustodyAction, IdScheme, LogisticsKind
 from app.index.indexer import IndexProgress
 from app.main import create_app
 from app.settings import Settings
+from harness.ape_run import ADMIN, ARBITER, TEST_PRIVATE_KEYS
 from tests.app.conftest import Deployment
 from tests.app.index.records import Actor, Batch, Item, Order, item_row  # noqa: F401
-from tests.support.ape_run import ADMIN, ARBITER, TEST_PRIVATE_KEYS
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DAY = 86_400

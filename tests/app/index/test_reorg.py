@@ -17,10 +17,10 @@ from app.domain.vocab import CustodyAction
 from app.index.models import CustodyRow, IndexedBlock
 from app.main import create_app
 from app.settings import Settings
+from harness.nodes import ChainNode, anvil_command, free_port, running
 from tests.app.conftest import Deployment
 from tests.app.index.actors import ZERO_ADDRESS, Shop, SuiteDriver, item_row
 from tests.app.index.records import recounted_seller_records, stored_seller_records
-from tests.support.nodes import ChainNode, anvil_command, free_port, running
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from harness.nodes import ChainNode
 from tests.app.conftest import Deployment, SourceSecrets
 from tests.app.ingest.support import Chain
-from tests.support.nodes import ChainNode
 
 # A GTIN under a company prefix ("7031") no other test of the session is granted.
 GTIN = "07031234567895"

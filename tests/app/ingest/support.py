@@ -25,8 +25,8 @@ from web3.types import TxReceipt
 from app.chain.contracts import load_abi
 from app.domain.ids import gs1_company_prefixes, item_id_of_key, item_key
 from app.domain.vocab import IdScheme
+from harness.ape_run import MERCHANT, TEST_PRIVATE_KEYS
 from tests.app.conftest import CARRIER_ID, Deployment, SourceSecrets
-from tests.support.ape_run import MERCHANT, TEST_PRIVATE_KEYS
 
 ADMIN_KEY = TEST_PRIVATE_KEYS[0]
 ORACLE_KEY = TEST_PRIVATE_KEYS[1]

@@ -17,7 +17,7 @@ from app.settings import (
     SourceCredentials,
     SourceKind,
 )
-from tests.support.ape_run import TEST_PRIVATE_KEYS
+from harness.ape_run import TEST_PRIVATE_KEYS
 
 
 @pytest.fixture(autouse=True)

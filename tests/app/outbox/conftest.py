@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from harness.nodes import ChainNode
 from tests.app.conftest import Deployment, SourceSecrets
 from tests.app.ingest.support import Chain, ServiceHandle
-from tests.support.nodes import ChainNode
 
 ServiceFactory = Callable[..., ServiceHandle]
 

@@ -21,6 +21,7 @@ from app.chain.journal import ChainTransaction
 from app.chain.sender import SenderPolicy
 from app.outbox.relayer import Relayer
 from app.settings import Settings
+from harness.nodes import ChainNode, anvil_command, free_port, running
 from tests.app.conftest import ORACLE_KEY, Deployment, SourceSecrets, deploy_suite
 from tests.app.ingest.support import (
     Chain,
@@ -31,7 +32,6 @@ from tests.app.ingest.support import (
     relay_until_settled,
 )
 from tests.app.outbox.conftest import ServiceFactory
-from tests.support.nodes import ChainNode, anvil_command, free_port, running
 
 pytestmark = pytest.mark.anvil
 

@@ -16,8 +16,8 @@ import uvicorn
 
 from app.main import create_app
 from app.settings import Settings
+from harness.browser import PHONE_HEIGHT, PHONE_WIDTH, decode_png, render
 from tests.app.index.actors import Actor, Shop, SuiteDriver
-from tests.support.browser import PHONE_HEIGHT, PHONE_WIDTH, decode_png, render
 
 WIDTH, HEIGHT = PHONE_WIDTH, PHONE_HEIGHT
 NOT_AUTHENTIC_RED = (0xB3, 0x26, 0x1E)  # .bad in app/shop/page.py

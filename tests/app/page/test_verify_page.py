@@ -14,10 +14,10 @@ from web3 import Web3
 from app.domain.ids import gs1_digital_link_path, item_id_from_gs1
 from app.domain.vocab import CustodyAction
 from app.shop.qr import verify_url
+from harness.ape_run import ADMIN
+from harness.browser import png_size
 from tests.app.index.actors import Actor, Shop, SuiteDriver
 from tests.app.index.records import random_gtin
-from tests.support.ape_run import ADMIN
-from tests.support.browser import png_size
 
 GTIN = "09506000134352"
 

@@ -39,10 +39,10 @@ from hypothesis.stateful import (
 )
 
 from app.domain.vocab import LogisticsKind
+from harness.campaign import examples
 from tests.contracts.credit.conftest import CARRIER
 from tests.contracts.credit.helpers import DAY, USD, LineStatus
 from tests.contracts.escrow.helpers import FINAL, Terms, h
-from tests.support.campaign import examples
 
 EXAMPLES = examples(short=10, long=200)
 STEPS = examples(short=30, long=60)

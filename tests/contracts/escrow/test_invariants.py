@@ -31,6 +31,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from harness.campaign import examples
 from tests.contracts.escrow.books import Books, error_namer, having
 from tests.contracts.escrow.helpers import (
     BPS,
@@ -47,7 +48,6 @@ from tests.contracts.escrow.helpers import (
     h,
     update,
 )
-from tests.support.campaign import examples
 
 STEPS = examples(short=35, long=60)
 EXAMPLES = examples(short=10, long=200)

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.domain.merkle import BatchLeaf, ItemBatch, verify_proof
+from harness.campaign import examples
 from tests.contracts.registry.helpers import ItemKey, Verdict, h, sku_key
-from tests.support.campaign import examples
 
 bytes32 = st.binary(min_size=32, max_size=32)
 # Any string that can travel as UTF-8, as a merchant's SKU codes and serials may be.

@@ -9,7 +9,7 @@ import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
 
-from tests.support.permits import sign_permit, vrs
+from harness.permits import sign_permit, vrs
 
 MINTER_ROLE = keccak(text="MINTER_ROLE")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 
-from tests.support.nodes import ROOT
+from harness.nodes import ROOT
 
 NETWORK = "ethereum:local:foundry"
 APE_RUN_TIMEOUT = 180

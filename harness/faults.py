@@ -2,7 +2,7 @@
 node and the service are killed with SIGKILL and restarted; then the chain is read to see whether
 every accepted event landed exactly once.
 
-The set-up is the relay benchmark's (``bench.relay``): a fresh Anvil, the suite deployed by
+The set-up is the relay benchmark's (``harness.suite``): a fresh Anvil, the suite deployed by
 ``ape run deploy``, 1,000 registered items, the service as ``make api`` runs it (uvicorn,
 ``app.main:create_app``, a SQLite file, its relayer and indexer on). Then:
 
@@ -49,8 +49,8 @@ from pydantic import BaseModel, Field
 from web3 import Web3
 
 from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
-from bench.relay import ORACLE, CarrierService, deploy_with_items
-from tests.support.nodes import ROOT, anvil_command, free_port, wait_for_rpc
+from harness.nodes import ROOT, anvil_command, free_port, wait_for_rpc
+from harness.suite import ORACLE, CarrierService, deploy_with_items
 
 CARRIER = "fault-carrier"
 EVENTS_PATH = "/v1/logistics/events"
@@ -531,6 +531,7 @@ def _verdict(
 
 if __name__ == "__main__":
     report = run_faults(FaultPlan(events=int(sys.argv[1]) if len(sys.argv) > 1 else 10_000))
-    print(report.summary())
+    # A command-line run for a quick look; `python -m verify --only faults` is the campaign.
+    sys.stdout.write(report.summary() + "\n")
     for fault in report.faults:
-        print(fault.model_dump_json())
+        sys.stdout.write(fault.model_dump_json() + "\n")
