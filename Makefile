@@ -57,9 +57,11 @@ test: $(STAMP_BUILD) browser ## Run the whole test suite (unit on Ape's EVM, int
 test-long: $(STAMP_BUILD) ## The contracts' property and state-machine tests as a long campaign, and every planted bug
 	TRUSTMALL_TEST_CAMPAIGN=long $(BIN)/python -m pytest -q tests/contracts tests/invariants $(PYTEST_ARGS)
 
-lint: $(STAMP_TOOLS) ## ruff and mypy
-	$(BIN)/ruff check app scripts tests bench tools verify
-	$(BIN)/mypy --explicit-package-bases app bench tools scripts verify
+lint: $(STAMP_TOOLS) ## ruff, mypy, the import contracts (pyproject.toml), forge fmt --check on contracts/
+	$(BIN)/ruff check app scripts tests bench tools verify harness
+	$(BIN)/mypy --explicit-package-bases app bench tools scripts verify harness
+	$(BIN)/lint-imports
+	$(BIN)/forge fmt --check contracts
 
 bench: $(STAMP_BUILD) ## Measure gas against the peers; writes BENCHMARKS.md and bench/results.json
 	$(BIN)/python -m bench

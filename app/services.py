@@ -10,17 +10,18 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import structlog
 
 from app.chain.keys import ServiceKeys
 from app.db.session import Database
-from app.ingest.state import IngestState
 from app.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 Worker = Callable[[], Awaitable[None]]
+State = TypeVar("State")
 
 
 @dataclass
@@ -30,9 +31,18 @@ class AppServices:
     # The service's signing keys, decrypted once when the app is made (see app.chain.keys).
     keys: ServiceKeys = field(default_factory=ServiceKeys)
     workers: dict[str, Worker] = field(default_factory=dict)
-    # Ingestion's per-source rate-limit buckets and chain-lookup cache (app.ingest).
-    ingest: IngestState = field(default_factory=IngestState)
+    # What a feature keeps per app (ingestion's rate-limit buckets and chain-lookup cache), keyed
+    # by the feature's own type, so that the services below the features never import them.
+    _states: dict[type[Any], Any] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+    def state(self, kind: type[State]) -> State:
+        """This app's one ``kind``, made with no arguments on first use."""
+        found = self._states.get(kind)
+        if found is None:
+            # setdefault: two threads meeting here keep the same one.
+            found = self._states.setdefault(kind, kind())
+        return cast(State, found)
 
     def start_workers(self) -> None:
         for name, worker in self.workers.items():

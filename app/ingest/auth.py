@@ -31,6 +31,7 @@ from app.api.errors import ApiError
 from app.db.session import Database
 from app.domain.errors import TrustMallError
 from app.ingest.models import SeenSignature
+from app.ingest.state import IngestState
 from app.services import AppServices
 from app.settings import SourceCredentials, SourceKind
 
@@ -213,7 +214,7 @@ async def authenticate(
         verified = verify_signature(
             credentials.hmac_secret.get_secret_value(), signature, body, int(now), tolerance
         )
-        wait = services.ingest.rate_limits.take(source, credentials.requests_per_minute)
+        wait = services.state(IngestState).rate_limits.take(source, credentials.requests_per_minute)
         if wait > 0:
             log.warning("ingest_rate_limited", source=source, retry_after_seconds=wait)
             raise ApiError(

@@ -43,6 +43,7 @@ from app.ingest.schemas import (
     LogisticsIngestPublic,
     RejectedEventPublic,
 )
+from app.ingest.state import IngestState
 from app.ingest.subjects import ChainUnavailable
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
 from app.services import AppServices
@@ -156,7 +157,9 @@ def _unknown_subjects(services: AppServices, prepared: list[Prepared]) -> tuple[
     items = [p.subject for p in prepared if p.kind is RelayKind.CUSTODY]
     orders = [p.subject for p in prepared if p.kind is RelayKind.ORDER_LOGISTICS]
     try:
-        return services.ingest.subjects.unknown(services.settings, services.database, items, orders)
+        return services.state(IngestState).subjects.unknown(
+            services.settings, services.database, items, orders
+        )
     except (ChainUnavailable, DeploymentMissing) as error:
         raise ApiError(
             503,
