@@ -1,44 +1,102 @@
-"""Merchants' seller records, kept by the indexer as it goes, so that reading one is one row.
+"""Merchants' seller records: the rule, in one place, and the counts the indexer keeps by it.
 
-The rules (issue 10): a merchant's record counts its orders, those released in full, those
-refunded in full, its disputes and the disputes it lost, leaving out orders below the escrow's
-seller-record floor for their token (``SellerRecordFloorChanged``'s latest per token, the floor in
-force now: raising it cleans a padded record at once). A token without a floor counts every order.
+The rule (``order_counts``): an order counts in its merchant's record unless its amount is below
+the escrow's seller-record floor for its token (``sellerRecordFloor``, the floor in force now:
+raising it cleans a padded record at once; a token without a floor counts every order). A
+counted order adds one to the orders, one to the completed when it ended released in full, one
+to the refunded when it ended refunded in full, one to the disputes when it was disputed, and
+one to the disputes lost when a dispute ended with the payer refunded or with more than half of
+the remainder back to the payer. The index feeds the rule its rows (``OrderOutcome`` from the
+order, its latest event and its dispute); ``?fresh=true`` feeds it the escrow's views and logs
+(``app.shop.chain_orders``): the two answers cannot count by different rules.
 
-The item verdict is the shopper's hot path: counting these per request cost a sixth of its time
-with no orders at all, and grows with the merchant's orders. So the indexer keeps the counts in
+The item verdict is the shopper's hot path: counting per request cost a sixth of its time with no
+orders at all, and grows with the merchant's orders. So the indexer keeps the counts in
 ``index_seller_records``, in the same transaction as the rows they count:
 
-- each indexed range adds the counts of its own rows (orders opened, final events and disputes in
-  its blocks), by the same rules as a whole recount, so the records always equal one;
-- a rollback takes away the counts of the rows it is about to delete;
+- each indexed range takes away what the orders it touched counted before it and adds what they
+  count after it, so the records always equal a whole recount;
+- a rollback does the same in reverse for the orders whose rows it is about to delete;
 - a floor change applies to past orders, so when one is indexed or rolled back the records are
-  counted afresh from every row (floors change rarely);
+  counted afresh from every order (floors change rarely);
 - an index built before this table (or under older rules) is counted once at the indexer's first
   cycle (``COUNTING_VERSION``).
-
-Amounts are compared through their zero-padded keys (``app.index.models.amount_key``): digit
-strings of one length sort as numbers in any collation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Integer, String, Table, bindparam, delete, insert, select, text, update
+from sqlalchemy import Integer, String, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db.base import Base
 from app.domain.vocab import OrderStatus
-from app.index.models import ADDRESS
+from app.index.models import (
+    ADDRESS,
+    DisputeRow,
+    OrderEventRow,
+    OrderRow,
+    SellerRecordFloorRow,
+)
 
 # Bump when the counting rules change: an index counted under older rules is counted again.
 COUNTING_VERSION = 1
 _DERIVED_NAME = "seller_records"
-_ALL_BLOCKS = (0, 2**62)
+_LAST_BLOCK = 2**62
+_CHUNK = 500
+HALF_BPS = 5_000
 
 COLUMNS = ("orders_total", "orders_completed", "orders_refunded", "disputes_total", "disputes_lost")
+Counts = tuple[int, int, int, int, int]
+ZERO: Counts = (0, 0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class OrderOutcome:
+    """What a seller record needs of one order: its terms' merchant, token and amount, its status
+    now, whether it was disputed, and the payer's share of a settlement (basis points; 0 unless
+    settled)."""
+
+    merchant: str
+    token: str
+    amount: int
+    status: OrderStatus
+    disputed: bool
+    buyer_bps: int = 0
+
+
+def order_counts(order: OrderOutcome, floor: int) -> Counts:
+    """What ``order`` adds to its merchant's record under its token's ``floor``."""
+    if order.amount < floor:
+        return ZERO
+    lost = order.disputed and (
+        order.status is OrderStatus.REFUNDED
+        or (order.status is OrderStatus.SETTLED and order.buyer_bps > HALF_BPS)
+    )
+    return (
+        1,
+        int(order.status is OrderStatus.RELEASED),
+        int(order.status is OrderStatus.REFUNDED),
+        int(order.disputed),
+        int(lost),
+    )
+
+
+def seller_records(orders: Iterable[OrderOutcome], floors: Mapping[str, int]) -> dict[str, Counts]:
+    """Every merchant's record from its orders (``floors`` by token; absent: no floor)."""
+    records: dict[str, Counts] = {}
+    for order in orders:
+        counts = order_counts(order, floors.get(order.token, 0))
+        records[order.merchant] = _add(records.get(order.merchant, ZERO), counts, 1)
+    return records
+
+
+def _add(total: Counts, counts: Counts, sign: int) -> Counts:
+    return cast(Counts, tuple(a + sign * b for a, b in zip(total, counts, strict=True)))
 
 
 class SellerRecordRow(Base):
@@ -63,46 +121,18 @@ class DerivedVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
 
 
-# The order ``o`` counts: no floor in force for its token is above its amount (an event or dispute
-# of an order the index never saw opened has ``o`` NULL and counts, as it always did).
-_COUNTS = """NOT EXISTS (SELECT 1 FROM index_seller_record_floors f
-  WHERE f.token = o.token AND o.amount_key < f.amount_key
-    AND f.id IN (SELECT MAX(f2.id) FROM index_seller_record_floors f2 GROUP BY f2.token))"""
-_IN_RANGE = "{t}.block_number BETWEEN :first AND :last"
-_EVENTS = (
-    "FROM index_order_events e LEFT JOIN index_orders o ON o.order_id = e.order_id WHERE "
-    + _IN_RANGE.format(t="e")
-)
-# (column of COLUMNS, merchant, count) for the rows of blocks first..last.
-_ROW_COUNTS = text(
-    f"""
-    SELECT 0, o.merchant, COUNT(*) FROM index_orders o
-      WHERE {_IN_RANGE.format(t="o")} AND {_COUNTS} GROUP BY o.merchant
-    UNION ALL SELECT 1, e.merchant, COUNT(*) {_EVENTS}
-      AND e.status = {int(OrderStatus.RELEASED)} AND e.kind = 'released' AND {_COUNTS}
-      GROUP BY e.merchant
-    UNION ALL SELECT 2, e.merchant, COUNT(*) {_EVENTS}
-      AND e.status = {int(OrderStatus.REFUNDED)} AND e.kind = 'refunded' AND {_COUNTS}
-      GROUP BY e.merchant
-    UNION ALL SELECT 3, d.merchant, COUNT(*)
-      FROM index_disputes d LEFT JOIN index_orders o ON o.order_id = d.order_id
-      WHERE {_IN_RANGE.format(t="d")} AND {_COUNTS} GROUP BY d.merchant
-    UNION ALL SELECT 4, e.merchant, COUNT(*) {_EVENTS}
-      AND e.dispute_outcome = 'merchant_lost' AND {_COUNTS} GROUP BY e.merchant
-    """
-)
-_FLOOR_CHANGES = text(
-    "SELECT COUNT(*) FROM index_seller_record_floors f WHERE " + _IN_RANGE.format(t="f")
-)
-
-
 def follow_range(session: Session, first: int, last: int) -> None:
     """Brings the records up to date with the rows just written for blocks ``first..last``."""
     session.flush()
     if _floor_changed(session, first, last):
         recount(session)
-    else:
-        _add_rows(session, first, last, 1)
+        return
+    touched = _touched_orders(session, first)
+    floors = index_floors(session)
+    deltas = _records_of(session, touched, None, floors)
+    for merchant, counts in _records_of(session, touched, first - 1, floors).items():
+        deltas[merchant] = _add(deltas.get(merchant, ZERO), counts, -1)
+    _apply(session, deltas)
 
 
 def roll_back(
@@ -117,18 +147,24 @@ def roll_back(
         delete_rows(session, None)
         session.execute(delete(SellerRecordRow))
         return
-    floors_go = _floor_changed(session, first_block, _ALL_BLOCKS[1])
-    if not floors_go:
-        _add_rows(session, first_block, _ALL_BLOCKS[1], -1)
-    delete_rows(session, first_block)
-    if floors_go:
+    if _floor_changed(session, first_block, _LAST_BLOCK):
+        delete_rows(session, first_block)
         recount(session)
+        return
+    touched = _touched_orders(session, first_block)
+    floors = index_floors(session)
+    deltas = _records_of(session, touched, first_block - 1, floors)
+    for merchant, counts in _records_of(session, touched, None, floors).items():
+        deltas[merchant] = _add(deltas.get(merchant, ZERO), counts, -1)
+    delete_rows(session, first_block)
+    _apply(session, deltas)
 
 
 def recount(session: Session) -> None:
     """Counts every record afresh from the index's rows."""
+    session.flush()
     session.execute(delete(SellerRecordRow))
-    _add_rows(session, *_ALL_BLOCKS, 1)
+    _apply(session, seller_records(index_outcomes(session, None, None), index_floors(session)))
 
 
 def ensure_counted(session: Session) -> None:
@@ -144,15 +180,105 @@ def ensure_counted(session: Session) -> None:
         marker.version = COUNTING_VERSION
 
 
+def index_floors(session: Session) -> dict[str, int]:
+    """The floor in force per token: its latest ``SellerRecordFloorChanged`` the index has."""
+    latest = select(func.max(SellerRecordFloorRow.id)).group_by(SellerRecordFloorRow.token)
+    rows = session.execute(
+        select(SellerRecordFloorRow.token, SellerRecordFloorRow.amount).where(
+            SellerRecordFloorRow.id.in_(latest)
+        )
+    )
+    return {token: int(amount) for token, amount in rows}
+
+
+def index_outcomes(
+    session: Session, order_ids: list[str] | None, up_to: int | None
+) -> list[OrderOutcome]:
+    """The outcomes of ``order_ids`` (every order when None) from the index's rows of blocks up
+    to ``up_to`` (all of them when None); an order opened after it is left out."""
+    found: list[OrderOutcome] = []
+    chunks: list[list[str] | None] = [None]
+    if order_ids is not None:
+        chunks = [order_ids[i : i + _CHUNK] for i in range(0, len(order_ids), _CHUNK)]
+    for chunk in chunks:
+        found += _outcomes_of(session, chunk, up_to)
+    return found
+
+
+def _outcomes_of(
+    session: Session, chunk: list[str] | None, up_to: int | None
+) -> list[OrderOutcome]:
+    def where(table: type[OrderRow] | type[OrderEventRow] | type[DisputeRow]) -> list[object]:
+        clauses: list[object] = []
+        if chunk is not None:
+            clauses.append(table.order_id.in_(chunk))
+        if up_to is not None:
+            clauses.append(table.block_number <= up_to)
+        return clauses
+
+    orders = session.execute(
+        select(OrderRow.order_id, OrderRow.merchant, OrderRow.token, OrderRow.amount).where(
+            *where(OrderRow)  # type: ignore[arg-type]
+        )
+    ).all()
+    if not orders:
+        return []
+    status: dict[str, int] = {}
+    buyer_bps: dict[str, int] = {}
+    events = session.execute(
+        select(
+            OrderEventRow.order_id, OrderEventRow.status, OrderEventRow.kind, OrderEventRow.details
+        )
+        .where(*where(OrderEventRow))  # type: ignore[arg-type]
+        .order_by(OrderEventRow.block_number, OrderEventRow.log_index)
+    )
+    for order_id, event_status, kind, details in events:
+        status[order_id] = event_status
+        if kind == "settled":
+            buyer_bps[order_id] = int(json.loads(details)["buyer_bps"])
+    disputed = set(
+        session.scalars(select(DisputeRow.order_id).where(*where(DisputeRow)))  # type: ignore[arg-type]
+    )
+    return [
+        OrderOutcome(
+            merchant=merchant,
+            token=token,
+            amount=int(amount),
+            status=OrderStatus(status.get(order_id, OrderStatus.FUNDED)),
+            disputed=order_id in disputed,
+            buyer_bps=buyer_bps.get(order_id, 0),
+        )
+        for order_id, merchant, token, amount in orders
+    ]
+
+
+def _records_of(
+    session: Session, order_ids: list[str], up_to: int | None, floors: Mapping[str, int]
+) -> dict[str, Counts]:
+    return seller_records(index_outcomes(session, order_ids, up_to), floors)
+
+
+def _touched_orders(session: Session, first: int) -> list[str]:
+    """The orders with a row (opening, event, dispute) in blocks ``first`` on."""
+    touched: set[str] = set()
+    for table in (OrderRow, OrderEventRow, DisputeRow):
+        touched.update(
+            session.scalars(select(table.order_id).where(table.block_number >= first).distinct())
+        )
+    return sorted(touched)
+
+
 def _floor_changed(session: Session, first: int, last: int) -> bool:
-    return bool(session.scalar(_FLOOR_CHANGES, {"first": first, "last": last}))
+    return bool(
+        session.scalar(
+            select(func.count()).where(SellerRecordFloorRow.block_number.between(first, last))
+        )
+    )
 
 
-def _add_rows(session: Session, first: int, last: int, sign: int) -> None:
-    """Adds (``sign`` 1) or takes away (-1) the counts of the rows of blocks ``first..last``."""
-    deltas: dict[str, list[int]] = {}
-    for column, merchant, count in session.execute(_ROW_COUNTS, {"first": first, "last": last}):
-        deltas.setdefault(merchant, [0] * len(COLUMNS))[column] += sign * int(count)
+def _apply(session: Session, deltas: Mapping[str, Counts]) -> None:
+    """Adds ``deltas`` (per merchant) to the stored records."""
+    deltas = {merchant: delta for merchant, delta in deltas.items() if any(delta)}
     if not deltas:
         return
     known = set(

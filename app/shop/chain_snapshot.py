@@ -1,4 +1,5 @@
-"""Views and logs of the suite at one block: what ``?fresh=true`` reads (``app.shop.fresh``)."""
+"""Views and logs of the suite at one block: what ``?fresh=true`` reads
+(``app.shop.chain_facts``)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,7 @@ from web3.contract import Contract
 from app.index.chain import BlockHeader
 from app.index.handlers import hex32
 from app.index.runtime import IndexRuntime
-from app.shop.reads import utc
-from app.shop.schemas import ChainRefPublic
-
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+from app.shop.facts import Ref
 
 
 @dataclass(frozen=True)
@@ -79,14 +77,11 @@ class ChainSnapshot:
             if header is not None:
                 self._times[number] = header.time
 
-    def ref(self, event: Event) -> dict[str, Any]:
-        time = self._times.get(event.block_number)
-        return ChainRefPublic(
-            tx_hash=event.tx_hash,
-            block_number=event.block_number,
-            log_index=event.log_index,
-            time=utc(time) if time is not None else None,
-        ).model_dump()
+    def ref(self, event: Event) -> Ref:
+        """Where ``event`` happened, with its block's time once ``load_times`` fetched it."""
+        return Ref(
+            event.tx_hash, event.block_number, event.log_index, self._times.get(event.block_number)
+        )
 
 
 def field_of(record: Any, position: int, name: str) -> Any:

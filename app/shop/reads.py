@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,6 +20,7 @@ from app.index.models import (
     OrderRow,
 )
 from app.index.queries import index_position, merchant_status
+from app.shop.assemble import status_name, utc
 from app.shop.schemas import (
     ChainRefPublic,
     DisputeListPublic,
@@ -35,10 +34,6 @@ from app.shop.schemas import (
 from app.shop.seller_record import seller_record
 
 
-def utc(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
 def chain_ref(row: ChainRecord) -> ChainRefPublic:
     return ChainRefPublic(
         tx_hash=row.tx_hash,
@@ -46,14 +41,6 @@ def chain_ref(row: ChainRecord) -> ChainRefPublic:
         log_index=row.log_index,
         time=utc(row.block_time),
     )
-
-
-def status_name(status: MerchantStatus) -> Literal["active", "suspended", "none"]:
-    if status is MerchantStatus.ACTIVE:
-        return "active"
-    if status is MerchantStatus.SUSPENDED:
-        return "suspended"
-    return "none"
 
 
 def merchant_summary(session: Session, address: str) -> MerchantSummaryPublic:

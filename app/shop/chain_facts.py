@@ -1,0 +1,193 @@
+"""The chain as a source of an item's facts (``app.shop.facts``), for ``?fresh=true``.
+
+Every contract view is called at one block (the head when the request came in) and every log is
+read up to that block, so the facts are one consistent snapshot. Published manifests (off-chain
+data) still come from the database: they carry the proof, and the item key ``verifyBatchItem``
+is asked whether the batch speaks for the item.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.vocab import MerchantStatus, ReportStatus, Verdict
+from app.index.handlers import hex32
+from app.shop.chain_orders import chain_sales, chain_seller_counts
+from app.shop.chain_snapshot import ChainSnapshot, Event, field_of
+from app.shop.facts import (
+    ZERO_ADDRESS,
+    BatchFacts,
+    Custody,
+    Flag,
+    ItemFacts,
+    ItemRecord,
+    ManifestEntry,
+    MerchantFacts,
+    Reassignment,
+    Recall,
+    Registration,
+)
+from app.shop.models import ManifestItem
+from app.shop.schemas import Source
+
+# IProductRegistry.Merchant: status, approvedAt, gs1PrefixLengths, identityHash, name.
+MERCHANT_NAME = 4
+ITEM_EVENTS = [
+    "ItemRegistered",
+    "BatchItemActivated",
+    "CustodyRecorded",
+    "ItemFlagged",
+    "ItemRecalled",
+    "ItemReassigned",
+    "ItemHeld",
+    "ItemFreed",
+]
+
+
+def chain_facts(chain: ChainSnapshot, session: Session, item_id: str) -> ItemFacts:
+    """What the chain says of ``item_id`` (lowercase 0x hex) at ``chain.block``."""
+    key = bytes.fromhex(item_id[2:])
+    registry = chain.registry
+    events = chain.logs(registry, ITEM_EVENTS, key)
+    reports = chain.logs(registry, ["ReportFiled"], None, key)
+    chain.load_times(events)
+    named = {name: [e for e in events if e.name == name] for name in ITEM_EVENTS}
+    registrations = [e for e in events if e.name in {"ItemRegistered", "BatchItemActivated"}]
+    registration = _registration(chain, registrations[-1]) if registrations else None
+    reassignments = [
+        Reassignment(
+            chain.ref(e),
+            str(e.args["from"]),
+            None if e.args["to"] == ZERO_ADDRESS else str(e.args["to"]),
+            hex32(e.args["reasonHash"]),
+        )
+        for e in named["ItemReassigned"]
+    ]
+    record = ItemRecord.resolve(registration, reassignments)
+    batch = _batch(chain, session, item_id, record)
+    merchant_address = record.merchant or (batch.merchant if batch is not None else None)
+    holds = [e for e in events if e.name in {"ItemHeld", "ItemFreed"}]
+    return ItemFacts(
+        item_id=item_id,
+        source=Source.CHAIN,
+        as_of_block=chain.block,
+        record=record,
+        batch=batch,
+        merchant=_merchant(chain, merchant_address) if merchant_address is not None else None,
+        recalls=[Recall(chain.ref(e), hex32(e.args["reasonHash"])) for e in named["ItemRecalled"]],
+        flags=[Flag(chain.ref(e), int(e.args["reportId"])) for e in named["ItemFlagged"]],
+        open_reports=sum(
+            1
+            for report in reports
+            if field_of(
+                chain.call(registry.functions.reportOf(report.args["reportId"])), 4, "status"
+            )
+            == ReportStatus.OPEN
+        ),
+        custody=[
+            Custody(
+                chain.ref(e),
+                int(e.args["action"]),
+                int(e.args["occurredAt"]),
+                str(e.args["submitter"]),
+                str(int(e.args["eventId"])),
+                hex32(e.args["locationHash"]),
+                hex32(e.args["contextHash"]),
+            )
+            for e in named["CustodyRecorded"]
+        ],
+        sales=chain_sales(chain, item_id, [hex32(e.args["orderId"]) for e in named["ItemHeld"]]),
+        held_by=hex32(holds[-1].args["orderId"])
+        if holds and holds[-1].name == "ItemHeld"
+        else None,
+    )
+
+
+def _registration(chain: ChainSnapshot, event: Event) -> Registration:
+    if event.name == "ItemRegistered":
+        return Registration(
+            chain.ref(event),
+            str(event.args["merchant"]),
+            hex32(event.args["metadataHash"]),
+            str(event.args["metadataURI"]),
+            None,
+        )
+    root = hex32(event.args["root"])
+    batch = chain.call(chain.registry.functions.batchOf(bytes.fromhex(root[2:])))
+    return Registration(
+        chain.ref(event),
+        str(field_of(batch, 0, "merchant")),
+        hex32(event.args["metadataHash"]),
+        None,
+        root,
+    )
+
+
+def _batch(
+    chain: ChainSnapshot, session: Session, item_id: str, record: ItemRecord
+) -> BatchFacts | None:
+    """The batch the item was activated from (unless a verifier moved it out), else one on chain
+    whose published manifest lists it and for which ``verifyBatchItem`` knows it (not Unknown:
+    the manifest's key is the batch merchant's)."""
+    registry = chain.registry
+    root = record.root
+    entry: ManifestItem | None = None
+    if root is not None:
+        entry = session.get(ManifestItem, (root, item_id))
+    elif record.registration is None:
+        for candidate in session.scalars(
+            select(ManifestItem).where(ManifestItem.item_id == item_id).order_by(ManifestItem.root)
+        ):
+            item_key = candidate.key()
+            on_chain = chain.call(registry.functions.batchOf(bytes.fromhex(candidate.root[2:])))
+            if item_key is None or field_of(on_chain, 0, "merchant") == ZERO_ADDRESS:
+                continue
+            verdict = chain.call(
+                registry.functions.verifyBatchItem(
+                    bytes.fromhex(candidate.root[2:]),
+                    item_key,
+                    bytes.fromhex(candidate.metadata_hash[2:]),
+                    [bytes.fromhex(node[2:]) for node in json.loads(candidate.proof)],
+                )
+            )
+            if Verdict(verdict) is not Verdict.UNKNOWN:
+                root, entry = candidate.root, candidate
+                break
+    if root is None:
+        return None
+    key = bytes.fromhex(root[2:])
+    on_chain = chain.call(registry.functions.batchOf(key))
+    if field_of(on_chain, 0, "merchant") == ZERO_ADDRESS:
+        return None
+    events = chain.logs(registry, ["BatchRegistered", "BatchRecalled"], key)
+    chain.load_times(events)
+    registered = next((e for e in events if e.name == "BatchRegistered"), None)
+    recall = next((e for e in events if e.name == "BatchRecalled"), None)
+    return BatchFacts(
+        root=root,
+        merchant=str(field_of(on_chain, 0, "merchant")),
+        item_count=int(field_of(on_chain, 2, "itemCount")),
+        registered=chain.ref(registered) if registered is not None else None,
+        recall=Recall(chain.ref(recall), hex32(recall.args["reasonHash"])) if recall else None,
+        entry=ManifestEntry(
+            entry.root,
+            entry.metadata_hash,
+            entry.metadata_uri,
+            entry.leaf,
+            json.loads(entry.proof),
+        )
+        if entry is not None
+        else None,
+    )
+
+
+def _merchant(chain: ChainSnapshot, address: str) -> MerchantFacts:
+    record = chain.call(chain.registry.functions.merchantOf(address))
+    status = MerchantStatus(field_of(record, 0, "status"))
+    name = (
+        str(field_of(record, MERCHANT_NAME, "name")) if status is not MerchantStatus.NONE else None
+    )
+    return MerchantFacts(address, name, status, chain_seller_counts(chain, address))

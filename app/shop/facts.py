@@ -1,0 +1,214 @@
+"""What a source knows of one item, in one shape for both: the index's rows
+(``app.shop.index_facts``) and the chain's views and logs (``app.shop.chain_facts``) are each
+turned into these facts, and one assembler (``app.shop.assemble``) turns facts into the answer.
+
+A source translates and fetches; it decides nothing a shopper reads. Which registration speaks
+for the item after verifiers' reassignments is decided by ``ItemRecord`` (here, pure), which a
+source also consults to know which batch and merchant to fetch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from app.domain.vocab import MerchantStatus, OrderStatus
+from app.index.seller_records import Counts
+from app.shop.schemas import Source
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+Position = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Where an event happened on chain (``time``: its block's time in seconds, if known)."""
+
+    tx_hash: str
+    block_number: int
+    log_index: int
+    time: int | None
+
+    @property
+    def position(self) -> Position:
+        return (self.block_number, self.log_index)
+
+
+class Located(Protocol):
+    @property
+    def ref(self) -> Ref: ...
+
+
+@dataclass(frozen=True)
+class Registration:
+    """An item's registration (``ItemRegistered``) or activation from a batch
+    (``BatchItemActivated``: ``root`` set, no URI of its own)."""
+
+    ref: Ref
+    merchant: str
+    metadata_hash: str
+    metadata_uri: str | None
+    root: str | None
+
+
+@dataclass(frozen=True)
+class Reassignment:
+    """A verifier moved the item to ``to``, or revoked its record (``to`` None)."""
+
+    ref: Ref
+    from_merchant: str
+    to: str | None
+    reason_hash: str
+
+
+@dataclass(frozen=True)
+class Recall:
+    ref: Ref
+    reason_hash: str
+
+
+@dataclass(frozen=True)
+class Flag:
+    ref: Ref
+    report_id: int
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """The item in a batch's published manifest: its leaf and the proof to the root."""
+
+    root: str
+    metadata_hash: str
+    metadata_uri: str | None
+    leaf: str
+    proof: list[str]
+
+
+@dataclass(frozen=True)
+class BatchFacts:
+    """The batch that speaks for the item, and the item's entry in its manifest if published."""
+
+    root: str
+    merchant: str
+    item_count: int
+    registered: Ref | None
+    recall: Recall | None
+    entry: ManifestEntry | None
+
+
+@dataclass(frozen=True)
+class MerchantFacts:
+    address: str
+    name: str | None
+    status: MerchantStatus
+    record: Counts
+
+
+@dataclass(frozen=True)
+class Custody:
+    ref: Ref
+    action: int
+    occurred_at: int
+    submitter: str
+    event_id: str
+    location_hash: str
+    context_hash: str
+
+
+@dataclass(frozen=True)
+class Sale:
+    """An escrow order of the item: its terms, its status now, whether the item was released."""
+
+    order_id: str
+    status: OrderStatus
+    buyer: str
+    token: str
+    amount: int
+    released: bool
+    opened: Ref
+
+
+L = TypeVar("L", bound=Located)
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """The item's current registration (None: never registered, or revoked since), the batch that
+    speaks for it (None once a verifier moved it), the merchant it was moved to, where the latest
+    revocation happened, and the latest reassignment of any kind.
+
+    ``ProductRegistry.reassignItem`` moves an item to another merchant (its state stays, it leaves
+    its batch) or revokes the record (the record and its state are deleted, and the rightful
+    merchant may register the id afresh)."""
+
+    registration: Registration | None
+    root: str | None
+    moved_to: str | None
+    revoked_at: Position | None
+    latest: Reassignment | None
+
+    @classmethod
+    def resolve(
+        cls, registration: Registration | None, reassignments: Sequence[Reassignment]
+    ) -> ItemRecord:
+        """From the item's latest registration and its reassignments, oldest first."""
+        revocations = [r for r in reassignments if r.to is None]
+        revoked_at = revocations[-1].ref.position if revocations else None
+        if registration and revoked_at and registration.ref.position < revoked_at:
+            registration = None
+        root = registration.root if registration is not None else None
+        moved_to: str | None = None
+        if registration is not None:
+            moves = [r for r in reassignments if r.ref.position > registration.ref.position]
+            if moves:
+                moved_to, root = moves[-1].to, None
+        latest = reassignments[-1] if reassignments else None
+        return cls(registration, root, moved_to, revoked_at, latest)
+
+    @property
+    def merchant(self) -> str | None:
+        """The merchant the record names (None: no record)."""
+        if self.registration is None:
+            return None
+        return self.moved_to or self.registration.merchant
+
+    def current(self, events: Sequence[L]) -> list[L]:
+        """The events after the latest revocation (a revocation deletes the item's state)."""
+        if self.revoked_at is None:
+            return list(events)
+        return [e for e in events if e.ref.position > self.revoked_at]
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """Everything a source knows of one item (events oldest first)."""
+
+    item_id: str
+    source: Source
+    as_of_block: int | None
+    record: ItemRecord
+    batch: BatchFacts | None
+    merchant: MerchantFacts | None
+    recalls: Sequence[Recall]
+    flags: Sequence[Flag]
+    open_reports: int
+    custody: Sequence[Custody]
+    sales: Sequence[Sale]
+    held_by: str | None
+
+
+def no_item(item_id: str, source: Source, as_of_block: int | None, **facts: Any) -> ItemFacts:
+    """Facts of an item a source knows nothing of, but for what ``facts`` say."""
+    empty: dict[str, Any] = {
+        "record": ItemRecord(None, None, None, None, None),
+        "batch": None,
+        "merchant": None,
+        "recalls": (),
+        "flags": (),
+        "open_reports": 0,
+        "custody": (),
+        "sales": (),
+        "held_by": None,
+    }
+    return ItemFacts(item_id=item_id, source=source, as_of_block=as_of_block, **(empty | facts))
