@@ -1,4 +1,8 @@
-"""`ape run deploy`: deploy the TrustMall suite, grant its roles, record it, refresh abi/."""
+"""`ape run deploy`: deploy the TrustMall suite, grant its roles, record it, refresh abi/.
+
+The work is the ordered steps of ``scripts/_lib/suite.py``, run by ``scripts/_lib/deployer.py``;
+this command gathers and checks the options first (nothing is sent before), then says what the
+chain now holds."""
 
 from __future__ import annotations
 
@@ -6,22 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from app.domain.deployments import deployments_dir as resolve_deployments_dir
 from scripts._lib import deploy_options as opts
 from scripts._lib.abi import abi_dir as resolve_abi_dir
 from scripts._lib.abi import compiled_abis, write_abis
-from scripts._lib.deployer import (
-    deploy_suite,
-    resolve_arbiter,
-    resolve_logistics_oracle,
-    resolve_oracle,
-)
+from scripts._lib.assets import asset_of
+from scripts._lib.chain import Command, writable
+from scripts._lib.deployer import deploy_suite
 from scripts._lib.policy import DEFAULT_POLICY_HELP
 from scripts._lib.signers import parse_address, resolve_account, signer_option
-from scripts._lib.suite import ETH_TOKEN, MAX_FEE_BPS, EscrowOptions
-from scripts._lib.units import format_amount, format_duration
+from scripts._lib.suite import MAX_FEE_BPS, EscrowOptions
+from scripts._lib.units import format_duration
 
 HELP = """Deploy the TrustMall suite (ProductRegistry, OrderEscrow and, with a stablecoin,
 the credit contracts), grant its roles and apply the admin settings.
@@ -122,145 +122,114 @@ grants missing roles and applies changed settings; roles granted to a replaced c
 the suite are revoked.
 """.replace("{policy}", DEFAULT_POLICY_HELP)
 
+DIRECTORY = click.Path(file_okay=False, path_type=Path)
+# (option names, click settings), in the order --help lists them.
+OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("--verifier",), {"help": "Address to receive VERIFIER_ROLE (default: the deployer)."}),
+    (("--oracle",), {"help": "The custody oracle: the registry's ORACLE_ROLE (see above)."}),
+    (("--logistics-oracle",), {"help": "The logistics oracle: the escrow's ORACLE_ROLE (local "
+                                       "default: test account 8)."}),
+    (("--arbiter",), {"help": "Address to receive ARBITER_ROLE (default: see above)."}),
+    (("--fee-bps",), {"type": click.IntRange(0, MAX_FEE_BPS),
+                      "help": "OrderEscrow platform fee in basis points (fresh default 100)."}),
+    (("--fee-recipient",), {"help": "Who is credited the fee (fresh default: the deployer)."}),
+    (("--dispute-window-bounds",), {"metavar": "MIN:MAX", "help": "Dispute windows buyers may "
+                                    "choose (fresh default 1d:30d)."}),
+    (("--arbitration-period",), {"metavar": "DURATION", "help": "Time an arbiter has to rule on "
+                                 "a dispute (fresh default 14d)."}),
+    (("--ship-by-horizon",), {"metavar": "DURATION", "help": "How far ahead new orders' ship-by "
+                              "may lie (fresh default 60d)."}),
+    (("--allow-token", "allow_tokens"), {"multiple": True, "metavar": "ADDRESS", "help":
+                                         "Allow-list an ERC-20 for order payments (repeatable)."}),
+    (("--seller-record-floor", "floors"), {"multiple": True, "metavar": "TOKEN=AMOUNT", "help":
+                                           "Smallest order counted in seller records, e.g. "
+                                           "ETH=0.001 (repeatable)."}),
+    (("--stablecoin",), {"metavar": "ADDRESS", "help": "The credit pool's ERC-20 stablecoin."}),
+    (("--dev-stablecoin",), {"is_flag": True, "help": "Local networks only: deploy DevStablecoin "
+                             "(a faucet token) for the credit pool."}),
+    (("--attester", "attesters"), {"multiple": True, "metavar": "ADDRESS", "help": "An "
+                                   "attester's signing address (repeatable; local default: test "
+                                   "accounts 6 and 9)."}),
+    (("--quorum",), {"type": click.IntRange(1), "help": "Attester signatures an attestation "
+                     "needs (fresh default 2; 1 on local networks only)."}),
+    (("--redeploy",), {"is_flag": True, "help": "Deploy anew even if a live deployment is "
+                       "recorded."}),
+    (("--deployments-dir",), {"type": DIRECTORY, "help": "Where <chain-id>.json goes (default: "
+                              "$TRUSTMALL_DEPLOYMENTS_DIR or deployments/)."}),
+    (("--abi-dir",), {"type": DIRECTORY, "help": "Where the ABI files go (default: "
+                      "$TRUSTMALL_ABI_DIR or abi/)."}),
+)  # fmt: skip
 
-@click.command(cls=ConnectedProviderCommand, help=HELP, short_help="Deploy the TrustMall suite")
-@signer_option(
-    "Deployer: an Ape account alias, or TEST::N on a local network (default TEST::0 there)."
-)
-@click.option("--verifier", help="Address to receive VERIFIER_ROLE (default: the deployer).")
-@click.option("--oracle", help="The custody oracle: the registry's ORACLE_ROLE (see above).")
-@click.option(
-    "--logistics-oracle",
-    help="The logistics oracle: the escrow's ORACLE_ROLE (local default: test account 8).",
-)
-@click.option("--arbiter", help="Address to receive ARBITER_ROLE (default: see above).")
-@click.option(
-    "--fee-bps",
-    type=click.IntRange(0, MAX_FEE_BPS),
-    help="OrderEscrow platform fee in basis points (fresh default 100).",
-)
-@click.option("--fee-recipient", help="Who is credited the fee (fresh default: the deployer).")
-@click.option(
-    "--dispute-window-bounds",
-    metavar="MIN:MAX",
-    help="Dispute windows buyers may choose (fresh default 1d:30d).",
-)
-@click.option(
-    "--arbitration-period",
-    metavar="DURATION",
-    help="Time an arbiter has to rule on a dispute (fresh default 14d).",
-)
-@click.option(
-    "--ship-by-horizon",
-    metavar="DURATION",
-    help="How far ahead new orders' ship-by may lie (fresh default 60d).",
-)
-@click.option(
-    "--allow-token",
-    "allow_tokens",
-    multiple=True,
-    metavar="ADDRESS",
-    help="Allow-list an ERC-20 for order payments (repeatable).",
-)
-@click.option(
-    "--seller-record-floor",
-    "floors",
-    multiple=True,
-    metavar="TOKEN=AMOUNT",
-    help="Smallest order counted in seller records, e.g. ETH=0.001 (repeatable).",
-)
-@click.option("--stablecoin", metavar="ADDRESS", help="The credit pool's ERC-20 stablecoin.")
-@click.option(
-    "--dev-stablecoin",
-    is_flag=True,
-    help="Local networks only: deploy DevStablecoin (a faucet token) for the credit pool.",
-)
-@click.option(
-    "--attester",
-    "attesters",
-    multiple=True,
-    metavar="ADDRESS",
-    help="An attester's signing address (repeatable; local default: test accounts 6 and 9).",
-)
-@click.option(
-    "--quorum",
-    type=click.IntRange(1),
-    help="Attester signatures an attestation needs (fresh default 2; 1 on local networks only).",
-)
-@click.option("--redeploy", is_flag=True, help="Deploy anew even if a live deployment is recorded.")
-@click.option(
-    "--deployments-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where <chain-id>.json goes (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).",
-)
-@click.option(
-    "--abi-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the ABI files go (default: $TRUSTMALL_ABI_DIR or abi/).",
-)
-def cli(
-    network: Any,
-    provider: Any,
-    account: Any,
-    verifier: str | None,
-    oracle: str | None,
-    logistics_oracle: str | None,
-    arbiter: str | None,
-    fee_bps: int | None,
-    fee_recipient: str | None,
-    dispute_window_bounds: str | None,
-    arbitration_period: str | None,
-    ship_by_horizon: str | None,
-    allow_tokens: tuple[str, ...],
-    floors: tuple[str, ...],
-    stablecoin: str | None,
-    dev_stablecoin: bool,
-    attesters: tuple[str, ...],
-    quorum: int | None,
-    redeploy: bool,
-    deployments_dir: Path | None,
-    abi_dir: Path | None,
-) -> None:
+
+def _options(command: Any) -> Any:
+    for names, settings in reversed(OPTIONS):
+        command = click.option(*names, **settings)(command)
+    return signer_option(
+        "Deployer: an Ape account alias, or TEST::N on a local network (default TEST::0 there)."
+    )(command)
+
+
+@click.command(cls=Command, help=HELP, short_help="Deploy the TrustMall suite")
+@_options
+def cli(network: Any, provider: Any, account: Any, **given: Any) -> None:
     deployer = resolve_account(account, network, default_test_index=0)
-    verifier_address = parse_address(verifier, "--verifier") if verifier else str(deployer.address)
-    oracle_address = resolve_oracle(oracle, network)
-    logistics_address = resolve_logistics_oracle(logistics_oracle, network)
-    arbiter_address = resolve_arbiter(arbiter, network)
+    verifier, recipient = given["verifier"], given["fee_recipient"]
+    verifier = parse_address(verifier, "--verifier") if verifier else str(deployer.address)
+    oracle, logistics, arbiter = (
+        opts.resolve_party(role, given[role.replace("-", "_")], network) for role in opts.PARTIES
+    )
     escrow = EscrowOptions(
-        fee_bps=fee_bps,
-        fee_recipient=parse_address(fee_recipient, "--fee-recipient") if fee_recipient else None,
-        dispute_window_bounds=opts.window_bounds(dispute_window_bounds),
-        arbitration_period=opts.arbitration_period(arbitration_period),
-        ship_by_horizon=opts.ship_by_horizon(ship_by_horizon),
-        allowed_tokens=tuple(opts.token_address(t) for t in allow_tokens),
-        seller_record_floors=opts.seller_record_floors(floors),
+        fee_bps=given["fee_bps"],
+        fee_recipient=parse_address(recipient, "--fee-recipient") if recipient else None,
+        dispute_window_bounds=opts.window_bounds(given["dispute_window_bounds"]),
+        arbitration_period=opts.arbitration_period(given["arbitration_period"]),
+        ship_by_horizon=opts.ship_by_horizon(given["ship_by_horizon"]),
+        allowed_tokens=tuple(opts.token_address(t) for t in given["allow_tokens"]),
+        seller_record_floors=opts.seller_record_floors(given["floors"]),
     )
-    directory = resolve_deployments_dir(deployments_dir)
+    directory, abi_dir = (
+        resolve_deployments_dir(given["deployments_dir"]),
+        resolve_abi_dir(given["abi_dir"]),
+    )
     credit = opts.credit_options(
-        network, directory, stablecoin, dev_stablecoin, attesters, quorum, redeploy
-    )
+        network, directory, given["stablecoin"], given["dev_stablecoin"], given["attesters"],
+        given["quorum"], given["redeploy"],
+    )  # fmt: skip
+    for folder, option in ((directory, "--deployments-dir"), (abi_dir, "--abi-dir")):
+        _writable_dir(folder, option)  # a record or ABI that cannot be written loses the run
     click.echo(f"network {provider.network_choice}, deployer {deployer.address}")
     if not credit.enabled:
         click.echo("credit: left out (no stablecoin: --stablecoin ADDRESS or --dev-stablecoin)")
     outcome = deploy_suite(
-        deployer,
-        verifier=verifier_address,
-        oracle=oracle_address,
-        logistics_oracle=logistics_address,
-        arbiter=arbiter_address,
-        escrow=escrow,
-        credit=credit,
-        network_choice=provider.network_choice,
-        directory=directory,
-        redeploy=redeploy,
-    )
-    for name in write_abis(resolve_abi_dir(abi_dir), compiled_abis()):
+        deployer, verifier=verifier, oracle=oracle, logistics_oracle=logistics, arbiter=arbiter,
+        escrow=escrow, credit=credit, network_choice=provider.network_choice, directory=directory,
+        redeploy=given["redeploy"],
+    )  # fmt: skip
+    for name in write_abis(abi_dir, compiled_abis()):
         click.echo(f"updated ABI {name}")
     state = "written" if outcome.changed else "unchanged"
     click.echo(f"deployment record {outcome.path} ({state})")
-    for name, entry in outcome.record.contracts.items():
+    contracts = outcome.record.contracts
+    for name, entry in contracts.items():
         click.echo(f"{name} {entry.address}")
-    settings = outcome.record.contracts["OrderEscrow"].settings
+    _echo_escrow(contracts)
+    if "CreditLines" in contracts:
+        _echo_credit(contracts)
+
+
+def _writable_dir(folder: Path, option: str) -> None:
+    """Stops before anything is sent unless files can be written in ``folder`` (made if absent)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot create {folder}: {exc.strerror}", param_hint=option
+        ) from None
+    writable(folder / ".deploy-check", option)
+
+
+def _echo_escrow(contracts: dict[str, Any]) -> None:
+    settings = contracts["OrderEscrow"].settings
     low, high = settings["disputeWindowBounds"]
     click.echo(
         f"OrderEscrow settings: fee {settings['feeBps']} bps to {settings['feeRecipient']}; "
@@ -269,38 +238,23 @@ def cli(
         f"{format_duration(settings['shipByHorizon'])} ahead; "
         f"tokens {', '.join(settings['allowedTokens']) or 'ETH only'}"
     )
-    click.echo(f"seller-record floors: {_floors(settings['sellerRecordFloors'])}")
-    roles = outcome.record.contracts["ProductRegistry"].roles
+    floors = [asset_of(token).fmt(units) for token, units in settings["sellerRecordFloors"].items()]
+    click.echo(f"seller-record floors: {', '.join(floors) or 'none'}")
+    custody = contracts["ProductRegistry"].roles.get("ORACLE_ROLE", [])
+    logistics = contracts["OrderEscrow"].roles.get("ORACLE_ROLE", [])
     click.echo(
-        f"custody oracle {', '.join(roles.get('ORACLE_ROLE', [])) or 'none'}; logistics oracle "
-        f"{', '.join(outcome.record.contracts['OrderEscrow'].roles.get('ORACLE_ROLE', []))}"
+        f"custody oracle {', '.join(custody) or 'none'}; logistics oracle {', '.join(logistics)}"
     )
-    contracts = outcome.record.contracts
-    if "CreditLines" in contracts:
-        _echo_credit(contracts["AttestationVerifier"].settings, contracts)
 
 
-def _floors(floors: dict[str, int]) -> str:
-    from scripts._lib.escrow import asset_of
-
-    shown = []
-    for token, amount in floors.items():
-        if token == ETH_TOKEN:
-            shown.append(format_amount(amount, 18, "ETH"))
-        else:
-            shown.append(asset_of(token).fmt(amount))
-    return ", ".join(shown) or "none"
-
-
-def _echo_credit(verifier: dict[str, Any], contracts: dict[str, Any]) -> None:
-    from scripts._lib.escrow import asset_of
-
+def _echo_credit(contracts: dict[str, Any]) -> None:
+    verifier = contracts["AttestationVerifier"].settings
     asset = asset_of(contracts["CreditVault"].settings["asset"])
     policy = contracts["CreditLines"].settings["policy"]
-    attesters = ", ".join(verifier["attesters"])
     click.echo(
-        f"Credit: pool asset {asset.symbol} {asset.token}; attesters {attesters} "
-        f"(quorum {verifier['quorum']}, set version {verifier['attesterSetVersion']})"
+        f"Credit: pool asset {asset.symbol} {asset.token}; attesters "
+        f"{', '.join(verifier['attesters'])} (quorum {verifier['quorum']}, set version "
+        f"{verifier['attesterSetVersion']})"
     )
     if policy is None:
         click.echo("Credit policy: none published")

@@ -1,9 +1,10 @@
-"""`ape run deploy`'s options turned into the suite's choices (``EscrowOptions``,
-``CreditOptions``), each checked before anything is sent: durations within the contracts' limits,
-tokens that hold code, attesters enough for the quorum."""
+"""`ape run deploy`'s options turned into the suite's choices, each checked before anything is
+sent: the platform's parties, durations within the contracts' limits, tokens that hold code,
+attesters enough for the quorum."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,40 @@ from scripts._lib.suite import (
 )
 from scripts._lib.units import format_duration, parse_amount, parse_duration
 
-# The service's attester and the bureau's cosigner on local networks (tests, the demo).
+# The platform's parties: the option, else the environment variable, else ape-config.yaml, else
+# (on a local network) a test account. The attesters on a local network: the service's and the
+# bureau's cosigner (tests and the demo sign with them).
+PARTIES = {
+    "oracle": ("TRUSTMALL_ORACLE_ADDRESS", 1),
+    "logistics-oracle": ("TRUSTMALL_LOGISTICS_ORACLE_ADDRESS", 8),
+    "arbiter": ("TRUSTMALL_ARBITER_ADDRESS", 3),
+}
 LOCAL_ATTESTER_TEST_INDEXES = (6, 9)
-DEV_STABLECOIN = "DevStablecoin"
+
+
+def resolve_party(role: str, explicit: str | None, network: Any) -> str:
+    """The address of a platform party (a key of :data:`PARTIES`): ``--<role>``, else its
+    variable, else ape-config.yaml's ``trustmall: <key>:`` (the role with ``_`` for ``-``; an
+    address, or a map from network name to address), else a test account on a local network."""
+    env, local_test_index = PARTIES[role]
+    if explicit:
+        return parse_address(explicit, f"--{role}")
+    if value := os.environ.get(env):
+        return parse_address(value, env)
+    from ape import config
+
+    key = role.replace("-", "_")
+    configured = config.get_config("trustmall").get(key)
+    if isinstance(configured, dict):
+        configured = configured.get(network.choice) or configured.get(network.name)
+    if configured:
+        return parse_address(str(configured), f"ape-config.yaml trustmall.{key}")
+    if network.is_local:
+        return test_account_address(local_test_index)
+    raise click.UsageError(
+        f"no {role} address for network {network.choice!r}: pass --{role}, set {env}, "
+        f"or add `trustmall: {{{key}: {{<network>: <address>}}}}` to ape-config.yaml"
+    )
 
 
 def credit_options(
@@ -36,7 +68,7 @@ def credit_options(
     redeploy: bool,
 ) -> CreditOptions:
     """The credit part's stablecoin (given, a DevStablecoin, or the recorded vault's), its
-    attesters and quorum, checked before anything is sent."""
+    attesters and quorum."""
     from ape import chain
 
     if stablecoin and dev_stablecoin:
@@ -46,7 +78,7 @@ def credit_options(
             f"--dev-stablecoin deploys a faucet token for local devnets only, not on "
             f"{network.choice!r}: pass the stablecoin's address with --stablecoin"
         )
-    if quorum == 1 and not network.is_local:
+    if quorum == 1 and not network.is_local:  # the contract allows it; a live network must not
         raise click.BadParameter(
             f"one signature would let a single attester key open credit lines on "
             f"{network.choice!r}: quorum 1 is for local networks only",
@@ -54,13 +86,13 @@ def credit_options(
         )
     record = load_record(directory, int(chain.chain_id))
     recorded = record.contracts if record is not None else {}
-    dev = recorded.get(DEV_STABLECOIN)
     token: str | None = None
     if stablecoin:
         token = token_address(stablecoin, "--stablecoin")
     elif not dev_stablecoin and "CreditVault" in recorded:
         # Neither option: the credit part goes on with the recorded vault's stablecoin.
         token = str(recorded["CreditVault"].constructor_args[0])
+    dev = recorded.get("DevStablecoin")
     if token is not None and dev is not None and dev.address == token:
         token, dev_stablecoin = None, True  # the recorded DevStablecoin: keep it in the suite
     addresses = tuple(dict.fromkeys(parse_address(a, "--attester") for a in attesters))
@@ -68,31 +100,27 @@ def credit_options(
     if network.is_local:
         defaults = tuple(test_account_address(i) for i in LOCAL_ATTESTER_TEST_INDEXES)
     options = CreditOptions(
-        stablecoin=token,
-        dev_stablecoin=dev_stablecoin,
-        attesters=addresses,
-        default_attesters=defaults,
-        quorum=quorum,
+        token, dev_stablecoin, addresses, defaults, quorum,
         decimals=6 if dev_stablecoin or token is None else _decimals(token),
-    )
+    )  # fmt: skip
     if not options.enabled:
         if attesters or quorum is not None:
             raise click.UsageError("--attester and --quorum need the credit part: add a stablecoin")
         return options
-    if redeploy or "AttestationVerifier" not in recorded:
-        count = len(addresses or defaults)
-        wanted = quorum or DEFAULT_QUORUM
-        if wanted > count:
-            raise click.UsageError(
-                f"the attestation verifier wants {wanted} signature(s) but has {count} "
-                f"attester(s) on {network.choice!r}: add --attester ADDRESS"
-                + (" (or --quorum 1 on a local network)" if network.is_local else "")
-            )
+    # A fresh verifier's constructor refuses a quorum above its attesters: said before the rest
+    # of the suite is deployed.
+    count, wanted = len(addresses or defaults), quorum or DEFAULT_QUORUM
+    if (redeploy or "AttestationVerifier" not in recorded) and wanted > count:
+        raise click.UsageError(
+            f"the attestation verifier wants {wanted} signature(s) but has {count} "
+            f"attester(s) on {network.choice!r}: add --attester ADDRESS"
+            + (" (or --quorum 1 on a local network)" if network.is_local else "")
+        )
     return options
 
 
 def _decimals(token: str, option: str = "--stablecoin") -> int:
-    from scripts._lib.escrow import erc20
+    from scripts._lib.assets import erc20
 
     try:
         return int(erc20(token).decimals())
@@ -102,19 +130,15 @@ def _decimals(token: str, option: str = "--stablecoin") -> int:
         ) from None
 
 
-def _duration(text: str, option: str) -> int:
+def _duration(text: str, limits: tuple[int, int], option: str) -> int:
     try:
-        return parse_duration(text)
+        seconds = parse_duration(text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=option) from None
-
-
-def _within(seconds: int, limits: tuple[int, int], option: str) -> int:
-    low, high = limits
-    if not low <= seconds <= high:
+    if not limits[0] <= seconds <= limits[1]:
         raise click.BadParameter(
             f"{format_duration(seconds)} is outside the contract's limits "
-            f"{format_duration(low)}-{format_duration(high)}",
+            f"{format_duration(limits[0])}-{format_duration(limits[1])}",
             param_hint=option,
         )
     return seconds
@@ -127,25 +151,20 @@ def window_bounds(text: str | None) -> tuple[int, int] | None:
     low_text, sep, high_text = text.partition(":")
     if not sep:
         raise click.BadParameter("give MIN:MAX, e.g. 1d:30d", param_hint=option)
-    low = _within(_duration(low_text, option), DISPUTE_WINDOW_LIMITS, option)
-    high = _within(_duration(high_text, option), DISPUTE_WINDOW_LIMITS, option)
+    low = _duration(low_text, DISPUTE_WINDOW_LIMITS, option)
+    high = _duration(high_text, DISPUTE_WINDOW_LIMITS, option)
     if low > high:
         raise click.BadParameter("MIN is longer than MAX", param_hint=option)
     return low, high
 
 
 def arbitration_period(text: str | None) -> int | None:
-    if text is None:
-        return None
-    option = "--arbitration-period"
-    return _within(_duration(text, option), ARBITRATION_PERIOD_LIMITS, option)
+    return None if text is None else _duration(text, ARBITRATION_PERIOD_LIMITS,
+                                               "--arbitration-period")  # fmt: skip
 
 
 def ship_by_horizon(text: str | None) -> int | None:
-    if text is None:
-        return None
-    option = "--ship-by-horizon"
-    return _within(_duration(text, option), SHIP_BY_HORIZON_LIMITS, option)
+    return None if text is None else _duration(text, SHIP_BY_HORIZON_LIMITS, "--ship-by-horizon")
 
 
 def token_address(text: str, option: str = "--allow-token") -> str:

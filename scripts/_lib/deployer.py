@@ -1,29 +1,25 @@
-"""Deploys the suite (``scripts/_lib/suite.py``), grants its roles, applies its admin settings
-and writes the record.
+"""Runs the steps of ``scripts/_lib/suite.py`` in order, then writes the deployment record.
 
-A recorded contract is reused when its address still holds the recorded code (same code hash),
-the compiled creation code is unchanged (same bytecode hash), its fixed constructor arguments are
-the ones asked for and no contract it depends on was deployed anew in this run; otherwise, or with
-``redeploy=True``, it is deployed anew. Missing role grants (on the contract itself, and
-``grants`` on other contracts of the suite) and settings that differ from those asked for are
-made on reused contracts too; a role the suite granted to a contract that this run replaced is
-revoked from the old one, and so are the roles the suite's ``revokes`` name (grants of earlier
-versions of the suite). Contracts a run leaves out (``enabled``) keep no entry in the record.
+Each step deploys its contract, or reuses the recorded one while its address holds the recorded
+code, the compiled creation code is unchanged, its fixed constructor arguments are the ones asked
+for and no step it depends on deployed anew (``redeploy`` deploys everything anew). Then, contract
+by contract: the roles the suite gave a contract this run replaced are revoked, so are the roles
+a step ``revokes``, missing roles are granted and settings that differ are set. A re-run is thus
+idempotent and resumes a run that stopped half-way. Every transaction is simulated first; a
+refusal stops the run with the contract's own custom error in words.
+
+DEFAULT_ADMIN_ROLE is never granted (AccessControlDefaultAdminRules refuses it): a reused
+contract whose admin is not the deployer stops the run with the two-step handover to do first.
 The record file is rewritten only when something changed.
-
-DEFAULT_ADMIN_ROLE is never granted: the contracts take it from their constructor and
-(AccessControlDefaultAdminRules) refuse ``grantRole`` for it. A reused contract whose admin is
-not the deployer stops the run with the two-step handover to do first.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from eth_utils.crypto import keccak
@@ -37,97 +33,79 @@ from app.domain.deployments import (
     utc_now,
     utc_text,
 )
-from scripts._lib.admin_settings import ensure_settings
-from scripts._lib.roles import (
-    ensure_roles,
-    require_default_admin,
-    revoke_replaced,
-    revoke_unwanted,
-)
-from scripts._lib.signers import parse_address, test_account_address
-from scripts._lib.suite import (
-    SUITE,
-    ContractSpec,
-    CreditOptions,
-    EscrowOptions,
-    Grant,
-    SuiteContext,
-)
+from scripts._lib.chain import Stop, explain_data, refusal
+from scripts._lib.suite import SUITE, CreditOptions, EscrowOptions, Step, SuiteContext
+from scripts._lib.units import format_duration
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
 
-ORACLE_ENV = "TRUSTMALL_ORACLE_ADDRESS"
-ARBITER_ENV = "TRUSTMALL_ARBITER_ADDRESS"
-LOGISTICS_ORACLE_ENV = "TRUSTMALL_LOGISTICS_ORACLE_ADDRESS"
-LOCAL_ORACLE_TEST_INDEX = 1
-LOCAL_ARBITER_TEST_INDEX = 3
-LOCAL_LOGISTICS_ORACLE_TEST_INDEX = 8
 Echo = Callable[[str], None]
+DEFAULT_ADMIN = "DEFAULT_ADMIN_ROLE"
 
 
-def resolve_party(
-    role: str, explicit: str | None, network: Any, *, env: str, local_test_index: int
-) -> str:
-    """The address of a platform party (``oracle``, ``arbiter``, ``logistics-oracle``):
-    ``--<role>``, else ``$<env>``, else ape-config.yaml's ``trustmall: <key>:`` (the role with
-    ``_`` for ``-``; an address, or a map from network name to address), else test account
-    ``local_test_index`` on a local network."""
-    if explicit:
-        return parse_address(explicit, f"--{role}")
-    if value := os.environ.get(env):
-        return parse_address(value, env)
-    from ape import config
-
-    key = role.replace("-", "_")
-    configured = config.get_config("trustmall").get(key)
-    if isinstance(configured, dict):
-        configured = configured.get(network.choice) or configured.get(network.name)
-    if configured:
-        return parse_address(str(configured), f"ape-config.yaml trustmall.{key}")
-    if network.is_local:
-        return test_account_address(local_test_index)
-    raise click.UsageError(
-        f"no {role} address for network {network.choice!r}: pass --{role}, set {env}, "
-        f"or add `trustmall: {{{key}: {{<network>: <address>}}}}` to ape-config.yaml"
-    )
+@dataclass
+class DeployOutcome:
+    record: DeploymentRecord
+    path: Path
+    deployed: list[str]
+    reused: list[str]
+    changes: list[str]
+    changed: bool
 
 
-def resolve_oracle(explicit: str | None, network: Any) -> str:
-    """The oracle: ``--oracle``, ``$TRUSTMALL_ORACLE_ADDRESS``, config, or test account 1."""
-    return resolve_party(
-        "oracle", explicit, network, env=ORACLE_ENV, local_test_index=LOCAL_ORACLE_TEST_INDEX
-    )
+@dataclass
+class _Run:
+    """What the steps share: the signer, what was sent, how to tell it."""
+
+    deployer: AccountAPI
+    echo: Echo
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def me(self) -> str:
+        return str(self.deployer.address)
+
+    def stop(self, message: str) -> NoReturn:
+        if self.changes:  # a re-run resumes from what the chain now holds
+            raise click.ClickException(
+                f"{message} ({len(self.changes)} transaction(s) were sent before this: re-run "
+                "to resume)"
+            )
+        raise Stop(message)
 
 
-def resolve_arbiter(explicit: str | None, network: Any) -> str:
-    """The arbiter: ``--arbiter``, ``$TRUSTMALL_ARBITER_ADDRESS``, config, or test account 3."""
-    return resolve_party(
-        "arbiter", explicit, network, env=ARBITER_ENV, local_test_index=LOCAL_ARBITER_TEST_INDEX
-    )
+@dataclass
+class _Target:
+    """A contract of the suite being configured (``scripts._lib.suite.Target``)."""
 
+    run: _Run
+    name: str
+    instance: Any
+    fresh: bool
+    recorded: dict[str, Any]
 
-def resolve_logistics_oracle(explicit: str | None, network: Any) -> str:
-    """The escrow's logistics oracle: ``--logistics-oracle``,
-    ``$TRUSTMALL_LOGISTICS_ORACLE_ADDRESS``, config ``logistics_oracle``, or test account 8."""
-    return resolve_party(
-        "logistics-oracle",
-        explicit,
-        network,
-        env=LOGISTICS_ORACLE_ENV,
-        local_test_index=LOCAL_LOGISTICS_ORACLE_TEST_INDEX,
-    )
+    def send(self, change: str, method: str, *args: Any) -> None:
+        call = getattr(self.instance, method)
+        refused = refusal(call, *args, sender=self.run.me)
+        if refused is not None:
+            hint = "; deploy with the admin account, or pass --redeploy"
+            self.run.stop(
+                f"{self.name} at {self.instance.address}: the contract refuses to {change}: "
+                f"{refused}{hint if 'AccessControl' in refused else ''}"
+            )
+        call(*args, sender=self.run.deployer)
+        self.run.changes.append(f"{self.name}: {change}")
+        self.run.echo(f"{self.name}: {change}")
 
 
 def _arg(value: Any) -> Any:
     """A constructor argument as the record keeps it: text, or a list of texts."""
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    return str(value)
+    return [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
+def _hash(code: bytes | str) -> str:
+    return "0x" + keccak(hexstr=code if isinstance(code, str) else "0x" + bytes(code).hex()).hex()
 
 
 def compiler_info(name: str) -> CompilerInfo:
@@ -142,60 +120,143 @@ def compiler_info(name: str) -> CompilerInfo:
     raise click.ClickException(f"no compiler data for {name}: run `ape compile`")
 
 
-def bytecode_hash(name: str) -> str:
+def _bytecode(name: str) -> str:
     from ape import project
 
-    code = project.get_contract(name).contract_type.deployment_bytecode.bytecode
-    return _hex(keccak(hexstr=code))
+    return str(project.get_contract(name).contract_type.deployment_bytecode.bytecode)
 
 
-def code_hash(address: str) -> str:
+def _code_hash(address: str) -> str:
     from ape import chain
 
-    return _hex(keccak(bytes(chain.provider.get_code(address))))
+    return _hash(bytes(chain.provider.get_code(address)))
 
 
-@dataclass
-class DeployOutcome:
-    record: DeploymentRecord
-    path: Path
-    deployed: list[str]
-    reused: list[str]
-    granted: list[str]
-    changed: bool
-    configured: list[str] = field(default_factory=list)
-
-
-def _reusable(
-    spec: ContractSpec,
-    previous: ContractDeployment | None,
-    deployed: list[str],
-    ctx: SuiteContext,
-    echo: Echo,
-) -> bool:
-    if previous is None:
+def _reusable(step: Step, prior: ContractDeployment, ctx: SuiteContext, echo: Echo) -> bool:
+    if _code_hash(prior.address) != prior.code_hash:
+        echo(f"{step.name}: recorded address {prior.address} no longer holds the recorded code")
         return False
-    if code_hash(previous.address) != previous.code_hash:
-        echo(f"{spec.name}: recorded address {previous.address} no longer holds the recorded code")
+    if _hash(_bytecode(step.name)) != prior.bytecode_hash:
+        echo(f"{step.name}: the compiled contract changed since it was deployed")
         return False
-    if bytecode_hash(spec.name) != previous.bytecode_hash:
-        echo(f"{spec.name}: the compiled contract changed since it was deployed")
-        return False
-    if spec.fixed_args:
-        args = [_arg(a) for a in spec.constructor_args(ctx)]
-        for index in spec.fixed_args:
-            kept = previous.constructor_args
-            recorded = kept[index] if index < len(kept) else None
-            if recorded != args[index]:
-                echo(
-                    f"{spec.name}: deploying anew, as its constructor argument {index} is "
-                    f"{args[index]}, not {recorded} (fixed for the contract's life)"
-                )
-                return False
-    if fresh := [name for name in spec.depends_on if name in deployed]:
-        echo(f"{spec.name}: deploying anew, as {', '.join(fresh)} was deployed anew")
+    args, kept = [_arg(a) for a in step.args(ctx)], prior.constructor_args
+    for index in step.fixed:
+        if (recorded := kept[index] if index < len(kept) else None) != args[index]:
+            echo(
+                f"{step.name}: deploying anew, as its constructor argument {index} is "
+                f"{args[index]}, not {recorded} (fixed for the contract's life)"
+            )
+            return False
+    if fresh := [name for name in step.depends_on if name in ctx.fresh]:
+        echo(f"{step.name}: deploying anew, as {', '.join(fresh)} was deployed anew")
         return False
     return True
+
+
+def _has_rules(instance: Any) -> bool:
+    """Whether the contract uses AccessControlDefaultAdminRules (it has ``defaultAdmin()``)."""
+    return any(abi.name == "defaultAdmin" for abi in instance.contract_type.view_methods)
+
+
+def _creation_refusal(data: str, sender: str) -> str | None:
+    """A constructor's refusal in words (``eth_call`` of the creation code), or None."""
+    from ape import chain
+    from web3.exceptions import ContractLogicError
+
+    from app.chain.reverts import revert_data
+
+    try:
+        chain.provider.web3.eth.call({"from": sender, "data": data})
+    except ContractLogicError as exc:
+        found = revert_data(exc)
+        return explain_data(found) if found else str(exc.message or exc)
+    return None
+
+
+def _require_admin(run: _Run, instance: Any, name: str) -> None:
+    """Stops unless the deployer is the admin of a reused contract: DEFAULT_ADMIN_ROLE cannot be
+    granted, only handed over in two steps, and a run that sends nothing would not notice."""
+    account, rules = run.me, _has_rules(instance)
+    if rules:
+        admin = str(instance.defaultAdmin())
+    elif instance.hasRole(instance.DEFAULT_ADMIN_ROLE(), account):
+        return
+    else:
+        admin = "another account"
+    if admin == account:
+        return
+    how = "the admin grants it"
+    if rules:
+        delay = format_duration(int(instance.defaultAdminDelay()))
+        pending, _ = instance.pendingDefaultAdmin()
+        how = (
+            f"{account} may accept the pending handover (acceptDefaultAdminTransfer)"
+            if str(pending) == account
+            else f"the admin begins a handover (beginDefaultAdminTransfer), {account} accepts "
+            f"it {delay} later (acceptDefaultAdminTransfer)"
+        )
+    run.stop(
+        f"{name} at {instance.address}: its admin is {admin}, not {account}: {how}; or deploy "
+        "with the admin account, or pass --redeploy"
+    )
+
+
+def _deploy(run: _Run, step: Step, ctx: SuiteContext) -> tuple[Any, ContractDeployment]:
+    from ape import chain, project
+
+    container, args = project.get_contract(step.name), step.args(ctx)
+    data = _bytecode(step.name) + bytes(container.constructor.encode_input(*args)).hex()
+    if refused := _creation_refusal(data, run.me):
+        run.stop(f"{step.name}: the deployment is refused: {refused}")
+    instance = run.deployer.deploy(container, *args)
+    meta = instance.creation_metadata
+    if meta is None:
+        raise click.ClickException(f"{step.name}: no creation data for {instance.address}")
+    moment = datetime.fromtimestamp(int(chain.blocks[meta.block].timestamp), UTC)
+    run.changes.append(f"{step.name}: deployed")
+    entry = ContractDeployment(
+        address=str(instance.address),
+        tx_hash=str(meta.txn_hash),
+        block_number=int(meta.block),
+        deployed_at=utc_text(moment),
+        deployer=run.me,
+        constructor_args=[_arg(a) for a in args],
+        compiler=compiler_info(step.name),
+        bytecode_hash=_hash(_bytecode(step.name)),
+        code_hash=_code_hash(str(instance.address)),
+        roles={},
+    )
+    run.echo(f"{step.name}: deployed at {entry.address} (tx {entry.tx_hash})")
+    return instance, entry
+
+
+def _roles(t: _Target, step: Step, ctx: SuiteContext, replaced: set[str]) -> dict[str, list[str]]:
+    """Revokes what must not be held, grants what is missing; returns who holds each role among
+    the recorded and wanted holders, as the chain says."""
+    instance, recorded = t.instance, t.recorded
+    wanted = {role: holders for role, holders in step.roles(ctx).items() if holders}
+    # What the suite gave a contract this run replaced (an old CreditLines must not keep lending
+    # from the vault), then what it no longer gives at all.
+    stale = [(r, a, "replaced in this run") for r, held in sorted(recorded.items()) for a in held
+             if not t.fresh and a in replaced]  # fmt: skip
+    stale += [(r, a, "no longer granted") for r, held in step.revokes(ctx).items() for a in held
+              if a not in wanted.get(r, [])]  # fmt: skip
+    for role_name, account, why in stale:
+        if instance.hasRole(getattr(instance, role_name)(), account):
+            t.send(f"revoked {role_name} from {account} ({why})", "revokeRole",
+                   getattr(instance, role_name)(), account)  # fmt: skip
+    holders: dict[str, list[str]] = {}
+    for role_name in sorted({*recorded, *wanted}):
+        role, accounts = getattr(instance, role_name)(), wanted.get(role_name, [])
+        candidates = list(dict.fromkeys([*recorded.get(role_name, []), *accounts]))
+        if role_name == DEFAULT_ADMIN and _has_rules(instance):
+            candidates.append(str(instance.defaultAdmin()))  # handed over, never granted
+        else:
+            for account in dict.fromkeys(accounts):
+                if not instance.hasRole(role, account):
+                    t.send(f"granted {role_name} to {account}", "grantRole", role, account)
+        holders[role_name] = sorted(a for a in set(candidates) if instance.hasRole(role, a))
+    return holders
 
 
 def deploy_suite(
@@ -212,112 +273,51 @@ def deploy_suite(
     redeploy: bool = False,
     echo: Echo = click.echo,
 ) -> DeployOutcome:
-    """Deploys (or reuses) every contract of the suite, makes its role grants and applies its
-    settings. ``arbiter`` defaults to the deployer, ``logistics_oracle`` to ``oracle`` (callers
-    that run the service pass a key of its own: `ape run deploy` always does), ``escrow`` to the
-    defaults; without ``credit`` (a stablecoin) the credit part is left out."""
+    """Runs every step of the suite. ``arbiter`` defaults to the deployer, ``logistics_oracle``
+    to ``oracle`` (`ape run deploy` always passes a key of its own), ``escrow`` to the defaults;
+    without ``credit`` (a stablecoin) the credit part is left out."""
     from ape import chain, project
 
     chain_id = int(chain.chain_id)
     previous = load_record(directory, chain_id)
     old = previous.contracts if previous is not None else {}
-    ctx = SuiteContext(
-        deployer=str(deployer.address),
-        verifier=verifier,
-        oracle=oracle,
-        arbiter=arbiter or str(deployer.address),
-        logistics_oracle=logistics_oracle or oracle,
-        escrow=escrow or EscrowOptions(),
-        credit=credit or CreditOptions(),
-    )
-    suite = [spec for spec in SUITE if spec.enabled(ctx)]
-    entries: dict[str, ContractDeployment] = {}
-    instances: dict[str, Any] = {}
-    deployed: list[str] = []
+    me = str(deployer.address)
+    ctx = SuiteContext(me, verifier, oracle, arbiter or me, logistics_oracle or oracle,
+                       escrow or EscrowOptions(), credit or CreditOptions())  # fmt: skip
+    run, steps = _Run(deployer, echo), [step for step in SUITE if step.when(ctx)]
+    entries: dict[str, tuple[Any, ContractDeployment]] = {}
     reused: list[str] = []
-    granted: list[str] = []
-    configured: list[str] = []
-    for spec in suite:
-        container = project.get_contract(spec.name)
-        prior = old.get(spec.name)
-        if not redeploy and prior is not None and _reusable(spec, prior, deployed, ctx, echo):
-            entry = prior
-            instance = container.at(prior.address)
-            require_default_admin(instance, ctx.deployer, spec.name)
-            reused.append(spec.name)
-            echo(f"{spec.name}: reusing {prior.address} (deployed in block {prior.block_number})")
+    for step in steps:
+        prior = old.get(step.name)
+        if not redeploy and prior is not None and _reusable(step, prior, ctx, echo):
+            instance = project.get_contract(step.name).at(prior.address)
+            _require_admin(run, instance, step.name)
+            entries[step.name] = instance, prior
+            reused.append(step.name)
+            echo(f"{step.name}: reusing {prior.address} (deployed in block {prior.block_number})")
         else:
-            args = spec.constructor_args(ctx)
-            instance = deployer.deploy(container, *args)
-            meta = instance.creation_metadata
-            if meta is None:
-                raise click.ClickException(f"{spec.name}: no creation data for {instance.address}")
-            block = chain.blocks[meta.block]
-            entry = ContractDeployment(
-                address=str(instance.address),
-                tx_hash=str(meta.txn_hash),
-                block_number=int(meta.block),
-                deployed_at=utc_text(datetime.fromtimestamp(int(block.timestamp), UTC)),
-                deployer=str(deployer.address),
-                constructor_args=[_arg(a) for a in args],
-                compiler=compiler_info(spec.name),
-                bytecode_hash=bytecode_hash(spec.name),
-                code_hash=code_hash(str(instance.address)),
-                roles={},
-            )
-            deployed.append(spec.name)
-            ctx.fresh.add(spec.name)
-            echo(f"{spec.name}: deployed at {entry.address} (tx {entry.tx_hash})")
-        ctx.addresses[spec.name] = entry.address
-        entries[spec.name] = entry
-        instances[spec.name] = instance
+            entries[step.name] = _deploy(run, step, ctx)
+            ctx.fresh.add(step.name)
+        ctx.addresses[step.name] = entries[step.name][1].address
 
-    # Roles on each contract: its own, plus the grants other contracts of the suite ask for.
-    wanted: dict[str, dict[str, list[str]]] = {spec.name: spec.roles(ctx) for spec in suite}
-    unwanted: dict[str, list[Grant]] = {spec.name: [] for spec in suite}
-    for spec in suite:
-        for grant in spec.grants(ctx):
-            holders = wanted[grant.contract].setdefault(grant.role, [])
-            holders.append(grant.account)
-        for grant in spec.revokes(ctx):
-            if grant.contract in unwanted:
-                unwanted[grant.contract].append(grant)
-    # Contracts of the suite replaced in this run: what the suite granted them is revoked.
-    replaced = {old[name].address for name in deployed if name in old} - {
-        entry.address for entry in entries.values()
-    }
-    contracts: dict[str, ContractDeployment] = {}
-    for spec in suite:
-        name, entry, instance = spec.name, entries[spec.name], instances[spec.name]
-        if replaced and name not in deployed:
-            revoke_replaced(instance, deployer, entry.roles, replaced, granted, name, echo)
-        revoke_unwanted(instance, deployer, unwanted[name], wanted[name], granted, echo)
-        roles = ensure_roles(instance, deployer, wanted[name], entry.roles, granted, name, echo)
-        settings = ensure_settings(
-            instance,
-            deployer,
-            spec.settings(ctx),
-            entry.settings,
-            fresh=name in deployed,
-            configured=configured,
-            name=name,
-            echo=echo,
-        )
-        contracts[name] = entry.model_copy(update={"roles": roles, "settings": settings})
-
-    changed = (
-        previous is None or contracts != previous.contracts or bool(granted) or bool(configured)
+    replaced = {old[name].address for name in ctx.fresh if name in old} - set(
+        ctx.addresses.values()
     )
-    if changed:
-        record = DeploymentRecord(
-            chain_id=chain_id,
-            network=network_choice,
-            deployer=str(deployer.address),
-            timestamp=utc_now(),
-            contracts=contracts,
-        )
-        path = save_record(directory, record)
-    else:
+    contracts: dict[str, ContractDeployment] = {}
+    for step in steps:
+        instance, entry = entries[step.name]
+        fresh = step.name in ctx.fresh
+        roles = _roles(_Target(run, step.name, instance, fresh, entry.roles), step, ctx, replaced)
+        target = _Target(run, step.name, instance, fresh, entry.settings)
+        settings = {setting.key: setting.apply(target) for setting in step.settings(ctx)}
+        contracts[step.name] = entry.model_copy(update={"roles": roles, "settings": settings})
+
+    deployed = [step.name for step in steps if step.name in ctx.fresh]
+    changed = previous is None or contracts != previous.contracts or bool(run.changes)
+    if not changed:
         assert previous is not None
-        record, path = previous, directory / f"{chain_id}.json"
-    return DeployOutcome(record, path, deployed, reused, granted, changed, configured)
+        return DeployOutcome(previous, directory / f"{chain_id}.json", [], reused, [], False)
+    record = DeploymentRecord(chain_id=chain_id, network=network_choice, deployer=me,
+                              timestamp=utc_now(), contracts=contracts)  # fmt: skip
+    path = save_record(directory, record)
+    return DeployOutcome(record, path, deployed, reused, run.changes, True)

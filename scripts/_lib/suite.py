@@ -1,42 +1,37 @@
-"""The contracts `ape run deploy` deploys, in order, with their constructor arguments, roles,
-role grants on other contracts of the suite, and admin settings.
+"""`ape run deploy` as an ordered list of steps, one per contract of the suite: each deploys its
+contract (or reuses the recorded one), then gives it its roles and admin settings.
 
-To add a contract, append a :class:`ContractSpec`: its constructor may use the addresses of the
-contracts deployed before it (``ctx.addresses``); list those in ``depends_on`` so that it is
-deployed anew whenever one of them is, and in ``fixed_args`` the positions of constructor
-arguments the contract can never change (a different value deploys it anew). ``roles``,
-``grants``, ``revokes`` and ``settings`` are evaluated once every contract of the suite has its
-address. ``enabled`` leaves a contract out of a run (the credit part needs a stablecoin).
+A step's constructor ``args`` may use the addresses of the steps before it (``ctx.addresses``):
+those steps go in ``depends_on``, so that it is deployed anew whenever one of them is, and
+``fixed`` names the constructor arguments the contract can never change (another value deploys
+it anew). ``roles`` (who must hold each role, the grants the later contracts need included),
+``revokes`` and ``settings`` are read once every step has its address. ``when`` leaves a step out
+of a run: the credit part needs a stablecoin.
 
 Keys are kept apart: the registry's ORACLE_ROLE goes to the custody oracle, the escrow's to a
 separate logistics oracle, and the escrow reaches the registry through ESCROW_ROLE only (hold,
 free and sell its orders' items), never through the registry's ORACLE_ROLE.
 
-The credit part (after OrderEscrow): DevStablecoin (local devnets only, on request), the
-AttestationVerifier, the CreditVault of the stablecoin and the CreditLines, with the roles the
-lines need on the others and a default policy (:func:`scripts._lib.policy.default_policy`).
-
 Every contract but DevStablecoin uses OpenZeppelin's AccessControlDefaultAdminRules: the deployer
-holds DEFAULT_ADMIN_ROLE from the constructor, and the role can never be granted, only handed over
-in two steps (see ``scripts/_lib/deployer.py``).
+holds DEFAULT_ADMIN_ROLE from the constructor, and the role is never granted, only handed over in
+two steps (``scripts/_lib/deployer.py`` stops on a reused contract with another admin).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Protocol
 
-from scripts._lib.policy import default_policy, publish_policy, read_policy
+from scripts._lib.policy import default_policy, policy_from_json, read_policy
 
-HOUR = 3_600
-DAY = 86_400
-
+HOUR, DAY = 3_600, 86_400
 # OrderEscrow's admin settings on a fresh deployment (the contract's own fee default is 0).
 DEFAULT_FEE_BPS = 100
 DEFAULT_DISPUTE_WINDOW_BOUNDS = (1 * DAY, 30 * DAY)
 DEFAULT_ARBITRATION_PERIOD = 14 * DAY
-# The limits EscrowConfig.sol enforces, checked before anything is sent.
+# The limits EscrowConfig.sol enforces: options outside them stop the run before anything is sent
+# (a step refused half-way would leave a fresh suite half configured).
 MAX_FEE_BPS = 1_000
 DISPUTE_WINDOW_LIMITS = (1 * HOUR, 90 * DAY)
 ARBITRATION_PERIOD_LIMITS = (1 * DAY, 90 * DAY)
@@ -52,10 +47,9 @@ DEFAULT_QUORUM = 2
 
 @dataclass(frozen=True)
 class EscrowOptions:
-    """The deployer's choices for OrderEscrow's admin settings. ``None`` keeps what a reused
-    contract holds on chain; a freshly deployed one gets the defaults above. Allowed tokens add
-    to the allow-list (nothing is removed). ``seller_record_floors`` are (token, base units)
-    pairs; a token the record has no floor for gets its default (ETH and the stablecoin)."""
+    """OrderEscrow's admin settings asked for. None keeps what a reused contract holds; a fresh one
+    gets the defaults above. Tokens are added to the allow-list, never removed; floors are
+    (token, base units) pairs, and a token the record has no floor for gets its default."""
 
     fee_bps: int | None = None
     fee_recipient: str | None = None
@@ -66,17 +60,12 @@ class EscrowOptions:
     seller_record_floors: tuple[tuple[str, int], ...] = ()
 
 
-# ---------------------------------------------------------------------------------------- credit
-
-
 @dataclass(frozen=True)
 class CreditOptions:
-    """The deployer's choices for the credit part. It is deployed only with a stablecoin: an
-    existing ERC-20 (``stablecoin``) or a DevStablecoin deployed for a local devnet
-    (``dev_stablecoin``). ``attesters`` are added to the verifier (a fresh one starts with them,
-    else with ``default_attesters``); ``quorum`` None keeps what the chain holds (a fresh
-    verifier: :data:`DEFAULT_QUORUM`). ``decimals`` are the stablecoin's, for the default
-    policy's amounts and the default seller-record floor."""
+    """The credit part, deployed only with a stablecoin: an existing ERC-20 or a DevStablecoin of
+    a local devnet. ``attesters`` are added to the verifier (a fresh one starts with them, else
+    with ``default_attesters``); ``quorum`` None keeps the chain's (fresh: DEFAULT_QUORUM);
+    ``decimals`` are the stablecoin's, for the default policy and seller-record floor."""
 
     stablecoin: str | None = None
     dev_stablecoin: bool = False
@@ -92,20 +81,17 @@ class CreditOptions:
 
 @dataclass
 class SuiteContext:
-    """What constructor arguments, role grants and settings may depend on."""
+    """What constructor arguments, roles and settings depend on."""
 
     deployer: str
     verifier: str
-    oracle: str
-    """The custody oracle: the registry's ORACLE_ROLE."""
+    oracle: str  # the custody oracle: the registry's ORACLE_ROLE
     arbiter: str
-    logistics_oracle: str
-    """The carriers' reports: the escrow's ORACLE_ROLE (a key apart from the custody oracle's)."""
+    logistics_oracle: str  # carriers' reports: the escrow's ORACLE_ROLE, a key of its own
     escrow: EscrowOptions = field(default_factory=EscrowOptions)
     credit: CreditOptions = field(default_factory=CreditOptions)
     addresses: dict[str, str] = field(default_factory=dict)
-    fresh: set[str] = field(default_factory=set)
-    """Contracts deployed anew in this run (filled in by the deployer)."""
+    fresh: set[str] = field(default_factory=set)  # deployed anew in this run
 
     def stablecoin(self) -> str:
         """The credit pool's stablecoin: the given ERC-20, or the DevStablecoin of the suite."""
@@ -115,36 +101,60 @@ class SuiteContext:
             raise ValueError("the credit part needs a stablecoin")
         return self.credit.stablecoin
 
+    def lines(self) -> list[str]:
+        """CreditLines, for the roles it needs on the others (none without credit)."""
+        return [self.addresses["CreditLines"]] if self.credit.enabled else []
 
-class Grant(NamedTuple):
-    """A role on another contract of the suite: ``contract``'s ``role`` (its getter name)
-    granted to ``account``."""
 
-    contract: str
-    role: str
-    account: str
+class Target(Protocol):
+    """A contract being configured: its instance, whether this run deployed it, the settings its
+    record holds, and ``send``, which simulates a call, explains a refusal and sends it."""
+
+    instance: Any
+    fresh: bool
+    recorded: dict[str, Any]
+
+    def send(self, change: str, method: str, *args: Any) -> None: ...
+
+
+def _plain(value: Any) -> Any:
+    """A value read from the chain as JSON data: tuples as lists, addresses as text."""
+    if isinstance(value, bool | int):
+        return value if isinstance(value, bool) else int(value)
+    if isinstance(value, str | bytes):
+        return str(value)
+    try:  # tuples, and Ape's structs of several outputs
+        return [_plain(v) for v in value]
+    except TypeError:
+        return str(value)
 
 
 @dataclass(frozen=True)
-class Setting:
-    """An admin value the contract holds: read with ``getter()``, written with
-    ``setter(*value)`` (a list value is spread over the setter's arguments).
-
-    ``value`` None keeps what the chain holds, except right after a deployment, when
-    ``default`` is applied (None: the constructor's value stands)."""
+class Value:
+    """An admin value: ``getter()``, written with ``setter(*value)`` (a list is spread). None
+    keeps the chain's, except right after a deployment, when ``default`` is set (None: the
+    constructor's stands). Without a setter it is only read, for the record."""
 
     key: str
     getter: str
-    setter: str
+    setter: str = ""
     value: Any = None
     default: Any = None
+
+    def apply(self, t: Target) -> Any:
+        wanted = self.default if self.value is None and t.fresh else self.value
+        current = _plain(getattr(t.instance, self.getter)())
+        if wanted is None or current == wanted:
+            return current
+        args = wanted if isinstance(wanted, list) else [wanted]
+        t.send(f"set {self.key} to {wanted} (was {current})", self.setter, *args)
+        return _plain(getattr(t.instance, self.getter)())
 
 
 @dataclass(frozen=True)
 class AllowList:
-    """Addresses the contract must allow: ``check(address)`` true, else
-    ``setter(address, True)`` (``setter(address)`` when ``flag`` is False). Additive: addresses
-    allowed before stay allowed."""
+    """Addresses the contract must allow (``check(address)``), added with ``setter(address,
+    True)`` (``setter(address)`` without ``flag``); never removed."""
 
     key: str
     check: str
@@ -152,28 +162,21 @@ class AllowList:
     addresses: tuple[str, ...] = ()
     flag: bool = True
 
-
-@dataclass(frozen=True)
-class Published:
-    """A value the contract keeps in versions (a credit policy): ``read(instance)`` gives the
-    current one as JSON data with its ``version`` (None before the first), ``publish(instance,
-    value, sender)`` makes a new version current. ``value`` None keeps what the chain holds,
-    except right after a deployment, when ``default`` is published."""
-
-    key: str
-    read: Callable[[Any], dict[str, Any] | None]
-    publish: Callable[[Any, dict[str, Any], Any], None]
-    role: str
-    value: dict[str, Any] | None = None
-    default: dict[str, Any] | None = None
+    def apply(self, t: Target) -> list[str]:
+        check = getattr(t.instance, self.check)
+        for address in dict.fromkeys(self.addresses):
+            if not check(address):
+                flag = (True,) if self.flag else ()
+                t.send(f"added {address} to {self.key}", self.setter, address, *flag)
+        known = dict.fromkeys([*t.recorded.get(self.key, []), *self.addresses])
+        return sorted(a for a in known if check(a))
 
 
 @dataclass(frozen=True)
 class PerToken:
-    """An admin value the contract keeps per token (a seller-record floor): read with
-    ``getter(token)``, written with ``setter(token, value)``. ``values`` are (token, value) pairs
-    asked for; ``defaults`` apply to a token the record has no value for while the chain holds
-    zero (a fresh contract, or a token the suite starts using). Recorded as {token: value}."""
+    """A value per token (a seller-record floor): ``getter(token)``, ``setter(token, value)``.
+    ``defaults`` apply to a token the record does not know while the chain holds zero, so a
+    default never overrides a value someone set. Recorded as {token: value}."""
 
     key: str
     getter: str
@@ -181,202 +184,176 @@ class PerToken:
     values: tuple[tuple[str, int], ...] = ()
     defaults: tuple[tuple[str, int], ...] = ()
 
-
-Configuration = Setting | AllowList | Published | PerToken
-# Read only: how long a handover of DEFAULT_ADMIN_ROLE waits (contracts/common/AdminDelay.sol).
-ADMIN_DELAY = Setting("defaultAdminDelay", "defaultAdminDelay", "")
+    def apply(self, t: Target) -> dict[str, int]:
+        known = dict(t.recorded.get(self.key) or {})
+        wanted = {token: v for token, v in self.defaults if token not in known} | dict(self.values)
+        getter = getattr(t.instance, self.getter)
+        for token, value in wanted.items():
+            current = int(getter(token))
+            if current != value and (token in dict(self.values) or current == 0):
+                t.send(f"set {self.key} of {token} to {value} (was {current})", self.setter,
+                       token, value)  # fmt: skip
+        return {token: int(getter(token)) for token in sorted({*known, *wanted})}
 
 
 @dataclass(frozen=True)
-class ContractSpec:
-    """One deployable contract.
+class Policy:
+    """The credit policy, kept in versions: the default is published right after a deployment; a
+    reused contract keeps the versions it has."""
 
-    ``roles`` maps a role's public getter name on the contract (``VERIFIER_ROLE``) to the
-    addresses that must hold it; ``grants`` names roles on *other* contracts of the suite (the
-    escrow needs the registry's ESCROW_ROLE), ``revokes`` roles on the suite's contracts that
-    must not be held (what earlier versions of the suite granted instead). The deployer must be
-    able to grant and revoke them (``DEFAULT_ADMIN_ROLE``) and to change ``settings``.
-    """
+    default: dict[str, Any]
+    key: str = "policy"
+
+    def apply(self, t: Target) -> dict[str, Any] | None:
+        current = read_policy(t.instance)
+        unversioned = {k: v for k, v in (current or {}).items() if k != "version"}
+        if not t.fresh or unversioned == self.default:
+            return current
+        version = int(t.instance.currentPolicyVersion()) + 1
+        policy = policy_from_json(self.default)
+        t.send(f"published policy version {version}", "publishPolicy", policy.rules_abi(),
+               policy.tiers_abi())  # fmt: skip
+        return read_policy(t.instance)
+
+
+Setting = Value | AllowList | PerToken | Policy
+# Read only: how long a handover of DEFAULT_ADMIN_ROLE waits (contracts/common/AdminDelay.sol).
+ADMIN_DELAY = Value("defaultAdminDelay", "defaultAdminDelay")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One contract of the suite: what it is deployed with, and what it is configured with.
+    ``roles`` maps a role's getter name to who must hold it; ``revokes`` to who must not (what
+    earlier versions of the suite granted instead)."""
 
     name: str
-    constructor_args: Callable[[SuiteContext], list[Any]]
+    args: Callable[[SuiteContext], list[Any]]
     roles: Callable[[SuiteContext], dict[str, list[str]]]
+    settings: Callable[[SuiteContext], list[Setting]] = lambda ctx: [ADMIN_DELAY]
+    revokes: Callable[[SuiteContext], dict[str, list[str]]] = lambda ctx: {}
     depends_on: tuple[str, ...] = ()
-    grants: Callable[[SuiteContext], list[Grant]] = lambda ctx: []
-    revokes: Callable[[SuiteContext], list[Grant]] = lambda ctx: []
-    settings: Callable[[SuiteContext], list[Configuration]] = lambda ctx: []
-    enabled: Callable[[SuiteContext], bool] = lambda ctx: True
-    fixed_args: tuple[int, ...] = ()
+    fixed: tuple[int, ...] = ()
+    when: Callable[[SuiteContext], bool] = lambda ctx: ctx.credit.enabled
 
 
-def _escrow_settings(ctx: SuiteContext) -> list[Configuration]:
-    options = ctx.escrow
-    bounds = options.dispute_window_bounds
-    return [
-        Setting("feeBps", "feeBps", "setFee", options.fee_bps, DEFAULT_FEE_BPS),
-        Setting("feeRecipient", "feeRecipient", "setFeeRecipient", options.fee_recipient),
-        Setting(
-            "disputeWindowBounds",
-            "disputeWindowBounds",
-            "setDisputeWindowBounds",
-            list(bounds) if bounds is not None else None,
-            list(DEFAULT_DISPUTE_WINDOW_BOUNDS),
-        ),
-        Setting(
-            "arbitrationPeriod",
-            "arbitrationPeriod",
-            "setArbitrationPeriod",
-            options.arbitration_period,
-            DEFAULT_ARBITRATION_PERIOD,
-        ),
-        # How far ahead a new order's ship-by may lie (the constructor's 60 days on a fresh one):
-        # it bounds how long an unshipped order can hold a merchant's items.
-        Setting("shipByHorizon", "shipByHorizon", "setShipByHorizon", options.ship_by_horizon),
-        AllowList("allowedTokens", "isTokenAllowed", "setTokenAllowed", _allowed_tokens(ctx)),
-        PerToken(
-            "sellerRecordFloors",
-            "sellerRecordFloor",
-            "setSellerRecordFloor",
-            options.seller_record_floors,
-            _default_floors(ctx),
-        ),
-        ADMIN_DELAY,
-    ]
-
-
-def _default_floors(ctx: SuiteContext) -> tuple[tuple[str, int], ...]:
+def _escrow_settings(ctx: SuiteContext) -> list[Setting]:
+    options, bounds = ctx.escrow, ctx.escrow.dispute_window_bounds
     floors = [(ETH_TOKEN, DEFAULT_ETH_SELLER_RECORD_FLOOR)]
-    if ctx.credit.enabled:
+    tokens = options.allowed_tokens
+    if ctx.credit.enabled:  # orders paid with credit pay in the pool's stablecoin
         unit = 10**ctx.credit.decimals
         floors.append((ctx.stablecoin(), DEFAULT_STABLECOIN_SELLER_RECORD_FLOOR * unit))
-    return tuple(floors)
-
-
-def _allowed_tokens(ctx: SuiteContext) -> tuple[str, ...]:
-    """The tokens asked for, and the credit pool's stablecoin (orders paid with credit)."""
-    tokens = ctx.escrow.allowed_tokens
-    if ctx.credit.enabled:
         tokens = (*tokens, ctx.stablecoin())
-    return tuple(dict.fromkeys(tokens))
+    return [
+        Value("feeBps", "feeBps", "setFee", options.fee_bps, DEFAULT_FEE_BPS),
+        Value("feeRecipient", "feeRecipient", "setFeeRecipient", options.fee_recipient),
+        Value("disputeWindowBounds", "disputeWindowBounds", "setDisputeWindowBounds",
+              list(bounds) if bounds else None, list(DEFAULT_DISPUTE_WINDOW_BOUNDS)),
+        Value("arbitrationPeriod", "arbitrationPeriod", "setArbitrationPeriod",
+              options.arbitration_period, DEFAULT_ARBITRATION_PERIOD),
+        # How far ahead a new order's ship-by may lie (the constructor's 60 days on a fresh one):
+        # it bounds how long an unshipped order can hold a merchant's items.
+        Value("shipByHorizon", "shipByHorizon", "setShipByHorizon", options.ship_by_horizon),
+        AllowList("allowedTokens", "isTokenAllowed", "setTokenAllowed",
+                  tuple(dict.fromkeys(tokens))),
+        PerToken("sellerRecordFloors", "sellerRecordFloor", "setSellerRecordFloor",
+                 options.seller_record_floors, tuple(floors)),
+        ADMIN_DELAY,
+    ]  # fmt: skip
 
 
-def _verifier_settings(ctx: SuiteContext) -> list[Configuration]:
-    options = ctx.credit
-    attesters = options.attesters
+def _verifier_settings(ctx: SuiteContext) -> list[Setting]:
+    attesters = ctx.credit.attesters
     if not attesters and "AttestationVerifier" in ctx.fresh:
-        attesters = options.default_attesters
+        attesters = ctx.credit.default_attesters
     return [
         AllowList("attesters", "isAttester", "addAttester", attesters, flag=False),
-        Setting("quorum", "quorum", "setQuorum", options.quorum),
+        Value("quorum", "quorum", "setQuorum", ctx.credit.quorum),
         # Read only: attestations must carry it (every change above bumps it).
-        Setting("attesterSetVersion", "attesterSetVersion", ""),
+        Value("attesterSetVersion", "attesterSetVersion"),
         ADMIN_DELAY,
     ]
 
 
-def _lines_settings(ctx: SuiteContext) -> list[Configuration]:
-    default = default_policy(ctx.credit.decimals).as_json()
-    policy = Published("policy", read_policy, publish_policy, "POLICY_ROLE", default=default)
-    return [policy, ADMIN_DELAY]
+def _admin(ctx: SuiteContext, **roles: list[str]) -> dict[str, list[str]]:
+    return {"DEFAULT_ADMIN_ROLE": [ctx.deployer], **roles}
 
 
-def _credit(ctx: SuiteContext) -> bool:
-    return ctx.credit.enabled
-
-
-SUITE: tuple[ContractSpec, ...] = (
-    ContractSpec(
-        name="ProductRegistry",
-        constructor_args=lambda ctx: [ctx.deployer],
-        roles=lambda ctx: {
-            "DEFAULT_ADMIN_ROLE": [ctx.deployer],
-            "VERIFIER_ROLE": [ctx.verifier],
-            "ORACLE_ROLE": [ctx.oracle],
-        },
-        settings=lambda ctx: [ADMIN_DELAY],
+SUITE: tuple[Step, ...] = (
+    Step(
+        "ProductRegistry",
+        args=lambda ctx: [ctx.deployer],
+        # Orders hold their items in the registry, free them on refunds and sell them on release.
+        roles=lambda ctx: _admin(
+            ctx,
+            VERIFIER_ROLE=[ctx.verifier],
+            ORACLE_ROLE=[ctx.oracle],
+            ESCROW_ROLE=[ctx.addresses["OrderEscrow"]],
+        ),
+        # The suite once gave the escrow the registry's ORACLE_ROLE to record sales: a reused
+        # registry must not keep it (it would let the escrow record any custody event).
+        revokes=lambda ctx: {"ORACLE_ROLE": [ctx.addresses["OrderEscrow"]]},
+        when=lambda ctx: True,
     ),
-    ContractSpec(
-        name="OrderEscrow",
-        # OrderEscrow(admin, registry, feeRecipient)
-        constructor_args=lambda ctx: [
+    Step(
+        "OrderEscrow",  # OrderEscrow(admin, registry, feeRecipient)
+        args=lambda ctx: [
             ctx.deployer,
             ctx.addresses["ProductRegistry"],
             ctx.escrow.fee_recipient or ctx.deployer,
         ],
-        roles=lambda ctx: {
-            "DEFAULT_ADMIN_ROLE": [ctx.deployer],
-            "ARBITER_ROLE": [ctx.arbiter],
-            "ORACLE_ROLE": [ctx.logistics_oracle],
-        },
-        depends_on=("ProductRegistry",),
-        # Orders hold their items in the registry, free them on refunds and sell them on release.
-        grants=lambda ctx: [
-            Grant("ProductRegistry", "ESCROW_ROLE", ctx.addresses["OrderEscrow"]),
-        ],
-        # The suite once gave the escrow the registry's ORACLE_ROLE to record sales: a reused
-        # registry must not keep it (it would let the escrow record any custody event).
-        revokes=lambda ctx: [
-            Grant("ProductRegistry", "ORACLE_ROLE", ctx.addresses["OrderEscrow"]),
-        ],
+        roles=lambda ctx: _admin(
+            ctx,
+            ARBITER_ROLE=[ctx.arbiter],
+            ORACLE_ROLE=[ctx.logistics_oracle],
+            FUNDER_ROLE=ctx.lines(),
+        ),
         settings=_escrow_settings,
+        depends_on=("ProductRegistry",),
+        when=lambda ctx: True,
     ),
-    ContractSpec(
-        name="DevStablecoin",
-        # DevStablecoin(admin): a devnet faucet token, local networks only.
-        constructor_args=lambda ctx: [ctx.deployer],
-        roles=lambda ctx: {"DEFAULT_ADMIN_ROLE": [ctx.deployer], "MINTER_ROLE": [ctx.deployer]},
-        enabled=lambda ctx: ctx.credit.dev_stablecoin,
+    Step(
+        "DevStablecoin",  # a devnet faucet token, local networks only
+        args=lambda ctx: [ctx.deployer],
+        roles=lambda ctx: _admin(ctx, MINTER_ROLE=[ctx.deployer]),
+        settings=lambda ctx: [],
+        when=lambda ctx: ctx.credit.dev_stablecoin,
     ),
-    ContractSpec(
-        name="AttestationVerifier",
-        # AttestationVerifier(admin, attesters, quorum)
-        constructor_args=lambda ctx: [
+    Step(
+        "AttestationVerifier",  # AttestationVerifier(admin, attesters, quorum)
+        args=lambda ctx: [
             ctx.deployer,
             list(ctx.credit.attesters or ctx.credit.default_attesters),
             ctx.credit.quorum or DEFAULT_QUORUM,
         ],
-        roles=lambda ctx: {"DEFAULT_ADMIN_ROLE": [ctx.deployer]},
+        roles=lambda ctx: _admin(ctx, CONSUMER_ROLE=ctx.lines()),
         settings=_verifier_settings,
-        enabled=_credit,
     ),
-    ContractSpec(
-        name="CreditVault",
-        # CreditVault(stablecoin, admin): the stablecoin is fixed for the vault's life.
-        constructor_args=lambda ctx: [ctx.stablecoin(), ctx.deployer],
-        roles=lambda ctx: {"DEFAULT_ADMIN_ROLE": [ctx.deployer]},
-        depends_on=("DevStablecoin",),
+    Step(
+        "CreditVault",  # CreditVault(stablecoin, admin): the stablecoin is fixed for life
+        args=lambda ctx: [ctx.stablecoin(), ctx.deployer],
+        roles=lambda ctx: _admin(ctx, LINE_ROLE=ctx.lines()),
         settings=lambda ctx: [
-            Setting("asset", "asset", ""),
-            Setting("redeemCooldown", "redeemCooldown", ""),
+            Value("asset", "asset"),
+            Value("redeemCooldown", "redeemCooldown"),
             ADMIN_DELAY,
         ],
-        enabled=_credit,
-        fixed_args=(0,),
+        depends_on=("DevStablecoin",),
+        fixed=(0,),
     ),
-    ContractSpec(
-        name="CreditLines",
-        # CreditLines(admin, verifier, vault, escrow)
-        constructor_args=lambda ctx: [
+    Step(
+        "CreditLines",  # CreditLines(admin, verifier, vault, escrow)
+        args=lambda ctx: [
             ctx.deployer,
             ctx.addresses["AttestationVerifier"],
             ctx.addresses["CreditVault"],
             ctx.addresses["OrderEscrow"],
         ],
-        roles=lambda ctx: {
-            "DEFAULT_ADMIN_ROLE": [ctx.deployer],
-            "POLICY_ROLE": [ctx.deployer],
-            "RISK_ROLE": [ctx.deployer],
-        },
+        roles=lambda ctx: _admin(ctx, POLICY_ROLE=[ctx.deployer], RISK_ROLE=[ctx.deployer]),
+        settings=lambda ctx: [Policy(default_policy(ctx.credit.decimals).as_json()), ADMIN_DELAY],
         depends_on=("AttestationVerifier", "CreditVault", "OrderEscrow"),
-        # Lines spend attestations, lend from the vault and open escrow orders as their payer.
-        grants=lambda ctx: [
-            Grant("AttestationVerifier", "CONSUMER_ROLE", ctx.addresses["CreditLines"]),
-            Grant("CreditVault", "LINE_ROLE", ctx.addresses["CreditLines"]),
-            Grant("OrderEscrow", "FUNDER_ROLE", ctx.addresses["CreditLines"]),
-        ],
-        settings=_lines_settings,
-        enabled=_credit,
     ),
 )
 
-DEPLOYABLE: tuple[str, ...] = tuple(spec.name for spec in SUITE)
+DEPLOYABLE: tuple[str, ...] = tuple(step.name for step in SUITE)

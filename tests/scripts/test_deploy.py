@@ -1,8 +1,13 @@
 """`ape run deploy` on Anvil: the record it writes, reuse on re-runs, --redeploy, role grants
 (on each contract and across the suite, one key per job), revocation of the escrow's stale
 registry ORACLE_ROLE, the admin that is never granted, the escrow's admin settings and
-seller-record floors, and the credit part (with a stablecoin only): verifier (two attesters,
-quorum 2), vault, lines, their grants and the default policy with its cap on new credit."""
+seller-record floors, the credit part (with a stablecoin only): verifier (two attesters,
+quorum 2), vault, lines, their grants and the default policy with its cap on new credit; a step
+the contract refuses, and an output that cannot be written, stop the run with one line.
+
+The command runs in this process (the same click command `ape run deploy` runs, on the session's
+Anvil through ``--provider-settings``): a process start costs seconds. Only the keyfile account,
+unlocked from the environment as Ape does it, is run as a user runs it, through `ape run`."""
 
 from __future__ import annotations
 
@@ -12,13 +17,17 @@ from typing import Any
 
 import click
 import pytest
+from click.testing import CliRunner
 from eth_account import Account
 from eth_utils.crypto import keccak
 from web3 import Web3
 
+from harness.ape_run import NETWORK
+from harness.nodes import ChainNode
 from scripts._lib.abi import compiled_abis
 from scripts._lib.deploy_options import credit_options
 from scripts._lib.policy import default_policy
+from scripts.deploy import cli
 from tests.scripts.conftest import (
     ADMIN,
     ARBITER,
@@ -47,8 +56,25 @@ def deploy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def first_deploy(ape_run: ApeRun, deploy_dir: Path) -> Run:
-    run = ape_run("deploy", "--deployments-dir", str(deploy_dir))
+def deploy(
+    anvil: ChainNode, script_dirs: dict[str, Path], script_env: dict[str, str], deploy_dir: Path
+) -> ApeRun:
+    """`ape run deploy ARGS --deployments-dir <module's>` in this process, on the session's
+    Anvil; ABIs go to the session's directory, never into the repository. (``script_env``, of
+    the session, is set up first: Ape's isolation wants session fixtures before module ones.)"""
+    node = ["--network", NETWORK, "--provider-settings", json.dumps({"host": anvil.rpc_url})]
+    dirs = ["--deployments-dir", str(deploy_dir), "--abi-dir", str(script_dirs["abi"])]
+
+    def run(*args: str) -> Run:
+        result = CliRunner().invoke(cli, [*dirs, *args, *node])
+        return Run(result.exit_code, result.output)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def first_deploy(deploy: ApeRun) -> Run:
+    run = deploy()
     assert run.returncode == 0, run.output
     return run
 
@@ -169,12 +195,12 @@ def test_deploy_without_a_stablecoin_leaves_the_credit_part_out(
 
 
 def test_deploy_rerun_reuses_live_deployment_and_sends_nothing(
-    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+    first_deploy: Run, deploy: ApeRun, deploy_dir: Path, w3: Web3
 ) -> None:
     before = (deploy_dir / "1337.json").read_bytes()
     nonce = w3.eth.get_transaction_count(ADMIN)
 
-    run = ape_run("deploy", "--deployments-dir", str(deploy_dir))
+    run = deploy()
 
     assert run.returncode == 0, run.output
     assert "ProductRegistry: reusing" in run.output
@@ -184,11 +210,11 @@ def test_deploy_rerun_reuses_live_deployment_and_sends_nothing(
 
 
 def test_deploy_rerun_grants_a_missing_role_to_a_new_verifier(
-    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+    first_deploy: Run, deploy: ApeRun, deploy_dir: Path, w3: Web3
 ) -> None:
     address = record(deploy_dir)["contracts"]["ProductRegistry"]["address"]
 
-    run = ape_run("deploy", "--deployments-dir", str(deploy_dir), "--verifier", STRANGER)
+    run = deploy("--verifier", STRANGER)
 
     assert run.returncode == 0, run.output
     entry = record(deploy_dir)["contracts"]["ProductRegistry"]
@@ -198,13 +224,13 @@ def test_deploy_rerun_grants_a_missing_role_to_a_new_verifier(
 
 
 def test_deploy_rerun_applies_escrow_settings_and_allow_lists_a_token_then_keeps_them(
-    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+    first_deploy: Run, deploy: ApeRun, deploy_dir: Path, w3: Web3
 ) -> None:
     stable = deploy_stable(w3)
     escrow = record(deploy_dir)["contracts"]["OrderEscrow"]["address"]
 
-    run = ape_run(
-        "deploy", "--deployments-dir", str(deploy_dir), "--fee-bps", "250",
+    run = deploy(
+        "--fee-bps", "250",
         "--fee-recipient", MERCHANT, "--dispute-window-bounds", "2h:10d",
         "--arbitration-period", "3d", "--allow-token", stable.address, "--arbiter", STRANGER,
         "--seller-record-floor", "ETH=0.5", "--seller-record-floor", f"{stable.address}=2.5",
@@ -231,7 +257,7 @@ def test_deploy_rerun_applies_escrow_settings_and_allow_lists_a_token_then_keeps
     assert entry["roles"]["ARBITER_ROLE"] == sorted([ARBITER, STRANGER])
     before, sent = (deploy_dir / "1337.json").read_bytes(), nonce(w3, ADMIN)
 
-    rerun = ape_run("deploy", "--deployments-dir", str(deploy_dir))
+    rerun = deploy()
 
     assert rerun.returncode == 0, rerun.output
     assert (deploy_dir / "1337.json").read_bytes() == before
@@ -253,14 +279,14 @@ def read_floor(w3: Web3, escrow: str, token: str) -> int:
 
 
 def test_deploy_rerun_revokes_a_stale_registry_oracle_role_of_the_escrow(
-    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+    first_deploy: Run, deploy: ApeRun, deploy_dir: Path, w3: Web3
 ) -> None:
     contracts = record(deploy_dir)["contracts"]
     registry, escrow = contracts["ProductRegistry"]["address"], contracts["OrderEscrow"]["address"]
     # What an older suite granted: the escrow recorded sales through the registry's oracle role.
     grant_role(w3, registry, "ORACLE_ROLE", escrow)
 
-    run = ape_run("deploy", "--deployments-dir", str(deploy_dir))
+    run = deploy()
 
     assert run.returncode == 0, run.output
     assert f"revoked ORACLE_ROLE from {escrow}" in run.output
@@ -270,13 +296,13 @@ def test_deploy_rerun_revokes_a_stale_registry_oracle_role_of_the_escrow(
 
 
 def test_deploy_by_another_account_than_the_admin_explains_the_two_step_handover(
-    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+    first_deploy: Run, deploy: ApeRun, deploy_dir: Path, w3: Web3
 ) -> None:
     before, sent = (deploy_dir / "1337.json").read_bytes(), nonce(w3, STRANGER)
 
-    run = ape_run("deploy", "--deployments-dir", str(deploy_dir), "--account", "TEST::4")
+    run = deploy("--account", "TEST::4")
 
-    assert run.returncode == 1
+    assert run.returncode == 2
     assert f"its admin is {ADMIN}, not {STRANGER}" in run.output
     assert "beginDefaultAdminTransfer" in run.output and "2d later" in run.output
     assert "Traceback" not in run.output
@@ -295,20 +321,18 @@ def test_quorum_one_is_refused_outside_local_networks(tmp_path: Path) -> None:
 
 
 def test_redeploy_deploys_a_new_contract_with_the_oracles_from_the_environment(
-    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+    first_deploy: Run,
+    deploy: ApeRun,
+    deploy_dir: Path,
+    w3: Web3,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     old = record(deploy_dir)["contracts"]["ProductRegistry"]
 
-    run = ape_run(
-        "deploy",
-        "--deployments-dir",
-        str(deploy_dir),
-        "--redeploy",
-        extra_env={
-            "TRUSTMALL_ORACLE_ADDRESS": RIVAL_MERCHANT,
-            "TRUSTMALL_LOGISTICS_ORACLE_ADDRESS": MERCHANT,
-        },
-    )
+    monkeypatch.setenv("TRUSTMALL_ORACLE_ADDRESS", RIVAL_MERCHANT)
+    monkeypatch.setenv("TRUSTMALL_LOGISTICS_ORACLE_ADDRESS", MERCHANT)
+
+    run = deploy("--redeploy")
 
     assert run.returncode == 0, run.output
     new = record(deploy_dir)["contracts"]["ProductRegistry"]
@@ -363,11 +387,11 @@ def test_deploy_signs_with_a_keyfile_account_unlocked_by_its_passphrase_variable
 
 
 def test_deploy_with_dev_stablecoin_adds_credit_with_its_grants_and_the_default_policy(
-    first_deploy: Run, ape_run: ApeRun, deploy_dir: Path, w3: Web3
+    first_deploy: Run, deploy: ApeRun, deploy_dir: Path, w3: Web3
 ) -> None:
     before = record(deploy_dir)["contracts"]
 
-    run = ape_run("deploy", "--deployments-dir", str(deploy_dir), "--dev-stablecoin")
+    run = deploy("--dev-stablecoin")
 
     assert run.returncode == 0, run.output
     contracts = record(deploy_dir)["contracts"]
@@ -414,3 +438,35 @@ def test_deploy_with_dev_stablecoin_adds_credit_with_its_grants_and_the_default_
     assert read(w3, lines["address"], "currentPolicyVersion", "uint16") == 1
     assert "Credit policy v1: minimum band 1" in run.output
     assert "new credit at most 50000 dUSD per 1d" in run.output
+
+
+def test_a_step_the_contract_refuses_stops_the_run_with_its_custom_error_and_nothing_sent(
+    first_deploy: Run, deploy: ApeRun, deploy_dir: Path, w3: Web3
+) -> None:
+    deploy("--dev-stablecoin")  # the credit part, if an earlier test did not add it
+    before, sent = (deploy_dir / "1337.json").read_bytes(), nonce(w3, ADMIN)
+
+    run = deploy("--quorum", "5")
+
+    assert run.returncode == 2, run.output
+    assert "AttestationVerifier at " in run.output
+    assert "refuses to set quorum to 5" in run.output
+    assert "AttestationInvalidQuorum(quorum=5, attesterCount=2)" in run.output
+    assert "Traceback" not in run.output
+    assert (deploy_dir / "1337.json").read_bytes() == before
+    assert nonce(w3, ADMIN) == sent
+
+
+def test_an_output_directory_that_cannot_be_written_stops_the_run_before_anything_is_sent(
+    first_deploy: Run, deploy: ApeRun, tmp_path: Path, w3: Web3
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    sent = nonce(w3, ADMIN)
+
+    for option in ("--abi-dir", "--deployments-dir"):
+        run = deploy(option, str(blocker / "out"))
+
+        assert run.returncode == 2, run.output
+        assert option in run.output and "Traceback" not in run.output
+        assert nonce(w3, ADMIN) == sent
