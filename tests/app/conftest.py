@@ -25,6 +25,18 @@ from app.settings import Environment, Settings, SourceCredentials, SourceKind
 from harness.ape_run import TEST_PRIVATE_KEYS, run_ape
 from harness.nodes import ChainNode, subprocess_env
 
+# The index and shopper tests' fixtures (the suite driven with web3, fresh actors, an app whose
+# indexer starts at the test's first block), for every directory of service tests that uses them.
+from tests.app.index.actors import (  # noqa: F401
+    buyer,
+    merchant,
+    shop,
+    shop_settings,
+    shopper,
+    start_block,
+    suite,
+)
+
 ORACLE_KEY = TEST_PRIVATE_KEYS[1]
 LOGISTICS_ORACLE_KEY = TEST_PRIVATE_KEYS[8]
 ATTESTER_KEY = TEST_PRIVATE_KEYS[6]

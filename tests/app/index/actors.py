@@ -7,8 +7,9 @@ Items are named by keys (SKU and serial) the registry derives their ids from; or
 merchant's own registered items (the escrow holds them); the merchant names carrier 1 before the
 logistics oracle (test account 8, the escrow's ORACLE_ROLE on a local deployment) reports on it.
 
-Also the fixtures those tests share (imported by their conftests): an app per test whose indexer
-starts at the test's first block, with no confirmation depth unless a test asks for one.
+Also the fixtures those tests share (offered to every test under tests/app by its conftest): an
+app per test whose indexer starts at the test's first block, with no confirmation depth unless a
+test asks for one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from eth_account import Account
@@ -36,8 +37,12 @@ from app.index.indexer import IndexProgress
 from app.main import create_app
 from app.settings import Settings
 from harness.ape_run import ADMIN, ARBITER, TEST_PRIVATE_KEYS
-from tests.app.conftest import Deployment
 from tests.app.index.records import Actor, Batch, Item, Order, item_row  # noqa: F401
+
+if TYPE_CHECKING:
+    # Only a name for annotations: tests/app/conftest.py imports this module's fixtures, so a
+    # run-time import back from it would meet it half made.
+    from tests.app.conftest import Deployment
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DAY = 86_400
