@@ -9,6 +9,11 @@ through the service's API and pages. Then an attacker tries one attack of each k
 now refuse, against the same deployment, and the contract's reason is printed for each
 (tools/demo_attacks.py). At the end it prints the verification pages to open and keeps the chain
 and the service running until Ctrl-C (`--no-wait` stops them at once, for CI).
+
+SIGINT, SIGTERM and SIGHUP all end it the same way: the service and the chain it started are
+stopped before it exits (they run in sessions of their own, so no signal reaches them but ours).
+It refuses to start, with exit status 2, when the service's port is taken, or the chain's port by
+something that is not a chain, and names the process holding it.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ import argparse
 import contextlib
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import httpx
 from cryptography.fernet import Fernet
@@ -30,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a file (`python tools/demo.py`): import the project
 
 from harness.service import ServiceProcess, service_environment  # noqa: E402
-from tools import demo_attacks, demo_story  # noqa: E402
+from tools import demo_attacks, demo_story, ports  # noqa: E402
 from tools.demo_support import (  # noqa: E402
     ATTESTER_KEY,
     BIN,
@@ -50,6 +57,63 @@ from tools.demo_support import (  # noqa: E402
 )
 
 ANVIL_START_TIMEOUT = 30.0
+ANVIL_STOP_TIMEOUT = 10.0
+CHAIN_PROBE_TIMEOUT = 3.0  # a chain answers eth_chainId at once; a silent listener is no chain
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PORT_TAKEN = 2  # the exit status when a port the demo needs is held by another process
+
+
+class Stopped(BaseException):
+    """A stop signal arrived. A BaseException, as KeyboardInterrupt is, so that no ``except
+    Exception`` on the way swallows it: it unwinds ``main`` through the context managers that
+    stop what the demo started."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
+    # Further signals are ignored: a second Ctrl-C must not cut the clean-up short and leave a
+    # process behind. The clean-up is bounded (each child gets a timeout, then SIGKILL).
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def stop_on_signals() -> None:
+    """SIGINT (Ctrl-C), SIGTERM (a process manager, a CI timeout) and SIGHUP (a closed terminal)
+    all stop the demo and what it started."""
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, _on_stop_signal)
+
+
+def taken_ports(rpc_port: int, api_port: int) -> list[int]:
+    """The ports the demo cannot use: the service's when anything holds it; the chain's when
+    something that is not a chain answering JSON-RPC holds it (a chain there is reused)."""
+    rpc_taken = ports.port_taken(rpc_port)
+    taken = []
+    if rpc_taken and not rpc_answers(f"http://{HOST}:{rpc_port}", timeout=CHAIN_PROBE_TIMEOUT):
+        taken.append(rpc_port)
+    if ports.port_taken(api_port):
+        # Name the chain's holder too: with the service's port taken it is most likely an
+        # earlier demo, still running.
+        if rpc_taken and rpc_port not in taken:
+            taken.append(rpc_port)
+        taken.append(api_port)
+    return taken
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM, then SIGKILL when it has not ended within ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextlib.contextmanager
@@ -60,24 +124,23 @@ def local_chain(port: int, workdir: Path) -> Iterator[None]:
         say(f"using the chain already answering at {url}")
         yield
         return
-    log = (workdir / "anvil.log").open("wb")
-    anvil = subprocess.Popen(
-        [str(BIN / "anvil"), "--host", HOST, "--port", str(port), "--chain-id", "1337",
-         "--hardfork", "cancun"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + ANVIL_START_TIMEOUT
-    while not rpc_answers(url):
-        if anvil.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"Anvil did not start; see {workdir / 'anvil.log'}")
-        time.sleep(0.1)
-    say(f"started Anvil at {url} (log: {workdir / 'anvil.log'})")
+    with (workdir / "anvil.log").open("wb") as log:
+        anvil = subprocess.Popen(
+            [str(BIN / "anvil"), "--host", HOST, "--port", str(port), "--chain-id", "1337",
+             "--hardfork", "cancun"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    # From here on Anvil is stopped whatever happens, a signal during its start included.
     try:
+        deadline = time.monotonic() + ANVIL_START_TIMEOUT
+        while not rpc_answers(url):
+            if anvil.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"Anvil did not start; see {workdir / 'anvil.log'}")
+            time.sleep(0.1)
+        say(f"started Anvil at {url} (log: {workdir / 'anvil.log'})")
         yield
     finally:
-        anvil.terminate()
-        anvil.wait(timeout=10)
-        log.close()
+        stop_process(anvil, ANVIL_STOP_TIMEOUT)
 
 
 @contextlib.contextmanager
@@ -114,11 +177,12 @@ def oracle_service(
         port,
         workdir / "service.log",
     )
-    service.start()
-    sys.stdout.write(
-        f"started the service at {url} (API docs {url}/docs; log: {workdir / 'service.log'})\n"
-    )
+    # stop() inside the finally: a signal while the service starts must not leave it running.
     try:
+        service.start()
+        sys.stdout.write(
+            f"started the service at {url} (API docs {url}/docs; log: {workdir / 'service.log'})\n"
+        )
         yield service
     finally:
         service.stop()
@@ -127,11 +191,10 @@ def oracle_service(
 def wait_for_ctrl_c(service: ServiceProcess) -> None:
     say(f"The chain and the service keep running: open the pages above, or {service.url}/docs. "
         "Ctrl-C stops them.")  # fmt: skip
-    # Ctrl-C reaches only this process: the chain and the service run in sessions of their own,
-    # and are stopped in order by the context managers around this call.
-    with contextlib.suppress(KeyboardInterrupt):
-        if service.process is not None:
-            service.process.wait()
+    # A stop signal reaches only this process (the chain and the service run in sessions of
+    # their own): it raises Stopped here, and the context managers around this call stop them.
+    if service.process is not None:
+        service.process.wait()
 
 
 def tell(demo: Demo) -> None:
@@ -152,7 +215,21 @@ def main() -> int:
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", "8000")))
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "demo")
     parser.add_argument("--no-wait", action="store_true", help="Stop everything at the end.")
+    parser.add_argument(
+        "--no-story",
+        action="store_true",
+        help="Start the chain, deploy and start the service, but play no chapter.",
+    )
     args = parser.parse_args()
+    taken = taken_ports(args.port, args.api_port)
+    if taken:
+        for port in taken:
+            sys.stderr.write(ports.describe(port) + "\n")
+        sys.stderr.write(
+            "the demo needs these ports: stop what holds them, or choose others "
+            "(make demo RPC_PORT=8555 API_PORT=8010)\n"
+        )
+        return PORT_TAKEN
     args.workdir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
@@ -171,8 +248,9 @@ def main() -> int:
         ),
         BUREAU: Source(BUREAU, secrets.token_urlsafe(24), secrets.token_urlsafe(32)),
     }
-    with local_chain(args.port, args.workdir):
-        try:
+    try:
+        stop_on_signals()  # from here on, whatever is started is stopped on a signal
+        with local_chain(args.port, args.workdir):
             say("1. The platform deploys the suite, with its credit desk (a dev stablecoin)")
             ape_run(env, "deploy", "--redeploy", "--dev-stablecoin")
             say("2. The platform starts the oracle service")
@@ -184,17 +262,19 @@ def main() -> int:
                     args.workdir, env, rpc_url, svc, http,
                     sources[CARRIER], sources[RIVAL_CARRIER], sources[BUREAU],
                 )  # fmt: skip
-                tell(demo)
+                if not args.no_story:
+                    tell(demo)
                 say(f"The end ({time.monotonic() - started:.0f} s). Files of this run are in "
                     f"{args.workdir}")  # fmt: skip
                 if not args.no_wait:
                     wait_for_ctrl_c(svc)
-        except subprocess.CalledProcessError as error:
-            sys.stderr.write(f"demo step failed: {' '.join(map(str, error.cmd))}\n")
-            return 1
-        except KeyboardInterrupt:
-            sys.stderr.write("\ninterrupted: stopping the service and the chain\n")
-            return 130
+    except subprocess.CalledProcessError as error:
+        sys.stderr.write(f"demo step failed: {' '.join(map(str, error.cmd))}\n")
+        return 1
+    except Stopped as stopped:
+        # Caught outside every context manager: by now each has stopped what it started.
+        sys.stderr.write(f"\n{stopped}: stopped the service and the chain\n")
+        return 128 + stopped.signum
     return 0
 
 

@@ -198,17 +198,19 @@ def say(text: str) -> None:
     sys.stdout.flush()
 
 
-def rpc(url: str, method: str, params: list[object]) -> Any:
+def rpc(url: str, method: str, params: list[object], timeout: float = 10.0) -> Any:
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read()).get("result")
 
 
-def rpc_answers(url: str) -> bool:
+def rpc_answers(url: str, timeout: float = 10.0) -> bool:
+    """True when a JSON-RPC chain answers at ``url``; not when nothing listens there, or when
+    what listens is silent or speaks something else."""
     try:
-        return rpc(url, "eth_chainId", []) is not None
-    except OSError:
+        return rpc(url, "eth_chainId", [], timeout) is not None
+    except (OSError, ValueError, AttributeError):
         return False
 
 
