@@ -1,4 +1,5 @@
-"""Starts real chain nodes (Anvil, Hardhat) as processes for integration tests."""
+"""Starts real chain nodes (Anvil, Hardhat) as processes on free ports, for the integration tests,
+the benchmarks and the reliability campaigns."""
 
 from __future__ import annotations
 
