@@ -6,26 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from app.domain.abi_types import hex32
 from app.domain.vocab import OrderStatus
-from scripts._lib import escrow as ops
-from scripts._lib.escrow_cli import (
-    BPS_TYPE,
-    connect,
-    done,
-    escrow_options,
-    hashed_text,
-    hashed_text_options,
-    order_options,
-    session,
-)
-from scripts._lib.order_checks import check_resolve, check_resolve_expired
+from scripts._lib import chain, escrow
+from scripts._lib.chain import Run, Stop
+from scripts._lib.escrow import Escrow, OrderView, order_options, session
 from scripts._lib.order_status import default_outcome
 from scripts._lib.orders import OrderTerms
-from scripts._lib.party_commands import status_command
-from scripts._lib.signers import resolve_account
+from scripts._lib.party_commands import BPS_TYPE, add_status
 from scripts._lib.units import format_moment
 
 # Test account 3 is the arbiter `ape run deploy` names on a local network.
@@ -46,48 +35,42 @@ LOCAL_ARBITER_TEST_INDEX = 3
 An arbiter who never rules cannot lock funds: each dispute has an arbitration deadline
 (set by the admin's arbitration period when it opened), after which only the default applies.
 --account is the arbiter (on a local network the default is TEST::3, the arbiter that
-`ape run deploy` names). Every command checks the chain first and sends nothing if a check
-fails."""
+`ape run deploy` names). Every call is simulated first: if the escrow would refuse it, nothing
+is sent and its reason is printed."""
 )
 def cli() -> None:
     pass
 
 
-cli.add_command(status_command(None, "ape run arbiter", LOCAL_ARBITER_TEST_INDEX))
+add_status(cli, None, "ape run arbiter", LOCAL_ARBITER_TEST_INDEX)
+ARBITER = "The arbiter: an Ape account alias, or TEST::N locally (default TEST::3)."
 
 
-def _disputed(escrow: ops.Escrow, now: int) -> list[tuple[ops.OrderView, Any]]:
+def _disputed(esc: Escrow, now: int) -> list[tuple[OrderView, Any]]:
     """Orders disputed now, with the DisputeOpened event of their current dispute."""
-    latest: dict[str, Any] = {}
-    for log in ops.event_logs(escrow, "DisputeOpened"):
-        latest[hex32(log.orderId)] = log
+    latest = {hex32(log.orderId): log for log in esc.logs("DisputeOpened")}
     found = []
     for order_id, log in latest.items():
-        state = escrow.contract.orderOf(order_id)
-        if OrderStatus(int(state.status)) is not OrderStatus.DISPUTED:
-            continue
-        terms, _ = ops.terms_from_event(escrow, order_id)
-        found.append((ops.read_order(escrow, terms, now), log))
+        if OrderStatus(int(esc.contract.orderOf(order_id).status)) is OrderStatus.DISPUTED:
+            terms, _ = escrow.terms_from_event(esc, order_id)
+            found.append((escrow.read_order(esc, terms, now), log))
     return found
 
 
-@cli.command("list", cls=ConnectedProviderCommand, short_help="list open disputes")
-@escrow_options
-def list_disputes(
-    network: Any, account: Any, escrow_address: str | None, deployments_dir: Path | None
-) -> None:
+@escrow.command(cli, "list", short_help="list open disputes", signer=ARBITER)
+def list_disputes(run: Run) -> None:
     """List the escrow's open disputes, oldest first, from its events and current state:
     who opened each, the evidence hashes of both sides, the arbitration deadline, what is
     escrowed and any pending settlement offer. Sends nothing."""
-    escrow, _ = connect(escrow_address, deployments_dir)
-    now = ops.chain_now()
-    disputes = _disputed(escrow, now)
+    esc = escrow.open_escrow(run)
+    now = chain.now()
+    disputes = _disputed(esc, now)
     if not disputes:
-        click.echo(f"no open disputes on {escrow.address}")
+        click.echo(f"no open disputes on {esc.address}")
         return
     for view, opened in disputes:
         terms = view.terms
-        asset = ops.asset_of(terms.token)
+        asset = escrow.asset_of(terms.token)
         state = "expired" if now >= view.dispute_deadline else "open"
         click.echo(f"order {view.order_id}  [{state}]")
         click.echo(f"  buyer {terms.buyer}  merchant {terms.merchant}")
@@ -97,12 +80,8 @@ def list_disputes(
             f"  opened by the {opener} in block {opened.block_number}, "
             f"evidence {hex32(opened.evidenceHash)}"
         )
-        for log in ops.event_logs(
-            escrow,
-            "EvidenceSubmitted",
-            {"orderId": view.order_id},
-            from_block=opened.block_number,
-        ):
+        topics = {"orderId": view.order_id}
+        for log in esc.logs("EvidenceSubmitted", topics, opened.block_number):
             side = _side(terms, str(log.by))
             click.echo(f"  evidence from the {side}: {hex32(log.evidenceHash)}")
         default = default_outcome(view).removeprefix("an ").removeprefix("a ")
@@ -113,6 +92,7 @@ def list_disputes(
                 f"  pending offer by the {side}: {view.offer.buyer_bps} bps to the buyer, until "
                 f"{format_moment(view.offer.expires_at, now)}"
             )
+    click.echo("next: ape run arbiter settle --order 0xID --buyer-bps N --ruling TEXT")
 
 
 def _side(terms: OrderTerms, address: str) -> str:
@@ -123,8 +103,12 @@ def _side(terms: OrderTerms, address: str) -> str:
     return address
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="rule on a dispute")
-@escrow_options
+@escrow.command(
+    cli,
+    short_help="rule on a dispute",
+    signer=ARBITER,
+    default_signer=LOCAL_ARBITER_TEST_INDEX,
+)
 @order_options
 @click.option(
     "--buyer-bps",
@@ -132,12 +116,9 @@ def _side(terms: OrderTerms, address: str) -> str:
     required=True,
     help="Share of what is escrowed refunded to the buyer (payer), in basis points.",
 )
-@hashed_text_options("ruling", "written ruling")
+@chain.hashed_text_options("ruling", "written ruling")
 def settle(
-    network: Any,
-    account: Any,
-    escrow_address: str | None,
-    deployments_dir: Path | None,
+    run: Run,
     order_file: Path | None,
     order_id: str | None,
     buyer_bps: int,
@@ -148,75 +129,54 @@ def settle(
     """Rule on a disputed order before its arbitration deadline: the buyer (payer) is credited
     --buyer-bps of what is escrowed, the merchant the rest less the platform fee. The written
     ruling's keccak256 is recorded."""
-    digest = hashed_text("ruling", ruling, ruling_file, ruling_hash)
-    s = session(
-        network,
-        account,
-        escrow_address,
-        deployments_dir,
-        order_file,
-        order_id,
-        default_test_index=LOCAL_ARBITER_TEST_INDEX,
-    )
-    contract = s.escrow.contract
-    is_arbiter = bool(contract.hasRole(contract.ARBITER_ROLE(), s.address))
-    ops.require(check_resolve(s.view, is_arbiter, s.address))
-    receipt = ops.send(s.account, contract.resolveDispute, s.view.terms.as_abi(), buyer_bps, digest)
-    (event,) = receipt.events.filter(contract.OrderSettled)
-    asset = ops.asset_of(s.view.terms.token)
-    done(
-        f"ruled on order {s.view.order_id}: {asset.fmt(event.payerAmount)} to the buyer, "
-        f"{asset.fmt(event.merchantAmount)} to the merchant, fee {asset.fmt(event.feeAmount)}",
+    digest = chain.hashed_text("ruling", ruling, ruling_file, ruling_hash)
+    s = session(run, order_file, order_id)
+    receipt = s.send("resolveDispute", buyer_bps, digest, what="the ruling")
+    (event,) = receipt.events.filter(s.escrow.contract.OrderSettled)
+    fmt = s.asset.fmt
+    chain.done(
+        f"ruled on order {s.view.order_id}: {fmt(event.payerAmount)} to the buyer, "
+        f"{fmt(event.merchantAmount)} to the merchant, fee {fmt(event.feeAmount)}",
         receipt,
+        "each side collects its share: ape run buyer withdraw / ape run merchant order withdraw",
     )
 
 
-@cli.command("resolve-expired", cls=ConnectedProviderCommand, short_help="apply the default")
-@escrow_options
+@escrow.command(
+    cli,
+    "resolve-expired",
+    short_help="apply the default",
+    signer=ARBITER,
+    default_signer=LOCAL_ARBITER_TEST_INDEX,
+)
 @order_options
 @click.option("--all", "every", is_flag=True, help="Every dispute past its deadline.")
-def resolve_expired(
-    network: Any,
-    account: Any,
-    escrow_address: str | None,
-    deployments_dir: Path | None,
-    order_file: Path | None,
-    order_id: str | None,
-    every: bool,
-) -> None:
+def resolve_expired(run: Run, order_file: Path | None, order_id: str | None, every: bool) -> None:
     """Apply the default outcome to a dispute whose arbitration deadline has passed (one
     transaction per order): a full refund if the merchant never answered, else an even split.
     Anyone may send it. Name one order, or --all."""
     if every:
         if order_file is not None or order_id is not None:
-            raise click.UsageError("--all goes without --order-file and --order")
-        signer = resolve_account(account, network, default_test_index=LOCAL_ARBITER_TEST_INDEX)
-        escrow, _ = connect(escrow_address, deployments_dir)
-        now = ops.chain_now()
-        views = [view for view, _ in _disputed(escrow, now) if now >= view.dispute_deadline]
+            raise Stop("--all goes without --order-file and --order")
+        esc = escrow.open_escrow(run)
+        now = chain.now()
+        views = [view for view, _ in _disputed(esc, now) if now >= view.dispute_deadline]
         if not views:
-            click.echo("no dispute is past its arbitration deadline")
+            click.echo("no dispute is past its arbitration deadline; nothing was sent")
             return
     else:
-        s = session(
-            network,
-            account,
-            escrow_address,
-            deployments_dir,
-            order_file,
-            order_id,
-            default_test_index=LOCAL_ARBITER_TEST_INDEX,
-        )
-        ops.require(check_resolve_expired(s.view))
-        signer, escrow, views = s.account, s.escrow, [s.view]
-    contract = escrow.contract
+        s = session(run, order_file, order_id)
+        esc, views = s.escrow, [s.view]
+    contract = esc.contract
     for view in views:
-        receipt = ops.send(signer, contract.resolveExpiredDispute, view.terms.as_abi())
+        call = contract.resolveExpiredDispute
+        receipt = chain.send(run, call, view.terms.as_abi(), what="resolve-expired")
         (event,) = receipt.events.filter(contract.OrderSettled)
-        asset = ops.asset_of(view.terms.token)
-        done(
+        fmt = escrow.asset_of(view.terms.token).fmt
+        chain.done(
             f"default outcome on order {view.order_id}: {event.buyerBps} bps to the buyer, "
-            f"{asset.fmt(event.payerAmount)} to the buyer, {asset.fmt(event.merchantAmount)} "
+            f"{fmt(event.payerAmount)} to the buyer, {fmt(event.merchantAmount)} "
             "to the merchant",
             receipt,
         )
+    click.echo("next: each side collects its share: ape run buyer withdraw")

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand
 from eth_account.messages import encode_typed_data
 from pydantic import ValidationError
 
@@ -33,10 +32,10 @@ from app.domain.attestations import (
 )
 from app.domain.deployments import write_json
 from app.domain.metadata import NotCanonicalizable, loads_strict
+from scripts._lib import chain
 from scripts._lib import credit as cr
-from scripts._lib import escrow as ops
+from scripts._lib.chain import Run, Stop
 from scripts._lib.identity import IDENTITY_KEY_ENV, commitment
-from scripts._lib.options import deployments_dir_option
 from scripts._lib.service import (
     SERVICE_URL_HELP,
     ServiceError,
@@ -44,7 +43,7 @@ from scripts._lib.service import (
     service_url,
     source_credentials,
 )
-from scripts._lib.signers import parse_address, resolve_account, signer_option
+from scripts._lib.signers import parse_address
 from scripts._lib.units import format_moment, parse_duration
 
 LOCAL_ATTESTER_TEST_INDEX = 6
@@ -76,16 +75,11 @@ def cli() -> None:
     pass
 
 
-def _attester(
-    account: Any, network: Any, credit: cr.Credit, default: int = LOCAL_ATTESTER_TEST_INDEX
-) -> Any:
-    signer = resolve_account(account, network, default_test_index=default)
-    if not credit.verifier.isAttester(signer.address):
-        raise cr.PreflightError(
-            [f"{signer.address} is not an attester of the verifier {credit.verifier.address}"],
-            headline="cannot attest",
-        )
-    return signer
+def _attester(run: Run, credit: cr.Credit) -> Any:
+    """The signer, if the verifier counts it: a signature of another is worth nothing."""
+    if not credit.verifier.isAttester(run.me):
+        raise Stop(f"{run.me} is not an attester of the verifier {credit.verifier.address}")
+    return run.signer
 
 
 def _sign(signer: Any, attestation: Attestation, domain: Domain) -> str:
@@ -93,16 +87,19 @@ def _sign(signer: Any, attestation: Attestation, domain: Domain) -> str:
     signable = encode_typed_data(full_message=typed_data(attestation, domain))
     signature = signer.sign_message(signable)
     if signature is None:
-        raise click.ClickException(f"{signer.address} declined to sign")
+        raise Stop(f"{signer.address} declined to sign")
     text = "0x" + bytes(signature.encode_rsv()).hex()
     if recover(attestation, domain, text) != signer.address:
-        raise click.ClickException(f"the signature of {signer.address} does not recover it")
+        raise Stop(f"the signature of {signer.address} does not recover it")
     return text
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="attest a borrower's score band")
-@signer_option("The attester: an Ape account alias, or TEST::N locally (default TEST::6).")
-@deployments_dir_option
+@chain.command(
+    cli,
+    short_help="attest a borrower's score band",
+    signer="The attester: an Ape account alias, or TEST::N locally (default TEST::6).",
+    default_signer=LOCAL_ATTESTER_TEST_INDEX,
+)
 @click.option("--borrower", required=True, help="The borrower's address.")
 @click.option(
     "--identity",
@@ -121,13 +118,13 @@ def _sign(signer: Any, attestation: Attestation, domain: Domain) -> str:
     "--report",
     "report_file",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="The full report (JSON); only a salted hash of it is attested.",
 )
 @click.option(
     "--out",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Where the signed attestation goes (a new JSON file, for `borrower apply`).",
 )
 @click.option(
@@ -138,9 +135,7 @@ def _sign(signer: Any, attestation: Attestation, domain: Domain) -> str:
 )
 @click.option("--nonce", type=click.IntRange(0, 2**256 - 1), help="Single-use number (random).")
 def attest(
-    network: Any,
-    account: Any,
-    deployments_dir: Path | None,
+    run: Run,
     borrower: str,
     identity: str,
     score: int,
@@ -159,30 +154,29 @@ def attest(
     (<out>.salt.json), the salt of the report commitment, which stays with the bureau. Sends
     nothing."""
     borrower_address = parse_address(borrower, "--borrower")
-    identity_hash = commitment(identity, network)
-    if out.exists():
-        raise click.BadParameter(f"{out} exists; never overwritten", param_hint="--out")
+    identity_hash = commitment(identity, run.network)
+    chain.writable(out, "--out", new=True)
+    salt_file = chain.writable(out.with_name(out.name + ".salt.json"), "--out", new=True)
     try:
         report = loads_strict(report_file.read_text(encoding="utf-8"))
-        model_id = model_id_of(model)
-        lifetime = parse_duration(valid_for)
+    except OSError as exc:
+        raise Stop(f"--report: cannot read {report_file}: {exc.strerror}") from None
     except (ValueError, NotCanonicalizable) as exc:
-        raise click.UsageError(str(exc)) from None
-    credit = cr.open_credit(deployments_dir)
-    signer = _attester(account, network, credit)
-    current = cr.policy(credit)
-    problems = []
-    if current is None:
-        problems.append(f"no credit policy is published on {credit.address} yet")
+        raise Stop(f"--report: {report_file} is not JSON: {exc}") from None
+    model_id = chain.parsed(model_id_of, model, "--model")
+    lifetime = chain.parsed(parse_duration, valid_for, "--valid-for")
     if lifetime <= 0:
-        problems.append("--valid-for must be longer than 0s")
+        raise Stop("--valid-for must be longer than 0s")
+    credit = cr.open_credit(run)
+    signer = _attester(run, credit)
+    current = cr.policy(credit)
+    if current is None:
+        raise Stop(f"no credit policy is published on {credit.address} yet")
     if nonce is not None and credit.verifier.isNonceUsed(nonce):
-        problems.append(f"nonce {nonce} is spent already")
-    cr.require(problems)
-    assert current is not None
+        raise Stop(f"--nonce: nonce {nonce} is spent already")
     band = band_for_score(score, tiers=len(current["tiers"]))
     salt = new_salt()
-    now = ops.chain_now()
+    now = chain.now()
     attestation = Attestation(
         borrower=borrower_address,
         identity_hash=hex32(identity_hash),
@@ -202,7 +196,6 @@ def attest(
         signers=[str(signer.address)],
         model=model,
     )
-    salt_file = out.with_name(out.name + ".salt.json")
     kept = {"report_file": str(report_file), "report_hash": attestation.report_hash}
     write_json(salt_file, {**kept, "salt": hex32(salt)})
     write_json(out, signed.model_dump(mode="json"))
@@ -212,27 +205,28 @@ def attest(
     )
     expires = format_moment(attestation.expires_at, now)
     click.echo(f"valid until {expires}; nonce {attestation.nonce}")
+    click.echo(f"attestation file {out} (salt kept in {salt_file})")
     quorum = int(credit.verifier.quorum())
     if quorum > 1:
         click.echo(
-            f"the verifier wants {quorum} signatures: add them with "
-            f"`ape run bureau cosign {out} --account ...`"
+            f"next: the verifier wants {quorum} signatures: ape run bureau cosign {out} "
+            "--account ..."
         )
-    click.echo(f"attestation file {out} (salt kept in {salt_file})")
+    else:
+        click.echo(f"next: ape run borrower apply --attestation {out}")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="add a signature to an attestation")
-@signer_option(
-    "The cosigning attester: an Ape account alias, or TEST::N locally (default TEST::9)."
+@chain.command(
+    cli,
+    short_help="add a signature to an attestation",
+    signer="The cosigning attester: an Ape account alias, or TEST::N locally (default TEST::9).",
+    default_signer=LOCAL_COSIGNER_TEST_INDEX,
 )
-@deployments_dir_option
-@click.argument("attestation_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("attestation_file", type=click.Path(path_type=Path))
 @click.option("--service", help=SERVICE_URL_HELP + " With --report-id: post the signature there.")
 @click.option("--report-id", help="The service's credit report the attestation belongs to.")
 def cosign(
-    network: Any,
-    account: Any,
-    deployments_dir: Path | None,
+    run: Run,
     attestation_file: Path,
     service: str | None,
     report_id: str | None,
@@ -245,23 +239,26 @@ def cosign(
     Sends no transaction."""
     try:
         signed = SignedAttestation.model_validate_json(attestation_file.read_text("utf-8"))
+    except OSError as exc:
+        raise Stop(f"ATTESTATION_FILE: cannot read {attestation_file}: {exc.strerror}") from None
     except ValidationError as exc:
-        raise click.BadParameter(str(exc), param_hint="ATTESTATION_FILE") from None
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"]) or "file"
+        raise Stop(f"ATTESTATION_FILE: not an attestation ({where}: {problem['msg']})") from None
+    chain.writable(attestation_file, "ATTESTATION_FILE")
     if service is not None and report_id is None:
-        raise click.UsageError("--service goes with --report-id: which report to add it to")
+        raise Stop("--service goes with --report-id: which report to add it to")
     if report_id is not None:
         try:
             source_credentials(BUREAU_CREDENTIALS)
         except ServiceError as error:
-            raise click.UsageError(str(error)) from None
-    credit = cr.open_credit(deployments_dir)
-    signer = _attester(account, network, credit, LOCAL_COSIGNER_TEST_INDEX)
+            raise Stop(str(error)) from None
+    credit = cr.open_credit(run)
+    signer = _attester(run, credit)
     if signed.domain != credit.domain():
-        raise cr.PreflightError(
-            [f"the attestation is for verifier {signed.domain.verifying_contract}"]
-        )
+        raise Stop(f"the attestation is for verifier {signed.domain.verifying_contract}")
     if signer.address in signed.signers:
-        raise cr.PreflightError([f"{signer.address} signed this attestation already"])
+        raise Stop(f"{signer.address} signed this attestation already")
     signature = _sign(signer, signed.attestation, signed.domain)
     ordered = ordered_signatures(signed.attestation, signed.domain, [*signed.signatures, signature])
     signers = [recover(signed.attestation, signed.domain, s) for s in ordered]
@@ -273,6 +270,12 @@ def cosign(
     )
     if report_id is not None:
         _post_signature(service_url(service), report_id, signature)
+    elif len(ordered) >= quorum:
+        click.echo(f"next: ape run borrower apply --attestation {attestation_file}")
+    else:
+        click.echo(
+            f"next: another attester: ape run bureau cosign {attestation_file} --account ..."
+        )
 
 
 def _post_signature(base: str, report_id: str, signature: str) -> None:
@@ -280,7 +283,7 @@ def _post_signature(base: str, report_id: str, signature: str) -> None:
     try:
         answer = post_signed(url, {"signature": signature}, BUREAU_CREDENTIALS)
     except ServiceError as error:
-        raise click.ClickException(f"the service refused the signature: {error}") from None
+        raise Stop(f"the service refused the signature: {error}") from None
     body = answer.body
     signers, quorum = body.get("signers") or [], body.get("quorum")
     status = body.get("status", "stored")

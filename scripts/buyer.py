@@ -3,35 +3,35 @@ take recall refunds, withdraw, and see where an order stands."""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from app.domain.abi_types import hex32
-from app.domain.vocab import CustodyAction, OrderStatus, Verdict
-from scripts._lib import escrow as ops
-from scripts._lib.escrow_cli import (
-    connect,
-    done,
-    escrow_options,
-    hashed_text,
-    hashed_text_options,
+from scripts._lib import chain, escrow
+from scripts._lib.assets import Asset, asset_of, erc20, parse_token
+from scripts._lib.chain import Run, Stop
+from scripts._lib.escrow import (
+    bits_of,
+    item_verdicts,
+    open_escrow,
     order_options,
-    parse_bytes32,
-    parse_token,
+    recalled_items,
+    report_refund,
     report_release,
     session,
 )
-from scripts._lib.new_order import new_order_options, order_schedule, ordered_items
-from scripts._lib.order_checks import check_confirm, check_dispute
-from scripts._lib.order_status import recalled_items
-from scripts._lib.orders import OrderFile, OrderTerms, text_hash, write_order_file
-from scripts._lib.party_commands import party_commands, report_refund
-from scripts._lib.registry import ZERO_ADDRESS
-from scripts._lib.signers import parse_address, resolve_account
+from scripts._lib.new_order import (
+    new_order_options,
+    new_terms,
+    open_with,
+    order_file_checked,
+    ordered_items,
+)
+from scripts._lib.orders import OrderTerms
+from scripts._lib.party_commands import add_party_commands
+from scripts._lib.signers import parse_address
 from scripts._lib.units import format_duration, format_moment, parse_amount
 
 
@@ -57,34 +57,27 @@ An order's terms are not stored on chain: every command after `open` names the o
 --order-file FILE (written by `open`) or --order 0xID (terms rebuilt from its OrderOpened
 event). The escrow is --escrow, else the order file's, else the OrderEscrow recorded for
 the chain in --deployments-dir (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).
-Every command checks the chain and simulates its call first: if the contract would refuse
-it, nothing is sent and its reason is printed. --account names the buyer (an Ape account
+Every command simulates its call first: if the contract would refuse it, nothing is sent
+and the contract's own reason is printed. --account names the buyer (an Ape account
 alias, or TEST::N on a local network)."""
 )
 def cli() -> None:
     pass
 
 
-for _command in party_commands("buyer", "ape run buyer"):
-    cli.add_command(_command)
+add_party_commands(cli, "buyer", "ape run buyer")
+BUYER = "The buyer: an Ape account alias, or TEST::N on a local network. Never a raw key."
 
 
-# ---------------------------------------------------------------------------------------- open
-
-
-@cli.command("open", cls=ConnectedProviderCommand, short_help="open an order and pay it")
-@escrow_options
-@click.option("--merchant", required=True, help="The merchant's address.")
+@escrow.command(cli, "open", short_help="open an order and pay it", signer=BUYER)
+@click.option("--merchant", required=True, help="The merchant's address (or TEST::N).")
 @click.option(
     "--price", required=True, help="The price in whole tokens: 0.25 (ETH), 19.99 (stablecoin)."
 )
 @click.option("--token", default="ETH", show_default=True, help="ETH or an ERC-20 address.")
 @new_order_options("Write the order's terms here (a new file), for later commands.")
 def open_order(
-    network: Any,
-    account: Any,
-    escrow_address: str | None,
-    deployments_dir: Path | None,
+    run: Run,
     merchant: str,
     price: str,
     token: str,
@@ -108,146 +101,80 @@ def open_order(
     Prints the order id; --order-file keeps the terms for later commands (written before
     the order is sent). Without it, later commands take --order 0xID.
     """
-    buyer = resolve_account(account, network)
-    buyer_address = str(buyer.address)
     merchant_address = parse_address(merchant, "--merchant")
     token_address = parse_token(token)
-    ids = ordered_items(item_ids, reference, order_file)
-    escrow, _ = connect(escrow_address, deployments_dir)
-    contract = escrow.contract
-    asset = ops.asset_of(token_address)
-    try:
-        amount = parse_amount(price, asset.decimals)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--price") from None
-    now = ops.chain_now()
-    low, high = (int(v) for v in contract.disputeWindowBounds())
-    schedule = order_schedule(ship_by, deliver_by, dispute_window, now, (low, high))
-    ship_at, deliver_at, window = schedule.ship_by, schedule.deliver_by, schedule.dispute_window
-    terms = OrderTerms(
-        buyer=buyer_address,
+    ids = ordered_items(item_ids, reference)
+    order_file = order_file_checked(order_file)
+    escrow = open_escrow(run)
+    asset = asset_of(token_address)
+    amount = chain.parsed(lambda t: parse_amount(t, asset.decimals), price, "--price")
+    terms = new_terms(
+        escrow.contract,
+        buyer=run.me,
         merchant=merchant_address,
-        payer=buyer_address,
+        payer=run.me,
         token=token_address,
         amount=amount,
-        ship_by=ship_at,
-        deliver_by=deliver_at,
-        dispute_window=window,
-        fee_bps=int(contract.feeBps()),
-        order_ref=text_hash(reference) if reference else hex32(bytes(32)),
-        salt=secrets.randbits(128) if salt is None else salt,
-        item_ids=tuple(ids),
-    )
-
-    problems = []
-    if merchant_address == buyer_address:
-        problems.append("the buyer cannot be its own merchant")
-    if merchant_address == ZERO_ADDRESS:
-        problems.append("the merchant cannot be the zero address")
-    if contract.paused():
-        problems.append(f"the escrow {escrow.address} is paused: no new orders")
-    if amount < terms.item_count:
-        problems.append(f"the price must give each of the {terms.item_count} items a share")
-    if ship_at <= now:
-        problems.append(f"--ship-by {format_moment(ship_at, now)} is not in the future")
-    if deliver_at < ship_at:
-        problems.append("--deliver-by is before --ship-by")
-    if not low <= window <= high:
-        problems.append(
-            f"dispute window {format_duration(window)} is outside the admin's bounds "
-            f"{format_duration(low)}-{format_duration(high)}"
-        )
-    if not asset.is_eth and not contract.isTokenAllowed(token_address):
-        problems.append(f"token {token_address} is not allow-listed on the escrow")
-    balance = asset.balance_of(buyer_address)
-    if balance < amount:
-        problems.append(
-            f"{buyer_address} holds {asset.fmt(balance)}, less than the price {asset.fmt(amount)}"
-        )
-    problems += _item_problems(escrow, merchant_address, ids)
-    order_id = terms.order_id
-    if ops.read_order(escrow, terms, now).status is not OrderStatus.NONE:
-        problems.append(f"order {order_id} exists already (pass another --salt)")
-    ops.require(problems)
-
-    from ape import chain
-
-    record = OrderFile(
-        chain_id=int(chain.chain_id),
-        escrow=escrow.address,
-        order_id=order_id,
-        terms=terms,
+        ids=ids,
+        when=(ship_by, deliver_by, dispute_window),
         reference=reference,
+        salt=salt,
     )
-    # The id and the terms are known before anything is sent: an interrupted run loses neither.
-    click.echo(f"order {order_id}")
-    if order_file is not None:
-        write_order_file(order_file, record)
-    try:
+    _require_funds(run, escrow.contract, terms, asset)
+
+    def send() -> Any:
         if not asset.is_eth:
-            _approve(buyer, escrow, asset, amount)
-        receipt = ops.send(
-            buyer, contract.open, terms.as_abi(), value=amount if asset.is_eth else 0
-        )
-    except BaseException:
-        opened = ops.read_order(escrow, terms).status is not OrderStatus.NONE
-        if order_file is not None and not opened:
-            order_file.unlink(missing_ok=True)
-        raise
-    if order_file is not None:
-        write_order_file(
-            order_file,
-            record.model_copy(
-                update={
-                    "opened_tx": str(receipt.txn_hash),
-                    "opened_block": int(receipt.block_number),
-                }
-            ),
-        )
-    done(f"opened order {order_id}: {asset.fmt(amount)} escrowed", receipt)
+            _approve(run, escrow.address, asset, amount)
+        value = amount if asset.is_eth else 0
+        call = escrow.contract.open
+        return chain.send(run, call, terms.as_abi(), value=value, what="the order")
+
+    receipt = open_with(run, escrow, terms, reference, order_file, send)
+    now = chain.now()
+    chain.done(f"opened order {terms.order_id}: {asset.fmt(amount)} escrowed", receipt)
     click.echo(
-        f"ship by {format_moment(ship_at, now)}; deliver by {format_moment(deliver_at, now)}; "
-        f"dispute window {format_duration(window)}"
+        f"ship by {format_moment(terms.ship_by, now)}; deliver by "
+        f"{format_moment(terms.deliver_by, now)}; dispute window "
+        f"{format_duration(terms.dispute_window)}"
     )
+    flag = f"--order-file {order_file}" if order_file else f"--order {terms.order_id}"
     if order_file is not None:
         click.echo(f"order file {order_file}")
+    click.echo(f"next: the merchant ships it; follow it with ape run buyer status {flag}")
 
 
-def _item_problems(escrow: ops.Escrow, merchant: str, ids: list[str]) -> list[str]:
-    if not ids:
-        return []
-    registry = escrow.registry()
-    problems = []
-    for item_id in ids:
-        record = registry.itemOf(item_id)
-        owner = str(record.merchant)
-        verdict = Verdict(int(registry.verify(item_id)))
-        if owner == ZERO_ADDRESS:
-            problems.append(f"item {item_id} is not registered (or a batch item not activated)")
-        elif owner != merchant:
-            problems.append(f"item {item_id} belongs to merchant {owner}, not {merchant}")
-        elif verdict is not Verdict.AUTHENTIC:
-            problems.append(f"item {item_id} reads {verdict.name.lower()} in the registry")
-        elif CustodyAction(int(record.lastAction)) is CustodyAction.SOLD:
-            problems.append(f"item {item_id} is already sold (its last custody event)")
-    return problems
+def _require_funds(run: Run, escrow: Any, terms: OrderTerms, asset: Asset) -> None:
+    """The price, and in ETH the gas too, must be in the wallet: a node refuses a transaction
+    it cannot charge for before the contract is asked."""
+    from ape import chain as ape_chain
+
+    balance = asset.balance_of(run.me)
+    need = terms.amount
+    if asset.is_eth:
+        try:
+            gas = int(escrow.open.estimate_gas_cost(terms.as_abi(), sender=run.signer))
+        except Exception:  # the contract refuses: send() explains it
+            gas = 0
+        need += gas * int(ape_chain.provider.gas_price)
+    if balance < need:
+        fees = " and its gas" if need > terms.amount else ""
+        raise Stop(
+            f"{run.me} holds {asset.fmt(balance)}, less than the price {asset.fmt(terms.amount)}"
+            f"{fees} ({asset.fmt(need)}); nothing was sent"
+        )
 
 
-def _approve(buyer: Any, escrow: ops.Escrow, asset: ops.Asset, amount: int) -> None:
-    token = ops.erc20(asset.token)
-    allowance = int(token.allowance(buyer.address, escrow.address))
+def _approve(run: Run, spender: str, asset: Asset, amount: int) -> None:
+    token = erc20(asset.token)
+    allowance = int(token.allowance(run.me, spender))
     if allowance >= amount:
         click.echo(f"allowance {asset.fmt(allowance)} already covers the price")
         return
-    receipt = ops.send(buyer, token.approve, escrow.address, amount)
-    done(f"approved the escrow for {asset.fmt(amount)}", receipt)
+    receipt = chain.send(run, token.approve, spender, amount, what="the approval")
+    chain.done(f"approved the escrow for {asset.fmt(amount)}", receipt)
 
 
-# ---------------------------------------------------------------------------------------- confirm
-
-
-@cli.command(cls=ConnectedProviderCommand, short_help="confirm receipt: pay the merchant now")
-@escrow_options
+@escrow.command(cli, short_help="confirm receipt: pay the merchant now", signer=BUYER)
 @order_options
 @click.option(
     "--item",
@@ -258,39 +185,24 @@ def _approve(buyer: Any, escrow: ops.Escrow, asset: ops.Asset, amount: int) -> N
     help="Confirm only these items (0-based, repeatable); the rest stay escrowed.",
 )
 def confirm(
-    network: Any,
-    account: Any,
-    escrow_address: str | None,
-    deployments_dir: Path | None,
-    order_file: Path | None,
-    order_id: str | None,
-    items: tuple[int, ...],
+    run: Run, order_file: Path | None, order_id: str | None, items: tuple[int, ...]
 ) -> None:
     """Confirm receipt: what is still escrowed (or the --item shares) goes to the merchant at
     once, less the platform fee, and the items are recorded as sold to you in the registry."""
-    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-    bits = ops.bits_of(items, s.view.terms.item_count, "--item") if items else 0
-    ops.require(check_confirm(s.view, s.address, bits))
-    terms = s.view.terms.as_abi()
-    if bits:
-        receipt = ops.send(s.account, s.escrow.contract.releaseItems, terms, bits)
+    s = session(run, order_file, order_id)
+    if items:
+        bits = bits_of(items, s.terms.item_count, "--item")
+        receipt = s.send("releaseItems", bits, what="confirm")
     else:
-        receipt = ops.send(s.account, s.escrow.contract.confirmReceipt, terms)
-    report_release(s.escrow, receipt, ops.asset_of(s.view.terms.token))
+        receipt = s.send("confirmReceipt", what="confirm")
+    report_release(s, receipt, "the merchant collects it: ape run merchant order withdraw")
 
 
-# ---------------------------------------------------------------------------------------- dispute
-
-
-@cli.command(cls=ConnectedProviderCommand, short_help="dispute with evidence")
-@escrow_options
+@escrow.command(cli, short_help="dispute with evidence", signer=BUYER)
 @order_options
-@hashed_text_options("evidence", "evidence")
+@chain.hashed_text_options("evidence", "evidence")
 def dispute(
-    network: Any,
-    account: Any,
-    escrow_address: str | None,
-    deployments_dir: Path | None,
+    run: Run,
     order_file: Path | None,
     order_id: str | None,
     evidence: str | None,
@@ -301,23 +213,20 @@ def dispute(
     evidence (text, a file, or its hash) is recorded as keccak256; keep the original for the
     arbiter. The arbiter splits what is escrowed; if it never rules, the default applies after
     the arbitration period (full refund unless the merchant answered, then an even split)."""
-    digest = hashed_text("evidence", evidence, evidence_file, evidence_hash)
-    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-    ops.require(check_dispute(s.view, s.address))
-    receipt = ops.send(s.account, s.escrow.contract.dispute, s.view.terms.as_abi(), digest)
+    digest = chain.hashed_text("evidence", evidence, evidence_file, evidence_hash)
+    s = session(run, order_file, order_id)
+    receipt = s.send("dispute", digest, what="the dispute")
     (event,) = receipt.events.filter(s.escrow.contract.DisputeOpened)
-    done(
+    chain.done(
         f"disputed order {s.view.order_id} with evidence {hex32(digest)}; the arbiter rules "
-        f"until {format_moment(int(event.deadline), ops.chain_now())}",
+        f"until {format_moment(int(event.deadline), chain.now())}",
         receipt,
+        f"the merchant answers (evidence), or offer a split: ape run buyer offer {s.flag} "
+        "--buyer-bps N",
     )
 
 
-# ---------------------------------------------------------------------------------------- recall
-
-
-@cli.command("refund-recalled", cls=ConnectedProviderCommand, short_help="refund recalled items")
-@escrow_options
+@escrow.command(cli, "refund-recalled", short_help="refund recalled items", signer=BUYER)
 @order_options
 @click.option(
     "--item",
@@ -328,39 +237,27 @@ def dispute(
     "default: every open item the registry reads recalled or flagged).",
 )
 def refund_recalled(
-    network: Any,
-    account: Any,
-    escrow_address: str | None,
-    deployments_dir: Path | None,
-    order_file: Path | None,
-    order_id: str | None,
-    items: tuple[str, ...],
+    run: Run, order_file: Path | None, order_id: str | None, items: tuple[str, ...]
 ) -> None:
     """Refund the payer the share of each item of the order that the registry reads recalled
     or flagged (confirmed counterfeit), while it is neither released nor refunded; the rest of
     the order goes on. Anyone may send it (--account pays the gas): the money goes only to the
     payer (a credit line's refund then settles on the line)."""
-    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-    terms = s.view.terms
-    if not terms.item_ids:
-        raise ops.PreflightError([f"order {s.view.order_id} names no registry items (a SKU order)"])
-    verdicts = ops.item_verdicts(s.escrow, terms)
+    s = session(run, order_file, order_id)
+    terms = s.terms
     if items:
-        bits = ops.bits_of([_item_index(terms, item) for item in items], terms.item_count, "--item")
+        bits = bits_of([_item_index(terms, item) for item in items], terms.item_count, "--item")
     else:
+        verdicts = item_verdicts(s.escrow, terms)
         bits = recalled_items(s.view, verdicts)
         if not bits:
             shown = ", ".join(f"{i} {v.name.lower()}" for i, v in enumerate(verdicts))
-            raise ops.PreflightError(
-                [f"no open item of order {s.view.order_id} is recalled or flagged ({shown})"]
+            raise Stop(
+                f"no open item of order {s.view.order_id} reads recalled or flagged "
+                f"({shown or 'a SKU order has no registry items'}); nothing was sent"
             )
-    receipt = ops.send(s.account, s.escrow.contract.refundRecalled, terms.as_abi(), bits)
-    report_refund(
-        s.escrow,
-        receipt,
-        ops.asset_of(terms.token),
-        f"refunded recalled items of {s.view.order_id}",
-    )
+    receipt = s.send("refundRecalled", bits, what="refund-recalled")
+    report_refund(s, receipt, f"refunded recalled items of {s.view.order_id}")
 
 
 def _item_index(terms: OrderTerms, text: str) -> int:
@@ -368,7 +265,7 @@ def _item_index(terms: OrderTerms, text: str) -> int:
     value = text.strip()
     if value.isdigit():
         return int(value)
-    item_id = hex32(parse_bytes32(value, "--item"))
+    item_id = hex32(chain.bytes32(value, "--item"))
     if item_id not in terms.item_ids:
-        raise click.BadParameter(f"{item_id} is not an item of the order", param_hint="--item")
+        raise Stop(f"--item: {item_id} is not an item of the order")
     return terms.item_ids.index(item_id)

@@ -12,21 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from app.domain.abi_types import hex32
 from app.domain.vocab import LogisticsKind
-from scripts._lib import escrow as ops
-from scripts._lib.escrow_cli import (
-    connect,
-    done,
-    escrow_options,
-    hashed_text,
-    hashed_text_options,
-    parse_bytes32,
-)
-from scripts._lib.reverts import explain_data
-from scripts._lib.signers import resolve_account
+from scripts._lib import chain, escrow
+from scripts._lib.chain import Run, Stop
 
 # Test account 8 is the logistics oracle `ape run deploy` names on a local network.
 LOCAL_ORACLE_TEST_INDEX = 8
@@ -48,7 +38,7 @@ carrier --carrier N`), and skips a report its rules refuse while the others stan
 refusal is printed with the contract's reason, and the command then exits with status 1.
 Orders are named by id (--order, repeatable): the oracle needs no terms. --account is
 the logistics oracle (on a local network the default is TEST::8, the one `ape run deploy`
-names). Unknown orders and a missing role are refused before anything is sent."""
+names). The whole call is simulated first: a missing role or a paused escrow sends nothing."""
 )
 def cli() -> None:
     pass
@@ -56,10 +46,7 @@ def cli() -> None:
 
 def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool) -> click.Command:
     def report(
-        network: Any,
-        account: Any,
-        escrow_address: str | None,
-        deployments_dir: Path | None,
+        run: Run,
         order_ids: tuple[str, ...],
         carrier: int,
         evidence: str | None,
@@ -67,48 +54,40 @@ def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool)
         evidence_hash: str | None,
         items: tuple[int, ...] = (),
     ) -> None:
-        digest = hashed_text("evidence", evidence, evidence_file, evidence_hash)
-        oracle = resolve_account(account, network, default_test_index=LOCAL_ORACLE_TEST_INDEX)
-        escrow, _ = connect(escrow_address, deployments_dir)
-        contract = escrow.contract
-        ids = [hex32(parse_bytes32(value, "--order")) for value in order_ids]
-        if len(set(ids)) != len(ids):
-            raise click.BadParameter("an order is named twice", param_hint="--order")
+        digest = chain.hashed_text("evidence", evidence, evidence_file, evidence_hash)
+        ids = [hex32(chain.bytes32(value, "--order")) for value in order_ids]
         if items and len(ids) != 1:
-            raise click.UsageError("--item goes with exactly one --order")
-        problems = []
-        if not contract.hasRole(contract.ORACLE_ROLE(), oracle.address):
-            problems.append(f"{oracle.address} does not hold ORACLE_ROLE on {escrow.address}")
-        updates = []
-        for order_id in ids:
-            if int(contract.orderOf(order_id).status) == 0:
-                problems.append(f"order {order_id} does not exist on {escrow.address}")
-                continue
-            bits = 0
-            if items:
-                terms, _ = ops.terms_from_event(escrow, order_id)
-                bits = ops.bits_of(items, terms.item_count, "--item")
-            updates.append((order_id, int(kind), carrier, bits, digest))
-        ops.require(problems)
-        receipt = ops.send(oracle, contract.reportLogistics, updates)
+            raise Stop("--item goes with exactly one --order")
+        esc = escrow.open_escrow(run)
+        bits = 0
+        if items:
+            terms, _ = escrow.terms_from_event(esc, ids[0])
+            bits = escrow.bits_of(items, terms.item_count, "--item")
+        updates = [(order_id, int(kind), carrier, bits, digest) for order_id in ids]
+        contract = esc.contract
+        receipt = chain.send(run, contract.reportLogistics, updates, what="the reports")
         rejected = list(receipt.events.filter(contract.LogisticsUpdateRejected))
-        what = kind.name.lower().replace("_", " ")
-        done(
-            f"reported {len(updates)} order(s) {what} for carrier {carrier}: "
+        said = kind.name.lower().replace("_", " ")
+        chain.done(
+            f"reported {len(updates)} order(s) {said} for carrier {carrier}: "
             f"{len(updates) - len(rejected)} applied, {len(rejected)} refused",
             receipt,
         )
         for event in receipt.events.filter(contract.DisputeOpened):
             click.echo(f"  dispute opened on order {hex32(event.orderId)}")
         for event in rejected:
-            click.echo(f"  refused order {hex32(event.orderId)}: {explain_data(event.reason)}")
+            click.echo(
+                f"  refused order {hex32(event.orderId)}: {chain.explain_data(event.reason)}"
+            )
         if rejected:
             others = "" if len(rejected) == len(updates) else "; the others stand"
             raise click.ClickException(
                 f"the escrow refused {len(rejected)} of {len(updates)} report(s) (listed "
                 f"above){others}"
             )
+        click.echo(f"next: {NEXT[kind]}")
 
+    report.__doc__ = help_text
     command: Any = report
     if with_items:
         command = click.option(
@@ -119,7 +98,7 @@ def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool)
             metavar="INDEX",
             help="With one --order: only these items arrived (0-based, repeatable; default all).",
         )(command)
-    command = hashed_text_options("evidence", what)(command)
+    command = chain.hashed_text_options("evidence", what)(command)
     command = click.option(
         "--carrier",
         type=CARRIER_ID,
@@ -135,38 +114,44 @@ def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool)
         metavar="0xID",
         help="An order id (repeatable).",
     )(command)
-    command = escrow_options(command)
-    built: click.Command = click.command(cls=ConnectedProviderCommand, help=help_text)(command)
-    return built
+    name = {LogisticsKind.CONDITION_BREACHED: "breach"}.get(kind, kind.name.lower())
+    short = {"shipped": "picked up", "delivered": "delivered", "breach": "a broken condition"}
+    escrow.command(
+        cli,
+        name,
+        short_help=f"report orders {short[name]}",
+        signer=ORACLE,
+        default_signer=LOCAL_ORACLE_TEST_INDEX,
+    )(command)
+    return cli.commands[name]
 
 
-cli.add_command(
-    _report(
-        LogisticsKind.SHIPPED,
-        "tracking reference",
-        "Report orders picked up by the carrier (funded orders handed to it).",
-        with_items=False,
-    ),
-    "shipped",
+NEXT = {
+    LogisticsKind.SHIPPED: "on arrival: ape run carrier delivered --carrier N --order 0xID",
+    LogisticsKind.DELIVERED: "after the window: ape run merchant order release --order 0xID",
+    LogisticsKind.CONDITION_BREACHED: "the arbiter rules: ape run arbiter list",
+}
+ORACLE = "The logistics oracle: an Ape account alias, or TEST::N locally (default TEST::8)."
+
+
+_report(
+    LogisticsKind.SHIPPED,
+    "tracking reference",
+    "Report orders picked up by the carrier (funded orders handed to it).",
+    with_items=False,
 )
-cli.add_command(
-    _report(
-        LogisticsKind.DELIVERED,
-        "proof of delivery",
-        "Report orders delivered: each order's dispute window starts now; after it, anyone may "
-        "release the payment to the merchant (`ape run merchant order release`).",
-        with_items=True,
-    ),
-    "delivered",
+_report(
+    LogisticsKind.DELIVERED,
+    "proof of delivery",
+    "Report orders delivered: each order's dispute window starts now; after it, anyone may "
+    "release the payment to the merchant (`ape run merchant order release`).",
+    with_items=True,
 )
-cli.add_command(
-    _report(
-        LogisticsKind.CONDITION_BREACHED,
-        "incident report",
-        "Report a broken condition on orders in transit, before delivery (a cold-chain "
-        "breach, a damaged parcel): each opens a dispute for the arbiter. After delivery only "
-        "the buyer disputes.",
-        with_items=False,
-    ),
-    "breach",
+_report(
+    LogisticsKind.CONDITION_BREACHED,
+    "incident report",
+    "Report a broken condition on orders in transit, before delivery (a cold-chain breach, a "
+    "damaged parcel): each opens a dispute for the arbiter. After delivery only the buyer "
+    "disputes.",
+    with_items=False,
 )

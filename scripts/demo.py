@@ -19,7 +19,7 @@ from eth_utils.crypto import keccak
 
 from app.domain.deployments import deployments_dir, load_record
 from app.domain.vocab import CustodyAction, Verdict
-from scripts._lib.batches import activation_args
+from scripts._lib.registry import activation_args
 
 VERIFIER_INDEX = 0
 SHOPPER_INDEX = 4

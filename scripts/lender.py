@@ -3,15 +3,14 @@ its redemption queue, see the pool."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand
 
+from scripts._lib import chain
 from scripts._lib import credit as cr
-from scripts._lib.escrow import chain_now
-from scripts._lib.signers import parse_address, resolve_account
+from scripts._lib.chain import Run, Stop
+from scripts._lib.signers import parse_address
 from scripts._lib.units import format_amount, format_duration, format_moment, parse_amount
 
 REQUEST_ID = 0  # ERC-7540: all of a controller's requests are request 0
@@ -35,73 +34,54 @@ value at the request and at the claim, from idle cash.
 
 The pool is the one the CreditLines recorded for the chain in --deployments-dir uses
 (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/). Every call is simulated first: if the
-pool would refuse it, nothing is sent and its reason is printed. --account names the lender
+pool would refuse it, nothing is sent and its own reason is printed. --account names the lender
 (an Ape account alias, or TEST::N on a local network)."""
 )
 def cli() -> None:
     pass
 
 
+LENDER = "The lender: an Ape account alias, or TEST::N on a local network. Never a raw key."
+
+
 def _amount(credit: cr.Credit, text: str, option: str) -> int:
-    try:
-        return parse_amount(text, credit.asset.decimals)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
+    return int(chain.parsed(lambda t: parse_amount(t, credit.asset.decimals), text, option))
 
 
 def _share_units(vault: Any, text: str, option: str) -> int:
-    try:
-        return parse_amount(text, int(vault.decimals()))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
+    return int(chain.parsed(lambda t: parse_amount(t, int(vault.decimals())), text, option))
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="deposit stablecoins for pool shares")
-@cr.credit_options
+@chain.command(cli, short_help="deposit stablecoins for pool shares", signer=LENDER)
 @click.option("--amount", required=True, help="Stablecoins to deposit, in whole tokens (250.5).")
-def deposit(network: Any, account: Any, deployments_dir: Path | None, amount: str) -> None:
+def deposit(run: Run, amount: str) -> None:
     """Deposit --amount of the stablecoin into the pool and receive shares. The pool is first
     approved for the amount (a second transaction) unless the allowance covers it."""
-    lender = resolve_account(account, network)
-    credit = cr.open_credit(deployments_dir)
+    credit = cr.open_credit(run)
     vault, asset = credit.vault, credit.asset
     units = _amount(credit, amount, "--amount")
-    problems = cr.balance_problems(asset, str(lender.address), units, "the deposit")
-    if vault.paused():
-        problems.append(f"the credit pool {vault.address} is paused: no deposits")
-    cr.require(problems)
+    cr.require_balance(asset, run.me, units, "the deposit")
     shares = int(vault.previewDeposit(units))
-    cr.approve(credit, lender, str(vault.address), units, "the credit pool")
-    receipt = cr.send(credit, lender, vault.deposit, units, lender.address)
-    cr.done(f"deposited {asset.fmt(units)} for {_shares(vault, shares)}", receipt)
-    _position(credit, str(lender.address))
+    cr.approve(run, credit, str(vault.address), units, "the credit pool")
+    receipt = chain.send(run, vault.deposit, units, run.me, what="the deposit")
+    chain.done(f"deposited {asset.fmt(units)} for {_shares(vault, shares)}", receipt)
+    _position(credit, run.me)
+    click.echo("next: ape run lender status; leave with ape run lender request-redeem --all")
 
 
-@cli.command(
-    "request-redeem", cls=ConnectedProviderCommand, short_help="queue shares for redemption"
-)
-@cr.credit_options
+@chain.command(cli, "request-redeem", short_help="queue shares for redemption", signer=LENDER)
 @click.option("--shares", "share_text", help="Pool shares to queue, in whole shares.")
 @click.option("--amount", help="Queue the shares worth this much stablecoin now.")
 @click.option("--all", "everything", is_flag=True, help="Queue all your shares.")
-def request_redeem(
-    network: Any,
-    account: Any,
-    deployments_dir: Path | None,
-    share_text: str | None,
-    amount: str | None,
-    everything: bool,
-) -> None:
+def request_redeem(run: Run, share_text: str | None, amount: str | None, everything: bool) -> None:
     """Lock shares in the pool's redemption queue (requestRedeem). They stop earning at once
     and keep bearing losses until claimed; after the pool's cooldown `claim` pays the lower
     of their value now and at the claim. A new request adds to a pending one and restarts its
     cooldown."""
     if sum(v is not None and v is not False for v in (share_text, amount, everything)) != 1:
-        raise click.UsageError("give one of --shares, --amount and --all")
-    lender = resolve_account(account, network)
-    owner = str(lender.address)
-    credit = cr.open_credit(deployments_dir)
-    vault = credit.vault
+        raise Stop("give one of --shares, --amount and --all")
+    credit = cr.open_credit(run)
+    vault, owner = credit.vault, run.me
     held = int(vault.balanceOf(owner))
     if everything:
         shares = held
@@ -109,73 +89,57 @@ def request_redeem(
         shares = int(vault.convertToShares(_amount(credit, amount, "--amount")))
     else:
         shares = _share_units(vault, str(share_text), "--shares")
-    if shares > held:
-        cr.require([f"{owner} holds {_shares(vault, held)}, less than {_shares(vault, shares)}"])
-    if shares == 0:
-        cr.require([f"{owner} holds no shares of the pool"])
+    if shares > held or shares == 0:
+        raise Stop(f"{owner} holds {_shares(vault, held)}; nothing was sent")
     worth = int(vault.convertToAssets(shares))
-    receipt = cr.send(credit, lender, vault.requestRedeem, shares, owner, owner)
+    call = vault.requestRedeem
+    receipt = chain.send(run, call, shares, owner, owner, what="the redemption request")
     _, _, claimable_at = (int(v) for v in vault.redeemRequestOf(owner))
-    cr.done(
+    when = format_moment(claimable_at, chain.now())
+    chain.done(
         f"queued {_shares(vault, shares)} (worth {credit.asset.fmt(worth)} now, the most a "
-        f"claim pays); claimable from {format_moment(claimable_at, chain_now())}",
+        f"claim pays); claimable from {when}",
         receipt,
+        f"from {when}: ape run lender claim",
     )
     _position(credit, owner)
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="claim your queued shares")
-@cr.credit_options
+@chain.command(cli, short_help="claim your queued shares", signer=LENDER)
 @click.option("--shares", "share_text", help="Queued shares to claim (default: all claimable).")
 @click.option("--to", "recipient", help="Pay another address (default: yourself).")
-def claim(
-    network: Any,
-    account: Any,
-    deployments_dir: Path | None,
-    share_text: str | None,
-    recipient: str | None,
-) -> None:
+def claim(run: Run, share_text: str | None, recipient: str | None) -> None:
     """Claim queued shares once their cooldown is over (redeem): the pool pays the lower of
     their value at the request and now, from idle cash, and burns them."""
-    lender = resolve_account(account, network)
-    controller = str(lender.address)
+    controller = run.me
     to = parse_address(recipient, "--to") if recipient else controller
-    credit = cr.open_credit(deployments_dir)
+    credit = cr.open_credit(run)
     vault = credit.vault
     if share_text is not None:
         shares = _share_units(vault, share_text, "--shares")
     else:
-        shares = int(vault.claimableRedeemRequest(REQUEST_ID, controller))
-        if shares == 0:
-            queued, _, claimable_at = (int(v) for v in vault.redeemRequestOf(controller))
-            cr.require(
-                [
-                    f"{_shares(vault, queued)} queued, claimable from "
-                    f"{format_moment(claimable_at, chain_now())}"
-                    if queued
-                    else f"{controller} has no shares in the queue: `lender request-redeem`"
-                ]
-            )
-    receipt = cr.send(credit, lender, vault.redeem, shares, to, controller)
+        # All that is claimable; with nothing claimable the pool's own error says when.
+        shares = int(vault.claimableRedeemRequest(REQUEST_ID, controller)) or int(
+            vault.redeemRequestOf(controller)[0]
+        )
+    receipt = chain.send(run, vault.redeem, shares, to, controller, what="the claim")
     for event in receipt.events.filter(vault.Withdraw):
-        cr.done(
+        chain.done(
             f"claimed {_shares(vault, int(event.shares))}: {credit.asset.fmt(int(event.assets))} "
             f"paid to {to}",
             receipt,
         )
     _position(credit, controller)
+    click.echo("next: ape run lender status")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="the pool and your position")
-@cr.credit_options
+@chain.command(cli, short_help="the pool and your position", signer=LENDER)
 @click.option("--lender", "lender_address", help="Whose position (default: --account's).")
-def status(
-    network: Any, account: Any, deployments_dir: Path | None, lender_address: str | None
-) -> None:
+def status(run: Run, lender_address: str | None) -> None:
     """Show the pool: assets, idle cash, principal lent out and impaired, income still
     unlocking, the redemption queue, losses, share price; and a lender's shares, queued
     request and what it may claim now. Sends nothing."""
-    credit = cr.open_credit(deployments_dir)
+    credit = cr.open_credit(run)
     vault, fmt = credit.vault, credit.asset.fmt
     total, idle = int(vault.totalAssets()), int(vault.idleAssets())
     lent, impaired = int(vault.lentAssets()), int(vault.impairedAssets())
@@ -193,8 +157,8 @@ def status(
     who = None
     if lender_address:
         who = parse_address(lender_address, "--lender")
-    elif account is not None:
-        who = str(resolve_account(account, network).address)
+    elif run.account is not None:
+        who = run.me
     if who is not None:
         _position(credit, who)
 
@@ -212,7 +176,7 @@ def _position(credit: cr.Credit, owner: str) -> None:
         when = (
             "claimable now"
             if claimable
-            else f"claimable from {format_moment(claimable_at, chain_now())}"
+            else f"claimable from {format_moment(claimable_at, chain.now())}"
         )
         click.echo(f"queued     {_shares(vault, queued)}, paying at most {fmt(at_request)}; {when}")
 

@@ -9,30 +9,30 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand
 from eth_utils.crypto import keccak
 
 from app.domain.ids import item_id_from_gs1, item_id_from_sku
 from app.domain.manifest_signing import manifest_content_hash, manifest_message
-from scripts._lib import batches, merchant_items, merchant_verifier, recalls
-from scripts._lib import custody as custody_ops
-from scripts._lib import registry as ops
+from scripts._lib import chain
+from scripts._lib import registry as reg
+from scripts._lib.chain import Run, Stop
+from scripts._lib.custody import id_ranges, plan_custody
 from scripts._lib.custody_inputs import load_custody
-from scripts._lib.escrow_cli import parse_bytes32
-from scripts._lib.inputs import InputFileError, load_items, read_rows
-from scripts._lib.journal import Journal, default_journal_path
-from scripts._lib.manifest import read_manifest
-from scripts._lib.merchant_orders import order
-from scripts._lib.registry_cli import (
-    bad_file,
-    dry_run_option,
-    open_registry,
-    progress,
-    registry_options,
-    report_estimate,
+from scripts._lib.inputs import load_items, read_rows
+from scripts._lib.journal import default_journal_path
+from scripts._lib.manifest import batch_item, read_manifest
+from scripts._lib.merchant_items import (
+    MERCHANT,
+    activate_command,
+    batch_manifest,
+    input_file,
+    journal_option,
+    register_command,
 )
+from scripts._lib.merchant_orders import order
+from scripts._lib.merchant_verifier import add_verifier_commands
 from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, service_url
-from scripts._lib.signers import parse_address, resolve_account
+from scripts._lib.signers import parse_address
 
 
 @click.group(
@@ -56,24 +56,26 @@ The verifier's commands (VERIFIER_ROLE; local default TEST::0):
   reassign       move a squatted item id to its merchant, or revoke its record
 
 The registry is --registry ADDRESS, else the ProductRegistry recorded for the connected
-chain in --deployments-dir (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).
-Every command checks the chain and simulates its transactions before sending anything: if
-the contract would refuse, nothing is sent and its reason is printed."""
+chain in --deployments-dir (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/; beside
+`make demo`: var/demo/deployments). Every command simulates its transactions before sending
+anything: if the contract would refuse, nothing is sent and its own reason is printed."""
 )
 def cli() -> None:
     pass
 
 
-for _command in (*merchant_verifier.COMMANDS, *merchant_items.COMMANDS, order):
-    cli.add_command(_command)
+add_verifier_commands(cli)
+register_command(cli)
+activate_command(cli)
+cli.add_command(order)
 
 
-# ---------------------------------------------------------------------------------------- custody
+def registry_command(name: str, short_help: str, **kw: Any) -> chain.Decorator:
+    return chain.command(cli, name, short_help=short_help, address="registry", **kw)
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="append custody events from a file")
-@registry_options
-@click.argument("input_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@registry_command("custody", "append custody events from a file", signer=MERCHANT, dry_run=True)
+@click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
 @click.option(
     "--merchant",
     "sku_merchant",
@@ -83,26 +85,17 @@ for _command in (*merchant_verifier.COMMANDS, *merchant_items.COMMANDS, order):
 @click.option(
     "--chunk-size",
     type=click.IntRange(1, 1000),
-    default=ops.DEFAULT_CHUNK_SIZE,
+    default=reg.DEFAULT_CHUNK_SIZE,
     show_default=True,
     help="Events per recordCustody transaction.",
 )
-@click.option(
-    "--journal",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Journal file (default: <input>.custody.journal.json).",
-)
-@dry_run_option
+@journal_option("custody")
 def custody(
-    network: Any,
-    account: Any,
-    registry: str | None,
-    deployments_dir: Path | None,
-    input_file: Path,
+    run: Run,
+    input_path: Path,
     sku_merchant: str | None,
     chunk_size: int,
     journal: Path | None,
-    dry_run: bool,
 ) -> None:
     """Append the custody events of INPUT_FILE (.csv or .json), signed by the item's merchant
     or an ORACLE_ROLE holder.
@@ -122,69 +115,41 @@ def custody(
     word of the contract's bitmap. Events the submitter already recorded (same id and
     content, or same content when no id is given) are skipped, so a run can be repeated.
     """
-    submitter = resolve_account(account, network)
-    owner = parse_address(sku_merchant, "--merchant") if sku_merchant else str(submitter.address)
-    try:
-        entries = load_custody(input_file, owner)
-    except InputFileError as exc:
-        raise bad_file(exc) from None
-    reg = open_registry(registry, deployments_dir)
-    from ape import chain
-
-    log = Journal.open(
-        journal or default_journal_path(input_file, "custody"),
-        "custody",
-        int(chain.chain_id),
-        reg.address,
-        str(submitter.address),
-    )
-    if not dry_run:
-        ops.settle_pending(log, click.echo)
-    plan = custody_ops.plan_custody(reg, str(submitter.address), entries)
+    owner = parse_address(sku_merchant, "--merchant") if sku_merchant else run.me
+    entries = load_custody(input_file(input_path), owner)
+    registry = reg.open_registry(run)
+    path = journal or default_journal_path(input_path, "custody")
+    log = reg.open_journal(run, registry, path, "custody")
+    plan = plan_custody(registry, run.me, entries)
     if plan.done:
         click.echo(f"{len(plan.done)} event(s) already recorded by you: skipped")
     if not plan.to_send:
-        click.echo("nothing to record")
+        click.echo("nothing to record; nothing was sent")
         return
-    with progress(len(plan.to_send), "recording") as bar:
-        result = custody_ops.record_custody(
-            reg,
-            submitter,
-            plan,
-            chunk_size=chunk_size,
-            journal=log,
-            dry_run=dry_run,
-            on_chunk=bar.update,
-        )
-    if dry_run:
-        report_estimate(result, f"would record {len(plan.to_send)} event(s)")
+    receipts = reg.send_rows(
+        run,
+        registry.contract.recordCustody,
+        plan.to_send,
+        lambda event: event.as_input(),
+        lambda event: str(event.event_id),
+        chunk_size=chunk_size,
+        journal=log,
+        label="recording",
+    )
+    if run.dry_run:
+        chain.dry_run_report(f"would record {len(plan.to_send)} event(s)")
         return
     ids = [event.event_id for event in plan.to_send]
     click.echo(
-        f"recorded {result.sent} event(s) in {len(result.receipts)} transaction(s); "
-        f"event ids {_id_ranges(ids)}"
+        f"recorded {len(ids)} event(s) in {len(receipts)} transaction(s); "
+        f"event ids {id_ranges(ids)}"
     )
-    for tx_hash in result.tx_hashes:
-        click.echo(f"  tx {tx_hash}")
+    for receipt in receipts:
+        click.echo(f"  tx {receipt.txn_hash}")
+    click.echo(f"next: shoppers see the trail; check it with ape run merchant status {input_path}")
 
 
-def _id_ranges(ids: list[int]) -> str:
-    spans: list[str] = []
-    for value in sorted(ids):
-        if spans and "-" not in spans[-1] and int(spans[-1]) + 1 == value:
-            spans[-1] = f"{spans[-1]}-{value}"
-        elif spans and "-" in spans[-1] and int(spans[-1].split("-")[1]) + 1 == value:
-            spans[-1] = f"{spans[-1].split('-')[0]}-{value}"
-        else:
-            spans.append(str(value))
-    return ", ".join(spans)
-
-
-# ---------------------------------------------------------------------------------------- recall
-
-
-@cli.command(cls=ConnectedProviderCommand, short_help="recall an item or a whole batch")
-@registry_options
+@registry_command("recall", "recall an item or a whole batch", signer=MERCHANT)
 @click.option("--item-id", help="The item's id (0x + 64 hex).")
 @click.option("--sku", help="The item's SKU (with --serial).")
 @click.option("--gtin", help="The item's GTIN (with --serial).")
@@ -192,15 +157,12 @@ def _id_ranges(ids: list[int]) -> str:
 @click.option("--batch-root", help="Recall a whole batch by its Merkle root.")
 @click.option(
     "--manifest",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="A batch manifest: alone, recall the whole batch; with an item, recall that item.",
 )
 @click.option("--reason", required=True, help="Recall notice; its keccak256 is recorded.")
 def recall(
-    network: Any,
-    account: Any,
-    registry: str | None,
-    deployments_dir: Path | None,
+    run: Run,
     item_id: str | None,
     sku: str | None,
     gtin: str | None,
@@ -216,92 +178,73 @@ def recall(
       a batch item   the same, plus --manifest BATCH_MANIFEST (activated first if needed)
       a whole batch  --batch-root ROOT | --manifest BATCH_MANIFEST
     """
-    merchant = resolve_account(account, network)
     items = [t for t in (item_id, sku, gtin) if t is not None]
-    named_by_key = sku is not None or gtin is not None
-    if (serial is not None) != named_by_key:
-        raise click.UsageError("--serial goes with --sku or --gtin, and they need it")
-    whole_batch = [t for t in (batch_root, manifest) if t is not None]
-    if len(items) > 1 or (items and batch_root) or (not items and len(whole_batch) != 1):
-        raise click.UsageError(
+    if (serial is not None) != (sku is not None or gtin is not None):
+        raise Stop("--serial goes with --sku or --gtin, and they need it")
+    if (
+        len(items) > 1
+        or (items and batch_root)
+        or (not items and (batch_root is None) == (manifest is None))
+    ):
+        raise Stop(
             "name one target: --item-id, --sku with --serial, --gtin with --serial "
             "(plus --manifest for a batch item), --batch-root, or --manifest"
         )
-    reg = open_registry(registry, deployments_dir)
+    batch = batch_manifest(manifest, "--manifest") if manifest is not None else None
     reason_hash = keccak(reason.encode("utf-8"))
-    batch = _read_batch_manifest(manifest) if manifest is not None else None
+    if gtin is not None:
+        target = chain.parsed(lambda g: item_id_from_gs1(g, str(serial)), gtin, "--gtin")
+    elif sku is not None:
+        target = item_id_from_sku(run.me, sku, str(serial))
+    elif item_id is not None:
+        target = chain.bytes32(item_id, "--item-id")
+    contract = reg.open_registry(run).contract
+    then = "escrow orders holding it refund its share: ape run buyer refund-recalled --order 0xID"
     if not items:
-        root_text = batch_root if batch_root is not None else (batch or {}).get("root")
-        root = parse_bytes32(str(root_text), "--batch-root")
-        receipt = recalls.recall_batch(reg, merchant, root, reason_hash)
-        click.echo(f"recalled batch 0x{root.hex()} in tx {receipt.txn_hash}")
+        root = chain.bytes32(str(batch_root or (batch or {}).get("root")), "--batch-root")
+        receipt = chain.send(run, contract.recallBatch, root, reason_hash, what="the recall")
+        chain.done(f"recalled batch 0x{root.hex()}", receipt, then)
         return
-    if item_id is not None:
-        target = parse_bytes32(item_id, "--item-id")
-    elif gtin is not None:
-        try:
-            target = item_id_from_gs1(gtin, str(serial))
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--gtin/--serial") from None
-    else:
-        target = item_id_from_sku(str(merchant.address), str(sku), str(serial))
     if batch is not None:
-        receipt = recalls.recall_batch_item(reg, merchant, batch, target, reason_hash, click.echo)
-    else:
-        receipt = recalls.recall_item(reg, merchant, target, reason_hash)
-    click.echo(f"recalled item 0x{target.hex()} in tx {receipt.txn_hash}")
+        entry = batch_item(batch, target)
+        if entry is None:
+            raise Stop(f"item 0x{target.hex()} is not in the manifest {manifest}")
+        if str(contract.itemOf(target).merchant) == reg.ZERO_ADDRESS:
+            args = reg.activation_args(reg.root_of(batch), entry)
+            done = chain.send(run, contract.activateBatchItem, *args, what="the activation")
+            chain.done(f"activated batch item 0x{target.hex()}", done)
+    receipt = chain.send(run, contract.recallItem, target, reason_hash, what="the recall")
+    chain.done(f"recalled item 0x{target.hex()}", receipt, then)
 
 
-def _read_batch_manifest(path: Path) -> dict[str, Any]:
-    try:
-        data = read_manifest(path)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--manifest") from None
-    if not data.get("root"):
-        raise click.BadParameter(
-            f"{path} is not a batch manifest (no root)", param_hint="--manifest"
-        )
-    return data
-
-
-# ---------------------------------------------------------------------------------------- publish
-
-
-@cli.command(cls=ConnectedProviderCommand, short_help="publish a batch manifest to the service")
-@registry_options
-@click.argument("manifest_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@registry_command("publish", "publish a batch manifest to the service", signer=MERCHANT)
+@click.argument("manifest_file", type=click.Path(path_type=Path))
 @click.option("--service", "service", help=SERVICE_URL_HELP)
-def publish(
-    network: Any,
-    account: Any,
-    registry: str | None,
-    deployments_dir: Path | None,
-    manifest_file: Path,
-    service: str | None,
-) -> None:
+def publish(run: Run, manifest_file: Path, service: str | None) -> None:
     """Publish MANIFEST_FILE (written by `register --batch`) to the TrustMall service, so that
     shoppers get each item's Merkle proof. The --account merchant signs the batch root and the
     manifest's content hash here (EIP-191); the service gets the signature, never the key."""
-    merchant = resolve_account(account, network)
-    manifest = _read_batch_manifest(manifest_file)
-    root = parse_bytes32(str(manifest["root"]), "root")
-    owner = str(open_registry(registry, deployments_dir).contract.batchOf(root).merchant)
-    if owner != merchant.address:
-        raise click.ClickException(
-            f"batch 0x{root.hex()} is registered by {owner}, not by {merchant.address}"
+    manifest = batch_manifest(manifest_file)
+    root = chain.bytes32(str(manifest["root"]), "root")
+    owner = str(reg.open_registry(run).contract.batchOf(root).merchant)
+    if owner != run.me:
+        raise Stop(
+            f"batch 0x{root.hex()} is registered by {owner}, not by {run.me}"
             if int(owner, 16)
-            else f"batch 0x{root.hex()} is not registered on this chain"
+            else f"batch 0x{root.hex()} is not registered on this chain: "
+            f"ape run merchant register FILE --batch"
         )
-    signed = merchant.sign_message(manifest_message(root, manifest_content_hash(manifest)))
+    signed = run.signer.sign_message(manifest_message(root, manifest_content_hash(manifest)))
     if signed is None:
-        raise click.ClickException("the account declined to sign")
-    url = f"{service_url(service)}/v1/batches/0x{root.hex()}/manifest"
+        raise Stop("the account declined to sign")
+    base = service_url(service)
+    url = f"{base}/v1/batches/0x{root.hex()}/manifest"
     try:
         answer = post_json(
             url, {"manifest": manifest, "signature": "0x" + signed.encode_rsv().hex()}
         )
     except ServiceError as error:
-        raise click.ClickException(f"the service refused the manifest: {error}") from None
+        raise Stop(f"the service refused the manifest: {error}") from None
     body = answer.body
     click.echo(
         ("published" if body.get("created") else "already published, same content")
@@ -310,46 +253,36 @@ def publish(
         + ("matches" if body.get("matches_onchain_metadata_hash") else "does NOT match")
         + " the batch's on-chain metadata hash"
     )
+    first = manifest["items"][0]["item_id"] if manifest["items"] else ""
+    click.echo(
+        f"next: shoppers verify at {base}/verify/{first}; give items records of their own: "
+        f"ape run merchant activate {manifest_file}"
+    )
 
 
-# ---------------------------------------------------------------------------------------- status
-
-
-@cli.command(cls=ConnectedProviderCommand, short_help="show verdicts of a file's items")
-@registry_options
-@click.argument("input_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@registry_command("status", "show verdicts of a file's items", signer=MERCHANT)
+@click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
 @click.option("--merchant", help="Whose SKUs the sku/serial rows name (default: --account).")
-def status(
-    network: Any,
-    account: Any,
-    registry: str | None,
-    deployments_dir: Path | None,
-    input_file: Path,
-    merchant: str | None,
-) -> None:
+def status(run: Run, input_path: Path, merchant: str | None) -> None:
     """Show the verdict of every item of INPUT_FILE: an item file (as for `register`) or a
     batch manifest (checked with its proofs, as a shopper's app would). Sends nothing."""
-    reg = open_registry(registry, deployments_dir)
-    if _is_manifest(input_file):
-        statuses = batches.manifest_verdicts(reg, read_manifest(input_file))
+    registry = reg.open_registry(run)
+    if _is_manifest(input_file(input_path)):
+        rows = reg.manifest_verdicts(registry, read_manifest(input_path))
     else:
         if merchant is not None:
             owner = parse_address(merchant, "--merchant")
-        elif account is not None:
-            owner = str(account.address)
+        elif run.account is not None:
+            owner = run.me
         else:
-            owner = ops.ZERO_ADDRESS
-            if any("sku" in row.data for row in _rows_or_fail(input_file)):
-                raise click.UsageError("sku rows need --merchant or --account to compute ids")
-        try:
-            entries = load_items(input_file, owner)
-        except InputFileError as exc:
-            raise bad_file(exc) from None
-        statuses = ops.item_verdicts(reg, entries)
-    for item in statuses:
-        click.echo(
-            f"{item.where:<10} 0x{item.item_id.hex()}  {item.verdict.name.lower():<18} {item.label}"
-        )
+            owner = reg.ZERO_ADDRESS
+            if any("sku" in row.data for row in read_rows(input_path, "items")):
+                raise Stop("sku rows need --merchant or --account to compute ids")
+        rows = reg.item_verdicts(registry, load_items(input_path, owner))
+    base = service_url(None)
+    for where, label, item_id, verdict in rows:
+        click.echo(f"{where:<10} 0x{item_id.hex()}  {verdict.name.lower():<18} {label}")
+    click.echo(f"next: a shopper's page: {base}/verify/0xITEM_ID")
 
 
 def _is_manifest(path: Path) -> bool:
@@ -360,10 +293,3 @@ def _is_manifest(path: Path) -> bool:
     except (ValueError, KeyError):
         return False
     return True
-
-
-def _rows_or_fail(path: Path) -> list[Any]:
-    try:
-        return read_rows(path, "items")
-    except InputFileError as exc:
-        raise bad_file(exc) from None

@@ -7,7 +7,7 @@ with ``eth_call`` from the attacker's address (a real transaction would be mined
 the same data), except the rival carrier's report, which goes through the service as any
 carrier's does and which the escrow refuses on chain with ``LogisticsUpdateRejected``. Reverts
 and rejections are decoded by app.chain.reverts against the suite's ABIs and put in words by
-the scripts' explanations (scripts._lib.reverts). The honest parties first set the
+the scripts' explanations (app.domain.reverts). The honest parties first set the
 scene with real transactions: Mallory is an approved merchant (her shop) and an approved
 borrower under one legal identity, with a second wallet and two throwaway addresses; a buyer's
 order holds a Northwind mug and is handed to carrier 1. An attack that went through stops the
@@ -37,10 +37,9 @@ from app.domain.abi_types import hex32
 from app.domain.attestations import Attestation, Domain, model_id_of, sign_all
 from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
 from app.domain.ids import item_id_of_key, item_key
+from app.domain.reverts import explain, format_time
 from app.domain.vocab import IdScheme
 from app.outbox.rejections import rejections_in
-from scripts._lib.reverts import explain
-from scripts._lib.units import format_time
 from tools.demo_support import (
     CARRIER_ID,
     MERCHANT_ADDRESS,

@@ -40,8 +40,12 @@ def normalize_gtin(gtin: str) -> str:
         raise InvalidGtin(f"GTIN must be 8, 12, 13 or 14 digits, got {gtin!r}")
     padded = gtin.zfill(14)
     weighted = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(padded[:13]))
-    if (10 - weighted % 10) % 10 != int(padded[13]):
-        raise InvalidGtin(f"GTIN {gtin!r} has a wrong check digit")
+    expected = (10 - weighted % 10) % 10
+    if expected != int(padded[13]):
+        raise InvalidGtin(
+            f"GTIN {gtin!r} has a wrong check digit: it ends in {gtin[-1]}, the digits before "
+            f"it give {expected} ({gtin[:-1]}{expected})"
+        )
     return padded
 
 

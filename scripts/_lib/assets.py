@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import click
-
 from scripts._lib.orders import ETH
 from scripts._lib.units import format_amount
 
@@ -62,6 +60,13 @@ def erc20(token: str) -> ContractInstance:
     return instance
 
 
+def parse_token(value: str, hint: str = "--token") -> str:
+    """``ETH`` (or the zero address) or an ERC-20 address."""
+    from scripts._lib.signers import parse_address
+
+    return ETH if value.strip().upper() == "ETH" else parse_address(value, hint)
+
+
 def asset_of(token: str) -> Asset:
     """ETH for the zero address, else the ERC-20 at ``token`` (its code must exist)."""
     from ape import chain
@@ -69,7 +74,9 @@ def asset_of(token: str) -> Asset:
     if token == ETH:
         return Asset(ETH, "ETH", 18)
     if not chain.provider.get_code(token):
-        raise click.UsageError(f"no contract code at token address {token}")
+        from scripts._lib.chain import Stop
+
+        raise Stop(f"no contract code at token address {token}")
     contract = erc20(token)
     try:
         symbol = str(contract.symbol())

@@ -27,6 +27,7 @@ from scripts._lib.inputs import (
     UINT256_MAX,
     InputFileError,
     ItemKeyFields,
+    column_problems,
     describe,
     duplicates,
     read_rows,
@@ -151,9 +152,12 @@ def text_hash(text: str | None) -> bytes:
 def load_custody(path: Path, sku_merchant: str) -> list[CustodyEntry]:
     """Validated custody events of a file; SKU ids are computed for ``sku_merchant``. Raises
     :class:`InputFileError` for bad rows, repeated event ids and repeated events."""
-    problems: list[str] = []
+    raws = read_rows(path, "events")
+    problems = column_problems(raws, CustodyRow, ("action", "occurred_at", "item_id|sku|gtin"))
+    if problems:
+        raise InputFileError(path, problems)
     entries: list[CustodyEntry] = []
-    for raw in read_rows(path, "events"):
+    for raw in raws:
         try:
             row = CustodyRow.model_validate(raw.data)
         except ValidationError as exc:

@@ -18,6 +18,7 @@ Custody rows are read by ``scripts/_lib/custody_inputs.py``.
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -123,6 +124,25 @@ def _read_json(path: Path, list_key: str) -> list[RawRow]:
     if problems:
         raise InputFileError(path, problems)
     return rows
+
+
+def column_problems(rows: list[RawRow], model: type[BaseModel], needed: Sequence[str]) -> list[str]:
+    """Unknown and missing columns, each said once for the whole file (a header typo, a column
+    left out), rather than once per row. ``needed``: columns every row needs, ``a|b`` for
+    either of two."""
+    names = {key for row in rows for key in row.data}
+    known = set(model.model_fields)
+    problems = []
+    for name in sorted(names - known):
+        close = difflib.get_close_matches(name.lower(), sorted(known), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "columns: " + ", ".join(sorted(known))
+        problems.append(f"column '{name}' is not one this file takes ({hint})")
+    for need in needed:
+        options = need.split("|")
+        if rows and not names & set(options):
+            said = " or ".join(f"'{o}'" for o in options)
+            problems.append(f"column {said} is missing: every row needs it")
+    return problems
 
 
 def describe(error: ValidationError, where: str) -> list[str]:
@@ -252,9 +272,12 @@ class ItemEntry:
 def load_items(path: Path, merchant: str) -> list[ItemEntry]:
     """Validated items of a file, ids computed for ``merchant``; raises :class:`InputFileError`
     listing every bad row, including ids that appear on more than one row."""
-    problems: list[str] = []
+    raws = read_rows(path, "items")
+    problems = column_problems(raws, ItemRow, ("serial", "sku|gtin", "metadata_uri"))
+    if problems:
+        raise InputFileError(path, problems)
     entries: list[ItemEntry] = []
-    for raw in read_rows(path, "items"):
+    for raw in raws:
         try:
             row = ItemRow.model_validate(raw.data)
         except ValidationError as exc:

@@ -7,256 +7,256 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from app.domain.deployments import write_json
-from scripts._lib import batches
-from scripts._lib import registry as ops
-from scripts._lib.escrow_cli import parse_bytes32
-from scripts._lib.inputs import InputFileError, ItemEntry, load_items
-from scripts._lib.journal import Journal, default_journal_path
+from scripts._lib import chain
+from scripts._lib import registry as reg
+from scripts._lib.chain import Run, Stop
+from scripts._lib.inputs import ItemEntry, load_items
+from scripts._lib.journal import default_journal_path
 from scripts._lib.manifest import build_manifest, read_manifest, singles_manifest
-from scripts._lib.registry_cli import (
-    bad_file,
-    dry_run_option,
-    open_registry,
-    progress,
-    registry_options,
-    report_estimate,
-)
-from scripts._lib.signers import resolve_account
+from scripts._lib.service import service_url
+
+MERCHANT = "The merchant: an Ape account alias, or TEST::N on a local network. Never a raw key."
+JOURNAL_HELP = "Journal file (default: <input>.{}.journal.json)."
 
 
-@click.command(cls=ConnectedProviderCommand, short_help="register items from a CSV/JSON file")
-@registry_options
-@click.argument("input_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--batch", is_flag=True, help="Register all rows as one Merkle batch (registerBatch)."
-)
-@click.option(
-    "--manifest",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where the manifest goes (with --batch default <input>.manifest.json; without "
-    "--batch it is written only when asked: the items' ids, hashes and URIs).",
-)
-@click.option("--batch-uri", default="", help="With --batch: where the manifest is published.")
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(1, 1000),
-    default=ops.DEFAULT_CHUNK_SIZE,
-    show_default=True,
-    help="Items per registerItems transaction.",
-)
-@click.option(
-    "--journal",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Journal file (default: <input>.register.journal.json).",
-)
-@dry_run_option
-def register(
-    network: Any,
-    account: Any,
-    registry: str | None,
-    deployments_dir: Path | None,
-    input_file: Path,
-    batch: bool,
-    manifest: Path | None,
-    batch_uri: str,
-    chunk_size: int,
-    journal: Path | None,
-    dry_run: bool,
-) -> None:
-    """Register the items of INPUT_FILE (.csv or .json) for the --account merchant.
-
-    \b
-    Columns / keys:
-      sku,serial   or   gtin,serial        the item (GS1 serials: 1-20 chars of set 82)
-      metadata     a JSON object (in CSV, JSON text)   or   metadata_file (a JSON file path)
-      metadata_uri where the metadata is published
-    metadataHash = keccak256 of the canonical JSON (RFC 8785) of the metadata.
-
-    Each item is sent as the registry's ItemKey (SKU or GTIN, and serial): the registry
-    derives its id, a SKU's under your address, a GTIN's only under a GS1 company prefix a
-    verifier granted you (`grant-prefix`). The ids are printed, one per row.
-
-    The whole file is validated first; then the chain is checked: the merchant must be
-    active, no id may be registered by anyone else, and each transaction is simulated (a
-    refusal is explained from the registry's error). Items this merchant already registered
-    with the same metadata are skipped, so an interrupted run can simply be started again.
-    """
-    merchant = resolve_account(account, network)
-    try:
-        entries = load_items(input_file, str(merchant.address))
-    except InputFileError as exc:
-        raise bad_file(exc) from None
-    reg = open_registry(registry, deployments_dir)
-    from ape import chain
-
-    command = "register-batch" if batch else "register"
-    log = Journal.open(
-        journal or default_journal_path(input_file, command),
-        command,
-        int(chain.chain_id),
-        reg.address,
-        str(merchant.address),
+def journal_option(command: str) -> chain.Decorator:
+    return click.option(
+        "--journal", type=click.Path(path_type=Path), help=JOURNAL_HELP.format(command)
     )
-    if not dry_run:
-        ops.settle_pending(log, click.echo)
-    if batch:
-        _register_batch(reg, merchant, entries, input_file, manifest, batch_uri, log, dry_run)
-        return
 
-    plan = ops.plan_items(reg, str(merchant.address), entries)
-    if plan.done:
-        click.echo(f"{len(plan.done)} item(s) already registered by you: skipped")
-    if not plan.to_send:
-        click.echo("nothing to register")
-    else:
-        _send_items(reg, merchant, plan, chunk_size, log, dry_run)
-    if not dry_run:
-        for entry in entries:
-            click.echo(f"  item 0x{entry.item_id.hex()}  {entry.label}")
-    if manifest is not None and not dry_run:
-        data = singles_manifest(
-            entries,
-            chain_id=int(chain.chain_id),
-            registry=reg.address,
-            merchant=str(merchant.address),
+
+def input_file(path: Path, hint: str = "INPUT_FILE") -> Path:
+    if not path.is_file():
+        raise Stop(f"{hint}: no such file: {path}")
+    return path
+
+
+def batch_manifest(path: Path, hint: str = "MANIFEST_FILE") -> dict[str, Any]:
+    try:
+        data = read_manifest(input_file(path, hint))
+    except (ValueError, KeyError) as exc:
+        raise Stop(f"{hint}: {exc}") from None
+    if not data.get("root"):
+        raise Stop(f"{hint}: {path} is not a batch manifest (no root)")
+    return data
+
+
+def show_items(entries: list[tuple[str, str]]) -> None:
+    """Each item's id, label and the page where shoppers verify it."""
+    base = service_url(None)
+    for item_id, label in entries:
+        click.echo(f"  item {item_id}  {label}  {base}/verify/{item_id}")
+
+
+def register_command(group: click.Group) -> None:
+    @chain.command(
+        group,
+        "register",
+        short_help="register items from a CSV/JSON file",
+        signer=MERCHANT,
+        address="registry",
+        dry_run=True,
+    )
+    @click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
+    @click.option(
+        "--batch", is_flag=True, help="Register all rows as one Merkle batch (registerBatch)."
+    )
+    @click.option(
+        "--manifest",
+        type=click.Path(path_type=Path),
+        help="Where the manifest goes (with --batch default <input>.manifest.json; without "
+        "--batch it is written only when asked: the items' ids, hashes and URIs).",
+    )
+    @click.option("--batch-uri", default="", help="With --batch: where the manifest is published.")
+    @click.option(
+        "--chunk-size",
+        type=click.IntRange(1, 1000),
+        default=reg.DEFAULT_CHUNK_SIZE,
+        show_default=True,
+        help="Items per registerItems transaction.",
+    )
+    @journal_option("register")
+    def register(
+        run: Run,
+        input_path: Path,
+        batch: bool,
+        manifest: Path | None,
+        batch_uri: str,
+        chunk_size: int,
+        journal: Path | None,
+    ) -> None:
+        """Register the items of INPUT_FILE (.csv or .json) for the --account merchant.
+
+        \b
+        Columns / keys:
+          sku,serial   or   gtin,serial        the item (GS1 serials: 1-20 chars of set 82)
+          metadata     a JSON object (in CSV, JSON text)   or   metadata_file (a JSON file path)
+          metadata_uri where the metadata is published
+        metadataHash = keccak256 of the canonical JSON (RFC 8785) of the metadata.
+
+        Each item is sent as the registry's ItemKey (SKU or GTIN, and serial): the registry
+        derives its id, a SKU's under your address, a GTIN's only under a GS1 company prefix a
+        verifier granted you (`grant-prefix`). The ids are printed, one per row, with the page
+        where shoppers verify each.
+
+        The whole file is validated first; each transaction is then simulated (a refusal is
+        explained from the registry's error, naming the row). Items this merchant already
+        registered with the same metadata are skipped, so an interrupted run can simply be
+        started again.
+        """
+        entries = load_items(input_file(input_path), run.me)
+        if batch and manifest is None:
+            manifest = input_path.with_name(f"{input_path.name}.manifest.json")
+        if manifest is not None:
+            chain.writable(manifest, "--manifest")
+        command = "register-batch" if batch else "register"
+        registry = reg.open_registry(run)
+        log = reg.open_journal(
+            run, registry, journal or default_journal_path(input_path, command), command
         )
-        write_json(manifest, data)
-        click.echo(f"manifest {manifest}")
-
-
-def _send_items(
-    reg: ops.Registry,
-    merchant: Any,
-    plan: ops.ItemPlan,
-    chunk_size: int,
-    log: Journal,
-    dry_run: bool,
-) -> None:
-    with progress(len(plan.to_send), "registering") as bar:
-        result = ops.register_items(
-            reg,
-            merchant,
-            plan,
+        if batch:
+            assert manifest is not None
+            _register_batch(run, registry, entries, manifest, batch_uri, log)
+            return
+        plan = reg.plan_items(registry, run.me, entries)
+        if plan.done:
+            click.echo(f"{len(plan.done)} item(s) already registered by you: skipped")
+        receipts = reg.send_rows(
+            run,
+            registry.contract.registerItems,
+            plan.to_send,
+            lambda e: (e.key, e.metadata_hash, e.metadata_uri),
+            lambda e: "0x" + e.item_id.hex(),
             chunk_size=chunk_size,
             journal=log,
-            dry_run=dry_run,
-            on_chunk=bar.update,
+            label="registering",
         )
-    if dry_run:
-        report_estimate(result, f"would register {len(plan.to_send)} item(s)")
-        return
-    click.echo(f"registered {result.sent} item(s) in {len(result.receipts)} transaction(s)")
-    for tx_hash in result.tx_hashes:
-        click.echo(f"  tx {tx_hash}")
+        if run.dry_run:
+            chain.dry_run_report(f"would register {len(plan.to_send)} item(s)")
+            return
+        click.echo(f"registered {len(plan.to_send)} item(s) in {len(receipts)} transaction(s)")
+        for receipt in receipts:
+            click.echo(f"  tx {receipt.txn_hash}")
+        show_items([("0x" + e.item_id.hex(), e.label) for e in entries])
+        if manifest is not None:
+            from ape import chain as ape_chain
+
+            data = singles_manifest(
+                entries, chain_id=int(ape_chain.chain_id), registry=registry.address,
+                merchant=run.me,
+            )  # fmt: skip
+            write_json(manifest, data)
+            click.echo(f"manifest {manifest}")
+        click.echo(
+            f"next: record custody events (ape run merchant custody FILE), or check them: "
+            f"ape run merchant status {input_path} --account {_account(run)}"
+        )
+
+
+def _account(run: Run) -> str:
+    alias = getattr(run.account, "alias", None)
+    return str(alias) if alias else "ACCOUNT"
 
 
 def _register_batch(
-    reg: ops.Registry,
-    merchant: Any,
+    run: Run,
+    registry: reg.Registry,
     entries: list[ItemEntry],
-    input_file: Path,
-    manifest_path: Path | None,
+    target: Path,
     batch_uri: str,
-    log: Journal,
-    dry_run: bool,
+    log: Any,
 ) -> None:
-    from ape import chain
+    from ape import chain as ape_chain
 
     manifest = build_manifest(
-        entries, chain_id=int(chain.chain_id), registry=reg.address, merchant=str(merchant.address)
+        entries, chain_id=int(ape_chain.chain_id), registry=registry.address, merchant=run.me
     )
     root = "0x" + manifest.root.hex()
-    if ops.plan_batch(reg, str(merchant.address), entries, manifest.root):
+    if reg.batch_registered(registry, run.me, manifest, entries):
         click.echo(f"batch {root} is already registered by you: nothing to send")
-    elif dry_run:
-        result = ops.register_batch(reg, merchant, manifest, batch_uri, dry_run=True)
-        report_estimate(result, f"would register a batch of {manifest.item_count} item(s)")
-        return
     else:
-        result = ops.register_batch(reg, merchant, manifest, batch_uri, journal=log)
+        args = (manifest.root, manifest.item_count, manifest.metadata_hash, batch_uri)
+        call = registry.contract.registerBatch
+        receipt = chain.send(run, call, *args, what="the batch", journal=log, keys=[root])
+        if receipt is None:
+            chain.dry_run_report(f"would register a batch of {manifest.item_count} item(s)")
+            return
         click.echo(
-            f"registered batch {root} of {manifest.item_count} item(s) in tx {result.tx_hashes[0]}"
+            f"registered batch {root} of {manifest.item_count} item(s) in tx {receipt.txn_hash}"
         )
-    target = manifest_path or input_file.with_name(f"{input_file.name}.manifest.json")
     write_json(target, manifest.data)
     click.echo(f"manifest {target} (metadataHash 0x{manifest.metadata_hash.hex()})")
-
-
-@click.command(cls=ConnectedProviderCommand, short_help="activate batch items from a manifest")
-@registry_options
-@click.argument("manifest_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--item",
-    "items",
-    multiple=True,
-    metavar="0xID",
-    help="Activate only this item of the manifest (repeatable; default: every item).",
-)
-@click.option(
-    "--journal",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Journal file (default: <manifest>.activate.journal.json).",
-)
-@dry_run_option
-def activate(
-    network: Any,
-    account: Any,
-    registry: str | None,
-    deployments_dir: Path | None,
-    manifest_file: Path,
-    items: tuple[str, ...],
-    journal: Path | None,
-    dry_run: bool,
-) -> None:
-    """Give the items of a batch MANIFEST_FILE (written by `register --batch`) records of their
-    own, so that custody events, recalls and escrow orders can name them: each is proven by its
-    key (SKU or GTIN, and serial), metadata hash and Merkle proof from the manifest
-    (`activateBatchItem`, one transaction per item). Anyone may send them (--account pays the
-    gas); the registry derives each id under the batch's merchant, so a batch holds only its
-    merchant's own ids. Items already activated are skipped: an interrupted run simply starts
-    again. Each transaction is simulated first; a refusal is explained from the registry's
-    error (e.g. a GTIN whose prefix was never granted to the batch's merchant)."""
-    signer = resolve_account(account, network)
-    try:
-        manifest = read_manifest(manifest_file)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="MANIFEST_FILE") from None
-    if not manifest.get("root"):
-        raise click.BadParameter(
-            f"{manifest_file} is not a batch manifest (no root)", param_hint="MANIFEST_FILE"
-        )
-    wanted = [parse_bytes32(item, "--item") for item in items] or None
-    reg = open_registry(registry, deployments_dir)
-    from ape import chain
-
-    log = Journal.open(
-        journal or default_journal_path(manifest_file, "activate"),
-        "activate",
-        int(chain.chain_id),
-        reg.address,
-        str(signer.address),
+    show_items([("0x" + e.item_id.hex(), e.label) for e in entries[:5]])
+    if len(entries) > 5:
+        click.echo(f"  ... and {len(entries) - 5} more in the manifest")
+    click.echo(
+        f"next: publish the manifest so shoppers get each item's proof: ape run merchant "
+        f"publish {target} --account {_account(run)}"
     )
-    if not dry_run:
-        ops.settle_pending(log, click.echo)
-    plan = batches.plan_activation(reg, manifest, wanted)
-    if plan.done:
-        click.echo(f"{len(plan.done)} item(s) already activated: skipped")
-    if not plan.to_send:
-        click.echo("nothing to activate")
-        return
-    with progress(len(plan.to_send), "activating") as bar:
-        result = batches.activate(
-            reg, signer, plan, journal=log, dry_run=dry_run, on_item=bar.update
+
+
+def activate_command(group: click.Group) -> None:
+    @chain.command(
+        group,
+        "activate",
+        short_help="activate batch items from a manifest",
+        signer="Who sends (and pays for) the activations: an Ape account alias, or TEST::N.",
+        address="registry",
+        dry_run=True,
+    )
+    @click.argument("manifest_file", type=click.Path(path_type=Path))
+    @click.option(
+        "--item",
+        "items",
+        multiple=True,
+        metavar="0xID",
+        help="Activate only this item of the manifest (repeatable; default: every item).",
+    )
+    @journal_option("activate")
+    def activate(
+        run: Run, manifest_file: Path, items: tuple[str, ...], journal: Path | None
+    ) -> None:
+        """Give the items of a batch MANIFEST_FILE (written by `register --batch`) records of
+        their own, so that custody events, recalls and escrow orders can name them: each is
+        proven by its key (SKU or GTIN, and serial), metadata hash and Merkle proof from the
+        manifest (`activateBatchItem`, one transaction per item). Anyone may send them
+        (--account pays the gas); the registry derives each id under the batch's merchant, so a
+        batch holds only its merchant's own ids. Items already activated are skipped: an
+        interrupted run simply starts again. Each transaction is simulated first; a refusal is
+        explained from the registry's error (e.g. a GTIN whose prefix was never granted to the
+        batch's merchant)."""
+        manifest = batch_manifest(manifest_file)
+        wanted = [chain.bytes32(item, "--item") for item in items] or None
+        registry = reg.open_registry(run)
+        log = reg.open_journal(
+            run, registry, journal or default_journal_path(manifest_file, "activate"), "activate"
         )
-    if dry_run:
-        report_estimate(result, f"would activate {len(plan.to_send)} item(s)")
-        return
-    click.echo(f"activated {result.sent} item(s) of batch 0x{plan.root.hex()}")
-    for item, tx_hash in zip(plan.to_send, result.tx_hashes, strict=True):
-        click.echo(f"  item {item['item_id']}  {item.get('label', '')} in tx {tx_hash}")
-
-
-COMMANDS = (register, activate)
+        to_send, done = reg.to_activate(registry, manifest, wanted)
+        if done:
+            click.echo(f"{len(done)} item(s) already activated: skipped")
+        if not to_send:
+            click.echo("nothing to activate; nothing was sent")
+            return
+        root = reg.root_of(manifest)
+        receipts = reg.send_rows(
+            run,
+            registry.contract.activateBatchItem,
+            to_send,
+            lambda item: item,
+            lambda item: str(item["item_id"]),
+            chunk_size=1,
+            journal=log,
+            label="activating",
+            args_of=lambda item: reg.activation_args(root, item),
+        )
+        if run.dry_run:
+            chain.dry_run_report(f"would activate {len(to_send)} item(s)")
+            return
+        click.echo(f"activated {len(receipts)} item(s) of batch 0x{root.hex()}")
+        for item, receipt in zip(to_send, receipts, strict=True):
+            click.echo(
+                f"  item {item['item_id']}  {item.get('label', '')} in tx {receipt.txn_hash}"
+            )
+        click.echo("next: record their custody events: ape run merchant custody FILE")

@@ -6,22 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand
 
-from scripts._lib import escrow as ops
-from scripts._lib.escrow_cli import (
-    done,
-    escrow_options,
-    hashed_text,
-    hashed_text_options,
-    order_options,
-    report_release,
-    session,
-)
-from scripts._lib.order_checks import check_release, check_release_items, check_ship
-from scripts._lib.party_commands import party_commands
+from scripts._lib import chain, escrow
+from scripts._lib.chain import Run
+from scripts._lib.escrow import bits_of, order_options, report_release, session
+from scripts._lib.party_commands import add_party_commands
 
 CARRIER_ID = click.IntRange(1, 2**16 - 1)
+SCRIPT = "ape run merchant order"
 
 
 @click.group(short_help="escrow orders: ship, release, settle, withdraw")
@@ -46,8 +38,7 @@ def order() -> None:
     its reason is printed."""
 
 
-for _command in party_commands("merchant", "ape run merchant order"):
-    order.add_command(_command)
+add_party_commands(order, "merchant", SCRIPT)
 
 
 def carrier_option(command: Any) -> Any:
@@ -60,16 +51,12 @@ def carrier_option(command: Any) -> Any:
     )(command)
 
 
-@order.command(cls=ConnectedProviderCommand, short_help="mark an order shipped")
-@escrow_options
+@escrow.command(order, short_help="mark an order shipped")
 @order_options
 @carrier_option
-@hashed_text_options("tracking", "tracking reference")
+@chain.hashed_text_options("tracking", "tracking reference")
 def ship(
-    network: Any,
-    account: Any,
-    escrow_address: str | None,
-    deployments_dir: Path | None,
+    run: Run,
     order_file: Path | None,
     order_id: str | None,
     carrier: int,
@@ -81,42 +68,35 @@ def ship(
     carrier's tracking reference (its keccak256 is recorded). From now on only that carrier's
     reports (through the logistics oracle) count on the order, and the buyer can no longer
     cancel."""
-    digest = hashed_text("tracking", tracking, tracking_file, tracking_hash)
-    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-    ops.require(check_ship(s.view, s.address))
-    receipt = ops.send(s.account, s.escrow.contract.ship, s.view.terms.as_abi(), carrier, digest)
-    done(
+    digest = chain.hashed_text("tracking", tracking, tracking_file, tracking_hash)
+    s = session(run, order_file, order_id)
+    receipt = s.send("ship", carrier, digest, what="ship")
+    chain.done(
         f"shipped order {s.view.order_id} with carrier {carrier} (tracking hash 0x{digest.hex()})",
         receipt,
+        f"carrier {carrier} reports the delivery: ape run carrier delivered --carrier {carrier} "
+        f"--order {s.view.order_id}",
     )
 
 
-@order.command(
-    "assign-carrier", cls=ConnectedProviderCommand, short_help="name the order's carrier"
-)
-@escrow_options
+@escrow.command(order, "assign-carrier", short_help="name the order's carrier")
 @order_options
 @carrier_option
-def assign_carrier(
-    network: Any,
-    account: Any,
-    escrow_address: str | None,
-    deployments_dir: Path | None,
-    order_file: Path | None,
-    order_id: str | None,
-    carrier: int,
-) -> None:
+def assign_carrier(run: Run, order_file: Path | None, order_id: str | None, carrier: int) -> None:
     """Hand the funded order to --carrier before its ship-by deadline, without marking it
     shipped: the carrier's pickup report (`ape run carrier shipped`) ships it. Only that
     carrier's reports count on the order from now on, and the buyer can no longer cancel."""
-    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-    ops.require(check_ship(s.view, s.address))
-    receipt = ops.send(s.account, s.escrow.contract.assignCarrier, s.view.terms.as_abi(), carrier)
-    done(f"handed order {s.view.order_id} to carrier {carrier}", receipt)
+    s = session(run, order_file, order_id)
+    receipt = s.send("assignCarrier", carrier, what="assign-carrier")
+    chain.done(
+        f"handed order {s.view.order_id} to carrier {carrier}",
+        receipt,
+        f"the carrier reports the pickup: ape run carrier shipped --carrier {carrier} "
+        f"--order {s.view.order_id}",
+    )
 
 
-@order.command(cls=ConnectedProviderCommand, short_help="release after the dispute window")
-@escrow_options
+@escrow.command(order, short_help="release after the dispute window")
 @order_options
 @click.option(
     "--item",
@@ -127,25 +107,16 @@ def assign_carrier(
     help="Release only these delivered items (0-based, repeatable).",
 )
 def release(
-    network: Any,
-    account: Any,
-    escrow_address: str | None,
-    deployments_dir: Path | None,
-    order_file: Path | None,
-    order_id: str | None,
-    items: tuple[int, ...],
+    run: Run, order_file: Path | None, order_id: str | None, items: tuple[int, ...]
 ) -> None:
     """Pay the order out to the merchant once the dispute window after delivery is over (a
     shipped order never reported delivered counts as delivered at its deliver-by time; an
     order paid with credit pays only items a carrier reported delivered). Anyone may send it;
     the items of an order handed to a carrier are recorded as sold to the buyer."""
-    s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-    terms = s.view.terms
+    s = session(run, order_file, order_id)
     if items:
-        bits = ops.bits_of(items, terms.item_count, "--item")
-        ops.require(check_release_items(s.view, bits))
-        receipt = ops.send(s.account, s.escrow.contract.releaseItems, terms.as_abi(), bits)
+        bits = bits_of(items, s.terms.item_count, "--item")
+        receipt = s.send("releaseItems", bits, what="release")
     else:
-        ops.require(check_release(s.view))
-        receipt = ops.send(s.account, s.escrow.contract.release, terms.as_abi())
-    report_release(s.escrow, receipt, ops.asset_of(terms.token))
+        receipt = s.send("release", what="release")
+    report_release(s, receipt, f"{SCRIPT} withdraw")

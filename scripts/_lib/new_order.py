@@ -1,18 +1,21 @@
 """What a buyer names when opening an escrow order — paid from the wallet (`ape run buyer open`)
-or with credit (`ape run borrower draw`): the same options, checks and deadlines for both."""
+or with credit (`ape run borrower draw`): the same options, deadlines and order file for both."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
 from app.domain.abi_types import hex32
-from scripts._lib.escrow_cli import parse_bytes32
-from scripts._lib.orders import MAX_ITEMS
+from app.domain.vocab import OrderStatus
+from scripts._lib import chain
+from scripts._lib.chain import Run, Stop
+from scripts._lib.escrow import Escrow, read_order
+from scripts._lib.orders import OrderFile, OrderTerms, text_hash, write_order_file
 from scripts._lib.units import parse_duration, parse_moment
 
 DEFAULT_SHIP_BY = "7d"
@@ -60,11 +63,7 @@ def new_order_options(order_file_help: str) -> Callable[[Callable[..., Any]], Ca
             click.option(
                 "--salt", type=click.IntRange(0, 2**256 - 1), help="Makes the terms unique."
             ),
-            click.option(
-                "--order-file",
-                type=click.Path(dir_okay=False, path_type=Path),
-                help=order_file_help,
-            ),
+            click.option("--order-file", type=click.Path(path_type=Path), help=order_file_help),
         ]
         for option in reversed(options):
             command = option(command)
@@ -73,52 +72,84 @@ def new_order_options(order_file_help: str) -> Callable[[Callable[..., Any]], Ca
     return decorate
 
 
-def ordered_items(
-    item_ids: tuple[str, ...], reference: str | None, order_file: Path | None
-) -> list[str]:
-    """The order's item ids (0x hex), checked with what names the order, before any chain call."""
-    ids = [hex32(parse_bytes32(item, "--item-id")) for item in item_ids]
+def ordered_items(item_ids: tuple[str, ...], reference: str | None) -> list[str]:
+    """The order's item ids (0x hex), before any chain call; the contract checks the rest."""
+    ids = [hex32(chain.bytes32(item, "--item-id")) for item in item_ids]
     if not ids and not reference:
-        raise click.UsageError("name what is bought: --item-id (registry items) or --ref (a SKU)")
-    if len(set(ids)) != len(ids):
-        raise click.BadParameter("an item is named twice", param_hint="--item-id")
-    if len(ids) > MAX_ITEMS:
-        raise click.BadParameter(f"at most {MAX_ITEMS} items per order", param_hint="--item-id")
-    if order_file is not None and order_file.exists():
-        raise click.BadParameter(
-            f"{order_file} exists; order files are never overwritten", param_hint="--order-file"
-        )
+        raise Stop("name what is bought: --item-id (registry items) or --ref (a SKU)")
     return ids
 
 
-@dataclass(frozen=True)
-class Schedule:
-    ship_by: int
-    deliver_by: int
-    dispute_window: int
-
-
-def order_schedule(
-    ship_by: str,
-    deliver_by: str,
-    dispute_window: str | None,
-    now: int,
-    window_bounds: tuple[int, int],
-) -> Schedule:
-    """Deadlines from the options; without --dispute-window, the default kept within bounds."""
-    low, high = window_bounds
+def new_terms(
+    escrow: Any,
+    *,
+    buyer: str,
+    merchant: str,
+    payer: str,
+    token: str,
+    amount: int,
+    ids: list[str],
+    when: tuple[str, str, str | None],
+    reference: str | None,
+    salt: int | None,
+) -> OrderTerms:
+    """The terms: deadlines from the options (without --dispute-window the default, kept within
+    the admin's bounds), the current fee, a random salt unless given."""
+    now = chain.now()
+    low, high = (int(v) for v in escrow.disputeWindowBounds())
     window = min(max(DEFAULT_DISPUTE_WINDOW, low), high)
-    if dispute_window is not None:
-        window = _parsed(parse_duration, "--dispute-window", dispute_window)
-    return Schedule(
-        ship_by=_parsed(lambda text: parse_moment(text, now), "--ship-by", ship_by),
-        deliver_by=_parsed(lambda text: parse_moment(text, now), "--deliver-by", deliver_by),
+    if when[2] is not None:
+        window = chain.parsed(parse_duration, when[2], "--dispute-window")
+    return OrderTerms(
+        buyer=buyer,
+        merchant=merchant,
+        payer=payer,
+        token=token,
+        amount=amount,
+        ship_by=chain.parsed(lambda t: parse_moment(t, now), when[0], "--ship-by"),
+        deliver_by=chain.parsed(lambda t: parse_moment(t, now), when[1], "--deliver-by"),
         dispute_window=window,
+        fee_bps=int(escrow.feeBps()),
+        order_ref=text_hash(reference) if reference else hex32(bytes(32)),
+        salt=secrets.randbits(128) if salt is None else salt,
+        item_ids=tuple(ids),
     )
 
 
-def _parsed(parse: Callable[[str], int], option: str, text: str) -> int:
+def open_with(
+    run: Run,
+    escrow: Escrow,
+    terms: OrderTerms,
+    reference: str | None,
+    order_file: Path | None,
+    send: Callable[[], Any],
+) -> Any:
+    """Sends the order (``send``), its terms first written to ``order_file`` so that an
+    interrupted run never loses them; the file goes again if the order was not opened."""
+    from ape import chain as ape_chain
+
+    record = OrderFile(
+        chain_id=int(ape_chain.chain_id),
+        escrow=escrow.address,
+        order_id=terms.order_id,
+        terms=terms,
+        reference=reference,
+    )
+    if order_file is not None and not run.dry_run:
+        write_order_file(order_file, record)
     try:
-        return parse(text)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
+        receipt = send()
+    except BaseException:
+        opened = read_order(escrow, terms).status is not OrderStatus.NONE
+        if order_file is not None and not run.dry_run and not opened:
+            order_file.unlink(missing_ok=True)
+        raise
+    if order_file is not None and receipt is not None:
+        update = {"opened_tx": str(receipt.txn_hash), "opened_block": int(receipt.block_number)}
+        write_order_file(order_file, record.model_copy(update=update))
+    return receipt
+
+
+def order_file_checked(order_file: Path | None) -> Path | None:
+    """An order file is new: checked writable before anything is sent."""
+    return None if order_file is None else chain.writable(order_file, "--order-file", new=True)

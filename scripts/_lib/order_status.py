@@ -15,8 +15,8 @@ from typing import Any
 from eth_utils.crypto import keccak
 
 from app.domain.vocab import OrderStatus, Verdict
-from scripts._lib.escrow import Asset, Escrow, OrderView
-from scripts._lib.reverts import refusal_of
+from scripts._lib.chain import refusal
+from scripts._lib.escrow import Asset, Escrow, OrderView, recalled_items
 from scripts._lib.units import format_duration, format_moment
 
 # Stand-ins for what the user would type (evidence, tracking, ruling): no rule depends on them.
@@ -30,15 +30,6 @@ class Action:
     command: str
     note: str
     options: str = ""
-
-
-def recalled_items(view: OrderView, verdicts: Sequence[Verdict]) -> int:
-    """Bitmap of the order's open items the registry reads recalled or flagged."""
-    bits = 0
-    for index, verdict in enumerate(verdicts):
-        if verdict in (Verdict.RECALLED, Verdict.FLAGGED):
-            bits |= 1 << index
-    return bits & view.open_items
 
 
 def actions_for(
@@ -68,7 +59,7 @@ def actions_for(
         command: str, call: Callable[[], tuple[Any, ...]], note: str, opts: str = ""
     ) -> None:
         method, *args = call()
-        if refusal_of(method, abi_terms, *args, sender=address) is None:
+        if refusal(method, abi_terms, *args, sender=address) is None:
             found.append(Action(command, note, opts))
 
     recalled = recalled_items(view, verdicts)

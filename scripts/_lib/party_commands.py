@@ -1,102 +1,81 @@
 """The commands both parties of an order have (status, list, cancel, offer, withdraw-offer,
-accept, evidence, withdraw), built per role so that ``ape run buyer cancel`` and ``ape run
-merchant order cancel`` are the same code; and the arbiter's ``status``."""
+accept, evidence, withdraw), added per role so that ``ape run buyer cancel`` and ``ape run
+merchant order cancel`` are the same code; and the arbiter's ``status``. Who may do what is the
+contract's to say: each call is simulated and a refusal explained from its error."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from app.domain.abi_types import hex32
-from scripts._lib import escrow as ops
-from scripts._lib import order_checks as checks
-from scripts._lib import order_status
-from scripts._lib.escrow_cli import (
-    BPS_TYPE,
-    connect,
-    done,
-    escrow_options,
-    hashed_text,
-    hashed_text_options,
-    order_flag,
+from scripts._lib import chain, escrow, order_status
+from scripts._lib.assets import asset_of, parse_token
+from scripts._lib.chain import Run, Stop
+from scripts._lib.escrow import (
+    BPS,
+    item_verdicts,
+    open_escrow,
     order_options,
-    parse_order_id,
-    parse_token,
+    read_order,
+    report_refund,
     session,
+    settlement_split,
 )
-from scripts._lib.signers import parse_address, resolve_account, test_account_address
+from scripts._lib.orders import OrderTerms
+from scripts._lib.signers import parse_address, test_account_address
 from scripts._lib.units import format_moment, parse_duration
 
-DEFAULT_OFFER_LIFETIME = "3d"
+BPS_TYPE = click.IntRange(0, BPS)
 
 
-def status_command(
-    role: str | None, script: str, default_test_index: int | None = None
-) -> click.Command:
+def add_status(group: click.Group, role: str | None, script: str, default: int | None) -> None:
     """``status`` for a party (``role``: whose options are listed without --account), or for
-    the arbiter (``role`` None: test account ``default_test_index`` on a local network)."""
+    the arbiter (``role`` None: test account ``default`` on a local network)."""
+    whom = f"the order's {role}" if role else f"TEST::{default} on a local network"
 
-    @click.command(
-        "status",
-        cls=ConnectedProviderCommand,
-        short_help="show the order, its deadlines and what you can do now",
-    )
-    @escrow_options
-    @order_options
-    def status(
-        network: Any,
-        account: Any,
-        escrow_address: str | None,
-        deployments_dir: Path | None,
-        order_file: Path | None,
-        order_id: str | None,
-    ) -> None:
-        """Show the order's state and deadlines, and the commands that would go through now.
-        Sends nothing; --account (default: {whom}) picks whose options are listed."""
-        escrow, data = connect(escrow_address, deployments_dir, order_file)
-        order = ops.find_order(escrow, data, order_file, parse_order_id(order_id))
-        view = ops.load_view(escrow, order)
-        asset = ops.asset_of(view.terms.token)
-        verdicts = ops.item_verdicts(escrow, view.terms)
-        for line in order_status.describe(escrow, view, asset, verdicts):
+    def status(run: Run, order_file: Path | None, order_id: str | None) -> None:
+        s = session(run, order_file, order_id)
+        view, terms, asset = s.view, s.terms, s.asset
+        verdicts = item_verdicts(s.escrow, terms)
+        for line in order_status.describe(s.escrow, view, asset, verdicts):
             click.echo(line)
-        terms = view.terms
-        if account is not None:
-            you = str(account.address)
+        if run.account is not None:
+            you = str(run.account.address)
         elif role is not None:
             you = str(getattr(terms, role))
-        elif network.is_local and default_test_index is not None:
-            you = test_account_address(default_test_index)
+        elif run.network.is_local and default is not None:
+            you = test_account_address(default)
         else:
-            raise click.UsageError("--account is required: whose options to list")
+            raise Stop("--account is required: whose options to list")
         # The arbiter's script has no withdraw: its status lists rulings only.
-        credit = int(escrow.contract.creditOf(you, terms.token)) if role else 0
+        credit = int(s.escrow.contract.creditOf(you, terms.token)) if role else 0
         if credit:
             click.echo(f"credit     {asset.fmt(credit)} for {you} (withdraw)")
-        is_arbiter = bool(escrow.contract.hasRole(escrow.contract.ARBITER_ROLE(), you))
+        contract = s.escrow.contract
+        is_arbiter = bool(contract.hasRole(contract.ARBITER_ROLE(), you))
         actions = order_status.actions_for(
-            escrow, view, you, verdicts=verdicts, is_arbiter=is_arbiter, credit=credit
+            s.escrow, view, you, verdicts=verdicts, is_arbiter=is_arbiter, credit=credit
         )
         if not actions:
             click.echo(f"{you} can do nothing on this order now")
             return
         click.echo(f"{you} can now:")
-        flag = order_flag(order)
         for action in actions:
-            runner = _runner(action.command, script)
-            words = [runner, action.command]
+            words = [_runner(action.command, script), action.command]
             if action.command != "withdraw":
-                words.append(flag)
+                words.append(s.flag)
             if action.options:
                 words.append(action.options)
             click.echo(f"  {' '.join(words)}   # {action.note}")
 
-    whom = f"the order's {role}" if role else f"TEST::{default_test_index} on a local network"
-    status.help = (status.help or "").replace("{whom}", whom)
-    return status
+    status.__doc__ = (
+        "Show the order's state and deadlines, and the commands that would go through now. "
+        f"Sends nothing; --account (default: {whom}) picks whose options are listed."
+    )
+    short = "the order, its deadlines, what you can do now"
+    escrow.command(group, "status", short_help=short)(order_options(status))
 
 
 def _runner(command: str, script: str) -> str:
@@ -108,35 +87,49 @@ def _runner(command: str, script: str) -> str:
     return script
 
 
-def cancel_command() -> click.Command:
-    @click.command("cancel", cls=ConnectedProviderCommand, short_help="cancel: refund the payer")
-    @escrow_options
+def add_party_commands(group: click.Group, role: str, script: str) -> None:
+    """The commands both parties have, for ``role`` (buyer or merchant)."""
+    add_status(group, role, script, None)
+    other = "merchant" if role == "buyer" else "buyer"
+
+    def list_orders(run: Run, open_only: bool) -> None:
+        escrow = open_escrow(run)
+        now, shown = chain.now(), 0
+        for log in escrow.logs("OrderOpened", {role: run.me}):
+            view = read_order(escrow, OrderTerms.from_abi(list(log.terms)), now)
+            if open_only and view.status.is_final:
+                continue
+            asset, terms = asset_of(view.terms.token), view.terms
+            click.echo(
+                f"{view.order_id}  {view.status.name.lower():<9} {asset.fmt(terms.amount):>20}  "
+                f"{other} {getattr(terms, other)}"
+            )
+            shown += 1
+        if not shown:
+            click.echo(f"no orders for {role} {run.me}")
+        else:
+            click.echo(f"next: {script} status --order 0xID")
+
+    list_orders.__doc__ = (
+        f"List the orders of the --account {role}, from the escrow's OrderOpened events, with "
+        "their current status. Sends nothing."
+    )
+    open_only = click.option("--open-only", is_flag=True, help="Leave out released, refunded.")
+    escrow.command(group, "list", short_help=f"list your orders ({role})")(open_only(list_orders))
+
+    @escrow.command(group, "cancel", short_help="cancel: refund the payer")
     @order_options
-    def cancel(
-        network: Any,
-        account: Any,
-        escrow_address: str | None,
-        deployments_dir: Path | None,
-        order_file: Path | None,
-        order_id: str | None,
-    ) -> None:
+    def cancel(run: Run, order_file: Path | None, order_id: str | None) -> None:
         """Cancel the order; the payer is credited the open items' shares (withdraw them). The
         contract decides who may: the buyer before the merchant hands the order to a carrier,
         the merchant any time before the last release, anyone once the order is funded past its
         ship-by deadline (past deliver-by once a carrier has it), and anyone for the undelivered
         items of an order paid with credit that no carrier reported delivered in time."""
-        s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-        ops.require(checks.check_cancel(s.view))
-        receipt = ops.send(s.account, s.escrow.contract.cancel, s.view.terms.as_abi())
-        asset = ops.asset_of(s.view.terms.token)
-        report_refund(s.escrow, receipt, asset, f"cancelled order {s.view.order_id}")
+        s = session(run, order_file, order_id)
+        receipt = s.send("cancel", what="cancel")
+        report_refund(s, receipt, f"cancelled order {s.view.order_id}")
 
-    return cancel
-
-
-def offer_command() -> click.Command:
-    @click.command("offer", cls=ConnectedProviderCommand, short_help="offer a settlement split")
-    @escrow_options
+    @escrow.command(group, "offer", short_help="offer a settlement split")
     @order_options
     @click.option(
         "--buyer-bps",
@@ -146,79 +139,42 @@ def offer_command() -> click.Command:
     )
     @click.option(
         "--expires-in",
-        default=DEFAULT_OFFER_LIFETIME,
+        default="3d",
         show_default=True,
         metavar="DURATION",
         help="How long the other side may accept it (90m, 36h, 7d ...).",
     )
     def offer(
-        network: Any,
-        account: Any,
-        escrow_address: str | None,
-        deployments_dir: Path | None,
-        order_file: Path | None,
-        order_id: str | None,
-        buyer_bps: int,
-        expires_in: str,
+        run: Run, order_file: Path | None, order_id: str | None, buyer_bps: int, expires_in: str
     ) -> None:
         """Offer to settle: the buyer gets --buyer-bps of what is still escrowed, the merchant the
         rest (less the fee), if the other side accepts with `accept --buyer-bps N` before the
         offer expires (--expires-in). Replaces any pending offer; `withdraw-offer` takes it back.
         An order paid with credit settles only once a carrier reported all its items delivered."""
-        try:
-            lifetime = parse_duration(expires_in)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--expires-in") from None
-        s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-        ops.require(checks.check_offer(s.view, s.address))
+        lifetime = chain.parsed(parse_duration, expires_in, "--expires-in")
+        s = session(run, order_file, order_id)
         expires_at = s.view.now + lifetime
-        receipt = ops.send(
-            s.account,
-            s.escrow.contract.offerSettlement,
-            s.view.terms.as_abi(),
-            buyer_bps,
-            expires_at,
-        )
-        asset = ops.asset_of(s.view.terms.token)
-        payer, merchant, fee = ops.settlement_split(s.view, buyer_bps)
-        done(
-            f"offered {buyer_bps} bps to the buyer: {asset.fmt(payer)} to the buyer, "
-            f"{asset.fmt(merchant)} to the merchant, fee {asset.fmt(fee)}; valid until "
-            f"{format_moment(expires_at, s.view.now)}",
+        receipt = s.send("offerSettlement", buyer_bps, expires_at, what="the offer")
+        payer, merchant, fee = settlement_split(s.view, buyer_bps)
+        fmt, party = s.asset.fmt, "merchant" if role == "buyer" else "buyer"
+        chain.done(
+            f"offered {buyer_bps} bps to the buyer: {fmt(payer)} to the buyer, {fmt(merchant)} "
+            f"to the merchant, fee {fmt(fee)}; valid until {format_moment(expires_at, s.view.now)}",
             receipt,
+            f"the {party} accepts: {_party_script(party)} accept {s.flag} --buyer-bps {buyer_bps}",
         )
 
-    return offer
-
-
-def withdraw_offer_command() -> click.Command:
-    @click.command(
-        "withdraw-offer", cls=ConnectedProviderCommand, short_help="take your pending offer back"
-    )
-    @escrow_options
+    @escrow.command(group, "withdraw-offer", short_help="take your pending offer back")
     @order_options
-    def withdraw_offer(
-        network: Any,
-        account: Any,
-        escrow_address: str | None,
-        deployments_dir: Path | None,
-        order_file: Path | None,
-        order_id: str | None,
-    ) -> None:
+    def withdraw_offer(run: Run, order_file: Path | None, order_id: str | None) -> None:
         """Withdraw your own pending settlement offer before the other side accepts it."""
-        s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-        offer = s.view.offer
-        if offer is None:
-            raise ops.PreflightError([f"order {s.view.order_id} has no pending offer"])
-        receipt = ops.send(s.account, s.escrow.contract.withdrawOffer, s.view.terms.as_abi())
-        done(f"withdrew the offer of {offer.buyer_bps} bps on order {s.view.order_id}", receipt)
+        s = session(run, order_file, order_id)
+        receipt = s.send("withdrawOffer", what="withdraw-offer")
+        chain.done(
+            f"withdrew the offer on order {s.view.order_id}", receipt, f"{script} status {s.flag}"
+        )
 
-    return withdraw_offer
-
-
-def accept_command() -> click.Command:
-    @click.command("accept", cls=ConnectedProviderCommand, short_help="accept the other's offer")
-    @escrow_options
+    @escrow.command(group, "accept", short_help="accept the other's offer")
     @order_options
     @click.option(
         "--buyer-bps",
@@ -226,42 +182,24 @@ def accept_command() -> click.Command:
         required=True,
         help="The split you accept; must equal the pending offer (guards against a swap).",
     )
-    def accept(
-        network: Any,
-        account: Any,
-        escrow_address: str | None,
-        deployments_dir: Path | None,
-        order_file: Path | None,
-        order_id: str | None,
-        buyer_bps: int,
-    ) -> None:
+    def accept(run: Run, order_file: Path | None, order_id: str | None, buyer_bps: int) -> None:
         """Accept the other side's pending settlement offer: the order settles at once."""
-        s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-        ops.require(checks.check_accept(s.view, s.address, buyer_bps))
-        receipt = ops.send(
-            s.account, s.escrow.contract.acceptSettlement, s.view.terms.as_abi(), buyer_bps
-        )
-        asset = ops.asset_of(s.view.terms.token)
-        payer, merchant, fee = ops.settlement_split(s.view, buyer_bps)
-        done(
-            f"settled order {s.view.order_id}: {asset.fmt(payer)} credited to the buyer, "
-            f"{asset.fmt(merchant)} to the merchant, fee {asset.fmt(fee)}",
+        s = session(run, order_file, order_id)
+        receipt = s.send("acceptSettlement", buyer_bps, what="accept")
+        payer, merchant, fee = settlement_split(s.view, buyer_bps)
+        fmt = s.asset.fmt
+        chain.done(
+            f"settled order {s.view.order_id}: {fmt(payer)} credited to the buyer, "
+            f"{fmt(merchant)} to the merchant, fee {fmt(fee)}",
             receipt,
+            f"each side collects its share: {script} withdraw",
         )
 
-    return accept
-
-
-def evidence_command() -> click.Command:
-    @click.command("evidence", cls=ConnectedProviderCommand, short_help="add dispute evidence")
-    @escrow_options
+    @escrow.command(group, "evidence", short_help="add dispute evidence")
     @order_options
-    @hashed_text_options("evidence", "evidence")
+    @chain.hashed_text_options("evidence", "evidence")
     def evidence(
-        network: Any,
-        account: Any,
-        escrow_address: str | None,
-        deployments_dir: Path | None,
+        run: Run,
         order_file: Path | None,
         order_id: str | None,
         evidence: str | None,
@@ -271,110 +209,34 @@ def evidence_command() -> click.Command:
         """Add evidence to the order's open dispute (its keccak256 is recorded). The merchant's
         first evidence is its answer: an answered dispute defaults to an even split, an
         unanswered one to a full refund, if the arbiter never rules."""
-        digest = hashed_text("evidence", evidence, evidence_file, evidence_hash)
-        s = session(network, account, escrow_address, deployments_dir, order_file, order_id)
-        ops.require(checks.check_evidence(s.view, s.address))
-        receipt = ops.send(
-            s.account, s.escrow.contract.submitEvidence, s.view.terms.as_abi(), digest
+        digest = chain.hashed_text("evidence", evidence, evidence_file, evidence_hash)
+        s = session(run, order_file, order_id)
+        receipt = s.send("submitEvidence", digest, what="the evidence")
+        chain.done(
+            f"submitted evidence {hex32(digest)} on order {s.view.order_id}",
+            receipt,
+            f"the arbiter rules (ape run arbiter list); follow it with {script} status {s.flag}",
         )
-        done(f"submitted evidence {hex32(digest)} on order {s.view.order_id}", receipt)
 
-    return evidence
-
-
-def withdraw_command() -> click.Command:
-    @click.command("withdraw", cls=ConnectedProviderCommand, short_help="withdraw your credit")
-    @escrow_options
-    @click.option(
-        "--token",
-        default="ETH",
-        show_default=True,
-        help="ETH or the ERC-20 address of the credit.",
-    )
+    @escrow.command(group, "withdraw", short_help="withdraw your credit")
+    @click.option("--token", default="ETH", show_default=True, help="ETH or the ERC-20 address.")
     @click.option("--to", "recipient", help="Pay another address (default: yourself).")
-    def withdraw(
-        network: Any,
-        account: Any,
-        escrow_address: str | None,
-        deployments_dir: Path | None,
-        token: str,
-        recipient: str | None,
-    ) -> None:
+    def withdraw(run: Run, token: str, recipient: str | None) -> None:
         """Withdraw everything the escrow owes you in one token: payments released to you,
         refunds, your share of settlements."""
-        signer = resolve_account(account, network)
-        escrow, _ = connect(escrow_address, deployments_dir)
+        escrow = open_escrow(run)
         token_address = parse_token(token)
-        asset = ops.asset_of(token_address)
-        credit = int(escrow.contract.creditOf(signer.address, token_address))
-        if credit == 0:
-            raise ops.PreflightError([f"{signer.address} has no credit in {asset.symbol}"])
+        asset = asset_of(token_address)
+        credit = int(escrow.contract.creditOf(run.me, token_address))
         if recipient is None:
-            receipt = ops.send(signer, escrow.contract.withdraw, token_address)
-            to = str(signer.address)
+            receipt = chain.send(run, escrow.contract.withdraw, token_address, what="withdraw")
+            to = run.me
         else:
             to = parse_address(recipient, "--to")
-            receipt = ops.send(signer, escrow.contract.withdrawTo, token_address, to)
-        done(f"withdrew {asset.fmt(credit)} to {to}", receipt)
-
-    return withdraw
-
-
-def list_command(role: str) -> click.Command:
-    @click.command("list", cls=ConnectedProviderCommand, short_help=f"list your orders ({role})")
-    @escrow_options
-    @click.option("--open-only", is_flag=True, help="Leave out released, refunded, settled.")
-    def list_orders(
-        network: Any,
-        account: Any,
-        escrow_address: str | None,
-        deployments_dir: Path | None,
-        open_only: bool,
-    ) -> None:
-        """List the orders of the --account {role}, from the escrow's OrderOpened events, with
-        their current status. Sends nothing."""
-        signer = resolve_account(account, network)
-        escrow, _ = connect(escrow_address, deployments_dir)
-        now = ops.chain_now()
-        rows = ops.opened_orders(escrow, {role: str(signer.address)})
-        shown = 0
-        for terms, _log in rows:
-            view = ops.read_order(escrow, terms, now)
-            if open_only and view.status.is_final:
-                continue
-            other = terms.merchant if role == "buyer" else terms.buyer
-            asset = ops.asset_of(terms.token)
-            click.echo(
-                f"{view.order_id}  {view.status.name.lower():<9} {asset.fmt(terms.amount):>20}  "
-                f"{'merchant' if role == 'buyer' else 'buyer'} {other}"
-            )
-            shown += 1
-        if not shown:
-            click.echo(f"no orders for {role} {signer.address}")
-
-    list_orders.help = (list_orders.help or "").replace("{role}", role)
-    return list_orders
+            call = escrow.contract.withdrawTo
+            receipt = chain.send(run, call, token_address, to, what="withdraw")
+        chain.done(f"withdrew {asset.fmt(credit)} to {to}", receipt, f"{script} list")
 
 
-def party_commands(role: str, script: str) -> list[click.Command]:
-    """The commands both parties have, for ``role`` (buyer or merchant)."""
-    return [
-        status_command(role, script),
-        list_command(role),
-        cancel_command(),
-        offer_command(),
-        withdraw_offer_command(),
-        accept_command(),
-        evidence_command(),
-        withdraw_command(),
-    ]
-
-
-def report_refund(escrow: ops.Escrow, receipt: Any, asset: ops.Asset, what: str) -> None:
-    """What a refund credited the payer, from the receipt's OrderRefunded events."""
-    for event in receipt.events.filter(escrow.contract.OrderRefunded):
-        done(
-            f"{what} (items {ops.bits_text(int(event.items)) or 'all'}): "
-            f"{asset.fmt(int(event.payerAmount))} credited to the payer",
-            receipt,
-        )
+def _party_script(party: str) -> str:
+    return "ape run buyer" if party == "buyer" else "ape run merchant order"

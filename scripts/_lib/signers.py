@@ -58,12 +58,12 @@ def resolve_account(
         if network.is_local and default_test_index is not None:
             test_account: AccountAPI = accounts.test_accounts[default_test_index]
             return test_account
-        raise click.UsageError(
+        raise _stop(
             f"--account is required on network {network.choice!r}: an Ape account alias "
             "(`ape accounts list`)" + (" or TEST::N" if network.is_local else "")
         )
     if is_test_account(account) and not network.is_local:
-        raise click.UsageError(
+        raise _stop(
             f"test account {account.address} may sign on local networks only, "
             f"not on {network.choice!r}"
         )
@@ -81,14 +81,26 @@ def enable_autosign(account: AccountAPI) -> None:
 
 
 def parse_address(value: str, what: str) -> str:
-    """A checksummed address, or a click error naming ``what``."""
+    """A checksummed address (or test account ``TEST::N``'s), else a one-line stop naming
+    ``what``."""
     text = value.strip()
+    if text.upper().startswith("TEST::") and text[6:].isdigit():
+        return test_account_address(int(text[6:]))
     if not is_address(text):
-        raise click.BadParameter(f"{value!r} is not an address", param_hint=what)
+        raise _stop(f"{what}: {value!r} is not an address (0x + 40 hex digits, or TEST::N)")
     return str(to_checksum_address(text))
+
+
+def _stop(message: str) -> click.ClickException:
+    from scripts._lib.chain import Stop
+
+    return Stop(message)
 
 
 def test_account_address(index: int) -> str:
     from ape import accounts
 
-    return str(accounts.test_accounts[index].address)
+    try:
+        return str(accounts.test_accounts[index].address)
+    except IndexError:
+        raise _stop(f"there is no test account TEST::{index}") from None

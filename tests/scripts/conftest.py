@@ -1,21 +1,24 @@
-"""Run the Ape scripts as a user does — `ape run deploy|merchant|buyer|arbiter|carrier ...`
-subprocesses — against the
-session's Anvil, and read the chain back with web3.
+"""Run the Ape scripts' commands against the session's Anvil, and read the chain back with web3.
 
-ape-foundry connects to an Anvil that already runs when ``APE_FOUNDRY_HOST`` names it, so the
-scripts get ``--network ethereum:local:foundry`` plus that variable (the fixture's Anvil listens on
-a random port). Deployment records and ABIs go to temporary directories through
-``TRUSTMALL_DEPLOYMENTS_DIR`` and ``TRUSTMALL_ABI_DIR``, never into the repository.
+``ape_run("merchant", "register", ...)`` calls the click command in this process, as `ape run`
+would, with ``--network ethereum:local:foundry --provider-settings {"host": <the Anvil>}``: a
+fraction of a second instead of the 2-4 s of an `ape run` process. ``ape_process`` spawns the real
+`ape run` where a test needs the process itself (a crash, the deployer). Deployment records and
+ABIs go to temporary directories through ``TRUSTMALL_DEPLOYMENTS_DIR`` and ``TRUSTMALL_ABI_DIR``,
+never into the repository.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from web3 import Web3
 from web3.contract import Contract
 
@@ -33,6 +36,7 @@ from harness.ape_run import (  # noqa: F401 - the role constants are imported fr
     LOGISTICS_ORACLE_ACCOUNT,
     MERCHANT,
     MERCHANT_ACCOUNT,
+    NETWORK,
     ORACLE,
     ORACLE_ACCOUNT,
     OTHER_BUYER,
@@ -67,9 +71,48 @@ def script_env(anvil: ChainNode, script_dirs: dict[str, Path]) -> dict[str, str]
 
 
 @pytest.fixture(scope="session")
-def ape_run(script_env: dict[str, str]) -> ApeRun:
+def ape_process(script_env: dict[str, str]) -> ApeRun:
+    """`ape run ...` as a process."""
+
     def run(*args: str, extra_env: dict[str, str] | None = None) -> Run:
         return run_ape(script_env, *args, extra_env=extra_env)
+
+    return run
+
+
+def run_in_process(
+    rpc_url: str, env: dict[str, str], *args: str, extra_env: dict[str, str] | None = None
+) -> Run:
+    """``ape run SCRIPT ARGS...`` as a click call in this process; an exception the command
+    lets through is shown with its traceback (a user would have seen one) and exits 1."""
+    script, *rest = args
+    cli = importlib.import_module(f"scripts.{script}").cli
+    settings = json.dumps({"host": rpc_url})
+    result = CliRunner().invoke(
+        cli,
+        [*rest, "--network", NETWORK, "--provider-settings", settings],
+        env={**env, **(extra_env or {})},
+    )
+    output = result.output
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        output += "".join(traceback.format_exception(result.exception))
+    return Run(result.exit_code, output)
+
+
+@pytest.fixture(scope="session")
+def ape_run(anvil: ChainNode, script_dirs: dict[str, Path], ape_process: ApeRun) -> ApeRun:
+    """A script's command called in this process; as a process when the test sets Ape's own
+    variables (a keyfile account's folder and passphrase are read once per process)."""
+    env = {
+        "TRUSTMALL_DEPLOYMENTS_DIR": str(script_dirs["deployments"]),
+        "TRUSTMALL_ABI_DIR": str(script_dirs["abi"]),
+        "NO_COLOR": "1",
+    }
+
+    def run(*args: str, extra_env: dict[str, str] | None = None) -> Run:
+        if any(name.startswith("APE_") for name in extra_env or {}):
+            return ape_process(*args, extra_env=extra_env)
+        return run_in_process(anvil.rpc_url, env, *args, extra_env=extra_env)
 
     return run
 
@@ -80,10 +123,10 @@ def w3(anvil: ChainNode) -> Web3:
 
 
 @pytest.fixture(scope="session")
-def registry(ape_run: ApeRun, script_dirs: dict[str, Path], w3: Web3) -> Contract:
+def registry(ape_process: ApeRun, script_dirs: dict[str, Path], w3: Web3) -> Contract:
     """The ProductRegistry that `ape run deploy` put on the session's Anvil, read through the
     ABI file the script wrote."""
-    run = ape_run("deploy")
+    run = ape_process("deploy")
     assert run.returncode == 0, run.output
     record = json.loads((script_dirs["deployments"] / "1337.json").read_text())
     abi = json.loads((script_dirs["abi"] / "ProductRegistry.json").read_text())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,7 @@ ETHER = 10**18
 
 
 def order_id_in(output: str) -> str:
-    match = re.search(r"^order (0x[0-9a-f]{64})$", output, re.MULTILINE)
+    match = re.search(r"^opened order (0x[0-9a-f]{64}):", output, re.MULTILINE)
     assert match is not None, output
     return match.group(1)
 
@@ -118,7 +119,7 @@ def test_eth_order_ships_is_delivered_and_release_after_the_window_pays_merchant
     assert wrong.returncode == 1, wrong.output
     assert (
         f"refused order {order_id}: EscrowWrongCarrier(orderId={order_id}, carrier=2, "
-        "assigned=1): carrier 2 may not report on this order: its carrier is 1"
+        "assigned=1): wrong carrier; only the carrier the merchant named may report"
     ) in wrong.output
     (rejected,) = events_of(escrow, "LogisticsUpdateRejected", orderId=order_id)
     assert rejected.args.carrier == 2
@@ -138,8 +139,8 @@ def test_eth_order_ships_is_delivered_and_release_after_the_window_pays_merchant
         "--account", MERCHANT_ACCOUNT,
     )  # fmt: skip
 
-    assert early.returncode == 1, early.output
-    assert "nothing was sent" in early.output and "the dispute window runs until" in early.output
+    assert early.returncode == 2, early.output
+    assert "nothing was sent" in early.output and "EscrowReleaseTooEarly(" in early.output
     assert nonce(w3, MERCHANT) == merchant_nonce
     advance_time(w3, saved.terms.dispute_window + 1)
     credit = credit_of(escrow, MERCHANT)
@@ -241,8 +242,9 @@ def test_an_expired_offer_is_refused_with_its_expiry_and_its_maker_withdraws_it(
         "--account", MERCHANT_ACCOUNT,
     )  # fmt: skip
 
-    assert late.returncode == 1, late.output
-    assert f"EscrowOfferExpired(orderId={order_id}, expiresAt={offer.args.expiresAt})" in (
+    assert late.returncode == 2, late.output
+    expired = datetime.fromtimestamp(offer.args.expiresAt, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f"EscrowOfferExpired(orderId={order_id}, expiresAt={expired}): offer expired" in (
         late.output
     )
     assert nonce(w3, MERCHANT) == sent
@@ -351,10 +353,10 @@ def test_once_the_merchant_names_a_carrier_the_buyers_cancel_is_refused_and_expl
 
     run = ape_run("buyer", "cancel", "--order", order_id, "--account", BUYER_ACCOUNT)
 
-    assert run.returncode == 1, run.output
-    assert "pre-flight checks failed, nothing was sent" in run.output
+    assert run.returncode == 2, run.output
+    assert "nothing was sent" in run.output
     assert (
-        f"EscrowHandedToCarrier(orderId={order_id}, carrier=3): the order is with carrier 3: "
+        f"EscrowHandedToCarrier(orderId={order_id}, carrier=3): handed to carrier; "
         "the buyer can no longer cancel"
     ) in run.output
     assert nonce(w3, BUYER) == before
@@ -387,30 +389,32 @@ def test_confirm_on_someone_elses_order_is_refused_before_anything_is_sent(
         "buyer", "confirm", "--order-file", str(order_file), "--account", OTHER_BUYER_ACCOUNT
     )
 
-    assert run.returncode == 1, run.output
-    assert (
-        f"{OTHER_BUYER} is not the buyer of order {order_id} (the buyer is {BUYER})" in run.output
-    )
+    assert run.returncode == 2, run.output
+    assert f"EscrowNotBuyer(orderId={order_id}, caller={OTHER_BUYER}): not buyer" in run.output
     assert nonce(w3, OTHER_BUYER) == before
     assert status_of(escrow, order_id) is OrderStatus.FUNDED
 
 
-def test_open_lists_every_problem_and_sends_nothing_nor_writes_the_order_file(
+def test_open_refused_by_the_escrow_or_the_wallet_sends_nothing_nor_writes_the_order_file(
     ape_run: ApeRun, merchant: str, escrow: Contract, w3: Web3, tmp_path: Path
 ) -> None:
     unlisted = deploy_stable(w3)
     before = nonce(w3, BUYER)
 
-    run = ape_run(
+    late = ape_run(
+        "buyer", "open", "--merchant", MERCHANT, "--price", "0.1", "--ref", "SKU-X",
+        "--ship-by", "2020-01-01T00:00:00Z", "--order-file", str(tmp_path / "order.json"),
+        "--account", BUYER_ACCOUNT,
+    )  # fmt: skip
+    broke = ape_run(
         "buyer", "open", "--merchant", MERCHANT, "--price", "5", "--token", unlisted.address,
-        "--ref", "SKU-X", "--ship-by", "2020-01-01T00:00:00Z", "--dispute-window", "90d",
-        "--order-file", str(tmp_path / "order.json"), "--account", BUYER_ACCOUNT,
+        "--ref", "SKU-X", "--order-file", str(tmp_path / "order.json"), "--account", BUYER_ACCOUNT,
     )  # fmt: skip
 
-    assert run.returncode == 1, run.output
-    assert "--ship-by 2020-01-01T00:00:00Z" in run.output and "is not in the future" in run.output
-    assert "dispute window 90d is outside the admin's bounds 1d-30d" in run.output
-    assert f"token {unlisted.address} is not allow-listed on the escrow" in run.output
-    assert f"{BUYER} holds 0 mUSD, less than the price 5 mUSD" in run.output
+    assert late.returncode == 2, late.output
+    assert "EscrowInvalidDeadlines(shipBy=2020-01-01T00:00:00Z" in late.output
+    assert "nothing was sent" in late.output
+    assert broke.returncode == 2, broke.output
+    assert f"{BUYER} holds 0 mUSD, less than the price 5 mUSD" in broke.output
     assert nonce(w3, BUYER) == before
     assert not (tmp_path / "order.json").exists()

@@ -97,9 +97,38 @@ def test_load_items_reports_a_missing_metadata_file_and_unknown_columns(tmp_path
 
     assert problems == ["index 2: expected an object, got str"]
     path.write_text(json.dumps(json.loads(path.read_text())[:2]))
-    problems = problems_of(path)
-    assert problems[0].startswith("index 0, field 'metadata_file': no such file: ")
-    assert problems[1] == "index 1, field 'colour': Extra inputs are not permitted"
+    assert problems_of(path) == [
+        "column 'colour' is not one this file takes (columns: gtin, metadata, metadata_file, "
+        "metadata_uri, serial, sku)"
+    ]
+    path.write_text(json.dumps(json.loads(path.read_text())[:1]))
+    (problem,) = problems_of(path)
+    assert problem.startswith("index 0, field 'metadata_file': no such file: ")
+
+
+def test_a_header_typo_and_a_missing_column_are_said_once_with_the_likely_name(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text("SKU,serial,metadata\nA,1,{}\nA,2,{}\nA,3,{}\n")
+
+    assert problems_of(path) == [
+        "column 'SKU' is not one this file takes (did you mean 'sku'?)",
+        "column 'sku' or 'gtin' is missing: every row needs it",
+        "column 'metadata_uri' is missing: every row needs it",
+    ]
+
+
+def test_a_wrong_gtin_check_digit_names_the_right_one(tmp_path: Path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text("gtin,serial,metadata,metadata_uri\n09506000134353,S1,{},u\n")
+
+    (problem,) = problems_of(path)
+
+    assert problem == (
+        "line 2, field 'gtin': GTIN '09506000134353' has a wrong check digit: it ends in 3, "
+        "the digits before it give 2 (09506000134352)"
+    )
 
 
 def test_load_items_names_every_line_of_a_repeated_item(tmp_path: Path) -> None:

@@ -287,8 +287,9 @@ def test_register_refuses_an_account_that_is_not_an_active_merchant(
 
     run = register(ape_run, path, account=STRANGER_ACCOUNT)
 
-    assert run.returncode == 1, run.output
-    assert f"account {STRANGER} is not an active merchant" in run.output
+    assert run.returncode == 2, run.output
+    assert f"RegistryMerchantNotActive(merchant={STRANGER}): merchant not active" in run.output
+    assert "nothing was sent" in run.output
     assert nonce(w3, STRANGER) == before
 
 
@@ -322,10 +323,10 @@ def test_register_rejects_an_item_another_merchant_registered_naming_the_line(
 
     run = register(ape_run, path)
 
-    assert run.returncode == 1, run.output
+    assert run.returncode == 2, run.output
     assert (
-        f"line 3: item (gtin {GTIN} serial TAKEN-1, id 0x{taken.hex()}) is already "
-        f"registered in merchant {RIVAL_MERCHANT}"
+        "line 3: rows 1-2: the contract refuses it: "
+        f"RegistryItemAlreadyRegistered(itemId=0x{taken.hex()}): item already registered"
     ) in run.output
     assert nonce(w3, MERCHANT) == before
     assert owner_of(registry, item_id_from_gs1(GTIN, "FREE-1")) == ZERO_ADDRESS
@@ -343,11 +344,11 @@ def test_register_of_a_gtin_under_a_prefix_never_granted_is_explained_and_sends_
 
     run = register(ape_run, path)
 
-    assert run.returncode == 1, run.output
+    assert run.returncode == 2, run.output
     assert "nothing was sent" in run.output
     assert (
-        f"RegistryGs1PrefixNotGranted(merchant={MERCHANT}, gtin={UNGRANTED_GTIN}): no verifier "
-        f"granted {MERCHANT} the GS1 company prefix"
+        f"RegistryGs1PrefixNotGranted(merchant={MERCHANT}, gtin={UNGRANTED_GTIN}): gs1 prefix "
+        "not granted; a verifier grants it"
     ) in run.output
     assert nonce(w3, MERCHANT) == before
     assert owner_of(registry, item_id_from_gs1(UNGRANTED_GTIN, "NOPE-1")) == ZERO_ADDRESS
@@ -377,14 +378,21 @@ def test_reassign_moves_a_squatted_id_to_its_merchant_and_revoke_frees_another(
 
 
 def test_register_resumes_after_a_crash_without_registering_anything_twice(
-    ape_run: ApeRun, merchant: str, registry: Contract, w3: Web3, tmp_path: Path
+    ape_run: ApeRun,
+    ape_process: ApeRun,
+    merchant: str,
+    registry: Contract,
+    w3: Web3,
+    tmp_path: Path,
 ) -> None:
     path = write_csv(tmp_path / "items.csv", ITEM_HEADER, item_rows("CRASH", 6))
     ids = sku_ids("CRASH", 6)
     journal_path = tmp_path / "items.csv.register.journal.json"
 
-    # Dies right after the second chunk's receipt, before the journal records it.
-    crashed = register(ape_run, path, "--chunk-size", "2", extra_env={CRASH_AFTER_CHUNKS_ENV: "2"})
+    # Dies right after the second chunk's receipt, before the journal records it: a process.
+    crashed = register(
+        ape_process, path, "--chunk-size", "2", extra_env={CRASH_AFTER_CHUNKS_ENV: "2"}
+    )
 
     assert crashed.returncode == CRASH_EXIT_CODE, crashed.output
     assert [owner_of(registry, i) for i in ids] == [MERCHANT] * 4 + [ZERO_ADDRESS] * 2
@@ -474,9 +482,10 @@ def test_custody_rejects_an_event_id_already_used_for_another_event(
 
     run = ape_run("merchant", "custody", str(path), "--account", MERCHANT_ACCOUNT)
 
-    assert run.returncode == 1, run.output
+    assert run.returncode == 2, run.output
     assert (
-        f"line 2, field 'event_id': 7000 is already recorded by {MERCHANT} for another event"
+        f"line 2: the contract refuses it: RegistryEventAlreadyRecorded(submitter={MERCHANT}, "
+        "eventId=7000): event already recorded"
     ) in run.output
     assert nonce(w3, MERCHANT) == before
 
@@ -503,8 +512,10 @@ def test_custody_rejects_an_unregistered_item_naming_the_line(
 
     run = ape_run("merchant", "custody", str(path), "--account", MERCHANT_ACCOUNT)
 
-    assert run.returncode == 1, run.output
-    assert f"index 0: item 0x{unknown.hex()} is not registered" in run.output
+    assert run.returncode == 2, run.output
+    assert (
+        f"index 0: the contract refuses it: RegistryItemNotRegistered(itemId=0x{unknown.hex()})"
+    ) in run.output
     assert nonce(w3, MERCHANT) == before
 
 

@@ -1,0 +1,409 @@
+"""The scripts' chain toolkit: one command class, the options every command shares, contract
+handles from the deployment record, chain time and logs, and one simulate-then-send path.
+
+A command gathers its inputs, then every transaction goes through :func:`send`: it is simulated
+with ``eth_call`` first, and a refusal stops the run with the contract's own custom error in
+words (``app.domain.reverts``); nothing here re-checks a contract's rules. A run that stops
+before sending exits with status 2 and one ``Error:`` line; a failure after something was sent
+exits with status 1 and says what was sent.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from ape.cli import ConnectedProviderCommand
+from eth_utils.crypto import keccak
+
+from app.domain.abi_types import hex32
+from app.domain.deployments import DEPLOYMENTS_DIR_ENV, deployments_dir, load_record
+from app.domain.errors import TrustMallError
+from app.domain.reverts import RevertDecoder, explain
+from scripts._lib.signers import parse_address, resolve_account, signer_option
+
+if TYPE_CHECKING:
+    from ape.api.accounts import AccountAPI
+    from ape.contracts.base import ContractInstance
+
+# Where `make demo` keeps its deployment record: the scripts join the demo's chain with it.
+DEMO_DEPLOYMENTS = "var/demo/deployments"
+SUITE = ("ProductRegistry", "OrderEscrow", "AttestationVerifier", "CreditVault", "CreditLines")
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+class Stop(click.ClickException):
+    """The run stops before anything is sent: one line, exit status 2."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        if _state.sent and "sent before this" not in message:
+            message += f" ({_state.sent} transaction(s) were sent before this; see above)"
+        super().__init__(message)
+        if _state.sent:
+            self.exit_code = 1
+
+
+@dataclass
+class _State:
+    """What the current command has sent, and the gas of a dry run."""
+
+    sent: int = 0
+    gas: list[int] = field(default_factory=list)
+
+
+_state = _State()
+
+
+class Command(ConnectedProviderCommand):
+    """Ape's connected command; any error that is not the command's own becomes one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        _state.sent, _state.gas = 0, []
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except TrustMallError as exc:  # the domain's own errors carry whole messages
+            raise Stop(str(exc)) from None
+        except Exception as exc:  # a node that is not there, an RPC that refuses ...
+            raise Stop(_unexpected(exc, ctx)) from None
+
+
+def _unexpected(exc: Exception, ctx: click.Context) -> str:
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    network = next((a for a in sys.argv if a.count(":") == 2), None) or "the chosen network"
+    name = type(exc).__name__
+    if any(word in name for word in ("Provider", "Connection", "Network", "Timeout")) or any(
+        word in text.lower() for word in ("connect", "no node", "rpc", "uri", "provider")
+    ):
+        return (
+            f"cannot use {network}: {text}. Start a node (`make chain` for ethereum:local:foundry)"
+            " or give the network an RPC URL in ape-config.yaml (`node:` section)"
+        )
+    return f"{name}: {text}"
+
+
+# ---------------------------------------------------------------------------------------- options
+
+
+def deployments_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    with_option: Callable[..., Any] = click.option(
+        "--deployments-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"Deployment records (default: ${DEPLOYMENTS_DIR_ENV} or deployments/; "
+        f"beside `make demo`: {DEMO_DEPLOYMENTS}).",
+    )(command)
+    return with_option
+
+
+@dataclass
+class Run:
+    """What a command works with: the network, the signer, the deployment record."""
+
+    network: Any
+    account: Any
+    directory: Path | None
+    address: str | None = None
+    dry_run: bool = False
+    default_signer: int | None = None
+
+    @functools.cached_property
+    def signer(self) -> AccountAPI:
+        return resolve_account(self.account, self.network, default_test_index=self.default_signer)
+
+    @property
+    def me(self) -> str:
+        return str(self.signer.address)
+
+    def record_block(self, name: str, address: str) -> int:
+        from ape import chain
+
+        record = load_record(deployments_dir(self.directory), chain.chain_id)
+        entry = record.contracts.get(name) if record else None
+        return entry.block_number if entry and entry.address == address else 0
+
+    def contract(self, name: str, address: str | None = None) -> ContractInstance:
+        """``name`` at ``address``, else as recorded for this chain in the deployments dir."""
+        from ape import chain, project
+
+        if address is None:
+            folder = deployments_dir(self.directory)
+            record = load_record(folder, chain.chain_id)
+            if record is None or name not in record.contracts:
+                raise Stop(
+                    f"no {name} recorded for chain {chain.chain_id} in {folder}: run "
+                    f"`ape run deploy`, or beside `make demo` pass --deployments-dir "
+                    f"{DEMO_DEPLOYMENTS}"
+                )
+            address = record.contracts[name].address
+        if not chain.provider.get_code(address):
+            raise Stop(f"no contract code at {address} on chain {chain.chain_id}")
+        instance: ContractInstance = project.get_contract(name).at(address)
+        return instance
+
+
+def command(
+    group: click.Group,
+    name: str | None = None,
+    *,
+    short_help: str,
+    signer: str | None = None,
+    default_signer: int | None = None,
+    address: str | None = None,
+    dry_run: bool = False,
+) -> Decorator:
+    """A command of ``group`` whose callback takes a :class:`Run` first, then its own options.
+    It gets ``--account`` (help text ``signer``; test account ``default_signer`` on a local
+    network when not given), ``--deployments-dir``, an address override (``address``:
+    ``registry`` gives ``--registry``) and ``--dry-run`` when asked."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def callback(network: Any, account: Any, deployments_dir: Path | None, **kw: Any) -> Any:
+            given = kw.pop("contract_address", None)
+            run = Run(network, account, deployments_dir, None, kw.pop("dry_run", False))
+            run.default_signer = default_signer
+            run.address = parse_address(given, f"--{address}") if given else None
+            return fn(run, **kw)
+
+        # Not functools.wraps: Ape reads the callback's own signature (`network`).
+        callback.__doc__, callback.__name__ = fn.__doc__, fn.__name__
+        built: Any = callback
+        built.__click_params__ = list(getattr(fn, "__click_params__", []))
+        if dry_run:
+            built = click.option(
+                "--dry-run", is_flag=True, help="Check, simulate, estimate gas; send nothing."
+            )(built)
+        if address:
+            built = click.option(
+                f"--{address}",
+                "contract_address",
+                help=f"The {address} contract's address (default: the deployment record's).",
+            )(built)
+        built = (signer_option(signer) if signer else signer_option())(
+            deployments_dir_option(built)
+        )
+        made: Callable[..., Any] = group.command(name, cls=Command, short_help=short_help)(built)
+        return made
+
+    return decorate
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+def now() -> int:
+    """The latest block's time: what deadlines are compared with."""
+    from ape import chain
+
+    return int(chain.blocks.head.timestamp)
+
+
+def logs(
+    contract: Any, event: str, topics: dict[str, Any] | None = None, start: int = 0
+) -> list[Any]:
+    """``event`` logs of ``contract`` from block ``start`` to the head, filtered by indexed
+    arguments. Asks the provider directly: Ape's query manager would load its cache plugin
+    (SQLAlchemy), a second of start-up for every command."""
+    from ape import chain
+    from ape.types import LogFilter
+
+    log_filter = LogFilter.from_event(
+        event=getattr(contract, event).abi,
+        search_topics=topics or None,
+        addresses=[str(contract.address)],
+        start_block=start,
+        stop_block=int(chain.blocks.height),
+    )
+    return list(chain.provider.get_contract_logs(log_filter))
+
+
+@cache
+def decoder() -> RevertDecoder:
+    """The errors of every contract of the suite: a call reaching the registry through the escrow
+    is explained by the registry's error."""
+    from ape import project
+
+    abis = [
+        [
+            e.model_dump(mode="json", by_alias=True)
+            for e in project.get_contract(n).contract_type.abi
+        ]
+        for n in (*SUITE, "DevStablecoin")
+    ]
+    return RevertDecoder(abis)
+
+
+def explain_data(data: bytes | str | None) -> str:
+    return explain(decoder().decode(data))
+
+
+def refusal(method: Any, *args: Any, sender: str | None = None, value: int = 0) -> str | None:
+    """The contract's refusal of the call in words (``eth_call``, nothing is sent), or None.
+    Asks through web3: Ape decodes no error raised by another contract than the one called."""
+    from ape import chain
+    from web3.exceptions import ContractLogicError, Web3RPCError
+
+    from app.chain.reverts import revert_data
+
+    call: dict[str, Any] = {
+        "to": str(method.contract.address),
+        "data": "0x" + bytes(method.encode_input(*args)).hex(),
+    }
+    if sender is not None:
+        call["from"] = sender
+    if value:
+        call["value"] = value
+    try:
+        chain.provider.web3.eth.call(call)
+    except ContractLogicError as exc:
+        data = revert_data(exc)
+        return explain_data(data) if data else str(exc.message or exc)
+    except (Web3RPCError, ValueError) as exc:  # the node refuses: e.g. too little ETH for value
+        return f"the node refuses the call: {exc}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------- sending
+
+
+def send(
+    run: Run,
+    method: Any,
+    *args: Any,
+    value: int = 0,
+    what: str = "the transaction",
+    journal: Any = None,
+    keys: list[str] | None = None,
+) -> Any:
+    """Simulates the call as the signer (a refusal stops the run), then signs and sends it and
+    waits for the receipt; with --dry-run only estimates its gas (returns None). ``journal``
+    records the hash before the transaction goes and the receipt after it."""
+    from ape import chain
+    from ape.exceptions import ApeException
+
+    account = run.signer
+    refused = refusal(method, *args, sender=str(account.address), value=value)
+    if refused is not None:
+        raise Stop(f"{what}: the contract refuses it: {refused}; nothing was sent")
+    extra = {"value": value} if value else {}
+    if run.dry_run:
+        _state.gas.append(int(method.estimate_gas_cost(*args, sender=account, **extra)))
+        return None
+    try:
+        txn = account.prepare_transaction(method.as_transaction(*args, sender=account, **extra))
+        signed = account.sign_transaction(txn)
+        if signed is None:
+            raise Stop(f"{account.address} declined to sign {what}")
+        tx_hash = hex32(signed.txn_hash)
+        if journal is not None:
+            journal.sent(keys or [], tx_hash)
+        _state.sent += 1
+        receipt = chain.provider.send_transaction(signed)
+    except ApeException as exc:
+        text = str(exc)
+        reason = explain_data(text) if text.startswith("0x") else text or type(exc).__name__
+        raise click.ClickException(f"{what} failed: {reason}") from None
+    if journal is not None:
+        journal.chunk_confirmed(tx_hash, receipt.block_number)
+    return receipt
+
+
+def dry_run_report(what: str) -> None:
+    """What a dry run would have sent: transactions and gas at today's price."""
+    from ape import chain
+
+    gas, price = sum(_state.gas), int(chain.provider.gas_price)
+    click.echo(
+        f"dry run: {what} in {len(_state.gas)} transaction(s); estimated gas {gas} "
+        f"(~{gas * price / 1e18:.6f} ETH at {price / 1e9:.2f} gwei); nothing was sent"
+    )
+
+
+def done(what: str, receipt: Any, then: str | None = None) -> None:
+    """What a transaction did, and the command to run next."""
+    click.echo(f"{what} in tx {receipt.txn_hash} (block {receipt.block_number})")
+    if then:
+        click.echo(f"next: {then}")
+
+
+def progress(total: int, label: str) -> Any:
+    return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+
+
+# ---------------------------------------------------------------------------------------- inputs
+
+
+def bytes32(value: str, hint: str) -> bytes:
+    text = value.strip().removeprefix("0x")
+    try:
+        if len(text) == 64:
+            return bytes.fromhex(text)
+    except ValueError:
+        pass
+    raise Stop(f"{hint}: {value!r} is not 0x followed by 64 hex digits")
+
+
+def parsed(parse: Callable[[str], Any], text: str, hint: str) -> Any:
+    """``parse(text)``, its ValueError as a one-line stop naming the option."""
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise Stop(f"{hint}: {exc}") from None
+
+
+def writable(path: Path, hint: str, *, new: bool = False) -> Path:
+    """Stops unless ``path`` can be written (checked before anything is sent); missing folders
+    are made when it is written."""
+    if new and path.exists():
+        raise Stop(f"{hint}: {path} exists; it is never overwritten")
+    if path.exists() and not path.is_file():
+        raise Stop(f"{hint}: {path} is not a regular file")
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise Stop(f"{hint}: cannot write {path}: {folder} is a file")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise Stop(f"{hint}: {path} is not writable")
+    return path
+
+
+def hashed_text_options(name: str, what: str) -> Decorator:
+    """--NAME TEXT, --NAME-file FILE or --NAME-hash 0x..: recorded as keccak256."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(f"--{name}-hash", help=f"The {what} hash itself (0x + 64 hex).")(
+            command
+        )
+        command = click.option(
+            f"--{name}-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help=f"A file; keccak256 of its bytes is recorded as the {what}.",
+        )(command)
+        return click.option(f"--{name}", help=f"Text; its keccak256 is recorded as the {what}.")(
+            command
+        )
+
+    return decorate
+
+
+def hashed_text(name: str, text: str | None, file: Path | None, digest: str | None) -> bytes:
+    given = [v for v in (text, file, digest) if v is not None]
+    if len(given) != 1:
+        raise Stop(f"give exactly one of --{name}, --{name}-file, --{name}-hash")
+    if text is not None:
+        return keccak(text.encode("utf-8"))
+    if file is not None:
+        if not file.is_file():
+            raise Stop(f"--{name}-file: no such file: {file}")
+        return keccak(file.read_bytes())
+    return bytes32(str(digest), f"--{name}-hash")
