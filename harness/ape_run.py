@@ -1,9 +1,14 @@
-"""Runs the project's Ape scripts as a user does: `ape run ...` subprocesses on a given node."""
+"""Runs the project's Ape scripts as a user does: `ape run ...` subprocesses on a given node; or
+a script's click command in this process (:func:`invoke`), where a process start would cost more
+than what is tested."""
 
 from __future__ import annotations
 
+import copy
+import json
 import subprocess
 from dataclasses import dataclass
+from typing import Any
 
 from harness.nodes import ROOT
 
@@ -69,3 +74,16 @@ def run_ape(env: dict[str, str], *args: str, extra_env: dict[str, str] | None = 
         check=False,
     )
     return Run(completed.returncode, completed.stdout)
+
+
+def invoke(command: Any, rpc_url: str, *args: str) -> Run:
+    """``command`` (a script's click command, e.g. ``scripts.deploy.cli``) with ``args``, run in
+    this process on the node at ``rpc_url``. Each run gets a copy of the command: Ape's connected
+    command keeps the provider settings of its first parse, and tests use more than one node."""
+    from click.testing import CliRunner
+
+    fresh = copy.copy(command)
+    fresh.params = [p for p in command.params if p.name not in ("network", "provider_settings")]
+    node = ["--network", NETWORK, "--provider-settings", json.dumps({"host": rpc_url})]
+    result = CliRunner().invoke(fresh, [*args, *node])
+    return Run(result.exit_code, result.output)

@@ -1,20 +1,12 @@
-"""`ape run deploy` as an ordered list of steps, one per contract of the suite: each deploys its
-contract (or reuses the recorded one), then gives it its roles and admin settings.
-
-A step's constructor ``args`` may use the addresses of the steps before it (``ctx.addresses``):
-those steps go in ``depends_on``, so that it is deployed anew whenever one of them is, and
-``fixed`` names the constructor arguments the contract can never change (another value deploys
-it anew). ``roles`` (who must hold each role, the grants the later contracts need included),
-``revokes`` and ``settings`` are read once every step has its address. ``when`` leaves a step out
-of a run: the credit part needs a stablecoin.
+"""`ape run deploy` as an ordered list of steps, one per contract: each deploys its contract (or
+reuses the recorded one), then gives it its roles and admin settings (``scripts/_lib/deployer.py``
+runs them). ``args`` may use the addresses of earlier steps, named in ``depends_on`` (deployed
+anew, they deploy this one anew); ``fixed`` are constructor arguments the contract can never
+change; ``roles``, ``revokes`` and ``settings`` are read once every step has its address.
 
 Keys are kept apart: the registry's ORACLE_ROLE goes to the custody oracle, the escrow's to a
-separate logistics oracle, and the escrow reaches the registry through ESCROW_ROLE only (hold,
-free and sell its orders' items), never through the registry's ORACLE_ROLE.
-
-Every contract but DevStablecoin uses OpenZeppelin's AccessControlDefaultAdminRules: the deployer
-holds DEFAULT_ADMIN_ROLE from the constructor, and the role is never granted, only handed over in
-two steps (``scripts/_lib/deployer.py`` stops on a reused contract with another admin).
+separate logistics oracle, and the escrow reaches the registry through ESCROW_ROLE only. The
+deployer holds DEFAULT_ADMIN_ROLE from each constructor; it is never granted, only handed over.
 """
 
 from __future__ import annotations

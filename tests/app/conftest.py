@@ -22,7 +22,7 @@ from web3 import Web3
 
 from app.main import create_app
 from app.settings import Environment, Settings, SourceCredentials, SourceKind
-from harness.ape_run import TEST_PRIVATE_KEYS, run_ape
+from harness.ape_run import TEST_PRIVATE_KEYS, invoke
 from harness.nodes import ChainNode, subprocess_env
 
 # The index and shopper tests' fixtures (the suite driven with web3, fresh actors, an app whose
@@ -79,11 +79,15 @@ def ape_environment(rpc_url: str, base: Path) -> dict[str, str]:
 
 def deploy_suite(rpc_url: str, base: Path, *options: str) -> Deployment:
     """A fresh suite (`ape run deploy --redeploy`, the test oracles) with its record and ABIs
-    under ``base``."""
-    run = run_ape(
-        ape_environment(rpc_url, base),
-        "deploy", "--redeploy", "--oracle", _address(ORACLE_KEY),
+    under ``base``: the script's own click command, run in this process on the node at
+    ``rpc_url`` (an `ape run` process would cost seconds to start)."""
+    from scripts.deploy import cli
+
+    run = invoke(
+        cli, rpc_url,
+        "--redeploy", "--oracle", _address(ORACLE_KEY),
         "--logistics-oracle", _address(LOGISTICS_ORACLE_KEY), *options,
+        "--deployments-dir", str(base / "deployments"), "--abi-dir", str(base / "abi"),
     )  # fmt: skip
     assert run.returncode == 0, run.output
     record = json.loads((base / "deployments" / "1337.json").read_text())

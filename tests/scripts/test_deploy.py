@@ -17,12 +17,11 @@ from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner
 from eth_account import Account
 from eth_utils.crypto import keccak
 from web3 import Web3
 
-from harness.ape_run import NETWORK
+from harness.ape_run import invoke
 from harness.nodes import ChainNode
 from scripts._lib.abi import compiled_abis
 from scripts._lib.deploy_options import credit_options
@@ -57,17 +56,15 @@ def deploy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def deploy(
-    anvil: ChainNode, script_dirs: dict[str, Path], script_env: dict[str, str], deploy_dir: Path
+    anvil: ChainNode, script_dirs: dict[str, Path], ape_run: ApeRun, deploy_dir: Path
 ) -> ApeRun:
     """`ape run deploy ARGS --deployments-dir <module's>` in this process, on the session's
-    Anvil; ABIs go to the session's directory, never into the repository. (``script_env``, of
-    the session, is set up first: Ape's isolation wants session fixtures before module ones.)"""
-    node = ["--network", NETWORK, "--provider-settings", json.dumps({"host": anvil.rpc_url})]
+    Anvil; ABIs go to the session's directory, never into the repository. (``ape_run``, of the
+    session, is set up first: Ape's isolation wants session fixtures before module ones.)"""
     dirs = ["--deployments-dir", str(deploy_dir), "--abi-dir", str(script_dirs["abi"])]
 
     def run(*args: str) -> Run:
-        result = CliRunner().invoke(cli, [*dirs, *args, *node])
-        return Run(result.exit_code, result.output)
+        return invoke(cli, anvil.rpc_url, *dirs, *args)
 
     return run
 
