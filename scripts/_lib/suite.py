@@ -277,12 +277,8 @@ SUITE: tuple[Step, ...] = (
         "ProductRegistry",
         args=lambda ctx: [ctx.deployer],
         # Orders hold their items in the registry, free them on refunds and sell them on release.
-        roles=lambda ctx: _admin(
-            ctx,
-            VERIFIER_ROLE=[ctx.verifier],
-            ORACLE_ROLE=[ctx.oracle],
-            ESCROW_ROLE=[ctx.addresses["OrderEscrow"]],
-        ),
+        roles=lambda ctx: _admin(ctx, VERIFIER_ROLE=[ctx.verifier], ORACLE_ROLE=[ctx.oracle],
+                                 ESCROW_ROLE=[ctx.addresses["OrderEscrow"]]),
         # The suite once gave the escrow the registry's ORACLE_ROLE to record sales: a reused
         # registry must not keep it (it would let the escrow record any custody event).
         revokes=lambda ctx: {"ORACLE_ROLE": [ctx.addresses["OrderEscrow"]]},
@@ -290,62 +286,41 @@ SUITE: tuple[Step, ...] = (
     ),
     Step(
         "OrderEscrow",  # OrderEscrow(admin, registry, feeRecipient)
-        args=lambda ctx: [
-            ctx.deployer,
-            ctx.addresses["ProductRegistry"],
-            ctx.escrow.fee_recipient or ctx.deployer,
-        ],
-        roles=lambda ctx: _admin(
-            ctx,
-            ARBITER_ROLE=[ctx.arbiter],
-            ORACLE_ROLE=[ctx.logistics_oracle],
-            FUNDER_ROLE=ctx.lines(),
-        ),
-        settings=_escrow_settings,
-        depends_on=("ProductRegistry",),
-        when=lambda ctx: True,
+        args=lambda ctx: [ctx.deployer, ctx.addresses["ProductRegistry"],
+                          ctx.escrow.fee_recipient or ctx.deployer],
+        roles=lambda ctx: _admin(ctx, ARBITER_ROLE=[ctx.arbiter],
+                                 ORACLE_ROLE=[ctx.logistics_oracle], FUNDER_ROLE=ctx.lines()),
+        settings=_escrow_settings, depends_on=("ProductRegistry",), when=lambda ctx: True,
     ),
     Step(
-        "DevStablecoin",  # a devnet faucet token, local networks only
+        "DevStablecoin",  # DevStablecoin(admin): a devnet faucet token, local networks only
         args=lambda ctx: [ctx.deployer],
         roles=lambda ctx: _admin(ctx, MINTER_ROLE=[ctx.deployer]),
-        settings=lambda ctx: [],
-        when=lambda ctx: ctx.credit.dev_stablecoin,
+        settings=lambda ctx: [], when=lambda ctx: ctx.credit.dev_stablecoin,
     ),
     Step(
         "AttestationVerifier",  # AttestationVerifier(admin, attesters, quorum)
-        args=lambda ctx: [
-            ctx.deployer,
-            list(ctx.credit.attesters or ctx.credit.default_attesters),
-            ctx.credit.quorum or DEFAULT_QUORUM,
-        ],
+        args=lambda ctx: [ctx.deployer, list(ctx.credit.attesters or ctx.credit.default_attesters),
+                          ctx.credit.quorum or DEFAULT_QUORUM],
         roles=lambda ctx: _admin(ctx, CONSUMER_ROLE=ctx.lines()),
         settings=_verifier_settings,
     ),
     Step(
-        "CreditVault",  # CreditVault(stablecoin, admin): the stablecoin is fixed for life
+        "CreditVault",  # CreditVault(stablecoin, admin): the stablecoin is fixed for its life
         args=lambda ctx: [ctx.stablecoin(), ctx.deployer],
         roles=lambda ctx: _admin(ctx, LINE_ROLE=ctx.lines()),
-        settings=lambda ctx: [
-            Value("asset", "asset"),
-            Value("redeemCooldown", "redeemCooldown"),
-            ADMIN_DELAY,
-        ],
-        depends_on=("DevStablecoin",),
-        fixed=(0,),
+        settings=lambda ctx: [Value("asset", "asset"), Value("redeemCooldown", "redeemCooldown"),
+                              ADMIN_DELAY],
+        depends_on=("DevStablecoin",), fixed=(0,),
     ),
     Step(
         "CreditLines",  # CreditLines(admin, verifier, vault, escrow)
-        args=lambda ctx: [
-            ctx.deployer,
-            ctx.addresses["AttestationVerifier"],
-            ctx.addresses["CreditVault"],
-            ctx.addresses["OrderEscrow"],
-        ],
+        args=lambda ctx: [ctx.deployer, ctx.addresses["AttestationVerifier"],
+                          ctx.addresses["CreditVault"], ctx.addresses["OrderEscrow"]],
         roles=lambda ctx: _admin(ctx, POLICY_ROLE=[ctx.deployer], RISK_ROLE=[ctx.deployer]),
         settings=lambda ctx: [Policy(default_policy(ctx.credit.decimals).as_json()), ADMIN_DELAY],
         depends_on=("AttestationVerifier", "CreditVault", "OrderEscrow"),
     ),
-)
+)  # fmt: skip
 
 DEPLOYABLE: tuple[str, ...] = tuple(step.name for step in SUITE)
