@@ -79,16 +79,20 @@ class Command(ConnectedProviderCommand):
 
 
 def _unexpected(exc: Exception, ctx: click.Context) -> str:
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    network = next((a for a in sys.argv if a.count(":") == 2), None) or "the chosen network"
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
+    choice = ctx.params.get("network")
+    network = str(getattr(choice, "network_choice", None) or choice or "the network")
     name = type(exc).__name__
-    if any(word in name for word in ("Provider", "Connection", "Network", "Timeout")) or any(
-        word in text.lower() for word in ("connect", "no node", "rpc", "uri", "provider")
+    if any(word in name for word in ("Provider", "Connection", "Network", "NotInstalled")) or any(
+        word in text.lower() for word in ("connect", "no node", "node found", "rpc", "provider")
     ):
-        return (
-            f"cannot use {network}: {text}. Start a node (`make chain` for ethereum:local:foundry)"
-            " or give the network an RPC URL in ape-config.yaml (`node:` section)"
+        hint = (
+            "start it first (`make chain`, or `make demo`), or pass --provider-settings "
+            '\'{"uri": "http://HOST:PORT"}\''
+            if ":local:" in network
+            else "give it an RPC URL in ape-config.yaml (node: ethereum: NETWORK: uri: https://...)"
         )
+        return f"cannot reach a node for {network} ({text}): {hint}"
     return f"{name}: {text}"
 
 
