@@ -1,9 +1,9 @@
 """An outside client that knows only abi/ and deployments/ cannot perform attacks 1-5 (issue 10)
 against the suite `make demo` deploys.
 
-One Anvil and one deployment: `ape run deploy --dev-stablecoin` on network ethereum:local:foundry
-with the demo's environment (APE_FOUNDRY_HOST at the node, TRUSTMALL_DEPLOYMENTS_DIR in a directory
-of the test's, the ABIs written beside it), the default keys of a local network included: the
+One Anvil and one deployment: `ape run deploy --dev-stablecoin` (its click command, run in this
+process) on network ethereum:local:foundry at the node, the record in a directory of the test's,
+the ABIs written beside it, the default keys of a local network included: the
 deployer verifies, test accounts 6 and 9 attest with a quorum of 2. On a fresh chain this is what
 the demo's `deploy --redeploy` then `deploy --dev-stablecoin` leave. From then on nothing of Ape or
 of the project is used: plain web3.py, contracts found through deployments/1337.json and spoken to
@@ -33,8 +33,9 @@ from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
-from harness.ape_run import TEST_PRIVATE_KEYS, run_ape
-from harness.nodes import anvil_command, free_port, running, subprocess_env
+from harness.ape_run import TEST_PRIVATE_KEYS, invoke
+from harness.nodes import anvil_command, free_port, running
+from scripts.deploy import cli as deploy_cli
 
 DAY = 86_400
 GAS = 3_000_000  # every attempt carries its own limit: it is mined, not estimated away
@@ -210,13 +211,10 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
     base = tmp_path_factory.mktemp("outside-client")
     port = free_port()
     with running(anvil_command(port), port, base / "anvil.log") as node:
-        env = subprocess_env(
-            APE_FOUNDRY_HOST=node.rpc_url,
-            TRUSTMALL_DEPLOYMENTS_DIR=str(base / "deployments"),
-            TRUSTMALL_ABI_DIR=str(base / "abi"),
-            NO_COLOR="1",
-        )
-        deployed = run_ape(env, "deploy", "--dev-stablecoin")
+        deployed = invoke(
+            deploy_cli, node.rpc_url, "--dev-stablecoin",
+            "--deployments-dir", str(base / "deployments"), "--abi-dir", str(base / "abi"),
+        )  # fmt: skip
         assert deployed.returncode == 0, deployed.output
         yield _set_the_scene(_client(node.rpc_url, base / "deployments", base / "abi"))
 
