@@ -215,6 +215,10 @@ def cli(network: Any, provider: Any, account: Any, **given: Any) -> None:
     _echo_escrow(contracts)
     if "CreditLines" in contracts:
         _echo_credit(contracts)
+    click.echo(
+        "next: a verifier onboards merchants (`ape run merchant approve ADDRESS --name NAME "
+        "--identity TEXT`); `make api` serves the oracle service against this record"
+    )
 
 
 def _writable_dir(folder: Path, option: str) -> None:
