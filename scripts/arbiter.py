@@ -116,7 +116,7 @@ def _side(terms: OrderTerms, address: str) -> str:
     required=True,
     help="Share of what is escrowed refunded to the buyer (payer), in basis points.",
 )
-@chain.hashed_text_options("ruling", "written ruling")
+@escrow.hashed_text_options("ruling", "written ruling")
 def settle(
     run: Run,
     order_file: Path | None,
@@ -129,7 +129,7 @@ def settle(
     """Rule on a disputed order before its arbitration deadline: the buyer (payer) is credited
     --buyer-bps of what is escrowed, the merchant the rest less the platform fee. The written
     ruling's keccak256 is recorded."""
-    digest = chain.hashed_text("ruling", ruling, ruling_file, ruling_hash)
+    digest = escrow.hashed_text("ruling", ruling, ruling_file, ruling_hash)
     s = session(run, order_file, order_id)
     receipt = s.send("resolveDispute", buyer_bps, digest, what="the ruling")
     (event,) = receipt.events.filter(s.escrow.contract.OrderSettled)

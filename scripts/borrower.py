@@ -260,6 +260,8 @@ def status(run: Run, borrower_address: str | None) -> None:
         click.echo(row)
     asset = credit.asset
     click.echo(f"wallet     {asset.fmt(asset.balance_of(borrower))}")
+    then = "apply --attestation FILE" if line.status.name == "NONE" else "draw ... or repay"
+    click.echo(f"next: ape run borrower {then}")
 
 
 def _parse(credit: cr.Credit, text: str, option: str) -> int:

@@ -200,7 +200,7 @@ def confirm(
 
 @escrow.command(cli, short_help="dispute with evidence", signer=BUYER)
 @order_options
-@chain.hashed_text_options("evidence", "evidence")
+@escrow.hashed_text_options("evidence", "evidence")
 def dispute(
     run: Run,
     order_file: Path | None,
@@ -213,7 +213,7 @@ def dispute(
     evidence (text, a file, or its hash) is recorded as keccak256; keep the original for the
     arbiter. The arbiter splits what is escrowed; if it never rules, the default applies after
     the arbitration period (full refund unless the merchant answered, then an even split)."""
-    digest = chain.hashed_text("evidence", evidence, evidence_file, evidence_hash)
+    digest = escrow.hashed_text("evidence", evidence, evidence_file, evidence_hash)
     s = session(run, order_file, order_id)
     receipt = s.send("dispute", digest, what="the dispute")
     (event,) = receipt.events.filter(s.escrow.contract.DisputeOpened)

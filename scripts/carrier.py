@@ -54,7 +54,7 @@ def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool)
         evidence_hash: str | None,
         items: tuple[int, ...] = (),
     ) -> None:
-        digest = chain.hashed_text("evidence", evidence, evidence_file, evidence_hash)
+        digest = escrow.hashed_text("evidence", evidence, evidence_file, evidence_hash)
         ids = [hex32(chain.bytes32(value, "--order")) for value in order_ids]
         if items and len(ids) != 1:
             raise Stop("--item goes with exactly one --order")
@@ -98,7 +98,7 @@ def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool)
             metavar="INDEX",
             help="With one --order: only these items arrived (0-based, repeatable; default all).",
         )(command)
-    command = chain.hashed_text_options("evidence", what)(command)
+    command = escrow.hashed_text_options("evidence", what)(command)
     command = click.option(
         "--carrier",
         type=CARRIER_ID,

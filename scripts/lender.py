@@ -161,6 +161,7 @@ def status(run: Run, lender_address: str | None) -> None:
         who = run.me
     if who is not None:
         _position(credit, who)
+    click.echo("next: ape run lender deposit --amount N, or request-redeem / claim to leave")
 
 
 def _position(credit: cr.Credit, owner: str) -> None:

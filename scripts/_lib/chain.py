@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from ape.cli import ConnectedProviderCommand
-from eth_utils.crypto import keccak
 
 from app.domain.abi_types import hex32
 from app.domain.deployments import DEPLOYMENTS_DIR_ENV, deployments_dir, load_record
@@ -129,24 +128,28 @@ class Run:
         return str(self.signer.address)
 
     def record_block(self, name: str, address: str) -> int:
-        from ape import chain
-
-        record = load_record(deployments_dir(self.directory), chain.chain_id)
+        """The block ``name`` was deployed in, if the record names it at ``address``: where its
+        logs begin."""
+        record = self._record()
         entry = record.contracts.get(name) if record else None
         return entry.block_number if entry and entry.address == address else 0
+
+    def _record(self) -> Any:
+        from ape import chain
+
+        return load_record(deployments_dir(self.directory), chain.chain_id)
 
     def contract(self, name: str, address: str | None = None) -> ContractInstance:
         """``name`` at ``address``, else as recorded for this chain in the deployments dir."""
         from ape import chain, project
 
         if address is None:
-            folder = deployments_dir(self.directory)
-            record = load_record(folder, chain.chain_id)
+            record = self._record()
             if record is None or name not in record.contracts:
                 raise Stop(
-                    f"no {name} recorded for chain {chain.chain_id} in {folder}: run "
-                    f"`ape run deploy`, or beside `make demo` pass --deployments-dir "
-                    f"{DEMO_DEPLOYMENTS}"
+                    f"no {name} recorded for chain {chain.chain_id} in "
+                    f"{deployments_dir(self.directory)}: run `ape run deploy`, or beside `make "
+                    f"demo` pass --deployments-dir {DEMO_DEPLOYMENTS}"
                 )
             address = record.contracts[name].address
         if not chain.provider.get_code(address):
@@ -379,35 +382,3 @@ def writable(path: Path, hint: str, *, new: bool = False) -> Path:
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise Stop(f"{hint}: {path} is not writable")
     return path
-
-
-def hashed_text_options(name: str, what: str) -> Decorator:
-    """--NAME TEXT, --NAME-file FILE or --NAME-hash 0x..: recorded as keccak256."""
-
-    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        command = click.option(f"--{name}-hash", help=f"The {what} hash itself (0x + 64 hex).")(
-            command
-        )
-        command = click.option(
-            f"--{name}-file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help=f"A file; keccak256 of its bytes is recorded as the {what}.",
-        )(command)
-        return click.option(f"--{name}", help=f"Text; its keccak256 is recorded as the {what}.")(
-            command
-        )
-
-    return decorate
-
-
-def hashed_text(name: str, text: str | None, file: Path | None, digest: str | None) -> bytes:
-    given = [v for v in (text, file, digest) if v is not None]
-    if len(given) != 1:
-        raise Stop(f"give exactly one of --{name}, --{name}-file, --{name}-hash")
-    if text is not None:
-        return keccak(text.encode("utf-8"))
-    if file is not None:
-        if not file.is_file():
-            raise Stop(f"--{name}-file: no such file: {file}")
-        return keccak(file.read_bytes())
-    return bytes32(str(digest), f"--{name}-hash")

@@ -15,23 +15,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from eth_utils.crypto import keccak
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from app.domain.vocab import CustodyAction
-from scripts._lib.inputs import (
-    UINT256_MAX,
-    InputFileError,
-    ItemKeyFields,
-    column_problems,
-    describe,
-    duplicates,
-    read_rows,
-)
+from scripts._lib.inputs import UINT256_MAX, ItemKeyFields, duplicates, finish, validated
+from scripts._lib.units import parse_moment
 
 UINT40_MAX = 2**40 - 1
 ZERO_HASH = bytes(32)
@@ -78,22 +70,12 @@ class CustodyRow(ItemKeyFields):
     @field_validator("occurred_at", mode="before")
     @classmethod
     def _parse_time(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("must be unix seconds or an ISO-8601 time")
-        if isinstance(value, int):
+        if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str):
-            text = value.strip()
-            if text.isdigit():
-                return int(text)
-            try:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                raise ValueError(f"not unix seconds nor an ISO-8601 time: {value!r}") from None
-            if moment.tzinfo is None:
-                raise ValueError(f"ISO-8601 time {value!r} needs a UTC offset, e.g. 'Z'")
-            return int(moment.timestamp())
-        raise ValueError("must be unix seconds or an ISO-8601 time")
+        text = str(value).strip() if isinstance(value, str) else ""
+        if not text or not (text.isdigit() or "T" in text or "-" in text):
+            raise ValueError(f"not unix seconds nor an ISO-8601 time: {value!r}")
+        return parse_moment(text if not text.isdigit() else "@" + text, 0)
 
     @field_validator("event_id", mode="before")
     @classmethod
@@ -152,23 +134,16 @@ def text_hash(text: str | None) -> bytes:
 def load_custody(path: Path, sku_merchant: str) -> list[CustodyEntry]:
     """Validated custody events of a file; SKU ids are computed for ``sku_merchant``. Raises
     :class:`InputFileError` for bad rows, repeated event ids and repeated events."""
-    raws = read_rows(path, "events")
-    problems = column_problems(raws, CustodyRow, ("action", "occurred_at", "item_id|sku|gtin"))
-    if problems:
-        raise InputFileError(path, problems)
+    needed = ("action", "occurred_at", "item_id|sku|gtin")
+    rows, problems = validated(path, "events", CustodyRow, needed)
     entries: list[CustodyEntry] = []
-    for raw in raws:
-        try:
-            row = CustodyRow.model_validate(raw.data)
-        except ValidationError as exc:
-            problems.extend(describe(exc, raw.where))
-            continue
+    for where, row in rows:
         item_id = (
             bytes.fromhex(row.item_id[2:]) if row.item_id is not None else row.key_id(sku_merchant)
         )
         entries.append(
             CustodyEntry(
-                where=raw.where,
+                where=where,
                 item_id=item_id,
                 event_id=row.event_id,
                 action=row.action,
@@ -183,8 +158,5 @@ def load_custody(path: Path, sku_merchant: str) -> list[CustodyEntry]:
         )
     )
     problems.extend(duplicates(((e.natural_key, e.where) for e in entries), _event_text))
-    if not entries and not problems:
-        problems.append("the file has no rows")
-    if problems:
-        raise InputFileError(path, problems)
+    finish(path, entries, problems)
     return entries

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from eth_utils.crypto import keccak
 
 from app.domain.abi_types import hex32
 from app.domain.vocab import OrderStatus, Verdict
@@ -277,3 +278,38 @@ def report_refund(s: Session, receipt: Any, what: str) -> None:
         click.echo("next: the refund settles on the credit line (ape run borrower status)")
     else:
         click.echo(f"next: the payer collects it: ape run buyer withdraw{token} --account BUYER")
+
+
+# ---------------------------------------------------------------------------------------- texts
+
+
+def hashed_text_options(name: str, what: str) -> chain.Decorator:
+    """--NAME TEXT, --NAME-file FILE or --NAME-hash 0x..: recorded as keccak256."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(f"--{name}-hash", help=f"The {what} hash itself (0x + 64 hex).")(
+            command
+        )
+        command = click.option(
+            f"--{name}-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help=f"A file; keccak256 of its bytes is recorded as the {what}.",
+        )(command)
+        return click.option(f"--{name}", help=f"Text; its keccak256 is recorded as the {what}.")(
+            command
+        )
+
+    return decorate
+
+
+def hashed_text(name: str, text: str | None, file: Path | None, digest: str | None) -> bytes:
+    given = [v for v in (text, file, digest) if v is not None]
+    if len(given) != 1:
+        raise chain.Stop(f"give exactly one of --{name}, --{name}-file, --{name}-hash")
+    if text is not None:
+        return keccak(text.encode("utf-8"))
+    if file is not None:
+        if not file.is_file():
+            raise chain.Stop(f"--{name}-file: no such file: {file}")
+        return keccak(file.read_bytes())
+    return chain.bytes32(str(digest), f"--{name}-hash")

@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -40,6 +40,7 @@ from app.domain.metadata import NotCanonicalizable, canonical_json, loads_strict
 from app.domain.vocab import IdScheme
 
 UINT256_MAX = 2**256 - 1
+M = TypeVar("M", bound=BaseModel)
 
 
 class InputFileError(TrustMallError, ValueError):
@@ -143,6 +144,31 @@ def column_problems(rows: list[RawRow], model: type[BaseModel], needed: Sequence
             said = " or ".join(f"'{o}'" for o in options)
             problems.append(f"column {said} is missing: every row needs it")
     return problems
+
+
+def validated(
+    path: Path, list_key: str, model: type[M], needed: Sequence[str]
+) -> tuple[list[tuple[str, M]], list[str]]:
+    """The rows of a file as ``model`` with where each stands, and the problems of the others;
+    a column unknown or missing stops the file at once (said once, not per row)."""
+    raws = read_rows(path, list_key)
+    problems = column_problems(raws, model, needed)
+    if problems:
+        raise InputFileError(path, problems)
+    rows = []
+    for raw in raws:
+        try:
+            rows.append((raw.where, model.model_validate(raw.data)))
+        except ValidationError as exc:
+            problems.extend(describe(exc, raw.where))
+    return rows, problems
+
+
+def finish(path: Path, entries: Sequence[Any], problems: list[str]) -> None:
+    if not entries and not problems:
+        problems.append("the file has no rows")
+    if problems:
+        raise InputFileError(path, problems)
 
 
 def describe(error: ValidationError, where: str) -> list[str]:
@@ -272,26 +298,18 @@ class ItemEntry:
 def load_items(path: Path, merchant: str) -> list[ItemEntry]:
     """Validated items of a file, ids computed for ``merchant``; raises :class:`InputFileError`
     listing every bad row, including ids that appear on more than one row."""
-    raws = read_rows(path, "items")
-    problems = column_problems(raws, ItemRow, ("serial", "sku|gtin", "metadata_uri"))
-    if problems:
-        raise InputFileError(path, problems)
+    rows, problems = validated(path, "items", ItemRow, ("serial", "sku|gtin", "metadata_uri"))
     entries: list[ItemEntry] = []
-    for raw in raws:
-        try:
-            row = ItemRow.model_validate(raw.data)
-        except ValidationError as exc:
-            problems.extend(describe(exc, raw.where))
-            continue
+    for where, row in rows:
         metadata = row.metadata
         if metadata is None:
             metadata, problem = _metadata_from_file(path.parent, str(row.metadata_file))
             if problem:
-                problems.append(f"{raw.where}, field 'metadata_file': {problem}")
+                problems.append(f"{where}, field 'metadata_file': {problem}")
                 continue
         entries.append(
             ItemEntry(
-                where=raw.where,
+                where=where,
                 row=row,
                 item_id=row.key_id(merchant),
                 metadata_hash=metadata_hash(metadata),
@@ -302,10 +320,7 @@ def load_items(path: Path, merchant: str) -> list[ItemEntry]:
     problems.extend(
         duplicates(((e.item_id, e.where) for e in entries), lambda i: _item_text(i, labels[i]))
     )
-    if not entries and not problems:
-        problems.append("the file has no rows")
-    if problems:
-        raise InputFileError(path, problems)
+    finish(path, entries, problems)
     return entries
 
 

@@ -54,7 +54,7 @@ def carrier_option(command: Any) -> Any:
 @escrow.command(order, short_help="mark an order shipped")
 @order_options
 @carrier_option
-@chain.hashed_text_options("tracking", "tracking reference")
+@escrow.hashed_text_options("tracking", "tracking reference")
 def ship(
     run: Run,
     order_file: Path | None,
@@ -68,7 +68,7 @@ def ship(
     carrier's tracking reference (its keccak256 is recorded). From now on only that carrier's
     reports (through the logistics oracle) count on the order, and the buyer can no longer
     cancel."""
-    digest = chain.hashed_text("tracking", tracking, tracking_file, tracking_hash)
+    digest = escrow.hashed_text("tracking", tracking, tracking_file, tracking_hash)
     s = session(run, order_file, order_id)
     receipt = s.send("ship", carrier, digest, what="ship")
     chain.done(

@@ -131,34 +131,18 @@ class OrderTerms(BaseModel):
         in ABI order or a mapping by the Solidity field names (as web3 decodes structs)."""
         if isinstance(values, Mapping):
             values = [values[name] for name in ABI_FIELDS]
-        (
-            buyer,
-            merchant,
-            payer,
-            token,
-            amount,
-            ship_by,
-            deliver_by,
-            window,
-            fee_bps,
-            order_ref,
-            salt,
-            items,
-        ) = values
-        return cls(
-            buyer=str(buyer),
-            merchant=str(merchant),
-            payer=str(payer),
-            token=str(token),
-            amount=int(amount),
-            ship_by=int(ship_by),
-            deliver_by=int(deliver_by),
-            dispute_window=int(window),
-            fee_bps=int(fee_bps),
-            order_ref=hex32(bytes(order_ref)),
-            salt=int(salt),
-            item_ids=tuple(hex32(bytes(item)) for item in items),
+        fields = dict(zip(cls.model_fields, values, strict=True))
+        return cls.model_validate(
+            {k: str(fields[k]) for k in ("buyer", "merchant", "payer", "token")}
+            | {k: int(fields[k]) for k in _INTS}
+            | {
+                "order_ref": hex32(bytes(fields["order_ref"])),
+                "item_ids": tuple(hex32(bytes(item)) for item in fields["item_ids"]),
+            }
         )
+
+
+_INTS = ("amount", "ship_by", "deliver_by", "dispute_window", "fee_bps", "salt")
 
 
 class OrderFile(BaseModel):

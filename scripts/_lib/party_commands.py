@@ -197,7 +197,7 @@ def add_party_commands(group: click.Group, role: str, script: str) -> None:
 
     @escrow.command(group, "evidence", short_help="add dispute evidence")
     @order_options
-    @chain.hashed_text_options("evidence", "evidence")
+    @escrow.hashed_text_options("evidence", "evidence")
     def evidence(
         run: Run,
         order_file: Path | None,
@@ -209,7 +209,7 @@ def add_party_commands(group: click.Group, role: str, script: str) -> None:
         """Add evidence to the order's open dispute (its keccak256 is recorded). The merchant's
         first evidence is its answer: an answered dispute defaults to an even split, an
         unanswered one to a full refund, if the arbiter never rules."""
-        digest = chain.hashed_text("evidence", evidence, evidence_file, evidence_hash)
+        digest = escrow.hashed_text("evidence", evidence, evidence_file, evidence_hash)
         s = session(run, order_file, order_id)
         receipt = s.send("submitEvidence", digest, what="the evidence")
         chain.done(

@@ -97,7 +97,8 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     (("buyer", "withdraw-offer", *ORDER, *B), "no order"),
     (("buyer", "evidence", *ORDER, "--evidence-file", "{tmp}/nope", *B), "--evidence-file"),
     (("buyer", "refund-recalled", *ORDER, *B), "no order"),
-    (("buyer", "withdraw", *B), "NothingToWithdraw"),
+    (("buyer", "withdraw", "--token", MERCHANT, *B), "no contract code at token"),
+    (("buyer", "withdraw", "--account", STRANGER_ACCOUNT), "NothingToWithdraw"),
     (("buyer", "list", "--escrow", "0x12", *B), "--escrow"),
     (("carrier", "shipped", "--order", "0x12", "--carrier", "1", "--evidence", "e"), "--order"),
     (

@@ -186,8 +186,7 @@ def test_load_custody_rejects_bad_actions_times_and_repeated_event_ids(tmp_path:
 
     assert problems[0].startswith("line 2, field 'action': unknown action 'teleported'")
     assert problems[1] == (
-        "line 3, field 'occurred_at': ISO-8601 time '2025-03-01T10:00:00' needs a UTC offset, "
-        "e.g. 'Z'"
+        "line 3, field 'occurred_at': '2025-03-01T10:00:00' has no UTC offset (add Z or +01:00)"
     )
     assert problems[2].startswith("line 6, field 'action': unknown action 'none'")
     assert problems[3].startswith("line 6, field 'event_id': Input should be greater than")
