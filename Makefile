@@ -11,13 +11,20 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 NETWORK ?= ethereum:local:foundry
 RPC_PORT ?= 8545
 PYTEST_ARGS ?=
+# pytest-xdist workers: one per core (`make test TEST_WORKERS=0` runs in one process). Each worker
+# starts its own chain nodes on free ports, in its own temporary directories.
+TEST_WORKERS ?= auto
+# Tests spread one at a time, but those of an xdist_group (one forge, one Slither) stay together.
+XDIST = -n $(TEST_WORKERS) --dist loadgroup
+# uv installs the pinned set in seconds where pip takes minutes; it comes from PyPI, as the rest.
+UV_VERSION := 0.13.9
 
 STAMP_PY := $(VENV)/.stamp-python
 STAMP_NPM := node_modules/.stamp-npm
 STAMP_TOOLS := $(VENV)/.stamp-toolchain
 STAMP_BUILD := .build/.stamp-compiled
 
-.PHONY: help setup browser compile test test-long lint bench verify chain hardhat-node deploy api demo clean
+.PHONY: help setup browser compile test test-long coverage lint bench verify chain hardhat-node deploy api demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,7 +34,8 @@ setup: $(STAMP_TOOLS) ## Install everything: venv, Python packages, npm packages
 $(STAMP_PY): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --link-mode=copy --python $(BIN)/python -r requirements.lock
 	touch $@
 
 $(STAMP_NPM): package.json package-lock.json
@@ -52,10 +60,21 @@ browser:
 	  { echo "chromium is needed by the page tests: apt-get install chromium (as root)"; exit 1; }
 
 test: $(STAMP_BUILD) browser ## Run the whole test suite (unit on Ape's EVM, integration on Anvil and Hardhat)
-	$(BIN)/python -m pytest -q --durations=10 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(XDIST) --durations=25 $(PYTEST_ARGS)
 
 test-long: $(STAMP_BUILD) ## The contracts' property and state-machine tests as a long campaign, and every planted bug
-	TRUSTMALL_TEST_CAMPAIGN=long $(BIN)/python -m pytest -q tests/contracts tests/invariants $(PYTEST_ARGS)
+	TRUSTMALL_TEST_CAMPAIGN=long $(BIN)/python -m pytest -q $(XDIST) tests/contracts tests/invariants $(PYTEST_ARGS)
+
+# Every Python process of the run is measured (pytest, its workers, `ape run`, uvicorn: coverage's
+# subprocess patch, [tool.coverage] in pyproject.toml), each writing its own file to be combined.
+COVERAGE_DIR := $(CURDIR)/.build/coverage
+coverage: export COVERAGE_FILE := $(COVERAGE_DIR)/data
+coverage: $(STAMP_BUILD) browser ## Line and branch coverage of app/ and scripts/ over the test suite (HTML in .build/coverage/)
+	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)
+	$(BIN)/python -m coverage run -m pytest -q $(XDIST) $(PYTEST_ARGS); status=$$?; \
+	  $(BIN)/python -m coverage combine --quiet $(COVERAGE_DIR) && \
+	  $(BIN)/python -m coverage html --quiet -d $(COVERAGE_DIR)/html && \
+	  $(BIN)/python -m coverage report && exit $$status
 
 lint: $(STAMP_TOOLS) ## ruff, mypy, the import contracts (pyproject.toml), forge fmt --check on contracts/
 	$(BIN)/ruff check app scripts tests bench tools verify harness

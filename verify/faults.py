@@ -2,8 +2,9 @@
 service are killed with SIGKILL and restarted (``harness.faults``); the chain's own logs
 judge whether every accepted event landed exactly once.
 
-Two runs: the issue's (10,000 events, two node and two service kills, as ``make test`` runs it)
-and a longer one (30,000 events, five of each)."""
+Two runs: the issue's (10,000 events, two node and two service kills) and a longer one (30,000
+events, five of each). ``make test`` runs a smoke of the same checks: 2,000 events, one kill of
+each kind (tests/app/faults)."""
 
 from __future__ import annotations
 

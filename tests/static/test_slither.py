@@ -13,6 +13,9 @@ from tools.toolchain import ROOT
 from verify import static
 from verify.static import Accepted, Analysis, Finding
 
+# The analysis (a whole compilation and every detector) is made once, on one worker.
+pytestmark = pytest.mark.xdist_group("slither")
+
 
 @pytest.fixture(scope="module")
 def analysis() -> Analysis:
