@@ -26,8 +26,8 @@ from scripts._lib.merchant_items import (
     activate_command,
     batch_manifest,
     input_file,
-    journal_option,
     register_command,
+    rows_options,
 )
 from scripts._lib.merchant_orders import order
 from scripts._lib.merchant_verifier import add_verifier_commands
@@ -82,14 +82,7 @@ def registry_command(name: str, short_help: str, **kw: Any) -> chain.Decorator:
     help="Whose SKUs the sku/serial rows name (default: the signer; set it when the "
     "oracle submits).",
 )
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(1, 1000),
-    default=reg.DEFAULT_CHUNK_SIZE,
-    show_default=True,
-    help="Events per recordCustody transaction.",
-)
-@journal_option("custody")
+@rows_options("custody", "Events per recordCustody transaction.")
 def custody(
     run: Run,
     input_path: Path,

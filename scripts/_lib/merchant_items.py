@@ -21,10 +21,22 @@ MERCHANT = "The merchant: an Ape account alias, or TEST::N on a local network. N
 JOURNAL_HELP = "Journal file (default: <input>.{}.journal.json)."
 
 
-def journal_option(command: str) -> chain.Decorator:
-    return click.option(
-        "--journal", type=click.Path(path_type=Path), help=JOURNAL_HELP.format(command)
-    )
+def rows_options(command: str, per_transaction: str) -> chain.Decorator:
+    """--chunk-size and --journal of a command that sends a file's rows in chunks."""
+
+    def decorate(fn: Any) -> Any:
+        fn = click.option(
+            "--journal", type=click.Path(path_type=Path), help=JOURNAL_HELP.format(command)
+        )(fn)
+        return click.option(
+            "--chunk-size",
+            type=click.IntRange(1, 1000),
+            default=reg.DEFAULT_CHUNK_SIZE,
+            show_default=True,
+            help=per_transaction,
+        )(fn)
+
+    return decorate
 
 
 def input_file(path: Path, hint: str = "INPUT_FILE") -> Path:
@@ -70,14 +82,7 @@ def register_command(group: click.Group) -> None:
         "--batch it is written only when asked: the items' ids, hashes and URIs).",
     )
     @click.option("--batch-uri", default="", help="With --batch: where the manifest is published.")
-    @click.option(
-        "--chunk-size",
-        type=click.IntRange(1, 1000),
-        default=reg.DEFAULT_CHUNK_SIZE,
-        show_default=True,
-        help="Items per registerItems transaction.",
-    )
-    @journal_option("register")
+    @rows_options("register", "Items per registerItems transaction.")
     def register(
         run: Run,
         input_path: Path,
@@ -214,7 +219,9 @@ def activate_command(group: click.Group) -> None:
         metavar="0xID",
         help="Activate only this item of the manifest (repeatable; default: every item).",
     )
-    @journal_option("activate")
+    @click.option(
+        "--journal", type=click.Path(path_type=Path), help=JOURNAL_HELP.format("activate")
+    )
     def activate(
         run: Run, manifest_file: Path, items: tuple[str, ...], journal: Path | None
     ) -> None:

@@ -26,6 +26,7 @@ UNKNOWN = "0x" + "ab" * 32
 ORDER = ("--order", UNKNOWN)
 B = ("--account", BUYER_ACCOUNT)
 M = ("--account", MERCHANT_ACCOUNT)
+OPEN = ("buyer", "open", "--merchant", MERCHANT, "--price", "1", "--ref", "r")
 
 # (arguments, a fragment of the error); {tmp} is the test's folder, holding `items.csv` (a
 # header typo), `file` (a plain file) and `taken.json` (an existing output).
@@ -55,38 +56,8 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     (("buyer", "open", "--merchant", MERCHANT, "--price", "abc", "--ref", "r", *B), "--price"),
     (("buyer", "open", "--merchant", "nobody", "--price", "1", "--ref", "r", *B), "--merchant"),
     (("buyer", "open", "--merchant", MERCHANT, "--price", "1", *B), "--item-id"),
-    (
-        (
-            "buyer",
-            "open",
-            "--merchant",
-            MERCHANT,
-            "--price",
-            "1",
-            "--ref",
-            "r",
-            "--order-file",
-            "{tmp}/taken.json",
-            *B,
-        ),
-        "never overwritten",
-    ),
-    (
-        (
-            "buyer",
-            "open",
-            "--merchant",
-            MERCHANT,
-            "--price",
-            "1",
-            "--ref",
-            "r",
-            "--ship-by",
-            "soon",
-            *B,
-        ),
-        "--ship-by",
-    ),
+    ((*OPEN, "--order-file", "{tmp}/taken.json", *B), "never overwritten"),
+    ((*OPEN, "--ship-by", "soon", *B), "--ship-by"),
     (("buyer", "open", "--merchant", MERCHANT, "--price", "100000", "--ref", "r", *B), "holds"),
     (("buyer", "status", "--order-file", "{tmp}/nope.json", *B), "--order-file"),
     (("buyer", "confirm", *ORDER, *B), "no order"),
