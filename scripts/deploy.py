@@ -182,8 +182,8 @@ def cli(network: Any, provider: Any, account: Any, **given: Any) -> None:
         fee_bps=given["fee_bps"],
         fee_recipient=parse_address(recipient, "--fee-recipient") if recipient else None,
         dispute_window_bounds=opts.window_bounds(given["dispute_window_bounds"]),
-        arbitration_period=opts.arbitration_period(given["arbitration_period"]),
-        ship_by_horizon=opts.ship_by_horizon(given["ship_by_horizon"]),
+        arbitration_period=opts.duration(given["arbitration_period"], "--arbitration-period"),
+        ship_by_horizon=opts.duration(given["ship_by_horizon"], "--ship-by-horizon"),
         allowed_tokens=tuple(opts.token_address(t) for t in given["allow_tokens"]),
         seller_record_floors=opts.seller_record_floors(given["floors"]),
     )

@@ -130,15 +130,28 @@ def _decimals(token: str, option: str = "--stablecoin") -> int:
         ) from None
 
 
-def _duration(text: str, limits: tuple[int, int], option: str) -> int:
+LIMITS = {
+    "--dispute-window-bounds": DISPUTE_WINDOW_LIMITS,
+    "--arbitration-period": ARBITRATION_PERIOD_LIMITS,
+    "--ship-by-horizon": SHIP_BY_HORIZON_LIMITS,
+}
+
+
+def duration(text: str | None, option: str) -> int | None:
+    return None if text is None else _seconds(text, option)
+
+
+def _seconds(text: str, option: str) -> int:
+    """A duration option's seconds (90m, 36h, 7d, 1d12h or seconds), within its contract limits."""
     try:
         seconds = parse_duration(text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=option) from None
-    if not limits[0] <= seconds <= limits[1]:
+    low, high = LIMITS[option]
+    if not low <= seconds <= high:
         raise click.BadParameter(
             f"{format_duration(seconds)} is outside the contract's limits "
-            f"{format_duration(limits[0])}-{format_duration(limits[1])}",
+            f"{format_duration(low)}-{format_duration(high)}",
             param_hint=option,
         )
     return seconds
@@ -151,20 +164,10 @@ def window_bounds(text: str | None) -> tuple[int, int] | None:
     low_text, sep, high_text = text.partition(":")
     if not sep:
         raise click.BadParameter("give MIN:MAX, e.g. 1d:30d", param_hint=option)
-    low = _duration(low_text, DISPUTE_WINDOW_LIMITS, option)
-    high = _duration(high_text, DISPUTE_WINDOW_LIMITS, option)
+    low, high = _seconds(low_text, option), _seconds(high_text, option)
     if low > high:
         raise click.BadParameter("MIN is longer than MAX", param_hint=option)
     return low, high
-
-
-def arbitration_period(text: str | None) -> int | None:
-    return None if text is None else _duration(text, ARBITRATION_PERIOD_LIMITS,
-                                               "--arbitration-period")  # fmt: skip
-
-
-def ship_by_horizon(text: str | None) -> int | None:
-    return None if text is None else _duration(text, SHIP_BY_HORIZON_LIMITS, "--ship-by-horizon")
 
 
 def token_address(text: str, option: str = "--allow-token") -> str:

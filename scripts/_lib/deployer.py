@@ -176,28 +176,23 @@ def _creation_refusal(data: str, sender: str) -> str | None:
 def _require_admin(run: _Run, instance: Any, name: str) -> None:
     """Stops unless the deployer is the admin of a reused contract: DEFAULT_ADMIN_ROLE cannot be
     granted, only handed over in two steps, and a run that sends nothing would not notice."""
-    account, rules = run.me, _has_rules(instance)
-    if rules:
-        admin = str(instance.defaultAdmin())
-    elif instance.hasRole(instance.DEFAULT_ADMIN_ROLE(), account):
-        return
-    else:
-        admin = "another account"
-    if admin == account:
+    me, rules = run.me, _has_rules(instance)
+    admin = str(instance.defaultAdmin()) if rules else "another account"
+    if admin == me or (not rules and instance.hasRole(instance.DEFAULT_ADMIN_ROLE(), me)):
         return
     how = "the admin grants it"
     if rules:
         delay = format_duration(int(instance.defaultAdminDelay()))
         pending, _ = instance.pendingDefaultAdmin()
         how = (
-            f"{account} may accept the pending handover (acceptDefaultAdminTransfer)"
-            if str(pending) == account
-            else f"the admin begins a handover (beginDefaultAdminTransfer), {account} accepts "
-            f"it {delay} later (acceptDefaultAdminTransfer)"
+            f"{me} may accept the pending handover (acceptDefaultAdminTransfer)"
+            if str(pending) == me
+            else f"the admin begins a handover (beginDefaultAdminTransfer), {me} accepts it "
+            f"{delay} later (acceptDefaultAdminTransfer)"
         )
     run.stop(
-        f"{name} at {instance.address}: its admin is {admin}, not {account}: {how}; or deploy "
-        "with the admin account, or pass --redeploy"
+        f"{name} at {instance.address}: its admin is {admin}, not {me}: {how}; or deploy with "
+        "the admin account, or pass --redeploy"
     )
 
 
