@@ -100,7 +100,7 @@ def assemble(facts: ItemFacts, metadata: MetadataPublic | None) -> ItemVerdictPu
     recalls = record.current(facts.recalls)
     flags = record.current(facts.flags)
     item_recall = recalls[-1] if recalls else None
-    batch_recall = facts.batch.recall if facts.batch is not None else None
+    batch_recall = facts.batch.recall if facts.batch is not None else facts.carried_recall
     merchant = facts.merchant
     reason = judge(
         item_recalled=item_recall is not None,
@@ -252,8 +252,9 @@ def status_name(status: MerchantStatus) -> Literal["active", "suspended", "none"
     return "none"
 
 
+_ACTION_NAMES = {int(action): action.name.lower() for action in CustodyAction}
+
+
 def action_name(action: int) -> str:
-    try:
-        return CustodyAction(action).name.lower()
-    except ValueError:
-        return f"action_{action}"
+    """A custody action by name (one the vocabulary does not know yet, by number)."""
+    return _ACTION_NAMES.get(action) or f"action_{action}"

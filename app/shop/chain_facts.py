@@ -70,6 +70,13 @@ def chain_facts(chain: ChainSnapshot, session: Session, item_id: str) -> ItemFac
     batch = _batch(chain, session, item_id, record)
     merchant_address = record.merchant or (batch.merchant if batch is not None else None)
     holds = [e for e in events if e.name in {"ItemHeld", "ItemFreed"}]
+    carried = None
+    if record.left_root is not None:
+        left = chain.logs(registry, ["BatchRecalled"], bytes.fromhex(record.left_root[2:]))
+        chain.load_times(left)
+        carried = record.carried(
+            Recall(chain.ref(left[0]), hex32(left[0].args["reasonHash"])) if left else None
+        )
     return ItemFacts(
         item_id=item_id,
         source=Source.CHAIN,
@@ -103,6 +110,7 @@ def chain_facts(chain: ChainSnapshot, session: Session, item_id: str) -> ItemFac
         held_by=hex32(holds[-1].args["orderId"])
         if holds and holds[-1].name == "ItemHeld"
         else None,
+        carried_recall=carried,
     )
 
 

@@ -136,17 +136,21 @@ L = TypeVar("L", bound=Located)
 class ItemRecord:
     """The item's current registration (None: never registered, or revoked since), the batch that
     speaks for it (None once a verifier moved it), the merchant it was moved to, where the latest
-    revocation happened, and the latest reassignment of any kind.
+    revocation happened, the latest reassignment of any kind, and the batch a move took the item
+    out of with where that happened.
 
     ``ProductRegistry.reassignItem`` moves an item to another merchant (its state stays, it leaves
-    its batch) or revokes the record (the record and its state are deleted, and the rightful
-    merchant may register the id afresh)."""
+    its batch, and a recall of that batch made before the move stays with the goods) or revokes
+    the record (the record and its state are deleted, and the rightful merchant may register the
+    id afresh)."""
 
     registration: Registration | None
     root: str | None
     moved_to: str | None
     revoked_at: Position | None
     latest: Reassignment | None
+    left_root: str | None = None
+    left_at: Position | None = None
 
     @classmethod
     def resolve(
@@ -159,12 +163,15 @@ class ItemRecord:
             registration = None
         root = registration.root if registration is not None else None
         moved_to: str | None = None
+        left_at: Position | None = None
+        left_root = None
         if registration is not None:
             moves = [r for r in reassignments if r.ref.position > registration.ref.position]
             if moves:
-                moved_to, root = moves[-1].to, None
+                moved_to, left_root, root = moves[-1].to, root, None
+                left_at = moves[0].ref.position if left_root is not None else None
         latest = reassignments[-1] if reassignments else None
-        return cls(registration, root, moved_to, revoked_at, latest)
+        return cls(registration, root, moved_to, revoked_at, latest, left_root, left_at)
 
     @property
     def merchant(self) -> str | None:
@@ -172,6 +179,12 @@ class ItemRecord:
         if self.registration is None:
             return None
         return self.moved_to or self.registration.merchant
+
+    def carried(self, recall: Recall | None) -> Recall | None:
+        """``recall`` (of the batch the item left) if it came before the item left the batch."""
+        if recall is None or self.left_at is None or recall.ref.position > self.left_at:
+            return None
+        return recall
 
     def current(self, events: Sequence[L]) -> list[L]:
         """The events after the latest revocation (a revocation deletes the item's state)."""
@@ -196,6 +209,8 @@ class ItemFacts:
     custody: Sequence[Custody]
     sales: Sequence[Sale]
     held_by: str | None
+    # The recall of the batch a move took the item out of, if made before the move.
+    carried_recall: Recall | None = None
 
 
 def no_item(item_id: str, source: Source, as_of_block: int | None, **facts: Any) -> ItemFacts:

@@ -88,6 +88,10 @@ def index_facts(reader: IndexReader, item_id: str) -> ItemFacts:
     )
     record = ItemRecord.resolve(registration, reassignments)
     batch = _batch(reader, item_id, record, manifest_count)
+    carried = None
+    if record.left_root is not None:
+        left = reader.first(Q_BATCH_RECALL, root=record.left_root)
+        carried = record.carried(Recall(_ref(left, 1), left[0]) if left is not None else None)
 
     merchant_address = record.merchant
     merchant_columns: Row | None = None
@@ -138,6 +142,7 @@ def index_facts(reader: IndexReader, item_id: str) -> ItemFacts:
         if order_count
         else (),
         held_by=held_by,
+        carried_recall=carried,
     )
 
 
