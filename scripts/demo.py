@@ -17,6 +17,7 @@ from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand, network_option
 from eth_utils.crypto import keccak
 
+from app.domain.abi_types import from_hex
 from app.domain.deployments import deployments_dir, load_record
 from app.domain.vocab import CustodyAction, Verdict
 from scripts._lib.registry import activation_args
@@ -47,7 +48,7 @@ def report(network: Any, item_id_hex: str) -> None:
     registry = _registry(network)
     shopper = accounts.test_accounts[SHOPPER_INDEX]
     verifier = accounts.test_accounts[VERIFIER_INDEX]
-    item_id = _bytes(item_id_hex)
+    item_id = from_hex(item_id_hex)
     evidence = keccak(text="photo of a label with a misprinted hologram; seller: street market")
     receipt = registry.fileReport(item_id, 0, evidence, sender=shopper)
     report_id = receipt.events.filter(registry.ReportFiled)[0].reportId
@@ -77,10 +78,10 @@ def verdicts(network: Any, manifests: tuple[Path, ...], show: int) -> None:
         root = manifest.get("root")
         tally: Counter[str] = Counter()
         for index, item in enumerate(manifest["items"]):
-            item_id = _bytes(item["item_id"])
+            item_id = from_hex(item["item_id"])
             if root:
                 # The registry derives the id from the item's key under the batch's merchant.
-                code = registry.verifyBatchItem(*activation_args(_bytes(root), item))
+                code = registry.verifyBatchItem(*activation_args(from_hex(root), item))
             else:
                 code = registry.verify(item_id)
             verdict = Verdict(code).name.replace("_", " ").lower()
@@ -93,7 +94,3 @@ def verdicts(network: Any, manifests: tuple[Path, ...], show: int) -> None:
         if root:
             counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(tally.items()))
             click.echo(f"  batch {root[:18]}…: {len(manifest['items'])} items checked: {counts}")
-
-
-def _bytes(hex_text: str) -> bytes:
-    return bytes.fromhex(hex_text.removeprefix("0x"))

@@ -33,3 +33,8 @@ Uint256 = Annotated[int, Field(ge=0, lt=2**256), PlainSerializer(str, return_typ
 def hex32(value: bytes) -> str:
     """A bytes32 as lowercase 0x hex."""
     return "0x" + bytes(value).hex()
+
+
+def from_hex(text: str) -> bytes:
+    """0x hex (or bare hex) as bytes; ValueError if it is not hex."""
+    return bytes.fromhex(text.removeprefix("0x"))

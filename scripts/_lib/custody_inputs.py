@@ -21,6 +21,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 from pydantic import Field, field_validator, model_validator
 
+from app.domain.abi_types import from_hex
 from app.domain.vocab import CustodyAction
 from scripts._lib.inputs import UINT256_MAX, ItemKeyFields, duplicates, finish, validated
 from scripts._lib.units import parse_moment
@@ -138,9 +139,7 @@ def load_custody(path: Path, sku_merchant: str) -> list[CustodyEntry]:
     rows, problems = validated(path, "events", CustodyRow, needed)
     entries: list[CustodyEntry] = []
     for where, row in rows:
-        item_id = (
-            bytes.fromhex(row.item_id[2:]) if row.item_id is not None else row.key_id(sku_merchant)
-        )
+        item_id = from_hex(row.item_id) if row.item_id is not None else row.key_id(sku_merchant)
         entries.append(
             CustodyEntry(
                 where=where,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.domain.abi_types import hex32
 from app.domain.merkle import LEAF_ENCODING, BatchLeaf, ItemBatch
 from app.domain.metadata import metadata_hash
 from scripts._lib.inputs import ItemEntry
@@ -45,9 +46,9 @@ class Manifest:
 
 def _item(entry: ItemEntry) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "item_id": _hex(entry.item_id),
+        "item_id": hex32(entry.item_id),
         "label": entry.label,
-        "metadata_hash": _hex(entry.metadata_hash),
+        "metadata_hash": hex32(entry.metadata_hash),
         "metadata_uri": entry.metadata_uri,
         "serial": entry.row.serial,
     }
@@ -64,7 +65,7 @@ def build_manifest(
     """The manifest of a Merkle batch of ``entries``, each item with its proof."""
     batch = ItemBatch([BatchLeaf(e.item_id, e.metadata_hash) for e in entries])
     items = [
-        {**_item(entry), "proof": [_hex(node) for node in batch.proof(entry.item_id)]}
+        {**_item(entry), "proof": [hex32(node) for node in batch.proof(entry.item_id)]}
         for entry in entries
     ]
     data = {
@@ -72,7 +73,7 @@ def build_manifest(
         "chain_id": chain_id,
         "registry": registry,
         "merchant": merchant,
-        "root": _hex(batch.root),
+        "root": hex32(batch.root),
         "item_count": len(entries),
         "leaf_encoding": list(LEAF_ENCODING),
         "items": items,
@@ -104,9 +105,5 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 def batch_item(manifest: dict[str, Any], item_id: bytes) -> dict[str, Any] | None:
     """The manifest entry of an item, or None."""
-    wanted = _hex(item_id)
+    wanted = hex32(item_id)
     return next((item for item in manifest["items"] if item["item_id"] == wanted), None)
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()

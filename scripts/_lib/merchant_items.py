@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from app.domain.abi_types import hex32
 from app.domain.deployments import write_json
 from scripts._lib import chain
 from scripts._lib import registry as reg
@@ -133,7 +134,7 @@ def register_command(group: click.Group) -> None:
             registry.contract.registerItems,
             plan.to_send,
             lambda e: (e.key, e.metadata_hash, e.metadata_uri),
-            lambda e: "0x" + e.item_id.hex(),
+            lambda e: hex32(e.item_id),
             chunk_size=chunk_size,
             journal=log,
             label="registering",
@@ -144,7 +145,7 @@ def register_command(group: click.Group) -> None:
         click.echo(f"registered {len(plan.to_send)} item(s) in {len(receipts)} transaction(s)")
         for receipt in receipts:
             click.echo(f"  tx {receipt.txn_hash}")
-        show_items([("0x" + e.item_id.hex(), e.label) for e in entries])
+        show_items([(hex32(e.item_id), e.label) for e in entries])
         if manifest is not None:
             from ape import chain as ape_chain
 
@@ -178,7 +179,7 @@ def _register_batch(
     manifest = build_manifest(
         entries, chain_id=int(ape_chain.chain_id), registry=registry.address, merchant=run.me
     )
-    root = "0x" + manifest.root.hex()
+    root = hex32(manifest.root)
     if reg.batch_registered(registry, run.me, manifest, entries):
         click.echo(f"batch {root} is already registered by you: nothing to send")
     else:
@@ -193,7 +194,7 @@ def _register_batch(
         )
     write_json(target, manifest.data)
     click.echo(f"manifest {target} (metadataHash 0x{manifest.metadata_hash.hex()})")
-    show_items([("0x" + e.item_id.hex(), e.label) for e in entries[:5]])
+    show_items([(hex32(e.item_id), e.label) for e in entries[:5]])
     if len(entries) > 5:
         click.echo(f"  ... and {len(entries) - 5} more in the manifest")
     click.echo(

@@ -45,7 +45,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.domain.abi_types import Address, Bytes32, Uint256, hex32
+from app.domain.abi_types import Address, Bytes32, Uint256, from_hex, hex32
 from app.domain.deployments import write_json
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -106,9 +106,9 @@ class OrderTerms(BaseModel):
             self.deliver_by,
             self.dispute_window,
             self.fee_bps,
-            bytes.fromhex(self.order_ref[2:]),
+            from_hex(self.order_ref),
             self.salt,
-            [bytes.fromhex(item[2:]) for item in self.item_ids],
+            [from_hex(item) for item in self.item_ids],
         )
 
     @property

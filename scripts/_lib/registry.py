@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from app.domain.abi_types import hex32
+from app.domain.abi_types import from_hex, hex32
 from app.domain.ids import item_key, manifest_item_key
 from app.domain.vocab import Verdict
 from scripts._lib import chain
@@ -169,12 +169,8 @@ def batch_registered(
 # ---------------------------------------------------------------------------------------- batches
 
 
-def _bytes(text: str) -> bytes:
-    return bytes.fromhex(text.removeprefix("0x"))
-
-
 def root_of(manifest: dict[str, Any]) -> bytes:
-    return _bytes(str(manifest.get("root") or "0x" + "00" * 32))
+    return from_hex(str(manifest.get("root") or "0x" + "00" * 32))
 
 
 def activation_args(root: bytes, item: dict[str, Any]) -> list[Any]:
@@ -182,8 +178,8 @@ def activation_args(root: bytes, item: dict[str, Any]) -> list[Any]:
     found = manifest_item_key(item)
     if found is None:
         raise Stop(f"manifest item {item.get('item_id')} names no sku/gtin and serial")
-    proof = [_bytes(node) for node in item.get("proof", [])]
-    return [root, item_key(*found), _bytes(item["metadata_hash"]), proof]
+    proof = [from_hex(node) for node in item.get("proof", [])]
+    return [root, item_key(*found), from_hex(item["metadata_hash"]), proof]
 
 
 def to_activate(
@@ -200,7 +196,7 @@ def to_activate(
     send: list[dict[str, Any]] = []
     done: list[dict[str, Any]] = []
     for item in items:
-        record = registry.contract.itemOf(_bytes(item["item_id"]))
+        record = registry.contract.itemOf(from_hex(item["item_id"]))
         ok = str(record.merchant) == batch_merchant != ZERO_ADDRESS and bool(record.inBatch)
         (done if ok else send).append(item)
     return send, done
@@ -214,7 +210,7 @@ def manifest_verdicts(
     root = root_of(manifest) if manifest.get("root") else None
     found = []
     for index, item in enumerate(manifest["items"]):
-        item_id = _bytes(item["item_id"])
+        item_id = from_hex(item["item_id"])
         if root is None:
             verdict = registry.contract.verify(item_id)
         elif manifest_item_key(item) is None:  # written before items carried their keys
