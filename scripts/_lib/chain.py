@@ -308,20 +308,27 @@ def send(
     try:
         txn = account.prepare_transaction(method.as_transaction(*args, sender=account, **extra))
         signed = account.sign_transaction(txn)
-        if signed is None:
-            raise Stop(f"{account.address} declined to sign {what}")
-        tx_hash = hex32(signed.txn_hash)
-        if journal is not None:
-            journal.sent(keys or [], tx_hash)
-        _state.sent += 1
+    except ApeException as exc:  # e.g. a wallet that cannot pay the value and the gas
+        raise Stop(f"{what}: {_first_line(exc)}; nothing was sent") from None
+    if signed is None:
+        raise Stop(f"{account.address} declined to sign {what}")
+    tx_hash = hex32(signed.txn_hash)
+    if journal is not None:
+        journal.sent(keys or [], tx_hash)
+    _state.sent += 1
+    try:
         receipt = chain.provider.send_transaction(signed)
     except ApeException as exc:
         text = str(exc)
-        reason = explain_data(text) if text.startswith("0x") else text or type(exc).__name__
-        raise click.ClickException(f"{what} failed: {reason}") from None
+        reason = explain_data(text) if text.startswith("0x") else _first_line(exc)
+        raise click.ClickException(f"{what} failed (tx {tx_hash}): {reason}") from None
     if journal is not None:
         journal.chunk_confirmed(tx_hash, receipt.block_number)
     return receipt
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def dry_run_report(what: str) -> None:

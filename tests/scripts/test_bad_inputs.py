@@ -43,6 +43,10 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     (("merchant", "register", "{tmp}/items.csv", *M), "did you mean 'sku'"),
     (("merchant", "register", "{tmp}/good.csv", "--manifest", "{tmp}/file/m.json", *M), "file"),
     (("merchant", "register", "{tmp}/good.csv", "--account", STRANGER_ACCOUNT), "NotActive"),
+    (
+        ("merchant", "register", "{tmp}/good.csv", "--batch", "--manifest", "{tmp}/file/m", *M),
+        "file",
+    ),
     (("merchant", "activate", "{tmp}/good.csv", *M), "MANIFEST_FILE"),
     (("merchant", "custody", "{tmp}/nope.csv", *M), "no such file"),
     (("merchant", "recall", "--reason", "r", *M), "name one target"),

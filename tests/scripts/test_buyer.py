@@ -216,6 +216,26 @@ def test_cancel_before_shipment_credits_the_buyer_a_full_refund(
     assert RefundReason(refund.args.reason) is RefundReason.BUYER_CANCELLED
     assert refund.args.payerAmount == terms.amount
     assert credit_of(escrow, BUYER) - credit == terms.amount
+    assert "next: the payer collects it: ape run buyer withdraw" in cancelled.output
+
+
+def test_open_with_the_whole_balance_is_refused_for_the_gas_and_prints_no_order_id(
+    ape_run: ApeRun, merchant: str, escrow: Contract, w3: Web3, tmp_path: Path
+) -> None:
+    balance = w3.eth.get_balance(OTHER_BUYER)
+    price = f"{balance / ETHER:.18f}".rstrip("0").rstrip(".")
+    before = nonce(w3, OTHER_BUYER)
+
+    run = ape_run(
+        "buyer", "open", "--merchant", MERCHANT, "--price", price, "--ref", "all in",
+        "--order-file", str(tmp_path / "order.json"), "--account", OTHER_BUYER_ACCOUNT,
+    )  # fmt: skip
+
+    assert run.returncode == 2, run.output
+    assert f"less than the price {price} ETH and its gas" in run.output
+    assert "nothing was sent" in run.output and "order 0x" not in run.output
+    assert nonce(w3, OTHER_BUYER) == before
+    assert not (tmp_path / "order.json").exists()
 
 
 def test_an_expired_offer_is_refused_with_its_expiry_and_its_maker_withdraws_it(

@@ -157,6 +157,8 @@ def test_register_sends_every_row_in_chunks_with_its_canonical_metadata_hash(
     # Every row's id, as the registry derived it from the item's key.
     for n, item_id in enumerate(ids, start=1):
         assert f"item 0x{item_id.hex()}  sku REG serial {n:04d}" in run.output
+        assert f"/verify/0x{item_id.hex()}" in run.output  # where shoppers check it
+    assert "next: " in run.output
 
 
 def test_register_with_manifest_lists_the_single_items_ids_hashes_and_uris(
@@ -217,6 +219,10 @@ def test_register_batch_writes_a_manifest_whose_proofs_verify_on_chain(
     )
 
     assert run.returncode == 0, run.output
+    assert (
+        f"next: publish the manifest so shoppers get each item's proof: ape run merchant "
+        f"publish {manifest_path}" in run.output
+    )
     manifest = json.loads(manifest_path.read_text())
     root = bytes.fromhex(manifest["root"][2:])
     merchant_of_batch, _, item_count, recalled = registry.functions.batchOf(root).call()
@@ -233,6 +239,20 @@ def test_register_batch_writes_a_manifest_whose_proofs_verify_on_chain(
             root, gs1_key(str(row["serial"])), bytes.fromhex(item["metadata_hash"][2:]), proof
         ).call()
         assert Verdict(verdict) is Verdict.AUTHENTIC
+
+
+def test_a_test_account_is_named_by_its_alias_wherever_an_address_is_asked(
+    ape_run: ApeRun, merchant: str, w3: Web3
+) -> None:
+    before = nonce(w3, ADMIN)
+
+    run = ape_run(
+        "merchant", "approve", "TEST::4", "--name", "Shop", "--identity", "I", "--dry-run"
+    )
+
+    assert run.returncode == 0, run.output
+    assert f"would send: approved merchant {STRANGER} (Shop)" in run.output
+    assert nonce(w3, ADMIN) == before
 
 
 def test_register_dry_run_estimates_gas_and_sends_nothing(
