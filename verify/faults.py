@@ -10,13 +10,23 @@ from __future__ import annotations
 
 from harness.faults import FaultPlan, FaultReport, run_faults
 from verify.model import Section
+from verify.scale import pick
 
-PLANS = {
-    "issue 6: 10,000 events, 2 + 2 kills": FaultPlan(events=10_000, node_kills=2, service_kills=2),
-    "long: 30,000 events, 5 + 5 kills": FaultPlan(
-        events=30_000, node_kills=5, service_kills=5, deadline_seconds=1_200
-    ),
-}
+PLANS = pick(
+    {
+        "issue 6: 10,000 events, 2 + 2 kills": FaultPlan(
+            events=10_000, node_kills=2, service_kills=2
+        ),
+        "long: 30,000 events, 5 + 5 kills": FaultPlan(
+            events=30_000, node_kills=5, service_kills=5, deadline_seconds=1_200
+        ),
+    },
+    {
+        "smoke: 1,000 events, 1 + 1 kills": FaultPlan(
+            events=1_000, node_kills=1, service_kills=1, deadline_seconds=300
+        ),
+    },
+)
 COLUMNS = [
     "Run",
     "Node kills",
