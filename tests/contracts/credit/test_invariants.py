@@ -44,7 +44,8 @@ from tests.contracts.credit.conftest import CARRIER
 from tests.contracts.credit.helpers import DAY, USD, LineStatus
 from tests.contracts.escrow.helpers import FINAL, Terms, h
 
-EXAMPLES = examples(short=10, long=200)
+# A smoke of the state machine in make test; make test-long runs the campaign (200 examples).
+EXAMPLES = examples(short=4, long=200)
 STEPS = examples(short=30, long=60)
 HOUR = 3_600
 ERROR_PREFIXES = (
