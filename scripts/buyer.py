@@ -173,14 +173,7 @@ def _approve(run: Run, spender: str, asset: Asset, amount: int) -> None:
 
 @escrow.command(cli, short_help="confirm receipt: pay the merchant now", signer=BUYER)
 @order_options
-@click.option(
-    "--item",
-    "items",
-    type=int,
-    multiple=True,
-    metavar="INDEX",
-    help="Confirm only these items (0-based, repeatable); the rest stay escrowed.",
-)
+@escrow.items_option("Confirm only these items (0-based, repeatable); the rest stay escrowed.")
 def confirm(
     run: Run, order_file: Path | None, order_id: str | None, items: tuple[int, ...]
 ) -> None:

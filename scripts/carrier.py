@@ -90,14 +90,8 @@ def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool)
     report.__doc__ = help_text
     command: Any = report
     if with_items:
-        command = click.option(
-            "--item",
-            "items",
-            type=int,
-            multiple=True,
-            metavar="INDEX",
-            help="With one --order: only these items arrived (0-based, repeatable; default all).",
-        )(command)
+        arrived = "With one --order: only these items arrived (0-based, repeatable; default all)."
+        command = escrow.items_option(arrived)(command)
     command = escrow.hashed_text_options("evidence", what)(command)
     command = click.option(
         "--carrier",

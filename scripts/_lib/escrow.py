@@ -74,6 +74,11 @@ def order_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def items_option(help_text: str) -> chain.Decorator:
+    """--item INDEX (repeatable): some of the order's items, by 0-based index."""
+    return click.option("--item", "items", type=int, multiple=True, metavar="INDEX", help=help_text)
+
+
 @dataclass(frozen=True)
 class Offer:
     buyer_bps: int

@@ -98,14 +98,7 @@ def assign_carrier(run: Run, order_file: Path | None, order_id: str | None, carr
 
 @escrow.command(order, short_help="release after the dispute window")
 @order_options
-@click.option(
-    "--item",
-    "items",
-    type=int,
-    multiple=True,
-    metavar="INDEX",
-    help="Release only these delivered items (0-based, repeatable).",
-)
+@escrow.items_option("Release only these delivered items (0-based, repeatable).")
 def release(
     run: Run, order_file: Path | None, order_id: str | None, items: tuple[int, ...]
 ) -> None:

@@ -1,6 +1,6 @@
-"""Set-up steps of the escrow script tests, sent straight through web3 to keep `ape run`
-processes for the steps under test: orders opened, shipped (with carrier 1) or disputed directly,
-registry items, a test stablecoin, and Anvil's clock."""
+"""Set-up steps of the escrow script tests, sent straight through web3 so that the scripts'
+commands run only for the steps under test: orders opened, shipped (with carrier 1) or disputed
+directly, registry items, a test stablecoin, and Anvil's clock."""
 
 from __future__ import annotations
 
