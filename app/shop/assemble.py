@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from app.domain.merkle import BatchLeaf, verify_proof
-from app.domain.vocab import CustodyAction, MerchantStatus
+from app.domain.vocab import CustodyAction, MerchantStatus, OrderStatus
 from app.shop.facts import BatchFacts, ItemFacts, Ref
 from app.shop.schemas import (
     BatchPublic,
@@ -167,7 +167,7 @@ def assemble(facts: ItemFacts, metadata: MetadataPublic | None) -> ItemVerdictPu
         sales=[
             SalePublic(
                 order_id=sale.order_id,
-                status=sale.status.name.lower(),
+                status=_ORDER_STATUS_NAMES[sale.status],
                 buyer=sale.buyer,
                 token=sale.token,
                 amount=str(sale.amount),
@@ -252,6 +252,7 @@ def status_name(status: MerchantStatus) -> Literal["active", "suspended", "none"
     return "none"
 
 
+_ORDER_STATUS_NAMES = {status: status.name.lower() for status in OrderStatus}
 _ACTION_NAMES = {int(action): action.name.lower() for action in CustodyAction}
 
 

@@ -1,4 +1,4 @@
-"""The index queries of an item's verdict (``app.shop.verdicts``), in portable SQL for the DB-API
+"""The index queries of an item's facts (``app.shop.index_facts``), in portable SQL for the DB-API
 hot path (``app.index.sql.DriverQuery``).
 
 An id can have several registrations (a verifier revoked the record and the rightful merchant
