@@ -8,7 +8,7 @@ orders included, with no copy of them here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,89 +53,45 @@ def actions_for(
         if is_arbiter
         else "anyone"
     )
-    found: list[Action] = []
-
-    def consider(
-        command: str, call: Callable[[], tuple[Any, ...]], note: str, opts: str = ""
-    ) -> None:
-        method, *args = call()
-        if refusal(method, abi_terms, *args, sender=address) is None:
-            found.append(Action(command, note, opts))
-
     recalled = recalled_items(view, verdicts)
-    refund_note = "refund the payer the recalled or flagged items' shares"
-    if role == "buyer":
-        consider(
-            "confirm", lambda: (contract.confirmReceipt,), "confirm receipt: pays the merchant now"
-        )
-        consider("cancel", lambda: (contract.cancel,), "cancel: refund the open items")
-        consider(
-            "dispute",
-            lambda: (contract.dispute, PLACEHOLDER_HASH),
-            f"until {format_moment(view.releasable_at, now)}",
-            "--evidence TEXT",
-        )
-    if role == "merchant":
-        carrier = view.carrier or PLACEHOLDER_CARRIER
-        consider(
-            "ship",
-            lambda: (contract.ship, carrier, PLACEHOLDER_HASH),
-            f"until {format_moment(terms.ship_by, now)}",
-            "--carrier N --tracking TEXT",
-        )
-        if not view.carrier:
-            consider(
-                "assign-carrier",
-                lambda: (contract.assignCarrier, PLACEHOLDER_CARRIER),
-                "name the carrier that picks it up",
-                "--carrier N",
-            )
-        consider("cancel", lambda: (contract.cancel,), "refund the payer the open items")
-    if recalled:
-        consider(
-            "refund-recalled",
-            lambda: (contract.refundRecalled, recalled),
-            refund_note,
-            "--item " + " --item ".join(str(i) for i in range(32) if recalled >> i & 1),
-        )
-    if role in ("buyer", "merchant"):
-        consider(
-            "evidence",
-            lambda: (contract.submitEvidence, PLACEHOLDER_HASH),
-            "add evidence to the dispute",
-            "--evidence TEXT",
-        )
-        consider(
-            "offer",
-            lambda: (contract.offerSettlement, 0, now + OFFER_PREVIEW_SECONDS),
-            "offer a split of what is escrowed",
-            "--buyer-bps N --expires-in DUR",
-        )
-        if view.offer is not None:
-            bps = view.offer.buyer_bps
-            consider(
-                "accept",
-                lambda: (contract.acceptSettlement, bps),
-                f"accept the pending split: {bps} bps to the buyer",
-                f"--buyer-bps {bps}",
-            )
-            consider("withdraw-offer", lambda: (contract.withdrawOffer,), "take your offer back")
-    if role == "arbiter":
-        consider(
-            "settle",
-            lambda: (contract.resolveDispute, 0, PLACEHOLDER_HASH),
-            f"rule until {format_moment(view.dispute_deadline, now)}",
-            "--buyer-bps N --ruling TEXT",
-        )
-    if role not in ("buyer", "merchant"):
-        consider("cancel", lambda: (contract.cancel,), "a deadline passed: refund the payer")
-    if role != "buyer":
-        consider("release", lambda: (contract.release,), "anyone: the dispute window is over")
-    consider(
-        "resolve-expired",
-        lambda: (contract.resolveExpiredDispute,),
-        "anyone: apply the default outcome",
-    )
+    bps = view.offer.buyer_bps if view.offer is not None else None
+    parties, everyone = ("buyer", "merchant"), ("buyer", "merchant", "arbiter", "anyone")
+    items = "--item " + " --item ".join(str(i) for i in range(32) if recalled >> i & 1)
+    hash_ = PLACEHOLDER_HASH
+    # (who may try it, command, escrow method, its arguments after the terms, note, options)
+    candidates: list[tuple[tuple[str, ...], str, str, tuple[Any, ...], str, str]] = [
+        (("buyer",), "confirm", "confirmReceipt", (), "confirm receipt: pays the merchant now", ""),
+        (("buyer",), "cancel", "cancel", (), "cancel: refund the open items", ""),
+        (("buyer",), "dispute", "dispute", (hash_,),
+         f"until {format_moment(view.releasable_at, now)}", "--evidence TEXT"),
+        (("merchant",), "ship", "ship", (view.carrier or PLACEHOLDER_CARRIER, hash_),
+         f"until {format_moment(terms.ship_by, now)}", "--carrier N --tracking TEXT"),
+        (() if view.carrier else ("merchant",), "assign-carrier", "assignCarrier",
+         (PLACEHOLDER_CARRIER,), "name the carrier that picks it up", "--carrier N"),
+        (("merchant",), "cancel", "cancel", (), "refund the payer the open items", ""),
+        (everyone if recalled else (), "refund-recalled", "refundRecalled", (recalled,),
+         "refund the payer the recalled or flagged items' shares", items),
+        (parties, "evidence", "submitEvidence", (hash_,), "add evidence to the dispute",
+         "--evidence TEXT"),
+        (parties, "offer", "offerSettlement", (0, now + OFFER_PREVIEW_SECONDS),
+         "offer a split of what is escrowed", "--buyer-bps N --expires-in DUR"),
+        (parties if bps is not None else (), "accept", "acceptSettlement", (bps,),
+         f"accept the pending split: {bps} bps to the buyer", f"--buyer-bps {bps}"),
+        (parties if bps is not None else (), "withdraw-offer", "withdrawOffer", (),
+         "take your offer back", ""),
+        (("arbiter",), "settle", "resolveDispute", (0, hash_),
+         f"rule until {format_moment(view.dispute_deadline, now)}", "--buyer-bps N --ruling TEXT"),
+        (("arbiter", "anyone"), "cancel", "cancel", (), "a deadline passed: refund the payer", ""),
+        (everyone[1:], "release", "release", (), "anyone: the dispute window is over", ""),
+        (everyone, "resolve-expired", "resolveExpiredDispute", (),
+         "anyone: apply the default outcome", ""),
+    ]  # fmt: skip
+    found = [
+        Action(command, note, options)
+        for roles, command, method, args, note, options in candidates
+        if role in roles
+        and refusal(getattr(contract, method), abi_terms, *args, sender=address) is None
+    ]
     if credit:
         token = "" if terms.is_eth else f"--token {terms.token}"
         found.append(Action("withdraw", "collect your credit", token))
