@@ -340,6 +340,7 @@ def dry_run_report(what: str) -> None:
         f"dry run: {what} in {len(_state.gas)} transaction(s); estimated gas {gas} "
         f"(~{gas * price / 1e18:.6f} ETH at {price / 1e9:.2f} gwei); nothing was sent"
     )
+    click.echo("next: the same command without --dry-run sends it")
 
 
 def done(what: str, receipt: Any, then: str | None = None) -> None:
