@@ -182,9 +182,11 @@ def forge_test(
     match_test: str | None = None,
     match_path: str | None = None,
     seed: int | None = None,
+    runs: int | None = None,
     timeout: float = 3600,
 ) -> list[InvariantResult]:
-    """Runs ``forge test --json`` in ``root`` and returns every invariant's result."""
+    """Runs ``forge test --json`` in ``root`` and returns every invariant's result; ``runs``
+    overrides the profile's number of runs (each of the profile's depth)."""
     command = [str(FORGE), "test", "--root", str(root), "--json"]
     if match_contract:
         command += ["--match-contract", match_contract]
@@ -196,6 +198,8 @@ def forge_test(
     if seed is not None:
         command += ["--fuzz-seed", hex(seed)]
     env = {**os.environ, "FOUNDRY_PROFILE": profile}
+    if runs is not None:
+        env["FOUNDRY_INVARIANT_RUNS"] = str(runs)
     completed = subprocess.run(
         command, capture_output=True, text=True, cwd=root, env=env, timeout=timeout, check=False
     )
