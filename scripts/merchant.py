@@ -46,6 +46,7 @@ from scripts._lib.signers import parse_address
   recall         recall one item or a whole batch
   publish        publish a batch manifest to the TrustMall service (shoppers get the proofs)
   status         show the verdict of every item of a file or manifest
+  address        the address of TEST::N or of an account alias (no node needed)
   order          escrow orders: list, status, assign-carrier, ship, release, cancel,
                  evidence, offer/accept/withdraw-offer, withdraw (`merchant order --help`)
 \b
@@ -276,6 +277,22 @@ def status(run: Run, input_path: Path, merchant: str | None) -> None:
     for where, label, item_id, verdict in rows:
         click.echo(f"{where:<10} 0x{item_id.hex()}  {verdict.name.lower():<18} {label}")
     click.echo(f"next: a shopper's page: {base}/verify/0xITEM_ID")
+
+
+@cli.command("address", short_help="the address of TEST::N or of an account alias")
+@click.argument("account")
+def address(account: str) -> None:
+    """Print the address of ACCOUNT: TEST::N (test account N, the same as Anvil's account N)
+    or the alias of one of your Ape accounts. Sends nothing, needs no node."""
+    from ape import accounts
+
+    if account.upper().startswith("TEST::"):
+        found = parse_address(account, "ACCOUNT")
+    elif account in accounts.aliases:
+        found = str(accounts.load(account).address)
+    else:
+        raise Stop(f"ACCOUNT: no test account nor Ape account alias {account!r}")
+    click.echo(found)
 
 
 def _is_manifest(path: Path) -> bool:

@@ -122,6 +122,16 @@ CASES: list[tuple[tuple[str, ...], str]] = [
 ]
 
 
+def test_merchant_address_looks_up_a_test_account_without_a_node() -> None:
+    from scripts.merchant import cli
+
+    found = CliRunner().invoke(cli, ["address", "TEST::8"])
+    unknown = CliRunner().invoke(cli, ["address", "nobody"])
+
+    assert (found.exit_code, found.output) == (0, "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f\n")
+    assert unknown.exit_code == 2 and unknown.output.startswith("Error: ACCOUNT:"), unknown.output
+
+
 def nonces(w3: Web3) -> list[int]:
     return [int(w3.eth.get_transaction_count(a)) for a in w3.eth.accounts[:10]]
 
