@@ -39,7 +39,8 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 class Stop(click.ClickException):
-    """The run stops before anything is sent: one line, exit status 2."""
+    """The run stops, in one line: exit status 2 when nothing was sent, else 1 and how many
+    transactions went before."""
 
     exit_code = 2
 
