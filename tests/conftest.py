@@ -1,19 +1,43 @@
-"""Fixtures shared by every test directory: real chain nodes started as processes."""
+"""Fixtures shared by every test directory: real chain nodes started as processes.
+
+Under pytest-xdist every worker is a session of its own: it starts its own nodes, each on a free
+port and logging into the worker's own temporary directory, so workers never share a chain.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.nodes import ChainNode, anvil_command, free_port, running
 
+# A free port can be taken by another worker's process between the probe and the node's bind.
+START_ATTEMPTS = 3
+
+
+@contextlib.contextmanager
+def node_on_a_free_port(command: Callable[[int], list[str]], log: Path) -> Iterator[ChainNode]:
+    """A node started by ``command(port)`` on a free port; on another port when the first one
+    was taken before the node could bind it (the node exits before answering)."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        port = free_port()
+        with contextlib.ExitStack() as stack:
+            try:
+                node = stack.enter_context(running(command(port), port, log))
+            except RuntimeError:
+                if attempt == START_ATTEMPTS:
+                    raise
+                continue
+            yield node
+            return
+
 
 @pytest.fixture(scope="session")
 def anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainNode]:
-    """A fresh Anvil node (chain id 1337, cancun) for this test session."""
-    port = free_port()
+    """A fresh Anvil node (chain id 1337, cancun) for this test session (or xdist worker)."""
     log: Path = tmp_path_factory.mktemp("anvil") / "anvil.log"
-    with running(anvil_command(port), port, log) as node:
+    with node_on_a_free_port(anvil_command, log) as node:
         yield node

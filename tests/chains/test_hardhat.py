@@ -21,18 +21,19 @@ from eth_utils.crypto import keccak
 
 from app.domain.ids import item_id_from_sku, item_key
 from app.domain.vocab import IdScheme
-from harness.nodes import ChainNode, free_port, hardhat_command, running
+from harness.nodes import ChainNode, hardhat_command
+from tests.conftest import node_on_a_free_port
 
-pytestmark = pytest.mark.hardhat
+# One Hardhat node for the module (it starts in seconds of CPU): its tests stay on one worker.
+pytestmark = [pytest.mark.hardhat, pytest.mark.xdist_group("hardhat")]
 
 AUTHENTIC = 0  # IProductRegistry.Verdict.Authentic
 
 
 @pytest.fixture(scope="module")
 def hardhat_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainNode]:
-    port = free_port()
     log = tmp_path_factory.mktemp("hardhat") / "hardhat.log"
-    with running(hardhat_command(port), port, log) as node:
+    with node_on_a_free_port(hardhat_command, log) as node:
         yield node
 
 
