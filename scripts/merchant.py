@@ -279,7 +279,7 @@ def status(run: Run, input_path: Path, merchant: str | None) -> None:
     click.echo(f"next: a shopper's page: {base}/verify/0xITEM_ID")
 
 
-@cli.command("address", short_help="the address of TEST::N or of an account alias")
+@cli.command("address", cls=chain.Offline, short_help="the address of TEST::N or an alias")
 @click.argument("account")
 def address(account: str) -> None:
     """Print the address of ACCOUNT: TEST::N (test account N, the same as Anvil's account N)

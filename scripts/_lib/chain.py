@@ -78,6 +78,14 @@ class Command(ConnectedProviderCommand):
             raise Stop(_unexpected(exc, ctx)) from None
 
 
+class Offline(click.Command):
+    """A command that needs no node: it sends nothing, so its stops exit with status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        _state.sent, _state.gas = 0, []
+        return super().invoke(ctx)
+
+
 def _unexpected(exc: Exception, ctx: click.Context) -> str:
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
     choice = ctx.params.get("network")
