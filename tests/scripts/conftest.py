@@ -2,10 +2,10 @@
 
 ``ape_run("merchant", "register", ...)`` calls the click command in this process, as `ape run`
 would, with ``--network ethereum:local:foundry --provider-settings {"host": <the Anvil>}``: a
-fraction of a second instead of the 2-4 s of an `ape run` process. ``ape_process`` spawns the real
-`ape run` where a test needs the process itself (a crash, the deployer). Deployment records and
-ABIs go to temporary directories through ``TRUSTMALL_DEPLOYMENTS_DIR`` and ``TRUSTMALL_ABI_DIR``,
-never into the repository.
+fraction of a second instead of the 2-4 s of an `ape run` process. ``ape_process`` spawns the
+real `ape run` where a test needs the process itself (a crash, Ape's own variables). Deployment
+records and ABIs go to temporary directories through ``TRUSTMALL_DEPLOYMENTS_DIR`` and
+``TRUSTMALL_ABI_DIR``, never into the repository.
 """
 
 from __future__ import annotations
@@ -123,10 +123,10 @@ def w3(anvil: ChainNode) -> Web3:
 
 
 @pytest.fixture(scope="session")
-def registry(ape_process: ApeRun, script_dirs: dict[str, Path], w3: Web3) -> Contract:
+def registry(ape_run: ApeRun, script_dirs: dict[str, Path], w3: Web3) -> Contract:
     """The ProductRegistry that `ape run deploy` put on the session's Anvil, read through the
     ABI file the script wrote."""
-    run = ape_process("deploy")
+    run = ape_run("deploy")
     assert run.returncode == 0, run.output
     record = json.loads((script_dirs["deployments"] / "1337.json").read_text())
     abi = json.loads((script_dirs["abi"] / "ProductRegistry.json").read_text())
