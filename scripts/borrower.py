@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
-from app.domain.attestations import SignedAttestation
 from app.domain.vocab import DenialReason
 from scripts._lib import chain
 from scripts._lib import credit as cr
@@ -50,19 +48,6 @@ def cli() -> None:
     pass
 
 
-def _read_attestation(path: Path) -> SignedAttestation:
-    try:
-        return SignedAttestation.model_validate_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise Stop(f"--attestation: cannot read {path}: {exc.strerror}") from None
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'file'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise Stop(f"--attestation: {path} is not an attestation file: {problems}") from None
-
-
 @chain.command(cli, "apply", short_help="apply with an attestation", signer=BORROWER)
 @click.option(
     "--attestation",
@@ -76,7 +61,7 @@ def apply_for_credit(run: Run, attestation_file: Path) -> None:
     the decision (approved or denied, with reasons) on chain, with the attestation and the
     policy version, so anyone can recompute it. Either way the attestation is spent. Anyone
     may submit it (--account pays the gas); the line is the attested borrower's."""
-    signed = _read_attestation(attestation_file)
+    signed = cr.read_attestation(attestation_file, "--attestation")
     credit = cr.open_credit(run)
     if signed.domain != credit.domain():
         raise Stop(

@@ -13,7 +13,6 @@ from typing import Any
 
 import click
 from eth_account.messages import encode_typed_data
-from pydantic import ValidationError
 
 from app.domain.abi_types import hex32
 from app.domain.attestations import (
@@ -237,14 +236,7 @@ def cosign(
     the bureau's reports are: API key and HMAC secret from $TRUSTMALL_BUREAU_API_KEY and
     $TRUSTMALL_BUREAU_HMAC_SECRET. The service relays the application once the quorum is met.
     Sends no transaction."""
-    try:
-        signed = SignedAttestation.model_validate_json(attestation_file.read_text("utf-8"))
-    except OSError as exc:
-        raise Stop(f"ATTESTATION_FILE: cannot read {attestation_file}: {exc.strerror}") from None
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"]) or "file"
-        raise Stop(f"ATTESTATION_FILE: not an attestation ({where}: {problem['msg']})") from None
+    signed = cr.read_attestation(attestation_file, "ATTESTATION_FILE")
     chain.writable(attestation_file, "ATTESTATION_FILE")
     if service is not None and report_id is None:
         raise Stop("--service goes with --report-id: which report to add it to")

@@ -248,14 +248,10 @@ def decoder() -> RevertDecoder:
     is explained by the registry's error."""
     from ape import project
 
-    abis = [
-        [
-            e.model_dump(mode="json", by_alias=True)
-            for e in project.get_contract(n).contract_type.abi
-        ]
-        for n in (*SUITE, "DevStablecoin")
-    ]
-    return RevertDecoder(abis)
+    from scripts._lib.abi import abi_list
+
+    names = (*SUITE, "DevStablecoin")
+    return RevertDecoder(abi_list(project.get_contract(n).contract_type) for n in names)
 
 
 def explain_data(data: bytes | str | None) -> str:

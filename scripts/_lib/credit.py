@@ -7,9 +7,12 @@ and the pool, and what the user's wallet must hold. Used by ``scripts/lender.py`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from app.domain.attestations import Domain
+from pydantic import ValidationError
+
+from app.domain.attestations import Domain, SignedAttestation
 from app.domain.vocab import DenialReason, LineStatus, Standing
 from scripts._lib import chain
 from scripts._lib.assets import Asset, asset_of, erc20
@@ -151,6 +154,20 @@ REASONS = {
         "the attested identity already has a line under another address (one identity, one line)"
     ),
 }
+
+
+def read_attestation(path: Path, hint: str) -> SignedAttestation:
+    """A signed attestation file (``ape run bureau attest`` wrote it), or a one-line stop."""
+    try:
+        return SignedAttestation.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise Stop(f"{hint}: cannot read {path}: {exc.strerror}") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'file'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise Stop(f"{hint}: {path} is not an attestation file: {problems}") from None
 
 
 def reason_text(reason: DenialReason) -> str:
