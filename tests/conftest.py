@@ -2,6 +2,8 @@
 
 Under pytest-xdist every worker is a session of its own: it starts its own nodes, each on a free
 port and logging into the worker's own temporary directory, so workers never share a chain.
+Tests are spread one at a time (``--dist loadgroup``), except the suites written to run in order
+on one chain without snapshots, which stay together on one worker, in their order.
 """
 
 from __future__ import annotations
@@ -16,6 +18,21 @@ from harness.nodes import ChainNode, anvil_command, free_port, running
 
 # A free port can be taken by another worker's process between the probe and the node's bind.
 START_ATTEMPTS = 3
+TESTS = Path(__file__).resolve().parent
+# The attacks share one Anvil for their whole package (Ape cannot snapshot it), and its clock only
+# moves forward; each scripts module builds on what its earlier tests left on the session's chain.
+IN_ORDER_BY_PACKAGE = ("attacks",)
+IN_ORDER_BY_MODULE = ("scripts",)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.resolve().relative_to(TESTS).parts
+        if parts[0] in IN_ORDER_BY_PACKAGE:
+            item.add_marker(pytest.mark.xdist_group(parts[0]))
+        elif parts[0] in IN_ORDER_BY_MODULE:
+            item.add_marker(pytest.mark.xdist_group("/".join(parts)))
 
 
 @contextlib.contextmanager
