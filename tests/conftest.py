@@ -28,7 +28,10 @@ IN_ORDER_BY_MODULE = ("scripts",)
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        parts = item.path.resolve().relative_to(TESTS).parts
+        path = item.path.resolve()
+        if not path.is_relative_to(TESTS):
+            continue
+        parts = path.relative_to(TESTS).parts
         if parts[0] in IN_ORDER_BY_PACKAGE:
             item.add_marker(pytest.mark.xdist_group(parts[0]))
         elif parts[0] in IN_ORDER_BY_MODULE:
