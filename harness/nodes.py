@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import ports
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
@@ -70,6 +72,10 @@ def running(command: list[str], port: int, log: Path) -> Iterator[ChainNode]:
         url = f"http://127.0.0.1:{port}"
         try:
             wait_for_rpc(url, process, NODE_START_TIMEOUT)
+            # Another process that bound the port first answers too (this node then fails to
+            # bind and exits): only a listener of this process is this node.
+            if process.pid not in {holder.pid for holder in ports.holders(port)}:
+                raise RuntimeError(f"port {port} is taken: {ports.describe(port)}")
             yield ChainNode(rpc_url=url, port=port, process=process)
         finally:
             process.terminate()
@@ -83,11 +89,16 @@ def running(command: list[str], port: int, log: Path) -> Iterator[ChainNode]:
 def anvil_command(port: int, *extra: str) -> list[str]:
     return [
         str(VENV_BIN / "anvil"),
-        "--port", str(port),
-        "--host", "127.0.0.1",
-        "--chain-id", "1337",
-        "--hardfork", "cancun",
-        "--mnemonic", ANVIL_MNEMONIC,
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--chain-id",
+        "1337",
+        "--hardfork",
+        "cancun",
+        "--mnemonic",
+        ANVIL_MNEMONIC,
         "--silent",
         *extra,
     ]
@@ -96,7 +107,11 @@ def anvil_command(port: int, *extra: str) -> list[str]:
 def hardhat_command(port: int) -> list[str]:
     return [
         str(ROOT / "node_modules" / ".bin" / "hardhat"),
-        "node", "--hostname", "127.0.0.1", "--port", str(port),
+        "node",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        str(port),
     ]
 
 

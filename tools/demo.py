@@ -36,8 +36,9 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a file (`python tools/demo.py`): import the project
 
+from harness import ports  # noqa: E402
 from harness.service import ServiceProcess, service_environment  # noqa: E402
-from tools import demo_attacks, demo_story, ports  # noqa: E402
+from tools import demo_attacks, demo_story  # noqa: E402
 from tools.demo_support import (  # noqa: E402
     ATTESTER_KEY,
     BIN,

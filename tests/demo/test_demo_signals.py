@@ -24,8 +24,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness import ports
 from harness.nodes import ROOT, free_port
-from tools import ports
 
 DEMO = ROOT / "tools" / "demo.py"
 START_DEADLINE = 180.0  # Anvil, `ape run deploy` and uvicorn on a loaded 2-core machine
