@@ -99,8 +99,9 @@ MUTANTS = (
         key="hold-foreign-item",
         name="holdItems does not check that the item is the order's merchant's",
         path=_REGISTRY,
-        original="if (item.merchant != merchant || merchant == address(0)) "
-        "revert RegistryItemNotOfMerchant(itemId, merchant);",
+        original="if (item.merchant != merchant || merchant == address(0)) {\n"
+        "                revert RegistryItemNotOfMerchant(itemId, merchant);\n"
+        "            }",
         replacement="",
         suite="EscrowInvariants",
         invariant="invariant_ordersHoldOnlyTheirMerchantsItems",

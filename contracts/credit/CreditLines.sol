@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -329,7 +330,9 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         private
         returns (bytes32 orderId)
     {
-        if (terms.buyer != msg.sender) revert CreditOrderNotForBorrower(terms.buyer, msg.sender);
+        if (terms.buyer != msg.sender) {
+            revert CreditOrderNotForBorrower(terms.buyer, msg.sender);
+        }
         if (terms.payer != address(this)) revert CreditOrderWrongPayer(terms.payer);
         if (terms.token != address(_asset)) revert CreditOrderWrongToken(terms.token);
         if (terms.itemIds.length == 0) revert CreditOrderWithoutItems();

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 
 import {ICreditPolicies} from "./ICreditPolicies.sol";
 
@@ -81,11 +82,7 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRu
     }
 
     /// @dev The current version, its rules, and its tier for `band`.
-    function _current(uint8 band)
-        internal
-        view
-        returns (uint16 version, PolicyRules memory rules, Tier memory tier)
-    {
+    function _current(uint8 band) internal view returns (uint16 version, PolicyRules memory rules, Tier memory tier) {
         version = _currentVersion;
         if (version == 0) revert CreditNoPolicy();
         rules = _rules[version];

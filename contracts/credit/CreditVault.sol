@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
@@ -276,7 +277,9 @@ contract CreditVault is ICreditVault, ERC4626, AccessControlDefaultAdminRules, P
 
     /// @inheritdoc ICreditVault
     function setRedeemCooldown(uint32 cooldown) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (cooldown < MIN_REDEEM_COOLDOWN || cooldown > MAX_REDEEM_COOLDOWN) revert CreditPoolInvalidCooldown(cooldown);
+        if (cooldown < MIN_REDEEM_COOLDOWN || cooldown > MAX_REDEEM_COOLDOWN) {
+            revert CreditPoolInvalidCooldown(cooldown);
+        }
         _redeemCooldown = cooldown;
         emit RedeemCooldownChanged(cooldown);
     }

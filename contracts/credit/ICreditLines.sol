@@ -147,10 +147,7 @@ interface ICreditLines is ICreditPolicies {
 
     /// @notice Emitted when an application is approved: the line follows `policyVersion` and `tier`.
     event CreditApproved(
-        address indexed borrower,
-        uint16 indexed policyVersion,
-        IAttestationVerifier.Attestation attestation,
-        Tier tier
+        address indexed borrower, uint16 indexed policyVersion, IAttestationVerifier.Attestation attestation, Tier tier
     );
     /// @notice Emitted when an application is denied; bit `uint8(r)` of `reasons` is set for each DenialReason r.
     event CreditDenied(
@@ -160,7 +157,9 @@ interface ICreditLines is ICreditPolicies {
         uint256 reasons
     );
     /// @notice Emitted when a borrower draws: into escrow order `orderId`, or to the wallet (orderId 0).
-    event CreditDrawn(address indexed borrower, bytes32 indexed orderId, uint256 amount, uint256 principal, uint40 dueAt);
+    event CreditDrawn(
+        address indexed borrower, bytes32 indexed orderId, uint256 amount, uint256 principal, uint40 dueAt
+    );
     /// @notice Emitted when a borrower pays `amount` of order `orderId` from the wallet, the rest with credit.
     event CreditDownPaid(address indexed borrower, bytes32 indexed orderId, uint256 amount);
     /// @notice Emitted when a payment is applied to a line (by `payer`, or by the escrow refunding an order).

@@ -401,7 +401,9 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
             // The named carrier's pickup: on time, since the carrier was named by `shipBy`. A delivery
             // report whose pickup report was lost proves the pickup too.
             order.status = OrderStatus.Shipped;
-            emit OrderShipped(orderId, msg.sender, carrier, update.kind == LogisticsKind.Shipped ? update.evidenceHash : bytes32(0));
+            emit OrderShipped(
+                orderId, msg.sender, carrier, update.kind == LogisticsKind.Shipped ? update.evidenceHash : bytes32(0)
+            );
             if (update.kind == LogisticsKind.Shipped) return refusal;
         }
         delivered |= items;
@@ -458,7 +460,8 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         uint32 all = _mask(order.itemCount);
         if (order.releasedItems | refunded == all) {
             order.status = OrderStatus.Refunded;
-        } else if (order.status == OrderStatus.Shipped && order.deliveredItems | order.releasedItems | refunded == all) {
+        } else if (order.status == OrderStatus.Shipped && order.deliveredItems | order.releasedItems | refunded == all)
+        {
             // What is left was all reported delivered: its dispute window runs from that report.
             order.status = OrderStatus.Delivered;
         }

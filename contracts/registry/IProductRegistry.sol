@@ -243,12 +243,20 @@ interface IProductRegistry {
     );
     /// @notice Emitted when someone files a report against an item.
     event ReportFiled(
-        uint256 indexed reportId, bytes32 indexed itemId, address indexed reporter, ReportKind kind, bytes32 evidenceHash
+        uint256 indexed reportId,
+        bytes32 indexed itemId,
+        address indexed reporter,
+        ReportKind kind,
+        bytes32 evidenceHash
     );
     /// @notice Emitted when a verifier confirms a report; the item is flagged.
-    event ReportConfirmed(uint256 indexed reportId, bytes32 indexed itemId, bytes32 findingHash, address indexed verifier);
+    event ReportConfirmed(
+        uint256 indexed reportId, bytes32 indexed itemId, bytes32 findingHash, address indexed verifier
+    );
     /// @notice Emitted when a verifier dismisses a report.
-    event ReportDismissed(uint256 indexed reportId, bytes32 indexed itemId, bytes32 findingHash, address indexed verifier);
+    event ReportDismissed(
+        uint256 indexed reportId, bytes32 indexed itemId, bytes32 findingHash, address indexed verifier
+    );
     /// @notice Emitted when an item is flagged by a confirmed report.
     event ItemFlagged(bytes32 indexed itemId, uint256 indexed reportId);
     /// @notice Emitted when a merchant recalls an item; final.
@@ -324,8 +332,7 @@ interface IProductRegistry {
     /// @param itemCount How many leaves the tree has (informative).
     /// @param metadataHash keccak256 of the batch manifest or batch metadata.
     /// @param metadataURI Where the batch metadata can be fetched.
-    function registerBatch(bytes32 root, uint32 itemCount, bytes32 metadataHash, string calldata metadataURI)
-        external;
+    function registerBatch(bytes32 root, uint32 itemCount, bytes32 metadataHash, string calldata metadataURI) external;
 
     /// @notice Gives a batch item its own record so custody events, recalls and orders can name it.
     /// @dev Anyone may call: the proof shows the batch's merchant committed to the item, and the id is

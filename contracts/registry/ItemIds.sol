@@ -62,7 +62,8 @@ library ItemIds {
     }
 
     function _isCharacterSet82(bytes1 c) private pure returns (bool) {
-        return c == "!" || c == '"' || (c >= "%" && c <= "?") || (c >= "A" && c <= "Z") || c == "_"
-            || (c >= "a" && c <= "z");
+        return
+            c == "!" || c == '"' || (c >= "%" && c <= "?") || (c >= "A" && c <= "Z") || c == "_"
+                || (c >= "a" && c <= "z");
     }
 }

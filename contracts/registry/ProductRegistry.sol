@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
@@ -240,7 +241,9 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         for (uint256 i; i < itemIds.length; ++i) {
             bytes32 itemId = itemIds[i];
             Item storage item = _items[itemId];
-            if (item.merchant != merchant || merchant == address(0)) revert RegistryItemNotOfMerchant(itemId, merchant);
+            if (item.merchant != merchant || merchant == address(0)) {
+                revert RegistryItemNotOfMerchant(itemId, merchant);
+            }
             if (item.state != ItemState.Active || _inRecalledBatch(itemId, item) || !merchantActive) {
                 revert RegistryItemNotAuthentic(itemId, verify(itemId));
             }
@@ -474,7 +477,13 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
             item.lastAction = input.action;
         }
         emit CustodyRecorded(
-            input.itemId, msg.sender, input.eventId, input.action, input.occurredAt, input.locationHash, input.contextHash
+            input.itemId,
+            msg.sender,
+            input.eventId,
+            input.action,
+            input.occurredAt,
+            input.locationHash,
+            input.contextHash
         );
     }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.campaign import LONG
+from harness.campaign import LONG
 from verify.invariants import MUTANTS, SUITES, InvariantResult, Mutant, forge_test, run_mutant
 
 # What each suite asserts, by name: a renamed or dropped invariant must fail here, not vanish.

@@ -1,1 +1,0 @@
-"""Only what tests/invariants still imports by this name; the shared tools are in ``harness``."""
