@@ -76,14 +76,27 @@ def run_ape(env: dict[str, str], *args: str, extra_env: dict[str, str] | None = 
     return Run(completed.returncode, completed.stdout)
 
 
+_PRISTINE: dict[int, Any] = {}
+
+
+def fresh_command(command: Any) -> Any:
+    """A copy of a script's click command (a group with its subcommands included) as it was
+    before any run. Ape's connected commands keep the provider settings of their first parse,
+    so a command run in this process on one node would run on it again when given another: every
+    in-process run takes a copy of the pristine command, and the command itself is never run."""
+    if id(command) not in _PRISTINE:
+        _PRISTINE[id(command)] = copy.deepcopy(command)
+    return copy.deepcopy(_PRISTINE[id(command)])
+
+
 def invoke(command: Any, rpc_url: str, *args: str) -> Run:
     """``command`` (a script's click command, e.g. ``scripts.deploy.cli``) with ``args``, run in
     this process on the node at ``rpc_url``. Each run gets a copy of the command: Ape's connected
     command keeps the provider settings of its first parse, and tests use more than one node."""
     from click.testing import CliRunner
 
-    fresh = copy.copy(command)
-    fresh.params = [p for p in command.params if p.name not in ("network", "provider_settings")]
+    fresh = fresh_command(command)
+    fresh.params = [p for p in fresh.params if p.name not in ("network", "provider_settings")]
     node = ["--network", NETWORK, "--provider-settings", json.dumps({"host": rpc_url})]
     result = CliRunner().invoke(fresh, [*args, *node])
     return Run(result.exit_code, result.output)

@@ -46,6 +46,7 @@ from harness.ape_run import (  # noqa: F401 - the role constants are imported fr
     STRANGER,
     STRANGER_ACCOUNT,
     Run,
+    fresh_command,
     run_ape,
 )
 from harness.nodes import ChainNode, subprocess_env
@@ -86,7 +87,7 @@ def run_in_process(
     """``ape run SCRIPT ARGS...`` as a click call in this process; an exception the command
     lets through is shown with its traceback (a user would have seen one) and exits 1."""
     script, *rest = args
-    cli = importlib.import_module(f"scripts.{script}").cli
+    cli = fresh_command(importlib.import_module(f"scripts.{script}").cli)
     settings = json.dumps({"host": rpc_url})
     result = CliRunner().invoke(
         cli,

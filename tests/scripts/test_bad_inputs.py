@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from web3 import Web3
 
+from harness.ape_run import fresh_command
 from tests.scripts.conftest import (
     BUYER_ACCOUNT,
     MERCHANT,
@@ -125,8 +126,8 @@ CASES: list[tuple[tuple[str, ...], str]] = [
 def test_merchant_address_looks_up_a_test_account_without_a_node() -> None:
     from scripts.merchant import cli
 
-    found = CliRunner().invoke(cli, ["address", "TEST::8"])
-    unknown = CliRunner().invoke(cli, ["address", "nobody"])
+    found = CliRunner().invoke(fresh_command(cli), ["address", "TEST::8"])
+    unknown = CliRunner().invoke(fresh_command(cli), ["address", "nobody"])
 
     assert (found.exit_code, found.output) == (0, "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f\n")
     assert unknown.exit_code == 2 and unknown.output.startswith("Error: ACCOUNT:"), unknown.output
@@ -180,7 +181,9 @@ def test_a_network_without_a_node_is_one_line_not_a_traceback(
     args = ["list", "--account", BUYER_ACCOUNT, "--network", network]
     if network.startswith("ethereum:local"):
         args += ["--provider-settings", settings]
-    run = CliRunner().invoke(cli, args, env={"TRUSTMALL_DEPLOYMENTS_DIR": str(tmp_path)})
+    run = CliRunner().invoke(
+        fresh_command(cli), args, env={"TRUSTMALL_DEPLOYMENTS_DIR": str(tmp_path)}
+    )
 
     errors = [line for line in run.output.splitlines() if line.startswith("Error:")]
     assert run.exit_code == 2, run.output
