@@ -21,8 +21,8 @@ START_ATTEMPTS = 3
 TESTS = Path(__file__).resolve().parent
 # The attacks share one Anvil for their whole package (Ape cannot snapshot it), and its clock only
 # moves forward; each scripts module builds on what its earlier tests left on the session's chain.
-IN_ORDER_BY_PACKAGE = ("attacks",)
-IN_ORDER_BY_MODULE = ("scripts",)
+IN_ORDER_BY_PACKAGE = ("attacks", "scripts")
+IN_ORDER_BY_MODULE: tuple[str, ...] = ()
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
