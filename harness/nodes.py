@@ -62,6 +62,18 @@ def wait_for_rpc(url: str, process: subprocess.Popen[bytes], timeout: float) -> 
     raise TimeoutError(f"node at {url} did not answer within {timeout} s")
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM, then SIGKILL when it has not ended within ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextlib.contextmanager
 def running(command: list[str], port: int, log: Path) -> Iterator[ChainNode]:
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -78,12 +90,7 @@ def running(command: list[str], port: int, log: Path) -> Iterator[ChainNode]:
                 raise RuntimeError(f"port {port} is taken: {ports.describe(port)}")
             yield ChainNode(rpc_url=url, port=port, process=process)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, timeout=10)
 
 
 def anvil_command(port: int, *extra: str) -> list[str]:

@@ -18,6 +18,8 @@ from typing import Any, Self
 
 import httpx
 
+from harness.nodes import stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
 FACTORY = "app.main:create_app"
 START_TIMEOUT_SECONDS = 60.0
@@ -133,14 +135,8 @@ class ServiceProcess:
     def stop(self) -> None:
         """A graceful stop (SIGTERM: uvicorn finishes its requests and the app's lifespan)."""
         process, self.process = self.process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            stop_process(process, STOP_TIMEOUT_SECONDS)
 
     def kill(self) -> None:
         """kill -9 of the process group: nothing of the service gets to clean up."""

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a file (`python tools/demo.py`): import the project
 
 from harness import ports  # noqa: E402
+from harness.nodes import stop_process  # noqa: E402
 from harness.service import ServiceProcess, service_environment  # noqa: E402
 from tools import demo_attacks, demo_story  # noqa: E402
 from tools.demo_support import (  # noqa: E402
@@ -103,18 +104,6 @@ def taken_ports(rpc_port: int, api_port: int) -> list[int]:
             taken.append(rpc_port)
         taken.append(api_port)
     return taken
-
-
-def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
-    """SIGTERM, then SIGKILL when it has not ended within ``timeout`` seconds."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @contextlib.contextmanager
