@@ -18,6 +18,7 @@ from scripts._lib import chain
 from scripts._lib.assets import Asset, asset_of, erc20
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import Escrow
+from scripts._lib.inputs import summary
 from scripts._lib.policy import read_policy
 from scripts._lib.units import format_moment
 
@@ -163,11 +164,7 @@ def read_attestation(path: Path, hint: str) -> SignedAttestation:
     except OSError as exc:
         raise Stop(f"{hint}: cannot read {path}: {exc.strerror}") from None
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'file'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise Stop(f"{hint}: {path} is not an attestation file: {problems}") from None
+        raise Stop(f"{hint}: {path} is not an attestation file: {summary(exc)}") from None
 
 
 def reason_text(reason: DenialReason) -> str:

@@ -171,6 +171,14 @@ def finish(path: Path, entries: Sequence[Any], problems: list[str]) -> None:
         raise InputFileError(path, problems)
 
 
+def summary(error: ValidationError) -> str:
+    """A whole file's pydantic errors on one line: ``terms.amount: Input should be ...; ...``."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or 'file'}: {item['msg']}"
+        for item in error.errors()
+    )
+
+
 def describe(error: ValidationError, where: str) -> list[str]:
     """One line per pydantic error: ``line 3, field 'gtin': wrong check digit``."""
     lines = []

@@ -47,6 +47,7 @@ from pydantic import (
 
 from app.domain.abi_types import Address, Bytes32, Uint256, from_hex, hex32
 from app.domain.deployments import write_json
+from scripts._lib.inputs import summary
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ETH = ZERO_ADDRESS
@@ -179,11 +180,7 @@ def read_order_file(path: Path) -> OrderFile:
     except OSError as exc:
         raise OrderFileError(f"{path}: {exc.strerror}") from None
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'file'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise OrderFileError(f"{path} is not an order file: {problems}") from None
+        raise OrderFileError(f"{path} is not an order file: {summary(exc)}") from None
 
 
 def write_order_file(path: Path, order: OrderFile) -> None:
