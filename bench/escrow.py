@@ -13,15 +13,14 @@ from __future__ import annotations
 from ape import chain
 from eth_utils.crypto import keccak
 
+from app.domain.vocab import LogisticsKind, OrderStatus
 from bench.context import BenchContext, gas_used
 from bench.escrow_shop import (
     DAY,
     DISPUTE_WINDOW,
     ETH,
-    Logistics,
     Order,
     Shop,
-    Status,
     oz4_version,
     peers,
     shop,
@@ -76,7 +75,7 @@ def _lifecycle(shop: Shop, deposit_peer: Peer) -> tuple[list[Row], Order]:
     late = shop.delivered()
     shop.travel(DISPUTE_WINDOW + 1)
     release = gas_used(shop.escrow.release(late.terms, sender=shop.keeper))
-    shop.expect(late, Status.RELEASED)
+    shop.expect(late, OrderStatus.RELEASED)
 
     def versus_peer(gas: int) -> str:
         return f"{gas / deposit_peer.value:.2f}x the peer's deposit"
@@ -203,7 +202,7 @@ def _recall(shop: Shop, order: Order) -> list[Row]:
     shop.registry.recallItem(recalled, keccak(text="recall notice"), sender=shop.merchant)
     receipt = shop.escrow.refundRecalled(order.terms, RECALLED, sender=shop.keeper)
     gas = gas_used(receipt)
-    shop.expect(order, Status.SHIPPED)
+    shop.expect(order, OrderStatus.SHIPPED)
     if int(shop.escrow.orderOf(order.id).refundedItems) != RECALLED:
         raise RuntimeError("the recall refunded other items than the recalled one")
     shop.withdraw(shop.buyer, ETH)
@@ -227,19 +226,19 @@ def _recall(shop: Shop, order: Order) -> list[Row]:
 def _outcomes(shop: Shop) -> list[Row]:
     cancelled = shop.open()
     cancel = gas_used(shop.escrow.cancel(cancelled.terms, sender=shop.buyer))
-    shop.expect(cancelled, Status.REFUNDED)
+    shop.expect(cancelled, OrderStatus.REFUNDED)
     shop.withdraw(shop.buyer, ETH)  # buyers take their refunds: the next one finds no credit
 
     disputed = shop.delivered()
     evidence = keccak(text="photos of the damage")
     dispute = gas_used(shop.escrow.dispute(disputed.terms, evidence, sender=shop.buyer))
-    shop.expect(disputed, Status.DISPUTED)
+    shop.expect(disputed, OrderStatus.DISPUTED)
     settle = gas_used(
         shop.escrow.resolveDispute(
             disputed.terms, ARBITER_BUYER_BPS, keccak(text="ruling"), sender=shop.arbiter
         )
     )
-    shop.expect(disputed, Status.SETTLED)
+    shop.expect(disputed, OrderStatus.SETTLED)
     shop.withdraw(shop.buyer, ETH)
 
     agreed = shop.open()
@@ -248,7 +247,7 @@ def _outcomes(shop: Shop) -> list[Row]:
     expires = int(chain.blocks.head.timestamp) + OFFER_LIFETIME
     offer = gas_used(escrow.offerSettlement(agreed.terms, bps, expires, sender=shop.merchant))
     accept = gas_used(escrow.acceptSettlement(agreed.terms, bps, sender=shop.buyer))
-    shop.expect(agreed, Status.SETTLED)
+    shop.expect(agreed, OrderStatus.SETTLED)
     shop.withdraw(shop.buyer, ETH)
 
     buyer_credit = "the buyer's credit 0 → non-zero (buyers withdraw each refund)"
@@ -351,8 +350,8 @@ def _batches(shop: Shop) -> list[Row]:
     orders = [shop.open() for _ in range(BATCH)]
     for order in orders:
         shop.assign(order)  # the carrier is named at hand-over; the pickup report follows
-    ship = shop.report(orders, Logistics.SHIPPED)
-    deliver = shop.report(orders, Logistics.DELIVERED)
+    ship = shop.report(orders, LogisticsKind.SHIPPED)
+    deliver = shop.report(orders, LogisticsKind.DELIVERED)
     orders_note = (
         f"{BATCH} funded ETH orders of one buyer and merchant, each handed to the reporting"
         " carrier (`assignCarrier`), each slot cold"

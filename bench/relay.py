@@ -38,7 +38,7 @@ from fastapi import FastAPI
 from web3 import Web3
 from web3.contract import Contract
 
-from app.ingest.auth import signature_header
+from app.domain.source_signature import signature_header
 from app.main import create_app
 from bench.context import BenchContext
 from bench.model import Peer, Row, Target

@@ -48,7 +48,7 @@ from eth_utils.crypto import keccak
 from pydantic import BaseModel, Field
 from web3 import Web3
 
-from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
+from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
 from harness.nodes import ROOT, anvil_command, free_port, wait_for_rpc
 from harness.suite import ORACLE, CarrierService, deploy_with_items
 

@@ -8,14 +8,14 @@ from typing import Any
 import click
 
 from app.domain.abi_types import hex32
+from app.domain.orders import OrderTerms
+from app.domain.units import format_moment
 from app.domain.vocab import OrderStatus
 from scripts._lib import chain, escrow
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import Escrow, OrderView, order_options, session
 from scripts._lib.order_status import default_outcome
-from scripts._lib.orders import OrderTerms
 from scripts._lib.party_commands import BPS_TYPE, add_status
-from scripts._lib.units import format_moment
 
 # Test account 3 is the arbiter `ape run deploy` names on a local network.
 LOCAL_ARBITER_TEST_INDEX = 3

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from app.domain.units import format_duration, format_moment, parse_amount
 from app.domain.vocab import DenialReason
 from scripts._lib import chain
 from scripts._lib import credit as cr
@@ -20,7 +21,6 @@ from scripts._lib.new_order import (
     ordered_items,
 )
 from scripts._lib.signers import parse_address
-from scripts._lib.units import format_duration, format_moment, parse_amount
 
 # `repay --all` offers this much more than owed now: interest keeps accruing until the block.
 REPAY_ALL_MARGIN_SECONDS = 3_600

@@ -31,6 +31,7 @@ from app.domain.attestations import (
 )
 from app.domain.deployments import write_json
 from app.domain.metadata import NotCanonicalizable, loads_strict
+from app.domain.units import format_moment, parse_duration
 from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib.chain import Run, Stop
@@ -43,7 +44,6 @@ from scripts._lib.service import (
     source_credentials,
 )
 from scripts._lib.signers import parse_address
-from scripts._lib.units import format_moment, parse_duration
 
 LOCAL_ATTESTER_TEST_INDEX = 6
 LOCAL_COSIGNER_TEST_INDEX = 9

@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from app.domain.abi_types import hex32
+from app.domain.orders import OrderTerms
+from app.domain.units import format_duration, format_moment, parse_amount
 from scripts._lib import chain, escrow
 from scripts._lib.assets import Asset, asset_of, erc20, parse_token
 from scripts._lib.chain import Run, Stop
@@ -29,10 +31,8 @@ from scripts._lib.new_order import (
     order_file_checked,
     ordered_items,
 )
-from scripts._lib.orders import OrderTerms
 from scripts._lib.party_commands import add_party_commands
 from scripts._lib.signers import parse_address
-from scripts._lib.units import format_duration, format_moment, parse_amount
 
 
 @click.group(

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from app.domain.deployments import deployments_dir as resolve_deployments_dir
+from app.domain.units import format_duration
 from scripts._lib import deploy_options as opts
 from scripts._lib.abi import abi_dir as resolve_abi_dir
 from scripts._lib.abi import compiled_abis, write_abis
@@ -21,7 +22,6 @@ from scripts._lib.deployer import deploy_suite
 from scripts._lib.policy import DEFAULT_POLICY_HELP
 from scripts._lib.signers import parse_address, resolve_account, signer_option
 from scripts._lib.suite import MAX_FEE_BPS, EscrowOptions
-from scripts._lib.units import format_duration
 
 HELP = """Deploy the TrustMall suite (ProductRegistry, OrderEscrow and, with a stablecoin,
 the credit contracts), grant its roles and apply the admin settings.

@@ -11,16 +11,17 @@ from typing import Any
 import click
 from eth_utils.crypto import keccak
 
+from app.domain.custody_rows import load_custody
 from app.domain.ids import item_id_from_gs1, item_id_from_sku
+from app.domain.input_files import read_rows
+from app.domain.item_rows import load_items
+from app.domain.manifest import batch_item, read_manifest
 from app.domain.manifest_signing import manifest_content_hash, manifest_message
 from scripts._lib import chain
 from scripts._lib import registry as reg
 from scripts._lib.chain import Run, Stop
 from scripts._lib.custody import id_ranges, plan_custody
-from scripts._lib.custody_inputs import load_custody
-from scripts._lib.inputs import load_items, read_rows
 from scripts._lib.journal import default_journal_path
-from scripts._lib.manifest import batch_item, read_manifest
 from scripts._lib.merchant_items import (
     MERCHANT,
     activate_command,

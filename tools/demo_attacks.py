@@ -37,7 +37,8 @@ from app.domain.abi_types import hex32
 from app.domain.attestations import Attestation, Domain, model_id_of, sign_all
 from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
 from app.domain.ids import item_id_of_key, item_key
-from app.domain.reverts import explain, format_time
+from app.domain.reverts import explain
+from app.domain.units import format_time
 from app.domain.vocab import IdScheme
 from app.outbox.rejections import rejections_in
 from tools.demo_support import (

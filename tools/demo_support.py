@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
+from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
 from harness.service import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent

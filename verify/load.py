@@ -41,7 +41,7 @@ import httpx
 from eth_account import Account
 from eth_utils.crypto import keccak
 
-from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
+from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
 from bench.verify import ORACLE_KEY, LoadResult, build_index, load, verification_service
 from harness.faults import EVENTS_PATH, event_bodies
 from harness.nodes import anvil_command, free_port, running

@@ -21,7 +21,8 @@ from app.credit.schemas import (
     CreditSignatureCreate,
 )
 from app.credit.service import ingest_credit_report, read_credit_report
-from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, authenticate
+from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER
+from app.ingest.auth import authenticate
 from app.ingest.router import REPLAYED_HEADER
 from app.settings import SourceKind
 

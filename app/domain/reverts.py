@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from eth_abi.abi import decode
@@ -21,6 +20,7 @@ from eth_utils.abi import collapse_if_tuple
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 
+from app.domain.units import format_time
 from app.domain.vocab import LineStatus, OrderStatus, Verdict
 
 _BUILTIN = {
@@ -134,10 +134,6 @@ def words(name: str) -> str:
             name = name[len(prefix) :]
             break
     return " ".join(re.findall(r"[A-Z0-9]+(?![a-z])|[A-Z]?[a-z0-9]+", name)).lower()
-
-
-def format_time(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _shown(error: str, key: str, value: Any) -> str:

@@ -15,7 +15,6 @@ signature.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
 import time
@@ -30,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.errors import ApiError
 from app.db.session import Database
 from app.domain.errors import TrustMallError
+from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, SIGNATURE_SCHEME, sign
 from app.ingest.models import SeenSignature
 from app.ingest.state import IngestState
 from app.services import AppServices
@@ -37,9 +37,6 @@ from app.settings import SourceCredentials, SourceKind
 
 log = structlog.get_logger(__name__)
 
-API_KEY_HEADER = "TrustMall-Api-Key"
-SIGNATURE_HEADER = "TrustMall-Signature"
-SIGNATURE_SCHEME = "v1"
 # Seen signatures are kept this long past the last second they could be accepted: a purge never
 # races an acceptance, whatever the rounding of the clock or the skew between replicas.
 REPLAY_MARGIN_SECONDS = 60
@@ -69,18 +66,6 @@ class SignedRequest:
     source: str
     credentials: SourceCredentials
     body: bytes
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The hex HMAC-SHA256 of ``"{timestamp}.{body}"`` under ``secret``."""
-    message = f"{timestamp}.".encode() + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    """The ``TrustMall-Signature`` value a source sends with ``body``."""
-    t = int(time.time()) if timestamp is None else timestamp
-    return f"t={t},{SIGNATURE_SCHEME}={sign(secret, t, body)}"
 
 
 def parse_signature_header(value: str) -> SignatureHeader:

@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ServicesDep
 from app.api.errors import ErrorPublic
-from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, authenticate
+from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER
+from app.ingest.auth import authenticate
 from app.ingest.logistics import ingest_logistics
 from app.ingest.schemas import LogisticsIngestPublic, request_body_schema
 from app.settings import SourceKind

@@ -1,7 +1,7 @@
-"""Custody event ids: the registry refuses an oracle's id twice, so each custody record gets its
-id before its first send and keeps it; the counter starts above the highest id the oracle ever
-spent; an id found spent on chain is either this very event (confirmed from its log) or someone
-else's (the record gets a fresh id, from a window the chain shows free)."""
+"""The oracle's custody event ids, handed out as ``app.domain.custody_ids`` says: each custody
+record gets its id before its first send and keeps it; the counter (in the database) starts above
+the highest id the oracle ever spent; an id found spent on chain is either this very event
+(confirmed from its log) or someone else's (the record gets a fresh id the chain shows free)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from dataclasses import replace
 from typing import Any
 
 import structlog
-from eth_abi.abi import decode
 from hexbytes import HexBytes
 from sqlalchemy.orm import Session
 
 from app.chain.contracts import Suite
 from app.db.session import Database
+from app.domain.abi_types import from_hex
+from app.domain.custody_ids import custody_key, first_unspent, free_ids, key_of_log
 from app.outbox.calls import RowView
 from app.outbox.models import RelayCounter
 from app.outbox.plan import WAITING_FOR_DEPTH, HeldBack, Plan
@@ -73,29 +74,21 @@ class CustodyIds:
         plan.deferred.update({row_id: WAITING_FOR_DEPTH for row_id in waiting})
         kept = [row for row in send if row.id not in confirmed and row.id not in waiting]
         # Someone else spends this oracle's ids (the key is shared): every id of the batch never
-        # sent yet moves to a window of ids the chain shows free.
+        # sent yet moves to ids the chain shows free.
         movable = [row for row in kept if row.attempts == 0 or row.id in foreign]
         if not movable:
             return kept
         log.warning("custody_ids_taken", event_id=event_id, records=len(movable))
-        start = self._free_window(
-            max(plan.next_event_id or 0, event_id + 1, self.counter_value()), len(movable)
-        )
-        moved = {row.id: start + offset for offset, row in enumerate(movable)}
-        plan.next_event_id = start + len(movable)
+        start = max(plan.next_event_id or 0, event_id + 1, self.counter_value())
+        try:
+            ids = free_ids(start, len(movable), self.recorded_flags)
+        except ValueError as error:
+            raise HeldBack(str(error)) from None
+        moved = {row.id: event_id for row, event_id in zip(movable, ids, strict=True)}
+        plan.next_event_id = ids[-1] + 1
         return [
             replace(row, custody_event_id=moved[row.id]) if row.id in moved else row for row in kept
         ]
-
-    def _free_window(self, start: int, count: int) -> int:
-        """The first id from ``start`` such that ``count`` ids in a row are unspent on chain."""
-        for _ in range(64):
-            flags = self.recorded_flags(list(range(start, start + count)))
-            spent = [offset for offset, flag in enumerate(flags) if flag]
-            if not spent:
-                return start
-            start += spent[-1] + 1
-        raise HeldBack(f"no free window of {count} custody ids found near {start}")
 
     # ------------------------------------------------------------------ reading the chain
 
@@ -155,7 +148,7 @@ class CustodyIds:
 
     def sync_counter(self) -> None:
         """The counter starts above the highest id this oracle spent on the registry."""
-        highest = -1
+        spent: list[int] = []
         registry = self.suite.registry
         head = int(self.web3.eth.block_number)
         start = self.suite.deployed_at_block("ProductRegistry")
@@ -168,10 +161,9 @@ class CustodyIds:
                     "topics": [self._custody_topic, None, self._submitter_topic],
                 }
             )
-            for entry in entries:
-                highest = max(highest, int.from_bytes(bytes(entry["topics"][3]), "big"))
+            spent += [int.from_bytes(bytes(entry["topics"][3]), "big") for entry in entries]
         with self.database.transaction() as session:
-            self.advance_counter(session, highest + 1)
+            self.advance_counter(session, first_unspent(spent))
 
     def counter_value(self) -> int:
         with self.database.sessions() as session:
@@ -189,14 +181,6 @@ class CustodyIds:
 def _same_event(entry: Any, row: RowView) -> bool:
     """Whether a CustodyRecorded log is this row's event (item, action, time, place, context)."""
     p = row.payload
-    item = "0x" + bytes(entry["topics"][1]).hex()
-    action, occurred_at, location, context = decode(
-        ["uint8", "uint40", "bytes32", "bytes32"], bytes(entry["data"])
-    )
-    return (
-        item == p["item_id"]
-        and int(action) == int(p["action"])
-        and int(occurred_at) == int(p["occurred_at"])
-        and "0x" + bytes(location).hex() == p["location_hash"]
-        and "0x" + bytes(context).hex() == p["context_hash"]
-    )
+    said = custody_key(from_hex(p["item_id"]), p["action"], p["occurred_at"],
+                       from_hex(p["location_hash"]), from_hex(p["context_hash"]))  # fmt: skip
+    return key_of_log(bytes(entry["topics"][1]), bytes(entry["data"])) == said

@@ -15,12 +15,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.api.errors import ApiError
 from app.domain.errors import InvalidGtin, InvalidSerial
 from app.domain.ids import item_id_of_key, manifest_item_key
+from app.domain.manifest import ManifestDocument, ManifestItemDocument
 from app.domain.manifest_signing import (
     InvalidManifestSignature,
     manifest_content_hash,
@@ -34,35 +35,7 @@ from app.index.runtime import IndexRuntime
 from app.shop.models import ManifestItem, PublishedManifest
 from app.shop.schemas import ManifestCreate, ManifestPublishedPublic
 
-HEX32_PATTERN = r"^0x[0-9a-fA-F]{64}$"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-
-
-class ManifestItemDocument(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    item_id: str = Field(pattern=HEX32_PATTERN)
-    metadata_hash: str = Field(pattern=HEX32_PATTERN)
-    metadata_uri: str | None = None
-    label: str | None = None
-    sku: str | None = None
-    gtin: str | None = None
-    serial: str | None = None
-
-
-class ManifestDocument(BaseModel):
-    """The fields of a batch manifest the service relies on (others are kept as they are)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    version: int
-    chain_id: int
-    registry: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
-    merchant: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
-    root: str = Field(pattern=HEX32_PATTERN)
-    item_count: int = Field(gt=0)
-    leaf_encoding: list[str]
-    items: list[ManifestItemDocument] = Field(min_length=1)
 
 
 def publish_manifest(

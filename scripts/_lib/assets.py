@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scripts._lib.orders import ETH
-from scripts._lib.units import format_amount
+from app.domain.orders import ETH
+from app.domain.units import format_amount
 
 if TYPE_CHECKING:
     from ape.contracts.base import ContractInstance

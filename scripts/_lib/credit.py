@@ -10,17 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from app.domain.attestations import Domain, SignedAttestation
+from app.domain.input_files import read_model
+from app.domain.units import format_moment
 from app.domain.vocab import DenialReason, LineStatus, Standing
 from scripts._lib import chain
 from scripts._lib.assets import Asset, asset_of, erc20
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import Escrow
-from scripts._lib.inputs import summary
 from scripts._lib.policy import read_policy
-from scripts._lib.units import format_moment
 
 BPS = 10_000
 YEAR = 365 * 86_400
@@ -160,11 +158,9 @@ REASONS = {
 def read_attestation(path: Path, hint: str) -> SignedAttestation:
     """A signed attestation file (``ape run bureau attest`` wrote it), or a one-line stop."""
     try:
-        return SignedAttestation.model_validate_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise Stop(f"{hint}: cannot read {path}: {exc.strerror}") from None
-    except ValidationError as exc:
-        raise Stop(f"{hint}: {path} is not an attestation file: {summary(exc)}") from None
+        return read_model(path, SignedAttestation, "an attestation file")
+    except ValueError as exc:
+        raise Stop(f"{hint}: {exc}") from None
 
 
 def reason_text(reason: DenialReason) -> str:

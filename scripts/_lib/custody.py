@@ -1,22 +1,17 @@
 """Custody events on a deployed ProductRegistry (``ape run merchant custody``): which rows are
-done, and the ids of rows without one.
-
-Rows without ``event_id`` are skipped when this submitter already recorded the very same event
-(item, action, time, location and context); the others get the next free ids *in sequence* — one
-past the highest id this submitter has used on this registry (from its ``CustodyRecorded`` logs)
-or given in the file — so that 256 consecutive ids share one storage word of the contract's
-bitmap (random ids would each cost a fresh slot). A row whose id this submitter spent on the
-very same event is skipped; every other rule (the item's custodian, a time in the future, an id
-spent on another event) is the registry's to refuse.
+done, and the ids of rows without one, handed out as ``app.domain.custody_ids`` says. A row this
+submitter already recorded (the same id and content, or without an id the same content) is
+skipped; every other rule (the item's custodian, a time in the future, an id spent on another
+event) is the registry's to refuse.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.domain.custody_ids import custody_key, first_unspent, free_ids
+from app.domain.custody_rows import CustodyEntry
 from scripts._lib.chain import Stop
-from scripts._lib.custody_inputs import CustodyEntry
-from scripts._lib.inputs import UINT256_MAX
 from scripts._lib.registry import Registry
 
 
@@ -51,18 +46,24 @@ def plan_custody(registry: Registry, submitter: str, entries: list[CustodyEntry]
     """Skips events already recorded by ``submitter``; gives ids to rows without one."""
     contract = registry.contract
     recorded = {
-        int(log.eventId): (
-            bytes(log.itemId),
-            int(log.action),
-            int(log.occurredAt),
-            bytes(log.locationHash),
-            bytes(log.contextHash),
+        int(log.eventId): custody_key(
+            log.itemId, log.action, log.occurredAt, log.locationHash, log.contextHash
         )
         for log in registry.logs("CustodyRecorded", {"submitter": submitter})
     }
-    recorded_events = set(recorded.values())
+    said = set(recorded.values())
     explicit = [e.event_id for e in entries if e.event_id is not None]
-    next_id = max([*recorded, *explicit], default=-1) + 1
+    fresh = [e for e in entries if e.event_id is None and e.natural_key not in said]
+    try:
+        ids = iter(
+            free_ids(
+                first_unspent([*recorded, *explicit]),
+                len(fresh),
+                lambda window: [contract.isEventRecorded(submitter, i) for i in window],
+            )
+        )
+    except ValueError as exc:
+        raise Stop(f"{exc}; nothing was sent") from None
     plan = CustodyPlan()
     for entry in entries:
         if entry.event_id is not None:
@@ -70,15 +71,10 @@ def plan_custody(registry: Registry, submitter: str, entries: list[CustodyEntry]
                 plan.done.append(entry)
             else:
                 plan.to_send.append(PlannedEvent(entry, entry.event_id))
-        elif entry.natural_key in recorded_events:
+        elif entry.natural_key in said:
             plan.done.append(entry)
         else:
-            while contract.isEventRecorded(submitter, next_id):
-                next_id += 1
-            if next_id > UINT256_MAX:
-                raise Stop(f"{entry.where}: no event id left after {UINT256_MAX}")
-            plan.to_send.append(PlannedEvent(entry, next_id))
-            next_id += 1
+            plan.to_send.append(PlannedEvent(entry, next(ids)))
     return plan
 
 

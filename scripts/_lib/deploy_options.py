@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from app.domain.deployments import load_record
+from app.domain.units import format_duration, parse_amount, parse_duration
 from scripts._lib.signers import parse_address, test_account_address
 from scripts._lib.suite import (
     ARBITRATION_PERIOD_LIMITS,
@@ -20,7 +21,6 @@ from scripts._lib.suite import (
     SHIP_BY_HORIZON_LIMITS,
     CreditOptions,
 )
-from scripts._lib.units import format_duration, parse_amount, parse_duration
 
 # The platform's parties: the option, else the environment variable, else ape-config.yaml, else
 # (on a local network) a test account. The attesters on a local network: the service's and the

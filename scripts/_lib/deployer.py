@@ -33,9 +33,9 @@ from app.domain.deployments import (
     utc_now,
     utc_text,
 )
+from app.domain.units import format_duration
 from scripts._lib.chain import Stop, explain_data, refusal
 from scripts._lib.suite import SUITE, CreditOptions, EscrowOptions, Step, SuiteContext
-from scripts._lib.units import format_duration
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI

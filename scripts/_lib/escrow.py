@@ -15,12 +15,12 @@ import click
 from eth_utils.crypto import keccak
 
 from app.domain.abi_types import hex32
+from app.domain.orders import OrderFile, OrderTerms, read_order_file
 from app.domain.vocab import OrderStatus, Verdict
 from scripts._lib import chain
 from scripts._lib.assets import Asset, asset_of
 from scripts._lib.assets import erc20 as erc20  # re-exported for the deployer
 from scripts._lib.chain import Run, Stop
-from scripts._lib.orders import OrderFile, OrderTerms, read_order_file
 
 __all__ = ["Asset", "asset_of", "erc20"]
 BPS = 10_000

@@ -10,12 +10,12 @@ import click
 
 from app.domain.abi_types import hex32
 from app.domain.deployments import write_json
+from app.domain.item_rows import ItemEntry, load_items
+from app.domain.manifest import build_manifest, read_manifest, singles_manifest
 from scripts._lib import chain
 from scripts._lib import registry as reg
 from scripts._lib.chain import Run, Stop
-from scripts._lib.inputs import ItemEntry, load_items
 from scripts._lib.journal import default_journal_path
-from scripts._lib.manifest import build_manifest, read_manifest, singles_manifest
 from scripts._lib.service import service_url
 
 MERCHANT = "The merchant: an Ape account alias, or TEST::N on a local network. Never a raw key."

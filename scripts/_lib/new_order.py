@@ -11,12 +11,12 @@ from typing import Any
 import click
 
 from app.domain.abi_types import hex32
+from app.domain.orders import OrderFile, OrderTerms, text_hash, write_order_file
+from app.domain.units import parse_duration, parse_moment
 from app.domain.vocab import OrderStatus
 from scripts._lib import chain
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import Escrow, read_order
-from scripts._lib.orders import OrderFile, OrderTerms, text_hash, write_order_file
-from scripts._lib.units import parse_duration, parse_moment
 
 DEFAULT_SHIP_BY = "7d"
 DEFAULT_DELIVER_BY = "21d"

@@ -14,10 +14,10 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
+from app.domain.units import format_duration, format_moment
 from app.domain.vocab import OrderStatus, Verdict
 from scripts._lib.chain import refusal
 from scripts._lib.escrow import Asset, Escrow, OrderView, recalled_items
-from scripts._lib.units import format_duration, format_moment
 
 # Stand-ins for what the user would type (evidence, tracking, ruling): no rule depends on them.
 PLACEHOLDER_HASH = keccak(text="status preview")

@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 
 from app.domain.abi_types import hex32
+from app.domain.orders import OrderTerms
+from app.domain.units import format_moment, parse_duration
 from scripts._lib import chain, escrow, order_status
 from scripts._lib.assets import asset_of, parse_token
 from scripts._lib.chain import Run, Stop
@@ -23,9 +25,7 @@ from scripts._lib.escrow import (
     session,
     settlement_split,
 )
-from scripts._lib.orders import OrderTerms
 from scripts._lib.signers import parse_address, test_account_address
-from scripts._lib.units import format_moment, parse_duration
 
 BPS_TYPE = click.IntRange(0, BPS)
 

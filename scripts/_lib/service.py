@@ -1,25 +1,20 @@
 """Talking to a TrustMall service from a script: its base URL, and answers turned into messages.
 
 Scripts send the service only what is public or signed by the user locally; no key goes there.
-A source's requests (a bureau's) are authenticated as the service's sources are: its API key,
-and an HMAC-SHA256 signature in Stripe's scheme over the timestamp and the raw body
-(``TrustMall-Signature: t=<unix>,v1=<hex>``), with the key and secret read from the environment.
+A source's requests (a bureau's) are signed as ``app.domain.source_signature`` says, with the key
+and secret read from the environment.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-API_KEY_HEADER = "TrustMall-Api-Key"
-SIGNATURE_HEADER = "TrustMall-Signature"
+from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
 
 DEFAULT_SERVICE_URL = "http://127.0.0.1:8000"
 SERVICE_URL_HELP = "The TrustMall service (default: $TRUSTMALL_SERVICE_URL or " + (
@@ -48,13 +43,6 @@ def source_credentials(names: tuple[str, str]) -> tuple[str, str]:
     if not key or not secret:
         raise ServiceError(f"set {names[0]} and {names[1]}: the source's credentials")
     return key, secret
-
-
-def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    """``t=<unix>,v1=<hex HMAC-SHA256(secret, "{t}.{body}")>``."""
-    t = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={t},v1={digest}"
 
 
 def post_signed(url: str, payload: dict[str, Any], credentials: tuple[str, str]) -> Answer:

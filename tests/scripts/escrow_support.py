@@ -13,8 +13,8 @@ from web3.contract import Contract
 
 from app.domain.abi_types import hex32
 from app.domain.ids import item_id_from_sku, item_key
+from app.domain.orders import ETH, OrderTerms, text_hash
 from app.domain.vocab import IdScheme, OrderStatus
-from scripts._lib.orders import ETH, OrderTerms, text_hash
 from tests.scripts.conftest import ADMIN, BUYER, MERCHANT
 
 DAY = 86_400

@@ -17,8 +17,8 @@ from web3 import Web3
 from web3.contract import Contract
 
 from app.domain.abi_types import hex32
+from app.domain.orders import ETH, OrderFile, OrderTerms, read_order_file, text_hash
 from app.domain.vocab import CustodyAction, OrderStatus, RefundReason, Verdict
-from scripts._lib.orders import ETH, OrderFile, OrderTerms, read_order_file, text_hash
 from tests.scripts.conftest import (
     ADMIN,
     BUYER,

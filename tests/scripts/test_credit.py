@@ -31,11 +31,11 @@ from app.domain.attestations import (
     sign_all,
 )
 from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
+from app.domain.orders import read_order_file
+from app.domain.source_signature import sign as hmac_sign
 from app.domain.vocab import DenialReason, LineStatus, OrderStatus
 from app.ingest.auth import parse_signature_header
-from app.ingest.auth import sign as hmac_sign
 from harness.ape_run import TEST_PRIVATE_KEYS
-from scripts._lib.orders import read_order_file
 from tests.scripts.conftest import (
     ADMIN,
     ATTESTER,

@@ -1,5 +1,5 @@
 """Custody events to append, from a CSV or JSON file (``ape run merchant custody``); rows are
-read and reported as for items (``scripts/_lib/inputs.py``).
+read and reported as for items (``app/domain/input_files.py``).
 
 Custody rows:
     the item — ``item_id`` (0x + 64 hex digits), or ``sku,serial``, or ``gtin,serial``;
@@ -7,8 +7,8 @@ Custody rows:
     ``occurred_at`` — unix seconds or ISO-8601 with a UTC offset (``2025-03-01T10:00:00Z``);
     ``location`` — any text, e.g. a GLN, stored as ``keccak256(utf8(location))``;
     ``context`` (or ``reference``) — a shipment, order or document reference, hashed likewise;
-    ``event_id`` — optional unsigned integer; see ``scripts/_lib/registry.py`` for the ids given
-    to rows without one. An absent location or context is stored as zero.
+    ``event_id`` — optional unsigned integer; rows without one get ids as
+    ``app.domain.custody_ids`` hands them out. An absent location or context is stored as zero.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from eth_utils.crypto import keccak
 from pydantic import Field, field_validator, model_validator
 
 from app.domain.abi_types import from_hex
+from app.domain.custody_ids import CustodyKey, custody_key
+from app.domain.input_files import UINT256_MAX, duplicates, finish, validated
+from app.domain.item_rows import ItemKeyFields
+from app.domain.units import parse_moment
 from app.domain.vocab import CustodyAction
-from scripts._lib.inputs import UINT256_MAX, ItemKeyFields, duplicates, finish, validated
-from scripts._lib.units import parse_moment
 
 UINT40_MAX = 2**40 - 1
 ZERO_HASH = bytes(32)
@@ -116,14 +118,10 @@ class CustodyEntry:
     context_hash: bytes
 
     @property
-    def natural_key(self) -> tuple[bytes, int, int, bytes, bytes]:
+    def natural_key(self) -> CustodyKey:
         """What the event says: two rows alike in this are the same event."""
-        return (
-            self.item_id,
-            int(self.action),
-            self.occurred_at,
-            self.location_hash,
-            self.context_hash,
+        return custody_key(
+            self.item_id, self.action, self.occurred_at, self.location_hash, self.context_hash
         )
 
 

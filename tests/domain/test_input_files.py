@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from eth_utils.crypto import keccak
 
+from app.domain.custody_rows import load_custody
 from app.domain.ids import item_id_from_gs1, item_id_from_sku
+from app.domain.input_files import InputFileError
+from app.domain.item_rows import load_items
 from app.domain.metadata import metadata_hash
 from app.domain.vocab import CustodyAction
-from scripts._lib.custody_inputs import load_custody
-from scripts._lib.inputs import InputFileError, load_items
 
 MERCHANT = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 GTIN = "09506000134352"

@@ -41,13 +41,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     model_validator,
 )
 
 from app.domain.abi_types import Address, Bytes32, Uint256, from_hex, hex32
 from app.domain.deployments import write_json
-from scripts._lib.inputs import summary
+from app.domain.input_files import read_model
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ETH = ZERO_ADDRESS
@@ -170,17 +169,8 @@ class OrderFile(BaseModel):
         return self
 
 
-class OrderFileError(ValueError):
-    """An order file that cannot be read; the message names the file and the problem."""
-
-
 def read_order_file(path: Path) -> OrderFile:
-    try:
-        return OrderFile.model_validate_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise OrderFileError(f"{path}: {exc.strerror}") from None
-    except ValidationError as exc:
-        raise OrderFileError(f"{path} is not an order file: {summary(exc)}") from None
+    return read_model(path, OrderFile, "an order file")
 
 
 def write_order_file(path: Path, order: OrderFile) -> None:

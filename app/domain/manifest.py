@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from app.domain.abi_types import hex32
+from app.domain.item_rows import ItemEntry
 from app.domain.merkle import LEAF_ENCODING, BatchLeaf, ItemBatch
 from app.domain.metadata import metadata_hash
-from scripts._lib.inputs import ItemEntry
 
 VERSION = 1
 
@@ -107,3 +109,34 @@ def batch_item(manifest: dict[str, Any], item_id: bytes) -> dict[str, Any] | Non
     """The manifest entry of an item, or None."""
     wanted = hex32(item_id)
     return next((item for item in manifest["items"] if item["item_id"] == wanted), None)
+
+
+HEX32_PATTERN = r"^0x[0-9a-fA-F]{64}$"
+
+
+class ManifestItemDocument(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    item_id: str = Field(pattern=HEX32_PATTERN)
+    metadata_hash: str = Field(pattern=HEX32_PATTERN)
+    metadata_uri: str | None = None
+    label: str | None = None
+    sku: str | None = None
+    gtin: str | None = None
+    serial: str | None = None
+
+
+class ManifestDocument(BaseModel):
+    """The fields of a batch manifest the service relies on when it is published (others are
+    kept as they are)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    version: int
+    chain_id: int
+    registry: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    merchant: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    root: str = Field(pattern=HEX32_PATTERN)
+    item_count: int = Field(gt=0)
+    leaf_encoding: list[str]
+    items: list[ManifestItemDocument] = Field(min_length=1)

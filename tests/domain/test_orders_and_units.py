@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from scripts._lib.orders import (
+from app.domain.input_files import ModelFileError
+from app.domain.orders import (
     ETH,
     OrderFile,
-    OrderFileError,
     OrderTerms,
     read_order_file,
     text_hash,
     write_order_file,
 )
-from scripts._lib.units import format_amount, parse_amount, parse_duration, parse_moment
+from app.domain.units import format_amount, parse_amount, parse_duration, parse_moment
 from tests.contracts.escrow.helpers import Terms
 
 BUYER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
@@ -91,7 +91,7 @@ def test_order_file_whose_terms_were_edited_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "edited.json"
     path.write_text(json.dumps(data))
 
-    with pytest.raises(OrderFileError, match="is not the hash of the terms"):
+    with pytest.raises(ModelFileError, match="is not the hash of the terms"):
         read_order_file(path)
 
 
