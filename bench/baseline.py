@@ -1,8 +1,9 @@
 """The baseline every row is compared with: a previous run's results.json kept in the repository.
 
 ``bench/baseline.json`` is ``bench/results.json`` as committed at 2be83e2, the last run before
-issue 10's contracts (copied once, byte for byte: ``git show 2be83e2:bench/results.json`` gives
-it back). The report shows each row's figure there and the change, computed here, never typed.
+the hardened contracts of SECURITY.md (copied once, byte for byte: ``git show
+2be83e2:bench/results.json`` gives it back). The report shows each row's figure there and the
+change, computed here, never typed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from bench.environment import ROOT
 from bench.model import Baseline, Report
 
 BASELINE_PATH = ROOT / "bench" / "baseline.json"
-BASELINE_SOURCE = "bench/results.json of commit 2be83e2, before issue 10's contracts"
+BASELINE_SOURCE = "bench/results.json of commit 2be83e2, before the hardened contracts"
 
 
 def load(path: Path = BASELINE_PATH, source: str = BASELINE_SOURCE) -> Baseline | None:

@@ -1,4 +1,4 @@
-"""Credit lines (issues #4 and #10): attestation checks, applications, draws into escrow orders,
+"""Credit lines: attestation checks, applications, draws into escrow orders,
 repayments, servicing, and the pool's deposits and queued exits, in gas.
 
 Every transaction row is its receipt's total gas (21,000 base included); attestation checks are
@@ -6,10 +6,10 @@ the node's ``eth_estimateGas`` of the verifier's ``verify`` view. Measured in st
 running pool is: before anything is measured, another borrower has applied, drawn into an order
 and repaid part, so the vault has lent before, the escrow holds the stablecoin and the
 verifier's nonce word is in use (nonces are sequential). The measured borrower applies and draws
-for the first time. Each row's note says what was warm or cold. Since issue #10 an attestation
-names the borrower's identity, a draw pays only an order of an active merchant's registry items
-(which the escrow holds), new credit is counted against the policy's cap per window, and lenders
-leave through a queued request.
+for the first time. Each row's note says what was warm or cold. Since the hardened contracts
+(SECURITY.md) an attestation names the borrower's identity, a draw pays only an order of an active
+merchant's registry items (which the escrow holds), new credit is counted against the policy's cap
+per window, and lenders leave through a queued request.
 
 The peer, Chronicle's Scribe ``poke`` with 5 signers (a signed oracle report checked on chain),
 is a published figure, not measured in this run.
@@ -36,23 +36,25 @@ from bench.credit_pool import (
 )
 from bench.model import Peer, Row, Target
 
-SECTION = "Credit lines (issues #4, #10)"
+SECTION = "Credit lines"
 
 # Chronicle Protocol's published gas of Scribe's poke with 5 signers (its documentation's
 # benchmark), shown as the peer for checking signed reports on chain; not measured here.
 SCRIBE_POKE_5_SIGNERS = 81_025
 SCRIBE_PEER = Peer("Chronicle Scribe poke, 5 signers (published)", SCRIBE_POKE_5_SIGNERS)
-# Issue 4 set 100,000 and 160,000. Issue 10 adds, by design, one slot to a new line (the identity
-# bound to its borrower: 22,100) and to every draw into an order the registry's hold of its items
-# and the merchant's standing (about 18,500 measured): the bars below are issue 4's plus those, so
-# that anything else that makes these paths dearer still fails here.
+# The credit lines' design targets were 100,000 and 160,000. The hardened contracts add, by
+# design, one slot to a new line (the identity bound to its borrower: 22,100) and to every draw into
+# an order the registry's hold of its items and the merchant's standing (about 18,500 measured):
+# the bars below are the design targets plus those, so that anything else that makes these paths
+# dearer still fails here.
 APPLY_K1_TARGET = Target(100_000 + 22_100)
 DRAW_ORDER_TARGET = Target(160_000 + 18_500)
 QUORUM = 3
 
 RETIRED = {
-    "credit.vault_withdraw_part": "`withdraw` reverts (CreditPoolRedeemOnly) since issue #10:"
-    " lenders leave through `requestRedeem` and, after the cooldown, `redeem` (rows above)",
+    "credit.vault_withdraw_part": "`withdraw` reverts (CreditPoolRedeemOnly) since the hardened"
+    " contracts: lenders leave through `requestRedeem` and, after the cooldown, `redeem`"
+    " (rows above)",
 }
 
 
@@ -273,7 +275,8 @@ def _vault(pool: Pool) -> list[Row]:
             compare_to="credit.vault_redeem_all",
             note="pays the lower of the value at the request and now; queued shares burned"
             " (the vault's balance non-zero → 0, refunds), the request cleared, the queued"
-            " total back to 0; compared with the direct `redeem` of all shares before issue #10",
+            " total back to 0; compared with the direct `redeem` of all shares before the hardened"
+            " contracts",
             breakdown=pool.breakdown(claimed),
         ),
     ]
@@ -284,7 +287,7 @@ def _vault(pool: Pool) -> list[Row]:
 
 def _impairment(pool: Pool, borrower: Any) -> list[Row]:
     """A keeper's `accrue` on a line past its due time and grace: the late fee is charged and the
-    line's principal impaired in the vault (issue #10's automatic write-down)."""
+    line's principal impaired in the vault (the hardened contracts' automatic write-down)."""
     line = pool.lines.lineOf(borrower.address)
     grace = TIERS[int(line.band)][3]
     pool.travel(max(0, int(line.dueAt) + grace - _now()) + DAY)

@@ -1,11 +1,11 @@
-"""Order escrow (issues #3 and #10): an order's life in gas, beside OpenZeppelin 4.9's escrows.
+"""Order escrow: an order's life in gas, beside OpenZeppelin 4.9's escrows.
 
 Every row is one transaction's total gas (21,000 base included) as its receipt shows, measured in
 the typical steady state of a running shop: before anything is measured, warm-up orders leave the
 merchant's and the fee recipient's credits non-zero, the merchant holding the stablecoin, and the
-escrow's registry event-id word in use. Each row's note says what was warm or cold. Since issue
-#10 an item order holds its items in the registry at `open`, every shipment names a carrier, and
-the oracle's reports must name the order's carrier.
+escrow's registry event-id word in use. Each row's note says what was warm or cold. Since the
+hardened contracts (SECURITY.md) an item order holds its items in the registry at `open`, every
+shipment names a carrier, and the oracle's reports must name the order's carrier.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from bench.escrow_shop import (
 )
 from bench.model import Peer, Row, Target
 
-SECTION = "Order escrow (issues #3, #10)"
+SECTION = "Order escrow"
 
 OPEN_ETH_PEER_FACTOR = 1.5  # a SKU order's open-and-pay in ETH within 1.5x the peer's deposit
-OPEN_ONE_ITEM_TARGET = Target(80_000)  # issue #10: an order of one registry item, holds included
+OPEN_ONE_ITEM_TARGET = Target(80_000)  # an order of one registry item, holds included
 DELIVERY_PER_ORDER_TARGET = Target(12_000)
 
 BATCH = 100
@@ -149,7 +149,7 @@ def _lifecycle(shop: Shop, deposit_peer: Peer) -> tuple[list[Row], Order]:
             ship,
             "gas",
             note="order slot updated (cold); CarrierAssigned and OrderShipped events; tracking"
-            " hash in the event only (before issue #10, `ship` named no carrier)",
+            " hash in the event only (before the hardened contracts, `ship` named no carrier)",
         ),
         Row(
             "escrow.ship_assigned",
@@ -385,7 +385,7 @@ def _batches(shop: Shop) -> list[Row]:
             round(deliver / BATCH, 1),
             "gas/order",
             target=DELIVERY_PER_ORDER_TARGET,
-            note=f"transaction total / orders, 21,000 base included; issue #3's target {holds}"
+            note=f"transaction total / orders, 21,000 base included; the design target {holds}"
             " with the carrier check",
         ),
     ]

@@ -32,8 +32,8 @@ SKU = "TM-BENCH-KETTLE-01"
 CARRIER = 1  # the platform's number for the carrier every order is handed to
 # What was measured for OpenZeppelin 4.9's Escrow when the escrow was designed, shown beside this
 # run's own measurement.
-ISSUE_PEER_DEPOSIT = 47_707
-ISSUE_PEER_WITHDRAW = 35_123
+DESIGN_PEER_DEPOSIT = 47_707
+DESIGN_PEER_WITHDRAW = 35_123
 
 
 @dataclass(frozen=True)
@@ -259,16 +259,18 @@ def _peer_rows(
             f"Peer: OZ {version} `Escrow.deposit(payee)`, first deposit for a payee",
             deposit,
             "gas",
-            note=f"issue #3 measured {ISSUE_PEER_DEPOSIT:,} (calldata gas varies with the zero"
-            " bytes of the payee's address); the payee's deposit slot 0 → non-zero",
+            note=f"measured {DESIGN_PEER_DEPOSIT:,} when the escrow was designed (calldata gas"
+            " varies with the zero bytes of the payee's address); the payee's deposit slot"
+            " 0 → non-zero",
         ),
         Row(
             "escrow.peer_oz4_escrow_withdraw",
             f"Peer: OZ {version} `Escrow.withdraw(payee)`, the owner pays the payee out",
             withdraw,
             "gas",
-            note=f"issue #3 measured {ISSUE_PEER_WITHDRAW:,}; deposit slot non-zero → 0; ETH sent"
-            " to the payee, an existing account other than the caller (cold)",
+            note=f"measured {DESIGN_PEER_WITHDRAW:,} when the escrow was designed; deposit slot"
+            " non-zero → 0; ETH sent to the payee, an existing account other than the caller"
+            " (cold)",
         ),
         Row(
             "escrow.peer_oz4_refund_escrow_deposit",

@@ -1,4 +1,4 @@
-"""Relay throughput (issue #5): 10,000 carrier events from HTTP acceptance to confirmed on chain,
+"""Relay throughput: 10,000 carrier events from HTTP acceptance to confirmed on chain,
 beside a naive relayer (one transaction per event, each receipt awaited) in the same run.
 
 Set-up, all its own: a fresh Anvil (cancun, chain id 1337) mining each transaction at once, plus
@@ -53,7 +53,7 @@ from harness.suite import (
     deploy_with_items,
 )
 
-SECTION = "Relay throughput (issue #5)"
+SECTION = "Relay throughput"
 
 EVENTS = 10_000
 WARM_UP_EVENTS = 1_000

@@ -1,4 +1,4 @@
-"""Shopper verification (issue #5): ``GET /v1/items/{id}`` under load on loopback.
+"""Shopper verification: ``GET /v1/items/{id}`` under load on loopback.
 
 The service runs as it does in production (uvicorn, one process, its background workers on) in a
 subprocess against this run's Anvil and a SQLite file. The index holds 100,000 items: a few dozen
@@ -36,7 +36,7 @@ from bench.model import Peer, Row, Target
 from harness.nodes import free_port
 from harness.service import ServiceProcess, service_environment
 
-SECTION = "Shopper verification (issue #5)"
+SECTION = "Shopper verification"
 
 INDEXED_ITEMS = 100_000
 REAL_ITEMS = 24

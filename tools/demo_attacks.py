@@ -1,5 +1,6 @@
 """`make demo`'s attacks: after the honest story, an attacker tries one attack of each kind of
-issue 10 against the demo's own deployment, and the contract's reason for refusing it is printed.
+the threat model (SECURITY.md) against the demo's own deployment, and the contract's reason for
+refusing it is printed.
 
 The attacker is an outside client: plain web3.py, the contracts of the run's deployment record
 spoken to through its ABIs, transactions signed with keys of its own. Each attack is simulated
@@ -208,8 +209,8 @@ def _attestation(attacker: Attacker, borrower: str, identity: bytes) -> Attestat
 
 def attacks(demo: Demo, chapter: int) -> None:
     say(f"{chapter}. Attacks the contracts refuse: an attacker tries each kind of attack of "
-        "issue 10 on this deployment, with a plain web3 client and keys of her own, and the "
-        "contract's reason for refusing it is printed")  # fmt: skip
+        "the threat model (SECURITY.md) on this deployment, with a plain web3 client and keys "
+        "of her own, and the contract's reason for refusing it is printed")  # fmt: skip
     attacker = Attacker(demo)
     items = set_the_scene(attacker)
     escrow, lines = attacker["OrderEscrow"], attacker["CreditLines"]

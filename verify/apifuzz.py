@@ -1,4 +1,4 @@
-"""API fuzzing (issue 6): schemathesis against every operation of the service's OpenAPI document,
+"""API fuzzing: schemathesis against every operation of the service's OpenAPI document,
 as ``tests/app/apifuzz`` runs it in ``make test`` but with many more examples per operation
 (``VERIFY_API_FUZZ_EXAMPLES``, default 1,000). The test writes its tallies (requests per
 operation, answers by status) to a file this campaign reads; a 5xx or a schema mismatch fails the
@@ -39,9 +39,7 @@ def run() -> Section:
         )
         tallies = json.loads(report.read_text()) if report.exists() else {}
     examples: dict[str, int] = tallies.get("examples", {})
-    statuses = Counter(
-        {key: int(count) for key, count in tallies.get("statuses", {}).items()}
-    )
+    statuses = Counter({key: int(count) for key, count in tallies.get("statuses", {}).items()})
     rows: list[dict[str, Cell]] = []
     for operation, count in sorted(examples.items()):
         answers = {

@@ -1,8 +1,8 @@
-"""Fault injection (issue 6): carriers' events stream into the service while the chain node and the
+"""Fault injection: carriers' events stream into the service while the chain node and the
 service are killed with SIGKILL and restarted (``harness.faults``); the chain's own logs
 judge whether every accepted event landed exactly once.
 
-Two runs: the issue's (10,000 events, two node and two service kills) and a longer one (30,000
+Two runs: the required one (10,000 events, two node and two service kills) and a longer one (30,000
 events, five of each). ``make test`` runs a smoke of the same checks: 2,000 events, one kill of
 each kind (tests/app/faults)."""
 
@@ -14,7 +14,7 @@ from verify.scale import SMOKE, pick
 
 PLANS = pick(
     {
-        "issue 6: 10,000 events, 2 + 2 kills": FaultPlan(
+        "required: 10,000 events, 2 + 2 kills": FaultPlan(
             events=10_000, node_kills=2, service_kills=2
         ),
         "long: 30,000 events, 5 + 5 kills": FaultPlan(

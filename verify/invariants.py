@@ -4,9 +4,9 @@
 1,000,000 calls per invariant); ``make test`` runs the short default profile through
 tests/invariants/test_forge_invariants.py. Every figure comes from ``forge test --json``.
 
-The mutation check plants bugs (at least one per contract, one per rule the issue named) in a
-throw-away copy of the tree and runs the invariant meant to catch each against it: a suite that
-cannot catch a planted bug proves nothing.
+The mutation check plants bugs (at least one per contract, one per rule the invariants must
+hold) in a throw-away copy of the tree and runs the invariant meant to catch each against it: a
+suite that cannot catch a planted bug proves nothing.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ _ESCROW = "contracts/escrow/OrderEscrow.sol"
 _LINES = "contracts/credit/CreditLines.sol"
 _VAULT = "contracts/credit/CreditVault.sol"
 
-# At least one per contract, and one for each rule the issue asked the invariants to hold (an item
+# At least one per contract, and one for each rule the invariants are required to hold (an item
 # bound to its merchant, a recall refund, credit to verified merchants only, a lender's exit).
 MUTANTS = (
     Mutant(

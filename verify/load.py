@@ -1,4 +1,4 @@
-"""Load (issue 6): the shopper's verification endpoint and the carriers' ingestion endpoint, each
+"""Load: the shopper's verification endpoint and the carriers' ingestion endpoint, each
 held at its benchmark rate in its benchmark's own set-up for ``VERIFY_LOAD_SECONDS`` (600 by
 default), one after the other, counting errors and sampling the service's memory every second.
 

@@ -3,9 +3,9 @@
 ProductRegistry.registerItems and recordCustody are "all or none", as their interfaces document:
 the call reverts with the bad record's own error, none of the good records around it takes
 effect, and the same batch without the bad record goes through. OrderEscrow.reportLogistics is
-the other way round (issue 10: one stale report voided up to 500): each refused report is skipped
-with LogisticsUpdateRejected carrying its custom error, and every good one is applied; only an
-empty batch or a paused escrow refuses the whole call.
+the other way round (a finding of SECURITY.md: one stale report voided up to 500): each refused
+report is skipped with LogisticsUpdateRejected carrying its custom error, and every good one is
+applied; only an empty batch or a paused escrow refuses the whole call.
 """
 
 from __future__ import annotations

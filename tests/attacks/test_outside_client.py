@@ -1,5 +1,5 @@
-"""An outside client that knows only abi/ and deployments/ cannot perform attacks 1-5 (issue 10)
-against the suite `make demo` deploys.
+"""An outside client that knows only abi/ and deployments/ cannot perform attacks 1-5 of the threat
+model (SECURITY.md) against the suite `make demo` deploys.
 
 One Anvil and one deployment: `ape run deploy --dev-stablecoin` (its click command, run in this
 process) on network ethereum:local:foundry at the node, the record in a directory of the test's,

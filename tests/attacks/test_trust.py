@@ -1,5 +1,5 @@
-"""Attacks 1-6 of issue 10, which succeeded against the contracts before the change (2be83e2): the
-regression suite for the hardened ones.
+"""Attacks 1-6 of the threat model (SECURITY.md), which succeeded against the contracts before
+the change (2be83e2): the regression suite for the hardened ones.
 
 Each test plays an attack to its end and asserts the SAFE outcome (the decoy order never opens,
 the second order cannot hold the item, the lender bears its share of the loss...); on 2be83e2

@@ -1,4 +1,4 @@
-"""Economic attacks the threat model (SECURITY.md) adds to issue 10's list: dust squatting of an
+"""Economic attacks the threat model (SECURITY.md) adds to its attacks 1-8: dust squatting of an
 item, self-dealt padding of seller records, front-running a recall refund and the rounding of
 partial ones, a borrower paying its own shop, decoys from batches, and what a verifier's
 revocation of an id does to an order that holds it. Each test plays the attack to its end and

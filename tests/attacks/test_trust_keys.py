@@ -1,8 +1,8 @@
-"""Attacks 7 and 8 of issue 10 (one key did too much; the lesser ones), which succeeded against
-the contracts before the change (2be83e2, commit b6156b2): each test asserts the safe outcome,
-naming the custom error where the contracts now refuse a step. The API-specific steps are in
-tests/attacks/trust_steps.py. The two-step admin handover with its delay is played here too, on
-every contract of the suite.
+"""Attacks 7 and 8 of the threat model in SECURITY.md (one key did too much; the lesser ones),
+which succeeded against the contracts before the change (2be83e2, commit b6156b2): each test
+asserts the safe outcome, naming the custom error where the contracts now refuse a step. The
+API-specific steps are in tests/attacks/trust_steps.py. The two-step admin handover with its delay
+is played here too, on every contract of the suite.
 """
 
 from __future__ import annotations

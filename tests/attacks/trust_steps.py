@@ -1,8 +1,8 @@
-"""The steps of the issue-10 attacks (tests/attacks/test_trust*.py) that depend on the contracts'
-API: how an item is registered, an order opened, shipped or reported, a credit line approved or
-drawn, a lender paid. The tests were written against the contracts before the change (2be83e2,
-commit b6156b2), where every one of them failed because the attack worked; porting them to the
-hardened contracts meant rewriting these steps, not the attacks.
+"""The steps of the threat model's attacks (SECURITY.md; tests/attacks/test_trust*.py) that
+depend on the contracts' API: how an item is registered, an order opened, shipped or reported, a
+credit line approved or drawn, a lender paid. The tests were written against the contracts
+before the change (2be83e2, commit b6156b2), where every one of them failed because the attack
+worked; porting them to the hardened contracts meant rewriting these steps, not the attacks.
 """
 
 from __future__ import annotations

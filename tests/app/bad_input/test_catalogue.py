@@ -1,4 +1,4 @@
-"""The bad-input catalogue (issue 6): every case is a test. Each gets the status its operation
+"""The bad-input catalogue: every case is a test. Each gets the status its operation
 documents in the OpenAPI document, with its machine-readable error code, and leaves no partial
 record: the outbox, idempotency records, journal, credit reports and manifests are unchanged.
 

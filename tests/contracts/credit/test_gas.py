@@ -4,13 +4,14 @@ Measured in steady use: the pool has lent before, the escrow holds the stablecoi
 nonce word is in use; the borrower applies for the first time and draws for the first time into an
 order of one registry item.
 
-Issue #4 set two targets: apply with k = 1 at most 100,000 gas, and a draw into an escrow order (the
-escrow's funding included) at most 160,000 gas. Issue 10 made both do more, by design: an approval
-binds the identity commitment to the borrower (one new storage slot), and a draw reads the
-merchant's standing in the registry and has the escrow hold the order's items there. The targets no
-longer hold (the report says by how much); the asserted ceilings are the measured figures plus a
-little, so that a change that costs more fails here and is looked at. Peer for signed reports:
-Chronicle's Scribe poke with 5 signers, 81,025 gas (published).
+The credit lines were designed to two targets: apply with k = 1 at most 100,000 gas, and a draw
+into an escrow order (the escrow's funding included) at most 160,000 gas. The hardened contracts
+(SECURITY.md) made both do more, by design: an approval binds the identity commitment to the
+borrower (one new storage slot), and a draw reads the merchant's standing in the registry and has
+the escrow hold the order's items there. The targets no longer hold (the report says by how much);
+the asserted ceilings are the measured figures plus a little, so that a change that costs more
+fails here and is looked at. Peer for signed reports: Chronicle's Scribe poke with 5 signers,
+81,025 gas (published).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _report(rows: dict[str, int]) -> None:
     for row, target in ((APPLY_ROW, APPLY_K1_TARGET), (DRAW_ROW, DRAW_ORDER_TARGET)):
         gas = rows[row]
         verdict = "met" if gas <= target else f"missed by {gas - target:,}"
-        print(f"  issue #4 target for {row!r}: {target:,} ({verdict})")
+        print(f"  design target for {row!r}: {target:,} ({verdict})")
 
 
 def test_gas_of_credit_operations(

@@ -1,9 +1,9 @@
 """Gas of the escrow's operations, printed for the benchmark report (`pytest -s`).
 
-Asserted: the targets of issue #10 for opening and paying in ETH — a SKU order within 1.5x the
-peer's deposit (OpenZeppelin 4.9 Escrow, 47,719 gas: 71,578), an order of one registry item
-(now held in the registry) within 80,000 — and issue #3's delivery update of at most 12,000 gas
-per order in a batch of 100. Everything else is printed, never pinned.
+Asserted: the gas targets for opening and paying in ETH — a SKU order within 1.5x the peer's
+deposit (OpenZeppelin 4.9 Escrow, 47,719 gas: 71,578), an order of one registry item (now held in
+the registry) within 80,000 — and the escrow's design target for a delivery update, at most 12,000
+gas per order in a batch of 100. Everything else is printed, never pinned.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ def test_open_holds_every_item_of_the_order(
 def test_open_refuses_another_merchants_item(
     escrow: Any, open_order: Any, merchant: Any, other_merchant: Any, register_item: Any
 ) -> None:
-    """Issue #10, attack 3: two throwaway addresses cannot stamp a sale on a genuine serial."""
+    """Attack 3 of the threat model (SECURITY.md): two throwaway addresses cannot stamp a sale
+    on a genuine serial."""
     theirs = register_item(sender=other_merchant)
 
     with reverts_with(NOT_OF_MERCHANT, theirs, merchant.address):
@@ -60,7 +61,8 @@ def test_open_refuses_an_unregistered_decoy(
 def test_open_refuses_a_recalled_decoy(
     escrow: Any, registry: Any, open_order: Any, merchant: Any, register_item: Any
 ) -> None:
-    """Issue #10, attack 1: a recalled item cannot be listed to claim a refund after delivery."""
+    """Attack 1 of the threat model (SECURITY.md): a recalled item cannot be listed to claim a
+    refund after delivery."""
     recalled = register_item()
     registry.recallItem(recalled, h("recall"), sender=merchant)
 
@@ -100,7 +102,8 @@ def test_open_refuses_an_item_listed_twice(
 def test_open_refuses_an_item_another_open_order_holds(
     escrow: Any, open_order: Any, register_item: Any
 ) -> None:
-    """Issue #10, attack 5: one serialised item cannot be sold through two orders."""
+    """Attack 5 of the threat model (SECURITY.md): one serialised item cannot be sold through
+    two orders."""
     item = register_item()
     open_order(item_ids=(item,))
 

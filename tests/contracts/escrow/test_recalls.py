@@ -89,7 +89,8 @@ def test_recall_after_delivery_refunds_that_items_share_not_the_price(
     ship: Any,
     asset: Any,
 ) -> None:
-    """Issue #10, attack 1: a recalled item never refunds more than its own share."""
+    """Attack 1 of the threat model (SECURITY.md): a recalled item never refunds more than its
+    own share."""
     order = open_order(item_ids=three_items)
     ship(order)
     escrow.reportLogistics([update(order.id, LogisticsKind.DELIVERED)], sender=oracle)

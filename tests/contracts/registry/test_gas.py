@@ -1,7 +1,7 @@
 """Gas of the registry's registrations, printed for the benchmark report (`pytest -s`).
 
-Asserted: `registerItem` of one SKU-keyed item at most 60,000 gas (issue #10 keeps issue #2's
-target now that the id is derived on chain). GS1 registration and batch activation are printed.
+Asserted: `registerItem` of one SKU-keyed item at most 60,000 gas (the registry's design target,
+kept now that the id is derived on chain). GS1 registration and batch activation are printed.
 """
 
 from __future__ import annotations
