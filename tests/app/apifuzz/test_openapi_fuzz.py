@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.ingest.auth import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
+from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import SourceSecrets

@@ -14,7 +14,7 @@ from web3 import Web3
 
 from app.chain.contracts import load_abi
 from app.credit.models import CreditReportRecord
-from app.ingest.auth import signature_header
+from app.domain.source_signature import signature_header
 from app.outbox.relayer import Relayer
 from harness.ape_run import BUYER, TEST_PRIVATE_KEYS
 from tests.app.conftest import Deployment, SourceSecrets
