@@ -122,9 +122,16 @@ def explain(revert: Revert) -> str:
     """``Name(key=value, ...): words of the name[; what to do next]``."""
     if revert.name == "Unknown":
         return f"revert data {revert.data}"
-    args = ", ".join(f"{k}={_shown(revert.name, k, v)}" for k, v in revert.args.items())
     hint = HINTS.get(revert.name)
-    return f"{revert.name}({args}): {words(revert.name)}" + (f"; {hint}" if hint else "")
+    return f"{described(revert.name, revert.args)}: {words(revert.name)}" + (
+        f"; {hint}" if hint else ""
+    )
+
+
+def described(name: str, args: Mapping[str, Any]) -> str:
+    """``Name(key=value, ...)`` of an error or an event, each value shown for people: times as
+    UTC, statuses and verdicts by name, roles by name, addresses checksummed."""
+    return f"{name}({', '.join(f'{k}={_shown(name, k, v)}' for k, v in args.items())})"
 
 
 def words(name: str) -> str:
@@ -142,7 +149,7 @@ def _shown(error: str, key: str, value: Any) -> str:
         return _enum(kind, value)
     if key == "verdict":
         return _enum(Verdict, value)
-    if key == "neededRole":
+    if key in ("neededRole", "role"):
         return ROLE_NAMES.get(bytes(value), _hex(value))
     if key in _BITMAPS and isinstance(value, int):
         return ",".join(str(i) for i in range(256) if value >> i & 1) or "none"

@@ -1,10 +1,21 @@
 """The credit policy as `ape run deploy` publishes and records it: ICreditPolicies.PolicyRules and
-its tiers, the default policy of a fresh CreditLines, and reading a published version back."""
+its tiers, the default policy of a fresh CreditLines, a policy file a risk officer writes
+(`ape run ops publish-policy`), what it changes, and reading a published version back."""
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.domain.errors import TrustMallError
+from app.domain.input_files import summary
+from app.domain.units import format_duration, parse_amount, parse_duration
 
 DAY = 86_400
 
@@ -146,3 +157,104 @@ def policy_from_json(data: dict[str, Any]) -> CreditPolicy:
 def publish_policy(lines: Any, data: dict[str, Any], sender: Any) -> None:
     policy = policy_from_json(data)
     lines.publishPolicy(policy.rules_abi(), policy.tiers_abi(), sender=sender)
+
+
+class _TierFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: Decimal
+    apr_bps: int = Field(ge=0)
+    term: str
+    grace_period: str
+    late_fee: Decimal
+
+
+class _PolicyFile(BaseModel):
+    """A policy as a risk officer writes it (examples/policy.toml): amounts in whole stablecoins,
+    durations like 30d; ``tiers[b]`` for score band ``b``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_band: int = Field(ge=0, le=255)
+    refresh_period: str
+    default_after: str
+    wallet_draws: bool
+    cap_period: str
+    period_cap: Decimal
+    tiers: list[_TierFile] = Field(min_length=1)
+
+
+class PolicyFileError(TrustMallError, ValueError):
+    """A policy file that cannot be read; the message names the file and what is wrong."""
+
+
+def policy_from_toml(path: Path, decimals: int) -> CreditPolicy:
+    """The policy a TOML file describes, amounts scaled to the stablecoin's ``decimals``. The
+    contract checks its rules when it is published."""
+    try:
+        doc = _PolicyFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+
+        def amount(value: Decimal) -> int:
+            return parse_amount(str(value), decimals)
+
+        return CreditPolicy(
+            minBand=doc.min_band,
+            refreshPeriod=parse_duration(doc.refresh_period),
+            defaultAfter=parse_duration(doc.default_after),
+            walletDraws=doc.wallet_draws,
+            capPeriod=parse_duration(doc.cap_period),
+            periodCap=amount(doc.period_cap),
+            tiers=tuple(
+                Tier(amount(t.limit), t.apr_bps, parse_duration(t.term),
+                     parse_duration(t.grace_period), amount(t.late_fee))
+                for t in doc.tiers
+            ),
+        )  # fmt: skip
+    except OSError as exc:
+        raise PolicyFileError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyFileError(f"{path} is not TOML: {exc}") from None
+    except ValidationError as exc:
+        raise PolicyFileError(f"{path}: {summary(exc)}") from None
+    except ValueError as exc:
+        raise PolicyFileError(f"{path}: {exc}") from None
+
+
+_DURATIONS = ("refreshPeriod", "defaultAfter", "capPeriod", "term", "gracePeriod")
+_AMOUNTS = ("periodCap", "limit", "lateFee")
+
+
+def policy_changes(
+    current: dict[str, Any] | None, wanted: dict[str, Any], fmt: Callable[[int], str]
+) -> list[str]:
+    """What ``wanted`` changes from ``current`` (both as :meth:`CreditPolicy.as_json`), a line a
+    difference: ``periodCap: 50,000 dUSD -> 60,000 dUSD``."""
+
+    def shown(key: str, value: Any) -> str:
+        if value is None:
+            return "none"
+        if key in _DURATIONS:
+            return format_duration(int(value))
+        if key in _AMOUNTS:
+            return fmt(int(value))
+        if key == "aprBps":
+            return f"{int(value) / 100:g}%"
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    old = current or {}
+    changes = [
+        f"{key}: {shown(key, old.get(key))} -> {shown(key, value)}"
+        for key, value in wanted.items()
+        if key != "tiers" and old.get(key) != value
+    ]
+    old_tiers, new_tiers = old.get("tiers", []), wanted["tiers"]
+    for band in range(max(len(old_tiers), len(new_tiers))):
+        before = old_tiers[band] if band < len(old_tiers) else {}
+        after = new_tiers[band] if band < len(new_tiers) else {}
+        if not after:
+            changes.append(f"band {band}: removed")
+        for key, value in after.items():
+            if before.get(key) != value:
+                changes.append(f"band {band} {key}: {shown(key, before.get(key))} -> "
+                               f"{shown(key, value)}")  # fmt: skip
+    return changes

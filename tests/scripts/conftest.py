@@ -155,6 +155,16 @@ def merchant(ape_run: ApeRun, registry: Contract, w3: Web3) -> str:
     return MERCHANT
 
 
+@pytest.fixture(scope="module")
+def credit(
+    ape_run: ApeRun, merchant: str, script_dirs: dict[str, Path], w3: Web3
+) -> dict[str, Contract]:
+    """The suite with its credit part (``tests.scripts.credit_support.deployed_credit``)."""
+    from tests.scripts.credit_support import deployed_credit
+
+    return deployed_credit(ape_run, script_dirs, w3)
+
+
 def write_csv(path: Path, header: str, rows: list[str]) -> Path:
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     return path

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from eth_account import Account
 from web3 import Web3
 from web3.contract import Contract
 
@@ -35,7 +34,6 @@ from app.domain.orders import read_order_file
 from app.domain.source_signature import sign as hmac_sign
 from app.domain.vocab import DenialReason, LineStatus, OrderStatus
 from app.ingest.auth import parse_signature_header
-from harness.ape_run import TEST_PRIVATE_KEYS
 from tests.scripts.conftest import (
     ADMIN,
     ATTESTER,
@@ -51,6 +49,12 @@ from tests.scripts.conftest import (
     ApeRun,
     events_of,
 )
+from tests.scripts.credit_support import (
+    SIGNERS,
+    USD,
+    line_of,
+    open_band_1_line,
+)
 from tests.scripts.escrow_support import (
     advance_time,
     chain_time,
@@ -62,37 +66,10 @@ from tests.scripts.escrow_support import (
 
 pytestmark = pytest.mark.anvil
 
-USD = 10**6
 DAY = 86_400
 YEAR = 365 * DAY
 REPORT = {"bureau": "Example Credit Bureau", "subject": "J. Doe", "score": 712}
 MERCHANT_OWNER = "KVK 1"  # the legal identifier the session's merchant was approved with
-SIGNERS = (Account.from_key(TEST_PRIVATE_KEYS[6]), Account.from_key(TEST_PRIVATE_KEYS[9]))
-
-
-def contract(w3: Web3, dirs: dict[str, Path], name: str) -> Contract:
-    record = json.loads((dirs["deployments"] / "1337.json").read_text())
-    abi = json.loads((dirs["abi"] / f"{name}.json").read_text())
-    return w3.eth.contract(address=record["contracts"][name]["address"], abi=abi)
-
-
-@pytest.fixture(scope="module")
-def credit(
-    ape_run: ApeRun, merchant: str, script_dirs: dict[str, Path], w3: Web3
-) -> dict[str, Contract]:
-    """The credit part added to the session's suite by `ape run deploy --dev-stablecoin` (the
-    verifier wants 2 of the attesters TEST::6 and TEST::9); the lender and the borrowers hold
-    dev dollars (minted by the deployer)."""
-    run = ape_run("deploy", "--dev-stablecoin")
-    assert run.returncode == 0, run.output
-    names = (
-        "DevStablecoin", "AttestationVerifier", "CreditVault", "CreditLines", "OrderEscrow",
-        "ProductRegistry",
-    )  # fmt: skip
-    found = {name: contract(w3, script_dirs, name) for name in names}
-    for account in (LENDER, BUYER, STRANGER, OTHER_BUYER, RIVAL_MERCHANT, ADMIN):
-        transact(w3, found["DevStablecoin"].functions.mint(account, 100_000 * USD), {"from": ADMIN})
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +77,6 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("bureau") / "report.json"
     path.write_text(json.dumps(REPORT), encoding="utf-8")
     return path
-
-
-def line_of(lines: Contract, borrower: str) -> Any:
-    return lines.functions.lineOf(borrower).call()
 
 
 def test_lender_funds_bureau_attests_borrower_is_approved_pays_an_order_and_repays_part(
@@ -249,30 +222,6 @@ def add_cosignature(path: Path) -> None:
     ordered = sorted([*signed.signatures, extra], key=lambda s: int(recover(
         signed.attestation, signed.domain, s), 16))  # fmt: skip
     path.write_text(signed.model_copy(update={"signatures": ordered}).model_dump_json())
-
-
-def open_band_1_line(
-    w3: Web3, credit: dict[str, Contract], borrower: str, nonce: int, identity: str
-) -> None:
-    """Straight through web3: an attestation of ``identity`` signed with app.domain.attestations
-    by the deploy's two attester keys, applied by the borrower (band 1: a 500 dUSD limit)."""
-    lines, verifier = credit["CreditLines"], credit["AttestationVerifier"]
-    now = chain_time(w3)
-    attestation = Attestation(
-        borrower=borrower,
-        identity_hash=hex32(identity_commitment(identity, DEV_IDENTITY_KEY)),
-        band=1,
-        model_id=model_id_of("tm-score-v3"),
-        report_hash=hex32(bytes(32)),
-        issued_at=now,
-        expires_at=now + DAY,
-        nonce=nonce,
-        attester_set_version=verifier.functions.attesterSetVersion().call(),
-    )
-    domain = Domain(chain_id=w3.eth.chain_id, verifying_contract=verifier.address)
-    signed = sign_all(attestation, domain, SIGNERS, None)
-    transact(w3, lines.functions.applyForCredit(*signed.abi_args()), {"from": borrower})
-    assert LineStatus(line_of(lines, borrower)[0]) is LineStatus.ACTIVE
 
 
 def test_draw_over_the_limit_is_refused_before_anything_is_sent(

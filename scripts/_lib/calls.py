@@ -1,0 +1,253 @@
+"""Commands made from a contract function itself: options from the function's ABI inputs, help
+from the NatSpec its interface carries (``@notice``, ``@dev``, ``@param``), the call simulated and
+sent through the one path (``scripts._lib.chain.send``), and what it did read back from the
+events of its receipt. A command here is a row (:class:`Call`), not a function: the words a user
+reads about a rule are the contract's own, so they cannot drift from it.
+
+How an input is given, by its ABI type and name:
+  address           an address, or TEST::N on a local network
+  uintN             an integer
+  bool              true or false
+  bytes32 ...Hash   ``--X TEXT`` (keccak256 of the text is sent) or ``--X-hash 0x...``
+  bytes32 role      a role's name (VERIFIER_ROLE, DEFAULT_ADMIN_ROLE ...) or 0x + 64 hex
+  bytes32           0x + 64 hex
+  string            text
+  tuple terms       the escrow order: ``--order 0xID`` or ``--order-file FILE``
+Inputs named in ``Call.arguments`` are positional arguments; the others are options.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.domain.reverts import ROLE_NAMES, described
+from app.index.decoding import EventDecoder
+from scripts._lib import chain
+from scripts._lib.chain import Run
+from scripts._lib.signers import parse_address
+
+# The suite's contracts by the short names commands take.
+CONTRACTS = {
+    "registry": "ProductRegistry",
+    "escrow": "OrderEscrow",
+    "verifier": "AttestationVerifier",
+    "vault": "CreditVault",
+    "lines": "CreditLines",
+}
+ROLES = {name: role for role, name in ROLE_NAMES.items()}
+TERMS = "terms"
+
+
+@dataclass(frozen=True)
+class Call:
+    """A command that sends one contract function. ``contracts`` (short names) is one contract,
+    or several: then the command takes which as its first argument (CONTRACT). ``signer`` says
+    who may send it, for --account's help; the contract decides."""
+
+    name: str
+    contracts: tuple[str, ...]
+    function: str
+    signer: str
+    short_help: str
+    arguments: tuple[str, ...] = ()
+    then: str | None = None
+    help: str | None = None  # for functions whose NatSpec is a library's (OpenZeppelin's)
+
+
+@cache
+def _contract_type(name: str) -> Any:
+    from ape import project
+
+    return project.get_contract(name).contract_type
+
+
+def _function(name: str, function: str) -> dict[str, Any]:
+    for entry in _contract_type(name).abi:
+        if entry.type == "function" and entry.name == function:
+            data: dict[str, Any] = entry.model_dump(mode="json", by_alias=True)
+            return data
+    raise LookupError(f"{name} has no function {function}")
+
+
+def _signature(abi: dict[str, Any]) -> str:
+    def kind(item: dict[str, Any]) -> str:
+        if item["type"].startswith("tuple"):
+            inner = ",".join(kind(c) for c in item["components"])
+            return f"({inner}){item['type'][5:]}"
+        return str(item["type"])
+
+    return f"{abi['name']}({','.join(kind(i) for i in abi['inputs'])})"
+
+
+def natspec(name: str, function: str) -> tuple[str, dict[str, str]]:
+    """The function's ``@notice`` and ``@dev`` as one text, and its ``@param`` texts."""
+    contract_type = _contract_type(name)
+    signature = _signature(_function(name, function))
+    user = ((contract_type.userdoc or {}).get("methods") or {}).get(signature) or {}
+    dev = ((contract_type.devdoc or {}).get("methods") or {}).get(signature) or {}
+    text = " ".join(part for part in (user.get("notice"), dev.get("details")) if part)
+    return _spaced(text), {k: _spaced(v) for k, v in (dev.get("params") or {}).items()}
+
+
+def _spaced(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", name).lower()
+
+
+def _metavar(name: str) -> str:
+    """``newAdmin`` -> ``NEW_ADMIN``: a positional argument as --help shows it."""
+    return _kebab(name).upper().replace("-", "_")
+
+
+def _dest(name: str) -> str:
+    """Where click keeps an input's value: apart from the command's own (``account`` ...)."""
+    return "in_" + _metavar(name).lower()
+
+
+def _stem(name: str) -> str:
+    """``reasonHash`` -> ``reason``: what a hashed input is called on the command line."""
+    return _kebab(name.removesuffix("Hash"))
+
+
+def _int_type(abi_type: str) -> click.IntRange:
+    bits = int(abi_type.removeprefix("uint") or 256)
+    return click.IntRange(0, 2**bits - 1)
+
+
+def _params(call: Call) -> list[click.Parameter]:
+    """The click parameters of ``call``, in the function's order (CONTRACT first if several)."""
+    from scripts._lib.escrow import order_options
+
+    abi = _function(CONTRACTS[call.contracts[0]], call.function)
+    _, docs = natspec(CONTRACTS[call.contracts[0]], call.function)
+    params: list[click.Parameter] = []
+    if len(call.contracts) > 1:
+        choice = click.Choice(call.contracts)
+        params.append(click.Argument(["contract"], type=choice, metavar="CONTRACT"))
+    for item in abi["inputs"]:
+        name, kind, doc = item["name"], item["type"], docs.get(item["name"], "")
+        if name == TERMS:
+            params += getattr(order_options(lambda: None), "__click_params__", [])
+        elif kind == "bytes32" and name.endswith("Hash"):
+            stem = _stem(name)
+            said = doc or f"keccak256 of the {stem}"
+            text_help, hash_help = (
+                f"The text ({said}; it stays here).",
+                "Or the hash (0x + 64 hex).",
+            )
+            params.append(click.Option([f"--{stem}", _dest(name)], help=text_help))
+            params.append(click.Option([f"--{stem}-hash", _dest(name) + "_hash"], help=hash_help))
+        elif name in call.arguments:
+            params.append(click.Argument([_dest(name)], metavar=_metavar(name)))
+        else:
+            settings: dict[str, Any] = {"required": True, "help": doc}
+            if kind.startswith("uint"):
+                settings["type"] = _int_type(kind)
+            elif kind == "bool":
+                settings["type"] = click.BOOL
+            elif kind not in ("address", "bytes32", "string"):
+                raise TypeError(f"{call.function}: no option for ABI type {kind}")
+            params.append(click.Option([f"--{_kebab(name)}", _dest(name)], **settings))
+    return params
+
+
+def _value(run: Run, item: dict[str, Any], given: dict[str, Any]) -> Any:
+    """The ABI value of one input, from what the command line gave."""
+    from scripts._lib.escrow import hashed_text
+
+    name, kind = item["name"], item["type"]
+    if name == TERMS:
+        from scripts._lib.escrow import session
+
+        return session(run, given.pop("order_file"), given.pop("order_id")).terms.as_abi()
+    if kind == "bytes32" and name.endswith("Hash"):
+        text, digest = given.pop(_dest(name)), given.pop(_dest(name) + "_hash")
+        return hashed_text(_stem(name), text, None, digest)
+    text = given.pop(_dest(name))
+    if kind == "address":
+        return parse_address(str(text), name.upper())
+    if kind == "bytes32":
+        if name == "role" and str(text).upper() in ROLES:
+            return ROLES[str(text).upper()]
+        return chain.bytes32(str(text), name.upper())
+    if kind.startswith("uint") and isinstance(text, str):
+        return chain.parsed(int, text, name.upper())
+    return text
+
+
+@cache
+def _event_decoders() -> dict[bytes, EventDecoder]:
+    """The events of every contract of the suite, by topic."""
+    decoders = (
+        EventDecoder(entry.model_dump(mode="json", by_alias=True))
+        for name in CONTRACTS.values()
+        for entry in _contract_type(name).abi
+        if entry.type == "event"
+    )
+    return {bytes.fromhex(d.topic[2:]): d for d in decoders}
+
+
+def _events(receipt: Any) -> list[str]:
+    """What a transaction did, from the suite's events in its receipt."""
+    found = []
+    for log in receipt.logs:
+        topics = [bytes(t) for t in log["topics"]]
+        decoder = _event_decoders().get(topics[0]) if topics else None
+        if decoder is not None:
+            found.append(described(decoder.name, decoder.decode(topics, bytes(log["data"]))))
+    return found
+
+
+def add_calls(group: click.Group, calls: Iterable[Call], default_signer: int | None = 0) -> None:
+    """Adds a command to ``group`` for each of ``calls``."""
+    for call in calls:
+        _add(group, call, default_signer)
+
+
+def _add(group: click.Group, call: Call, default_signer: int | None) -> None:
+    def run_call(run: Run, **given: Any) -> None:
+        short = given.pop("contract", call.contracts[0])
+        name = CONTRACTS[short]
+        contract = run.contract(name)
+        abi = _function(name, call.function)
+        args = [_value(run, item, given) for item in abi["inputs"]]
+        method = getattr(contract, call.function)
+        what = f"{name}.{call.function}"
+        receipt = chain.send(run, method, *args, what=what)
+        if receipt is None:
+            chain.dry_run_report(f"would send {what}")
+            return
+        for line in _events(receipt):
+            click.echo(f"  {line}")
+        chain.done(f"sent {what}", receipt, call.then)
+
+    notice, docs = natspec(CONTRACTS[call.contracts[0]], call.function)
+    text = call.help or notice or call.short_help
+    listed = [
+        f"  {_kebab(a).upper().replace('-', '_'):<12} {docs[a]}"
+        for a in call.arguments
+        if docs.get(a)
+    ]
+    run_call.__doc__ = text + ("\n\n\b\n" + "\n".join(listed) if listed else "")
+    run_call.__name__ = call.name.replace("-", "_")
+    built: Any = run_call
+    built.__click_params__ = list(reversed(_params(call)))
+    signer = f"Who sends it ({call.signer}): an Ape account alias, or TEST::N locally."
+    chain.command(
+        group, call.name, short_help=call.short_help, signer=signer,
+        default_signer=default_signer, dry_run=True,
+    )(built)  # fmt: skip
+
+
+def path_option(name: str, help_text: str) -> chain.Decorator:
+    return click.option(name, type=click.Path(dir_okay=False, path_type=Path), help=help_text)

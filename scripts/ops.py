@@ -1,0 +1,136 @@
+"""`ape run ops ...`: the operators' commands (verifiers, risk, the suite's admins). Most are
+rows of :mod:`scripts._lib.calls` (one contract function each, help from its NatSpec); the
+report list and the policy publication are written out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from app.domain.abi_types import hex32
+from app.domain.units import format_time
+from app.domain.vocab import ReportKind, ReportStatus
+from scripts._lib import chain
+from scripts._lib import credit as cr
+from scripts._lib.calls import Call, add_calls
+from scripts._lib.chain import Run, Stop
+from scripts._lib.policy import policy_changes, policy_from_toml, read_policy
+
+EVERY = ("registry", "escrow", "verifier", "vault", "lines")
+PAUSABLE = ("registry", "escrow", "vault")
+ADMIN = "DEFAULT_ADMIN_ROLE"
+VERIFIER = "VERIFIER_ROLE"
+
+CALLS = (
+    Call("suspend-merchant", ("registry",), "suspendMerchant", VERIFIER, "suspend a merchant",
+         ("merchant",), "reverse it with ape run ops reinstate-merchant MERCHANT"),
+    Call("reinstate-merchant", ("registry",), "reinstateMerchant", VERIFIER,
+         "reinstate a suspended merchant", ("merchant",)),
+    Call("confirm-report", ("registry",), "confirmReport", VERIFIER,
+         "confirm a report: its item is flagged", ("reportId",), "ape run ops reports"),
+    Call("dismiss-report", ("registry",), "dismissReport", VERIFIER, "dismiss a report",
+         ("reportId",), "ape run ops reports"),
+    Call("add-attester", ("verifier",), "addAttester", ADMIN, "add a credit attester",
+         ("attester",)),
+    Call("remove-attester", ("verifier",), "removeAttester", ADMIN, "remove a credit attester",
+         ("attester",)),
+    Call("set-quorum", ("verifier",), "setQuorum", ADMIN, "signatures an attestation needs",
+         ("newQuorum",)),
+    Call("write-off", ("lines",), "writeOff", "RISK_ROLE", "write off a defaulted line",
+         ("borrower",), "ape run lender status shows the loss"),
+    Call("settle-refund", ("lines",), "settleRefund", "anyone",
+         "apply a credit-paid order's refund to its line", (), "ape run borrower status"),
+    Call("pause", PAUSABLE, "pause", ADMIN, "pause a contract", (),
+         "ape run ops unpause CONTRACT lifts it"),
+    Call("unpause", PAUSABLE, "unpause", ADMIN, "lift a contract's pause"),
+    Call("grant-role", EVERY, "grantRole", ADMIN, "grant a role", ("role", "account"),
+         help="Grant ROLE (its name, e.g. ORACLE_ROLE, or 0x + 64 hex) to ACCOUNT on CONTRACT. "
+         "The admin role is never granted: it is handed over in two steps."),
+    Call("revoke-role", EVERY, "revokeRole", ADMIN, "revoke a role", ("role", "account"),
+         help="Revoke ROLE (its name, or 0x + 64 hex) from ACCOUNT on CONTRACT."),
+    Call("begin-admin-transfer", EVERY, "beginDefaultAdminTransfer", ADMIN,
+         "start handing the admin role over", ("newAdmin",),
+         "after the delay, the new admin: ape run ops accept-admin-transfer CONTRACT",
+         help="Start handing CONTRACT's admin role to NEW_ADMIN: it may take it once the "
+         "contract's admin delay (2 days) has passed; until then the admin may cancel."),
+    Call("accept-admin-transfer", EVERY, "acceptDefaultAdminTransfer", "the pending admin",
+         "take the admin role handed over",
+         help="Take CONTRACT's admin role handed over to --account, once the delay has passed."),
+    Call("cancel-admin-transfer", EVERY, "cancelDefaultAdminTransfer", ADMIN,
+         "cancel a pending admin handover", help="Cancel a pending admin handover of CONTRACT."),
+)  # fmt: skip
+
+
+@click.group(
+    help="""Operators' commands on the TrustMall suite: merchants, reports, credit risk and
+policy, pauses, roles and the two-step admin handover. Each sends one contract function,
+simulated first (a refusal is explained from the contract's own error and nothing is sent),
+with --dry-run to estimate gas only. Who may send each is the contract's rule; --account
+names the signer (an Ape account alias, or TEST::N on a local network, TEST::0 by default:
+the deployer, who holds the admin, policy and risk roles after `ape run deploy`).
+
+\b
+CONTRACT names one of: registry, escrow, verifier, vault, lines."""
+)
+def cli() -> None:
+    pass
+
+
+add_calls(cli, CALLS)
+
+
+@chain.command(cli, "reports", short_help="list counterfeit and problem reports", signer=VERIFIER,
+               default_signer=0)  # fmt: skip
+@click.option("--all", "every", is_flag=True, help="Confirmed and dismissed ones too.")
+def reports(run: Run, every: bool) -> None:
+    """List the registry's reports, open ones by default, oldest first: the item and its
+    merchant, who filed it and when, the kind, the evidence hash. Sends nothing."""
+    registry = run.contract("ProductRegistry")
+    shown = 0
+    for report_id in range(1, int(registry.reportCount()) + 1):
+        report = registry.reportOf(report_id)
+        status = ReportStatus(int(report.status))
+        if status is not ReportStatus.OPEN and not every:
+            continue
+        merchant = registry.itemOf(report.itemId).merchant
+        kind = ReportKind(int(report.kind)).name.lower()
+        click.echo(
+            f"report {report_id}  [{status.name.lower()}] {kind} on item "
+            f"{hex32(bytes(report.itemId))} of {merchant}"
+        )
+        click.echo(
+            f"  filed {format_time(int(report.filedAt))} by {report.reporter}, evidence "
+            f"{hex32(bytes(report.evidenceHash))}"
+        )
+        shown += 1
+    if not shown:
+        click.echo("no open reports" if not every else "no reports")
+        return
+    click.echo("next: ape run ops confirm-report ID --finding TEXT (or dismiss-report)")
+
+
+@chain.command(cli, "publish-policy", short_help="publish a credit policy from a TOML file",
+               signer="POLICY_ROLE", default_signer=0, dry_run=True)  # fmt: skip
+@click.argument("policy_file", type=click.Path(dir_okay=False, path_type=Path))
+def publish_policy(run: Run, policy_file: Path) -> None:
+    """Publish POLICY_FILE (TOML: see examples/policy.toml) as the next version of the credit
+    policy; new applications are decided by it. Prints what changes from the policy in force
+    first. Amounts are whole stablecoins, durations like 30d or 36h."""
+    credit = cr.open_credit(run)
+    policy = policy_from_toml(policy_file, credit.asset.decimals)
+    current = read_policy(credit.lines)
+    changes = policy_changes(current, policy.as_json(), credit.asset.fmt)
+    in_force = current["version"] if current else "none"
+    if not changes:
+        raise Stop(f"{policy_file} is the policy in force (version {in_force}); nothing was sent")
+    version = int(credit.lines.currentPolicyVersion()) + 1
+    click.echo(f"policy version {version}, against version {in_force}:")
+    for line in changes:
+        click.echo(f"  {line}")
+    call = credit.lines.publishPolicy
+    receipt = chain.send(run, call, policy.rules_abi(), policy.tiers_abi(), what="the policy")
+    if receipt is None:
+        chain.dry_run_report(f"would publish policy version {version}")
+        return
+    chain.done(f"published policy version {version}", receipt, "ape run borrower status")
