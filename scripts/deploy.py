@@ -216,7 +216,7 @@ def cli(network: Any, provider: Any, account: Any, **given: Any) -> None:
     if "CreditLines" in contracts:
         _echo_credit(contracts)
     click.echo(
-        "next: a verifier onboards merchants (`ape run merchant approve ADDRESS --name NAME "
+        "next: a verifier onboards merchants (`ape run ops approve-merchant ADDRESS --name NAME "
         "--identity TEXT`); `make api` serves the oracle service against this record"
     )
 

@@ -1,7 +1,6 @@
 """`ape run merchant ...`: register and activate items, append custody events, recall, read
-verdicts; the verifier's approvals, GS1 prefixes and reassignments; the merchant's escrow
-orders. The commands live in ``scripts/_lib/merchant_*.py``; this file holds the group and the
-smaller ones."""
+verdicts; the merchant's escrow orders. The commands live in ``scripts/_lib/merchant_*.py``; this
+file holds the group and the smaller ones."""
 
 from __future__ import annotations
 
@@ -31,7 +30,6 @@ from scripts._lib.merchant_items import (
     rows_options,
 )
 from scripts._lib.merchant_orders import order
-from scripts._lib.merchant_verifier import add_verifier_commands
 from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, service_url
 from scripts._lib.signers import parse_address
 
@@ -50,12 +48,9 @@ from scripts._lib.signers import parse_address
   address        the address of TEST::N or of an account alias (no node needed)
   order          escrow orders: list, status, assign-carrier, ship, release, cancel,
                  evidence, offer/accept/withdraw-offer, withdraw (`merchant order --help`)
-\b
-The verifier's commands (VERIFIER_ROLE; local default TEST::0):
-  approve        approve a merchant with its owner's identity commitment
-  grant-prefix   grant a merchant a GS1 company prefix (its GTINs are then its alone)
-  revoke-prefix  revoke a GS1 company prefix
-  reassign       move a squatted item id to its merchant, or revoke its record
+
+A verifier approves merchants and grants GS1 prefixes with `ape run ops` (approve-merchant,
+grant-prefix, revoke-prefix, reassign-item).
 
 The registry is --registry ADDRESS, else the ProductRegistry recorded for the connected
 chain in --deployments-dir (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/; beside
@@ -66,7 +61,6 @@ def cli() -> None:
     pass
 
 
-add_verifier_commands(cli)
 register_command(cli)
 activate_command(cli)
 cli.add_command(order)

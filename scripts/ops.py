@@ -5,17 +5,22 @@ report list and the policy publication are written out."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+from eth_utils.crypto import keccak
 
 from app.domain.abi_types import hex32
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.units import format_time
 from app.domain.vocab import ReportKind, ReportStatus
 from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib.calls import Call, add_calls
 from scripts._lib.chain import Run, Stop
+from scripts._lib.identity import IDENTITY_KEY_ENV, commitment
 from scripts._lib.policy import policy_changes, policy_from_toml, read_policy
+from scripts._lib.signers import parse_address
 
 EVERY = ("registry", "escrow", "verifier", "vault", "lines")
 PAUSABLE = ("registry", "escrow", "vault")
@@ -27,6 +32,12 @@ CALLS = (
          ("merchant",), "reverse it with ape run ops reinstate-merchant MERCHANT"),
     Call("reinstate-merchant", ("registry",), "reinstateMerchant", VERIFIER,
          "reinstate a suspended merchant", ("merchant",)),
+    Call("grant-prefix", ("registry",), "grantGs1Prefix", VERIFIER,
+         "grant a merchant a GS1 company prefix", ("prefix", "merchant"),
+         "the merchant registers its GTINs: ape run merchant register FILE"),
+    Call("revoke-prefix", ("registry",), "revokeGs1Prefix", VERIFIER,
+         "revoke a GS1 company prefix", ("prefix",),
+         "move or revoke a squatted item: ape run ops reassign-item ITEM_ID"),
     Call("confirm-report", ("registry",), "confirmReport", VERIFIER,
          "confirm a report: its item is flagged", ("reportId",), "ape run ops reports"),
     Call("dismiss-report", ("registry",), "dismissReport", VERIFIER, "dismiss a report",
@@ -63,10 +74,10 @@ CALLS = (
 
 
 @click.group(
-    help="""Operators' commands on the TrustMall suite: merchants, reports, credit risk and
-policy, pauses, roles and the two-step admin handover. Each sends one contract function,
-simulated first (a refusal is explained from the contract's own error and nothing is sent),
-with --dry-run to estimate gas only. Who may send each is the contract's rule; --account
+    help="""Operators' commands on the TrustMall suite: merchants, GS1 prefixes, reports,
+credit risk and policy, pauses, roles and the two-step admin handover. Each sends one contract
+function, simulated first (a refusal is explained from the contract's own error and nothing is
+sent), with --dry-run to estimate gas only. Who may send each is the contract's rule; --account
 names the signer (an Ape account alias, or TEST::N on a local network, TEST::0 by default:
 the deployer, who holds the admin, policy and risk roles after `ape run deploy`).
 
@@ -78,6 +89,84 @@ def cli() -> None:
 
 
 add_calls(cli, CALLS)
+
+
+def verifier_command(name: str, short_help: str) -> chain.Decorator:
+    return chain.command(cli, name, short_help=short_help, signer=VERIFIER, default_signer=0,
+                         dry_run=True)  # fmt: skip
+
+
+def _send(run: Run, method: Any, *args: Any, what: str, then: str) -> Any:
+    receipt = chain.send(run, method, *args, what=what)
+    if receipt is None:
+        chain.dry_run_report(f"would send: {what}")
+    else:
+        chain.done(what, receipt, then)
+    return receipt
+
+
+@verifier_command("approve-merchant", "approve a merchant with its owner's identity")
+@click.argument("merchant")
+@click.option("--name", required=True, help="Display name shown to shoppers.")
+@click.option(
+    "--identity",
+    help="The owner's legal identifier (national id, company registration number); only "
+    f"its commitment under ${IDENTITY_KEY_ENV} is recorded.",
+)
+@click.option("--identity-hash", help="The identity commitment itself (0x + 64 hex).")
+def approve(
+    run: Run, merchant: str, name: str, identity: str | None, identity_hash: str | None
+) -> None:
+    """Approve MERCHANT (an address, or TEST::N on a local network) with its owner's
+    identity commitment: HMAC-SHA256 of the legal identifier under the platform's identity
+    key ($TRUSTMALL_IDENTITY_KEY, 0x-hex; on a local network the development key), the same
+    commitment a credit bureau attests for a borrower, so credit never pays a borrower's own
+    shop. The identifier itself never leaves this machine."""
+    if (identity is None) == (identity_hash is None):
+        raise Stop("give exactly one of --identity and --identity-hash")
+    if identity is not None:
+        digest = commitment(identity, run.network)
+    else:
+        digest = chain.bytes32(str(identity_hash), "--identity-hash")
+    target = parse_address(merchant, "MERCHANT")
+    contract = run.contract("ProductRegistry")
+    _send(
+        run,
+        contract.approveMerchant,
+        target,
+        name,
+        digest,
+        what=f"approved merchant {target} ({name}), identity commitment {hex32(digest)}",
+        then="the merchant registers items: ape run merchant register FILE --account ALIAS",
+    )
+
+
+@verifier_command("reassign-item", "move a squatted item to its merchant, or revoke it")
+@click.argument("item_id", metavar="ITEM_ID")
+@click.option("--to", "to", help="The approved merchant the item belongs to.")
+@click.option("--revoke", is_flag=True, help="Delete the record: its owner registers it anew.")
+@click.option("--reason", required=True, help="The finding; its keccak256 is recorded.")
+def reassign(run: Run, item_id: str, to: str | None, revoke: bool, reason: str) -> None:
+    """Move ITEM_ID (0x + 64 hex) to the merchant it belongs to (--to ADDRESS), or revoke its
+    record (--revoke) so that its rightful owner can register it, e.g. a GS1 serial a
+    squatter registered. The item leaves its batch; an escrow order holding it keeps its
+    money rules."""
+    if (to is None) == (not revoke):
+        raise Stop("give --to ADDRESS or --revoke")
+    item = chain.bytes32(item_id, "ITEM_ID")
+    target = parse_address(to, "--to") if to is not None else ZERO_ADDRESS
+    contract = run.contract("ProductRegistry")
+    owner = str(contract.itemOf(item).merchant)
+    moved = f"of {owner} moved to {target}" if to is not None else f"of {owner} revoked"
+    _send(
+        run,
+        contract.reassignItem,
+        item,
+        target,
+        keccak(reason.encode("utf-8")),
+        what=f"item {hex32(item)} {moved}",
+        then="the rightful merchant registers it anew, or uses it as its own",
+    )
 
 
 @chain.command(cli, "reports", short_help="list counterfeit and problem reports", signer=VERIFIER,

@@ -39,9 +39,9 @@ def onboarding_and_registration(demo: Demo) -> None:
     say("3. A verifier checks the merchant's papers and onboards it: only a commitment to the "
         "owner's legal identity is recorded; GS1 licensed the brand its company prefix, and the "
         "verifier grants it on chain, so its GTINs are the brand's alone")  # fmt: skip
-    demo.ape("merchant", "approve", MERCHANT_ADDRESS, "--name", "Northwind Outfitters",
+    demo.ape("ops", "approve-merchant", MERCHANT_ADDRESS, "--name", "Northwind Outfitters",
              "--identity", "company register HRB 0451; VAT DE811907980")  # fmt: skip
-    demo.ape("merchant", "grant-prefix", GS1_PREFIX, MERCHANT_ADDRESS)
+    demo.ape("ops", "grant-prefix", GS1_PREFIX, MERCHANT_ADDRESS)
 
     say("4. The merchant registers three items one by one (from a CSV file), with its own key: "
         "the registry derives each id from its SKU under the merchant's address")  # fmt: skip

@@ -104,8 +104,8 @@ def register_command(group: click.Group) -> None:
 
         Each item is sent as the registry's ItemKey (SKU or GTIN, and serial): the registry
         derives its id, a SKU's under your address, a GTIN's only under a GS1 company prefix a
-        verifier granted you (`grant-prefix`). The ids are printed, one per row, with the page
-        where shoppers verify each.
+        verifier granted you (`ape run ops grant-prefix`). The ids are printed, one per row, with
+        the page where shoppers verify each.
 
         The whole file is validated first; each transaction is then simulated (a refusal is
         explained from the registry's error, naming the row). Items this merchant already

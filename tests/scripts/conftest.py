@@ -144,9 +144,11 @@ def escrow(registry: Contract, script_dirs: dict[str, Path], w3: Web3) -> Contra
 
 @pytest.fixture(scope="session")
 def merchant(ape_run: ApeRun, registry: Contract, w3: Web3) -> str:
-    """TEST::2, approved through `ape run merchant approve` by the default verifier; a rival
+    """TEST::2, approved through `ape run ops approve-merchant` by the default verifier; a rival
     merchant (TEST::3) is approved directly, to save a process start."""
-    run = ape_run("merchant", "approve", MERCHANT, "--name", "Acme Goods", "--identity", "KVK 1")
+    run = ape_run(
+        "ops", "approve-merchant", MERCHANT, "--name", "Acme Goods", "--identity", "KVK 1"
+    )
     assert run.returncode == 0, run.output
     tx = registry.functions.approveMerchant(RIVAL_MERCHANT, "Rival", b"\x01" * 32).transact(
         {"from": ADMIN}

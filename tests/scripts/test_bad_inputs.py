@@ -32,14 +32,14 @@ OPEN = ("buyer", "open", "--merchant", MERCHANT, "--price", "1", "--ref", "r")
 # (arguments, a fragment of the error); {tmp} is the test's folder, holding `items.csv` (a
 # header typo), `file` (a plain file) and `taken.json` (an existing output).
 CASES: list[tuple[tuple[str, ...], str]] = [
-    (("merchant", "approve", "0x1234", "--name", "X", "--identity", "I"), "MERCHANT: '0x1234'"),
-    (("merchant", "approve", "TEST::99", "--name", "X", "--identity", "I"), "TEST::99"),
-    (("merchant", "approve", MERCHANT, "--name", "X"), "--identity"),
-    (("merchant", "approve", MERCHANT, "--name", "X", "--identity", "I"), "AlreadyApproved"),
-    (("merchant", "grant-prefix", "12", MERCHANT), "RegistryInvalidGs1Prefix"),
-    (("merchant", "revoke-prefix", "1234567"), "RegistryGs1PrefixNotHeld"),
-    (("merchant", "reassign", "0x12", "--revoke", "--reason", "r"), "ITEM_ID"),
-    (("merchant", "reassign", UNKNOWN, "--reason", "r"), "--to ADDRESS or --revoke"),
+    (("ops", "approve-merchant", "0x1234", "--name", "X", "--identity", "I"), "MERCHANT: '0x1234'"),
+    (("ops", "approve-merchant", "TEST::99", "--name", "X", "--identity", "I"), "TEST::99"),
+    (("ops", "approve-merchant", MERCHANT, "--name", "X"), "--identity"),
+    (("ops", "approve-merchant", MERCHANT, "--name", "X", "--identity", "I"), "AlreadyApproved"),
+    (("ops", "grant-prefix", "12", MERCHANT), "RegistryInvalidGs1Prefix"),
+    (("ops", "revoke-prefix", "1234567"), "RegistryGs1PrefixNotHeld"),
+    (("ops", "reassign-item", "0x12", "--revoke", "--reason", "r"), "ITEM_ID"),
+    (("ops", "reassign-item", UNKNOWN, "--reason", "r"), "--to ADDRESS or --revoke"),
     (("merchant", "register", "{tmp}/nope.csv", *M), "no such file"),
     (("merchant", "register", "{tmp}/items.csv", *M), "did you mean 'sku'"),
     (("merchant", "register", "{tmp}/good.csv", "--manifest", "{tmp}/file/m.json", *M), "file"),

@@ -87,13 +87,13 @@ def send(w3: Web3, call: Any, sender: str) -> None:
 def prefix_runs(ape_run: ApeRun, merchant: str, registry: Contract, w3: Web3) -> tuple[Run, Run]:
     """A squatter first: the rival merchant holds PREFIX and registers serials TAKEN-1 and
     TAKEN-2 under it; then the verifier revokes its prefix and grants it to MERCHANT, through
-    `ape run merchant revoke-prefix` and `grant-prefix`."""
+    `ape run ops revoke-prefix` and `grant-prefix`."""
     send(w3, registry.functions.grantGs1Prefix(PREFIX, RIVAL_MERCHANT), ADMIN)
     rows = [(gs1_key(f"TAKEN-{n}"), keccak(b"rival"), "ipfs://rival") for n in (1, 2)]
     send(w3, registry.functions.registerItems(rows), RIVAL_MERCHANT)
-    revoked = ape_run("merchant", "revoke-prefix", PREFIX)
+    revoked = ape_run("ops", "revoke-prefix", PREFIX)
     assert revoked.returncode == 0, revoked.output
-    granted = ape_run("merchant", "grant-prefix", PREFIX, MERCHANT)
+    granted = ape_run("ops", "grant-prefix", PREFIX, MERCHANT)
     assert granted.returncode == 0, granted.output
     return revoked, granted
 
@@ -130,8 +130,8 @@ def test_verifier_revokes_the_squatters_prefix_and_grants_it_to_its_licensee(
     prefix_runs: tuple[Run, Run], registry: Contract
 ) -> None:
     revoked, granted = prefix_runs
-    assert f"revoked GS1 company prefix {PREFIX} from {RIVAL_MERCHANT}" in revoked.output
-    assert f"granted GS1 company prefix {PREFIX} to {MERCHANT}" in granted.output
+    assert f"Gs1PrefixRevoked(prefix={PREFIX}, merchant={RIVAL_MERCHANT}" in revoked.output
+    assert f"Gs1PrefixGranted(prefix={PREFIX}, merchant={MERCHANT}" in granted.output
     assert registry.functions.gs1PrefixHolder(PREFIX).call() == MERCHANT
     (event,) = events_of(registry, "Gs1PrefixGranted", merchant=MERCHANT)
     assert event.args.prefix == PREFIX
@@ -247,7 +247,7 @@ def test_a_test_account_is_named_by_its_alias_wherever_an_address_is_asked(
     before = nonce(w3, ADMIN)
 
     run = ape_run(
-        "merchant", "approve", "TEST::4", "--name", "Shop", "--identity", "I", "--dry-run"
+        "ops", "approve-merchant", "TEST::4", "--name", "Shop", "--identity", "I", "--dry-run"
     )
 
     assert run.returncode == 0, run.output
@@ -381,10 +381,10 @@ def test_reassign_moves_a_squatted_id_to_its_merchant_and_revoke_frees_another(
     assert owner_of(registry, moved) == RIVAL_MERCHANT
 
     to_merchant = ape_run(
-        "merchant", "reassign", "0x" + moved.hex(), "--to", MERCHANT, "--reason", "GS1 licence"
+        "ops", "reassign-item", "0x" + moved.hex(), "--to", MERCHANT, "--reason", "GS1 licence"
     )
     revoked = ape_run(
-        "merchant", "reassign", "0x" + freed.hex(), "--revoke", "--reason", "squatted"
+        "ops", "reassign-item", "0x" + freed.hex(), "--revoke", "--reason", "squatted"
     )
 
     assert to_merchant.returncode == 0, to_merchant.output

@@ -1,6 +1,6 @@
 """End to end, as the people involved do it: the suite deployed by `ape run deploy`, the service
 run as `make api` runs it (a uvicorn process with its indexer and relayer), a merchant using its
-scripts with its own key (`ape run merchant approve|register|publish`), a carrier posting signed
+scripts with its own key (`ape run ops approve-merchant|register|publish`), a carrier posting signed
 webhooks, and a shopper opening the verification page in headless Chromium — for an item
 registered singly with the carrier's trail, and for a batch item reached by its GS1 Digital Link.
 """
@@ -102,9 +102,9 @@ def story(
     )
     service.start()
     try:
-        ape("merchant", "approve", MERCHANT, "--name", "Bergwerk Shoes",
+        ape("ops", "approve-merchant", MERCHANT, "--name", "Bergwerk Shoes",
             "--identity", "company register HRB 7731")  # fmt: skip
-        ape("merchant", "grant-prefix", GS1_PREFIX, MERCHANT)
+        ape("ops", "grant-prefix", GS1_PREFIX, MERCHANT)
         ape("merchant", "register", str(ROOT / "examples" / "items.csv"),
             "--account", MERCHANT_ACCOUNT, "--manifest", str(base / "singles.json"))  # fmt: skip
         batch_csv = base / "batch.csv"
