@@ -1,26 +1,18 @@
-"""How outbox records become calldata: one batch entry point per record kind, its signature
-checked against the deployed ABI."""
+"""How outbox records become calldata: a record kind's entry point on its contract, its signature
+checked against the deployed ABI. What a record's tuple holds is its kind's
+(``app.outbox.kinds``); the batch around the tuples is the same for every kind."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi.abi import encode
 from eth_utils.abi import collapse_if_tuple
 from eth_utils.crypto import keccak
 from web3.contract import Contract
 
-from app.domain.attestations import SignedAttestation
-from app.outbox.models import RelayKind
-
-CUSTODY_TUPLE = "(bytes32,uint256,uint8,uint40,bytes32,bytes32)"
-# IOrderEscrow.LogisticsUpdate: orderId, kind, carrier, items, evidenceHash.
-LOGISTICS_TUPLE = "(bytes32,uint8,uint16,uint32,bytes32)"
-# IAttestationVerifier.Attestation: borrower, identityHash, band, modelId, reportHash, issuedAt,
-# expiresAt, nonce, attesterSetVersion.
-ATTESTATION_TUPLE = "(address,bytes32,uint8,bytes32,bytes32,uint40,uint40,uint256,uint64)"
+from app.outbox.models import OutboxRecord, RelayKind
 
 
 @dataclass(frozen=True)
@@ -35,6 +27,22 @@ class RowView:
     attempts: int
 
 
+def view_of(record: OutboxRecord) -> RowView:
+    return RowView(
+        id=record.id,
+        kind=RelayKind(record.kind),
+        subject=record.subject,
+        payload=dict(record.payload),
+        custody_event_id=None if record.custody_event_id is None else int(record.custody_event_id),
+        attempts=record.attempts,
+    )
+
+
+# A record's part of the calldata: its tuple's 32-byte words (a batch entry point, whose tuples
+# are static), or its ABI-encoded arguments (a per-record entry point).
+RowEncoding = Callable[[RowView], list[bytes]]
+
+
 @dataclass(frozen=True)
 class BatchCall:
     """A record kind's entry point on its contract: a batch of static tuples, or (``per_record``)
@@ -44,6 +52,7 @@ class BatchCall:
     contract: Contract
     function: str
     tuple_type: str
+    encode_row: RowEncoding
     per_record: bool = False
 
     @property
@@ -85,72 +94,23 @@ class BatchCall:
         if self.per_record:
             if len(rows) != 1:
                 raise ValueError(f"{self.signature} takes one record, not {len(rows)}")
-            return self._one(rows[0])
-        words = [self.selector, _uint(32, 256), _uint(len(rows), 256)]
+            return self.selector + b"".join(self.encode_row(rows[0]))
+        words = [self.selector, uint_word(32, 256), uint_word(len(rows), 256)]
         for row in rows:
-            words += self._words(row)
+            words += self.encode_row(row)
         return b"".join(words)
 
-    def _one(self, row: RowView) -> bytes:
-        signed = SignedAttestation.model_validate(row.payload)
-        attestation, signatures = signed.abi_args()
-        types = [ATTESTATION_TUPLE, "bytes[]"]
-        return self.selector + encode(types, [attestation, signatures])
 
-    def _words(self, row: RowView) -> list[bytes]:
-        p = row.payload
-        if self.kind is RelayKind.CUSTODY:
-            if row.custody_event_id is None:
-                raise ValueError(f"custody record {row.id} has no event id")
-            return [
-                _b32(p["item_id"]),
-                _uint(row.custody_event_id, 256),
-                _uint(int(p["action"]), 8),
-                _uint(int(p["occurred_at"]), 40),
-                _b32(p["location_hash"]),
-                _b32(p["context_hash"]),
-            ]
-        return [
-            _b32(p["order_id"]),
-            _uint(int(p["kind"]), 8),
-            # A record queued before carriers had ids names none: the escrow rejects it.
-            _uint(int(p.get("carrier", 0)), 16),
-            _uint(int(p["items"]), 32),
-            _b32(p["evidence_hash"]),
-        ]
-
-
-def batch_calls(
-    registry: Contract, escrow: Contract | None, credit_lines: Contract | None = None
-) -> dict[RelayKind, BatchCall]:
-    calls = {
-        RelayKind.CUSTODY: BatchCall(RelayKind.CUSTODY, registry, "recordCustody", CUSTODY_TUPLE)
-    }
-    if escrow is not None:
-        calls[RelayKind.ORDER_LOGISTICS] = BatchCall(
-            RelayKind.ORDER_LOGISTICS, escrow, "reportLogistics", LOGISTICS_TUPLE
-        )
-    if credit_lines is not None:
-        calls[RelayKind.CREDIT_APPLICATION] = BatchCall(
-            RelayKind.CREDIT_APPLICATION,
-            credit_lines,
-            "applyForCredit",
-            f"{ATTESTATION_TUPLE},bytes[]",
-            per_record=True,
-        )
-    for call in calls.values():
-        call.check_abi()
-    return calls
-
-
-def _b32(value: str) -> bytes:
+def bytes32_word(value: str) -> bytes:
+    """A 0x-prefixed 32-byte hex string as its ABI word."""
     word = bytes.fromhex(value.removeprefix("0x"))
     if len(word) != 32:
         raise ValueError(f"{value!r} is not 32 bytes")
     return word
 
 
-def _uint(value: int, bits: int) -> bytes:
+def uint_word(value: int, bits: int) -> bytes:
+    """An unsigned integer as its ABI word, refused if it does not fit ``uint<bits>``."""
     if not 0 <= value < 1 << bits:
         raise ValueError(f"{value} does not fit uint{bits}")
     return value.to_bytes(32, "big")

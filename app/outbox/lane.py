@@ -1,37 +1,35 @@
 """One sending account's relay: the record kinds its key may send, its own nonces (its
-``TransactionSender``) and its own lease. See ``app.outbox.relayer`` for the cycle and why
+``TransactionSender``) and its own lease. It sends every kind the same way and asks the kind's
+relay (``app.outbox.kinds``) where kinds differ. See ``app.outbox.relayer`` for the cycle and why
 nothing is applied twice."""
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Collection
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import structlog
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, false, or_, select, update
 from web3.exceptions import ContractLogicError, Web3Exception
 
 from app.chain.contracts import Suite
-from app.chain.reverts import RevertDecoder, revert_data
+from app.chain.reverts import revert_data
 from app.chain.sender import SenderPolicy, TransactionSender
 from app.db.base import utc_now
 from app.db.session import Database
-from app.outbox.calls import RowView, batch_calls
-from app.outbox.custody_ids import CustodyIds
-from app.outbox.models import OutboxRecord, RelayKind, RelayLease, RelayStatus
-from app.outbox.ordering import logistics_batch
+from app.outbox.calls import RowView, view_of
+from app.outbox.kinds import RelayContext, deployed_calls, kind_relays, revert_decoder
+from app.outbox.lease import Lease
+from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
 from app.outbox.plan import CycleReport, HeldBack, Plan
-from app.outbox.refusals import Refusals
 from app.outbox.settlement import Settlement
 
 log = structlog.get_logger(__name__)
 
-LEASE_SECONDS = 15.0
 MAX_BATCHES_PER_CYCLE = 64
 
 
@@ -65,37 +63,25 @@ class AccountRelayer:
         self.clock = clock
         policy = replace(sender_policy or SenderPolicy(), confirmation_depth=confirmation_depth)
         self.sender = TransactionSender(self.web3, account, database, policy, clock)
-        every_call = batch_calls(
-            suite.registry, suite.contracts.get("OrderEscrow"), suite.contracts.get("CreditLines")
-        )
-        # The verifier's errors surface through CreditLines.applyForCredit.
-        verifier = suite.contracts.get("AttestationVerifier")
-        decoder = RevertDecoder(
-            [
-                *([dict(entry) for entry in call.contract.abi] for call in every_call.values()),
-                *([[dict(entry) for entry in verifier.abi]] if verifier is not None else []),
-            ]
-        )
+        every_call = deployed_calls(suite)
+        self.decoder = revert_decoder(suite, every_call)
+        context = RelayContext(database, suite, self.sender, self.decoder, confirmation_depth)
+        every_kind = kind_relays(every_call, context)
         self.kinds = frozenset(kinds)
-        self.calls = {kind: call for kind, call in every_call.items() if kind in self.kinds}
-        self.custody_ids = CustodyIds(database, suite, account.address, confirmation_depth)
-        self.refusals = Refusals(
-            suite, self.sender, every_call, decoder, self.custody_ids, confirmation_depth
-        )
-        escrow = every_call.get(RelayKind.ORDER_LOGISTICS)
+        self.relays = {kind: relay for kind, relay in every_kind.items() if kind in self.kinds}
+        # Every kind's: a transaction of this account settles by its records' kind, whichever
+        # kinds the account sends now.
         self.settlement = Settlement(
             database,
             self.sender,
-            decoder,
-            escrow.address if escrow is not None else None,
+            every_kind.values(),
             max_attempts=max_attempts,
             retry_after_seconds=retry_after_seconds,
             clock=clock,
         )
         self._reconciled = False
         self._held_until: dict[RelayKind, float] = {}
-        self.lease_name = f"relay:{suite.chain_id}:{account.address}"
-        self.owner = uuid.uuid4().hex
+        self.lease = Lease(database, f"relay:{suite.chain_id}:{account.address}", clock)
 
     # ------------------------------------------------------------------ the cycle
 
@@ -120,44 +106,20 @@ class AccountRelayer:
 
     def take_lease(self) -> bool:
         """Takes or renews this account's lease; False while another relayer holds it."""
-        now = self.clock()
-        try:
-            with self.database.transaction() as session:
-                if session.get(RelayLease, self.lease_name) is None:
-                    session.add(RelayLease(name=self.lease_name, owner=self.owner, expires_at=0.0))
-        except IntegrityError:
-            pass  # another relayer made the row first
-        with self.database.transaction() as session:
-            # One statement, so two relayers cannot both win it.
-            taken = session.execute(
-                update(RelayLease)
-                .where(
-                    RelayLease.name == self.lease_name,
-                    or_(RelayLease.owner == self.owner, RelayLease.expires_at < now),
-                )
-                .values(owner=self.owner, expires_at=now + LEASE_SECONDS)
-                .execution_options(synchronize_session=False)
-            )
-        return bool(taken.rowcount)  # type: ignore[attr-defined]
+        return self.lease.take()
 
     def release_lease(self) -> None:
         """Lets another relayer take over at once (on a clean stop)."""
-        with self.database.transaction() as session:
-            session.execute(
-                update(RelayLease)
-                .where(RelayLease.name == self.lease_name, RelayLease.owner == self.owner)
-                .values(expires_at=0.0)
-                .execution_options(synchronize_session=False)
-            )
+        self.lease.release()
 
     def reconcile(self) -> None:
         """Brings the journal and the records in line with the chain; sends nothing."""
-        if RelayKind.CUSTODY in self.calls:
-            self.custody_ids.sync_counter()
+        for relay in self.relays.values():
+            relay.sync_with_chain()
         self.sender.poll()
         self.settlement.settle(CycleReport())
-        if RelayKind.CUSTODY in self.calls:
-            self._resolve_queued_ids()
+        for kind, relay in self.relays.items():
+            relay.resolve_queued(partial(self._commit, kind))
         self._reconciled = True
         log.info(
             "relay_reconciled",
@@ -211,12 +173,14 @@ class AccountRelayer:
     ) -> tuple[RelayKind, list[RowView]] | None:
         now = self.clock()
         held = [kind for kind, until in self._held_until.items() if until > now]
+        ready = [
+            and_(OutboxRecord.kind == kind, relay.ready(head_time))
+            for kind, relay in self.relays.items()
+        ]
         eligible = and_(
             OutboxRecord.status == RelayStatus.QUEUED,
-            OutboxRecord.kind.in_(list(self.calls)),
+            or_(false(), *ready),
             or_(OutboxRecord.not_before.is_(None), OutboxRecord.not_before <= now),
-            # The registry refuses events later than the block's time: wait for the chain.
-            or_(OutboxRecord.kind != RelayKind.CUSTODY, OutboxRecord.occurred_at <= head_time),
             OutboxRecord.kind.not_in(held),
             OutboxRecord.id.not_in(put_off),
         )
@@ -227,26 +191,24 @@ class AccountRelayer:
             if first is None:
                 return None
             kind = RelayKind(first)
-            call = self.calls[kind]
+            relay = self.relays[kind]
             limit = self.batch_size
-            if call.max_records is not None:
-                limit = min(limit, call.max_records)
+            if relay.call.max_records is not None:
+                limit = min(limit, relay.call.max_records)
             records = session.scalars(
                 select(OutboxRecord)
                 .where(eligible, OutboxRecord.kind == kind)
                 .order_by(OutboxRecord.id)
                 .limit(limit)
             ).all()
-            rows = [view_of(record) for record in records]
-            if kind is RelayKind.ORDER_LOGISTICS:
-                rows = logistics_batch(session, rows)
+            rows = relay.batch(session, [view_of(record) for record in records])
         return (kind, rows) if rows else None
 
     def _plan(self, kind: RelayKind, rows: list[RowView], head: int, gas_cap: int) -> Plan:
         plan = Plan()
-        call = self.calls[kind]
-        if kind is RelayKind.CUSTODY:
-            rows = self.custody_ids.with_event_ids(rows, head, plan)
+        relay = self.relays[kind]
+        call = relay.call
+        rows = relay.prepare(rows, head, plan)
         send = [row for row in rows if row.id not in plan.settled_ids()]
         for _ in range(2 * len(rows) + 2):
             if not send:
@@ -255,8 +217,8 @@ class AccountRelayer:
             try:
                 gas = self.sender.estimate_gas(call.address, data)
             except ContractLogicError as error:
-                revert = self.refusals.decoder.decode(revert_data(error))
-                send = self.refusals.without_refused(call, send, revert, head, plan)
+                revert = self.decoder.decode(revert_data(error))
+                send = relay.without_refused(send, revert, head, plan)
                 continue
             if gas > gas_cap * 9 // 10 and len(send) > 1:
                 send = send[: len(send) // 2]
@@ -266,8 +228,9 @@ class AccountRelayer:
         raise HeldBack(f"could not settle a {kind} batch of {len(rows)} records")
 
     def _commit(self, kind: RelayKind, plan: Plan) -> int | None:
-        """Writes the plan in one database transaction: settled records, the counter, the signed
-        transaction and its records. Returns the transaction to broadcast, if any."""
+        """Writes the plan in one database transaction: settled records, the kind's own writes (the
+        custody counter), the signed transaction and its records. Returns the transaction to
+        broadcast, if any."""
         now = self.clock()
         stamp = utc_now()
         updates: list[dict[str, Any]] = []
@@ -302,13 +265,13 @@ class AccountRelayer:
             )
             log.warning("relay_record_refused", record_id=record_id, reason=reason)
         with self.database.transaction() as session:
-            if plan.next_event_id is not None:
-                self.custody_ids.advance_counter(session, plan.next_event_id)
+            relay = self.relays[kind]
+            relay.commit(session, plan)
             tx_id: int | None = None
             if plan.send:
                 tx = self.sender.prepare(
                     session,
-                    to=self.calls[kind].address,
+                    to=relay.call.address,
                     data=plan.calldata,
                     gas_limit=plan.gas,
                     purpose=f"outbox:{kind}",
@@ -329,44 +292,6 @@ class AccountRelayer:
             if updates:
                 session.execute(update(OutboxRecord), updates)
         return tx_id
-
-    # ------------------------------------------------------------------ custody ids at start
-
-    def _resolve_queued_ids(self) -> None:
-        """Start-up check of queued records that already carry an id (sent before)."""
-        with self.database.sessions() as session:
-            records = session.scalars(
-                select(OutboxRecord).where(
-                    OutboxRecord.status == RelayStatus.QUEUED,
-                    OutboxRecord.kind == RelayKind.CUSTODY,
-                    OutboxRecord.custody_event_id.is_not(None),
-                )
-            ).all()
-            rows = [view_of(record) for record in records]
-        if not rows:
-            return
-        head = int(self.web3.eth.block_number)
-        confirmed, _waiting, foreign = self.custody_ids.resolve_recorded(rows, head)
-        self._commit(RelayKind.CUSTODY, Plan(confirmed=confirmed))
-        if foreign:
-            with self.database.transaction() as session:
-                session.execute(
-                    update(OutboxRecord)
-                    .where(OutboxRecord.id.in_(foreign))
-                    .values(custody_event_id=None)
-                )
-        log.info("relay_ids_reconciled", checked=len(rows), confirmed=len(confirmed))
-
-
-def view_of(record: OutboxRecord) -> RowView:
-    return RowView(
-        id=record.id,
-        kind=RelayKind(record.kind),
-        subject=record.subject,
-        payload=dict(record.payload),
-        custody_event_id=None if record.custody_event_id is None else int(record.custody_event_id),
-        attempts=record.attempts,
-    )
 
 
 def _id_text(event_id: int | None) -> str | None:

@@ -38,7 +38,8 @@ class RelayStatus(StrEnum):
 
 
 class RelayKind(StrEnum):
-    """What a record becomes on chain; each kind is sent with its contract's batch entry point."""
+    """What a record becomes on chain; each kind is sent with its contract's batch entry point, by
+    its relay in ``app.outbox.kinds``."""
 
     CUSTODY = "custody"  # ProductRegistry.recordCustody
     ORDER_LOGISTICS = "order_logistics"  # OrderEscrow.reportLogistics

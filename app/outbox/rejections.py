@@ -4,7 +4,8 @@ and emits ``LogisticsUpdateRejected(orderId, kind, carrier, reason)`` for each r
 confirmed batch and fails exactly those records, with the error decoded by name and arguments.
 
 A rejection names its report by (order, kind, carrier); the relayer never puts two reports with
-the same three in one batch (``app.outbox.ordering``), so each rejection names one record."""
+the same three in one batch (``app.outbox.kinds.logistics``), so each rejection names one
+record."""
 
 from __future__ import annotations
 

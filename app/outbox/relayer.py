@@ -1,7 +1,7 @@
 """The relayer: takes queued outbox records in batches and puts them on chain, exactly once.
 
 Each contract's oracle role has a key of its own, and each key its own sender
-(``app.outbox.lane.AccountRelayer``: its nonces, journal rows and lease):
+(``app.outbox.lane.AccountRelayer``: its nonces, journal rows and lease, ``app.outbox.lease``):
 
 * the custody oracle (``ORACLE_*`` settings) sends the registry's custody events, and the credit
   applications (``applyForCredit`` needs no role);
@@ -10,12 +10,17 @@ Each contract's oracle role has a key of its own, and each key its own sender
 The same key named for both makes one sender of every kind. A kind whose key is not configured
 waits in the queue (logged once when the relayer is built).
 
+A sender treats every kind alike and asks the kind's relay where kinds differ: one module per
+kind in ``app.outbox.kinds`` (custody, logistics, credit_application) holds its entry point and
+encoding, which records may go and together, what they need before a send, what a refusal means,
+what to check at start and what a receipt says.
+
 One cycle of one sender (:meth:`AccountRelayer.run_once`):
 
 1. On the first cycle (and after the node was away), *reconcile*: the custody event-id counter is
-   moved past the highest id this oracle ever spent on chain; every open transaction is checked
-   for receipts; records whose custody ids were already sent are checked with
-   ``isEventRecorded`` — all before anything new is sent.
+   moved past the highest id this oracle ever spent on chain (``app.outbox.custody_ids``); every
+   open transaction is checked for receipts; records whose custody ids were already sent are
+   checked with ``isEventRecorded`` — all before anything new is sent.
 2. Poll the journal (``app.chain.sender``): receipts, confirmation depth, reorgs, re-sends of
    transactions the node forgot, fee bumps of stuck ones.
 3. Settle (``app.outbox.settlement``): records of confirmed transactions become ``confirmed``

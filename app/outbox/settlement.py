@@ -1,20 +1,21 @@
 """Settling: records of one sender's transactions that reached their end take that end.
 
-* A transaction confirmed as succeeded confirms its records (tx hash, block), except escrow
-  logistics reports the escrow skipped: those fail with the custom error its
-  ``LogisticsUpdateRejected`` log carries (``app.outbox.rejections``).
+* A transaction confirmed as succeeded confirms its records (tx hash, block), except those its
+  receipt shows refused all the same, as the records' kind reads it
+  (``KindRelay.refused_in_receipts``: escrow logistics reports the escrow skipped fail with the
+  custom error their ``LogisticsUpdateRejected`` log carries).
 * A transaction that reverted, or whose nonce another transaction took, puts its records back in
   the queue with a back-off (failed after ``max_attempts`` reverts).
 * A confirmed transaction the chain forgot (a node restored from an older state) is pending again
-  (``TransactionSender.poll``); its records go back to ``submitted`` with it, including reports
-  that had failed by its rejection logs (the logs went with the block).
+  (``TransactionSender.poll``); its records go back to ``submitted`` with it, including records
+  that had failed by its receipt (the logs went with the block).
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import structlog
@@ -22,13 +23,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.chain.journal import OPEN_STATES, ChainTransaction, TxState
-from app.chain.reverts import RevertDecoder
 from app.chain.sender import TransactionSender
 from app.db.base import utc_now
 from app.db.session import Database
-from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
+from app.outbox.kinds.base import KindRelay
+from app.outbox.models import OutboxRecord, RelayStatus
 from app.outbox.plan import CycleReport
-from app.outbox.rejections import Rejection, match_rejections, rejections_in
 
 log = structlog.get_logger(__name__)
 
@@ -40,8 +40,7 @@ class Settlement:
         self,
         database: Database,
         sender: TransactionSender,
-        decoder: RevertDecoder,
-        escrow: str | None,
+        relays: Iterable[KindRelay],
         *,
         max_attempts: int,
         retry_after_seconds: float,
@@ -49,8 +48,7 @@ class Settlement:
     ) -> None:
         self.database = database
         self.sender = sender
-        self.decoder = decoder
-        self.escrow = escrow
+        self.relays: dict[str, KindRelay] = {relay.kind.value: relay for relay in relays}
         self.max_attempts = max_attempts
         self.retry_after_seconds = retry_after_seconds
         self.clock = clock
@@ -87,7 +85,7 @@ class Settlement:
             return
         # Read from the chain outside any database transaction: the write lock is not held
         # while the node answers.
-        rejected, unsettled = self._rejections(rows)
+        refused, unsettled = self._refused_in_receipts(rows)
         now = self.clock()
         stamp = utc_now()
         updates: list[dict[str, Any]] = []
@@ -95,10 +93,10 @@ class Settlement:
             if tx_id in unsettled:
                 continue
             if state == TxState.CONFIRMED and succeeded:
-                rejection = rejected.get(record_id)
-                if rejection is not None:
+                reason = refused.get(record_id)
+                if reason is not None:
                     report.failed += 1
-                    updates.append(self._rejected(record_id, rejection, tx_hash, block))
+                    updates.append(self._refused(record_id, reason, tx_hash, block))
                     continue
                 report.confirmed += 1
                 updates.append(
@@ -143,40 +141,27 @@ class Settlement:
             requeued=report.requeued,
         )
 
-    def _rejections(self, rows: Sequence[Any]) -> tuple[dict[int, Rejection], set[int]]:
-        """The rejected reports among the rows (record id -> rejection), and the transactions
-        whose receipt the node no longer has (left for the next poll: a reorg, most likely)."""
-        by_tx: dict[int, list[int]] = defaultdict(list)
-        hashes: dict[int, str] = {}
+    def _refused_in_receipts(self, rows: Sequence[Any]) -> tuple[dict[int, str], set[int]]:
+        """The records of succeeded transactions their kind finds refused in the receipt (record
+        id -> reason), and the transactions whose receipt the node no longer has (left for the
+        next poll: a reorg, most likely)."""
+        sends: dict[str, dict[int, tuple[str, list[int]]]] = defaultdict(dict)
         for record_id, kind, _a, tx_id, state, succeeded, tx_hash, _b, _n in rows:
-            if kind == RelayKind.ORDER_LOGISTICS and state == TxState.CONFIRMED and succeeded:
-                by_tx[tx_id].append(record_id)
-                hashes[tx_id] = tx_hash
-        if not by_tx or self.escrow is None:
-            return {}, set()
-        with self.database.sessions() as session:
-            payloads: dict[int, dict[str, Any]] = dict(
-                session.execute(
-                    select(OutboxRecord.id, OutboxRecord.payload).where(
-                        OutboxRecord.id.in_([rid for ids in by_tx.values() for rid in ids])
-                    )
-                ).all()
-            )
-        rejected: dict[int, Rejection] = {}
+            if state == TxState.CONFIRMED and succeeded:
+                sends[kind].setdefault(tx_id, (tx_hash, []))[1].append(record_id)
+        refused: dict[int, str] = {}
         unsettled: set[int] = set()
-        for tx_id, record_ids in by_tx.items():
-            receipt = self.sender.receipt_of(hashes[tx_id])
-            if receipt is None:
-                unsettled.add(tx_id)
-                continue
-            records = [(rid, payloads[rid]) for rid in sorted(record_ids)]
-            rejected.update(match_rejections(records, rejections_in(receipt, self.escrow)))
-        return rejected, unsettled
+        for kind, by_tx in sends.items():
+            relay = self.relays.get(kind)
+            if relay is not None:
+                found, gone = relay.refused_in_receipts(by_tx)
+                refused.update(found)
+                unsettled |= gone
+        return refused, unsettled
 
-    def _rejected(
-        self, record_id: int, rejection: Rejection, tx_hash: str | None, block: int | None
+    def _refused(
+        self, record_id: int, reason: str, tx_hash: str | None, block: int | None
     ) -> dict[str, Any]:
-        reason = str(self.decoder.decode(rejection.reason))
         log.warning("relay_report_rejected", record_id=record_id, reason=reason, tx_hash=tx_hash)
         # The transaction stays linked: should the chain forget it, the record goes back with it.
         return {

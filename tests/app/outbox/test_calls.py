@@ -12,7 +12,10 @@ from web3 import Web3
 from web3.contract import Contract
 
 from app.chain.contracts import load_abi
-from app.outbox.calls import CUSTODY_TUPLE, LOGISTICS_TUPLE, BatchCall, RowView, batch_calls
+from app.outbox.calls import BatchCall, RowView
+from app.outbox.kinds import KIND_RELAYS, KindRelay, batch_calls
+from app.outbox.kinds.custody import CUSTODY_TUPLE, CustodyRelay
+from app.outbox.kinds.logistics import LOGISTICS_TUPLE, LogisticsRelay
 from app.outbox.models import RelayKind
 from app.settings import ROOT
 
@@ -23,8 +26,8 @@ def _hex32() -> str:
     return "0x" + secrets.token_hex(32)
 
 
-def _call(kind: RelayKind, function: str, tuple_type: str) -> BatchCall:
-    return BatchCall(kind, Web3().eth.contract(abi=[]), function, tuple_type)
+def _call(relay: type[KindRelay]) -> BatchCall:
+    return relay.call_on(Web3().eth.contract(abi=[]))
 
 
 def test_custody_batch_encoding_matches_the_abi_encoder() -> None:
@@ -45,7 +48,7 @@ def test_custody_batch_encoding_matches_the_abi_encoder() -> None:
         )
         for i in range(5)
     ]
-    call = _call(RelayKind.CUSTODY, "recordCustody", CUSTODY_TUPLE)
+    call = _call(CustodyRelay)
     expected = [
         (
             bytes.fromhex(r.payload["item_id"][2:]),
@@ -73,7 +76,7 @@ def test_logistics_batch_encoding_matches_the_abi_encoder() -> None:
         for i in range(4)
     ]
     rows = [RowView(i, RelayKind.ORDER_LOGISTICS, "", p, None, 0) for i, p in enumerate(payloads)]
-    call = _call(RelayKind.ORDER_LOGISTICS, "reportLogistics", LOGISTICS_TUPLE)
+    call = _call(LogisticsRelay)
     expected = [
         (
             bytes.fromhex(p["order_id"][2:]),
@@ -97,7 +100,7 @@ def test_every_entry_point_matches_the_committed_abis() -> None:
         return w3.eth.contract(address=ZERO_ADDRESS, abi=load_abi(ROOT / "abi", name))
 
     calls = batch_calls(
-        contract("ProductRegistry"), contract("OrderEscrow"), contract("CreditLines")
+        {kind: contract(relay.contract_name) for kind, relay in KIND_RELAYS.items()}
     )
     assert set(calls) == set(RelayKind)
 
@@ -112,9 +115,9 @@ def test_values_out_of_their_type_are_refused() -> None:
         0,
     )
     with pytest.raises(ValueError, match="uint8"):
-        _call(RelayKind.ORDER_LOGISTICS, "reportLogistics", LOGISTICS_TUPLE).encode([row])
+        _call(LogisticsRelay).encode([row])
     too_big_carrier = {**row.payload, "kind": 0, "carrier": 2**16}
     with pytest.raises(ValueError, match="uint16"):
-        _call(RelayKind.ORDER_LOGISTICS, "reportLogistics", LOGISTICS_TUPLE).encode(
+        _call(LogisticsRelay).encode(
             [RowView(1, RelayKind.ORDER_LOGISTICS, "", too_big_carrier, None, 0)]
         )
