@@ -23,11 +23,6 @@ TESTS = Path(__file__).resolve().parent
 # moves forward; each scripts module builds on what its earlier tests left on the session's chain.
 IN_ORDER_BY_PACKAGE = ("attacks", "scripts")
 IN_ORDER_BY_MODULE: tuple[str, ...] = ()
-# Handed out first, so that no worker starts a long one when the others are nearly done: the
-# in-order packages, then the directories of the longest single tests (analysis, invariants,
-# fault injection, the demo's processes, the contracts' state machines).
-FIRST = ("scripts", "attacks", "static", "invariants", "demo")
-FIRST_FILES = ("test_fault_injection.py", "test_invariants.py", "test_merchant_to_shopper.py")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -41,17 +36,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(parts[0]))
         elif parts[0] in IN_ORDER_BY_MODULE:
             item.add_marker(pytest.mark.xdist_group("/".join(parts)))
-    items.sort(key=_start_rank)  # stable: each package keeps its own order
-
-
-def _start_rank(item: pytest.Item) -> int:
-    path = item.path.resolve()
-    if not path.is_relative_to(TESTS):
-        return len(FIRST) + 1
-    top = path.relative_to(TESTS).parts[0]
-    if top in FIRST:
-        return FIRST.index(top)
-    return len(FIRST) if path.name in FIRST_FILES else len(FIRST) + 1
 
 
 @contextlib.contextmanager
