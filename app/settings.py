@@ -29,6 +29,15 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class KeeperDuty(StrEnum):
+    """What the keeper does when a deadline passed (``app.keeper``): each is one OrderEscrow
+    call anyone may make, which the contract alone judges."""
+
+    REFUND = "refund"  # cancel: funded past ship-by (deliver-by once a carrier has it)
+    RELEASE = "release"  # release: delivered (or shipped) past the dispute window
+    DEFAULT_RULING = "default_ruling"  # resolveExpiredDispute: past the arbitration deadline
+
+
 class SourceKind(StrEnum):
     CARRIER = "carrier"
     BUREAU = "bureau"
@@ -88,6 +97,12 @@ class Settings(BaseSettings):
     attester_keystore: Path | None = None
     attester_keystore_passphrase: SecretStr | None = None
     attester_private_key: SecretStr | None = None
+    # The keeper's key (app.keeper: the permissionless moves anyone may make: releases, refunds
+    # and default rulings once their deadline passed). No role: a key of its own, so that its
+    # nonces never meet an oracle's; same rules. Unset: the keeper is off.
+    keeper_keystore: Path | None = None
+    keeper_keystore_passphrase: SecretStr | None = None
+    keeper_private_key: SecretStr | None = None
 
     # Fernet key (urlsafe base64, 32 bytes) encrypting credit reports at rest.
     report_encryption_key: SecretStr | None = None
@@ -117,6 +132,11 @@ class Settings(BaseSettings):
     relay_fee_bump_percent: Annotated[int, Field(ge=10, le=1_000)] = 15
     relay_priority_fee_gwei: Annotated[float, Field(ge=0)] = 1.0
     relay_max_fee_gwei: Annotated[float, Field(gt=0)] | None = None
+    # The keeper: which duties it does (all unless told), how long past a deadline (by the
+    # chain's latest block time) it waits before simulating a duty, and how often it looks.
+    keeper_duties: set[KeeperDuty] = Field(default_factory=lambda: set(KeeperDuty))
+    keeper_grace_seconds: Annotated[int, Field(ge=0)] = 0
+    keeper_interval_seconds: Annotated[float, Field(gt=0)] = 15.0
     index_poll_seconds: Annotated[float, Field(gt=0)] = 0.5
     max_index_lag_blocks: Annotated[int, Field(ge=0)] = 20
     # Hosts ("host" or "host:port") whose http(s) metadata URIs the service fetches to check them
@@ -167,6 +187,7 @@ class Settings(BaseSettings):
             ("oracle_private_key", self.oracle_private_key),
             ("logistics_oracle_private_key", self.logistics_oracle_private_key),
             ("attester_private_key", self.attester_private_key),
+            ("keeper_private_key", self.keeper_private_key),
         ]
 
     @model_validator(mode="after")

@@ -1,5 +1,5 @@
-"""The service's own signing keys (custody oracle, logistics oracle, attesters): an encrypted
-keystore, or in development a raw key from the environment. Nothing here is ever logged.
+"""The service's own signing keys (custody oracle, logistics oracle, attesters, keeper): an
+encrypted keystore, or in development a raw key from the environment. Nothing here is ever logged.
 
 Keystores are decrypted once, when the app is made (``ServiceKeys.load``): a keystore's scrypt
 costs a fraction of a second and tens of MiB on purpose, so decrypting one per request would let
@@ -27,6 +27,7 @@ log = structlog.get_logger(__name__)
 ORACLE = "oracle"
 LOGISTICS_ORACLE = "logistics oracle"
 ATTESTER = "attester"
+KEEPER = "keeper"
 
 
 class SigningKeyUnavailable(TrustMallError, RuntimeError):
@@ -96,6 +97,15 @@ def logistics_oracle_source(settings: Settings) -> KeySource:
     )
 
 
+def keeper_source(settings: Settings) -> KeySource:
+    return KeySource(
+        KEEPER,
+        settings.keeper_keystore,
+        settings.keeper_keystore_passphrase,
+        settings.keeper_private_key,
+    )
+
+
 def attester_sources(settings: Settings) -> list[KeySource]:
     """Every attester key the settings name (the service signs with all of them)."""
     return [
@@ -115,6 +125,7 @@ class ServiceKeys:
     oracle_account: LocalAccount | None = None
     logistics_oracle_account: LocalAccount | None = None
     attester_accounts: tuple[LocalAccount, ...] = field(default_factory=tuple)
+    keeper_account: LocalAccount | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> ServiceKeys:
@@ -127,6 +138,7 @@ class ServiceKeys:
             logistics_oracle_account=_load_if_configured(logistics_oracle_source(settings)),
             # One account per address: the same key named twice signs once.
             attester_accounts=tuple({a.address: a for a in attesters}.values()),
+            keeper_account=_load_if_configured(keeper_source(settings)),
         )
         log.info(
             "signing_keys_loaded",
@@ -135,6 +147,7 @@ class ServiceKeys:
                 keys.logistics_oracle_account.address if keys.logistics_oracle_account else None
             ),
             attesters=[account.address for account in keys.attester_accounts],
+            keeper=keys.keeper_account.address if keys.keeper_account else None,
         )
         return keys
 
@@ -145,6 +158,10 @@ class ServiceKeys:
     def logistics_oracle(self) -> LocalAccount:
         """The logistics oracle (the escrow's carrier reports)."""
         return _required(self.logistics_oracle_account, LOGISTICS_ORACLE, "LOGISTICS_ORACLE")
+
+    def keeper(self) -> LocalAccount:
+        """The keeper (the escrow's permissionless moves: releases, refunds, default rulings)."""
+        return _required(self.keeper_account, KEEPER, "KEEPER")
 
     def attesters(self) -> list[LocalAccount]:
         """Every attester key the service holds (at least one)."""

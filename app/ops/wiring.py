@@ -30,7 +30,8 @@ def install_index_and_shop(app: FastAPI, services: AppServices) -> IndexRuntime:
     app.include_router(page_router)
     app.include_router(stats_router)
     app.include_router(ops_router)
-    install_metrics(app, index.indexer)
+    # Kept for the features that add their own collectors (the keeper's).
+    app.state.metrics = install_metrics(app, index.indexer)
     # Added last, so outermost: the request id covers every other middleware's work too.
     app.add_middleware(RequestLogMiddleware)
     return index

@@ -46,6 +46,9 @@ class RelayKind(StrEnum):
     # CreditLines.applyForCredit: one application per transaction (its signatures are dynamic,
     # and a spent attestation nonce must fail only its own record).
     CREDIT_APPLICATION = "credit_application"
+    # The keeper's duties (OrderEscrow.release, cancel, resolveExpiredDispute, anyone's to call
+    # once a deadline passed): one order per transaction, the function named by the record.
+    KEEPER_DUTY = "keeper_duty"
 
 
 class OutboxRecord(Base):
@@ -64,6 +67,7 @@ class OutboxRecord(Base):
     source_event_id: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(32))
     # The item id or order id (or a credit application's borrower address), 0x-prefixed hex.
+    # Not unique (an order has many reports): what is queued once is (source, source_event_id).
     subject: Mapped[str] = mapped_column(String(66), index=True)
     action: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[int] = mapped_column(BigInteger)

@@ -5,15 +5,17 @@ Each contract's oracle role has a key of its own, and each key its own sender
 
 * the custody oracle (``ORACLE_*`` settings) sends the registry's custody events, and the credit
   applications (``applyForCredit`` needs no role);
-* the logistics oracle (``LOGISTICS_ORACLE_*``) sends the escrow's logistics reports.
+* the logistics oracle (``LOGISTICS_ORACLE_*``) sends the escrow's logistics reports;
+* the keeper (``KEEPER_*``, no role) sends the duties ``app.keeper`` queued: releases, refunds
+  and default rulings anyone may make once a deadline passed.
 
 The same key named for both makes one sender of every kind. A kind whose key is not configured
 waits in the queue (logged once when the relayer is built).
 
 A sender treats every kind alike and asks the kind's relay where kinds differ: one module per
-kind in ``app.outbox.kinds`` (custody, logistics, credit_application) holds its entry point and
-encoding, which records may go and together, what they need before a send, what a refusal means,
-what to check at start and what a receipt says.
+kind in ``app.outbox.kinds`` (custody, logistics, credit_application, keeper) holds its entry
+point and encoding, which records may go and together, what they need before a send, what a
+refusal means, what to check at start and what a receipt says.
 
 One cycle of one sender (:meth:`AccountRelayer.run_once`):
 
@@ -62,6 +64,7 @@ log = structlog.get_logger(__name__)
 
 CUSTODY_ORACLE_KINDS = (RelayKind.CUSTODY, RelayKind.CREDIT_APPLICATION)
 LOGISTICS_ORACLE_KINDS = (RelayKind.ORDER_LOGISTICS,)
+KEEPER_KINDS = (RelayKind.KEEPER_DUTY,)
 
 __all__ = ["AccountRelayer", "CycleReport", "Relayer", "sender_policy_of", "senders_of"]
 
@@ -144,6 +147,7 @@ def senders_of(keys: ServiceKeys) -> list[tuple[LocalAccount, tuple[RelayKind, .
     wanted: list[tuple[str, Callable[[], LocalAccount], tuple[RelayKind, ...]]] = [
         ("oracle", keys.oracle, CUSTODY_ORACLE_KINDS),
         ("logistics oracle", keys.logistics_oracle, LOGISTICS_ORACLE_KINDS),
+        ("keeper", keys.keeper, KEEPER_KINDS),
     ]
     groups: dict[str, tuple[LocalAccount, tuple[RelayKind, ...]]] = {}
     for role, account_of, kinds in wanted:

@@ -15,6 +15,7 @@ from app.outbox.calls import BatchCall
 from app.outbox.kinds.base import KindRelay, RelayContext
 from app.outbox.kinds.credit_application import CreditApplicationRelay
 from app.outbox.kinds.custody import CustodyRelay
+from app.outbox.kinds.keeper import KeeperDutyRelay
 from app.outbox.kinds.logistics import LogisticsRelay
 from app.outbox.models import RelayKind
 
@@ -22,6 +23,7 @@ KIND_RELAYS: dict[RelayKind, type[KindRelay]] = {
     RelayKind.CUSTODY: CustodyRelay,
     RelayKind.ORDER_LOGISTICS: LogisticsRelay,
     RelayKind.CREDIT_APPLICATION: CreditApplicationRelay,
+    RelayKind.KEEPER_DUTY: KeeperDutyRelay,
 }
 
 __all__ = [

@@ -1,0 +1,206 @@
+"""The keeper: queues, exactly once, the escrow moves anyone may make once a deadline passed
+(releases, refunds, default rulings), which the relayer then sends with the keeper's own key.
+
+One cycle (:meth:`Keeper.run_once`), every ``keeper_interval_seconds``:
+
+1. Read the chain's latest block time; list the duties the index says are due by it, less
+   ``keeper_grace_seconds``, among ``keeper_duties`` and not yet in the outbox
+   (``app.keeper.duties``).
+2. For each, rebuild the order's terms from the index (skipped, and logged, unless they hash to
+   the order's id), then simulate the call (``eth_call`` from the keeper's address): the contract
+   judges. What it refuses now is left for a later cycle.
+3. Queue what it accepts: one outbox record of kind ``keeper_duty`` per (order, duty), its
+   ``(source, source_event_id)`` = ``("keeper", "duty:order")`` unique in the outbox.
+
+The keeper takes no lease of its own: two keepers on one database (``uvicorn --workers``) may both
+find a duty, and the unique event id makes the second insert a no-op, so a duty is queued once.
+The sending is leased per key by the relayer's lane (``app.outbox.lane``), and the journal sends
+every signed attempt once; a restart between queueing and sending therefore sends nothing twice.
+Without a keeper key (``KEEPER_*`` settings) the keeper is off, logged once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from web3 import Web3
+from web3.exceptions import ContractLogicError
+
+from app.chain.contracts import Suite, connect, load_suite
+from app.chain.keys import SigningKeyUnavailable
+from app.chain.reverts import RevertDecoder, explain, revert_data
+from app.db.session import Database
+from app.keeper.duties import KEEPER_SOURCE, DueDuty, due_duties, order_terms
+from app.outbox.kinds.keeper import DUTY_FUNCTIONS, duty_calldata, duty_payload
+from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
+from app.outbox.worker import in_thread
+from app.services import AppServices, Worker
+from app.settings import KeeperDuty
+
+log = structlog.get_logger(__name__)
+
+MAX_BACKOFF_SECONDS = 60.0
+
+
+@dataclass
+class KeeperReport:
+    """What one keeper cycle did."""
+
+    due: int = 0
+    queued: list[str] = field(default_factory=list)  # duty event ids
+    refused: dict[str, str] = field(default_factory=dict)  # duty event id -> reason
+    skipped: int = 0  # terms that did not hash to their order id
+
+
+class Keeper:
+    """Finds due duties in one database's index, simulates and queues them."""
+
+    def __init__(
+        self,
+        database: Database,
+        suite: Suite,
+        address: str,
+        *,
+        duties: Collection[KeeperDuty] = tuple(KeeperDuty),
+        grace_seconds: int = 0,
+    ) -> None:
+        self.database = database
+        self.suite = suite
+        self.web3 = suite.web3
+        self.address = Web3.to_checksum_address(address)
+        self.duties = frozenset(duties)
+        self.grace_seconds = grace_seconds
+        self.escrow = suite["OrderEscrow"]
+        abis = [[dict(entry) for entry in suite[name].abi] for name in ("OrderEscrow",)]
+        if "ProductRegistry" in suite.contracts:
+            abis.append([dict(entry) for entry in suite.registry.abi])
+        self.decoder = RevertDecoder(abis)
+
+    @classmethod
+    def from_services(cls, services: AppServices) -> Keeper:
+        """The app's keeper; raises ``SigningKeyUnavailable`` without a keeper key."""
+        settings = services.settings
+        account = services.keys.keeper()
+        suite = load_suite(connect(settings.rpc_url), settings.deployments_dir, settings.abi_dir)
+        return cls(
+            services.database,
+            suite,
+            account.address,
+            duties=settings.keeper_duties,
+            grace_seconds=settings.keeper_grace_seconds,
+        )
+
+    def run_once(self) -> KeeperReport:
+        """One cycle; raises when the node cannot be reached (the caller backs off)."""
+        return self.consider(self.find_due())
+
+    def find_due(self) -> list[DueDuty]:
+        """The duties due by the chain's latest block time, not yet in the outbox."""
+        head_time = int(self.web3.eth.get_block("latest")["timestamp"])
+        with self.database.sessions() as session:
+            return due_duties(session, head_time, self.grace_seconds, self.duties)
+
+    def consider(self, due: list[DueDuty]) -> KeeperReport:
+        """Simulates each duty and queues those the contract accepts now."""
+        report = KeeperReport(due=len(due))
+        for duty in due:
+            self._consider(duty, report)
+        if report.queued or report.skipped:
+            log.info(
+                "keeper_cycle",
+                due=report.due,
+                queued=len(report.queued),
+                refused=len(report.refused),
+                skipped=report.skipped,
+            )
+        return report
+
+    def _consider(self, duty: DueDuty, report: KeeperReport) -> None:
+        with self.database.sessions() as session:
+            terms = order_terms(session, duty.order_id)
+        if terms is None:
+            report.skipped += 1
+            return
+        calldata = duty_calldata(duty.duty, terms)
+        try:
+            self.web3.eth.call(
+                {"from": self.address, "to": self.escrow.address, "data": calldata}, "latest"
+            )
+        except ContractLogicError as error:
+            # Not (or no longer) the contract's to accept: looked at again next cycle.
+            report.refused[duty.event_id] = explain(self.decoder.decode(revert_data(error)))
+            return
+        payload = duty_payload(duty.duty, terms)
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        try:
+            with self.database.transaction() as session:
+                session.add(
+                    OutboxRecord(
+                        relay_id=uuid.uuid4().hex,
+                        source=KEEPER_SOURCE,
+                        source_event_id=duty.event_id,
+                        kind=RelayKind.KEEPER_DUTY,
+                        subject=duty.order_id,
+                        action=duty.duty.value,
+                        occurred_at=duty.due_at,
+                        payload=payload,
+                        details={"function": DUTY_FUNCTIONS[duty.duty], "due_at": duty.due_at},
+                        content_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+                        status=RelayStatus.QUEUED,
+                    )
+                )
+        except IntegrityError:
+            return  # another keeper queued it first
+        report.queued.append(duty.event_id)
+        log.info("keeper_duty_queued", duty=duty.duty, order_id=duty.order_id, due_at=duty.due_at)
+
+
+class KeeperLoop:
+    """One keeper cycle per ``keeper_interval_seconds``; with growing pauses while the chain
+    cannot be reached. Stops for good (logged once) without a keeper key."""
+
+    def __init__(self, services: AppServices) -> None:
+        self.services = services
+        self.interval = services.settings.keeper_interval_seconds
+        self.backoff = self.interval
+        self.keeper: Keeper | None = None
+
+    async def run(self) -> None:
+        while True:
+            delay = await self.cycle()
+            if delay is None:
+                return
+            await asyncio.sleep(delay)
+
+    async def cycle(self) -> float | None:
+        """One cycle; the pause before the next, or None to stop for good."""
+        try:
+            if self.keeper is None:
+                self.keeper = await in_thread(lambda: Keeper.from_services(self.services))
+            await in_thread(self.keeper.run_once)
+        except SigningKeyUnavailable as error:
+            log.warning("keeper_disabled", reason=str(error))
+            return None
+        except Exception as error:
+            log.warning(
+                "keeper_cycle_failed",
+                error_type=type(error).__name__,
+                error=str(error)[:300],
+                retry_in_seconds=self.backoff,
+            )
+            delay, self.backoff = self.backoff, min(self.backoff * 2, MAX_BACKOFF_SECONDS)
+            return delay
+        self.backoff = self.interval
+        return self.interval
+
+
+def keeper_worker(services: AppServices) -> Worker:
+    """The app's keeper loop (registered in ``services.workers``)."""
+    return lambda: KeeperLoop(services).run()

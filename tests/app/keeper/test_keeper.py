@@ -1,0 +1,216 @@
+"""The keeper on Anvil: each due duty (refund, release, default ruling) done once, in the block
+after the keeper's next cycle once it is due; an order not yet due left alone; a duty whose order
+a party settled first never sent (or failed with the contract's reason); two keepers queueing a
+duty once; a restart between queueing and sending sending nothing twice; ``GET /v1/keeper``."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from app.domain.vocab import LogisticsKind, OrderStatus
+from app.keeper.worker import KeeperLoop
+from app.outbox.models import RelayStatus
+from tests.app.index.actors import SuiteDriver
+from tests.app.index.records import Actor, Order
+from tests.app.keeper.conftest import DAY, ServiceFactory
+
+pytestmark = pytest.mark.anvil
+
+# The escrow's outcome of each duty: the event its function emits.
+OUTCOME = {"refund": "OrderRefunded", "release": "OrderReleased", "default_ruling": "OrderSettled"}
+
+
+def _delivered(driver: SuiteDriver, buyer: Actor, merchant: Actor) -> Order:
+    order = driver.open_order(buyer, merchant, [])
+    driver.ship(merchant, order)
+    driver.report(order, LogisticsKind.DELIVERED)
+    return order
+
+
+def _events(driver: SuiteDriver, name: str, order: Order, start: int) -> list[Any]:
+    event = getattr(driver.escrow.events, name)
+    return list(event().get_logs(from_block=start, argument_filters={"orderId": order.order_id}))
+
+
+def _jump(driver: SuiteDriver, seconds: int) -> None:
+    driver.rpc("evm_increaseTime", seconds)
+    driver.mine()
+
+
+def _status(driver: SuiteDriver, order: Order) -> OrderStatus:
+    return OrderStatus(int(driver.escrow.functions.orderOf(order.order_id).call()[0]))
+
+
+def test_each_due_duty_is_done_once_in_the_block_after_the_next_cycle(
+    keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
+) -> None:
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    unshipped = driver.open_order(buyer, merchant, [])  # ship-by in 5 days
+    delivered = _delivered(driver, buyer, merchant)  # releasable in 2 days
+    disputed = _delivered(driver, buyer, merchant)
+    driver.dispute(buyer, disputed)  # arbitration deadline in 14 days
+    service = keeper_service()
+
+    assert service.keep().queued == []  # nothing is due yet
+    _jump(driver, 15 * DAY)
+    handed_over = driver.open_order(buyer, merchant, [])
+    driver.assign_carrier(merchant, handed_over)  # refundable only after deliver-by
+    just_delivered = _delivered(driver, buyer, merchant)  # releasable in 2 days
+    cycle_head = driver.head()
+    report = service.keep()
+    service.relay_in_one_block()
+
+    duties = [(unshipped, "refund"), (delivered, "release"), (disputed, "default_ruling")]
+    due = {order.hex: duty for order, duty in duties}
+    assert sorted(report.queued) == sorted(f"{duty}:{order}" for order, duty in due.items())
+    for order, duty in duties:
+        [outcome] = _events(driver, OUTCOME[duty], order, start_block)
+        assert outcome.blockNumber <= cycle_head + 2
+    assert _status(driver, unshipped) == OrderStatus.REFUNDED
+    assert _status(driver, delivered) == OrderStatus.RELEASED
+    assert _status(driver, disputed) == OrderStatus.SETTLED
+    assert _status(driver, handed_over) == OrderStatus.FUNDED
+    assert _status(driver, just_delivered) == OrderStatus.DELIVERED
+    assert {r.subject for r in service.records()} == set(due)
+
+    # Later cycles find nothing new and send nothing again.
+    for _ in range(2):
+        assert service.keep().queued == []
+        service.relay_in_one_block()
+    for order, duty in duties:
+        assert len(_events(driver, OUTCOME[duty], order, start_block)) == 1
+
+    answer = service.client.get("/v1/keeper").json()
+    assert answer["enabled"] is True and answer["due"] == [] and answer["queued"] == []
+    done = {d["order_id"]: d for d in answer["done"]}
+    assert {order: d["duty"] for order, d in done.items()} == due
+    for order, duty in duties:
+        [outcome] = _events(driver, OUTCOME[duty], order, start_block)
+        assert done[order.hex]["tx_hash"] == outcome.transactionHash.to_0x_hex()
+        assert done[order.hex]["block_number"] == outcome.blockNumber
+        assert done[order.hex]["status"] == RelayStatus.CONFIRMED
+    metrics = service.client.get("/metrics").text
+    assert 'trustmall_keeper_duties{state="confirmed"} 3.0' in metrics
+    assert "trustmall_keeper_lag_seconds 0.0" in metrics
+
+
+def test_a_duty_a_party_settled_first_is_never_sent(
+    keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
+) -> None:
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    raced = _delivered(driver, buyer, merchant)
+    before_the_keeper = _delivered(driver, buyer, merchant)
+    service = keeper_service()
+    sent_before = driver.w3.eth.get_transaction_count(service.keeper.address)
+    service.index()
+    _jump(driver, 3 * DAY)
+
+    # The buyer confirms before the keeper looks (the index has not read it yet): the keeper's
+    # simulation is refused, and nothing is queued.
+    driver.confirm_receipt(buyer, before_the_keeper)
+    report = service.keeper.run_once()
+    assert report.queued == [f"release:{raced.hex}"]
+    assert report.refused[f"release:{before_the_keeper.hex}"].startswith(
+        f"EscrowInvalidStatus(orderId={before_the_keeper.hex}, status=released)"
+    )
+
+    # The merchant refunds after the keeper queued, before the relayer sends: the send's
+    # simulation is refused, the duty fails with the contract's reason, and nothing is sent.
+    driver.cancel(merchant, raced)
+    service.relay_in_one_block()
+    [record] = service.records()
+    assert record.status == RelayStatus.FAILED
+    assert record.failure_reason == (
+        f"EscrowInvalidStatus(orderId={raced.hex}, status=refunded): invalid status"
+    )
+    assert record.attempts == 0 and record.tx_hash is None
+    assert _events(driver, "OrderReleased", raced, start_block) == []
+    assert driver.w3.eth.get_transaction_count(service.keeper.address) == sent_before
+
+    assert service.keep().queued == []
+    [failed] = service.client.get("/v1/keeper").json()["failed"]
+    assert failed["order_id"] == raced.hex and "status=refunded" in failed["failure_reason"]
+
+
+def test_two_keepers_on_one_database_queue_each_duty_once(
+    keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
+) -> None:
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    orders = [_delivered(driver, buyer, merchant) for _ in range(3)]
+    first, second = keeper_service(), keeper_service()
+    _jump(driver, 3 * DAY)
+    first.index()
+
+    # Both found the duties; the first queues them, then the second tries the same ones.
+    seen_by_second = second.keeper.find_due()
+    assert len(first.keeper.run_once().queued) == 3
+    assert second.keeper.consider(seen_by_second).queued == []
+
+    # And at the same moment, in two threads, on orders due later.
+    late = [_delivered(driver, buyer, merchant) for _ in range(3)]
+    _jump(driver, 3 * DAY)
+    first.index()
+    barrier = threading.Barrier(2)
+    queued: list[list[str]] = []
+
+    def keep(service: Any) -> None:
+        barrier.wait(timeout=10)
+        queued.append(service.keeper.run_once().queued)
+
+    threads = [threading.Thread(target=keep, args=(s,)) for s in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(q for found in queued for q in found) == sorted(
+        f"release:{order.hex}" for order in late
+    )
+    assert len(first.records()) == 6
+    first.relay_in_one_block()
+    for order in orders + late:
+        assert len(_events(driver, "OrderReleased", order, start_block)) == 1
+
+
+def test_a_keeper_restarted_between_queueing_and_sending_sends_nothing_twice(
+    keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
+) -> None:
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    order = _delivered(driver, buyer, merchant)
+    before = keeper_service()
+    sent_before = driver.w3.eth.get_transaction_count(before.keeper.address)
+    _jump(driver, 3 * DAY)
+    assert before.keep().queued == [f"release:{order.hex}"]
+    # Sent (journalled and broadcast), not mined, when the process dies.
+    driver.rpc("evm_setAutomine", False)
+    try:
+        before.relayer.run_once()
+        [record] = before.records()
+        assert record.status == RelayStatus.SUBMITTED
+
+        # The next process: its lease taken over once the dead one's expired.
+        after = keeper_service(relay_clock=lambda: time.time() + 60)
+        assert after.keep().queued == []
+        after.relayer.run_once()
+    finally:
+        driver.rpc("evm_setAutomine", True)
+    deadline = time.monotonic() + 30
+    while after.records()[0].status != RelayStatus.CONFIRMED:
+        assert time.monotonic() < deadline, after.records()[0].last_error
+        driver.mine()
+        after.relayer.run_once()
+    assert len(_events(driver, "OrderReleased", order, start_block)) == 1
+    assert driver.w3.eth.get_transaction_count(after.keeper.address) == sent_before + 1
+    assert after.keep().queued == []
+
+
+def test_without_a_keeper_key_the_keeper_is_off(keeper_service: ServiceFactory) -> None:
+    service = keeper_service()
+    services = service.services
+    off = type(services)(services.settings, services.database)  # no keys at all
+    assert asyncio.run(KeeperLoop(off).cycle()) is None
+    assert service.client.get("/v1/keeper").json()["enabled"] is True
