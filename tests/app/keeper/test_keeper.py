@@ -11,10 +11,13 @@ import time
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from app.domain.vocab import LogisticsKind, OrderStatus
 from app.keeper.worker import KeeperLoop
+from app.main import create_app
 from app.outbox.models import RelayStatus
+from app.settings import KeeperDuty, Settings
 from tests.app.index.actors import SuiteDriver
 from tests.app.index.records import Actor, Order
 from tests.app.keeper.conftest import DAY, ServiceFactory
@@ -208,9 +211,27 @@ def test_a_keeper_restarted_between_queueing_and_sending_sends_nothing_twice(
     assert after.keep().queued == []
 
 
-def test_without_a_keeper_key_the_keeper_is_off(keeper_service: ServiceFactory) -> None:
-    service = keeper_service()
-    services = service.services
-    off = type(services)(services.settings, services.database)  # no keys at all
-    assert asyncio.run(KeeperLoop(off).cycle()) is None
-    assert service.client.get("/v1/keeper").json()["enabled"] is True
+def test_the_grace_and_the_duties_chosen_are_kept(
+    keeper_service: ServiceFactory, driver: SuiteDriver
+) -> None:
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    unshipped = driver.open_order(buyer, merchant, [])  # refundable after 5 days
+    delivered = _delivered(driver, buyer, merchant)  # releasable after 2 days
+    service = keeper_service(keeper_grace_seconds=DAY, keeper_duties={KeeperDuty.RELEASE})
+    _jump(driver, 2 * DAY + 60)
+    assert service.keep().queued == []  # due, but not for a day more
+    _jump(driver, 4 * DAY)
+    assert service.keep().queued == [f"release:{delivered.hex}"]  # refunds are not its duty
+    answer = service.client.get("/v1/keeper").json()
+    assert answer["duties"] == ["release"] and answer["grace_seconds"] == DAY
+    assert _status(driver, unshipped) == OrderStatus.FUNDED
+
+
+def test_without_a_keeper_key_the_keeper_is_off(keeper_settings: Settings) -> None:
+    with TestClient(
+        create_app(keeper_settings.model_copy(update={"keeper_private_key": None}))
+    ) as client:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        assert asyncio.run(KeeperLoop(services).cycle()) is None
+        answer = client.get("/v1/keeper").json()
+        assert answer["enabled"] is False and answer["keeper"] is None
