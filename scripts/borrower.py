@@ -14,6 +14,7 @@ from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib.chain import Run, Stop
 from scripts._lib.new_order import (
+    activate_listed,
     new_order_options,
     new_terms,
     open_with,
@@ -114,6 +115,7 @@ def draw(
     deliver_by: str,
     dispute_window: str | None,
     salt: int | None,
+    manifests: tuple[Path, ...],
     order_file: Path | None,
 ) -> None:
     """Pay a new escrow order with credit: the pool pays the escrow, you are the order's buyer
@@ -165,6 +167,7 @@ def draw(
         call = lines.drawToOrderWithDownPayment
         return chain.send(run, call, terms.as_abi(), own, what="the draw")
 
+    activate_listed(run, credit.escrow, ids, manifests)
     receipt = open_with(run, credit.escrow, terms, reference, order_file, send)
     _report_draw(credit, receipt, f"paid order {terms.order_id} with credit")
     if order_file is not None:

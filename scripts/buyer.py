@@ -25,6 +25,7 @@ from scripts._lib.escrow import (
     session,
 )
 from scripts._lib.new_order import (
+    activate_listed,
     new_order_options,
     new_terms,
     open_with,
@@ -88,6 +89,7 @@ def open_order(
     deliver_by: str,
     dispute_window: str | None,
     salt: int | None,
+    manifests: tuple[Path, ...],
     order_file: Path | None,
 ) -> None:
     """Open an order with --merchant and pay it in full at once: ETH is sent with the order;
@@ -130,6 +132,7 @@ def open_order(
         call = escrow.contract.open
         return chain.send(run, call, terms.as_abi(), value=value, what="the order")
 
+    activate_listed(run, escrow, ids, manifests)
     receipt = open_with(run, escrow, terms, reference, order_file, send)
     now = chain.now()
     chain.done(f"opened order {terms.order_id}: {asset.fmt(amount)} escrowed", receipt)

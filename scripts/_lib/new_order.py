@@ -10,13 +10,16 @@ from typing import Any
 
 import click
 
-from app.domain.abi_types import hex32
-from app.domain.orders import OrderFile, OrderTerms, text_hash, write_order_file
+from app.domain.abi_types import from_hex, hex32
+from app.domain.manifest import batch_item
+from app.domain.orders import ZERO_ADDRESS, OrderFile, OrderTerms, text_hash, write_order_file
 from app.domain.units import parse_duration, parse_moment
 from app.domain.vocab import OrderStatus
 from scripts._lib import chain
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import Escrow, read_order
+from scripts._lib.merchant_items import batch_manifest
+from scripts._lib.registry import activation_args, root_of
 
 DEFAULT_SHIP_BY = "7d"
 DEFAULT_DELIVER_BY = "21d"
@@ -24,7 +27,8 @@ DEFAULT_DISPUTE_WINDOW = 3 * 86_400
 
 
 def new_order_options(order_file_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """--item-id, --ref, --ship-by, --deliver-by, --dispute-window, --salt and --order-file."""
+    """--item-id, --ref, --ship-by, --deliver-by, --dispute-window, --salt, --manifest and
+    --order-file."""
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         # Applied bottom-up: listed here in the order --help shows them.
@@ -63,6 +67,14 @@ def new_order_options(order_file_help: str) -> Callable[[Callable[..., Any]], Ca
             click.option(
                 "--salt", type=click.IntRange(0, 2**256 - 1), help="Makes the terms unique."
             ),
+            click.option(
+                "--manifest",
+                "manifests",
+                multiple=True,
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="A batch manifest holding some --item-id: those without a record of their "
+                "own are activated from it first (repeatable; anyone may).",
+            ),
             click.option("--order-file", type=click.Path(path_type=Path), help=order_file_help),
         ]
         for option in reversed(options):
@@ -78,6 +90,24 @@ def ordered_items(item_ids: tuple[str, ...], reference: str | None) -> list[str]
     if not ids and not reference:
         raise Stop("name what is bought: --item-id (registry items) or --ref (a SKU)")
     return ids
+
+
+def activate_listed(run: Run, escrow: Escrow, ids: list[str], manifests: tuple[Path, ...]) -> None:
+    """Gives the batch items among ``ids`` that have no record of their own yet one, from their
+    manifest's proof (``activateBatchItem``, one transaction each), so the order can hold them."""
+    batches = [batch_manifest(path, "--manifest") for path in manifests]
+    registry = escrow.registry() if batches else None
+    for item_id in ids:
+        if registry is None or str(registry.itemOf(item_id).merchant) != ZERO_ADDRESS:
+            continue
+        for manifest in batches:
+            entry = batch_item(manifest, from_hex(item_id))
+            if entry is not None:
+                args = activation_args(root_of(manifest), entry)
+                what = f"the activation of batch item {item_id}"
+                receipt = chain.send(run, registry.activateBatchItem, *args, what=what)
+                chain.done(f"activated batch item {item_id}", receipt)
+                break
 
 
 def new_terms(

@@ -23,6 +23,8 @@ from app.domain.vocab import CustodyAction, IdScheme, MerchantStatus, Verdict
 from scripts._lib.journal import CRASH_AFTER_CHUNKS_ENV, CRASH_EXIT_CODE
 from tests.scripts.conftest import (
     ADMIN,
+    BUYER,
+    BUYER_ACCOUNT,
     MERCHANT,
     MERCHANT_ACCOUNT,
     ORACLE,
@@ -36,6 +38,7 @@ from tests.scripts.conftest import (
     item_rows,
     write_csv,
 )
+from tests.scripts.credit_support import contract
 
 pytestmark = pytest.mark.anvil
 
@@ -695,3 +698,39 @@ def test_recall_of_a_batch_manifest_makes_every_batch_item_read_recalled(
     assert status.returncode == 0, status.output
     verdicts = re.findall(r"^item \d+\s+0x[0-9a-f]{64}\s+(\w+)", status.output, re.MULTILINE)
     assert verdicts == ["recalled", "recalled"]
+
+
+def test_a_buyer_orders_a_batch_item_from_its_manifest_and_the_batch_recall_refunds_the_order(
+    ape_run: ApeRun,
+    prefix_runs: tuple[Run, Run],
+    registry: Contract,
+    script_dirs: dict[str, Path],
+    w3: Web3,
+    tmp_path: Path,
+) -> None:
+    escrow = contract(w3, script_dirs, "OrderEscrow")
+    path, manifest = register_batch(ape_run, tmp_path, "BUY")
+    item = manifest["items"][0]["item_id"]
+    order_file = tmp_path / "order.json"
+
+    opened = ape_run(
+        "buyer", "open", "--merchant", MERCHANT, "--price", "0.01", "--item-id", item,
+        "--manifest", str(path), "--order-file", str(order_file), "--account", BUYER_ACCOUNT,
+    )  # fmt: skip
+
+    assert opened.returncode == 0, opened.output
+    assert f"activated batch item {item}" in opened.output
+    assert owner_of(registry, bytes.fromhex(item[2:])) == MERCHANT
+    (held,) = events_of(registry, "ItemHeld", itemId=item)
+    credit = escrow.functions.creditOf(BUYER, ZERO_ADDRESS).call()
+
+    recall = ape_run("merchant", "recall", "--manifest", str(path), "--reason", "lead paint",
+                     "--account", MERCHANT_ACCOUNT)  # fmt: skip
+    refund = ape_run("buyer", "refund-recalled", "--order-file", str(order_file),
+                     "--account", STRANGER_ACCOUNT)  # fmt: skip
+
+    assert recall.returncode == 0, recall.output
+    assert refund.returncode == 0, refund.output
+    assert escrow.functions.creditOf(BUYER, ZERO_ADDRESS).call() == credit + 10**16
+    assert "0.01 ETH credited to the payer" in refund.output
+    assert held.args.orderId == bytes.fromhex(json.loads(order_file.read_text())["order_id"][2:])
