@@ -30,12 +30,18 @@ class Environment(StrEnum):
 
 
 class KeeperDuty(StrEnum):
-    """What the keeper does when a deadline passed (``app.keeper``): each is one OrderEscrow
-    call anyone may make, which the contract alone judges."""
+    """What the keeper does when a deadline passed or the registry recalled goods
+    (``app.keeper``): each is one OrderEscrow or CreditLines call anyone may make, which the
+    contract alone judges."""
 
     REFUND = "refund"  # cancel: funded past ship-by (deliver-by once a carrier has it)
     RELEASE = "release"  # release: delivered (or shipped) past the dispute window
     DEFAULT_RULING = "default_ruling"  # resolveExpiredDispute: past the arbitration deadline
+    REFUND_RECALLED = "refund_recalled"  # refundRecalled: open items the registry reads recalled
+    # CreditLines (relay kind keeper_credit_duty): the refund of a credit-paid order applied to
+    # its line; a line past due plus grace (late fee) or the default period (default) accrued.
+    SETTLE_REFUND = "settle_refund"  # settleRefund
+    ACCRUE = "accrue"  # accrue
 
 
 class SourceKind(StrEnum):

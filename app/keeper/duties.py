@@ -7,17 +7,19 @@ the caller, plus the keeper's grace:
   past deliver-by and the dispute window (an order paid by a funder is refunded then);
 * ``release``: delivered past its delivery time and the dispute window; shipped past the later of
   its last delivery report and deliver-by, and the window;
-* ``default_ruling`` (``resolveExpiredDispute``): disputed past the arbitration deadline.
+* ``default_ruling`` (``resolveExpiredDispute``): disputed past the arbitration deadline;
+* ``refund_recalled`` (``refundRecalled``): open items the index saw recalled (the item, or its
+  batch) or flagged (``app.keeper.recalls``).
 
-These only say what is worth asking the contract: the keeper simulates every candidate from its
-own key before it queues it (``app.keeper.worker``), and the contract alone decides. A candidate
-whose duty is already in the outbox (``source = "keeper"``, event id ``duty:order``: unique) is
-not one any more.
+And the credit lines' duties (``app.keeper.credit_duties``). These only say what is worth asking
+the contract: the keeper simulates every candidate from its own key before it queues it
+(``app.keeper.worker``), and the contract alone decides. A candidate whose duty is already in the
+outbox (``app.keeper.due``: unique event id) is not one any more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +30,12 @@ from sqlalchemy.orm import Session
 from app.domain.orders import OrderTerms
 from app.domain.vocab import OrderStatus
 from app.index.models import DisputeRow, IndexedBlock, OrderEventRow, OrderItemRow, OrderRow
-from app.outbox.models import OutboxRecord, RelayKind
+from app.keeper.due import DueDuty, queued_event_ids
+from app.keeper.recalls import recall_duties
 from app.settings import KeeperDuty
 
 log = structlog.get_logger(__name__)
 
-KEEPER_SOURCE = "keeper"
 OPEN_STATUSES = (
     OrderStatus.FUNDED,
     OrderStatus.SHIPPED,
@@ -42,57 +44,21 @@ OPEN_STATUSES = (
 )
 
 
-@dataclass(frozen=True)
-class DueDuty:
-    """A duty that looks due: its order, and since when (unix seconds, by block time)."""
-
-    order_id: str
-    duty: KeeperDuty
-    due_at: int
-
-    @property
-    def event_id(self) -> str:
-        return duty_event_id(self.duty, self.order_id)
-
-
-def duty_event_id(duty: KeeperDuty, order_id: str) -> str:
-    """The outbox event id of a duty: one record per (order, duty), whichever keeper queues it."""
-    return f"{duty.value}:{order_id}"
-
-
 def due_duties(
     session: Session, now: int, grace: int, duties: Collection[KeeperDuty]
 ) -> list[DueDuty]:
     """Duties of open orders due by block time ``now`` less ``grace``, not yet in the outbox,
     oldest first."""
-    found = [
-        duty
-        for order in _open_orders(session)
-        for duty in _duties_of(order)
-        if duty.duty in duties and duty.due_at + grace <= now
-    ]
+    orders = _open_orders(session)
+    candidates = [duty for order in orders for duty in _duties_of(order)]
+    if KeeperDuty.REFUND_RECALLED in duties:
+        candidates += recall_duties(session, {o.order_id: o.open_items for o in orders})
+    found = [d for d in candidates if d.duty in duties and d.due_at + grace <= now]
     queued = queued_event_ids(session, [duty.event_id for duty in found])
     return sorted(
         (duty for duty in found if duty.event_id not in queued),
-        key=lambda duty: (duty.due_at, duty.order_id, duty.duty),
+        key=lambda duty: (duty.due_at, duty.subject, duty.duty, duty.detail),
     )
-
-
-def queued_event_ids(session: Session, event_ids: Iterable[str]) -> set[str]:
-    """Which of these duties have an outbox record (in any state)."""
-    wanted = list(event_ids)
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        found.update(
-            session.scalars(
-                select(OutboxRecord.source_event_id).where(
-                    OutboxRecord.source == KEEPER_SOURCE,
-                    OutboxRecord.kind == RelayKind.KEEPER_DUTY,
-                    OutboxRecord.source_event_id.in_(wanted[start : start + 500]),
-                )
-            )
-        )
-    return found
 
 
 def order_terms(session: Session, order_id: str) -> OrderTerms | None:
@@ -147,6 +113,7 @@ class _OpenOrder:
     dispute_window: int
     delivered_at: int | None
     dispute_deadline: int | None
+    open_items: int  # bit i: itemIds[i] neither released nor refunded
 
 
 def _duties_of(order: _OpenOrder) -> list[DueDuty]:
@@ -171,6 +138,8 @@ def _open_orders(session: Session) -> list[_OpenOrder]:
         OrderEventRow.order_id,
         OrderEventRow.status,
         OrderEventRow.carrier,
+        OrderEventRow.released_items,
+        OrderEventRow.refunded_items,
         func.row_number()
         .over(
             partition_by=OrderEventRow.order_id,
@@ -199,6 +168,9 @@ def _open_orders(session: Session) -> list[_OpenOrder]:
             OrderRow.dispute_window,
             delivered.c.delivered_at,
             DisputeRow.deadline,
+            OrderRow.item_count,
+            func.coalesce(latest.c.released_items, 0),
+            func.coalesce(latest.c.refunded_items, 0),
         )
         .outerjoin(latest, latest.c.order_id == OrderRow.order_id)
         .outerjoin(delivered, delivered.c.order_id == OrderRow.order_id)
@@ -209,7 +181,8 @@ def _open_orders(session: Session) -> list[_OpenOrder]:
 
 
 def _open_order(row: Row[Any]) -> _OpenOrder:
-    order_id, status, carrier, ship_by, deliver_by, window, delivered_at, deadline = tuple(row)
+    order_id, status, carrier, ship_by, deliver_by, window, delivered_at, deadline = tuple(row)[:8]
+    item_count, released, refunded = (int(value or 0) for value in tuple(row)[8:])
     return _OpenOrder(
         order_id=order_id,
         status=int(status),
@@ -219,4 +192,5 @@ def _open_order(row: Row[Any]) -> _OpenOrder:
         dispute_window=int(window),
         delivered_at=None if delivered_at is None else int(delivered_at),
         dispute_deadline=None if deadline is None else int(deadline),
+        open_items=((1 << item_count) - 1) & ~(released | refunded),
     )

@@ -14,9 +14,10 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from app.chain.journal import ChainTransaction
-from app.keeper.duties import KEEPER_SOURCE, DueDuty, due_duties, index_time
+from app.keeper.due import KEEPER_KINDS, KEEPER_SOURCE, DueDuty
+from app.keeper.duties import due_duties, index_time
 from app.keeper.schemas import DueDutyPublic, KeeperDutyPublic, KeeperPublic
-from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
+from app.outbox.models import OutboxRecord, RelayStatus
 from app.settings import KeeperDuty, Settings
 
 OPEN = (RelayStatus.QUEUED, RelayStatus.SUBMITTED)
@@ -43,10 +44,7 @@ def keeper_overview(
         grace_seconds=settings.keeper_grace_seconds,
         as_of_block=None if position is None else position[0],
         as_of_time=None if position is None else _time(position[1]),
-        due=[
-            DueDutyPublic(order_id=d.order_id, duty=d.duty, due_at=_time(d.due_at))
-            for d in due[:limit]
-        ],
+        due=[_due_public(d) for d in due[:limit]],
         queued=_records(session, OPEN, limit),
         done=_records(session, (RelayStatus.CONFIRMED,), limit),
         failed=_records(session, (RelayStatus.FAILED,), limit),
@@ -114,7 +112,9 @@ def _records(
         answer.append(
             KeeperDutyPublic(
                 relay_id=record.relay_id,
-                order_id=record.subject,
+                **_subject(KeeperDuty(record.action), record.subject),
+                items=_items(record.details.get("items")),
+                stage=record.details.get("stage"),
                 duty=KeeperDuty(record.action),
                 function=str(record.details.get("function", "")),
                 status=RelayStatus(record.status),
@@ -131,7 +131,28 @@ def _records(
 
 
 def _keeper_records() -> ColumnElement[bool]:
-    return and_(OutboxRecord.source == KEEPER_SOURCE, OutboxRecord.kind == RelayKind.KEEPER_DUTY)
+    return and_(OutboxRecord.source == KEEPER_SOURCE, OutboxRecord.kind.in_(KEEPER_KINDS))
+
+
+def _due_public(duty: DueDuty) -> DueDutyPublic:
+    return DueDutyPublic(
+        **_subject(duty.duty, duty.subject),
+        duty=duty.duty,
+        due_at=_time(duty.due_at),
+        items=int(duty.detail) if duty.duty == KeeperDuty.REFUND_RECALLED else None,
+        stage=duty.detail.partition(":")[2] or None if duty.duty == KeeperDuty.ACCRUE else None,
+    )
+
+
+def _subject(duty: KeeperDuty, subject: str) -> dict[str, str | None]:
+    """An accrual's subject is a line (its borrower); every other duty's an order."""
+    if duty == KeeperDuty.ACCRUE:
+        return {"order_id": None, "borrower": subject}
+    return {"order_id": subject, "borrower": None}
+
+
+def _items(value: object) -> int | None:
+    return None if value is None else int(str(value))
 
 
 def _time(seconds: int) -> datetime:

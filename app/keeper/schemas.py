@@ -13,8 +13,15 @@ from app.settings import KeeperDuty
 class DueDutyPublic(BaseModel):
     """A duty the index says is due and that is not queued yet."""
 
-    order_id: str
+    order_id: str | None = Field(default=None, description="Its order (none for an accrual).")
+    borrower: str | None = Field(default=None, description="The credit line of an accrual.")
     duty: KeeperDuty
+    items: int | None = Field(
+        default=None, description="A recall refund's items: bit i is the order's itemIds[i]."
+    )
+    stage: str | None = Field(
+        default=None, description="An accrual's stage: late_fee (past grace) or default."
+    )
     due_at: datetime = Field(description="When its deadline passed (block time, UTC).")
 
 
@@ -22,9 +29,19 @@ class KeeperDutyPublic(BaseModel):
     """A duty the keeper queued, and where it stands on its way to the chain."""
 
     relay_id: str = Field(description="Its outbox record (also at GET /v1/relay/{relay_id}).")
-    order_id: str
+    order_id: str | None = Field(default=None, description="Its order (none for an accrual).")
+    borrower: str | None = Field(default=None, description="The credit line of an accrual.")
     duty: KeeperDuty
-    function: str = Field(description="The OrderEscrow function it calls.")
+    items: int | None = Field(
+        default=None, description="A recall refund's items: bit i is the order's itemIds[i]."
+    )
+    stage: str | None = Field(
+        default=None, description="An accrual's stage: late_fee (past grace) or default."
+    )
+    function: str = Field(
+        description="The OrderEscrow (or, for settle_refund and accrue, CreditLines) function "
+        "it calls."
+    )
     status: RelayStatus
     due_at: datetime
     queued_at: datetime

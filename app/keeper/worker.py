@@ -26,7 +26,8 @@ import hashlib
 import json
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -35,9 +36,11 @@ from web3.exceptions import ContractLogicError
 
 from app.chain.contracts import Suite, connect, load_suite
 from app.chain.keys import SigningKeyUnavailable
-from app.chain.reverts import RevertDecoder, explain, revert_data
+from app.chain.reverts import Revert, RevertDecoder, explain, revert_data
 from app.db.session import Database
-from app.keeper.duties import KEEPER_SOURCE, DueDuty, due_duties, order_terms
+from app.domain.abi_types import hex32
+from app.keeper.due import KEEPER_SOURCE, DueDuty
+from app.keeper.duties import due_duties, order_terms
 from app.outbox.kinds.keeper import DUTY_FUNCTIONS, duty_calldata, duty_payload
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
 from app.outbox.worker import in_thread
@@ -124,20 +127,50 @@ class Keeper:
 
     def _consider(self, duty: DueDuty, report: KeeperReport) -> None:
         with self.database.sessions() as session:
-            terms = order_terms(session, duty.order_id)
+            terms = order_terms(session, duty.subject)
         if terms is None:
             report.skipped += 1
             return
-        calldata = duty_calldata(duty.duty, terms)
-        try:
-            self.web3.eth.call(
-                {"from": self.address, "to": self.escrow.address, "data": calldata}, "latest"
-            )
-        except ContractLogicError as error:
+        items = int(duty.detail or 0)
+        refusal = self._simulate(self.escrow.address, duty_calldata(duty.duty, terms, items))
+        while refusal is not None and refusal.name == "EscrowItemNotRecalled" and items:
+            # The index saw an item recalled that the registry does not read so now (registered
+            # again, moved out of its batch first): asked again without it.
+            item = hex32(refusal.args["itemId"])
+            if item not in terms.item_ids:
+                break
+            items &= ~(1 << terms.item_ids.index(item))
+            if not items:
+                break
+            duty = replace(duty, detail=str(items))
+            refusal = self._simulate(self.escrow.address, duty_calldata(duty.duty, terms, items))
+        if refusal is not None:
             # Not (or no longer) the contract's to accept: looked at again next cycle.
-            report.refused[duty.event_id] = explain(self.decoder.decode(revert_data(error)))
+            report.refused[duty.event_id] = explain(refusal)
             return
-        payload = duty_payload(duty.duty, terms)
+        details = {"function": DUTY_FUNCTIONS[duty.duty], "due_at": duty.due_at}
+        if duty.duty == KeeperDuty.REFUND_RECALLED:
+            details["items"] = items
+        self._queue(
+            duty, RelayKind.KEEPER_DUTY, duty_payload(duty.duty, terms, items), details, report
+        )
+
+    def _simulate(self, to: str, calldata: bytes) -> Revert | None:
+        """The contract's refusal of the call from the keeper's address now, or None."""
+        try:
+            self.web3.eth.call({"from": self.address, "to": to, "data": calldata}, "latest")
+        except ContractLogicError as error:
+            return self.decoder.decode(revert_data(error))
+        return None
+
+    def _queue(
+        self,
+        duty: DueDuty,
+        kind: RelayKind,
+        payload: dict[str, Any],
+        details: dict[str, Any],
+        report: KeeperReport,
+    ) -> None:
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         try:
             with self.database.transaction() as session:
@@ -146,12 +179,12 @@ class Keeper:
                         relay_id=uuid.uuid4().hex,
                         source=KEEPER_SOURCE,
                         source_event_id=duty.event_id,
-                        kind=RelayKind.KEEPER_DUTY,
-                        subject=duty.order_id,
+                        kind=kind,
+                        subject=duty.subject,
                         action=duty.duty.value,
                         occurred_at=duty.due_at,
                         payload=payload,
-                        details={"function": DUTY_FUNCTIONS[duty.duty], "due_at": duty.due_at},
+                        details=details,
                         content_hash=hashlib.sha256(canonical.encode()).hexdigest(),
                         status=RelayStatus.QUEUED,
                     )
@@ -159,7 +192,7 @@ class Keeper:
         except IntegrityError:
             return  # another keeper queued it first
         report.queued.append(duty.event_id)
-        log.info("keeper_duty_queued", duty=duty.duty, order_id=duty.order_id, due_at=duty.due_at)
+        log.info("keeper_duty_queued", duty=duty.duty, subject=duty.subject, due_at=duty.due_at)
 
 
 class KeeperLoop:

@@ -47,8 +47,12 @@ class RelayKind(StrEnum):
     # and a spent attestation nonce must fail only its own record).
     CREDIT_APPLICATION = "credit_application"
     # The keeper's duties (OrderEscrow.release, cancel, resolveExpiredDispute, anyone's to call
-    # once a deadline passed): one order per transaction, the function named by the record.
+    # once a deadline passed, and refundRecalled once items are recalled): one order per
+    # transaction, the function named by the record.
     KEEPER_DUTY = "keeper_duty"
+    # The keeper's credit duties (CreditLines.settleRefund, accrue; anyone's to call): one per
+    # transaction, the function named by the record.
+    KEEPER_CREDIT_DUTY = "keeper_credit_duty"
 
 
 class OutboxRecord(Base):

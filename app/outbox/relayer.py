@@ -7,15 +7,16 @@ Each contract's oracle role has a key of its own, and each key its own sender
   applications (``applyForCredit`` needs no role);
 * the logistics oracle (``LOGISTICS_ORACLE_*``) sends the escrow's logistics reports;
 * the keeper (``KEEPER_*``, no role) sends the duties ``app.keeper`` queued: releases, refunds
-  and default rulings anyone may make once a deadline passed.
+  and default rulings anyone may make once a deadline passed, refunds of recalled items, and the
+  credit lines' refund settlements and accruals.
 
 The same key named for both makes one sender of every kind. A kind whose key is not configured
 waits in the queue (logged once when the relayer is built).
 
 A sender treats every kind alike and asks the kind's relay where kinds differ: one module per
-kind in ``app.outbox.kinds`` (custody, logistics, credit_application, keeper) holds its entry
-point and encoding, which records may go and together, what they need before a send, what a
-refusal means, what to check at start and what a receipt says.
+kind in ``app.outbox.kinds`` (custody, logistics, credit_application, keeper, keeper_credit)
+holds its entry point and encoding, which records may go and together, what they need before a
+send, what a refusal means, what to check at start and what a receipt says.
 
 One cycle of one sender (:meth:`AccountRelayer.run_once`):
 
@@ -64,7 +65,7 @@ log = structlog.get_logger(__name__)
 
 CUSTODY_ORACLE_KINDS = (RelayKind.CUSTODY, RelayKind.CREDIT_APPLICATION)
 LOGISTICS_ORACLE_KINDS = (RelayKind.ORDER_LOGISTICS,)
-KEEPER_KINDS = (RelayKind.KEEPER_DUTY,)
+KEEPER_KINDS = (RelayKind.KEEPER_DUTY, RelayKind.KEEPER_CREDIT_DUTY)
 
 __all__ = ["AccountRelayer", "CycleReport", "Relayer", "sender_policy_of", "senders_of"]
 

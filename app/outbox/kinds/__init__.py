@@ -16,6 +16,7 @@ from app.outbox.kinds.base import KindRelay, RelayContext
 from app.outbox.kinds.credit_application import CreditApplicationRelay
 from app.outbox.kinds.custody import CustodyRelay
 from app.outbox.kinds.keeper import KeeperDutyRelay
+from app.outbox.kinds.keeper_credit import KeeperCreditRelay
 from app.outbox.kinds.logistics import LogisticsRelay
 from app.outbox.models import RelayKind
 
@@ -24,6 +25,7 @@ KIND_RELAYS: dict[RelayKind, type[KindRelay]] = {
     RelayKind.ORDER_LOGISTICS: LogisticsRelay,
     RelayKind.CREDIT_APPLICATION: CreditApplicationRelay,
     RelayKind.KEEPER_DUTY: KeeperDutyRelay,
+    RelayKind.KEEPER_CREDIT_DUTY: KeeperCreditRelay,
 }
 
 __all__ = [

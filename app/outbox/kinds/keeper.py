@@ -1,7 +1,9 @@
-"""The keeper's duties, sent one order per transaction to the escrow function anyone may call
-once a deadline passed: ``release(terms)``, ``cancel(terms)`` (a refund) or
-``resolveExpiredDispute(terms)`` (the default ruling). The record names its duty, and so the
-function; its payload holds the order's terms as the index rebuilt them (``app.keeper.duties``).
+"""The keeper's escrow duties, sent one order per transaction to the escrow function anyone may
+call once a deadline passed: ``release(terms)``, ``cancel(terms)`` (a refund) or
+``resolveExpiredDispute(terms)`` (the default ruling); or once the registry reads items recalled
+or flagged: ``refundRecalled(terms, items)``. The record names its duty, and so the function; its
+payload holds the order's terms as the index rebuilt them (``app.keeper.duties``), and for a
+recall refund the items' bitmap.
 
 The keeper queues a duty only once ``eth_call`` from its key says the contract accepts it; the
 lane simulates it again before every send. A refusal then means the order moved on (a party
@@ -30,25 +32,49 @@ from app.outbox.models import RelayKind
 from app.outbox.plan import GLOBAL_REFUSALS, HeldBack, Plan
 from app.settings import KeeperDuty
 
-# Each duty's OrderEscrow function; each takes the order's terms alone.
+# Each duty's OrderEscrow function; each takes the order's terms (a recall refund also the items).
 DUTY_FUNCTIONS: dict[KeeperDuty, str] = {
     KeeperDuty.REFUND: "cancel",
     KeeperDuty.RELEASE: "release",
     KeeperDuty.DEFAULT_RULING: "resolveExpiredDispute",
+    KeeperDuty.REFUND_RECALLED: "refundRecalled",
 }
+ITEMS_ABI = "uint32"
 # Refusals of a deadline not passed yet: only a reorg can make a simulated duty meet one.
 NOT_YET = frozenset({"EscrowReleaseTooEarly", "EscrowArbitrationPending"})
 
 
-def duty_calldata(duty: KeeperDuty, terms: OrderTerms) -> bytes:
-    """``selector + abi.encode(terms)`` of the duty's escrow function."""
-    selector = keccak(text=f"{DUTY_FUNCTIONS[duty]}({TERMS_ABI})")[:4]
-    return selector + encode([TERMS_ABI], [terms.as_abi()])
+def _types(duty: KeeperDuty) -> list[str]:
+    return [TERMS_ABI, ITEMS_ABI] if duty == KeeperDuty.REFUND_RECALLED else [TERMS_ABI]
 
 
-def duty_payload(duty: KeeperDuty, terms: OrderTerms) -> dict[str, Any]:
-    """What a keeper record holds (JSON): its duty, order id and terms."""
-    return {"duty": duty.value, "order_id": terms.order_id, "terms": terms.model_dump(mode="json")}
+def _signature(duty: KeeperDuty) -> str:
+    return f"{DUTY_FUNCTIONS[duty]}({','.join(_types(duty))})"
+
+
+def _args(duty: KeeperDuty, terms: OrderTerms, items: int) -> bytes:
+    values: list[Any] = [terms.as_abi()]
+    if duty == KeeperDuty.REFUND_RECALLED:
+        values.append(items)
+    return encode(_types(duty), values)
+
+
+def duty_calldata(duty: KeeperDuty, terms: OrderTerms, items: int = 0) -> bytes:
+    """``selector + abi.encode(terms[, items])`` of the duty's escrow function."""
+    return keccak(text=_signature(duty))[:4] + _args(duty, terms, items)
+
+
+def duty_payload(duty: KeeperDuty, terms: OrderTerms, items: int = 0) -> dict[str, Any]:
+    """What a keeper record holds (JSON): its duty, order id and terms (and a recall refund's
+    items: bit i is ``terms.item_ids[i]``)."""
+    payload: dict[str, Any] = {
+        "duty": duty.value,
+        "order_id": terms.order_id,
+        "terms": terms.model_dump(mode="json"),
+    }
+    if duty == KeeperDuty.REFUND_RECALLED:
+        payload["items"] = items
+    return payload
 
 
 @dataclass(frozen=True)
@@ -62,15 +88,17 @@ class DutyCall(BatchCall):
             for entry in abi
             if entry.get("type") == "function"
         }
-        for function in DUTY_FUNCTIONS.values():
-            if f"{function}({TERMS_ABI})" not in signatures:
-                raise ValueError(f"{function}({TERMS_ABI}) is not in the ABI of {self.address}")
+        for duty in DUTY_FUNCTIONS:
+            if _signature(duty) not in signatures:
+                raise ValueError(f"{_signature(duty)} is not in the ABI of {self.address}")
 
     def encode(self, rows: Sequence[RowView]) -> bytes:
         if len(rows) != 1:
             raise ValueError(f"a keeper duty is sent alone, not with {len(rows) - 1} others")
         (row,) = rows
-        return duty_calldata(KeeperDuty(row.payload["duty"]), _terms(row))
+        return duty_calldata(
+            KeeperDuty(row.payload["duty"]), _terms(row), int(row.payload.get("items", 0))
+        )
 
 
 class KeeperDutyRelay(KindRelay):
@@ -93,7 +121,8 @@ class KeeperDutyRelay(KindRelay):
 
     @staticmethod
     def encode_row(row: RowView) -> list[bytes]:
-        return [encode([TERMS_ABI], [_terms(row).as_abi()])]
+        duty = KeeperDuty(row.payload["duty"])
+        return [_args(duty, _terms(row), int(row.payload.get("items", 0)))]
 
     def without_refused(
         self, send: list[RowView], revert: Revert, head: int, plan: Plan

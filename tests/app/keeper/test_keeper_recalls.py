@@ -1,0 +1,105 @@
+"""The keeper's recall refunds on Anvil: an open order holding registry items the registry now
+reads recalled (the item, or the batch it was activated from) is refunded for those items alone,
+once, without anyone calling; the money goes to the payer, none to the keeper; a later recall of
+another item of the order is a duty of its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.domain.vocab import OrderStatus
+from tests.app.index.actors import ZERO_ADDRESS, SuiteDriver
+from tests.app.index.records import Order
+from tests.app.keeper.conftest import ServiceFactory
+
+pytestmark = pytest.mark.anvil
+
+ITEM_RECALLED = 3  # IOrderEscrow.RefundReason.ItemRecalled
+
+
+def _refunds(driver: SuiteDriver, order: Order, start: int) -> list[Any]:
+    event = driver.escrow.events.OrderRefunded
+    return list(event().get_logs(from_block=start, argument_filters={"orderId": order.order_id}))
+
+
+def _credit(driver: SuiteDriver, account: str) -> int:
+    return int(driver.escrow.functions.creditOf(account, ZERO_ADDRESS).call())
+
+
+def _status(driver: SuiteDriver, order: Order) -> OrderStatus:
+    return OrderStatus(int(driver.escrow.functions.orderOf(order.order_id).call()[0]))
+
+
+def test_a_recalled_item_is_refunded_once_to_the_payer_and_a_second_recall_again(
+    keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
+) -> None:
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    first, second = driver.register_item(merchant), driver.register_item(merchant)
+    order = driver.open_order(buyer, merchant, [first.item_id, second.item_id])
+    untouched = driver.open_order(buyer, merchant, [driver.register_item(merchant).item_id])
+    service = keeper_service()
+    keeper = service.keeper.address
+    assert service.keep().queued == []  # nothing recalled yet
+
+    driver.recall_item(merchant, first.item_id)
+    credit_before = _credit(driver, buyer.address)
+    assert service.keep().queued == [f"refund_recalled:{order.hex}:1"]
+    service.relay_in_one_block()
+
+    [refund] = _refunds(driver, order, start_block)
+    assert refund.args.items == 1 and refund.args.reason == ITEM_RECALLED
+    assert refund.args.by == keeper
+    assert refund.args.payerAmount == order.terms[4] // 2  # that item's share only
+    assert _credit(driver, buyer.address) == credit_before + refund.args.payerAmount
+    assert _credit(driver, keeper) == 0
+    assert _status(driver, order) == OrderStatus.FUNDED  # the other item is still open
+    assert _status(driver, untouched) == OrderStatus.FUNDED
+
+    # Once: later cycles find nothing new.
+    for _ in range(2):
+        assert service.keep().queued == []
+        service.relay_in_one_block()
+    assert len(_refunds(driver, order, start_block)) == 1
+
+    # A recall of the order's other item is a duty of its own: the order is refunded in full.
+    driver.recall_item(merchant, second.item_id)
+    assert service.keep().queued == [f"refund_recalled:{order.hex}:2"]
+    service.relay_in_one_block()
+    assert [r.args["items"] for r in _refunds(driver, order, start_block)] == [1, 2]
+    assert _status(driver, order) == OrderStatus.REFUNDED
+    assert _credit(driver, buyer.address) == credit_before + order.terms[4]
+    assert _credit(driver, keeper) == 0
+
+    answer = service.client.get("/v1/keeper").json()
+    done = [d for d in answer["done"] if d["duty"] == "refund_recalled"]
+    assert sorted((d["order_id"], d["items"], d["function"]) for d in done) == [
+        (order.hex, 1, "refundRecalled"),
+        (order.hex, 2, "refundRecalled"),
+    ]
+    metrics = service.client.get("/metrics").text
+    assert 'trustmall_keeper_duties{state="confirmed"} 2.0' in metrics
+
+
+def test_a_recalled_batch_refunds_the_order_holding_its_activated_item(
+    keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
+) -> None:
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    batch = driver.register_batch(merchant, count=3)
+    item_id = batch.tree.leaves[1].item_id
+    driver.activate(batch, item_id, merchant.address)
+    order = driver.open_order(buyer, merchant, [item_id])
+    service = keeper_service()
+    assert service.keep().queued == []
+
+    driver.recall_batch(merchant, batch)
+    credit_before = _credit(driver, buyer.address)
+    assert service.keep().queued == [f"refund_recalled:{order.hex}:1"]
+    service.relay_in_one_block()
+    [refund] = _refunds(driver, order, start_block)
+    assert refund.args.items == 1 and refund.args.reason == ITEM_RECALLED
+    assert _status(driver, order) == OrderStatus.REFUNDED
+    assert _credit(driver, buyer.address) == credit_before + order.terms[4]
+    assert _credit(driver, service.keeper.address) == 0
+    assert service.keep().queued == []
