@@ -1,5 +1,6 @@
-"""The credit part into the index: CreditLines' decisions by tier (the attested band) and refunds
-settled to lines, and CreditVault's losses and exits (impairments, write-offs, income locked,
+"""The credit part into the index: CreditLines' decisions by tier (the attested band), refunds
+settled to lines, draws (the orders credit paid and the lines' due times), late fees, defaults
+and restorations, and CreditVault's losses and exits (impairments, write-offs, income locked,
 redemption requests).
 
 Indexed once the deployment record names the contracts and their ABIs exist; until then the
@@ -14,7 +15,12 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from app.index.handlers import ChainLog, HandlerTable, address, hex32
-from app.index.models import CreditDecisionRow, CreditPoolEventRow, CreditRefundRow
+from app.index.models import (
+    CreditDecisionRow,
+    CreditLineEventRow,
+    CreditPoolEventRow,
+    CreditRefundRow,
+)
 
 CREDIT_LINES = "CreditLines"
 CREDIT_VAULT = "CreditVault"
@@ -23,6 +29,12 @@ PRINCIPAL_IMPAIRED = "principal_impaired"
 LOSS_RECOGNIZED = "loss_recognized"
 INCOME_LOCKED = "income_locked"
 REDEEM_REQUEST = "redeem_request"
+
+DRAWN = "drawn"
+LATE_FEE_CHARGED = "late_fee_charged"
+DEFAULTED = "defaulted"
+RESTORED = "restored"
+ZERO_ORDER = "0x" + "00" * 32
 
 
 def credit_approved(session: Session, log: ChainLog) -> None:
@@ -57,6 +69,43 @@ def credit_refund_settled(session: Session, log: ChainLog) -> None:
             borrower=address(a["borrower"]),
             refund=str(int(a["refund"])),
             surplus=str(int(a["surplus"])),
+            **log.where(),
+        )
+    )
+
+
+def credit_drawn(session: Session, log: ChainLog) -> None:
+    """A draw (into an order, or to the wallet: order id zero) and the line's due time."""
+    order_id = hex32(log.args["orderId"])
+    due_at = int(log.args["dueAt"])
+    _line(session, log, DRAWN, due_at, None if order_id == ZERO_ORDER else order_id)
+
+
+def late_fee_charged(session: Session, log: ChainLog) -> None:
+    _line(session, log, LATE_FEE_CHARGED, int(log.args["dueAt"]))
+
+
+def line_defaulted(session: Session, log: ChainLog) -> None:
+    _line(session, log, DEFAULTED)
+
+
+def line_restored(session: Session, log: ChainLog) -> None:
+    _line(session, log, RESTORED)
+
+
+def _line(
+    session: Session,
+    log: ChainLog,
+    kind: str,
+    due_at: int | None = None,
+    order_id: str | None = None,
+) -> None:
+    session.add(
+        CreditLineEventRow(
+            kind=kind,
+            borrower=address(log.args["borrower"]),
+            due_at=due_at,
+            order_id=order_id,
             **log.where(),
         )
     )
@@ -107,6 +156,10 @@ def register_credit(table: HandlerTable) -> None:
     table.add(CREDIT_LINES, "CreditApproved", credit_approved)
     table.add(CREDIT_LINES, "CreditDenied", credit_denied)
     table.add(CREDIT_LINES, "CreditRefundSettled", credit_refund_settled)
+    table.add(CREDIT_LINES, "CreditDrawn", credit_drawn)
+    table.add(CREDIT_LINES, "CreditLateFeeCharged", late_fee_charged)
+    table.add(CREDIT_LINES, "CreditLineDefaulted", line_defaulted)
+    table.add(CREDIT_LINES, "CreditLineRestored", line_restored)
     table.add(CREDIT_VAULT, "PrincipalImpaired", principal_impaired)
     table.add(CREDIT_VAULT, "LossRecognized", loss_recognized)
     table.add(CREDIT_VAULT, "IncomeLocked", income_locked)

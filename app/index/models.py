@@ -361,6 +361,19 @@ class CreditRefundRow(ChainRecord, Base):
     surplus: Mapped[str] = mapped_column(String(80))
 
 
+class CreditLineEventRow(ChainRecord, Base):
+    """A line's ``drawn`` (``due_at``; ``order_id`` the order it paid, if any),
+    ``late_fee_charged`` (at ``due_at``), ``defaulted`` and ``restored`` events (the keeper's)."""
+
+    __tablename__ = "index_credit_line_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    borrower: Mapped[str] = mapped_column(String(ADDRESS), index=True)
+    due_at: Mapped[int | None] = mapped_column(BigInteger)
+    order_id: Mapped[str | None] = mapped_column(String(HEX32), index=True)
+
+
 class CreditPoolEventRow(ChainRecord, Base):
     """The credit vault's loss and exit events: ``kind`` is ``principal_impaired`` (``account``
     the line), ``loss_recognized`` (the line), ``income_locked`` (no account; ``locked_total``

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from app.domain.orders import OrderTerms
 from app.domain.vocab import OrderStatus
 from app.index.models import DisputeRow, IndexedBlock, OrderEventRow, OrderItemRow, OrderRow
+from app.keeper.credit_duties import credit_duties
 from app.keeper.due import DueDuty, queued_event_ids
 from app.keeper.recalls import recall_duties
 from app.settings import KeeperDuty
@@ -53,6 +54,7 @@ def due_duties(
     candidates = [duty for order in orders for duty in _duties_of(order)]
     if KeeperDuty.REFUND_RECALLED in duties:
         candidates += recall_duties(session, {o.order_id: o.open_items for o in orders})
+    candidates += credit_duties(session, duties)
     found = [d for d in candidates if d.duty in duties and d.due_at + grace <= now]
     queued = queued_event_ids(session, [duty.event_id for duty in found])
     return sorted(

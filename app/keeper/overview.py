@@ -87,7 +87,9 @@ def _lag(session: Session, due: list[DueDuty], position: tuple[int, int] | None)
             _keeper_records(), OutboxRecord.status.in_(OPEN)
         )
     )
-    times = [d.due_at for d in due]
+    # An accrual is listed from its line's due time; its grace is the policy's (read by the
+    # keeper), so it counts in the lag once queued.
+    times = [d.due_at for d in due if d.duty != KeeperDuty.ACCRUE]
     if oldest_open is not None:
         times.append(int(oldest_open))
     oldest = min(times, default=None)

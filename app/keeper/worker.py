@@ -1,5 +1,6 @@
-"""The keeper: queues, exactly once, the escrow moves anyone may make once a deadline passed
-(releases, refunds, default rulings), which the relayer then sends with the keeper's own key.
+"""The keeper: queues, exactly once, the moves anyone may make once a deadline passed or goods
+were recalled (the escrow's releases, refunds, default rulings and recall refunds; the credit
+lines' refund settlements and accruals), which the relayer then sends with the keeper's own key.
 
 One cycle (:meth:`Keeper.run_once`), every ``keeper_interval_seconds``:
 
@@ -7,10 +8,12 @@ One cycle (:meth:`Keeper.run_once`), every ``keeper_interval_seconds``:
    ``keeper_grace_seconds``, among ``keeper_duties`` and not yet in the outbox
    (``app.keeper.duties``).
 2. For each, rebuild the order's terms from the index (skipped, and logged, unless they hash to
-   the order's id), then simulate the call (``eth_call`` from the keeper's address): the contract
-   judges. What it refuses now is left for a later cycle.
-3. Queue what it accepts: one outbox record of kind ``keeper_duty`` per (order, duty), its
-   ``(source, source_event_id)`` = ``("keeper", "duty:order")`` unique in the outbox.
+   the order's id); for a credit duty read what CreditLines says of it
+   (``app.keeper.credit_checks``); then simulate the call (``eth_call`` from the keeper's
+   address): the contract judges. What it refuses now is left for a later cycle.
+3. Queue what it accepts: one outbox record of kind ``keeper_duty`` (OrderEscrow) or
+   ``keeper_credit_duty`` (CreditLines) per duty, its ``(source, source_event_id)`` =
+   ``("keeper", "duty:subject[:detail]")`` unique in the outbox (``app.keeper.due``).
 
 The keeper takes no lease of its own: two keepers on one database (``uvicorn --workers``) may both
 find a duty, and the unique event id makes the second insert a no-op, so a duty is queued once.
@@ -39,9 +42,11 @@ from app.chain.keys import SigningKeyUnavailable
 from app.chain.reverts import Revert, RevertDecoder, explain, revert_data
 from app.db.session import Database
 from app.domain.abi_types import hex32
+from app.keeper.credit_checks import CreditCall, CreditChecks
 from app.keeper.due import KEEPER_SOURCE, DueDuty
 from app.keeper.duties import due_duties, order_terms
 from app.outbox.kinds.keeper import DUTY_FUNCTIONS, duty_calldata, duty_payload
+from app.outbox.kinds.keeper_credit import CREDIT_DUTIES
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
 from app.outbox.worker import in_thread
 from app.services import AppServices, Worker
@@ -81,10 +86,14 @@ class Keeper:
         self.duties = frozenset(duties)
         self.grace_seconds = grace_seconds
         self.escrow = suite["OrderEscrow"]
-        abis = [[dict(entry) for entry in suite[name].abi] for name in ("OrderEscrow",)]
-        if "ProductRegistry" in suite.contracts:
-            abis.append([dict(entry) for entry in suite.registry.abi])
-        self.decoder = RevertDecoder(abis)
+        lines = suite.contracts.get("CreditLines")
+        # Without the credit part deployed, the credit duties are none of the keeper's.
+        self.credit = None if lines is None else CreditChecks(lines)
+        if self.credit is None:
+            self.duties -= CREDIT_DUTIES
+        names = ("OrderEscrow", "ProductRegistry", "CreditLines", "CreditVault")
+        abis = [suite[name].abi for name in names if name in suite.contracts]
+        self.decoder = RevertDecoder([[dict(entry) for entry in abi] for abi in abis])
 
     @classmethod
     def from_services(cls, services: AppServices) -> Keeper:
@@ -113,8 +122,12 @@ class Keeper:
     def consider(self, due: list[DueDuty]) -> KeeperReport:
         """Simulates each duty and queues those the contract accepts now."""
         report = KeeperReport(due=len(due))
+        now = int(self.web3.eth.get_block("latest")["timestamp"]) if due else 0
         for duty in due:
-            self._consider(duty, report)
+            if duty.duty in CREDIT_DUTIES:
+                self._consider_credit(duty, now, report)
+            else:
+                self._consider(duty, report)
         if report.queued or report.skipped:
             log.info(
                 "keeper_cycle",
@@ -154,6 +167,29 @@ class Keeper:
         self._queue(
             duty, RelayKind.KEEPER_DUTY, duty_payload(duty.duty, terms, items), details, report
         )
+
+    def _consider_credit(self, duty: DueDuty, now: int, report: KeeperReport) -> None:
+        if self.credit is None:
+            return
+        call: CreditCall | str | None
+        if duty.duty == KeeperDuty.SETTLE_REFUND:
+            with self.database.sessions() as session:
+                terms = order_terms(session, duty.subject)
+            if terms is None:
+                report.skipped += 1
+                return
+            call = self.credit.settle_refund(duty, terms)
+        else:
+            call = self.credit.accrue(duty, now)
+        if not isinstance(call, CreditCall):
+            if call is not None:
+                report.refused[duty.event_id] = call
+            return  # not due yet (an accrual's period), or nothing to do: looked at again
+        refusal = self._simulate(self.credit.lines.address, call.calldata)
+        if refusal is not None:
+            report.refused[call.duty.event_id] = explain(refusal)
+            return
+        self._queue(call.duty, RelayKind.KEEPER_CREDIT_DUTY, call.payload, call.details, report)
 
     def _simulate(self, to: str, calldata: bytes) -> Revert | None:
         """The contract's refusal of the call from the keeper's address now, or None."""

@@ -44,7 +44,10 @@ def keeper_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainNode]
 def keeper_deployment(
     keeper_node: ChainNode, tmp_path_factory: pytest.TempPathFactory
 ) -> Deployment:
-    return deploy_suite(keeper_node.rpc_url, tmp_path_factory.mktemp("keeper-suite"))
+    # With the credit part (quorum 2 of the attesters TEST::6 and TEST::9): the credit duties.
+    return deploy_suite(
+        keeper_node.rpc_url, tmp_path_factory.mktemp("keeper-suite"), "--dev-stablecoin"
+    )
 
 
 @pytest.fixture(scope="package")
