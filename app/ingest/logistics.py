@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from app.api.errors import ApiError, ErrorBody, ErrorPublic
 from app.chain.contracts import DeploymentMissing
 from app.domain.ids import item_id_from_gs1
+from app.ingest.activations import published_proofs, queue_activations
 from app.ingest.events import detail, parse_events
 from app.ingest.models import IdempotencyRecord
 from app.ingest.schemas import (
@@ -193,6 +194,9 @@ def _write(
     accepted: list[AcceptedEventPublic] = []
     rejected: list[RejectedEventPublic] = []
     rows: list[dict[str, Any]] = []
+    # Batch items without a record of their own are known by their published manifest's proof.
+    provable = published_proofs(session, {p.subject for p in prepared} & unknown_items)
+    activate: dict[str, dict[str, Any]] = {}
     for p in prepared:
         event_id = p.event.event_id
         known = existing.get(event_id)
@@ -218,7 +222,9 @@ def _write(
                     )
                 )
             continue
-        if p.subject in unknown_items or p.subject in unknown_orders:
+        if p.subject in provable:
+            activate[p.subject] = provable[p.subject]
+        elif p.subject in unknown_items or p.subject in unknown_orders:
             is_item = p.kind is RelayKind.CUSTODY
             rejected.append(
                 RejectedEventPublic(
@@ -226,7 +232,8 @@ def _write(
                     event_id=event_id,
                     code="unknown_item" if is_item else "unknown_order",
                     message=(
-                        "no item with this id is registered (a batch item must be activated)"
+                        "no item with this id is registered (a batch item is known once its "
+                        "merchant published the batch's manifest)"
                         if is_item
                         else "no escrow order has this id"
                     ),
@@ -260,6 +267,7 @@ def _write(
                 duplicate=False,
             )
         )
+    queue_activations(session, activate)  # before the events: relayed in the order queued
     if rows:
         session.execute(insert(OutboxRecord), rows)
     if not accepted:

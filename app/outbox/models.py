@@ -53,6 +53,9 @@ class RelayKind(StrEnum):
     # The keeper's credit duties (CreditLines.settleRefund, accrue; anyone's to call): one per
     # transaction, the function named by the record.
     KEEPER_CREDIT_DUTY = "keeper_credit_duty"
+    # ProductRegistry.activateBatchItem: a batch item a carrier reports on, proven from its
+    # published manifest before its custody events go (one per transaction: the proof is dynamic).
+    BATCH_ACTIVATION = "batch_activation"
 
 
 class OutboxRecord(Base):

@@ -63,7 +63,11 @@ from app.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-CUSTODY_ORACLE_KINDS = (RelayKind.CUSTODY, RelayKind.CREDIT_APPLICATION)
+CUSTODY_ORACLE_KINDS = (
+    RelayKind.CUSTODY,
+    RelayKind.CREDIT_APPLICATION,
+    RelayKind.BATCH_ACTIVATION,
+)
 LOGISTICS_ORACLE_KINDS = (RelayKind.ORDER_LOGISTICS,)
 KEEPER_KINDS = (RelayKind.KEEPER_DUTY, RelayKind.KEEPER_CREDIT_DUTY)
 

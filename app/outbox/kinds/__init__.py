@@ -13,6 +13,7 @@ from app.chain.contracts import Suite
 from app.chain.reverts import RevertDecoder
 from app.outbox.calls import BatchCall
 from app.outbox.kinds.base import KindRelay, RelayContext
+from app.outbox.kinds.batch_activation import BatchActivationRelay
 from app.outbox.kinds.credit_application import CreditApplicationRelay
 from app.outbox.kinds.custody import CustodyRelay
 from app.outbox.kinds.keeper import KeeperDutyRelay
@@ -26,6 +27,7 @@ KIND_RELAYS: dict[RelayKind, type[KindRelay]] = {
     RelayKind.CREDIT_APPLICATION: CreditApplicationRelay,
     RelayKind.KEEPER_DUTY: KeeperDutyRelay,
     RelayKind.KEEPER_CREDIT_DUTY: KeeperCreditRelay,
+    RelayKind.BATCH_ACTIVATION: BatchActivationRelay,
 }
 
 __all__ = [

@@ -10,8 +10,8 @@ someone else's (a fresh id)."""
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, select, update
+from sqlalchemy.orm import Session, aliased
 from web3.contract import Contract
 
 from app.chain.contracts import Suite
@@ -19,6 +19,7 @@ from app.chain.reverts import Revert
 from app.outbox.calls import BatchCall, RowView, bytes32_word, uint_word, view_of
 from app.outbox.custody_ids import CustodyIds
 from app.outbox.kinds.base import Commit, KindRelay, RelayContext
+from app.outbox.kinds.batch_activation import ACTIVATION_SOURCE
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
 from app.outbox.plan import HeldBack, Plan
 
@@ -64,8 +65,15 @@ class CustodyRelay(KindRelay):
         ]
 
     def ready(self, head_time: int) -> ColumnElement[bool]:
-        # The registry refuses events later than the block's time: wait for the chain.
-        return OutboxRecord.occurred_at <= head_time
+        # The registry refuses events later than the block's time: wait for the chain. An item
+        # being activated from its batch proof has no record yet: its events wait for it.
+        activation = aliased(OutboxRecord)
+        activating = exists().where(
+            activation.source == ACTIVATION_SOURCE,
+            activation.source_event_id == OutboxRecord.subject,
+            activation.status.in_((RelayStatus.QUEUED, RelayStatus.SUBMITTED)),
+        )
+        return and_(OutboxRecord.occurred_at <= head_time, ~activating)
 
     def prepare(self, rows: list[RowView], head: int, plan: Plan) -> list[RowView]:
         return self.ids.with_event_ids(rows, head, plan)
