@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))  # run as a file (`python tools/demo.py`): import 
 from harness import ports  # noqa: E402
 from harness.nodes import stop_process  # noqa: E402
 from harness.service import ServiceProcess, service_environment  # noqa: E402
-from tools import demo_attacks, demo_story  # noqa: E402
+from tools import demo_attacks, demo_keeper, demo_story  # noqa: E402
 from tools.demo_support import (  # noqa: E402
     ATTESTER_KEY,
     BIN,
@@ -188,14 +188,16 @@ def wait_for_ctrl_c(service: ServiceProcess) -> None:
 
 
 def tell(demo: Demo) -> None:
-    """The honest story, then the attacks, then what shoppers see of it all."""
+    """The honest story, then the attacks, then the keeper at work, then what shoppers see of
+    it all."""
     demo_story.onboarding_and_registration(demo)
     demo_story.custody(demo)
     demo_story.counterfeit_and_recall(demo)
     demo_story.escrow(demo)
     demo_story.credit(demo)
     demo_attacks.attacks(demo, chapter=20)
-    demo_story.shoppers_view(demo, chapter=21)
+    demo_keeper.keeper(demo, chapter=21)
+    demo_story.shoppers_view(demo, chapter=22)
 
 
 def main() -> int:
