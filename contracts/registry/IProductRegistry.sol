@@ -127,6 +127,13 @@ interface IProductRegistry {
         string metadataURI;
     }
 
+    /// @notice One batch item to activate: its key, metadata hash and Merkle proof.
+    struct BatchItemProof {
+        ItemKey key;
+        bytes32 metadataHash;
+        bytes32[] proof;
+    }
+
     /// @notice One custody event (EPCIS what / when / where / why).
     /// @param itemId What: the item.
     /// @param eventId Unique per submitter; spent in a bitmap (word = id >> 8, bit = id & 255),
@@ -345,6 +352,14 @@ interface IProductRegistry {
     function activateBatchItem(bytes32 root, ItemKey calldata key, bytes32 metadataHash, bytes32[] calldata proof)
         external
         returns (bytes32 itemId);
+
+    /// @notice Activates several items of one batch in one transaction (a manifest in chunks).
+    /// @dev As `activateBatchItem` for each, except that an item already activated from this batch is
+    /// skipped, so an interrupted run can be sent again; any other refusal reverts the whole call.
+    /// @param root The batch's Merkle root.
+    /// @param items The items, each with its key, metadata hash and proof.
+    /// @return activated How many items were activated (the others were already).
+    function activateBatchItems(bytes32 root, BatchItemProof[] calldata items) external returns (uint256 activated);
 
     // ------------------------------------------------------------------ custody
 

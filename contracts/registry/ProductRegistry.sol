@@ -200,21 +200,59 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         returns (bytes32 itemId)
     {
         Batch storage batch = _batches[root];
-        address owner = batch.merchant;
+        address owner = _batchMerchant(root, batch);
+        (itemId,) = _activate(root, batch, owner, key, metadataHash, proof, false);
+    }
+
+    /// @inheritdoc IProductRegistry
+    function activateBatchItems(bytes32 root, BatchItemProof[] calldata items)
+        external
+        whenNotPaused
+        returns (uint256 activated)
+    {
+        if (items.length == 0) revert RegistryEmptyInput();
+        Batch storage batch = _batches[root];
+        address owner = _batchMerchant(root, batch);
+        for (uint256 i; i < items.length; ++i) {
+            BatchItemProof calldata item = items[i];
+            (, bool done) = _activate(root, batch, owner, item.key, item.metadataHash, item.proof, true);
+            if (done) ++activated;
+        }
+    }
+
+    function _batchMerchant(bytes32 root, Batch storage batch) private view returns (address owner) {
+        owner = batch.merchant;
         if (owner == address(0)) revert RegistryBatchNotRegistered(root);
+    }
+
+    /// @dev Proves the item against the batch's root and gives it a record; with `skipActive`, an item
+    /// already activated from this batch is left as it is (returns false).
+    function _activate(
+        bytes32 root,
+        Batch storage batch,
+        address owner,
+        ItemKey calldata key,
+        bytes32 metadataHash,
+        bytes32[] calldata proof,
+        bool skipActive
+    ) private returns (bytes32 itemId, bool activated) {
         itemId = _idOf(owner, _merchants[owner], key);
         if (!MerkleProof.verifyCalldata(proof, root, batchLeaf(itemId, metadataHash))) {
             revert RegistryInvalidProof(root, itemId);
         }
         Item storage item = _items[itemId];
         // A batch item flagged before activation has a record with no merchant; it keeps its flag.
-        if (item.merchant != address(0)) revert RegistryItemAlreadyRegistered(itemId);
+        if (item.merchant != address(0)) {
+            if (skipActive && item.inBatch && _itemBatch[itemId] == root) return (itemId, false);
+            revert RegistryItemAlreadyRegistered(itemId);
+        }
         item.merchant = owner;
         item.updatedAt = uint40(block.timestamp);
         item.inBatch = true;
         _itemBatch[itemId] = root;
         if (batch.recalled) item.state = ItemState.Recalled;
         emit BatchItemActivated(itemId, root, metadataHash);
+        return (itemId, true);
     }
 
     // ------------------------------------------------------------------ custody

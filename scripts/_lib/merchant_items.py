@@ -220,21 +220,23 @@ def activate_command(group: click.Group) -> None:
         metavar="0xID",
         help="Activate only this item of the manifest (repeatable; default: every item).",
     )
-    @click.option(
-        "--journal", type=click.Path(path_type=Path), help=JOURNAL_HELP.format("activate")
-    )
+    @rows_options("activate", "Items per activateBatchItems transaction.")
     def activate(
-        run: Run, manifest_file: Path, items: tuple[str, ...], journal: Path | None
+        run: Run,
+        manifest_file: Path,
+        items: tuple[str, ...],
+        chunk_size: int,
+        journal: Path | None,
     ) -> None:
         """Give the items of a batch MANIFEST_FILE (written by `register --batch`) records of
         their own, so that custody events, recalls and escrow orders can name them: each is
         proven by its key (SKU or GTIN, and serial), metadata hash and Merkle proof from the
-        manifest (`activateBatchItem`, one transaction per item). Anyone may send them
+        manifest (`activateBatchItems`, --chunk-size items a transaction). Anyone may send them
         (--account pays the gas); the registry derives each id under the batch's merchant, so a
-        batch holds only its merchant's own ids. Items already activated are skipped: an
-        interrupted run simply starts again. Each transaction is simulated first; a refusal is
-        explained from the registry's error (e.g. a GTIN whose prefix was never granted to the
-        batch's merchant)."""
+        batch holds only its merchant's own ids. Items already activated are skipped, here and
+        by the registry: an interrupted run simply starts again. Each transaction is simulated
+        first; a refusal is explained from the registry's error (e.g. a GTIN whose prefix was
+        never granted to the batch's merchant)."""
         manifest = batch_manifest(manifest_file)
         wanted = [chain.bytes32(item, "--item") for item in items] or None
         registry = reg.open_registry(run)
@@ -250,21 +252,24 @@ def activate_command(group: click.Group) -> None:
         root = reg.root_of(manifest)
         receipts = reg.send_rows(
             run,
-            registry.contract.activateBatchItem,
+            registry.contract.activateBatchItems,
             to_send,
-            lambda item: item,
+            lambda item: tuple(reg.activation_args(root, item)[1:]),
             lambda item: str(item["item_id"]),
-            chunk_size=1,
+            chunk_size=chunk_size,
             journal=log,
             label="activating",
-            args_of=lambda item: reg.activation_args(root, item),
+            leading=(root,),
         )
         if run.dry_run:
             chain.dry_run_report(f"would activate {len(to_send)} item(s)")
             return
-        click.echo(f"activated {len(receipts)} item(s) of batch 0x{root.hex()}")
-        for item, receipt in zip(to_send, receipts, strict=True):
-            click.echo(
-                f"  item {item['item_id']}  {item.get('label', '')} in tx {receipt.txn_hash}"
-            )
+        click.echo(
+            f"activated {len(to_send)} item(s) of batch 0x{root.hex()} in "
+            f"{len(receipts)} transaction(s)"
+        )
+        for receipt in receipts:
+            click.echo(f"  tx {receipt.txn_hash}")
+        for item in to_send:
+            click.echo(f"  item {item['item_id']}  {item.get('label', '')}")
         click.echo("next: record their custody events: ape run merchant custody FILE")

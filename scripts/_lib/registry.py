@@ -80,11 +80,10 @@ def send_rows(
     chunk_size: int,
     journal: Journal | None,
     label: str,
-    args_of: Callable[[Any], list[Any]] | None = None,
+    leading: Sequence[Any] = (),
 ) -> list[Any]:
-    """Calls ``method`` with ``chunk_size`` rows at a time (or, with ``args_of``, with the
-    arguments of one row), each transaction simulated first; returns the receipts (none in a
-    dry run)."""
+    """Calls ``method`` with ``chunk_size`` rows at a time (after the ``leading`` arguments),
+    each transaction simulated first; returns the receipts (none in a dry run)."""
     receipts = []
     with chain.progress(len(rows), label) as bar:
         for start in range(0, len(rows), chunk_size):
@@ -93,7 +92,7 @@ def send_rows(
             what = f"rows {start + 1}-{start + len(chunk)}"
             if len(chunk) == 1:
                 what = getattr(chunk[0], "where", None) or f"{label} {keys[0]}"
-            args = args_of(chunk[0]) if args_of else [[as_input(r) for r in chunk]]
+            args = [*leading, [as_input(r) for r in chunk]]
             try:
                 receipt = chain.send(run, method, *args, what=what, journal=journal, keys=keys)
             except Stop as stop:

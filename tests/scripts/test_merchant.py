@@ -647,6 +647,21 @@ def test_activate_gives_named_batch_items_records_then_the_rest_skipping_those_d
     assert activated.args.root == bytes.fromhex(manifest["root"][2:])
 
 
+def test_activate_sends_a_whole_manifest_in_chunks_of_items(
+    ape_run: ApeRun, prefix_runs: tuple[Run, Run], registry: Contract, w3: Web3, tmp_path: Path
+) -> None:
+    path, manifest = register_batch(ape_run, tmp_path, "CHUNK")
+    sent = nonce(w3, STRANGER)
+
+    run = ape_run("merchant", "activate", str(path), "--account", STRANGER_ACCOUNT)
+
+    assert run.returncode == 0, run.output
+    assert "activated 2 item(s) of batch" in run.output and "in 1 transaction(s)" in run.output
+    assert nonce(w3, STRANGER) == sent + 1
+    for item in manifest["items"]:
+        assert owner_of(registry, bytes.fromhex(item["item_id"][2:])) == MERCHANT
+
+
 def test_recall_of_one_batch_item_activates_it_then_recalls_only_it(
     ape_run: ApeRun, prefix_runs: tuple[Run, Run], registry: Contract, tmp_path: Path
 ) -> None:

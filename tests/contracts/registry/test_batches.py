@@ -320,3 +320,71 @@ def test_batch_leaf_of_single_item_batch_is_the_root(registry: Any, make_batch: 
     leaf = tree.leaves[0]
 
     assert registry.batchLeaf(leaf.item_id, leaf.metadata_hash) == tree.root
+
+
+# ------------------------------------------------------------------ activation in chunks
+
+
+def proofs(batch: Any, indices: list[int]) -> list[tuple[Any, bytes, list[bytes]]]:
+    return [(batch.key(i).as_abi(), batch.leaf(i).metadata_hash, batch.proof(i)) for i in indices]
+
+
+def test_activate_batch_items_activates_a_chunk_and_skips_items_already_activated(
+    registry: Any, merchant: Any, shopper: Any, register_batch: Any, activate: Any
+) -> None:
+    batch = register_batch(6)
+    activate(batch, 2)
+
+    tx = registry.activateBatchItems(batch.root, proofs(batch, [1, 2, 3, 5]), sender=shopper)
+
+    activated = [batch.leaf(i) for i in (1, 3, 5)]
+    assert tx.events == [
+        registry.BatchItemActivated(itemId=leaf.item_id, root=batch.root,
+                                    metadataHash=leaf.metadata_hash)
+        for leaf in activated
+    ]  # fmt: skip
+    for index in (1, 2, 3, 5):
+        item = registry.itemOf(batch.leaf(index).item_id)
+        assert (item.merchant, item.inBatch) == (merchant.address, True)
+    assert registry.itemOf(batch.leaf(0).item_id).merchant == ZERO_ADDRESS
+
+
+def test_activate_batch_items_is_all_or_none_on_a_bad_proof(
+    registry: Any, shopper: Any, register_batch: Any
+) -> None:
+    batch = register_batch(4)
+    items = proofs(batch, [0, 1])
+    key, _, proof = items[1]
+    items[1] = (key, h("not the committed metadata"), proof)
+    wrong = batch.leaf(1).item_id
+
+    with ape.reverts(registry.RegistryInvalidProof, root=batch.root, itemId=wrong):
+        registry.activateBatchItems(batch.root, items, sender=shopper)
+
+    assert registry.itemOf(batch.leaf(0).item_id).merchant == ZERO_ADDRESS
+
+
+def test_activate_batch_items_refuses_an_item_registered_singly_and_an_empty_chunk(
+    registry: Any, shopper: Any, register_item: Any, register_batch: Any
+) -> None:
+    item_id = register_item()
+    tree = ItemBatch([BatchLeaf(item_id, h("m")), BatchLeaf(h("another item"), h("m2"))])
+    batch = register_batch(tree=tree)
+
+    with ape.reverts(registry.RegistryItemAlreadyRegistered, itemId=item_id):
+        registry.activateBatchItems(batch.root, proofs(batch, [0]), sender=shopper)
+    with ape.reverts(registry.RegistryEmptyInput):
+        registry.activateBatchItems(batch.root, [], sender=shopper)
+    other = register_batch(2)
+    with ape.reverts(registry.RegistryBatchNotRegistered, root=h("no such root")):
+        registry.activateBatchItems(h("no such root"), proofs(other, [1]), sender=shopper)
+
+
+def test_activate_batch_items_reverts_while_paused(
+    registry: Any, admin: Any, shopper: Any, register_batch: Any
+) -> None:
+    batch = register_batch(2)
+    registry.pause(sender=admin)
+
+    with ape.reverts(registry.EnforcedPause):
+        registry.activateBatchItems(batch.root, proofs(batch, [0, 1]), sender=shopper)
