@@ -14,16 +14,31 @@ The set-up is the relay benchmark's (``harness.suite``): a fresh Anvil, the suit
   on the same database.
 
 Faults strike at fixed fractions of the stream (alternating node and service), while requests are
-in flight. The carriers' client behaves as a carrier should: every request has an
-``Idempotency-Key``, and a request that fails (connection refused or reset, a 5xx, a 503 while the
-node is away) is sent again, freshly signed, until it is answered. An event is *accepted* when a
-``202`` lists it as accepted.
+in flight.
 
-The verdict is the chain's, not the service's: every ``CustodyRecorded`` log the oracle submitted
-is read, and matched to its carrier event by its context hash (each event carries a unique
-reference). ``lost`` = accepted events with no log, ``duplicated`` = accepted events with more
-than one log, ``unexpected`` = logs that match no accepted event. The service's outbox must hold no
-queued, submitted or failed record at the end.
+**The keeper** (``app.keeper``) runs in the same service, with a key of its own and a cycle every
+second. The set-up opens ``keeper_orders`` orders (``harness.keeper_orders``) in as many groups as
+there are faults: half delivered, whose release comes due after their dispute window, half never
+shipped, whose refund comes due after their ship-by; each group's deadlines an hour after the
+previous group's. Just before each fault the chain's clock is moved past one group's deadlines,
+and the fault strikes once the keeper has queued some of them (after at most ``bite_seconds``),
+while they are queued, in flight or just mined. The node keeps its clock across a restart (a
+live chain's time never goes back, whatever blocks a reorganisation takes away): Anvil restarted
+from a saved state would go back to the wall clock, so the harness sets it forward again.
+
+The carriers' client behaves as a carrier should: every request has an ``Idempotency-Key``, and a
+request that fails (connection refused or reset, a 5xx, a 503 while the node is away) is sent
+again, freshly signed, until it is answered. An event is *accepted* when a ``202`` lists it as
+accepted.
+
+The verdict is the chain's, not the service's. For the carriers: every ``CustodyRecorded`` log
+the oracle submitted is read, and matched to its carrier event by its context hash (each event
+carries a unique reference). ``lost`` = accepted events with no log, ``duplicated`` = accepted
+events with more than one log, ``unexpected`` = logs that match no accepted event. For the keeper:
+every order's ``OrderReleased`` and ``OrderRefunded`` logs are read; ``missed`` = duties made due
+with no outcome on chain, ``twice`` = duties with more than one, and every outcome must be the
+duty's own, called by the keeper. The service's outbox must hold no queued, submitted or failed
+record at the end, of either kind.
 """
 
 from __future__ import annotations
@@ -49,6 +64,7 @@ from pydantic import BaseModel, Field
 from web3 import Web3
 
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
+from harness.keeper_orders import HOUR, OUTCOME_EVENTS, Duty, EscrowDriver
 from harness.nodes import ROOT, anvil_command, free_port, wait_for_rpc
 from harness.suite import ORACLE, CarrierService, deploy_with_items
 
@@ -56,6 +72,13 @@ CARRIER = "fault-carrier"
 EVENTS_PATH = "/v1/logistics/events"
 CONFIRMATION_DEPTH = 2
 NODE_START_TIMEOUT = 60.0
+KEEPER_INTERVAL_SECONDS = 1.0
+# Relay kinds as the service's outbox names them (app.outbox.models.RelayKind), not imported: that
+# module would add the outbox's tables to the metadata of a process that makes only the index's.
+CUSTODY_KIND = "custody"
+KEEPER_KIND = "keeper_duty"
+# A group's refunds come due this long after the ship-by of the set-up (the releases' window).
+REFUND_LEAD_SECONDS = 600
 
 
 class FaultPlan(BaseModel):
@@ -72,6 +95,9 @@ class FaultPlan(BaseModel):
     # A node fault waits (this long at most) until the service holds records confirmed in blocks
     # newer than the node's last snapshot, so that the kill takes confirmed work back.
     bite_seconds: float = Field(default=30.0, ge=0)
+    # Orders whose keeper duties (half releases, half refunds) come due during the run, one group
+    # just before each fault.
+    keeper_orders: int = Field(default=100, ge=0)
     deadline_seconds: float = Field(default=600.0, gt=0)
 
 
@@ -86,6 +112,14 @@ class Fault(BaseModel):
         0, description="records the service held confirmed in blocks the fault took away"
     )
     restart_seconds: float
+    duties_made_due: int = Field(0, description="keeper duties made due just before it struck")
+    duties_open: int = Field(0, description="keeper records queued or submitted when it struck")
+    duties_confirmed: int = Field(
+        0, description="keeper records the service held confirmed when it struck"
+    )
+    duties_rolled_back: int = Field(
+        0, description="keeper outcomes on chain in blocks the fault took away"
+    )
 
     @property
     def blocks_rolled_back(self) -> int:
@@ -110,6 +144,16 @@ class FaultReport(BaseModel):
     faults: list[Fault]
     transactions: int
     seconds: float
+    keeper_duties: int = Field(0, description="keeper duties made due")
+    keeper_executed: int = Field(0, description="duties with their outcome on chain")
+    keeper_missed: int = Field(0, description="duties made due with no outcome on chain")
+    keeper_twice: int = Field(0, description="duties with more than one outcome on chain")
+    keeper_wrong: int = Field(
+        0, description="outcomes not the duty's own (a refund for a release) or not by the keeper"
+    )
+    keeper_outbox_open: int = Field(0, description="keeper records still queued or submitted")
+    keeper_outbox_failed: int = 0
+    keeper_transactions: int = 0
 
     @property
     def blocks_rolled_back(self) -> int:
@@ -118,6 +162,10 @@ class FaultReport(BaseModel):
     @property
     def confirmed_rolled_back(self) -> int:
         return sum(fault.confirmed_rolled_back for fault in self.faults)
+
+    @property
+    def duties_rolled_back(self) -> int:
+        return sum(fault.duties_rolled_back for fault in self.faults)
 
     @property
     def exactly_once(self) -> bool:
@@ -129,6 +177,20 @@ class FaultReport(BaseModel):
             and self.confirmed == self.accepted
             and self.outbox_open == 0
             and self.outbox_failed == 0
+            and self.keeper_exactly_once
+        )
+
+    @property
+    def keeper_exactly_once(self) -> bool:
+        """Every keeper duty made due done once on chain, by the keeper, its outbox settled."""
+        return (
+            self.keeper_duties == self.plan.keeper_orders
+            and self.keeper_executed == self.keeper_duties
+            and self.keeper_missed == 0
+            and self.keeper_twice == 0
+            and self.keeper_wrong == 0
+            and self.keeper_outbox_open == 0
+            and self.keeper_outbox_failed == 0
         )
 
     def summary(self) -> str:
@@ -140,7 +202,12 @@ class FaultReport(BaseModel):
             f"faults=node:{kinds['node']},service:{kinds['service']} "
             f"blocks_rolled_back={self.blocks_rolled_back} "
             f"confirmed_rolled_back={self.confirmed_rolled_back} retried={self.retried_requests} "
-            f"transactions={self.transactions} seconds={self.seconds:.1f}"
+            f"transactions={self.transactions} keeper_duties={self.keeper_duties} "
+            f"keeper_executed={self.keeper_executed} keeper_missed={self.keeper_missed} "
+            f"keeper_twice={self.keeper_twice} keeper_wrong={self.keeper_wrong} "
+            f"keeper_rolled_back={self.duties_rolled_back} "
+            f"keeper_outbox_open={self.keeper_outbox_open} "
+            f"keeper_outbox_failed={self.keeper_outbox_failed} seconds={self.seconds:.1f}"
         )
 
 
@@ -158,6 +225,8 @@ class Node:
         self.snapshot_seconds = snapshot_seconds
         self.process: subprocess.Popen[bytes] | None = None
         self.saved_head = -1  # the saved state holds no block above this one
+        # How far the chain's clock runs ahead of the wall clock (moved by `advance_to`).
+        self.clock_offset = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -181,9 +250,40 @@ class Node:
                 if time.monotonic() > deadline:
                     raise
                 continue
+            if self.clock_offset:
+                self._keep_clock()
             with self._lock:
                 self.process = process
             return
+
+    def advance_to(self, timestamp: int) -> None:
+        """The chain's clock moved to ``timestamp`` (a block mined at it) and on from there."""
+        if timestamp > self.head_time():
+            self._rpc("evm_setNextBlockTimestamp", [timestamp])
+            self._rpc("evm_mine", [])
+            self.clock_offset = timestamp - time.time()
+
+    def _keep_clock(self) -> None:
+        """After a restart from a saved state: the next block no earlier than the chain's clock
+        would be without the fault (Anvil's own goes back to the wall clock)."""
+        self._rpc(
+            "evm_setNextBlockTimestamp",
+            [max(self.head_time(), int(time.time() + self.clock_offset))],
+        )
+
+    def head_time(self) -> int:
+        block = self._rpc("eth_getBlockByNumber", ["latest", False])
+        return int(block["timestamp"], 16)
+
+    def _rpc(self, method: str, params: list[Any]) -> Any:
+        answer = httpx.post(
+            self.url,
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+            timeout=10,
+        ).json()
+        if "error" in answer:
+            raise RuntimeError(f"{method}: {answer['error']}")
+        return answer["result"]
 
     def kill(self) -> None:
         """``kill -9``: nothing is saved on the way down."""
@@ -257,7 +357,7 @@ class Service(CarrierService):
     """The service as ``make api`` runs it, on one database; killed and restarted at will (on the
     same port and database)."""
 
-    def __init__(self, base: Path, node: Node) -> None:
+    def __init__(self, base: Path, node: Node, keeper_key: str) -> None:
         super().__init__(
             node.url,
             base,
@@ -266,7 +366,30 @@ class Service(CarrierService):
             requests_per_minute=60_000,
             environment="test",
             confirmation_depth=CONFIRMATION_DEPTH,
+            keeper_private_key=keeper_key,
+            keeper_interval_seconds=KEEPER_INTERVAL_SECONDS,
         )
+
+    def outbox_of(self, kind: str) -> dict[str, int]:
+        """Records of one relay kind by status."""
+        rows = self.query(
+            "SELECT status, count(*) FROM outbox_records WHERE kind = ? GROUP BY status", (kind,)
+        )
+        return {str(status): int(count) for status, count in rows}
+
+    def keeper_records(self, order_ids: list[str]) -> dict[str, int]:
+        """The keeper's records of these orders by status."""
+        found: dict[str, int] = {}
+        for start in range(0, len(order_ids), 500):
+            chunk = order_ids[start : start + 500]
+            rows = self.query(
+                "SELECT status, count(*) FROM outbox_records WHERE kind = ? AND subject IN "
+                f"({','.join('?' * len(chunk))}) GROUP BY status",
+                (KEEPER_KIND, *chunk),
+            )
+            for status, count in rows:
+                found[str(status)] = found.get(str(status), 0) + int(count)
+        return found
 
     def newest_confirmed_block(self) -> int:
         rows = self.query("SELECT max(block_number) FROM outbox_records WHERE status = 'confirmed'")
@@ -384,24 +507,84 @@ def run_faults(plan: FaultPlan, base: Path | None = None) -> FaultReport:
     service: Service | None = None
     try:
         w3, registry, items = deploy_with_items(node.url, base)
+        keeper = KeeperDuties.set_up(
+            EscrowDriver.of_deployment(w3, base), plan.keeper_orders, len(_schedule(plan))
+        )
         node.save()  # the set-up survives every node fault
         node.start_background()
-        service = Service(base, node)
+        service = Service(base, node, keeper.key)
         service.start()
         bodies = event_bodies(items, "fault", plan.events, plan.request_events)
         carrier = Carrier(service, deadline)
         faults: list[Fault] = []
         try:
-            _stream(plan, bodies, carrier, node, service, faults)
-            _wait_settled(service, deadline)
+            _stream(plan, bodies, carrier, node, service, keeper, faults)
+            keeper.make_all_due(node)
+            _wait_settled(service, keeper, deadline)
         finally:
             carrier.close()
             node.stop_background()
-        return _verdict(plan, started, w3, registry, carrier, service, faults, len(bodies))
+        return _verdict(plan, started, w3, registry, carrier, service, keeper, faults)
     finally:
         if service is not None:
             service.stop()
         node.kill()
+
+
+class KeeperDuties:
+    """The keeper's orders in groups, one per fault, each group made due just before its fault;
+    and the keeper's key."""
+
+    def __init__(self, driver: EscrowDriver, groups: list[list[Duty]], key: str) -> None:
+        self.driver = driver
+        self.groups = groups
+        self.key = key
+        self.keeper = driver.w3.eth.account.from_key(key).address
+        self.made_due = 0  # groups made due so far, in order
+
+    @classmethod
+    def set_up(cls, driver: EscrowDriver, orders: int, faults: int) -> KeeperDuties:
+        """``orders`` orders in ``faults`` groups (at least one), releases and refunds in turn,
+        each group's deadlines an hour after the previous group's; a funded keeper key."""
+        count = max(1, faults)
+        now, window = driver.block_time(), driver.min_window
+        kinds = [(index % count, (index // count) % 2 == 0) for index in range(orders)]
+        releases = [window + group * HOUR for group, release in kinds if release]
+        refunds = [
+            now + window + group * HOUR + REFUND_LEAD_SECONDS
+            for group, release in kinds
+            if not release
+        ]
+        made = iter(driver.delivered(releases, now + 5 * 86_400) if releases else [])
+        unshipped = iter(driver.unshipped(refunds) if refunds else [])
+        groups: list[list[Duty]] = [[] for _ in range(count)]
+        for group, release in kinds:
+            groups[group].append(next(made) if release else next(unshipped))
+        key = "0x" + bytes(driver.funded_account().key).hex()
+        return cls(driver, groups, key)
+
+    def make_due(self, node: Node) -> list[Duty]:
+        """The next group's deadlines passed on the chain's clock; that group (none left: [])."""
+        if self.made_due >= len(self.groups):
+            return []
+        group = self.groups[self.made_due]
+        if group:
+            node.advance_to(max(duty.due_at for duty in group) + 1)
+        self.made_due += 1
+        return group
+
+    def make_all_due(self, node: Node) -> None:
+        while self.made_due < len(self.groups):
+            self.make_due(node)
+
+    @property
+    def due(self) -> list[Duty]:
+        return [duty for group in self.groups[: self.made_due] for duty in group]
+
+    def landed_above(self, order_ids: list[str], block: int) -> list[int]:
+        """The blocks above ``block`` holding outcomes of these orders."""
+        found = self.driver.outcomes(order_ids, from_block=block + 1)
+        return [outcome.block_number for outcomes in found.values() for outcome in outcomes]
 
 
 def _stream(
@@ -410,6 +593,7 @@ def _stream(
     carrier: Carrier,
     node: Node,
     service: Service,
+    keeper: KeeperDuties,
     faults: list[Fault],
 ) -> None:
     """Posts every body while the faults strike at their fractions of the accepted events."""
@@ -422,7 +606,8 @@ def _stream(
             while len(carrier.accepted) < mark:
                 if done.wait(0.01):
                     return
-            faults.append(_strike(kind, len(carrier.accepted), node, service, plan.bite_seconds))
+            accepted = len(carrier.accepted)
+            faults.append(_strike(kind, accepted, node, service, keeper, plan.bite_seconds))
 
     began = time.monotonic()
     gap = plan.request_events / plan.events_per_second
@@ -455,12 +640,29 @@ def _schedule(plan: FaultPlan) -> list[str]:
     return kinds
 
 
-def _strike(kind: str, accepted: int, node: Node, service: Service, bite: float) -> Fault:
+def _strike(
+    kind: str, accepted: int, node: Node, service: Service, keeper: KeeperDuties, bite: float
+) -> Fault:
+    group = [duty.order_id for duty in keeper.make_due(node)]
+    # Strike once the keeper has queued some of the group's duties: while they are queued, in
+    # flight or just mined.
+    until = time.monotonic() + bite
+    while group and not service.keeper_records(group) and time.monotonic() < until:
+        time.sleep(0.02)
+    due = [duty.order_id for duty in keeper.due]
     if kind == "node":
-        # Strike when it takes confirmed work back: records confirmed above the last snapshot.
+        # Strike when it takes work back: records confirmed above the last snapshot, and some of
+        # the group's duties done in blocks above it.
         until = time.monotonic() + bite
-        while service.newest_confirmed_block() <= node.saved_head and time.monotonic() < until:
+        while time.monotonic() < until:
+            saved = node.saved_head
+            if service.newest_confirmed_block() > saved and (
+                not group or keeper.landed_above(group, saved)
+            ):
+                break
             time.sleep(0.02)
+    duties = service.keeper_records(due)
+    landed = keeper.landed_above(due, -1) if kind == "node" else []
     head_before = node.head()
     began = time.monotonic()
     if kind == "node":
@@ -477,17 +679,28 @@ def _strike(kind: str, accepted: int, node: Node, service: Service, bite: float)
         head_after=head_after,
         confirmed_rolled_back=service.confirmed_above(head_after) if kind == "node" else 0,
         restart_seconds=time.monotonic() - began,
+        duties_made_due=len(group),
+        duties_open=duties.get("queued", 0) + duties.get("submitted", 0),
+        duties_confirmed=duties.get("confirmed", 0),
+        duties_rolled_back=sum(1 for block in landed if block > head_after),
     )
 
 
-def _wait_settled(service: Service, deadline: float) -> None:
-    """Until no record is queued or submitted (the relayer's own view; the chain judges after)."""
+def _wait_settled(service: Service, keeper: KeeperDuties, deadline: float) -> None:
+    """Until no record is queued or submitted, and every duty made due has a record confirmed or
+    failed (the service's own view; the chain judges after)."""
+    due = [duty.order_id for duty in keeper.due]
     while time.monotonic() < deadline:
         outbox = service.outbox()
-        if not outbox.get("queued") and not outbox.get("submitted"):
+        duties = service.keeper_records(due)
+        settled = duties.get("confirmed", 0) + duties.get("failed", 0)
+        if not outbox.get("queued") and not outbox.get("submitted") and settled >= len(due):
             return
         time.sleep(0.1)
-    raise TimeoutError(f"the outbox did not settle before the deadline: {service.outbox()}")
+    raise TimeoutError(
+        f"the outbox did not settle before the deadline: {service.outbox()}, keeper duties "
+        f"{service.keeper_records(due)} of {len(due)}"
+    )
 
 
 def _verdict(
@@ -497,17 +710,20 @@ def _verdict(
     registry: Any,
     carrier: Carrier,
     service: Service,
+    keeper: KeeperDuties,
     faults: list[Fault],
-    requests: int,
 ) -> FaultReport:
-    del requests
     logs = registry.events.CustodyRecorded().get_logs(
         from_block=0, argument_filters={"submitter": ORACLE.address}
     )
     by_context = Counter(bytes(log.args.contextHash) for log in logs)
     expected = {keccak(text=reference_of(event_id)): event_id for event_id in carrier.accepted}
     landed = {context: by_context.get(context, 0) for context in expected}
-    outbox = service.outbox()
+    outbox = service.outbox_of(CUSTODY_KIND)
+    duties = keeper.due
+    outcomes = keeper.driver.outcomes(duty.order_id for duty in duties)
+    done = [outcomes.get(duty.order_id, []) for duty in duties]
+    kept = service.outbox_of(KEEPER_KIND)
     return FaultReport(
         plan=plan,
         events_sent=plan.events,
@@ -526,6 +742,19 @@ def _verdict(
         faults=faults,
         transactions=len({log.transactionHash for log in logs}),
         seconds=time.monotonic() - started,
+        keeper_duties=len(duties),
+        keeper_executed=sum(1 for found in done if found),
+        keeper_missed=sum(1 for found in done if not found),
+        keeper_twice=sum(1 for found in done if len(found) > 1),
+        keeper_wrong=sum(
+            1
+            for duty, found in zip(duties, done, strict=True)
+            for outcome in found
+            if outcome.event != OUTCOME_EVENTS[duty.duty] or outcome.by != keeper.keeper
+        ),
+        keeper_outbox_open=kept.get("queued", 0) + kept.get("submitted", 0),
+        keeper_outbox_failed=kept.get("failed", 0),
+        keeper_transactions=len({outcome.tx_hash for found in done for outcome in found}),
     )
 
 

@@ -1,10 +1,11 @@
-"""Fault injection: carriers' events stream into the service while the chain node and the
-service are killed with SIGKILL and restarted (``harness.faults``); the chain's own logs
-judge whether every accepted event landed exactly once.
+"""Fault injection: carriers' events stream into the service and the keeper's duties come due
+while the chain node and the service are killed with SIGKILL and restarted (``harness.faults``);
+the chain's own logs judge whether every accepted event landed exactly once, and every duty made
+due was done exactly once.
 
-Two runs: the required one (10,000 events, two node and two service kills) and a longer one (30,000
-events, five of each). ``make test`` runs a smoke of the same checks: 2,000 events, one kill of
-each kind (tests/app/faults)."""
+Two runs: the required one (10,000 events and 100 keeper duties, two node and two service kills)
+and a longer one (30,000 events and 200 duties, five kills of each). ``make test`` runs a smoke of
+the same checks: 2,000 events and 6 duties, one kill of each kind (tests/app/faults)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,16 @@ from verify.scale import SMOKE, pick
 
 PLANS = pick(
     {
-        "required: 10,000 events, 2 + 2 kills": FaultPlan(
-            events=10_000, node_kills=2, service_kills=2
+        "required: 10,000 events, 100 duties, 2 + 2 kills": FaultPlan(
+            events=10_000, node_kills=2, service_kills=2, keeper_orders=100
         ),
-        "long: 30,000 events, 5 + 5 kills": FaultPlan(
-            events=30_000, node_kills=5, service_kills=5, deadline_seconds=1_200
+        "long: 30,000 events, 200 duties, 5 + 5 kills": FaultPlan(
+            events=30_000, node_kills=5, service_kills=5, keeper_orders=200, deadline_seconds=1_200
         ),
     },
     {
-        "smoke: 1,000 events, 1 + 1 kills": FaultPlan(
-            events=1_000, node_kills=1, service_kills=1, deadline_seconds=300
+        "smoke: 1,000 events, 6 duties, 1 + 1 kills": FaultPlan(
+            events=1_000, node_kills=1, service_kills=1, keeper_orders=6, deadline_seconds=300
         ),
     },
 )
@@ -39,6 +40,12 @@ COLUMNS = [
     "Lost",
     "Duplicated",
     "Outbox left",
+    "Keeper duties due",
+    "Duties done on chain",
+    "Duties missed",
+    "Duties done twice",
+    "Duty outcomes rolled back",
+    "Keeper outbox left",
     "Seconds",
 ]
 
@@ -54,6 +61,9 @@ def run() -> Section:
         # confirmed (the relayer noticed and sent them again); a smoke's stream is too short to
         # be sure of it.
         passed &= SMOKE or report.confirmed_rolled_back > 0
+        # And a node kill must have taken back keeper duties done on chain (the relayer sent
+        # them again, once).
+        passed &= SMOKE or report.duties_rolled_back > 0
         rows.append(_row(label, report))
     return Section(
         key="faults",
@@ -70,6 +80,18 @@ def run() -> Section:
             "hash; 'Outbox left' is records still queued, submitted or failed. A node kill waits "
             "until records were confirmed above the node's last save, so each one takes "
             "confirmed work back.",
+            "The keeper runs in the same service (its own key, a cycle every second). Its "
+            "orders, half delivered (a release due after the dispute window) and half never "
+            "shipped (a refund due after ship-by), are set up before the stream in one group per "
+            "fault; just before each fault the chain's clock is moved past one group's "
+            "deadlines, and the fault strikes once the keeper has queued some of them (a node "
+            "kill also waits until some are done in blocks above the node's last save, so that "
+            "it takes them back). The node's clock is kept across its restarts, as a live "
+            "chain's is. Counts come from the chain's OrderReleased and OrderRefunded logs per "
+            "order: 'missed' = a duty made due with none, 'twice' = more than one; each must be "
+            "the duty's own outcome, called by the keeper. 'Duty outcomes rolled back' = "
+            "outcomes in blocks a node kill took away; 'Keeper outbox left' = keeper records "
+            "still queued, submitted or failed.",
         ],
     )
 
@@ -88,5 +110,11 @@ def _row(label: str, report: FaultReport) -> dict[str, str | int | float | bool]
         "Lost": report.lost,
         "Duplicated": report.duplicated,
         "Outbox left": report.outbox_open + report.outbox_failed,
+        "Keeper duties due": report.keeper_duties,
+        "Duties done on chain": report.keeper_executed,
+        "Duties missed": report.keeper_missed,
+        "Duties done twice": report.keeper_twice,
+        "Duty outcomes rolled back": report.duties_rolled_back,
+        "Keeper outbox left": report.keeper_outbox_open + report.keeper_outbox_failed,
         "Seconds": round(report.seconds, 1),
     }

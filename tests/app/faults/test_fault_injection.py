@@ -1,9 +1,11 @@
-"""While carrier events stream in, the chain node is killed with SIGKILL and restarted from its
-saved state, and the service is killed with SIGKILL and restarted; the chain then holds every
-accepted event exactly once and the outbox is empty. Real processes throughout (Anvil, uvicorn,
-SQLite): see ``harness.faults``.
+"""While carrier events stream in and keeper duties come due, the chain node is killed with
+SIGKILL and restarted from its saved state, and the service is killed with SIGKILL and restarted;
+the chain then holds every accepted event exactly once, every duty made due done exactly once by
+the keeper, and the outbox is empty. Real processes throughout (Anvil, uvicorn, SQLite): see
+``harness.faults``.
 
-This is the campaign's smoke: 2,000 events, one kill of each kind, every check of the full run.
+This is the campaign's smoke: 2,000 events and 6 keeper duties (3 due before each fault), one
+kill of each kind, every check of the full run.
 The campaign itself (10,000 events with two kills of each, then 30,000 with five) is
 `make verify` (``python -m verify --only faults``, verify/faults.py), where its figures are
 reported.
@@ -15,10 +17,14 @@ from pathlib import Path
 
 from harness.faults import FaultPlan, run_faults
 
-SMOKE = FaultPlan(events=2_000, node_kills=1, service_kills=1, deadline_seconds=300)
+SMOKE = FaultPlan(
+    events=2_000, node_kills=1, service_kills=1, keeper_orders=6, deadline_seconds=300
+)
 
 
-def test_every_accepted_event_lands_once_through_node_and_service_kills(tmp_path: Path) -> None:
+def test_every_accepted_event_and_due_duty_lands_once_through_node_and_service_kills(
+    tmp_path: Path,
+) -> None:
     report = run_faults(SMOKE, tmp_path)
     print(report.summary())
     kinds = [fault.kind for fault in report.faults]
@@ -31,4 +37,11 @@ def test_every_accepted_event_lands_once_through_node_and_service_kills(tmp_path
     assert report.lost == 0 and report.duplicated == 0 and report.unexpected_logs == 0
     assert report.outbox_open == 0 and report.outbox_failed == 0
     assert report.outbox_confirmed == report.accepted
+    # The keeper: each fault struck after a group of 3 duties was made due.
+    assert [fault.duties_made_due for fault in report.faults] == [3, 3]
+    assert report.keeper_duties == SMOKE.keeper_orders
+    assert report.keeper_executed == report.keeper_duties
+    assert report.keeper_missed == 0 and report.keeper_twice == 0 and report.keeper_wrong == 0
+    assert report.keeper_outbox_open == 0 and report.keeper_outbox_failed == 0
+    assert report.keeper_transactions == report.keeper_duties
     assert report.exactly_once
