@@ -78,6 +78,7 @@ class Keeper:
         *,
         duties: Collection[KeeperDuty] = tuple(KeeperDuty),
         grace_seconds: int = 0,
+        max_gas: int = 1_000_000,
     ) -> None:
         self.database = database
         self.suite = suite
@@ -85,6 +86,7 @@ class Keeper:
         self.address = Web3.to_checksum_address(address)
         self.duties = frozenset(duties)
         self.grace_seconds = grace_seconds
+        self.max_gas = max_gas
         self.escrow = suite["OrderEscrow"]
         lines = suite.contracts.get("CreditLines")
         # Without the credit part deployed, the credit duties are none of the keeper's.
@@ -107,6 +109,7 @@ class Keeper:
             account.address,
             duties=settings.keeper_duties,
             grace_seconds=settings.keeper_grace_seconds,
+            max_gas=settings.keeper_max_gas,
         )
 
     def run_once(self) -> KeeperReport:
@@ -161,6 +164,10 @@ class Keeper:
             # Not (or no longer) the contract's to accept: looked at again next cycle.
             report.refused[duty.event_id] = explain(refusal)
             return
+        too_costly = self._over_gas_cap(self.escrow.address, duty_calldata(duty.duty, terms, items))
+        if too_costly is not None:
+            report.refused[duty.event_id] = too_costly
+            return
         details = {"function": DUTY_FUNCTIONS[duty.duty], "due_at": duty.due_at}
         if duty.duty == KeeperDuty.REFUND_RECALLED:
             details["items"] = items
@@ -189,6 +196,10 @@ class Keeper:
         if refusal is not None:
             report.refused[call.duty.event_id] = explain(refusal)
             return
+        too_costly = self._over_gas_cap(self.credit.lines.address, call.calldata)
+        if too_costly is not None:
+            report.refused[call.duty.event_id] = too_costly
+            return
         self._queue(call.duty, RelayKind.KEEPER_CREDIT_DUTY, call.payload, call.details, report)
 
     def _simulate(self, to: str, calldata: bytes) -> Revert | None:
@@ -198,6 +209,14 @@ class Keeper:
         except ContractLogicError as error:
             return self.decoder.decode(revert_data(error))
         return None
+
+    def _over_gas_cap(self, to: str, calldata: bytes) -> str | None:
+        """Why a call the contract accepts is not queued: it needs more gas than the keeper may
+        spend on one duty (``keeper_max_gas``); None when it fits."""
+        gas = int(self.web3.eth.estimate_gas({"from": self.address, "to": to, "data": calldata}))
+        if gas <= self.max_gas:
+            return None
+        return f"needs {gas} gas, above the keeper's cap of {self.max_gas} (KEEPER_MAX_GAS)"
 
     def _queue(
         self,

@@ -235,3 +235,19 @@ def test_without_a_keeper_key_the_keeper_is_off(keeper_settings: Settings) -> No
         assert asyncio.run(KeeperLoop(services).cycle()) is None
         answer = client.get("/v1/keeper").json()
         assert answer["enabled"] is False and answer["keeper"] is None
+
+
+def test_a_duty_needing_more_gas_than_the_keepers_cap_is_not_queued_and_says_why(
+    keeper_service: ServiceFactory, driver: SuiteDriver
+) -> None:
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    delivered = _delivered(driver, buyer, merchant)
+    service = keeper_service(keeper_max_gas=30_000)  # a release takes more
+    _jump(driver, 3 * DAY)
+
+    report = service.keep()
+
+    assert report.queued == []
+    reason = report.refused[f"release:{delivered.hex}"]
+    assert "above the keeper's cap of 30000 (KEEPER_MAX_GAS)" in reason
+    assert _status(driver, delivered) == OrderStatus.DELIVERED
