@@ -46,7 +46,9 @@ def test_the_refund_of_a_cancelled_credit_order_is_settled_onto_the_line_once(
     service.relay_in_one_block()
     [settled] = credit.events("CreditRefundSettled", start_block, orderId=order.order_id)
     assert settled.args.refund == 100 * USD and settled.args.borrower == borrower.address
-    assert credit.line(borrower)[6] == 0  # the principal repaid by the refund
+    # The refund repays the line: interest first, so the seconds of interest between the draw and
+    # the settlement may leave a few base units of principal.
+    assert credit.line(borrower)[6] <= 100
     assert credit.lines.functions.refundOf(order.terms).call() == 0
 
     for _ in range(2):
