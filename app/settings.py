@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     confirmation_depth: Annotated[int, Field(ge=0)] = 2
     relay_batch_size: Annotated[int, Field(gt=0)] = 500
     relay_max_in_flight: Annotated[int, Field(gt=0)] = 4
+    # How long a relayer's hold on its key lasts unrenewed (it renews every cycle): a service
+    # killed without letting go is replaced by another once it runs out.
+    relay_lease_seconds: Annotated[float, Field(gt=0)] = 15.0
     relay_poll_seconds: Annotated[float, Field(gt=0)] = 0.2
     # A batch the chain refused for a reason that may pass (a paused contract, a missing role)
     # is tried again after this long.

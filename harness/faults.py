@@ -353,6 +353,9 @@ class Node:
 # ---------------------------------------------------------------------------------------- service
 
 
+RELAY_LEASE_SECONDS = 5.0
+
+
 class Service(CarrierService):
     """The service as ``make api`` runs it, on one database; killed and restarted at will (on the
     same port and database)."""
@@ -368,6 +371,8 @@ class Service(CarrierService):
             confirmation_depth=CONFIRMATION_DEPTH,
             keeper_private_key=keeper_key,
             keeper_interval_seconds=KEEPER_INTERVAL_SECONDS,
+            # A killed service's successor takes its key over once the lease runs out.
+            relay_lease_seconds=RELAY_LEASE_SECONDS,
         )
 
     def outbox_of(self, kind: str) -> dict[str, int]:

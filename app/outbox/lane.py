@@ -23,7 +23,7 @@ from app.db.base import utc_now
 from app.db.session import Database
 from app.outbox.calls import RowView, view_of
 from app.outbox.kinds import RelayContext, deployed_calls, kind_relays, revert_decoder
-from app.outbox.lease import Lease
+from app.outbox.lease import LEASE_SECONDS, Lease
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
 from app.outbox.plan import CycleReport, HeldBack, Plan
 from app.outbox.settlement import Settlement
@@ -50,6 +50,7 @@ class AccountRelayer:
         max_attempts: int = 5,
         retry_after_seconds: float = 5.0,
         hold_seconds: float = 30.0,
+        lease_seconds: float = LEASE_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.database = database
@@ -81,7 +82,9 @@ class AccountRelayer:
         )
         self._reconciled = False
         self._held_until: dict[RelayKind, float] = {}
-        self.lease = Lease(database, f"relay:{suite.chain_id}:{account.address}", clock)
+        self.lease = Lease(
+            database, f"relay:{suite.chain_id}:{account.address}", clock, lease_seconds
+        )
 
     # ------------------------------------------------------------------ the cycle
 

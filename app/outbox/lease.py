@@ -20,10 +20,17 @@ LEASE_SECONDS = 15.0
 class Lease:
     """One relayer's hold on one named lease."""
 
-    def __init__(self, database: Database, name: str, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        database: Database,
+        name: str,
+        clock: Callable[[], float],
+        seconds: float = LEASE_SECONDS,
+    ) -> None:
         self.database = database
         self.name = name
         self.clock = clock
+        self.seconds = seconds
         self.owner = uuid.uuid4().hex
 
     def take(self) -> bool:
@@ -43,7 +50,7 @@ class Lease:
                     RelayLease.name == self.name,
                     or_(RelayLease.owner == self.owner, RelayLease.expires_at < now),
                 )
-                .values(owner=self.owner, expires_at=now + LEASE_SECONDS)
+                .values(owner=self.owner, expires_at=now + self.seconds)
                 .execution_options(synchronize_session=False)
             )
         return bool(taken.rowcount)  # type: ignore[attr-defined]

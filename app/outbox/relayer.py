@@ -114,6 +114,7 @@ class Relayer:
                     confirmation_depth=settings.confirmation_depth,
                     sender_policy=sender_policy or sender_policy_of(settings),
                     retry_after_seconds=retry,
+                    lease_seconds=settings.relay_lease_seconds,
                     clock=clock,
                 )
                 for account, kinds in groups

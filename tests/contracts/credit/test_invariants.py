@@ -45,7 +45,7 @@ from tests.contracts.credit.helpers import DAY, USD, LineStatus
 from tests.contracts.escrow.helpers import FINAL, Terms, h
 
 # A smoke of the state machine in make test; make test-long runs the campaign (200 examples).
-EXAMPLES = examples(short=3, long=200)
+EXAMPLES = examples(short=2, long=200)
 STEPS = examples(short=30, long=60)
 HOUR = 3_600
 ERROR_PREFIXES = (

@@ -51,7 +51,7 @@ from tests.contracts.escrow.helpers import (
 
 STEPS = examples(short=35, long=60)
 # A smoke of the state machine in make test; make test-long runs the campaign (200 examples).
-EXAMPLES = examples(short=3, long=200)
+EXAMPLES = examples(short=2, long=200)
 ROLES = ("buyer", "merchant", "stranger")
 CARRIERS = st.sampled_from([CARRIER, CARRIER, OTHER_CARRIER])
 OPEN = {OrderStatus.FUNDED, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.DISPUTED}
