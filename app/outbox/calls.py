@@ -4,7 +4,7 @@ checked against the deployed ABI. What a record's tuple holds is its kind's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,14 +76,7 @@ class BatchCall:
 
     def check_abi(self) -> None:
         """Fails if the deployed ABI has no such function (an ABI and code out of step)."""
-        abi: list[dict[str, Any]] = [dict(entry) for entry in self.contract.abi]
-        signatures = {
-            f"{entry['name']}({','.join(collapse_if_tuple(i) for i in entry['inputs'])})"
-            for entry in abi
-            if entry.get("type") == "function"
-        }
-        if self.signature not in signatures:
-            raise ValueError(f"{self.signature} is not in the ABI of {self.address}")
+        require_functions(self.contract, [self.signature])
 
     def encode(self, rows: Sequence[RowView]) -> bytes:
         """``selector + abi.encode(tuple[])`` (or one record's arguments for a per-record call).
@@ -114,3 +107,17 @@ def uint_word(value: int, bits: int) -> bytes:
     if not 0 <= value < 1 << bits:
         raise ValueError(f"{value} does not fit uint{bits}")
     return value.to_bytes(32, "big")
+
+
+def require_functions(contract: Contract, signatures: Iterable[str]) -> None:
+    """Fails unless the contract's ABI has every function ``signatures`` names
+    (``name(type,...)``): an ABI and the code it is used with out of step."""
+    abi: list[dict[str, Any]] = [dict(entry) for entry in contract.abi]
+    found = {
+        f"{entry['name']}({','.join(collapse_if_tuple(i) for i in entry['inputs'])})"
+        for entry in abi
+        if entry.get("type") == "function"
+    }
+    for signature in signatures:
+        if signature not in found:
+            raise ValueError(f"{signature} is not in the ABI of {contract.address}")

@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import encode
-from eth_utils.abi import collapse_if_tuple
 from eth_utils.crypto import keccak
 from web3.contract import Contract
 
 from app.chain.reverts import Revert, explain
 from app.domain.orders import TERMS_ABI, OrderTerms
-from app.outbox.calls import BatchCall, RowView
+from app.outbox.calls import BatchCall, RowView, require_functions
 from app.outbox.kinds.base import KindRelay
 from app.outbox.models import RelayKind
 from app.outbox.plan import GLOBAL_REFUSALS, HeldBack, Plan
@@ -82,15 +81,7 @@ class DutyCall(BatchCall):
     """The escrow's duty functions as one entry point: the record's duty picks the function."""
 
     def check_abi(self) -> None:
-        abi: list[dict[str, Any]] = [dict(entry) for entry in self.contract.abi]
-        signatures = {
-            f"{entry['name']}({','.join(collapse_if_tuple(i) for i in entry['inputs'])})"
-            for entry in abi
-            if entry.get("type") == "function"
-        }
-        for duty in DUTY_FUNCTIONS:
-            if _signature(duty) not in signatures:
-                raise ValueError(f"{_signature(duty)} is not in the ABI of {self.address}")
+        require_functions(self.contract, [_signature(duty) for duty in DUTY_FUNCTIONS])
 
     def encode(self, rows: Sequence[RowView]) -> bytes:
         if len(rows) != 1:
