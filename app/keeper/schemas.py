@@ -25,25 +25,15 @@ class DueDutyPublic(BaseModel):
     due_at: datetime = Field(description="When its deadline passed (block time, UTC).")
 
 
-class KeeperDutyPublic(BaseModel):
+class KeeperDutyPublic(DueDutyPublic):
     """A duty the keeper queued, and where it stands on its way to the chain."""
 
     relay_id: str = Field(description="Its outbox record (also at GET /v1/relay/{relay_id}).")
-    order_id: str | None = Field(default=None, description="Its order (none for an accrual).")
-    borrower: str | None = Field(default=None, description="The credit line of an accrual.")
-    duty: KeeperDuty
-    items: int | None = Field(
-        default=None, description="A recall refund's items: bit i is the order's itemIds[i]."
-    )
-    stage: str | None = Field(
-        default=None, description="An accrual's stage: late_fee (past grace) or default."
-    )
     function: str = Field(
         description="The OrderEscrow (or, for settle_refund and accrue, CreditLines) function "
         "it calls."
     )
     status: RelayStatus
-    due_at: datetime
     queued_at: datetime
     tx_hash: str | None = Field(default=None, description="Its transaction (the newest attempt).")
     block_number: int | None = Field(default=None, description="The block that includes it.")
