@@ -9,8 +9,9 @@ One cycle (:meth:`Keeper.run_once`), every ``keeper_interval_seconds``:
    (``app.keeper.duties``).
 2. For each, rebuild the order's terms from the index (skipped, and logged, unless they hash to
    the order's id); for a credit duty read what CreditLines says of it
-   (``app.keeper.credit_checks``); then simulate the call (``eth_call`` from the keeper's
-   address): the contract judges. What it refuses now is left for a later cycle.
+   (``app.keeper.credit_checks``); then simulate the call once (``eth_estimateGas`` from the
+   keeper's address): the contract judges, and the gas it takes is held to ``keeper_max_gas``.
+   What it refuses now, or what costs more, is left for a later cycle.
 3. Queue what it accepts: one outbox record of kind ``keeper_duty`` (OrderEscrow) or
    ``keeper_credit_duty`` (CreditLines) per duty, its ``(source, source_event_id)`` =
    ``("keeper", "duty:subject[:detail]")`` unique in the outbox (``app.keeper.due``).
@@ -36,6 +37,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from web3 import Web3
 from web3.exceptions import ContractLogicError
+from web3.types import TxParams
 
 from app.chain.contracts import Suite, connect, load_suite
 from app.chain.keys import SigningKeyUnavailable
@@ -148,25 +150,22 @@ class Keeper:
             report.skipped += 1
             return
         items = int(duty.detail or 0)
-        refusal = self._simulate(self.escrow.address, duty_calldata(duty.duty, terms, items))
-        while refusal is not None and refusal.name == "EscrowItemNotRecalled" and items:
+        outcome = self._simulate(self.escrow.address, duty_calldata(duty.duty, terms, items))
+        while isinstance(outcome, Revert) and outcome.name == "EscrowItemNotRecalled" and items:
             # The index saw an item recalled that the registry does not read so now (registered
             # again, moved out of its batch first): asked again without it.
-            item = hex32(refusal.args["itemId"])
+            item = hex32(outcome.args["itemId"])
             if item not in terms.item_ids:
                 break
             items &= ~(1 << terms.item_ids.index(item))
             if not items:
                 break
             duty = replace(duty, detail=str(items))
-            refusal = self._simulate(self.escrow.address, duty_calldata(duty.duty, terms, items))
-        if refusal is not None:
-            # Not (or no longer) the contract's to accept: looked at again next cycle.
-            report.refused[duty.event_id] = explain(refusal)
-            return
-        too_costly = self._over_gas_cap(self.escrow.address, duty_calldata(duty.duty, terms, items))
-        if too_costly is not None:
-            report.refused[duty.event_id] = too_costly
+            outcome = self._simulate(self.escrow.address, duty_calldata(duty.duty, terms, items))
+        refused = self._why_not(outcome)
+        if refused is not None:
+            # Not (or no longer) the contract's to accept, or too costly: looked at again later.
+            report.refused[duty.event_id] = refused
             return
         details = {"function": DUTY_FUNCTIONS[duty.duty], "due_at": duty.due_at}
         if duty.duty == KeeperDuty.REFUND_RECALLED:
@@ -192,31 +191,29 @@ class Keeper:
             if call is not None:
                 report.refused[duty.event_id] = call
             return  # not due yet (an accrual's period), or nothing to do: looked at again
-        refusal = self._simulate(self.credit.lines.address, call.calldata)
-        if refusal is not None:
-            report.refused[call.duty.event_id] = explain(refusal)
-            return
-        too_costly = self._over_gas_cap(self.credit.lines.address, call.calldata)
-        if too_costly is not None:
-            report.refused[call.duty.event_id] = too_costly
+        refused = self._why_not(self._simulate(self.credit.lines.address, call.calldata))
+        if refused is not None:
+            report.refused[call.duty.event_id] = refused
             return
         self._queue(call.duty, RelayKind.KEEPER_CREDIT_DUTY, call.payload, call.details, report)
 
-    def _simulate(self, to: str, calldata: bytes) -> Revert | None:
-        """The contract's refusal of the call from the keeper's address now, or None."""
+    def _simulate(self, to: str, calldata: bytes) -> Revert | int:
+        """The call from the keeper's address now, simulated once (``eth_estimateGas``): the
+        contract's refusal, or the gas it takes."""
+        call: TxParams = {"from": self.address, "to": to, "data": calldata}
         try:
-            self.web3.eth.call({"from": self.address, "to": to, "data": calldata}, "latest")
+            return int(self.web3.eth.estimate_gas(call, "latest"))
         except ContractLogicError as error:
             return self.decoder.decode(revert_data(error))
-        return None
 
-    def _over_gas_cap(self, to: str, calldata: bytes) -> str | None:
-        """Why a call the contract accepts is not queued: it needs more gas than the keeper may
-        spend on one duty (``keeper_max_gas``); None when it fits."""
-        gas = int(self.web3.eth.estimate_gas({"from": self.address, "to": to, "data": calldata}))
-        if gas <= self.max_gas:
-            return None
-        return f"needs {gas} gas, above the keeper's cap of {self.max_gas} (KEEPER_MAX_GAS)"
+    def _why_not(self, outcome: Revert | int) -> str | None:
+        """Why a simulated duty is not queued: the contract's refusal in words, or more gas than
+        the keeper may spend on one duty (``keeper_max_gas``); None when it goes."""
+        if isinstance(outcome, Revert):
+            return explain(outcome)
+        if outcome > self.max_gas:
+            return f"needs {outcome} gas, above the keeper's cap of {self.max_gas} (KEEPER_MAX_GAS)"
+        return None
 
     def _queue(
         self,
