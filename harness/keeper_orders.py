@@ -25,14 +25,13 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from app.chain.contracts import load_abi
-from app.domain.orders import OrderTerms
+from app.domain.orders import ZERO_ADDRESS, OrderTerms
 from app.domain.vocab import LogisticsKind
 from app.settings import KeeperDuty
 from harness.ape_run import ADMIN, BUYER, LOGISTICS_ORACLE, MERCHANT
 
 DAY = 86_400
 HOUR = 3_600
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 AMOUNT = 10**15
 CARRIER = 1
 REPORTS_PER_CALL = 100
@@ -149,8 +148,7 @@ class EscrowDriver:
     def ship(self, orders: Sequence[OrderTerms]) -> None:
         tracking = keccak(text="tracking 1Z999")
         self._send(
-            (self.escrow.functions.ship(t.as_abi(), CARRIER, tracking), MERCHANT, 0)
-            for t in orders
+            (self.escrow.functions.ship(t.as_abi(), CARRIER, tracking), MERCHANT, 0) for t in orders
         )
 
     def deliver(self, orders: Sequence[OrderTerms]) -> dict[str, int]:
@@ -176,9 +174,7 @@ class EscrowDriver:
         self.open(orders)
         self.ship(orders)
         times = self.deliver(orders)
-        return [
-            Duty(t, KeeperDuty.RELEASE, times[t.order_id] + t.dispute_window) for t in orders
-        ]
+        return [Duty(t, KeeperDuty.RELEASE, times[t.order_id] + t.dispute_window) for t in orders]
 
     def unshipped(self, ship_bys: Sequence[int]) -> list[Duty]:
         """Orders opened and never shipped, one per ship-by; each with its refund's due time

@@ -16,6 +16,7 @@ from app.domain.input_files import read_rows
 from app.domain.item_rows import load_items
 from app.domain.manifest import batch_item, read_manifest
 from app.domain.manifest_signing import manifest_content_hash, manifest_message
+from app.domain.orders import ZERO_ADDRESS
 from scripts._lib import chain
 from scripts._lib import registry as reg
 from scripts._lib.chain import Run, Stop
@@ -198,7 +199,7 @@ def recall(
         entry = batch_item(batch, target)
         if entry is None:
             raise Stop(f"item 0x{target.hex()} is not in the manifest {manifest}")
-        if str(contract.itemOf(target).merchant) == reg.ZERO_ADDRESS:
+        if str(contract.itemOf(target).merchant) == ZERO_ADDRESS:
             args = reg.activation_args(reg.root_of(batch), entry)
             done = chain.send(run, contract.activateBatchItem, *args, what="the activation")
             chain.done(f"activated batch item 0x{target.hex()}", done)
@@ -264,7 +265,7 @@ def status(run: Run, input_path: Path, merchant: str | None) -> None:
         elif run.account is not None:
             owner = run.me
         else:
-            owner = reg.ZERO_ADDRESS
+            owner = ZERO_ADDRESS
             if any("sku" in row.data for row in read_rows(input_path, "items")):
                 raise Stop("sku rows need --merchant or --account to compute ids")
         rows = reg.item_verdicts(registry, load_items(input_path, owner))

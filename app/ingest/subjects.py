@@ -18,10 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.chain.contracts import Suite, connect, load_suite
 from app.db.session import Database
 from app.domain.errors import TrustMallError
+from app.domain.orders import ZERO_ADDRESS
 from app.index.models import ItemRow, OrderRow
 from app.settings import Settings
 
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 BATCH_SIZE = 500
 
 

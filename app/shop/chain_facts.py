@@ -13,12 +13,12 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import MerchantStatus, ReportStatus, Verdict
 from app.index.handlers import hex32
 from app.shop.chain_orders import chain_sales, chain_seller_counts
 from app.shop.chain_snapshot import ChainSnapshot, Event, field_of
 from app.shop.facts import (
-    ZERO_ADDRESS,
     BatchFacts,
     Custody,
     Flag,

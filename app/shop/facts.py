@@ -19,7 +19,6 @@ from app.domain.vocab import MerchantStatus, OrderStatus
 from app.index.seller_records import Counts
 from app.shop.schemas import Source
 
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 Position = tuple[int, int]
 
 

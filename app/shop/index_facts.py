@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.domain.ids import gs1_company_prefixes
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import IdScheme, MerchantStatus, OrderStatus
 from app.index.sql import Connection, DriverQuery
 from app.shop.facts import (
-    ZERO_ADDRESS,
     BatchFacts,
     Custody,
     Flag,

@@ -29,13 +29,12 @@ from app.domain.manifest_signing import (
 )
 from app.domain.merkle import LEAF_ENCODING, BatchLeaf, ItemBatch
 from app.domain.metadata import NotCanonicalizable
+from app.domain.orders import ZERO_ADDRESS
 from app.index.chain import RPC_ERRORS, ChainUnavailable
 from app.index.handlers import hex32
 from app.index.runtime import IndexRuntime
 from app.shop.models import ManifestItem, PublishedManifest
 from app.shop.schemas import ManifestCreate, ManifestPublishedPublic
-
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 def publish_manifest(

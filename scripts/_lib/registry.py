@@ -23,13 +23,13 @@ from app.domain.abi_types import from_hex, hex32
 from app.domain.ids import item_key, manifest_item_key
 from app.domain.item_rows import ItemEntry
 from app.domain.manifest import Manifest, batch_item
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import Verdict
 from scripts._lib import chain
 from scripts._lib.chain import Run, Stop
 from scripts._lib.journal import Journal
 
 DEFAULT_CHUNK_SIZE = 100
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 @dataclass(frozen=True)
