@@ -9,8 +9,6 @@ signed attestation (its nonce makes the decision happen once).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -21,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.credit.models import CreditReportRecord, ReportStatus
 from app.credit.schemas import CreditReportAcceptedPublic
 from app.domain.attestations import Attestation, Domain, SignedAttestation, typed_data_json
-from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
+from app.outbox.models import OutboxRecord, RelayKind, RelayStatus, payload_hash
 
 
 def signed_attestation(
@@ -56,7 +54,6 @@ def queue_application(
     outbox refuses a second record for one report (source, event id), so two cosignatures that
     meet the quorum at once queue one application."""
     payload = signed.model_dump(mode="json")
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     relay_id = uuid.uuid4().hex
     session.add(
         OutboxRecord(
@@ -69,7 +66,7 @@ def queue_application(
             occurred_at=signed.attestation.issued_at,
             payload=payload,
             details={"report_id": report_id, "band": signed.attestation.band},
-            content_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+            content_hash=payload_hash(payload),
             status=RelayStatus.QUEUED,
         )
     )

@@ -6,7 +6,6 @@ event about it is accepted, and the item is activated from that proof before the
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import uuid
@@ -17,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.outbox.kinds.batch_activation import ACTIVATION_SOURCE, activation_payload
-from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
+from app.outbox.models import OutboxRecord, RelayKind, RelayStatus, payload_hash
 from app.shop.models import ManifestItem
 
 
@@ -62,9 +61,7 @@ def queue_activations(session: Session, activations: dict[str, dict[str, Any]]) 
             "occurred_at": int(time.time()),
             "payload": payload,
             "details": {"root": payload["root"]},
-            "content_hash": hashlib.sha256(
-                json.dumps(payload, sort_keys=True).encode()
-            ).hexdigest(),
+            "content_hash": payload_hash(payload),
             "status": RelayStatus.QUEUED,
             "attempts": 0,
         }
@@ -73,7 +70,3 @@ def queue_activations(session: Session, activations: dict[str, dict[str, Any]]) 
     ]
     if rows:
         session.execute(insert(OutboxRecord), rows)
-
-
-def _content_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

@@ -26,8 +26,6 @@ Without a keeper key (``KEEPER_*`` settings) the keeper is off, logged once.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
@@ -49,7 +47,7 @@ from app.keeper.due import KEEPER_SOURCE, DueDuty
 from app.keeper.duties import due_duties, order_terms
 from app.outbox.kinds.keeper import DUTY_FUNCTIONS, duty_calldata, duty_payload
 from app.outbox.kinds.keeper_credit import CREDIT_DUTIES
-from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
+from app.outbox.models import OutboxRecord, RelayKind, RelayStatus, payload_hash
 from app.outbox.worker import in_thread
 from app.services import AppServices, Worker
 from app.settings import KeeperDuty
@@ -223,7 +221,6 @@ class Keeper:
         details: dict[str, Any],
         report: KeeperReport,
     ) -> None:
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         try:
             with self.database.transaction() as session:
                 session.add(
@@ -237,7 +234,7 @@ class Keeper:
                         occurred_at=duty.due_at,
                         payload=payload,
                         details=details,
-                        content_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+                        content_hash=payload_hash(payload),
                         status=RelayStatus.QUEUED,
                     )
                 )

@@ -9,6 +9,9 @@ took, puts its records back to ``queued``.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -56,6 +59,13 @@ class RelayKind(StrEnum):
     # ProductRegistry.activateBatchItem: a batch item a carrier reports on, proven from its
     # published manifest before its custody events go (one per transaction: the proof is dynamic).
     BATCH_ACTIVATION = "batch_activation"
+
+
+def payload_hash(payload: Mapping[str, Any]) -> str:
+    """The content hash of a record the service makes itself (an application, a keeper duty, a
+    batch activation): sha256 of its payload as compact, key-sorted JSON."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class OutboxRecord(Base):
