@@ -199,10 +199,7 @@ def recall(
         entry = batch_item(batch, target)
         if entry is None:
             raise Stop(f"item 0x{target.hex()} is not in the manifest {manifest}")
-        if str(contract.itemOf(target).merchant) == ZERO_ADDRESS:
-            args = reg.activation_args(reg.root_of(batch), entry)
-            done = chain.send(run, contract.activateBatchItem, *args, what="the activation")
-            chain.done(f"activated batch item 0x{target.hex()}", done)
+        reg.activate_unregistered(run, contract, batch, entry)
     receipt = chain.send(run, contract.recallItem, target, reason_hash, what="the recall")
     chain.done(f"recalled item 0x{target.hex()}", receipt, then)
 

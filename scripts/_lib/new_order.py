@@ -12,14 +12,14 @@ import click
 
 from app.domain.abi_types import from_hex, hex32
 from app.domain.manifest import batch_item
-from app.domain.orders import ZERO_ADDRESS, OrderFile, OrderTerms, text_hash, write_order_file
+from app.domain.orders import OrderFile, OrderTerms, text_hash, write_order_file
 from app.domain.units import parse_duration, parse_moment
 from app.domain.vocab import OrderStatus
 from scripts._lib import chain
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import Escrow, read_order
 from scripts._lib.merchant_items import batch_manifest
-from scripts._lib.registry import activation_args, root_of
+from scripts._lib.registry import activate_unregistered
 
 DEFAULT_SHIP_BY = "7d"
 DEFAULT_DELIVER_BY = "21d"
@@ -98,15 +98,10 @@ def activate_listed(run: Run, escrow: Escrow, ids: list[str], manifests: tuple[P
     batches = [batch_manifest(path, "--manifest") for path in manifests]
     registry = escrow.registry() if batches else None
     for item_id in ids:
-        if registry is None or str(registry.itemOf(item_id).merchant) != ZERO_ADDRESS:
-            continue
         for manifest in batches:
             entry = batch_item(manifest, from_hex(item_id))
             if entry is not None:
-                args = activation_args(root_of(manifest), entry)
-                what = f"the activation of batch item {item_id}"
-                receipt = chain.send(run, registry.activateBatchItem, *args, what=what)
-                chain.done(f"activated batch item {item_id}", receipt)
+                activate_unregistered(run, registry, manifest, entry)
                 break
 
 

@@ -181,6 +181,19 @@ def activation_args(root: bytes, item: dict[str, Any]) -> list[Any]:
     return [root, item_key(*found), from_hex(item["metadata_hash"]), proof]
 
 
+def activate_unregistered(
+    run: Run, contract: Any, manifest: dict[str, Any], item: dict[str, Any]
+) -> None:
+    """Activates a batch item of ``manifest`` from its proof, unless it has a record already (a
+    recall, an order, need one)."""
+    if str(contract.itemOf(from_hex(item["item_id"])).merchant) != ZERO_ADDRESS:
+        return
+    args = activation_args(root_of(manifest), item)
+    what = f"the activation of batch item {item['item_id']}"
+    receipt = chain.send(run, contract.activateBatchItem, *args, what=what)
+    chain.done(f"activated batch item {item['item_id']}", receipt)
+
+
 def to_activate(
     registry: Registry, manifest: dict[str, Any], wanted: list[bytes] | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
