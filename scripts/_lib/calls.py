@@ -22,7 +22,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import click
@@ -247,7 +246,3 @@ def _add(group: click.Group, call: Call, default_signer: int | None) -> None:
         group, call.name, short_help=call.short_help, signer=signer,
         default_signer=default_signer, dry_run=True,
     )(built)  # fmt: skip
-
-
-def path_option(name: str, help_text: str) -> chain.Decorator:
-    return click.option(name, type=click.Path(dir_okay=False, path_type=Path), help=help_text)
