@@ -23,7 +23,7 @@ from scripts._lib.policy import policy_changes, policy_from_toml, read_policy
 from scripts._lib.signers import parse_address
 
 EVERY = ("registry", "escrow", "verifier", "vault", "lines")
-PAUSABLE = ("registry", "escrow", "vault")
+PAUSABLE = ("registry", "escrow", "vault", "lines")
 ADMIN = "DEFAULT_ADMIN_ROLE"
 VERIFIER = "VERIFIER_ROLE"
 

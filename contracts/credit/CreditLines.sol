@@ -40,6 +40,9 @@ import {ICreditVault} from "./ICreditVault.sol";
 ///   contract adds that the merchant is active and not the borrower's own (identity commitments).
 /// - Impairment: the late fee and the impairment of the line's principal happen at the same lazy moment
 ///   (due time + grace), so `lateFeeCharged` also says "this line's principal is impaired in the vault".
+/// - The pause (the admin's, as on the other contracts) stops new credit only: applications and draws.
+///   Repayments, refund settlements, accruals and write-offs go on, so a pause never traps a borrower
+///   who wants to repay nor hides a loss from the pool (ICreditLines says why for each function).
 contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -60,8 +63,8 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
     mapping(bytes32 orderId => uint256 settled) private _refundsSettled;
     mapping(bytes32 identityHash => address borrower) private _borrowerOfIdentity;
 
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE, who grants POLICY_ROLE and RISK_ROLE; handed over only in
-    /// two steps `ADMIN_TRANSFER_DELAY` apart.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE, who grants POLICY_ROLE and RISK_ROLE and pauses; handed over
+    /// only in two steps `ADMIN_TRANSFER_DELAY` apart.
     /// @param verifier The attestation verifier (this contract needs its CONSUMER_ROLE).
     /// @param vault The credit vault (this contract needs its LINE_ROLE).
     /// @param escrow The order escrow (this contract needs its FUNDER_ROLE; the asset must be allowed).
@@ -85,6 +88,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
     function applyForCredit(IAttestationVerifier.Attestation calldata attestation, bytes[] calldata signatures)
         external
         nonReentrant
+        whenNotPaused
         returns (bool approved)
     {
         // The verifier is ours and calls nothing back: spending the attestation first is the check.
@@ -118,7 +122,12 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
     // ------------------------------------------------------------------ draws
 
     /// @inheritdoc ICreditLines
-    function drawToOrder(IOrderEscrow.OrderTerms calldata terms) external nonReentrant returns (bytes32 orderId) {
+    function drawToOrder(IOrderEscrow.OrderTerms calldata terms)
+        external
+        nonReentrant
+        whenNotPaused
+        returns (bytes32 orderId)
+    {
         orderId = _drawToOrder(terms, 0);
     }
 
@@ -126,6 +135,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
     function drawToOrderWithDownPayment(IOrderEscrow.OrderTerms calldata terms, uint256 downPayment)
         external
         nonReentrant
+        whenNotPaused
         returns (bytes32 orderId)
     {
         if (downPayment >= terms.amount) revert CreditDownPaymentTooLarge(downPayment, terms.amount);
@@ -133,7 +143,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ICreditLines
-    function drawToWallet(uint256 amount) external nonReentrant {
+    function drawToWallet(uint256 amount) external nonReentrant whenNotPaused {
         PolicyRules memory rules = _draw(msg.sender, amount, bytes32(0));
         if (!rules.walletDraws) revert CreditWalletDrawsNotAllowed(_lines[msg.sender].policyVersion);
         _vault.lend(msg.sender, amount);
@@ -192,6 +202,18 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         _lines[borrower] = line;
         emit CreditLineWrittenOff(borrower, line.principal);
         _vault.recordLoss(line.principal);
+    }
+
+    // ------------------------------------------------------------------ admin
+
+    /// @inheritdoc ICreditLines
+    function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc ICreditLines
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
     }
 
     // ------------------------------------------------------------------ views

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {
     AccessControlDefaultAdminRules
 } from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 import {ICreditPolicies} from "./ICreditPolicies.sol";
 
@@ -12,8 +13,10 @@ import {ICreditPolicies} from "./ICreditPolicies.sol";
 /// of new credit per window that the current policy caps.
 /// @dev A band's tier lives in one slot keyed by (version, band); a published tier always has a
 /// non-zero term, so a zero term reads "no tier for this band". The current version and the window's
-/// count share one slot, which every draw reads anyway.
-abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRules {
+/// count share one slot, which every draw reads anyway; Pausable is inherited here, just before them in
+/// the linearised layout, so the lines' pause flag packs into that slot too and the pause check of an
+/// application or a draw reads no slot of its own.
+abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRules, Pausable {
     /// @notice May publish credit policies.
     bytes32 public constant POLICY_ROLE = keccak256("POLICY_ROLE");
     /// @notice The highest APR a tier may carry: 100% (10,000 basis points).

@@ -30,6 +30,11 @@ import {ICreditPolicies} from "./ICreditPolicies.sol";
 ///     a default or write-off). A refund of an order paid with credit (whole, or items recalled) is
 ///     applied the same way by a permissionless `settleRefund`; anything beyond the debt goes to the
 ///     borrower.
+///   - The admin's pause (OpenZeppelin's Pausable: `Paused`/`Unpaused`, refusals `EnforcedPause`) stops
+///     new credit: applications and draws. Everything that lowers a debt or recognises a loss goes on
+///     (repayments, refund settlements, accruals, write-offs), and so does publishing a policy: a pause
+///     must never trap a borrower who wants to repay, nor keep a visible loss out of the share price.
+///     Each function below says whether the pause stops it, and why.
 interface ICreditLines is ICreditPolicies {
     // ------------------------------------------------------------------ types
 
@@ -181,6 +186,8 @@ interface ICreditLines is ICreditPolicies {
 
     /// @notice Decides an application by the current policy; anyone may submit the attestation.
     /// @dev Spends the attestation (approved or denied). Reverts only for an invalid attestation.
+    /// Refused while paused (`EnforcedPause`): an approval is the first step of new credit, and an
+    /// attestation refused now is not spent, so it can be sent again once the pause is lifted.
     /// @param attestation The bureau's statement about the borrower.
     /// @param signatures Attester signatures, ascending by signer address.
     /// @return approved Whether the line was approved.
@@ -191,6 +198,7 @@ interface ICreditLines is ICreditPolicies {
     /// @notice Pays an escrow order with credit: the caller is the buyer and keeps the order.
     /// @dev `terms.payer` must be this contract, `terms.token` the pool's stablecoin, `terms.itemIds` the
     /// merchant's registry items, and `terms.merchant` active and not owned by the borrower.
+    /// Refused while paused (`EnforcedPause`): a draw is new credit, what the pause exists to stop.
     /// @param terms The order's terms.
     /// @return orderId The escrow order id.
     function drawToOrder(IOrderEscrow.OrderTerms calldata terms) external returns (bytes32 orderId);
@@ -198,6 +206,7 @@ interface ICreditLines is ICreditPolicies {
     /// @notice Opens escrow order `terms` paid partly by the caller: `downPayment` is pulled from the
     /// caller's wallet (approve this contract first) and the rest is drawn from the line, as `drawToOrder`.
     /// A refund of the order repays the line first; what is left goes back to the borrower (`settleRefund`).
+    /// Refused while paused (`EnforcedPause`), as `drawToOrder`: the part drawn is new credit.
     /// @param terms The order, with `payer` this contract, `buyer` the caller, `token` the pool's asset.
     /// @param downPayment The part paid from the wallet; below `terms.amount`.
     /// @return orderId The escrow order id.
@@ -206,10 +215,13 @@ interface ICreditLines is ICreditPolicies {
         returns (bytes32 orderId);
 
     /// @notice Draws principal to the caller's wallet, where the line's policy allows.
+    /// @dev Refused while paused (`EnforcedPause`): new credit.
     /// @param amount The amount.
     function drawToWallet(uint256 amount) external;
 
     /// @notice Pays towards a line (anyone may): fees, then interest, then principal; never more than owed.
+    /// @dev Allowed while paused: a pause must never stop a borrower from paying down its debt (interest
+    /// keeps accruing meanwhile), nor the pool from being repaid.
     /// @param borrower The line.
     /// @param amount Most to pay; pulled from the caller.
     /// @return paid What was taken.
@@ -217,18 +229,30 @@ interface ICreditLines is ICreditPolicies {
 
     /// @notice Applies what the escrow refunded for an order paid with credit, since the last settlement,
     /// to its buyer's line; anyone.
+    /// @dev Allowed while paused: a refund is a repayment the borrower is owed, and the escrow's credit
+    /// would otherwise sit unapplied while interest runs on the debt it should have lowered.
     /// @param terms The order's terms.
     /// @return refund The amount applied now.
     function settleRefund(IOrderEscrow.OrderTerms calldata terms) external returns (uint256 refund);
 
     /// @notice Accrues interest and charges what is due (late fee with the principal's impairment,
     /// default); anyone, so a visible loss reaches the share price without waiting for an operator.
+    /// @dev Allowed while paused: the impairment rule is public, and a pause must not let lenders exit at
+    /// a price that hides a loss already due.
     /// @param borrower The line.
     function accrue(address borrower) external;
 
     /// @notice Writes off a defaulted line's principal in the pool. RISK_ROLE only.
+    /// @dev Allowed while paused: recognising a loss moves no money out and must not wait for an unpause.
     /// @param borrower The line.
     function writeOff(address borrower) external;
+
+    /// @notice Stops new credit: `applyForCredit` and the draws revert with `EnforcedPause`; repayments,
+    /// refund settlements, accruals, write-offs and policies go on. DEFAULT_ADMIN_ROLE only; emits `Paused`.
+    function pause() external;
+
+    /// @notice Allows applications and draws again. DEFAULT_ADMIN_ROLE only; emits `Unpaused`.
+    function unpause() external;
 
     /// @notice A line as of now.
     /// @param borrower The borrower.

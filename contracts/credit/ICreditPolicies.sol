@@ -64,6 +64,8 @@ interface ICreditPolicies {
     // ------------------------------------------------------------------ functions
 
     /// @notice Publishes a new policy version and makes it current. POLICY_ROLE only.
+    /// @dev Allowed while the credit lines are paused: a policy can be corrected during a pause; it binds
+    /// applications and draws, which the pause refuses until it is lifted.
     /// @param rules The rules.
     /// @param tiers The tiers; `tiers[b]` applies to band `b`.
     /// @return version The new version (the first is 1).

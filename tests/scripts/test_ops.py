@@ -109,11 +109,16 @@ def test_reports_are_listed_with_their_evidence_then_confirmed_or_dismissed(
     assert f"report {first + 1}  [dismissed]" in everything
 
 
-@pytest.mark.parametrize("short", ["registry", "escrow", "vault"])
+@pytest.mark.parametrize("short", ["registry", "escrow", "vault", "lines"])
 def test_each_pausable_contract_is_paused_and_unpaused(
     ape_run: ApeRun, credit: dict[str, Contract], short: str, unchanged_chain: None
 ) -> None:
-    name = {"registry": "ProductRegistry", "escrow": "OrderEscrow", "vault": "CreditVault"}[short]
+    name = {
+        "registry": "ProductRegistry",
+        "escrow": "OrderEscrow",
+        "vault": "CreditVault",
+        "lines": "CreditLines",
+    }[short]
     contract = credit[name]
 
     assert "Paused(account=" in ok(ape_run("ops", "pause", short))
