@@ -12,10 +12,11 @@ from app.domain.orders import OrderTerms
 from app.domain.units import format_moment
 from app.domain.vocab import OrderStatus
 from scripts._lib import chain, escrow
+from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import Escrow, OrderView, order_options, session
 from scripts._lib.order_status import default_outcome
-from scripts._lib.party_commands import BPS_TYPE, add_status
+from scripts._lib.party_commands import add_status
 
 # Test account 3 is the arbiter `ape run deploy` names on a local network.
 LOCAL_ARBITER_TEST_INDEX = 3
@@ -103,43 +104,11 @@ def _side(terms: OrderTerms, address: str) -> str:
     return address
 
 
-@escrow.command(
-    cli,
-    short_help="rule on a dispute",
-    signer=ARBITER,
-    default_signer=LOCAL_ARBITER_TEST_INDEX,
-)
-@order_options
-@click.option(
-    "--buyer-bps",
-    type=BPS_TYPE,
-    required=True,
-    help="Share of what is escrowed refunded to the buyer (payer), in basis points.",
-)
-@escrow.hashed_text_options("ruling", "written ruling")
-def settle(
-    run: Run,
-    order_file: Path | None,
-    order_id: str | None,
-    buyer_bps: int,
-    ruling: str | None,
-    ruling_file: Path | None,
-    ruling_hash: str | None,
-) -> None:
-    """Rule on a disputed order before its arbitration deadline: the buyer (payer) is credited
-    --buyer-bps of what is escrowed, the merchant the rest less the platform fee. The written
-    ruling's keccak256 is recorded."""
-    digest = escrow.hashed_text("ruling", ruling, ruling_file, ruling_hash)
-    s = session(run, order_file, order_id)
-    receipt = s.send("resolveDispute", buyer_bps, digest, what="the ruling")
-    (event,) = receipt.events.filter(s.escrow.contract.OrderSettled)
-    fmt = s.asset.fmt
-    chain.done(
-        f"ruled on order {s.view.order_id}: {fmt(event.payerAmount)} to the buyer, "
-        f"{fmt(event.merchantAmount)} to the merchant, fee {fmt(event.feeAmount)}",
-        receipt,
-        "each side collects its share: ape run buyer withdraw / ape run merchant order withdraw",
-    )
+add_calls(cli, (
+    Call("settle", ("escrow",), "resolveDispute", "ARBITER_ROLE", "rule on a dispute",
+         then="each side collects its share: ape run buyer withdraw / ape run merchant order "
+         "withdraw"),
+), default_signer=LOCAL_ARBITER_TEST_INDEX, address="escrow")  # fmt: skip
 
 
 @escrow.command(
@@ -171,12 +140,10 @@ def resolve_expired(run: Run, order_file: Path | None, order_id: str | None, eve
     for view in views:
         call = contract.resolveExpiredDispute
         receipt = chain.send(run, call, view.terms.as_abi(), what="resolve-expired")
-        (event,) = receipt.events.filter(contract.OrderSettled)
-        fmt = escrow.asset_of(view.terms.token).fmt
-        chain.done(
-            f"default outcome on order {view.order_id}: {event.buyerBps} bps to the buyer, "
-            f"{fmt(event.payerAmount)} to the buyer, {fmt(event.merchantAmount)} "
-            "to the merchant",
+        report(
             receipt,
+            f"default outcome on order {view.order_id}",
+            None,
+            escrow.asset_of(view.terms.token),
         )
     click.echo("next: each side collects its share: ape run buyer withdraw")

@@ -13,6 +13,7 @@ from app.domain.orders import OrderTerms
 from app.domain.units import format_duration, format_moment, parse_amount
 from scripts._lib import chain, escrow
 from scripts._lib.assets import Asset, asset_of, erc20, parse_token
+from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import (
     bits_of,
@@ -20,8 +21,6 @@ from scripts._lib.escrow import (
     open_escrow,
     order_options,
     recalled_items,
-    report_refund,
-    report_release,
     session,
 )
 from scripts._lib.new_order import (
@@ -68,6 +67,11 @@ def cli() -> None:
 
 add_party_commands(cli, "buyer", "ape run buyer")
 BUYER = "The buyer: an Ape account alias, or TEST::N on a local network. Never a raw key."
+add_calls(cli, (
+    Call("dispute", ("escrow",), "dispute", "the buyer", "dispute with evidence",
+         then="the merchant answers (evidence), or offer a split: ape run buyer offer {order} "
+         "--buyer-bps N"),
+), default_signer=None, address="escrow")  # fmt: skip
 OPEN_GAS = 400_000  # above what `open` of 32 items uses (78k for one, 8k more each: BENCHMARKS.md)
 
 
@@ -188,34 +192,8 @@ def confirm(
         receipt = s.send("releaseItems", bits, what="confirm")
     else:
         receipt = s.send("confirmReceipt", what="confirm")
-    report_release(s, receipt, "the merchant collects it: ape run merchant order withdraw")
-
-
-@escrow.command(cli, short_help="dispute with evidence", signer=BUYER)
-@order_options
-@escrow.hashed_text_options("evidence", "evidence")
-def dispute(
-    run: Run,
-    order_file: Path | None,
-    order_id: str | None,
-    evidence: str | None,
-    evidence_file: Path | None,
-    evidence_hash: str | None,
-) -> None:
-    """Open a dispute on a shipped or delivered order, before its dispute window closes. The
-    evidence (text, a file, or its hash) is recorded as keccak256; keep the original for the
-    arbiter. The arbiter splits what is escrowed; if it never rules, the default applies after
-    the arbitration period (full refund unless the merchant answered, then an even split)."""
-    digest = escrow.hashed_text("evidence", evidence, evidence_file, evidence_hash)
-    s = session(run, order_file, order_id)
-    receipt = s.send("dispute", digest, what="the dispute")
-    (event,) = receipt.events.filter(s.escrow.contract.DisputeOpened)
-    chain.done(
-        f"disputed order {s.view.order_id} with evidence {hex32(digest)}; the arbiter rules "
-        f"until {format_moment(int(event.deadline), chain.now())}",
-        receipt,
-        f"the merchant answers (evidence), or offer a split: ape run buyer offer {s.flag} "
-        "--buyer-bps N",
+    report(
+        receipt, "confirmed", "the merchant collects it: ape run merchant order withdraw", s.asset
     )
 
 
@@ -250,7 +228,9 @@ def refund_recalled(
                 f"({shown or 'a SKU order has no registry items'}); nothing was sent"
             )
     receipt = s.send("refundRecalled", bits, what="refund-recalled")
-    report_refund(s, receipt, f"refunded recalled items of {s.view.order_id}")
+    report(
+        receipt, "refunded recalled items", "the payer collects it: ape run buyer withdraw", s.asset
+    )
 
 
 def _item_index(terms: OrderTerms, text: str) -> int:

@@ -8,12 +8,15 @@ How an input is given, by its ABI type and name:
   address           an address, or TEST::N on a local network
   uintN             an integer
   bool              true or false
-  bytes32 ...Hash   ``--X TEXT`` (keccak256 of the text is sent) or ``--X-hash 0x...``
+  bytes32 ...Hash   ``--X TEXT``, ``--X-file FILE`` (keccak256 of it is sent) or ``--X-hash 0x..``
   bytes32 role      a role's name (VERIFIER_ROLE, DEFAULT_ADMIN_ROLE ...) or 0x + 64 hex
   bytes32           0x + 64 hex
   string            text
+  uint32 items      ``--item INDEX`` (repeatable): some of the order's items, as a bitmap
+  uint256 amount    in whole tokens of the order's token, or the credit pool's stablecoin
   tuple terms       the escrow order: ``--order 0xID`` or ``--order-file FILE``
-Inputs named in ``Call.arguments`` are positional arguments; the others are options.
+Inputs named in ``Call.arguments`` are positional arguments; the others are options. What a
+command did is printed from its receipt's events, amounts in the token they are paid in.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from typing import Any
 import click
 
 from app.domain.reverts import ROLE_NAMES, described
+from app.domain.units import parse_amount
 from app.index.decoding import EventDecoder
 from scripts._lib import chain
+from scripts._lib.assets import Asset
 from scripts._lib.chain import Run
 from scripts._lib.signers import parse_address
 
@@ -41,7 +46,12 @@ CONTRACTS = {
     "lines": "CreditLines",
 }
 ROLES = {name: role for role, name in ROLE_NAMES.items()}
-TERMS = "terms"
+TERMS, ITEMS = "terms", "items"
+LATE = (TERMS, ITEMS)  # inputs read with the order
+# Inputs and event fields counted in a token's base units, by name.
+AMOUNT = re.compile(
+    r"(?:^|[a-z])(?:[Aa]mount|[Aa]ssets|[Pp]rincipal|[Ii]nterest|[Ff]ees?|[Rr]efund|[Ss]urplus|[Ii]ncome|[Ff]loor)$"
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +66,9 @@ class Call:
     signer: str
     short_help: str
     arguments: tuple[str, ...] = ()
-    then: str | None = None
+    then: str | None = None  # may name inputs ({carrier}) and the order ({order})
     help: str | None = None  # for functions whose NatSpec is a library's (OpenZeppelin's)
+    options: dict[str, str] | None = None  # help of inputs whose NatSpec says too little
 
 
 @cache
@@ -123,12 +134,18 @@ def _int_type(abi_type: str) -> click.IntRange:
     return click.IntRange(0, 2**bits - 1)
 
 
+def _is_amount(name: str, kind: str = "uint256") -> bool:
+    """An input or event field counted in a token's base units."""
+    return kind == "uint256" and bool(AMOUNT.search(name))
+
+
 def _params(call: Call) -> list[click.Parameter]:
     """The click parameters of ``call``, in the function's order (CONTRACT first if several)."""
-    from scripts._lib.escrow import order_options
+    from scripts._lib.escrow import hashed_text_options, order_options
 
     abi = _function(CONTRACTS[call.contracts[0]], call.function)
     _, docs = natspec(CONTRACTS[call.contracts[0]], call.function)
+    docs |= call.options or {}
     params: list[click.Parameter] = []
     if len(call.contracts) > 1:
         choice = click.Choice(call.contracts)
@@ -136,21 +153,21 @@ def _params(call: Call) -> list[click.Parameter]:
     for item in abi["inputs"]:
         name, kind, doc = item["name"], item["type"], docs.get(item["name"], "")
         if name == TERMS:
-            params += getattr(order_options(lambda: None), "__click_params__", [])
+            params += _click_params(order_options)
         elif kind == "bytes32" and name.endswith("Hash"):
-            stem = _stem(name)
-            said = doc or f"keccak256 of the {stem}"
-            text_help, hash_help = (
-                f"The text ({said}; it stays here).",
-                "Or the hash (0x + 64 hex).",
-            )
-            params.append(click.Option([f"--{stem}", _dest(name)], help=text_help))
-            params.append(click.Option([f"--{stem}-hash", _dest(name) + "_hash"], help=hash_help))
+            params += _click_params(hashed_text_options(_stem(name), _words(name)))
+        elif kind == "uint32" and name == ITEMS:
+            params.append(click.Option(
+                ["--item", _dest(name)], type=int, multiple=True, required=True,
+                metavar="INDEX", help=doc or "An item of the order, 0-based (repeatable).",
+            ))  # fmt: skip
         elif name in call.arguments:
             params.append(click.Argument([_dest(name)], metavar=_metavar(name)))
         else:
             settings: dict[str, Any] = {"required": True, "help": doc}
-            if kind.startswith("uint"):
+            if _is_amount(name, kind):
+                settings["help"] = f"{doc or _words(name)} (in whole tokens: 19.99)."
+            elif kind.startswith("uint"):
                 settings["type"] = _int_type(kind)
             elif kind == "bool":
                 settings["type"] = click.BOOL
@@ -160,25 +177,39 @@ def _params(call: Call) -> list[click.Parameter]:
     return params
 
 
-def _value(run: Run, item: dict[str, Any], given: dict[str, Any]) -> Any:
+def _click_params(decorate: Any) -> list[click.Parameter]:
+    """The parameters a decorator adds, in the order --help shows them."""
+    params: list[click.Parameter] = getattr(decorate(lambda: None), "__click_params__", [])
+    return params[::-1]
+
+
+def _words(name: str) -> str:
+    return _kebab(name.removesuffix("Hash")).replace("-", " ")
+
+
+def _value(item: dict[str, Any], given: dict[str, Any], order: Any, asset: Asset | None) -> Any:
     """The ABI value of one input, from what the command line gave."""
-    from scripts._lib.escrow import hashed_text
+    from scripts._lib.escrow import bits_of, hashed_text
 
     name, kind = item["name"], item["type"]
     if name == TERMS:
-        from scripts._lib.escrow import session
-
-        return session(run, given.pop("order_file"), given.pop("order_id")).terms.as_abi()
+        return order.terms.as_abi()
     if kind == "bytes32" and name.endswith("Hash"):
-        text, digest = given.pop(_dest(name)), given.pop(_dest(name) + "_hash")
-        return hashed_text(_stem(name), text, None, digest)
+        stem = _stem(name).replace("-", "_")
+        text, file, digest = (given.pop(f"{stem}{end}") for end in ("", "_file", "_hash"))
+        return hashed_text(_stem(name), text, file, digest)
     text = given.pop(_dest(name))
+    if kind == "uint32" and name == ITEMS:
+        return bits_of(text, order.terms.item_count, "--item")
     if kind == "address":
         return parse_address(str(text), name.upper())
     if kind == "bytes32":
         if name == "role" and str(text).upper() in ROLES:
             return ROLES[str(text).upper()]
         return chain.bytes32(str(text), name.upper())
+    if _is_amount(name, kind) and asset is not None:
+        decimals = asset.decimals
+        return chain.parsed(lambda t: parse_amount(t, decimals), str(text), f"--{_kebab(name)}")
     if kind.startswith("uint") and isinstance(text, str):
         return chain.parsed(int, text, name.upper())
     return text
@@ -196,39 +227,86 @@ def _event_decoders() -> dict[bytes, EventDecoder]:
     return {bytes.fromhex(d.topic[2:]): d for d in decoders}
 
 
-def _events(receipt: Any) -> list[str]:
-    """What a transaction did, from the suite's events in its receipt."""
+def told(receipt: Any, asset: Asset | None = None) -> list[str]:
+    """What a transaction did, from the suite's events in its receipt: amounts in ``asset``
+    (or in the ``token`` an event names)."""
+    from scripts._lib.assets import asset_of
+
     found = []
     for log in receipt.logs:
         topics = [bytes(t) for t in log["topics"]]
         decoder = _event_decoders().get(topics[0]) if topics else None
-        if decoder is not None:
-            found.append(described(decoder.name, decoder.decode(topics, bytes(log["data"]))))
+        if decoder is None:
+            continue
+        args = decoder.decode(topics, bytes(log["data"]))
+        paid_in = asset_of(str(args["token"])) if "token" in args else asset
+        if paid_in is not None:
+            args = {k: paid_in.fmt(v) if _is_amount(k) and isinstance(v, int) else v
+                    for k, v in args.items()}  # fmt: skip
+        found.append(described(decoder.name, args))
     return found
 
 
-def add_calls(group: click.Group, calls: Iterable[Call], default_signer: int | None = 0) -> None:
-    """Adds a command to ``group`` for each of ``calls``."""
+def report(receipt: Any, what: str, then: str | None = None, asset: Asset | None = None) -> None:
+    """The receipt's events, then what was sent and the command to run next."""
+    for line in told(receipt, asset):
+        click.echo(f"  {line}")
+    chain.done(what, receipt, then)
+
+
+def add_calls(
+    group: click.Group,
+    calls: Iterable[Call],
+    default_signer: int | None = 0,
+    address: str | None = None,
+) -> None:
+    """Adds a command to ``group`` for each of ``calls`` (``address``: an option overriding
+    the recorded contract's address, e.g. ``escrow``)."""
     for call in calls:
-        _add(group, call, default_signer)
+        _add(group, call, default_signer, address)
 
 
-def _add(group: click.Group, call: Call, default_signer: int | None) -> None:
+def _asset(run: Run, name: str) -> Asset | None:
+    """What the call's amounts are counted in: the credit pool's stablecoin."""
+    from scripts._lib.assets import asset_of
+
+    if name in ("CreditVault", "CreditLines"):
+        vault = run.contract("CreditVault")
+        return asset_of(str(vault.asset()))
+    return None
+
+
+def _add(group: click.Group, call: Call, default_signer: int | None, address: str | None) -> None:
     def run_call(run: Run, **given: Any) -> None:
+        from scripts._lib.escrow import session
+
         short = given.pop("contract", call.contracts[0])
         name = CONTRACTS[short]
-        contract = run.contract(name)
         abi = _function(name, call.function)
-        args = [_value(run, item, given) for item in abi["inputs"]]
-        method = getattr(contract, call.function)
+        inputs = abi["inputs"]
+        amounts = any(_is_amount(item["name"]) for item in inputs)
+        asset = _asset(run, name) if amounts else None
+        # What the command line alone decides is checked before the order is read.
+        early = {i["name"]: _value(i, given, None, asset) for i in inputs if i["name"] not in LATE}
+        order = None
+        if any(item["name"] == TERMS for item in inputs):
+            order = session(run, given.pop("order_file"), given.pop("order_id"))
+        args = [
+            early[i["name"]] if i["name"] in early else _value(i, given, order, asset)
+            for i in inputs
+        ]
+        on_order = order is not None and name == "OrderEscrow"
+        contract = order.escrow.contract if order and on_order else run.contract(name, run.address)
         what = f"{name}.{call.function}"
-        receipt = chain.send(run, method, *args, what=what)
+        receipt = chain.send(run, getattr(contract, call.function), *args, what=what)
         if receipt is None:
             chain.dry_run_report(f"would send {what}")
             return
-        for line in _events(receipt):
-            click.echo(f"  {line}")
-        chain.done(f"sent {what}", receipt, call.then)
+        named = {item["name"]: arg for item, arg in zip(inputs, args, strict=True)}
+        if order is not None:
+            named |= {"order": order.flag, "orderId": order.view.order_id}
+        then = call.then and call.then.format(**named)
+        report(receipt, f"sent {what}", then, asset or (order.asset if order else None))
 
     notice, docs = natspec(CONTRACTS[call.contracts[0]], call.function)
     text = call.help or notice or call.short_help
@@ -244,5 +322,5 @@ def _add(group: click.Group, call: Call, default_signer: int | None) -> None:
     signer = f"Who sends it ({call.signer}): an Ape account alias, or TEST::N locally."
     chain.command(
         group, call.name, short_help=call.short_help, signer=signer,
-        default_signer=default_signer, dry_run=True,
+        default_signer=default_signer, dry_run=True, address=address,
     )(built)  # fmt: skip

@@ -239,70 +239,20 @@ def recalled_items(view: OrderView, verdicts: Sequence[Verdict]) -> int:
     return bits & view.open_items
 
 
-def settlement_split(view: OrderView, buyer_bps: int) -> tuple[int, int, int]:
-    """(payer, merchant net, fee) of a split of the remainder, rounded as the contract does."""
-    payer = view.escrowed * buyer_bps // BPS
-    gross = view.escrowed - payer
-    fee = gross * view.terms.fee_bps // BPS
-    return payer, gross - fee, fee
-
-
-# ---------------------------------------------------------------------------------------- reports
-
-
-def report_release(s: Session, receipt: Any, then: str | None = None) -> None:
-    """What a release paid, and the registry's sale record, from the receipt's events."""
-    contract, asset = s.escrow.contract, s.asset
-    for event in receipt.events.filter(contract.OrderReleased):
-        chain.done(
-            f"released order {hex32(event.orderId)} (items {bits_text(event.items)}): "
-            f"{asset.fmt(event.merchantAmount)} credited to the merchant, "
-            f"fee {asset.fmt(event.feeAmount)}",
-            receipt,
-        )
-    for event in receipt.events.filter(contract.SaleRecorded):
-        click.echo(
-            f"registry: {event.itemCount} item(s) recorded as sold to the buyer "
-            f"(custody event ids from {event.firstEventId})"
-        )
-    for event in receipt.events.filter(contract.SaleNotRecorded):
-        click.echo(f"registry refused the sale record ({hex32(event.reason)}); the payout stands")
-    click.echo(f"next: {then or 'ape run merchant order withdraw --account MERCHANT'}")
-
-
-def report_refund(s: Session, receipt: Any, what: str) -> None:
-    """What a refund credited the payer, from the receipt's OrderRefunded events."""
-    for event in receipt.events.filter(s.escrow.contract.OrderRefunded):
-        chain.done(
-            f"{what} (items {bits_text(int(event.items)) or 'all'}): "
-            f"{s.asset.fmt(int(event.payerAmount))} credited to the payer",
-            receipt,
-        )
-    token = "" if s.terms.is_eth else f" --token {s.terms.token}"
-    if s.view.funder_paid:
-        click.echo("next: the refund settles on the credit line (ape run borrower status)")
-    else:
-        click.echo(f"next: the payer collects it: ape run buyer withdraw{token} --account BUYER")
-
-
 # ---------------------------------------------------------------------------------------- texts
 
 
 def hashed_text_options(name: str, what: str) -> chain.Decorator:
-    """--NAME TEXT, --NAME-file FILE or --NAME-hash 0x..: recorded as keccak256."""
+    """--NAME TEXT, --NAME-file FILE or --NAME-hash 0x..: sent as keccak256, kept here."""
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        command = click.option(f"--{name}-hash", help=f"The {what} hash itself (0x + 64 hex).")(
-            command
-        )
-        command = click.option(
-            f"--{name}-file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help=f"A file; keccak256 of its bytes is recorded as the {what}.",
-        )(command)
-        return click.option(f"--{name}", help=f"Text; its keccak256 is recorded as the {what}.")(
-            command
-        )
+        for flag, kind, text in (
+            (f"--{name}-hash", None, "Or its keccak256 itself (0x + 64 hex)."),
+            (f"--{name}-file", click.Path(dir_okay=False, path_type=Path), "Or a file of it."),
+            (f"--{name}", None, f"The {what}: its keccak256 is recorded, the text stays here."),
+        ):
+            command = click.option(flag, type=kind, help=text)(command)
+        return command
 
     return decorate
 

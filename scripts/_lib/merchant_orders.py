@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from scripts._lib import chain, escrow
+from scripts._lib import escrow
+from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run
-from scripts._lib.escrow import bits_of, order_options, report_release, session
+from scripts._lib.escrow import bits_of, order_options, session
 from scripts._lib.party_commands import add_party_commands
 
-CARRIER_ID = click.IntRange(1, 2**16 - 1)
 SCRIPT = "ape run merchant order"
 
 
@@ -41,59 +40,14 @@ def order() -> None:
 add_party_commands(order, "merchant", SCRIPT)
 
 
-def carrier_option(command: Any) -> Any:
-    return click.option(
-        "--carrier",
-        type=CARRIER_ID,
-        required=True,
-        metavar="N",
-        help="The carrier's number on the platform (1-65535): only its reports count.",
-    )(command)
-
-
-@escrow.command(order, short_help="mark an order shipped")
-@order_options
-@carrier_option
-@escrow.hashed_text_options("tracking", "tracking reference")
-def ship(
-    run: Run,
-    order_file: Path | None,
-    order_id: str | None,
-    carrier: int,
-    tracking: str | None,
-    tracking_file: Path | None,
-    tracking_hash: str | None,
-) -> None:
-    """Mark the order shipped with --carrier (no later than its ship-by deadline), with the
-    carrier's tracking reference (its keccak256 is recorded). From now on only that carrier's
-    reports (through the logistics oracle) count on the order, and the buyer can no longer
-    cancel."""
-    digest = escrow.hashed_text("tracking", tracking, tracking_file, tracking_hash)
-    s = session(run, order_file, order_id)
-    receipt = s.send("ship", carrier, digest, what="ship")
-    chain.done(
-        f"shipped order {s.view.order_id} with carrier {carrier} (tracking hash 0x{digest.hex()})",
-        receipt,
-        f"carrier {carrier} reports the delivery: ape run carrier delivered --carrier {carrier} "
-        f"--order {s.view.order_id}",
-    )
-
-
-@escrow.command(order, "assign-carrier", short_help="name the order's carrier")
-@order_options
-@carrier_option
-def assign_carrier(run: Run, order_file: Path | None, order_id: str | None, carrier: int) -> None:
-    """Hand the funded order to --carrier before its ship-by deadline, without marking it
-    shipped: the carrier's pickup report (`ape run carrier shipped`) ships it. Only that
-    carrier's reports count on the order from now on, and the buyer can no longer cancel."""
-    s = session(run, order_file, order_id)
-    receipt = s.send("assignCarrier", carrier, what="assign-carrier")
-    chain.done(
-        f"handed order {s.view.order_id} to carrier {carrier}",
-        receipt,
-        f"the carrier reports the pickup: ape run carrier shipped --carrier {carrier} "
-        f"--order {s.view.order_id}",
-    )
+CARRIER = "the merchant"
+DELIVERED = "ape run carrier {verb} --carrier {carrier} --order {orderId}"
+add_calls(order, (
+    Call("ship", ("escrow",), "ship", CARRIER, "mark an order shipped",
+         then="the carrier reports the delivery: " + DELIVERED.replace("{verb}", "delivered")),
+    Call("assign-carrier", ("escrow",), "assignCarrier", CARRIER, "name the order's carrier",
+         then="the carrier reports the pickup: " + DELIVERED.replace("{verb}", "shipped")),
+), default_signer=None, address="escrow")  # fmt: skip
 
 
 @escrow.command(order, short_help="release after the dispute window")
@@ -112,4 +66,4 @@ def release(
         receipt = s.send("releaseItems", bits, what="release")
     else:
         receipt = s.send("release", what="release")
-    report_release(s, receipt, f"{SCRIPT} withdraw")
+    report(receipt, "released", f"{SCRIPT} withdraw", s.asset)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
-from app.domain.abi_types import hex32
 from app.domain.orders import OrderTerms
-from app.domain.units import format_moment, parse_duration
+from app.domain.units import parse_duration
 from scripts._lib import chain, escrow, order_status
 from scripts._lib.assets import asset_of, parse_token
+from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import (
     BPS,
@@ -21,13 +21,29 @@ from scripts._lib.escrow import (
     open_escrow,
     order_options,
     read_order,
-    report_refund,
     session,
-    settlement_split,
 )
 from scripts._lib.signers import parse_address, test_account_address
 
 BPS_TYPE = click.IntRange(0, BPS)
+BUYER_BPS = "Share of what is escrowed for the buyer (payer), in basis points (7000 = 70%)."
+PARTY = "the buyer or the merchant; the contract decides"
+
+
+def party_calls(role: str, script: str) -> tuple[Call, ...]:
+    """The commands of both parties that send one escrow function on the order."""
+    return (
+        Call("cancel", ("escrow",), "cancel", PARTY, "cancel: refund the payer",
+             then="the payer collects it: ape run buyer withdraw (an order paid with credit "
+             "settles on its line: ape run borrower status)"),
+        Call("withdraw-offer", ("escrow",), "withdrawOffer", PARTY, "take your offer back",
+             then=f"{script} status {{order}}"),
+        Call("accept", ("escrow",), "acceptSettlement", PARTY, "accept the other's offer",
+             options={"buyerBps": "The split you accept: the pending offer's (guards a swap)."},
+             then=f"each side collects its share: {script} withdraw"),
+        Call("evidence", ("escrow",), "submitEvidence", PARTY, "add dispute evidence",
+             then=f"the arbiter rules (ape run arbiter list); see {script} status {{order}}"),
+    )  # fmt: skip
 
 
 def add_status(group: click.Group, role: str | None, script: str, default: int | None) -> None:
@@ -117,26 +133,11 @@ def add_party_commands(group: click.Group, role: str, script: str) -> None:
     open_only = click.option("--open-only", is_flag=True, help="Leave out released, refunded.")
     escrow.command(group, "list", short_help=f"list your orders ({role})")(open_only(list_orders))
 
-    @escrow.command(group, "cancel", short_help="cancel: refund the payer")
-    @order_options
-    def cancel(run: Run, order_file: Path | None, order_id: str | None) -> None:
-        """Cancel the order; the payer is credited the open items' shares (withdraw them). The
-        contract decides who may: the buyer before the merchant hands the order to a carrier,
-        the merchant any time before the last release, anyone once the order is funded past its
-        ship-by deadline (past deliver-by once a carrier has it), and anyone for the undelivered
-        items of an order paid with credit that no carrier reported delivered in time."""
-        s = session(run, order_file, order_id)
-        receipt = s.send("cancel", what="cancel")
-        report_refund(s, receipt, f"cancelled order {s.view.order_id}")
+    add_calls(group, party_calls(role, script), default_signer=None, address="escrow")
 
     @escrow.command(group, "offer", short_help="offer a settlement split")
     @order_options
-    @click.option(
-        "--buyer-bps",
-        type=BPS_TYPE,
-        required=True,
-        help="Share of the remainder for the buyer (payer), in basis points (7000 = 70%).",
-    )
+    @click.option("--buyer-bps", type=BPS_TYPE, required=True, help=BUYER_BPS)
     @click.option(
         "--expires-in",
         default="3d",
@@ -153,70 +154,10 @@ def add_party_commands(group: click.Group, role: str, script: str) -> None:
         An order paid with credit settles only once a carrier reported all its items delivered."""
         lifetime = chain.parsed(parse_duration, expires_in, "--expires-in")
         s = session(run, order_file, order_id)
-        expires_at = s.view.now + lifetime
-        receipt = s.send("offerSettlement", buyer_bps, expires_at, what="the offer")
-        payer, merchant, fee = settlement_split(s.view, buyer_bps)
-        fmt, party = s.asset.fmt, "merchant" if role == "buyer" else "buyer"
-        chain.done(
-            f"offered {buyer_bps} bps to the buyer: {fmt(payer)} to the buyer, {fmt(merchant)} "
-            f"to the merchant, fee {fmt(fee)}; valid until {format_moment(expires_at, s.view.now)}",
-            receipt,
-            f"the {party} accepts: {_party_script(party)} accept {s.flag} --buyer-bps {buyer_bps}",
-        )
-
-    @escrow.command(group, "withdraw-offer", short_help="take your pending offer back")
-    @order_options
-    def withdraw_offer(run: Run, order_file: Path | None, order_id: str | None) -> None:
-        """Withdraw your own pending settlement offer before the other side accepts it."""
-        s = session(run, order_file, order_id)
-        receipt = s.send("withdrawOffer", what="withdraw-offer")
-        chain.done(
-            f"withdrew the offer on order {s.view.order_id}", receipt, f"{script} status {s.flag}"
-        )
-
-    @escrow.command(group, "accept", short_help="accept the other's offer")
-    @order_options
-    @click.option(
-        "--buyer-bps",
-        type=BPS_TYPE,
-        required=True,
-        help="The split you accept; must equal the pending offer (guards against a swap).",
-    )
-    def accept(run: Run, order_file: Path | None, order_id: str | None, buyer_bps: int) -> None:
-        """Accept the other side's pending settlement offer: the order settles at once."""
-        s = session(run, order_file, order_id)
-        receipt = s.send("acceptSettlement", buyer_bps, what="accept")
-        payer, merchant, fee = settlement_split(s.view, buyer_bps)
-        fmt = s.asset.fmt
-        chain.done(
-            f"settled order {s.view.order_id}: {fmt(payer)} credited to the buyer, "
-            f"{fmt(merchant)} to the merchant, fee {fmt(fee)}",
-            receipt,
-            f"each side collects its share: {script} withdraw",
-        )
-
-    @escrow.command(group, "evidence", short_help="add dispute evidence")
-    @order_options
-    @escrow.hashed_text_options("evidence", "evidence")
-    def evidence(
-        run: Run,
-        order_file: Path | None,
-        order_id: str | None,
-        evidence: str | None,
-        evidence_file: Path | None,
-        evidence_hash: str | None,
-    ) -> None:
-        """Add evidence to the order's open dispute (its keccak256 is recorded). The merchant's
-        first evidence is its answer: an answered dispute defaults to an even split, an
-        unanswered one to a full refund, if the arbiter never rules."""
-        digest = escrow.hashed_text("evidence", evidence, evidence_file, evidence_hash)
-        s = session(run, order_file, order_id)
-        receipt = s.send("submitEvidence", digest, what="the evidence")
-        chain.done(
-            f"submitted evidence {hex32(digest)} on order {s.view.order_id}",
-            receipt,
-            f"the arbiter rules (ape run arbiter list); follow it with {script} status {s.flag}",
-        )
+        receipt = s.send("offerSettlement", buyer_bps, s.view.now + lifetime, what="the offer")
+        other = "merchant" if role == "buyer" else "buyer"
+        accept = f"{_party_script(other)} accept {s.flag} --buyer-bps {buyer_bps}"
+        report(receipt, "sent the offer", f"the {other} accepts: {accept}", s.asset)
 
     @escrow.command(group, "withdraw", short_help="withdraw your credit")
     @click.option("--token", default="ETH", show_default=True, help="ETH or the ERC-20 address.")
@@ -235,7 +176,7 @@ def add_party_commands(group: click.Group, role: str, script: str) -> None:
             to = parse_address(recipient, "--to")
             call = escrow.contract.withdrawTo
             receipt = chain.send(run, call, token_address, to, what="withdraw")
-        chain.done(f"withdrew {asset.fmt(credit)} to {to}", receipt, f"{script} list")
+        report(receipt, f"withdrew {asset.fmt(credit)} to {to}", f"{script} list", asset)
 
 
 def _party_script(party: str) -> str:

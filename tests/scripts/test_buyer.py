@@ -320,7 +320,7 @@ def test_refund_recalled_by_anyone_refunds_the_payer_only_the_recalled_items_sha
     )  # fmt: skip
 
     assert refunded.returncode == 0, refunded.output
-    assert "(items 1): 0.15 ETH credited to the payer" in refunded.output
+    assert "items=1, payerAmount=0.15 ETH)" in refunded.output, refunded.output
     (refund,) = events_of(escrow, "OrderRefunded", orderId=order_id)
     assert RefundReason(refund.args.reason) is RefundReason.ITEM_RECALLED
     assert (refund.args.by, refund.args.items, refund.args.payerAmount) == (

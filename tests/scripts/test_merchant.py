@@ -747,5 +747,5 @@ def test_a_buyer_orders_a_batch_item_from_its_manifest_and_the_batch_recall_refu
     assert recall.returncode == 0, recall.output
     assert refund.returncode == 0, refund.output
     assert escrow.functions.creditOf(BUYER, ZERO_ADDRESS).call() == credit + 10**16
-    assert "0.01 ETH credited to the payer" in refund.output
+    assert "payerAmount=0.01 ETH)" in refund.output, refund.output
     assert held.args.orderId == bytes.fromhex(json.loads(order_file.read_text())["order_id"][2:])
