@@ -1,4 +1,4 @@
-"""Talking to a TrustMall service from a script: its base URL, and answers turned into messages.
+"""Talking to a TrustMall service from a script: its base URL, and its answers as messages.
 
 Scripts send the service only what is public or signed by the user locally; no key goes there.
 A source's requests (a bureau's) are signed as ``app.domain.source_signature`` says, with the key
@@ -17,8 +17,8 @@ from typing import Any
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
 
 DEFAULT_SERVICE_URL = "http://127.0.0.1:8000"
-SERVICE_URL_HELP = "The TrustMall service (default: $TRUSTMALL_SERVICE_URL or " + (
-    DEFAULT_SERVICE_URL + ")."
+SERVICE_URL_HELP = (
+    f"The TrustMall service (default: $TRUSTMALL_SERVICE_URL or {DEFAULT_SERVICE_URL})."
 )
 TIMEOUT_SECONDS = 30.0
 
@@ -46,48 +46,34 @@ def source_credentials(names: tuple[str, str]) -> tuple[str, str]:
 
 
 def post_signed(url: str, payload: dict[str, Any], credentials: tuple[str, str]) -> Answer:
-    """POSTs ``payload`` as the source whose key and secret the environment variables
-    ``credentials`` hold."""
+    """POSTs ``payload`` as the source whose key and secret the variables ``credentials`` hold."""
     key, secret = source_credentials(credentials)
     body = json.dumps(payload).encode()
-    headers = {API_KEY_HEADER: key, SIGNATURE_HEADER: signature_header(secret, body)}
-    return post_json(url, payload, body=body, headers=headers)
+    return post_json(
+        url, body, {API_KEY_HEADER: key, SIGNATURE_HEADER: signature_header(secret, body)}
+    )
 
 
 def post_json(
-    url: str,
-    payload: dict[str, Any],
-    *,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
+    url: str, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None
 ) -> Answer:
-    """POSTs ``payload`` (as ``body`` exactly, when given); a 2xx answer is returned, anything
-    else raises ServiceError."""
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(payload).encode() if body is None else body,
-        headers={
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            **(headers or {}),
-        },
-        method="POST",
-    )
+    """POSTs ``payload`` (bytes go as they are); a 2xx answer is returned, anything else raises
+    ServiceError with the service's code and message."""
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    kinds = {"Content-Type": "application/json", "Accept": "application/json"}
+    request = urllib.request.Request(url, data=data, headers={**kinds, **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
             return Answer(response.status, json.loads(response.read() or b"{}"))
     except urllib.error.HTTPError as error:
-        raise ServiceError(_refusal(error.code, error.read())) from None
+        raw = error.read()
+        try:
+            said = json.loads(raw)
+        except ValueError:
+            raise ServiceError(f"HTTP {error.code}: {raw[:200]!r}") from None
+        said = said.get("error", said) if isinstance(said, dict) else {}
+        details = f" ({said['details']})" if said.get("details") else ""
+        message = f"HTTP {error.code} {said.get('code', '?')}: {said.get('message', '')}{details}"
+        raise ServiceError(message) from None
     except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
         raise ServiceError(f"the service at {url} does not answer: {error}") from None
-
-
-def _refusal(status: int, raw: bytes) -> str:
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return f"HTTP {status}: {raw[:200]!r}"
-    error = body.get("error", body) if isinstance(body, dict) else {}
-    code, message = error.get("code", "?"), error.get("message", "")
-    details = error.get("details")
-    return f"HTTP {status} {code}: {message}" + (f" ({details})" if details else "")
