@@ -1,14 +1,10 @@
-"""`ape run carrier ...`: the logistics oracle's reports on escrow orders (shipped, delivered,
-broken condition), many orders in one transaction.
-
-Each report names the carrier it comes from; the escrow applies it only if that carrier is the
-one the merchant handed the order to, and skips a report its rules refuse with
-``LogisticsUpdateRejected`` (the custom error it would have raised) while the others stand. The
-script reads those rejections from the receipt and explains each: the contract decides."""
+"""`ape run carrier ...`: the logistics oracle's reports on escrow orders, many in one
+transaction. The escrow skips a report its rules refuse, emitting ``LogisticsUpdateRejected``
+with the custom error it would have raised, and applies the others: the script explains each
+rejection from the receipt; the contract decides."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
@@ -20,17 +16,12 @@ from scripts._lib.chain import Run, Stop
 
 # Test account 8 is the logistics oracle `ape run deploy` names on a local network.
 LOCAL_ORACLE_TEST_INDEX = 8
-CARRIER_ID = click.IntRange(1, 2**16 - 1)
+ORACLE = "The logistics oracle: an Ape account alias, or TEST::N locally (default TEST::8)."
 
 
 @click.group(
     help="""The logistics oracle's reports on OrderEscrow orders (the escrow's ORACLE_ROLE), in
 one reportLogistics transaction for all the orders named.
-
-\b
-  shipped    the carrier picked the parcels up
-  delivered  the parcels arrived: the dispute window starts
-  breach     a broken condition (cold-chain breach, damaged parcel): opens a dispute
 
 Every report names its carrier (--carrier N, the platform's number for it): the escrow takes
 it only on orders the merchant handed to that carrier (`ape run merchant order ship|assign-
@@ -44,13 +35,42 @@ def cli() -> None:
     pass
 
 
-def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool) -> click.Command:
+# name: (kind, what the evidence is, short help, help, next command)
+REPORTS = {
+    "shipped": (
+        LogisticsKind.SHIPPED,
+        "tracking reference",
+        "report orders picked up by the carrier",
+        "Report orders picked up by the carrier (funded orders handed to it).",
+        "on arrival: ape run carrier delivered --carrier N --order 0xID",
+    ),
+    "delivered": (
+        LogisticsKind.DELIVERED,
+        "proof of delivery",
+        "report orders delivered: the dispute window starts",
+        "Report orders delivered: each order's dispute window starts now; after it, anyone may "
+        "release the payment to the merchant (`ape run merchant order release`).",
+        "after the window: ape run merchant order release --order 0xID",
+    ),
+    "breach": (
+        LogisticsKind.CONDITION_BREACHED,
+        "incident report",
+        "report a broken condition: opens a dispute",
+        "Report a broken condition on orders in transit, before delivery (a cold-chain breach, "
+        "a damaged parcel): each opens a dispute for the arbiter. After delivery only the buyer "
+        "disputes.",
+        "the arbiter rules: ape run arbiter list",
+    ),
+}
+
+
+def _add(name: str, kind: LogisticsKind, what: str, short: str, text: str, then: str) -> None:
     def report(
         run: Run,
         order_ids: tuple[str, ...],
         carrier: int,
         evidence: str | None,
-        evidence_file: Path | None,
+        evidence_file: Any,
         evidence_hash: str | None,
         items: tuple[int, ...] = (),
     ) -> None:
@@ -60,17 +80,17 @@ def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool)
             raise Stop("--item goes with exactly one --order")
         esc = escrow.open_escrow(run)
         bits = 0
-        if items:
+        if items:  # checked here: the escrow would skip the report, after it was sent
             terms, _ = escrow.terms_from_event(esc, ids[0])
             bits = escrow.bits_of(items, terms.item_count, "--item")
         updates = [(order_id, int(kind), carrier, bits, digest) for order_id in ids]
         contract = esc.contract
         receipt = chain.send(run, contract.reportLogistics, updates, what="the reports")
         rejected = list(receipt.events.filter(contract.LogisticsUpdateRejected))
-        said = kind.name.lower().replace("_", " ")
+        applied = len(updates) - len(rejected)
         chain.done(
-            f"reported {len(updates)} order(s) {said} for carrier {carrier}: "
-            f"{len(updates) - len(rejected)} applied, {len(rejected)} refused",
+            f"reported {len(updates)} order(s) {kind.name.lower().replace('_', ' ')} for carrier "
+            f"{carrier}: {applied} applied, {len(rejected)} refused",
             receipt,
         )
         for event in receipt.events.filter(contract.DisputeOpened):
@@ -80,22 +100,21 @@ def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool)
                 f"  refused order {hex32(event.orderId)}: {chain.explain_data(event.reason)}"
             )
         if rejected:
-            others = "" if len(rejected) == len(updates) else "; the others stand"
             raise click.ClickException(
-                f"the escrow refused {len(rejected)} of {len(updates)} report(s) (listed "
-                f"above){others}"
+                f"the escrow refused {len(rejected)} of {len(updates)} report(s) (listed above)"
+                + ("; the others stand" if applied else "")
             )
-        click.echo(f"next: {NEXT[kind]}")
+        click.echo(f"next: {then}")
 
-    report.__doc__ = help_text
+    report.__doc__ = text
     command: Any = report
-    if with_items:
+    if kind is LogisticsKind.DELIVERED:
         arrived = "With one --order: only these items arrived (0-based, repeatable; default all)."
         command = escrow.items_option(arrived)(command)
     command = escrow.hashed_text_options("evidence", what)(command)
     command = click.option(
         "--carrier",
-        type=CARRIER_ID,
+        type=click.IntRange(1, 2**16 - 1),
         required=True,
         metavar="N",
         help="The reporting carrier's number (1-65535): the one the merchant named.",
@@ -108,44 +127,10 @@ def _report(kind: LogisticsKind, what: str, help_text: str, *, with_items: bool)
         metavar="0xID",
         help="An order id (repeatable).",
     )(command)
-    name = {LogisticsKind.CONDITION_BREACHED: "breach"}.get(kind, kind.name.lower())
-    short = {"shipped": "picked up", "delivered": "delivered", "breach": "a broken condition"}
     escrow.command(
-        cli,
-        name,
-        short_help=f"report orders {short[name]}",
-        signer=ORACLE,
-        default_signer=LOCAL_ORACLE_TEST_INDEX,
+        cli, name, short_help=short, signer=ORACLE, default_signer=LOCAL_ORACLE_TEST_INDEX
     )(command)
-    return cli.commands[name]
 
 
-NEXT = {
-    LogisticsKind.SHIPPED: "on arrival: ape run carrier delivered --carrier N --order 0xID",
-    LogisticsKind.DELIVERED: "after the window: ape run merchant order release --order 0xID",
-    LogisticsKind.CONDITION_BREACHED: "the arbiter rules: ape run arbiter list",
-}
-ORACLE = "The logistics oracle: an Ape account alias, or TEST::N locally (default TEST::8)."
-
-
-_report(
-    LogisticsKind.SHIPPED,
-    "tracking reference",
-    "Report orders picked up by the carrier (funded orders handed to it).",
-    with_items=False,
-)
-_report(
-    LogisticsKind.DELIVERED,
-    "proof of delivery",
-    "Report orders delivered: each order's dispute window starts now; after it, anyone may "
-    "release the payment to the merchant (`ape run merchant order release`).",
-    with_items=True,
-)
-_report(
-    LogisticsKind.CONDITION_BREACHED,
-    "incident report",
-    "Report a broken condition on orders in transit, before delivery (a cold-chain breach, a "
-    "damaged parcel): each opens a dispute for the arbiter. After delivery only the buyer "
-    "disputes.",
-    with_items=False,
-)
+for _name, _report in REPORTS.items():
+    _add(_name, *_report)
