@@ -1,54 +1,45 @@
-"""`ape run merchant ...`: register and activate items, append custody events, recall, read
-verdicts; the merchant's escrow orders. The commands live in ``scripts/_lib/merchant_*.py``; this
-file holds the group and the smaller ones."""
+"""`ape run merchant ...`: register and activate items, append custody events, recall, publish,
+read verdicts; the merchant's escrow orders (``scripts/_lib/merchant_orders.py``)."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import click
 from eth_utils.crypto import keccak
 
+from app.domain.abi_types import from_hex, hex32
 from app.domain.custody_rows import load_custody
-from app.domain.ids import item_id_from_gs1, item_id_from_sku
-from app.domain.input_files import read_rows
+from app.domain.deployments import write_json
+from app.domain.ids import item_id_from_gs1, item_id_from_sku, manifest_item_key
 from app.domain.item_rows import load_items
-from app.domain.manifest import batch_item, read_manifest
+from app.domain.manifest import batch_item, build_manifest, read_manifest, singles_manifest
 from app.domain.manifest_signing import manifest_content_hash, manifest_message
+from app.domain.metadata import metadata_hash
 from app.domain.orders import ZERO_ADDRESS
+from app.domain.vocab import Verdict
 from scripts._lib import chain
 from scripts._lib import registry as reg
 from scripts._lib.chain import Run, Stop
-from scripts._lib.custody import id_ranges, plan_custody
-from scripts._lib.journal import default_journal_path
+from scripts._lib.journal import open_journal
 from scripts._lib.merchant_items import (
-    MERCHANT,
-    activate_command,
     batch_manifest,
+    events_to_record,
     input_file,
-    register_command,
-    rows_options,
+    items_to_activate,
+    items_to_register,
 )
 from scripts._lib.merchant_orders import order
 from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, service_url
 from scripts._lib.signers import parse_address
 
+MERCHANT = "The merchant: an Ape account alias, or TEST::N on a local network. Never a raw key."
+
 
 @click.group(
     help="""Merchant operations on the ProductRegistry and on OrderEscrow orders.
-
-\b
-  register       register items from a CSV/JSON file, singly in chunks or as one Merkle
-                 batch; prints their ids
-  activate       give batch items records of their own, from the batch manifest
-  custody        append custody events from a CSV/JSON file
-  recall         recall one item or a whole batch
-  publish        publish a batch manifest to the TrustMall service (shoppers get the proofs)
-  status         show the verdict of every item of a file or manifest
-  address        the address of TEST::N or of an account alias (no node needed)
-  order          escrow orders: list, status, assign-carrier, ship, release, cancel,
-                 evidence, offer/accept/withdraw-offer, withdraw (`merchant order --help`)
 
 A verifier approves merchants and grants GS1 prefixes with `ape run ops` (approve-merchant,
 grant-prefix, revoke-prefix, reassign-item).
@@ -62,16 +53,183 @@ def cli() -> None:
     pass
 
 
-register_command(cli)
-activate_command(cli)
 cli.add_command(order)
 
 
-def registry_command(name: str, short_help: str, **kw: Any) -> chain.Decorator:
-    return chain.command(cli, name, short_help=short_help, address="registry", **kw)
+def registry_command(
+    name: str, short_help: str, signer: str = MERCHANT, **kw: Any
+) -> chain.Decorator:
+    return chain.command(cli, name, short_help=short_help, signer=signer, address="registry", **kw)
 
 
-@registry_command("custody", "append custody events from a file", signer=MERCHANT, dry_run=True)
+def rows_options(command: str, per_transaction: str) -> chain.Decorator:
+    """--chunk-size and --journal of a command that sends a file's rows in chunks."""
+
+    def decorate(fn: Any) -> Any:
+        fn = click.option(
+            "--journal",
+            type=click.Path(path_type=Path),
+            help=f"Journal file (default: <input>.{command}.journal.json).",
+        )(fn)
+        return click.option(
+            "--chunk-size",
+            type=click.IntRange(1, 1000),
+            default=100,
+            show_default=True,
+            help=per_transaction,
+        )(fn)
+
+    return decorate
+
+
+def _alias(run: Run) -> str:
+    return str(getattr(run.account, "alias", None) or "ACCOUNT")
+
+
+@registry_command(
+    "register",
+    "register items from a CSV/JSON file, singly or as one Merkle batch",
+    dry_run=True,
+)
+@click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
+@click.option(
+    "--batch", is_flag=True, help="Register all rows as one Merkle batch (registerBatch)."
+)
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path),
+    help="Where the manifest goes (with --batch default <input>.manifest.json; without "
+    "--batch it is written only when asked: the items' ids, hashes and URIs).",
+)
+@click.option("--batch-uri", default="", help="With --batch: where the manifest is published.")
+@rows_options("register", "Items per registerItems transaction.")
+def register(
+    run: Run,
+    input_path: Path,
+    batch: bool,
+    manifest: Path | None,
+    batch_uri: str,
+    chunk_size: int,
+    journal: Path | None,
+) -> None:
+    """Register the items of INPUT_FILE (.csv or .json) for the --account merchant.
+
+    \b
+    Columns / keys:
+      sku,serial   or   gtin,serial        the item (GS1 serials: 1-20 chars of set 82)
+      metadata     a JSON object (in CSV, JSON text)   or   metadata_file (a JSON file path)
+      metadata_uri where the metadata is published
+    metadataHash = keccak256 of the canonical JSON (RFC 8785) of the metadata.
+
+    Each item is sent as the registry's ItemKey (SKU or GTIN, and serial): the registry
+    derives its id, a SKU's under your address, a GTIN's only under a GS1 company prefix a
+    verifier granted you (`ape run ops grant-prefix`). The ids are printed, one per row, with
+    the page where shoppers verify each.
+
+    The whole file is validated first; each transaction is then simulated (a refusal is
+    explained from the registry's error, naming the row). Items this merchant already
+    registered with the same metadata are skipped, so an interrupted run can simply be
+    started again.
+    """
+    from ape import chain as ape_chain
+
+    entries = load_items(input_file(input_path), run.me)
+    if batch and manifest is None:
+        manifest = input_path.with_name(f"{input_path.name}.manifest.json")
+    if manifest is not None:
+        chain.writable(manifest, "--manifest")
+    registry = reg.open_registry(run)
+    command = "register-batch" if batch else "register"
+    log = open_journal(run, registry, journal, input_path, command, chunk_size)
+    about: dict[str, Any] = {"chain_id": int(ape_chain.chain_id), "merchant": run.me}
+    about["registry"] = str(registry.address)
+    if not batch:
+        rows, done = items_to_register(run, registry, entries)
+        log.send(registry.registerItems, rows, done)
+        data, shown = singles_manifest(entries, **about), entries
+        then = "record custody events (ape run merchant custody FILE), or check them: "
+        then += f"ape run merchant status {input_path} --account {_alias(run)}"
+    else:
+        built = build_manifest(entries, **about)
+        root, data, shown = hex32(built.root), built.data, entries[:5]
+        then = "publish the manifest so shoppers get each item's proof: "
+        then += f"ape run merchant publish {manifest} --account {_alias(run)}"
+        if str(registry.batchOf(built.root).merchant) == run.me:
+            click.echo(f"batch {root} is already registered by you: nothing to send")
+        else:
+            # Only the root goes on chain: a GTIN whose prefix no verifier granted this merchant
+            # would leave its items unknown, never activated. The registry says so for each.
+            for entry in {e.row.gtin: e for e in reversed(entries) if e.row.gtin}.values():
+                refused = chain.refusal(registry.itemIdOfKey, run.me, entry.key)
+                if refused is not None:
+                    raise Stop(
+                        f"{entry.where} ({entry.label}): the registry refuses its key: {refused}"
+                    )
+            args = (built.root, built.item_count, built.metadata_hash, batch_uri)
+            receipt = chain.send(
+                run, registry.registerBatch, *args, what="the batch", journal=log, keys=[root]
+            )
+            if receipt is None:
+                chain.dry_run_report(f"would register a batch of {built.item_count} item(s)")
+            else:
+                said = f"registered batch {root} of {built.item_count} item(s)"
+                click.echo(f"{said} in tx {receipt.txn_hash}")
+    if run.dry_run:
+        return
+    if manifest is not None:
+        write_json(manifest, data)
+        click.echo(f"manifest {manifest} (metadataHash 0x{metadata_hash(data).hex()})")
+    base = service_url(None)
+    for e in shown:
+        click.echo(f"  item {hex32(e.item_id)}  {e.label}  {base}/verify/{hex32(e.item_id)}")
+    if len(entries) > len(shown):
+        click.echo(f"  ... and {len(entries) - len(shown)} more in the manifest")
+    click.echo(f"next: {then}")
+
+
+@registry_command(
+    "activate",
+    "give batch items records of their own, from the manifest",
+    signer="Who sends (and pays for) the activations: an Ape account alias, or TEST::N.",
+    dry_run=True,
+)
+@click.argument("manifest_file", type=click.Path(path_type=Path))
+@click.option(
+    "--item",
+    "items",
+    multiple=True,
+    metavar="0xID",
+    help="Activate only this item of the manifest (repeatable; default: every item).",
+)
+@rows_options("activate", "Items per activateBatchItems transaction.")
+def activate(
+    run: Run, manifest_file: Path, items: tuple[str, ...], chunk_size: int, journal: Path | None
+) -> None:
+    """Give the items of a batch MANIFEST_FILE (written by `register --batch`) records of
+    their own, so that custody events, recalls and escrow orders can name them: each is
+    proven by its key (SKU or GTIN, and serial), metadata hash and Merkle proof from the
+    manifest (`activateBatchItems`, --chunk-size items a transaction). Anyone may send them
+    (--account pays the gas); the registry derives each id under the batch's merchant, so a
+    batch holds only its merchant's own ids. Items already activated are skipped, here and
+    by the registry: an interrupted run simply starts again. Each transaction is simulated
+    first; a refusal is explained from the registry's error (e.g. a GTIN whose prefix was
+    never granted to the batch's merchant)."""
+    manifest = batch_manifest(manifest_file)
+    wanted = [chain.bytes32(item, "--item") for item in items]
+    registry = reg.open_registry(run)
+    log = open_journal(run, registry, journal, manifest_file, "activate", chunk_size)
+    rows, done = items_to_activate(registry, manifest, wanted)
+    root = reg.root_of(manifest)
+    log.send(
+        registry.activateBatchItems, rows, done, leading=(root,), of=f" of batch 0x{root.hex()}"
+    )
+    if not run.dry_run:
+        for _, where, _ in rows:
+            click.echo(f"  {where}")
+        click.echo("next: record their custody events: ape run merchant custody FILE")
+
+
+@registry_command("custody", "append custody events from a CSV/JSON file", dry_run=True)
 @click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
 @click.option(
     "--merchant",
@@ -81,11 +239,7 @@ def registry_command(name: str, short_help: str, **kw: Any) -> chain.Decorator:
 )
 @rows_options("custody", "Events per recordCustody transaction.")
 def custody(
-    run: Run,
-    input_path: Path,
-    sku_merchant: str | None,
-    chunk_size: int,
-    journal: Path | None,
+    run: Run, input_path: Path, sku_merchant: str | None, chunk_size: int, journal: Path | None
 ) -> None:
     """Append the custody events of INPUT_FILE (.csv or .json), signed by the item's merchant
     or an ORACLE_ROLE holder.
@@ -108,38 +262,17 @@ def custody(
     owner = parse_address(sku_merchant, "--merchant") if sku_merchant else run.me
     entries = load_custody(input_file(input_path), owner)
     registry = reg.open_registry(run)
-    path = journal or default_journal_path(input_path, "custody")
-    log = reg.open_journal(run, registry, path, "custody")
-    plan = plan_custody(registry, run.me, entries)
-    if plan.done:
-        click.echo(f"{len(plan.done)} event(s) already recorded by you: skipped")
-    if not plan.to_send:
-        click.echo("nothing to record; nothing was sent")
-        return
-    receipts = reg.send_rows(
-        run,
-        registry.contract.recordCustody,
-        plan.to_send,
-        lambda event: event.as_input(),
-        lambda event: str(event.event_id),
-        chunk_size=chunk_size,
-        journal=log,
-        label="recording",
-    )
+    log = open_journal(run, registry, journal, input_path, "custody", chunk_size)
+    rows, done = events_to_record(run, registry, entries)
+    log.send(registry.recordCustody, rows, done)
     if run.dry_run:
-        chain.dry_run_report(f"would record {len(plan.to_send)} event(s)")
         return
-    ids = [event.event_id for event in plan.to_send]
-    click.echo(
-        f"recorded {len(ids)} event(s) in {len(receipts)} transaction(s); "
-        f"event ids {id_ranges(ids)}"
-    )
-    for receipt in receipts:
-        click.echo(f"  tx {receipt.txn_hash}")
-    click.echo(f"next: shoppers see the trail; check it with ape run merchant status {input_path}")
+    for _, where, row in rows:
+        click.echo(f"  {where}: event {row[1]}")
+    click.echo(f"next: shoppers see the trail at {service_url(None)}/verify/0xITEM_ID")
 
 
-@registry_command("recall", "recall an item or a whole batch", signer=MERCHANT)
+@registry_command("recall", "recall one item or a whole batch")
 @click.option("--item-id", help="The item's id (0x + 64 hex).")
 @click.option("--sku", help="The item's SKU (with --serial).")
 @click.option("--gtin", help="The item's GTIN (with --serial).")
@@ -168,43 +301,42 @@ def recall(
       a batch item   the same, plus --manifest BATCH_MANIFEST (activated first if needed)
       a whole batch  --batch-root ROOT | --manifest BATCH_MANIFEST
     """
-    items = [t for t in (item_id, sku, gtin) if t is not None]
+    named = [t for t in (item_id, sku, gtin) if t is not None]
     if (serial is not None) != (sku is not None or gtin is not None):
         raise Stop("--serial goes with --sku or --gtin, and they need it")
-    if (
-        len(items) > 1
-        or (items and batch_root)
-        or (not items and (batch_root is None) == (manifest is None))
-    ):
+    if len(named) + (batch_root is not None) + (manifest is not None and not named) != 1:
         raise Stop(
             "name one target: --item-id, --sku with --serial, --gtin with --serial "
             "(plus --manifest for a batch item), --batch-root, or --manifest"
         )
     batch = batch_manifest(manifest, "--manifest") if manifest is not None else None
-    reason_hash = keccak(reason.encode("utf-8"))
     if gtin is not None:
         target = chain.parsed(lambda g: item_id_from_gs1(g, str(serial)), gtin, "--gtin")
     elif sku is not None:
         target = item_id_from_sku(run.me, sku, str(serial))
     elif item_id is not None:
         target = chain.bytes32(item_id, "--item-id")
-    contract = reg.open_registry(run).contract
+    elif batch_root is not None:
+        target = chain.bytes32(batch_root, "--batch-root")
+    else:
+        target = reg.root_of(batch or {})
+    registry = reg.open_registry(run)
+    reason_hash = keccak(text=reason)
     then = "escrow orders holding it refund its share: ape run buyer refund-recalled --order 0xID"
-    if not items:
-        root = chain.bytes32(str(batch_root or (batch or {}).get("root")), "--batch-root")
-        receipt = chain.send(run, contract.recallBatch, root, reason_hash, what="the recall")
-        chain.done(f"recalled batch 0x{root.hex()}", receipt, then)
+    if not named:
+        receipt = chain.send(run, registry.recallBatch, target, reason_hash, what="the recall")
+        chain.done(f"recalled batch 0x{target.hex()}", receipt, then)
         return
     if batch is not None:
         entry = batch_item(batch, target)
         if entry is None:
             raise Stop(f"item 0x{target.hex()} is not in the manifest {manifest}")
-        reg.activate_unregistered(run, contract, batch, entry)
-    receipt = chain.send(run, contract.recallItem, target, reason_hash, what="the recall")
+        reg.activate_unregistered(run, registry, batch, entry)
+    receipt = chain.send(run, registry.recallItem, target, reason_hash, what="the recall")
     chain.done(f"recalled item 0x{target.hex()}", receipt, then)
 
 
-@registry_command("publish", "publish a batch manifest to the service", signer=MERCHANT)
+@registry_command("publish", "publish a batch manifest to the service: shoppers get the proofs")
 @click.argument("manifest_file", type=click.Path(path_type=Path))
 @click.option("--service", "service", help=SERVICE_URL_HELP)
 def publish(run: Run, manifest_file: Path, service: str | None) -> None:
@@ -213,26 +345,25 @@ def publish(run: Run, manifest_file: Path, service: str | None) -> None:
     manifest's content hash here (EIP-191); the service gets the signature, never the key."""
     manifest = batch_manifest(manifest_file)
     root = chain.bytes32(str(manifest["root"]), "root")
-    owner = str(reg.open_registry(run).contract.batchOf(root).merchant)
+    # The service refuses a signer who is not the batch's merchant; asked first, the chain
+    # saves a keyfile account its passphrase prompt and says what to do.
+    owner = str(reg.open_registry(run).batchOf(root).merchant)
     if owner != run.me:
         raise Stop(
             f"batch 0x{root.hex()} is registered by {owner}, not by {run.me}"
-            if int(owner, 16)
+            if owner != ZERO_ADDRESS
             else f"batch 0x{root.hex()} is not registered on this chain: "
-            f"ape run merchant register FILE --batch"
+            "ape run merchant register FILE --batch"
         )
     signed = run.signer.sign_message(manifest_message(root, manifest_content_hash(manifest)))
     if signed is None:
         raise Stop("the account declined to sign")
     base = service_url(service)
-    url = f"{base}/v1/batches/0x{root.hex()}/manifest"
+    payload = {"manifest": manifest, "signature": "0x" + signed.encode_rsv().hex()}
     try:
-        answer = post_json(
-            url, {"manifest": manifest, "signature": "0x" + signed.encode_rsv().hex()}
-        )
+        body = post_json(f"{base}/v1/batches/0x{root.hex()}/manifest", payload).body
     except ServiceError as error:
         raise Stop(f"the service refused the manifest: {error}") from None
-    body = answer.body
     click.echo(
         ("published" if body.get("created") else "already published, same content")
         + f": batch 0x{root.hex()}, {body.get('item_count')} items, content hash "
@@ -247,29 +378,41 @@ def publish(run: Run, manifest_file: Path, service: str | None) -> None:
     )
 
 
-@registry_command("status", "show verdicts of a file's items", signer=MERCHANT)
+@registry_command("status", "show the verdict of every item of a file or manifest")
 @click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
 @click.option("--merchant", help="Whose SKUs the sku/serial rows name (default: --account).")
 def status(run: Run, input_path: Path, merchant: str | None) -> None:
     """Show the verdict of every item of INPUT_FILE: an item file (as for `register`) or a
     batch manifest (checked with its proofs, as a shopper's app would). Sends nothing."""
     registry = reg.open_registry(run)
-    if _is_manifest(input_file(input_path)):
-        rows = reg.manifest_verdicts(registry, read_manifest(input_path))
-    else:
+    manifest = None
+    if input_file(input_path).suffix.lower() == ".json":
+        with contextlib.suppress(ValueError, KeyError):  # else an item file
+            manifest = read_manifest(input_path)
+    rows: list[tuple[str, str, str, Any]] = []
+    if manifest is None:
         if merchant is not None:
             owner = parse_address(merchant, "--merchant")
-        elif run.account is not None:
-            owner = run.me
         else:
-            owner = ZERO_ADDRESS
-            if any("sku" in row.data for row in read_rows(input_path, "items")):
-                raise Stop("sku rows need --merchant or --account to compute ids")
-        rows = reg.item_verdicts(registry, load_items(input_path, owner))
-    base = service_url(None)
+            owner = ZERO_ADDRESS if run.account is None else run.me
+        entries = load_items(input_path, owner)
+        if owner == ZERO_ADDRESS and any(e.row.sku for e in entries):
+            raise Stop("sku rows need --merchant or --account to compute ids")
+        rows += [(e.where, e.label, hex32(e.item_id), registry.verify(e.item_id)) for e in entries]
+    else:
+        root = reg.root_of(manifest) if manifest.get("root") else None
+        for index, item in enumerate(manifest["items"]):
+            if root is None:
+                verdict = registry.verify(from_hex(item["item_id"]))
+            elif manifest_item_key(item) is None:  # written before items carried their keys
+                verdict = Verdict.UNKNOWN
+            else:
+                verdict = registry.verifyBatchItem(*reg.activation_args(root, item))
+            label = str(item.get("label") or item["item_id"])
+            rows.append((f"item {index}", label, item["item_id"], verdict))
     for where, label, item_id, verdict in rows:
-        click.echo(f"{where:<10} 0x{item_id.hex()}  {verdict.name.lower():<18} {label}")
-    click.echo(f"next: a shopper's page: {base}/verify/0xITEM_ID")
+        click.echo(f"{where:<10} {item_id}  {Verdict(int(verdict)).name.lower():<18} {label}")
+    click.echo(f"next: a shopper's page: {service_url(None)}/verify/0xITEM_ID")
 
 
 @cli.command("address", cls=chain.Offline, short_help="the address of TEST::N or an alias")
@@ -286,13 +429,3 @@ def address(account: str) -> None:
     else:
         raise Stop(f"ACCOUNT: no test account nor Ape account alias {account!r}")
     click.echo(found)
-
-
-def _is_manifest(path: Path) -> bool:
-    if path.suffix.lower() != ".json":
-        return False
-    try:
-        read_manifest(path)
-    except (ValueError, KeyError):
-        return False
-    return True

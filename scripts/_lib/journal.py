@@ -1,107 +1,130 @@
-"""The journal of a long merchant run: which transactions were sent and which were confirmed.
+"""A file's rows sent to the registry in chunks, each transaction simulated first, and the journal
+of the run: ``<input>.<command>.journal.json`` (or ``--journal``), written before a transaction
+goes (``sent``, its hash and keys: item ids, a batch root, event ids) and after its receipt
+(``confirmed``/``failed``), one section per chain id, registry and signing account.
 
-Written next to the input (``<input>.<command>.journal.json``) or at ``--journal``, atomically,
-before each transaction is sent (``sent``, with its hash) and after its receipt
-(``confirmed``/``failed``), in a section per chain id, registry and signing account::
-
-    {"version": 1, "command": "register",
-     "runs": {"1337:0xRegistry:0xAccount": {"transactions": [
-        {"keys": ["0x<item id>", ...], "status": "confirmed", "tx_hash": "0x...",
-         "block_number": 12}]}}}
-
-Keys are item ids (register), the batch root (register-batch) or event ids (custody).
 A run started again first settles ``sent`` entries from their receipts. The chain stays the
-authority on what is done — the scripts re-check every row on chain — so a journal lost or stale
-never makes a row go twice; it keeps the trail of transaction hashes and resolves transactions
-that were in flight when a run died.
-
-Fault injection for tests: ``TRUSTMALL_CRASH_AFTER_CHUNKS=N`` makes the process exit at once
-(status 75, no clean-up) right after the N-th chunk's receipt arrives and *before* the journal
-records it as confirmed — the worst moment for a crash.
+authority on what is done (the commands re-read it before sending), so a lost or stale journal
+never makes a row go twice. ``TRUSTMALL_CRASH_AFTER_CHUNKS=N`` makes the process exit at once
+(status 75) after the N-th chunk's receipt, before the journal records it: the worst moment.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from app.domain.deployments import write_json
+from scripts._lib import chain
+from scripts._lib.chain import Run, Stop
 
 CRASH_AFTER_CHUNKS_ENV = "TRUSTMALL_CRASH_AFTER_CHUNKS"
 CRASH_EXIT_CODE = 75
 VERSION = 1
+# A row to send: its key (an item id, an event id), where the file names it, its ABI input.
+Row = tuple[str, str, Any]
+# What a command's rows are called: verb, noun, and who did the rows done already.
+WORDS = {
+    "register": ("register", "item", "already registered by you"),
+    "activate": ("activate", "item", "already activated"),
+    "custody": ("record", "event", "already recorded by you"),
+}
 
 
-def default_journal_path(input_path: Path, command: str) -> Path:
-    return input_path.with_name(f"{input_path.name}.{command}.journal.json")
-
-
-@dataclass
 class Journal:
-    """One run identity's section (chain, registry, account) of a journal file; a file keeps
-    the sections of every identity that used it, so merchants may share an input file."""
+    """This run's section of a journal file (the other sections kept as they are), and the
+    sending of the run's rows, ``chunk_size`` a transaction."""
 
-    path: Path
-    command: str
-    chain_id: int
-    registry: str
-    account: str
-    transactions: list[dict[str, Any]] = field(default_factory=list)
-    _others: dict[str, Any] = field(default_factory=dict)
-    _confirmed_this_run: int = 0
-
-    @property
-    def key(self) -> str:
-        return f"{self.chain_id}:{self.registry}:{self.account}"
-
-    @classmethod
-    def open(cls, path: Path, command: str, chain_id: int, registry: str, account: str) -> Journal:
-        """The journal at ``path`` (or a new one), at this run's section."""
-        journal = cls(path, command, chain_id, registry, account)
+    def __init__(self, run: Run, path: Path, command: str, section: str, chunk_size: int) -> None:
+        self.run, self.path, self.chunk_size, self.chunks = run, path, chunk_size, 0
+        self.command = command
+        self.data: dict[str, Any] = {"version": VERSION, "command": command, "runs": {}}
         if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") != VERSION or data.get("command") != command:
-                raise click.UsageError(
-                    f"{path} is not a version-{VERSION} journal of `{command}`; "
+            self.data = json.loads(path.read_text(encoding="utf-8"))
+            if self.data.get("version") != VERSION or self.data.get("command") != command:
+                raise Stop(
+                    f"--journal: {path} is not a version-{VERSION} journal of `{command}`; "
                     "pass --journal with another path"
                 )
-            runs = dict(data.get("runs", {}))
-            journal.transactions = list(runs.pop(journal.key, {}).get("transactions", []))
-            journal._others = runs
-        return journal
-
-    def save(self) -> None:
-        runs = {**self._others, self.key: {"transactions": self.transactions}}
-        write_json(self.path, {"version": VERSION, "command": self.command, "runs": runs})
-
-    def pending(self) -> list[dict[str, Any]]:
-        return [tx for tx in self.transactions if tx["status"] == "sent"]
-
-    def confirmed_keys(self) -> set[str]:
-        return {
-            key for tx in self.transactions if tx["status"] == "confirmed" for key in tx["keys"]
-        }
+        runs = self.data.setdefault("runs", {})
+        self.transactions: list[dict[str, Any]] = runs.setdefault(section, {"transactions": []})[
+            "transactions"
+        ]
 
     def sent(self, keys: list[str], tx_hash: str) -> None:
         self.transactions.append({"keys": keys, "status": "sent", "tx_hash": tx_hash})
-        self.save()
+        write_json(self.path, self.data)
 
     def settle(self, tx_hash: str, *, ok: bool, block_number: int | None) -> None:
         for tx in self.transactions:
             if tx["tx_hash"] == tx_hash:
-                tx["status"] = "confirmed" if ok else "failed"
-                tx["block_number"] = block_number
-        self.save()
+                tx["status"], tx["block_number"] = ("confirmed" if ok else "failed"), block_number
+        write_json(self.path, self.data)
 
     def chunk_confirmed(self, tx_hash: str, block_number: int) -> None:
-        """Records a chunk's receipt; the crash hook fires just before."""
-        self._confirmed_this_run += 1
+        self.chunks += 1
         crash_after = os.environ.get(CRASH_AFTER_CHUNKS_ENV)
-        if crash_after is not None and self._confirmed_this_run >= int(crash_after):
+        if crash_after is not None and self.chunks >= int(crash_after):
             os._exit(CRASH_EXIT_CODE)
         self.settle(tx_hash, ok=True, block_number=block_number)
+
+    def send(
+        self, method: Any, rows: Sequence[Row], done: int, *, leading: Any = (), of: str = ""
+    ) -> None:
+        """Calls ``method`` (after the ``leading`` arguments) with the rows, a chunk at a time,
+        and says what was done: ``done`` rows already were, the others were sent, or in a dry
+        run would be. A chunk's refusal names the row whose key the contract's error names."""
+        verb, noun, skipped = WORDS[self.command]
+        run, stem, receipts = self.run, verb.removesuffix("e"), []
+        if done:
+            click.echo(f"{done} {noun}(s) {skipped}: skipped")
+        if not rows:
+            click.echo(f"nothing to {verb}; nothing was sent")
+            return
+        with chain.progress(len(rows), f"{stem}ing") as bar:
+            for start in range(0, len(rows), self.chunk_size):
+                chunk = rows[start : start + self.chunk_size]
+                keys = [key for key, _, _ in chunk]
+                what = chunk[0][1] if len(chunk) == 1 else f"rows {start + 1}-{start + len(chunk)}"
+                args = [*leading, [row for _, _, row in chunk]]
+                try:
+                    receipt = chain.send(run, method, *args, what=what, journal=self, keys=keys)
+                except Stop as stop:
+                    said = stop.message.lower()
+                    named = [w for k, w, _ in chunk if len(chunk) > 1 and k.lower() in said]
+                    raise Stop(": ".join([*named[:1], stop.message])) from None
+                receipts += [receipt] if receipt is not None else []
+                bar.update(len(chunk))
+        if run.dry_run:
+            chain.dry_run_report(f"would {verb} {len(rows)} {noun}(s)")
+            return
+        click.echo(f"{stem}ed {len(rows)} {noun}(s){of} in {len(receipts)} transaction(s)")
+        for receipt in receipts:
+            click.echo(f"  tx {receipt.txn_hash}")
+
+
+def open_journal(
+    run: Run, registry: Any, given: Path | None, input_path: Path, command: str, chunk_size: int
+) -> Journal:
+    """The journal at ``given`` (else beside the input), the transactions a previous run left in
+    flight settled from their receipts."""
+    from ape import chain as ape_chain
+
+    path = given or input_path.with_name(f"{input_path.name}.{command}.journal.json")
+    section = f"{ape_chain.chain_id}:{registry.address}:{run.me}"
+    journal = Journal(run, path, command, section, chunk_size)
+    for tx in [] if run.dry_run else [t for t in journal.transactions if t["status"] == "sent"]:
+        try:
+            receipt = ape_chain.provider.get_receipt(tx["tx_hash"], timeout=30)
+        except Exception:  # never mined, or dropped: the chain check decides
+            journal.settle(tx["tx_hash"], ok=False, block_number=None)
+            click.echo(f"journal: {tx['tx_hash']} was never mined; its rows are re-checked")
+            continue
+        journal.settle(tx["tx_hash"], ok=not receipt.failed, block_number=receipt.block_number)
+        click.echo(f"journal: {tx['tx_hash']} {'failed' if receipt.failed else 'confirmed'}")
+    return journal
