@@ -1,7 +1,4 @@
-"""`ape run carrier ...`: the logistics oracle's reports on escrow orders, many in one
-transaction. The escrow skips a report its rules refuse, emitting ``LogisticsUpdateRejected``
-with the custom error it would have raised, and applies the others: the script explains each
-rejection from the receipt; the contract decides."""
+"""`ape run carrier ...`: the logistics oracle's reports on escrow orders, many a transaction."""
 
 from __future__ import annotations
 
@@ -24,9 +21,10 @@ ORACLE = "The logistics oracle: an Ape account alias, or TEST::N locally (defaul
 one reportLogistics transaction for all the orders named.
 
 Every report names its carrier (--carrier N, the platform's number for it): the escrow takes
-it only on orders the merchant handed to that carrier (`ape run merchant order ship|assign-
-carrier --carrier N`), and skips a report its rules refuse while the others stand; each
-refusal is printed with the contract's reason, and the command then exits with status 1.
+it only on orders the merchant handed to that carrier (`ape run merchant order ship` or
+`assign-carrier --carrier N`), and skips a report its rules refuse (LogisticsUpdateRejected)
+while the others stand; each refusal is printed with the contract's reason, and the command
+then exits with status 1.
 Orders are named by id (--order, repeatable): the oracle needs no terms. --account is
 the logistics oracle (on a local network the default is TEST::8, the one `ape run deploy`
 names). The whole call is simulated first: a missing role or a paused escrow sends nothing."""
@@ -65,16 +63,9 @@ REPORTS = {
 
 
 def _add(name: str, kind: LogisticsKind, what: str, short: str, text: str, then: str) -> None:
-    def report(
-        run: Run,
-        order_ids: tuple[str, ...],
-        carrier: int,
-        evidence: str | None,
-        evidence_file: Any,
-        evidence_hash: str | None,
-        items: tuple[int, ...] = (),
-    ) -> None:
-        digest = escrow.hashed_text("evidence", evidence, evidence_file, evidence_hash)
+    def report(run: Run, order_ids: tuple[str, ...], carrier: int, **given: Any) -> None:
+        texts = (given["evidence"], given["evidence_file"], given["evidence_hash"])
+        digest, items = escrow.hashed_text("evidence", *texts), given.get("items", ())
         ids = [hex32(chain.bytes32(value, "--order")) for value in order_ids]
         if items and len(ids) != 1:
             raise Stop("--item goes with exactly one --order")

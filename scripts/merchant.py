@@ -23,7 +23,7 @@ from app.domain.vocab import Verdict
 from scripts._lib import chain
 from scripts._lib import registry as reg
 from scripts._lib.chain import Run, Stop
-from scripts._lib.journal import open_journal
+from scripts._lib.journal import Journal
 from scripts._lib.merchant_items import (
     batch_manifest,
     events_to_record,
@@ -82,10 +82,6 @@ def rows_options(command: str, per_transaction: str) -> chain.Decorator:
     return decorate
 
 
-def _alias(run: Run) -> str:
-    return str(getattr(run.account, "alias", None) or "ACCOUNT")
-
-
 @registry_command(
     "register",
     "register items from a CSV/JSON file, singly or as one Merkle batch",
@@ -121,16 +117,11 @@ def register(
       metadata_uri where the metadata is published
     metadataHash = keccak256 of the canonical JSON (RFC 8785) of the metadata.
 
-    Each item is sent as the registry's ItemKey (SKU or GTIN, and serial): the registry
-    derives its id, a SKU's under your address, a GTIN's only under a GS1 company prefix a
-    verifier granted you (`ape run ops grant-prefix`). The ids are printed, one per row, with
-    the page where shoppers verify each.
-
-    The whole file is validated first; each transaction is then simulated (a refusal is
-    explained from the registry's error, naming the row). Items this merchant already
-    registered with the same metadata are skipped, so an interrupted run can simply be
-    started again.
-    """
+    The registry derives each item's id from its key: a SKU's under your address, a GTIN's
+    only under a GS1 company prefix a verifier granted you (`ape run ops grant-prefix`). The
+    whole file is validated first, then each transaction simulated (a refusal names its row);
+    items you registered with the same metadata are skipped, so a run can simply start again.
+    Prints each id with the page where shoppers verify it."""
     from ape import chain as ape_chain
 
     entries = load_items(input_file(input_path), run.me)
@@ -140,25 +131,24 @@ def register(
         chain.writable(manifest, "--manifest")
     registry = reg.open_registry(run)
     command = "register-batch" if batch else "register"
-    log = open_journal(run, registry, journal, input_path, command, chunk_size)
+    log = Journal(run, registry, journal, input_path, command, chunk_size)
     about: dict[str, Any] = {"chain_id": int(ape_chain.chain_id), "merchant": run.me}
     about["registry"] = str(registry.address)
     if not batch:
-        rows, done = items_to_register(run, registry, entries)
-        log.send(registry.registerItems, rows, done)
-        data, shown = singles_manifest(entries, **about), entries
+        log.send(registry.registerItems, *items_to_register(run, registry, entries))
+        data = singles_manifest(entries, **about)
         then = "record custody events (ape run merchant custody FILE), or check them: "
-        then += f"ape run merchant status {input_path} --account {_alias(run)}"
+        then += f"ape run merchant status {input_path}"
     else:
         built = build_manifest(entries, **about)
-        root, data, shown = hex32(built.root), built.data, entries[:5]
+        root, data = hex32(built.root), built.data
         then = "publish the manifest so shoppers get each item's proof: "
-        then += f"ape run merchant publish {manifest} --account {_alias(run)}"
+        then += f"ape run merchant publish {manifest}"
         if str(registry.batchOf(built.root).merchant) == run.me:
             click.echo(f"batch {root} is already registered by you: nothing to send")
         else:
             # Only the root goes on chain: a GTIN whose prefix no verifier granted this merchant
-            # would leave its items unknown, never activated. The registry says so for each.
+            # would leave its items unknown, never activated. The registry says so of each GTIN.
             for entry in {e.row.gtin: e for e in reversed(entries) if e.row.gtin}.values():
                 refused = chain.refusal(registry.itemIdOfKey, run.me, entry.key)
                 if refused is not None:
@@ -180,11 +170,9 @@ def register(
         write_json(manifest, data)
         click.echo(f"manifest {manifest} (metadataHash 0x{metadata_hash(data).hex()})")
     base = service_url(None)
-    for e in shown:
+    for e in entries:
         click.echo(f"  item {hex32(e.item_id)}  {e.label}  {base}/verify/{hex32(e.item_id)}")
-    if len(entries) > len(shown):
-        click.echo(f"  ... and {len(entries) - len(shown)} more in the manifest")
-    click.echo(f"next: {then}")
+    click.echo(f"next: {then} --account {getattr(run.account, 'alias', None) or 'ACCOUNT'}")
 
 
 @registry_command(
@@ -205,19 +193,16 @@ def register(
 def activate(
     run: Run, manifest_file: Path, items: tuple[str, ...], chunk_size: int, journal: Path | None
 ) -> None:
-    """Give the items of a batch MANIFEST_FILE (written by `register --batch`) records of
-    their own, so that custody events, recalls and escrow orders can name them: each is
-    proven by its key (SKU or GTIN, and serial), metadata hash and Merkle proof from the
-    manifest (`activateBatchItems`, --chunk-size items a transaction). Anyone may send them
-    (--account pays the gas); the registry derives each id under the batch's merchant, so a
-    batch holds only its merchant's own ids. Items already activated are skipped, here and
-    by the registry: an interrupted run simply starts again. Each transaction is simulated
-    first; a refusal is explained from the registry's error (e.g. a GTIN whose prefix was
-    never granted to the batch's merchant)."""
+    """Give the items of a batch MANIFEST_FILE (written by `register --batch`) records of their
+    own, so custody events, recalls and escrow orders can name them, each proven by its key,
+    metadata hash and Merkle proof (`activateBatchItems`). Anyone may send them (--account pays
+    the gas): the registry derives each id under the batch's merchant. Items already activated
+    are skipped, so a run can simply start again; a refusal is explained from the registry's
+    error (e.g. a GTIN whose prefix was never granted to the batch's merchant)."""
     manifest = batch_manifest(manifest_file)
     wanted = [chain.bytes32(item, "--item") for item in items]
     registry = reg.open_registry(run)
-    log = open_journal(run, registry, journal, manifest_file, "activate", chunk_size)
+    log = Journal(run, registry, journal, manifest_file, "activate", chunk_size)
     rows, done = items_to_activate(registry, manifest, wanted)
     root = reg.root_of(manifest)
     log.send(
@@ -253,16 +238,14 @@ def custody(
       context       text (or column `reference`: order, shipment...), keccak256
       event_id      optional unsigned integer, unique per submitter
 
-    \b
-    Rows without event_id get the submitter's next free ids in sequence (one past the
-    highest it used on this registry or in the file): consecutive ids share one storage
-    word of the contract's bitmap. Events the submitter already recorded (same id and
-    content, or same content when no id is given) are skipped, so a run can be repeated.
-    """
+    Rows without event_id get ids in sequence after the highest the submitter used or the file
+    names (consecutive ids share a storage word of the registry's bitmap). Events already
+    recorded (same id and content, or same content without an id) are skipped, so a run can
+    be repeated."""
     owner = parse_address(sku_merchant, "--merchant") if sku_merchant else run.me
     entries = load_custody(input_file(input_path), owner)
     registry = reg.open_registry(run)
-    log = open_journal(run, registry, journal, input_path, "custody", chunk_size)
+    log = Journal(run, registry, journal, input_path, "custody", chunk_size)
     rows, done = events_to_record(run, registry, entries)
     log.send(registry.recordCustody, rows, done)
     if run.dry_run:
@@ -321,19 +304,15 @@ def recall(
     else:
         target = reg.root_of(batch or {})
     registry = reg.open_registry(run)
-    reason_hash = keccak(text=reason)
-    then = "escrow orders holding it refund its share: ape run buyer refund-recalled --order 0xID"
-    if not named:
-        receipt = chain.send(run, registry.recallBatch, target, reason_hash, what="the recall")
-        chain.done(f"recalled batch 0x{target.hex()}", receipt, then)
-        return
-    if batch is not None:
+    if named and batch is not None:
         entry = batch_item(batch, target)
         if entry is None:
             raise Stop(f"item 0x{target.hex()} is not in the manifest {manifest}")
         reg.activate_unregistered(run, registry, batch, entry)
-    receipt = chain.send(run, registry.recallItem, target, reason_hash, what="the recall")
-    chain.done(f"recalled item 0x{target.hex()}", receipt, then)
+    method = registry.recallItem if named else registry.recallBatch
+    receipt = chain.send(run, method, target, keccak(text=reason), what="the recall")
+    then = "escrow orders holding it refund its share: ape run buyer refund-recalled --order 0xID"
+    chain.done(f"recalled {'item' if named else 'batch'} 0x{target.hex()}", receipt, then)
 
 
 @registry_command("publish", "publish a batch manifest to the service: shoppers get the proofs")
@@ -364,17 +343,15 @@ def publish(run: Run, manifest_file: Path, service: str | None) -> None:
         body = post_json(f"{base}/v1/batches/0x{root.hex()}/manifest", payload).body
     except ServiceError as error:
         raise Stop(f"the service refused the manifest: {error}") from None
+    said = "published" if body.get("created") else "already published, same content"
+    same = "matches" if body.get("matches_onchain_metadata_hash") else "does NOT match"
     click.echo(
-        ("published" if body.get("created") else "already published, same content")
-        + f": batch 0x{root.hex()}, {body.get('item_count')} items, content hash "
-        + f"{body.get('content_hash')} "
-        + ("matches" if body.get("matches_onchain_metadata_hash") else "does NOT match")
-        + " the batch's on-chain metadata hash"
+        f"{said}: batch 0x{root.hex()}, {body.get('item_count')} items, content hash "
+        f"{body.get('content_hash')} {same} the batch's on-chain metadata hash"
     )
-    first = manifest["items"][0]["item_id"] if manifest["items"] else ""
     click.echo(
-        f"next: shoppers verify at {base}/verify/{first}; give items records of their own: "
-        f"ape run merchant activate {manifest_file}"
+        f"next: shoppers verify at {base}/verify/{manifest['items'][0]['item_id']}; give items "
+        f"records of their own: ape run merchant activate {manifest_file}"
     )
 
 

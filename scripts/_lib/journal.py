@@ -37,24 +37,45 @@ WORDS = {
 
 
 class Journal:
-    """This run's section of a journal file (the other sections kept as they are), and the
-    sending of the run's rows, ``chunk_size`` a transaction."""
+    """This run's section of the journal file at ``given`` (else beside the input; the other
+    sections kept as they are), and the sending of the run's rows, ``chunk_size`` a transaction.
+    Transactions a previous run left in flight are first settled from their receipts."""
 
-    def __init__(self, run: Run, path: Path, command: str, section: str, chunk_size: int) -> None:
-        self.run, self.path, self.chunk_size, self.chunks = run, path, chunk_size, 0
-        self.command = command
+    def __init__(
+        self,
+        run: Run,
+        registry: Any,
+        given: Path | None,
+        input_path: Path,
+        command: str,
+        chunk_size: int,
+    ) -> None:
+        from ape import chain as ape_chain
+
+        self.run, self.command, self.chunk_size, self.chunks = run, command, chunk_size, 0
+        self.path = given or input_path.with_name(f"{input_path.name}.{command}.journal.json")
         self.data: dict[str, Any] = {"version": VERSION, "command": command, "runs": {}}
-        if path.is_file():
-            self.data = json.loads(path.read_text(encoding="utf-8"))
+        if self.path.is_file():
+            self.data = json.loads(self.path.read_text(encoding="utf-8"))
             if self.data.get("version") != VERSION or self.data.get("command") != command:
                 raise Stop(
-                    f"--journal: {path} is not a version-{VERSION} journal of `{command}`; "
+                    f"--journal: {self.path} is not a version-{VERSION} journal of `{command}`; "
                     "pass --journal with another path"
                 )
+        section = f"{ape_chain.chain_id}:{registry.address}:{run.me}"
         runs = self.data.setdefault("runs", {})
         self.transactions: list[dict[str, Any]] = runs.setdefault(section, {"transactions": []})[
             "transactions"
         ]
+        for tx in [] if run.dry_run else [t for t in self.transactions if t["status"] == "sent"]:
+            try:
+                receipt = ape_chain.provider.get_receipt(tx["tx_hash"], timeout=30)
+                ok, block = not receipt.failed, receipt.block_number
+            except Exception:  # never mined, or dropped: the chain check decides
+                ok, block = False, None
+            self.settle(tx["tx_hash"], ok=ok, block_number=block)
+            said = "confirmed" if ok else "failed or was never mined; its rows are re-checked"
+            click.echo(f"journal: {tx['tx_hash']} {said}")
 
     def sent(self, keys: list[str], tx_hash: str) -> None:
         self.transactions.append({"keys": keys, "status": "sent", "tx_hash": tx_hash})
@@ -106,25 +127,3 @@ class Journal:
         click.echo(f"{stem}ed {len(rows)} {noun}(s){of} in {len(receipts)} transaction(s)")
         for receipt in receipts:
             click.echo(f"  tx {receipt.txn_hash}")
-
-
-def open_journal(
-    run: Run, registry: Any, given: Path | None, input_path: Path, command: str, chunk_size: int
-) -> Journal:
-    """The journal at ``given`` (else beside the input), the transactions a previous run left in
-    flight settled from their receipts."""
-    from ape import chain as ape_chain
-
-    path = given or input_path.with_name(f"{input_path.name}.{command}.journal.json")
-    section = f"{ape_chain.chain_id}:{registry.address}:{run.me}"
-    journal = Journal(run, path, command, section, chunk_size)
-    for tx in [] if run.dry_run else [t for t in journal.transactions if t["status"] == "sent"]:
-        try:
-            receipt = ape_chain.provider.get_receipt(tx["tx_hash"], timeout=30)
-        except Exception:  # never mined, or dropped: the chain check decides
-            journal.settle(tx["tx_hash"], ok=False, block_number=None)
-            click.echo(f"journal: {tx['tx_hash']} was never mined; its rows are re-checked")
-            continue
-        journal.settle(tx["tx_hash"], ok=not receipt.failed, block_number=receipt.block_number)
-        click.echo(f"journal: {tx['tx_hash']} {'failed' if receipt.failed else 'confirmed'}")
-    return journal
