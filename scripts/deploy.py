@@ -1,171 +1,258 @@
-"""`ape run deploy`: deploy the TrustMall suite, grant its roles, record it, refresh abi/.
-
-The work is the ordered steps of ``scripts/_lib/suite.py``, run by ``scripts/_lib/deployer.py``;
-this command gathers and checks the options first (nothing is sent before), then says what the
-chain now holds."""
+"""`ape run deploy`: its options, read and checked before anything is sent (the limits the contracts
+enforce are left to them), the steps of ``scripts/_lib/deployer.py``, what the chain now holds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from app.domain.deployments import deployments_dir as resolve_deployments_dir
-from app.domain.units import format_duration
-from scripts._lib import deploy_options as opts
+from app.domain.deployments import load_record
+from app.domain.orders import ETH
+from app.domain.units import format_duration, parse_amount, parse_duration
 from scripts._lib.abi import abi_dir as resolve_abi_dir
 from scripts._lib.abi import compiled_abis, write_abis
-from scripts._lib.assets import asset_of
-from scripts._lib.chain import Command, writable
-from scripts._lib.deployer import deploy_suite
-from scripts._lib.policy import DEFAULT_POLICY_HELP
-from scripts._lib.signers import parse_address, resolve_account, signer_option
-from scripts._lib.suite import MAX_FEE_BPS, EscrowOptions
+from scripts._lib.assets import asset_of, erc20
+from scripts._lib.chain import Command, parsed, writable
+from scripts._lib.deployer import CreditOptions, EscrowOptions, deploy_suite
+from scripts._lib.policy import default_policy, describe_policy
+from scripts._lib.signers import parse_address, resolve_account, signer_option, test_account_address
 
 HELP = """Deploy the TrustMall suite (ProductRegistry, OrderEscrow and, with a stablecoin,
-the credit contracts), grant its roles and apply the admin settings.
+the credit contracts), grant its roles and apply the admin settings. Every transaction is
+simulated first: one a contract refuses stops the run with the contract's error in words.
 
 \b
-Accounts (never a raw key):
-  --account ALIAS   an Ape account (`ape accounts import ALIAS`); for automation set
-                    APE_ACCOUNTS_<ALIAS>_PASSPHRASE and nothing prompts.
-  --account TEST::N an Ape test account, local networks only. On a local network
-                    the default is TEST::0.
-The deployer holds DEFAULT_ADMIN_ROLE of every contract from its constructor. It is
-never granted: a new admin takes it in two steps, 2 days apart (beginDefaultAdminTransfer
-by the admin, then acceptDefaultAdminTransfer by the new one). A reused contract whose
+The deployer (--account) holds DEFAULT_ADMIN_ROLE of every contract from its constructor.
+It is never granted: a new admin takes it in two steps, 2 days apart (beginDefaultAdminTransfer
+by the admin, then acceptDefaultAdminTransfer by the new one), so a reused contract whose
 admin is another account stops the run (deploy with the admin, or --redeploy).
-
-\b
 Roles granted (one key, one job):
-  VERIFIER_ROLE  on ProductRegistry to --verifier (default: the deployer).
-  ORACLE_ROLE    on ProductRegistry to the custody oracle, the first of: --oracle;
-                 env TRUSTMALL_ORACLE_ADDRESS; ape-config.yaml
-                   trustmall:
-                     oracle: {sepolia: "0x..."}   # or one address for all networks
-                 and on a local network test account 1.
-  ORACLE_ROLE    on OrderEscrow to the logistics oracle (carriers' reports), a key
-                 of its own: --logistics-oracle; env
-                 TRUSTMALL_LOGISTICS_ORACLE_ADDRESS; ape-config.yaml trustmall:
-                 logistics_oracle: (as for the oracle); on a local network test
-                 account 8.
-  ARBITER_ROLE   on OrderEscrow to the arbiter: --arbiter; env
-                 TRUSTMALL_ARBITER_ADDRESS; ape-config.yaml trustmall: arbiter:
-                 (as for the oracle); on a local network test account 3.
-  ESCROW_ROLE    on ProductRegistry to OrderEscrow: orders hold their items, free
-                 them on refunds and record them sold on release. A reused registry
-                 that still gives the escrow its ORACLE_ROLE (older suites did) has
-                 it revoked.
+  VERIFIER_ROLE  on ProductRegistry to --verifier
+  ORACLE_ROLE    on ProductRegistry to the custody oracle (--oracle)
+  ORACLE_ROLE    on OrderEscrow to the logistics oracle, carriers' reports (--logistics-oracle)
+  ARBITER_ROLE   on OrderEscrow to the arbiter (--arbiter)
+  ESCROW_ROLE    on ProductRegistry to OrderEscrow: orders hold their items, free them on
+                 refunds and record them sold (an ORACLE_ROLE older suites gave it is revoked)
+  CONSUMER_ROLE, LINE_ROLE, FUNDER_ROLE on the verifier, vault and escrow to CreditLines;
+  POLICY_ROLE and RISK_ROLE on CreditLines to the deployer.
+Each oracle and the arbiter is the first of: its option or variable; ape-config.yaml
+  trustmall:
+    oracle: {sepolia: "0x..."}   # or one address for all; logistics_oracle, arbiter alike
+and on a local network test accounts 1, 8 and 3.
 
 \b
-OrderEscrow settings (a fresh deployment gets the defaults; on a reused one an
-option left out keeps what the chain holds):
-  --fee-bps N                 platform fee on releases, 0-1000 (default 100 = 1%)
-  --fee-recipient ADDR        who is credited the fee (default: the deployer)
-  --dispute-window-bounds MIN:MAX
-                              windows buyers may choose (default 1d:30d; limits 1h-90d)
-  --arbitration-period DUR    how long an arbiter has to rule (default 14d; 1d-90d)
-  --ship-by-horizon DUR       how far ahead a new order's ship-by may lie (default 60d;
-                              1d-180d): an unshipped order holds its items until then
-  --allow-token ADDR          allow-list an ERC-20 for payments (repeatable; adds,
-                              never removes). ETH needs no entry. Name an existing
-                              ERC-20: the script deploys no token (but the devnet
-                              faucet token of --dev-stablecoin).
-  --seller-record-floor TOKEN=AMOUNT
-                              the smallest order that counts in seller records
-                              (repeatable; TOKEN is ETH or an ERC-20; AMOUNT in whole
-                              tokens). Defaults: ETH=0.001 and, with credit, one
-                              whole stablecoin (set once, for a token the record
-                              has no floor for).
-Durations: 90m, 36h, 7d, 1d12h or seconds.
-
-\b
-Credit (AttestationVerifier, CreditVault, CreditLines), deployed only with a
-stablecoin:
-  --stablecoin ADDR   the pool's ERC-20 (an existing token; allow-listed on the
-                      escrow). The vault is tied to it for life: another one
-                      deploys a new vault and new lines.
-  --dev-stablecoin    local networks only (refused elsewhere): deploy
-                      DevStablecoin (dUSD, 6 decimals, minted by the deployer's
-                      MINTER_ROLE), a devnet faucet token, and use it.
-  Neither: the stablecoin of the recorded CreditVault, if there is one; else
-  the credit part is left out.
-  --attester ADDR     an attester's signing address (repeatable; added to a
-                      reused verifier). On a local network a fresh verifier
-                      defaults to test accounts 6 (the service's attester) and 9
-                      (the bureau's cosigner).
-  --quorum N          signatures an attestation needs, up to the attesters'
-                      number (fresh default 2; reused: kept). 1 is refused outside
-                      local networks: one stolen key must not open credit lines.
-Roles: CreditLines gets the verifier's CONSUMER_ROLE, the vault's LINE_ROLE and
-the escrow's FUNDER_ROLE; the deployer holds POLICY_ROLE and RISK_ROLE on it.
-
-\b
-Default credit policy, published when CreditLines is deployed (version 1):
+A fresh contract gets the defaults the options name; on a reused one an option left out keeps
+what the chain holds. Durations: 90m, 36h, 7d, 1d12h or seconds. Credit (AttestationVerifier,
+CreditVault, CreditLines) comes with a stablecoin only: --stablecoin, --dev-stablecoin, else
+the recorded CreditVault's; the vault is tied to it for life (another one deploys a new vault
+and new lines). Its default policy, published with a fresh CreditLines (version 1), in whole
+stablecoins: bands below the minimum are denied; an attestation older than the refresh
+period puts a line on hold; a line unpaid that long after its due time defaults.
 {policy}
 
 \b
-Output:
-  <deployments-dir>/<chain-id>.json  address, tx hash, block, compiler, roles, settings
-      (--deployments-dir, else env TRUSTMALL_DEPLOYMENTS_DIR, else deployments/);
-      settings: the escrow's fee, windows, tokens and seller-record floors; the
-      policy with its version, attesters, quorum, pool asset and redemption
-      cooldown; every admin-rules contract's admin handover delay.
-  <abi-dir>/<Contract>.json           the ABI (--abi-dir, else env TRUSTMALL_ABI_DIR,
-      else abi/). `python -m scripts._lib.abi [--check]` does this without a chain.
+Output: <deployments-dir>/<chain-id>.json, each contract's address, tx hash, block, compiler,
+roles and settings (fee, windows, tokens and floors; policy, attesters, quorum, pool asset,
+cooldown; admin handover delay); <abi-dir>/<Contract>.json, the ABIs (`python -m
+scripts._lib.abi [--check]` writes them without a chain).
 
 A recorded deployment is reused while its address holds the recorded code and the
 compiled contract is unchanged (OrderEscrow is deployed anew whenever ProductRegistry is,
 CreditLines whenever the verifier, vault or escrow is); --redeploy deploys anew. Re-running
 grants missing roles and applies changed settings; roles granted to a replaced contract of
 the suite are revoked.
-""".replace("{policy}", DEFAULT_POLICY_HELP)
+""".replace(
+    "{policy}",
+    "\n".join(f"  {line}" for line in describe_policy(default_policy(0).as_json(), "{:,}".format)),
+)
+# Local networks' test accounts: the parties', and the attesters' (the service's and the bureau's
+# cosigner), with which the tests and the demo sign.
+PARTIES = {"oracle": 1, "logistics-oracle": 8, "arbiter": 3}
+LOCAL_ATTESTERS = (6, 9)
 
-DIRECTORY = click.Path(file_okay=False, path_type=Path)
-# (option names, click settings), in the order --help lists them.
-OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
-    (("--verifier",), {"help": "Address to receive VERIFIER_ROLE (default: the deployer)."}),
-    (("--oracle",), {"help": "The custody oracle: the registry's ORACLE_ROLE (see above)."}),
-    (("--logistics-oracle",), {"help": "The logistics oracle: the escrow's ORACLE_ROLE (local "
-                                       "default: test account 8)."}),
-    (("--arbiter",), {"help": "Address to receive ARBITER_ROLE (default: see above)."}),
-    (("--fee-bps",), {"type": click.IntRange(0, MAX_FEE_BPS),
-                      "help": "OrderEscrow platform fee in basis points (fresh default 100)."}),
-    (("--fee-recipient",), {"help": "Who is credited the fee (fresh default: the deployer)."}),
-    (("--dispute-window-bounds",), {"metavar": "MIN:MAX", "help": "Dispute windows buyers may "
-                                    "choose (fresh default 1d:30d)."}),
-    (("--arbitration-period",), {"metavar": "DURATION", "help": "Time an arbiter has to rule on "
-                                 "a dispute (fresh default 14d)."}),
-    (("--ship-by-horizon",), {"metavar": "DURATION", "help": "How far ahead new orders' ship-by "
-                              "may lie (fresh default 60d)."}),
-    (("--allow-token", "allow_tokens"), {"multiple": True, "metavar": "ADDRESS", "help":
-                                         "Allow-list an ERC-20 for order payments (repeatable)."}),
-    (("--seller-record-floor", "floors"), {"multiple": True, "metavar": "TOKEN=AMOUNT", "help":
-                                           "Smallest order counted in seller records, e.g. "
-                                           "ETH=0.001 (repeatable)."}),
-    (("--stablecoin",), {"metavar": "ADDRESS", "help": "The credit pool's ERC-20 stablecoin."}),
-    (("--dev-stablecoin",), {"is_flag": True, "help": "Local networks only: deploy DevStablecoin "
-                             "(a faucet token) for the credit pool."}),
-    (("--attester", "attesters"), {"multiple": True, "metavar": "ADDRESS", "help": "An "
-                                   "attester's signing address (repeatable; local default: test "
-                                   "accounts 6 and 9)."}),
-    (("--quorum",), {"type": click.IntRange(1), "help": "Attester signatures an attestation "
-                     "needs (fresh default 2; 1 on local networks only)."}),
-    (("--redeploy",), {"is_flag": True, "help": "Deploy anew even if a live deployment is "
-                       "recorded."}),
-    (("--deployments-dir",), {"type": DIRECTORY, "help": "Where <chain-id>.json goes (default: "
-                              "$TRUSTMALL_DEPLOYMENTS_DIR or deployments/)."}),
-    (("--abi-dir",), {"type": DIRECTORY, "help": "Where the ABI files go (default: "
-                      "$TRUSTMALL_ABI_DIR or abi/)."}),
+
+def _reading(read: Callable[[str, str], Any]) -> Callable[..., Any]:
+    """A click callback reading each text given with ``read(text, hint)``."""
+
+    def callback(ctx: click.Context, param: Any, value: Any) -> Any:
+        from_env = ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT
+        hint = param.envvar if from_env else param.opts[0]
+        try:
+            if param.multiple:
+                return tuple(read(text, hint) for text in value)
+            return None if value is None else read(value, hint)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from None
+
+    return callback
+
+
+def _bounds(text: str, hint: str) -> list[int]:
+    low, sep, high = text.partition(":")
+    if not sep:
+        raise ValueError("give MIN:MAX, e.g. 1d:30d")
+    return [parse_duration(low), parse_duration(high)]
+
+
+def _floor(text: str, hint: str) -> tuple[str, str]:
+    """``TOKEN=AMOUNT``: ETH or an address, and the amount, read later in the token's decimals."""
+    token, sep, amount = text.partition("=")
+    if not sep:
+        raise ValueError(f"{text!r}: give TOKEN=AMOUNT, e.g. ETH=0.001")
+    return ETH if token.strip().upper() == "ETH" else parse_address(token, hint), amount
+
+
+ADDRESS: dict[str, Any] = {"metavar": "ADDRESS", "callback": _reading(parse_address)}
+ADDRESSES: dict[str, Any] = ADDRESS | {"multiple": True}
+DURATION: dict[str, Any] = {
+    "metavar": "DURATION",
+    "callback": _reading(lambda text, _: parse_duration(text)),
+}
+FLAG: dict[str, Any] = {"is_flag": True}
+DIRECTORY: dict[str, Any] = {"type": click.Path(file_okay=False, path_type=Path)}
+
+
+def _env(name: str) -> dict[str, Any]:
+    return ADDRESS | {"envvar": f"TRUSTMALL_{name}_ADDRESS", "show_envvar": True}
+
+
+# (option names, how it is read, help) in the order --help lists them; "fresh": a fresh contract's.
+OPTIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
+    ("--verifier", ADDRESS, "Receives VERIFIER_ROLE (default: the deployer)."),
+    ("--oracle", _env("ORACLE"), "The custody oracle (see above)."),
+    ("--logistics-oracle", _env("LOGISTICS_ORACLE"), "The logistics oracle (see above)."),
+    ("--arbiter", _env("ARBITER"), "The arbiter (see above)."),
+    ("--fee-bps", {"type": click.IntRange(0)}, "Platform fee on releases in basis points, at "
+     "most 1000 (fresh 100 = 1%)."),
+    ("--fee-recipient", ADDRESS, "Who is credited the fee (fresh: the deployer)."),
+    ("--dispute-window-bounds", {"metavar": "MIN:MAX", "callback": _reading(_bounds)},
+     "Dispute windows buyers may choose, within 1h-90d (fresh 1d:30d)."),
+    ("--arbitration-period", DURATION, "Time an arbiter has to rule, 1d-90d (fresh 14d)."),
+    ("--ship-by-horizon", DURATION, "How far ahead a new order's ship-by may lie, 1d-180d "
+     "(fresh 60d): an unshipped order holds its items until then."),
+    ("--allow-token allowed_tokens", ADDRESSES, "Allow-list an existing ERC-20 for payments "
+     "(repeatable; never removed). ETH needs no entry."),
+    ("--seller-record-floor seller_record_floors", {"multiple": True, "metavar": "TOKEN=AMOUNT",
+     "callback": _reading(_floor)}, "The smallest order counted in seller records, in whole "
+     "tokens of ETH or an ERC-20 (repeatable). Set once for a token the record has no floor "
+     "for: ETH=0.001 and, with credit, one stablecoin."),
+    ("--stablecoin", ADDRESS, "The credit pool's ERC-20, an existing token (allow-listed on the "
+     "escrow)."),
+    ("--dev-stablecoin", FLAG, "Local networks only: deploy DevStablecoin (dUSD, 6 decimals, "
+     "minted by the deployer), a faucet token, and use it."),
+    ("--attester attesters", ADDRESSES, "An attester's signing address (repeatable; added to a "
+     "reused verifier). A fresh local one has test accounts 6 (the service) and 9 (the "
+     "bureau's cosigner)."),
+    ("--quorum", {"type": click.IntRange(1)}, "Signatures an attestation needs, up to the "
+     "attesters' number (fresh 2). 1 on local networks only: one stolen key must not open "
+     "credit lines."),
+    ("--redeploy", FLAG, "Deploy anew even if a live deployment is recorded."),
+    ("--deployments-dir", DIRECTORY, "Where <chain-id>.json goes (default: "
+     "$TRUSTMALL_DEPLOYMENTS_DIR or deployments/)."),
+    ("--abi-dir", DIRECTORY, "Where the ABI files go (default: $TRUSTMALL_ABI_DIR or abi/)."),
 )  # fmt: skip
 
 
+def resolve_party(role: str, given: str | None, network: Any) -> str:
+    """A platform party (a key of :data:`PARTIES`): ``--<role>`` or its variable, else
+    ape-config.yaml's ``trustmall: <role with _>:`` (an address, or one per network name), else a
+    test account on a local network."""
+    if given:
+        return given
+    from ape import config
+
+    key = role.replace("-", "_")
+    configured = config.get_config("trustmall").get(key)
+    if isinstance(configured, dict):
+        configured = configured.get(network.choice) or configured.get(network.name)
+    if configured:
+        return parse_address(str(configured), f"ape-config.yaml trustmall.{key}")
+    if network.is_local:
+        return test_account_address(PARTIES[role])
+    raise click.UsageError(
+        f"no {role} address for network {network.choice!r}: pass --{role}, set "
+        f"TRUSTMALL_{key.upper()}_ADDRESS, or add `trustmall: {{{key}: {{<network>: "
+        "<address>}}` to ape-config.yaml"
+    )
+
+
+def _decimals(token: str, hint: str) -> int:
+    try:
+        return int(erc20(token).decimals())
+    except Exception:
+        raise click.BadParameter(
+            f"{token} answers no decimals(): not an ERC-20", param_hint=hint
+        ) from None
+
+
+def escrow_options(given: dict[str, Any]) -> EscrowOptions:
+    """The escrow's options, its tokens checked to hold code and floors read in their decimals."""
+    from ape import chain
+
+    for token in given["allowed_tokens"]:
+        if not chain.provider.get_code(token):
+            raise click.BadParameter(f"no contract code at {token}", param_hint="--allow-token")
+    hint, floors = "--seller-record-floor", {}
+    for token, amount in given["seller_record_floors"]:
+        places = 18 if token == ETH else _decimals(token, hint)
+        floors[token] = parsed(partial(parse_amount, decimals=places), amount, hint)
+    options = {f.name: given[f.name] for f in fields(EscrowOptions)}
+    return EscrowOptions(**options | {"seller_record_floors": tuple(floors.items())})
+
+
+def credit_options(
+    network: Any,
+    directory: Path,
+    stablecoin: str | None,
+    dev_stablecoin: bool,
+    attesters: tuple[str, ...],
+    quorum: int | None,
+) -> CreditOptions:
+    """The credit part's stablecoin (given, a DevStablecoin, or the recorded vault's), its
+    attesters and quorum."""
+    from ape import chain
+
+    if stablecoin and dev_stablecoin:
+        raise click.UsageError("give --stablecoin ADDRESS or --dev-stablecoin, not both")
+    if dev_stablecoin and not network.is_local:
+        raise click.UsageError(
+            f"--dev-stablecoin deploys a faucet token for local devnets only, not on "
+            f"{network.choice!r}: pass the stablecoin's address with --stablecoin"
+        )
+    if quorum == 1 and not network.is_local:  # the contract allows it; a live network must not
+        raise click.BadParameter(
+            f"one signature would let a single attester key open credit lines on "
+            f"{network.choice!r}: quorum 1 is for local networks only",
+            param_hint="--quorum",
+        )
+    record = load_record(directory, int(chain.chain_id))
+    recorded = record.contracts if record is not None else {}
+    if not stablecoin and not dev_stablecoin and "CreditVault" in recorded:
+        stablecoin = str(recorded["CreditVault"].constructor_args[0])  # credit goes on with it
+    if (dev := recorded.get("DevStablecoin")) is not None and dev.address == stablecoin:
+        stablecoin, dev_stablecoin = None, True  # the recorded DevStablecoin stays in the suite
+    if not stablecoin and not dev_stablecoin:
+        if attesters or quorum is not None:
+            raise click.UsageError("--attester and --quorum need the credit part: add a stablecoin")
+        return CreditOptions()
+    local = tuple(test_account_address(i) for i in LOCAL_ATTESTERS) if network.is_local else ()
+    decimals = 6 if stablecoin is None else _decimals(stablecoin, "--stablecoin")
+    return CreditOptions(stablecoin, dev_stablecoin, attesters, local, quorum, decimals)
+
+
 def _options(command: Any) -> Any:
-    for names, settings in reversed(OPTIONS):
-        command = click.option(*names, **settings)(command)
+    for names, settings, text in reversed(OPTIONS):
+        command = click.option(*names.split(), **settings, help=text)(command)
     return signer_option(
-        "Deployer: an Ape account alias, or TEST::N on a local network (default TEST::0 there)."
+        "Deployer: an Ape account alias (for automation APE_ACCOUNTS_<ALIAS>_PASSPHRASE unlocks "
+        "it), or TEST::N on a local network (default TEST::0 there). Never a raw key."
     )(command)
 
 
@@ -173,106 +260,65 @@ def _options(command: Any) -> Any:
 @_options
 def cli(network: Any, provider: Any, account: Any, **given: Any) -> None:
     deployer = resolve_account(account, network, default_test_index=0)
-    verifier, recipient = given["verifier"], given["fee_recipient"]
-    verifier = parse_address(verifier, "--verifier") if verifier else str(deployer.address)
     oracle, logistics, arbiter = (
-        opts.resolve_party(role, given[role.replace("-", "_")], network) for role in opts.PARTIES
+        resolve_party(role, given[role.replace("-", "_")], network) for role in PARTIES
     )
-    escrow = EscrowOptions(
-        fee_bps=given["fee_bps"],
-        fee_recipient=parse_address(recipient, "--fee-recipient") if recipient else None,
-        dispute_window_bounds=opts.window_bounds(given["dispute_window_bounds"]),
-        arbitration_period=opts.duration(given["arbitration_period"], "--arbitration-period"),
-        ship_by_horizon=opts.duration(given["ship_by_horizon"], "--ship-by-horizon"),
-        allowed_tokens=tuple(opts.token_address(t) for t in given["allow_tokens"]),
-        seller_record_floors=opts.seller_record_floors(given["floors"]),
-    )
-    directory, abi_dir = (
-        resolve_deployments_dir(given["deployments_dir"]),
-        resolve_abi_dir(given["abi_dir"]),
-    )
-    credit = opts.credit_options(
-        network, directory, given["stablecoin"], given["dev_stablecoin"], given["attesters"],
-        given["quorum"], given["redeploy"],
+    directory = resolve_deployments_dir(given["deployments_dir"])
+    abi_dir, escrow = resolve_abi_dir(given["abi_dir"]), escrow_options(given)
+    credit = credit_options(
+        network, directory, given["stablecoin"], given["dev_stablecoin"],
+        tuple(dict.fromkeys(given["attesters"])), given["quorum"],
     )  # fmt: skip
     for folder, option in ((directory, "--deployments-dir"), (abi_dir, "--abi-dir")):
-        _writable_dir(folder, option)  # a record or ABI that cannot be written loses the run
+        writable(folder / ".deploy-check", option)  # a record or ABI that cannot be written
     click.echo(f"network {provider.network_choice}, deployer {deployer.address}")
     if not credit.enabled:
         click.echo("credit: left out (no stablecoin: --stablecoin ADDRESS or --dev-stablecoin)")
     outcome = deploy_suite(
-        deployer, verifier=verifier, oracle=oracle, logistics_oracle=logistics, arbiter=arbiter,
-        escrow=escrow, credit=credit, network_choice=provider.network_choice, directory=directory,
-        redeploy=given["redeploy"],
+        deployer, verifier=given["verifier"] or str(deployer.address), oracle=oracle,
+        logistics_oracle=logistics, arbiter=arbiter, escrow=escrow, credit=credit,
+        network_choice=provider.network_choice, directory=directory, redeploy=given["redeploy"],
     )  # fmt: skip
     for name in write_abis(abi_dir, compiled_abis()):
         click.echo(f"updated ABI {name}")
     state = "written" if outcome.changed else "unchanged"
     click.echo(f"deployment record {outcome.path} ({state})")
-    contracts = outcome.record.contracts
-    for name, entry in contracts.items():
+    for name, entry in outcome.record.contracts.items():
         click.echo(f"{name} {entry.address}")
-    _echo_escrow(contracts)
-    if "CreditLines" in contracts:
-        _echo_credit(contracts)
+    _echo_settings(outcome.record.contracts)
     click.echo(
         "next: a verifier onboards merchants (`ape run ops approve-merchant ADDRESS --name NAME "
         "--identity TEXT`); `make api` serves the oracle service against this record"
     )
 
 
-def _writable_dir(folder: Path, option: str) -> None:
-    """Stops before anything is sent unless files can be written in ``folder`` (made if absent)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise click.BadParameter(
-            f"cannot create {folder}: {exc.strerror}", param_hint=option
-        ) from None
-    writable(folder / ".deploy-check", option)
-
-
-def _echo_escrow(contracts: dict[str, Any]) -> None:
-    settings = contracts["OrderEscrow"].settings
-    low, high = settings["disputeWindowBounds"]
+def _echo_settings(contracts: dict[str, Any]) -> None:
+    escrow, d = contracts["OrderEscrow"].settings, format_duration
+    low, high = escrow["disputeWindowBounds"]
+    floors = [asset_of(token).fmt(units) for token, units in escrow["sellerRecordFloors"].items()]
+    custody, logistics = (", ".join(contracts[name].roles.get("ORACLE_ROLE", [])) or "none"
+                          for name in ("ProductRegistry", "OrderEscrow"))  # fmt: skip
     click.echo(
-        f"OrderEscrow settings: fee {settings['feeBps']} bps to {settings['feeRecipient']}; "
-        f"dispute windows {format_duration(low)}-{format_duration(high)}; arbitration "
-        f"{format_duration(settings['arbitrationPeriod'])}; ship-by at most "
-        f"{format_duration(settings['shipByHorizon'])} ahead; "
-        f"tokens {', '.join(settings['allowedTokens']) or 'ETH only'}"
+        f"OrderEscrow settings: fee {escrow['feeBps']} bps to {escrow['feeRecipient']}; dispute "
+        f"windows {d(low)}-{d(high)}; arbitration {d(escrow['arbitrationPeriod'])}; ship-by at "
+        f"most {d(escrow['shipByHorizon'])} ahead; tokens "
+        f"{', '.join(escrow['allowedTokens']) or 'ETH only'}\n"
+        f"seller-record floors: {', '.join(floors) or 'none'}\n"
+        f"custody oracle {custody}; logistics oracle {logistics}"
     )
-    floors = [asset_of(token).fmt(units) for token, units in settings["sellerRecordFloors"].items()]
-    click.echo(f"seller-record floors: {', '.join(floors) or 'none'}")
-    custody = contracts["ProductRegistry"].roles.get("ORACLE_ROLE", [])
-    logistics = contracts["OrderEscrow"].roles.get("ORACLE_ROLE", [])
-    click.echo(
-        f"custody oracle {', '.join(custody) or 'none'}; logistics oracle {', '.join(logistics)}"
-    )
-
-
-def _echo_credit(contracts: dict[str, Any]) -> None:
-    verifier = contracts["AttestationVerifier"].settings
+    if "CreditLines" not in contracts:
+        return
+    verifier, policy = contracts["AttestationVerifier"].settings, contracts["CreditLines"].settings
     asset = asset_of(contracts["CreditVault"].settings["asset"])
-    policy = contracts["CreditLines"].settings["policy"]
     click.echo(
         f"Credit: pool asset {asset.symbol} {asset.token}; attesters "
         f"{', '.join(verifier['attesters'])} (quorum {verifier['quorum']}, set version "
         f"{verifier['attesterSetVersion']})"
     )
-    if policy is None:
+    if (policy := policy["policy"]) is None:
         click.echo("Credit policy: none published")
         return
-    click.echo(
-        f"Credit policy v{policy['version']}: minimum band {policy['minBand']}, refresh "
-        f"{format_duration(policy['refreshPeriod'])}, default after "
-        f"{format_duration(policy['defaultAfter'])}, wallet draws "
-        f"{'allowed' if policy['walletDraws'] else 'not allowed'}, new credit at most "
-        f"{asset.fmt(policy['periodCap'])} per {format_duration(policy['capPeriod'])}"
-    )
-    for band, tier in enumerate(policy["tiers"]):
-        click.echo(
-            f"  band {band}: limit {asset.fmt(tier['limit'])}, APR {tier['aprBps'] / 100:g}%, "
-            f"term {format_duration(tier['term'])}, grace {format_duration(tier['gracePeriod'])}, "
-            f"late fee {asset.fmt(tier['lateFee'])}"
-        )
+    first, *rest = describe_policy(policy, asset.fmt)
+    click.echo(f"Credit policy v{policy['version']}: {first}")
+    for line in rest:
+        click.echo(f"  {line}")

@@ -1,16 +1,10 @@
-"""Runs the steps of ``scripts/_lib/suite.py`` in order, then writes the deployment record.
+"""`ape run deploy` as an ordered list of steps, one per contract (``SUITE``), run by one engine
+(what a run deploys, reuses, grants and records: `ape run deploy --help`).
 
-Each step deploys its contract, or reuses the recorded one while its address holds the recorded
-code, the compiled creation code is unchanged, its fixed constructor arguments are the ones asked
-for and no step it depends on deployed anew (``redeploy`` deploys everything anew). Then, contract
-by contract: the roles the suite gave a contract this run replaced are revoked, so are the roles
-a step ``revokes``, missing roles are granted and settings that differ are set. A re-run is thus
-idempotent and resumes a run that stopped half-way. Every transaction is simulated first; a
-refusal stops the run with the contract's own custom error in words.
-
-DEFAULT_ADMIN_ROLE is never granted (AccessControlDefaultAdminRules refuses it): a reused
-contract whose admin is not the deployer stops the run with the two-step handover to do first.
-The record file is rewritten only when something changed.
+A step's ``args`` may use the addresses of earlier steps, named in ``depends_on``: one of them
+deployed anew deploys it anew, as does a ``fixed`` constructor argument that differs from the
+record's. Roles and settings follow once every step has its address, each transaction simulated
+first, so a re-run is idempotent and resumes a run that stopped half-way.
 """
 
 from __future__ import annotations
@@ -33,70 +27,301 @@ from app.domain.deployments import (
     utc_now,
     utc_text,
 )
+from app.domain.orders import ETH
 from app.domain.units import format_duration
 from scripts._lib.chain import Stop, explain_data, refusal
-from scripts._lib.suite import SUITE, CreditOptions, EscrowOptions, Step, SuiteContext
+from scripts._lib.policy import CreditPolicy, default_policy, read_policy
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
 
 Echo = Callable[[str], None]
 DEFAULT_ADMIN = "DEFAULT_ADMIN_ROLE"
+# A fresh escrow's fee: its constructor's is 0 (its other settings are the defaults --help names).
+DEFAULT_FEE_BPS = 100
+# The smallest order seller records count on a fresh escrow, so dust orders cannot pad a record:
+# 0.001 ETH, and one whole stablecoin of the credit pool's.
+DEFAULT_ETH_FLOOR = 10**15
+# Signatures a fresh AttestationVerifier wants: no single attester key can open a line.
+DEFAULT_QUORUM = 2
+
+
+@dataclass(frozen=True)
+class EscrowOptions:
+    """OrderEscrow's settings asked for; None keeps what the chain holds. Tokens are added to the
+    allow-list, never removed; floors are (token, base units)."""
+
+    fee_bps: int | None = None
+    fee_recipient: str | None = None
+    dispute_window_bounds: list[int] | None = None
+    arbitration_period: int | None = None
+    ship_by_horizon: int | None = None
+    allowed_tokens: tuple[str, ...] = ()
+    seller_record_floors: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class CreditOptions:
+    """The credit part, with a stablecoin only: an existing ERC-20 or a devnet's DevStablecoin.
+    ``attesters`` are added to the verifier (a fresh one without them gets ``default_attesters``);
+    ``quorum`` None keeps the chain's; ``decimals`` are the stablecoin's."""
+
+    stablecoin: str | None = None
+    dev_stablecoin: bool = False
+    attesters: tuple[str, ...] = ()
+    default_attesters: tuple[str, ...] = ()
+    quorum: int | None = None
+    decimals: int = 6
+
+    @property
+    def enabled(self) -> bool:
+        return self.dev_stablecoin or self.stablecoin is not None
 
 
 @dataclass
-class DeployOutcome:
-    record: DeploymentRecord
-    path: Path
-    deployed: list[str]
-    reused: list[str]
-    changes: list[str]
-    changed: bool
+class SuiteContext:
+    """What constructor arguments, roles and settings depend on."""
+
+    deployer: str
+    verifier: str
+    oracle: str  # the custody oracle
+    arbiter: str
+    logistics_oracle: str
+    escrow: EscrowOptions
+    credit: CreditOptions
+    addresses: dict[str, str] = field(default_factory=dict)
+    fresh: set[str] = field(default_factory=set)  # deployed anew in this run
+
+    def pool(self) -> list[str]:
+        """The credit pool's stablecoin, if any: orders paid with credit pay in it."""
+        if self.credit.dev_stablecoin:
+            return [self.addresses["DevStablecoin"]]
+        return [self.credit.stablecoin] if self.credit.stablecoin else []
+
+    def lines(self) -> list[str]:
+        """CreditLines, for the roles it needs on the others (none without credit)."""
+        return [self.addresses["CreditLines"]] if self.credit.enabled else []
 
 
 @dataclass
 class _Run:
-    """What the steps share: the signer, what was sent, how to tell it."""
-
     deployer: AccountAPI
     echo: Echo
-    changes: list[str] = field(default_factory=list)
+    sent: int = 0
 
     @property
     def me(self) -> str:
         return str(self.deployer.address)
 
     def stop(self, message: str) -> NoReturn:
-        if self.changes:  # a re-run resumes from what the chain now holds
+        if self.sent:  # a re-run resumes from what the chain now holds
             raise click.ClickException(
-                f"{message} ({len(self.changes)} transaction(s) were sent before this: re-run "
-                "to resume)"
+                f"{message} ({self.sent} transaction(s) were sent before this: re-run to resume)"
             )
         raise Stop(message)
 
 
 @dataclass
-class _Target:
-    """A contract of the suite being configured (``scripts._lib.suite.Target``)."""
+class _Contract:
+    """A contract of the suite in this run, and its record (as deployed, or as last recorded)."""
 
     run: _Run
     name: str
     instance: Any
+    entry: ContractDeployment
     fresh: bool
-    recorded: dict[str, Any]
 
     def send(self, change: str, method: str, *args: Any) -> None:
         call = getattr(self.instance, method)
-        refused = refusal(call, *args, sender=self.run.me)
-        if refused is not None:
+        if (refused := refusal(call, *args, sender=self.run.me)) is not None:
             hint = "; deploy with the admin account, or pass --redeploy"
             self.run.stop(
                 f"{self.name} at {self.instance.address}: the contract refuses to {change}: "
                 f"{refused}{hint if 'AccessControl' in refused else ''}"
             )
         call(*args, sender=self.run.deployer)
-        self.run.changes.append(f"{self.name}: {change}")
+        self.run.sent += 1
         self.run.echo(f"{self.name}: {change}")
+
+
+def _plain(value: Any) -> Any:
+    """A value read from the chain as JSON data: tuples as lists, addresses as text."""
+    if isinstance(value, bool | int):
+        return value if isinstance(value, bool) else int(value)
+    if isinstance(value, str | bytes):
+        return str(value)
+    try:  # tuples, and Ape's structs of several outputs
+        return [_plain(v) for v in value]
+    except TypeError:
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Value:
+    """A setting read with ``key()`` and written with ``setter(*value)`` (a list is spread). None
+    keeps the chain's, but right after a deployment ``default`` is set (None: the constructor's
+    stands). Without a setter it is only read, for the record."""
+
+    key: str
+    setter: str = ""
+    value: Any = None
+    default: Any = None
+
+    def apply(self, t: _Contract) -> Any:
+        wanted = self.default if self.value is None and t.fresh else self.value
+        current = _plain(getattr(t.instance, self.key)())
+        if wanted is None or current == wanted:
+            return current
+        args = wanted if isinstance(wanted, list) else [wanted]
+        t.send(f"set {self.key} to {wanted} (was {current})", self.setter, *args)
+        return _plain(getattr(t.instance, self.key)())
+
+
+@dataclass(frozen=True)
+class PerKey:
+    """A setting per address, ``getter(address)``, set with ``setter(address, value)``; or, with
+    ``listed``, an allow-list added to with ``setter(address, True)`` (``setter(address)`` without
+    ``flag``) and recorded as its sorted members. ``defaults`` apply to an address the record does
+    not know while the chain holds nothing for it: a default never overrides what someone set.
+    Nothing is ever removed."""
+
+    key: str
+    getter: str
+    setter: str
+    values: dict[str, Any]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    listed: bool = False
+    flag: bool = True
+
+    def apply(self, t: _Contract) -> Any:
+        known, getter = t.entry.settings.get(self.key) or {}, getattr(t.instance, self.getter)
+        wanted = {k: v for k, v in self.defaults.items() if k not in known} | self.values
+        for key, value in wanted.items():
+            if (current := _plain(getter(key))) != value and (key in self.values or not current):
+                args = (key, value) if self.flag else (key,)
+                change = f"set {self.key} of {key} to {value} (was {current})"
+                t.send(f"added {key} to {self.key}" if self.listed else change, self.setter, *args)
+        held = {key: _plain(getter(key)) for key in sorted({*known, *wanted})}
+        return [key for key, value in held.items() if value] if self.listed else held
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The credit policy, kept in versions: the default is published on a contract that has none
+    (a fresh one); one that has keeps its versions."""
+
+    default: CreditPolicy
+    key: str = "policy"
+
+    def apply(self, t: _Contract) -> dict[str, Any] | None:
+        if (current := read_policy(t.instance)) is not None:
+            return current
+        rules, tiers = self.default.rules_abi(), self.default.tiers_abi()
+        t.send("published policy version 1", "publishPolicy", rules, tiers)
+        return read_policy(t.instance)
+
+
+Setting = Value | PerKey | Policy
+# Read only: how long a handover of DEFAULT_ADMIN_ROLE waits (contracts/common/AdminDelay.sol).
+ADMIN_DELAY = Value("defaultAdminDelay")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One contract of the suite: its constructor's arguments; who must hold a role (besides the
+    deployer's DEFAULT_ADMIN_ROLE) and who must not (what earlier suites granted instead); its
+    settings; whether this run has it (by default, with the credit part)."""
+
+    name: str
+    args: Callable[[SuiteContext], list[Any]]
+    roles: Callable[[SuiteContext], dict[str, list[str]]]
+    settings: Callable[[SuiteContext], list[Setting]] = lambda ctx: [ADMIN_DELAY]
+    revokes: Callable[[SuiteContext], dict[str, list[str]]] = lambda ctx: {}
+    depends_on: tuple[str, ...] = ()
+    fixed: tuple[int, ...] = ()
+    when: Callable[[SuiteContext], bool] = lambda ctx: ctx.credit.enabled
+
+
+SUITE: tuple[Step, ...] = (
+    Step(
+        "ProductRegistry",  # ProductRegistry(admin)
+        args=lambda ctx: [ctx.deployer],
+        # Orders hold their items in the registry, free them on refunds and sell them on release.
+        roles=lambda ctx: {"VERIFIER_ROLE": [ctx.verifier], "ORACLE_ROLE": [ctx.oracle],
+                           "ESCROW_ROLE": [ctx.addresses["OrderEscrow"]]},
+        # The suite once gave the escrow the registry's ORACLE_ROLE to record sales: a reused
+        # registry must not keep it (it would let the escrow record any custody event).
+        revokes=lambda ctx: {"ORACLE_ROLE": [ctx.addresses["OrderEscrow"]]},
+        when=lambda ctx: True,
+    ),
+    Step(
+        "OrderEscrow",  # OrderEscrow(admin, registry, feeRecipient)
+        args=lambda ctx: [ctx.deployer, ctx.addresses["ProductRegistry"],
+                          ctx.escrow.fee_recipient or ctx.deployer],
+        roles=lambda ctx: {"ARBITER_ROLE": [ctx.arbiter], "ORACLE_ROLE": [ctx.logistics_oracle],
+                           "FUNDER_ROLE": ctx.lines()},
+        settings=lambda ctx: [
+            Value("feeBps", "setFee", ctx.escrow.fee_bps, DEFAULT_FEE_BPS),
+            Value("feeRecipient", "setFeeRecipient", ctx.escrow.fee_recipient),
+            Value("disputeWindowBounds", "setDisputeWindowBounds",
+                  ctx.escrow.dispute_window_bounds),
+            Value("arbitrationPeriod", "setArbitrationPeriod", ctx.escrow.arbitration_period),
+            # It bounds how long an unshipped order can hold a merchant's items.
+            Value("shipByHorizon", "setShipByHorizon", ctx.escrow.ship_by_horizon),
+            PerKey("allowedTokens", "isTokenAllowed", "setTokenAllowed",
+                   dict.fromkeys([*ctx.escrow.allowed_tokens, *ctx.pool()], True), listed=True),
+            PerKey("sellerRecordFloors", "sellerRecordFloor", "setSellerRecordFloor",
+                   dict(ctx.escrow.seller_record_floors),
+                   {ETH: DEFAULT_ETH_FLOOR} | dict.fromkeys(ctx.pool(), 10**ctx.credit.decimals)),
+            ADMIN_DELAY,
+        ],
+        depends_on=("ProductRegistry",), when=lambda ctx: True,
+    ),
+    Step(
+        "DevStablecoin",  # DevStablecoin(admin): a devnet faucet token, local networks only
+        args=lambda ctx: [ctx.deployer],
+        roles=lambda ctx: {"MINTER_ROLE": [ctx.deployer]},
+        settings=lambda ctx: [], when=lambda ctx: ctx.credit.dev_stablecoin,
+    ),
+    Step(
+        "AttestationVerifier",  # AttestationVerifier(admin, attesters, quorum)
+        args=lambda ctx: [ctx.deployer, list(ctx.credit.attesters or ctx.credit.default_attesters),
+                          ctx.credit.quorum or DEFAULT_QUORUM],
+        roles=lambda ctx: {"CONSUMER_ROLE": ctx.lines()},
+        settings=lambda ctx: [
+            PerKey("attesters", "isAttester", "addAttester", dict.fromkeys(
+                ctx.credit.attesters or ctx.credit.default_attesters
+                if "AttestationVerifier" in ctx.fresh else ctx.credit.attesters, True),
+                listed=True, flag=False),
+            Value("quorum", "setQuorum", ctx.credit.quorum),
+            Value("attesterSetVersion"),  # read only: attestations carry it (changes bump it)
+            ADMIN_DELAY,
+        ],
+    ),
+    Step(
+        "CreditVault",  # CreditVault(stablecoin, admin): the stablecoin is fixed for its life
+        args=lambda ctx: [*ctx.pool(), ctx.deployer],
+        roles=lambda ctx: {"LINE_ROLE": ctx.lines()},
+        settings=lambda ctx: [Value("asset"), Value("redeemCooldown"), ADMIN_DELAY],
+        depends_on=("DevStablecoin",), fixed=(0,),
+    ),
+    Step(
+        "CreditLines",  # CreditLines(admin, verifier, vault, escrow)
+        args=lambda ctx: [ctx.deployer, ctx.addresses["AttestationVerifier"],
+                          ctx.addresses["CreditVault"], ctx.addresses["OrderEscrow"]],
+        roles=lambda ctx: {"POLICY_ROLE": [ctx.deployer], "RISK_ROLE": [ctx.deployer]},
+        settings=lambda ctx: [Policy(default_policy(ctx.credit.decimals)), ADMIN_DELAY],
+        depends_on=("AttestationVerifier", "CreditVault", "OrderEscrow"),
+    ),
+)  # fmt: skip
+DEPLOYABLE: tuple[str, ...] = tuple(step.name for step in SUITE)
+
+
+@dataclass
+class DeployOutcome:
+    record: DeploymentRecord
+    path: Path
+    changed: bool
 
 
 def _arg(value: Any) -> Any:
@@ -106,18 +331,6 @@ def _arg(value: Any) -> Any:
 
 def _hash(code: bytes | str) -> str:
     return "0x" + keccak(hexstr=code if isinstance(code, str) else "0x" + bytes(code).hex()).hex()
-
-
-def compiler_info(name: str) -> CompilerInfo:
-    """Compiler name, version and the settings that shape bytecode, from Ape's compiler data."""
-    from ape import project
-
-    for compiler in project.manifest.compilers or []:
-        if name in (compiler.contractTypes or []):
-            settings = dict(compiler.settings or {})
-            kept = {k: settings[k] for k in ("evmVersion", "optimizer", "viaIR") if k in settings}
-            return CompilerInfo(name=compiler.name, version=compiler.version, settings=kept)
-    raise click.ClickException(f"no compiler data for {name}: run `ape compile`")
 
 
 def _bytecode(name: str) -> str:
@@ -132,6 +345,18 @@ def _code_hash(address: str) -> str:
     return _hash(bytes(chain.provider.get_code(address)))
 
 
+def _compiler(name: str) -> CompilerInfo:
+    """Compiler name, version and the settings that shape bytecode, from Ape's compiler data."""
+    from ape import project
+
+    for compiler in project.manifest.compilers or []:
+        if name in (compiler.contractTypes or []):
+            settings = dict(compiler.settings or {})
+            kept = {k: settings[k] for k in ("evmVersion", "optimizer", "viaIR") if k in settings}
+            return CompilerInfo(name=compiler.name, version=compiler.version, settings=kept)
+    raise click.ClickException(f"no compiler data for {name}: run `ape compile`")
+
+
 def _reusable(step: Step, prior: ContractDeployment, ctx: SuiteContext, echo: Echo) -> bool:
     if _code_hash(prior.address) != prior.code_hash:
         echo(f"{step.name}: recorded address {prior.address} no longer holds the recorded code")
@@ -140,11 +365,11 @@ def _reusable(step: Step, prior: ContractDeployment, ctx: SuiteContext, echo: Ec
         echo(f"{step.name}: the compiled contract changed since it was deployed")
         return False
     args, kept = [_arg(a) for a in step.args(ctx)], prior.constructor_args
-    for index in step.fixed:
-        if (recorded := kept[index] if index < len(kept) else None) != args[index]:
+    for i in step.fixed:
+        if (recorded := kept[i] if i < len(kept) else None) != args[i]:
             echo(
-                f"{step.name}: deploying anew, as its constructor argument {index} is "
-                f"{args[index]}, not {recorded} (fixed for the contract's life)"
+                f"{step.name}: deploying anew, as its constructor argument {i} is {args[i]}, not "
+                f"{recorded} (fixed for the contract's life)"
             )
             return False
     if fresh := [name for name in step.depends_on if name in ctx.fresh]:
@@ -153,62 +378,50 @@ def _reusable(step: Step, prior: ContractDeployment, ctx: SuiteContext, echo: Ec
     return True
 
 
-def _has_rules(instance: Any) -> bool:
-    """Whether the contract uses AccessControlDefaultAdminRules (it has ``defaultAdmin()``)."""
-    return any(abi.name == "defaultAdmin" for abi in instance.contract_type.view_methods)
-
-
-def _creation_refusal(data: str, sender: str) -> str | None:
-    """A constructor's refusal in words (``eth_call`` of the creation code), or None."""
-    from ape import chain
-    from web3.exceptions import ContractLogicError
-
-    from app.chain.reverts import revert_data
-
-    try:
-        chain.provider.web3.eth.call({"from": sender, "data": data})
-    except ContractLogicError as exc:
-        found = revert_data(exc)
-        return explain_data(found) if found else str(exc.message or exc)
-    return None
+def _admin(instance: Any) -> str | None:
+    """The admin of an AccessControlDefaultAdminRules contract (None for plain AccessControl)."""
+    rules = any(abi.name == "defaultAdmin" for abi in instance.contract_type.view_methods)
+    return str(instance.defaultAdmin()) if rules else None
 
 
 def _require_admin(run: _Run, instance: Any, name: str) -> None:
-    """Stops unless the deployer is the admin of a reused contract: DEFAULT_ADMIN_ROLE cannot be
+    """Stops unless the deployer is the admin of a reused contract: DEFAULT_ADMIN_ROLE is never
     granted, only handed over in two steps, and a run that sends nothing would not notice."""
-    me, rules = run.me, _has_rules(instance)
-    admin = str(instance.defaultAdmin()) if rules else "another account"
-    if admin == me or (not rules and instance.hasRole(instance.DEFAULT_ADMIN_ROLE(), me)):
-        return
-    how = "the admin grants it"
-    if rules:
+    if (admin := _admin(instance)) in (None, run.me):
+        return  # plain AccessControl: a grant it refuses is explained when simulated
+    if str(instance.pendingDefaultAdmin()[0]) == run.me:
+        how = f"{run.me} may accept the pending handover (acceptDefaultAdminTransfer)"
+    else:
         delay = format_duration(int(instance.defaultAdminDelay()))
-        pending, _ = instance.pendingDefaultAdmin()
         how = (
-            f"{me} may accept the pending handover (acceptDefaultAdminTransfer)"
-            if str(pending) == me
-            else f"the admin begins a handover (beginDefaultAdminTransfer), {me} accepts it "
+            f"the admin begins a handover (beginDefaultAdminTransfer), {run.me} accepts it "
             f"{delay} later (acceptDefaultAdminTransfer)"
         )
     run.stop(
-        f"{name} at {instance.address}: its admin is {admin}, not {me}: {how}; or deploy with "
+        f"{name} at {instance.address}: its admin is {admin}, not {run.me}: {how}; or deploy with "
         "the admin account, or pass --redeploy"
     )
 
 
-def _deploy(run: _Run, step: Step, ctx: SuiteContext) -> tuple[Any, ContractDeployment]:
+def _deploy(run: _Run, step: Step, ctx: SuiteContext) -> _Contract:
     from ape import chain, project
+    from web3.exceptions import ContractLogicError
+
+    from app.chain.reverts import revert_data
 
     container, args = project.get_contract(step.name), step.args(ctx)
     data = _bytecode(step.name) + bytes(container.constructor.encode_input(*args)).hex()
-    if refused := _creation_refusal(data, run.me):
-        run.stop(f"{step.name}: the deployment is refused: {refused}")
+    try:  # the constructor simulated, as `refusal` does a call (it needs an address)
+        chain.provider.web3.eth.call({"from": run.me, "data": data})
+    except ContractLogicError as exc:
+        found = revert_data(exc)
+        reason = explain_data(found) if found else str(exc.message or exc)
+        run.stop(f"{step.name}: the deployment is refused: {reason}")
     instance = run.deployer.deploy(container, *args)
-    meta = instance.creation_metadata
-    if meta is None:
+    if (meta := instance.creation_metadata) is None:
         raise click.ClickException(f"{step.name}: no creation data for {instance.address}")
+    run.sent += 1
     moment = datetime.fromtimestamp(int(chain.blocks[meta.block].timestamp), UTC)
-    run.changes.append(f"{step.name}: deployed")
     entry = ContractDeployment(
         address=str(instance.address),
         tx_hash=str(meta.txn_hash),
@@ -216,41 +429,40 @@ def _deploy(run: _Run, step: Step, ctx: SuiteContext) -> tuple[Any, ContractDepl
         deployed_at=utc_text(moment),
         deployer=run.me,
         constructor_args=[_arg(a) for a in args],
-        compiler=compiler_info(step.name),
+        compiler=_compiler(step.name),
         bytecode_hash=_hash(_bytecode(step.name)),
         code_hash=_code_hash(str(instance.address)),
         roles={},
     )
     run.echo(f"{step.name}: deployed at {entry.address} (tx {entry.tx_hash})")
-    return instance, entry
+    return _Contract(run, step.name, instance, entry, True)
 
 
-def _roles(t: _Target, step: Step, ctx: SuiteContext, replaced: set[str]) -> dict[str, list[str]]:
+def _roles(t: _Contract, step: Step, ctx: SuiteContext, replaced: set[str]) -> dict[str, list[str]]:
     """Revokes what must not be held, grants what is missing; returns who holds each role among
     the recorded and wanted holders, as the chain says."""
-    instance, recorded = t.instance, t.recorded
-    wanted = {role: holders for role, holders in step.roles(ctx).items() if holders}
+    instance, recorded, admin = t.instance, t.entry.roles, _admin(t.instance)
+    wanted = {DEFAULT_ADMIN: [ctx.deployer]} | {r: a for r, a in step.roles(ctx).items() if a}
     # What the suite gave a contract this run replaced (an old CreditLines must not keep lending
     # from the vault), then what it no longer gives at all.
     stale = [(r, a, "replaced in this run") for r, held in sorted(recorded.items()) for a in held
              if not t.fresh and a in replaced]  # fmt: skip
     stale += [(r, a, "no longer granted") for r, held in step.revokes(ctx).items() for a in held
               if a not in wanted.get(r, [])]  # fmt: skip
-    for role_name, account, why in stale:
-        if instance.hasRole(getattr(instance, role_name)(), account):
-            t.send(f"revoked {role_name} from {account} ({why})", "revokeRole",
-                   getattr(instance, role_name)(), account)  # fmt: skip
+    for name, account, why in stale:
+        if instance.hasRole(role := getattr(instance, name)(), account):
+            t.send(f"revoked {name} from {account} ({why})", "revokeRole", role, account)
     holders: dict[str, list[str]] = {}
-    for role_name in sorted({*recorded, *wanted}):
-        role, accounts = getattr(instance, role_name)(), wanted.get(role_name, [])
-        candidates = list(dict.fromkeys([*recorded.get(role_name, []), *accounts]))
-        if role_name == DEFAULT_ADMIN and _has_rules(instance):
-            candidates.append(str(instance.defaultAdmin()))  # handed over, never granted
+    for name in sorted({*recorded, *wanted}):
+        role, accounts = getattr(instance, name)(), wanted.get(name, [])
+        candidates = {*recorded.get(name, []), *accounts}
+        if name == DEFAULT_ADMIN and admin is not None:
+            candidates.add(admin)  # handed over, never granted
         else:
             for account in dict.fromkeys(accounts):
                 if not instance.hasRole(role, account):
-                    t.send(f"granted {role_name} to {account}", "grantRole", role, account)
-        holders[role_name] = sorted(a for a in set(candidates) if instance.hasRole(role, a))
+                    t.send(f"granted {name} to {account}", "grantRole", role, account)
+        holders[name] = sorted(a for a in candidates if instance.hasRole(role, a))
     return holders
 
 
@@ -273,46 +485,36 @@ def deploy_suite(
     without ``credit`` (a stablecoin) the credit part is left out."""
     from ape import chain, project
 
-    chain_id = int(chain.chain_id)
+    chain_id, run = int(chain.chain_id), _Run(deployer, echo)
     previous = load_record(directory, chain_id)
     old = previous.contracts if previous is not None else {}
-    me = str(deployer.address)
-    ctx = SuiteContext(me, verifier, oracle, arbiter or me, logistics_oracle or oracle,
+    ctx = SuiteContext(run.me, verifier, oracle, arbiter or run.me, logistics_oracle or oracle,
                        escrow or EscrowOptions(), credit or CreditOptions())  # fmt: skip
-    run, steps = _Run(deployer, echo), [step for step in SUITE if step.when(ctx)]
-    entries: dict[str, tuple[Any, ContractDeployment]] = {}
-    reused: list[str] = []
+    steps = [step for step in SUITE if step.when(ctx)]
+    done: dict[str, _Contract] = {}
     for step in steps:
         prior = old.get(step.name)
         if not redeploy and prior is not None and _reusable(step, prior, ctx, echo):
             instance = project.get_contract(step.name).at(prior.address)
             _require_admin(run, instance, step.name)
-            entries[step.name] = instance, prior
-            reused.append(step.name)
+            done[step.name] = _Contract(run, step.name, instance, prior, False)
             echo(f"{step.name}: reusing {prior.address} (deployed in block {prior.block_number})")
         else:
-            entries[step.name] = _deploy(run, step, ctx)
+            done[step.name] = _deploy(run, step, ctx)
             ctx.fresh.add(step.name)
-        ctx.addresses[step.name] = entries[step.name][1].address
+        ctx.addresses[step.name] = done[step.name].entry.address
 
-    replaced = {old[name].address for name in ctx.fresh if name in old} - set(
-        ctx.addresses.values()
-    )
+    replaced = {old[n].address for n in ctx.fresh if n in old} - set(ctx.addresses.values())
     contracts: dict[str, ContractDeployment] = {}
     for step in steps:
-        instance, entry = entries[step.name]
-        fresh = step.name in ctx.fresh
-        roles = _roles(_Target(run, step.name, instance, fresh, entry.roles), step, ctx, replaced)
-        target = _Target(run, step.name, instance, fresh, entry.settings)
-        settings = {setting.key: setting.apply(target) for setting in step.settings(ctx)}
-        contracts[step.name] = entry.model_copy(update={"roles": roles, "settings": settings})
+        t = done[step.name]
+        roles = _roles(t, step, ctx, replaced)
+        settings = {setting.key: setting.apply(t) for setting in step.settings(ctx)}
+        contracts[step.name] = t.entry.model_copy(update={"roles": roles, "settings": settings})
 
-    deployed = [step.name for step in steps if step.name in ctx.fresh]
-    changed = previous is None or contracts != previous.contracts or bool(run.changes)
-    if not changed:
-        assert previous is not None
-        return DeployOutcome(previous, directory / f"{chain_id}.json", [], reused, [], False)
-    record = DeploymentRecord(chain_id=chain_id, network=network_choice, deployer=me,
+    path = directory / f"{chain_id}.json"
+    if previous is not None and contracts == previous.contracts and not run.sent:
+        return DeployOutcome(previous, path, False)
+    record = DeploymentRecord(chain_id=chain_id, network=network_choice, deployer=run.me,
                               timestamp=utc_now(), contracts=contracts)  # fmt: skip
-    path = save_record(directory, record)
-    return DeployOutcome(record, path, deployed, reused, run.changes, True)
+    return DeployOutcome(record, save_record(directory, record), True)

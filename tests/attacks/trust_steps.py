@@ -20,8 +20,8 @@ from ape.exceptions import ContractLogicError
 from app.domain.ids import gs1_company_prefixes
 from app.domain.merkle import BatchLeaf, ItemBatch
 from app.domain.vocab import CustodyAction, LineStatus, LogisticsKind
+from scripts._lib.deployer import CreditOptions
 from scripts._lib.policy import default_policy
-from scripts._lib.suite import CreditOptions
 from tests.attacks.conftest import (
     CARRIER,
     Actors,
@@ -353,12 +353,12 @@ def deploy_with_attesters(
     """A fresh suite, deployed the way `ape run deploy --dev-stablecoin --attester A --attester B`
     (no --quorum) deploys it: through the script's own option checks and deployer. Returns its
     AttestationVerifier, or None when the script refuses these options."""
-    from scripts._lib.deploy_options import credit_options
     from scripts._lib.deployer import deploy_suite
+    from scripts.deploy import credit_options
 
     try:
         options: CreditOptions = credit_options(
-            provider.network, directory, None, True, attesters, None, True
+            provider.network, directory, None, True, attesters, None
         )
     except click.UsageError:
         return None

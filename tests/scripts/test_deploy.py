@@ -24,9 +24,8 @@ from web3 import Web3
 from harness.ape_run import invoke
 from harness.nodes import ChainNode
 from scripts._lib.abi import compiled_abis
-from scripts._lib.deploy_options import credit_options
 from scripts._lib.policy import default_policy
-from scripts.deploy import cli
+from scripts.deploy import cli, credit_options
 from tests.scripts.conftest import (
     ADMIN,
     ARBITER,
@@ -314,7 +313,7 @@ class _Network:
 
 def test_quorum_one_is_refused_outside_local_networks(tmp_path: Path) -> None:
     with pytest.raises(click.BadParameter, match="quorum 1 is for local networks only"):
-        credit_options(_Network(), tmp_path, None, False, (STRANGER,), 1, False)
+        credit_options(_Network(), tmp_path, None, False, (STRANGER,), 1)
 
 
 def test_redeploy_deploys_a_new_contract_with_the_oracles_from_the_environment(
