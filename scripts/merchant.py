@@ -56,10 +56,8 @@ def cli() -> None:
 cli.add_command(order)
 
 
-def registry_command(
-    name: str, short_help: str, signer: str = MERCHANT, **kw: Any
-) -> chain.Decorator:
-    return chain.command(cli, name, short_help=short_help, signer=signer, address="registry", **kw)
+def registry_command(name: str, short: str, signer: str = MERCHANT, **kw: Any) -> chain.Decorator:
+    return chain.command(cli, name, short_help=short, signer=signer, address="registry", **kw)
 
 
 def rows_options(command: str, per_transaction: str) -> chain.Decorator:

@@ -1,12 +1,10 @@
-"""A file's rows sent to the registry in chunks, each transaction simulated first, and the journal
-of the run: ``<input>.<command>.journal.json`` (or ``--journal``), written before a transaction
-goes (``sent``, its hash and keys: item ids, a batch root, event ids) and after its receipt
-(``confirmed``/``failed``), one section per chain id, registry and signing account.
-
-A run started again first settles ``sent`` entries from their receipts. The chain stays the
-authority on what is done (the commands re-read it before sending), so a lost or stale journal
-never makes a row go twice. ``TRUSTMALL_CRASH_AFTER_CHUNKS=N`` makes the process exit at once
-(status 75) after the N-th chunk's receipt, before the journal records it: the worst moment.
+"""A file's rows sent to the registry in chunks, each transaction simulated first, and the run's
+journal (``<input>.<command>.journal.json``, or ``--journal``): each transaction's hash and keys
+(item ids, a batch root, event ids) written before it goes, its status after its receipt, in a
+section per chain id, registry and signer. A run started again first settles what a dead run
+left in flight. The chain stays the authority on what is done (commands re-read it before
+sending), so a lost journal never makes a row go twice. ``TRUSTMALL_CRASH_AFTER_CHUNKS=N``
+makes the process exit (status 75) after the N-th chunk's receipt, before the journal has it.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""Talking to a TrustMall service from a script: its base URL, and its answers as messages.
-
-Scripts send the service only what is public or signed by the user locally; no key goes there.
-A source's requests (a bureau's) are signed as ``app.domain.source_signature`` says, with the key
-and secret read from the environment.
-"""
+"""Talking to a TrustMall service from a script: its base URL, and its answers as messages. Scripts
+send it only what is public or signed here, never a key; a source's (a bureau's) requests are
+signed as ``app.domain.source_signature`` says, with a key and secret from the environment."""
 
 from __future__ import annotations
 
@@ -16,11 +13,8 @@ from typing import Any
 
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
 
-DEFAULT_SERVICE_URL = "http://127.0.0.1:8000"
-SERVICE_URL_HELP = (
-    f"The TrustMall service (default: $TRUSTMALL_SERVICE_URL or {DEFAULT_SERVICE_URL})."
-)
-TIMEOUT_SECONDS = 30.0
+DEFAULT_URL = "http://127.0.0.1:8000"
+SERVICE_URL_HELP = f"The TrustMall service (default: $TRUSTMALL_SERVICE_URL or {DEFAULT_URL})."
 
 
 class ServiceError(Exception):
@@ -34,7 +28,7 @@ class Answer:
 
 
 def service_url(given: str | None) -> str:
-    return (given or os.environ.get("TRUSTMALL_SERVICE_URL") or DEFAULT_SERVICE_URL).rstrip("/")
+    return (given or os.environ.get("TRUSTMALL_SERVICE_URL") or DEFAULT_URL).rstrip("/")
 
 
 def source_credentials(names: tuple[str, str]) -> tuple[str, str]:
@@ -49,9 +43,8 @@ def post_signed(url: str, payload: dict[str, Any], credentials: tuple[str, str])
     """POSTs ``payload`` as the source whose key and secret the variables ``credentials`` hold."""
     key, secret = source_credentials(credentials)
     body = json.dumps(payload).encode()
-    return post_json(
-        url, body, {API_KEY_HEADER: key, SIGNATURE_HEADER: signature_header(secret, body)}
-    )
+    headers = {API_KEY_HEADER: key, SIGNATURE_HEADER: signature_header(secret, body)}
+    return post_json(url, body, headers)
 
 
 def post_json(
@@ -63,7 +56,7 @@ def post_json(
     kinds = {"Content-Type": "application/json", "Accept": "application/json"}
     request = urllib.request.Request(url, data=data, headers={**kinds, **(headers or {})})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return Answer(response.status, json.loads(response.read() or b"{}"))
     except urllib.error.HTTPError as error:
         raw = error.read()
