@@ -76,6 +76,9 @@ the suite are revoked.
 # cosigner), with which the tests and the demo sign.
 PARTIES = {"oracle": 1, "logistics-oracle": 8, "arbiter": 3}
 LOCAL_ATTESTERS = (6, 9)
+# Recorded settings in seconds.
+DURATIONS = ("disputeWindowBounds", "arbitrationPeriod", "shipByHorizon", "redeemCooldown",
+             "defaultAdminDelay")  # fmt: skip
 
 
 def _reading(read: Callable[[str, str], Any]) -> Callable[..., Any]:
@@ -129,8 +132,8 @@ OPTIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ("--oracle", _env("ORACLE"), "The custody oracle (see above)."),
     ("--logistics-oracle", _env("LOGISTICS_ORACLE"), "The logistics oracle (see above)."),
     ("--arbiter", _env("ARBITER"), "The arbiter (see above)."),
-    ("--fee-bps", {"type": click.IntRange(0)}, "Platform fee on releases in basis points, at "
-     "most 1000 (fresh 100 = 1%)."),
+    ("--fee-bps", {"type": click.IntRange(0, 2**16 - 1)}, "Platform fee on releases in basis "
+     "points, at most 1000 (fresh 100 = 1%)."),
     ("--fee-recipient", ADDRESS, "Who is credited the fee (fresh: the deployer)."),
     ("--dispute-window-bounds", {"metavar": "MIN:MAX", "callback": _reading(_bounds)},
      "Dispute windows buyers may choose, within 1h-90d (fresh 1d:30d)."),
@@ -207,18 +210,16 @@ def escrow_options(given: dict[str, Any]) -> EscrowOptions:
     return EscrowOptions(**options | {"seller_record_floors": tuple(floors.items())})
 
 
-def credit_options(
-    network: Any,
-    directory: Path,
-    stablecoin: str | None,
-    dev_stablecoin: bool,
-    attesters: tuple[str, ...],
-    quorum: int | None,
-) -> CreditOptions:
+def credit_options(network: Any, directory: Path, given: dict[str, Any]) -> CreditOptions:
     """The credit part's stablecoin (given, a DevStablecoin, or the recorded vault's), its
     attesters and quorum."""
     from ape import chain
 
+    stablecoin, dev_stablecoin, quorum = (
+        given["stablecoin"],
+        given["dev_stablecoin"],
+        given["quorum"],
+    )
     if stablecoin and dev_stablecoin:
         raise click.UsageError("give --stablecoin ADDRESS or --dev-stablecoin, not both")
     if dev_stablecoin and not network.is_local:
@@ -239,11 +240,12 @@ def credit_options(
     if (dev := recorded.get("DevStablecoin")) is not None and dev.address == stablecoin:
         stablecoin, dev_stablecoin = None, True  # the recorded DevStablecoin stays in the suite
     if not stablecoin and not dev_stablecoin:
-        if attesters or quorum is not None:
+        if given["attesters"] or quorum is not None:
             raise click.UsageError("--attester and --quorum need the credit part: add a stablecoin")
         return CreditOptions()
     local = tuple(test_account_address(i) for i in LOCAL_ATTESTERS) if network.is_local else ()
     decimals = 6 if stablecoin is None else _decimals(stablecoin, "--stablecoin")
+    attesters = tuple(dict.fromkeys(given["attesters"]))
     return CreditOptions(stablecoin, dev_stablecoin, attesters, local, quorum, decimals)
 
 
@@ -265,60 +267,60 @@ def cli(network: Any, provider: Any, account: Any, **given: Any) -> None:
     )
     directory = resolve_deployments_dir(given["deployments_dir"])
     abi_dir, escrow = resolve_abi_dir(given["abi_dir"]), escrow_options(given)
-    credit = credit_options(
-        network, directory, given["stablecoin"], given["dev_stablecoin"],
-        tuple(dict.fromkeys(given["attesters"])), given["quorum"],
-    )  # fmt: skip
+    credit = credit_options(network, directory, given)
     for folder, option in ((directory, "--deployments-dir"), (abi_dir, "--abi-dir")):
         writable(folder / ".deploy-check", option)  # a record or ABI that cannot be written
     click.echo(f"network {provider.network_choice}, deployer {deployer.address}")
     if not credit.enabled:
         click.echo("credit: left out (no stablecoin: --stablecoin ADDRESS or --dev-stablecoin)")
     outcome = deploy_suite(
-        deployer, verifier=given["verifier"] or str(deployer.address), oracle=oracle,
-        logistics_oracle=logistics, arbiter=arbiter, escrow=escrow, credit=credit,
-        network_choice=provider.network_choice, directory=directory, redeploy=given["redeploy"],
-    )  # fmt: skip
+        deployer,
+        verifier=given["verifier"] or str(deployer.address),
+        oracle=oracle,
+        logistics_oracle=logistics,
+        arbiter=arbiter,
+        escrow=escrow,
+        credit=credit,
+        network_choice=provider.network_choice,
+        directory=directory,
+        redeploy=given["redeploy"],
+    )
     for name in write_abis(abi_dir, compiled_abis()):
         click.echo(f"updated ABI {name}")
     state = "written" if outcome.changed else "unchanged"
     click.echo(f"deployment record {outcome.path} ({state})")
-    for name, entry in outcome.record.contracts.items():
-        click.echo(f"{name} {entry.address}")
-    _echo_settings(outcome.record.contracts)
+    _echo_record(outcome.record.contracts)
     click.echo(
         "next: a verifier onboards merchants (`ape run ops approve-merchant ADDRESS --name NAME "
         "--identity TEXT`); `make api` serves the oracle service against this record"
     )
 
 
-def _echo_settings(contracts: dict[str, Any]) -> None:
-    escrow, d = contracts["OrderEscrow"].settings, format_duration
-    low, high = escrow["disputeWindowBounds"]
-    floors = [asset_of(token).fmt(units) for token, units in escrow["sellerRecordFloors"].items()]
-    custody, logistics = (", ".join(contracts[name].roles.get("ORACLE_ROLE", [])) or "none"
-                          for name in ("ProductRegistry", "OrderEscrow"))  # fmt: skip
-    click.echo(
-        f"OrderEscrow settings: fee {escrow['feeBps']} bps to {escrow['feeRecipient']}; dispute "
-        f"windows {d(low)}-{d(high)}; arbitration {d(escrow['arbitrationPeriod'])}; ship-by at "
-        f"most {d(escrow['shipByHorizon'])} ahead; tokens "
-        f"{', '.join(escrow['allowedTokens']) or 'ETH only'}\n"
-        f"seller-record floors: {', '.join(floors) or 'none'}\n"
-        f"custody oracle {custody}; logistics oracle {logistics}"
+def _shown(key: str, value: Any) -> str:
+    """A recorded setting for people: durations, amounts in their token, lists."""
+    if key == "sellerRecordFloors":
+        return ", ".join(asset_of(token).fmt(units) for token, units in value.items()) or "none"
+    if key in DURATIONS:
+        return "-".join(format_duration(v) for v in (value if isinstance(value, list) else [value]))
+    if key == "asset":
+        return f"{asset_of(value).symbol} {value}"
+    return (", ".join(value) or "none") if isinstance(value, list) else str(value)
+
+
+def _echo_record(contracts: dict[str, Any]) -> None:
+    for name, entry in contracts.items():
+        shown = [f"{k} {_shown(k, v)}" for k, v in entry.settings.items() if k != "policy"]
+        click.echo(f"{name} {entry.address}" + (f": {'; '.join(shown)}" if shown else ""))
+    custody, logistics = (
+        ", ".join(contracts[name].roles.get("ORACLE_ROLE", [])) or "none"
+        for name in ("ProductRegistry", "OrderEscrow")
     )
+    click.echo(f"custody oracle {custody}; logistics oracle {logistics}")
     if "CreditLines" not in contracts:
         return
-    verifier, policy = contracts["AttestationVerifier"].settings, contracts["CreditLines"].settings
-    asset = asset_of(contracts["CreditVault"].settings["asset"])
-    click.echo(
-        f"Credit: pool asset {asset.symbol} {asset.token}; attesters "
-        f"{', '.join(verifier['attesters'])} (quorum {verifier['quorum']}, set version "
-        f"{verifier['attesterSetVersion']})"
-    )
-    if (policy := policy["policy"]) is None:
+    if (policy := contracts["CreditLines"].settings["policy"]) is None:
         click.echo("Credit policy: none published")
         return
+    asset = asset_of(contracts["CreditVault"].settings["asset"])
     first, *rest = describe_policy(policy, asset.fmt)
-    click.echo(f"Credit policy v{policy['version']}: {first}")
-    for line in rest:
-        click.echo(f"  {line}")
+    click.echo("\n  ".join([f"Credit policy v{policy['version']}: {first}", *rest]))

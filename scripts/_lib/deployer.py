@@ -80,17 +80,23 @@ class CreditOptions:
 
 @dataclass
 class SuiteContext:
-    """What constructor arguments, roles and settings depend on."""
+    """A run: what constructor arguments, roles and settings depend on, and what was sent."""
 
-    deployer: str
+    account: AccountAPI
     verifier: str
     oracle: str  # the custody oracle
     arbiter: str
     logistics_oracle: str
     escrow: EscrowOptions
     credit: CreditOptions
+    echo: Echo
     addresses: dict[str, str] = field(default_factory=dict)
     fresh: set[str] = field(default_factory=set)  # deployed anew in this run
+    sent: int = 0
+
+    @property
+    def deployer(self) -> str:
+        return str(self.account.address)
 
     def pool(self) -> list[str]:
         """The credit pool's stablecoin, if any: orders paid with credit pay in it."""
@@ -101,17 +107,6 @@ class SuiteContext:
     def lines(self) -> list[str]:
         """CreditLines, for the roles it needs on the others (none without credit)."""
         return [self.addresses["CreditLines"]] if self.credit.enabled else []
-
-
-@dataclass
-class _Run:
-    deployer: AccountAPI
-    echo: Echo
-    sent: int = 0
-
-    @property
-    def me(self) -> str:
-        return str(self.deployer.address)
 
     def stop(self, message: str) -> NoReturn:
         if self.sent:  # a re-run resumes from what the chain now holds
@@ -125,7 +120,7 @@ class _Run:
 class _Contract:
     """A contract of the suite in this run, and its record (as deployed, or as last recorded)."""
 
-    run: _Run
+    ctx: SuiteContext
     name: str
     instance: Any
     entry: ContractDeployment
@@ -133,15 +128,15 @@ class _Contract:
 
     def send(self, change: str, method: str, *args: Any) -> None:
         call = getattr(self.instance, method)
-        if (refused := refusal(call, *args, sender=self.run.me)) is not None:
+        if (refused := refusal(call, *args, sender=self.ctx.deployer)) is not None:
             hint = "; deploy with the admin account, or pass --redeploy"
-            self.run.stop(
+            self.ctx.stop(
                 f"{self.name} at {self.instance.address}: the contract refuses to {change}: "
                 f"{refused}{hint if 'AccessControl' in refused else ''}"
             )
-        call(*args, sender=self.run.deployer)
-        self.run.sent += 1
-        self.run.echo(f"{self.name}: {change}")
+        call(*args, sender=self.ctx.account)
+        self.ctx.sent += 1
+        self.ctx.echo(f"{self.name}: {change}")
 
 
 def _plain(value: Any) -> Any:
@@ -357,7 +352,8 @@ def _compiler(name: str) -> CompilerInfo:
     raise click.ClickException(f"no compiler data for {name}: run `ape compile`")
 
 
-def _reusable(step: Step, prior: ContractDeployment, ctx: SuiteContext, echo: Echo) -> bool:
+def _reusable(step: Step, prior: ContractDeployment, ctx: SuiteContext) -> bool:
+    echo = ctx.echo
     if _code_hash(prior.address) != prior.code_hash:
         echo(f"{step.name}: recorded address {prior.address} no longer holds the recorded code")
         return False
@@ -384,26 +380,26 @@ def _admin(instance: Any) -> str | None:
     return str(instance.defaultAdmin()) if rules else None
 
 
-def _require_admin(run: _Run, instance: Any, name: str) -> None:
+def _require_admin(ctx: SuiteContext, instance: Any, name: str) -> None:
     """Stops unless the deployer is the admin of a reused contract: DEFAULT_ADMIN_ROLE is never
     granted, only handed over in two steps, and a run that sends nothing would not notice."""
-    if (admin := _admin(instance)) in (None, run.me):
+    if (admin := _admin(instance)) in (None, ctx.deployer):
         return  # plain AccessControl: a grant it refuses is explained when simulated
-    if str(instance.pendingDefaultAdmin()[0]) == run.me:
-        how = f"{run.me} may accept the pending handover (acceptDefaultAdminTransfer)"
+    if str(instance.pendingDefaultAdmin()[0]) == ctx.deployer:
+        how = f"{ctx.deployer} may accept the pending handover (acceptDefaultAdminTransfer)"
     else:
         delay = format_duration(int(instance.defaultAdminDelay()))
         how = (
-            f"the admin begins a handover (beginDefaultAdminTransfer), {run.me} accepts it "
+            f"the admin begins a handover (beginDefaultAdminTransfer), {ctx.deployer} accepts it "
             f"{delay} later (acceptDefaultAdminTransfer)"
         )
-    run.stop(
-        f"{name} at {instance.address}: its admin is {admin}, not {run.me}: {how}; or deploy with "
-        "the admin account, or pass --redeploy"
+    ctx.stop(
+        f"{name} at {instance.address}: its admin is {admin}, not {ctx.deployer}: {how}; or "
+        "deploy with the admin account, or pass --redeploy"
     )
 
 
-def _deploy(run: _Run, step: Step, ctx: SuiteContext) -> _Contract:
+def _deploy(ctx: SuiteContext, step: Step) -> _Contract:
     from ape import chain, project
     from web3.exceptions import ContractLogicError
 
@@ -412,43 +408,51 @@ def _deploy(run: _Run, step: Step, ctx: SuiteContext) -> _Contract:
     container, args = project.get_contract(step.name), step.args(ctx)
     data = _bytecode(step.name) + bytes(container.constructor.encode_input(*args)).hex()
     try:  # the constructor simulated, as `refusal` does a call (it needs an address)
-        chain.provider.web3.eth.call({"from": run.me, "data": data})
+        chain.provider.web3.eth.call({"from": ctx.deployer, "data": data})
     except ContractLogicError as exc:
         found = revert_data(exc)
         reason = explain_data(found) if found else str(exc.message or exc)
-        run.stop(f"{step.name}: the deployment is refused: {reason}")
-    instance = run.deployer.deploy(container, *args)
+        ctx.stop(f"{step.name}: the deployment is refused: {reason}")
+    instance = ctx.account.deploy(container, *args)
     if (meta := instance.creation_metadata) is None:
         raise click.ClickException(f"{step.name}: no creation data for {instance.address}")
-    run.sent += 1
+    ctx.sent += 1
     moment = datetime.fromtimestamp(int(chain.blocks[meta.block].timestamp), UTC)
     entry = ContractDeployment(
         address=str(instance.address),
         tx_hash=str(meta.txn_hash),
         block_number=int(meta.block),
         deployed_at=utc_text(moment),
-        deployer=run.me,
+        deployer=ctx.deployer,
         constructor_args=[_arg(a) for a in args],
         compiler=_compiler(step.name),
         bytecode_hash=_hash(_bytecode(step.name)),
         code_hash=_code_hash(str(instance.address)),
         roles={},
     )
-    run.echo(f"{step.name}: deployed at {entry.address} (tx {entry.tx_hash})")
-    return _Contract(run, step.name, instance, entry, True)
+    ctx.echo(f"{step.name}: deployed at {entry.address} (tx {entry.tx_hash})")
+    return _Contract(ctx, step.name, instance, entry, True)
 
 
-def _roles(t: _Contract, step: Step, ctx: SuiteContext, replaced: set[str]) -> dict[str, list[str]]:
+def _roles(t: _Contract, step: Step, replaced: set[str]) -> dict[str, list[str]]:
     """Revokes what must not be held, grants what is missing; returns who holds each role among
     the recorded and wanted holders, as the chain says."""
-    instance, recorded, admin = t.instance, t.entry.roles, _admin(t.instance)
+    ctx, instance, recorded, admin = t.ctx, t.instance, t.entry.roles, _admin(t.instance)
     wanted = {DEFAULT_ADMIN: [ctx.deployer]} | {r: a for r, a in step.roles(ctx).items() if a}
     # What the suite gave a contract this run replaced (an old CreditLines must not keep lending
     # from the vault), then what it no longer gives at all.
-    stale = [(r, a, "replaced in this run") for r, held in sorted(recorded.items()) for a in held
-             if not t.fresh and a in replaced]  # fmt: skip
-    stale += [(r, a, "no longer granted") for r, held in step.revokes(ctx).items() for a in held
-              if a not in wanted.get(r, [])]  # fmt: skip
+    stale = [
+        (r, a, "replaced in this run")
+        for r, held in sorted(recorded.items())
+        for a in held
+        if not t.fresh and a in replaced
+    ]
+    stale += [
+        (r, a, "no longer granted")
+        for r, held in step.revokes(ctx).items()
+        for a in held
+        if a not in wanted.get(r, [])
+    ]
     for name, account, why in stale:
         if instance.hasRole(role := getattr(instance, name)(), account):
             t.send(f"revoked {name} from {account} ({why})", "revokeRole", role, account)
@@ -485,22 +489,23 @@ def deploy_suite(
     without ``credit`` (a stablecoin) the credit part is left out."""
     from ape import chain, project
 
-    chain_id, run = int(chain.chain_id), _Run(deployer, echo)
+    chain_id, me = int(chain.chain_id), str(deployer.address)
     previous = load_record(directory, chain_id)
     old = previous.contracts if previous is not None else {}
-    ctx = SuiteContext(run.me, verifier, oracle, arbiter or run.me, logistics_oracle or oracle,
-                       escrow or EscrowOptions(), credit or CreditOptions())  # fmt: skip
+    escrow, credit = escrow or EscrowOptions(), credit or CreditOptions()
+    parties = (verifier, oracle, arbiter or me, logistics_oracle or oracle)
+    ctx = SuiteContext(deployer, *parties, escrow, credit, echo)
     steps = [step for step in SUITE if step.when(ctx)]
     done: dict[str, _Contract] = {}
     for step in steps:
         prior = old.get(step.name)
-        if not redeploy and prior is not None and _reusable(step, prior, ctx, echo):
+        if not redeploy and prior is not None and _reusable(step, prior, ctx):
             instance = project.get_contract(step.name).at(prior.address)
-            _require_admin(run, instance, step.name)
-            done[step.name] = _Contract(run, step.name, instance, prior, False)
+            _require_admin(ctx, instance, step.name)
+            done[step.name] = _Contract(ctx, step.name, instance, prior, False)
             echo(f"{step.name}: reusing {prior.address} (deployed in block {prior.block_number})")
         else:
-            done[step.name] = _deploy(run, step, ctx)
+            done[step.name] = _deploy(ctx, step)
             ctx.fresh.add(step.name)
         ctx.addresses[step.name] = done[step.name].entry.address
 
@@ -508,13 +513,18 @@ def deploy_suite(
     contracts: dict[str, ContractDeployment] = {}
     for step in steps:
         t = done[step.name]
-        roles = _roles(t, step, ctx, replaced)
+        roles = _roles(t, step, replaced)
         settings = {setting.key: setting.apply(t) for setting in step.settings(ctx)}
         contracts[step.name] = t.entry.model_copy(update={"roles": roles, "settings": settings})
 
     path = directory / f"{chain_id}.json"
-    if previous is not None and contracts == previous.contracts and not run.sent:
+    if previous is not None and contracts == previous.contracts and not ctx.sent:
         return DeployOutcome(previous, path, False)
-    record = DeploymentRecord(chain_id=chain_id, network=network_choice, deployer=run.me,
-                              timestamp=utc_now(), contracts=contracts)  # fmt: skip
+    record = DeploymentRecord(
+        chain_id=chain_id,
+        network=network_choice,
+        deployer=me,
+        timestamp=utc_now(),
+        contracts=contracts,
+    )
     return DeployOutcome(record, save_record(directory, record), True)

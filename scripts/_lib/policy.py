@@ -76,8 +76,10 @@ def default_policy(decimals: int) -> CreditPolicy:
     unpaid line defaults 60 days after its due time; credit pays escrow orders only; and a stolen
     attester key, or a flaw in the policy, lends at most 50,000 a day before someone reacts."""
     unit = 10**decimals
-    tiers = tuple(Tier(limit * unit, apr, term, grace, fee * unit)
-                  for limit, apr, term, grace, fee in DEFAULT_TIERS)  # fmt: skip
+    tiers = tuple(
+        Tier(limit * unit, apr, term, grace, fee * unit)
+        for limit, apr, term, grace, fee in DEFAULT_TIERS
+    )
     return CreditPolicy(1, 30 * DAY, 60 * DAY, False, DAY, 50_000 * unit, tiers)
 
 
@@ -191,7 +193,10 @@ def policy_changes(
     """What ``wanted`` changes from ``current``, a line a difference: ``band 2 limit: 2000 dUSD ->
     2500 dUSD``."""
     old, new = _rows(current or {}, fmt), _rows(wanted, fmt)
-    changes = [f"{key}: {old.get(key, 'none')} -> {value}" for key, value in new.items()
-               if old.get(key) != value]  # fmt: skip
+    changes = [
+        f"{key}: {old.get(key, 'none')} -> {value}"
+        for key, value in new.items()
+        if old.get(key) != value
+    ]
     removed = range(len(wanted["tiers"]), len((current or {}).get("tiers", [])))
     return changes + [f"band {band}: removed" for band in removed]

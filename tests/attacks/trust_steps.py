@@ -357,9 +357,8 @@ def deploy_with_attesters(
     from scripts.deploy import credit_options
 
     try:
-        options: CreditOptions = credit_options(
-            provider.network, directory, None, True, attesters, None
-        )
+        given = {"stablecoin": None, "dev_stablecoin": True, "attesters": attesters, "quorum": None}
+        options: CreditOptions = credit_options(provider.network, directory, given)
     except click.UsageError:
         return None
     outcome = deploy_suite(

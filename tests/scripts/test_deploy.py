@@ -313,7 +313,11 @@ class _Network:
 
 def test_quorum_one_is_refused_outside_local_networks(tmp_path: Path) -> None:
     with pytest.raises(click.BadParameter, match="quorum 1 is for local networks only"):
-        credit_options(_Network(), tmp_path, None, False, (STRANGER,), 1)
+        credit_options(
+            _Network(),
+            tmp_path,
+            {"stablecoin": None, "dev_stablecoin": False, "attesters": (STRANGER,), "quorum": 1},
+        )
 
 
 def test_redeploy_deploys_a_new_contract_with_the_oracles_from_the_environment(
