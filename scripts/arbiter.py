@@ -25,14 +25,6 @@ LOCAL_ARBITER_TEST_INDEX = 3
 @click.group(
     help="""Arbiter operations on the OrderEscrow's disputes.
 
-\b
-  list             open disputes: evidence, answers, deadlines, pending offers
-  status           one order in full
-  settle           rule on a dispute: split what is escrowed (ARBITER_ROLE)
-  resolve-expired  after the arbitration deadline, apply the default outcome
-                   (full refund if the merchant never answered, else an even split);
-                   anyone may send it
-
 An arbiter who never rules cannot lock funds: each dispute has an arbitration deadline
 (set by the admin's arbitration period when it opened), after which only the default applies.
 --account is the arbiter (on a local network the default is TEST::3, the arbiter that

@@ -39,20 +39,6 @@ from scripts._lib.signers import parse_address
     help="""Buyer operations on the OrderEscrow: your payment stays locked until the goods
 arrive, and the contract releases, refunds or splits it by rules everyone can read.
 
-\b
-  open             open an order with a merchant and pay it at once (ETH or an ERC-20)
-  status           where an order stands, its deadlines, what you can do now
-  list             your orders
-  confirm          confirm receipt (all or some items): the merchant is paid now
-  cancel           before the merchant hands the order to a carrier (or once a deadline
-                   passed): refund of the open items
-  dispute          after shipment, inside the dispute window, with evidence
-  evidence         add evidence to an open dispute
-  offer / accept   settle with the merchant on a split, no arbiter needed; offers expire
-  withdraw-offer   take your pending offer back
-  refund-recalled  refund the shares of items recalled or flagged in the registry (anyone)
-  withdraw         collect refunds and settlement shares (payouts are pulled)
-
 An order's terms are not stored on chain: every command after `open` names the order with
 --order-file FILE (written by `open`) or --order 0xID (terms rebuilt from its OrderOpened
 event). The escrow is --escrow, else the order file's, else the OrderEscrow recorded for
@@ -68,7 +54,7 @@ def cli() -> None:
 add_party_commands(cli, "buyer", "ape run buyer")
 BUYER = "The buyer: an Ape account alias, or TEST::N on a local network. Never a raw key."
 add_calls(cli, (
-    Call("dispute", ("escrow",), "dispute", "the buyer", "dispute with evidence",
+    Call("dispute", ("escrow",), "dispute", "the buyer", "dispute in the window, with evidence",
          then="the merchant answers (evidence), or offer a split: ape run buyer offer {order} "
          "--buyer-bps N"),
 ), default_signer=None, address="escrow")  # fmt: skip
@@ -197,7 +183,9 @@ def confirm(
     )
 
 
-@escrow.command(cli, "refund-recalled", short_help="refund recalled items", signer=BUYER)
+@escrow.command(
+    cli, "refund-recalled", short_help="refund recalled or flagged items (anyone may)", signer=BUYER
+)
 @order_options
 @click.option(
     "--item",

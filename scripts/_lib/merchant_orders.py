@@ -19,18 +19,6 @@ SCRIPT = "ape run merchant order"
 def order() -> None:
     """The merchant's side of OrderEscrow orders.
 
-    \b
-      list             orders opened with you (from the escrow's events)
-      status           where an order stands, its deadlines, what you can do now
-      assign-carrier   name the carrier that will pick the order up (its reports then count)
-      ship             mark an order shipped with its carrier, before its ship-by deadline
-      release          after the dispute window (anyone may): pay the order out to you
-      cancel           refund the payer the open items, any time before the last release
-      evidence         answer a dispute with your evidence
-      offer / accept   settle with the buyer on a split, no arbiter needed
-      withdraw-offer   take your pending offer back
-      withdraw         collect what the escrow credited you
-
     Orders are named by --order 0xID (terms from the OrderOpened event) or by the buyer's
     --order-file. The escrow is --escrow, else the deployment record's OrderEscrow.
     Every call is simulated first: nothing is sent if the contract would refuse it, and

@@ -159,7 +159,9 @@ def add_party_commands(group: click.Group, role: str, script: str) -> None:
         accept = f"{_party_script(other)} accept {s.flag} --buyer-bps {buyer_bps}"
         report(receipt, "sent the offer", f"the {other} accepts: {accept}", s.asset)
 
-    @escrow.command(group, "withdraw", short_help="withdraw your credit")
+    @escrow.command(
+        group, "withdraw", short_help="collect refunds, payments and shares credited to you"
+    )
     @click.option("--token", default="ETH", show_default=True, help="ETH or the ERC-20 address.")
     @click.option("--to", "recipient", help="Pay another address (default: yourself).")
     def withdraw(run: Run, token: str, recipient: str | None) -> None:
