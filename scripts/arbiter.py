@@ -106,7 +106,7 @@ add_calls(cli, (
 @escrow.command(
     cli,
     "resolve-expired",
-    short_help="apply the default",
+    short_help="past the deadline: apply the default outcome (anyone may)",
     signer=ARBITER,
     default_signer=LOCAL_ARBITER_TEST_INDEX,
 )
