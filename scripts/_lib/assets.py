@@ -1,39 +1,22 @@
-"""What an escrow order (or the credit pool) is paid in: ETH or an ERC-20, with its symbol and
-decimals, for amounts people read and type."""
+"""What an escrow order, the credit pool or its shares are counted in: ETH or an ERC-20, with its
+symbol and decimals, for amounts people read and type, and what a wallet must hold or allow."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.domain.orders import ETH
-from app.domain.units import format_amount
+from app.domain.units import format_amount, parse_amount
+from scripts._lib import chain
+from scripts._lib.chain import Run, Stop
 
 if TYPE_CHECKING:
     from ape.contracts.base import ContractInstance
 
-ERC20_ABI: list[dict[str, Any]] = [
-    {
-        "type": "function",
-        "name": name,
-        "stateMutability": mutability,
-        "inputs": [{"name": n, "type": t} for n, t in inputs],
-        "outputs": [{"name": "", "type": output}],
-    }
-    for name, mutability, inputs, output in (
-        ("symbol", "view", [], "string"),
-        ("decimals", "view", [], "uint8"),
-        ("balanceOf", "view", [("account", "address")], "uint256"),
-        ("allowance", "view", [("owner", "address"), ("spender", "address")], "uint256"),
-        ("approve", "nonpayable", [("spender", "address"), ("amount", "uint256")], "bool"),
-    )
-]
-
 
 @dataclass(frozen=True)
 class Asset:
-    """What an order is paid in: ETH or an ERC-20, with its symbol and decimals."""
-
     token: str
     symbol: str
     decimals: int
@@ -45,18 +28,36 @@ class Asset:
     def fmt(self, units: int) -> str:
         return format_amount(units, self.decimals, self.symbol)
 
+    def parse(self, text: str, option: str) -> int:
+        """Base units of an amount typed in whole tokens (19.99), or a stop naming ``option``."""
+        return int(chain.parsed(lambda t: parse_amount(t, self.decimals), text, option))
+
     def balance_of(self, account: str) -> int:
-        from ape import chain
+        from ape import chain as ape_chain
 
         if self.is_eth:
-            return int(chain.get_balance(account))
+            return int(ape_chain.get_balance(account))
         return int(erc20(self.token).balanceOf(account))
+
+    def allow(self, run: Run, spender: str, amount: int, what: str) -> None:
+        """Checks the wallet holds ``amount`` for ``what`` (before anything goes), then approves
+        ``spender`` to take it unless the allowance covers it: a transaction of its own."""
+        balance, token = self.balance_of(run.me), erc20(self.token)
+        if balance < amount:
+            raise Stop(
+                f"{run.me} holds {self.fmt(balance)}, less than {what} {self.fmt(amount)}; "
+                "nothing was sent"
+            )
+        if int(token.allowance(run.me, spender)) < amount:
+            receipt = chain.send(run, token.approve, spender, amount, what="the approval")
+            chain.done(f"approved {spender} to take {what} ({self.fmt(amount)})", receipt)
 
 
 def erc20(token: str) -> ContractInstance:
-    from ape import Contract
+    """Any ERC-20, through the ABI of the project's own (DevStablecoin is OpenZeppelin's ERC20)."""
+    from ape import Contract, project
 
-    instance: ContractInstance = Contract(token, abi=ERC20_ABI)
+    instance: ContractInstance = Contract(token, abi=project.DevStablecoin.contract_type.abi)
     return instance
 
 
@@ -69,18 +70,14 @@ def parse_token(value: str, hint: str = "--token") -> str:
 
 def asset_of(token: str) -> Asset:
     """ETH for the zero address, else the ERC-20 at ``token`` (its code must exist)."""
-    from ape import chain
+    from ape import chain as ape_chain
 
     if token == ETH:
         return Asset(ETH, "ETH", 18)
-    if not chain.provider.get_code(token):
-        from scripts._lib.chain import Stop
-
+    if not ape_chain.provider.get_code(token):
         raise Stop(f"no contract code at token address {token}")
     contract = erc20(token)
     try:
-        symbol = str(contract.symbol())
-        decimals = int(contract.decimals())
+        return Asset(token, str(contract.symbol()), int(contract.decimals()))
     except Exception:  # a token without metadata: show base units
         return Asset(token, f"units of {token}", 0)
-    return Asset(token, symbol, decimals)
