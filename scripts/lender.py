@@ -1,55 +1,26 @@
-"""`ape run lender deposit|request-redeem|claim|status`: fund the credit pool, leave it through
-its redemption queue, see the pool."""
-
 from __future__ import annotations
-
-from typing import Any
 
 import click
 
-from app.domain.units import format_amount, format_duration, format_moment, parse_amount
+from app.domain.units import format_duration, format_moment
 from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib.chain import Run, Stop
 from scripts._lib.signers import parse_address
 
 REQUEST_ID = 0  # ERC-7540: all of a controller's requests are request 0
-
-
-@click.group(
-    help="""Lender operations on the credit pool (CreditVault, an ERC-4626 vault of the
-stablecoin): credit lines draw from it and repay into it. Interest and fees raise the share
-price as they unlock (over 7 days); principal past due and grace is impaired at once (the price
-falls when the loss becomes visible, by a rule anyone can trigger).
-
-Exits are ordered, so nobody leaves ahead of a visible loss: `request-redeem` locks your shares
-in the pool's queue; after the cooldown (3 days by default) `claim` pays the lower of their
-value at the request and at the claim, from idle cash.
-
-\b
-  deposit         put stablecoins in for pool shares
-  request-redeem  queue shares for redemption (--shares, --amount or --all)
-  claim           after the cooldown, take the stablecoins of your queued shares
-  status          the pool (assets, idle, lent, impaired, queue, share price) and you
-
-The pool is the one the CreditLines recorded for the chain in --deployments-dir uses
-(default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/). Every call is simulated first: if the
-pool would refuse it, nothing is sent and its own reason is printed. --account names the lender
-(an Ape account alias, or TEST::N on a local network)."""
-)
-def cli() -> None:
-    pass
-
-
 LENDER = "The lender: an Ape account alias, or TEST::N on a local network. Never a raw key."
 
 
-def _amount(credit: cr.Credit, text: str, option: str) -> int:
-    return int(chain.parsed(lambda t: parse_amount(t, credit.asset.decimals), text, option))
-
-
-def _share_units(vault: Any, text: str, option: str) -> int:
-    return int(chain.parsed(lambda t: parse_amount(t, int(vault.decimals())), text, option))
+@click.group(
+    help=f"""A lender's part in the credit pool (CreditVault, an ERC-4626 vault of the
+stablecoin): credit lines draw from it and repay into it. Interest and fees raise the share
+price as they unlock (over 7 days); principal past due and grace is impaired at once (the price
+falls when the loss becomes visible, by a rule anyone can trigger). Exits are queued, so nobody
+leaves ahead of a visible loss. {cr.SIMULATED}"""
+)
+def cli() -> None:
+    pass
 
 
 @chain.command(cli, short_help="deposit stablecoins for pool shares", signer=LENDER)
@@ -59,12 +30,11 @@ def deposit(run: Run, amount: str) -> None:
     approved for the amount (a second transaction) unless the allowance covers it."""
     credit = cr.open_credit(run)
     vault, asset = credit.vault, credit.asset
-    units = _amount(credit, amount, "--amount")
-    cr.require_balance(asset, run.me, units, "the deposit")
+    units = asset.parse(amount, "--amount")
     shares = int(vault.previewDeposit(units))
-    cr.approve(run, credit, str(vault.address), units, "the credit pool")
+    asset.allow(run, str(vault.address), units, "the deposit")
     receipt = chain.send(run, vault.deposit, units, run.me, what="the deposit")
-    chain.done(f"deposited {asset.fmt(units)} for {_shares(vault, shares)}", receipt)
+    chain.done(f"deposited {asset.fmt(units)} for {credit.shares.fmt(shares)}", receipt)
     _position(credit, run.me)
     click.echo("next: ape run lender status; leave with ape run lender request-redeem --all")
 
@@ -75,61 +45,48 @@ def deposit(run: Run, amount: str) -> None:
 @click.option("--all", "everything", is_flag=True, help="Queue all your shares.")
 def request_redeem(run: Run, share_text: str | None, amount: str | None, everything: bool) -> None:
     """Lock shares in the pool's redemption queue (requestRedeem). They stop earning at once
-    and keep bearing losses until claimed; after the pool's cooldown `claim` pays the lower
-    of their value now and at the claim. A new request adds to a pending one and restarts its
-    cooldown."""
+    and keep bearing losses until claimed; after the pool's cooldown (3 days by default)
+    `claim` pays the lower of their value now and at the claim, from idle cash. A new request
+    adds to a pending one and restarts its cooldown."""
     if sum(v is not None and v is not False for v in (share_text, amount, everything)) != 1:
         raise Stop("give one of --shares, --amount and --all")
     credit = cr.open_credit(run)
-    vault, owner = credit.vault, run.me
-    held = int(vault.balanceOf(owner))
+    vault, me = credit.vault, run.me
     if everything:
-        shares = held
+        shares = int(vault.balanceOf(me))
     elif amount is not None:
-        shares = int(vault.convertToShares(_amount(credit, amount, "--amount")))
+        shares = int(vault.convertToShares(credit.asset.parse(amount, "--amount")))
     else:
-        shares = _share_units(vault, str(share_text), "--shares")
-    if shares > held or shares == 0:
-        raise Stop(f"{owner} holds {_shares(vault, held)}; nothing was sent")
-    worth = int(vault.convertToAssets(shares))
-    call = vault.requestRedeem
-    receipt = chain.send(run, call, shares, owner, owner, what="the redemption request")
-    _, _, claimable_at = (int(v) for v in vault.redeemRequestOf(owner))
-    when = format_moment(claimable_at, chain.now())
-    chain.done(
-        f"queued {_shares(vault, shares)} (worth {credit.asset.fmt(worth)} now, the most a "
-        f"claim pays); claimable from {when}",
-        receipt,
-        f"from {when}: ape run lender claim",
-    )
-    _position(credit, owner)
+        shares = credit.shares.parse(str(share_text), "--shares")
+    worth = credit.asset.fmt(int(vault.convertToAssets(shares)))
+    receipt = chain.send(run, vault.requestRedeem, shares, me, me, what="the redemption request")
+    queued = f"queued {credit.shares.fmt(shares)}, worth {worth} now: the most a claim pays"
+    chain.done(queued, receipt)
+    click.echo(f"next: claimable {_position(credit, me)}: ape run lender claim")
 
 
-@chain.command(cli, short_help="claim your queued shares", signer=LENDER)
+@chain.command(cli, short_help="claim your queued shares after the cooldown", signer=LENDER)
 @click.option("--shares", "share_text", help="Queued shares to claim (default: all claimable).")
 @click.option("--to", "recipient", help="Pay another address (default: yourself).")
 def claim(run: Run, share_text: str | None, recipient: str | None) -> None:
     """Claim queued shares once their cooldown is over (redeem): the pool pays the lower of
     their value at the request and now, from idle cash, and burns them."""
-    controller = run.me
-    to = parse_address(recipient, "--to") if recipient else controller
+    me = run.me
+    to = parse_address(recipient, "--to") if recipient else me
     credit = cr.open_credit(run)
-    vault = credit.vault
+    vault, fmt = credit.vault, credit.asset.fmt
     if share_text is not None:
-        shares = _share_units(vault, share_text, "--shares")
+        shares = credit.shares.parse(share_text, "--shares")
     else:
         # All that is claimable; with nothing claimable the pool's own error says when.
-        shares = int(vault.claimableRedeemRequest(REQUEST_ID, controller)) or int(
-            vault.redeemRequestOf(controller)[0]
+        shares = int(vault.claimableRedeemRequest(REQUEST_ID, me)) or int(
+            vault.redeemRequestOf(me)[0]
         )
-    receipt = chain.send(run, vault.redeem, shares, to, controller, what="the claim")
+    receipt = chain.send(run, vault.redeem, shares, to, me, what="the claim")
     for event in receipt.events.filter(vault.Withdraw):
-        chain.done(
-            f"claimed {_shares(vault, int(event.shares))}: {credit.asset.fmt(int(event.assets))} "
-            f"paid to {to}",
-            receipt,
-        )
-    _position(credit, controller)
+        claimed = credit.shares.fmt(int(event.shares))
+        chain.done(f"claimed {claimed}: {fmt(int(event.assets))} paid to {to}", receipt)
+    _position(credit, me)
     click.echo("next: ape run lender status")
 
 
@@ -142,49 +99,40 @@ def status(run: Run, lender_address: str | None) -> None:
     credit = cr.open_credit(run)
     vault, fmt = credit.vault, credit.asset.fmt
     total, idle = int(vault.totalAssets()), int(vault.idleAssets())
-    lent, impaired = int(vault.lentAssets()), int(vault.impairedAssets())
-    click.echo(f"pool       {vault.address} ({vault.symbol()}, asset {credit.asset.symbol})")
-    click.echo(f"assets     {fmt(total)}: {fmt(idle)} idle, {fmt(lent)} lent out")
-    click.echo(f"impaired   {fmt(impaired)} past due and grace (not counted in assets)")
-    click.echo(f"unlocking  {fmt(int(vault.lockedIncome()))} of income (counted as it unlocks)")
+    click.echo(f"pool       {vault.address} ({credit.shares.symbol}, asset {credit.asset.symbol})")
     click.echo(
-        f"queue      {fmt(int(vault.queuedAssets()))} owed to queued redemptions; cooldown "
-        f"{format_duration(int(vault.redeemCooldown()))}"
+        f"assets     {fmt(total)}: {fmt(idle)} idle, {fmt(int(vault.lentAssets()))} lent out"
     )
+    click.echo(
+        f"impaired   {fmt(int(vault.impairedAssets()))} past due and grace (not counted in assets)"
+    )
+    click.echo(f"unlocking  {fmt(int(vault.lockedIncome()))} of income (counted as it unlocks)")
+    queued, cooldown = fmt(int(vault.queuedAssets())), format_duration(int(vault.redeemCooldown()))
+    click.echo(f"queue      {queued} owed to queued redemptions; cooldown {cooldown}")
     click.echo(f"losses     {fmt(int(vault.totalLosses()))} written off in all")
-    click.echo(f"share      {fmt(_price(vault))} per whole share")
+    click.echo(
+        f"share      {fmt(int(vault.convertToAssets(10**credit.shares.decimals)))} per whole share"
+    )
     click.echo(f"state      {'paused' if vault.paused() else 'open'}")
-    who = None
-    if lender_address:
-        who = parse_address(lender_address, "--lender")
-    elif run.account is not None:
-        who = run.me
+    who = cr.whose(run, lender_address, "--lender")
     if who is not None:
         _position(credit, who)
     click.echo("next: ape run lender deposit --amount N, or request-redeem / claim to leave")
 
 
-def _position(credit: cr.Credit, owner: str) -> None:
-    vault, fmt = credit.vault, credit.asset.fmt
-    shares = int(vault.balanceOf(owner))
+def _position(credit: cr.Credit, owner: str) -> str | None:
+    """Prints ``owner``'s shares and queued request; when the request is claimable."""
+    vault, fmt, shares = credit.vault, credit.asset.fmt, credit.shares
+    held = int(vault.balanceOf(owner))
     click.echo(
-        f"lender     {owner}: {_shares(vault, shares)}, worth "
-        f"{fmt(int(vault.convertToAssets(shares)))}"
+        f"lender     {owner}: {shares.fmt(held)}, worth {fmt(int(vault.convertToAssets(held)))}"
     )
     queued, at_request, claimable_at = (int(v) for v in vault.redeemRequestOf(owner))
-    if queued:
-        claimable = int(vault.claimableRedeemRequest(REQUEST_ID, owner))
-        when = (
-            "claimable now"
-            if claimable
-            else f"claimable from {format_moment(claimable_at, chain.now())}"
-        )
-        click.echo(f"queued     {_shares(vault, queued)}, paying at most {fmt(at_request)}; {when}")
-
-
-def _price(vault: Any) -> int:
-    return int(vault.convertToAssets(10 ** int(vault.decimals())))
-
-
-def _shares(vault: Any, shares: int) -> str:
-    return format_amount(shares, int(vault.decimals()), str(vault.symbol()))
+    if not queued:
+        return None
+    claimable = int(vault.claimableRedeemRequest(REQUEST_ID, owner))
+    when = "now" if claimable else f"from {format_moment(claimable_at, chain.now())}"
+    click.echo(
+        f"queued     {shares.fmt(queued)}, paying at most {fmt(at_request)}; claimable {when}"
+    )
+    return when

@@ -283,8 +283,8 @@ def test_order_over_the_limit_is_paid_with_a_down_payment_and_the_rest_on_credit
     )  # fmt: skip
 
     assert draw.returncode == 0, draw.output
-    assert "paid 300 dUSD of the order from your wallet" in draw.output
-    assert "450 dUSD drawn, principal now 450 dUSD" in draw.output
+    assert "CreditDownPaid(" in draw.output and "amount=300 dUSD)" in draw.output, draw.output
+    assert "amount=450 dUSD, principal=450 dUSD" in draw.output, draw.output
     terms = read_order_file(order_file).terms
     assert (terms.payer, terms.amount) == (lines.address, 750 * USD)
     assert status_of(credit["OrderEscrow"], terms.order_id) is OrderStatus.FUNDED
