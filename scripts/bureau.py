@@ -108,8 +108,6 @@ def attest(
         raise Stop(f"--report: {report_file} is not JSON: {exc}") from None
     model_id = chain.parsed(at.model_id_of, model, "--model")
     lifetime = chain.parsed(parse_duration, valid_for, "--valid-for")
-    if lifetime <= 0:
-        raise Stop("--valid-for must be longer than 0s")
     credit = cr.open_credit(run)
     policy = read_policy(credit.lines)
     if policy is None:
