@@ -164,9 +164,8 @@ OPTIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
 
 
 def resolve_party(role: str, given: str | None, network: Any) -> str:
-    """A platform party (a key of :data:`PARTIES`): ``--<role>`` or its variable, else
-    ape-config.yaml's ``trustmall: <role with _>:`` (an address, or one per network name), else a
-    test account on a local network."""
+    """A party (see --help): the option or its variable, else ape-config.yaml's ``trustmall:``
+    entry (an address, or one per network name), else a test account on a local network."""
     if given:
         return given
     from ape import config

@@ -55,14 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--abi-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     directory, expected = abi_dir(args.abi_dir), compiled_abis()
-    if args.check:
-        stale = stale_files(directory, expected)
-        for name in stale:
-            print(f"stale: {directory / name}", file=sys.stderr)
-        return 1 if stale else 0
-    for name in write_abis(directory, expected):
-        print(f"updated {directory / name}")
-    return 0
+    names = stale_files(directory, expected) if args.check else write_abis(directory, expected)
+    for name in names:  # stale files are the error of a check
+        out = sys.stderr if args.check else sys.stdout
+        print(f"{'stale' if args.check else 'updated'}: {directory / name}", file=out)
+    return 1 if args.check and names else 0
 
 
 if __name__ == "__main__":

@@ -48,8 +48,7 @@ DEFAULT_QUORUM = 2
 
 @dataclass(frozen=True)
 class EscrowOptions:
-    """OrderEscrow's settings asked for; None keeps what the chain holds. Tokens are added to the
-    allow-list, never removed; floors are (token, base units)."""
+    """OrderEscrow's settings asked for (None keeps the chain's); floors in base units."""
 
     fee_bps: int | None = None
     fee_recipient: str | None = None
@@ -63,8 +62,7 @@ class EscrowOptions:
 @dataclass(frozen=True)
 class CreditOptions:
     """The credit part, with a stablecoin only: an existing ERC-20 or a devnet's DevStablecoin.
-    ``attesters`` are added to the verifier (a fresh one without them gets ``default_attesters``);
-    ``quorum`` None keeps the chain's; ``decimals`` are the stablecoin's."""
+    ``attesters`` are added to the verifier (a fresh one without them gets the defaults)."""
 
     stablecoin: str | None = None
     dev_stablecoin: bool = False
@@ -153,9 +151,8 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Value:
-    """A setting read with ``key()`` and written with ``setter(*value)`` (a list is spread). None
-    keeps the chain's, but right after a deployment ``default`` is set (None: the constructor's
-    stands). Without a setter it is only read, for the record."""
+    """A setting read with ``key()``, written with ``setter(*value)``; None keeps the chain's, but
+    a fresh contract gets ``default`` (None: the constructor's). Without a setter: read only."""
 
     key: str
     setter: str = ""
@@ -174,11 +171,10 @@ class Value:
 
 @dataclass(frozen=True)
 class PerKey:
-    """A setting per address, ``getter(address)``, set with ``setter(address, value)``; or, with
-    ``listed``, an allow-list added to with ``setter(address, True)`` (``setter(address)`` without
-    ``flag``) and recorded as its sorted members. ``defaults`` apply to an address the record does
-    not know while the chain holds nothing for it: a default never overrides what someone set.
-    Nothing is ever removed."""
+    """A setting per address, ``getter(address)``, set with ``setter(address, value)`` (without
+    ``flag``: ``setter(address)``); ``listed``, an allow-list, is recorded as its members. A default
+    applies to an address the record does not know while the chain holds nothing for it, so it
+    never overrides what someone set. Nothing is ever removed."""
 
     key: str
     getter: str
@@ -223,9 +219,9 @@ ADMIN_DELAY = Value("defaultAdminDelay")
 
 @dataclass(frozen=True)
 class Step:
-    """One contract of the suite: its constructor's arguments; who must hold a role (besides the
-    deployer's DEFAULT_ADMIN_ROLE) and who must not (what earlier suites granted instead); its
-    settings; whether this run has it (by default, with the credit part)."""
+    """One contract of the suite: who must hold a role besides the deployer's DEFAULT_ADMIN_ROLE,
+    who must not (what earlier suites granted instead); whether a run has it (default: with
+    credit)."""
 
     name: str
     args: Callable[[SuiteContext], list[Any]]
@@ -374,17 +370,13 @@ def _reusable(step: Step, prior: ContractDeployment, ctx: SuiteContext) -> bool:
     return True
 
 
-def _admin(instance: Any) -> str | None:
-    """The admin of an AccessControlDefaultAdminRules contract (None for plain AccessControl)."""
-    rules = any(abi.name == "defaultAdmin" for abi in instance.contract_type.view_methods)
-    return str(instance.defaultAdmin()) if rules else None
-
-
 def _require_admin(ctx: SuiteContext, instance: Any, name: str) -> None:
     """Stops unless the deployer is the admin of a reused contract: DEFAULT_ADMIN_ROLE is never
     granted, only handed over in two steps, and a run that sends nothing would not notice."""
-    if (admin := _admin(instance)) in (None, ctx.deployer):
+    if not any(abi.name == "defaultAdmin" for abi in instance.contract_type.view_methods):
         return  # plain AccessControl: a grant it refuses is explained when simulated
+    if (admin := str(instance.defaultAdmin())) == ctx.deployer:
+        return
     if str(instance.pendingDefaultAdmin()[0]) == ctx.deployer:
         how = f"{ctx.deployer} may accept the pending handover (acceptDefaultAdminTransfer)"
     else:
@@ -435,37 +427,35 @@ def _deploy(ctx: SuiteContext, step: Step) -> _Contract:
 
 
 def _roles(t: _Contract, step: Step, replaced: set[str]) -> dict[str, list[str]]:
-    """Revokes what must not be held, grants what is missing; returns who holds each role among
-    the recorded and wanted holders, as the chain says."""
-    ctx, instance, recorded, admin = t.ctx, t.instance, t.entry.roles, _admin(t.instance)
+    """Revokes what must not be held, grants what is missing (the deployer's DEFAULT_ADMIN_ROLE is
+    held from the constructor, never granted); returns who holds each role among the recorded and
+    wanted holders, as the chain says."""
+    ctx, instance, recorded = t.ctx, t.instance, t.entry.roles
     wanted = {DEFAULT_ADMIN: [ctx.deployer]} | {r: a for r, a in step.roles(ctx).items() if a}
     # What the suite gave a contract this run replaced (an old CreditLines must not keep lending
     # from the vault), then what it no longer gives at all.
-    stale = [
-        (r, a, "replaced in this run")
-        for r, held in sorted(recorded.items())
+    stale = {
+        (r, a): "replaced in this run"
+        for r, held in recorded.items()
         for a in held
         if not t.fresh and a in replaced
-    ]
-    stale += [
-        (r, a, "no longer granted")
+    }
+    stale |= {
+        (r, a): "no longer granted"
         for r, held in step.revokes(ctx).items()
         for a in held
         if a not in wanted.get(r, [])
-    ]
-    for name, account, why in stale:
+    }
+    for (name, account), why in sorted(stale.items()):
         if instance.hasRole(role := getattr(instance, name)(), account):
             t.send(f"revoked {name} from {account} ({why})", "revokeRole", role, account)
     holders: dict[str, list[str]] = {}
     for name in sorted({*recorded, *wanted}):
         role, accounts = getattr(instance, name)(), wanted.get(name, [])
+        for account in dict.fromkeys(accounts):
+            if not instance.hasRole(role, account):
+                t.send(f"granted {name} to {account}", "grantRole", role, account)
         candidates = {*recorded.get(name, []), *accounts}
-        if name == DEFAULT_ADMIN and admin is not None:
-            candidates.add(admin)  # handed over, never granted
-        else:
-            for account in dict.fromkeys(accounts):
-                if not instance.hasRole(role, account):
-                    t.send(f"granted {name} to {account}", "grantRole", role, account)
         holders[name] = sorted(a for a in candidates if instance.hasRole(role, a))
     return holders
 
