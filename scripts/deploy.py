@@ -14,11 +14,10 @@ from click.core import ParameterSource
 
 from app.domain.deployments import deployments_dir as resolve_deployments_dir
 from app.domain.deployments import load_record
-from app.domain.orders import ETH
 from app.domain.units import format_duration, parse_amount, parse_duration
 from scripts._lib.abi import abi_dir as resolve_abi_dir
 from scripts._lib.abi import compiled_abis, write_abis
-from scripts._lib.assets import asset_of, erc20
+from scripts._lib.assets import asset_of, erc20, parse_token
 from scripts._lib.chain import Command, parsed, writable
 from scripts._lib.deployer import CreditOptions, EscrowOptions, deploy_suite
 from scripts._lib.policy import default_policy, describe_policy
@@ -109,7 +108,7 @@ def _floor(text: str, hint: str) -> tuple[str, str]:
     token, sep, amount = text.partition("=")
     if not sep:
         raise ValueError(f"{text!r}: give TOKEN=AMOUNT, e.g. ETH=0.001")
-    return ETH if token.strip().upper() == "ETH" else parse_address(token, hint), amount
+    return parse_token(token, hint), amount
 
 
 ADDRESS: dict[str, Any] = {"metavar": "ADDRESS", "callback": _reading(parse_address)}
@@ -202,8 +201,8 @@ def escrow_options(given: dict[str, Any]) -> EscrowOptions:
         if not chain.provider.get_code(token):
             raise click.BadParameter(f"no contract code at {token}", param_hint="--allow-token")
     hint, floors = "--seller-record-floor", {}
-    for token, amount in given["seller_record_floors"]:
-        places = 18 if token == ETH else _decimals(token, hint)
+    for token, amount in given["seller_record_floors"]:  # ETH, or an ERC-20 holding code
+        places = asset_of(token).decimals
         floors[token] = parsed(partial(parse_amount, decimals=places), amount, hint)
     options = {f.name: given[f.name] for f in fields(EscrowOptions)}
     return EscrowOptions(**options | {"seller_record_floors": tuple(floors.items())})

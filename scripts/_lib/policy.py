@@ -90,14 +90,13 @@ def read_policy(lines: Any, version: int | None = None) -> dict[str, Any] | None
     version = current if version is None else version
     if not 0 < version <= current:
         return None
-    rules, tiers = lines.policyRules(version), list[Tier]()
+    rules, tiers = lines.policyRules(version), list[dict[str, int]]()
     # Published tiers have a term: the first without one ends them.
     while int((tier := lines.policyTier(version, len(tiers))).term):
-        tiers.append(Tier(*(int(getattr(tier, f.name)) for f in fields(Tier))))
+        tiers.append({f.name: int(getattr(tier, f.name)) for f in fields(Tier)})
     values = {f.name: getattr(rules, f.name) for f in fields(CreditPolicy)[:-1]}
-    plain: dict[str, Any] = {k: v if isinstance(v, bool) else int(v) for k, v in values.items()}
-    policy = CreditPolicy(**plain, tiers=tuple(tiers))
-    return {"version": version, **policy.as_json()}
+    plain = {k: v if isinstance(v, bool) else int(v) for k, v in values.items()}
+    return {"version": version, **plain, "tiers": tiers}
 
 
 def _amount(value: Any, info: ValidationInfo) -> int:
