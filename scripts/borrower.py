@@ -100,9 +100,9 @@ def draw(
     the rest (a refund then repays the line first; what is left comes back to you). The first
     draw of a cycle starts its term. With --to-wallet AMOUNT the money goes to your wallet
     instead, if the line's policy allows it."""
-    reference, order_file = order["reference"], order["order_file"]
     if wallet_amount is not None:
-        if merchant or price or down_payment or order["item_ids"] or reference or order_file:
+        named = order["item_ids"] or order["reference"] or order["order_file"]
+        if merchant or price or down_payment or named:
             raise Stop("--to-wallet draws money, not an order: no order options")
         credit = cr.open_credit(run)
         amount = credit.asset.parse(wallet_amount, "--to-wallet")
@@ -112,34 +112,19 @@ def draw(
         return
     if merchant is None or price is None:
         raise Stop("name the order (--merchant and --price) or give --to-wallet")
-    ids = new.ordered_items(order["item_ids"], reference)
-    seller = parse_address(merchant, "--merchant")
-    order_file = new.order_file_checked(order_file)
     credit = cr.open_credit(run)
     asset, lines, escrow = credit.asset, credit.lines, credit.escrow
-    own = 0 if down_payment is None else asset.parse(down_payment, "--down-payment")
-    terms = new.new_terms(
-        escrow.contract,
-        buyer=run.me,
-        merchant=seller,
-        payer=credit.address,
-        token=asset.token,
-        amount=asset.parse(price, "--price"),
-        ids=ids,
-        when=(order["ship_by"], order["deliver_by"], order["dispute_window"]),
-        reference=reference,
-        salt=order["salt"],
+    terms, order_file = new.new_order(
+        run, escrow, order, merchant=merchant, payer=credit.address, asset=asset, price=price
     )
+    own = 0 if down_payment is None else asset.parse(down_payment, "--down-payment")
     if own:
         asset.allow(run, credit.address, own, "the down payment")
-    new.activate_listed(run, escrow, ids, order["manifests"])
     call = lines.drawToOrderWithDownPayment if own else lines.drawToOrder
     args = (terms.as_abi(), own) if own else (terms.as_abi(),)
     send = partial(chain.send, run, call, *args, what="the draw")
-    receipt = new.open_with(run, escrow, terms, reference, order_file, send)
-    flag = f"--order-file {order_file}" if order_file else f"--order {terms.order_id}"
-    then = f"follow the order with ape run buyer status {flag}"
-    report(receipt, f"paid order {terms.order_id} with credit", then, asset)
+    paid = f"paid order {terms.order_id} with credit"
+    new.place(run, escrow, terms, order, order_file, send, paid)
 
 
 @chain.command(cli, short_help="repay: fees, interest, then principal", signer=BORROWER)

@@ -10,9 +10,9 @@ import click
 
 from app.domain.abi_types import hex32
 from app.domain.orders import OrderTerms
-from app.domain.units import format_duration, format_moment, parse_amount
 from scripts._lib import chain, escrow
-from scripts._lib.assets import Asset, asset_of, erc20, parse_token
+from scripts._lib import new_order as new
+from scripts._lib.assets import Asset, asset_of, parse_token
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import (
@@ -23,16 +23,7 @@ from scripts._lib.escrow import (
     recalled_items,
     session,
 )
-from scripts._lib.new_order import (
-    activate_listed,
-    new_order_options,
-    new_terms,
-    open_with,
-    order_file_checked,
-    ordered_items,
-)
 from scripts._lib.party_commands import add_party_commands
-from scripts._lib.signers import parse_address
 
 
 @click.group(
@@ -67,21 +58,8 @@ OPEN_GAS = 400_000  # above what `open` of 32 items uses (78k for one, 8k more e
     "--price", required=True, help="The price in whole tokens: 0.25 (ETH), 19.99 (stablecoin)."
 )
 @click.option("--token", default="ETH", show_default=True, help="ETH or an ERC-20 address.")
-@new_order_options("Write the order's terms here (a new file), for later commands.")
-def open_order(
-    run: Run,
-    merchant: str,
-    price: str,
-    token: str,
-    item_ids: tuple[str, ...],
-    reference: str | None,
-    ship_by: str,
-    deliver_by: str,
-    dispute_window: str | None,
-    salt: int | None,
-    manifests: tuple[Path, ...],
-    order_file: Path | None,
-) -> None:
+@new.new_order_options("Write the order's terms here (a new file), for later commands.")
+def open_order(run: Run, merchant: str, price: str, token: str, **given: Any) -> None:
     """Open an order with --merchant and pay it in full at once: ETH is sent with the order;
     for an ERC-20 the escrow is first approved for the price (two transactions).
 
@@ -94,74 +72,36 @@ def open_order(
     Prints the order id; --order-file keeps the terms for later commands (written before
     the order is sent). Without it, later commands take --order 0xID.
     """
-    merchant_address = parse_address(merchant, "--merchant")
-    token_address = parse_token(token)
-    ids = ordered_items(item_ids, reference)
-    order_file = order_file_checked(order_file)
+    asset = asset_of(parse_token(token))
     escrow = open_escrow(run)
-    asset = asset_of(token_address)
-    amount = chain.parsed(lambda t: parse_amount(t, asset.decimals), price, "--price")
-    terms = new_terms(
-        escrow.contract,
-        buyer=run.me,
-        merchant=merchant_address,
-        payer=run.me,
-        token=token_address,
-        amount=amount,
-        ids=ids,
-        when=(ship_by, deliver_by, dispute_window),
-        reference=reference,
-        salt=salt,
+    terms, order_file = new.new_order(
+        run, escrow, given, merchant=merchant, payer=run.me, asset=asset, price=price
     )
-    _require_funds(run, escrow.contract, terms, asset)
+    if asset.is_eth:
+        _require_gas(run, terms.amount, asset)
 
     def send() -> Any:
         if not asset.is_eth:
-            _approve(run, escrow.address, asset, amount)
-        value = amount if asset.is_eth else 0
+            asset.allow(run, escrow.address, terms.amount, "the price")
+        value = terms.amount if asset.is_eth else 0
         call = escrow.contract.open
         return chain.send(run, call, terms.as_abi(), value=value, what="the order")
 
-    activate_listed(run, escrow, ids, manifests)
-    receipt = open_with(run, escrow, terms, reference, order_file, send)
-    now = chain.now()
-    chain.done(f"opened order {terms.order_id}: {asset.fmt(amount)} escrowed", receipt)
-    click.echo(
-        f"ship by {format_moment(terms.ship_by, now)}; deliver by "
-        f"{format_moment(terms.deliver_by, now)}; dispute window "
-        f"{format_duration(terms.dispute_window)}"
-    )
-    flag = f"--order-file {order_file}" if order_file else f"--order {terms.order_id}"
-    if order_file is not None:
-        click.echo(f"order file {order_file}")
-    click.echo(f"next: the merchant ships it; follow it with ape run buyer status {flag}")
+    opened = f"opened order {terms.order_id}: {asset.fmt(terms.amount)} escrowed"
+    new.place(run, escrow, terms, given, order_file, send, opened)
 
 
-def _require_funds(run: Run, escrow: Any, terms: OrderTerms, asset: Asset) -> None:
-    """The price, and in ETH the gas too, must be in the wallet: a node refuses a transaction
-    it cannot charge for before the contract is asked."""
+def _require_gas(run: Run, price: int, asset: Asset) -> None:
+    """The price and the gas must be in the wallet: a node refuses a transaction it cannot
+    charge for before the contract is asked."""
     from ape import chain as ape_chain
 
-    balance = asset.balance_of(run.me)
-    need = terms.amount
-    if asset.is_eth:  # what an order's transaction costs, about: the estimate needs the funds
-        need += OPEN_GAS * int(ape_chain.provider.gas_price)
+    balance, need = asset.balance_of(run.me), price + OPEN_GAS * int(ape_chain.provider.gas_price)
     if balance < need:
-        fees = " and its gas" if need > terms.amount else ""
         raise Stop(
-            f"{run.me} holds {asset.fmt(balance)}, less than the price {asset.fmt(terms.amount)}"
-            f"{fees} ({asset.fmt(need)}); nothing was sent"
+            f"{run.me} holds {asset.fmt(balance)}, less than the price {asset.fmt(price)} and "
+            f"its gas ({asset.fmt(need)}); nothing was sent"
         )
-
-
-def _approve(run: Run, spender: str, asset: Asset, amount: int) -> None:
-    token = erc20(asset.token)
-    allowance = int(token.allowance(run.me, spender))
-    if allowance >= amount:
-        click.echo(f"allowance {asset.fmt(allowance)} already covers the price")
-        return
-    receipt = chain.send(run, token.approve, spender, amount, what="the approval")
-    chain.done(f"approved the escrow for {asset.fmt(amount)}", receipt)
 
 
 @escrow.command(cli, short_help="confirm receipt: pay the merchant now", signer=BUYER)

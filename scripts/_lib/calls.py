@@ -50,7 +50,8 @@ TERMS, ITEMS = "terms", "items"
 LATE = (TERMS, ITEMS)  # inputs read with the order
 # Inputs and event fields counted in a token's base units, by name.
 AMOUNT = re.compile(
-    r"(?:^|[a-z])(?:[Aa]mount|[Aa]ssets|[Pp]rincipal|[Ii]nterest|[Ff]ees?|[Rr]efund|[Ss]urplus|[Ii]ncome|[Ff]loor)$"
+    r"(?:^|[a-z])(?:[Aa]mount|[Aa]ssets|[Pp]rincipal|[Ii]nterest|[Ff]ees?|[Rr]efund|[Ss]urplus"
+    r"|[Ii]ncome|Total)$"
 )
 
 
@@ -238,7 +239,11 @@ def told(receipt: Any, asset: Asset | None = None) -> list[str]:
         decoder = _event_decoders().get(topics[0]) if topics else None
         if decoder is None:
             continue
-        args = decoder.decode(topics, bytes(log["data"]))
+        # A struct (an order's terms, a policy) is the command's own input: not said again.
+        args = {
+            k: "(...)" if isinstance(v, dict | list | tuple) else v
+            for k, v in decoder.decode(topics, bytes(log["data"])).items()
+        }
         paid_in = asset_of(str(args["token"])) if "token" in args else asset
         if paid_in is not None:
             args = {k: paid_in.fmt(v) if _is_amount(k) and isinstance(v, int) else v

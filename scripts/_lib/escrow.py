@@ -19,10 +19,9 @@ from app.domain.orders import OrderFile, OrderTerms, read_order_file
 from app.domain.vocab import OrderStatus, Verdict
 from scripts._lib import chain
 from scripts._lib.assets import Asset, asset_of
-from scripts._lib.assets import erc20 as erc20  # re-exported for the deployer
 from scripts._lib.chain import Run, Stop
 
-__all__ = ["Asset", "asset_of", "erc20"]
+__all__ = ["Asset", "asset_of"]
 BPS = 10_000
 
 

@@ -13,13 +13,16 @@ import click
 from app.domain.abi_types import from_hex, hex32
 from app.domain.manifest import batch_item
 from app.domain.orders import OrderFile, OrderTerms, text_hash, write_order_file
-from app.domain.units import parse_duration, parse_moment
+from app.domain.units import format_duration, format_moment, parse_duration, parse_moment
 from app.domain.vocab import OrderStatus
 from scripts._lib import chain
+from scripts._lib.assets import Asset, asset_of
+from scripts._lib.calls import report
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import Escrow, read_order
 from scripts._lib.merchant_items import batch_manifest
 from scripts._lib.registry import activate_unregistered
+from scripts._lib.signers import parse_address
 
 DEFAULT_SHIP_BY = "7d"
 DEFAULT_DELIVER_BY = "21d"
@@ -82,6 +85,58 @@ def new_order_options(order_file_help: str) -> Callable[[Callable[..., Any]], Ca
         return command
 
     return decorate
+
+
+def new_order(
+    run: Run,
+    escrow: Escrow,
+    given: dict[str, Any],
+    *,
+    merchant: str,
+    payer: str,
+    asset: Asset,
+    price: str,
+) -> tuple[OrderTerms, Path | None]:
+    """The terms of a new order from ``new_order_options``' values, and its order file (checked
+    writable): all read before anything is sent."""
+    ids = ordered_items(given["item_ids"], given["reference"])
+    seller = parse_address(merchant, "--merchant")
+    order_file = order_file_checked(given["order_file"])
+    terms = new_terms(
+        escrow.contract, buyer=run.me, merchant=seller, payer=payer, token=asset.token,
+        amount=asset.parse(price, "--price"), ids=ids, reference=given["reference"],
+        when=(given["ship_by"], given["deliver_by"], given["dispute_window"]), salt=given["salt"],
+    )  # fmt: skip
+    return terms, order_file
+
+
+def place(
+    run: Run,
+    escrow: Escrow,
+    terms: OrderTerms,
+    given: dict[str, Any],
+    order_file: Path | None,
+    send: Callable[[], Any],
+    what: str,
+) -> None:
+    """Activates the listed batch items, sends the order (``send``) with its file kept, and says
+    what happened, the deadlines and what comes next."""
+    activate_listed(run, escrow, list(terms.item_ids), given["manifests"])
+    receipt = open_with(run, escrow, terms, given["reference"], order_file, send)
+    if receipt is None:
+        chain.dry_run_report(f"would open order {terms.order_id}")
+        return
+    now = chain.now()
+    report(receipt, what, None, asset_of(terms.token))
+    click.echo(
+        f"ship by {format_moment(terms.ship_by, now)}; deliver by "
+        f"{format_moment(terms.deliver_by, now)}; dispute window "
+        f"{format_duration(terms.dispute_window)}"
+    )
+    flag = f"--order-file {order_file}" if order_file else f"--order {terms.order_id}"
+    if order_file is not None:
+        click.echo(f"order file {order_file}")
+    click.echo(f"next: the merchant ships it; follow it with ape run buyer status {flag}")
 
 
 def ordered_items(item_ids: tuple[str, ...], reference: str | None) -> list[str]:

@@ -188,7 +188,7 @@ def test_stablecoin_order_approves_then_pays_and_confirm_by_order_id_releases_at
 
     assert opened.returncode == 0, opened.output
     order_id = order_id_in(opened.output)
-    assert "approved the escrow for 19.99 mUSD in tx 0x" in opened.output
+    assert "to take the price (19.99 mUSD) in tx 0x" in opened.output, opened.output
     assert f"opened order {order_id}: 19.99 mUSD escrowed in tx 0x" in opened.output
     assert nonce(w3, BUYER) == before + 2
     assert stable.functions.balanceOf(escrow.address).call() == 19_990_000
