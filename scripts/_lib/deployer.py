@@ -102,6 +102,11 @@ class SuiteContext:
             return [self.addresses["DevStablecoin"]]
         return [self.credit.stablecoin] if self.credit.stablecoin else []
 
+    def attesters(self) -> list[str]:
+        """Those given, else on a fresh verifier the defaults (its constructor's)."""
+        fresh = "AttestationVerifier" in self.fresh or "AttestationVerifier" not in self.addresses
+        return list(self.credit.attesters or (self.credit.default_attesters if fresh else ()))
+
     def lines(self) -> list[str]:
         """CreditLines, for the roles it needs on the others (none without credit)."""
         return [self.addresses["CreditLines"]] if self.credit.enabled else []
@@ -276,14 +281,11 @@ SUITE: tuple[Step, ...] = (
     ),
     Step(
         "AttestationVerifier",  # AttestationVerifier(admin, attesters, quorum)
-        args=lambda ctx: [ctx.deployer, list(ctx.credit.attesters or ctx.credit.default_attesters),
-                          ctx.credit.quorum or DEFAULT_QUORUM],
+        args=lambda ctx: [ctx.deployer, ctx.attesters(), ctx.credit.quorum or DEFAULT_QUORUM],
         roles=lambda ctx: {"CONSUMER_ROLE": ctx.lines()},
         settings=lambda ctx: [
-            PerKey("attesters", "isAttester", "addAttester", dict.fromkeys(
-                ctx.credit.attesters or ctx.credit.default_attesters
-                if "AttestationVerifier" in ctx.fresh else ctx.credit.attesters, True),
-                listed=True, flag=False),
+            PerKey("attesters", "isAttester", "addAttester", dict.fromkeys(ctx.attesters(), True),
+                   listed=True, flag=False),
             Value("quorum", "setQuorum", ctx.credit.quorum),
             Value("attesterSetVersion"),  # read only: attestations carry it (changes bump it)
             ADMIN_DELAY,
