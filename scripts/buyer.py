@@ -24,6 +24,7 @@ from scripts._lib.escrow import (
     session,
 )
 from scripts._lib.party_commands import add_party_commands
+from scripts._lib.signers import add_address_command
 
 
 @click.group(
@@ -43,6 +44,7 @@ def cli() -> None:
 
 
 add_party_commands(cli, "buyer", "ape run buyer")
+add_address_command(cli)
 BUYER = "The buyer: an Ape account alias, or TEST::N on a local network. Never a raw key."
 add_calls(cli, (
     Call("dispute", ("escrow",), "dispute", "the buyer", "dispute in the window, with evidence",

@@ -33,7 +33,7 @@ from scripts._lib.merchant_items import (
 )
 from scripts._lib.merchant_orders import order
 from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, service_url
-from scripts._lib.signers import parse_address
+from scripts._lib.signers import add_address_command, parse_address
 
 MERCHANT = "The merchant: an Ape account alias, or TEST::N on a local network. Never a raw key."
 
@@ -390,17 +390,4 @@ def status(run: Run, input_path: Path, merchant: str | None) -> None:
     click.echo(f"next: a shopper's page: {service_url(None)}/verify/0xITEM_ID")
 
 
-@cli.command("address", cls=chain.Offline, short_help="the address of TEST::N or an alias")
-@click.argument("account")
-def address(account: str) -> None:
-    """Print the address of ACCOUNT: TEST::N (test account N, the same as Anvil's account N)
-    or the alias of one of your Ape accounts. Sends nothing, needs no node."""
-    from ape import accounts
-
-    if account.upper().startswith("TEST::"):
-        found = parse_address(account, "ACCOUNT")
-    elif account in accounts.aliases:
-        found = str(accounts.load(account).address)
-    else:
-        raise Stop(f"ACCOUNT: no test account nor Ape account alias {account!r}")
-    click.echo(found)
+add_address_command(cli)

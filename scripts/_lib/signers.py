@@ -104,3 +104,23 @@ def test_account_address(index: int) -> str:
         return str(accounts.test_accounts[index].address)
     except IndexError:
         raise _stop(f"there is no test account TEST::{index}") from None
+
+
+def add_address_command(group: click.Group) -> None:
+    """``address ACCOUNT``: the address of a test account or an Ape alias, with no node."""
+    from scripts._lib.chain import Offline, Stop
+
+    @group.command("address", cls=Offline, short_help="the address of TEST::N or an alias")
+    @click.argument("account")
+    def address(account: str) -> None:
+        """Print the address of ACCOUNT: TEST::N (test account N, the same as Anvil's account N)
+        or the alias of one of your Ape accounts. Sends nothing, needs no node."""
+        from ape import accounts
+
+        if account.upper().startswith("TEST::"):
+            found = parse_address(account, "ACCOUNT")
+        elif account in accounts.aliases:
+            found = str(accounts.load(account).address)
+        else:
+            raise Stop(f"ACCOUNT: no test account nor Ape account alias {account!r}")
+        click.echo(found)
