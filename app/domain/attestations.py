@@ -25,7 +25,7 @@ late fee), so the mapping from a raw score to a band is this module's table,
 :data:`SCORE_BAND_FLOORS`, on the common 300-850 scale:
 
     ======  ===========  =====================================================
-    band    scores       default policy (scripts/_lib/suite.py)
+    band    scores       default policy (scripts/_lib/policy.py)
     ======  ===========  =====================================================
     0       300-579      below the policy's minimum band: denied
     1       580-669      starter line

@@ -501,6 +501,21 @@ def deploy_suite(
             ctx.fresh.add(step.name)
         ctx.addresses[step.name] = done[step.name].entry.address
 
+    def record(contracts: dict[str, ContractDeployment]) -> DeployOutcome:
+        entry = DeploymentRecord(
+            chain_id=chain_id,
+            network=network_choice,
+            deployer=me,
+            timestamp=utc_now(),
+            contracts=contracts,
+        )
+        return DeployOutcome(entry, save_record(directory, entry), True)
+
+    if ctx.fresh and not ctx.fresh & old.keys():
+        # Nothing replaced: what exists is recorded at once, so a setting the contracts refuse
+        # below is resumed by a re-run that deploys nothing twice. (A replacement is recorded at
+        # the end only: a re-run must still know which old contract's roles to revoke.)
+        record({name: t.entry for name, t in done.items()})
     replaced = {old[n].address for n in ctx.fresh if n in old} - set(ctx.addresses.values())
     contracts: dict[str, ContractDeployment] = {}
     for step in steps:
@@ -512,11 +527,4 @@ def deploy_suite(
     path = directory / f"{chain_id}.json"
     if previous is not None and contracts == previous.contracts and not ctx.sent:
         return DeployOutcome(previous, path, False)
-    record = DeploymentRecord(
-        chain_id=chain_id,
-        network=network_choice,
-        deployer=me,
-        timestamp=utc_now(),
-        contracts=contracts,
-    )
-    return DeployOutcome(record, save_record(directory, record), True)
+    return record(contracts)

@@ -470,3 +470,26 @@ def test_an_output_directory_that_cannot_be_written_stops_the_run_before_anythin
         assert run.returncode == 2, run.output
         assert option in run.output and "Traceback" not in run.output
         assert nonce(w3, ADMIN) == sent
+
+
+def test_a_fresh_suite_refused_a_setting_is_resumed_by_a_rerun_that_deploys_nothing_twice(
+    anvil: ChainNode, script_dirs: dict[str, Path], tmp_path: Path, w3: Web3
+) -> None:
+    dirs = ["--deployments-dir", str(tmp_path), "--abi-dir", str(script_dirs["abi"])]
+
+    refused = invoke(cli, anvil.rpc_url, *dirs, "--fee-bps", "5000")
+    deployed = record(tmp_path)["contracts"]
+    sent = nonce(w3, ADMIN)
+    resumed = invoke(cli, anvil.rpc_url, *dirs, "--fee-bps", "250")
+
+    assert refused.returncode == 1, refused.output  # the contracts exist: sent before the stop
+    assert "EscrowFeeAboveCap(feeBps=5000, cap=1000)" in refused.output
+    assert "re-run to resume" in refused.output
+    assert resumed.returncode == 0, resumed.output
+    assert "deployed at" not in resumed.output
+    after = record(tmp_path)["contracts"]
+    assert {n: c["address"] for n, c in after.items()} == {
+        n: c["address"] for n, c in deployed.items()
+    }
+    assert read(w3, after["OrderEscrow"]["address"], "feeBps", "uint16") == 250
+    assert nonce(w3, ADMIN) > sent  # the settings and roles the first run never sent
