@@ -142,12 +142,14 @@ class Settings(BaseSettings):
     relay_priority_fee_gwei: Annotated[float, Field(ge=0)] = 1.0
     relay_max_fee_gwei: Annotated[float, Field(gt=0)] | None = None
     # The keeper: which duties it does (all unless told), how long past a deadline (by the
-    # chain's latest block time) it waits before simulating a duty, the most gas one duty may
-    # take (a duty estimated above it is not queued: it says so), and how often it looks. Its
-    # transactions' fees follow the relay's (relay_max_fee_gwei caps them).
+    # chain's latest block time) it waits before simulating a duty, the most gas one of its
+    # transactions may take (a duty estimated above it is not queued: it says so; releases sent
+    # together in one releaseDue are split to stay under it: 2,000,000 is about 110 SKU orders),
+    # and how often it looks. Its transactions' fees follow the relay's (relay_max_fee_gwei caps
+    # them).
     keeper_duties: set[KeeperDuty] = Field(default_factory=lambda: set(KeeperDuty))
     keeper_grace_seconds: Annotated[int, Field(ge=0)] = 0
-    keeper_max_gas: Annotated[int, Field(gt=21_000)] = 1_000_000
+    keeper_max_gas: Annotated[int, Field(gt=21_000)] = 2_000_000
     keeper_interval_seconds: Annotated[float, Field(gt=0)] = 15.0
     index_poll_seconds: Annotated[float, Field(gt=0)] = 0.5
     max_index_lag_blocks: Annotated[int, Field(ge=0)] = 20

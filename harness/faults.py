@@ -153,7 +153,9 @@ class FaultReport(BaseModel):
     )
     keeper_outbox_open: int = Field(0, description="keeper records still queued or submitted")
     keeper_outbox_failed: int = 0
-    keeper_transactions: int = 0
+    keeper_transactions: int = Field(
+        0, description="transactions holding the outcomes (releases due together share one)"
+    )
 
     @property
     def blocks_rolled_back(self) -> int:

@@ -14,10 +14,14 @@ One cycle (:meth:`Keeper.run_once`), every ``keeper_interval_seconds``:
    What it refuses now, or what costs more, is left for a later cycle.
 3. Queue what it accepts: one outbox record of kind ``keeper_duty`` (OrderEscrow) or
    ``keeper_credit_duty`` (CreditLines) per duty, its ``(source, source_event_id)`` =
-   ``("keeper", "duty:subject[:detail]")`` unique in the outbox (``app.keeper.due``).
+   ``("keeper", "duty:subject[:detail]")`` unique in the outbox (``app.keeper.due``); the cycle's
+   records in one database transaction, so that the relayer finds them together and sends the
+   releases among them in as few ``releaseDue`` transactions as ``keeper_max_gas`` allows
+   (``app.outbox.kinds.keeper``).
 
 The keeper takes no lease of its own: two keepers on one database (``uvicorn --workers``) may both
-find a duty, and the unique event id makes the second insert a no-op, so a duty is queued once.
+find a duty, and the unique event id makes the second insert fail (the cycle's records are then
+inserted one by one, those already queued left out), so a duty is queued once.
 The sending is leased per key by the relayer's lane (``app.outbox.lane``), and the journal sends
 every signed attempt once; a restart between queueing and sending therefore sends nothing twice.
 Without a keeper key (``KEEPER_*`` settings) the keeper is off, logged once.
@@ -45,7 +49,7 @@ from app.domain.abi_types import hex32
 from app.keeper.credit_checks import CreditCall, CreditChecks
 from app.keeper.due import KEEPER_SOURCE, DueDuty
 from app.keeper.duties import due_duties, order_terms
-from app.outbox.kinds.keeper import DUTY_FUNCTIONS, duty_calldata, duty_payload
+from app.outbox.kinds.keeper import duty_calldata, duty_payload, sent_function
 from app.outbox.kinds.keeper_credit import CREDIT_DUTIES
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus, payload_hash
 from app.outbox.worker import in_thread
@@ -55,6 +59,16 @@ from app.settings import KeeperDuty
 log = structlog.get_logger(__name__)
 
 MAX_BACKOFF_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    """A duty the contract accepted in this cycle, to be queued with the cycle's others."""
+
+    duty: DueDuty
+    kind: RelayKind
+    payload: dict[str, Any]
+    details: dict[str, Any]
 
 
 @dataclass
@@ -78,7 +92,7 @@ class Keeper:
         *,
         duties: Collection[KeeperDuty] = tuple(KeeperDuty),
         grace_seconds: int = 0,
-        max_gas: int = 1_000_000,
+        max_gas: int = 2_000_000,
     ) -> None:
         self.database = database
         self.suite = suite
@@ -123,14 +137,20 @@ class Keeper:
             return due_duties(session, head_time, self.grace_seconds, self.duties)
 
     def consider(self, due: list[DueDuty]) -> KeeperReport:
-        """Simulates each duty and queues those the contract accepts now."""
+        """Simulates each duty and queues those the contract accepts now, all in one database
+        transaction."""
         report = KeeperReport(due=len(due))
         now = int(self.web3.eth.get_block("latest")["timestamp"]) if due else 0
+        accepted: list[_Accepted] = []
         for duty in due:
-            if duty.duty in CREDIT_DUTIES:
+            found = (
                 self._consider_credit(duty, now, report)
-            else:
-                self._consider(duty, report)
+                if duty.duty in CREDIT_DUTIES
+                else self._consider(duty, report)
+            )
+            if found is not None:
+                accepted.append(found)
+        self._queue(accepted, report)
         if report.queued or report.skipped:
             log.info(
                 "keeper_cycle",
@@ -141,12 +161,12 @@ class Keeper:
             )
         return report
 
-    def _consider(self, duty: DueDuty, report: KeeperReport) -> None:
+    def _consider(self, duty: DueDuty, report: KeeperReport) -> _Accepted | None:
         with self.database.sessions() as session:
             terms = order_terms(session, duty.subject)
         if terms is None:
             report.skipped += 1
-            return
+            return None
         items = int(duty.detail or 0)
         outcome = self._simulate(self.escrow.address, duty_calldata(duty.duty, terms, items))
         while isinstance(outcome, Revert) and outcome.name == "EscrowItemNotRecalled" and items:
@@ -164,36 +184,35 @@ class Keeper:
         if refused is not None:
             # Not (or no longer) the contract's to accept, or too costly: looked at again later.
             report.refused[duty.event_id] = refused
-            return
-        details = {"function": DUTY_FUNCTIONS[duty.duty], "due_at": duty.due_at}
+            return None
+        details = {"function": sent_function(duty.duty), "due_at": duty.due_at}
         if duty.duty == KeeperDuty.REFUND_RECALLED:
             details["items"] = items
-        self._queue(
-            duty, RelayKind.KEEPER_DUTY, duty_payload(duty.duty, terms, items), details, report
-        )
+        payload = duty_payload(duty.duty, terms, items)
+        return _Accepted(duty, RelayKind.KEEPER_DUTY, payload, details)
 
-    def _consider_credit(self, duty: DueDuty, now: int, report: KeeperReport) -> None:
+    def _consider_credit(self, duty: DueDuty, now: int, report: KeeperReport) -> _Accepted | None:
         if self.credit is None:
-            return
+            return None
         call: CreditCall | str | None
         if duty.duty == KeeperDuty.SETTLE_REFUND:
             with self.database.sessions() as session:
                 terms = order_terms(session, duty.subject)
             if terms is None:
                 report.skipped += 1
-                return
+                return None
             call = self.credit.settle_refund(duty, terms)
         else:
             call = self.credit.accrue(duty, now)
         if not isinstance(call, CreditCall):
             if call is not None:
                 report.refused[duty.event_id] = call
-            return  # not due yet (an accrual's period), or nothing to do: looked at again
+            return None  # not due yet (an accrual's period), or nothing to do: looked at again
         refused = self._why_not(self._simulate(self.credit.lines.address, call.calldata))
         if refused is not None:
             report.refused[call.duty.event_id] = refused
-            return
-        self._queue(call.duty, RelayKind.KEEPER_CREDIT_DUTY, call.payload, call.details, report)
+            return None
+        return _Accepted(call.duty, RelayKind.KEEPER_CREDIT_DUTY, call.payload, call.details)
 
     def _simulate(self, to: str, calldata: bytes) -> Revert | int:
         """The call from the keeper's address now, simulated once (``eth_estimateGas``): the
@@ -213,35 +232,48 @@ class Keeper:
             return f"needs {outcome} gas, above the keeper's cap of {self.max_gas} (KEEPER_MAX_GAS)"
         return None
 
-    def _queue(
-        self,
-        duty: DueDuty,
-        kind: RelayKind,
-        payload: dict[str, Any],
-        details: dict[str, Any],
-        report: KeeperReport,
-    ) -> None:
+    def _queue(self, accepted: list[_Accepted], report: KeeperReport) -> None:
+        """The cycle's duties in one database transaction; if another keeper queued any of them
+        meanwhile (the unique event id refuses the insert), each alone, those already queued left
+        out."""
+        if not accepted:
+            return
         try:
             with self.database.transaction() as session:
-                session.add(
-                    OutboxRecord(
-                        relay_id=uuid.uuid4().hex,
-                        source=KEEPER_SOURCE,
-                        source_event_id=duty.event_id,
-                        kind=kind,
-                        subject=duty.subject,
-                        action=duty.duty.value,
-                        occurred_at=duty.due_at,
-                        payload=payload,
-                        details=details,
-                        content_hash=payload_hash(payload),
-                        status=RelayStatus.QUEUED,
-                    )
-                )
+                session.add_all([_record(found) for found in accepted])
         except IntegrityError:
-            return  # another keeper queued it first
-        report.queued.append(duty.event_id)
-        log.info("keeper_duty_queued", duty=duty.duty, subject=duty.subject, due_at=duty.due_at)
+            queued = [found for found in accepted if self._queue_one(found)]
+        else:
+            queued = accepted
+        for found in queued:
+            duty = found.duty
+            report.queued.append(duty.event_id)
+            log.info("keeper_duty_queued", duty=duty.duty, subject=duty.subject, due_at=duty.due_at)
+
+    def _queue_one(self, found: _Accepted) -> bool:
+        try:
+            with self.database.transaction() as session:
+                session.add(_record(found))
+        except IntegrityError:
+            return False  # another keeper queued it first
+        return True
+
+
+def _record(found: _Accepted) -> OutboxRecord:
+    duty = found.duty
+    return OutboxRecord(
+        relay_id=uuid.uuid4().hex,
+        source=KEEPER_SOURCE,
+        source_event_id=duty.event_id,
+        kind=found.kind,
+        subject=duty.subject,
+        action=duty.duty.value,
+        occurred_at=duty.due_at,
+        payload=found.payload,
+        details=found.details,
+        content_hash=payload_hash(found.payload),
+        status=RelayStatus.QUEUED,
+    )
 
 
 class KeeperLoop:

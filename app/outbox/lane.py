@@ -6,7 +6,7 @@ nothing is applied twice."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -51,6 +51,7 @@ class AccountRelayer:
         retry_after_seconds: float = 5.0,
         hold_seconds: float = 30.0,
         lease_seconds: float = LEASE_SECONDS,
+        gas_caps: Mapping[RelayKind, int] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.database = database
@@ -61,6 +62,9 @@ class AccountRelayer:
         self.max_in_flight = max_in_flight
         self.retry_after_seconds = retry_after_seconds
         self.hold_seconds = hold_seconds
+        # The most gas one transaction of a kind may take (the keeper's KEEPER_MAX_GAS); a batch
+        # estimated above it, or above 90% of the block's limit, is halved.
+        self.gas_caps = dict(gas_caps or {})
         self.clock = clock
         policy = replace(sender_policy or SenderPolicy(), confirmation_depth=confirmation_depth)
         self.sender = TransactionSender(self.web3, account, database, policy, clock)
@@ -223,7 +227,7 @@ class AccountRelayer:
                 revert = self.decoder.decode(revert_data(error))
                 send = relay.without_refused(send, revert, head, plan)
                 continue
-            if gas > gas_cap * 9 // 10 and len(send) > 1:
+            if gas > min(gas_cap * 9 // 10, self.gas_caps.get(kind, gas_cap)) and len(send) > 1:
                 send = send[: len(send) // 2]
                 continue
             plan.send, plan.calldata, plan.gas = send, data, min(gas, gas_cap)

@@ -6,9 +6,9 @@ Each contract's oracle role has a key of its own, and each key its own sender
 * the custody oracle (``ORACLE_*`` settings) sends the registry's custody events, and the credit
   applications (``applyForCredit`` needs no role);
 * the logistics oracle (``LOGISTICS_ORACLE_*``) sends the escrow's logistics reports;
-* the keeper (``KEEPER_*``, no role) sends the duties ``app.keeper`` queued: releases, refunds
-  and default rulings anyone may make once a deadline passed, refunds of recalled items, and the
-  credit lines' refund settlements and accruals.
+* the keeper (``KEEPER_*``, no role) sends the duties ``app.keeper`` queued: releases (many to a
+  transaction, ``releaseDue``), refunds and default rulings anyone may make once a deadline
+  passed, refunds of recalled items, and the credit lines' refund settlements and accruals.
 
 The same key named for both makes one sender of every kind. A kind whose key is not configured
 waits in the queue (logged once when the relayer is built).
@@ -31,8 +31,10 @@ One cycle of one sender (:meth:`AccountRelayer.run_once`):
    ones go back to ``queued`` with a back-off (``failed`` after ``max_attempts``).
 4. Send: while fewer than ``max_in_flight`` transactions are unmined, take the oldest queued
    records of one kind (up to ``batch_size``), give custody records their event ids, simulate
-   the batch (``eth_estimateGas``), take out what the contract refuses, then journal the signed
-   transaction and the records' new state in one database transaction, then broadcast.
+   the batch (``eth_estimateGas``), take out what the contract refuses, halve it while its gas is
+   above 90% of the block's limit or its kind's cap (``KEEPER_MAX_GAS`` for the keeper's), then
+   journal the signed transaction and the records' new state in one database transaction, then
+   broadcast.
 
 Why nothing is applied twice: custody event ids are stored on the record before its first send
 and never change once spent; the registry refuses an id twice, so a re-sent batch cannot repeat
@@ -115,6 +117,7 @@ class Relayer:
                     sender_policy=sender_policy or sender_policy_of(settings),
                     retry_after_seconds=retry,
                     lease_seconds=settings.relay_lease_seconds,
+                    gas_caps={kind: settings.keeper_max_gas for kind in KEEPER_KINDS},
                     clock=clock,
                 )
                 for account, kinds in groups

@@ -7,7 +7,9 @@ pragma solidity ^0.8.24;
 /// @dev Storage design (after Base's Commerce Payments escrow): an order's immutable terms are never
 /// stored. Its id is `keccak256(abi.encode(terms))`, `OrderOpened` carries the full terms for indexers,
 /// and every later call passes the terms again in calldata; the contract re-hashes them to find the
-/// order's one storage slot (`Order`), which holds only the mutable state. The logistics oracle's
+/// order's one storage slot (`Order`), which holds only the mutable state. It hashes the terms' calldata
+/// as sent, so terms must be encoded as `abi.encode` encodes them (every ABI encoder does); any other
+/// encoding of the same values finds no order. The logistics oracle's
 /// batch entry point works on order ids alone: everything it checks lives in that slot.
 ///
 /// Life of an order (each move an event):
@@ -21,7 +23,7 @@ pragma solidity ^0.8.24;
 ///   - The buyer may confirm receipt (all, or some items) at any time before a dispute: release at once.
 ///     An order paid by a funder (a credit line, `payer != buyer`) pays the merchant only for items a
 ///     carrier reported delivered, or by an arbiter's ruling: never on the buyer's word alone.
-///   - After delivery plus the order's dispute window anyone may release. A wallet-paid order shipped but
+///   - After delivery plus the order's dispute window anyone may release (`releaseDue`: many at once). A wallet-paid order shipped but
 ///     never reported delivered counts as delivered at `deliverBy`: the buyer had until `deliverBy` plus
 ///     the window to dispute. A funder-paid one is instead refunded, for its undelivered items, by anyone.
 ///   - Funded past `shipBy` with no carrier, or past `deliverBy` with one (a lost pickup report): anyone
@@ -363,6 +365,31 @@ interface IOrderEscrow {
     /// @notice Pays the remainder to the merchant once the dispute window after delivery has run out; anyone.
     /// @param terms The order's terms.
     function release(OrderTerms calldata terms) external;
+
+    /// @notice Releases many orders whose dispute window has run out, as `release` would one by one, for the
+    /// gas of far fewer storage writes; anyone (a keeper) may call it.
+    /// @dev Each order is judged by exactly `release`'s rule (one internal function serves both) and pays
+    /// exactly what `release` would pay it, with its own `OrderReleased`. Semantics of an order that is not
+    /// releasable:
+    ///   - already decided or contested (Released, Refunded, Settled, Disputed): skipped, with nothing
+    ///     emitted and nothing changed. Someone acted on it first (a release, a cancellation, a recall
+    ///     refund, a split, a dispute), so such an order can never make the caller's batch fail: a party
+    ///     who front-runs a batch by releasing one of its orders does not grief the rest. A skip returns
+    ///     before any write; it can only leave an order alone, never pay it.
+    ///   - anything else: the whole call reverts with `release`'s own error (`EscrowOrderNotFound` for
+    ///     terms that are no order's, `EscrowReleaseTooEarly`, `EscrowInvalidStatus` for an order not yet
+    ///     shipped, `EscrowDeliveryUnproven` for a funder-paid order with undelivered items). These are the
+    ///     caller's own mistakes (or a carrier's later report moving the window), which no stranger can
+    ///     cause; the error names the order, so the caller drops it and sends the rest.
+    /// Credits are summed in memory while consecutive released orders share merchant and token, and
+    /// written to the merchant's and the fee recipient's balances once per such run: list a merchant's
+    /// orders together. Nothing is transferred (payouts are pulled with `withdraw`), so no receiver runs
+    /// code here. Orders with registry items also record their sale (or free their items) in the registry,
+    /// as `release` does, which costs more per order than a SKU order. Reverts on an empty list
+    /// (`EscrowEmptyBatch`). Not stopped by the pause, as `release` is not.
+    /// @param orders The orders' terms, in any order; a merchant's orders next to each other cost least.
+    /// @return released How many orders were released (the rest were skipped).
+    function releaseDue(OrderTerms[] calldata orders) external returns (uint256 released);
 
     /// @notice Pays some items to the merchant: any items when the buyer calls, delivered items whose
     /// window has run out when anyone else does.

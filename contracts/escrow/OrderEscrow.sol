@@ -99,7 +99,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     function assignCarrier(OrderTerms calldata terms, uint16 carrier) external {
         (bytes32 orderId, Order storage order) = _load(terms);
         if (msg.sender != terms.merchant) revert EscrowNotMerchant(orderId, msg.sender);
-        _revertIf(_shipError(orderId, order, carrier));
+        _requireShippable(orderId, order, carrier);
         order.carrier = carrier;
         emit CarrierAssigned(orderId, carrier);
     }
@@ -108,7 +108,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     function ship(OrderTerms calldata terms, uint16 carrier, bytes32 trackingHash) external {
         (bytes32 orderId, Order storage order) = _load(terms);
         if (msg.sender != terms.merchant) revert EscrowNotMerchant(orderId, msg.sender);
-        _revertIf(_shipError(orderId, order, carrier));
+        _requireShippable(orderId, order, carrier);
         if (order.carrier != carrier) {
             order.carrier = carrier;
             emit CarrierAssigned(orderId, carrier);
@@ -136,19 +136,45 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         (bytes32 orderId, Order storage order) = _load(terms);
         if (msg.sender != terms.buyer) revert EscrowNotBuyer(orderId, msg.sender);
         _requireUndisputed(orderId, order);
-        _release(orderId, order, terms, _openItems(order));
+        _release(orderId, order, terms, _openItems(order), true);
     }
 
     /// @inheritdoc IOrderEscrow
     function release(OrderTerms calldata terms) external nonReentrant {
-        (bytes32 orderId, Order storage order) = _load(terms);
-        OrderStatus status = order.status;
-        if (status != OrderStatus.Shipped && status != OrderStatus.Delivered) {
-            revert EscrowInvalidStatus(orderId, status);
+        _releaseDue(terms, false);
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function releaseDue(OrderTerms[] calldata orders) external nonReentrant returns (uint256 released) {
+        if (orders.length == 0) revert EscrowEmptyBatch();
+        // The credits of a run of orders with one merchant and one token, summed here and written once.
+        address merchant = address(0);
+        address token = address(0);
+        uint256 owed = 0;
+        uint256 fees = 0;
+        for (uint256 i; i < orders.length; ++i) {
+            OrderTerms calldata terms = orders[i];
+            (uint256 merchantAmount, uint256 feeAmount) = _releaseDue(terms, true);
+            // A released order always owes its merchant something (the fee is below the gross): zero is a skip.
+            if (merchantAmount == 0) continue;
+            unchecked {
+                ++released;
+            }
+            (address orderMerchant, address orderToken,) = _fieldsOfFound(terms);
+            if (orderMerchant != merchant || orderToken != token) {
+                // The registry is ours and calls nothing back, and this holds the nonReentrant lock:
+                // crediting a run after the sale records of its orders is safe.
+                // slither-disable-next-line reentrancy-no-eth
+                _credit(merchant, token, owed, fees);
+                (merchant, token, owed, fees) = (orderMerchant, orderToken, 0, 0);
+            }
+            // Amounts this contract holds, summed: never above a token's supply.
+            unchecked {
+                owed += merchantAmount;
+                fees += feeAmount;
+            }
         }
-        uint256 releasableAt = _releasableAt(order, terms);
-        if (block.timestamp < releasableAt) revert EscrowReleaseTooEarly(orderId, releasableAt);
-        _release(orderId, order, terms, _openItems(order));
+        _credit(merchant, token, owed, fees);
     }
 
     /// @inheritdoc IOrderEscrow
@@ -161,7 +187,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
             uint256 releasableAt = uint256(order.deliveredAt) + terms.disputeWindow;
             if (block.timestamp < releasableAt) revert EscrowReleaseTooEarly(orderId, releasableAt);
         }
-        _release(orderId, order, terms, items);
+        _release(orderId, order, terms, items, true);
     }
 
     // ------------------------------------------------------------------ refunds
@@ -235,8 +261,11 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     function dispute(OrderTerms calldata terms, bytes32 evidenceHash) external {
         (bytes32 orderId, Order storage order) = _load(terms);
         if (msg.sender != terms.buyer) revert EscrowNotBuyer(orderId, msg.sender);
-        _revertIf(_disputeError(orderId, order));
-        uint256 closesAt = _releasableAt(order, terms);
+        OrderStatus status = order.status;
+        if (status != OrderStatus.Shipped && status != OrderStatus.Delivered) {
+            revert EscrowInvalidStatus(orderId, status);
+        }
+        uint256 closesAt = _releasableAt(order, status, terms);
         if (block.timestamp >= closesAt) revert EscrowDisputeWindowClosed(orderId, closesAt);
         _openDispute(orderId, order, evidenceHash);
     }
@@ -433,18 +462,46 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         emit DisputeOpened(orderId, msg.sender, evidenceHash, deadline);
     }
 
+    /// @dev `release`'s rule for one order, for `release` and `releaseDue` alike: a shipped or delivered
+    /// order whose dispute window has run out pays its open items. A batch (`inBatch`) skips an order
+    /// already decided (final) or disputed, returning (0, 0) with nothing changed, and leaves the credit to
+    /// its caller; anything else `release` refuses reverts with the same error.
+    function _releaseDue(OrderTerms calldata terms, bool inBatch)
+        private
+        returns (uint256 merchantAmount, uint256 feeAmount)
+    {
+        (bytes32 orderId, Order storage order, OrderStatus status) = _loadWithStatus(terms);
+        if (status != OrderStatus.Shipped && status != OrderStatus.Delivered) {
+            if (inBatch && uint8(status) >= uint8(OrderStatus.Disputed)) return (0, 0);
+            revert EscrowInvalidStatus(orderId, status);
+        }
+        uint256 releasableAt = _releasableAt(order, status, terms);
+        if (block.timestamp < releasableAt) revert EscrowReleaseTooEarly(orderId, releasableAt);
+        return _release(orderId, order, terms, _openItems(order), !inBatch);
+    }
+
     /// @dev Pays `items` (open, non-empty) to the merchant: a funder-paid order only for delivered items.
-    function _release(bytes32 orderId, Order storage order, OrderTerms calldata terms, uint32 items) private {
-        if (terms.payer != terms.buyer && items & ~order.deliveredItems != 0) {
+    /// Credits the merchant and the fee recipient when `credit`, else leaves it to the caller (a batch).
+    function _release(bytes32 orderId, Order storage order, OrderTerms calldata terms, uint32 items, bool credit)
+        private
+        returns (uint256 merchantAmount, uint256 feeAmount)
+    {
+        // Items first: a delivered order needs no look at who paid.
+        if (items & ~order.deliveredItems != 0 && terms.payer != terms.buyer) {
             revert EscrowDeliveryUnproven(orderId, items & ~order.deliveredItems);
         }
-        uint256 gross = _shareOf(terms.amount, order.itemCount, items);
+        uint8 itemCount = order.itemCount;
+        uint32 all = _mask(itemCount);
         uint32 released = order.releasedItems | items;
+        // All of an order's items together are its whole price (their shares add up to it).
+        uint256 gross = items == all ? terms.amount : _shareOf(terms.amount, itemCount, items);
         order.releasedItems = released;
-        if (released | order.refundedItems == _mask(order.itemCount)) order.status = OrderStatus.Released;
-        (uint256 merchantAmount, uint256 feeAmount) = _creditMerchant(terms, gross);
+        if (released | order.refundedItems == all) order.status = OrderStatus.Released;
+        (merchantAmount, feeAmount) = _split(terms, gross);
+        if (credit) _credit(terms.merchant, terms.token, merchantAmount, feeAmount);
         emit OrderReleased(orderId, msg.sender, items, merchantAmount, feeAmount);
-        if (terms.itemIds.length == 0) return;
+        (,, uint256 listed) = _fieldsOfFound(terms);
+        if (listed == 0) return (merchantAmount, feeAmount);
         // A release before any hand-over is a payment, not a sale: the items go free for another order.
         if (order.carrier != 0) _recordSale(orderId, terms, items);
         else _freeItems(orderId, terms, items);
@@ -483,24 +540,31 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         order.status = OrderStatus.Settled;
         order.buyerBps = buyerBps;
         if (payerAmount != 0) _credits[terms.payer][terms.token] += payerAmount;
-        (uint256 merchantAmount, uint256 feeAmount) = _creditMerchant(terms, remainder - payerAmount);
+        (uint256 merchantAmount, uint256 feeAmount) = _split(terms, remainder - payerAmount);
+        _credit(terms.merchant, terms.token, merchantAmount, feeAmount);
         emit OrderSettled(orderId, msg.sender, kind, buyerBps, payerAmount, merchantAmount, feeAmount);
         // Goods never handed to a carrier stayed with the merchant; goods that left stay with the buyer.
         if (terms.itemIds.length != 0 && order.carrier == 0) _freeItems(orderId, terms, open);
     }
 
-    function _creditMerchant(OrderTerms calldata terms, uint256 gross)
+    /// @dev What `gross` pays the merchant and the fee recipient by the terms' fee (rounded down).
+    function _split(OrderTerms calldata terms, uint256 gross)
         private
+        pure
         returns (uint256 merchantAmount, uint256 feeAmount)
     {
-        if (gross == 0) return (0, 0);
         feeAmount = (gross * terms.feeBps) / _BPS;
-        // feeBps <= MAX_FEE_BPS < 10_000, so the fee is below the gross.
+        // feeBps <= MAX_FEE_BPS < 10_000, so the fee is below the gross (and non-zero gross pays the merchant).
         unchecked {
             merchantAmount = gross - feeAmount;
         }
-        _credits[terms.merchant][terms.token] += merchantAmount;
-        if (feeAmount != 0) _credits[_currentFeeRecipient()][terms.token] += feeAmount;
+    }
+
+    /// @dev Credits a merchant and the fee recipient in `token`; nothing when the merchant is owed nothing.
+    function _credit(address merchant, address token, uint256 merchantAmount, uint256 feeAmount) private {
+        if (merchantAmount == 0) return;
+        _credits[merchant][token] += merchantAmount;
+        if (feeAmount != 0) _credits[_currentFeeRecipient()][token] += feeAmount;
     }
 
     /// @dev Records CustodyAction.Sold for `items` in the registry; a refusal never blocks the payout.
@@ -594,25 +658,11 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         revert EscrowInvalidStatus(orderId, status);
     }
 
-    /// @dev Why the merchant may not hand the order to `carrier` now (empty if it may).
-    function _shipError(bytes32 orderId, Order storage order, uint16 carrier) private view returns (bytes memory) {
-        if (carrier == 0) return abi.encodeWithSelector(EscrowNoCarrier.selector, orderId);
-        if (order.status != OrderStatus.Funded) {
-            return abi.encodeWithSelector(EscrowInvalidStatus.selector, orderId, order.status);
-        }
-        if (block.timestamp > order.shipBy) {
-            return abi.encodeWithSelector(EscrowShipByPassed.selector, orderId, uint40(order.shipBy));
-        }
-        return "";
-    }
-
-    /// @dev Why a dispute may not open now (empty if it may); the buyer's window is checked apart.
-    function _disputeError(bytes32 orderId, Order storage order) private view returns (bytes memory) {
-        OrderStatus status = order.status;
-        if (status != OrderStatus.Shipped && status != OrderStatus.Delivered) {
-            return abi.encodeWithSelector(EscrowInvalidStatus.selector, orderId, status);
-        }
-        return "";
+    /// @dev Reverts unless the merchant may hand the order to `carrier` now.
+    function _requireShippable(bytes32 orderId, Order storage order, uint16 carrier) private view {
+        if (carrier == 0) revert EscrowNoCarrier(orderId);
+        if (order.status != OrderStatus.Funded) revert EscrowInvalidStatus(orderId, order.status);
+        if (block.timestamp > order.shipBy) revert EscrowShipByPassed(orderId, uint40(order.shipBy));
     }
 
     function _checkPayment(OrderTerms calldata terms) private view {
@@ -635,9 +685,19 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     }
 
     function _load(OrderTerms calldata terms) private view returns (bytes32 orderId, Order storage order) {
+        (orderId, order,) = _loadWithStatus(terms);
+    }
+
+    /// @dev The order these terms hash to, and its status; reverts when there is none.
+    function _loadWithStatus(OrderTerms calldata terms)
+        private
+        view
+        returns (bytes32 orderId, Order storage order, OrderStatus status)
+    {
         orderId = _idOf(terms);
         order = _orders[orderId];
-        if (order.status == OrderStatus.None) revert EscrowOrderNotFound(orderId);
+        status = order.status;
+        if (status == OrderStatus.None) revert EscrowOrderNotFound(orderId);
     }
 
     /// @dev Not final: Funded, Shipped, Delivered or Disputed.
@@ -669,10 +729,16 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
 
     /// @dev When the dispute window closes and anyone may release: delivery (or `deliverBy` for a shipped
     /// order never reported fully delivered) plus the order's window.
-    function _releasableAt(Order storage order, OrderTerms calldata terms) private view returns (uint256) {
+    function _releasableAt(Order storage order, OrderStatus status, OrderTerms calldata terms)
+        private
+        view
+        returns (uint256)
+    {
         uint256 deliveredAt = order.deliveredAt;
-        if (order.status != OrderStatus.Delivered && terms.deliverBy > deliveredAt) deliveredAt = terms.deliverBy;
-        return deliveredAt + terms.disputeWindow;
+        if (status != OrderStatus.Delivered && terms.deliverBy > deliveredAt) deliveredAt = terms.deliverBy;
+        unchecked {
+            return deliveredAt + terms.disputeWindow; // two uint40/uint32 times: no overflow
+        }
     }
 
     function _requireGasLeft(uint256 gasBefore) private view {
@@ -680,33 +746,57 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         if (gasleft() <= gasBefore / 63) revert EscrowInsufficientGas();
     }
 
-    /// @dev Reverts with `refusal` (an ABI-encoded custom error) unless it is empty.
-    function _revertIf(bytes memory refusal) private pure {
-        if (refusal.length == 0) return;
+    /// @dev keccak256(abi.encode(terms)), hashed from the calldata without decoding and encoding it again
+    /// (which costs a batch more than its storage): the tuple's calldata bytes, after the offset word
+    /// `abi.encode` puts first, are that encoding when the caller encoded it as every ABI encoder does.
+    /// Terms encoded any other way (another offset for `itemIds`, dirty bits) hash to bytes no order was
+    /// opened with, since `open` hashes its own encoding: they find no order, and nothing is done for them.
+    function _idOf(OrderTerms calldata terms) private pure returns (bytes32 id) {
         assembly ("memory-safe") {
-            revert(add(refusal, 32), mload(refusal))
+            let encoded := mload(0x40)
+            // The head (12 words), then the item count and the ids, where a standard encoding puts them.
+            let size := add(0x1a0, shl(5, calldataload(add(terms, 0x180))))
+            mstore(encoded, 0x20)
+            calldatacopy(add(encoded, 0x20), terms, size)
+            id := keccak256(encoded, add(size, 0x20))
         }
     }
 
-    function _idOf(OrderTerms calldata terms) private pure returns (bytes32) {
-        return keccak256(abi.encode(terms));
+    /// @dev `terms.merchant`, `terms.token` and `terms.itemIds.length` of terms that found an order (`_load`),
+    /// read as they lie in calldata: only terms encoded as `abi.encode` encodes them find one (`_idOf`), so
+    /// the words are clean and where the standard encoding puts them, and decoding them again (a check per
+    /// field) would only cost the release path gas. Never for terms that found no order.
+    function _fieldsOfFound(OrderTerms calldata terms)
+        private
+        pure
+        returns (address merchant, address token, uint256 itemCount)
+    {
+        assembly ("memory-safe") {
+            merchant := calldataload(add(terms, 0x20))
+            token := calldataload(add(terms, 0x60))
+            itemCount := calldataload(add(terms, 0x180))
+        }
     }
 
     /// @dev The price share of `items`: floor(amount / itemCount) each, the last item the rest.
-    function _shareOf(uint256 amount, uint8 itemCount, uint32 items) private pure returns (uint256) {
+    /// Every order has 1 to 32 items, so nothing here can overflow: each term is at most `amount`.
+    function _shareOf(uint256 amount, uint8 itemCount, uint32 items) private pure returns (uint256 total) {
         uint256 share = amount / itemCount;
-        uint32 last = uint32(1) << (itemCount - 1);
-        // By design: every item but the last owns the rounded-down share; the last carries the rest.
-        // slither-disable-next-line divide-before-multiply
-        uint256 total = share * _popcount(items & ~last);
-        // By design: the last item carries the rounding, whatever is released or refunded first.
-        // slither-disable-next-line divide-before-multiply
-        if (items & last != 0) total += amount - share * (itemCount - 1);
-        return total;
+        unchecked {
+            uint32 last = uint32(1) << (itemCount - 1);
+            // By design: every item but the last owns the rounded-down share; the last carries the rest.
+            // slither-disable-next-line divide-before-multiply
+            total = share * _popcount(items & ~last);
+            // By design: the last item carries the rounding, whatever is released or refunded first.
+            // slither-disable-next-line divide-before-multiply
+            if (items & last != 0) total += amount - share * (itemCount - 1);
+        }
     }
 
     function _mask(uint8 itemCount) private pure returns (uint32) {
-        return uint32((uint256(1) << itemCount) - 1);
+        unchecked {
+            return uint32((uint256(1) << itemCount) - 1);
+        }
     }
 
     function _popcount(uint32 bits) private pure returns (uint256 count) {

@@ -63,6 +63,7 @@ abstract contract EscrowBooks is Cheats {
     uint256 public foreignItems; // an order opened with an item not its merchant's, or not Authentic
     uint256 public doubleHolds; // an order opened with an item another open order holds, or sold
     uint256 public overRefunds; // a recall refund paid beyond the open shares of recalled items
+    uint256 public skipsChanged; // a release batch changed an order it must skip (decided or contested)
 
     // Coverage.
     uint256 public finalisations;
@@ -254,9 +255,20 @@ abstract contract EscrowBooks is Cheats {
     /// Returns the payer's part. Items that left with a carrier and were paid for are sold from now on.
     function _after(uint256 i, uint256[4] memory before) internal returns (uint256 refund) {
         (uint256 merchant, uint256 payer, uint256 fee) = _owed(i);
-        uint256 toMerchant = merchant - before[0];
         refund = payer - before[1];
-        uint256 feeTaken = fee - before[2];
+        _book(i, merchant - before[0], refund, fee - before[2], uint32(before[3]));
+    }
+
+    /// @dev Books a release of order `i` inside a batch, where other orders' credits mix with its own:
+    /// what left its escrowed remainder went to its merchant less its fee, rounded as for one release.
+    function _afterBatch(uint256 i, uint256 escrowedBefore, uint32 openBefore) internal {
+        uint256 gross = escrowedBefore - escrow.escrowedOf(_terms[i]);
+        uint256 fee = (gross * _terms[i].feeBps) / 10_000;
+        _book(i, gross - fee, 0, fee, openBefore);
+    }
+
+    /// @dev Books what an action credited for order `i`; `openBefore` is its open items before.
+    function _book(uint256 i, uint256 toMerchant, uint256 refund, uint256 feeTaken, uint32 openBefore) internal {
         uint256 credited = toMerchant + refund + feeTaken;
         Tracked storage tracked = _orders[i];
         if (tracked.final_ && credited != 0) ++paidAfterFinal;
@@ -266,7 +278,6 @@ abstract contract EscrowBooks is Cheats {
         ghostRefunds[token] += refund;
         ghostFees[token] += feeTaken;
         IOrderEscrow.Order memory order = _order(i);
-        uint32 openBefore = uint32(before[3]);
         if (order.carrier != 0 && !tracked.final_) {
             // Released items, and a settlement's open items, that left with a carrier stay held.
             uint32 sold = order.status == IOrderEscrow.OrderStatus.Settled

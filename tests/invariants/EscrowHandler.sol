@@ -138,6 +138,33 @@ contract EscrowHandler is EscrowBooks {
         _after(i, before);
     }
 
+    /// @dev Anyone releases two orders with `releaseDue`, listed with an order someone already decided
+    /// or contested and with the first again: those two are skipped, the contested one comes out
+    /// unchanged, and each released order is booked from what left its remainder (the batch sums the
+    /// credits of orders sharing merchant and token, so the escrow's books must still match). Half the
+    /// time the caller waits out the windows first (an order not yet due reverts the whole batch).
+    function releaseDue(uint256 orderSeed, uint256 otherSeed, uint256 callerSeed) external {
+        uint256 i = _pick(orderSeed, SHIPPED | DELIVERED);
+        if (i == type(uint256).max) return;
+        if (callerSeed % 2 == 0) vm.warp(block.timestamp + _terms[i].disputeWindow + 10 days);
+        // The second order is another one due now (so that most batches release two, often of two
+        // merchants or tokens), else the first again.
+        uint256 k = _dueOther(otherSeed >> 8, i);
+        uint256 j = _decided(otherSeed, i);
+        IOrderEscrow.OrderTerms[] memory batch = new IOrderEscrow.OrderTerms[](4);
+        (batch[0], batch[1], batch[2], batch[3]) = otherSeed % 2 == 0
+            ? (_terms[j], _terms[i], _terms[k], _terms[i])
+            : (_terms[i], _terms[k], _terms[i], _terms[j]);
+        bytes32 skipped = keccak256(abi.encode(_order(j)));
+        uint256[2] memory escrowed = [escrow.escrowedOf(_terms[i]), escrow.escrowedOf(_terms[k])];
+        uint32[2] memory open = [_openOrNone(i), _openOrNone(k)];
+        vm.prank(_anyone(callerSeed, i));
+        escrow.releaseDue(batch);
+        _afterBatch(i, escrowed[0], open[0]);
+        if (k != i) _afterBatch(k, escrowed[1], open[1]);
+        if (j != i && j != k && keccak256(abi.encode(_order(j))) != skipped) ++skipsChanged;
+    }
+
     function releaseItems(uint256 orderSeed, uint32 items, bool byBuyer) external {
         uint256 i = _pick(orderSeed, FUNDED | SHIPPED | DELIVERED);
         if (i == type(uint256).max) return;
@@ -337,6 +364,41 @@ contract EscrowHandler is EscrowBooks {
 
     /// @dev What the carrier would report next (shipped, then delivered), a broken condition one
     /// time in six, and any kind at all one time in eight.
+    /// @dev An order other than `i` that `release` would pay now, or `i` when there is none.
+    function _dueOther(uint256 seed, uint256 i) private view returns (uint256) {
+        uint256 n = _terms.length;
+        for (uint256 k; k < n; ++k) {
+            uint256 j = (seed + k) % n;
+            if (j != i && _due(j)) return j;
+        }
+        return i;
+    }
+
+    /// @dev Whether `release` would pay order `i` now: shipped or delivered, its window run out.
+    function _due(uint256 i) private view returns (bool) {
+        IOrderEscrow.Order memory order = _order(i);
+        bool delivered = order.status == IOrderEscrow.OrderStatus.Delivered;
+        if (!delivered && order.status != IOrderEscrow.OrderStatus.Shipped) return false;
+        uint256 since = order.deliveredAt;
+        if (!delivered && _terms[i].deliverBy > since) since = _terms[i].deliverBy;
+        return block.timestamp >= since + _terms[i].disputeWindow;
+    }
+
+    function _openOrNone(uint256 i) private view returns (uint32) {
+        return _order(i).status == IOrderEscrow.OrderStatus.None ? 0 : _openItems(i);
+    }
+
+    /// @dev An order other than `i` that someone decided or contested (Disputed, Released, Refunded,
+    /// Settled), or `i` itself when there is none.
+    function _decided(uint256 seed, uint256 i) private view returns (uint256) {
+        uint256 n = _terms.length;
+        for (uint256 k; k < n; ++k) {
+            uint256 j = (seed + k) % n;
+            if (j != i && uint8(_order(j).status) >= uint8(IOrderEscrow.OrderStatus.Disputed)) return j;
+        }
+        return i;
+    }
+
     function _logisticsKind(uint256 i, uint8 seed) private view returns (IOrderEscrow.LogisticsKind) {
         if (seed % 8 == 0) return IOrderEscrow.LogisticsKind(seed % 3);
         if (seed % 6 == 1) return IOrderEscrow.LogisticsKind.ConditionBreached;

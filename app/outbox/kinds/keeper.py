@@ -1,46 +1,71 @@
-"""The keeper's escrow duties, sent one order per transaction to the escrow function anyone may
-call once a deadline passed: ``release(terms)``, ``cancel(terms)`` (a refund) or
-``resolveExpiredDispute(terms)`` (the default ruling); or once the registry reads items recalled
-or flagged: ``refundRecalled(terms, items)``. The record names its duty, and so the function; its
-payload holds the order's terms as the index rebuilt them (``app.keeper.duties``), and for a
-recall refund the items' bitmap.
+"""The keeper's escrow duties, sent to the escrow functions anyone may call once a deadline passed:
+``releaseDue(terms[])`` for releases, many orders a transaction; and one order a transaction
+``cancel(terms)`` (a refund), ``resolveExpiredDispute(terms)`` (the default ruling) or, once the
+registry reads items recalled or flagged, ``refundRecalled(terms, items)``. The record names its
+duty, and so the function; its payload holds the order's terms as the index rebuilt them
+(``app.keeper.duties``), and for a recall refund the items' bitmap.
 
-The keeper queues a duty only once ``eth_call`` from its key says the contract accepts it; the
-lane simulates it again before every send. A refusal then means the order moved on (a party
-released, refunded or settled it first, or an arbiter ruled): the record fails with the
-contract's own error in words, and nothing is sent. A refusal of every call (a pause) holds the
-kind back, as for any kind. A deadline refused as not yet passed (a reorg took the chain's clock
-back) puts the record off. The escrow refuses a repeated step, and the journal sends each
+Releases go together, as custody events do: the oldest queued release and every other queued
+release (up to the relay's batch size), a merchant's orders next to each other (the escrow writes
+the credits of a run of one merchant and token once), in one ``releaseDue`` whose gas the lane
+keeps under ``KEEPER_MAX_GAS`` by halving the batch. Each record is still one duty: the
+transaction settles each of its records, and a restart or a reorganisation reconciles them through
+the journal as for any kind (``app.outbox.settlement``).
+
+The keeper queues a duty only once ``eth_call`` of the single function from its key says the
+contract accepts it; the lane simulates again before every send. ``releaseDue`` skips an order
+someone decided or contested meanwhile (a party released, refunded or settled it first, or it is
+disputed) instead of failing the batch, so before a send the lane asks ``releaseDue`` how many it
+would release, and when that is fewer than the batch holds, asks ``release`` of each order why:
+that record fails with the contract's own error in words and the rest go. What ``releaseDue``
+refuses outright names its order (a deadline not passed after a reorg, terms of no order): that
+record is put off (a deadline) or fails, and the rest go. A refusal of every call (a pause) holds
+the kind back, as for any kind. An order skipped in a mined batch (a party acted between the
+simulation and the block) has no ``OrderReleased`` of its own in the receipt: its record fails with
+``release``'s reason at that block. The escrow refuses a repeated step, and the journal sends each
 signed attempt once, so a duty is applied at most once whoever else acts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi.abi import encode
+import structlog
+from eth_abi.abi import decode, encode
 from eth_utils.crypto import keccak
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import ContractLogicError
+from web3.types import BlockIdentifier, TxParams
 
-from app.chain.reverts import Revert, explain
+from app.chain.reverts import Revert, explain, revert_data
+from app.domain.abi_types import hex32
 from app.domain.orders import TERMS_ABI, OrderTerms
 from app.outbox.calls import BatchCall, RowView, require_functions
-from app.outbox.kinds.base import KindRelay
-from app.outbox.models import RelayKind
+from app.outbox.kinds.base import KindRelay, SucceededSends
+from app.outbox.models import OutboxRecord, RelayKind
 from app.outbox.plan import GLOBAL_REFUSALS, HeldBack, Plan
 from app.settings import KeeperDuty
 
+log = structlog.get_logger(__name__)
+
 # Each duty's OrderEscrow function; each takes the order's terms (a recall refund also the items).
+# The keeper simulates a release with `release`; the lane sends releases with RELEASE_BATCH.
 DUTY_FUNCTIONS: dict[KeeperDuty, str] = {
     KeeperDuty.REFUND: "cancel",
     KeeperDuty.RELEASE: "release",
     KeeperDuty.DEFAULT_RULING: "resolveExpiredDispute",
     KeeperDuty.REFUND_RECALLED: "refundRecalled",
 }
+RELEASE_BATCH = "releaseDue"
+RELEASE_BATCH_SIGNATURE = f"{RELEASE_BATCH}({TERMS_ABI}[])"
 ITEMS_ABI = "uint32"
 # Refusals of a deadline not passed yet: only a reorg can make a simulated duty meet one.
 NOT_YET = frozenset({"EscrowReleaseTooEarly", "EscrowArbitrationPending"})
+RELEASED_TOPIC = "0x" + keccak(text="OrderReleased(bytes32,address,uint32,uint256,uint256)").hex()
 
 
 def _types(duty: KeeperDuty) -> list[str]:
@@ -58,9 +83,23 @@ def _args(duty: KeeperDuty, terms: OrderTerms, items: int) -> bytes:
     return encode(_types(duty), values)
 
 
+def sent_function(duty: KeeperDuty) -> str:
+    """The escrow function a duty's transaction calls: ``releaseDue`` for a release (with the
+    other releases due), the duty's own function otherwise."""
+    return RELEASE_BATCH if duty == KeeperDuty.RELEASE else DUTY_FUNCTIONS[duty]
+
+
 def duty_calldata(duty: KeeperDuty, terms: OrderTerms, items: int = 0) -> bytes:
-    """``selector + abi.encode(terms[, items])`` of the duty's escrow function."""
+    """``selector + abi.encode(terms[, items])`` of the duty's own escrow function (for a release,
+    ``release(terms)``: what the keeper simulates, strict about an order already decided)."""
     return keccak(text=_signature(duty))[:4] + _args(duty, terms, items)
+
+
+def release_batch_calldata(orders: Sequence[OrderTerms]) -> bytes:
+    """``releaseDue(terms[])``: the releases of several orders in one call."""
+    return keccak(text=RELEASE_BATCH_SIGNATURE)[:4] + encode(
+        [f"{TERMS_ABI}[]"], [[terms.as_abi() for terms in orders]]
+    )
 
 
 def duty_payload(duty: KeeperDuty, terms: OrderTerms, items: int = 0) -> dict[str, Any]:
@@ -76,25 +115,47 @@ def duty_payload(duty: KeeperDuty, terms: OrderTerms, items: int = 0) -> dict[st
     return payload
 
 
+def _is_release(row: RowView) -> bool:
+    return KeeperDuty(row.payload["duty"]) == KeeperDuty.RELEASE
+
+
+def _terms(row: RowView) -> OrderTerms:
+    return OrderTerms.model_validate(row.payload["terms"])
+
+
+def _row_calldata(row: RowView) -> bytes:
+    """The record's duty alone, by its own function (a release by ``release``)."""
+    return duty_calldata(
+        KeeperDuty(row.payload["duty"]), _terms(row), int(row.payload.get("items", 0))
+    )
+
+
 @dataclass(frozen=True)
 class DutyCall(BatchCall):
-    """The escrow's duty functions as one entry point: the record's duty picks the function."""
+    """The escrow's duty functions as one entry point: releases go together to ``releaseDue``,
+    every other duty alone to its own function."""
+
+    @property
+    def max_records(self) -> int | None:
+        """As many releases as the relay's batch size and the gas cap allow (the kind's
+        ``batch`` keeps every other duty alone)."""
+        return None
 
     def check_abi(self) -> None:
-        require_functions(self.contract, [_signature(duty) for duty in DUTY_FUNCTIONS])
+        signatures = [_signature(duty) for duty in DUTY_FUNCTIONS]
+        require_functions(self.contract, [*signatures, RELEASE_BATCH_SIGNATURE])
 
     def encode(self, rows: Sequence[RowView]) -> bytes:
+        if rows and all(_is_release(row) for row in rows):
+            return release_batch_calldata([_terms(row) for row in rows])
         if len(rows) != 1:
-            raise ValueError(f"a keeper duty is sent alone, not with {len(rows) - 1} others")
-        (row,) = rows
-        return duty_calldata(
-            KeeperDuty(row.payload["duty"]), _terms(row), int(row.payload.get("items", 0))
-        )
+            raise ValueError(f"only releases go together, not these {len(rows)} duties")
+        return _row_calldata(rows[0])
 
 
 class KeeperDutyRelay(KindRelay):
-    """The keeper's duties: one order per transaction; refused because the order moved on, the
-    record fails with the contract's reason."""
+    """The keeper's escrow duties: releases many to a transaction, the others one each; a duty
+    refused because its order moved on fails with the contract's reason."""
 
     kind = RelayKind.KEEPER_DUTY
     contract_name = "OrderEscrow"
@@ -115,21 +176,143 @@ class KeeperDutyRelay(KindRelay):
         duty = KeeperDuty(row.payload["duty"])
         return [_args(duty, _terms(row), int(row.payload.get("items", 0)))]
 
+    # ------------------------------------------------------------------ choosing a batch
+
+    def batch(self, session: Session, rows: list[RowView]) -> list[RowView]:
+        """The oldest duty alone, unless it is a release: then every queued release with it, a
+        merchant's orders in one token next to each other (oldest first within)."""
+        if not _is_release(rows[0]):
+            return rows[:1]
+        releases = [row for row in rows if _is_release(row)]
+
+        def run(row: RowView) -> tuple[str, str, int]:
+            terms = row.payload["terms"]
+            return (str(terms["merchant"]).lower(), str(terms["token"]).lower(), row.id)
+
+        return sorted(releases, key=run)
+
+    # ------------------------------------------------------------------ before a send
+
+    def prepare(self, rows: list[RowView], head: int, plan: Plan) -> list[RowView]:
+        """A batch of releases asked first how many ``releaseDue`` would release; if fewer than
+        it holds, each order's ``release`` says why not, and those records are taken out."""
+        if not rows or not all(_is_release(row) for row in rows):
+            return rows
+        try:
+            answer = self.context.sender.call(self.call.address, self.call.encode(rows))
+        except ContractLogicError:
+            return rows  # refused outright: the lane's simulation names the order
+        (released,) = decode(["uint256"], answer)
+        if int(released) == len(rows):
+            return rows
+        kept: list[RowView] = []
+        for row in rows:
+            revert = self._single_refusal(row)
+            if revert is None:
+                kept.append(row)
+            else:
+                self._settle_refused(row, revert, plan)
+        return kept
+
     def without_refused(
         self, send: list[RowView], revert: Revert, head: int, plan: Plan
     ) -> list[RowView]:
-        """A duty is sent alone: a global refusal holds the kind back; a deadline not passed
-        (after a reorg) puts it off; any other refusal is the order having moved on: failed,
-        with the contract's reason in words."""
+        """A global refusal holds the kind back. Otherwise the refusal names its order (every
+        escrow error of a duty does): that record is put off (a deadline not passed, after a
+        reorg) or fails with the contract's reason in words, and the rest go; a refusal naming
+        none is blamed on the first record whose prefix of the batch reverts."""
         if revert.name in GLOBAL_REFUSALS or revert.name == "Unknown":
             raise HeldBack(str(revert))
-        for row in send:
-            if revert.name in NOT_YET:
-                plan.deferred[row.id] = explain(revert)
+        order_id = revert.args.get("orderId")
+        named = hex32(order_id) if isinstance(order_id, bytes) else None
+        culprits = [row for row in send if str(row.payload["order_id"]).lower() == named]
+        if not culprits:
+            if len(send) == 1:
+                culprits = send
             else:
-                plan.failed[row.id] = explain(revert)
-        return []
+                index, revert = self._first_refused(send)
+                if revert.name in GLOBAL_REFUSALS or revert.name == "Unknown":
+                    raise HeldBack(str(revert))
+                culprits = [send[index]]
+        for row in culprits:
+            self._settle_refused(row, revert, plan)
+        gone = {row.id for row in culprits}
+        return [row for row in send if row.id not in gone]
+
+    def _settle_refused(self, row: RowView, revert: Revert, plan: Plan) -> None:
+        if revert.name in GLOBAL_REFUSALS:
+            raise HeldBack(str(revert))
+        if revert.name in NOT_YET:
+            plan.deferred[row.id] = explain(revert)
+        else:
+            plan.failed[row.id] = explain(revert)
+
+    def _single_refusal(self, row: RowView, block: BlockIdentifier = "pending") -> Revert | None:
+        """The record's duty by its own function from the keeper's address, simulated at
+        ``block``: the contract's refusal, or None."""
+        params: TxParams = {
+            "from": self.context.sender.address,
+            "to": Web3.to_checksum_address(self.call.address),
+            "data": _row_calldata(row),
+        }
+        try:
+            self.context.suite.web3.eth.call(params, block)
+        except ContractLogicError as error:
+            return self.context.decoder.decode(revert_data(error))
+        return None
+
+    # ------------------------------------------------------------------ settling
+
+    def refused_in_receipts(self, sends: SucceededSends) -> tuple[dict[int, str], set[int]]:
+        """The releases a mined ``releaseDue`` skipped (no ``OrderReleased`` of their order in
+        its receipt: a party acted between the simulation and the block), with ``release``'s
+        reason at that block. A duty sent alone applied when its transaction succeeded."""
+        with self.context.database.sessions() as session:
+            payloads: dict[int, dict[str, Any]] = dict(
+                session.execute(
+                    select(OutboxRecord.id, OutboxRecord.payload).where(
+                        OutboxRecord.id.in_([rid for _h, ids in sends.values() for rid in ids])
+                    )
+                ).all()
+            )
+        refused: dict[int, str] = {}
+        unsettled: set[int] = set()
+        for tx_id, (tx_hash, record_ids) in sends.items():
+            rows = [_view(rid, payloads[rid]) for rid in sorted(record_ids)]
+            if not any(_is_release(row) for row in rows):
+                continue
+            receipt = self.context.sender.receipt_of(tx_hash)
+            if receipt is None:
+                unsettled.add(tx_id)
+                continue
+            released = released_in(receipt, self.call.address)
+            number = receipt["blockNumber"]
+            block = number if isinstance(number, int) else int(str(number), 16)
+            for row in rows:
+                if str(row.payload["order_id"]).lower() not in released:
+                    refused[row.id] = self._why_skipped(row, block)
+        return refused, unsettled
+
+    def _why_skipped(self, row: RowView, block: int) -> str:
+        revert = self._single_refusal(row, block)
+        if revert is None or revert.name == "Unknown":
+            log.warning("keeper_release_skipped_unexplained", order_id=row.payload["order_id"])
+            return "skipped by releaseDue: the order was decided or disputed before its block"
+        return explain(revert)
 
 
-def _terms(row: RowView) -> OrderTerms:
-    return OrderTerms.model_validate(row.payload["terms"])
+def released_in(receipt: Mapping[str, Any], escrow: str) -> set[str]:
+    """The order ids (0x + 64 hex, lower case) of the escrow's ``OrderReleased`` logs in a raw
+    JSON-RPC receipt."""
+    found: set[str] = set()
+    for entry in receipt.get("logs") or []:
+        topics = entry.get("topics") or []
+        if str(entry.get("address", "")).lower() != escrow.lower() or len(topics) < 2:
+            continue
+        if str(topics[0]).lower() == RELEASED_TOPIC:
+            found.add("0x" + str(topics[1])[2:].lower().rjust(64, "0"))
+    return found
+
+
+def _view(record_id: int, payload: dict[str, Any]) -> RowView:
+    return RowView(record_id, RelayKind.KEEPER_DUTY, str(payload["order_id"]), payload, None, 0)

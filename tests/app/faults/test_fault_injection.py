@@ -43,5 +43,6 @@ def test_every_accepted_event_and_due_duty_lands_once_through_node_and_service_k
     assert report.keeper_executed == report.keeper_duties
     assert report.keeper_missed == 0 and report.keeper_twice == 0 and report.keeper_wrong == 0
     assert report.keeper_outbox_open == 0 and report.keeper_outbox_failed == 0
-    assert report.keeper_transactions == report.keeper_duties
+    # Releases due together share a releaseDue transaction; every other duty has one of its own.
+    assert 0 < report.keeper_transactions <= report.keeper_duties
     assert report.exactly_once

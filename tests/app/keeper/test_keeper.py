@@ -11,11 +11,14 @@ import time
 from typing import Any
 
 import pytest
+from eth_utils.crypto import keccak
 from fastapi.testclient import TestClient
 
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import LogisticsKind, OrderStatus
 from app.keeper.worker import KeeperLoop
 from app.main import create_app
+from app.outbox.kinds.keeper import RELEASE_BATCH_SIGNATURE
 from app.outbox.models import RelayStatus
 from app.settings import KeeperDuty, Settings
 from tests.app.index.actors import SuiteDriver
@@ -251,3 +254,110 @@ def test_a_duty_needing_more_gas_than_the_keepers_cap_is_not_queued_and_says_why
     reason = report.refused[f"release:{delivered.hex}"]
     assert "above the keeper's cap of 30000 (KEEPER_MAX_GAS)" in reason
     assert _status(driver, delivered) == OrderStatus.DELIVERED
+
+
+def test_due_releases_go_in_one_release_due_transaction_and_each_record_settles_with_it(
+    keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
+) -> None:
+    first, second, buyer = driver.new_merchant(), driver.new_merchant(), driver.new_account()
+    releases = [_delivered(driver, buyer, merchant) for merchant in (first, second, first, second)]
+    unshipped = driver.open_order(buyer, first, [])  # a refund: a duty of its own
+    service = keeper_service()
+    credits_before = {
+        m.address: driver.escrow.functions.creditOf(m.address, ZERO_ADDRESS).call()
+        for m in (first, second)
+    }
+    _jump(driver, 6 * DAY)
+
+    report = service.keep()
+    service.relay_in_one_block()
+
+    assert len(report.queued) == 5
+    events = [_events(driver, "OrderReleased", order, start_block) for order in releases]
+    assert all(len(found) == 1 for found in events)
+    [batch_tx] = {found[0].transactionHash for found in events}
+    sent = driver.w3.eth.get_transaction(batch_tx)
+    assert bytes(sent["input"])[:4] == keccak(text=RELEASE_BATCH_SIGNATURE)[:4]
+    assert sent["from"] == service.keeper.address
+    [refund] = _events(driver, "OrderRefunded", unshipped, start_block)
+    assert refund.transactionHash != batch_tx
+    # Each record is settled by the transaction that carried it.
+    by_order = {r.subject: r for r in service.records()}
+    for order in releases:
+        record = by_order[order.hex]
+        assert record.status == RelayStatus.CONFIRMED
+        assert record.tx_hash == batch_tx.to_0x_hex()
+    assert by_order[unshipped.hex].tx_hash == refund.transactionHash.to_0x_hex()
+    # The merchants are paid exactly their orders, less the fee (the batch sums their runs).
+    fee_bps = int(driver.escrow.functions.feeBps().call())
+    for merchant in (first, second):
+        owed = sum(
+            order.terms[4] - order.terms[4] * fee_bps // 10_000
+            for order in releases
+            if order.terms[1] == merchant.address
+        )
+        credit = driver.escrow.functions.creditOf(merchant.address, ZERO_ADDRESS).call()
+        assert credit - credits_before[merchant.address] == owed
+    done = {d["order_id"]: d for d in service.client.get("/v1/keeper").json()["done"]}
+    assert {done[o.hex]["tx_hash"] for o in releases} == {batch_tx.to_0x_hex()}
+
+
+def test_a_release_a_party_makes_before_the_batch_is_mined_fails_alone_from_the_receipt(
+    keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
+) -> None:
+    """The keeper's batch is sent; before it is mined, the buyer confirms one of its orders (a
+    higher tip puts it first in the block). The batch skips that order and succeeds: its record
+    fails with the contract's reason, the others are confirmed, and nothing is paid twice."""
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    orders = [_delivered(driver, buyer, merchant) for _ in range(3)]
+    service = keeper_service()
+    _jump(driver, 3 * DAY)
+    assert len(service.keep().queued) == 3
+
+    driver.rpc("evm_setAutomine", False)
+    try:
+        service.relayer.run_once()
+        driver.escrow.functions.confirmReceipt(orders[1].terms).transact(
+            {"from": buyer.address, "maxPriorityFeePerGas": 50 * 10**9, "maxFeePerGas": 10**12}
+        )
+    finally:
+        driver.rpc("evm_setAutomine", True)
+    driver.mine()
+    service.relayer.run_once()
+
+    released = [_events(driver, "OrderReleased", order, start_block) for order in orders]
+    assert all(len(found) == 1 for found in released)
+    assert released[1][0].args.by == buyer.address
+    assert released[0][0].transactionHash == released[2][0].transactionHash
+    by_order = {r.subject: r for r in service.records()}
+    skipped = by_order[orders[1].hex]
+    assert skipped.status == RelayStatus.FAILED
+    assert skipped.failure_reason == (
+        f"EscrowInvalidStatus(orderId={orders[1].hex}, status=released): invalid status"
+    )
+    assert skipped.tx_hash == released[0][0].transactionHash.to_0x_hex()
+    for order in (orders[0], orders[2]):
+        assert by_order[order.hex].status == RelayStatus.CONFIRMED
+    assert service.keep().queued == []
+
+
+def test_a_batch_is_split_to_stay_under_the_keepers_gas_cap(
+    keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
+) -> None:
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    orders = [_delivered(driver, buyer, merchant) for _ in range(4)]
+    # One release takes ~50,000 gas, each more in a batch ~15,000: two fit under 100,000.
+    service = keeper_service(keeper_max_gas=100_000)
+    _jump(driver, 3 * DAY)
+
+    assert len(service.keep().queued) == 4
+    for _ in range(3):
+        service.relay_in_one_block()
+
+    hashes = [
+        _events(driver, "OrderReleased", order, start_block)[0].transactionHash for order in orders
+    ]
+    assert 1 < len(set(hashes)) < 4
+    for tx_hash in set(hashes):
+        assert driver.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"] <= 100_000
+    assert all(r.status == RelayStatus.CONFIRMED for r in service.records())

@@ -3,7 +3,8 @@
 Asserted: the gas targets for opening and paying in ETH — a SKU order within 1.5x the peer's
 deposit (OpenZeppelin 4.9 Escrow, 47,719 gas: 71,578), an order of one registry item (now held in
 the registry) within 80,000 — and the escrow's design target for a delivery update, at most 12,000
-gas per order in a batch of 100. Everything else is printed, never pinned.
+gas per order in a batch of 100, and the keeper's target for a release, at most 15,000 gas per SKU
+order in a `releaseDue` batch of 100. Everything else is printed, never pinned.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tests.contracts.escrow.helpers import CARRIER, DAY, ETH, LogisticsKind, h, 
 OPEN_SKU_TARGET = 71_578
 OPEN_ONE_ITEM_TARGET = 80_000
 DELIVERY_PER_ORDER_TARGET = 12_000
+RELEASE_PER_ORDER_TARGET = 15_000
 BATCH = 100
 
 
@@ -111,8 +113,19 @@ def test_gas_of_escrow_operations(
     )
     rows[f"deliver batch of {BATCH} (oracle), total"] = batch.gas_used
     rows[f"deliver batch of {BATCH} (oracle), per order"] = batch.gas_used // BATCH
+    travel(orders[0].terms.dispute_window)
+    released = escrow.releaseDue([o.abi for o in orders], sender=oracle)
+    assert len(released.events.filter(escrow.OrderReleased)) == BATCH
+    rows[f"releaseDue batch of {BATCH} SKU orders (anyone), total"] = released.gas_used
+    rows[f"releaseDue batch of {BATCH} SKU orders (anyone), per order"] = (
+        released.gas_used // BATCH
+    )
     _report(rows)
 
     assert rows["open-and-pay ETH (SKU order)"] <= OPEN_SKU_TARGET
     assert rows["open-and-pay ETH (1 registry item, held)"] <= OPEN_ONE_ITEM_TARGET
     assert rows[f"deliver batch of {BATCH} (oracle), per order"] <= DELIVERY_PER_ORDER_TARGET
+    assert (
+        rows[f"releaseDue batch of {BATCH} SKU orders (anyone), per order"]
+        <= RELEASE_PER_ORDER_TARGET
+    )
