@@ -1,5 +1,5 @@
-"""Prometheus ``/metrics``: HTTP metrics (prometheus-fastapi-instrumentator) and the index's
-progress, on a registry of the app's own (several apps can live in one process)."""
+"""Prometheus ``/metrics``: HTTP metrics (``app.ops.http_metrics``) and the index's progress, on a
+registry of the app's own (several apps can live in one process)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from prometheus_fastapi_instrumentator import Instrumentator, metrics
+from prometheus_fastapi_instrumentator import Instrumentator
 
 from app.index.indexer import Indexer
+from app.ops.http_metrics import HttpMetrics, HttpMetricsMiddleware
 
 
 class IndexCollector(Collector):
@@ -52,9 +53,9 @@ class IndexCollector(Collector):
 def install_metrics(app: FastAPI, indexer: Indexer) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(IndexCollector(indexer))
-    # Request counts and latencies by handler, method and status class; the default set's
-    # request and response size histograms cost a fifth of an item lookup and say little here.
-    instrumentator = Instrumentator(registry=registry, excluded_handlers=["/metrics"])
-    instrumentator.add(metrics.requests()).add(metrics.latency())
-    instrumentator.instrument(app).expose(app, include_in_schema=False)
+    # Request counts and latencies by handler, method and status class. Not the instrumentator's
+    # middleware: the metric functions it was given registered on prometheus_client's global
+    # registry, which this endpoint does not serve, and it matched every route again per request.
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry))
+    Instrumentator(registry=registry).expose(app, include_in_schema=False)
     return registry

@@ -3,6 +3,7 @@ request id taken from ``X-Request-ID`` or made up and sent back, OpenAPI docs.""
 
 from __future__ import annotations
 
+import prometheus_client
 import structlog
 from fastapi.testclient import TestClient
 
@@ -99,6 +100,22 @@ def test_metrics_expose_http_requests_and_the_index_progress(
     assert "trustmall_index_lag_blocks 0.0" in text
     assert "trustmall_index_logs_total 2.0" in text
     assert "trustmall_index_healthy 1.0" in text
+
+
+def test_http_metrics_are_counted_on_the_apps_own_registry(shop: Shop) -> None:
+    """The registry /metrics serves, whichever app of the process this is; nothing lands in
+    prometheus_client's global registry, which no endpoint serves."""
+    shop.client.get("/healthz")
+
+    own = {metric.name for metric in shop.app.state.metrics.collect()}
+    shared = {metric.name for metric in prometheus_client.REGISTRY.collect()}
+
+    assert {"http_requests", "http_request_duration_seconds"} <= own
+    assert not {name for name in shared if name.startswith("http_")}
+    assert (
+        'http_request_duration_seconds_count{handler="/healthz",method="GET",status="2xx"} 1.0'
+        in shop.client.get("/metrics").text
+    )
 
 
 def test_openapi_documents_the_shopper_and_ops_endpoints(shop: Shop) -> None:
