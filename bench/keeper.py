@@ -22,7 +22,7 @@ wall clock. The keeper sends the releases each of its cycles finds due together.
 The last 100 are the keeper's batch group: one window, two hours longer, so that all come due at
 one moment; once the spread group is released, the chain's clock is set to it, and the keeper's
 next cycle queues the 100 releases, which the relayer sends in one `releaseDue` (the default
-`KEEPER_MAX_GAS`, 2,000,000, holds them): the issue's target, at most 15,000 gas per order in one
+`KEEPER_MAX_GAS`, 2,000,000, holds them): the target, at most 15,000 gas per order in one
 batch. These are SKU orders: an order with registry items also records its sale in the registry,
 which costs more per order.
 
@@ -303,7 +303,7 @@ def _rows(
         Row(
             "keeper.gas_per_order_batch",
             f"Gas per order: the keeper releasing {ORDERS} due SKU orders in one batch "
-            "(`releaseDue`, the issue's target)",
+            "(`releaseDue`)",
             batch_gas,
             "gas",
             target=BATCH_TARGET,
