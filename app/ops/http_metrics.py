@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 LABELS = ("handler", "method", "status")
 # Scrapes are not counted.
 EXCLUDED_HANDLERS = frozenset({"/metrics"})
+UNMATCHED = "none"
 
 
 class HttpMetrics:
@@ -75,12 +76,15 @@ class HttpMetricsMiddleware:
 
     def _handler(self, scope: Scope, path: str, root_path: str) -> str:
         route = scope.get("route")
-        known = self._handlers.get(id(route)) if route is not None else None
+        if route is None:
+            # No route matched (a 404, a trailing-slash redirect): one label, whatever the path,
+            # so that strangers' paths cannot grow the label set without bound.
+            return UNMATCHED
+        known = self._handlers.get(id(route))
         if known is not None:
             return known[1]
         # The router may have changed the scope's paths: the request as it came is named.
         request = HTTPConnection({**scope, "path": path, "root_path": root_path})
-        name = get_route_name(request, should_include_root_path=False) or "none"
-        if route is not None:
-            self._handlers[id(route)] = (route, name)
+        name = get_route_name(request, should_include_root_path=False) or UNMATCHED
+        self._handlers[id(route)] = (route, name)
         return name

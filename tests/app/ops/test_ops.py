@@ -118,6 +118,19 @@ def test_http_metrics_are_counted_on_the_apps_own_registry(shop: Shop) -> None:
     )
 
 
+def test_requests_no_route_matched_share_one_handler_label(shop: Shop) -> None:
+    """A stranger's paths (404s, trailing-slash redirects) must not each become a label value:
+    the label set would grow without bound."""
+    for path in ("/no/such/page", "/another/unknown/path", "/v1/stats/"):
+        shop.client.get(path, follow_redirects=False)
+
+    text = shop.client.get("/metrics").text
+
+    assert 'http_requests_total{handler="none",method="GET",status="4xx"} 2.0' in text
+    assert 'http_requests_total{handler="none",method="GET",status="3xx"} 1.0' in text
+    assert "/no/such/page" not in text and "/v1/stats/" not in text
+
+
 def test_openapi_documents_the_shopper_and_ops_endpoints(shop: Shop) -> None:
     docs = shop.client.get("/docs")
     schema = shop.client.get("/openapi.json").json()
