@@ -1,5 +1,5 @@
 """`ape run deploy`: its options, read and checked before anything is sent (the limits the contracts
-enforce are left to them), the steps of ``scripts/_lib/deployer.py``, what the chain now holds."""
+enforce are left to them), the steps of ``scripts/_lib/suite.py``, what the chain now holds."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from scripts._lib.abi import abi_dir as resolve_abi_dir
 from scripts._lib.abi import compiled_abis, write_abis
 from scripts._lib.assets import asset_of, erc20, parse_token
 from scripts._lib.chain import Command, parsed, writable
-from scripts._lib.deployer import CreditOptions, EscrowOptions, deploy_suite
+from scripts._lib.deployer import deploy_suite
 from scripts._lib.policy import default_policy, describe_policy
 from scripts._lib.signers import parse_address, resolve_account, signer_option, test_account_address
+from scripts._lib.suite import CreditOptions, EscrowOptions
 
 HELP = """Deploy the TrustMall suite (ProductRegistry, OrderEscrow and, with a stablecoin,
 the credit contracts), grant its roles and apply the admin settings. Every transaction is

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.domain.deployments import ROOT, json_text, write_text
-from scripts._lib.deployer import DEPLOYABLE
+from scripts._lib.suite import DEPLOYABLE
 
 
 def abi_dir(explicit: Path | None = None) -> Path:

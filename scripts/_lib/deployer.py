@@ -1,19 +1,14 @@
-"""`ape run deploy` as an ordered list of steps, one per contract (``SUITE``), run by one engine
-(what a run deploys, reuses, grants and records: `ape run deploy --help`).
-
-A step's ``args`` may use the addresses of earlier steps, named in ``depends_on``: one of them
-deployed anew deploys it anew, as does a ``fixed`` constructor argument that differs from the
-record's. Roles and settings follow once every step has its address, each transaction simulated
-first, so a re-run is idempotent and resumes a run that stopped half-way.
+"""Runs the steps of ``scripts/_lib/suite.py`` in order (what a run deploys, reuses, grants and
+records: `ape run deploy --help`): each transaction simulated first, so a re-run is idempotent
+and resumes a run that stopped half-way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 from eth_utils.crypto import keccak
@@ -27,287 +22,21 @@ from app.domain.deployments import (
     utc_now,
     utc_text,
 )
-from app.domain.orders import ETH
 from app.domain.units import format_duration
-from scripts._lib.chain import Stop, explain_data, refusal
-from scripts._lib.policy import CreditPolicy, default_policy, read_policy
+from scripts._lib.chain import explain_data
+from scripts._lib.suite import (
+    DEFAULT_ADMIN,
+    SUITE,
+    CreditOptions,
+    Echo,
+    EscrowOptions,
+    Step,
+    SuiteContext,
+    SuiteContract,
+)
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
-
-Echo = Callable[[str], None]
-DEFAULT_ADMIN = "DEFAULT_ADMIN_ROLE"
-# A fresh escrow's fee: its constructor's is 0 (its other settings are the defaults --help names).
-DEFAULT_FEE_BPS = 100
-# The smallest order seller records count on a fresh escrow, so dust orders cannot pad a record:
-# 0.001 ETH, and one whole stablecoin of the credit pool's.
-DEFAULT_ETH_FLOOR = 10**15
-# Signatures a fresh AttestationVerifier wants: no single attester key can open a line.
-DEFAULT_QUORUM = 2
-
-
-@dataclass(frozen=True)
-class EscrowOptions:
-    """OrderEscrow's settings asked for (None keeps the chain's); floors in base units."""
-
-    fee_bps: int | None = None
-    fee_recipient: str | None = None
-    dispute_window_bounds: list[int] | None = None
-    arbitration_period: int | None = None
-    ship_by_horizon: int | None = None
-    allowed_tokens: tuple[str, ...] = ()
-    seller_record_floors: tuple[tuple[str, int], ...] = ()
-
-
-@dataclass(frozen=True)
-class CreditOptions:
-    """The credit part, with a stablecoin only: an existing ERC-20 or a devnet's DevStablecoin.
-    ``attesters`` are added to the verifier (a fresh one without them gets the defaults)."""
-
-    stablecoin: str | None = None
-    dev_stablecoin: bool = False
-    attesters: tuple[str, ...] = ()
-    default_attesters: tuple[str, ...] = ()
-    quorum: int | None = None
-    decimals: int = 6
-
-    @property
-    def enabled(self) -> bool:
-        return self.dev_stablecoin or self.stablecoin is not None
-
-
-@dataclass
-class SuiteContext:
-    """A run: what constructor arguments, roles and settings depend on, and what was sent."""
-
-    account: AccountAPI
-    verifier: str
-    oracle: str  # the custody oracle
-    arbiter: str
-    logistics_oracle: str
-    escrow: EscrowOptions
-    credit: CreditOptions
-    echo: Echo
-    addresses: dict[str, str] = field(default_factory=dict)
-    fresh: set[str] = field(default_factory=set)  # deployed anew in this run
-    sent: int = 0
-
-    @property
-    def deployer(self) -> str:
-        return str(self.account.address)
-
-    def pool(self) -> list[str]:
-        """The credit pool's stablecoin, if any: orders paid with credit pay in it."""
-        if self.credit.dev_stablecoin:
-            return [self.addresses["DevStablecoin"]]
-        return [self.credit.stablecoin] if self.credit.stablecoin else []
-
-    def attesters(self) -> list[str]:
-        """Those given, else on a fresh verifier the defaults (its constructor's)."""
-        fresh = "AttestationVerifier" in self.fresh or "AttestationVerifier" not in self.addresses
-        return list(self.credit.attesters or (self.credit.default_attesters if fresh else ()))
-
-    def lines(self) -> list[str]:
-        """CreditLines, for the roles it needs on the others (none without credit)."""
-        return [self.addresses["CreditLines"]] if self.credit.enabled else []
-
-    def stop(self, message: str) -> NoReturn:
-        if self.sent:  # a re-run resumes from what the chain now holds
-            raise click.ClickException(
-                f"{message} ({self.sent} transaction(s) were sent before this: re-run to resume)"
-            )
-        raise Stop(message)
-
-
-@dataclass
-class _Contract:
-    """A contract of the suite in this run, and its record (as deployed, or as last recorded)."""
-
-    ctx: SuiteContext
-    name: str
-    instance: Any
-    entry: ContractDeployment
-    fresh: bool
-
-    def send(self, change: str, method: str, *args: Any) -> None:
-        call = getattr(self.instance, method)
-        if (refused := refusal(call, *args, sender=self.ctx.deployer)) is not None:
-            hint = "; deploy with the admin account, or pass --redeploy"
-            self.ctx.stop(
-                f"{self.name} at {self.instance.address}: the contract refuses to {change}: "
-                f"{refused}{hint if 'AccessControl' in refused else ''}"
-            )
-        call(*args, sender=self.ctx.account)
-        self.ctx.sent += 1
-        self.ctx.echo(f"{self.name}: {change}")
-
-
-def _plain(value: Any) -> Any:
-    """A value read from the chain as JSON data: tuples as lists, addresses as text."""
-    if isinstance(value, bool | int):
-        return value if isinstance(value, bool) else int(value)
-    if isinstance(value, str | bytes):
-        return str(value)
-    try:  # tuples, and Ape's structs of several outputs
-        return [_plain(v) for v in value]
-    except TypeError:
-        return str(value)
-
-
-@dataclass(frozen=True)
-class Value:
-    """A setting read with ``key()``, written with ``setter(*value)``; None keeps the chain's, but
-    a fresh contract gets ``default`` (None: the constructor's). Without a setter: read only."""
-
-    key: str
-    setter: str = ""
-    value: Any = None
-    default: Any = None
-
-    def apply(self, t: _Contract) -> Any:
-        wanted = self.default if self.value is None and t.fresh else self.value
-        current = _plain(getattr(t.instance, self.key)())
-        if wanted is None or current == wanted:
-            return current
-        args = wanted if isinstance(wanted, list) else [wanted]
-        t.send(f"set {self.key} to {wanted} (was {current})", self.setter, *args)
-        return _plain(getattr(t.instance, self.key)())
-
-
-@dataclass(frozen=True)
-class PerKey:
-    """A setting per address, ``getter(address)``, set with ``setter(address, value)`` (without
-    ``flag``: ``setter(address)``); ``listed``, an allow-list, is recorded as its members. A default
-    applies to an address the record does not know while the chain holds nothing for it, so it
-    never overrides what someone set. Nothing is ever removed."""
-
-    key: str
-    getter: str
-    setter: str
-    values: dict[str, Any]
-    defaults: dict[str, Any] = field(default_factory=dict)
-    listed: bool = False
-    flag: bool = True
-
-    def apply(self, t: _Contract) -> Any:
-        known, getter = t.entry.settings.get(self.key) or {}, getattr(t.instance, self.getter)
-        wanted = {k: v for k, v in self.defaults.items() if k not in known} | self.values
-        for key, value in wanted.items():
-            if (current := _plain(getter(key))) != value and (key in self.values or not current):
-                args = (key, value) if self.flag else (key,)
-                change = f"set {self.key} of {key} to {value} (was {current})"
-                t.send(f"added {key} to {self.key}" if self.listed else change, self.setter, *args)
-        held = {key: _plain(getter(key)) for key in sorted({*known, *wanted})}
-        return [key for key, value in held.items() if value] if self.listed else held
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The credit policy, kept in versions: the default is published on a contract that has none
-    (a fresh one); one that has keeps its versions."""
-
-    default: CreditPolicy
-    key: str = "policy"
-
-    def apply(self, t: _Contract) -> dict[str, Any] | None:
-        if (current := read_policy(t.instance)) is not None:
-            return current
-        rules, tiers = self.default.rules_abi(), self.default.tiers_abi()
-        t.send("published policy version 1", "publishPolicy", rules, tiers)
-        return read_policy(t.instance)
-
-
-Setting = Value | PerKey | Policy
-# Read only: how long a handover of DEFAULT_ADMIN_ROLE waits (contracts/common/AdminDelay.sol).
-ADMIN_DELAY = Value("defaultAdminDelay")
-
-
-@dataclass(frozen=True)
-class Step:
-    """One contract of the suite: who must hold a role besides the deployer's DEFAULT_ADMIN_ROLE,
-    who must not (what earlier suites granted instead); whether a run has it (default: with
-    credit)."""
-
-    name: str
-    args: Callable[[SuiteContext], list[Any]]
-    roles: Callable[[SuiteContext], dict[str, list[str]]]
-    settings: Callable[[SuiteContext], list[Setting]] = lambda ctx: [ADMIN_DELAY]
-    revokes: Callable[[SuiteContext], dict[str, list[str]]] = lambda ctx: {}
-    depends_on: tuple[str, ...] = ()
-    fixed: tuple[int, ...] = ()
-    when: Callable[[SuiteContext], bool] = lambda ctx: ctx.credit.enabled
-
-
-SUITE: tuple[Step, ...] = (
-    Step(
-        "ProductRegistry",  # ProductRegistry(admin)
-        args=lambda ctx: [ctx.deployer],
-        # Orders hold their items in the registry, free them on refunds and sell them on release.
-        roles=lambda ctx: {"VERIFIER_ROLE": [ctx.verifier], "ORACLE_ROLE": [ctx.oracle],
-                           "ESCROW_ROLE": [ctx.addresses["OrderEscrow"]]},
-        # The suite once gave the escrow the registry's ORACLE_ROLE to record sales: a reused
-        # registry must not keep it (it would let the escrow record any custody event).
-        revokes=lambda ctx: {"ORACLE_ROLE": [ctx.addresses["OrderEscrow"]]},
-        when=lambda ctx: True,
-    ),
-    Step(
-        "OrderEscrow",  # OrderEscrow(admin, registry, feeRecipient)
-        args=lambda ctx: [ctx.deployer, ctx.addresses["ProductRegistry"],
-                          ctx.escrow.fee_recipient or ctx.deployer],
-        roles=lambda ctx: {"ARBITER_ROLE": [ctx.arbiter], "ORACLE_ROLE": [ctx.logistics_oracle],
-                           "FUNDER_ROLE": ctx.lines()},
-        settings=lambda ctx: [
-            Value("feeBps", "setFee", ctx.escrow.fee_bps, DEFAULT_FEE_BPS),
-            Value("feeRecipient", "setFeeRecipient", ctx.escrow.fee_recipient),
-            Value("disputeWindowBounds", "setDisputeWindowBounds",
-                  ctx.escrow.dispute_window_bounds),
-            Value("arbitrationPeriod", "setArbitrationPeriod", ctx.escrow.arbitration_period),
-            # It bounds how long an unshipped order can hold a merchant's items.
-            Value("shipByHorizon", "setShipByHorizon", ctx.escrow.ship_by_horizon),
-            PerKey("allowedTokens", "isTokenAllowed", "setTokenAllowed",
-                   dict.fromkeys([*ctx.escrow.allowed_tokens, *ctx.pool()], True), listed=True),
-            PerKey("sellerRecordFloors", "sellerRecordFloor", "setSellerRecordFloor",
-                   dict(ctx.escrow.seller_record_floors),
-                   {ETH: DEFAULT_ETH_FLOOR} | dict.fromkeys(ctx.pool(), 10**ctx.credit.decimals)),
-            ADMIN_DELAY,
-        ],
-        depends_on=("ProductRegistry",), when=lambda ctx: True,
-    ),
-    Step(
-        "DevStablecoin",  # DevStablecoin(admin): a devnet faucet token, local networks only
-        args=lambda ctx: [ctx.deployer],
-        roles=lambda ctx: {"MINTER_ROLE": [ctx.deployer]},
-        settings=lambda ctx: [], when=lambda ctx: ctx.credit.dev_stablecoin,
-    ),
-    Step(
-        "AttestationVerifier",  # AttestationVerifier(admin, attesters, quorum)
-        args=lambda ctx: [ctx.deployer, ctx.attesters(), ctx.credit.quorum or DEFAULT_QUORUM],
-        roles=lambda ctx: {"CONSUMER_ROLE": ctx.lines()},
-        settings=lambda ctx: [
-            PerKey("attesters", "isAttester", "addAttester", dict.fromkeys(ctx.attesters(), True),
-                   listed=True, flag=False),
-            Value("quorum", "setQuorum", ctx.credit.quorum),
-            Value("attesterSetVersion"),  # read only: attestations carry it (changes bump it)
-            ADMIN_DELAY,
-        ],
-    ),
-    Step(
-        "CreditVault",  # CreditVault(stablecoin, admin): the stablecoin is fixed for its life
-        args=lambda ctx: [*ctx.pool(), ctx.deployer],
-        roles=lambda ctx: {"LINE_ROLE": ctx.lines()},
-        settings=lambda ctx: [Value("asset"), Value("redeemCooldown"), ADMIN_DELAY],
-        depends_on=("DevStablecoin",), fixed=(0,),
-    ),
-    Step(
-        "CreditLines",  # CreditLines(admin, verifier, vault, escrow)
-        args=lambda ctx: [ctx.deployer, ctx.addresses["AttestationVerifier"],
-                          ctx.addresses["CreditVault"], ctx.addresses["OrderEscrow"]],
-        roles=lambda ctx: {"POLICY_ROLE": [ctx.deployer], "RISK_ROLE": [ctx.deployer]},
-        settings=lambda ctx: [Policy(default_policy(ctx.credit.decimals)), ADMIN_DELAY],
-        depends_on=("AttestationVerifier", "CreditVault", "OrderEscrow"),
-    ),
-)  # fmt: skip
-DEPLOYABLE: tuple[str, ...] = tuple(step.name for step in SUITE)
 
 
 @dataclass
@@ -393,7 +122,7 @@ def _require_admin(ctx: SuiteContext, instance: Any, name: str) -> None:
     )
 
 
-def _deploy(ctx: SuiteContext, step: Step) -> _Contract:
+def _deploy(ctx: SuiteContext, step: Step) -> SuiteContract:
     from ape import chain, project
     from web3.exceptions import ContractLogicError
 
@@ -425,10 +154,10 @@ def _deploy(ctx: SuiteContext, step: Step) -> _Contract:
         roles={},
     )
     ctx.echo(f"{step.name}: deployed at {entry.address} (tx {entry.tx_hash})")
-    return _Contract(ctx, step.name, instance, entry, True)
+    return SuiteContract(ctx, step.name, instance, entry, True)
 
 
-def _roles(t: _Contract, step: Step, replaced: set[str]) -> dict[str, list[str]]:
+def _roles(t: SuiteContract, step: Step, replaced: set[str]) -> dict[str, list[str]]:
     """Revokes what must not be held, grants what is missing (the deployer's DEFAULT_ADMIN_ROLE is
     held from the constructor, never granted); returns who holds each role among the recorded and
     wanted holders, as the chain says."""
@@ -488,13 +217,13 @@ def deploy_suite(
     parties = (verifier, oracle, arbiter or me, logistics_oracle or oracle)
     ctx = SuiteContext(deployer, *parties, escrow, credit, echo)
     steps = [step for step in SUITE if step.when(ctx)]
-    done: dict[str, _Contract] = {}
+    done: dict[str, SuiteContract] = {}
     for step in steps:
         prior = old.get(step.name)
         if not redeploy and prior is not None and _reusable(step, prior, ctx):
             instance = project.get_contract(step.name).at(prior.address)
             _require_admin(ctx, instance, step.name)
-            done[step.name] = _Contract(ctx, step.name, instance, prior, False)
+            done[step.name] = SuiteContract(ctx, step.name, instance, prior, False)
             echo(f"{step.name}: reusing {prior.address} (deployed in block {prior.block_number})")
         else:
             done[step.name] = _deploy(ctx, step)

@@ -9,7 +9,7 @@ from ape import project
 
 from app.domain.deployments import ROOT
 from scripts._lib.abi import abi_dir, compiled_abis, stale_files
-from scripts._lib.deployer import DEPLOYABLE
+from scripts._lib.suite import DEPLOYABLE
 
 COMMITTED = ROOT / "abi"
 FIX = "regenerate with `python -m scripts._lib.abi` (or `ape run deploy`) and commit abi/"
