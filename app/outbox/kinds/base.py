@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
@@ -26,7 +26,7 @@ from app.chain.reverts import Revert, RevertDecoder, revert_data
 from app.chain.sender import TransactionSender
 from app.db.session import Database
 from app.outbox.calls import BatchCall, RowView
-from app.outbox.models import RelayKind
+from app.outbox.models import OutboxRecord, RelayKind
 from app.outbox.plan import GLOBAL_REFUSALS, HeldBack, Plan
 
 # Writes a plan of the kind (settled records, a transaction) in one database transaction.
@@ -154,3 +154,11 @@ class KindRelay:
         reason), and the transactions whose receipt the node no longer has. By default a
         transaction that succeeded applied every record of it."""
         return {}, set()
+
+    def sent_payloads(self, sends: SucceededSends) -> dict[int, dict[str, Any]]:
+        """The payloads of the records ``sends`` carried, by record id: what receipts are read
+        against."""
+        ids = [record_id for _hash, record_ids in sends.values() for record_id in record_ids]
+        with self.context.database.sessions() as session:
+            query = select(OutboxRecord.id, OutboxRecord.payload).where(OutboxRecord.id.in_(ids))
+            return dict(session.execute(query).all())

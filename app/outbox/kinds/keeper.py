@@ -34,7 +34,6 @@ from typing import Any
 import structlog
 from eth_abi.abi import decode, encode
 from eth_utils.crypto import keccak
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web3 import Web3
 from web3.contract import Contract
@@ -46,7 +45,7 @@ from app.domain.abi_types import hex32
 from app.domain.orders import TERMS_ABI, OrderTerms
 from app.outbox.calls import BatchCall, RowView, require_functions
 from app.outbox.kinds.base import KindRelay, SucceededSends
-from app.outbox.models import OutboxRecord, RelayKind
+from app.outbox.models import RelayKind
 from app.outbox.plan import GLOBAL_REFUSALS, HeldBack, Plan
 from app.settings import KeeperDuty
 
@@ -267,14 +266,7 @@ class KeeperDutyRelay(KindRelay):
         """The releases a mined ``releaseDue`` skipped (no ``OrderReleased`` of their order in
         its receipt: a party acted between the simulation and the block), with ``release``'s
         reason at that block. A duty sent alone applied when its transaction succeeded."""
-        with self.context.database.sessions() as session:
-            payloads: dict[int, dict[str, Any]] = dict(
-                session.execute(
-                    select(OutboxRecord.id, OutboxRecord.payload).where(
-                        OutboxRecord.id.in_([rid for _h, ids in sends.values() for rid in ids])
-                    )
-                ).all()
-            )
+        payloads = self.sent_payloads(sends)
         refused: dict[int, str] = {}
         unsettled: set[int] = set()
         for tx_id, (tx_hash, record_ids) in sends.items():

@@ -15,8 +15,6 @@ state machine refuses a repeated step anyway."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import and_, not_, or_, select
 from sqlalchemy.orm import Session
 
@@ -57,14 +55,7 @@ class LogisticsRelay(KindRelay):
     def refused_in_receipts(self, sends: SucceededSends) -> tuple[dict[int, str], set[int]]:
         """The reports the escrow rejected, with the decoded error of their
         ``LogisticsUpdateRejected`` log."""
-        with self.context.database.sessions() as session:
-            payloads: dict[int, dict[str, Any]] = dict(
-                session.execute(
-                    select(OutboxRecord.id, OutboxRecord.payload).where(
-                        OutboxRecord.id.in_([rid for _h, ids in sends.values() for rid in ids])
-                    )
-                ).all()
-            )
+        payloads = self.sent_payloads(sends)
         refused: dict[int, str] = {}
         unsettled: set[int] = set()
         for tx_id, (tx_hash, record_ids) in sends.items():
