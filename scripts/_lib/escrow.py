@@ -221,10 +221,6 @@ def bits_of(indices: Sequence[int], count: int, option: str) -> int:
     return bits
 
 
-def bits_text(bits: int) -> str:
-    return ",".join(str(i) for i in range(32) if bits >> i & 1)
-
-
 def item_verdicts(escrow: Escrow, terms: OrderTerms) -> list[Verdict]:
     if not terms.item_ids:
         return []
