@@ -21,6 +21,7 @@ from app.main import create_app
 from app.outbox.kinds.keeper import RELEASE_BATCH_SIGNATURE
 from app.outbox.models import RelayStatus
 from app.settings import KeeperDuty, Settings
+from harness.nodes import free_port
 from tests.app.index.actors import SuiteDriver
 from tests.app.index.records import Actor, Order
 from tests.app.keeper.conftest import DAY, ServiceFactory
@@ -238,6 +239,22 @@ def test_without_a_keeper_key_the_keeper_is_off(keeper_settings: Settings) -> No
         assert asyncio.run(KeeperLoop(services).cycle()) is None
         answer = client.get("/v1/keeper").json()
         assert answer["enabled"] is False and answer["keeper"] is None
+
+
+def test_a_keeper_that_cannot_reach_its_node_waits_longer_each_cycle_up_to_a_minute(
+    keeper_settings: Settings,
+) -> None:
+    unreachable = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = keeper_settings.model_copy(
+        update={"rpc_url": unreachable, "keeper_interval_seconds": 10.0}
+    )
+    with TestClient(create_app(settings)) as client:
+        loop = KeeperLoop(client.app.state.services)  # type: ignore[attr-defined]
+
+        delays = [asyncio.run(loop.cycle()) for _ in range(5)]
+
+    assert delays == [10.0, 20.0, 40.0, 60.0, 60.0]
+    assert loop.keeper is None  # never built without its node: tried again each cycle
 
 
 def test_a_duty_needing_more_gas_than_the_keepers_cap_is_not_queued_and_says_why(
