@@ -257,6 +257,40 @@ def test_a_keeper_that_cannot_reach_its_node_waits_longer_each_cycle_up_to_a_min
     assert loop.keeper is None  # never built without its node: tried again each cycle
 
 
+def test_a_batch_order_the_chain_no_longer_finds_due_is_put_off_and_the_rest_go(
+    keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
+) -> None:
+    """Both releases were queued due; the chain then went back (a reorg) to a time when only one
+    is: the batch's simulation names the other (EscrowReleaseTooEarly), which is put off while
+    the due one is sent, and goes once it is due again."""
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    early = _delivered(driver, buyer, merchant)  # releasable 2 days after delivery
+    _jump(driver, DAY)
+    late = _delivered(driver, buyer, merchant)  # a day later
+    later = [0.0]  # seconds the relayer's clock runs ahead: a put-off record waits 5 s
+    service = keeper_service(relay_clock=lambda: time.time() + later[0])
+    before = driver.rpc("evm_snapshot")
+    _jump(driver, 3 * DAY)
+    assert sorted(service.keep().queued) == sorted([f"release:{early.hex}", f"release:{late.hex}"])
+
+    driver.rpc("evm_revert", before)
+    _jump(driver, DAY + 3_600)  # the early one is due, the late one not for a day
+    service.relay_in_one_block()
+
+    assert len(_events(driver, "OrderReleased", early, start_block)) == 1
+    assert _events(driver, "OrderReleased", late, start_block) == []
+    by_order = {r.subject: r for r in service.records()}
+    assert by_order[early.hex].status == RelayStatus.CONFIRMED
+    assert by_order[late.hex].status == RelayStatus.QUEUED  # put off, not failed
+
+    _jump(driver, DAY)
+    later[0] = 10.0
+    service.relay_in_one_block()
+
+    assert len(_events(driver, "OrderReleased", late, start_block)) == 1
+    assert {r.subject: r for r in service.records()}[late.hex].status == RelayStatus.CONFIRMED
+
+
 def test_a_duty_needing_more_gas_than_the_keepers_cap_is_not_queued_and_says_why(
     keeper_service: ServiceFactory, driver: SuiteDriver
 ) -> None:
