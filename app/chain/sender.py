@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from web3 import Web3
 from web3.exceptions import Web3RPCError
-from web3.types import TxParams
+from web3.types import BlockIdentifier, TxParams
 
 from app.chain.journal import OPEN_STATES, ChainTransaction, TransactionAttempt, TxState
 from app.db.session import Database
@@ -102,10 +102,11 @@ class TransactionSender:
         estimate = int(self.web3.eth.estimate_gas(params, "pending"))
         return estimate * (100 + self.policy.gas_margin_percent) // 100
 
-    def call(self, to: str, data: bytes) -> bytes:
-        """An ``eth_call`` from this account on the pending state; raises if it reverts."""
+    def call(self, to: str, data: bytes, block: BlockIdentifier = "pending") -> bytes:
+        """An ``eth_call`` from this account on ``block``'s state (by default the pending one);
+        raises if it reverts."""
         params: TxParams = {"from": self.address, "to": Web3.to_checksum_address(to), "data": data}
-        return bytes(self.web3.eth.call(params, "pending"))
+        return bytes(self.web3.eth.call(params, block))
 
     def prepare(
         self, session: Session, *, to: str, data: bytes, gas_limit: int, purpose: str

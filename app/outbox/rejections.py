@@ -9,7 +9,7 @@ record."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,15 +46,23 @@ def report_key(payload: Mapping[str, Any]) -> tuple[str, int, int]:
     return (str(payload["order_id"]).lower(), int(payload["kind"]), int(payload.get("carrier", 0)))
 
 
-def rejections_in(receipt: Mapping[str, Any], escrow: str) -> list[Rejection]:
-    """The escrow's ``LogisticsUpdateRejected`` logs in a raw JSON-RPC receipt, in log order."""
-    found: list[Rejection] = []
+def order_logs(
+    receipt: Mapping[str, Any], escrow: str, topic: str
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The escrow's logs of the event ``topic`` in a raw JSON-RPC receipt, in log order, each
+    with the order id of its first indexed argument (0x + 64 hex, lower case)."""
     for entry in receipt.get("logs") or []:
         topics = entry.get("topics") or []
         if str(entry.get("address", "")).lower() != escrow.lower() or len(topics) < 2:
             continue
-        if str(topics[0]).lower() != REJECTED_TOPIC:
-            continue
+        if str(topics[0]).lower() == topic:
+            yield "0x" + str(topics[1])[2:].lower().rjust(64, "0"), entry
+
+
+def rejections_in(receipt: Mapping[str, Any], escrow: str) -> list[Rejection]:
+    """The escrow's ``LogisticsUpdateRejected`` logs in a raw JSON-RPC receipt, in log order."""
+    found: list[Rejection] = []
+    for order_id, entry in order_logs(receipt, escrow, REJECTED_TOPIC):
         try:
             kind, carrier, reason = decode(
                 ["uint8", "uint16", "bytes"], bytes.fromhex(str(entry["data"])[2:])
@@ -62,7 +70,6 @@ def rejections_in(receipt: Mapping[str, Any], escrow: str) -> list[Rejection]:
         except (DecodingError, ValueError):
             log.warning("relay_rejection_undecodable", tx_hash=receipt.get("transactionHash"))
             continue
-        order_id = "0x" + str(topics[1])[2:].lower().rjust(64, "0")
         found.append(Rejection(order_id, int(kind), int(carrier), bytes(reason)))
     return found
 

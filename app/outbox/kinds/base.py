@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
+from web3.types import BlockIdentifier
 
 from app.chain.contracts import Suite
 from app.chain.reverts import Revert, RevertDecoder, revert_data
@@ -131,8 +132,12 @@ class KindRelay:
         return high - 1, revert
 
     def _refusal(self, rows: Sequence[RowView]) -> Revert | None:
+        return self.refusal_of(self.call.encode(rows))
+
+    def refusal_of(self, data: bytes, block: BlockIdentifier = "pending") -> Revert | None:
+        """The contract's refusal of ``data`` from the relay's account at ``block``, or None."""
         try:
-            self.context.sender.call(self.call.address, self.call.encode(rows))
+            self.context.sender.call(self.call.address, data, block)
         except ContractLogicError as error:
             return self.context.decoder.decode(revert_data(error))
         return None

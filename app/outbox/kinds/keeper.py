@@ -35,18 +35,18 @@ import structlog
 from eth_abi.abi import decode, encode
 from eth_utils.crypto import keccak
 from sqlalchemy.orm import Session
-from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
-from web3.types import BlockIdentifier, TxParams
+from web3.types import BlockIdentifier
 
-from app.chain.reverts import Revert, explain, revert_data
+from app.chain.reverts import Revert, explain
 from app.domain.abi_types import hex32
 from app.domain.orders import TERMS_ABI, OrderTerms
 from app.outbox.calls import BatchCall, RowView, require_functions
 from app.outbox.kinds.base import KindRelay, SucceededSends
 from app.outbox.models import RelayKind
 from app.outbox.plan import GLOBAL_REFUSALS, HeldBack, Plan
+from app.outbox.rejections import order_logs
 from app.settings import KeeperDuty
 
 log = structlog.get_logger(__name__)
@@ -249,16 +249,7 @@ class KeeperDutyRelay(KindRelay):
     def _single_refusal(self, row: RowView, block: BlockIdentifier = "pending") -> Revert | None:
         """The record's duty by its own function from the keeper's address, simulated at
         ``block``: the contract's refusal, or None."""
-        params: TxParams = {
-            "from": self.context.sender.address,
-            "to": Web3.to_checksum_address(self.call.address),
-            "data": _row_calldata(row),
-        }
-        try:
-            self.context.suite.web3.eth.call(params, block)
-        except ContractLogicError as error:
-            return self.context.decoder.decode(revert_data(error))
-        return None
+        return self.refusal_of(_row_calldata(row), block)
 
     # ------------------------------------------------------------------ settling
 
@@ -296,14 +287,7 @@ class KeeperDutyRelay(KindRelay):
 def released_in(receipt: Mapping[str, Any], escrow: str) -> set[str]:
     """The order ids (0x + 64 hex, lower case) of the escrow's ``OrderReleased`` logs in a raw
     JSON-RPC receipt."""
-    found: set[str] = set()
-    for entry in receipt.get("logs") or []:
-        topics = entry.get("topics") or []
-        if str(entry.get("address", "")).lower() != escrow.lower() or len(topics) < 2:
-            continue
-        if str(topics[0]).lower() == RELEASED_TOPIC:
-            found.add("0x" + str(topics[1])[2:].lower().rjust(64, "0"))
-    return found
+    return {order_id for order_id, _log in order_logs(receipt, escrow, RELEASED_TOPIC)}
 
 
 def _view(record_id: int, payload: dict[str, Any]) -> RowView:
