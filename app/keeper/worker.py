@@ -46,6 +46,7 @@ from app.chain.keys import SigningKeyUnavailable
 from app.chain.reverts import Revert, RevertDecoder, explain, revert_data
 from app.db.session import Database
 from app.domain.abi_types import hex32
+from app.domain.orders import OrderTerms
 from app.keeper.credit_checks import CreditCall, CreditChecks
 from app.keeper.due import KEEPER_SOURCE, DueDuty
 from app.keeper.duties import due_duties, order_terms
@@ -90,9 +91,9 @@ class Keeper:
         suite: Suite,
         address: str,
         *,
+        max_gas: int,
         duties: Collection[KeeperDuty] = tuple(KeeperDuty),
         grace_seconds: int = 0,
-        max_gas: int = 2_000_000,
     ) -> None:
         self.database = database
         self.suite = suite
@@ -161,11 +162,18 @@ class Keeper:
             )
         return report
 
-    def _consider(self, duty: DueDuty, report: KeeperReport) -> _Accepted | None:
+    def _terms(self, duty: DueDuty, report: KeeperReport) -> OrderTerms | None:
+        """The terms of the duty's order as the index rebuilt them; None (counted as skipped)
+        when they do not hash to its id."""
         with self.database.sessions() as session:
             terms = order_terms(session, duty.subject)
         if terms is None:
             report.skipped += 1
+        return terms
+
+    def _consider(self, duty: DueDuty, report: KeeperReport) -> _Accepted | None:
+        terms = self._terms(duty, report)
+        if terms is None:
             return None
         items = int(duty.detail or 0)
         outcome = self._simulate(self.escrow.address, duty_calldata(duty.duty, terms, items))
@@ -196,10 +204,8 @@ class Keeper:
             return None
         call: CreditCall | str | None
         if duty.duty == KeeperDuty.SETTLE_REFUND:
-            with self.database.sessions() as session:
-                terms = order_terms(session, duty.subject)
+            terms = self._terms(duty, report)
             if terms is None:
-                report.skipped += 1
                 return None
             call = self.credit.settle_refund(duty, terms)
         else:
