@@ -124,7 +124,7 @@ def draw(
     args = (terms.as_abi(), own) if own else (terms.as_abi(),)
     send = partial(chain.send, run, call, *args, what="the draw")
     paid = f"paid order {terms.order_id} with credit"
-    new.place(run, escrow, terms, order, order_file, send, paid)
+    new.place(run, escrow, terms, order, order_file, send, paid, asset)
 
 
 @chain.command(cli, short_help="repay: fees, interest, then principal", signer=BORROWER)

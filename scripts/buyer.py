@@ -90,7 +90,7 @@ def open_order(run: Run, merchant: str, price: str, token: str, **given: Any) ->
         return chain.send(run, call, terms.as_abi(), value=value, what="the order")
 
     opened = f"opened order {terms.order_id}: {asset.fmt(terms.amount)} escrowed"
-    new.place(run, escrow, terms, given, order_file, send, opened)
+    new.place(run, escrow, terms, given, order_file, send, opened, asset)
 
 
 def _require_gas(run: Run, price: int, asset: Asset) -> None:

@@ -16,7 +16,7 @@ from app.domain.orders import OrderFile, OrderTerms, text_hash, write_order_file
 from app.domain.units import format_duration, format_moment, parse_duration, parse_moment
 from app.domain.vocab import OrderStatus
 from scripts._lib import chain
-from scripts._lib.assets import Asset, asset_of
+from scripts._lib.assets import Asset
 from scripts._lib.calls import report
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import Escrow, read_order
@@ -118,16 +118,17 @@ def place(
     order_file: Path | None,
     send: Callable[[], Any],
     what: str,
+    asset: Asset,
 ) -> None:
     """Activates the listed batch items, sends the order (``send``) with its file kept, and says
-    what happened, the deadlines and what comes next."""
+    what happened (amounts in ``asset``, the order's token), the deadlines and what comes next."""
     activate_listed(run, escrow, list(terms.item_ids), given["manifests"])
     receipt = open_with(run, escrow, terms, given["reference"], order_file, send)
     if receipt is None:
         chain.dry_run_report(f"would open order {terms.order_id}")
         return
     now = chain.now()
-    report(receipt, what, None, asset_of(terms.token))
+    report(receipt, what, None, asset)
     click.echo(
         f"ship by {format_moment(terms.ship_by, now)}; deliver by "
         f"{format_moment(terms.deliver_by, now)}; dispute window "
