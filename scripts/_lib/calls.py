@@ -289,7 +289,7 @@ def _add(group: click.Group, call: Call, default_signer: int | None, address: st
         name = CONTRACTS[short]
         abi = _function(name, call.function)
         inputs = abi["inputs"]
-        amounts = any(_is_amount(item["name"]) for item in inputs)
+        amounts = any(_is_amount(item["name"], item["type"]) for item in inputs)
         asset = _asset(run, name) if amounts else None
         # What the command line alone decides is checked before the order is read.
         early = {i["name"]: _value(i, given, None, asset) for i in inputs if i["name"] not in LATE}
@@ -300,8 +300,10 @@ def _add(group: click.Group, call: Call, default_signer: int | None, address: st
             early[i["name"]] if i["name"] in early else _value(i, given, order, asset)
             for i in inputs
         ]
-        on_order = order is not None and name == "OrderEscrow"
-        contract = order.escrow.contract if order and on_order else run.contract(name, run.address)
+        if order is not None and name == "OrderEscrow":  # the escrow the order was opened on
+            contract = order.escrow.contract
+        else:
+            contract = run.contract(name, run.address)
         what = f"{name}.{call.function}"
         receipt = chain.send(run, getattr(contract, call.function), *args, what=what)
         if receipt is None:
