@@ -83,8 +83,9 @@ coverage: $(STAMP_BUILD) browser ## Line and branch coverage of app/ and scripts
 	  $(BIN)/python -m coverage html --quiet -d $(COVERAGE_DIR)/html && \
 	  $(BIN)/python -m coverage report && exit $$status
 
-lint: $(STAMP_TOOLS) ## ruff, mypy, the import contracts (pyproject.toml), forge fmt --check on contracts/
+lint: $(STAMP_TOOLS) ## ruff (checks and format), mypy, the import contracts (pyproject.toml), forge fmt --check on contracts/
 	$(BIN)/ruff check app scripts tests bench tools verify harness
+	$(BIN)/ruff format --check app scripts tests bench tools verify harness
 	$(BIN)/mypy --explicit-package-bases app bench tools scripts verify harness
 	$(BIN)/lint-imports
 	$(BIN)/forge fmt --check contracts

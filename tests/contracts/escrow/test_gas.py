@@ -117,9 +117,7 @@ def test_gas_of_escrow_operations(
     released = escrow.releaseDue([o.abi for o in orders], sender=oracle)
     assert len(released.events.filter(escrow.OrderReleased)) == BATCH
     rows[f"releaseDue batch of {BATCH} SKU orders (anyone), total"] = released.gas_used
-    rows[f"releaseDue batch of {BATCH} SKU orders (anyone), per order"] = (
-        released.gas_used // BATCH
-    )
+    rows[f"releaseDue batch of {BATCH} SKU orders (anyone), per order"] = released.gas_used // BATCH
     _report(rows)
 
     assert rows["open-and-pay ETH (SKU order)"] <= OPEN_SKU_TARGET
