@@ -10,12 +10,12 @@ exits with status 1 and says what was sent.
 
 from __future__ import annotations
 
-import functools
 import os
+import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ from app.domain.abi_types import hex32
 from app.domain.deployments import DEPLOYMENTS_DIR_ENV, deployments_dir, load_record
 from app.domain.errors import TrustMallError
 from app.domain.reverts import RevertDecoder, explain
-from scripts._lib.signers import parse_address, resolve_account, signer_option
+from scripts._lib.signers import ACCOUNT_HELP, parse_address, resolve_account, signer_option
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
@@ -36,38 +36,26 @@ if TYPE_CHECKING:
 DEMO_DEPLOYMENTS = "var/demo/deployments"
 SUITE = ("ProductRegistry", "OrderEscrow", "AttestationVerifier", "CreditVault", "CreditLines")
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+# What the running command has sent (transaction hashes), and the gas a dry run estimated.
+_sent: list[str] = []
+_gas: list[int] = []
 
 
 class Stop(click.ClickException):
     """The run stops, in one line: exit status 2 when nothing was sent, else 1 and how many
     transactions went before."""
 
-    exit_code = 2
-
     def __init__(self, message: str) -> None:
-        if _state.sent and "sent before this" not in message:
-            message += f" ({_state.sent} transaction(s) were sent before this; see above)"
+        if _sent and "sent before this" not in message:
+            message += f" ({len(_sent)} transaction(s) were sent before this; see above)"
         super().__init__(message)
-        if _state.sent:
-            self.exit_code = 1
-
-
-@dataclass
-class _State:
-    """What the current command has sent, and the gas of a dry run."""
-
-    sent: int = 0
-    gas: list[int] = field(default_factory=list)
-
-
-_state = _State()
+        self.exit_code = 1 if _sent else 2
 
 
 class Command(ConnectedProviderCommand):
     """Ape's connected command; any error that is not the command's own becomes one line."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        _state.sent, _state.gas = 0, []
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -76,21 +64,14 @@ class Command(ConnectedProviderCommand):
             raise Stop(str(exc)) from None
         except Exception as exc:  # a node that is not there, an RPC that refuses ...
             raise Stop(_unexpected(exc, ctx)) from None
-
-
-class Offline(click.Command):
-    """A command that needs no node: it sends nothing, so its stops exit with status 2."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        _state.sent, _state.gas = 0, []
-        return super().invoke(ctx)
+        finally:  # a later command in this process starts with nothing sent
+            del _sent[:], _gas[:]
 
 
 def _unexpected(exc: Exception, ctx: click.Context) -> str:
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
+    text, name = _first_line(exc).rstrip("."), type(exc).__name__
     choice = ctx.params.get("network")
     network = str(getattr(choice, "network_choice", None) or choice or "the network")
-    name = type(exc).__name__
     if any(word in name for word in ("Provider", "Connection", "Network", "NotInstalled")) or any(
         word in text.lower() for word in ("connect", "no node", "node found", "rpc", "provider")
     ):
@@ -104,17 +85,16 @@ def _unexpected(exc: Exception, ctx: click.Context) -> str:
     return f"{name}: {text}"
 
 
-# ---------------------------------------------------------------------------------------- options
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def deployments_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    with_option: Callable[..., Any] = click.option(
-        "--deployments-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help=f"Deployment records (default: ${DEPLOYMENTS_DIR_ENV} or deployments/; "
-        f"beside `make demo`: {DEMO_DEPLOYMENTS}).",
-    )(command)
-    return with_option
+deployments_dir_option: Decorator = click.option(
+    "--deployments-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Deployment records (default: ${DEPLOYMENTS_DIR_ENV} or deployments/; "
+    f"beside `make demo`: {DEMO_DEPLOYMENTS}).",
+)
 
 
 @dataclass
@@ -128,7 +108,7 @@ class Run:
     dry_run: bool = False
     default_signer: int | None = None
 
-    @functools.cached_property
+    @cached_property
     def signer(self) -> AccountAPI:
         return resolve_account(self.account, self.network, default_test_index=self.default_signer)
 
@@ -139,28 +119,27 @@ class Run:
     def record_block(self, name: str, address: str) -> int:
         """The block ``name`` was deployed in, if the record names it at ``address``: where its
         logs begin."""
-        record = self._record()
-        entry = record.contracts.get(name) if record else None
+        entry = self._contracts().get(name)
         return entry.block_number if entry and entry.address == address else 0
 
-    def _record(self) -> Any:
+    def _contracts(self) -> dict[str, Any]:
         from ape import chain
 
-        return load_record(deployments_dir(self.directory), chain.chain_id)
+        record = load_record(deployments_dir(self.directory), chain.chain_id)
+        return dict(record.contracts) if record else {}
 
     def contract(self, name: str, address: str | None = None) -> ContractInstance:
         """``name`` at ``address``, else as recorded for this chain in the deployments dir."""
         from ape import chain, project
 
         if address is None:
-            record = self._record()
-            if record is None or name not in record.contracts:
+            if name not in (recorded := self._contracts()):
                 raise Stop(
                     f"no {name} recorded for chain {chain.chain_id} in "
                     f"{deployments_dir(self.directory)}: run `ape run deploy`, or beside `make "
                     f"demo` pass --deployments-dir {DEMO_DEPLOYMENTS}"
                 )
-            address = record.contracts[name].address
+            address = recorded[name].address
         if not chain.provider.get_code(address):
             raise Stop(f"no contract code at {address} on chain {chain.chain_id}")
         instance: ContractInstance = project.get_contract(name).at(address)
@@ -184,11 +163,9 @@ def command(
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         def callback(network: Any, account: Any, deployments_dir: Path | None, **kw: Any) -> Any:
-            given = kw.pop("contract_address", None)
-            run = Run(network, account, deployments_dir, None, kw.pop("dry_run", False))
-            run.default_signer = default_signer
-            run.address = parse_address(given, f"--{address}") if given else None
-            return fn(run, **kw)
+            given, dry = kw.pop("contract_address", None), kw.pop("dry_run", False)
+            at = parse_address(given, f"--{address}") if given else None
+            return fn(Run(network, account, deployments_dir, at, dry, default_signer), **kw)
 
         # Not functools.wraps: Ape reads the callback's own signature (`network`).
         callback.__doc__, callback.__name__ = fn.__doc__, fn.__name__
@@ -204,16 +181,11 @@ def command(
                 "contract_address",
                 help=f"The {address} contract's address (default: the deployment record's).",
             )(built)
-        built = (signer_option(signer) if signer else signer_option())(
-            deployments_dir_option(built)
-        )
+        built = signer_option(signer or ACCOUNT_HELP)(deployments_dir_option(built))
         made: Callable[..., Any] = group.command(name, cls=Command, short_help=short_help)(built)
         return made
 
     return decorate
-
-
-# ---------------------------------------------------------------------------------------- reading
 
 
 def now() -> int:
@@ -266,25 +238,18 @@ def refusal(method: Any, *args: Any, sender: str | None = None, value: int = 0) 
 
     from app.chain.reverts import revert_data
 
-    call: dict[str, Any] = {
-        "to": str(method.contract.address),
-        "data": "0x" + bytes(method.encode_input(*args)).hex(),
-    }
+    data = "0x" + bytes(method.encode_input(*args)).hex()
+    call: dict[str, Any] = {"to": str(method.contract.address), "data": data, "value": value}
     if sender is not None:
         call["from"] = sender
-    if value:
-        call["value"] = value
     try:
         chain.provider.web3.eth.call(call)
     except ContractLogicError as exc:
-        data = revert_data(exc)
-        return explain_data(data) if data else str(exc.message or exc)
+        found = revert_data(exc)
+        return explain_data(found) if found else str(exc.message or exc)
     except (Web3RPCError, ValueError) as exc:  # the node refuses: e.g. too little ETH for value
         return f"the node refuses the call: {exc}"
     return None
-
-
-# ---------------------------------------------------------------------------------------- sending
 
 
 def send(
@@ -306,12 +271,11 @@ def send(
     refused = refusal(method, *args, sender=str(account.address), value=value)
     if refused is not None:
         raise Stop(f"{what}: the contract refuses it: {refused}; nothing was sent")
-    extra = {"value": value} if value else {}
     if run.dry_run:
-        _state.gas.append(int(method.estimate_gas_cost(*args, sender=account, **extra)))
+        _gas.append(int(method.estimate_gas_cost(*args, sender=account, value=value)))
         return None
     try:
-        txn = account.prepare_transaction(method.as_transaction(*args, sender=account, **extra))
+        txn = account.prepare_transaction(method.as_transaction(*args, sender=account, value=value))
         signed = account.sign_transaction(txn)
     except ApeException as exc:  # e.g. a wallet that cannot pay the value and the gas
         raise Stop(f"{what}: {_first_line(exc)}; nothing was sent") from None
@@ -320,7 +284,7 @@ def send(
     tx_hash = hex32(signed.txn_hash)
     if journal is not None:
         journal.sent(keys or [], tx_hash)
-    _state.sent += 1
+    _sent.append(tx_hash)
     try:
         receipt = chain.provider.send_transaction(signed)
     except ApeException as exc:
@@ -332,17 +296,13 @@ def send(
     return receipt
 
 
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
 def dry_run_report(what: str) -> None:
     """What a dry run would have sent: transactions and gas at today's price."""
     from ape import chain
 
-    gas, price = sum(_state.gas), int(chain.provider.gas_price)
+    gas, price = sum(_gas), int(chain.provider.gas_price)
     click.echo(
-        f"dry run: {what} in {len(_state.gas)} transaction(s); estimated gas {gas} "
+        f"dry run: {what} in {len(_gas)} transaction(s); estimated gas {gas} "
         f"(~{gas * price / 1e18:.6f} ETH at {price / 1e9:.2f} gwei); nothing was sent"
     )
     click.echo("next: the same command without --dry-run sends it")
@@ -359,17 +319,11 @@ def progress(total: int, label: str) -> Any:
     return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
 
 
-# ---------------------------------------------------------------------------------------- inputs
-
-
 def bytes32(value: str, hint: str) -> bytes:
     text = value.strip().removeprefix("0x")
-    try:
-        if len(text) == 64:
-            return bytes.fromhex(text)
-    except ValueError:
-        pass
-    raise Stop(f"{hint}: {value!r} is not 0x followed by 64 hex digits")
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        raise Stop(f"{hint}: {value!r} is not 0x followed by 64 hex digits")
+    return bytes.fromhex(text)
 
 
 def parsed(parse: Callable[[str], Any], text: str, hint: str) -> Any:
@@ -387,9 +341,7 @@ def writable(path: Path, hint: str, *, new: bool = False) -> Path:
         raise Stop(f"{hint}: {path} exists; it is never overwritten")
     if path.exists() and not path.is_file():
         raise Stop(f"{hint}: {path} is not a regular file")
-    folder = path.parent
-    while not folder.exists():
-        folder = folder.parent
+    folder = next(parent for parent in path.parents if parent.exists())
     if not folder.is_dir():
         raise Stop(f"{hint}: cannot write {path}: {folder} is a file")
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
+from ape.cli import AccountAliasPromptChoice
 from eth_utils.address import is_address, to_checksum_address
 
 if TYPE_CHECKING:
@@ -28,21 +29,8 @@ ACCOUNT_HELP = (
 
 
 def signer_option(help_text: str = ACCOUNT_HELP) -> Callable[[Any], Any]:
-    """Ape's ``--account`` option (alias or TEST::N, no prompt), with help text."""
-    from ape.cli import account_option
-
-    def decorate(command: Any) -> Any:
-        command = account_option(prompt=False)(command)
-        command.__click_params__[-1].help = help_text
-        return command
-
-    return decorate
-
-
-def is_test_account(account: AccountAPI) -> bool:
-    from ape.api.accounts import TestAccountAPI
-
-    return isinstance(account, TestAccountAPI)
+    """Ape's ``--account`` (an alias or TEST::N), never prompting, with help text."""
+    return click.option("--account", type=AccountAliasPromptChoice(), help=help_text)
 
 
 def resolve_account(
@@ -53,31 +41,26 @@ def resolve_account(
     Refuses test accounts on live networks; unlocks keyfile accounts once for the whole run.
     """
     from ape import accounts
+    from ape.api.accounts import TestAccountAPI
+    from ape_accounts import KeyfileAccount
 
+    if account is None and network.is_local and default_test_index is not None:
+        test_account: AccountAPI = accounts.test_accounts[default_test_index]
+        return test_account
     if account is None:
-        if network.is_local and default_test_index is not None:
-            test_account: AccountAPI = accounts.test_accounts[default_test_index]
-            return test_account
         raise _stop(
             f"--account is required on network {network.choice!r}: an Ape account alias "
             "(`ape accounts list`)" + (" or TEST::N" if network.is_local else "")
         )
-    if is_test_account(account) and not network.is_local:
+    if isinstance(account, TestAccountAPI) and not network.is_local:
         raise _stop(
             f"test account {account.address} may sign on local networks only, "
             f"not on {network.choice!r}"
         )
-    enable_autosign(account)
-    return account
-
-
-def enable_autosign(account: AccountAPI) -> None:
-    """Unlocks a keyfile account for the run, with ``APE_ACCOUNTS_<alias>_PASSPHRASE`` if set."""
-    from ape_accounts import KeyfileAccount
-
     if isinstance(account, KeyfileAccount):
         passphrase = os.environ.get(f"APE_ACCOUNTS_{account.alias}_PASSPHRASE")
         account.set_autosign(True, passphrase=passphrase)
+    return account
 
 
 def parse_address(value: str, what: str) -> str:
@@ -92,7 +75,7 @@ def parse_address(value: str, what: str) -> str:
 
 
 def _stop(message: str) -> click.ClickException:
-    from scripts._lib.chain import Stop
+    from scripts._lib.chain import Stop  # chain imports this module
 
     return Stop(message)
 
@@ -108,19 +91,16 @@ def test_account_address(index: int) -> str:
 
 def add_address_command(group: click.Group) -> None:
     """``address ACCOUNT``: the address of a test account or an Ape alias, with no node."""
-    from scripts._lib.chain import Offline, Stop
 
-    @group.command("address", cls=Offline, short_help="the address of TEST::N or an alias")
+    @group.command("address", short_help="the address of TEST::N or an alias")
     @click.argument("account")
     def address(account: str) -> None:
         """Print the address of ACCOUNT: TEST::N (test account N, the same as Anvil's account N)
         or the alias of one of your Ape accounts. Sends nothing, needs no node."""
         from ape import accounts
 
-        if account.upper().startswith("TEST::"):
-            found = parse_address(account, "ACCOUNT")
-        elif account in accounts.aliases:
-            found = str(accounts.load(account).address)
-        else:
-            raise Stop(f"ACCOUNT: no test account nor Ape account alias {account!r}")
-        click.echo(found)
+        if account in accounts.aliases:
+            account = str(accounts.load(account).address)
+        elif not account.upper().startswith("TEST::"):
+            raise _stop(f"ACCOUNT: no test account nor Ape account alias {account!r}")
+        click.echo(parse_address(account, "ACCOUNT"))
