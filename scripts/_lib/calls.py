@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.reverts import ROLE_NAMES, described
 from app.index.decoding import EventDecoder
 from scripts._lib import chain
@@ -27,14 +28,7 @@ from scripts._lib.assets import Asset, asset_of
 from scripts._lib.chain import Run
 from scripts._lib.signers import parse_address
 
-# The suite's contracts by the short names commands take.
-CONTRACTS = {
-    "registry": "ProductRegistry",
-    "escrow": "OrderEscrow",
-    "verifier": "AttestationVerifier",
-    "vault": "CreditVault",
-    "lines": "CreditLines",
-}
+CONTRACTS = dict(zip(chain.SHORT, chain.SUITE, strict=True))
 ROLES = {name: role for role, name in ROLE_NAMES.items()}
 TERMS, ITEMS = "terms", "items"
 LATE = (TERMS, ITEMS)  # inputs read with the order
@@ -162,8 +156,8 @@ def _value(item: Any, given: dict[str, Any], order: Any, asset: Asset | None) ->
     text = given.pop(_dest(name))
     if kind == "uint32" and name == ITEMS:
         return bits_of(text, order.terms.item_count, "--item")
-    if kind == "address":
-        return parse_address(str(text), hint)
+    if kind == "address":  # 0: the zero address, where the function gives it a meaning
+        return ZERO_ADDRESS if text == "0" else parse_address(str(text), hint)
     if kind == "bytes32":
         role = ROLES.get(str(text).upper()) if name == "role" else None
         return role or chain.bytes32(str(text), hint)

@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 
 # Where `make demo` keeps its deployment record: the scripts join the demo's chain with it.
 DEMO_DEPLOYMENTS = "var/demo/deployments"
+# The suite's contracts, and the short names commands take.
 SUITE = ("ProductRegistry", "OrderEscrow", "AttestationVerifier", "CreditVault", "CreditLines")
+SHORT = ("registry", "escrow", "verifier", "vault", "lines")
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 # What the running command has sent (transaction hashes), and the gas a dry run estimated.
 _sent: list[str] = []
@@ -308,8 +310,12 @@ def dry_run_report(what: str) -> None:
     click.echo("next: the same command without --dry-run sends it")
 
 
-def done(what: str, receipt: Any, then: str | None = None) -> None:
-    """What a transaction did, and the command to run next."""
+def done(what: str, receipt: Any, then: str | None = None, would: str | None = None) -> None:
+    """What a transaction did, and the command to run next; after a dry run (no receipt), what
+    it would have sent (``would``, else ``what``)."""
+    if receipt is None:
+        dry_run_report(would or f"would send: {what}")
+        return
     click.echo(f"{what} in tx {receipt.txn_hash} (block {receipt.block_number})")
     if then:
         click.echo(f"next: {then}")

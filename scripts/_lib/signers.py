@@ -64,14 +64,18 @@ def resolve_account(
 
 
 def parse_address(value: str, what: str) -> str:
-    """A checksummed address (or test account ``TEST::N``'s), else a one-line stop naming
-    ``what``."""
+    """A checksummed address (or test account ``TEST::N``'s, or an Ape account alias's), else a
+    one-line stop naming ``what``."""
+    from ape import accounts
+
     text = value.strip()
     if text.upper().startswith("TEST::") and text[6:].isdigit():
         return test_account_address(int(text[6:]))
-    if not is_address(text):
-        raise _stop(f"{what}: {value!r} is not an address (0x + 40 hex digits, or TEST::N)")
-    return str(to_checksum_address(text))
+    if is_address(text):
+        return str(to_checksum_address(text))
+    if text not in accounts.aliases:
+        raise _stop(f"{what}: {value!r} is not an address (0x + 40 hex, TEST::N or an alias)")
+    return str(accounts.load(text).address)
 
 
 def _stop(message: str) -> click.ClickException:
@@ -97,10 +101,4 @@ def add_address_command(group: click.Group) -> None:
     def address(account: str) -> None:
         """Print the address of ACCOUNT: TEST::N (test account N, the same as Anvil's account N)
         or the alias of one of your Ape accounts. Sends nothing, needs no node."""
-        from ape import accounts
-
-        if account in accounts.aliases:
-            account = str(accounts.load(account).address)
-        elif not account.upper().startswith("TEST::"):
-            raise _stop(f"ACCOUNT: no test account nor Ape account alias {account!r}")
         click.echo(parse_address(account, "ACCOUNT"))
