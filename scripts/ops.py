@@ -15,9 +15,7 @@ from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib.calls import Call, add_calls
 from scripts._lib.chain import Run, Stop
-from scripts._lib.identity import commitment
 from scripts._lib.policy import policy_changes, policy_from_toml, read_policy
-from scripts._lib.signers import parse_address
 
 EVERY = chain.SHORT
 PAUSABLE = ("registry", "escrow", "vault", "lines")
@@ -26,6 +24,9 @@ ADMIN = "DEFAULT_ADMIN_ROLE"
 VERIFIER = "VERIFIER_ROLE"
 
 CALLS = (
+    Call("approve-merchant", REG, "approveMerchant", VERIFIER,
+         "approve a merchant with its owner's identity", ("merchant",),
+         "the merchant registers items: ape run merchant register FILE --account ALIAS"),
     Call("suspend-merchant", REG, "suspendMerchant", VERIFIER, "suspend a merchant", ("merchant",),
          "reverse it with ape run ops reinstate-merchant MERCHANT"),
     Call("reinstate-merchant", REG, "reinstateMerchant", VERIFIER,
@@ -70,45 +71,16 @@ CALLS = (
 
 
 @click.group(
-    help="""Operators' commands on the TrustMall suite: merchants, GS1 prefixes, reports,
-credit risk and policy, pauses, roles and the two-step admin handover. Each sends one contract
-function, simulated first (a refusal is explained from the contract's own error and nothing is
-sent), with --dry-run to estimate gas only. Who may send each is the contract's rule; --account
-is TEST::0 (the deployer) by default on a local network. CONTRACT names one of: registry, escrow,
-verifier, vault, lines. Roles and who holds them: docs/scripts.md#ops."""
+    help="""Operators' commands: merchants, GS1 prefixes, reports, credit risk and policy,
+pauses, roles, the admin handover. Each sends one contract function, simulated first (a refusal
+is the contract's own error; nothing is sent); --dry-run estimates gas. CONTRACT is one of:
+registry, escrow, verifier, vault, lines. Roles, who holds them: docs/scripts.md#ops."""
 )
 def cli() -> None:
     pass
 
 
 add_calls(cli, CALLS)
-
-
-@chain.command(cli, "approve-merchant", short_help="approve a merchant with its owner's identity",
-               signer=VERIFIER, default_signer=0, dry_run=True)  # fmt: skip
-@click.argument("merchant")
-@click.option("--name", required=True, help="Display name shown to shoppers.")
-@click.option("--identity", help="The owner's legal identifier; only its commitment is recorded.")
-@click.option("--identity-hash", help="The identity commitment itself (0x + 64 hex).")
-def approve(
-    run: Run, merchant: str, name: str, identity: str | None, identity_hash: str | None
-) -> None:
-    """Approve MERCHANT (an address, or TEST::N on a local network) with its owner's
-    identity commitment: HMAC-SHA256 of the legal identifier under the platform's identity
-    key ($TRUSTMALL_IDENTITY_KEY, 0x-hex; on a local network the development key), the same
-    commitment a credit bureau attests for a borrower, so credit never pays a borrower's own
-    shop. The identifier itself never leaves this machine."""
-    if (identity is None) == (identity_hash is None):
-        raise Stop("give exactly one of --identity and --identity-hash")
-    target = parse_address(merchant, "MERCHANT")
-    if identity is not None:
-        digest = commitment(identity, run.network)
-    else:
-        digest = chain.bytes32(str(identity_hash), "--identity-hash")
-    what = f"approved merchant {target} ({name}), identity commitment {hex32(digest)}"
-    then = "the merchant registers items: ape run merchant register FILE --account ALIAS"
-    method = run.contract("ProductRegistry").approveMerchant
-    chain.done(what, chain.send(run, method, target, name, digest, what=what), then)
 
 
 @chain.command(cli, "reports", short_help="list counterfeit and problem reports", signer=VERIFIER,
@@ -140,9 +112,8 @@ def reports(run: Run, every: bool) -> None:
                signer="POLICY_ROLE", default_signer=0, dry_run=True)  # fmt: skip
 @click.argument("policy_file", type=click.Path(dir_okay=False, path_type=Path))
 def publish_policy(run: Run, policy_file: Path) -> None:
-    """Publish POLICY_FILE (TOML: see examples/policy.toml) as the next version of the credit
-    policy; new applications are decided by it. Prints what changes from the policy in force
-    first. Amounts are whole stablecoins, durations like 30d or 36h."""
+    """Publish POLICY_FILE (TOML: examples/policy.toml) as the next version of the credit policy,
+    which decides new applications; prints what it changes first. See docs/scripts.md#ops."""
     credit = cr.open_credit(run)
     policy = policy_from_toml(policy_file, credit.asset.decimals)
     current = read_policy(credit.lines)

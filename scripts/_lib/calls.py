@@ -4,10 +4,7 @@ sent through the one path (``scripts._lib.chain.send``), and what it did read ba
 events of its receipt. A command here is a row (:class:`Call`), not a function: the words a user
 reads about a rule are the contract's own, so they cannot drift from it.
 
-Inputs named in ``Call.arguments`` are positional arguments; the others are options. How each
-ABI type and name is typed (a role's name, a hashed text, an order, its items, an amount in whole
-tokens): docs/scripts.md#commands-made-from-contract-functions. What a command did is printed
-from its receipt's events, amounts in the token they are paid in.
+How each ABI input is typed on the command line: docs/scripts.md#calls.
 """
 
 from __future__ import annotations
@@ -26,12 +23,14 @@ from app.index.decoding import EventDecoder
 from scripts._lib import chain
 from scripts._lib.assets import Asset, asset_of
 from scripts._lib.chain import Run
+from scripts._lib.identity import commitment
 from scripts._lib.signers import parse_address
 
 CONTRACTS = dict(zip(chain.SHORT, chain.SUITE, strict=True))
 ROLES = {name: role for role, name in ROLE_NAMES.items()}
 TERMS, ITEMS = "terms", "items"
 LATE = (TERMS, ITEMS)  # inputs read with the order
+IDENTITY = "identityHash"  # a commitment under the platform's identity key, not a keccak256
 # Inputs and event fields counted in a token's base units, by name.
 AMOUNT = re.compile(
     r"(?:^|[a-z])(?:[Aa]mount|[Aa]ssets|[Pp]rincipal|[Ii]nterest|[Ff]ees?|[Rr]efund|[Ss]urplus"
@@ -113,6 +112,10 @@ def _params(call: Call, inputs: list[Any], docs: dict[str, str]) -> list[click.P
         words = _stem(name).replace("-", " ")
         if name == TERMS:
             params += _click_params(order_options)
+        elif name == IDENTITY:
+            said = "The owner's legal identifier (national id, company number); it stays here."
+            params.append(click.Option(["--identity"], help=said))
+            params.append(click.Option(["--identity-hash"], help="Or its commitment (0x + 64 hex)"))
         elif kind == "bytes32" and name.endswith("Hash"):
             params += _click_params(hashed_text_options(_stem(name), words))
         elif kind == "uint32" and name == ITEMS:
@@ -130,8 +133,6 @@ def _params(call: Call, inputs: list[Any], docs: dict[str, str]) -> list[click.P
                 settings["type"] = click.IntRange(0, 2 ** int(kind[4:] or 256) - 1)
             elif kind == "bool":
                 settings["type"] = click.BOOL
-            elif kind not in ("address", "bytes32", "string"):
-                raise TypeError(f"{call.function}: no option for ABI type {kind}")
             params.append(click.Option([f"--{_kebab(name)}", _dest(name)], **settings))
     return params
 
@@ -142,13 +143,20 @@ def _click_params(decorate: Any) -> list[click.Parameter]:
     return params[::-1]
 
 
-def _value(item: Any, given: dict[str, Any], order: Any, asset: Asset | None) -> Any:
+def _value(item: Any, given: dict[str, Any], run: Run, order: Any, asset: Asset | None) -> Any:
     """The ABI value of one input, from what the command line gave."""
     from scripts._lib.escrow import bits_of, hashed_text
 
     name, kind, hint = item.name, item.type, _metavar(item.name)
     if name == TERMS:
         return order.terms.as_abi()
+    if name == IDENTITY:
+        text, digest = given.pop("identity"), given.pop("identity_hash")
+        if (text is None) == (digest is None):
+            raise chain.Stop("give exactly one of --identity and --identity-hash")
+        if text is not None:
+            return commitment(text, run.network)
+        return chain.bytes32(digest, "--identity-hash")
     if kind == "bytes32" and name.endswith("Hash"):
         stem = _stem(name)
         keys = (f"{stem}{end}".replace("-", "_") for end in ("", "_file", "_hash"))
@@ -223,12 +231,12 @@ def _add(group: click.Group, call: Call, default_signer: int | None, address: st
         if amounts and name in ("CreditVault", "CreditLines"):  # in the pool's stablecoin
             asset = asset_of(str(run.contract("CreditVault").asset()))
         # What the command line alone decides is checked before the order is read.
-        values = {i.name: _value(i, given, None, asset) for i in inputs if i.name not in LATE}
+        values = {i.name: _value(i, given, run, None, asset) for i in inputs if i.name not in LATE}
         order = None
         if "order_file" in given:  # the function takes an escrow order's terms
             order = session(run, given.pop("order_file"), given.pop("order_id"))
-            values |= {i.name: _value(i, given, order, asset) for i in inputs if i.name in LATE}
             values |= {"order": order.flag, "orderId": order.view.order_id}
+        values |= {i.name: _value(i, given, run, order, asset) for i in inputs if i.name in LATE}
         if order is not None and name == "OrderEscrow":  # the escrow the order was opened on
             contract = order.escrow.contract
         else:
@@ -237,7 +245,8 @@ def _add(group: click.Group, call: Call, default_signer: int | None, address: st
         args = [values[item.name] for item in inputs]
         receipt = chain.send(run, getattr(contract, call.function), *args, what=what)
         if receipt is None:
-            chain.dry_run_report(f"would send {what}")
+            shown = {i.name: "(...)" if i.name == TERMS else values[i.name] for i in inputs}
+            chain.dry_run_report(f"would send {described(what, shown)}")
             return
         then = call.then and call.then.format(**values)
         report(receipt, f"sent {what}", then, asset or (order.asset if order else None))

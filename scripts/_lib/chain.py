@@ -1,5 +1,6 @@
-"""The scripts' chain toolkit: one command class, the options every command shares, contract
-handles from the deployment record, chain time and logs, and one simulate-then-send path.
+"""The scripts' chain toolkit: one command class, the options every command shares, the signing
+account (an Ape account, never a raw key: docs/scripts.md#accounts), contract handles from the
+deployment record, chain time and logs, and one simulate-then-send path.
 
 A command gathers its inputs, then every transaction goes through :func:`send`: it is simulated
 with ``eth_call`` first, and a refusal stops the run with the contract's own custom error in
@@ -20,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from ape.cli import ConnectedProviderCommand
+from ape.cli import AccountAliasPromptChoice, ConnectedProviderCommand
+from eth_utils.address import is_address, to_checksum_address
 
 from app.domain.abi_types import hex32
 from app.domain.deployments import DEPLOYMENTS_DIR_ENV, deployments_dir, load_record
 from app.domain.errors import TrustMallError
 from app.domain.reverts import RevertDecoder, explain
-from scripts._lib.signers import ACCOUNT_HELP, parse_address, resolve_account, signer_option
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
@@ -38,6 +39,7 @@ DEMO_DEPLOYMENTS = "var/demo/deployments"
 SUITE = ("ProductRegistry", "OrderEscrow", "AttestationVerifier", "CreditVault", "CreditLines")
 SHORT = ("registry", "escrow", "verifier", "vault", "lines")
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+DRY_RUN_HELP = "Check, simulate, estimate gas; send nothing."
 # What the running command has sent (transaction hashes), and the gas a dry run estimated.
 _sent: list[str] = []
 _gas: list[int] = []
@@ -91,6 +93,81 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+ACCOUNT_HELP = (
+    "Signing account: an Ape account alias (for automation the passphrase comes from "
+    "APE_ACCOUNTS_<ALIAS>_PASSPHRASE), or TEST::N on a local network. Never a raw key."
+)
+
+
+def signer_option(help_text: str = ACCOUNT_HELP) -> Decorator:
+    """Ape's ``--account`` (an alias or TEST::N), never prompting, with help text."""
+    return click.option("--account", type=AccountAliasPromptChoice(), help=help_text)
+
+
+def resolve_account(
+    account: AccountAPI | None, network: Any, *, default_test_index: int | None = None
+) -> AccountAPI:
+    """The signer: the given account, or test account ``default_test_index`` on a local network.
+
+    Refuses test accounts on live networks; unlocks keyfile accounts once for the whole run.
+    """
+    from ape import accounts
+    from ape.api.accounts import TestAccountAPI
+    from ape_accounts import KeyfileAccount
+
+    if account is None and network.is_local and default_test_index is not None:
+        account = accounts.test_accounts[default_test_index]
+    if account is None:
+        raise Stop(
+            f"--account is required on network {network.choice!r}: an Ape account alias "
+            "(`ape accounts list`)" + (" or TEST::N" if network.is_local else "")
+        )
+    if isinstance(account, TestAccountAPI) and not network.is_local:
+        raise Stop(
+            f"test account {account.address} may sign on local networks only, "
+            f"not on {network.choice!r}"
+        )
+    if isinstance(account, KeyfileAccount):
+        passphrase = os.environ.get(f"APE_ACCOUNTS_{account.alias}_PASSPHRASE")
+        account.set_autosign(True, passphrase=passphrase)
+    return account
+
+
+def parse_address(value: str, what: str) -> str:
+    """A checksummed address (or test account ``TEST::N``'s, or an Ape account alias's), else a
+    one-line stop naming ``what``."""
+    from ape import accounts
+
+    text = value.strip()
+    if text.upper().startswith("TEST::") and text[6:].isdigit():
+        return test_account_address(int(text[6:]))
+    if is_address(text):
+        return str(to_checksum_address(text))
+    if text not in accounts.aliases:
+        raise Stop(f"{what}: {value!r} is not an address (0x + 40 hex, TEST::N or an alias)")
+    return str(accounts.load(text).address)
+
+
+def test_account_address(index: int) -> str:
+    from ape import accounts
+
+    try:
+        return str(accounts.test_accounts[index].address)
+    except IndexError:
+        raise Stop(f"there is no test account TEST::{index}") from None
+
+
+def add_address_command(group: click.Group) -> None:
+    """``address ACCOUNT``: the address of a test account or an Ape alias, with no node."""
+
+    @group.command("address", short_help="the address of TEST::N or an alias")
+    @click.argument("account")
+    def address(account: str) -> None:
+        """Print the address of ACCOUNT: TEST::N (test account N, the same as Anvil's account N)
+        or the alias of one of your Ape accounts. Sends nothing, needs no node."""
+        click.echo(parse_address(account, "ACCOUNT"))
+
+
 deployments_dir_option: Decorator = click.option(
     "--deployments-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -121,27 +198,26 @@ class Run:
     def record_block(self, name: str, address: str) -> int:
         """The block ``name`` was deployed in, if the record names it at ``address``: where its
         logs begin."""
-        entry = self._contracts().get(name)
+        entry = self._recorded(name)
         return entry.block_number if entry and entry.address == address else 0
 
-    def _contracts(self) -> dict[str, Any]:
+    def _recorded(self, name: str) -> Any:
         from ape import chain
 
         record = load_record(deployments_dir(self.directory), chain.chain_id)
-        return dict(record.contracts) if record else {}
+        return record.contracts.get(name) if record else None
 
     def contract(self, name: str, address: str | None = None) -> ContractInstance:
         """``name`` at ``address``, else as recorded for this chain in the deployments dir."""
         from ape import chain, project
 
-        if address is None:
-            if name not in (recorded := self._contracts()):
-                raise Stop(
-                    f"no {name} recorded for chain {chain.chain_id} in "
-                    f"{deployments_dir(self.directory)}: run `ape run deploy`, or beside `make "
-                    f"demo` pass --deployments-dir {DEMO_DEPLOYMENTS}"
-                )
-            address = recorded[name].address
+        if address is None and (entry := self._recorded(name)) is None:
+            raise Stop(
+                f"no {name} recorded for chain {chain.chain_id} in "
+                f"{deployments_dir(self.directory)}: run `ape run deploy`, or beside `make "
+                f"demo` pass --deployments-dir {DEMO_DEPLOYMENTS}"
+            )
+        address = address or entry.address
         if not chain.provider.get_code(address):
             raise Stop(f"no contract code at {address} on chain {chain.chain_id}")
         instance: ContractInstance = project.get_contract(name).at(address)
@@ -174,15 +250,10 @@ def command(
         built: Any = callback
         built.__click_params__ = list(getattr(fn, "__click_params__", []))
         if dry_run:
-            built = click.option(
-                "--dry-run", is_flag=True, help="Check, simulate, estimate gas; send nothing."
-            )(built)
+            built = click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)(built)
         if address:
-            built = click.option(
-                f"--{address}",
-                "contract_address",
-                help=f"The {address} contract's address (default: the deployment record's).",
-            )(built)
+            said = f"The {address} contract's address (default: the deployment record's)."
+            built = click.option(f"--{address}", "contract_address", help=said)(built)
         built = signer_option(signer or ACCOUNT_HELP)(deployments_dir_option(built))
         made: Callable[..., Any] = group.command(name, cls=Command, short_help=short_help)(built)
         return made
@@ -206,14 +277,9 @@ def logs(
     from ape import chain
     from ape.types import LogFilter
 
-    log_filter = LogFilter.from_event(
-        event=getattr(contract, event).abi,
-        search_topics=topics or None,
-        addresses=[str(contract.address)],
-        start_block=start,
-        stop_block=int(chain.blocks.height),
-    )
-    return list(chain.provider.get_contract_logs(log_filter))
+    addresses, stop = [str(contract.address)], int(chain.blocks.height)
+    found = LogFilter.from_event(getattr(contract, event), topics or None, addresses, start, stop)
+    return list(chain.provider.get_contract_logs(found))
 
 
 @cache
@@ -242,10 +308,8 @@ def refusal(method: Any, *args: Any, sender: str | None = None, value: int = 0) 
 
     data = "0x" + bytes(method.encode_input(*args)).hex()
     call: dict[str, Any] = {"to": str(method.contract.address), "data": data, "value": value}
-    if sender is not None:
-        call["from"] = sender
     try:
-        chain.provider.web3.eth.call(call)
+        chain.provider.web3.eth.call(call | ({"from": sender} if sender else {}))
     except ContractLogicError as exc:
         found = revert_data(exc)
         return explain_data(found) if found else str(exc.message or exc)
