@@ -53,18 +53,15 @@ CALLS = (
          "ape run ops unpause CONTRACT lifts it"),
     Call("unpause", PAUSABLE, "unpause", ADMIN, "lift a contract's pause"),
     Call("grant-role", EVERY, "grantRole", ADMIN, "grant a role", ("role", "account"),
-         help="Grant ROLE (its name, e.g. ORACLE_ROLE, or 0x + 64 hex) to ACCOUNT on CONTRACT. "
-         "The admin role is never granted: it is handed over in two steps."),
+         help="Grant ROLE (a name, e.g. ORACLE_ROLE, or 0x + 64 hex) to ACCOUNT on CONTRACT."),
     Call("revoke-role", EVERY, "revokeRole", ADMIN, "revoke a role", ("role", "account"),
          help="Revoke ROLE (its name, or 0x + 64 hex) from ACCOUNT on CONTRACT."),
     Call("begin-admin-transfer", EVERY, "beginDefaultAdminTransfer", ADMIN,
          "start handing the admin role over", ("newAdmin",),
          "after the delay, the new admin: ape run ops accept-admin-transfer CONTRACT",
-         help="Start handing CONTRACT's admin role to NEW_ADMIN: it may take it once the "
-         "contract's admin delay (2 days) has passed; until then the admin may cancel."),
+         help="Hand CONTRACT's admin role to NEW_ADMIN, who takes it after the delay (2 days)."),
     Call("accept-admin-transfer", EVERY, "acceptDefaultAdminTransfer", "the pending admin",
-         "take the admin role handed over",
-         help="Take CONTRACT's admin role handed over to --account, once the delay has passed."),
+         "take the admin role", help="Take CONTRACT's admin role, handed over to --account."),
     Call("cancel-admin-transfer", EVERY, "cancelDefaultAdminTransfer", ADMIN,
          "cancel a pending admin handover", help="Cancel a pending admin handover of CONTRACT."),
 )  # fmt: skip
@@ -102,10 +99,8 @@ def reports(run: Run, every: bool) -> None:
                 f"{format_time(int(report.filedAt))} by {report.reporter}, evidence "
                 f"{hex32(report.evidenceHash)}"
             )
-    if not shown:
-        click.echo("no reports" if every else "no open reports")
-    else:
-        click.echo("next: ape run ops confirm-report ID --finding TEXT (or dismiss-report)")
+    then = "next: ape run ops confirm-report ID --finding TEXT (or dismiss-report)"
+    click.echo(then if shown else "no reports" if every else "no open reports")
 
 
 @chain.command(cli, "publish-policy", short_help="publish a credit policy from a TOML file",
@@ -121,7 +116,7 @@ def publish_policy(run: Run, policy_file: Path) -> None:
     in_force = current["version"] if current else "none"
     if not changes:
         raise Stop(f"{policy_file} is the policy in force (version {in_force}); nothing was sent")
-    version = int(credit.lines.currentPolicyVersion()) + 1
+    version = int(current["version"] if current else 0) + 1
     click.echo(f"policy version {version}, against version {in_force}:")
     for line in changes:
         click.echo(f"  {line}")

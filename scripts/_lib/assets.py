@@ -44,10 +44,8 @@ class Asset:
         """Checks the wallet holds ``amount`` for ``what`` (before anything goes), then approves
         ``spender`` to take it unless the allowance covers it: a transaction of its own."""
         if (balance := self.balance_of(run.me)) < amount:
-            raise Stop(
-                f"{run.me} holds {self.fmt(balance)}, less than {what} {self.fmt(amount)}; "
-                "nothing was sent"
-            )
+            held = f"{run.me} holds {self.fmt(balance)}"
+            raise Stop(f"{held}, less than {what} {self.fmt(amount)}; nothing was sent")
         token = erc20(self.token)
         if int(token.allowance(run.me, spender)) < amount:
             receipt = chain.send(run, token.approve, spender, amount, what="the approval")

@@ -22,11 +22,11 @@ from app.domain.reverts import ROLE_NAMES, described
 from app.index.decoding import EventDecoder
 from scripts._lib import chain
 from scripts._lib.assets import Asset, asset_of
-from scripts._lib.chain import Run
+from scripts._lib.chain import SUITE, Run
 from scripts._lib.identity import commitment
 from scripts._lib.signers import parse_address
 
-CONTRACTS = dict(zip(chain.SHORT, chain.SUITE, strict=True))
+CONTRACTS = dict(zip(chain.SHORT, SUITE, strict=True))
 ROLES = {name: role for role, name in ROLE_NAMES.items()}
 TERMS, ITEMS = "terms", "items"
 LATE = (TERMS, ITEMS)  # inputs read with the order
@@ -55,17 +55,11 @@ class Call:
     options: dict[str, str] | None = None  # help of inputs whose NatSpec says too little
 
 
-@cache
-def _contract_type(name: str) -> Any:
+def _spec(call: Call) -> tuple[Any, str, dict[str, str]]:
+    """The function's ABI, its ``@notice`` and ``@dev`` text, its ``@param`` (and row's) texts."""
     from ape import project
 
-    return project.get_contract(name).contract_type
-
-
-def _spec(call: Call) -> tuple[Any, str, dict[str, str]]:
-    """The function's ABI, its ``@notice`` and ``@dev`` as one text, and its ``@param`` texts
-    (with the row's own), as the first of the row's contracts declares them."""
-    contract_type = _contract_type(CONTRACTS[call.contracts[0]])
+    contract_type = project.get_contract(CONTRACTS[call.contracts[0]]).contract_type
     abi = contract_type.methods[call.function]
     user = ((contract_type.userdoc or {}).get("methods") or {}).get(abi.selector) or {}
     dev = ((contract_type.devdoc or {}).get("methods") or {}).get(abi.selector) or {}
@@ -101,7 +95,7 @@ def _is_amount(name: str, kind: str = "uint256") -> bool:
 
 def _params(call: Call, inputs: list[Any], docs: dict[str, str]) -> list[click.Parameter]:
     """The click parameters of ``call``, in the function's order (CONTRACT first if several)."""
-    from scripts._lib.escrow import hashed_text_options, order_options
+    from scripts._lib.escrow import hashed_text_options, items_option, order_options
 
     params: list[click.Parameter] = []
     if len(call.contracts) > 1:
@@ -113,16 +107,13 @@ def _params(call: Call, inputs: list[Any], docs: dict[str, str]) -> list[click.P
         if name == TERMS:
             params += _click_params(order_options)
         elif name == IDENTITY:
-            said = "The owner's legal identifier (national id, company number); it stays here."
+            said = "The owner's legal id; only its HMAC under $TRUSTMALL_IDENTITY_KEY is sent."
             params.append(click.Option(["--identity"], help=said))
-            params.append(click.Option(["--identity-hash"], help="Or its commitment (0x + 64 hex)"))
+            params.append(click.Option(["--identity-hash"], help="Or its commitment (0x+64 hex)."))
         elif kind == "bytes32" and name.endswith("Hash"):
             params += _click_params(hashed_text_options(_stem(name), words))
         elif kind == "uint32" and name == ITEMS:
-            params.append(click.Option(
-                ["--item", _dest(name)], type=int, multiple=True, required=True,
-                metavar="INDEX", help=doc or "An item of the order, 0-based (repeatable).",
-            ))  # fmt: skip
+            params += _click_params(items_option(doc or "An item, 0-based (repeatable)."))
         elif name in call.arguments:
             params.append(click.Argument([_dest(name)], metavar=_metavar(name)))
         else:
@@ -161,9 +152,9 @@ def _value(item: Any, given: dict[str, Any], run: Run, order: Any, asset: Asset 
         stem = _stem(name)
         keys = (f"{stem}{end}".replace("-", "_") for end in ("", "_file", "_hash"))
         return hashed_text(stem, *(given.pop(key) for key in keys))
-    text = given.pop(_dest(name))
     if kind == "uint32" and name == ITEMS:
-        return bits_of(text, order.terms.item_count, "--item")
+        return bits_of(given.pop(ITEMS), order.terms.item_count, "--item")
+    text = given.pop(_dest(name))
     if kind == "address":  # 0: the zero address, where the function gives it a meaning
         return ZERO_ADDRESS if text == "0" else parse_address(str(text), hint)
     if kind == "bytes32":
@@ -179,10 +170,12 @@ def _value(item: Any, given: dict[str, Any], run: Run, order: Any, asset: Asset 
 @cache
 def _event_decoders() -> dict[bytes, EventDecoder]:
     """The events of every contract of the suite, by topic."""
+    from ape import project
+
     decoders = (
         EventDecoder(entry.model_dump(mode="json", by_alias=True))
-        for name in CONTRACTS.values()
-        for entry in _contract_type(name).events
+        for name in SUITE
+        for entry in project.get_contract(name).contract_type.events
     )
     return {bytes.fromhex(d.topic[2:]): d for d in decoders}
 

@@ -93,10 +93,7 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-ACCOUNT_HELP = (
-    "Signing account: an Ape account alias (for automation the passphrase comes from "
-    "APE_ACCOUNTS_<ALIAS>_PASSPHRASE), or TEST::N on a local network. Never a raw key."
-)
+ACCOUNT_HELP = "Signer: an Ape account alias or TEST::N (locally); see docs/scripts.md#accounts."
 
 
 def signer_option(help_text: str = ACCOUNT_HELP) -> Decorator:
@@ -107,10 +104,8 @@ def signer_option(help_text: str = ACCOUNT_HELP) -> Decorator:
 def resolve_account(
     account: AccountAPI | None, network: Any, *, default_test_index: int | None = None
 ) -> AccountAPI:
-    """The signer: the given account, or test account ``default_test_index`` on a local network.
-
-    Refuses test accounts on live networks; unlocks keyfile accounts once for the whole run.
-    """
+    """The signer: the given account, or test account ``default_test_index`` on a local network;
+    test accounts are refused on live networks, keyfile accounts unlocked once for the run."""
     from ape import accounts
     from ape.api.accounts import TestAccountAPI
     from ape_accounts import KeyfileAccount
@@ -268,9 +263,7 @@ def now() -> int:
     return int(chain.blocks.head.timestamp)
 
 
-def logs(
-    contract: Any, event: str, topics: dict[str, Any] | None = None, start: int = 0
-) -> list[Any]:
+def logs(contract: Any, event: str, topics: Any = None, start: int = 0) -> list[Any]:
     """``event`` logs of ``contract`` from block ``start`` to the head, filtered by indexed
     arguments. Asks the provider directly: Ape's query manager would load its cache plugin
     (SQLAlchemy), a second of start-up for every command."""
@@ -334,8 +327,7 @@ def send(
     from ape.exceptions import ApeException
 
     account = run.signer
-    refused = refusal(method, *args, sender=str(account.address), value=value)
-    if refused is not None:
+    if (refused := refusal(method, *args, sender=str(account.address), value=value)) is not None:
         raise Stop(f"{what}: the contract refuses it: {refused}; nothing was sent")
     if run.dry_run:
         _gas.append(int(method.estimate_gas_cost(*args, sender=account, value=value)))
@@ -354,8 +346,7 @@ def send(
     try:
         receipt = chain.provider.send_transaction(signed)
     except ApeException as exc:
-        text = str(exc)
-        reason = explain_data(text) if text.startswith("0x") else _first_line(exc)
+        reason = explain_data(str(exc)) if str(exc).startswith("0x") else _first_line(exc)
         raise click.ClickException(f"{what} failed (tx {tx_hash}): {reason}") from None
     if journal is not None:
         journal.chunk_confirmed(tx_hash, receipt.block_number)
