@@ -10,6 +10,7 @@ from app.domain.orders import ETH
 from app.domain.units import format_amount, parse_amount
 from scripts._lib import chain
 from scripts._lib.chain import Run, Stop
+from scripts._lib.signers import parse_address
 
 if TYPE_CHECKING:
     from ape.contracts.base import ContractInstance
@@ -42,12 +43,10 @@ class Asset:
     def allow(self, run: Run, spender: str, amount: int, what: str) -> None:
         """Checks the wallet holds ``amount`` for ``what`` (before anything goes), then approves
         ``spender`` to take it unless the allowance covers it: a transaction of its own."""
-        balance, token = self.balance_of(run.me), erc20(self.token)
-        if balance < amount:
-            raise Stop(
-                f"{run.me} holds {self.fmt(balance)}, less than {what} {self.fmt(amount)}; "
-                "nothing was sent"
-            )
+        if (balance := self.balance_of(run.me)) < amount:
+            held = f"{run.me} holds {self.fmt(balance)}"
+            raise Stop(f"{held}, less than {what} {self.fmt(amount)}; nothing was sent")
+        token = erc20(self.token)
         if int(token.allowance(run.me, spender)) < amount:
             receipt = chain.send(run, token.approve, spender, amount, what="the approval")
             chain.done(f"approved {spender} to take {what} ({self.fmt(amount)})", receipt)
@@ -63,8 +62,6 @@ def erc20(token: str) -> ContractInstance:
 
 def parse_token(value: str, hint: str = "--token") -> str:
     """``ETH`` (or the zero address) or an ERC-20 address."""
-    from scripts._lib.signers import parse_address
-
     return ETH if value.strip().upper() == "ETH" else parse_address(value, hint)
 
 

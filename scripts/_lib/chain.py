@@ -1,5 +1,6 @@
-"""The scripts' chain toolkit: one command class, the options every command shares, contract
-handles from the deployment record, chain time and logs, and one simulate-then-send path.
+"""The scripts' chain toolkit: one command class, the options every command shares, the signing
+account (an Ape account, never a raw key: docs/scripts.md#accounts), contract handles from the
+deployment record, chain time and logs, and one simulate-then-send path.
 
 A command gathers its inputs, then every transaction goes through :func:`send`: it is simulated
 with ``eth_call`` first, and a refusal stops the run with the contract's own custom error in
@@ -10,23 +11,23 @@ exits with status 1 and says what was sent.
 
 from __future__ import annotations
 
-import functools
 import os
+import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from ape.cli import ConnectedProviderCommand
+from ape.cli import AccountAliasPromptChoice, ConnectedProviderCommand
+from eth_utils.address import is_address, to_checksum_address
 
 from app.domain.abi_types import hex32
 from app.domain.deployments import DEPLOYMENTS_DIR_ENV, deployments_dir, load_record
 from app.domain.errors import TrustMallError
 from app.domain.reverts import RevertDecoder, explain
-from scripts._lib.signers import parse_address, resolve_account, signer_option
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
@@ -34,40 +35,31 @@ if TYPE_CHECKING:
 
 # Where `make demo` keeps its deployment record: the scripts join the demo's chain with it.
 DEMO_DEPLOYMENTS = "var/demo/deployments"
+# The suite's contracts, and the short names commands take.
 SUITE = ("ProductRegistry", "OrderEscrow", "AttestationVerifier", "CreditVault", "CreditLines")
+SHORT = ("registry", "escrow", "verifier", "vault", "lines")
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+DRY_RUN_HELP = "Check, simulate, estimate gas; send nothing."
+# What the running command has sent (transaction hashes), and the gas a dry run estimated.
+_sent: list[str] = []
+_gas: list[int] = []
 
 
 class Stop(click.ClickException):
     """The run stops, in one line: exit status 2 when nothing was sent, else 1 and how many
     transactions went before."""
 
-    exit_code = 2
-
     def __init__(self, message: str) -> None:
-        if _state.sent and "sent before this" not in message:
-            message += f" ({_state.sent} transaction(s) were sent before this; see above)"
+        if _sent and "sent before this" not in message:
+            message += f" ({len(_sent)} transaction(s) were sent before this; see above)"
         super().__init__(message)
-        if _state.sent:
-            self.exit_code = 1
-
-
-@dataclass
-class _State:
-    """What the current command has sent, and the gas of a dry run."""
-
-    sent: int = 0
-    gas: list[int] = field(default_factory=list)
-
-
-_state = _State()
+        self.exit_code = 1 if _sent else 2
 
 
 class Command(ConnectedProviderCommand):
     """Ape's connected command; any error that is not the command's own becomes one line."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        _state.sent, _state.gas = 0, []
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -76,21 +68,14 @@ class Command(ConnectedProviderCommand):
             raise Stop(str(exc)) from None
         except Exception as exc:  # a node that is not there, an RPC that refuses ...
             raise Stop(_unexpected(exc, ctx)) from None
-
-
-class Offline(click.Command):
-    """A command that needs no node: it sends nothing, so its stops exit with status 2."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        _state.sent, _state.gas = 0, []
-        return super().invoke(ctx)
+        finally:  # a later command in this process starts with nothing sent
+            del _sent[:], _gas[:]
 
 
 def _unexpected(exc: Exception, ctx: click.Context) -> str:
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
+    text, name = _first_line(exc).rstrip("."), type(exc).__name__
     choice = ctx.params.get("network")
     network = str(getattr(choice, "network_choice", None) or choice or "the network")
-    name = type(exc).__name__
     if any(word in name for word in ("Provider", "Connection", "Network", "NotInstalled")) or any(
         word in text.lower() for word in ("connect", "no node", "node found", "rpc", "provider")
     ):
@@ -104,17 +89,86 @@ def _unexpected(exc: Exception, ctx: click.Context) -> str:
     return f"{name}: {text}"
 
 
-# ---------------------------------------------------------------------------------------- options
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def deployments_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    with_option: Callable[..., Any] = click.option(
-        "--deployments-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help=f"Deployment records (default: ${DEPLOYMENTS_DIR_ENV} or deployments/; "
-        f"beside `make demo`: {DEMO_DEPLOYMENTS}).",
-    )(command)
-    return with_option
+ACCOUNT_HELP = "Signer: an Ape account alias or TEST::N (locally); see docs/scripts.md#accounts."
+
+
+def signer_option(help_text: str = ACCOUNT_HELP) -> Decorator:
+    """Ape's ``--account`` (an alias or TEST::N), never prompting, with help text."""
+    return click.option("--account", type=AccountAliasPromptChoice(), help=help_text)
+
+
+def resolve_account(
+    account: AccountAPI | None, network: Any, *, default_test_index: int | None = None
+) -> AccountAPI:
+    """The signer: the given account, or test account ``default_test_index`` on a local network;
+    test accounts are refused on live networks, keyfile accounts unlocked once for the run."""
+    from ape import accounts
+    from ape.api.accounts import TestAccountAPI
+    from ape_accounts import KeyfileAccount
+
+    if account is None and network.is_local and default_test_index is not None:
+        account = accounts.test_accounts[default_test_index]
+    if account is None:
+        raise Stop(
+            f"--account is required on network {network.choice!r}: an Ape account alias "
+            "(`ape accounts list`)" + (" or TEST::N" if network.is_local else "")
+        )
+    if isinstance(account, TestAccountAPI) and not network.is_local:
+        raise Stop(
+            f"test account {account.address} may sign on local networks only, "
+            f"not on {network.choice!r}"
+        )
+    if isinstance(account, KeyfileAccount):
+        passphrase = os.environ.get(f"APE_ACCOUNTS_{account.alias}_PASSPHRASE")
+        account.set_autosign(True, passphrase=passphrase)
+    return account
+
+
+def parse_address(value: str, what: str) -> str:
+    """A checksummed address (or test account ``TEST::N``'s, or an Ape account alias's), else a
+    one-line stop naming ``what``."""
+    from ape import accounts
+
+    text = value.strip()
+    if text.upper().startswith("TEST::") and text[6:].isdigit():
+        return test_account_address(int(text[6:]))
+    if is_address(text):
+        return str(to_checksum_address(text))
+    if text not in accounts.aliases:
+        raise Stop(f"{what}: {value!r} is not an address (0x + 40 hex, TEST::N or an alias)")
+    return str(accounts.load(text).address)
+
+
+def test_account_address(index: int) -> str:
+    from ape import accounts
+
+    try:
+        return str(accounts.test_accounts[index].address)
+    except IndexError:
+        raise Stop(f"there is no test account TEST::{index}") from None
+
+
+def add_address_command(group: click.Group) -> None:
+    """``address ACCOUNT``: the address of a test account or an Ape alias, with no node."""
+
+    @group.command("address", short_help="the address of TEST::N or an alias")
+    @click.argument("account")
+    def address(account: str) -> None:
+        """Print the address of ACCOUNT: TEST::N (test account N, the same as Anvil's account N)
+        or the alias of one of your Ape accounts. Sends nothing, needs no node."""
+        click.echo(parse_address(account, "ACCOUNT"))
+
+
+deployments_dir_option: Decorator = click.option(
+    "--deployments-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Deployment records (default: ${DEPLOYMENTS_DIR_ENV} or deployments/; "
+    f"beside `make demo`: {DEMO_DEPLOYMENTS}).",
+)
 
 
 @dataclass
@@ -128,7 +182,7 @@ class Run:
     dry_run: bool = False
     default_signer: int | None = None
 
-    @functools.cached_property
+    @cached_property
     def signer(self) -> AccountAPI:
         return resolve_account(self.account, self.network, default_test_index=self.default_signer)
 
@@ -139,28 +193,26 @@ class Run:
     def record_block(self, name: str, address: str) -> int:
         """The block ``name`` was deployed in, if the record names it at ``address``: where its
         logs begin."""
-        record = self._record()
-        entry = record.contracts.get(name) if record else None
+        entry = self._recorded(name)
         return entry.block_number if entry and entry.address == address else 0
 
-    def _record(self) -> Any:
+    def _recorded(self, name: str) -> Any:
         from ape import chain
 
-        return load_record(deployments_dir(self.directory), chain.chain_id)
+        record = load_record(deployments_dir(self.directory), chain.chain_id)
+        return record.contracts.get(name) if record else None
 
     def contract(self, name: str, address: str | None = None) -> ContractInstance:
         """``name`` at ``address``, else as recorded for this chain in the deployments dir."""
         from ape import chain, project
 
-        if address is None:
-            record = self._record()
-            if record is None or name not in record.contracts:
-                raise Stop(
-                    f"no {name} recorded for chain {chain.chain_id} in "
-                    f"{deployments_dir(self.directory)}: run `ape run deploy`, or beside `make "
-                    f"demo` pass --deployments-dir {DEMO_DEPLOYMENTS}"
-                )
-            address = record.contracts[name].address
+        if address is None and (entry := self._recorded(name)) is None:
+            raise Stop(
+                f"no {name} recorded for chain {chain.chain_id} in "
+                f"{deployments_dir(self.directory)}: run `ape run deploy`, or beside `make "
+                f"demo` pass --deployments-dir {DEMO_DEPLOYMENTS}"
+            )
+        address = address or entry.address
         if not chain.provider.get_code(address):
             raise Stop(f"no contract code at {address} on chain {chain.chain_id}")
         instance: ContractInstance = project.get_contract(name).at(address)
@@ -184,36 +236,24 @@ def command(
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         def callback(network: Any, account: Any, deployments_dir: Path | None, **kw: Any) -> Any:
-            given = kw.pop("contract_address", None)
-            run = Run(network, account, deployments_dir, None, kw.pop("dry_run", False))
-            run.default_signer = default_signer
-            run.address = parse_address(given, f"--{address}") if given else None
-            return fn(run, **kw)
+            given, dry = kw.pop("contract_address", None), kw.pop("dry_run", False)
+            at = parse_address(given, f"--{address}") if given else None
+            return fn(Run(network, account, deployments_dir, at, dry, default_signer), **kw)
 
         # Not functools.wraps: Ape reads the callback's own signature (`network`).
         callback.__doc__, callback.__name__ = fn.__doc__, fn.__name__
         built: Any = callback
         built.__click_params__ = list(getattr(fn, "__click_params__", []))
         if dry_run:
-            built = click.option(
-                "--dry-run", is_flag=True, help="Check, simulate, estimate gas; send nothing."
-            )(built)
+            built = click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)(built)
         if address:
-            built = click.option(
-                f"--{address}",
-                "contract_address",
-                help=f"The {address} contract's address (default: the deployment record's).",
-            )(built)
-        built = (signer_option(signer) if signer else signer_option())(
-            deployments_dir_option(built)
-        )
+            said = f"The {address} contract's address (default: the deployment record's)."
+            built = click.option(f"--{address}", "contract_address", help=said)(built)
+        built = signer_option(signer or ACCOUNT_HELP)(deployments_dir_option(built))
         made: Callable[..., Any] = group.command(name, cls=Command, short_help=short_help)(built)
         return made
 
     return decorate
-
-
-# ---------------------------------------------------------------------------------------- reading
 
 
 def now() -> int:
@@ -223,23 +263,16 @@ def now() -> int:
     return int(chain.blocks.head.timestamp)
 
 
-def logs(
-    contract: Any, event: str, topics: dict[str, Any] | None = None, start: int = 0
-) -> list[Any]:
+def logs(contract: Any, event: str, topics: Any = None, start: int = 0) -> list[Any]:
     """``event`` logs of ``contract`` from block ``start`` to the head, filtered by indexed
     arguments. Asks the provider directly: Ape's query manager would load its cache plugin
     (SQLAlchemy), a second of start-up for every command."""
     from ape import chain
     from ape.types import LogFilter
 
-    log_filter = LogFilter.from_event(
-        event=getattr(contract, event).abi,
-        search_topics=topics or None,
-        addresses=[str(contract.address)],
-        start_block=start,
-        stop_block=int(chain.blocks.height),
-    )
-    return list(chain.provider.get_contract_logs(log_filter))
+    addresses, stop = [str(contract.address)], int(chain.blocks.height)
+    found = LogFilter.from_event(getattr(contract, event), topics or None, addresses, start, stop)
+    return list(chain.provider.get_contract_logs(found))
 
 
 @cache
@@ -266,25 +299,16 @@ def refusal(method: Any, *args: Any, sender: str | None = None, value: int = 0) 
 
     from app.chain.reverts import revert_data
 
-    call: dict[str, Any] = {
-        "to": str(method.contract.address),
-        "data": "0x" + bytes(method.encode_input(*args)).hex(),
-    }
-    if sender is not None:
-        call["from"] = sender
-    if value:
-        call["value"] = value
+    data = "0x" + bytes(method.encode_input(*args)).hex()
+    call: dict[str, Any] = {"to": str(method.contract.address), "data": data, "value": value}
     try:
-        chain.provider.web3.eth.call(call)
+        chain.provider.web3.eth.call(call | ({"from": sender} if sender else {}))
     except ContractLogicError as exc:
-        data = revert_data(exc)
-        return explain_data(data) if data else str(exc.message or exc)
+        found = revert_data(exc)
+        return explain_data(found) if found else str(exc.message or exc)
     except (Web3RPCError, ValueError) as exc:  # the node refuses: e.g. too little ETH for value
         return f"the node refuses the call: {exc}"
     return None
-
-
-# ---------------------------------------------------------------------------------------- sending
 
 
 def send(
@@ -303,15 +327,13 @@ def send(
     from ape.exceptions import ApeException
 
     account = run.signer
-    refused = refusal(method, *args, sender=str(account.address), value=value)
-    if refused is not None:
+    if (refused := refusal(method, *args, sender=str(account.address), value=value)) is not None:
         raise Stop(f"{what}: the contract refuses it: {refused}; nothing was sent")
-    extra = {"value": value} if value else {}
     if run.dry_run:
-        _state.gas.append(int(method.estimate_gas_cost(*args, sender=account, **extra)))
+        _gas.append(int(method.estimate_gas_cost(*args, sender=account, value=value)))
         return None
     try:
-        txn = account.prepare_transaction(method.as_transaction(*args, sender=account, **extra))
+        txn = account.prepare_transaction(method.as_transaction(*args, sender=account, value=value))
         signed = account.sign_transaction(txn)
     except ApeException as exc:  # e.g. a wallet that cannot pay the value and the gas
         raise Stop(f"{what}: {_first_line(exc)}; nothing was sent") from None
@@ -320,36 +342,35 @@ def send(
     tx_hash = hex32(signed.txn_hash)
     if journal is not None:
         journal.sent(keys or [], tx_hash)
-    _state.sent += 1
+    _sent.append(tx_hash)
     try:
         receipt = chain.provider.send_transaction(signed)
     except ApeException as exc:
-        text = str(exc)
-        reason = explain_data(text) if text.startswith("0x") else _first_line(exc)
+        reason = explain_data(str(exc)) if str(exc).startswith("0x") else _first_line(exc)
         raise click.ClickException(f"{what} failed (tx {tx_hash}): {reason}") from None
     if journal is not None:
         journal.chunk_confirmed(tx_hash, receipt.block_number)
     return receipt
 
 
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
 def dry_run_report(what: str) -> None:
     """What a dry run would have sent: transactions and gas at today's price."""
     from ape import chain
 
-    gas, price = sum(_state.gas), int(chain.provider.gas_price)
+    gas, price = sum(_gas), int(chain.provider.gas_price)
     click.echo(
-        f"dry run: {what} in {len(_state.gas)} transaction(s); estimated gas {gas} "
+        f"dry run: {what} in {len(_gas)} transaction(s); estimated gas {gas} "
         f"(~{gas * price / 1e18:.6f} ETH at {price / 1e9:.2f} gwei); nothing was sent"
     )
     click.echo("next: the same command without --dry-run sends it")
 
 
-def done(what: str, receipt: Any, then: str | None = None) -> None:
-    """What a transaction did, and the command to run next."""
+def done(what: str, receipt: Any, then: str | None = None, would: str | None = None) -> None:
+    """What a transaction did, and the command to run next; after a dry run (no receipt), what
+    it would have sent (``would``, else ``what``)."""
+    if receipt is None:
+        dry_run_report(would or f"would send: {what}")
+        return
     click.echo(f"{what} in tx {receipt.txn_hash} (block {receipt.block_number})")
     if then:
         click.echo(f"next: {then}")
@@ -359,17 +380,11 @@ def progress(total: int, label: str) -> Any:
     return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
 
 
-# ---------------------------------------------------------------------------------------- inputs
-
-
 def bytes32(value: str, hint: str) -> bytes:
     text = value.strip().removeprefix("0x")
-    try:
-        if len(text) == 64:
-            return bytes.fromhex(text)
-    except ValueError:
-        pass
-    raise Stop(f"{hint}: {value!r} is not 0x followed by 64 hex digits")
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        raise Stop(f"{hint}: {value!r} is not 0x followed by 64 hex digits")
+    return bytes.fromhex(text)
 
 
 def parsed(parse: Callable[[str], Any], text: str, hint: str) -> Any:
@@ -387,9 +402,7 @@ def writable(path: Path, hint: str, *, new: bool = False) -> Path:
         raise Stop(f"{hint}: {path} exists; it is never overwritten")
     if path.exists() and not path.is_file():
         raise Stop(f"{hint}: {path} is not a regular file")
-    folder = path.parent
-    while not folder.exists():
-        folder = folder.parent
+    folder = next(parent for parent in path.parents if parent.exists())
     if not folder.is_dir():
         raise Stop(f"{hint}: cannot write {path}: {folder} is a file")
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):

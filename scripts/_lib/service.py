@@ -8,8 +8,7 @@ import json
 import os
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
 
@@ -21,8 +20,7 @@ class ServiceError(Exception):
     """The service could not be reached, or refused the request (its code and message)."""
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     status: int
     body: dict[str, Any]
 

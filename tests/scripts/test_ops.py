@@ -79,7 +79,7 @@ def test_a_refusal_is_the_contracts_reason_and_a_dry_run_sends_nothing(
 
     dry = ok(ape_run("ops", "pause", "registry", "--dry-run"))
 
-    assert "dry run: would send ProductRegistry.pause in 1 transaction(s)" in dry
+    assert "dry run: would send ProductRegistry.pause() in 1 transaction(s)" in dry
     assert registry.functions.paused().call() is False
 
 
