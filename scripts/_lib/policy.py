@@ -10,12 +10,18 @@ from dataclasses import asdict, astuple, dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
+from pydantic import (
+    BeforeValidator,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    with_config,
+)
 from pydantic.alias_generators import to_snake
 
 from app.domain.attestations import SCORE_BAND_FLOORS, SCORE_MAX
-from app.domain.errors import TrustMallError
-from app.domain.input_files import summary
+from app.domain.input_files import ModelFileError, summary
 from app.domain.units import format_duration, parse_amount, parse_duration
 
 DAY = 86_400
@@ -26,29 +32,42 @@ TIER_WORDS = (("limit", "limit"), ("aprBps", "APR"), ("term", "term"), ("gracePe
               ("lateFee", "late fee"))  # fmt: skip
 
 
+def _amount(value: Any, info: ValidationInfo) -> int:
+    return parse_amount(str(value), (info.context or {})["decimals"])
+
+
+# How a policy file gives them: durations like 30d, amounts in whole stablecoins; the keys are
+# the contract's field names in snake_case.
+Seconds = Annotated[int, BeforeValidator(lambda value: parse_duration(str(value)))]
+Units = Annotated[int, BeforeValidator(_amount)]
+file_keys = with_config(extra="forbid", alias_generator=to_snake)
+
+
+@file_keys
 @dataclass(frozen=True)
 class Tier:
     """ICreditPolicies.Tier, in ABI order, with the contract's field names (as recorded)."""
 
-    limit: int
-    aprBps: int
-    term: int
-    gracePeriod: int
-    lateFee: int
+    limit: Units
+    aprBps: Annotated[int, Field(ge=0)]
+    term: Seconds
+    gracePeriod: Seconds
+    lateFee: Units
 
 
+@file_keys
 @dataclass(frozen=True)
 class CreditPolicy:
     """ICreditPolicies.PolicyRules, in ABI order, and the tiers (``tiers[b]`` for band ``b``).
     All lines together draw at most ``periodCap`` of new principal per ``capPeriod`` window."""
 
-    minBand: int
-    refreshPeriod: int
-    defaultAfter: int
+    minBand: Annotated[int, Field(ge=0, le=255)]
+    refreshPeriod: Seconds
+    defaultAfter: Seconds
     walletDraws: bool
-    capPeriod: int
-    periodCap: int
-    tiers: tuple[Tier, ...]
+    capPeriod: Seconds
+    periodCap: Units
+    tiers: Annotated[tuple[Tier, ...], Field(min_length=1)]
 
     def rules_abi(self) -> tuple[Any, ...]:
         return astuple(self)[:-1]
@@ -99,75 +118,29 @@ def read_policy(lines: Any, version: int | None = None) -> dict[str, Any] | None
     return {"version": version, **plain, "tiers": tiers}
 
 
-def _amount(value: Any, info: ValidationInfo) -> int:
-    return parse_amount(str(value), (info.context or {})["decimals"])
-
-
-Seconds = Annotated[int, BeforeValidator(lambda value: parse_duration(str(value)))]
-Units = Annotated[int, BeforeValidator(_amount)]
-
-
-class _File(BaseModel):
-    """A policy file's parts: snake_case keys for the contract's fields, amounts in whole
-    stablecoins, durations like 30d."""
-
-    model_config = ConfigDict(extra="forbid", alias_generator=to_snake)
-
-
-class _TierFile(_File):
-    limit: Units
-    aprBps: int = Field(ge=0)
-    term: Seconds
-    gracePeriod: Seconds
-    lateFee: Units
-
-
-class _PolicyFile(_File):
-    minBand: int = Field(ge=0, le=255)
-    refreshPeriod: Seconds
-    defaultAfter: Seconds
-    walletDraws: bool
-    capPeriod: Seconds
-    periodCap: Units
-    tiers: list[_TierFile] = Field(min_length=1)
-
-
-class PolicyFileError(TrustMallError, ValueError):
-    """A policy file that cannot be read; the message names the file and what is wrong."""
-
-
 def policy_from_toml(path: Path, decimals: int) -> CreditPolicy:
     """The policy a TOML file describes (examples/policy.toml), amounts scaled to the
     stablecoin's ``decimals``. The contract checks its rules when it is published."""
     try:
         text = tomllib.loads(path.read_text(encoding="utf-8"))
-        data = _PolicyFile.model_validate(text, context={"decimals": decimals}).model_dump()
+        return TypeAdapter(CreditPolicy).validate_python(text, context={"decimals": decimals})
     except OSError as exc:
-        raise PolicyFileError(f"cannot read {path}: {exc.strerror}") from None
+        raise ModelFileError(f"cannot read {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyFileError(f"{path} is not TOML: {exc}") from None
+        raise ModelFileError(f"{path} is not TOML: {exc}") from None
     except ValidationError as exc:
-        raise PolicyFileError(f"{path}: {summary(exc)}") from None
-    return CreditPolicy(**data | {"tiers": tuple(Tier(**tier) for tier in data["tiers"])})
-
-
-def _shown(key: str, value: Any, fmt: Callable[[int], str]) -> str:
-    if key in DURATIONS:
-        return format_duration(int(value))
-    if key in AMOUNTS:
-        return fmt(int(value))
-    if key == "aprBps":
-        return f"{int(value) / 100:g}%"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+        raise ModelFileError(f"{path}: {summary(exc)}") from None
 
 
 def _rows(policy: dict[str, Any], fmt: Callable[[int], str]) -> dict[str, str]:
     """``minBand``, ``band 2 limit`` ...: each value of a policy (as :meth:`CreditPolicy.as_json`),
     shown for people."""
-    rows = {k: _shown(k, v, fmt) for k, v in policy.items() if k not in ("version", "tiers")}
+    rows = {k: v for k, v in policy.items() if k not in ("version", "tiers")}
     for band, tier in enumerate(policy.get("tiers", [])):
-        rows |= {f"band {band} {k}": _shown(k, v, fmt) for k, v in tier.items()}
-    return rows
+        rows |= {f"band {band} {k}": v for k, v in tier.items()}
+    shown: dict[str, Callable[[Any], str]] = {"aprBps": lambda bps: f"{bps / 100:g}%"}
+    shown |= dict.fromkeys(DURATIONS, format_duration) | dict.fromkeys(AMOUNTS, fmt)
+    return {k: shown.get(k.split()[-1], lambda v: str(v).lower())(v) for k, v in rows.items()}
 
 
 def describe_policy(policy: dict[str, Any], fmt: Callable[[int], str]) -> list[str]:
@@ -192,10 +165,6 @@ def policy_changes(
     """What ``wanted`` changes from ``current``, a line a difference: ``band 2 limit: 2000 dUSD ->
     2500 dUSD``."""
     old, new = _rows(current or {}, fmt), _rows(wanted, fmt)
-    changes = [
-        f"{key}: {old.get(key, 'none')} -> {value}"
-        for key, value in new.items()
-        if old.get(key) != value
-    ]
+    changes = [f"{k}: {old.get(k, 'none')} -> {v}" for k, v in new.items() if old.get(k) != v]
     removed = range(len(wanted["tiers"]), len((current or {}).get("tiers", [])))
     return changes + [f"band {band}: removed" for band in removed]
