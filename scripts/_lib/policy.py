@@ -10,36 +10,21 @@ from dataclasses import asdict, astuple, dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import (
-    BeforeValidator,
-    Field,
-    TypeAdapter,
-    ValidationError,
-    ValidationInfo,
-    with_config,
-)
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, with_config
 from pydantic.alias_generators import to_snake
 
 from app.domain.attestations import SCORE_BAND_FLOORS, SCORE_MAX
 from app.domain.input_files import ModelFileError, summary
 from app.domain.units import format_duration, parse_amount, parse_duration
 
-DAY = 86_400
-# Fields in seconds, and in the stablecoin's base units: how a file gives them and how they read.
+# Fields in seconds and in the stablecoin's base units: a policy file gives them as 30d and in
+# whole stablecoins, under the contract's field names in snake_case; people read them so too.
 DURATIONS = ("refreshPeriod", "defaultAfter", "capPeriod", "term", "gracePeriod")
 AMOUNTS = ("periodCap", "limit", "lateFee")
 TIER_WORDS = (("limit", "limit"), ("aprBps", "APR"), ("term", "term"), ("gracePeriod", "grace"),
               ("lateFee", "late fee"))  # fmt: skip
-
-
-def _amount(value: Any, info: ValidationInfo) -> int:
-    return parse_amount(str(value), (info.context or {})["decimals"])
-
-
-# How a policy file gives them: durations like 30d, amounts in whole stablecoins; the keys are
-# the contract's field names in snake_case.
 Seconds = Annotated[int, BeforeValidator(lambda value: parse_duration(str(value)))]
-Units = Annotated[int, BeforeValidator(_amount)]
+Units = Annotated[int, BeforeValidator(lambda v, i: parse_amount(str(v), i.context["decimals"]))]
 file_keys = with_config(extra="forbid", alias_generator=to_snake)
 
 
@@ -80,26 +65,10 @@ class CreditPolicy:
         return asdict(self) | {"tiers": [asdict(tier) for tier in self.tiers]}
 
 
-# (limit, APR bps, term, grace period, late fee) per score band, in whole stablecoins and seconds.
-DEFAULT_TIERS = (
-    (100, 3_600, 30 * DAY, 5 * DAY, 10),
-    (500, 2_400, 30 * DAY, 5 * DAY, 15),
-    (2_000, 1_800, 30 * DAY, 7 * DAY, 25),
-    (5_000, 1_200, 60 * DAY, 7 * DAY, 25),
-)
-
-
 def default_policy(decimals: int) -> CreditPolicy:
-    """A fresh CreditLines' policy, amounts scaled to the stablecoin's decimals. Band 0 (scores
-    below 580) is under the minimum band: denied. An attestation keeps a line drawable 30 days; an
-    unpaid line defaults 60 days after its due time; credit pays escrow orders only; and a stolen
-    attester key, or a flaw in the policy, lends at most 50,000 a day before someone reacts."""
-    unit = 10**decimals
-    tiers = tuple(
-        Tier(limit * unit, apr, term, grace, fee * unit)
-        for limit, apr, term, grace, fee in DEFAULT_TIERS
-    )
-    return CreditPolicy(1, 30 * DAY, 60 * DAY, False, DAY, 50_000 * unit, tiers)
+    """A fresh CreditLines' policy (default_policy.toml, beside this file: why each value),
+    amounts scaled to the stablecoin's decimals."""
+    return policy_from_toml(Path(__file__).with_name("default_policy.toml"), decimals)
 
 
 def read_policy(lines: Any, version: int | None = None) -> dict[str, Any] | None:
