@@ -17,9 +17,9 @@ from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import Escrow, open_escrow
 from scripts._lib.signers import parse_address
 
-SIMULATED = """Every call is simulated first: if a contract would refuse it, nothing is sent and
-its own reason is printed. The contracts are those recorded for the chain in --deployments-dir."""
+SIMULATED = "Each call is simulated first: a refusal sends nothing. More: docs/scripts.md#credit."
 FILE = click.Path(path_type=Path)
+READABLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @dataclass(frozen=True)

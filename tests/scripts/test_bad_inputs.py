@@ -28,6 +28,8 @@ ORDER = ("--order", UNKNOWN)
 B = ("--account", BUYER_ACCOUNT)
 M = ("--account", MERCHANT_ACCOUNT)
 OPEN = ("buyer", "open", "--merchant", MERCHANT, "--price", "1", "--ref", "r")
+ATTEST = ("bureau", "attest", "--borrower", MERCHANT, "--identity", "I", "--score", "700",
+          "--model", "m", "--out", "{tmp}/a.json")  # fmt: skip
 
 # (arguments, a fragment of the error); {tmp} is the test's folder, holding `items.csv` (a
 # header typo), `file` (a plain file) and `taken.json` (an existing output).
@@ -100,6 +102,7 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     (("borrower", "apply", "--attestation", "{tmp}/nope.json", "--account", "TEST::6"), "read"),
     (("borrower", "repay", "--account", "TEST::6"), "--amount or --all"),
     (("borrower", "draw", "--account", "TEST::6"), "--merchant and --price"),
+    (("borrower", "draw-to-wallet", "--amount", "1", "--account", "TEST::6"), "refuses it: Credit"),
     (
         (
             "bureau",
@@ -113,12 +116,14 @@ CASES: list[tuple[tuple[str, ...], str]] = [
             "--model",
             "m",
             "--report",
-            "{tmp}/nope.json",
+            "{tmp}/file",
             "--out",
             "{tmp}/a.json",
         ),
         "--borrower",
     ),
+    ((*ATTEST, "--report", "{tmp}/nope.json"), "'--report'"),
+    ((*ATTEST, "--report", "{tmp}/file"), "is not JSON"),
     (("bureau", "cosign", "{tmp}/nope.json"), "ATTESTATION_FILE"),
 ]
 
