@@ -11,13 +11,14 @@ from app.domain.vocab import DenialReason, LineStatus, Standing
 from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib import new_order as new
-from scripts._lib.calls import report
+from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
 from scripts._lib.signers import parse_address
 
 # `repay --all` offers an hour's interest more than owed now: interest accrues until the block.
 REPAY_ALL_MARGIN_SECONDS = 3_600
 YEAR_BPS = 365 * 86_400 * 10_000
+NEXT = "ape run borrower status"
 BORROWER = "The borrower: an Ape account alias, or TEST::N on a local network. Never a raw key."
 REASONS = {
     DenialReason.BAND_BELOW_MINIMUM: "score band below the policy's minimum",
@@ -32,27 +33,20 @@ REASONS = {
 
 @click.group(
     help=f"""A borrower's credit line: apply with a bureau's signed attestation and get an
-instant decision by the public policy (limit, APR and term by the tier of your score band), pay
-escrow orders with it (buy now, pay later), repay at any time. {cr.SIMULATED}"""
+instant decision by the public policy, pay escrow orders with it (buy now, pay later), repay at
+any time. {cr.SIMULATED}"""
 )
 def cli() -> None:
     pass
 
 
 @chain.command(cli, "apply", short_help="apply with an attestation", signer=BORROWER)
-@click.option(
-    "--attestation",
-    "path",
-    required=True,
-    type=cr.FILE,
-    help="The signed attestation (JSON written by `ape run bureau attest`).",
-)
-def apply_for_credit(run: Run, path: Path) -> None:
+@click.option("--attestation", required=True, type=cr.FILE, help="`bureau attest`'s file.")
+def apply_for_credit(run: Run, attestation: Path) -> None:
     """Submit the attestation: the contract decides at once by the current policy and records
-    the decision (approved, or denied with reasons) on chain, with the attestation and the
-    policy version, so anyone can recompute it. Either way the attestation is spent. Anyone
-    may submit it (--account pays the gas); the line is the attested borrower's."""
-    signed, credit = cr.attestation_for(run, path, "--attestation")
+    the decision (approved, or denied with reasons) on chain. Either way the attestation is
+    spent. Anyone may submit it (--account pays the gas); the line is the attested borrower's."""
+    signed, credit = cr.attestation_for(run, attestation, "--attestation")
     said, lines, fmt = signed.attestation, credit.lines, credit.asset.fmt
     when = format_moment(said.issued_at, chain.now())
     click.echo(f"applying for {said.borrower}: band {said.band}, attested {when}")
@@ -75,43 +69,19 @@ def apply_for_credit(run: Run, path: Path) -> None:
 
 
 @chain.command(cli, short_help="pay an escrow order with credit", signer=BORROWER)
-@click.option("--to-wallet", "wallet_amount", help="Draw this amount to your wallet instead.")
 @click.option("--merchant", help="The merchant's address (an order paid with credit).")
 @click.option("--price", help="The order's price in whole stablecoins (19.99).")
-@click.option(
-    "--down-payment",
-    help="Pay this much of the price from your wallet; the rest is drawn on the line.",
-)
+@click.option("--down-payment", help="Pay this much of the price from your wallet.")
 @new.new_order_options("Write the order's terms here (a new file), for `ape run buyer ...` later.")
 def draw(
-    run: Run,
-    wallet_amount: str | None,
-    merchant: str | None,
-    price: str | None,
-    down_payment: str | None,
-    **order: Any,
+    run: Run, merchant: str | None, price: str | None, down_payment: str | None, **order: Any
 ) -> None:
-    """Pay a new escrow order with credit: the pool pays the escrow, you are the order's buyer
-    (confirm, dispute or cancel it with `ape run buyer`), and refunds of the order go back to
-    your line. Credit pays only for registry items (--item-id) of an active merchant whose
-    owner is not you (the same identity commitment as your line's), and the merchant is paid
-    only once a carrier reports the items delivered; new credit of all lines is capped per day
-    by the policy. With --down-payment AMOUNT you pay that part from your wallet and draw only
-    the rest (a refund then repays the line first; what is left comes back to you). The first
-    draw of a cycle starts its term. With --to-wallet AMOUNT the money goes to your wallet
-    instead, if the line's policy allows it."""
-    if wallet_amount is not None:
-        named = order["item_ids"] or order["reference"] or order["order_file"]
-        if merchant or price or down_payment or named:
-            raise Stop("--to-wallet draws money, not an order: no order options")
-        credit = cr.open_credit(run)
-        amount = credit.asset.parse(wallet_amount, "--to-wallet")
-        receipt = chain.send(run, credit.lines.drawToWallet, amount, what="the draw")
-        drew = f"drew {credit.asset.fmt(amount)} to {run.me}"
-        report(receipt, drew, "ape run borrower status", credit.asset)
-        return
+    """Pay a new escrow order with credit: the pool pays the escrow and you are its buyer (`ape
+    run buyer`); refunds go back to your line. Credit pays only for registry items of an active
+    merchant you do not own, and the merchant only once a carrier reports delivery. With
+    --down-payment you pay that part and draw the rest. More: docs/scripts.md#borrower."""
     if merchant is None or price is None:
-        raise Stop("name the order (--merchant and --price) or give --to-wallet")
+        raise Stop("name the order: --merchant and --price")
     credit = cr.open_credit(run)
     asset, lines, escrow = credit.asset, credit.lines, credit.escrow
     terms, order_file = new.new_order(
@@ -127,6 +97,11 @@ def draw(
     new.place(run, escrow, terms, order, order_file, send, paid, asset)
 
 
+# Credit drawn as money, where the line's policy allows it (the default policy does not).
+WALLET = Call("draw-to-wallet", ("lines",), "drawToWallet", "the borrower", "draw to your wallet", (), NEXT)
+add_calls(cli, [WALLET], default_signer=None)
+
+
 @chain.command(cli, short_help="repay: fees, interest, then principal", signer=BORROWER)
 @click.option("--amount", help="Most to pay, in whole stablecoins.")
 @click.option("--all", "everything", is_flag=True, help="Everything owed (ends the cycle).")
@@ -134,8 +109,7 @@ def draw(
 def repay(run: Run, amount: str | None, everything: bool, borrower_address: str | None) -> None:
     """Pay towards a line, any amount at any time: late fees first, then interest, then
     principal; never more than is owed. The lines contract is first approved for the payment
-    (a second transaction) unless the allowance covers it. Paying everything ends the cycle
-    (and lifts a default)."""
+    (a second transaction) unless the allowance covers it."""
     if (amount is None) == (not everything):
         raise Stop("give --amount or --all")
     credit = cr.open_credit(run)
@@ -156,17 +130,15 @@ def repay(run: Run, amount: str | None, everything: bool, borrower_address: str 
     receipt = chain.send(run, lines.repay, borrower, offer, what="the repayment")
     owed, left = int(lines.debtOf(borrower)), int(lines.lineOf(borrower).principal)
     paid = f"paid towards the line of {borrower}: {fmt(owed)} still owed (principal {fmt(left)})"
-    report(receipt, paid, "ape run borrower status", asset)
+    report(receipt, paid, NEXT, asset)
 
 
 @chain.command(cli, short_help="show the line", signer=BORROWER)
 @click.option("--borrower", "borrower_address", help="Whose line (default: --account's).")
 def status(run: Run, borrower_address: str | None) -> None:
-    """Show a line: its policy version, band and terms, what is drawn and owed (interest to
-    this second, any late fee due), the due date and how long it stays drawable. Sends
-    nothing."""
-    borrower = cr.whose(run, borrower_address, "--borrower")
-    if borrower is None:
+    """Show a line: its terms, what is drawn and owed (interest to this second, any late fee
+    due), the due date and how long it stays drawable. Sends nothing."""
+    if (borrower := cr.whose(run, borrower_address, "--borrower")) is None:
         raise Stop("whose line: --account or --borrower")
     credit = cr.open_credit(run)
     fmt, now, line = credit.asset.fmt, chain.now(), credit.lines.lineOf(borrower)

@@ -14,10 +14,9 @@ LENDER = "The lender: an Ape account alias, or TEST::N on a local network. Never
 
 @click.group(
     help=f"""A lender's part in the credit pool (CreditVault, an ERC-4626 vault of the
-stablecoin): credit lines draw from it and repay into it. Interest and fees raise the share
-price as they unlock (over 7 days); principal past due and grace is impaired at once (the price
-falls when the loss becomes visible, by a rule anyone can trigger). Exits are queued, so nobody
-leaves ahead of a visible loss. {cr.SIMULATED}"""
+stablecoin) that credit lines draw from and repay into: deposit, queue shares for redemption,
+claim them after the cooldown. Exits are queued, so nobody leaves ahead of a visible loss.
+{cr.SIMULATED}"""
 )
 def cli() -> None:
     pass
@@ -44,10 +43,9 @@ def deposit(run: Run, amount: str) -> None:
 @click.option("--amount", help="Queue the shares worth this much stablecoin now.")
 @click.option("--all", "everything", is_flag=True, help="Queue all your shares.")
 def request_redeem(run: Run, share_text: str | None, amount: str | None, everything: bool) -> None:
-    """Lock shares in the pool's redemption queue (requestRedeem). They stop earning at once
-    and keep bearing losses until claimed; after the pool's cooldown (3 days by default)
-    `claim` pays the lower of their value now and at the claim, from idle cash. A new request
-    adds to a pending one and restarts its cooldown."""
+    """Lock shares in the pool's redemption queue: they stop earning at once and keep bearing
+    losses until claimed; after the pool's cooldown `claim` pays the lower of their value now
+    and at the claim. A new request adds to a pending one and restarts its cooldown."""
     if sum(v is not None and v is not False for v in (share_text, amount, everything)) != 1:
         raise Stop("give one of --shares, --amount and --all")
     credit = cr.open_credit(run)
@@ -69,8 +67,8 @@ def request_redeem(run: Run, share_text: str | None, amount: str | None, everyth
 @click.option("--shares", "share_text", help="Queued shares to claim (default: all claimable).")
 @click.option("--to", "recipient", help="Pay another address (default: yourself).")
 def claim(run: Run, share_text: str | None, recipient: str | None) -> None:
-    """Claim queued shares once their cooldown is over (redeem): the pool pays the lower of
-    their value at the request and now, from idle cash, and burns them."""
+    """Claim queued shares once their cooldown is over: the pool pays the lower of their value
+    at the request and now, from idle cash, and burns them."""
     me = run.me
     to = parse_address(recipient, "--to") if recipient else me
     credit = cr.open_credit(run)
@@ -93,29 +91,24 @@ def claim(run: Run, share_text: str | None, recipient: str | None) -> None:
 @chain.command(cli, short_help="the pool and your position", signer=LENDER)
 @click.option("--lender", "lender_address", help="Whose position (default: --account's).")
 def status(run: Run, lender_address: str | None) -> None:
-    """Show the pool: assets, idle cash, principal lent out and impaired, income still
-    unlocking, the redemption queue, losses, share price; and a lender's shares, queued
-    request and what it may claim now. Sends nothing."""
+    """Show the pool (its assets, lent out, impaired, unlocking and queued, its losses and share
+    price) and a lender's shares and queued request. Sends nothing."""
     credit = cr.open_credit(run)
-    vault, fmt = credit.vault, credit.asset.fmt
-    total, idle = int(vault.totalAssets()), int(vault.idleAssets())
-    click.echo(f"pool       {vault.address} ({credit.shares.symbol}, asset {credit.asset.symbol})")
+    vault, fmt, shares = credit.vault, credit.asset.fmt, credit.shares
+    cooldown = format_duration(int(vault.redeemCooldown()))
     click.echo(
-        f"assets     {fmt(total)}: {fmt(idle)} idle, {fmt(int(vault.lentAssets()))} lent out"
+        f"pool       {vault.address} ({shares.symbol}, asset {credit.asset.symbol})\n"
+        f"assets     {fmt(int(vault.totalAssets()))}: {fmt(int(vault.idleAssets()))} idle, "
+        f"{fmt(int(vault.lentAssets()))} lent out\n"
+        f"impaired   {fmt(int(vault.impairedAssets()))} past due and grace (not in assets)\n"
+        f"unlocking  {fmt(int(vault.lockedIncome()))} of income (counted as it unlocks)\n"
+        f"queue      {fmt(int(vault.queuedAssets()))} owed to queued redemptions; cooldown "
+        f"{cooldown}\n"
+        f"losses     {fmt(int(vault.totalLosses()))} written off in all\n"
+        f"share      {fmt(int(vault.convertToAssets(10**shares.decimals)))} per whole share\n"
+        f"state      {'paused' if vault.paused() else 'open'}"
     )
-    click.echo(
-        f"impaired   {fmt(int(vault.impairedAssets()))} past due and grace (not counted in assets)"
-    )
-    click.echo(f"unlocking  {fmt(int(vault.lockedIncome()))} of income (counted as it unlocks)")
-    queued, cooldown = fmt(int(vault.queuedAssets())), format_duration(int(vault.redeemCooldown()))
-    click.echo(f"queue      {queued} owed to queued redemptions; cooldown {cooldown}")
-    click.echo(f"losses     {fmt(int(vault.totalLosses()))} written off in all")
-    click.echo(
-        f"share      {fmt(int(vault.convertToAssets(10**credit.shares.decimals)))} per whole share"
-    )
-    click.echo(f"state      {'paused' if vault.paused() else 'open'}")
-    who = cr.whose(run, lender_address, "--lender")
-    if who is not None:
+    if (who := cr.whose(run, lender_address, "--lender")) is not None:
         _position(credit, who)
     click.echo("next: ape run lender deposit --amount N, or request-redeem / claim to leave")
 
@@ -124,9 +117,8 @@ def _position(credit: cr.Credit, owner: str) -> str | None:
     """Prints ``owner``'s shares and queued request; when the request is claimable."""
     vault, fmt, shares = credit.vault, credit.asset.fmt, credit.shares
     held = int(vault.balanceOf(owner))
-    click.echo(
-        f"lender     {owner}: {shares.fmt(held)}, worth {fmt(int(vault.convertToAssets(held)))}"
-    )
+    worth = fmt(int(vault.convertToAssets(held)))
+    click.echo(f"lender     {owner}: {shares.fmt(held)}, worth {worth}")
     queued, at_request, claimable_at = (int(v) for v in vault.redeemRequestOf(owner))
     if not queued:
         return None
