@@ -98,7 +98,7 @@ def draw(
 
 
 # Credit drawn as money, where the line's policy allows it (the default policy does not).
-WALLET = Call("draw-to-wallet", ("lines",), "drawToWallet", "the borrower", "draw to your wallet", (), NEXT)
+WALLET = Call("draw-to-wallet", ("lines",), "drawToWallet", "borrower", "draw to wallet", (), NEXT)
 add_calls(cli, [WALLET], default_signer=None)
 
 
