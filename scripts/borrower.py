@@ -6,20 +6,20 @@ from typing import Any
 
 import click
 
-from app.domain.units import format_duration, format_moment
+from app.domain.units import format_moment
 from app.domain.vocab import DenialReason, LineStatus, Standing
 from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib import new_order as new
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
+from scripts._lib.policy import tier_terms
 from scripts._lib.signers import parse_address
 
 # `repay --all` offers an hour's interest more than owed now: interest accrues until the block.
 REPAY_ALL_MARGIN_SECONDS = 3_600
 YEAR_BPS = 365 * 86_400 * 10_000
 NEXT = "ape run borrower status"
-BORROWER = "The borrower: an Ape account alias, or TEST::N on a local network. Never a raw key."
 REASONS = {
     DenialReason.BAND_BELOW_MINIMUM: "score band below the policy's minimum",
     DenialReason.BAND_NOT_IN_POLICY: "score band has no tier in the policy",
@@ -40,8 +40,8 @@ def cli() -> None:
     pass
 
 
-@chain.command(cli, "apply", short_help="apply with an attestation", signer=BORROWER)
-@click.option("--attestation", required=True, type=cr.FILE, help="`bureau attest`'s file.")
+@chain.command(cli, "apply", short_help="apply with an attestation")
+@click.option("--attestation", required=True, type=cr.READABLE, help="`bureau attest`'s file.")
 def apply_for_credit(run: Run, attestation: Path) -> None:
     """Submit the attestation: the contract decides at once by the current policy and records
     the decision (approved, or denied with reasons) on chain. Either way the attestation is
@@ -53,14 +53,9 @@ def apply_for_credit(run: Run, attestation: Path) -> None:
     receipt = chain.send(run, lines.applyForCredit, *signed.abi_args(), what="the application")
     for event in receipt.events.filter(lines.CreditApproved):
         # Ape decodes a struct in an event as a list, in ABI order.
-        limit, apr_bps, term, grace, late_fee = (int(v) for v in event.tier)
-        chain.done(
-            f"approved under policy v{event.policyVersion}: limit {fmt(limit)}, APR "
-            f"{apr_bps / 100:g}%, term {format_duration(term)} from the first draw, grace "
-            f"{format_duration(grace)}, late fee {fmt(late_fee)}",
-            receipt,
-            "pay an order with it: ape run borrower draw --merchant A --price P --item-id 0xID",
-        )
+        terms = tier_terms((int(v) for v in event.tier), fmt)
+        then = "pay an order with it: ape run borrower draw --merchant A --price P --item-id 0xID"
+        chain.done(f"approved under policy v{event.policyVersion}: {terms}", receipt, then)
     for event in receipt.events.filter(lines.CreditDenied):
         chain.done(f"denied under policy v{event.policyVersion}", receipt)
         for reason in DenialReason.decode(int(event.reasons)):
@@ -68,7 +63,7 @@ def apply_for_credit(run: Run, attestation: Path) -> None:
         click.echo("next: a bureau attests again once the reasons are gone (ape run bureau attest)")
 
 
-@chain.command(cli, short_help="pay an escrow order with credit", signer=BORROWER)
+@chain.command(cli, short_help="pay an escrow order with credit")
 @click.option("--merchant", help="The merchant's address (an order paid with credit).")
 @click.option("--price", help="The order's price in whole stablecoins (19.99).")
 @click.option("--down-payment", help="Pay this much of the price from your wallet.")
@@ -84,12 +79,13 @@ def draw(
         raise Stop("name the order: --merchant and --price")
     credit = cr.open_credit(run)
     asset, lines, escrow = credit.asset, credit.lines, credit.escrow
+    payer = str(lines.address)
     terms, order_file = new.new_order(
-        run, escrow, order, merchant=merchant, payer=credit.address, asset=asset, price=price
+        run, escrow, order, merchant=merchant, payer=payer, asset=asset, price=price
     )
     own = 0 if down_payment is None else asset.parse(down_payment, "--down-payment")
     if own:
-        asset.allow(run, credit.address, own, "the down payment")
+        asset.allow(run, payer, own, "the down payment")
     call = lines.drawToOrderWithDownPayment if own else lines.drawToOrder
     args = (terms.as_abi(), own) if own else (terms.as_abi(),)
     send = partial(chain.send, run, call, *args, what="the draw")
@@ -102,7 +98,7 @@ WALLET = Call("draw-to-wallet", ("lines",), "drawToWallet", "borrower", "draw to
 add_calls(cli, [WALLET], default_signer=None)
 
 
-@chain.command(cli, short_help="repay: fees, interest, then principal", signer=BORROWER)
+@chain.command(cli, short_help="repay: fees, interest, then principal")
 @click.option("--amount", help="Most to pay, in whole stablecoins.")
 @click.option("--all", "everything", is_flag=True, help="Everything owed (ends the cycle).")
 @click.option("--for", "borrower_address", help="Repay another borrower's line (default: yours).")
@@ -126,14 +122,14 @@ def repay(run: Run, amount: str | None, everything: bool, borrower_address: str 
         offer = asset.parse(str(amount), "--amount")
         if offer > debt:
             click.echo(f"only {fmt(debt)} is owed now: no more is taken")
-    asset.allow(run, credit.address, offer, "the payment")
+    asset.allow(run, str(lines.address), offer, "the payment")
     receipt = chain.send(run, lines.repay, borrower, offer, what="the repayment")
     owed, left = int(lines.debtOf(borrower)), int(lines.lineOf(borrower).principal)
     paid = f"paid towards the line of {borrower}: {fmt(owed)} still owed (principal {fmt(left)})"
     report(receipt, paid, NEXT, asset)
 
 
-@chain.command(cli, short_help="show the line", signer=BORROWER)
+@chain.command(cli, short_help="show the line")
 @click.option("--borrower", "borrower_address", help="Whose line (default: --account's).")
 def status(run: Run, borrower_address: str | None) -> None:
     """Show a line: its terms, what is drawn and owed (interest to this second, any late fee
@@ -146,9 +142,8 @@ def status(run: Run, borrower_address: str | None) -> None:
     rows = [f"borrower   {borrower}", "line       none (apply with an attestation)"]
     if state is not LineStatus.NONE:
         standing = Standing(int(line.standing)).name.lower().replace("_", " ")
-        limit, principal, interest, fees = (
-            int(line[k]) for k in ("limit", "principal", "interest", "fees")
-        )
+        limit, principal = int(line.limit), int(line.principal)
+        interest, fees = int(line.interest), int(line.fees)
         rows[1:] = [
             f"line       {state.name.lower()}, {standing}",
             f"terms      policy v{line.policyVersion}, band {line.band}: limit {fmt(limit)}, "

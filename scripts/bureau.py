@@ -19,7 +19,6 @@ from scripts._lib.identity import commitment
 from scripts._lib.policy import read_policy
 from scripts._lib.signers import parse_address
 
-NONCE_BITS = 64
 # The bureau's credentials at the service, as for its reports (never on the command line).
 BUREAU_CREDENTIALS = ("TRUSTMALL_BUREAU_API_KEY", "TRUSTMALL_BUREAU_HMAC_SECRET")
 ATTESTER = "The attester: an Ape account alias, or TEST::N locally (default TEST::{})."
@@ -28,10 +27,8 @@ SCORES = click.IntRange(at.SCORE_BAND_FLOORS[0], at.SCORE_MAX)
 
 @click.group(
     help="""A credit bureau's part (local and development use; in production the service
-signs): attest a borrower's score band, signed as EIP-712 typed data for the AttestationVerifier
-of the CreditLines recorded in --deployments-dir, and cosign (the verifier's quorum is 2 by
-default). Only the band, the model id and commitments to the report and to the identity reach
-the chain. Nothing here sends a transaction. More: docs/scripts.md#bureau."""
+signs): attest a borrower's score band for the AttestationVerifier, and cosign. Nothing here
+sends a transaction. More: docs/scripts.md#bureau."""
 )
 def cli() -> None:
     pass
@@ -62,26 +59,23 @@ def attest(
     Writes the signed attestation to --out, and the report commitment's salt, which stays with
     the bureau, beside it (<out>.salt.json)."""
     borrower = parse_address(borrower, "--borrower")
-    identity_hash = commitment(identity, run.network)
     chain.writable(out, "--out", new=True)
     salt_file = chain.writable(out.with_name(out.name + ".salt.json"), "--out", new=True)
     text = report.read_text(encoding="utf-8")
     content = chain.parsed(loads_strict, text, f"--report: {report} is not JSON")
-    model_id = chain.parsed(at.model_id_of, model, "--model")
-    lifetime = chain.parsed(parse_duration, valid_for, "--valid-for")
     credit = cr.open_credit(run)
     if (policy := read_policy(credit.lines)) is None:
-        raise Stop(f"no credit policy is published on {credit.address} yet")
+        raise Stop(f"no credit policy is published on {credit.lines.address} yet")
     salt, now = at.new_salt(), chain.now()
     attestation = at.Attestation(
         borrower=borrower,
-        identity_hash=hex32(identity_hash),
+        identity_hash=hex32(commitment(identity, run.network)),
         band=at.band_for_score(score, tiers=len(policy["tiers"])),
-        model_id=model_id,
+        model_id=chain.parsed(at.model_id_of, model, "--model"),
         report_hash=hex32(at.report_commitment(content, salt)),
         issued_at=now,
-        expires_at=now + lifetime,
-        nonce=secrets.randbits(NONCE_BITS) if nonce is None else nonce,
+        expires_at=now + chain.parsed(parse_duration, valid_for, "--valid-for"),
+        nonce=secrets.randbits(64) if nonce is None else nonce,
         attester_set_version=int(credit.verifier.attesterSetVersion()),
     )
     click.echo(
@@ -99,7 +93,7 @@ def attest(
 
 
 @chain.command(cli, short_help="cosign an attestation", signer=ATTESTER.format(9), default_signer=9)
-@click.argument("attestation_file", type=cr.FILE)
+@click.argument("attestation_file", type=cr.READABLE)
 @click.option("--service", help=svc.SERVICE_URL_HELP + " With --report-id: post it there.")
 @click.option("--report-id", help="The service's credit report the attestation belongs to.")
 def cosign(run: Run, attestation_file: Path, service: str | None, report_id: str | None) -> None:
@@ -109,11 +103,8 @@ def cosign(run: Run, attestation_file: Path, service: str | None, report_id: str
     application once the quorum is met."""
     if service is not None and report_id is None:
         raise Stop("--service goes with --report-id: which report to add it to")
-    if report_id is not None:
-        try:
-            svc.source_credentials(BUREAU_CREDENTIALS)
-        except svc.ServiceError as error:
-            raise Stop(str(error)) from None
+    if report_id is not None:  # before anything is signed or written
+        svc.source_credentials(BUREAU_CREDENTIALS)
     signed, credit = cr.attestation_for(run, attestation_file, "ATTESTATION_FILE")
     chain.writable(attestation_file, "ATTESTATION_FILE")
     signature, then = _add_signature(run, credit, signed, attestation_file)

@@ -9,7 +9,6 @@ from scripts._lib.chain import Run, Stop
 from scripts._lib.signers import parse_address
 
 REQUEST_ID = 0  # ERC-7540: all of a controller's requests are request 0
-LENDER = "The lender: an Ape account alias, or TEST::N on a local network. Never a raw key."
 
 
 @click.group(
@@ -22,7 +21,7 @@ def cli() -> None:
     pass
 
 
-@chain.command(cli, short_help="deposit stablecoins for pool shares", signer=LENDER)
+@chain.command(cli, short_help="deposit stablecoins for pool shares")
 @click.option("--amount", required=True, help="Stablecoins to deposit, in whole tokens (250.5).")
 def deposit(run: Run, amount: str) -> None:
     """Deposit --amount of the stablecoin into the pool and receive shares. The pool is first
@@ -34,11 +33,10 @@ def deposit(run: Run, amount: str) -> None:
     asset.allow(run, str(vault.address), units, "the deposit")
     receipt = chain.send(run, vault.deposit, units, run.me, what="the deposit")
     chain.done(f"deposited {asset.fmt(units)} for {credit.shares.fmt(shares)}", receipt)
-    _position(credit, run.me)
     click.echo("next: ape run lender status; leave with ape run lender request-redeem --all")
 
 
-@chain.command(cli, "request-redeem", short_help="queue shares for redemption", signer=LENDER)
+@chain.command(cli, "request-redeem", short_help="queue shares for redemption")
 @click.option("--shares", "share_text", help="Pool shares to queue, in whole shares.")
 @click.option("--amount", help="Queue the shares worth this much stablecoin now.")
 @click.option("--all", "everything", is_flag=True, help="Queue all your shares.")
@@ -63,7 +61,7 @@ def request_redeem(run: Run, share_text: str | None, amount: str | None, everyth
     click.echo(f"next: claimable {_position(credit, me)}: ape run lender claim")
 
 
-@chain.command(cli, short_help="claim your queued shares after the cooldown", signer=LENDER)
+@chain.command(cli, short_help="claim your queued shares after the cooldown")
 @click.option("--shares", "share_text", help="Queued shares to claim (default: all claimable).")
 @click.option("--to", "recipient", help="Pay another address (default: yourself).")
 def claim(run: Run, share_text: str | None, recipient: str | None) -> None:
@@ -77,18 +75,16 @@ def claim(run: Run, share_text: str | None, recipient: str | None) -> None:
         shares = credit.shares.parse(share_text, "--shares")
     else:
         # All that is claimable; with nothing claimable the pool's own error says when.
-        shares = int(vault.claimableRedeemRequest(REQUEST_ID, me)) or int(
-            vault.redeemRequestOf(me)[0]
-        )
+        claimable = int(vault.claimableRedeemRequest(REQUEST_ID, me))
+        shares = claimable or int(vault.redeemRequestOf(me)[0])
     receipt = chain.send(run, vault.redeem, shares, to, me, what="the claim")
     for event in receipt.events.filter(vault.Withdraw):
         claimed = credit.shares.fmt(int(event.shares))
         chain.done(f"claimed {claimed}: {fmt(int(event.assets))} paid to {to}", receipt)
-    _position(credit, me)
     click.echo("next: ape run lender status")
 
 
-@chain.command(cli, short_help="the pool and your position", signer=LENDER)
+@chain.command(cli, short_help="the pool and your position")
 @click.option("--lender", "lender_address", help="Whose position (default: --account's).")
 def status(run: Run, lender_address: str | None) -> None:
     """Show the pool (its assets, lent out, impaired, unlocking and queued, its losses and share

@@ -30,10 +30,6 @@ class Credit:
     escrow: Escrow
     asset: Asset
 
-    @property
-    def address(self) -> str:
-        return str(self.lines.address)
-
     @cached_property
     def shares(self) -> Asset:
         """The pool's shares, the vault's own ERC-20."""
@@ -60,10 +56,7 @@ def open_credit(run: Run) -> Credit:
 def attestation_for(run: Run, path: Path, hint: str) -> tuple[SignedAttestation, Credit]:
     """A signed attestation file (``ape run bureau attest`` wrote it) and the credit suite whose
     verifier it is for: the signatures of another chain's or verifier's are worth nothing."""
-    try:
-        signed = read_model(path, SignedAttestation, "an attestation file")
-    except ValueError as exc:
-        raise Stop(f"{hint}: {exc}") from None
+    signed = read_model(path, SignedAttestation, "an attestation file")
     credit = open_credit(run)
     if signed.domain != credit.domain():
         raise Stop(

@@ -5,7 +5,7 @@ published version read back, and a policy in words or as its changes from anothe
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, astuple, dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any
@@ -121,11 +121,16 @@ def describe_policy(policy: dict[str, Any], fmt: Callable[[int], str]) -> list[s
         f"{row['defaultAfter']}, wallet draws {draws}",
         f"new credit at most {row['periodCap']} per {row['capPeriod']} (all lines together)",
     ]
-    for b in range(len(policy["tiers"])):
+    for b, tier in enumerate(policy["tiers"]):
         scores = f" (scores {floors[b]}-{floors[b + 1] - 1})" if b + 1 < len(floors) else ""
-        terms = ", ".join(f"{word} {row[f'band {b} {key}']}" for key, word in TIER_WORDS)
-        text.append(f"band {b}{scores}: {terms}")
+        text.append(f"band {b}{scores}: {tier_terms(tier.values(), fmt)}")
     return text
+
+
+def tier_terms(tier: Iterable[int], fmt: Callable[[int], str]) -> str:
+    """A tier's values in ABI order, in words: ``limit 2000 dUSD, APR 18%, term 30d, ...``."""
+    row = _rows(dict(zip((f.name for f in fields(Tier)), tier, strict=True)), fmt)
+    return ", ".join(f"{word} {row[key]}" for key, word in TIER_WORDS)
 
 
 def policy_changes(

@@ -99,10 +99,14 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     (("arbiter", "resolve-expired", "--all", *ORDER), "--all goes without"),
     (("arbiter", "status", *ORDER), "no order"),
     (("lender", "request-redeem", "--account", "TEST::7"), "one of --shares"),
-    (("borrower", "apply", "--attestation", "{tmp}/nope.json", "--account", "TEST::6"), "read"),
+    (
+        ("borrower", "apply", "--attestation", "{tmp}/nope.json", "--account", "TEST::6"),
+        "'--attestation'",
+    ),
+    (("borrower", "apply", "--attestation", "{tmp}/file"), "is not an attestation file"),
     (("borrower", "repay", "--account", "TEST::6"), "--amount or --all"),
     (("borrower", "draw", "--account", "TEST::6"), "--merchant and --price"),
-    (("borrower", "draw-to-wallet", "--amount", "1", "--account", "TEST::6"), "refuses it: Credit"),
+    (("borrower", "draw-to-wallet", "--amount", "1", "--account", "TEST::6"), "Credit"),
     (
         (
             "bureau",
