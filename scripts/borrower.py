@@ -32,9 +32,8 @@ REASONS = {
 
 
 @click.group(
-    help=f"""A borrower's credit line: apply with a bureau's signed attestation and get an
-instant decision by the public policy, pay escrow orders with it (buy now, pay later), repay at
-any time. {cr.SIMULATED}"""
+    help=f"""A borrower's credit line: apply with a bureau's attestation for an instant decision
+by the public policy, pay escrow orders with it, repay at any time. {cr.SIMULATED}"""
 )
 def cli() -> None:
     pass
@@ -134,8 +133,7 @@ def repay(run: Run, amount: str | None, everything: bool, borrower_address: str 
 def status(run: Run, borrower_address: str | None) -> None:
     """Show a line: its terms, what is drawn and owed (interest to this second, any late fee
     due), the due date and how long it stays drawable. Sends nothing."""
-    if (borrower := cr.whose(run, borrower_address, "--borrower")) is None:
-        raise Stop("whose line: --account or --borrower")
+    borrower = parse_address(borrower_address, "--borrower") if borrower_address else run.me
     credit = cr.open_credit(run)
     fmt, now, line = credit.asset.fmt, chain.now(), credit.lines.lineOf(borrower)
     state = LineStatus(int(line.status))

@@ -84,9 +84,9 @@ def attest(
         f"{format_moment(attestation.expires_at, now)}, nonce {attestation.nonce}"
     )
     unsigned = at.SignedAttestation(
-        domain=credit.domain(), attestation=attestation, signatures=[], model=model
+        domain=credit.domain, attestation=attestation, signatures=[], model=model
     )
-    _, then = _add_signature(run, credit, unsigned, out)
+    _, then = _sign(run, credit, unsigned, out)
     kept = {"report_file": str(report), "report_hash": attestation.report_hash}
     write_json(salt_file, {**kept, "salt": hex32(salt)})
     click.echo(f"the report's salt is kept in {salt_file}\n{then}")
@@ -98,16 +98,15 @@ def attest(
 @click.option("--report-id", help="The service's credit report the attestation belongs to.")
 def cosign(run: Run, attestation_file: Path, service: str | None, report_id: str | None) -> None:
     """Sign ATTESTATION_FILE as another attester and rewrite it with the signature. With
-    --report-id the signature is also posted to the service's report, signed as the bureau
-    ($TRUSTMALL_BUREAU_API_KEY and $TRUSTMALL_BUREAU_HMAC_SECRET); the service relays the
-    application once the quorum is met."""
+    --report-id it is also posted to the service's report, signed as the bureau (with
+    $TRUSTMALL_BUREAU_API_KEY and $TRUSTMALL_BUREAU_HMAC_SECRET), relayed at quorum."""
     if service is not None and report_id is None:
         raise Stop("--service goes with --report-id: which report to add it to")
     if report_id is not None:  # before anything is signed or written
         svc.source_credentials(BUREAU_CREDENTIALS)
     signed, credit = cr.attestation_for(run, attestation_file, "ATTESTATION_FILE")
     chain.writable(attestation_file, "ATTESTATION_FILE")
-    signature, then = _add_signature(run, credit, signed, attestation_file)
+    signature, then = _sign(run, credit, signed, attestation_file)
     if report_id is None:
         click.echo(then)
         return
@@ -116,17 +115,13 @@ def cosign(run: Run, attestation_file: Path, service: str | None, report_id: str
         body = svc.post_signed(url, {"signature": signature}, BUREAU_CREDENTIALS).body
     except svc.ServiceError as error:
         raise Stop(f"the service refused the signature: {error}") from None
-    click.echo(
-        f"posted the signature to report {report_id}: {len(body.get('signers') or [])} of "
-        f"{body.get('quorum')} signature(s), {body.get('status', 'stored')}"
-    )
-    relay = f"GET /v1/relay/{body['relay_id']}" if body.get("relay_id") else "GET the report"
-    click.echo(f"next: follow the application at the service: {relay}")
+    got = f"{len(body.get('signers') or [])} of {body.get('quorum')} signature(s)"
+    click.echo(f"posted the signature to report {report_id}: {got}, {body.get('status', 'stored')}")
+    where = f"relay/{body['relay_id']}" if body.get("relay_id") else f"credit/reports/{report_id}"
+    click.echo(f"next: follow the application at the service: GET /v1/{where}")
 
 
-def _add_signature(
-    run: Run, credit: cr.Credit, signed: at.SignedAttestation, path: Path
-) -> tuple[str, str]:
+def _sign(run: Run, credit: cr.Credit, signed: at.SignedAttestation, path: Path) -> tuple[str, str]:
     """Signs as --account, if the verifier counts it (another's signature is worth nothing),
     and writes the attestation with the signature to ``path``: the signature, and the next
     command (another attester's while the verifier wants more)."""
@@ -144,12 +139,9 @@ def _add_signature(
     updated = signed.model_copy(update={"signatures": ordered, "signers": signers})
     write_json(path, updated.model_dump(mode="json"))
     quorum = int(credit.verifier.quorum())
-    click.echo(
-        f"signed by {me}: {len(ordered)} of {quorum} signature(s) the verifier wants, in {path}"
-    )
-    if len(ordered) >= quorum:
-        return signature, f"next: ape run borrower apply --attestation {path}"
-    return signature, (
-        f"next: the verifier wants {quorum} signatures: another attester signs with "
-        f"ape run bureau cosign {path} --account ..."
-    )
+    counted = f"{len(ordered)} of {quorum} signature(s) the verifier wants"
+    click.echo(f"signed by {me}: {counted}, in {path}")
+    then = f"ape run borrower apply --attestation {path}"
+    if len(ordered) < quorum:
+        then = f"the verifier wants {quorum} signatures: ape run bureau cosign {path} --account ..."
+    return signature, f"next: {then}"

@@ -12,10 +12,9 @@ REQUEST_ID = 0  # ERC-7540: all of a controller's requests are request 0
 
 
 @click.group(
-    help=f"""A lender's part in the credit pool (CreditVault, an ERC-4626 vault of the
-stablecoin) that credit lines draw from and repay into: deposit, queue shares for redemption,
-claim them after the cooldown. Exits are queued, so nobody leaves ahead of a visible loss.
-{cr.SIMULATED}"""
+    help=f"""A lender's part in the credit pool that lines draw from (CreditVault, an ERC-4626
+vault of the stablecoin): deposit, queue shares for redemption, claim them after the cooldown;
+exits queue, so nobody leaves ahead of a visible loss. {cr.SIMULATED}"""
 )
 def cli() -> None:
     pass
@@ -67,9 +66,8 @@ def request_redeem(run: Run, share_text: str | None, amount: str | None, everyth
 def claim(run: Run, share_text: str | None, recipient: str | None) -> None:
     """Claim queued shares once their cooldown is over: the pool pays the lower of their value
     at the request and now, from idle cash, and burns them."""
-    me = run.me
-    to = parse_address(recipient, "--to") if recipient else me
-    credit = cr.open_credit(run)
+    to = parse_address(recipient, "--to") if recipient else run.me
+    credit, me = cr.open_credit(run), run.me
     vault, fmt = credit.vault, credit.asset.fmt
     if share_text is not None:
         shares = credit.shares.parse(share_text, "--shares")
@@ -91,7 +89,6 @@ def status(run: Run, lender_address: str | None) -> None:
     price) and a lender's shares and queued request. Sends nothing."""
     credit = cr.open_credit(run)
     vault, fmt, shares = credit.vault, credit.asset.fmt, credit.shares
-    cooldown = format_duration(int(vault.redeemCooldown()))
     click.echo(
         f"pool       {vault.address} ({shares.symbol}, asset {credit.asset.symbol})\n"
         f"assets     {fmt(int(vault.totalAssets()))}: {fmt(int(vault.idleAssets()))} idle, "
@@ -99,13 +96,13 @@ def status(run: Run, lender_address: str | None) -> None:
         f"impaired   {fmt(int(vault.impairedAssets()))} past due and grace (not in assets)\n"
         f"unlocking  {fmt(int(vault.lockedIncome()))} of income (counted as it unlocks)\n"
         f"queue      {fmt(int(vault.queuedAssets()))} owed to queued redemptions; cooldown "
-        f"{cooldown}\n"
+        f"{format_duration(int(vault.redeemCooldown()))}\n"
         f"losses     {fmt(int(vault.totalLosses()))} written off in all\n"
         f"share      {fmt(int(vault.convertToAssets(10**shares.decimals)))} per whole share\n"
         f"state      {'paused' if vault.paused() else 'open'}"
     )
-    if (who := cr.whose(run, lender_address, "--lender")) is not None:
-        _position(credit, who)
+    if lender_address or run.account is not None:  # without either, the pool alone
+        _position(credit, parse_address(lender_address, "--lender") if lender_address else run.me)
     click.echo("next: ape run lender deposit --amount N, or request-redeem / claim to leave")
 
 

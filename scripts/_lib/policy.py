@@ -23,6 +23,7 @@ DURATIONS = ("refreshPeriod", "defaultAfter", "capPeriod", "term", "gracePeriod"
 AMOUNTS = ("periodCap", "limit", "lateFee")
 TIER_WORDS = (("limit", "limit"), ("aprBps", "APR"), ("term", "term"), ("gracePeriod", "grace"),
               ("lateFee", "late fee"))  # fmt: skip
+Fmt = Callable[[int], str]  # an amount of the stablecoin's base units, for people
 Seconds = Annotated[int, BeforeValidator(lambda value: parse_duration(str(value)))]
 Units = Annotated[int, BeforeValidator(lambda v, i: parse_amount(str(v), i.context["decimals"]))]
 file_keys = with_config(extra="forbid", alias_generator=to_snake)
@@ -80,10 +81,9 @@ def read_policy(lines: Any, version: int | None = None) -> dict[str, Any] | None
         return None
     rules, tiers = lines.policyRules(version), list[dict[str, int]]()
     # Published tiers have a term: the first without one ends them.
-    while int((tier := lines.policyTier(version, len(tiers))).term):
-        tiers.append({f.name: int(getattr(tier, f.name)) for f in fields(Tier)})
-    values = {f.name: getattr(rules, f.name) for f in fields(CreditPolicy)[:-1]}
-    plain = {k: v if isinstance(v, bool) else int(v) for k, v in values.items()}
+    while (tier := lines.policyTier(version, len(tiers))).term:
+        tiers.append({f.name: getattr(tier, f.name) for f in fields(Tier)})
+    plain = {f.name: getattr(rules, f.name) for f in fields(CreditPolicy)[:-1]}
     return {"version": version, **plain, "tiers": tiers}
 
 
@@ -101,7 +101,7 @@ def policy_from_toml(path: Path, decimals: int) -> CreditPolicy:
         raise ModelFileError(f"{path}: {summary(exc)}") from None
 
 
-def _rows(policy: dict[str, Any], fmt: Callable[[int], str]) -> dict[str, str]:
+def _rows(policy: dict[str, Any], fmt: Fmt) -> dict[str, str]:
     """``minBand``, ``band 2 limit`` ...: each value of a policy (as :meth:`CreditPolicy.as_json`),
     shown for people."""
     rows = {k: v for k, v in policy.items() if k not in ("version", "tiers")}
@@ -112,7 +112,7 @@ def _rows(policy: dict[str, Any], fmt: Callable[[int], str]) -> dict[str, str]:
     return {k: shown.get(k.split()[-1], lambda v: str(v).lower())(v) for k, v in rows.items()}
 
 
-def describe_policy(policy: dict[str, Any], fmt: Callable[[int], str]) -> list[str]:
+def describe_policy(policy: dict[str, Any], fmt: Fmt) -> list[str]:
     """A policy in lines of text: its rules, then its bands with their scores."""
     row, floors = _rows(policy, fmt), (*SCORE_BAND_FLOORS, SCORE_MAX + 1)
     draws = "allowed" if policy["walletDraws"] else "not allowed"
@@ -127,15 +127,13 @@ def describe_policy(policy: dict[str, Any], fmt: Callable[[int], str]) -> list[s
     return text
 
 
-def tier_terms(tier: Iterable[int], fmt: Callable[[int], str]) -> str:
+def tier_terms(tier: Iterable[int], fmt: Fmt) -> str:
     """A tier's values in ABI order, in words: ``limit 2000 dUSD, APR 18%, term 30d, ...``."""
     row = _rows(dict(zip((f.name for f in fields(Tier)), tier, strict=True)), fmt)
     return ", ".join(f"{word} {row[key]}" for key, word in TIER_WORDS)
 
 
-def policy_changes(
-    current: dict[str, Any] | None, wanted: dict[str, Any], fmt: Callable[[int], str]
-) -> list[str]:
+def policy_changes(current: dict[str, Any] | None, wanted: dict[str, Any], fmt: Fmt) -> list[str]:
     """What ``wanted`` changes from ``current``, a line a difference: ``band 2 limit: 2000 dUSD ->
     2500 dUSD``."""
     old, new = _rows(current or {}, fmt), _rows(wanted, fmt)
