@@ -78,13 +78,12 @@ def draw(
         raise Stop("name the order: --merchant and --price")
     credit = cr.open_credit(run)
     asset, lines, escrow = credit.asset, credit.lines, credit.escrow
-    payer = str(lines.address)
     terms, order_file = new.new_order(
-        run, escrow, order, merchant=merchant, payer=payer, asset=asset, price=price
+        run, escrow, order, merchant=merchant, payer=str(lines.address), asset=asset, price=price
     )
     own = 0 if down_payment is None else asset.parse(down_payment, "--down-payment")
     if own:
-        asset.allow(run, payer, own, "the down payment")
+        asset.allow(run, terms.payer, own, "the down payment")
     call = lines.drawToOrderWithDownPayment if own else lines.drawToOrder
     args = (terms.as_abi(), own) if own else (terms.as_abi(),)
     send = partial(chain.send, run, call, *args, what="the draw")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -102,8 +103,8 @@ def cosign(run: Run, attestation_file: Path, service: str | None, report_id: str
     $TRUSTMALL_BUREAU_API_KEY and $TRUSTMALL_BUREAU_HMAC_SECRET), relayed at quorum."""
     if service is not None and report_id is None:
         raise Stop("--service goes with --report-id: which report to add it to")
-    if report_id is not None:  # before anything is signed or written
-        svc.source_credentials(BUREAU_CREDENTIALS)
+    if report_id is not None and not all(map(os.getenv, BUREAU_CREDENTIALS)):
+        raise Stop("--report-id: set {} and {}, the bureau's keys".format(*BUREAU_CREDENTIALS))
     signed, credit = cr.attestation_for(run, attestation_file, "ATTESTATION_FILE")
     chain.writable(attestation_file, "ATTESTATION_FILE")
     signature, then = _sign(run, credit, signed, attestation_file)

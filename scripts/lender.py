@@ -117,7 +117,5 @@ def _position(credit: cr.Credit, owner: str) -> str | None:
         return None
     claimable = int(vault.claimableRedeemRequest(REQUEST_ID, owner))
     when = "now" if claimable else f"from {format_moment(claimable_at, chain.now())}"
-    click.echo(
-        f"queued     {shares.fmt(queued)}, paying at most {fmt(at_request)}; claimable {when}"
-    )
+    click.echo(f"queued     {shares.fmt(queued)}, pays at most {fmt(at_request)}; claimable {when}")
     return when
