@@ -6,19 +6,20 @@ from typing import Any
 
 import click
 
-from app.domain.units import format_duration, format_moment
+from app.domain.units import format_moment
 from app.domain.vocab import DenialReason, LineStatus, Standing
 from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib import new_order as new
-from scripts._lib.calls import report
+from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
+from scripts._lib.policy import tier_terms
 from scripts._lib.signers import parse_address
 
 # `repay --all` offers an hour's interest more than owed now: interest accrues until the block.
 REPAY_ALL_MARGIN_SECONDS = 3_600
 YEAR_BPS = 365 * 86_400 * 10_000
-BORROWER = "The borrower: an Ape account alias, or TEST::N on a local network. Never a raw key."
+NEXT = "ape run borrower status"
 REASONS = {
     DenialReason.BAND_BELOW_MINIMUM: "score band below the policy's minimum",
     DenialReason.BAND_NOT_IN_POLICY: "score band has no tier in the policy",
@@ -31,42 +32,29 @@ REASONS = {
 
 
 @click.group(
-    help=f"""A borrower's credit line: apply with a bureau's signed attestation and get an
-instant decision by the public policy (limit, APR and term by the tier of your score band), pay
-escrow orders with it (buy now, pay later), repay at any time. {cr.SIMULATED}"""
+    help=f"""A borrower's credit line: apply with a bureau's attestation for an instant decision
+by the public policy, pay escrow orders with it, repay at any time. {cr.SIMULATED}"""
 )
 def cli() -> None:
     pass
 
 
-@chain.command(cli, "apply", short_help="apply with an attestation", signer=BORROWER)
-@click.option(
-    "--attestation",
-    "path",
-    required=True,
-    type=cr.FILE,
-    help="The signed attestation (JSON written by `ape run bureau attest`).",
-)
-def apply_for_credit(run: Run, path: Path) -> None:
+@chain.command(cli, "apply", short_help="apply with an attestation")
+@click.option("--attestation", required=True, type=cr.READABLE, help="`bureau attest`'s file.")
+def apply_for_credit(run: Run, attestation: Path) -> None:
     """Submit the attestation: the contract decides at once by the current policy and records
-    the decision (approved, or denied with reasons) on chain, with the attestation and the
-    policy version, so anyone can recompute it. Either way the attestation is spent. Anyone
-    may submit it (--account pays the gas); the line is the attested borrower's."""
-    signed, credit = cr.attestation_for(run, path, "--attestation")
+    the decision (approved, or denied with reasons) on chain. Either way the attestation is
+    spent. Anyone may submit it (--account pays the gas); the line is the attested borrower's."""
+    signed, credit = cr.attestation_for(run, attestation, "--attestation")
     said, lines, fmt = signed.attestation, credit.lines, credit.asset.fmt
     when = format_moment(said.issued_at, chain.now())
     click.echo(f"applying for {said.borrower}: band {said.band}, attested {when}")
     receipt = chain.send(run, lines.applyForCredit, *signed.abi_args(), what="the application")
     for event in receipt.events.filter(lines.CreditApproved):
         # Ape decodes a struct in an event as a list, in ABI order.
-        limit, apr_bps, term, grace, late_fee = (int(v) for v in event.tier)
-        chain.done(
-            f"approved under policy v{event.policyVersion}: limit {fmt(limit)}, APR "
-            f"{apr_bps / 100:g}%, term {format_duration(term)} from the first draw, grace "
-            f"{format_duration(grace)}, late fee {fmt(late_fee)}",
-            receipt,
-            "pay an order with it: ape run borrower draw --merchant A --price P --item-id 0xID",
-        )
+        terms = tier_terms((int(v) for v in event.tier), fmt)
+        then = "pay an order with it: ape run borrower draw --merchant A --price P --item-id 0xID"
+        chain.done(f"approved under policy v{event.policyVersion}: {terms}", receipt, then)
     for event in receipt.events.filter(lines.CreditDenied):
         chain.done(f"denied under policy v{event.policyVersion}", receipt)
         for reason in DenialReason.decode(int(event.reasons)):
@@ -74,52 +62,28 @@ def apply_for_credit(run: Run, path: Path) -> None:
         click.echo("next: a bureau attests again once the reasons are gone (ape run bureau attest)")
 
 
-@chain.command(cli, short_help="pay an escrow order with credit", signer=BORROWER)
-@click.option("--to-wallet", "wallet_amount", help="Draw this amount to your wallet instead.")
+@chain.command(cli, short_help="pay an escrow order with credit")
 @click.option("--merchant", help="The merchant's address (an order paid with credit).")
 @click.option("--price", help="The order's price in whole stablecoins (19.99).")
-@click.option(
-    "--down-payment",
-    help="Pay this much of the price from your wallet; the rest is drawn on the line.",
-)
+@click.option("--down-payment", help="Pay this much of the price from your wallet.")
 @new.new_order_options("Write the order's terms here (a new file), for `ape run buyer ...` later.")
 def draw(
-    run: Run,
-    wallet_amount: str | None,
-    merchant: str | None,
-    price: str | None,
-    down_payment: str | None,
-    **order: Any,
+    run: Run, merchant: str | None, price: str | None, down_payment: str | None, **order: Any
 ) -> None:
-    """Pay a new escrow order with credit: the pool pays the escrow, you are the order's buyer
-    (confirm, dispute or cancel it with `ape run buyer`), and refunds of the order go back to
-    your line. Credit pays only for registry items (--item-id) of an active merchant whose
-    owner is not you (the same identity commitment as your line's), and the merchant is paid
-    only once a carrier reports the items delivered; new credit of all lines is capped per day
-    by the policy. With --down-payment AMOUNT you pay that part from your wallet and draw only
-    the rest (a refund then repays the line first; what is left comes back to you). The first
-    draw of a cycle starts its term. With --to-wallet AMOUNT the money goes to your wallet
-    instead, if the line's policy allows it."""
-    if wallet_amount is not None:
-        named = order["item_ids"] or order["reference"] or order["order_file"]
-        if merchant or price or down_payment or named:
-            raise Stop("--to-wallet draws money, not an order: no order options")
-        credit = cr.open_credit(run)
-        amount = credit.asset.parse(wallet_amount, "--to-wallet")
-        receipt = chain.send(run, credit.lines.drawToWallet, amount, what="the draw")
-        drew = f"drew {credit.asset.fmt(amount)} to {run.me}"
-        report(receipt, drew, "ape run borrower status", credit.asset)
-        return
+    """Pay a new escrow order with credit: the pool pays the escrow and you are its buyer (`ape
+    run buyer`); refunds go back to your line. Credit pays only for registry items of an active
+    merchant you do not own, and the merchant only once a carrier reports delivery. With
+    --down-payment you pay that part and draw the rest. More: docs/scripts.md#borrower."""
     if merchant is None or price is None:
-        raise Stop("name the order (--merchant and --price) or give --to-wallet")
+        raise Stop("name the order: --merchant and --price")
     credit = cr.open_credit(run)
     asset, lines, escrow = credit.asset, credit.lines, credit.escrow
     terms, order_file = new.new_order(
-        run, escrow, order, merchant=merchant, payer=credit.address, asset=asset, price=price
+        run, escrow, order, merchant=merchant, payer=str(lines.address), asset=asset, price=price
     )
     own = 0 if down_payment is None else asset.parse(down_payment, "--down-payment")
     if own:
-        asset.allow(run, credit.address, own, "the down payment")
+        asset.allow(run, terms.payer, own, "the down payment")
     call = lines.drawToOrderWithDownPayment if own else lines.drawToOrder
     args = (terms.as_abi(), own) if own else (terms.as_abi(),)
     send = partial(chain.send, run, call, *args, what="the draw")
@@ -127,15 +91,19 @@ def draw(
     new.place(run, escrow, terms, order, order_file, send, paid, asset)
 
 
-@chain.command(cli, short_help="repay: fees, interest, then principal", signer=BORROWER)
+# Credit drawn as money, where the line's policy allows it (the default policy does not).
+WALLET = Call("draw-to-wallet", ("lines",), "drawToWallet", "borrower", "draw to wallet", (), NEXT)
+add_calls(cli, [WALLET], default_signer=None)
+
+
+@chain.command(cli, short_help="repay: fees, interest, then principal")
 @click.option("--amount", help="Most to pay, in whole stablecoins.")
 @click.option("--all", "everything", is_flag=True, help="Everything owed (ends the cycle).")
 @click.option("--for", "borrower_address", help="Repay another borrower's line (default: yours).")
 def repay(run: Run, amount: str | None, everything: bool, borrower_address: str | None) -> None:
     """Pay towards a line, any amount at any time: late fees first, then interest, then
     principal; never more than is owed. The lines contract is first approved for the payment
-    (a second transaction) unless the allowance covers it. Paying everything ends the cycle
-    (and lifts a default)."""
+    (a second transaction) unless the allowance covers it."""
     if (amount is None) == (not everything):
         raise Stop("give --amount or --all")
     credit = cr.open_credit(run)
@@ -152,31 +120,27 @@ def repay(run: Run, amount: str | None, everything: bool, borrower_address: str 
         offer = asset.parse(str(amount), "--amount")
         if offer > debt:
             click.echo(f"only {fmt(debt)} is owed now: no more is taken")
-    asset.allow(run, credit.address, offer, "the payment")
+    asset.allow(run, str(lines.address), offer, "the payment")
     receipt = chain.send(run, lines.repay, borrower, offer, what="the repayment")
     owed, left = int(lines.debtOf(borrower)), int(lines.lineOf(borrower).principal)
     paid = f"paid towards the line of {borrower}: {fmt(owed)} still owed (principal {fmt(left)})"
-    report(receipt, paid, "ape run borrower status", asset)
+    report(receipt, paid, NEXT, asset)
 
 
-@chain.command(cli, short_help="show the line", signer=BORROWER)
+@chain.command(cli, short_help="show the line")
 @click.option("--borrower", "borrower_address", help="Whose line (default: --account's).")
 def status(run: Run, borrower_address: str | None) -> None:
-    """Show a line: its policy version, band and terms, what is drawn and owed (interest to
-    this second, any late fee due), the due date and how long it stays drawable. Sends
-    nothing."""
-    borrower = cr.whose(run, borrower_address, "--borrower")
-    if borrower is None:
-        raise Stop("whose line: --account or --borrower")
+    """Show a line: its terms, what is drawn and owed (interest to this second, any late fee
+    due), the due date and how long it stays drawable. Sends nothing."""
+    borrower = parse_address(borrower_address, "--borrower") if borrower_address else run.me
     credit = cr.open_credit(run)
     fmt, now, line = credit.asset.fmt, chain.now(), credit.lines.lineOf(borrower)
     state = LineStatus(int(line.status))
     rows = [f"borrower   {borrower}", "line       none (apply with an attestation)"]
     if state is not LineStatus.NONE:
         standing = Standing(int(line.standing)).name.lower().replace("_", " ")
-        limit, principal, interest, fees = (
-            int(line[k]) for k in ("limit", "principal", "interest", "fees")
-        )
+        limit, principal = int(line.limit), int(line.principal)
+        interest, fees = int(line.interest), int(line.fees)
         rows[1:] = [
             f"line       {state.name.lower()}, {standing}",
             f"terms      policy v{line.policyVersion}, band {line.band}: limit {fmt(limit)}, "

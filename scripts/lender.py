@@ -9,21 +9,18 @@ from scripts._lib.chain import Run, Stop
 from scripts._lib.signers import parse_address
 
 REQUEST_ID = 0  # ERC-7540: all of a controller's requests are request 0
-LENDER = "The lender: an Ape account alias, or TEST::N on a local network. Never a raw key."
 
 
 @click.group(
-    help=f"""A lender's part in the credit pool (CreditVault, an ERC-4626 vault of the
-stablecoin): credit lines draw from it and repay into it. Interest and fees raise the share
-price as they unlock (over 7 days); principal past due and grace is impaired at once (the price
-falls when the loss becomes visible, by a rule anyone can trigger). Exits are queued, so nobody
-leaves ahead of a visible loss. {cr.SIMULATED}"""
+    help=f"""A lender's part in the credit pool that lines draw from (CreditVault, an ERC-4626
+vault of the stablecoin): deposit, queue shares for redemption, claim them after the cooldown;
+exits queue, so nobody leaves ahead of a visible loss. {cr.SIMULATED}"""
 )
 def cli() -> None:
     pass
 
 
-@chain.command(cli, short_help="deposit stablecoins for pool shares", signer=LENDER)
+@chain.command(cli, short_help="deposit stablecoins for pool shares")
 @click.option("--amount", required=True, help="Stablecoins to deposit, in whole tokens (250.5).")
 def deposit(run: Run, amount: str) -> None:
     """Deposit --amount of the stablecoin into the pool and receive shares. The pool is first
@@ -35,19 +32,17 @@ def deposit(run: Run, amount: str) -> None:
     asset.allow(run, str(vault.address), units, "the deposit")
     receipt = chain.send(run, vault.deposit, units, run.me, what="the deposit")
     chain.done(f"deposited {asset.fmt(units)} for {credit.shares.fmt(shares)}", receipt)
-    _position(credit, run.me)
     click.echo("next: ape run lender status; leave with ape run lender request-redeem --all")
 
 
-@chain.command(cli, "request-redeem", short_help="queue shares for redemption", signer=LENDER)
+@chain.command(cli, "request-redeem", short_help="queue shares for redemption")
 @click.option("--shares", "share_text", help="Pool shares to queue, in whole shares.")
 @click.option("--amount", help="Queue the shares worth this much stablecoin now.")
 @click.option("--all", "everything", is_flag=True, help="Queue all your shares.")
 def request_redeem(run: Run, share_text: str | None, amount: str | None, everything: bool) -> None:
-    """Lock shares in the pool's redemption queue (requestRedeem). They stop earning at once
-    and keep bearing losses until claimed; after the pool's cooldown (3 days by default)
-    `claim` pays the lower of their value now and at the claim, from idle cash. A new request
-    adds to a pending one and restarts its cooldown."""
+    """Lock shares in the pool's redemption queue: they stop earning at once and keep bearing
+    losses until claimed; after the pool's cooldown `claim` pays the lower of their value now
+    and at the claim. A new request adds to a pending one and restarts its cooldown."""
     if sum(v is not None and v is not False for v in (share_text, amount, everything)) != 1:
         raise Stop("give one of --shares, --amount and --all")
     credit = cr.open_credit(run)
@@ -65,58 +60,49 @@ def request_redeem(run: Run, share_text: str | None, amount: str | None, everyth
     click.echo(f"next: claimable {_position(credit, me)}: ape run lender claim")
 
 
-@chain.command(cli, short_help="claim your queued shares after the cooldown", signer=LENDER)
+@chain.command(cli, short_help="claim your queued shares after the cooldown")
 @click.option("--shares", "share_text", help="Queued shares to claim (default: all claimable).")
 @click.option("--to", "recipient", help="Pay another address (default: yourself).")
 def claim(run: Run, share_text: str | None, recipient: str | None) -> None:
-    """Claim queued shares once their cooldown is over (redeem): the pool pays the lower of
-    their value at the request and now, from idle cash, and burns them."""
-    me = run.me
-    to = parse_address(recipient, "--to") if recipient else me
-    credit = cr.open_credit(run)
+    """Claim queued shares once their cooldown is over: the pool pays the lower of their value
+    at the request and now, from idle cash, and burns them."""
+    to = parse_address(recipient, "--to") if recipient else run.me
+    credit, me = cr.open_credit(run), run.me
     vault, fmt = credit.vault, credit.asset.fmt
     if share_text is not None:
         shares = credit.shares.parse(share_text, "--shares")
     else:
         # All that is claimable; with nothing claimable the pool's own error says when.
-        shares = int(vault.claimableRedeemRequest(REQUEST_ID, me)) or int(
-            vault.redeemRequestOf(me)[0]
-        )
+        claimable = int(vault.claimableRedeemRequest(REQUEST_ID, me))
+        shares = claimable or int(vault.redeemRequestOf(me)[0])
     receipt = chain.send(run, vault.redeem, shares, to, me, what="the claim")
     for event in receipt.events.filter(vault.Withdraw):
         claimed = credit.shares.fmt(int(event.shares))
         chain.done(f"claimed {claimed}: {fmt(int(event.assets))} paid to {to}", receipt)
-    _position(credit, me)
     click.echo("next: ape run lender status")
 
 
-@chain.command(cli, short_help="the pool and your position", signer=LENDER)
+@chain.command(cli, short_help="the pool and your position")
 @click.option("--lender", "lender_address", help="Whose position (default: --account's).")
 def status(run: Run, lender_address: str | None) -> None:
-    """Show the pool: assets, idle cash, principal lent out and impaired, income still
-    unlocking, the redemption queue, losses, share price; and a lender's shares, queued
-    request and what it may claim now. Sends nothing."""
+    """Show the pool (its assets, lent out, impaired, unlocking and queued, its losses and share
+    price) and a lender's shares and queued request. Sends nothing."""
     credit = cr.open_credit(run)
-    vault, fmt = credit.vault, credit.asset.fmt
-    total, idle = int(vault.totalAssets()), int(vault.idleAssets())
-    click.echo(f"pool       {vault.address} ({credit.shares.symbol}, asset {credit.asset.symbol})")
+    vault, fmt, shares = credit.vault, credit.asset.fmt, credit.shares
     click.echo(
-        f"assets     {fmt(total)}: {fmt(idle)} idle, {fmt(int(vault.lentAssets()))} lent out"
+        f"pool       {vault.address} ({shares.symbol}, asset {credit.asset.symbol})\n"
+        f"assets     {fmt(int(vault.totalAssets()))}: {fmt(int(vault.idleAssets()))} idle, "
+        f"{fmt(int(vault.lentAssets()))} lent out\n"
+        f"impaired   {fmt(int(vault.impairedAssets()))} past due and grace (not in assets)\n"
+        f"unlocking  {fmt(int(vault.lockedIncome()))} of income (counted as it unlocks)\n"
+        f"queue      {fmt(int(vault.queuedAssets()))} owed to queued redemptions; cooldown "
+        f"{format_duration(int(vault.redeemCooldown()))}\n"
+        f"losses     {fmt(int(vault.totalLosses()))} written off in all\n"
+        f"share      {fmt(int(vault.convertToAssets(10**shares.decimals)))} per whole share\n"
+        f"state      {'paused' if vault.paused() else 'open'}"
     )
-    click.echo(
-        f"impaired   {fmt(int(vault.impairedAssets()))} past due and grace (not counted in assets)"
-    )
-    click.echo(f"unlocking  {fmt(int(vault.lockedIncome()))} of income (counted as it unlocks)")
-    queued, cooldown = fmt(int(vault.queuedAssets())), format_duration(int(vault.redeemCooldown()))
-    click.echo(f"queue      {queued} owed to queued redemptions; cooldown {cooldown}")
-    click.echo(f"losses     {fmt(int(vault.totalLosses()))} written off in all")
-    click.echo(
-        f"share      {fmt(int(vault.convertToAssets(10**credit.shares.decimals)))} per whole share"
-    )
-    click.echo(f"state      {'paused' if vault.paused() else 'open'}")
-    who = cr.whose(run, lender_address, "--lender")
-    if who is not None:
-        _position(credit, who)
+    if lender_address or run.account is not None:  # without either, the pool alone
+        _position(credit, parse_address(lender_address, "--lender") if lender_address else run.me)
     click.echo("next: ape run lender deposit --amount N, or request-redeem / claim to leave")
 
 
@@ -124,15 +110,12 @@ def _position(credit: cr.Credit, owner: str) -> str | None:
     """Prints ``owner``'s shares and queued request; when the request is claimable."""
     vault, fmt, shares = credit.vault, credit.asset.fmt, credit.shares
     held = int(vault.balanceOf(owner))
-    click.echo(
-        f"lender     {owner}: {shares.fmt(held)}, worth {fmt(int(vault.convertToAssets(held)))}"
-    )
+    worth = fmt(int(vault.convertToAssets(held)))
+    click.echo(f"lender     {owner}: {shares.fmt(held)}, worth {worth}")
     queued, at_request, claimable_at = (int(v) for v in vault.redeemRequestOf(owner))
     if not queued:
         return None
     claimable = int(vault.claimableRedeemRequest(REQUEST_ID, owner))
     when = "now" if claimable else f"from {format_moment(claimable_at, chain.now())}"
-    click.echo(
-        f"queued     {shares.fmt(queued)}, paying at most {fmt(at_request)}; claimable {when}"
-    )
+    click.echo(f"queued     {shares.fmt(queued)}, pays at most {fmt(at_request)}; claimable {when}")
     return when

@@ -15,11 +15,10 @@ from app.domain.input_files import read_model
 from scripts._lib.assets import Asset, asset_of
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import Escrow, open_escrow
-from scripts._lib.signers import parse_address
 
-SIMULATED = """Every call is simulated first: if a contract would refuse it, nothing is sent and
-its own reason is printed. The contracts are those recorded for the chain in --deployments-dir."""
+SIMULATED = "Each call is simulated first: a refusal sends nothing. More: docs/scripts.md#credit."
 FILE = click.Path(path_type=Path)
+READABLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @dataclass(frozen=True)
@@ -29,23 +28,17 @@ class Credit:
     vault: Any
     escrow: Escrow
     asset: Asset
-
-    @property
-    def address(self) -> str:
-        return str(self.lines.address)
+    domain: Domain  # what the verifier's attesters sign for
 
     @cached_property
     def shares(self) -> Asset:
         """The pool's shares, the vault's own ERC-20."""
         return asset_of(str(self.vault.address))
 
-    def domain(self) -> Domain:
-        from ape import chain
-
-        return Domain(chain_id=int(chain.chain_id), verifying_contract=str(self.verifier.address))
-
 
 def open_credit(run: Run) -> Credit:
+    from ape import chain
+
     lines = run.contract("CreditLines")
     verifier, vault, escrow, asset = (str(a) for a in lines.contracts())
     return Credit(
@@ -54,27 +47,18 @@ def open_credit(run: Run) -> Credit:
         vault=run.contract("CreditVault", vault),
         escrow=open_escrow(run, escrow),
         asset=asset_of(asset),
+        domain=Domain(chain_id=int(chain.chain_id), verifying_contract=verifier),
     )
 
 
 def attestation_for(run: Run, path: Path, hint: str) -> tuple[SignedAttestation, Credit]:
     """A signed attestation file (``ape run bureau attest`` wrote it) and the credit suite whose
     verifier it is for: the signatures of another chain's or verifier's are worth nothing."""
-    try:
-        signed = read_model(path, SignedAttestation, "an attestation file")
-    except ValueError as exc:
-        raise Stop(f"{hint}: {exc}") from None
+    signed = read_model(path, SignedAttestation, "an attestation file")
     credit = open_credit(run)
-    if signed.domain != credit.domain():
+    if signed.domain != credit.domain:
         raise Stop(
             f"{hint}: signed for verifier {signed.domain.verifying_contract} on chain "
             f"{signed.domain.chain_id}, not {credit.verifier.address} on this chain"
         )
     return signed, credit
-
-
-def whose(run: Run, given: str | None, option: str) -> str | None:
-    """The address ``option`` gives, else --account's, else None."""
-    if given:
-        return parse_address(given, option)
-    return run.me if run.account is not None else None

@@ -5,50 +5,55 @@ published version read back, and a policy in words or as its changes from anothe
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, astuple, dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, with_config
 from pydantic.alias_generators import to_snake
 
 from app.domain.attestations import SCORE_BAND_FLOORS, SCORE_MAX
-from app.domain.errors import TrustMallError
-from app.domain.input_files import summary
+from app.domain.input_files import ModelFileError, summary
 from app.domain.units import format_duration, parse_amount, parse_duration
 
-DAY = 86_400
-# Fields in seconds, and in the stablecoin's base units: how a file gives them and how they read.
+# Fields in seconds and in the stablecoin's base units: a policy file gives them as 30d and in
+# whole stablecoins, under the contract's field names in snake_case; people read them so too.
 DURATIONS = ("refreshPeriod", "defaultAfter", "capPeriod", "term", "gracePeriod")
 AMOUNTS = ("periodCap", "limit", "lateFee")
 TIER_WORDS = (("limit", "limit"), ("aprBps", "APR"), ("term", "term"), ("gracePeriod", "grace"),
               ("lateFee", "late fee"))  # fmt: skip
+Fmt = Callable[[int], str]  # an amount of the stablecoin's base units, for people
+Seconds = Annotated[int, BeforeValidator(lambda value: parse_duration(str(value)))]
+Units = Annotated[int, BeforeValidator(lambda v, i: parse_amount(str(v), i.context["decimals"]))]
+file_keys = with_config(extra="forbid", alias_generator=to_snake)
 
 
+@file_keys
 @dataclass(frozen=True)
 class Tier:
     """ICreditPolicies.Tier, in ABI order, with the contract's field names (as recorded)."""
 
-    limit: int
-    aprBps: int
-    term: int
-    gracePeriod: int
-    lateFee: int
+    limit: Units
+    aprBps: Annotated[int, Field(ge=0)]
+    term: Seconds
+    gracePeriod: Seconds
+    lateFee: Units
 
 
+@file_keys
 @dataclass(frozen=True)
 class CreditPolicy:
     """ICreditPolicies.PolicyRules, in ABI order, and the tiers (``tiers[b]`` for band ``b``).
     All lines together draw at most ``periodCap`` of new principal per ``capPeriod`` window."""
 
-    minBand: int
-    refreshPeriod: int
-    defaultAfter: int
+    minBand: Annotated[int, Field(ge=0, le=255)]
+    refreshPeriod: Seconds
+    defaultAfter: Seconds
     walletDraws: bool
-    capPeriod: int
-    periodCap: int
-    tiers: tuple[Tier, ...]
+    capPeriod: Seconds
+    periodCap: Units
+    tiers: Annotated[tuple[Tier, ...], Field(min_length=1)]
 
     def rules_abi(self) -> tuple[Any, ...]:
         return astuple(self)[:-1]
@@ -61,26 +66,10 @@ class CreditPolicy:
         return asdict(self) | {"tiers": [asdict(tier) for tier in self.tiers]}
 
 
-# (limit, APR bps, term, grace period, late fee) per score band, in whole stablecoins and seconds.
-DEFAULT_TIERS = (
-    (100, 3_600, 30 * DAY, 5 * DAY, 10),
-    (500, 2_400, 30 * DAY, 5 * DAY, 15),
-    (2_000, 1_800, 30 * DAY, 7 * DAY, 25),
-    (5_000, 1_200, 60 * DAY, 7 * DAY, 25),
-)
-
-
 def default_policy(decimals: int) -> CreditPolicy:
-    """A fresh CreditLines' policy, amounts scaled to the stablecoin's decimals. Band 0 (scores
-    below 580) is under the minimum band: denied. An attestation keeps a line drawable 30 days; an
-    unpaid line defaults 60 days after its due time; credit pays escrow orders only; and a stolen
-    attester key, or a flaw in the policy, lends at most 50,000 a day before someone reacts."""
-    unit = 10**decimals
-    tiers = tuple(
-        Tier(limit * unit, apr, term, grace, fee * unit)
-        for limit, apr, term, grace, fee in DEFAULT_TIERS
-    )
-    return CreditPolicy(1, 30 * DAY, 60 * DAY, False, DAY, 50_000 * unit, tiers)
+    """A fresh CreditLines' policy (default_policy.toml, beside this file: why each value),
+    amounts scaled to the stablecoin's decimals."""
+    return policy_from_toml(Path(__file__).with_name("default_policy.toml"), decimals)
 
 
 def read_policy(lines: Any, version: int | None = None) -> dict[str, Any] | None:
@@ -92,48 +81,10 @@ def read_policy(lines: Any, version: int | None = None) -> dict[str, Any] | None
         return None
     rules, tiers = lines.policyRules(version), list[dict[str, int]]()
     # Published tiers have a term: the first without one ends them.
-    while int((tier := lines.policyTier(version, len(tiers))).term):
-        tiers.append({f.name: int(getattr(tier, f.name)) for f in fields(Tier)})
-    values = {f.name: getattr(rules, f.name) for f in fields(CreditPolicy)[:-1]}
-    plain = {k: v if isinstance(v, bool) else int(v) for k, v in values.items()}
+    while (tier := lines.policyTier(version, len(tiers))).term:
+        tiers.append({f.name: getattr(tier, f.name) for f in fields(Tier)})
+    plain = {f.name: getattr(rules, f.name) for f in fields(CreditPolicy)[:-1]}
     return {"version": version, **plain, "tiers": tiers}
-
-
-def _amount(value: Any, info: ValidationInfo) -> int:
-    return parse_amount(str(value), (info.context or {})["decimals"])
-
-
-Seconds = Annotated[int, BeforeValidator(lambda value: parse_duration(str(value)))]
-Units = Annotated[int, BeforeValidator(_amount)]
-
-
-class _File(BaseModel):
-    """A policy file's parts: snake_case keys for the contract's fields, amounts in whole
-    stablecoins, durations like 30d."""
-
-    model_config = ConfigDict(extra="forbid", alias_generator=to_snake)
-
-
-class _TierFile(_File):
-    limit: Units
-    aprBps: int = Field(ge=0)
-    term: Seconds
-    gracePeriod: Seconds
-    lateFee: Units
-
-
-class _PolicyFile(_File):
-    minBand: int = Field(ge=0, le=255)
-    refreshPeriod: Seconds
-    defaultAfter: Seconds
-    walletDraws: bool
-    capPeriod: Seconds
-    periodCap: Units
-    tiers: list[_TierFile] = Field(min_length=1)
-
-
-class PolicyFileError(TrustMallError, ValueError):
-    """A policy file that cannot be read; the message names the file and what is wrong."""
 
 
 def policy_from_toml(path: Path, decimals: int) -> CreditPolicy:
@@ -141,36 +92,27 @@ def policy_from_toml(path: Path, decimals: int) -> CreditPolicy:
     stablecoin's ``decimals``. The contract checks its rules when it is published."""
     try:
         text = tomllib.loads(path.read_text(encoding="utf-8"))
-        data = _PolicyFile.model_validate(text, context={"decimals": decimals}).model_dump()
+        return TypeAdapter(CreditPolicy).validate_python(text, context={"decimals": decimals})
     except OSError as exc:
-        raise PolicyFileError(f"cannot read {path}: {exc.strerror}") from None
+        raise ModelFileError(f"cannot read {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyFileError(f"{path} is not TOML: {exc}") from None
+        raise ModelFileError(f"{path} is not TOML: {exc}") from None
     except ValidationError as exc:
-        raise PolicyFileError(f"{path}: {summary(exc)}") from None
-    return CreditPolicy(**data | {"tiers": tuple(Tier(**tier) for tier in data["tiers"])})
+        raise ModelFileError(f"{path}: {summary(exc)}") from None
 
 
-def _shown(key: str, value: Any, fmt: Callable[[int], str]) -> str:
-    if key in DURATIONS:
-        return format_duration(int(value))
-    if key in AMOUNTS:
-        return fmt(int(value))
-    if key == "aprBps":
-        return f"{int(value) / 100:g}%"
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def _rows(policy: dict[str, Any], fmt: Callable[[int], str]) -> dict[str, str]:
+def _rows(policy: dict[str, Any], fmt: Fmt) -> dict[str, str]:
     """``minBand``, ``band 2 limit`` ...: each value of a policy (as :meth:`CreditPolicy.as_json`),
     shown for people."""
-    rows = {k: _shown(k, v, fmt) for k, v in policy.items() if k not in ("version", "tiers")}
+    rows = {k: v for k, v in policy.items() if k not in ("version", "tiers")}
     for band, tier in enumerate(policy.get("tiers", [])):
-        rows |= {f"band {band} {k}": _shown(k, v, fmt) for k, v in tier.items()}
-    return rows
+        rows |= {f"band {band} {k}": v for k, v in tier.items()}
+    shown: dict[str, Callable[[Any], str]] = {"aprBps": lambda bps: f"{bps / 100:g}%"}
+    shown |= dict.fromkeys(DURATIONS, format_duration) | dict.fromkeys(AMOUNTS, fmt)
+    return {k: shown.get(k.split()[-1], lambda v: str(v).lower())(v) for k, v in rows.items()}
 
 
-def describe_policy(policy: dict[str, Any], fmt: Callable[[int], str]) -> list[str]:
+def describe_policy(policy: dict[str, Any], fmt: Fmt) -> list[str]:
     """A policy in lines of text: its rules, then its bands with their scores."""
     row, floors = _rows(policy, fmt), (*SCORE_BAND_FLOORS, SCORE_MAX + 1)
     draws = "allowed" if policy["walletDraws"] else "not allowed"
@@ -179,23 +121,22 @@ def describe_policy(policy: dict[str, Any], fmt: Callable[[int], str]) -> list[s
         f"{row['defaultAfter']}, wallet draws {draws}",
         f"new credit at most {row['periodCap']} per {row['capPeriod']} (all lines together)",
     ]
-    for b in range(len(policy["tiers"])):
+    for b, tier in enumerate(policy["tiers"]):
         scores = f" (scores {floors[b]}-{floors[b + 1] - 1})" if b + 1 < len(floors) else ""
-        terms = ", ".join(f"{word} {row[f'band {b} {key}']}" for key, word in TIER_WORDS)
-        text.append(f"band {b}{scores}: {terms}")
+        text.append(f"band {b}{scores}: {tier_terms(tier.values(), fmt)}")
     return text
 
 
-def policy_changes(
-    current: dict[str, Any] | None, wanted: dict[str, Any], fmt: Callable[[int], str]
-) -> list[str]:
+def tier_terms(tier: Iterable[int], fmt: Fmt) -> str:
+    """A tier's values in ABI order, in words: ``limit 2000 dUSD, APR 18%, term 30d, ...``."""
+    row = _rows(dict(zip((f.name for f in fields(Tier)), tier, strict=True)), fmt)
+    return ", ".join(f"{word} {row[key]}" for key, word in TIER_WORDS)
+
+
+def policy_changes(current: dict[str, Any] | None, wanted: dict[str, Any], fmt: Fmt) -> list[str]:
     """What ``wanted`` changes from ``current``, a line a difference: ``band 2 limit: 2000 dUSD ->
     2500 dUSD``."""
     old, new = _rows(current or {}, fmt), _rows(wanted, fmt)
-    changes = [
-        f"{key}: {old.get(key, 'none')} -> {value}"
-        for key, value in new.items()
-        if old.get(key) != value
-    ]
+    changes = [f"{k}: {old.get(k, 'none')} -> {v}" for k, v in new.items() if old.get(k) != v]
     removed = range(len(wanted["tiers"]), len((current or {}).get("tiers", [])))
     return changes + [f"band {band}: removed" for band in removed]

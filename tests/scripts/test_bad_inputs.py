@@ -28,6 +28,8 @@ ORDER = ("--order", UNKNOWN)
 B = ("--account", BUYER_ACCOUNT)
 M = ("--account", MERCHANT_ACCOUNT)
 OPEN = ("buyer", "open", "--merchant", MERCHANT, "--price", "1", "--ref", "r")
+ATTEST = ("bureau", "attest", "--borrower", MERCHANT, "--identity", "I", "--score", "700",
+          "--model", "m", "--out", "{tmp}/a.json")  # fmt: skip
 
 # (arguments, a fragment of the error); {tmp} is the test's folder, holding `items.csv` (a
 # header typo), `file` (a plain file) and `taken.json` (an existing output).
@@ -97,9 +99,14 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     (("arbiter", "resolve-expired", "--all", *ORDER), "--all goes without"),
     (("arbiter", "status", *ORDER), "no order"),
     (("lender", "request-redeem", "--account", "TEST::7"), "one of --shares"),
-    (("borrower", "apply", "--attestation", "{tmp}/nope.json", "--account", "TEST::6"), "read"),
+    (
+        ("borrower", "apply", "--attestation", "{tmp}/nope.json", "--account", "TEST::6"),
+        "'--attestation'",
+    ),
+    (("borrower", "apply", "--attestation", "{tmp}/file"), "is not an attestation file"),
     (("borrower", "repay", "--account", "TEST::6"), "--amount or --all"),
     (("borrower", "draw", "--account", "TEST::6"), "--merchant and --price"),
+    (("borrower", "draw-to-wallet", "--amount", "1", "--account", "TEST::6"), "Credit"),
     (
         (
             "bureau",
@@ -113,12 +120,14 @@ CASES: list[tuple[tuple[str, ...], str]] = [
             "--model",
             "m",
             "--report",
-            "{tmp}/nope.json",
+            "{tmp}/file",
             "--out",
             "{tmp}/a.json",
         ),
         "--borrower",
     ),
+    ((*ATTEST, "--report", "{tmp}/nope.json"), "'--report'"),
+    ((*ATTEST, "--report", "{tmp}/file"), "is not JSON"),
     (("bureau", "cosign", "{tmp}/nope.json"), "ATTESTATION_FILE"),
 ]
 
