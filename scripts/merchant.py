@@ -13,7 +13,7 @@ from eth_utils.crypto import keccak
 from app.domain.abi_types import from_hex, hex32
 from app.domain.custody_rows import load_custody
 from app.domain.deployments import write_json
-from app.domain.ids import item_id_from_gs1, item_id_from_sku, manifest_item_key
+from app.domain.ids import item_id_from_gs1, item_id_from_sku
 from app.domain.item_rows import load_items
 from app.domain.manifest import batch_item, build_manifest, read_manifest, singles_manifest
 from app.domain.manifest_signing import manifest_content_hash, manifest_message
@@ -24,35 +24,18 @@ from scripts._lib import chain
 from scripts._lib import registry as reg
 from scripts._lib.chain import Run, Stop
 from scripts._lib.journal import Journal
-from scripts._lib.merchant_items import (
-    batch_manifest,
-    events_to_record,
-    input_file,
-    items_to_activate,
-    items_to_register,
-)
 from scripts._lib.merchant_orders import order
+from scripts._lib.registry import batch_manifest, input_file
 from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, service_url
 from scripts._lib.signers import add_address_command, parse_address
 
 MERCHANT = "The merchant: an Ape account alias, or TEST::N on a local network. Never a raw key."
-
-
-@click.group(
-    help="""Merchant operations on the ProductRegistry and on OrderEscrow orders.
-
-A verifier approves merchants and grants GS1 prefixes with `ape run ops` (approve-merchant,
-grant-prefix, revoke-prefix, reassign-item).
-
-The registry is --registry ADDRESS, else the ProductRegistry recorded for the connected
-chain in --deployments-dir (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/; beside
-`make demo`: var/demo/deployments). Every command simulates its transactions before sending
-anything: if the contract would refuse, nothing is sent and its own reason is printed."""
+cli = click.Group(
+    help="""Merchant operations on the ProductRegistry and on OrderEscrow orders (a verifier
+approves merchants and grants GS1 prefixes: `ape run ops`). Every transaction is simulated
+first: if the contract would refuse it, nothing is sent and its own reason is printed. File
+formats, journals and defaults: docs/scripts.md#merchant."""
 )
-def cli() -> None:
-    pass
-
-
 cli.add_command(order)
 
 
@@ -62,28 +45,16 @@ def registry_command(name: str, short: str, signer: str = MERCHANT, **kw: Any) -
 
 def rows_options(command: str, per_transaction: str) -> chain.Decorator:
     """--chunk-size and --journal of a command that sends a file's rows in chunks."""
-
-    def decorate(fn: Any) -> Any:
-        fn = click.option(
-            "--journal",
-            type=click.Path(path_type=Path),
-            help=f"Journal file (default: <input>.{command}.journal.json).",
-        )(fn)
-        return click.option(
-            "--chunk-size",
-            type=click.IntRange(1, 1000),
-            default=100,
-            show_default=True,
-            help=per_transaction,
-        )(fn)
-
-    return decorate
+    journal = f"Journal file (default: <input>.{command}.journal.json)."
+    size = click.option(
+        "--chunk-size", type=click.IntRange(1, 1000), default=100, help=per_transaction
+    )
+    path = click.option("--journal", type=click.Path(path_type=Path), help=journal)
+    return lambda fn: size(path(fn))
 
 
 @registry_command(
-    "register",
-    "register items from a CSV/JSON file, singly or as one Merkle batch",
-    dry_run=True,
+    "register", "register items from a CSV/JSON file, singly or as one Merkle batch", dry_run=True
 )
 @click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
 @click.option(
@@ -92,11 +63,11 @@ def rows_options(command: str, per_transaction: str) -> chain.Decorator:
 @click.option(
     "--manifest",
     type=click.Path(path_type=Path),
-    help="Where the manifest goes (with --batch default <input>.manifest.json; without "
-    "--batch it is written only when asked: the items' ids, hashes and URIs).",
+    help="Where the manifest goes (with --batch default <input>.manifest.json; without it, "
+    "written only when asked).",
 )
 @click.option("--batch-uri", default="", help="With --batch: where the manifest is published.")
-@rows_options("register", "Items per registerItems transaction.")
+@rows_options("register", "Items per registerItems transaction (default 100).")
 def register(
     run: Run,
     input_path: Path,
@@ -106,20 +77,11 @@ def register(
     chunk_size: int,
     journal: Path | None,
 ) -> None:
-    """Register the items of INPUT_FILE (.csv or .json) for the --account merchant.
-
-    \b
-    Columns / keys:
-      sku,serial   or   gtin,serial        the item (GS1 serials: 1-20 chars of set 82)
-      metadata     a JSON object (in CSV, JSON text)   or   metadata_file (a JSON file path)
-      metadata_uri where the metadata is published
-    metadataHash = keccak256 of the canonical JSON (RFC 8785) of the metadata.
-
-    The registry derives each item's id from its key: a SKU's under your address, a GTIN's
-    only under a GS1 company prefix a verifier granted you (`ape run ops grant-prefix`). The
-    whole file is validated first, then each transaction simulated (a refusal names its row);
-    items you registered with the same metadata are skipped, so a run can simply start again.
-    Prints each id with the page where shoppers verify it."""
+    """Register the items of INPUT_FILE (.csv or .json; its columns: docs/scripts.md#register)
+    for the --account merchant. The registry derives each id from the item's key: a SKU under
+    your address, a GTIN only under a GS1 prefix a verifier granted you. Items you registered
+    with the same metadata are skipped, so a run can simply start again. Prints each id with
+    the page where shoppers verify it."""
     from ape import chain as ape_chain
 
     entries = load_items(input_file(input_path), run.me)
@@ -128,12 +90,11 @@ def register(
     if manifest is not None:
         chain.writable(manifest, "--manifest")
     registry = reg.open_registry(run)
-    command = "register-batch" if batch else "register"
-    log = Journal(run, registry, journal, input_path, command, chunk_size)
+    log = Journal(run, registry, journal, input_path, "register-batch" if batch else "register")
     about: dict[str, Any] = {"chain_id": int(ape_chain.chain_id), "merchant": run.me}
     about["registry"] = str(registry.address)
     if not batch:
-        log.send(registry.registerItems, *items_to_register(run, registry, entries))
+        log.send(registry.registerItems, *reg.items_to_register(run, registry, entries), chunk_size)
         data = singles_manifest(entries, **about)
         then = "record custody events (ape run merchant custody FILE), or check them: "
         then += f"ape run merchant status {input_path}"
@@ -160,8 +121,8 @@ def register(
             if receipt is None:
                 chain.dry_run_report(f"would register a batch of {built.item_count} item(s)")
             else:
-                said = f"registered batch {root} of {built.item_count} item(s)"
-                click.echo(f"{said} in tx {receipt.txn_hash}")
+                click.echo(f"registered batch {root} of {built.item_count} item(s)")
+                click.echo(f"  tx {receipt.txn_hash}")
     if run.dry_run:
         return
     if manifest is not None:
@@ -180,32 +141,22 @@ def register(
     dry_run=True,
 )
 @click.argument("manifest_file", type=click.Path(path_type=Path))
-@click.option(
-    "--item",
-    "items",
-    multiple=True,
-    metavar="0xID",
-    help="Activate only this item of the manifest (repeatable; default: every item).",
-)
-@rows_options("activate", "Items per activateBatchItems transaction.")
+@click.option("--item", "items", multiple=True, metavar="0xID", help="Only this item (repeatable).")
+@rows_options("activate", "Items per activateBatchItems transaction (default 100).")
 def activate(
     run: Run, manifest_file: Path, items: tuple[str, ...], chunk_size: int, journal: Path | None
 ) -> None:
     """Give the items of a batch MANIFEST_FILE (written by `register --batch`) records of their
-    own, so custody events, recalls and escrow orders can name them, each proven by its key,
-    metadata hash and Merkle proof (`activateBatchItems`). Anyone may send them (--account pays
-    the gas): the registry derives each id under the batch's merchant. Items already activated
-    are skipped, so a run can simply start again; a refusal is explained from the registry's
-    error (e.g. a GTIN whose prefix was never granted to the batch's merchant)."""
+    own, so custody events, recalls and escrow orders can name them (`activateBatchItems`).
+    Anyone may send them (--account pays the gas). Items already activated are skipped, so a
+    run can simply start again."""
     manifest = batch_manifest(manifest_file)
     wanted = [chain.bytes32(item, "--item") for item in items]
     registry = reg.open_registry(run)
-    log = Journal(run, registry, journal, manifest_file, "activate", chunk_size)
-    rows, done = items_to_activate(registry, manifest, wanted)
-    root = reg.root_of(manifest)
-    log.send(
-        registry.activateBatchItems, rows, done, leading=(root,), of=f" of batch 0x{root.hex()}"
-    )
+    log = Journal(run, registry, journal, manifest_file, "activate")
+    rows, done = reg.items_to_activate(registry, manifest, wanted)
+    of = f" of batch {manifest['root']}"
+    log.send(registry.activateBatchItems, rows, done, chunk_size, (from_hex(manifest["root"]),), of)
     if not run.dry_run:
         for _, where, _ in rows:
             click.echo(f"  {where}")
@@ -214,43 +165,25 @@ def activate(
 
 @registry_command("custody", "append custody events from a CSV/JSON file", dry_run=True)
 @click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
-@click.option(
-    "--merchant",
-    "sku_merchant",
-    help="Whose SKUs the sku/serial rows name (default: the signer; set it when the "
-    "oracle submits).",
-)
-@rows_options("custody", "Events per recordCustody transaction.")
+@click.option("--merchant", "sku_merchant", help="Whose SKUs sku/serial rows name (default: you).")
+@rows_options("custody", "Events per recordCustody transaction (default 100).")
 def custody(
     run: Run, input_path: Path, sku_merchant: str | None, chunk_size: int, journal: Path | None
 ) -> None:
-    """Append the custody events of INPUT_FILE (.csv or .json), signed by the item's merchant
-    or an ORACLE_ROLE holder.
-
-    \b
-    Columns / keys:
-      item_id (0x + 64 hex) | sku,serial | gtin,serial    the item
-      action        produced, shipped, in_transit, delivered, sold, returned
-      occurred_at   unix seconds or ISO-8601 with offset (2025-03-01T10:00:00Z)
-      location      text (e.g. a GLN), recorded as keccak256
-      context       text (or column `reference`: order, shipment...), keccak256
-      event_id      optional unsigned integer, unique per submitter
-
-    Rows without event_id get ids in sequence after the highest the submitter used or the file
-    names (consecutive ids share a storage word of the registry's bitmap). Events already
-    recorded (same id and content, or same content without an id) are skipped, so a run can
-    be repeated."""
+    """Append the custody events of INPUT_FILE (.csv or .json; its columns:
+    docs/scripts.md#custody), signed by the item's merchant or an ORACLE_ROLE holder. Rows
+    without event_id get ids in sequence after the highest you used; events already recorded
+    are skipped, so a run can be repeated."""
     owner = parse_address(sku_merchant, "--merchant") if sku_merchant else run.me
     entries = load_custody(input_file(input_path), owner)
     registry = reg.open_registry(run)
-    log = Journal(run, registry, journal, input_path, "custody", chunk_size)
-    rows, done = events_to_record(run, registry, entries)
-    log.send(registry.recordCustody, rows, done)
-    if run.dry_run:
-        return
-    for _, where, row in rows:
-        click.echo(f"  {where}: event {row[1]}")
-    click.echo(f"next: shoppers see the trail at {service_url(None)}/verify/0xITEM_ID")
+    log = Journal(run, registry, journal, input_path, "custody")
+    rows, done = reg.events_to_record(run, registry, entries)
+    log.send(registry.recordCustody, rows, done, chunk_size)
+    if not run.dry_run:
+        for _, where, row in rows:
+            click.echo(f"  {where}: event {row[1]}")
+        click.echo(f"next: shoppers see the trail at {service_url(None)}/verify/0xITEM_ID")
 
 
 @registry_command("recall", "recall one item or a whole batch")
@@ -290,19 +223,19 @@ def recall(
             "name one target: --item-id, --sku with --serial, --gtin with --serial "
             "(plus --manifest for a batch item), --batch-root, or --manifest"
         )
-    batch = batch_manifest(manifest, "--manifest") if manifest is not None else None
+    batch = batch_manifest(manifest, "--manifest") if manifest is not None else {}
     if gtin is not None:
         target = chain.parsed(lambda g: item_id_from_gs1(g, str(serial)), gtin, "--gtin")
     elif sku is not None:
         target = item_id_from_sku(run.me, sku, str(serial))
-    elif item_id is not None:
-        target = chain.bytes32(item_id, "--item-id")
-    elif batch_root is not None:
-        target = chain.bytes32(batch_root, "--batch-root")
+    elif item_id is not None or batch_root is not None:
+        target = chain.bytes32(
+            str(item_id or batch_root), "--item-id" if item_id else "--batch-root"
+        )
     else:
-        target = reg.root_of(batch or {})
+        target = from_hex(batch["root"])
     registry = reg.open_registry(run)
-    if named and batch is not None:
+    if named and batch:
         entry = batch_item(batch, target)
         if entry is None:
             raise Stop(f"item 0x{target.hex()} is not in the manifest {manifest}")
@@ -325,26 +258,25 @@ def publish(run: Run, manifest_file: Path, service: str | None) -> None:
     # The service refuses a signer who is not the batch's merchant; asked first, the chain
     # saves a keyfile account its passphrase prompt and says what to do.
     owner = str(reg.open_registry(run).batchOf(root).merchant)
-    if owner != run.me:
+    if owner == ZERO_ADDRESS:
         raise Stop(
-            f"batch 0x{root.hex()} is registered by {owner}, not by {run.me}"
-            if owner != ZERO_ADDRESS
-            else f"batch 0x{root.hex()} is not registered on this chain: "
-            "ape run merchant register FILE --batch"
+            f"batch {hex32(root)} is not on this chain: ape run merchant register FILE --batch"
         )
+    if owner != run.me:
+        raise Stop(f"batch {hex32(root)} is registered by {owner}, not by {run.me}")
     signed = run.signer.sign_message(manifest_message(root, manifest_content_hash(manifest)))
     if signed is None:
         raise Stop("the account declined to sign")
     base = service_url(service)
     payload = {"manifest": manifest, "signature": "0x" + signed.encode_rsv().hex()}
     try:
-        body = post_json(f"{base}/v1/batches/0x{root.hex()}/manifest", payload).body
+        body = post_json(f"{base}/v1/batches/{hex32(root)}/manifest", payload).body
     except ServiceError as error:
         raise Stop(f"the service refused the manifest: {error}") from None
     said = "published" if body.get("created") else "already published, same content"
     same = "matches" if body.get("matches_onchain_metadata_hash") else "does NOT match"
     click.echo(
-        f"{said}: batch 0x{root.hex()}, {body.get('item_count')} items, content hash "
+        f"{said}: batch {hex32(root)}, {body.get('item_count')} items, content hash "
         f"{body.get('content_hash')} {same} the batch's on-chain metadata hash"
     )
     click.echo(
@@ -360,31 +292,25 @@ def status(run: Run, input_path: Path, merchant: str | None) -> None:
     """Show the verdict of every item of INPUT_FILE: an item file (as for `register`) or a
     batch manifest (checked with its proofs, as a shopper's app would). Sends nothing."""
     registry = reg.open_registry(run)
-    manifest = None
+    manifest: dict[str, Any] = {}
     if input_file(input_path).suffix.lower() == ".json":
         with contextlib.suppress(ValueError, KeyError):  # else an item file
             manifest = read_manifest(input_path)
     rows: list[tuple[str, str, str, Any]] = []
-    if manifest is None:
-        if merchant is not None:
-            owner = parse_address(merchant, "--merchant")
-        else:
-            owner = ZERO_ADDRESS if run.account is None else run.me
+    if not manifest:
+        owner = parse_address(merchant, "--merchant") if merchant else run.me
         entries = load_items(input_path, owner)
-        if owner == ZERO_ADDRESS and any(e.row.sku for e in entries):
-            raise Stop("sku rows need --merchant or --account to compute ids")
         rows += [(e.where, e.label, hex32(e.item_id), registry.verify(e.item_id)) for e in entries]
-    else:
-        root = reg.root_of(manifest) if manifest.get("root") else None
-        for index, item in enumerate(manifest["items"]):
-            if root is None:
-                verdict = registry.verify(from_hex(item["item_id"]))
-            elif manifest_item_key(item) is None:  # written before items carried their keys
-                verdict = Verdict.UNKNOWN
-            else:
-                verdict = registry.verifyBatchItem(*reg.activation_args(root, item))
-            label = str(item.get("label") or item["item_id"])
-            rows.append((f"item {index}", label, item["item_id"], verdict))
+    for index, item in enumerate(manifest.get("items", [])):
+        if manifest.get("root"):
+            verdict = registry.verifyBatchItem(
+                *reg.activation_args(from_hex(manifest["root"]), item)
+            )
+        else:
+            verdict = registry.verify(from_hex(item["item_id"]))
+        rows.append(
+            (f"item {index}", str(item.get("label") or item["item_id"]), item["item_id"], verdict)
+        )
     for where, label, item_id, verdict in rows:
         click.echo(f"{where:<10} {item_id}  {Verdict(int(verdict)).name.lower():<18} {label}")
     click.echo(f"next: a shopper's page: {service_url(None)}/verify/0xITEM_ID")

@@ -39,19 +39,11 @@ class Journal:
     sections kept as they are), and the sending of the run's rows, ``chunk_size`` a transaction.
     Transactions a previous run left in flight are first settled from their receipts."""
 
-    def __init__(
-        self,
-        run: Run,
-        registry: Any,
-        given: Path | None,
-        input_path: Path,
-        command: str,
-        chunk_size: int,
-    ) -> None:
+    def __init__(self, run: Run, registry: Any, given: Path | None, source: Path, command: str):
         from ape import chain as ape_chain
 
-        self.run, self.command, self.chunk_size, self.chunks = run, command, chunk_size, 0
-        self.path = given or input_path.with_name(f"{input_path.name}.{command}.journal.json")
+        self.run, self.command, self.chunks = run, command, 0
+        self.path = given or source.with_name(f"{source.name}.{command}.journal.json")
         self.data: dict[str, Any] = {"version": VERSION, "command": command, "runs": {}}
         if self.path.is_file():
             self.data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -60,66 +52,70 @@ class Journal:
                     f"--journal: {self.path} is not a version-{VERSION} journal of `{command}`; "
                     "pass --journal with another path"
                 )
-        section = f"{ape_chain.chain_id}:{registry.address}:{run.me}"
-        runs = self.data.setdefault("runs", {})
-        self.transactions: list[dict[str, Any]] = runs.setdefault(section, {"transactions": []})[
-            "transactions"
-        ]
+        section = self.data.setdefault("runs", {}).setdefault(
+            f"{ape_chain.chain_id}:{registry.address}:{run.me}", {"transactions": []}
+        )
+        self.transactions: list[dict[str, Any]] = section["transactions"]
         for tx in [] if run.dry_run else [t for t in self.transactions if t["status"] == "sent"]:
             try:
                 receipt = ape_chain.provider.get_receipt(tx["tx_hash"], timeout=30)
                 ok, block = not receipt.failed, receipt.block_number
             except Exception:  # never mined, or dropped: the chain check decides
                 ok, block = False, None
-            self.settle(tx["tx_hash"], ok=ok, block_number=block)
+            tx["status"], tx["block_number"] = ("confirmed" if ok else "failed"), block
+            write_json(self.path, self.data)
             said = "confirmed" if ok else "failed or was never mined; its rows are re-checked"
             click.echo(f"journal: {tx['tx_hash']} {said}")
 
     def sent(self, keys: list[str], tx_hash: str) -> None:
+        """Called by ``chain.send`` before the transaction goes."""
         self.transactions.append({"keys": keys, "status": "sent", "tx_hash": tx_hash})
         write_json(self.path, self.data)
 
-    def settle(self, tx_hash: str, *, ok: bool, block_number: int | None) -> None:
-        for tx in self.transactions:
-            if tx["tx_hash"] == tx_hash:
-                tx["status"], tx["block_number"] = ("confirmed" if ok else "failed"), block_number
-        write_json(self.path, self.data)
-
     def chunk_confirmed(self, tx_hash: str, block_number: int) -> None:
+        """Called by ``chain.send`` with the receipt of the transaction :meth:`sent` added."""
         self.chunks += 1
         crash_after = os.environ.get(CRASH_AFTER_CHUNKS_ENV)
         if crash_after is not None and self.chunks >= int(crash_after):
             os._exit(CRASH_EXIT_CODE)
-        self.settle(tx_hash, ok=True, block_number=block_number)
+        self.transactions[-1] |= {"status": "confirmed", "block_number": block_number}
+        write_json(self.path, self.data)
 
     def send(
-        self, method: Any, rows: Sequence[Row], done: int, *, leading: Any = (), of: str = ""
+        self,
+        method: Any,
+        rows: Sequence[Row],
+        done: int,
+        size: int,
+        leading: Any = (),
+        of: str = "",
     ) -> None:
-        """Calls ``method`` (after the ``leading`` arguments) with the rows, a chunk at a time,
+        """Calls ``method`` (after the ``leading`` arguments) with the rows, ``size`` at a time,
         and says what was done: ``done`` rows already were, the others were sent, or in a dry
         run would be. A chunk's refusal names the row whose key the contract's error names."""
         verb, noun, skipped = WORDS[self.command]
-        run, stem, receipts = self.run, verb.removesuffix("e"), []
+        stem, receipts = verb.removesuffix("e"), []
         if done:
             click.echo(f"{done} {noun}(s) {skipped}: skipped")
         if not rows:
             click.echo(f"nothing to {verb}; nothing was sent")
             return
         with chain.progress(len(rows), f"{stem}ing") as bar:
-            for start in range(0, len(rows), self.chunk_size):
-                chunk = rows[start : start + self.chunk_size]
+            for start in range(0, len(rows), size):
+                chunk = rows[start : start + size]
                 keys = [key for key, _, _ in chunk]
                 what = chunk[0][1] if len(chunk) == 1 else f"rows {start + 1}-{start + len(chunk)}"
                 args = [*leading, [row for _, _, row in chunk]]
                 try:
-                    receipt = chain.send(run, method, *args, what=what, journal=self, keys=keys)
+                    receipts.append(
+                        chain.send(self.run, method, *args, what=what, journal=self, keys=keys)
+                    )
                 except Stop as stop:
                     said = stop.message.lower()
                     named = [w for k, w, _ in chunk if len(chunk) > 1 and k.lower() in said]
                     raise Stop(": ".join([*named[:1], stop.message])) from None
-                receipts += [receipt] if receipt is not None else []
                 bar.update(len(chunk))
-        if run.dry_run:
+        if self.run.dry_run:
             chain.dry_run_report(f"would {verb} {len(rows)} {noun}(s)")
             return
         click.echo(f"{stem}ed {len(rows)} {noun}(s){of} in {len(receipts)} transaction(s)")

@@ -13,27 +13,20 @@ from scripts._lib.escrow import bits_of, order_options, session
 from scripts._lib.party_commands import add_party_commands
 
 SCRIPT = "ape run merchant order"
-
-
-@click.group(short_help="escrow orders: ship, release, settle, withdraw")
-def order() -> None:
-    """The merchant's side of OrderEscrow orders.
-
-    Orders are named by --order 0xID (terms from the OrderOpened event) or by the buyer's
-    --order-file. The escrow is --escrow, else the deployment record's OrderEscrow.
-    Every call is simulated first: nothing is sent if the contract would refuse it, and
-    its reason is printed."""
-
-
+order = click.Group(
+    "order",
+    short_help="escrow orders: ship, release, settle, withdraw",
+    help="""The merchant's side of OrderEscrow orders, each named by --order 0xID (terms from its
+OrderOpened event) or by the buyer's --order-file. Every call is simulated first: nothing is sent
+if the contract would refuse it, and its reason is printed.""",
+)
 add_party_commands(order, "merchant", SCRIPT)
-
-
-CARRIER = "the merchant"
+MERCHANT = "the merchant"
 DELIVERED = "ape run carrier {verb} --carrier {carrier} --order {orderId}"
 add_calls(order, (
-    Call("ship", ("escrow",), "ship", CARRIER, "mark an order shipped",
+    Call("ship", ("escrow",), "ship", MERCHANT, "mark an order shipped",
          then="the carrier reports the delivery: " + DELIVERED.replace("{verb}", "delivered")),
-    Call("assign-carrier", ("escrow",), "assignCarrier", CARRIER, "name the order's carrier",
+    Call("assign-carrier", ("escrow",), "assignCarrier", MERCHANT, "name the order's carrier",
          then="the carrier reports the pickup: " + DELIVERED.replace("{verb}", "shipped")),
 ), default_signer=None, address="escrow")  # fmt: skip
 
@@ -49,9 +42,5 @@ def release(
     order paid with credit pays only items a carrier reported delivered). Anyone may send it;
     the items of an order handed to a carrier are recorded as sold to the buyer."""
     s = session(run, order_file, order_id)
-    if items:
-        bits = bits_of(items, s.terms.item_count, "--item")
-        receipt = s.send("releaseItems", bits, what="release")
-    else:
-        receipt = s.send("release", what="release")
-    report(receipt, "released", f"{SCRIPT} withdraw", s.asset)
+    call = ("releaseItems", bits_of(items, s.terms.item_count, "--item")) if items else ("release",)
+    report(s.send(*call, what="release"), "released", f"{SCRIPT} withdraw", s.asset)
