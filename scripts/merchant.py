@@ -1,5 +1,5 @@
 """`ape run merchant ...`: register and activate items, append custody events, recall, publish,
-read verdicts; the merchant's escrow orders (``scripts/_lib/merchant_orders.py``)."""
+read verdicts; and `ape run merchant order ...`, the merchant's side of escrow orders."""
 
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ from app.domain.manifest_signing import manifest_content_hash, manifest_message
 from app.domain.metadata import metadata_hash
 from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import Verdict
-from scripts._lib import chain
+from scripts._lib import chain, escrow
 from scripts._lib import registry as reg
+from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
 from scripts._lib.journal import Journal
-from scripts._lib.merchant_orders import order
-from scripts._lib.registry import batch_manifest, input_file
+from scripts._lib.party_commands import add_party_commands
 from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, service_url
 from scripts._lib.signers import add_address_command, parse_address
 
@@ -36,7 +36,38 @@ approves merchants and grants GS1 prefixes: `ape run ops`). Every transaction is
 first: if the contract would refuse it, nothing is sent and its own reason is printed. File
 formats, journals and defaults: docs/scripts.md#merchant."""
 )
+SCRIPT = "ape run merchant order"
+order = click.Group(
+    "order",
+    short_help="escrow orders: ship, release, settle, withdraw",
+    help="""The merchant's side of OrderEscrow orders, each named by --order 0xID (terms from its
+OrderOpened event) or by the buyer's --order-file. Every call is simulated first.""",
+)
 cli.add_command(order)
+add_party_commands(order, "merchant", SCRIPT)
+DELIVERED = "ape run carrier {verb} --carrier {carrier} --order {orderId}"
+add_calls(order, (
+    Call("ship", ("escrow",), "ship", "the merchant", "mark an order shipped",
+         then="the carrier reports the delivery: " + DELIVERED.replace("{verb}", "delivered")),
+    Call("assign-carrier", ("escrow",), "assignCarrier", "the merchant", "name the order's carrier",
+         then="the carrier reports the pickup: " + DELIVERED.replace("{verb}", "shipped")),
+), default_signer=None, address="escrow")  # fmt: skip
+
+
+@escrow.command(order, short_help="release after the dispute window")
+@escrow.order_options
+@escrow.items_option("Release only these delivered items (0-based, repeatable).")
+def release(
+    run: Run, order_file: Path | None, order_id: str | None, items: tuple[int, ...]
+) -> None:
+    """Pay the order out to the merchant once the dispute window after delivery is over (a
+    shipped order never reported delivered counts as delivered at its deliver-by time; an
+    order paid with credit pays only items a carrier reported delivered). Anyone may send it;
+    the items of an order handed to a carrier are recorded as sold to the buyer."""
+    s = escrow.session(run, order_file, order_id)
+    bits = escrow.bits_of(items, s.terms.item_count, "--item")
+    receipt = s.send(*(("releaseItems", bits) if items else ("release",)), what="release")
+    report(receipt, "released", f"{SCRIPT} withdraw", s.asset)
 
 
 def registry_command(name: str, short: str, signer: str = MERCHANT, **kw: Any) -> chain.Decorator:
@@ -77,19 +108,17 @@ def register(
     chunk_size: int,
     journal: Path | None,
 ) -> None:
-    """Register the items of INPUT_FILE (.csv or .json; its columns: docs/scripts.md#register)
-    for the --account merchant. The registry derives each id from the item's key: a SKU under
-    your address, a GTIN only under a GS1 prefix a verifier granted you. Items you registered
-    with the same metadata are skipped, so a run can simply start again. Prints each id with
-    the page where shoppers verify it."""
+    """Register the items of INPUT_FILE (.csv or .json; columns: docs/scripts.md#register) for
+    the --account merchant; those registered already are skipped, so a run can simply start
+    again. Prints each id (the registry's, derived from its key) and its verification page."""
     from ape import chain as ape_chain
 
-    entries = load_items(input_file(input_path), run.me)
+    entries = load_items(reg.input_file(input_path), run.me)
     if batch and manifest is None:
         manifest = input_path.with_name(f"{input_path.name}.manifest.json")
     if manifest is not None:
         chain.writable(manifest, "--manifest")
-    registry = reg.open_registry(run)
+    registry = run.contract("ProductRegistry", run.address)
     log = Journal(run, registry, journal, input_path, "register-batch" if batch else "register")
     about: dict[str, Any] = {"chain_id": int(ape_chain.chain_id), "merchant": run.me}
     about["registry"] = str(registry.address)
@@ -146,17 +175,15 @@ def register(
 def activate(
     run: Run, manifest_file: Path, items: tuple[str, ...], chunk_size: int, journal: Path | None
 ) -> None:
-    """Give the items of a batch MANIFEST_FILE (written by `register --batch`) records of their
-    own, so custody events, recalls and escrow orders can name them (`activateBatchItems`).
-    Anyone may send them (--account pays the gas). Items already activated are skipped, so a
-    run can simply start again."""
-    manifest = batch_manifest(manifest_file)
+    """Give the items of a batch MANIFEST_FILE (from `register --batch`) records of their own,
+    so custody events, recalls and orders can name them. Anyone may send it; items already
+    activated are skipped."""
+    manifest = reg.batch_manifest(manifest_file)
     wanted = [chain.bytes32(item, "--item") for item in items]
-    registry = reg.open_registry(run)
+    registry = run.contract("ProductRegistry", run.address)
     log = Journal(run, registry, journal, manifest_file, "activate")
     rows, done = reg.items_to_activate(registry, manifest, wanted)
-    of = f" of batch {manifest['root']}"
-    log.send(registry.activateBatchItems, rows, done, chunk_size, (from_hex(manifest["root"]),), of)
+    log.send(registry.activateBatchItems, rows, done, chunk_size, from_hex(manifest["root"]))
     if not run.dry_run:
         for _, where, _ in rows:
             click.echo(f"  {where}")
@@ -170,13 +197,11 @@ def activate(
 def custody(
     run: Run, input_path: Path, sku_merchant: str | None, chunk_size: int, journal: Path | None
 ) -> None:
-    """Append the custody events of INPUT_FILE (.csv or .json; its columns:
-    docs/scripts.md#custody), signed by the item's merchant or an ORACLE_ROLE holder. Rows
-    without event_id get ids in sequence after the highest you used; events already recorded
-    are skipped, so a run can be repeated."""
+    """Append the custody events of INPUT_FILE (.csv or .json; columns: docs/scripts.md#custody)
+    as the item's merchant or an ORACLE_ROLE holder; events already recorded are skipped."""
     owner = parse_address(sku_merchant, "--merchant") if sku_merchant else run.me
-    entries = load_custody(input_file(input_path), owner)
-    registry = reg.open_registry(run)
+    entries = load_custody(reg.input_file(input_path), owner)
+    registry = run.contract("ProductRegistry", run.address)
     log = Journal(run, registry, journal, input_path, "custody")
     rows, done = reg.events_to_record(run, registry, entries)
     log.send(registry.recordCustody, rows, done, chunk_size)
@@ -223,7 +248,7 @@ def recall(
             "name one target: --item-id, --sku with --serial, --gtin with --serial "
             "(plus --manifest for a batch item), --batch-root, or --manifest"
         )
-    batch = batch_manifest(manifest, "--manifest") if manifest is not None else {}
+    batch = reg.batch_manifest(manifest, "--manifest") if manifest is not None else {}
     if gtin is not None:
         target = chain.parsed(lambda g: item_id_from_gs1(g, str(serial)), gtin, "--gtin")
     elif sku is not None:
@@ -234,7 +259,7 @@ def recall(
         )
     else:
         target = from_hex(batch["root"])
-    registry = reg.open_registry(run)
+    registry = run.contract("ProductRegistry", run.address)
     if named and batch:
         entry = batch_item(batch, target)
         if entry is None:
@@ -253,11 +278,11 @@ def publish(run: Run, manifest_file: Path, service: str | None) -> None:
     """Publish MANIFEST_FILE (written by `register --batch`) to the TrustMall service, so that
     shoppers get each item's Merkle proof. The --account merchant signs the batch root and the
     manifest's content hash here (EIP-191); the service gets the signature, never the key."""
-    manifest = batch_manifest(manifest_file)
+    manifest = reg.batch_manifest(manifest_file)
     root = chain.bytes32(str(manifest["root"]), "root")
     # The service refuses a signer who is not the batch's merchant; asked first, the chain
     # saves a keyfile account its passphrase prompt and says what to do.
-    owner = str(reg.open_registry(run).batchOf(root).merchant)
+    owner = str(run.contract("ProductRegistry", run.address).batchOf(root).merchant)
     if owner == ZERO_ADDRESS:
         raise Stop(
             f"batch {hex32(root)} is not on this chain: ape run merchant register FILE --batch"
@@ -291,9 +316,9 @@ def publish(run: Run, manifest_file: Path, service: str | None) -> None:
 def status(run: Run, input_path: Path, merchant: str | None) -> None:
     """Show the verdict of every item of INPUT_FILE: an item file (as for `register`) or a
     batch manifest (checked with its proofs, as a shopper's app would). Sends nothing."""
-    registry = reg.open_registry(run)
+    registry = run.contract("ProductRegistry", run.address)
     manifest: dict[str, Any] = {}
-    if input_file(input_path).suffix.lower() == ".json":
+    if reg.input_file(input_path).suffix.lower() == ".json":
         with contextlib.suppress(ValueError, KeyError):  # else an item file
             manifest = read_manifest(input_path)
     rows: list[tuple[str, str, str, Any]] = []

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from app.domain.abi_types import hex32
 from app.domain.deployments import write_json
 from scripts._lib import chain
 from scripts._lib.chain import Run, Stop
@@ -81,18 +81,10 @@ class Journal:
         self.transactions[-1] |= {"status": "confirmed", "block_number": block_number}
         write_json(self.path, self.data)
 
-    def send(
-        self,
-        method: Any,
-        rows: Sequence[Row],
-        done: int,
-        size: int,
-        leading: Any = (),
-        of: str = "",
-    ) -> None:
-        """Calls ``method`` (after the ``leading`` arguments) with the rows, ``size`` at a time,
-        and says what was done: ``done`` rows already were, the others were sent, or in a dry
-        run would be. A chunk's refusal names the row whose key the contract's error names."""
+    def send(self, method: Any, rows: list[Row], done: int, size: int, *lead: bytes) -> None:
+        """Calls ``method`` (after the ``lead`` arguments: a batch's root) with the rows, ``size``
+        at a time, and says what was done: ``done`` rows already were, the others were sent, or in
+        a dry run would be. A chunk's refusal names the row whose key the contract's error names."""
         verb, noun, skipped = WORDS[self.command]
         stem, receipts = verb.removesuffix("e"), []
         if done:
@@ -105,7 +97,7 @@ class Journal:
                 chunk = rows[start : start + size]
                 keys = [key for key, _, _ in chunk]
                 what = chunk[0][1] if len(chunk) == 1 else f"rows {start + 1}-{start + len(chunk)}"
-                args = [*leading, [row for _, _, row in chunk]]
+                args = [*lead, [row for _, _, row in chunk]]
                 try:
                     receipts.append(
                         chain.send(self.run, method, *args, what=what, journal=self, keys=keys)
@@ -118,6 +110,7 @@ class Journal:
         if self.run.dry_run:
             chain.dry_run_report(f"would {verb} {len(rows)} {noun}(s)")
             return
+        of = f" of batch {hex32(lead[0])}" if lead else ""
         click.echo(f"{stem}ed {len(rows)} {noun}(s){of} in {len(receipts)} transaction(s)")
         for receipt in receipts:
             click.echo(f"  tx {receipt.txn_hash}")

@@ -1,9 +1,9 @@
-"""A deployed ProductRegistry as the scripts use it: its handle and logs, a merchant's files
-(items, custody events, batch manifests), batch items given records of their own from their
-manifest's proofs (a recall, an escrow order needs one), and which rows of a file the chain shows
-done already: an item this merchant registered with the same metadata, an event its submitter
-recorded, a batch item activated. Those are skipped, so an interrupted run simply starts again;
-every other rule is the registry's to refuse, when the rows are simulated."""
+"""A merchant's files (items, custody events, batch manifests) for the ProductRegistry, batch
+items given records of their own from their manifest's proofs (a recall, an escrow order needs
+one), and which rows of a file the chain shows done already: an item this merchant registered with
+the same metadata, an event its submitter recorded, a batch item activated. Those are skipped, so
+an interrupted run simply starts again; every other rule is the registry's to refuse, when the rows
+are simulated."""
 
 from __future__ import annotations
 
@@ -24,16 +24,6 @@ from scripts._lib.journal import Row
 
 # The rows to send, and how many rows of the file are done already.
 Planned = tuple[list[Row], int]
-
-
-def open_registry(run: Run) -> Any:
-    return run.contract("ProductRegistry", run.address)
-
-
-def logs(run: Run, registry: Any, event: str, **topics: Any) -> list[Any]:
-    """``event`` logs of ``registry`` since the block it was deployed in, if recorded."""
-    start = run.record_block("ProductRegistry", str(registry.address))
-    return chain.logs(registry, event, topics, start)
 
 
 def input_file(path: Path, hint: str = "INPUT_FILE") -> Path:
@@ -75,9 +65,10 @@ def activate_unregistered(
 
 def items_to_register(run: Run, registry: Any, entries: list[ItemEntry]) -> Planned:
     """The items the signer has not registered yet with the same metadata hash and URI."""
+    start = run.record_block("ProductRegistry", str(registry.address))
     mine = {
         bytes(log.itemId): (bytes(log.metadataHash), str(log.metadataURI))
-        for log in logs(run, registry, "ItemRegistered", merchant=run.me)
+        for log in chain.logs(registry, "ItemRegistered", {"merchant": run.me}, start)
     }
     rows = [
         (hex32(e.item_id), e.where, (e.key, e.metadata_hash, e.metadata_uri))
@@ -91,11 +82,12 @@ def events_to_record(run: Run, registry: Any, entries: list[CustodyEntry]) -> Pl
     """The events the signer has not recorded yet (the same id and content, or without an id the
     same content). Rows without an id get the ids after the highest the signer spent or the file
     names, in sequence: consecutive ids share a storage word of the registry's bitmap."""
+    start = run.record_block("ProductRegistry", str(registry.address))
     recorded = {
         int(log.eventId): custody_key(
             log.itemId, log.action, log.occurredAt, log.locationHash, log.contextHash
         )
-        for log in logs(run, registry, "CustodyRecorded", submitter=run.me)
+        for log in chain.logs(registry, "CustodyRecorded", {"submitter": run.me}, start)
     }
     said = set(recorded.values())
     named = [e.event_id for e in entries if e.event_id is not None]
