@@ -15,11 +15,10 @@ from scripts._lib.chain import Run, Stop
 LOCAL_ORACLE_TEST_INDEX = 8
 ORACLE = "The logistics oracle: an Ape account alias, or TEST::N locally (default TEST::8)."
 cli = click.Group(
-    help="""The logistics oracle's reports on OrderEscrow orders (the escrow's ORACLE_ROLE): all
-the orders named (--order, repeatable; the oracle needs no terms) in one reportLogistics
-transaction, simulated first. A report counts only from the carrier the merchant named
-(--carrier N): the escrow skips a report its rules refuse while the others stand; each refusal
-is printed with the contract's reason, and the command then exits with status 1."""
+    help="""The logistics oracle's reports on OrderEscrow orders (its ORACLE_ROLE), every --order in
+one reportLogistics transaction, simulated first. The escrow skips a report its rules refuse (not
+the carrier the merchant named, ...) while the others stand: each refusal is printed with its
+reason, then the command exits with status 1. See docs/scripts.md#carrier."""
 )
 # name: kind, what the evidence is, help (its first clause the short help), next command
 REPORTS = {

@@ -78,9 +78,9 @@ def rows_options(command: str, per_transaction: str) -> chain.Decorator:
     """--chunk-size and --journal of a command that sends a file's rows in chunks."""
     journal = f"Journal file (default: <input>.{command}.journal.json)."
     size = click.option(
-        "--chunk-size", type=click.IntRange(1, 1000), default=100, help=per_transaction
+        "--chunk-size", "size", type=click.IntRange(1, 1000), default=100, help=per_transaction
     )
-    path = click.option("--journal", type=click.Path(path_type=Path), help=journal)
+    path = click.option("--journal", "path", type=click.Path(path_type=Path), help=journal)
     return lambda fn: size(path(fn))
 
 
@@ -100,36 +100,28 @@ def rows_options(command: str, per_transaction: str) -> chain.Decorator:
 @click.option("--batch-uri", default="", help="With --batch: where the manifest is published.")
 @rows_options("register", "Items per registerItems transaction (default 100).")
 def register(
-    run: Run,
-    input_path: Path,
-    batch: bool,
-    manifest: Path | None,
-    batch_uri: str,
-    chunk_size: int,
-    journal: Path | None,
+    run: Run, input_path: Path, batch: bool, manifest: Path | None, batch_uri: str, **rows: Any
 ) -> None:
     """Register the items of INPUT_FILE (.csv or .json; columns: docs/scripts.md#register) for
     the --account merchant; those registered already are skipped, so a run can simply start
     again. Prints each id (the registry's, derived from its key) and its verification page."""
-    from ape import chain as ape_chain
-
     entries = load_items(reg.input_file(input_path), run.me)
     if batch and manifest is None:
         manifest = input_path.with_name(f"{input_path.name}.manifest.json")
     if manifest is not None:
         chain.writable(manifest, "--manifest")
     registry = run.contract("ProductRegistry", run.address)
-    log = Journal(run, registry, journal, input_path, "register-batch" if batch else "register")
-    about: dict[str, Any] = {"chain_id": int(ape_chain.chain_id), "merchant": run.me}
+    log = Journal(run, registry, input_path, "register-batch" if batch else "register", **rows)
+    about: dict[str, Any] = {"chain_id": run.network.chain_id, "merchant": run.me}
     about["registry"] = str(registry.address)
     if not batch:
-        log.send(registry.registerItems, *reg.items_to_register(run, registry, entries), chunk_size)
+        log.send(registry.registerItems, *reg.items_to_register(run, registry, entries))
         data = singles_manifest(entries, **about)
         then = "record custody events (ape run merchant custody FILE), or check them: "
         then += f"ape run merchant status {input_path}"
     else:
         built = build_manifest(entries, **about)
-        root, data = hex32(built.root), built.data
+        root, data, n = hex32(built.root), built.data, built.item_count
         then = "publish the manifest so shoppers get each item's proof: "
         then += f"ape run merchant publish {manifest}"
         if str(registry.batchOf(built.root).merchant) == run.me:
@@ -137,21 +129,17 @@ def register(
         else:
             # Only the root goes on chain: a GTIN whose prefix no verifier granted this merchant
             # would leave its items unknown, never activated. The registry says so of each GTIN.
-            for entry in {e.row.gtin: e for e in reversed(entries) if e.row.gtin}.values():
-                refused = chain.refusal(registry.itemIdOfKey, run.me, entry.key)
-                if refused is not None:
-                    raise Stop(
-                        f"{entry.where} ({entry.label}): the registry refuses its key: {refused}"
-                    )
-            args = (built.root, built.item_count, built.metadata_hash, batch_uri)
+            for e in {x.row.gtin: x for x in reversed(entries) if x.row.gtin}.values():
+                if refused := chain.refusal(registry.itemIdOfKey, run.me, e.key):
+                    raise Stop(f"{e.where} ({e.label}): the registry refuses its key: {refused}")
+            args = (built.root, n, built.metadata_hash, batch_uri)
             receipt = chain.send(
                 run, registry.registerBatch, *args, what="the batch", journal=log, keys=[root]
             )
             if receipt is None:
-                chain.dry_run_report(f"would register a batch of {built.item_count} item(s)")
+                chain.dry_run_report(f"would register a batch of {n} item(s)")
             else:
-                click.echo(f"registered batch {root} of {built.item_count} item(s)")
-                click.echo(f"  tx {receipt.txn_hash}")
+                click.echo(f"registered batch {root} of {n} item(s) in tx {receipt.txn_hash}")
     if run.dry_run:
         return
     if manifest is not None:
@@ -172,20 +160,18 @@ def register(
 @click.argument("manifest_file", type=click.Path(path_type=Path))
 @click.option("--item", "items", multiple=True, metavar="0xID", help="Only this item (repeatable).")
 @rows_options("activate", "Items per activateBatchItems transaction (default 100).")
-def activate(
-    run: Run, manifest_file: Path, items: tuple[str, ...], chunk_size: int, journal: Path | None
-) -> None:
+def activate(run: Run, manifest_file: Path, items: tuple[str, ...], **rows: Any) -> None:
     """Give the items of a batch MANIFEST_FILE (from `register --batch`) records of their own,
     so custody events, recalls and orders can name them. Anyone may send it; items already
     activated are skipped."""
     manifest = reg.batch_manifest(manifest_file)
     wanted = [chain.bytes32(item, "--item") for item in items]
     registry = run.contract("ProductRegistry", run.address)
-    log = Journal(run, registry, journal, manifest_file, "activate")
-    rows, done = reg.items_to_activate(registry, manifest, wanted)
-    log.send(registry.activateBatchItems, rows, done, chunk_size, from_hex(manifest["root"]))
+    log = Journal(run, registry, manifest_file, "activate", **rows)
+    todo, done = reg.items_to_activate(registry, manifest, wanted)
+    log.send(registry.activateBatchItems, todo, done, from_hex(manifest["root"]))
     if not run.dry_run:
-        for _, where, _ in rows:
+        for _, where, _ in todo:
             click.echo(f"  {where}")
         click.echo("next: record their custody events: ape run merchant custody FILE")
 
@@ -194,19 +180,17 @@ def activate(
 @click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
 @click.option("--merchant", "sku_merchant", help="Whose SKUs sku/serial rows name (default: you).")
 @rows_options("custody", "Events per recordCustody transaction (default 100).")
-def custody(
-    run: Run, input_path: Path, sku_merchant: str | None, chunk_size: int, journal: Path | None
-) -> None:
+def custody(run: Run, input_path: Path, sku_merchant: str | None, **rows: Any) -> None:
     """Append the custody events of INPUT_FILE (.csv or .json; columns: docs/scripts.md#custody)
     as the item's merchant or an ORACLE_ROLE holder; events already recorded are skipped."""
     owner = parse_address(sku_merchant, "--merchant") if sku_merchant else run.me
     entries = load_custody(reg.input_file(input_path), owner)
     registry = run.contract("ProductRegistry", run.address)
-    log = Journal(run, registry, journal, input_path, "custody")
-    rows, done = reg.events_to_record(run, registry, entries)
-    log.send(registry.recordCustody, rows, done, chunk_size)
+    log = Journal(run, registry, input_path, "custody", **rows)
+    todo, done = reg.events_to_record(run, registry, entries)
+    log.send(registry.recordCustody, todo, done)
     if not run.dry_run:
-        for _, where, row in rows:
+        for _, where, row in todo:
             click.echo(f"  {where}: event {row[1]}")
         click.echo(f"next: shoppers see the trail at {service_url(None)}/verify/0xITEM_ID")
 
@@ -253,12 +237,12 @@ def recall(
         target = chain.parsed(lambda g: item_id_from_gs1(g, str(serial)), gtin, "--gtin")
     elif sku is not None:
         target = item_id_from_sku(run.me, sku, str(serial))
-    elif item_id is not None or batch_root is not None:
-        target = chain.bytes32(
-            str(item_id or batch_root), "--item-id" if item_id else "--batch-root"
-        )
+    elif item_id is not None:
+        target = chain.bytes32(item_id, "--item-id")
     else:
-        target = from_hex(batch["root"])
+        target = chain.bytes32(
+            str(batch_root or batch["root"]), "--batch-root" if batch_root else "root"
+        )
     registry = run.contract("ProductRegistry", run.address)
     if named and batch:
         entry = batch_item(batch, target)
@@ -279,29 +263,27 @@ def publish(run: Run, manifest_file: Path, service: str | None) -> None:
     shoppers get each item's Merkle proof. The --account merchant signs the batch root and the
     manifest's content hash here (EIP-191); the service gets the signature, never the key."""
     manifest = reg.batch_manifest(manifest_file)
-    root = chain.bytes32(str(manifest["root"]), "root")
+    root, shown = chain.bytes32(str(manifest["root"]), "root"), manifest["root"]
     # The service refuses a signer who is not the batch's merchant; asked first, the chain
     # saves a keyfile account its passphrase prompt and says what to do.
     owner = str(run.contract("ProductRegistry", run.address).batchOf(root).merchant)
     if owner == ZERO_ADDRESS:
-        raise Stop(
-            f"batch {hex32(root)} is not on this chain: ape run merchant register FILE --batch"
-        )
+        raise Stop(f"batch {shown} is not on this chain: ape run merchant register FILE --batch")
     if owner != run.me:
-        raise Stop(f"batch {hex32(root)} is registered by {owner}, not by {run.me}")
+        raise Stop(f"batch {shown} is registered by {owner}, not by {run.me}")
     signed = run.signer.sign_message(manifest_message(root, manifest_content_hash(manifest)))
     if signed is None:
         raise Stop("the account declined to sign")
     base = service_url(service)
     payload = {"manifest": manifest, "signature": "0x" + signed.encode_rsv().hex()}
     try:
-        body = post_json(f"{base}/v1/batches/{hex32(root)}/manifest", payload).body
+        body = post_json(f"{base}/v1/batches/{shown}/manifest", payload).body
     except ServiceError as error:
         raise Stop(f"the service refused the manifest: {error}") from None
     said = "published" if body.get("created") else "already published, same content"
     same = "matches" if body.get("matches_onchain_metadata_hash") else "does NOT match"
     click.echo(
-        f"{said}: batch {hex32(root)}, {body.get('item_count')} items, content hash "
+        f"{said}: batch {shown}, {body.get('item_count')} items, content hash "
         f"{body.get('content_hash')} {same} the batch's on-chain metadata hash"
     )
     click.echo(
@@ -326,16 +308,14 @@ def status(run: Run, input_path: Path, merchant: str | None) -> None:
         owner = parse_address(merchant, "--merchant") if merchant else run.me
         entries = load_items(input_path, owner)
         rows += [(e.where, e.label, hex32(e.item_id), registry.verify(e.item_id)) for e in entries]
+    root = manifest.get("root")
     for index, item in enumerate(manifest.get("items", [])):
-        if manifest.get("root"):
-            verdict = registry.verifyBatchItem(
-                *reg.activation_args(from_hex(manifest["root"]), item)
-            )
-        else:
-            verdict = registry.verify(from_hex(item["item_id"]))
-        rows.append(
-            (f"item {index}", str(item.get("label") or item["item_id"]), item["item_id"], verdict)
+        key = reg.activation_args(from_hex(root), item) if root else None
+        verdict = (
+            registry.verifyBatchItem(*key) if key else registry.verify(from_hex(item["item_id"]))
         )
+        label = str(item.get("label") or item["item_id"])
+        rows.append((f"item {index}", label, item["item_id"], verdict))
     for where, label, item_id, verdict in rows:
         click.echo(f"{where:<10} {item_id}  {Verdict(int(verdict)).name.lower():<18} {label}")
     click.echo(f"next: a shopper's page: {service_url(None)}/verify/0xITEM_ID")

@@ -35,15 +35,18 @@ WORDS = {
 
 
 class Journal:
-    """This run's section of the journal file at ``given`` (else beside the input; the other
-    sections kept as they are), and the sending of the run's rows, ``chunk_size`` a transaction.
-    Transactions a previous run left in flight are first settled from their receipts."""
+    """This run's section of the journal file at ``path`` (else beside the input; the other
+    sections kept as they are), and the sending of the run's rows, ``size`` a transaction (both
+    the command's options). Transactions a previous run left in flight are first settled from
+    their receipts."""
 
-    def __init__(self, run: Run, registry: Any, given: Path | None, source: Path, command: str):
+    def __init__(
+        self, run: Run, registry: Any, source: Path, command: str, path: Path | None, size: int
+    ) -> None:
         from ape import chain as ape_chain
 
-        self.run, self.command, self.chunks = run, command, 0
-        self.path = given or source.with_name(f"{source.name}.{command}.journal.json")
+        self.run, self.command, self.size, self.chunks = run, command, size, 0
+        self.path = path or source.with_name(f"{source.name}.{command}.journal.json")
         self.data: dict[str, Any] = {"version": VERSION, "command": command, "runs": {}}
         if self.path.is_file():
             self.data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -68,12 +71,10 @@ class Journal:
             click.echo(f"journal: {tx['tx_hash']} {said}")
 
     def sent(self, keys: list[str], tx_hash: str) -> None:
-        """Called by ``chain.send`` before the transaction goes."""
         self.transactions.append({"keys": keys, "status": "sent", "tx_hash": tx_hash})
         write_json(self.path, self.data)
 
     def chunk_confirmed(self, tx_hash: str, block_number: int) -> None:
-        """Called by ``chain.send`` with the receipt of the transaction :meth:`sent` added."""
         self.chunks += 1
         crash_after = os.environ.get(CRASH_AFTER_CHUNKS_ENV)
         if crash_after is not None and self.chunks >= int(crash_after):
@@ -81,8 +82,8 @@ class Journal:
         self.transactions[-1] |= {"status": "confirmed", "block_number": block_number}
         write_json(self.path, self.data)
 
-    def send(self, method: Any, rows: list[Row], done: int, size: int, *lead: bytes) -> None:
-        """Calls ``method`` (after the ``lead`` arguments: a batch's root) with the rows, ``size``
+    def send(self, method: Any, rows: list[Row], done: int, *lead: bytes) -> None:
+        """Calls ``method`` (after the ``lead`` arguments: a batch's root) with the rows, a chunk
         at a time, and says what was done: ``done`` rows already were, the others were sent, or in
         a dry run would be. A chunk's refusal names the row whose key the contract's error names."""
         verb, noun, skipped = WORDS[self.command]
@@ -93,8 +94,8 @@ class Journal:
             click.echo(f"nothing to {verb}; nothing was sent")
             return
         with chain.progress(len(rows), f"{stem}ing") as bar:
-            for start in range(0, len(rows), size):
-                chunk = rows[start : start + size]
+            for start in range(0, len(rows), self.size):
+                chunk = rows[start : start + self.size]
                 keys = [key for key, _, _ in chunk]
                 what = chunk[0][1] if len(chunk) == 1 else f"rows {start + 1}-{start + len(chunk)}"
                 args = [*lead, [row for _, _, row in chunk]]

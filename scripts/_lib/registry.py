@@ -1,9 +1,7 @@
-"""A merchant's files (items, custody events, batch manifests) for the ProductRegistry, batch
-items given records of their own from their manifest's proofs (a recall, an escrow order needs
-one), and which rows of a file the chain shows done already: an item this merchant registered with
-the same metadata, an event its submitter recorded, a batch item activated. Those are skipped, so
-an interrupted run simply starts again; every other rule is the registry's to refuse, when the rows
-are simulated."""
+"""A merchant's files (items, custody events, batch manifests), batch items given records of their
+own from their proofs (a recall, an order needs one), and which rows of a file the chain shows
+done already (skipped, so an interrupted run simply starts again): every other rule is the
+registry's to refuse, when the rows are simulated."""
 
 from __future__ import annotations
 
@@ -94,10 +92,8 @@ def events_to_record(run: Run, registry: Any, entries: list[CustodyEntry]) -> Pl
     fresh = count(first_unspent([*recorded, *named]))
     rows: list[Row] = []
     for e in entries:
-        if e.event_id is None and e.natural_key in said:
-            continue  # recorded already, under an id of its own
-        if e.event_id is not None and recorded.get(e.event_id) == e.natural_key:
-            continue
+        if e.natural_key in (said if e.event_id is None else {recorded.get(e.event_id)}):
+            continue  # recorded already: under its id, or (given none) under any
         event_id = next(fresh) if e.event_id is None else e.event_id
         inputs = (int(e.action), e.occurred_at, e.location_hash, e.context_hash)
         rows.append((str(event_id), e.where, (e.item_id, event_id, *inputs)))
