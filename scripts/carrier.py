@@ -82,11 +82,7 @@ def _add(name: str, kind: LogisticsKind, what: str, text: str, then: str) -> Non
         command = escrow.items_option(arrived)(command)
     carrier_help = "The reporting carrier's number (1-65535): the one the merchant named."
     command = click.option(
-        "--carrier",
-        type=click.IntRange(1, 2**16 - 1),
-        required=True,
-        metavar="N",
-        help=carrier_help,
+        "--carrier", type=click.IntRange(1, 65535), required=True, metavar="N", help=carrier_help
     )(command)
     command = click.option(
         "--order", "order_ids", multiple=True, required=True, metavar="0xID", help="An order id."

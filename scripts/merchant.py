@@ -30,44 +30,14 @@ from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, serv
 from scripts._lib.signers import add_address_command, parse_address
 
 MERCHANT = "The merchant: an Ape account alias, or TEST::N on a local network. Never a raw key."
+ANYONE = "Who sends (and pays for) it: an Ape account alias, or TEST::N on a local network."
+FILE = click.Path(path_type=Path)
 cli = click.Group(
     help="""Merchant operations on the ProductRegistry and on OrderEscrow orders (a verifier
 approves merchants and grants GS1 prefixes: `ape run ops`). Every transaction is simulated
 first: if the contract would refuse it, nothing is sent and its own reason is printed. File
 formats, journals and defaults: docs/scripts.md#merchant."""
 )
-SCRIPT = "ape run merchant order"
-order = click.Group(
-    "order",
-    short_help="escrow orders: ship, release, settle, withdraw",
-    help="""The merchant's side of OrderEscrow orders, each named by --order 0xID (terms from its
-OrderOpened event) or by the buyer's --order-file. Every call is simulated first.""",
-)
-cli.add_command(order)
-add_party_commands(order, "merchant", SCRIPT)
-DELIVERED = "ape run carrier {verb} --carrier {carrier} --order {orderId}"
-add_calls(order, (
-    Call("ship", ("escrow",), "ship", "the merchant", "mark an order shipped",
-         then="the carrier reports the delivery: " + DELIVERED.replace("{verb}", "delivered")),
-    Call("assign-carrier", ("escrow",), "assignCarrier", "the merchant", "name the order's carrier",
-         then="the carrier reports the pickup: " + DELIVERED.replace("{verb}", "shipped")),
-), default_signer=None, address="escrow")  # fmt: skip
-
-
-@escrow.command(order, short_help="release after the dispute window")
-@escrow.order_options
-@escrow.items_option("Release only these delivered items (0-based, repeatable).")
-def release(
-    run: Run, order_file: Path | None, order_id: str | None, items: tuple[int, ...]
-) -> None:
-    """Pay the order out to the merchant once the dispute window after delivery is over (a
-    shipped order never reported delivered counts as delivered at its deliver-by time; an
-    order paid with credit pays only items a carrier reported delivered). Anyone may send it;
-    the items of an order handed to a carrier are recorded as sold to the buyer."""
-    s = escrow.session(run, order_file, order_id)
-    bits = escrow.bits_of(items, s.terms.item_count, "--item")
-    receipt = s.send(*(("releaseItems", bits) if items else ("release",)), what="release")
-    report(receipt, "released", f"{SCRIPT} withdraw", s.asset)
 
 
 def registry_command(name: str, short: str, signer: str = MERCHANT, **kw: Any) -> chain.Decorator:
@@ -80,22 +50,15 @@ def rows_options(command: str, per_transaction: str) -> chain.Decorator:
     size = click.option(
         "--chunk-size", "size", type=click.IntRange(1, 1000), default=100, help=per_transaction
     )
-    path = click.option("--journal", "path", type=click.Path(path_type=Path), help=journal)
+    path = click.option("--journal", "path", type=FILE, help=journal)
     return lambda fn: size(path(fn))
 
 
-@registry_command(
-    "register", "register items from a CSV/JSON file, singly or as one Merkle batch", dry_run=True
-)
-@click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
+@registry_command("register", "register a file's items, singly or as a Merkle batch", dry_run=True)
+@click.argument("input_path", metavar="INPUT_FILE", type=FILE)
+@click.option("--batch", is_flag=True, help="All rows as one Merkle batch (registerBatch).")
 @click.option(
-    "--batch", is_flag=True, help="Register all rows as one Merkle batch (registerBatch)."
-)
-@click.option(
-    "--manifest",
-    type=click.Path(path_type=Path),
-    help="Where the manifest goes (with --batch default <input>.manifest.json; without it, "
-    "written only when asked).",
+    "--manifest", type=FILE, help="Where the manifest goes (with --batch: <input>.manifest.json)."
 )
 @click.option("--batch-uri", default="", help="With --batch: where the manifest is published.")
 @rows_options("register", "Items per registerItems transaction (default 100).")
@@ -151,13 +114,8 @@ def register(
     click.echo(f"next: {then} --account {getattr(run.account, 'alias', None) or 'ACCOUNT'}")
 
 
-@registry_command(
-    "activate",
-    "give batch items records of their own, from the manifest",
-    signer="Who sends (and pays for) the activations: an Ape account alias, or TEST::N.",
-    dry_run=True,
-)
-@click.argument("manifest_file", type=click.Path(path_type=Path))
+@registry_command("activate", "give batch items records of their own", signer=ANYONE, dry_run=True)
+@click.argument("manifest_file", type=FILE)
 @click.option("--item", "items", multiple=True, metavar="0xID", help="Only this item (repeatable).")
 @rows_options("activate", "Items per activateBatchItems transaction (default 100).")
 def activate(run: Run, manifest_file: Path, items: tuple[str, ...], **rows: Any) -> None:
@@ -177,7 +135,7 @@ def activate(run: Run, manifest_file: Path, items: tuple[str, ...], **rows: Any)
 
 
 @registry_command("custody", "append custody events from a CSV/JSON file", dry_run=True)
-@click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="INPUT_FILE", type=FILE)
 @click.option("--merchant", "sku_merchant", help="Whose SKUs sku/serial rows name (default: you).")
 @rows_options("custody", "Events per recordCustody transaction (default 100).")
 def custody(run: Run, input_path: Path, sku_merchant: str | None, **rows: Any) -> None:
@@ -201,11 +159,7 @@ def custody(run: Run, input_path: Path, sku_merchant: str | None, **rows: Any) -
 @click.option("--gtin", help="The item's GTIN (with --serial).")
 @click.option("--serial", help="The item's serial (with --sku or --gtin).")
 @click.option("--batch-root", help="Recall a whole batch by its Merkle root.")
-@click.option(
-    "--manifest",
-    type=click.Path(path_type=Path),
-    help="A batch manifest: alone, recall the whole batch; with an item, recall that item.",
-)
+@click.option("--manifest", type=FILE, help="A batch manifest: alone, the whole batch is recalled.")
 @click.option("--reason", required=True, help="Recall notice; its keccak256 is recorded.")
 def recall(
     run: Run,
@@ -256,7 +210,7 @@ def recall(
 
 
 @registry_command("publish", "publish a batch manifest to the service: shoppers get the proofs")
-@click.argument("manifest_file", type=click.Path(path_type=Path))
+@click.argument("manifest_file", type=FILE)
 @click.option("--service", "service", help=SERVICE_URL_HELP)
 def publish(run: Run, manifest_file: Path, service: str | None) -> None:
     """Publish MANIFEST_FILE (written by `register --batch`) to the TrustMall service, so that
@@ -293,7 +247,7 @@ def publish(run: Run, manifest_file: Path, service: str | None) -> None:
 
 
 @registry_command("status", "show the verdict of every item of a file or manifest")
-@click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="INPUT_FILE", type=FILE)
 @click.option("--merchant", help="Whose SKUs the sku/serial rows name (default: --account).")
 def status(run: Run, input_path: Path, merchant: str | None) -> None:
     """Show the verdict of every item of INPUT_FILE: an item file (as for `register`) or a
@@ -319,6 +273,40 @@ def status(run: Run, input_path: Path, merchant: str | None) -> None:
     for where, label, item_id, verdict in rows:
         click.echo(f"{where:<10} {item_id}  {Verdict(int(verdict)).name.lower():<18} {label}")
     click.echo(f"next: a shopper's page: {service_url(None)}/verify/0xITEM_ID")
+
+
+SCRIPT = "ape run merchant order"
+order = click.Group(
+    "order",
+    short_help="escrow orders: ship, release, settle, withdraw",
+    help="""The merchant's side of OrderEscrow orders, each named by --order 0xID (terms from its
+OrderOpened event) or by the buyer's --order-file. Every call is simulated first.""",
+)
+cli.add_command(order)
+add_party_commands(order, "merchant", SCRIPT)
+DELIVERED = "ape run carrier {verb} --carrier {carrier} --order {orderId}"
+add_calls(order, (
+    Call("ship", ("escrow",), "ship", "the merchant", "mark an order shipped",
+         then="the carrier reports the delivery: " + DELIVERED.replace("{verb}", "delivered")),
+    Call("assign-carrier", ("escrow",), "assignCarrier", "the merchant", "name the order's carrier",
+         then="the carrier reports the pickup: " + DELIVERED.replace("{verb}", "shipped")),
+), default_signer=None, address="escrow")  # fmt: skip
+
+
+@escrow.command(order, short_help="release after the dispute window")
+@escrow.order_options
+@escrow.items_option("Release only these delivered items (0-based, repeatable).")
+def release(
+    run: Run, order_file: Path | None, order_id: str | None, items: tuple[int, ...]
+) -> None:
+    """Pay the order out to the merchant once the dispute window after delivery is over (a
+    shipped order never reported delivered counts as delivered at its deliver-by time; an
+    order paid with credit pays only items a carrier reported delivered). Anyone may send it;
+    the items of an order handed to a carrier are recorded as sold to the buyer."""
+    s = escrow.session(run, order_file, order_id)
+    bits = escrow.bits_of(items, s.terms.item_count, "--item")
+    receipt = s.send(*(("releaseItems", bits) if items else ("release",)), what="release")
+    report(receipt, "released", f"{SCRIPT} withdraw", s.asset)
 
 
 add_address_command(cli)

@@ -35,16 +35,12 @@ WORDS = {
 
 
 class Journal:
-    """This run's section of the journal file at ``path`` (else beside the input; the other
-    sections kept as they are), and the sending of the run's rows, ``size`` a transaction (both
-    the command's options). Transactions a previous run left in flight are first settled from
-    their receipts."""
+    """This run's section of the journal at ``path`` (else beside the input), and the sending of
+    the run's rows, ``size`` a transaction (both the command's options)."""
 
     def __init__(
         self, run: Run, registry: Any, source: Path, command: str, path: Path | None, size: int
     ) -> None:
-        from ape import chain as ape_chain
-
         self.run, self.command, self.size, self.chunks = run, command, size, 0
         self.path = path or source.with_name(f"{source.name}.{command}.journal.json")
         self.data: dict[str, Any] = {"version": VERSION, "command": command, "runs": {}}
@@ -56,12 +52,12 @@ class Journal:
                     "pass --journal with another path"
                 )
         section = self.data.setdefault("runs", {}).setdefault(
-            f"{ape_chain.chain_id}:{registry.address}:{run.me}", {"transactions": []}
+            f"{run.network.chain_id}:{registry.address}:{run.me}", {"transactions": []}
         )
         self.transactions: list[dict[str, Any]] = section["transactions"]
         for tx in [] if run.dry_run else [t for t in self.transactions if t["status"] == "sent"]:
             try:
-                receipt = ape_chain.provider.get_receipt(tx["tx_hash"], timeout=30)
+                receipt = run.network.provider.get_receipt(tx["tx_hash"], timeout=30)
                 ok, block = not receipt.failed, receipt.block_number
             except Exception:  # never mined, or dropped: the chain check decides
                 ok, block = False, None
@@ -70,6 +66,7 @@ class Journal:
             said = "confirmed" if ok else "failed or was never mined; its rows are re-checked"
             click.echo(f"journal: {tx['tx_hash']} {said}")
 
+    # ``chain.send`` calls these two around each transaction it sends with this journal.
     def sent(self, keys: list[str], tx_hash: str) -> None:
         self.transactions.append({"keys": keys, "status": "sent", "tx_hash": tx_hash})
         write_json(self.path, self.data)
