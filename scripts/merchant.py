@@ -1,5 +1,5 @@
 """`ape run merchant ...`: register and activate items, append custody events, recall, publish,
-read verdicts; the merchant's escrow orders (``scripts/_lib/merchant_orders.py``)."""
+read verdicts; and `ape run merchant order ...`, the merchant's side of escrow orders."""
 
 from __future__ import annotations
 
@@ -13,47 +13,31 @@ from eth_utils.crypto import keccak
 from app.domain.abi_types import from_hex, hex32
 from app.domain.custody_rows import load_custody
 from app.domain.deployments import write_json
-from app.domain.ids import item_id_from_gs1, item_id_from_sku, manifest_item_key
+from app.domain.ids import item_id_from_gs1, item_id_from_sku
 from app.domain.item_rows import load_items
 from app.domain.manifest import batch_item, build_manifest, read_manifest, singles_manifest
 from app.domain.manifest_signing import manifest_content_hash, manifest_message
 from app.domain.metadata import metadata_hash
 from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import Verdict
-from scripts._lib import chain
+from scripts._lib import chain, escrow
 from scripts._lib import registry as reg
+from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
 from scripts._lib.journal import Journal
-from scripts._lib.merchant_items import (
-    batch_manifest,
-    events_to_record,
-    input_file,
-    items_to_activate,
-    items_to_register,
-)
-from scripts._lib.merchant_orders import order
+from scripts._lib.party_commands import add_party_commands
 from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, service_url
 from scripts._lib.signers import add_address_command, parse_address
 
 MERCHANT = "The merchant: an Ape account alias, or TEST::N on a local network. Never a raw key."
-
-
-@click.group(
-    help="""Merchant operations on the ProductRegistry and on OrderEscrow orders.
-
-A verifier approves merchants and grants GS1 prefixes with `ape run ops` (approve-merchant,
-grant-prefix, revoke-prefix, reassign-item).
-
-The registry is --registry ADDRESS, else the ProductRegistry recorded for the connected
-chain in --deployments-dir (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/; beside
-`make demo`: var/demo/deployments). Every command simulates its transactions before sending
-anything: if the contract would refuse, nothing is sent and its own reason is printed."""
+ANYONE = "Who sends (and pays for) it: an Ape account alias, or TEST::N on a local network."
+FILE = click.Path(path_type=Path)
+cli = click.Group(
+    help="""Merchant operations on the ProductRegistry and on OrderEscrow orders (a verifier
+approves merchants and grants GS1 prefixes: `ape run ops`). Every transaction is simulated
+first: if the contract would refuse it, nothing is sent and its own reason is printed. File
+formats, journals and defaults: docs/scripts.md#merchant."""
 )
-def cli() -> None:
-    pass
-
-
-cli.add_command(order)
 
 
 def registry_command(name: str, short: str, signer: str = MERCHANT, **kw: Any) -> chain.Decorator:
@@ -62,84 +46,45 @@ def registry_command(name: str, short: str, signer: str = MERCHANT, **kw: Any) -
 
 def rows_options(command: str, per_transaction: str) -> chain.Decorator:
     """--chunk-size and --journal of a command that sends a file's rows in chunks."""
-
-    def decorate(fn: Any) -> Any:
-        fn = click.option(
-            "--journal",
-            type=click.Path(path_type=Path),
-            help=f"Journal file (default: <input>.{command}.journal.json).",
-        )(fn)
-        return click.option(
-            "--chunk-size",
-            type=click.IntRange(1, 1000),
-            default=100,
-            show_default=True,
-            help=per_transaction,
-        )(fn)
-
-    return decorate
+    journal = f"Journal file (default: <input>.{command}.journal.json)."
+    size = click.option(
+        "--chunk-size", "size", type=click.IntRange(1, 1000), default=100, help=per_transaction
+    )
+    path = click.option("--journal", "path", type=FILE, help=journal)
+    return lambda fn: size(path(fn))
 
 
-@registry_command(
-    "register",
-    "register items from a CSV/JSON file, singly or as one Merkle batch",
-    dry_run=True,
-)
-@click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
+@registry_command("register", "register a file's items, singly or as a Merkle batch", dry_run=True)
+@click.argument("input_path", metavar="INPUT_FILE", type=FILE)
+@click.option("--batch", is_flag=True, help="All rows as one Merkle batch (registerBatch).")
 @click.option(
-    "--batch", is_flag=True, help="Register all rows as one Merkle batch (registerBatch)."
-)
-@click.option(
-    "--manifest",
-    type=click.Path(path_type=Path),
-    help="Where the manifest goes (with --batch default <input>.manifest.json; without "
-    "--batch it is written only when asked: the items' ids, hashes and URIs).",
+    "--manifest", type=FILE, help="Where the manifest goes (with --batch: <input>.manifest.json)."
 )
 @click.option("--batch-uri", default="", help="With --batch: where the manifest is published.")
-@rows_options("register", "Items per registerItems transaction.")
+@rows_options("register", "Items per registerItems transaction (default 100).")
 def register(
-    run: Run,
-    input_path: Path,
-    batch: bool,
-    manifest: Path | None,
-    batch_uri: str,
-    chunk_size: int,
-    journal: Path | None,
+    run: Run, input_path: Path, batch: bool, manifest: Path | None, batch_uri: str, **rows: Any
 ) -> None:
-    """Register the items of INPUT_FILE (.csv or .json) for the --account merchant.
-
-    \b
-    Columns / keys:
-      sku,serial   or   gtin,serial        the item (GS1 serials: 1-20 chars of set 82)
-      metadata     a JSON object (in CSV, JSON text)   or   metadata_file (a JSON file path)
-      metadata_uri where the metadata is published
-    metadataHash = keccak256 of the canonical JSON (RFC 8785) of the metadata.
-
-    The registry derives each item's id from its key: a SKU's under your address, a GTIN's
-    only under a GS1 company prefix a verifier granted you (`ape run ops grant-prefix`). The
-    whole file is validated first, then each transaction simulated (a refusal names its row);
-    items you registered with the same metadata are skipped, so a run can simply start again.
-    Prints each id with the page where shoppers verify it."""
-    from ape import chain as ape_chain
-
-    entries = load_items(input_file(input_path), run.me)
+    """Register the items of INPUT_FILE (.csv or .json; columns: docs/scripts.md#register) for
+    the --account merchant; those registered already are skipped, so a run can simply start
+    again. Prints each id (the registry's, derived from its key) and its verification page."""
+    entries = load_items(reg.input_file(input_path), run.me)
     if batch and manifest is None:
         manifest = input_path.with_name(f"{input_path.name}.manifest.json")
     if manifest is not None:
         chain.writable(manifest, "--manifest")
-    registry = reg.open_registry(run)
-    command = "register-batch" if batch else "register"
-    log = Journal(run, registry, journal, input_path, command, chunk_size)
-    about: dict[str, Any] = {"chain_id": int(ape_chain.chain_id), "merchant": run.me}
+    registry = run.contract("ProductRegistry", run.address)
+    log = Journal(run, registry, input_path, "register-batch" if batch else "register", **rows)
+    about: dict[str, Any] = {"chain_id": run.network.chain_id, "merchant": run.me}
     about["registry"] = str(registry.address)
     if not batch:
-        log.send(registry.registerItems, *items_to_register(run, registry, entries))
+        log.send(registry.registerItems, *reg.items_to_register(run, registry, entries))
         data = singles_manifest(entries, **about)
         then = "record custody events (ape run merchant custody FILE), or check them: "
         then += f"ape run merchant status {input_path}"
     else:
         built = build_manifest(entries, **about)
-        root, data = hex32(built.root), built.data
+        root, data, n = hex32(built.root), built.data, built.item_count
         then = "publish the manifest so shoppers get each item's proof: "
         then += f"ape run merchant publish {manifest}"
         if str(registry.batchOf(built.root).merchant) == run.me:
@@ -147,21 +92,17 @@ def register(
         else:
             # Only the root goes on chain: a GTIN whose prefix no verifier granted this merchant
             # would leave its items unknown, never activated. The registry says so of each GTIN.
-            for entry in {e.row.gtin: e for e in reversed(entries) if e.row.gtin}.values():
-                refused = chain.refusal(registry.itemIdOfKey, run.me, entry.key)
-                if refused is not None:
-                    raise Stop(
-                        f"{entry.where} ({entry.label}): the registry refuses its key: {refused}"
-                    )
-            args = (built.root, built.item_count, built.metadata_hash, batch_uri)
+            for e in {x.row.gtin: x for x in reversed(entries) if x.row.gtin}.values():
+                if refused := chain.refusal(registry.itemIdOfKey, run.me, e.key):
+                    raise Stop(f"{e.where} ({e.label}): the registry refuses its key: {refused}")
+            args = (built.root, n, built.metadata_hash, batch_uri)
             receipt = chain.send(
                 run, registry.registerBatch, *args, what="the batch", journal=log, keys=[root]
             )
             if receipt is None:
-                chain.dry_run_report(f"would register a batch of {built.item_count} item(s)")
+                chain.dry_run_report(f"would register a batch of {n} item(s)")
             else:
-                said = f"registered batch {root} of {built.item_count} item(s)"
-                click.echo(f"{said} in tx {receipt.txn_hash}")
+                click.echo(f"registered batch {root} of {n} item(s) in tx {receipt.txn_hash}")
     if run.dry_run:
         return
     if manifest is not None:
@@ -173,84 +114,43 @@ def register(
     click.echo(f"next: {then} --account {getattr(run.account, 'alias', None) or 'ACCOUNT'}")
 
 
-@registry_command(
-    "activate",
-    "give batch items records of their own, from the manifest",
-    signer="Who sends (and pays for) the activations: an Ape account alias, or TEST::N.",
-    dry_run=True,
-)
-@click.argument("manifest_file", type=click.Path(path_type=Path))
-@click.option(
-    "--item",
-    "items",
-    multiple=True,
-    metavar="0xID",
-    help="Activate only this item of the manifest (repeatable; default: every item).",
-)
-@rows_options("activate", "Items per activateBatchItems transaction.")
-def activate(
-    run: Run, manifest_file: Path, items: tuple[str, ...], chunk_size: int, journal: Path | None
-) -> None:
-    """Give the items of a batch MANIFEST_FILE (written by `register --batch`) records of their
-    own, so custody events, recalls and escrow orders can name them, each proven by its key,
-    metadata hash and Merkle proof (`activateBatchItems`). Anyone may send them (--account pays
-    the gas): the registry derives each id under the batch's merchant. Items already activated
-    are skipped, so a run can simply start again; a refusal is explained from the registry's
-    error (e.g. a GTIN whose prefix was never granted to the batch's merchant)."""
-    manifest = batch_manifest(manifest_file)
+@registry_command("activate", "give batch items records of their own", signer=ANYONE, dry_run=True)
+@click.argument("manifest_file", type=FILE)
+@click.option("--item", "items", multiple=True, metavar="0xID", help="Only this item (repeatable).")
+@rows_options("activate", "Items per activateBatchItems transaction (default 100).")
+def activate(run: Run, manifest_file: Path, items: tuple[str, ...], **rows: Any) -> None:
+    """Give the items of a batch MANIFEST_FILE (from `register --batch`) records of their own,
+    so custody events, recalls and orders can name them. Anyone may send it; items already
+    activated are skipped."""
+    manifest = reg.batch_manifest(manifest_file)
     wanted = [chain.bytes32(item, "--item") for item in items]
-    registry = reg.open_registry(run)
-    log = Journal(run, registry, journal, manifest_file, "activate", chunk_size)
-    rows, done = items_to_activate(registry, manifest, wanted)
-    root = reg.root_of(manifest)
-    log.send(
-        registry.activateBatchItems, rows, done, leading=(root,), of=f" of batch 0x{root.hex()}"
-    )
+    registry = run.contract("ProductRegistry", run.address)
+    log = Journal(run, registry, manifest_file, "activate", **rows)
+    todo, done = reg.items_to_activate(registry, manifest, wanted)
+    log.send(registry.activateBatchItems, todo, done, from_hex(manifest["root"]))
     if not run.dry_run:
-        for _, where, _ in rows:
+        for _, where, _ in todo:
             click.echo(f"  {where}")
         click.echo("next: record their custody events: ape run merchant custody FILE")
 
 
 @registry_command("custody", "append custody events from a CSV/JSON file", dry_run=True)
-@click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
-@click.option(
-    "--merchant",
-    "sku_merchant",
-    help="Whose SKUs the sku/serial rows name (default: the signer; set it when the "
-    "oracle submits).",
-)
-@rows_options("custody", "Events per recordCustody transaction.")
-def custody(
-    run: Run, input_path: Path, sku_merchant: str | None, chunk_size: int, journal: Path | None
-) -> None:
-    """Append the custody events of INPUT_FILE (.csv or .json), signed by the item's merchant
-    or an ORACLE_ROLE holder.
-
-    \b
-    Columns / keys:
-      item_id (0x + 64 hex) | sku,serial | gtin,serial    the item
-      action        produced, shipped, in_transit, delivered, sold, returned
-      occurred_at   unix seconds or ISO-8601 with offset (2025-03-01T10:00:00Z)
-      location      text (e.g. a GLN), recorded as keccak256
-      context       text (or column `reference`: order, shipment...), keccak256
-      event_id      optional unsigned integer, unique per submitter
-
-    Rows without event_id get ids in sequence after the highest the submitter used or the file
-    names (consecutive ids share a storage word of the registry's bitmap). Events already
-    recorded (same id and content, or same content without an id) are skipped, so a run can
-    be repeated."""
+@click.argument("input_path", metavar="INPUT_FILE", type=FILE)
+@click.option("--merchant", "sku_merchant", help="Whose SKUs sku/serial rows name (default: you).")
+@rows_options("custody", "Events per recordCustody transaction (default 100).")
+def custody(run: Run, input_path: Path, sku_merchant: str | None, **rows: Any) -> None:
+    """Append the custody events of INPUT_FILE (.csv or .json; columns: docs/scripts.md#custody)
+    as the item's merchant or an ORACLE_ROLE holder; events already recorded are skipped."""
     owner = parse_address(sku_merchant, "--merchant") if sku_merchant else run.me
-    entries = load_custody(input_file(input_path), owner)
-    registry = reg.open_registry(run)
-    log = Journal(run, registry, journal, input_path, "custody", chunk_size)
-    rows, done = events_to_record(run, registry, entries)
-    log.send(registry.recordCustody, rows, done)
-    if run.dry_run:
-        return
-    for _, where, row in rows:
-        click.echo(f"  {where}: event {row[1]}")
-    click.echo(f"next: shoppers see the trail at {service_url(None)}/verify/0xITEM_ID")
+    entries = load_custody(reg.input_file(input_path), owner)
+    registry = run.contract("ProductRegistry", run.address)
+    log = Journal(run, registry, input_path, "custody", **rows)
+    todo, done = reg.events_to_record(run, registry, entries)
+    log.send(registry.recordCustody, todo, done)
+    if not run.dry_run:
+        for _, where, row in todo:
+            click.echo(f"  {where}: event {row[1]}")
+        click.echo(f"next: shoppers see the trail at {service_url(None)}/verify/0xITEM_ID")
 
 
 @registry_command("recall", "recall one item or a whole batch")
@@ -259,11 +159,7 @@ def custody(
 @click.option("--gtin", help="The item's GTIN (with --serial).")
 @click.option("--serial", help="The item's serial (with --sku or --gtin).")
 @click.option("--batch-root", help="Recall a whole batch by its Merkle root.")
-@click.option(
-    "--manifest",
-    type=click.Path(path_type=Path),
-    help="A batch manifest: alone, recall the whole batch; with an item, recall that item.",
-)
+@click.option("--manifest", type=FILE, help="A batch manifest: alone, the whole batch is recalled.")
 @click.option("--reason", required=True, help="Recall notice; its keccak256 is recorded.")
 def recall(
     run: Run,
@@ -290,19 +186,19 @@ def recall(
             "name one target: --item-id, --sku with --serial, --gtin with --serial "
             "(plus --manifest for a batch item), --batch-root, or --manifest"
         )
-    batch = batch_manifest(manifest, "--manifest") if manifest is not None else None
+    batch = reg.batch_manifest(manifest, "--manifest") if manifest is not None else {}
     if gtin is not None:
         target = chain.parsed(lambda g: item_id_from_gs1(g, str(serial)), gtin, "--gtin")
     elif sku is not None:
         target = item_id_from_sku(run.me, sku, str(serial))
     elif item_id is not None:
         target = chain.bytes32(item_id, "--item-id")
-    elif batch_root is not None:
-        target = chain.bytes32(batch_root, "--batch-root")
     else:
-        target = reg.root_of(batch or {})
-    registry = reg.open_registry(run)
-    if named and batch is not None:
+        target = chain.bytes32(
+            str(batch_root or batch["root"]), "--batch-root" if batch_root else "root"
+        )
+    registry = run.contract("ProductRegistry", run.address)
+    if named and batch:
         entry = batch_item(batch, target)
         if entry is None:
             raise Stop(f"item 0x{target.hex()} is not in the manifest {manifest}")
@@ -314,37 +210,34 @@ def recall(
 
 
 @registry_command("publish", "publish a batch manifest to the service: shoppers get the proofs")
-@click.argument("manifest_file", type=click.Path(path_type=Path))
+@click.argument("manifest_file", type=FILE)
 @click.option("--service", "service", help=SERVICE_URL_HELP)
 def publish(run: Run, manifest_file: Path, service: str | None) -> None:
     """Publish MANIFEST_FILE (written by `register --batch`) to the TrustMall service, so that
     shoppers get each item's Merkle proof. The --account merchant signs the batch root and the
     manifest's content hash here (EIP-191); the service gets the signature, never the key."""
-    manifest = batch_manifest(manifest_file)
-    root = chain.bytes32(str(manifest["root"]), "root")
+    manifest = reg.batch_manifest(manifest_file)
+    root, shown = chain.bytes32(str(manifest["root"]), "root"), manifest["root"]
     # The service refuses a signer who is not the batch's merchant; asked first, the chain
     # saves a keyfile account its passphrase prompt and says what to do.
-    owner = str(reg.open_registry(run).batchOf(root).merchant)
+    owner = str(run.contract("ProductRegistry", run.address).batchOf(root).merchant)
+    if owner == ZERO_ADDRESS:
+        raise Stop(f"batch {shown} is not on this chain: ape run merchant register FILE --batch")
     if owner != run.me:
-        raise Stop(
-            f"batch 0x{root.hex()} is registered by {owner}, not by {run.me}"
-            if owner != ZERO_ADDRESS
-            else f"batch 0x{root.hex()} is not registered on this chain: "
-            "ape run merchant register FILE --batch"
-        )
+        raise Stop(f"batch {shown} is registered by {owner}, not by {run.me}")
     signed = run.signer.sign_message(manifest_message(root, manifest_content_hash(manifest)))
     if signed is None:
         raise Stop("the account declined to sign")
     base = service_url(service)
     payload = {"manifest": manifest, "signature": "0x" + signed.encode_rsv().hex()}
     try:
-        body = post_json(f"{base}/v1/batches/0x{root.hex()}/manifest", payload).body
+        body = post_json(f"{base}/v1/batches/{shown}/manifest", payload).body
     except ServiceError as error:
         raise Stop(f"the service refused the manifest: {error}") from None
     said = "published" if body.get("created") else "already published, same content"
     same = "matches" if body.get("matches_onchain_metadata_hash") else "does NOT match"
     click.echo(
-        f"{said}: batch 0x{root.hex()}, {body.get('item_count')} items, content hash "
+        f"{said}: batch {shown}, {body.get('item_count')} items, content hash "
         f"{body.get('content_hash')} {same} the batch's on-chain metadata hash"
     )
     click.echo(
@@ -354,40 +247,66 @@ def publish(run: Run, manifest_file: Path, service: str | None) -> None:
 
 
 @registry_command("status", "show the verdict of every item of a file or manifest")
-@click.argument("input_path", metavar="INPUT_FILE", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="INPUT_FILE", type=FILE)
 @click.option("--merchant", help="Whose SKUs the sku/serial rows name (default: --account).")
 def status(run: Run, input_path: Path, merchant: str | None) -> None:
     """Show the verdict of every item of INPUT_FILE: an item file (as for `register`) or a
     batch manifest (checked with its proofs, as a shopper's app would). Sends nothing."""
-    registry = reg.open_registry(run)
-    manifest = None
-    if input_file(input_path).suffix.lower() == ".json":
+    registry = run.contract("ProductRegistry", run.address)
+    manifest: dict[str, Any] = {}
+    if reg.input_file(input_path).suffix.lower() == ".json":
         with contextlib.suppress(ValueError, KeyError):  # else an item file
             manifest = read_manifest(input_path)
     rows: list[tuple[str, str, str, Any]] = []
-    if manifest is None:
-        if merchant is not None:
-            owner = parse_address(merchant, "--merchant")
-        else:
-            owner = ZERO_ADDRESS if run.account is None else run.me
+    if not manifest:
+        owner = parse_address(merchant, "--merchant") if merchant else run.me
         entries = load_items(input_path, owner)
-        if owner == ZERO_ADDRESS and any(e.row.sku for e in entries):
-            raise Stop("sku rows need --merchant or --account to compute ids")
         rows += [(e.where, e.label, hex32(e.item_id), registry.verify(e.item_id)) for e in entries]
-    else:
-        root = reg.root_of(manifest) if manifest.get("root") else None
-        for index, item in enumerate(manifest["items"]):
-            if root is None:
-                verdict = registry.verify(from_hex(item["item_id"]))
-            elif manifest_item_key(item) is None:  # written before items carried their keys
-                verdict = Verdict.UNKNOWN
-            else:
-                verdict = registry.verifyBatchItem(*reg.activation_args(root, item))
-            label = str(item.get("label") or item["item_id"])
-            rows.append((f"item {index}", label, item["item_id"], verdict))
+    root = manifest.get("root")
+    for index, item in enumerate(manifest.get("items", [])):
+        key = reg.activation_args(from_hex(root), item) if root else None
+        verdict = (
+            registry.verifyBatchItem(*key) if key else registry.verify(from_hex(item["item_id"]))
+        )
+        label = str(item.get("label") or item["item_id"])
+        rows.append((f"item {index}", label, item["item_id"], verdict))
     for where, label, item_id, verdict in rows:
         click.echo(f"{where:<10} {item_id}  {Verdict(int(verdict)).name.lower():<18} {label}")
     click.echo(f"next: a shopper's page: {service_url(None)}/verify/0xITEM_ID")
+
+
+SCRIPT = "ape run merchant order"
+order = click.Group(
+    "order",
+    short_help="escrow orders: ship, release, settle, withdraw",
+    help="""The merchant's side of OrderEscrow orders, each named by --order 0xID (terms from its
+OrderOpened event) or by the buyer's --order-file. Every call is simulated first.""",
+)
+cli.add_command(order)
+add_party_commands(order, "merchant", SCRIPT)
+DELIVERED = "ape run carrier {verb} --carrier {carrier} --order {orderId}"
+add_calls(order, (
+    Call("ship", ("escrow",), "ship", "the merchant", "mark an order shipped",
+         then="the carrier reports the delivery: " + DELIVERED.replace("{verb}", "delivered")),
+    Call("assign-carrier", ("escrow",), "assignCarrier", "the merchant", "name the order's carrier",
+         then="the carrier reports the pickup: " + DELIVERED.replace("{verb}", "shipped")),
+), default_signer=None, address="escrow")  # fmt: skip
+
+
+@escrow.command(order, short_help="release after the dispute window")
+@escrow.order_options
+@escrow.items_option("Release only these delivered items (0-based, repeatable).")
+def release(
+    run: Run, order_file: Path | None, order_id: str | None, items: tuple[int, ...]
+) -> None:
+    """Pay the order out to the merchant once the dispute window after delivery is over (a
+    shipped order never reported delivered counts as delivered at its deliver-by time; an
+    order paid with credit pays only items a carrier reported delivered). Anyone may send it;
+    the items of an order handed to a carrier are recorded as sold to the buyer."""
+    s = escrow.session(run, order_file, order_id)
+    bits = escrow.bits_of(items, s.terms.item_count, "--item")
+    receipt = s.send(*(("releaseItems", bits) if items else ("release",)), what="release")
+    report(receipt, "released", f"{SCRIPT} withdraw", s.asset)
 
 
 add_address_command(cli)

@@ -2,7 +2,7 @@
 ids handed out in sequence share storage words (random ids would each cost a fresh slot).
 
 The one rule for handing them out, used by the relayer (``app.outbox.custody_ids``) and by the
-merchant's script (``scripts._lib.merchant_items``): start one past the highest id the submitter
+merchant.s script (``scripts._lib.registry``): start one past the highest id the submitter
 ever spent, and treat an id spent on chain as this very event only when the event says the same
 (:data:`CustodyKey`); otherwise it is someone else's and the event needs another id. The relayer,
 whose ids may be spent by another holder of its key while it works, also skips every id the chain

@@ -8,26 +8,19 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import click
-
 from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment, parse_identity_key
+from scripts._lib.chain import Stop, parsed
 
 IDENTITY_KEY_ENV = "TRUSTMALL_IDENTITY_KEY"
 
 
-def commitment(identifier: str, network: Any, option: str = "--identity") -> bytes:
+def commitment(identifier: str, network: Any) -> bytes:
     """The commitment to a legal identifier (a national id, a registration number)."""
     text = os.environ.get(IDENTITY_KEY_ENV)
     if not text and not network.is_local:
-        raise click.UsageError(
+        raise Stop(
             f"set {IDENTITY_KEY_ENV} (the platform's identity key, 0x-hex) on {network.choice!r}: "
             "the development key is for local networks only"
         )
-    try:
-        key = parse_identity_key(text) if text else DEV_IDENTITY_KEY
-    except ValueError as exc:
-        raise click.UsageError(f"{IDENTITY_KEY_ENV}: {exc}") from None
-    try:
-        return identity_commitment(identifier, key)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
+    key = parsed(parse_identity_key, text, IDENTITY_KEY_ENV) if text else DEV_IDENTITY_KEY
+    return bytes(parsed(lambda given: identity_commitment(given, key), identifier, "--identity"))

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from app.domain.abi_types import hex32
 from app.domain.deployments import write_json
 from scripts._lib import chain
 from scripts._lib.chain import Run, Stop
@@ -35,23 +35,14 @@ WORDS = {
 
 
 class Journal:
-    """This run's section of the journal file at ``given`` (else beside the input; the other
-    sections kept as they are), and the sending of the run's rows, ``chunk_size`` a transaction.
-    Transactions a previous run left in flight are first settled from their receipts."""
+    """This run's section of the journal at ``path`` (else beside the input), and the sending of
+    the run's rows, ``size`` a transaction (both the command's options)."""
 
     def __init__(
-        self,
-        run: Run,
-        registry: Any,
-        given: Path | None,
-        input_path: Path,
-        command: str,
-        chunk_size: int,
+        self, run: Run, registry: Any, source: Path, command: str, path: Path | None, size: int
     ) -> None:
-        from ape import chain as ape_chain
-
-        self.run, self.command, self.chunk_size, self.chunks = run, command, chunk_size, 0
-        self.path = given or input_path.with_name(f"{input_path.name}.{command}.journal.json")
+        self.run, self.command, self.size, self.chunks = run, command, size, 0
+        self.path = path or source.with_name(f"{source.name}.{command}.journal.json")
         self.data: dict[str, Any] = {"version": VERSION, "command": command, "runs": {}}
         if self.path.is_file():
             self.data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -60,29 +51,24 @@ class Journal:
                     f"--journal: {self.path} is not a version-{VERSION} journal of `{command}`; "
                     "pass --journal with another path"
                 )
-        section = f"{ape_chain.chain_id}:{registry.address}:{run.me}"
-        runs = self.data.setdefault("runs", {})
-        self.transactions: list[dict[str, Any]] = runs.setdefault(section, {"transactions": []})[
-            "transactions"
-        ]
+        section = self.data.setdefault("runs", {}).setdefault(
+            f"{run.network.chain_id}:{registry.address}:{run.me}", {"transactions": []}
+        )
+        self.transactions: list[dict[str, Any]] = section["transactions"]
         for tx in [] if run.dry_run else [t for t in self.transactions if t["status"] == "sent"]:
             try:
-                receipt = ape_chain.provider.get_receipt(tx["tx_hash"], timeout=30)
+                receipt = run.network.provider.get_receipt(tx["tx_hash"], timeout=30)
                 ok, block = not receipt.failed, receipt.block_number
             except Exception:  # never mined, or dropped: the chain check decides
                 ok, block = False, None
-            self.settle(tx["tx_hash"], ok=ok, block_number=block)
+            tx["status"], tx["block_number"] = ("confirmed" if ok else "failed"), block
+            write_json(self.path, self.data)
             said = "confirmed" if ok else "failed or was never mined; its rows are re-checked"
             click.echo(f"journal: {tx['tx_hash']} {said}")
 
+    # ``chain.send`` calls these two around each transaction it sends with this journal.
     def sent(self, keys: list[str], tx_hash: str) -> None:
         self.transactions.append({"keys": keys, "status": "sent", "tx_hash": tx_hash})
-        write_json(self.path, self.data)
-
-    def settle(self, tx_hash: str, *, ok: bool, block_number: int | None) -> None:
-        for tx in self.transactions:
-            if tx["tx_hash"] == tx_hash:
-                tx["status"], tx["block_number"] = ("confirmed" if ok else "failed"), block_number
         write_json(self.path, self.data)
 
     def chunk_confirmed(self, tx_hash: str, block_number: int) -> None:
@@ -90,38 +76,39 @@ class Journal:
         crash_after = os.environ.get(CRASH_AFTER_CHUNKS_ENV)
         if crash_after is not None and self.chunks >= int(crash_after):
             os._exit(CRASH_EXIT_CODE)
-        self.settle(tx_hash, ok=True, block_number=block_number)
+        self.transactions[-1] |= {"status": "confirmed", "block_number": block_number}
+        write_json(self.path, self.data)
 
-    def send(
-        self, method: Any, rows: Sequence[Row], done: int, *, leading: Any = (), of: str = ""
-    ) -> None:
-        """Calls ``method`` (after the ``leading`` arguments) with the rows, a chunk at a time,
-        and says what was done: ``done`` rows already were, the others were sent, or in a dry
-        run would be. A chunk's refusal names the row whose key the contract's error names."""
+    def send(self, method: Any, rows: list[Row], done: int, *lead: bytes) -> None:
+        """Calls ``method`` (after the ``lead`` arguments: a batch's root) with the rows, a chunk
+        at a time, and says what was done: ``done`` rows already were, the others were sent, or in
+        a dry run would be. A chunk's refusal names the row whose key the contract's error names."""
         verb, noun, skipped = WORDS[self.command]
-        run, stem, receipts = self.run, verb.removesuffix("e"), []
+        stem, receipts = verb.removesuffix("e"), []
         if done:
             click.echo(f"{done} {noun}(s) {skipped}: skipped")
         if not rows:
             click.echo(f"nothing to {verb}; nothing was sent")
             return
         with chain.progress(len(rows), f"{stem}ing") as bar:
-            for start in range(0, len(rows), self.chunk_size):
-                chunk = rows[start : start + self.chunk_size]
+            for start in range(0, len(rows), self.size):
+                chunk = rows[start : start + self.size]
                 keys = [key for key, _, _ in chunk]
                 what = chunk[0][1] if len(chunk) == 1 else f"rows {start + 1}-{start + len(chunk)}"
-                args = [*leading, [row for _, _, row in chunk]]
+                args = [*lead, [row for _, _, row in chunk]]
                 try:
-                    receipt = chain.send(run, method, *args, what=what, journal=self, keys=keys)
+                    receipts.append(
+                        chain.send(self.run, method, *args, what=what, journal=self, keys=keys)
+                    )
                 except Stop as stop:
                     said = stop.message.lower()
                     named = [w for k, w, _ in chunk if len(chunk) > 1 and k.lower() in said]
                     raise Stop(": ".join([*named[:1], stop.message])) from None
-                receipts += [receipt] if receipt is not None else []
                 bar.update(len(chunk))
-        if run.dry_run:
+        if self.run.dry_run:
             chain.dry_run_report(f"would {verb} {len(rows)} {noun}(s)")
             return
+        of = f" of batch {hex32(lead[0])}" if lead else ""
         click.echo(f"{stem}ed {len(rows)} {noun}(s){of} in {len(receipts)} transaction(s)")
         for receipt in receipts:
             click.echo(f"  tx {receipt.txn_hash}")

@@ -20,8 +20,7 @@ from scripts._lib.assets import Asset
 from scripts._lib.calls import report
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import Escrow, read_order
-from scripts._lib.merchant_items import batch_manifest
-from scripts._lib.registry import activate_unregistered
+from scripts._lib.registry import activate_unregistered, batch_manifest
 from scripts._lib.signers import parse_address
 
 DEFAULT_SHIP_BY = "7d"
