@@ -15,9 +15,5 @@ CALLS = (
 )  # fmt: skip
 
 
-@click.group()
-def cli() -> None:
-    """The demo story's own step: a shopper's report (the verifier's part is `ape run ops`)."""
-
-
+cli = click.Group(help="The demo's own step: a shopper's report (then ape run ops confirm-report).")
 add_calls(cli, CALLS, default_signer=4)  # the demo's shopper

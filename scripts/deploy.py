@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from ape import chain, config
 
-from app.domain.deployments import deployments_dir as resolve_deployments_dir
-from app.domain.deployments import load_record
+from app.domain.deployments import deployments_dir, load_record
 from app.domain.units import format_duration, parse_duration
-from scripts._lib.abi import abi_dir as resolve_abi_dir
-from scripts._lib.abi import compiled_abis, write_abis
+from scripts._lib.abi import abi_dir, compiled_abis, write_abis
 from scripts._lib.assets import asset_of, erc20, parse_token
 from scripts._lib.chain import Command, Stop, writable
 from scripts._lib.deployer import deploy_suite
@@ -54,10 +53,9 @@ def _reading(read: Callable[[str, str], Any]) -> Callable[..., Any]:
 
 
 def _bounds(text: str, hint: str) -> list[int]:
-    low, sep, high = text.partition(":")
-    if not sep:
+    if len(parts := text.split(":")) != 2:
         raise ValueError("give MIN:MAX, e.g. 1d:30d")
-    return [parse_duration(low), parse_duration(high)]
+    return [parse_duration(part) for part in parts]
 
 
 def _floor(text: str, hint: str) -> tuple[str, str]:
@@ -74,18 +72,15 @@ DURATION = {"metavar": "DURATION", "callback": _reading(lambda text, _: parse_du
 BOUNDS = {"metavar": "MIN:MAX", "callback": _reading(_bounds)}
 FLOORS = {"metavar": "TOKEN=AMOUNT", "callback": _reading(_floor), "multiple": True}
 FLAG, DIRECTORY = {"is_flag": True}, {"type": click.Path(file_okay=False, path_type=Path)}
-
-
-def _env(name: str) -> dict[str, Any]:
-    return ADDRESS | {"envvar": f"TRUSTMALL_{name}_ADDRESS", "show_envvar": True}
+ENV = {p: dict(ADDRESS, envvar=f"TRUSTMALL_{p.upper()}_ADDRESS", show_envvar=True) for p in PARTIES}
 
 
 # (option names, how it is read, help) in the order --help lists them; "fresh": a fresh contract's.
 OPTIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ("--verifier", ADDRESS, "Receives VERIFIER_ROLE (default: the deployer)."),
-    ("--oracle", _env("ORACLE"), "The custody oracle (registry's ORACLE_ROLE)."),
-    ("--logistics-oracle", _env("LOGISTICS_ORACLE"), "Carriers' reports (escrow's ORACLE_ROLE)."),
-    ("--arbiter", _env("ARBITER"), "Rules on disputes (escrow's ARBITER_ROLE)."),
+    ("--oracle", ENV["oracle"], "The custody oracle (registry's ORACLE_ROLE)."),
+    ("--logistics-oracle", ENV["logistics_oracle"], "Carriers' reports (escrow's ORACLE_ROLE)."),
+    ("--arbiter", ENV["arbiter"], "Rules on disputes (escrow's ARBITER_ROLE)."),
     ("--fee-bps feeBps", {"type": click.IntRange(0, 65535)}, "Fee on releases in bps (fresh 100)."),
     ("--fee-recipient feeRecipient", ADDRESS, "Who is credited the fee (fresh: the deployer)."),
     ("--dispute-window-bounds disputeWindowBounds", BOUNDS, "Dispute windows (fresh 1d:30d)."),
@@ -109,8 +104,6 @@ def resolve_party(role: str, given: str | None, network: Any) -> str:
     entry (an address, or one per network name), else a test account on a local network."""
     if given:
         return given
-    from ape import config
-
     key, flag = role, role.replace("_", "-")
     configured = config.get_config("trustmall").get(key)
     if isinstance(configured, dict):
@@ -129,8 +122,6 @@ def resolve_party(role: str, given: str | None, network: Any) -> str:
 def settings_asked(given: dict[str, Any]) -> dict[str, Any]:
     """The settings given, by their names on chain: tokens checked to hold code, floors read in
     their tokens' decimals (ETH's, or an ERC-20's holding code)."""
-    from ape import chain
-
     if missing := [t for t in given["allowedTokens"] if not chain.provider.get_code(t)]:
         raise Stop(f"--allow-token: no contract code at {missing[0]}")
     floors = given["sellerRecordFloors"]
@@ -141,22 +132,15 @@ def settings_asked(given: dict[str, Any]) -> dict[str, Any]:
 def credit_options(network: Any, directory: Path, given: dict[str, Any]) -> CreditOptions:
     """The credit part's stablecoin (given, a DevStablecoin, or the recorded vault's), its
     attesters."""
-    from ape import chain
-
     stablecoin, dev_stablecoin = given["stablecoin"], given["dev_stablecoin"]
     if stablecoin and dev_stablecoin:
         raise click.UsageError("give --stablecoin ADDRESS or --dev-stablecoin, not both")
     if dev_stablecoin and not network.is_local:
-        raise click.UsageError(
-            f"--dev-stablecoin deploys a faucet token for local devnets only, not on "
-            f"{network.choice!r}: pass the stablecoin's address with --stablecoin"
-        )
+        where = f"a faucet token for local devnets only, not on {network.choice!r}"
+        raise click.UsageError(f"--dev-stablecoin deploys {where}: pass --stablecoin ADDRESS")
     if given["quorum"] == 1 and not network.is_local:  # the contract allows it; we must not
-        raise click.BadParameter(
-            f"one signature would let a single attester key open credit lines on "
-            f"{network.choice!r}: quorum 1 is for local networks only",
-            param_hint="--quorum",
-        )
+        why = f"one attester key alone would open credit lines on {network.choice!r}: quorum 1"
+        raise click.BadParameter(f"{why} is for local networks only", param_hint="--quorum")
     record = load_record(directory, int(chain.chain_id))
     recorded = record.contracts if record is not None else {}
     if not stablecoin and not dev_stablecoin and "CreditVault" in recorded:
@@ -179,10 +163,8 @@ def credit_options(network: Any, directory: Path, given: dict[str, Any]) -> Cred
 def _options(command: Any) -> Any:
     for names, settings, text in reversed(OPTIONS):
         command = click.option(*names.split(), **settings, help=text)(command)
-    return signer_option(
-        "Deployer: an Ape account alias (for automation APE_ACCOUNTS_<ALIAS>_PASSPHRASE unlocks "
-        "it), or TEST::N on a local network (default TEST::0 there). Never a raw key."
-    )(command)
+    deployer = "The deployer: an Ape account alias, or TEST::N locally (default TEST::0)."
+    return signer_option(deployer)(command)
 
 
 @click.command(cls=Command, help=HELP, short_help="Deploy the TrustMall suite")
@@ -190,10 +172,10 @@ def _options(command: Any) -> Any:
 def cli(network: Any, provider: Any, account: Any, **given: Any) -> None:
     deployer = resolve_account(account, network, default_test_index=0)
     parties: dict[str, Any] = {role: resolve_party(role, given[role], network) for role in PARTIES}
-    directory = resolve_deployments_dir(given["deployments_dir"])
-    abi_dir, settings = resolve_abi_dir(given["abi_dir"]), settings_asked(given)
+    directory = deployments_dir(given["deployments_dir"])
+    abis, settings = abi_dir(given["abi_dir"]), settings_asked(given)
     credit = credit_options(network, directory, given)
-    for folder, option in ((directory, "--deployments-dir"), (abi_dir, "--abi-dir")):
+    for folder, option in ((directory, "--deployments-dir"), (abis, "--abi-dir")):
         writable(folder / ".deploy-check", option)  # a record or ABI that cannot be written
     click.echo(f"network {provider.network_choice}, deployer {deployer.address}")
     if not credit.enabled:
@@ -208,7 +190,7 @@ def cli(network: Any, provider: Any, account: Any, **given: Any) -> None:
         directory=directory,
         redeploy=given["redeploy"],
     )
-    for name in write_abis(abi_dir, compiled_abis()):
+    for name in write_abis(abis, compiled_abis()):
         click.echo(f"updated ABI {name}")
     state = "written" if outcome.changed else "unchanged"
     click.echo(f"deployment record {outcome.path} ({state})")
@@ -240,8 +222,6 @@ def _echo_record(contracts: dict[str, Any]) -> None:
     )
     click.echo(f"custody oracle {custody}; logistics oracle {logistics}")
     if "CreditLines" in contracts:  # a fresh one was given the default policy
-        policy = contracts["CreditLines"].settings["policy"]
-        first, *rest = describe_policy(
-            policy, asset_of(contracts["CreditVault"].settings["asset"]).fmt
-        )
+        fmt = asset_of(contracts["CreditVault"].settings["asset"]).fmt
+        first, *rest = describe_policy(policy := contracts["CreditLines"].settings["policy"], fmt)
         click.echo("\n  ".join([f"Credit policy v{policy['version']}: {first}", *rest]))

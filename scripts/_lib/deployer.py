@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from ape import chain, project
 from eth_utils.crypto import keccak
+from web3.exceptions import ContractLogicError
 
+from app.chain.reverts import revert_data
 from app.domain import deployments as records
 from app.domain.deployments import ContractDeployment, DeploymentRecord
 from app.domain.units import format_duration
@@ -45,27 +48,19 @@ def _hash(hexstr: str) -> str:
 
 
 def _bytecode(name: str) -> str:
-    from ape import project
-
     return str(project.get_contract(name).contract_type.deployment_bytecode.bytecode)
 
 
 def _code_hash(address: str) -> str:
-    from ape import chain
-
     return _hash(bytes(chain.provider.get_code(address)).hex())
 
 
 def _compiler(name: str) -> records.CompilerInfo:
     """Compiler name, version and the settings that shape bytecode, from Ape's compiler data."""
-    from ape import project
-
-    for compiler in project.manifest.compilers or []:
-        if name in (compiler.contractTypes or []):
-            settings = dict(compiler.settings or {})
-            kept = {k: settings[k] for k in ("evmVersion", "optimizer", "viaIR") if k in settings}
-            return records.CompilerInfo(name=compiler.name, version=compiler.version, settings=kept)
-    raise click.ClickException(f"no compiler data for {name}: run `ape compile`")
+    found = next(c for c in project.manifest.compilers or [] if name in (c.contractTypes or []))
+    settings = dict(found.settings or {})
+    kept = {k: settings[k] for k in ("evmVersion", "optimizer", "viaIR") if k in settings}
+    return records.CompilerInfo(name=found.name, version=found.version, settings=kept)
 
 
 def _why_anew(step: Step, prior: ContractDeployment, ctx: SuiteContext) -> str | None:
@@ -82,8 +77,8 @@ def _why_anew(step: Step, prior: ContractDeployment, ctx: SuiteContext) -> str |
 
 
 def _require_admin(ctx: SuiteContext, instance: Any, name: str) -> None:
-    """Stops unless the deployer is the admin of a reused contract: DEFAULT_ADMIN_ROLE is never
-    granted, only handed over in two steps, and a run that sends nothing would not notice."""
+    """Stops unless the deployer is the admin of a reused contract, before anything is deployed:
+    DEFAULT_ADMIN_ROLE is never granted, only handed over in two steps, which the stop explains."""
     if (admin := str(instance.defaultAdmin())) == ctx.deployer:
         return
     delay = format_duration(int(instance.defaultAdminDelay()))
@@ -100,11 +95,6 @@ def _require_admin(ctx: SuiteContext, instance: Any, name: str) -> None:
 
 
 def _deploy(ctx: SuiteContext, step: Step) -> SuiteContract:
-    from ape import chain, project
-    from web3.exceptions import ContractLogicError
-
-    from app.chain.reverts import revert_data
-
     container, args = project.get_contract(step.name), step.args(ctx)
     data = _bytecode(step.name) + bytes(container.constructor.encode_input(*args)).hex()
     try:  # the constructor simulated, as `refusal` does a call (it needs an address)
@@ -114,8 +104,8 @@ def _deploy(ctx: SuiteContext, step: Step) -> SuiteContract:
         reason = explain_data(found) if found else str(exc.message or exc)
         ctx.stop(f"{step.name}: the deployment is refused: {reason}")
     instance = ctx.account.deploy(container, *args)
-    meta = instance.creation_metadata  # kept by the deployment itself
-    assert meta is not None
+    meta = instance.creation_metadata
+    assert meta is not None  # Ape keeps it from the deployment's own receipt
     ctx.sent += 1
     moment = datetime.fromtimestamp(int(chain.blocks[meta.block].timestamp), UTC)
     entry = ContractDeployment(
@@ -177,13 +167,11 @@ def deploy_suite(
     to ``oracle`` (`ape run deploy` always passes a key of its own); ``settings`` asked for go by
     their names on chain (``feeBps``); without ``credit`` (a stablecoin) the credit part is left
     out."""
-    from ape import chain, project
-
     chain_id, me = int(chain.chain_id), str(deployer.address)
     previous = records.load_record(directory, chain_id)
     old = previous.contracts if previous is not None else {}
     parties = (verifier, oracle, arbiter or me, logistics_oracle or oracle)
-    ctx = SuiteContext(deployer, *parties, settings or {}, credit or CreditOptions(), echo)
+    ctx = SuiteContext(deployer, me, *parties, settings or {}, credit or CreditOptions(), echo)
     steps = [step for step in SUITE if step.when(ctx)]
     done: dict[str, SuiteContract] = {}
     for step in steps:

@@ -1,11 +1,7 @@
 """The suite `ape run deploy` deploys, as an ordered list of steps (``SUITE``), one per contract:
-its constructor arguments, the roles it gives and revokes, and the admin settings it holds. The
-engine that runs them is ``scripts/_lib/deployer.py``.
-
-A step's ``args`` may use the addresses of earlier steps: a ``fixed`` constructor argument (such
-an address, or the vault's stablecoin) that differs from the record's deploys it anew. Roles and
-settings follow once every step has its address.
-"""
+its constructor arguments (which may use earlier steps' addresses), the roles it gives and
+revokes, and the admin settings it holds; roles and settings follow once every step has its
+address. The engine that runs them is ``scripts/_lib/deployer.py``."""
 
 from __future__ import annotations
 
@@ -18,7 +14,7 @@ import click
 from app.domain.deployments import ContractDeployment
 from app.domain.orders import ETH
 from scripts._lib.chain import Stop, refusal
-from scripts._lib.policy import CreditPolicy, default_policy, read_policy
+from scripts._lib.policy import default_policy, read_policy
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
@@ -48,6 +44,7 @@ class SuiteContext:
     asked for, by their names on chain), and what was sent."""
 
     account: AccountAPI
+    deployer: str  # its address
     verifier: str
     oracle: str  # the custody oracle
     arbiter: str
@@ -58,10 +55,6 @@ class SuiteContext:
     addresses: dict[str, str] = field(default_factory=dict)
     fresh: set[str] = field(default_factory=set)  # deployed anew in this run
     sent: int = 0
-
-    @property
-    def deployer(self) -> str:
-        return str(self.account.address)
 
     def pool(self) -> list[str]:
         """The credit pool's stablecoin, if any: orders paid with credit pay in it."""
@@ -110,8 +103,7 @@ class SuiteContract:
 
 
 def _plain(value: Any) -> Any:
-    """A value read from the chain as JSON data: tuples (several outputs) as lists, addresses as
-    text."""
+    """A value read from the chain as JSON data: tuples as lists, addresses as text."""
     if isinstance(value, bool | str):
         return value if isinstance(value, bool) else str(value)
     return int(value) if isinstance(value, int) else [_plain(v) for v in value]
@@ -165,13 +157,9 @@ class PerKey:
         return [key for key, value in held.items() if value] if self.listed else held
 
 
-@dataclass(frozen=True)
-class Policy:
-    """The credit policy, kept in versions: the default is published on a contract that has none
-    (a fresh one); one that has keeps its versions."""
-
-    default: CreditPolicy
-    key: str = "policy"
+class Policy(Value):
+    """The credit policy, kept in versions: the default (a CreditPolicy) is published on a contract
+    that has none (a fresh one); one that has keeps its versions."""
 
     def apply(self, t: SuiteContract) -> dict[str, Any] | None:
         if read_policy(t.instance) is None:
@@ -180,7 +168,7 @@ class Policy:
         return read_policy(t.instance)
 
 
-Setting = Value | PerKey | Policy
+Setting = Value | PerKey
 
 
 @dataclass(frozen=True)
@@ -264,7 +252,7 @@ SUITE: tuple[Step, ...] = (
         args=lambda ctx: [ctx.deployer, ctx.addresses["AttestationVerifier"],
                           ctx.addresses["CreditVault"], ctx.addresses["OrderEscrow"]],
         roles=lambda ctx: {"POLICY_ROLE": [ctx.deployer], "RISK_ROLE": [ctx.deployer]},
-        settings=lambda ctx: [Policy(default_policy(ctx.credit.decimals))],
+        settings=lambda ctx: [Policy("policy", default=default_policy(ctx.credit.decimals))],
         fixed=(1, 2, 3),
     ),
 )  # fmt: skip
