@@ -104,17 +104,17 @@ def resolve_party(role: str, given: str | None, network: Any) -> str:
     entry (an address, or one per network name), else a test account on a local network."""
     if given:
         return given
-    key, flag = role, role.replace("_", "-")
-    configured = config.get_config("trustmall").get(key)
+    flag = role.replace("_", "-")
+    configured = config.get_config("trustmall").get(role)
     if isinstance(configured, dict):
         configured = configured.get(network.choice) or configured.get(network.name)
     if configured:
-        return parse_address(str(configured), f"ape-config.yaml trustmall.{key}")
+        return parse_address(str(configured), f"ape-config.yaml trustmall.{role}")
     if network.is_local:
         return test_account_address(PARTIES[role])
     raise click.UsageError(
         f"no {flag} address for network {network.choice!r}: pass --{flag}, set "
-        f"TRUSTMALL_{key.upper()}_ADDRESS, or add `trustmall: {{{key}: {{<network>: "
+        f"TRUSTMALL_{role.upper()}_ADDRESS, or add `trustmall: {{{role}: {{<network>: "
         "<address>}}` to ape-config.yaml"
     )
 
