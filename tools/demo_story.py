@@ -76,7 +76,10 @@ def custody(demo: Demo) -> None:
 def counterfeit_and_recall(demo: Demo) -> None:
     say("7. A shopper reports a counterfeit; the verifier confirms it")
     bag = demo.manifest("singles-manifest.json")["items"][2]["item_id"]
-    demo.ape("demo", "report", "--item-id", bag)
+    demo.ape("demo", "report", bag, "--kind", "0", "--evidence",
+             "photo of a label with a misprinted hologram; seller: street market",
+             "--account", SHOPPER_ACCOUNT)  # fmt: skip
+    demo.ape("ops", "confirm-report", "1", "--finding", "hologram serial not issued")
 
     say("8. The merchant recalls one item of the batch (activated first, from its key and "
         "proof in the manifest)")  # fmt: skip

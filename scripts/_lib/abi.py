@@ -40,8 +40,7 @@ def stale_files(directory: Path, expected: dict[str, str]) -> list[str]:
 
 def write_abis(directory: Path, expected: dict[str, str]) -> list[str]:
     """Brings ``directory`` up to date; returns the names of the files written or removed."""
-    changed = stale_files(directory, expected)
-    for name in changed:
+    for name in (changed := stale_files(directory, expected)):
         if name in expected:
             write_text(directory / name, expected[name])
         else:

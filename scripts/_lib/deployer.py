@@ -11,32 +11,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from ape import chain, project
 from eth_utils.crypto import keccak
+from web3.exceptions import ContractLogicError
 
-from app.domain.deployments import (
-    CompilerInfo,
-    ContractDeployment,
-    DeploymentRecord,
-    load_record,
-    save_record,
-    utc_now,
-    utc_text,
-)
+from app.chain.reverts import revert_data
+from app.domain import deployments as records
+from app.domain.deployments import ContractDeployment, DeploymentRecord
 from app.domain.units import format_duration
 from scripts._lib.chain import explain_data
-from scripts._lib.suite import (
-    DEFAULT_ADMIN,
-    SUITE,
-    CreditOptions,
-    Echo,
-    EscrowOptions,
-    Step,
-    SuiteContext,
-    SuiteContract,
-)
+from scripts._lib.suite import SUITE, CreditOptions, Echo, Step, SuiteContext, SuiteContract, Value
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
+
+DEFAULT_ADMIN = "DEFAULT_ADMIN_ROLE"
+# How long a handover of DEFAULT_ADMIN_ROLE waits (contracts/common/AdminDelay.sol): recorded for
+# every contract that has one.
+ADMIN_DELAY = Value("defaultAdminDelay")
 
 
 @dataclass
@@ -51,71 +43,51 @@ def _arg(value: Any) -> Any:
     return [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
 
 
-def _hash(code: bytes | str) -> str:
-    return "0x" + keccak(hexstr=code if isinstance(code, str) else "0x" + bytes(code).hex()).hex()
+def _hash(hexstr: str) -> str:
+    return "0x" + keccak(hexstr=hexstr).hex()
 
 
 def _bytecode(name: str) -> str:
-    from ape import project
-
     return str(project.get_contract(name).contract_type.deployment_bytecode.bytecode)
 
 
 def _code_hash(address: str) -> str:
-    from ape import chain
-
-    return _hash(bytes(chain.provider.get_code(address)))
+    return _hash(bytes(chain.provider.get_code(address)).hex())
 
 
-def _compiler(name: str) -> CompilerInfo:
+def _compiler(name: str) -> records.CompilerInfo:
     """Compiler name, version and the settings that shape bytecode, from Ape's compiler data."""
-    from ape import project
-
-    for compiler in project.manifest.compilers or []:
-        if name in (compiler.contractTypes or []):
-            settings = dict(compiler.settings or {})
-            kept = {k: settings[k] for k in ("evmVersion", "optimizer", "viaIR") if k in settings}
-            return CompilerInfo(name=compiler.name, version=compiler.version, settings=kept)
-    raise click.ClickException(f"no compiler data for {name}: run `ape compile`")
+    found = next(c for c in project.manifest.compilers or [] if name in (c.contractTypes or []))
+    settings = dict(found.settings or {})
+    kept = {k: settings[k] for k in ("evmVersion", "optimizer", "viaIR") if k in settings}
+    return records.CompilerInfo(name=found.name, version=found.version, settings=kept)
 
 
-def _reusable(step: Step, prior: ContractDeployment, ctx: SuiteContext) -> bool:
-    echo = ctx.echo
+def _why_anew(step: Step, prior: ContractDeployment, ctx: SuiteContext) -> str | None:
+    """Why a recorded contract is not reused, or None."""
     if _code_hash(prior.address) != prior.code_hash:
-        echo(f"{step.name}: recorded address {prior.address} no longer holds the recorded code")
-        return False
+        return f"recorded address {prior.address} no longer holds the recorded code"
     if _hash(_bytecode(step.name)) != prior.bytecode_hash:
-        echo(f"{step.name}: the compiled contract changed since it was deployed")
-        return False
+        return "the compiled contract changed since it was deployed"
     args, kept = [_arg(a) for a in step.args(ctx)], prior.constructor_args
     for i in step.fixed:
         if (recorded := kept[i] if i < len(kept) else None) != args[i]:
-            echo(
-                f"{step.name}: deploying anew, as its constructor argument {i} is {args[i]}, not "
-                f"{recorded} (fixed for the contract's life)"
-            )
-            return False
-    if fresh := [name for name in step.depends_on if name in ctx.fresh]:
-        echo(f"{step.name}: deploying anew, as {', '.join(fresh)} was deployed anew")
-        return False
-    return True
+            return f"its constructor argument {i} is {args[i]}, not {recorded} (fixed for life)"
+    return None
 
 
 def _require_admin(ctx: SuiteContext, instance: Any, name: str) -> None:
-    """Stops unless the deployer is the admin of a reused contract: DEFAULT_ADMIN_ROLE is never
-    granted, only handed over in two steps, and a run that sends nothing would not notice."""
-    if not any(abi.name == "defaultAdmin" for abi in instance.contract_type.view_methods):
-        return  # plain AccessControl: a grant it refuses is explained when simulated
+    """Stops unless the deployer is the admin of a reused contract, before anything is deployed:
+    DEFAULT_ADMIN_ROLE is never granted, only handed over in two steps, which the stop explains."""
     if (admin := str(instance.defaultAdmin())) == ctx.deployer:
         return
-    if str(instance.pendingDefaultAdmin()[0]) == ctx.deployer:
-        how = f"{ctx.deployer} may accept the pending handover (acceptDefaultAdminTransfer)"
-    else:
-        delay = format_duration(int(instance.defaultAdminDelay()))
-        how = (
-            f"the admin begins a handover (beginDefaultAdminTransfer), {ctx.deployer} accepts it "
-            f"{delay} later (acceptDefaultAdminTransfer)"
-        )
+    delay = format_duration(int(instance.defaultAdminDelay()))
+    how = (
+        f"{ctx.deployer} may accept the pending handover (acceptDefaultAdminTransfer)"
+        if str(instance.pendingDefaultAdmin()[0]) == ctx.deployer
+        else f"the admin begins a handover (beginDefaultAdminTransfer), {ctx.deployer} accepts "
+        f"it {delay} later (acceptDefaultAdminTransfer)"
+    )
     ctx.stop(
         f"{name} at {instance.address}: its admin is {admin}, not {ctx.deployer}: {how}; or "
         "deploy with the admin account, or pass --redeploy"
@@ -123,11 +95,6 @@ def _require_admin(ctx: SuiteContext, instance: Any, name: str) -> None:
 
 
 def _deploy(ctx: SuiteContext, step: Step) -> SuiteContract:
-    from ape import chain, project
-    from web3.exceptions import ContractLogicError
-
-    from app.chain.reverts import revert_data
-
     container, args = project.get_contract(step.name), step.args(ctx)
     data = _bytecode(step.name) + bytes(container.constructor.encode_input(*args)).hex()
     try:  # the constructor simulated, as `refusal` does a call (it needs an address)
@@ -137,15 +104,15 @@ def _deploy(ctx: SuiteContext, step: Step) -> SuiteContract:
         reason = explain_data(found) if found else str(exc.message or exc)
         ctx.stop(f"{step.name}: the deployment is refused: {reason}")
     instance = ctx.account.deploy(container, *args)
-    if (meta := instance.creation_metadata) is None:
-        raise click.ClickException(f"{step.name}: no creation data for {instance.address}")
+    meta = instance.creation_metadata
+    assert meta is not None  # Ape keeps it from the deployment's own receipt
     ctx.sent += 1
     moment = datetime.fromtimestamp(int(chain.blocks[meta.block].timestamp), UTC)
     entry = ContractDeployment(
         address=str(instance.address),
         tx_hash=str(meta.txn_hash),
         block_number=int(meta.block),
-        deployed_at=utc_text(moment),
+        deployed_at=records.utc_text(moment),
         deployer=ctx.deployer,
         constructor_args=[_arg(a) for a in args],
         compiler=_compiler(step.name),
@@ -165,18 +132,9 @@ def _roles(t: SuiteContract, step: Step, replaced: set[str]) -> dict[str, list[s
     wanted = {DEFAULT_ADMIN: [ctx.deployer]} | {r: a for r, a in step.roles(ctx).items() if a}
     # What the suite gave a contract this run replaced (an old CreditLines must not keep lending
     # from the vault), then what it no longer gives at all.
-    stale = {
-        (r, a): "replaced in this run"
-        for r, held in recorded.items()
-        for a in held
-        if not t.fresh and a in replaced
-    }
-    stale |= {
-        (r, a): "no longer granted"
-        for r, held in step.revokes(ctx).items()
-        for a in held
-        if a not in wanted.get(r, [])
-    }
+    stale = {(r, a): "replaced in this run" for r in recorded for a in recorded[r] if a in replaced}
+    for role, held in step.revokes(ctx).items():
+        stale |= {(role, a): "no longer granted" for a in held if a not in wanted.get(role, [])}
     for (name, account), why in sorted(stale.items()):
         if instance.hasRole(role := getattr(instance, name)(), account):
             t.send(f"revoked {name} from {account} ({why})", "revokeRole", role, account)
@@ -200,45 +158,42 @@ def deploy_suite(
     directory: Path,
     arbiter: str | None = None,
     logistics_oracle: str | None = None,
-    escrow: EscrowOptions | None = None,
+    settings: dict[str, Any] | None = None,
     credit: CreditOptions | None = None,
     redeploy: bool = False,
     echo: Echo = click.echo,
 ) -> DeployOutcome:
     """Runs every step of the suite. ``arbiter`` defaults to the deployer, ``logistics_oracle``
-    to ``oracle`` (`ape run deploy` always passes a key of its own), ``escrow`` to the defaults;
-    without ``credit`` (a stablecoin) the credit part is left out."""
-    from ape import chain, project
-
+    to ``oracle`` (`ape run deploy` always passes a key of its own); ``settings`` asked for go by
+    their names on chain (``feeBps``); without ``credit`` (a stablecoin) the credit part is left
+    out."""
     chain_id, me = int(chain.chain_id), str(deployer.address)
-    previous = load_record(directory, chain_id)
+    previous = records.load_record(directory, chain_id)
     old = previous.contracts if previous is not None else {}
-    escrow, credit = escrow or EscrowOptions(), credit or CreditOptions()
     parties = (verifier, oracle, arbiter or me, logistics_oracle or oracle)
-    ctx = SuiteContext(deployer, *parties, escrow, credit, echo)
+    ctx = SuiteContext(deployer, me, *parties, settings or {}, credit or CreditOptions(), echo)
     steps = [step for step in SUITE if step.when(ctx)]
     done: dict[str, SuiteContract] = {}
     for step in steps:
-        prior = old.get(step.name)
-        if not redeploy and prior is not None and _reusable(step, prior, ctx):
-            instance = project.get_contract(step.name).at(prior.address)
-            _require_admin(ctx, instance, step.name)
-            done[step.name] = SuiteContract(ctx, step.name, instance, prior, False)
-            echo(f"{step.name}: reusing {prior.address} (deployed in block {prior.block_number})")
-        else:
+        prior = None if redeploy else old.get(step.name)
+        if prior is not None and (why := _why_anew(step, prior, ctx)):
+            echo(f"{step.name}: deploying anew: {why}")
+            prior = None
+        if prior is None:
             done[step.name] = _deploy(ctx, step)
             ctx.fresh.add(step.name)
+        else:
+            instance = project.get_contract(step.name).at(prior.address)
+            if "defaultAdmin" in instance.contract_type.view_methods:  # else a grant explains it
+                _require_admin(ctx, instance, step.name)
+            done[step.name] = SuiteContract(ctx, step.name, instance, prior, False)
+            echo(f"{step.name}: reusing {prior.address} (deployed in block {prior.block_number})")
         ctx.addresses[step.name] = done[step.name].entry.address
 
     def record(contracts: dict[str, ContractDeployment]) -> DeployOutcome:
-        entry = DeploymentRecord(
-            chain_id=chain_id,
-            network=network_choice,
-            deployer=me,
-            timestamp=utc_now(),
-            contracts=contracts,
-        )
-        return DeployOutcome(entry, save_record(directory, entry), True)
+        run: dict[str, Any] = {"chain_id": chain_id, "network": network_choice, "deployer": me}
+        entry = DeploymentRecord(**run, timestamp=records.utc_now(), contracts=contracts)
+        return DeployOutcome(entry, records.save_record(directory, entry), True)
 
     if ctx.fresh and not ctx.fresh & old.keys():
         # Nothing replaced: what exists is recorded at once, so a setting the contracts refuse
@@ -249,10 +204,10 @@ def deploy_suite(
     contracts: dict[str, ContractDeployment] = {}
     for step in steps:
         t = done[step.name]
+        delay = [ADMIN_DELAY] if "defaultAdmin" in t.instance.contract_type.view_methods else []
         roles = _roles(t, step, replaced)
-        settings = {setting.key: setting.apply(t) for setting in step.settings(ctx)}
-        contracts[step.name] = t.entry.model_copy(update={"roles": roles, "settings": settings})
-
+        held = {s.key: s.apply(t) for s in [*step.settings(ctx), *delay]}
+        contracts[step.name] = t.entry.model_copy(update={"roles": roles, "settings": held})
     path = directory / f"{chain_id}.json"
     if previous is not None and contracts == previous.contracts and not ctx.sent:
         return DeployOutcome(previous, path, False)

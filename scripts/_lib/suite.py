@@ -1,11 +1,7 @@
 """The suite `ape run deploy` deploys, as an ordered list of steps (``SUITE``), one per contract:
-its constructor arguments, the roles it gives and revokes, and the admin settings it holds. The
-engine that runs them is ``scripts/_lib/deployer.py``.
-
-A step's ``args`` may use the addresses of earlier steps, named in ``depends_on``: one of them
-deployed anew deploys it anew, as does a ``fixed`` constructor argument that differs from the
-record's. Roles and settings follow once every step has its address.
-"""
+its constructor arguments (which may use earlier steps' addresses), the roles it gives and
+revokes, and the admin settings it holds; roles and settings follow once every step has its
+address. The engine that runs them is ``scripts/_lib/deployer.py``."""
 
 from __future__ import annotations
 
@@ -18,33 +14,12 @@ import click
 from app.domain.deployments import ContractDeployment
 from app.domain.orders import ETH
 from scripts._lib.chain import Stop, refusal
-from scripts._lib.policy import CreditPolicy, default_policy, read_policy
+from scripts._lib.policy import default_policy, read_policy
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
 
 Echo = Callable[[str], None]
-DEFAULT_ADMIN = "DEFAULT_ADMIN_ROLE"
-# A fresh escrow's fee: its constructor's is 0 (its other settings are the defaults --help names).
-DEFAULT_FEE_BPS = 100
-# The smallest order seller records count on a fresh escrow, so dust orders cannot pad a record:
-# 0.001 ETH, and one whole stablecoin of the credit pool's.
-DEFAULT_ETH_FLOOR = 10**15
-# Signatures a fresh AttestationVerifier wants: no single attester key can open a line.
-DEFAULT_QUORUM = 2
-
-
-@dataclass(frozen=True)
-class EscrowOptions:
-    """OrderEscrow's settings asked for (None keeps the chain's); floors in base units."""
-
-    fee_bps: int | None = None
-    fee_recipient: str | None = None
-    dispute_window_bounds: list[int] | None = None
-    arbitration_period: int | None = None
-    ship_by_horizon: int | None = None
-    allowed_tokens: tuple[str, ...] = ()
-    seller_record_floors: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,7 +31,6 @@ class CreditOptions:
     dev_stablecoin: bool = False
     attesters: tuple[str, ...] = ()
     default_attesters: tuple[str, ...] = ()
-    quorum: int | None = None
     decimals: int = 6
 
     @property
@@ -66,23 +40,21 @@ class CreditOptions:
 
 @dataclass
 class SuiteContext:
-    """A run: what constructor arguments, roles and settings depend on, and what was sent."""
+    """A run: what constructor arguments, roles and settings depend on (``wanted``: the settings
+    asked for, by their names on chain), and what was sent."""
 
     account: AccountAPI
+    deployer: str  # its address
     verifier: str
     oracle: str  # the custody oracle
     arbiter: str
     logistics_oracle: str
-    escrow: EscrowOptions
+    wanted: dict[str, Any]
     credit: CreditOptions
     echo: Echo
     addresses: dict[str, str] = field(default_factory=dict)
     fresh: set[str] = field(default_factory=set)  # deployed anew in this run
     sent: int = 0
-
-    @property
-    def deployer(self) -> str:
-        return str(self.account.address)
 
     def pool(self) -> list[str]:
         """The credit pool's stablecoin, if any: orders paid with credit pay in it."""
@@ -132,28 +104,24 @@ class SuiteContract:
 
 def _plain(value: Any) -> Any:
     """A value read from the chain as JSON data: tuples as lists, addresses as text."""
-    if isinstance(value, bool | int):
-        return value if isinstance(value, bool) else int(value)
-    if isinstance(value, str | bytes):
-        return str(value)
-    try:  # tuples, and Ape's structs of several outputs
-        return [_plain(v) for v in value]
-    except TypeError:
-        return str(value)
+    if isinstance(value, bool | str):
+        return value if isinstance(value, bool) else str(value)
+    return int(value) if isinstance(value, int) else [_plain(v) for v in value]
 
 
 @dataclass(frozen=True)
 class Value:
-    """A setting read with ``key()``, written with ``setter(*value)``; None keeps the chain's, but
-    a fresh contract gets ``default`` (None: the constructor's). Without a setter: read only."""
+    """A setting read with ``key()``, written with ``setter(*value)`` when the run asks for a value
+    (``wanted[key]``); else the chain's is kept, but a fresh contract gets ``default`` (None: the
+    constructor's). Without a setter: read only."""
 
     key: str
     setter: str = ""
-    value: Any = None
     default: Any = None
 
     def apply(self, t: SuiteContract) -> Any:
-        wanted = self.default if self.value is None and t.fresh else self.value
+        wanted = t.ctx.wanted.get(self.key)
+        wanted = self.default if wanted is None and t.fresh else wanted
         current = _plain(getattr(t.instance, self.key)())
         if wanted is None or current == wanted:
             return current
@@ -189,40 +157,32 @@ class PerKey:
         return [key for key, value in held.items() if value] if self.listed else held
 
 
-@dataclass(frozen=True)
-class Policy:
-    """The credit policy, kept in versions: the default is published on a contract that has none
-    (a fresh one); one that has keeps its versions."""
-
-    default: CreditPolicy
-    key: str = "policy"
+class Policy(Value):
+    """The credit policy, kept in versions: the default (a CreditPolicy) is published on a contract
+    that has none (a fresh one); one that has keeps its versions."""
 
     def apply(self, t: SuiteContract) -> dict[str, Any] | None:
-        if (current := read_policy(t.instance)) is not None:
-            return current
-        rules, tiers = self.default.rules_abi(), self.default.tiers_abi()
-        t.send("published policy version 1", "publishPolicy", rules, tiers)
+        if read_policy(t.instance) is None:
+            rules, tiers = self.default.rules_abi(), self.default.tiers_abi()
+            t.send("published policy version 1", "publishPolicy", rules, tiers)
         return read_policy(t.instance)
 
 
-Setting = Value | PerKey | Policy
-# Read only: how long a handover of DEFAULT_ADMIN_ROLE waits (contracts/common/AdminDelay.sol).
-ADMIN_DELAY = Value("defaultAdminDelay")
+Setting = Value | PerKey
 
 
 @dataclass(frozen=True)
 class Step:
     """One contract of the suite: who must hold a role besides the deployer's DEFAULT_ADMIN_ROLE,
     who must not (what earlier suites granted instead); whether a run has it (default: with
-    credit)."""
+    credit). Its admin handover delay (``defaultAdminDelay``) is recorded with its settings."""
 
     name: str
     args: Callable[[SuiteContext], list[Any]]
     roles: Callable[[SuiteContext], dict[str, list[str]]]
-    settings: Callable[[SuiteContext], list[Setting]] = lambda ctx: [ADMIN_DELAY]
+    settings: Callable[[SuiteContext], list[Setting]] = lambda ctx: []
     revokes: Callable[[SuiteContext], dict[str, list[str]]] = lambda ctx: {}
-    depends_on: tuple[str, ...] = ()
-    fixed: tuple[int, ...] = ()
+    fixed: tuple[int, ...] = ()  # constructor arguments a reused contract must have been given
     when: Callable[[SuiteContext], bool] = lambda ctx: ctx.credit.enabled
 
 
@@ -241,58 +201,59 @@ SUITE: tuple[Step, ...] = (
     Step(
         "OrderEscrow",  # OrderEscrow(admin, registry, feeRecipient)
         args=lambda ctx: [ctx.deployer, ctx.addresses["ProductRegistry"],
-                          ctx.escrow.fee_recipient or ctx.deployer],
+                          ctx.wanted.get("feeRecipient") or ctx.deployer],
         roles=lambda ctx: {"ARBITER_ROLE": [ctx.arbiter], "ORACLE_ROLE": [ctx.logistics_oracle],
                            "FUNDER_ROLE": ctx.lines()},
         settings=lambda ctx: [
-            Value("feeBps", "setFee", ctx.escrow.fee_bps, DEFAULT_FEE_BPS),
-            Value("feeRecipient", "setFeeRecipient", ctx.escrow.fee_recipient),
-            Value("disputeWindowBounds", "setDisputeWindowBounds",
-                  ctx.escrow.dispute_window_bounds),
-            Value("arbitrationPeriod", "setArbitrationPeriod", ctx.escrow.arbitration_period),
+            Value("feeBps", "setFee", 100),  # a fresh escrow's fee: its constructor's is 0
+            Value("feeRecipient", "setFeeRecipient"),
+            Value("disputeWindowBounds", "setDisputeWindowBounds"),
+            Value("arbitrationPeriod", "setArbitrationPeriod"),
             # It bounds how long an unshipped order can hold a merchant's items.
-            Value("shipByHorizon", "setShipByHorizon", ctx.escrow.ship_by_horizon),
+            Value("shipByHorizon", "setShipByHorizon"),
             PerKey("allowedTokens", "isTokenAllowed", "setTokenAllowed",
-                   dict.fromkeys([*ctx.escrow.allowed_tokens, *ctx.pool()], True), listed=True),
+                   dict.fromkeys([*ctx.wanted.get("allowedTokens", ()), *ctx.pool()], True),
+                   listed=True),
+            # The smallest order seller records count, so dust orders cannot pad a record: 0.001
+            # ETH, and one whole stablecoin of the credit pool's.
             PerKey("sellerRecordFloors", "sellerRecordFloor", "setSellerRecordFloor",
-                   dict(ctx.escrow.seller_record_floors),
-                   {ETH: DEFAULT_ETH_FLOOR} | dict.fromkeys(ctx.pool(), 10**ctx.credit.decimals)),
-            ADMIN_DELAY,
+                   ctx.wanted.get("sellerRecordFloors", {}),
+                   {ETH: 10**15} | dict.fromkeys(ctx.pool(), 10**ctx.credit.decimals)),
         ],
-        depends_on=("ProductRegistry",), when=lambda ctx: True,
+        fixed=(1,), when=lambda ctx: True,
     ),
     Step(
         "DevStablecoin",  # DevStablecoin(admin): a devnet faucet token, local networks only
         args=lambda ctx: [ctx.deployer],
         roles=lambda ctx: {"MINTER_ROLE": [ctx.deployer]},
-        settings=lambda ctx: [], when=lambda ctx: ctx.credit.dev_stablecoin,
+        when=lambda ctx: ctx.credit.dev_stablecoin,
     ),
     Step(
         "AttestationVerifier",  # AttestationVerifier(admin, attesters, quorum)
-        args=lambda ctx: [ctx.deployer, ctx.attesters(), ctx.credit.quorum or DEFAULT_QUORUM],
+        # Quorum 2 on a fresh one: no single attester key can open a line.
+        args=lambda ctx: [ctx.deployer, ctx.attesters(), ctx.wanted.get("quorum") or 2],
         roles=lambda ctx: {"CONSUMER_ROLE": ctx.lines()},
         settings=lambda ctx: [
             PerKey("attesters", "isAttester", "addAttester", dict.fromkeys(ctx.attesters(), True),
                    listed=True, flag=False),
-            Value("quorum", "setQuorum", ctx.credit.quorum),
+            Value("quorum", "setQuorum"),
             Value("attesterSetVersion"),  # read only: attestations carry it (changes bump it)
-            ADMIN_DELAY,
         ],
     ),
     Step(
         "CreditVault",  # CreditVault(stablecoin, admin): the stablecoin is fixed for its life
         args=lambda ctx: [*ctx.pool(), ctx.deployer],
         roles=lambda ctx: {"LINE_ROLE": ctx.lines()},
-        settings=lambda ctx: [Value("asset"), Value("redeemCooldown"), ADMIN_DELAY],
-        depends_on=("DevStablecoin",), fixed=(0,),
+        settings=lambda ctx: [Value("asset"), Value("redeemCooldown")],
+        fixed=(0,),
     ),
     Step(
         "CreditLines",  # CreditLines(admin, verifier, vault, escrow)
         args=lambda ctx: [ctx.deployer, ctx.addresses["AttestationVerifier"],
                           ctx.addresses["CreditVault"], ctx.addresses["OrderEscrow"]],
         roles=lambda ctx: {"POLICY_ROLE": [ctx.deployer], "RISK_ROLE": [ctx.deployer]},
-        settings=lambda ctx: [Policy(default_policy(ctx.credit.decimals)), ADMIN_DELAY],
-        depends_on=("AttestationVerifier", "CreditVault", "OrderEscrow"),
+        settings=lambda ctx: [Policy("policy", default=default_policy(ctx.credit.decimals))],
+        fixed=(1, 2, 3),
     ),
 )  # fmt: skip
 DEPLOYABLE: tuple[str, ...] = tuple(step.name for step in SUITE)
