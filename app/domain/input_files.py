@@ -170,22 +170,43 @@ def read_model(path: Path, model: type[M], what: str) -> M:
         raise ModelFileError(f"{path} is not {what}: {summary(exc)}") from None
 
 
+# Pydantic's words for a key that is not in the model, and for one that is missing, in ours.
+PLAIN_ERRORS = {
+    "extra_forbidden": "not a known key",
+    "unexpected_keyword_argument": "not a known key",
+    "missing": "missing",
+}
+
+
+def _message(item: Any, missing: list[str]) -> str:
+    """One pydantic error in plain words; an unknown key names the missing key it resembles."""
+    message = PLAIN_ERRORS.get(item["type"]) or str(item["msg"]).removeprefix("Value error, ")
+    if item["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        near = difflib.get_close_matches(str(item["loc"][-1]), missing, n=1)
+        message += f" (did you mean {near[0]!r}?)" if near else ""
+    return message
+
+
+def _messages(error: ValidationError) -> list[tuple[str, str]]:
+    """Each error's dotted place and its message in plain words."""
+    items = error.errors()
+    missing = [str(item["loc"][-1]) for item in items if item["type"] == "missing" and item["loc"]]
+    return [
+        (".".join(str(part) for part in item["loc"]), _message(item, missing)) for item in items
+    ]
+
+
 def summary(error: ValidationError) -> str:
-    """A whole file's pydantic errors on one line: ``terms.amount: Input should be ...; ...``."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in item['loc']) or 'file'}: {item['msg']}"
-        for item in error.errors()
-    )
+    """A whole file's pydantic errors on one line: ``terms.amount: missing; terms.amout: ...``."""
+    return "; ".join(f"{field or 'file'}: {message}" for field, message in _messages(error))
 
 
 def describe(error: ValidationError, where: str) -> list[str]:
     """One line per pydantic error: ``line 3, field 'gtin': wrong check digit``."""
-    lines = []
-    for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"])
-        message = str(item["msg"]).removeprefix("Value error, ")
-        lines.append(f"{where}, field '{field}': {message}" if field else f"{where}: {message}")
-    return lines
+    return [
+        f"{where}, field '{field}': {message}" if field else f"{where}: {message}"
+        for field, message in _messages(error)
+    ]
 
 
 def duplicates(pairs: Iterable[tuple[Any, str]], name: Callable[[Any], str]) -> list[str]:

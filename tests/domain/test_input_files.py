@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from eth_utils.crypto import keccak
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.domain.custody_rows import load_custody
 from app.domain.ids import item_id_from_gs1, item_id_from_sku
-from app.domain.input_files import InputFileError
+from app.domain.input_files import InputFileError, describe, summary
 from app.domain.item_rows import load_items
 from app.domain.metadata import metadata_hash
 from app.domain.vocab import CustodyAction
@@ -192,3 +193,22 @@ def test_load_custody_rejects_bad_actions_times_and_repeated_event_ids(tmp_path:
     assert problems[2].startswith("line 6, field 'action': unknown action 'none'")
     assert problems[3].startswith("line 6, field 'event_id': Input should be greater than")
     assert problems[4] == "line 4, line 5: the same event_id 5 appears more than once"
+
+
+def test_a_misspelt_key_is_said_in_plain_words_with_the_key_it_resembles() -> None:
+    class Terms(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        refresh_period: int
+        min_band: int
+
+    with pytest.raises(ValidationError) as raised:
+        Terms.model_validate({"refresh_period": 1, "min_bnd": 2})
+
+    assert (
+        summary(raised.value)
+        == "min_band: missing; min_bnd: not a known key (did you mean 'min_band'?)"
+    )
+    assert describe(raised.value, "line 2") == [
+        "line 2, field 'min_band': missing",
+        "line 2, field 'min_bnd': not a known key (did you mean 'min_band'?)",
+    ]
