@@ -30,6 +30,7 @@ ITEM_ID = "A registry item of the merchant (repeatable, at most 32)."
 REF = "The merchant's SKU or order reference (needed without --item-id)."
 SHIP_BY = "Ship by: a duration from now (7d) or a time (2026-12-01T18:00:00Z)."
 DELIVER_BY = "When a shipped order with no delivery report counts as delivered."
+WINDOW = "How long after delivery you may dispute (default 3d, within the admin's bounds)."
 MANIFEST = "A batch manifest of some --item-id: they are activated from it first (repeatable)."
 
 
@@ -41,7 +42,7 @@ def new_order_options(order_file_help: str) -> chain.Decorator:
         click.option("--ref", "reference", help=REF),
         click.option("--ship-by", default="7d", show_default=True, help=SHIP_BY),
         click.option("--deliver-by", default="21d", show_default=True, help=DELIVER_BY),
-        click.option("--dispute-window", help="How long after delivery you may dispute (3d)."),
+        click.option("--dispute-window", help=WINDOW),
         click.option("--salt", type=click.IntRange(0, 2**256 - 1), help="Makes terms unique."),
         click.option("--manifest", "manifests", multiple=True, type=FILE, help=MANIFEST),
         click.option("--order-file", type=click.Path(path_type=Path), help=order_file_help),

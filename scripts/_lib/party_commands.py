@@ -59,13 +59,13 @@ def party_calls(script: str) -> tuple[Call, ...]:
 
 
 def actions_for(
-    s: escrow.Session, address: str, verdicts: Sequence[Verdict], is_arbiter: bool
+    s: escrow.Session, address: str, verdicts: Sequence[Verdict]
 ) -> list[tuple[str, str, str]]:
     """What ``address`` may do now on this order, each candidate simulated as ``address``: the
     commands, each with a note and the options it needs."""
     view, terms, now, contract = s.view, s.terms, s.view.now, s.escrow.contract
     role = {terms.buyer: "buyer", terms.merchant: "merchant"}.get(address)
-    role = role or ("arbiter" if is_arbiter else "anyone")
+    role = role or ("arbiter" if contract.hasRole(contract.ARBITER_ROLE(), address) else "anyone")
     recalled = escrow.recalled_items(view, verdicts)
     bps = view.offer.buyer_bps if view.offer is not None else None
     parties, everyone = ("buyer", "merchant"), ("buyer", "merchant", "arbiter", "anyone")
@@ -182,8 +182,7 @@ def add_status(group: click.Group, role: str | None, script: str, default: int |
         verdicts = item_verdicts(s.escrow, terms)
         click.echo("\n".join(describe(s, verdicts)))
         you = str(run.account.address if run.account else getattr(terms, role) if role else run.me)
-        is_arbiter = bool(contract.hasRole(contract.ARBITER_ROLE(), you))
-        actions = actions_for(s, you, verdicts, is_arbiter)
+        actions = actions_for(s, you, verdicts)
         # The arbiter's script has no withdraw: its status lists rulings only.
         credit = int(contract.creditOf(you, terms.token)) if role else 0
         if credit:
