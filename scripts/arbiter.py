@@ -8,28 +8,24 @@ from typing import Any
 import click
 
 from app.domain.abi_types import hex32
-from app.domain.orders import OrderTerms
 from app.domain.units import format_moment
 from app.domain.vocab import OrderStatus
 from scripts._lib import chain, escrow
+from scripts._lib.assets import asset_of
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
-from scripts._lib.escrow import Escrow, OrderView, order_options, session
-from scripts._lib.order_status import default_outcome
-from scripts._lib.party_commands import add_status
+from scripts._lib.escrow import Escrow, OrderView, order_options, read_order, session
+from scripts._lib.party_commands import add_status, default_outcome, offer_text
 
 # Test account 3 is the arbiter `ape run deploy` names on a local network.
 LOCAL_ARBITER_TEST_INDEX = 3
 
 
 @click.group(
-    help="""Arbiter operations on the OrderEscrow's disputes.
-
-An arbiter who never rules cannot lock funds: each dispute has an arbitration deadline
-(set by the admin's arbitration period when it opened), after which only the default applies.
---account is the arbiter (on a local network the default is TEST::3, the arbiter that
-`ape run deploy` names). Every call is simulated first: if the escrow would refuse it, nothing
-is sent and its reason is printed."""
+    help="""Arbiter operations on the OrderEscrow's disputes: past a dispute's arbitration
+deadline only the default outcome applies. --account is the arbiter (locally TEST::3, the one
+`ape run deploy` names). Every call is simulated first: nothing is sent that the escrow would
+refuse, and its reason is printed. More: docs/scripts.md#arbiter."""
 )
 def cli() -> None:
     pass
@@ -46,7 +42,7 @@ def _disputed(esc: Escrow, now: int) -> list[tuple[OrderView, Any]]:
     for order_id, log in latest.items():
         if OrderStatus(int(esc.contract.orderOf(order_id).status)) is OrderStatus.DISPUTED:
             terms, _ = escrow.terms_from_event(esc, order_id)
-            found.append((escrow.read_order(esc, terms, now), log))
+            found.append((read_order(esc, terms, now), log))
     return found
 
 
@@ -55,45 +51,30 @@ def list_disputes(run: Run) -> None:
     """List the escrow's open disputes, oldest first, from its events and current state:
     who opened each, the evidence hashes of both sides, the arbitration deadline, what is
     escrowed and any pending settlement offer. Sends nothing."""
-    esc = escrow.open_escrow(run)
-    now = chain.now()
+    esc, now = escrow.open_escrow(run), chain.now()
     disputes = _disputed(esc, now)
-    if not disputes:
-        click.echo(f"no open disputes on {esc.address}")
-        return
     for view, opened in disputes:
-        terms = view.terms
-        asset = escrow.asset_of(terms.token)
-        state = "expired" if now >= view.dispute_deadline else "open"
-        click.echo(f"order {view.order_id}  [{state}]")
+        terms, asset = view.terms, asset_of(view.terms.token)
+        sides = {terms.buyer: "buyer", terms.merchant: "merchant"}
+        click.echo(
+            f"order {view.order_id}  [{'expired' if now >= view.dispute_deadline else 'open'}]"
+        )
         click.echo(f"  buyer {terms.buyer}  merchant {terms.merchant}")
         click.echo(f"  escrowed {asset.fmt(view.escrowed)} of {asset.fmt(terms.amount)}")
         opener = "buyer" if opened.by == terms.buyer else f"oracle {opened.by}"
-        click.echo(
-            f"  opened by the {opener} in block {opened.block_number}, "
-            f"evidence {hex32(opened.evidenceHash)}"
-        )
-        topics = {"orderId": view.order_id}
-        for log in esc.logs("EvidenceSubmitted", topics, opened.block_number):
-            side = _side(terms, str(log.by))
+        evidence = hex32(opened.evidenceHash)
+        click.echo(f"  opened by the {opener} in block {opened.block_number}, evidence {evidence}")
+        for log in esc.logs("EvidenceSubmitted", {"orderId": view.order_id}, opened.block_number):
+            side = sides.get(str(log.by), str(log.by))
             click.echo(f"  evidence from the {side}: {hex32(log.evidenceHash)}")
         default = default_outcome(view).removeprefix("an ").removeprefix("a ")
         click.echo(f"  rule until {format_moment(view.dispute_deadline, now)}; default: {default}")
         if view.offer is not None:
-            side = "merchant" if view.offer.by_merchant else "buyer"
-            click.echo(
-                f"  pending offer by the {side}: {view.offer.buyer_bps} bps to the buyer, until "
-                f"{format_moment(view.offer.expires_at, now)}"
-            )
-    click.echo("next: ape run arbiter settle --order 0xID --buyer-bps N --ruling TEXT")
-
-
-def _side(terms: OrderTerms, address: str) -> str:
-    if address == terms.buyer:
-        return "buyer"
-    if address == terms.merchant:
-        return "merchant"
-    return address
+            click.echo(f"  pending offer {offer_text(view.offer, now)}")
+    if not disputes:
+        click.echo(f"no open disputes on {esc.address}")
+    else:
+        click.echo("next: ape run arbiter settle --order 0xID --buyer-bps N --ruling TEXT")
 
 
 add_calls(cli, (
@@ -119,8 +100,7 @@ def resolve_expired(run: Run, order_file: Path | None, order_id: str | None, eve
     if every:
         if order_file is not None or order_id is not None:
             raise Stop("--all goes without --order-file and --order")
-        esc = escrow.open_escrow(run)
-        now = chain.now()
+        esc, now = escrow.open_escrow(run), chain.now()
         views = [view for view, _ in _disputed(esc, now) if now >= view.dispute_deadline]
         if not views:
             click.echo("no dispute is past its arbitration deadline; nothing was sent")
@@ -128,14 +108,8 @@ def resolve_expired(run: Run, order_file: Path | None, order_id: str | None, eve
     else:
         s = session(run, order_file, order_id)
         esc, views = s.escrow, [s.view]
-    contract = esc.contract
     for view in views:
-        call = contract.resolveExpiredDispute
+        call, order = esc.contract.resolveExpiredDispute, view.order_id
         receipt = chain.send(run, call, view.terms.as_abi(), what="resolve-expired")
-        report(
-            receipt,
-            f"default outcome on order {view.order_id}",
-            None,
-            escrow.asset_of(view.terms.token),
-        )
+        report(receipt, f"default outcome on order {order}", None, asset_of(view.terms.token))
     click.echo("next: each side collects its share: ape run buyer withdraw")

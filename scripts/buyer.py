@@ -12,17 +12,10 @@ from app.domain.abi_types import hex32
 from app.domain.orders import OrderTerms
 from scripts._lib import chain, escrow
 from scripts._lib import new_order as new
-from scripts._lib.assets import Asset, asset_of, parse_token
+from scripts._lib.assets import asset_of, parse_token
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
-from scripts._lib.escrow import (
-    bits_of,
-    item_verdicts,
-    open_escrow,
-    order_options,
-    recalled_items,
-    session,
-)
+from scripts._lib.escrow import bits_of, item_verdicts, order_options, recalled_items, session
 from scripts._lib.party_commands import add_party_commands
 from scripts._lib.signers import add_address_command
 
@@ -31,13 +24,9 @@ from scripts._lib.signers import add_address_command
     help="""Buyer operations on the OrderEscrow: your payment stays locked until the goods
 arrive, and the contract releases, refunds or splits it by rules everyone can read.
 
-An order's terms are not stored on chain: every command after `open` names the order with
---order-file FILE (written by `open`) or --order 0xID (terms rebuilt from its OrderOpened
-event). The escrow is --escrow, else the order file's, else the OrderEscrow recorded for
-the chain in --deployments-dir (default: $TRUSTMALL_DEPLOYMENTS_DIR or deployments/).
-Every command simulates its call first: if the contract would refuse it, nothing is sent
-and the contract's own reason is printed. --account names the buyer (an Ape account
-alias, or TEST::N on a local network)."""
+Every command after `open` names the order with --order-file FILE (written by `open`) or
+--order 0xID. Each simulates its call first: nothing is sent that the contract would refuse,
+and its reason is printed. More: docs/scripts.md#buyer."""
 )
 def cli() -> None:
     pass
@@ -51,59 +40,45 @@ add_calls(cli, (
          then="the merchant answers (evidence), or offer a split: ape run buyer offer {order} "
          "--buyer-bps N"),
 ), default_signer=None, address="escrow")  # fmt: skip
+RECALLED_ITEM = "A recalled or flagged item: 0-based index or id (repeatable; default: all)."
 OPEN_GAS = 400_000  # above what `open` of 32 items uses (78k for one, 8k more each: BENCHMARKS.md)
 
 
 @escrow.command(cli, "open", short_help="open an order and pay it", signer=BUYER)
 @click.option("--merchant", required=True, help="The merchant's address (or TEST::N).")
-@click.option(
-    "--price", required=True, help="The price in whole tokens: 0.25 (ETH), 19.99 (stablecoin)."
-)
+@click.option("--price", required=True, help="In whole tokens: 0.25 (ETH), 19.99 (stablecoin).")
 @click.option("--token", default="ETH", show_default=True, help="ETH or an ERC-20 address.")
 @new.new_order_options("Write the order's terms here (a new file), for later commands.")
 def open_order(run: Run, merchant: str, price: str, token: str, **given: Any) -> None:
     """Open an order with --merchant and pay it in full at once: ETH is sent with the order;
-    for an ERC-20 the escrow is first approved for the price (two transactions).
+    for an ERC-20 the escrow is first approved for the price (two transactions). What is
+    bought: registry items of the merchant (--item-id; the registry holds them for this order)
+    or an off-registry SKU (--ref). Prints the order id; --order-file keeps the terms for later
+    commands. More: docs/scripts.md#buyer-open."""
+    from ape import chain as ape_chain
 
-    \b
-    What is bought: registry items of the merchant (--item-id, repeatable; each must be the
-    merchant's own, read authentic, and be in no other open order nor sold: the registry
-    holds them for this order), or an off-registry SKU (--ref). With items, --ref may name
-    the merchant's order reference as well.
-
-    Prints the order id; --order-file keeps the terms for later commands (written before
-    the order is sent). Without it, later commands take --order 0xID.
-    """
     asset = asset_of(parse_token(token))
-    escrow = open_escrow(run)
+    esc = escrow.open_escrow(run)
     terms, order_file = new.new_order(
-        run, escrow, given, merchant=merchant, payer=run.me, asset=asset, price=price
+        run, esc, given, merchant=merchant, payer=run.me, asset=asset, price=price
     )
-    if asset.is_eth:
-        _require_gas(run, terms.amount, asset)
+    # The price and the gas must be in the wallet: a node refuses a transaction it cannot
+    # charge for before the contract is asked. (An ERC-20's balance is checked by `allow`.)
+    need = terms.amount + OPEN_GAS * int(ape_chain.provider.gas_price)
+    if asset.is_eth and (balance := asset.balance_of(run.me)) < need:
+        raise Stop(
+            f"{run.me} holds {asset.fmt(balance)}, less than the price {asset.fmt(terms.amount)} "
+            f"and its gas ({asset.fmt(need)}); nothing was sent"
+        )
 
     def send() -> Any:
         if not asset.is_eth:
-            asset.allow(run, escrow.address, terms.amount, "the price")
+            asset.allow(run, esc.address, terms.amount, "the price")
         value = terms.amount if asset.is_eth else 0
-        call = escrow.contract.open
-        return chain.send(run, call, terms.as_abi(), value=value, what="the order")
+        return chain.send(run, esc.contract.open, terms.as_abi(), value=value, what="the order")
 
     opened = f"opened order {terms.order_id}: {asset.fmt(terms.amount)} escrowed"
-    new.place(run, escrow, terms, given, order_file, send, opened, asset)
-
-
-def _require_gas(run: Run, price: int, asset: Asset) -> None:
-    """The price and the gas must be in the wallet: a node refuses a transaction it cannot
-    charge for before the contract is asked."""
-    from ape import chain as ape_chain
-
-    balance, need = asset.balance_of(run.me), price + OPEN_GAS * int(ape_chain.provider.gas_price)
-    if balance < need:
-        raise Stop(
-            f"{run.me} holds {asset.fmt(balance)}, less than the price {asset.fmt(price)} and "
-            f"its gas ({asset.fmt(need)}); nothing was sent"
-        )
+    new.place(run, esc, terms, given, order_file, send, opened, asset)
 
 
 @escrow.command(cli, short_help="confirm receipt: pay the merchant now", signer=BUYER)
@@ -120,23 +95,15 @@ def confirm(
         receipt = s.send("releaseItems", bits, what="confirm")
     else:
         receipt = s.send("confirmReceipt", what="confirm")
-    report(
-        receipt, "confirmed", "the merchant collects it: ape run merchant order withdraw", s.asset
-    )
+    then = "the merchant collects it: ape run merchant order withdraw"
+    report(receipt, "confirmed", then, s.asset)
 
 
 @escrow.command(
     cli, "refund-recalled", short_help="refund recalled or flagged items (anyone may)", signer=BUYER
 )
 @order_options
-@click.option(
-    "--item",
-    "items",
-    multiple=True,
-    metavar="INDEX|0xID",
-    help="A recalled or flagged item: its 0-based index in the order, or its id (repeatable; "
-    "default: every open item the registry reads recalled or flagged).",
-)
+@click.option("--item", "items", multiple=True, metavar="INDEX|0xID", help=RECALLED_ITEM)
 def refund_recalled(
     run: Run, order_file: Path | None, order_id: str | None, items: tuple[str, ...]
 ) -> None:
@@ -145,11 +112,10 @@ def refund_recalled(
     the order goes on. Anyone may send it (--account pays the gas): the money goes only to the
     payer (a credit line's refund then settles on the line)."""
     s = session(run, order_file, order_id)
-    terms = s.terms
     if items:
-        bits = bits_of([_item_index(terms, item) for item in items], terms.item_count, "--item")
+        bits = bits_of([_item_index(s.terms, item) for item in items], s.terms.item_count, "--item")
     else:
-        verdicts = item_verdicts(s.escrow, terms)
+        verdicts = item_verdicts(s.escrow, s.terms)
         bits = recalled_items(s.view, verdicts)
         if not bits:
             shown = ", ".join(f"{i} {v.name.lower()}" for i, v in enumerate(verdicts))
@@ -158,17 +124,15 @@ def refund_recalled(
                 f"({shown or 'a SKU order has no registry items'}); nothing was sent"
             )
     receipt = s.send("refundRecalled", bits, what="refund-recalled")
-    report(
-        receipt, "refunded recalled items", "the payer collects it: ape run buyer withdraw", s.asset
-    )
+    then = "the payer collects it: ape run buyer withdraw"
+    report(receipt, "refunded recalled items", then, s.asset)
 
 
 def _item_index(terms: OrderTerms, text: str) -> int:
     """An item named by its index in the order or by its id."""
-    value = text.strip()
-    if value.isdigit():
-        return int(value)
-    item_id = hex32(chain.bytes32(value, "--item"))
+    if text.strip().isdigit():
+        return int(text)
+    item_id = hex32(chain.bytes32(text, "--item"))
     if item_id not in terms.item_ids:
         raise Stop(f"--item: {item_id} is not an item of the order")
     return terms.item_ids.index(item_id)

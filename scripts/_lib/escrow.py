@@ -1,13 +1,13 @@
 """Escrow orders on a deployed OrderEscrow: the order a command names (its file or its id), its
-state on chain, and what a receipt reports. Used by ``ape run buyer|merchant order|carrier|
-arbiter``; the status view is in ``order_status.py``, the commands both parties have in
-``party_commands.py``.
+state on chain, and the inputs naming items and texts. Used by ``ape run buyer|merchant order|
+carrier|arbiter``; the commands both parties have, and ``status``, are in ``party_commands.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,13 @@ import click
 from eth_utils.crypto import keccak
 
 from app.domain.abi_types import hex32
-from app.domain.orders import OrderFile, OrderTerms, read_order_file
+from app.domain.orders import OrderTerms, read_order_file
 from app.domain.vocab import OrderStatus, Verdict
 from scripts._lib import chain
 from scripts._lib.assets import Asset, asset_of
 from scripts._lib.chain import Run, Stop
 
-__all__ = ["Asset", "asset_of"]
-BPS = 10_000
+FILE = click.Path(dir_okay=False, path_type=Path)
 
 
 @dataclass(frozen=True)
@@ -50,27 +49,16 @@ def open_escrow(run: Run, address: str | None = None) -> Escrow:
     return Escrow(contract, run.record_block("OrderEscrow", str(contract.address)))
 
 
-def command(group: click.Group, name: str | None = None, **kw: Any) -> chain.Decorator:
-    """A command on the escrow: ``--escrow`` overrides the deployment record's."""
-    return chain.command(group, name, address="escrow", **kw)
-
-
-# ---------------------------------------------------------------------------------------- orders
+# A command on the escrow: ``--escrow`` overrides the deployment record's.
+command = partial(chain.command, address="escrow")
 
 
 def order_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--order-file or --order: which order."""
-    command = click.option(
-        "--order",
-        "order_id",
-        metavar="0xID",
-        help="The order id; terms from its OrderOpened event.",
-    )(command)
-    return click.option(
-        "--order-file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="The order file `ape run buyer open --order-file` wrote.",
-    )(command)
+    help_id = "The order id; terms from its OrderOpened event."
+    command = click.option("--order", "order_id", metavar="0xID", help=help_id)(command)
+    help_file = "The order file `ape run buyer open --order-file` wrote."
+    return click.option("--order-file", type=FILE, help=help_file)(command)
 
 
 def items_option(help_text: str) -> chain.Decorator:
@@ -87,12 +75,14 @@ class Offer:
 
 @dataclass(frozen=True)
 class OrderView:
-    """An order's terms with its state on chain, read at ``now``."""
+    """An order's terms with its state on chain (``IOrderEscrow.Order``), read at ``now``."""
 
     terms: OrderTerms
-    order_id: str
     status: OrderStatus
     merchant_answered: bool
+    offer: Offer | None
+    escrowed: int
+    now: int
     buyer_bps: int
     carrier: int
     delivered_at: int
@@ -100,62 +90,39 @@ class OrderView:
     delivered_items: int
     released_items: int
     refunded_items: int
-    offer: Offer | None
-    escrowed: int
-    now: int
 
     @property
-    def open_items(self) -> int:
-        """Items neither released nor refunded."""
-        all_items = (1 << self.terms.item_count) - 1
-        return all_items & ~(self.released_items | self.refunded_items)
-
-    @property
-    def funder_paid(self) -> bool:
-        """Paid by a funder (a credit line), not by the buyer."""
-        return self.terms.payer != self.terms.buyer
+    def order_id(self) -> str:
+        return self.terms.order_id
 
     @property
     def releasable_at(self) -> int:
         """When the dispute window closes (shown to people; the contract decides)."""
         delivered_at = self.delivered_at
-        if self.status is not OrderStatus.DELIVERED and self.terms.deliver_by > delivered_at:
-            delivered_at = self.terms.deliver_by
+        if self.status is not OrderStatus.DELIVERED:
+            delivered_at = max(delivered_at, self.terms.deliver_by)
         return delivered_at + self.terms.dispute_window
 
 
 def read_order(escrow: Escrow, terms: OrderTerms, now: int | None = None) -> OrderView:
-    state = escrow.contract.orderOf(terms.order_id)
-    offer = escrow.contract.offerOf(terms.order_id)
+    contract = escrow.contract
+    state, offer = contract.orderOf(terms.order_id), contract.offerOf(terms.order_id)
+    fields = ("buyerBps", "carrier", "deliveredAt", "disputeDeadline", "deliveredItems")
+    ints = [int(state[k]) for k in (*fields, "releasedItems", "refundedItems")]
+    pending = Offer(int(offer.buyerBps), bool(offer.byMerchant), int(offer.expiresAt))
+    escrowed, now = int(contract.escrowedOf(terms.as_abi())), chain.now() if now is None else now
+    status, answered = OrderStatus(int(state.status)), bool(state.merchantAnswered)
     return OrderView(
-        terms=terms,
-        order_id=terms.order_id,
-        status=OrderStatus(int(state.status)),
-        merchant_answered=bool(state.merchantAnswered),
-        buyer_bps=int(state.buyerBps),
-        carrier=int(state.carrier),
-        delivered_at=int(state.deliveredAt),
-        dispute_deadline=int(state.disputeDeadline),
-        delivered_items=int(state.deliveredItems),
-        released_items=int(state.releasedItems),
-        refunded_items=int(state.refundedItems),
-        offer=Offer(int(offer.buyerBps), bool(offer.byMerchant), int(offer.expiresAt))
-        if offer.exists
-        else None,
-        escrowed=int(escrow.contract.escrowedOf(terms.as_abi())),
-        now=chain.now() if now is None else now,
+        terms, status, answered, pending if offer.exists else None, escrowed, now, *ints
     )
 
 
 def terms_from_event(escrow: Escrow, order_id: str) -> tuple[OrderTerms, Any]:
-    """The terms an order was opened with, from its ``OrderOpened`` event."""
+    """The terms an order was opened with, and its ``OrderOpened`` event."""
     found = escrow.logs("OrderOpened", {"orderId": order_id})
     if not found:
         raise Stop(f"--order: no order {order_id} was opened on escrow {escrow.address}")
-    terms = OrderTerms.from_abi(list(found[0].terms))
-    if terms.order_id != order_id:
-        raise Stop(f"the OrderOpened event of {order_id} carries other terms")
-    return terms, found[0]
+    return OrderTerms.from_abi(list(found[0].terms)), found[0]
 
 
 @dataclass(frozen=True)
@@ -189,7 +156,7 @@ def session(run: Run, order_file: Path | None, order_id: str | None) -> Session:
         raise Stop("name the order: --order-file FILE or --order 0xID")
     if order_file is not None:
         try:
-            data: OrderFile = read_order_file(order_file)
+            data = read_order_file(order_file)
         except ValueError as exc:
             raise Stop(f"--order-file: {exc}") from None
         if data.chain_id != int(ape_chain.chain_id):
@@ -206,9 +173,6 @@ def session(run: Run, order_file: Path | None, order_id: str | None) -> Session:
     if view.status is OrderStatus.NONE:
         raise Stop(f"order {terms.order_id} was never opened on {escrow.address}")
     return Session(run, escrow, view, flag)
-
-
-# ---------------------------------------------------------------------------------------- items
 
 
 def bits_of(indices: Sequence[int], count: int, option: str) -> int:
@@ -229,12 +193,10 @@ def item_verdicts(escrow: Escrow, terms: OrderTerms) -> list[Verdict]:
 
 
 def recalled_items(view: OrderView, verdicts: Sequence[Verdict]) -> int:
-    """Bitmap of the order's open items the registry reads recalled or flagged."""
+    """Bitmap of the order's open items (neither released nor refunded) the registry reads
+    recalled or flagged."""
     bits = sum(1 << i for i, v in enumerate(verdicts) if v in (Verdict.RECALLED, Verdict.FLAGGED))
-    return bits & view.open_items
-
-
-# ---------------------------------------------------------------------------------------- texts
+    return bits & ~(view.released_items | view.refunded_items)
 
 
 def hashed_text_options(name: str, what: str) -> chain.Decorator:
@@ -243,7 +205,7 @@ def hashed_text_options(name: str, what: str) -> chain.Decorator:
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         for flag, kind, text in (
             (f"--{name}-hash", None, "Or its keccak256 itself (0x + 64 hex)."),
-            (f"--{name}-file", click.Path(dir_okay=False, path_type=Path), "Or a file of it."),
+            (f"--{name}-file", FILE, "Or a file of it."),
             (f"--{name}", None, f"The {what}: its keccak256 is recorded, the text stays here."),
         ):
             command = click.option(flag, type=kind, help=text)(command)
@@ -253,13 +215,12 @@ def hashed_text_options(name: str, what: str) -> chain.Decorator:
 
 
 def hashed_text(name: str, text: str | None, file: Path | None, digest: str | None) -> bytes:
-    given = [v for v in (text, file, digest) if v is not None]
-    if len(given) != 1:
-        raise chain.Stop(f"give exactly one of --{name}, --{name}-file, --{name}-hash")
+    if sum(v is not None for v in (text, file, digest)) != 1:
+        raise Stop(f"give exactly one of --{name}, --{name}-file, --{name}-hash")
     if text is not None:
         return keccak(text.encode("utf-8"))
     if file is not None:
         if not file.is_file():
-            raise chain.Stop(f"--{name}-file: no such file: {file}")
+            raise Stop(f"--{name}-file: no such file: {file}")
         return keccak(file.read_bytes())
     return chain.bytes32(str(digest), f"--{name}-hash")

@@ -9,76 +9,45 @@ from pathlib import Path
 from typing import Any
 
 import click
+from eth_utils.crypto import keccak
 
-from app.domain.abi_types import from_hex, hex32
+from app.domain.abi_types import from_hex
 from app.domain.manifest import batch_item
-from app.domain.orders import OrderFile, OrderTerms, text_hash, write_order_file
+from app.domain.orders import OrderFile, OrderTerms, write_order_file
 from app.domain.units import format_duration, format_moment, parse_duration, parse_moment
 from app.domain.vocab import OrderStatus
 from scripts._lib import chain
 from scripts._lib.assets import Asset
 from scripts._lib.calls import report
 from scripts._lib.chain import Run, Stop
-from scripts._lib.escrow import Escrow, read_order
+from scripts._lib.escrow import FILE, Escrow, read_order
 from scripts._lib.registry import activate_unregistered, batch_manifest
 from scripts._lib.signers import parse_address
 
-DEFAULT_SHIP_BY = "7d"
-DEFAULT_DELIVER_BY = "21d"
 DEFAULT_DISPUTE_WINDOW = 3 * 86_400
+ITEM_ID = "A registry item of the merchant (repeatable, at most 32)."
+REF = "The merchant's SKU or order reference (needed without --item-id)."
+SHIP_BY = "Ship by: a duration from now (7d) or a time (2026-12-01T18:00:00Z)."
+DELIVER_BY = "When a shipped order with no delivery report counts as delivered."
+WINDOW = "How long after delivery you may dispute (default 3d, within the admin's bounds)."
+MANIFEST = "A batch manifest of some --item-id: they are activated from it first (repeatable)."
 
 
-def new_order_options(order_file_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def new_order_options(order_file_help: str) -> chain.Decorator:
     """--item-id, --ref, --ship-by, --deliver-by, --dispute-window, --salt, --manifest and
-    --order-file."""
+    --order-file, in the order --help shows them."""
+    options = (
+        click.option("--item-id", "item_ids", multiple=True, metavar="0xID", help=ITEM_ID),
+        click.option("--ref", "reference", help=REF),
+        click.option("--ship-by", default="7d", show_default=True, help=SHIP_BY),
+        click.option("--deliver-by", default="21d", show_default=True, help=DELIVER_BY),
+        click.option("--dispute-window", help=WINDOW),
+        click.option("--salt", type=click.IntRange(0, 2**256 - 1), help="Makes terms unique."),
+        click.option("--manifest", "manifests", multiple=True, type=FILE, help=MANIFEST),
+        click.option("--order-file", type=click.Path(path_type=Path), help=order_file_help),
+    )
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        # Applied bottom-up: listed here in the order --help shows them.
-        options = [
-            click.option(
-                "--item-id",
-                "item_ids",
-                multiple=True,
-                metavar="0xID",
-                help="A registry item of the merchant (repeatable, at most 32).",
-            ),
-            click.option(
-                "--ref",
-                "reference",
-                help="The merchant's SKU or order reference (its keccak256 is recorded); "
-                "required without --item-id.",
-            ),
-            click.option(
-                "--ship-by",
-                default=DEFAULT_SHIP_BY,
-                show_default=True,
-                help="Shipping deadline: a duration from now (7d) or a time "
-                "(2026-12-01T18:00:00Z).",
-            ),
-            click.option(
-                "--deliver-by",
-                default=DEFAULT_DELIVER_BY,
-                show_default=True,
-                help="When a shipped order with no delivery report counts as delivered.",
-            ),
-            click.option(
-                "--dispute-window",
-                help="How long after delivery you may dispute (default 3d, kept within the "
-                "admin's bounds).",
-            ),
-            click.option(
-                "--salt", type=click.IntRange(0, 2**256 - 1), help="Makes the terms unique."
-            ),
-            click.option(
-                "--manifest",
-                "manifests",
-                multiple=True,
-                type=click.Path(dir_okay=False, path_type=Path),
-                help="A batch manifest holding some --item-id: those without a record of their "
-                "own are activated from it first (repeatable; anyone may).",
-            ),
-            click.option("--order-file", type=click.Path(path_type=Path), help=order_file_help),
-        ]
         for option in reversed(options):
             command = option(command)
         return command
@@ -96,17 +65,30 @@ def new_order(
     asset: Asset,
     price: str,
 ) -> tuple[OrderTerms, Path | None]:
-    """The terms of a new order from ``new_order_options``' values, and its order file (checked
-    writable): all read before anything is sent."""
-    ids = ordered_items(given["item_ids"], given["reference"])
-    seller = parse_address(merchant, "--merchant")
-    order_file = order_file_checked(given["order_file"])
-    terms = new_terms(
-        escrow.contract, buyer=run.me, merchant=seller, payer=payer, token=asset.token,
-        amount=asset.parse(price, "--price"), ids=ids, reference=given["reference"],
-        when=(given["ship_by"], given["deliver_by"], given["dispute_window"]), salt=given["salt"],
-    )  # fmt: skip
-    return terms, order_file
+    """The terms of a new order from ``new_order_options``' values, and its order file (a new
+    one, checked writable): all read before anything is sent. Deadlines count from the chain's
+    time; without --dispute-window the default, kept within the admin's bounds; the current
+    fee; a random salt unless given. The contract checks the rest."""
+    ids = [chain.bytes32(item, "--item-id") for item in given["item_ids"]]
+    reference, order_file, now = given["reference"], given["order_file"], chain.now()
+    if not ids and not reference:
+        raise Stop("name what is bought: --item-id (registry items) or --ref (a SKU)")
+    seller, amount = parse_address(merchant, "--merchant"), asset.parse(price, "--price")
+    if order_file is not None:
+        chain.writable(order_file, "--order-file", new=True)
+    ship_by, deliver_by = (
+        chain.parsed(lambda t: parse_moment(t, now), given[key], f"--{key.replace('_', '-')}")
+        for key in ("ship_by", "deliver_by")
+    )
+    low, high = (int(v) for v in escrow.contract.disputeWindowBounds())
+    window = min(max(DEFAULT_DISPUTE_WINDOW, low), high)
+    if given["dispute_window"] is not None:
+        window = chain.parsed(parse_duration, given["dispute_window"], "--dispute-window")
+    ref = keccak(reference.encode("utf-8")) if reference else bytes(32)
+    salt = secrets.randbits(128) if given["salt"] is None else given["salt"]
+    fee = int(escrow.contract.feeBps())
+    abi = (run.me, seller, payer, asset.token, amount, ship_by, deliver_by, window, fee, ref)
+    return OrderTerms.from_abi([*abi, salt, ids]), order_file
 
 
 def place(
@@ -119,13 +101,42 @@ def place(
     what: str,
     asset: Asset,
 ) -> None:
-    """Activates the listed batch items, sends the order (``send``) with its file kept, and says
-    what happened (amounts in ``asset``, the order's token), the deadlines and what comes next."""
-    activate_listed(run, escrow, list(terms.item_ids), given["manifests"])
-    receipt = open_with(run, escrow, terms, given["reference"], order_file, send)
+    """Gives the listed batch items without a record of their own one from their manifest's
+    proof (``activateBatchItem``, a transaction each) so the order can hold them; sends the
+    order (``send``), its terms first written to ``order_file`` so that an interrupted run never
+    loses them (the file goes again if the order was not opened); says what happened (amounts
+    in ``asset``, the order's token), the deadlines and what comes next."""
+    from ape import chain as ape_chain
+
+    batches = [batch_manifest(path, "--manifest") for path in given["manifests"]]
+    for item_id in terms.item_ids:
+        for manifest in batches:
+            entry = batch_item(manifest, from_hex(item_id))
+            if entry is not None:
+                activate_unregistered(run, escrow.registry(), manifest, entry)
+                break
+    record = OrderFile(
+        chain_id=int(ape_chain.chain_id),
+        escrow=escrow.address,
+        order_id=terms.order_id,
+        terms=terms,
+        reference=given["reference"],
+    )
+    kept = None if run.dry_run else order_file
+    if kept is not None:
+        write_order_file(kept, record)
+    try:
+        receipt = send()
+    except BaseException:
+        if kept is not None and read_order(escrow, terms).status is OrderStatus.NONE:
+            kept.unlink(missing_ok=True)
+        raise
     if receipt is None:
         chain.dry_run_report(f"would open order {terms.order_id}")
         return
+    if kept is not None:
+        update = {"opened_tx": str(receipt.txn_hash), "opened_block": int(receipt.block_number)}
+        write_order_file(kept, record.model_copy(update=update))
     now = chain.now()
     report(receipt, what, None, asset)
     click.echo(
@@ -137,99 +148,3 @@ def place(
     if order_file is not None:
         click.echo(f"order file {order_file}")
     click.echo(f"next: the merchant ships it; follow it with ape run buyer status {flag}")
-
-
-def ordered_items(item_ids: tuple[str, ...], reference: str | None) -> list[str]:
-    """The order's item ids (0x hex), before any chain call; the contract checks the rest."""
-    ids = [hex32(chain.bytes32(item, "--item-id")) for item in item_ids]
-    if not ids and not reference:
-        raise Stop("name what is bought: --item-id (registry items) or --ref (a SKU)")
-    return ids
-
-
-def activate_listed(run: Run, escrow: Escrow, ids: list[str], manifests: tuple[Path, ...]) -> None:
-    """Gives the batch items among ``ids`` that have no record of their own yet one, from their
-    manifest's proof (``activateBatchItem``, one transaction each), so the order can hold them."""
-    batches = [batch_manifest(path, "--manifest") for path in manifests]
-    registry = escrow.registry() if batches else None
-    for item_id in ids:
-        for manifest in batches:
-            entry = batch_item(manifest, from_hex(item_id))
-            if entry is not None:
-                activate_unregistered(run, registry, manifest, entry)
-                break
-
-
-def new_terms(
-    escrow: Any,
-    *,
-    buyer: str,
-    merchant: str,
-    payer: str,
-    token: str,
-    amount: int,
-    ids: list[str],
-    when: tuple[str, str, str | None],
-    reference: str | None,
-    salt: int | None,
-) -> OrderTerms:
-    """The terms: deadlines from the options (without --dispute-window the default, kept within
-    the admin's bounds), the current fee, a random salt unless given."""
-    now = chain.now()
-    low, high = (int(v) for v in escrow.disputeWindowBounds())
-    window = min(max(DEFAULT_DISPUTE_WINDOW, low), high)
-    if when[2] is not None:
-        window = chain.parsed(parse_duration, when[2], "--dispute-window")
-    return OrderTerms(
-        buyer=buyer,
-        merchant=merchant,
-        payer=payer,
-        token=token,
-        amount=amount,
-        ship_by=chain.parsed(lambda t: parse_moment(t, now), when[0], "--ship-by"),
-        deliver_by=chain.parsed(lambda t: parse_moment(t, now), when[1], "--deliver-by"),
-        dispute_window=window,
-        fee_bps=int(escrow.feeBps()),
-        order_ref=text_hash(reference) if reference else hex32(bytes(32)),
-        salt=secrets.randbits(128) if salt is None else salt,
-        item_ids=tuple(ids),
-    )
-
-
-def open_with(
-    run: Run,
-    escrow: Escrow,
-    terms: OrderTerms,
-    reference: str | None,
-    order_file: Path | None,
-    send: Callable[[], Any],
-) -> Any:
-    """Sends the order (``send``), its terms first written to ``order_file`` so that an
-    interrupted run never loses them; the file goes again if the order was not opened."""
-    from ape import chain as ape_chain
-
-    record = OrderFile(
-        chain_id=int(ape_chain.chain_id),
-        escrow=escrow.address,
-        order_id=terms.order_id,
-        terms=terms,
-        reference=reference,
-    )
-    if order_file is not None and not run.dry_run:
-        write_order_file(order_file, record)
-    try:
-        receipt = send()
-    except BaseException:
-        opened = read_order(escrow, terms).status is not OrderStatus.NONE
-        if order_file is not None and not run.dry_run and not opened:
-            order_file.unlink(missing_ok=True)
-        raise
-    if order_file is not None and receipt is not None:
-        update = {"opened_tx": str(receipt.txn_hash), "opened_block": int(receipt.block_number)}
-        write_order_file(order_file, record.model_copy(update=update))
-    return receipt
-
-
-def order_file_checked(order_file: Path | None) -> Path | None:
-    """An order file is new: checked writable before anything is sent."""
-    return None if order_file is None else chain.writable(order_file, "--order-file", new=True)
