@@ -12,9 +12,8 @@ from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib import new_order as new
 from scripts._lib.calls import Call, add_calls, report
-from scripts._lib.chain import Run, Stop
+from scripts._lib.chain import Run, Stop, parse_address
 from scripts._lib.policy import tier_terms
-from scripts._lib.signers import parse_address
 
 # `repay --all` offers an hour's interest more than owed now: interest accrues until the block.
 REPAY_ALL_MARGIN_SECONDS = 3_600

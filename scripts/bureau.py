@@ -15,10 +15,9 @@ from app.domain.units import format_moment, parse_duration
 from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib import service as svc
-from scripts._lib.chain import Run, Stop
+from scripts._lib.chain import Run, Stop, parse_address
 from scripts._lib.identity import commitment
 from scripts._lib.policy import read_policy
-from scripts._lib.signers import parse_address
 
 # The bureau's credentials at the service, as for its reports (never on the command line).
 BUREAU_CREDENTIALS = ("TRUSTMALL_BUREAU_API_KEY", "TRUSTMALL_BUREAU_HMAC_SECRET")

@@ -16,8 +16,7 @@ from scripts._lib.assets import asset_of, parse_token
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
 from scripts._lib.escrow import bits_of, item_verdicts, order_options, recalled_items, session
-from scripts._lib.party_commands import add_party_commands
-from scripts._lib.signers import add_address_command
+from scripts._lib.party_commands import add_address_command, add_party_commands
 
 
 @click.group(

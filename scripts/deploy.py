@@ -14,10 +14,17 @@ from app.domain.deployments import deployments_dir, load_record
 from app.domain.units import format_duration, parse_duration
 from scripts._lib.abi import abi_dir, compiled_abis, write_abis
 from scripts._lib.assets import asset_of, erc20, parse_token
-from scripts._lib.chain import Command, Stop, writable
+from scripts._lib.chain import (
+    Command,
+    Stop,
+    parse_address,
+    resolve_account,
+    signer_option,
+    test_account_address,
+    writable,
+)
 from scripts._lib.deployer import deploy_suite
 from scripts._lib.policy import describe_policy
-from scripts._lib.signers import parse_address, resolve_account, signer_option, test_account_address
 from scripts._lib.suite import CreditOptions
 
 HELP = """Deploy the TrustMall suite (ProductRegistry, OrderEscrow and, with a stablecoin, the

@@ -5,8 +5,7 @@ import click
 from app.domain.units import format_duration, format_moment
 from scripts._lib import chain
 from scripts._lib import credit as cr
-from scripts._lib.chain import Run, Stop
-from scripts._lib.signers import parse_address
+from scripts._lib.chain import Run, Stop, parse_address
 
 REQUEST_ID = 0  # ERC-7540: all of a controller's requests are request 0
 

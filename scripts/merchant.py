@@ -23,11 +23,10 @@ from app.domain.vocab import Verdict
 from scripts._lib import chain, escrow
 from scripts._lib import registry as reg
 from scripts._lib.calls import Call, add_calls, report
-from scripts._lib.chain import Run, Stop
+from scripts._lib.chain import Run, Stop, parse_address
 from scripts._lib.journal import Journal
-from scripts._lib.party_commands import add_party_commands
+from scripts._lib.party_commands import add_address_command, add_party_commands
 from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, service_url
-from scripts._lib.signers import add_address_command, parse_address
 
 MERCHANT = "The merchant: an Ape account alias, or TEST::N on a local network. Never a raw key."
 ANYONE = "Who sends (and pays for) it: an Ape account alias, or TEST::N on a local network."

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from app.domain.orders import ETH
 from app.domain.units import format_amount, parse_amount
 from scripts._lib import chain
-from scripts._lib.chain import Run, Stop
-from scripts._lib.signers import parse_address
+from scripts._lib.chain import Run, Stop, parse_address
 
 if TYPE_CHECKING:
     from ape.contracts.base import ContractInstance

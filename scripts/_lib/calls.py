@@ -22,9 +22,8 @@ from app.domain.reverts import ROLE_NAMES, described
 from app.index.decoding import EventDecoder
 from scripts._lib import chain
 from scripts._lib.assets import Asset, asset_of
-from scripts._lib.chain import SUITE, Run
+from scripts._lib.chain import SUITE, Run, parse_address
 from scripts._lib.identity import commitment
-from scripts._lib.signers import parse_address
 
 CONTRACTS = dict(zip(chain.SHORT, SUITE, strict=True))
 ROLES = {name: role for role, name in ROLE_NAMES.items()}

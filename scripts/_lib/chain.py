@@ -152,17 +152,6 @@ def test_account_address(index: int) -> str:
         raise Stop(f"there is no test account TEST::{index}") from None
 
 
-def add_address_command(group: click.Group) -> None:
-    """``address ACCOUNT``: the address of a test account or an Ape alias, with no node."""
-
-    @group.command("address", short_help="the address of TEST::N or an alias")
-    @click.argument("account")
-    def address(account: str) -> None:
-        """Print the address of ACCOUNT: TEST::N (test account N, the same as Anvil's account N)
-        or the alias of one of your Ape accounts. Sends nothing, needs no node."""
-        click.echo(parse_address(account, "ACCOUNT"))
-
-
 deployments_dir_option: Decorator = click.option(
     "--deployments-dir",
     type=click.Path(file_okay=False, path_type=Path),

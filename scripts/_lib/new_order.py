@@ -19,10 +19,9 @@ from app.domain.vocab import OrderStatus
 from scripts._lib import chain
 from scripts._lib.assets import Asset
 from scripts._lib.calls import report
-from scripts._lib.chain import Run, Stop
+from scripts._lib.chain import Run, Stop, parse_address
 from scripts._lib.escrow import FILE, Escrow, read_order
 from scripts._lib.registry import activate_unregistered, batch_manifest
-from scripts._lib.signers import parse_address
 
 DEFAULT_DISPUTE_WINDOW = 3 * 86_400
 ITEM_ID = "A registry item of the merchant (repeatable, at most 32)."

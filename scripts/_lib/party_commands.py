@@ -24,9 +24,8 @@ from app.domain.vocab import OrderStatus, Verdict
 from scripts._lib import chain, escrow
 from scripts._lib.assets import asset_of, parse_token
 from scripts._lib.calls import Call, add_calls, report
-from scripts._lib.chain import Run, refusal
+from scripts._lib.chain import Run, parse_address, refusal
 from scripts._lib.escrow import item_verdicts, open_escrow, order_options, read_order, session
-from scripts._lib.signers import parse_address
 
 PARTY = "the buyer or the merchant; the contract decides"
 BUYER_BPS = "Share of what is escrowed for the buyer (payer), in basis points (7000 = 70%)."
@@ -204,6 +203,17 @@ def add_status(group: click.Group, role: str | None, script: str, default: int |
     )
     short = "the order, its deadlines, what you can do now"
     escrow.command(group, "status", short_help=short, default_signer=default)(order_options(status))
+
+
+def add_address_command(group: click.Group) -> None:
+    """``address ACCOUNT``: the address of a test account or an Ape alias, with no node."""
+
+    @group.command("address", short_help="the address of TEST::N or an alias")
+    @click.argument("account")
+    def address(account: str) -> None:
+        """Print the address of ACCOUNT: TEST::N (test account N, the same as Anvil's account N)
+        or the alias of one of your Ape accounts. Sends nothing, needs no node."""
+        click.echo(parse_address(account, "ACCOUNT"))
 
 
 def add_party_commands(group: click.Group, role: str, script: str) -> None:
