@@ -1,0 +1,21 @@
+"""Puts the merchant API into an app (one call from ``create_app``): sign-in and webhook routers,
+the index followers that write webhook events, and the delivery worker."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import app.merchant.models  # noqa: F401  (tables created by create_schema)
+from app.index.runtime import IndexRuntime
+from app.merchant.events import follow_index
+from app.merchant.siwe_router import router as siwe_router
+from app.merchant.webhook_router import router as webhook_router
+from app.merchant.worker import webhook_worker
+from app.services import AppServices
+
+
+def install_merchant(app: FastAPI, services: AppServices, index: IndexRuntime) -> None:
+    follow_index(index.indexer.handlers)
+    services.workers["webhooks"] = webhook_worker(services)
+    app.include_router(siwe_router)
+    app.include_router(webhook_router)
