@@ -118,7 +118,7 @@ class WebhookDeliverer:
                 )
                 .order_by(WebhookDeliveryRow.next_attempt_at, WebhookDeliveryRow.id)
                 .limit(BATCH)
-            ).tuples()
+            )
             return [_Due(*row) for row in rows]
 
     def _deliver(self, entry: _Due, report: DeliveryReport) -> None:

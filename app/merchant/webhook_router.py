@@ -158,7 +158,7 @@ def list_deliveries(
     if before is not None:
         query = query.where(WebhookDeliveryRow.id < before)
     return WebhookDeliveryListPublic(
-        deliveries=[delivery_public(d, t) for d, t in session.execute(query).tuples()]
+        deliveries=[delivery_public(d, t) for d, t in session.execute(query)]
     )
 
 
@@ -184,7 +184,7 @@ def replay_delivery(
     ).first()
     if found is None:
         raise ApiError(404, "delivery_not_found", "no such delivery to this endpoint")
-    original, event_type = found.tuple()
+    original, event_type = found
     if original.status == DeliveryStatus.PENDING:
         raise ApiError(409, "delivery_pending", "the delivery is still being tried")
     replay = WebhookDeliveryRow(
