@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, Field, UrlConstraints
 
 from app.merchant.event_types import EventType
 from app.merchant.models import DeliveryStatus
+from app.shop.schemas import ChainRefPublic, OrderPublic
 
 WebhookUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=2_048)]
 
@@ -82,3 +83,64 @@ class WebhookDeliveryPublic(BaseModel):
 
 class WebhookDeliveryListPublic(BaseModel):
     deliveries: list[WebhookDeliveryPublic]
+
+
+class MerchantItemPublic(BaseModel):
+    """One of the merchant's items with a record on chain (registered or activated)."""
+
+    item_id: str
+    metadata_hash: str
+    metadata_uri: str | None
+    batch_root: str | None
+    registered: ChainRefPublic
+    verify_url: str
+
+
+class MerchantItemListPublic(BaseModel):
+    items: list[MerchantItemPublic]
+    limit: int
+    offset: int
+    as_of_block: int | None
+
+
+class MerchantBatchPublic(BaseModel):
+    root: str
+    item_count: int
+    metadata_hash: str
+    metadata_uri: str
+    recalled: bool
+    registered: ChainRefPublic
+
+
+class MerchantBatchListPublic(BaseModel):
+    batches: list[MerchantBatchPublic]
+    limit: int
+    offset: int
+    as_of_block: int | None
+
+
+class MerchantOrderListPublic(BaseModel):
+    orders: list[OrderPublic]
+    limit: int
+    offset: int
+    as_of_block: int | None
+
+
+class MerchantReportPublic(BaseModel):
+    """A report filed on one of the merchant's items, and the verifier's decision if any."""
+
+    report_id: int
+    item_id: str
+    reporter: str
+    kind: int
+    evidence_hash: str
+    filed: ChainRefPublic
+    outcome: Literal["open", "confirmed", "dismissed"]
+    decided: ChainRefPublic | None
+
+
+class MerchantReportListPublic(BaseModel):
+    reports: list[MerchantReportPublic]
+    limit: int
+    offset: int
+    as_of_block: int | None

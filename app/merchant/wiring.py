@@ -1,5 +1,5 @@
-"""Puts the merchant API into an app (one call from ``create_app``): sign-in and webhook routers,
-the index followers that write webhook events, and the delivery worker."""
+"""Puts the merchant API into an app (one call from ``create_app``): its sign-in, webhook and
+read routers, the index followers that write webhook events, and the delivery worker."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import FastAPI
 import app.merchant.models  # noqa: F401  (tables created by create_schema)
 from app.index.runtime import IndexRuntime
 from app.merchant.events import follow_index
+from app.merchant.reads_router import router as reads_router
 from app.merchant.siwe_router import router as siwe_router
 from app.merchant.webhook_router import router as webhook_router
 from app.merchant.worker import webhook_worker
@@ -19,3 +20,4 @@ def install_merchant(app: FastAPI, services: AppServices, index: IndexRuntime) -
     services.workers["webhooks"] = webhook_worker(services)
     app.include_router(siwe_router)
     app.include_router(webhook_router)
+    app.include_router(reads_router)
