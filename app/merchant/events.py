@@ -63,6 +63,10 @@ def _merchant_arg(_session: Session, log: ChainLog) -> str | None:
     return address(log.args["merchant"])
 
 
+def _terms_merchant(_session: Session, log: ChainLog) -> str | None:
+    return address(log.args["terms"]["merchant"])
+
+
 def _order(log: ChainLog) -> Data:
     return {"order_id": hex32(log.args["orderId"])}
 
@@ -166,7 +170,7 @@ class Source:
 
 
 SOURCES = (
-    Source(ESCROW, "OrderOpened", EventType.ORDER_FUNDED, _order_merchant, _funded),
+    Source(ESCROW, "OrderOpened", EventType.ORDER_FUNDED, _terms_merchant, _funded),
     Source(ESCROW, "OrderShipped", EventType.ORDER_SHIPPED, _order_merchant, _shipped),
     Source(ESCROW, "OrderDelivered", EventType.ORDER_DELIVERED, _order_merchant, _delivered),
     Source(ESCROW, "DisputeOpened", EventType.ORDER_DISPUTED, _order_merchant, _disputed),
