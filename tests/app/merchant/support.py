@@ -118,8 +118,10 @@ class Receiver:
     requests: list[dict[str, Any]] = field(default_factory=list)
     handled: dict[str, dict[str, Any]] = field(default_factory=dict)
     seen: Counter[str] = field(default_factory=Counter)
+    raw: list[tuple[str, bytes]] = field(default_factory=list)  # (signature header, body)
 
     def answer(self, headers: Any, body: bytes) -> int:
+        self.raw.append((headers["TrustMall-Signature"], body))
         if not verify_signature(self.secret, headers["TrustMall-Signature"], body, self.clock()):
             self.requests.append({"verified": False})
             return 400
