@@ -30,7 +30,7 @@ from app.merchant.models import (
     WebhookEventRow,
 )
 from app.merchant.webhook_signing import SecretBox, delivery_headers
-from app.outbox.lease import Lease
+from app.outbox.lease import LEASE_SECONDS, Lease
 from app.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -81,7 +81,8 @@ class WebhookDeliverer:
         self.client = client or httpx.Client(
             timeout=settings.webhook_timeout_seconds, follow_redirects=False
         )
-        self.lease = Lease(database, LEASE, clock)
+        # Held a little longer than one attempt may take, and renewed before each.
+        self.lease = Lease(database, LEASE, clock, settings.webhook_timeout_seconds + LEASE_SECONDS)
 
     def run_once(self) -> DeliveryReport:
         """Sends what is due now (a batch at most); nothing while another one holds the lease."""
@@ -91,6 +92,9 @@ class WebhookDeliverer:
         due = self._due(self.clock())
         report.more_work = len(due) == BATCH
         for entry in due:
+            if not self.lease.take():  # renewed before each attempt: a slow endpoint outlasts it
+                report.more_work = True
+                break
             self._deliver(entry, report)
         return report
 

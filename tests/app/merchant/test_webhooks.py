@@ -250,3 +250,17 @@ def test_the_signing_secret_is_shown_once_and_stored_encrypted(
     with shop.app.state.services.database.engine.connect() as connection:
         dump = "\n".join(connection.connection.iterdump())  # type: ignore[attr-defined]
     assert endpoint["secret"] not in dump
+
+
+def test_one_deliverer_sends_at_a_time_and_another_takes_over_when_its_lease_runs_out(
+    shop: Shop, merchant: Actor, buyer: Actor, suite: SuiteDriver, receiver: Receiver, clock: Clock
+) -> None:
+    subscribe(shop, sign_in(shop.client, merchant), receiver)
+    first, second = deliverer(shop, clock), deliverer(shop, clock)
+    assert first.run_once().delivered == []  # takes the lease: nothing due yet
+    suite.open_order(buyer, merchant, [suite.register_item(merchant).item_id])
+    shop.index()
+    assert second.run_once().delivered == []  # the first one holds the lease
+    clock.advance(60)  # the first one is gone: its lease ran out
+    assert len(second.run_once().delivered) == 1
+    assert len(receiver.handled) == 1
