@@ -79,6 +79,8 @@ def _funded(log: ChainLog) -> Data:
         "payer": address(terms["payer"]),
         "token": address(terms["token"]),
         "amount": str(int(terms["amount"])),
+        "order_ref": hex32(terms["orderRef"]),
+        "ship_by": int(terms["shipBy"]),
         "item_ids": [hex32(item) for item in terms["itemIds"]],
     }
 

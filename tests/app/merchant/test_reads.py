@@ -3,6 +3,8 @@ nothing of another merchant's."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor
 from tests.app.merchant.support import sign_in
@@ -21,10 +23,10 @@ def test_a_merchant_reads_its_own_items_batches_orders_and_reports(
     shop.index()
     headers = sign_in(shop.client, merchant)
 
-    def read(path: str) -> dict[str, object]:
+    def read(path: str) -> dict[str, Any]:
         answer = shop.client.get(f"/v1/merchant/{path}", headers=headers)
         assert answer.status_code == 200, answer.text
-        body: dict[str, object] = answer.json()
+        body: dict[str, Any] = answer.json()
         return body
 
     me = read("me")
@@ -33,14 +35,14 @@ def test_a_merchant_reads_its_own_items_batches_orders_and_reports(
         1,
         1,
     )
-    (listed,) = read("items")["items"]  # type: ignore[misc]
+    (listed,) = read("items")["items"]
     assert listed["item_id"] == item.hex
     assert listed["verify_url"] == f"http://127.0.0.1:8000/verify/{item.hex}"
-    (listed_batch,) = read("batches")["batches"]  # type: ignore[misc]
+    (listed_batch,) = read("batches")["batches"]
     assert (listed_batch["root"], listed_batch["item_count"]) == (batch.hex, 2)
-    (listed_order,) = read("orders")["orders"]  # type: ignore[misc]
+    (listed_order,) = read("orders")["orders"]
     assert listed_order == shop.client.get(f"/v1/orders/{order.hex}").json()
-    (listed_report,) = read("reports")["reports"]  # type: ignore[misc]
+    (listed_report,) = read("reports")["reports"]
     assert (listed_report["report_id"], listed_report["outcome"]) == (report_id, "confirmed")
 
 

@@ -134,5 +134,5 @@ def test_the_merchant_api_needs_a_live_session(shop: Shop, merchant: Actor) -> N
 def test_only_the_token_s_hash_is_stored(shop: Shop, merchant: Actor) -> None:
     token = sign_in(shop.client, merchant)["Authorization"].removeprefix("Bearer ")
     with shop.app.state.services.database.engine.connect() as connection:
-        dump = "\n".join(connection.connection.iterdump())  # type: ignore[attr-defined]
+        dump = "\n".join(connection.connection.iterdump())
     assert token not in dump

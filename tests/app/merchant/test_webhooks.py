@@ -248,7 +248,7 @@ def test_the_signing_secret_is_shown_once_and_stored_encrypted(
     assert "secret" not in listed
     assert listed["event_types"] == ["item.recalled"]
     with shop.app.state.services.database.engine.connect() as connection:
-        dump = "\n".join(connection.connection.iterdump())  # type: ignore[attr-defined]
+        dump = "\n".join(connection.connection.iterdump())
     assert endpoint["secret"] not in dump
 
 
