@@ -6,7 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
+from app.main import create_app
+from app.settings import Settings
+from harness.nodes import free_port
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor
 from tests.app.merchant.support import (
@@ -136,3 +140,11 @@ def test_only_the_token_s_hash_is_stored(shop: Shop, merchant: Actor) -> None:
     with shop.app.state.services.database.engine.connect() as connection:
         dump = "\n".join(connection.connection.iterdump())
     assert token not in dump
+
+
+def test_without_a_node_signing_in_answers_503_chain_unavailable(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"rpc_url": f"http://127.0.0.1:{free_port()}"}))
+    with TestClient(app) as client:
+        answer = client.get("/v1/merchant/siwe/nonce")
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "chain_unavailable"
