@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_ingest_and_relay(app, services)
     install_credit(app)
     install_keeper(app, services, app.state.metrics)
-    install_merchant(app, services, index)
+    install_merchant(app, services, index, app.state.metrics)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -264,3 +264,18 @@ def test_one_deliverer_sends_at_a_time_and_another_takes_over_when_its_lease_run
     clock.advance(60)  # the first one is gone: its lease ran out
     assert len(second.run_once().delivered) == 1
     assert len(receiver.handled) == 1
+
+
+def test_metrics_count_deliveries_by_status(
+    shop: Shop, merchant: Actor, buyer: Actor, suite: SuiteDriver, receiver: Receiver, clock: Clock
+) -> None:
+    subscribe(shop, sign_in(shop.client, merchant), receiver)
+    suite.open_order(buyer, merchant, [suite.register_item(merchant).item_id])
+    suite.open_order(buyer, merchant, [suite.register_item(merchant).item_id])
+    shop.index()
+    receiver.fail_first = 1
+    deliverer(shop, clock).run_once()
+    metrics = shop.client.get("/metrics").text
+    assert 'trustmall_webhook_deliveries{status="delivered"} 1.0' in metrics
+    assert 'trustmall_webhook_deliveries{status="pending"} 1.0' in metrics
+    assert 'trustmall_webhook_deliveries{status="failed"} 0.0' in metrics
