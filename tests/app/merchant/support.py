@@ -119,6 +119,7 @@ class Receiver:
     handled: dict[str, dict[str, Any]] = field(default_factory=dict)
     seen: Counter[str] = field(default_factory=Counter)
     raw: list[tuple[str, bytes]] = field(default_factory=list)  # (signature header, body)
+    answered: threading.Event = field(default_factory=threading.Event)  # set at each 200
 
     def answer(self, headers: Any, body: bytes) -> int:
         self.raw.append((headers["TrustMall-Signature"], body))
@@ -132,6 +133,7 @@ class Receiver:
             return 500
         self.seen[event["id"]] += 1
         self.handled.setdefault(event["id"], event)  # dedupe by id
+        self.answered.set()
         return 200
 
 

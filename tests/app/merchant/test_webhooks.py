@@ -5,6 +5,8 @@ test's: nothing sleeps."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -14,7 +16,7 @@ from app.domain.vocab import LogisticsKind
 from app.main import create_app
 from app.merchant.delivery import WebhookDeliverer
 from app.merchant.models import WebhookDeliveryRow, WebhookEventRow
-from app.settings import Settings
+from app.settings import Environment, Settings
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor
 from tests.app.merchant.support import Clock, Receiver, sign_in
@@ -279,3 +281,36 @@ def test_metrics_count_deliveries_by_status(
     assert 'trustmall_webhook_deliveries{status="delivered"} 1.0' in metrics
     assert 'trustmall_webhook_deliveries{status="pending"} 1.0' in metrics
     assert 'trustmall_webhook_deliveries{status="failed"} 0.0' in metrics
+
+
+def test_the_app_s_webhook_worker_delivers_and_lets_go_of_its_lease_when_stopped(
+    shop: Shop, merchant: Actor, buyer: Actor, suite: SuiteDriver, receiver: Receiver, clock: Clock
+) -> None:
+    subscribe(shop, sign_in(shop.client, merchant), receiver)
+    suite.open_order(buyer, merchant, [suite.register_item(merchant).item_id])
+    shop.index()
+    services = shop.app.state.services
+
+    async def run_until_answered() -> None:
+        worker = asyncio.create_task(services.workers["webhooks"]())
+        answered = await asyncio.to_thread(receiver.answered.wait, 30)
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+        assert answered, "the worker delivered nothing"
+
+    asyncio.run(run_until_answered())
+    assert [d.status for d in deliveries(shop)] == ["delivered"]
+    # Stopped, the worker let go of its lease: another deliverer takes over at once.
+    assert deliverer(shop, clock).lease.take()
+
+
+def test_outside_development_and_tests_a_webhook_url_must_be_https(
+    shop_settings: Settings, merchant: Actor, receiver: Receiver
+) -> None:
+    production = shop_settings.model_copy(update={"environment": Environment.PRODUCTION})
+    with TestClient(create_app(production)) as client:
+        headers = sign_in(client, merchant)
+        answer = client.post(HOOKS, headers=headers, json={"url": receiver.url})
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "webhook_url_not_https"
