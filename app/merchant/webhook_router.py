@@ -15,6 +15,7 @@ from app.db.base import utc_now
 from app.index.runtime import IndexDep
 from app.merchant.auth import MerchantDep, errors
 from app.merchant.delivery_log import delivery_public
+from app.merchant.event_types import EventType
 from app.merchant.models import (
     DeliveryStatus,
     WebhookDeliveryRow,
@@ -42,7 +43,7 @@ def _endpoint_public(row: WebhookEndpointRow) -> WebhookEndpointPublic:
     return WebhookEndpointPublic(
         id=row.id,
         url=row.url,
-        event_types=row.event_types,  # type: ignore[arg-type]
+        event_types=[EventType(t) for t in row.event_types],
         description=row.description,
         created_at=row.created_at,
     )
