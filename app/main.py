@@ -13,6 +13,7 @@ from app.credit.wiring import install_credit
 from app.db.session import Database, create_schema
 from app.ingest.wiring import install_ingest_and_relay
 from app.keeper.wiring import install_keeper
+from app.merchant.wiring import install_merchant
 from app.ops.wiring import install_index_and_shop
 from app.services import AppServices
 from app.settings import Settings
@@ -43,10 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    install_index_and_shop(app, services)
+    index = install_index_and_shop(app, services)
     install_ingest_and_relay(app, services)
     install_credit(app)
     install_keeper(app, services, app.state.metrics)
+    install_merchant(app, services, index, app.state.metrics)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     # give merchants' owners. Unset in development: the public DEV_IDENTITY_KEY, which is refused
     # in any other environment.
     identity_key: SecretStr | None = None
+    # Fernet key (urlsafe base64, 32 bytes) encrypting merchants' webhook signing secrets at rest
+    # (the service must read them back to sign each delivery). Unset: no webhook endpoints.
+    webhook_encryption_key: SecretStr | None = None
 
     sources: dict[str, SourceCredentials] = Field(default_factory=dict)
     signature_tolerance_seconds: Annotated[int, Field(gt=0)] = 300
@@ -156,6 +159,18 @@ class Settings(BaseSettings):
     # Hosts ("host" or "host:port") whose http(s) metadata URIs the service fetches to check them
     # against their on-chain hashes; any other URI is reported "unchecked" and never fetched.
     metadata_fetch_hosts: list[str] = Field(default_factory=list)
+    # Merchants' Sign-In with Ethereum (app.merchant): how long a sign-in nonce stays usable, the
+    # longest a session lasts (a message's own expiration time may end it sooner).
+    siwe_nonce_seconds: Annotated[int, Field(gt=0, le=3_600)] = 600
+    merchant_session_seconds: Annotated[int, Field(gt=0)] = 86_400
+    # Webhooks back: a delivery is retried with exponential backoff (webhook_first_retry_seconds,
+    # doubling, at most webhook_max_retry_seconds apart) for webhook_retry_window_seconds after
+    # its event, then marked failed; each attempt waits webhook_timeout_seconds for an answer.
+    webhook_first_retry_seconds: Annotated[float, Field(gt=0)] = 60.0
+    webhook_max_retry_seconds: Annotated[float, Field(gt=0)] = 6 * 3_600.0
+    webhook_retry_window_seconds: Annotated[float, Field(gt=0)] = 3 * 86_400.0
+    webhook_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    webhook_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
     run_background_tasks: bool = True
 
     @model_validator(mode="after")
@@ -164,6 +179,7 @@ class Settings(BaseSettings):
             return self
         secrets: list[tuple[str, SecretStr | None]] = [
             ("report_encryption_key", self.report_encryption_key),
+            ("webhook_encryption_key", self.webhook_encryption_key),
             *self._raw_keys(),
         ]
         for name, source in self.sources.items():

@@ -63,6 +63,22 @@ class HandlerTable:
             raise ValueError(f"a handler for {contract}.{event} is registered already")
         self._handlers[key] = handler
 
+    def follow(self, contract: str, event: str, follower: Handler) -> None:
+        """Runs ``follower`` after the event's handler, in the same transaction: a feature that
+        derives rows of its own from an event (merchants' webhook events) writes them atomically
+        with the index rows, so a crash between the two cannot happen. Call it before the
+        indexer's first cycle (its plan keeps the handlers it found)."""
+        key = (contract, event)
+        handler = self._handlers.get(key)
+        if handler is None:
+            raise ValueError(f"no handler for {contract}.{event} to follow")
+
+        def handler_then_follower(session: Session, log: ChainLog) -> None:
+            handler(session, log)
+            follower(session, log)
+
+        self._handlers[key] = handler_then_follower
+
     def get(self, contract: str, event: str) -> Handler | None:
         return self._handlers.get((contract, event))
 

@@ -148,6 +148,7 @@ def settings(
         logistics_oracle_private_key=SecretStr(LOGISTICS_ORACLE_KEY),
         attester_private_key=SecretStr(ATTESTER_KEY),
         report_encryption_key=SecretStr(Fernet.generate_key().decode()),
+        webhook_encryption_key=SecretStr(Fernet.generate_key().decode()),
         sources={
             CARRIER: source(SourceKind.CARRIER, carrier_secrets),
             RIVAL_CARRIER: source(SourceKind.CARRIER, rival_carrier_secrets),

@@ -7,6 +7,9 @@ API key and a ``TrustMall-Signature`` computed over the exact bytes sent (the ge
 serialized here and passed as the request's body), so the authenticated paths are exercised past
 their authentication; the rate limit is raised out of the way (it has its own test).
 
+The merchant API's operations carry a live session of a fresh merchant (signed in with its own
+key), except signing out, which would end it for the operations after it.
+
 Examples per operation: ``TRUSTMALL_API_FUZZ_EXAMPLES`` (25 in ``make test``; ``make verify``
 runs more through ``verify/apifuzz.py``, which also reads the tallies this module writes to
 ``TRUSTMALL_API_FUZZ_REPORT``)."""
@@ -39,6 +42,8 @@ from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signat
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import SourceSecrets
+from tests.app.index.actors import SuiteDriver
+from tests.app.merchant.support import sign_in
 
 EXAMPLES = int(os.environ.get("TRUSTMALL_API_FUZZ_EXAMPLES", "25"))
 REPORT = os.environ.get("TRUSTMALL_API_FUZZ_REPORT")
@@ -51,6 +56,9 @@ CHECKS = [
 # Operations a data source calls, and which source signs for them.
 SIGNED = {"/v1/logistics/events": "carrier", "/v1/credit/reports": "bureau"}
 SIGNED_PREFIXES = {"/v1/credit/reports/": "bureau"}
+# Operations a signed-in merchant calls (all but signing in and out).
+MERCHANT_PREFIX = "/v1/merchant/"
+SESSION_FREE = {"/v1/merchant/siwe/nonce", "/v1/merchant/siwe/session"}
 
 TALLY: Counter[str] = Counter()
 STATUSES: Counter[str] = Counter()
@@ -70,6 +78,12 @@ def fuzz_app(settings: Settings) -> Iterator[Any]:
 
 
 @pytest.fixture
+def merchant_session(fuzz_app: Any, suite: SuiteDriver) -> dict[str, str]:
+    """The Authorization header of a fresh merchant's session on the test's app."""
+    return sign_in(TestClient(fuzz_app), suite.new_merchant("Fuzzed Goods"))
+
+
+@pytest.fixture
 def api_schema(fuzz_app: Any) -> Any:
     return schemathesis.openapi.from_asgi("/openapi.json", fuzz_app)
 
@@ -85,7 +99,9 @@ class Signer:
         self.secrets = secrets
         self.last: dict[tuple[str, bytes], int] = {}
 
-    def kwargs(self, case: Any) -> dict[str, Any]:
+    def kwargs(self, case: Any, merchant_session: dict[str, str]) -> dict[str, Any]:
+        if case.path.startswith(MERCHANT_PREFIX) and case.path not in SESSION_FREE:
+            return {"headers": merchant_session}
         source = SIGNED.get(case.path) or next(
             (name for prefix, name in SIGNED_PREFIXES.items() if case.path.startswith(prefix)),
             None,
@@ -140,8 +156,10 @@ def _write_report() -> Iterator[None]:
     suppress_health_check=list(HealthCheck),
     derandomize=REPORT is None,
 )
-def test_operation_answers_within_its_schema_and_never_5xx(case: Any, signer: Signer) -> None:
-    response = case.call(**signer.kwargs(case))
+def test_operation_answers_within_its_schema_and_never_5xx(
+    case: Any, signer: Signer, merchant_session: dict[str, str]
+) -> None:
+    response = case.call(**signer.kwargs(case, merchant_session))
     label = case.operation.label  # negative cases may use another method on the same path
     TALLY[label] += 1
     STATUSES[f"{label} {response.status_code}"] += 1

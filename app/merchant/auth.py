@@ -1,0 +1,51 @@
+"""The merchant a request speaks for: its session token (``Authorization: Bearer``), looked up
+by its SHA-256."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.api.deps import SessionDep
+from app.api.errors import ApiError, ErrorPublic
+from app.merchant.siwe import session_merchant
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="MerchantSession",
+    description="A session token from POST /v1/merchant/siwe/session",
+)
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def current_merchant(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    if credentials is None:
+        raise ApiError(401, "session_required", "sign in first (a Bearer token)", headers=CHALLENGE)
+    merchant = session_merchant(session, credentials.credentials, time.time())
+    if merchant is None:
+        raise ApiError(
+            401, "session_invalid", "the session token is unknown or expired", headers=CHALLENGE
+        )
+    return merchant
+
+
+MerchantDep = Annotated[str, Depends(current_merchant)]
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers an operation may give."""
+    described = {
+        401: "No session, or an unknown or expired one.",
+        403: "The address is not an active merchant on the registry.",
+        404: "No such endpoint or delivery of this merchant.",
+        409: "The delivery cannot be replayed now.",
+        422: "The request is not valid.",
+        503: "The chain, or the webhook encryption key, is not available.",
+    }
+    return {code: {"model": ErrorPublic, "description": described[code]} for code in codes}

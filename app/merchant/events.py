@@ -1,0 +1,257 @@
+"""Webhook events from the index: one follower per indexed event (``HandlerTable.follow``) turns
+the log into an event of its merchant, with one delivery per endpoint of that merchant subscribed
+to its type, in the indexer's own transaction (so the event exists exactly when the index rows
+that produced it do: a crash loses neither without the other, a reorg takes back both).
+
+An event's id is derived from the log (transaction hash, log index) and the type: the same log
+indexed again after a reorg that kept it is the same event to a receiver's dedupe.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils.crypto import keccak
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.index.handlers import ChainLog, HandlerTable, address, hex32
+from app.index.models import ItemReassignRow, ItemRow, OrderRow
+from app.merchant.event_types import EventType
+from app.merchant.models import WebhookDeliveryRow, WebhookEndpointRow, WebhookEventRow
+
+REGISTRY = "ProductRegistry"
+ESCROW = "OrderEscrow"
+
+Data = dict[str, Any]
+
+
+def event_id(log: ChainLog, type_: EventType) -> str:
+    """A stable id for the receiver's dedupe: ``evt_`` and 32 hex digits."""
+    digest = keccak(text=f"{log.tx_hash}:{log.log_index}:{type_}")
+    return "evt_" + digest.hex()[:32]
+
+
+def _order_merchant(session: Session, log: ChainLog) -> str | None:
+    order = session.get(OrderRow, hex32(log.args["orderId"]))
+    return None if order is None else order.merchant
+
+
+def _item_merchant(session: Session, log: ChainLog) -> str | None:
+    """The item's merchant now: its latest registration, or a later verifier's reassignment."""
+    item_id = hex32(log.args["itemId"])
+    registered = session.execute(
+        select(ItemRow.merchant, ItemRow.block_number, ItemRow.log_index)
+        .where(ItemRow.item_id == item_id)
+        .order_by(ItemRow.block_number.desc(), ItemRow.log_index.desc())
+        .limit(1)
+    ).first()
+    moved = session.execute(
+        select(ItemReassignRow.to_merchant, ItemReassignRow.block_number, ItemReassignRow.log_index)
+        .where(ItemReassignRow.item_id == item_id)
+        .order_by(ItemReassignRow.block_number.desc(), ItemReassignRow.log_index.desc())
+        .limit(1)
+    ).first()
+    found = [row for row in (registered, moved) if row is not None]
+    return str(max(found, key=lambda row: (row[1], row[2]))[0]) if found else None
+
+
+def _merchant_arg(_session: Session, log: ChainLog) -> str | None:
+    return address(log.args["merchant"])
+
+
+def _terms_merchant(_session: Session, log: ChainLog) -> str | None:
+    return address(log.args["terms"]["merchant"])
+
+
+def _order(log: ChainLog) -> Data:
+    return {"order_id": hex32(log.args["orderId"])}
+
+
+def _funded(log: ChainLog) -> Data:
+    terms = log.args["terms"]
+    return {
+        **_order(log),
+        "buyer": address(terms["buyer"]),
+        "payer": address(terms["payer"]),
+        "token": address(terms["token"]),
+        "amount": str(int(terms["amount"])),
+        "order_ref": hex32(terms["orderRef"]),
+        "ship_by": int(terms["shipBy"]),
+        "item_ids": [hex32(item) for item in terms["itemIds"]],
+    }
+
+
+def _shipped(log: ChainLog) -> Data:
+    a = log.args
+    return {**_order(log), "carrier": int(a["carrier"]), "tracking_hash": hex32(a["trackingHash"])}
+
+
+def _delivered(log: ChainLog) -> Data:
+    return {
+        **_order(log),
+        "items": int(log.args["items"]),
+        "proof_hash": hex32(log.args["proofHash"]),
+    }
+
+
+def _disputed(log: ChainLog) -> Data:
+    a = log.args
+    return {
+        **_order(log),
+        "by": address(a["by"]),
+        "evidence_hash": hex32(a["evidenceHash"]),
+        "deadline": int(a["deadline"]),
+    }
+
+
+def _released(log: ChainLog) -> Data:
+    a = log.args
+    return {
+        **_order(log),
+        "items": int(a["items"]),
+        "merchant_amount": str(int(a["merchantAmount"])),
+        "fee_amount": str(int(a["feeAmount"])),
+    }
+
+
+def _refunded(log: ChainLog) -> Data:
+    a = log.args
+    return {
+        **_order(log),
+        "items": int(a["items"]),
+        "reason": int(a["reason"]),
+        "payer_amount": str(int(a["payerAmount"])),
+    }
+
+
+def _report_filed(log: ChainLog) -> Data:
+    a = log.args
+    return {
+        "report_id": int(a["reportId"]),
+        "item_id": hex32(a["itemId"]),
+        "reporter": address(a["reporter"]),
+        "kind": int(a["kind"]),
+        "evidence_hash": hex32(a["evidenceHash"]),
+    }
+
+
+def _report_decided(outcome: str) -> Callable[[ChainLog], Data]:
+    def data(log: ChainLog) -> Data:
+        a = log.args
+        return {
+            "report_id": int(a["reportId"]),
+            "item_id": hex32(a["itemId"]),
+            "outcome": outcome,
+            "finding_hash": hex32(a["findingHash"]),
+        }
+
+    return data
+
+
+def _item_recalled(log: ChainLog) -> Data:
+    return {"item_id": hex32(log.args["itemId"]), "reason_hash": hex32(log.args["reasonHash"])}
+
+
+def _batch_recalled(log: ChainLog) -> Data:
+    return {"batch_root": hex32(log.args["root"]), "reason_hash": hex32(log.args["reasonHash"])}
+
+
+@dataclass(frozen=True)
+class Source:
+    """How one indexed event becomes a webhook event: its type, merchant and data."""
+
+    contract: str
+    event: str
+    type: EventType
+    merchant: Callable[[Session, ChainLog], str | None]
+    data: Callable[[ChainLog], Data]
+
+
+SOURCES = (
+    Source(ESCROW, "OrderOpened", EventType.ORDER_FUNDED, _terms_merchant, _funded),
+    Source(ESCROW, "OrderShipped", EventType.ORDER_SHIPPED, _order_merchant, _shipped),
+    Source(ESCROW, "OrderDelivered", EventType.ORDER_DELIVERED, _order_merchant, _delivered),
+    Source(ESCROW, "DisputeOpened", EventType.ORDER_DISPUTED, _order_merchant, _disputed),
+    Source(ESCROW, "OrderReleased", EventType.ORDER_RELEASED, _order_merchant, _released),
+    Source(ESCROW, "OrderRefunded", EventType.ORDER_REFUNDED, _order_merchant, _refunded),
+    Source(REGISTRY, "ReportFiled", EventType.REPORT_FILED, _item_merchant, _report_filed),
+    Source(
+        REGISTRY,
+        "ReportConfirmed",
+        EventType.REPORT_DECIDED,
+        _item_merchant,
+        _report_decided("confirmed"),
+    ),
+    Source(
+        REGISTRY,
+        "ReportDismissed",
+        EventType.REPORT_DECIDED,
+        _item_merchant,
+        _report_decided("dismissed"),
+    ),
+    Source(REGISTRY, "ItemRecalled", EventType.ITEM_RECALLED, _merchant_arg, _item_recalled),
+    Source(REGISTRY, "BatchRecalled", EventType.ITEM_RECALLED, _merchant_arg, _batch_recalled),
+)
+
+
+def event_body(log: ChainLog, type_: EventType, merchant: str, data: Mapping[str, Any]) -> str:
+    """The JSON every delivery of the event sends, byte for byte (what its signature covers)."""
+    body = {
+        "id": event_id(log, type_),
+        "type": str(type_),
+        "created": log.block_time,
+        "merchant": merchant,
+        "data": dict(data),
+        "chain": {
+            "block_number": log.block_number,
+            "tx_hash": log.tx_hash,
+            "log_index": log.log_index,
+        },
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
+def write_event(session: Session, log: ChainLog, source: Source) -> WebhookEventRow | None:
+    """The event and its deliveries, if any endpoint of its merchant wants its type."""
+    merchant = source.merchant(session, log)
+    if merchant is None:
+        return None  # an order or item from before the index began: nobody to tell
+    endpoints = [
+        endpoint.id
+        for endpoint in session.scalars(
+            select(WebhookEndpointRow).where(
+                WebhookEndpointRow.merchant == merchant, WebhookEndpointRow.deleted_at.is_(None)
+            )
+        )
+        if str(source.type) in endpoint.event_types
+    ]
+    if not endpoints:
+        return None
+    event = WebhookEventRow(
+        id=event_id(log, source.type),
+        merchant=merchant,
+        type=str(source.type),
+        body=event_body(log, source.type, merchant, source.data(log)),
+        **log.where(),
+    )
+    session.add(event)
+    session.flush()  # the event before the deliveries that refer to it
+    session.add_all(WebhookDeliveryRow(endpoint_id=e, event_id=event.id) for e in endpoints)
+    return event
+
+
+def follow_index(table: HandlerTable) -> None:
+    """Makes the indexer write merchants' webhook events with the index rows."""
+    for source in SOURCES:
+        table.follow(source.contract, source.event, _follower(source))
+
+
+def _follower(source: Source) -> Callable[[Session, ChainLog], None]:
+    def follower(session: Session, log: ChainLog) -> None:
+        write_event(session, log, source)
+
+    return follower

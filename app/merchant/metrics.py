@@ -1,0 +1,36 @@
+"""Webhooks on ``/metrics``: deliveries by status (pending ones piling up, or failed ones
+growing, mean receivers that do not answer, or a deliverer that does not run)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from app.merchant.models import DeliveryStatus, WebhookDeliveryRow
+from app.services import AppServices
+
+
+class WebhookCollector(Collector):
+    """Read from the database at each scrape (one query; no endpoint is called)."""
+
+    def __init__(self, services: AppServices) -> None:
+        self.services = services
+
+    def collect(self) -> Iterator[Metric]:
+        with self.services.database.sessions() as session:
+            counts = dict(
+                session.execute(
+                    select(WebhookDeliveryRow.status, func.count()).group_by(
+                        WebhookDeliveryRow.status
+                    )
+                ).all()
+            )
+        deliveries = GaugeMetricFamily(
+            "trustmall_webhook_deliveries", "Webhook deliveries by status", labels=["status"]
+        )
+        for status in DeliveryStatus:
+            deliveries.add_metric([str(status)], float(counts.get(str(status), 0)))
+        yield deliveries

@@ -1,0 +1,196 @@
+"""``/v1/merchant/webhooks``: a signed-in merchant's endpoints, their delivery log, replays."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.api.deps import SessionDep, SettingsDep
+from app.api.errors import ApiError
+from app.db.base import utc_now
+from app.index.runtime import IndexDep
+from app.merchant.auth import MerchantDep, errors
+from app.merchant.delivery_log import delivery_public
+from app.merchant.event_types import EventType
+from app.merchant.models import (
+    DeliveryStatus,
+    WebhookDeliveryRow,
+    WebhookEndpointRow,
+    WebhookEventRow,
+)
+from app.merchant.schemas import (
+    WebhookDeliveryListPublic,
+    WebhookDeliveryPublic,
+    WebhookEndpointCreate,
+    WebhookEndpointCreatedPublic,
+    WebhookEndpointListPublic,
+    WebhookEndpointPublic,
+)
+from app.merchant.siwe import require_active_merchant
+from app.merchant.webhook_signing import SecretBox, WebhookKeyUnavailable, new_secret
+from app.settings import Environment, Settings
+
+router = APIRouter(prefix="/v1/merchant/webhooks", tags=["merchant"])
+MAX_ENDPOINTS = 16
+EndpointId = Annotated[str, Path(max_length=40, description="The endpoint's id (we_...)")]
+
+
+def _endpoint_public(row: WebhookEndpointRow) -> WebhookEndpointPublic:
+    return WebhookEndpointPublic(
+        id=row.id,
+        url=row.url,
+        event_types=[EventType(t) for t in row.event_types],
+        description=row.description,
+        created_at=row.created_at,
+    )
+
+
+def _live_endpoints(session: Session, merchant: str) -> list[WebhookEndpointRow]:
+    return list(
+        session.scalars(
+            select(WebhookEndpointRow)
+            .where(WebhookEndpointRow.merchant == merchant, WebhookEndpointRow.deleted_at.is_(None))
+            .order_by(WebhookEndpointRow.created_at)
+        )
+    )
+
+
+def _endpoint(session: Session, merchant: str, endpoint_id: str) -> WebhookEndpointRow:
+    row = session.get(WebhookEndpointRow, endpoint_id)
+    if row is None or row.merchant != merchant or row.deleted_at is not None:
+        raise ApiError(404, "webhook_not_found", "no such webhook endpoint of yours")
+    return row
+
+
+def _box(settings: Settings) -> SecretBox:
+    try:
+        return SecretBox(settings)
+    except WebhookKeyUnavailable as error:
+        raise ApiError(503, "webhooks_unavailable", str(error)) from None
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=WebhookEndpointCreatedPublic,
+    responses=errors(401, 403, 409, 422, 503),
+)
+def create_webhook(
+    body: WebhookEndpointCreate,
+    merchant: MerchantDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    index: IndexDep,
+) -> WebhookEndpointCreatedPublic:
+    """Subscribes an endpoint to the merchant's events (all types unless listed). The answer
+    holds its signing secret, shown this once; deliveries carry ``TrustMall-Signature:
+    t=<unix>,v1=<hex HMAC-SHA256(secret, "t.body")>`` and ``TrustMall-Event-Id``."""
+    box = _box(settings)
+    if body.url.scheme != "https" and settings.environment is Environment.PRODUCTION:
+        raise ApiError(422, "webhook_url_not_https", "a webhook URL must be https://")
+    if len(_live_endpoints(session, merchant)) >= MAX_ENDPOINTS:
+        raise ApiError(409, "too_many_webhooks", f"at most {MAX_ENDPOINTS} endpoints a merchant")
+    require_active_merchant(index.chain, merchant)
+    secret = new_secret()
+    row = WebhookEndpointRow(
+        id="we_" + secrets.token_hex(12),
+        merchant=merchant,
+        url=str(body.url),
+        event_types=sorted({str(t) for t in body.event_types}),
+        description=body.description,
+        secret_ciphertext=box.seal(secret),
+        created_at=utc_now(),
+    )
+    session.add(row)
+    session.commit()
+    return WebhookEndpointCreatedPublic(**_endpoint_public(row).model_dump(), secret=secret)
+
+
+@router.get("", response_model=WebhookEndpointListPublic, responses=errors(401))
+def list_webhooks(merchant: MerchantDep, session: SessionDep) -> WebhookEndpointListPublic:
+    """The merchant's endpoints (never their secrets)."""
+    return WebhookEndpointListPublic(
+        endpoints=[_endpoint_public(row) for row in _live_endpoints(session, merchant)]
+    )
+
+
+@router.delete("/{endpoint_id}", status_code=204, responses=errors(401, 404, 422))
+def delete_webhook(endpoint_id: EndpointId, merchant: MerchantDep, session: SessionDep) -> Response:
+    """Unsubscribes the endpoint; its pending deliveries are cancelled, its log is kept."""
+    row = _endpoint(session, merchant, endpoint_id)
+    row.deleted_at = utc_now()
+    session.execute(
+        update(WebhookDeliveryRow)
+        .where(
+            WebhookDeliveryRow.endpoint_id == row.id,
+            WebhookDeliveryRow.status == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.CANCELLED)
+    )
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{endpoint_id}/deliveries",
+    response_model=WebhookDeliveryListPublic,
+    responses=errors(401, 404, 422),
+)
+def list_deliveries(
+    endpoint_id: EndpointId,
+    merchant: MerchantDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: Annotated[int | None, Query(ge=1, description="Deliveries older than this id")] = None,
+) -> WebhookDeliveryListPublic:
+    """The endpoint's deliveries, newest first: status, attempts, the last answer or error."""
+    row = _endpoint(session, merchant, endpoint_id)
+    query = (
+        select(WebhookDeliveryRow, WebhookEventRow.type)
+        .join(WebhookEventRow, WebhookEventRow.id == WebhookDeliveryRow.event_id)
+        .where(WebhookDeliveryRow.endpoint_id == row.id)
+        .order_by(WebhookDeliveryRow.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(WebhookDeliveryRow.id < before)
+    return WebhookDeliveryListPublic(
+        deliveries=[delivery_public(d, t) for d, t in session.execute(query)]
+    )
+
+
+@router.post(
+    "/{endpoint_id}/deliveries/{delivery_id}/replay",
+    status_code=202,
+    response_model=WebhookDeliveryPublic,
+    responses=errors(401, 404, 409, 422),
+)
+def replay_delivery(
+    endpoint_id: EndpointId,
+    delivery_id: Annotated[int, Path(ge=1, le=2**62)],
+    merchant: MerchantDep,
+    session: SessionDep,
+) -> WebhookDeliveryPublic:
+    """Sends the delivery's event again, as a new delivery (same event id: a receiver that
+    dedupes by id ignores it if it had it); refused while the delivery is still pending."""
+    endpoint = _endpoint(session, merchant, endpoint_id)
+    found = session.execute(
+        select(WebhookDeliveryRow, WebhookEventRow.type)
+        .join(WebhookEventRow, WebhookEventRow.id == WebhookDeliveryRow.event_id)
+        .where(WebhookDeliveryRow.id == delivery_id, WebhookDeliveryRow.endpoint_id == endpoint.id)
+    ).first()
+    if found is None:
+        raise ApiError(404, "delivery_not_found", "no such delivery to this endpoint")
+    original, event_type = found
+    if original.status == DeliveryStatus.PENDING:
+        raise ApiError(409, "delivery_pending", "the delivery is still being tried")
+    replay = WebhookDeliveryRow(
+        endpoint_id=endpoint.id, event_id=original.event_id, replay_of=original.id
+    )
+    session.add(replay)
+    session.commit()
+    return delivery_public(replay, event_type)
