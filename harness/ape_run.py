@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import signal
 import subprocess
 from dataclasses import dataclass
 from typing import Any
@@ -60,20 +62,33 @@ class Run:
     output: str
 
 
-def run_ape(env: dict[str, str], *args: str, extra_env: dict[str, str] | None = None) -> Run:
+def run_ape(
+    env: dict[str, str],
+    *args: str,
+    extra_env: dict[str, str] | None = None,
+    shown: bool = False,
+    timeout: float | None = APE_RUN_TIMEOUT,
+) -> Run:
+    """`ape run ARGS` to its end; its output kept (``shown``: printed as it comes, not kept). In a
+    process group of its own: whatever stops the caller (a timeout, a stop signal) kills it with
+    what it started (a compiler), none left running."""
     command = [str(ROOT / ".venv" / "bin" / "ape"), "run", *args, "--network", NETWORK]
-    completed = subprocess.run(
+    with subprocess.Popen(
         command,
         cwd=ROOT,
         env={**env, **(extra_env or {})},
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=None if shown else subprocess.PIPE,
+        stderr=None if shown else subprocess.STDOUT,
         text=True,
-        timeout=APE_RUN_TIMEOUT,
-        check=False,
-    )
-    return Run(completed.returncode, completed.stdout)
+        start_new_session=True,
+    ) as process:
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        except BaseException:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+    return Run(process.returncode, output or "")
 
 
 _PRISTINE: dict[int, Any] = {}

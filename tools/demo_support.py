@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
+from harness.ape_run import run_ape
 from harness.service import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +25,6 @@ BIN = Path(sys.prefix) / "bin"
 EXAMPLES = ROOT / "examples"
 HOST = "127.0.0.1"
 WAIT_SECONDS = 90.0
-NETWORK = "ethereum:local:foundry"
 T = TypeVar("T")
 
 # Ape test accounts of the public test mnemonic (never real money), as `ape run deploy` names
@@ -219,7 +219,8 @@ def minutes_ago(minutes: int) -> str:
 
 
 def ape_run(env: dict[str, str], *args: str) -> None:
-    command = [str(BIN / "ape"), "run", *args, "--network", NETWORK]
-    sys.stdout.write("$ " + " ".join(["ape", "run", *args]) + "\n")
+    command = ["ape", "run", *args]
+    sys.stdout.write("$ " + " ".join(command) + "\n")
     sys.stdout.flush()
-    subprocess.run(command, check=True, cwd=ROOT, env=env)
+    if (run := run_ape(env, *args, shown=True, timeout=None)).returncode != 0:
+        raise subprocess.CalledProcessError(run.returncode, command)
