@@ -16,6 +16,12 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= auto
 # Tests spread one at a time, but those of an xdist_group (one forge, one Slither) stay together.
 XDIST = -n $(TEST_WORKERS) --dist loadgroup
+# The pytest plugins the tests use, loaded by module with autoloading off: an autoloaded plugin has
+# the assertions of every module of its package rewritten (schemathesis's 160 among them) by each
+# worker at each start, about 3 s a process.
+PYTEST_PLUGINS = -p xdist.plugin -p pytest_timeout -p ape.pytest.plugin -p _hypothesis_pytestplugin \
+	-p schemathesis.pytest.plugin
+PYTEST = PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m pytest $(PYTEST_PLUGINS)
 # uv installs the pinned set in seconds where pip takes minutes; it comes from PyPI, as the rest.
 # It compiles the packages' bytecode at install, as pip does: where PYTHONDONTWRITEBYTECODE is set
 # (CI images, containers) no process would ever cache it, and each would compile web3, Ape and
@@ -67,10 +73,10 @@ browser:
 PY_SOURCES := app scripts harness tests tools bench verify
 test: $(STAMP_BUILD) browser ## Run the whole test suite (unit on Ape's EVM, integration on Anvil and Hardhat)
 	$(BIN)/python -m compileall -q -j 0 $(PY_SOURCES) >/dev/null
-	$(BIN)/python -m pytest -q $(XDIST) --durations=25 $(PYTEST_ARGS)
+	$(PYTEST) -q $(XDIST) --durations=25 $(PYTEST_ARGS)
 
 test-long: $(STAMP_BUILD) ## The contracts' property and state-machine tests as a long campaign, and every planted bug
-	TRUSTMALL_TEST_CAMPAIGN=long $(BIN)/python -m pytest -q $(XDIST) tests/contracts tests/invariants $(PYTEST_ARGS)
+	TRUSTMALL_TEST_CAMPAIGN=long $(PYTEST) -q $(XDIST) tests/contracts tests/invariants $(PYTEST_ARGS)
 
 # Every Python process of the run is measured (pytest, its workers, `ape run`, uvicorn: coverage's
 # subprocess patch, [tool.coverage] in pyproject.toml), each writing its own file to be combined.
@@ -78,7 +84,7 @@ COVERAGE_DIR := $(CURDIR)/.build/coverage
 coverage: export COVERAGE_FILE := $(COVERAGE_DIR)/data
 coverage: $(STAMP_BUILD) browser ## Line and branch coverage of app/ and scripts/ over the test suite (HTML in .build/coverage/)
 	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)
-	$(BIN)/python -m coverage run -m pytest -q $(XDIST) $(PYTEST_ARGS); status=$$?; \
+	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m coverage run -m pytest $(PYTEST_PLUGINS) -q $(XDIST) $(PYTEST_ARGS); status=$$?; \
 	  $(BIN)/python -m coverage combine --quiet $(COVERAGE_DIR) && \
 	  $(BIN)/python -m coverage html --quiet -d $(COVERAGE_DIR)/html && \
 	  $(BIN)/python -m coverage report && exit $$status
