@@ -131,6 +131,8 @@ def repay(run: Run, amount: str | None, everything: bool, borrower_address: str 
 def status(run: Run, borrower_address: str | None) -> None:
     """Show a line: its terms, what is drawn and owed (interest to this second, any late fee
     due), the due date and how long it stays drawable. Sends nothing."""
+    if not (borrower_address or run.account):
+        raise Stop("whose line: give --borrower ADDRESS, or --account for your own")
     borrower = parse_address(borrower_address, "--borrower") if borrower_address else run.me
     credit = cr.open_credit(run)
     fmt, now, line = credit.asset.fmt, chain.now(), credit.lines.lineOf(borrower)

@@ -258,8 +258,10 @@ def status(run: Run, input_path: Path, merchant: str | None) -> None:
             manifest = read_manifest(input_path)
     rows: list[tuple[str, str, str, Any]] = []
     if not manifest:
-        owner = parse_address(merchant, "--merchant") if merchant else run.me
-        entries = load_items(input_path, owner)
+        given = parse_address(merchant, "--merchant") if merchant else run.account and run.me
+        entries = load_items(input_path, given or ZERO_ADDRESS)  # a GS1 key names no merchant
+        if not given and any(e.row.sku is not None for e in entries):
+            raise Stop("sku/serial rows name the merchant's items: give --merchant or --account")
         rows += [(e.where, e.label, hex32(e.item_id), registry.verify(e.item_id)) for e in entries]
     root = manifest.get("root")
     for index, item in enumerate(manifest.get("items", [])):

@@ -105,6 +105,7 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     ),
     (("borrower", "apply", "--attestation", "{tmp}/file"), "is not an attestation file"),
     (("borrower", "repay", "--account", "TEST::6"), "--amount or --all"),
+    (("borrower", "status"), "whose line: give --borrower ADDRESS, or --account"),
     (("borrower", "draw", "--account", "TEST::6"), "--merchant and --price"),
     (("borrower", "draw-to-wallet", "--amount", "1", "--account", "TEST::6"), "Credit"),
     (

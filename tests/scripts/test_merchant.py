@@ -713,6 +713,18 @@ def test_recall_of_a_batch_manifest_makes_every_batch_item_read_recalled(
     assert status.returncode == 0, status.output
     verdicts = re.findall(r"^item \d+\s+0x[0-9a-f]{64}\s+(\w+)", status.output, re.MULTILINE)
     assert verdicts == ["recalled", "recalled"]
+    # The item file itself: GS1 keys name no merchant, so no --account is needed to read them.
+    by_key = ape_run("merchant", "status", str(tmp_path / "batch.csv"))
+    assert by_key.returncode == 0, by_key.output
+    shown = re.findall(r"^line \d+\s+(0x[0-9a-f]{64})\s+(\w+)", by_key.output, re.M)
+    ids = [item["item_id"] for item in manifest["items"]]
+    assert shown == [
+        (i, Verdict(registry.functions.verify(bytes.fromhex(i[2:])).call()).name.lower())
+        for i in ids
+    ]
+    skus = write_csv(tmp_path / "skus.csv", "sku,serial,metadata,metadata_uri", item_rows("S", 1))
+    whose = ape_run("merchant", "status", str(skus))
+    assert whose.returncode == 2 and "give --merchant or --account" in whose.output, whose.output
 
 
 def test_a_buyer_orders_a_batch_item_from_its_manifest_and_the_batch_recall_refunds_the_order(
