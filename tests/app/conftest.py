@@ -23,7 +23,7 @@ from web3 import Web3
 from app.main import create_app
 from app.settings import Environment, Settings, SourceCredentials, SourceKind
 from harness.ape_run import TEST_PRIVATE_KEYS, invoke
-from harness.nodes import ChainNode, subprocess_env
+from harness.nodes import ChainNode, anvil_command, free_port, running, subprocess_env
 
 # The index and shopper tests' fixtures (the suite driven with web3, fresh actors, an app whose
 # indexer starts at the test's first block), for every directory of service tests that uses them.
@@ -98,6 +98,17 @@ def deploy_suite(rpc_url: str, base: Path, *options: str) -> Deployment:
 @pytest.fixture(scope="session")
 def deployment(anvil: ChainNode, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     return deploy_suite(anvil.rpc_url, tmp_path_factory.mktemp("service-suite"))
+
+
+@pytest.fixture(scope="module")
+def fork(
+    anvil: ChainNode, deployment: Deployment, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ChainNode]:
+    """An Anvil forked from the session's, with its suite: a module's own chain to reorganise."""
+    port = free_port()
+    log: Path = tmp_path_factory.mktemp("fork-anvil") / "anvil.log"
+    with running(anvil_command(port, "--fork-url", anvil.rpc_url), port, log) as node:
+        yield node
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ state is never reverted): the index rolls back what the reorg removed and follow
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,20 +16,10 @@ from app.domain.vocab import CustodyAction
 from app.index.models import CustodyRow, IndexedBlock
 from app.main import create_app
 from app.settings import Settings
-from harness.nodes import ChainNode, anvil_command, free_port, running
+from harness.nodes import ChainNode
 from tests.app.conftest import Deployment
 from tests.app.index.actors import ZERO_ADDRESS, Shop, SuiteDriver, item_row
 from tests.app.index.records import recounted_seller_records, stored_seller_records
-
-
-@pytest.fixture(scope="module")
-def fork(
-    anvil: ChainNode, deployment: Deployment, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ChainNode]:
-    port = free_port()
-    log: Path = tmp_path_factory.mktemp("reorg-anvil") / "anvil.log"
-    with running(anvil_command(port, "--fork-url", anvil.rpc_url), port, log) as node:
-        yield node
 
 
 @pytest.fixture(scope="module")

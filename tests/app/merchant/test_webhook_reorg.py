@@ -5,7 +5,6 @@ session's, so that ``evm_revert`` reverts nobody else's state)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,20 +14,10 @@ from web3 import Web3
 from app.main import create_app
 from app.merchant.models import WebhookDeliveryRow, WebhookEventRow
 from app.settings import Settings
-from harness.nodes import ChainNode, anvil_command, free_port, running
+from harness.nodes import ChainNode
 from tests.app.conftest import Deployment
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.merchant.support import Receiver, sign_in
-
-
-@pytest.fixture(scope="module")
-def fork(
-    anvil: ChainNode, deployment: Deployment, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ChainNode]:
-    port = free_port()
-    log: Path = tmp_path_factory.mktemp("hooks-reorg-anvil") / "anvil.log"
-    with running(anvil_command(port, "--fork-url", anvil.rpc_url), port, log) as node:
-        yield node
 
 
 @pytest.fixture(scope="module")
