@@ -159,9 +159,11 @@ class Settings(BaseSettings):
     # Hosts ("host" or "host:port") whose http(s) metadata URIs the service fetches to check them
     # against their on-chain hashes; any other URI is reported "unchecked" and never fetched.
     metadata_fetch_hosts: list[str] = Field(default_factory=list)
-    # Merchants' Sign-In with Ethereum (app.merchant): how long a sign-in nonce stays usable, the
-    # longest a session lasts (a message's own expiration time may end it sooner).
+    # Merchants' Sign-In with Ethereum (app.merchant): how long a sign-in nonce stays usable, how
+    # many nonces one client address may ask for a minute (each is a database row until it is used
+    # or expires), the longest a session lasts (a message's own expiration time may end it sooner).
     siwe_nonce_seconds: Annotated[int, Field(gt=0, le=3_600)] = 600
+    siwe_nonces_per_minute: Annotated[int, Field(gt=0)] = 60
     merchant_session_seconds: Annotated[int, Field(gt=0)] = 86_400
     # Webhooks back: a delivery is retried with exponential backoff (webhook_first_retry_seconds,
     # doubling, at most webhook_max_retry_seconds apart) for webhook_retry_window_seconds after

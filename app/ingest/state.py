@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.ingest.ratelimit import RateLimits
+from app.api.ratelimit import RateLimits
 from app.ingest.subjects import SubjectChecker
 
 

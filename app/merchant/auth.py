@@ -46,6 +46,7 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "No such endpoint or delivery of this merchant.",
         409: "The delivery cannot be replayed now.",
         422: "The request is not valid.",
+        429: "Too many requests from this address: wait Retry-After seconds.",
         503: "The chain, or the webhook encryption key, is not available.",
     }
     return {code: {"model": ErrorPublic, "description": described[code]} for code in codes}

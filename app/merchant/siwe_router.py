@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from app.api.deps import SessionDep, SettingsDep
+from app.api.deps import ServicesDep, SessionDep, SettingsDep
 from app.api.errors import ApiError
+from app.api.ratelimit import RateLimits
 from app.index.chain import ChainUnavailable
 from app.index.runtime import IndexDep
 from app.merchant.auth import MerchantDep, bearer, errors
@@ -20,10 +23,34 @@ from app.merchant.siwe import Audience, issue_nonce, open_session, token_hash, u
 router = APIRouter(prefix="/v1/merchant/siwe", tags=["merchant"])
 
 
-@router.get("/nonce", response_model=SiweNoncePublic, responses=errors(503))
-def get_nonce(session: SessionDep, settings: SettingsDep, index: IndexDep) -> SiweNoncePublic:
+@dataclass
+class NonceLimits:
+    """This app's nonce buckets, by client address: anyone may ask for nonces, and each is a
+    database row until it is used or expires."""
+
+    per_client: RateLimits = field(default_factory=RateLimits)
+
+
+@router.get("/nonce", response_model=SiweNoncePublic, responses=errors(429, 503))
+def get_nonce(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    services: ServicesDep,
+    index: IndexDep,
+) -> SiweNoncePublic:
     """A nonce for one Sign-In with Ethereum message, usable once before it expires; with the
-    domain, origin and chain id the message must name."""
+    domain, origin and chain id the message must name. ``rate_limited`` (429, with Retry-After)
+    past ``siwe_nonces_per_minute`` from one client address."""
+    client = request.client.host if request.client else "unknown"
+    limit = settings.siwe_nonces_per_minute
+    if (wait := services.state(NonceLimits).per_client.take(client, limit)) > 0:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"over {limit} sign-in nonces a minute from this address",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
     try:
         chain_id = index.chain.suite().chain_id
     except ChainUnavailable:

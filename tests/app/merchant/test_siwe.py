@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from app.main import create_app
+from app.merchant.models import SiweNonceRow
 from app.settings import Settings
 from harness.nodes import free_port
 from tests.app.index.actors import Shop, SuiteDriver
@@ -148,3 +150,17 @@ def test_without_a_node_signing_in_answers_503_chain_unavailable(settings: Setti
         answer = client.get("/v1/merchant/siwe/nonce")
     assert answer.status_code == 503
     assert answer.json()["error"]["code"] == "chain_unavailable"
+
+
+def test_nonces_past_the_limit_of_one_address_are_refused_with_retry_after_and_kept_nowhere(
+    settings: Settings,
+) -> None:
+    app = create_app(settings.model_copy(update={"siwe_nonces_per_minute": 2}))
+    with TestClient(app) as client:
+        answers = [client.get("/v1/merchant/siwe/nonce") for _ in range(3)]
+        with app.state.services.database.sessions() as session:
+            kept = session.scalar(select(func.count()).select_from(SiweNonceRow))
+    assert [answer.status_code for answer in answers] == [200, 200, 429], answers[-1].text
+    assert answers[2].json()["error"]["code"] == "rate_limited"
+    assert int(answers[2].headers["Retry-After"]) >= 1
+    assert kept == 2

@@ -1,7 +1,8 @@
-"""Per-source rate limits: a token bucket per source, held by the app (no module state).
+"""Rate limits: a token bucket per key (an ingestion source, a client address), held by the app
+(no module state).
 
-A source configured for ``requests_per_minute`` = N may send N requests at once, then one more
-every 60/N seconds.
+A key limited to ``requests_per_minute`` = N may send N requests at once, then one more every
+60/N seconds.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class TokenBucket:
 
 
 class RateLimits:
-    """The buckets of one app, by source name."""
+    """The buckets of one app, by key."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -38,7 +39,7 @@ class RateLimits:
         self._lock = threading.Lock()
 
     def take(self, source: str, requests_per_minute: int) -> float:
-        """0.0 when ``source`` may go on, else how many seconds it should wait."""
+        """0.0 when ``source`` (a key) may go on, else how many seconds it should wait."""
         now = self._clock()
         with self._lock:
             bucket = self._buckets.get(source)
