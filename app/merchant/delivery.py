@@ -23,6 +23,7 @@ import structlog
 from sqlalchemy import select
 
 from app.db.session import Database
+from app.merchant.destinations import non_public_address
 from app.merchant.models import (
     DeliveryStatus,
     WebhookDeliveryRow,
@@ -31,13 +32,17 @@ from app.merchant.models import (
 )
 from app.merchant.webhook_signing import SecretBox, delivery_headers
 from app.outbox.lease import LEASE_SECONDS, Lease
-from app.settings import Settings
+from app.settings import Environment, Settings
 
 log = structlog.get_logger(__name__)
 
 LEASE = "merchant-webhooks"
 BATCH = 50
 MAX_ERROR_CHARS = 200
+
+
+class NonPublicDestination(Exception):
+    """In production, an endpoint whose host resolves into the operator's own network."""
 
 
 @dataclass
@@ -128,19 +133,26 @@ class WebhookDeliverer:
     def _deliver(self, entry: _Due, report: DeliveryReport) -> None:
         now = self.clock()
         body = entry.body.encode()
-        headers = delivery_headers(
-            self.box.open(entry.secret_ciphertext), body, entry.event_id, entry.event_type, int(now)
-        )
         status_code: int | None = None
         error: str | None = None
         try:
-            answer = self.client.post(entry.url, content=body, headers=headers)
-            status_code = answer.status_code
+            secret = self.box.open(entry.secret_ciphertext)
+            headers = delivery_headers(secret, body, entry.event_id, entry.event_type, int(now))
+            status_code = self._post(entry.url, body, headers)
             if not 200 <= status_code < 300:
                 error = f"the endpoint answered HTTP {status_code}"
-        except httpx.HTTPError as failure:
+        except Exception as failure:  # whatever one endpoint does fails alone; the queue goes on
             error = f"{type(failure).__name__}: {failure}"[:MAX_ERROR_CHARS]
         self._record(entry.delivery_id, now, status_code, error, report)
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """The answer's status. Its body is never read: a receiver that sends a slow or huge one
+        holds nothing. In production, only to a public address (app.merchant.destinations)."""
+        production = self.settings.environment is Environment.PRODUCTION
+        if production and (address := non_public_address(url)) is not None:
+            raise NonPublicDestination(f"the endpoint's host resolves to {address}, not public")
+        with self.client.stream("POST", url, content=body, headers=headers) as answer:
+            return answer.status_code
 
     def _record(
         self,
@@ -151,9 +163,9 @@ class WebhookDeliverer:
         report: DeliveryReport,
     ) -> None:
         with self.database.transaction() as session:
-            row = session.get_one(WebhookDeliveryRow, delivery_id)
-            if row.status != DeliveryStatus.PENDING:
-                return  # cancelled while it was being sent
+            row = session.get(WebhookDeliveryRow, delivery_id)
+            if row is None or row.status != DeliveryStatus.PENDING:
+                return  # cancelled, or taken back by a reorg, while it was being sent
             row.attempts += 1
             row.last_attempt_at = now
             row.last_status_code = status_code

@@ -15,6 +15,7 @@ from app.db.base import utc_now
 from app.index.runtime import IndexDep
 from app.merchant.auth import MerchantDep, errors
 from app.merchant.delivery_log import delivery_public
+from app.merchant.destinations import non_public_address
 from app.merchant.event_types import EventType
 from app.merchant.models import (
     DeliveryStatus,
@@ -90,8 +91,13 @@ def create_webhook(
     holds its signing secret, shown this once; deliveries carry ``TrustMall-Signature:
     t=<unix>,v1=<hex HMAC-SHA256(secret, "t.body")>`` and ``TrustMall-Event-Id``."""
     box = _box(settings)
-    if body.url.scheme != "https" and settings.environment is Environment.PRODUCTION:
-        raise ApiError(422, "webhook_url_not_https", "a webhook URL must be https://")
+    if settings.environment is Environment.PRODUCTION:
+        if body.url.scheme != "https":
+            raise ApiError(422, "webhook_url_not_https", "a webhook URL must be https://")
+        if (address := non_public_address(str(body.url))) is not None:
+            raise ApiError(
+                422, "webhook_url_not_public", f"the URL's host resolves to {address}, not public"
+            )
     if len(_live_endpoints(session, merchant)) >= MAX_ENDPOINTS:
         raise ApiError(409, "too_many_webhooks", f"at most {MAX_ENDPOINTS} endpoints a merchant")
     require_active_merchant(index.chain, merchant)
@@ -176,7 +182,8 @@ def replay_delivery(
     session: SessionDep,
 ) -> WebhookDeliveryPublic:
     """Sends the delivery's event again, as a new delivery (same event id: a receiver that
-    dedupes by id ignores it if it had it); refused while the delivery is still pending."""
+    dedupes by id ignores it if it had it); refused while a delivery of the event to this endpoint
+    is still pending."""
     endpoint = _endpoint(session, merchant, endpoint_id)
     found = session.execute(
         select(WebhookDeliveryRow, WebhookEventRow.type)
@@ -186,8 +193,13 @@ def replay_delivery(
     if found is None:
         raise ApiError(404, "delivery_not_found", "no such delivery to this endpoint")
     original, event_type = found
-    if original.status == DeliveryStatus.PENDING:
-        raise ApiError(409, "delivery_pending", "the delivery is still being tried")
+    pending = select(WebhookDeliveryRow.id).where(
+        WebhookDeliveryRow.endpoint_id == endpoint.id,
+        WebhookDeliveryRow.event_id == original.event_id,
+        WebhookDeliveryRow.status == DeliveryStatus.PENDING,
+    )
+    if session.execute(pending).first() is not None:  # the original, or a replay of it
+        raise ApiError(409, "delivery_pending", "a delivery of this event is still being tried")
     replay = WebhookDeliveryRow(
         endpoint_id=endpoint.id, event_id=original.event_id, replay_of=original.id
     )

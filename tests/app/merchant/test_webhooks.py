@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -88,6 +91,11 @@ def test_a_receiver_that_fails_five_times_then_answers_gets_the_event_once_more_
     )
     assert replay.status_code == 202, replay.text
     assert replay.json()["replay_of"] == entry["id"]
+    again = shop.client.post(
+        f"{HOOKS}/{endpoint['id']}/deliveries/{entry['id']}/replay", headers=headers
+    )
+    assert again.status_code == 409  # one replay of an event pending at a time
+    assert again.json()["error"]["code"] == "delivery_pending"
     assert len(sender.run_once().delivered) == 1
     assert receiver.seen[event["id"]] == 2
     assert list(receiver.handled) == [event["id"]]
@@ -314,3 +322,96 @@ def test_outside_development_and_tests_a_webhook_url_must_be_https(
         answer = client.post(HOOKS, headers=headers, json={"url": receiver.url})
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "webhook_url_not_https"
+
+
+def test_an_endpoint_that_cannot_be_sent_to_fails_alone_and_the_others_get_their_events(
+    shop: Shop, merchant: Actor, buyer: Actor, suite: SuiteDriver, receiver: Receiver, clock: Clock
+) -> None:
+    headers = sign_in(shop.client, merchant)
+    # An emoji domain passes URL validation, but its name cannot be encoded to be looked up.
+    body = {"url": "https://xn--ls8h.la/", "event_types": ["order.funded"]}
+    broken = shop.client.post(HOOKS, headers=headers, json=body)
+    assert broken.status_code == 201, broken.text
+    subscribe(shop, headers, receiver, event_types=["order.funded"])
+    suite.open_order(buyer, merchant, [suite.register_item(merchant).item_id])
+    shop.index()
+
+    report = deliverer(shop, clock).run_once()
+
+    assert len(report.delivered) == 1 and len(receiver.handled) == 1
+    (failed,) = log_of(shop, headers, broken.json())
+    assert failed["status"] == "pending" and failed["attempts"] == 1
+    assert failed["last_error"]
+
+
+@contextlib.contextmanager
+def endless_answer() -> Iterator[str]:
+    """An endpoint that answers 200 with a body of a gigabyte it never sends: only its status
+    line and headers arrive, then nothing, until the test ends."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65_536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\nx")
+            stop.wait()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
+    finally:
+        stop.set()
+        server.close()
+
+
+def test_an_answer_s_body_is_never_read_so_an_endless_one_holds_the_deliverer_not_at_all(
+    shop: Shop, merchant: Actor, buyer: Actor, suite: SuiteDriver, clock: Clock
+) -> None:
+    headers = sign_in(shop.client, merchant)
+    with endless_answer() as url:
+        body = {"url": url, "event_types": ["order.funded"]}
+        assert shop.client.post(HOOKS, headers=headers, json=body).status_code == 201
+        suite.open_order(buyer, merchant, [suite.register_item(merchant).item_id])
+        shop.index()
+
+        report = deliverer(shop, clock).run_once()
+
+    assert len(report.delivered) == 1  # its status said 200; the body was left unread
+
+
+def test_in_production_a_webhook_never_goes_to_an_address_of_the_operator_s_own_network(
+    shop: Shop,
+    shop_settings: Settings,
+    merchant: Actor,
+    buyer: Actor,
+    suite: SuiteDriver,
+    receiver: Receiver,
+    clock: Clock,
+) -> None:
+    production = shop_settings.model_copy(update={"environment": Environment.PRODUCTION})
+    with TestClient(create_app(production)) as client:
+        headers = sign_in(client, merchant)
+        refused = [
+            client.post(HOOKS, headers=headers, json={"url": url})
+            for url in ("https://127.0.0.1/hook", "https://10.1.2.3/hook", "https://[::1]/hook")
+        ]
+    assert [answer.status_code for answer in refused] == [422, 422, 422]
+    assert {answer.json()["error"]["code"] for answer in refused} == {"webhook_url_not_public"}
+
+    # An endpoint that reached the table anyway (added before, or its name moved since) is
+    # checked again before each attempt: nothing is posted to it.
+    headers = sign_in(shop.client, merchant)
+    endpoint = subscribe(shop, headers, receiver, event_types=["order.funded"])
+    suite.open_order(buyer, merchant, [suite.register_item(merchant).item_id])
+    shop.index()
+    services = shop.app.state.services
+    live = services.settings.model_copy(update={"environment": Environment.PRODUCTION})
+
+    report = WebhookDeliverer(services.database, live, clock).run_once()
+
+    assert len(report.retrying) == 1 and receiver.requests == []
+    (entry,) = log_of(shop, headers, endpoint)
+    assert "resolves to 127.0.0.1, not public" in entry["last_error"]
