@@ -29,10 +29,26 @@ ESCROW = "OrderEscrow"
 Data = dict[str, Any]
 
 
-def event_id(log: ChainLog, type_: EventType) -> str:
-    """A stable id for the receiver's dedupe: ``evt_`` and 32 hex digits."""
-    digest = keccak(text=f"{log.tx_hash}:{log.log_index}:{type_}")
+def event_id(log: ChainLog, type_: EventType, repeat: int = 0) -> str:
+    """A stable id for the receiver's dedupe: ``evt_`` and 32 hex digits, from the transaction
+    and what the log says, not where it landed: a transaction a reorganisation moves to another
+    block (and another log index) keeps its events' ids. ``repeat`` counts the same log said
+    again earlier in the transaction (a contract may call the same function twice)."""
+    said = json.dumps(_plain(dict(log.args)), sort_keys=True, separators=(",", ":"))
+    again = f":{repeat}" if repeat else ""
+    digest = keccak(text=f"{log.tx_hash}:{log.address}:{log.event}:{said}:{type_}{again}")
     return "evt_" + digest.hex()[:32]
+
+
+def _plain(value: Any) -> Any:
+    """A decoded log argument as JSON: bytes as hex, structs as objects, arrays as lists."""
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _order_merchant(session: Session, log: ChainLog) -> str | None:
@@ -198,10 +214,12 @@ SOURCES = (
 )
 
 
-def event_body(log: ChainLog, type_: EventType, merchant: str, data: Mapping[str, Any]) -> str:
+def event_body(
+    log: ChainLog, id_: str, type_: EventType, merchant: str, data: Mapping[str, Any]
+) -> str:
     """The JSON every delivery of the event sends, byte for byte (what its signature covers)."""
     body = {
-        "id": event_id(log, type_),
+        "id": id_,
         "type": str(type_),
         "created": log.block_time,
         "merchant": merchant,
@@ -231,11 +249,14 @@ def write_event(session: Session, log: ChainLog, source: Source) -> WebhookEvent
     ]
     if not endpoints:
         return None
+    repeat = 0
+    while session.get(WebhookEventRow, id_ := event_id(log, source.type, repeat)) is not None:
+        repeat += 1
     event = WebhookEventRow(
-        id=event_id(log, source.type),
+        id=id_,
         merchant=merchant,
         type=str(source.type),
-        body=event_body(log, source.type, merchant, source.data(log)),
+        body=event_body(log, id_, source.type, merchant, source.data(log)),
         **log.where(),
     )
     session.add(event)
