@@ -12,6 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# Past this many keys, the buckets that have refilled are forgotten.
+PRUNE_ABOVE = 10_000
+
 
 @dataclass
 class TokenBucket:
@@ -42,6 +45,8 @@ class RateLimits:
         """0.0 when ``source`` (a key) may go on, else how many seconds it should wait."""
         now = self._clock()
         with self._lock:
+            if len(self._buckets) >= PRUNE_ABOVE:
+                self._prune(now)
             bucket = self._buckets.get(source)
             if bucket is None or bucket.capacity != requests_per_minute:
                 bucket = TokenBucket(
@@ -52,3 +57,14 @@ class RateLimits:
                 )
                 self._buckets[source] = bucket
             return bucket.take(now)
+
+    def __len__(self) -> int:
+        """How many keys it holds a bucket for."""
+        return len(self._buckets)
+
+    def _prune(self, now: float) -> None:
+        """Forgets the buckets that have refilled: a key seen again starts with a full one, as it
+        would have, so keys that come and go (client addresses) hold no memory for long."""
+        for key, bucket in list(self._buckets.items()):
+            if bucket.tokens + (now - bucket.updated) * bucket.per_second >= bucket.capacity:
+                del self._buckets[key]

@@ -60,8 +60,10 @@ def token_hash(token: str) -> str:
 
 
 def issue_nonce(session: Session, now: float, seconds: int) -> SiweNonceRow:
-    """A fresh nonce, usable once within ``seconds``; expired ones are cleared on the way."""
+    """A fresh nonce, usable once within ``seconds``; expired nonces and sessions are cleared on
+    the way."""
     session.execute(delete(SiweNonceRow).where(SiweNonceRow.expires_at < now))
+    session.execute(delete(MerchantSessionRow).where(MerchantSessionRow.expires_at <= now))
     row = SiweNonceRow(nonce=secrets.token_hex(16), expires_at=now + seconds)
     session.add(row)
     return row

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.main import create_app
-from app.merchant.models import SiweNonceRow
+from app.merchant.models import MerchantSessionRow, SiweNonceRow
 from app.settings import Settings
 from harness.nodes import free_port
 from tests.app.index.actors import Shop, SuiteDriver
@@ -164,3 +164,17 @@ def test_nonces_past_the_limit_of_one_address_are_refused_with_retry_after_and_k
     assert answers[2].json()["error"]["code"] == "rate_limited"
     assert int(answers[2].headers["Retry-After"]) >= 1
     assert kept == 2
+
+
+def test_asking_for_a_nonce_clears_sessions_that_have_ended(shop: Shop, merchant: Actor) -> None:
+    ended = MerchantSessionRow(
+        token_hash="0" * 64, merchant=merchant.address, issued_at=1.0, expires_at=2.0
+    )
+    database = shop.app.state.services.database
+    with database.transaction() as session:
+        session.add(ended)
+
+    assert shop.client.get("/v1/merchant/siwe/nonce").status_code == 200
+
+    with database.sessions() as session:
+        assert session.get(MerchantSessionRow, "0" * 64) is None
