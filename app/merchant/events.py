@@ -15,13 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils.crypto import keccak
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.index.handlers import ChainLog, HandlerTable, address, hex32
 from app.index.models import ItemReassignRow, ItemRow, OrderRow
 from app.merchant.event_types import EventType
-from app.merchant.models import WebhookDeliveryRow, WebhookEndpointRow, WebhookEventRow
+from app.merchant.models import (
+    MerchantSessionRow,
+    WebhookDeliveryRow,
+    WebhookEndpointRow,
+    WebhookEventRow,
+)
 
 REGISTRY = "ProductRegistry"
 ESCROW = "OrderEscrow"
@@ -266,9 +271,17 @@ def write_event(session: Session, log: ChainLog, source: Source) -> WebhookEvent
 
 
 def follow_index(table: HandlerTable) -> None:
-    """Makes the indexer write merchants' webhook events with the index rows."""
+    """Makes the indexer write merchants' webhook events with the index rows, and end a merchant's
+    sessions when the registry suspends it."""
     for source in SOURCES:
         table.follow(source.contract, source.event, _follower(source))
+    table.follow(REGISTRY, "MerchantSuspended", _end_sessions)
+
+
+def _end_sessions(session: Session, log: ChainLog) -> None:
+    """A suspended merchant's sessions end: signing in again needs an active standing."""
+    merchant = address(log.args["merchant"])
+    session.execute(delete(MerchantSessionRow).where(MerchantSessionRow.merchant == merchant))
 
 
 def _follower(source: Source) -> Callable[[Session, ChainLog], None]:

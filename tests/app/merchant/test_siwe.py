@@ -117,6 +117,21 @@ def test_a_suspended_merchant_is_refused_and_signs_in_again_once_reinstated(
     assert try_sign_in(shop.client, merchant).status_code == 201
 
 
+def test_a_merchant_s_sessions_end_when_the_index_sees_it_suspended(
+    shop: Shop, merchant: Actor, suite: SuiteDriver
+) -> None:
+    headers = sign_in(shop.client, merchant)
+    assert shop.client.get(HOOKS, headers=headers).status_code == 200
+    suite.suspend(merchant)
+    shop.index()
+    try:
+        answer = shop.client.get(HOOKS, headers=headers)
+        assert answer.status_code == 401
+        assert answer.json()["error"]["code"] == "session_invalid"
+    finally:
+        suite.reinstate(merchant)
+
+
 def test_a_message_that_is_not_eip_4361_is_refused_as_invalid(shop: Shop, merchant: Actor) -> None:
     text = "Sign in please\n" + merchant.address
     answer = try_sign_in(shop.client, merchant, text)
