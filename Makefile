@@ -73,7 +73,7 @@ browser:
 PY_SOURCES := app scripts harness tests tools bench verify
 test: $(STAMP_BUILD) browser ## Run the whole test suite (unit on Ape's EVM, integration on Anvil and Hardhat)
 	$(BIN)/python -m compileall -q -j 0 $(PY_SOURCES) >/dev/null
-	$(PYTEST) -q $(XDIST) --durations=25 $(PYTEST_ARGS)
+	$(PYTEST) -q $(XDIST) --durations=25 --ignore=tests/static $(PYTEST_ARGS)
 
 test-long: $(STAMP_BUILD) ## The contracts' property and state-machine tests as a long campaign, and every planted bug
 	TRUSTMALL_TEST_CAMPAIGN=long $(PYTEST) -q $(XDIST) tests/contracts tests/invariants $(PYTEST_ARGS)
@@ -89,12 +89,13 @@ coverage: $(STAMP_BUILD) browser ## Line and branch coverage of app/ and scripts
 	  $(BIN)/python -m coverage html --quiet -d $(COVERAGE_DIR)/html && \
 	  $(BIN)/python -m coverage report && exit $$status
 
-lint: $(STAMP_TOOLS) ## ruff (checks and format), mypy, the import contracts (pyproject.toml), forge fmt --check on contracts/
+lint: $(STAMP_TOOLS) ## ruff (checks and format), mypy, the import contracts (pyproject.toml), forge fmt --check and Slither on contracts/
 	$(BIN)/ruff check app scripts tests bench tools verify harness
 	$(BIN)/ruff format --check app scripts tests bench tools verify harness
 	$(BIN)/mypy --explicit-package-bases app bench tools scripts verify harness
 	$(BIN)/lint-imports
 	$(BIN)/forge fmt --check contracts
+	$(PYTEST) -q tests/static
 
 bench: $(STAMP_BUILD) ## Measure gas against the peers; writes BENCHMARKS.md and bench/results.json
 	$(BIN)/python -m bench
