@@ -14,14 +14,17 @@ PYTEST_ARGS ?=
 # pytest-xdist workers: one per core (`make test TEST_WORKERS=0` runs in one process). Each worker
 # starts its own chain nodes on free ports, in its own temporary directories.
 TEST_WORKERS ?= auto
-# Tests spread one at a time, but those of an xdist_group (one forge, one Slither) stay together.
+# Tests spread one at a time, but those of an xdist_group (one forge) stay together.
 XDIST = -n $(TEST_WORKERS) --dist loadgroup
 # The pytest plugins the tests use, loaded by module with autoloading off: an autoloaded plugin has
 # the assertions of every module of its package rewritten (schemathesis's 160 among them) by each
 # worker at each start, about 3 s a process.
 PYTEST_PLUGINS = -p xdist.plugin -p pytest_timeout -p ape.pytest.plugin -p _hypothesis_pytestplugin \
 	-p schemathesis.pytest.plugin
-PYTEST = PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m pytest $(PYTEST_PLUGINS)
+PYTEST_ENV = PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
+PYTEST = $(PYTEST_ENV) $(BIN)/python -m pytest $(PYTEST_PLUGINS)
+# The test suite: every test but the static analysis, which `make lint` runs.
+SUITE = --ignore=tests/static
 # uv installs the pinned set in seconds where pip takes minutes; it comes from PyPI, as the rest.
 # It compiles the packages' bytecode at install, as pip does: where PYTHONDONTWRITEBYTECODE is set
 # (CI images, containers) no process would ever cache it, and each would compile web3, Ape and
@@ -73,7 +76,7 @@ browser:
 PY_SOURCES := app scripts harness tests tools bench verify
 test: $(STAMP_BUILD) browser ## Run the whole test suite (unit on Ape's EVM, integration on Anvil and Hardhat)
 	$(BIN)/python -m compileall -q -j 0 $(PY_SOURCES) >/dev/null
-	$(PYTEST) -q $(XDIST) --durations=25 --ignore=tests/static $(PYTEST_ARGS)
+	$(PYTEST) -q $(XDIST) --durations=25 $(SUITE) $(PYTEST_ARGS)
 
 test-long: $(STAMP_BUILD) ## The contracts' property and state-machine tests as a long campaign, and every planted bug
 	TRUSTMALL_TEST_CAMPAIGN=long $(PYTEST) -q $(XDIST) tests/contracts tests/invariants $(PYTEST_ARGS)
@@ -84,7 +87,7 @@ COVERAGE_DIR := $(CURDIR)/.build/coverage
 coverage: export COVERAGE_FILE := $(COVERAGE_DIR)/data
 coverage: $(STAMP_BUILD) browser ## Line and branch coverage of app/ and scripts/ over the test suite (HTML in .build/coverage/)
 	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)
-	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m coverage run -m pytest $(PYTEST_PLUGINS) -q $(XDIST) $(PYTEST_ARGS); status=$$?; \
+	$(PYTEST_ENV) $(BIN)/python -m coverage run -m pytest $(PYTEST_PLUGINS) -q $(XDIST) $(SUITE) $(PYTEST_ARGS); status=$$?; \
 	  $(BIN)/python -m coverage combine --quiet $(COVERAGE_DIR) && \
 	  $(BIN)/python -m coverage html --quiet -d $(COVERAGE_DIR)/html && \
 	  $(BIN)/python -m coverage report && exit $$status
