@@ -18,6 +18,7 @@ from app.domain.abi_types import hex32
 from app.domain.attestations import Attestation, Domain, SignedAttestation, model_id_of, sign_all
 from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
 from app.domain.ids import item_id_from_sku, item_key
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import IdScheme
 from bench.context import BenchContext, breakdown, gas_used
 from harness.nodes import rpc
@@ -131,7 +132,7 @@ def pool(ctx: BenchContext) -> Pool:
     policy v1; the lender has funded the pool; borrowers hold stablecoins and approved the lines
     for repayments."""
     admin, lender = ctx.admin, accounts.test_accounts[5]
-    registry = admin.deploy(ctx.project.ProductRegistry, admin.address)
+    registry = admin.deploy(ctx.project.ProductRegistry, admin.address, ZERO_ADDRESS)
     registry.grantRole(registry.VERIFIER_ROLE(), ctx.verifier.address, sender=admin)
     merchant_identity = identity_commitment("MERCHANT-OWNER-1", DEV_IDENTITY_KEY)
     registry.approveMerchant(

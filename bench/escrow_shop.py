@@ -12,7 +12,7 @@ from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 from app.domain.ids import item_id_from_sku, item_key
-from app.domain.orders import TERMS_ABI
+from app.domain.orders import TERMS_ABI, ZERO_ADDRESS
 from app.domain.vocab import IdScheme, LogisticsKind, OrderStatus
 from bench.context import BenchContext, breakdown, gas_used
 from bench.environment import ROOT
@@ -196,7 +196,7 @@ def shop(ctx: BenchContext) -> Shop:
     and has approved the escrow for good."""
     buyer = ctx.shopper
     arbiter, keeper, fee_recipient = accounts.test_accounts[5:8]
-    registry = ctx.admin.deploy(ctx.project.ProductRegistry, ctx.admin.address)
+    registry = ctx.admin.deploy(ctx.project.ProductRegistry, ctx.admin.address, ZERO_ADDRESS)
     registry.grantRole(registry.VERIFIER_ROLE(), ctx.verifier.address, sender=ctx.admin)
     registry.approveMerchant(
         ctx.merchant.address, "Bench Kitchenware Ltd", keccak(text="identity"), sender=ctx.verifier

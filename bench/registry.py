@@ -14,6 +14,7 @@ from eth_utils.crypto import keccak
 
 from app.domain.ids import gs1_company_prefixes, item_id_from_gs1, item_id_from_sku, item_key
 from app.domain.merkle import BatchLeaf, ItemBatch
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import IdScheme
 from bench.context import BenchContext, breakdown, gas_used
 from bench.model import Peer, Row, Target
@@ -46,7 +47,7 @@ def run(ctx: BenchContext) -> list[Row]:
     erc721_peer = Peer("OZ 5 ERC-721 first mint", erc721_mint)
     slot_peer = Peer("bare new storage slot", slot_write)
 
-    registry = ctx.admin.deploy(ctx.project.ProductRegistry, ctx.admin.address)
+    registry = ctx.admin.deploy(ctx.project.ProductRegistry, ctx.admin.address, ZERO_ADDRESS)
     registry.grantRole(registry.VERIFIER_ROLE(), ctx.verifier.address, sender=ctx.admin)
     registry.approveMerchant(
         ctx.merchant.address, "Bench Footwear Ltd", keccak(text="identity"), sender=ctx.verifier

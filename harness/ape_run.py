@@ -9,6 +9,8 @@ import json
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,5 +115,26 @@ def invoke(command: Any, rpc_url: str, *args: str) -> Run:
     fresh = fresh_command(command)
     fresh.params = [p for p in fresh.params if p.name not in ("network", "provider_settings")]
     node = ["--network", NETWORK, "--provider-settings", json.dumps({"host": rpc_url})]
-    result = CliRunner().invoke(fresh, [*args, *node])
+    with _contract_types_kept():
+        result = CliRunner().invoke(fresh, [*args, *node])
     return Run(result.exit_code, result.output)
+
+
+@contextmanager
+def _contract_types_kept() -> Iterator[None]:
+    """Ape's in-memory contract types as they were: Ape keys them by address under the network's
+    name, which every local node shares, so what a command deployed on another node would name
+    this node's contract at the same address (and decode its logs as another contract's)."""
+    from ape.managers._contractscache import ContractCache
+
+    def every_cache() -> list[Any]:
+        networks = [n for nets in ContractCache._caches.values() for n in nets.values()]
+        return [cache for caches in networks for cache in caches.values()]
+
+    kept = {id(cache): dict(cache.memory) for cache in every_cache()}
+    try:
+        yield
+    finally:
+        for cache in every_cache():
+            cache.memory.clear()
+            cache.memory.update(kept.get(id(cache), {}))

@@ -541,6 +541,13 @@ interface IOrderEscrow {
     /// @return The floor.
     function sellerRecordFloor(address token) external view returns (uint256);
 
+    /// @notice Whether `forwarder` is the suite's ERC-2771 forwarder (the registry's `trustedForwarder`),
+    /// whose calls act as their signer's, under every rule a direct call meets. The forwarder asks
+    /// before it relays.
+    /// @param forwarder The address asked about.
+    /// @return Whether its calls carry their signer.
+    function isTrustedForwarder(address forwarder) external view returns (bool);
+
     /// @notice The product registry that holds items and records sales.
     /// @return The registry's address.
     function registry() external view returns (address);

@@ -54,17 +54,22 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     uint16 private constant _BPS = 10_000;
 
     IProductRegistry private immutable _registry;
+    address private immutable _forwarder;
     mapping(bytes32 orderId => Order) private _orders;
     mapping(bytes32 orderId => Offer) private _offers;
     mapping(address account => mapping(address token => uint256 amount)) private _credits;
     uint256 private _saleEventCount;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE, who grants the other roles.
-    /// @param registry_ The product registry (this contract needs its ESCROW_ROLE).
+    /// @param registry_ The product registry (this contract needs its ESCROW_ROLE). Its forwarder is
+    /// this contract's too: one signer identity across the suite.
     /// @param recipient Who is credited the platform fee.
-    constructor(address admin, IProductRegistry registry_, address recipient) EscrowConfig(admin, recipient) {
+    constructor(address admin, IProductRegistry registry_, address recipient)
+        EscrowConfig(admin, recipient)
+    {
         if (address(registry_) == address(0)) revert EscrowZeroAddress();
         _registry = registry_;
+        _forwarder = registry_.trustedForwarder();
     }
 
     // ------------------------------------------------------------------ opening
@@ -73,7 +78,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     function open(OrderTerms calldata terms) external payable nonReentrant whenNotPaused returns (bytes32 orderId) {
         bytes memory encoded = abi.encode(terms);
         orderId = keccak256(encoded);
-        if (msg.sender != terms.buyer || terms.payer != msg.sender) revert EscrowNotBuyer(orderId, msg.sender);
+        if (_msgSender() != terms.buyer || terms.payer != _msgSender()) revert EscrowNotBuyer(orderId, _msgSender());
         _open(orderId, terms, encoded);
     }
 
@@ -86,7 +91,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         onlyRole(FUNDER_ROLE)
         returns (bytes32 orderId)
     {
-        if (terms.payer != msg.sender) revert EscrowPayerMismatch(terms.payer, msg.sender);
+        if (terms.payer != _msgSender()) revert EscrowPayerMismatch(terms.payer, _msgSender());
         if (terms.buyer == address(0)) revert EscrowZeroAddress();
         bytes memory encoded = abi.encode(terms);
         orderId = keccak256(encoded);
@@ -98,7 +103,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     /// @inheritdoc IOrderEscrow
     function assignCarrier(OrderTerms calldata terms, uint16 carrier) external {
         (bytes32 orderId, Order storage order) = _load(terms);
-        if (msg.sender != terms.merchant) revert EscrowNotMerchant(orderId, msg.sender);
+        _requireMerchant(orderId, terms);
         _requireShippable(orderId, order, carrier);
         order.carrier = carrier;
         emit CarrierAssigned(orderId, carrier);
@@ -107,14 +112,14 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     /// @inheritdoc IOrderEscrow
     function ship(OrderTerms calldata terms, uint16 carrier, bytes32 trackingHash) external {
         (bytes32 orderId, Order storage order) = _load(terms);
-        if (msg.sender != terms.merchant) revert EscrowNotMerchant(orderId, msg.sender);
+        _requireMerchant(orderId, terms);
         _requireShippable(orderId, order, carrier);
         if (order.carrier != carrier) {
             order.carrier = carrier;
             emit CarrierAssigned(orderId, carrier);
         }
         order.status = OrderStatus.Shipped;
-        emit OrderShipped(orderId, msg.sender, carrier, trackingHash);
+        emit OrderShipped(orderId, _msgSender(), carrier, trackingHash);
     }
 
     /// @inheritdoc IOrderEscrow
@@ -134,7 +139,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     /// @inheritdoc IOrderEscrow
     function confirmReceipt(OrderTerms calldata terms) external nonReentrant {
         (bytes32 orderId, Order storage order) = _load(terms);
-        if (msg.sender != terms.buyer) revert EscrowNotBuyer(orderId, msg.sender);
+        _requireBuyer(orderId, terms);
         _requireUndisputed(orderId, order);
         _release(orderId, order, terms, _openItems(order), true);
     }
@@ -182,7 +187,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         (bytes32 orderId, Order storage order) = _load(terms);
         _requireUndisputed(orderId, order);
         if (items == 0 || items & ~_openItems(order) != 0) revert EscrowInvalidItems(orderId, items);
-        if (msg.sender != terms.buyer) {
+        if (_msgSender() != terms.buyer) {
             if (items & ~order.deliveredItems != 0) revert EscrowItemsNotDelivered(orderId, items);
             uint256 releasableAt = uint256(order.deliveredAt) + terms.disputeWindow;
             if (block.timestamp < releasableAt) revert EscrowReleaseTooEarly(orderId, releasableAt);
@@ -227,7 +232,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         if (expiresAt <= block.timestamp) revert EscrowOfferExpiry(orderId, expiresAt);
         _offers[orderId] =
             Offer({buyerBps: buyerBps, byMerchant: _isMerchant(orderId, terms), exists: true, expiresAt: expiresAt});
-        emit SettlementOffered(orderId, msg.sender, buyerBps, expiresAt);
+        emit SettlementOffered(orderId, _msgSender(), buyerBps, expiresAt);
     }
 
     /// @inheritdoc IOrderEscrow
@@ -235,10 +240,10 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         bytes32 orderId = _idOf(terms);
         Offer storage offer = _offers[orderId];
         if (!offer.exists || offer.byMerchant != _isMerchant(orderId, terms)) {
-            revert EscrowNotOfferMaker(orderId, msg.sender);
+            revert EscrowNotOfferMaker(orderId, _msgSender());
         }
         delete _offers[orderId];
-        emit SettlementOfferWithdrawn(orderId, msg.sender);
+        emit SettlementOfferWithdrawn(orderId, _msgSender());
     }
 
     /// @inheritdoc IOrderEscrow
@@ -260,7 +265,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     /// @inheritdoc IOrderEscrow
     function dispute(OrderTerms calldata terms, bytes32 evidenceHash) external {
         (bytes32 orderId, Order storage order) = _load(terms);
-        if (msg.sender != terms.buyer) revert EscrowNotBuyer(orderId, msg.sender);
+        _requireBuyer(orderId, terms);
         OrderStatus status = order.status;
         if (status != OrderStatus.Shipped && status != OrderStatus.Delivered) {
             revert EscrowInvalidStatus(orderId, status);
@@ -275,7 +280,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         (bytes32 orderId, Order storage order) = _load(terms);
         if (order.status != OrderStatus.Disputed) revert EscrowInvalidStatus(orderId, order.status);
         if (_isMerchant(orderId, terms)) order.merchantAnswered = true;
-        emit EvidenceSubmitted(orderId, msg.sender, evidenceHash);
+        emit EvidenceSubmitted(orderId, _msgSender(), evidenceHash);
     }
 
     /// @inheritdoc IOrderEscrow
@@ -291,7 +296,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         }
         if (buyerBps > _BPS) revert EscrowInvalidSplit(buyerBps);
         _settle(orderId, order, terms, buyerBps, SettlementKind.Arbiter);
-        emit DisputeRuled(orderId, msg.sender, rulingHash);
+        emit DisputeRuled(orderId, _msgSender(), rulingHash);
     }
 
     /// @inheritdoc IOrderEscrow
@@ -309,7 +314,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
 
     /// @inheritdoc IOrderEscrow
     function withdraw(address token) external nonReentrant {
-        _withdraw(token, payable(msg.sender));
+        _withdraw(token, payable(_msgSender()));
     }
 
     /// @inheritdoc IOrderEscrow
@@ -431,7 +436,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
             // report whose pickup report was lost proves the pickup too.
             order.status = OrderStatus.Shipped;
             emit OrderShipped(
-                orderId, msg.sender, carrier, update.kind == LogisticsKind.Shipped ? update.evidenceHash : bytes32(0)
+                orderId, _msgSender(), carrier, update.kind == LogisticsKind.Shipped ? update.evidenceHash : bytes32(0)
             );
             if (update.kind == LogisticsKind.Shipped) return refusal;
         }
@@ -442,7 +447,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         // A bitmap compared with a bitmap, not a balance or a time (slither taints the whole struct).
         // slither-disable-next-line incorrect-equality
         if (delivered | order.releasedItems | order.refundedItems == all) order.status = OrderStatus.Delivered;
-        emit OrderDelivered(orderId, msg.sender, items, update.evidenceHash);
+        emit OrderDelivered(orderId, _msgSender(), items, update.evidenceHash);
     }
 
     /// @dev `emit OrderOpened(orderId, buyer, merchant, terms)` from the terms' ABI encoding, which is
@@ -459,7 +464,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         uint32 deadline = uint32(block.timestamp) + _currentArbitrationPeriod();
         order.status = OrderStatus.Disputed;
         order.disputeDeadline = deadline;
-        emit DisputeOpened(orderId, msg.sender, evidenceHash, deadline);
+        emit DisputeOpened(orderId, _msgSender(), evidenceHash, deadline);
     }
 
     /// @dev `release`'s rule for one order, for `release` and `releaseDue` alike: a shipped or delivered
@@ -499,7 +504,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         if (released | order.refundedItems == all) order.status = OrderStatus.Released;
         (merchantAmount, feeAmount) = _split(terms, gross);
         if (credit) _credit(terms.merchant, terms.token, merchantAmount, feeAmount);
-        emit OrderReleased(orderId, msg.sender, items, merchantAmount, feeAmount);
+        emit OrderReleased(orderId, _msgSender(), items, merchantAmount, feeAmount);
         (,, uint256 listed) = _fieldsOfFound(terms);
         if (listed == 0) return (merchantAmount, feeAmount);
         // A release before any hand-over is a payment, not a sale: the items go free for another order.
@@ -523,7 +528,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
             order.status = OrderStatus.Delivered;
         }
         _credits[terms.payer][terms.token] += amount;
-        emit OrderRefunded(orderId, msg.sender, reason, items, amount);
+        emit OrderRefunded(orderId, _msgSender(), reason, items, amount);
         if (terms.itemIds.length != 0) _freeItems(orderId, terms, items);
     }
 
@@ -542,7 +547,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         if (payerAmount != 0) _credits[terms.payer][terms.token] += payerAmount;
         (uint256 merchantAmount, uint256 feeAmount) = _split(terms, remainder - payerAmount);
         _credit(terms.merchant, terms.token, merchantAmount, feeAmount);
-        emit OrderSettled(orderId, msg.sender, kind, buyerBps, payerAmount, merchantAmount, feeAmount);
+        emit OrderSettled(orderId, _msgSender(), kind, buyerBps, payerAmount, merchantAmount, feeAmount);
         // Goods never handed to a carrier stayed with the merchant; goods that left stay with the buyer.
         if (terms.itemIds.length != 0 && order.carrier == 0) _freeItems(orderId, terms, open);
     }
@@ -611,10 +616,11 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     }
 
     function _withdraw(address token, address payable to) private {
-        uint256 amount = _credits[msg.sender][token];
-        if (amount == 0) revert EscrowNothingToWithdraw(msg.sender, token);
-        _credits[msg.sender][token] = 0;
-        emit Withdrawn(msg.sender, token, to, amount);
+        address account = _msgSender();
+        uint256 amount = _credits[account][token];
+        if (amount == 0) revert EscrowNothingToWithdraw(account, token);
+        _credits[account][token] = 0;
+        emit Withdrawn(account, token, to, amount);
         if (token == address(0)) {
             (bool ok,) = to.call{value: amount}("");
             if (!ok) revert EscrowEthTransferFailed(to, amount);
@@ -632,7 +638,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         returns (RefundReason, uint32)
     {
         uint32 open = _openItems(order);
-        if (msg.sender == terms.merchant) {
+        if (_msgSender() == terms.merchant) {
             _requireOpen(orderId, order);
             return (RefundReason.MerchantCancelled, open);
         }
@@ -643,7 +649,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
             // only `deliverBy` passing without any report lets anyone refund.
             uint256 deadline = carrier == 0 ? order.shipBy : terms.deliverBy;
             if (block.timestamp > deadline) return (RefundReason.ShipByMissed, open);
-            if (msg.sender != terms.buyer) revert EscrowNotParty(orderId, msg.sender);
+            if (_msgSender() != terms.buyer) revert EscrowNotParty(orderId, _msgSender());
             if (carrier != 0) revert EscrowHandedToCarrier(orderId, carrier);
             return (RefundReason.BuyerCancelled, open);
         }
@@ -654,7 +660,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
             uint32 undelivered = open & ~order.deliveredItems;
             if (undelivered != 0) return (RefundReason.DeliveryNotReported, undelivered);
         }
-        if (msg.sender != terms.buyer) revert EscrowNotParty(orderId, msg.sender);
+        if (_msgSender() != terms.buyer) revert EscrowNotParty(orderId, _msgSender());
         revert EscrowInvalidStatus(orderId, status);
     }
 
@@ -677,7 +683,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     /// @dev Pulls `amount` from the caller and refuses tokens that deliver less.
     function _pull(IERC20 token, uint256 amount) private {
         uint256 before = token.balanceOf(address(this));
-        token.safeTransferFrom(msg.sender, address(this), amount);
+        token.safeTransferFrom(_msgSender(), address(this), amount);
         uint256 balance = token.balanceOf(address(this));
         if (balance < before + amount) {
             revert EscrowTokenDeliveredLess(address(token), amount, balance > before ? balance - before : 0);
@@ -705,14 +711,24 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
         if (uint8(order.status) >= uint8(OrderStatus.Released)) revert EscrowInvalidStatus(orderId, order.status);
     }
 
+    function _requireMerchant(bytes32 orderId, OrderTerms calldata terms) private view {
+        address caller = _msgSender();
+        if (caller != terms.merchant) revert EscrowNotMerchant(orderId, caller);
+    }
+
+    function _requireBuyer(bytes32 orderId, OrderTerms calldata terms) private view {
+        address caller = _msgSender();
+        if (caller != terms.buyer) revert EscrowNotBuyer(orderId, caller);
+    }
+
     /// @dev Funded, Shipped or Delivered.
     function _requireUndisputed(bytes32 orderId, Order storage order) private view {
         if (uint8(order.status) >= uint8(OrderStatus.Disputed)) revert EscrowInvalidStatus(orderId, order.status);
     }
 
     function _isMerchant(bytes32 orderId, OrderTerms calldata terms) private view returns (bool) {
-        if (msg.sender == terms.merchant) return true;
-        if (msg.sender != terms.buyer) revert EscrowNotParty(orderId, msg.sender);
+        if (_msgSender() == terms.merchant) return true;
+        if (_msgSender() != terms.buyer) revert EscrowNotParty(orderId, _msgSender());
         return false;
     }
 
@@ -805,6 +821,27 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
             while (bits != 0) {
                 bits &= bits - 1;
                 ++count;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ the caller
+
+    /// @inheritdoc IOrderEscrow
+    function isTrustedForwarder(address forwarder) external view returns (bool) {
+        return forwarder == _forwarder;
+    }
+
+    /// @dev ERC-2771 as OpenZeppelin's ERC2771Context reads it, with the registry's forwarder: a call
+    /// that forwarder makes ends with its signer's 20 bytes. Written out, because ERC2771Context's public
+    /// getters and calldata bounds checks do not fit under the size limit; the registry's
+    /// `trustedForwarder()` is where anyone reads the forwarder. OpenZeppelin's forwarder always appends
+    /// the signer, so calldata from it is never shorter than 20 bytes.
+    function _msgSender() internal view override returns (address sender) {
+        sender = msg.sender;
+        if (sender == _forwarder) {
+            assembly ("memory-safe") {
+                sender := shr(96, calldataload(sub(calldatasize(), 20)))
             }
         }
     }

@@ -458,6 +458,11 @@ interface IProductRegistry {
     /// @return identityHash The owner's identity commitment.
     function merchantStanding(address merchant) external view returns (MerchantStatus status, bytes32 identityHash);
 
+    /// @notice The suite's ERC-2771 forwarder: a call it forwards acts as the request's signer, here and in
+    /// the order escrow, under every rule a direct call meets. Zero when forwarded calls are off.
+    /// @return The forwarder's address.
+    function trustedForwarder() external view returns (address);
+
     /// @notice Who holds a GS1 company prefix.
     /// @param prefix The prefix (GTIN-13 form).
     /// @return The merchant, or zero.

@@ -4,6 +4,8 @@ pragma solidity ^0.8.24;
 import {
     AccessControlDefaultAdminRules
 } from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
@@ -23,7 +25,7 @@ import {ItemIds} from "./ItemIds.sol";
 ///   merchant's id; a verifier can still move or revoke an id registered in error.
 /// - The escrow holds an order's items (`held`): an item is in at most one open order, and once sold
 ///   through one it stays held, so a serialised item is sold once.
-contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pausable {
+contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pausable, ERC2771Context {
     /// @notice Approves, suspends and reinstates merchants; grants GS1 prefixes; reassigns items;
     /// confirms or dismisses reports.
     bytes32 public constant VERIFIER_ROLE = keccak256("VERIFIER_ROLE");
@@ -52,7 +54,13 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE, who grants the other roles and pauses; handed over
     /// only in two steps, `ADMIN_TRANSFER_DELAY` apart.
-    constructor(address admin) AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, admin) {}
+    /// @param forwarder The suite's ERC-2771 forwarder (`TrustMallForwarder`): a call it forwards acts
+    /// as the request's signer, under every rule a direct call meets. Immutable, so no key can later
+    /// name another forwarder; the zero address turns forwarded calls off.
+    constructor(address admin, address forwarder)
+        AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, admin)
+        ERC2771Context(forwarder)
+    {}
 
     // ------------------------------------------------------------------ merchants
 
@@ -69,7 +77,7 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         record.approvedAt = uint40(block.timestamp);
         record.identityHash = identityHash;
         record.name = name;
-        emit MerchantApproved(merchant, name, identityHash, msg.sender);
+        emit MerchantApproved(merchant, name, identityHash, _msgSender());
     }
 
     /// @inheritdoc IProductRegistry
@@ -78,7 +86,7 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         if (record.status == MerchantStatus.None) revert RegistryMerchantUnknown(merchant);
         if (record.status != MerchantStatus.Active) revert RegistryMerchantStatusUnchanged(merchant, record.status);
         record.status = MerchantStatus.Suspended;
-        emit MerchantSuspended(merchant, reasonHash, msg.sender);
+        emit MerchantSuspended(merchant, reasonHash, _msgSender());
     }
 
     /// @inheritdoc IProductRegistry
@@ -87,7 +95,7 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         if (record.status == MerchantStatus.None) revert RegistryMerchantUnknown(merchant);
         if (record.status != MerchantStatus.Suspended) revert RegistryMerchantStatusUnchanged(merchant, record.status);
         record.status = MerchantStatus.Active;
-        emit MerchantReinstated(merchant, msg.sender);
+        emit MerchantReinstated(merchant, _msgSender());
     }
 
     /// @inheritdoc IProductRegistry
@@ -112,7 +120,7 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         }
         _gs1Prefixes[keccak256(digits)] = merchant;
         record.gs1PrefixLengths |= uint16(1 << length);
-        emit Gs1PrefixGranted(prefix, merchant, msg.sender);
+        emit Gs1PrefixGranted(prefix, merchant, _msgSender());
     }
 
     /// @inheritdoc IProductRegistry
@@ -125,7 +133,7 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         for (uint256 cut = _MIN_PREFIX; cut < digits.length; ++cut) {
             --_gs1Extensions[keccak256(digits[:cut])];
         }
-        emit Gs1PrefixRevoked(prefix, holder, msg.sender);
+        emit Gs1PrefixRevoked(prefix, holder, _msgSender());
     }
 
     /// @inheritdoc IProductRegistry
@@ -162,18 +170,18 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         whenNotPaused
         returns (bytes32 itemId)
     {
-        Merchant storage merchant = _activeMerchant(msg.sender);
-        itemId = _idOf(msg.sender, merchant, key);
+        Merchant storage merchant = _activeMerchant(_msgSender());
+        itemId = _idOf(_msgSender(), merchant, key);
         _register(itemId, metadataHash, metadataURI);
     }
 
     /// @inheritdoc IProductRegistry
     function registerItems(ItemInput[] calldata items) external whenNotPaused {
         if (items.length == 0) revert RegistryEmptyInput();
-        Merchant storage merchant = _activeMerchant(msg.sender);
+        Merchant storage merchant = _activeMerchant(_msgSender());
         for (uint256 i; i < items.length; ++i) {
             ItemInput calldata input = items[i];
-            _register(_idOf(msg.sender, merchant, input.key), input.metadataHash, input.metadataURI);
+            _register(_idOf(_msgSender(), merchant, input.key), input.metadataHash, input.metadataURI);
         }
     }
 
@@ -182,15 +190,15 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         external
         whenNotPaused
     {
-        _activeMerchant(msg.sender);
+        _activeMerchant(_msgSender());
         if (root == bytes32(0) || metadataHash == bytes32(0)) revert RegistryZeroId();
         if (itemCount == 0) revert RegistryBatchEmpty(root);
         Batch storage batch = _batches[root];
         if (batch.merchant != address(0)) revert RegistryBatchAlreadyRegistered(root);
-        batch.merchant = msg.sender;
+        batch.merchant = _msgSender();
         batch.registeredAt = uint40(block.timestamp);
         batch.itemCount = itemCount;
-        emit BatchRegistered(root, msg.sender, itemCount, metadataHash, metadataURI);
+        emit BatchRegistered(root, _msgSender(), itemCount, metadataHash, metadataURI);
     }
 
     /// @inheritdoc IProductRegistry
@@ -260,14 +268,14 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
     /// @inheritdoc IProductRegistry
     function recordCustody(CustodyInput[] calldata events) external whenNotPaused {
         if (events.length == 0) revert RegistryEmptyInput();
-        bool isOracle = hasRole(ORACLE_ROLE, msg.sender);
-        if (!isOracle) _activeMerchant(msg.sender);
+        bool isOracle = hasRole(ORACLE_ROLE, _msgSender());
+        if (!isOracle) _activeMerchant(_msgSender());
         for (uint256 i; i < events.length; ++i) {
             CustodyInput calldata input = events[i];
             if (isOracle && input.action == CustodyAction.Sold) {
                 revert RegistryActionNotAllowed(input.eventId, input.action);
             }
-            _record(input, isOracle ? address(0) : msg.sender);
+            _record(input, isOracle ? address(0) : _msgSender());
         }
     }
 
@@ -320,13 +328,13 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         reportId = ++_reportCount;
         _reports[reportId] = Report({
             itemId: itemId,
-            reporter: msg.sender,
+            reporter: _msgSender(),
             filedAt: uint40(block.timestamp),
             kind: kind,
             status: ReportStatus.Open,
             evidenceHash: evidenceHash
         });
-        emit ReportFiled(reportId, itemId, msg.sender, kind, evidenceHash);
+        emit ReportFiled(reportId, itemId, _msgSender(), kind, evidenceHash);
     }
 
     /// @inheritdoc IProductRegistry
@@ -334,7 +342,7 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         Report storage report = _openReport(reportId);
         report.status = ReportStatus.Confirmed;
         bytes32 itemId = report.itemId;
-        emit ReportConfirmed(reportId, itemId, findingHash, msg.sender);
+        emit ReportConfirmed(reportId, itemId, findingHash, _msgSender());
         Item storage item = _items[itemId];
         // Recalled is final and outranks a flag; a second confirmed report changes nothing.
         // `updatedAt` is left alone: it orders custody events, and the flag's time is in the logs.
@@ -348,30 +356,30 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
     function dismissReport(uint256 reportId, bytes32 findingHash) external onlyRole(VERIFIER_ROLE) {
         Report storage report = _openReport(reportId);
         report.status = ReportStatus.Dismissed;
-        emit ReportDismissed(reportId, report.itemId, findingHash, msg.sender);
+        emit ReportDismissed(reportId, report.itemId, findingHash, _msgSender());
     }
 
     /// @inheritdoc IProductRegistry
     function recallItem(bytes32 itemId, bytes32 reasonHash) external {
         Item storage item = _items[itemId];
         if (item.merchant == address(0)) revert RegistryItemNotRegistered(itemId);
-        if (item.merchant != msg.sender) revert RegistryNotItemCustodian(msg.sender, itemId);
+        if (item.merchant != _msgSender()) revert RegistryNotItemCustodian(_msgSender(), itemId);
         if (item.state == ItemState.Recalled || _inRecalledBatch(itemId, item)) {
             revert RegistryItemAlreadyRecalled(itemId);
         }
         // `updatedAt` is left alone: it orders custody events, and the recall's time is in the logs.
         item.state = ItemState.Recalled;
-        emit ItemRecalled(itemId, msg.sender, reasonHash);
+        emit ItemRecalled(itemId, _msgSender(), reasonHash);
     }
 
     /// @inheritdoc IProductRegistry
     function recallBatch(bytes32 root, bytes32 reasonHash) external {
         Batch storage batch = _batches[root];
         if (batch.merchant == address(0)) revert RegistryBatchNotRegistered(root);
-        if (batch.merchant != msg.sender) revert RegistryNotBatchMerchant(msg.sender, root);
+        if (batch.merchant != _msgSender()) revert RegistryNotBatchMerchant(_msgSender(), root);
         if (batch.recalled) revert RegistryBatchAlreadyRecalled(root);
         batch.recalled = true;
-        emit BatchRecalled(root, msg.sender, reasonHash);
+        emit BatchRecalled(root, _msgSender(), reasonHash);
     }
 
     // ------------------------------------------------------------------ admin
@@ -492,9 +500,9 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         if (item.merchant != address(0) || item.state != ItemState.Active) {
             revert RegistryItemAlreadyRegistered(itemId);
         }
-        item.merchant = msg.sender;
+        item.merchant = _msgSender();
         item.updatedAt = uint40(block.timestamp);
-        emit ItemRegistered(itemId, msg.sender, metadataHash, metadataURI);
+        emit ItemRegistered(itemId, _msgSender(), metadataHash, metadataURI);
     }
 
     /// @dev Appends one custody event; `merchant` zero lets any registered item through (the oracle).
@@ -516,7 +524,7 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         }
         emit CustodyRecorded(
             input.itemId,
-            msg.sender,
+            _msgSender(),
             input.eventId,
             input.action,
             input.occurredAt,
@@ -552,9 +560,9 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
     function _spendEventId(uint256 eventId) private {
         uint256 word = eventId >> 8;
         uint256 bit = 1 << (eventId & 0xff);
-        uint256 bits = _spentEventIds[msg.sender][word];
-        if (bits & bit != 0) revert RegistryEventAlreadyRecorded(msg.sender, eventId);
-        _spentEventIds[msg.sender][word] = bits | bit;
+        uint256 bits = _spentEventIds[_msgSender()][word];
+        if (bits & bit != 0) revert RegistryEventAlreadyRecorded(_msgSender(), eventId);
+        _spentEventIds[_msgSender()][word] = bits | bit;
     }
 
     /// @dev Whether an activated batch item's batch was recalled (the recall does not touch item records).
@@ -571,5 +579,25 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         report = _reports[reportId];
         if (report.status == ReportStatus.None) revert RegistryReportUnknown(reportId);
         if (report.status != ReportStatus.Open) revert RegistryReportClosed(reportId, report.status);
+    }
+
+    // ------------------------------------------------------------------ the caller
+
+    /// @inheritdoc IProductRegistry
+    function trustedForwarder() public view override(IProductRegistry, ERC2771Context) returns (address) {
+        return ERC2771Context.trustedForwarder();
+    }
+
+    /// @dev A forwarded call's sender is the request's signer (ERC-2771); any other call's is `msg.sender`.
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
     }
 }

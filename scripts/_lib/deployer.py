@@ -204,8 +204,9 @@ def deploy_suite(
     contracts: dict[str, ContractDeployment] = {}
     for step in steps:
         t = done[step.name]
-        delay = [ADMIN_DELAY] if "defaultAdmin" in t.instance.contract_type.view_methods else []
-        roles = _roles(t, step, replaced)
+        views = t.instance.contract_type.view_methods
+        delay = [ADMIN_DELAY] if "defaultAdmin" in views else []
+        roles = _roles(t, step, replaced) if "hasRole" in views else {}
         held = {s.key: s.apply(t) for s in [*step.settings(ctx), *delay]}
         contracts[step.name] = t.entry.model_copy(update={"roles": roles, "settings": held})
     path = directory / f"{chain_id}.json"

@@ -188,15 +188,22 @@ class Step:
 
 SUITE: tuple[Step, ...] = (
     Step(
-        "ProductRegistry",  # ProductRegistry(admin)
-        args=lambda ctx: [ctx.deployer],
+        # Relays merchants' signed requests (ERC-2771): no owner, no roles, no settings.
+        "TrustMallForwarder",  # TrustMallForwarder()
+        args=lambda ctx: [],
+        roles=lambda ctx: {},
+        when=lambda ctx: True,
+    ),
+    Step(
+        "ProductRegistry",  # ProductRegistry(admin, forwarder): the forwarder is fixed for life
+        args=lambda ctx: [ctx.deployer, ctx.addresses["TrustMallForwarder"]],
         # Orders hold their items in the registry, free them on refunds and sell them on release.
         roles=lambda ctx: {"VERIFIER_ROLE": [ctx.verifier], "ORACLE_ROLE": [ctx.oracle],
                            "ESCROW_ROLE": [ctx.addresses["OrderEscrow"]]},
         # The suite once gave the escrow the registry's ORACLE_ROLE to record sales: a reused
         # registry must not keep it (it would let the escrow record any custody event).
         revokes=lambda ctx: {"ORACLE_ROLE": [ctx.addresses["OrderEscrow"]]},
-        when=lambda ctx: True,
+        fixed=(1,), when=lambda ctx: True,
     ),
     Step(
         "OrderEscrow",  # OrderEscrow(admin, registry, feeRecipient)

@@ -26,6 +26,7 @@ from eth_utils.crypto import keccak
 from app.domain.abi_types import hex32
 from app.domain.attestations import Attestation, Domain, sign
 from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import IdScheme, LogisticsKind
 from harness.nodes import ChainNode, anvil_command, free_port, running
 from tests.contracts.escrow.helpers import DAY, ETH, Terms, h
@@ -112,7 +113,7 @@ def project_() -> Any:
 def suite(provider: Any, actors: Actors, project_: Any) -> Suite:
     """The suite as `ape run deploy` wires it: roles granted, the stablecoin allowed."""
     admin = actors.admin
-    registry = project_.ProductRegistry.deploy(admin.address, sender=admin)
+    registry = project_.ProductRegistry.deploy(admin.address, ZERO_ADDRESS, sender=admin)
     escrow = project_.OrderEscrow.deploy(
         admin.address, registry.address, actors.fee_recipient.address, sender=admin
     )

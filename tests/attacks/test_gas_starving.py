@@ -44,6 +44,7 @@ from tests.contracts.escrow.helpers import ETH, OrderStatus, Terms, h
 ITEMS = 32  # the most an order may carry: the costliest registry call, the largest 1/64 kept back
 SOLD = 5  # IProductRegistry.CustodyAction.Sold
 HOLD_ITEMS = "fd6664f3"  # the selector of holdItems(bytes32,address,bytes32[])
+TRUSTED_FORWARDER = "7da0a877"  # the selector of trustedForwarder()
 _labels = itertools.count(1)
 
 
@@ -95,11 +96,15 @@ def delivered(suite: Suite, actors: Actors, terms_for: Any, node: ChainNode) -> 
     return _delivered(suite, actors, terms_for, node, items)
 
 
-# A registry stand-in that holds any items and refuses everything else with no reason at all,
-# as a call starved of gas fails: runtime `if (selector == holdItems) stop; else revert(0, 0)`,
-# deployed with a 12-byte constructor that returns it.
-_MUTE_RUNTIME = "60003560e01c63" + HOLD_ITEMS + "1460145760006000fd5b00"
-_MUTE_CREATION = "0x6016600c60003960166000f3" + _MUTE_RUNTIME
+# A registry stand-in that holds any items, names no forwarder, and refuses everything else with
+# no reason at all, as a call starved of gas fails: runtime `if (selector == holdItems) stop;
+# if (selector == trustedForwarder) return 32 zero bytes; revert(0, 0)`, deployed with a 12-byte
+# constructor that returns it.
+_MUTE_RUNTIME = (
+    "60003560e01c8063" + HOLD_ITEMS + "14601e5763" + TRUSTED_FORWARDER + "1460205760006000fd"
+    "5b005b60206000f3"
+)
+_MUTE_CREATION = "0x6026600c60003960266000f3" + _MUTE_RUNTIME
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from typing import Any
 import ape
 import pytest
 
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import LogisticsKind
 from scripts._lib.policy import default_policy
 from tests.attacks.conftest import (
@@ -216,7 +217,7 @@ def test_admin_handover_needs_two_steps_and_the_delay(
     the handover, the newcomer's acceptance is refused until the 2-day delay has passed, then it
     is accepted and the old admin holds nothing."""
     admin, newcomer = actors.admin, actors.stranger
-    registry = project_.ProductRegistry.deploy(admin.address, sender=admin)
+    registry = project_.ProductRegistry.deploy(admin.address, ZERO_ADDRESS, sender=admin)
     escrow = project_.OrderEscrow.deploy(admin.address, registry, admin.address, sender=admin)
     verifier = project_.AttestationVerifier.deploy(
         admin.address, [ATTESTER.address], 1, sender=admin

@@ -20,6 +20,7 @@ from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.crypto import keccak
 
 from app.domain.ids import item_id_from_sku, item_key
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import IdScheme
 from harness.nodes import ChainNode, hardhat_command
 from tests.conftest import node_on_a_free_port
@@ -51,7 +52,7 @@ def hardhat(networks: Any, hardhat_node: ChainNode) -> Iterator[Any]:
 @pytest.fixture
 def registry(hardhat: Any, project: Any, admin: Any, verifier: Any, merchant: Any) -> Any:
     """A ProductRegistry deployed on the Hardhat node, with a verifier and an approved merchant."""
-    contract = admin.deploy(project.ProductRegistry, admin.address)
+    contract = admin.deploy(project.ProductRegistry, admin.address, ZERO_ADDRESS)
     contract.grantRole(contract.VERIFIER_ROLE(), verifier.address, sender=admin)
     contract.approveMerchant(
         merchant.address, "Hardhat Goods", keccak(text="identity"), sender=verifier

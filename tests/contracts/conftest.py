@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from app.domain.merkle import BatchLeaf, ItemBatch
+from app.domain.orders import ZERO_ADDRESS
 from tests.contracts.registry.helpers import (
     ItemKey,
     ReportKind,
@@ -90,15 +91,27 @@ def shopper(accounts: Any) -> Any:
 @pytest.fixture(scope="session")
 def bare_registry(project: Any, admin: Any) -> Any:
     """A freshly deployed registry: only the admin role is held."""
-    return project.ProductRegistry.deploy(admin, sender=admin)
+    return project.ProductRegistry.deploy(admin, ZERO_ADDRESS, sender=admin)
+
+
+@pytest.fixture(scope="session")
+def forwarder(project: Any, admin: Any) -> Any:
+    """The suite's ERC-2771 forwarder, trusted by ``registry`` and the escrows built on it."""
+    return project.TrustMallForwarder.deploy(sender=admin)
 
 
 @pytest.fixture(scope="session")
 def registry(
-    project: Any, admin: Any, verifier: Any, merchant: Any, other_merchant: Any, oracle: Any
+    project: Any,
+    admin: Any,
+    verifier: Any,
+    merchant: Any,
+    other_merchant: Any,
+    oracle: Any,
+    forwarder: Any,
 ) -> Any:
     """A registry with the verifier and oracle roles granted and two approved merchants."""
-    contract = project.ProductRegistry.deploy(admin, sender=admin)
+    contract = project.ProductRegistry.deploy(admin, forwarder, sender=admin)
     contract.grantRole(contract.VERIFIER_ROLE(), verifier, sender=admin)
     contract.grantRole(contract.ORACLE_ROLE(), oracle, sender=admin)
     contract.approveMerchant(merchant, "Acme Goods", h("acme identity"), sender=verifier)

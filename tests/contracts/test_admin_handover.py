@@ -10,16 +10,17 @@ from typing import Any
 import ape
 import pytest
 
+from app.domain.orders import ZERO_ADDRESS
+
 DAY = 86_400
 DELAY = 2 * DAY
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 @pytest.fixture(params=["ProductRegistry", "OrderEscrow"])
 def contract(request: pytest.FixtureRequest, project: Any, admin: Any, registry: Any) -> Any:
     if request.param == "ProductRegistry":
-        return project.ProductRegistry.deploy(admin, sender=admin)
+        return project.ProductRegistry.deploy(admin, ZERO_ADDRESS, sender=admin)
     return project.OrderEscrow.deploy(admin, registry, admin, sender=admin)
 
 

@@ -44,7 +44,7 @@ contract CreditInvariants is InvariantTest {
         }
 
         stable = new MockStable6();
-        ProductRegistry registry = new ProductRegistry(admin);
+        ProductRegistry registry = new ProductRegistry(admin, address(0));
         escrow = new OrderEscrow(admin, registry, _actor(301));
         verifier = new AttestationVerifier(admin, attesters, 2);
         vault = new CreditVault(stable, admin);

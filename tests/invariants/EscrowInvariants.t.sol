@@ -26,7 +26,7 @@ contract EscrowInvariants is InvariantTest {
         address[4] memory buyers = [_actor(210), _actor(211), _actor(212), _actor(213)];
         address[3] memory merchants = [_actor(220), _actor(221), _actor(222)];
 
-        registry = new ProductRegistry(admin);
+        registry = new ProductRegistry(admin, address(0));
         escrow = new OrderEscrow(admin, registry, roles[3]);
         stable = new MockStable6();
         vm.startPrank(admin);

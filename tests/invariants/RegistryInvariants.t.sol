@@ -18,7 +18,7 @@ contract RegistryInvariants is InvariantTest {
         address verifier = _actor(101);
         address oracle = _actor(102);
         address[4] memory merchants = [_actor(110), _actor(111), _actor(112), _actor(113)];
-        registry = new ProductRegistry(admin);
+        registry = new ProductRegistry(admin, address(0));
         vm.startPrank(admin);
         registry.grantRole(registry.VERIFIER_ROLE(), verifier);
         registry.grantRole(registry.ORACLE_ROLE(), oracle);

@@ -137,7 +137,10 @@ def test_deploy_records_address_tx_block_compiler_and_roles(
     assert entry["compiler"]["version"].startswith("0.8.37+commit.")
     assert entry["compiler"]["settings"]["evmVersion"] == "cancun"
     assert entry["code_hash"] == "0x" + keccak(w3.eth.get_code(entry["address"])).hex()
-    assert entry["constructor_args"] == [ADMIN]
+    forwarder = data["contracts"]["TrustMallForwarder"]
+    assert entry["constructor_args"] == [ADMIN, forwarder["address"]]
+    assert read(w3, entry["address"], "trustedForwarder", "address") == forwarder["address"]
+    assert (forwarder["constructor_args"], forwarder["roles"]) == ([], {})
     escrow = data["contracts"]["OrderEscrow"]["address"]
     assert entry["roles"] == {
         "DEFAULT_ADMIN_ROLE": [ADMIN],
@@ -187,7 +190,11 @@ def test_deploy_without_a_stablecoin_leaves_the_credit_part_out(
     first_deploy: Run, deploy_dir: Path
 ) -> None:
     assert "credit: left out" in first_deploy.output
-    assert set(record(deploy_dir)["contracts"]) == {"ProductRegistry", "OrderEscrow"}
+    assert set(record(deploy_dir)["contracts"]) == {
+        "TrustMallForwarder",
+        "ProductRegistry",
+        "OrderEscrow",
+    }
 
 
 def test_deploy_rerun_reuses_live_deployment_and_sends_nothing(
@@ -339,7 +346,10 @@ def test_redeploy_deploys_a_new_contract_with_the_oracles_from_the_environment(
     assert new["address"] != old["address"]
     assert new["tx_hash"] != old["tx_hash"]
     assert new["block_number"] > old["block_number"]
-    assert w3.eth.get_code(new["address"]) == w3.eth.get_code(old["address"])
+    assert new["bytecode_hash"] == old["bytecode_hash"]
+    # A new forwarder with it: the old registry's, immutable, is not carried over.
+    forwarder = record(deploy_dir)["contracts"]["TrustMallForwarder"]["address"]
+    assert new["constructor_args"] == [ADMIN, forwarder] != old["constructor_args"]
     escrow = record(deploy_dir)["contracts"]["OrderEscrow"]
     assert new["roles"]["ORACLE_ROLE"] == [RIVAL_MERCHANT]
     assert has_role(w3, new["address"], "ORACLE_ROLE", RIVAL_MERCHANT)

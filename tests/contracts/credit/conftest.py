@@ -17,6 +17,7 @@ import pytest
 from eth_utils import keccak
 
 from app.domain.ids import item_id_of_key, item_key
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import IdScheme, LogisticsKind
 from tests.contracts.credit.helpers import (
     DAY,
@@ -138,7 +139,7 @@ def registry(
 ) -> Any:
     """A registry with a verifier and two approved merchants, each named by its owner's identity
     commitment."""
-    contract = project.ProductRegistry.deploy(admin, sender=admin)
+    contract = project.ProductRegistry.deploy(admin, ZERO_ADDRESS, sender=admin)
     contract.grantRole(contract.VERIFIER_ROLE(), registry_verifier, sender=admin)
     contract.approveMerchant(merchant, "Acme Goods", MERCHANT_IDENTITY, sender=registry_verifier)
     contract.approveMerchant(

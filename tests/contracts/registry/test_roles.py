@@ -16,7 +16,7 @@ DEFAULT_ADMIN_ROLE = ZERO32
 def test_constructor_grants_admin_role_to_the_admin_argument_only(
     project: Any, admin: Any, verifier: Any
 ) -> None:
-    registry = project.ProductRegistry.deploy(verifier, sender=admin)
+    registry = project.ProductRegistry.deploy(verifier, ZERO_ADDRESS, sender=admin)
 
     assert registry.hasRole(DEFAULT_ADMIN_ROLE, verifier)
     assert not registry.hasRole(DEFAULT_ADMIN_ROLE, admin)
@@ -29,7 +29,7 @@ def test_constructor_grants_admin_role_to_the_admin_argument_only(
 def test_constructor_reverts_for_zero_admin(project: Any, admin: Any) -> None:
     # ape.reverts does not tell a constructor's custom errors apart: the type is checked here.
     with pytest.raises(ContractLogicError) as raised:
-        project.ProductRegistry.deploy(ZERO_ADDRESS, sender=admin)
+        project.ProductRegistry.deploy(ZERO_ADDRESS, ZERO_ADDRESS, sender=admin)
 
     assert type(raised.value).__name__ == "AccessControlInvalidDefaultAdmin"
     assert raised.value.inputs == {"defaultAdmin": ZERO_ADDRESS}
