@@ -173,6 +173,14 @@ class Settings(BaseSettings):
     webhook_retry_window_seconds: Annotated[float, Field(gt=0)] = 3 * 86_400.0
     webhook_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     webhook_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
+    # Merchants' signed requests (app.merchant.requests), relayed with the keeper's key: per
+    # merchant and UTC day, at most merchant_requests_per_day requests and
+    # merchant_request_gas_per_day gas (the sum of the gas each request signs for); all merchants
+    # together at most request_gas_budget_per_day; one request at most merchant_request_max_gas.
+    merchant_requests_per_day: Annotated[int, Field(gt=0)] = 10_000
+    merchant_request_gas_per_day: Annotated[int, Field(gt=0)] = 500_000_000
+    request_gas_budget_per_day: Annotated[int, Field(gt=0)] = 5_000_000_000
+    merchant_request_max_gas: Annotated[int, Field(gt=21_000)] = 15_000_000
     run_background_tasks: bool = True
 
     @model_validator(mode="after")

@@ -43,10 +43,10 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {
         401: "No session, or an unknown or expired one.",
         403: "The address is not an active merchant on the registry.",
-        404: "No such endpoint or delivery of this merchant.",
-        409: "The delivery cannot be replayed now.",
+        404: "No such webhook endpoint or delivery of this merchant, or no such request.",
+        409: "A delivery cannot be replayed now, or a request's nonce is taken or replayed.",
         422: "The request is not valid.",
-        429: "Too many requests from this address: wait Retry-After seconds.",
+        429: "Over a rate or a daily quota: wait Retry-After seconds.",
         503: "The chain, or the webhook encryption key, is not available.",
     }
     return {code: {"model": ErrorPublic, "description": described[code]} for code in codes}

@@ -30,6 +30,8 @@ from app.merchant.models import (
     WebhookEndpointRow,
     WebhookEventRow,
 )
+from app.merchant.request_notices import BATCH as NOTICE_BATCH
+from app.merchant.request_notices import write_request_notices
 from app.merchant.webhook_signing import SecretBox, delivery_headers
 from app.outbox.lease import LEASE_SECONDS, Lease
 from app.settings import Environment, Settings
@@ -94,8 +96,9 @@ class WebhookDeliverer:
         report = DeliveryReport()
         if not self.lease.take():
             return report
+        noticed = write_request_notices(self.database, self.clock())
         due = self._due(self.clock())
-        report.more_work = len(due) == BATCH
+        report.more_work = len(due) == BATCH or noticed == NOTICE_BATCH
         for entry in due:
             if not self.lease.take():  # renewed before each attempt: a slow endpoint outlasts it
                 report.more_work = True

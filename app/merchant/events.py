@@ -220,29 +220,35 @@ SOURCES = (
 
 
 def event_body(
-    log: ChainLog, id_: str, type_: EventType, merchant: str, data: Mapping[str, Any]
+    id_: str,
+    type_: EventType,
+    merchant: str,
+    data: Mapping[str, Any],
+    created: int,
+    chain: Mapping[str, Any] | None,
 ) -> str:
     """The JSON every delivery of the event sends, byte for byte (what its signature covers)."""
     body = {
         "id": id_,
         "type": str(type_),
-        "created": log.block_time,
+        "created": created,
         "merchant": merchant,
         "data": dict(data),
-        "chain": {
-            "block_number": log.block_number,
-            "tx_hash": log.tx_hash,
-            "log_index": log.log_index,
-        },
+        "chain": None if chain is None else dict(chain),
     }
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
-def write_event(session: Session, log: ChainLog, source: Source) -> WebhookEventRow | None:
-    """The event and its deliveries, if any endpoint of its merchant wants its type."""
-    merchant = source.merchant(session, log)
-    if merchant is None:
-        return None  # an order or item from before the index began: nobody to tell
+def add_event(
+    session: Session,
+    id_: str,
+    type_: EventType,
+    merchant: str,
+    body: str,
+    where: Mapping[str, Any],
+) -> WebhookEventRow | None:
+    """The event and one delivery per endpoint of ``merchant`` subscribed to its type; nothing
+    if none is."""
     endpoints = [
         endpoint.id
         for endpoint in session.scalars(
@@ -250,24 +256,28 @@ def write_event(session: Session, log: ChainLog, source: Source) -> WebhookEvent
                 WebhookEndpointRow.merchant == merchant, WebhookEndpointRow.deleted_at.is_(None)
             )
         )
-        if str(source.type) in endpoint.event_types
+        if str(type_) in endpoint.event_types
     ]
     if not endpoints:
         return None
-    repeat = 0
-    while session.get(WebhookEventRow, id_ := event_id(log, source.type, repeat)) is not None:
-        repeat += 1
-    event = WebhookEventRow(
-        id=id_,
-        merchant=merchant,
-        type=str(source.type),
-        body=event_body(log, id_, source.type, merchant, source.data(log)),
-        **log.where(),
-    )
+    event = WebhookEventRow(id=id_, merchant=merchant, type=str(type_), body=body, **where)
     session.add(event)
     session.flush()  # the event before the deliveries that refer to it
     session.add_all(WebhookDeliveryRow(endpoint_id=e, event_id=event.id) for e in endpoints)
     return event
+
+
+def write_event(session: Session, log: ChainLog, source: Source) -> WebhookEventRow | None:
+    """The indexed log's event of its merchant, if any endpoint of the merchant wants its type."""
+    merchant = source.merchant(session, log)
+    if merchant is None:
+        return None  # an order or item from before the index began: nobody to tell
+    repeat = 0
+    while session.get(WebhookEventRow, id_ := event_id(log, source.type, repeat)) is not None:
+        repeat += 1
+    chain = {"block_number": log.block_number, "tx_hash": log.tx_hash, "log_index": log.log_index}
+    body = event_body(id_, source.type, merchant, source.data(log), log.block_time, chain)
+    return add_event(session, id_, source.type, merchant, body, log.where())
 
 
 def follow_index(table: HandlerTable) -> None:

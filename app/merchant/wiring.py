@@ -1,17 +1,20 @@
-"""Puts the merchant API into an app (one call from ``create_app``): its sign-in, webhook and
-read routers, the index followers that write webhook events, the delivery worker and its
-metrics."""
+"""Puts the merchant API into an app (one call from ``create_app``): its sign-in, webhook, read
+and signed-request routers, the index followers that write webhook events, the delivery worker
+and its metrics."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-import app.merchant.models  # noqa: F401  (tables created by create_schema)
+# The tables create_schema creates.
+import app.merchant.models
+import app.merchant.request_models  # noqa: F401
 from app.index.runtime import IndexRuntime
 from app.merchant.events import follow_index
 from app.merchant.metrics import WebhookCollector
 from app.merchant.reads_router import router as reads_router
+from app.merchant.requests_router import router as requests_router
 from app.merchant.siwe_router import router as siwe_router
 from app.merchant.webhook_router import router as webhook_router
 from app.merchant.worker import webhook_worker
@@ -26,4 +29,5 @@ def install_merchant(
     app.include_router(siwe_router)
     app.include_router(webhook_router)
     app.include_router(reads_router)
+    app.include_router(requests_router)
     metrics.register(WebhookCollector(services))

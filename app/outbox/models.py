@@ -59,6 +59,9 @@ class RelayKind(StrEnum):
     # ProductRegistry.activateBatchItem: a batch item a carrier reports on, proven from its
     # published manifest before its custody events go (one per transaction: the proof is dynamic).
     BATCH_ACTIVATION = "batch_activation"
+    # TrustMallForwarder.executeBatch: merchants' signed requests (app.merchant.requests), several
+    # to a transaction, each run as its signer's own call; one that reverts fails alone.
+    MERCHANT_REQUEST = "merchant_request"
 
 
 def payload_hash(payload: Mapping[str, Any]) -> str:

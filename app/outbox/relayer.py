@@ -14,7 +14,8 @@ The same key named for both makes one sender of every kind. A kind whose key is 
 waits in the queue (logged once when the relayer is built).
 
 A sender treats every kind alike and asks the kind's relay where kinds differ: one module per
-kind in ``app.outbox.kinds`` (custody, logistics, credit_application, keeper, keeper_credit)
+kind in ``app.outbox.kinds`` (custody, logistics, credit_application, keeper, keeper_credit,
+batch_activation, forwarded)
 holds its entry point and encoding, which records may go and together, what they need before a
 send, what a refusal means, what to check at start and what a receipt says.
 
@@ -44,6 +45,8 @@ no id; for them the journal is exact (every signed attempt is recorded before it
 attempt of a nonce can mine), and the escrow's state machine refuses a repeated step anyway.
 Credit applications go one per transaction; the attestation's nonce is spent by the decision, so
 a second submission reverts and the record is confirmed from the decision's log (whoever sent it).
+Merchants' signed requests run once by the forwarder's nonce: one whose nonce was used is settled
+from the forwarder's log of it (``app.outbox.kinds.forwarded``).
 """
 
 from __future__ import annotations
@@ -72,6 +75,9 @@ CUSTODY_ORACLE_KINDS = (
 )
 LOGISTICS_ORACLE_KINDS = (RelayKind.ORDER_LOGISTICS,)
 KEEPER_KINDS = (RelayKind.KEEPER_DUTY, RelayKind.KEEPER_CREDIT_DUTY)
+# Merchants' signed requests need no role (the forwarder is anyone's to call): the keeper's key,
+# the service's account for calls anyone may make, pays for them.
+MERCHANT_REQUEST_KINDS = (RelayKind.MERCHANT_REQUEST,)
 
 __all__ = ["AccountRelayer", "CycleReport", "Relayer", "sender_policy_of", "senders_of"]
 
@@ -156,7 +162,7 @@ def senders_of(keys: ServiceKeys) -> list[tuple[LocalAccount, tuple[RelayKind, .
     wanted: list[tuple[str, Callable[[], LocalAccount], tuple[RelayKind, ...]]] = [
         ("oracle", keys.oracle, CUSTODY_ORACLE_KINDS),
         ("logistics oracle", keys.logistics_oracle, LOGISTICS_ORACLE_KINDS),
-        ("keeper", keys.keeper, KEEPER_KINDS),
+        ("keeper", keys.keeper, KEEPER_KINDS + MERCHANT_REQUEST_KINDS),
     ]
     groups: dict[str, tuple[LocalAccount, tuple[RelayKind, ...]]] = {}
     for role, account_of, kinds in wanted:

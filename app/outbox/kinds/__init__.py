@@ -16,6 +16,7 @@ from app.outbox.kinds.base import KindRelay, RelayContext
 from app.outbox.kinds.batch_activation import BatchActivationRelay
 from app.outbox.kinds.credit_application import CreditApplicationRelay
 from app.outbox.kinds.custody import CustodyRelay
+from app.outbox.kinds.forwarded import MerchantRequestRelay
 from app.outbox.kinds.keeper import KeeperDutyRelay
 from app.outbox.kinds.keeper_credit import KeeperCreditRelay
 from app.outbox.kinds.logistics import LogisticsRelay
@@ -28,6 +29,7 @@ KIND_RELAYS: dict[RelayKind, type[KindRelay]] = {
     RelayKind.KEEPER_DUTY: KeeperDutyRelay,
     RelayKind.KEEPER_CREDIT_DUTY: KeeperCreditRelay,
     RelayKind.BATCH_ACTIVATION: BatchActivationRelay,
+    RelayKind.MERCHANT_REQUEST: MerchantRequestRelay,
 }
 
 __all__ = [

@@ -1,0 +1,184 @@
+"""A merchant's signed request: an ERC-2771 ``ForwardRequest`` (OpenZeppelin's
+``ERC2771Forwarder``, deployed as ``TrustMallForwarder``) signed with EIP-712 by the merchant's own
+key, which the service relays and pays for. The forwarder checks it again on chain: signer, nonce
+(sequential per signer) and deadline; the target contract applies every rule to the signer as to
+a direct caller.
+
+One home for what a request is, how it is signed and what a merchant may ask through the service:
+the service checks requests with it, ``ape run merchant register --via-service`` signs with it,
+and the examples' clients follow the same typed data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import SignableMessage, encode_typed_data
+from eth_utils.abi import collapse_if_tuple
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+# The forwarder's EIP-712 name (contracts/common/TrustMallForwarder.sol) and OpenZeppelin's version.
+DOMAIN_NAME = "TrustMall"
+DOMAIN_VERSION = "1"
+FORWARDER = "TrustMallForwarder"
+PRIMARY_TYPE = "ForwardRequest"
+TYPES: dict[str, list[dict[str, str]]] = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
+    ],
+    PRIMARY_TYPE: [
+        {"name": "from", "type": "address"},
+        {"name": "to", "type": "address"},
+        {"name": "value", "type": "uint256"},
+        {"name": "gas", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint48"},
+        {"name": "data", "type": "bytes"},
+    ],
+}
+# ERC2771Forwarder.executeBatch's element: ForwardRequestData (the nonce is the forwarder's own).
+REQUEST_DATA_TYPE = "(address,address,uint256,uint256,uint48,bytes,bytes)"
+
+# What a merchant may ask the service to relay, by contract: its own catalogue, trail and
+# shipments. Every other function stays a direct call (the service pays gas only for a merchant's
+# own work). Signatures and selectors come from each contract's ABI.
+RELAYED_FUNCTIONS: dict[str, tuple[str, ...]] = {
+    "ProductRegistry": (
+        "registerItem",
+        "registerItems",
+        "registerBatch",
+        "activateBatchItems",
+        "recordCustody",
+        "recallItem",
+        "recallBatch",
+    ),
+    "OrderEscrow": ("assignCarrier", "ship"),
+}
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The forwarder's EIP-712 domain on one chain."""
+
+    chain_id: int
+    forwarder: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": self.chain_id,
+            "verifyingContract": to_checksum_address(self.forwarder),
+        }
+
+
+@dataclass(frozen=True)
+class ForwardRequest:
+    """What the merchant signs; ``data`` is the target's calldata (selector and arguments)."""
+
+    sender: str
+    to: str
+    value: int
+    gas: int
+    nonce: int
+    deadline: int
+    data: bytes
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "from": to_checksum_address(self.sender),
+            "to": to_checksum_address(self.to),
+            "value": self.value,
+            "gas": self.gas,
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+            "data": self.data,
+        }
+
+    def typed_data(self, domain: Domain) -> dict[str, Any]:
+        """The EIP-712 typed data (``eth_signTypedData_v4``'s argument)."""
+        return {
+            "types": TYPES,
+            "primaryType": PRIMARY_TYPE,
+            "domain": domain.as_dict(),
+            "message": self.message(),
+        }
+
+    def signable(self, domain: Domain) -> SignableMessage:
+        return encode_typed_data(full_message=self.typed_data(domain))
+
+    def digest(self, domain: Domain) -> bytes:
+        """The EIP-712 hash the signature covers: unique per signer, nonce and content."""
+        signable = self.signable(domain)
+        return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+    def signer(self, domain: Domain, signature: bytes) -> str | None:
+        """The address that signed this request under ``domain``, or None if the signature is
+        malformed. A signature over other fields or another domain recovers another address."""
+        try:
+            return str(Account.recover_message(self.signable(domain), signature=signature))
+        except (ValueError, TypeError):
+            return None
+
+    def signed_by(self, key: Any, domain: Domain) -> bytes:
+        """The signature of ``key`` (a private key, or an eth_account local account) over this
+        request."""
+        private_key = getattr(key, "key", key)
+        return bytes(Account.sign_message(self.signable(domain), private_key).signature)
+
+    def request_data(self, signature: bytes) -> tuple[Any, ...]:
+        """``ERC2771Forwarder.ForwardRequestData`` for ``execute`` and ``executeBatch``."""
+        return (
+            to_checksum_address(self.sender),
+            to_checksum_address(self.to),
+            self.value,
+            self.gas,
+            self.deadline,
+            self.data,
+            signature,
+        )
+
+    def as_json(self, chain_id: int, signature: bytes) -> dict[str, Any]:
+        """The body of ``POST /v1/merchant/requests``."""
+        return {
+            "chainId": chain_id,
+            "from": to_checksum_address(self.sender),
+            "to": to_checksum_address(self.to),
+            "value": str(self.value),
+            "gas": str(self.gas),
+            "nonce": str(self.nonce),
+            "deadline": self.deadline,
+            "data": "0x" + self.data.hex(),
+            "signature": "0x" + signature.hex(),
+        }
+
+
+def relayed_selectors(
+    contracts: Mapping[str, tuple[str, list[dict[str, Any]]]],
+) -> dict[tuple[str, bytes], str]:
+    """(target address, selector) -> function signature, for the deployed targets given as
+    name -> (address, ABI)."""
+    found: dict[tuple[str, bytes], str] = {}
+    for name, functions in RELAYED_FUNCTIONS.items():
+        if name not in contracts:
+            continue
+        address, abi = contracts[name]
+        for entry in abi:
+            if entry.get("type") == "function" and entry["name"] in functions:
+                inputs = ",".join(collapse_if_tuple(dict(i)) for i in entry["inputs"])
+                signature = f"{entry['name']}({inputs})"
+                found[(to_checksum_address(address), keccak(text=signature)[:4])] = signature
+    return found
+
+
+def request_id(digest: bytes) -> str:
+    """The id the service answers for a request: ``req_`` and its digest's first 32 hex digits
+    (a client can compute it before posting)."""
+    return "req_" + digest.hex()[:32]

@@ -1,0 +1,36 @@
+"""Merchants' signed requests the service accepted: who signed what, for quotas and status.
+
+The request itself (what the forwarder executes) is an outbox record of kind
+``merchant_request`` (``app.outbox.kinds.forwarded``), written in the same database transaction,
+so its way to the chain (queued, submitted, confirmed, failed) is the outbox's. One signer's
+nonce is accepted once: the outbox's unique (source, source event id) is (``merchant-request``,
+``signer:nonce``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+from app.index.models import ADDRESS, HEX32
+
+
+class MerchantRequestRow(Base):
+    __tablename__ = "merchant_requests"
+    __table_args__ = (Index("ix_merchant_requests_signer_day", "signer", "day"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # req_ + 32 hex of the digest
+    digest: Mapped[str] = mapped_column(String(HEX32), unique=True)
+    signer: Mapped[str] = mapped_column(String(ADDRESS))
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    target: Mapped[str] = mapped_column(String(ADDRESS))
+    function: Mapped[str] = mapped_column(String(64))
+    gas: Mapped[int] = mapped_column(BigInteger)
+    deadline: Mapped[int] = mapped_column(BigInteger)
+    # The UTC day (YYYY-MM-DD) it was accepted on, which its quota and gas count against.
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    accepted_at: Mapped[float] = mapped_column(Float)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox_records.id"), unique=True)
+    # The outcome a request.confirmed / request.failed webhook event was written for.
+    notified: Mapped[str | None] = mapped_column(String(16), nullable=True)

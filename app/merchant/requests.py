@@ -1,0 +1,317 @@
+"""Accepting a merchant's signed request: what the service checks before it promises to relay it.
+
+The forwarder and the target contract decide on chain; the service only refuses early what they
+would refuse, in their words, and what it will not pay for:
+
+* what it relays: the chain it was signed for, a relayed function of ProductRegistry or
+  OrderEscrow, no value, at most ``merchant_request_max_gas``, a deadline not passed;
+* whose it is: the EIP-712 signature recovers ``from`` (the domain binds chain and forwarder);
+  the registry says ``from`` is an active merchant;
+* once: a request seen before is ``request_replayed``; its nonce must be the signer's next after
+  the forwarder's and those queued here;
+* what it may cost: per merchant and UTC day, requests and signed gas; all merchants' gas;
+* that it would succeed: the call, simulated as the forwarder makes it, on the pending state. Its
+  refusal is the target's own custom error (``contract_refused``).
+
+An accepted request is an outbox record (``app.outbox.kinds.forwarded``) and a
+``MerchantRequestRow``, written together: ``202 Accepted`` means it is durable.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from web3.contract import Contract
+
+from app.api.errors import ApiError
+from app.chain.contracts import Suite
+from app.chain.forwarded import forwarded_refusal
+from app.chain.reverts import RevertDecoder, explain
+from app.domain.abi_types import from_hex
+from app.domain.forward_requests import (
+    FORWARDER,
+    Domain,
+    ForwardRequest,
+    relayed_selectors,
+    request_id,
+)
+from app.index.chain import RPC_ERRORS, ChainAccess, ChainUnavailable
+from app.merchant.request_models import MerchantRequestRow
+from app.merchant.request_schemas import SignedRequestCreate
+from app.merchant.siwe import require_active_merchant
+from app.outbox.kinds.forwarded import REQUEST_SOURCE, request_payload
+from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
+from app.settings import Settings
+
+# A request must leave the relay this long before its deadline.
+MIN_DEADLINE_SECONDS = 60
+LIVE = (RelayStatus.QUEUED, RelayStatus.SUBMITTED)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """One deployment's forwarder, its domain, and the functions it relays for merchants."""
+
+    forwarder: Contract
+    domain: Domain
+    functions: dict[tuple[str, bytes], str]
+    decoder: RevertDecoder
+
+    @classmethod
+    def of(cls, suite: Suite) -> Targets:
+        forwarder = suite[FORWARDER]
+        named = {
+            name: (str(suite.contracts[name].address), [dict(e) for e in suite.contracts[name].abi])
+            for name in ("ProductRegistry", "OrderEscrow")
+            if name in suite.contracts
+        }
+        abis = [abi for _address, abi in named.values()] + [[dict(e) for e in forwarder.abi]]
+        domain = Domain(suite.chain_id, str(forwarder.address))
+        return cls(forwarder, domain, relayed_selectors(named), RevertDecoder(abis))
+
+
+@dataclass
+class RequestTargets:
+    """This app's ``Targets``, made once per deployment it talks to."""
+
+    found: tuple[int, Targets] | None = None
+
+    def of(self, suite: Suite) -> Targets:
+        if self.found is None or self.found[0] != id(suite):
+            self.found = (id(suite), Targets.of(suite))
+        return self.found[1]
+
+
+def utc_day(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
+
+
+def seconds_to_next_day(now: float) -> int:
+    moment = datetime.fromtimestamp(now, UTC)
+    midnight = (moment + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((midnight - moment).total_seconds()) + 1)
+
+
+def forward_request(body: SignedRequestCreate) -> ForwardRequest:
+    return ForwardRequest(
+        sender=_checksum(body.sender),
+        to=_checksum(body.to),
+        value=int(body.value),
+        gas=int(body.gas),
+        nonce=int(body.nonce),
+        deadline=body.deadline,
+        data=from_hex(body.data),
+    )
+
+
+def accept(
+    session: Session,
+    chain: ChainAccess,
+    targets: RequestTargets,
+    settings: Settings,
+    body: SignedRequestCreate,
+) -> MerchantRequestRow:
+    """Checks ``body`` as the module says and keeps it; raises ``ApiError`` with the refusal."""
+    now = time.time()
+    suite = deployed_suite(chain)
+    if body.chain_id != suite.chain_id:
+        raise ApiError(
+            422,
+            "wrong_chain",
+            f"signed for chain {body.chain_id}; this service relays on chain {suite.chain_id}",
+        )
+    found = targets.of(suite)
+    request, signature = forward_request(body), from_hex(body.signature)
+    function = _relayed_function(found, request)
+    _check_terms(request, settings, now)
+    if request.signer(found.domain, signature) != request.sender:
+        raise ApiError(
+            422,
+            "signature_invalid",
+            "the signature does not recover `from` over this request and the forwarder's domain "
+            "(GET /v1/merchant/requests/signing)",
+        )
+    digest = request.digest(found.domain)
+    known = session.scalars(
+        select(MerchantRequestRow).where(MerchantRequestRow.digest == "0x" + digest.hex())
+    ).first()
+    if known is not None:
+        raise ApiError(
+            409, "request_replayed", "this signed request was accepted before", {"id": known.id}
+        )
+    require_active_merchant(chain, request.sender)
+    _check_nonce(session, found.forwarder, request)
+    _check_quotas(session, settings, request, now)
+    refusal = _rpc(lambda: forwarded_refusal(chain.web3, found.domain.forwarder, request))
+    if refusal is not None:
+        revert = found.decoder.decode(refusal) if refusal else None
+        why = explain(revert) if revert else "the call reverts without a reason (too little gas?)"
+        details = {"error": revert.name, "args": _plain(dict(revert.args))} if revert else None
+        raise ApiError(422, "contract_refused", why, details)
+    return _keep(session, request, signature, digest, function, now)
+
+
+def next_nonce(session: Session, forwarder: Contract, signer: str) -> tuple[int, int, int]:
+    """(the nonce the signer's next request takes, the forwarder's nonce, requests queued)."""
+    on_chain = int(_rpc(lambda: forwarder.functions.nonces(signer).call()))
+    live = session.execute(
+        select(func.max(MerchantRequestRow.nonce), func.count())
+        .join(OutboxRecord, OutboxRecord.id == MerchantRequestRow.outbox_id)
+        .where(MerchantRequestRow.signer == signer, OutboxRecord.status.in_(LIVE))
+    ).one()
+    highest, queued = live
+    return max(on_chain, -1 if highest is None else int(highest) + 1), on_chain, int(queued)
+
+
+def deployed_suite(chain: ChainAccess) -> Suite:
+    try:
+        suite = chain.suite()
+    except ChainUnavailable:
+        raise ApiError(503, "chain_unavailable", "the chain cannot be read now") from None
+    if FORWARDER not in suite.contracts:
+        raise ApiError(503, "relay_unavailable", f"no {FORWARDER} in this deployment")
+    return suite
+
+
+def _relayed_function(found: Targets, request: ForwardRequest) -> str:
+    signature = found.functions.get((request.to, request.data[:4]))
+    if signature is None:
+        relayed = sorted({s.split("(")[0] for s in found.functions.values()})
+        raise ApiError(
+            422,
+            "function_not_relayed",
+            "the service relays only a merchant's own registry and shipping calls",
+            {"relayed": relayed},
+        )
+    return signature.split("(")[0]
+
+
+def _check_terms(request: ForwardRequest, settings: Settings, now: float) -> None:
+    if request.value != 0:
+        raise ApiError(422, "value_not_allowed", "a relayed request carries no value")
+    if request.gas > settings.merchant_request_max_gas:
+        raise ApiError(
+            422, "gas_too_high", f"at most {settings.merchant_request_max_gas} gas a request"
+        )
+    if request.deadline < now + MIN_DEADLINE_SECONDS:
+        raise ApiError(
+            422,
+            "request_expired",
+            f"the deadline must be at least {MIN_DEADLINE_SECONDS} s away to be relayed",
+        )
+
+
+def _check_nonce(session: Session, forwarder: Contract, request: ForwardRequest) -> None:
+    expected, on_chain, _queued = next_nonce(session, forwarder, request.sender)
+    if request.nonce < on_chain:
+        raise ApiError(409, "nonce_used", f"the forwarder has used nonce {request.nonce}")
+    if request.nonce != expected:
+        raise ApiError(
+            409,
+            "nonce_mismatch",
+            f"the signer's next nonce is {expected}",
+            {"expected": str(expected)},
+        )
+
+
+def _check_quotas(
+    session: Session, settings: Settings, request: ForwardRequest, now: float
+) -> None:
+    day = utc_day(now)
+    count, gas = session.execute(
+        select(func.count(), func.coalesce(func.sum(MerchantRequestRow.gas), 0)).where(
+            MerchantRequestRow.signer == request.sender, MerchantRequestRow.day == day
+        )
+    ).one()
+    total = session.scalar(
+        select(func.coalesce(func.sum(MerchantRequestRow.gas), 0)).where(
+            MerchantRequestRow.day == day
+        )
+    )
+    retry = {"Retry-After": str(seconds_to_next_day(now))}
+    if int(count) >= settings.merchant_requests_per_day:
+        limit = settings.merchant_requests_per_day
+        raise ApiError(429, "request_quota_exceeded", f"{limit} requests a day", headers=retry)
+    if int(gas) + request.gas > settings.merchant_request_gas_per_day:
+        limit = settings.merchant_request_gas_per_day
+        raise ApiError(429, "gas_quota_exceeded", f"{limit} gas a day", headers=retry)
+    if int(total or 0) + request.gas > settings.request_gas_budget_per_day:
+        raise ApiError(
+            429, "gas_budget_exhausted", "the service's gas for today is spent", headers=retry
+        )
+
+
+def _keep(
+    session: Session,
+    request: ForwardRequest,
+    signature: bytes,
+    digest: bytes,
+    function: str,
+    now: float,
+) -> MerchantRequestRow:
+    record = OutboxRecord(
+        relay_id=request_id(digest)[4:],
+        source=REQUEST_SOURCE,
+        source_event_id=f"{request.sender}:{request.nonce}",
+        kind=RelayKind.MERCHANT_REQUEST,
+        subject=request.sender,
+        action=function[:32],
+        occurred_at=int(now),
+        payload=request_payload(request, signature),
+        details={"function": function},
+        content_hash=digest.hex(),
+    )
+    row = MerchantRequestRow(
+        id=request_id(digest),
+        digest="0x" + digest.hex(),
+        signer=request.sender,
+        nonce=request.nonce,
+        target=request.to,
+        function=function,
+        gas=request.gas,
+        deadline=request.deadline,
+        day=utc_day(now),
+        accepted_at=now,
+    )
+    try:
+        session.add(record)
+        session.flush()
+        row.outbox_id = record.id
+        session.add(row)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ApiError(
+            409, "nonce_mismatch", f"another request of the signer took nonce {request.nonce}"
+        ) from None
+    return row
+
+
+def _rpc(call: Any) -> Any:
+    try:
+        return call()
+    except RPC_ERRORS:
+        raise ApiError(503, "chain_unavailable", "the chain cannot be read now") from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if abs(value) < 2**53 else str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, str | bool | None) else str(value)
+
+
+def _checksum(address: str) -> str:
+    return str(to_checksum_address(address))

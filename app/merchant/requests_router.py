@@ -1,0 +1,110 @@
+"""``/v1/merchant/requests``: merchants' EIP-712 signed requests, relayed through the forwarder.
+
+No session is needed: the signature is the merchant's authority, checked here and on chain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from sqlalchemy import select
+
+from app.api.deps import ServicesDep, SessionDep, SettingsDep
+from app.api.errors import ApiError
+from app.domain.forward_requests import PRIMARY_TYPE, RELAYED_FUNCTIONS, TYPES
+from app.index.runtime import IndexDep
+from app.merchant.auth import errors
+from app.merchant.request_models import MerchantRequestRow
+from app.merchant.request_schemas import (
+    Address,
+    RequestNoncePublic,
+    SignedRequestCreate,
+    SignedRequestPublic,
+    SigningPublic,
+)
+from app.merchant.requests import RequestTargets, accept, deployed_suite, next_nonce
+from app.outbox.models import OutboxRecord
+
+router = APIRouter(prefix="/v1/merchant/requests", tags=["merchant"])
+
+
+@router.get("/signing", response_model=SigningPublic, responses=errors(503))
+def get_signing(index: IndexDep, services: ServicesDep, settings: SettingsDep) -> SigningPublic:
+    """The EIP-712 domain and types a request is signed with, and the relayed contracts and
+    functions: a request's ``data`` is one of these functions' calldata on its contract."""
+    suite = deployed_suite(index.chain)
+    targets = services.state(RequestTargets).of(suite)
+    return SigningPublic(
+        chain_id=suite.chain_id,
+        domain=targets.domain.as_dict(),
+        types=TYPES,
+        primary_type=PRIMARY_TYPE,
+        contracts={n: str(suite.contracts[n].address) for n in RELAYED_FUNCTIONS},
+        functions={name: list(functions) for name, functions in RELAYED_FUNCTIONS.items()},
+        max_gas=settings.merchant_request_max_gas,
+    )
+
+
+@router.get("/nonce/{signer}", response_model=RequestNoncePublic, responses=errors(422, 503))
+def get_nonce(
+    signer: Address, session: SessionDep, index: IndexDep, services: ServicesDep
+) -> RequestNoncePublic:
+    """The nonce the signer's next request must carry: the forwarder's, after the requests of the
+    signer accepted here and not yet on chain."""
+    suite = deployed_suite(index.chain)
+    address = suite.web3.to_checksum_address(signer)
+    forwarder = services.state(RequestTargets).of(suite).forwarder
+    nonce, on_chain, queued = next_nonce(session, forwarder, address)
+    return RequestNoncePublic(
+        signer=address, nonce=str(nonce), on_chain=str(on_chain), queued=queued
+    )
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=SignedRequestPublic,
+    responses=errors(403, 409, 422, 429, 503),
+)
+def post_request(
+    body: SignedRequestCreate,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    index: IndexDep,
+    services: ServicesDep,
+) -> SignedRequestPublic:
+    """Accepts a signed request for relay (``202``: kept durably, queued). Refusals, each with its
+    code: ``wrong_chain``, ``function_not_relayed``, ``value_not_allowed``, ``gas_too_high``,
+    ``request_expired``, ``signature_invalid``, ``contract_refused`` (the target's own error,
+    simulated) (422); ``not_an_active_merchant`` (403); ``request_replayed``, ``nonce_used``,
+    ``nonce_mismatch`` (409); ``request_quota_exceeded``, ``gas_quota_exceeded``,
+    ``gas_budget_exhausted`` (429, Retry-After: the next UTC day)."""
+    row = accept(session, index.chain, services.state(RequestTargets), settings, body)
+    response.headers["Location"] = f"/v1/merchant/requests/{row.id}"
+    return _public(session, row)
+
+
+@router.get("/{request_id}", response_model=SignedRequestPublic, responses=errors(404))
+def get_request(request_id: str, session: SessionDep) -> SignedRequestPublic:
+    """A request's way to the chain: ``queued``, ``submitted``, ``confirmed`` (its transaction
+    and block), or ``failed`` with the reason."""
+    row = session.get(MerchantRequestRow, request_id)
+    if row is None:
+        raise ApiError(404, "request_not_found", f"no request {request_id}")
+    return _public(session, row)
+
+
+def _public(session: SessionDep, row: MerchantRequestRow) -> SignedRequestPublic:
+    record = session.scalars(select(OutboxRecord).where(OutboxRecord.id == row.outbox_id)).one()
+    return SignedRequestPublic(
+        id=row.id,
+        status=record.status,  # type: ignore[arg-type]
+        signer=row.signer,
+        nonce=str(row.nonce),
+        target=row.target,
+        function=row.function,
+        gas=str(row.gas),
+        deadline=row.deadline,
+        reason=record.failure_reason,
+        tx_hash=record.tx_hash,
+        block_number=record.block_number,
+    )

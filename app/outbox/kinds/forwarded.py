@@ -1,0 +1,240 @@
+"""Merchants' signed requests (``app.merchant.requests``), several to a transaction through
+``TrustMallForwarder.executeBatch`` with a refund receiver, so that one request whose call reverts
+fails alone: the forwarder then still uses its nonce and logs
+``ExecutedForwardRequest(signer, nonce, false)``. A request the forwarder finds invalid (expired,
+its nonce not the signer's next) is skipped, nonce unused, with no log.
+
+Exactly once comes from the forwarder: a signer's nonce runs once. Before a batch goes, each
+request's nonce is read against the forwarder's: one already used (a resend after a crash, or
+someone who relayed the signed request first) is settled from its log; one whose earlier nonce is
+still on its way waits; one whose earlier nonce can no longer run (its request expired unsent)
+fails, as the forwarder would skip it for ever. After mining, each record is read from its log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
+from hexbytes import HexBytes
+from sqlalchemy import select
+
+from app.chain.forwarded import forwarded_refusal
+from app.chain.reverts import explain
+from app.domain.abi_types import from_hex
+from app.domain.forward_requests import FORWARDER, REQUEST_DATA_TYPE, ForwardRequest
+from app.outbox.calls import BatchCall, RowView
+from app.outbox.kinds.base import KindRelay, SucceededSends
+from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
+from app.outbox.plan import WAITING_FOR_DEPTH, Plan
+
+REQUEST_SOURCE = "merchant-request"
+EXECUTED_TOPIC = keccak(text="ExecutedForwardRequest(address,uint256,bool)")
+WAITING_FOR_EARLIER = "waiting for the signer's earlier request"
+# Seconds a request's deadline must leave after the next block's time for it to be sent.
+DEADLINE_MARGIN = 30
+
+
+def request_of(payload: Mapping[str, Any]) -> ForwardRequest:
+    """The signed request an outbox record keeps."""
+    return ForwardRequest(
+        sender=str(payload["from"]),
+        to=str(payload["to"]),
+        value=int(payload["value"]),
+        gas=int(payload["gas"]),
+        nonce=int(payload["nonce"]),
+        deadline=int(payload["deadline"]),
+        data=from_hex(str(payload["data"])),
+    )
+
+
+def request_payload(request: ForwardRequest, signature: bytes) -> dict[str, Any]:
+    """What an outbox record keeps of a signed request (big numbers as decimal text)."""
+    return {
+        "from": request.sender,
+        "to": request.to,
+        "value": str(request.value),
+        "gas": str(request.gas),
+        "nonce": str(request.nonce),
+        "deadline": request.deadline,
+        "data": "0x" + request.data.hex(),
+        "signature": "0x" + signature.hex(),
+    }
+
+
+@dataclass(frozen=True)
+class ForwarderBatchCall(BatchCall):
+    """``executeBatch(ForwardRequestData[], address refundReceiver)``. The receiver only makes the
+    batch non-atomic: requests carry no value (the API refuses any), so nothing is refunded."""
+
+    @property
+    def signature(self) -> str:
+        return f"{self.function}({self.tuple_type}[],address)"
+
+    def encode(self, rows: Sequence[RowView]) -> bytes:
+        requests = [
+            request_of(row.payload).request_data(from_hex(str(row.payload["signature"])))
+            for row in rows
+        ]
+        types = [f"{self.tuple_type}[]", "address"]
+        return self.selector + encode(types, [requests, self.address])
+
+
+@dataclass(frozen=True)
+class Executed:
+    """A forwarder log: the request of (signer, nonce) ran, and whether its call succeeded."""
+
+    success: bool
+    tx_hash: str
+    block: int
+
+
+class MerchantRequestRelay(KindRelay):
+    kind = RelayKind.MERCHANT_REQUEST
+    contract_name = FORWARDER
+    function = "executeBatch"
+    tuple_type = REQUEST_DATA_TYPE
+    error_contracts = ("ProductRegistry", "OrderEscrow")
+
+    @classmethod
+    def call_on(cls, contract: Any) -> BatchCall:
+        return ForwarderBatchCall(cls.kind, contract, cls.function, cls.tuple_type, _unused)
+
+    # ------------------------------------------------------------------ preparing
+
+    def prepare(self, rows: list[RowView], head: int, plan: Plan) -> list[RowView]:
+        forwarder = self.call.contract
+        chain_nonce: dict[str, int] = {}
+        expected: dict[str, int] = {}
+        block_time = int(self.context.suite.web3.eth.get_block("latest")["timestamp"]) + 1
+        send: list[RowView] = []
+        for row in sorted(rows, key=lambda r: (str(r.payload["from"]), int(r.payload["nonce"]))):
+            request = request_of(row.payload)
+            signer = request.sender
+            if signer not in chain_nonce:
+                chain_nonce[signer] = int(forwarder.functions.nonces(signer).call())
+                expected[signer] = chain_nonce[signer]
+            if request.nonce < chain_nonce[signer]:
+                self._settle_executed(row, request, head, plan)
+            elif request.nonce > expected[signer]:
+                plan.deferred[row.id] = WAITING_FOR_EARLIER
+                if not self._earlier_pending(signer, expected[signer]):
+                    del plan.deferred[row.id]
+                    plan.failed[row.id] = (
+                        f"nonce {request.nonce} cannot run: the signer's nonce "
+                        f"{expected[signer]} was never used (its request failed before it was "
+                        "sent); sign again with that nonce"
+                    )
+            elif request.deadline < block_time + DEADLINE_MARGIN:
+                plan.failed[row.id] = "expired before it could be relayed (deadline passed)"
+            else:
+                expected[signer] += 1
+                send.append(row)
+        return sorted(send, key=lambda row: row.id)
+
+    def _settle_executed(
+        self, row: RowView, request: ForwardRequest, head: int, plan: Plan
+    ) -> None:
+        """A request whose nonce the forwarder already used: by this request (sent before a crash,
+        or relayed by someone else) or, failing that, by another request of its signer."""
+        found = self._executed(request.sender).get(request.nonce)
+        if found is None:
+            plan.failed[row.id] = f"the signer's nonce {request.nonce} was used by another request"
+        elif head - found.block < self.context.depth:
+            plan.deferred[row.id] = WAITING_FOR_DEPTH
+        elif found.success:
+            plan.confirmed[row.id] = (found.tx_hash, found.block)
+        else:
+            plan.failed[row.id] = self._why_failed(request, found.block)
+
+    def _earlier_pending(self, signer: str, nonce: int) -> bool:
+        """Whether the signer's request with ``nonce`` is still on its way here."""
+        with self.context.database.sessions() as session:
+            query = select(OutboxRecord.id).where(
+                OutboxRecord.kind == self.kind,
+                OutboxRecord.source_event_id == f"{signer}:{nonce}",
+                OutboxRecord.status.in_([RelayStatus.QUEUED, RelayStatus.SUBMITTED]),
+            )
+            return session.scalars(query).first() is not None
+
+    def _executed(self, signer: str) -> dict[int, Executed]:
+        """The forwarder's ``ExecutedForwardRequest`` logs of ``signer``, by nonce."""
+        start = self.context.suite.deployed_at_block(self.contract_name)
+        topic = "0x" + bytes(12).hex() + signer.removeprefix("0x").lower()
+        logs = self.context.suite.web3.eth.get_logs(
+            {
+                "address": self.call.address,
+                "topics": ["0x" + EXECUTED_TOPIC.hex(), topic],
+                "fromBlock": start,
+                "toBlock": "latest",
+            }
+        )
+        found: dict[int, Executed] = {}
+        for log in logs:
+            data = bytes(log["data"])
+            nonce, success = (
+                int.from_bytes(data[:32], "big"),
+                bool(int.from_bytes(data[32:], "big")),
+            )
+            found[nonce] = Executed(
+                success, HexBytes(log["transactionHash"]).to_0x_hex(), int(log["blockNumber"])
+            )
+        return found
+
+    def _why_failed(self, request: ForwardRequest, block: int) -> str:
+        """The target's own reason, from the call simulated on the state of ``block``."""
+        data = forwarded_refusal(self.context.suite.web3, self.call.address, request, block)
+        if data is None:
+            return "the call reverted in its batch (it succeeds on the state after its block)"
+        if not data:
+            return "the call reverted without a reason (out of its signed gas?)"
+        return explain(self.context.decoder.decode(data))
+
+    # ------------------------------------------------------------------ settling
+
+    def refused_in_receipts(self, sends: SucceededSends) -> tuple[dict[int, str], set[int]]:
+        """Each request of a mined batch by its ``ExecutedForwardRequest`` log: a false success
+        fails the record with the target's reason; no log (the forwarder skipped it) fails it,
+        unless the signer's nonce was used for it elsewhere (then it is confirmed with this
+        transaction, which settles it)."""
+        payloads = self.sent_payloads(sends)
+        refused: dict[int, str] = {}
+        unsettled: set[int] = set()
+        for tx_id, (tx_hash, record_ids) in sends.items():
+            receipt = self.context.sender.receipt_of(tx_hash)
+            if receipt is None:
+                unsettled.add(tx_id)
+                continue
+            block = int(str(receipt["blockNumber"]), 16)
+            ran = self._ran_in(receipt)
+            for record_id in record_ids:
+                request = request_of(payloads[record_id])
+                success = ran.get((request.sender.lower(), request.nonce))
+                if success is False:
+                    refused[record_id] = self._why_failed(request, block)
+                elif success is None:
+                    found = self._executed(request.sender).get(request.nonce)
+                    if found is None or not found.success:
+                        refused[record_id] = "not run: expired, or its nonce was not the next"
+        return refused, unsettled
+
+    def _ran_in(self, receipt: Mapping[str, Any]) -> dict[tuple[str, int], bool]:
+        ran: dict[tuple[str, int], bool] = {}
+        for log in receipt.get("logs", []):
+            topics = [HexBytes(t) for t in log["topics"]]
+            if str(log["address"]).lower() != self.call.address.lower():
+                continue
+            if not topics or topics[0] != EXECUTED_TOPIC:
+                continue
+            data = HexBytes(log["data"])
+            signer = "0x" + topics[1][-20:].hex()
+            nonce = int.from_bytes(data[:32], "big")
+            ran[(signer, nonce)] = bool(int.from_bytes(data[32:64], "big"))
+        return ran
+
+
+def _unused(_row: RowView) -> list[bytes]:
+    raise NotImplementedError("ForwarderBatchCall encodes whole batches")
