@@ -109,6 +109,8 @@ class MerchantRequestRelay(KindRelay):
         forwarder = self.call.contract
         chain_nonce: dict[str, int] = {}
         expected: dict[str, int] = {}
+        # Signers whose next nonce failed unsent in this batch: their later nonces cannot run.
+        stranded: set[str] = set()
         block_time = int(self.context.suite.web3.eth.get_block("latest")["timestamp"]) + 1
         send: list[RowView] = []
         for row in sorted(rows, key=lambda r: (str(r.payload["from"]), int(r.payload["nonce"]))):
@@ -120,16 +122,17 @@ class MerchantRequestRelay(KindRelay):
             if request.nonce < chain_nonce[signer]:
                 self._settle_executed(row, request, head, plan)
             elif request.nonce > expected[signer]:
-                plan.deferred[row.id] = WAITING_FOR_EARLIER
-                if not self._earlier_pending(signer, expected[signer]):
-                    del plan.deferred[row.id]
+                if signer in stranded or not self._earlier_pending(signer, expected[signer]):
                     plan.failed[row.id] = (
                         f"nonce {request.nonce} cannot run: the signer's nonce "
                         f"{expected[signer]} was never used (its request failed before it was "
                         "sent); sign again with that nonce"
                     )
+                else:
+                    plan.deferred[row.id] = WAITING_FOR_EARLIER
             elif request.deadline < block_time + DEADLINE_MARGIN:
                 plan.failed[row.id] = "expired before it could be relayed (deadline passed)"
+                stranded.add(signer)
             else:
                 expected[signer] += 1
                 send.append(row)

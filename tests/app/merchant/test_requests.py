@@ -9,16 +9,20 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
 
 from app.domain.ids import item_id_of_key
 from app.domain.vocab import IdScheme
+from app.main import create_app
+from app.merchant.requests import RequestTargets
 from app.outbox.models import OutboxRecord
 from app.settings import Settings
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor
 from tests.app.merchant.request_support import (
+    GAS,
     error_code,
     next_nonce,
     post,
@@ -27,6 +31,8 @@ from tests.app.merchant.request_support import (
     sku_inputs,
     status_of,
 )
+from tests.app.merchant.support import Clock, Receiver, sign_in
+from tests.app.merchant.test_webhooks import DAY, deliverer, subscribe
 
 
 @pytest.fixture
@@ -183,3 +189,189 @@ def test_the_contract_refusal_names_the_registrys_own_error(
 
     assert error_code(refused) == (422, "contract_refused")
     assert refused.json()["error"]["details"]["error"] == "RegistryItemAlreadyRegistered"
+
+
+def test_a_request_the_chain_refuses_after_acceptance_fails_with_the_contracts_reason_alone(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    """Accepted (it simulated fine), then the merchant registered the same item directly before
+    the relay: the forwarder runs it, it reverts, its nonce is used, and the next request runs."""
+    items = sku_inputs("raced", 1)
+    registry = suite.registry
+    doomed = post(
+        shop, signed_body(shop, merchant.account, registry, registry.functions.registerItems(items))
+    )
+    assert doomed.status_code == 202, doomed.text
+    later = post(
+        shop,
+        signed_body(
+            shop,
+            merchant.account,
+            registry,
+            registry.functions.registerItems(sku_inputs("after-race", 1)),
+        ),
+    )
+    assert later.status_code == 202, later.text
+    suite.send(registry.functions.registerItems(items), merchant.address)
+
+    relay(shop)
+
+    failed = status_of(shop, doomed.json()["id"])
+    assert failed["status"] == "failed"
+    assert failed["reason"].startswith("RegistryItemAlreadyRegistered"), failed
+    assert status_of(shop, later.json()["id"])["status"] == "confirmed"
+    assert suite.w3.eth.get_transaction_count(merchant.address) == 1  # its own direct call only
+
+
+def test_a_signed_request_someone_else_relays_first_is_confirmed_once_from_the_forwarders_log(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    """Anyone may hand a signed request to the forwarder: the service's copy is then settled
+    from that execution, and nothing runs twice."""
+    body = signed_body(
+        shop,
+        merchant.account,
+        suite.registry,
+        suite.registry.functions.registerItems(sku_inputs("front-run", 2)),
+    )
+    accepted = post(shop, body)
+    assert accepted.status_code == 202, accepted.text
+    forwarder = suite.w3.eth.contract(
+        address=suite.w3.to_checksum_address(body_forwarder(shop)),
+        abi=shop.app.state.services.state(RequestTargets)
+        .of(shop.app.state.index.chain.suite())
+        .forwarder.abi,
+    )
+    front_runner = suite.new_account()
+    request_data = (
+        body["from"], body["to"], 0, int(body["gas"]), body["deadline"],
+        bytes.fromhex(body["data"][2:]), bytes.fromhex(body["signature"][2:]),
+    )  # fmt: skip
+    suite.send(forwarder.functions.execute(request_data), front_runner.address)
+
+    relay(shop)
+
+    settled = status_of(shop, accepted.json()["id"])
+    assert settled["status"] == "confirmed", settled
+    executed = forwarder.events.ExecutedForwardRequest().get_logs(
+        argument_filters={"signer": merchant.address}, from_block=0
+    )
+    assert [(e.args.nonce, e.args.success) for e in executed] == [(0, True)]
+
+
+def body_forwarder(shop: Shop) -> str:
+    found: str = shop.client.get("/v1/merchant/requests/signing").json()["domain"][
+        "verifyingContract"
+    ]
+    return found
+
+
+def test_a_request_that_expires_unsent_fails_and_so_does_the_next_nonce_after_it(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    registry = suite.registry
+    soon = suite.block_time() + 90
+    first = post(
+        shop,
+        signed_body(
+            shop,
+            merchant.account,
+            registry,
+            registry.functions.registerItems(sku_inputs("expiring", 1)),
+            deadline=soon,
+        ),
+    )
+    assert first.status_code == 202, first.text
+    second = post(
+        shop,
+        signed_body(
+            shop,
+            merchant.account,
+            registry,
+            registry.functions.registerItems(sku_inputs("stranded", 1)),
+        ),
+    )
+    assert second.status_code == 202, second.text
+    suite.rpc("evm_increaseTime", 120)
+    suite.mine()
+
+    relay(shop)
+
+    assert status_of(shop, first.json()["id"])["status"] == "failed"
+    stranded = status_of(shop, second.json()["id"])
+    assert (stranded["status"], "never used" in stranded["reason"]) == ("failed", True)
+    assert next_nonce(shop, merchant.address) == 0  # sign again from the unused nonce
+
+
+def test_a_merchant_is_told_of_each_requests_outcome_by_webhook_once_per_outcome(
+    shop: Shop, suite: SuiteDriver, merchant: Actor, receiver: Receiver, clock: Clock
+) -> None:
+    headers = sign_in(shop.client, merchant)
+    subscribe(shop, headers, receiver, event_types=["request.confirmed", "request.failed"])
+    receiver.fail_first = 5
+    registry = suite.registry
+    items = sku_inputs("told", 1)
+    raced = post(
+        shop, signed_body(shop, merchant.account, registry, registry.functions.registerItems(items))
+    ).json()
+    fine = post(
+        shop,
+        signed_body(
+            shop, merchant.account, registry, registry.functions.registerItems(sku_inputs("ok", 2))
+        ),
+    ).json()
+    suite.send(registry.functions.registerItems(items), merchant.address)
+    relay(shop)
+    sender = deliverer(shop, clock)
+
+    for _ in range(4):  # 5 refusals across the two deliveries, then both answered
+        sender.run_once()
+        clock.advance(DAY)
+    sender.run_once()
+    assert sender.run_once().delivered == []  # nothing is written or sent twice
+
+    told = {event["type"]: event["data"] for event in receiver.handled.values()}
+    assert told["request.failed"]["request"] == raced["id"]
+    assert told["request.failed"]["reason"].startswith("RegistryItemAlreadyRegistered")
+    assert told["request.confirmed"] == {
+        "request": fine["id"], "status": "confirmed", "function": "registerItems",
+        "target": registry.address, "nonce": "1", "reason": None,
+    }  # fmt: skip
+    assert sorted(receiver.seen.values()) == [1, 1]
+    assert all(event["merchant"] == merchant.address for event in receiver.handled.values())
+
+
+@pytest.mark.parametrize(
+    ("limits", "code"),
+    [
+        ({"merchant_requests_per_day": 1}, "request_quota_exceeded"),
+        ({"merchant_request_gas_per_day": GAS + 1}, "gas_quota_exceeded"),
+        ({"request_gas_budget_per_day": GAS + 1}, "gas_budget_exhausted"),
+    ],
+)
+def test_daily_quotas_refuse_a_merchants_next_request_until_the_next_utc_day(
+    shop_settings: Settings,
+    start_block: int,
+    suite: SuiteDriver,
+    merchant: Actor,
+    limits: dict[str, int],
+    code: str,
+) -> None:
+    app = create_app(shop_settings.model_copy(update=limits))
+    with TestClient(app) as client:
+        quota_shop = Shop(client, app)
+        registry = suite.registry
+        first = signed_body(
+            quota_shop, merchant.account, registry,
+            registry.functions.registerItems(sku_inputs(f"quota-{code}", 1)),
+        )  # fmt: skip
+        assert post(quota_shop, first).status_code == 202
+        second = signed_body(
+            quota_shop, merchant.account, registry,
+            registry.functions.registerItems(sku_inputs(f"quota-{code}-2", 1)),
+        )  # fmt: skip
+
+        refused = post(quota_shop, second)
+
+    assert error_code(refused) == (429, code)
+    assert 0 < int(refused.headers["Retry-After"]) <= 86_401

@@ -1,0 +1,101 @@
+"""The threat model's attacks on provenance (SECURITY.md 4.3-4.5), through the merchant API: a
+signed request is the signer's own call, so each is refused with the contract's own error, and the
+service relays none of them. And a merchant's signature cannot be made to speak for another."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils.crypto import keccak
+
+from app.domain.ids import item_key
+from app.domain.vocab import CustodyAction, IdScheme
+from tests.app.index.actors import Shop, SuiteDriver
+from tests.app.index.records import Actor, random_gtin
+from tests.app.merchant.request_support import error_code, post, relay, signed_body
+from tests.app.merchant.test_requests import outbox, relay_key, shop_settings  # noqa: F401
+
+
+def refusal(shop: Shop, body: dict[str, object]) -> tuple[int, str, str]:
+    answer = post(shop, body)
+    status, code = error_code(answer)
+    return status, code, (answer.json()["error"]["details"] or {}).get("error", "")
+
+
+def test_provenance_attacks_through_the_api_are_refused_with_the_contracts_own_errors(
+    shop: Shop, suite: SuiteDriver, merchant: Actor, buyer: Actor
+) -> None:
+    registry, escrow = suite.registry, suite.escrow
+    brand = suite.new_merchant("Brand Owner")
+    gtin, prefix = random_gtin()
+    genuine = suite.register_gs1(brand, gtin, prefix, "ORIG-1")
+    brand_order = suite.open_order(buyer, brand, [genuine.item_id])
+    custody = (
+        genuine.item_id,
+        1,
+        int(CustodyAction.SOLD),
+        suite.block_time(),
+        bytes(32),
+        bytes(32),
+    )
+    attacks = {
+        # 4.4: the brand's GTIN under its prefix, registered by another merchant.
+        "squat a GS1 key": registry.functions.registerItems(
+            [(item_key(IdScheme.GS1, gtin, "FAKE-1"), keccak(text="fake"), "")]
+        ),
+        # 4.3: a sale or hand-over in another merchant's item's trail.
+        "forge a trail": registry.functions.recordCustody([custody]),
+        # Another merchant's item recalled, and its order shipped.
+        "recall a rival's item": registry.functions.recallItem(genuine.item_id, bytes(32)),
+        "ship a rival's order": escrow.functions.ship(brand_order.terms, 1, keccak(text="1Z")),
+    }
+
+    refused = {
+        name: refusal(
+            shop, signed_body(shop, merchant.account, call.address and _target(suite, call), call)
+        )
+        for name, call in attacks.items()
+    }
+
+    assert refused == {
+        "squat a GS1 key": (422, "contract_refused", "RegistryGs1PrefixNotGranted"),
+        "forge a trail": (422, "contract_refused", "RegistryNotItemCustodian"),
+        "recall a rival's item": (422, "contract_refused", "RegistryNotItemCustodian"),
+        "ship a rival's order": (422, "contract_refused", "EscrowNotMerchant"),
+    }
+    assert outbox(shop) == []
+    assert relay(shop, cycles=1).run_once().sent_records == 0
+
+
+def _target(suite: SuiteDriver, call: Any) -> Any:
+    return suite.registry if call.address == suite.registry.address else suite.escrow
+
+
+def test_a_merchants_signature_cannot_be_reused_for_another_call_or_another_signer(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    registry = suite.registry
+    rival = suite.new_merchant("Rival")
+    body = signed_body(
+        shop,
+        merchant.account,
+        registry,
+        registry.functions.registerItems([(item_key(IdScheme.SKU, "MINE", "1"), bytes(32), "")]),
+    )
+    recall = registry.functions.recallItem(bytes(32), bytes(32))._encode_transaction_data()
+
+    tampered = {
+        "other calldata": {**body, "data": recall},
+        "claimed by a rival": {**body, "from": rival.address},
+        "more gas": {**body, "gas": str(int(body["gas"]) + 1)},
+        "another target": {**body, "to": suite.escrow.address},
+    }
+
+    answers = {name: error_code(post(shop, forged)) for name, forged in tampered.items()}
+    assert answers == {
+        "other calldata": (422, "signature_invalid"),
+        "claimed by a rival": (422, "signature_invalid"),
+        "more gas": (422, "signature_invalid"),
+        "another target": (422, "function_not_relayed"),
+    }
+    assert outbox(shop) == []
