@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from web3 import Web3
 from web3.exceptions import ContractLogicError
-from web3.types import BlockIdentifier, TxParams
+from web3.types import BlockIdentifier, TxParams, Wei
 
 from app.chain.reverts import revert_data
 from app.domain.forward_requests import ForwardRequest
@@ -23,7 +23,7 @@ def forwarded_refusal(
         "to": Web3.to_checksum_address(request.to),
         "data": request.data + bytes.fromhex(request.sender.removeprefix("0x")),
         "gas": request.gas,
-        "value": request.value,
+        "value": Wei(request.value),
     }
     try:
         web3.eth.call(params, block)

@@ -67,7 +67,7 @@ class Targets:
     @classmethod
     def of(cls, suite: Suite) -> Targets:
         forwarder = suite[FORWARDER]
-        named = {
+        named: dict[str, tuple[str, list[dict[str, Any]]]] = {
             name: (str(suite.contracts[name].address), [dict(e) for e in suite.contracts[name].abi])
             for name in ("ProductRegistry", "OrderEscrow")
             if name in suite.contracts

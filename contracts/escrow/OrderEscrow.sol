@@ -64,9 +64,7 @@ contract OrderEscrow is EscrowConfig, ReentrancyGuardTransient {
     /// @param registry_ The product registry (this contract needs its ESCROW_ROLE). Its forwarder is
     /// this contract's too: one signer identity across the suite.
     /// @param recipient Who is credited the platform fee.
-    constructor(address admin, IProductRegistry registry_, address recipient)
-        EscrowConfig(admin, recipient)
-    {
+    constructor(address admin, IProductRegistry registry_, address recipient) EscrowConfig(admin, recipient) {
         if (address(registry_) == address(0)) revert EscrowZeroAddress();
         _registry = registry_;
         _forwarder = registry_.trustedForwarder();

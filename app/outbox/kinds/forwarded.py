@@ -169,7 +169,7 @@ class MerchantRequestRelay(KindRelay):
         topic = "0x" + bytes(12).hex() + signer.removeprefix("0x").lower()
         logs = self.context.suite.web3.eth.get_logs(
             {
-                "address": self.call.address,
+                "address": self.context.suite.web3.to_checksum_address(self.call.address),
                 "topics": ["0x" + EXECUTED_TOPIC.hex(), topic],
                 "fromBlock": start,
                 "toBlock": "latest",
