@@ -47,7 +47,7 @@ class MerchantSessionRow(Base):
     token_hash: Mapped[str] = mapped_column(String(SHA256_HEX), primary_key=True)
     merchant: Mapped[str] = mapped_column(String(ADDRESS), index=True)
     issued_at: Mapped[float] = mapped_column(Float)
-    expires_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # ended ones are purged
 
 
 class WebhookEndpointRow(Base):

@@ -1,6 +1,7 @@
 """The threat model's attacks on provenance (SECURITY.md 4.3-4.5), through the merchant API: a
 signed request is the signer's own call, so each is refused with the contract's own error, and the
-service relays none of them. And a merchant's signature cannot be made to speak for another."""
+service relays none of them. A merchant's signature cannot be made to speak for another. And
+what the service does relay lands as the merchant's own call."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from app.domain.ids import item_key
 from app.domain.vocab import CustodyAction, IdScheme
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor, random_gtin
-from tests.app.merchant.request_support import error_code, post, relay, signed_body
+from tests.app.merchant.request_support import error_code, post, relay, signed_body, status_of
 from tests.app.merchant.test_requests import outbox, relay_key, shop_settings  # noqa: F401
 
 
@@ -99,3 +100,46 @@ def test_a_merchants_signature_cannot_be_reused_for_another_call_or_another_sign
         "another target": (422, "function_not_relayed"),
     }
     assert outbox(shop) == []
+
+
+def test_each_relayed_kind_of_work_lands_as_the_merchants_own_call(
+    shop: Shop, suite: SuiteDriver, merchant: Actor, buyer: Actor
+) -> None:
+    """A batch root, a custody event, a recall and a shipment, each a signed request: on chain
+    each names the merchant, as its direct call would."""
+    registry, escrow = suite.registry, suite.escrow
+    item, shipped = suite.register_item(merchant), suite.register_item(merchant)
+    order = suite.open_order(buyer, merchant, [shipped.item_id])
+    root = keccak(text=f"batch of {merchant.address}")
+    custody = (
+        item.item_id,
+        7,
+        int(CustodyAction.SHIPPED),
+        suite.block_time(),
+        bytes(32),
+        bytes(32),
+    )
+    calls = [
+        (registry, registry.functions.registerBatch(root, 10, keccak(text="manifest"), "")),
+        (registry, registry.functions.recordCustody([custody])),
+        (registry, registry.functions.recallItem(item.item_id, keccak(text="recall"))),
+        (escrow, escrow.functions.ship(order.terms, 1, keccak(text="1Z999"))),
+    ]
+    ids = []
+    for target, call in calls:  # one at a time: each signs the next nonce
+        accepted = post(shop, signed_body(shop, merchant.account, target, call))
+        assert accepted.status_code == 202, accepted.text
+        ids.append(accepted.json()["id"])
+
+    relay(shop)
+
+    assert [status_of(shop, i)["status"] for i in ids] == ["confirmed"] * 4
+    head = suite.head()
+    batch = registry.events.BatchRegistered().get_logs(from_block=head - 3, to_block=head)
+    recalled = registry.events.ItemRecalled().get_logs(from_block=head - 3, to_block=head)
+    custodian = registry.events.CustodyRecorded().get_logs(from_block=head - 3, to_block=head)
+    shipment = escrow.events.OrderShipped().get_logs(from_block=head - 3, to_block=head)
+    assert batch[0].args.merchant == merchant.address
+    assert recalled[0].args.merchant == merchant.address
+    assert custodian[0].args.submitter == merchant.address
+    assert shipment[0].args.by == merchant.address
