@@ -10,6 +10,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 
 from app.domain.ids import item_key
+from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import CustodyAction, IdScheme
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor, random_gtin
@@ -143,3 +144,30 @@ def test_each_relayed_kind_of_work_lands_as_the_merchants_own_call(
     assert recalled[0].args.merchant == merchant.address
     assert custodian[0].args.submitter == merchant.address
     assert shipment[0].args.by == merchant.address
+
+
+def test_the_buyers_and_borrowers_attacks_have_no_door_through_the_api(
+    shop: Shop, suite: SuiteDriver, merchant: Actor, buyer: Actor
+) -> None:
+    """Attacks 4.1 (a decoy refund) and 4.2 (credit cashed out) need a buyer's or a borrower's
+    call: the service relays none (those parties sign their own transactions), whoever signs."""
+    escrow = suite.escrow
+    item = suite.register_item(merchant)
+    order = suite.open_order(buyer, merchant, [item.item_id])
+    calls = {
+        "open": escrow.functions.open(order.terms),
+        "confirm receipt": escrow.functions.confirmReceipt(order.terms),
+        "cancel": escrow.functions.cancel(order.terms),
+        "dispute": escrow.functions.dispute(order.terms, bytes(32)),
+        "withdraw": escrow.functions.withdraw(ZERO_ADDRESS),
+    }
+
+    answers = {
+        (name, signer.address): error_code(post(shop, signed_body(shop, signer.account, escrow, c)))
+        for name, c in calls.items()
+        for signer in (buyer, merchant)
+    }
+
+    assert len(answers) == 10
+    assert set(answers.values()) == {(422, "function_not_relayed")}
+    assert outbox(shop) == []
