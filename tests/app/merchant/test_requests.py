@@ -89,6 +89,9 @@ def test_a_merchant_with_no_eth_registers_items_in_one_signed_request_and_the_se
         assert suite.registry.functions.itemOf(item_id).call()[0] == broke_merchant.address
     assert suite.w3.eth.get_balance(broke_merchant.address) == 0
     assert next_nonce(shop, broke_merchant.address) == 1
+    metrics = shop.client.get("/metrics").text
+    assert 'trustmall_merchant_requests{status="confirmed"} 1.0' in metrics
+    assert 'trustmall_merchant_requests{status="queued"} 0.0' in metrics
 
 
 def test_refused_requests_are_answered_with_their_codes_and_nothing_is_relayed(
