@@ -20,7 +20,7 @@ from app.domain.manifest_signing import manifest_content_hash, manifest_message
 from app.domain.metadata import metadata_hash
 from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import Verdict
-from scripts._lib import chain, escrow
+from scripts._lib import chain, escrow, via_service
 from scripts._lib import registry as reg
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop, parse_address
@@ -61,23 +61,51 @@ def rows_options(command: str, per_transaction: str) -> chain.Decorator:
 )
 @click.option("--batch-uri", default="", help="With --batch: where the manifest is published.")
 @rows_options("register", "Items per registerItems transaction (default 100).")
+@click.option(
+    "--via-service",
+    "via",
+    metavar="URL",
+    help="Sign here, post to the service at URL: it relays and pays (docs/scripts.md#via-service).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=300.0,
+    help="With --via-service: seconds to wait for the requests to settle (default 300).",
+)
 def register(
-    run: Run, input_path: Path, batch: bool, manifest: Path | None, batch_uri: str, **rows: Any
+    run: Run,
+    input_path: Path,
+    batch: bool,
+    manifest: Path | None,
+    batch_uri: str,
+    via: str | None,
+    timeout: float,
+    **rows: Any,
 ) -> None:
     """Register the items of INPUT_FILE (.csv or .json; columns: docs/scripts.md#register) for
     the --account merchant; those registered already are skipped, so a run can simply start
     again. Prints each id (the registry's, derived from its key) and its verification page."""
+    if via is not None and (batch or run.dry_run or rows["path"]):
+        raise Stop("--via-service posts single items: not with --batch, --dry-run or --journal")
     entries = load_items(reg.input_file(input_path), run.me)
     if batch and manifest is None:
         manifest = input_path.with_name(f"{input_path.name}.manifest.json")
     if manifest is not None:
         chain.writable(manifest, "--manifest")
     registry = run.contract("ProductRegistry", run.address)
-    log = Journal(run, registry, input_path, "register-batch" if batch else "register", **rows)
+    # The direct path's journal; via the service, the service keeps the requests.
+    command = "register-batch" if batch else "register"
+    log = None if via else Journal(run, registry, input_path, command, **rows)
     about: dict[str, Any] = {"chain_id": run.network.chain_id, "merchant": run.me}
     about["registry"] = str(registry.address)
     if not batch:
-        log.send(registry.registerItems, *reg.items_to_register(run, registry, entries))
+        planned = reg.items_to_register(run, registry, entries)
+        if log is None:
+            url, size = service_url(via), rows["size"]
+            via_service.register_items(run, registry, planned, url=url, size=size, timeout=timeout)
+        else:
+            log.send(registry.registerItems, *planned)
         data = singles_manifest(entries, **about)
         then = "record custody events (ape run merchant custody FILE), or check them: "
         then += f"ape run merchant status {input_path}"
@@ -107,7 +135,7 @@ def register(
     if manifest is not None:
         write_json(manifest, data)
         click.echo(f"manifest {manifest} (metadataHash 0x{metadata_hash(data).hex()})")
-    base = service_url(None)
+    base = service_url(via)
     for e in entries:
         click.echo(f"  item {hex32(e.item_id)}  {e.label}  {base}/verify/{hex32(e.item_id)}")
     click.echo(f"next: {then} --account {getattr(run.account, 'alias', None) or 'ACCOUNT'}")

@@ -22,9 +22,10 @@ TESTS = Path(__file__).resolve().parent
 # The attacks share one Anvil for their whole package (Ape cannot snapshot it), and its clock only
 # moves forward; each scripts module builds on what its earlier tests left on the session's chain.
 IN_ORDER_BY_PACKAGE = ("attacks", "scripts")
-# The service's modules build their chain node, suite and service once (module fixtures): spread
-# over two workers, a module would build them twice (the end-to-end module ~20 s each time).
-IN_ORDER_BY_MODULE: tuple[str, ...] = ("app",)
+# The service's modules, and the examples' clients run against it, build their chain node, suite
+# and service once (module fixtures): spread over two workers, a module would build them twice
+# (the end-to-end module ~20 s each time).
+IN_ORDER_BY_MODULE: tuple[str, ...] = ("app", "examples")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups

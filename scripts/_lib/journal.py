@@ -34,6 +34,20 @@ WORDS = {
 }
 
 
+def chunk_label(chunk: list[Row], start: int) -> str:
+    """How the output names a chunk starting at row ``start`` (0-based) of the rows to send: a
+    single row by its place in the file, else by the rows' numbers."""
+    return chunk[0][1] if len(chunk) == 1 else f"rows {start + 1}-{start + len(chunk)}"
+
+
+def naming_the_row(chunk: list[Row], message: str) -> str:
+    """A refusal of the chunk, led by the place in the file of the first row whose key (an item
+    id, an event id) the refusal names."""
+    said = message.lower()
+    named = [where for key, where, _ in chunk if len(chunk) > 1 and key.lower() in said]
+    return ": ".join([*named[:1], message])
+
+
 class Journal:
     """This run's section of the journal at ``path`` (else beside the input), and the sending of
     the run's rows, ``size`` a transaction (both the command's options)."""
@@ -94,16 +108,14 @@ class Journal:
             for start in range(0, len(rows), self.size):
                 chunk = rows[start : start + self.size]
                 keys = [key for key, _, _ in chunk]
-                what = chunk[0][1] if len(chunk) == 1 else f"rows {start + 1}-{start + len(chunk)}"
+                what = chunk_label(chunk, start)
                 args = [*lead, [row for _, _, row in chunk]]
                 try:
                     receipts.append(
                         chain.send(self.run, method, *args, what=what, journal=self, keys=keys)
                     )
                 except Stop as stop:
-                    said = stop.message.lower()
-                    named = [w for k, w, _ in chunk if len(chunk) > 1 and k.lower() in said]
-                    raise Stop(": ".join([*named[:1], stop.message])) from None
+                    raise Stop(naming_the_row(chunk, stop.message)) from None
                 bar.update(len(chunk))
         if self.run.dry_run:
             chain.dry_run_report(f"would {verb} {len(rows)} {noun}(s)")

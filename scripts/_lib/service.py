@@ -17,7 +17,14 @@ SERVICE_URL_HELP = f"The TrustMall service (default: $TRUSTMALL_SERVICE_URL or {
 
 
 class ServiceError(Exception):
-    """The service could not be reached, or refused the request (its code and message)."""
+    """The service could not be reached, or refused the request: the whole story as the message;
+    the service's own ``code``, ``reason`` (its message) and ``details`` when it gave them."""
+
+    def __init__(
+        self, message: str, code: str | None = None, reason: str = "", details: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.code, self.reason, self.details = code, reason, details
 
 
 class Answer(NamedTuple):
@@ -52,10 +59,19 @@ def post_json(
     ServiceError with the service's code and message."""
     data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     kinds = {"Content-Type": "application/json", "Accept": "application/json"}
-    request = urllib.request.Request(url, data=data, headers={**kinds, **(headers or {})})
+    return _exchange(urllib.request.Request(url, data=data, headers={**kinds, **(headers or {})}))
+
+
+def get_json(url: str) -> Answer:
+    """GETs ``url``; a 2xx answer is returned, anything else raises ServiceError."""
+    return _exchange(urllib.request.Request(url, headers={"Accept": "application/json"}))
+
+
+def _exchange(request: urllib.request.Request) -> Answer:
+    url = request.full_url
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return Answer(response.status, json.loads(response.read() or b"{}"))
+            status, raw = response.status, response.read()
     except urllib.error.HTTPError as error:
         raw = error.read()
         try:
@@ -63,8 +79,13 @@ def post_json(
         except ValueError:
             raise ServiceError(f"HTTP {error.code}: {raw[:200]!r}") from None
         said = said.get("error", said) if isinstance(said, dict) else {}
+        code, reason = said.get("code"), str(said.get("message", ""))
         details = f" ({said['details']})" if said.get("details") else ""
-        message = f"HTTP {error.code} {said.get('code', '?')}: {said.get('message', '')}{details}"
-        raise ServiceError(message) from None
+        message = f"HTTP {error.code} {code or '?'}: {reason}{details}"
+        raise ServiceError(message, code, reason, said.get("details")) from None
     except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
         raise ServiceError(f"the service at {url} does not answer: {error}") from None
+    try:
+        return Answer(status, json.loads(raw or b"{}"))
+    except ValueError:
+        raise ServiceError(f"the service at {url} answered no JSON: {raw[:200]!r}") from None
