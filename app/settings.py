@@ -104,8 +104,9 @@ class Settings(BaseSettings):
     attester_keystore_passphrase: SecretStr | None = None
     attester_private_key: SecretStr | None = None
     # The keeper's key (app.keeper: the permissionless moves anyone may make: releases, refunds
-    # and default rulings once their deadline passed). No role: a key of its own, so that its
-    # nonces never meet an oracle's; same rules. Unset: the keeper is off.
+    # and default rulings once their deadline passed; and merchants' signed requests, relayed
+    # through the forwarder). No role: a key of its own, so that its nonces never meet an
+    # oracle's; same rules. Unset: the keeper and the relay of signed requests are off.
     keeper_keystore: Path | None = None
     keeper_keystore_passphrase: SecretStr | None = None
     keeper_private_key: SecretStr | None = None
