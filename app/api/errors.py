@@ -1,4 +1,5 @@
-"""Every failure answers JSON ``{"error": {"code", "message", "details"}}`` with a stable code."""
+"""Every failure answers JSON ``{"error": {"code", "message", "details"}}`` with a stable code; a
+browser outside the JSON API gets the same status as an HTML page (``app.api.html_pages``)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api.html_pages import error_page, error_title, wants_html_error
 
 # What FastAPI's HTTPException says when a request body cannot be decoded.
 BODY_NOT_PARSED = "There was an error parsing the body"
@@ -67,24 +70,51 @@ def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _answer(
+    request: Request,
+    status_code: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    if wants_html_error(request):
+        return error_page(status_code, error_title(status_code), message, headers)
+    return error_response(status_code, code, message, details, headers)
+
+
+# What a person reads for Starlette's own errors (its detail is the bare status phrase).
+_PAGE_MESSAGES = {
+    404: "There is no page at this address.",
+    405: "This address does not answer this kind of request.",
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, error: ApiError) -> JSONResponse:
-        return error_response(
-            error.status_code, error.code, error.message, error.details, error.headers
+    async def _api_error(request: Request, error: ApiError) -> Response:
+        return _answer(
+            request, error.status_code, error.code, error.message, error.details, error.headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
-        return error_response(
-            422, "validation_failed", "the request is not valid", _validation_details(error)
+    async def _validation_error(request: Request, error: RequestValidationError) -> Response:
+        return _answer(
+            request,
+            422,
+            "validation_failed",
+            "the request is not valid",
+            _validation_details(error),
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 400 and error.detail == BODY_NOT_PARSED:
             # FastAPI's answer to a body it cannot decode (not UTF-8, say): the same 422 as a
             # body that is not JSON, which every operation with a body documents.
-            return error_response(422, "invalid_json", "the body is not JSON (UTF-8)")
+            return _answer(request, 422, "invalid_json", "the body is not JSON (UTF-8)")
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        if wants_html_error(request):
+            message = _PAGE_MESSAGES.get(error.status_code, str(error.detail))
+            return error_page(error.status_code, error_title(error.status_code), message)
         return error_response(error.status_code, code, str(error.detail))

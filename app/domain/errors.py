@@ -17,3 +17,13 @@ class InvalidSerial(TrustMallError, ValueError):
 
 class ItemNotInBatch(TrustMallError, LookupError):
     """An item is not a leaf of the Merkle batch asked about."""
+
+
+class NotADigitalLink(TrustMallError, LookupError):
+    """A URI is not a GS1 Digital Link of a GTIN as the resolver reads them: a segment that is
+    no key qualifier, qualifiers out of the standard's order or repeated, a key without a value."""
+
+
+class InvalidDigitalLinkValue(TrustMallError, ValueError):
+    """A Digital Link's lot (AI 10) or consumer product variant (AI 22) is empty, longer than 20
+    characters, or outside GS1 character set 82."""

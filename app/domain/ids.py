@@ -49,9 +49,15 @@ def normalize_gtin(gtin: str) -> str:
     return padded
 
 
+def in_character_set_82(value: str, max_length: int = MAX_SERIAL_LENGTH) -> bool:
+    """Whether ``value`` is 1 to ``max_length`` characters of GS1 character set 82 (the set of
+    the serial, lot and variant application identifiers 21, 10 and 22, each up to 20)."""
+    return 1 <= len(value) <= max_length and bool(_CHARACTER_SET_82.fullmatch(value))
+
+
 def validate_serial(serial: str) -> str:
     """The serial itself, if it is 1-20 characters of GS1 character set 82."""
-    if not 1 <= len(serial) <= MAX_SERIAL_LENGTH or not _CHARACTER_SET_82.fullmatch(serial):
+    if not in_character_set_82(serial):
         raise InvalidSerial(
             f"GS1 serial must be 1-{MAX_SERIAL_LENGTH} characters of GS1 character set 82, "
             f"got {serial!r}"

@@ -89,11 +89,12 @@ def parse_amount(text: str, decimals: int) -> int:
     return int(units)
 
 
-def format_amount(units: int, decimals: int, symbol: str) -> str:
-    """``0.25 ETH``: base units as a decimal number of whole tokens, no trailing zeros."""
+def format_amount(units: int, decimals: int, symbol: str, *, min_places: int = 0) -> str:
+    """``0.25 ETH``: base units as a decimal number of whole tokens, no trailing zeros but for
+    the first ``min_places`` decimals (``480.00 dUSD`` with two; never more than the token has)."""
     with localcontext() as context:
         context.prec = 100
         text = format(Decimal(units).scaleb(-decimals), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text} {symbol}"
+    whole, _, fraction = text.partition(".")
+    fraction = fraction.rstrip("0").ljust(min(min_places, decimals), "0")
+    return f"{whole}.{fraction} {symbol}" if fraction else f"{whole} {symbol}"

@@ -15,6 +15,8 @@ from app.services import AppServices
 from app.shop.api import router as shop_router
 from app.shop.page import router as page_router
 from app.shop.qr import router as qr_router
+from app.shop.resolver import router as resolver_router
+from app.shop.tokens import TokenNames
 from app.stats.api import router as stats_router
 from app.stats.sources import StatsSources
 
@@ -24,10 +26,12 @@ def install_index_and_shop(app: FastAPI, services: AppServices) -> IndexRuntime:
     index = IndexRuntime(services.settings, services.database)
     app.state.index = index
     app.state.stats_sources = StatsSources()
+    app.state.token_names = TokenNames(index.chain)
     services.workers["indexer"] = index.worker
     app.include_router(shop_router)
     app.include_router(qr_router)
     app.include_router(page_router)
+    app.include_router(resolver_router)
     app.include_router(stats_router)
     app.include_router(ops_router)
     # Kept for the features that add their own collectors (the keeper's).

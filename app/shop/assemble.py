@@ -32,16 +32,8 @@ from app.shop.schemas import (
     VerdictName,
     VerdictReason,
 )
+from app.shop.wording import VERDICT_WORDING
 
-EXPLANATIONS = {
-    VerdictReason.AUTHENTIC: "Registered on chain by an active, verified merchant; "
-    "not flagged and not recalled.",
-    VerdictReason.UNKNOWN: "No verified merchant registered this item on chain.",
-    VerdictReason.MERCHANT_SUSPENDED: "The merchant that registered this item is suspended.",
-    VerdictReason.FLAGGED: "A verifier confirmed a report against this item.",
-    VerdictReason.RECALLED: "The merchant recalled this item.",
-    VerdictReason.BATCH_RECALLED: "The merchant recalled the batch this item belongs to.",
-}
 VERDICT_OF_REASON = {
     VerdictReason.AUTHENTIC: VerdictName.AUTHENTIC,
     VerdictReason.UNKNOWN: VerdictName.UNKNOWN,
@@ -49,6 +41,7 @@ VERDICT_OF_REASON = {
     VerdictReason.FLAGGED: VerdictName.FLAGGED,
     VerdictReason.RECALLED: VerdictName.RECALLED,
     VerdictReason.BATCH_RECALLED: VerdictName.RECALLED,
+    VerdictReason.BATCH_UNPUBLISHED: VerdictName.UNKNOWN,
 }
 # What the metadata check is asked: a URI (None: nothing to fetch) and the on-chain hash.
 MetadataClaim = tuple[str | None, str]
@@ -61,8 +54,10 @@ def judge(
     flagged: bool,
     merchant: str | None,
     status: MerchantStatus,
+    unpublished_batches: bool = False,
 ) -> VerdictReason:
-    """The registry's verdict rules, in its order."""
+    """The registry's verdict rules, in its order; an item no merchant speaks for is told apart
+    when a batch it may lie in awaits its published item list (the registry says Unknown)."""
     if item_recalled:
         return VerdictReason.RECALLED
     if batch_recalled:
@@ -70,7 +65,7 @@ def judge(
     if flagged:
         return VerdictReason.FLAGGED
     if merchant is None:
-        return VerdictReason.UNKNOWN
+        return VerdictReason.BATCH_UNPUBLISHED if unpublished_batches else VerdictReason.UNKNOWN
     if status is not MerchantStatus.ACTIVE:
         return VerdictReason.MERCHANT_SUSPENDED
     return VerdictReason.AUTHENTIC
@@ -108,6 +103,7 @@ def assemble(facts: ItemFacts, metadata: MetadataPublic | None) -> ItemVerdictPu
         flagged=bool(flags),
         merchant=merchant.address if merchant is not None else None,
         status=merchant.status if merchant is not None else MerchantStatus.NONE,
+        unpublished_batches=facts.unpublished_batches > 0,
     )
     registration = record.registration
     latest = record.latest
@@ -116,7 +112,7 @@ def assemble(facts: ItemFacts, metadata: MetadataPublic | None) -> ItemVerdictPu
         authentic=reason is VerdictReason.AUTHENTIC,
         verdict=VERDICT_OF_REASON[reason],
         reason=reason,
-        explanation=EXPLANATIONS[reason],
+        explanation=VERDICT_WORDING[reason].explanation,
         source=facts.source,
         as_of_block=facts.as_of_block,
         merchant=(

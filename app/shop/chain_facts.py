@@ -13,6 +13,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.ids import gs1_company_prefixes
 from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import MerchantStatus, ReportStatus, Verdict
 from app.index.handlers import hex32
@@ -30,7 +31,7 @@ from app.shop.facts import (
     Recall,
     Registration,
 )
-from app.shop.models import ManifestItem
+from app.shop.models import ManifestItem, PublishedManifest
 from app.shop.schemas import Source
 
 # IProductRegistry.Merchant: status, approvedAt, gs1PrefixLengths, identityHash, name.
@@ -47,8 +48,12 @@ ITEM_EVENTS = [
 ]
 
 
-def chain_facts(chain: ChainSnapshot, session: Session, item_id: str) -> ItemFacts:
-    """What the chain says of ``item_id`` (lowercase 0x hex) at ``chain.block``."""
+def chain_facts(
+    chain: ChainSnapshot, session: Session, item_id: str, gtin: str | None = None
+) -> ItemFacts:
+    """What the chain says of ``item_id`` (lowercase 0x hex) at ``chain.block``; asked by
+    ``gtin`` (the item's, from a GS1 link), also the unpublished batches it may lie in if nothing
+    speaks for it."""
     key = bytes.fromhex(item_id[2:])
     registry = chain.registry
     events = chain.logs(registry, ITEM_EVENTS, key)
@@ -111,6 +116,9 @@ def chain_facts(chain: ChainSnapshot, session: Session, item_id: str) -> ItemFac
         if holds and holds[-1].name == "ItemHeld"
         else None,
         carried_recall=carried,
+        unpublished_batches=_unpublished_batches(chain, session, gtin)
+        if gtin is not None and merchant_address is None
+        else 0,
     )
 
 
@@ -199,3 +207,24 @@ def _merchant(chain: ChainSnapshot, address: str) -> MerchantFacts:
         str(field_of(record, MERCHANT_NAME, "name")) if status is not MerchantStatus.NONE else None
     )
     return MerchantFacts(address, name, status, chain_seller_counts(chain, address))
+
+
+def _unpublished_batches(chain: ChainSnapshot, session: Session, gtin: str) -> int:
+    """The batches the holder of ``gtin``'s company prefix registered without a published item
+    list (as ``app.shop.index_facts`` counts them from the index)."""
+    registry = chain.registry
+    holders = {
+        str(chain.call(registry.functions.gs1PrefixHolder(prefix)))
+        for prefix in gs1_company_prefixes(gtin)
+    } - {ZERO_ADDRESS}
+    if not holders:
+        return 0
+    merchant_topics = ["0x" + bytes.fromhex(h[2:]).rjust(32, b"\0").hex() for h in holders]
+    roots = {
+        hex32(event.args["root"])
+        for event in chain.logs(registry, ["BatchRegistered"], None, merchant_topics)
+    }
+    published = set(
+        session.scalars(select(PublishedManifest.root).where(PublishedManifest.root.in_(roots)))
+    )
+    return len(roots - published)

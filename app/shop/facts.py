@@ -202,3 +202,6 @@ class ItemFacts(NamedTuple):
     held_by: str | None
     # The recall of the batch a move took the item out of, if made before the move.
     carried_recall: Recall | None = None
+    # Batches registered by the holder of the GTIN's company prefix whose item lists are not
+    # published: counted only when the item was asked for by GTIN and nothing speaks for it.
+    unpublished_batches: int = 0

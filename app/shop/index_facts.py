@@ -43,6 +43,7 @@ from app.shop.verdict_sql import (
     Q_MERCHANT,
     Q_REASSIGNMENTS,
     Q_SALES,
+    Q_UNPUBLISHED_BATCHES,
 )
 
 Row = Sequence[Any]
@@ -67,8 +68,9 @@ def _ref(row: Row, at: int) -> Ref:
     return Ref(row[at], row[at + 1], row[at + 2], row[at + 3])
 
 
-def index_facts(reader: IndexReader, item_id: str) -> ItemFacts:
-    """What the index holds of ``item_id`` (lowercase 0x hex)."""
+def index_facts(reader: IndexReader, item_id: str, gtin: str | None = None) -> ItemFacts:
+    """What the index holds of ``item_id`` (lowercase 0x hex); asked by ``gtin`` (the item's,
+    from a GS1 link), also the unpublished batches it may lie in if nothing speaks for it."""
     found = reader.first(Q_ITEM, item=item_id)
     assert found is not None  # one row, whether or not the index has the item
     as_of_block, recall_count, flag_count, open_reports, manifest_count, order_count = found[8:14]
@@ -143,6 +145,9 @@ def index_facts(reader: IndexReader, item_id: str) -> ItemFacts:
         else (),
         held_by=held_by,
         carried_recall=carried,
+        unpublished_batches=_unpublished_batches(reader, gtin)
+        if gtin is not None and merchant_address is None
+        else 0,
     )
 
 
@@ -192,8 +197,23 @@ def _batch_owns(reader: IndexReader, merchant: str, entry: Row) -> bool:
         return False
     if scheme != IdScheme.GS1:
         return True
+    return merchant in _gs1_holders(reader, code)
+
+
+def _gs1_holders(reader: IndexReader, gtin: str) -> set[str]:
+    """The merchants holding a company prefix ``gtin`` lies under now (grants never nest: one
+    at most)."""
     holders: dict[str, str | None] = {}
-    params = dict(zip(PREFIX_PARAMS, gs1_company_prefixes(code), strict=True))
+    params = dict(zip(PREFIX_PARAMS, gs1_company_prefixes(gtin), strict=True))
     for prefix, holder, granted in reader.rows(Q_GS1_PREFIXES, **params):
         holders[prefix] = holder if granted else None
-    return merchant in holders.values()
+    return {holder for holder in holders.values() if holder is not None}
+
+
+def _unpublished_batches(reader: IndexReader, gtin: str) -> int:
+    """The batches the holder of ``gtin``'s company prefix registered without a published item
+    list: the only batches a GS1 item nothing speaks for may still turn out to be in (the
+    registry takes a batch's GS1 item only under its merchant's prefix)."""
+    holders = _gs1_holders(reader, gtin)
+    counts = (reader.first(Q_UNPUBLISHED_BATCHES, merchant=holder) for holder in holders)
+    return sum(int(found[0]) for found in counts if found is not None)

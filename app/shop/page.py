@@ -1,59 +1,41 @@
-"""The shopper's web page: ``GET /verify/{id}`` and GS1 Digital Link ``GET /01/{gtin}/21/{serial}``.
+"""The shopper's web page: ``GET /verify/{id}``, and the item page GS1 Digital Links resolve to
+(``app.shop.resolver``).
 
-Server-rendered HTML for a phone: mobile-first inline CSS, no JavaScript, no build step. Every
-value is escaped with ``html.escape``. The data is ``item_verdict``'s, from the index.
+Server-rendered HTML for a phone (``app.api.html_pages``: mobile-first inline CSS, no JavaScript,
+no build step). Every value is escaped. The data is ``item_verdict``'s, from the index; its words
+are ``app.shop.wording``'s.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from html import escape
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.domain.errors import InvalidGtin, InvalidSerial
-from app.domain.ids import item_id_from_gs1
+from app.api.html_pages import error_page, html_document
+from app.api.html_pages import escape_html as e
+from app.domain.digital_link import DigitalLink
+from app.domain.orders import ETH
 from app.index.runtime import IndexRuntime
-from app.shop.schemas import ItemVerdictPublic, MetadataCheck, VerdictReason
+from app.shop.schemas import ItemVerdictPublic, MetadataCheck
+from app.shop.tokens import TokenNames
 from app.shop.verdicts import item_verdict
+from app.shop.wording import VERDICT_WORDING
 
 router = APIRouter(tags=["page"], include_in_schema=False)
 
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
-HEADLINES = {
-    VerdictReason.AUTHENTIC: "Authentic",
-    VerdictReason.RECALLED: "Recalled by the merchant",
-    VerdictReason.BATCH_RECALLED: "Batch recalled by the merchant",
-    VerdictReason.FLAGGED: "Reported counterfeit (confirmed)",
-    VerdictReason.UNKNOWN: "Unknown item",
-    VerdictReason.MERCHANT_SUSPENDED: "Merchant suspended",
-}
 _METADATA = {
     MetadataCheck.MATCH: "matches its on-chain hash",
     MetadataCheck.MISMATCH: "does NOT match its on-chain hash",
     MetadataCheck.UNREACHABLE: "could not be fetched to check against its on-chain hash",
     MetadataCheck.UNCHECKED: "not checked against its on-chain hash (host not on the allow-list)",
 }
-_CSS = """
-*{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,-apple-system,sans-serif;
-color:#1b1f24;background:#f4f5f7}main{max-width:40rem;margin:0 auto;padding:1rem}
-.verdict{border-radius:1rem;padding:1.25rem;color:#fff;margin-bottom:1rem}
-.ok{background:#137333}.bad{background:#b3261e}.verdict h1{margin:0;font-size:2.2rem}
-.verdict p{margin:.4rem 0 0;font-size:1.15rem}section{background:#fff;border-radius:.75rem;
-padding:1rem;margin-bottom:1rem}h2{font-size:1.1rem;margin:0 0 .5rem}
-code,.hash{font-family:ui-monospace,monospace;font-size:.8rem;word-break:break-all}
-ol.timeline{list-style:none;margin:0;padding:0 0 0 1rem;border-left:3px solid #c4c7cc}
-ol.timeline li{margin:0 0 .8rem;position:relative}ol.timeline li:before{content:"";
-position:absolute;left:-1.45rem;top:.35rem;width:.7rem;height:.7rem;border-radius:50%;
-background:#5f6368}a{color:#0b57d0}dl{margin:0}dt{font-weight:600}dd{margin:0 0 .5rem}
-"""
-
-
-def e(value: object) -> str:
-    """Text escaped for HTML content and attribute values."""
-    return escape(str(value), quote=True)
+# An amount of a token's base units as people read it (``TokenNames.amount_text``).
+AmountText = Callable[[str, int], str]
 
 
 def _time(value: datetime | None) -> str:
@@ -67,32 +49,38 @@ def _tx(tx_hash: str, block: int) -> str:
     )
 
 
-def _document(title: str, body: str) -> str:
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{e(title)}</title><style>{_CSS}</style></head>"
-        f"<body><main>{body}</main></body></html>"
+def _link_section(link: DigitalLink) -> str:
+    """What the GS1 link itself says. Only GTIN and serial name the item; a lot or variant is the
+    label's word, which nothing on chain records."""
+    rows = [f'<dt>GTIN</dt><dd id="gtin">{e(link.gtin)}</dd>']
+    if link.cpv is not None:
+        rows.append(f'<dt>Variant</dt><dd id="cpv">{e(link.cpv)}</dd>')
+    if link.lot is not None:
+        rows.append(f'<dt>Lot</dt><dd id="lot">{e(link.lot)}</dd>')
+    if link.serial is not None:
+        rows.append(f'<dt>Serial</dt><dd id="serial">{e(link.serial)}</dd>')
+    note = (
+        "<p><small>As the label's link gives them; the chain records no lot or variant.</small></p>"
+        if link.lot is not None or link.cpv is not None
+        else ""
     )
+    return f"<section><h2>Label</h2><dl>{''.join(rows)}</dl>{note}</section>"
 
 
-def error_page(status_code: int, title: str, message: str) -> HTMLResponse:
-    body = f'<div class="verdict bad"><h1 id="verdict">{e(title)}</h1><p>{e(message)}</p></div>'
-    return HTMLResponse(_document(title, body), status_code=status_code)
-
-
-def render_verdict(verdict: ItemVerdictPublic) -> str:
-    """The page's HTML for one verdict."""
-    headline = HEADLINES[verdict.reason]
-    ok = verdict.authentic
+def render_verdict(
+    verdict: ItemVerdictPublic, amount_text: AmountText, link: DigitalLink | None = None
+) -> str:
+    """The page's HTML for one verdict, with what the GS1 ``link`` to it said if one led here."""
+    wording = VERDICT_WORDING[verdict.reason]
     parts = [
-        f'<div class="verdict {"ok" if ok else "bad"}">'
-        f'<h1 id="verdict">{"Authentic" if ok else "Not authentic"}</h1>'
-        + ("" if ok else f'<p id="reason">{e(headline)}</p>')
+        f'<div class="verdict {wording.tone}"><h1 id="verdict">{e(wording.banner)}</h1>'
+        + (f'<p id="reason">{e(wording.reason)}</p>' if wording.reason else "")
         + f"<p>{e(verdict.explanation)}</p></div>",
         f'<section><h2>Item</h2><p class="hash">{e(verdict.item_id)}</p>'
         f'<p><a href="/v1/items/{e(verdict.item_id)}">Full record (JSON)</a></p></section>',
     ]
+    if link is not None:
+        parts.append(_link_section(link))
     if verdict.merchant is not None:
         m = verdict.merchant
         record = m.seller_record
@@ -106,13 +94,13 @@ def render_verdict(verdict: ItemVerdictPublic) -> str:
         )
     if verdict.metadata is not None:
         md = verdict.metadata
-        link = (
+        product_link = (
             f'<a href="{e(md.uri)}">{e(md.uri)}</a>'
             if md.uri is not None and md.uri.startswith(("https://", "http://"))
             else e(md.uri or "none")
         )
         parts.append(
-            f"<section><h2>Product data</h2><p>{link}</p>"
+            f"<section><h2>Product data</h2><p>{product_link}</p>"
             f'<p id="metadata-check">{e(_METADATA[md.check])}</p>'
             f'<p class="hash" title="on-chain metadata hash">{e(md.hash)}</p></section>'
         )
@@ -175,14 +163,15 @@ def render_verdict(verdict: ItemVerdictPublic) -> str:
             "awaiting a verifier</p></section>"
         )
     for sale in verdict.sales:
+        token = f'<dt>Token</dt><dd class="hash">{e(sale.token)}</dd>' if sale.token != ETH else ""
         parts.append(
             "<section><h2>Escrow sale</h2><dl>"
             f'<dt>Order</dt><dd><a class="hash" href="/v1/orders/{e(sale.order_id)}">'
             f"{e(sale.order_id)}</a></dd>"
             f"<dt>Status</dt><dd>{e(sale.status)}</dd>"
             f'<dt>Buyer</dt><dd class="hash">{e(sale.buyer)}</dd>'
-            f"<dt>Amount</dt><dd>{e(sale.amount)} (base units of "
-            f'<span class="hash">{e(sale.token)}</span>)</dd>'
+            f'<dt>Amount</dt><dd id="amount">{e(amount_text(sale.token, int(sale.amount)))}</dd>'
+            f"{token}"
             f"<dt>Paid out to the merchant</dt><dd>{'yes' if sale.released else 'not yet'}</dd>"
             "</dl></section>"
         )
@@ -202,18 +191,21 @@ def render_verdict(verdict: ItemVerdictPublic) -> str:
         )
     as_of = f" as of block {verdict.as_of_block}" if verdict.as_of_block is not None else ""
     parts.append(f"<p><small>Checked against the chain's record{e(as_of)}.</small></p>")
-    title = f"{'Authentic' if ok else 'Not authentic'}: {headline}"
-    return _document(title, "".join(parts))
+    return html_document(wording.title, "".join(parts))
 
 
-def verify_page(request: Request, item_id: str) -> HTMLResponse:
+def verify_page(request: Request, item_id: str, link: DigitalLink | None = None) -> HTMLResponse:
+    """The page of ``item_id``; ``link`` is the GS1 link that named it, if one did (its GTIN
+    lets an unknown item be told apart from one awaiting its batch's published item list)."""
     if not _HEX32.fullmatch(item_id):
         return error_page(422, "Invalid item id", "An item id is 0x followed by 64 hex digits.")
     index: IndexRuntime = request.app.state.index
+    token_names: TokenNames = request.app.state.token_names
+    gtin = link.gtin if link is not None else None
     with index.database.sessions() as session:
-        verdict = item_verdict(index, session, item_id.lower(), fresh=False)
+        verdict = item_verdict(index, session, item_id.lower(), fresh=False, gtin=gtin)
     return HTMLResponse(
-        render_verdict(verdict),
+        render_verdict(verdict, token_names.amount_text, link),
         status_code=200 if verdict.known else 404,
         headers={"Cache-Control": "no-cache"},
     )
@@ -223,13 +215,3 @@ def verify_page(request: Request, item_id: str) -> HTMLResponse:
 def get_verify(item_id: str, request: Request) -> HTMLResponse:
     """The verdict page for one item."""
     return verify_page(request, item_id)
-
-
-@router.get("/01/{gtin}/21/{serial:path}", response_class=HTMLResponse)
-def get_gs1(gtin: str, serial: str, request: Request) -> HTMLResponse:
-    """A GS1 Digital Link (``/01/{gtin}/21/{serial}``, serial percent-encoded) to the same page."""
-    try:
-        item_id = item_id_from_gs1(gtin, serial)
-    except (InvalidGtin, InvalidSerial) as error:
-        return error_page(422, "Invalid GS1 link", str(error))
-    return verify_page(request, "0x" + item_id.hex())

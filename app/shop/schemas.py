@@ -24,7 +24,10 @@ class VerdictName(StrEnum):
 
 
 class VerdictReason(StrEnum):
-    """Why: the verdict, with a recall of the whole batch told apart from the item's own."""
+    """Why: the verdict, with a recall of the whole batch told apart from the item's own, and an
+    unknown GS1 item that may lie in a batch whose item list is not published yet
+    (``batch_unpublished``: only when asked by GTIN, see ``item_verdict``) told apart from one
+    nothing matches."""
 
     AUTHENTIC = "authentic"
     UNKNOWN = "unknown"
@@ -32,6 +35,7 @@ class VerdictReason(StrEnum):
     FLAGGED = "flagged"
     RECALLED = "recalled"
     BATCH_RECALLED = "batch_recalled"
+    BATCH_UNPUBLISHED = "batch_unpublished"
 
 
 class MetadataCheck(StrEnum):

@@ -100,3 +100,8 @@ Q_GS1_PREFIXES = DriverQuery(
     + ", ".join(f":{name}" for name in PREFIX_PARAMS)
     + ") ORDER BY block_number, log_index"
 )
+# The batches a merchant registered whose item lists (manifests) nobody published here.
+Q_UNPUBLISHED_BATCHES = DriverQuery(
+    "SELECT COUNT(*) FROM index_batches b WHERE b.merchant = :merchant "
+    "AND NOT EXISTS (SELECT 1 FROM shop_manifests m WHERE m.root = b.root)"
+)

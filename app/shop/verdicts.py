@@ -51,12 +51,21 @@ def answer(facts: ItemFacts, resolve_metadata: MetadataResolver) -> ItemVerdictP
 
 
 def item_verdict(
-    index: IndexRuntime, session: Session, item_id: bytes | str, *, fresh: bool = False
+    index: IndexRuntime,
+    session: Session,
+    item_id: bytes | str,
+    *,
+    fresh: bool = False,
+    gtin: str | None = None,
 ) -> ItemVerdictPublic:
     """The verdict on one item with its merchant, metadata check, custody trail, batch proof and
     sale record. From the index, or with ``fresh`` from the chain's contract views and logs (the
     published manifests, which are off-chain, still come from the database) and its metadata
     checked again.
+
+    Asked by ``gtin`` (the item's: a GS1 link names it), an item nothing speaks for is told
+    apart when the GTIN's prefix holder has batches whose item lists are not published
+    (``batch_unpublished``).
 
     Never raises for an unknown item: the verdict says ``unknown`` (see ``.known``). Raises
     ``app.index.chain.ChainUnavailable`` when ``fresh`` and the node does not answer. Blocking
@@ -71,14 +80,14 @@ def item_verdict(
 
     if fresh:
         try:
-            facts = chain_facts(ChainSnapshot(index), session, key)
+            facts = chain_facts(ChainSnapshot(index), session, key, gtin)
         except RPC_ERRORS as error:
             raise ChainUnavailable(f"reading item {key} from the chain: {error}") from error
         return answer(facts, resolve)
     # The index is read on its own connections, never the caller's session: a metadata check
     # may commit that session mid-way.
     with index.reads.connection() as connection:
-        facts = index_facts(IndexReader(connection, index.reads.paramstyle), key)
+        facts = index_facts(IndexReader(connection, index.reads.paramstyle), key, gtin)
     return answer(facts, resolve)
 
 

@@ -123,3 +123,23 @@ def test_amounts_parse_exactly_and_refuse_more_decimals_than_the_token_has() -> 
         parse_amount("0.0000001", 6)
     with pytest.raises(ValueError, match="positive"):
         parse_amount("0", 18)
+
+
+@pytest.mark.parametrize(
+    ("units", "decimals", "min_places", "text"),
+    [
+        (25 * 10**16, 18, 0, "0.25 ETH"),
+        (10**18, 18, 0, "1 ETH"),
+        (10**18, 18, 2, "1.00 ETH"),
+        (25 * 10**16, 18, 2, "0.25 ETH"),
+        (3 * 10**15, 18, 2, "0.003 ETH"),
+        (480 * 10**6, 6, 2, "480.00 ETH"),
+        (480_500_000, 6, 2, "480.50 ETH"),
+        (7, 0, 2, "7 ETH"),  # a token without decimals has no places to show
+        (0, 18, 2, "0.00 ETH"),
+    ],
+)
+def test_amounts_format_without_trailing_zeros_beyond_the_places_asked(
+    units: int, decimals: int, min_places: int, text: str
+) -> None:
+    assert format_amount(units, decimals, "ETH", min_places=min_places) == text

@@ -48,7 +48,7 @@ GTIN = "4006381333931"
 # The brand's GS1 company prefix (7 digits): the verifier grants it, so the GTIN's ids are its.
 GS1_PREFIX = gs1_company_prefixes(GTIN)[3]
 BATCH_SERIALS = [f"E2E-{n:04d}" for n in range(1, 9)]
-AUTHENTIC_GREEN = (0x13, 0x73, 0x33)  # .ok in app/shop/page.py
+AUTHENTIC_GREEN = (0x13, 0x73, 0x33)  # .ok in app/api/html_pages.py
 WAIT_SECONDS = 60.0
 
 

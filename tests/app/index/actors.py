@@ -231,14 +231,20 @@ class SuiteDriver:
     # ------------------------------------------------------------------------------ escrow
 
     def open_order(
-        self, buyer: Actor, merchant: Actor, item_ids: list[bytes], amount: int = 10**15
+        self,
+        buyer: Actor,
+        merchant: Actor,
+        item_ids: list[bytes],
+        amount: int = 10**15,
+        token: str = ZERO_ADDRESS,
     ) -> Order:
+        """An order paid in ETH, or in ``token`` (the buyer has approved the escrow for it)."""
         now = self.block_time()
         terms = (
             buyer.address,
             merchant.address,
             buyer.address,
-            ZERO_ADDRESS,
+            token,
             amount,
             now + 5 * DAY,
             now + 10 * DAY,
@@ -248,7 +254,8 @@ class SuiteDriver:
             secrets.randbits(64),
             item_ids,
         )
-        receipt = self.send(self.escrow.functions.open(terms), buyer.address, value=amount)
+        value = amount if token == ZERO_ADDRESS else 0
+        receipt = self.send(self.escrow.functions.open(terms), buyer.address, value=value)
         order_id = bytes(self.escrow.functions.orderIdOf(terms).call())
         return Order(order_id, terms, receipt)
 

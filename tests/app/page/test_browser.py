@@ -20,7 +20,7 @@ from harness.browser import PHONE_HEIGHT, PHONE_WIDTH, decode_png, render
 from tests.app.index.actors import Actor, Shop, SuiteDriver
 
 WIDTH, HEIGHT = PHONE_WIDTH, PHONE_HEIGHT
-NOT_AUTHENTIC_RED = (0xB3, 0x26, 0x1E)  # .bad in app/shop/page.py
+NOT_AUTHENTIC_RED = (0xB3, 0x26, 0x1E)  # .bad in app/api/html_pages.py
 PAGE_GREY = (0xF4, 0xF5, 0xF7)
 
 

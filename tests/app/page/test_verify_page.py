@@ -10,6 +10,7 @@ from typing import Any
 
 import segno
 from web3 import Web3
+from web3.contract import Contract
 
 from app.domain.ids import gs1_digital_link_path, item_id_from_gs1
 from app.domain.vocab import CustodyAction
@@ -97,7 +98,7 @@ def test_unknown_item_page_answers_404_unknown_item(shop: Shop) -> None:
     page = shop.client.get(f"/verify/0x{'ab' * 32}")
 
     assert page.status_code == 404
-    assert '<p id="reason">Unknown item</p>' in page.text
+    assert '<h1 id="verdict">Unknown item</h1>' in page.text
 
 
 def test_malformed_item_id_page_answers_422(shop: Shop) -> None:
@@ -216,3 +217,33 @@ def test_sold_item_page_shows_the_escrow_sale_and_the_sellers_record(
     assert "<dd>released</dd>" in html and buyer.address in html
     assert "<dd>1 of 1 orders completed, 0 disputes lost</dd>" in html
     assert "<strong>Sold</strong>" in html
+    assert '<dd id="amount">0.003 ETH</dd>' in html and "base units" not in html
+
+
+def test_a_sale_in_a_token_shows_its_amount_with_the_tokens_symbol_and_decimals(
+    shop: Shop, suite: SuiteDriver, merchant: Actor, buyer: Actor
+) -> None:
+    stable = _deploy_mock_stable(suite)
+    suite.send(suite.escrow.functions.setTokenAllowed(stable.address, True), ADMIN)
+    amount = 480 * 10**6  # 480 of a 6-decimals token
+    suite.send(stable.functions.mint(buyer.address, amount), buyer.address)
+    suite.send(stable.functions.approve(suite.escrow.address, amount), buyer.address)
+    item = suite.register_item(merchant)
+    suite.open_order(buyer, merchant, [item.item_id], amount=amount, token=stable.address)
+    shop.index()
+
+    html = shop.client.get(f"/verify/{item.hex}").text
+
+    assert '<dd id="amount">480.00 mUSD</dd>' in html and "base units" not in html
+
+
+def _deploy_mock_stable(suite: SuiteDriver) -> Contract:
+    """contracts/test/escrow/MockStable6.sol ("mUSD", 6 decimals, anyone mints), deployed from
+    its compiled artifact."""
+    from ape import project
+
+    contract_type = project.MockStable6.contract_type
+    abi = [entry.model_dump(mode="json", by_alias=True) for entry in contract_type.abi]
+    bytecode = contract_type.deployment_bytecode.bytecode
+    receipt = suite.send(suite.w3.eth.contract(abi=abi, bytecode=bytecode).constructor(), ADMIN)
+    return suite.w3.eth.contract(address=receipt["contractAddress"], abi=abi)

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.domain.ids import item_id_from_gs1
 from app.domain.vocab import Verdict
+from app.shop.verdicts import item_verdict
 from tests.app.index.actors import Actor, Batch, Shop, SuiteDriver
 from tests.app.index.records import random_gtin
 
@@ -141,3 +142,29 @@ def test_a_manifest_item_without_a_key_or_with_another_items_key_is_refused(
         "manifest.items.1",
         "0x" + batch.item_ids[1].hex(),
     )
+
+
+def test_asked_by_gtin_the_index_and_the_chain_alike_tell_an_unpublished_batch_apart(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    gtin, prefix = random_gtin()
+    suite.grant_prefix(prefix, merchant)
+    batch = suite.register_batch(merchant, count=2, gtin=gtin)
+    elsewhere, _ = random_gtin()  # under no granted prefix
+    shop.index()
+    index = shop.app.state.index
+
+    def reasons(asked_gtin: str, serial: str) -> set[str]:
+        item_id = item_id_from_gs1(asked_gtin, serial)
+        with index.database.sessions() as session:
+            return {
+                item_verdict(index, session, item_id, fresh=fresh, gtin=asked_gtin).reason.value
+                for fresh in (False, True)
+            }
+
+    assert reasons(gtin, "0001") == {"batch_unpublished"}
+    assert reasons(gtin, "no-such-serial") == {"batch_unpublished"}  # it may be in the batch
+    assert reasons(elsewhere, "0001") == {"unknown"}
+    assert _publish(shop, suite, merchant, batch).status_code == 201
+    assert reasons(gtin, "0001") == {"authentic"}
+    assert reasons(gtin, "no-such-serial") == {"unknown"}  # every batch of the holder is listed

@@ -12,6 +12,7 @@ from app.index.seller_records import OrderOutcome, order_counts, seller_records
 from app.shop.assemble import judge
 from app.shop.facts import ItemRecord, Reassignment, Recall, Ref, Registration
 from app.shop.schemas import VerdictReason
+from app.shop.wording import NOT_AUTHENTIC, VERDICT_WORDING
 
 MERCHANT, RIGHTFUL = "0x" + "aa" * 20, "0x" + "bb" * 20
 ROOT = "0x" + "cc" * 32
@@ -62,6 +63,9 @@ def test_a_revocation_deletes_the_record_and_what_happened_to_it_before() -> Non
         ({"batch_recalled": True, "flagged": True}, "batch_recalled"),
         ({"flagged": True, "merchant": None}, "flagged"),
         ({"merchant": None}, "unknown"),
+        ({"merchant": None, "unpublished_batches": True}, "batch_unpublished"),
+        ({"flagged": True, "merchant": None, "unpublished_batches": True}, "flagged"),
+        ({"unpublished_batches": True}, "authentic"),  # a record speaks for the item
         ({"status": MerchantStatus.SUSPENDED}, "merchant_suspended"),
         ({}, "authentic"),
     ],
@@ -73,6 +77,7 @@ def test_the_verdict_follows_the_registrys_order(facts: dict[str, object], reaso
         "flagged": False,
         "merchant": MERCHANT,
         "status": MerchantStatus.ACTIVE,
+        "unpublished_batches": False,
     }
     assert judge(**{**given, **facts}) is VerdictReason(reason)  # type: ignore[arg-type]
 
@@ -107,3 +112,11 @@ def test_a_token_without_a_floor_counts_every_order() -> None:
     dust = _order(OrderStatus.RELEASED, amount=1)
     assert seller_records([dust, dust], {}) == {MERCHANT: (2, 2, 0, 0, 0)}
     assert seller_records([dust], {dust.token: FLOOR}) == {MERCHANT: (0, 0, 0, 0, 0)}
+
+
+def test_every_reason_is_worded_and_no_unknown_item_is_called_not_authentic() -> None:
+    assert set(VERDICT_WORDING) == set(VerdictReason)
+    for reason in (VerdictReason.UNKNOWN, VerdictReason.BATCH_UNPUBLISHED):
+        wording = VERDICT_WORDING[reason]
+        assert wording.banner != NOT_AUTHENTIC and wording.tone != "bad"
+        assert "counterfeit" not in wording.explanation.lower()

@@ -1,0 +1,94 @@
+"""The HTML the service answers people with: the document every page shares (mobile-first inline
+CSS, no JavaScript), error pages, and whether a request is a browser's that should get them.
+
+Every value put into a page is escaped with ``escape_html``.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+# The JSON API answers JSON whoever asks: its clients are programs, and a browser that opened one
+# of its addresses asked for JSON (the page links "Full record (JSON)").
+JSON_API_PREFIX = "/v1/"
+HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml")
+_CSS = """
+*{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,-apple-system,sans-serif;
+color:#1b1f24;background:#f4f5f7}main{max-width:40rem;margin:0 auto;padding:1rem}
+.verdict{border-radius:1rem;padding:1.25rem;color:#fff;margin-bottom:1rem}
+.ok{background:#137333}.bad{background:#b3261e}.unsure{background:#5f6368}
+.verdict h1{margin:0;font-size:2.2rem}
+.verdict p{margin:.4rem 0 0;font-size:1.15rem}section{background:#fff;border-radius:.75rem;
+padding:1rem;margin-bottom:1rem}h2{font-size:1.1rem;margin:0 0 .5rem}
+code,.hash{font-family:ui-monospace,monospace;font-size:.8rem;word-break:break-all}
+ol.timeline{list-style:none;margin:0;padding:0 0 0 1rem;border-left:3px solid #c4c7cc}
+ol.timeline li{margin:0 0 .8rem;position:relative}ol.timeline li:before{content:"";
+position:absolute;left:-1.45rem;top:.35rem;width:.7rem;height:.7rem;border-radius:50%;
+background:#5f6368}a{color:#0b57d0}dl{margin:0}dt{font-weight:600}dd{margin:0 0 .5rem}
+"""
+_ERROR_TITLES = {
+    404: "Page not found",
+    405: "Method not allowed",
+    422: "Invalid request",
+    503: "Service unavailable",
+}
+
+
+def escape_html(value: object) -> str:
+    """Text escaped for HTML content and attribute values."""
+    return escape(str(value), quote=True)
+
+
+def html_document(title: str, body: str) -> str:
+    """A whole page around ``body`` (already HTML)."""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape_html(title)}</title><style>{_CSS}</style></head>"
+        f"<body><main>{body}</main></body></html>"
+    )
+
+
+def error_page(
+    status_code: int, title: str, message: str, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    """A page saying what went wrong, in the verdict banner's place."""
+    body = (
+        f'<div class="verdict bad"><h1 id="verdict">{escape_html(title)}</h1>'
+        f'<p id="error">{escape_html(message)}</p></div>'
+    )
+    return HTMLResponse(html_document(title, body), status_code=status_code, headers=headers)
+
+
+def error_title(status_code: int) -> str:
+    return _ERROR_TITLES.get(status_code, f"Error {status_code}")
+
+
+def prefers_html(accept: str) -> bool:
+    """Whether an ``Accept`` header ranks HTML first: above JSON, and named (``*/*`` alone is a
+    program's "anything", and programs are answered JSON)."""
+    weights: dict[str, float] = {}
+    for media_range in accept.split(","):
+        media_type, *parameters = (part.strip() for part in media_range.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        media_type = media_type.lower()
+        weights[media_type] = max(weight, weights.get(media_type, 0.0))
+    html = max(weights.get(media_type, 0.0) for media_type in HTML_MEDIA_TYPES)
+    return html > 0 and html >= weights.get("application/json", 0.0)
+
+
+def wants_html_error(request: Request) -> bool:
+    """Whether an error should be answered as a page: a browser asked, outside the JSON API."""
+    return not request.url.path.startswith(JSON_API_PREFIX) and prefers_html(
+        request.headers.get("accept", "")
+    )

@@ -1,0 +1,80 @@
+"""The GS1 Digital Link resolver: ``GET /01/{gtin}[/22/{cpv}][/10/{lot}]/21/{serial}`` to the item
+named by GTIN and serial, as the link's ``linkType`` asks (``app.domain.digital_link`` reads the
+link).
+
+Link types it knows: none given, ``gs1:pip`` or ``gs1:defaultLink`` → the item's page;
+``gs1:verificationService`` → the item's record as JSON (a 307 to ``/v1/items/{id}``). Any other
+is answered 404 with the known ones listed, as the standard asks of a resolver. Every error is a
+page (``app.api.html_pages``): people scan labels with phones.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from app.api.html_pages import error_page
+from app.domain.digital_link import DigitalLink, parse_digital_link
+from app.domain.errors import InvalidDigitalLinkValue, InvalidGtin, InvalidSerial, NotADigitalLink
+from app.shop.page import verify_page
+
+router = APIRouter(tags=["page"], include_in_schema=False)
+
+PAGE_LINK_TYPES = ("gs1:pip", "gs1:defaultLink")
+JSON_LINK_TYPE = "gs1:verificationService"
+KNOWN_LINK_TYPES = (*PAGE_LINK_TYPES, JSON_LINK_TYPE)
+
+
+def link_uri(request: Request) -> str:
+    """The link as sent: its path still percent-encoded (``parse_digital_link`` splits it on
+    ``/`` before decoding, so an encoded ``/`` in a serial stays in the serial), and its query."""
+    raw_path: bytes | None = request.scope.get("raw_path")
+    root_path: str = request.scope.get("root_path", "")
+    # Servers that give no raw path lose the difference between "/" and "%2F" in a value.
+    path = raw_path.decode("latin-1") if raw_path else quote(request.scope["path"])
+    path = path.removeprefix(root_path) if root_path else path
+    query = request.url.query
+    return f"{path}?{query}" if query else path
+
+
+@router.get("/01/{rest:path}", response_class=HTMLResponse)
+def resolve(request: Request) -> Response:
+    """A GS1 Digital Link of an item to its page, or to what its ``linkType`` asks for."""
+    try:
+        link = parse_digital_link(link_uri(request))
+    except NotADigitalLink as error:
+        return error_page(
+            404,
+            "Not a known link",
+            f"This address is not a GS1 Digital Link this resolver knows: {error}. It resolves "
+            "/01/{gtin}/21/{serial}, with /22/{variant} and /10/{lot} before the serial if given.",
+        )
+    except (InvalidGtin, InvalidSerial, InvalidDigitalLinkValue) as error:
+        return error_page(422, "Invalid GS1 link", str(error))
+    if link.link_type is not None and link.link_type not in KNOWN_LINK_TYPES:
+        return error_page(
+            404,
+            "Unknown link type",
+            f"This resolver has no {link.link_type!r} link. The link types it knows: "
+            f"{', '.join(PAGE_LINK_TYPES)} (this page, also when no linkType is given) and "
+            f"{JSON_LINK_TYPE} (the item's record as JSON).",
+        )
+    item_id = link.item_id
+    if item_id is None:
+        return _no_serial(link)
+    item_hex = "0x" + item_id.hex()
+    if link.link_type == JSON_LINK_TYPE:
+        return RedirectResponse(f"/v1/items/{item_hex}", status_code=307)
+    return verify_page(request, item_hex, link)
+
+
+def _no_serial(link: DigitalLink) -> HTMLResponse:
+    lot = f", lot {link.lot}," if link.lot is not None else ""
+    return error_page(
+        404,
+        "No single item named",
+        f"This link names GTIN {link.gtin}{lot} but no serial: this resolver verifies single "
+        "items, named by GTIN and serial (/01/{gtin}/21/{serial}).",
+    )
