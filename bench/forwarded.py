@@ -90,7 +90,7 @@ class Relay:
         return (merchant.address, self.registry.address, 0, gas, deadline, data, bytes(signature))
 
     def relay(self, requests: list[tuple[Any, ...]], item_count: int) -> ReceiptAPI:
-        """Sends `requests` in one all-or-nothing `executeBatch` and checks that each ran and
+        """Sends `requests` in one `executeBatch` (no refund receiver) and checks that each ran and
         registered its items under the merchant."""
         receipt = self.forwarder.executeBatch(requests, ZERO_ADDRESS, sender=self.relayer)
         gas_used(receipt)

@@ -54,7 +54,7 @@ def test_a_merchant_with_no_eth_runs_its_batch_custody_and_recalls_in_one_relay(
     chain: Any,
 ) -> None:
     """A Merkle batch, an item, a custody event on it, then the recall of both: five requests,
-    nonces 0 to 4, sent together by the relayer (all or none: no refund receiver)."""
+    nonces 0 to 4, sent together by the relayer in one `executeBatch`."""
     merchant = walletless_merchant
     key = sku_key("SKU-RELAYED", "CUSTODY-1")
     item = key.item_id(merchant)
