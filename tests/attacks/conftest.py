@@ -3,9 +3,9 @@
 The package starts its own Anvil (chain id 1337, cancun) rather than the session's shared one:
 these tests move the clock and switch automining off, which the other Anvil tests must not see.
 Ape's test accounts are Anvil's (same mnemonic); every contract is deployed here, none mocked,
-and wired as `ape run deploy` wires them: one key per job (a custody oracle on the registry, a
-logistics oracle on the escrow), the escrow holding the registry's ESCROW_ROLE, two attesters
-with a quorum of 2, the seller-record floors.
+and wired as `ape run deploy` wires them: the registry behind the suite's ERC-2771 forwarder,
+one key per job (a custody oracle on the registry, a logistics oracle on the escrow), the escrow
+holding the registry's ESCROW_ROLE, two attesters with a quorum of 2, the seller-record floors.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from eth_utils.crypto import keccak
 from app.domain.abi_types import hex32
 from app.domain.attestations import Attestation, Domain, sign
 from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
-from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import IdScheme, LogisticsKind
 from harness.nodes import ChainNode, anvil_command, free_port, running
 from tests.contracts.escrow.helpers import DAY, ETH, Terms, h
@@ -100,6 +99,8 @@ class Suite:
     verifier: Any
     vault: Any
     lines: Any
+    forwarder: Any
+    """The suite's ERC-2771 forwarder, which the registry (and so the escrow) trusts."""
 
 
 @pytest.fixture(scope="package")
@@ -113,7 +114,9 @@ def project_() -> Any:
 def suite(provider: Any, actors: Actors, project_: Any) -> Suite:
     """The suite as `ape run deploy` wires it: roles granted, the stablecoin allowed."""
     admin = actors.admin
-    registry = project_.ProductRegistry.deploy(admin.address, ZERO_ADDRESS, sender=admin)
+    # Merchants' signed requests reach the registry and the escrow through it (ERC-2771).
+    forwarder = project_.TrustMallForwarder.deploy(sender=admin)
+    registry = project_.ProductRegistry.deploy(admin.address, forwarder.address, sender=admin)
     escrow = project_.OrderEscrow.deploy(
         admin.address, registry.address, actors.fee_recipient.address, sender=admin
     )
@@ -143,7 +146,7 @@ def suite(provider: Any, actors: Actors, project_: Any) -> Suite:
             identity_of(f"owner of {merchant.address}"),
             sender=actors.verifier,
         )
-    return Suite(registry, escrow, stablecoin, verifier, vault, lines)
+    return Suite(registry, escrow, stablecoin, verifier, vault, lines, forwarder)
 
 
 _salts = itertools.count(1)
