@@ -170,18 +170,20 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         whenNotPaused
         returns (bytes32 itemId)
     {
-        Merchant storage merchant = _activeMerchant(_msgSender());
-        itemId = _idOf(_msgSender(), merchant, key);
-        _register(itemId, metadataHash, metadataURI);
+        address sender = _msgSender();
+        Merchant storage merchant = _activeMerchant(sender);
+        itemId = _idOf(sender, merchant, key);
+        _register(sender, itemId, metadataHash, metadataURI);
     }
 
     /// @inheritdoc IProductRegistry
     function registerItems(ItemInput[] calldata items) external whenNotPaused {
         if (items.length == 0) revert RegistryEmptyInput();
-        Merchant storage merchant = _activeMerchant(_msgSender());
+        address sender = _msgSender();
+        Merchant storage merchant = _activeMerchant(sender);
         for (uint256 i; i < items.length; ++i) {
             ItemInput calldata input = items[i];
-            _register(_idOf(_msgSender(), merchant, input.key), input.metadataHash, input.metadataURI);
+            _register(sender, _idOf(sender, merchant, input.key), input.metadataHash, input.metadataURI);
         }
     }
 
@@ -190,15 +192,16 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         external
         whenNotPaused
     {
-        _activeMerchant(_msgSender());
+        address sender = _msgSender();
+        _activeMerchant(sender);
         if (root == bytes32(0) || metadataHash == bytes32(0)) revert RegistryZeroId();
         if (itemCount == 0) revert RegistryBatchEmpty(root);
         Batch storage batch = _batches[root];
         if (batch.merchant != address(0)) revert RegistryBatchAlreadyRegistered(root);
-        batch.merchant = _msgSender();
+        batch.merchant = sender;
         batch.registeredAt = uint40(block.timestamp);
         batch.itemCount = itemCount;
-        emit BatchRegistered(root, _msgSender(), itemCount, metadataHash, metadataURI);
+        emit BatchRegistered(root, sender, itemCount, metadataHash, metadataURI);
     }
 
     /// @inheritdoc IProductRegistry
@@ -268,14 +271,15 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
     /// @inheritdoc IProductRegistry
     function recordCustody(CustodyInput[] calldata events) external whenNotPaused {
         if (events.length == 0) revert RegistryEmptyInput();
-        bool isOracle = hasRole(ORACLE_ROLE, _msgSender());
-        if (!isOracle) _activeMerchant(_msgSender());
+        address sender = _msgSender();
+        bool isOracle = hasRole(ORACLE_ROLE, sender);
+        if (!isOracle) _activeMerchant(sender);
         for (uint256 i; i < events.length; ++i) {
             CustodyInput calldata input = events[i];
             if (isOracle && input.action == CustodyAction.Sold) {
                 revert RegistryActionNotAllowed(input.eventId, input.action);
             }
-            _record(input, isOracle ? address(0) : _msgSender());
+            _record(input, isOracle ? address(0) : sender, sender);
         }
     }
 
@@ -316,7 +320,7 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         for (uint256 i; i < sales.length; ++i) {
             CustodyInput calldata input = sales[i];
             if (input.action != CustodyAction.Sold) revert RegistryActionNotAllowed(input.eventId, input.action);
-            _record(input, merchant);
+            _record(input, merchant, _msgSender());
         }
     }
 
@@ -361,25 +365,27 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
 
     /// @inheritdoc IProductRegistry
     function recallItem(bytes32 itemId, bytes32 reasonHash) external {
+        address sender = _msgSender();
         Item storage item = _items[itemId];
         if (item.merchant == address(0)) revert RegistryItemNotRegistered(itemId);
-        if (item.merchant != _msgSender()) revert RegistryNotItemCustodian(_msgSender(), itemId);
+        if (item.merchant != sender) revert RegistryNotItemCustodian(sender, itemId);
         if (item.state == ItemState.Recalled || _inRecalledBatch(itemId, item)) {
             revert RegistryItemAlreadyRecalled(itemId);
         }
         // `updatedAt` is left alone: it orders custody events, and the recall's time is in the logs.
         item.state = ItemState.Recalled;
-        emit ItemRecalled(itemId, _msgSender(), reasonHash);
+        emit ItemRecalled(itemId, sender, reasonHash);
     }
 
     /// @inheritdoc IProductRegistry
     function recallBatch(bytes32 root, bytes32 reasonHash) external {
+        address sender = _msgSender();
         Batch storage batch = _batches[root];
         if (batch.merchant == address(0)) revert RegistryBatchNotRegistered(root);
-        if (batch.merchant != _msgSender()) revert RegistryNotBatchMerchant(_msgSender(), root);
+        if (batch.merchant != sender) revert RegistryNotBatchMerchant(sender, root);
         if (batch.recalled) revert RegistryBatchAlreadyRecalled(root);
         batch.recalled = true;
-        emit BatchRecalled(root, _msgSender(), reasonHash);
+        emit BatchRecalled(root, sender, reasonHash);
     }
 
     // ------------------------------------------------------------------ admin
@@ -493,20 +499,22 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
 
     // ------------------------------------------------------------------ internals
 
-    function _register(bytes32 itemId, bytes32 metadataHash, string calldata metadataURI) private {
+    function _register(address owner, bytes32 itemId, bytes32 metadataHash, string calldata metadataURI) private {
         if (metadataHash == bytes32(0)) revert RegistryZeroId();
         Item storage item = _items[itemId];
         // Checks the whole slot: a flagged-before-activation batch item id is taken too.
         if (item.merchant != address(0) || item.state != ItemState.Active) {
             revert RegistryItemAlreadyRegistered(itemId);
         }
-        item.merchant = _msgSender();
+        item.merchant = owner;
         item.updatedAt = uint40(block.timestamp);
-        emit ItemRegistered(itemId, _msgSender(), metadataHash, metadataURI);
+        emit ItemRegistered(itemId, owner, metadataHash, metadataURI);
     }
 
     /// @dev Appends one custody event; `merchant` zero lets any registered item through (the oracle).
-    function _record(CustodyInput calldata input, address merchant) private {
+    /// @dev `merchant` is the merchant the item must belong to (zero: any, for the custody oracle);
+    /// `submitter` owns the event id's namespace.
+    function _record(CustodyInput calldata input, address merchant, address submitter) private {
         if (input.action == CustodyAction.None) revert RegistryInvalidAction(input.eventId);
         if (input.occurredAt > block.timestamp) {
             revert RegistryEventInFuture(input.eventId, input.occurredAt, block.timestamp);
@@ -515,7 +523,7 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         address owner = item.merchant;
         if (owner == address(0)) revert RegistryItemNotRegistered(input.itemId);
         if (merchant != address(0) && owner != merchant) revert RegistryNotItemCustodian(merchant, input.itemId);
-        _spendEventId(input.eventId);
+        _spendEventId(submitter, input.eventId);
         // Late-arriving events join the trail but do not move the current status back in time.
         // The first event sets the status even if it happened before the item was registered.
         if (item.lastAction == CustodyAction.None || input.occurredAt >= item.updatedAt) {
@@ -524,7 +532,7 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         }
         emit CustodyRecorded(
             input.itemId,
-            _msgSender(),
+            submitter,
             input.eventId,
             input.action,
             input.occurredAt,
@@ -557,12 +565,12 @@ contract ProductRegistry is IProductRegistry, AccessControlDefaultAdminRules, Pa
         return (itemId, false);
     }
 
-    function _spendEventId(uint256 eventId) private {
+    function _spendEventId(address submitter, uint256 eventId) private {
         uint256 word = eventId >> 8;
         uint256 bit = 1 << (eventId & 0xff);
-        uint256 bits = _spentEventIds[_msgSender()][word];
-        if (bits & bit != 0) revert RegistryEventAlreadyRecorded(_msgSender(), eventId);
-        _spentEventIds[_msgSender()][word] = bits | bit;
+        uint256 bits = _spentEventIds[submitter][word];
+        if (bits & bit != 0) revert RegistryEventAlreadyRecorded(submitter, eventId);
+        _spentEventIds[submitter][word] = bits | bit;
     }
 
     /// @dev Whether an activated batch item's batch was recalled (the recall does not touch item records).
