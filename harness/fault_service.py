@@ -25,6 +25,7 @@ KEEPER_INTERVAL_SECONDS = 1.0
 # module would add the outbox's tables to the metadata of a process that makes only the index's.
 CUSTODY_KIND = "custody"
 KEEPER_KIND = "keeper_duty"
+MERCHANT_REQUEST_KIND = "merchant_request"
 RELAY_LEASE_SECONDS = 5.0
 
 
@@ -67,6 +68,16 @@ class Service(CarrierService):
             for status, count in rows:
                 found[str(status)] = found.get(str(status), 0) + int(count)
         return found
+
+    def in_flight(self, kind: str) -> tuple[int, int]:
+        """Records of ``kind`` journalled and sent, not settled (``submitted``), and how many
+        transactions hold them."""
+        rows = self.query(
+            "SELECT count(*), count(DISTINCT transaction_id) FROM outbox_records "
+            "WHERE kind = ? AND status = 'submitted'",
+            (kind,),
+        )
+        return int(rows[0][0]), int(rows[0][1])
 
     def newest_confirmed_block(self) -> int:
         rows = self.query("SELECT max(block_number) FROM outbox_records WHERE status = 'confirmed'")
@@ -162,8 +173,13 @@ class Carrier:
         raise TimeoutError("a request was not answered before the deadline")
 
     def _wait_for_service(self) -> None:
-        while time.monotonic() < self.deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if self._client.get(f"{self.service.url}/healthz", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.05)
+        wait_for_service(self._client, self.service.url, self.deadline)
+
+
+def wait_for_service(client: httpx.Client, url: str, deadline: float) -> None:
+    """Until the service at ``url`` answers its health check again (or ``deadline`` passes)."""
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if client.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.05)

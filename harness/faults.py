@@ -1,6 +1,6 @@
-"""Fault injection with real processes: carriers' events stream into the service while the chain
-node and the service are killed with SIGKILL and restarted; then the chain is read to see whether
-every accepted event landed exactly once.
+"""Fault injection with real processes: carriers' events and merchants' signed requests stream
+into the service while the chain node and the service are killed with SIGKILL and restarted; then
+the chain is read to see whether every accepted event and request landed exactly once.
 
 The set-up is the relay benchmark's (``harness.suite``): a fresh Anvil, the suite deployed by
 ``ape run deploy``, 1,000 registered items, the service as ``make api`` runs it (uvicorn,
@@ -13,8 +13,14 @@ The set-up is the relay benchmark's (``harness.suite``): a fresh Anvil, the suit
 * **the service** is killed with ``kill -9`` (no shutdown, no lease released) and started again
   on the same database.
 
-Faults strike at fixed fractions of the stream (alternating node and service), while requests are
-in flight.
+Faults strike at fixed fractions of the stream (alternating node and service; the fraction of
+each stream accepted, averaged over the streams), while requests are in flight.
+
+**Merchants** (``harness.request_faults``, when the plan sends ``merchant_requests``): fresh
+approved merchants post signed ``registerItems`` requests, each merchant its own in nonce order,
+which the service relays with the keeper's key through the forwarder's ``executeBatch``. A service
+fault then also waits (at most ``bite_seconds``) until some of them are in flight: journalled and
+sent, not settled.
 
 **The keeper** (``app.keeper``) runs in the same service, with a key of its own and a cycle every
 second. The set-up opens ``keeper_orders`` orders (``harness.keeper_orders``) in as many groups as
@@ -37,8 +43,10 @@ carries a unique reference). ``lost`` = accepted events with no log, ``duplicate
 events with more than one log, ``unexpected`` = logs that match no accepted event. For the keeper:
 every order's ``OrderReleased`` and ``OrderRefunded`` logs are read; ``missed`` = duties made due
 with no outcome on chain, ``twice`` = duties with more than one, and every outcome must be the
-duty's own, called by the keeper. The service's outbox must hold no queued, submitted or failed
-record at the end, of either kind.
+duty's own, called by the keeper. For the merchants: the forwarder's ``ExecutedForwardRequest``
+log of each accepted (signer, nonce), one and successful, and each item's ``ItemRegistered`` log,
+one and under its merchant; every request's status ``confirmed``. The service's outbox must hold
+no queued, submitted or failed record at the end, of any kind.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +75,34 @@ from harness.fault_service import (
     reference_of,
 )
 from harness.keeper_orders import OUTCOME_EVENTS, EscrowDriver, KeeperDuties
+from harness.merchant_requests import MerchantDriver
+from harness.request_faults import MerchantClients, MerchantRequests, wait_in_flight
 from harness.suite import ORACLE, deploy_with_items
 
 __all__ = ["Fault", "FaultPlan", "FaultReport", "run_faults"]
 
 # ---------------------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Run:
+    """What one run drives: the node, the service, the carriers, the keeper's duties and the
+    merchants (None when the plan sends no request)."""
+
+    plan: FaultPlan
+    node: Node
+    service: Service
+    carrier: Carrier
+    keeper: KeeperDuties
+    merchants: MerchantClients | None
+    requests: MerchantRequests | None
+
+    def progress(self) -> float:
+        """The fraction of each stream accepted so far, averaged over the streams."""
+        parts = [len(self.carrier.accepted) / self.plan.events] if self.plan.events else []
+        if self.merchants is not None:
+            parts.append(self.merchants.progress)
+        return sum(parts) / len(parts)
 
 
 def run_faults(plan: FaultPlan, base: Path | None = None) -> FaultReport:
@@ -88,48 +120,57 @@ def run_faults(plan: FaultPlan, base: Path | None = None) -> FaultReport:
         keeper = KeeperDuties.set_up(
             EscrowDriver.of_deployment(w3, base), plan.keeper_orders, len(_schedule(plan))
         )
+        requests = (
+            MerchantRequests.set_up(MerchantDriver.of_deployment(w3, base), plan)
+            if plan.merchant_requests
+            else None
+        )
         node.save()  # the set-up survives every node fault
         node.start_background()
         service = Service(base, node, keeper.key)
         service.start()
         bodies = event_bodies(items, "fault", plan.events, plan.request_events)
         carrier = Carrier(service, deadline)
+        merchants = (
+            None
+            if requests is None
+            else MerchantClients(service, requests.lanes, deadline, plan.requests_per_second)
+        )
+        run = Run(plan, node, service, carrier, keeper, merchants, requests)
         faults: list[Fault] = []
         try:
-            _stream(plan, bodies, carrier, node, service, keeper, faults)
+            _stream(run, bodies, faults)
             keeper.make_all_due(node)
             _wait_settled(service, keeper, deadline)
         finally:
             carrier.close()
+            if merchants is not None:
+                merchants.close()
             node.stop_background()
-        return _verdict(plan, started, w3, registry, carrier, service, keeper, faults)
+        report = _verdict(plan, started, w3, registry, carrier, service, keeper, faults)
+        if requests is not None and merchants is not None:
+            report.merchant = requests.verdict(service, merchants)
+        return report
     finally:
         if service is not None:
             service.stop()
         node.kill()
 
 
-def _stream(
-    plan: FaultPlan,
-    bodies: list[bytes],
-    carrier: Carrier,
-    node: Node,
-    service: Service,
-    keeper: KeeperDuties,
-    faults: list[Fault],
-) -> None:
-    """Posts every body while the faults strike at their fractions of the accepted events."""
+def _stream(run: Run, bodies: list[bytes], faults: list[Fault]) -> None:
+    """Posts every body and every merchant's requests while the faults strike at their
+    fractions of the stream."""
+    plan = run.plan
     kinds = _schedule(plan)
-    marks = [plan.events * (index + 1) // (len(kinds) + 1) for index in range(len(kinds))]
+    marks = [(index + 1) / (len(kinds) + 1) for index in range(len(kinds))]
     done = threading.Event()
 
     def chaos() -> None:
         for kind, mark in zip(kinds, marks, strict=True):
-            while len(carrier.accepted) < mark:
+            while run.progress() < mark:
                 if done.wait(0.01):
                     return
-            accepted = len(carrier.accepted)
-            faults.append(_strike(kind, accepted, node, service, keeper, plan.bite_seconds))
+            faults.append(_strike(run, kind))
 
     began = time.monotonic()
     gap = plan.request_events / plan.events_per_second
@@ -137,12 +178,17 @@ def _stream(
     def paced(index: int) -> None:
         # Request i leaves no earlier than i gaps after the start: a steady stream.
         done.wait(max(0.0, began + index * gap - time.monotonic()))
-        carrier.post(bodies[index])
+        run.carrier.post(bodies[index])
 
-    with ThreadPoolExecutor(plan.clients + 1) as pool:
+    with ThreadPoolExecutor(plan.clients + 2) as pool:
         striker = pool.submit(chaos)
+        merchants = (
+            None if run.merchants is None else pool.submit(run.merchants.stream, began, done)
+        )
         try:
             list(pool.map(paced, range(len(bodies))))
+            if merchants is not None:
+                merchants.result()
         finally:
             done.set()
         striker.result()
@@ -162,9 +208,9 @@ def _schedule(plan: FaultPlan) -> list[str]:
     return kinds
 
 
-def _strike(
-    kind: str, accepted: int, node: Node, service: Service, keeper: KeeperDuties, bite: float
-) -> Fault:
+def _strike(run: Run, kind: str) -> Fault:
+    node, service, keeper, bite = run.node, run.service, run.keeper, run.plan.bite_seconds
+    accepted = len(run.carrier.accepted)
     group = [duty.order_id for duty in keeper.make_due(node)]
     # Strike once the keeper has queued some of the group's duties: while they are queued, in
     # flight or just mined.
@@ -185,6 +231,12 @@ def _strike(
             time.sleep(0.02)
     duties = service.keeper_records(due)
     landed = keeper.landed_above(due, -1) if kind == "node" else []
+    ran = run.requests.executed_blocks() if run.requests and kind == "node" else []
+    # A service kill strikes while merchants' requests are in flight: journalled and sent in a
+    # batch, not settled; a node kill takes what it finds.
+    in_flight = (0, 0)
+    if run.merchants is not None:
+        in_flight = wait_in_flight(service, time.monotonic() + (bite if kind == "service" else 0))
     head_before = node.head()
     began = time.monotonic()
     if kind == "node":
@@ -205,6 +257,10 @@ def _strike(
         duties_open=duties.get("queued", 0) + duties.get("submitted", 0),
         duties_confirmed=duties.get("confirmed", 0),
         duties_rolled_back=sum(1 for block in landed if block > head_after),
+        at_requests=0 if run.merchants is None else len(run.merchants.accepted),
+        requests_in_flight=in_flight[0],
+        request_batches_in_flight=in_flight[1],
+        requests_rolled_back=sum(1 for block in ran if block > head_after),
     )
 
 
