@@ -29,7 +29,7 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from sqlalchemy import select
 
-from app.chain.forwarded import forwarded_refusal
+from app.chain.forwarded import forwarded_refusal, forwarder_nonces
 from app.chain.reverts import explain
 from app.domain.abi_types import from_hex
 from app.domain.forward_requests import FORWARDER, REQUEST_DATA_TYPE, ForwardRequest
@@ -119,20 +119,18 @@ class MerchantRequestRelay(KindRelay):
     # ------------------------------------------------------------------ preparing
 
     def prepare(self, rows: list[RowView], head: int, plan: Plan) -> list[RowView]:
-        forwarder = self.call.contract
-        chain_nonce: dict[str, int] = {}
-        expected: dict[str, int] = {}
         # Signers whose next nonce failed unsent in this batch: their later nonces cannot run.
         stranded: set[str] = set()
         block = self.context.suite.web3.eth.get_block("latest")
         block_time = int(block["timestamp"]) + 1
         send: list[RowView] = []
+        # Every signer's nonce in one read (a batch of calls), not one call each.
+        signers = sorted({str(row.payload["from"]) for row in rows})
+        chain_nonce = forwarder_nonces(self.context.suite.web3, self.call.address, signers)
+        expected = dict(chain_nonce)
         for row in sorted(rows, key=lambda r: (str(r.payload["from"]), int(r.payload["nonce"]))):
             request = request_of(row.payload)
             signer = request.sender
-            if signer not in chain_nonce:
-                chain_nonce[signer] = int(forwarder.functions.nonces(signer).call())
-                expected[signer] = chain_nonce[signer]
             if request.nonce < chain_nonce[signer]:
                 self._settle_executed(row, request, head, plan)
             elif request.nonce > expected[signer]:
