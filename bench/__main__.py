@@ -16,7 +16,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from bench import baseline, credit, escrow, keeper, registry, relay, report, verify
+from bench import (
+    baseline,
+    credit,
+    escrow,
+    keeper,
+    registry,
+    relay,
+    report,
+    signed_requests,
+    verify,
+)
 from bench.context import BenchContext
 from bench.environment import ROOT, machine, versions
 from bench.model import Report, Row, Section
@@ -24,7 +34,7 @@ from harness.nodes import anvil_command, free_port, running
 
 # Each suite: a module with SECTION (its heading), run(ctx) -> list[Row] and optionally RETIRED
 # (baseline keys it no longer measures -> why). Add new ones here.
-SUITES: tuple[ModuleType, ...] = (registry, escrow, credit, verify, relay, keeper)
+SUITES: tuple[ModuleType, ...] = (registry, escrow, credit, verify, relay, keeper, signed_requests)
 # The gas suites run on a node that keeps every transaction's opcode steps, which the rows'
 # breakdowns read; the service suites measure throughput, so they get a node without that work.
 TRACED: tuple[ModuleType, ...] = (registry, escrow, credit)

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -37,6 +37,8 @@ CARRIER = 1
 REPORTS_PER_CALL = 100
 # The escrow's event for each duty's outcome.
 OUTCOME_EVENTS = {KeeperDuty.RELEASE: "OrderReleased", KeeperDuty.REFUND: "OrderRefunded"}
+# A group's refunds come due this long after the ship-by of the set-up (the releases' window).
+REFUND_LEAD_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -214,3 +216,65 @@ class EscrowDriver:
                         )
                     )
         return dict(found)
+
+
+class ChainClock(Protocol):
+    """A chain whose clock the caller moves (the fault campaign's node)."""
+
+    def advance_to(self, timestamp: int) -> None: ...
+
+
+class KeeperDuties:
+    """The keeper's orders in groups, one per fault, each group made due just before its fault;
+    and the keeper's key."""
+
+    def __init__(self, driver: EscrowDriver, groups: list[list[Duty]], key: str) -> None:
+        self.driver = driver
+        self.groups = groups
+        self.key = key
+        self.keeper = driver.w3.eth.account.from_key(key).address
+        self.made_due = 0  # groups made due so far, in order
+
+    @classmethod
+    def set_up(cls, driver: EscrowDriver, orders: int, faults: int) -> KeeperDuties:
+        """``orders`` orders in ``faults`` groups (at least one), releases and refunds in turn,
+        each group's deadlines an hour after the previous group's; a funded keeper key."""
+        count = max(1, faults)
+        now, window = driver.block_time(), driver.min_window
+        kinds = [(index % count, (index // count) % 2 == 0) for index in range(orders)]
+        releases = [window + group * HOUR for group, release in kinds if release]
+        refunds = [
+            now + window + group * HOUR + REFUND_LEAD_SECONDS
+            for group, release in kinds
+            if not release
+        ]
+        made = iter(driver.delivered(releases, now + 5 * 86_400) if releases else [])
+        unshipped = iter(driver.unshipped(refunds) if refunds else [])
+        groups: list[list[Duty]] = [[] for _ in range(count)]
+        for group, release in kinds:
+            groups[group].append(next(made) if release else next(unshipped))
+        key = "0x" + bytes(driver.funded_account().key).hex()
+        return cls(driver, groups, key)
+
+    def make_due(self, clock: ChainClock) -> list[Duty]:
+        """The next group's deadlines passed on the chain's clock; that group (none left: [])."""
+        if self.made_due >= len(self.groups):
+            return []
+        group = self.groups[self.made_due]
+        if group:
+            clock.advance_to(max(duty.due_at for duty in group) + 1)
+        self.made_due += 1
+        return group
+
+    def make_all_due(self, clock: ChainClock) -> None:
+        while self.made_due < len(self.groups):
+            self.make_due(clock)
+
+    @property
+    def due(self) -> list[Duty]:
+        return [duty for group in self.groups[: self.made_due] for duty in group]
+
+    def landed_above(self, order_ids: list[str], block: int) -> list[int]:
+        """The blocks above ``block`` holding outcomes of these orders."""
+        found = self.driver.outcomes(order_ids, from_block=block + 1)
+        return [outcome.block_number for outcomes in found.values() for outcome in outcomes]

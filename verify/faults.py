@@ -1,11 +1,14 @@
-"""Fault injection: carriers' events stream into the service and the keeper's duties come due
-while the chain node and the service are killed with SIGKILL and restarted (``harness.faults``);
-the chain's own logs judge whether every accepted event landed exactly once, and every duty made
-due was done exactly once.
+"""Fault injection: carriers' events and merchants' signed requests stream into the service and the
+keeper's duties come due while the chain node and the service are killed with SIGKILL and
+restarted (``harness.faults``); the chain's own logs judge whether every accepted event landed
+exactly once, every duty made due was done exactly once, and every accepted merchant request ran
+exactly once.
 
-Two runs: the required one (10,000 events and 100 keeper duties, two node and two service kills)
-and a longer one (30,000 events and 200 duties, five kills of each). ``make test`` runs a smoke of
-the same checks: 2,000 events and 6 duties, one kill of each kind (tests/app/faults)."""
+Two runs: the required one (10,000 events, 100 keeper duties and 400 signed requests of 20
+merchants, two node and two service kills) and a longer one (30,000 events, 200 duties and 1,200
+requests of 40 merchants, five kills of each). ``make test`` runs smokes of the same checks:
+2,000 events and 6 duties, and 40 requests of 8 merchants, each with one kill of each kind
+(tests/app/faults)."""
 
 from __future__ import annotations
 
@@ -15,16 +18,33 @@ from verify.scale import SMOKE, pick
 
 PLANS = pick(
     {
-        "required: 10,000 events, 100 duties, 2 + 2 kills": FaultPlan(
-            events=10_000, node_kills=2, service_kills=2, keeper_orders=100
+        "required: 10,000 events, 100 duties, 400 requests, 2 + 2 kills": FaultPlan(
+            events=10_000,
+            node_kills=2,
+            service_kills=2,
+            keeper_orders=100,
+            merchant_requests=400,
+            merchants=20,
         ),
-        "long: 30,000 events, 200 duties, 5 + 5 kills": FaultPlan(
-            events=30_000, node_kills=5, service_kills=5, keeper_orders=200, deadline_seconds=1_200
+        "long: 30,000 events, 200 duties, 1,200 requests, 5 + 5 kills": FaultPlan(
+            events=30_000,
+            node_kills=5,
+            service_kills=5,
+            keeper_orders=200,
+            merchant_requests=1_200,
+            merchants=40,
+            deadline_seconds=1_200,
         ),
     },
     {
-        "smoke: 1,000 events, 6 duties, 1 + 1 kills": FaultPlan(
-            events=1_000, node_kills=1, service_kills=1, keeper_orders=6, deadline_seconds=300
+        "smoke: 1,000 events, 6 duties, 40 requests, 1 + 1 kills": FaultPlan(
+            events=1_000,
+            node_kills=1,
+            service_kills=1,
+            keeper_orders=6,
+            merchant_requests=40,
+            merchants=8,
+            deadline_seconds=300,
         ),
     },
 )
@@ -46,6 +66,15 @@ COLUMNS = [
     "Duties done twice",
     "Duty outcomes rolled back",
     "Keeper outbox left",
+    "Merchant requests accepted",
+    "Requests run once on chain",
+    "Requests lost",
+    "Requests run twice",
+    "Items registered once",
+    "Requests in flight at service kills",
+    "Requests rolled back",
+    "Request outbox left",
+    "Request statuses confirmed",
     "Seconds",
 ]
 
@@ -64,6 +93,12 @@ def run() -> Section:
         # And a node kill must have taken back keeper duties done on chain (the relayer sent
         # them again, once).
         passed &= SMOKE or report.duties_rolled_back > 0
+        # Every service kill struck while merchants' requests were in flight (sent in a batch,
+        # not settled), and a node kill took requests already run off the chain.
+        passed &= all(
+            fault.requests_in_flight > 0 for fault in report.faults if fault.kind == "service"
+        )
+        passed &= SMOKE or report.requests_rolled_back > 0
         rows.append(_row(label, report))
     return Section(
         key="faults",
@@ -92,6 +127,22 @@ def run() -> Section:
             "the duty's own outcome, called by the keeper. 'Duty outcomes rolled back' = "
             "outcomes in blocks a node kill took away; 'Keeper outbox left' = keeper records "
             "still queued, submitted or failed.",
+            "Merchants' signed requests (harness.request_faults): fresh approved merchants, "
+            "holding no ETH, each post their share of the requests (registerItems of 3 new "
+            "items, signed ahead with EIP-712 for the forwarder), nonces in order, all merchants "
+            "at once at 20 requests/s overall, each request sent again (the same signed body) "
+            "until it is answered; the service relays them with the keeper's key through the "
+            "forwarder's executeBatch. Every service kill also waits until some requests are "
+            "in flight: journalled and sent in a batch, not settled ('Requests in flight at "
+            "service kills'). Counts come from the forwarder's ExecutedForwardRequest logs per "
+            "(signer, nonce): 'run once' = exactly one log, its call succeeded; 'lost' = an "
+            "accepted request with none; 'twice' = more than one; and from the registry's "
+            "ItemRegistered logs: 'Items registered once' = items of accepted requests with "
+            "exactly one log, under their own merchant, of all such items. 'Requests rolled back' "
+            "= requests run in blocks a node kill took away (the relayer ran them again); "
+            "'Request outbox left' = request records still queued, submitted or failed; "
+            "'Request statuses confirmed' = requests whose GET /v1/merchant/requests/{id} says "
+            "confirmed at the end.",
         ],
     )
 
@@ -116,5 +167,23 @@ def _row(label: str, report: FaultReport) -> dict[str, str | int | float | bool]
         "Duties done twice": report.keeper_twice,
         "Duty outcomes rolled back": report.duties_rolled_back,
         "Keeper outbox left": report.keeper_outbox_open + report.keeper_outbox_failed,
+        **_request_cells(report),
         "Seconds": round(report.seconds, 1),
+    }
+
+
+def _request_cells(report: FaultReport) -> dict[str, str | int | float | bool]:
+    merchant = report.merchant
+    if merchant is None:
+        return {}
+    return {
+        "Merchant requests accepted": f"{merchant.accepted} of {merchant.planned}",
+        "Requests run once on chain": merchant.executed,
+        "Requests lost": merchant.lost,
+        "Requests run twice": merchant.twice,
+        "Items registered once": f"{merchant.items_registered} of {merchant.items}",
+        "Requests in flight at service kills": report.requests_in_flight_at_service_kills,
+        "Requests rolled back": report.requests_rolled_back,
+        "Request outbox left": merchant.outbox_open + merchant.outbox_failed,
+        "Request statuses confirmed": merchant.status_confirmed,
     }

@@ -43,7 +43,7 @@ from eth_utils.crypto import keccak
 
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
 from bench.verify import ORACLE_KEY, LoadResult, build_index, load, verification_service
-from harness.faults import EVENTS_PATH, event_bodies
+from harness.fault_service import EVENTS_PATH, event_bodies
 from harness.nodes import anvil_command, free_port, running
 from harness.service import ServiceProcess, cpu_seconds
 from harness.suite import (

@@ -7,19 +7,29 @@ a direct caller.
 One home for what a request is, how it is signed and what a merchant may ask through the service:
 the service checks requests with it, ``ape run merchant register --via-service`` signs with it,
 and the examples' clients follow the same typed data.
+
+Checking a request is on the service's hot path: its EIP-712 hash is computed here from the fields
+(the domain's separator once per domain), as the forwarder computes it, not through the generic
+typed-data encoder (which signing keeps using); the signature is accepted as the forwarder's
+ECDSA accepts it (OpenZeppelin's: 65 bytes, v 27 or 28, s in the lower half of the order), so
+that a signature the forwarder would refuse is refused before the service promises to relay it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
+from eth_keys.datatypes import Signature
+from eth_keys.exceptions import BadSignature
 from eth_utils.abi import collapse_if_tuple
-from eth_utils.address import to_checksum_address
+from eth_utils.address import to_canonical_address, to_checksum_address
 from eth_utils.crypto import keccak
+from eth_utils.exceptions import ValidationError
 
 # The forwarder's EIP-712 name (contracts/common/TrustMallForwarder.sol) and OpenZeppelin's version.
 DOMAIN_NAME = "TrustMall"
@@ -45,6 +55,18 @@ TYPES: dict[str, list[dict[str, str]]] = {
 }
 # ERC2771Forwarder.executeBatch's element: ForwardRequestData (the nonce is the forwarder's own).
 REQUEST_DATA_TYPE = "(address,address,uint256,uint256,uint48,bytes,bytes)"
+
+
+def _type_hash(name: str) -> bytes:
+    fields = ",".join(f"{field['type']} {field['name']}" for field in TYPES[name])
+    return keccak(text=f"{name}({fields})")
+
+
+DOMAIN_TYPE_HASH = _type_hash("EIP712Domain")
+REQUEST_TYPE_HASH = _type_hash(PRIMARY_TYPE)
+# secp256k1's group order: OpenZeppelin's ECDSA refuses s above half of it (the malleable twin of a
+# signature), as EIP-2 does for transactions.
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 # What a merchant may ask the service to relay, by contract: its own catalogue, trail and
 # shipments. Every other function stays a direct call (the service pays gas only for a merchant's
@@ -77,6 +99,17 @@ class Domain:
             "chainId": self.chain_id,
             "verifyingContract": to_checksum_address(self.forwarder),
         }
+
+    @cached_property
+    def separator(self) -> bytes:
+        """The EIP-712 domain separator (the forwarder's ``_domainSeparatorV4()``)."""
+        return keccak(
+            DOMAIN_TYPE_HASH
+            + keccak(text=DOMAIN_NAME)
+            + keccak(text=DOMAIN_VERSION)
+            + self.chain_id.to_bytes(32, "big")
+            + _word(self.forwarder)
+        )
 
 
 @dataclass(frozen=True)
@@ -114,18 +147,28 @@ class ForwardRequest:
     def signable(self, domain: Domain) -> SignableMessage:
         return encode_typed_data(full_message=self.typed_data(domain))
 
+    def struct_hash(self) -> bytes:
+        """``hashStruct(ForwardRequest)`` of EIP-712."""
+        return keccak(
+            REQUEST_TYPE_HASH
+            + _word(self.sender)
+            + _word(self.to)
+            + self.value.to_bytes(32, "big")
+            + self.gas.to_bytes(32, "big")
+            + self.nonce.to_bytes(32, "big")
+            + self.deadline.to_bytes(32, "big")
+            + keccak(self.data)
+        )
+
     def digest(self, domain: Domain) -> bytes:
         """The EIP-712 hash the signature covers: unique per signer, nonce and content."""
-        signable = self.signable(domain)
-        return keccak(b"\x19" + signable.version + signable.header + signable.body)
+        return keccak(b"\x19\x01" + domain.separator + self.struct_hash())
 
     def signer(self, domain: Domain, signature: bytes) -> str | None:
-        """The address that signed this request under ``domain``, or None if the signature is
-        malformed. A signature over other fields or another domain recovers another address."""
-        try:
-            return str(Account.recover_message(self.signable(domain), signature=signature))
-        except (ValueError, TypeError):
-            return None
+        """The address that signed this request under ``domain``, or None if the forwarder would
+        not accept the signature (see the module). A signature over other fields or another
+        domain recovers another address."""
+        return recover(self.digest(domain), signature)
 
     def signed_by(self, key: Any, domain: Domain) -> bytes:
         """The signature of ``key`` (a private key, or an eth_account local account) over this
@@ -158,6 +201,25 @@ class ForwardRequest:
             "data": "0x" + self.data.hex(),
             "signature": "0x" + signature.hex(),
         }
+
+
+def recover(digest: bytes, signature: bytes) -> str | None:
+    """The signer of ``digest`` as OpenZeppelin's ``ECDSA.tryRecover`` finds it, or None where it
+    reports an error (length, s in the upper half, v not 27 or 28, no key recovered)."""
+    if len(signature) != 65 or signature[64] not in (27, 28):
+        return None
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big")
+    if s > SECP256K1_N // 2:
+        return None
+    try:
+        found = Signature(vrs=(signature[64] - 27, r, s))
+        return str(found.recover_public_key_from_msg_hash(digest).to_checksum_address())
+    except (BadSignature, ValidationError):
+        return None
+
+
+def _word(address: str) -> bytes:
+    return bytes(12) + to_canonical_address(address)
 
 
 def relayed_selectors(

@@ -15,6 +15,9 @@ would refuse, in their words, and what it will not pay for:
 
 An accepted request is an outbox record (``app.outbox.kinds.forwarded``) and a
 ``MerchantRequestRow``, written together: ``202 Accepted`` means it is durable.
+
+The chain is read once a request: standing, forwarder nonce and simulation in one JSON-RPC batch
+(``app.chain.forwarded.read_for_request``); the answers are judged in the order above.
 """
 
 from __future__ import annotations
@@ -32,20 +35,22 @@ from web3.contract import Contract
 
 from app.api.errors import ApiError
 from app.chain.contracts import Suite
-from app.chain.forwarded import forwarded_refusal
+from app.chain.forwarded import read_for_request
 from app.chain.reverts import RevertDecoder, explain
 from app.domain.abi_types import from_hex
 from app.domain.forward_requests import (
     FORWARDER,
     Domain,
     ForwardRequest,
+    recover,
     relayed_selectors,
     request_id,
 )
+from app.domain.vocab import MerchantStatus
 from app.index.chain import RPC_ERRORS, ChainAccess, ChainUnavailable
 from app.merchant.request_models import MerchantRequestRow
 from app.merchant.request_schemas import SignedRequestCreate
-from app.merchant.siwe import require_active_merchant
+from app.merchant.siwe import refuse_unless_active
 from app.outbox.kinds.forwarded import REQUEST_SOURCE, request_payload
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
 from app.settings import Settings
@@ -60,6 +65,7 @@ class Targets:
     """One deployment's forwarder, its domain, and the functions it relays for merchants."""
 
     forwarder: Contract
+    registry: str
     domain: Domain
     functions: dict[tuple[str, bytes], str]
     decoder: RevertDecoder
@@ -74,7 +80,8 @@ class Targets:
         }
         abis = [abi for _address, abi in named.values()] + [[dict(e) for e in forwarder.abi]]
         domain = Domain(suite.chain_id, str(forwarder.address))
-        return cls(forwarder, domain, relayed_selectors(named), RevertDecoder(abis))
+        registry = str(suite.registry.address)
+        return cls(forwarder, registry, domain, relayed_selectors(named), RevertDecoder(abis))
 
 
 @dataclass
@@ -131,14 +138,15 @@ def accept(
     request, signature = forward_request(body), from_hex(body.signature)
     function = _relayed_function(found, request)
     _check_terms(request, settings, now)
-    if request.signer(found.domain, signature) != request.sender:
+    digest = request.digest(found.domain)
+    if recover(digest, signature) != request.sender:
         raise ApiError(
             422,
             "signature_invalid",
             "the signature does not recover `from` over this request and the forwarder's domain "
-            "(GET /v1/merchant/requests/signing)",
+            "(GET /v1/merchant/requests/signing), or is one the forwarder refuses (v must be 27 "
+            "or 28, s in the lower half of the curve's order)",
         )
-    digest = request.digest(found.domain)
     known = session.scalars(
         select(MerchantRequestRow).where(MerchantRequestRow.digest == "0x" + digest.hex())
     ).first()
@@ -146,10 +154,13 @@ def accept(
         raise ApiError(
             409, "request_replayed", "this signed request was accepted before", {"id": known.id}
         )
-    require_active_merchant(chain, request.sender)
-    _check_nonce(session, found.forwarder, request)
+    reads = _rpc(
+        lambda: read_for_request(chain.web3, found.registry, found.domain.forwarder, request)
+    )
+    refuse_unless_active(request.sender, MerchantStatus(reads.standing))
+    _check_nonce(session, request, reads.nonce)
     _check_quotas(session, settings, request, now)
-    refusal = _rpc(lambda: forwarded_refusal(chain.web3, found.domain.forwarder, request))
+    refusal = reads.refusal
     if refusal is not None:
         revert = found.decoder.decode(refusal) if refusal else None
         why = explain(revert) if revert else "the call reverts without a reason (too little gas?)"
@@ -161,13 +172,19 @@ def accept(
 def next_nonce(session: Session, forwarder: Contract, signer: str) -> tuple[int, int, int]:
     """(the nonce the signer's next request takes, the forwarder's nonce, requests queued)."""
     on_chain = int(_rpc(lambda: forwarder.functions.nonces(signer).call()))
-    live = session.execute(
+    expected, queued = _after_queued(session, signer, on_chain)
+    return expected, on_chain, queued
+
+
+def _after_queued(session: Session, signer: str, on_chain: int) -> tuple[int, int]:
+    """(the signer's next nonce after the forwarder's ``on_chain`` and the requests accepted here
+    and not yet on chain, how many of those there are)."""
+    highest, queued = session.execute(
         select(func.max(MerchantRequestRow.nonce), func.count())
         .join(OutboxRecord, OutboxRecord.id == MerchantRequestRow.outbox_id)
         .where(MerchantRequestRow.signer == signer, OutboxRecord.status.in_(LIVE))
     ).one()
-    highest, queued = live
-    return max(on_chain, -1 if highest is None else int(highest) + 1), on_chain, int(queued)
+    return max(on_chain, -1 if highest is None else int(highest) + 1), int(queued)
 
 
 def deployed_suite(chain: ChainAccess) -> Suite:
@@ -208,8 +225,8 @@ def _check_terms(request: ForwardRequest, settings: Settings, now: float) -> Non
         )
 
 
-def _check_nonce(session: Session, forwarder: Contract, request: ForwardRequest) -> None:
-    expected, on_chain, _queued = next_nonce(session, forwarder, request.sender)
+def _check_nonce(session: Session, request: ForwardRequest, on_chain: int) -> None:
+    expected, _queued = _after_queued(session, request.sender, on_chain)
     if request.nonce < on_chain:
         raise ApiError(409, "nonce_used", f"the forwarder has used nonce {request.nonce}")
     if request.nonce != expected:

@@ -127,6 +127,12 @@ def require_active_merchant(chain: ChainAccess, merchant: str) -> None:
         standing = merchant_standing(chain, merchant)
     except ChainUnavailable:
         raise ApiError(503, "chain_unavailable", "the registry cannot be read now") from None
+    refuse_unless_active(merchant, standing)
+
+
+def refuse_unless_active(merchant: str, standing: MerchantStatus) -> None:
+    """403 ``not_an_active_merchant`` unless the registry's ``standing`` of ``merchant`` is
+    active."""
     if standing is not MerchantStatus.ACTIVE:
         raise ApiError(
             403,

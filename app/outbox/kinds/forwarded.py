@@ -9,6 +9,13 @@ request's nonce is read against the forwarder's: one already used (a resend afte
 someone who relayed the signed request first) is settled from its log; one whose earlier nonce is
 still on its way waits; one whose earlier nonce can no longer run (its request expired unsent)
 fails, as the forwarder would skip it for ever. After mining, each record is read from its log.
+
+A batch holds what a block can run: the forwarder gives each call exactly its signed gas and, so
+that a relayer cannot starve a call, ends the whole transaction with INVALID when a call could not
+get it. A batch whose calls outgrow the block is not refused (no revert names a request): the node
+cannot even estimate it. Requests are taken, oldest first, while their signed gas (with the
+forwarder's own work for each) stays within the share of the block's gas limit the relay fills;
+the rest wait for the next batch.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from sqlalchemy import select
 
-from app.chain.forwarded import forwarded_refusal
+from app.chain.forwarded import forwarded_refusal, forwarder_nonces
 from app.chain.reverts import explain
 from app.domain.abi_types import from_hex
 from app.domain.forward_requests import FORWARDER, REQUEST_DATA_TYPE, ForwardRequest
@@ -36,6 +43,12 @@ EXECUTED_TOPIC = keccak(text="ExecutedForwardRequest(address,uint256,bool)")
 WAITING_FOR_EARLIER = "waiting for the signer's earlier request"
 # Seconds a request's deadline must leave after the next block's time for it to be sent.
 DEADLINE_MARGIN = 30
+# The forwarder's own gas for one request of a batch, beyond its call's: calldata, the signature
+# recovered, the nonce's slot written, the log (about 40,000 for a few items' registerItems).
+FORWARDER_GAS_PER_REQUEST = 60_000
+# The share of the block's gas limit a batch's signed gas may fill (the lane's own bound on an
+# estimate: it halves a batch estimated above it).
+BLOCK_GAS_SHARE = 0.9
 
 
 def request_of(payload: Mapping[str, Any]) -> ForwardRequest:
@@ -106,19 +119,18 @@ class MerchantRequestRelay(KindRelay):
     # ------------------------------------------------------------------ preparing
 
     def prepare(self, rows: list[RowView], head: int, plan: Plan) -> list[RowView]:
-        forwarder = self.call.contract
-        chain_nonce: dict[str, int] = {}
-        expected: dict[str, int] = {}
         # Signers whose next nonce failed unsent in this batch: their later nonces cannot run.
         stranded: set[str] = set()
-        block_time = int(self.context.suite.web3.eth.get_block("latest")["timestamp"]) + 1
+        block = self.context.suite.web3.eth.get_block("latest")
+        block_time = int(block["timestamp"]) + 1
         send: list[RowView] = []
+        # Every signer's nonce in one read (a batch of calls), not one call each.
+        signers = sorted({str(row.payload["from"]) for row in rows})
+        chain_nonce = forwarder_nonces(self.context.suite.web3, self.call.address, signers)
+        expected = dict(chain_nonce)
         for row in sorted(rows, key=lambda r: (str(r.payload["from"]), int(r.payload["nonce"]))):
             request = request_of(row.payload)
             signer = request.sender
-            if signer not in chain_nonce:
-                chain_nonce[signer] = int(forwarder.functions.nonces(signer).call())
-                expected[signer] = chain_nonce[signer]
             if request.nonce < chain_nonce[signer]:
                 self._settle_executed(row, request, head, plan)
             elif request.nonce > expected[signer]:
@@ -136,7 +148,7 @@ class MerchantRequestRelay(KindRelay):
             else:
                 expected[signer] += 1
                 send.append(row)
-        return sorted(send, key=lambda row: row.id)
+        return within_block(send, int(block["gasLimit"]))
 
     def _settle_executed(
         self, row: RowView, request: ForwardRequest, head: int, plan: Plan
@@ -237,6 +249,28 @@ class MerchantRequestRelay(KindRelay):
             nonce = int.from_bytes(data[:32], "big")
             ran[(signer, nonce)] = bool(int.from_bytes(data[32:64], "big"))
         return ran
+
+
+def within_block(rows: list[RowView], block_gas_limit: int) -> list[RowView]:
+    """The oldest of ``rows`` (at least one) whose signed gas, and the forwarder's for each, fits
+    in ``BLOCK_GAS_SHARE`` of a block; never a signer's nonce without the ones before it."""
+    budget = int(block_gas_limit * BLOCK_GAS_SHARE)
+    fits: set[int] = set()
+    total = 0
+    for row in sorted(rows, key=lambda r: r.id):
+        total += int(row.payload["gas"]) + FORWARDER_GAS_PER_REQUEST
+        if fits and total > budget:
+            break
+        fits.add(row.id)
+    taken: list[RowView] = []
+    cut: set[str] = set()
+    for row in sorted(rows, key=lambda r: (str(r.payload["from"]), int(r.payload["nonce"]))):
+        signer = str(row.payload["from"])
+        if row.id not in fits:
+            cut.add(signer)
+        elif signer not in cut:
+            taken.append(row)
+    return sorted(taken, key=lambda row: row.id)
 
 
 def _unused(_row: RowView) -> list[bytes]:

@@ -1,0 +1,276 @@
+"""Merchants' signed requests: how many ``POST /v1/merchant/requests`` the service accepts a second,
+each checked as in production (the EIP-712 signature recovered, the merchant's standing read from
+the registry, the nonce from the forwarder, the daily quotas, the call simulated as the forwarder
+would make it) and kept durably in the outbox before its ``202``.
+
+Set-up, all its own: a fresh Anvil (cancun, chain id 1337) mining each transaction at once, plus
+an empty block every second, the suite deployed by `ape run deploy` into a temporary directory,
+fresh merchants approved on the registry (holding no ETH), and their requests signed ahead
+(``harness.merchant_requests``): ``registerItems`` of new SKU items, each merchant's nonces 0, 1,
+... in order. The service runs as the verification benchmark runs it (uvicorn, one process,
+`app.main:create_app`, uvloop and httptools, no access log, a SQLite file, its background workers
+on, the keeper's key set: the relayer sends the accepted requests in `executeBatch` batches while
+more arrive). The same loads then run on a second service whose background workers are off: the
+API alone, shown beside (fresh merchants, a fresh database).
+
+The load: an ``httpx.AsyncClient`` in this process, at most ``CONCURRENCY`` requests in flight;
+every merchant posts its own requests one after another (the service takes a signer's next nonce
+only, so a merchant's requests cannot overlap), all merchants at once. Many merchants, so that the
+nonces do not serialise the load. A warm-up of a few merchants goes first. Every answer must be a
+``202``; afterwards every request must be relayed and confirmed on chain (depth 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from eth_account import Account
+from web3 import Web3
+
+from bench.context import BenchContext
+from bench.model import Peer, Row, Target
+from bench.verify import UVICORN_ARGS
+from harness.merchant_requests import REQUESTS_PATH, MerchantDriver, SignedRequest
+from harness.nodes import anvil_command, free_port, running
+from harness.service import FACTORY, ServiceProcess, service_environment
+from harness.suite import CONFIRMATION_DEPTH, ORACLE, block_ticker, deploy
+
+SECTION = "Merchants' signed requests"
+
+MERCHANTS = 50
+REQUESTS_PER_MERCHANT = 40
+BIG_MERCHANTS = 10
+BIG_REQUESTS_PER_MERCHANT = 10
+BIG_ITEMS = 100
+WARM_UP_MERCHANTS = 10
+WARM_UP_REQUESTS = 5
+CONCURRENCY = 16
+DEADLINE_SECONDS = 300.0
+RATE_TARGET = Target(200, ">=")
+
+
+@dataclass(frozen=True)
+class Fired:
+    """One load: how many requests, how long, each one's latency, the answers by status."""
+
+    requests: int
+    seconds: float
+    latencies: list[float]
+    statuses: Counter[int]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile_ms(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+    @property
+    def all_accepted(self) -> bool:
+        return self.statuses == Counter({202: self.requests})
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One configuration's loads, and the service's CPU per request over the 1-item load."""
+
+    one: Fired
+    many: Fired | None
+    cpu_ms: float
+    confirmed_in: float | None
+
+
+def run(ctx: BenchContext | None = None) -> list[Row]:
+    """Measures; ``ctx`` (the shared bench node) is not used: this suite brings its own."""
+    del ctx
+    with tempfile.TemporaryDirectory(prefix="bench-requests-") as scratch:
+        base = Path(scratch)
+        port = free_port()
+        with running(anvil_command(port), port, base / "anvil.log") as node:
+            deploy(node.rpc_url, base)
+            w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
+            driver = MerchantDriver.of_deployment(w3, base)
+            with block_ticker(w3):
+                whole = _measure(driver, node.rpc_url, base / "service", workers=True)
+                alone = _measure(driver, node.rpc_url, base / "api-alone", workers=False)
+    one, many = whole.one, whole.many
+    assert many is not None and whole.confirmed_in is not None
+    load = (
+        f"{CONCURRENCY} in flight, {MERCHANTS} merchants of {REQUESTS_PER_MERCHANT} requests, each "
+        "merchant's in nonce order; all answered 202; uvicorn, one process, its relayer sending "
+        "the accepted requests meanwhile; client, service and Anvil on the same 2 cores"
+    )
+    return [
+        Row(
+            "requests.accepted_per_second",
+            f"`POST /v1/merchant/requests`: signed requests accepted per second "
+            f"(`registerItems`, 1 item; {one.requests:,} requests)",
+            round(one.rate, 1),
+            "req/s",
+            target=RATE_TARGET,
+            peer=Peer("the API alone, background workers off", round(alone.one.rate, 1)),
+            note=f"{one.seconds:.2f} s; {load}; each request: EIP-712 signer recovered, "
+            "merchantStanding, forwarder nonce and the call simulated (eth_call as the forwarder "
+            "makes it) in one JSON-RPC batch, quotas, outbox record and request row in one "
+            "transaction",
+        ),
+        Row(
+            "requests.p50_ms",
+            "`POST /v1/merchant/requests` (1 item): p50 latency",
+            round(one.percentile_ms(0.50), 2),
+            "ms",
+            peer=Peer("the API alone", round(alone.one.percentile_ms(0.50), 2)),
+        ),
+        Row(
+            "requests.p99_ms",
+            "`POST /v1/merchant/requests` (1 item): p99 latency",
+            round(one.percentile_ms(0.99), 2),
+            "ms",
+            peer=Peer("the API alone", round(alone.one.percentile_ms(0.99), 2)),
+        ),
+        Row(
+            "requests.service_cpu_ms",
+            "`POST /v1/merchant/requests` (1 item): service CPU time per accepted request",
+            round(whole.cpu_ms, 2),
+            "ms",
+            peer=Peer("the API alone", round(alone.cpu_ms, 2)),
+            note="user + system time of the service process (all its threads: the request "
+            "threads, the event loop, the relayer and indexer) over the load, divided by the "
+            f"requests accepted: ~{1000 / whole.cpu_ms:,.0f} req/s on a core of its own",
+        ),
+        Row(
+            "requests.accepted_per_second_100_items",
+            f"`POST /v1/merchant/requests`: signed requests of {BIG_ITEMS} items accepted per "
+            f"second ({many.requests:,} requests)",
+            round(many.rate, 1),
+            "req/s",
+            note=f"{many.seconds:.2f} s; {BIG_MERCHANTS} merchants of {BIG_REQUESTS_PER_MERCHANT} "
+            f"requests, {CONCURRENCY} in flight at most; p50 {many.percentile_ms(0.5):.1f} ms, "
+            f"p99 {many.percentile_ms(0.99):.1f} ms; all answered 202",
+        ),
+        Row(
+            "requests.all_confirmed_seconds",
+            f"All accepted requests relayed and confirmed on chain (depth {CONFIRMATION_DEPTH}), "
+            "after the last was accepted",
+            round(whole.confirmed_in, 2),
+            "s",
+            note="the keeper's key sending them in executeBatch batches; checked from the "
+            "service's outbox",
+        ),
+    ]
+
+
+def _measure(driver: MerchantDriver, rpc_url: str, workdir: Path, *, workers: bool) -> Measured:
+    """A warm-up, then the loads, on a service of its own (a fresh database) and fresh
+    merchants; with ``workers`` its background workers run (the relayer sends what is accepted,
+    and every request must be confirmed on chain at the end), else only the API answers."""
+    workdir.mkdir()
+    label = workdir.name
+    warm_up = _lanes(driver, WARM_UP_MERCHANTS, WARM_UP_REQUESTS, 1, f"{label}-warm")
+    small = _lanes(driver, MERCHANTS, REQUESTS_PER_MERCHANT, 1, f"{label}-one")
+    big = _lanes(driver, BIG_MERCHANTS, BIG_REQUESTS_PER_MERCHANT, BIG_ITEMS, f"{label}-many")
+    with _service(driver.w3, rpc_url, workdir, workers) as service:
+        _checked(fire(service.url, warm_up), "warm-up")
+        cpu_before = service.cpu_seconds()
+        one = _checked(fire(service.url, small), "1 item")
+        cpu_ms = (service.cpu_seconds() - cpu_before) / one.requests * 1000
+        if not workers:
+            return Measured(one, None, cpu_ms, None)
+        many = _checked(fire(service.url, big), f"{BIG_ITEMS} items")
+        total = sum(len(lane) for lanes in (warm_up, small, big) for lane in lanes)
+        return Measured(one, many, cpu_ms, _wait_confirmed(service, total))
+
+
+def _lanes(
+    driver: MerchantDriver, merchants: int, per_merchant: int, items: int, label: str
+) -> list[list[SignedRequest]]:
+    return driver.sign(driver.approve(merchants, f"Bench {label}"), per_merchant, items, label)
+
+
+def _service(w3: Web3, rpc_url: str, workdir: Path, workers: bool) -> ServiceProcess:
+    """The service (not started) on a database in ``workdir``, the keeper's key a fresh funded
+    account of no role."""
+    keeper = Account.create()
+    w3.provider.make_request("anvil_setBalance", [keeper.address, hex(100 * 10**18)])  # type: ignore[arg-type]
+    env = service_environment(
+        rpc_url=rpc_url,
+        deployments_dir=workdir.parent / "deployments",
+        abi_dir=workdir.parent / "abi",
+        database=workdir / "service.db",
+        oracle_key=ORACLE.key.hex(),
+        sources={},
+        keeper_private_key="0x" + bytes(keeper.key).hex(),
+        confirmation_depth=CONFIRMATION_DEPTH,
+        run_background_tasks=str(workers).lower(),
+    )
+    return ServiceProcess(env, free_port(), workdir / "service.log", FACTORY, UVICORN_ARGS)
+
+
+def fire(url: str, lanes: list[list[SignedRequest]], concurrency: int = CONCURRENCY) -> Fired:
+    """Every lane's requests posted in order, the lanes at once, ``concurrency`` in flight at
+    most; a lane stops at its first answer other than 202 (its next nonce would be refused)."""
+    return asyncio.run(_fire(url, lanes, concurrency))
+
+
+async def _fire(url: str, lanes: list[list[SignedRequest]], concurrency: int) -> Fired:
+    bodies = [[json.dumps(request.body).encode() for request in lane] for lane in lanes]
+    headers = {"Content-Type": "application/json"}
+    gate = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+
+        async def lane(posts: list[bytes]) -> None:
+            for body in posts:
+                async with gate:
+                    sent = time.perf_counter()
+                    answer = await client.post(REQUESTS_PATH, content=body, headers=headers)
+                    latencies.append(time.perf_counter() - sent)
+                statuses[answer.status_code] += 1
+                if answer.status_code != 202:
+                    print(f"  refused: {answer.status_code} {answer.text[:300]}", flush=True)
+                    return
+
+        started = time.perf_counter()
+        await asyncio.gather(*(lane(posts) for posts in bodies))
+        seconds = time.perf_counter() - started
+    return Fired(sum(statuses.values()), seconds, latencies, statuses)
+
+
+def _checked(fired: Fired, label: str) -> Fired:
+    if not fired.all_accepted:
+        raise RuntimeError(f"{label}: not every request was answered 202: {dict(fired.statuses)}")
+    return fired
+
+
+def _wait_confirmed(service: ServiceProcess, count: int) -> float:
+    """Seconds until the service's outbox holds ``count`` records confirmed; fails on a record
+    failed, or at the deadline."""
+    started = time.monotonic()
+    database = Path(service.env["TRUSTMALL_DATABASE_URL"].removeprefix("sqlite:///"))
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+    try:
+        while time.monotonic() < started + DEADLINE_SECONDS:
+            rows = dict(
+                connection.execute(
+                    "SELECT status, count(*) FROM outbox_records GROUP BY status"
+                ).fetchall()
+            )
+            if rows.get("failed"):
+                raise RuntimeError(f"requests failed on their way to the chain: {rows}")
+            if rows.get("confirmed", 0) == count:
+                return time.monotonic() - started
+            time.sleep(0.05)
+    finally:
+        connection.close()
+    raise TimeoutError(f"not every request was confirmed within {DEADLINE_SECONDS:.0f} s")
