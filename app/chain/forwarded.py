@@ -32,12 +32,14 @@ BATCH_CALLS = 100
 @dataclass(frozen=True)
 class RequestReads:
     """What the chain says of a request: the signer's ``merchantStanding`` status (the
-    registry's ``MerchantStatus`` value), its forwarder nonce, and its call's refusal as
-    ``forwarded_refusal`` gives it."""
+    registry's ``MerchantStatus`` value), its forwarder nonce, its call's refusal as
+    ``forwarded_refusal`` gives it, and the latest block's time (the forwarder's clock for the
+    deadline)."""
 
     standing: int
     nonce: int
     refusal: bytes | None
+    block_time: int
 
 
 def forwarded_refusal(
@@ -66,9 +68,9 @@ def forwarded_refusal(
 def read_for_request(
     web3: Web3, registry: str, forwarder: str, request: ForwardRequest
 ) -> RequestReads:
-    """The signer's standing and forwarder nonce (latest block) and the call's refusal (pending
-    state), in one JSON-RPC batch. Raises ``Web3RPCError`` when the node answers an error to
-    either view, or no batch; ``OSError`` when it cannot be reached."""
+    """The signer's standing and forwarder nonce (latest block), the call's refusal (pending
+    state) and the latest block's time, in one JSON-RPC batch. Raises ``Web3RPCError`` when the
+    node answers an error to either view, or no batch; ``OSError`` when it cannot be reached."""
     signer = _word_of(request.sender)
     call = {
         "from": forwarder,
@@ -84,13 +86,16 @@ def read_for_request(
         ),
         (RPCEndpoint("eth_call"), [{"to": forwarder, "data": _hex(NONCES + signer)}, "latest"]),
         (RPCEndpoint("eth_call"), [call, "pending"]),
+        (RPCEndpoint("eth_getBlockByNumber"), ["latest", False]),
     ]
     provider: Any = web3.provider
     answers = provider.make_batch_request(batch)
     if not isinstance(answers, list) or len(answers) != len(batch):
         raise Web3RPCError(f"the node answered no batch: {answers}")
     standing, nonce = (_word(answer) for answer in answers[:2])
-    return RequestReads(standing, nonce, _refusal(answers[2]))
+    block = answers[3].get("result") or {}
+    block_time = int(str(block.get("timestamp", "0x0")), 16)
+    return RequestReads(standing, nonce, _refusal(answers[2]), block_time)
 
 
 def forwarder_nonces(web3: Web3, forwarder: str, signers: list[str]) -> dict[str, int]:

@@ -157,6 +157,7 @@ def accept(
     reads = _rpc(
         lambda: read_for_request(chain.web3, found.registry, found.domain.forwarder, request)
     )
+    _check_deadline(request, reads.block_time)  # the chain's clock may run ahead of ours
     refuse_unless_active(request.sender, MerchantStatus(reads.standing))
     _check_nonce(session, request, reads.nonce)
     _check_quotas(session, settings, request, now)
@@ -217,6 +218,12 @@ def _check_terms(request: ForwardRequest, settings: Settings, now: float) -> Non
         raise ApiError(
             422, "gas_too_high", f"at most {settings.merchant_request_max_gas} gas a request"
         )
+    _check_deadline(request, now)
+
+
+def _check_deadline(request: ForwardRequest, now: float) -> None:
+    """The forwarder refuses a request past its deadline by the block's time: refuse one that
+    would be, unsent, before the relay could send it."""
     if request.deadline < now + MIN_DEADLINE_SECONDS:
         raise ApiError(
             422,

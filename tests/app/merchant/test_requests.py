@@ -4,6 +4,7 @@ only on the client's side."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -378,3 +379,19 @@ def test_daily_quotas_refuse_a_merchants_next_request_until_the_next_utc_day(
 
     assert error_code(refused) == (429, code)
     assert 0 < int(refused.headers["Retry-After"]) <= 86_401
+
+
+def test_a_deadline_the_chains_clock_has_passed_is_refused_though_ours_has_not(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    """The forwarder reads the block's time: a chain whose clock runs ahead would expire it."""
+    suite.rpc("evm_increaseTime", 7_200)
+    suite.mine()
+    registry = suite.registry
+    wall_clock_hour = int(time.time()) + 3_600
+    body = signed_body(
+        shop, merchant.account, registry,
+        registry.functions.registerItems(sku_inputs("ahead", 1)), deadline=wall_clock_hour,
+    )  # fmt: skip
+
+    assert error_code(post(shop, body)) == (422, "request_expired")
