@@ -10,8 +10,8 @@ fresh merchants approved on the registry (holding no ETH), and their requests si
 ... in order. The service runs as the verification benchmark runs it (uvicorn, one process,
 `app.main:create_app`, uvloop and httptools, no access log, a SQLite file, its background workers
 on, the keeper's key set: the relayer sends the accepted requests in `executeBatch` batches while
-more arrive). The same loads then run on a second service whose background workers are off: the
-API alone, shown beside (fresh merchants, a fresh database).
+more arrive). The 1-item load then runs again on a second service whose background workers are
+off: the API alone, shown beside (fresh merchants, a fresh database).
 
 The load: an ``httpx.AsyncClient`` in this process, at most ``CONCURRENCY`` requests in flight;
 every merchant posts its own requests one after another (the service takes a signer's next nonce
@@ -177,7 +177,6 @@ def _measure(driver: MerchantDriver, rpc_url: str, workdir: Path, *, workers: bo
     label = workdir.name
     warm_up = _lanes(driver, WARM_UP_MERCHANTS, WARM_UP_REQUESTS, 1, f"{label}-warm")
     small = _lanes(driver, MERCHANTS, REQUESTS_PER_MERCHANT, 1, f"{label}-one")
-    big = _lanes(driver, BIG_MERCHANTS, BIG_REQUESTS_PER_MERCHANT, BIG_ITEMS, f"{label}-many")
     with _service(driver.w3, rpc_url, workdir, workers) as service:
         _checked(fire(service.url, warm_up), "warm-up")
         cpu_before = service.cpu_seconds()
@@ -185,6 +184,7 @@ def _measure(driver: MerchantDriver, rpc_url: str, workdir: Path, *, workers: bo
         cpu_ms = (service.cpu_seconds() - cpu_before) / one.requests * 1000
         if not workers:
             return Measured(one, None, cpu_ms, None)
+        big = _lanes(driver, BIG_MERCHANTS, BIG_REQUESTS_PER_MERCHANT, BIG_ITEMS, f"{label}-many")
         many = _checked(fire(service.url, big), f"{BIG_ITEMS} items")
         total = sum(len(lane) for lanes in (warm_up, small, big) for lane in lanes)
         return Measured(one, many, cpu_ms, _wait_confirmed(service, total))

@@ -177,11 +177,11 @@ def _request_cells(report: FaultReport) -> dict[str, str | int | float | bool]:
     if merchant is None:
         return {}
     return {
-        "Merchant requests accepted": f"{merchant.accepted} of {merchant.planned}",
+        "Merchant requests accepted": f"{merchant.accepted:,} of {merchant.planned:,}",
         "Requests run once on chain": merchant.executed,
         "Requests lost": merchant.lost,
         "Requests run twice": merchant.twice,
-        "Items registered once": f"{merchant.items_registered} of {merchant.items}",
+        "Items registered once": f"{merchant.items_registered:,} of {merchant.items:,}",
         "Requests in flight at service kills": report.requests_in_flight_at_service_kills,
         "Requests rolled back": report.requests_rolled_back,
         "Request outbox left": merchant.outbox_open + merchant.outbox_failed,
