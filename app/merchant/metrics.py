@@ -48,6 +48,6 @@ class WebhookCollector(Collector):
         by_status = GaugeMetricFamily(
             "trustmall_merchant_requests", "Merchants' signed requests by status", labels=["status"]
         )
-        for status in RelayStatus:
-            by_status.add_metric([str(status)], float(requests.get(str(status), 0)))
+        for relay_status in RelayStatus:
+            by_status.add_metric([str(relay_status)], float(requests.get(str(relay_status), 0)))
         yield by_status
