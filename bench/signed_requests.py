@@ -12,8 +12,8 @@ fresh merchants approved on the registry (holding no ETH), and their requests si
 on, the keeper's key set: the relayer sends the accepted requests in `executeBatch` batches while
 more arrive). The 1-item load then runs again on a second service whose background workers are
 off, as two uvicorn processes on the database (processes share one: the relay, the keeper and the
-deliverer each take a lease): the API alone, which carries the target (fresh merchants, a fresh
-database). Both share the machine's 2 cores with the client and Anvil.
+deliverer each take a lease): the API alone, which carries the target (fresh merchants, a fresh database). Both share
+the machine's 2 cores with the client and Anvil.
 
 The load: an ``httpx.AsyncClient`` in this process, at most ``CONCURRENCY`` requests in flight;
 every merchant posts its own requests one after another (the service takes a signer's next nonce
