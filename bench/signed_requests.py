@@ -11,8 +11,8 @@ fresh merchants approved on the registry (holding no ETH), and their requests si
 `app.main:create_app`, uvloop and httptools, no access log, a SQLite file, its background workers
 on, the keeper's key set: the relayer sends the accepted requests in `executeBatch` batches while
 more arrive). The 1-item load then runs again on a second service whose background workers are
-off, as two uvicorn processes on the database (processes share one: the relay, the keeper and the
-deliverer each take a lease): the API alone, which carries the target (fresh merchants, a fresh database). Both share
+off, as two uvicorn processes on the database (the deployment the README describes for more than
+one core): the API alone, which carries the target (fresh merchants, a fresh database). Both share
 the machine's 2 cores with the client and Anvil.
 
 The load: an ``httpx.AsyncClient`` in this process, at most ``CONCURRENCY`` requests in flight;
