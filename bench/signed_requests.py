@@ -11,9 +11,7 @@ fresh merchants approved on the registry (holding no ETH), and their requests si
 `app.main:create_app`, uvloop and httptools, no access log, a SQLite file, its background workers
 on, the keeper's key set: the relayer sends the accepted requests in `executeBatch` batches while
 more arrive). The 1-item load then runs again on a second service whose background workers are
-off, as two uvicorn processes on the database (the deployment the README describes for more than
-one core): the API alone, which carries the target (fresh merchants, a fresh database). Both share
-the machine's 2 cores with the client and Anvil.
+off: the API alone, shown beside (fresh merchants, a fresh database).
 
 The load: an ``httpx.AsyncClient`` in this process, at most ``CONCURRENCY`` requests in flight;
 every merchant posts its own requests one after another (the service takes a signer's next nonce
@@ -103,9 +101,7 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
             driver = MerchantDriver.of_deployment(w3, base)
             with block_ticker(w3):
                 whole = _measure(driver, node.rpc_url, base / "service", workers=True)
-                alone = _measure(
-                    driver, node.rpc_url, base / "api-alone", workers=False, processes=2
-                )
+                alone = _measure(driver, node.rpc_url, base / "api-alone", workers=False)
     one, many = whole.one, whole.many
     assert many is not None and whole.confirmed_in is not None
     load = (
@@ -116,22 +112,12 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
     return [
         Row(
             "requests.accepted_per_second",
-            f"`POST /v1/merchant/requests`: signed requests accepted per second, the API "
-            f"(`registerItems`, 1 item; {alone.one.requests:,} requests; uvicorn, 2 processes)",
-            round(alone.one.rate, 1),
-            "req/s",
-            target=RATE_TARGET,
-            peer=Peer("the whole service in one process, relaying meanwhile", round(one.rate, 1)),
-            note=f"{alone.one.seconds:.2f} s; the API's processes with background workers off; "
-            "beside it the service as one process whose relayer sends the accepted requests "
-            "on the same 2 cores as the client and Anvil",
-        ),
-        Row(
-            "requests.accepted_per_second_whole",
-            f"`POST /v1/merchant/requests`: signed requests accepted per second, the whole "
-            f"service in one process (1 item; {one.requests:,} requests)",
+            f"`POST /v1/merchant/requests`: signed requests accepted per second "
+            f"(`registerItems`, 1 item; {one.requests:,} requests)",
             round(one.rate, 1),
             "req/s",
+            target=RATE_TARGET,
+            peer=Peer("the API alone, background workers off", round(alone.one.rate, 1)),
             note=f"{one.seconds:.2f} s; {load}; each request: EIP-712 signer recovered, "
             "merchantStanding, forwarder nonce and the call simulated (eth_call as the forwarder "
             "makes it) in one JSON-RPC batch, quotas, outbox record and request row in one "
@@ -142,20 +128,21 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
             "`POST /v1/merchant/requests` (1 item): p50 latency",
             round(one.percentile_ms(0.50), 2),
             "ms",
-            peer=Peer("the API, 2 processes", round(alone.one.percentile_ms(0.50), 2)),
+            peer=Peer("the API alone", round(alone.one.percentile_ms(0.50), 2)),
         ),
         Row(
             "requests.p99_ms",
             "`POST /v1/merchant/requests` (1 item): p99 latency",
             round(one.percentile_ms(0.99), 2),
             "ms",
-            peer=Peer("the API, 2 processes", round(alone.one.percentile_ms(0.99), 2)),
+            peer=Peer("the API alone", round(alone.one.percentile_ms(0.99), 2)),
         ),
         Row(
             "requests.service_cpu_ms",
             "`POST /v1/merchant/requests` (1 item): service CPU time per accepted request",
             round(whole.cpu_ms, 2),
             "ms",
+            peer=Peer("the API alone", round(alone.cpu_ms, 2)),
             note="user + system time of the service process (all its threads: the request "
             "threads, the event loop, the relayer and indexer) over the load, divided by the "
             f"requests accepted: ~{1000 / whole.cpu_ms:,.0f} req/s on a core of its own",
@@ -182,9 +169,7 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
     ]
 
 
-def _measure(
-    driver: MerchantDriver, rpc_url: str, workdir: Path, *, workers: bool, processes: int = 1
-) -> Measured:
+def _measure(driver: MerchantDriver, rpc_url: str, workdir: Path, *, workers: bool) -> Measured:
     """A warm-up, then the loads, on a service of its own (a fresh database) and fresh
     merchants; with ``workers`` its background workers run (the relayer sends what is accepted,
     and every request must be confirmed on chain at the end), else only the API answers."""
@@ -192,7 +177,7 @@ def _measure(
     label = workdir.name
     warm_up = _lanes(driver, WARM_UP_MERCHANTS, WARM_UP_REQUESTS, 1, f"{label}-warm")
     small = _lanes(driver, MERCHANTS, REQUESTS_PER_MERCHANT, 1, f"{label}-one")
-    with _service(driver.w3, rpc_url, workdir, workers, processes) as service:
+    with _service(driver.w3, rpc_url, workdir, workers) as service:
         _checked(fire(service.url, warm_up), "warm-up")
         cpu_before = service.cpu_seconds()
         one = _checked(fire(service.url, small), "1 item")
@@ -211,9 +196,7 @@ def _lanes(
     return driver.sign(driver.approve(merchants, f"Bench {label}"), per_merchant, items, label)
 
 
-def _service(
-    w3: Web3, rpc_url: str, workdir: Path, workers: bool, processes: int
-) -> ServiceProcess:
+def _service(w3: Web3, rpc_url: str, workdir: Path, workers: bool) -> ServiceProcess:
     """The service (not started) on a database in ``workdir``, the keeper's key a fresh funded
     account of no role."""
     keeper = Account.create()
@@ -229,8 +212,7 @@ def _service(
         confirmation_depth=CONFIRMATION_DEPTH,
         run_background_tasks=str(workers).lower(),
     )
-    args = (*UVICORN_ARGS, "--workers", str(processes)) if processes > 1 else UVICORN_ARGS
-    return ServiceProcess(env, free_port(), workdir / "service.log", FACTORY, args)
+    return ServiceProcess(env, free_port(), workdir / "service.log", FACTORY, UVICORN_ARGS)
 
 
 def fire(url: str, lanes: list[list[SignedRequest]], concurrency: int = CONCURRENCY) -> Fired:

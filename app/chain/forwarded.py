@@ -3,11 +3,10 @@ forwarder, with the signer's address after the calldata and exactly the signed g
 that call is how the service learns the target contract's own answer to a request, before it
 accepts it and after a relayed one failed.
 
-Before it accepts a request the service reads four things of the chain: the signer's standing on
-the registry, its forwarder nonce, the simulated call and the block's time.
-``read_for_request_async`` reads them in one JSON-RPC batch, the calls encoded here: one round trip
-to the node, and none of web3's per-call ABI lookups, validation and formatting, which cost the
-request path more than the node's own work.
+Before it accepts a request the service reads three things of the chain: the signer's standing on
+the registry, its forwarder nonce, and the simulated call. ``read_for_request`` reads them in one
+JSON-RPC batch, the calls encoded here: one round trip to the node, and none of web3's per-call
+ABI lookups, validation and formatting, which cost the request path more than the node's own work.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
@@ -67,31 +65,12 @@ def forwarded_refusal(
     return None
 
 
-async def read_for_request_async(
-    client: httpx.AsyncClient, rpc_url: str, registry: str, forwarder: str, request: ForwardRequest
+def read_for_request(
+    web3: Web3, registry: str, forwarder: str, request: ForwardRequest
 ) -> RequestReads:
     """The signer's standing and forwarder nonce (latest block), the call's refusal (pending
-    state) and the latest block's time, in one JSON-RPC batch, awaited: the service's event loop
-    waits for the node without a thread (threads contending for the interpreter cost more than
-    the work under load). Raises ``Web3RPCError`` when the node answers an error to either view,
-    or no batch; ``httpx.HTTPError`` when it cannot be reached."""
-    batch = request_reads_batch(registry, forwarder, request)
-    payload = [
-        {"jsonrpc": "2.0", "id": index, "method": method, "params": params}
-        for index, (method, params) in enumerate(batch)
-    ]
-    answer = await client.post(rpc_url, json=payload)
-    answer.raise_for_status()
-    found = answer.json()
-    if not isinstance(found, list):
-        raise Web3RPCError(f"the node answered no batch: {found}")
-    return request_reads_of(sorted(found, key=lambda item: int(item.get("id", -1))))
-
-
-def request_reads_batch(
-    registry: str, forwarder: str, request: ForwardRequest
-) -> list[tuple[RPCEndpoint, Any]]:
-    """The JSON-RPC calls ``RequestReads`` is read from, in its order."""
+    state) and the latest block's time, in one JSON-RPC batch. Raises ``Web3RPCError`` when the
+    node answers an error to either view, or no batch; ``OSError`` when it cannot be reached."""
     signer = _word_of(request.sender)
     call = {
         "from": forwarder,
@@ -100,7 +79,7 @@ def request_reads_batch(
         "gas": hex(request.gas),
         "value": hex(request.value),
     }
-    return [
+    batch: list[tuple[RPCEndpoint, Any]] = [
         (
             RPCEndpoint("eth_call"),
             [{"to": registry, "data": _hex(MERCHANT_STANDING + signer)}, "latest"],
@@ -109,11 +88,9 @@ def request_reads_batch(
         (RPCEndpoint("eth_call"), [call, "pending"]),
         (RPCEndpoint("eth_getBlockByNumber"), ["latest", False]),
     ]
-
-
-def request_reads_of(answers: Any) -> RequestReads:
-    """The node's answers to ``request_reads_batch``, in its order."""
-    if not isinstance(answers, list) or len(answers) != 4:
+    provider: Any = web3.provider
+    answers = provider.make_batch_request(batch)
+    if not isinstance(answers, list) or len(answers) != len(batch):
         raise Web3RPCError(f"the node answered no batch: {answers}")
     standing, nonce = (_word(answer) for answer in answers[:2])
     block = answers[3].get("result") or {}

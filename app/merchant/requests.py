@@ -17,18 +17,16 @@ An accepted request is an outbox record (``app.outbox.kinds.forwarded``) and a
 ``MerchantRequestRow``, written together: ``202 Accepted`` means it is durable.
 
 The chain is read once a request: standing, forwarder nonce and simulation in one JSON-RPC batch
-(``app.chain.forwarded.read_for_request_async``); the answers are judged in the order above.
+(``app.chain.forwarded.read_for_request``); the answers are judged in the order above.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
 from eth_utils.address import to_checksum_address
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -36,10 +34,9 @@ from sqlalchemy.orm import Session
 from web3.contract import Contract
 
 from app.api.errors import ApiError
-from app.chain.contracts import RPC_TIMEOUT_SECONDS, Suite
-from app.chain.forwarded import RequestReads, read_for_request_async
+from app.chain.contracts import Suite
+from app.chain.forwarded import read_for_request
 from app.chain.reverts import RevertDecoder, explain
-from app.db.session import Database
 from app.domain.abi_types import from_hex
 from app.domain.forward_requests import (
     FORWARDER,
@@ -58,7 +55,6 @@ from app.outbox.kinds.forwarded import REQUEST_SOURCE, request_payload
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
 from app.settings import Settings
 
-Shown = TypeVar("Shown")
 # A request must leave the relay this long before its deadline.
 MIN_DEADLINE_SECONDS = 60
 LIVE = (RelayStatus.QUEUED, RelayStatus.SUBMITTED)
@@ -122,65 +118,14 @@ def forward_request(body: SignedRequestCreate) -> ForwardRequest:
     )
 
 
-@dataclass(frozen=True)
-class Checked:
-    """A request past the checks that need no chain read."""
-
-    request: ForwardRequest
-    signature: bytes
-    digest: bytes
-    function: str
-    targets: Targets
-    now: float
-
-
-@dataclass
-class NodeClient:
-    """This app's asynchronous HTTP client to the node, made on first use."""
-
-    client: httpx.AsyncClient | None = None
-
-    def get(self) -> httpx.AsyncClient:
-        if self.client is None:
-            self.client = httpx.AsyncClient(timeout=RPC_TIMEOUT_SECONDS)
-        return self.client
-
-
-async def accept_async(
-    database: Database,
-    chain: ChainAccess,
-    targets: RequestTargets,
-    settings: Settings,
-    body: SignedRequestCreate,
-    node: NodeClient,
-    show: Callable[[Session, MerchantRequestRow], Shown],
-) -> Shown:
-    """Checks ``body`` as the module says, keeps it and ``show``s it; raises ``ApiError`` with
-    the refusal. The node's reads are awaited on the event loop, with no database connection
-    held meanwhile (requests waiting on the node would hold the pool's every connection)."""
-    with database.sessions() as session:
-        checked = check_request(session, chain, targets, settings, body)
-    registry, forwarder = checked.targets.registry, checked.targets.domain.forwarder
-    try:
-        reads = await read_for_request_async(
-            node.get(), settings.rpc_url, registry, forwarder, checked.request
-        )
-    except httpx.HTTPError:
-        raise ApiError(503, "chain_unavailable", "the node cannot be reached now") from None
-    except RPC_ERRORS:
-        raise ApiError(503, "chain_unavailable", "the chain cannot be read now") from None
-    with database.sessions() as session:
-        return show(session, keep_request(session, settings, checked, reads))
-
-
-def check_request(
+def accept(
     session: Session,
     chain: ChainAccess,
     targets: RequestTargets,
     settings: Settings,
     body: SignedRequestCreate,
-) -> Checked:
-    """The checks before the chain is read: chain, function, terms, signature, replay."""
+) -> MerchantRequestRow:
+    """Checks ``body`` as the module says and keeps it; raises ``ApiError`` with the refusal."""
     now = time.time()
     suite = deployed_suite(chain)
     if body.chain_id != suite.chain_id:
@@ -209,25 +154,20 @@ def check_request(
         raise ApiError(
             409, "request_replayed", "this signed request was accepted before", {"id": known.id}
         )
-    return Checked(request, signature, digest, function, found, now)
-
-
-def keep_request(
-    session: Session, settings: Settings, checked: Checked, reads: RequestReads
-) -> MerchantRequestRow:
-    """The checks on what the chain said, then the request kept."""
-    request = checked.request
+    reads = _rpc(
+        lambda: read_for_request(chain.web3, found.registry, found.domain.forwarder, request)
+    )
     _check_deadline(request, reads.block_time)  # the chain's clock may run ahead of ours
     refuse_unless_active(request.sender, MerchantStatus(reads.standing))
     _check_nonce(session, request, reads.nonce)
-    _check_quotas(session, settings, request, checked.now)
+    _check_quotas(session, settings, request, now)
     refusal = reads.refusal
     if refusal is not None:
-        revert = checked.targets.decoder.decode(refusal) if refusal else None
+        revert = found.decoder.decode(refusal) if refusal else None
         why = explain(revert) if revert else "the call reverts without a reason (too little gas?)"
         details = {"error": revert.name, "args": _plain(dict(revert.args))} if revert else None
         raise ApiError(422, "contract_refused", why, details)
-    return _keep(session, request, checked.signature, checked.digest, checked.function, checked.now)
+    return _keep(session, request, signature, digest, function, now)
 
 
 def next_nonce(session: Session, forwarder: Contract, signer: str) -> tuple[int, int, int]:
@@ -282,7 +222,8 @@ def _check_terms(request: ForwardRequest, settings: Settings, now: float) -> Non
 
 
 def _check_deadline(request: ForwardRequest, now: float) -> None:
-    """Refuses what the forwarder would refuse as past its deadline before it could be sent."""
+    """The forwarder refuses a request past its deadline by the block's time: refuse one that
+    would be, unsent, before the relay could send it."""
     if request.deadline < now + MIN_DEADLINE_SECONDS:
         raise ApiError(
             422,
