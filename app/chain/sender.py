@@ -231,12 +231,12 @@ class TransactionSender:
         return (ChainTransaction.chain_id == self.chain_id, ChainTransaction.sender == self.address)
 
     def _next_nonce(self, session: Session) -> int:
+        """Past the chain's count and every nonce this journal ever signed, confirmed ones too: a
+        node restored from an older state counts fewer, and a nonce of a confirmed transaction it
+        forgot must stay that transaction's (the poll sends it again), or its records would read
+        confirmed while another transaction took its place."""
         chain_next = int(self.web3.eth.get_transaction_count(self.address, "pending"))
-        ours = session.scalar(
-            select(func.max(ChainTransaction.nonce)).where(
-                *self._mine(), ChainTransaction.state.in_(OPEN_STATES)
-            )
-        )
+        ours = session.scalar(select(func.max(ChainTransaction.nonce)).where(*self._mine()))
         return max(chain_next, -1 if ours is None else int(ours) + 1)
 
     def _fees(self) -> tuple[int, int]:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.chain.journal import ChainTransaction, TxState
+from app.outbox.plan import CycleReport
 from app.outbox.relayer import Relayer
 from tests.app.conftest import SourceSecrets
 from tests.app.ingest.support import Chain, event, hex32, post_signed, relay_until_settled
@@ -55,3 +56,36 @@ def test_confirmed_transactions_the_chain_forgot_are_sent_again_and_land_once(
     with service.services.database.sessions() as session:
         states = set(session.scalars(select(ChainTransaction.state)))
     assert states == {TxState.CONFIRMED}
+
+
+def test_a_send_between_the_chains_rollback_and_the_next_poll_takes_no_forgotten_nonce(
+    make_service: ServiceFactory,
+    carrier: SourceSecrets,
+    relay_chain: Chain,
+    relay_items: list[bytes],
+) -> None:
+    """The node restored from an older state after the cycle's poll and before its send: the new
+    batch must not take the nonce of a confirmed transaction the chain forgot (its records would
+    read confirmed with nothing on chain); the poll then sends the forgotten one again."""
+    service = make_service()
+    items = [hex32(relay_items[n % len(relay_items)]) for n in range(3)]
+    first = [event(f"raced-{n}", item_id=item) for n, item in enumerate(items)]
+    assert post_signed(service.client, carrier, first).status_code == 202
+    start = relay_chain.head() + 1
+    saved = relay_chain.rpc("evm_snapshot")
+    relayer = Relayer.from_services(service.services)
+    relay_until_settled(relayer, service, relay_chain)
+    relay_chain.mine(3)
+    assert relay_chain.rpc("evm_revert", saved) is True
+    later = [event(f"after-{n}", item_id=item) for n, item in enumerate(items)]
+    assert post_signed(service.client, carrier, later).status_code == 202
+
+    for sender in relayer.senders:  # the cycle's send, as if its poll came just before the revert
+        sender._send(CycleReport())
+    relay_until_settled(relayer, service, relay_chain)
+    relay_chain.mine(2)
+    relay_until_settled(relayer, service, relay_chain)
+
+    landed = Counter(event_id for event_id, _, _ in relay_chain.custody_events(start))
+    assert len(landed) == 6 and max(landed.values()) == 1
+    assert {r.status for r in service.records()} == {"confirmed"}
