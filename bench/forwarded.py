@@ -11,9 +11,8 @@ from typing import Any, cast
 
 from ape import accounts, chain
 from ape.api import ReceiptAPI
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 
+from app.domain.forward_requests import Domain, ForwardRequest
 from bench.context import BenchContext, breakdown, gas_used
 from bench.model import Peer, Row, Target
 
@@ -24,23 +23,6 @@ SMALL_REQUESTS, SMALL_REQUEST = 10, 10
 # What an hour-long request deadline leaves the relay; the bench relays at once.
 DEADLINE_SECONDS = 3_600
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-
-# OpenZeppelin 5.4's ERC2771Forwarder: its ForwardRequest type, and the domain it reports.
-_FORWARD_REQUEST = [
-    {"name": "from", "type": "address"},
-    {"name": "to", "type": "address"},
-    {"name": "value", "type": "uint256"},
-    {"name": "gas", "type": "uint256"},
-    {"name": "nonce", "type": "uint256"},
-    {"name": "deadline", "type": "uint48"},
-    {"name": "data", "type": "bytes"},
-]
-_DOMAIN = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 
 ItemInput = tuple[tuple[int, str, str], bytes, str]
 # The precompile the forwarder's signature check calls, named in the gas breakdowns.
@@ -64,30 +46,14 @@ class Relay:
         data = bytes(self.registry.registerItems.encode_input(items))
         gas = self.registry.registerItems.estimate_gas_cost(items, sender=merchant)
         deadline = chain.pending_timestamp + DEADLINE_SECONDS
-        domain = self.forwarder.eip712Domain()
-        message = {
-            "types": {"EIP712Domain": _DOMAIN, "ForwardRequest": _FORWARD_REQUEST},
-            "primaryType": "ForwardRequest",
-            "domain": {
-                "name": domain.name,
-                "version": domain.version,
-                "chainId": int(domain.chainId),
-                "verifyingContract": str(domain.verifyingContract),
-            },
-            "message": {
-                "from": merchant.address,
-                "to": self.registry.address,
-                "value": 0,
-                "gas": gas,
-                "nonce": nonce,
-                "deadline": deadline,
-                "data": data,
-            },
-        }
+        reported = self.forwarder.eip712Domain()
+        domain = Domain(int(reported.chainId), str(reported.verifyingContract))
+        request = ForwardRequest(
+            merchant.address, self.registry.address, 0, gas, nonce, deadline, data
+        )
         # Ape's test accounts carry their keys; TestAccountAPI does not declare it.
         key: str = cast(Any, merchant).private_key
-        signature = Account.sign_message(encode_typed_data(full_message=message), key).signature
-        return (merchant.address, self.registry.address, 0, gas, deadline, data, bytes(signature))
+        return request.request_data(request.signed_by(key, domain))
 
     def relay(self, requests: list[tuple[Any, ...]], item_count: int) -> ReceiptAPI:
         """Sends `requests` in one `executeBatch` (no refund receiver) and checks that each ran and
