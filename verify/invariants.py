@@ -71,7 +71,7 @@ MUTANTS = (
         key="registry-event-replay",
         name="registry accepts a spent custody event id",
         path=_REGISTRY,
-        original="if (bits & bit != 0) revert RegistryEventAlreadyRecorded(msg.sender, eventId);",
+        original="if (bits & bit != 0) revert RegistryEventAlreadyRecorded(submitter, eventId);",
         replacement="",
         suite="RegistryInvariants",
         invariant="invariant_eventIdsApplyOnce",
