@@ -35,7 +35,7 @@ from web3.contract import Contract
 
 from app.api.errors import ApiError
 from app.chain.contracts import Suite
-from app.chain.forwarded import read_for_request
+from app.chain.forwarded import forwarder_nonces, read_for_request
 from app.chain.reverts import RevertDecoder, explain
 from app.domain.abi_types import from_hex
 from app.domain.forward_requests import (
@@ -172,7 +172,8 @@ def accept(
 
 def next_nonce(session: Session, forwarder: Contract, signer: str) -> tuple[int, int, int]:
     """(the nonce the signer's next request takes, the forwarder's nonce, requests queued)."""
-    on_chain = int(_rpc(lambda: forwarder.functions.nonces(signer).call()))
+    nonces = _rpc(lambda: forwarder_nonces(forwarder.w3, str(forwarder.address), [signer]))
+    on_chain = nonces[signer]
     expected, queued = _after_queued(session, signer, on_chain)
     return expected, on_chain, queued
 

@@ -189,11 +189,7 @@ class MerchantRequestRelay(KindRelay):
         )
         found: dict[int, Executed] = {}
         for log in logs:
-            data = bytes(log["data"])
-            nonce, success = (
-                int.from_bytes(data[:32], "big"),
-                bool(int.from_bytes(data[32:], "big")),
-            )
+            _signer, nonce, success = executed_in(log)
             found[nonce] = Executed(
                 success, HexBytes(log["transactionHash"]).to_0x_hex(), int(log["blockNumber"])
             )
@@ -218,6 +214,7 @@ class MerchantRequestRelay(KindRelay):
         payloads = self.sent_payloads(sends)
         refused: dict[int, str] = {}
         unsettled: set[int] = set()
+        executed: dict[str, dict[int, Executed]] = {}  # a signer's logs, read once
         for tx_id, (tx_hash, record_ids) in sends.items():
             receipt = self.context.sender.receipt_of(tx_hash)
             if receipt is None:
@@ -231,24 +228,34 @@ class MerchantRequestRelay(KindRelay):
                 if success is False:
                     refused[record_id] = self._why_failed(request, block)
                 elif success is None:
-                    found = self._executed(request.sender).get(request.nonce)
+                    if request.sender not in executed:
+                        executed[request.sender] = self._executed(request.sender)
+                    found = executed[request.sender].get(request.nonce)
                     if found is None or not found.success:
                         refused[record_id] = "not run: expired, or its nonce was not the next"
         return refused, unsettled
 
     def _ran_in(self, receipt: Mapping[str, Any]) -> dict[tuple[str, int], bool]:
+        """(signer, nonce) -> success, from the forwarder's logs in a raw receipt."""
         ran: dict[tuple[str, int], bool] = {}
         for log in receipt.get("logs", []):
-            topics = [HexBytes(t) for t in log["topics"]]
             if str(log["address"]).lower() != self.call.address.lower():
                 continue
-            if not topics or topics[0] != EXECUTED_TOPIC:
+            topics = log["topics"]
+            if not topics or HexBytes(topics[0]) != EXECUTED_TOPIC:
                 continue
-            data = HexBytes(log["data"])
-            signer = "0x" + topics[1][-20:].hex()
-            nonce = int.from_bytes(data[:32], "big")
-            ran[(signer, nonce)] = bool(int.from_bytes(data[32:64], "big"))
+            signer, nonce, success = executed_in(log)
+            ran[(signer, nonce)] = success
         return ran
+
+
+def executed_in(log: Mapping[str, Any]) -> tuple[str, int, bool]:
+    """An ``ExecutedForwardRequest(address indexed signer, uint256 nonce, bool success)`` log, as
+    a node returns it (from ``eth_getLogs`` or a receipt): (signer in lower case, nonce,
+    success)."""
+    data = HexBytes(log["data"])
+    signer = "0x" + HexBytes(log["topics"][1])[-20:].hex()
+    return signer, int.from_bytes(data[:32], "big"), any(data[32:64])
 
 
 def within_block(rows: list[RowView], block_gas_limit: int) -> list[RowView]:
