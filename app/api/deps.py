@@ -1,4 +1,7 @@
-"""Dependencies as ``Annotated`` aliases, read from the app's services (no globals)."""
+"""Dependencies as ``Annotated`` aliases, read from the app's services (no globals).
+
+The ones that only read ``app.state`` are ``async``: FastAPI runs a plain ``def`` dependency in a
+worker thread, a trip to the threadpool and back for each request."""
 
 from __future__ import annotations
 
@@ -12,12 +15,12 @@ from app.services import AppServices
 from app.settings import Settings
 
 
-def get_services(request: Request) -> AppServices:
+async def get_services(request: Request) -> AppServices:
     services: AppServices = request.app.state.services
     return services
 
 
-def get_settings(services: Annotated[AppServices, Depends(get_services)]) -> Settings:
+async def get_settings(services: Annotated[AppServices, Depends(get_services)]) -> Settings:
     return services.settings
 
 

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eth_utils.address import to_checksum_address
-from sqlalchemy import func, select
+from sqlalchemy import Update, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3.contract import Contract
@@ -37,6 +36,7 @@ from app.api.errors import ApiError
 from app.chain.contracts import Suite
 from app.chain.forwarded import forwarder_nonces, read_for_request
 from app.chain.reverts import RevertDecoder, explain
+from app.db.rows import insert_unless_present
 from app.domain.abi_types import from_hex
 from app.domain.forward_requests import (
     FORWARDER,
@@ -48,7 +48,7 @@ from app.domain.forward_requests import (
 )
 from app.domain.vocab import MerchantStatus
 from app.index.chain import RPC_ERRORS, ChainAccess, ChainUnavailable
-from app.merchant.request_models import MerchantRequestRow
+from app.merchant.request_models import ALL_SIGNERS, MerchantRequestRow, RequestUsage
 from app.merchant.request_schemas import SignedRequestCreate
 from app.merchant.siwe import refuse_unless_active
 from app.outbox.kinds.forwarded import REQUEST_SOURCE, request_payload
@@ -58,6 +58,26 @@ from app.settings import Settings
 # A request must leave the relay this long before its deadline.
 MIN_DEADLINE_SECONDS = 60
 LIVE = (RelayStatus.QUEUED, RelayStatus.SUBMITTED)
+
+# The statements run for every request, built once: building one costs more than running it.
+_ACCEPTED_BEFORE = select(MerchantRequestRow.id).where(
+    MerchantRequestRow.digest == bindparam("digest")
+)
+_QUEUED = (
+    select(func.max(MerchantRequestRow.nonce), func.count())
+    .join(OutboxRecord, OutboxRecord.id == MerchantRequestRow.outbox_id)
+    .where(MerchantRequestRow.signer == bindparam("signer"), OutboxRecord.status.in_(LIVE))
+)
+_COUNT_SERVICE = (
+    update(RequestUsage)
+    .where(
+        RequestUsage.day == bindparam("usage_day"),
+        RequestUsage.signer == bindparam("usage_signer"),
+        RequestUsage.gas + bindparam("added") <= bindparam("max_gas"),
+    )
+    .values(requests=RequestUsage.requests + 1, gas=RequestUsage.gas + bindparam("added"))
+)
+_COUNT_MERCHANT = _COUNT_SERVICE.where(RequestUsage.requests < bindparam("max_requests"))
 
 
 @dataclass(frozen=True)
@@ -108,8 +128,8 @@ def seconds_to_next_day(now: float) -> int:
 
 def forward_request(body: SignedRequestCreate) -> ForwardRequest:
     return ForwardRequest(
-        sender=_checksum(body.sender),
-        to=_checksum(body.to),
+        sender=body.sender,
+        to=body.to,
         value=int(body.value),
         gas=int(body.gas),
         nonce=int(body.nonce),
@@ -124,8 +144,9 @@ def accept(
     targets: RequestTargets,
     settings: Settings,
     body: SignedRequestCreate,
-) -> MerchantRequestRow:
-    """Checks ``body`` as the module says and keeps it; raises ``ApiError`` with the refusal."""
+) -> tuple[MerchantRequestRow, OutboxRecord]:
+    """Checks ``body`` as the module says and keeps it (the request's row and its outbox record);
+    raises ``ApiError`` with the refusal."""
     now = time.time()
     suite = deployed_suite(chain)
     if body.chain_id != suite.chain_id:
@@ -147,12 +168,10 @@ def accept(
             "(GET /v1/merchant/requests/signing), or is one the forwarder refuses (v must be 27 "
             "or 28, s in the lower half of the curve's order)",
         )
-    known = session.scalars(
-        select(MerchantRequestRow).where(MerchantRequestRow.digest == "0x" + digest.hex())
-    ).first()
+    known = session.scalar(_ACCEPTED_BEFORE, {"digest": "0x" + digest.hex()})
     if known is not None:
         raise ApiError(
-            409, "request_replayed", "this signed request was accepted before", {"id": known.id}
+            409, "request_replayed", "this signed request was accepted before", {"id": known}
         )
     reads = _rpc(
         lambda: read_for_request(chain.web3, found.registry, found.domain.forwarder, request)
@@ -160,7 +179,7 @@ def accept(
     _check_deadline(request, reads.block_time)  # the chain's clock may run ahead of ours
     refuse_unless_active(request.sender, MerchantStatus(reads.standing))
     _check_nonce(session, request, reads.nonce)
-    _check_quotas(session, settings, request, now)
+    charge_quotas(session, settings, request, now)
     refusal = reads.refusal
     if refusal is not None:
         revert = found.decoder.decode(refusal) if refusal else None
@@ -181,11 +200,7 @@ def next_nonce(session: Session, forwarder: Contract, signer: str) -> tuple[int,
 def _after_queued(session: Session, signer: str, on_chain: int) -> tuple[int, int]:
     """(the signer's next nonce after the forwarder's ``on_chain`` and the requests accepted here
     and not yet on chain, how many of those there are)."""
-    highest, queued = session.execute(
-        select(func.max(MerchantRequestRow.nonce), func.count())
-        .join(OutboxRecord, OutboxRecord.id == MerchantRequestRow.outbox_id)
-        .where(MerchantRequestRow.signer == signer, OutboxRecord.status.in_(LIVE))
-    ).one()
+    highest, queued = session.execute(_QUEUED, {"signer": signer}).one()
     return max(on_chain, -1 if highest is None else int(highest) + 1), int(queued)
 
 
@@ -246,31 +261,45 @@ def _check_nonce(session: Session, request: ForwardRequest, on_chain: int) -> No
         )
 
 
-def _check_quotas(
+def charge_quotas(
     session: Session, settings: Settings, request: ForwardRequest, now: float
 ) -> None:
-    day = utc_day(now)
-    count, gas = session.execute(
-        select(func.count(), func.coalesce(func.sum(MerchantRequestRow.gas), 0)).where(
-            MerchantRequestRow.signer == request.sender, MerchantRequestRow.day == day
-        )
-    ).one()
-    total = session.scalar(
-        select(func.coalesce(func.sum(MerchantRequestRow.gas), 0)).where(
-            MerchantRequestRow.day == day
-        )
-    )
+    """Counts the request against the signer's quotas and the service's budget for the UTC day,
+    or refuses it when one would be exceeded (rolled back with the rest if it is refused later)."""
+    day, gas = utc_day(now), request.gas
     retry = {"Retry-After": str(seconds_to_next_day(now))}
-    if int(count) >= settings.merchant_requests_per_day:
-        limit = settings.merchant_requests_per_day
-        raise ApiError(429, "request_quota_exceeded", f"{limit} requests a day", headers=retry)
-    if int(gas) + request.gas > settings.merchant_request_gas_per_day:
+    merchant = {
+        "usage_day": day,
+        "usage_signer": request.sender,
+        "added": gas,
+        "max_requests": settings.merchant_requests_per_day,
+        "max_gas": settings.merchant_request_gas_per_day,
+    }
+    if not _count(session, _COUNT_MERCHANT, merchant):
+        usage = session.get_one(RequestUsage, (day, request.sender))
+        if usage.requests >= settings.merchant_requests_per_day:
+            limit = settings.merchant_requests_per_day
+            raise ApiError(429, "request_quota_exceeded", f"{limit} requests a day", headers=retry)
         limit = settings.merchant_request_gas_per_day
         raise ApiError(429, "gas_quota_exceeded", f"{limit} gas a day", headers=retry)
-    if int(total or 0) + request.gas > settings.request_gas_budget_per_day:
+    service = {
+        "usage_day": day,
+        "usage_signer": ALL_SIGNERS,
+        "added": gas,
+        "max_gas": settings.request_gas_budget_per_day,
+    }
+    if not _count(session, _COUNT_SERVICE, service):
         raise ApiError(
             429, "gas_budget_exhausted", "the service's gas for today is spent", headers=retry
         )
+
+
+def _count(session: Session, counting: Update, usage: dict[str, Any]) -> bool:
+    """Adds a request to a signer's usage of a day if it stays within its limits."""
+    row = {"day": usage["usage_day"], "signer": usage["usage_signer"]}
+    insert_unless_present(session, RequestUsage, row)
+    counted = session.execute(counting, usage, execution_options={"synchronize_session": False})
+    return bool(counted.rowcount)  # type: ignore[attr-defined]
 
 
 def _keep(
@@ -280,7 +309,7 @@ def _keep(
     digest: bytes,
     function: str,
     now: float,
-) -> MerchantRequestRow:
+) -> tuple[MerchantRequestRow, OutboxRecord]:
     record = OutboxRecord(
         relay_id=request_id(digest)[4:],
         source=REQUEST_SOURCE,
@@ -316,7 +345,7 @@ def _keep(
         raise ApiError(
             409, "nonce_mismatch", f"another request of the signer took nonce {request.nonce}"
         ) from None
-    return row
+    return row, record
 
 
 def _rpc(call: Any) -> Any:
@@ -336,7 +365,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value if isinstance(value, str | bool | None) else str(value)
-
-
-def _checksum(address: str) -> str:
-    return str(to_checksum_address(address))

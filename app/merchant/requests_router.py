@@ -5,8 +5,6 @@ No session is needed: the signature is the merchant's authority, checked here an
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ServicesDep, SessionDep, SettingsDep
@@ -86,8 +84,10 @@ async def post_request(
     # of the time per request under concurrent load (bench/signed_requests.py).
     def accept_and_show() -> SignedRequestPublic:
         with services.database.sessions() as session:
-            row = accept(session, index.chain, services.state(RequestTargets), settings, body)
-            return _public(session, row)
+            row, record = accept(
+                session, index.chain, services.state(RequestTargets), settings, body
+            )
+            return _public(row, record)
 
     public = await run_in_threadpool(accept_and_show)
     response.headers["Location"] = f"/v1/merchant/requests/{public.id}"
@@ -101,11 +101,10 @@ def get_request(request_id: str, session: SessionDep) -> SignedRequestPublic:
     row = session.get(MerchantRequestRow, request_id)
     if row is None:
         raise ApiError(404, "request_not_found", f"no request {request_id}")
-    return _public(session, row)
+    return _public(row, session.get_one(OutboxRecord, row.outbox_id))
 
 
-def _public(session: Session, row: MerchantRequestRow) -> SignedRequestPublic:
-    record = session.scalars(select(OutboxRecord).where(OutboxRecord.id == row.outbox_id)).one()
+def _public(row: MerchantRequestRow, record: OutboxRecord) -> SignedRequestPublic:
     return SignedRequestPublic(
         id=row.id,
         status=record.status,  # type: ignore[arg-type]
