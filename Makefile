@@ -36,7 +36,7 @@ STAMP_NPM := node_modules/.stamp-npm
 STAMP_TOOLS := $(VENV)/.stamp-toolchain
 STAMP_BUILD := .build/.stamp-compiled
 
-.PHONY: help setup browser compile test test-long coverage lint bench verify chain hardhat-node deploy api demo clean
+.PHONY: help setup browser compile test test-long coverage lint bench verify chain hardhat-node deploy api worker demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -117,6 +117,9 @@ deploy: $(STAMP_BUILD) ## Deploy the suite to NETWORK (default: Anvil at 127.0.0
 
 api: $(STAMP_BUILD) ## Run the service (uvicorn) against the deployment in deployments/
 	$(BIN)/uvicorn app.main:create_app --factory --host 127.0.0.1 --port 8000
+
+worker: $(STAMP_BUILD) ## The service's background workers alone, beside API processes run with TRUSTMALL_RUN_BACKGROUND_TASKS=false
+	$(BIN)/python -m app.worker
 
 demo: $(STAMP_BUILD) ## Anvil, the suite, the service, the whole story; serves until Ctrl-C (DEMO_ARGS=--no-wait)
 	$(BIN)/python tools/demo.py $(DEMO_ARGS)

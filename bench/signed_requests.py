@@ -7,11 +7,13 @@ Set-up, all its own: a fresh Anvil (cancun, chain id 1337) mining each transacti
 an empty block every second, the suite deployed by `ape run deploy` into a temporary directory,
 fresh merchants approved on the registry (holding no ETH), and their requests signed ahead
 (``harness.merchant_requests``): ``registerItems`` of new SKU items, each merchant's nonces 0, 1,
-... in order. The service runs as the verification benchmark runs it (uvicorn, one process,
-`app.main:create_app`, uvloop and httptools, no access log, a SQLite file, its background workers
-on, the keeper's key set: the relayer sends the accepted requests in `executeBatch` batches while
-more arrive). The 1-item load then runs again on a second service whose background workers are
-off: the API alone, shown beside (fresh merchants, a fresh database).
+... in order. The service runs split as it scales on one machine: ``API_PROCESSES`` API processes
+(uvicorn ``--workers``, `app.main:create_app`, uvloop and httptools, no access log, their
+background tasks off) and the workers' own process (``python -m app.worker``: the relayer sends
+the accepted requests with the keeper's key in `executeBatch` batches while more arrive), on one
+SQLite file. Beside it, on fresh merchants and a fresh database each: the service as one process
+(uvicorn, API and background workers together, as `make api` runs it), and that process with its
+background workers off (the API alone).
 
 The load: an ``httpx.AsyncClient`` in this process, at most ``CONCURRENCY`` requests in flight;
 every merchant posts its own requests one after another (the service takes a signer's next nonce
@@ -28,6 +30,7 @@ import sqlite3
 import tempfile
 import time
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +43,7 @@ from bench.model import Peer, Row, Target
 from bench.verify import UVICORN_ARGS
 from harness.merchant_requests import REQUESTS_PATH, MerchantDriver, SignedRequest
 from harness.nodes import anvil_command, free_port, running
-from harness.service import FACTORY, ServiceProcess, service_environment
+from harness.service import FACTORY, ServiceProcess, WorkerProcess, service_environment
 from harness.suite import CONFIRMATION_DEPTH, ORACLE, block_ticker, deploy
 
 SECTION = "Merchants' signed requests"
@@ -53,6 +56,7 @@ BIG_ITEMS = 100
 WARM_UP_MERCHANTS = 10
 WARM_UP_REQUESTS = 5
 CONCURRENCY = 16
+API_PROCESSES = 2
 DEADLINE_SECONDS = 300.0
 RATE_TARGET = Target(200, ">=")
 
@@ -80,12 +84,30 @@ class Fired:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """How the service runs: its API processes, and whether its background workers run in a
+    process of their own (``split``), in the API process, or not at all."""
+
+    label: str
+    api_processes: int
+    workers: bool
+    split: bool = False
+
+
+SPLIT = Shape("split", API_PROCESSES, workers=True, split=True)
+ONE_PROCESS = Shape("one-process", 1, workers=True)
+API_ALONE = Shape("api-alone", 1, workers=False)
+
+
+@dataclass(frozen=True)
 class Measured:
-    """One configuration's loads, and the service's CPU per request over the 1-item load."""
+    """One shape's loads; the CPU per request over the 1-item load of its API processes and,
+    split, of its workers' process."""
 
     one: Fired
     many: Fired | None
     cpu_ms: float
+    worker_cpu_ms: float | None
     confirmed_in: float | None
 
 
@@ -100,14 +122,16 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
             w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
             driver = MerchantDriver.of_deployment(w3, base)
             with block_ticker(w3):
-                whole = _measure(driver, node.rpc_url, base / "service", workers=True)
-                alone = _measure(driver, node.rpc_url, base / "api-alone", workers=False)
+                whole = _measure(driver, node.rpc_url, base / SPLIT.label, SPLIT)
+                single = _measure(driver, node.rpc_url, base / ONE_PROCESS.label, ONE_PROCESS)
+                alone = _measure(driver, node.rpc_url, base / API_ALONE.label, API_ALONE)
     one, many = whole.one, whole.many
-    assert many is not None and whole.confirmed_in is not None
+    assert many is not None and whole.confirmed_in is not None and whole.worker_cpu_ms is not None
     load = (
         f"{CONCURRENCY} in flight, {MERCHANTS} merchants of {REQUESTS_PER_MERCHANT} requests, each "
-        "merchant's in nonce order; all answered 202; uvicorn, one process, its relayer sending "
-        "the accepted requests meanwhile; client, service and Anvil on the same 2 cores"
+        f"merchant's in nonce order; all answered 202; {API_PROCESSES} API processes (uvicorn "
+        "--workers) and the workers' process (python -m app.worker) relaying the accepted "
+        "requests meanwhile, on one SQLite file; client, service and Anvil on the same 2 cores"
     )
     return [
         Row(
@@ -117,11 +141,20 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
             round(one.rate, 1),
             "req/s",
             target=RATE_TARGET,
-            peer=Peer("the API alone, background workers off", round(alone.one.rate, 1)),
+            peer=Peer("one process, API and workers (make api)", round(single.one.rate, 1)),
             note=f"{one.seconds:.2f} s; {load}; each request: EIP-712 signer recovered, "
             "merchantStanding, forwarder nonce and the call simulated (eth_call as the forwarder "
-            "makes it) in one JSON-RPC batch, quotas, outbox record and request row in one "
-            "transaction",
+            "makes it) in one JSON-RPC batch, quotas counted, outbox record and request row in "
+            "one transaction",
+        ),
+        Row(
+            "requests.accepted_per_second_api_alone",
+            "`POST /v1/merchant/requests` (1 item): accepted per second by one API process, "
+            "nothing relaying",
+            round(alone.one.rate, 1),
+            "req/s",
+            note="uvicorn, one process, background workers off: what one process serves when "
+            "another machine relays",
         ),
         Row(
             "requests.p50_ms",
@@ -139,13 +172,15 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
         ),
         Row(
             "requests.service_cpu_ms",
-            "`POST /v1/merchant/requests` (1 item): service CPU time per accepted request",
+            "`POST /v1/merchant/requests` (1 item): API processes' CPU time per accepted request",
             round(whole.cpu_ms, 2),
             "ms",
-            peer=Peer("the API alone", round(alone.cpu_ms, 2)),
-            note="user + system time of the service process (all its threads: the request "
-            "threads, the event loop, the relayer and indexer) over the load, divided by the "
-            f"requests accepted: ~{1000 / whole.cpu_ms:,.0f} req/s on a core of its own",
+            peer=Peer("one process, API and workers", round(single.cpu_ms, 2)),
+            note=f"user + system time of the {API_PROCESSES} API processes and uvicorn's "
+            "supervisor over the load, divided by the requests accepted "
+            f"(~{1000 / whole.cpu_ms:,.0f} req/s on a core of their own); the workers' process "
+            f"meanwhile {whole.worker_cpu_ms:.2f} ms a request; the API alone in one process "
+            f"{alone.cpu_ms:.2f} ms",
         ),
         Row(
             "requests.accepted_per_second_100_items",
@@ -169,25 +204,34 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
     ]
 
 
-def _measure(driver: MerchantDriver, rpc_url: str, workdir: Path, *, workers: bool) -> Measured:
+def _measure(driver: MerchantDriver, rpc_url: str, workdir: Path, shape: Shape) -> Measured:
     """A warm-up, then the loads, on a service of its own (a fresh database) and fresh
-    merchants; with ``workers`` its background workers run (the relayer sends what is accepted,
-    and every request must be confirmed on chain at the end), else only the API answers."""
+    merchants; with workers, the relayer sends what is accepted, and every request must be
+    confirmed on chain at the end; without, only the API answers."""
     workdir.mkdir()
-    label = workdir.name
-    warm_up = _lanes(driver, WARM_UP_MERCHANTS, WARM_UP_REQUESTS, 1, f"{label}-warm")
-    small = _lanes(driver, MERCHANTS, REQUESTS_PER_MERCHANT, 1, f"{label}-one")
-    with _service(driver.w3, rpc_url, workdir, workers) as service:
-        _checked(fire(service.url, warm_up), "warm-up")
-        cpu_before = service.cpu_seconds()
-        one = _checked(fire(service.url, small), "1 item")
-        cpu_ms = (service.cpu_seconds() - cpu_before) / one.requests * 1000
-        if not workers:
-            return Measured(one, None, cpu_ms, None)
-        big = _lanes(driver, BIG_MERCHANTS, BIG_REQUESTS_PER_MERCHANT, BIG_ITEMS, f"{label}-many")
-        many = _checked(fire(service.url, big), f"{BIG_ITEMS} items")
+    warm_up = _lanes(driver, WARM_UP_MERCHANTS, WARM_UP_REQUESTS, 1, f"{shape.label}-warm")
+    small = _lanes(driver, MERCHANTS, REQUESTS_PER_MERCHANT, 1, f"{shape.label}-one")
+    env = _environment(driver.w3, rpc_url, workdir, background=shape.workers and not shape.split)
+    arguments = (*UVICORN_ARGS, "--workers", str(shape.api_processes))
+    api = ServiceProcess(env, free_port(), workdir / "service.log", FACTORY, arguments)
+    with (
+        api,
+        WorkerProcess(env, workdir / "worker.log") if shape.split else nullcontext() as worker,
+    ):
+        _checked(fire(api.url, warm_up), "warm-up")
+        cpu_before = api.cpu_seconds()
+        worker_before = worker.cpu_seconds() if worker else 0.0
+        one = _checked(fire(api.url, small), "1 item")
+        cpu_ms = (api.cpu_seconds() - cpu_before) / one.requests * 1000
+        worker_ms = (worker.cpu_seconds() - worker_before) / one.requests * 1000 if worker else None
+        if not shape.workers:
+            return Measured(one, None, cpu_ms, None, None)
+        big = _lanes(
+            driver, BIG_MERCHANTS, BIG_REQUESTS_PER_MERCHANT, BIG_ITEMS, f"{shape.label}-many"
+        )
+        many = _checked(fire(api.url, big), f"{BIG_ITEMS} items")
         total = sum(len(lane) for lanes in (warm_up, small, big) for lane in lanes)
-        return Measured(one, many, cpu_ms, _wait_confirmed(service, total))
+        return Measured(one, many, cpu_ms, worker_ms, _wait_confirmed(api, total))
 
 
 def _lanes(
@@ -196,12 +240,13 @@ def _lanes(
     return driver.sign(driver.approve(merchants, f"Bench {label}"), per_merchant, items, label)
 
 
-def _service(w3: Web3, rpc_url: str, workdir: Path, workers: bool) -> ServiceProcess:
-    """The service (not started) on a database in ``workdir``, the keeper's key a fresh funded
-    account of no role."""
+def _environment(w3: Web3, rpc_url: str, workdir: Path, *, background: bool) -> dict[str, str]:
+    """The service's settings: a database in ``workdir``, the keeper's key a fresh funded
+    account of no role; the API processes' background workers on or off (the workers' own
+    process runs them whatever this says)."""
     keeper = Account.create()
     w3.provider.make_request("anvil_setBalance", [keeper.address, hex(100 * 10**18)])  # type: ignore[arg-type]
-    env = service_environment(
+    return service_environment(
         rpc_url=rpc_url,
         deployments_dir=workdir.parent / "deployments",
         abi_dir=workdir.parent / "abi",
@@ -210,9 +255,8 @@ def _service(w3: Web3, rpc_url: str, workdir: Path, workers: bool) -> ServicePro
         sources={},
         keeper_private_key="0x" + bytes(keeper.key).hex(),
         confirmation_depth=CONFIRMATION_DEPTH,
-        run_background_tasks=str(workers).lower(),
+        run_background_tasks=str(background).lower(),
     )
-    return ServiceProcess(env, free_port(), workdir / "service.log", FACTORY, UVICORN_ARGS)
 
 
 def fire(url: str, lanes: list[list[SignedRequest]], concurrency: int = CONCURRENCY) -> Fired:

@@ -129,8 +129,9 @@ class ServiceProcess:
         return kib / 1024
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the service process has used."""
-        return cpu_seconds(self.pid)
+        """User + system CPU time the service has used: its process and the processes it
+        started (uvicorn's ``--workers``), all of its session."""
+        return session_cpu_seconds(self.pid)
 
     def stop(self) -> None:
         """A graceful stop (SIGTERM: uvicorn finishes its requests and the app's lifespan)."""
@@ -162,6 +163,60 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used (Linux, ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def session_cpu_seconds(session: int) -> float:
+    """User + system CPU time of the running processes of a session (Linux, ``/proc``)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[3]) == session:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+class WorkerProcess:
+    """The service's background workers as a process of their own (``python -m app.worker``),
+    beside API processes whose background tasks are off. As a context manager: started on entry,
+    stopped (SIGTERM) on exit."""
+
+    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+        self.env = dict(env)
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Self:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "app.worker"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        process, self.process = self.process, None
+        if process is not None:
+            stop_process(process, STOP_TIMEOUT_SECONDS)
+
+    def cpu_seconds(self) -> float:
+        if self.process is None:
+            raise RuntimeError("the workers are not running")
+        return session_cpu_seconds(self.process.pid)
 
 
 def wait_healthy(

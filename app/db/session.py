@@ -3,6 +3,8 @@ can share one file; any other database is a URL change."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,9 +12,15 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.base import Base
+from app.db.write_gate import WriteGate
+
+WAL_ATTEMPTS = 50
+# How long a write waits for SQLite's lock (another process's writer) or its turn in this process.
+SQLITE_LOCK_TIMEOUT_SECONDS = 30.0
 
 
 def make_engine(database_url: str) -> Engine:
@@ -21,12 +29,15 @@ def make_engine(database_url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_TIMEOUT_SECONDS}
+    )
+    WriteGate(SQLITE_LOCK_TIMEOUT_SECONDS).install(engine)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(connection: Any, _record: Any) -> None:
         cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _write_ahead_log(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -34,9 +45,31 @@ def make_engine(database_url: str) -> Engine:
     return engine
 
 
+def _write_ahead_log(cursor: sqlite3.Cursor) -> None:
+    """Puts the database file in WAL mode (it stays so). Switching needs the file to itself, and
+    SQLite answers "database is locked" at once, without waiting, while other connections open
+    the same new file: so the first connections of processes starting together wait their turn."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+
+
 def create_schema(engine: Engine) -> None:
-    """Creates every table of every model module imported so far (idempotent)."""
-    Base.metadata.create_all(engine)
+    """Creates every table of every model module imported so far (idempotent). Processes that
+    start together on one database (``uvicorn --workers``, the workers' process) may race to
+    create a table: the one that loses leaves it to the winner and goes on to the next."""
+    for table in Base.metadata.sorted_tables:
+        try:
+            table.create(engine, checkfirst=True)
+        except (OperationalError, ProgrammingError) as error:
+            if "already exists" not in str(error):
+                raise
 
 
 class Database:

@@ -32,13 +32,24 @@ def relaying_service(
     rpc_url: str, deployments_dir: Path, abi_dir: Path, base: Path
 ) -> Iterator[ServiceProcess]:
     """The service for the suite recorded in ``deployments_dir``, its database and log under
-    ``base``. Its keeper key is fresh and funded (no other sender shares its nonces); the keeper
-    has no duties, so that only merchants' requests go out with it (the scripts' tests share
-    their chain with escrow orders the keeper could otherwise settle). Polls fast, depth 0."""
+    ``base`` (``relay_environment``), one process with its background workers on."""
+    port = free_port()
+    env = relay_environment(rpc_url, deployments_dir, abi_dir, base, port)
+    with ServiceProcess(env, port, base / "service.log") as service:
+        yield service
+
+
+def relay_environment(
+    rpc_url: str, deployments_dir: Path, abi_dir: Path, base: Path, port: int
+) -> dict[str, str]:
+    """The service's settings for the suite recorded in ``deployments_dir``, its database under
+    ``base``, answering on ``port``. Its keeper key is fresh and funded (no other sender shares
+    its nonces); the keeper has no duties, so that only merchants' requests go out with it (the
+    scripts' tests share their chain with escrow orders the keeper could otherwise settle).
+    Polls fast, depth 0."""
     keeper = Account.create()
     rpc(rpc_url, "anvil_setBalance", [keeper.address, hex(10 * 10**18)])
-    port = free_port()
-    env = service_environment(
+    return service_environment(
         rpc_url=rpc_url,
         deployments_dir=deployments_dir,
         abi_dir=abi_dir,
@@ -56,8 +67,6 @@ def relaying_service(
         webhook_poll_seconds=0.1,
         webhook_first_retry_seconds=0.5,
     )
-    with ServiceProcess(env, port, base / "service.log") as service:
-        yield service
 
 
 def eventually(check: Callable[[], Found | None], what: str) -> Found:

@@ -1,0 +1,42 @@
+"""Service processes that start together on one new database (``uvicorn --workers`` and the
+workers' process) each create the schema: every one of them starts, and the schema is whole."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from sqlalchemy import inspect
+
+import app.main  # noqa: F401  (every model module, as a starting process imports them)
+from app.db.base import Base
+from app.db.session import Database, create_schema
+
+STARTING = 6
+
+
+def test_processes_starting_together_on_a_new_database_all_create_the_schema(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    databases = [Database(url) for _ in range(STARTING)]
+    gate = threading.Barrier(STARTING)
+    failures: list[BaseException] = []
+
+    def start(database: Database) -> None:
+        gate.wait()
+        try:
+            create_schema(database.engine)
+        except BaseException as failure:
+            failures.append(failure)
+
+    threads = [threading.Thread(target=start, args=(database,)) for database in databases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    assert set(inspect(databases[0].engine).get_table_names()) == set(Base.metadata.tables)
+    for database in databases:
+        database.dispose()
