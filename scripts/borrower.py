@@ -41,9 +41,8 @@ def cli() -> None:
 @chain.command(cli, "apply", short_help="apply with an attestation")
 @click.option("--attestation", required=True, type=cr.READABLE, help="`bureau attest`'s file.")
 def apply_for_credit(run: Run, attestation: Path) -> None:
-    """Submit the attestation: the contract decides at once by the current policy and records
-    the decision (approved, or denied with reasons) on chain. Either way the attestation is
-    spent. Anyone may submit it (--account pays the gas); the line is the attested borrower's."""
+    """Submit the attestation for the contract's decision by the current policy, at once and on
+    chain (either way it is spent). Anyone may submit it; the line is the attested borrower's."""
     signed, credit = cr.attestation_for(run, attestation, "--attestation")
     said, lines, fmt = signed.attestation, credit.lines, credit.asset.fmt
     when = format_moment(said.issued_at, chain.now())
@@ -69,10 +68,9 @@ def apply_for_credit(run: Run, attestation: Path) -> None:
 def draw(
     run: Run, merchant: str | None, price: str | None, down_payment: str | None, **order: Any
 ) -> None:
-    """Pay a new escrow order with credit: the pool pays the escrow and you are its buyer (`ape
-    run buyer`); refunds go back to your line. Credit pays only for registry items of an active
-    merchant you do not own, and the merchant only once a carrier reports delivery. With
-    --down-payment you pay that part and draw the rest. More: docs/scripts.md#borrower."""
+    """Pay a new escrow order of registry items with credit: you are its buyer (`ape run buyer`),
+    refunds go back to your line; with --down-payment you pay that part and draw the rest. Who
+    and what credit pays: docs/scripts.md#borrower."""
     if merchant is None or price is None:
         raise Stop("name the order: --merchant and --price")
     credit = cr.open_credit(run)
@@ -100,9 +98,8 @@ add_calls(cli, [WALLET], default_signer=None)
 @click.option("--all", "everything", is_flag=True, help="Everything owed (ends the cycle).")
 @click.option("--for", "borrower_address", help="Repay another borrower's line (default: yours).")
 def repay(run: Run, amount: str | None, everything: bool, borrower_address: str | None) -> None:
-    """Pay towards a line, any amount at any time: late fees first, then interest, then
-    principal; never more than is owed. The lines contract is first approved for the payment
-    (a second transaction) unless the allowance covers it."""
+    """Pay towards a line, any amount at any time (fees, then interest, then principal; never
+    more than is owed), approving the lines contract first unless the allowance covers it."""
     if (amount is None) == (not everything):
         raise Stop("give --amount or --all")
     credit = cr.open_credit(run)

@@ -170,8 +170,7 @@ def credit_options(network: Any, directory: Path, given: dict[str, Any]) -> Cred
 def _options(command: Any) -> Any:
     for names, settings, text in reversed(OPTIONS):
         command = click.option(*names.split(), **settings, help=text)(command)
-    deployer = "The deployer: an Ape account alias, or TEST::N locally (default TEST::0)."
-    return signer_option(deployer)(command)
+    return signer_option("The deployer", 0)(command)
 
 
 @click.command(cls=Command, help=HELP, short_help="Deploy the TrustMall suite")

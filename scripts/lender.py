@@ -11,9 +11,8 @@ REQUEST_ID = 0  # ERC-7540: all of a controller's requests are request 0
 
 
 @click.group(
-    help=f"""A lender's part in the credit pool that lines draw from (CreditVault, an ERC-4626
-vault of the stablecoin): deposit, queue shares for redemption, claim them after the cooldown;
-exits queue, so nobody leaves ahead of a visible loss. {cr.SIMULATED}"""
+    help=f"""A lender's part in the credit pool (CreditVault, an ERC-4626 vault of the stablecoin):
+deposit, queue shares for redemption, claim them after the cooldown. {cr.SIMULATED}"""
 )
 def cli() -> None:
     pass
@@ -39,9 +38,8 @@ def deposit(run: Run, amount: str) -> None:
 @click.option("--amount", help="Queue the shares worth this much stablecoin now.")
 @click.option("--all", "everything", is_flag=True, help="Queue all your shares.")
 def request_redeem(run: Run, share_text: str | None, amount: str | None, everything: bool) -> None:
-    """Lock shares in the pool's redemption queue: they stop earning at once and keep bearing
-    losses until claimed; after the pool's cooldown `claim` pays the lower of their value now
-    and at the claim. A new request adds to a pending one and restarts its cooldown."""
+    """Lock shares in the pool's redemption queue (they stop earning); after the cooldown `claim`
+    pays the lower of their value now and at the claim. More: docs/scripts.md#lender."""
     if sum(v is not None and v is not False for v in (share_text, amount, everything)) != 1:
         raise Stop("give one of --shares, --amount and --all")
     credit = cr.open_credit(run)

@@ -1,6 +1,5 @@
-"""`ape run ops ...`: the operators' commands (verifiers, risk, the suite's admins). Most are
-rows of :mod:`scripts._lib.calls` (one contract function each, help from its NatSpec); the
-report list and the policy publication are written out."""
+"""`ape run ops ...`: the operators' commands, most of them rows of :mod:`scripts._lib.calls`;
+the report list and the policy publication are written out."""
 
 from __future__ import annotations
 
@@ -68,10 +67,9 @@ CALLS = (
 
 
 @click.group(
-    help="""Operators' commands: merchants, GS1 prefixes, reports, credit risk and policy,
-pauses, roles, the admin handover. Each sends one contract function, simulated first (a refusal
-is the contract's own error; nothing is sent); --dry-run estimates gas. CONTRACT is one of:
-registry, escrow, verifier, vault, lines. Roles, who holds them: docs/scripts.md#ops."""
+    help="""Operators' commands: merchants, GS1 prefixes, reports, credit risk and policy, pauses,
+roles, the admin handover, each one contract function simulated first (a refusal sends nothing).
+CONTRACT is one of: registry, escrow, verifier, vault, lines. Roles: docs/scripts.md#ops."""
 )
 def cli() -> None:
     pass
@@ -80,8 +78,8 @@ def cli() -> None:
 add_calls(cli, CALLS)
 
 
-@chain.command(cli, "reports", short_help="list counterfeit and problem reports", signer=VERIFIER,
-               default_signer=0)  # fmt: skip
+@chain.command(cli, "reports", short_help="list counterfeit and problem reports",
+               signer=f"A {VERIFIER} holder", default_signer=0)  # fmt: skip
 @click.option("--all", "every", is_flag=True, help="Confirmed and dismissed ones too.")
 def reports(run: Run, every: bool) -> None:
     """List the registry's reports, open ones by default, oldest first: the item and its
@@ -104,7 +102,7 @@ def reports(run: Run, every: bool) -> None:
 
 
 @chain.command(cli, "publish-policy", short_help="publish a credit policy from a TOML file",
-               signer="POLICY_ROLE", default_signer=0, dry_run=True)  # fmt: skip
+               signer="A POLICY_ROLE holder", default_signer=0, dry_run=True)  # fmt: skip
 @click.argument("policy_file", type=click.Path(dir_okay=False, path_type=Path))
 def publish_policy(run: Run, policy_file: Path) -> None:
     """Publish POLICY_FILE (TOML: examples/policy.toml) as the next version of the credit policy,

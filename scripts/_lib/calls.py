@@ -1,11 +1,7 @@
-"""Commands made from a contract function itself: options from the function's ABI inputs, help
-from the NatSpec its interface carries (``@notice``, ``@dev``, ``@param``), the call simulated and
-sent through the one path (``scripts._lib.chain.send``), and what it did read back from the
-events of its receipt. A command here is a row (:class:`Call`), not a function: the words a user
-reads about a rule are the contract's own, so they cannot drift from it.
-
-How each ABI input is typed on the command line: docs/scripts.md#calls.
-"""
+"""Commands made from a contract function itself, a row (:class:`Call`) each: options from its
+ABI inputs (typed as docs/scripts.md#calls says), help from its interface's NatSpec, the call sent
+by ``chain.send`` and what it did read from its receipt's events. The words a user reads about a
+rule are the contract's own, so they cannot drift from it."""
 
 from __future__ import annotations
 
@@ -248,8 +244,7 @@ def _add(group: click.Group, call: Call, default_signer: int | None, address: st
     run_call.__name__ = call.name.replace("-", "_")
     built: Any = run_call
     built.__click_params__ = list(reversed(_params(call, inputs, docs)))
-    signer = f"Who sends it ({call.signer}): an Ape account alias, or TEST::N locally."
     chain.command(
-        group, call.name, short_help=call.short_help, signer=signer,
+        group, call.name, short_help=call.short_help, signer=f"Who sends it ({call.signer})",
         default_signer=default_signer, dry_run=True, address=address,
     )(built)  # fmt: skip

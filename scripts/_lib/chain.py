@@ -1,13 +1,9 @@
-"""The scripts' chain toolkit: one command class, the options every command shares, the signing
-account (an Ape account, never a raw key: docs/scripts.md#accounts), contract handles from the
-deployment record, chain time and logs, and one simulate-then-send path.
-
-A command gathers its inputs, then every transaction goes through :func:`send`: it is simulated
-with ``eth_call`` first, and a refusal stops the run with the contract's own custom error in
-words (``app.domain.reverts``); nothing here re-checks a contract's rules. A run that stops
-before sending exits with status 2 and one ``Error:`` line; a failure after something was sent
-exits with status 1 and says what was sent.
-"""
+"""The scripts' chain toolkit: one command class and the options every command shares, the
+signing account (never a raw key: docs/scripts.md#accounts), contract handles from the deployment
+record, chain time and logs, and one simulate-then-send path (:func:`send`): a refusal stops the
+run with the contract's own custom error in words (``app.domain.reverts``); nothing here re-checks
+a contract's rules. A stop exits with status 2 and one ``Error:`` line, or 1 once something was
+sent."""
 
 from __future__ import annotations
 
@@ -16,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,11 +89,16 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-ACCOUNT_HELP = "Signer: an Ape account alias or TEST::N (locally); see docs/scripts.md#accounts."
+def stacked(*options: Decorator) -> Decorator:
+    """The options' decorators as one, in the order --help lists them."""
+    return lambda command: reduce(lambda built, option: option(built), reversed(options), command)
 
 
-def signer_option(help_text: str = ACCOUNT_HELP) -> Decorator:
-    """Ape's ``--account`` (an alias or TEST::N), never prompting, with help text."""
+def signer_option(who: str | None = None, default: int | None = None) -> Decorator:
+    """Ape's ``--account`` (an alias or TEST::N), never prompting; its help says ``who`` signs and
+    which test account does on a local network when it is left out (``default``)."""
+    said = f"TEST::N locally{f' (default TEST::{default})' if default is not None else ''}"
+    help_text = f"{who or 'The signer'}: an Ape account alias or {said}; docs/scripts.md#accounts."
     return click.option("--account", type=AccountAliasPromptChoice(), help=help_text)
 
 
@@ -238,7 +239,7 @@ def command(
         if address:
             said = f"The {address} contract's address (default: the deployment record's)."
             built = click.option(f"--{address}", "contract_address", help=said)(built)
-        built = signer_option(signer or ACCOUNT_HELP)(deployments_dir_option(built))
+        built = signer_option(signer, default_signer)(deployments_dir_option(built))
         made: Callable[..., Any] = group.command(name, cls=Command, short_help=short_help)(built)
         return made
 
@@ -281,17 +282,23 @@ def explain_data(data: bytes | str | None) -> str:
 
 
 def refusal(method: Any, *args: Any, sender: str | None = None, value: int = 0) -> str | None:
-    """The contract's refusal of the call in words (``eth_call``, nothing is sent), or None.
-    Asks through web3: Ape decodes no error raised by another contract than the one called."""
+    """The contract's refusal of the call in words (``eth_call``, nothing is sent), or None."""
+    data = "0x" + bytes(method.encode_input(*args)).hex()
+    call: dict[str, Any] = {"to": str(method.contract.address), "data": data, "value": value}
+    return simulated(call | ({"from": sender} if sender else {}))
+
+
+def simulated(call: Any) -> str | None:
+    """The refusal of ``call`` (``eth_call``; without ``to``, a deployment) in the contract's words,
+    or None. Asks through web3: Ape decodes no error raised by another contract than the one
+    called."""
     from ape import chain
     from web3.exceptions import ContractLogicError, Web3RPCError
 
     from app.chain.reverts import revert_data
 
-    data = "0x" + bytes(method.encode_input(*args)).hex()
-    call: dict[str, Any] = {"to": str(method.contract.address), "data": data, "value": value}
     try:
-        chain.provider.web3.eth.call(call | ({"from": sender} if sender else {}))
+        chain.provider.web3.eth.call(call)
     except ContractLogicError as exc:
         found = revert_data(exc)
         return explain_data(found) if found else str(exc.message or exc)

@@ -1,7 +1,5 @@
 """Escrow orders on a deployed OrderEscrow: the order a command names (its file or its id), its
-state on chain, and the inputs naming items and texts. Used by ``ape run buyer|merchant order|
-carrier|arbiter``; the commands both parties have, and ``status``, are in ``party_commands.py``.
-"""
+state on chain, and the inputs naming items and texts."""
 
 from __future__ import annotations
 
@@ -67,53 +65,39 @@ def items_option(help_text: str) -> chain.Decorator:
 
 
 @dataclass(frozen=True)
-class Offer:
-    buyer_bps: int
-    by_merchant: bool
-    expires_at: int
-
-
-@dataclass(frozen=True)
 class OrderView:
-    """An order's terms with its state on chain (``IOrderEscrow.Order``), read at ``now``."""
+    """An order's terms with its state on chain read at ``now``: ``state``, its
+    ``IOrderEscrow.Order`` (``state.deliveredAt`` ...), and ``offer``, its pending ``Offer``."""
 
     terms: OrderTerms
-    status: OrderStatus
-    merchant_answered: bool
-    offer: Offer | None
+    state: Any
+    offer: Any | None
     escrowed: int
     now: int
-    buyer_bps: int
-    carrier: int
-    delivered_at: int
-    dispute_deadline: int
-    delivered_items: int
-    released_items: int
-    refunded_items: int
 
     @property
     def order_id(self) -> str:
         return self.terms.order_id
 
     @property
+    def status(self) -> OrderStatus:
+        return OrderStatus(int(self.state.status))
+
+    @property
     def releasable_at(self) -> int:
         """When the dispute window closes (shown to people; the contract decides)."""
-        delivered_at = self.delivered_at
+        delivered_at = int(self.state.deliveredAt)
         if self.status is not OrderStatus.DELIVERED:
             delivered_at = max(delivered_at, self.terms.deliver_by)
         return delivered_at + self.terms.dispute_window
 
 
 def read_order(escrow: Escrow, terms: OrderTerms, now: int | None = None) -> OrderView:
-    contract = escrow.contract
-    state, offer = contract.orderOf(terms.order_id), contract.offerOf(terms.order_id)
-    fields = ("buyerBps", "carrier", "deliveredAt", "disputeDeadline", "deliveredItems")
-    ints = [int(state[k]) for k in (*fields, "releasedItems", "refundedItems")]
-    pending = Offer(int(offer.buyerBps), bool(offer.byMerchant), int(offer.expiresAt))
-    escrowed, now = int(contract.escrowedOf(terms.as_abi())), chain.now() if now is None else now
-    status, answered = OrderStatus(int(state.status)), bool(state.merchantAnswered)
+    contract, order_id = escrow.contract, terms.order_id
+    offer, escrowed = contract.offerOf(order_id), int(contract.escrowedOf(terms.as_abi()))
+    now = chain.now() if now is None else now
     return OrderView(
-        terms, status, answered, pending if offer.exists else None, escrowed, now, *ints
+        terms, contract.orderOf(order_id), offer if offer.exists else None, escrowed, now
     )
 
 
@@ -196,22 +180,18 @@ def recalled_items(view: OrderView, verdicts: Sequence[Verdict]) -> int:
     """Bitmap of the order's open items (neither released nor refunded) the registry reads
     recalled or flagged."""
     bits = sum(1 << i for i, v in enumerate(verdicts) if v in (Verdict.RECALLED, Verdict.FLAGGED))
-    return bits & ~(view.released_items | view.refunded_items)
+    return bits & ~int(view.state.releasedItems | view.state.refundedItems)
 
 
 def hashed_text_options(name: str, what: str) -> chain.Decorator:
     """--NAME TEXT, --NAME-file FILE or --NAME-hash 0x..: sent as keccak256, kept here."""
-
-    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        for flag, kind, text in (
-            (f"--{name}-hash", None, "Or its keccak256 itself (0x + 64 hex)."),
-            (f"--{name}-file", FILE, "Or a file of it."),
-            (f"--{name}", None, f"The {what}: its keccak256 is recorded, the text stays here."),
-        ):
-            command = click.option(flag, type=kind, help=text)(command)
-        return command
-
-    return decorate
+    return chain.stacked(
+        click.option(
+            f"--{name}", help=f"The {what}: its keccak256 is recorded, the text stays here."
+        ),
+        click.option(f"--{name}-file", type=FILE, help="Or a file of it."),
+        click.option(f"--{name}-hash", help="Or its keccak256 itself (0x + 64 hex)."),
+    )
 
 
 def hashed_text(name: str, text: str | None, file: Path | None, digest: str | None) -> bytes:

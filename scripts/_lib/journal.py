@@ -1,16 +1,11 @@
 """A file's rows sent to the registry in chunks, each transaction simulated first, and the run's
-journal (``<input>.<command>.journal.json``, or ``--journal``): each transaction's hash and keys
-(item ids, a batch root, event ids) written before it goes, its status after its receipt, in a
-section per chain id, registry and signer. A run started again first settles what a dead run
-left in flight. The chain stays the authority on what is done (commands re-read it before
-sending), so a lost journal never makes a row go twice. ``TRUSTMALL_CRASH_AFTER_CHUNKS=N``
-makes the process exit (status 75) after the N-th chunk's receipt, before the journal has it.
-"""
+journal of what was sent, which a run started again settles first (docs/scripts.md#journals)."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +29,12 @@ WORDS = {
 }
 
 
-def chunk_label(chunk: list[Row], start: int) -> str:
-    """How the output names a chunk starting at row ``start`` (0-based) of the rows to send: a
-    single row by its place in the file, else by the rows' numbers."""
-    return chunk[0][1] if len(chunk) == 1 else f"rows {start + 1}-{start + len(chunk)}"
+def chunks(rows: list[Row], size: int) -> Iterator[tuple[list[Row], str]]:
+    """The rows ``size`` at a time, each chunk with how the output names it: a single row by its
+    place in the file, else by the rows' numbers."""
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        yield chunk, chunk[0][1] if len(chunk) == 1 else f"rows {start + 1}-{start + len(chunk)}"
 
 
 def naming_the_row(chunk: list[Row], message: str) -> str:
@@ -105,10 +102,8 @@ class Journal:
             click.echo(f"nothing to {verb}; nothing was sent")
             return
         with chain.progress(len(rows), f"{stem}ing") as bar:
-            for start in range(0, len(rows), self.size):
-                chunk = rows[start : start + self.size]
+            for chunk, what in chunks(rows, self.size):
                 keys = [key for key, _, _ in chunk]
-                what = chunk_label(chunk, start)
                 args = [*lead, [row for _, _, row in chunk]]
                 try:
                     receipts.append(

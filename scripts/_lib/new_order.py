@@ -35,7 +35,7 @@ MANIFEST = "A batch manifest of some --item-id: they are activated from it first
 def new_order_options(order_file_help: str) -> chain.Decorator:
     """--item-id, --ref, --ship-by, --deliver-by, --dispute-window, --salt, --manifest and
     --order-file, in the order --help shows them."""
-    options = (
+    return chain.stacked(
         click.option("--item-id", "item_ids", multiple=True, metavar="0xID", help=ITEM_ID),
         click.option("--ref", "reference", help=REF),
         click.option("--ship-by", default="7d", show_default=True, help=SHIP_BY),
@@ -45,13 +45,6 @@ def new_order_options(order_file_help: str) -> chain.Decorator:
         click.option("--manifest", "manifests", multiple=True, type=FILE, help=MANIFEST),
         click.option("--order-file", type=click.Path(path_type=Path), help=order_file_help),
     )
-
-    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed(options):
-            command = option(command)
-        return command
-
-    return decorate
 
 
 def new_order(
