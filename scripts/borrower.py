@@ -10,10 +10,9 @@ from app.domain.units import format_moment
 from app.domain.vocab import DenialReason, LineStatus, Standing
 from scripts._lib import chain
 from scripts._lib import credit as cr
-from scripts._lib import new_order as new
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop, parse_address
-from scripts._lib.policy import tier_terms
+from scripts._lib.escrow import new_order, new_order_options, place
 
 # `repay --all` offers an hour's interest more than owed now: interest accrues until the block.
 REPAY_ALL_MARGIN_SECONDS = 3_600
@@ -50,7 +49,7 @@ def apply_for_credit(run: Run, attestation: Path) -> None:
     receipt = chain.send(run, lines.applyForCredit, *signed.abi_args(), what="the application")
     for event in receipt.events.filter(lines.CreditApproved):
         # Ape decodes a struct in an event as a list, in ABI order.
-        terms = tier_terms((int(v) for v in event.tier), fmt)
+        terms = cr.tier_terms((int(v) for v in event.tier), fmt)
         then = "pay an order with it: ape run borrower draw --merchant A --price P --item-id 0xID"
         chain.done(f"approved under policy v{event.policyVersion}: {terms}", receipt, then)
     for event in receipt.events.filter(lines.CreditDenied):
@@ -64,7 +63,7 @@ def apply_for_credit(run: Run, attestation: Path) -> None:
 @click.option("--merchant", help="The merchant's address (an order paid with credit).")
 @click.option("--price", help="The order's price in whole stablecoins (19.99).")
 @click.option("--down-payment", help="Pay this much of the price from your wallet.")
-@new.new_order_options("Write the order's terms here (a new file), for `ape run buyer ...` later.")
+@new_order_options("Write the order's terms here (a new file), for `ape run buyer ...` later.")
 def draw(
     run: Run, merchant: str | None, price: str | None, down_payment: str | None, **order: Any
 ) -> None:
@@ -75,7 +74,7 @@ def draw(
         raise Stop("name the order: --merchant and --price")
     credit = cr.open_credit(run)
     asset, lines, escrow = credit.asset, credit.lines, credit.escrow
-    terms, order_file = new.new_order(
+    terms, order_file = new_order(
         run, escrow, order, merchant=merchant, payer=str(lines.address), asset=asset, price=price
     )
     own = 0 if down_payment is None else asset.parse(down_payment, "--down-payment")
@@ -85,7 +84,7 @@ def draw(
     args = (terms.as_abi(), own) if own else (terms.as_abi(),)
     send = partial(chain.send, run, call, *args, what="the draw")
     paid = f"paid order {terms.order_id} with credit"
-    new.place(run, escrow, terms, order, order_file, send, paid, asset)
+    place(run, escrow, terms, order, order_file, send, paid, asset)
 
 
 # Credit drawn as money, where the line's policy allows it (the default policy does not).

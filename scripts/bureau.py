@@ -16,8 +16,6 @@ from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib import service as svc
 from scripts._lib.chain import Run, Stop, parse_address
-from scripts._lib.identity import commitment
-from scripts._lib.policy import read_policy
 
 # The bureau's credentials at the service, as for its reports (never on the command line).
 BUREAU_CREDENTIALS = ("TRUSTMALL_BUREAU_API_KEY", "TRUSTMALL_BUREAU_HMAC_SECRET")
@@ -63,12 +61,12 @@ def attest(
     text = report.read_text(encoding="utf-8")
     content = chain.parsed(loads_strict, text, f"--report: {report} is not JSON")
     credit = cr.open_credit(run)
-    if (policy := read_policy(credit.lines)) is None:
+    if (policy := cr.read_policy(credit.lines)) is None:
         raise Stop(f"no credit policy is published on {credit.lines.address} yet")
     salt, now = at.new_salt(), chain.now()
     attestation = at.Attestation(
         borrower=borrower,
-        identity_hash=hex32(commitment(identity, run.network)),
+        identity_hash=hex32(cr.commitment(identity, run.network)),
         band=at.band_for_score(score, tiers=len(policy["tiers"])),
         model_id=chain.parsed(at.model_id_of, model, "--model"),
         report_hash=hex32(at.report_commitment(content, salt)),

@@ -11,7 +11,6 @@ import click
 from app.domain.abi_types import hex32
 from app.domain.orders import OrderTerms
 from scripts._lib import chain, escrow
-from scripts._lib import new_order as new
 from scripts._lib.assets import asset_of, parse_token
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
@@ -45,7 +44,7 @@ OPEN_GAS = 400_000  # above what `open` of 32 items uses (78k for one, 8k more e
 @click.option("--merchant", required=True, help="The merchant's address (or TEST::N).")
 @click.option("--price", required=True, help="In whole tokens: 0.25 (ETH), 19.99 (stablecoin).")
 @click.option("--token", default="ETH", show_default=True, help="ETH or an ERC-20 address.")
-@new.new_order_options("Write the order's terms here (a new file), for later commands.")
+@escrow.new_order_options("Write the order's terms here (a new file), for later commands.")
 def open_order(run: Run, merchant: str, price: str, token: str, **given: Any) -> None:
     """Open an order with --merchant for its registry items (--item-id) or an off-registry SKU
     (--ref), and pay it in full (an ERC-20 is approved first: two transactions). Prints the
@@ -54,7 +53,7 @@ def open_order(run: Run, merchant: str, price: str, token: str, **given: Any) ->
 
     asset = asset_of(parse_token(token))
     esc = escrow.open_escrow(run)
-    terms, order_file = new.new_order(
+    terms, order_file = escrow.new_order(
         run, esc, given, merchant=merchant, payer=run.me, asset=asset, price=price
     )
     # A node refuses a transaction it cannot charge for before the contract is asked.
@@ -72,7 +71,7 @@ def open_order(run: Run, merchant: str, price: str, token: str, **given: Any) ->
         return chain.send(run, esc.contract.open, terms.as_abi(), value=value, what="the order")
 
     opened = f"opened order {terms.order_id}: {asset.fmt(terms.amount)} escrowed"
-    new.place(run, esc, terms, given, order_file, send, opened, asset)
+    escrow.place(run, esc, terms, given, order_file, send, opened, asset)
 
 
 @escrow.command(cli, short_help="confirm receipt: pay the merchant now", signer=BUYER)

@@ -23,8 +23,8 @@ from scripts._lib.chain import (
     test_account_address,
     writable,
 )
+from scripts._lib.credit import describe_policy
 from scripts._lib.deployer import deploy_suite
-from scripts._lib.policy import describe_policy
 from scripts._lib.suite import CreditOptions
 
 HELP = """Deploy the TrustMall suite (ProductRegistry, OrderEscrow and, with a stablecoin, the

@@ -24,7 +24,6 @@ from scripts._lib import chain, escrow
 from scripts._lib import registry as reg
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop, parse_address
-from scripts._lib.journal import Journal
 from scripts._lib.party_commands import add_address_command, add_party_commands
 from scripts._lib.service import SERVICE_URL_HELP, ServiceError, fetch, register_items, service_url
 
@@ -93,7 +92,7 @@ def register(
     registry = run.contract("ProductRegistry", run.address)
     # The direct path's journal; via the service, the service keeps the requests.
     command = "register-batch" if batch else "register"
-    log = None if via else Journal(run, registry, input_path, command, **rows)
+    log = None if via else reg.Journal(run, registry, input_path, command, **rows)
     about: dict[str, Any] = {"chain_id": run.network.chain_id, "merchant": run.me}
     about["registry"] = str(registry.address)
     if not batch:
@@ -123,10 +122,8 @@ def register(
             receipt = chain.send(
                 run, registry.registerBatch, *args, what="the batch", journal=log, keys=[root]
             )
-            if receipt is None:
-                chain.dry_run_report(f"would register a batch of {n} item(s)")
-            else:
-                click.echo(f"registered batch {root} of {n} item(s) in tx {receipt.txn_hash}")
+            would = f"would register a batch of {n} item(s)"
+            chain.done(f"registered batch {root} of {n} item(s)", receipt, would=would)
     if run.dry_run:
         return
     if manifest is not None:
@@ -148,7 +145,7 @@ def activate(run: Run, manifest_file: Path, items: tuple[str, ...], **rows: Any)
     manifest = reg.batch_manifest(manifest_file)
     wanted = [chain.bytes32(item, "--item") for item in items]
     registry = run.contract("ProductRegistry", run.address)
-    log = Journal(run, registry, manifest_file, "activate", **rows)
+    log = reg.Journal(run, registry, manifest_file, "activate", **rows)
     todo, done = reg.items_to_activate(registry, manifest, wanted)
     log.send(registry.activateBatchItems, todo, done, from_hex(manifest["root"]))
     if not run.dry_run:
@@ -167,7 +164,7 @@ def custody(run: Run, input_path: Path, sku_merchant: str | None, **rows: Any) -
     owner = parse_address(sku_merchant, "--merchant") if sku_merchant else run.me
     entries = load_custody(reg.input_file(input_path), owner)
     registry = run.contract("ProductRegistry", run.address)
-    log = Journal(run, registry, input_path, "custody", **rows)
+    log = reg.Journal(run, registry, input_path, "custody", **rows)
     todo, done = reg.events_to_record(run, registry, entries)
     log.send(registry.recordCustody, todo, done)
     if not run.dry_run:

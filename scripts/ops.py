@@ -14,7 +14,6 @@ from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib.calls import Call, add_calls
 from scripts._lib.chain import Run, Stop
-from scripts._lib.policy import policy_changes, policy_from_toml, read_policy
 
 EVERY = chain.SHORT
 PAUSABLE = ("registry", "escrow", "vault", "lines")
@@ -108,9 +107,9 @@ def publish_policy(run: Run, policy_file: Path) -> None:
     """Publish POLICY_FILE (TOML: examples/policy.toml) as the next version of the credit policy,
     which decides new applications; prints what it changes first. See docs/scripts.md#ops."""
     credit = cr.open_credit(run)
-    policy = policy_from_toml(policy_file, credit.asset.decimals)
-    current = read_policy(credit.lines)
-    changes = policy_changes(current, policy.as_json(), credit.asset.fmt)
+    policy = cr.policy_from_toml(policy_file, credit.asset.decimals)
+    current = cr.read_policy(credit.lines)
+    changes = cr.policy_changes(current, policy.as_json(), credit.asset.fmt)
     in_force = current["version"] if current else "none"
     if not changes:
         raise Stop(f"{policy_file} is the policy in force (version {in_force}); nothing was sent")

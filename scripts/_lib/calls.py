@@ -19,7 +19,7 @@ from app.index.decoding import EventDecoder
 from scripts._lib import chain
 from scripts._lib.assets import Asset, asset_of
 from scripts._lib.chain import SUITE, Run, parse_address
-from scripts._lib.identity import commitment
+from scripts._lib.credit import commitment
 
 CONTRACTS = dict(zip(chain.SHORT, SUITE, strict=True))
 ROLES = {name: role for role, name in ROLE_NAMES.items()}

@@ -1,14 +1,11 @@
-"""The scripts' chain toolkit: one command class and the options every command shares, the
-signing account (never a raw key: docs/scripts.md#accounts), contract handles from the deployment
-record, chain time and logs, and one simulate-then-send path (:func:`send`): a refusal stops the
-run with the contract's own custom error in words (``app.domain.reverts``); nothing here re-checks
-a contract's rules. A stop exits with status 2 and one ``Error:`` line, or 1 once something was
-sent."""
+"""The scripts' chain toolkit: the command class and shared options, the signing account
+(docs/scripts.md#accounts), contract handles, chain time and logs, and one simulate-then-send path
+(:func:`send`) whose refusals are the contract's own custom errors in words: nothing here
+re-checks a contract's rules. A stop exits 2 with one ``Error:`` line, or 1 once something went."""
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +17,7 @@ import click
 from ape.cli import AccountAliasPromptChoice, ConnectedProviderCommand
 from eth_utils.address import is_address, to_checksum_address
 
-from app.domain.abi_types import hex32
+from app.domain.abi_types import bytes32_hex, from_hex, hex32
 from app.domain.deployments import DEPLOYMENTS_DIR_ENV, deployments_dir, load_record
 from app.domain.errors import TrustMallError
 from app.domain.reverts import RevertDecoder, explain
@@ -219,10 +216,9 @@ def command(
     address: str | None = None,
     dry_run: bool = False,
 ) -> Decorator:
-    """A command of ``group`` whose callback takes a :class:`Run` first, then its own options.
-    It gets ``--account`` (help text ``signer``; test account ``default_signer`` on a local
-    network when not given), ``--deployments-dir``, an address override (``address``:
-    ``registry`` gives ``--registry``) and ``--dry-run`` when asked."""
+    """A command of ``group`` whose callback takes a :class:`Run` first, then its own options, with
+    ``--account`` (who signs: ``signer``, by default test account ``default_signer`` locally),
+    ``--deployments-dir``, and when asked an address override (``--registry``) and ``--dry-run``."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         def callback(network: Any, account: Any, deployments_dir: Path | None, **kw: Any) -> Any:
@@ -290,8 +286,7 @@ def refusal(method: Any, *args: Any, sender: str | None = None, value: int = 0) 
 
 def simulated(call: Any) -> str | None:
     """The refusal of ``call`` (``eth_call``; without ``to``, a deployment) in the contract's words,
-    or None. Asks through web3: Ape decodes no error raised by another contract than the one
-    called."""
+    or None; through web3, as Ape decodes no error raised by another contract than the one asked."""
     from ape import chain
     from web3.exceptions import ContractLogicError, Web3RPCError
 
@@ -316,9 +311,8 @@ def send(
     journal: Any = None,
     keys: list[str] | None = None,
 ) -> Any:
-    """Simulates the call as the signer (a refusal stops the run), then signs and sends it and
-    waits for the receipt; with --dry-run only estimates its gas (returns None). ``journal``
-    records the hash before the transaction goes and the receipt after it."""
+    """Simulates the call as the signer (a refusal stops the run), then sends it and waits for the
+    receipt (--dry-run: only estimates its gas); ``journal`` records the hash and the receipt."""
     from ape import chain
     from ape.exceptions import ApeException
 
@@ -377,10 +371,7 @@ def progress(total: int, label: str) -> Any:
 
 
 def bytes32(value: str, hint: str) -> bytes:
-    text = value.strip().removeprefix("0x")
-    if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
-        raise Stop(f"{hint}: {value!r} is not 0x followed by 64 hex digits")
-    return bytes.fromhex(text)
+    return from_hex(parsed(bytes32_hex, value.strip(), hint))
 
 
 def parsed(parse: Callable[[str], Any], text: str, hint: str) -> Any:

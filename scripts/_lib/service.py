@@ -24,7 +24,7 @@ from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signat
 from app.merchant.request_schemas import RequestNoncePublic, SignedRequestPublic, SigningPublic
 from scripts._lib import chain
 from scripts._lib.chain import Run, Stop
-from scripts._lib.journal import Row, chunks, naming_the_row
+from scripts._lib.registry import Row, chunks, naming_the_row
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 SERVICE_URL_HELP = f"The TrustMall service (default: $TRUSTMALL_SERVICE_URL or {DEFAULT_URL})."
@@ -60,9 +60,7 @@ def service_url(given: str | None) -> str:
 
 def post_signed(url: str, payload: dict[str, Any], credentials: tuple[str, str]) -> Any:
     """POSTs ``payload`` as the source whose key and secret the variables ``credentials`` hold."""
-    key, secret = (os.environ.get(name, "") for name in credentials)
-    if not key or not secret:
-        raise ServiceError(f"set {credentials[0]} and {credentials[1]}: the source's credentials")
+    key, secret = (os.environ.get(name, "") for name in credentials)  # the caller checks them
     body = json.dumps(payload).encode()
     return fetch(url, body, {API_KEY_HEADER: key, SIGNATURE_HEADER: signature_header(secret, body)})
 

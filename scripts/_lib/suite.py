@@ -14,7 +14,7 @@ import click
 from app.domain.deployments import ContractDeployment
 from app.domain.orders import ETH
 from scripts._lib.chain import Stop, refusal
-from scripts._lib.policy import default_policy, read_policy
+from scripts._lib.credit import default_policy, read_policy
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
@@ -178,8 +178,8 @@ class Step:
     credit). Its admin handover delay (``defaultAdminDelay``) is recorded with its settings."""
 
     name: str
-    args: Callable[[SuiteContext], list[Any]]
-    roles: Callable[[SuiteContext], dict[str, list[str]]]
+    args: Callable[[SuiteContext], list[Any]] = lambda ctx: []
+    roles: Callable[[SuiteContext], dict[str, list[str]]] = lambda ctx: {}
     settings: Callable[[SuiteContext], list[Setting]] = lambda ctx: []
     revokes: Callable[[SuiteContext], dict[str, list[str]]] = lambda ctx: {}
     fixed: tuple[int, ...] = ()  # constructor arguments a reused contract must have been given
@@ -187,13 +187,8 @@ class Step:
 
 
 SUITE: tuple[Step, ...] = (
-    Step(
-        # Relays merchants' signed requests (ERC-2771): no owner, no roles, no settings.
-        "TrustMallForwarder",  # TrustMallForwarder()
-        args=lambda ctx: [],
-        roles=lambda ctx: {},
-        when=lambda ctx: True,
-    ),
+    # Relays merchants' signed requests (ERC-2771): no owner, no roles, no settings.
+    Step("TrustMallForwarder", when=lambda ctx: True),  # TrustMallForwarder()
     Step(
         "ProductRegistry",  # ProductRegistry(admin, forwarder): the forwarder is fixed for life
         args=lambda ctx: [ctx.deployer, ctx.addresses["TrustMallForwarder"]],
