@@ -47,8 +47,7 @@ def _disputed(esc: Escrow, now: int) -> list[tuple[OrderView, Any]]:
 
 @escrow.command(cli, "list", short_help="list open disputes", signer=ARBITER)
 def list_disputes(run: Run) -> None:
-    """List the escrow's open disputes, oldest first: who opened each, both sides' evidence, the
-    arbitration deadline, what is escrowed and any pending offer. Sends nothing."""
+    """List the escrow's open disputes: evidence, deadline, escrow, any offer. Sends nothing."""
     esc, now = escrow.open_escrow(run), chain.now()
     disputes = _disputed(esc, now)
     for view, opened in disputes:

@@ -125,8 +125,7 @@ def repay(run: Run, amount: str | None, everything: bool, borrower_address: str 
 @chain.command(cli, short_help="show the line")
 @click.option("--borrower", "borrower_address", help="Whose line (default: --account's).")
 def status(run: Run, borrower_address: str | None) -> None:
-    """Show a line: its terms, what is drawn and owed (interest to this second, any late fee
-    due), the due date and how long it stays drawable. Sends nothing."""
+    """Show a line: its terms, what is owed now, when it is due and drawable. Sends nothing."""
     if not (borrower_address or run.account):
         raise Stop("whose line: give --borrower ADDRESS, or --account for your own")
     borrower = parse_address(borrower_address, "--borrower") if borrower_address else run.me

@@ -83,11 +83,8 @@ def confirm(
     """Confirm receipt: what is still escrowed (or the --item shares) goes to the merchant at
     once, less the platform fee, and the items are recorded as sold to you in the registry."""
     s = session(run, order_file, order_id)
-    if items:
-        bits = bits_of(items, s.terms.item_count, "--item")
-        receipt = s.send("releaseItems", bits, what="confirm")
-    else:
-        receipt = s.send("confirmReceipt", what="confirm")
+    bits = bits_of(items, s.terms.item_count, "--item")
+    receipt = s.send(*(("releaseItems", bits) if items else ("confirmReceipt",)), what="confirm")
     then = "the merchant collects it: ape run merchant order withdraw"
     report(receipt, "confirmed", then, s.asset)
 

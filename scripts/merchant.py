@@ -269,8 +269,7 @@ def publish(run: Run, manifest_file: Path, service: str | None) -> None:
 @click.argument("input_path", metavar="INPUT_FILE", type=FILE)
 @click.option("--merchant", help="Whose SKUs the sku/serial rows name (default: --account).")
 def status(run: Run, input_path: Path, merchant: str | None) -> None:
-    """Show the verdict of every item of INPUT_FILE: an item file (as for `register`) or a
-    manifest (a batch's checked with its proofs). Sends nothing."""
+    """Show the verdict of every item of INPUT_FILE, an item file or a manifest. Sends nothing."""
     registry = run.contract("ProductRegistry", run.address)
     manifest: dict[str, Any] = {}
     if reg.input_file(input_path).suffix.lower() == ".json":

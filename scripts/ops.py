@@ -81,8 +81,7 @@ add_calls(cli, CALLS)
                signer=f"A {VERIFIER} holder", default_signer=0)  # fmt: skip
 @click.option("--all", "every", is_flag=True, help="Confirmed and dismissed ones too.")
 def reports(run: Run, every: bool) -> None:
-    """List the registry's reports, open ones by default, oldest first: the item and its
-    merchant, who filed it and when, the kind, the evidence hash. Sends nothing."""
+    """List the registry's reports (open ones unless --all), oldest first. Sends nothing."""
     registry, shown = run.contract("ProductRegistry"), 0
     for report_id in range(1, int(registry.reportCount()) + 1):
         report = registry.reportOf(report_id)
@@ -114,9 +113,7 @@ def publish_policy(run: Run, policy_file: Path) -> None:
     if not changes:
         raise Stop(f"{policy_file} is the policy in force (version {in_force}); nothing was sent")
     version = int(current["version"] if current else 0) + 1
-    click.echo(f"policy version {version}, against version {in_force}:")
-    for line in changes:
-        click.echo(f"  {line}")
+    click.echo("\n  ".join([f"policy version {version}, against version {in_force}:", *changes]))
     call = credit.lines.publishPolicy
     receipt = chain.send(run, call, policy.rules_abi(), policy.tiers_abi(), what="the policy")
     then, would = "ape run borrower status", f"would publish policy version {version}"

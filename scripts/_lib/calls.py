@@ -35,9 +35,8 @@ AMOUNT = re.compile(
 
 @dataclass(frozen=True)
 class Call:
-    """A command that sends one contract function. ``contracts`` (short names) is one contract,
-    or several: then the command takes which as its first argument (CONTRACT). ``signer`` says
-    who may send it, for --account's help; the contract decides."""
+    """A command that sends one contract function of ``contracts`` (short names; with several the
+    command takes which as CONTRACT); ``signer`` says who may send it, the contract decides."""
 
     name: str
     contracts: tuple[str, ...]
@@ -176,8 +175,7 @@ def _event_decoders() -> dict[bytes, EventDecoder]:
 
 
 def report(receipt: Any, what: str, then: str | None = None, asset: Asset | None = None) -> None:
-    """What a transaction did, from the suite's events in its receipt (amounts in ``asset``, or
-    in the ``token`` an event names), then what was sent and the command to run next."""
+    """What a transaction did, from its receipt's events (amounts in ``asset`` or their token)."""
     for log in receipt.logs:
         topics = [bytes(t) for t in log["topics"]]
         decoder = _event_decoders().get(topics[0]) if topics else None
@@ -200,8 +198,7 @@ def add_calls(
     default_signer: int | None = 0,
     address: str | None = None,
 ) -> None:
-    """Adds a command to ``group`` for each of ``calls`` (``address``: an option overriding
-    the recorded contract's address, e.g. ``escrow``)."""
+    """A command in ``group`` for each of ``calls`` (``address``: e.g. ``escrow`` for --escrow)."""
     for call in calls:
         _add(group, call, default_signer, address)
 

@@ -39,8 +39,7 @@ _gas: list[int] = []
 
 
 class Stop(click.ClickException):
-    """The run stops, in one line: exit status 2 when nothing was sent, else 1 and how many
-    transactions went before."""
+    """The run stops in one line: exit status 2 when nothing was sent, else 1 and how much was."""
 
     def __init__(self, message: str) -> None:
         if _sent and "sent before this" not in message:
@@ -92,8 +91,7 @@ def stacked(*options: Decorator) -> Decorator:
 
 
 def signer_option(who: str | None = None, default: int | None = None) -> Decorator:
-    """Ape's ``--account`` (an alias or TEST::N), never prompting; its help says ``who`` signs and
-    which test account does on a local network when it is left out (``default``)."""
+    """Ape's ``--account`` (an alias or TEST::N), never prompting, its help naming who signs."""
     said = f"TEST::N locally{f' (default TEST::{default})' if default is not None else ''}"
     help_text = f"{who or 'The signer'}: an Ape account alias or {said}; docs/scripts.md#accounts."
     return click.option("--account", type=AccountAliasPromptChoice(), help=help_text)
@@ -127,8 +125,7 @@ def resolve_account(
 
 
 def parse_address(value: str, what: str) -> str:
-    """A checksummed address (or test account ``TEST::N``'s, or an Ape account alias's), else a
-    one-line stop naming ``what``."""
+    """A checksummed address (or ``TEST::N``'s, or an Ape alias's), else a stop naming ``what``."""
     from ape import accounts
 
     text = value.strip()
@@ -178,8 +175,7 @@ class Run:
         return str(self.signer.address)
 
     def record_block(self, name: str, address: str) -> int:
-        """The block ``name`` was deployed in, if the record names it at ``address``: where its
-        logs begin."""
+        """The block ``name`` was deployed in (where its logs begin), if recorded at ``address``."""
         entry = self._recorded(name)
         return entry.block_number if entry and entry.address == address else 0
 
@@ -216,9 +212,8 @@ def command(
     address: str | None = None,
     dry_run: bool = False,
 ) -> Decorator:
-    """A command of ``group`` whose callback takes a :class:`Run` first, then its own options, with
-    ``--account`` (who signs: ``signer``, by default test account ``default_signer`` locally),
-    ``--deployments-dir``, and when asked an address override (``--registry``) and ``--dry-run``."""
+    """A command of ``group`` whose callback takes a :class:`Run` first, then its own options; it
+    has --account and --deployments-dir, and when asked an address override and --dry-run."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         def callback(network: Any, account: Any, deployments_dir: Path | None, **kw: Any) -> Any:
@@ -250,9 +245,8 @@ def now() -> int:
 
 
 def logs(contract: Any, event: str, topics: Any = None, start: int = 0) -> list[Any]:
-    """``event`` logs of ``contract`` from block ``start`` to the head, filtered by indexed
-    arguments. Asks the provider directly: Ape's query manager would load its cache plugin
-    (SQLAlchemy), a second of start-up for every command."""
+    """``event`` logs of ``contract`` from block ``start``, filtered by indexed arguments, from the
+    provider: Ape's query manager would load its cache plugin, a second of every command's start."""
     from ape import chain
     from ape.types import LogFilter
 
@@ -263,8 +257,7 @@ def logs(contract: Any, event: str, topics: Any = None, start: int = 0) -> list[
 
 @cache
 def decoder() -> RevertDecoder:
-    """The errors of every contract of the suite: a call reaching the registry through the escrow
-    is explained by the registry's error."""
+    """The errors of every contract of the suite (a call may reach the registry through another)."""
     from ape import project
 
     from scripts._lib.abi import abi_list
@@ -356,8 +349,7 @@ def dry_run_report(what: str) -> None:
 
 
 def done(what: str, receipt: Any, then: str | None = None, would: str | None = None) -> None:
-    """What a transaction did, and the command to run next; after a dry run (no receipt), what
-    it would have sent (``would``, else ``what``)."""
+    """What a transaction did and the command to run next; after a dry run, what it would send."""
     if receipt is None:
         dry_run_report(would or f"would send: {what}")
         return
@@ -383,8 +375,7 @@ def parsed(parse: Callable[[str], Any], text: str, hint: str) -> Any:
 
 
 def writable(path: Path, hint: str, *, new: bool = False) -> Path:
-    """Stops unless ``path`` can be written (checked before anything is sent); missing folders
-    are made when it is written."""
+    """Stops unless ``path`` can be written (missing folders are made when it is written)."""
     if new and path.exists():
         raise Stop(f"{hint}: {path} exists; it is never overwritten")
     if path.exists() and not path.is_file():

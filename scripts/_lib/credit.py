@@ -137,14 +137,12 @@ class CreditPolicy:
 
 
 def default_policy(decimals: int) -> CreditPolicy:
-    """A fresh CreditLines' policy (default_policy.toml, beside this file: why each value),
-    amounts scaled to the stablecoin's decimals."""
+    """A fresh CreditLines' policy (default_policy.toml beside this file says why each value)."""
     return policy_from_toml(Path(__file__).with_name("default_policy.toml"), decimals)
 
 
 def read_policy(lines: Any, version: int | None = None) -> dict[str, Any] | None:
-    """A published policy of a CreditLines (default: the current one) as JSON data with its
-    version; None before the first or for an unknown version."""
+    """A published policy (default: the current one) as JSON data with its version, else None."""
     current = int(lines.currentPolicyVersion())
     version = current if version is None else version
     if not 0 < version <= current:
@@ -158,8 +156,7 @@ def read_policy(lines: Any, version: int | None = None) -> dict[str, Any] | None
 
 
 def policy_from_toml(path: Path, decimals: int) -> CreditPolicy:
-    """The policy a TOML file describes (examples/policy.toml), amounts scaled to the
-    stablecoin's ``decimals``. The contract checks its rules when it is published."""
+    """The policy a TOML file describes (examples/policy.toml); the contract checks its rules."""
     try:
         text = tomllib.loads(path.read_text(encoding="utf-8"))
         return TypeAdapter(CreditPolicy).validate_python(text, context={"decimals": decimals})
@@ -172,8 +169,7 @@ def policy_from_toml(path: Path, decimals: int) -> CreditPolicy:
 
 
 def _rows(policy: dict[str, Any], fmt: Fmt) -> dict[str, str]:
-    """``minBand``, ``band 2 limit`` ...: each value of a policy (as :meth:`CreditPolicy.as_json`),
-    shown for people."""
+    """``minBand``, ``band 2 limit`` ...: each value of a policy's JSON, shown for people."""
     rows = {k: v for k, v in policy.items() if k not in ("version", "tiers")}
     for band, tier in enumerate(policy.get("tiers", [])):
         rows |= {f"band {band} {k}": v for k, v in tier.items()}
@@ -204,8 +200,7 @@ def tier_terms(tier: Iterable[int], fmt: Fmt) -> str:
 
 
 def policy_changes(current: dict[str, Any] | None, wanted: dict[str, Any], fmt: Fmt) -> list[str]:
-    """What ``wanted`` changes from ``current``, a line a difference: ``band 2 limit: 2000 dUSD ->
-    2500 dUSD``."""
+    """What ``wanted`` changes from ``current``: ``band 2 limit: 2000 dUSD -> 2500 dUSD`` ..."""
     old, new = _rows(current or {}, fmt), _rows(wanted, fmt)
     changes = [f"{k}: {old.get(k, 'none')} -> {v}" for k, v in new.items() if old.get(k) != v]
     removed = range(len(wanted["tiers"]), len((current or {}).get("tiers", [])))

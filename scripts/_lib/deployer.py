@@ -117,9 +117,8 @@ def _deploy(ctx: SuiteContext, step: Step) -> SuiteContract:
 
 
 def _roles(t: SuiteContract, step: Step, replaced: set[str]) -> dict[str, list[str]]:
-    """Revokes what must not be held, grants what is missing (the deployer's DEFAULT_ADMIN_ROLE is
-    held from the constructor, never granted); returns who holds each role among the recorded and
-    wanted holders, as the chain says."""
+    """Revokes what must not be held, grants what is missing; returns who holds each role among
+    the recorded and wanted holders, as the chain says."""
     ctx, instance, recorded = t.ctx, t.instance, t.entry.roles
     wanted = {DEFAULT_ADMIN: [ctx.deployer]} | {r: a for r, a in step.roles(ctx).items() if a}
     # What the suite gave a contract this run replaced (an old CreditLines must not keep lending
@@ -155,10 +154,9 @@ def deploy_suite(
     redeploy: bool = False,
     echo: Echo = click.echo,
 ) -> DeployOutcome:
-    """Runs every step of the suite. ``arbiter`` defaults to the deployer, ``logistics_oracle``
-    to ``oracle`` (`ape run deploy` always passes a key of its own); ``settings`` asked for go by
-    their names on chain (``feeBps``); without ``credit`` (a stablecoin) the credit part is left
-    out."""
+    """Runs every step of the suite. ``arbiter`` defaults to the deployer, ``logistics_oracle`` to
+    ``oracle``; ``settings`` go by their names on chain (``feeBps``); without ``credit`` (a
+    stablecoin) the credit part is left out."""
     chain_id, me = int(chain.chain_id), str(deployer.address)
     previous = records.load_record(directory, chain_id)
     old = previous.contracts if previous is not None else {}

@@ -78,8 +78,7 @@ def items_option(help_text: str) -> chain.Decorator:
 
 @dataclass(frozen=True)
 class OrderView:
-    """An order's terms with its state on chain read at ``now``: ``state``, its
-    ``IOrderEscrow.Order`` (``state.deliveredAt`` ...), and ``offer``, its pending ``Offer``."""
+    """An order's terms and, read at ``now``, its ``IOrderEscrow.Order`` and pending ``Offer``."""
 
     terms: OrderTerms
     state: Any
@@ -189,8 +188,7 @@ def item_verdicts(escrow: Escrow, terms: OrderTerms) -> list[Verdict]:
 
 
 def recalled_items(view: OrderView, verdicts: Sequence[Verdict]) -> int:
-    """Bitmap of the order's open items (neither released nor refunded) the registry reads
-    recalled or flagged."""
+    """Bitmap of the order's open items the registry reads recalled or flagged."""
     bits = sum(1 << i for i, v in enumerate(verdicts) if v in (Verdict.RECALLED, Verdict.FLAGGED))
     return bits & ~int(view.state.releasedItems | view.state.refundedItems)
 
@@ -219,8 +217,7 @@ def hashed_text(name: str, text: str | None, file: Path | None, digest: str | No
 
 
 def new_order_options(order_file_help: str) -> chain.Decorator:
-    """--item-id, --ref, --ship-by, --deliver-by, --dispute-window, --salt, --manifest and
-    --order-file, in the order --help shows them."""
+    """What a new order names: --item-id, --ref, the deadlines, --salt, --manifest, --order-file."""
     return chain.stacked(
         click.option("--item-id", "item_ids", multiple=True, metavar="0xID", help=ITEM_ID),
         click.option("--ref", "reference", help=REF),
@@ -243,10 +240,9 @@ def new_order(
     asset: Asset,
     price: str,
 ) -> tuple[OrderTerms, Path | None]:
-    """The terms of a new order from ``new_order_options``' values, and its order file (a new
-    one, checked writable): all read before anything is sent. Deadlines count from the chain's
-    time; without --dispute-window the default, kept within the admin's bounds; the current
-    fee; a random salt unless given. The contract checks the rest."""
+    """A new order's terms from ``new_order_options``' values (deadlines from the chain's time, the
+    default window within the admin's bounds, the current fee, a random salt unless given) and its
+    new order file, checked writable: all before anything is sent; the contract checks the rest."""
     ids = [chain.bytes32(item, "--item-id") for item in given["item_ids"]]
     reference, order_file, now = given["reference"], given["order_file"], chain.now()
     seller, amount = parse_address(merchant, "--merchant"), asset.parse(price, "--price")
@@ -277,11 +273,9 @@ def place(
     what: str,
     asset: Asset,
 ) -> None:
-    """Gives the listed batch items without a record of their own one from their manifest's
-    proof (``activateBatchItem``, a transaction each) so the order can hold them; sends the
-    order (``send``), its terms first written to ``order_file`` so that an interrupted run never
-    loses them (the file goes again if the order was not opened); says what happened (amounts
-    in ``asset``, the order's token), the deadlines and what comes next."""
+    """Activates the listed batch items that have no record from their manifests, then sends the
+    order (``send``), its terms written to ``order_file`` first (and removed if the order was not
+    opened); says what happened (amounts in ``asset``), the deadlines and what comes next."""
     from ape import chain as ape_chain
 
     from scripts._lib.calls import report  # calls reads orders with this module

@@ -55,8 +55,7 @@ def party_calls(script: str) -> tuple[Call, ...]:
 def actions_for(
     s: escrow.Session, address: str, verdicts: Sequence[Verdict]
 ) -> list[tuple[str, str, str]]:
-    """What ``address`` may do now on this order, each candidate simulated as ``address``: the
-    commands, each with a note and the options it needs."""
+    """The commands ``address`` could send now (each simulated as it), with a note and options."""
     view, terms, now, contract = s.view, s.terms, s.view.now, s.escrow.contract
     state = view.state
     role = {terms.buyer: "buyer", terms.merchant: "merchant"}.get(address)
@@ -168,8 +167,7 @@ def offer_text(offer: Any, now: int) -> str:
 
 
 def add_status(group: click.Group, role: str | None, script: str, default: int | None) -> None:
-    """``status`` for a party (``role``: whose options are listed without --account), or for
-    the arbiter (``role`` None: test account ``default`` on a local network)."""
+    """``status`` for a party (``role``), or for the arbiter (test account ``default`` locally)."""
     whom = f"the order's {role}" if role else f"TEST::{default} on a local network"
 
     def status(run: Run, order_file: Path | None, order_id: str | None) -> None:
@@ -248,9 +246,7 @@ def add_party_commands(group: click.Group, role: str, script: str) -> None:
         run: Run, order_file: Path | None, order_id: str | None, buyer_bps: int, expires_in: str
     ) -> None:
         """Offer to settle: the buyer gets --buyer-bps of what is still escrowed, the merchant the
-        rest (less the fee), if the other side accepts with `accept --buyer-bps N` before the
-        offer expires (--expires-in). Replaces any pending offer; `withdraw-offer` takes it back.
-        An order paid with credit settles only once a carrier reported all its items delivered."""
+        rest, if the other side accepts (`accept --buyer-bps N`) within --expires-in."""
         lifetime = chain.parsed(parse_duration, expires_in, "--expires-in")
         s = session(run, order_file, order_id)
         receipt = s.send("offerSettlement", buyer_bps, s.view.now + lifetime, what="the offer")
@@ -261,8 +257,7 @@ def add_party_commands(group: click.Group, role: str, script: str) -> None:
     @click.option("--token", default="ETH", show_default=True, help="ETH or the ERC-20 address.")
     @click.option("--to", "recipient", help="Pay another address (default: yourself).")
     def withdraw(run: Run, token: str, recipient: str | None) -> None:
-        """Withdraw everything the escrow owes you in one token: payments released to you,
-        refunds, your share of settlements."""
+        """Withdraw what the escrow owes you in one token: payments, refunds, settlement shares."""
         contract, token_address = open_escrow(run).contract, parse_token(token)
         asset = asset_of(token_address)
         credit = int(contract.creditOf(run.me, token_address))

@@ -50,8 +50,7 @@ def chunks(rows: list[Row], size: int) -> Iterator[tuple[list[Row], str]]:
 
 
 def naming_the_row(chunk: list[Row], message: str) -> str:
-    """A refusal of the chunk, led by the place in the file of the first row whose key (an item
-    id, an event id) the refusal names."""
+    """A refusal of the chunk, led by the place of the first row whose key it names."""
     said = message.lower()
     named = [where for key, where, _ in chunk if len(chunk) > 1 and key.lower() in said]
     return ": ".join([*named[:1], message])
@@ -59,7 +58,7 @@ def naming_the_row(chunk: list[Row], message: str) -> str:
 
 class Journal:
     """This run's section of the journal at ``path`` (else beside the input), and the sending of
-    the run's rows, ``size`` a transaction (both the command's options)."""
+    its rows, ``size`` a transaction."""
 
     def __init__(
         self, run: Run, registry: Any, source: Path, command: str, path: Path | None, size: int
@@ -103,9 +102,8 @@ class Journal:
         write_json(self.path, self.data)
 
     def send(self, method: Any, rows: list[Row], done: int, *lead: bytes) -> None:
-        """Calls ``method`` (after the ``lead`` arguments: a batch's root) with the rows, a chunk
-        at a time, and says what was done: ``done`` rows already were, the others were sent, or in
-        a dry run would be. A chunk's refusal names the row whose key the contract's error names."""
+        """Calls ``method`` (after the ``lead`` arguments: a batch's root) with the rows, a chunk at
+        a time, and says what was done; a refusal names the row the contract's error names."""
         verb, noun, skipped = WORDS[self.command]
         stem, receipts = verb.removesuffix("e"), []
         if done:
@@ -187,8 +185,7 @@ def items_to_register(run: Run, registry: Any, entries: list[ItemEntry]) -> Plan
 
 def events_to_record(run: Run, registry: Any, entries: list[CustodyEntry]) -> Planned:
     """The events the signer has not recorded yet (the same id and content, or without an id the
-    same content). Rows without an id get the ids after the highest the signer spent or the file
-    names, in sequence: consecutive ids share a storage word of the registry's bitmap."""
+    same content); rows without an id get the next ids in sequence (docs/scripts.md#custody)."""
     start = run.record_block("ProductRegistry", str(registry.address))
     recorded = {
         int(log.eventId): custody_key(

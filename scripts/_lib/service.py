@@ -46,8 +46,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 class ServiceError(Exception):
     """The service could not be reached, or refused the request: the whole story as the message,
-    and ``said``, its refusal in its own words (``code: message``, and details but for a contract's
-    refusal, whose message names the contract's error)."""
+    and ``said``, the refusal in the service's words (``code: message``, and any details)."""
 
     def __init__(self, message: str, said: str | None = None) -> None:
         super().__init__(message)
@@ -118,8 +117,7 @@ def register_items(
     run: Run, registry: Any, planned: tuple[list[Row], int], *, url: str, size: int, timeout: float
 ) -> None:
     """Signs the rows' ``registerItems`` calls, ``size`` items a request, posts them in nonce
-    order and waits up to ``timeout`` seconds for each to be confirmed or to fail. Stops (exit 1
-    once something was posted) on a refusal, a failure or the timeout, in the service's words."""
+    order and waits up to ``timeout`` seconds for each to be confirmed or to fail."""
     if size > MAX_ITEMS_PER_REQUEST:
         raise Stop(f"--chunk-size: at most {MAX_ITEMS_PER_REQUEST} items a request via the service")
     rows, done = planned
@@ -157,13 +155,12 @@ def register_items(
         click.echo(f"request {answer.id} (nonce {nonce}, gas {gas}): {what}, {len(chunk)} item(s)")
         posted.append(Posted(answer, len(chunk)))
         nonce += 1
-    wait(base, posted, timeout)
-    report(posted, refusal, base, timeout)
+    settle(base, posted, refusal, timeout)
 
 
 def checked_domain(run: Run, registry: Any, signing: SigningPublic) -> Domain:
-    """The domain of the forwarder the registry trusts on this chain, once the service is shown
-    to relay to this registry with that domain: the key signs for this deployment only."""
+    """The domain of the forwarder the registry trusts on this chain, once the service is shown to
+    relay to this registry with it: the key signs for this deployment only."""
     named = signing.contracts.get("ProductRegistry", "")
     if named.lower() != str(registry.address).lower():
         raise ServiceError(
@@ -182,10 +179,8 @@ def checked_domain(run: Run, registry: Any, signing: SigningPublic) -> Domain:
 def forwarded_gas(
     run: Run, domain: Domain, registry: Any, data: bytes, items: int, what: str, max_gas: int
 ) -> int:
-    """The gas a request signs for: the call's estimate as the forwarder makes it (the signer's
-    address after the calldata) plus a margin, at most the service's ``max_gas``. A call the node
-    will not estimate (it reverts, say) gets the per-item allowance: the service simulates every
-    request before accepting it, and its refusal says why in the contract's words."""
+    """The gas a request signs for: the estimate of the call as the forwarder makes it plus a
+    margin, at most ``max_gas``; without one (the call reverts, say), a per-item allowance."""
     from ape import chain as node
     from web3.exceptions import Web3Exception
     from web3.types import TxParams
@@ -204,9 +199,10 @@ def forwarded_gas(
     return min(estimate * (100 + GAS_MARGIN_PERCENT) // 100, max_gas)
 
 
-def wait(base: str, posted: list[Posted], timeout: float) -> None:
-    """Polls each posted request at ``base`` until it is confirmed or failed, saying so as each
-    settles, for at most ``timeout`` seconds."""
+def settle(base: str, posted: list[Posted], refusal: str | None, timeout: float) -> None:
+    """Polls each posted request at ``base`` until it is confirmed or failed (saying so as each
+    settles), for at most ``timeout`` seconds; then says how many items the confirmed ones
+    registered, or stops: exit status 1 once anything was posted, else 2."""
     until = time.monotonic() + timeout
     while pending := [p for p in posted if p.answer.status not in SETTLED]:
         for entry in pending:
@@ -222,13 +218,8 @@ def wait(base: str, posted: list[Posted], timeout: float) -> None:
             elif said.status == "failed":
                 click.echo(f"request {said.id} failed: {said.reason or 'no reason given'}")
         if time.monotonic() >= until:
-            return
+            break
         time.sleep(POLL_SECONDS)
-
-
-def report(posted: list[Posted], refusal: str | None, base: str, timeout: float) -> None:
-    """The run's end: how many items the confirmed requests registered, or the stop (exit 1 once
-    anything was posted, else 2)."""
     confirmed = [p for p in posted if p.answer.status == "confirmed"]
     if confirmed:
         items = sum(p.items for p in confirmed)
