@@ -22,17 +22,16 @@ LOCAL_ARBITER_TEST_INDEX = 3
 
 
 @click.group(
-    help="""Arbiter operations on the OrderEscrow's disputes: past a dispute's arbitration
-deadline only the default outcome applies. --account is the arbiter (locally TEST::3, the one
-`ape run deploy` names). Every call is simulated first: nothing is sent that the escrow would
-refuse, and its reason is printed. More: docs/scripts.md#arbiter."""
+    help="""Arbiter operations on the OrderEscrow's disputes (past a dispute's arbitration deadline
+only the default outcome applies), each call simulated first: a refusal sends nothing and prints
+the escrow's reason. More: docs/scripts.md#arbiter."""
 )
 def cli() -> None:
     pass
 
 
 add_status(cli, None, "ape run arbiter", LOCAL_ARBITER_TEST_INDEX)
-ARBITER = "The arbiter: an Ape account alias, or TEST::N locally (default TEST::3)."
+ARBITER = "The arbiter"
 
 
 def _disputed(esc: Escrow, now: int) -> list[tuple[OrderView, Any]]:
@@ -48,17 +47,13 @@ def _disputed(esc: Escrow, now: int) -> list[tuple[OrderView, Any]]:
 
 @escrow.command(cli, "list", short_help="list open disputes", signer=ARBITER)
 def list_disputes(run: Run) -> None:
-    """List the escrow's open disputes, oldest first, from its events and current state:
-    who opened each, the evidence hashes of both sides, the arbitration deadline, what is
-    escrowed and any pending settlement offer. Sends nothing."""
+    """List the escrow's open disputes: evidence, deadline, escrow, any offer. Sends nothing."""
     esc, now = escrow.open_escrow(run), chain.now()
     disputes = _disputed(esc, now)
     for view, opened in disputes:
-        terms, asset = view.terms, asset_of(view.terms.token)
+        terms, asset, deadline = view.terms, asset_of(view.terms.token), view.state.disputeDeadline
         sides = {terms.buyer: "buyer", terms.merchant: "merchant"}
-        click.echo(
-            f"order {view.order_id}  [{'expired' if now >= view.dispute_deadline else 'open'}]"
-        )
+        click.echo(f"order {view.order_id}  [{'expired' if now >= deadline else 'open'}]")
         click.echo(f"  buyer {terms.buyer}  merchant {terms.merchant}")
         click.echo(f"  escrowed {asset.fmt(view.escrowed)} of {asset.fmt(terms.amount)}")
         opener = "buyer" if opened.by == terms.buyer else f"oracle {opened.by}"
@@ -68,7 +63,7 @@ def list_disputes(run: Run) -> None:
             side = sides.get(str(log.by), str(log.by))
             click.echo(f"  evidence from the {side}: {hex32(log.evidenceHash)}")
         default = default_outcome(view).removeprefix("an ").removeprefix("a ")
-        click.echo(f"  rule until {format_moment(view.dispute_deadline, now)}; default: {default}")
+        click.echo(f"  rule until {format_moment(deadline, now)}; default: {default}")
         if view.offer is not None:
             click.echo(f"  pending offer {offer_text(view.offer, now)}")
     if not disputes:
@@ -94,14 +89,13 @@ add_calls(cli, (
 @order_options
 @click.option("--all", "every", is_flag=True, help="Every dispute past its deadline.")
 def resolve_expired(run: Run, order_file: Path | None, order_id: str | None, every: bool) -> None:
-    """Apply the default outcome to a dispute whose arbitration deadline has passed (one
-    transaction per order): a full refund if the merchant never answered, else an even split.
-    Anyone may send it. Name one order, or --all."""
+    """Apply the default outcome to one dispute (or --all) whose arbitration deadline has
+    passed, a transaction each: a full refund if the merchant never answered, else an even split."""
     if every:
         if order_file is not None or order_id is not None:
             raise Stop("--all goes without --order-file and --order")
         esc, now = escrow.open_escrow(run), chain.now()
-        views = [view for view, _ in _disputed(esc, now) if now >= view.dispute_deadline]
+        views = [view for view, _ in _disputed(esc, now) if now >= view.state.disputeDeadline]
         if not views:
             click.echo("no dispute is past its arbitration deadline; nothing was sent")
             return

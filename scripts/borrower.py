@@ -10,10 +10,9 @@ from app.domain.units import format_moment
 from app.domain.vocab import DenialReason, LineStatus, Standing
 from scripts._lib import chain
 from scripts._lib import credit as cr
-from scripts._lib import new_order as new
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop, parse_address
-from scripts._lib.policy import tier_terms
+from scripts._lib.escrow import new_order, new_order_options, place
 
 # `repay --all` offers an hour's interest more than owed now: interest accrues until the block.
 REPAY_ALL_MARGIN_SECONDS = 3_600
@@ -41,9 +40,8 @@ def cli() -> None:
 @chain.command(cli, "apply", short_help="apply with an attestation")
 @click.option("--attestation", required=True, type=cr.READABLE, help="`bureau attest`'s file.")
 def apply_for_credit(run: Run, attestation: Path) -> None:
-    """Submit the attestation: the contract decides at once by the current policy and records
-    the decision (approved, or denied with reasons) on chain. Either way the attestation is
-    spent. Anyone may submit it (--account pays the gas); the line is the attested borrower's."""
+    """Submit the attestation for the contract's decision by the current policy, at once and on
+    chain (either way it is spent). Anyone may submit it; the line is the attested borrower's."""
     signed, credit = cr.attestation_for(run, attestation, "--attestation")
     said, lines, fmt = signed.attestation, credit.lines, credit.asset.fmt
     when = format_moment(said.issued_at, chain.now())
@@ -51,7 +49,7 @@ def apply_for_credit(run: Run, attestation: Path) -> None:
     receipt = chain.send(run, lines.applyForCredit, *signed.abi_args(), what="the application")
     for event in receipt.events.filter(lines.CreditApproved):
         # Ape decodes a struct in an event as a list, in ABI order.
-        terms = tier_terms((int(v) for v in event.tier), fmt)
+        terms = cr.tier_terms((int(v) for v in event.tier), fmt)
         then = "pay an order with it: ape run borrower draw --merchant A --price P --item-id 0xID"
         chain.done(f"approved under policy v{event.policyVersion}: {terms}", receipt, then)
     for event in receipt.events.filter(lines.CreditDenied):
@@ -65,19 +63,18 @@ def apply_for_credit(run: Run, attestation: Path) -> None:
 @click.option("--merchant", help="The merchant's address (an order paid with credit).")
 @click.option("--price", help="The order's price in whole stablecoins (19.99).")
 @click.option("--down-payment", help="Pay this much of the price from your wallet.")
-@new.new_order_options("Write the order's terms here (a new file), for `ape run buyer ...` later.")
+@new_order_options("Write the order's terms here (a new file), for `ape run buyer ...` later.")
 def draw(
     run: Run, merchant: str | None, price: str | None, down_payment: str | None, **order: Any
 ) -> None:
-    """Pay a new escrow order with credit: the pool pays the escrow and you are its buyer (`ape
-    run buyer`); refunds go back to your line. Credit pays only for registry items of an active
-    merchant you do not own, and the merchant only once a carrier reports delivery. With
-    --down-payment you pay that part and draw the rest. More: docs/scripts.md#borrower."""
+    """Pay a new escrow order of registry items with credit: you are its buyer (`ape run buyer`),
+    refunds go back to your line; with --down-payment you pay that part and draw the rest. Who
+    and what credit pays: docs/scripts.md#borrower."""
     if merchant is None or price is None:
         raise Stop("name the order: --merchant and --price")
     credit = cr.open_credit(run)
     asset, lines, escrow = credit.asset, credit.lines, credit.escrow
-    terms, order_file = new.new_order(
+    terms, order_file = new_order(
         run, escrow, order, merchant=merchant, payer=str(lines.address), asset=asset, price=price
     )
     own = 0 if down_payment is None else asset.parse(down_payment, "--down-payment")
@@ -87,7 +84,7 @@ def draw(
     args = (terms.as_abi(), own) if own else (terms.as_abi(),)
     send = partial(chain.send, run, call, *args, what="the draw")
     paid = f"paid order {terms.order_id} with credit"
-    new.place(run, escrow, terms, order, order_file, send, paid, asset)
+    place(run, escrow, terms, order, order_file, send, paid, asset)
 
 
 # Credit drawn as money, where the line's policy allows it (the default policy does not).
@@ -100,9 +97,8 @@ add_calls(cli, [WALLET], default_signer=None)
 @click.option("--all", "everything", is_flag=True, help="Everything owed (ends the cycle).")
 @click.option("--for", "borrower_address", help="Repay another borrower's line (default: yours).")
 def repay(run: Run, amount: str | None, everything: bool, borrower_address: str | None) -> None:
-    """Pay towards a line, any amount at any time: late fees first, then interest, then
-    principal; never more than is owed. The lines contract is first approved for the payment
-    (a second transaction) unless the allowance covers it."""
+    """Pay towards a line, any amount at any time (fees, then interest, then principal; never
+    more than is owed), approving the lines contract first unless the allowance covers it."""
     if (amount is None) == (not everything):
         raise Stop("give --amount or --all")
     credit = cr.open_credit(run)
@@ -129,8 +125,7 @@ def repay(run: Run, amount: str | None, everything: bool, borrower_address: str 
 @chain.command(cli, short_help="show the line")
 @click.option("--borrower", "borrower_address", help="Whose line (default: --account's).")
 def status(run: Run, borrower_address: str | None) -> None:
-    """Show a line: its terms, what is drawn and owed (interest to this second, any late fee
-    due), the due date and how long it stays drawable. Sends nothing."""
+    """Show a line: its terms, what is owed now, when it is due and drawable. Sends nothing."""
     if not (borrower_address or run.account):
         raise Stop("whose line: give --borrower ADDRESS, or --account for your own")
     borrower = parse_address(borrower_address, "--borrower") if borrower_address else run.me

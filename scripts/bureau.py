@@ -16,12 +16,10 @@ from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib import service as svc
 from scripts._lib.chain import Run, Stop, parse_address
-from scripts._lib.identity import commitment
-from scripts._lib.policy import read_policy
 
 # The bureau's credentials at the service, as for its reports (never on the command line).
 BUREAU_CREDENTIALS = ("TRUSTMALL_BUREAU_API_KEY", "TRUSTMALL_BUREAU_HMAC_SECRET")
-ATTESTER = "The attester: an Ape account alias, or TEST::N locally (default TEST::{})."
+ATTESTER = "The attester"
 SCORES = click.IntRange(at.SCORE_BAND_FLOORS[0], at.SCORE_MAX)
 
 
@@ -34,7 +32,7 @@ def cli() -> None:
     pass
 
 
-@chain.command(cli, short_help="attest a score band", signer=ATTESTER.format(6), default_signer=6)
+@chain.command(cli, short_help="attest a score band", signer=ATTESTER, default_signer=6)
 @click.option("--borrower", required=True, help="The borrower's address.")
 @click.option("--identity", required=True, help="The borrower's legal identifier (hashed).")
 @click.option("--score", required=True, type=SCORES, help="The raw score; its band is attested.")
@@ -55,21 +53,20 @@ def attest(
     nonce: int | None,
 ) -> None:
     """Attest that --borrower's --score falls in a band of the current policy, for the legal
-    person --identity names (only its commitment under $TRUSTMALL_IDENTITY_KEY is attested).
-    Writes the signed attestation to --out, and the report commitment's salt, which stays with
-    the bureau, beside it (<out>.salt.json)."""
+    person --identity names; writes the signed attestation to --out and the report's salt, which
+    stays with the bureau, to <out>.salt.json. More: docs/scripts.md#bureau."""
     borrower = parse_address(borrower, "--borrower")
     chain.writable(out, "--out", new=True)
     salt_file = chain.writable(out.with_name(out.name + ".salt.json"), "--out", new=True)
     text = report.read_text(encoding="utf-8")
     content = chain.parsed(loads_strict, text, f"--report: {report} is not JSON")
     credit = cr.open_credit(run)
-    if (policy := read_policy(credit.lines)) is None:
+    if (policy := cr.read_policy(credit.lines)) is None:
         raise Stop(f"no credit policy is published on {credit.lines.address} yet")
     salt, now = at.new_salt(), chain.now()
     attestation = at.Attestation(
         borrower=borrower,
-        identity_hash=hex32(commitment(identity, run.network)),
+        identity_hash=hex32(cr.commitment(identity, run.network)),
         band=at.band_for_score(score, tiers=len(policy["tiers"])),
         model_id=chain.parsed(at.model_id_of, model, "--model"),
         report_hash=hex32(at.report_commitment(content, salt)),
@@ -92,7 +89,7 @@ def attest(
     click.echo(f"the report's salt is kept in {salt_file}\n{then}")
 
 
-@chain.command(cli, short_help="cosign an attestation", signer=ATTESTER.format(9), default_signer=9)
+@chain.command(cli, short_help="cosign an attestation", signer=ATTESTER, default_signer=9)
 @click.argument("attestation_file", type=cr.READABLE)
 @click.option("--service", help=svc.SERVICE_URL_HELP + " With --report-id: post it there.")
 @click.option("--report-id", help="The service's credit report the attestation belongs to.")
@@ -112,7 +109,7 @@ def cosign(run: Run, attestation_file: Path, service: str | None, report_id: str
         return
     url = f"{svc.service_url(service)}/v1/credit/reports/{report_id}/signatures"
     try:
-        body = svc.post_signed(url, {"signature": signature}, BUREAU_CREDENTIALS).body
+        body = svc.post_signed(url, {"signature": signature}, BUREAU_CREDENTIALS)
     except svc.ServiceError as error:
         raise Stop(f"the service refused the signature: {error}") from None
     got = f"{len(body.get('signers') or [])} of {body.get('quorum')} signature(s)"

@@ -11,7 +11,6 @@ import click
 from app.domain.abi_types import hex32
 from app.domain.orders import OrderTerms
 from scripts._lib import chain, escrow
-from scripts._lib import new_order as new
 from scripts._lib.assets import asset_of, parse_token
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop
@@ -20,12 +19,10 @@ from scripts._lib.party_commands import add_address_command, add_party_commands
 
 
 @click.group(
-    help="""Buyer operations on the OrderEscrow: your payment stays locked until the goods
-arrive, and the contract releases, refunds or splits it by rules everyone can read.
-
-Every command after `open` names the order with --order-file FILE (written by `open`) or
---order 0xID. Each simulates its call first: nothing is sent that the contract would refuse,
-and its reason is printed. More: docs/scripts.md#buyer."""
+    help="""Buyer operations on the OrderEscrow, which holds your payment until the goods arrive.
+Every command after `open` names the order with --order-file FILE (written by `open`) or --order
+0xID and simulates its call first: a refusal sends nothing and prints the contract's reason.
+More: docs/scripts.md#buyer."""
 )
 def cli() -> None:
     pass
@@ -33,7 +30,7 @@ def cli() -> None:
 
 add_party_commands(cli, "buyer", "ape run buyer")
 add_address_command(cli)
-BUYER = "The buyer: an Ape account alias, or TEST::N on a local network. Never a raw key."
+BUYER = "The buyer"
 add_calls(cli, (
     Call("dispute", ("escrow",), "dispute", "the buyer", "dispute in the window, with evidence",
          then="the merchant answers (evidence), or offer a split: ape run buyer offer {order} "
@@ -47,22 +44,19 @@ OPEN_GAS = 400_000  # above what `open` of 32 items uses (78k for one, 8k more e
 @click.option("--merchant", required=True, help="The merchant's address (or TEST::N).")
 @click.option("--price", required=True, help="In whole tokens: 0.25 (ETH), 19.99 (stablecoin).")
 @click.option("--token", default="ETH", show_default=True, help="ETH or an ERC-20 address.")
-@new.new_order_options("Write the order's terms here (a new file), for later commands.")
+@escrow.new_order_options("Write the order's terms here (a new file), for later commands.")
 def open_order(run: Run, merchant: str, price: str, token: str, **given: Any) -> None:
-    """Open an order with --merchant and pay it in full at once: ETH is sent with the order;
-    for an ERC-20 the escrow is first approved for the price (two transactions). What is
-    bought: registry items of the merchant (--item-id; the registry holds them for this order)
-    or an off-registry SKU (--ref). Prints the order id; --order-file keeps the terms for later
-    commands. More: docs/scripts.md#buyer-open."""
+    """Open an order with --merchant for its registry items (--item-id) or an off-registry SKU
+    (--ref), and pay it in full (an ERC-20 is approved first: two transactions). Prints the
+    order id; --order-file keeps the terms for later commands. More: docs/scripts.md#buyer-open."""
     from ape import chain as ape_chain
 
     asset = asset_of(parse_token(token))
     esc = escrow.open_escrow(run)
-    terms, order_file = new.new_order(
+    terms, order_file = escrow.new_order(
         run, esc, given, merchant=merchant, payer=run.me, asset=asset, price=price
     )
-    # The price and the gas must be in the wallet: a node refuses a transaction it cannot
-    # charge for before the contract is asked. (An ERC-20's balance is checked by `allow`.)
+    # A node refuses a transaction it cannot charge for before the contract is asked.
     need = terms.amount + OPEN_GAS * int(ape_chain.provider.gas_price)
     if asset.is_eth and (balance := asset.balance_of(run.me)) < need:
         raise Stop(
@@ -77,7 +71,7 @@ def open_order(run: Run, merchant: str, price: str, token: str, **given: Any) ->
         return chain.send(run, esc.contract.open, terms.as_abi(), value=value, what="the order")
 
     opened = f"opened order {terms.order_id}: {asset.fmt(terms.amount)} escrowed"
-    new.place(run, esc, terms, given, order_file, send, opened, asset)
+    escrow.place(run, esc, terms, given, order_file, send, opened, asset)
 
 
 @escrow.command(cli, short_help="confirm receipt: pay the merchant now", signer=BUYER)
@@ -89,11 +83,8 @@ def confirm(
     """Confirm receipt: what is still escrowed (or the --item shares) goes to the merchant at
     once, less the platform fee, and the items are recorded as sold to you in the registry."""
     s = session(run, order_file, order_id)
-    if items:
-        bits = bits_of(items, s.terms.item_count, "--item")
-        receipt = s.send("releaseItems", bits, what="confirm")
-    else:
-        receipt = s.send("confirmReceipt", what="confirm")
+    bits = bits_of(items, s.terms.item_count, "--item")
+    receipt = s.send(*(("releaseItems", bits) if items else ("confirmReceipt",)), what="confirm")
     then = "the merchant collects it: ape run merchant order withdraw"
     report(receipt, "confirmed", then, s.asset)
 
@@ -106,10 +97,8 @@ def confirm(
 def refund_recalled(
     run: Run, order_file: Path | None, order_id: str | None, items: tuple[str, ...]
 ) -> None:
-    """Refund the payer the share of each item of the order that the registry reads recalled
-    or flagged (confirmed counterfeit), while it is neither released nor refunded; the rest of
-    the order goes on. Anyone may send it (--account pays the gas): the money goes only to the
-    payer (a credit line's refund then settles on the line)."""
+    """Refund the payer the share of each open item of the order that the registry reads
+    recalled or flagged; the rest of the order goes on. Anyone may send it (and pays the gas)."""
     s = session(run, order_file, order_id)
     if items:
         bits = bits_of([_item_index(s.terms, item) for item in items], s.terms.item_count, "--item")

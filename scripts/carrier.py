@@ -13,12 +13,11 @@ from scripts._lib.chain import Run, Stop
 
 # Test account 8 is the logistics oracle `ape run deploy` names on a local network.
 LOCAL_ORACLE_TEST_INDEX = 8
-ORACLE = "The logistics oracle: an Ape account alias, or TEST::N locally (default TEST::8)."
+ORACLE = "The logistics oracle"
 cli = click.Group(
-    help="""The logistics oracle's reports on OrderEscrow orders (its ORACLE_ROLE), every --order in
-one reportLogistics transaction, simulated first. The escrow skips a report its rules refuse (not
-the carrier the merchant named, ...) while the others stand: each refusal is printed with its
-reason, then the command exits with status 1. See docs/scripts.md#carrier."""
+    help="""The logistics oracle's reports on OrderEscrow orders, every --order in one simulated
+reportLogistics transaction; a report the escrow refuses is printed with its reason while the
+others stand, and the command exits with status 1. See docs/scripts.md#carrier."""
 )
 # name: kind, what the evidence is, help (its first clause the short help), next command
 REPORTS = {

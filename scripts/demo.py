@@ -1,6 +1,5 @@
-"""`ape run demo report`: a shopper files a counterfeit or problem report, the one step of the
-demo story (`make demo`, tools/demo_story.py) no party's script sends; the verifier then decides
-with `ape run ops confirm-report` or `dismiss-report`. A row of :mod:`scripts._lib.calls`."""
+"""`ape run demo report`: a shopper's counterfeit or problem report, the one step of the demo story
+(tools/demo_story.py) no party's script sends; a row of :mod:`scripts._lib.calls`."""
 
 from __future__ import annotations
 

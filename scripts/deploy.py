@@ -23,16 +23,14 @@ from scripts._lib.chain import (
     test_account_address,
     writable,
 )
+from scripts._lib.credit import describe_policy
 from scripts._lib.deployer import deploy_suite
-from scripts._lib.policy import describe_policy
 from scripts._lib.suite import CreditOptions
 
-HELP = """Deploy the TrustMall suite (ProductRegistry, OrderEscrow and, with a stablecoin, the
-credit contracts), grant its roles and apply the admin settings. Every transaction is simulated
-first: one a contract refuses stops the run with the contract's error in words. A recorded
-deployment is reused while its code is live and unchanged (--redeploy deploys anew), and a
-setting left out keeps what a reused contract holds. Roles, where the oracles and the arbiter
-come from, the defaults and the files written: docs/scripts.md#deploy."""
+HELP = """Deploy the TrustMall suite (with a stablecoin, the credit contracts too), grant its roles
+and apply the admin settings, each transaction simulated first. A recorded deployment is reused
+while its code is live and unchanged (--redeploy deploys anew); a setting left out keeps what a
+reused contract holds. Roles, parties, defaults, files written: docs/scripts.md#deploy."""
 # Local networks' test accounts: the parties', and the attesters' (the service's and the bureau's
 # cosigner), with which the tests and the demo sign.
 PARTIES = {"oracle": 1, "logistics_oracle": 8, "arbiter": 3}
@@ -170,8 +168,7 @@ def credit_options(network: Any, directory: Path, given: dict[str, Any]) -> Cred
 def _options(command: Any) -> Any:
     for names, settings, text in reversed(OPTIONS):
         command = click.option(*names.split(), **settings, help=text)(command)
-    deployer = "The deployer: an Ape account alias, or TEST::N locally (default TEST::0)."
-    return signer_option(deployer)(command)
+    return signer_option("The deployer", 0)(command)
 
 
 @click.command(cls=Command, help=HELP, short_help="Deploy the TrustMall suite")

@@ -11,9 +11,8 @@ REQUEST_ID = 0  # ERC-7540: all of a controller's requests are request 0
 
 
 @click.group(
-    help=f"""A lender's part in the credit pool that lines draw from (CreditVault, an ERC-4626
-vault of the stablecoin): deposit, queue shares for redemption, claim them after the cooldown;
-exits queue, so nobody leaves ahead of a visible loss. {cr.SIMULATED}"""
+    help=f"""A lender's part in the credit pool (CreditVault, an ERC-4626 vault of the stablecoin):
+deposit, queue shares for redemption, claim them after the cooldown. {cr.SIMULATED}"""
 )
 def cli() -> None:
     pass
@@ -22,8 +21,7 @@ def cli() -> None:
 @chain.command(cli, short_help="deposit stablecoins for pool shares")
 @click.option("--amount", required=True, help="Stablecoins to deposit, in whole tokens (250.5).")
 def deposit(run: Run, amount: str) -> None:
-    """Deposit --amount of the stablecoin into the pool and receive shares. The pool is first
-    approved for the amount (a second transaction) unless the allowance covers it."""
+    """Deposit --amount of the stablecoin for pool shares (approving the pool first if need be)."""
     credit = cr.open_credit(run)
     vault, asset = credit.vault, credit.asset
     units = asset.parse(amount, "--amount")
@@ -39,9 +37,8 @@ def deposit(run: Run, amount: str) -> None:
 @click.option("--amount", help="Queue the shares worth this much stablecoin now.")
 @click.option("--all", "everything", is_flag=True, help="Queue all your shares.")
 def request_redeem(run: Run, share_text: str | None, amount: str | None, everything: bool) -> None:
-    """Lock shares in the pool's redemption queue: they stop earning at once and keep bearing
-    losses until claimed; after the pool's cooldown `claim` pays the lower of their value now
-    and at the claim. A new request adds to a pending one and restarts its cooldown."""
+    """Lock shares in the pool's redemption queue (they stop earning); after the cooldown `claim`
+    pays the lower of their value now and at the claim. More: docs/scripts.md#lender."""
     if sum(v is not None and v is not False for v in (share_text, amount, everything)) != 1:
         raise Stop("give one of --shares, --amount and --all")
     credit = cr.open_credit(run)
@@ -63,8 +60,7 @@ def request_redeem(run: Run, share_text: str | None, amount: str | None, everyth
 @click.option("--shares", "share_text", help="Queued shares to claim (default: all claimable).")
 @click.option("--to", "recipient", help="Pay another address (default: yourself).")
 def claim(run: Run, share_text: str | None, recipient: str | None) -> None:
-    """Claim queued shares once their cooldown is over: the pool pays the lower of their value
-    at the request and now, from idle cash, and burns them."""
+    """Claim queued shares after the cooldown: the lower of their value at the request and now."""
     to = parse_address(recipient, "--to") if recipient else run.me
     credit, me = cr.open_credit(run), run.me
     vault, fmt = credit.vault, credit.asset.fmt
@@ -84,8 +80,7 @@ def claim(run: Run, share_text: str | None, recipient: str | None) -> None:
 @chain.command(cli, short_help="the pool and your position")
 @click.option("--lender", "lender_address", help="Whose position (default: --account's).")
 def status(run: Run, lender_address: str | None) -> None:
-    """Show the pool (its assets, lent out, impaired, unlocking and queued, its losses and share
-    price) and a lender's shares and queued request. Sends nothing."""
+    """Show the pool and a lender's shares and queued request. Sends nothing."""
     credit = cr.open_credit(run)
     vault, fmt, shares = credit.vault, credit.asset.fmt, credit.shares
     click.echo(

@@ -20,22 +20,19 @@ from app.domain.manifest_signing import manifest_content_hash, manifest_message
 from app.domain.metadata import metadata_hash
 from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import Verdict
-from scripts._lib import chain, escrow, via_service
+from scripts._lib import chain, escrow
 from scripts._lib import registry as reg
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop, parse_address
-from scripts._lib.journal import Journal
 from scripts._lib.party_commands import add_address_command, add_party_commands
-from scripts._lib.service import SERVICE_URL_HELP, ServiceError, post_json, service_url
+from scripts._lib.service import SERVICE_URL_HELP, ServiceError, fetch, register_items, service_url
 
-MERCHANT = "The merchant: an Ape account alias, or TEST::N on a local network. Never a raw key."
-ANYONE = "Who sends (and pays for) it: an Ape account alias, or TEST::N on a local network."
+MERCHANT, ANYONE = "The merchant", "Who sends (and pays for) it"
 FILE = click.Path(path_type=Path)
 cli = click.Group(
-    help="""Merchant operations on the ProductRegistry and on OrderEscrow orders (a verifier
-approves merchants and grants GS1 prefixes: `ape run ops`). Every transaction is simulated
-first: if the contract would refuse it, nothing is sent and its own reason is printed. File
-formats, journals and defaults: docs/scripts.md#merchant."""
+    help="""Merchant operations on the ProductRegistry and on OrderEscrow orders, each transaction
+simulated first: a refusal sends nothing and prints the contract's reason. File formats, journals
+and defaults: docs/scripts.md#merchant."""
 )
 
 
@@ -84,8 +81,7 @@ def register(
     **rows: Any,
 ) -> None:
     """Register the items of INPUT_FILE (.csv or .json; columns: docs/scripts.md#register) for
-    the --account merchant; those registered already are skipped, so a run can simply start
-    again. Prints each id (the registry's, derived from its key) and its verification page."""
+    the --account merchant, skipping those registered already; prints each id and its page."""
     if via is not None and (batch or run.dry_run or rows["path"]):
         raise Stop("--via-service posts single items: not with --batch, --dry-run or --journal")
     entries = load_items(reg.input_file(input_path), run.me)
@@ -96,14 +92,14 @@ def register(
     registry = run.contract("ProductRegistry", run.address)
     # The direct path's journal; via the service, the service keeps the requests.
     command = "register-batch" if batch else "register"
-    log = None if via else Journal(run, registry, input_path, command, **rows)
+    log = None if via else reg.Journal(run, registry, input_path, command, **rows)
     about: dict[str, Any] = {"chain_id": run.network.chain_id, "merchant": run.me}
     about["registry"] = str(registry.address)
     if not batch:
         planned = reg.items_to_register(run, registry, entries)
         if log is None:
             url, size = service_url(via), rows["size"]
-            via_service.register_items(run, registry, planned, url=url, size=size, timeout=timeout)
+            register_items(run, registry, planned, url=url, size=size, timeout=timeout)
         else:
             log.send(registry.registerItems, *planned)
         data = singles_manifest(entries, **about)
@@ -126,10 +122,8 @@ def register(
             receipt = chain.send(
                 run, registry.registerBatch, *args, what="the batch", journal=log, keys=[root]
             )
-            if receipt is None:
-                chain.dry_run_report(f"would register a batch of {n} item(s)")
-            else:
-                click.echo(f"registered batch {root} of {n} item(s) in tx {receipt.txn_hash}")
+            would = f"would register a batch of {n} item(s)"
+            chain.done(f"registered batch {root} of {n} item(s)", receipt, would=would)
     if run.dry_run:
         return
     if manifest is not None:
@@ -147,12 +141,11 @@ def register(
 @rows_options("activate", "Items per activateBatchItems transaction (default 100).")
 def activate(run: Run, manifest_file: Path, items: tuple[str, ...], **rows: Any) -> None:
     """Give the items of a batch MANIFEST_FILE (from `register --batch`) records of their own,
-    so custody events, recalls and orders can name them. Anyone may send it; items already
-    activated are skipped."""
+    so custody events, recalls and orders can name them; those activated already are skipped."""
     manifest = reg.batch_manifest(manifest_file)
     wanted = [chain.bytes32(item, "--item") for item in items]
     registry = run.contract("ProductRegistry", run.address)
-    log = Journal(run, registry, manifest_file, "activate", **rows)
+    log = reg.Journal(run, registry, manifest_file, "activate", **rows)
     todo, done = reg.items_to_activate(registry, manifest, wanted)
     log.send(registry.activateBatchItems, todo, done, from_hex(manifest["root"]))
     if not run.dry_run:
@@ -171,7 +164,7 @@ def custody(run: Run, input_path: Path, sku_merchant: str | None, **rows: Any) -
     owner = parse_address(sku_merchant, "--merchant") if sku_merchant else run.me
     entries = load_custody(reg.input_file(input_path), owner)
     registry = run.contract("ProductRegistry", run.address)
-    log = Journal(run, registry, input_path, "custody", **rows)
+    log = reg.Journal(run, registry, input_path, "custody", **rows)
     todo, done = reg.events_to_record(run, registry, entries)
     log.send(registry.recordCustody, todo, done)
     if not run.dry_run:
@@ -240,9 +233,8 @@ def recall(
 @click.argument("manifest_file", type=FILE)
 @click.option("--service", "service", help=SERVICE_URL_HELP)
 def publish(run: Run, manifest_file: Path, service: str | None) -> None:
-    """Publish MANIFEST_FILE (written by `register --batch`) to the TrustMall service, so that
-    shoppers get each item's Merkle proof. The --account merchant signs the batch root and the
-    manifest's content hash here (EIP-191); the service gets the signature, never the key."""
+    """Publish MANIFEST_FILE (written by `register --batch`) to the TrustMall service, signed
+    here by the batch's merchant (--account), so that shoppers get each item's Merkle proof."""
     manifest = reg.batch_manifest(manifest_file)
     root, shown = chain.bytes32(str(manifest["root"]), "root"), manifest["root"]
     # The service refuses a signer who is not the batch's merchant; asked first, the chain
@@ -258,7 +250,7 @@ def publish(run: Run, manifest_file: Path, service: str | None) -> None:
     base = service_url(service)
     payload = {"manifest": manifest, "signature": "0x" + signed.encode_rsv().hex()}
     try:
-        body = post_json(f"{base}/v1/batches/{shown}/manifest", payload).body
+        body = fetch(f"{base}/v1/batches/{shown}/manifest", payload)
     except ServiceError as error:
         raise Stop(f"the service refused the manifest: {error}") from None
     said = "published" if body.get("created") else "already published, same content"
@@ -277,8 +269,7 @@ def publish(run: Run, manifest_file: Path, service: str | None) -> None:
 @click.argument("input_path", metavar="INPUT_FILE", type=FILE)
 @click.option("--merchant", help="Whose SKUs the sku/serial rows name (default: --account).")
 def status(run: Run, input_path: Path, merchant: str | None) -> None:
-    """Show the verdict of every item of INPUT_FILE: an item file (as for `register`) or a
-    batch manifest (checked with its proofs, as a shopper's app would). Sends nothing."""
+    """Show the verdict of every item of INPUT_FILE, an item file or a manifest. Sends nothing."""
     registry = run.contract("ProductRegistry", run.address)
     manifest: dict[str, Any] = {}
     if reg.input_file(input_path).suffix.lower() == ".json":
@@ -328,10 +319,8 @@ add_calls(order, (
 def release(
     run: Run, order_file: Path | None, order_id: str | None, items: tuple[int, ...]
 ) -> None:
-    """Pay the order out to the merchant once the dispute window after delivery is over (a
-    shipped order never reported delivered counts as delivered at its deliver-by time; an
-    order paid with credit pays only items a carrier reported delivered). Anyone may send it;
-    the items of an order handed to a carrier are recorded as sold to the buyer."""
+    """Pay the order (or its --item shares) out to the merchant once the dispute window after
+    delivery is over; anyone may send it. More: docs/scripts.md#merchant."""
     s = escrow.session(run, order_file, order_id)
     bits = escrow.bits_of(items, s.terms.item_count, "--item")
     receipt = s.send(*(("releaseItems", bits) if items else ("release",)), what="release")

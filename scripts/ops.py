@@ -1,6 +1,5 @@
-"""`ape run ops ...`: the operators' commands (verifiers, risk, the suite's admins). Most are
-rows of :mod:`scripts._lib.calls` (one contract function each, help from its NatSpec); the
-report list and the policy publication are written out."""
+"""`ape run ops ...`: the operators' commands, most of them rows of :mod:`scripts._lib.calls`;
+the report list and the policy publication are written out."""
 
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ from scripts._lib import chain
 from scripts._lib import credit as cr
 from scripts._lib.calls import Call, add_calls
 from scripts._lib.chain import Run, Stop
-from scripts._lib.policy import policy_changes, policy_from_toml, read_policy
 
 EVERY = chain.SHORT
 PAUSABLE = ("registry", "escrow", "vault", "lines")
@@ -68,10 +66,9 @@ CALLS = (
 
 
 @click.group(
-    help="""Operators' commands: merchants, GS1 prefixes, reports, credit risk and policy,
-pauses, roles, the admin handover. Each sends one contract function, simulated first (a refusal
-is the contract's own error; nothing is sent); --dry-run estimates gas. CONTRACT is one of:
-registry, escrow, verifier, vault, lines. Roles, who holds them: docs/scripts.md#ops."""
+    help="""Operators' commands: merchants, GS1 prefixes, reports, credit risk and policy, pauses,
+roles, the admin handover, each one contract function simulated first (a refusal sends nothing).
+CONTRACT is one of: registry, escrow, verifier, vault, lines. Roles: docs/scripts.md#ops."""
 )
 def cli() -> None:
     pass
@@ -80,12 +77,11 @@ def cli() -> None:
 add_calls(cli, CALLS)
 
 
-@chain.command(cli, "reports", short_help="list counterfeit and problem reports", signer=VERIFIER,
-               default_signer=0)  # fmt: skip
+@chain.command(cli, "reports", short_help="list counterfeit and problem reports",
+               signer=f"A {VERIFIER} holder", default_signer=0)  # fmt: skip
 @click.option("--all", "every", is_flag=True, help="Confirmed and dismissed ones too.")
 def reports(run: Run, every: bool) -> None:
-    """List the registry's reports, open ones by default, oldest first: the item and its
-    merchant, who filed it and when, the kind, the evidence hash. Sends nothing."""
+    """List the registry's reports (open ones unless --all), oldest first. Sends nothing."""
     registry, shown = run.contract("ProductRegistry"), 0
     for report_id in range(1, int(registry.reportCount()) + 1):
         report = registry.reportOf(report_id)
@@ -104,22 +100,20 @@ def reports(run: Run, every: bool) -> None:
 
 
 @chain.command(cli, "publish-policy", short_help="publish a credit policy from a TOML file",
-               signer="POLICY_ROLE", default_signer=0, dry_run=True)  # fmt: skip
+               signer="A POLICY_ROLE holder", default_signer=0, dry_run=True)  # fmt: skip
 @click.argument("policy_file", type=click.Path(dir_okay=False, path_type=Path))
 def publish_policy(run: Run, policy_file: Path) -> None:
     """Publish POLICY_FILE (TOML: examples/policy.toml) as the next version of the credit policy,
     which decides new applications; prints what it changes first. See docs/scripts.md#ops."""
     credit = cr.open_credit(run)
-    policy = policy_from_toml(policy_file, credit.asset.decimals)
-    current = read_policy(credit.lines)
-    changes = policy_changes(current, policy.as_json(), credit.asset.fmt)
+    policy = cr.policy_from_toml(policy_file, credit.asset.decimals)
+    current = cr.read_policy(credit.lines)
+    changes = cr.policy_changes(current, policy.as_json(), credit.asset.fmt)
     in_force = current["version"] if current else "none"
     if not changes:
         raise Stop(f"{policy_file} is the policy in force (version {in_force}); nothing was sent")
     version = int(current["version"] if current else 0) + 1
-    click.echo(f"policy version {version}, against version {in_force}:")
-    for line in changes:
-        click.echo(f"  {line}")
+    click.echo("\n  ".join([f"policy version {version}, against version {in_force}:", *changes]))
     call = credit.lines.publishPolicy
     receipt = chain.send(run, call, policy.rules_abi(), policy.tiers_abi(), what="the policy")
     then, would = "ape run borrower status", f"would publish policy version {version}"

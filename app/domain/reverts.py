@@ -51,6 +51,7 @@ HINTS = {
     "EscrowArbitrationPending": "the default outcome applies only after the arbiter's deadline",
     "EscrowNothingToWithdraw": "nothing is credited to this account in this token",
     "EscrowOrderExists": "pass another --salt",
+    "EscrowMissingOrderRef": "name what is bought: --item-id (registry items) or --ref (a SKU)",
     "EscrowWrongCarrier": "only the carrier the merchant named may report (assigned 0: none yet)",
     "RegistryGs1PrefixNotGranted": "a verifier grants it: "
     "`ape run ops grant-prefix PREFIX MERCHANT`",

@@ -1,8 +1,7 @@
-"""The committed ABIs, ``abi/<Contract>.json``: one per deployable contract, from the compiled
-contract types (deterministic: sorted keys, two-space indent, trailing newline). ``ape run deploy``
-rewrites them; without a chain, ``python -m scripts._lib.abi`` does, and with ``--check`` only
-lists the stale files (exit 1). The directory is ``--abi-dir``, else ``$TRUSTMALL_ABI_DIR``, else
-``abi/`` at the project root."""
+"""The committed ABIs, ``abi/<Contract>.json`` (sorted keys, two-space indent, trailing newline),
+one per deployable contract: written by ``ape run deploy``, or without a chain by ``python -m
+scripts._lib.abi``, which with ``--check`` lists the stale files (exit 1): docs/scripts.md#output.
+"""
 
 from __future__ import annotations
 

@@ -40,8 +40,7 @@ class Asset:
         return int(erc20(self.token).balanceOf(account))
 
     def allow(self, run: Run, spender: str, amount: int, what: str) -> None:
-        """Checks the wallet holds ``amount`` for ``what`` (before anything goes), then approves
-        ``spender`` to take it unless the allowance covers it: a transaction of its own."""
+        """Stops unless the wallet holds ``amount``, then approves ``spender`` for it if need be."""
         if (balance := self.balance_of(run.me)) < amount:
             held = f"{run.me} holds {self.fmt(balance)}"
             raise Stop(f"{held}, less than {what} {self.fmt(amount)}; nothing was sent")

@@ -1,11 +1,7 @@
-"""Commands made from a contract function itself: options from the function's ABI inputs, help
-from the NatSpec its interface carries (``@notice``, ``@dev``, ``@param``), the call simulated and
-sent through the one path (``scripts._lib.chain.send``), and what it did read back from the
-events of its receipt. A command here is a row (:class:`Call`), not a function: the words a user
-reads about a rule are the contract's own, so they cannot drift from it.
-
-How each ABI input is typed on the command line: docs/scripts.md#calls.
-"""
+"""Commands made from a contract function itself, a row (:class:`Call`) each: options from its
+ABI inputs (typed as docs/scripts.md#calls says), help from its interface's NatSpec, the call sent
+by ``chain.send`` and what it did read from its receipt's events. The words a user reads about a
+rule are the contract's own, so they cannot drift from it."""
 
 from __future__ import annotations
 
@@ -23,7 +19,7 @@ from app.index.decoding import EventDecoder
 from scripts._lib import chain
 from scripts._lib.assets import Asset, asset_of
 from scripts._lib.chain import SUITE, Run, parse_address
-from scripts._lib.identity import commitment
+from scripts._lib.credit import commitment
 
 CONTRACTS = dict(zip(chain.SHORT, SUITE, strict=True))
 ROLES = {name: role for role, name in ROLE_NAMES.items()}
@@ -39,9 +35,8 @@ AMOUNT = re.compile(
 
 @dataclass(frozen=True)
 class Call:
-    """A command that sends one contract function. ``contracts`` (short names) is one contract,
-    or several: then the command takes which as its first argument (CONTRACT). ``signer`` says
-    who may send it, for --account's help; the contract decides."""
+    """A command that sends one contract function of ``contracts`` (short names; with several the
+    command takes which as CONTRACT); ``signer`` says who may send it, the contract decides."""
 
     name: str
     contracts: tuple[str, ...]
@@ -180,8 +175,7 @@ def _event_decoders() -> dict[bytes, EventDecoder]:
 
 
 def report(receipt: Any, what: str, then: str | None = None, asset: Asset | None = None) -> None:
-    """What a transaction did, from the suite's events in its receipt (amounts in ``asset``, or
-    in the ``token`` an event names), then what was sent and the command to run next."""
+    """What a transaction did, from its receipt's events (amounts in ``asset`` or their token)."""
     for log in receipt.logs:
         topics = [bytes(t) for t in log["topics"]]
         decoder = _event_decoders().get(topics[0]) if topics else None
@@ -204,8 +198,7 @@ def add_calls(
     default_signer: int | None = 0,
     address: str | None = None,
 ) -> None:
-    """Adds a command to ``group`` for each of ``calls`` (``address``: an option overriding
-    the recorded contract's address, e.g. ``escrow``)."""
+    """A command in ``group`` for each of ``calls`` (``address``: e.g. ``escrow`` for --escrow)."""
     for call in calls:
         _add(group, call, default_signer, address)
 
@@ -248,8 +241,7 @@ def _add(group: click.Group, call: Call, default_signer: int | None, address: st
     run_call.__name__ = call.name.replace("-", "_")
     built: Any = run_call
     built.__click_params__ = list(reversed(_params(call, inputs, docs)))
-    signer = f"Who sends it ({call.signer}): an Ape account alias, or TEST::N locally."
     chain.command(
-        group, call.name, short_help=call.short_help, signer=signer,
+        group, call.name, short_help=call.short_help, signer=f"Who sends it ({call.signer})",
         default_signer=default_signer, dry_run=True, address=address,
     )(built)  # fmt: skip

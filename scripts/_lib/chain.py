@@ -1,22 +1,15 @@
-"""The scripts' chain toolkit: one command class, the options every command shares, the signing
-account (an Ape account, never a raw key: docs/scripts.md#accounts), contract handles from the
-deployment record, chain time and logs, and one simulate-then-send path.
-
-A command gathers its inputs, then every transaction goes through :func:`send`: it is simulated
-with ``eth_call`` first, and a refusal stops the run with the contract's own custom error in
-words (``app.domain.reverts``); nothing here re-checks a contract's rules. A run that stops
-before sending exits with status 2 and one ``Error:`` line; a failure after something was sent
-exits with status 1 and says what was sent.
-"""
+"""The scripts' chain toolkit: the command class and shared options, the signing account
+(docs/scripts.md#accounts), contract handles, chain time and logs, and one simulate-then-send path
+(:func:`send`) whose refusals are the contract's own custom errors in words: nothing here
+re-checks a contract's rules. A stop exits 2 with one ``Error:`` line, or 1 once something went."""
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +17,7 @@ import click
 from ape.cli import AccountAliasPromptChoice, ConnectedProviderCommand
 from eth_utils.address import is_address, to_checksum_address
 
-from app.domain.abi_types import hex32
+from app.domain.abi_types import bytes32_hex, from_hex, hex32
 from app.domain.deployments import DEPLOYMENTS_DIR_ENV, deployments_dir, load_record
 from app.domain.errors import TrustMallError
 from app.domain.reverts import RevertDecoder, explain
@@ -46,8 +39,7 @@ _gas: list[int] = []
 
 
 class Stop(click.ClickException):
-    """The run stops, in one line: exit status 2 when nothing was sent, else 1 and how many
-    transactions went before."""
+    """The run stops in one line: exit status 2 when nothing was sent, else 1 and how much was."""
 
     def __init__(self, message: str) -> None:
         if _sent and "sent before this" not in message:
@@ -93,11 +85,15 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-ACCOUNT_HELP = "Signer: an Ape account alias or TEST::N (locally); see docs/scripts.md#accounts."
+def stacked(*options: Decorator) -> Decorator:
+    """The options' decorators as one, in the order --help lists them."""
+    return lambda command: reduce(lambda built, option: option(built), reversed(options), command)
 
 
-def signer_option(help_text: str = ACCOUNT_HELP) -> Decorator:
-    """Ape's ``--account`` (an alias or TEST::N), never prompting, with help text."""
+def signer_option(who: str | None = None, default: int | None = None) -> Decorator:
+    """Ape's ``--account`` (an alias or TEST::N), never prompting, its help naming who signs."""
+    said = f"TEST::N locally{f' (default TEST::{default})' if default is not None else ''}"
+    help_text = f"{who or 'The signer'}: an Ape account alias or {said}; docs/scripts.md#accounts."
     return click.option("--account", type=AccountAliasPromptChoice(), help=help_text)
 
 
@@ -129,8 +125,7 @@ def resolve_account(
 
 
 def parse_address(value: str, what: str) -> str:
-    """A checksummed address (or test account ``TEST::N``'s, or an Ape account alias's), else a
-    one-line stop naming ``what``."""
+    """A checksummed address (or ``TEST::N``'s, or an Ape alias's), else a stop naming ``what``."""
     from ape import accounts
 
     text = value.strip()
@@ -180,8 +175,7 @@ class Run:
         return str(self.signer.address)
 
     def record_block(self, name: str, address: str) -> int:
-        """The block ``name`` was deployed in, if the record names it at ``address``: where its
-        logs begin."""
+        """The block ``name`` was deployed in (where its logs begin), if recorded at ``address``."""
         entry = self._recorded(name)
         return entry.block_number if entry and entry.address == address else 0
 
@@ -218,10 +212,8 @@ def command(
     address: str | None = None,
     dry_run: bool = False,
 ) -> Decorator:
-    """A command of ``group`` whose callback takes a :class:`Run` first, then its own options.
-    It gets ``--account`` (help text ``signer``; test account ``default_signer`` on a local
-    network when not given), ``--deployments-dir``, an address override (``address``:
-    ``registry`` gives ``--registry``) and ``--dry-run`` when asked."""
+    """A command of ``group`` whose callback takes a :class:`Run` first, then its own options; it
+    has --account and --deployments-dir, and when asked an address override and --dry-run."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         def callback(network: Any, account: Any, deployments_dir: Path | None, **kw: Any) -> Any:
@@ -238,7 +230,7 @@ def command(
         if address:
             said = f"The {address} contract's address (default: the deployment record's)."
             built = click.option(f"--{address}", "contract_address", help=said)(built)
-        built = signer_option(signer or ACCOUNT_HELP)(deployments_dir_option(built))
+        built = signer_option(signer, default_signer)(deployments_dir_option(built))
         made: Callable[..., Any] = group.command(name, cls=Command, short_help=short_help)(built)
         return made
 
@@ -253,9 +245,8 @@ def now() -> int:
 
 
 def logs(contract: Any, event: str, topics: Any = None, start: int = 0) -> list[Any]:
-    """``event`` logs of ``contract`` from block ``start`` to the head, filtered by indexed
-    arguments. Asks the provider directly: Ape's query manager would load its cache plugin
-    (SQLAlchemy), a second of start-up for every command."""
+    """``event`` logs of ``contract`` from block ``start``, filtered by indexed arguments, from the
+    provider: Ape's query manager would load its cache plugin, a second of every command's start."""
     from ape import chain
     from ape.types import LogFilter
 
@@ -266,8 +257,7 @@ def logs(contract: Any, event: str, topics: Any = None, start: int = 0) -> list[
 
 @cache
 def decoder() -> RevertDecoder:
-    """The errors of every contract of the suite: a call reaching the registry through the escrow
-    is explained by the registry's error."""
+    """The errors of every contract of the suite (a call may reach the registry through another)."""
     from ape import project
 
     from scripts._lib.abi import abi_list
@@ -281,17 +271,22 @@ def explain_data(data: bytes | str | None) -> str:
 
 
 def refusal(method: Any, *args: Any, sender: str | None = None, value: int = 0) -> str | None:
-    """The contract's refusal of the call in words (``eth_call``, nothing is sent), or None.
-    Asks through web3: Ape decodes no error raised by another contract than the one called."""
+    """The contract's refusal of the call in words (``eth_call``, nothing is sent), or None."""
+    data = "0x" + bytes(method.encode_input(*args)).hex()
+    call: dict[str, Any] = {"to": str(method.contract.address), "data": data, "value": value}
+    return simulated(call | ({"from": sender} if sender else {}))
+
+
+def simulated(call: Any) -> str | None:
+    """The refusal of ``call`` (``eth_call``; without ``to``, a deployment) in the contract's words,
+    or None; through web3, as Ape decodes no error raised by another contract than the one asked."""
     from ape import chain
     from web3.exceptions import ContractLogicError, Web3RPCError
 
     from app.chain.reverts import revert_data
 
-    data = "0x" + bytes(method.encode_input(*args)).hex()
-    call: dict[str, Any] = {"to": str(method.contract.address), "data": data, "value": value}
     try:
-        chain.provider.web3.eth.call(call | ({"from": sender} if sender else {}))
+        chain.provider.web3.eth.call(call)
     except ContractLogicError as exc:
         found = revert_data(exc)
         return explain_data(found) if found else str(exc.message or exc)
@@ -309,9 +304,8 @@ def send(
     journal: Any = None,
     keys: list[str] | None = None,
 ) -> Any:
-    """Simulates the call as the signer (a refusal stops the run), then signs and sends it and
-    waits for the receipt; with --dry-run only estimates its gas (returns None). ``journal``
-    records the hash before the transaction goes and the receipt after it."""
+    """Simulates the call as the signer (a refusal stops the run), then sends it and waits for the
+    receipt (--dry-run: only estimates its gas); ``journal`` records the hash and the receipt."""
     from ape import chain
     from ape.exceptions import ApeException
 
@@ -355,8 +349,7 @@ def dry_run_report(what: str) -> None:
 
 
 def done(what: str, receipt: Any, then: str | None = None, would: str | None = None) -> None:
-    """What a transaction did, and the command to run next; after a dry run (no receipt), what
-    it would have sent (``would``, else ``what``)."""
+    """What a transaction did and the command to run next; after a dry run, what it would send."""
     if receipt is None:
         dry_run_report(would or f"would send: {what}")
         return
@@ -370,10 +363,7 @@ def progress(total: int, label: str) -> Any:
 
 
 def bytes32(value: str, hint: str) -> bytes:
-    text = value.strip().removeprefix("0x")
-    if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
-        raise Stop(f"{hint}: {value!r} is not 0x followed by 64 hex digits")
-    return bytes.fromhex(text)
+    return from_hex(parsed(bytes32_hex, value.strip(), hint))
 
 
 def parsed(parse: Callable[[str], Any], text: str, hint: str) -> Any:
@@ -385,8 +375,7 @@ def parsed(parse: Callable[[str], Any], text: str, hint: str) -> Any:
 
 
 def writable(path: Path, hint: str, *, new: bool = False) -> Path:
-    """Stops unless ``path`` can be written (checked before anything is sent); missing folders
-    are made when it is written."""
+    """Stops unless ``path`` can be written (missing folders are made when it is written)."""
     if new and path.exists():
         raise Stop(f"{hint}: {path} exists; it is never overwritten")
     if path.exists() and not path.is_file():

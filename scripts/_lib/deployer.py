@@ -1,7 +1,5 @@
-"""Runs the steps of ``scripts/_lib/suite.py`` in order (what a run deploys, reuses, grants and
-records: `ape run deploy --help`): each transaction simulated first, so a re-run is idempotent
-and resumes a run that stopped half-way.
-"""
+"""Runs the steps of ``scripts/_lib/suite.py`` in order (docs/scripts.md#deploy), each transaction
+simulated first: a re-run is idempotent and resumes a run that stopped half-way."""
 
 from __future__ import annotations
 
@@ -13,13 +11,11 @@ from typing import TYPE_CHECKING, Any
 import click
 from ape import chain, project
 from eth_utils.crypto import keccak
-from web3.exceptions import ContractLogicError
 
-from app.chain.reverts import revert_data
 from app.domain import deployments as records
 from app.domain.deployments import ContractDeployment, DeploymentRecord
 from app.domain.units import format_duration
-from scripts._lib.chain import explain_data
+from scripts._lib.chain import simulated
 from scripts._lib.suite import SUITE, CreditOptions, Echo, Step, SuiteContext, SuiteContract, Value
 
 if TYPE_CHECKING:
@@ -97,12 +93,8 @@ def _require_admin(ctx: SuiteContext, instance: Any, name: str) -> None:
 def _deploy(ctx: SuiteContext, step: Step) -> SuiteContract:
     container, args = project.get_contract(step.name), step.args(ctx)
     data = _bytecode(step.name) + bytes(container.constructor.encode_input(*args)).hex()
-    try:  # the constructor simulated, as `refusal` does a call (it needs an address)
-        chain.provider.web3.eth.call({"from": ctx.deployer, "data": data})
-    except ContractLogicError as exc:
-        found = revert_data(exc)
-        reason = explain_data(found) if found else str(exc.message or exc)
-        ctx.stop(f"{step.name}: the deployment is refused: {reason}")
+    if (refused := simulated({"from": ctx.deployer, "data": data})) is not None:
+        ctx.stop(f"{step.name}: the deployment is refused: {refused}")
     instance = ctx.account.deploy(container, *args)
     meta = instance.creation_metadata
     assert meta is not None  # Ape keeps it from the deployment's own receipt
@@ -125,9 +117,8 @@ def _deploy(ctx: SuiteContext, step: Step) -> SuiteContract:
 
 
 def _roles(t: SuiteContract, step: Step, replaced: set[str]) -> dict[str, list[str]]:
-    """Revokes what must not be held, grants what is missing (the deployer's DEFAULT_ADMIN_ROLE is
-    held from the constructor, never granted); returns who holds each role among the recorded and
-    wanted holders, as the chain says."""
+    """Revokes what must not be held, grants what is missing; returns who holds each role among
+    the recorded and wanted holders, as the chain says."""
     ctx, instance, recorded = t.ctx, t.instance, t.entry.roles
     wanted = {DEFAULT_ADMIN: [ctx.deployer]} | {r: a for r, a in step.roles(ctx).items() if a}
     # What the suite gave a contract this run replaced (an old CreditLines must not keep lending
@@ -163,10 +154,9 @@ def deploy_suite(
     redeploy: bool = False,
     echo: Echo = click.echo,
 ) -> DeployOutcome:
-    """Runs every step of the suite. ``arbiter`` defaults to the deployer, ``logistics_oracle``
-    to ``oracle`` (`ape run deploy` always passes a key of its own); ``settings`` asked for go by
-    their names on chain (``feeBps``); without ``credit`` (a stablecoin) the credit part is left
-    out."""
+    """Runs every step of the suite. ``arbiter`` defaults to the deployer, ``logistics_oracle`` to
+    ``oracle``; ``settings`` go by their names on chain (``feeBps``); without ``credit`` (a
+    stablecoin) the credit part is left out."""
     chain_id, me = int(chain.chain_id), str(deployer.address)
     previous = records.load_record(directory, chain_id)
     old = previous.contracts if previous is not None else {}

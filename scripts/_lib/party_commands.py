@@ -1,12 +1,7 @@
 """The commands both parties of an order have (status, list, cancel, offer, withdraw-offer,
-accept, evidence, withdraw), added per role so that ``ape run buyer cancel`` and ``ape run
-merchant order cancel`` are the same code; and the arbiter's ``status``. Who may do what is the
-contract's to say: each call is simulated and a refusal explained from its error.
-
-``status`` lists what an account may do on an order by asking the contract: each command it
-could send is simulated (``eth_call``, nothing is sent) with that account as the sender, and
-listed if it would go through; so the list follows the contract's rules as they are, carriers
-and funder-paid orders included, with no copy of them here."""
+accept, evidence, withdraw), the same code in ``ape run buyer`` and ``ape run merchant order``;
+and the arbiter's ``status``. ``status`` lists the commands an account could send that would go
+through, each simulated as that account: the contract's rules as they are, no copy of them."""
 
 from __future__ import annotations
 
@@ -60,13 +55,13 @@ def party_calls(script: str) -> tuple[Call, ...]:
 def actions_for(
     s: escrow.Session, address: str, verdicts: Sequence[Verdict]
 ) -> list[tuple[str, str, str]]:
-    """What ``address`` may do now on this order, each candidate simulated as ``address``: the
-    commands, each with a note and the options it needs."""
+    """The commands ``address`` could send now (each simulated as it), with a note and options."""
     view, terms, now, contract = s.view, s.terms, s.view.now, s.escrow.contract
+    state = view.state
     role = {terms.buyer: "buyer", terms.merchant: "merchant"}.get(address)
     role = role or ("arbiter" if contract.hasRole(contract.ARBITER_ROLE(), address) else "anyone")
     recalled = escrow.recalled_items(view, verdicts)
-    bps = view.offer.buyer_bps if view.offer is not None else None
+    bps = view.offer.buyerBps if view.offer is not None else None
     parties, everyone = ("buyer", "merchant"), ("buyer", "merchant", "arbiter", "anyone")
     items = "--item " + " --item ".join(str(i) for i in range(32) if recalled >> i & 1)
     hash_ = PLACEHOLDER_HASH
@@ -76,9 +71,9 @@ def actions_for(
         (("buyer",), "cancel", "cancel", (), "cancel: refund the open items", ""),
         (("buyer",), "dispute", "dispute", (hash_,),
          f"until {format_moment(view.releasable_at, now)}", "--evidence TEXT"),
-        (("merchant",), "ship", "ship", (view.carrier or PLACEHOLDER_CARRIER, hash_),
+        (("merchant",), "ship", "ship", (state.carrier or PLACEHOLDER_CARRIER, hash_),
          f"until {format_moment(terms.ship_by, now)}", "--carrier N --tracking TEXT"),
-        (() if view.carrier else ("merchant",), "assign-carrier", "assignCarrier",
+        (() if state.carrier else ("merchant",), "assign-carrier", "assignCarrier",
          (PLACEHOLDER_CARRIER,), "name the carrier that picks it up", "--carrier N"),
         (("merchant",), "cancel", "cancel", (), "refund the payer the open items", ""),
         (everyone if recalled else (), "refund-recalled", "refundRecalled", (recalled,),
@@ -92,7 +87,7 @@ def actions_for(
         (parties if bps is not None else (), "withdraw-offer", "withdrawOffer", (),
          "take your offer back", ""),
         (("arbiter",), "settle", "resolveDispute", (0, hash_),
-         f"rule until {format_moment(view.dispute_deadline, now)}", "--buyer-bps N --ruling TEXT"),
+         f"rule until {format_moment(state.disputeDeadline, now)}", "--buyer-bps N --ruling TEXT"),
         (("arbiter", "anyone"), "cancel", "cancel", (), "a deadline passed: refund the payer", ""),
         (everyone[1:], "release", "release", (), "anyone: the dispute window is over", ""),
         (everyone, "resolve-expired", "resolveExpiredDispute", (),
@@ -108,7 +103,7 @@ def actions_for(
 
 def default_outcome(view: escrow.OrderView) -> str:
     """What the arbitration timeout applies, as the contract documents it."""
-    if not view.merchant_answered:
+    if not view.state.merchantAnswered:
         return "a full refund"
     if view.terms.payer != view.terms.buyer:  # paid by a funder: a credit line
         return "an even split if a carrier reported every open item delivered, else a full refund"
@@ -118,6 +113,7 @@ def default_outcome(view: escrow.OrderView) -> str:
 def describe(s: escrow.Session, verdicts: Sequence[Verdict]) -> list[str]:
     """The order as lines of text: parties, price, items, deadlines, state."""
     view, terms, status, asset = s.view, s.terms, s.view.status, s.asset
+    state = view.state
     at = partial(format_moment, now=view.now)
     rows = [("order", view.order_id), ("escrow", s.escrow.address)]
     rows += [("buyer", terms.buyer), ("merchant", terms.merchant)]
@@ -130,49 +126,48 @@ def describe(s: escrow.Session, verdicts: Sequence[Verdict]) -> list[str]:
         rows.append(("items", f"{len(terms.item_ids)} registry item(s):"))
     else:
         rows.append(("reference", f"{terms.order_ref} (off-registry SKU order)"))
-    marked = (view.delivered_items, view.released_items, view.refunded_items)
+    marked = (state.deliveredItems, state.releasedItems, state.refundedItems)
     for index, (item, verdict) in enumerate(zip(terms.item_ids, verdicts, strict=True)):
         marks = [m for m, bits in zip(MARKS, marked, strict=True) if bits >> index & 1]
         extra = f" [{', '.join(marks)}]" if marks else ""
         rows.append(("", f"{index:>2} {item}  {verdict.name.lower()}{extra}"))
     rows.append(("status", status.name.lower()))
-    if view.carrier:
-        rows.append(("carrier", f"{view.carrier} (only its reports count on this order)"))
+    if state.carrier:
+        rows.append(("carrier", f"{state.carrier} (only its reports count on this order)"))
     rows += [("ship by", at(terms.ship_by)), ("deliver by", at(terms.deliver_by))]
     window = format_duration(terms.dispute_window)
     if status in (OrderStatus.FUNDED, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
-        if view.delivered_at:
-            rows.append(("delivered", at(view.delivered_at)))
+        if state.deliveredAt:
+            rows.append(("delivered", at(state.deliveredAt)))
         if status is OrderStatus.FUNDED:
             rows.append(("window", f"{window} after delivery"))
         else:
             until = at(view.releasable_at)
             rows.append(("window", f"{window}: disputes until, and release from, {until}"))
     if status is OrderStatus.DISPUTED:
-        answered = "answered" if view.merchant_answered else "not answered"
-        default, deadline = default_outcome(view), at(view.dispute_deadline)
-        if view.now < view.dispute_deadline:
+        answered = "answered" if state.merchantAnswered else "not answered"
+        default, deadline = default_outcome(view), at(state.disputeDeadline)
+        if view.now < state.disputeDeadline:
             outcome = f"the arbiter rules until {deadline}, then the default is {default}"
         else:
             outcome = f"the arbitration deadline passed {deadline}: the default is {default}"
         rows.append(("dispute", f"merchant {answered}; {outcome}"))
     if status is OrderStatus.SETTLED:
-        rows.append(("settled", f"{view.buyer_bps} bps of the remainder to the buyer"))
+        rows.append(("settled", f"{state.buyerBps} bps of the remainder to the buyer"))
     rows.append(("escrowed", asset.fmt(view.escrowed)))
     if view.offer is not None:
         rows.append(("offer", offer_text(view.offer, view.now)))
     return [f"{label:<10} {value}" if label else f"  {value}" for label, value in rows]
 
 
-def offer_text(offer: escrow.Offer, now: int) -> str:
-    """A pending settlement offer, for ``status`` and the arbiter's ``list``."""
-    side, until = "merchant" if offer.by_merchant else "buyer", format_moment(offer.expires_at, now)
-    return f"by the {side}: {offer.buyer_bps} bps to the buyer, until {until}"
+def offer_text(offer: Any, now: int) -> str:
+    """A pending ``IOrderEscrow.Offer``, for ``status`` and the arbiter's ``list``."""
+    side, until = "merchant" if offer.byMerchant else "buyer", format_moment(offer.expiresAt, now)
+    return f"by the {side}: {offer.buyerBps} bps to the buyer, until {until}"
 
 
 def add_status(group: click.Group, role: str | None, script: str, default: int | None) -> None:
-    """``status`` for a party (``role``: whose options are listed without --account), or for
-    the arbiter (``role`` None: test account ``default`` on a local network)."""
+    """``status`` for a party (``role``), or for the arbiter (test account ``default`` locally)."""
     whom = f"the order's {role}" if role else f"TEST::{default} on a local network"
 
     def status(run: Run, order_file: Path | None, order_id: str | None) -> None:
@@ -251,9 +246,7 @@ def add_party_commands(group: click.Group, role: str, script: str) -> None:
         run: Run, order_file: Path | None, order_id: str | None, buyer_bps: int, expires_in: str
     ) -> None:
         """Offer to settle: the buyer gets --buyer-bps of what is still escrowed, the merchant the
-        rest (less the fee), if the other side accepts with `accept --buyer-bps N` before the
-        offer expires (--expires-in). Replaces any pending offer; `withdraw-offer` takes it back.
-        An order paid with credit settles only once a carrier reported all its items delivered."""
+        rest, if the other side accepts (`accept --buyer-bps N`) within --expires-in."""
         lifetime = chain.parsed(parse_duration, expires_in, "--expires-in")
         s = session(run, order_file, order_id)
         receipt = s.send("offerSettlement", buyer_bps, s.view.now + lifetime, what="the offer")
@@ -264,8 +257,7 @@ def add_party_commands(group: click.Group, role: str, script: str) -> None:
     @click.option("--token", default="ETH", show_default=True, help="ETH or the ERC-20 address.")
     @click.option("--to", "recipient", help="Pay another address (default: yourself).")
     def withdraw(run: Run, token: str, recipient: str | None) -> None:
-        """Withdraw everything the escrow owes you in one token: payments released to you,
-        refunds, your share of settlements."""
+        """Withdraw what the escrow owes you in one token: payments, refunds, settlement shares."""
         contract, token_address = open_escrow(run).contract, parse_token(token)
         asset = asset_of(token_address)
         credit = int(contract.creditOf(run.me, token_address))

@@ -14,7 +14,7 @@ import click
 from app.domain.deployments import ContractDeployment
 from app.domain.orders import ETH
 from scripts._lib.chain import Stop, refusal
-from scripts._lib.policy import default_policy, read_policy
+from scripts._lib.credit import default_policy, read_policy
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
@@ -40,8 +40,7 @@ class CreditOptions:
 
 @dataclass
 class SuiteContext:
-    """A run: what constructor arguments, roles and settings depend on (``wanted``: the settings
-    asked for, by their names on chain), and what was sent."""
+    """A run: what constructor arguments, roles and settings depend on, and what was sent."""
 
     account: AccountAPI
     deployer: str  # its address
@@ -112,8 +111,7 @@ def _plain(value: Any) -> Any:
 @dataclass(frozen=True)
 class Value:
     """A setting read with ``key()``, written with ``setter(*value)`` when the run asks for a value
-    (``wanted[key]``); else the chain's is kept, but a fresh contract gets ``default`` (None: the
-    constructor's). Without a setter: read only."""
+    (``wanted[key]``); else the chain's is kept, but a fresh contract gets ``default``."""
 
     key: str
     setter: str = ""
@@ -134,8 +132,7 @@ class Value:
 class PerKey:
     """A setting per address, ``getter(address)``, set with ``setter(address, value)`` (without
     ``flag``: ``setter(address)``); ``listed``, an allow-list, is recorded as its members. A default
-    applies to an address the record does not know while the chain holds nothing for it, so it
-    never overrides what someone set. Nothing is ever removed."""
+    never overrides what someone set (or the record knows). Nothing is ever removed."""
 
     key: str
     getter: str
@@ -158,8 +155,7 @@ class PerKey:
 
 
 class Policy(Value):
-    """The credit policy, kept in versions: the default (a CreditPolicy) is published on a contract
-    that has none (a fresh one); one that has keeps its versions."""
+    """The credit policy: the default is published on a contract that has none (a fresh one)."""
 
     def apply(self, t: SuiteContract) -> dict[str, Any] | None:
         if read_policy(t.instance) is None:
@@ -173,13 +169,12 @@ Setting = Value | PerKey
 
 @dataclass(frozen=True)
 class Step:
-    """One contract of the suite: who must hold a role besides the deployer's DEFAULT_ADMIN_ROLE,
-    who must not (what earlier suites granted instead); whether a run has it (default: with
-    credit). Its admin handover delay (``defaultAdminDelay``) is recorded with its settings."""
+    """One contract of the suite: its constructor arguments, who must hold a role besides the
+    deployer's DEFAULT_ADMIN_ROLE and who must not, its settings; whether a run has it."""
 
     name: str
-    args: Callable[[SuiteContext], list[Any]]
-    roles: Callable[[SuiteContext], dict[str, list[str]]]
+    args: Callable[[SuiteContext], list[Any]] = lambda ctx: []
+    roles: Callable[[SuiteContext], dict[str, list[str]]] = lambda ctx: {}
     settings: Callable[[SuiteContext], list[Setting]] = lambda ctx: []
     revokes: Callable[[SuiteContext], dict[str, list[str]]] = lambda ctx: {}
     fixed: tuple[int, ...] = ()  # constructor arguments a reused contract must have been given
@@ -187,13 +182,8 @@ class Step:
 
 
 SUITE: tuple[Step, ...] = (
-    Step(
-        # Relays merchants' signed requests (ERC-2771): no owner, no roles, no settings.
-        "TrustMallForwarder",  # TrustMallForwarder()
-        args=lambda ctx: [],
-        roles=lambda ctx: {},
-        when=lambda ctx: True,
-    ),
+    # Relays merchants' signed requests (ERC-2771): no owner, no roles, no settings.
+    Step("TrustMallForwarder", when=lambda ctx: True),  # TrustMallForwarder()
     Step(
         "ProductRegistry",  # ProductRegistry(admin, forwarder): the forwarder is fixed for life
         args=lambda ctx: [ctx.deployer, ctx.addresses["TrustMallForwarder"]],

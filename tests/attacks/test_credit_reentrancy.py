@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from eth_utils.crypto import keccak
 
-from scripts._lib.policy import default_policy
+from scripts._lib.credit import default_policy
 from tests.attacks.conftest import USD, Actors, Suite, attest, register, sku_key
 from tests.contracts.escrow.helpers import Terms, h
 

@@ -18,7 +18,7 @@ import ape
 import pytest
 
 from app.domain.merkle import BatchLeaf
-from scripts._lib.policy import default_policy
+from scripts._lib.credit import default_policy
 from tests.attacks.conftest import USD, Actors, Suite, error_data, gs1_key, refusal, sku_key
 from tests.attacks.trust_steps import (
     GTIN,

@@ -17,7 +17,7 @@ import pytest
 
 from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import LogisticsKind
-from scripts._lib.policy import default_policy
+from scripts._lib.credit import default_policy
 from tests.attacks.conftest import (
     ATTESTER,
     CARRIER,

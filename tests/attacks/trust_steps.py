@@ -20,7 +20,7 @@ from ape.exceptions import ContractLogicError
 from app.domain.ids import gs1_company_prefixes
 from app.domain.merkle import BatchLeaf, ItemBatch
 from app.domain.vocab import CustodyAction, LineStatus, LogisticsKind
-from scripts._lib.policy import default_policy
+from scripts._lib.credit import default_policy
 from scripts._lib.suite import CreditOptions
 from tests.attacks.conftest import (
     CARRIER,

@@ -24,7 +24,7 @@ from web3 import Web3
 from harness.ape_run import invoke
 from harness.nodes import ChainNode
 from scripts._lib.abi import compiled_abis
-from scripts._lib.policy import default_policy
+from scripts._lib.credit import default_policy
 from scripts.deploy import cli, credit_options
 from tests.scripts.conftest import (
     ADMIN,

@@ -20,7 +20,7 @@ from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
 from app.domain.ids import item_id_from_gs1, item_id_from_sku, item_key
 from app.domain.metadata import metadata_hash
 from app.domain.vocab import CustodyAction, IdScheme, MerchantStatus, Verdict
-from scripts._lib.journal import CRASH_AFTER_CHUNKS_ENV, CRASH_EXIT_CODE
+from scripts._lib.registry import CRASH_AFTER_CHUNKS_ENV, CRASH_EXIT_CODE
 from tests.scripts.conftest import (
     ADMIN,
     BUYER,
