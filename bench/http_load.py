@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -35,14 +38,13 @@ def load(port: int, paths: list[str], seconds: float, connections: int) -> LoadR
     return run_coroutine(run_load(port, paths, seconds, connections))
 
 
-def run_coroutine(coroutine: Any) -> LoadResult:
+def run_coroutine(coroutine: Coroutine[Any, Any, Result]) -> Result:
     try:
         import uvloop
 
-        result: LoadResult = uvloop.run(coroutine)
+        return uvloop.run(coroutine)
     except ImportError:
-        result = asyncio.run(coroutine)
-    return result
+        return asyncio.run(coroutine)
 
 
 async def run_load(port: int, paths: list[str], seconds: float, connections: int) -> LoadResult:
@@ -89,3 +91,67 @@ async def _connection(
                 errors[0] += 1
     finally:
         writer.close()
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Bodies posted in lanes: each answer's status and latency, and how long it all took."""
+
+    statuses: list[int]
+    latencies: list[float]
+    seconds: float
+
+
+def post_lanes(port: int, path: str, lanes: list[list[bytes]], connections: int) -> Posted:
+    """Every lane's JSON bodies posted to ``path`` in order, one at a time (the next once the
+    last was answered ``202``; a lane stops at any other answer, printed), the lanes at once over
+    ``connections`` keep-alive connections: at most that many requests in flight."""
+    return run_coroutine(_post_lanes(port, path, lanes, connections))
+
+
+async def _post_lanes(port: int, path: str, lanes: list[list[bytes]], connections: int) -> Posted:
+    ready: asyncio.Queue[tuple[int, int] | None] = asyncio.Queue()
+    for lane in range(len(lanes)):
+        ready.put_nowait((lane, 0))
+    open_lanes = [len(lanes)]
+    statuses: list[int] = []
+    latencies: list[float] = []
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while (turn := await ready.get()) is not None:
+                lane, index = turn
+                body = lanes[lane][index]
+                sent = time.perf_counter()
+                writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                status, answer = await _answer(reader)
+                latencies.append(time.perf_counter() - sent)
+                statuses.append(status)
+                if status == 202 and index + 1 < len(lanes[lane]):
+                    ready.put_nowait((lane, index + 1))
+                    continue
+                if status != 202:
+                    print(f"  refused: {status} {answer[:300]!r}", flush=True)
+                open_lanes[0] -= 1
+                if open_lanes[0] == 0:
+                    for _ in range(connections):
+                        ready.put_nowait(None)
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    if lanes:
+        await asyncio.gather(*(connection() for _ in range(connections)))
+    return Posted(statuses, latencies, time.perf_counter() - started)
+
+
+async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    return int(head[9:12]), await reader.readexactly(length)

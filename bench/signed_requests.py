@@ -15,7 +15,8 @@ SQLite file. Beside it, on fresh merchants and a fresh database each: the servic
 (uvicorn, API and background workers together, as `make api` runs it), and that process with its
 background workers off (the API alone).
 
-The load: an ``httpx.AsyncClient`` in this process, at most ``CONCURRENCY`` requests in flight;
+The load: raw HTTP/1.1 keep-alive connections in this process (``bench.http_load``), at most
+``CONCURRENCY`` requests in flight;
 every merchant posts its own requests one after another (the service takes a signer's next nonce
 only, so a merchant's requests cannot overlap), all merchants at once. Many merchants, so that the
 nonces do not serialise the load. A warm-up of a few merchants goes first. Every answer must be a
@@ -24,7 +25,6 @@ nonces do not serialise the load. A warm-up of a few merchants goes first. Every
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import tempfile
@@ -34,11 +34,11 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from eth_account import Account
 from web3 import Web3
 
 from bench.context import BenchContext
+from bench.http_load import post_lanes
 from bench.model import Peer, Row, Target
 from bench.verify import UVICORN_ARGS
 from harness.merchant_requests import REQUESTS_PATH, MerchantDriver, SignedRequest
@@ -261,34 +261,12 @@ def _environment(w3: Web3, rpc_url: str, workdir: Path, *, background: bool) -> 
 
 def fire(url: str, lanes: list[list[SignedRequest]], concurrency: int = CONCURRENCY) -> Fired:
     """Every lane's requests posted in order, the lanes at once, ``concurrency`` in flight at
-    most; a lane stops at its first answer other than 202 (its next nonce would be refused)."""
-    return asyncio.run(_fire(url, lanes, concurrency))
-
-
-async def _fire(url: str, lanes: list[list[SignedRequest]], concurrency: int) -> Fired:
+    most (``bench.http_load.post_lanes``: raw HTTP/1.1, so that the load costs the two cores
+    little beside the service); a lane stops at its first answer other than 202 (its next nonce
+    would be refused)."""
     bodies = [[json.dumps(request.body).encode() for request in lane] for lane in lanes]
-    headers = {"Content-Type": "application/json"}
-    gate = asyncio.Semaphore(concurrency)
-    latencies: list[float] = []
-    statuses: Counter[int] = Counter()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-
-        async def lane(posts: list[bytes]) -> None:
-            for body in posts:
-                async with gate:
-                    sent = time.perf_counter()
-                    answer = await client.post(REQUESTS_PATH, content=body, headers=headers)
-                    latencies.append(time.perf_counter() - sent)
-                statuses[answer.status_code] += 1
-                if answer.status_code != 202:
-                    print(f"  refused: {answer.status_code} {answer.text[:300]}", flush=True)
-                    return
-
-        started = time.perf_counter()
-        await asyncio.gather(*(lane(posts) for posts in bodies))
-        seconds = time.perf_counter() - started
-    return Fired(sum(statuses.values()), seconds, latencies, statuses)
+    posted = post_lanes(int(url.rsplit(":", 1)[1]), REQUESTS_PATH, bodies, concurrency)
+    return Fired(len(posted.statuses), posted.seconds, posted.latencies, Counter(posted.statuses))
 
 
 def _checked(fired: Fired, label: str) -> Fired:

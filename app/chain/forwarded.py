@@ -20,6 +20,7 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import BlockIdentifier, RPCEndpoint, TxParams, Wei
 
 from app.chain.reverts import revert_data
+from app.chain.rpc_reads import Batches
 from app.domain.forward_requests import ForwardRequest
 from app.domain.reverts import as_bytes
 
@@ -66,7 +67,7 @@ def forwarded_refusal(
 
 
 def read_for_request(
-    web3: Web3, registry: str, forwarder: str, request: ForwardRequest
+    batches: Batches, registry: str, forwarder: str, request: ForwardRequest
 ) -> RequestReads:
     """The signer's standing and forwarder nonce (latest block), the call's refusal (pending
     state) and the latest block's time, in one JSON-RPC batch. Raises ``Web3RPCError`` when the
@@ -79,7 +80,7 @@ def read_for_request(
         "gas": hex(request.gas),
         "value": hex(request.value),
     }
-    batch: list[tuple[RPCEndpoint, Any]] = [
+    batch: list[tuple[Any, Any]] = [
         (
             RPCEndpoint("eth_call"),
             [{"to": registry, "data": _hex(MERCHANT_STANDING + signer)}, "latest"],
@@ -88,8 +89,7 @@ def read_for_request(
         (RPCEndpoint("eth_call"), [call, "pending"]),
         (RPCEndpoint("eth_getBlockByNumber"), ["latest", False]),
     ]
-    provider: Any = web3.provider
-    answers = provider.make_batch_request(batch)
+    answers = batches.make_batch_request(batch)
     if not isinstance(answers, list) or len(answers) != len(batch):
         raise Web3RPCError(f"the node answered no batch: {answers}")
     standing, nonce = (_word(answer) for answer in answers[:2])
@@ -98,12 +98,11 @@ def read_for_request(
     return RequestReads(standing, nonce, _refusal(answers[2]), block_time)
 
 
-def forwarder_nonces(web3: Web3, forwarder: str, signers: list[str]) -> dict[str, int]:
+def forwarder_nonces(batches: Batches, forwarder: str, signers: list[str]) -> dict[str, int]:
     """Each signer's forwarder nonce at the latest block, ``BATCH_CALLS`` to a JSON-RPC batch.
     Raises ``Web3RPCError`` when the node answers an error, ``OSError`` when it cannot be
     reached."""
     found: dict[str, int] = {}
-    provider: Any = web3.provider
     for start in range(0, len(signers), BATCH_CALLS):
         chunk = signers[start : start + BATCH_CALLS]
         batch = [
@@ -113,7 +112,7 @@ def forwarder_nonces(web3: Web3, forwarder: str, signers: list[str]) -> dict[str
             )
             for s in chunk
         ]
-        answers = provider.make_batch_request(batch)
+        answers = batches.make_batch_request(batch)
         if not isinstance(answers, list) or len(answers) != len(batch):
             raise Web3RPCError(f"the node answered no batch: {answers}")
         found.update((signer, _word(answer)) for signer, answer in zip(chunk, answers, strict=True))

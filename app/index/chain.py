@@ -13,6 +13,7 @@ from web3.exceptions import Web3Exception
 from web3.types import RPCEndpoint
 
 from app.chain.contracts import Suite, connect, load_suite
+from app.chain.rpc_reads import JsonRpcReads
 from app.domain.errors import TrustMallError
 from app.settings import Settings
 
@@ -52,6 +53,8 @@ class ChainAccess:
         self._lock = threading.Lock()
         self._suite: Suite | None = None
         self.web3: Web3 = connect(settings.rpc_url)
+        # The request path's read batches (app.chain.rpc_reads), beside web3's provider.
+        self.reads = JsonRpcReads(settings.rpc_url)
         # web3 validates every eth_call against the chain id, asking the node each time; an
         # endpoint's chain id does not change, so ask once.
         provider = self.web3.provider

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, bindparam, func, select, update
+from sqlalchemy import Update, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3.contract import Contract
@@ -77,6 +77,8 @@ _COUNT_SERVICE = (
     )
     .values(requests=RequestUsage.requests + 1, gas=RequestUsage.gas + bindparam("added"))
 )
+_KEEP_RECORD = insert(OutboxRecord).returning(OutboxRecord.id)
+_KEEP_ROW = insert(MerchantRequestRow)
 _COUNT_MERCHANT = _COUNT_SERVICE.where(RequestUsage.requests < bindparam("max_requests"))
 
 
@@ -174,7 +176,7 @@ def accept(
             409, "request_replayed", "this signed request was accepted before", {"id": known}
         )
     reads = _rpc(
-        lambda: read_for_request(chain.web3, found.registry, found.domain.forwarder, request)
+        lambda: read_for_request(chain.reads, found.registry, found.domain.forwarder, request)
     )
     _check_deadline(request, reads.block_time)  # the chain's clock may run ahead of ours
     refuse_unless_active(request.sender, MerchantStatus(reads.standing))
@@ -189,9 +191,11 @@ def accept(
     return _keep(session, request, signature, digest, function, now)
 
 
-def next_nonce(session: Session, forwarder: Contract, signer: str) -> tuple[int, int, int]:
+def next_nonce(
+    session: Session, chain: ChainAccess, forwarder: Contract, signer: str
+) -> tuple[int, int, int]:
     """(the nonce the signer's next request takes, the forwarder's nonce, requests queued)."""
-    nonces = _rpc(lambda: forwarder_nonces(forwarder.w3, str(forwarder.address), [signer]))
+    nonces = _rpc(lambda: forwarder_nonces(chain.reads, str(forwarder.address), [signer]))
     on_chain = nonces[signer]
     expected, queued = _after_queued(session, signer, on_chain)
     return expected, on_chain, queued
@@ -295,9 +299,16 @@ def charge_quotas(
 
 
 def _count(session: Session, counting: Update, usage: dict[str, Any]) -> bool:
-    """Adds a request to a signer's usage of a day if it stays within its limits."""
+    """Adds a request to a signer's usage of a day if it stays within its limits; the day's row
+    is made when there is none yet (then counted again: made by this transaction or another)."""
+    if _counted(session, counting, usage):
+        return True
     row = {"day": usage["usage_day"], "signer": usage["usage_signer"]}
     insert_unless_present(session, RequestUsage, row)
+    return _counted(session, counting, usage)
+
+
+def _counted(session: Session, counting: Update, usage: dict[str, Any]) -> bool:
     counted = session.execute(counting, usage, execution_options={"synchronize_session": False})
     return bool(counted.rowcount)  # type: ignore[attr-defined]
 
@@ -310,42 +321,45 @@ def _keep(
     function: str,
     now: float,
 ) -> tuple[MerchantRequestRow, OutboxRecord]:
-    record = OutboxRecord(
-        relay_id=request_id(digest)[4:],
-        source=REQUEST_SOURCE,
-        source_event_id=f"{request.sender}:{request.nonce}",
-        kind=RelayKind.MERCHANT_REQUEST,
-        subject=request.sender,
-        action=function[:32],
-        occurred_at=int(now),
-        payload=request_payload(request, signature),
-        details={"function": function},
-        content_hash=digest.hex(),
-    )
-    row = MerchantRequestRow(
-        id=request_id(digest),
-        digest="0x" + digest.hex(),
-        signer=request.sender,
-        nonce=request.nonce,
-        target=request.to,
-        function=function,
-        gas=request.gas,
-        deadline=request.deadline,
-        day=utc_day(now),
-        accepted_at=now,
-    )
+    """Writes the request's outbox record and row and commits: what is kept, as kept."""
+    record: dict[str, Any] = {
+        "relay_id": request_id(digest)[4:],
+        "source": REQUEST_SOURCE,
+        "source_event_id": f"{request.sender}:{request.nonce}",
+        "kind": RelayKind.MERCHANT_REQUEST,
+        "subject": request.sender,
+        "action": function[:32],
+        "occurred_at": int(now),
+        "payload": request_payload(request, signature),
+        "details": {"function": function},
+        "content_hash": digest.hex(),
+        "status": RelayStatus.QUEUED,
+    }
+    row: dict[str, Any] = {
+        "id": request_id(digest),
+        "digest": "0x" + digest.hex(),
+        "signer": request.sender,
+        "nonce": request.nonce,
+        "target": request.to,
+        "function": function,
+        "gas": request.gas,
+        "deadline": request.deadline,
+        "day": utc_day(now),
+        "accepted_at": now,
+    }
     try:
-        session.add(record)
-        session.flush()
-        row.outbox_id = record.id
-        session.add(row)
+        # Core statements on the session's connection: the ORM's unit of work costs more here
+        # than the writes themselves.
+        connection = session.connection()
+        record["id"] = row["outbox_id"] = connection.execute(_KEEP_RECORD, record).scalar_one()
+        connection.execute(_KEEP_ROW, row)
         session.commit()
     except IntegrityError:
         session.rollback()
         raise ApiError(
             409, "nonce_mismatch", f"another request of the signer took nonce {request.nonce}"
         ) from None
-    return row, record
+    return MerchantRequestRow(**row), OutboxRecord(**record)
 
 
 def _rpc(call: Any) -> Any:

@@ -52,7 +52,7 @@ def get_nonce(
     suite = deployed_suite(index.chain)
     address = suite.web3.to_checksum_address(signer)
     forwarder = services.state(RequestTargets).of(suite).forwarder
-    nonce, on_chain, queued = next_nonce(session, forwarder, address)
+    nonce, on_chain, queued = next_nonce(session, index.chain, forwarder, address)
     return RequestNoncePublic(
         signer=address, nonce=str(nonce), on_chain=str(on_chain), queued=queued
     )

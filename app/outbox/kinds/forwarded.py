@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from app.chain.forwarded import forwarded_refusal, forwarder_nonces
 from app.chain.reverts import explain
+from app.chain.rpc_reads import Batches
 from app.domain.abi_types import from_hex
 from app.domain.forward_requests import FORWARDER, REQUEST_DATA_TYPE, ForwardRequest
 from app.outbox.calls import BatchCall, RowView
@@ -126,7 +127,9 @@ class MerchantRequestRelay(KindRelay):
         send: list[RowView] = []
         # Every signer's nonce in one read (a batch of calls), not one call each.
         signers = sorted({str(row.payload["from"]) for row in rows})
-        chain_nonce = forwarder_nonces(self.context.suite.web3, self.call.address, signers)
+        chain_nonce = forwarder_nonces(
+            cast(Batches, self.context.suite.web3.provider), self.call.address, signers
+        )
         expected = dict(chain_nonce)
         for row in sorted(rows, key=lambda r: (str(r.payload["from"]), int(r.payload["nonce"]))):
             request = request_of(row.payload)
