@@ -70,6 +70,13 @@ def error_title(status_code: int) -> str:
 def prefers_html(accept: str) -> bool:
     """Whether an ``Accept`` header ranks HTML first: above JSON, and named (``*/*`` alone is a
     program's "anything", and programs are answered JSON)."""
+    weights = accept_weights(accept)
+    html = max(weights.get(media_type, 0.0) for media_type in HTML_MEDIA_TYPES)
+    return html > 0 and html >= weights.get("application/json", 0.0)
+
+
+def accept_weights(accept: str) -> dict[str, float]:
+    """Each media type an ``Accept`` header names, with its quality (``q``, 1 when not given)."""
     weights: dict[str, float] = {}
     for media_range in accept.split(","):
         media_type, *parameters = (part.strip() for part in media_range.split(";"))
@@ -83,8 +90,7 @@ def prefers_html(accept: str) -> bool:
                     weight = 0.0
         media_type = media_type.lower()
         weights[media_type] = max(weight, weights.get(media_type, 0.0))
-    html = max(weights.get(media_type, 0.0) for media_type in HTML_MEDIA_TYPES)
-    return html > 0 and html >= weights.get("application/json", 0.0)
+    return weights
 
 
 def wants_html_error(request: Request) -> bool:

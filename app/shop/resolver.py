@@ -4,21 +4,28 @@ link).
 
 Link types it knows: none given, ``gs1:pip`` or ``gs1:defaultLink`` → the item's page;
 ``gs1:verificationService`` → the item's record as JSON (a 307 to ``/v1/items/{id}``). Any other
-is answered 404 with the known ones listed, as the standard asks of a resolver. Every error is a
-page (``app.api.html_pages``): people scan labels with phones.
+is answered 404 with the known ones listed, as the standard asks of a resolver. A program that
+asks for ``application/ld+json`` gets the item as linked data at the same URI
+(``app.shop.linked_data``), and its errors as the API's JSON errors; everyone else gets pages,
+errors too (``app.api.html_pages``): people scan labels with phones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from app.api.html_pages import error_page
+from app.api.errors import ApiError
+from app.api.html_pages import accept_weights, error_page
 from app.domain.digital_link import DigitalLink, parse_digital_link
 from app.domain.errors import InvalidDigitalLinkValue, InvalidGtin, InvalidSerial, NotADigitalLink
+from app.index.runtime import IndexRuntime
+from app.shop.linked_data import MEDIA_TYPE, item_document, wants_linked_data
 from app.shop.page import verify_page
+from app.shop.verdicts import item_verdict
 
 router = APIRouter(tags=["page"], include_in_schema=False)
 
@@ -42,20 +49,24 @@ def link_uri(request: Request) -> str:
 @router.get("/01/{rest:path}", response_class=HTMLResponse)
 def resolve(request: Request) -> Response:
     """A GS1 Digital Link of an item to its page, or to what its ``linkType`` asks for."""
+    linked = wants_linked_data(accept_weights(request.headers.get("accept", "")))
+    refuse = _refusal(linked)
     try:
         link = parse_digital_link(link_uri(request))
     except NotADigitalLink as error:
-        return error_page(
+        return refuse(
             404,
+            "not_a_digital_link",
             "Not a known link",
             f"This address is not a GS1 Digital Link this resolver knows: {error}. It resolves "
             "/01/{gtin}/21/{serial}, with /22/{variant} and /10/{lot} before the serial if given.",
         )
     except (InvalidGtin, InvalidSerial, InvalidDigitalLinkValue) as error:
-        return error_page(422, "Invalid GS1 link", str(error))
+        return refuse(422, "invalid_digital_link", "Invalid GS1 link", str(error))
     if link.link_type is not None and link.link_type not in KNOWN_LINK_TYPES:
-        return error_page(
+        return refuse(
             404,
+            "unknown_link_type",
             "Unknown link type",
             f"This resolver has no {link.link_type!r} link. The link types it knows: "
             f"{', '.join(PAGE_LINK_TYPES)} (this page, also when no linkType is given) and "
@@ -63,18 +74,44 @@ def resolve(request: Request) -> Response:
         )
     item_id = link.item_id
     if item_id is None:
-        return _no_serial(link)
+        lot = f", lot {link.lot}," if link.lot is not None else ""
+        return refuse(
+            404,
+            "no_serial",
+            "No single item named",
+            f"This link names GTIN {link.gtin}{lot} but no serial: this resolver verifies single "
+            "items, named by GTIN and serial (/01/{gtin}/21/{serial}).",
+        )
     item_hex = "0x" + item_id.hex()
     if link.link_type == JSON_LINK_TYPE:
         return RedirectResponse(f"/v1/items/{item_hex}", status_code=307)
-    return verify_page(request, item_hex, link)
-
-
-def _no_serial(link: DigitalLink) -> HTMLResponse:
-    lot = f", lot {link.lot}," if link.lot is not None else ""
-    return error_page(
-        404,
-        "No single item named",
-        f"This link names GTIN {link.gtin}{lot} but no serial: this resolver verifies single "
-        "items, named by GTIN and serial (/01/{gtin}/21/{serial}).",
+    answer = (
+        _linked_data(request, item_hex, link) if linked else verify_page(request, item_hex, link)
     )
+    answer.headers["Vary"] = "Accept"  # one URI, two representations: caches must tell them apart
+    return answer
+
+
+def _linked_data(request: Request, item_hex: str, link: DigitalLink) -> JSONResponse:
+    index: IndexRuntime = request.app.state.index
+    with index.database.sessions() as session:
+        verdict = item_verdict(index, session, item_hex, fresh=False, gtin=link.gtin)
+    document = item_document(verdict, link, index.settings.public_base_url)
+    return JSONResponse(
+        document,
+        status_code=200 if verdict.known else 404,
+        media_type=MEDIA_TYPE,
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+def _refusal(linked: bool) -> Callable[[int, str, str, str], Response]:
+    """How this request's errors are answered: the API's JSON error (``ApiError``) to a program
+    asking for linked data, else a page."""
+
+    def refuse(status_code: int, code: str, title: str, message: str) -> Response:
+        if linked:
+            raise ApiError(status_code, code, message)
+        return error_page(status_code, title, message)
+
+    return refuse

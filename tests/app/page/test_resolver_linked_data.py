@@ -1,0 +1,94 @@
+"""The resolver's URI answers a program that asks for ``application/ld+json`` the item as linked
+data (GS1 Web Vocabulary and schema.org terms), and its errors as the API's JSON errors; a
+browser at the same URI still gets the page, and caches are told the answer varies by Accept."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from app.domain.ids import gs1_digital_link_path
+from tests.app.index.actors import Shop
+from tests.app.index.records import Item, random_gtin
+from tests.app.page.test_resolver import BROWSER, gs1_item  # noqa: F401
+
+LINKED = {"Accept": "application/ld+json"}
+
+
+def properties(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        p["schema:propertyID"]: p["schema:value"] for p in document["schema:additionalProperty"]
+    }
+
+
+def test_a_program_gets_the_item_as_gs1_linked_data_at_the_labels_uri(
+    shop: Shop,
+    gs1_item: Item,  # noqa: F811
+) -> None:
+    gtin14 = gs1_item.metadata["gtin"].rjust(14, "0")
+    serial = gs1_item.metadata["serial"]
+    path = f"/01/{gtin14}/10/L24/21/{quote(serial, safe='')}"
+
+    answer = shop.client.get(path, headers=LINKED)
+    page = shop.client.get(path, headers=BROWSER)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/ld+json")
+    assert answer.headers["vary"] == "Accept" and page.headers["vary"] == "Accept"
+    document = answer.json()
+    assert document["@context"]["gs1"] == "https://ref.gs1.org/voc/"
+    assert document["@type"] == ["gs1:Product", "schema:IndividualProduct"]
+    assert document["@id"].endswith(path)
+    assert document["gs1:gtin"] == gtin14
+    assert document["gs1:hasSerialNumber"] == serial
+    assert document["gs1:hasBatchLotNumber"] == "L24"
+    assert document["gs1:verificationService"]["@id"].endswith(f"/v1/items/{gs1_item.hex}")
+    facts = properties(document)
+    record = shop.client.get(f"/v1/items/{gs1_item.hex}").json()
+    assert facts["verdict"] == record["verdict"] == "authentic"
+    assert facts["itemId"] == gs1_item.hex
+    assert facts["merchant"] == record["merchant"]["address"]
+    assert page.headers["content-type"].startswith("text/html")
+
+
+def test_an_item_nobody_registered_is_linked_data_saying_unknown_with_404(shop: Shop) -> None:
+    gtin, _prefix = random_gtin()
+
+    answer = shop.client.get(gs1_digital_link_path(gtin, "404"), headers=LINKED)
+
+    assert answer.status_code == 404
+    assert properties(answer.json())["verdict"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("tail", "status", "code"),
+    [
+        ("/extra", 404, "not_a_digital_link"),
+        ("?linkType=gs1:recipeInfo", 404, "unknown_link_type"),
+    ],
+)
+def test_a_program_asking_for_linked_data_gets_json_errors_with_codes(
+    shop: Shop,
+    gs1_item: Item,  # noqa: F811
+    tail: str,
+    status: int,
+    code: str,
+) -> None:
+    path = gs1_digital_link_path(gs1_item.metadata["gtin"], gs1_item.metadata["serial"])
+
+    answer = shop.client.get(path + tail, headers=LINKED)
+
+    assert answer.status_code == status
+    assert answer.json()["error"]["code"] == code
+
+
+def test_a_lot_too_long_or_no_serial_are_json_errors_to_a_program(shop: Shop) -> None:
+    gtin, _prefix = random_gtin()
+
+    too_long = shop.client.get(f"/01/{gtin}/10/{'L' * 21}/21/A1", headers=LINKED)
+    no_serial = shop.client.get(f"/01/{gtin}/10/LOT-9", headers=LINKED)
+
+    assert (too_long.status_code, too_long.json()["error"]["code"]) == (422, "invalid_digital_link")
+    assert (no_serial.status_code, no_serial.json()["error"]["code"]) == (404, "no_serial")
