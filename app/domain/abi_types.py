@@ -4,16 +4,26 @@ Shared by the order files of the scripts and the credit attestations of the serv
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 from pydantic import AfterValidator, Field, PlainSerializer
+
+_HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 def _address(value: str) -> str:
-    if not is_address(value):
-        raise ValueError(f"{value!r} is not an address")
-    return str(to_checksum_address(value))
+    """``value`` as its EIP-55 checksum if it is 0x and 40 hex digits, all in one case or in
+    mixed case that is its checksum; else ValueError. A wrong checksum is a mistyped address
+    (eth-utils 5's ``is_address`` no longer checks it, so it is checked here)."""
+    if not _HEX_ADDRESS.fullmatch(value):
+        raise ValueError(f"{value!r} is not an address: 0x followed by 40 hex digits")
+    checksum = str(to_checksum_address(value))
+    mixed = value[2:] not in (value[2:].lower(), value[2:].upper())
+    if mixed and value != checksum:
+        raise ValueError(f"{value!r} is not an EIP-55 checksum (that is {checksum})")
+    return checksum
 
 
 def bytes32_hex(value: str) -> str:

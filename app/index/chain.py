@@ -4,6 +4,7 @@ connected on first use (the service starts even while the node is away)."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,25 @@ RPC_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError, Web3Exception)
 
 class ChainUnavailable(TrustMallError, ConnectionError):
     """The node does not answer, or the chain it serves has no deployment record."""
+
+
+class NodeBackoff:
+    """Whether to leave the node alone for now: after it failed to answer, the reads that can do
+    without it (token names, the clock of an order's deadlines) do not wait on it again for
+    ``seconds``, so that an answer from the index never hangs on the chain. Thread-safe."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._away_until = 0.0
+
+    def waiting(self) -> bool:
+        with self._lock:
+            return time.monotonic() < self._away_until
+
+    def failed(self) -> None:
+        with self._lock:
+            self._away_until = time.monotonic() + self.seconds
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,13 @@ class ChainAccess:
     def head(self) -> int:
         try:
             return int(self.web3.eth.block_number)
+        except RPC_ERRORS as error:
+            raise ChainUnavailable(f"node at {self._settings.rpc_url}: {error}") from error
+
+    def head_time(self) -> int:
+        """The latest block's time (unix seconds): "now" as the contracts see it."""
+        try:
+            return int(self.web3.eth.get_block("latest")["timestamp"])
         except RPC_ERRORS as error:
             raise ChainUnavailable(f"node at {self._settings.rpc_url}: {error}") from error
 

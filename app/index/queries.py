@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.vocab import MerchantStatus
 from app.index.indexer import CURSOR
-from app.index.models import IndexCursor, MerchantRow, MerchantStatusRow
+from app.index.models import IndexCursor, IndexedBlock, MerchantRow, MerchantStatusRow
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,14 @@ def index_position(session: Session) -> IndexPosition | None:
     if cursor is None:
         return None
     return IndexPosition(cursor.start_block, cursor.last_block)
+
+
+def index_time(session: Session) -> tuple[int, int] | None:
+    """The latest block the index read, and its time; None before its first cycle."""
+    found = session.execute(
+        select(IndexedBlock.number, IndexedBlock.time).order_by(IndexedBlock.number.desc()).limit(1)
+    ).first()
+    return None if found is None else (int(found[0]), int(found[1]))
 
 
 def merchant_status(session: Session, merchant: MerchantRow | None) -> MerchantStatus:

@@ -1,15 +1,11 @@
 """Which keeper duties look due, from the index: cheap filters only.
 
-An open order (its latest index row not final) whose deadline passed, by a block time given by
-the caller, plus the keeper's grace:
-
-* ``refund`` (``cancel``): funded past ship-by, or past deliver-by once a carrier has it; shipped
-  past deliver-by and the dispute window (an order paid by a funder is refunded then);
-* ``release``: delivered past its delivery time and the dispute window; shipped past the later of
-  its last delivery report and deliver-by, and the window;
-* ``default_ruling`` (``resolveExpiredDispute``): disputed past the arbitration deadline;
-* ``refund_recalled`` (``refundRecalled``): open items the index saw recalled (the item, or its
-  batch) or flagged (``app.keeper.recalls``).
+An open order (its latest index row not final) on which a move open to anyone (a refund past a
+missed deadline, a release past the dispute window, the default ruling past the arbitration
+deadline, a recall refund of items the index saw recalled or flagged) is possible by a block time
+given by the caller, less the keeper's grace. When each move opens is the escrow's rule, written
+once for the service in ``app.domain.escrow_moves`` (``GET /v1/orders`` shows the same moves to
+the parties); the orders' state comes from ``app.index.order_facts``.
 
 And the credit lines' duties (``app.keeper.credit_duties``). These only say what is worth asking
 the contract: the keeper simulates every candidate from its own key before it queues it
@@ -20,29 +16,28 @@ outbox (``app.keeper.due``: unique event id) is not one any more.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from typing import Any
 
 import structlog
-from sqlalchemy import Row, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.escrow_moves import Action, OrderFacts, Party, moves
 from app.domain.orders import OrderTerms
-from app.domain.vocab import OrderStatus
-from app.index.models import DisputeRow, IndexedBlock, OrderEventRow, OrderItemRow, OrderRow
+from app.index.models import OrderItemRow, OrderRow
+from app.index.order_facts import open_order_facts
 from app.keeper.credit_duties import credit_duties
 from app.keeper.due import DueDuty, queued_event_ids
-from app.keeper.recalls import recall_duties
 from app.settings import KeeperDuty
 
 log = structlog.get_logger(__name__)
 
-OPEN_STATUSES = (
-    OrderStatus.FUNDED,
-    OrderStatus.SHIPPED,
-    OrderStatus.DELIVERED,
-    OrderStatus.DISPUTED,
-)
+# The moves anyone may make (``app.domain.escrow_moves``) that are the keeper's duties.
+KEEPER_MOVES = {
+    Action.REFUND: KeeperDuty.REFUND,
+    Action.RELEASE: KeeperDuty.RELEASE,
+    Action.RESOLVE_EXPIRED_DISPUTE: KeeperDuty.DEFAULT_RULING,
+    Action.REFUND_RECALLED: KeeperDuty.REFUND_RECALLED,
+}
 
 
 def due_duties(
@@ -50,10 +45,8 @@ def due_duties(
 ) -> list[DueDuty]:
     """Duties of open orders due by block time ``now`` less ``grace``, not yet in the outbox,
     oldest first."""
-    orders = _open_orders(session)
-    candidates = [duty for order in orders for duty in _duties_of(order)]
-    if KeeperDuty.REFUND_RECALLED in duties:
-        candidates += recall_duties(session, {o.order_id: o.open_items for o in orders})
+    orders = open_order_facts(session, recalls=KeeperDuty.REFUND_RECALLED in duties)
+    candidates = [duty for order in orders for duty in duties_of(order)]
     candidates += credit_duties(session, duties)
     found = [d for d in candidates if d.duty in duties and d.due_at + grace <= now]
     queued = queued_event_ids(session, [duty.event_id for duty in found])
@@ -94,105 +87,16 @@ def order_terms(session: Session, order_id: str) -> OrderTerms | None:
     return terms
 
 
-def index_time(session: Session) -> tuple[int, int] | None:
-    """The latest block the index read, and its time; None before its first cycle."""
-    found = session.execute(
-        select(IndexedBlock.number, IndexedBlock.time).order_by(IndexedBlock.number.desc()).limit(1)
-    ).first()
-    return None if found is None else (int(found[0]), int(found[1]))
-
-
-# ---------------------------------------------------------------------------------- the filters
-
-
-@dataclass(frozen=True)
-class _OpenOrder:
-    order_id: str
-    status: int
-    carrier: int
-    ship_by: int
-    deliver_by: int
-    dispute_window: int
-    delivered_at: int | None
-    dispute_deadline: int | None
-    open_items: int  # bit i: itemIds[i] neither released nor refunded
-
-
-def _duties_of(order: _OpenOrder) -> list[DueDuty]:
-    window = order.dispute_window
-    due: list[tuple[KeeperDuty, int]] = []
-    if order.status == OrderStatus.FUNDED:
-        # The contract refunds anyone's call once the deadline is strictly past.
-        due.append((KeeperDuty.REFUND, (order.deliver_by if order.carrier else order.ship_by) + 1))
-    elif order.status == OrderStatus.SHIPPED:
-        due.append((KeeperDuty.REFUND, order.deliver_by + window))
-        due.append((KeeperDuty.RELEASE, max(order.delivered_at or 0, order.deliver_by) + window))
-    elif order.status == OrderStatus.DELIVERED and order.delivered_at is not None:
-        due.append((KeeperDuty.RELEASE, order.delivered_at + window))
-    elif order.status == OrderStatus.DISPUTED and order.dispute_deadline is not None:
-        due.append((KeeperDuty.DEFAULT_RULING, order.dispute_deadline))
-    return [DueDuty(order.order_id, duty, at) for duty, at in due]
-
-
-def _open_orders(session: Session) -> list[_OpenOrder]:
-    """Every order whose latest index row leaves it open, with what its deadlines need."""
-    ranked = select(
-        OrderEventRow.order_id,
-        OrderEventRow.status,
-        OrderEventRow.carrier,
-        OrderEventRow.released_items,
-        OrderEventRow.refunded_items,
-        func.row_number()
-        .over(
-            partition_by=OrderEventRow.order_id,
-            order_by=(OrderEventRow.block_number.desc(), OrderEventRow.log_index.desc()),
+def duties_of(order: OrderFacts) -> list[DueDuty]:
+    """The order's moves open to anyone that are keeper duties, each due from its opening; a
+    recall refund told apart by its items."""
+    return [
+        DueDuty(
+            order.order_id,
+            KEEPER_MOVES[move.action],
+            move.opens_at or 0,
+            str(move.items) if move.action == Action.REFUND_RECALLED else "",
         )
-        .label("rank"),
-    ).subquery()
-    latest = select(ranked).where(ranked.c.rank == 1).subquery()
-    delivered = (
-        select(
-            OrderEventRow.order_id,
-            func.max(OrderEventRow.block_time).label("delivered_at"),
-        )
-        .where(OrderEventRow.kind == "delivered")
-        .group_by(OrderEventRow.order_id)
-        .subquery()
-    )
-    status = func.coalesce(latest.c.status, int(OrderStatus.FUNDED))
-    rows = session.execute(
-        select(
-            OrderRow.order_id,
-            status,
-            func.coalesce(latest.c.carrier, 0),
-            OrderRow.ship_by,
-            OrderRow.deliver_by,
-            OrderRow.dispute_window,
-            delivered.c.delivered_at,
-            DisputeRow.deadline,
-            OrderRow.item_count,
-            func.coalesce(latest.c.released_items, 0),
-            func.coalesce(latest.c.refunded_items, 0),
-        )
-        .outerjoin(latest, latest.c.order_id == OrderRow.order_id)
-        .outerjoin(delivered, delivered.c.order_id == OrderRow.order_id)
-        .outerjoin(DisputeRow, DisputeRow.order_id == OrderRow.order_id)
-        .where(status.in_([int(s) for s in OPEN_STATUSES]))
-    ).all()
-    return [_open_order(row) for row in rows]
-
-
-def _open_order(row: Row[Any]) -> _OpenOrder:
-    order_id, status, carrier, ship_by, deliver_by, window, delivered_at, deadline = tuple(row)[:8]
-    item_count, released, refunded = (int(value or 0) for value in tuple(row)[8:])
-    return _OpenOrder(
-        order_id=order_id,
-        status=int(status),
-        carrier=int(carrier or 0),
-        ship_by=int(ship_by),
-        deliver_by=int(deliver_by),
-        dispute_window=int(window),
-        delivered_at=None if delivered_at is None else int(delivered_at),
-        dispute_deadline=None if deadline is None else int(deadline),
-        open_items=((1 << item_count) - 1) & ~(released | refunded),
-    )
+        for move in moves(order)
+        if move.party == Party.ANYONE and move.action in KEEPER_MOVES
+    ]

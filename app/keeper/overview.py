@@ -14,8 +14,9 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from app.chain.journal import ChainTransaction
+from app.index.queries import index_time
 from app.keeper.due import KEEPER_KINDS, KEEPER_SOURCE, DueDuty
-from app.keeper.duties import due_duties, index_time
+from app.keeper.duties import due_duties
 from app.keeper.schemas import DueDutyPublic, KeeperDutyPublic, KeeperPublic
 from app.outbox.models import OutboxRecord, RelayStatus
 from app.settings import KeeperDuty, Settings

@@ -26,6 +26,7 @@ from app.merchant.schemas import (
     MerchantReportPublic,
 )
 from app.settings import Settings
+from app.shop.order_context import OrderContext
 from app.shop.qr import verify_url
 from app.shop.reads import chain_ref, order_public
 
@@ -89,7 +90,7 @@ def merchant_batches(
 
 
 def merchant_orders(
-    session: Session, merchant: str, limit: int, offset: int
+    session: Session, merchant: str, limit: int, offset: int, context: OrderContext
 ) -> MerchantOrderListPublic:
     ids = session.scalars(
         select(OrderRow.order_id)
@@ -98,7 +99,9 @@ def merchant_orders(
         .limit(limit)
         .offset(offset)
     ).all()
-    orders = [order for order in (order_public(session, i) for i in ids) if order is not None]
+    orders = [
+        order for order in (order_public(session, i, context) for i in ids) if order is not None
+    ]
     return MerchantOrderListPublic(
         orders=orders, limit=limit, offset=offset, as_of_block=_as_of(session)
     )

@@ -17,6 +17,7 @@ from app.merchant.schemas import (
     MerchantOrderListPublic,
     MerchantReportListPublic,
 )
+from app.shop.order_context import OrderContextDep
 from app.shop.reads import merchant_public
 from app.shop.schemas import MerchantPublic
 
@@ -58,10 +59,14 @@ def list_batches(
 
 @router.get("/orders", response_model=MerchantOrderListPublic, responses=errors(401, 422))
 def list_orders(
-    merchant: MerchantDep, session: SessionDep, limit: Limit = 20, offset: Offset = 0
+    merchant: MerchantDep,
+    session: SessionDep,
+    context: OrderContextDep,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> MerchantOrderListPublic:
     """Orders of the merchant's items, each as ``GET /v1/orders/{id}`` shows it."""
-    return merchant_orders(session, merchant, limit, offset)
+    return merchant_orders(session, merchant, limit, offset, context)
 
 
 @router.get("/reports", response_model=MerchantReportListPublic, responses=errors(401, 422))

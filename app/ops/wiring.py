@@ -13,6 +13,7 @@ from app.ops.logging import RequestLogMiddleware, configure_logging
 from app.ops.metrics import install_metrics
 from app.services import AppServices
 from app.shop.api import router as shop_router
+from app.shop.order_context import ChainClock
 from app.shop.page import router as page_router
 from app.shop.qr import router as qr_router
 from app.shop.resolver import router as resolver_router
@@ -27,6 +28,7 @@ def install_index_and_shop(app: FastAPI, services: AppServices) -> IndexRuntime:
     app.state.index = index
     app.state.stats_sources = StatsSources()
     app.state.token_names = TokenNames(index.chain)
+    app.state.chain_clock = ChainClock(index.chain)
     services.workers["indexer"] = index.worker
     app.include_router(shop_router)
     app.include_router(qr_router)

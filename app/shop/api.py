@@ -5,15 +5,24 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import TypeAdapter, ValidationError
 
 from app.api.deps import SessionDep
 from app.api.errors import ApiError, ErrorPublic
+from app.domain.abi_types import Address
 from app.index.chain import ChainUnavailable
 from app.index.runtime import IndexDep, IndexRuntime
 from app.shop.manifests import publish_manifest
+from app.shop.order_context import OrderContextDep
+from app.shop.party_orders import (
+    CURSOR_PATTERN,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    OrderCursor,
+    party_orders,
+)
 from app.shop.reads import disputes_public, merchant_public, order_public
 from app.shop.schemas import (
     DisputeListPublic,
@@ -21,6 +30,7 @@ from app.shop.schemas import (
     ManifestCreate,
     ManifestPublishedPublic,
     MerchantPublic,
+    OrderListPublic,
     OrderPublic,
 )
 from app.shop.verdicts import MetadataFetchNeeded, indexed_verdict_fast, item_verdict
@@ -29,7 +39,7 @@ router = APIRouter(prefix="/v1", tags=["shop"])
 _VERDICT_JSON = ItemVerdictPublic.__pydantic_serializer__
 
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_ADDRESS: TypeAdapter[str] = TypeAdapter(Address)
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorPublic, "description": "Not known to the index"},
     422: {"model": ErrorPublic, "description": "A malformed id or body"},
@@ -50,18 +60,17 @@ def parse_bytes32(value: str, field: str, code: str) -> str:
 
 
 def parse_address(value: str, field: str) -> str:
-    """An address parameter as its EIP-55 checksum, or a 422 ``invalid_address``."""
-    valid = bool(_ADDRESS.fullmatch(value))
-    if valid and value != value.lower() and value[2:] != value[2:].upper():
-        valid = to_checksum_address(value) == value  # mixed case must be a correct checksum
-    if not valid:
+    """An address parameter as its EIP-55 checksum (the ``Address`` type's rule), or a 422
+    ``invalid_address``."""
+    try:
+        return _ADDRESS.validate_python(value)
+    except ValidationError:
         raise ApiError(
             422,
             "invalid_address",
             f"{field} must be a 0x-hex address (EIP-55 checksum if mixed case)",
             [{"field": field, "code": "invalid_address", "message": "not an address"}],
-        )
-    return str(to_checksum_address(value))
+        ) from None
 
 
 def _chain_unavailable(error: ChainUnavailable) -> ApiError:
@@ -154,12 +163,63 @@ def get_merchant(address: str, session: SessionDep) -> MerchantPublic:
 
 
 @router.get("/orders/{order_id}", responses=ERRORS)
-def get_order(order_id: str, session: SessionDep) -> OrderPublic:
-    """An escrow order: terms, status, every event, and its dispute if any."""
-    order = order_public(session, parse_bytes32(order_id, "order_id", "invalid_order_id"))
+def get_order(order_id: str, session: SessionDep, context: OrderContextDep) -> OrderPublic:
+    """An escrow order: terms, status, deadlines, the moves open to each party now, every
+    event, and its dispute if any."""
+    key = parse_bytes32(order_id, "order_id", "invalid_order_id")
+    order = order_public(session, key, context)
     if order is None:
         raise ApiError(404, "order_unknown", "no order with this id was opened")
     return order
+
+
+def _address_query(whose: str) -> Any:
+    # The pattern documents the form; ``parse_address`` checks it, and the checksum, itself so
+    # that every address answers the same ``invalid_address``.
+    return Query(
+        description=f"{whose} orders: a 0x-hex address, an EIP-55 checksum if in mixed case",
+        json_schema_extra={"pattern": "^0x[0-9a-fA-F]{40}$"},
+    )
+
+
+@router.get("/orders", responses=ERRORS)
+def list_orders(
+    session: SessionDep,
+    context: OrderContextDep,
+    buyer: Annotated[str | None, _address_query("The buyer's")] = None,
+    merchant: Annotated[str | None, _address_query("The merchant's")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(
+            description="next_cursor of the page before; omitted: the newest orders",
+            pattern=CURSOR_PATTERN,
+        ),
+    ] = None,
+) -> OrderListPublic:
+    """A buyer's or a merchant's escrow orders (exactly one of ``buyer`` and ``merchant``),
+    newest first: each with its status, amount, items, the deadlines of its status and the moves
+    open to each party now. All of it is public on chain; nothing here is more than the chain
+    says."""
+    if (buyer is None) == (merchant is None):
+        message = "neither was given" if buyer is None else "both were given"
+        raise ApiError(
+            422,
+            "one_party_required",
+            "give exactly one of buyer and merchant",
+            [
+                {"field": f"query.{name}", "code": "one_party_required", "message": message}
+                for name in ("buyer", "merchant")
+            ],
+        )
+    return party_orders(
+        session,
+        buyer=None if buyer is None else parse_address(buyer, "buyer"),
+        merchant=None if merchant is None else parse_address(merchant, "merchant"),
+        limit=limit,
+        cursor=None if cursor is None else OrderCursor.parse(cursor),
+        context=context,
+    )
 
 
 @router.get("/disputes", responses=ERRORS)

@@ -9,7 +9,6 @@ are ``app.shop.wording``'s.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -21,7 +20,7 @@ from app.domain.digital_link import DigitalLink
 from app.domain.orders import ETH
 from app.index.runtime import IndexRuntime
 from app.shop.schemas import ItemVerdictPublic, MetadataCheck
-from app.shop.tokens import TokenNames
+from app.shop.tokens import AmountText, TokenNames
 from app.shop.verdicts import item_verdict
 from app.shop.wording import VERDICT_WORDING
 
@@ -34,8 +33,6 @@ _METADATA = {
     MetadataCheck.UNREACHABLE: "could not be fetched to check against its on-chain hash",
     MetadataCheck.UNCHECKED: "not checked against its on-chain hash (host not on the allow-list)",
 }
-# An amount of a token's base units as people read it (``TokenNames.amount_text``).
-AmountText = Callable[[str, int], str]
 
 
 def _time(value: datetime | None) -> str:

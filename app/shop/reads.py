@@ -1,12 +1,15 @@
-"""Merchants, orders and disputes as the index has them, in the API's shapes."""
+"""Merchants, orders and disputes as the index has them, in the API's shapes: an order's public
+form is made here alone (``order_summaries``), for one order, a party's list and a merchant's."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.domain.escrow_moves import OrderFacts, deadlines, moves_open
 from app.domain.vocab import MerchantStatus, OrderStatus
 from app.index.models import (
     BatchRow,
@@ -19,8 +22,10 @@ from app.index.models import (
     OrderItemRow,
     OrderRow,
 )
+from app.index.order_facts import order_facts
 from app.index.queries import index_position, merchant_status
 from app.shop.assemble import status_name, utc
+from app.shop.order_context import OrderContext
 from app.shop.schemas import (
     ChainRefPublic,
     DisputeListPublic,
@@ -28,8 +33,11 @@ from app.shop.schemas import (
     MerchantPublic,
     MerchantStatusChangePublic,
     MerchantSummaryPublic,
+    OrderActionPublic,
+    OrderDeadlinePublic,
     OrderEventPublic,
     OrderPublic,
+    OrderSummaryPublic,
 )
 from app.shop.seller_record import seller_record
 
@@ -99,40 +107,17 @@ def order_events(session: Session, order_id: str) -> list[OrderEventRow]:
     )
 
 
-def order_public(session: Session, order_id: str) -> OrderPublic | None:
+def order_public(session: Session, order_id: str, context: OrderContext) -> OrderPublic | None:
+    """An order as ``GET /v1/orders/{id}`` shows it: its summary, every event, its dispute."""
     order = session.get(OrderRow, order_id)
     if order is None:
         return None
+    [summary] = order_summaries(session, [order], context)
     events = order_events(session, order_id)
-    last = events[-1] if events else None
-    items = session.scalars(
-        select(OrderItemRow.item_id)
-        .where(OrderItemRow.order_id == order_id)
-        .order_by(OrderItemRow.position)
-    ).all()
     dispute_row = session.get(DisputeRow, order_id)
-    status = OrderStatus(last.status) if last else OrderStatus.FUNDED
     position = index_position(session)
     return OrderPublic(
-        order_id=order.order_id,
-        buyer=order.buyer,
-        merchant=order.merchant,
-        payer=order.payer,
-        token=order.token,
-        amount=order.amount,
-        ship_by=utc(order.ship_by),
-        deliver_by=utc(order.deliver_by),
-        dispute_window_seconds=order.dispute_window,
-        fee_bps=order.fee_bps,
-        order_ref=order.order_ref,
-        salt=order.salt,
-        item_ids=list(items),
-        status=status.name.lower(),
-        delivered_items=last.delivered_items if last else 0,
-        released_items=last.released_items if last else 0,
-        refunded_items=(last.refunded_items or 0) if last else 0,
-        carrier=(last.carrier or None) if last else None,
-        opened=chain_ref(order),
+        **dict(summary),
         events=[
             OrderEventPublic(
                 **chain_ref(event).model_dump(),
@@ -145,6 +130,76 @@ def order_public(session: Session, order_id: str) -> OrderPublic | None:
         ],
         dispute=dispute_public(dispute_row, events) if dispute_row else None,
         as_of_block=position.last_block if position else None,
+        now=utc(context.now),
+        clock=context.clock,
+    )
+
+
+def order_summaries(
+    session: Session, orders: Sequence[OrderRow], context: OrderContext
+) -> list[OrderSummaryPublic]:
+    """The one home of an indexed order's public form (the list of a party's orders, and
+    ``order_public``): terms, state, the deadlines of its status and the moves open now, by the
+    escrow's rules (``app.domain.escrow_moves``)."""
+    ids = [order.order_id for order in orders]
+    items: dict[str, list[str]] = {order_id: [] for order_id in ids}
+    for order_id, item_id in session.execute(
+        select(OrderItemRow.order_id, OrderItemRow.item_id)
+        .where(OrderItemRow.order_id.in_(ids))
+        .order_by(OrderItemRow.order_id, OrderItemRow.position)
+    ):
+        items[order_id].append(item_id)
+    facts = order_facts(session, ids)
+    return [
+        _summary(order, items[order.order_id], facts[order.order_id], context) for order in orders
+    ]
+
+
+def _summary(
+    order: OrderRow, items: list[str], facts: OrderFacts, context: OrderContext
+) -> OrderSummaryPublic:
+    now = context.now
+    return OrderSummaryPublic(
+        order_id=order.order_id,
+        buyer=order.buyer,
+        merchant=order.merchant,
+        payer=order.payer,
+        token=order.token,
+        amount=order.amount,
+        amount_text=context.amount_text(order.token, int(order.amount)),
+        ship_by=utc(order.ship_by),
+        deliver_by=utc(order.deliver_by),
+        dispute_window_seconds=order.dispute_window,
+        fee_bps=order.fee_bps,
+        order_ref=order.order_ref,
+        salt=order.salt,
+        item_ids=items,
+        status=facts.status.name.lower(),
+        delivered_items=facts.delivered_items,
+        released_items=facts.released_items,
+        refunded_items=facts.refunded_items,
+        carrier=facts.carrier or None,
+        opened=chain_ref(order),
+        deadlines=[
+            OrderDeadlinePublic(
+                name=deadline.name,
+                at=utc(deadline.at),
+                seconds_left=max(deadline.at - now, 0),
+            )
+            for deadline in deadlines(facts)
+        ],
+        next_actions=[
+            OrderActionPublic(
+                party=move.party,
+                action=move.action,
+                function=move.function,
+                closes_at=None if move.closes_at is None else utc(move.closes_at),
+                seconds_left=None if move.closes_at is None else move.closes_at - now,
+                items=move.items or None,
+                buyer_bps=move.buyer_bps,
+            )
+            for move in moves_open(facts, now)
+        ],
     )
 
 

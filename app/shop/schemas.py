@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.escrow_moves import Action, DeadlineName, Party
+
 
 class VerdictName(StrEnum):
     """The registry's ``Verdict``, by name."""
@@ -225,13 +227,52 @@ class DisputePublic(BaseModel):
     outcome: str | None
 
 
-class OrderPublic(BaseModel):
+# Which clock an answer's countdowns ran on: the chain's latest block, else (the node away) the
+# latest block the index read, else (nothing indexed yet) the service's own.
+Clock = Literal["chain", "index", "system"]
+
+
+class OrderActionPublic(BaseModel):
+    """A move open now by the escrow's rules (``app.domain.escrow_moves``); the contract still
+    judges it when it is sent."""
+
+    party: Party = Field(description="Who may make it: buyer, merchant, arbiter or anyone")
+    action: Action
+    function: str = Field(description="The OrderEscrow function it calls")
+    closes_at: datetime | None = Field(
+        description="The first moment (block time, UTC) it no longer goes through; none: "
+        "until the order moves on"
+    )
+    seconds_left: int | None = Field(description="Until closes_at, by the answer's clock")
+    items: int | None = Field(
+        default=None, description="A refund's or recall refund's items (bit i: item_ids[i])"
+    )
+    buyer_bps: int | None = Field(
+        default=None, description="The pending offer's split, which an acceptance must name"
+    )
+
+
+class OrderDeadlinePublic(BaseModel):
+    """A time the order's current status runs against, as the escrow stores it (``ship_by``,
+    ``arbitration_deadline``) or computes it (``dispute_window_closes``: delivery, or deliver-by
+    for a shipped order not reported delivered, plus the dispute window)."""
+
+    name: DeadlineName
+    at: datetime
+    seconds_left: int = Field(description="Until then by the answer's clock; 0 once come")
+
+
+class OrderSummaryPublic(BaseModel):
+    """An escrow order: its terms (all a call needs: they travel in calldata), where it stands,
+    the deadlines of its status and the moves open to each party now."""
+
     order_id: str
     buyer: str
     merchant: str
     payer: str
     token: str
-    amount: str
+    amount: str = Field(description="Base units of the token (wei for ETH)")
+    amount_text: str = Field(description="The amount in the token's symbol and decimals")
     ship_by: datetime
     deliver_by: datetime
     dispute_window_seconds: int
@@ -247,9 +288,31 @@ class OrderPublic(BaseModel):
     )
     carrier: int | None = Field(default=None, description="The carrier the merchant assigned")
     opened: ChainRefPublic
+    deadlines: list[OrderDeadlinePublic] = Field(description="Soonest first; none once final")
+    next_actions: list[OrderActionPublic] = Field(
+        description="Moves open now, by party; none once final"
+    )
+
+
+class OrderPublic(OrderSummaryPublic):
     events: list[OrderEventPublic]
     dispute: DisputePublic | None
     as_of_block: int | None
+    now: datetime = Field(description="The time deadlines and actions are judged by")
+    clock: Clock
+
+
+class OrderListPublic(BaseModel):
+    """One party's orders, newest first."""
+
+    orders: list[OrderSummaryPublic]
+    buyer: str | None = Field(description="The buyer asked about")
+    merchant: str | None = Field(description="The merchant asked about")
+    limit: int
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; none: the end")
+    as_of_block: int | None
+    now: datetime = Field(description="The time deadlines and actions are judged by")
+    clock: Clock
 
 
 class DisputeListPublic(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-import time
+from collections.abc import Callable
 from typing import NamedTuple
 
 from web3 import Web3
@@ -19,7 +19,7 @@ from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
 from app.domain.orders import ETH
 from app.domain.units import format_amount
-from app.index.chain import RPC_ERRORS, ChainAccess, ChainUnavailable
+from app.index.chain import RPC_ERRORS, ChainAccess, ChainUnavailable, NodeBackoff
 
 # OpenZeppelin's ERC20 metadata functions, all this reads of a token.
 _METADATA_ABI = [
@@ -41,6 +41,10 @@ DISPLAY_PLACES = 2
 RETRY_AFTER_SECONDS = 30.0
 
 
+# An amount of a token's base units as people read it (``TokenNames.amount_text``).
+AmountText = Callable[[str, int], str]
+
+
 class TokenUnits(NamedTuple):
     symbol: str
     decimals: int
@@ -58,20 +62,19 @@ class TokenNames:
         self._lock = threading.Lock()
         # None: the token does not state them (no such functions, or nonsense).
         self._known: dict[str, TokenUnits | None] = {ETH: ETH_UNITS}
-        self._node_away_until = 0.0
+        self._backoff = NodeBackoff(RETRY_AFTER_SECONDS)
 
     def units(self, token: str) -> TokenUnits | None:
         """``token``'s symbol and decimals, or None when not known (now)."""
         with self._lock:
             if token in self._known:
                 return self._known[token]
-            if time.monotonic() < self._node_away_until:
-                return None
+        if self._backoff.waiting():
+            return None
         try:
             units = self._ask(token)
         except _NODE_AWAY:
-            with self._lock:
-                self._node_away_until = time.monotonic() + RETRY_AFTER_SECONDS
+            self._backoff.failed()
             return None
         with self._lock:
             self._known[token] = units

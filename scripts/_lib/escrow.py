@@ -15,6 +15,7 @@ import click
 from eth_utils.crypto import keccak
 
 from app.domain.abi_types import from_hex, hex32
+from app.domain.escrow_moves import releasable_at
 from app.domain.manifest import batch_item
 from app.domain.orders import OrderFile, OrderTerms, read_order_file, write_order_file
 from app.domain.units import format_duration, format_moment, parse_duration, parse_moment
@@ -97,10 +98,10 @@ class OrderView:
     @property
     def releasable_at(self) -> int:
         """When the dispute window closes (shown to people; the contract decides)."""
-        delivered_at = int(self.state.deliveredAt)
-        if self.status is not OrderStatus.DELIVERED:
-            delivered_at = max(delivered_at, self.terms.deliver_by)
-        return delivered_at + self.terms.dispute_window
+        terms = self.terms
+        return releasable_at(
+            self.status, int(self.state.deliveredAt), terms.deliver_by, terms.dispute_window
+        )
 
 
 def read_order(escrow: Escrow, terms: OrderTerms, now: int | None = None) -> OrderView:

@@ -96,6 +96,22 @@ def test_order_file_whose_terms_were_edited_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "address",
+    [
+        MERCHANT[:-1] + "c",  # a wrong EIP-55 checksum: a mistyped address
+        MERCHANT[2:].lower(),  # no 0x
+        "0X" + MERCHANT[2:].upper(),
+        MERCHANT + "0",
+    ],
+)
+def test_addresses_are_0x_hex_and_a_mixed_case_one_is_its_checksum(address: str) -> None:
+    with pytest.raises(ValueError, match="buyer"):
+        terms(buyer=address)
+    one_case = (MERCHANT.lower(), "0x" + MERCHANT[2:].upper())
+    assert [terms(buyer=address).buyer for address in one_case] == [MERCHANT, MERCHANT]
+
+
+@pytest.mark.parametrize(
     ("text", "seconds"),
     [("90s", 90), ("30m", 1_800), ("36h", 129_600), ("7d", 604_800), ("1d12h", 129_600)],
 )

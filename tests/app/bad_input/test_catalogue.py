@@ -46,6 +46,7 @@ TABLES = (
     "shop_manifest_items",
 )
 ROOT = "0x" + "ab" * 32
+ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 DEEP = 100_000
 
 
@@ -253,6 +254,22 @@ CASES = [
         "invalid_address",
     ),
     Case("stats merchant malformed", get("/v1/stats?merchant=nobody"), 422, "invalid_address"),
+    Case("orders of no party", get("/v1/orders"), 422, "one_party_required", "one_party_required"),
+    Case(
+        "orders of two parties",
+        get(f"/v1/orders?buyer={ADDRESS}&merchant={ADDRESS}"),
+        422,
+        "one_party_required",
+        "one_party_required",
+    ),
+    Case("orders buyer malformed", get("/v1/orders?buyer=0x12"), 422, "invalid_address"),
+    Case(
+        "orders cursor not one given",
+        get(f"/v1/orders?buyer={ADDRESS}&cursor=0xfeed"),
+        422,
+        "validation_failed",
+        "string_pattern_mismatch",
+    ),
     # -- numbers out of range
     Case(
         "item index past 31",
