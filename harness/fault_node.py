@@ -36,6 +36,8 @@ class Node:
         # How far the chain's clock runs ahead of the wall clock (moved by `advance_to`).
         self.clock_offset = 0.0
         self._lock = threading.Lock()
+        # Held by a save, and by a fault striking: no snapshot between its decision and its kill.
+        self.saving = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -103,6 +105,10 @@ class Node:
 
     def save(self) -> None:
         """The node's state now, written atomically (a torn file never replaces a whole one)."""
+        with self.saving:
+            self._save()
+
+    def _save(self) -> None:
         answer = httpx.post(
             self.url,
             json={"jsonrpc": "2.0", "id": 1, "method": "anvil_dumpState", "params": []},

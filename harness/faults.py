@@ -56,6 +56,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,15 +221,16 @@ def _strike(run: Run, kind: str) -> Fault:
     due = [duty.order_id for duty in keeper.due]
     if kind == "node":
         # Strike when it takes work back: records confirmed above the last snapshot, and some of
-        # the group's duties done in blocks above it.
-        until = time.monotonic() + bite
-        while time.monotonic() < until:
-            saved = node.saved_head
-            if service.newest_confirmed_block() > saved and (
-                not group or keeper.landed_above(group, saved)
-            ):
-                break
-            time.sleep(0.02)
+        # the group's duties done in blocks above it. The snapshots stop from that decision to
+        # the kill: a snapshot taken between them would keep what the kill was to take back.
+        _pause_snapshots_once(
+            node,
+            lambda saved: (
+                service.newest_confirmed_block() > saved
+                and (not group or keeper.landed_above(group, saved))
+            ),
+            time.monotonic() + bite,
+        )
     duties = service.keeper_records(due)
     landed = keeper.landed_above(due, -1) if kind == "node" else []
     ran = run.requests.executed_blocks() if run.requests and kind == "node" else []
@@ -240,8 +242,11 @@ def _strike(run: Run, kind: str) -> Fault:
     head_before = node.head()
     began = time.monotonic()
     if kind == "node":
-        node.kill()
-        node.start()
+        try:
+            node.kill()
+            node.start()
+        finally:
+            node.saving.release()
     else:
         service.kill()
         service.start()
@@ -262,6 +267,17 @@ def _strike(run: Run, kind: str) -> Fault:
         request_batches_in_flight=in_flight[1],
         requests_rolled_back=sum(1 for block in ran if block > head_after),
     )
+
+
+def _pause_snapshots_once(node: Node, ready: Callable[[int], bool], until: float) -> None:
+    """Holds the node's snapshots (``Node.saving``) once ``ready`` says the last one's head is
+    worth taking back, or at ``until``; the caller releases it after its kill."""
+    while True:
+        node.saving.acquire()
+        if time.monotonic() >= until or ready(node.saved_head):
+            return
+        node.saving.release()
+        time.sleep(0.02)
 
 
 def _wait_settled(service: Service, keeper: KeeperDuties, deadline: float) -> None:
