@@ -227,7 +227,7 @@ def _strike(run: Run, kind: str) -> Fault:
             node,
             lambda saved: (
                 service.newest_confirmed_block() > saved
-                and (not group or keeper.landed_above(group, saved))
+                and (not group or bool(keeper.landed_above(group, saved)))
             ),
             time.monotonic() + bite,
         )
