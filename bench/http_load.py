@@ -79,15 +79,9 @@ async def _connection(
             path = chooser.choice(paths).encode()
             sent = time.perf_counter()
             writer.write(b"GET " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            await reader.readexactly(length)
+            status, _body = await _answer(reader)
             latencies.append(time.perf_counter() - sent)
-            if not head.startswith(b"HTTP/1.1 200"):
+            if status != 200:
                 errors[0] += 1
     finally:
         writer.close()
@@ -148,6 +142,7 @@ async def _post_lanes(port: int, path: str, lanes: list[list[bytes]], connection
 
 
 async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """An HTTP/1.1 answer's status and body (its length from ``Content-Length``)."""
     head = await reader.readuntil(b"\r\n\r\n")
     length = 0
     for line in head.split(b"\r\n")[1:]:
