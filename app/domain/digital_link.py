@@ -17,14 +17,19 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from app.domain.errors import InvalidDigitalLinkValue, NotADigitalLink
-from app.domain.ids import in_character_set_82, item_id_from_gs1, normalize_gtin, validate_serial
+from app.domain.ids import (
+    MAX_SERIAL_LENGTH,
+    in_character_set_82,
+    item_id_from_gs1,
+    normalize_gtin,
+    validate_serial,
+)
 
 GTIN_KEY = "01"
 CPV, LOT, SERIAL = "22", "10", "21"
 # The GTIN's key qualifiers in the only order the standard allows them.
 KEY_QUALIFIERS = (CPV, LOT, SERIAL)
 QUALIFIER_NAMES = {CPV: "consumer product variant", LOT: "lot", SERIAL: "serial"}
-MAX_QUALIFIER_LENGTH = 20  # AI 22, 10 and 21 alike
 LINK_TYPE = "linkType"
 # A link type may be written in full or as a compact URI; both name the same GS1 vocabulary term.
 _GS1_VOCABULARIES = ("https://gs1.org/voc/", "https://ref.gs1.org/voc/", "http://gs1.org/voc/")
@@ -111,9 +116,9 @@ def _decoded(segment: str) -> str:
 def _checked(key: str, value: str) -> str:
     if key == SERIAL:
         return validate_serial(value)
-    if not in_character_set_82(value, MAX_QUALIFIER_LENGTH):
+    if not in_character_set_82(value):
         raise InvalidDigitalLinkValue(
-            f"GS1 {QUALIFIER_NAMES[key]} ({key}) must be 1-{MAX_QUALIFIER_LENGTH} characters of "
+            f"GS1 {QUALIFIER_NAMES[key]} ({key}) must be 1-{MAX_SERIAL_LENGTH} characters of "
             f"GS1 character set 82, got {value!r}"
         )
     return value

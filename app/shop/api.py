@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
-from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from app.api.deps import SessionDep
 from app.api.errors import ApiError, ErrorPublic
+from app.api.params import (
+    ITEM_ID,
+    BatchRoot,
+    ItemId,
+    MerchantAddress,
+    Offset,
+    OrderId,
+    checked,
+    openapi_parameter,
+)
 from app.index.chain import ChainUnavailable
 from app.index.runtime import IndexDep, IndexRuntime
 from app.shop.manifests import publish_manifest
@@ -28,40 +36,11 @@ from app.shop.verdicts import MetadataFetchNeeded, indexed_verdict_fast, item_ve
 router = APIRouter(prefix="/v1", tags=["shop"])
 _VERDICT_JSON = ItemVerdictPublic.__pydantic_serializer__
 
-_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorPublic, "description": "Not known to the index"},
     422: {"model": ErrorPublic, "description": "A malformed id or body"},
     503: {"model": ErrorPublic, "description": "The chain node does not answer"},
 }
-
-
-def parse_bytes32(value: str, field: str, code: str) -> str:
-    """A 0x-hex bytes32 path parameter, lowercased, or a 422 with ``code``."""
-    if not _HEX32.fullmatch(value):
-        raise ApiError(
-            422,
-            code,
-            f"{field} must be 0x followed by 64 hex digits",
-            [{"field": f"path.{field}", "code": code, "message": "not a 0x-hex bytes32"}],
-        )
-    return value.lower()
-
-
-def parse_address(value: str, field: str) -> str:
-    """An address parameter as its EIP-55 checksum, or a 422 ``invalid_address``."""
-    valid = bool(_ADDRESS.fullmatch(value))
-    if valid and value != value.lower() and value[2:] != value[2:].upper():
-        valid = to_checksum_address(value) == value  # mixed case must be a correct checksum
-    if not valid:
-        raise ApiError(
-            422,
-            "invalid_address",
-            f"{field} must be a 0x-hex address (EIP-55 checksum if mixed case)",
-            [{"field": field, "code": "invalid_address", "message": "not an address"}],
-        )
-    return str(to_checksum_address(value))
 
 
 def _chain_unavailable(error: ChainUnavailable) -> ApiError:
@@ -71,13 +50,7 @@ def _chain_unavailable(error: ChainUnavailable) -> ApiError:
 
 
 _ITEM_PARAMETERS = [
-    {
-        "name": "item_id",
-        "in": "path",
-        "required": True,
-        "description": "The item's id: 0x followed by 64 hex digits",
-        "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"},
-    },
+    openapi_parameter("item_id", "path", ItemId, "The item's id: 0x followed by 64 hex digits"),
     {
         "name": "fresh",
         "in": "query",
@@ -116,7 +89,7 @@ async def get_item(request: Request) -> Response:
     # The shopper's hot path: parameters are read here rather than by FastAPI's dependency
     # machinery (a quarter of a request's framework cost), and documented in openapi_extra.
     index: IndexRuntime = request.app.state.index
-    key = parse_bytes32(request.path_params["item_id"], "item_id", "invalid_item_id")
+    key = checked(ITEM_ID, request.path_params["item_id"], "path", "item_id")
     fresh = _flag(request, "fresh")
     try:
         if fresh:
@@ -145,18 +118,18 @@ def _verdict_in_session(index: IndexRuntime, item_id: str, fresh: bool) -> ItemV
 
 
 @router.get("/merchants/{address}", responses=ERRORS)
-def get_merchant(address: str, session: SessionDep) -> MerchantPublic:
+def get_merchant(address: MerchantAddress, session: SessionDep) -> MerchantPublic:
     """A merchant's record, status history, items and seller record."""
-    merchant = merchant_public(session, parse_address(address, "address"))
+    merchant = merchant_public(session, address)
     if merchant is None:
         raise ApiError(404, "merchant_unknown", "no merchant with this address was approved")
     return merchant
 
 
 @router.get("/orders/{order_id}", responses=ERRORS)
-def get_order(order_id: str, session: SessionDep) -> OrderPublic:
+def get_order(order_id: OrderId, session: SessionDep) -> OrderPublic:
     """An escrow order: terms, status, every event, and its dispute if any."""
-    order = order_public(session, parse_bytes32(order_id, "order_id", "invalid_order_id"))
+    order = order_public(session, order_id)
     if order is None:
         raise ApiError(404, "order_unknown", "no order with this id was opened")
     return order
@@ -168,15 +141,17 @@ def list_disputes(
     open: Annotated[
         bool | None, Query(description="true: still disputed; false: closed; omitted: all")
     ] = None,
-    merchant: Annotated[str | None, Query(description="Only this merchant's disputes")] = None,
+    merchant: Annotated[
+        MerchantAddress | None, Query(description="Only this merchant's disputes")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> DisputeListPublic:
     """Disputes, newest first."""
     return disputes_public(
         session,
         open_only=open,
-        merchant=parse_address(merchant, "merchant") if merchant is not None else None,
+        merchant=merchant,
         limit=limit,
         offset=offset,
     )
@@ -193,12 +168,15 @@ def list_disputes(
     },
 )
 def post_manifest(
-    root: str, body: ManifestCreate, index: IndexDep, session: SessionDep, response: Response
+    root: BatchRoot,
+    body: ManifestCreate,
+    index: IndexDep,
+    session: SessionDep,
+    response: Response,
 ) -> ManifestPublishedPublic:
     """Publishes a batch's manifest signed by its merchant; each item's proof is then served."""
-    key = parse_bytes32(root, "root", "invalid_root")
     try:
-        published = publish_manifest(index, session, key, body)
+        published = publish_manifest(index, session, root, body)
     except ChainUnavailable as error:
         raise _chain_unavailable(error) from error
     if not published.created:

@@ -8,15 +8,16 @@ are ``app.shop.wording``'s.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
 from app.api.html_pages import error_page, html_document
 from app.api.html_pages import escape_html as e
+from app.api.params import ITEM_ID
 from app.domain.digital_link import DigitalLink
 from app.domain.orders import ETH
 from app.index.runtime import IndexRuntime
@@ -27,7 +28,6 @@ from app.shop.wording import VERDICT_WORDING
 
 router = APIRouter(tags=["page"], include_in_schema=False)
 
-_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _METADATA = {
     MetadataCheck.MATCH: "matches its on-chain hash",
     MetadataCheck.MISMATCH: "does NOT match its on-chain hash",
@@ -197,13 +197,15 @@ def render_verdict(
 def verify_page(request: Request, item_id: str, link: DigitalLink | None = None) -> HTMLResponse:
     """The page of ``item_id``; ``link`` is the GS1 link that named it, if one did (its GTIN
     lets an unknown item be told apart from one awaiting its batch's published item list)."""
-    if not _HEX32.fullmatch(item_id):
+    try:
+        key = ITEM_ID.validate_python(item_id)
+    except ValidationError:
         return error_page(422, "Invalid item id", "An item id is 0x followed by 64 hex digits.")
     index: IndexRuntime = request.app.state.index
     token_names: TokenNames = request.app.state.token_names
     gtin = link.gtin if link is not None else None
     with index.database.sessions() as session:
-        verdict = item_verdict(index, session, item_id.lower(), fresh=False, gtin=gtin)
+        verdict = item_verdict(index, session, key, fresh=False, gtin=gtin)
     return HTMLResponse(
         render_verdict(verdict, token_names.amount_text, link),
         status_code=200 if verdict.known else 404,
