@@ -13,6 +13,8 @@ ever an encoded one (``%2F``): give ``parse_digital_link`` the path as sent, not
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -32,6 +34,7 @@ KEY_QUALIFIERS = (CPV, LOT, SERIAL)
 QUALIFIER_NAMES = {CPV: "consumer product variant", LOT: "lot", SERIAL: "serial"}
 LINK_TYPE = "linkType"
 # A link type may be written in full or as a compact URI; both name the same GS1 vocabulary term.
+GS1_COMPACT = "gs1:"
 _GS1_VOCABULARIES = ("https://gs1.org/voc/", "https://ref.gs1.org/voc/", "http://gs1.org/voc/")
 
 
@@ -132,5 +135,13 @@ def _link_type(query: str) -> str | None:
     link_type = values[0]
     for vocabulary in _GS1_VOCABULARIES:
         if link_type.startswith(vocabulary):
-            return "gs1:" + link_type.removeprefix(vocabulary)
+            return GS1_COMPACT + link_type.removeprefix(vocabulary)
     return link_type
+
+
+def link_type_pattern(terms: Iterable[str]) -> str:
+    """The pattern of the ``linkType`` values that name one of ``terms`` (compact GS1 terms as
+    ``gs1:pip``), compact or in full, or the empty value (as absent: the default link)."""
+    prefixes = "|".join(re.escape(prefix) for prefix in (GS1_COMPACT, *_GS1_VOCABULARIES))
+    names = "|".join(re.escape(term.removeprefix(GS1_COMPACT)) for term in terms)
+    return f"^(?:(?:{prefixes})(?:{names}))?$"

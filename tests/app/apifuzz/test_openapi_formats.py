@@ -155,3 +155,17 @@ def test_every_value_a_client_sends_is_documented_with_its_format(
     assert faults == []
     declared = set(PENDING) - pending_seen
     assert not declared, f"declared now, take them off PENDING: {sorted(declared)}"
+
+
+def test_the_pages_are_listed_as_html(document: dict[str, Any]) -> None:
+    pages = {
+        label: operation
+        for label, operation in _operations(document)
+        if label.startswith(("GET /verify/", "GET /01/"))
+    }
+    assert "GET /verify/{item_id}" in pages
+    assert "GET /01/{gtin}/21/{serial}" in pages
+    assert "GET /01/{gtin}/22/{cpv}/10/{lot}/21/{serial}" in pages
+    for label, operation in pages.items():
+        for status in ("200", "404", "422"):
+            assert "text/html" in operation["responses"][status]["content"], (label, status)

@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import schemathesis
@@ -108,6 +109,18 @@ schemathesis.openapi.format(
 )
 
 
+def _sent_as_generated(case: Any) -> bool:
+    """Whether the path values the service read are the ones generated: schemathesis decodes a
+    value's ``%xx`` before encoding it, so a GS1 serial holding "%" (set 82 has it) may reach
+    the service as another value, outside the documented pattern."""
+    for parameter in case.operation.definition.raw.get("parameters", []):
+        value = (case.path_parameters or {}).get(parameter["name"])
+        pattern = parameter["schema"].get("pattern")
+        if parameter["in"] == "path" and pattern and not re.search(pattern, unquote(value)):
+            return False
+    return True
+
+
 @schemathesis.check
 def well_formed_is_not_refused_as_malformed(
     ctx: CheckContext, response: Any, case: Any
@@ -117,7 +130,7 @@ def well_formed_is_not_refused_as_malformed(
     service's rule."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return None
-    if response.status_code != 422:
+    if response.status_code != 422 or not _sent_as_generated(case):
         return None
     if "json" not in response.headers.get("content-type", [""])[0]:
         raise AssertionError("a page refused well-formed data as malformed (422)")
