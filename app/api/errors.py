@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.html_pages import error_page, error_title, wants_html_error
+from app.domain.abi_types import CODE_CONTEXT
 
 # What FastAPI's HTTPException says when a request body cannot be decoded.
 BODY_NOT_PARSED = "There was an error parsing the body"
@@ -70,6 +71,18 @@ def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _parameter_refusal(error: RequestValidationError) -> tuple[str, str] | None:
+    """The code and message of a request refused for one path or query parameter alone, by its
+    type's own code (``app.api.params``: ``invalid_item_id``, ``invalid_address``...)."""
+    errors = error.errors()
+    if len(errors) != 1:
+        return None
+    loc, context = tuple(errors[0].get("loc", ())), errors[0].get("ctx") or {}
+    if len(loc) != 2 or loc[0] not in ("path", "query") or CODE_CONTEXT not in context:
+        return None
+    return str(context[CODE_CONTEXT]), f"{loc[1]} {errors[0].get('msg', '')}"
+
+
 def _answer(
     request: Request,
     status_code: int,
@@ -99,13 +112,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> Response:
-        return _answer(
-            request,
-            422,
+        code, message = _parameter_refusal(error) or (
             "validation_failed",
             "the request is not valid",
-            _validation_details(error),
         )
+        return _answer(request, 422, code, message, _validation_details(error))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:

@@ -6,7 +6,9 @@ Every value put into a page is escaped with ``escape_html``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -61,6 +63,12 @@ def error_page(
         f'<p id="error">{escape_html(message)}</p></div>'
     )
     return HTMLResponse(html_document(title, body), status_code=status_code, headers=headers)
+
+
+def page_responses(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI responses of an operation that answers pages: each status, a document."""
+    html = {"text/html": {"schema": {"type": "string"}}}
+    return {status: {"description": text, "content": html} for status, text in descriptions.items()}
 
 
 def error_title(status_code: int) -> str:

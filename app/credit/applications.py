@@ -9,7 +9,6 @@ signed attestation (its nonce makes the decision happen once).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from app.credit.models import CreditReportRecord, ReportStatus
 from app.credit.schemas import CreditReportAcceptedPublic
 from app.domain.attestations import Attestation, Domain, SignedAttestation, typed_data_json
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus, payload_hash
+from app.outbox.schemas import new_relay_id
 
 
 def signed_attestation(
@@ -54,7 +54,7 @@ def queue_application(
     outbox refuses a second record for one report (source, event id), so two cosignatures that
     meet the quorum at once queue one application."""
     payload = signed.model_dump(mode="json")
-    relay_id = uuid.uuid4().hex
+    relay_id = new_relay_id()
     session.add(
         OutboxRecord(
             relay_id=relay_id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -19,14 +19,16 @@ from app.credit.schemas import (
     CreditReportCreate,
     CreditReportPublic,
     CreditSignatureCreate,
+    ReportId,
 )
 from app.credit.service import ingest_credit_report, read_credit_report
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER
 from app.ingest.auth import authenticate
-from app.ingest.router import REPLAYED_HEADER
+from app.ingest.router import REPLAYED_HEADER, IdempotencyKeyHeader
 from app.settings import SourceKind
 
 router = APIRouter(prefix="/v1/credit", tags=["credit"])
+ReportIdPath = Annotated[ReportId, Path(description="The report's id, as its answer gave it")]
 
 ApiKeyHeader = Annotated[str | None, Header(alias=API_KEY_HEADER)]
 SignatureHeaderValue = Annotated[
@@ -78,7 +80,7 @@ async def post_credit_report(
     services: ServicesDep,
     api_key: ApiKeyHeader = None,
     signature: SignatureHeaderValue = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """Stores a bureau's report encrypted and answers with the report id and an EIP-712
     attestation of its band and the borrower's identity commitment, signed by the service's
@@ -95,10 +97,14 @@ async def post_credit_report(
 @router.get(
     "/reports/{report_id}",
     response_model=CreditReportPublic,
-    responses={**AUTH_ERRORS, 404: _error("No such report for this bureau.")},
+    responses={
+        **AUTH_ERRORS,
+        404: _error("No such report for this bureau."),
+        422: _error("A malformed report id."),
+    },
 )
 async def get_credit_report(
-    report_id: str,
+    report_id: ReportIdPath,
     request: Request,
     services: ServicesDep,
     api_key: ApiKeyHeader = None,
@@ -128,7 +134,8 @@ async def get_credit_report(
         413: _error("The body is over the size limit."),
         415: _error("The body is not sent as application/json."),
         422: _error(
-            "validation_failed, invalid_signature (recovers to nobody), or signer_not_attester."
+            "validation_failed (a malformed report id or body), invalid_signature (recovers to "
+            "nobody), or signer_not_attester."
         ),
         503: _error("The chain cannot be read."),
     },
@@ -140,7 +147,7 @@ async def get_credit_report(
     },
 )
 async def post_credit_report_signature(
-    report_id: str,
+    report_id: ReportIdPath,
     request: Request,
     services: ServicesDep,
     api_key: ApiKeyHeader = None,

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.domain.abi_types import Address
-from app.domain.attestations import SCORE_MAX, SCORE_MIN, Signature, SignedAttestation
-from app.domain.identity import normalize_identifier
+from app.domain.abi_types import Address, Format, Signature
+from app.domain.attestations import SCORE_MAX, SCORE_MIN, SignedAttestation
+from app.domain.identity import IDENTIFIER_PATTERN, normalize_identifier
+from app.outbox.schemas import RelayId
 
 # An attestation is short-lived: the borrower submits it soon after the bureau reports.
 DEFAULT_EXPIRES_IN_SECONDS = 7 * 24 * 3600
 MAX_EXPIRES_IN_SECONDS = 90 * 24 * 3600
 MAX_IDENTIFIER_LENGTH = 128
+
+
+# A report's id: a UUID as the service writes one (a random one, lowercase).
+REPORT_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+ReportId = Annotated[str, StringConstraints(pattern=REPORT_ID_PATTERN), Format("uuid")]
+
+
+def new_report_id() -> str:
+    return str(uuid.uuid4())
 
 
 def _identifier(value: str) -> str:
@@ -34,7 +45,7 @@ class CreditReportCreate(BaseModel):
     borrower: Address
     identity: Annotated[
         str,
-        Field(min_length=1, max_length=MAX_IDENTIFIER_LENGTH),
+        Field(min_length=1, max_length=MAX_IDENTIFIER_LENGTH, pattern=IDENTIFIER_PATTERN),
         AfterValidator(_identifier),
     ]
     score: Annotated[int, Field(ge=SCORE_MIN, le=SCORE_MAX)]
@@ -62,7 +73,7 @@ class CreditReportAcceptedPublic(BaseModel):
     meet the quorum; attesters sign ``to_sign`` (EIP-712 typed data, ``eth_signTypedData_v4``) and
     the bureau posts each signature to ``POST /v1/credit/reports/{id}/signatures``."""
 
-    id: str
+    id: ReportId
     borrower: str
     band: int
     status: Literal["queued", "awaiting_signatures"]
@@ -74,7 +85,7 @@ class CreditReportAcceptedPublic(BaseModel):
     to_sign: dict[str, Any] | None = Field(
         default=None, description="The EIP-712 typed data attesters sign, while awaited"
     )
-    relay_id: str | None = Field(
+    relay_id: RelayId | None = Field(
         default=None, description="Follow the application at GET /v1/relay/{relay_id}."
     )
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from typing import Any, TypeVar
 
 import structlog
@@ -46,7 +45,7 @@ from app.credit.applications import (
 )
 from app.credit.chain_view import next_nonce, read_chain
 from app.credit.models import CreditReportRecord, CreditSignatureRecord
-from app.credit.schemas import CreditReportCreate, CreditReportPublic
+from app.credit.schemas import CreditReportCreate, CreditReportPublic, new_report_id
 from app.domain.abi_types import hex32
 from app.domain.attestations import (
     Attestation,
@@ -59,7 +58,6 @@ from app.domain.attestations import (
 from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment, parse_identity_key
 from app.ingest.logistics import (
     Answer,
-    check_idempotency_key,
     remember_answer,
     stored_answer,
 )
@@ -78,7 +76,6 @@ def ingest_credit_report(
     """Handles one authenticated bureau request (blocking: run it in a worker thread)."""
     request_hash = hashlib.sha256(body).hexdigest()
     if idempotency_key is not None:
-        check_idempotency_key(idempotency_key)
         stored = stored_answer(services, source, idempotency_key, request_hash, SCOPE)
         if stored is not None:
             return stored
@@ -117,7 +114,7 @@ def ingest_credit_report(
                 )
                 signatures = {str(a.address): sign(attestation, chain.domain, a) for a in signers}
                 record = CreditReportRecord(
-                    id=str(uuid.uuid4()),
+                    id=new_report_id(),
                     source=source,
                     borrower=attestation.borrower,
                     ciphertext=ciphertext,

@@ -42,15 +42,15 @@ import secrets
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.abi_types import Address, Bytes32, Uint256, bytes32_hex, hex32
+from app.domain.abi_types import Address, Bytes32, Signature, Uint256, bytes32_hex, hex32
 from app.domain.metadata import canonical_json
 
 DOMAIN_NAME = "TrustMall Credit Attestations"
@@ -82,17 +82,6 @@ SCORE_BAND_FLOORS: tuple[int, ...] = (300, 580, 670, 740)
 
 
 # ---------------------------------------------------------------------------------------- types
-
-
-def _signature(value: str) -> str:
-    text = value.lower()
-    if len(text) != 132 or not text.startswith("0x"):
-        raise ValueError("a signature is 0x followed by 130 hex digits (65 bytes: r, s, v)")
-    bytes.fromhex(text[2:])
-    return text
-
-
-Signature = Annotated[str, AfterValidator(_signature)]
 
 
 def model_id_of(model: str) -> str:

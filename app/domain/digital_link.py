@@ -13,20 +13,28 @@ ever an encoded one (``%2F``): give ``parse_digital_link`` the path as sent, not
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from app.domain.errors import InvalidDigitalLinkValue, NotADigitalLink
-from app.domain.ids import in_character_set_82, item_id_from_gs1, normalize_gtin, validate_serial
+from app.domain.ids import (
+    MAX_SERIAL_LENGTH,
+    in_character_set_82,
+    item_id_from_gs1,
+    normalize_gtin,
+    validate_serial,
+)
 
 GTIN_KEY = "01"
 CPV, LOT, SERIAL = "22", "10", "21"
 # The GTIN's key qualifiers in the only order the standard allows them.
 KEY_QUALIFIERS = (CPV, LOT, SERIAL)
 QUALIFIER_NAMES = {CPV: "consumer product variant", LOT: "lot", SERIAL: "serial"}
-MAX_QUALIFIER_LENGTH = 20  # AI 22, 10 and 21 alike
 LINK_TYPE = "linkType"
 # A link type may be written in full or as a compact URI; both name the same GS1 vocabulary term.
+GS1_COMPACT = "gs1:"
 _GS1_VOCABULARIES = ("https://gs1.org/voc/", "https://ref.gs1.org/voc/", "http://gs1.org/voc/")
 
 
@@ -111,9 +119,9 @@ def _decoded(segment: str) -> str:
 def _checked(key: str, value: str) -> str:
     if key == SERIAL:
         return validate_serial(value)
-    if not in_character_set_82(value, MAX_QUALIFIER_LENGTH):
+    if not in_character_set_82(value):
         raise InvalidDigitalLinkValue(
-            f"GS1 {QUALIFIER_NAMES[key]} ({key}) must be 1-{MAX_QUALIFIER_LENGTH} characters of "
+            f"GS1 {QUALIFIER_NAMES[key]} ({key}) must be 1-{MAX_SERIAL_LENGTH} characters of "
             f"GS1 character set 82, got {value!r}"
         )
     return value
@@ -127,5 +135,13 @@ def _link_type(query: str) -> str | None:
     link_type = values[0]
     for vocabulary in _GS1_VOCABULARIES:
         if link_type.startswith(vocabulary):
-            return "gs1:" + link_type.removeprefix(vocabulary)
+            return GS1_COMPACT + link_type.removeprefix(vocabulary)
     return link_type
+
+
+def link_type_pattern(terms: Iterable[str]) -> str:
+    """The pattern of the ``linkType`` values that name one of ``terms`` (compact GS1 terms as
+    ``gs1:pip``), compact or in full, or the empty value (as absent: the default link)."""
+    prefixes = "|".join(re.escape(prefix) for prefix in (GS1_COMPACT, *_GS1_VOCABULARIES))
+    names = "|".join(re.escape(term.removeprefix(GS1_COMPACT)) for term in terms)
+    return f"^(?:(?:{prefixes})(?:{names}))?$"

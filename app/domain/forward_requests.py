@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
 
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
@@ -30,6 +30,7 @@ from eth_utils.abi import collapse_if_tuple
 from eth_utils.address import to_canonical_address, to_checksum_address
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
+from pydantic import StringConstraints
 
 # The forwarder's EIP-712 name (contracts/common/TrustMallForwarder.sol) and OpenZeppelin's version.
 DOMAIN_NAME = "TrustMall"
@@ -240,7 +241,13 @@ def relayed_selectors(
     return found
 
 
+REQUEST_ID_DIGITS = 32
+# A request's id, as ``request_id`` makes it: how the API documents and checks one.
+REQUEST_ID_PATTERN = f"^req_[0-9a-f]{{{REQUEST_ID_DIGITS}}}$"
+RequestId = Annotated[str, StringConstraints(pattern=REQUEST_ID_PATTERN)]
+
+
 def request_id(digest: bytes) -> str:
     """The id the service answers for a request: ``req_`` and its digest's first 32 hex digits
     (a client can compute it before posting)."""
-    return "req_" + digest.hex()[:32]
+    return "req_" + digest.hex()[:REQUEST_ID_DIGITS]

@@ -25,7 +25,10 @@ from eth_utils.crypto import keccak
 KEY_BYTES_MIN = 16
 # A fixed key for local devnets and tests only: commitments made with it protect nothing.
 DEV_IDENTITY_KEY = keccak(text="trustmall dev identity key: never use outside a local devnet")
-_SEPARATORS = re.compile(r"[\s.\-]+")
+_SEPARATOR = r"\s.\-"  # whitespace, dots and dashes: a character class's content
+_SEPARATORS = re.compile(f"[{_SEPARATOR}]+")
+# What an identifier holds besides separators, as a JSON Schema (search) pattern states it.
+IDENTIFIER_PATTERN = f"[^{_SEPARATOR}]"
 
 
 def normalize_identifier(identifier: str) -> str:

@@ -11,20 +11,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+from pydantic import AfterValidator, StringConstraints
+from pydantic_core import PydanticCustomError
 
+from app.domain.abi_types import Format, coded
 from app.domain.errors import InvalidGtin, InvalidSerial
 from app.domain.vocab import IdScheme
 
 GTIN_LENGTHS = (8, 12, 13, 14)
+GTIN_PATTERN = "^(?:" + "|".join(f"[0-9]{{{length}}}" for length in GTIN_LENGTHS) + ")$"
+# The JSON Schema ``format`` of a GTIN: its digits end in the GS1 check digit.
+GTIN_FORMAT = "gtin"
 MAX_SERIAL_LENGTH = 20
 # GS1 General Specifications, figure 7.11-1: character set 82.
-_CHARACTER_SET_82 = re.compile(r"""[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+""")
+CHARACTER_SET_82 = r"""[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]"""
+# A serial (AI 21), lot (10) or consumer product variant (22): 1 to 20 characters of set 82.
+GS1_TEXT_PATTERN = f"^{CHARACTER_SET_82}{{1,{MAX_SERIAL_LENGTH}}}$"
+_GTIN = re.compile(GTIN_PATTERN)
+_GS1_TEXT = re.compile(GS1_TEXT_PATTERN)
+# The refusals' codes and words, the API's (a carrier's event) and the scripts' alike.
+GTIN_CODE, SERIAL_CODE = "invalid_gtin", "invalid_serial"
+_NOT_A_GTIN = "GTIN must be 8, 12, 13 or 14 digits, got {input}"
+_NOT_A_SERIAL = (
+    f"GS1 serial must be 1-{MAX_SERIAL_LENGTH} characters of GS1 character set 82, got {{input}}"
+)
 
 
 def item_id_from_sku(merchant: str, sku: str, serial: str) -> bytes:
@@ -36,8 +52,8 @@ def item_id_from_sku(merchant: str, sku: str, serial: str) -> bytes:
 
 def normalize_gtin(gtin: str) -> str:
     """A GTIN-8/12/13/14 as 14 digits, after checking its digits and check digit."""
-    if len(gtin) not in GTIN_LENGTHS or not gtin.isascii() or not gtin.isdigit():
-        raise InvalidGtin(f"GTIN must be 8, 12, 13 or 14 digits, got {gtin!r}")
+    if not _GTIN.fullmatch(gtin):
+        raise InvalidGtin(_NOT_A_GTIN.format(input=repr(gtin)))
     padded = gtin.zfill(14)
     weighted = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(padded[:13]))
     expected = (10 - weighted % 10) % 10
@@ -49,20 +65,37 @@ def normalize_gtin(gtin: str) -> str:
     return padded
 
 
-def in_character_set_82(value: str, max_length: int = MAX_SERIAL_LENGTH) -> bool:
-    """Whether ``value`` is 1 to ``max_length`` characters of GS1 character set 82 (the set of
-    the serial, lot and variant application identifiers 21, 10 and 22, each up to 20)."""
-    return 1 <= len(value) <= max_length and bool(_CHARACTER_SET_82.fullmatch(value))
+def in_character_set_82(value: str) -> bool:
+    """Whether ``value`` is 1 to 20 characters of GS1 character set 82 (the serial, lot and
+    variant application identifiers 21, 10 and 22 alike)."""
+    return _GS1_TEXT.fullmatch(value) is not None
 
 
 def validate_serial(serial: str) -> str:
     """The serial itself, if it is 1-20 characters of GS1 character set 82."""
     if not in_character_set_82(serial):
-        raise InvalidSerial(
-            f"GS1 serial must be 1-{MAX_SERIAL_LENGTH} characters of GS1 character set 82, "
-            f"got {serial!r}"
-        )
+        raise InvalidSerial(_NOT_A_SERIAL.format(input=repr(serial)))
     return serial
+
+
+def _gtin14(value: str) -> str:
+    try:
+        return normalize_gtin(value)
+    except InvalidGtin as error:
+        raise PydanticCustomError(GTIN_CODE, "{refusal}", {"refusal": str(error)}) from None
+
+
+# A GTIN as given (its digits, then its check digit checked), as GTIN-14.
+Gtin = Annotated[
+    str,
+    StringConstraints(pattern=GTIN_PATTERN),
+    AfterValidator(_gtin14),
+    Format(GTIN_FORMAT),
+    coded(GTIN_CODE, _NOT_A_GTIN),
+]
+# A serial, lot or variant as a GS1 Digital Link carries it (decoded).
+Gs1Text = Annotated[str, StringConstraints(pattern=GS1_TEXT_PATTERN)]
+Gs1Serial = Annotated[Gs1Text, coded(SERIAL_CODE, _NOT_A_SERIAL)]
 
 
 def item_id_from_gs1(gtin: str, serial: str) -> bytes:

@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.abi_types import hex32
+from app.domain.abi_types import ADDRESS_PATTERN, BYTES32_PATTERN, hex32
 from app.domain.item_rows import ItemEntry
 from app.domain.merkle import LEAF_ENCODING, BatchLeaf, ItemBatch
 from app.domain.metadata import metadata_hash
@@ -111,14 +111,11 @@ def batch_item(manifest: dict[str, Any], item_id: bytes) -> dict[str, Any] | Non
     return next((item for item in manifest["items"] if item["item_id"] == wanted), None)
 
 
-HEX32_PATTERN = r"^0x[0-9a-fA-F]{64}$"
-
-
 class ManifestItemDocument(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    item_id: str = Field(pattern=HEX32_PATTERN)
-    metadata_hash: str = Field(pattern=HEX32_PATTERN)
+    item_id: str = Field(pattern=BYTES32_PATTERN)
+    metadata_hash: str = Field(pattern=BYTES32_PATTERN)
     metadata_uri: str | None = None
     label: str | None = None
     sku: str | None = None
@@ -134,9 +131,9 @@ class ManifestDocument(BaseModel):
 
     version: int
     chain_id: int
-    registry: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
-    merchant: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
-    root: str = Field(pattern=HEX32_PATTERN)
+    registry: str = Field(pattern=ADDRESS_PATTERN)
+    merchant: str = Field(pattern=ADDRESS_PATTERN)
+    root: str = Field(pattern=BYTES32_PATTERN)
     item_count: int = Field(gt=0)
     leaf_encoding: list[str]
     items: list[ManifestItemDocument] = Field(min_length=1)

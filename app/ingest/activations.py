@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Collection
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.outbox.kinds.batch_activation import ACTIVATION_SOURCE, activation_payload
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus, payload_hash
+from app.outbox.schemas import new_relay_id
 from app.shop.models import ManifestItem
 
 
@@ -52,7 +52,7 @@ def queue_activations(session: Session, activations: dict[str, dict[str, Any]]) 
     )
     rows = [
         {
-            "relay_id": uuid.uuid4().hex,
+            "relay_id": new_relay_id(),
             "source": ACTIVATION_SOURCE,
             "source_event_id": item_id,
             "kind": RelayKind.BATCH_ACTIVATION,

@@ -14,12 +14,13 @@ from app.api.errors import ErrorPublic
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER
 from app.ingest.auth import authenticate
 from app.ingest.logistics import ingest_logistics
-from app.ingest.schemas import LogisticsIngestPublic, request_body_schema
+from app.ingest.schemas import IdempotencyKey, LogisticsIngestPublic, request_body_schema
 from app.settings import SourceKind
 
 router = APIRouter(prefix="/v1/logistics", tags=["logistics"])
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+IdempotencyKeyHeader = Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")]
 
 
 def _error(description: str) -> dict[str, object]:
@@ -38,7 +39,10 @@ def _error(description: str) -> dict[str, object]:
         409: _error("The Idempotency-Key was used with another body."),
         413: _error("The body is over the size limit."),
         415: _error("The body is not sent as application/json."),
-        422: _error("Invalid body (a code per field), or every event names an unknown subject."),
+        422: _error(
+            "Invalid body or Idempotency-Key (a code per field), or every event names an unknown "
+            "subject."
+        ),
         429: _error("Over the source's rate limit; see Retry-After."),
         503: _error("The chain cannot be read to check the subjects; see Retry-After."),
     },
@@ -57,7 +61,7 @@ async def post_logistics_events(
         str | None,
         Header(alias=SIGNATURE_HEADER, description="t=<unix>,v1=<hex HMAC-SHA256 of t.body>"),
     ] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """Accepts one event or an array of them; each accepted one gets a relay id and is relayed
     on chain (registry custody event or escrow logistics report) exactly once."""

@@ -15,16 +15,16 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
-from app.domain.errors import InvalidGtin, InvalidSerial
-from app.domain.ids import normalize_gtin, validate_serial
+from app.domain.abi_types import Bytes32, coded
+from app.domain.ids import Gs1Serial, Gtin
 from app.domain.vocab import CustodyAction, LogisticsKind
 from app.outbox.models import RelayStatus
+from app.outbox.schemas import RelayId
 
 MAX_EVENTS_PER_REQUEST = 1_000
 # A source's clock may run a little ahead of ours; more than this is refused.
 MAX_CLOCK_SKEW_SECONDS = 60
 UINT40_MAX = 2**40 - 1
-_HEX32_LENGTH = 66
 
 
 class CarrierAction(StrEnum):
@@ -50,6 +50,19 @@ ORDER_ACTIONS: dict[CarrierAction, LogisticsKind] = {
 }
 
 EventId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[!-~]+$")]
+# An item or order id; ``invalid_hex32`` is the code carriers have always been answered.
+Hex32 = Annotated[Bytes32, coded("invalid_hex32", "must be 0x followed by 64 hex digits")]
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+# Printable ASCII, as a header carries it; a retry with the same key gets the first answer.
+IDEMPOTENCY_KEY_PATTERN = f"^[ -~]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$"
+IdempotencyKey = Annotated[
+    str,
+    StringConstraints(pattern=IDEMPOTENCY_KEY_PATTERN),
+    coded(
+        "invalid_idempotency_key",
+        f"1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters",
+    ),
+]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
@@ -74,10 +87,10 @@ class LogisticsEventCreate(BaseModel):
     )
 
     event_id: EventId = Field(description="The carrier's own id of the event (printable ASCII).")
-    item_id: str | None = Field(default=None, description="The item's id, 0x + 64 hex digits.")
-    gtin: str | None = Field(default=None, description="GS1 GTIN-8/12/13/14 (with serial).")
-    serial: str | None = Field(default=None, description="GS1 serial (with gtin).")
-    order_id: str | None = Field(default=None, description="An escrow order id, 0x + 64 hex.")
+    item_id: Hex32 | None = Field(default=None, description="The item's id, 0x + 64 hex digits.")
+    gtin: Gtin | None = Field(default=None, description="GS1 GTIN-8/12/13/14 (with serial).")
+    serial: Gs1Serial | None = Field(default=None, description="GS1 serial (with gtin).")
+    order_id: Hex32 | None = Field(default=None, description="An escrow order id, 0x + 64 hex.")
     action: CarrierAction
     occurred_at: AwareDatetime = Field(description="When it happened (ISO 8601 with offset).")
     location: Text | None = Field(default=None, description="Where: a GLN or location code.")
@@ -90,42 +103,6 @@ class LogisticsEventCreate(BaseModel):
         max_length=32,
         description="A delivery of some items of an order only: their 0-based indexes.",
     )
-
-    @field_validator("item_id", "order_id")
-    @classmethod
-    def _hex32(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        text = value.lower()
-        if len(text) != _HEX32_LENGTH or not text.startswith("0x"):
-            raise PydanticCustomError("invalid_hex32", "must be 0x followed by 64 hex digits")
-        try:
-            bytes.fromhex(text[2:])
-        except ValueError:
-            raise PydanticCustomError(
-                "invalid_hex32", "must be 0x followed by 64 hex digits"
-            ) from None
-        return text
-
-    @field_validator("gtin")
-    @classmethod
-    def _gtin(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return normalize_gtin(value)
-        except InvalidGtin as error:
-            raise PydanticCustomError("invalid_gtin", str(error)) from None
-
-    @field_validator("serial")
-    @classmethod
-    def _serial(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return validate_serial(value)
-        except InvalidSerial as error:
-            raise PydanticCustomError("invalid_serial", str(error)) from None
 
     @field_validator("occurred_at")
     @classmethod
@@ -143,7 +120,7 @@ class AcceptedEventPublic(BaseModel):
 
     index: int = Field(description="Position in the request (0 for a single object).")
     event_id: str
-    relay_id: str = Field(description="Follow it at GET /v1/relay/{relay_id}.")
+    relay_id: RelayId = Field(description="Follow it at GET /v1/relay/{relay_id}.")
     status: RelayStatus
     duplicate: bool = Field(description="True if this event id was accepted before: same record.")
 
@@ -166,16 +143,67 @@ class LogisticsIngestPublic(BaseModel):
 
 
 def request_body_schema() -> dict[str, Any]:
-    """The OpenAPI schema of the request body (one event or an array), references inlined."""
+    """The OpenAPI schema of the request body (one event or an array), references inlined.
+
+    An event is documented as one of its shapes, with the rules across its fields that
+    ``app.ingest.events`` checks: one subject (the others absent or null), an action that fits
+    it, item indexes only with an order's delivery, each once. Not stated: an event id used
+    twice in one request (``duplicate_event_id``), which no JSON Schema can say."""
     schema = LogisticsEventCreate.model_json_schema()
     definitions = schema.pop("$defs", {})
     event = _inline(schema, definitions)
+    examples = event.pop("examples")
+    delivered: list[CarrierAction] = [CarrierAction.DELIVERED]
+    reports: list[CarrierAction] = [a for a in ORDER_ACTIONS if a is not CarrierAction.DELIVERED]
+    shapes: dict[str, tuple[tuple[str, ...], list[CarrierAction]]] = {
+        "An item's custody event, the item named by id": (("item_id",), list(ITEM_ACTIONS)),
+        "An item's custody event, the item named by GTIN and serial": (
+            ("gtin", "serial"),
+            list(ITEM_ACTIONS),
+        ),
+        "An order's delivery, of all its items or of those listed": (
+            ("order_id", "items"),
+            delivered,
+        ),
+        "An order's other logistics report": (("order_id",), reports),
+    }
+    one: dict[str, Any] = {
+        "oneOf": [_shape(event, text, named, actions) for text, (named, actions) in shapes.items()],
+        "examples": examples,
+    }
     return {
         "oneOf": [
-            event,
-            {"type": "array", "items": event, "minItems": 1, "maxItems": MAX_EVENTS_PER_REQUEST},
+            one,
+            {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_EVENTS_PER_REQUEST},
         ]
     }
+
+
+_SUBJECT_FIELDS = ("item_id", "gtin", "serial", "order_id", "items")
+
+
+def _shape(
+    event: dict[str, Any], description: str, named: tuple[str, ...], actions: list[CarrierAction]
+) -> dict[str, Any]:
+    """``event`` with ``named`` subject fields (required, but for ``items``), the others null
+    if given, and ``actions`` only."""
+    properties = dict(event["properties"])
+    for field in _SUBJECT_FIELDS:
+        if field not in named:
+            properties[field] = {"type": "null"}
+        elif field != "items":  # the subject: given, not null
+            given = {key: value for key, value in properties[field].items() if key != "default"}
+            [value] = [branch for branch in given.pop("anyOf") if branch != {"type": "null"}]
+            properties[field] = {**given, **value}
+    if "items" in named:
+        listed, null = properties["items"]["anyOf"]
+        properties["items"] = {
+            **properties["items"],
+            "anyOf": [{**listed, "uniqueItems": True}, null],
+        }
+    properties["action"] = {**properties["action"], "enum": [str(action) for action in actions]}
+    required = [*event["required"], *(field for field in named if field != "items")]
+    return {**event, "description": description, "properties": properties, "required": required}
 
 
 def _inline(node: Any, definitions: dict[str, Any]) -> Any:

@@ -30,7 +30,6 @@ Without a keeper key (``KEEPER_*`` settings) the keeper is off, logged once.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -53,6 +52,7 @@ from app.keeper.duties import due_duties, order_terms
 from app.outbox.kinds.keeper import duty_calldata, duty_payload, sent_function
 from app.outbox.kinds.keeper_credit import CREDIT_DUTIES
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus, payload_hash
+from app.outbox.schemas import new_relay_id
 from app.outbox.worker import in_thread
 from app.services import AppServices, Worker
 from app.settings import KeeperDuty
@@ -268,7 +268,7 @@ class Keeper:
 def _record(found: _Accepted) -> OutboxRecord:
     duty = found.duty
     return OutboxRecord(
-        relay_id=uuid.uuid4().hex,
+        relay_id=new_relay_id(),
         source=KEEPER_SOURCE,
         source_event_id=duty.event_id,
         kind=found.kind,

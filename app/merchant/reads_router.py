@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import SessionDep, SettingsDep
 from app.api.errors import ApiError
+from app.api.params import Offset
 from app.merchant.auth import MerchantDep, errors
 from app.merchant.reads import merchant_batches, merchant_items, merchant_orders, merchant_reports
 from app.merchant.schemas import (
@@ -23,7 +24,6 @@ from app.shop.schemas import MerchantPublic
 
 router = APIRouter(prefix="/v1/merchant", tags=["merchant"])
 Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 @router.get("/me", response_model=MerchantPublic, responses=errors(401, 404))

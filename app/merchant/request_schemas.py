@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.forward_requests import RequestId
+
 Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x" + "ab" * 20])]
 Uint256Text = Annotated[
     str, Field(pattern=r"^[0-9]{1,78}$", description="A uint256 as decimal digits")
@@ -40,7 +42,9 @@ RequestStatus = Literal["queued", "submitted", "confirmed", "failed"]
 class SignedRequestPublic(BaseModel):
     """A relayed request and where it is on its way to the chain."""
 
-    id: str = Field(description="req_ and the first 32 hex digits of the request's EIP-712 hash")
+    id: RequestId = Field(
+        description="req_ and the first 32 hex digits of the request's EIP-712 hash"
+    )
     status: RequestStatus
     signer: str
     nonce: str

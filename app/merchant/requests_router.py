@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ServicesDep, SessionDep, SettingsDep
 from app.api.errors import ApiError
-from app.domain.forward_requests import PRIMARY_TYPE, RELAYED_FUNCTIONS, TYPES
+from app.domain.forward_requests import PRIMARY_TYPE, RELAYED_FUNCTIONS, TYPES, RequestId
 from app.index.runtime import IndexDep
 from app.merchant.auth import errors
 from app.merchant.request_models import MerchantRequestRow
@@ -95,7 +95,7 @@ async def post_request(
 
 
 @router.get("/{request_id}", response_model=SignedRequestPublic, responses=errors(404))
-def get_request(request_id: str, session: SessionDep) -> SignedRequestPublic:
+def get_request(request_id: RequestId, session: SessionDep) -> SignedRequestPublic:
     """A request's way to the chain: ``queued``, ``submitted``, ``confirmed`` (its transaction
     and block), or ``failed`` with the reason."""
     row = session.get(MerchantRequestRow, request_id)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, Field, UrlConstraints
 
+from app.domain.abi_types import Signature
 from app.merchant.event_types import EventType
 from app.merchant.models import DeliveryStatus
 from app.shop.schemas import ChainRefPublic, OrderPublic
@@ -28,7 +29,7 @@ class SiweSessionCreate(BaseModel):
     """An EIP-4361 message and its EIP-191 (personal_sign) signature by the merchant's key."""
 
     message: str = Field(min_length=1, max_length=4_096)
-    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+    signature: Signature
 
 
 class MerchantSessionPublic(BaseModel):

@@ -37,7 +37,13 @@ from app.settings import Environment, Settings
 
 router = APIRouter(prefix="/v1/merchant/webhooks", tags=["merchant"])
 MAX_ENDPOINTS = 16
-EndpointId = Annotated[str, Path(max_length=40, description="The endpoint's id (we_...)")]
+MAX_DELIVERY_ID = 2**62  # within the database's integers
+ENDPOINT_ID_BYTES = 12
+ENDPOINT_ID_PATTERN = f"^we_[0-9a-f]{{{2 * ENDPOINT_ID_BYTES}}}$"
+EndpointId = Annotated[
+    str,
+    Path(pattern=ENDPOINT_ID_PATTERN, description="The endpoint's id, as its subscription gave it"),
+]
 
 
 def _endpoint_public(row: WebhookEndpointRow) -> WebhookEndpointPublic:
@@ -103,7 +109,7 @@ def create_webhook(
     require_active_merchant(index.chain, merchant)
     secret = new_secret()
     row = WebhookEndpointRow(
-        id="we_" + secrets.token_hex(12),
+        id="we_" + secrets.token_hex(ENDPOINT_ID_BYTES),
         merchant=merchant,
         url=str(body.url),
         event_types=sorted({str(t) for t in body.event_types}),
@@ -151,7 +157,9 @@ def list_deliveries(
     merchant: MerchantDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="Deliveries older than this id")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_DELIVERY_ID, description="Deliveries older than this id")
+    ] = None,
 ) -> WebhookDeliveryListPublic:
     """The endpoint's deliveries, newest first: status, attempts, the last answer or error."""
     row = _endpoint(session, merchant, endpoint_id)
@@ -177,7 +185,7 @@ def list_deliveries(
 )
 def replay_delivery(
     endpoint_id: EndpointId,
-    delivery_id: Annotated[int, Path(ge=1, le=2**62)],
+    delivery_id: Annotated[int, Path(ge=1, le=MAX_DELIVERY_ID)],
     merchant: MerchantDep,
     session: SessionDep,
 ) -> WebhookDeliveryPublic:

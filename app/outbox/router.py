@@ -7,15 +7,16 @@ Relay ids are random (128 bits) and the answer holds nothing the chain will not 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from sqlalchemy import select
 
 from app.api.deps import SessionDep
 from app.api.errors import ApiError, ErrorPublic
 from app.chain.journal import ChainTransaction
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
-from app.outbox.schemas import RelayRecordPublic
+from app.outbox.schemas import RelayId, RelayRecordPublic
 
 router = APIRouter(prefix="/v1/relay", tags=["relay"])
 
@@ -23,9 +24,15 @@ router = APIRouter(prefix="/v1/relay", tags=["relay"])
 @router.get(
     "/{relay_id}",
     response_model=RelayRecordPublic,
-    responses={404: {"model": ErrorPublic, "description": "No record has this relay id."}},
+    responses={
+        404: {"model": ErrorPublic, "description": "No record has this relay id."},
+        422: {"model": ErrorPublic, "description": "A malformed relay id."},
+    },
 )
-def get_relay_record(relay_id: str, session: SessionDep) -> RelayRecordPublic:
+def get_relay_record(
+    relay_id: Annotated[RelayId, Path(description="As the accepting answer gave it")],
+    session: SessionDep,
+) -> RelayRecordPublic:
     """The record's state: queued, submitted (tx hash), confirmed (block) or failed (reason)."""
     found = session.execute(
         select(OutboxRecord, ChainTransaction)

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.outbox.models import RelayKind, RelayStatus
+
+# A relay id: 128 bits as 32 lowercase hex digits (a random UUID's, or a signed request's
+# digest's first 16 bytes: ``app.domain.forward_requests.request_id`` without its ``req_``).
+RELAY_ID_PATTERN = r"^[0-9a-f]{32}$"
+RelayId = Annotated[str, StringConstraints(pattern=RELAY_ID_PATTERN)]
+
+
+def new_relay_id() -> str:
+    return uuid.uuid4().hex
 
 
 class RelayRecordPublic(BaseModel):
     """Where one accepted record stands on its way to the chain."""
 
-    relay_id: str
+    relay_id: RelayId
     status: RelayStatus = Field(
         description="queued, submitted (tx_hash), confirmed (block_number) or failed (reason)"
     )

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import TypeAdapter, ValidationError
 
 from app.api.deps import SessionDep
 from app.api.errors import ApiError, ErrorPublic
-from app.domain.abi_types import Address
+from app.api.params import (
+    ITEM_ID,
+    BatchRoot,
+    ItemId,
+    MerchantAddress,
+    Offset,
+    OrderId,
+    checked,
+    openapi_parameter,
+)
 from app.index.chain import ChainUnavailable
 from app.index.runtime import IndexDep, IndexRuntime
 from app.shop.manifests import publish_manifest
@@ -38,39 +45,11 @@ from app.shop.verdicts import MetadataFetchNeeded, indexed_verdict_fast, item_ve
 router = APIRouter(prefix="/v1", tags=["shop"])
 _VERDICT_JSON = ItemVerdictPublic.__pydantic_serializer__
 
-_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_ADDRESS: TypeAdapter[str] = TypeAdapter(Address)
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorPublic, "description": "Not known to the index"},
     422: {"model": ErrorPublic, "description": "A malformed id or body"},
     503: {"model": ErrorPublic, "description": "The chain node does not answer"},
 }
-
-
-def parse_bytes32(value: str, field: str, code: str) -> str:
-    """A 0x-hex bytes32 path parameter, lowercased, or a 422 with ``code``."""
-    if not _HEX32.fullmatch(value):
-        raise ApiError(
-            422,
-            code,
-            f"{field} must be 0x followed by 64 hex digits",
-            [{"field": f"path.{field}", "code": code, "message": "not a 0x-hex bytes32"}],
-        )
-    return value.lower()
-
-
-def parse_address(value: str, field: str) -> str:
-    """An address parameter as its EIP-55 checksum (the ``Address`` type's rule), or a 422
-    ``invalid_address``."""
-    try:
-        return _ADDRESS.validate_python(value)
-    except ValidationError:
-        raise ApiError(
-            422,
-            "invalid_address",
-            f"{field} must be a 0x-hex address (EIP-55 checksum if mixed case)",
-            [{"field": field, "code": "invalid_address", "message": "not an address"}],
-        ) from None
 
 
 def _chain_unavailable(error: ChainUnavailable) -> ApiError:
@@ -80,13 +59,7 @@ def _chain_unavailable(error: ChainUnavailable) -> ApiError:
 
 
 _ITEM_PARAMETERS = [
-    {
-        "name": "item_id",
-        "in": "path",
-        "required": True,
-        "description": "The item's id: 0x followed by 64 hex digits",
-        "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"},
-    },
+    openapi_parameter("item_id", "path", ItemId, "The item's id: 0x followed by 64 hex digits"),
     {
         "name": "fresh",
         "in": "query",
@@ -125,7 +98,7 @@ async def get_item(request: Request) -> Response:
     # The shopper's hot path: parameters are read here rather than by FastAPI's dependency
     # machinery (a quarter of a request's framework cost), and documented in openapi_extra.
     index: IndexRuntime = request.app.state.index
-    key = parse_bytes32(request.path_params["item_id"], "item_id", "invalid_item_id")
+    key = checked(ITEM_ID, request.path_params["item_id"], "path", "item_id")
     fresh = _flag(request, "fresh")
     try:
         if fresh:
@@ -154,40 +127,30 @@ def _verdict_in_session(index: IndexRuntime, item_id: str, fresh: bool) -> ItemV
 
 
 @router.get("/merchants/{address}", responses=ERRORS)
-def get_merchant(address: str, session: SessionDep) -> MerchantPublic:
+def get_merchant(address: MerchantAddress, session: SessionDep) -> MerchantPublic:
     """A merchant's record, status history, items and seller record."""
-    merchant = merchant_public(session, parse_address(address, "address"))
+    merchant = merchant_public(session, address)
     if merchant is None:
         raise ApiError(404, "merchant_unknown", "no merchant with this address was approved")
     return merchant
 
 
 @router.get("/orders/{order_id}", responses=ERRORS)
-def get_order(order_id: str, session: SessionDep, context: OrderContextDep) -> OrderPublic:
+def get_order(order_id: OrderId, session: SessionDep, context: OrderContextDep) -> OrderPublic:
     """An escrow order: terms, status, deadlines, the moves open to each party now, every
     event, and its dispute if any."""
-    key = parse_bytes32(order_id, "order_id", "invalid_order_id")
-    order = order_public(session, key, context)
+    order = order_public(session, order_id, context)
     if order is None:
         raise ApiError(404, "order_unknown", "no order with this id was opened")
     return order
-
-
-def _address_query(whose: str) -> Any:
-    # The pattern documents the form; ``parse_address`` checks it, and the checksum, itself so
-    # that every address answers the same ``invalid_address``.
-    return Query(
-        description=f"{whose} orders: a 0x-hex address, an EIP-55 checksum if in mixed case",
-        json_schema_extra={"pattern": "^0x[0-9a-fA-F]{40}$"},
-    )
 
 
 @router.get("/orders", responses=ERRORS)
 def list_orders(
     session: SessionDep,
     context: OrderContextDep,
-    buyer: Annotated[str | None, _address_query("The buyer's")] = None,
-    merchant: Annotated[str | None, _address_query("The merchant's")] = None,
+    buyer: Annotated[MerchantAddress | None, Query(description="The buyer's orders")] = None,
+    merchant: Annotated[MerchantAddress | None, Query(description="The merchant's orders")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None,
@@ -214,8 +177,8 @@ def list_orders(
         )
     return party_orders(
         session,
-        buyer=None if buyer is None else parse_address(buyer, "buyer"),
-        merchant=None if merchant is None else parse_address(merchant, "merchant"),
+        buyer=buyer,
+        merchant=merchant,
         limit=limit,
         cursor=None if cursor is None else OrderCursor.parse(cursor),
         context=context,
@@ -228,15 +191,17 @@ def list_disputes(
     open: Annotated[
         bool | None, Query(description="true: still disputed; false: closed; omitted: all")
     ] = None,
-    merchant: Annotated[str | None, Query(description="Only this merchant's disputes")] = None,
+    merchant: Annotated[
+        MerchantAddress | None, Query(description="Only this merchant's disputes")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> DisputeListPublic:
     """Disputes, newest first."""
     return disputes_public(
         session,
         open_only=open,
-        merchant=parse_address(merchant, "merchant") if merchant is not None else None,
+        merchant=merchant,
         limit=limit,
         offset=offset,
     )
@@ -253,12 +218,15 @@ def list_disputes(
     },
 )
 def post_manifest(
-    root: str, body: ManifestCreate, index: IndexDep, session: SessionDep, response: Response
+    root: BatchRoot,
+    body: ManifestCreate,
+    index: IndexDep,
+    session: SessionDep,
+    response: Response,
 ) -> ManifestPublishedPublic:
     """Publishes a batch's manifest signed by its merchant; each item's proof is then served."""
-    key = parse_bytes32(root, "root", "invalid_root")
     try:
-        published = publish_manifest(index, session, key, body)
+        published = publish_manifest(index, session, root, body)
     except ChainUnavailable as error:
         raise _chain_unavailable(error) from error
     if not published.created:

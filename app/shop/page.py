@@ -8,14 +8,15 @@ are ``app.shop.wording``'s.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
-from app.api.html_pages import error_page, html_document
+from app.api.html_pages import error_page, html_document, page_responses
 from app.api.html_pages import escape_html as e
+from app.api.params import ITEM_ID, ItemId, openapi_parameter
 from app.domain.digital_link import DigitalLink
 from app.domain.orders import ETH
 from app.index.runtime import IndexRuntime
@@ -24,9 +25,16 @@ from app.shop.tokens import AmountText, TokenNames
 from app.shop.verdicts import item_verdict
 from app.shop.wording import VERDICT_WORDING
 
-router = APIRouter(tags=["page"], include_in_schema=False)
+router = APIRouter(tags=["page"])
 
-_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+# What an item's page answers (a page for people: its errors are pages too, whoever asks).
+ITEM_PAGE_RESPONSES = page_responses(
+    {
+        200: "The item's verdict page",
+        404: "The item's page saying no merchant registered it and no published batch lists it",
+        422: "A page saying the link does not name an item: a malformed id or GS1 value",
+    }
+)
 _METADATA = {
     MetadataCheck.MATCH: "matches its on-chain hash",
     MetadataCheck.MISMATCH: "does NOT match its on-chain hash",
@@ -194,13 +202,15 @@ def render_verdict(
 def verify_page(request: Request, item_id: str, link: DigitalLink | None = None) -> HTMLResponse:
     """The page of ``item_id``; ``link`` is the GS1 link that named it, if one did (its GTIN
     lets an unknown item be told apart from one awaiting its batch's published item list)."""
-    if not _HEX32.fullmatch(item_id):
+    try:
+        key = ITEM_ID.validate_python(item_id)
+    except ValidationError:
         return error_page(422, "Invalid item id", "An item id is 0x followed by 64 hex digits.")
     index: IndexRuntime = request.app.state.index
     token_names: TokenNames = request.app.state.token_names
     gtin = link.gtin if link is not None else None
     with index.database.sessions() as session:
-        verdict = item_verdict(index, session, item_id.lower(), fresh=False, gtin=gtin)
+        verdict = item_verdict(index, session, key, fresh=False, gtin=gtin)
     return HTMLResponse(
         render_verdict(verdict, token_names.amount_text, link),
         status_code=200 if verdict.known else 404,
@@ -208,7 +218,19 @@ def verify_page(request: Request, item_id: str, link: DigitalLink | None = None)
     )
 
 
-@router.get("/verify/{item_id}", response_class=HTMLResponse)
-def get_verify(item_id: str, request: Request) -> HTMLResponse:
-    """The verdict page for one item."""
-    return verify_page(request, item_id)
+@router.get(
+    "/verify/{item_id}",
+    response_class=HTMLResponse,
+    responses=ITEM_PAGE_RESPONSES,
+    openapi_extra={
+        "parameters": [
+            openapi_parameter(
+                "item_id", "path", ItemId, "The item's id, as its label's QR code gives it"
+            )
+        ]
+    },
+)
+def get_verify(request: Request) -> HTMLResponse:
+    """The verdict page for one item, for people (the label's QR code points here)."""
+    # The id is read here, not declared: a malformed one is answered with a page, not JSON.
+    return verify_page(request, request.path_params["item_id"])

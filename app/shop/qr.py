@@ -9,8 +9,8 @@ from fastapi import APIRouter, Response
 
 from app.api.deps import SettingsDep
 from app.api.errors import ErrorPublic
+from app.api.params import ItemId
 from app.settings import Settings
-from app.shop.api import parse_bytes32
 
 router = APIRouter(prefix="/v1/items", tags=["shop"])
 _CACHE = "public, max-age=86400, immutable"  # the URL in the code depends only on the id
@@ -33,11 +33,10 @@ def label_code(settings: Settings, item_id: str) -> segno.QRCode:
     responses={**_RESPONSES, 200: {"content": {"image/svg+xml": {}}}},
     response_class=Response,
 )
-def get_qr_svg(item_id: str, settings: SettingsDep) -> Response:
+def get_qr_svg(item_id: ItemId, settings: SettingsDep) -> Response:
     """The item's label QR code as SVG."""
-    key = parse_bytes32(item_id, "item_id", "invalid_item_id")
     out = io.BytesIO()
-    label_code(settings, key).save(out, kind="svg", scale=8, border=4, xmldecl=True)
+    label_code(settings, item_id).save(out, kind="svg", scale=8, border=4, xmldecl=True)
     return Response(out.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": _CACHE})
 
 
@@ -46,9 +45,8 @@ def get_qr_svg(item_id: str, settings: SettingsDep) -> Response:
     responses={**_RESPONSES, 200: {"content": {"image/png": {}}}},
     response_class=Response,
 )
-def get_qr_png(item_id: str, settings: SettingsDep) -> Response:
+def get_qr_png(item_id: ItemId, settings: SettingsDep) -> Response:
     """The item's label QR code as PNG."""
-    key = parse_bytes32(item_id, "item_id", "invalid_item_id")
     out = io.BytesIO()
-    label_code(settings, key).save(out, kind="png", scale=8, border=4)
+    label_code(settings, item_id).save(out, kind="png", scale=8, border=4)
     return Response(out.getvalue(), media_type="image/png", headers={"Cache-Control": _CACHE})

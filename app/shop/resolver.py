@@ -13,25 +13,65 @@ errors too (``app.api.html_pages``): people scan labels with phones.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import StringConstraints
 
 from app.api.errors import ApiError
-from app.api.html_pages import accept_weights, error_page
-from app.domain.digital_link import DigitalLink, parse_digital_link
+from app.api.html_pages import accept_weights, error_page, page_responses
+from app.api.params import openapi_parameter
+from app.domain.digital_link import (
+    CPV,
+    GTIN_KEY,
+    LINK_TYPE,
+    LOT,
+    SERIAL,
+    DigitalLink,
+    link_type_pattern,
+    parse_digital_link,
+)
 from app.domain.errors import InvalidDigitalLinkValue, InvalidGtin, InvalidSerial, NotADigitalLink
+from app.domain.ids import Gs1Text, Gtin
 from app.index.runtime import IndexRuntime
 from app.shop.linked_data import MEDIA_TYPE, item_document, wants_linked_data
-from app.shop.page import verify_page
+from app.shop.page import ITEM_PAGE_RESPONSES, verify_page
 from app.shop.verdicts import item_verdict
 
-router = APIRouter(tags=["page"], include_in_schema=False)
+router = APIRouter(tags=["page"])
 
 PAGE_LINK_TYPES = ("gs1:pip", "gs1:defaultLink")
 JSON_LINK_TYPE = "gs1:verificationService"
 KNOWN_LINK_TYPES = (*PAGE_LINK_TYPES, JSON_LINK_TYPE)
+LinkType = Annotated[str, StringConstraints(pattern=link_type_pattern(KNOWN_LINK_TYPES))]
+# The links of one item the resolver answers, as the standard orders their key qualifiers.
+DOCUMENTED_LINKS = (
+    f"/{GTIN_KEY}/{{gtin}}/{SERIAL}/{{serial}}",
+    f"/{GTIN_KEY}/{{gtin}}/{LOT}/{{lot}}/{SERIAL}/{{serial}}",
+    f"/{GTIN_KEY}/{{gtin}}/{CPV}/{{cpv}}/{SERIAL}/{{serial}}",
+    f"/{GTIN_KEY}/{{gtin}}/{CPV}/{{cpv}}/{LOT}/{{lot}}/{SERIAL}/{{serial}}",
+)
+_PARAMETERS = {
+    "gtin": (Gtin, "GTIN-8, -12, -13 or -14 (GS1 application identifier 01)"),
+    "cpv": (Gs1Text, "Consumer product variant (22), percent-encoded"),
+    "lot": (Gs1Text, "Lot or batch (10), percent-encoded; the chain records none"),
+    "serial": (Gs1Text, "Serial (21), percent-encoded: with the GTIN it names the item"),
+}
+RESOLVER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ITEM_PAGE_RESPONSES,
+    **page_responses({404: "A page saying the item, or the link type asked for, is unknown"}),
+    307: {"description": "linkType gs1:verificationService: to the item's record as JSON"},
+    200: {
+        "description": "The item's page; to Accept: application/ld+json, the item as GS1 "
+        "linked data (app.shop.linked_data)",
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            MEDIA_TYPE: {"schema": {"type": "object"}},
+        },
+    },
+}
 
 
 def link_uri(request: Request) -> str:
@@ -46,7 +86,20 @@ def link_uri(request: Request) -> str:
     return f"{path}?{query}" if query else path
 
 
-@router.get("/01/{rest:path}", response_class=HTMLResponse)
+def _documented(path: str) -> dict[str, Any]:
+    """The OpenAPI parameters of one documented link (read by ``resolve`` from the raw path)."""
+    names = [name for name in _PARAMETERS if f"{{{name}}}" in path]
+    link_type = openapi_parameter(
+        LINK_TYPE,
+        "query",
+        LinkType,
+        "The link asked for: the page unless gs1:verificationService",
+        required=False,
+    )
+    parameters = [openapi_parameter(name, "path", *_PARAMETERS[name]) for name in names]
+    return {"parameters": [*parameters, link_type]}
+
+
 def resolve(request: Request) -> Response:
     """A GS1 Digital Link of an item to its page, or to what its ``linkType`` asks for."""
     linked = wants_linked_data(accept_weights(request.headers.get("accept", "")))
@@ -115,3 +168,20 @@ def _refusal(linked: bool) -> Callable[[int, str, str, str], Response]:
         return error_page(status_code, title, message)
 
     return refuse
+
+
+# Each documented link has a route of its own (listed in the OpenAPI document); any other path
+# under /01/ reaches the same resolver, which answers it as the standard asks (a value holding an
+# encoded "/" is routed there too, the server having decoded it).
+for _path in DOCUMENTED_LINKS:
+    router.add_api_route(
+        _path,
+        resolve,
+        response_class=HTMLResponse,
+        responses=RESOLVER_RESPONSES,
+        openapi_extra=_documented(_path),
+        summary="Resolve a GS1 Digital Link of an item",
+    )
+router.add_api_route(
+    "/01/{rest:path}", resolve, response_class=HTMLResponse, include_in_schema=False
+)

@@ -6,13 +6,18 @@ the token's base unit (wei for ETH), times ISO 8601 in UTC.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from app.domain.abi_types import Signature
 from app.domain.escrow_moves import Action, DeadlineName, Party
+from app.domain.manifest import ManifestDocument
 
 
 class VerdictName(StrEnum):
@@ -322,6 +327,18 @@ class DisputeListPublic(BaseModel):
     as_of_block: int | None
 
 
+@dataclass(frozen=True)
+class DocumentedAs:
+    """Documents a value with ``model``'s schema while pydantic keeps it as it came."""
+
+    model: type[BaseModel]
+
+    def __get_pydantic_json_schema__(
+        self, _schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(self.model.__pydantic_core_schema__)
+
+
 class ManifestCreate(BaseModel):
     """A Merkle batch's manifest (as ``ape run merchant register --batch`` writes it) and the
     merchant's EIP-191 signature over the root and the manifest's content hash
@@ -329,8 +346,10 @@ class ManifestCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    manifest: dict[str, Any]
-    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+    # Kept as sent (its content hash is the merchant's), checked as a ManifestDocument when
+    # published (``invalid_manifest``), and so documented as one.
+    manifest: Annotated[dict[str, Any], DocumentedAs(ManifestDocument)]
+    signature: Signature
 
 
 class ManifestPublishedPublic(BaseModel):

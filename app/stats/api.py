@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import SessionDep
 from app.api.errors import ErrorPublic
-from app.shop.api import parse_address
+from app.api.params import MerchantAddress
 from app.stats.queries import platform_stats
 from app.stats.schemas import StatsPublic
 from app.stats.sources import StatsSourcesDep
@@ -25,13 +25,12 @@ router = APIRouter(prefix="/v1", tags=["stats"])
 def get_stats(
     session: SessionDep,
     sources: StatsSourcesDep,
-    merchant: Annotated[str | None, Query(description="Limit to one merchant")] = None,
+    merchant: Annotated[MerchantAddress | None, Query(description="Limit to one merchant")] = None,
     days: Annotated[int, Query(ge=1, le=366, description="Days of orders, up to the index's")] = 30,
 ) -> JSONResponse:
     """The platform's numbers (or one merchant's): items registered, orders and value by day,
     dispute rate, credit approvals and denials by tier, relay lag."""
-    address = parse_address(merchant, "merchant") if merchant is not None else None
     relay = sources.relay_lag(session) if sources.relay_lag is not None else None
-    stats = platform_stats(session, merchant=address, days=days, relay=relay)
+    stats = platform_stats(session, merchant=merchant, days=days, relay=relay)
     # Dumped here so fields marked exclude_if (``relay`` until it is fed) are left out.
     return JSONResponse(stats.model_dump(mode="json"))

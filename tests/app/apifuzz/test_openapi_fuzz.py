@@ -1,5 +1,11 @@
 """Every operation of the service's OpenAPI document, fuzzed by schemathesis: no answer is a 5xx,
-and every answer matches the document (status code, content type, body schema).
+every answer matches the document (status code, content type, body schema), and the document
+states the formats the service enforces: data outside a documented schema is refused
+(``negative_data_rejection``), and data within it is never refused as malformed
+(``well_formed_is_not_refused_as_malformed``: a 422 of the generic ``validation_failed`` or of a
+parameter's own code). Values whose format carries a rule no pattern states (an address's EIP-55
+checksum, a GTIN's check digit) are generated from their documented ``format``, as a client
+would write them.
 
 The app runs in process (its lifespan entered: database schema made) against the session's Anvil
 with the suite deployed. Requests to the carriers' and bureaus' endpoints carry the test source's
@@ -17,28 +23,37 @@ runs more through ``verify/apifuzz.py``, which also reads the tallies this modul
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import schemathesis
+from eth_utils.address import to_checksum_address
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from schemathesis.checks import not_a_server_error
+from hypothesis import strategies as st
+from schemathesis.checks import CheckContext, not_a_server_error
 from schemathesis.core import NotSet
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
 
+from app.domain.abi_types import ADDRESS_FORMAT
+from app.domain.ids import GTIN_FORMAT, GTIN_LENGTHS
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
+from app.ingest.schemas import IDEMPOTENCY_KEY_PATTERN
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import SourceSecrets
@@ -47,21 +62,97 @@ from tests.app.merchant.support import sign_in
 
 EXAMPLES = int(os.environ.get("TRUSTMALL_API_FUZZ_EXAMPLES", "25"))
 REPORT = os.environ.get("TRUSTMALL_API_FUZZ_REPORT")
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
+# The codes of a refusal as malformed: the generic one, and path and query parameters' own.
+MALFORMED = {
+    "validation_failed",
+    "invalid_json",
+    "invalid_item_id",
+    "invalid_order_id",
+    "invalid_root",
+    "invalid_address",
+}
+# Rules no JSON Schema states: when an event happened, against the clock; an event id once in a
+# request (uniqueness of one property across an array's objects).
+BEYOND_SCHEMA = {"occurred_in_future", "occurred_out_of_range", "duplicate_event_id"}
 # Operations a data source calls, and which source signs for them.
 SIGNED = {"/v1/logistics/events": "carrier", "/v1/credit/reports": "bureau"}
 SIGNED_PREFIXES = {"/v1/credit/reports/": "bureau"}
 # Operations a signed-in merchant calls (all but signing in and out).
 MERCHANT_PREFIX = "/v1/merchant/"
 SESSION_FREE = {"/v1/merchant/siwe/nonce", "/v1/merchant/siwe/session"}
+IDEMPOTENCY_KEY = "Idempotency-Key"
 
 TALLY: Counter[str] = Counter()
 STATUSES: Counter[str] = Counter()
+
+
+def _check_digit(digits: str) -> str:
+    """GS1's check digit of a GTIN's other digits (GS1 General Specifications 7.9.1)."""
+    weighted = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(digits.zfill(13)))
+    return str((10 - weighted % 10) % 10)
+
+
+def _address(raw: bytes, case: int) -> str:
+    text = raw.hex()
+    return (to_checksum_address(raw), "0x" + text, "0x" + text.upper())[case]
+
+
+schemathesis.openapi.format(
+    GTIN_FORMAT,
+    st.sampled_from(GTIN_LENGTHS)
+    .flatmap(lambda length: st.text("0123456789", min_size=length - 1, max_size=length - 1))
+    .map(lambda digits: digits + _check_digit(digits)),
+)
+schemathesis.openapi.format(
+    ADDRESS_FORMAT,
+    st.builds(_address, st.binary(min_size=20, max_size=20), st.integers(0, 2)),
+)
+
+
+def _sent_as_generated(case: Any) -> bool:
+    """Whether the path values the service read are the ones generated: schemathesis decodes a
+    value's ``%xx`` before encoding it, so a GS1 serial holding "%" (set 82 has it) may reach
+    the service as another value, outside the documented pattern."""
+    for parameter in case.operation.definition.raw.get("parameters", []):
+        value = (case.path_parameters or {}).get(parameter["name"])
+        pattern = parameter["schema"].get("pattern")
+        if parameter["in"] == "path" and pattern and not re.search(pattern, unquote(value)):
+            return False
+    return True
+
+
+@schemathesis.check
+def well_formed_is_not_refused_as_malformed(
+    ctx: CheckContext, response: Any, case: Any
+) -> bool | None:
+    """Data within the document's schemas may be refused for what only the service knows (the
+    chain, a signature, the clock), never as malformed: that would be a schema looser than the
+    service's rule."""
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return None
+    if response.status_code != 422 or not _sent_as_generated(case):
+        return None
+    if "json" not in response.headers.get("content-type", [""])[0]:
+        raise AssertionError("a page refused well-formed data as malformed (422)")
+    error = response.json()["error"]
+    details = error["details"] if isinstance(error["details"], list) else []
+    beyond = details and all(detail["code"] in BEYOND_SCHEMA for detail in details)
+    if error["code"] in MALFORMED and not beyond:
+        raise AssertionError(
+            f"well-formed data refused as malformed ({error['code']}): the documented schema is "
+            f"looser than the service's rule: {details or error['message']}"
+        )
+    return None
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    well_formed_is_not_refused_as_malformed,
+]
 
 
 @pytest.fixture
@@ -93,15 +184,20 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 class Signer:
     """Signs each request's exact body; never the same timestamp twice for the same body (a
-    signature is accepted once, and hypothesis repeats bodies)."""
+    signature is accepted once, and hypothesis repeats bodies). A well-formed Idempotency-Key
+    gets a suffix of its own: hypothesis repeats keys too, and a key used with another body is
+    answered 409 before the body is read (a malformed one is sent as generated)."""
 
     def __init__(self, secrets: dict[str, SourceSecrets]) -> None:
         self.secrets = secrets
         self.last: dict[tuple[str, bytes], int] = {}
+        self.keys = itertools.count()
 
     def kwargs(self, case: Any, merchant_session: dict[str, str]) -> dict[str, Any]:
         if case.path.startswith(MERCHANT_PREFIX) and case.path not in SESSION_FREE:
-            return {"headers": merchant_session}
+            # The generated bearer token becomes a live session's; a case without one (a negative
+            # case leaving it out) goes without.
+            return {"headers": merchant_session} if "Authorization" in (case.headers or {}) else {}
         source = SIGNED.get(case.path) or next(
             (name for prefix, name in SIGNED_PREFIXES.items() if case.path.startswith(prefix)),
             None,
@@ -117,6 +213,9 @@ class Signer:
             API_KEY_HEADER: secrets.api_key,
             SIGNATURE_HEADER: signature_header(secrets.hmac_secret, body, timestamp),
         }
+        idempotency_key = (case.headers or {}).get(IDEMPOTENCY_KEY)
+        if isinstance(idempotency_key, str) and re.search(IDEMPOTENCY_KEY_PATTERN, idempotency_key):
+            headers[IDEMPOTENCY_KEY] = f"{idempotency_key[:240]}#{next(self.keys)}"
         if isinstance(case.body, NotSet):
             return {"headers": headers}
         content_type = case.media_type or "application/json"

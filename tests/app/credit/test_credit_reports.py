@@ -237,7 +237,8 @@ def test_post_refuses_an_off_scale_score_with_422(
 
 
 @pytest.mark.parametrize(
-    ("identity", "code"), [(None, "missing"), ("", "string_too_short"), (" - . ", "value_error")]
+    ("identity", "code"),
+    [(None, "missing"), ("", "string_too_short"), (" - . ", "string_pattern_mismatch")],
 )
 def test_post_refuses_a_report_without_a_legal_identifier_with_422(
     credit_client: TestClient, bureau_secrets: SourceSecrets, identity: str | None, code: str

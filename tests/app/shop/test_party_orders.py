@@ -260,9 +260,9 @@ ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
     [
         ("", "one_party_required", {"query.buyer", "query.merchant"}),
         (f"buyer={ADDRESS}&merchant={ADDRESS}", "one_party_required", None),
-        ("buyer=0x1234", "invalid_address", {"buyer"}),
-        (f"merchant={ADDRESS[:-1]}c", "invalid_address", {"merchant"}),  # checksum broken
-        (f"buyer={ADDRESS[2:]}", "invalid_address", {"buyer"}),  # no 0x
+        ("buyer=0x1234", "invalid_address", {"query.buyer"}),
+        (f"merchant={ADDRESS[:-1]}c", "invalid_address", {"query.merchant"}),  # checksum broken
+        (f"buyer={ADDRESS[2:]}", "invalid_address", {"query.buyer"}),  # no 0x
         (f"buyer={ADDRESS}&limit=0", "validation_failed", {"query.limit"}),
         (f"buyer={ADDRESS}&limit=101", "validation_failed", {"query.limit"}),
         (f"buyer={ADDRESS}&cursor=12-3", "validation_failed", {"query.cursor"}),

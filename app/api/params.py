@@ -1,0 +1,55 @@
+"""Path and query parameters whose values are contracts' (ids, roots, addresses): each declared
+with one annotated type of ``app.domain.abi_types``, from which the OpenAPI document takes the
+pattern it states and the service the rule it checks, so the two cannot part.
+
+A malformed value is refused 422 with the parameter's own code (``invalid_item_id``, ...), the
+code the API has always answered for it: ``app.api.errors`` answers a refusal of one such
+parameter with its code. Operations that read their parameters themselves (the item verdict's hot
+path, the HTML pages) document them with ``openapi_parameter`` and check them with ``checked``,
+from the same types."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import TypeAdapter, ValidationError
+
+from app.domain.abi_types import Address, Bytes32, coded
+
+_BYTES32 = "must be 0x followed by 64 hex digits"
+ItemId = Annotated[Bytes32, coded("invalid_item_id", _BYTES32)]
+OrderId = Annotated[Bytes32, coded("invalid_order_id", _BYTES32)]
+BatchRoot = Annotated[Bytes32, coded("invalid_root", _BYTES32)]
+MerchantAddress = Annotated[
+    Address, coded("invalid_address", "must be a 0x-hex address (EIP-55 checksum if mixed case)")
+]
+ITEM_ID: TypeAdapter[str] = TypeAdapter(ItemId)
+# How far a list may be paged: a bound the database's integers hold.
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+Location = Literal["path", "query"]
+
+
+def openapi_parameter(
+    name: str, location: Location, kind: Any, description: str, *, required: bool = True
+) -> dict[str, Any]:
+    """The OpenAPI parameter object of a parameter of type ``kind`` read by the operation itself."""
+    return {
+        "name": name,
+        "in": location,
+        "required": required,
+        "description": description,
+        "schema": TypeAdapter(kind).json_schema(),
+    }
+
+
+def checked(kind: TypeAdapter[str], value: str, location: Location, name: str) -> str:
+    """``value`` as its type makes it; refused as a declared parameter of that type would be."""
+    try:
+        return kind.validate_python(value)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**item, "loc": (location, name)} for item in error.errors()]
+        ) from None
