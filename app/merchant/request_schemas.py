@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.domain.abi_types import Address
 from app.domain.forward_requests import RequestId
 
-Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x" + "ab" * 20])]
+
+def _uint256(text: str) -> str:
+    if int(text) >= 2**256:
+        raise ValueError("above the largest uint256")
+    return text
+
+
+# Decimal text, so that JSON readers without big integers keep it exact; the signer signed the
+# number, which the forwarder's uint256 must hold.
 Uint256Text = Annotated[
-    str, Field(pattern=r"^[0-9]{1,78}$", description="A uint256 as decimal digits")
+    str,
+    Field(pattern=r"^[0-9]{1,78}$", description="A uint256 as decimal digits"),
+    AfterValidator(_uint256),
 ]
 # Calldata: a selector and arguments, at most 128 KiB (a request of a few hundred items).
 HexData = Annotated[

@@ -9,12 +9,12 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ServicesDep, SessionDep, SettingsDep
 from app.api.errors import ApiError
+from app.api.params import MerchantAddress
 from app.domain.forward_requests import PRIMARY_TYPE, RELAYED_FUNCTIONS, TYPES, RequestId
 from app.index.runtime import IndexDep
 from app.merchant.auth import errors
 from app.merchant.request_models import MerchantRequestRow
 from app.merchant.request_schemas import (
-    Address,
     RequestNoncePublic,
     SignedRequestCreate,
     SignedRequestPublic,
@@ -45,7 +45,7 @@ def get_signing(index: IndexDep, services: ServicesDep, settings: SettingsDep) -
 
 @router.get("/nonce/{signer}", response_model=RequestNoncePublic, responses=errors(422, 503))
 def get_nonce(
-    signer: Address, session: SessionDep, index: IndexDep, services: ServicesDep
+    signer: MerchantAddress, session: SessionDep, index: IndexDep, services: ServicesDep
 ) -> RequestNoncePublic:
     """The nonce the signer's next request must carry: the forwarder's, after the requests of the
     signer accepted here and not yet on chain."""

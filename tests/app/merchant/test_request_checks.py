@@ -86,3 +86,37 @@ def test_a_call_that_runs_out_of_its_signed_gas_is_refused_as_the_contract_would
     assert error_code(refused) == (422, "contract_refused")
     assert "gas" in refused.json()["error"]["message"]
     assert outbox(shop) == []
+
+
+def test_addresses_in_one_case_are_accepted_as_signed_and_a_wrong_checksum_is_refused(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    """EIP-712 signs an address's 20 bytes, not its spelling: a client may send it in lower
+    case; a mixed-case address that is not its checksum is a typo, refused before anything."""
+    registry = suite.registry
+    body = signed_body(
+        shop, merchant.account, registry, registry.functions.registerItems(sku_inputs("case", 1))
+    )
+    sender = body["from"]
+    letter = next(i for i, c in enumerate(sender) if i > 1 and c.isalpha())
+    typo = sender[:letter] + sender[letter].swapcase() + sender[letter + 1 :]
+
+    refused = post(shop, {**body, "from": typo})
+    accepted = post(shop, {**body, "from": sender.lower(), "to": body["to"].lower()})
+
+    assert refused.status_code == 422
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["signer"] == sender
+
+
+def test_a_number_above_the_largest_uint256_is_refused_as_malformed(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    registry = suite.registry
+    body = signed_body(
+        shop, merchant.account, registry, registry.functions.registerItems(sku_inputs("big", 1))
+    )
+
+    answers = [post(shop, {**body, field: str(2**256)}) for field in ("gas", "nonce", "value")]
+
+    assert [error_code(answer) for answer in answers] == [(422, "validation_failed")] * 3
