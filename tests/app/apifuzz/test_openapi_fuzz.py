@@ -16,9 +16,9 @@ their authentication; the rate limit is raised out of the way (it has its own te
 The merchant API's operations carry a live session of a fresh merchant (signed in with its own
 key), except signing out, which would end it for the operations after it.
 
-Examples per operation: ``TRUSTMALL_API_FUZZ_EXAMPLES`` (15 in ``make test``, a smoke; ``make verify``
-runs more through ``verify/apifuzz.py``, which also reads the tallies this module writes to
-``TRUSTMALL_API_FUZZ_REPORT``)."""
+Examples per operation: ``TRUSTMALL_API_FUZZ_EXAMPLES`` (15 in ``make test``, a smoke;
+``make verify`` runs more through ``verify/apifuzz.py``, which also reads the tallies this module
+writes to ``TRUSTMALL_API_FUZZ_REPORT``)."""
 
 from __future__ import annotations
 
