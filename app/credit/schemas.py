@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.abi_types import Address, Format, Signature
-from app.domain.attestations import SCORE_MAX, SCORE_MIN, SignedAttestation
+from app.domain.attestations import SCORE_MAX, SCORE_MIN, SignedAttestation, model_id_of
 from app.domain.identity import IDENTIFIER_PATTERN, normalize_identifier
 from app.outbox.schemas import RelayId
 
@@ -33,6 +33,11 @@ def _identifier(value: str) -> str:
     return value
 
 
+def _model_named(model: str) -> str:
+    model_id_of(model)
+    return model
+
+
 class CreditReportCreate(BaseModel):
     """A bureau's report on one borrower. ``report`` is the bureau's full report (any JSON
     object); it, ``score`` and ``identity`` are kept encrypted and never leave the service except
@@ -49,7 +54,8 @@ class CreditReportCreate(BaseModel):
         AfterValidator(_identifier),
     ]
     score: Annotated[int, Field(ge=SCORE_MIN, le=SCORE_MAX)]
-    model: Annotated[str, Field(min_length=1, max_length=128)]
+    # A name, or a 0x bytes32 id, as model_id_of reads it (a malformed id is refused here).
+    model: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_model_named)]
     report: dict[str, Any]
     # Unix seconds; default: the chain's latest block time.
     issued_at: Annotated[int | None, Field(ge=0, lt=2**40)] = None
