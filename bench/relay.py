@@ -25,7 +25,6 @@ is extrapolated to 10,000 events.
 from __future__ import annotations
 
 import json
-import sqlite3
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +50,7 @@ from harness.suite import (
     CarrierService,
     block_ticker,
     deploy_with_items,
+    wait_outbox_confirmed,
 )
 
 SECTION = "Relay throughput"
@@ -180,12 +180,12 @@ def _relay(
 
         with ThreadPoolExecutor(CLIENTS) as pool:
             list(pool.map(post, warm_up))
-            _wait_confirmed(service.database, WARM_UP_EVENTS)
+            wait_outbox_confirmed(service.database, WARM_UP_EVENTS, DEADLINE_SECONDS)
             start_block = int(w3.eth.block_number) + 1
             started = time.perf_counter()
             list(pool.map(post, measured))
             accepted = time.perf_counter()
-            _wait_confirmed(service.database, WARM_UP_EVENTS + EVENTS)
+            wait_outbox_confirmed(service.database, WARM_UP_EVENTS + EVENTS, DEADLINE_SECONDS)
             finished = time.perf_counter()
 
     logs = registry.events.CustodyRecorded().get_logs(
@@ -218,26 +218,6 @@ def _bodies(items: list[str], label: str, count: int) -> list[bytes]:
         json.dumps(events[start : start + REQUEST_EVENTS]).encode()
         for start in range(0, count, REQUEST_EVENTS)
     ]
-
-
-def _wait_confirmed(database: Path, count: int) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
-    try:
-        while time.monotonic() < deadline:
-            rows = dict(
-                connection.execute(
-                    "SELECT status, count(*) FROM outbox_records GROUP BY status"
-                ).fetchall()
-            )
-            if rows.get("failed"):
-                raise RuntimeError(f"records failed: {rows}")
-            if rows.get("confirmed", 0) == count:
-                return
-            time.sleep(0.02)
-    finally:
-        connection.close()
-    raise TimeoutError(f"not every record was confirmed within {DEADLINE_SECONDS} s")
 
 
 def _naive(w3: Web3, registry: Contract, items: list[str]) -> float:

@@ -26,9 +26,7 @@ nonces do not serialise the load. A warm-up of a few merchants goes first. Every
 from __future__ import annotations
 
 import json
-import sqlite3
 import tempfile
-import time
 from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -44,7 +42,13 @@ from bench.verify import UVICORN_ARGS
 from harness.merchant_requests import REQUESTS_PATH, MerchantDriver, SignedRequest
 from harness.nodes import anvil_command, free_port, running
 from harness.service import FACTORY, ServiceProcess, WorkerProcess, service_environment
-from harness.suite import CONFIRMATION_DEPTH, ORACLE, block_ticker, deploy
+from harness.suite import (
+    CONFIRMATION_DEPTH,
+    ORACLE,
+    block_ticker,
+    deploy,
+    wait_outbox_confirmed,
+)
 
 SECTION = "Merchants' signed requests"
 
@@ -231,7 +235,7 @@ def _measure(driver: MerchantDriver, rpc_url: str, workdir: Path, shape: Shape) 
         )
         many = _checked(fire(api.url, big), f"{BIG_ITEMS} items")
         total = sum(len(lane) for lanes in (warm_up, small, big) for lane in lanes)
-        return Measured(one, many, cpu_ms, worker_ms, _wait_confirmed(api, total))
+        return Measured(one, many, cpu_ms, worker_ms, _confirmed_in(api, total))
 
 
 def _lanes(
@@ -275,24 +279,6 @@ def _checked(fired: Fired, label: str) -> Fired:
     return fired
 
 
-def _wait_confirmed(service: ServiceProcess, count: int) -> float:
-    """Seconds until the service's outbox holds ``count`` records confirmed; fails on a record
-    failed, or at the deadline."""
-    started = time.monotonic()
+def _confirmed_in(service: ServiceProcess, count: int) -> float:
     database = Path(service.env["TRUSTMALL_DATABASE_URL"].removeprefix("sqlite:///"))
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
-    try:
-        while time.monotonic() < started + DEADLINE_SECONDS:
-            rows = dict(
-                connection.execute(
-                    "SELECT status, count(*) FROM outbox_records GROUP BY status"
-                ).fetchall()
-            )
-            if rows.get("failed"):
-                raise RuntimeError(f"requests failed on their way to the chain: {rows}")
-            if rows.get("confirmed", 0) == count:
-                return time.monotonic() - started
-            time.sleep(0.05)
-    finally:
-        connection.close()
-    raise TimeoutError(f"not every request was confirmed within {DEADLINE_SECONDS:.0f} s")
+    return wait_outbox_confirmed(database, count, DEADLINE_SECONDS)

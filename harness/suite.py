@@ -10,6 +10,7 @@ import json
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -137,6 +138,28 @@ class CarrierService(ServiceProcess):
             return connection.execute(sql, parameters).fetchall()
         finally:
             connection.close()
+
+
+def wait_outbox_confirmed(database: Path, count: int, timeout: float) -> float:
+    """Seconds until the service's outbox at ``database`` holds ``count`` records confirmed;
+    fails on a record failed, or after ``timeout`` seconds."""
+    started = time.monotonic()
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+    try:
+        while time.monotonic() < started + timeout:
+            rows = dict(
+                connection.execute(
+                    "SELECT status, count(*) FROM outbox_records GROUP BY status"
+                ).fetchall()
+            )
+            if rows.get("failed"):
+                raise RuntimeError(f"records failed on their way to the chain: {rows}")
+            if rows.get("confirmed", 0) == count:
+                return time.monotonic() - started
+            time.sleep(0.02)
+    finally:
+        connection.close()
+    raise TimeoutError(f"not every record was confirmed within {timeout:.0f} s")
 
 
 @contextmanager
