@@ -100,17 +100,7 @@ class ServiceProcess:
             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
             *self.uvicorn_args,
         ]  # fmt: skip
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as out:
-            process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.process = process
+        process = self.process = spawn_logged(command, self.env, self.log)
         wait_healthy(self.url, process, timeout)
 
     @property
@@ -165,6 +155,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def spawn_logged(command: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``command`` started from the repository in a session of its own (so that its group can be
+    killed whole), its output appended to ``log``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+
 def session_cpu_seconds(session: int) -> float:
     """User + system CPU time of the running processes of a session (Linux, ``/proc``)."""
     total = 0.0
@@ -191,16 +192,7 @@ class WorkerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Self:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.worker"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = spawn_logged([sys.executable, "-m", "app.worker"], self.env, self.log)
         return self
 
     def __exit__(
