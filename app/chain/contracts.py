@@ -41,14 +41,17 @@ def rpc_session(rpc_url: str) -> requests.Session:
     work of accepting a merchant's request (bench/signed_requests.py)."""
     session = requests.Session()
     session.proxies = dict(requests.utils.get_environ_proxies(rpc_url))
-    session.verify = (
-        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-    )
+    session.verify = ca_bundle() or True
     session.trust_env = False
     adapter = HTTPAdapter(pool_connections=1, pool_maxsize=RPC_CONNECTIONS)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def ca_bundle() -> str | None:
+    """The CA bundle the environment names for HTTPS (as ``requests`` reads it), if any."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
 
 
 def load_abi(abi_dir: Path, name: str) -> list[dict[str, Any]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import os
 import ssl
 import threading
 from typing import Any, Protocol
@@ -22,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from app.chain.contracts import RPC_TIMEOUT_SECONDS, rpc_session
+from app.chain.contracts import RPC_TIMEOUT_SECONDS, ca_bundle, rpc_session
 
 # The errors of a connection the node closed while it sat idle, met when reusing it.
 STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
@@ -43,7 +42,9 @@ class JsonRpcReads:
         self.url = rpc_url
         self.timeout = timeout
         parts = urlsplit(rpc_url)
-        self._https = parts.scheme == "https"
+        # Made once: a context loads the CA certificates, each new connection shares it.
+        https = parts.scheme == "https"
+        self._tls = ssl.create_default_context(cafile=ca_bundle()) if https else None
         self._host = parts.hostname or "localhost"
         self._port = parts.port
         self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -97,12 +98,10 @@ class JsonRpcReads:
             raise ConnectionError(f"node at {self._host}: {error}") from error
 
     def _connect(self) -> http.client.HTTPConnection:
-        if not self._https:
+        if self._tls is None:
             return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        context = ssl.create_default_context(cafile=bundle)
         return http.client.HTTPSConnection(
-            self._host, self._port, timeout=self.timeout, context=context
+            self._host, self._port, timeout=self.timeout, context=self._tls
         )
 
     def _body(self, status: int, body: bytes) -> bytes:
