@@ -30,6 +30,7 @@ ol.timeline{list-style:none;margin:0;padding:0 0 0 1rem;border-left:3px solid #c
 ol.timeline li{margin:0 0 .8rem;position:relative}ol.timeline li:before{content:"";
 position:absolute;left:-1.45rem;top:.35rem;width:.7rem;height:.7rem;border-radius:50%;
 background:#5f6368}a{color:#0b57d0}dl{margin:0}dt{font-weight:600}dd{margin:0 0 .5rem}
+nav.lang{text-align:right;margin:0 0 .5rem}nav.lang a{display:inline-block;padding:.5rem .75rem}
 """
 _ERROR_TITLES = {
     404: "Page not found",
@@ -44,10 +45,11 @@ def escape_html(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def html_document(title: str, body: str) -> str:
-    """A whole page around ``body`` (already HTML)."""
+def html_document(title: str, body: str, lang: str = "en") -> str:
+    """A whole page around ``body`` (already HTML), in the language tagged ``lang``
+    (``app.api.page_language.Lang``)."""
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{escape_html(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape_html(title)}</title><style>{_CSS}</style></head>"
         f"<body><main>{body}</main></body></html>"
