@@ -45,13 +45,13 @@ def escape_html(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def html_document(title: str, body: str, lang: str = "en") -> str:
+def html_document(title: str, body: str, lang: str = "en", css: str = "") -> str:
     """A whole page around ``body`` (already HTML), in the language tagged ``lang``
-    (``app.api.page_language.Lang``)."""
+    (``app.api.page_language.Lang``); ``css`` adds the page's own rules to the shared ones."""
     return (
         f'<!DOCTYPE html><html lang="{escape_html(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape_html(title)}</title><style>{_CSS}</style></head>"
+        f"<title>{escape_html(title)}</title><style>{_CSS}{css}</style></head>"
         f"<body><main>{body}</main></body></html>"
     )
 
