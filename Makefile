@@ -65,11 +65,13 @@ $(STAMP_BUILD): $(STAMP_TOOLS) ape-config.yaml $(shell find contracts -name '*.s
 
 compile: $(STAMP_BUILD) ## Compile the contracts with the pinned solc
 
-# The shopper page is tested in a real headless browser: Debian's chromium.
+# The pages are tested in a real headless browser: Debian's chromium, with a font for the
+# Chinese pages (without one their screenshots show empty boxes).
 browser:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
-	  { echo "chromium is needed by the page tests: apt-get install chromium (as root)"; exit 1; }
+	@{ command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; } || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; } || \
+	  { echo "the page tests need: apt-get install chromium fonts-wqy-microhei (as root)"; exit 1; }
 
 # The project's own bytecode too, once, for the dozens of processes a run starts (`ape run`, the
 # service, workers), which with PYTHONDONTWRITEBYTECODE set would each compile it again.

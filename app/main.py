@@ -14,6 +14,7 @@ from app.db.session import Database, create_schema
 from app.ingest.wiring import install_ingest_and_relay
 from app.keeper.wiring import install_keeper
 from app.merchant.wiring import install_merchant
+from app.ops.api_docs import install_api_docs
 from app.ops.wiring import install_index_and_shop
 from app.services import AppServices
 from app.settings import Settings
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Relays carriers' and bureaus' data on chain; answers shoppers from the chain.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
     install_error_handlers(app)
@@ -49,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_credit(app)
     install_keeper(app, services, app.state.metrics)
     install_merchant(app, services, index, app.state.metrics)
+    install_api_docs(app, settings.swagger_ui_dir)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

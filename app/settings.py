@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     rpc_url: str = "http://127.0.0.1:8545"
     deployments_dir: Path = ROOT / "deployments"
     abi_dir: Path = ROOT / "abi"
+    # Swagger UI's script and style for /docs (npm's swagger-ui-dist, installed by `make setup`).
+    swagger_ui_dir: Path = ROOT / "node_modules" / "swagger-ui-dist"
     database_url: str = f"sqlite:///{ROOT / 'var' / 'trustmall.db'}"
     public_base_url: str = "http://127.0.0.1:8000"
 

@@ -3,67 +3,42 @@ a uvicorn server on loopback, at a phone's viewport, and the screenshot and DOM 
 
 from __future__ import annotations
 
-import socket
 import struct
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 
 from app.main import create_app
 from app.settings import Settings
 from harness.browser import PHONE_HEIGHT, PHONE_WIDTH, decode_png, render
+from harness.nodes import free_port
 from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.app.page.serving import served
 
 WIDTH, HEIGHT = PHONE_WIDTH, PHONE_HEIGHT
 NOT_AUTHENTIC_RED = (0xB3, 0x26, 0x1E)  # .bad in app/api/html_pages.py
 PAGE_GREY = (0xF4, 0xF5, 0xF7)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
-def served(shop: Shop, shop_settings: Settings) -> Iterator[str]:
+def served_shop(shop: Shop, shop_settings: Settings) -> Iterator[str]:
     """A second app on the same database, served by uvicorn on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     app = create_app(
         shop_settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"})
     )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while not server.started:  # set once the socket listens; join() waits without sleeping
-        assert thread.is_alive(), "uvicorn stopped"
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        thread.join(timeout=0.02)
-    assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
-    try:
+    with served(app, port) as base:
         yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 def test_verify_page_renders_in_headless_chromium_at_phone_size(
-    served: str, shop: Shop, suite: SuiteDriver, merchant: Actor, tmp_path: Path
+    served_shop: str, shop: Shop, suite: SuiteDriver, merchant: Actor, tmp_path: Path
 ) -> None:
     item = suite.register_item(merchant)
     suite.recall_item(merchant, item.item_id)
     shop.index()
-    url = f"{served}/verify/{item.hex}"
+    url = f"{served_shop}/verify/{item.hex}"
 
     page = render(url, tmp_path)
 
