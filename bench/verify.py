@@ -19,29 +19,21 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
 
-from eth_utils.crypto import keccak
-from sqlalchemy import insert
-
-from app.domain.ids import item_id_of_key, item_key
-from app.domain.vocab import IdScheme
 from bench.context import BenchContext
 
 # LoadResult and load stay importable from here: verify/load.py (the load campaign) uses them.
 from bench.http_load import LoadResult as LoadResult
 from bench.http_load import load as load
 from bench.http_load import run_coroutine, run_load
+from bench.indexed_items import CUSTODY_PER_ITEM, INDEXED_ITEMS, REAL_ITEMS, build_index, deploy
 from bench.model import Peer, Row, Target
+from bench.pages import Measured, page_rows
 from harness.nodes import free_port
 from harness.service import ServiceProcess, service_environment
 
 SECTION = "Shopper verification"
 
-INDEXED_ITEMS = 100_000
-REAL_ITEMS = 24
-SKU = "TM-BENCH-JACKET"
-CUSTODY_PER_ITEM = 2
 INDEXED_SECONDS = 10.0
 FRESH_SECONDS = 5.0
 WARM_UP_SECONDS = 2.0
@@ -60,7 +52,7 @@ ORACLE_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6
 def run(ctx: BenchContext) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-verify-") as scratch:
         base = Path(scratch)
-        deployments, abi = _deploy(ctx, base)
+        deployments, abi = deploy(ctx, base)
         database = base / "service.db"
         index = build_index(
             ctx.rpc_url,
@@ -89,6 +81,13 @@ def run(ctx: BenchContext) -> list[Row]:
                 service, fresh_paths, FRESH_SECONDS, FRESH_CONNECTIONS
             )
             peak = peak.peak(fresh_peak)
+            pages = page_rows(
+                service,
+                lambda path: _get(service, path),
+                index.page_paths(),
+                index.link_paths(),
+                Measured(indexed, cpu_per_request_us),
+            )
     if indexed.errors or fresh.errors:
         raise RuntimeError(f"errors under load: {indexed.errors} indexed, {fresh.errors} fresh")
     bulk_note = (
@@ -158,168 +157,8 @@ def run(ctx: BenchContext) -> list[Row]:
             note=f"{peak.anon:.0f} MiB anonymous + {peak.file:.0f} MiB file-backed, mostly the "
             f"SQLite file ({database_mib:.0f} MiB on disk), which the read path maps",
         ),
+        *pages,
     ]
-
-
-# ------------------------------------------------------------------------------ set-up
-
-
-def _deploy(ctx: BenchContext, base: Path) -> tuple[Path, Path]:
-    from ape import networks
-
-    from scripts._lib.abi import compiled_abis, write_abis
-    from scripts._lib.deployer import deploy_suite
-
-    deployments, abi = base / "deployments", base / "abi"
-    deploy_suite(
-        ctx.admin,
-        verifier=str(ctx.verifier.address),
-        oracle=str(ctx.oracle.address),
-        network_choice=str(networks.provider.network_choice),
-        directory=deployments,
-        redeploy=True,
-        echo=lambda *_args, **_kwargs: None,
-    )
-    write_abis(abi, compiled_abis())
-    return deployments, abi
-
-
-class IndexedItems(NamedTuple):
-    """The items of the index: a few registered on chain, the bulk inserted into its tables."""
-
-    real: list[bytes]
-    synthetic: list[bytes]
-
-    def paths(self, items: list[bytes] | None = None) -> list[str]:
-        """``GET /v1/items/{id}`` paths of ``items`` (by default all of them)."""
-        chosen = [*self.synthetic, *self.real] if items is None else items
-        return [f"/v1/items/0x{item.hex()}" for item in chosen]
-
-
-def build_index(
-    rpc_url: str, deployments: Path, abi: Path, database: Path, *, verifier: str, merchant: str
-) -> IndexedItems:
-    """This benchmark's index in a fresh SQLite file: ``REAL_ITEMS`` items registered on chain
-    by ``merchant`` (approved by ``verifier``; both unlocked accounts of the node) and indexed by
-    the service's indexer, and ``INDEXED_ITEMS`` more inserted straight into its tables."""
-    database_url = f"sqlite:///{database}"
-    real = _register_real_items(rpc_url, deployments, abi, verifier=verifier, merchant=merchant)
-    _index_real_items(rpc_url, deployments, abi, database_url)
-    return IndexedItems(real, _insert_synthetic_items(database_url))
-
-
-def _register_real_items(
-    rpc_url: str, deployments: Path, abi: Path, *, verifier: str, merchant: str
-) -> list[bytes]:
-    """Items on chain, each with a production and a shipping custody event."""
-    from app.chain.contracts import connect, load_suite
-
-    suite = load_suite(connect(rpc_url), deployments, abi)
-    registry, w3 = suite.registry, suite.web3
-
-    def send(call: Any, sender: str) -> None:
-        receipt = w3.eth.wait_for_transaction_receipt(call.transact({"from": sender}))
-        if receipt["status"] != 1:
-            raise RuntimeError("a benchmark set-up transaction reverted")
-
-    send(
-        registry.functions.approveMerchant(merchant, "Bench Outfitters", keccak(text="id")),
-        verifier,
-    )
-    serials = [f"R{i:04d}" for i in range(REAL_ITEMS)]
-    inputs = [
-        (item_key(IdScheme.SKU, SKU, serial), keccak(text=f"metadata {i}"), f"ipfs://bafybench{i}")
-        for i, serial in enumerate(serials)
-    ]
-    send(registry.functions.registerItems(inputs), merchant)
-    items = [item_id_of_key(merchant, IdScheme.SKU, SKU, serial) for serial in serials]
-    now = int(w3.eth.get_block("latest")["timestamp"])
-    events = [
-        (item, n * REAL_ITEMS + i + 1, action, now, keccak(text="GLN"), keccak(text="lot 7"))
-        for n, action in enumerate((1, 2))  # Produced, Shipped
-        for i, item in enumerate(items)
-    ]
-    send(registry.functions.recordCustody(events), merchant)
-    return items
-
-
-def _index_real_items(rpc_url: str, deployments: Path, abi: Path, database_url: str) -> None:
-    import app.index.models
-    import app.shop.models  # noqa: F401
-    from app.db.session import Database, create_schema
-    from app.index.chain import ChainAccess
-    from app.index.indexer import Indexer
-    from app.settings import Settings
-
-    # ``_env_file`` is pydantic-settings' init-only argument: no .env file leaks into the run.
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        rpc_url=rpc_url,
-        deployments_dir=deployments,
-        abi_dir=abi,
-        database_url=database_url,
-        confirmation_depth=0,
-    )
-    database = Database(database_url)
-    create_schema(database.engine)
-    Indexer(database, ChainAccess(settings), confirmation_depth=0).run_once()
-    database.dispose()
-
-
-def _insert_synthetic_items(database_url: str) -> list[bytes]:
-    """The bulk of the index, written as the indexer writes rows: for the real merchant, at the
-    real registration's block (so the service's own reorg check finds nothing to undo)."""
-    from sqlalchemy import select
-
-    from app.db.session import Database
-    from app.index.models import CustodyRow, ItemRow
-
-    database = Database(database_url)
-    with database.transaction() as session:
-        template = session.scalars(select(ItemRow).limit(1)).one()
-        merchant, block, block_time = template.merchant, template.block_number, template.block_time
-    where = {"block_number": block, "block_time": block_time}
-    items = [keccak(text=f"bench indexed item {i}") for i in range(INDEXED_ITEMS)]
-    with database.engine.begin() as connection:
-        for start in range(0, INDEXED_ITEMS, 10_000):
-            chunk = items[start : start + 10_000]
-            connection.execute(
-                insert(ItemRow),
-                [
-                    {
-                        "item_id": "0x" + item.hex(),
-                        "merchant": merchant,
-                        "metadata_hash": "0x" + keccak(item).hex(),
-                        "metadata_uri": f"ipfs://bafybulk{start + n}",
-                        "batch_root": None,
-                        "log_index": n,
-                        "tx_hash": "0x" + keccak(text=f"tx {start + n}").hex(),
-                        **where,
-                    }
-                    for n, item in enumerate(chunk)
-                ],
-            )
-            connection.execute(
-                insert(CustodyRow),
-                [
-                    {
-                        "item_id": "0x" + item.hex(),
-                        "submitter": merchant,
-                        "event_id": str((start + n) * CUSTODY_PER_ITEM + step),
-                        "action": step + 1,
-                        "occurred_at": block_time,
-                        "location_hash": "0x" + keccak(text="GLN").hex(),
-                        "context_hash": "0x" + keccak(text="lot 7").hex(),
-                        "log_index": n,
-                        "tx_hash": "0x" + keccak(text=f"custody {start + n}").hex(),
-                        **where,
-                    }
-                    for n, item in enumerate(chunk)
-                    for step in range(CUSTODY_PER_ITEM)
-                ],
-            )
-    database.dispose()
-    return items
 
 
 # ------------------------------------------------------------------------------ the service

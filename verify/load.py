@@ -42,7 +42,8 @@ from eth_account import Account
 from eth_utils.crypto import keccak
 
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
-from bench.verify import ORACLE_KEY, LoadResult, build_index, load, verification_service
+from bench.indexed_items import build_index
+from bench.verify import ORACLE_KEY, LoadResult, load, verification_service
 from harness.fault_service import EVENTS_PATH, event_bodies
 from harness.nodes import anvil_command, free_port, running
 from harness.service import ServiceProcess, cpu_seconds

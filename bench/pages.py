@@ -1,0 +1,136 @@
+"""People's pages under the same load as the JSON they explain, on ``bench.verify``'s service and
+index, in the same run: the item page (``/verify/{id}``), the page a label's GS1 Digital Link
+resolves to (``/01/{gtin}/21/{serial}``), and the market's figures (``/v1/stats``,
+``/dashboard``).
+
+Pages are asked for over random items of the 100,000 the index holds, so a page cache helps only
+as much as it would for shoppers scanning different labels; with no ``Accept-Language``, so in
+English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from bench.http_load import LoadResult, load
+from bench.model import Peer, Row, Target
+from harness.service import ServiceProcess
+
+PAGE_RPS_TARGET = Target(2_000, ">=")
+PAGE_P99_TARGET = Target(25)
+FIGURES_RPS_TARGET = Target(1_000, ">=")
+SECONDS = 8.0
+WARM_UP_SECONDS = 1.0
+CONNECTIONS = 8
+# What the verdict banner says of an authentic item (app.shop.wording), to check each page first.
+AUTHENTIC_BANNER = b'id="verdict">Authentic<'
+
+
+class Measured(NamedTuple):
+    result: LoadResult
+    cpu_us: float  # service CPU time per request
+
+
+class Page(NamedTuple):
+    key: str
+    label: str
+    paths: list[str]
+    check: bytes  # what the page must hold, checked once before the load
+
+
+def measure(service: ServiceProcess, paths: list[str], connections: int = CONNECTIONS) -> Measured:
+    """``paths`` under load after a warm-up; the result and the service's CPU per request."""
+    load(service.port, paths, WARM_UP_SECONDS, connections)
+    cpu_before = service.cpu_seconds()
+    result = load(service.port, paths, SECONDS, connections)
+    if result.errors:
+        raise RuntimeError(f"{result.errors} of {result.requests} requests failed: {paths[0]}")
+    return Measured(result, (service.cpu_seconds() - cpu_before) / result.requests * 1e6)
+
+
+def page_rows(
+    service: ServiceProcess,
+    get: Callable[[str], tuple[int, bytes]],
+    item_pages: list[str],
+    link_pages: list[str],
+    json: Measured,
+) -> list[Row]:
+    """The item pages and the market's figures, beside ``json`` (``GET /v1/items/{id}``
+    measured just before on the same items)."""
+    pages = [
+        Page("verify.page", "`GET /verify/{id}` (the item's page)", item_pages, AUTHENTIC_BANNER),
+        Page(
+            "verify.link_page",
+            "`GET /01/{gtin}/21/{serial}` (the label's GS1 Digital Link)",
+            link_pages,
+            AUTHENTIC_BANNER,
+        ),
+    ]
+    figures = [
+        Page("verify.stats", "`GET /v1/stats`", ["/v1/stats"], b'"items"'),
+        Page("verify.dashboard", "`GET /dashboard`", ["/dashboard"], b"<svg"),
+    ]
+    for page in (*pages, *figures):
+        status, body = get(page.paths[0])
+        if status != 200 or page.check not in body:
+            raise RuntimeError(f"{page.paths[0]} answered {status}: {body[:300]!r}")
+    json_rps = Peer("JSON `GET /v1/items/{id}`, this run", round(json.result.rps))
+    json_p99 = Peer("JSON, this run", round(json.result.percentile_ms(0.99), 2))
+    json_cpu = Peer("JSON, this run", round(json.cpu_us))
+    note = (
+        f"{CONNECTIONS} keep-alive connections for {SECONDS:.0f} s, random items of the index, "
+        "in English; the same service and items as the JSON rows"
+    )
+    rows: list[Row] = []
+    for page in pages:
+        measured = measure(service, page.paths)
+        rows += [
+            Row(
+                f"{page.key}_rps",
+                f"{page.label}: requests per second",
+                round(measured.result.rps),
+                "req/s",
+                target=PAGE_RPS_TARGET,
+                peer=json_rps,
+                note=note,
+            ),
+            Row(
+                f"{page.key}_p99_ms",
+                f"{page.label}: p99 latency",
+                round(measured.result.percentile_ms(0.99), 2),
+                "ms",
+                target=PAGE_P99_TARGET,
+                peer=json_p99,
+                note=f"p50 {measured.result.percentile_ms(0.50):.2f} ms",
+            ),
+            _cpu_row(page, measured, json_cpu),
+        ]
+    for page in figures:
+        measured = measure(service, page.paths)
+        rows += [
+            Row(
+                f"{page.key}_rps",
+                f"{page.label}: requests per second",
+                round(measured.result.rps),
+                "req/s",
+                target=FIGURES_RPS_TARGET,
+                note=f"{CONNECTIONS} keep-alive connections for {SECONDS:.0f} s; p50 "
+                f"{measured.result.percentile_ms(0.50):.2f} ms, p99 "
+                f"{measured.result.percentile_ms(0.99):.2f} ms; the index of 100,000 items",
+            ),
+            _cpu_row(page, measured, None),
+        ]
+    return rows
+
+
+def _cpu_row(page: Page, measured: Measured, peer: Peer | None) -> Row:
+    return Row(
+        f"{page.key}_cpu_us",
+        f"{page.label}: service CPU time per request",
+        round(measured.cpu_us),
+        "µs",
+        peer=peer,
+        note="user + system time of the service process over the load, divided by the requests "
+        f"answered (~{1e6 / measured.cpu_us:,.0f} req/s on a core of its own)",
+    )
