@@ -24,6 +24,7 @@ from app.main import create_app
 from app.settings import Environment, Settings, SourceCredentials, SourceKind
 from harness.ape_run import TEST_PRIVATE_KEYS, invoke
 from harness.nodes import ChainNode, anvil_command, free_port, running, subprocess_env
+from tests.app.databases import TestDatabases, test_databases
 
 # The index and shopper tests' fixtures (the suite driven with web3, fresh actors, an app whose
 # indexer starts at the test's first block), for every directory of service tests that uses them.
@@ -128,9 +129,17 @@ def bureau_secrets() -> SourceSecrets:
     return SourceSecrets(BUREAU, secrets.token_urlsafe(24), secrets.token_urlsafe(32))
 
 
+@pytest.fixture(scope="session")
+def databases() -> Iterator[TestDatabases]:
+    """Where the service tests' databases are made: SQLite files, or a PostgreSQL server."""
+    with test_databases() as made:
+        yield made
+
+
 @pytest.fixture
 def settings(
     deployment: Deployment,
+    databases: TestDatabases,
     tmp_path: Path,
     carrier_secrets: SourceSecrets,
     rival_carrier_secrets: SourceSecrets,
@@ -154,7 +163,7 @@ def settings(
         rpc_url=deployment.rpc_url,
         deployments_dir=deployment.deployments_dir,
         abi_dir=deployment.abi_dir,
-        database_url=f"sqlite:///{tmp_path / 'service.db'}",
+        database_url=databases.url(tmp_path, "service"),
         oracle_private_key=SecretStr(ORACLE_KEY),
         logistics_oracle_private_key=SecretStr(LOGISTICS_ORACLE_KEY),
         attester_private_key=SecretStr(ATTESTER_KEY),

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import create_engine, inspect, text
 
 from app.main import create_app
 from app.settings import Settings
@@ -92,5 +93,19 @@ def cosign_client(cosign_settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def database_file(settings: Settings) -> Path:
-    return Path(settings.database_url.removeprefix("sqlite:///"))
+def stored_bytes(database_url: str) -> bytes:
+    """What the database keeps, as bytes: a SQLite file and its journal (WAL) as they are on
+    disk; on another database every row of every table, as text."""
+    if database_url.startswith("sqlite:///"):
+        main = Path(database_url.removeprefix("sqlite:///"))
+        return b"".join(p.read_bytes() for p in main.parent.glob(main.name + "*"))
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return b"".join(
+                repr(row).encode()
+                for table in inspect(connection).get_table_names()
+                for row in connection.execute(text(f'SELECT * FROM "{table}"'))
+            )
+    finally:
+        engine.dispose()

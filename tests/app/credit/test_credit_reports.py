@@ -26,7 +26,7 @@ from app.main import create_app
 from app.settings import Settings, SourceCredentials, SourceKind
 from harness.ape_run import BUYER
 from tests.app.conftest import ATTESTER_KEY, Deployment, SourceSecrets
-from tests.app.credit.conftest import database_file
+from tests.app.credit.conftest import stored_bytes
 from tests.app.credit.support import (
     BORROWER_KEY,
     REPORTS_PATH,
@@ -38,6 +38,7 @@ from tests.app.credit.support import (
     report_body,
     signed_request,
 )
+from tests.app.databases import TestDatabases
 
 pytestmark = pytest.mark.anvil
 
@@ -87,10 +88,8 @@ def test_report_is_stored_encrypted_and_read_back_by_its_bureau(
     # Neither the raw score nor the report is in the answer (it is kept for idempotent replays).
     assert "score" not in answer and "report" not in answer
     credit_client.app.state.services.database.dispose()  # type: ignore[attr-defined]
-    main = database_file(credit_settings)
-    # The database file and its journal (WAL) if any: nothing of the report in the clear.
-    stored = b"".join(p.read_bytes() for p in main.parent.glob(main.name + "*"))
-    assert main.stat().st_size > 0
+    stored = stored_bytes(credit_settings.database_url)
+    assert answer["id"].encode() in stored  # the rows were read: the report's id is plain
     for secret in (b"Zelda", b"Quintrell", b"987654321", body["identity"].encode()):
         assert secret not in stored
 
@@ -166,12 +165,15 @@ def test_a_service_on_a_fresh_database_skips_nonces_the_chain_shows_spent(
     credit_settings: Settings,
     bureau_secrets: SourceSecrets,
     credit_deployment: Deployment,
+    databases: TestDatabases,
     tmp_path: Path,
 ) -> None:
     first = post_report(credit_client, bureau_secrets, report_body(760, Account.create().address))
     spent = int(first.json()["signed_attestation"]["attestation"]["nonce"])
     relay_all(credit_client, credit_deployment)
-    fresh = credit_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'b.db'}"})
+    fresh = credit_settings.model_copy(
+        update={"database_url": databases.url(tmp_path, "other_service")}
+    )
     with TestClient(create_app(fresh)) as other:
         again = post_report(other, bureau_secrets, report_body(760, Account.create().address))
     assert again.status_code == 201, again.text

@@ -20,6 +20,7 @@ from app.index.credit_events import CREDIT_LINES, CREDIT_VAULT
 from app.index.handlers import ChainLog, default_handlers
 from app.index.models import CreditDecisionRow, CreditPoolEventRow, CreditRefundRow
 from app.stats.queries import platform_stats
+from tests.app.databases import TestDatabases
 
 ABI_DIR = Path(__file__).resolve().parents[3] / "abi"
 ABIS = {
@@ -64,7 +65,9 @@ def _log(name: str, values: dict[str, Any], abi: list[dict[str, Any]] = ABI) -> 
     }
 
 
-def test_credit_decisions_are_recorded_by_band_as_the_abi_decodes_them(tmp_path: Path) -> None:
+def test_credit_decisions_are_recorded_by_band_as_the_abi_decodes_them(
+    databases: TestDatabases, tmp_path: Path
+) -> None:
     contract = Web3().eth.contract(address=Web3.to_checksum_address(BORROWER), abi=ABI)
     attestation = (BORROWER, IDENTITY, 3, b"\x05" * 32, b"\x06" * 32, 100, 200, 9, 1)
     tier = (10**9, 1_200, 30 * 86_400, 7 * 86_400, 5 * 10**6)
@@ -76,7 +79,7 @@ def test_credit_decisions_are_recorded_by_band_as_the_abi_decodes_them(tmp_path:
         "CreditDenied",
         {"borrower": BORROWER, "policyVersion": 2, "attestation": attestation, "reasons": 0b101},
     )
-    database = Database(f"sqlite:///{tmp_path / 'index.db'}")
+    database = Database(databases.url(tmp_path, "index"))
     create_schema(database.engine)
     handlers = default_handlers()
 
@@ -112,9 +115,9 @@ def test_credit_decisions_are_recorded_by_band_as_the_abi_decodes_them(tmp_path:
         ]
 
 
-def _handle(tmp_path: Path, logs: list[tuple[str, str, dict[str, Any]]]) -> Database:
+def _handle(database_url: str, logs: list[tuple[str, str, dict[str, Any]]]) -> Database:
     """A database with the logs (contract, event, values) run through their handlers."""
-    database = Database(f"sqlite:///{tmp_path / 'index.db'}")
+    database = Database(database_url)
     create_schema(database.engine)
     handlers = default_handlers()
     with database.transaction() as session:
@@ -142,11 +145,11 @@ def _handle(tmp_path: Path, logs: list[tuple[str, str, dict[str, Any]]]) -> Data
 
 
 def test_refunds_settle_in_increments_and_the_vaults_losses_and_exits_are_recorded(
-    tmp_path: Path,
+    databases: TestDatabases, tmp_path: Path
 ) -> None:
     order = b"\x09" * 32
     database = _handle(
-        tmp_path,
+        databases.url(tmp_path, "index"),
         [
             (CREDIT_LINES, "CreditRefundSettled", {
                 "orderId": order, "borrower": BORROWER, "refund": 40, "surplus": 0}),

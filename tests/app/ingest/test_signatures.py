@@ -21,6 +21,7 @@ from app.ingest.auth import (
 )
 from app.ingest.models import SeenSignature
 from tests.app.conftest import SourceSecrets
+from tests.app.databases import TestDatabases
 from tests.app.ingest.support import EVENTS_PATH, body_of, event, hex32, hmac_hex, post_signed
 
 pytestmark = pytest.mark.anvil
@@ -191,12 +192,14 @@ def test_non_ascii_signature_is_refused_as_malformed_not_a_server_error(
     assert _refusal(response) == (401, "malformed_signature")
 
 
-def test_a_signature_is_remembered_for_as_long_as_it_could_be_accepted(tmp_path: Path) -> None:
+def test_a_signature_is_remembered_for_as_long_as_it_could_be_accepted(
+    databases: TestDatabases, tmp_path: Path
+) -> None:
     """A signature timestamped at the far edge of the future window is accepted up to twice
     the tolerance after it was first seen; it must still be known as used in its last second
     (the cache once forgot it 2 x tolerance after it was seen, a second too early), and be
     forgotten once it can no longer be accepted."""
-    database = Database(f"sqlite:///{tmp_path / 'replay.db'}")
+    database = Database(databases.url(tmp_path, "replay"))
     create_schema(database.engine)
     secret, body = "carrier-secret", b'{"event_id": "e"}'
     first_seen = 1_700_000_000

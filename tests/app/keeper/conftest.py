@@ -27,6 +27,7 @@ from app.outbox.relayer import Relayer
 from app.settings import Environment, Settings
 from harness.nodes import ChainNode, anvil_command
 from tests.app.conftest import Deployment, deploy_suite
+from tests.app.databases import TestDatabases
 from tests.app.index.actors import SuiteDriver
 from tests.conftest import node_on_a_free_port
 
@@ -65,14 +66,16 @@ def keeper_key(driver: SuiteDriver) -> str:
 
 
 @pytest.fixture
-def keeper_settings(keeper_deployment: Deployment, tmp_path: Path, keeper_key: str) -> Settings:
+def keeper_settings(
+    keeper_deployment: Deployment, databases: TestDatabases, tmp_path: Path, keeper_key: str
+) -> Settings:
     return Settings(
         _env_file=None,
         environment=Environment.TEST,
         rpc_url=keeper_deployment.rpc_url,
         deployments_dir=keeper_deployment.deployments_dir,
         abi_dir=keeper_deployment.abi_dir,
-        database_url=f"sqlite:///{tmp_path / 'keeper.db'}",
+        database_url=databases.url(tmp_path, "keeper"),
         keeper_private_key=SecretStr(keeper_key),
         report_encryption_key=SecretStr(Fernet.generate_key().decode()),
         confirmation_depth=0,

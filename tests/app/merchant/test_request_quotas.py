@@ -20,6 +20,7 @@ from app.main import create_app
 from app.merchant.request_models import ALL_SIGNERS, RequestUsage
 from app.merchant.requests import charge_quotas, utc_day
 from app.settings import Settings
+from tests.app.databases import TestDatabases
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor
 from tests.app.merchant.request_support import GAS, error_code, post, signed_body, sku_inputs
@@ -62,10 +63,11 @@ def test_a_request_refused_after_it_was_counted_takes_nothing_of_the_quota(
 
 def test_two_acceptances_at_once_cannot_both_take_the_last_of_the_services_budget(
     shop_settings: Settings,  # noqa: F811
+    databases: TestDatabases,
     tmp_path: Path,
 ) -> None:
     settings = shop_settings.model_copy(update={"request_gas_budget_per_day": GAS + GAS // 2})
-    database = Database(f"sqlite:///{tmp_path / 'quotas.db'}")
+    database = Database(databases.url(tmp_path, "quotas"))
     create_schema(database.engine)
     second_writes = threading.Event()
     outcome: dict[str, Any] = {}
@@ -105,11 +107,12 @@ def test_two_acceptances_at_once_cannot_both_take_the_last_of_the_services_budge
 @pytest.mark.parametrize("limit", ["merchant_requests_per_day", "merchant_request_gas_per_day"])
 def test_a_merchants_quota_counts_its_own_requests_only(
     shop_settings: Settings,  # noqa: F811
+    databases: TestDatabases,
     tmp_path: Path,
     limit: str,
 ) -> None:
     settings = shop_settings.model_copy(update={limit: 1 if "requests" in limit else GAS})
-    database = Database(f"sqlite:///{tmp_path / 'quotas.db'}")
+    database = Database(databases.url(tmp_path, "quotas"))
     create_schema(database.engine)
     codes = []
     for signer in (SIGNERS[0], SIGNERS[1], SIGNERS[0]):
