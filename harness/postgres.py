@@ -101,8 +101,15 @@ def postgres(*, durable: bool = False) -> Iterator[PostgresServer]:
         yield server
     finally:
         subprocess.run(
-            _owner_prefix(data_dir)
-            + [str(bin_dir / "pg_ctl"), "stop", "-m", "immediate", "-D", str(data_dir)],
+            [
+                *_owner_prefix(data_dir),
+                str(bin_dir / "pg_ctl"),
+                "stop",
+                "-m",
+                "immediate",
+                "-D",
+                str(data_dir),
+            ],
             capture_output=True,
             check=False,
         )
