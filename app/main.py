@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from app.api.errors import install_error_handlers
 from app.chain.keys import ServiceKeys
 from app.credit.wiring import install_credit
-from app.db.session import Database, create_schema
+from app.db.migrate import upgrade_schema
+from app.db.session import Database
 from app.ingest.wiring import install_ingest_and_relay
 from app.keeper.wiring import install_keeper
 from app.merchant.wiring import install_merchant
@@ -28,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        create_schema(services.database.engine)
+        upgrade_schema(services.database.engine)
         if settings.run_background_tasks:
             services.start_workers()
         try:

@@ -113,7 +113,8 @@ def _register_real_items(
 def _index_real_items(rpc_url: str, deployments: Path, abi: Path, database_url: str) -> None:
     import app.index.models
     import app.shop.models  # noqa: F401
-    from app.db.session import Database, create_schema
+    from app.db.migrate import upgrade_schema
+    from app.db.session import Database
     from app.index.chain import ChainAccess
     from app.index.indexer import Indexer
     from app.settings import Settings
@@ -128,7 +129,7 @@ def _index_real_items(rpc_url: str, deployments: Path, abi: Path, database_url: 
         confirmation_depth=0,
     )
     database = Database(database_url)
-    create_schema(database.engine)
+    upgrade_schema(database.engine)
     Indexer(database, ChainAccess(settings), confirmation_depth=0).run_once()
     database.dispose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-import app.credit.models  # noqa: F401  (tables created by create_schema)
+import app.credit.models  # noqa: F401  (its tables are in the migrations)
 from app.credit.router import router as credit_router
 
 

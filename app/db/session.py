@@ -1,5 +1,6 @@
 """Engine and sessions. SQLite gets WAL and a busy timeout so the API, relayer and indexer
-can share one file; any other database is a URL change."""
+can share one file; on PostgreSQL (psycopg 3) a pool. The schema is the migrations'
+(``app.db.migrate``)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.base import Base
 from app.db.write_gate import WriteGate
 
 WAL_ATTEMPTS = 50
@@ -58,18 +57,6 @@ def _write_ahead_log(cursor: sqlite3.Cursor) -> None:
             if "locked" not in str(error) or attempt == WAL_ATTEMPTS - 1:
                 raise
             time.sleep(0.01 * (attempt + 1))
-
-
-def create_schema(engine: Engine) -> None:
-    """Creates every table of every model module imported so far (idempotent). Processes that
-    start together on one database (``uvicorn --workers``, the workers' process) may race to
-    create a table: the one that loses leaves it to the winner and goes on to the next."""
-    for table in Base.metadata.sorted_tables:
-        try:
-            table.create(engine, checkfirst=True)
-        except (OperationalError, ProgrammingError) as error:
-            if "already exists" not in str(error):
-                raise
 
 
 class Database:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import app.chain.journal
 import app.ingest.models
-import app.outbox.models  # noqa: F401  (tables created by create_schema)
+import app.outbox.models  # noqa: F401  (its tables are in the migrations)
 from app.ingest.router import router as logistics_router
 from app.outbox.models import OutboxRecord, RelayStatus
 from app.outbox.router import router as relay_router

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-# The tables create_schema creates.
+# Its models (the tables are made by the migrations).
 import app.merchant.models
 import app.merchant.request_models  # noqa: F401
 from app.index.runtime import IndexRuntime

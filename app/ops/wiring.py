@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import app.index.models
-import app.shop.models  # noqa: F401  (tables created by create_schema)
+import app.shop.models  # noqa: F401  (its tables are in the migrations)
 from app.index.runtime import IndexRuntime
 from app.ops.api import router as ops_router
 from app.ops.logging import RequestLogMiddleware, configure_logging

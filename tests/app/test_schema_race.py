@@ -10,15 +10,17 @@ from sqlalchemy import inspect
 
 import app.main  # noqa: F401  (every model module, as a starting process imports them)
 from app.db.base import Base
-from app.db.session import Database, create_schema
+from app.db.migrate import current_revision, head_revision, upgrade_schema
+from app.db.session import Database
+from tests.app.databases import TestDatabases
 
 STARTING = 6
 
 
 def test_processes_starting_together_on_a_new_database_all_create_the_schema(
-    tmp_path: Path,
+    databases: TestDatabases, tmp_path: Path
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'new.db'}"
+    url = databases.url(tmp_path, "new")
     databases = [Database(url) for _ in range(STARTING)]
     gate = threading.Barrier(STARTING)
     failures: list[BaseException] = []
@@ -26,7 +28,7 @@ def test_processes_starting_together_on_a_new_database_all_create_the_schema(
     def start(database: Database) -> None:
         gate.wait()
         try:
-            create_schema(database.engine)
+            upgrade_schema(database.engine)
         except BaseException as failure:
             failures.append(failure)
 
@@ -37,6 +39,8 @@ def test_processes_starting_together_on_a_new_database_all_create_the_schema(
         thread.join(timeout=60)
 
     assert failures == []
-    assert set(inspect(databases[0].engine).get_table_names()) == set(Base.metadata.tables)
+    tables = set(inspect(databases[0].engine).get_table_names())
+    assert tables == {*Base.metadata.tables, "alembic_version"}
+    assert current_revision(databases[0].engine) == head_revision()
     for database in databases:
         database.dispose()

@@ -15,7 +15,8 @@ from hexbytes import HexBytes
 from sqlalchemy import select
 from web3 import Web3
 
-from app.db.session import Database, create_schema
+from app.db.migrate import upgrade_schema
+from app.db.session import Database
 from app.index.credit_events import CREDIT_LINES, CREDIT_VAULT
 from app.index.handlers import ChainLog, default_handlers
 from app.index.models import CreditDecisionRow, CreditPoolEventRow, CreditRefundRow
@@ -80,7 +81,7 @@ def test_credit_decisions_are_recorded_by_band_as_the_abi_decodes_them(
         {"borrower": BORROWER, "policyVersion": 2, "attestation": attestation, "reasons": 0b101},
     )
     database = Database(databases.url(tmp_path, "index"))
-    create_schema(database.engine)
+    upgrade_schema(database.engine)
     handlers = default_handlers()
 
     with database.transaction() as session:
@@ -118,7 +119,7 @@ def test_credit_decisions_are_recorded_by_band_as_the_abi_decodes_them(
 def _handle(database_url: str, logs: list[tuple[str, str, dict[str, Any]]]) -> Database:
     """A database with the logs (contract, event, values) run through their handlers."""
     database = Database(database_url)
-    create_schema(database.engine)
+    upgrade_schema(database.engine)
     handlers = default_handlers()
     with database.transaction() as session:
         for index, (contract_name, name, values) in enumerate(logs):

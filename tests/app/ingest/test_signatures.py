@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
-from app.db.session import Database, create_schema
+from app.db.migrate import upgrade_schema
+from app.db.session import Database
 from app.ingest.auth import (
     REPLAY_MARGIN_SECONDS,
     AuthRefused,
@@ -200,7 +201,7 @@ def test_a_signature_is_remembered_for_as_long_as_it_could_be_accepted(
     (the cache once forgot it 2 x tolerance after it was seen, a second too early), and be
     forgotten once it can no longer be accepted."""
     database = Database(databases.url(tmp_path, "replay"))
-    create_schema(database.engine)
+    upgrade_schema(database.engine)
     secret, body = "carrier-secret", b'{"event_id": "e"}'
     first_seen = 1_700_000_000
     t = first_seen + TOLERANCE

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from app.api.errors import ApiError
-from app.db.session import Database, create_schema
+from app.db.migrate import upgrade_schema
+from app.db.session import Database
 from app.domain.forward_requests import ForwardRequest
 from app.main import create_app
 from app.merchant.request_models import ALL_SIGNERS, RequestUsage
@@ -68,7 +69,7 @@ def test_two_acceptances_at_once_cannot_both_take_the_last_of_the_services_budge
 ) -> None:
     settings = shop_settings.model_copy(update={"request_gas_budget_per_day": GAS + GAS // 2})
     database = Database(databases.url(tmp_path, "quotas"))
-    create_schema(database.engine)
+    upgrade_schema(database.engine)
     second_writes = threading.Event()
     outcome: dict[str, Any] = {}
 
@@ -113,7 +114,7 @@ def test_a_merchants_quota_counts_its_own_requests_only(
 ) -> None:
     settings = shop_settings.model_copy(update={limit: 1 if "requests" in limit else GAS})
     database = Database(databases.url(tmp_path, "quotas"))
-    create_schema(database.engine)
+    upgrade_schema(database.engine)
     codes = []
     for signer in (SIGNERS[0], SIGNERS[1], SIGNERS[0]):
         with database.sessions() as session:
