@@ -11,7 +11,7 @@ from app.api.errors import install_error_handlers
 from app.chain.keys import ServiceKeys
 from app.credit.wiring import install_credit
 from app.db.migrate import upgrade_schema
-from app.db.session import Database
+from app.db.session import Database, PoolSettings
 from app.ingest.wiring import install_ingest_and_relay
 from app.keeper.wiring import install_keeper
 from app.merchant.wiring import install_merchant
@@ -25,7 +25,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     # Keys first: a configured key that cannot be loaded stops the app before anything starts.
     keys = ServiceKeys.load(settings)
-    services = AppServices(settings=settings, database=Database(settings.database_url), keys=keys)
+    pool = PoolSettings(
+        settings.database_pool_size,
+        settings.database_pool_overflow,
+        settings.database_pool_timeout_seconds,
+    )
+    database = Database(settings.database_url, pool)
+    services = AppServices(settings=settings, database=database, keys=keys)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -86,7 +86,12 @@ class Settings(BaseSettings):
     abi_dir: Path = ROOT / "abi"
     # Swagger UI's script and style for /docs (npm's swagger-ui-dist, installed by `make setup`).
     swagger_ui_dir: Path = ROOT / "node_modules" / "swagger-ui-dist"
+    # SQLite (the embedded default) or PostgreSQL: postgresql+psycopg://user:pass@host/db.
     database_url: str = f"sqlite:///{ROOT / 'var' / 'trustmall.db'}"
+    # PostgreSQL's connection pool, per process (app.db.session.PoolSettings).
+    database_pool_size: int = Field(default=10, ge=1)
+    database_pool_overflow: int = Field(default=10, ge=0)
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     public_base_url: str = "http://127.0.0.1:8000"
 
     # The custody oracle's signing key (the registry's ORACLE_ROLE; it also sends credit

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,29 @@ WAL_ATTEMPTS = 50
 SQLITE_LOCK_TIMEOUT_SECONDS = 30.0
 
 
-def make_engine(database_url: str) -> Engine:
+@dataclass(frozen=True)
+class PoolSettings:
+    """A server database's connection pool, per process: ``size`` kept open, ``overflow`` more
+    opened under load, ``timeout`` seconds a request waits for one before failing. Each process
+    holds up to size + overflow connections: replicas x that must stay under the server's
+    ``max_connections``."""
+
+    size: int = 10
+    overflow: int = 10
+    timeout: float = 30.0
+
+
+def make_engine(database_url: str, pool: PoolSettings | None = None) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        pool = pool or PoolSettings()
+        return create_engine(
+            url,
+            pool_pre_ping=True,  # a connection the server closed (restart, failover) is replaced
+            pool_size=pool.size,
+            max_overflow=pool.overflow,
+            pool_timeout=pool.timeout,
+        )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
@@ -62,8 +82,8 @@ def _write_ahead_log(cursor: sqlite3.Cursor) -> None:
 class Database:
     """The engine and a session factory; one per app, no module-level state."""
 
-    def __init__(self, database_url: str) -> None:
-        self.engine = make_engine(database_url)
+    def __init__(self, database_url: str, pool: PoolSettings | None = None) -> None:
+        self.engine = make_engine(database_url, pool)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
