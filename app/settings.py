@@ -163,6 +163,9 @@ class Settings(BaseSettings):
     keeper_max_gas: Annotated[int, Field(gt=21_000)] = 2_000_000
     keeper_interval_seconds: Annotated[float, Field(gt=0)] = 15.0
     index_poll_seconds: Annotated[float, Field(gt=0)] = 0.5
+    # One process indexes at a time per database (the lease's holder); another takes over
+    # within this many seconds of the holder's death.
+    index_lease_seconds: Annotated[float, Field(gt=0)] = 15.0
     max_index_lag_blocks: Annotated[int, Field(ge=0)] = 20
     # Hosts ("host" or "host:port") whose http(s) metadata URIs the service fetches to check them
     # against their on-chain hashes; any other URI is reported "unchecked" and never fetched.

@@ -23,6 +23,7 @@ from eth_utils.crypto import keccak
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.db.lease import Lease
 from app.db.session import Database
 from app.domain.errors import TrustMallError
 from app.index import seller_records
@@ -66,6 +67,8 @@ class IndexStatus:
     last_error: str | None = None
     rollbacks: int = 0
     logs_indexed: int = 0
+    # Whether this process leads the indexing (holds the index's lease); None with no lease.
+    leading: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class Indexer:
         handlers: HandlerTable | None = None,
         block_range: int = DEFAULT_BLOCK_RANGE,
         from_block: int | None = None,
+        lease: Lease | None = None,
     ) -> None:
         if block_range < 1:
             raise ValueError("block_range must be at least 1")
@@ -112,16 +116,20 @@ class Indexer:
         # only recent history; tests on a shared chain). Read when the cursor is created; what
         # happened before it (a merchant's approval...) is unknown to the index.
         self.from_block = from_block
+        # With several processes on one database, only the lease's holder indexes: the others
+        # stand by, and one takes over within the lease's seconds when the holder stops.
+        self.lease = lease
         self.status = IndexStatus()
         self._plan: _Plan | None = None
 
     # ---------------------------------------------------------------------------- the cycle
 
-    def run_once(self) -> IndexProgress:
+    def run_once(self, *, leased: bool = False) -> IndexProgress:
         """Checks the last indexed blocks against the chain, rolls back what a reorg removed, then
-        indexes every range up to ``head - confirmation_depth``."""
+        indexes every range up to ``head - confirmation_depth``; ``leased``: renewing the lease
+        before each range, and stopping when another process holds it (the worker's way)."""
         try:
-            progress = self._run_once()
+            progress = self._run_once(leased)
         except ChainUnavailable as error:
             self.status.last_error = str(error)
             raise
@@ -138,23 +146,43 @@ class Indexer:
         return progress
 
     async def run_forever(self, poll_seconds: float) -> None:
-        """The background worker: a cycle, then a pause, for the app's lifetime."""
-        while True:
-            try:
-                progress = await asyncio.to_thread(self.run_once)
-                if progress.logs or progress.rolled_back_to is not None:
-                    log.info(
-                        "index_advanced",
-                        last_block=progress.last_block,
-                        head=progress.head,
-                        logs=progress.logs,
-                        rolled_back_to=progress.rolled_back_to,
-                    )
-            except ChainUnavailable as error:
-                log.warning("index_chain_unavailable", error=str(error))
-            await asyncio.sleep(poll_seconds)
+        """The background worker: a cycle, then a pause, for the app's lifetime (cycles only
+        while this process holds the lease, if the indexer has one)."""
+        try:
+            while True:
+                if await asyncio.to_thread(self.take_lead):
+                    await self._cycle()
+                await asyncio.sleep(poll_seconds)
+        finally:
+            if self.lease is not None and self.status.leading:
+                await asyncio.shield(asyncio.to_thread(self.lease.release))
 
-    def _run_once(self) -> IndexProgress:
+    def take_lead(self) -> bool:
+        """Takes or renews the lease; whether this process may index now."""
+        if self.lease is None:
+            return True
+        leading = self.lease.take()
+        if leading != self.status.leading:
+            log.info("index_lease", leading=leading, lease=self.lease.name)
+        self.status.leading = leading
+        return leading
+
+    async def _cycle(self) -> None:
+        """One cycle in a thread; a chain that does not answer is logged and tried again."""
+        try:
+            progress = await asyncio.to_thread(self.run_once, leased=True)
+            if progress.logs or progress.rolled_back_to is not None:
+                log.info(
+                    "index_advanced",
+                    last_block=progress.last_block,
+                    head=progress.head,
+                    logs=progress.logs,
+                    rolled_back_to=progress.rolled_back_to,
+                )
+        except ChainUnavailable as error:
+            log.warning("index_chain_unavailable", error=str(error))
+
+    def _run_once(self, leased: bool) -> IndexProgress:
         plan = self.plan()
         head = self.chain.head()
         safe_head = head - self.confirmation_depth
@@ -162,7 +190,7 @@ class Indexer:
         rolled_back_to = self._verify_recent_blocks()
         last = self.last_block()
         logs = 0
-        while last < safe_head:
+        while last < safe_head and (not leased or self.take_lead()):
             end = min(last + self.block_range, safe_head)
             try:
                 logs += self._index_range(plan, last + 1, end)

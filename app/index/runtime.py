@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.db.lease import Lease
 from app.db.session import Database
 from app.index.chain import ChainAccess
 from app.index.indexer import Indexer
 from app.index.sql import ReadConnections
 from app.settings import Settings
+
+# The index is one per database, whatever chain it follows: so is the lease of its writer.
+INDEX_LEASE = "index"
 
 
 class IndexRuntime:
@@ -20,7 +25,12 @@ class IndexRuntime:
         self.settings = settings
         self.database = database
         self.chain = ChainAccess(settings)
-        self.indexer = Indexer(database, self.chain, confirmation_depth=settings.confirmation_depth)
+        self.indexer = Indexer(
+            database,
+            self.chain,
+            confirmation_depth=settings.confirmation_depth,
+            lease=Lease(database, INDEX_LEASE, time.time, settings.index_lease_seconds),
+        )
         # The shopper's hot path reads through these (see app.index.sql).
         self.reads = ReadConnections(database.engine)
 

@@ -22,6 +22,7 @@ import httpx
 import structlog
 from sqlalchemy import select
 
+from app.db.lease import LEASE_SECONDS, Lease
 from app.db.session import Database
 from app.merchant.destinations import non_public_address
 from app.merchant.models import (
@@ -33,7 +34,6 @@ from app.merchant.models import (
 from app.merchant.request_notices import BATCH as NOTICE_BATCH
 from app.merchant.request_notices import write_request_notices
 from app.merchant.webhook_signing import SecretBox, delivery_headers
-from app.outbox.lease import LEASE_SECONDS, Lease
 from app.settings import Environment, Settings
 
 log = structlog.get_logger(__name__)

@@ -20,10 +20,10 @@ from app.chain.contracts import Suite
 from app.chain.reverts import revert_data
 from app.chain.sender import SenderPolicy, TransactionSender
 from app.db.base import utc_now
+from app.db.lease import LEASE_SECONDS, Lease
 from app.db.session import Database
 from app.outbox.calls import RowView, view_of
 from app.outbox.kinds import RelayContext, deployed_calls, kind_relays, revert_decoder
-from app.outbox.lease import LEASE_SECONDS, Lease
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
 from app.outbox.plan import CycleReport, HeldBack, Plan
 from app.outbox.settlement import Settlement

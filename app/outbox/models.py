@@ -124,15 +124,3 @@ class RelayCounter(Base):
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(String(78))
-
-
-class RelayLease(Base):
-    """Which relayer may send for an oracle account: one at a time per database, so several
-    service processes (``uvicorn --workers``) never race for nonces. Renewed every cycle; a
-    relayer that dies without releasing it is replaced once it expires."""
-
-    __tablename__ = "relay_leases"
-
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    owner: Mapped[str] = mapped_column(String(32))
-    expires_at: Mapped[float] = mapped_column(Float)

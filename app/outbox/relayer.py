@@ -1,7 +1,7 @@
 """The relayer: takes queued outbox records in batches and puts them on chain, exactly once.
 
 Each contract's oracle role has a key of its own, and each key its own sender
-(``app.outbox.lane.AccountRelayer``: its nonces, journal rows and lease, ``app.outbox.lease``):
+(``app.outbox.lane.AccountRelayer``: its nonces, journal rows and lease, ``app.db.lease``):
 
 * the custody oracle (``ORACLE_*`` settings) sends the registry's custody events, and the credit
   applications (``applyForCredit`` needs no role);

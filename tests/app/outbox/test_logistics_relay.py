@@ -13,8 +13,9 @@ from eth_account import Account
 from sqlalchemy import select
 
 from app.chain.journal import ChainTransaction, TxState
+from app.db.lease import LeaseRow
 from app.domain.vocab import OrderStatus
-from app.outbox.models import OutboxRecord, RelayLease
+from app.outbox.models import OutboxRecord
 from app.outbox.relayer import Relayer
 from tests.app.conftest import (
     CARRIER_ID,
@@ -168,7 +169,7 @@ def test_each_oracle_key_sends_its_own_contracts_records_with_its_own_nonces_and
         on_chain = relay_chain.w3.eth.get_transaction(tx.tx_hash)  # type: ignore[arg-type]
         assert (on_chain["from"], on_chain["nonce"]) == (tx.sender, tx.nonce)
     with handle.services.database.sessions() as session:
-        leases = set(session.scalars(select(RelayLease.name)))
+        leases = set(session.scalars(select(LeaseRow.name)))
     chain_id = relay_chain.w3.eth.chain_id
     assert leases == {f"relay:{chain_id}:{ORACLE}", f"relay:{chain_id}:{LOGISTICS_ORACLE}"}
 

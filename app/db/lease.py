@@ -1,0 +1,82 @@
+"""Leases: which process of the service leads a piece of work, one at a time per database —
+the relayer of each oracle account (so processes never race for its nonces), the indexer (so one
+process writes the index), the webhook deliverer. The holder renews its lease every cycle and
+before each step of work; one that dies without releasing it is replaced once it expires, by
+whichever process asks next.
+
+Taking is one conditional UPDATE, so two processes can never both win it, on SQLite or
+PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import Float, String, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+from app.db.session import Database
+
+LEASE_SECONDS = 15.0
+
+
+class LeaseRow(Base):
+    """Who holds a named lease, until when (seconds since the epoch); its table's name is the
+    one existing databases have."""
+
+    __tablename__ = "relay_leases"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
+class Lease:
+    """One process's hold on one named lease."""
+
+    def __init__(
+        self,
+        database: Database,
+        name: str,
+        clock: Callable[[], float],
+        seconds: float = LEASE_SECONDS,
+    ) -> None:
+        self.database = database
+        self.name = name
+        self.clock = clock
+        self.seconds = seconds
+        self.owner = uuid.uuid4().hex
+
+    def take(self) -> bool:
+        """Takes or renews the lease; False while another process holds it."""
+        now = self.clock()
+        try:
+            with self.database.transaction() as session:
+                if session.get(LeaseRow, self.name) is None:
+                    session.add(LeaseRow(name=self.name, owner=self.owner, expires_at=0.0))
+        except IntegrityError:
+            pass  # another process made the row first
+        with self.database.transaction() as session:
+            # One statement, so two processes cannot both win it.
+            taken = session.execute(
+                update(LeaseRow)
+                .where(
+                    LeaseRow.name == self.name,
+                    or_(LeaseRow.owner == self.owner, LeaseRow.expires_at < now),
+                )
+                .values(owner=self.owner, expires_at=now + self.seconds)
+                .execution_options(synchronize_session=False)
+            )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+    def release(self) -> None:
+        """Lets another process take over at once (on a clean stop)."""
+        with self.database.transaction() as session:
+            session.execute(
+                update(LeaseRow)
+                .where(LeaseRow.name == self.name, LeaseRow.owner == self.owner)
+                .values(expires_at=0.0)
+                .execution_options(synchronize_session=False)
+            )
