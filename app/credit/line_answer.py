@@ -9,6 +9,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from app.api.page_language import Phrase
+from app.credit import line_wording as w
 from app.credit.line_facts import ChainLine, Decided, LineRows
 from app.credit.line_schemas import (
     Amount,
@@ -24,6 +26,7 @@ from app.credit.line_schemas import (
     RefundPublic,
     RepaymentPublic,
     TierPublic,
+    Words,
 )
 from app.domain.credit_reasons import denial_words, reason_code
 from app.domain.vocab import DenialReason, LineStatus, Standing
@@ -156,9 +159,14 @@ class LineExplainer:
                 event,
                 row.tx_hash,
                 row.log_index,
-                f"borrower {self.borrower}, policyVersion {row.policy_version}, "
-                f"attestation.band {row.band}"
-                + ("" if row.approved else f", reasons {row.denial_reasons} (bit n: reason n)"),
+                _words(
+                    w.EXPECT_DECISION,
+                    (w.EXPECT_REASONS,) if not row.approved else (),
+                    borrower=self.borrower,
+                    version=row.policy_version,
+                    band=row.band,
+                    reasons=row.denial_reasons,
+                ),
             ),
         )
 
@@ -196,14 +204,14 @@ class LineExplainer:
                     self.lines_address,
                     "policyTier(uint16,uint8)",
                     {"version": version, "band": band},
-                    f"the terms of band {band} under version {version}, as in the table",
+                    _words(w.EXPECT_TIER, band=band, version=version),
                 ),
                 self._view(
                     CREDIT_LINES,
                     self.lines_address,
                     "policyRules(uint16)",
                     {"version": version},
-                    "minBand, refreshPeriod, defaultAfter, walletDraws, capPeriod, periodCap",
+                    _words(w.EXPECT_RULES),
                 ),
                 self._event(
                     CREDIT_LINES,
@@ -211,7 +219,7 @@ class LineExplainer:
                     "PolicyPublished",
                     row.tx_hash,
                     row.log_index,
-                    f"version {version} with every tier",
+                    _words(w.EXPECT_PUBLISHED, version=version),
                 ),
             ],
         )
@@ -236,14 +244,14 @@ class LineExplainer:
                     "CreditApproved" if decided.decision.approved else "CreditDenied",
                     said.tx_hash,
                     said.log_index,
-                    "attestation.band, attestation.modelId and attestation.reportHash as here",
+                    _words(w.EXPECT_ATTESTATION),
                 ),
                 self._view(
                     VERIFIER,
                     self.verifier_address,
                     "isNonceUsed(uint256)",
                     {"nonce": str(nonce)},
-                    "true: the attestation was spent by this decision",
+                    _words(w.EXPECT_NONCE),
                 ),
             ],
         )
@@ -271,14 +279,13 @@ class LineExplainer:
                 chain.lines_address,
                 "lineOf(address)",
                 {"borrower": self.borrower},
-                "status, standing, policyVersion, band, limit, aprBps, principal, interest, "
-                "fees, dueAt, attestedAt, eligibleUntil",
+                _words(w.EXPECT_LINE),
             ),
         )
 
     @staticmethod
     def _view(
-        contract: str, address: str | None, name: str, arguments: dict[str, Any], expect: str
+        contract: str, address: str | None, name: str, arguments: dict[str, Any], expect: Words
     ) -> OnChainCheck:
         return OnChainCheck(
             contract=contract,
@@ -291,7 +298,7 @@ class LineExplainer:
 
     @staticmethod
     def _event(
-        contract: str, address: str | None, name: str, tx_hash: str, log_index: int, expect: str
+        contract: str, address: str | None, name: str, tx_hash: str, log_index: int, expect: Words
     ) -> OnChainCheck:
         return OnChainCheck(
             contract=contract,
@@ -301,3 +308,11 @@ class LineExplainer:
             arguments={"transaction": tx_hash, "log_index": log_index},
             expect=expect,
         )
+
+
+def _words(phrase: Phrase, more: tuple[Phrase, ...] = (), **values: object) -> Words:
+    """``phrase`` (and any ``more``) with ``values`` put in, in both languages."""
+    return Words(
+        en="".join(p.en for p in (phrase, *more)).format(**values),
+        zh="".join(p.zh for p in (phrase, *more)).format(**values),
+    )

@@ -152,9 +152,8 @@ class LinePage:
             f'<section aria-labelledby="attestation"><h2 id="attestation">'
             f"{self.say(w.ATTESTATION)}</h2><p>{self.say(w.ATTESTATION_INTRO)}</p>"
         )
-        checks = [self.line.decision.check]
         if said is None:
-            return f"{head}{self.checks(checks)}</section>"
+            return f"{head}{self.checks([self.line.decision.check])}</section>"
         model = f"{said.model} ({said.model_id})" if said.model else said.model_id
         rows = [
             (w.BAND, str(said.band)),
@@ -164,7 +163,7 @@ class LinePage:
             (w.ISSUED, _time(said.issued_at)),
         ]
         listed = "".join(f"<dt>{self.say(k)}</dt><dd><code>{e(v)}</code></dd>" for k, v in rows)
-        return f"{head}<dl>{listed}</dl>{self.checks([*checks, *said.checks])}</section>"
+        return f"{head}<dl>{listed}</dl>{self.checks(said.checks)}</section>"
 
     def checks(self, checks: Iterable[OnChainCheck]) -> str:
         items = []
@@ -180,9 +179,10 @@ class LinePage:
                     f"<code>{e(check.arguments['transaction'])}</code>, "
                     f"{self.say(w.LOG_INDEX)} {e(check.arguments['log_index'])}"
                 )
+            shows = check.expect.zh if self.lang is Lang.ZH else check.expect.en
             items.append(
                 f"<li>{e(check.contract)}{where}: {self.say(kind)} {call}; "
-                f"{self.say(w.SHOWS)} {e(check.expect)}</li>"
+                f"{self.say(w.SHOWS)} {e(shows)}</li>"
             )
         return (
             f"<h3>{self.say(w.CHECK)}</h3><p>{self.say(w.CHECK_INTRO)}</p>"
@@ -226,11 +226,11 @@ class LinePage:
                 self.table(
                     "repayments",
                     w.REPAYMENTS,
-                    (w.WHEN, w.PAID_BY, w.TOTAL, w.FEES, w.INTEREST, w.PRINCIPAL),
+                    (w.WHEN, w.PAID_BY, w.TOTAL, w.FEES_PAID, w.INTEREST_PAID, w.PRINCIPAL_PAID),
                     repayments,
                 ),
                 self.table("refunds", w.REFUNDS, (w.WHEN, w.ORDER, w.REFUND, w.SURPLUS), refunds),
-                self.table("events", w.EVENTS, (w.WHEN, w.EVENTS, w.TRANSACTION), events),
+                self.table("events", w.EVENTS, (w.WHEN, w.WHAT, w.TRANSACTION), events),
             )
         )
 
@@ -282,7 +282,7 @@ class LinePage:
             outcome = (w.APPROVED if d.outcome == "approved" else w.DENIED).say(self.lang)
             reasons = "; ".join(r.zh if self.lang is Lang.ZH else r.en for r in d.reasons)
             rows.append((_time(d.decided_at), outcome, reasons, d.tx_hash))
-        header = (w.WHEN, w.TITLE, w.REASONS, w.TRANSACTION)
+        header = (w.WHEN, w.OUTCOME, w.REASONS, w.TRANSACTION)
         return self.table("earlier", w.EARLIER, header, rows)
 
 

@@ -15,6 +15,13 @@ from app.domain.abi_types import Address, Bytes32, Uint256
 Outcome = Literal["approved", "denied"]
 
 
+class Words(BaseModel):
+    """One text in English and Simplified Chinese."""
+
+    en: str
+    zh: str
+
+
 class OnChainCheck(BaseModel):
     """How anyone checks a fact on chain: a contract's view called with these arguments, or an
     event read from a transaction's receipt."""
@@ -26,7 +33,7 @@ class OnChainCheck(BaseModel):
     arguments: dict[str, Any] = Field(
         description="A view's arguments, or the event's transaction hash and log index"
     )
-    expect: str = Field(description="What the answer shows, in words")
+    expect: Words = Field(description="What the answer shows, in words")
 
 
 class Amount(BaseModel):

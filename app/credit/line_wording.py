@@ -138,6 +138,42 @@ EVENT_KINDS = {
     "defaulted": Phrase("Defaulted", "违约"),
     "restored": Phrase("Restored (repaid in full)", "恢复（已全额还款）"),
 }
+PRINCIPAL_PAID = Phrase("Principal", "本金")
+INTEREST_PAID = Phrase("Interest", "利息")
+FEES_PAID = Phrase("Fees", "费用")
+WHAT = Phrase("What", "事项")
+OUTCOME = Phrase("Outcome", "结果")
+
+# What each on-chain check shows (``OnChainCheck.expect``).
+EXPECT_DECISION = Phrase(
+    "borrower {borrower}, policyVersion {version}, attestation.band {band}",
+    "borrower 为 {borrower}，policyVersion 为 {version}，attestation.band 为 {band}",
+)
+EXPECT_REASONS = Phrase(
+    "; reasons {reasons} (bit n set: reason n)", "；reasons 为 {reasons}（第 n 位为 1 即原因 n）"
+)
+EXPECT_TIER = Phrase(
+    "the terms of band {band} under version {version}, as in the table",
+    "版本 {version} 中分档 {band} 的条款，与上表一致",
+)
+EXPECT_RULES = Phrase(
+    "minBand, refreshPeriod, defaultAfter, walletDraws, capPeriod, periodCap",
+    "minBand、refreshPeriod、defaultAfter、walletDraws、capPeriod、periodCap",
+)
+EXPECT_PUBLISHED = Phrase("version {version} with every tier", "版本 {version} 及其全部分档")
+EXPECT_ATTESTATION = Phrase(
+    "attestation.band, attestation.modelId and attestation.reportHash as here",
+    "attestation.band、attestation.modelId 与 attestation.reportHash 与此处一致",
+)
+EXPECT_NONCE = Phrase(
+    "true: the attestation was spent by this decision", "true：该证明已被此决定使用"
+)
+EXPECT_LINE = Phrase(
+    "status, standing, policyVersion, band, limit, aprBps, principal, interest, fees, dueAt, "
+    "attestedAt, eligibleUntil as here, at this block",
+    "status、standing、policyVersion、band、limit、aprBps、principal、interest、fees、dueAt、"
+    "attestedAt、eligibleUntil，与此处在该区块时一致",
+)
 DAY_SECONDS = 86_400
 
 
