@@ -24,7 +24,8 @@ from app.domain.metadata import canonical_json
 CSS = """
 table{width:100%;border-collapse:collapse;font-size:.9rem}caption{text-align:left;
 font-weight:600;padding:0 0 .4rem}th,td{text-align:left;padding:.35rem .4rem;
-border-bottom:1px solid #e0e2e6;vertical-align:top;overflow-wrap:anywhere}thead th{border-bottom:2px solid #c4c7cc}
+border-bottom:1px solid #e0e2e6;vertical-align:top;overflow-wrap:anywhere}
+thead th{border-bottom:2px solid #c4c7cc}
 tr.yours{background:#e8f0fe}.scroll{overflow-x:auto}ol.reasons li{margin:0 0 .5rem}
 ul.checks{padding-left:1.1rem}ul.checks li{margin:0 0 .6rem}pre{white-space:pre-wrap;
 word-break:break-all;font-size:.8rem;background:#f4f5f7;padding:.5rem;border-radius:.4rem}

@@ -126,7 +126,12 @@ def get_credit_page(request: Request, index: IndexDep, borrower: MaybeBorrowerDe
     """The credit page, in English or Simplified Chinese (``?lang=``, ``Accept-Language``). The
     report is shown only to its borrower's own session (``Authorization: Bearer``)."""
     lang = page_language(request)
-    headers = {**language_headers(lang), "Cache-Control": "private, no-cache"}
+    # A borrower's own view carries the report: no shared cache keeps any of it.
+    headers = {
+        **language_headers(lang),
+        "Cache-Control": "private, no-cache",
+        "Vary": "Accept-Language, Authorization",
+    }
     try:
         address = ADDRESS.validate_python(request.path_params["address"])
     except ValidationError:
