@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from app.domain.credit_reasons import denial_words, reason_code
 from app.domain.units import format_moment
 from app.domain.vocab import DenialReason, LineStatus, Standing
 from scripts._lib import chain
@@ -18,15 +19,6 @@ from scripts._lib.escrow import new_order, new_order_options, place
 REPAY_ALL_MARGIN_SECONDS = 3_600
 YEAR_BPS = 365 * 86_400 * 10_000
 NEXT = "ape run borrower status"
-REASONS = {
-    DenialReason.BAND_BELOW_MINIMUM: "score band below the policy's minimum",
-    DenialReason.BAND_NOT_IN_POLICY: "score band has no tier in the policy",
-    DenialReason.ATTESTATION_STALE: "attestation older than the policy's refresh period",
-    DenialReason.ATTESTATION_NOT_NEWER: "attestation not newer than the line's current one",
-    DenialReason.LINE_DEFAULTED: "the line is defaulted (repay it in full first)",
-    DenialReason.IDENTITY_BOUND_ELSEWHERE: "the attested identity already has a line under "
-    "another address (one identity, one line)",
-}
 
 
 @click.group(
@@ -55,7 +47,8 @@ def apply_for_credit(run: Run, attestation: Path) -> None:
     for event in receipt.events.filter(lines.CreditDenied):
         chain.done(f"denied under policy v{event.policyVersion}", receipt)
         for reason in DenialReason.decode(int(event.reasons)):
-            click.echo(f"  reason {int(reason)} {reason.name.lower()}: {REASONS[reason]}")
+            words = denial_words(reason).en
+            click.echo(f"  reason {int(reason)} {reason_code(reason)}: {words}")
         click.echo("next: a bureau attests again once the reasons are gone (ape run bureau attest)")
 
 

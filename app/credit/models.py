@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     Integer,
     LargeBinary,
     String,
@@ -81,3 +82,15 @@ class AttestationNonceCounter(Base):
 
     verifier: Mapped[str] = mapped_column(String(42), primary_key=True)
     next_nonce: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BorrowerSessionRow(Base):
+    """A borrower's session from Sign-In with Ethereum (``app.credit.borrower_sessions``): it
+    reads that borrower's own report and nothing else. Only the token's SHA-256 is kept."""
+
+    __tablename__ = "credit_borrower_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    borrower: Mapped[str] = mapped_column(String(42), index=True)
+    issued_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

@@ -166,12 +166,7 @@ def read_credit_report(services: AppServices, source: str, report_id: str) -> Cr
         record = find_report(session.get(CreditReportRecord, report_id), source, report_id)
         fields = public_fields(record, relay_id_of(session, source, report_id))
         ciphertext, created_at = record.ciphertext, record.created_at
-    try:
-        secret: dict[str, Any] = json.loads(_fernet(services).decrypt(ciphertext))
-    except InvalidToken:
-        raise ApiError(
-            503, "report_key_mismatch", "the report cannot be decrypted with the configured key"
-        ) from None
+    secret = decrypt_report(services, ciphertext)
     return CreditReportPublic.model_validate(
         {
             **fields,
@@ -183,6 +178,18 @@ def read_credit_report(services: AppServices, source: str, report_id: str) -> Cr
             "created_at": created_at,
         }
     )
+
+
+def decrypt_report(services: AppServices, ciphertext: bytes) -> dict[str, Any]:
+    """A stored report's secret part (report, score, model, identity, salt); 503
+    ``report_key_mismatch`` when the configured key is not the one it was stored under."""
+    try:
+        secret: dict[str, Any] = json.loads(_fernet(services).decrypt(ciphertext))
+    except InvalidToken:
+        raise ApiError(
+            503, "report_key_mismatch", "the report cannot be decrypted with the configured key"
+        ) from None
+    return secret
 
 
 def find_report(

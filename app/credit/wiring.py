@@ -1,12 +1,17 @@
-"""Puts the bureaus' credit endpoints into an app (one call from ``create_app``)."""
+"""Puts the bureaus' credit endpoints and the borrowers' line pages into an app (one call from
+``create_app``)."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-import app.credit.models  # noqa: F401  (its tables are in the migrations)
+# Their models (the tables are in the migrations).
+import app.credit.models
+import app.index.credit_rows  # noqa: F401
+from app.credit.line_router import router as line_router
 from app.credit.router import router as credit_router
 
 
 def install_credit(app: FastAPI) -> None:
     app.include_router(credit_router)
+    app.include_router(line_router)

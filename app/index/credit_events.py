@@ -153,6 +153,8 @@ def _pool(
 
 
 def register_credit(table: HandlerTable) -> None:
+    from app.index.credit_detail_events import register_credit_details
+
     table.add(CREDIT_LINES, "CreditApproved", credit_approved)
     table.add(CREDIT_LINES, "CreditDenied", credit_denied)
     table.add(CREDIT_LINES, "CreditRefundSettled", credit_refund_settled)
@@ -164,3 +166,4 @@ def register_credit(table: HandlerTable) -> None:
     table.add(CREDIT_VAULT, "LossRecognized", loss_recognized)
     table.add(CREDIT_VAULT, "IncomeLocked", income_locked)
     table.add(CREDIT_VAULT, "RedeemRequest", redeem_request)
+    register_credit_details(table)

@@ -142,15 +142,17 @@ def refuse_unless_active(merchant: str, standing: MerchantStatus) -> None:
         )
 
 
-def open_session(
+def signed_in(
     session: Session,
     chain: ChainAccess,
     settings: Settings,
     text: str,
     signature: str,
     now: float,
-) -> OpenedSession:
-    """Checks the signed message, spends its nonce and opens a session (see the module)."""
+) -> SiweMessage:
+    """The message, once it is checked (it names this service, this chain and a window holding
+    ``now``), signed by its address, and its nonce spent (committed: spent whatever happens next).
+    What the address may then do is the caller's to decide."""
     try:
         chain_id = chain.suite().chain_id
     except ChainUnavailable:
@@ -165,11 +167,30 @@ def open_session(
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         raise refuse("siwe_nonce_unknown", "the nonce is unknown, used or expired")
-    session.commit()  # the nonce is spent whatever happens next
+    session.commit()
+    return message
+
+
+def new_token(prefix: str, message: SiweMessage, now: float, seconds: int) -> tuple[str, float]:
+    """A random session token and when it ends: the message's expiration time, at most
+    ``seconds`` from ``now``. Only its ``token_hash`` is stored."""
+    assert message.expiration_time is not None  # checked_message requires one
+    expires_at = min(message.expiration_time.timestamp(), now + seconds)
+    return prefix + secrets.token_urlsafe(32), expires_at
+
+
+def open_session(
+    session: Session,
+    chain: ChainAccess,
+    settings: Settings,
+    text: str,
+    signature: str,
+    now: float,
+) -> OpenedSession:
+    """Checks the signed message, spends its nonce and opens a session (see the module)."""
+    message = signed_in(session, chain, settings, text, signature, now)
     require_active_merchant(chain, message.address)
-    assert message.expiration_time is not None
-    expires_at = min(message.expiration_time.timestamp(), now + settings.merchant_session_seconds)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token, expires_at = new_token(TOKEN_PREFIX, message, now, settings.merchant_session_seconds)
     session.add(
         MerchantSessionRow(
             token_hash=token_hash(token),

@@ -9,16 +9,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.orm import Session
 
 from app.api.deps import ServicesDep, SessionDep, SettingsDep
 from app.api.errors import ApiError
 from app.api.ratelimit import RateLimits
 from app.index.chain import ChainUnavailable
-from app.index.runtime import IndexDep
+from app.index.runtime import IndexDep, IndexRuntime
 from app.merchant.auth import MerchantDep, bearer, errors
 from app.merchant.models import MerchantSessionRow
 from app.merchant.schemas import MerchantSessionPublic, SiweNoncePublic, SiweSessionCreate
 from app.merchant.siwe import Audience, issue_nonce, open_session, token_hash, utc
+from app.services import AppServices
+from app.settings import Settings
 
 router = APIRouter(prefix="/v1/merchant/siwe", tags=["merchant"])
 
@@ -42,6 +45,17 @@ def get_nonce(
     """A nonce for one Sign-In with Ethereum message, usable once before it expires; with the
     domain, origin and chain id the message must name. ``rate_limited`` (429, with Retry-After)
     past ``siwe_nonces_per_minute`` from one client address."""
+    return nonce_answer(request, session, settings, services, index)
+
+
+def nonce_answer(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    services: AppServices,
+    index: IndexRuntime,
+) -> SiweNoncePublic:
+    """A nonce for any sign-in (a merchant's, a borrower's): one budget per client address."""
     client = request.client.host if request.client else "unknown"
     limit = settings.siwe_nonces_per_minute
     if (wait := services.state(NonceLimits).per_client.take(client, limit)) > 0:

@@ -207,7 +207,10 @@ def test_denied_application_records_the_decision_with_its_reasons_and_opens_no_l
 
     assert apply.returncode == 0, apply.output
     assert "denied under policy v1" in apply.output
-    assert "reason 0 band_below_minimum: score band below the policy's minimum" in apply.output
+    assert (
+        "reason 0 band_below_minimum: The score band the credit bureau attested is below the "
+        "lowest band this policy approves." in apply.output
+    )
     (denied,) = events_of(lines, "CreditDenied", borrower=STRANGER)
     assert denied["args"]["reasons"] == DenialReason.bitmap(DenialReason.BAND_BELOW_MINIMUM)
     assert LineStatus(line_of(lines, STRANGER)[0]) is LineStatus.NONE

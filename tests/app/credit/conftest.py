@@ -21,6 +21,7 @@ from app.settings import Settings
 from harness.ape_run import TEST_PRIVATE_KEYS
 from harness.nodes import ChainNode
 from tests.app.conftest import Deployment, deploy_suite
+from tests.app.credit.line_story import story  # noqa: F401  (the credit line tests' story)
 
 # The deployment's default second attester on a local network: the bureau's cosigning key.
 COSIGNER_KEY = TEST_PRIVATE_KEYS[9]

@@ -99,7 +99,14 @@ def test_stats_count_credit_decisions_by_tier(shop: Shop) -> None:
                     args={
                         "borrower": "0x" + keccak(text=f"borrower {index}")[12:].hex(),
                         "policyVersion": 1,
-                        "attestation": {"band": band},
+                        "attestation": {
+                            "band": band,
+                            "modelId": bytes(32),
+                            "reportHash": bytes(32),
+                            "nonce": index,
+                            "issuedAt": 0,
+                            "expiresAt": 0,
+                        },
                         **extra,
                     },
                     address=ETH,
