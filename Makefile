@@ -123,6 +123,9 @@ api: $(STAMP_BUILD) ## Run the service (uvicorn) against the deployment in deplo
 worker: $(STAMP_BUILD) ## The service's background workers alone, beside API processes run with TRUSTMALL_RUN_BACKGROUND_TASKS=false
 	$(BIN)/python -m app.worker
 
+migration: $(STAMP_TOOLS) ## A new schema migration from the models (MESSAGE="what it changes"); read it before committing
+	$(BIN)/python -m tools.migration "$(MESSAGE)"
+
 demo: $(STAMP_BUILD) ## Anvil, the suite, the service, the whole story; serves until Ctrl-C (DEMO_ARGS=--no-wait)
 	$(BIN)/python tools/demo.py $(DEMO_ARGS)
 
