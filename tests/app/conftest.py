@@ -45,6 +45,7 @@ CARRIER_ID = 1
 RIVAL_CARRIER = "rival-carrier"
 RIVAL_CARRIER_ID = 2
 BUREAU = "north-bureau"
+VERIFIER = "platform-verifier"
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,13 @@ def rival_carrier_secrets() -> SourceSecrets:
 @pytest.fixture(scope="session")
 def bureau_secrets() -> SourceSecrets:
     return SourceSecrets(BUREAU, secrets.token_urlsafe(24), secrets.token_urlsafe(32))
+
+
+@pytest.fixture(scope="session")
+def verifier_secrets() -> SourceSecrets:
+    """A platform verifier's credentials (the reader of shoppers' problem reports); the settings
+    name no verifier unless a test adds it (``tests.app.page.problem_reports_support``)."""
+    return SourceSecrets(VERIFIER, secrets.token_urlsafe(24), secrets.token_urlsafe(32))
 
 
 @pytest.fixture
