@@ -14,6 +14,7 @@ from app.ops.metrics import install_metrics
 from app.ops.problem_reports_api import router as problem_reports_router
 from app.services import AppServices
 from app.shop.api import router as shop_router
+from app.shop.label_sheets import router as label_sheets_router
 from app.shop.order_context import ChainClock
 from app.shop.page import router as page_router
 from app.shop.problem_report_router import router as problem_report_router
@@ -34,6 +35,7 @@ def install_index_and_shop(app: FastAPI, services: AppServices) -> IndexRuntime:
     services.workers["indexer"] = index.worker
     app.include_router(shop_router)
     app.include_router(qr_router)
+    app.include_router(label_sheets_router)
     app.include_router(page_router)
     app.include_router(resolver_router)
     app.include_router(problem_report_router)
