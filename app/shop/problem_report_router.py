@@ -22,6 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.types import Message
 
@@ -270,7 +271,7 @@ async def _read_form(request: Request, settings: Settings) -> FormData:
 
     try:
         return await Request(request.scope, bounded).form(max_files=1, max_fields=8)
-    except MultiPartException:
+    except (MultiPartException, HTTPException):  # Starlette's 400 for a body it cannot parse
         raise Refused(
             422, "invalid_form", Phrase("The form could not be read.", "无法读取表单。")
         ) from None
