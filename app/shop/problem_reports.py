@@ -152,18 +152,26 @@ def _row_review() -> ColumnElement[str]:
 
 
 def _states(session: Session, rows: list[tuple[ProblemReportRow, str]]) -> list[ReportState]:
+    """The rows with their review and the registry's report that gives it (the first filed of
+    those in that state)."""
     hashes = {row.evidence_hash for row, _ in rows}
-    filed: dict[tuple[str, str], int] = {}
+    filed: dict[tuple[str, str, str], int] = {}
     if hashes:
+        own_review = case(
+            (ReportOutcomeRow.status == int(ReportStatus.CONFIRMED), Review.CONFIRMED.value),
+            (ReportOutcomeRow.status == int(ReportStatus.DISMISSED), Review.DISMISSED.value),
+            else_=Review.UNDER_REVIEW.value,
+        )
         found = session.execute(
-            select(ReportRow.item_id, ReportRow.evidence_hash, ReportRow.report_id)
+            select(ReportRow.item_id, ReportRow.evidence_hash, own_review, ReportRow.report_id)
+            .outerjoin(ReportOutcomeRow, ReportOutcomeRow.report_id == ReportRow.report_id)
             .where(ReportRow.evidence_hash.in_(hashes))
             .order_by(ReportRow.report_id)
         )
-        for item_id, evidence, report_id in found:
-            filed.setdefault((item_id, evidence), report_id)
+        for item_id, evidence, review, report_id in found:
+            filed.setdefault((item_id, evidence, str(review)), report_id)
     return [
-        ReportState(row, Review(review), filed.get((row.item_id, row.evidence_hash)))
+        ReportState(row, Review(review), filed.get((row.item_id, row.evidence_hash, review)))
         for row, review in rows
     ]
 

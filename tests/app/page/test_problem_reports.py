@@ -119,6 +119,22 @@ def test_a_report_on_chain_with_another_hash_or_item_leaves_the_receipt_received
     assert "Reported, under review" not in shop.client.get(f"/verify/{item.hex}").text
 
 
+def test_a_report_filed_again_after_a_dismissal_is_under_review_as_the_new_one(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    item = suite.register_item(merchant)
+    shop.index()
+    kept = post_report(shop, item.hex).json()
+    first = file_onchain(suite, item.hex, 0, kept["evidence_hash"])
+    dismiss(suite, first)
+    second = file_onchain(suite, item.hex, 0, kept["evidence_hash"])
+    shop.index()
+
+    again = shop.client.get(f"/problem-reports/{kept['receipt_id']}").json()
+
+    assert (again["review"], again["onchain_report_id"]) == ("under_review", second)
+
+
 def test_a_program_gets_the_receipt_as_json_with_its_location(
     shop: Shop, suite: SuiteDriver, merchant: Actor
 ) -> None:
