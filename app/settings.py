@@ -47,6 +47,8 @@ class KeeperDuty(StrEnum):
 class SourceKind(StrEnum):
     CARRIER = "carrier"
     BUREAU = "bureau"
+    # The platform's verifiers, reading shoppers' problem reports (app.ops.problem_reports_api).
+    VERIFIER = "verifier"
 
 
 class SourceCredentials(BaseModel):
@@ -192,6 +194,11 @@ class Settings(BaseSettings):
     merchant_request_gas_per_day: Annotated[int, Field(gt=0)] = 500_000_000
     request_gas_budget_per_day: Annotated[int, Field(gt=0)] = 5_000_000_000
     merchant_request_max_gas: Annotated[int, Field(gt=21_000)] = 15_000_000
+    # Shoppers' problem reports (app.shop.problem_report_router): a photo's largest size, the
+    # largest body read (a larger one is refused unread), reports a minute from one client address.
+    problem_report_photo_max_bytes: Annotated[int, Field(gt=0)] = 4_000_000
+    problem_report_body_max_bytes: Annotated[int, Field(gt=0)] = 16_000_000
+    problem_reports_per_minute: Annotated[int, Field(gt=0)] = 5
     run_background_tasks: bool = True
 
     @model_validator(mode="after")

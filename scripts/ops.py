@@ -36,6 +36,8 @@ CALLS = (
     Call("reassign-item", REG, "reassignItem", VERIFIER, "move a squatted item, or revoke it",
          ("itemId",), "the rightful merchant registers it anew, or uses it as its own",
          options={"to": "The approved merchant it belongs to, or 0 to revoke its record."}),
+    Call("file-report", REG, "fileReport", "anyone", "open a shopper's report on chain",
+         ("itemId",), "ape run ops reports", options={"kind": "0 a counterfeit, 1 a problem."}),
     Call("confirm-report", REG, "confirmReport", VERIFIER, "confirm a report: its item is flagged",
          ("reportId",), "ape run ops reports"),
     Call("dismiss-report", REG, "dismissReport", VERIFIER, "dismiss a report", ("reportId",),

@@ -11,10 +11,13 @@ from app.index.runtime import IndexRuntime
 from app.ops.api import router as ops_router
 from app.ops.logging import RequestLogMiddleware, configure_logging
 from app.ops.metrics import install_metrics
+from app.ops.problem_reports_api import router as problem_reports_router
 from app.services import AppServices
 from app.shop.api import router as shop_router
+from app.shop.label_sheets import router as label_sheets_router
 from app.shop.order_context import ChainClock
 from app.shop.page import router as page_router
+from app.shop.problem_report_router import router as problem_report_router
 from app.shop.qr import router as qr_router
 from app.shop.resolver import router as resolver_router
 from app.shop.tokens import TokenNames
@@ -32,8 +35,11 @@ def install_index_and_shop(app: FastAPI, services: AppServices) -> IndexRuntime:
     services.workers["indexer"] = index.worker
     app.include_router(shop_router)
     app.include_router(qr_router)
+    app.include_router(label_sheets_router)
     app.include_router(page_router)
     app.include_router(resolver_router)
+    app.include_router(problem_report_router)
+    app.include_router(problem_reports_router)
     app.include_router(stats_router)
     app.include_router(ops_router)
     # Kept for the features that add their own collectors (the keeper's).

@@ -16,10 +16,14 @@ from pydantic import ValidationError
 
 from app.api.html_pages import error_page, html_document, page_responses
 from app.api.html_pages import escape_html as e
+from app.api.page_language import Lang, page_language
 from app.api.params import ITEM_ID, ItemId, openapi_parameter
 from app.domain.digital_link import DigitalLink
 from app.domain.orders import ETH
 from app.index.runtime import IndexRuntime
+from app.shop.problem_report_form import problem_report_section
+from app.shop.problem_report_schemas import Review
+from app.shop.problem_reports import item_review
 from app.shop.schemas import ItemVerdictPublic, MetadataCheck
 from app.shop.tokens import AmountText, TokenNames
 from app.shop.verdicts import item_verdict
@@ -73,7 +77,12 @@ def _link_section(link: DigitalLink) -> str:
 
 
 def render_verdict(
-    verdict: ItemVerdictPublic, amount_text: AmountText, link: DigitalLink | None = None
+    verdict: ItemVerdictPublic,
+    amount_text: AmountText,
+    link: DigitalLink | None = None,
+    *,
+    lang: Lang = Lang.EN,
+    review: Review | None = None,
 ) -> str:
     """The page's HTML for one verdict, with what the GS1 ``link`` to it said if one led here."""
     wording = VERDICT_WORDING[verdict.reason]
@@ -194,6 +203,7 @@ def render_verdict(
             f'<dt>Proof</dt><dd id="proof">{e(proof)}</dd>'
             f"<dt>Batch recalled</dt><dd>{'yes' if b.recalled else 'no'}</dd></dl></section>"
         )
+    parts.append(problem_report_section(verdict.item_id, lang, review) if verdict.known else "")
     as_of = f" as of block {verdict.as_of_block}" if verdict.as_of_block is not None else ""
     parts.append(f"<p><small>Checked against the chain's record{e(as_of)}.</small></p>")
     return html_document(wording.title, "".join(parts))
@@ -211,8 +221,11 @@ def verify_page(request: Request, item_id: str, link: DigitalLink | None = None)
     gtin = link.gtin if link is not None else None
     with index.database.sessions() as session:
         verdict = item_verdict(index, session, key, fresh=False, gtin=gtin)
+        review = item_review(session, key)
     return HTMLResponse(
-        render_verdict(verdict, token_names.amount_text, link),
+        render_verdict(
+            verdict, token_names.amount_text, link, lang=page_language(request), review=review
+        ),
         status_code=200 if verdict.known else 404,
         headers={"Cache-Control": "no-cache"},
     )

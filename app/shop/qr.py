@@ -24,8 +24,13 @@ def verify_url(settings: Settings, item_id: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/verify/{item_id}"
 
 
+def qr_code(url: str) -> segno.QRCode:
+    """A label's QR code for ``url``: error correction M, never a Micro QR (phones read it)."""
+    return segno.make(url, error="m", micro=False)
+
+
 def label_code(settings: Settings, item_id: str) -> segno.QRCode:
-    return segno.make(verify_url(settings, item_id), error="m", micro=False)
+    return qr_code(verify_url(settings, item_id))
 
 
 @router.get(

@@ -46,6 +46,7 @@ CARRIER_ID = 1
 RIVAL_CARRIER = "rival-carrier"
 RIVAL_CARRIER_ID = 2
 BUREAU = "north-bureau"
+VERIFIER = "platform-verifier"
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,13 @@ def databases() -> Iterator[TestDatabases]:
     """Where the service tests' databases are made: SQLite files, or a PostgreSQL server."""
     with test_databases() as made:
         yield made
+
+
+@pytest.fixture(scope="session")
+def verifier_secrets() -> SourceSecrets:
+    """A platform verifier's credentials (the reader of shoppers' problem reports); the settings
+    name no verifier unless a test adds it (``tests.app.page.problem_reports_support``)."""
+    return SourceSecrets(VERIFIER, secrets.token_urlsafe(24), secrets.token_urlsafe(32))
 
 
 @pytest.fixture

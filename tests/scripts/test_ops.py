@@ -109,6 +109,18 @@ def test_reports_are_listed_with_their_evidence_then_confirmed_or_dismissed(
     assert f"report {first + 1}  [dismissed]" in everything
 
 
+def test_a_shoppers_report_is_filed_with_the_evidence_hash_the_service_names(
+    ape_run: ApeRun, registry: Contract, merchant: str, w3: Web3, unchanged_chain: None
+) -> None:
+    item = register_item(registry, w3)
+    evidence = "0x" + keccak(text="a shopper's receipt").hex()
+
+    ok(ape_run("ops", "file-report", item, "--kind", "1", "--evidence-hash", evidence))
+
+    report = registry.functions.reportOf(registry.functions.reportCount().call()).call()
+    assert ("0x" + report[0].hex(), report[3], "0x" + report[5].hex()) == (item, 1, evidence)
+
+
 @pytest.mark.parametrize("short", ["registry", "escrow", "vault", "lines"])
 def test_each_pausable_contract_is_paused_and_unpaused(
     ape_run: ApeRun, credit: dict[str, Contract], short: str, unchanged_chain: None

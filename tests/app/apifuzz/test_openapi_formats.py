@@ -22,6 +22,7 @@ from app.main import create_app
 from app.merchant.webhook_router import ENDPOINT_ID_PATTERN
 from app.outbox.schemas import RELAY_ID_PATTERN
 from app.settings import Environment, Settings
+from app.shop.problem_report_schemas import RECEIPT_ID_PATTERN
 
 # Each parameter naming an id, a key or an address, and the pattern it is documented with.
 PARAMETER_PATTERNS = {
@@ -40,6 +41,7 @@ PARAMETER_PATTERNS = {
     "lot": GS1_TEXT_PATTERN,
     "cpv": GS1_TEXT_PATTERN,
     "Idempotency-Key": IDEMPOTENCY_KEY_PATTERN,
+    "receipt_id": RECEIPT_ID_PATTERN,
 }
 # Credentials: whatever their form, a wrong one is answered 401, never 422.
 CREDENTIALS = {"TrustMall-Api-Key", "TrustMall-Signature"}
@@ -59,6 +61,10 @@ FREE_TEXT = {
     "body.manifest.items.gtin": "an item's GTIN, checked with its key",
     "body.manifest.items.serial": "an item's serial (a SKU's is free text)",
     "body.manifest.leaf_encoding": "the leaf encoding, checked to be the registry's",
+    # A shopper's problem report: their own words and how to reach them, kept as written (each
+    # bounded by its maxLength) and escaped wherever shown.
+    "body.details": "a shopper's words on what is wrong with an item",
+    "body.contact": "how a shopper may be reached (an e-mail address, a phone number)",
 }
 
 
