@@ -15,6 +15,7 @@ from app.services import AppServices
 from app.shop.api import router as shop_router
 from app.shop.order_context import ChainClock
 from app.shop.page import router as page_router
+from app.shop.publish_api import router as publish_router
 from app.shop.qr import router as qr_router
 from app.shop.resolver import router as resolver_router
 from app.shop.tokens import TokenNames
@@ -33,6 +34,7 @@ def install_index_and_shop(app: FastAPI, services: AppServices) -> IndexRuntime:
     app.include_router(shop_router)
     app.include_router(qr_router)
     app.include_router(page_router)
+    app.include_router(publish_router)
     app.include_router(resolver_router)
     app.include_router(stats_router)
     app.include_router(ops_router)
