@@ -75,5 +75,6 @@ def test_verify_page_renders_in_headless_chromium_at_phone_size(
     assert struct.unpack(">II", data[16:24]) == (WIDTH, HEIGHT)
     assert len(data) > 5_000  # a rendered page, not a blank frame
     pixels = decode_png(data)
-    assert pixels[40][40] == NOT_AUTHENTIC_RED  # the verdict banner, at the top of the screen
+    # The verdict banner, at the top of the screen under the language switch.
+    assert pixels[80][40] == NOT_AUTHENTIC_RED
     assert pixels[HEIGHT - 5][5] == PAGE_GREY

@@ -42,7 +42,7 @@ def test_authentic_item_page_shows_verdict_merchant_metadata_and_trail_with_tran
     assert '<h1 id="verdict">Authentic</h1>' in html
     assert 'id="reason"' not in html
     assert "Test Goods Ltd" in html and merchant.address in html
-    assert item.uri in html and "not checked against its on-chain hash" in html
+    assert item.uri in html and "No product data was published for this item" in html
     assert _tx(item.receipt) in html and _tx(shipped) in html
     assert html.index("Registered") < html.index("Shipped")
     assert f'href="/v1/items/{item.hex}"' in html
