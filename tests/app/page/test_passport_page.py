@@ -15,12 +15,12 @@ from typing import Any
 from eth_utils.crypto import keccak
 from sqlalchemy import update
 
+from app.api.page_language import Lang
 from app.domain.metadata import canonical_json
 from app.domain.vocab import CustodyAction
 from app.outbox.models import OutboxRecord
 from app.outbox.relayer import Relayer
 from app.shop.models import PassportRow
-from app.api.page_language import Lang
 from app.shop.page_cache import MadePage, PageCache
 from tests.app.conftest import SourceSecrets
 from tests.app.index.actors import Actor, Shop, SuiteDriver
