@@ -80,8 +80,7 @@ def _publish(demo: Demo, path: str, body: bytes, media_type: str, name: str) -> 
     answer = demo.http.post(path, content=body, headers={"Content-Type": media_type})
     if answer.status_code not in (200, 201):
         raise SystemExit(f"{name} was not published: {answer.status_code} {answer.text}")
-    digest = answer.json().get("metadata_hash") or answer.json().get("media_hash")
-    sys.stdout.write(f"  {name}: {demo.service.url}{answer.json()['url']} ({digest})\n")
+    sys.stdout.write(f"  {name}: {demo.service.url}{answer.json()['url']}\n")
 
 
 def custody(demo: Demo) -> None:
