@@ -97,16 +97,17 @@ def _link_section(link: DigitalLink, lang: Lang) -> str:
 def _text_line(label: Phrase, check: TextCheck | None, onchain: str, lang: Lang) -> str:
     """A place or reference of a custody event: the carrier's text and whether it hashes to the
     on-chain hash, or the hash alone when the service never saw the text."""
+    named = e(w.LABELLED.say(lang).format(label=label.say(lang)))
     if check is not None:
         mark, css = (w.TEXT_MATCHES, "mark-ok") if check.matches else (w.TEXT_DIFFERS, "mark-bad")
         return (
-            f"<span>{e(label.say(lang))}: <q>{e(check.text)}</q> "
+            f"<span>{named}<q>{e(check.text)}</q> "
             f'<small class="{css}">{e(mark.say(lang))}</small></span>'
         )
     if int(onchain, 16) == 0:
         return ""
     return (
-        f"<span>{e(label.say(lang))}: "
+        f"<span>{named}"
         f'<small class="mark-none" title="{e(onchain)}">{e(w.HASH_ONLY.say(lang))}</small></span>'
     )
 
@@ -115,9 +116,12 @@ def _custody_entry(c: CustodyEventPublic, texts: CarrierTexts | None, lang: Lang
     action = w.ACTIONS.get(c.action)
     name = action.say(lang) if action is not None else c.action.replace("_", " ")
     location, reference = (texts.location, texts.reference) if texts else (None, None)
-    lines = _text_line(w.PLACE, location, c.location_hash, lang) + _text_line(
-        w.REFERENCE, reference, c.context_hash, lang
-    )
+    lines = ""
+    # A sale's record carries the buyer and the order, which the sale's own section shows.
+    if c.action != "sold":
+        lines = _text_line(w.PLACE, location, c.location_hash, lang) + _text_line(
+            w.REFERENCE, reference, c.context_hash, lang
+        )
     said = f'<p class="trail-text">{lines}</p>' if lines else ""
     return f"<strong>{e(name)}</strong> {e(_time(c.occurred_at))}{said}" + _tx(
         c.tx_hash, c.block_number, lang

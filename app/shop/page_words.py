@@ -80,6 +80,7 @@ ACTIONS = {
     "returned": P("Returned", "退回"),
 }
 PLACE = P("Place", "地点")
+LABELLED = P("{label}: ", "{label}：")
 REFERENCE = P("Reference", "依据")
 TEXT_MATCHES = P("✓ matches its on-chain hash", "✓ 与链上哈希一致")
 TEXT_DIFFERS = P("✗ does NOT match its on-chain hash", "✗ 与链上哈希不一致")

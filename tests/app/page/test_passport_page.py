@@ -195,7 +195,7 @@ def test_the_trail_shows_the_carriers_place_and_reference_checked_and_others_has
     )
     assert "Reference: <q>shipment SH-4411 &lt;fragile&gt;</q>" in html
     assert html.count("hash only: the service never saw the text") == 2  # the merchant's event
-    assert f"地点: <q>{PLACE}</q>" in chinese and "✓ 与链上哈希一致" in chinese
+    assert f"地点：<q>{PLACE}</q>" in chinese and "✓ 与链上哈希一致" in chinese
     assert "<strong>运输中</strong>" in chinese and "仅有哈希" in chinese
 
 

@@ -217,6 +217,7 @@ def test_sold_item_page_shows_the_escrow_sale_and_the_sellers_record(
     assert "<dd>released</dd>" in html and buyer.address in html
     assert "<dd>1 of 1 orders completed, 0 disputes lost</dd>" in html
     assert "<strong>Sold</strong>" in html
+    assert "hash only" not in html  # a sale's record names the buyer and order shown above
     assert '<dd id="amount">0.003 ETH</dd>' in html and "base units" not in html
 
 
