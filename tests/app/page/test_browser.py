@@ -18,6 +18,7 @@ from app.main import create_app
 from app.settings import Settings
 from harness.browser import PHONE_HEIGHT, PHONE_WIDTH, decode_png, render
 from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.app.page.passports import passport, png, register_with
 
 WIDTH, HEIGHT = PHONE_WIDTH, PHONE_HEIGHT
 NOT_AUTHENTIC_RED = (0xB3, 0x26, 0x1E)  # .bad in app/api/html_pages.py
@@ -78,3 +79,23 @@ def test_verify_page_renders_in_headless_chromium_at_phone_size(
     # The verdict banner, at the top of the screen under the language switch.
     assert pixels[80][40] == NOT_AUTHENTIC_RED
     assert pixels[HEIGHT - 5][5] == PAGE_GREY
+
+
+def test_a_passport_page_in_chinese_shows_its_picture_at_phone_size(
+    served: str, shop: Shop, suite: SuiteDriver, merchant: Actor, tmp_path: Path
+) -> None:
+    mug_blue = (46, 94, 170)
+    picture = shop.client.post("/v1/media", content=png(160, 120, mug_blue)).json()["media_hash"]
+    document = passport(image={"hash": picture, "alt": {"en": "A mug", "zh-CN": "马克杯"}})
+    item = register_with(suite, merchant, document)
+    shop.client.post("/v1/metadata", json=document)
+    shop.index()
+
+    page = render(f"{served}/verify/{item.hex}?lang=zh-CN", tmp_path)
+
+    assert '<h1 id="verdict">正品</h1>' in page.dom
+    assert '<h2 id="product-name">粗陶马克杯</h2>' in page.dom
+    assert 'alt="马克杯"' in page.dom
+    pixels = decode_png(page.screenshot)
+    painted = sum(row.count(mug_blue) for row in pixels)
+    assert painted > 10_000  # the picture, drawn across the phone's width
