@@ -72,7 +72,7 @@ def _passport(passport: Passport, lang: Lang, check: str) -> str:
     if doc.origin is not None:
         country = w.COUNTRIES.get(doc.origin.country)
         where = country.say(lang) if country is not None else doc.origin.country
-        place = f"{say(doc.origin.place)}, " if doc.origin.place is not None else ""
+        place = f"{say(doc.origin.place)}{w.COMMA.say(lang)}" if doc.origin.place else ""
         rows.append(f'<dt>{e(w.ORIGIN.say(lang))}</dt><dd id="origin">{place}{e(where)}</dd>')
     if doc.production_date is not None:
         made = doc.production_date.isoformat()
@@ -85,7 +85,7 @@ def _passport(passport: Passport, lang: Lang, check: str) -> str:
             maker += f" (GLN {e(doc.manufacturer.gln)})"
         rows.append(f"<dt>{e(w.MANUFACTURER.say(lang))}</dt><dd>{maker}</dd>")
     if doc.materials:
-        materials = ", ".join(
+        materials = w.LIST_COMMA.say(lang).join(
             say(m.name) + (f" {m.percent}%" if m.percent is not None else "") for m in doc.materials
         )
         rows.append(f"<dt>{e(w.MATERIALS.say(lang))}</dt><dd>{materials}</dd>")

@@ -20,6 +20,8 @@ LABEL_NOTE = P(
 )
 
 PRODUCT = P("Product", "产品")
+COMMA = P(", ", "，")
+LIST_COMMA = P(", ", "、")
 PICTURE = P("Picture of the product", "产品图片")
 ORIGIN = P("Made in", "产地")
 PRODUCTION_DATE = P("Production date", "生产日期")

@@ -82,7 +82,7 @@ def test_the_page_speaks_chinese_to_a_chinese_reader_and_switches_to_english(
     assert '<html lang="zh-CN">' in html
     assert '<h1 id="verdict">正品</h1>' in html
     assert '<h2 id="product-name">粗陶马克杯</h2>' in html
-    assert '<dd id="origin">阿威罗, 葡萄牙</dd>' in html
+    assert '<dd id="origin">阿威罗，葡萄牙</dd>' in html
     assert "<dt>颜色</dt><dd>蓝色</dd>" in html and "<dd>350 ml</dd>" in html  # as given
     assert "产品资料已核验 ✓" in html and "生产日期" in html and "商家" in html
     assert "Authentic" not in html and "Product data" not in html
