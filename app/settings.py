@@ -172,6 +172,10 @@ class Settings(BaseSettings):
     # Hosts ("host" or "host:port") whose http(s) metadata URIs the service fetches to check them
     # against their on-chain hashes; any other URI is reported "unchecked" and never fetched.
     metadata_fetch_hosts: list[str] = Field(default_factory=list)
+    # Product passports and pictures anyone may publish (POST /v1/metadata, /v1/media): how many
+    # each client address may publish a minute, and the largest picture kept.
+    publish_per_minute: Annotated[int, Field(gt=0)] = 30
+    max_media_bytes: Annotated[int, Field(gt=0, le=8_388_608)] = 1_048_576
     # Merchants' Sign-In with Ethereum (app.merchant): how long a sign-in nonce stays usable, how
     # many nonces one client address may ask for a minute (each is a database row until it is used
     # or expires), the longest a session lasts (a message's own expiration time may end it sooner).

@@ -5,6 +5,7 @@ lenders run their scripts, and shoppers read the service's API and pages."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 
@@ -55,6 +56,31 @@ def onboarding_and_registration(demo: Demo) -> None:
     demo.ape("merchant", "register", str(EXAMPLES / "batch.csv"), "--batch", *MERCHANT,
              "--manifest", str(batch))  # fmt: skip
     demo.ape("merchant", "publish", str(batch), "--service", demo.service.url, *MERCHANT)
+    passports(demo)
+
+
+def passports(demo: Demo) -> None:
+    say("5a. The merchant publishes its products' passports (name, picture, origin, production "
+        "date, lot, materials, care; in English and Chinese) and their pictures: each is kept "
+        "under its keccak256, which the items registered above commit to, so shoppers' pages "
+        "show them as checked")  # fmt: skip
+    pictures = sorted((EXAMPLES / "pictures").glob("*.png"))
+    for picture in pictures:
+        _publish(demo, "/v1/media", picture.read_bytes(), "image/png", picture.name)
+    documents: set[str] = set()
+    for listing in ("items.csv", "batch.csv"):
+        with (EXAMPLES / listing).open(newline="") as rows:
+            documents.update(row["metadata_file"] for row in csv.DictReader(rows))
+    for name in sorted(documents):
+        _publish(demo, "/v1/metadata", (EXAMPLES / name).read_bytes(), "application/json", name)
+    sys.stdout.write(f"  {len(documents)} passports and {len(pictures)} pictures published\n")
+
+
+def _publish(demo: Demo, path: str, body: bytes, media_type: str, name: str) -> None:
+    answer = demo.http.post(path, content=body, headers={"Content-Type": media_type})
+    if answer.status_code not in (200, 201):
+        raise SystemExit(f"{name} was not published: {answer.status_code} {answer.text}")
+    sys.stdout.write(f"  {name}: {demo.service.url}{answer.json()['url']}\n")
 
 
 def custody(demo: Demo) -> None:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
+
+from fastapi import Request
 
 MAX_DEPTH = 32
 _TOKENS = re.compile(rb'[\[\]{}"\\]')
@@ -21,6 +24,13 @@ class JsonTooDeep(ValueError):
 
 def loads_bounded(body: bytes, max_depth: int = MAX_DEPTH) -> Any:
     """``json.loads(body)``, refusing (``JsonTooDeep``) nesting deeper than ``max_depth``."""
+    check_depth(body, max_depth)
+    return json.loads(body)
+
+
+def check_depth(body: bytes, max_depth: int = MAX_DEPTH) -> None:
+    """Refuses (``JsonTooDeep``) JSON text nested deeper than ``max_depth``, before any parser
+    recurses into it."""
     depth = 0
     in_string = False
     escaped_at = -1
@@ -42,4 +52,21 @@ def loads_bounded(body: bytes, max_depth: int = MAX_DEPTH) -> Any:
                 raise JsonTooDeep(f"JSON nested deeper than {max_depth} levels")
         elif token in _CLOSE:
             depth -= 1
-    return json.loads(body)
+
+
+async def read_bounded(
+    request: Request, limit: int, too_large: Callable[[int], Exception]
+) -> bytes:
+    """The raw body, refused with ``too_large(limit)`` beyond ``limit`` bytes (declared or
+    actually sent): nothing bigger is ever held in memory."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import ApiError
+from app.api.json_body import read_bounded
 from app.db.session import Database
 from app.domain.errors import TrustMallError
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, SIGNATURE_SCHEME, sign
@@ -157,17 +158,7 @@ def remember_signature(
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body, refused with 413 beyond ``limit`` bytes (declared or actually sent)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_bounded(request, limit, _too_large)
 
 
 async def authenticate(

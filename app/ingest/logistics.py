@@ -24,13 +24,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils.crypto import keccak
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.api.errors import ApiError, ErrorBody, ErrorPublic
 from app.chain.contracts import DeploymentMissing
+from app.domain.custody_rows import text_hash
 from app.domain.ids import item_id_from_gs1
 from app.ingest.activations import published_proofs, queue_activations
 from app.ingest.events import parse_events
@@ -50,7 +50,6 @@ from app.outbox.schemas import new_relay_id
 from app.services import AppServices
 
 SCOPE = "logistics"
-ZERO_HASH = "0x" + "00" * 32
 
 
 @dataclass(frozen=True)
@@ -326,4 +325,4 @@ def remember_answer(
 
 def _text_hash(text: str | None) -> str:
     """keccak256 of UTF-8 text, as the scripts hash locations and references; zero if none."""
-    return ZERO_HASH if text is None else "0x" + keccak(text.encode("utf-8")).hex()
+    return "0x" + text_hash(text).hex()

@@ -18,6 +18,7 @@ from app.shop.label_sheets import router as label_sheets_router
 from app.shop.order_context import ChainClock
 from app.shop.page import router as page_router
 from app.shop.problem_report_router import router as problem_report_router
+from app.shop.publish_api import router as publish_router
 from app.shop.qr import router as qr_router
 from app.shop.resolver import router as resolver_router
 from app.shop.tokens import TokenNames
@@ -37,6 +38,7 @@ def install_index_and_shop(app: FastAPI, services: AppServices) -> IndexRuntime:
     app.include_router(qr_router)
     app.include_router(label_sheets_router)
     app.include_router(page_router)
+    app.include_router(publish_router)
     app.include_router(resolver_router)
     app.include_router(problem_report_router)
     app.include_router(problem_reports_router)

@@ -22,7 +22,6 @@ from app.shop.schemas import (
     FlagPublic,
     ItemVerdictPublic,
     MerchantSummaryPublic,
-    MetadataCheck,
     MetadataPublic,
     ReassignmentPublic,
     RecallPublic,
@@ -85,10 +84,6 @@ def metadata_claim(facts: ItemFacts) -> MetadataClaim | None:
     return None
 
 
-def unchecked(claim: MetadataClaim) -> MetadataPublic:
-    return MetadataPublic(uri=claim[0], hash=claim[1], check=MetadataCheck.UNCHECKED)
-
-
 def assemble(facts: ItemFacts, metadata: MetadataPublic | None) -> ItemVerdictPublic:
     """The answer from ``facts`` and the result of checking ``metadata_claim(facts)``."""
     record = facts.record
@@ -112,7 +107,7 @@ def assemble(facts: ItemFacts, metadata: MetadataPublic | None) -> ItemVerdictPu
         authentic=reason is VerdictReason.AUTHENTIC,
         verdict=VERDICT_OF_REASON[reason],
         reason=reason,
-        explanation=VERDICT_WORDING[reason].explanation,
+        explanation=VERDICT_WORDING[reason].explanation.en,
         source=facts.source,
         as_of_block=facts.as_of_block,
         merchant=(

@@ -1,7 +1,10 @@
-"""Does the metadata at an item's URI hash to its on-chain ``metadataHash``?
+"""Does an item's metadata hash to its on-chain ``metadataHash``?
 
-Only ``http``/``https`` URIs on hosts in ``settings.metadata_fetch_hosts`` are fetched (no
-redirects, at most ``MAX_BYTES``, a short timeout); anything else is "unchecked". A document
+A passport published to the service (``app.shop.publish``) is kept under the hash of its
+content, so one kept under the item's hash matches it, wherever the URI points. Otherwise the
+document at the URI is fetched, as a fallback: only ``http``/``https`` URIs on hosts in
+``settings.metadata_fetch_hosts`` (no redirects, at most ``MAX_BYTES``, a short timeout);
+anything else is "unchecked". A document
 matches when ``keccak256`` of its bytes, or of the canonical JSON of its content, is the hash.
 Results are kept for ``CACHE_SECONDS``; ``refresh`` checks again.
 """
@@ -15,10 +18,11 @@ from urllib.parse import urlsplit
 
 import httpx
 from eth_utils.crypto import keccak
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.metadata import NotCanonicalizable, canonical_json, loads_strict
-from app.shop.models import MetadataCheckRow
+from app.shop.models import MetadataCheckRow, PassportRow
 from app.shop.schemas import MetadataCheck, MetadataPublic
 
 MAX_BYTES = 1_000_000
@@ -34,6 +38,16 @@ def fetch_allowed(uri: str, allowed_hosts: list[str]) -> bool:
     return parts.netloc.lower() in allowed or parts.hostname.lower() in allowed
 
 
+def published(uri: str | None, expected_hash: str) -> MetadataPublic:
+    """The check of an item whose passport was published here under its hash."""
+    return MetadataPublic(
+        uri=uri,
+        hash=expected_hash,
+        check=MetadataCheck.MATCH,
+        document=f"/v1/metadata/{expected_hash}",
+    )
+
+
 def check_metadata(
     session: Session,
     uri: str | None,
@@ -42,6 +56,9 @@ def check_metadata(
     *,
     refresh: bool = False,
 ) -> MetadataPublic:
+    kept = select(PassportRow.id).where(PassportRow.metadata_hash == expected_hash)
+    if session.scalar(kept) is not None:
+        return published(uri, expected_hash)
     if uri is None or not fetch_allowed(uri, allowed_hosts):
         return MetadataPublic(uri=uri, hash=expected_hash, check=MetadataCheck.UNCHECKED)
     cached = session.get(MetadataCheckRow, (uri, expected_hash))

@@ -1,11 +1,13 @@
-"""The shopper side's own data: published batch manifests with each item's proof, and the results
-of checking items' metadata against their on-chain hashes. Off-chain facts: a reorg leaves them."""
+"""The shopper side's own data: published batch manifests with each item's proof, the results
+of checking items' metadata against their on-chain hashes, and the product passports and
+pictures published to the service, each kept under its content's keccak256. Off-chain facts: a
+reorg leaves them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, utc_now
@@ -64,3 +66,31 @@ class MetadataCheckRow(Base):
     result: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class PassportRow(Base):
+    """A product passport as published: its canonical JSON, under ``keccak256`` of it (the
+    ``metadataHash`` an item commits to). ``id`` grows with each publication, so the highest one
+    says whether anything was published since a page was made."""
+
+    __tablename__ = "shop_passports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    metadata_hash: Mapped[str] = mapped_column(String(HEX32), unique=True)
+    document: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class MediaRow(Base):
+    """A picture as published, under ``keccak256`` of its bytes, with the media type its bytes
+    show (never the one its sender claimed)."""
+
+    __tablename__ = "shop_media"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    media_hash: Mapped[str] = mapped_column(String(HEX32), unique=True)
+    media_type: Mapped[str] = mapped_column(String(32))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

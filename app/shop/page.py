@@ -2,29 +2,51 @@
 (``app.shop.resolver``).
 
 Server-rendered HTML for a phone (``app.api.html_pages``: mobile-first inline CSS, no JavaScript,
-no build step). Every value is escaped. The data is ``item_verdict``'s, from the index; its words
-are ``app.shop.wording``'s.
+no build step), in English or Simplified Chinese (``app.api.page_language``; the words are
+``app.shop.wording``'s and ``app.shop.page_words``'s). Every value is escaped. The data is
+``item_verdict``'s, from the index, with the product passport published under the item's hash
+and the texts carriers sent for its custody events (``app.shop.page_facts``).
+
+A made page is kept (``app.shop.page_cache``) until the index reads a new head block or
+something is published, so a page asked for again costs one indexed query.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from app.api.html_pages import error_page, html_document, page_responses
 from app.api.html_pages import escape_html as e
-from app.api.page_language import Lang, page_language
+from app.api.html_pages import html_document, page_responses
+from app.api.page_language import Lang, Phrase, language_headers, language_switch, page_language
 from app.api.params import ITEM_ID, ItemId, openapi_parameter
 from app.domain.digital_link import DigitalLink
 from app.domain.orders import ETH
 from app.index.runtime import IndexRuntime
+from app.services import AppServices
+from app.shop import page_words as w
+from app.shop.index_facts import IndexReader
+from app.shop.page_cache import MadePage, PageCache
+from app.shop.page_facts import (
+    CarrierTexts,
+    Passport,
+    TextCheck,
+    carrier_texts,
+    event_key,
+    page_version,
+    passport_of,
+)
+from app.shop.page_product import CSS as PRODUCT_CSS
+from app.shop.page_product import product_section
 from app.shop.problem_report_form import problem_report_section
 from app.shop.problem_report_schemas import Review
 from app.shop.problem_reports import item_review
-from app.shop.schemas import ItemVerdictPublic, MetadataCheck
+from app.shop.schemas import CustodyEventPublic, ItemVerdictPublic
 from app.shop.tokens import AmountText, TokenNames
 from app.shop.verdicts import item_verdict
 from app.shop.wording import VERDICT_WORDING
@@ -39,41 +61,187 @@ ITEM_PAGE_RESPONSES = page_responses(
         422: "A page saying the link does not name an item: a malformed id or GS1 value",
     }
 )
-_METADATA = {
-    MetadataCheck.MATCH: "matches its on-chain hash",
-    MetadataCheck.MISMATCH: "does NOT match its on-chain hash",
-    MetadataCheck.UNREACHABLE: "could not be fetched to check against its on-chain hash",
-    MetadataCheck.UNCHECKED: "not checked against its on-chain hash (host not on the allow-list)",
-}
+CSS = (
+    PRODUCT_CSS
+    + """
+.trail-text{font-size:.9rem;margin:.15rem 0 0}.trail-text span{display:block}
+"""
+)
 
 
 def _time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
 
 
-def _tx(tx_hash: str, block: int) -> str:
-    return (
-        f'<span class="hash" title="transaction {e(tx_hash)}">tx {e(tx_hash)}</span> '
-        f"(block {block})"
-    )
+def _tx(tx_hash: str, block: int, lang: Lang) -> str:
+    title = w.TRANSACTION.say(lang).format(tx=tx_hash)
+    text = w.IN_BLOCK.say(lang).format(tx=tx_hash, block=block)
+    return f'<span class="hash" title="{e(title)}">{e(text)}</span>'
 
 
-def _link_section(link: DigitalLink) -> str:
+def _link_section(link: DigitalLink, lang: Lang) -> str:
     """What the GS1 link itself says. Only GTIN and serial name the item; a lot or variant is the
     label's word, which nothing on chain records."""
     rows = [f'<dt>GTIN</dt><dd id="gtin">{e(link.gtin)}</dd>']
     if link.cpv is not None:
-        rows.append(f'<dt>Variant</dt><dd id="cpv">{e(link.cpv)}</dd>')
+        rows.append(f'<dt>{e(w.VARIANT.say(lang))}</dt><dd id="cpv">{e(link.cpv)}</dd>')
     if link.lot is not None:
-        rows.append(f'<dt>Lot</dt><dd id="lot">{e(link.lot)}</dd>')
+        rows.append(f'<dt>{e(w.LOT.say(lang))}</dt><dd id="lot">{e(link.lot)}</dd>')
     if link.serial is not None:
-        rows.append(f'<dt>Serial</dt><dd id="serial">{e(link.serial)}</dd>')
+        rows.append(f'<dt>{e(w.SERIAL.say(lang))}</dt><dd id="serial">{e(link.serial)}</dd>')
     note = (
-        "<p><small>As the label's link gives them; the chain records no lot or variant.</small></p>"
+        f"<p><small>{e(w.LABEL_NOTE.say(lang))}</small></p>"
         if link.lot is not None or link.cpv is not None
         else ""
     )
-    return f"<section><h2>Label</h2><dl>{''.join(rows)}</dl>{note}</section>"
+    return f"<section><h2>{e(w.LABEL.say(lang))}</h2><dl>{''.join(rows)}</dl>{note}</section>"
+
+
+def _text_line(label: Phrase, check: TextCheck | None, onchain: str, lang: Lang) -> str:
+    """A place or reference of a custody event: the carrier's text and whether it hashes to the
+    on-chain hash, or the hash alone when the service never saw the text."""
+    named = e(w.LABELLED.say(lang).format(label=label.say(lang)))
+    if check is not None:
+        mark, css = (w.TEXT_MATCHES, "mark-ok") if check.matches else (w.TEXT_DIFFERS, "mark-bad")
+        return (
+            f"<span>{named}<q>{e(check.text)}</q> "
+            f'<small class="{css}">{e(mark.say(lang))}</small></span>'
+        )
+    if int(onchain, 16) == 0:
+        return ""
+    return (
+        f"<span>{named}"
+        f'<small class="mark-none" title="{e(onchain)}">{e(w.HASH_ONLY.say(lang))}</small></span>'
+    )
+
+
+def _custody_entry(c: CustodyEventPublic, texts: CarrierTexts | None, lang: Lang) -> str:
+    action = w.ACTIONS.get(c.action)
+    name = action.say(lang) if action is not None else c.action.replace("_", " ")
+    location, reference = (texts.location, texts.reference) if texts else (None, None)
+    lines = ""
+    # A sale's record carries the buyer and the order, which the sale's own section shows.
+    if c.action != "sold":
+        lines = _text_line(w.PLACE, location, c.location_hash, lang) + _text_line(
+            w.REFERENCE, reference, c.context_hash, lang
+        )
+    said = f'<p class="trail-text">{lines}</p>' if lines else ""
+    return f"<strong>{e(name)}</strong> {e(_time(c.occurred_at))}{said}" + _tx(
+        c.tx_hash, c.block_number, lang
+    )
+
+
+def _trail(verdict: ItemVerdictPublic, texts: dict[str, CarrierTexts], lang: Lang) -> str:
+    events: list[tuple[int, int, str]] = []
+    if verdict.registration is not None:
+        r = verdict.registration
+        kind = w.KINDS[r.kind].say(lang)
+        events.append(
+            (
+                r.block_number,
+                r.log_index or 0,
+                f"<strong>{e(w.REGISTERED.say(lang))}</strong> ({e(kind)}) {e(_time(r.time))}<br>"
+                + _tx(r.tx_hash, r.block_number, lang),
+            )
+        )
+    for c in verdict.custody:
+        entry = _custody_entry(c, texts.get(event_key(c)), lang)
+        events.append((c.block_number, c.log_index or 0, entry))
+    for f in verdict.flags:
+        report = w.REPORT_NUMBER.say(lang).format(number=f.report_id)
+        events.append(
+            (
+                f.block_number,
+                f.log_index or 0,
+                f"<strong>{e(w.FLAGGED.say(lang))}</strong> ({e(report)}) {e(_time(f.time))}<br>"
+                + _tx(f.tx_hash, f.block_number, lang),
+            )
+        )
+    if verdict.recall is not None:
+        rc = verdict.recall
+        scope = w.SCOPES[rc.scope].say(lang)
+        events.append(
+            (
+                rc.block_number,
+                rc.log_index or 0,
+                f"<strong>{e(w.RECALLED.say(lang))}</strong> ({e(scope)}) {e(_time(rc.time))}<br>"
+                + _tx(rc.tx_hash, rc.block_number, lang),
+            )
+        )
+    if verdict.reassignment is not None:
+        ra = verdict.reassignment
+        moved = (
+            w.MOVED_TO.say(lang).format(address=ra.to) if ra.to is not None else w.REVOKED.say(lang)
+        )
+        events.append(
+            (
+                ra.block_number,
+                ra.log_index or 0,
+                f'<strong id="reassigned">{e(w.REASSIGNED.say(lang))}</strong> ({e(moved)}) '
+                f"{e(_time(ra.time))}<br>" + _tx(ra.tx_hash, ra.block_number, lang),
+            )
+        )
+    if not events:
+        return ""
+    items = "".join(f"<li>{html}</li>" for _, _, html in sorted(events, key=lambda t: t[:2]))
+    return f'<section><h2>{e(w.TRAIL.say(lang))}</h2><ol class="timeline">{items}</ol></section>'
+
+
+def _merchant(verdict: ItemVerdictPublic, lang: Lang) -> str:
+    if verdict.merchant is None:
+        return ""
+    m = verdict.merchant
+    record = m.seller_record
+    said = w.SELLER_RECORD_TEXT.say(lang).format(
+        completed=record.orders_completed, total=record.orders_total, lost=record.disputes_lost
+    )
+    return (
+        f"<section><h2>{e(w.MERCHANT.say(lang))}</h2><dl>"
+        f"<dt>{e(w.NAME.say(lang))}</dt><dd>{e(m.name or w.NOT_APPROVED.say(lang))}</dd>"
+        f'<dt>{e(w.ADDRESS.say(lang))}</dt><dd class="hash">{e(m.address)}</dd>'
+        f"<dt>{e(w.STATUS.say(lang))}</dt><dd>{e(w.MERCHANT_STATUS[m.status].say(lang))}</dd>"
+        f"<dt>{e(w.SELLER_RECORD.say(lang))}</dt><dd>{e(said)}</dd></dl></section>"
+    )
+
+
+def _sales(verdict: ItemVerdictPublic, amount_text: AmountText, lang: Lang) -> list[str]:
+    parts = []
+    for sale in verdict.sales:
+        token = (
+            f'<dt>{e(w.TOKEN.say(lang))}</dt><dd class="hash">{e(sale.token)}</dd>'
+            if sale.token != ETH
+            else ""
+        )
+        status = w.ORDER_STATUS.get(sale.status)
+        paid = (w.YES if sale.released else w.NOT_YET).say(lang)
+        parts.append(
+            f"<section><h2>{e(w.SALE.say(lang))}</h2><dl>"
+            f'<dt>{e(w.ORDER.say(lang))}</dt><dd><a class="hash" '
+            f'href="/v1/orders/{e(sale.order_id)}">{e(sale.order_id)}</a></dd>'
+            f"<dt>{e(w.STATUS.say(lang))}</dt>"
+            f"<dd>{e(status.say(lang) if status else sale.status)}</dd>"
+            f'<dt>{e(w.BUYER.say(lang))}</dt><dd class="hash">{e(sale.buyer)}</dd>'
+            f'<dt>{e(w.AMOUNT.say(lang))}</dt><dd id="amount">'
+            f"{e(amount_text(sale.token, int(sale.amount)))}</dd>{token}"
+            f"<dt>{e(w.PAID_OUT.say(lang))}</dt><dd>{e(paid)}</dd></dl></section>"
+        )
+    return parts
+
+
+def _batch(verdict: ItemVerdictPublic, lang: Lang) -> str:
+    if verdict.batch is None:
+        return ""
+    b = verdict.batch
+    count = b.item_count if b.item_count is not None else "?"
+    return (
+        f"<section><h2>{e(w.BATCH.say(lang))}</h2><dl>"
+        f'<dt>{e(w.MERKLE_ROOT.say(lang))}</dt><dd class="hash">{e(b.root)}</dd>'
+        f"<dt>{e(w.ITEMS.say(lang))}</dt><dd>{e(count)}</dd>"
+        f'<dt>{e(w.PROOF.say(lang))}</dt><dd id="proof">'
+        f"{e(w.PROOF_WORDS[b.proof_verified].say(lang))}</dd>"
+        f"<dt>{e(w.BATCH_RECALLED.say(lang))}</dt>"
+        f"<dd>{e((w.YES if b.recalled else w.NO).say(lang))}</dd></dl></section>"
+    )
 
 
 def render_verdict(
@@ -82,152 +250,120 @@ def render_verdict(
     link: DigitalLink | None = None,
     *,
     lang: Lang = Lang.EN,
+    switch: str = "",
+    passport: Passport | None = None,
+    texts: dict[str, CarrierTexts] | None = None,
     review: Review | None = None,
 ) -> str:
-    """The page's HTML for one verdict, with what the GS1 ``link`` to it said if one led here."""
+    """The page's HTML for one verdict in ``lang``, with what the GS1 ``link`` to it said if one
+    led here, the passport published under its hash, the carriers' texts of its trail and the
+    chain's review of shoppers' problem reports."""
     wording = VERDICT_WORDING[verdict.reason]
+    reason = wording.reason
     parts = [
-        f'<div class="verdict {wording.tone}"><h1 id="verdict">{e(wording.banner)}</h1>'
-        + (f'<p id="reason">{e(wording.reason)}</p>' if wording.reason else "")
-        + f"<p>{e(verdict.explanation)}</p></div>",
-        f'<section><h2>Item</h2><p class="hash">{e(verdict.item_id)}</p>'
-        f'<p><a href="/v1/items/{e(verdict.item_id)}">Full record (JSON)</a></p></section>',
+        switch,
+        f'<div class="verdict {wording.tone}"><h1 id="verdict">{e(wording.banner.say(lang))}</h1>'
+        + (f'<p id="reason">{e(reason.say(lang))}</p>' if reason is not None else "")
+        + f"<p>{e(wording.explanation.say(lang))}</p></div>",
+        product_section(verdict.metadata, passport, lang),
+        f'<section><h2>{e(w.ITEM.say(lang))}</h2><p class="hash">{e(verdict.item_id)}</p>'
+        f'<p><a href="/v1/items/{e(verdict.item_id)}">{e(w.FULL_RECORD.say(lang))}</a></p>'
+        "</section>",
     ]
     if link is not None:
-        parts.append(_link_section(link))
-    if verdict.merchant is not None:
-        m = verdict.merchant
-        record = m.seller_record
-        parts.append(
-            "<section><h2>Merchant</h2><dl>"
-            f"<dt>Name</dt><dd>{e(m.name or 'not an approved merchant')}</dd>"
-            f'<dt>Address</dt><dd class="hash">{e(m.address)}</dd>'
-            f"<dt>Status</dt><dd>{e(m.status)}</dd>"
-            f"<dt>Seller record</dt><dd>{record.orders_completed} of {record.orders_total} "
-            f"orders completed, {record.disputes_lost} disputes lost</dd></dl></section>"
-        )
-    if verdict.metadata is not None:
-        md = verdict.metadata
-        product_link = (
-            f'<a href="{e(md.uri)}">{e(md.uri)}</a>'
-            if md.uri is not None and md.uri.startswith(("https://", "http://"))
-            else e(md.uri or "none")
-        )
-        parts.append(
-            f"<section><h2>Product data</h2><p>{product_link}</p>"
-            f'<p id="metadata-check">{e(_METADATA[md.check])}</p>'
-            f'<p class="hash" title="on-chain metadata hash">{e(md.hash)}</p></section>'
-        )
-    events: list[tuple[int, int, str]] = []
-    if verdict.registration is not None:
-        r = verdict.registration
-        events.append(
-            (
-                r.block_number,
-                r.log_index or 0,
-                f"<strong>Registered</strong> ({e(r.kind)}) {e(_time(r.time))}<br>"
-                + _tx(r.tx_hash, r.block_number),
-            )
-        )
-    for c in verdict.custody:
-        events.append(
-            (
-                c.block_number,
-                c.log_index or 0,
-                f"<strong>{e(c.action.replace('_', ' ').capitalize())}</strong> "
-                f"{e(_time(c.occurred_at))}<br>" + _tx(c.tx_hash, c.block_number),
-            )
-        )
-    for f in verdict.flags:
-        events.append(
-            (
-                f.block_number,
-                f.log_index or 0,
-                f"<strong>Flagged counterfeit</strong> (report {f.report_id}) "
-                f"{e(_time(f.time))}<br>" + _tx(f.tx_hash, f.block_number),
-            )
-        )
-    if verdict.recall is not None:
-        rc = verdict.recall
-        events.append(
-            (
-                rc.block_number,
-                rc.log_index or 0,
-                f"<strong>Recalled</strong> ({e(rc.scope)}) {e(_time(rc.time))}<br>"
-                + _tx(rc.tx_hash, rc.block_number),
-            )
-        )
-    if verdict.reassignment is not None:
-        ra = verdict.reassignment
-        moved = f"moved to {e(ra.to)}" if ra.to is not None else "record revoked"
-        events.append(
-            (
-                ra.block_number,
-                ra.log_index or 0,
-                f'<strong id="reassigned">Reassigned by a verifier</strong> ({moved}) '
-                f"{e(_time(ra.time))}<br>" + _tx(ra.tx_hash, ra.block_number),
-            )
-        )
-    if events:
-        items = "".join(f"<li>{html}</li>" for _, _, html in sorted(events, key=lambda t: t[:2]))
-        parts.append(f'<section><h2>Custody trail</h2><ol class="timeline">{items}</ol></section>')
+        parts.append(_link_section(link, lang))
+    parts.append(_merchant(verdict, lang))
+    parts.append(_trail(verdict, texts or {}, lang))
     if verdict.open_reports:
-        parts.append(
-            f"<section><h2>Reports</h2><p>{verdict.open_reports} open report(s) "
-            "awaiting a verifier</p></section>"
-        )
-    for sale in verdict.sales:
-        token = f'<dt>Token</dt><dd class="hash">{e(sale.token)}</dd>' if sale.token != ETH else ""
-        parts.append(
-            "<section><h2>Escrow sale</h2><dl>"
-            f'<dt>Order</dt><dd><a class="hash" href="/v1/orders/{e(sale.order_id)}">'
-            f"{e(sale.order_id)}</a></dd>"
-            f"<dt>Status</dt><dd>{e(sale.status)}</dd>"
-            f'<dt>Buyer</dt><dd class="hash">{e(sale.buyer)}</dd>'
-            f'<dt>Amount</dt><dd id="amount">{e(amount_text(sale.token, int(sale.amount)))}</dd>'
-            f"{token}"
-            f"<dt>Paid out to the merchant</dt><dd>{'yes' if sale.released else 'not yet'}</dd>"
-            "</dl></section>"
-        )
-    if verdict.batch is not None:
-        b = verdict.batch
-        proof = {
-            True: "verified: the proof rebuilds the root",
-            False: "does NOT rebuild the root",
-            None: "no published proof",
-        }[b.proof_verified]
-        parts.append(
-            "<section><h2>Batch</h2><dl>"
-            f'<dt>Merkle root</dt><dd class="hash">{e(b.root)}</dd>'
-            f"<dt>Items</dt><dd>{e(b.item_count if b.item_count is not None else '?')}</dd>"
-            f'<dt>Proof</dt><dd id="proof">{e(proof)}</dd>'
-            f"<dt>Batch recalled</dt><dd>{'yes' if b.recalled else 'no'}</dd></dl></section>"
-        )
+        count = w.OPEN_REPORTS.say(lang).format(count=verdict.open_reports)
+        parts.append(f"<section><h2>{e(w.REPORTS.say(lang))}</h2><p>{e(count)}</p></section>")
+    parts.extend(_sales(verdict, amount_text, lang))
+    parts.append(_batch(verdict, lang))
     parts.append(problem_report_section(verdict.item_id, lang, review) if verdict.known else "")
-    as_of = f" as of block {verdict.as_of_block}" if verdict.as_of_block is not None else ""
-    parts.append(f"<p><small>Checked against the chain's record{e(as_of)}.</small></p>")
-    return html_document(wording.title, "".join(parts))
+    as_of = (
+        w.AS_OF.say(lang).format(block=verdict.as_of_block)
+        if verdict.as_of_block is not None
+        else w.AS_OF_NOTHING.say(lang)
+    )
+    parts.append(f"<p><small>{e(as_of)}</small></p>")
+    return html_document(wording.title(lang), "".join(parts), lang.value, CSS)
 
 
-def verify_page(request: Request, item_id: str, link: DigitalLink | None = None) -> HTMLResponse:
+def error_page(
+    request: Request, status_code: int, title: Phrase, message: Phrase, detail: str | None = None
+) -> HTMLResponse:
+    """An error of the item page in the reader's language, in the verdict banner's place; a
+    ``detail`` (the value refused, as the parser words it) follows as given."""
+    lang = page_language(request)
+    said = (
+        f'<p><small>{e(w.DETAIL.say(lang))}: <code lang="en">{e(detail)}</code></small></p>'
+        if detail
+        else ""
+    )
+    body = (
+        f"{language_switch(request, lang)}"
+        f'<div class="verdict bad"><h1 id="verdict">{e(title.say(lang))}</h1>'
+        f'<p id="error">{e(message.say(lang))}</p>{said}</div>'
+    )
+    return HTMLResponse(
+        html_document(title.say(lang), body, lang.value, CSS),
+        status_code=status_code,
+        headers=language_headers(lang),
+    )
+
+
+def _make_page(
+    app: FastAPI, item_id: str, lang: Lang, link: DigitalLink | None, switch: str
+) -> MadePage:
+    """The page of ``item_id``, made afresh (blocking: database, maybe a metadata fetch)."""
+    index: IndexRuntime = app.state.index
+    token_names: TokenNames = app.state.token_names
+    gtin = link.gtin if link is not None else None
+    with index.database.sessions() as session:
+        verdict = item_verdict(index, session, item_id, fresh=False, gtin=gtin)
+        review = item_review(session, item_id)
+    with index.reads.connection() as connection:
+        reader = IndexReader(connection, index.reads.paramstyle)
+        passport = passport_of(reader, verdict.metadata)
+        texts = carrier_texts(reader, item_id, verdict.custody)
+    html = render_verdict(
+        verdict,
+        token_names.amount_text,
+        link,
+        lang=lang,
+        switch=switch,
+        passport=passport,
+        texts=texts,
+        review=review,
+    )
+    return MadePage(200 if verdict.known else 404, html)
+
+
+async def verify_page(
+    request: Request, item_id: str, link: DigitalLink | None = None
+) -> HTMLResponse:
     """The page of ``item_id``; ``link`` is the GS1 link that named it, if one did (its GTIN
     lets an unknown item be told apart from one awaiting its batch's published item list)."""
     try:
         key = ITEM_ID.validate_python(item_id)
     except ValidationError:
-        return error_page(422, "Invalid item id", "An item id is 0x followed by 64 hex digits.")
+        return error_page(request, 422, w.INVALID_ID, w.INVALID_ID_TEXT)
+    lang = page_language(request)
     index: IndexRuntime = request.app.state.index
-    token_names: TokenNames = request.app.state.token_names
-    gtin = link.gtin if link is not None else None
-    with index.database.sessions() as session:
-        verdict = item_verdict(index, session, key, fresh=False, gtin=gtin)
-        review = item_review(session, key)
+    services: AppServices = request.app.state.services
+    pages = services.state(PageCache)
+    with index.reads.connection() as connection:  # one indexed query: quick on the event loop
+        version: tuple[Any, ...] = page_version(IndexReader(connection, index.reads.paramstyle))
+    address = (request.url.path, request.url.query, lang)
+    page = pages.get(version, address)
+    if page is None:
+        switch = language_switch(request, lang)
+        page = await run_in_threadpool(_make_page, request.app, key, lang, link, switch)
+        pages.put(version, address, page)
     return HTMLResponse(
-        render_verdict(
-            verdict, token_names.amount_text, link, lang=page_language(request), review=review
-        ),
-        status_code=200 if verdict.known else 404,
-        headers={"Cache-Control": "no-cache"},
+        page.html,
+        status_code=page.status_code,
+        headers={"Cache-Control": "no-cache", **language_headers(lang)},
     )
 
 
@@ -243,7 +379,8 @@ def verify_page(request: Request, item_id: str, link: DigitalLink | None = None)
         ]
     },
 )
-def get_verify(request: Request) -> HTMLResponse:
-    """The verdict page for one item, for people (the label's QR code points here)."""
+async def get_verify(request: Request) -> HTMLResponse:
+    """The verdict page for one item, for people (the label's QR code points here), in English
+    or Simplified Chinese (``?lang=en|zh-CN``, else ``Accept-Language``)."""
     # The id is read here, not declared: a malformed one is answered with a page, not JSON.
-    return verify_page(request, request.path_params["item_id"])
+    return await verify_page(request, request.path_params["item_id"])

@@ -17,11 +17,13 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import StringConstraints
 
 from app.api.errors import ApiError
-from app.api.html_pages import accept_weights, error_page, page_responses
+from app.api.html_pages import accept_weights, page_responses
+from app.api.page_language import Phrase
 from app.api.params import openapi_parameter
 from app.domain.digital_link import (
     CPV,
@@ -36,8 +38,9 @@ from app.domain.digital_link import (
 from app.domain.errors import InvalidDigitalLinkValue, InvalidGtin, InvalidSerial, NotADigitalLink
 from app.domain.ids import Gs1Text, Gtin
 from app.index.runtime import IndexRuntime
+from app.shop import page_words as w
 from app.shop.linked_data import MEDIA_TYPE, item_document, wants_linked_data
-from app.shop.page import ITEM_PAGE_RESPONSES, verify_page
+from app.shop.page import ITEM_PAGE_RESPONSES, error_page, verify_page
 from app.shop.verdicts import item_verdict
 
 router = APIRouter(tags=["page"])
@@ -100,27 +103,29 @@ def _documented(path: str) -> dict[str, Any]:
     return {"parameters": [*parameters, link_type]}
 
 
-def resolve(request: Request) -> Response:
+async def resolve(request: Request) -> Response:
     """A GS1 Digital Link of an item to its page, or to what its ``linkType`` asks for."""
     linked = wants_linked_data(accept_weights(request.headers.get("accept", "")))
-    refuse = _refusal(linked)
+    refuse = _refusal(request, linked)
     try:
         link = parse_digital_link(link_uri(request))
     except NotADigitalLink as error:
         return refuse(
             404,
             "not_a_digital_link",
-            "Not a known link",
+            (w.NOT_A_LINK, w.NOT_A_LINK_TEXT),
             f"This address is not a GS1 Digital Link this resolver knows: {error}. It resolves "
             "/01/{gtin}/21/{serial}, with /22/{variant} and /10/{lot} before the serial if given.",
         )
     except (InvalidGtin, InvalidSerial, InvalidDigitalLinkValue) as error:
-        return refuse(422, "invalid_digital_link", "Invalid GS1 link", str(error))
+        return refuse(
+            422, "invalid_digital_link", (w.INVALID_LINK, w.INVALID_LINK_TEXT), str(error)
+        )
     if link.link_type is not None and link.link_type not in KNOWN_LINK_TYPES:
         return refuse(
             404,
             "unknown_link_type",
-            "Unknown link type",
+            (w.UNKNOWN_LINK_TYPE, w.UNKNOWN_LINK_TYPE_TEXT),
             f"This resolver has no {link.link_type!r} link. The link types it knows: "
             f"{', '.join(PAGE_LINK_TYPES)} (this page, also when no linkType is given) and "
             f"{JSON_LINK_TYPE} (the item's record as JSON).",
@@ -131,17 +136,19 @@ def resolve(request: Request) -> Response:
         return refuse(
             404,
             "no_serial",
-            "No single item named",
+            (w.NO_SERIAL, w.NO_SERIAL_TEXT),
             f"This link names GTIN {link.gtin}{lot} but no serial: this resolver verifies single "
             "items, named by GTIN and serial (/01/{gtin}/21/{serial}).",
         )
     item_hex = "0x" + item_id.hex()
     if link.link_type == JSON_LINK_TYPE:
         return RedirectResponse(f"/v1/items/{item_hex}", status_code=307)
-    answer = (
-        _linked_data(request, item_hex, link) if linked else verify_page(request, item_hex, link)
-    )
-    answer.headers["Vary"] = "Accept"  # one URI, two representations: caches must tell them apart
+    if linked:
+        answer: Response = await run_in_threadpool(_linked_data, request, item_hex, link)
+    else:
+        answer = await verify_page(request, item_hex, link)
+    # One URI, two representations (and a page in two languages): caches must tell them apart.
+    answer.headers["Vary"] = "Accept, Accept-Language" if not linked else "Accept"
     return answer
 
 
@@ -158,14 +165,18 @@ def _linked_data(request: Request, item_hex: str, link: DigitalLink) -> JSONResp
     )
 
 
-def _refusal(linked: bool) -> Callable[[int, str, str, str], Response]:
-    """How this request's errors are answered: the API's JSON error (``ApiError``) to a program
-    asking for linked data, else a page."""
+Words = tuple[Phrase, Phrase]
 
-    def refuse(status_code: int, code: str, title: str, message: str) -> Response:
+
+def _refusal(request: Request, linked: bool) -> Callable[[int, str, Words, str], Response]:
+    """How this request's errors are answered: the API's JSON error (``ApiError``) to a program
+    asking for linked data, else a page in the reader's language, with the parser's own words
+    (English) as its detail."""
+
+    def refuse(status_code: int, code: str, words: Words, message: str) -> Response:
         if linked:
             raise ApiError(status_code, code, message)
-        return error_page(status_code, title, message)
+        return error_page(request, status_code, *words, detail=message)
 
     return refuse
 

@@ -46,12 +46,15 @@ class VerdictReason(StrEnum):
 
 
 class MetadataCheck(StrEnum):
-    """Whether the metadata served at the URI hashes to the on-chain ``metadataHash``."""
+    """Whether the item's metadata hashes to its on-chain ``metadataHash``: a passport published
+    to the service under the hash matches; else the document served at the URI, if its host is
+    on the fetch allow-list."""
 
     MATCH = "match"
     MISMATCH = "mismatch"
     UNREACHABLE = "unreachable"
-    UNCHECKED = "unchecked"  # the URI's scheme or host is not on the fetch allow-list
+    # Nothing published here under the hash, and the URI's scheme or host not on the allow-list.
+    UNCHECKED = "unchecked"
 
 
 class Source(StrEnum):
@@ -94,6 +97,10 @@ class MetadataPublic(BaseModel):
     hash: str
     check: MetadataCheck
     detail: str | None = None
+    document: str | None = Field(
+        default=None,
+        description="The passport published to this service under the hash (POST /v1/metadata)",
+    )
 
 
 class RegistrationPublic(ChainRefPublic):

@@ -93,6 +93,7 @@ Q_METADATA_CHECK = DriverQuery(
     "SELECT result, detail, checked_at FROM shop_metadata_checks "
     "WHERE uri = :uri AND metadata_hash = :hash"
 )
+Q_PASSPORT_KEPT = DriverQuery("SELECT id FROM shop_passports WHERE metadata_hash = :hash")
 # Every grant and revocation of the prefixes a GTIN could lie under, oldest first.
 PREFIX_PARAMS = [f"p{length}" for length in GS1_PREFIX_LENGTHS]
 Q_GS1_PREFIXES = DriverQuery(

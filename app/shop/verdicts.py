@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 from app.domain.errors import TrustMallError
 from app.index.chain import RPC_ERRORS, ChainUnavailable
 from app.index.runtime import IndexRuntime
-from app.shop.assemble import assemble, metadata_claim, unchecked
+from app.shop.assemble import assemble, metadata_claim
 from app.shop.chain_facts import chain_facts
 from app.shop.chain_snapshot import ChainSnapshot
 from app.shop.facts import ItemFacts
 from app.shop.index_facts import IndexReader, index_facts
-from app.shop.metadata_check import check_metadata, fetch_allowed, result_of
+from app.shop.metadata_check import check_metadata, fetch_allowed, published, result_of
 from app.shop.schemas import ItemVerdictPublic, MetadataCheck, MetadataPublic
-from app.shop.verdict_sql import Q_METADATA_CHECK
+from app.shop.verdict_sql import Q_METADATA_CHECK, Q_PASSPORT_KEPT
 
 MetadataResolver = Callable[[str | None, str], MetadataPublic]
 
@@ -44,9 +44,7 @@ def item_id_hex(item_id: bytes | str) -> str:
 def answer(facts: ItemFacts, resolve_metadata: MetadataResolver) -> ItemVerdictPublic:
     """The answer from ``facts``, the metadata checked by ``resolve_metadata``."""
     claim = metadata_claim(facts)
-    metadata = None
-    if claim is not None:
-        metadata = unchecked(claim) if claim[0] is None else resolve_metadata(*claim)
+    metadata = resolve_metadata(*claim) if claim is not None else None
     return assemble(facts, metadata)
 
 
@@ -105,6 +103,8 @@ def cached_metadata_only(reader: IndexReader, hosts: list[str]) -> MetadataResol
     """Metadata checks from the stored results only; ``MetadataFetchNeeded`` when a fetch is due."""
 
     def resolve(uri: str | None, digest: str) -> MetadataPublic:
+        if reader.first(Q_PASSPORT_KEPT, hash=digest) is not None:
+            return published(uri, digest)
         if uri is None or not fetch_allowed(uri, hosts):
             return MetadataPublic(uri=uri, hash=digest, check=MetadataCheck.UNCHECKED)
         row = reader.first(Q_METADATA_CHECK, uri=uri, hash=digest)

@@ -14,6 +14,7 @@ from app.settings import Settings
 from harness.browser import PHONE_HEIGHT, PHONE_WIDTH, decode_png, render
 from harness.nodes import free_port
 from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.app.page.passports import passport, png, register_with
 from tests.app.page.serving import served
 
 WIDTH, HEIGHT = PHONE_WIDTH, PHONE_HEIGHT
@@ -50,5 +51,26 @@ def test_verify_page_renders_in_headless_chromium_at_phone_size(
     assert struct.unpack(">II", data[16:24]) == (WIDTH, HEIGHT)
     assert len(data) > 5_000  # a rendered page, not a blank frame
     pixels = decode_png(data)
-    assert pixels[40][40] == NOT_AUTHENTIC_RED  # the verdict banner, at the top of the screen
+    # The verdict banner, at the top of the screen under the language switch.
+    assert pixels[80][40] == NOT_AUTHENTIC_RED
     assert pixels[HEIGHT - 5][5] == PAGE_GREY
+
+
+def test_a_passport_page_in_chinese_shows_its_picture_at_phone_size(
+    served_shop: str, shop: Shop, suite: SuiteDriver, merchant: Actor, tmp_path: Path
+) -> None:
+    mug_blue = (46, 94, 170)
+    picture = shop.client.post("/v1/media", content=png(160, 120, mug_blue)).json()["media_hash"]
+    document = passport(image={"hash": picture, "alt": {"en": "A mug", "zh-CN": "马克杯"}})
+    item = register_with(suite, merchant, document)
+    shop.client.post("/v1/metadata", json=document)
+    shop.index()
+
+    page = render(f"{served_shop}/verify/{item.hex}?lang=zh-CN", tmp_path)
+
+    assert '<h1 id="verdict">正品</h1>' in page.dom
+    assert '<h2 id="product-name">粗陶马克杯</h2>' in page.dom
+    assert 'alt="马克杯"' in page.dom
+    pixels = decode_png(page.screenshot)
+    painted = sum(row.count(mug_blue) for row in pixels)
+    assert painted > 10_000  # the picture, drawn across the phone's width

@@ -42,7 +42,7 @@ def test_authentic_item_page_shows_verdict_merchant_metadata_and_trail_with_tran
     assert '<h1 id="verdict">Authentic</h1>' in html
     assert 'id="reason"' not in html
     assert "Test Goods Ltd" in html and merchant.address in html
-    assert item.uri in html and "not checked against its on-chain hash" in html
+    assert item.uri in html and "No product data was published for this item" in html
     assert _tx(item.receipt) in html and _tx(shipped) in html
     assert html.index("Registered") < html.index("Shipped")
     assert f'href="/v1/items/{item.hex}"' in html
@@ -217,6 +217,7 @@ def test_sold_item_page_shows_the_escrow_sale_and_the_sellers_record(
     assert "<dd>released</dd>" in html and buyer.address in html
     assert "<dd>1 of 1 orders completed, 0 disputes lost</dd>" in html
     assert "<strong>Sold</strong>" in html
+    assert "hash only" not in html  # a sale's record names the buyer and order shown above
     assert '<dd id="amount">0.003 ETH</dd>' in html and "base units" not in html
 
 

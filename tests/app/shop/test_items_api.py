@@ -70,6 +70,7 @@ def test_authentic_item_answers_merchant_metadata_and_custody_trail_with_transac
         "hash": "0x" + item.metadata_hash.hex(),
         "check": "unchecked",
         "detail": None,
+        "document": None,
     }
     assert indexed["registration"]["kind"] == "single"
     assert indexed["registration"]["tx_hash"] == _tx(item.receipt)

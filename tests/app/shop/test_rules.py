@@ -119,4 +119,13 @@ def test_every_reason_is_worded_and_no_unknown_item_is_called_not_authentic() ->
     for reason in (VerdictReason.UNKNOWN, VerdictReason.BATCH_UNPUBLISHED):
         wording = VERDICT_WORDING[reason]
         assert wording.banner != NOT_AUTHENTIC and wording.tone != "bad"
-        assert "counterfeit" not in wording.explanation.lower()
+        assert "counterfeit" not in wording.explanation.en.lower()
+        assert "假冒" not in wording.explanation.zh
+
+
+def test_every_verdict_is_worded_in_both_languages() -> None:
+    for wording in VERDICT_WORDING.values():
+        phrases = [wording.banner, wording.explanation]
+        phrases += [wording.reason] if wording.reason is not None else []
+        for phrase in phrases:
+            assert phrase.en and phrase.zh and phrase.en != phrase.zh
