@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy import create_engine, inspect, text
+
 from harness.postgres import PostgresServer, postgres
 
 BACKEND_VARIABLE = "TRUSTMALL_TEST_DATABASE"
@@ -61,3 +63,21 @@ def test_databases() -> Iterator[TestDatabases]:
             yield PostgresDatabases(server)
     else:
         yield SqliteFiles()
+
+
+def stored_bytes(database_url: str) -> bytes:
+    """What the database keeps, as bytes: a SQLite file and its journal (WAL) as they are on
+    disk; on another database every row of every table, as text."""
+    if database_url.startswith("sqlite:///"):
+        main = Path(database_url.removeprefix("sqlite:///"))
+        return b"".join(p.read_bytes() for p in main.parent.glob(main.name + "*"))
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return b"".join(
+                repr(row).encode()
+                for table in inspect(connection).get_table_names()
+                for row in connection.execute(text(f'SELECT * FROM "{table}"'))
+            )
+    finally:
+        engine.dispose()

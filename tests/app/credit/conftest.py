@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import create_engine, inspect, text
 
 from app.main import create_app
 from app.settings import Settings
@@ -92,21 +90,3 @@ def credit_client(credit_settings: Settings) -> Iterator[TestClient]:
 def cosign_client(cosign_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(cosign_settings)) as test_client:
         yield test_client
-
-
-def stored_bytes(database_url: str) -> bytes:
-    """What the database keeps, as bytes: a SQLite file and its journal (WAL) as they are on
-    disk; on another database every row of every table, as text."""
-    if database_url.startswith("sqlite:///"):
-        main = Path(database_url.removeprefix("sqlite:///"))
-        return b"".join(p.read_bytes() for p in main.parent.glob(main.name + "*"))
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return b"".join(
-                repr(row).encode()
-                for table in inspect(connection).get_table_names()
-                for row in connection.execute(text(f'SELECT * FROM "{table}"'))
-            )
-    finally:
-        engine.dispose()

@@ -26,7 +26,6 @@ from app.main import create_app
 from app.settings import Settings, SourceCredentials, SourceKind
 from harness.ape_run import BUYER
 from tests.app.conftest import ATTESTER_KEY, Deployment, SourceSecrets
-from tests.app.credit.conftest import stored_bytes
 from tests.app.credit.support import (
     BORROWER_KEY,
     REPORTS_PATH,
@@ -38,7 +37,7 @@ from tests.app.credit.support import (
     report_body,
     signed_request,
 )
-from tests.app.databases import TestDatabases
+from tests.app.databases import TestDatabases, stored_bytes
 
 pytestmark = pytest.mark.anvil
 
