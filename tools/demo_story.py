@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from typing import Any
 
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
@@ -271,14 +272,32 @@ def shoppers_view(demo: Demo, chapter: int) -> None:
         trail = ", ".join(c["action"] for c in verdict["custody"]) or "no custody events"
         sys.stdout.write(
             f"  {label:<28} {verdict['verdict']:<20} {verdict['explanation']}\n"
-            f"  {'':<28} trail: {trail}\n"
+            f"  {'':<28} {_product(demo, verdict)}; trail: {trail}\n"
             f"  {'':<28} {base}/verify/{item_id}\n"
         )
+    passport_item = shown[0][1]
+    sys.stdout.write(
+        f"  the passport page in Chinese: {base}/verify/{passport_item}?lang=zh-CN\n"
+        "  (each item page has the report-a-problem form: no wallet needed)\n"
+    )
     gs1 = batch["items"][1]
     if gs1.get("gtin") and gs1.get("serial"):
         link = gs1_digital_link_path(gs1["gtin"], gs1["serial"])
         sys.stdout.write(f"  the batch item's GS1 Digital Link: {base}{link}\n")
-    sys.stdout.write(f"  its QR label: {base}/v1/items/{gs1['item_id']}/qr.svg\n")
+    sys.stdout.write(
+        f"  its QR label: {base}/v1/items/{gs1['item_id']}/qr.svg; the batch's label sheet: "
+        f"{base}/v1/batches/{batch['root']}/labels.svg\n"
+    )
+    line = demo.http.get(f"/v1/credit/lines/{SHOPPER_ADDRESS}").json()
+    decision = line["decision"]
+    reasons = "; ".join(reason["en"] for reason in decision["reasons"]) or "no adverse reason"
+    sys.stdout.write(
+        f"  the borrower's credit decision: {decision['outcome']} in band {decision['band']} "
+        f"under policy v{decision['policy_version']} ({reasons})\n"
+        f"  {'':<28} {base}/credit/{SHOPPER_ADDRESS} (中文: ?lang=zh-CN)\n"
+        f"  the market's dashboard: {base}/dashboard, and the merchant's: "
+        f"{base}/dashboard/merchants/{MERCHANT_ADDRESS}\n"
+    )
     stats = demo.http.get("/v1/stats").json()
     approvals = sum(tier["approved"] for tier in stats["credit"]["by_tier"])
     sys.stdout.write(
@@ -286,3 +305,15 @@ def shoppers_view(demo: Demo, chapter: int) -> None:
         f"registered, {stats['disputes']['orders']} orders, {stats['disputes']['disputes']} "
         f"disputed, {approvals} credit approval(s)\n"
     )
+
+
+def _product(demo: Demo, verdict: dict[str, Any]) -> str:
+    """The item's name from the passport its merchant published, and the check of its hash."""
+    metadata = verdict.get("metadata") or {}
+    document = metadata.get("document")
+    if not document:
+        return f"no passport published (metadata {metadata.get('check', 'none')})"
+    name = demo.http.get(document).json()["name"]
+    english = name if isinstance(name, str) else name.get("en") or next(iter(name.values()))
+    mark = "checked ✓" if metadata.get("check") == "match" else metadata.get("check")
+    return f"{english} (passport {mark})"

@@ -12,12 +12,12 @@ import pytest
 from app.api.page_language import Lang
 from app.main import create_app
 from app.settings import Settings
-from harness.browser import PHONE_HEIGHT, PHONE_WIDTH, png_size
-from harness.devtools import Page, blocking, browser_page
+from harness.devtools import Page, browser_page
 from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.app.page.browser_checks import check_page
+from tests.app.page.passports import passport, png, register_with
+from tests.app.page.problem_reports_support import post_report
 from tests.app.page.serving import served
-
-SCREENSHOTS = Path(__file__).resolve().parents[3] / ".build" / "screenshots"
 
 
 @pytest.fixture
@@ -32,19 +32,6 @@ def page(tmp_path: Path) -> Iterator[Page]:
         yield tab
 
 
-def _check(page: Page, url: str, name: str, lang: Lang) -> str:
-    """Load ``url`` as a reader of ``lang``; the page's language, axe-core's verdict and a
-    screenshot. Returns the page's text."""
-    page.open(url, language=lang.value)
-    assert page.evaluate("document.documentElement.lang") == lang.value
-    violations = blocking(page.accessibility_violations())
-    assert not violations, "\n".join(map(str, violations))
-    shot = page.screenshot(SCREENSHOTS / f"{name}.{lang.value}.png")
-    assert png_size(shot) == (PHONE_WIDTH, PHONE_HEIGHT)
-    text: str = page.evaluate("document.body.innerText")
-    return text
-
-
 @pytest.mark.parametrize("lang", list(Lang))
 def test_item_pages_pass_axe_in_both_languages(
     site: str, page: Page, shop: Shop, suite: SuiteDriver, merchant: Actor, lang: Lang
@@ -54,7 +41,19 @@ def test_item_pages_pass_axe_in_both_languages(
     suite.recall_item(merchant, recalled.item_id)
     shop.index()
 
-    _check(page, f"{site}/verify/{authentic.hex}", "verify-authentic", lang)
-    _check(page, f"{site}/verify/{recalled.hex}", "verify-recalled", lang)
-    _check(page, f"{site}/verify/0x{'ab' * 32}", "verify-unknown", lang)
-    _check(page, f"{site}/verify/not-an-id", "verify-malformed", lang)
+    picture = shop.client.post("/v1/media", content=png(160, 120)).json()["media_hash"]
+    document = passport(image={"hash": picture, "alt": {"en": "A mug", "zh-CN": "马克杯"}})
+    with_passport = register_with(suite, merchant, document)
+    shop.client.post("/v1/metadata", json=document)
+    shop.index()
+    reported = post_report(shop, with_passport.hex, lang=lang.value)
+    receipt = reported.headers["location"]
+
+    text = check_page(page, f"{site}/verify/{with_passport.hex}", "passport", lang)
+    assert ("粗陶马克杯" if lang is Lang.ZH else "Stoneware mug") in text
+    check_page(page, f"{site}{receipt}", "problem-report-receipt", lang)
+    check_page(page, f"{site}/verify/{authentic.hex}", "verify-authentic", lang)
+    check_page(page, f"{site}/verify/{recalled.hex}", "verify-recalled", lang)
+    check_page(page, f"{site}/verify/0x{'ab' * 32}", "verify-unknown", lang)
+    check_page(page, f"{site}/verify/not-an-id", "verify-malformed", lang)
+    check_page(page, f"{site}/01/09506000134352/21/NOPE", "link-unknown", lang)
