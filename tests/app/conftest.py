@@ -24,7 +24,13 @@ from app.main import create_app
 from app.settings import Environment, Settings, SourceCredentials, SourceKind
 from harness.ape_run import TEST_PRIVATE_KEYS, invoke
 from harness.nodes import ChainNode, anvil_command, free_port, running, subprocess_env
-from tests.app.databases import TestDatabases, test_databases
+from tests.app.databases import (
+    BACKENDS,
+    BOTH_MARKER,
+    DatabaseServers,
+    TestDatabases,
+    chosen_backend,
+)
 
 # The index and shopper tests' fixtures (the suite driven with web3, fresh actors, an app whose
 # indexer starts at the test's first block), for every directory of service tests that uses them.
@@ -131,10 +137,24 @@ def bureau_secrets() -> SourceSecrets:
 
 
 @pytest.fixture(scope="session")
-def databases() -> Iterator[TestDatabases]:
-    """Where the service tests' databases are made: SQLite files, or a PostgreSQL server."""
-    with test_databases() as made:
-        yield made
+def database_servers() -> Iterator[DatabaseServers]:
+    servers = DatabaseServers()
+    yield servers
+    servers.close()
+
+
+@pytest.fixture
+def databases(request: pytest.FixtureRequest, database_servers: DatabaseServers) -> TestDatabases:
+    """Where this test's databases are made: SQLite files, or a PostgreSQL server (the test's
+    parameter when it is marked ``both_databases``, else ``TRUSTMALL_TEST_DATABASE``)."""
+    return database_servers.backend(getattr(request, "param", None) or chosen_backend())
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_databases`` run on SQLite and on PostgreSQL."""
+    marked = metafunc.definition.get_closest_marker(BOTH_MARKER) is not None
+    if marked and "databases" in metafunc.fixturenames and chosen_backend() == "sqlite":
+        metafunc.parametrize("databases", BACKENDS, indirect=True)
 
 
 @pytest.fixture(scope="session")

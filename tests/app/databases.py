@@ -1,6 +1,11 @@
-"""The database each service test gets: a SQLite file of its own (the default), or, with
-``TRUSTMALL_TEST_DATABASE=postgresql``, a database of its own on a PostgreSQL server the test
-session starts from the Debian package's binaries (``harness.postgres``), one per xdist worker.
+"""The database each service test gets: a SQLite file of its own (the default), or a database of
+its own on a PostgreSQL server the test session starts from the Debian package's binaries
+(``harness.postgres``) when a test first needs one, one server per xdist worker.
+
+``TRUSTMALL_TEST_DATABASE=postgresql`` runs every service test on PostgreSQL (``make verify``);
+without it, tests marked ``both_databases`` run twice, once on each (``make test``): the ones
+whose behaviour depends on the database (the schema, locks and leases, concurrent writers,
+exactly-once, what is stored at rest).
 
 Tests ask for a URL by name (``databases.url(tmp_path, "service")``) and never build one, so the
 whole service suite runs on either backend unchanged.
@@ -10,8 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +25,7 @@ from harness.postgres import PostgresServer, postgres
 
 BACKEND_VARIABLE = "TRUSTMALL_TEST_DATABASE"
 BACKENDS = ("sqlite", "postgresql")
+BOTH_MARKER = "both_databases"
 
 
 class TestDatabases(Protocol):
@@ -50,19 +55,29 @@ class PostgresDatabases:
 
 
 def chosen_backend() -> str:
+    """The backend of tests not marked ``both_databases``."""
     backend = os.environ.get(BACKEND_VARIABLE, "sqlite")
     if backend not in BACKENDS:
         raise ValueError(f"{BACKEND_VARIABLE}={backend!r}: one of {', '.join(BACKENDS)}")
     return backend
 
 
-@contextmanager
-def test_databases() -> Iterator[TestDatabases]:
-    if chosen_backend() == "postgresql":
-        with postgres() as server:
-            yield PostgresDatabases(server)
-    else:
-        yield SqliteFiles()
+class DatabaseServers:
+    """The session's backends: SQLite at once, PostgreSQL started on first use, stopped at
+    ``close``."""
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self._made: dict[str, TestDatabases] = {"sqlite": SqliteFiles()}
+
+    def backend(self, name: str) -> TestDatabases:
+        if name not in self._made:
+            assert name == "postgresql", name
+            self._made[name] = PostgresDatabases(self._stack.enter_context(postgres()))
+        return self._made[name]
+
+    def close(self) -> None:
+        self._stack.close()
 
 
 def stored_bytes(database_url: str) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
@@ -19,6 +20,8 @@ from app.db.migrate import (
 )
 from app.db.session import Database
 from tests.app.databases import TestDatabases
+
+pytestmark = pytest.mark.both_databases
 
 ITEM = "0x" + "ab" * 32
 

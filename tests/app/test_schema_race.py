@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect
 
 import app.main  # noqa: F401  (every model module, as a starting process imports them)
@@ -13,6 +14,8 @@ from app.db.base import Base
 from app.db.migrate import current_revision, head_revision, upgrade_schema
 from app.db.session import Database
 from tests.app.databases import TestDatabases
+
+pytestmark = pytest.mark.both_databases
 
 STARTING = 6
 

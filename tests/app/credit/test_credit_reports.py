@@ -77,6 +77,7 @@ def test_attestation_signed_by_the_service_is_approved_on_chain(
     assert verifier.functions.isNonceUsed(signed.attestation.nonce).call()
 
 
+@pytest.mark.both_databases
 def test_report_is_stored_encrypted_and_read_back_by_its_bureau(
     credit_client: TestClient, credit_settings: Settings, bureau_secrets: SourceSecrets
 ) -> None:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
@@ -22,6 +23,8 @@ from app.index.handlers import ChainLog, default_handlers
 from app.index.models import CreditDecisionRow, CreditPoolEventRow, CreditRefundRow
 from app.stats.queries import platform_stats
 from tests.app.databases import TestDatabases
+
+pytestmark = pytest.mark.both_databases
 
 ABI_DIR = Path(__file__).resolve().parents[3] / "abi"
 ABIS = {

@@ -9,6 +9,7 @@ import contextlib
 import time
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import func, select
 
 from app.db.lease import Lease
@@ -20,6 +21,8 @@ from app.index.models import ItemRow
 from app.index.runtime import INDEX_LEASE
 from app.settings import Settings
 from tests.app.index.actors import Actor, SuiteDriver
+
+pytestmark = pytest.mark.both_databases
 
 LEASE_SECONDS = 15.0
 

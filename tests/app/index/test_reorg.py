@@ -21,6 +21,8 @@ from tests.app.conftest import Deployment
 from tests.app.index.actors import ZERO_ADDRESS, Shop, SuiteDriver, item_row
 from tests.app.index.records import recounted_seller_records, stored_seller_records
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture(scope="module")
 def chain(fork: ChainNode, deployment: Deployment) -> SuiteDriver:

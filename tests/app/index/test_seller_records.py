@@ -4,12 +4,15 @@ index was built before the records were kept. Reorgs: tests/app/index/test_reorg
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from app.index.seller_records import DerivedVersion, SellerRecordRow
 from tests.app.index.actors import ZERO_ADDRESS, Actor, Shop, SuiteDriver
 from tests.app.index.records import recounted_seller_records, stored_seller_records
+
+pytestmark = pytest.mark.both_databases
 
 
 def _session(shop: Shop) -> Session:

@@ -8,6 +8,8 @@ import pytest
 
 from app.index.sql import DriverQuery
 
+pytestmark = pytest.mark.both_databases
+
 QUERY = DriverQuery("SELECT :a, :b, :a")
 
 

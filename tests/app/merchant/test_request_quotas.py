@@ -27,6 +27,8 @@ from tests.app.index.records import Actor
 from tests.app.merchant.request_support import GAS, error_code, post, signed_body, sku_inputs
 from tests.app.merchant.test_requests import relay_key, shop_settings  # noqa: F401
 
+pytestmark = pytest.mark.both_databases
+
 SIGNERS = ("0x" + "11" * 20, "0x" + "22" * 20)
 
 

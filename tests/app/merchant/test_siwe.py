@@ -153,6 +153,7 @@ def test_the_merchant_api_needs_a_live_session(shop: Shop, merchant: Actor) -> N
     assert signed_out.json()["error"]["code"] == "session_invalid"
 
 
+@pytest.mark.both_databases
 def test_only_the_token_s_hash_is_stored(shop: Shop, merchant: Actor) -> None:
     token = sign_in(shop.client, merchant)["Authorization"].removeprefix("Bearer ")
     shop.app.state.services.database.dispose()

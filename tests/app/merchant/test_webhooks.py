@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -249,6 +250,7 @@ def test_a_merchant_sees_and_replays_only_its_own_endpoints(
         assert answer.json()["error"]["code"] == "webhook_not_found"
 
 
+@pytest.mark.both_databases
 def test_the_signing_secret_is_shown_once_and_stored_encrypted(
     shop: Shop, merchant: Actor, receiver: Receiver
 ) -> None:

@@ -17,7 +17,7 @@ from tests.app.conftest import SourceSecrets
 from tests.app.ingest.support import Chain, event, hex32, post_signed, relay_until_settled
 from tests.app.outbox.conftest import ServiceFactory
 
-pytestmark = pytest.mark.anvil
+pytestmark = [pytest.mark.both_databases, pytest.mark.anvil]
 
 
 def test_confirmed_transactions_the_chain_forgot_are_sent_again_and_land_once(

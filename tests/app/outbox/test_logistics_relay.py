@@ -34,7 +34,7 @@ from tests.app.ingest.support import (
 )
 from tests.app.outbox.conftest import ServiceFactory
 
-pytestmark = pytest.mark.anvil
+pytestmark = [pytest.mark.both_databases, pytest.mark.anvil]
 
 ORACLE = Account.from_key(ORACLE_KEY).address
 LOGISTICS_ORACLE = Account.from_key(LOGISTICS_ORACLE_KEY).address

@@ -33,7 +33,7 @@ from tests.app.ingest.support import (
 )
 from tests.app.outbox.conftest import ServiceFactory
 
-pytestmark = pytest.mark.anvil
+pytestmark = [pytest.mark.both_databases, pytest.mark.anvil]
 
 ORACLE = Account.from_key(ORACLE_KEY)
 

@@ -27,7 +27,7 @@ from tests.app.ingest.support import (
 )
 from tests.app.outbox.conftest import ServiceFactory
 
-pytestmark = pytest.mark.anvil
+pytestmark = [pytest.mark.both_databases, pytest.mark.anvil]
 
 
 def _accept(
