@@ -36,7 +36,7 @@ STAMP_NPM := node_modules/.stamp-npm
 STAMP_TOOLS := $(VENV)/.stamp-toolchain
 STAMP_BUILD := .build/.stamp-compiled
 
-.PHONY: help setup browser compile test test-long coverage lint bench verify chain hardhat-node deploy api worker demo clean
+.PHONY: help setup browser postgres migration compile test test-long coverage lint bench verify chain hardhat-node deploy api worker demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -73,10 +73,16 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; } || \
 	  { echo "the page tests need: apt-get install chromium fonts-wqy-microhei (as root)"; exit 1; }
 
+# The service's tests run on PostgreSQL too, started from Debian's binaries (tests/app/databases.py).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } || \
+	  { echo "the service tests need: apt-get install postgresql (as root)"; exit 1; }
+
 # The project's own bytecode too, once, for the dozens of processes a run starts (`ape run`, the
 # service, workers), which with PYTHONDONTWRITEBYTECODE set would each compile it again.
 PY_SOURCES := app scripts harness tests tools bench verify
-test: $(STAMP_BUILD) browser ## Run the whole test suite (unit on Ape's EVM, integration on Anvil and Hardhat)
+test: $(STAMP_BUILD) browser postgres ## Run the whole test suite (unit on Ape's EVM, integration on Anvil and Hardhat)
 	$(BIN)/python -m compileall -q -j 0 $(PY_SOURCES) >/dev/null
 	$(PYTEST) -q $(XDIST) --durations=25 $(SUITE) $(PYTEST_ARGS)
 
@@ -87,7 +93,7 @@ test-long: $(STAMP_BUILD) ## The contracts' property and state-machine tests as 
 # subprocess patch, [tool.coverage] in pyproject.toml), each writing its own file to be combined.
 COVERAGE_DIR := $(CURDIR)/.build/coverage
 coverage: export COVERAGE_FILE := $(COVERAGE_DIR)/data
-coverage: $(STAMP_BUILD) browser ## Line and branch coverage of app/ and scripts/ over the test suite (HTML in .build/coverage/)
+coverage: $(STAMP_BUILD) browser postgres ## Line and branch coverage of app/ and scripts/ over the test suite (HTML in .build/coverage/)
 	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)
 	$(PYTEST_ENV) $(BIN)/python -m coverage run -m pytest $(PYTEST_PLUGINS) -q $(XDIST) $(SUITE) $(PYTEST_ARGS); status=$$?; \
 	  $(BIN)/python -m coverage combine --quiet $(COVERAGE_DIR) && \
@@ -105,7 +111,7 @@ lint: $(STAMP_TOOLS) ## ruff (checks and format), mypy, the import contracts (py
 bench: $(STAMP_BUILD) ## Measure gas against the peers; writes BENCHMARKS.md and bench/results.json
 	$(BIN)/python -m bench
 
-verify: $(STAMP_BUILD) browser ## Long reliability campaigns (fuzzing, analysis, faults, load); writes RELIABILITY.md
+verify: $(STAMP_BUILD) browser postgres ## Long reliability campaigns (fuzzing, analysis, faults, load); writes RELIABILITY.md
 	$(BIN)/python -m verify $(VERIFY_ARGS)
 
 chain: $(STAMP_TOOLS) ## Run a local Anvil devnet on port $(RPC_PORT) (Ctrl-C to stop)
