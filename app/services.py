@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 import structlog
 
 from app.chain.keys import ServiceKeys
+from app.db.rate_limits import RateLimits
 from app.db.session import Database
 from app.settings import Settings
 
@@ -35,6 +36,10 @@ class AppServices:
     # by the feature's own type, so that the services below the features never import them.
     _states: dict[type[Any], Any] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Rate limits are counted in the database: every process of the service shares them.
+        self.rate_limits = RateLimits(self.database)
 
     def state(self, kind: type[State]) -> State:
         """This app's one ``kind``, made with no arguments on first use."""

@@ -32,7 +32,6 @@ from app.db.session import Database
 from app.domain.errors import TrustMallError
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, SIGNATURE_SCHEME, sign
 from app.ingest.models import SeenSignature
-from app.ingest.state import IngestState
 from app.services import AppServices
 from app.settings import SourceCredentials, SourceKind
 
@@ -190,7 +189,7 @@ async def authenticate(
         verified = verify_signature(
             credentials.hmac_secret.get_secret_value(), signature, body, int(now), tolerance
         )
-        wait = services.state(IngestState).rate_limits.take(source, credentials.requests_per_minute)
+        wait = services.rate_limits.take(f"ingest:{source}", credentials.requests_per_minute)
         if wait > 0:
             log.warning("ingest_rate_limited", source=source, retry_after_seconds=wait)
             raise ApiError(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -13,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import ServicesDep, SessionDep, SettingsDep
 from app.api.errors import ApiError
-from app.api.ratelimit import RateLimits
 from app.index.chain import ChainUnavailable
 from app.index.runtime import IndexDep, IndexRuntime
 from app.merchant.auth import MerchantDep, bearer, errors
@@ -24,14 +22,6 @@ from app.services import AppServices
 from app.settings import Settings
 
 router = APIRouter(prefix="/v1/merchant/siwe", tags=["merchant"])
-
-
-@dataclass
-class NonceLimits:
-    """This app's nonce buckets, by client address: anyone may ask for nonces, and each is a
-    database row until it is used or expires."""
-
-    per_client: RateLimits = field(default_factory=RateLimits)
 
 
 @router.get("/nonce", response_model=SiweNoncePublic, responses=errors(429, 503))
@@ -58,7 +48,7 @@ def nonce_answer(
     """A nonce for any sign-in (a merchant's, a borrower's): one budget per client address."""
     client = request.client.host if request.client else "unknown"
     limit = settings.siwe_nonces_per_minute
-    if (wait := services.state(NonceLimits).per_client.take(client, limit)) > 0:
+    if (wait := services.rate_limits.take(f"siwe-nonce:{client}", limit)) > 0:
         raise ApiError(
             429,
             "rate_limited",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import structlog
@@ -30,7 +30,6 @@ from app.api.errors import ApiError, ErrorPublic
 from app.api.html_pages import prefers_html
 from app.api.page_language import Lang, Phrase, language_headers, language_switch, page_language
 from app.api.params import ITEM_ID, ItemId, openapi_parameter
-from app.api.ratelimit import RateLimits
 from app.domain.photo_upload import CleanPhoto, PhotoRefused, cleaned
 from app.index.runtime import IndexRuntime
 from app.services import AppServices
@@ -53,13 +52,6 @@ from app.shop.verdicts import item_verdict
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["page"])
 RECEIPT_ID: TypeAdapter[str] = TypeAdapter(ReceiptId)
-
-
-@dataclass
-class ProblemReportLimits:
-    """This app's report buckets, by client address."""
-
-    per_client: RateLimits = field(default_factory=RateLimits)
 
 
 @dataclass(eq=False)
@@ -121,8 +113,8 @@ async def post_problem_report(request: Request) -> Response:
         values = _values(form)
         item_id = _item_id(item_id)
         client = request.client.host if request.client else "unknown"
-        limits = services.state(ProblemReportLimits).per_client
-        if (wait := limits.take(client, settings.problem_reports_per_minute)) > 0:
+        limit = settings.problem_reports_per_minute
+        if (wait := services.rate_limits.take(f"problem-report:{client}", limit)) > 0:
             log.warning("problem_report_rate_limited", client=client, retry_after_seconds=wait)
             raise Refused(
                 429,

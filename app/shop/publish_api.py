@@ -10,7 +10,6 @@ picture is served as the type its bytes show, never sniffed again by the browser
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
@@ -19,7 +18,6 @@ from pydantic import BaseModel, Field
 
 from app.api.errors import ApiError, ErrorPublic
 from app.api.json_body import read_bounded
-from app.api.ratelimit import RateLimits
 from app.domain.abi_types import Bytes32, coded
 from app.domain.passport import MAX_DOCUMENT_BYTES, ProductPassport
 from app.services import AppServices
@@ -45,13 +43,6 @@ MEDIA_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; sandbox",
     "Cache-Control": IMMUTABLE,
 }
-
-
-@dataclass
-class PublishLimits:
-    """This app's publishing buckets, by client address (and what is published)."""
-
-    per_client: RateLimits = field(default_factory=RateLimits)
 
 
 class PassportPublishedPublic(BaseModel):
@@ -83,7 +74,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def _take_turn(request: Request, services: AppServices, what: str) -> None:
     client = request.client.host if request.client else "unknown"
     limit = services.settings.publish_per_minute
-    wait = services.state(PublishLimits).per_client.take(f"{what}:{client}", limit)
+    wait = services.rate_limits.take(f"publish-{what}:{client}", limit)
     if wait > 0:
         raise ApiError(
             429,
