@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 
 from sqlalchemy import Float, String, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -72,11 +72,15 @@ class Lease:
         return bool(taken.rowcount)  # type: ignore[attr-defined]
 
     def release(self) -> None:
-        """Lets another process take over at once (on a clean stop)."""
-        with self.database.transaction() as session:
-            session.execute(
-                update(LeaseRow)
-                .where(LeaseRow.name == self.name, LeaseRow.owner == self.owner)
-                .values(expires_at=0.0)
-                .execution_options(synchronize_session=False)
-            )
+        """Lets another process take over at once (on a clean stop). A database that cannot be
+        reached is let be: the lease then runs out as it would after a crash."""
+        try:
+            with self.database.transaction() as session:
+                session.execute(
+                    update(LeaseRow)
+                    .where(LeaseRow.name == self.name, LeaseRow.owner == self.owner)
+                    .values(expires_at=0.0)
+                    .execution_options(synchronize_session=False)
+                )
+        except SQLAlchemyError:
+            pass

@@ -19,9 +19,10 @@ One cycle (:meth:`Keeper.run_once`), every ``keeper_interval_seconds``:
    releases among them in as few ``releaseDue`` transactions as ``keeper_max_gas`` allows
    (``app.outbox.kinds.keeper``).
 
-The keeper takes no lease of its own: two keepers on one database (``uvicorn --workers``) may both
-find a duty, and the unique event id makes the second insert fail (the cycle's records are then
-inserted one by one, those already queued left out), so a duty is queued once.
+One keeper looks for duties at a time per database (the keeper's lease). Should two ever find the
+same duty (a lease that expired under a slow cycle), the unique event id makes the second insert
+fail (the cycle's records are then inserted one by one, those already queued left out), so a duty
+is queued once.
 The sending is leased per key by the relayer's lane (``app.outbox.lane``), and the journal sends
 every signed attempt once; a restart between queueing and sending therefore sends nothing twice.
 Without a keeper key (``KEEPER_*`` settings) the keeper is off, logged once.
@@ -30,6 +31,7 @@ Without a keeper key (``KEEPER_*`` settings) the keeper is off, logged once.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -43,6 +45,7 @@ from web3.types import TxParams
 from app.chain.contracts import Suite, connect, load_suite
 from app.chain.keys import SigningKeyUnavailable
 from app.chain.reverts import Revert, RevertDecoder, explain, revert_data
+from app.db.lease import LEASE_SECONDS, Lease
 from app.db.session import Database
 from app.domain.abi_types import hex32
 from app.domain.orders import OrderTerms
@@ -58,6 +61,7 @@ from app.services import AppServices, Worker
 from app.settings import KeeperDuty
 
 log = structlog.get_logger(__name__)
+KEEPER_LEASE = "keeper"
 
 MAX_BACKOFF_SECONDS = 60.0
 
@@ -284,24 +288,35 @@ def _record(found: _Accepted) -> OutboxRecord:
 
 class KeeperLoop:
     """One keeper cycle per ``keeper_interval_seconds``; with growing pauses while the chain
-    cannot be reached. Stops for good (logged once) without a keeper key."""
+    cannot be reached. Stops for good (logged once) without a keeper key. With several processes
+    on one database, only the holder of the keeper's lease looks for duties; the others stand by
+    and one takes over when it stops."""
 
     def __init__(self, services: AppServices) -> None:
         self.services = services
         self.interval = services.settings.keeper_interval_seconds
         self.backoff = self.interval
         self.keeper: Keeper | None = None
+        # Renewed every cycle: it must outlive the pause between two, and a slow cycle.
+        self.lease = Lease(
+            services.database, KEEPER_LEASE, time.time, max(LEASE_SECONDS, 3 * self.interval)
+        )
 
     async def run(self) -> None:
-        while True:
-            delay = await self.cycle()
-            if delay is None:
-                return
-            await asyncio.sleep(delay)
+        try:
+            while True:
+                delay = await self.cycle()
+                if delay is None:
+                    return
+                await asyncio.sleep(delay)
+        finally:
+            await asyncio.shield(in_thread(self.lease.release))
 
     async def cycle(self) -> float | None:
         """One cycle; the pause before the next, or None to stop for good."""
         try:
+            if not await in_thread(self.lease.take):
+                return self.interval  # another process keeps
             if self.keeper is None:
                 self.keeper = await in_thread(lambda: Keeper.from_services(self.services))
             await in_thread(self.keeper.run_once)
