@@ -36,7 +36,7 @@ STAMP_NPM := node_modules/.stamp-npm
 STAMP_TOOLS := $(VENV)/.stamp-toolchain
 STAMP_BUILD := .build/.stamp-compiled
 
-.PHONY: help setup browser postgres migration compile test test-long coverage lint bench verify chain hardhat-node deploy api worker demo clean
+.PHONY: help setup browser postgres migration demo-cluster compile test test-long coverage lint bench verify chain hardhat-node deploy api worker demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -134,6 +134,9 @@ migration: $(STAMP_TOOLS) ## A new schema migration from the models (MESSAGE="wh
 
 demo: $(STAMP_BUILD) ## Anvil, the suite, the service, the whole story; serves until Ctrl-C (DEMO_ARGS=--no-wait)
 	$(BIN)/python tools/demo.py $(DEMO_ARGS)
+
+demo-cluster: $(STAMP_BUILD) postgres ## The same story on PostgreSQL and two service replicas behind a round-robin front
+	$(BIN)/python tools/demo.py --cluster $(DEMO_ARGS)
 
 clean: ## Remove what setup and builds made (venv, node_modules, build output)
 	rm -rf $(VENV) node_modules .build contracts/.cache .hypothesis

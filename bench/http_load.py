@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -33,8 +33,11 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
-def load(port: int, paths: list[str], seconds: float, connections: int) -> LoadResult:
-    """``connections`` keep-alive connections asking for random ``paths`` for ``seconds``."""
+def load(
+    port: int | Sequence[int], paths: list[str], seconds: float, connections: int
+) -> LoadResult:
+    """``connections`` keep-alive connections asking for random ``paths`` for ``seconds``; with
+    several ports (replicas), the connections are spread over them in turn."""
     return run_coroutine(run_load(port, paths, seconds, connections))
 
 
@@ -47,14 +50,17 @@ def run_coroutine(coroutine: Coroutine[Any, Any, Result]) -> Result:
         return asyncio.run(coroutine)
 
 
-async def run_load(port: int, paths: list[str], seconds: float, connections: int) -> LoadResult:
+async def run_load(
+    port: int | Sequence[int], paths: list[str], seconds: float, connections: int
+) -> LoadResult:
+    ports = [port] if isinstance(port, int) else list(port)
     latencies: list[float] = []
     errors = [0]
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(
         *(
-            _connection(port, paths, deadline, latencies, errors, seed)
+            _connection(ports[seed % len(ports)], paths, deadline, latencies, errors, seed)
             for seed in range(connections)
         )
     )

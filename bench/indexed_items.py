@@ -69,8 +69,14 @@ def build_index(
     """This benchmark's index in a fresh SQLite file: ``REAL_ITEMS`` items registered on chain
     by ``merchant`` (approved by ``verifier``; both unlocked accounts of the node) and indexed by
     the service's indexer, and ``INDEXED_ITEMS`` more inserted straight into its tables."""
-    database_url = f"sqlite:///{database}"
     real = _register_real_items(rpc_url, deployments, abi, verifier=verifier, merchant=merchant)
+    return index_into(rpc_url, deployments, abi, f"sqlite:///{database}", real)
+
+
+def index_into(
+    rpc_url: str, deployments: Path, abi: Path, database_url: str, real: list[bytes]
+) -> IndexedItems:
+    """The same index in another database (``real``: the items ``build_index`` registered)."""
     _index_real_items(rpc_url, deployments, abi, database_url)
     return IndexedItems(real, _insert_synthetic_items(database_url))
 

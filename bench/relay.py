@@ -12,10 +12,11 @@ clock runs from the first measured request until the service's database shows ev
 confirmed at the default depth (2 blocks); then the chain is checked: one CustodyRecorded log by
 the oracle per event, every event id once.
 
-Two configurations, one after the other on the same node: the relayer alone (the app without its
-indexer worker: what the relay itself sustains), and the whole service (relayer and indexer in
-one process, sharing two cores with Anvil and the load generator). The targets apply to the
-relay; the whole service's figure is shown beside it.
+Three configurations, one after the other on the same node: the relayer alone (the app without
+its indexer worker: what the relay itself sustains), the whole service (relayer and indexer in
+one process, sharing two cores with Anvil and the load generator), and the relayer alone on
+PostgreSQL (started from Debian's binaries, durable) instead of SQLite. The targets apply to the
+relay on each database; the whole service's figure is shown beside them.
 
 The naive relayer then sends 300 events from the same oracle key, one `recordCustody` each
 (web3.py: build with its gas estimate, sign, send, await the receipt polling every 5 ms); its rate
@@ -42,6 +43,7 @@ from app.main import create_app
 from bench.context import BenchContext
 from bench.model import Peer, Row, Target
 from harness.nodes import anvil_command, free_port, running
+from harness.postgres import postgres
 from harness.service import FACTORY
 from harness.suite import (
     CONFIRMATION_DEPTH,
@@ -95,14 +97,25 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
         with running(anvil_command(port), port, base / "anvil.log") as node:
             w3, registry, items = deploy_with_items(node.rpc_url, base)
             runs: dict[str, RelayRun] = {}
-            with block_ticker(w3):
-                for label, factory in (("relayer", RELAYER_ONLY), ("service", FULL_SERVICE)):
+            with block_ticker(w3), postgres(durable=True) as server:
+                databases = {"postgres": server.create_database("relay")}
+                for label, factory in (
+                    ("relayer", RELAYER_ONLY),
+                    ("service", FULL_SERVICE),
+                    ("postgres", RELAYER_ONLY),
+                ):
                     workdir = base / label
                     workdir.mkdir()
-                    with CarrierService(node.rpc_url, base, workdir, factory=factory) as service:
+                    with CarrierService(
+                        node.rpc_url,
+                        base,
+                        workdir,
+                        factory=factory,
+                        database_url=databases.get(label),
+                    ) as service:
                         runs[label] = _relay(w3, registry, service, items, label)
             naive_rate = _naive(w3, registry, items)
-    relay, whole = runs["relayer"], runs["service"]
+    relay, whole, on_postgres = runs["relayer"], runs["service"], runs["postgres"]
     naive = Peer(f"naive relayer, {NAIVE_SAMPLE} events extrapolated", round(naive_rate, 1))
     return [
         Row(
@@ -115,6 +128,18 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
             peer=naive,
             note=f"{relay.seconds:.2f} s; {relay.transactions} transactions (about "
             f"{EVENTS // relay.transactions:,} events each); the app without its indexer worker",
+        ),
+        Row(
+            "relay.events_per_second_postgres",
+            f"The same {EVENTS:,} events, the relay on PostgreSQL",
+            round(on_postgres.rate, 1),
+            "events/s",
+            target=RATE_TARGET,
+            peer=Peer("the relay on SQLite, this run", round(relay.rate, 1)),
+            note=f"{on_postgres.seconds:.2f} s; {on_postgres.transactions} transactions; "
+            "PostgreSQL 15 from Debian's binaries on the same machine, fsync on (a durable "
+            "server), the service's pool as configured by default; acceptance "
+            f"{EVENTS / on_postgres.accept_seconds:,.0f} events/s",
         ),
         Row(
             "relay.speedup_vs_naive",

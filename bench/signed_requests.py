@@ -280,5 +280,4 @@ def _checked(fired: Fired, label: str) -> Fired:
 
 
 def _confirmed_in(service: ServiceProcess, count: int) -> float:
-    database = Path(service.env["TRUSTMALL_DATABASE_URL"].removeprefix("sqlite:///"))
-    return wait_outbox_confirmed(database, count, DEADLINE_SECONDS)
+    return wait_outbox_confirmed(service.env["TRUSTMALL_DATABASE_URL"], count, DEADLINE_SECONDS)

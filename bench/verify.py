@@ -29,6 +29,7 @@ from bench.http_load import run_coroutine, run_load
 from bench.indexed_items import CUSTODY_PER_ITEM, INDEXED_ITEMS, REAL_ITEMS, build_index, deploy
 from bench.model import Peer, Row, Target
 from bench.pages import Measured, page_rows
+from bench.replicas import replica_rows
 from harness.nodes import free_port
 from harness.service import ServiceProcess, service_environment
 
@@ -88,6 +89,16 @@ def run(ctx: BenchContext) -> list[Row]:
                 index.link_paths(),
                 Measured(indexed, cpu_per_request_us),
             )
+        replicas = replica_rows(
+            ctx.rpc_url,
+            deployments,
+            abi,
+            index,
+            base,
+            Measured(indexed, cpu_per_request_us),
+            oracle_key=ORACLE_KEY,
+            uvicorn_args=UVICORN_ARGS,
+        )
     if indexed.errors or fresh.errors:
         raise RuntimeError(f"errors under load: {indexed.errors} indexed, {fresh.errors} fresh")
     bulk_note = (
@@ -158,6 +169,7 @@ def run(ctx: BenchContext) -> list[Row]:
             f"SQLite file ({database_mib:.0f} MiB on disk), which the read path maps",
         ),
         *pages,
+        *replicas,
     ]
 
 

@@ -30,13 +30,14 @@ def service_environment(
     *,
     rpc_url: str,
     deployments_dir: Path,
-    database: Path,
+    database: Path | str,
     oracle_key: str,
     sources: Mapping[str, Mapping[str, Any]],
     abi_dir: Path | None = None,
     **settings: str | int | float,
 ) -> dict[str, str]:
-    """This process's environment plus the service's settings; ``settings`` are further fields
+    """This process's environment plus the service's settings (``database``: a SQLite file, or a
+    database URL); ``settings`` are further fields
     of ``app.settings.Settings`` by name (``confirmation_depth=1``,
     ``logistics_oracle_private_key=...``). The keys are raw test keys, which the service's
     default environment (production) refuses: the environment is always written, development
@@ -46,7 +47,9 @@ def service_environment(
         "TRUSTMALL_ENVIRONMENT": "development",
         "TRUSTMALL_RPC_URL": rpc_url,
         "TRUSTMALL_DEPLOYMENTS_DIR": str(deployments_dir),
-        "TRUSTMALL_DATABASE_URL": f"sqlite:///{database}",
+        "TRUSTMALL_DATABASE_URL": database
+        if isinstance(database, str)
+        else f"sqlite:///{database}",
         "TRUSTMALL_ORACLE_PRIVATE_KEY": oracle_key,
         "TRUSTMALL_SOURCES": json.dumps(sources),
     }

@@ -102,11 +102,13 @@ class CarrierService(ServiceProcess):
         factory: str = FACTORY,
         carrier: str = CARRIER,
         requests_per_minute: int = 6_000,
+        database_url: str | None = None,
         **settings: str | int | float,
     ) -> None:
         self.api_key = secrets.token_urlsafe(24)
         self.secret = secrets.token_urlsafe(32)
-        self.database = workdir / "service.db"
+        # A SQLite file of its own unless a database URL (PostgreSQL) is given.
+        self.database: Path | str = database_url or workdir / "service.db"
         source = {
             "kind": "carrier",
             "api_key": self.api_key,
@@ -132,33 +134,45 @@ class CarrierService(ServiceProcess):
         return {str(status): int(count) for status, count in rows}
 
     def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
-        """Rows of a query on the service's database, opened read-only."""
-        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30)
+        """Rows of a query (``?`` placeholders) on the service's database."""
+        return database_rows(self.database, sql, parameters)
+
+
+def database_rows(database: Path | str, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
+    """Rows of a query (``?`` placeholders) on a service's database, read through the driver
+    itself (no engine, no pool: a harness reads while the service writes): a SQLite file
+    (``Path`` or ``sqlite:///`` URL), opened read-only, or a PostgreSQL URL."""
+    if isinstance(database, Path) or database.startswith("sqlite:///"):
+        path = database if isinstance(database, Path) else database.removeprefix("sqlite:///")
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         try:
             return connection.execute(sql, parameters).fetchall()
         finally:
             connection.close()
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database)
+    with psycopg.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password,
+        dbname=url.database, autocommit=True,
+    ) as pg:  # fmt: skip
+        return pg.execute(sql.replace("?", "%s").encode(), parameters).fetchall()
 
 
-def wait_outbox_confirmed(database: Path, count: int, timeout: float) -> float:
-    """Seconds until the service's outbox at ``database`` holds ``count`` records confirmed;
-    fails on a record failed, or after ``timeout`` seconds."""
+def wait_outbox_confirmed(database: Path | str, count: int, timeout: float) -> float:
+    """Seconds until the service's outbox at ``database`` (a SQLite file or a database URL)
+    holds ``count`` records confirmed; fails on a record failed, or after ``timeout`` seconds."""
     started = time.monotonic()
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
-    try:
-        while time.monotonic() < started + timeout:
-            rows = dict(
-                connection.execute(
-                    "SELECT status, count(*) FROM outbox_records GROUP BY status"
-                ).fetchall()
-            )
-            if rows.get("failed"):
-                raise RuntimeError(f"records failed on their way to the chain: {rows}")
-            if rows.get("confirmed", 0) == count:
-                return time.monotonic() - started
-            time.sleep(0.02)
-    finally:
-        connection.close()
+    while time.monotonic() < started + timeout:
+        rows = dict(
+            database_rows(database, "SELECT status, count(*) FROM outbox_records GROUP BY status")
+        )
+        if rows.get("failed"):
+            raise RuntimeError(f"records failed on their way to the chain: {rows}")
+        if rows.get("confirmed", 0) == count:
+            return time.monotonic() - started
+        time.sleep(0.02)
     raise TimeoutError(f"not every record was confirmed within {timeout:.0f} s")
 
 

@@ -37,9 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a file (`python tools/demo.py`): import the project
 
 from harness import ports  # noqa: E402
+from harness.cluster import ServiceCluster  # noqa: E402
 from harness.nodes import stop_process  # noqa: E402
 from harness.service import ServiceProcess, service_environment  # noqa: E402
 from tools import demo_attacks, demo_keeper, demo_story  # noqa: E402
+from tools.demo_cluster import oracle_cluster, show_cluster  # noqa: E402
 from tools.demo_support import (  # noqa: E402
     ATTESTER_KEY,
     BIN,
@@ -52,6 +54,7 @@ from tools.demo_support import (  # noqa: E402
     RIVAL_CARRIER,
     RIVAL_CARRIER_ID,
     Demo,
+    ServiceHandle,
     Source,
     ape_run,
     rpc_answers,
@@ -133,37 +136,49 @@ def local_chain(port: int, workdir: Path) -> Iterator[None]:
         stop_process(anvil, ANVIL_STOP_TIMEOUT)
 
 
+def service_settings(
+    workdir: Path,
+    env: dict[str, str],
+    rpc_url: str,
+    url: str,
+    sources: dict[str, Source],
+    database: Path | str,
+) -> dict[str, str]:
+    """The service's environment for the story: this run's source credentials; the oracle and
+    attester keys are public test keys of the devnet (a real set-up uses encrypted keystores);
+    the identity key is the development key, the one the scripts use on a local network."""
+    return service_environment(
+        rpc_url=rpc_url,
+        deployments_dir=Path(env["TRUSTMALL_DEPLOYMENTS_DIR"]),
+        abi_dir=Path(env["TRUSTMALL_ABI_DIR"]),
+        database=database,
+        oracle_key=ORACLE_KEY,
+        sources={
+            CARRIER: sources[CARRIER].settings("carrier"),
+            RIVAL_CARRIER: sources[RIVAL_CARRIER].settings("carrier"),
+            BUREAU: sources[BUREAU].settings("bureau"),
+        },
+        environment="development",
+        logistics_oracle_private_key=LOGISTICS_ORACLE_KEY,
+        attester_private_key=ATTESTER_KEY,
+        report_encryption_key=Fernet.generate_key().decode(),
+        public_base_url=url,
+        # A local Anvil has no reorgs: what is mined is final.
+        confirmation_depth=0,
+    )
+
+
 @contextlib.contextmanager
 def oracle_service(
     workdir: Path, env: dict[str, str], rpc_url: str, port: int, sources: dict[str, Source]
 ) -> Iterator[ServiceProcess]:
-    """The service on a fresh database, with this run's source credentials. The oracle and
-    attester keys are public test keys of the devnet (a real set-up uses encrypted keystores);
-    the identity key is the development key, the one the scripts use on a local network."""
+    """The service, one process, on a fresh SQLite database."""
     database = workdir / "service.db"
     for stale in workdir.glob("service.db*"):
         stale.unlink()
     url = f"http://{HOST}:{port}"
     service = ServiceProcess(
-        service_environment(
-            rpc_url=rpc_url,
-            deployments_dir=Path(env["TRUSTMALL_DEPLOYMENTS_DIR"]),
-            abi_dir=Path(env["TRUSTMALL_ABI_DIR"]),
-            database=database,
-            oracle_key=ORACLE_KEY,
-            sources={
-                CARRIER: sources[CARRIER].settings("carrier"),
-                RIVAL_CARRIER: sources[RIVAL_CARRIER].settings("carrier"),
-                BUREAU: sources[BUREAU].settings("bureau"),
-            },
-            environment="development",
-            logistics_oracle_private_key=LOGISTICS_ORACLE_KEY,
-            attester_private_key=ATTESTER_KEY,
-            report_encryption_key=Fernet.generate_key().decode(),
-            public_base_url=url,
-            # A local Anvil has no reorgs: what is mined is final.
-            confirmation_depth=0,
-        ),
+        service_settings(workdir, env, rpc_url, url, sources, database),
         port,
         workdir / "service.log",
     )
@@ -178,7 +193,7 @@ def oracle_service(
         service.stop()
 
 
-def wait_for_ctrl_c(service: ServiceProcess) -> None:
+def wait_for_ctrl_c(service: ServiceHandle) -> None:
     say(f"The chain and the service keep running: open the pages above, or {service.url}/docs. "
         "Ctrl-C stops them.")  # fmt: skip
     # A stop signal reaches only this process (the chain and the service run in sessions of
@@ -207,6 +222,11 @@ def main() -> int:
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", "8000")))
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "demo")
     parser.add_argument("--no-wait", action="store_true", help="Stop everything at the end.")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="PostgreSQL and two replicas of the service behind a round-robin front.",
+    )
     parser.add_argument(
         "--no-story",
         action="store_true",
@@ -247,7 +267,17 @@ def main() -> int:
             ape_run(env, "deploy", "--redeploy", "--dev-stablecoin")
             say("2. The platform starts the oracle service")
             with (
-                oracle_service(args.workdir, env, rpc_url, args.api_port, sources) as svc,
+                (
+                    oracle_cluster(
+                        args.workdir,
+                        lambda url, database: service_settings(
+                            args.workdir, env, rpc_url, url, sources, database
+                        ),
+                        args.api_port,
+                    )
+                    if args.cluster
+                    else oracle_service(args.workdir, env, rpc_url, args.api_port, sources)
+                ) as svc,
                 httpx.Client(base_url=svc.url, timeout=30) as http,
             ):
                 demo = Demo(
@@ -256,6 +286,8 @@ def main() -> int:
                 )  # fmt: skip
                 if not args.no_story:
                     tell(demo)
+                if isinstance(svc, ServiceCluster):
+                    show_cluster(svc)
                 say(f"The end ({time.monotonic() - started:.0f} s). Files of this run are in "
                     f"{args.workdir}")  # fmt: skip
                 if not args.no_wait:

@@ -12,13 +12,12 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
 from harness.ape_run import run_ape
-from harness.service import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.prefix) / "bin"
@@ -75,6 +74,20 @@ class Source:
         return found
 
 
+class ServiceHandle(Protocol):
+    """The service as the story uses it: one process, or replicas behind a front."""
+
+    url: str
+    env: dict[str, str]
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass
 class Demo:
     """Where the story runs, and the handles its chapters share."""
@@ -82,7 +95,7 @@ class Demo:
     workdir: Path
     env: dict[str, str]
     rpc_url: str
-    service: ServiceProcess
+    service: ServiceHandle
     http: httpx.Client
     carrier: Source
     rival_carrier: Source
