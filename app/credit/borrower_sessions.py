@@ -17,11 +17,11 @@ from app.api.deps import SessionDep
 from app.api.errors import ApiError
 from app.credit.models import BorrowerSessionRow
 from app.index.chain import ChainAccess
+from app.merchant.auth import session_holder
 from app.merchant.siwe import new_token, signed_in, token_hash
 from app.settings import Settings
 
 TOKEN_PREFIX = "tmb_"
-CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -64,14 +64,7 @@ def session_borrower(session: Session, token: str, now: float) -> str | None:
 def signed_in_borrower(session: SessionDep, credentials: Credentials) -> str:
     """The borrower the request's session speaks for; 401 ``session_required`` or
     ``session_invalid``."""
-    if credentials is None:
-        raise ApiError(401, "session_required", "sign in first (a Bearer token)", headers=CHALLENGE)
-    borrower = session_borrower(session, credentials.credentials, time.time())
-    if borrower is None:
-        raise ApiError(
-            401, "session_invalid", "the session token is unknown or expired", headers=CHALLENGE
-        )
-    return borrower
+    return session_holder(credentials, lambda token: session_borrower(session, token, time.time()))
 
 
 def maybe_borrower(session: SessionDep, credentials: Credentials) -> str | None:

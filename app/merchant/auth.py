@@ -4,6 +4,7 @@ by its SHA-256."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -21,18 +22,27 @@ bearer = HTTPBearer(
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
+def session_holder(
+    credentials: HTTPAuthorizationCredentials | None, holder_of: Callable[[str], str | None]
+) -> str:
+    """Who a request's Bearer session speaks for (``holder_of`` a token: its address, or None
+    when unknown or expired); 401 ``session_required`` or ``session_invalid``. Merchants' and
+    borrowers' sessions alike."""
+    if credentials is None:
+        raise ApiError(401, "session_required", "sign in first (a Bearer token)", headers=CHALLENGE)
+    holder = holder_of(credentials.credentials)
+    if holder is None:
+        raise ApiError(
+            401, "session_invalid", "the session token is unknown or expired", headers=CHALLENGE
+        )
+    return holder
+
+
 def current_merchant(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> str:
-    if credentials is None:
-        raise ApiError(401, "session_required", "sign in first (a Bearer token)", headers=CHALLENGE)
-    merchant = session_merchant(session, credentials.credentials, time.time())
-    if merchant is None:
-        raise ApiError(
-            401, "session_invalid", "the session token is unknown or expired", headers=CHALLENGE
-        )
-    return merchant
+    return session_holder(credentials, lambda token: session_merchant(session, token, time.time()))
 
 
 MerchantDep = Annotated[str, Depends(current_merchant)]
