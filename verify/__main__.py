@@ -29,19 +29,20 @@ from verify.model import Reliability, Section
 
 # Each campaign: a key and a function that runs it and returns its Section.
 Campaign = Callable[[], Section]
-KEYS = ("invariants", "static", "faults", "apifuzz", "postgres", "load")
+KEYS = ("invariants", "static", "faults", "cluster", "apifuzz", "postgres", "load")
 # Bars of rates held for minutes: a smoke's seconds say nothing of them.
 NOT_JUDGED_IN_SMOKE = {"load"}
 
 
 def campaigns() -> dict[str, Campaign]:
     """The campaigns, imported only now: each reads its scale (VERIFY_SCALE) on import."""
-    from verify import apifuzz, faults, invariants, load, postgres, static
+    from verify import apifuzz, cluster, faults, invariants, load, postgres, static
 
     found: dict[str, Campaign] = {
         "invariants": invariants.run,
         "static": static.run,
         "faults": faults.run,
+        "cluster": cluster.run,
         "apifuzz": apifuzz.run,
         "postgres": postgres.run,
         "load": load.run,

@@ -9,6 +9,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 
@@ -47,7 +48,8 @@ class Lease:
         self.name = name
         self.clock = clock
         self.seconds = seconds
-        self.owner = uuid.uuid4().hex
+        # The process id first, so an operator (or a fault campaign) can tell which process leads.
+        self.owner = f"{os.getpid()}:{uuid.uuid4().hex[:20]}"
 
     def take(self) -> bool:
         """Takes or renews the lease; False while another process holds it."""
