@@ -77,18 +77,18 @@ def apply(session: Session, counts: Mapping[CounterKey, int], sign: int) -> None
         ):
             stored[(row.scope, row.series, row.day, row.key)] = row
     for key in keys:
-        row = stored.get(key)
-        value = (int(row.value) if row is not None else 0) + sign * counts[key]
-        if row is None:
+        found = stored.get(key)
+        value = (int(found.value) if found is not None else 0) + sign * counts[key]
+        if found is None:
             session.add(
                 StatsCounterRow(
                     scope=key[0], series=key[1], day=key[2], key=key[3], value=str(value)
                 )
             )
         elif value == 0:
-            session.delete(row)
+            session.delete(found)
         else:
-            row.value = str(value)
+            found.value = str(value)
     _changed(session)
 
 

@@ -32,7 +32,7 @@ from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.domain.vocab import ReportKind, ReportStatus
@@ -75,7 +75,10 @@ _POOL_KINDS = {
     INCOME_LOCKED: "income_locked",
     REDEEM_REQUEST: "redeem_shares",
 }
-_REPORT_OUTCOMES = {int(ReportStatus.CONFIRMED): "confirmed", int(ReportStatus.DISMISSED): "dismissed"}
+_REPORT_OUTCOMES = {
+    int(ReportStatus.CONFIRMED): "confirmed",
+    int(ReportStatus.DISMISSED): "dismissed",
+}
 
 CounterKey = tuple[str, str, str, str]  # scope, series, day, key
 Counts = dict[CounterKey, int]
@@ -94,7 +97,10 @@ def delivery_bin(seconds: int) -> int:
 
 
 def report_kind_name(kind: int) -> str:
-    return ReportKind(kind).name.lower() if kind in iter(ReportKind) else f"kind{kind}"
+    try:
+        return ReportKind(kind).name.lower()
+    except ValueError:
+        return f"kind{kind}"  # a kind added to the registry after this service
 
 
 class _Tally:
@@ -124,8 +130,9 @@ def row_counts(session: Session, first_block: int | None) -> Counts:
     return {key: value for key, value in tally.counts.items() if value}
 
 
-def _since(query: Select[Any], table: Any, first_block: int | None) -> Select[Any]:
-    return query if first_block is None else query.where(table.block_number >= first_block)
+def _since(table: Any, first_block: int | None) -> list[ColumnElement[bool]]:
+    """The condition on ``table``'s rows of blocks ``first_block`` on (none: every row)."""
+    return [] if first_block is None else [table.block_number >= first_block]
 
 
 def _first_rows(rows: Iterable[tuple[Hashable, int, int, int]]) -> set[int]:
@@ -140,20 +147,23 @@ def _first_rows(rows: Iterable[tuple[Hashable, int, int, int]]) -> set[int]:
 
 def _items(session: Session, tally: _Tally, first_block: int | None) -> None:
     new = session.execute(
-        _since(
-            select(ItemRow.id, ItemRow.item_id, ItemRow.batch_root, ItemRow.merchant,
-                   ItemRow.block_time),
-            ItemRow, first_block,
-        )
-    ).all()  # fmt: skip
+        select(
+            ItemRow.id, ItemRow.item_id, ItemRow.batch_root, ItemRow.merchant, ItemRow.block_time
+        ).where(*_since(ItemRow, first_block))
+    ).all()
     if new:
         ids = sorted({row.item_id for row in new})
-        group_rows = []
+        group_rows: list[Any] = []
         for start in range(0, len(ids), 500):
             group_rows += session.execute(
-                select(ItemRow.id, ItemRow.item_id, ItemRow.batch_root, ItemRow.block_number,
-                       ItemRow.log_index).where(ItemRow.item_id.in_(ids[start : start + 500]))
-            ).all()  # fmt: skip
+                select(
+                    ItemRow.id,
+                    ItemRow.item_id,
+                    ItemRow.batch_root,
+                    ItemRow.block_number,
+                    ItemRow.log_index,
+                ).where(ItemRow.item_id.in_(ids[start : start + 500]))
+            ).all()
         firsts = _first_rows(
             ((r.item_id, r.batch_root is None), r.block_number, r.log_index, r.id)
             for r in group_rows
@@ -163,7 +173,9 @@ def _items(session: Session, tally: _Tally, first_block: int | None) -> None:
                 key = "single" if row.batch_root is None else "batch_activated"
                 tally.add(row.merchant, ITEMS, row.block_time, key)
     batches = select(BatchRow.merchant, BatchRow.item_count, BatchRow.block_time)
-    for merchant, item_count, block_time in session.execute(_since(batches, BatchRow, first_block)):
+    for merchant, item_count, block_time in session.execute(
+        batches.where(*_since(BatchRow, first_block))
+    ):
         tally.add(merchant, ITEMS, block_time, "batches")
         tally.add(merchant, ITEMS, block_time, "batch_declared", int(item_count))
 
@@ -171,12 +183,12 @@ def _items(session: Session, tally: _Tally, first_block: int | None) -> None:
 def _orders(session: Session, tally: _Tally, first_block: int | None) -> None:
     query = select(OrderRow.merchant, OrderRow.token, OrderRow.amount, OrderRow.block_time)
     for merchant, token, amount, block_time in session.execute(
-        _since(query, OrderRow, first_block)
+        query.where(*_since(OrderRow, first_block))
     ):
         tally.add(merchant, ORDERS, block_time, token)
         tally.add(merchant, GMV, block_time, token, int(amount))
     disputes = select(DisputeRow.merchant, DisputeRow.block_time)
-    for merchant, block_time in session.execute(_since(disputes, DisputeRow, first_block)):
+    for merchant, block_time in session.execute(disputes.where(*_since(DisputeRow, first_block))):
         tally.add(merchant, DISPUTES, block_time, "")
 
 
@@ -184,25 +196,32 @@ def _order_events(session: Session, tally: _Tally, first_block: int | None) -> N
     """An order's first delivery and first refund (the order's earlier rows always exist)."""
     kinds = ("delivered", "refunded")
     new = session.execute(
-        _since(
-            select(OrderEventRow.id, OrderEventRow.order_id, OrderEventRow.kind,
-                   OrderEventRow.merchant, OrderEventRow.block_time)
-            .where(OrderEventRow.kind.in_(kinds)),
-            OrderEventRow, first_block,
+        select(
+            OrderEventRow.id,
+            OrderEventRow.order_id,
+            OrderEventRow.kind,
+            OrderEventRow.merchant,
+            OrderEventRow.block_time,
         )
-    ).all()  # fmt: skip
+        .where(OrderEventRow.kind.in_(kinds))
+        .where(*_since(OrderEventRow, first_block))
+    ).all()
     if not new:
         return
     groups = sorted({(row.order_id, row.kind) for row in new})
-    rows = []
+    rows: list[Any] = []
     opened: dict[str, int] = {}
     for start in range(0, len(groups), 500):
         chunk = groups[start : start + 500]
         rows += session.execute(
-            select(OrderEventRow.id, OrderEventRow.order_id, OrderEventRow.kind,
-                   OrderEventRow.block_number, OrderEventRow.log_index)
-            .where(tuple_(OrderEventRow.order_id, OrderEventRow.kind).in_(chunk))
-        ).all()  # fmt: skip
+            select(
+                OrderEventRow.id,
+                OrderEventRow.order_id,
+                OrderEventRow.kind,
+                OrderEventRow.block_number,
+                OrderEventRow.log_index,
+            ).where(tuple_(OrderEventRow.order_id, OrderEventRow.kind).in_(chunk))
+        ).all()
         order_ids = sorted({order_id for order_id, _ in chunk})
         for order_id, block_time in session.execute(
             select(OrderRow.order_id, OrderRow.block_time).where(OrderRow.order_id.in_(order_ids))
@@ -221,22 +240,23 @@ def _order_events(session: Session, tally: _Tally, first_block: int | None) -> N
 
 def _reports(session: Session, tally: _Tally, first_block: int | None) -> None:
     filed = session.execute(
-        _since(
-            select(ReportRow.report_id, ReportRow.item_id, ReportRow.kind, ReportRow.block_number,
-                   ReportRow.log_index, ReportRow.block_time),
-            ReportRow, first_block,
-        )
-    ).all()  # fmt: skip
+        select(
+            ReportRow.report_id,
+            ReportRow.item_id,
+            ReportRow.kind,
+            ReportRow.block_number,
+            ReportRow.log_index,
+            ReportRow.block_time,
+        ).where(*_since(ReportRow, first_block))
+    ).all()
     for row in filed:
         merchant = _item_merchant_before(session, row.item_id, row.block_number, row.log_index)
         tally.add(merchant, REPORTS, row.block_time, f"{report_kind_name(row.kind)}:filed")
     decided = session.execute(
-        _since(
-            select(ReportOutcomeRow.report_id, ReportOutcomeRow.status,
-                   ReportOutcomeRow.block_time),
-            ReportOutcomeRow, first_block,
-        )
-    ).all()  # fmt: skip
+        select(
+            ReportOutcomeRow.report_id, ReportOutcomeRow.status, ReportOutcomeRow.block_time
+        ).where(*_since(ReportOutcomeRow, first_block))
+    ).all()
     for report_id, status, block_time in decided:
         report = session.get(ReportRow, report_id)
         outcome = _REPORT_OUTCOMES.get(int(status))
@@ -252,7 +272,10 @@ def _item_merchant_before(session: Session, item_id: str, block: int, log_index:
     """The item's merchant just before (block, log index): its latest registration or verifier's
     reassignment there (the zero address once revoked); None if the index has neither."""
     found: list[tuple[int, int, str]] = []
-    for table, column in ((ItemRow, ItemRow.merchant), (ItemReassignRow, ItemReassignRow.to_merchant)):
+    for table, column in (
+        (ItemRow, ItemRow.merchant),
+        (ItemReassignRow, ItemReassignRow.to_merchant),
+    ):
         row = session.execute(
             select(table.block_number, table.log_index, column)
             .where(table.item_id == item_id)
@@ -270,7 +293,7 @@ def _credit(session: Session, tally: _Tally, first_block: int | None) -> None:
         CreditDecisionRow.band, CreditDecisionRow.approved, CreditDecisionRow.block_time
     )
     for band, approved, block_time in session.execute(
-        _since(decisions, CreditDecisionRow, first_block)
+        decisions.where(*_since(CreditDecisionRow, first_block))
     ):
         outcome = "approved" if approved else "denied"
         tally.add(None, CREDIT, block_time, f"{int(band)}:{outcome}")
@@ -281,7 +304,7 @@ def _credit(session: Session, tally: _Tally, first_block: int | None) -> None:
         CreditPoolEventRow.block_time,
     )
     for kind, amount, details, block_time in session.execute(
-        _since(pool, CreditPoolEventRow, first_block)
+        pool.where(*_since(CreditPoolEventRow, first_block))
     ):
         key = _POOL_KINDS.get(kind)
         if key is None:
@@ -292,5 +315,5 @@ def _credit(session: Session, tally: _Tally, first_block: int | None) -> None:
         if kind == REPAID:
             tally.add(None, POOL, block_time, "income", int(json.loads(details)["income"]))
     refunds = select(CreditRefundRow.refund, CreditRefundRow.block_time)
-    for refund, block_time in session.execute(_since(refunds, CreditRefundRow, first_block)):
+    for refund, block_time in session.execute(refunds.where(*_since(CreditRefundRow, first_block))):
         tally.add(None, POOL, block_time, "refunds_settled", int(refund))

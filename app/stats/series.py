@@ -7,9 +7,11 @@ and JSON, so the three cannot disagree.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from itertools import pairwise
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -115,9 +117,8 @@ def read_view(session: Session, scope: str | None, days: int) -> CounterView:
 
 
 def delivery_bin_labels() -> list[str]:
-    """``< 1 d``, ``1–2 d``, ... ``≥ 10 d``: the bins of ``app.stats.counting.delivery_bin``."""
-    bounds = (0, *DELIVERY_BIN_DAYS)
-    labels = [f"{low}–{high} d" for low, high in zip(bounds, bounds[1:], strict=False)]
+    """``< 1 d``, ``1-2 d``, ... ``≥ 10 d``: the bins of ``app.stats.counting.delivery_bin``."""
+    labels = [f"{low}-{high} d" for low, high in pairwise((0, *DELIVERY_BIN_DAYS))]
     labels[0] = f"< {DELIVERY_BIN_DAYS[0]} d"
     return [*labels, f"≥ {DELIVERY_BIN_DAYS[-1]} d"]
 
@@ -136,7 +137,7 @@ def build_series(
     pool_token: str | None,
 ) -> SeriesPublic:
     """The series ``name`` of ``view``."""
-    columns, rows = _TABLES[name](view, amount_text, relay, pool_token)
+    columns, rows = _TABLES[name](view, _Inputs(amount_text, relay, pool_token))
     return SeriesPublic(
         name=name,
         merchant=merchant,
@@ -150,7 +151,16 @@ def build_series(
 Table = tuple[list[str], list[dict[str, Cell]]]
 
 
-def _items(view: CounterView, *_: object) -> Table:
+@dataclass(frozen=True)
+class _Inputs:
+    """What a series needs beside the counters."""
+
+    amount_text: AmountText
+    relay: RelayLagPublic | None
+    pool_token: str | None
+
+
+def _items(view: CounterView, _inputs: _Inputs) -> Table:
     columns = ["day", "registered", "single", "batch_declared", "batch_activated", "batches"]
     rows: list[dict[str, Cell]] = []
     for day in view.window:
@@ -160,7 +170,7 @@ def _items(view: CounterView, *_: object) -> Table:
     return columns, rows
 
 
-def _orders(view: CounterView, *_: object) -> Table:
+def _orders(view: CounterView, _inputs: _Inputs) -> Table:
     tokens = view.keys(ORDERS)
     rows: list[dict[str, Cell]] = [
         {"day": day.isoformat(), "orders": sum(view.day(ORDERS, day, t) for t in tokens)}
@@ -169,7 +179,7 @@ def _orders(view: CounterView, *_: object) -> Table:
     return ["day", "orders"], rows
 
 
-def _gmv(view: CounterView, amount_text: AmountText, *_: object) -> Table:
+def _gmv(view: CounterView, inputs: _Inputs) -> Table:
     rows: list[dict[str, Cell]] = []
     for token in view.keys(GMV):
         for day in view.window:
@@ -180,13 +190,13 @@ def _gmv(view: CounterView, amount_text: AmountText, *_: object) -> Table:
                     "token": token,
                     "orders": view.day(ORDERS, day, token),
                     "amount": str(amount),
-                    "amount_text": amount_text(token, amount),
+                    "amount_text": inputs.amount_text(token, amount),
                 }
             )
     return ["day", "token", "orders", "amount", "amount_text"], rows
 
 
-def _delivery(view: CounterView, *_: object) -> Table:
+def _delivery(view: CounterView, _inputs: _Inputs) -> Table:
     rows: list[dict[str, Cell]] = []
     for index, label in enumerate(delivery_bin_labels()):
         orders = sum(view.day(DELIVERY, day, str(index)) for day in view.window)
@@ -194,7 +204,7 @@ def _delivery(view: CounterView, *_: object) -> Table:
     return ["bin", "label", "orders"], rows
 
 
-def _disputes(view: CounterView, *_: object) -> Table:
+def _disputes(view: CounterView, _inputs: _Inputs) -> Table:
     rows: list[dict[str, Cell]] = []
     tokens = view.keys(ORDERS)
     for day in view.window:
@@ -213,7 +223,7 @@ def _disputes(view: CounterView, *_: object) -> Table:
     return ["day", "orders", "disputes", "refunds", "dispute_rate", "refund_rate"], rows
 
 
-def _reports(view: CounterView, *_: object) -> Table:
+def _reports(view: CounterView, _inputs: _Inputs) -> Table:
     kinds = sorted({key.split(":")[0] for key in view.keys(REPORTS)} | {"counterfeit"})
     rows: list[dict[str, Cell]] = []
     for kind in kinds:
@@ -229,7 +239,7 @@ def _reports(view: CounterView, *_: object) -> Table:
     return ["kind", "status", "reports"], rows
 
 
-def _credit(view: CounterView, *_: object) -> Table:
+def _credit(view: CounterView, _inputs: _Inputs) -> Table:
     bands: dict[int, dict[str, int]] = defaultdict(lambda: {"approved": 0, "denied": 0})
     for key in view.keys(CREDIT):
         band, outcome = key.split(":")
@@ -259,26 +269,26 @@ def pool_balances(view: CounterView) -> list[tuple[date, int, int]]:
     return list(reversed(balances))
 
 
-def _pool(
-    view: CounterView, amount_text: AmountText, _relay: object, pool_token: str | None
-) -> Table:
+def _pool(view: CounterView, inputs: _Inputs) -> Table:
     rows: list[dict[str, Cell]] = []
     for day, cash, lent in pool_balances(view):
         size = cash + lent
+        token = inputs.pool_token
         rows.append(
             {
                 "day": day.isoformat(),
                 "pool_size": str(size),
                 "lent_out": str(lent),
                 "utilisation": _rate(lent, size),
-                "pool_size_text": amount_text(pool_token, size) if pool_token else str(size),
+                "pool_size_text": inputs.amount_text(token, size) if token else str(size),
             }
         )
     return ["day", "pool_size", "lent_out", "utilisation", "pool_size_text"], rows
 
 
-def _relay(view: CounterView, _amount: object, relay: RelayLagPublic | None, *_: object) -> Table:
+def _relay(view: CounterView, inputs: _Inputs) -> Table:
     rows: list[dict[str, Cell]] = []
+    relay = inputs.relay
     if relay is not None:
         oldest = relay.oldest_unconfirmed_seconds
         seconds = None if oldest is None else int(oldest)
@@ -291,7 +301,7 @@ def _relay(view: CounterView, _amount: object, relay: RelayLagPublic | None, *_:
     return ["state", "records", "oldest_unconfirmed_seconds"], rows
 
 
-_TABLES = {
+_TABLES: dict[SeriesName, Callable[[CounterView, _Inputs], Table]] = {
     SeriesName.ITEMS: _items,
     SeriesName.ORDERS: _orders,
     SeriesName.GMV: _gmv,

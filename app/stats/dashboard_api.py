@@ -1,0 +1,209 @@
+"""The dashboard: ``/dashboard`` (the platform) and ``/dashboard/merchants/{address}`` as pages,
+and each of their series as CSV and JSON under ``/v1/stats/series/`` and
+``/v1/stats/merchants/{address}/series/``. All from the indexer's counters, rendered once per
+change of them (``app.stats.runtime``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from app.api.errors import ApiError, ErrorPublic
+from app.api.html_pages import page_responses
+from app.api.page_language import language_headers, language_switch, page_language
+from app.api.params import MerchantAddress
+from app.index.models import MerchantRow
+from app.shop.tokens import TokenNames
+from app.stats.api import Days
+from app.stats.dashboard_page import PageContext, render_dashboard
+from app.stats.runtime import StatsRuntime, StatsRuntimeDep, StatsSnapshot
+from app.stats.series import PLATFORM_ONLY, SeriesName, SeriesPublic, build_series, read_view
+
+router = APIRouter(tags=["stats"])
+
+_MERCHANT_PATH = Path(description="The merchant's address")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorPublic, "description": "No such merchant, or a platform-only series"},
+    422: {"model": ErrorPublic, "description": "A malformed parameter"},
+}
+_CSV = {"text/csv": {"schema": {"type": "string"}}}
+
+
+def _series(
+    runtime: StatsRuntime,
+    tokens: TokenNames,
+    session: Session,
+    snapshot: StatsSnapshot,
+    merchant: str | None,
+    days: int,
+) -> dict[SeriesName, SeriesPublic]:
+    view = read_view(session, merchant, days)
+    names = [n for n in SeriesName if merchant is None or n not in PLATFORM_ONLY]
+    pool_token = runtime.pool_token() if merchant is None else None
+    return {
+        name: build_series(
+            name,
+            view,
+            merchant=merchant,
+            amount_text=tokens.amount_text,
+            relay=snapshot.relay,
+            pool_token=pool_token,
+        )
+        for name in names
+    }
+
+
+def _merchant_name(session: Session, merchant: str) -> str:
+    row = session.get(MerchantRow, merchant)
+    if row is None:
+        raise ApiError(404, "merchant_unknown", "no merchant with this address was approved")
+    return row.name
+
+
+async def _page(
+    request: Request, runtime: StatsRuntime, merchant: str | None, days: int
+) -> Response:
+    lang = page_language(request)
+    tokens: TokenNames = request.app.state.token_names
+    switch = language_switch(request, lang)
+    path = request.url.path
+
+    def render(session: Session, snapshot: StatsSnapshot) -> bytes:
+        name = _merchant_name(session, merchant) if merchant is not None else None
+        series = _series(runtime, tokens, session, snapshot, merchant, days)
+        prefix = "/v1/stats" if merchant is None else f"/v1/stats/merchants/{merchant}"
+        context = PageContext(lang, days, switch, path, f"{prefix}/series", merchant, name)
+        pool_token = runtime.pool_token() if merchant is None else None
+        return render_dashboard(context, series, tokens.amount_text, pool_token).encode()
+
+    # The switch links to this path with the other query parameters: they are in the key.
+    key = ("page", merchant, lang, days, str(request.query_params))
+    body = await runtime.answer(key, render)
+    return HTMLResponse(body, headers=language_headers(lang))
+
+
+@router.get(
+    "/dashboard",
+    response_class=HTMLResponse,
+    responses=page_responses({200: "The platform's dashboard", 422: "A malformed parameter"}),
+)
+async def dashboard(request: Request, runtime: StatsRuntimeDep, days: Days = 30) -> Response:
+    """The platform's figures as a page: items, orders and value per day, delivery times,
+    disputes and refunds, reports, credit decisions, the credit pool, the relay's lag."""
+    return await _page(request, runtime, None, days)
+
+
+@router.get(
+    "/dashboard/merchants/{address}",
+    response_class=HTMLResponse,
+    responses=page_responses(
+        {200: "A merchant's dashboard", 404: "No such merchant", 422: "A malformed address"}
+    ),
+)
+async def merchant_dashboard(
+    request: Request,
+    runtime: StatsRuntimeDep,
+    address: Annotated[MerchantAddress, _MERCHANT_PATH],
+    days: Days = 30,
+) -> Response:
+    """One merchant's figures as a page: its items, orders, value, delivery times, disputes,
+    refunds and the reports on its items."""
+    return await _page(request, runtime, address, days)
+
+
+async def _download(
+    request: Request,
+    runtime: StatsRuntime,
+    name: SeriesName,
+    merchant: str | None,
+    days: int,
+    form: str,
+) -> Response:
+    if merchant is not None and name in PLATFORM_ONLY:
+        raise ApiError(404, "series_platform_only", f"{name.value} is the platform's alone")
+    tokens: TokenNames = request.app.state.token_names
+
+    def render(session: Session, snapshot: StatsSnapshot) -> bytes:
+        if merchant is not None:
+            _merchant_name(session, merchant)
+        series = _series(runtime, tokens, session, snapshot, merchant, days)[name]
+        if form == "json":
+            return series.model_dump_json().encode()
+        return series_csv(series).encode()
+
+    body = await runtime.answer(("series", name, merchant, days, form), render)
+    if form == "json":
+        return Response(body, media_type="application/json")
+    filename = f"{name.value}-{merchant or 'platform'}-{days}d.csv"
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def series_csv(series: SeriesPublic) -> str:
+    """The series as CSV: a header of its columns, a line a row (empty cell: not applicable)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(series.columns)
+    for row in series.rows:
+        writer.writerow(["" if row.get(c) is None else row[c] for c in series.columns])
+    return out.getvalue()
+
+
+@router.get(
+    "/v1/stats/series/{name}.csv",
+    responses={200: {"content": _CSV, "description": "The series as CSV"}, **_ERRORS},
+    response_class=Response,
+)
+async def series_as_csv(
+    request: Request, runtime: StatsRuntimeDep, name: SeriesName, days: Days = 30
+) -> Response:
+    """One of the platform's series as CSV (a header line of its columns)."""
+    return await _download(request, runtime, name, None, days, "csv")
+
+
+@router.get("/v1/stats/series/{name}.json", response_model=SeriesPublic, responses=_ERRORS)
+async def series_as_json(
+    request: Request, runtime: StatsRuntimeDep, name: SeriesName, days: Days = 30
+) -> Response:
+    """One of the platform's series as JSON."""
+    return await _download(request, runtime, name, None, days, "json")
+
+
+@router.get(
+    "/v1/stats/merchants/{address}/series/{name}.csv",
+    responses={200: {"content": _CSV, "description": "The series as CSV"}, **_ERRORS},
+    response_class=Response,
+)
+async def merchant_series_as_csv(
+    request: Request,
+    runtime: StatsRuntimeDep,
+    address: Annotated[MerchantAddress, _MERCHANT_PATH],
+    name: SeriesName,
+    days: Days = 30,
+) -> Response:
+    """One of a merchant's series as CSV."""
+    return await _download(request, runtime, name, address, days, "csv")
+
+
+@router.get(
+    "/v1/stats/merchants/{address}/series/{name}.json",
+    response_model=SeriesPublic,
+    responses=_ERRORS,
+)
+async def merchant_series_as_json(
+    request: Request,
+    runtime: StatsRuntimeDep,
+    address: Annotated[MerchantAddress, _MERCHANT_PATH],
+    name: SeriesName,
+    days: Days = 30,
+) -> Response:
+    """One of a merchant's series as JSON."""
+    return await _download(request, runtime, name, address, days, "json")

@@ -1,0 +1,142 @@
+"""What the stats give one app: a clock of the counters' version and the relay's lag, read from
+the database at most every ``stats_refresh_seconds``, and the answers rendered for it, so that a
+repeated request costs a dictionary look-up.
+
+A rendered answer is kept under its request's key (page, scope, language, window) and the
+generation of the clock it was rendered at; the generation moves on whenever the counters
+change (``StatsStateRow.changes``), the index moves to another block or the relay's lag changes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from web3.exceptions import BadFunctionCallOutput, ContractLogicError
+
+from app.db.session import Database
+from app.index.chain import RPC_ERRORS, ChainAccess, ChainUnavailable
+from app.index.models import IndexCursor
+from app.stats.models import StatsStateRow
+from app.stats.sources import RelayLagPublic, StatsSources
+
+# Rendered answers kept per process (pages of many merchants, in two languages and windows).
+CACHE_ENTRIES = 512
+CREDIT_VAULT = "CreditVault"
+_NODE_AWAY: tuple[type[Exception], ...] = (
+    ChainUnavailable,
+    ContractLogicError,
+    BadFunctionCallOutput,
+    *RPC_ERRORS,
+)
+
+
+@dataclass(frozen=True)
+class StatsSnapshot:
+    changes: int
+    last_block: int | None
+    relay: RelayLagPublic | None
+
+
+class StatsRuntime:
+    """One per app, on ``app.state.stats``; thread-safe."""
+
+    def __init__(
+        self,
+        database: Database,
+        sources: StatsSources,
+        chain: ChainAccess,
+        refresh_seconds: float,
+    ) -> None:
+        self.database = database
+        self.sources = sources
+        self._chain = chain
+        self._refresh = refresh_seconds
+        self._lock = threading.Lock()
+        self._snapshot: StatsSnapshot | None = None
+        self._generation = 0
+        self._read_at = -float("inf")
+        self._cache: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._pool_token: str | None = None
+
+    # ------------------------------------------------------------------------ the clock
+
+    def _fresh_generation(self) -> tuple[int, StatsSnapshot] | None:
+        with self._lock:
+            if self._snapshot is not None and time.monotonic() - self._read_at < self._refresh:
+                return self._generation, self._snapshot
+        return None
+
+    def _read(self) -> tuple[int, StatsSnapshot]:
+        with self.database.sessions() as session:
+            state = session.get(StatsStateRow, "dashboard")
+            cursor = session.get(IndexCursor, "chain")
+            relay = self.sources.relay_lag(session) if self.sources.relay_lag else None
+        snapshot = StatsSnapshot(
+            state.changes if state else 0, cursor.last_block if cursor else None, relay
+        )
+        with self._lock:
+            if snapshot != self._snapshot:
+                self._generation += 1
+                self._snapshot = snapshot
+            self._read_at = time.monotonic()
+            return self._generation, snapshot
+
+    # ------------------------------------------------------------------------ rendered answers
+
+    async def answer(
+        self, key: Hashable, render: Callable[[Session, StatsSnapshot], bytes]
+    ) -> bytes:
+        """The answer for ``key`` as rendered at the clock's generation: kept, or rendered now
+        by ``render`` (in a worker thread, with a session of its own)."""
+        fresh = self._fresh_generation()
+        generation, snapshot = fresh if fresh is not None else await run_in_threadpool(self._read)
+        with self._lock:
+            kept = self._cache.get((key, generation))
+            if kept is not None:
+                self._cache.move_to_end((key, generation))
+                return kept
+        body = await run_in_threadpool(self._render, render, snapshot)
+        with self._lock:
+            self._cache[(key, generation)] = body
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return body
+
+    def _render(
+        self, render: Callable[[Session, StatsSnapshot], bytes], snapshot: StatsSnapshot
+    ) -> bytes:
+        with self.database.sessions() as session:
+            return render(session, snapshot)
+
+    # ------------------------------------------------------------------------ the pool's token
+
+    def pool_token(self) -> str | None:
+        """The credit vault's asset (its amounts' token), asked of the vault once; None without
+        a vault or while the node is away."""
+        if self._pool_token is not None:
+            return self._pool_token
+        try:
+            vault = self._chain.contract(CREDIT_VAULT)
+            if vault is None:
+                return None
+            token = str(vault.functions.asset().call())
+        except _NODE_AWAY:
+            return None
+        self._pool_token = token
+        return token
+
+
+async def get_stats_runtime(request: Request) -> StatsRuntime:
+    runtime: StatsRuntime = request.app.state.stats
+    return runtime
+
+
+StatsRuntimeDep = Annotated[StatsRuntime, Depends(get_stats_runtime)]
