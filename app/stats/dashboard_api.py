@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from app.api.errors import ApiError, ErrorPublic
 from app.api.html_pages import page_responses
 from app.api.page_language import language_headers, language_switch, page_language
-from app.api.params import MerchantAddress
+from app.api.params import MerchantAddress, openapi_parameter
 from app.index.models import MerchantRow
 from app.shop.tokens import TokenNames
-from app.stats.api import Days
 from app.stats.dashboard_page import PageContext, render_dashboard
+from app.stats.params import DAYS_PARAMETER, LANG_PARAMETER, Days, days_of, merchant_in_path
 from app.stats.runtime import StatsRuntime, StatsRuntimeDep, StatsSnapshot
 from app.stats.series import PLATFORM_ONLY, SeriesName, SeriesPublic, build_series, read_view
 
@@ -65,25 +65,29 @@ def _merchant_name(session: Session, merchant: str) -> str:
     return row.name
 
 
-async def _page(
-    request: Request, runtime: StatsRuntime, merchant: str | None, days: int
-) -> Response:
+async def _page(request: Request, merchant_from_path: bool) -> Response:
+    # A hot path: an answer kept for the same address, query and language is sent before
+    # anything else is parsed (the language switch's link is made of the query).
+    runtime: StatsRuntime = request.app.state.stats
     lang = page_language(request)
-    tokens: TokenNames = request.app.state.token_names
-    switch = language_switch(request, lang)
-    path = request.url.path
+    key = ("page", request.scope["path"], request.scope["query_string"], lang)
+    body = runtime.kept(key)
+    if body is None:
+        merchant = merchant_in_path(request) if merchant_from_path else None
+        days = days_of(request)
+        tokens: TokenNames = request.app.state.token_names
+        switch = language_switch(request, lang)
+        path = request.url.path
 
-    def render(session: Session, snapshot: StatsSnapshot) -> bytes:
-        name = _merchant_name(session, merchant) if merchant is not None else None
-        series = _series(runtime, tokens, session, snapshot, merchant, days)
-        prefix = "/v1/stats" if merchant is None else f"/v1/stats/merchants/{merchant}"
-        context = PageContext(lang, days, switch, path, f"{prefix}/series", merchant, name)
-        pool_token = runtime.pool_token() if merchant is None else None
-        return render_dashboard(context, series, tokens.amount_text, pool_token).encode()
+        def render(session: Session, snapshot: StatsSnapshot) -> bytes:
+            name = _merchant_name(session, merchant) if merchant is not None else None
+            series = _series(runtime, tokens, session, snapshot, merchant, days)
+            prefix = "/v1/stats" if merchant is None else f"/v1/stats/merchants/{merchant}"
+            context = PageContext(lang, days, switch, path, f"{prefix}/series", merchant, name)
+            pool_token = runtime.pool_token() if merchant is None else None
+            return render_dashboard(context, series, tokens.amount_text, pool_token).encode()
 
-    # The switch links to this path with the other query parameters: they are in the key.
-    key = ("page", merchant, lang, days, str(request.query_params))
-    body = await runtime.answer(key, render)
+        body = await runtime.answer(key, render)
     return HTMLResponse(body, headers=language_headers(lang))
 
 
@@ -91,11 +95,12 @@ async def _page(
     "/dashboard",
     response_class=HTMLResponse,
     responses=page_responses({200: "The platform's dashboard", 422: "A malformed parameter"}),
+    openapi_extra={"parameters": [DAYS_PARAMETER, LANG_PARAMETER]},
 )
-async def dashboard(request: Request, runtime: StatsRuntimeDep, days: Days = 30) -> Response:
+async def dashboard(request: Request) -> Response:
     """The platform's figures as a page: items, orders and value per day, delivery times,
     disputes and refunds, reports, credit decisions, the credit pool, the relay's lag."""
-    return await _page(request, runtime, None, days)
+    return await _page(request, merchant_from_path=False)
 
 
 @router.get(
@@ -104,16 +109,18 @@ async def dashboard(request: Request, runtime: StatsRuntimeDep, days: Days = 30)
     responses=page_responses(
         {200: "A merchant's dashboard", 404: "No such merchant", 422: "A malformed address"}
     ),
+    openapi_extra={
+        "parameters": [
+            openapi_parameter("address", "path", MerchantAddress, "The merchant's address"),
+            DAYS_PARAMETER,
+            LANG_PARAMETER,
+        ]
+    },
 )
-async def merchant_dashboard(
-    request: Request,
-    runtime: StatsRuntimeDep,
-    address: Annotated[MerchantAddress, _MERCHANT_PATH],
-    days: Days = 30,
-) -> Response:
+async def merchant_dashboard(request: Request) -> Response:
     """One merchant's figures as a page: its items, orders, value, delivery times, disputes,
     refunds and the reports on its items."""
-    return await _page(request, runtime, address, days)
+    return await _page(request, merchant_from_path=True)
 
 
 async def _download(

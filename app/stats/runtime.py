@@ -91,6 +91,17 @@ class StatsRuntime:
 
     # ------------------------------------------------------------------------ rendered answers
 
+    def kept(self, key: Hashable) -> bytes | None:
+        """The answer kept for ``key`` if the clock needs no reading: the hot path, which
+        costs a look-up (a key is only ever kept for a request that was answered)."""
+        with self._lock:
+            if self._snapshot is None or time.monotonic() - self._read_at >= self._refresh:
+                return None
+            kept = self._cache.get((key, self._generation))
+            if kept is not None:
+                self._cache.move_to_end((key, self._generation))
+            return kept
+
     async def answer(
         self, key: Hashable, render: Callable[[Session, StatsSnapshot], bytes]
     ) -> bytes:
