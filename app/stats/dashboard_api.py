@@ -20,7 +20,7 @@ from app.api.params import MerchantAddress, openapi_parameter
 from app.index.models import MerchantRow
 from app.shop.tokens import TokenNames
 from app.stats.dashboard_page import PageContext, render_dashboard
-from app.stats.params import DAYS_PARAMETER, LANG_PARAMETER, Days, days_of, merchant_in_path
+from app.stats.params import DAYS_PARAMETER, Days, days_of, merchant_in_path
 from app.stats.runtime import StatsRuntime, StatsRuntimeDep, StatsSnapshot
 from app.stats.series import PLATFORM_ONLY, SeriesName, SeriesPublic, build_series, read_view
 
@@ -32,6 +32,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorPublic, "description": "A malformed parameter"},
 }
 _CSV = {"text/csv": {"schema": {"type": "string"}}}
+
+
+def _page_responses(page: str, refusals: tuple[int, ...]) -> dict[int | str, dict[str, Any]]:
+    """A page, and its refusals: a page for a browser, else JSON (``app.api.errors``). Stated
+    media type by media type: a page operation's ``model`` would be documented as its HTML."""
+    responses = page_responses({200: page})
+    error = {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}
+    for status in refusals:
+        responses[status] = {
+            "description": _ERRORS[status]["description"],
+            "content": {"text/html": {"schema": {"type": "string"}}, "application/json": error},
+        }
+    return responses
 
 
 def _series(
@@ -94,8 +107,8 @@ async def _page(request: Request, merchant_from_path: bool) -> Response:
 @router.get(
     "/dashboard",
     response_class=HTMLResponse,
-    responses=page_responses({200: "The platform's dashboard", 422: "A malformed parameter"}),
-    openapi_extra={"parameters": [DAYS_PARAMETER, LANG_PARAMETER]},
+    responses=_page_responses("The platform's dashboard", (422,)),
+    openapi_extra={"parameters": [DAYS_PARAMETER]},
 )
 async def dashboard(request: Request) -> Response:
     """The platform's figures as a page: items, orders and value per day, delivery times,
@@ -106,14 +119,11 @@ async def dashboard(request: Request) -> Response:
 @router.get(
     "/dashboard/merchants/{address}",
     response_class=HTMLResponse,
-    responses=page_responses(
-        {200: "A merchant's dashboard", 404: "No such merchant", 422: "A malformed address"}
-    ),
+    responses=_page_responses("A merchant's dashboard", (404, 422)),
     openapi_extra={
         "parameters": [
             openapi_parameter("address", "path", MerchantAddress, "The merchant's address"),
             DAYS_PARAMETER,
-            LANG_PARAMETER,
         ]
     },
 )

@@ -4,7 +4,7 @@ documented in their OpenAPI with the same types (``app.api.params``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,13 +25,6 @@ DAYS_PARAMETER = {
     ),
 }
 DAYS_PARAMETER["schema"] = {**DAYS_PARAMETER["schema"], "default": DEFAULT_DAYS}
-LANG_PARAMETER: dict[str, Any] = {
-    "name": "lang",
-    "in": "query",
-    "required": False,
-    "description": "The page's language (en or zh-CN); else Accept-Language's, else English",
-    "schema": {"type": "string"},
-}
 
 
 def days_of(request: Request) -> int:
