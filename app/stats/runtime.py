@@ -9,6 +9,7 @@ change (``StatsStateRow.changes``), the index moves to another block or the rela
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
@@ -27,8 +28,10 @@ from app.index.models import IndexCursor
 from app.stats.models import StatsStateRow
 from app.stats.sources import RelayLagPublic, StatsSources
 
-# Rendered answers kept per process (pages of many merchants, in two languages and windows).
+# Rendered answers kept per process (pages of many merchants, in two languages and windows),
+# the least recently sent dropped first.
 CACHE_ENTRIES = 512
+CACHE_BYTES = 64 * 2**20
 CREDIT_VAULT = "CreditVault"
 _NODE_AWAY: tuple[type[Exception], ...] = (
     ChainUnavailable,
@@ -64,6 +67,8 @@ class StatsRuntime:
         self._generation = 0
         self._read_at = -float("inf")
         self._cache: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._cached_bytes = 0
+        self._rendering: dict[Hashable, asyncio.Future[bytes]] = {}
         self._pool_token: str | None = None
 
     # ------------------------------------------------------------------------ the clock
@@ -86,6 +91,9 @@ class StatsRuntime:
             if snapshot != self._snapshot:
                 self._generation += 1
                 self._snapshot = snapshot
+                # Answers of an older generation are never sent again.
+                self._cache.clear()
+                self._cached_bytes = 0
             self._read_at = time.monotonic()
             return self._generation, snapshot
 
@@ -106,20 +114,41 @@ class StatsRuntime:
         self, key: Hashable, render: Callable[[Session, StatsSnapshot], bytes]
     ) -> bytes:
         """The answer for ``key`` as rendered at the clock's generation: kept, or rendered now
-        by ``render`` (in a worker thread, with a session of its own)."""
+        by ``render`` (in a worker thread, with a session of its own), once however many
+        requests ask for it meanwhile."""
         fresh = self._fresh_generation()
         generation, snapshot = fresh if fresh is not None else await run_in_threadpool(self._read)
+        slot = (key, generation)
         with self._lock:
-            kept = self._cache.get((key, generation))
+            kept = self._cache.get(slot)
             if kept is not None:
-                self._cache.move_to_end((key, generation))
+                self._cache.move_to_end(slot)
                 return kept
-        body = await run_in_threadpool(self._render, render, snapshot)
-        with self._lock:
-            self._cache[(key, generation)] = body
-            while len(self._cache) > CACHE_ENTRIES:
-                self._cache.popitem(last=False)
+        # Requests run on the event loop's thread: the renders under way need no lock.
+        rendering = self._rendering.get(slot)
+        if rendering is not None:
+            return await asyncio.shield(rendering)
+        rendering = self._rendering[slot] = asyncio.get_running_loop().create_future()
+        try:
+            body = await run_in_threadpool(self._render, render, snapshot)
+        except BaseException as error:
+            rendering.set_exception(error)
+            rendering.exception()  # told to the waiters, if any; raised here
+            raise
+        finally:
+            del self._rendering[slot]
+        rendering.set_result(body)
+        self._keep(slot, generation, body)
         return body
+
+    def _keep(self, slot: Hashable, generation: int, body: bytes) -> None:
+        with self._lock:
+            if generation != self._generation:
+                return
+            self._cache[slot] = body
+            self._cached_bytes += len(body)
+            while len(self._cache) > CACHE_ENTRIES or self._cached_bytes > CACHE_BYTES:
+                self._cached_bytes -= len(self._cache.popitem(last=False)[1])
 
     def _render(
         self, render: Callable[[Session, StatsSnapshot], bytes], snapshot: StatsSnapshot
