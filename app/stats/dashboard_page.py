@@ -20,7 +20,8 @@ CSS = """
 main{max-width:52rem}svg.chart{display:block;width:100%;height:auto;margin:.25rem 0}
 table{border-collapse:collapse;font-size:.85rem;width:100%}th,td{text-align:left;
 padding:.2rem .4rem;border-bottom:1px solid #c4c7cc}td.n{text-align:right}
-.table-wrap{overflow-x:auto}summary{cursor:pointer;padding:.4rem 0}
+.table-wrap{overflow-x:auto}.vh{position:absolute;width:1px;height:1px;overflow:hidden;
+clip:rect(0 0 0 0);white-space:nowrap}summary{cursor:pointer;padding:.4rem 0}
 p.downloads a{display:inline-block;padding:.4rem .5rem}nav.window a{display:inline-block;
 padding:.4rem .5rem}nav.window [aria-current]{font-weight:700;color:#1b1f24}
 """
@@ -104,14 +105,16 @@ def _section(
     return (
         f'<section id="{e(name.value)}" aria-labelledby="{e(name.value)}-h">'
         f'<h2 id="{e(name.value)}-h">{e(heading)}</h2>{body}'
-        f'<p class="summary">{e(summary)}</p>{_table(series, lang)}'
+        f'<p class="summary">{e(summary)}</p>{_table(series, heading, lang)}'
         f'<p class="downloads">{e(w.DOWNLOAD.say(lang))}: '
-        f'<a href="{e(csv_href)}" download>CSV</a> <a href="{e(json_href)}">JSON</a></p>'
+        # Each link names its series to a screen reader, not only "CSV".
+        f'<a href="{e(csv_href)}" download>CSV<span class="vh"> {e(heading)}</span></a> '
+        f'<a href="{e(json_href)}">JSON<span class="vh"> {e(heading)}</span></a></p>'
         "</section>"
     )
 
 
-def _table(series: SeriesPublic, lang: Lang) -> str:
+def _table(series: SeriesPublic, heading: str, lang: Lang) -> str:
     head = "".join(
         f'<th scope="col">{e(w.COLUMNS.get(c, Phrase(c, c)).say(lang))}</th>'
         for c in series.columns
@@ -122,7 +125,10 @@ def _table(series: SeriesPublic, lang: Lang) -> str:
     )
     return (
         f"<details><summary>{e(w.NUMBERS.say(lang))}</summary>"
-        f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
+        # Focusable, so a keyboard can scroll a table wider than a phone.
+        f'<div class="table-wrap" tabindex="0" role="region" '
+        f'aria-label="{e(w.NUMBERS.say(lang))}: {e(heading)}">'
+        f"<table><thead><tr>{head}</tr></thead>"
         f"<tbody>{rows}</tbody></table></div></details>"
     )
 

@@ -67,13 +67,18 @@ def _frame(top_value: float, value_text: ValueText, series: Sequence[ChartSeries
         x = WIDTH - RIGHT
         for index in reversed(range(len(series))):
             name = series[index].name
-            width = 22 + int(len(name) * FONT * 0.6)
+            width = 22 + int(_text_width(name))
             x -= width
             parts.append(
                 f'<rect x="{x}" y="8" width="12" height="12" fill="{PALETTE[index % 5]}"/>'
                 f'<text x="{x + 16}" y="19" font-size="{FONT}" fill="{TEXT}">{e(name)}</text>'
             )
     return "".join(parts)
+
+
+def _text_width(text: str) -> float:
+    """About how wide ``text`` is drawn: CJK characters are square, Latin ones narrower."""
+    return sum(FONT if ord(char) >= 0x2E80 else FONT * 0.6 for char in text)
 
 
 def _x_labels(labels: Sequence[str], centres: Sequence[float]) -> str:
