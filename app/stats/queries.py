@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.index.models import IndexedBlock
+from app.index.queries import index_time
 from app.stats.counting import CREDIT, DISPUTES, GMV, ITEMS, ORDERS, POOL
 from app.stats.schemas import (
     CreditPoolStatsPublic,
@@ -31,12 +30,10 @@ def platform_stats(
 ) -> StatsPublic:
     view = read_view(session, merchant, days)
     platform = view if merchant is None else read_view(session, None, 1)
-    latest_time = session.scalar(
-        select(IndexedBlock.time).order_by(IndexedBlock.number.desc()).limit(1)
-    )
+    latest = index_time(session)
     return StatsPublic(
         as_of_block=view.as_of_block,
-        as_of_time=datetime.fromtimestamp(latest_time, UTC) if latest_time else None,
+        as_of_time=datetime.fromtimestamp(latest[1], UTC) if latest else None,
         merchant=merchant,
         items=_items(view),
         orders_by_day=_orders_by_day(view),

@@ -24,7 +24,8 @@ from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
 from app.db.session import Database
 from app.index.chain import RPC_ERRORS, ChainAccess, ChainUnavailable
-from app.index.models import IndexCursor
+from app.index.queries import index_position
+from app.stats.counters import STATE
 from app.stats.models import StatsStateRow
 from app.stats.sources import RelayLagPublic, StatsSources
 
@@ -81,11 +82,11 @@ class StatsRuntime:
 
     def _read(self) -> tuple[int, StatsSnapshot]:
         with self.database.sessions() as session:
-            state = session.get(StatsStateRow, "dashboard")
-            cursor = session.get(IndexCursor, "chain")
+            state = session.get(StatsStateRow, STATE)
+            position = index_position(session)
             relay = self.sources.relay_lag(session) if self.sources.relay_lag else None
         snapshot = StatsSnapshot(
-            state.changes if state else 0, cursor.last_block if cursor else None, relay
+            state.changes if state else 0, position.last_block if position else None, relay
         )
         with self._lock:
             if snapshot != self._snapshot:

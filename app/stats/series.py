@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.index.models import IndexCursor, IndexedBlock
+from app.index.queries import index_position, index_time
 from app.shop.tokens import AmountText
 from app.stats.counting import (
     CREDIT,
@@ -89,11 +89,11 @@ def read_view(session: Session, scope: str | None, days: int) -> CounterView:
     """The counters of ``scope`` (None: the platform) for the ``days`` ending on the index's
     last block's day: three small indexed reads."""
     scope_key = PLATFORM if scope is None else scope
-    cursor = session.get(IndexCursor, "chain")
-    latest = session.scalar(select(IndexedBlock.time).order_by(IndexedBlock.number.desc()).limit(1))
+    position = index_position(session)
+    latest = index_time(session)
     window: list[date] = []
     if latest is not None:
-        last = date.fromisoformat(utc_day(int(latest)))
+        last = date.fromisoformat(utc_day(latest[1]))
         window = [last - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
     totals: dict[tuple[str, str], int] = {}
     daily: dict[tuple[str, str, str], int] = {}
@@ -113,7 +113,7 @@ def read_view(session: Session, scope: str | None, days: int) -> CounterView:
             )
         ):  # fmt: skip
             daily[(series, day, key)] = int(value)
-    return CounterView(cursor.last_block if cursor else None, window, totals, daily)
+    return CounterView(position.last_block if position else None, window, totals, daily)
 
 
 def delivery_bin_labels() -> list[str]:
