@@ -16,6 +16,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.stats.sources import RelayLagPublic, provide_relay_lag
 from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.app.stats.story import counters_and_recount, totals
 from tests.app.stats.test_dashboard import _chart, _csv, _values
 
 LINE = "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707"
@@ -61,6 +62,10 @@ def test_the_pool_follows_deposits_loans_and_repayments(shop: Shop, suite: Suite
         ],
     )  # fmt: skip
 
+    with shop.app.state.services.database.sessions() as session:
+        stored, recounted = counters_and_recount(session)
+    assert stored == recounted
+    assert totals(stored, "")[("credit", "3:approved")] == 1
     pool = _csv(shop, "/v1/stats/series/pool.csv?days=3")
     # cash 1000 - 400 + 100 + 10 - 50 = 660, lent 400 - 100 = 300: 960 in the pool
     assert [(r["pool_size"], r["lent_out"], r["utilisation"]) for r in pool] == [
