@@ -11,11 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from web3 import Web3
 
+from app.domain.vocab import LogisticsKind
 from app.main import create_app
 from app.settings import Settings
 from harness.nodes import ChainNode
 from tests.app.conftest import Deployment
-from tests.app.index.actors import Shop, SuiteDriver
+from tests.app.index.actors import DAY, Shop, SuiteDriver
 from tests.app.stats.story import ETH, counters_and_recount, play_story, totals
 
 
@@ -74,3 +75,28 @@ def test_a_reorg_takes_the_orphaned_rows_out_of_the_counters(
     }
     body = shop.client.get("/v1/stats", params={"merchant": merchant.address}).json()
     assert body["disputes"] == {"orders": 1, "disputes": 0, "rate": 0.0}
+
+
+def test_delivery_times_fall_in_the_bins_of_the_chains_clock(
+    shop_on_fork: Shop, chain: SuiteDriver
+) -> None:
+    shop = shop_on_fork
+    merchant, buyer = chain.new_merchant(), chain.new_account()
+    items = [chain.register_item(merchant) for _ in range(2)]
+    quick = chain.open_order(buyer, merchant, [items[0].item_id])
+    slow = chain.open_order(buyer, merchant, [items[1].item_id])
+    chain.ship(merchant, quick)
+    chain.ship(merchant, slow)
+    chain.report(quick, LogisticsKind.DELIVERED)
+    chain.rpc("evm_increaseTime", int(2.5 * DAY))  # this module's own chain
+    chain.report(slow, LogisticsKind.DELIVERED)
+    shop.index()
+
+    rows = shop.client.get(
+        f"/v1/stats/merchants/{merchant.address}/series/delivery_time.json", params={"days": 5}
+    ).json()["rows"]
+
+    assert [(row["label"], row["orders"]) for row in rows] == [
+        ("< 1 d", 1), ("1-2 d", 0), ("2-3 d", 1), ("3-5 d", 0), ("5-7 d", 0), ("7-10 d", 0),
+        ("≥ 10 d", 0),
+    ]  # fmt: skip
