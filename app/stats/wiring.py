@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-import app.stats.models  # noqa: F401  (tables created by create_schema)
+import app.stats.models  # noqa: F401  (its tables are in the migrations)
 from app.index.runtime import IndexRuntime
 from app.stats.api import router as stats_router
 from app.stats.counters import DashboardCounters

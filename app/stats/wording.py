@@ -1,8 +1,5 @@
 """The dashboard's words, English and Simplified Chinese side by side (``Phrase``)."""
 
-# Chinese text is punctuated with full-width marks, which ruff takes for look-alikes.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 from app.api.page_language import Phrase

@@ -23,6 +23,13 @@ LINE = "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707"
 LENDER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
 
 
+def _attestation(band: int, nonce: int) -> dict[str, Any]:
+    return {
+        "band": band, "modelId": bytes(32), "reportHash": bytes(32), "nonce": nonce,
+        "issuedAt": 0, "expiresAt": 0,
+    }  # fmt: skip
+
+
 def _handle(shop: Shop, events: list[tuple[str, str, dict[str, Any]]]) -> None:
     """The credit part's events as the indexer would hand them over (the service tests'
     deployment has none), with the counters following their range in the same transaction."""
@@ -56,9 +63,10 @@ def test_the_pool_follows_deposits_loans_and_repayments(shop: Shop, suite: Suite
             (CREDIT_VAULT, "Withdraw", {
                 "sender": LENDER, "receiver": LENDER, "owner": LENDER, "assets": 50, "shares": 1}),
             (CREDIT_LINES, "CreditApproved", {
-                "borrower": LENDER, "policyVersion": 1, "attestation": {"band": 3}}),
+                "borrower": LENDER, "policyVersion": 1, "attestation": _attestation(3, 1)}),
             (CREDIT_LINES, "CreditDenied", {
-                "borrower": LINE, "policyVersion": 1, "attestation": {"band": 1}, "reasons": 1}),
+                "borrower": LINE, "policyVersion": 1, "attestation": _attestation(1, 2),
+                "reasons": 1}),
         ],
     )  # fmt: skip
 
