@@ -21,7 +21,7 @@ from app.index.models import MerchantRow
 from app.shop.tokens import TokenNames
 from app.stats.dashboard_page import PageContext, render_dashboard
 from app.stats.params import DAYS_PARAMETER, Days, days_of, merchant_in_path
-from app.stats.runtime import StatsRuntime, StatsRuntimeDep, StatsSnapshot
+from app.stats.runtime import StatsRuntime, StatsRuntimeDep, StatsSnapshot, answer_key
 from app.stats.series import PLATFORM_ONLY, SeriesName, SeriesPublic, build_series, read_view
 
 router = APIRouter(tags=["stats"])
@@ -83,7 +83,7 @@ async def _page(request: Request, merchant_from_path: bool) -> Response:
     # anything else is parsed (the language switch's link is made of the query).
     runtime: StatsRuntime = request.app.state.stats
     lang = page_language(request)
-    key = ("page", request.scope["path"], request.scope["query_string"], lang)
+    key = answer_key(request, lang)
     body = runtime.kept(key)
     if body is None:
         merchant = merchant_in_path(request) if merchant_from_path else None
@@ -92,13 +92,13 @@ async def _page(request: Request, merchant_from_path: bool) -> Response:
         switch = language_switch(request, lang)
         path = request.url.path
 
-        def render(session: Session, snapshot: StatsSnapshot) -> bytes:
+        def render(session: Session, snapshot: StatsSnapshot) -> str:
             name = _merchant_name(session, merchant) if merchant is not None else None
             series = _series(runtime, tokens, session, snapshot, merchant, days)
             prefix = "/v1/stats" if merchant is None else f"/v1/stats/merchants/{merchant}"
             context = PageContext(lang, days, switch, path, f"{prefix}/series", merchant, name)
             pool_token = runtime.pool_token() if merchant is None else None
-            return render_dashboard(context, series, tokens.amount_text, pool_token).encode()
+            return render_dashboard(context, series, tokens.amount_text, pool_token)
 
         body = await runtime.answer(key, render)
     return HTMLResponse(body, headers=language_headers(lang))
@@ -145,15 +145,13 @@ async def _download(
         raise ApiError(404, "series_platform_only", f"{name.value} is the platform's alone")
     tokens: TokenNames = request.app.state.token_names
 
-    def render(session: Session, snapshot: StatsSnapshot) -> bytes:
+    def render(session: Session, snapshot: StatsSnapshot) -> str:
         if merchant is not None:
             _merchant_name(session, merchant)
         series = _series(runtime, tokens, session, snapshot, merchant, days)[name]
-        if form == "json":
-            return series.model_dump_json().encode()
-        return series_csv(series).encode()
+        return series.model_dump_json() if form == "json" else series_csv(series)
 
-    body = await runtime.answer(("series", name, merchant, days, form), render)
+    body = await runtime.answer(answer_key(request), render)
     if form == "json":
         return Response(body, media_type="application/json")
     filename = f"{name.value}-{merchant or 'platform'}-{days}d.csv"

@@ -2,9 +2,10 @@
 the database at most every ``stats_refresh_seconds``, and the answers rendered for it, so that a
 repeated request costs a dictionary look-up.
 
-A rendered answer is kept under its request's key (page, scope, language, window) and the
-generation of the clock it was rendered at; the generation moves on whenever the counters
-change (``StatsStateRow.changes``), the index moves to another block or the relay's lag changes.
+A rendered answer is kept (``app.shop.page_cache``, as the item pages are) under its request's
+address and language, for the generation of the clock it was rendered at; the generation moves
+on whenever the counters change (``StatsStateRow.changes``), the index moves to another block or
+the relay's lag changes.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
+from app.api.page_language import Lang
 from app.db.session import Database
 from app.index.chain import RPC_ERRORS, ChainAccess, ChainUnavailable
 from app.index.queries import index_position
+from app.shop.page_cache import MadePage, PageCache, PageKey
 from app.stats.counters import STATE
 from app.stats.models import StatsStateRow
 from app.stats.sources import RelayLagPublic, StatsSources
@@ -32,7 +34,6 @@ from app.stats.sources import RelayLagPublic, StatsSources
 # Rendered answers kept per process (pages of many merchants, in two languages and windows),
 # the least recently sent dropped first.
 CACHE_ENTRIES = 512
-CACHE_BYTES = 64 * 2**20
 CREDIT_VAULT = "CreditVault"
 _NODE_AWAY: tuple[type[Exception], ...] = (
     ChainUnavailable,
@@ -67,9 +68,8 @@ class StatsRuntime:
         self._snapshot: StatsSnapshot | None = None
         self._generation = 0
         self._read_at = -float("inf")
-        self._cache: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._cached_bytes = 0
-        self._rendering: dict[Hashable, asyncio.Future[bytes]] = {}
+        self._answers = PageCache(CACHE_ENTRIES)  # its own: the item pages' has other versions
+        self._rendering: dict[tuple[int, PageKey], asyncio.Future[str]] = {}
         self._pool_token: str | None = None
 
     # ------------------------------------------------------------------------ the clock
@@ -92,40 +92,32 @@ class StatsRuntime:
             if snapshot != self._snapshot:
                 self._generation += 1
                 self._snapshot = snapshot
-                # Answers of an older generation are never sent again.
-                self._cache.clear()
-                self._cached_bytes = 0
             self._read_at = time.monotonic()
             return self._generation, snapshot
 
     # ------------------------------------------------------------------------ rendered answers
 
-    def kept(self, key: Hashable) -> bytes | None:
+    def kept(self, key: PageKey) -> str | None:
         """The answer kept for ``key`` if the clock needs no reading: the hot path, which
         costs a look-up (a key is only ever kept for a request that was answered)."""
         with self._lock:
             if self._snapshot is None or time.monotonic() - self._read_at >= self._refresh:
                 return None
-            kept = self._cache.get((key, self._generation))
-            if kept is not None:
-                self._cache.move_to_end((key, self._generation))
-            return kept
+            generation = self._generation
+        page = self._answers.get((generation,), key)
+        return None if page is None else page.html
 
-    async def answer(
-        self, key: Hashable, render: Callable[[Session, StatsSnapshot], bytes]
-    ) -> bytes:
+    async def answer(self, key: PageKey, render: Callable[[Session, StatsSnapshot], str]) -> str:
         """The answer for ``key`` as rendered at the clock's generation: kept, or rendered now
         by ``render`` (in a worker thread, with a session of its own), once however many
         requests ask for it meanwhile."""
         fresh = self._fresh_generation()
         generation, snapshot = fresh if fresh is not None else await run_in_threadpool(self._read)
-        slot = (key, generation)
-        with self._lock:
-            kept = self._cache.get(slot)
-            if kept is not None:
-                self._cache.move_to_end(slot)
-                return kept
+        kept = self._answers.get((generation,), key)
+        if kept is not None:
+            return kept.html
         # Requests run on the event loop's thread: the renders under way need no lock.
+        slot = (generation, key)
         rendering = self._rendering.get(slot)
         if rendering is not None:
             return await asyncio.shield(rendering)
@@ -139,21 +131,15 @@ class StatsRuntime:
         finally:
             del self._rendering[slot]
         rendering.set_result(body)
-        self._keep(slot, generation, body)
+        with self._lock:
+            current = generation == self._generation
+        if current:  # an answer of an older generation is never sent again
+            self._answers.put((generation,), key, MadePage(200, body))
         return body
 
-    def _keep(self, slot: Hashable, generation: int, body: bytes) -> None:
-        with self._lock:
-            if generation != self._generation:
-                return
-            self._cache[slot] = body
-            self._cached_bytes += len(body)
-            while len(self._cache) > CACHE_ENTRIES or self._cached_bytes > CACHE_BYTES:
-                self._cached_bytes -= len(self._cache.popitem(last=False)[1])
-
     def _render(
-        self, render: Callable[[Session, StatsSnapshot], bytes], snapshot: StatsSnapshot
-    ) -> bytes:
+        self, render: Callable[[Session, StatsSnapshot], str], snapshot: StatsSnapshot
+    ) -> str:
         with self.database.sessions() as session:
             return render(session, snapshot)
 
@@ -181,3 +167,9 @@ async def get_stats_runtime(request: Request) -> StatsRuntime:
 
 
 StatsRuntimeDep = Annotated[StatsRuntime, Depends(get_stats_runtime)]
+
+
+def answer_key(request: Request, lang: Lang = Lang.EN) -> PageKey:
+    """An answer's key: its path and query as sent (a page's links are made of them) and its
+    language."""
+    return (request.scope["path"], request.scope["query_string"].decode("latin-1"), lang)
