@@ -3,12 +3,16 @@ came in, and an index built before the counters is counted once."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from app.stats.models import StatsCounterRow, StatsStateRow
 from tests.app.index.actors import Actor, Shop, SuiteDriver
 from tests.app.stats.story import ETH, counters_and_recount, play_story, totals
+
+# Counters kept and rolled back in the database's own transactions: on each backend.
+pytestmark = pytest.mark.both_databases
 
 
 def _session(shop: Shop) -> Session:

@@ -19,6 +19,9 @@ from tests.app.conftest import Deployment
 from tests.app.index.actors import DAY, Shop, SuiteDriver
 from tests.app.stats.story import ETH, counters_and_recount, play_story, totals
 
+# Counters kept and rolled back in the database's own transactions: on each backend.
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture(scope="module")
 def chain(fork: ChainNode, deployment: Deployment) -> SuiteDriver:
