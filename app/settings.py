@@ -169,6 +169,9 @@ class Settings(BaseSettings):
     # within this many seconds of the holder's death.
     index_lease_seconds: Annotated[float, Field(gt=0)] = 15.0
     max_index_lag_blocks: Annotated[int, Field(ge=0)] = 20
+    # How stale /v1/stats and the dashboard may be: a process looks at the index's stats version
+    # and the relay's lag at most this often, and answers from its rendered copies in between.
+    stats_refresh_seconds: Annotated[float, Field(ge=0)] = 1.0
     # Hosts ("host" or "host:port") whose http(s) metadata URIs the service fetches to check them
     # against their on-chain hashes; any other URI is reported "unchecked" and never fetched.
     metadata_fetch_hosts: list[str] = Field(default_factory=list)

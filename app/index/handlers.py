@@ -110,10 +110,12 @@ def default_handlers() -> HandlerTable:
     """The handlers of every contract the service indexes."""
     from app.index.credit_events import register_credit
     from app.index.escrow_events import register_escrow
+    from app.index.pool_events import register_pool
     from app.index.registry_events import register_registry
 
     table = HandlerTable()
     register_registry(table)
     register_escrow(table)
     register_credit(table)
+    register_pool(table)
     return table

@@ -4,8 +4,8 @@ ABIs and hands each to its handler, up to ``confirmation_depth`` blocks below th
 Reorgs: the index keeps the hash of every block it took events from and of the last block of each
 range. Before each cycle it compares the newest kept hashes with the chain's; on a mismatch it
 walks back to the newest block the chain still has, deletes every row from the blocks after it
-(one ``DELETE`` per table, since rows are insert-only; ``app.index.seller_records`` takes their
-counts away) and indexes again from there.
+(one ``DELETE`` per table, since rows are insert-only; ``app.index.derived`` takes their counts
+away) and indexes again from there.
 
 Resumable: the cursor (last block indexed, per deployment) is written in the same transaction as
 the rows of its range, so a crash loses nothing and repeats nothing.
@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 from app.db.lease import Lease
 from app.db.session import Database
 from app.domain.errors import TrustMallError
-from app.index import seller_records
 from app.index.chain import RPC_ERRORS, BlockHeader, ChainAccess, ChainUnavailable, RawLog
 from app.index.decoding import EventDecoder
+from app.index.derived import DerivedTables
 from app.index.handlers import ChainLog, Handler, HandlerTable, default_handlers, hex32
 from app.index.models import IndexCursor, IndexedBlock, chain_record_tables
 
@@ -120,6 +120,7 @@ class Indexer:
         # stand by, and one takes over within the lease's seconds when the holder stops.
         self.lease = lease
         self.status = IndexStatus()
+        self.derived = DerivedTables()  # kept in each range's and each rollback's transaction
         self._plan: _Plan | None = None
 
     # ---------------------------------------------------------------------------- the cycle
@@ -263,7 +264,7 @@ class Indexer:
     def _ensure_cursor(self, plan: _Plan) -> None:
         """Creates the cursor; a cursor of another deployment wipes the index first."""
         with self.database.transaction() as session:
-            seller_records.ensure_counted(session)  # an index older than them counts them once
+            self.derived.ensure_counted(session)  # an index older than them counts them once
             cursor = session.get(IndexCursor, CURSOR)
             if cursor is not None and cursor.fingerprint == plan.fingerprint:
                 return
@@ -272,7 +273,7 @@ class Indexer:
                 log.warning(
                     "index_deployment_changed", old=cursor.fingerprint, new=plan.fingerprint
                 )
-                seller_records.roll_back(session, None, _delete_from)
+                self.derived.roll_back(session, None, _delete_from)
                 session.delete(cursor)
                 session.flush()
             session.add(
@@ -322,7 +323,7 @@ class Indexer:
     def rollback_to(self, kept_block: int) -> None:
         """Deletes every row from blocks after ``kept_block`` and moves the cursor back to it."""
         with self.database.transaction() as session:
-            seller_records.roll_back(session, kept_block + 1, _delete_from)
+            self.derived.roll_back(session, kept_block + 1, _delete_from)
             cursor = session.get(IndexCursor, CURSOR)
             if cursor is not None and cursor.last_block > kept_block:
                 kept = session.get(IndexedBlock, kept_block)
@@ -351,7 +352,7 @@ class Indexer:
             for chain_log, handler in decoded:
                 handler(session, chain_log)
             if decoded:
-                seller_records.follow_range(session, first, last)
+                self.derived.follow_range(session, first, last)
             for number in block_numbers:
                 header = headers[number]
                 assert header is not None

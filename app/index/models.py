@@ -4,8 +4,8 @@ Every table built from events derives from ``ChainRecord`` (block number, log in
 hash, block time). Rows are only ever inserted, never updated: a mutable thing (a merchant's
 status, an order's status) is a series of rows, each carrying the state *after* its event, and the
 current state is the latest row. Rolling back a reorg is therefore one ``DELETE ... WHERE
-block_number >= n`` per table. The one table kept from these rows rather than from events, the
-merchants' seller records (``app.index.seller_records``), is kept in step by the indexer.
+block_number >= n`` per table. Tables kept from these rows (seller records, the dashboard's
+counters: ``app.index.derived``) are kept in step by the indexer.
 
 Ids and hashes are stored as lowercase ``0x`` hex, addresses as EIP-55 checksums, uint256
 amounts as decimal text (SQLite integers stop at 2**63).

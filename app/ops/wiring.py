@@ -22,15 +22,13 @@ from app.shop.publish_api import router as publish_router
 from app.shop.qr import router as qr_router
 from app.shop.resolver import router as resolver_router
 from app.shop.tokens import TokenNames
-from app.stats.api import router as stats_router
-from app.stats.sources import StatsSources
+from app.stats.wiring import install_stats
 
 
 def install_index_and_shop(app: FastAPI, services: AppServices) -> IndexRuntime:
     configure_logging()
     index = IndexRuntime(services.settings, services.database)
     app.state.index = index
-    app.state.stats_sources = StatsSources()
     app.state.token_names = TokenNames(index.chain)
     app.state.chain_clock = ChainClock(index.chain)
     services.workers["indexer"] = index.worker
@@ -42,7 +40,7 @@ def install_index_and_shop(app: FastAPI, services: AppServices) -> IndexRuntime:
     app.include_router(resolver_router)
     app.include_router(problem_report_router)
     app.include_router(problem_reports_router)
-    app.include_router(stats_router)
+    install_stats(app, index)
     app.include_router(ops_router)
     # Kept for the features that add their own collectors (the keeper's).
     app.state.metrics = install_metrics(app, index.indexer)

@@ -254,6 +254,16 @@ CASES = [
         "invalid_address",
     ),
     Case("stats merchant malformed", get("/v1/stats?merchant=nobody"), 422, "invalid_address"),
+    Case("stats window empty", get("/v1/stats?days=0"), 422, "validation_failed"),
+    Case("dashboard merchant malformed", get("/dashboard/merchants/0x12"), 422, "invalid_address"),
+    Case("dashboard window too long", get("/dashboard?days=367"), 422, "validation_failed"),
+    Case("stats series unknown", get("/v1/stats/series/revenue.csv"), 422, "validation_failed"),
+    Case(
+        "stats series of a merchant not approved",
+        get(f"/v1/stats/merchants/{ADDRESS}/series/items.json"),
+        404,
+        "merchant_unknown",
+    ),
     Case("orders of no party", get("/v1/orders"), 422, "one_party_required", "one_party_required"),
     Case(
         "orders of two parties",

@@ -21,6 +21,7 @@ from app.db.session import Database
 from app.index.credit_events import CREDIT_LINES, CREDIT_VAULT
 from app.index.handlers import ChainLog, default_handlers
 from app.index.models import CreditDecisionRow, CreditPoolEventRow, CreditRefundRow
+from app.stats.counters import DashboardCounters
 from app.stats.queries import platform_stats
 from tests.app.databases import TestDatabases
 
@@ -145,6 +146,7 @@ def _handle(database_url: str, logs: list[tuple[str, str, dict[str, Any]]]) -> D
                     log_index=index,
                 ),
             )
+        DashboardCounters().follow_range(session, 7, 7)  # as the indexer follows a range
     return database
 
 

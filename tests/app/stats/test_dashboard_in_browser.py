@@ -1,0 +1,46 @@
+"""The dashboards in headless Chromium at a phone's size, in both languages: axe-core finds no
+serious or critical violation (charts are named images, their numbers in tables), and each
+page's screenshot is kept with the others (``.build/screenshots``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.api.page_language import Lang
+from app.main import create_app
+from harness.devtools import Page, browser_page
+from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.app.page.browser_checks import check_page
+from tests.app.page.serving import served
+from tests.app.stats.story import play_story
+
+pytestmark = pytest.mark.anvil
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Page]:
+    with browser_page(tmp_path) as tab:
+        yield tab
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_dashboards_pass_axe_in_both_languages(
+    shop: Shop, suite: SuiteDriver, merchant: Actor, buyer: Actor, shopper: Actor, page: Page,
+    lang: Lang,
+) -> None:  # fmt: skip
+    play_story(suite, merchant, buyer, shopper)
+    shop.index()
+
+    with served(create_app(shop.app.state.services.settings)) as site:
+        platform = check_page(page, f"{site}/dashboard", "dashboard", lang)
+        mine = check_page(
+            page, f"{site}/dashboard/merchants/{merchant.address}", "dashboard-merchant", lang
+        )
+
+    assert ("数据看板" if lang is Lang.ZH else "TrustMall dashboard") in platform
+    assert (
+        "Test Goods Ltd 的数据看板" if lang is Lang.ZH else "Dashboard of Test Goods Ltd"
+    ) in mine
