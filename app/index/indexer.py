@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import structlog
-from eth_typing import ChecksumAddress
-from eth_utils.crypto import keccak
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -27,10 +25,10 @@ from app.db.lease import Lease
 from app.db.session import Database
 from app.domain.errors import TrustMallError
 from app.index.chain import RPC_ERRORS, BlockHeader, ChainAccess, ChainUnavailable, RawLog
-from app.index.decoding import EventDecoder
 from app.index.derived import DerivedTables
-from app.index.handlers import ChainLog, Handler, HandlerTable, default_handlers, hex32
+from app.index.handlers import ChainLog, Handler, HandlerTable, default_handlers
 from app.index.models import IndexCursor, IndexedBlock, chain_record_tables
+from app.index.plan import Plan, build_plan
 
 log = structlog.get_logger(__name__)
 
@@ -71,26 +69,6 @@ class IndexStatus:
     leading: bool | None = None
 
 
-@dataclass(frozen=True)
-class _Subscription:
-    contract: str
-    event: str
-    decoder: EventDecoder
-    handler: Handler
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What to fetch from one deployment: addresses, topics and their handlers."""
-
-    chain_id: int
-    fingerprint: str
-    start_block: int
-    addresses: list[ChecksumAddress]
-    topics: list[str]
-    by_key: dict[tuple[str, str], _Subscription] = field(default_factory=dict)
-
-
 class Indexer:
     """Follows the deployment's events into the database."""
 
@@ -121,7 +99,7 @@ class Indexer:
         self.lease = lease
         self.status = IndexStatus()
         self.derived = DerivedTables()  # kept in each range's and each rollback's transaction
-        self._plan: _Plan | None = None
+        self._plan: Plan | None = None
 
     # ---------------------------------------------------------------------------- the cycle
 
@@ -203,50 +181,10 @@ class Indexer:
 
     # ---------------------------------------------------------------------------- plan
 
-    def plan(self) -> _Plan:
+    def plan(self) -> Plan:
         """Addresses, topics and decoders for the deployment (built once)."""
-        if self._plan is not None:
-            return self._plan
-        suite = self.chain.suite()
-        by_key: dict[tuple[str, str], _Subscription] = {}
-        addresses: list[ChecksumAddress] = []
-        topics: set[str] = set()
-        start_blocks: list[int] = []
-        fingerprint_parts = [str(suite.chain_id)]
-        for contract_name in sorted(self.handlers.contracts()):
-            contract = suite.contracts.get(contract_name)
-            if contract is None:
-                continue
-            abi_events = {str(e.get("name")): e for e in contract.abi if e.get("type") == "event"}
-            subscribed = False
-            for event_name in self.handlers.events_of(contract_name):
-                if event_name not in abi_events:
-                    log.warning("index_event_missing", contract=contract_name, event=event_name)
-                    continue
-                decoder = EventDecoder(abi_events[event_name])
-                topic = decoder.topic
-                handler = self.handlers.get(contract_name, event_name)
-                assert handler is not None
-                by_key[(contract.address.lower(), topic)] = _Subscription(
-                    contract_name, event_name, decoder, handler
-                )
-                topics.add(topic)
-                subscribed = True
-            if subscribed:
-                addresses.append(contract.address)
-                start_blocks.append(suite.deployed_at_block(contract_name))
-                fingerprint_parts.append(f"{contract_name}={contract.address}")
-        if not addresses:
-            raise ChainUnavailable("the deployment has none of the contracts the index follows")
-        fingerprint = hex32(keccak(text="|".join(fingerprint_parts)))
-        self._plan = _Plan(
-            chain_id=suite.chain_id,
-            fingerprint=fingerprint,
-            start_block=min(start_blocks),
-            addresses=addresses,
-            topics=sorted(topics),
-            by_key=by_key,
-        )
+        if self._plan is None:
+            self._plan = build_plan(self.chain, self.handlers)
         return self._plan
 
     # ---------------------------------------------------------------------------- cursor
@@ -261,7 +199,7 @@ class Indexer:
                 raise LookupError("the index has no cursor yet")
             return cursor
 
-    def _ensure_cursor(self, plan: _Plan) -> None:
+    def _ensure_cursor(self, plan: Plan) -> None:
         """Creates the cursor; a cursor of another deployment wipes the index first."""
         with self.database.transaction() as session:
             self.derived.ensure_counted(session)  # an index older than them counts them once
@@ -332,7 +270,7 @@ class Indexer:
 
     # ---------------------------------------------------------------------------- ranges
 
-    def _index_range(self, plan: _Plan, first: int, last: int) -> int:
+    def _index_range(self, plan: Plan, first: int, last: int) -> int:
         end_before = self._header(last)
         raw_logs = self.chain.logs(first, last, list(plan.addresses), [plan.topics])
         block_numbers = sorted({entry.block_number for entry in raw_logs})
@@ -377,7 +315,7 @@ class Indexer:
         return len(decoded)
 
     def _decode(
-        self, plan: _Plan, entry: RawLog, header: BlockHeader
+        self, plan: Plan, entry: RawLog, header: BlockHeader
     ) -> tuple[ChainLog, Handler] | None:
         if not entry.topics:
             return None
