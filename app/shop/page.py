@@ -13,7 +13,7 @@ something is published, so a page asked for again costs one indexed query.
 
 from __future__ import annotations
 
-from datetime import datetime
+import contextlib
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -35,20 +35,19 @@ from app.shop.page_cache import MadePage, PageCache
 from app.shop.page_facts import (
     CarrierTexts,
     Passport,
-    TextCheck,
     carrier_texts,
-    event_key,
     page_version,
     passport_of,
 )
 from app.shop.page_product import CSS as PRODUCT_CSS
 from app.shop.page_product import product_section
+from app.shop.page_trail import trail_section
 from app.shop.problem_report_form import problem_report_section
 from app.shop.problem_report_schemas import Review
 from app.shop.problem_reports import item_review
-from app.shop.schemas import CustodyEventPublic, ItemVerdictPublic
+from app.shop.schemas import ItemVerdictPublic
 from app.shop.tokens import AmountText, TokenNames
-from app.shop.verdicts import item_verdict
+from app.shop.verdicts import MetadataFetchNeeded, item_verdict, read_verdict
 from app.shop.wording import VERDICT_WORDING
 
 router = APIRouter(tags=["page"])
@@ -69,16 +68,6 @@ CSS = (
 )
 
 
-def _time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
-
-
-def _tx(tx_hash: str, block: int, lang: Lang) -> str:
-    title = w.TRANSACTION.say(lang).format(tx=tx_hash)
-    text = w.IN_BLOCK.say(lang).format(tx=tx_hash, block=block)
-    return f'<span class="hash" title="{e(title)}">{e(text)}</span>'
-
-
 def _link_section(link: DigitalLink, lang: Lang) -> str:
     """What the GS1 link itself says. Only GTIN and serial name the item; a lot or variant is the
     label's word, which nothing on chain records."""
@@ -95,96 +84,6 @@ def _link_section(link: DigitalLink, lang: Lang) -> str:
         else ""
     )
     return f"<section><h2>{e(w.LABEL.say(lang))}</h2><dl>{''.join(rows)}</dl>{note}</section>"
-
-
-def _text_line(label: Phrase, check: TextCheck | None, onchain: str, lang: Lang) -> str:
-    """A place or reference of a custody event: the carrier's text and whether it hashes to the
-    on-chain hash, or the hash alone when the service never saw the text."""
-    named = e(w.LABELLED.say(lang).format(label=label.say(lang)))
-    if check is not None:
-        mark, css = (w.TEXT_MATCHES, "mark-ok") if check.matches else (w.TEXT_DIFFERS, "mark-bad")
-        return (
-            f"<span>{named}<q>{e(check.text)}</q> "
-            f'<small class="{css}">{e(mark.say(lang))}</small></span>'
-        )
-    if int(onchain, 16) == 0:
-        return ""
-    return (
-        f"<span>{named}"
-        f'<small class="mark-none" title="{e(onchain)}">{e(w.HASH_ONLY.say(lang))}</small></span>'
-    )
-
-
-def _custody_entry(c: CustodyEventPublic, texts: CarrierTexts | None, lang: Lang) -> str:
-    action = w.ACTIONS.get(c.action)
-    name = action.say(lang) if action is not None else c.action.replace("_", " ")
-    location, reference = (texts.location, texts.reference) if texts else (None, None)
-    lines = ""
-    # A sale's record carries the buyer and the order, which the sale's own section shows.
-    if c.action != "sold":
-        lines = _text_line(w.PLACE, location, c.location_hash, lang) + _text_line(
-            w.REFERENCE, reference, c.context_hash, lang
-        )
-    said = f'<p class="trail-text">{lines}</p>' if lines else ""
-    return f"<strong>{e(name)}</strong> {e(_time(c.occurred_at))}{said}" + _tx(
-        c.tx_hash, c.block_number, lang
-    )
-
-
-def _trail(verdict: ItemVerdictPublic, texts: dict[str, CarrierTexts], lang: Lang) -> str:
-    events: list[tuple[int, int, str]] = []
-    if verdict.registration is not None:
-        r = verdict.registration
-        kind = w.KINDS[r.kind].say(lang)
-        events.append(
-            (
-                r.block_number,
-                r.log_index or 0,
-                f"<strong>{e(w.REGISTERED.say(lang))}</strong> ({e(kind)}) {e(_time(r.time))}<br>"
-                + _tx(r.tx_hash, r.block_number, lang),
-            )
-        )
-    for c in verdict.custody:
-        entry = _custody_entry(c, texts.get(event_key(c)), lang)
-        events.append((c.block_number, c.log_index or 0, entry))
-    for f in verdict.flags:
-        report = w.REPORT_NUMBER.say(lang).format(number=f.report_id)
-        events.append(
-            (
-                f.block_number,
-                f.log_index or 0,
-                f"<strong>{e(w.FLAGGED.say(lang))}</strong> ({e(report)}) {e(_time(f.time))}<br>"
-                + _tx(f.tx_hash, f.block_number, lang),
-            )
-        )
-    if verdict.recall is not None:
-        rc = verdict.recall
-        scope = w.SCOPES[rc.scope].say(lang)
-        events.append(
-            (
-                rc.block_number,
-                rc.log_index or 0,
-                f"<strong>{e(w.RECALLED.say(lang))}</strong> ({e(scope)}) {e(_time(rc.time))}<br>"
-                + _tx(rc.tx_hash, rc.block_number, lang),
-            )
-        )
-    if verdict.reassignment is not None:
-        ra = verdict.reassignment
-        moved = (
-            w.MOVED_TO.say(lang).format(address=ra.to) if ra.to is not None else w.REVOKED.say(lang)
-        )
-        events.append(
-            (
-                ra.block_number,
-                ra.log_index or 0,
-                f'<strong id="reassigned">{e(w.REASSIGNED.say(lang))}</strong> ({e(moved)}) '
-                f"{e(_time(ra.time))}<br>" + _tx(ra.tx_hash, ra.block_number, lang),
-            )
-        )
-    if not events:
-        return ""
-    items = "".join(f"<li>{html}</li>" for _, _, html in sorted(events, key=lambda t: t[:2]))
-    return f'<section><h2>{e(w.TRAIL.say(lang))}</h2><ol class="timeline">{items}</ol></section>'
 
 
 def _merchant(verdict: ItemVerdictPublic, lang: Lang) -> str:
@@ -273,7 +172,7 @@ def render_verdict(
     if link is not None:
         parts.append(_link_section(link, lang))
     parts.append(_merchant(verdict, lang))
-    parts.append(_trail(verdict, texts or {}, lang))
+    parts.append(trail_section(verdict, texts or {}, lang))
     if verdict.open_reports:
         count = w.OPEN_REPORTS.say(lang).format(count=verdict.open_reports)
         parts.append(f"<section><h2>{e(w.REPORTS.say(lang))}</h2><p>{e(count)}</p></section>")
@@ -313,30 +212,50 @@ def error_page(
 
 
 def _make_page(
-    app: FastAPI, item_id: str, lang: Lang, link: DigitalLink | None, switch: str
+    app: FastAPI,
+    reader: IndexReader,
+    item_id: str,
+    lang: Lang,
+    link: DigitalLink | None,
+    switch: str,
+    *,
+    fetch: bool,
 ) -> MadePage:
-    """The page of ``item_id``, made afresh (blocking: database, maybe a metadata fetch)."""
+    """The page of ``item_id``, made afresh from the index on ``reader``. Without ``fetch`` it
+    raises ``MetadataFetchNeeded`` when the metadata check needs a host asked (a blocking call);
+    with it, it asks."""
     index: IndexRuntime = app.state.index
     token_names: TokenNames = app.state.token_names
     gtin = link.gtin if link is not None else None
-    with index.database.sessions() as session:
-        verdict = item_verdict(index, session, item_id, fresh=False, gtin=gtin)
-        review = item_review(session, item_id)
-    with index.reads.connection() as connection:
-        reader = IndexReader(connection, index.reads.paramstyle)
-        passport = passport_of(reader, verdict.metadata)
-        texts = carrier_texts(reader, item_id, verdict.custody)
+    try:
+        verdict = read_verdict(index, reader, item_id, gtin)
+    except MetadataFetchNeeded:
+        if not fetch:
+            raise
+        with index.database.sessions() as session:
+            verdict = item_verdict(index, session, item_id, fresh=False, gtin=gtin)
     html = render_verdict(
         verdict,
         token_names.amount_text,
         link,
         lang=lang,
         switch=switch,
-        passport=passport,
-        texts=texts,
-        review=review,
+        passport=passport_of(reader, verdict.metadata),
+        texts=carrier_texts(reader, item_id, verdict.custody),
+        review=item_review(reader, item_id),
     )
     return MadePage(200 if verdict.known else 404, html)
+
+
+def _make_page_fetching(
+    app: FastAPI, item_id: str, lang: Lang, link: DigitalLink | None, switch: str
+) -> MadePage:
+    """``_make_page`` on a connection of its own, asking a metadata host if it must: for a
+    thread."""
+    index: IndexRuntime = app.state.index
+    with index.reads.connection() as connection:
+        reader = IndexReader(connection, index.reads.paramstyle)
+        return _make_page(app, reader, item_id, lang, link, switch, fetch=True)
 
 
 async def verify_page(
@@ -352,13 +271,20 @@ async def verify_page(
     index: IndexRuntime = request.app.state.index
     services: AppServices = request.app.state.services
     pages = services.state(PageCache)
-    with index.reads.connection() as connection:  # one indexed query: quick on the event loop
-        version: tuple[Any, ...] = page_version(IndexReader(connection, index.reads.paramstyle))
     address = (request.url.path, request.url.query, lang)
-    page = pages.get(version, address)
-    if page is None:
-        switch = language_switch(request, lang)
-        page = await run_in_threadpool(_make_page, request.app, key, lang, link, switch)
+    switch = ""
+    # Indexed queries on one DB-API connection: quick enough for the event loop.
+    with index.reads.connection() as connection:
+        reader = IndexReader(connection, index.reads.paramstyle)
+        version: tuple[Any, ...] = page_version(reader)
+        page = pages.get(version, address)
+        if page is None:
+            switch = language_switch(request, lang)
+            with contextlib.suppress(MetadataFetchNeeded):
+                page = _make_page(request.app, reader, key, lang, link, switch, fetch=False)
+                pages.put(version, address, page)
+    if page is None:  # a metadata host to ask: in a thread
+        page = await run_in_threadpool(_make_page_fetching, request.app, key, lang, link, switch)
         pages.put(version, address, page)
     return HTMLResponse(
         page.html,

@@ -7,6 +7,7 @@ Chinese (``app.api.page_language``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from app.api.html_pages import escape_html as e
 from app.api.html_pages import html_document
@@ -86,7 +87,11 @@ def problem_report_section(
 ) -> str:
     """The section of an item's page: what verifiers made of shoppers' reports of it (``review``,
     None while none is open on chain), and the form."""
-    values = values or FormValues()
+    fields = (
+        _blank_fields(lang, photo_max_bytes)
+        if values is None and error is None
+        else _fields(lang, values or FormValues(), error, photo_max_bytes)
+    )
     status = (
         f'<p id="problem-report-review"><strong>{e(REVIEWS[review].say(lang))}</strong></p>'
         if review is not None
@@ -102,13 +107,23 @@ def problem_report_section(
         f'<h2 id="problem-report-title">{e(_TITLE.say(lang))}</h2>{status}{alert}'
         f"<p><small>{e(_NO_WALLET.say(lang))}</small></p>"
         f'<form method="post" action="{e(form_action(item_id, lang))}" '
-        'enctype="multipart/form-data">'
+        f'enctype="multipart/form-data">{fields}</form></section>'
+    )
+
+
+@cache
+def _blank_fields(lang: Lang, photo_max_bytes: int) -> str:
+    """The form's fields as every item page shows them: the same for every item, made once."""
+    return _fields(lang, FormValues(), None, photo_max_bytes)
+
+
+def _fields(lang: Lang, values: FormValues, error: FormError | None, photo_max_bytes: int) -> str:
+    return (
         f"{_reasons(lang, values.reason, error)}"
         f"{_text_field('details', _DETAILS, _DETAILS_HINT, values.details, lang, error)}"
         f"{_photo_field(lang, photo_max_bytes, error)}"
         f"{_text_field('contact', _CONTACT, _CONTACT_HINT, values.contact, lang, error)}"
         f'<button type="submit" style="{_FIELD_STYLE};width:auto">{e(_SEND.say(lang))}</button>'
-        "</form></section>"
     )
 
 

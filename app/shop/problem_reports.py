@@ -14,6 +14,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -24,11 +26,14 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    bindparam,
     case,
     exists,
     select,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import BindParameter
 
 from app.db.base import Base, utc_now
 from app.domain.abi_types import hex32
@@ -36,6 +41,8 @@ from app.domain.metadata import metadata_hash
 from app.domain.photo_upload import CleanPhoto
 from app.domain.vocab import ReportStatus
 from app.index.models import HEX32, ReportOutcomeRow, ReportRow
+from app.index.sql import DriverQuery
+from app.shop.index_facts import IndexReader
 from app.shop.problem_report_schemas import ProblemReason, ProblemReportCreate, Review
 
 EVIDENCE_KIND = "trustmall-problem-report/1"
@@ -209,13 +216,26 @@ def photo_of(session: Session, receipt_id: str) -> tuple[str, bytes] | None:
     return None if found is None or found[0] is None else (found[0], found[1])
 
 
-def item_review(session: Session, item_id: str) -> Review | None:
+def item_review(reader: IndexReader, item_id: str) -> Review | None:
     """The review of shoppers' reports of an item once a verifier filed one on chain; None while
-    none is (a report only received says nothing about the item to others)."""
-    shoppers = select(ProblemReportRow.evidence_hash).where(ProblemReportRow.item_id == item_id)
-    linked = and_(ReportRow.item_id == item_id, ReportRow.evidence_hash.in_(shoppers))
-    review = Review(str(session.scalar(select(_review(linked)))))
+    none is (a report only received says nothing about the item to others). Read on the item
+    page's own DB-API connection (the page's hot path)."""
+    query, constants = _item_review_query()
+    found = reader.first(query, **constants, item=item_id)
+    review = Review(str(found[0])) if found is not None else Review.RECEIVED
     return None if review is Review.RECEIVED else review
+
+
+@cache
+def _item_review_query() -> tuple[DriverQuery, dict[str, Any]]:
+    """The review rule (``_review``) for one item as portable SQL, compiled once: its constants
+    (statuses, review names) as parameters beside ``:item``."""
+    item: BindParameter[str] = bindparam("item")
+    shoppers = select(ProblemReportRow.evidence_hash).where(ProblemReportRow.item_id == item)
+    linked = and_(ReportRow.item_id == item, ReportRow.evidence_hash.in_(shoppers))
+    compiled = select(_review(linked)).compile(dialect=sqlite.dialect(paramstyle="named"))
+    constants = {name: value for name, value in compiled.params.items() if name != "item"}
+    return DriverQuery(str(compiled)), constants
 
 
 def reason_of(row: ProblemReportRow) -> ProblemReason:

@@ -92,11 +92,17 @@ def item_verdict(
 def indexed_verdict_fast(index: IndexRuntime, item_id: str) -> ItemVerdictPublic:
     """The index's verdict, never touching the network: quick enough for the event loop.
     Raises ``MetadataFetchNeeded`` when the answer needs a metadata fetch."""
-    hosts = index.settings.metadata_fetch_hosts
     reads = index.reads
     with reads.connection() as connection:
-        reader = IndexReader(connection, reads.paramstyle)
-        return answer(index_facts(reader, item_id), cached_metadata_only(reader, hosts))
+        return read_verdict(index, IndexReader(connection, reads.paramstyle), item_id)
+
+
+def read_verdict(
+    index: IndexRuntime, reader: IndexReader, item_id: str, gtin: str | None = None
+) -> ItemVerdictPublic:
+    """``indexed_verdict_fast`` on a reader the caller holds (``gtin``: as ``item_verdict``)."""
+    hosts = index.settings.metadata_fetch_hosts
+    return answer(index_facts(reader, item_id, gtin), cached_metadata_only(reader, hosts))
 
 
 def cached_metadata_only(reader: IndexReader, hosts: list[str]) -> MetadataResolver:
