@@ -17,6 +17,9 @@ from typing import Any
 from harness.nodes import ROOT
 
 NETWORK = "ethereum:local:foundry"
+HARDHAT_NETWORK = "ethereum:local:node"  # a Hardhat node, through Ape's generic node provider
+# The provider setting naming the node's URL, by provider: ape-foundry's, Ape's node provider's.
+URL_SETTING = {"foundry": "host", "node": "uri"}
 APE_RUN_TIMEOUT = 180
 
 # Anvil's accounts from the shared test mnemonic, by role (Ape's TEST::N are the same).
@@ -106,15 +109,24 @@ def fresh_command(command: Any) -> Any:
     return copy.deepcopy(_PRISTINE[id(command)])
 
 
-def invoke(command: Any, rpc_url: str, *args: str) -> Run:
+def invoke(
+    command: Any,
+    rpc_url: str,
+    *args: str,
+    network: str = NETWORK,
+    settings: dict[str, object] | None = None,
+) -> Run:
     """``command`` (a script's click command, e.g. ``scripts.deploy.cli``) with ``args``, run in
-    this process on the node at ``rpc_url``. Each run gets a copy of the command: Ape's connected
-    command keeps the provider settings of its first parse, and tests use more than one node."""
+    this process on the node at ``rpc_url`` through ``network``'s provider (Anvil's by default,
+    or :data:`HARDHAT_NETWORK`), given ``settings`` besides the URL. Each run gets a copy of the
+    command: Ape's connected command keeps the provider settings of its first parse, and tests
+    use more than one node."""
     from click.testing import CliRunner
 
     fresh = fresh_command(command)
     fresh.params = [p for p in fresh.params if p.name not in ("network", "provider_settings")]
-    node = ["--network", NETWORK, "--provider-settings", json.dumps({"host": rpc_url})]
+    url = {URL_SETTING[network.rsplit(":", 1)[-1]]: rpc_url}
+    node = ["--network", network, "--provider-settings", json.dumps(url | (settings or {}))]
     with _contract_types_kept():
         result = CliRunner().invoke(fresh, [*args, *node])
     return Run(result.exit_code, result.output)

@@ -15,5 +15,8 @@ def revert_data(error: Exception) -> bytes | None:
     if isinstance(error, ContractCustomError | ContractPanicError):
         return as_bytes(error.data if isinstance(error.data, str) else error.message)
     if isinstance(error, ContractLogicError):
-        return as_bytes(error.data) if isinstance(error.data, str) else b""
+        data = error.data
+        if isinstance(data, dict):  # Hardhat's error data is an object: {"message", "data"}
+            data = data.get("data")
+        return as_bytes(data) if isinstance(data, str) else b""
     return None

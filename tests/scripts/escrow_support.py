@@ -38,7 +38,7 @@ def chain_time(w3: Web3) -> int:
 
 
 def advance_time(w3: Web3, seconds: int) -> None:
-    """Moves Anvil's clock forward and mines a block at the new time."""
+    """Moves the node's clock forward (Anvil's or Hardhat's) and mines a block at the new time."""
     w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
     w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
 
