@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.domain.identity import DEV_IDENTITY_KEY, parse_identity_key
+from app.domain.networks import AccountKind, network_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 # A marker for local set-ups; refused outside development.
@@ -84,6 +85,10 @@ class Settings(BaseSettings):
     # Production unless told otherwise: a forgotten setting must not switch the secret checks off.
     environment: Environment = Environment.PRODUCTION
     rpc_url: str = "http://127.0.0.1:8545"
+    # The chain the service serves: its network's rules apply (app.domain.networks): on a public
+    # one keystores only, its confirmation depth at least, its fees unless set below. Unset, the
+    # service refuses a node that serves a public chain (app.chain.contracts.load_suite).
+    chain_id: Annotated[int, Field(gt=0)] | None = None
     deployments_dir: Path = ROOT / "deployments"
     abi_dir: Path = ROOT / "abi"
     # Swagger UI's script and style for /docs (npm's swagger-ui-dist, installed by `make setup`).
@@ -207,6 +212,26 @@ class Settings(BaseSettings):
     problem_report_body_max_bytes: Annotated[int, Field(gt=0)] = 16_000_000
     problem_reports_per_minute: Annotated[int, Field(gt=0)] = 5
     run_background_tasks: bool = True
+
+    @model_validator(mode="after")
+    def _network_rules(self) -> Self:
+        if self.chain_id is None:
+            return self
+        profile = network_profile(self.chain_id)
+        for name, value in self._raw_keys():
+            if value is not None:
+                setting = f"TRUSTMALL_{name.upper()}"
+                profile.check_signer(AccountKind.RAW_KEY, setting)
+        given = self.model_fields_set
+        if "confirmation_depth" in given:
+            profile.check_depth(self.confirmation_depth)
+        else:
+            self.confirmation_depth = profile.confirmation_depth
+        if "relay_max_fee_gwei" not in given and profile.max_fee_gwei is not None:
+            self.relay_max_fee_gwei = float(profile.max_fee_gwei)
+        if "relay_priority_fee_gwei" not in given and profile.priority_fee_gwei is not None:
+            self.relay_priority_fee_gwei = float(profile.priority_fee_gwei)
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Self:

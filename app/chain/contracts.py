@@ -15,6 +15,7 @@ from web3.contract import Contract
 
 from app.domain.deployments import DeploymentRecord, load_record
 from app.domain.errors import TrustMallError
+from app.domain.networks import network_profile
 
 RPC_TIMEOUT_SECONDS = 10
 # Connections kept open to the node: one per thread that may call it at once (the API's
@@ -84,9 +85,20 @@ class Suite:
         return self.record.contracts[name].block_number
 
 
-def load_suite(web3: Web3, deployments_dir: Path, abi_dir: Path) -> Suite:
-    """The suite deployed on the chain ``web3`` talks to, from its deployment record."""
+def load_suite(
+    web3: Web3, deployments_dir: Path, abi_dir: Path, expected_chain_id: int | None = None
+) -> Suite:
+    """The suite deployed on the chain ``web3`` talks to, from its deployment record. The node
+    must serve ``expected_chain_id`` (the settings' ``chain_id``); unset, a node serving a public
+    chain is refused: the service would run it without that network's rules."""
     chain_id = web3.eth.chain_id
+    if expected_chain_id is not None and chain_id != expected_chain_id:
+        raise DeploymentMissing(f"the node serves chain {chain_id}, not {expected_chain_id}")
+    if expected_chain_id is None and (profile := network_profile(chain_id)).public:
+        raise DeploymentMissing(
+            f"the node serves {profile.label}, a public network: set TRUSTMALL_CHAIN_ID="
+            f"{chain_id} so that its rules apply (keystores only, confirmation depth)"
+        )
     record = load_record(deployments_dir, chain_id)
     if record is None:
         raise DeploymentMissing(

@@ -61,7 +61,9 @@ def read_chain(services: AppServices) -> ChainView:
     settings = services.settings
 
     def read() -> ChainView:
-        suite = load_suite(connect(settings.rpc_url), settings.deployments_dir, settings.abi_dir)
+        suite = load_suite(
+            connect(settings.rpc_url), settings.deployments_dir, settings.abi_dir, settings.chain_id
+        )
         if VERIFIER not in suite.contracts:
             raise ApiError(
                 409,

@@ -89,8 +89,9 @@ class ChainAccess:
         with self._lock:
             if self._suite is None:
                 try:
+                    settings = self._settings
                     self._suite = load_suite(
-                        self.web3, self._settings.deployments_dir, self._settings.abi_dir
+                        self.web3, settings.deployments_dir, settings.abi_dir, settings.chain_id
                     )
                 except TrustMallError as error:
                     raise ChainUnavailable(str(error)) from error

@@ -110,7 +110,9 @@ class SubjectChecker:
         with self._lock:
             if self._suite is None:
                 web3 = connect(settings.rpc_url)
-                self._suite = load_suite(web3, settings.deployments_dir, settings.abi_dir)
+                self._suite = load_suite(
+                    web3, settings.deployments_dir, settings.abi_dir, settings.chain_id
+                )
             return self._suite
 
     def _is_known(self, key: str) -> bool:

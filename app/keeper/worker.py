@@ -121,7 +121,9 @@ class Keeper:
         """The app's keeper; raises ``SigningKeyUnavailable`` without a keeper key."""
         settings = services.settings
         account = services.keys.keeper()
-        suite = load_suite(connect(settings.rpc_url), settings.deployments_dir, settings.abi_dir)
+        suite = load_suite(
+            connect(settings.rpc_url), settings.deployments_dir, settings.abi_dir, settings.chain_id
+        )
         return cls(
             services.database,
             suite,

@@ -104,7 +104,9 @@ class Relayer:
         groups = senders_of(services.keys)
         if not groups:
             raise SigningKeyUnavailable("no oracle key configured: nothing can be relayed")
-        suite = load_suite(connect(settings.rpc_url), settings.deployments_dir, settings.abi_dir)
+        suite = load_suite(
+            connect(settings.rpc_url), settings.deployments_dir, settings.abi_dir, settings.chain_id
+        )
         retry = (
             settings.relay_retry_after_seconds
             if retry_after_seconds is None
