@@ -73,11 +73,12 @@ def run_ape(
     extra_env: dict[str, str] | None = None,
     shown: bool = False,
     timeout: float | None = APE_RUN_TIMEOUT,
+    network: str = NETWORK,
 ) -> Run:
-    """`ape run ARGS` to its end; its output kept (``shown``: printed as it comes, not kept). In a
-    process group of its own: whatever stops the caller (a timeout, a stop signal) kills it with
-    what it started (a compiler), none left running."""
-    command = [str(ROOT / ".venv" / "bin" / "ape"), "run", *args, "--network", NETWORK]
+    """`ape run ARGS --network NETWORK` to its end; its output kept (``shown``: printed as it
+    comes, not kept). In a process group of its own: whatever stops the caller (a timeout, a stop
+    signal) kills it with what it started (a compiler), none left running."""
+    command = [str(ROOT / ".venv" / "bin" / "ape"), "run", *args, "--network", network]
     with subprocess.Popen(
         command,
         cwd=ROOT,

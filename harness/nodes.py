@@ -93,7 +93,7 @@ def running(command: list[str], port: int, log: Path) -> Iterator[ChainNode]:
             stop_process(process, timeout=10)
 
 
-def anvil_command(port: int, *extra: str) -> list[str]:
+def anvil_command(port: int, *extra: str, chain_id: int = 1337) -> list[str]:
     return [
         str(VENV_BIN / "anvil"),
         "--port",
@@ -101,7 +101,7 @@ def anvil_command(port: int, *extra: str) -> list[str]:
         "--host",
         "127.0.0.1",
         "--chain-id",
-        "1337",
+        str(chain_id),
         "--hardfork",
         "cancun",
         "--mnemonic",

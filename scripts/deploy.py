@@ -181,7 +181,9 @@ def cli(network: Any, provider: Any, account: Any, **given: Any) -> None:
     credit = credit_options(network, directory, given)
     for folder, option in ((directory, "--deployments-dir"), (abis, "--abi-dir")):
         writable(folder / ".deploy-check", option)  # a record or ABI that cannot be written
-    click.echo(f"network {provider.network_choice}, deployer {deployer.address}")
+    # Not provider.network_choice: with a configured RPC URL it holds the URL (and its API key).
+    choice = f"{network.choice}:{provider.name}"
+    click.echo(f"network {choice}, deployer {deployer.address}")
     if not credit.enabled:
         click.echo("credit: left out (no stablecoin: --stablecoin ADDRESS or --dev-stablecoin)")
     outcome = deploy_suite(
@@ -190,7 +192,7 @@ def cli(network: Any, provider: Any, account: Any, **given: Any) -> None:
         **parties,
         settings=settings,
         credit=credit,
-        network_choice=provider.network_choice,
+        network_choice=choice,
         directory=directory,
         redeploy=given["redeploy"],
     )

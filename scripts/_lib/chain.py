@@ -20,7 +20,9 @@ from eth_utils.address import is_address, to_checksum_address
 from app.domain.abi_types import bytes32_hex, from_hex, hex32
 from app.domain.deployments import DEPLOYMENTS_DIR_ENV, deployments_dir, load_record
 from app.domain.errors import TrustMallError
+from app.domain.networks import profile_of_ape_network
 from app.domain.reverts import RevertDecoder, explain
+from scripts._lib.network_rules import check_signer, profile, settle
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
@@ -63,19 +65,29 @@ class Command(ConnectedProviderCommand):
         finally:  # a later command in this process starts with nothing sent
             del _sent[:], _gas[:]
 
+    def _invoke(self, ctx: click.Context, provider: Any = None) -> Any:
+        result = super()._invoke(ctx, provider)
+        if _sent:  # while the provider is still connected
+            settle()
+        return result
+
 
 def _unexpected(exc: Exception, ctx: click.Context) -> str:
     text, name = _first_line(exc).rstrip("."), type(exc).__name__
-    choice = ctx.params.get("network")
-    network = str(getattr(choice, "network_choice", None) or choice or "the network")
+    choice: Any = ctx.params.get("network")  # a provider; its network_choice may hold the URL
+    net = getattr(choice, "network", None)
+    network = f"{net.choice}:{choice.name}" if net is not None else str(choice or "the network")
     if any(word in name for word in ("Provider", "Connection", "Network", "NotInstalled")) or any(
-        word in text.lower() for word in ("connect", "no node", "node found", "rpc", "provider")
+        word in text.lower()
+        for word in ("connect", "no node", "node found", "rpc", "provider", "uri")
     ):
         hint = (
             "start it first (`make chain`, or `make demo`), or pass --provider-settings "
             '\'{"uri": "http://HOST:PORT"}\''
             if ":local:" in network
-            else "give it an RPC URL in ape-config.yaml (node: ethereum: NETWORK: uri: https://...)"
+            else f"set {rules.rpc_url_env} to its RPC URL"
+            if (rules := profile_of_ape_network(network)) and rules.rpc_url_env
+            else "give it an RPC URL in ape-config.yaml (node: ECOSYSTEM: NETWORK: uri: https://...)"
         )
         return f"cannot reach a node for {network} ({text}): {hint}"
     return f"{name}: {text}"
@@ -101,9 +113,8 @@ def resolve_account(
     account: AccountAPI | None, network: Any, *, default_test_index: int | None = None
 ) -> AccountAPI:
     """The signer: the given account, or test account ``default_test_index`` on a local network;
-    test accounts are refused on live networks, keyfile accounts unlocked once for the run."""
+    the network's profile refuses kinds it does not take, keyfile accounts are unlocked once."""
     from ape import accounts
-    from ape.api.accounts import TestAccountAPI
     from ape_accounts import KeyfileAccount
 
     if account is None and network.is_local and default_test_index is not None:
@@ -113,11 +124,7 @@ def resolve_account(
             f"--account is required on network {network.choice!r}: an Ape account alias "
             "(`ape accounts list`)" + (" or TEST::N" if network.is_local else "")
         )
-    if isinstance(account, TestAccountAPI) and not network.is_local:
-        raise Stop(
-            f"test account {account.address} may sign on local networks only, "
-            f"not on {network.choice!r}"
-        )
+    check_signer(account)
     if isinstance(account, KeyfileAccount):
         passphrase = os.environ.get(f"APE_ACCOUNTS_{account.alias}_PASSPHRASE")
         account.set_autosign(True, passphrase=passphrase)
@@ -316,7 +323,8 @@ def send(
         _gas.append(int(method.estimate_gas_cost(*args, sender=account, value=value)))
         return None
     try:
-        txn = account.prepare_transaction(method.as_transaction(*args, sender=account, value=value))
+        txn = method.as_transaction(*args, sender=account, value=value, **profile().fees_wei())
+        txn = account.prepare_transaction(txn)
         signed = account.sign_transaction(txn)
     except ApeException as exc:  # e.g. a wallet that cannot pay the value and the gas
         raise Stop(f"{what}: {_first_line(exc)}; nothing was sent") from None

@@ -16,6 +16,7 @@ from app.domain import deployments as records
 from app.domain.deployments import ContractDeployment, DeploymentRecord
 from app.domain.units import format_duration
 from scripts._lib.chain import simulated
+from scripts._lib.network_rules import profile, settle
 from scripts._lib.suite import SUITE, CreditOptions, Echo, Step, SuiteContext, SuiteContract, Value
 
 if TYPE_CHECKING:
@@ -95,7 +96,8 @@ def _deploy(ctx: SuiteContext, step: Step) -> SuiteContract:
     data = _bytecode(step.name) + bytes(container.constructor.encode_input(*args)).hex()
     if (refused := simulated({"from": ctx.deployer, "data": data})) is not None:
         ctx.stop(f"{step.name}: the deployment is refused: {refused}")
-    instance = ctx.account.deploy(container, *args)
+    fees: dict[str, Any] = profile().fees_wei()
+    instance = ctx.account.deploy(container, *args, **fees)
     meta = instance.creation_metadata
     assert meta is not None  # Ape keeps it from the deployment's own receipt
     ctx.sent += 1
@@ -202,4 +204,6 @@ def deploy_suite(
     path = directory / f"{chain_id}.json"
     if previous is not None and contracts == previous.contracts and not ctx.sent:
         return DeployOutcome(previous, path, False)
+    if ctx.sent:  # a record names confirmed contracts only
+        settle(echo)
     return record(contracts)

@@ -15,6 +15,7 @@ from app.domain.deployments import ContractDeployment
 from app.domain.orders import ETH
 from scripts._lib.chain import Stop, refusal
 from scripts._lib.credit import default_policy, read_policy
+from scripts._lib.network_rules import profile
 
 if TYPE_CHECKING:
     from ape.api.accounts import AccountAPI
@@ -96,7 +97,7 @@ class SuiteContract:
                 f"{self.name} at {self.instance.address}: the contract refuses to {change}: "
                 f"{refused}{hint if 'AccessControl' in refused else ''}"
             )
-        call(*args, sender=self.ctx.account)
+        call(*args, sender=self.ctx.account, **profile().fees_wei())
         self.ctx.sent += 1
         self.ctx.echo(f"{self.name}: {change}")
 
