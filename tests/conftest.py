@@ -25,7 +25,7 @@ IN_ORDER_BY_PACKAGE = ("attacks", "scripts")
 # The service's modules, and the examples' clients run against it, build their chain node, suite
 # and service once (module fixtures): spread over two workers, a module would build them twice
 # (the end-to-end module ~20 s each time).
-IN_ORDER_BY_MODULE: tuple[str, ...] = ("app", "examples")
+IN_ORDER_BY_MODULE: tuple[str, ...] = ("app", "examples", "networks")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
