@@ -25,6 +25,7 @@ from scripts._lib.chain import (
 )
 from scripts._lib.credit import describe_policy
 from scripts._lib.deployer import deploy_suite
+from scripts._lib.network_rules import profile
 from scripts._lib.suite import CreditOptions
 
 HELP = """Deploy the TrustMall suite (with a stablecoin, the credit contracts too), grant its roles
@@ -181,8 +182,9 @@ def cli(network: Any, provider: Any, account: Any, **given: Any) -> None:
     credit = credit_options(network, directory, given)
     for folder, option in ((directory, "--deployments-dir"), (abis, "--abi-dir")):
         writable(folder / ".deploy-check", option)  # a record or ABI that cannot be written
-    # Not provider.network_choice: with a configured RPC URL it holds the URL (and its API key).
-    choice = f"{network.choice}:{provider.name}"
+    # A public network's record is committed: not Ape's choice, which holds a configured RPC URL
+    # (often with its API key); a local one keeps it, a choice that reaches the node again.
+    choice = f"{network.choice}:{provider.name}" if profile().public else provider.network_choice
     click.echo(f"network {choice}, deployer {deployer.address}")
     if not credit.enabled:
         click.echo("credit: left out (no stablecoin: --stablecoin ADDRESS or --dev-stablecoin)")
