@@ -128,13 +128,13 @@ def invoke(
     fresh.params = [p for p in fresh.params if p.name not in ("network", "provider_settings")]
     url = {URL_SETTING[network.rsplit(":", 1)[-1]]: rpc_url}
     node = ["--network", network, "--provider-settings", json.dumps(url | (settings or {}))]
-    with _contract_types_kept():
+    with contract_types_kept():
         result = CliRunner().invoke(fresh, [*args, *node])
     return Run(result.exit_code, result.output)
 
 
 @contextmanager
-def _contract_types_kept() -> Iterator[None]:
+def contract_types_kept() -> Iterator[None]:
     """Ape's in-memory contract types as they were: Ape keys them by address under the network's
     name, which every local node shares, so what a command deployed on another node would name
     this node's contract at the same address (and decode its logs as another contract's)."""

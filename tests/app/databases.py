@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Protocol
@@ -32,26 +34,60 @@ class TestDatabases(Protocol):
     backend: str
 
     def url(self, tmp_path: Path, name: str) -> str:
-        """The URL of a new, empty database for one test."""
+        """The URL of a new database for one test, its schema already at the newest migration
+        (a copy of a template migrated once a session: the app's own upgrade is then a no-op)."""
+        ...
+
+    def empty_url(self, tmp_path: Path, name: str) -> str:
+        """The URL of a new, empty database (for tests of the migrations themselves)."""
         ...
 
 
 class SqliteFiles:
     backend = "sqlite"
 
+    def __init__(self) -> None:
+        self._template: Path | None = None
+
     def url(self, tmp_path: Path, name: str) -> str:
+        if self._template is None:
+            self._template = Path(tempfile.mkdtemp(prefix="trustmall-template-")) / "schema.db"
+            _migrated(f"sqlite:///{self._template}")
+        copy = tmp_path / f"{name}.db"
+        shutil.copyfile(self._template, copy)
+        return f"sqlite:///{copy}"
+
+    def empty_url(self, tmp_path: Path, name: str) -> str:
         return f"sqlite:///{tmp_path / f'{name}.db'}"
 
 
 class PostgresDatabases:
     backend = "postgresql"
+    TEMPLATE = "migrated_template"
 
     def __init__(self, server: PostgresServer) -> None:
         self.server = server
         self._numbers = itertools.count(1)
+        self._template = False
 
     def url(self, tmp_path: Path, name: str) -> str:
+        if not self._template:
+            _migrated(self.server.create_database(self.TEMPLATE))
+            self._template = True
+        return self.server.create_database(f"{name}_{next(self._numbers)}", self.TEMPLATE)
+
+    def empty_url(self, tmp_path: Path, name: str) -> str:
         return self.server.create_database(f"{name}_{next(self._numbers)}")
+
+
+def _migrated(url: str) -> None:
+    """Brings the database at ``url`` to the newest migration and lets go of it."""
+    from app.db.migrate import upgrade_schema
+    from app.db.session import Database
+
+    database = Database(url)
+    upgrade_schema(database.engine)
+    database.dispose()
 
 
 def chosen_backend() -> str:

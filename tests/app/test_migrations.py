@@ -29,7 +29,7 @@ ITEM = "0x" + "ab" * 32
 def test_the_migrations_build_what_the_models_describe(
     databases: TestDatabases, tmp_path: Path
 ) -> None:
-    database = Database(databases.url(tmp_path, "migrated"))
+    database = Database(databases.empty_url(tmp_path, "migrated"))
     upgrade_schema(database.engine)
     assert compare_with_models(database.engine, Base.metadata) == []
     assert current_revision(database.engine) == head_revision()
@@ -41,7 +41,7 @@ def test_the_migrations_build_what_the_models_describe(
 def test_a_database_made_before_migrations_is_upgraded_with_its_rows(
     databases: TestDatabases, tmp_path: Path
 ) -> None:
-    database = Database(databases.url(tmp_path, "before"))
+    database = Database(databases.empty_url(tmp_path, "before"))
     _schema_before_migrations(database)
     with database.engine.begin() as connection:
         connection.execute(

@@ -23,7 +23,7 @@ STARTING = 6
 def test_processes_starting_together_on_a_new_database_all_create_the_schema(
     databases: TestDatabases, tmp_path: Path
 ) -> None:
-    url = databases.url(tmp_path, "new")
+    url = databases.empty_url(tmp_path, "new")
     databases = [Database(url) for _ in range(STARTING)]
     gate = threading.Barrier(STARTING)
     failures: list[BaseException] = []

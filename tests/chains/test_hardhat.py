@@ -43,6 +43,7 @@ from harness.ape_run import (
     MERCHANT,
     MERCHANT_ACCOUNT,
     Run,
+    contract_types_kept,
     invoke,
 )
 from harness.nodes import ChainNode, hardhat_command
@@ -68,6 +69,15 @@ AUTHENTIC = 0  # IProductRegistry.Verdict.Authentic
 # trace; Hardhat offers only struct-log traces, which Ape parses for seconds a transaction. Our
 # contracts log nothing to the console: traces from the transaction alone (Ape's "basic") do.
 BASIC_TRACES: dict[str, object] = {"call_trace_approach": "basic"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _hardhat_contracts_forgotten() -> Iterator[None]:
+    """What Ape learns of the Hardhat node's contracts is forgotten after the module: both nodes
+    are chain 1337 on Ape's "local" network, and the same deployer's contracts land at the same
+    addresses, so a later test on Anvil would read its contract as the Hardhat one."""
+    with contract_types_kept():
+        yield
 
 
 @pytest.fixture(scope="module")

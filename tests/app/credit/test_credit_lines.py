@@ -5,18 +5,24 @@ Simplified Chinese with every value escaped; 404 and 422 with their codes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.page_language import Lang
 from app.domain.attestations import model_id_of
 from app.domain.credit_reasons import DENIAL_REASON_WORDS
 from app.domain.vocab import DenialReason
 from app.main import create_app
+from harness.devtools import Page, browser_page
 from harness.nodes import free_port
 from tests.app.credit.line_story import MODEL, REPORT, Story
 from tests.app.keeper.credit import USD
+from tests.app.page.browser_checks import check_page
+from tests.app.page.serving import served
 
 pytestmark = pytest.mark.anvil
 
@@ -204,3 +210,31 @@ def test_while_the_node_is_away_the_page_still_explains_the_decision_from_the_in
     assert line["draws"][0]["amount"]["amount_text"] == f"{120 * USD} base units"
     assert page.status_code == 200
     assert "The line&#x27;s state cannot be read from the chain right now." in page.text
+
+
+# The pages in headless Chromium at a phone's size, both languages: axe-core finds no serious or
+# critical violation; screenshots kept with the others (.build/screenshots).
+
+
+@pytest.fixture(scope="module")
+def site(story: Story) -> Iterator[str]:
+    with served(create_app(story.client.app.state.services.settings)) as base:  # type: ignore[attr-defined]
+        yield base
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Page]:
+    with browser_page(tmp_path) as tab:
+        yield tab
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_credit_pages_pass_axe_in_both_languages(
+    site: str, page: Page, story: Story, lang: Lang
+) -> None:
+    approved = check_page(page, f"{site}/credit/{story.approved.address}", "credit-approved", lang)
+    denied = check_page(page, f"{site}/credit/{story.denied.address}", "credit-denied", lang)
+    check_page(page, f"{site}/credit/0x{'12' * 20}", "credit-unknown", lang)
+
+    assert ("批准" if lang is Lang.ZH else "Approved") in approved
+    assert ("拒绝" if lang is Lang.ZH else "Denied") in denied
