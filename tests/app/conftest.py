@@ -43,6 +43,7 @@ from tests.app.index.actors import (  # noqa: F401
     start_block,
     suite,
 )
+from tests.app.page.browser_checks import browser_tab  # noqa: F401  (a fixture)
 
 ORACLE_KEY = TEST_PRIVATE_KEYS[1]
 LOGISTICS_ORACLE_KEY = TEST_PRIVATE_KEYS[8]

@@ -6,7 +6,6 @@ Simplified Chinese with every value escaped; 404 and 422 with their codes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from app.domain.attestations import model_id_of
 from app.domain.credit_reasons import DENIAL_REASON_WORDS
 from app.domain.vocab import DenialReason
 from app.main import create_app
-from harness.devtools import Page, browser_page
+from harness.devtools import Page
 from harness.nodes import free_port
 from tests.app.credit.line_story import MODEL, REPORT, Story
 from tests.app.keeper.credit import USD
@@ -222,19 +221,15 @@ def site(story: Story) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[Page]:
-    with browser_page(tmp_path) as tab:
-        yield tab
-
-
 @pytest.mark.parametrize("lang", list(Lang))
 def test_credit_pages_pass_axe_in_both_languages(
-    site: str, page: Page, story: Story, lang: Lang
+    site: str, browser_tab: Page, story: Story, lang: Lang
 ) -> None:
-    approved = check_page(page, f"{site}/credit/{story.approved.address}", "credit-approved", lang)
-    denied = check_page(page, f"{site}/credit/{story.denied.address}", "credit-denied", lang)
-    check_page(page, f"{site}/credit/0x{'12' * 20}", "credit-unknown", lang)
+    approved = check_page(
+        browser_tab, f"{site}/credit/{story.approved.address}", "credit-approved", lang
+    )
+    denied = check_page(browser_tab, f"{site}/credit/{story.denied.address}", "credit-denied", lang)
+    check_page(browser_tab, f"{site}/credit/0x{'12' * 20}", "credit-unknown", lang)
 
     assert ("批准" if lang is Lang.ZH else "Approved") in approved
     assert ("拒绝" if lang is Lang.ZH else "Denied") in denied

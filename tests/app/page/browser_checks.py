@@ -3,11 +3,14 @@ axe-core (no serious or critical violation), and photographed into ``.build/scre
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from app.api.page_language import Lang
 from harness.browser import PHONE_HEIGHT, PHONE_WIDTH, png_size
-from harness.devtools import Page, blocking
+from harness.devtools import Page, blocking, browser_page
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / ".build" / "screenshots"
 
@@ -23,3 +26,10 @@ def check_page(page: Page, url: str, name: str, lang: Lang) -> str:
     assert png_size(shot) == (PHONE_WIDTH, PHONE_HEIGHT)
     text: str = page.evaluate("document.body.innerText")
     return text
+
+
+@pytest.fixture
+def browser_tab(tmp_path: Path) -> Iterator[Page]:
+    """A tab of a fresh headless Chromium at a phone's size, for one test."""
+    with browser_page(tmp_path) as tab:
+        yield tab

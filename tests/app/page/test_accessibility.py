@@ -5,14 +5,13 @@ page's screenshot is kept (``.build/screenshots``) for a person to look at."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from app.api.page_language import Lang
 from app.main import create_app
 from app.settings import Settings
-from harness.devtools import Page, browser_page
+from harness.devtools import Page
 from tests.app.index.actors import Actor, Shop, SuiteDriver
 from tests.app.page.browser_checks import check_page
 from tests.app.page.passports import passport, png, register_with
@@ -26,15 +25,9 @@ def site(shop: Shop, shop_settings: Settings) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[Page]:
-    with browser_page(tmp_path) as tab:
-        yield tab
-
-
 @pytest.mark.parametrize("lang", list(Lang))
 def test_item_pages_pass_axe_in_both_languages(
-    site: str, page: Page, shop: Shop, suite: SuiteDriver, merchant: Actor, lang: Lang
+    site: str, browser_tab: Page, shop: Shop, suite: SuiteDriver, merchant: Actor, lang: Lang
 ) -> None:
     authentic = suite.register_item(merchant)
     recalled = suite.register_item(merchant)
@@ -49,11 +42,11 @@ def test_item_pages_pass_axe_in_both_languages(
     reported = post_report(shop, with_passport.hex, lang=lang.value)
     receipt = reported.headers["location"]
 
-    text = check_page(page, f"{site}/verify/{with_passport.hex}", "passport", lang)
+    text = check_page(browser_tab, f"{site}/verify/{with_passport.hex}", "passport", lang)
     assert ("粗陶马克杯" if lang is Lang.ZH else "Stoneware mug") in text
-    check_page(page, f"{site}{receipt}", "problem-report-receipt", lang)
-    check_page(page, f"{site}/verify/{authentic.hex}", "verify-authentic", lang)
-    check_page(page, f"{site}/verify/{recalled.hex}", "verify-recalled", lang)
-    check_page(page, f"{site}/verify/0x{'ab' * 32}", "verify-unknown", lang)
-    check_page(page, f"{site}/verify/not-an-id", "verify-malformed", lang)
-    check_page(page, f"{site}/01/09506000134352/21/NOPE", "link-unknown", lang)
+    check_page(browser_tab, f"{site}{receipt}", "problem-report-receipt", lang)
+    check_page(browser_tab, f"{site}/verify/{authentic.hex}", "verify-authentic", lang)
+    check_page(browser_tab, f"{site}/verify/{recalled.hex}", "verify-recalled", lang)
+    check_page(browser_tab, f"{site}/verify/0x{'ab' * 32}", "verify-unknown", lang)
+    check_page(browser_tab, f"{site}/verify/not-an-id", "verify-malformed", lang)
+    check_page(browser_tab, f"{site}/01/09506000134352/21/NOPE", "link-unknown", lang)

@@ -4,14 +4,11 @@ page's screenshot is kept with the others (``.build/screenshots``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from app.api.page_language import Lang
 from app.main import create_app
-from harness.devtools import Page, browser_page
+from harness.devtools import Page
 from tests.app.index.actors import Actor, Shop, SuiteDriver
 from tests.app.page.browser_checks import check_page
 from tests.app.page.serving import served
@@ -20,24 +17,21 @@ from tests.app.stats.story import play_story
 pytestmark = pytest.mark.anvil
 
 
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[Page]:
-    with browser_page(tmp_path) as tab:
-        yield tab
-
-
 @pytest.mark.parametrize("lang", list(Lang))
 def test_dashboards_pass_axe_in_both_languages(
-    shop: Shop, suite: SuiteDriver, merchant: Actor, buyer: Actor, shopper: Actor, page: Page,
-    lang: Lang,
+    shop: Shop, suite: SuiteDriver, merchant: Actor, buyer: Actor, shopper: Actor,
+    browser_tab: Page, lang: Lang,
 ) -> None:  # fmt: skip
     play_story(suite, merchant, buyer, shopper)
     shop.index()
 
     with served(create_app(shop.app.state.services.settings)) as site:
-        platform = check_page(page, f"{site}/dashboard", "dashboard", lang)
+        platform = check_page(browser_tab, f"{site}/dashboard", "dashboard", lang)
         mine = check_page(
-            page, f"{site}/dashboard/merchants/{merchant.address}", "dashboard-merchant", lang
+            browser_tab,
+            f"{site}/dashboard/merchants/{merchant.address}",
+            "dashboard-merchant",
+            lang,
         )
 
     assert ("数据看板" if lang is Lang.ZH else "TrustMall dashboard") in platform
