@@ -143,10 +143,13 @@ class Settings(BaseSettings):
     confirmation_depth: Annotated[int, Field(ge=0)] = 2
     relay_batch_size: Annotated[int, Field(gt=0)] = 500
     relay_max_in_flight: Annotated[int, Field(gt=0)] = 4
-    # How long a relayer's hold on its key lasts unrenewed (it renews every cycle): a service
-    # killed without letting go is replaced by another once it runs out.
+    # How long a relayer's hold on its key lasts unrenewed (it renews once a third has run): a
+    # service killed without letting go is replaced by another once it runs out.
     relay_lease_seconds: Annotated[float, Field(gt=0)] = 15.0
     relay_poll_seconds: Annotated[float, Field(gt=0)] = 0.2
+    # An idle relayer only asks the database for work each poll, and runs a whole cycle (checking
+    # that the chain still has what it confirmed) this often.
+    relay_idle_check_seconds: Annotated[float, Field(gt=0)] = 2.0
     # A batch the chain refused for a reason that may pass (a paused contract, a missing role)
     # is tried again after this long.
     relay_retry_after_seconds: Annotated[float, Field(ge=0)] = 5.0

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import subprocess
 import sys
+import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+SPEED_LOOP = 2_000_000
 
 
 def machine() -> dict[str, str]:
@@ -37,7 +42,21 @@ def machine() -> dict[str, str]:
         "cores": str(os.cpu_count() or 0),
         "ram": f"{mem_kib / 1024 / 1024:.1f} GiB" if mem_kib else "unknown",
         "os": f"{_os_name()}; {platform.system()} {platform.release()} {platform.machine()}",
+        "speed": python_speed(),
     }
+
+
+def python_speed() -> str:
+    """A fixed pure-Python loop's time, best of three. The machine's speed varies from day to day
+    (a VM's share of its host), so the rows of two runs compare only beside this figure."""
+    best = math.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for number in range(SPEED_LOOP):
+            total += number
+        best = min(best, time.perf_counter() - started)
+    return f"{SPEED_LOOP:,} additions in a Python loop: {best * 1000:.0f} ms (best of 3)"
 
 
 def versions(project: Any) -> dict[str, str]:

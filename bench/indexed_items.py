@@ -147,6 +147,7 @@ def _insert_synthetic_items(database_url: str) -> list[bytes]:
 
     from app.db.session import Database
     from app.index.models import CustodyRow, ItemRow
+    from app.stats.counters import recount
 
     database = Database(database_url)
     with database.transaction() as session:
@@ -192,6 +193,8 @@ def _insert_synthetic_items(database_url: str) -> list[bytes]:
                     for step in range(CUSTODY_PER_ITEM)
                 ],
             )
+    with database.transaction() as session:
+        recount(session)  # the dashboard's counters, as an indexer keeping them would have them
     database.dispose()
     return items
 

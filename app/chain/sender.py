@@ -144,7 +144,7 @@ class TransactionSender:
         with self.database.sessions() as session:
             count = session.scalar(
                 select(func.count(ChainTransaction.id)).where(
-                    *self._mine(), ChainTransaction.state == TxState.PENDING
+                    *self.mine(), ChainTransaction.state == TxState.PENDING
                 )
             )
         return int(count or 0)
@@ -169,7 +169,7 @@ class TransactionSender:
             report.reopened = self._reopen_forgotten(session, mined_nonce)
             open_txs = session.scalars(
                 select(ChainTransaction)
-                .where(*self._mine(), ChainTransaction.state.in_(OPEN_STATES))
+                .where(*self.mine(), ChainTransaction.state.in_(OPEN_STATES))
                 .order_by(ChainTransaction.nonce)
             ).all()
             report.open = len(open_txs)
@@ -214,7 +214,7 @@ class TransactionSender:
         before anything newer; their callers see them in ``PollReport.reopened``."""
         forgotten = session.scalars(
             select(ChainTransaction).where(
-                *self._mine(),
+                *self.mine(),
                 ChainTransaction.state == TxState.CONFIRMED,
                 ChainTransaction.nonce >= mined_nonce,
             )
@@ -227,7 +227,8 @@ class TransactionSender:
             tx.last_broadcast_at = None
         return [tx.id for tx in forgotten]
 
-    def _mine(self) -> tuple[Any, ...]:
+    def mine(self) -> tuple[Any, ...]:
+        """The conditions that select this sender's rows of the journal."""
         return (ChainTransaction.chain_id == self.chain_id, ChainTransaction.sender == self.address)
 
     def _next_nonce(self, session: Session) -> int:
@@ -236,7 +237,7 @@ class TransactionSender:
         forgot must stay that transaction's (the poll sends it again), or its records would read
         confirmed while another transaction took its place."""
         chain_next = int(self.web3.eth.get_transaction_count(self.address, "pending"))
-        ours = session.scalar(select(func.max(ChainTransaction.nonce)).where(*self._mine()))
+        ours = session.scalar(select(func.max(ChainTransaction.nonce)).where(*self.mine()))
         return max(chain_next, -1 if ours is None else int(ours) + 1)
 
     def _fees(self) -> tuple[int, int]:

@@ -100,6 +100,9 @@ class Indexer:
         self.status = IndexStatus()
         self.derived = DerivedTables()  # kept in each range's and each rollback's transaction
         self._plan: Plan | None = None
+        # The plan whose cursor this indexer made (or found) and counted the derived tables for:
+        # the counting is checked once per process, not every cycle.
+        self._ensured: str | None = None
 
     # ---------------------------------------------------------------------------- the cycle
 
@@ -201,6 +204,15 @@ class Indexer:
 
     def _ensure_cursor(self, plan: Plan) -> None:
         """Creates the cursor; a cursor of another deployment wipes the index first."""
+        if self._ensured == plan.fingerprint:
+            with self.database.sessions() as session:  # a read: a write only when it changed
+                cursor = session.get(IndexCursor, CURSOR)
+                if cursor is not None and cursor.fingerprint == plan.fingerprint:
+                    return
+        self._make_cursor(plan)
+        self._ensured = plan.fingerprint
+
+    def _make_cursor(self, plan: Plan) -> None:
         with self.database.transaction() as session:
             self.derived.ensure_counted(session)  # an index older than them counts them once
             cursor = session.get(IndexCursor, CURSOR)

@@ -13,10 +13,11 @@ from typing import Any
 
 import structlog
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy import and_, exists, false, or_, select, update
 from web3.exceptions import ContractLogicError, Web3Exception
 
 from app.chain.contracts import Suite
+from app.chain.journal import OPEN_STATES, ChainTransaction
 from app.chain.reverts import revert_data
 from app.chain.sender import SenderPolicy, TransactionSender
 from app.db.base import utc_now
@@ -110,6 +111,25 @@ class AccountRelayer:
             # Whatever went wrong (the node away, most often), look at the chain afresh first.
             self._reconciled = False
             raise
+
+    def has_work(self) -> bool:
+        """Whether a cycle would find more to do than check that the chain still has what it
+        confirmed: records of its kinds queued, records it submitted not yet settled, or its
+        transactions open. One read, for the relay loop's idle cycles."""
+        mine = self.sender.mine()
+        queued = select(OutboxRecord.id).where(
+            OutboxRecord.status == RelayStatus.QUEUED, OutboxRecord.kind.in_(self.kinds)
+        )
+        submitted = (
+            select(OutboxRecord.id)
+            .join(ChainTransaction, OutboxRecord.transaction_id == ChainTransaction.id)
+            .where(OutboxRecord.status == RelayStatus.SUBMITTED, *mine)
+        )
+        open_txs = select(ChainTransaction.id).where(*mine, ChainTransaction.state.in_(OPEN_STATES))
+        with self.database.sessions() as session:
+            return bool(
+                session.scalar(select(or_(exists(queued), exists(submitted), exists(open_txs))))
+            )
 
     def take_lease(self) -> bool:
         """Takes or renews this account's lease; False while another relayer holds it."""

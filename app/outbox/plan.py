@@ -44,6 +44,13 @@ class CycleReport:
         """Whether another cycle at once could do more (it sent, so more may be queued)."""
         return self.sent_transactions > 0
 
+    @property
+    def idle(self) -> bool:
+        """Whether the cycle led and found nothing at all to do."""
+        return not self.standing_by and not any(
+            getattr(self, item.name) for item in fields(self) if item.name != "standing_by"
+        )
+
     @classmethod
     def combined(cls, reports: list[CycleReport]) -> CycleReport:
         """The reports of one cycle of several senders as one: counts added; standing by only

@@ -146,6 +146,10 @@ class Relayer:
             raise failure
         return CycleReport.combined(reports)
 
+    def has_work(self) -> bool:
+        """Whether any sender has records or transactions to look after (its ``has_work``)."""
+        return any(sender.has_work() for sender in self.senders)
+
     def take_lease(self) -> bool:
         """Takes or renews every sender's lease; False if another relayer holds any."""
         return all([sender.take_lease() for sender in self.senders])

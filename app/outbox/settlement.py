@@ -52,10 +52,7 @@ class Settlement:
         self.max_attempts = max_attempts
         self.retry_after_seconds = retry_after_seconds
         self.clock = clock
-        self._mine = (
-            ChainTransaction.chain_id == sender.chain_id,
-            ChainTransaction.sender == sender.address,
-        )
+        self._mine = sender.mine()
 
     def settle(self, report: CycleReport) -> None:
         with self.database.transaction() as session:

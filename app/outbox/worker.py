@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
 import structlog
 
 from app.chain.keys import SigningKeyUnavailable
+from app.db.lease import RENEW_AFTER
 from app.outbox.relayer import CycleReport, Relayer
 from app.services import AppServices, Worker
 
@@ -35,12 +38,24 @@ async def in_thread(step: Callable[[], T]) -> T:
 
 class RelayLoop:
     """One cycle after another while there is work, else one per ``relay_poll_seconds``; with
-    growing pauses while the chain cannot be reached."""
+    growing pauses while the chain cannot be reached. After a cycle that found nothing to do, the
+    next ones only ask the database whether there is work (``Relayer.has_work``) until
+    ``relay_idle_check_seconds`` have passed: an idle relayer then costs one read a poll, not a
+    cycle's reads, writes and node calls, in the process that also answers shoppers."""
 
-    def __init__(self, services: AppServices) -> None:
+    def __init__(
+        self, services: AppServices, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.services = services
-        self.poll = services.settings.relay_poll_seconds
+        self.clock = clock
+        settings = services.settings
+        self.poll = settings.relay_poll_seconds
         self.backoff = self.poll
+        # A full cycle at least this often: it renews the lease before a third of it has run.
+        self.full_cycle_every = min(
+            settings.relay_idle_check_seconds, settings.relay_lease_seconds * RENEW_AFTER
+        )
+        self.quiet_until = -math.inf
         self.relayer: Relayer | None = None
 
     async def run(self) -> None:
@@ -60,6 +75,8 @@ class RelayLoop:
         try:
             if self.relayer is None:
                 self.relayer = await in_thread(lambda: Relayer.from_services(self.services))
+            if self.clock() < self.quiet_until and not await in_thread(self.relayer.has_work):
+                return self.poll
             report = await in_thread(self.relayer.run_once)
         except SigningKeyUnavailable as error:
             log.error("relayer_disabled", reason=str(error))
@@ -75,6 +92,7 @@ class RelayLoop:
             delay, self.backoff = self.backoff, min(self.backoff * 2, MAX_BACKOFF_SECONDS)
             return delay
         self.backoff = self.poll
+        self.quiet_until = self.clock() + self.full_cycle_every if report.idle else -math.inf
         return self._pause(report)
 
     def _pause(self, report: CycleReport) -> float:

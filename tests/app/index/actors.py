@@ -33,7 +33,7 @@ from app.domain.manifest_signing import manifest_content_hash, sign_manifest
 from app.domain.merkle import LEAF_ENCODING, BatchLeaf, ItemBatch
 from app.domain.metadata import metadata_hash
 from app.domain.vocab import CustodyAction, IdScheme, LogisticsKind
-from app.index.indexer import IndexProgress
+from app.index.indexer import Indexer, IndexProgress
 from app.main import create_app
 from app.settings import Settings
 from harness.ape_run import ADMIN, ARBITER, TEST_PRIVATE_KEYS
@@ -340,6 +340,20 @@ class Shop:
     def index(self) -> IndexProgress:
         progress: IndexProgress = self.app.state.index.indexer.run_once()
         return progress
+
+    def restart_indexer(self) -> None:
+        """A new indexer over the same database, as a restarted service has: it makes sure of
+        the cursor and the derived tables' counts at its first cycle."""
+        old: Indexer = self.app.state.index.indexer
+        new = Indexer(
+            old.database,
+            old.chain,
+            confirmation_depth=old.confirmation_depth,
+            from_block=old.from_block,
+            lease=old.lease,
+        )
+        new.derived = old.derived
+        self.app.state.index.indexer = new
 
 
 @pytest.fixture(scope="session")

@@ -84,7 +84,7 @@ def test_seller_records_follow_orders_over_ranges_and_a_raised_floor(
     assert _records(shop)[merchant.address] == record
 
 
-def test_an_index_built_without_seller_records_counts_them_at_the_next_cycle(
+def test_an_index_built_without_seller_records_counts_them_when_the_service_restarts(
     shop: Shop, suite: SuiteDriver, merchant: Actor, buyer: Actor
 ) -> None:
     item = suite.register_item(merchant)
@@ -99,6 +99,7 @@ def test_an_index_built_without_seller_records_counts_them_at_the_next_cycle(
     with _session(shop) as session:
         assert stored_seller_records(session) == {} != recounted_seller_records(session)
 
+    shop.restart_indexer()
     shop.index()
 
     assert _records(shop) == {merchant.address: (1, 1, 0, 0, 0)}
