@@ -43,9 +43,7 @@ class RelayLoop:
     ``relay_idle_check_seconds`` have passed: an idle relayer then costs one read a poll, not a
     cycle's reads, writes and node calls, in the process that also answers shoppers."""
 
-    def __init__(
-        self, services: AppServices, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, services: AppServices, clock: Callable[[], float] = time.monotonic) -> None:
         self.services = services
         self.clock = clock
         settings = services.settings
