@@ -30,6 +30,7 @@ from bench.indexed_items import CUSTODY_PER_ITEM, INDEXED_ITEMS, REAL_ITEMS, bui
 from bench.model import Peer, Row, Target
 from bench.pages import Measured, page_rows
 from bench.replicas import replica_rows
+from bench.split_pages import split_rows
 from harness.nodes import free_port
 from harness.service import ServiceProcess, service_environment
 
@@ -82,13 +83,21 @@ def run(ctx: BenchContext) -> list[Row]:
                 service, fresh_paths, FRESH_SECONDS, FRESH_CONNECTIONS
             )
             peak = peak.peak(fresh_peak)
-            pages = page_rows(
+            one_process = Measured(indexed, cpu_per_request_us)
+            pages, page_figures = page_rows(
                 service,
                 lambda path: _get(service, path),
                 index.page_paths(),
                 index.link_paths(),
-                Measured(indexed, cpu_per_request_us),
+                one_process,
             )
+        split = split_rows(
+            service.env,
+            base,
+            UVICORN_ARGS,
+            {"json": indexed_paths, "page": index.page_paths(), "link": index.link_paths()},
+            {"json": one_process, **page_figures},
+        )
         replicas = replica_rows(
             ctx.rpc_url,
             deployments,
@@ -169,6 +178,7 @@ def run(ctx: BenchContext) -> list[Row]:
             f"SQLite file ({database_mib:.0f} MiB on disk), which the read path maps",
         ),
         *pages,
+        *split,
         *replicas,
     ]
 
