@@ -20,7 +20,15 @@ from web3 import Web3
 from app.main import create_app
 from app.settings import Environment, Settings, SourceCredentials, SourceKind
 from harness.ape_run import ADMIN
-from tests.app.conftest import ATTESTER_KEY, BUREAU, ORACLE_KEY, Deployment, SourceSecrets
+from harness.nodes import ChainNode
+from tests.app.conftest import (
+    ATTESTER_KEY,
+    BUREAU,
+    ORACLE_KEY,
+    Deployment,
+    SourceSecrets,
+    deploy_suite,
+)
 from tests.app.credit.support import identity_of, post_report, relay_all, report_body
 from tests.app.index.actors import SuiteDriver
 from tests.app.index.records import Actor, Order
@@ -137,13 +145,20 @@ def play(
         )
 
 
-@pytest.fixture(scope="module")
+# The modules that read the story: one worker plays it once for all of them.
+STORY_GROUP = pytest.mark.xdist_group("credit-line-story")
+
+
+@pytest.fixture(scope="session")
 def story(
     w3: Web3,
-    credit_deployment: Deployment,
+    anvil: ChainNode,
     bureau_secrets: SourceSecrets,
     identity_key: bytes,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Story]:
-    database = tmp_path_factory.mktemp("credit-lines") / "service.db"
-    yield from play(w3, credit_deployment, bureau_secrets, identity_key, database)
+    """Played once per session on a suite of its own (a quorum of 1, like ``credit_deployment``);
+    the tests only read it."""
+    base = tmp_path_factory.mktemp("credit-lines")
+    deployment = deploy_suite(anvil.rpc_url, base / "suite", "--dev-stablecoin", "--quorum", "1")
+    yield from play(w3, deployment, bureau_secrets, identity_key, base / "service.db")

@@ -13,12 +13,12 @@ from eth_account import Account
 
 from app.domain.attestations import report_commitment
 from tests.app.conftest import ATTESTER_KEY, BUREAU
-from tests.app.credit.line_story import MODEL, REPORT, SCORE, Story
+from tests.app.credit.line_story import MODEL, REPORT, SCORE, STORY_GROUP, Story
 from tests.app.index.records import Actor
 from tests.app.merchant.support import personal_sign, siwe_text
 from tests.app.merchant.support import sign_in as merchant_sign_in
 
-pytestmark = pytest.mark.anvil
+pytestmark = [pytest.mark.anvil, STORY_GROUP]
 
 SESSION = "/v1/credit/siwe/session"
 

@@ -18,12 +18,12 @@ from app.domain.vocab import DenialReason
 from app.main import create_app
 from harness.devtools import Page
 from harness.nodes import free_port
-from tests.app.credit.line_story import MODEL, REPORT, Story
+from tests.app.credit.line_story import MODEL, REPORT, STORY_GROUP, Story
 from tests.app.keeper.credit import USD
 from tests.app.page.browser_checks import check_page
 from tests.app.page.serving import served
 
-pytestmark = pytest.mark.anvil
+pytestmark = [pytest.mark.anvil, STORY_GROUP]
 
 LINES = "/v1/credit/lines"
 NEVER_APPLIED = "0x000000000000000000000000000000000000dEaD"
