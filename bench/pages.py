@@ -84,9 +84,6 @@ def page_rows(
         status, body = get(page.paths[0])
         if status != 200 or page.check not in body:
             raise RuntimeError(f"{page.paths[0]} answered {status}: {body[:300]!r}")
-    json_rps = Peer("JSON `GET /v1/items/{id}`, this run", round(json.result.rps))
-    json_p99 = Peer("JSON, this run", round(json.result.percentile_ms(0.99), 2))
-    json_cpu = Peer("JSON, this run", round(json.cpu_us))
     note = (
         f"{CONNECTIONS} keep-alive connections for {SECONDS:.0f} s, random items of the index, "
         "in English; the same service and items as the JSON rows; the targets are the "
@@ -96,25 +93,15 @@ def page_rows(
     figures_of: dict[str, Measured] = {}
     for page in pages:
         measured = figures_of[page.name] = measure(service, page.paths)
-        rows += [
-            Row(
-                f"{page.key}_rps",
-                f"{page.label}: requests per second",
-                round(measured.result.rps),
-                "req/s",
-                peer=json_rps,
-                note=note,
-            ),
-            Row(
-                f"{page.key}_p99_ms",
-                f"{page.label}: p99 latency",
-                round(measured.result.percentile_ms(0.99), 2),
-                "ms",
-                peer=json_p99,
-                note=f"p50 {measured.result.percentile_ms(0.50):.2f} ms",
-            ),
-            _cpu_row(page, measured, json_cpu),
-        ]
+        rows += read_rows(
+            page.key,
+            page.label,
+            measured,
+            json,
+            peer="JSON `GET /v1/items/{id}`, this run",
+            note=note,
+            cpu_note=_CPU_NOTE + f" (~{1e6 / measured.cpu_us:,.0f} req/s on a core of its own)",
+        )
     for page in figures:
         measured = measure(service, page.paths)
         rows += [
@@ -133,6 +120,55 @@ def page_rows(
     return rows, figures_of
 
 
+def read_rows(
+    key: str,
+    label: str,
+    measured: Measured,
+    json: Measured,
+    *,
+    peer: str,
+    note: str,
+    cpu_note: str,
+    targets: bool = False,
+    p99_note: str = "",
+) -> list[Row]:
+    """A page's requests per second, p99 and CPU per request, beside the JSON's (``peer``)."""
+    result = measured.result
+    return [
+        Row(
+            f"{key}_rps",
+            f"{label}: requests per second",
+            round(result.rps),
+            "req/s",
+            target=PAGE_RPS_TARGET if targets else None,
+            peer=Peer(peer, round(json.result.rps)),
+            note=note,
+        ),
+        Row(
+            f"{key}_p99_ms",
+            f"{label}: p99 latency",
+            round(result.percentile_ms(0.99), 2),
+            "ms",
+            target=PAGE_P99_TARGET if targets else None,
+            peer=Peer(peer, round(json.result.percentile_ms(0.99), 2)),
+            note=f"p50 {result.percentile_ms(0.50):.2f} ms{p99_note}",
+        ),
+        Row(
+            f"{key}_cpu_us",
+            f"{label}: service CPU time per request",
+            round(measured.cpu_us),
+            "µs",
+            peer=Peer(peer, round(json.cpu_us)),
+            note=cpu_note,
+        ),
+    ]
+
+
+_CPU_NOTE = (
+    "user + system time of the service process over the load, divided by the requests answered"
+)
+
+
 def _cpu_row(page: Page, measured: Measured, peer: Peer | None) -> Row:
     return Row(
         f"{page.key}_cpu_us",
@@ -140,6 +176,5 @@ def _cpu_row(page: Page, measured: Measured, peer: Peer | None) -> Row:
         round(measured.cpu_us),
         "µs",
         peer=peer,
-        note="user + system time of the service process over the load, divided by the requests "
-        f"answered (~{1e6 / measured.cpu_us:,.0f} req/s on a core of its own)",
+        note=_CPU_NOTE + f" (~{1e6 / measured.cpu_us:,.0f} req/s on a core of its own)",
     )

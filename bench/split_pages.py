@@ -17,11 +17,10 @@ from bench.model import Peer, Row
 from bench.pages import (
     AUTHENTIC_BANNER,
     CONNECTIONS,
-    PAGE_P99_TARGET,
-    PAGE_RPS_TARGET,
     SECONDS,
     Measured,
     measure,
+    read_rows,
 )
 from harness.nodes import free_port
 from harness.service import ServiceProcess, WorkerProcess
@@ -65,37 +64,19 @@ def split_rows(
         "link": ("verify.split_link_page", "`GET /01/{gtin}/21/{serial}` (the label's link)"),
     }
     for name, (key, label) in labels.items():
-        page = measured[name]
-        rows += [
-            Row(
-                f"{key}_rps",
-                f"{label}, API processes + workers' process: requests per second",
-                round(page.result.rps),
-                "req/s",
-                target=PAGE_RPS_TARGET,
-                peer=Peer("JSON on the same processes", round(json.result.rps)),
-                note=f"{shape}; one process, this run: {one_process[name].result.rps:,.0f} req/s",
-            ),
-            Row(
-                f"{key}_p99_ms",
-                f"{label}, API processes + workers' process: p99 latency",
-                round(page.result.percentile_ms(0.99), 2),
-                "ms",
-                target=PAGE_P99_TARGET,
-                peer=Peer("JSON on the same processes", round(json.result.percentile_ms(0.99), 2)),
-                note=f"p50 {page.result.percentile_ms(0.50):.2f} ms; one process, this run: p99 "
-                f"{one_process[name].result.percentile_ms(0.99):.2f} ms",
-            ),
-            Row(
-                f"{key}_cpu_us",
-                f"{label}, API processes + workers' process: service CPU time per request",
-                round(page.cpu_us),
-                "µs",
-                peer=Peer("JSON on the same processes", round(json.cpu_us)),
-                note="user + system time of the API processes over the load, per request "
-                "answered (the workers' process is not counted: it serves no request)",
-            ),
-        ]
+        rows += read_rows(
+            key,
+            f"{label}, API processes + workers' process",
+            measured[name],
+            json,
+            peer="JSON on the same processes",
+            note=f"{shape}; one process, this run: {one_process[name].result.rps:,.0f} req/s",
+            p99_note="; one process, this run: p99 "
+            f"{one_process[name].result.percentile_ms(0.99):.2f} ms",
+            cpu_note="user + system time of the API processes over the load, per request "
+            "answered (the workers' process is not counted: it serves no request)",
+            targets=True,
+        )
     return rows
 
 

@@ -16,7 +16,7 @@ their authentication; the rate limit is raised out of the way (it has its own te
 The merchant API's operations carry a live session of a fresh merchant (signed in with its own
 key), except signing out, which would end it for the operations after it.
 
-Examples per operation: ``TRUSTMALL_API_FUZZ_EXAMPLES`` (6 in ``make test``, a smoke;
+Examples per operation: ``TRUSTMALL_API_FUZZ_EXAMPLES`` (3 in ``make test``, a smoke;
 ``make verify`` runs more through ``verify/apifuzz.py``, which also reads the tallies this module
 writes to ``TRUSTMALL_API_FUZZ_REPORT``)."""
 
@@ -60,7 +60,7 @@ from tests.app.conftest import SourceSecrets
 from tests.app.index.actors import SuiteDriver
 from tests.app.merchant.support import sign_in
 
-EXAMPLES = int(os.environ.get("TRUSTMALL_API_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("TRUSTMALL_API_FUZZ_EXAMPLES", "3"))
 REPORT = os.environ.get("TRUSTMALL_API_FUZZ_REPORT")
 # The codes of a refusal as malformed: the generic one, and path and query parameters' own.
 MALFORMED = {
