@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.html_pages import error_page, error_title, wants_html_error
+from app.api.error_pages import error_page, status_words
+from app.api.html_pages import wants_html_error
 from app.domain.abi_types import CODE_CONTEXT
 
 # What FastAPI's HTTPException says when a request body cannot be decoded.
@@ -92,15 +93,10 @@ def _answer(
     headers: dict[str, str] | None = None,
 ) -> Response:
     if wants_html_error(request):
-        return error_page(status_code, error_title(status_code), message, headers)
+        return error_page(
+            request, status_code, *status_words(status_code), message, headers=headers
+        )
     return error_response(status_code, code, message, details, headers)
-
-
-# What a person reads for Starlette's own errors (its detail is the bare status phrase).
-_PAGE_MESSAGES = {
-    404: "There is no page at this address.",
-    405: "This address does not answer this kind of request.",
-}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -126,6 +122,6 @@ def install_error_handlers(app: FastAPI) -> None:
             return _answer(request, 422, "invalid_json", "the body is not JSON (UTF-8)")
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         if wants_html_error(request):
-            message = _PAGE_MESSAGES.get(error.status_code, str(error.detail))
-            return error_page(error.status_code, error_title(error.status_code), message)
+            # Starlette's detail is the bare status phrase: the status's own words say more.
+            return error_page(request, error.status_code, *status_words(error.status_code))
         return error_response(error.status_code, code, str(error.detail))

@@ -11,7 +11,6 @@ from html import escape
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
 
 # The JSON API answers JSON whoever asks: its clients are programs, and a browser that opened one
 # of its addresses asked for JSON (the page links "Full record (JSON)").
@@ -32,12 +31,6 @@ position:absolute;left:-1.45rem;top:.35rem;width:.7rem;height:.7rem;border-radiu
 background:#5f6368}a{color:#0b57d0}dl{margin:0}dt{font-weight:600}dd{margin:0 0 .5rem}
 nav.lang{text-align:right;margin:0 0 .5rem}nav.lang a{display:inline-block;padding:.5rem .75rem}
 """
-_ERROR_TITLES = {
-    404: "Page not found",
-    405: "Method not allowed",
-    422: "Invalid request",
-    503: "Service unavailable",
-}
 
 
 def escape_html(value: object) -> str:
@@ -56,25 +49,10 @@ def html_document(title: str, body: str, lang: str = "en", css: str = "") -> str
     )
 
 
-def error_page(
-    status_code: int, title: str, message: str, headers: dict[str, str] | None = None
-) -> HTMLResponse:
-    """A page saying what went wrong, in the verdict banner's place."""
-    body = (
-        f'<div class="verdict bad"><h1 id="verdict">{escape_html(title)}</h1>'
-        f'<p id="error">{escape_html(message)}</p></div>'
-    )
-    return HTMLResponse(html_document(title, body), status_code=status_code, headers=headers)
-
-
 def page_responses(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI responses of an operation that answers pages: each status, a document."""
     html = {"text/html": {"schema": {"type": "string"}}}
     return {status: {"description": text, "content": html} for status, text in descriptions.items()}
-
-
-def error_title(status_code: int) -> str:
-    return _ERROR_TITLES.get(status_code, f"Error {status_code}")
 
 
 def prefers_html(accept: str) -> bool:

@@ -21,6 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from app.api.error_pages import error_page as shared_error_page
 from app.api.html_pages import escape_html as e
 from app.api.html_pages import html_document, page_responses
 from app.api.page_language import Lang, Phrase, language_headers, language_switch, page_language
@@ -191,24 +192,8 @@ def render_verdict(
 def error_page(
     request: Request, status_code: int, title: Phrase, message: Phrase, detail: str | None = None
 ) -> HTMLResponse:
-    """An error of the item page in the reader's language, in the verdict banner's place; a
-    ``detail`` (the value refused, as the parser words it) follows as given."""
-    lang = page_language(request)
-    said = (
-        f'<p><small>{e(w.DETAIL.say(lang))}: <code lang="en">{e(detail)}</code></small></p>'
-        if detail
-        else ""
-    )
-    body = (
-        f"{language_switch(request, lang)}"
-        f'<div class="verdict bad"><h1 id="verdict">{e(title.say(lang))}</h1>'
-        f'<p id="error">{e(message.say(lang))}</p>{said}</div>'
-    )
-    return HTMLResponse(
-        html_document(title.say(lang), body, lang.value, CSS),
-        status_code=status_code,
-        headers=language_headers(lang),
-    )
+    """An error of the item page (``app.api.error_pages``), with the item page's style."""
+    return shared_error_page(request, status_code, title, message, detail, css=CSS)
 
 
 def _make_page(

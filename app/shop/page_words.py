@@ -163,7 +163,6 @@ NO_SERIAL_TEXT = P(
     "此链接只指明了产品或批次，没有序列号：本解析器只核验以 GTIN 与序列号指明的单件商品"
     "（/01/{gtin}/21/{serial}）。",
 )
-DETAIL = P("Detail", "详情")
 
 # Countries products commonly come from, by ISO 3166-1 code; any other shows its code.
 COUNTRIES = {
