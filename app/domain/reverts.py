@@ -20,6 +20,7 @@ from eth_utils.abi import collapse_if_tuple
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 
+from app.domain.roles import ROLE_NAMES
 from app.domain.units import format_time
 from app.domain.vocab import LineStatus, OrderStatus, Verdict
 
@@ -32,10 +33,6 @@ _LINE_STATUS_ERRORS = ("CreditLineFrozen", "CreditLineNotDefaulted")
 # Argument names that hold unix seconds.
 _TIMES = re.compile(r".*(At|By|Time|deadline|latest)$")
 _BITMAPS = ("items", "undelivered")
-ROLE_NAMES = {keccak(text=name): name for name in (
-    "VERIFIER_ROLE", "ORACLE_ROLE", "ESCROW_ROLE", "ARBITER_ROLE", "FUNDER_ROLE",
-    "CONSUMER_ROLE", "LINE_ROLE", "POLICY_ROLE", "RISK_ROLE", "MINTER_ROLE",
-)} | {bytes(32): "DEFAULT_ADMIN_ROLE"}  # fmt: skip
 
 # What to do next, for the refusals whose name alone does not say it.
 HINTS = {

@@ -181,6 +181,29 @@ class Gs1PrefixRow(ChainRecord, Base):
     verifier: Mapped[str] = mapped_column(String(ADDRESS))
 
 
+class RoleRow(ChainRecord, Base):
+    """The registry's ``RoleGranted`` / ``RoleRevoked``: whether ``account`` holds ``role`` after
+    each (``sender`` the admin who changed it). A role is held at a point of the chain if the
+    latest row before it is a grant."""
+
+    __tablename__ = "index_registry_roles"
+    __table_args__ = (
+        Index(
+            "ix_index_registry_roles_role_account",
+            "role",
+            "account",
+            "block_number",
+            "log_index",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    role: Mapped[str] = mapped_column(String(HEX32))
+    account: Mapped[str] = mapped_column(String(ADDRESS))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    sender: Mapped[str] = mapped_column(String(ADDRESS))
+
+
 class ItemHoldRow(ChainRecord, Base):
     """``ItemHeld`` / ``ItemFreed``: which escrow order holds an item (``held`` after each)."""
 

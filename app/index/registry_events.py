@@ -20,6 +20,7 @@ from app.index.models import (
     MerchantStatusRow,
     ReportOutcomeRow,
     ReportRow,
+    RoleRow,
 )
 
 REGISTRY = "ProductRegistry"
@@ -192,6 +193,27 @@ def _prefix(session: Session, log: ChainLog, *, granted: bool) -> None:
     )
 
 
+def role_granted(session: Session, log: ChainLog) -> None:
+    _role(session, log, granted=True)
+
+
+def role_revoked(session: Session, log: ChainLog) -> None:
+    _role(session, log, granted=False)
+
+
+def _role(session: Session, log: ChainLog, *, granted: bool) -> None:
+    a = log.args
+    session.add(
+        RoleRow(
+            role=hex32(a["role"]),
+            account=address(a["account"]),
+            granted=granted,
+            sender=address(a["sender"]),
+            **log.where(),
+        )
+    )
+
+
 def item_reassigned(session: Session, log: ChainLog) -> None:
     a = log.args
     session.add(
@@ -238,6 +260,8 @@ def register_registry(table: HandlerTable) -> None:
     table.add(REGISTRY, "BatchRecalled", batch_recalled)
     table.add(REGISTRY, "Gs1PrefixGranted", gs1_prefix_granted)
     table.add(REGISTRY, "Gs1PrefixRevoked", gs1_prefix_revoked)
+    table.add(REGISTRY, "RoleGranted", role_granted)
+    table.add(REGISTRY, "RoleRevoked", role_revoked)
     table.add(REGISTRY, "ItemReassigned", item_reassigned)
     table.add(REGISTRY, "ItemHeld", item_held)
     table.add(REGISTRY, "ItemFreed", item_freed)

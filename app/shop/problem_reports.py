@@ -4,7 +4,10 @@ A report is linked to the registry's report by its evidence hash: keccak256 of t
 of its evidence document (its receipt id, item, reason, words and the photo's SHA-256; never the
 contact, which is personal data and stays here). The verifier files the registry's report with
 that hash (``ape run ops file-report``); from then on the receipt and the item's page read the
-report's state from the index, as the chain has it. The receipt id is random (128 bits), so the
+report's state from the index, as the chain has it. Only a registry's report filed by an account
+holding VERIFIER_ROLE when it filed counts (the index's ``RoleGranted``/``RoleRevoked``):
+``fileReport`` is open to anyone, and a shopper filing their own receipt's hash must not make
+the item's public page say "under review". The receipt id is random (128 bits), so the
 public hash gives nothing away about the words to anyone without the receipt.
 """
 
@@ -19,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ColumnElement,
     DateTime,
     Integer,
@@ -29,6 +33,8 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
+    literal,
+    or_,
     select,
 )
 from sqlalchemy.dialects import sqlite
@@ -39,8 +45,9 @@ from app.db.base import Base, utc_now
 from app.domain.abi_types import hex32
 from app.domain.metadata import metadata_hash
 from app.domain.photo_upload import CleanPhoto
+from app.domain.roles import VERIFIER_ROLE
 from app.domain.vocab import ReportStatus
-from app.index.models import HEX32, ReportOutcomeRow, ReportRow
+from app.index.models import HEX32, ReportOutcomeRow, ReportRow, RoleRow
 from app.index.sql import DriverQuery
 from app.shop.index_facts import IndexReader
 from app.shop.problem_report_schemas import ProblemReason, ProblemReportCreate, Review
@@ -130,9 +137,38 @@ def store_report(
     return row
 
 
+def _filed_by_verifier() -> ColumnElement[bool]:
+    """The registry's report (``ReportRow``) was filed by an account holding VERIFIER_ROLE then:
+    the latest grant or revocation of the role to its reporter strictly before the report is a
+    grant. ``fileReport`` is open to anyone, so a report filed by anyone else (a shopper with
+    their receipt's evidence hash) opens no review. Constants are bound parameters (the item
+    page runs this as portable SQL)."""
+    before = or_(
+        RoleRow.block_number < ReportRow.block_number,
+        and_(
+            RoleRow.block_number == ReportRow.block_number,
+            RoleRow.log_index < ReportRow.log_index,
+        ),
+    )
+    latest = (
+        select(RoleRow.granted)
+        .where(
+            RoleRow.role == bindparam("verifier_role", VERIFIER_ROLE),
+            RoleRow.account == ReportRow.reporter,
+            before,
+        )
+        .order_by(RoleRow.block_number.desc(), RoleRow.log_index.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return latest == literal(True, Boolean)
+
+
 def _review(linked: ColumnElement[bool]) -> ColumnElement[str]:
-    """The review of the registry's reports ``linked`` selects: open outranks a decision (a new
-    report is being looked at), a confirmation outranks a dismissal; none filed: received."""
+    """The review of the registry's reports ``linked`` selects, counting only those a verifier
+    filed (``_filed_by_verifier``): open outranks a decision (a new report is being looked at), a
+    confirmation outranks a dismissal; none filed: received."""
+    linked = and_(linked, _filed_by_verifier())
     decided = ReportOutcomeRow.report_id == ReportRow.report_id
 
     def decided_as(status: ReportStatus) -> ColumnElement[bool]:
@@ -159,8 +195,8 @@ def _row_review() -> ColumnElement[str]:
 
 
 def _states(session: Session, rows: list[tuple[ProblemReportRow, str]]) -> list[ReportState]:
-    """The rows with their review and the registry's report that gives it (the first filed of
-    those in that state)."""
+    """The rows with their review and the registry's report that gives it (the first filed by a
+    verifier of those in that state)."""
     hashes = {row.evidence_hash for row, _ in rows}
     filed: dict[tuple[str, str, str], int] = {}
     if hashes:
@@ -172,7 +208,7 @@ def _states(session: Session, rows: list[tuple[ProblemReportRow, str]]) -> list[
         found = session.execute(
             select(ReportRow.item_id, ReportRow.evidence_hash, own_review, ReportRow.report_id)
             .outerjoin(ReportOutcomeRow, ReportOutcomeRow.report_id == ReportRow.report_id)
-            .where(ReportRow.evidence_hash.in_(hashes))
+            .where(ReportRow.evidence_hash.in_(hashes), _filed_by_verifier())
             .order_by(ReportRow.report_id)
         )
         for item_id, evidence, review, report_id in found:

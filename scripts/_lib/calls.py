@@ -14,7 +14,8 @@ from typing import Any
 import click
 
 from app.domain.orders import ZERO_ADDRESS
-from app.domain.reverts import ROLE_NAMES, described
+from app.domain.reverts import described
+from app.domain.roles import ROLE_NAMES
 from app.index.decoding import EventDecoder
 from scripts._lib import chain
 from scripts._lib.assets import Asset, asset_of

@@ -64,6 +64,43 @@ def test_a_database_made_before_migrations_is_upgraded_with_its_rows(
     database.dispose()
 
 
+def test_an_index_made_before_the_registry_roles_starts_over(
+    databases: TestDatabases, tmp_path: Path
+) -> None:
+    """0007 adds the registry's roles (``RoleGranted``, read only from then on): an existing
+    index's cursor gets a fingerprint no deployment has, so the indexer reads it all again."""
+    database = Database(databases.empty_url(tmp_path, "roles"))
+    _upgrade_to(database, "0006")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO index_cursor (name, chain_id, fingerprint, start_block, last_block) "
+                "VALUES ('chain', 31337, :fingerprint, 1, 99)"
+            ),
+            {"fingerprint": "0x" + "44" * 32},
+        )
+
+    upgrade_schema(database.engine)
+
+    with database.engine.connect() as connection:
+        kept = connection.execute(text("SELECT fingerprint, last_block FROM index_cursor")).all()
+    assert [tuple(row) for row in kept] == [("reindex: registry roles", 99)]
+    database.dispose()
+
+
+def _upgrade_to(database: Database, revision: str) -> None:
+    from alembic.config import Config
+
+    from app.db.migrate import MIGRATIONS
+
+    with database.engine.connect() as connection:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        connection.commit()
+
+
 def _schema_before_migrations(database: Database) -> None:
     """The schema as the service made it before migrations: the baseline revision's tables
     (generated from those models) and no ``alembic_version``."""

@@ -1,6 +1,7 @@
 """What the problem-report tests share: a service with a verifier's credentials, the form posted
-as a browser or a program posts it, the verifiers' signed reads, and the registry's report filed
-by a verifier with a receipt's evidence hash."""
+as a browser or a program posts it, the verifiers' signed reads, a verifier whose grant the
+test's index reads (a fresh account given VERIFIER_ROLE), and the registry's report filed with a
+receipt's evidence hash."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from eth_utils.crypto import keccak
 from pydantic import SecretStr
 from web3.types import TxReceipt
 
+from app.domain.roles import VERIFIER_ROLE
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
 from app.settings import Settings, SourceCredentials, SourceKind
 from harness.ape_run import ADMIN
 from tests.app.conftest import VERIFIER, SourceSecrets
-from tests.app.index.actors import Shop, SuiteDriver
+from tests.app.index.actors import Actor, Shop, SuiteDriver
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -81,13 +83,30 @@ def signed_get(shop: Shop, path: str, credentials: SourceSecrets) -> Any:
     )
 
 
-def file_onchain(suite: SuiteDriver, item_hex: str, kind: int, evidence_hash: str) -> int:
-    """``ape run ops file-report ITEM --kind K --evidence-hash H``, as the verifier sends it."""
+def new_verifier(suite: SuiteDriver) -> Actor:
+    """A fresh account the admin grants VERIFIER_ROLE (the test's index reads the grant: the
+    admin's own was made at deployment, before the test's first block)."""
+    verifier = suite.new_account()
+    set_verifier(suite, verifier, granted=True)
+    return verifier
+
+
+def set_verifier(suite: SuiteDriver, account: Actor, *, granted: bool) -> TxReceipt:
+    """The admin grants or revokes ``account``'s VERIFIER_ROLE."""
+    change = suite.registry.functions.grantRole if granted else suite.registry.functions.revokeRole
+    return suite.send(change(bytes.fromhex(VERIFIER_ROLE[2:]), account.address), ADMIN)
+
+
+def file_onchain(
+    suite: SuiteDriver, item_hex: str, kind: int, evidence_hash: str, *, by: Actor
+) -> int:
+    """``ape run ops file-report ITEM --kind K --evidence-hash H``, as ``by`` sends it (a
+    verifier, or anyone: the registry takes reports from anyone)."""
     receipt = suite.send(
         suite.registry.functions.fileReport(
             bytes.fromhex(item_hex[2:]), kind, bytes.fromhex(evidence_hash[2:])
         ),
-        ADMIN,
+        by.address,
     )
     (event,) = suite.registry.events.ReportFiled().process_receipt(receipt)
     return int(event["args"]["reportId"])

@@ -19,7 +19,9 @@ from tests.app.page.problem_reports_support import (
     BROWSER,
     dismiss,
     file_onchain,
+    new_verifier,
     post_report,
+    set_verifier,
     signed_get,
     with_verifier,
 )
@@ -31,6 +33,11 @@ def _receipt_path(answer: object) -> str:
     location = answer.headers["location"]  # type: ignore[attr-defined]
     assert re.fullmatch(r"/problem-reports/pr_[A-Za-z0-9_-]{22}\?lang=(en|zh-CN)", location)
     return str(location)
+
+
+@pytest.fixture
+def verifier(suite: SuiteDriver, start_block: int) -> Actor:
+    return new_verifier(suite)
 
 
 @pytest.fixture
@@ -61,6 +68,7 @@ def test_a_report_is_kept_with_a_receipt_that_follows_the_registrys_report(
     shop: Shop,
     suite: SuiteDriver,
     merchant: Actor,
+    verifier: Actor,
     verifier_secrets: SourceSecrets,
 ) -> None:
     item = suite.register_item(merchant)
@@ -83,7 +91,7 @@ def test_a_report_is_kept_with_a_receipt_that_follows_the_registrys_report(
         f"ape run ops file-report {item.hex} --kind 0 --evidence-hash {report['evidence_hash']}"
     )
 
-    report_id = file_onchain(suite, item.hex, 0, report["evidence_hash"])
+    report_id = file_onchain(suite, item.hex, 0, report["evidence_hash"], by=verifier)
     shop.index()
 
     receipt = shop.client.get(_receipt_path(sent), headers=BROWSER).text
@@ -104,14 +112,14 @@ def test_a_report_is_kept_with_a_receipt_that_follows_the_registrys_report(
 
 
 def test_a_report_on_chain_with_another_hash_or_item_leaves_the_receipt_received(
-    shop: Shop, suite: SuiteDriver, merchant: Actor
+    shop: Shop, suite: SuiteDriver, merchant: Actor, verifier: Actor
 ) -> None:
     item, other = suite.register_item(merchant), suite.register_item(merchant)
     shop.index()
     kept = post_report(shop, item.hex).json()
 
-    file_onchain(suite, other.hex, 0, kept["evidence_hash"])  # the hash, on another item
-    file_onchain(suite, item.hex, 0, "0x" + "ab" * 32)  # the item, with other evidence
+    file_onchain(suite, other.hex, 0, kept["evidence_hash"], by=verifier)  # on another item
+    file_onchain(suite, item.hex, 0, "0x" + "ab" * 32, by=verifier)  # with other evidence
     shop.index()
 
     again = shop.client.get(f"/problem-reports/{kept['receipt_id']}").json()
@@ -120,19 +128,68 @@ def test_a_report_on_chain_with_another_hash_or_item_leaves_the_receipt_received
 
 
 def test_a_report_filed_again_after_a_dismissal_is_under_review_as_the_new_one(
-    shop: Shop, suite: SuiteDriver, merchant: Actor
+    shop: Shop, suite: SuiteDriver, merchant: Actor, verifier: Actor
 ) -> None:
     item = suite.register_item(merchant)
     shop.index()
     kept = post_report(shop, item.hex).json()
-    first = file_onchain(suite, item.hex, 0, kept["evidence_hash"])
+    first = file_onchain(suite, item.hex, 0, kept["evidence_hash"], by=verifier)
     dismiss(suite, first)
-    second = file_onchain(suite, item.hex, 0, kept["evidence_hash"])
+    second = file_onchain(suite, item.hex, 0, kept["evidence_hash"], by=verifier)
     shop.index()
 
     again = shop.client.get(f"/problem-reports/{kept['receipt_id']}").json()
 
     assert (again["review"], again["onchain_report_id"]) == ("under_review", second)
+
+
+def test_a_report_filed_on_chain_by_someone_not_a_verifier_opens_no_review(
+    shop: Shop,
+    suite: SuiteDriver,
+    merchant: Actor,
+    shopper: Actor,
+    verifier: Actor,
+    verifier_secrets: SourceSecrets,
+) -> None:
+    """``fileReport`` is open to anyone: the shopper holding the receipt files it with its
+    evidence hash themselves. The receipt stays received and the item's page says nothing, until
+    a verifier files it."""
+    item = suite.register_item(merchant)
+    shop.index()
+    kept = post_report(shop, item.hex).json()
+
+    file_onchain(suite, item.hex, 0, kept["evidence_hash"], by=shopper)
+    shop.index()
+
+    again = shop.client.get(f"/problem-reports/{kept['receipt_id']}").json()
+    assert (again["review"], again["onchain_report_id"]) == ("received", None)
+    assert "Reported, under review" not in shop.client.get(f"/verify/{item.hex}").text
+    received = signed_get(shop, "/v1/problem-reports?review=received", verifier_secrets).json()
+    assert kept["receipt_id"] in [r["receipt_id"] for r in received["reports"]]
+
+    report_id = file_onchain(suite, item.hex, 0, kept["evidence_hash"], by=verifier)
+    shop.index()
+
+    again = shop.client.get(f"/problem-reports/{kept['receipt_id']}").json()
+    assert (again["review"], again["onchain_report_id"]) == ("under_review", report_id)
+    assert "Reported, under review" in shop.client.get(f"/verify/{item.hex}").text
+
+
+def test_a_report_filed_after_the_verifiers_role_was_revoked_opens_no_review(
+    shop: Shop, suite: SuiteDriver, merchant: Actor, verifier: Actor
+) -> None:
+    item = suite.register_item(merchant)
+    shop.index()
+    kept = post_report(shop, item.hex).json()
+
+    set_verifier(suite, verifier, granted=False)
+    file_onchain(suite, item.hex, 0, kept["evidence_hash"], by=verifier)
+    set_verifier(suite, verifier, granted=True)  # afterwards: the role when it filed counts
+    shop.index()
+
+    again = shop.client.get(f"/problem-reports/{kept['receipt_id']}").json()
+    assert (again["review"], again["onchain_report_id"]) == ("received", None)
+    assert "Reported, under review" not in shop.client.get(f"/verify/{item.hex}").text
 
 
 def test_a_program_gets_the_receipt_as_json_with_its_location(
