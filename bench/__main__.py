@@ -28,7 +28,7 @@ from bench import (
     verify,
 )
 from bench.context import BenchContext
-from bench.environment import ROOT, machine, versions
+from bench.environment import ROOT, SPEED_TEXT, machine, python_speed, versions
 from bench.model import Report, Row, Section
 from harness.nodes import anvil_command, free_port, running
 
@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     traced = [suite for suite in suites if suite in TRACED]
     plain = [suite for suite in suites if suite not in TRACED]
     load_at_start = os.getloadavg()[0]
+    speed_at_start = python_speed()
     sections = _on_new_node(traced, "--steps-tracing")
     before, clock = _Cpu.now(), time.monotonic()
     sections += _on_new_node(plain)
@@ -69,7 +70,12 @@ def main(argv: list[str] | None = None) -> int:
 
     result = Report(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        machine=machine() | {"load": _load_note(load_at_start, others if plain else None)},
+        machine=machine()
+        | {
+            # Measured twice: the machine's speed changes within a run too.
+            "speed": f"{SPEED_TEXT}: {speed_at_start} at the start, {python_speed()} at the end",
+            "load": _load_note(load_at_start, others if plain else None),
+        },
         versions=versions(project),
         sections=sections,
         baseline=baseline.load(),
