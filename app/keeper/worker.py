@@ -299,7 +299,8 @@ class KeeperLoop:
         self.interval = services.settings.keeper_interval_seconds
         self.backoff = self.interval
         self.keeper: Keeper | None = None
-        # Renewed every cycle: it must outlive the pause between two, and a slow cycle.
+        # Asked for every cycle (renewed once a third has run): it must outlive the pause between
+        # two, and a slow cycle.
         self.lease = Lease(
             services.database, KEEPER_LEASE, time.time, max(LEASE_SECONDS, 3 * self.interval)
         )

@@ -88,7 +88,8 @@ class WebhookDeliverer:
         self.client = client or httpx.Client(
             timeout=settings.webhook_timeout_seconds, follow_redirects=False
         )
-        # Held a little longer than one attempt may take, and renewed before each.
+        # Held a little longer than one attempt may take, and asked for before each (a renewal
+        # leaves two thirds of it, more than an attempt).
         self.lease = Lease(database, LEASE, clock, settings.webhook_timeout_seconds + LEASE_SECONDS)
 
     def run_once(self) -> DeliveryReport:
