@@ -14,7 +14,9 @@ The set-up is the relay benchmark's (``harness.suite``): a fresh Anvil, the suit
   on the same database.
 
 Faults strike at fixed fractions of the stream (alternating node and service; the fraction of
-each stream accepted, averaged over the streams), while requests are in flight.
+each stream accepted, averaged over the streams), while requests are in flight: the merchants'
+requests keep pace with the carriers' events and wait at each fault's mark until its strike
+begins.
 
 **Merchants** (``harness.request_faults``, when the plan sends ``merchant_requests``): fresh
 approved merchants post signed ``registerItems`` requests, each merchant its own in nonce order,
@@ -165,13 +167,24 @@ def _stream(run: Run, bodies: list[bytes], faults: list[Fault]) -> None:
     kinds = _schedule(plan)
     marks = [(index + 1) / (len(kinds) + 1) for index in range(len(kinds))]
     done = threading.Event()
+    begun = [0]  # faults whose strike has begun
 
     def chaos() -> None:
         for kind, mark in zip(kinds, marks, strict=True):
             while run.progress() < mark:
                 if done.wait(0.01):
                     return
+            begun[0] += 1
             faults.append(_strike(run, kind))
+
+    def along() -> float:
+        """How far the merchants' requests may go: as far as the carriers' events, and no
+        further than the next fault's mark until its strike begins. A strike first waits for the
+        keeper, then for requests in flight: the requests past its mark are sent meanwhile, so
+        a slow machine cannot finish them before it."""
+        cap = marks[begun[0]] if begun[0] < len(marks) else 1.0
+        carrier = len(run.carrier.accepted) / plan.events if plan.events else 1.0
+        return min(carrier, cap)
 
     began = time.monotonic()
     gap = plan.request_events / plan.events_per_second
@@ -184,7 +197,7 @@ def _stream(run: Run, bodies: list[bytes], faults: list[Fault]) -> None:
     with ThreadPoolExecutor(plan.clients + 2) as pool:
         striker = pool.submit(chaos)
         merchants = (
-            None if run.merchants is None else pool.submit(run.merchants.stream, began, done)
+            None if run.merchants is None else pool.submit(run.merchants.stream, began, done, along)
         )
         try:
             list(pool.map(paced, range(len(bodies))))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ from harness.merchant_requests import REQUESTS_PATH, MerchantDriver, SignedReque
 # request catches up within a relayer cycle or two).
 NONCE_RETRY_SECONDS = 0.1
 IN_FLIGHT_POLL_SECONDS = 0.005
+ALONG_POLL_SECONDS = 0.01
 
 
 class MerchantClients:
@@ -71,14 +73,23 @@ class MerchantClients:
     def close(self) -> None:
         self._client.close()
 
-    def stream(self, began: float, stop: threading.Event) -> None:
+    def stream(
+        self, began: float, stop: threading.Event, along: Callable[[], float] | None = None
+    ) -> None:
         """Every lane at once. Request k of lane j leaves no earlier than (k * lanes + j) gaps
-        after ``began``: a steady stream, the merchants in turn."""
+        after ``began``: a steady stream, the merchants in turn; with ``along`` (another
+        stream's progress, 0 to 1), also not before that stream is as far through, so the two
+        stay together on a machine slower than the plan's pace and a fault strikes while both
+        are under way."""
 
         def lane(index: int) -> None:
             for request in self.lanes[index]:
-                slot = began + (request.nonce * len(self.lanes) + index) * self.gap
+                position = request.nonce * len(self.lanes) + index
+                slot = began + position * self.gap
                 stop.wait(max(0.0, slot - time.monotonic()))
+                while along is not None and along() < position / self.planned:
+                    if stop.wait(ALONG_POLL_SECONDS):
+                        break
                 self._post(request)
 
         with ThreadPoolExecutor(len(self.lanes)) as pool:
