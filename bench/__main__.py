@@ -70,12 +70,9 @@ def main(argv: list[str] | None = None) -> int:
 
     result = Report(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        machine=machine()
-        | {
-            # Measured twice: the machine's speed changes within a run too.
-            "speed": f"{SPEED_TEXT}: {speed_at_start} at the start, {python_speed()} at the end",
-            "load": _load_note(load_at_start, others if plain else None),
-        },
+        # The speed measured twice: the machine's speed changes within a run too.
+        machine=machine(f"{SPEED_TEXT}: {speed_at_start} at the start, {python_speed()} at the end")
+        | {"load": _load_note(load_at_start, others if plain else None)},
         versions=versions(project),
         sections=sections,
         baseline=baseline.load(),

@@ -77,10 +77,10 @@ class MerchantClients:
         self, began: float, stop: threading.Event, along: Callable[[], float] | None = None
     ) -> None:
         """Every lane at once. Request k of lane j leaves no earlier than (k * lanes + j) gaps
-        after ``began``: a steady stream, the merchants in turn; with ``along`` (another
-        stream's progress, 0 to 1), also not before that stream is as far through, so the two
-        stay together on a machine slower than the plan's pace and a fault strikes while both
-        are under way."""
+        after ``began``: a steady stream, the merchants in turn; with ``along`` (how far
+        through the requests, 0 to 1, may go now), also not before it reaches the request's
+        place, so the requests keep pace with whatever ``along`` follows on a machine slower
+        than the plan's pace."""
 
         def lane(index: int) -> None:
             for request in self.lanes[index]:

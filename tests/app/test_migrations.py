@@ -89,6 +89,7 @@ def test_an_index_made_before_the_registry_roles_starts_over(
 
 
 def _upgrade_to(database: Database, revision: str) -> None:
+    """The schema as Alembic leaves it at ``revision``."""
     from alembic.config import Config
 
     from app.db.migrate import MIGRATIONS
@@ -104,16 +105,8 @@ def _upgrade_to(database: Database, revision: str) -> None:
 def _schema_before_migrations(database: Database) -> None:
     """The schema as the service made it before migrations: the baseline revision's tables
     (generated from those models) and no ``alembic_version``."""
-    from alembic.config import Config
-
-    from app.db.migrate import MIGRATIONS
-
-    with database.engine.connect() as connection:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        command.upgrade(config, BASELINE)
+    _upgrade_to(database, BASELINE)
+    with database.engine.begin() as connection:
         connection.execute(text("DROP TABLE alembic_version"))
-        connection.commit()
     assert "alembic_version" not in inspect(database.engine).get_table_names()
     assert current_revision(database.engine) is None
