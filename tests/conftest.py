@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from ape.api import ReceiptAPI
 
 from harness.nodes import ChainNode, anvil_command, free_port, running
 
@@ -26,6 +27,13 @@ IN_ORDER_BY_PACKAGE = ("attacks", "scripts")
 # and service once (module fixtures): spread over two workers, a module would build them twice
 # (the end-to-end module ~20 s each time).
 IN_ORDER_BY_MODULE: tuple[str, ...] = ("app", "examples", "networks")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # After every transaction Ape traces it, to print the contract's console.log lines: our
+    # contracts have none, and on Ape's EVM the trace runs the transaction again (about a quarter
+    # of a contract test's time).
+    ReceiptAPI.show_debug_logs = lambda self: None  # type: ignore[method-assign]
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
