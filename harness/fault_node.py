@@ -36,7 +36,7 @@ class Node:
         # How far the chain's clock runs ahead of the wall clock (moved by `advance_to`).
         self.clock_offset = 0.0
         self._lock = threading.Lock()
-        # Held by a save, and by a fault striking: no snapshot between its decision and its kill.
+        # Held by a save, and by a node fault from the moment it sets its work up to its kill.
         self.saving = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -58,7 +58,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,6 +222,17 @@ def _schedule(plan: FaultPlan) -> list[str]:
 
 
 def _strike(run: Run, kind: str) -> Fault:
+    if kind != "node":
+        return _strike_now(run, kind)
+    # The node's snapshots stop before the keeper's group is made due, until the kill: the block
+    # that makes it due, its duties and the records confirmed meanwhile all lie above the last
+    # snapshot, for the kill to take back (on a slow machine a snapshot taken after they landed
+    # left the kill nothing to take).
+    with run.node.saving:
+        return _strike_now(run, kind)
+
+
+def _strike_now(run: Run, kind: str) -> Fault:
     node, service, keeper, bite = run.node, run.service, run.keeper, run.plan.bite_seconds
     accepted = len(run.carrier.accepted)
     group = [duty.order_id for duty in keeper.make_due(node)]
@@ -234,16 +244,14 @@ def _strike(run: Run, kind: str) -> Fault:
     due = [duty.order_id for duty in keeper.due]
     if kind == "node":
         # Strike when it takes work back: records confirmed above the last snapshot, and some of
-        # the group's duties done in blocks above it. The snapshots stop from that decision to
-        # the kill: a snapshot taken between them would keep what the kill was to take back.
-        _pause_snapshots_once(
-            node,
-            lambda saved: (
-                service.newest_confirmed_block() > saved
-                and (not group or bool(keeper.landed_above(group, saved)))
-            ),
-            time.monotonic() + bite,
-        )
+        # the group's duties done in blocks above it.
+        saved = node.saved_head
+        until = time.monotonic() + bite
+        while time.monotonic() < until and not (
+            service.newest_confirmed_block() > saved
+            and (not group or keeper.landed_above(group, saved))
+        ):
+            time.sleep(0.02)
     duties = service.keeper_records(due)
     landed = keeper.landed_above(due, -1) if kind == "node" else []
     ran = run.requests.executed_blocks() if run.requests and kind == "node" else []
@@ -255,11 +263,8 @@ def _strike(run: Run, kind: str) -> Fault:
     head_before = node.head()
     began = time.monotonic()
     if kind == "node":
-        try:
-            node.kill()
-            node.start()
-        finally:
-            node.saving.release()
+        node.kill()
+        node.start()
     else:
         service.kill()
         service.start()
@@ -280,17 +285,6 @@ def _strike(run: Run, kind: str) -> Fault:
         request_batches_in_flight=in_flight[1],
         requests_rolled_back=sum(1 for block in ran if block > head_after),
     )
-
-
-def _pause_snapshots_once(node: Node, ready: Callable[[int], bool], until: float) -> None:
-    """Holds the node's snapshots (``Node.saving``) once ``ready`` says the last one's head is
-    worth taking back, or at ``until``; the caller releases it after its kill."""
-    while True:
-        node.saving.acquire()
-        if time.monotonic() >= until or ready(node.saved_head):
-            return
-        node.saving.release()
-        time.sleep(0.02)
 
 
 def _wait_settled(service: Service, keeper: KeeperDuties, deadline: float) -> None:
