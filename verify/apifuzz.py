@@ -27,6 +27,7 @@ def run() -> Section:
         env = {
             **os.environ,
             "TRUSTMALL_API_FUZZ_EXAMPLES": str(EXAMPLES),
+            "TRUSTMALL_API_FUZZ_PHASES": "examples,coverage,fuzzing",
             "TRUSTMALL_API_FUZZ_REPORT": str(report),
         }
         completed = subprocess.run(

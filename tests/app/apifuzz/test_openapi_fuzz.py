@@ -18,7 +18,9 @@ key), except signing out, which would end it for the operations after it.
 
 Examples per operation: ``TRUSTMALL_API_FUZZ_EXAMPLES`` (3 in ``make test``, a smoke;
 ``make verify`` runs more through ``verify/apifuzz.py``, which also reads the tallies this module
-writes to ``TRUSTMALL_API_FUZZ_REPORT``)."""
+writes to ``TRUSTMALL_API_FUZZ_REPORT``). Schemathesis's phases: ``TRUSTMALL_API_FUZZ_PHASES``
+(``make test``: examples and fuzzing; ``make verify`` adds the coverage phase, every boundary and
+negative value the document allows, some fifty requests an operation)."""
 
 from __future__ import annotations
 
@@ -61,6 +63,7 @@ from tests.app.index.actors import SuiteDriver
 from tests.app.merchant.support import sign_in
 
 EXAMPLES = int(os.environ.get("TRUSTMALL_API_FUZZ_EXAMPLES", "3"))
+PHASES = set(os.environ.get("TRUSTMALL_API_FUZZ_PHASES", "examples,fuzzing").split(","))
 REPORT = os.environ.get("TRUSTMALL_API_FUZZ_REPORT")
 # The codes of a refusal as malformed: the generic one, and path and query parameters' own.
 MALFORMED = {
@@ -176,7 +179,10 @@ def merchant_session(fuzz_app: Any, suite: SuiteDriver) -> dict[str, str]:
 
 @pytest.fixture
 def api_schema(fuzz_app: Any) -> Any:
-    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_app)
+    loaded = schemathesis.openapi.from_asgi("/openapi.json", fuzz_app)
+    for phase in ("examples", "coverage", "fuzzing"):
+        loaded.config.phases.get_by_name(name=phase).enabled = phase in PHASES
+    return loaded
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
