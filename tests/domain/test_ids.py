@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from app.domain.errors import InvalidGtin, InvalidSerial, TrustMallError
 from app.domain.ids import (
+    abi_encode_strings,
     gs1_company_prefixes,
     gs1_digital_link_path,
     item_id_from_gs1,
@@ -132,6 +133,11 @@ def test_item_id_from_gs1_is_keccak_of_abi_encoded_gs1_gtin14_serial() -> None:
     expected = keccak(encode(["string", "string", "string"], ["gs1", "09506000134352", "A1"]))
 
     assert item_id_from_gs1("9506000134352", "A1") == expected
+
+
+@given(st.lists(st.text(max_size=70), min_size=0, max_size=4))
+def test_abi_encode_strings_is_eth_abis_encoding_of_strings(values: list[str]) -> None:
+    assert abi_encode_strings(*values) == encode(["string"] * len(values), values)
 
 
 def test_item_id_from_gs1_is_the_same_for_every_padding() -> None:
