@@ -36,7 +36,7 @@ STAMP_NPM := node_modules/.stamp-npm
 STAMP_TOOLS := $(VENV)/.stamp-toolchain
 STAMP_BUILD := .build/.stamp-compiled
 
-.PHONY: help setup browser postgres migration demo-cluster compile test test-long coverage lint bench verify chain hardhat-node deploy api worker demo clean
+.PHONY: help setup browser postgres migration demo-cluster compile test test-long coverage lint bench verify chain hardhat-node deploy api serve worker demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -125,6 +125,10 @@ deploy: $(STAMP_BUILD) ## Deploy the suite to NETWORK (default: Anvil at 127.0.0
 
 api: $(STAMP_BUILD) ## Run the service (uvicorn) against the deployment in deployments/
 	$(BIN)/uvicorn app.main:create_app --factory --host 127.0.0.1 --port 8000
+
+API_PROCESSES ?= 2
+serve: $(STAMP_BUILD) ## API processes alone (API_PROCESSES of them, a listening socket each) on port 8000, beside make worker
+	TRUSTMALL_RUN_BACKGROUND_TASKS=false $(BIN)/python -m app.serve --workers $(API_PROCESSES) --host 127.0.0.1 --port 8000
 
 worker: $(STAMP_BUILD) ## The service's background workers alone, beside API processes run with TRUSTMALL_RUN_BACKGROUND_TASKS=false
 	$(BIN)/python -m app.worker

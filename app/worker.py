@@ -2,8 +2,8 @@
 their own, serving no HTTP: the relayer (carriers' events, bureaus' applications, keeper duties
 and merchants' signed requests), the indexer, the keeper and the webhook deliverer.
 
-Beside it, any number of API processes on the same database (``uvicorn --workers N`` with
-``TRUSTMALL_RUN_BACKGROUND_TASKS=false``) only answer requests: what they accept waits in the
+Beside it, any number of API processes on the same database (``python -m app.serve --workers N``
+with ``TRUSTMALL_RUN_BACKGROUND_TASKS=false``) only answer requests: what they accept waits in the
 outbox, and this process sends it. One process runs the workers, this one or an API process left
 with its background tasks on (the default of ``make api``), not both: the relayer's and the
 deliverer's leases keep a second one from sending twice, but two indexers would both write the

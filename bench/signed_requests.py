@@ -8,12 +8,12 @@ an empty block every second, the suite deployed by `ape run deploy` into a tempo
 fresh merchants approved on the registry (holding no ETH), and their requests signed ahead
 (``harness.merchant_requests``): ``registerItems`` of new SKU items, each merchant's nonces 0, 1,
 ... in order. The service runs split as it scales on one machine: ``API_PROCESSES`` API processes
-(uvicorn ``--workers``, `app.main:create_app`, uvloop and httptools, no access log, their
-background tasks off) and the workers' own process (``python -m app.worker``: the relayer sends
-the accepted requests with the keeper's key in `executeBatch` batches while more arrive), on one
-SQLite file. Beside it, on fresh merchants and a fresh database each: the service as one process
-(uvicorn, API and background workers together, as `make api` runs it), and that process with its
-background workers off (the API alone).
+(``python -m app.serve``: uvicorn in each, a listening socket each, `app.main:create_app`, uvloop
+and httptools, no access log, their background tasks off) and the workers' own process
+(``python -m app.worker``: the relayer sends the accepted requests with the keeper's key in
+`executeBatch` batches while more arrive), on one SQLite file. Beside it, on fresh merchants and
+a fresh database each: the service as one process (uvicorn, API and background workers together,
+as `make api` runs it), and that process with its background workers off (the API alone).
 
 The load: raw HTTP/1.1 keep-alive connections in this process (``bench.http_load``), at most
 ``CONCURRENCY`` requests in flight;
@@ -133,8 +133,8 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
     assert many is not None and whole.confirmed_in is not None and whole.worker_cpu_ms is not None
     load = (
         f"{CONCURRENCY} in flight, {MERCHANTS} merchants of {REQUESTS_PER_MERCHANT} requests, each "
-        f"merchant's in nonce order; all answered 202; {API_PROCESSES} API processes (uvicorn "
-        "--workers) and the workers' process (python -m app.worker) relaying the accepted "
+        f"merchant's in nonce order; all answered 202; {API_PROCESSES} API processes (python "
+        "-m app.serve) and the workers' process (python -m app.worker) relaying the accepted "
         "requests meanwhile, on one SQLite file; client, service and Anvil on the same 2 cores"
     )
     return [
@@ -216,8 +216,14 @@ def _measure(driver: MerchantDriver, rpc_url: str, workdir: Path, shape: Shape) 
     warm_up = _lanes(driver, WARM_UP_MERCHANTS, WARM_UP_REQUESTS, 1, f"{shape.label}-warm")
     small = _lanes(driver, MERCHANTS, REQUESTS_PER_MERCHANT, 1, f"{shape.label}-one")
     env = _environment(driver.w3, rpc_url, workdir, background=shape.workers and not shape.split)
-    arguments = (*UVICORN_ARGS, "--workers", str(shape.api_processes))
-    api = ServiceProcess(env, free_port(), workdir / "service.log", FACTORY, arguments)
+    api = ServiceProcess(
+        env,
+        free_port(),
+        workdir / "service.log",
+        FACTORY,
+        UVICORN_ARGS,
+        api_processes=shape.api_processes if shape.split else 0,
+    )
     with (
         api,
         WorkerProcess(env, workdir / "worker.log") if shape.split else nullcontext() as worker,

@@ -1,5 +1,6 @@
 """The shopper's reads on the service deployed for throughput, as README's "Service" says to run
-it: API processes (uvicorn ``--workers 2``, background tasks off) beside the workers' own process
+it: API processes (``python -m app.serve --workers 2``, a listening socket each, background tasks
+off) beside the workers' own process
 (``python -m app.worker``: indexer, relayer, keeper, deliverer), on the same SQLite file and items
 as ``bench.verify``'s one process, in the same run. One Python process answers on one core at a
 time (the GIL); two use both, with the load generator and Anvil on the same two cores.
@@ -38,13 +39,19 @@ def split_rows(
     """``reads``: the JSON item paths, the item pages and the GS1 link pages (keys ``json``,
     ``page``, ``link``), measured in turn on API processes and a workers' process."""
     api_env = {**env, "TRUSTMALL_RUN_BACKGROUND_TASKS": "false"}
-    arguments = (*uvicorn_args, "--workers", str(API_PROCESSES))
-    api = ServiceProcess(api_env, free_port(), base / "split-api.log", uvicorn_args=arguments)
+    api = ServiceProcess(
+        api_env,
+        free_port(),
+        base / "split-api.log",
+        uvicorn_args=uvicorn_args,
+        api_processes=API_PROCESSES,
+    )
     with api, WorkerProcess(env, base / "split-worker.log"):
         _check(api, reads)
         measured = {name: measure(api, paths) for name, paths in reads.items()}
     shape = (
-        f"{API_PROCESSES} API processes (uvicorn --workers {API_PROCESSES}, background tasks off) "
+        f"{API_PROCESSES} API processes (python -m app.serve --workers {API_PROCESSES}, background "
+        "tasks off) "
         f"and the workers' process; {CONNECTIONS} keep-alive connections for {SECONDS:.0f} s, "
         "random items of the 100,000, in English"
     )

@@ -60,10 +60,11 @@ def service_environment(
 
 
 class ServiceProcess:
-    """One uvicorn process of the service on a loopback port; started, stopped or killed at will
-    (a restart reuses the same environment, so the same database). ``uvicorn_args`` are further
-    arguments of uvicorn's (``--no-access-log``, ``--loop uvloop``). As a context manager: started
-    on entry, stopped on exit."""
+    """One uvicorn process of the service on a loopback port, or ``api_processes`` of them on one
+    port (``python -m app.serve``); started, stopped or killed at will (a restart reuses the same
+    environment, so the same database). ``uvicorn_args`` are further arguments of uvicorn's
+    (``--no-access-log``, ``--loop uvloop``; app.serve takes these too). As a context manager:
+    started on entry, stopped on exit."""
 
     def __init__(
         self,
@@ -72,8 +73,10 @@ class ServiceProcess:
         log: Path,
         factory: str = FACTORY,
         uvicorn_args: Sequence[str] = (),
+        api_processes: int = 0,
     ) -> None:
         self.env = dict(env)
+        self.api_processes = api_processes
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
@@ -98,8 +101,12 @@ class ServiceProcess:
         self.stop()
 
     def start(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
+        if self.api_processes:
+            server = ["app.serve", "--workers", str(self.api_processes), "--factory", self.factory]
+        else:
+            server = ["uvicorn", self.factory, "--factory"]
         command = [
-            sys.executable, "-m", "uvicorn", self.factory, "--factory",
+            sys.executable, "-m", *server,
             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
             *self.uvicorn_args,
         ]  # fmt: skip
@@ -123,7 +130,7 @@ class ServiceProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the service has used: its process and the processes it
-        started (uvicorn's ``--workers``), all of its session."""
+        started (uvicorn's ``--workers``, app.serve's processes), all of its session."""
         return session_cpu_seconds(self.pid)
 
     def stop(self) -> None:

@@ -1,7 +1,7 @@
-"""The service split as it scales on one machine: API processes (uvicorn ``--workers 2``, their
-background tasks off) only accept, and the workers' own process (``python -m app.worker``) relays
-what they accepted, on the same database. Real processes: uvicorn, the worker, the session's
-Anvil."""
+"""The service split as it scales on one machine: API processes (``python -m app.serve --workers
+2``, their background tasks off) only accept, and the workers' own process (``python -m
+app.worker``) relays what they accepted, on the same database. Real processes: the API processes,
+the worker, the session's Anvil."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_api_processes_accept_and_the_worker_process_relays_what_they_accepted(
         deployment.rpc_url, deployment.deployments_dir, deployment.abi_dir, tmp_path, port
     )
     api_env = {**env, "TRUSTMALL_RUN_BACKGROUND_TASKS": "false"}
-    api = ServiceProcess(api_env, port, tmp_path / "api.log", uvicorn_args=("--workers", "2"))
+    api = ServiceProcess(api_env, port, tmp_path / "api.log", api_processes=2)
     with api, httpx.Client(base_url=api.url, timeout=30) as client:
         answers = [
             client.post(REQUESTS_PATH, json=request.body)
