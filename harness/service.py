@@ -176,9 +176,10 @@ def spawn_logged(command: list[str], env: Mapping[str, str], log: Path) -> subpr
         )  # fmt: skip
 
 
-def session_cpu_seconds(session: int) -> float:
-    """User + system CPU time of the running processes of a session (Linux, ``/proc``)."""
-    total = 0.0
+def session_processes(session: int) -> dict[int, list[str]]:
+    """The running processes of a session: each one's ``/proc/PID/stat`` fields after its name
+    (Linux)."""
+    found: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -187,8 +188,14 @@ def session_cpu_seconds(session: int) -> float:
         except OSError:
             continue  # ended meanwhile
         if int(fields[3]) == session:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            found[int(entry.name)] = fields
+    return found
+
+
+def session_cpu_seconds(session: int) -> float:
+    """User + system CPU time of the running processes of a session (Linux, ``/proc``)."""
+    ticks = sum(int(f[11]) + int(f[12]) for f in session_processes(session).values())
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class WorkerProcess:

@@ -10,30 +10,18 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 
 from harness.nodes import ROOT, free_port
+from harness.service import session_processes
+from tests.app.merchant.live_service import eventually
 
 PROBE = "tests.app.serving.probe_app:make_probe"
 CONNECTIONS = 16  # all on one of two processes by chance: 2 in 2**16
-DEADLINE_SECONDS = 60.0
-Found = TypeVar("Found")
-
-
-def _eventually(found: Callable[[], Found | None], what: str) -> Found:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        value = found()
-        if value is not None:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {DEADLINE_SECONDS:.0f} s: {what}")
 
 
 def _answering(port: int) -> bool | None:
@@ -52,7 +40,7 @@ def serving(port: int, log: Path, workers: int = 2) -> Iterator[subprocess.Popen
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     try:
-        _eventually(lambda: _listening(port) == workers or None, f"{workers} sockets listen")
+        eventually(lambda: _listening(port) == workers, f"{workers} sockets listen")
         yield process
     finally:
         if process.poll() is None:
@@ -88,19 +76,6 @@ def _pids_of_a_burst(port: int) -> list[int]:
     return pids
 
 
-def _session_pids(session: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == session:
-                found.add(int(entry.name))
-    return found
-
-
 def test_a_burst_of_keep_alive_connections_is_spread_over_the_processes(tmp_path: Path) -> None:
     port = free_port()
     with serving(port, tmp_path / "serve.log") as process:
@@ -126,12 +101,12 @@ def test_sigterm_stops_every_process_and_a_killed_one_is_started_again(tmp_path:
                 return None  # queued on the killed process's socket as it closed
             return pids if len(pids) == 2 and victim not in pids else None
 
-        after = _eventually(replaced, "a new process in place of the killed one")
+        after = eventually(replaced, "a new process in place of the killed one")
         assert after - first and (first - {victim}) <= after
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
-        _eventually(lambda: not _session_pids(process.pid) or None, "every process ended")
+        eventually(lambda: not session_processes(process.pid), "every process ended")
         assert _answering(port) is None
 
 
