@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import os
 import signal
 import subprocess
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,32 @@ import httpx
 from harness.nodes import ROOT, anvil_command, free_port, wait_for_rpc
 
 NODE_START_TIMEOUT = 60.0
+SAVE_TRIES = 20
+
+
+def torn_dump(dump: dict[str, Any]) -> str | None:
+    """Why an ``anvil_dumpState`` answer is not one moment of the chain, or None if it is.
+
+    Anvil reads the head, the blocks, the transactions and the accounts one after another: a block
+    mined in between lands in some and not in others. Loaded, such a dump is a chain no node could
+    have: an account's nonce counts a transaction whose block, receipt and logs are gone, so a
+    relayer rightly keeps that transaction's records confirmed while no log of them exists."""
+    best = int(dump["best_block_number"])
+    blocks = {int(block["header"]["number"], 16) for block in dump["blocks"]}
+    if max(blocks, default=0) != best:
+        return f"blocks up to {max(blocks, default=0)}, head {best}"
+    strays = {int(tx["block_number"]) for tx in dump["transactions"]} - blocks
+    if strays:
+        return f"transactions of blocks not dumped: {sorted(strays)[:5]}"
+    sent = Counter(str(tx["info"]["from"]).lower() for tx in dump["transactions"])
+    for address, account in dump["accounts"].items():
+        # An account without code spends a nonce on each transaction it sends, and on nothing else.
+        if account.get("code") in (None, "", "0x") and account["nonce"] != sent[address.lower()]:
+            return (
+                f"{address} has nonce {account['nonce']} and {sent[address.lower()]} "
+                "transactions in the dump"
+            )
+    return None
 
 
 class Node:
@@ -33,6 +61,7 @@ class Node:
         self.snapshot_seconds = snapshot_seconds
         self.process: subprocess.Popen[bytes] | None = None
         self.saved_head = -1  # the saved state holds no block above this one
+        self.torn_dumps = 0  # dumps discarded as torn (``torn_dump``)
         # How far the chain's clock runs ahead of the wall clock (moved by `advance_to`).
         self.clock_offset = 0.0
         self._lock = threading.Lock()
@@ -109,17 +138,23 @@ class Node:
             self._save()
 
     def _save(self) -> None:
-        answer = httpx.post(
-            self.url,
-            json={"jsonrpc": "2.0", "id": 1, "method": "anvil_dumpState", "params": []},
-            timeout=30,
-        ).json()
-        data = gzip.decompress(bytes.fromhex(answer["result"][2:]))
-        head = self.head()
-        temporary = self.state.with_suffix(".tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, self.state)
-        self.saved_head = head
+        """Keeps a whole dump only: one torn by a block mined meanwhile is taken again."""
+        for _ in range(SAVE_TRIES):
+            answer = httpx.post(
+                self.url,
+                json={"jsonrpc": "2.0", "id": 1, "method": "anvil_dumpState", "params": []},
+                timeout=30,
+            ).json()
+            data = gzip.decompress(bytes.fromhex(answer["result"][2:]))
+            dump = json.loads(data)
+            if torn_dump(dump) is None:
+                temporary = self.state.with_suffix(".tmp")
+                temporary.write_bytes(data)
+                os.replace(temporary, self.state)
+                self.saved_head = int(dump["best_block_number"])
+                return
+            self.torn_dumps += 1
+        raise RuntimeError(f"{SAVE_TRIES} dumps in a row were torn: {torn_dump(dump)}")
 
     def head(self) -> int:
         answer = httpx.post(

@@ -171,6 +171,9 @@ class FaultReport(BaseModel):
     merchant: MerchantRequestsReport | None = Field(
         default=None, description="merchants' signed requests, when the plan sends any"
     )
+    torn_snapshots: int = Field(
+        default=0, description="node dumps discarded as torn (a block mined while Anvil wrote them)"
+    )
 
     @property
     def blocks_rolled_back(self) -> int:
@@ -244,4 +247,5 @@ class FaultReport(BaseModel):
             + ("" if self.merchant is None else " " + self.merchant.summary())
             + f" requests_in_flight_at_service_kills={self.requests_in_flight_at_service_kills}"
             f" requests_rolled_back={self.requests_rolled_back}"
+            f" torn_snapshots={self.torn_snapshots}"
         )

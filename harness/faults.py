@@ -7,7 +7,8 @@ The set-up is the relay benchmark's (``harness.suite``): a fresh Anvil, the suit
 ``app.main:create_app``, a SQLite file, its relayer and indexer on). Then:
 
 * **the node** saves its state (``anvil_dumpState``, written to a file atomically) every
-  ``snapshot_seconds``; a node fault is ``kill -9`` and a restart with ``--load-state`` from the
+  ``snapshot_seconds``, keeping only whole dumps (Anvil's can tear: ``fault_node.torn_dump``);
+  a node fault is ``kill -9`` and a restart with ``--load-state`` from the
   last saved file, so the chain goes back in time: blocks mined since the snapshot vanish, with
   the relayer's transactions in them (confirmed or not) and the nonces they used;
 * **the service** is killed with ``kill -9`` (no shutdown, no lease released) and started again
@@ -150,6 +151,7 @@ def run_faults(plan: FaultPlan, base: Path | None = None) -> FaultReport:
                 merchants.close()
             node.stop_background()
         report = _verdict(plan, started, w3, registry, carrier, service, keeper, faults)
+        report.torn_snapshots = node.torn_dumps
         if requests is not None and merchants is not None:
             report.merchant = requests.verdict(service, merchants)
         return report
