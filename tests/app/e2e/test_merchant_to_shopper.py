@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from tests.app.conftest import (
     deploy_suite,
 )
 from tests.app.ingest.support import event, post_signed
+from tests.app.merchant.live_service import eventually
 
 pytestmark = pytest.mark.anvil
 
@@ -49,7 +49,6 @@ GTIN = "4006381333931"
 GS1_PREFIX = gs1_company_prefixes(GTIN)[3]
 BATCH_SERIALS = [f"E2E-{n:04d}" for n in range(1, 9)]
 AUTHENTIC_GREEN = (0x13, 0x73, 0x33)  # .ok in app/api/html_pages.py
-WAIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -138,18 +137,6 @@ def story(
         service.stop()
 
 
-def _eventually(check: Callable[[], Any], what: str) -> Any:
-    """Polls until ``check`` returns something truthy: the service relays and indexes in the
-    background, so the test waits on the outcome, with a deadline, never a fixed time."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {WAIT_SECONDS:.0f} s")
-
-
 def _item(service: ServiceProcess, item_id: str) -> dict[str, Any] | None:
     response = httpx.get(f"{service.url}/v1/items/{item_id}", timeout=10)
     return response.json() if response.status_code == 200 else None
@@ -164,7 +151,7 @@ def test_batch_published_by_the_merchants_script_is_verified_by_its_gs1_link_in_
     serial = BATCH_SERIALS[2]
     item_id = "0x" + item_id_from_gs1(GTIN, serial).hex()
 
-    record = _eventually(lambda: _item(story.service, item_id), "the batch item's indexing")
+    record = eventually(lambda: _item(story.service, item_id), "the batch item's indexing")
     assert record["authentic"] is True
     assert record["batch"]["root"] == story.batch["root"]
     assert record["batch"]["proof_verified"] is True
@@ -194,13 +181,13 @@ def test_carrier_webhooks_reach_the_chain_and_the_shoppers_page_shows_the_trail(
             relays = [client.get(f"/v1/relay/{relay_id}").json() for relay_id in relay_ids]
             return relays if all(r["status"] == "confirmed" for r in relays) else None
 
-        relays = _eventually(confirmed, "the relay of the carrier's events")
+        relays = eventually(confirmed, "the relay of the carrier's events")
 
     def trail() -> list[dict[str, Any]] | None:
         record = _item(story.service, item_id)
         return record["custody"] if record and len(record["custody"]) == 2 else None
 
-    custody = _eventually(trail, "the indexing of the relayed custody events")
+    custody = eventually(trail, "the indexing of the relayed custody events")
     assert [c["action"] for c in custody] == ["shipped", "delivered"]
     oracle = Account.from_key(ORACLE_KEY).address
     assert {c["submitter"] for c in custody} == {oracle}
