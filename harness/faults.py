@@ -245,15 +245,9 @@ def _strike_now(run: Run, kind: str) -> Fault:
         time.sleep(0.02)
     due = [duty.order_id for duty in keeper.due]
     if kind == "node":
-        # Strike when it takes work back: records confirmed above the last snapshot, and some of
-        # the group's duties done in blocks above it.
-        saved = node.saved_head
         until = time.monotonic() + bite
-        while time.monotonic() < until and not (
-            service.newest_confirmed_block() > saved
-            and (not group or keeper.landed_above(group, saved))
-        ):
-            time.sleep(0.02)
+        while time.monotonic() < until and not _takes_work_back(run, group, node.saved_head):
+            time.sleep(0.05)
     duties = service.keeper_records(due)
     landed = keeper.landed_above(due, -1) if kind == "node" else []
     ran = run.requests.executed_blocks() if run.requests and kind == "node" else []
@@ -286,6 +280,17 @@ def _strike_now(run: Run, kind: str) -> Fault:
         requests_in_flight=in_flight[0],
         request_batches_in_flight=in_flight[1],
         requests_rolled_back=sum(1 for block in ran if block > head_after),
+    )
+
+
+def _takes_work_back(run: Run, group: list[str], saved: int) -> bool:
+    """Whether a node kill now takes work back: records confirmed above the last snapshot, some
+    of the group's duties done in blocks above it, and (when merchants post) some of their
+    requests run above it."""
+    return (
+        run.service.newest_confirmed_block() > saved
+        and (not group or bool(run.keeper.landed_above(group, saved)))
+        and (run.requests is None or max(run.requests.executed_blocks(), default=-1) > saved)
     )
 
 

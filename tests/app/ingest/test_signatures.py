@@ -105,6 +105,21 @@ def test_signature_from_the_future_is_refused(client: TestClient, carrier: Sourc
     assert _refusal(response) == (401, "signature_from_future")
 
 
+def test_the_window_is_300_seconds_either_way_to_the_second() -> None:
+    secret, body, now = "s3cr3t", b"[]", 1_800_000_000
+
+    def at(timestamp: int) -> str:
+        return f"t={timestamp},v1={hmac_hex(secret, timestamp, body)}"
+
+    for inside in (now - TOLERANCE, now, now + TOLERANCE):
+        assert verify_signature(secret, at(inside), body, now, TOLERANCE).timestamp == inside
+    for outside, code in ((now - TOLERANCE - 1, "signature_expired"),
+                          (now + TOLERANCE + 1, "signature_from_future")):  # fmt: skip
+        with pytest.raises(AuthRefused) as refused:
+            verify_signature(secret, at(outside), body, now, TOLERANCE)
+        assert refused.value.code == code
+
+
 def test_signature_with_another_secret_is_refused(
     client: TestClient, carrier: SourceSecrets
 ) -> None:
