@@ -24,7 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from eth_utils.crypto import keccak
 from pydantic import BaseModel, Field
 
@@ -32,7 +31,7 @@ from harness.cluster import ServiceFront
 from harness.fault_service import Carrier, event_bodies, reference_of
 from harness.nodes import anvil_command, free_port, running
 from harness.postgres import PostgresServer, postgres
-from harness.service import ServiceProcess
+from harness.service import ServiceProcess, answers
 from harness.suite import ORACLE, CarrierService, block_ticker, database_rows, deploy_with_items
 
 # The kinds of fault, in the order they strike (at 1/4, 2/4 and 3/4 of the stream).
@@ -125,7 +124,7 @@ def run_cluster_faults(plan: ClusterPlan, base: Path | None = None) -> ClusterRe
                     _wait_settled(database_url, len(carrier.accepted), deadline)
                 finally:
                     carrier.close()
-                answering = sum(_answers(replica.url) for replica in replicas)
+                answering = sum(answers(f"{replica.url}/readyz", timeout=5) for replica in replicas)
                 outbox = dict(
                     database_rows(
                         database_url, "SELECT status, count(*) FROM outbox_records GROUP BY status"
@@ -235,15 +234,8 @@ def _restart_database(
     return ClusterFault(kind=FAULTS[2], at_accepted=at, seconds_down=time.monotonic() - struck)
 
 
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/readyz", timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def _until_ready(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline and not _answers(url):
+    while time.monotonic() < deadline and not answers(f"{url}/readyz", timeout=5):
         time.sleep(0.1)
 
 

@@ -17,9 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from harness.nodes import ROOT, anvil_command, free_port, wait_for_rpc
+from harness.nodes import ROOT, anvil_command, free_port, rpc, wait_for_rpc
 
 NODE_START_TIMEOUT = 60.0
 SAVE_TRIES = 20
@@ -114,15 +112,8 @@ class Node:
         block = self._rpc("eth_getBlockByNumber", ["latest", False])
         return int(block["timestamp"], 16)
 
-    def _rpc(self, method: str, params: list[Any]) -> Any:
-        answer = httpx.post(
-            self.url,
-            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
-            timeout=10,
-        ).json()
-        if "error" in answer:
-            raise RuntimeError(f"{method}: {answer['error']}")
-        return answer["result"]
+    def _rpc(self, method: str, params: list[Any], timeout: float = 10.0) -> Any:
+        return rpc(self.url, method, params, timeout)
 
     def kill(self) -> None:
         """``kill -9``: nothing is saved on the way down."""
@@ -140,12 +131,8 @@ class Node:
     def _save(self) -> None:
         """Keeps a whole dump only: one torn by a block mined meanwhile is taken again."""
         for _ in range(SAVE_TRIES):
-            answer = httpx.post(
-                self.url,
-                json={"jsonrpc": "2.0", "id": 1, "method": "anvil_dumpState", "params": []},
-                timeout=30,
-            ).json()
-            data = gzip.decompress(bytes.fromhex(answer["result"][2:]))
+            dumped = self._rpc("anvil_dumpState", [], timeout=30)
+            data = gzip.decompress(bytes.fromhex(dumped[2:]))
             dump = json.loads(data)
             if torn_dump(dump) is None:
                 temporary = self.state.with_suffix(".tmp")
@@ -157,12 +144,7 @@ class Node:
         raise RuntimeError(f"{SAVE_TRIES} dumps in a row were torn: {torn_dump(dump)}")
 
     def head(self) -> int:
-        answer = httpx.post(
-            self.url,
-            json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []},
-            timeout=10,
-        ).json()
-        return int(answer["result"], 16)
+        return int(self._rpc("eth_blockNumber", []), 16)
 
     def start_background(self) -> None:
         """A snapshot every ``snapshot_seconds``, and an empty block every second (a live chain
@@ -183,17 +165,14 @@ class Node:
             thread.join()
 
     def _mine(self) -> None:
-        httpx.post(
-            self.url,
-            json={"jsonrpc": "2.0", "id": 1, "method": "evm_mine", "params": []},
-            timeout=5,
-        )
+        self._rpc("evm_mine", [], timeout=5)
 
     def _every(self, seconds: float, action: Any) -> None:
         while not self._stop.wait(seconds):
             with self._lock:
                 alive = self.process is not None
             if alive:
-                # The node may die in the middle: the next round tries again.
-                with contextlib.suppress(httpx.HTTPError, KeyError, ValueError, OSError):
+                # The node may die in the middle (or refuse while it starts): the next round
+                # tries again.
+                with contextlib.suppress(RuntimeError, KeyError, ValueError, OSError):
                     action()

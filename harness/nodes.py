@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness import ports
 
@@ -37,12 +38,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rpc(url: str, method: str, params: list[object] | None = None) -> object:
+def rpc(url: str, method: str, params: list[object] | None = None, timeout: float = 10.0) -> Any:
+    """One JSON-RPC call (urllib: no client, and no TLS context, built for each call)."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
     request = urllib.request.Request(
         url, data=body.encode(), headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         answer = json.loads(response.read())
     if "error" in answer:
         raise RuntimeError(f"{method}: {answer['error']}")

@@ -8,10 +8,10 @@ from fastapi import FastAPI
 # Their models (the tables are in the migrations).
 import app.credit.models
 import app.index.credit_rows  # noqa: F401
+from app.api.routing import add_routes
 from app.credit.line_router import router as line_router
 from app.credit.router import router as credit_router
 
 
 def install_credit(app: FastAPI) -> None:
-    app.include_router(credit_router)
-    app.include_router(line_router)
+    add_routes(app, credit_router, line_router)

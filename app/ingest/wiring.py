@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 import app.chain.journal
 import app.ingest.models
 import app.outbox.models  # noqa: F401  (its tables are in the migrations)
+from app.api.routing import add_routes
 from app.ingest.router import router as logistics_router
 from app.outbox.models import OutboxRecord, RelayStatus
 from app.outbox.router import router as relay_router
@@ -23,8 +24,7 @@ from app.stats.sources import RelayLagPublic, provide_relay_lag
 
 def install_ingest_and_relay(app: FastAPI, services: AppServices) -> None:
     services.workers["relayer"] = relayer_worker(services)
-    app.include_router(logistics_router)
-    app.include_router(relay_router)
+    add_routes(app, logistics_router, relay_router)
     provide_relay_lag(app, relay_lag)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from app.api.routing import add_routes
 from app.keeper.metrics import KeeperCollector
 from app.keeper.router import router as keeper_router
 from app.keeper.worker import keeper_worker
@@ -14,5 +15,5 @@ from app.services import AppServices
 
 def install_keeper(app: FastAPI, services: AppServices, metrics: CollectorRegistry) -> None:
     services.workers["keeper"] = keeper_worker(services)
-    app.include_router(keeper_router)
+    add_routes(app, keeper_router)
     metrics.register(KeeperCollector(services))

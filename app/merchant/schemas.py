@@ -41,7 +41,11 @@ class MerchantSessionPublic(BaseModel):
 
 
 class WebhookEndpointCreate(BaseModel):
-    url: WebhookUrl = Field(description="https:// outside development and tests")
+    url: WebhookUrl = Field(
+        description="https:// outside development and tests",
+        # Documents what AnyHttpUrl enforces beyond `format: uri`: an http(s) scheme.
+        json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
+    )
     event_types: list[EventType] = Field(
         default_factory=lambda: list(EventType), min_length=1, max_length=len(EventType)
     )

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 # Its models (the tables are made by the migrations).
 import app.merchant.models
 import app.merchant.request_models  # noqa: F401
+from app.api.routing import add_routes
 from app.index.runtime import IndexRuntime
 from app.merchant.events import follow_index
 from app.merchant.metrics import WebhookCollector
@@ -26,8 +27,5 @@ def install_merchant(
 ) -> None:
     follow_index(index.indexer.handlers)
     services.workers["webhooks"] = webhook_worker(services)
-    app.include_router(siwe_router)
-    app.include_router(webhook_router)
-    app.include_router(reads_router)
-    app.include_router(requests_router)
+    add_routes(app, siwe_router, webhook_router, reads_router, requests_router)
     metrics.register(WebhookCollector(services))

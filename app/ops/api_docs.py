@@ -14,6 +14,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
 from app.api.errors import ApiError
+from app.api.routing import add_routes
 
 ASSETS_PATH = "/docs/assets"
 # The files the page loads, and their media types.
@@ -53,7 +54,7 @@ def install_api_docs(app: FastAPI, assets_dir: Path) -> None:
             assets_dir / name, media_type=media_type, headers={"Cache-Control": _CACHE}
         )
 
-    app.include_router(router)
+    add_routes(app, router)
 
 
 def _missing_assets(assets_dir: Path) -> None:

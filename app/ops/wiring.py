@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 import app.index.models
 import app.shop.models  # noqa: F401  (its tables are in the migrations)
+from app.api.routing import add_routes
 from app.index.runtime import IndexRuntime
 from app.ops.api import router as ops_router
 from app.ops.logging import RequestLogMiddleware, configure_logging
@@ -32,16 +33,19 @@ def install_index_and_shop(app: FastAPI, services: AppServices) -> IndexRuntime:
     app.state.token_names = TokenNames(index.chain)
     app.state.chain_clock = ChainClock(index.chain)
     services.workers["indexer"] = index.worker
-    app.include_router(page_router)
-    app.include_router(shop_router)
-    app.include_router(resolver_router)
-    app.include_router(qr_router)
-    app.include_router(label_sheets_router)
-    app.include_router(publish_router)
-    app.include_router(problem_report_router)
-    app.include_router(problem_reports_router)
+    add_routes(
+        app,
+        page_router,
+        shop_router,
+        resolver_router,
+        qr_router,
+        label_sheets_router,
+        publish_router,
+        problem_report_router,
+        problem_reports_router,
+    )
     install_stats(app, index)
-    app.include_router(ops_router)
+    add_routes(app, ops_router)
     # Kept for the features that add their own collectors (the keeper's).
     app.state.metrics = install_metrics(app, index.indexer)
     # Added last, so outermost: the request id covers every other middleware's work too.

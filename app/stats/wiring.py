@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import app.stats.models  # noqa: F401  (its tables are in the migrations)
+from app.api.routing import add_routes
 from app.index.runtime import IndexRuntime
 from app.stats.api import router as stats_router
 from app.stats.counters import DashboardCounters
@@ -21,5 +22,4 @@ def install_stats(app: FastAPI, index: IndexRuntime) -> None:
     app.state.stats = StatsRuntime(
         index.database, sources, index.chain, index.settings.stats_refresh_seconds
     )
-    app.include_router(stats_router)
-    app.include_router(dashboard_router)
+    add_routes(app, stats_router, dashboard_router)

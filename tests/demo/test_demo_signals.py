@@ -23,11 +23,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from harness import ports
 from harness.nodes import ROOT, free_port
+from harness.service import answers
 
 DEMO = ROOT / "tools" / "demo.py"
 START_DEADLINE = 180.0  # Anvil, `ape run deploy` and uvicorn on a loaded 2-core machine
@@ -111,10 +111,7 @@ def wait_until(condition: Callable[[], bool], deadline: float, what: str, demo: 
 def serving(demo: Demo) -> bool:
     if demo.process.poll() is not None:
         pytest.fail(f"the demo exited with {demo.process.returncode}:\n{demo.output()}")
-    try:
-        return httpx.get(f"http://127.0.0.1:{demo.api_port}/healthz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
+    return answers(f"http://127.0.0.1:{demo.api_port}/healthz")
 
 
 def chain_started(demo: Demo) -> bool:

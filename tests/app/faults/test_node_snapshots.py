@@ -14,18 +14,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from harness.fault_node import Node, torn_dump
+from harness.nodes import rpc
 
 
 def _rpc(node: Node, method: str, params: list[Any]) -> Any:
-    answer = httpx.post(
-        node.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=10
-    ).json()
-    assert "error" not in answer, answer
-    return answer["result"]
+    return rpc(node.url, method, params)
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from harness.nodes import ROOT, free_port
-from harness.service import session_processes
+from harness.service import answers, session_processes
 from tests.app.merchant.live_service import eventually
 
 PROBE = "tests.app.serving.probe_app:make_probe"
@@ -25,10 +23,7 @@ CONNECTIONS = 16  # all on one of two processes by chance: 2 in 2**16
 
 
 def _answering(port: int) -> bool | None:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200 or None
-    except httpx.TransportError:
-        return None
+    return answers(f"http://127.0.0.1:{port}/") or None
 
 
 @contextmanager
