@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,3 +113,28 @@ def load_suite(
         if (abi_dir / f"{name}.json").exists()
     }
     return Suite(web3=web3, chain_id=chain_id, record=record, contracts=contracts)
+
+
+class SuiteCache:
+    """One app's deployed suite, loaded on first use and kept: loading parses every ABI and
+    builds every contract class, tens of milliseconds a request for the features that read the
+    chain now and then (a bureau's report, a carrier's unknown subject). A feature that finds the
+    node failing ``forget``s it: a restarted node may serve another deployment."""
+
+    def __init__(self) -> None:
+        self._suite: Suite | None = None
+        self._lock = threading.Lock()
+
+    def get(
+        self, rpc_url: str, deployments_dir: Path, abi_dir: Path, chain_id: int | None
+    ) -> Suite:
+        """The suite, loading it if none is kept (``load_suite``'s errors pass through, and
+        nothing is kept then: a deployment written later is found)."""
+        with self._lock:
+            if self._suite is None:
+                self._suite = load_suite(connect(rpc_url), deployments_dir, abi_dir, chain_id)
+            return self._suite
+
+    def forget(self) -> None:
+        with self._lock:
+            self._suite = None

@@ -15,7 +15,7 @@ from web3.contract import Contract
 from web3.exceptions import Web3Exception
 
 from app.api.errors import ApiError
-from app.chain.contracts import DeploymentMissing, connect, load_suite
+from app.chain.contracts import DeploymentMissing, SuiteCache
 from app.credit.models import AttestationNonceCounter
 from app.domain.attestations import SCORE_BAND_FLOORS, Domain
 from app.services import AppServices
@@ -61,8 +61,8 @@ def read_chain(services: AppServices) -> ChainView:
     settings = services.settings
 
     def read() -> ChainView:
-        suite = load_suite(
-            connect(settings.rpc_url), settings.deployments_dir, settings.abi_dir, settings.chain_id
+        suite = services.state(SuiteCache).get(
+            settings.rpc_url, settings.deployments_dir, settings.abi_dir, settings.chain_id
         )
         if VERIFIER not in suite.contracts:
             raise ApiError(
@@ -85,6 +85,10 @@ def read_chain(services: AppServices) -> ChainView:
         return _read(read)
     except DeploymentMissing as error:
         raise ApiError(409, "credit_not_deployed", str(error)) from None
+    except ApiError:
+        # The node away, or a deployment without credit: look again next time.
+        services.state(SuiteCache).forget()
+        raise
 
 
 def _read(call: Callable[[], T]) -> T:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.chain.contracts import Suite, connect, load_suite
+from app.chain.contracts import Suite, SuiteCache
 from app.db.session import Database
 from app.domain.errors import TrustMallError
 from app.domain.orders import ZERO_ADDRESS
@@ -35,7 +35,7 @@ class SubjectChecker:
     def __init__(self, cache_size: int = 200_000) -> None:
         self._cache_size = cache_size
         self._known: OrderedDict[str, None] = OrderedDict()
-        self._suite: Suite | None = None
+        self._suites = SuiteCache()
         self._lock = threading.Lock()
         self._chain_lock = threading.Lock()
 
@@ -62,7 +62,7 @@ class SubjectChecker:
         except TrustMallError:
             raise
         except Exception as error:
-            self._suite = None
+            self._suites.forget()
             raise ChainUnavailable(
                 f"the chain could not be read: {type(error).__name__}"
             ) from error
@@ -107,13 +107,9 @@ class SubjectChecker:
         return missing
 
     def _suite_for(self, settings: Settings) -> Suite:
-        with self._lock:
-            if self._suite is None:
-                web3 = connect(settings.rpc_url)
-                self._suite = load_suite(
-                    web3, settings.deployments_dir, settings.abi_dir, settings.chain_id
-                )
-            return self._suite
+        return self._suites.get(
+            settings.rpc_url, settings.deployments_dir, settings.abi_dir, settings.chain_id
+        )
 
     def _is_known(self, key: str) -> bool:
         with self._lock:
