@@ -30,6 +30,9 @@ AUTHENTIC_BANNER = b'id="verdict">Authentic<'
 class Measured(NamedTuple):
     result: LoadResult
     cpu_us: float  # service CPU time per request
+    # The share of the service's CPU time its busiest process used: with several API processes,
+    # how evenly the kernel spread the connections (1.0 for one process).
+    busiest_share: float = 1.0
 
 
 class Page(NamedTuple):
@@ -43,11 +46,14 @@ class Page(NamedTuple):
 def measure(service: ServiceProcess, paths: list[str], connections: int = CONNECTIONS) -> Measured:
     """``paths`` under load after a warm-up; the result and the service's CPU per request."""
     load(service.port, paths, WARM_UP_SECONDS, connections)
-    cpu_before = service.cpu_seconds()
+    before = service.cpu_by_process()
     result = load(service.port, paths, SECONDS, connections)
     if result.errors:
         raise RuntimeError(f"{result.errors} of {result.requests} requests failed: {paths[0]}")
-    return Measured(result, (service.cpu_seconds() - cpu_before) / result.requests * 1e6)
+    after = service.cpu_by_process()
+    used = [after[pid] - before.get(pid, 0.0) for pid in after]
+    total = sum(used)
+    return Measured(result, total / result.requests * 1e6, max(used) / total if total > 0 else 1.0)
 
 
 def page_rows(

@@ -63,7 +63,7 @@ def split_rows(
             round(json.result.rps),
             "req/s",
             peer=Peer("one process, this run", round(one_process["json"].result.rps)),
-            note=f"{shape}; p99 {json.result.percentile_ms(0.99):.2f} ms",
+            note=f"{shape}; {_spread(json)}; p99 {json.result.percentile_ms(0.99):.2f} ms",
         )
     ]
     labels = {
@@ -77,7 +77,8 @@ def split_rows(
             measured[name],
             json,
             peer="JSON on the same processes",
-            note=f"{shape}; one process, this run: {one_process[name].result.rps:,.0f} req/s",
+            note=f"{shape}; {_spread(measured[name])}; one process, this run: "
+            f"{one_process[name].result.rps:,.0f} req/s",
             p99_note="; one process, this run: p99 "
             f"{one_process[name].result.percentile_ms(0.99):.2f} ms",
             cpu_note="user + system time of the API processes over the load, per request "
@@ -85,6 +86,15 @@ def split_rows(
             targets=True,
         )
     return rows
+
+
+def _spread(measured: Measured) -> str:
+    """How the load fell on the API processes: the kernel gives each connection to one of them
+    by a hash, so 8 connections may split 6 to 2, and the row then measures less than both."""
+    return (
+        f"the busier API process did {measured.busiest_share:.0%} of their work "
+        f"(50% is an even split)"
+    )
 
 
 def _check(api: ServiceProcess, reads: Mapping[str, list[str]]) -> None:

@@ -133,6 +133,10 @@ class ServiceProcess:
         started (uvicorn's ``--workers``, app.serve's processes), all of its session."""
         return session_cpu_seconds(self.pid)
 
+    def cpu_by_process(self) -> dict[int, float]:
+        """``cpu_seconds`` for each process of the service's session."""
+        return session_cpu_by_process(self.pid)
+
     def stop(self) -> None:
         """A graceful stop (SIGTERM: uvicorn finishes its requests and the app's lifespan)."""
         process, self.process = self.process, None
@@ -194,8 +198,13 @@ def session_processes(session: int) -> dict[int, list[str]]:
 
 def session_cpu_seconds(session: int) -> float:
     """User + system CPU time of the running processes of a session (Linux, ``/proc``)."""
-    ticks = sum(int(f[11]) + int(f[12]) for f in session_processes(session).values())
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(session_cpu_by_process(session).values())
+
+
+def session_cpu_by_process(session: int) -> dict[int, float]:
+    """User + system CPU time of each running process of a session, by process id."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return {pid: (int(f[11]) + int(f[12])) / tick for pid, f in session_processes(session).items()}
 
 
 class WorkerProcess:
