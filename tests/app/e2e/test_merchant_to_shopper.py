@@ -137,8 +137,8 @@ def story(
         service.stop()
 
 
-def _item(service: ServiceProcess, item_id: str) -> dict[str, Any] | None:
-    response = httpx.get(f"{service.url}/v1/items/{item_id}", timeout=10)
+def _item(client: httpx.Client, item_id: str) -> dict[str, Any] | None:
+    response = client.get(f"/v1/items/{item_id}")
     return response.json() if response.status_code == 200 else None
 
 
@@ -151,7 +151,8 @@ def test_batch_published_by_the_merchants_script_is_verified_by_its_gs1_link_in_
     serial = BATCH_SERIALS[2]
     item_id = "0x" + item_id_from_gs1(GTIN, serial).hex()
 
-    record = eventually(lambda: _item(story.service, item_id), "the batch item's indexing")
+    with httpx.Client(base_url=story.service.url, timeout=10) as client:
+        record = eventually(lambda: _item(client, item_id), "the batch item's indexing")
     assert record["authentic"] is True
     assert record["batch"]["root"] == story.batch["root"]
     assert record["batch"]["proof_verified"] is True
@@ -183,11 +184,11 @@ def test_carrier_webhooks_reach_the_chain_and_the_shoppers_page_shows_the_trail(
 
         relays = eventually(confirmed, "the relay of the carrier's events")
 
-    def trail() -> list[dict[str, Any]] | None:
-        record = _item(story.service, item_id)
-        return record["custody"] if record and len(record["custody"]) == 2 else None
+        def trail() -> list[dict[str, Any]] | None:
+            record = _item(client, item_id)
+            return record["custody"] if record and len(record["custody"]) == 2 else None
 
-    custody = eventually(trail, "the indexing of the relayed custody events")
+        custody = eventually(trail, "the indexing of the relayed custody events")
     assert [c["action"] for c in custody] == ["shipped", "delivered"]
     oracle = Account.from_key(ORACLE_KEY).address
     assert {c["submitter"] for c in custody} == {oracle}
