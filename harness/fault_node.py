@@ -134,14 +134,15 @@ class Node:
             dumped = self._rpc("anvil_dumpState", [], timeout=30)
             data = gzip.decompress(bytes.fromhex(dumped[2:]))
             dump = json.loads(data)
-            if torn_dump(dump) is None:
+            torn = torn_dump(dump)
+            if torn is None:
                 temporary = self.state.with_suffix(".tmp")
                 temporary.write_bytes(data)
                 os.replace(temporary, self.state)
                 self.saved_head = int(dump["best_block_number"])
                 return
             self.torn_dumps += 1
-        raise RuntimeError(f"{SAVE_TRIES} dumps in a row were torn: {torn_dump(dump)}")
+        raise RuntimeError(f"{SAVE_TRIES} dumps in a row were torn, the last: {torn}")
 
     def head(self) -> int:
         return int(self._rpc("eth_blockNumber", []), 16)

@@ -35,6 +35,8 @@ class SubjectChecker:
     def __init__(self, cache_size: int = 200_000) -> None:
         self._cache_size = cache_size
         self._known: OrderedDict[str, None] = OrderedDict()
+        # A suite of its own, not the app's (``services.state(SuiteCache)``): its calls are sent
+        # in batches, and web3 keeps a batch's state on the provider, shared by every thread.
         self._suites = SuiteCache()
         self._lock = threading.Lock()
         self._chain_lock = threading.Lock()
