@@ -15,14 +15,22 @@ from fastapi import APIRouter, FastAPI
 
 
 class RouterNotPlain(ValueError):
-    """A router that needs what only ``include_router`` gives it (its own start-up hooks)."""
+    """A router that needs what only ``include_router`` gives it (its own start-up hooks or
+    lifespan, which the app would otherwise never run)."""
 
 
 def add_routes(app: FastAPI, *routers: APIRouter) -> None:
     """Appends each router's routes to the app's, in order (route order is matching order)."""
+    # A router made without a lifespan holds Starlette's default one (a private type).
+    default_lifespan = type(APIRouter().lifespan_context)
     for router in routers:
-        if router.on_startup or router.on_shutdown:
+        if (
+            router.on_startup
+            or router.on_shutdown
+            or type(router.lifespan_context) is not default_lifespan
+        ):
             raise RouterNotPlain(
-                f"a router with start-up or shut-down hooks ({router.tags}) must be included"
+                f"a router with start-up or shut-down hooks or a lifespan ({router.tags}) must "
+                "be included"
             )
         app.router.routes.extend(router.routes)

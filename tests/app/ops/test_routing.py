@@ -5,6 +5,8 @@ OpenAPI document and answers ``FastAPI.include_router`` would give, and none of 
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -77,7 +79,20 @@ def test_a_router_s_prefix_tags_responses_and_dependencies_come_with_its_routes(
         )
 
 
-def test_a_router_with_start_up_hooks_is_refused() -> None:
-    router = APIRouter(on_startup=[lambda: None])
+@asynccontextmanager
+async def _lifespan(_app: Any) -> AsyncIterator[None]:
+    yield
+
+
+@pytest.mark.parametrize(
+    "router",
+    [
+        APIRouter(on_startup=[lambda: None]),
+        APIRouter(on_shutdown=[lambda: None]),
+        APIRouter(lifespan=_lifespan),
+    ],
+    ids=["start-up hook", "shut-down hook", "lifespan"],
+)
+def test_a_router_with_hooks_or_a_lifespan_is_refused(router: APIRouter) -> None:
     with pytest.raises(RouterNotPlain):
         routing.add_routes(FastAPI(), router)
