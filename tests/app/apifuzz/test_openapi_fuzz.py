@@ -106,19 +106,6 @@ schemathesis.openapi.format(
     .flatmap(lambda length: st.text("0123456789", min_size=length - 1, max_size=length - 1))
     .map(lambda digits: digits + _check_digit(digits)),
 )
-# A webhook's URL (the only `uri` a client sends) as a client writes one: http(s), a host name,
-# maybe a port, a path and a query. Generic RFC 3986 URIs ("urn:…") are what its pattern refuses.
-schemathesis.openapi.format(
-    "uri",
-    st.builds(
-        lambda scheme, host, port, path, query: f"{scheme}://{host}{port}/{path}{query}",
-        st.sampled_from(["http", "https", "HTTPS"]),
-        st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?(\.[a-z]{2,6}){1,2}\Z"),
-        st.sampled_from(["", ":8080", ":443"]),
-        st.from_regex(r"\A[A-Za-z0-9._~-]{0,20}\Z"),
-        st.sampled_from(["", "?token=abc", "?a=1&b=2"]),
-    ),
-)
 schemathesis.openapi.format(
     ADDRESS_FORMAT,
     st.builds(_address, st.binary(min_size=20, max_size=20), st.integers(0, 2)),
