@@ -86,8 +86,9 @@ test: $(STAMP_BUILD) browser postgres ## Run the whole test suite (unit on Ape's
 	$(BIN)/python -m compileall -q -j 0 $(PY_SOURCES) >/dev/null
 	$(PYTEST) -q $(XDIST) --durations=25 $(SUITE) $(PYTEST_ARGS)
 
-test-long: $(STAMP_BUILD) ## The contracts' property and state-machine tests as a long campaign, and every planted bug
-	TRUSTMALL_TEST_CAMPAIGN=long $(PYTEST) -q $(XDIST) tests/contracts tests/invariants $(PYTEST_ARGS)
+test-long: $(STAMP_BUILD) ## The property and state-machine tests (the contracts', the webhook URL's) as a long campaign, and every planted bug
+	TRUSTMALL_TEST_CAMPAIGN=long $(PYTEST) -q $(XDIST) tests/contracts tests/invariants \
+	  tests/app/merchant/test_webhook_urls.py $(PYTEST_ARGS)
 
 # Every Python process of the run is measured (pytest, its workers, `ape run`, uvicorn: coverage's
 # subprocess patch, [tool.coverage] in pyproject.toml), each writing its own file to be combined.
