@@ -12,6 +12,8 @@ from typing import Any
 
 from fastapi import Request
 
+from app.api.errors import ApiError
+
 MAX_DEPTH = 32
 _TOKENS = re.compile(rb'[\[\]{}"\\]')
 _OPEN = frozenset(b"[{")
@@ -70,3 +72,16 @@ async def read_bounded(
             raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def check_json_content_type(request: Request) -> None:
+    """A JSON body is sent as JSON: a declared content type other than ``application/json`` (any
+    parameters) is refused with 415; none declared is taken as JSON."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in ("", "application/json"):
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "send the body as application/json",
+            details={"content_type": media_type},
+        )

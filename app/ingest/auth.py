@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import ApiError
-from app.api.json_body import read_bounded
+from app.api.json_body import check_json_content_type, read_bounded
 from app.db.session import Database
 from app.domain.errors import TrustMallError
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, SIGNATURE_SCHEME, sign
@@ -211,19 +211,6 @@ async def authenticate(
         )
         raise ApiError(refused.status_code, refused.code, refused.message) from None
     return SignedRequest(source, credentials, body)
-
-
-def check_json_content_type(request: Request) -> None:
-    """A source's body is JSON: a declared content type other than ``application/json`` (any
-    parameters) is refused with 415; none declared is taken as JSON."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in ("", "application/json"):
-        raise ApiError(
-            415,
-            "unsupported_media_type",
-            "send the body as application/json",
-            details={"content_type": media_type},
-        )
 
 
 def _is_hex(text: str) -> bool:

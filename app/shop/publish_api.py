@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from app.api.errors import ApiError, ErrorPublic
-from app.api.json_body import read_bounded
+from app.api.json_body import check_json_content_type, read_bounded
 from app.domain.abi_types import Bytes32, coded
 from app.domain.passport import MAX_DOCUMENT_BYTES, ProductPassport
 from app.services import AppServices
@@ -64,7 +64,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     texts = {
         404: "Nothing was published under this hash",
         413: "Too big",
-        415: "Not a picture type kept (PNG, JPEG, WebP)",
+        415: "Not a picture type kept (PNG, JPEG, WebP), or a passport not sent as JSON",
         422: "Not JSON, not canonicalizable, not a passport, or a malformed hash",
         429: "Over the publications a minute allowed to one client address",
     }
@@ -98,7 +98,7 @@ def _published(model: BaseModel, created: bool) -> Response:
     response_model=PassportPublishedPublic,
     responses={
         200: {"model": PassportPublishedPublic, "description": "Published before: the same"},
-        **_errors(413, 422, 429),
+        **_errors(413, 415, 422, 429),
     },
     openapi_extra={
         "requestBody": {
@@ -114,9 +114,11 @@ async def post_metadata(request: Request) -> Response:
     ``keccak256`` of its canonical JSON, the ``metadataHash`` an item registered with it
     commits to, and shown on that item's page as checked. Anyone may publish it. Refusals:
     ``document_too_large`` (413, over 32 KiB), ``invalid_json``, ``not_canonicalizable``,
-    ``invalid_passport`` (422, a detail per field), ``rate_limited`` (429)."""
+    ``invalid_passport`` (422, a detail per field), ``unsupported_media_type`` (415, a body
+    declared as other than ``application/json``), ``rate_limited`` (429)."""
     services: AppServices = request.app.state.services
     _take_turn(request, services, "metadata")
+    check_json_content_type(request)
     body = await read_bounded(request, MAX_DOCUMENT_BYTES, too_large("document_too_large"))
     passport = passport_document(body)
     created = await run_in_threadpool(keep_passport, services.database, passport)

@@ -84,6 +84,20 @@ def test_a_bad_document_is_refused_with_its_code_and_nothing_is_kept(
     assert _kept(shop, PassportRow) == 0
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "multipart/form-data"])
+def test_a_passport_declared_as_anything_but_json_is_refused_415(
+    shop: Shop, content_type: str
+) -> None:
+    body = json.dumps(passport()).encode()
+
+    answer = shop.client.post("/v1/metadata", content=body, headers={"Content-Type": content_type})
+    as_json = shop.client.post("/v1/metadata", content=body)  # none declared: taken as JSON
+
+    assert answer.status_code == 415, answer.text
+    assert answer.json()["error"]["code"] == "unsupported_media_type"
+    assert as_json.status_code == 201, as_json.text
+
+
 def test_a_schema_refusal_names_each_field(shop: Shop) -> None:
     answer = shop.client.post(
         "/v1/metadata", json=passport(production_date="1 March", attributes=[{"name": "x"}])
