@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -60,12 +61,16 @@ def run() -> Section:
     notes = [
         f"schemathesis {EXAMPLES} examples per operation (coverage, examples and fuzzing "
         "phases), checks: not_a_server_error, status_code_conformance, "
-        "content_type_conformance, response_schema_conformance. Carriers' and bureaus' "
+        "content_type_conformance, response_schema_conformance, negative_data_rejection and "
+        "ours, well_formed_is_not_refused_as_malformed. Carriers' and bureaus' "
         "operations are signed over the exact bytes sent. 503 is counted as 5xx; /readyz answers "
         "503 only when not ready (it is ready during the run).",
     ]
     if completed.returncode != 0:
-        notes.append("pytest output (tail): " + completed.stdout[-1500:])
+        notes.append(
+            "What failed, and how to send it again: " + " / ".join(failures(completed.stdout))
+        )
+        notes.append("pytest output (tail): " + completed.stdout[-600:])
     return Section(
         key="apifuzz",
         title="API fuzzing: schemathesis on every operation",
@@ -74,3 +79,18 @@ def run() -> Section:
         passed=passed,
         notes=notes,
     )
+
+
+# The lines of schemathesis's report that say what failed: the failure, the check, the part of
+# the request, and the curl line that sends it again (the tail of a long run shows none of them).
+_FAILURE_LINE = re.compile(
+    r"SUBFAILED .*|Custom check failed: .*|schemathesis\.core\.failures\.\w+: .*|"
+    r"Invalid component: .*|Expected: .*|curl -X .*"
+)
+MAX_FAILURE_LINES = 24
+
+
+def failures(output: str) -> list[str]:
+    """What schemathesis said failed in ``output``, each line once, at most a screenful."""
+    found = dict.fromkeys(match.group(0).strip() for match in _FAILURE_LINE.finditer(output))
+    return list(found)[:MAX_FAILURE_LINES]
