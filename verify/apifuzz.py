@@ -81,11 +81,12 @@ def run() -> Section:
     )
 
 
-# The lines of schemathesis's report that say what failed: the failure, the check, the part of
-# the request, and the curl line that sends it again (the tail of a long run shows none of them).
+# The lines of schemathesis's report that say what failed: the failure, the check (with our
+# check's own words, which name the service's refusal code), the part of the request, and the
+# curl line that sends it again (the tail of a long run shows none of them).
 _FAILURE_LINE = re.compile(
     r"SUBFAILED .*|Custom check failed: .*|schemathesis\.core\.failures\.\w+: .*|"
-    r"Invalid component: .*|Expected: .*|curl -X .*"
+    r"well-formed data refused as malformed .*|Invalid component: .*|Expected: .*|curl -X .*"
 )
 MAX_FAILURE_LINES = 24
 
