@@ -9,7 +9,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.abi_types import Address, Format, Signature
-from app.domain.attestations import SCORE_MAX, SCORE_MIN, SignedAttestation, model_id_of
+from app.domain.attestations import (
+    MODEL_NAME_MAX_LENGTH,
+    MODEL_NAME_PATTERN,
+    SCORE_MAX,
+    SCORE_MIN,
+    SignedAttestation,
+    model_id_of,
+)
 from app.domain.identity import IDENTIFIER_PATTERN, normalize_identifier
 from app.outbox.schemas import RelayId
 
@@ -55,7 +62,11 @@ class CreditReportCreate(BaseModel):
     ]
     score: Annotated[int, Field(ge=SCORE_MIN, le=SCORE_MAX)]
     # A name, or a 0x bytes32 id, as model_id_of reads it (a malformed id is refused here).
-    model: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_model_named)]
+    model: Annotated[
+        str,
+        Field(min_length=1, max_length=MODEL_NAME_MAX_LENGTH, pattern=MODEL_NAME_PATTERN),
+        AfterValidator(_model_named),
+    ]
     report: dict[str, Any]
     # Unix seconds; default: the chain's latest block time.
     issued_at: Annotated[int | None, Field(ge=0, lt=2**40)] = None

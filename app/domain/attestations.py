@@ -38,6 +38,7 @@ Pure Python (eth_account, pydantic): the scripts, the tests and the service shar
 
 from __future__ import annotations
 
+import re
 import secrets
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
@@ -84,15 +85,26 @@ SCORE_BAND_FLOORS: tuple[int, ...] = (300, 580, 670, 740)
 # ---------------------------------------------------------------------------------------- types
 
 
+# A scoring model's name: 1-128 printable ASCII characters, spaces inside only. The name is
+# hashed as given, so it is refused rather than trimmed: " v3" and "v3" would be two models.
+# Printable ASCII reads the same to every regex engine (Python's, Rust's and ECMA's ``\s`` differ
+# on characters such as NEL), so the documented pattern is exactly this rule.
+MODEL_NAME_MAX_LENGTH = 128
+MODEL_NAME_PATTERN = r"^[!-~](?:[ -~]{0,126}[!-~])?$"
+_MODEL_NAME = re.compile(MODEL_NAME_PATTERN)
+
+
 def model_id_of(model: str) -> str:
     """The bytes32 ``modelId`` of a scoring model: a 0x-hex id as given, else keccak256 of its
-    name (``"trustmall-score-v3"``)."""
-    text = model.strip()
-    if text.startswith("0x") and len(text) == 66:
-        return bytes32_hex(text)
-    if not text:
-        raise ValueError("a scoring model needs a name or a 0x bytes32 id")
-    return hex32(keccak(text=text))
+    name (``"trustmall-score-v3"``), a name as :data:`MODEL_NAME_PATTERN` allows."""
+    if model.startswith("0x") and len(model) == 66:
+        return bytes32_hex(model)
+    if not _MODEL_NAME.fullmatch(model):
+        raise ValueError(
+            "a scoring model is a 0x bytes32 id or a name of 1-128 printable ASCII characters"
+            " with no space at either end"
+        )
+    return hex32(keccak(text=model))
 
 
 class Attestation(BaseModel):

@@ -342,12 +342,13 @@ def test_post_answers_409_when_the_deployment_has_no_credit_part(
     assert count_reports(client) == 0
 
 
-@pytest.mark.parametrize("model", ["0x" + "zz" * 32, "   "])
+@pytest.mark.parametrize("model", ["0x" + "zz" * 32, "   ", " trustmall-score-v3", "\u0085"])
 def test_a_model_that_is_neither_a_name_nor_a_bytes32_id_is_refused_as_malformed(
     credit_client: TestClient, bureau_secrets: SourceSecrets, model: str
 ) -> None:
-    """A model is a name or a 0x bytes32 id (``model_id_of``): a 0x id that is not hex is a
-    client's mistake, answered 422 before anything is kept, never a server error."""
+    """A model is a name or a 0x bytes32 id (``model_id_of``): a 0x id that is not hex, or a name
+    with spaces around it or outside printable ASCII, is a client's mistake, answered 422 before
+    anything is kept, never a server error."""
     posted = post_report(credit_client, bureau_secrets, report_body(model=model))
 
     assert posted.status_code == 422, posted.text
