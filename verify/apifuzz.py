@@ -20,6 +20,10 @@ from verify.model import Cell, Section
 from verify.scale import pick
 
 EXAMPLES = int(os.environ.get("VERIFY_API_FUZZ_EXAMPLES", pick("1000", "10")))
+# The whole campaign's time limit per example an operation: 1,000 examples took 27 minutes here,
+# so 6 s (100 minutes at 1,000) leaves room for a machine several times slower, and still ends a
+# hung run.
+SECONDS_PER_EXAMPLE_BUDGET = 6
 
 
 def run() -> Section:
@@ -32,7 +36,13 @@ def run() -> Section:
             "TRUSTMALL_API_FUZZ_REPORT": str(report),
         }
         completed = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:warnings", "tests/app/apifuzz"],
+            [
+                *(sys.executable, "-m", "pytest", "-q", "-p", "no:warnings"),
+                # The campaign is one test (an operation a subtest), so the suite's 600 s a test
+                # would cut it at the fifteenth operation or so and fail whatever ran then.
+                *("-o", f"timeout={max(600, EXAMPLES * SECONDS_PER_EXAMPLE_BUDGET)}"),
+                "tests/app/apifuzz",
+            ],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -86,7 +96,8 @@ def run() -> Section:
 # curl line that sends it again (the tail of a long run shows none of them).
 _FAILURE_LINE = re.compile(
     r"SUBFAILED .*|Custom check failed: .*|schemathesis\.core\.failures\.\w+: .*|"
-    r"well-formed data refused as malformed .*|Invalid component: .*|Expected: .*|curl -X .*"
+    r"well-formed data refused as malformed .*|Invalid component: .*|Expected: .*|curl -X .*|"
+    r"Failed: Timeout .*|\+{3,} Timeout \+{3,}"
 )
 MAX_FAILURE_LINES = 24
 

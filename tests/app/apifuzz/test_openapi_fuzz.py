@@ -20,7 +20,8 @@ Examples per operation: ``TRUSTMALL_API_FUZZ_EXAMPLES`` (3 in ``make test``, a s
 ``make verify`` runs more through ``verify/apifuzz.py``, which also reads the tallies this module
 writes to ``TRUSTMALL_API_FUZZ_REPORT``). Schemathesis's phases: ``TRUSTMALL_API_FUZZ_PHASES``
 (``make test``: examples and fuzzing; ``make verify`` adds the coverage phase, every boundary and
-negative value the document allows, some fifty requests an operation)."""
+negative value the document allows, some fifty requests an operation). To reproduce one
+operation's failure: ``TRUSTMALL_API_FUZZ_ONLY`` (a regex of labels, "POST /v1/metadata")."""
 
 from __future__ import annotations
 
@@ -65,6 +66,8 @@ from tests.app.merchant.support import sign_in
 EXAMPLES = int(os.environ.get("TRUSTMALL_API_FUZZ_EXAMPLES", "3"))
 PHASES = set(os.environ.get("TRUSTMALL_API_FUZZ_PHASES", "examples,fuzzing").split(","))
 REPORT = os.environ.get("TRUSTMALL_API_FUZZ_REPORT")
+# Only the operations whose label ("POST /v1/metadata") matches this regex: to reproduce one.
+ONLY = os.environ.get("TRUSTMALL_API_FUZZ_ONLY")
 # The codes of a refusal as malformed: the generic one, and path and query parameters' own.
 MALFORMED = {
     "validation_failed",
@@ -192,6 +195,8 @@ def api_schema(fuzz_app: Any) -> Any:
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+if ONLY:
+    schema = schema.include(name_regex=ONLY)
 
 
 class Signer:
