@@ -261,7 +261,14 @@ def _write_report() -> Iterator[None]:
     yield
     if REPORT:
         Path(REPORT).write_text(
-            json.dumps({"examples": dict(TALLY), "statuses": dict(STATUSES)}, indent=2)
+            json.dumps(
+                {
+                    "examples": dict(TALLY),
+                    "statuses": dict(STATUSES),
+                    "checks": [check.__name__ for check in CHECKS],
+                },
+                indent=2,
+            )
         )
 
 
