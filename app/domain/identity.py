@@ -25,10 +25,43 @@ from eth_utils.crypto import keccak
 KEY_BYTES_MIN = 16
 # A fixed key for local devnets and tests only: commitments made with it protect nothing.
 DEV_IDENTITY_KEY = keccak(text="trustmall dev identity key: never use outside a local devnet")
-_SEPARATOR = r"\s.\-"  # whitespace, dots and dashes: a character class's content
-_SEPARATORS = re.compile(f"[{_SEPARATOR}]+")
-# What an identifier holds besides separators, as a JSON Schema (search) pattern states it.
-IDENTIFIER_PATTERN = f"[^{_SEPARATOR}]"
+# What normalization removes: whitespace (as Python's ``str.isspace`` counts it), dots, dashes.
+_SEPARATORS = re.compile(r"[\s.\-]+")
+# Every character whose NFKC form is separators alone: the separators themselves and their
+# compatibility forms (U+2024 ONE DOT LEADER, U+FF0E FULLWIDTH FULL STOP, ...). An identifier made
+# only of these normalizes to nothing. Spelled out, not written ``\s``: ECMA-262's ``\s`` (the
+# documented pattern's dialect) and Python's count different characters (U+001C-U+001F, U+0085),
+# and the pattern must mean the same to every engine. A test recomputes the set from Unicode.
+SEPARATOR_FORMS = "".join(
+    map(
+        chr,
+        [
+            *range(0x09, 0x0E),
+            *range(0x1C, 0x21),
+            0x2D,
+            0x2E,
+            0x85,
+            0xA0,
+            0x1680,
+            *range(0x2000, 0x200B),
+            *range(0x2024, 0x2027),
+            0x2028,
+            0x2029,
+            0x202F,
+            0x205F,
+            0x3000,
+            0xFE19,
+            0xFE30,
+            0xFE52,
+            0xFE63,
+            0xFF0D,
+            0xFF0E,
+        ],
+    )
+)
+# What an identifier holds besides separators, as a JSON Schema (search) pattern states it: a
+# character outside SEPARATOR_FORMS, the dash last in the class so that no engine reads a range.
+IDENTIFIER_PATTERN = "[^" + SEPARATOR_FORMS.replace("-", "") + "-]"
 
 
 def normalize_identifier(identifier: str) -> str:

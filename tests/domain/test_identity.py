@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import sys
+import unicodedata
 
+import jsonschema_rs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.domain.identity import (
     DEV_IDENTITY_KEY,
+    IDENTIFIER_PATTERN,
+    SEPARATOR_FORMS,
     identity_commitment,
     normalize_identifier,
     parse_identity_key,
@@ -53,3 +60,36 @@ def test_parse_identity_key_takes_hex_with_or_without_0x() -> None:
 def test_parse_identity_key_refuses_bad_keys(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_identity_key(text)
+
+
+# What a generated client (and the API fuzzer) holds the documented pattern to: ECMA-262 regex.
+IDENTIFIERS = jsonschema_rs.Draft202012Validator({"type": "string", "pattern": IDENTIFIER_PATTERN})
+
+
+def test_the_separator_forms_are_every_character_whose_nfkc_form_is_separators_alone() -> None:
+    separators = {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()} | {".", "-"}
+    forms = {
+        c
+        for c in map(chr, range(sys.maxunicode + 1))
+        if (normal := unicodedata.normalize("NFKC", c)) and set(normal) <= separators
+    }
+    assert set(SEPARATOR_FORMS) == forms
+
+
+@pytest.mark.parametrize("identifier", ["\x1f", "\x85", "\uff0e\uff0d", "\u2026 \u3000"])
+def test_what_python_but_not_ecma_counts_as_space_is_a_separator_to_both(identifier: str) -> None:
+    """The fuzzer's find: U+001F matched a pattern written with ECMA's ``\\s`` yet normalized
+    to nothing in Python. Spelled out, the pattern refuses what normalization would empty."""
+    assert not IDENTIFIERS.is_valid(identifier)
+    with pytest.raises(ValueError, match="legal identifier"):
+        normalize_identifier(identifier)
+
+
+@given(st.text(st.sampled_from(SEPARATOR_FORMS) | st.characters(), max_size=12))
+def test_the_documented_pattern_admits_exactly_what_normalizes_to_something(text: str) -> None:
+    try:
+        normalize_identifier(text)
+        normalizes = True
+    except ValueError:
+        normalizes = False
+    assert IDENTIFIERS.is_valid(text) == normalizes
