@@ -10,9 +10,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.error_pages import error_page, status_words
 from app.api.html_pages import wants_html_error
+from app.api.params import repeated_query_parameters
 from app.domain.abi_types import CODE_CONTEXT
 
 # What FastAPI's HTTPException says when a request body cannot be decoded.
@@ -99,7 +101,34 @@ def _answer(
     return error_response(status_code, code, message, details, headers)
 
 
+def _refusal(request: Request, error: RequestValidationError) -> Response:
+    code, message = _parameter_refusal(error) or ("validation_failed", "the request is not valid")
+    return _answer(request, 422, code, message, _validation_details(error))
+
+
+class RepeatedQueryRefusal:
+    """Refuses a request whose query gives a parameter more than once, for every operation and
+    page alike, before any route reads it (``app.api.params.repeated_query_parameters``). Routes
+    go into the app as its own (``app.api.routing``), so an app-wide dependency would reach none
+    of them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # One parameter needs no "&": most requests are passed on without parsing.
+        if scope["type"] == "http" and b"&" in scope["query_string"]:
+            error = repeated_query_parameters(scope["query_string"])
+            if error is not None:
+                await _refusal(Request(scope), error)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    # Added first, so the request log and metrics (added later, outside it) count its refusals.
+    app.add_middleware(RepeatedQueryRefusal)
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, error: ApiError) -> Response:
         return _answer(
@@ -108,11 +137,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> Response:
-        code, message = _parameter_refusal(error) or (
-            "validation_failed",
-            "the request is not valid",
-        )
-        return _answer(request, 422, code, message, _validation_details(error))
+        return _refusal(request, error)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:

@@ -15,8 +15,9 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import QueryParams
 
-from app.domain.abi_types import Address, Bytes32, coded
+from app.domain.abi_types import CODE_CONTEXT, Address, Bytes32, coded
 
 _BYTES32 = "must be 0x followed by 64 hex digits"
 ItemId = Annotated[Bytes32, coded("invalid_item_id", _BYTES32)]
@@ -53,3 +54,25 @@ def checked(kind: TypeAdapter[str], value: str, location: Location, name: str) -
         raise RequestValidationError(
             [{**item, "loc": (location, name)} for item in error.errors()]
         ) from None
+
+
+def repeated_query_parameters(query_string: bytes) -> RequestValidationError | None:
+    """The refusal of a query string that gives a parameter more than once, if it does. No
+    operation declares a list, and a framework takes the last of repeated values: ``?limit=x&
+    limit=1`` would be answered as ``limit=1``, a request the document calls malformed (an array
+    where an integer is declared) quietly read as another."""
+    names = [name for name, _ in QueryParams(query_string).multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if not repeated:
+        return None
+    return RequestValidationError(
+        [
+            {
+                "type": "repeated_parameter",
+                "loc": ("query", name),
+                "msg": "is given more than once: give it once",
+                "ctx": {CODE_CONTEXT: "repeated_parameter"},
+            }
+            for name in repeated
+        ]
+    )

@@ -305,6 +305,13 @@ CASES = [
     Case("disputes limit huge", get("/v1/disputes?limit=1000000000"), 422, "validation_failed"),
     Case("disputes offset negative", get("/v1/disputes?offset=-1"), 422, "validation_failed"),
     Case("stats days zero", get("/v1/stats?days=0"), 422, "validation_failed"),
+    # A framework would read the last value: the fuzzer's find, `limit` sent as an array.
+    Case(
+        "repeated query parameter",
+        get("/v1/keeper?limit=x&limit=1"),
+        422,
+        "repeated_parameter",
+    ),
     # -- unicode in codes
     Case(
         "unicode event id",

@@ -49,3 +49,13 @@ def test_a_refused_page_request_says_why_in_the_services_words_below_the_readers
     assert page.status_code == 422
     assert '<html lang="zh-CN">' in page.text and "请求无效" in page.text
     assert '详情: <code lang="en">' in page.text  # the service's own words, as given
+
+
+def test_a_page_asked_for_with_a_repeated_parameter_is_refused_with_a_page(shop: Shop) -> None:
+    """A repeated query parameter is refused everywhere (``single_valued_query``), not read as its
+    last value; a reader gets the refusal as a page."""
+    page = shop.client.get("/dashboard?lang=en&lang=zh-CN", headers=BROWSER)
+
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert "lang is given more than once" in page.text
