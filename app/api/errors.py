@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from app.api.error_pages import error_page, status_words
 from app.api.html_pages import wants_html_error
@@ -101,33 +102,56 @@ def _answer(
     return error_response(status_code, code, message, details, headers)
 
 
-def _refusal(request: Request, error: RequestValidationError) -> Response:
+def _refusal(request: Request, error: RequestValidationError, *, page: bool = False) -> Response:
     code, message = _parameter_refusal(error) or ("validation_failed", "the request is not valid")
+    if page:
+        return error_page(request, 422, *status_words(422), message)
     return _answer(request, 422, code, message, _validation_details(error))
 
 
-class RepeatedQueryRefusal:
-    """Refuses a request whose query gives a parameter more than once, for every operation and
-    page alike, before any route reads it (``app.api.params.repeated_query_parameters``). Routes
-    go into the app as its own (``app.api.routing``), so an app-wide dependency would reach none
-    of them."""
+def refuse_repeated_parameters(route: APIRoute) -> None:
+    """Has ``route`` refuse a request that gives one of its query parameters more than once
+    (``app.api.params.repeated_query_parameters``), as its other refusals are answered: a page
+    for a page (always HTML, as its document says), else JSON or a page by what was asked for.
+    A parameter it does not read may repeat: nothing reads one value of several then."""
+    names = frozenset(
+        {field.alias for field in _query_params(route)}
+        | {
+            parameter["name"]
+            for parameter in (route.openapi_extra or {}).get("parameters", [])
+            if parameter.get("in") == "query"
+        }
+    )
+    if not names:
+        return
+    # A page whose document names only HTML for a refusal answers every reader with a page.
+    page = set(route.responses.get(422, {}).get("content", {})) == {"text/html"}
+    handle = route.app
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def refusing(scope: Scope, receive: Receive, send: Send) -> None:
         # One parameter needs no "&": most requests are passed on without parsing.
-        if scope["type"] == "http" and b"&" in scope["query_string"]:
-            error = repeated_query_parameters(scope["query_string"])
+        if b"&" in scope["query_string"]:
+            error = repeated_query_parameters(scope["query_string"], names)
             if error is not None:
-                await _refusal(Request(scope), error)(scope, receive, send)
+                await _refusal(Request(scope), error, page=page)(scope, receive, send)
                 return
-        await self.app(scope, receive, send)
+        await handle(scope, receive, send)
+
+    route.app = refusing
+
+
+def _query_params(route: APIRoute) -> list[Any]:
+    """The query parameters ``route`` declares, its dependencies' included."""
+    params: list[Any] = []
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        params.extend(dependant.query_params)
+        pending.extend(dependant.dependencies)
+    return params
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    # Added first, so the request log and metrics (added later, outside it) count its refusals.
-    app.add_middleware(RepeatedQueryRefusal)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, error: ApiError) -> Response:

@@ -56,12 +56,14 @@ def checked(kind: TypeAdapter[str], value: str, location: Location, name: str) -
         ) from None
 
 
-def repeated_query_parameters(query_string: bytes) -> RequestValidationError | None:
-    """The refusal of a query string that gives a parameter more than once, if it does. No
-    operation declares a list, and a framework takes the last of repeated values: ``?limit=x&
-    limit=1`` would be answered as ``limit=1``, a request the document calls malformed (an array
-    where an integer is declared) quietly read as another."""
-    names = [name for name, _ in QueryParams(query_string).multi_items()]
+def repeated_query_parameters(
+    query_string: bytes, declared: frozenset[str]
+) -> RequestValidationError | None:
+    """The refusal of a query string that gives one of the ``declared`` parameters more than
+    once, if it does. No operation declares a list, and a framework takes the last of repeated
+    values: ``?limit=x&limit=1`` would be answered as ``limit=1``, a request the document calls
+    malformed (an array where an integer is declared) quietly read as another."""
+    names = [name for name, _ in QueryParams(query_string).multi_items() if name in declared]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if not repeated:
         return None

@@ -12,6 +12,9 @@ answers are the same (tests.app.ops.test_routing).
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from app.api.errors import refuse_repeated_parameters
 
 
 class RouterNotPlain(ValueError):
@@ -20,7 +23,8 @@ class RouterNotPlain(ValueError):
 
 
 def add_routes(app: FastAPI, *routers: APIRouter) -> None:
-    """Appends each router's routes to the app's, in order (route order is matching order)."""
+    """Appends each router's routes to the app's, in order (route order is matching order), each
+    refusing a query parameter it reads given more than once (``app.api.errors``)."""
     # A router made without a lifespan holds Starlette's default one (a private type).
     default_lifespan = type(APIRouter().lifespan_context)
     for router in routers:
@@ -33,4 +37,7 @@ def add_routes(app: FastAPI, *routers: APIRouter) -> None:
                 f"a router with start-up or shut-down hooks or a lifespan ({router.tags}) must "
                 "be included"
             )
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                refuse_repeated_parameters(route)
         app.router.routes.extend(router.routes)

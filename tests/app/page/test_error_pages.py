@@ -51,11 +51,21 @@ def test_a_refused_page_request_says_why_in_the_services_words_below_the_readers
     assert '详情: <code lang="en">' in page.text  # the service's own words, as given
 
 
-def test_a_page_asked_for_with_a_repeated_parameter_is_refused_with_a_page(shop: Shop) -> None:
-    """A repeated query parameter is refused everywhere (``single_valued_query``), not read as its
-    last value; a reader gets the refusal as a page."""
-    page = shop.client.get("/dashboard?lang=en&lang=zh-CN", headers=BROWSER)
 
-    assert page.status_code == 422
+def test_a_parameter_given_twice_is_refused_as_the_pages_other_refusals_are(shop: Shop) -> None:
+    """A query parameter a page reads, given twice, is refused (``refuse_repeated_parameters``)
+    rather than read as its last value: a page for a browser, JSON for a program where the page
+    documents both, and always a page where it documents only HTML (the GS1 resolver)."""
+    page = shop.client.get("/dashboard?days=7&days=30", headers=BROWSER)
+    program = shop.client.get("/dashboard?days=7&days=30", headers={"Accept": "application/json"})
+    link = shop.client.get(
+        "/01/09506000134352/21/A1?linkType=gs1:pip&linkType=all",
+        headers={"Accept": "application/json"},
+    )
+
+    assert page.status_code == program.status_code == link.status_code == 422
     assert page.headers["content-type"].startswith("text/html")
-    assert "lang is given more than once" in page.text
+    assert "days is given more than once" in page.text
+    assert program.json()["error"]["code"] == "repeated_parameter"
+    assert link.headers["content-type"].startswith("text/html")
+    assert "linkType is given more than once" in link.text
