@@ -51,7 +51,6 @@ def test_a_refused_page_request_says_why_in_the_services_words_below_the_readers
     assert '详情: <code lang="en">' in page.text  # the service's own words, as given
 
 
-
 def test_a_parameter_given_twice_is_refused_as_the_pages_other_refusals_are(shop: Shop) -> None:
     """A query parameter a page reads, given twice, is refused (``refuse_repeated_parameters``)
     rather than read as its last value: a page for a browser, JSON for a program where the page
