@@ -18,6 +18,8 @@ from app.api.html_pages import wants_html_error
 from app.api.params import repeated_query_parameters
 from app.domain.abi_types import CODE_CONTEXT
 
+# Marks a route's handler that already refuses repeated query parameters.
+_REFUSES_REPEATS = "refuses_repeated_query_parameters"
 # What FastAPI's HTTPException says when a request body cannot be decoded.
 BODY_NOT_PARSED = "There was an error parsing the body"
 
@@ -113,7 +115,10 @@ def refuse_repeated_parameters(route: APIRoute) -> None:
     """Has ``route`` refuse a request that gives one of its query parameters more than once
     (``app.api.params.repeated_query_parameters``), as its other refusals are answered: a page
     for a page (always HTML, as its document says), else JSON or a page by what was asked for.
-    A parameter it does not read may repeat: nothing reads one value of several then."""
+    A parameter it does not read may repeat: nothing reads one value of several then. A route
+    is a feature's, shared by every app made in the process: it is wrapped once."""
+    if getattr(route.app, _REFUSES_REPEATS, False):
+        return
     names = frozenset(
         {field.alias for field in _query_params(route)}
         | {
@@ -137,6 +142,7 @@ def refuse_repeated_parameters(route: APIRoute) -> None:
                 return
         await handle(scope, receive, send)
 
+    setattr(refusing, _REFUSES_REPEATS, True)
     route.app = refusing
 
 
@@ -152,7 +158,6 @@ def _query_params(route: APIRoute) -> list[Any]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, error: ApiError) -> Response:
         return _answer(

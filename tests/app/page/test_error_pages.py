@@ -68,3 +68,15 @@ def test_a_parameter_given_twice_is_refused_as_the_pages_other_refusals_are(shop
     assert program.json()["error"]["code"] == "repeated_parameter"
     assert link.headers["content-type"].startswith("text/html")
     assert "linkType is given more than once" in link.text
+
+
+def test_apps_made_one_after_another_wrap_a_route_once(shop: Shop) -> None:
+    """Routes are the features' own, shared by every app a process makes: the refusal wraps
+    each once, however many apps are made (tests make hundreds)."""
+    from app.main import create_app
+
+    route = next(r for r in shop.client.app.routes if getattr(r, "path", "") == "/dashboard")
+    handler = route.app  # type: ignore[attr-defined]
+    create_app(shop.client.app.state.services.settings)  # type: ignore[attr-defined]
+
+    assert route.app is handler  # type: ignore[attr-defined]
