@@ -85,7 +85,12 @@ def test_what_python_but_not_ecma_counts_as_space_is_a_separator_to_both(identif
         normalize_identifier(identifier)
 
 
-@given(st.text(st.sampled_from(SEPARATOR_FORMS) | st.characters(), max_size=12))
+# Lone surrogates excluded: no UTF-8 body carries one, and the validator cannot take one.
+@given(
+    st.text(
+        st.sampled_from(SEPARATOR_FORMS) | st.characters(exclude_categories=("Cs",)), max_size=12
+    )
+)
 def test_the_documented_pattern_admits_exactly_what_normalizes_to_something(text: str) -> None:
     try:
         normalize_identifier(text)
