@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
+from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -96,8 +97,12 @@ def _answer(
     message: str,
     details: list[dict[str, Any]] | dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    *,
+    page: bool = False,
 ) -> Response:
-    if wants_html_error(request):
+    """The refusal as a page when ``page`` (an operation that answers only pages) or when a
+    browser asked outside the JSON API, else as JSON."""
+    if page or wants_html_error(request):
         return error_page(
             request, status_code, *status_words(status_code), message, headers=headers
         )
@@ -106,9 +111,7 @@ def _answer(
 
 def _refusal(request: Request, error: RequestValidationError, *, page: bool = False) -> Response:
     code, message = _parameter_refusal(error) or ("validation_failed", "the request is not valid")
-    if page:
-        return error_page(request, 422, *status_words(422), message)
-    return _answer(request, 422, code, message, _validation_details(error))
+    return _answer(request, 422, code, message, _validation_details(error), page=page)
 
 
 def refuse_repeated_parameters(route: APIRoute) -> None:
@@ -120,7 +123,11 @@ def refuse_repeated_parameters(route: APIRoute) -> None:
     if getattr(route.app, _REFUSES_REPEATS, False):
         return
     names = frozenset(
-        {field.alias for field in _query_params(route)}
+        {
+            field.alias
+            for field in get_flat_params(route.dependant)
+            if isinstance(field.field_info, params.Query)
+        }
         | {
             parameter["name"]
             for parameter in (route.openapi_extra or {}).get("parameters", [])
@@ -144,17 +151,6 @@ def refuse_repeated_parameters(route: APIRoute) -> None:
 
     setattr(refusing, _REFUSES_REPEATS, True)
     route.app = refusing
-
-
-def _query_params(route: APIRoute) -> list[Any]:
-    """The query parameters ``route`` declares, its dependencies' included."""
-    params: list[Any] = []
-    pending = [route.dependant]
-    while pending:
-        dependant = pending.pop()
-        params.extend(dependant.query_params)
-        pending.extend(dependant.dependencies)
-    return params
 
 
 def install_error_handlers(app: FastAPI) -> None:

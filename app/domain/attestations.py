@@ -90,7 +90,7 @@ SCORE_BAND_FLOORS: tuple[int, ...] = (300, 580, 670, 740)
 # Printable ASCII reads the same to every regex engine (Python's, Rust's and ECMA's ``\s`` differ
 # on characters such as NEL), so the documented pattern is exactly this rule.
 MODEL_NAME_MAX_LENGTH = 128
-MODEL_NAME_PATTERN = r"^[!-~](?:[ -~]{0,126}[!-~])?$"
+MODEL_NAME_PATTERN = rf"^[!-~](?:[ -~]{{0,{MODEL_NAME_MAX_LENGTH - 2}}}[!-~])?$"
 _MODEL_NAME = re.compile(MODEL_NAME_PATTERN)
 
 
