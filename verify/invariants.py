@@ -96,6 +96,20 @@ MUTANTS = (
         invariant="invariant_onlyOwnersClaimItems",
     ),
     Mutant(
+        key="registry-any-forwarder",
+        name="registry reads an address appended to any caller's calldata as the caller (ERC-2771 "
+        "without its trusted-forwarder check)",
+        path=_REGISTRY,
+        original="return ERC2771Context._msgSender();",
+        # Read whenever calldata ends in 20 bytes past its ABI words: every direct call without a
+        # suffix still reads right, so only the spoofed ones go wrong.
+        replacement="if (msg.data.length % 32 == 24) "
+        "return address(bytes20(msg.data[msg.data.length - 20:])); "
+        "return ERC2771Context._msgSender();",
+        suite="RegistryInvariants",
+        invariant="invariant_onlyOwnersClaimItems",
+    ),
+    Mutant(
         key="hold-foreign-item",
         name="holdItems does not check that the item is the order's merchant's",
         path=_REGISTRY,
@@ -114,6 +128,16 @@ MUTANTS = (
         replacement="",
         suite="EscrowInvariants",
         invariant="invariant_ordersHoldOnlyTheirMerchantsItems",
+    ),
+    Mutant(
+        key="escrow-any-forwarder",
+        name="escrow reads an address appended to any caller's calldata as the caller (its "
+        "ERC-2771 sender without the forwarder check)",
+        path=_ESCROW,
+        original="if (sender == _forwarder) {",
+        replacement="if (sender == _forwarder || msg.data.length % 32 == 24) {",
+        suite="EscrowInvariants",
+        invariant="invariant_directCallersAreThemselves",
     ),
     Mutant(
         key="escrow-refund-twice",

@@ -60,6 +60,7 @@ abstract contract EscrowBooks is Cheats {
 
     // Breaches, counted at the call that makes them.
     uint256 public paidAfterFinal;
+    uint256 public spoofedSenders; // a direct call with another party's address appended acted as that party
     uint256 public foreignItems; // an order opened with an item not its merchant's, or not Authentic
     uint256 public doubleHolds; // an order opened with an item another open order holds, or sold
     uint256 public overRefunds; // a recall refund paid beyond the open shares of recalled items
@@ -201,9 +202,8 @@ abstract contract EscrowBooks is Cheats {
         if (kind == 1 || kind == 3) {
             for (uint256 k; k < own.length; ++k) {
                 bytes32 id = own[(seed + k) % own.length];
-                bool bad = kind == 1
-                    ? registry.itemOf(id).held
-                    : registry.verify(id) != IProductRegistry.Verdict.Authentic;
+                bool bad =
+                    kind == 1 ? registry.itemOf(id).held : registry.verify(id) != IProductRegistry.Verdict.Authentic;
                 if (bad && !_contains(itemIds, id)) return id;
             }
         }
@@ -280,9 +280,8 @@ abstract contract EscrowBooks is Cheats {
         IOrderEscrow.Order memory order = _order(i);
         if (order.carrier != 0 && !tracked.final_) {
             // Released items, and a settlement's open items, that left with a carrier stay held.
-            uint32 sold = order.status == IOrderEscrow.OrderStatus.Settled
-                ? openBefore
-                : openBefore & order.releasedItems;
+            uint32 sold =
+                order.status == IOrderEscrow.OrderStatus.Settled ? openBefore : openBefore & order.releasedItems;
             bytes32[] storage ids = _terms[i].itemIds;
             for (uint256 k; k < ids.length; ++k) {
                 if (sold & (uint32(1) << k) != 0) ghostSold[ids[k]] = true;

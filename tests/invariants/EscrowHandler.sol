@@ -188,6 +188,18 @@ contract EscrowHandler is EscrowBooks {
         _after(i, before);
     }
 
+    /// @dev The order's merchant calls `confirmReceipt` itself, its buyer's address appended as the
+    /// forwarder appends a signer's: the escrow must read the merchant, who may not confirm, and refuse.
+    function spoofBuyer(uint256 orderSeed) external {
+        uint256 i = _pick(orderSeed, SHIPPED | DELIVERED);
+        if (i == type(uint256).max) return;
+        IOrderEscrow.OrderTerms memory terms = _terms[i];
+        bytes memory call = abi.encodePacked(abi.encodeCall(IOrderEscrow.confirmReceipt, (terms)), terms.buyer);
+        vm.prank(terms.merchant);
+        (bool ok,) = address(escrow).call(call);
+        if (ok) ++spoofedSenders;
+    }
+
     /// @dev One of an order's items goes bad (its merchant recalls it, or a verifier confirms a report
     /// against it), then anyone asks for the recall refund, one time in four naming a second item that
     /// may be fine or already settled. The payer may get the open shares of recalled items, no more.
@@ -348,9 +360,8 @@ contract EscrowHandler is EscrowBooks {
             _catalogue[to].push(itemId);
         } else if (registry.merchantOf(owner).status == IProductRegistry.MerchantStatus.Active) {
             // A SKU id derives from its merchant: only the same merchant can register it again.
-            IProductRegistry.ItemKey memory key = IProductRegistry.ItemKey(
-                IProductRegistry.IdScheme.Sku, "ITEM", Strings.toString(_serialOf[itemId])
-            );
+            IProductRegistry.ItemKey memory key =
+                IProductRegistry.ItemKey(IProductRegistry.IdScheme.Sku, "ITEM", Strings.toString(_serialOf[itemId]));
             vm.prank(owner);
             registry.registerItem(key, keccak256(abi.encode("meta", _serialOf[itemId])), "ipfs://item");
         }

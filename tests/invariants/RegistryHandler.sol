@@ -3,16 +3,19 @@ pragma solidity ^0.8.24;
 
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
+import {TrustMallForwarder} from "../../contracts/common/TrustMallForwarder.sol";
 import {ProductRegistry} from "../../contracts/registry/ProductRegistry.sol";
 import {IProductRegistry} from "../../contracts/registry/IProductRegistry.sol";
 
 import {RegistryBooks} from "./RegistryBooks.sol";
+import {RegistryForwarding} from "./RegistryForwarding.sol";
 
 /// @notice Drives the product registry as its real actors would: a verifier (merchants, GS1 prefixes,
 /// reports, reassignments), a custody oracle, four merchants (one not yet approved) registering SKU
-/// and GS1 items and Merkle batches, shoppers filing reports, an admin pausing, time moving on.
+/// and GS1 items and Merkle batches (directly, and through the suite's forwarder as the merchant API
+/// relays them), shoppers filing reports, an admin pausing, time moving on.
 /// Ghost state is the handler's own record of what succeeded, kept apart from the registry's.
-contract RegistryHandler is RegistryBooks {
+contract RegistryHandler is RegistryForwarding {
     using Strings for uint256;
 
     constructor(
@@ -20,8 +23,10 @@ contract RegistryHandler is RegistryBooks {
         address admin_,
         address verifier_,
         address oracle_,
-        address[4] memory merchants_
-    ) RegistryBooks(registry_, admin_, verifier_, oracle_, merchants_) {}
+        address[4] memory merchants_,
+        TrustMallForwarder forwarder_,
+        uint256[4] memory merchantKeys_
+    ) RegistryBooks(registry_, admin_, verifier_, oracle_, merchants_) RegistryForwarding(forwarder_, merchantKeys_) {}
 
     // ------------------------------------------------------------------ merchants and prefixes
 
@@ -52,8 +57,9 @@ contract RegistryHandler is RegistryBooks {
             string memory other = _prefix(i);
             if (keccak256(bytes(other)) == keccak256(bytes(prefix))) continue;
             address holder = ghostPrefixHolder[keccak256(bytes(other))];
-            if (holder != address(0) && holder != merchant && (_startsWith(prefix, other) || _startsWith(other, prefix)))
-            {
+            if (
+                holder != address(0) && holder != merchant && (_startsWith(prefix, other) || _startsWith(other, prefix))
+            ) {
                 ++overlappingGrants;
             }
         }
@@ -170,9 +176,8 @@ contract RegistryHandler is RegistryBooks {
         Batch storage batch = _batches[item.batch - 1];
         bool foreign = batch.foreignLeaf && senderSeed % 3 == 0;
         uint8 slot = foreign ? 3 : wrongProof && senderSeed % 4 == 0 ? (item.slot + 1) % 4 : item.slot;
-        IProductRegistry.ItemKey memory key = foreign
-            ? IProductRegistry.ItemKey(item.key.scheme, item.key.code, "3")
-            : item.key;
+        IProductRegistry.ItemKey memory key =
+            foreign ? IProductRegistry.ItemKey(item.key.scheme, item.key.code, "3") : item.key;
         bytes32 metadataHash = foreign ? keccak256(abi.encode("meta", batch.leaves[3])) : item.metadataHash;
         bytes32[] memory proof = _proof(batch, slot);
         vm.prank(_actor(senderSeed % 8));
@@ -190,9 +195,7 @@ contract RegistryHandler is RegistryBooks {
     /// one call in four or so names an id its submitter already spent (or repeats one within the
     /// call): the registry must refuse every such call whole. The oracle never records Sold except
     /// one call in eight, which the registry must refuse.
-    function recordCustody(uint256 submitterSeed, uint256 itemSeed, uint256 idSeed, uint8 count, uint40 ago)
-        external
-    {
+    function recordCustody(uint256 submitterSeed, uint256 itemSeed, uint256 idSeed, uint8 count, uint40 ago) external {
         if (_items.length == 0) return;
         Tracked memory first = _items[itemSeed % _items.length];
         address submitter = submitterSeed % 2 == 0 || first.merchant == address(0)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {TrustMallForwarder} from "../../contracts/common/TrustMallForwarder.sol";
 import {ProductRegistry} from "../../contracts/registry/ProductRegistry.sol";
 import {IProductRegistry} from "../../contracts/registry/IProductRegistry.sol";
 
@@ -17,13 +18,19 @@ contract RegistryInvariants is InvariantTest {
         address admin = _actor(100);
         address verifier = _actor(101);
         address oracle = _actor(102);
-        address[4] memory merchants = [_actor(110), _actor(111), _actor(112), _actor(113)];
-        registry = new ProductRegistry(admin, address(0));
+        // The merchants sign forwarded requests, so each is the address of a key.
+        uint256[4] memory merchantKeys = [uint256(0xA110), 0xA111, 0xA112, 0xA113];
+        address[4] memory merchants;
+        for (uint256 i; i < 4; ++i) {
+            merchants[i] = vm.addr(merchantKeys[i]);
+        }
+        TrustMallForwarder forwarder = new TrustMallForwarder();
+        registry = new ProductRegistry(admin, address(forwarder));
         vm.startPrank(admin);
         registry.grantRole(registry.VERIFIER_ROLE(), verifier);
         registry.grantRole(registry.ORACLE_ROLE(), oracle);
         vm.stopPrank();
-        handler = new RegistryHandler(registry, admin, verifier, oracle, merchants);
+        handler = new RegistryHandler(registry, admin, verifier, oracle, merchants, forwarder, merchantKeys);
         // Three merchants start approved, the first two with a GS1 prefix each (the handler's ghost
         // learns them through its own grant); the fourth waits for a verifier.
         for (uint256 i; i < 3; ++i) {
@@ -33,7 +40,7 @@ contract RegistryInvariants is InvariantTest {
         handler.grantPrefix(0, 0);
         handler.grantPrefix(3, 1);
 
-        bytes4[] memory selectors = new bytes4[](19);
+        bytes4[] memory selectors = new bytes4[](21);
         selectors[0] = handler.toggleMerchant.selector;
         selectors[1] = handler.registerItem.selector;
         selectors[2] = handler.registerBatch.selector;
@@ -54,6 +61,8 @@ contract RegistryInvariants is InvariantTest {
         selectors[16] = handler.recordCustody.selector;
         selectors[17] = handler.registerItem.selector;
         selectors[18] = handler.registerItem.selector;
+        selectors[19] = handler.forwardRegistration.selector;
+        selectors[20] = handler.spoofSender.selector;
         _target(address(handler), selectors);
     }
 
@@ -112,8 +121,14 @@ contract RegistryInvariants is InvariantTest {
     /// key derives under the registering (or batch) merchant, a GTIN only under a company prefix the
     /// verifier granted that merchant, no two merchants hold overlapping prefixes, a batch never
     /// activates a rival's id, the custody oracle never records a sale, nothing is written while paused,
-    /// and every tracked item with a record is the merchant the handler expects.
+    /// and every tracked item with a record is the merchant the handler expects. Through the forwarder
+    /// a request acts as its signer alone: one signed by another key, or run before, never goes
+    /// through, and a caller that is no forwarder cannot name another caller by appending an address.
     function invariant_onlyOwnersClaimItems() public view {
+        require(handler.forwardedAsOther() == 0, "a forwarded registration is held by other than its signer");
+        require(handler.forgedForwarded() == 0, "a request signed by another key went through the forwarder");
+        require(handler.replayedForwarded() == 0, "a forwarded request went through twice");
+        require(handler.spoofedSenders() == 0, "an appended address was read as the caller of a direct call");
         require(handler.idNotDerived() == 0, "an id other than the key's own derivation was registered");
         require(handler.gs1WithoutPrefix() == 0, "a GTIN was registered without a prefix of it");
         require(handler.overlappingGrants() == 0, "two merchants hold overlapping GS1 prefixes");

@@ -30,6 +30,7 @@ EXPECTED = {
         "invariant_payoutsPlusFeesEqualDeposits",
         "invariant_recallRefundsWithinRecalledShares",
         "invariant_ordersHoldOnlyTheirMerchantsItems",
+        "invariant_directCallersAreThemselves",
     },
     "CreditInvariants": {
         "invariant_principalWithinLimit",
