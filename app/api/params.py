@@ -10,12 +10,13 @@ from the same types."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
 from starlette.datastructures import QueryParams
 
 from app.domain.abi_types import CODE_CONTEXT, Address, Bytes32, coded
@@ -28,8 +29,24 @@ MerchantAddress = Annotated[
     Address, coded("invalid_address", "must be a 0x-hex address (EIP-55 checksum if mixed case)")
 ]
 ITEM_ID: TypeAdapter[str] = TypeAdapter(ItemId)
+
+_DECIMAL = re.compile(r"-?[0-9]{1,19}")
+
+
+def _decimal_digits(value: object) -> object:
+    """An integer in a query string is decimal digits alone, as the document's ``integer`` says:
+    pydantic's lax reading would also take " 1", "+1", "1_0" or "1.0" and answer another request
+    than the one a client meant to send."""
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value):
+        raise ValueError("must be a whole number in decimal digits (at most 19), nothing else")
+    return value
+
+
+# Every integer query parameter ends its annotation with it, after its bounds (placed before them,
+# it would hide them from the OpenAPI document): Annotated[int, Query(...), DECIMAL_DIGITS].
+DECIMAL_DIGITS = BeforeValidator(_decimal_digits)
 # How far a list may be paged: a bound the database's integers hold.
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000), DECIMAL_DIGITS]
 
 Location = Literal["path", "query"]
 

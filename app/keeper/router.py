@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import ServicesDep, SessionDep
 from app.api.errors import ErrorPublic
+from app.api.params import DECIMAL_DIGITS
 from app.keeper.overview import keeper_overview
 from app.keeper.schemas import KeeperPublic
 
@@ -25,7 +26,9 @@ router = APIRouter(prefix="/v1/keeper", tags=["keeper"])
 def get_keeper(
     services: ServicesDep,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=1_000, description="Duties shown per state")] = 100,
+    limit: Annotated[
+        int, Query(ge=1, le=1_000, description="Duties shown per state"), DECIMAL_DIGITS
+    ] = 100,
 ) -> KeeperPublic:
     """Duties due now (by the index's latest block) and not queued yet; queued and submitted
     duties; done ones with their transaction and block; failed ones with the contract's reason

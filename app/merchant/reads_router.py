@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import SessionDep, SettingsDep
 from app.api.errors import ApiError
-from app.api.params import Offset
+from app.api.params import DECIMAL_DIGITS, Offset
 from app.merchant.auth import MerchantDep, errors
 from app.merchant.reads import merchant_batches, merchant_items, merchant_orders, merchant_reports
 from app.merchant.schemas import (
@@ -23,7 +23,7 @@ from app.shop.reads import merchant_public
 from app.shop.schemas import MerchantPublic
 
 router = APIRouter(prefix="/v1/merchant", tags=["merchant"])
-Limit = Annotated[int, Query(ge=1, le=100)]
+Limit = Annotated[int, Query(ge=1, le=100), DECIMAL_DIGITS]
 
 
 @router.get("/me", response_model=MerchantPublic, responses=errors(401, 404))

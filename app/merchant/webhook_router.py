@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import SessionDep, SettingsDep
 from app.api.errors import ApiError
+from app.api.params import DECIMAL_DIGITS
 from app.db.base import utc_now
 from app.index.runtime import IndexDep
 from app.merchant.auth import MerchantDep, errors
@@ -156,9 +157,11 @@ def list_deliveries(
     endpoint_id: EndpointId,
     merchant: MerchantDep,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=500), DECIMAL_DIGITS] = 100,
     before: Annotated[
-        int | None, Query(ge=1, le=MAX_DELIVERY_ID, description="Deliveries older than this id")
+        int | None,
+        Query(ge=1, le=MAX_DELIVERY_ID, description="Deliveries older than this id"),
+        DECIMAL_DIGITS,
     ] = None,
 ) -> WebhookDeliveryListPublic:
     """The endpoint's deliveries, newest first: status, attempts, the last answer or error."""

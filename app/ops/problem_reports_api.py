@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from app.api.deps import ServicesDep
 from app.api.errors import ApiError, ErrorPublic
-from app.api.params import Offset
+from app.api.params import DECIMAL_DIGITS, Offset
 from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER
 from app.ingest.auth import authenticate
 from app.services import AppServices
@@ -73,7 +73,7 @@ async def list_problem_reports(
     review: Annotated[Review, Query(description="Which reports: by their review")] = (
         Review.RECEIVED
     ),
-    limit: Annotated[int, Query(ge=1, le=200, description="Reports a page")] = 50,
+    limit: Annotated[int, Query(ge=1, le=200, description="Reports a page"), DECIMAL_DIGITS] = 50,
     offset: Offset = 0,
     api_key: ApiKey = None,
     signature: Signature = None,

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from app.api.deps import SessionDep
 from app.api.errors import ApiError, ErrorPublic
 from app.api.params import (
+    DECIMAL_DIGITS,
     ITEM_ID,
     BatchRoot,
     ItemId,
@@ -151,7 +152,7 @@ def list_orders(
     context: OrderContextDep,
     buyer: Annotated[MerchantAddress | None, Query(description="The buyer's orders")] = None,
     merchant: Annotated[MerchantAddress | None, Query(description="The merchant's orders")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT), DECIMAL_DIGITS] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None,
         Query(
@@ -194,7 +195,7 @@ def list_disputes(
     merchant: Annotated[
         MerchantAddress | None, Query(description="Only this merchant's disputes")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=500), DECIMAL_DIGITS] = 50,
     offset: Offset = 0,
 ) -> DisputeListPublic:
     """Disputes, newest first."""

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app.api.deps import SessionDep, SettingsDep
 from app.api.errors import ApiError, ErrorPublic
 from app.api.html_pages import escape_html as e
-from app.api.params import BatchRoot
+from app.api.params import DECIMAL_DIGITS, BatchRoot
 from app.domain.digital_link import DigitalLink
 from app.domain.errors import InvalidGtin
 from app.domain.ids import MAX_SERIAL_LENGTH, in_character_set_82, normalize_gtin
@@ -188,7 +188,9 @@ def get_labels_svg(
     root: BatchRoot,
     session: SessionDep,
     settings: SettingsDep,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page, from 1")] = 1,
+    page: Annotated[
+        int, Query(ge=1, le=MAX_PAGE, description="The page, from 1"), DECIMAL_DIGITS
+    ] = 1,
 ) -> Response:
     """Label sheets of a published batch: each item's QR code (its GS1 Digital Link, or its
     page for a SKU) with its GTIN or SKU, lot and serial in words."""

@@ -10,14 +10,16 @@ from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, TypeAdapter, ValidationError
 
-from app.api.params import MerchantAddress, openapi_parameter
+from app.api.params import DECIMAL_DIGITS, MerchantAddress, openapi_parameter
 
 T = TypeVar("T")
 DEFAULT_DAYS = 30
-DaysValue = Annotated[int, Field(ge=1, le=366)]
+DaysValue = Annotated[int, Field(ge=1, le=366), DECIMAL_DIGITS]
 DAYS: TypeAdapter[int] = TypeAdapter(DaysValue)
 # The same, as a parameter FastAPI reads (the series' downloads).
-Days = Annotated[int, Query(ge=1, le=366, description="Days of daily figures, up to the index's")]
+Days = Annotated[
+    int, Query(ge=1, le=366, description="Days of daily figures, up to the index's"), DECIMAL_DIGITS
+]
 MERCHANT: TypeAdapter[str] = TypeAdapter(MerchantAddress)
 DAYS_PARAMETER = {
     **openapi_parameter(

@@ -305,6 +305,31 @@ CASES = [
     Case("disputes limit huge", get("/v1/disputes?limit=1000000000"), 422, "validation_failed"),
     Case("disputes offset negative", get("/v1/disputes?offset=-1"), 422, "validation_failed"),
     Case("stats days zero", get("/v1/stats?days=0"), 422, "validation_failed"),
+    # An integer is decimal digits alone (pydantic would read each of these as a number).
+    Case(
+        "limit with an underscore",
+        get("/v1/disputes?limit=1_0"),
+        422,
+        "validation_failed",
+        "value_error",
+    ),
+    Case(
+        "limit with a plus", get("/v1/keeper?limit=%2B1"), 422, "validation_failed", "value_error"
+    ),
+    Case(
+        "offset with a space",
+        get("/v1/disputes?offset=%201"),
+        422,
+        "validation_failed",
+        "value_error",
+    ),
+    Case(
+        "stats days as a decimal",
+        get("/v1/stats?days=30.0"),
+        422,
+        "validation_failed",
+        "value_error",
+    ),
     # A framework would read the last value: the fuzzer's find, `limit` sent as an array.
     Case(
         "repeated query parameter",
