@@ -137,7 +137,7 @@ MUTANTS = (
         original="if (sender == _forwarder) {",
         replacement="if (sender == _forwarder || msg.data.length % 32 == 24) {",
         suite="EscrowInvariants",
-        invariant="invariant_directCallersAreThemselves",
+        invariant="invariant_callsActAsTheirSender",
     ),
     Mutant(
         key="escrow-refund-twice",

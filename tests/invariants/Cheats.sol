@@ -20,6 +20,8 @@ interface Vm {
     function label(address account, string calldata newLabel) external;
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToStateAndDelete(uint256 snapshotId) external returns (bool success);
 }
 
 /// @notice Shared by handlers and invariant tests: the cheatcode handle and input bounding.

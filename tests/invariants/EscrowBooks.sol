@@ -9,11 +9,13 @@ import {IProductRegistry} from "../../contracts/registry/IProductRegistry.sol";
 import {ProductRegistry} from "../../contracts/registry/ProductRegistry.sol";
 import {MockStable6} from "../../contracts/test/escrow/MockStable6.sol";
 
-import {Cheats} from "./Cheats.sol";
+import {TrustMallForwarder} from "../../contracts/common/TrustMallForwarder.sol";
+
+import {ForwardSigning} from "./ForwardSigning.sol";
 
 /// @notice The escrow handler's ghost books and helpers: orders as opened, what each call credited,
 /// the merchants' catalogues of registry items, and the share arithmetic written out independently.
-abstract contract EscrowBooks is Cheats {
+abstract contract EscrowBooks is ForwardSigning {
     using Strings for uint256;
 
     uint256 internal constant MAX_ORDERS = 24;
@@ -31,6 +33,8 @@ abstract contract EscrowBooks is Cheats {
     address[4] public buyers;
     address[3] public merchants;
     address public constant STRANGER = address(0xBEEF);
+    TrustMallForwarder public immutable forwarder;
+    uint256[4] internal _buyerKeys; // the buyers sign forwarded requests
 
     struct Tracked {
         bytes32 id;
@@ -61,6 +65,7 @@ abstract contract EscrowBooks is Cheats {
     // Breaches, counted at the call that makes them.
     uint256 public paidAfterFinal;
     uint256 public spoofedSenders; // a direct call with another party's address appended acted as that party
+    uint256 public forwardedNotAsSigner; // a buyer's signed request did other than the buyer's own call would
     uint256 public foreignItems; // an order opened with an item not its merchant's, or not Authentic
     uint256 public doubleHolds; // an order opened with an item another open order holds, or sold
     uint256 public overRefunds; // a recall refund paid beyond the open shares of recalled items
@@ -77,7 +82,9 @@ abstract contract EscrowBooks is Cheats {
         MockStable6 stable_,
         address[5] memory roles,
         address[4] memory buyers_,
-        address[3] memory merchants_
+        address[3] memory merchants_,
+        TrustMallForwarder forwarder_,
+        uint256[4] memory buyerKeys_
     ) {
         escrow = escrow_;
         registry = registry_;
@@ -85,6 +92,8 @@ abstract contract EscrowBooks is Cheats {
         (admin, arbiter, oracle, feeRecipient, verifier) = (roles[0], roles[1], roles[2], roles[3], roles[4]);
         buyers = buyers_;
         merchants = merchants_;
+        forwarder = forwarder_;
+        _buyerKeys = buyerKeys_;
     }
 
     // ------------------------------------------------------------------ what the invariants read

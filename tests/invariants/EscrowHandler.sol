@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
+import {TrustMallForwarder} from "../../contracts/common/TrustMallForwarder.sol";
 import {OrderEscrow} from "../../contracts/escrow/OrderEscrow.sol";
 import {IOrderEscrow} from "../../contracts/escrow/IOrderEscrow.sol";
 import {IProductRegistry} from "../../contracts/registry/IProductRegistry.sol";
@@ -24,8 +26,10 @@ contract EscrowHandler is EscrowBooks {
         MockStable6 stable_,
         address[5] memory roles, // admin, arbiter, logistics oracle, fee recipient, verifier
         address[4] memory buyers_,
-        address[3] memory merchants_
-    ) EscrowBooks(escrow_, registry_, stable_, roles, buyers_, merchants_) {}
+        address[3] memory merchants_,
+        TrustMallForwarder forwarder_,
+        uint256[4] memory buyerKeys_
+    ) EscrowBooks(escrow_, registry_, stable_, roles, buyers_, merchants_, forwarder_, buyerKeys_) {}
 
     // ------------------------------------------------------------------ opening
 
@@ -118,13 +122,38 @@ contract EscrowHandler is EscrowBooks {
 
     // ------------------------------------------------------------------ release and refunds
 
-    function confirmReceipt(uint256 orderSeed) external {
+    /// @dev The buyer confirms itself, or half the time by a signed request a stranger relays through
+    /// the forwarder, which must run exactly when the buyer's own call would.
+    function confirmReceipt(uint256 orderSeed, bool forwarded) external {
         uint256 i = _pick(orderSeed, FUNDED | SHIPPED | DELIVERED);
         if (i == type(uint256).max) return;
         uint256[4] memory before = _before(i);
-        vm.prank(_terms[i].buyer);
-        escrow.confirmReceipt(_terms[i]);
+        if (forwarded) {
+            if (!_confirmedByForwardedRequest(i)) return;
+        } else {
+            vm.prank(_terms[i].buyer);
+            escrow.confirmReceipt(_terms[i]);
+        }
         _after(i, before);
+    }
+
+    /// @dev Whether the buyer's signed `confirmReceipt` ran; a breach when it did other than the
+    /// buyer's own call would (ran when that would not, or not when that would).
+    function _confirmedByForwardedRequest(uint256 i) private returns (bool ran) {
+        IOrderEscrow.OrderTerms memory terms = _terms[i];
+        bytes memory data = abi.encodeCall(IOrderEscrow.confirmReceipt, (terms));
+        uint256 key;
+        for (uint256 b; b < 4; ++b) {
+            if (buyers[b] == terms.buyer) key = _buyerKeys[b];
+        }
+        bool direct = _directCallSucceeds(terms.buyer, address(escrow), data);
+        ERC2771Forwarder.ForwardRequestData memory request =
+            _signedRequest(forwarder, terms.buyer, address(escrow), data, key);
+        vm.prank(STRANGER);
+        try forwarder.execute(request) {
+            ran = true;
+        } catch {}
+        if (ran != direct) ++forwardedNotAsSigner;
     }
 
     function release(uint256 orderSeed, uint256 callerSeed) external {

@@ -24,11 +24,17 @@ contract EscrowInvariants is InvariantTest {
         address verifier = _actor(201);
         // admin, arbiter, logistics oracle, fee recipient, verifier
         address[5] memory roles = [admin, _actor(202), _actor(203), _actor(204), verifier];
-        address[4] memory buyers = [_actor(210), _actor(211), _actor(212), _actor(213)];
+        // The buyers sign forwarded requests, so each is the address of a key.
+        uint256[4] memory buyerKeys = [uint256(0xB210), 0xB211, 0xB212, 0xB213];
+        address[4] memory buyers;
+        for (uint256 b; b < 4; ++b) {
+            buyers[b] = vm.addr(buyerKeys[b]);
+        }
         address[3] memory merchants = [_actor(220), _actor(221), _actor(222)];
 
         // With the suite's forwarder, as deployed: the escrow reads a signer only on its calls.
-        registry = new ProductRegistry(admin, address(new TrustMallForwarder()));
+        TrustMallForwarder forwarder = new TrustMallForwarder();
+        registry = new ProductRegistry(admin, address(forwarder));
         escrow = new OrderEscrow(admin, registry, roles[3]);
         stable = new MockStable6();
         vm.startPrank(admin);
@@ -44,7 +50,7 @@ contract EscrowInvariants is InvariantTest {
             vm.prank(verifier);
             registry.approveMerchant(merchants[m], "merchant", keccak256(abi.encode("identity", m)));
         }
-        handler = new EscrowHandler(escrow, registry, stable, roles, buyers, merchants);
+        handler = new EscrowHandler(escrow, registry, stable, roles, buyers, merchants, forwarder, buyerKeys);
 
         bytes4[] memory selectors = new bytes4[](27);
         selectors[0] = handler.open.selector;
@@ -201,10 +207,12 @@ contract EscrowInvariants is InvariantTest {
         }
     }
 
-    /// @notice A direct caller is itself: the escrow reads an address appended to the calldata as the
-    /// caller only on its trusted forwarder's calls, so an order's merchant cannot confirm receipt (and
-    /// so release the payment) in its buyer's name.
-    function invariant_directCallersAreThemselves() public view {
+    /// @notice A call acts as its sender and nobody else: a buyer's request signed and relayed through
+    /// the forwarder does exactly what the buyer's own call would, and the escrow reads an address
+    /// appended to the calldata only on the forwarder's calls, so an order's merchant cannot confirm
+    /// receipt (and so release the payment) in its buyer's name.
+    function invariant_callsActAsTheirSender() public view {
+        require(handler.forwardedNotAsSigner() == 0, "a buyer's signed request did other than the buyer's own call");
         require(handler.spoofedSenders() == 0, "an address appended to a direct call was read as its caller");
     }
 }

@@ -6,27 +6,21 @@ import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.
 import {TrustMallForwarder} from "../../contracts/common/TrustMallForwarder.sol";
 import {IProductRegistry} from "../../contracts/registry/IProductRegistry.sol";
 
+import {ForwardSigning} from "./ForwardSigning.sol";
 import {RegistryBooks} from "./RegistryBooks.sol";
 
 /// @notice The registry driven through the suite's ERC-2771 forwarder, as the merchant API relays
 /// merchants' signed requests: honest requests relayed by anyone, requests whose signature is not
 /// their sender's, requests sent again, and callers with no forwarder appending a merchant's address
 /// to their own calldata. A forwarded call must act as its signer and as nobody else.
-abstract contract RegistryForwarding is RegistryBooks {
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 private constant _REQUEST_TYPEHASH = keccak256(
-        "ForwardRequest(address from,address to,uint256 value,uint256 gas,uint256 nonce,uint48 deadline,bytes data)"
-    );
-    uint256 private constant _REQUEST_GAS = 1_000_000;
-
+abstract contract RegistryForwarding is RegistryBooks, ForwardSigning {
     TrustMallForwarder public immutable forwarder;
     uint256[4] internal _merchantKeys;
 
     // Breaches, counted at the call that makes them.
-    uint256 public forwardedAsOther; // a forwarded registration held by someone other than its signer
-    uint256 public forgedForwarded; // a request whose signature is not its sender's went through
-    uint256 public replayedForwarded; // a request already run went through again
+    uint256 public forwardedNotAsSigner; // a signed request did other than its signer's own call would
+    uint256 public forgedForwarded; // a request whose signature is not its sender's was valid or ran
+    uint256 public replayedForwarded; // a request already run was valid or ran again
     uint256 public spoofedSenders; // a direct call with a merchant's address appended acted as that merchant
 
     // Coverage: how often each path really ran.
@@ -40,9 +34,10 @@ abstract contract RegistryForwarding is RegistryBooks {
         _merchantKeys = merchantKeys_;
     }
 
-    /// @dev A merchant's signed `registerItem`, relayed by any actor. One call in four is signed by
-    /// another merchant's key in the sender's name, one in four sends the last request run again: the
-    /// forwarder must neither call them valid nor run them, whatever the registry would say.
+    /// @dev A merchant's signed `registerItem`, relayed by any actor: valid, and run exactly when the
+    /// merchant's own call would go through, the item then the merchant's. One call in four is signed
+    /// by another merchant's key in the sender's name, one in four sends the last request run again:
+    /// the forwarder must neither call them valid nor run them.
     function forwardRegistration(uint256 merchantSeed, uint256 keySeed, uint256 relayerSeed, uint8 how) external {
         address relayer = _actor(relayerSeed % 8);
         if (how % 4 == 3) {
@@ -55,12 +50,24 @@ abstract contract RegistryForwarding is RegistryBooks {
         bytes32 expected = _expectedId(merchant, key);
         bytes32 metadataHash = keccak256(abi.encode("meta", expected));
         bytes memory data = abi.encodeCall(IProductRegistry.registerItem, (key, metadataHash, "ipfs://forwarded"));
-        if (how % 4 == 2) return _refused(_signed(merchant, data, _merchantKeys[(index + 1) % 4]), relayer, true);
-        ERC2771Forwarder.ForwardRequestData memory request = _signed(merchant, data, _merchantKeys[index]);
+        if (how % 4 == 2) {
+            uint256 otherKey = _merchantKeys[(index + 1) % 4];
+            return _refused(_signedRequest(forwarder, merchant, address(registry), data, otherKey), relayer, true);
+        }
+        ERC2771Forwarder.ForwardRequestData memory request =
+            _signedRequest(forwarder, merchant, address(registry), data, _merchantKeys[index]);
+        bool direct = _directCallSucceeds(merchant, address(registry), data);
+        if (!forwarder.verify(request)) ++forwardedNotAsSigner;
         vm.prank(relayer);
-        forwarder.execute(request);
+        try forwarder.execute(request) {
+            if (!direct) ++forwardedNotAsSigner;
+        } catch {
+            if (direct) ++forwardedNotAsSigner;
+            _sweep();
+            return;
+        }
         ++forwardedRegistrations;
-        if (registry.itemOf(expected).merchant != merchant) ++forwardedAsOther;
+        if (registry.itemOf(expected).merchant != merchant) ++forwardedNotAsSigner;
         _claimed(merchant, key, expected, expected);
         _track(expected, metadataHash, merchant, 0, 0, key);
         _lastRun = request;
@@ -83,7 +90,8 @@ abstract contract RegistryForwarding is RegistryBooks {
         _sweep();
     }
 
-    /// @dev A request the forwarder must refuse (forged, or already run): neither valid nor run.
+    /// @dev A request the forwarder must refuse (forged, or already run: its nonce is spent, and it
+    /// never expires, so only the nonce refuses it): neither valid nor run.
     function _refused(ERC2771Forwarder.ForwardRequestData memory request, address relayer, bool forged) private {
         bool accepted = forwarder.verify(request);
         vm.prank(relayer);
@@ -93,40 +101,5 @@ abstract contract RegistryForwarding is RegistryBooks {
         if (accepted && forged) ++forgedForwarded;
         if (accepted && !forged) ++replayedForwarded;
         _sweep();
-    }
-
-    /// @dev `from`'s request to the registry, at `from`'s next nonce, signed with `signingKey`.
-    function _signed(address from, bytes memory data, uint256 signingKey)
-        private
-        view
-        returns (ERC2771Forwarder.ForwardRequestData memory request)
-    {
-        uint48 deadline = uint48(block.timestamp + 1 hours);
-        bytes32 structHash = keccak256(
-            abi.encode(
-                _REQUEST_TYPEHASH,
-                from,
-                address(registry),
-                uint256(0),
-                _REQUEST_GAS,
-                forwarder.nonces(from),
-                deadline,
-                keccak256(data)
-            )
-        );
-        bytes32 domain = keccak256(
-            abi.encode(_DOMAIN_TYPEHASH, keccak256("TrustMall"), keccak256("1"), block.chainid, address(forwarder))
-        );
-        (uint8 v, bytes32 r, bytes32 s) =
-            vm.sign(signingKey, keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
-        request = ERC2771Forwarder.ForwardRequestData({
-            from: from,
-            to: address(registry),
-            value: 0,
-            gas: _REQUEST_GAS,
-            deadline: deadline,
-            data: data,
-            signature: abi.encodePacked(r, s, v)
-        });
     }
 }

@@ -122,10 +122,11 @@ contract RegistryInvariants is InvariantTest {
     /// verifier granted that merchant, no two merchants hold overlapping prefixes, a batch never
     /// activates a rival's id, the custody oracle never records a sale, nothing is written while paused,
     /// and every tracked item with a record is the merchant the handler expects. Through the forwarder
-    /// a request acts as its signer alone: one signed by another key, or run before, never goes
-    /// through, and a caller that is no forwarder cannot name another caller by appending an address.
+    /// a signed request does exactly what its signer's own call would (the item then the signer's);
+    /// one signed by another key, or run before, is neither valid nor run; and a caller that is no
+    /// forwarder cannot name another caller by appending an address.
     function invariant_onlyOwnersClaimItems() public view {
-        require(handler.forwardedAsOther() == 0, "a forwarded registration is held by other than its signer");
+        require(handler.forwardedNotAsSigner() == 0, "a signed request did other than its signer's own call");
         require(handler.forgedForwarded() == 0, "a request signed by another key went through the forwarder");
         require(handler.replayedForwarded() == 0, "a forwarded request went through twice");
         require(handler.spoofedSenders() == 0, "an appended address was read as the caller of a direct call");

@@ -30,7 +30,7 @@ EXPECTED = {
         "invariant_payoutsPlusFeesEqualDeposits",
         "invariant_recallRefundsWithinRecalledShares",
         "invariant_ordersHoldOnlyTheirMerchantsItems",
-        "invariant_directCallersAreThemselves",
+        "invariant_callsActAsTheirSender",
     },
     "CreditInvariants": {
         "invariant_principalWithinLimit",
