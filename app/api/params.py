@@ -42,8 +42,8 @@ def _decimal_digits(value: object) -> object:
     return value
 
 
-# Every integer query parameter ends its annotation with it, after its bounds (placed before them,
-# it would hide them from the OpenAPI document): Annotated[int, Query(...), DECIMAL_DIGITS].
+# Every integer query or path parameter ends its annotation with it, after its bounds (placed
+# before them, it would hide them from the document): Annotated[int, Query(...), DECIMAL_DIGITS].
 DECIMAL_DIGITS = BeforeValidator(_decimal_digits)
 # How far a list may be paged: a bound the database's integers hold.
 Offset = Annotated[int, Query(ge=0, le=1_000_000), DECIMAL_DIGITS]

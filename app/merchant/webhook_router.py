@@ -188,7 +188,7 @@ def list_deliveries(
 )
 def replay_delivery(
     endpoint_id: EndpointId,
-    delivery_id: Annotated[int, Path(ge=1, le=MAX_DELIVERY_ID)],
+    delivery_id: Annotated[int, Path(ge=1, le=MAX_DELIVERY_ID), DECIMAL_DIGITS],
     merchant: MerchantDep,
     session: SessionDep,
 ) -> WebhookDeliveryPublic:

@@ -87,6 +87,13 @@ def test_a_receiver_that_fails_five_times_then_answers_gets_the_event_once_more_
     assert (entry["status"], entry["attempts"], entry["last_status_code"]) == ("delivered", 6, 200)
     assert entry["event_id"] == event["id"]
 
+    # A delivery id is decimal digits alone: "+1" or "1.0" names no delivery, however lax a reader.
+    for written in (f"+{entry['id']}", f"{entry['id']}.0"):
+        refused = shop.client.post(
+            f"{HOOKS}/{endpoint['id']}/deliveries/{written}/replay", headers=headers
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["code"] == "validation_failed"
     # A replay sends the same event, same id, again: the receiver sees it twice, handles it once.
     replay = shop.client.post(
         f"{HOOKS}/{endpoint['id']}/deliveries/{entry['id']}/replay", headers=headers

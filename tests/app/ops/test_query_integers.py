@@ -1,6 +1,7 @@
-"""Integer query parameters are decimal digits alone, on every operation that declares one: the
-document says ``integer``, and pydantic's lax reading would take " 1", "+1", "1_0" or "1.0" as
-another request than the one sent (the refusals themselves are in the bad-input catalogue)."""
+"""Integer parameters (query and path) are decimal digits alone, on every operation that declares
+one: the document says ``integer``, and pydantic's lax reading would take " 1", "+1", "1_0" or
+"1.0" as another request than the one sent (the refusals themselves are in the bad-input
+catalogue)."""
 
 from __future__ import annotations
 
@@ -22,28 +23,37 @@ def _is_integer(annotation: object) -> bool:
     return annotation is int
 
 
-def test_every_integer_query_parameter_takes_decimal_digits_alone(settings: Settings) -> None:
+def test_every_integer_parameter_takes_decimal_digits_alone_and_documents_its_bounds(
+    settings: Settings,
+) -> None:
     app = create_app(settings)
     integers = [
-        (route.path, param.name, param.field_info.metadata)
+        (route, param)
         for route in app.routes
         if isinstance(route, APIRoute)
         for param in get_flat_params(route.dependant)
-        if isinstance(param.field_info, params.Query) and _is_integer(param.field_info.annotation)
+        if isinstance(param.field_info, params.Query | params.Path)
+        and _is_integer(param.field_info.annotation)
     ]
 
-    assert len(integers) >= 10
+    assert len(integers) >= 11
     unchecked = [
-        (path, name) for path, name, metadata in integers if DECIMAL_DIGITS not in metadata
+        (route.path, param.alias)
+        for route, param in integers
+        if DECIMAL_DIGITS not in param.field_info.metadata
     ]
     assert unchecked == []
-    # Each keeps its bounds in the document: the rule sits after them in the annotation.
+    # The rule sits after the bounds in each annotation, so the document still states them.
     document = app.openapi()["paths"]
-    for path, name, _ in integers:
-        for operation in document[path].values():
-            for parameter in operation.get("parameters", ()):
-                if parameter["name"] == name and parameter["in"] == "query":
-                    schema = parameter["schema"]
-                    schema = next(iter(schema.get("anyOf", [schema])))
-                    assert "minimum" in schema, (path, name, schema)
-                    assert "ge" not in schema, (path, name, schema)
+    for route, param in integers:
+        [documented] = [
+            parameter
+            for method in route.methods
+            for parameter in document[route.path_format][method.lower()].get("parameters", ())
+            if parameter["name"] == param.alias
+        ]
+        schema = documented["schema"]
+        [integer] = [
+            option for option in schema.get("anyOf", [schema]) if option["type"] == "integer"
+        ]
+        assert integer.get("minimum") is not None, (route.path, param.alias, schema)
