@@ -247,6 +247,16 @@ abstract contract RegistryBooks is Cheats, Gs1Keys {
         }
     }
 
+    /// @dev Another tracked item of batch `batchNumber` (1-based), or `index` itself when it has none.
+    function _sameBatchItem(uint256 batchNumber, uint256 seed, uint256 index) internal view returns (uint256) {
+        uint256 n = _items.length;
+        for (uint256 k; k < n; ++k) {
+            uint256 candidate = (seed + k) % n;
+            if (candidate != index && _items[candidate].batch == batchNumber) return candidate;
+        }
+        return index;
+    }
+
     function _proof(Batch storage batch, uint8 slot) internal view returns (bytes32[] memory proof) {
         proof = new bytes32[](2);
         proof[0] = batch.leaves[slot ^ 1];

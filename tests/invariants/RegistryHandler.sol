@@ -189,6 +189,32 @@ contract RegistryHandler is RegistryForwarding {
         _sweep();
     }
 
+    /// @dev Two items of one batch in one call, as the merchant's manifest goes in chunks: an item already
+    /// activated from this batch is skipped (the second is the first again when the batch has no other
+    /// tracked item); one call in four carries a proof for the wrong slot, which refuses the whole call.
+    function activateBatchItems(uint256 itemSeed, uint256 otherSeed, uint256 senderSeed) external {
+        (bool found, uint256 first) = _pickBatchItem(itemSeed);
+        if (!found) return;
+        uint256 batchNumber = _items[first].batch;
+        Batch storage batch = _batches[batchNumber - 1];
+        uint256[2] memory picked = [first, _sameBatchItem(batchNumber, otherSeed, first)];
+        IProductRegistry.BatchItemProof[] memory proofs = new IProductRegistry.BatchItemProof[](2);
+        for (uint256 k; k < 2; ++k) {
+            Tracked memory item = _items[picked[k]];
+            uint8 slot = senderSeed % 4 == 0 && k == 1 ? (item.slot + 1) % 4 : item.slot;
+            proofs[k] = IProductRegistry.BatchItemProof(item.key, item.metadataHash, _proof(batch, slot));
+        }
+        vm.prank(_actor(senderSeed % 8));
+        registry.activateBatchItems(batch.root, proofs);
+        for (uint256 k; k < 2; ++k) {
+            Tracked memory item = _items[picked[k]];
+            if (item.id != _expectedId(batch.merchant, item.key)) ++idNotDerived;
+            if (registry.itemOf(item.id).merchant != batch.merchant) ++foreignActivations;
+            if (_batchRecalled[batchNumber]) _ownRecall[item.id] = true;
+        }
+        _sweep();
+    }
+
     // ------------------------------------------------------------------ custody
 
     /// @dev Up to three events by the oracle or the item's merchant. Ids come from a small range, so

@@ -40,7 +40,7 @@ contract RegistryInvariants is InvariantTest {
         handler.grantPrefix(0, 0);
         handler.grantPrefix(3, 1);
 
-        bytes4[] memory selectors = new bytes4[](21);
+        bytes4[] memory selectors = new bytes4[](22);
         selectors[0] = handler.toggleMerchant.selector;
         selectors[1] = handler.registerItem.selector;
         selectors[2] = handler.registerBatch.selector;
@@ -63,6 +63,7 @@ contract RegistryInvariants is InvariantTest {
         selectors[18] = handler.registerItem.selector;
         selectors[19] = handler.forwardRegistration.selector;
         selectors[20] = handler.spoofSender.selector;
+        selectors[21] = handler.activateBatchItems.selector;
         _target(address(handler), selectors);
     }
 
