@@ -45,7 +45,9 @@ def due_duties(
 ) -> list[DueDuty]:
     """Duties of open orders due by block time ``now`` less ``grace``, not yet in the outbox,
     oldest first."""
-    orders = open_order_facts(session, recalls=KeeperDuty.REFUND_RECALLED in duties)
+    # Recalls are read for releases too: a release waits for its order's recall refund.
+    recalls = bool({KeeperDuty.REFUND_RECALLED, KeeperDuty.RELEASE} & set(duties))
+    orders = open_order_facts(session, recalls=recalls)
     candidates = [duty for order in orders for duty in duties_of(order)]
     candidates += credit_duties(session, duties)
     found = [d for d in candidates if d.duty in duties and d.due_at + grace <= now]
@@ -89,7 +91,14 @@ def order_terms(session: Session, order_id: str) -> OrderTerms | None:
 
 def duties_of(order: OrderFacts) -> list[DueDuty]:
     """The order's moves open to anyone that are keeper duties, each due from its opening; a
-    recall refund told apart by its items."""
+    recall refund told apart by its items. No release while open items read recalled or flagged:
+    the contract would pay their shares to the merchant (a release never reads verdicts), so the
+    keeper refunds them first, and releases what is left once the index shows the refund."""
+    open_to_anyone = [
+        move for move in moves(order) if move.party == Party.ANYONE and move.action in KEEPER_MOVES
+    ]
+    if any(move.action == Action.REFUND_RECALLED for move in open_to_anyone):
+        open_to_anyone = [move for move in open_to_anyone if move.action != Action.RELEASE]
     return [
         DueDuty(
             order.order_id,
@@ -97,6 +106,5 @@ def duties_of(order: OrderFacts) -> list[DueDuty]:
             move.opens_at or 0,
             str(move.items) if move.action == Action.REFUND_RECALLED else "",
         )
-        for move in moves(order)
-        if move.party == Party.ANYONE and move.action in KEEPER_MOVES
+        for move in open_to_anyone
     ]

@@ -101,3 +101,19 @@ def test_the_keeper_s_duties_are_anyone_s_moves_from_their_opening() -> None:
 
     # The refunded item is not recalled again; a refund is due the second after ship-by.
     assert duties == {(KeeperDuty.REFUND, SHIP_BY + 1, ""), (KeeperDuty.REFUND_RECALLED, 77, "2")}
+
+
+def test_the_keeper_releases_no_order_while_one_of_its_open_items_reads_recalled() -> None:
+    delivered = replace(FUNDED, status=OrderStatus.DELIVERED, delivered_at=DELIVER_BY)
+    recalled = replace(delivered, released_items=0b01, recalled_items=0b10, recalled_since=77)
+    refunded = replace(recalled, refunded_items=0b10)
+
+    def duties(order: OrderFacts) -> set[tuple[KeeperDuty, int]]:
+        return {(d.duty, d.due_at) for d in duties_of(order)}
+
+    release_at = DELIVER_BY + WINDOW
+    assert duties(delivered) == {(KeeperDuty.RELEASE, release_at)}
+    # Released now, the order would pay the recalled item's share to its merchant: refund first.
+    assert duties(recalled) == {(KeeperDuty.REFUND_RECALLED, 77)}
+    # Once the index shows the refund, what is left is released.
+    assert duties(refunded) == {(KeeperDuty.RELEASE, release_at)}

@@ -114,6 +114,30 @@ def duty_payload(duty: KeeperDuty, terms: OrderTerms, items: int = 0) -> dict[st
     return payload
 
 
+def duty_batch(rows: list[RowView]) -> list[RowView]:
+    """What goes in one transaction of the queued duties ``rows`` (oldest first): the oldest alone,
+    unless it is a release; then every queued release with it, a merchant's orders in one token
+    next to each other (oldest first within), but none past an older duty of its own order: a
+    recall refund queued before the order's release runs first, or the release would pay the
+    recalled items' shares to the merchant."""
+    if not _is_release(rows[0]):
+        return rows[:1]
+    waiting: set[str] = set()  # orders with an older duty that is not a release
+    releases: list[RowView] = []
+    for row in rows:
+        order_id = str(row.payload["order_id"]).lower()
+        if not _is_release(row):
+            waiting.add(order_id)
+        elif order_id not in waiting:
+            releases.append(row)
+
+    def run(row: RowView) -> tuple[str, str, int]:
+        terms = row.payload["terms"]
+        return (str(terms["merchant"]).lower(), str(terms["token"]).lower(), row.id)
+
+    return sorted(releases, key=run)
+
+
 def _is_release(row: RowView) -> bool:
     return KeeperDuty(row.payload["duty"]) == KeeperDuty.RELEASE
 
@@ -178,17 +202,7 @@ class KeeperDutyRelay(KindRelay):
     # ------------------------------------------------------------------ choosing a batch
 
     def batch(self, session: Session, rows: list[RowView]) -> list[RowView]:
-        """The oldest duty alone, unless it is a release: then every queued release with it, a
-        merchant's orders in one token next to each other (oldest first within)."""
-        if not _is_release(rows[0]):
-            return rows[:1]
-        releases = [row for row in rows if _is_release(row)]
-
-        def run(row: RowView) -> tuple[str, str, int]:
-            terms = row.payload["terms"]
-            return (str(terms["merchant"]).lower(), str(terms["token"]).lower(), row.id)
-
-        return sorted(releases, key=run)
+        return duty_batch(rows)
 
     # ------------------------------------------------------------------ before a send
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.domain.vocab import OrderStatus
+from app.domain.vocab import LogisticsKind, OrderStatus
 from tests.app.index.actors import ZERO_ADDRESS, SuiteDriver
 from tests.app.index.records import Order
 from tests.app.keeper.conftest import ServiceFactory
@@ -17,6 +17,7 @@ from tests.app.keeper.conftest import ServiceFactory
 pytestmark = pytest.mark.anvil
 
 ITEM_RECALLED = 3  # IOrderEscrow.RefundReason.ItemRecalled
+DAY = 86_400
 
 
 def _refunds(driver: SuiteDriver, order: Order, start: int) -> list[Any]:
@@ -103,3 +104,32 @@ def test_a_recalled_batch_refunds_the_order_holding_its_activated_item(
     assert _credit(driver, buyer.address) == credit_before + order.terms[4]
     assert _credit(driver, service.keeper.address) == 0
     assert service.keep().queued == []
+
+
+def test_a_due_order_with_a_recalled_item_is_refunded_for_it_before_the_rest_is_released(
+    keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
+) -> None:
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    good, bad = driver.register_item(merchant), driver.register_item(merchant)
+    order = driver.open_order(buyer, merchant, [good.item_id, bad.item_id])
+    driver.ship(merchant, order)
+    driver.report(order, LogisticsKind.DELIVERED)
+    driver.recall_item(merchant, bad.item_id)
+    driver.rpc("evm_increaseTime", 30 * DAY)  # well past the dispute window: release is due too
+    driver.mine()
+    service = keeper_service()
+    merchant_before = _credit(driver, merchant.address)
+
+    # Released first, the order would pay the recalled item's share to its merchant.
+    assert service.keep().queued == [f"refund_recalled:{order.hex}:2"]
+    service.relay_in_one_block()
+    [refund] = _refunds(driver, order, start_block)
+    assert refund.args["items"] == 2 and refund.args.payerAmount == order.terms[4] // 2
+    assert _credit(driver, merchant.address) == merchant_before
+
+    assert service.keep().queued == [f"release:{order.hex}"]
+    service.relay_in_one_block()
+    assert _status(driver, order) == OrderStatus.RELEASED
+    fee_bps = int(driver.escrow.functions.feeBps().call())
+    share = order.terms[4] - order.terms[4] // 2
+    assert _credit(driver, merchant.address) - merchant_before == share - share * fee_bps // 10_000
