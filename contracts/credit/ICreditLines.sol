@@ -187,7 +187,8 @@ interface ICreditLines is ICreditPolicies {
     /// @notice Decides an application by the current policy; anyone may submit the attestation.
     /// @dev Spends the attestation (approved or denied). Reverts only for an invalid attestation.
     /// Refused while paused (`EnforcedPause`): an approval is the first step of new credit, and an
-    /// attestation refused now is not spent, so it can be sent again once the pause is lifted.
+    /// attestation refused now is not spent, so it can be sent again once the pause is lifted, while it
+    /// has not expired.
     /// @param attestation The bureau's statement about the borrower.
     /// @param signatures Attester signatures, ascending by signer address.
     /// @return approved Whether the line was approved.
