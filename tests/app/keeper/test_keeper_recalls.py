@@ -11,7 +11,7 @@ import pytest
 
 from app.domain.vocab import LogisticsKind, OrderStatus
 from tests.app.index.actors import ZERO_ADDRESS, SuiteDriver
-from tests.app.index.records import Order
+from tests.app.index.records import Actor, Order
 from tests.app.keeper.conftest import ServiceFactory
 
 pytestmark = pytest.mark.anvil
@@ -33,18 +33,23 @@ def _status(driver: SuiteDriver, order: Order) -> OrderStatus:
     return OrderStatus(int(driver.escrow.functions.orderOf(order.order_id).call()[0]))
 
 
+def _order_of_two_items(driver: SuiteDriver) -> tuple[Actor, Actor, list[bytes], Order]:
+    """A new merchant's order of two of its new items, paid by a new buyer."""
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    items = [driver.register_item(merchant).item_id for _ in range(2)]
+    return merchant, buyer, items, driver.open_order(buyer, merchant, items)
+
+
 def test_a_recalled_item_is_refunded_once_to_the_payer_and_a_second_recall_again(
     keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
 ) -> None:
-    merchant, buyer = driver.new_merchant(), driver.new_account()
-    first, second = driver.register_item(merchant), driver.register_item(merchant)
-    order = driver.open_order(buyer, merchant, [first.item_id, second.item_id])
+    merchant, buyer, (first, second), order = _order_of_two_items(driver)
     untouched = driver.open_order(buyer, merchant, [driver.register_item(merchant).item_id])
     service = keeper_service()
     keeper = service.keeper.address
     assert service.keep().queued == []  # nothing recalled yet
 
-    driver.recall_item(merchant, first.item_id)
+    driver.recall_item(merchant, first)
     credit_before = _credit(driver, buyer.address)
     assert service.keep().queued == [f"refund_recalled:{order.hex}:1"]
     service.relay_in_one_block()
@@ -65,7 +70,7 @@ def test_a_recalled_item_is_refunded_once_to_the_payer_and_a_second_recall_again
     assert len(_refunds(driver, order, start_block)) == 1
 
     # A recall of the order's other item is a duty of its own: the order is refunded in full.
-    driver.recall_item(merchant, second.item_id)
+    driver.recall_item(merchant, second)
     assert service.keep().queued == [f"refund_recalled:{order.hex}:2"]
     service.relay_in_one_block()
     assert [r.args["items"] for r in _refunds(driver, order, start_block)] == [1, 2]
@@ -109,12 +114,10 @@ def test_a_recalled_batch_refunds_the_order_holding_its_activated_item(
 def test_a_due_order_with_a_recalled_item_is_refunded_for_it_before_the_rest_is_released(
     keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
 ) -> None:
-    merchant, buyer = driver.new_merchant(), driver.new_account()
-    good, bad = driver.register_item(merchant), driver.register_item(merchant)
-    order = driver.open_order(buyer, merchant, [good.item_id, bad.item_id])
+    merchant, _, (_, bad), order = _order_of_two_items(driver)
     driver.ship(merchant, order)
     driver.report(order, LogisticsKind.DELIVERED)
-    driver.recall_item(merchant, bad.item_id)
+    driver.recall_item(merchant, bad)
     driver.rpc("evm_increaseTime", 30 * DAY)  # well past the dispute window: release is due too
     driver.mine()
     service = keeper_service()
