@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
@@ -64,7 +64,10 @@ def openapi_parameter(
     }
 
 
-def checked(kind: TypeAdapter[str], value: str, location: Location, name: str) -> str:
+T = TypeVar("T")
+
+
+def checked(kind: TypeAdapter[T], value: str, location: Location, name: str) -> T:
     """``value`` as its type makes it; refused as a declared parameter of that type would be."""
     try:
         return kind.validate_python(value)

@@ -4,15 +4,13 @@ documented in their OpenAPI with the same types (``app.api.params``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Query, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter
 
-from app.api.params import DECIMAL_DIGITS, MerchantAddress, openapi_parameter
+from app.api.params import DECIMAL_DIGITS, MerchantAddress, checked, openapi_parameter
 
-T = TypeVar("T")
 DEFAULT_DAYS = 30
 DaysValue = Annotated[int, Field(ge=1, le=366), DECIMAL_DIGITS]
 DAYS: TypeAdapter[int] = TypeAdapter(DaysValue)
@@ -31,23 +29,13 @@ DAYS_PARAMETER["schema"] = {**DAYS_PARAMETER["schema"], "default": DEFAULT_DAYS}
 
 def days_of(request: Request) -> int:
     value = request.query_params.get("days")
-    return DEFAULT_DAYS if value is None else _checked(DAYS, value, "query", "days")
+    return DEFAULT_DAYS if value is None else checked(DAYS, value, "query", "days")
 
 
 def merchant_of(request: Request, name: str = "merchant") -> str | None:
     value = request.query_params.get(name)
-    return None if value is None else _checked(MERCHANT, value, "query", name)
+    return None if value is None else checked(MERCHANT, value, "query", name)
 
 
 def merchant_in_path(request: Request) -> str:
-    return _checked(MERCHANT, request.path_params["address"], "path", "address")
-
-
-def _checked(kind: TypeAdapter[T], value: str, location: str, name: str) -> T:
-    """``value`` as its type makes it; refused as a declared parameter of that type would be."""
-    try:
-        return kind.validate_python(value, strict=False)
-    except ValidationError as error:
-        raise RequestValidationError(
-            [{**item, "loc": (location, name)} for item in error.errors()]
-        ) from None
+    return checked(MERCHANT, request.path_params["address"], "path", "address")
