@@ -34,9 +34,9 @@ _DECIMAL = re.compile(r"-?[0-9]{1,19}")
 
 
 def _decimal_digits(value: object) -> object:
-    """An integer in a query string is decimal digits alone, as the document's ``integer`` says:
-    pydantic's lax reading would also take " 1", "+1", "1_0" or "1.0" and answer another request
-    than the one a client meant to send."""
+    """An integer in a query string or a path is decimal digits alone, as the document's
+    ``integer`` says: pydantic's lax reading would also take " 1", "+1", "1_0" or "1.0" and
+    answer another request than the one a client meant to send."""
     if isinstance(value, str) and not _DECIMAL.fullmatch(value):
         raise ValueError("must be a whole number in decimal digits (at most 19), nothing else")
     return value
