@@ -115,8 +115,12 @@ bench: $(STAMP_BUILD) ## Measure gas against the peers; writes BENCHMARKS.md and
 verify: $(STAMP_BUILD) browser postgres ## Long reliability campaigns (fuzzing, analysis, faults, load); writes RELIABILITY.md
 	$(BIN)/python -m verify $(VERIFY_ARGS)
 
+# Anvil spills old blocks' states to disk and leaves them behind when stopped: here, in a directory
+# emptied at each start rather than in ~/.foundry/anvil/tmp.
+CHAIN_STATES ?= .build/anvil-states
 chain: $(STAMP_TOOLS) ## Run a local Anvil devnet on port $(RPC_PORT) (Ctrl-C to stop)
-	$(BIN)/anvil --host 127.0.0.1 --port $(RPC_PORT) --chain-id 1337 --hardfork cancun
+	rm -rf $(CHAIN_STATES)
+	$(BIN)/anvil --host 127.0.0.1 --port $(RPC_PORT) --chain-id 1337 --hardfork cancun --cache-path $(CHAIN_STATES)
 
 hardhat-node: $(STAMP_TOOLS) ## Run a Hardhat node on port 8546 (reach it with NETWORK=ethereum:local:node)
 	node_modules/.bin/hardhat node --hostname 127.0.0.1 --port 8546

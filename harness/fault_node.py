@@ -17,7 +17,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from harness.nodes import ROOT, anvil_command, free_port, rpc, wait_for_rpc
+from harness.nodes import (
+    ROOT,
+    anvil_command,
+    free_port,
+    remove_spilled_states,
+    rpc,
+    wait_for_rpc,
+)
 
 NODE_START_TIMEOUT = 60.0
 SAVE_TRIES = 20
@@ -83,6 +90,7 @@ class Node:
             try:
                 wait_for_rpc(self.url, process, NODE_START_TIMEOUT)
             except RuntimeError:
+                remove_spilled_states(process)
                 # The port of the killed node may not be free yet: try again until the deadline.
                 if time.monotonic() > deadline:
                     raise
@@ -122,6 +130,7 @@ class Node:
         if process is not None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+            remove_spilled_states(process)
 
     def save(self) -> None:
         """The node's state now, written atomically (a torn file never replaces a whole one)."""

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))  # run as a file (`python tools/demo.py`): import 
 
 from harness import ports  # noqa: E402
 from harness.cluster import ServiceCluster  # noqa: E402
-from harness.nodes import stop_process  # noqa: E402
+from harness.nodes import state_spill_option, stop_process  # noqa: E402
 from harness.service import ServiceProcess, service_environment  # noqa: E402
 from tools import demo_attacks, demo_keeper, demo_story  # noqa: E402
 from tools.demo_cluster import oracle_cluster, show_cluster  # noqa: E402
@@ -120,7 +120,7 @@ def local_chain(port: int, workdir: Path) -> Iterator[None]:
     with (workdir / "anvil.log").open("wb") as log:
         anvil = subprocess.Popen(
             [str(BIN / "anvil"), "--host", HOST, "--port", str(port), "--chain-id", "1337",
-             "--hardfork", "cancun"],
+             "--hardfork", "cancun", *state_spill_option()],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     # From here on Anvil is stopped whatever happens, a signal during its start included.
