@@ -3,8 +3,9 @@
 The request itself (what the forwarder executes) is an outbox record of kind
 ``merchant_request`` (``app.outbox.kinds.forwarded``), written in the same database transaction,
 so its way to the chain (queued, submitted, confirmed, failed) is the outbox's. One signer's
-nonce is accepted once: the outbox's unique (source, source event id) is (``merchant-request``,
-``signer:nonce``).
+nonce is accepted once at a time: the outbox's unique (source, source event id) is
+(``merchant-request``, ``request_event_id``), which numbers the requests of a nonce that failed
+without using it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ ALL_SIGNERS = "*"
 
 class MerchantRequestRow(Base):
     __tablename__ = "merchant_requests"
-    __table_args__ = (Index("ix_merchant_requests_signer_day", "signer", "day"),)
+    __table_args__ = (
+        Index("ix_merchant_requests_signer_day", "signer", "day"),
+        Index("ix_merchant_requests_signer_nonce", "signer", "nonce"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # req_ + 32 hex of the digest
     digest: Mapped[str] = mapped_column(String(HEX32), unique=True)

@@ -51,7 +51,7 @@ from app.index.chain import RPC_ERRORS, ChainAccess, ChainUnavailable
 from app.merchant.request_models import ALL_SIGNERS, MerchantRequestRow, RequestUsage
 from app.merchant.request_schemas import SignedRequestCreate
 from app.merchant.siwe import refuse_unless_active
-from app.outbox.kinds.forwarded import REQUEST_SOURCE, request_payload
+from app.outbox.kinds.forwarded import REQUEST_SOURCE, request_event_id, request_payload
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
 from app.settings import Settings
 
@@ -76,6 +76,11 @@ _COUNT_SERVICE = (
         RequestUsage.gas + bindparam("added") <= bindparam("max_gas"),
     )
     .values(requests=RequestUsage.requests + 1, gas=RequestUsage.gas + bindparam("added"))
+)
+# The signer's requests of one nonce accepted before: each failed without using it (a live one
+# makes the nonce not the next, a used one makes it the forwarder's).
+_TRIED = select(func.count()).where(
+    MerchantRequestRow.signer == bindparam("signer"), MerchantRequestRow.nonce == bindparam("nonce")
 )
 _KEEP_RECORD = insert(OutboxRecord).returning(OutboxRecord.id)
 _KEEP_ROW = insert(MerchantRequestRow)
@@ -322,10 +327,11 @@ def _keep(
     now: float,
 ) -> tuple[MerchantRequestRow, OutboxRecord]:
     """Writes the request's outbox record and row and commits: what is kept, as kept."""
+    tried = session.execute(_TRIED, {"signer": request.sender, "nonce": request.nonce})
     record: dict[str, Any] = {
         "relay_id": request_id(digest)[4:],
         "source": REQUEST_SOURCE,
-        "source_event_id": f"{request.sender}:{request.nonce}",
+        "source_event_id": request_event_id(request.sender, request.nonce, tried.scalar_one()),
         "kind": RelayKind.MERCHANT_REQUEST,
         "subject": request.sender,
         "action": function[:32],

@@ -65,6 +65,15 @@ def request_of(payload: Mapping[str, Any]) -> ForwardRequest:
     )
 
 
+def request_event_id(signer: str, nonce: int, failed_before: int) -> str:
+    """The outbox key of a signer's request with ``nonce``, after ``failed_before`` requests of
+    that nonce failed without using it (expired or stranded unsent, or skipped by the forwarder):
+    the nonce is still the signer's next, so it is signed again, and its new request needs a key
+    of its own."""
+    first = f"{signer}:{nonce}"
+    return first if failed_before == 0 else f"{first}:{failed_before}"
+
+
 def request_payload(request: ForwardRequest, signature: bytes) -> dict[str, Any]:
     """What an outbox record keeps of a signed request (big numbers as decimal text)."""
     return {
@@ -169,14 +178,15 @@ class MerchantRequestRelay(KindRelay):
             plan.failed[row.id] = self._why_failed(request, found.block)
 
     def _earlier_pending(self, signer: str, nonce: int) -> bool:
-        """Whether the signer's request with ``nonce`` is still on its way here."""
+        """Whether the signer's request with ``nonce`` is still on its way here (one of its
+        requests not yet settled: a signer has few)."""
         with self.context.database.sessions() as session:
-            query = select(OutboxRecord.id).where(
+            query = select(OutboxRecord.payload).where(
                 OutboxRecord.kind == self.kind,
-                OutboxRecord.source_event_id == f"{signer}:{nonce}",
+                OutboxRecord.subject == signer,
                 OutboxRecord.status.in_([RelayStatus.QUEUED, RelayStatus.SUBMITTED]),
             )
-            return session.scalars(query).first() is not None
+            return any(int(payload["nonce"]) == nonce for payload in session.scalars(query))
 
     def _executed(self, signer: str) -> dict[int, Executed]:
         """The forwarder's ``ExecutedForwardRequest`` logs of ``signer``, by nonce."""

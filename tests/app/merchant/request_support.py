@@ -99,9 +99,11 @@ def status_of(shop: Shop, request_id: str) -> dict[str, Any]:
     return found
 
 
-def relay(shop: Shop, cycles: int = 3) -> Relayer:
-    """Runs the relayer's cycles (depth 0: a mined transaction settles in the next cycle)."""
-    relayer = Relayer.from_services(shop.app.state.services)
+def relay(shop: Shop, cycles: int = 3, relayer: Relayer | None = None) -> Relayer:
+    """Runs the relayer's cycles (depth 0: a mined transaction settles in the next cycle): of a
+    new relayer, or of ``relayer``, which holds the relay's lease from its first cycle on (a new
+    one would then wait for the lease)."""
+    relayer = relayer or Relayer.from_services(shop.app.state.services)
     for _ in range(cycles):
         relayer.run_once()
     return relayer

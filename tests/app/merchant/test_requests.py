@@ -307,6 +307,45 @@ def test_a_request_that_expires_unsent_fails_and_so_does_the_next_nonce_after_it
     assert next_nonce(shop, merchant.address) == 0  # sign again from the unused nonce
 
 
+def test_a_nonce_whose_requests_failed_unsent_is_signed_again_and_runs(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    """A relay too slow for a request's deadline does not lock its signer out: each failed
+    request of a nonce leaves the nonce the signer's next, and the next request of it runs."""
+    registry = suite.registry
+    relayer = None
+    for attempt in range(2):
+        expiring = post(
+            shop,
+            signed_body(
+                shop,
+                merchant.account,
+                registry,
+                registry.functions.registerItems(sku_inputs(f"too-slow-{attempt}", 1)),
+                deadline=suite.block_time() + 90,
+            ),
+        )
+        assert expiring.status_code == 202, expiring.text
+        suite.rpc("evm_increaseTime", 120)
+        suite.mine()
+        relayer = relay(shop, relayer=relayer)
+        assert status_of(shop, expiring.json()["id"])["status"] == "failed"
+        assert next_nonce(shop, merchant.address) == 0
+
+    items = sku_inputs("signed-again", 1)
+    again = post(
+        shop, signed_body(shop, merchant.account, registry, registry.functions.registerItems(items))
+    )
+    assert again.status_code == 202, again.text
+    relay(shop, relayer=relayer)
+
+    assert status_of(shop, again.json()["id"])["status"] == "confirmed"
+    assert next_nonce(shop, merchant.address) == 1
+    key = items[0][0]
+    item_id = item_id_of_key(merchant.address, IdScheme.SKU, key[1], key[2])
+    assert registry.functions.itemOf(item_id).call()[0] == merchant.address
+
+
 def test_a_merchant_is_told_of_each_requests_outcome_by_webhook_once_per_outcome(
     shop: Shop, suite: SuiteDriver, merchant: Actor, receiver: Receiver, clock: Clock
 ) -> None:
