@@ -108,3 +108,8 @@ def hex32(value: bytes) -> str:
 def from_hex(text: str) -> bytes:
     """0x hex (or bare hex) as bytes; ValueError if it is not hex."""
     return bytes.fromhex(text.removeprefix("0x"))
+
+
+def address_topic(address: str) -> str:
+    """An indexed address parameter as a log topic: the address left-padded to 32 bytes."""
+    return "0x" + bytes(12).hex() + address.removeprefix("0x").lower()

@@ -12,7 +12,7 @@ import re
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -34,11 +34,14 @@ class Connection(Protocol):
 
 
 class DriverQuery:
-    """A query in portable SQL, run through the driver with its own parameter style."""
+    """A query in portable SQL, run through the driver with its own parameter style;
+    ``constants`` are parameters bound on every run (a rule compiled from SQLAlchemy binds its
+    constants as parameters)."""
 
-    def __init__(self, sql: str) -> None:
+    def __init__(self, sql: str, constants: Mapping[str, Any] | None = None) -> None:
         self.sql = " ".join(sql.split())
         self.names = _PLACEHOLDER.findall(self.sql)
+        self.constants = dict(constants or {})
         self._by_style: dict[str, str] = {}
 
     def text_for(self, paramstyle: str) -> str:
@@ -63,6 +66,8 @@ class DriverQuery:
         self, connection: Connection, paramstyle: str, **params: Any
     ) -> Sequence[Sequence[Any]]:
         values: Any
+        if self.constants:
+            params = self.constants | params
         if paramstyle in {"named", "pyformat"}:
             values = {name: params[name] for name in self.names}
         else:

@@ -13,8 +13,10 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.abi_types import address_topic
 from app.domain.ids import gs1_company_prefixes
 from app.domain.orders import ZERO_ADDRESS
+from app.domain.roles import VERIFIER_ROLE
 from app.domain.vocab import MerchantStatus, ReportStatus, Verdict
 from app.index.handlers import hex32
 from app.shop.chain_orders import chain_sales, chain_seller_counts
@@ -91,14 +93,7 @@ def chain_facts(
         merchant=_merchant(chain, merchant_address) if merchant_address is not None else None,
         recalls=[Recall(chain.ref(e), hex32(e.args["reasonHash"])) for e in named["ItemRecalled"]],
         flags=[Flag(chain.ref(e), int(e.args["reportId"])) for e in named["ItemFlagged"]],
-        open_reports=sum(
-            1
-            for report in reports
-            if field_of(
-                chain.call(registry.functions.reportOf(report.args["reportId"])), 4, "status"
-            )
-            == ReportStatus.OPEN
-        ),
+        open_reports=_open_verifier_reports(chain, reports),
         custody=[
             Custody(
                 chain.ref(e),
@@ -228,3 +223,27 @@ def _unpublished_batches(chain: ChainSnapshot, session: Session, gtin: str) -> i
         session.scalars(select(PublishedManifest.root).where(PublishedManifest.root.in_(roots)))
     )
     return len(roots - published)
+
+
+def _open_verifier_reports(chain: ChainSnapshot, reports: list[Event]) -> int:
+    """The open reports among ``reports`` that a verifier filed: the latest grant or revocation
+    of VERIFIER_ROLE to the reporter before the report is a grant (``app.shop.verifier_reports``'
+    rule, read from the registry's logs)."""
+    registry = chain.registry
+    count = 0
+    for report in reports:
+        status = field_of(
+            chain.call(registry.functions.reportOf(report.args["reportId"])), 4, "status"
+        )
+        if status != ReportStatus.OPEN:
+            continue
+        roles = chain.logs(
+            registry,
+            ["RoleGranted", "RoleRevoked"],
+            VERIFIER_ROLE,
+            address_topic(str(report.args["reporter"])),
+        )
+        position = (report.block_number, report.log_index)
+        before = [e for e in roles if (e.block_number, e.log_index) < position]
+        count += bool(before) and before[-1].name == "RoleGranted"
+    return count

@@ -18,11 +18,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     ColumnElement,
     DateTime,
     Integer,
@@ -33,8 +31,6 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
-    literal,
-    or_,
     select,
 )
 from sqlalchemy.dialects import sqlite
@@ -45,12 +41,12 @@ from app.db.base import Base, utc_now
 from app.domain.abi_types import hex32
 from app.domain.metadata import metadata_hash
 from app.domain.photo_upload import CleanPhoto
-from app.domain.roles import VERIFIER_ROLE
 from app.domain.vocab import ReportStatus
-from app.index.models import HEX32, ReportOutcomeRow, ReportRow, RoleRow
+from app.index.models import HEX32, ReportOutcomeRow, ReportRow
 from app.index.sql import DriverQuery
 from app.shop.index_facts import IndexReader
 from app.shop.problem_report_schemas import ProblemReason, ProblemReportCreate, Review
+from app.shop.verifier_reports import filed_by_verifier
 
 EVIDENCE_KIND = "trustmall-problem-report/1"
 
@@ -137,38 +133,11 @@ def store_report(
     return row
 
 
-def _filed_by_verifier() -> ColumnElement[bool]:
-    """The registry's report (``ReportRow``) was filed by an account holding VERIFIER_ROLE then:
-    the latest grant or revocation of the role to its reporter strictly before the report is a
-    grant. ``fileReport`` is open to anyone, so a report filed by anyone else (a shopper with
-    their receipt's evidence hash) opens no review. Constants are bound parameters (the item
-    page runs this as portable SQL)."""
-    before = or_(
-        RoleRow.block_number < ReportRow.block_number,
-        and_(
-            RoleRow.block_number == ReportRow.block_number,
-            RoleRow.log_index < ReportRow.log_index,
-        ),
-    )
-    latest = (
-        select(RoleRow.granted)
-        .where(
-            RoleRow.role == bindparam("verifier_role", VERIFIER_ROLE),
-            RoleRow.account == ReportRow.reporter,
-            before,
-        )
-        .order_by(RoleRow.block_number.desc(), RoleRow.log_index.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return latest == literal(True, Boolean)
-
-
 def _review(linked: ColumnElement[bool]) -> ColumnElement[str]:
     """The review of the registry's reports ``linked`` selects, counting only those a verifier
-    filed (``_filed_by_verifier``): open outranks a decision (a new report is being looked at), a
+    filed (``filed_by_verifier``): open outranks a decision (a new report is being looked at), a
     confirmation outranks a dismissal; none filed: received."""
-    linked = and_(linked, _filed_by_verifier())
+    linked = and_(linked, filed_by_verifier())
     decided = ReportOutcomeRow.report_id == ReportRow.report_id
 
     def decided_as(status: ReportStatus) -> ColumnElement[bool]:
@@ -208,7 +177,7 @@ def _states(session: Session, rows: list[tuple[ProblemReportRow, str]]) -> list[
         found = session.execute(
             select(ReportRow.item_id, ReportRow.evidence_hash, own_review, ReportRow.report_id)
             .outerjoin(ReportOutcomeRow, ReportOutcomeRow.report_id == ReportRow.report_id)
-            .where(ReportRow.evidence_hash.in_(hashes), _filed_by_verifier())
+            .where(ReportRow.evidence_hash.in_(hashes), filed_by_verifier())
             .order_by(ReportRow.report_id)
         )
         for item_id, evidence, review, report_id in found:
@@ -256,14 +225,13 @@ def item_review(reader: IndexReader, item_id: str) -> Review | None:
     """The review of shoppers' reports of an item once a verifier filed one on chain; None while
     none is (a report only received says nothing about the item to others). Read on the item
     page's own DB-API connection (the page's hot path)."""
-    query, constants = _item_review_query()
-    found = reader.first(query, **constants, item=item_id)
+    found = reader.first(_item_review_query(), item=item_id)
     review = Review(str(found[0])) if found is not None else Review.RECEIVED
     return None if review is Review.RECEIVED else review
 
 
 @cache
-def _item_review_query() -> tuple[DriverQuery, dict[str, Any]]:
+def _item_review_query() -> DriverQuery:
     """The review rule (``_review``) for one item as portable SQL, compiled once: its constants
     (statuses, review names) as parameters beside ``:item``."""
     item: BindParameter[str] = bindparam("item")
@@ -271,7 +239,7 @@ def _item_review_query() -> tuple[DriverQuery, dict[str, Any]]:
     linked = and_(ReportRow.item_id == item, ReportRow.evidence_hash.in_(shoppers))
     compiled = select(_review(linked)).compile(dialect=sqlite.dialect(paramstyle="named"))
     constants = {name: value for name, value in compiled.params.items() if name != "item"}
-    return DriverQuery(str(compiled)), constants
+    return DriverQuery(str(compiled), constants)
 
 
 def reason_of(row: ProblemReportRow) -> ProblemReason:

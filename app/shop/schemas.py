@@ -177,7 +177,10 @@ class ItemVerdictPublic(BaseModel):
     custody: list[CustodyEventPublic]
     flags: list[FlagPublic]
     recall: RecallPublic | None
-    open_reports: int
+    open_reports: int = Field(
+        description="Open reports a verifier filed (anyone may file one on chain; only a "
+        "verifier's speaks about the item here)"
+    )
     sales: list[SalePublic]
     reassignment: ReassignmentPublic | None = Field(
         default=None, description="The latest verifier reassignment or revocation of the id"

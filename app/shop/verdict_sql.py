@@ -11,6 +11,7 @@ from __future__ import annotations
 from app.domain.ids import GS1_PREFIX_LENGTHS
 from app.index.sql import DriverQuery
 from app.shop.seller_record import SELLER_RECORD_COLUMNS
+from app.shop.verifier_reports import open_verifier_reports
 
 REF = "tx_hash, block_number, log_index, block_time"
 
@@ -24,6 +25,8 @@ MERCHANT_COLUMNS = """
 """ + SELLER_RECORD_COLUMNS.format(r="sr")
 SELLER_RECORD_JOIN = "LEFT JOIN index_seller_records sr ON sr.merchant = {m}"
 MERCHANT_WIDTH = 7
+# The item's open reports that speak to the public: those a verifier filed.
+OPEN_REPORTS = open_verifier_reports("q.item_id")
 # One round trip for the common case: the item's latest record, what else the index holds about
 # it (counts that say which further queries are needed), its merchant, and the order holding it.
 # Columns: 0-7 the record, 8 the index's last block, 9-13 counts, 14-20 the merchant,
@@ -35,8 +38,7 @@ Q_ITEM = DriverQuery(
       (SELECT last_block FROM index_cursor WHERE name = 'chain'),
       (SELECT COUNT(*) FROM index_item_recalls WHERE item_id = q.item_id),
       (SELECT COUNT(*) FROM index_item_flags WHERE item_id = q.item_id),
-      (SELECT COUNT(*) FROM index_reports r WHERE r.item_id = q.item_id AND NOT EXISTS
-         (SELECT 1 FROM index_report_outcomes o WHERE o.report_id = r.report_id)),
+      {OPEN_REPORTS.sql},
       (SELECT COUNT(*) FROM shop_manifest_items WHERE item_id = q.item_id),
       (SELECT COUNT(*) FROM index_order_items WHERE item_id = q.item_id),
       {MERCHANT_COLUMNS.format(m="i.merchant")},
@@ -47,7 +49,8 @@ Q_ITEM = DriverQuery(
       (SELECT x.id FROM index_items x WHERE x.item_id = q.item_id
        ORDER BY x.block_number DESC, x.log_index DESC LIMIT 1)
     {SELLER_RECORD_JOIN.format(m="i.merchant")}
-    """
+    """,
+    OPEN_REPORTS.constants,
 )
 Q_MERCHANT = DriverQuery(
     f"SELECT {MERCHANT_COLUMNS.format(m='q.merchant')} FROM (SELECT :merchant AS merchant) q "

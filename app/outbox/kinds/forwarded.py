@@ -32,7 +32,7 @@ from sqlalchemy import select
 from app.chain.forwarded import forwarded_refusal, forwarder_nonces
 from app.chain.reverts import explain
 from app.chain.rpc_reads import Batches
-from app.domain.abi_types import from_hex
+from app.domain.abi_types import address_topic, from_hex
 from app.domain.forward_requests import FORWARDER, REQUEST_DATA_TYPE, ForwardRequest
 from app.outbox.calls import BatchCall, RowView
 from app.outbox.kinds.base import KindRelay, SucceededSends
@@ -191,7 +191,7 @@ class MerchantRequestRelay(KindRelay):
     def _executed(self, signer: str) -> dict[int, Executed]:
         """The forwarder's ``ExecutedForwardRequest`` logs of ``signer``, by nonce."""
         start = self.context.suite.deployed_at_block(self.contract_name)
-        topic = "0x" + bytes(12).hex() + signer.removeprefix("0x").lower()
+        topic = address_topic(signer)
         logs = self.context.suite.web3.eth.get_logs(
             {
                 "address": self.context.suite.web3.to_checksum_address(self.call.address),

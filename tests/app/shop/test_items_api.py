@@ -20,6 +20,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.shop.verdicts import item_verdict
 from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.app.page.problem_reports_support import new_verifier
 
 
 def _tx(receipt: Any) -> str:
@@ -102,7 +103,8 @@ def test_item_with_a_confirmed_report_reads_flagged(
 ) -> None:
     item = suite.register_item(merchant)
     confirmed = suite.file_report(shopper, item.item_id)
-    suite.file_report(shopper, item.item_id)  # still open
+    suite.file_report(new_verifier(suite), item.item_id)  # still open, filed by a verifier
+    suite.file_report(shopper, item.item_id)  # open too, but anyone's: not shown
     flagged = suite.confirm_report(confirmed)
 
     indexed, fresh = _both(shop, item.hex)
@@ -307,7 +309,7 @@ def test_item_verdict_gives_the_page_the_same_answer_as_the_api(
 ) -> None:
     item = suite.register_item(merchant)
     suite.record_custody(merchant, item.item_id, CustodyAction.PRODUCED)
-    suite.file_report(shopper, item.item_id)
+    suite.file_report(new_verifier(suite), item.item_id)
     shop.index()
     index = shop.app.state.index
 
