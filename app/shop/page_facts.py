@@ -22,7 +22,7 @@ from app.shop.schemas import CustodyEventPublic, MetadataPublic
 Q_PASSPORT = DriverQuery("SELECT document FROM shop_passports WHERE metadata_hash = :hash")
 Q_MEDIA_KEPT = DriverQuery("SELECT 1 FROM shop_media WHERE media_hash = :hash")
 Q_CARRIER_TEXTS = DriverQuery(
-    "SELECT custody_event_id, payload, details, tx_hash FROM outbox_records "
+    "SELECT custody_event_id, payload, details, tx_hash, source FROM outbox_records "
     "WHERE subject = :item AND kind = :kind AND custody_event_id IS NOT NULL"
 )
 # What a page is made of changes only when the index reads another head block (or the same
@@ -56,10 +56,13 @@ class TextCheck(NamedTuple):
 
 
 class CarrierTexts(NamedTuple):
-    """A custody event's place and reference as the carrier sent them (None: none sent)."""
+    """A custody event's place and reference as the carrier sent them (None: none sent), and
+    which carrier sent it (every carrier's events go on chain under the service's one custody
+    oracle key: the chain's submitter does not tell carriers apart)."""
 
     location: TextCheck | None
     reference: TextCheck | None
+    carrier: str
 
 
 def page_version(reader: IndexReader) -> Version:
@@ -90,17 +93,17 @@ def carrier_texts(
     known."""
     if not custody:
         return {}
-    records: dict[str, tuple[dict[str, Any], dict[str, Any], str | None]] = {}
-    for event_id, payload, details, tx_hash in reader.rows(
+    records: dict[str, tuple[dict[str, Any], dict[str, Any], str | None, str]] = {}
+    for event_id, payload, details, tx_hash, source in reader.rows(
         Q_CARRIER_TEXTS, item=item_id, kind=RelayKind.CUSTODY.value
     ):
-        records[str(event_id)] = (_json(payload), _json(details), tx_hash)
+        records[str(event_id)] = (_json(payload), _json(details), tx_hash, str(source))
     found: dict[str, CarrierTexts] = {}
     for event in custody:
         record = records.get(event.event_id)
         if record is None:
             continue
-        payload, details, tx_hash = record
+        payload, details, tx_hash, carrier = record
         same = (
             (tx_hash is None or tx_hash == event.tx_hash)
             and action_name(int(payload["action"])) == event.action
@@ -110,6 +113,7 @@ def carrier_texts(
             found[event_key(event)] = CarrierTexts(
                 _checked(details.get("location"), event.location_hash),
                 _checked(details.get("reference"), event.context_hash),
+                carrier,
             )
     return found
 

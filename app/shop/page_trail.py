@@ -51,6 +51,9 @@ def _custody_entry(c: CustodyEventPublic, texts: CarrierTexts | None, lang: Lang
         lines = _text_line(w.PLACE, location, c.location_hash, lang) + _text_line(
             w.REFERENCE, reference, c.context_hash, lang
         )
+    if texts is not None:
+        sender = w.SENT_BY.say(lang).format(carrier=texts.carrier)
+        lines += f'<span class="carrier">{e(sender)}</span>'
     said = f'<p class="trail-text">{lines}</p>' if lines else ""
     return f"<strong>{e(name)}</strong> {e(time_text(c.occurred_at))}{said}" + tx_text(
         c.tx_hash, c.block_number, lang

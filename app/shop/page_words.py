@@ -84,6 +84,7 @@ ACTIONS = {
 PLACE = P("Place", "地点")
 LABELLED = P("{label}: ", "{label}：")
 REFERENCE = P("Reference", "依据")
+SENT_BY = P("Sent by carrier {carrier}", "由承运方 {carrier} 发送")
 TEXT_MATCHES = P("✓ matches its on-chain hash", "✓ 与链上哈希一致")
 TEXT_DIFFERS = P("✗ does NOT match its on-chain hash", "✗ 与链上哈希不一致")
 HASH_ONLY = P("hash only: the service never saw the text", "仅有哈希：本服务未收到原文")

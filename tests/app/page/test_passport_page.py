@@ -195,7 +195,12 @@ def test_the_trail_shows_the_carriers_place_and_reference_checked_and_others_has
     )
     assert "Reference: <q>shipment SH-4411 &lt;fragile&gt;</q>" in html
     assert html.count("hash only: the service never saw the text") == 2  # the merchant's event
+    # Every carrier's event goes on chain under the service's one oracle key: the page says
+    # which carrier sent it, and nothing of the kind for the merchant's own.
+    assert html.count('<span class="carrier">') == 1
+    assert f'<span class="carrier">Sent by carrier {carrier_secrets.name}</span>' in html
     assert f"地点：<q>{PLACE}</q>" in chinese and "✓ 与链上哈希一致" in chinese
+    assert f"由承运方 {carrier_secrets.name} 发送" in chinese
     assert "<strong>运输中</strong>" in chinese and "仅有哈希" in chinese
 
 
