@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session
 
+from app.api.clients import client_key
 from app.api.deps import ServicesDep, SessionDep, SettingsDep
 from app.api.errors import ApiError
 from app.index.chain import ChainUnavailable
@@ -46,7 +47,7 @@ def nonce_answer(
     index: IndexRuntime,
 ) -> SiweNoncePublic:
     """A nonce for any sign-in (a merchant's, a borrower's): one budget per client address."""
-    client = request.client.host if request.client else "unknown"
+    client = client_key(request)
     limit = settings.siwe_nonces_per_minute
     if (wait := services.rate_limits.take(f"siwe-nonce:{client}", limit)) > 0:
         raise ApiError(

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.types import Message
 
+from app.api.clients import client_key
 from app.api.errors import ApiError, ErrorPublic
 from app.api.html_pages import prefers_html
 from app.api.page_language import Lang, Phrase, language_headers, language_switch, page_language
@@ -112,7 +113,7 @@ async def post_problem_report(request: Request) -> Response:
         form = await _read_form(request, settings)
         values = _values(form)
         item_id = _item_id(item_id)
-        client = request.client.host if request.client else "unknown"
+        client = client_key(request)
         limit = settings.problem_reports_per_minute
         if (wait := services.rate_limits.take(f"problem-report:{client}", limit)) > 0:
             log.warning("problem_report_rate_limited", client=client, retry_after_seconds=wait)

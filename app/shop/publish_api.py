@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from app.api.clients import client_key
 from app.api.errors import ApiError, ErrorPublic
 from app.api.json_body import check_json_content_type, read_bounded
 from app.domain.abi_types import Bytes32, coded
@@ -72,7 +73,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _take_turn(request: Request, services: AppServices, what: str) -> None:
-    client = request.client.host if request.client else "unknown"
+    client = client_key(request)
     limit = services.settings.publish_per_minute
     wait = services.rate_limits.take(f"publish-{what}:{client}", limit)
     if wait > 0:
