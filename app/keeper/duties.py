@@ -91,14 +91,12 @@ def order_terms(session: Session, order_id: str) -> OrderTerms | None:
 
 def duties_of(order: OrderFacts) -> list[DueDuty]:
     """The order's moves open to anyone that are keeper duties, each due from its opening; a
-    recall refund told apart by its items. No release while open items read recalled or flagged:
-    the contract would pay their shares to the merchant (a release never reads verdicts), so the
-    keeper refunds them first, and releases what is left once the index shows the refund."""
+    recall refund told apart by its items. A release beside a recall refund is a duty too: the
+    chain's verdicts, not the index's marks (which a re-registration may have undone), decide
+    whether it waits for the refund (``app.chain.recalled_items``)."""
     open_to_anyone = [
         move for move in moves(order) if move.party == Party.ANYONE and move.action in KEEPER_MOVES
     ]
-    if any(move.action == Action.REFUND_RECALLED for move in open_to_anyone):
-        open_to_anyone = [move for move in open_to_anyone if move.action != Action.RELEASE]
     return [
         DueDuty(
             order.order_id,

@@ -44,6 +44,7 @@ from web3.types import TxParams
 
 from app.chain.contracts import Suite, connect, load_suite
 from app.chain.keys import SigningKeyUnavailable
+from app.chain.recalled_items import recalled_open_items
 from app.chain.reverts import Revert, RevertDecoder, explain, revert_data
 from app.db.lease import LEASE_SECONDS, Lease
 from app.db.session import Database
@@ -52,7 +53,13 @@ from app.domain.orders import OrderTerms
 from app.keeper.credit_checks import CreditCall, CreditChecks
 from app.keeper.due import KEEPER_SOURCE, DueDuty
 from app.keeper.duties import due_duties, order_terms
-from app.outbox.kinds.keeper import duty_calldata, duty_payload, sent_function
+from app.outbox.kinds.keeper import (
+    PAYS_OPEN_ITEMS,
+    duty_calldata,
+    duty_payload,
+    sent_function,
+    waiting_for_refund,
+)
 from app.outbox.kinds.keeper_credit import CREDIT_DUTIES
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus, payload_hash
 from app.outbox.schemas import new_relay_id
@@ -107,6 +114,7 @@ class Keeper:
         self.grace_seconds = grace_seconds
         self.max_gas = max_gas
         self.escrow = suite["OrderEscrow"]
+        self.registry = suite.registry
         lines = suite.contracts.get("CreditLines")
         # Without the credit part deployed, the credit duties are none of the keeper's.
         self.credit = None if lines is None else CreditChecks(lines)
@@ -181,6 +189,11 @@ class Keeper:
         terms = self._terms(duty, report)
         if terms is None:
             return None
+        if duty.duty in PAYS_OPEN_ITEMS:
+            recalled = recalled_open_items(self.registry, self.escrow, terms)
+            if recalled:
+                report.refused[duty.event_id] = waiting_for_refund(recalled)
+                return None
         items = int(duty.detail or 0)
         outcome = self._simulate(self.escrow.address, duty_calldata(duty.duty, terms, items))
         while isinstance(outcome, Revert) and outcome.name == "EscrowItemNotRecalled" and items:

@@ -39,6 +39,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 from web3.types import BlockIdentifier
 
+from app.chain.recalled_items import recalled_open_items
 from app.chain.reverts import Revert, explain
 from app.domain.abi_types import hex32
 from app.domain.orders import TERMS_ABI, OrderTerms
@@ -50,6 +51,16 @@ from app.outbox.rejections import order_logs
 from app.settings import KeeperDuty
 
 log = structlog.get_logger(__name__)
+
+# The duties that pay open items' shares without reading verdicts (``recalled_open_items``).
+PAYS_OPEN_ITEMS = frozenset({KeeperDuty.RELEASE, KeeperDuty.DEFAULT_RULING})
+
+
+def waiting_for_refund(recalled: list[str]) -> str:
+    """Why a duty of ``PAYS_OPEN_ITEMS`` waits: the order's open items the registry reads
+    recalled or flagged, whose refund goes first."""
+    return f"waiting for the recall refund of open item(s) {', '.join(recalled)}"
+
 
 # Each duty's OrderEscrow function; each takes the order's terms (a recall refund also the items).
 # The keeper simulates a release with `release`; the lane sends releases with RELEASE_BATCH.
@@ -207,8 +218,12 @@ class KeeperDutyRelay(KindRelay):
     # ------------------------------------------------------------------ before a send
 
     def prepare(self, rows: list[RowView], head: int, plan: Plan) -> list[RowView]:
-        """A batch of releases asked first how many ``releaseDue`` would release; if fewer than
-        it holds, each order's ``release`` says why not, and those records are taken out."""
+        """A release or default ruling whose order still has an open item the registry reads
+        recalled or flagged waits for that item's refund (queued after it, or the index had not
+        seen the recall yet). A batch of releases is then asked how many ``releaseDue`` would
+        release; if fewer than it holds, each order's ``release`` says why not, and those records
+        are taken out."""
+        rows = self._without_recalled(rows, plan)
         if not rows or not all(_is_release(row) for row in rows):
             return rows
         try:
@@ -225,6 +240,21 @@ class KeeperDutyRelay(KindRelay):
                 kept.append(row)
             else:
                 self._settle_refused(row, revert, plan)
+        return kept
+
+    def _without_recalled(self, rows: list[RowView], plan: Plan) -> list[RowView]:
+        suite = self.context.suite
+        kept = []
+        for row in rows:
+            recalled = (
+                recalled_open_items(suite.registry, self.call.contract, _terms(row))
+                if KeeperDuty(row.payload["duty"]) in PAYS_OPEN_ITEMS
+                else []
+            )
+            if recalled:
+                plan.deferred[row.id] = waiting_for_refund(recalled)
+            else:
+                kept.append(row)
         return kept
 
     def without_refused(

@@ -5,11 +5,12 @@ another item of the order is a duty of its own."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
-from app.domain.vocab import LogisticsKind, OrderStatus
+from app.domain.vocab import LogisticsKind, OrderStatus, Verdict
 from tests.app.index.actors import ZERO_ADDRESS, SuiteDriver
 from tests.app.index.records import Actor, Order
 from tests.app.keeper.conftest import ServiceFactory
@@ -136,3 +137,68 @@ def test_a_due_order_with_a_recalled_item_is_refunded_for_it_before_the_rest_is_
     fee_bps = int(driver.escrow.functions.feeBps().call())
     share = order.terms[4] - order.terms[4] // 2
     assert _credit(driver, merchant.address) - merchant_before == share - share * fee_bps // 10_000
+
+
+def _released_share(driver: SuiteDriver, order: Order) -> int:
+    """What the merchant is credited for the second of two equal items, after the fee."""
+    fee_bps = int(driver.escrow.functions.feeBps().call())
+    share = order.terms[4] - order.terms[4] // 2
+    return share - share * fee_bps // 10_000
+
+
+def test_a_release_queued_before_a_recall_waits_for_the_recall_refund(
+    keeper_service: ServiceFactory, driver: SuiteDriver, start_block: int
+) -> None:
+    """The release was queued while nothing was recalled; the recall comes before it is sent.
+    Sent first, it would pay the recalled item's share to the merchant: it waits, the newer
+    refund runs, then the release pays the rest."""
+    merchant, _, (_, bad), order = _order_of_two_items(driver)
+    driver.ship(merchant, order)
+    driver.report(order, LogisticsKind.DELIVERED)
+    driver.rpc("evm_increaseTime", 30 * DAY)
+    driver.mine()
+    now = [time.time()]
+    service = keeper_service(relay_clock=lambda: now[0])
+    merchant_before = _credit(driver, merchant.address)
+    assert service.keep().queued == [f"release:{order.hex}"]
+    driver.recall_item(merchant, bad)
+    assert service.keep().queued == [f"refund_recalled:{order.hex}:2"]
+
+    service.relay_in_one_block()
+
+    [refund] = _refunds(driver, order, start_block)
+    assert refund.args["items"] == 2 and refund.args.payerAmount == order.terms[4] // 2
+    assert _credit(driver, merchant.address) == merchant_before
+    [release] = [r for r in service.records() if r.payload["duty"] == "release"]
+    assert (release.status, "waiting for the recall refund" in str(release.last_error)) == (
+        "queued",
+        True,
+    )
+    now[0] += 60  # the release's retry is due
+    service.relay_in_one_block()
+    assert _status(driver, order) == OrderStatus.RELEASED
+    assert _credit(driver, merchant.address) - merchant_before == _released_share(driver, order)
+
+
+def test_an_item_recalled_revoked_and_registered_again_holds_no_later_order_back(
+    keeper_service: ServiceFactory, driver: SuiteDriver
+) -> None:
+    """The index keeps the item's old recall; the registry reads it authentic again, and its
+    next order is released when due (the chain's verdict decides, not the index's marks)."""
+    merchant, buyer = driver.new_merchant(), driver.new_account()
+    item = driver.register_item(merchant)
+    driver.recall_item(merchant, item.item_id)
+    driver.reassign(item.item_id, ZERO_ADDRESS)  # a verifier revokes the record
+    registering = driver.registry.functions.registerItem(item.key, item.metadata_hash, item.uri)
+    driver.send(registering, merchant.address)
+    assert driver.registry.functions.verify(item.item_id).call() == Verdict.AUTHENTIC
+    order = driver.open_order(buyer, merchant, [item.item_id])
+    driver.ship(merchant, order)
+    driver.report(order, LogisticsKind.DELIVERED)
+    driver.rpc("evm_increaseTime", 30 * DAY)
+    driver.mine()
+    service = keeper_service()
+
+    assert f"release:{order.hex}" in service.keep().queued
+    service.relay_in_one_block()
+    assert _status(driver, order) == OrderStatus.RELEASED
