@@ -46,13 +46,15 @@ class TestDatabases(Protocol):
 class SqliteFiles:
     backend = "sqlite"
 
-    def __init__(self) -> None:
+    def __init__(self, stack: ExitStack) -> None:
         self._template: Path | None = None
+        self._stack = stack  # the template is removed when the session's servers close
 
     def url(self, tmp_path: Path, name: str) -> str:
         if self._template is None:
             self._template = Path(tempfile.mkdtemp(prefix="trustmall-template-")) / "schema.db"
             _migrated(f"sqlite:///{self._template}")
+            self._stack.callback(shutil.rmtree, self._template.parent, ignore_errors=True)
         copy = tmp_path / f"{name}.db"
         shutil.copyfile(self._template, copy)
         return f"sqlite:///{copy}"
@@ -104,7 +106,7 @@ class DatabaseServers:
 
     def __init__(self) -> None:
         self._stack = ExitStack()
-        self._made: dict[str, TestDatabases] = {"sqlite": SqliteFiles()}
+        self._made: dict[str, TestDatabases] = {"sqlite": SqliteFiles(self._stack)}
 
     def backend(self, name: str) -> TestDatabases:
         if name not in self._made:
