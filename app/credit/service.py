@@ -10,7 +10,9 @@ Answers of ``POST /v1/credit/reports``:
   wants more: it awaits the bureau's cosignatures (``app.credit.cosign``);
 * ``409 credit_not_deployed`` — the deployment has no credit contracts;
 * ``409 idempotency_key_reused`` — the ``Idempotency-Key`` was used with another body;
-* ``422`` — an invalid body (a code per field);
+* ``422`` — an invalid body (a code per field), or ``issued_in_future``: an ``issued_at`` later
+  than the chain's time plus ``ISSUED_AT_SKEW_SECONDS`` (a post-dated attestation would outrank
+  every newer report of its borrower: the credit lines approve only newer ones);
 * ``503`` — the chain cannot be read, or no report encryption, attester or identity key is set.
 
 Only the service's keys that the verifier lists as attesters sign (another signature would make
@@ -68,6 +70,8 @@ log = structlog.get_logger(__name__)
 
 SCOPE = "credit_reports"
 Body = TypeVar("Body", bound=BaseModel)
+# How far a report's issued_at may run ahead of the chain's latest block time (clocks differ).
+ISSUED_AT_SKEW_SECONDS = 300
 
 
 def ingest_credit_report(
@@ -89,6 +93,13 @@ def ingest_credit_report(
     salt = new_salt()
     commitment = hex32(report_commitment(report.report, salt))
     issued_at = report.issued_at if report.issued_at is not None else chain.now
+    if issued_at > chain.now + ISSUED_AT_SKEW_SECONDS:
+        raise ApiError(
+            422,
+            "issued_in_future",
+            f"issued_at {issued_at} is after the chain's time {chain.now} "
+            f"(at most {ISSUED_AT_SKEW_SECONDS} s ahead of it)",
+        )
     secret = {
         "report": report.report,
         "score": report.score,

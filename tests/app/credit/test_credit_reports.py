@@ -360,3 +360,15 @@ def test_a_model_that_is_neither_a_name_nor_a_bytes32_id_is_refused_as_malformed
 
     assert posted.status_code == 422, posted.text
     assert posted.json()["error"]["code"] == "validation_failed"
+
+
+def test_a_report_issued_after_the_chain_s_time_is_refused(
+    credit_client: TestClient, bureau_secrets: SourceSecrets
+) -> None:
+    """A post-dated attestation would outrank every newer report of its borrower."""
+    late = int(time.time()) + 30 * 86_400
+    answer = post_report(credit_client, bureau_secrets, report_body(issued_at=late))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["code"] == "issued_in_future"
+    fine = post_report(credit_client, bureau_secrets, report_body(issued_at=int(time.time())))
+    assert fine.status_code == 201, fine.text
