@@ -14,6 +14,7 @@ from hexbytes import HexBytes
 from sqlalchemy.orm import Session
 
 from app.chain.contracts import Suite
+from app.chain.log_ranges import logs_in_ranges
 from app.db.session import Database
 from app.domain.abi_types import from_hex
 from app.domain.custody_ids import custody_key, first_unspent, free_ids, key_of_log
@@ -23,7 +24,6 @@ from app.outbox.plan import WAITING_FOR_DEPTH, HeldBack, Plan
 
 log = structlog.get_logger(__name__)
 
-LOG_CHUNK_BLOCKS = 50_000
 ID_CHUNK = 200
 
 # (confirmed: record -> (tx hash, block), waiting for depth, spent by another event)
@@ -150,18 +150,10 @@ class CustodyIds:
         """The counter starts above the highest id this oracle spent on the registry."""
         spent: list[int] = []
         registry = self.suite.registry
-        head = int(self.web3.eth.block_number)
         start = self.suite.deployed_at_block("ProductRegistry")
-        for low in range(start, head + 1, LOG_CHUNK_BLOCKS):
-            entries = self.web3.eth.get_logs(
-                {
-                    "address": registry.address,
-                    "fromBlock": low,
-                    "toBlock": min(head, low + LOG_CHUNK_BLOCKS - 1),
-                    "topics": [self._custody_topic, None, self._submitter_topic],
-                }
-            )
-            spent += [int.from_bytes(bytes(entry["topics"][3]), "big") for entry in entries]
+        topics = [self._custody_topic, None, self._submitter_topic]
+        for entry in logs_in_ranges(self.web3, registry.address, topics, start):
+            spent.append(int.from_bytes(bytes(entry["topics"][3]), "big"))
         with self.database.transaction() as session:
             self.advance_counter(session, first_unspent(spent))
 

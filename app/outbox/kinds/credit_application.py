@@ -13,7 +13,9 @@ from typing import Any
 from eth_abi.abi import encode
 from hexbytes import HexBytes
 
+from app.chain.log_ranges import logs_in_ranges
 from app.chain.reverts import Revert
+from app.domain.abi_types import address_topic, hex32
 from app.domain.attestations import SignedAttestation
 from app.outbox.calls import RowView
 from app.outbox.kinds.base import KindRelay
@@ -69,13 +71,16 @@ class CreditApplicationRelay(KindRelay):
     def _decision(self, row: RowView) -> Any | None:
         """The CreditApproved or CreditDenied log that spent this record's attestation."""
         lines = self.call.contract
-        borrower = row.payload["attestation"]["borrower"]
+        borrower = str(row.payload["attestation"]["borrower"])
         nonce = int(row.payload["attestation"]["nonce"])
         start = self.context.suite.deployed_at_block(self.contract_name)
-        for event in (lines.events.CreditApproved, lines.events.CreditDenied):
-            for entry in event().get_logs(
-                argument_filters={"borrower": borrower}, from_block=start, to_block="latest"
-            ):
-                if int(entry["args"]["attestation"]["nonce"]) == nonce:
-                    return entry
+        events = {
+            "0x" + str(event().topic).removeprefix("0x").lower(): event()
+            for event in (lines.events.CreditApproved, lines.events.CreditDenied)
+        }
+        topics = [sorted(events), address_topic(borrower)]
+        for raw in logs_in_ranges(self.context.suite.web3, lines.address, topics, start):
+            entry = events[hex32(bytes(raw["topics"][0]))].process_log(raw)
+            if int(entry["args"]["attestation"]["nonce"]) == nonce:
+                return entry
         return None

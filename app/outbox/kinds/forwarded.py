@@ -30,6 +30,7 @@ from hexbytes import HexBytes
 from sqlalchemy import select
 
 from app.chain.forwarded import forwarded_refusal, forwarder_nonces
+from app.chain.log_ranges import logs_in_ranges
 from app.chain.reverts import explain
 from app.chain.rpc_reads import Batches
 from app.domain.abi_types import address_topic, from_hex
@@ -191,15 +192,8 @@ class MerchantRequestRelay(KindRelay):
     def _executed(self, signer: str) -> dict[int, Executed]:
         """The forwarder's ``ExecutedForwardRequest`` logs of ``signer``, by nonce."""
         start = self.context.suite.deployed_at_block(self.contract_name)
-        topic = address_topic(signer)
-        logs = self.context.suite.web3.eth.get_logs(
-            {
-                "address": self.context.suite.web3.to_checksum_address(self.call.address),
-                "topics": ["0x" + EXECUTED_TOPIC.hex(), topic],
-                "fromBlock": start,
-                "toBlock": "latest",
-            }
-        )
+        topics = ["0x" + EXECUTED_TOPIC.hex(), address_topic(signer)]
+        logs = logs_in_ranges(self.context.suite.web3, self.call.address, topics, start)
         found: dict[int, Executed] = {}
         for log in logs:
             _signer, nonce, success = executed_in(log)
