@@ -9,8 +9,9 @@ the key. The key is the platform's (the verifiers and the attesting service shar
 goes on chain.
 
 Normalization makes the same identifier give the same commitment however it is typed: Unicode
-NFKC, case folded, every run of whitespace, dots and dashes removed (``"cn-9131 0000 mA1K"`` and
-``"CN91310000MA1K"`` are one identifier).
+NFKC, case folded, every run of whitespace, dots, dashes and invisible format characters removed
+(``"cn-9131 0000 mA1K"``, ``"CN\u201091310000MA1K"`` and ``"CN91310000MA1K"`` are one
+identifier).
 """
 
 from __future__ import annotations
@@ -25,47 +26,59 @@ from eth_utils.crypto import keccak
 KEY_BYTES_MIN = 16
 # A fixed key for local devnets and tests only: commitments made with it protect nothing.
 DEV_IDENTITY_KEY = keccak(text="trustmall dev identity key: never use outside a local devnet")
-# What normalization removes: whitespace (as Python's ``str.isspace`` counts it), dots, dashes.
-_SEPARATORS = re.compile(r"[\s.\-]+")
-# Every character whose NFKC form is separators alone: the separators themselves and their
-# compatibility forms (U+2024 ONE DOT LEADER, U+FF0E FULLWIDTH FULL STOP, ...). An identifier made
-# only of these normalizes to nothing. Spelled out, not written ``\s``: ECMA-262's ``\s`` (the
-# documented pattern's dialect) and Python's count different characters (U+001C-U+001F, U+0085),
-# and the pattern must mean the same to every engine. A test recomputes the set from Unicode.
-SEPARATOR_FORMS = "".join(
-    map(
-        chr,
-        [
-            *range(0x09, 0x0E),
-            *range(0x1C, 0x21),
-            0x2D,
-            0x2E,
-            0x85,
-            0xA0,
-            0x1680,
-            *range(0x2000, 0x200B),
-            *range(0x2024, 0x2027),
-            0x2028,
-            0x2029,
-            0x202F,
-            0x205F,
-            0x3000,
-            0xFE19,
-            0xFE30,
-            0xFE52,
-            0xFE63,
-            0xFF0D,
-            0xFF0E,
-        ],
-    )
-)
+
+
+def _characters(ranges: list[tuple[int, int]]) -> str:
+    return "".join(chr(point) for low, high in ranges for point in range(low, high + 1))
+
+
+# What normalization removes, after NFKC: whitespace (as Python's ``str.isspace`` counts it), dots,
+# every dash (Unicode's dash punctuation, and U+2212 MINUS SIGN) and every format character
+# (zero-width spaces and joiners, the soft hyphen, the byte order mark, bidirectional controls,
+# tags): characters a copy from a web page or a phone may slip in, which would otherwise make
+# "CN\u201091310000" another identifier than "CN-91310000". Spelled out, not written ``\s`` or
+# ``\p{Pd}``: ECMA-262's ``\s`` (the documented pattern's dialect) and Python's count different
+# characters (U+001C-U+001F, U+0085), Python's ``re`` has no ``\p``, and the pattern must mean the
+# same to every engine. A test recomputes the set from Unicode.
+REMOVED = _characters(
+    [
+        (0x09, 0x0D), (0x1C, 0x20), (0x2D, 0x2E), (0x85, 0x85), (0xA0, 0xA0), (0xAD, 0xAD),
+        (0x58A, 0x58A), (0x5BE, 0x5BE), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD),
+        (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2), (0x1400, 0x1400), (0x1680, 0x1680),
+        (0x1806, 0x1806), (0x180E, 0x180E), (0x2000, 0x2015), (0x2028, 0x202F),
+        (0x205F, 0x2064), (0x2066, 0x206F), (0x2212, 0x2212), (0x2E17, 0x2E17),
+        (0x2E1A, 0x2E1A), (0x2E3A, 0x2E3B), (0x2E40, 0x2E40), (0x2E5D, 0x2E5D),
+        (0x3000, 0x3000), (0x301C, 0x301C), (0x3030, 0x3030), (0x30A0, 0x30A0),
+        (0xFE31, 0xFE32), (0xFE58, 0xFE58), (0xFE63, 0xFE63), (0xFEFF, 0xFEFF),
+        (0xFF0D, 0xFF0D), (0xFFF9, 0xFFFB), (0x10EAD, 0x10EAD), (0x110BD, 0x110BD),
+        (0x110CD, 0x110CD), (0x13430, 0x13438), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+        (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+    ]
+)  # fmt: skip
+# Every character whose NFKC form is removed characters alone: those and their compatibility
+# forms (U+2024 ONE DOT LEADER, U+FF0E FULLWIDTH FULL STOP, ...). An identifier made only of these
+# normalizes to nothing.
+SEPARATOR_FORMS = REMOVED + _characters(
+    [(0x2024, 0x2026), (0x207B, 0x207B), (0x208B, 0x208B), (0xFE19, 0xFE19), (0xFE30, 0xFE30),
+     (0xFE52, 0xFE52), (0xFF0E, 0xFF0E)]
+)  # fmt: skip
+
+
+def _class(characters: str) -> str:
+    """The characters as the inside of a regular expression's class: the dash last, so that no
+    engine reads a range (no other character there needs escaping: a test checks)."""
+    return characters.replace("-", "") + "-"
+
+
+_SEPARATORS = re.compile("[" + _class(REMOVED) + "]+")
 # What an identifier holds besides separators, as a JSON Schema (search) pattern states it: a
-# character outside SEPARATOR_FORMS, the dash last in the class so that no engine reads a range.
-IDENTIFIER_PATTERN = "[^" + SEPARATOR_FORMS.replace("-", "") + "-]"
+# character outside SEPARATOR_FORMS.
+IDENTIFIER_PATTERN = "[^" + _class(SEPARATOR_FORMS) + "]"
 
 
 def normalize_identifier(identifier: str) -> str:
-    """The identifier as committed to: NFKC, upper case, no spaces, dots or dashes."""
+    """The identifier as committed to: NFKC, upper case, no spaces, dots, dashes or format
+    characters (``REMOVED``)."""
     text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", identifier)).upper()
     if not text:
         raise ValueError("a legal identifier is needed (a national id or a registration number)")

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from app.domain.identity import (
     DEV_IDENTITY_KEY,
     IDENTIFIER_PATTERN,
+    REMOVED,
     SEPARATOR_FORMS,
     identity_commitment,
     normalize_identifier,
@@ -66,14 +67,38 @@ def test_parse_identity_key_refuses_bad_keys(text: str, message: str) -> None:
 IDENTIFIERS = jsonschema_rs.Draft202012Validator({"type": "string", "pattern": IDENTIFIER_PATTERN})
 
 
+def test_what_normalization_removes_is_space_dots_dashes_and_format_characters() -> None:
+    removed = {
+        c
+        for c in map(chr, range(sys.maxunicode + 1))
+        if c.isspace() or c in ".-\u2212" or unicodedata.category(c) in ("Pd", "Cf")
+    }
+    assert set(REMOVED) == removed
+    assert not set(SEPARATOR_FORMS) & set("[]\\^")  # nothing the pattern's class must escape
+
+
 def test_the_separator_forms_are_every_character_whose_nfkc_form_is_separators_alone() -> None:
-    separators = {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()} | {".", "-"}
     forms = {
         c
         for c in map(chr, range(sys.maxunicode + 1))
-        if (normal := unicodedata.normalize("NFKC", c)) and set(normal) <= separators
+        if (normal := unicodedata.normalize("NFKC", c)) and set(normal) <= set(REMOVED)
     }
     assert set(SEPARATOR_FORMS) == forms
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "CN\u201091310000MA1K",  # HYPHEN
+        "CN\u201391310000MA1K",  # EN DASH
+        "CN\u221291310000MA1K",  # MINUS SIGN
+        "CN\u200b91310000\u00adMA1K",  # ZERO WIDTH SPACE, SOFT HYPHEN
+        "\ufeffCN91310000MA1K\u2060",  # BYTE ORDER MARK, WORD JOINER
+    ],
+)
+def test_dashes_and_invisible_characters_make_no_other_identifier(typed: str) -> None:
+    """Copied from a web page or a phone, an identifier may carry them: one person, one line."""
+    assert identity_commitment(typed, KEY) == identity_commitment("CN-91310000-MA1K", KEY)
 
 
 @pytest.mark.parametrize("identifier", ["\x1f", "\x85", "\uff0e\uff0d", "\u2026 \u3000"])
