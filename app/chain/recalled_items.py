@@ -28,6 +28,8 @@ def recalled_open_items(
 ) -> list[str]:
     """The ids of the order's items neither released nor refunded that the registry reads
     recalled or flagged at ``block``."""
+    if not terms.item_ids:
+        return []  # an order of SKUs names no registry item: nothing to read
     order: Any = escrow.functions.orderOf(from_hex(terms.order_id)).call(block_identifier=block)
     closed = int(order[RELEASED_ITEMS]) | int(order[REFUNDED_ITEMS])
     found = []

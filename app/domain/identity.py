@@ -72,14 +72,17 @@ def _class(characters: str) -> str:
 
 _SEPARATORS = re.compile("[" + _class(REMOVED) + "]+")
 # What an identifier holds besides separators, as a JSON Schema (search) pattern states it: a
-# character outside SEPARATOR_FORMS.
+# character outside SEPARATOR_FORMS. Some lie outside the Basic Multilingual Plane: an ECMA-262
+# engine reads the pattern rightly with the ``u`` flag (without it, only stricter).
 IDENTIFIER_PATTERN = "[^" + _class(SEPARATOR_FORMS) + "]"
 
 
 def normalize_identifier(identifier: str) -> str:
     """The identifier as committed to: NFKC, upper case, no spaces, dots, dashes or format
     characters (``REMOVED``)."""
-    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", identifier)).upper()
+    # NFKC again: a removed character between a letter and its combining mark kept them apart.
+    kept = _SEPARATORS.sub("", unicodedata.normalize("NFKC", identifier))
+    text = unicodedata.normalize("NFKC", kept).upper()
     if not text:
         raise ValueError("a legal identifier is needed (a national id or a registration number)")
     return text

@@ -45,8 +45,9 @@ def due_duties(
 ) -> list[DueDuty]:
     """Duties of open orders due by block time ``now`` less ``grace``, not yet in the outbox,
     oldest first."""
-    # Recalls are read for releases too: a release waits for its order's recall refund.
-    recalls = bool({KeeperDuty.REFUND_RECALLED, KeeperDuty.RELEASE} & set(duties))
+    # The index's recall marks name the recall refunds; whether a release waits for one is the
+    # chain's to say (``app.chain.recalled_items``).
+    recalls = KeeperDuty.REFUND_RECALLED in duties
     orders = open_order_facts(session, recalls=recalls)
     candidates = [duty for order in orders for duty in duties_of(order)]
     candidates += credit_duties(session, duties)

@@ -77,10 +77,18 @@ _COUNT_SERVICE = (
     )
     .values(requests=RequestUsage.requests + 1, gas=RequestUsage.gas + bindparam("added"))
 )
-# The signer's requests of one nonce accepted before: each failed without using it (a live one
-# makes the nonce not the next, a used one makes it the forwarder's).
-_TRIED = select(func.count()).where(
-    MerchantRequestRow.signer == bindparam("signer"), MerchantRequestRow.nonce == bindparam("nonce")
+# The signer's requests of one nonce that failed without using it (a used nonce is the
+# forwarder's). Only failed ones: two requests of one nonce accepted at once then count alike and
+# collide on the outbox key, so one of them is refused.
+_TRIED = (
+    select(func.count())
+    .select_from(MerchantRequestRow)
+    .join(OutboxRecord, OutboxRecord.id == MerchantRequestRow.outbox_id)
+    .where(
+        MerchantRequestRow.signer == bindparam("signer"),
+        MerchantRequestRow.nonce == bindparam("nonce"),
+        OutboxRecord.status == RelayStatus.FAILED,
+    )
 )
 _KEEP_RECORD = insert(OutboxRecord).returning(OutboxRecord.id)
 _KEEP_ROW = insert(MerchantRequestRow)

@@ -231,18 +231,19 @@ def _open_verifier_reports(chain: ChainSnapshot, reports: list[Event]) -> int:
     rule, read from the registry's logs)."""
     registry = chain.registry
     count = 0
+    roles_of: dict[str, list[Event]] = {}  # a reporter's grants and revocations, read once
     for report in reports:
         status = field_of(
             chain.call(registry.functions.reportOf(report.args["reportId"])), 4, "status"
         )
         if status != ReportStatus.OPEN:
             continue
-        roles = chain.logs(
-            registry,
-            ["RoleGranted", "RoleRevoked"],
-            VERIFIER_ROLE,
-            address_topic(str(report.args["reporter"])),
-        )
+        reporter = str(report.args["reporter"])
+        if reporter not in roles_of:
+            roles_of[reporter] = chain.logs(
+                registry, ["RoleGranted", "RoleRevoked"], VERIFIER_ROLE, address_topic(reporter)
+            )
+        roles = roles_of[reporter]
         position = (report.block_number, report.log_index)
         before = [e for e in roles if (e.block_number, e.log_index) < position]
         count += bool(before) and before[-1].name == "RoleGranted"

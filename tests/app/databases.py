@@ -53,8 +53,8 @@ class SqliteFiles:
     def url(self, tmp_path: Path, name: str) -> str:
         if self._template is None:
             self._template = Path(tempfile.mkdtemp(prefix="trustmall-template-")) / "schema.db"
-            _migrated(f"sqlite:///{self._template}")
             self._stack.callback(shutil.rmtree, self._template.parent, ignore_errors=True)
+            _migrated(f"sqlite:///{self._template}")
         copy = tmp_path / f"{name}.db"
         shutil.copyfile(self._template, copy)
         return f"sqlite:///{copy}"

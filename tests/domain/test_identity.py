@@ -123,3 +123,7 @@ def test_the_documented_pattern_admits_exactly_what_normalizes_to_something(text
     except ValueError:
         normalizes = False
     assert IDENTIFIERS.is_valid(text) == normalizes
+
+
+def test_a_removed_character_between_a_letter_and_its_mark_leaves_them_one_letter() -> None:
+    assert normalize_identifier("CAFE\u00ad\u0301") == normalize_identifier("CAF\u00c9")

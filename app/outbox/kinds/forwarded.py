@@ -132,6 +132,7 @@ class MerchantRequestRelay(KindRelay):
     def prepare(self, rows: list[RowView], head: int, plan: Plan) -> list[RowView]:
         # Signers whose next nonce failed unsent in this batch: their later nonces cannot run.
         stranded: set[str] = set()
+        live: dict[str, set[int]] = {}  # a signer's nonces on their way here, read once
         block = self.context.suite.web3.eth.get_block("latest")
         block_time = int(block["timestamp"]) + 1
         send: list[RowView] = []
@@ -147,7 +148,9 @@ class MerchantRequestRelay(KindRelay):
             if request.nonce < chain_nonce[signer]:
                 self._settle_executed(row, request, head, plan)
             elif request.nonce > expected[signer]:
-                if signer in stranded or not self._earlier_pending(signer, expected[signer]):
+                if signer not in live:
+                    live[signer] = self._live_nonces(signer)
+                if signer in stranded or expected[signer] not in live[signer]:
                     plan.failed[row.id] = (
                         f"nonce {request.nonce} cannot run: the signer's nonce "
                         f"{expected[signer]} was never used (its request failed before it was "
@@ -178,16 +181,15 @@ class MerchantRequestRelay(KindRelay):
         else:
             plan.failed[row.id] = self._why_failed(request, found.block)
 
-    def _earlier_pending(self, signer: str, nonce: int) -> bool:
-        """Whether the signer's request with ``nonce`` is still on its way here (one of its
-        requests not yet settled: a signer has few)."""
+    def _live_nonces(self, signer: str) -> set[int]:
+        """The nonces of the signer's requests still on their way here (queued or submitted)."""
         with self.context.database.sessions() as session:
             query = select(OutboxRecord.payload).where(
                 OutboxRecord.kind == self.kind,
                 OutboxRecord.subject == signer,
                 OutboxRecord.status.in_([RelayStatus.QUEUED, RelayStatus.SUBMITTED]),
             )
-            return any(int(payload["nonce"]) == nonce for payload in session.scalars(query))
+            return {int(payload["nonce"]) for payload in session.scalars(query)}
 
     def _executed(self, signer: str) -> dict[int, Executed]:
         """The forwarder's ``ExecutedForwardRequest`` logs of ``signer``, by nonce."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from app.db.session import Database
 from app.domain.forward_requests import ForwardRequest
 from app.main import create_app
 from app.merchant.request_models import ALL_SIGNERS, RequestUsage
+from app.merchant.requests import _keep as keep
 from app.merchant.requests import charge_quotas, utc_day
+from app.outbox.models import OutboxRecord
 from app.settings import Settings
 from tests.app.databases import TestDatabases
 from tests.app.index.actors import Shop, SuiteDriver
@@ -130,3 +133,24 @@ def test_a_merchants_quota_counts_its_own_requests_only(
 
     expected = "request_quota_exceeded" if "requests" in limit else "gas_quota_exceeded"
     assert codes == ["counted", "counted", expected]
+
+
+def test_two_requests_of_one_nonce_kept_at_once_cannot_both_be_accepted(
+    databases: TestDatabases, tmp_path: Path
+) -> None:
+    """Both passed the nonce check before either was kept (two requests racing): the second to
+    be kept collides with the first on the outbox key and is refused. A request of that nonce
+    counts as tried again only once the first has failed."""
+    database = Database(databases.url(tmp_path, "race"))
+    upgrade_schema(database.engine)
+    first, second = (
+        replace(request_of(SIGNERS[0]), data=bytes([n])) for n in (1, 2)
+    )  # one nonce, two calls
+    with database.sessions() as session:
+        keep(session, first, b"\x01" * 65, b"\x01" * 32, "registerItems", time.time())
+    with database.sessions() as session, pytest.raises(ApiError) as refused:
+        keep(session, second, b"\x02" * 65, b"\x02" * 32, "registerItems", time.time())
+    assert (refused.value.status_code, refused.value.code) == (409, "nonce_mismatch")
+    with database.sessions() as session:
+        assert session.query(OutboxRecord).count() == 1
+    database.dispose()
