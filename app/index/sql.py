@@ -16,7 +16,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import ClauseElement, Engine
+from sqlalchemy.dialects import sqlite
 
 _PLACEHOLDER = re.compile(r":([a-z_][a-z0-9_]*)")
 
@@ -82,6 +83,15 @@ class DriverQuery:
     def first(self, connection: Connection, paramstyle: str, **params: Any) -> Sequence[Any] | None:
         found = self.rows(connection, paramstyle, **params)
         return found[0] if found else None
+
+
+def portable(statement: ClauseElement, *arguments: str) -> tuple[str, dict[str, Any]]:
+    """An SQLAlchemy statement as portable SQL (``:name`` placeholders) and the constants it
+    binds, less the ``arguments`` each run binds itself: a rule written once with SQLAlchemy, run
+    on a hot path as a ``DriverQuery``."""
+    compiled = statement.compile(dialect=sqlite.dialect(paramstyle="named"))
+    constants = {name: value for name, value in compiled.params.items() if name not in arguments}
+    return str(compiled), constants
 
 
 def paramstyle_of(engine: Engine) -> str:

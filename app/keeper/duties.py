@@ -45,10 +45,7 @@ def due_duties(
 ) -> list[DueDuty]:
     """Duties of open orders due by block time ``now`` less ``grace``, not yet in the outbox,
     oldest first."""
-    # The index's recall marks name the recall refunds; whether a release waits for one is the
-    # chain's to say (``app.chain.recalled_items``).
-    recalls = KeeperDuty.REFUND_RECALLED in duties
-    orders = open_order_facts(session, recalls=recalls)
+    orders = open_order_facts(session, recalls=KeeperDuty.REFUND_RECALLED in duties)
     candidates = [duty for order in orders for duty in duties_of(order)]
     candidates += credit_duties(session, duties)
     found = [d for d in candidates if d.duty in duties and d.due_at + grace <= now]
@@ -95,9 +92,6 @@ def duties_of(order: OrderFacts) -> list[DueDuty]:
     recall refund told apart by its items. A release beside a recall refund is a duty too: the
     chain's verdicts, not the index's marks (which a re-registration may have undone), decide
     whether it waits for the refund (``app.chain.recalled_items``)."""
-    open_to_anyone = [
-        move for move in moves(order) if move.party == Party.ANYONE and move.action in KEEPER_MOVES
-    ]
     return [
         DueDuty(
             order.order_id,
@@ -105,5 +99,6 @@ def duties_of(order: OrderFacts) -> list[DueDuty]:
             move.opens_at or 0,
             str(move.items) if move.action == Action.REFUND_RECALLED else "",
         )
-        for move in open_to_anyone
+        for move in moves(order)
+        if move.party == Party.ANYONE and move.action in KEEPER_MOVES
     ]

@@ -33,7 +33,6 @@ from sqlalchemy import (
     exists,
     select,
 )
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.elements import BindParameter
 
@@ -43,7 +42,7 @@ from app.domain.metadata import metadata_hash
 from app.domain.photo_upload import CleanPhoto
 from app.domain.vocab import ReportStatus
 from app.index.models import HEX32, ReportOutcomeRow, ReportRow
-from app.index.sql import DriverQuery
+from app.index.sql import DriverQuery, portable
 from app.shop.index_facts import IndexReader
 from app.shop.problem_report_schemas import ProblemReason, ProblemReportCreate, Review
 from app.shop.verifier_reports import filed_by_verifier
@@ -237,9 +236,7 @@ def _item_review_query() -> DriverQuery:
     item: BindParameter[str] = bindparam("item")
     shoppers = select(ProblemReportRow.evidence_hash).where(ProblemReportRow.item_id == item)
     linked = and_(ReportRow.item_id == item, ReportRow.evidence_hash.in_(shoppers))
-    compiled = select(_review(linked)).compile(dialect=sqlite.dialect(paramstyle="named"))
-    constants = {name: value for name, value in compiled.params.items() if name != "item"}
-    return DriverQuery(str(compiled), constants)
+    return DriverQuery(*portable(select(_review(linked)), "item"))
 
 
 def reason_of(row: ProblemReportRow) -> ProblemReason:

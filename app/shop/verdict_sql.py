@@ -26,7 +26,7 @@ MERCHANT_COLUMNS = """
 SELLER_RECORD_JOIN = "LEFT JOIN index_seller_records sr ON sr.merchant = {m}"
 MERCHANT_WIDTH = 7
 # The item's open reports that speak to the public: those a verifier filed.
-OPEN_REPORTS = open_verifier_reports("q.item_id")
+OPEN_REPORTS, OPEN_REPORTS_CONSTANTS = open_verifier_reports("q.item_id")
 # One round trip for the common case: the item's latest record, what else the index holds about
 # it (counts that say which further queries are needed), its merchant, and the order holding it.
 # Columns: 0-7 the record, 8 the index's last block, 9-13 counts, 14-20 the merchant,
@@ -38,7 +38,7 @@ Q_ITEM = DriverQuery(
       (SELECT last_block FROM index_cursor WHERE name = 'chain'),
       (SELECT COUNT(*) FROM index_item_recalls WHERE item_id = q.item_id),
       (SELECT COUNT(*) FROM index_item_flags WHERE item_id = q.item_id),
-      {OPEN_REPORTS.sql},
+      {OPEN_REPORTS},
       (SELECT COUNT(*) FROM shop_manifest_items WHERE item_id = q.item_id),
       (SELECT COUNT(*) FROM index_order_items WHERE item_id = q.item_id),
       {MERCHANT_COLUMNS.format(m="i.merchant")},
@@ -50,7 +50,7 @@ Q_ITEM = DriverQuery(
        ORDER BY x.block_number DESC, x.log_index DESC LIMIT 1)
     {SELLER_RECORD_JOIN.format(m="i.merchant")}
     """,
-    OPEN_REPORTS.constants,
+    OPEN_REPORTS_CONSTANTS,
 )
 Q_MERCHANT = DriverQuery(
     f"SELECT {MERCHANT_COLUMNS.format(m='q.merchant')} FROM (SELECT :merchant AS merchant) q "

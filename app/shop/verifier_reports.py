@@ -8,8 +8,6 @@ of gas); verifiers still see every report on chain. The rule, once, as SQL for t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -23,10 +21,10 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects import sqlite
 
 from app.domain.roles import VERIFIER_ROLE
 from app.index.models import ReportOutcomeRow, ReportRow, RoleRow
+from app.index.sql import portable
 
 
 def filed_by_verifier() -> ColumnElement[bool]:
@@ -54,21 +52,13 @@ def filed_by_verifier() -> ColumnElement[bool]:
     return latest == bindparam("granted", True, type_=Boolean)
 
 
-@dataclass(frozen=True)
-class PortableSql:
-    """A fragment of portable SQL and the constants it binds (``:name`` placeholders)."""
-
-    sql: str
-    constants: Mapping[str, Any]
-
-
-def open_verifier_reports(item_column: str) -> PortableSql:
+def open_verifier_reports(item_column: str) -> tuple[str, dict[str, Any]]:
     """A scalar subquery counting the item's (``item_column`` of the enclosing query) open
-    reports that a verifier filed."""
+    reports that a verifier filed, as portable SQL, and the constants it binds."""
     count = select(func.count()).where(
         ReportRow.item_id == literal_column(item_column),
         ~exists().where(ReportOutcomeRow.report_id == ReportRow.report_id),
         filed_by_verifier(),
     )
-    compiled = count.compile(dialect=sqlite.dialect(paramstyle="named"))
-    return PortableSql(f"({compiled})", dict(compiled.params))
+    sql, constants = portable(count)
+    return f"({sql})", constants

@@ -15,7 +15,7 @@ from hexbytes import HexBytes
 
 from app.chain.log_ranges import logs_in_ranges
 from app.chain.reverts import Revert
-from app.domain.abi_types import address_topic, hex32
+from app.domain.abi_types import address_topic, from_hex, hex32
 from app.domain.attestations import SignedAttestation
 from app.outbox.calls import RowView
 from app.outbox.kinds.base import KindRelay
@@ -75,7 +75,7 @@ class CreditApplicationRelay(KindRelay):
         nonce = int(row.payload["attestation"]["nonce"])
         start = self.context.suite.deployed_at_block(self.contract_name)
         events = {
-            "0x" + str(event().topic).removeprefix("0x").lower(): event()
+            hex32(from_hex(str(event().topic))): event()
             for event in (lines.events.CreditApproved, lines.events.CreditDenied)
         }
         topics = [sorted(events), address_topic(borrower)]
