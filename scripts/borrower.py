@@ -127,7 +127,13 @@ def status(run: Run, borrower_address: str | None) -> None:
     state = LineStatus(int(line.status))
     rows = [f"borrower   {borrower}", "line       none (apply with an attestation)"]
     if state is not LineStatus.NONE:
-        standing = Standing(int(line.standing)).name.lower().replace("_", " ")
+        standing_now = Standing(int(line.standing))
+        standing = standing_now.name.lower().replace("_", " ")
+        drawable = (
+            "held: a newer attestation was denied"
+            if standing_now is Standing.DENIED
+            else f"drawable until {format_moment(int(line.eligibleUntil), now)}"
+        )
         limit, principal = int(line.limit), int(line.principal)
         interest, fees = int(line.interest), int(line.fees)
         rows[1:] = [
@@ -139,8 +145,7 @@ def status(run: Run, borrower_address: str | None) -> None:
             f"fees       {fmt(fees)}",
             f"owed       {fmt(principal + interest + fees)}",
             *([f"due        {format_moment(int(line.dueAt), now)}"] if int(line.dueAt) else []),
-            f"attested   {format_moment(int(line.attestedAt), now)}; drawable until "
-            f"{format_moment(int(line.eligibleUntil), now)}",
+            f"attested   {format_moment(int(line.attestedAt), now)}; {drawable}",
         ]
     rows.append(f"wallet     {fmt(credit.asset.balance_of(borrower))}")
     then = "apply --attestation FILE" if state is LineStatus.NONE else "draw ... or repay"

@@ -182,6 +182,16 @@ MUTANTS = (
         invariant="invariant_principalWithinLimit",
     ),
     Mutant(
+        key="credit-draw-while-denied",
+        name="a line draws on its old band after a newer attestation was denied",
+        path=_LINES,
+        original="if (line.deniedAt > line.attestedAt) revert CreditLineDenied("
+        "borrower, line.attestedAt, line.deniedAt);",
+        replacement="",
+        suite="CreditInvariants",
+        invariant="invariant_principalWithinLimit",
+    ),
+    Mutant(
         key="credit-own-shop",
         name="credit pays a shop the borrower owns",
         path=_LINES,

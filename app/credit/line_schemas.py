@@ -113,7 +113,10 @@ class LineStatePublic(BaseModel):
     latest block, any late fee due included)."""
 
     status: str = Field(description="none, active, defaulted or written_off")
-    standing: str = Field(description="none, eligible, on_hold, past_due, defaulted or written_off")
+    standing: str = Field(
+        description="none, eligible, on_hold, denied (a newer attestation was denied), past_due, "
+        "defaulted or written_off"
+    )
     limit: Amount
     principal: Amount = Field(description="Drawn and not repaid")
     interest: Amount = Field(description="Accrued and unpaid")

@@ -132,6 +132,10 @@ STANDINGS = {
     "past_due": Phrase("past due", "已逾期"),
     "defaulted": Phrase("defaulted", "已违约"),
     "written_off": Phrase("written off", "已核销"),
+    "denied": Phrase(
+        "held: a newer attestation was denied; only a newer approval lifts it",
+        "暂停：较新的证明未获批准，须有更新的证明获批方可恢复",
+    ),
 }
 EVENT_KINDS = {
     "late_fee_charged": Phrase("Late fee charged", "收取逾期费"),

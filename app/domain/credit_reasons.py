@@ -37,8 +37,8 @@ DENIAL_REASON_WORDS: dict[DenialReason, ReasonWords] = {
         "征信机构的证明已超过政策规定的更新期限，需要一份更新的报告。",
     ),
     DenialReason.ATTESTATION_NOT_NEWER: ReasonWords(
-        "The attestation is not newer than the one the line was last approved on.",
-        "该证明并不比此额度上次获批所依据的证明更新。",
+        "The attestation is not newer than the newest one already decided for this borrower.",
+        "该证明并不比此借款人已获裁决的最新证明更新。",
     ),
     DenialReason.LINE_DEFAULTED: ReasonWords(
         "The credit line is in default; it must be repaid in full first.",

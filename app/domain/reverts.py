@@ -61,6 +61,7 @@ HINTS = {
     "CreditOrderWithoutItems": "credit pays only registry items: name them with --item-id",
     "CreditLineNotOpen": "apply first: `ape run borrower apply --attestation FILE`",
     "CreditLineOnHold": "apply again with a fresh attestation",
+    "CreditLineDenied": "a newer attestation was denied: only a newer approved one lifts the hold",
     "CreditLinePastDue": "repay what is owed first: `ape run borrower repay --all`",
     "CreditPoolRedeemOnly": "the pool pays lenders through its queue: `ape run lender "
     "request-redeem`, then `ape run lender claim`",

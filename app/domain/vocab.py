@@ -138,6 +138,7 @@ class Standing(IntEnum):
     PAST_DUE = 3
     DEFAULTED = 4
     WRITTEN_OFF = 5
+    DENIED = 6
 
 
 class DenialReason(IntEnum):

@@ -30,6 +30,10 @@ import {ICreditVault} from "./ICreditVault.sol";
 /// - Late fees and defaults are charged lazily, at the next touch of the line (any call, or the
 ///   permissionless `accrue`); views show them as of now.
 /// - A limit lowered by re-applying binds new draws only; principal already drawn stays owed.
+/// - The newest attestation decides, in whatever order attestations arrive: a denial of one newer than the
+///   line's approval holds the line (`deniedAt`, in the second slot, which draws read anyway), and an older
+///   attestation sent afterwards is denied as not newer. A hold touches no debt: repayments, accruals and
+///   defaults go on, and only a newer approval lifts it.
 /// - Refunds: an order whose payer is this contract was opened only by `drawToOrder` (or its down-payment
 ///   form), which requires the caller to be the order's buyer, so the terms' buyer is the borrower and
 ///   nothing is stored at draw time. `settleRefund` asks the escrow what it credited this contract for
@@ -103,6 +107,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
             _accrue(borrower, line, lineRules, lineTier);
         }
         uint256 reasons = _denialReasons(attestation, line, rules, tier);
+        bool newer = reasons & (1 << uint8(DenialReason.AttestationNotNewer)) == 0;
         if (reasons == 0) {
             line.policyVersion = version;
             line.band = attestation.band;
@@ -113,8 +118,9 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
                 _borrowerOfIdentity[attestation.identityHash] = borrower;
             }
         }
-        // A denied applicant without a line has nothing to store.
-        if (line.status != LineStatus.None) _lines[borrower] = line;
+        if (!approved && newer) line.deniedAt = attestation.issuedAt;
+        // An older attestation denied as not newer leaves nothing new to store.
+        if (approved || newer) _lines[borrower] = line;
         if (approved) emit CreditApproved(borrower, version, attestation, tier);
         else emit CreditDenied(borrower, version, attestation, reasons);
     }
@@ -235,6 +241,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         // slither-disable-next-line incorrect-equality
         else if (line.status == LineStatus.Defaulted) standing = Standing.Defaulted;
         else if (line.dueAt != 0 && block.timestamp > line.dueAt) standing = Standing.PastDue;
+        else if (line.deniedAt > line.attestedAt) standing = Standing.Denied;
         else if (block.timestamp > eligibleUntil) standing = Standing.OnHold;
         else standing = Standing.Eligible;
         view_ = LineView({
@@ -312,7 +319,8 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         if (block.timestamp > uint256(attestation.issuedAt) + rules.refreshPeriod) {
             reasons |= 1 << uint8(DenialReason.AttestationStale);
         }
-        if (line.status != LineStatus.None && attestation.issuedAt <= line.attestedAt) {
+        // Zero for a borrower never decided: every attestation is newer.
+        if (attestation.issuedAt <= Math.max(line.attestedAt, line.deniedAt)) {
             reasons |= 1 << uint8(DenialReason.AttestationNotNewer);
         }
         if (line.status == LineStatus.Defaulted || line.status == LineStatus.WrittenOff) {
@@ -332,6 +340,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         (rules, tier) = _policy(line.policyVersion, line.band);
         if (line.status != LineStatus.Active) revert CreditLineFrozen(borrower, line.status);
         if (line.dueAt != 0 && block.timestamp > line.dueAt) revert CreditLinePastDue(borrower, line.dueAt);
+        if (line.deniedAt > line.attestedAt) revert CreditLineDenied(borrower, line.attestedAt, line.deniedAt);
         uint256 eligibleUntil = uint256(line.attestedAt) + rules.refreshPeriod;
         if (block.timestamp > eligibleUntil) revert CreditLineOnHold(borrower, line.attestedAt, eligibleUntil);
         _accrue(borrower, line, rules, tier);
@@ -389,8 +398,8 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         uint256 principal = Math.min(amount - fees - interest, line.principal);
         // Each part is at most the field it is taken from.
         unchecked {
-            line.fees -= uint128(fees);
-            line.interest -= uint128(interest);
+            line.fees -= uint104(fees);
+            line.interest -= uint112(interest);
             line.principal -= uint96(principal);
         }
         // A status enum compared (slither taints the whole line struct, which holds times).
@@ -439,7 +448,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         if (line.principal != 0) {
             uint256 elapsed = block.timestamp - line.lastAccrual;
             uint256 accrued = Math.mulDiv(line.principal, tier.aprBps * elapsed, _BPS * _YEAR, Math.Rounding.Ceil);
-            line.interest = (uint256(line.interest) + accrued).toUint128();
+            line.interest = (uint256(line.interest) + accrued).toUint112();
         }
         line.lastAccrual = uint40(block.timestamp);
         uint256 dueAt = line.dueAt;
@@ -447,7 +456,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         // slither-disable-next-line incorrect-equality
         if (dueAt == 0) return (false, false);
         if (!line.lateFeeCharged && block.timestamp > dueAt + tier.gracePeriod) {
-            line.fees = (uint256(line.fees) + tier.lateFee).toUint128();
+            line.fees = (uint256(line.fees) + tier.lateFee).toUint104();
             line.lateFeeCharged = true;
             lateFee = true;
         }

@@ -13,8 +13,12 @@ import {ICreditPolicies} from "./ICreditPolicies.sol";
 ///   - `applyForCredit` with a valid attestation decides at once: `CreditApproved` (the line now
 ///     follows the current policy version and the attested band) or `CreditDenied` with a bitmap of
 ///     `DenialReason`s. Both carry the attestation and the policy version. Invalid attestations revert.
+///   - The newest attestation decides: one issued no later than the newest already decided for the
+///     borrower (approved or denied) is denied as not newer, and a denial of a newer attestation holds
+///     the line (no draws, standing `Denied`) until a still newer one is approved. Debt already drawn
+///     stays owed on its terms; repayments, accruals and defaults go on.
 ///   - A line is drawable while its attestation is younger than the policy's refresh period (else on
-///     hold), it is not past due, principal after the draw stays within the tier's limit, and all lines'
+///     hold), no newer attestation was denied, it is not past due, principal after the draw stays within the tier's limit, and all lines'
 ///     new credit in the current window stays within the current policy's cap.
 ///   - Credit pays only escrow orders of registry items (their merchant's own, Authentic, held by the
 ///     order), to an active merchant whose owner's identity is not the borrower's; the escrow pays such
@@ -46,14 +50,16 @@ interface ICreditLines is ICreditPolicies {
         WrittenOff
     }
 
-    /// @notice Where a line stands now, derived from its status, attestation age and due time.
+    /// @notice Where a line stands now, derived from its status, due time, newest decision and attestation
+    /// age, in that order: `Denied` when an attestation newer than the one the line was approved on was denied.
     enum Standing {
         None,
         Eligible,
         OnHold,
         PastDue,
         Defaulted,
-        WrittenOff
+        WrittenOff,
+        Denied
     }
 
     /// @notice Why an application was denied; `CreditDenied.reasons` has bit `uint8(reason)` set for each.
@@ -66,8 +72,9 @@ interface ICreditLines is ICreditPolicies {
         IdentityBoundElsewhere
     }
 
-    /// @notice A line's state: two storage slots. The first holds everything an application writes,
-    /// so opening a line creates one slot; the second (interest and fees) only fills once interest accrues.
+    /// @notice A line's state: two storage slots. The first holds everything an approval writes, so opening
+    /// a line creates one slot; the second (interest, fees, the newest denial) fills once interest accrues
+    /// or a newer attestation is denied. A borrower denied without a line has only `deniedAt` set.
     /// @param principal Drawn and not yet repaid.
     /// @param lastAccrual When interest was last accrued.
     /// @param attestedAt Issue time of the attestation the line was last approved on.
@@ -78,6 +85,8 @@ interface ICreditLines is ICreditPolicies {
     /// @param lateFeeCharged Whether this cycle's late fee was charged.
     /// @param interest Accrued and unpaid, up to `lastAccrual`.
     /// @param fees Late fees unpaid.
+    /// @param deniedAt Issue time of the newest attestation denied for the borrower (0 if none); a line
+    /// with `deniedAt > attestedAt` is held.
     struct Line {
         uint96 principal;
         uint40 lastAccrual;
@@ -87,8 +96,9 @@ interface ICreditLines is ICreditPolicies {
         uint8 band;
         LineStatus status;
         bool lateFeeCharged;
-        uint128 interest;
-        uint128 fees;
+        uint112 interest;
+        uint104 fees;
+        uint40 deniedAt;
     }
 
     /// @notice A line as of now: interest accrued to this second and any late fee due included.
@@ -119,6 +129,8 @@ interface ICreditLines is ICreditPolicies {
     error CreditLineFrozen(address borrower, LineStatus status);
     /// @notice Thrown when drawing on a line whose attestation is older than the refresh period.
     error CreditLineOnHold(address borrower, uint40 attestedAt, uint256 eligibleUntil);
+    /// @notice Thrown when drawing on a line held by the denial of an attestation newer than its approval's.
+    error CreditLineDenied(address borrower, uint40 attestedAt, uint40 deniedAt);
     /// @notice Thrown when drawing on a line past its due time.
     error CreditLinePastDue(address borrower, uint40 dueAt);
     /// @notice Thrown when a draw would take principal above the limit.
@@ -185,7 +197,9 @@ interface ICreditLines is ICreditPolicies {
     // ------------------------------------------------------------------ functions
 
     /// @notice Decides an application by the current policy; anyone may submit the attestation.
-    /// @dev Spends the attestation (approved or denied). Reverts only for an invalid attestation.
+    /// @dev Spends the attestation (approved or denied). Reverts only for an invalid attestation. An
+    /// attestation not newer than the borrower's newest decided one is denied (`AttestationNotNewer`); a
+    /// denied newer one holds the line (`deniedAt`) until a still newer attestation is approved.
     /// Refused while paused (`EnforcedPause`): an approval is the first step of new credit, and an
     /// attestation refused now is not spent, so it can be sent again once the pause is lifted, while it
     /// has not expired.

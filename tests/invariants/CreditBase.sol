@@ -90,6 +90,7 @@ abstract contract CreditBase is Cheats {
     // Breaches seen by the handler at the moment they happened.
     uint256 public overLimitDraws;
     uint256 public overCapDraws;
+    uint256 public heldDraws; // a draw on a line held by the denial of a newer attestation
     uint256 public staleAccepted;
     uint256 public replayAccepted;
     uint256 public identityShared;
@@ -269,6 +270,9 @@ abstract contract CreditBase is Cheats {
         ICreditLines.LineView memory line = lines.lineOf(borrower);
         uint256 limit = lines.policyTier(line.policyVersion, line.band).limit;
         if (line.principal > limit) ++overLimitDraws;
+        // A draw changes neither attestation time, and it leaves the line neither past due nor defaulted:
+        // standing Denied now means it was held when it drew.
+        if (line.standing == ICreditLines.Standing.Denied) ++heldDraws;
         ghostDrawLimit[borrower] = limit;
         uint256 period = lines.policyRules(lines.currentPolicyVersion()).capPeriod;
         uint256 start = block.timestamp - (block.timestamp % period);

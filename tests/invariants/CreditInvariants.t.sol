@@ -125,9 +125,11 @@ contract CreditInvariants is InvariantTest {
 
     /// @notice A line's principal never exceeds the limit in force when it last grew (a later, lower
     /// limit binds new draws only), no draw ever took it past the limit, and no window's new credit,
-    /// all lines together, ever passed the policy's cap.
+    /// all lines together, ever passed the policy's cap; no line drew while a newer attestation's denial
+    /// held it.
     function invariant_principalWithinLimit() public view {
         require(handler.overLimitDraws() == 0, "a draw went past the limit");
+        require(handler.heldDraws() == 0, "a line drew after a newer attestation was denied");
         require(handler.overCapDraws() == 0, "a window's new credit went past the cap");
         for (uint256 i; i < 4; ++i) {
             address borrower = handler.borrowers(i);

@@ -1,0 +1,121 @@
+"""The newest attestation decides, whatever order attestations arrive in: a denied newer one
+holds the line, and an older one sent afterwards is denied as not newer.
+
+The attack each test closes: a borrower whose new score is denied keeps drawing on the old band
+(the hold), or sends an older, better attestation it kept back (not newer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ape
+
+from tests.contracts.credit.helpers import (
+    DAY,
+    USD,
+    DenialReason,
+    LineStatus,
+    Rules,
+    Standing,
+    reasons,
+)
+
+
+def _denied(lines: Any, tx: Any) -> int:
+    return int(tx.events.filter(lines.CreditDenied)[0].reasons)
+
+
+def test_a_denied_newer_attestation_holds_the_line_until_a_newer_one_is_approved(
+    lines: Any, attest: Any, borrower: Any, draw_order: Any, travel: Any, now: Any
+) -> None:
+    approved = attest(band=2)
+    lines.applyForCredit(*approved.args, sender=borrower)
+    draw_order(250 * USD)
+    travel(60)
+    worse = attest(band=0)
+    tx = lines.applyForCredit(*worse.args, sender=borrower)
+    assert _denied(lines, tx) == reasons(DenialReason.BAND_BELOW_MINIMUM)
+    line = lines.lineOf(borrower)
+    assert (line.status, line.standing) == (LineStatus.ACTIVE, Standing.DENIED)
+    # The debt already drawn keeps its terms: the band and tier are the approved ones.
+    assert (line.band, line.principal) == (2, 250 * USD)
+    with ape.reverts(
+        lines.CreditLineDenied,
+        borrower=borrower.address,
+        attestedAt=approved.attestation.issued_at,
+        deniedAt=worse.attestation.issued_at,
+    ):
+        draw_order(1 * USD)
+    travel(60)
+    lines.applyForCredit(*attest(band=3).args, sender=borrower)
+    assert lines.lineOf(borrower).standing == Standing.ELIGIBLE
+    draw_order(1 * USD)
+    assert lines.lineOf(borrower).principal == 251 * USD
+
+
+def test_an_older_better_attestation_sent_after_a_newer_denial_is_denied_as_not_newer(
+    lines: Any, attest: Any, borrower: Any, draw_order: Any, now: Any
+) -> None:
+    """The borrower holds back a good attestation (one awaiting its cosignature, say) and sends
+    it after the newer one was denied: too late, with a line or without one."""
+    issued = now()
+    lines.applyForCredit(*attest(band=1, issued_at=issued - 300).args, sender=borrower)
+    better = attest(band=3, issued_at=issued - 100)
+    lines.applyForCredit(*attest(band=0, issued_at=issued).args, sender=borrower)
+    tx = lines.applyForCredit(*better.args, sender=borrower)
+    assert _denied(lines, tx) == reasons(DenialReason.ATTESTATION_NOT_NEWER)
+    line = lines.lineOf(borrower)
+    assert (line.band, line.standing) == (1, Standing.DENIED)
+    with ape.reverts(lines.CreditLineDenied):
+        draw_order(1 * USD)
+
+
+def test_an_applicant_without_a_line_cannot_open_one_with_an_attestation_older_than_its_denial(
+    lines: Any, attest: Any, borrower: Any, now: Any
+) -> None:
+    issued = now()
+    better = attest(band=3, issued_at=issued - 100)
+    tx = lines.applyForCredit(*attest(band=0, issued_at=issued).args, sender=borrower)
+    assert _denied(lines, tx) == reasons(DenialReason.BAND_BELOW_MINIMUM)
+    tx = lines.applyForCredit(*better.args, sender=borrower)
+    assert _denied(lines, tx) == reasons(DenialReason.ATTESTATION_NOT_NEWER)
+    assert lines.lineOf(borrower).status == LineStatus.NONE
+    # A newer approval opens the line as for anyone.
+    lines.applyForCredit(*attest(band=2, issued_at=issued + 1).args, sender=borrower)
+    assert lines.lineOf(borrower).standing == Standing.ELIGIBLE
+
+
+def test_a_held_line_is_still_repaid_accrued_and_defaulted_and_repaying_does_not_lift_the_hold(
+    lines: Any, stable: Any, attest: Any, borrower: Any, draw_order: Any, chain: Any
+) -> None:
+    lines.applyForCredit(*attest(band=2).args, sender=borrower)
+    _, drawn = draw_order(250 * USD)
+    lines.applyForCredit(*attest(band=0, issued_at=drawn.timestamp + 1).args, sender=borrower)
+    due = int(lines.lineOf(borrower).dueAt)
+    chain.pending_timestamp = due + Rules().default_after + 1
+    tx = lines.accrue(borrower, sender=borrower)
+    assert tx.events.filter(lines.CreditLineDefaulted)
+    assert lines.lineOf(borrower).standing == Standing.DEFAULTED
+    stable.mint(borrower, 1_000 * USD, sender=borrower)
+    stable.approve(lines, 1_000 * USD, sender=borrower)
+    tx = lines.repay(borrower, 1_000 * USD, sender=borrower)
+    assert tx.events.filter(lines.CreditLineRestored)
+    line = lines.lineOf(borrower)
+    assert (line.status, line.standing, line.principal) == (LineStatus.ACTIVE, Standing.DENIED, 0)
+
+
+def test_an_older_attestation_denied_as_not_newer_does_not_hold_a_line_approved_since(
+    lines: Any, attest: Any, borrower: Any, draw_order: Any, now: Any, travel: Any
+) -> None:
+    """Only a newer attestation's denial holds: a stale or older one arriving late changes
+    nothing, so nobody can freeze a line by replaying an old, worse attestation."""
+    issued = now()
+    older_worse = attest(band=0, issued_at=issued - 10 * DAY, valid_for=30 * DAY)
+    lines.applyForCredit(*attest(band=2, issued_at=issued).args, sender=borrower)
+    tx = lines.applyForCredit(*older_worse.args, sender=borrower)
+    assert _denied(lines, tx) == reasons(
+        DenialReason.BAND_BELOW_MINIMUM, DenialReason.ATTESTATION_NOT_NEWER
+    )
+    assert lines.lineOf(borrower).standing == Standing.ELIGIBLE
+    travel(60)
+    draw_order(1 * USD)
