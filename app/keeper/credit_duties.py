@@ -6,7 +6,10 @@
   events), so a later refund of the same order is settled again. The keeper asks
   ``refundOf(terms)`` and simulates before it queues.
 * ``accrue`` (``CreditLines.accrue(borrower)``): a line whose latest event is a draw (not a
-  default, not a restoration) and whose due time has passed: the stage is ``late_fee`` until a
+  default, not a restoration), not repaid since (the principal its last draw left, less the
+  principal repaid after it, is not zero: a payment reaches the principal only once fees and
+  interest are paid, so a line whose principal is paid off owes nothing and has no due time) and
+  whose due time has passed: the stage is ``late_fee`` until a
   late fee is seen charged at that due time, then ``default``. One duty per (borrower, due time,
   stage). The keeper reads the line (``lineOf``: its due time still the one drawn at, else it was
   repaid) and its policy's grace and default period, and queues the stage only once it passed
@@ -17,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.index.credit_events import DEFAULTED, DRAWN, LATE_FEE_CHARGED, RESTORED
+from app.index.credit_rows import CreditDrawRow, CreditRepaymentRow
 from app.index.models import CreditLineEventRow, CreditRefundRow, OrderEventRow
 from app.keeper.due import DueDuty
 from app.settings import KeeperDuty
@@ -105,9 +109,47 @@ def _lines_past_due(session: Session) -> list[DueDuty]:
             )
         ).all()
     )
+    paid_off = _paid_off(session)
     found: list[DueDuty] = []
     for borrower, due_at in drawn:
+        if borrower in paid_off:
+            continue
         stage = DEFAULT if (borrower, due_at) in charged else LATE_FEE
         # The contract charges once the time is strictly past the due time (plus its periods).
         found.append(DueDuty(borrower, KeeperDuty.ACCRUE, int(due_at) + 1, f"{due_at}:{stage}"))
     return found
+
+
+def _paid_off(session: Session) -> set[str]:
+    """Borrowers whose last draw's principal was repaid in full since: nothing is owed (amounts are
+    uint256 decimal strings, summed here)."""
+    last = (
+        select(
+            CreditDrawRow.borrower,
+            CreditDrawRow.principal,
+            CreditDrawRow.block_number,
+            CreditDrawRow.log_index,
+            func.row_number()
+            .over(
+                partition_by=CreditDrawRow.borrower,
+                order_by=(CreditDrawRow.block_number.desc(), CreditDrawRow.log_index.desc()),
+            )
+            .label("rank"),
+        )
+    ).subquery()
+    since = or_(
+        CreditRepaymentRow.block_number > last.c.block_number,
+        and_(
+            CreditRepaymentRow.block_number == last.c.block_number,
+            CreditRepaymentRow.log_index > last.c.log_index,
+        ),
+    )
+    rows = session.execute(
+        select(last.c.borrower, last.c.principal, CreditRepaymentRow.principal)
+        .join(CreditRepaymentRow, and_(CreditRepaymentRow.borrower == last.c.borrower, since))
+        .where(last.c.rank == 1)
+    ).all()
+    owed: dict[str, int] = {}
+    for borrower, drawn, repaid in rows:
+        owed[borrower] = owed.get(borrower, int(drawn)) - int(repaid)
+    return {borrower for borrower, left in owed.items() if left <= 0}

@@ -93,6 +93,13 @@ class Credit:
         order_id = bytes(self.driver.escrow.functions.orderIdOf(terms).call())
         return Order(order_id, terms, receipt)
 
+    def repay(self, borrower: Actor, amount: int) -> None:
+        """The borrower pays ``amount`` towards its line (minted to it first)."""
+        payer = borrower.address
+        self.driver.send(self.stable.functions.mint(payer, amount), ADMIN)
+        self.driver.send(self.stable.functions.approve(self.lines.address, amount), payer)
+        self.driver.send(self.lines.functions.repay(payer, amount), payer)
+
     def line(self, borrower: Actor) -> Any:
         return self.lines.functions.lineOf(borrower.address).call()
 

@@ -1,13 +1,14 @@
 """The keeper's credit duties on Anvil: the refund of a cancelled credit-paid order settled onto
 the borrower's line, once; a line past its due time accrued by the keeper at the late-fee stage
 (past the grace: late fee charged) and at the default stage (past the default period: defaulted),
-each once, and nothing before."""
+each once, and nothing before; a line repaid in full is no candidate, whatever its old due time."""
 
 from __future__ import annotations
 
 import pytest
 
 from app.domain.vocab import LineStatus
+from app.keeper.credit_duties import credit_duties
 from app.settings import KeeperDuty
 from tests.app.index.actors import SuiteDriver
 from tests.app.keeper.conftest import DAY, ServiceFactory
@@ -111,3 +112,24 @@ def test_a_line_past_due_is_accrued_at_the_late_fee_and_at_the_default_stage_onc
     assert defaulted.transactionHash.to_0x_hex() in {d["tx_hash"] for d in answer["done"]}
     metrics = service.client.get("/metrics").text
     assert 'trustmall_keeper_duties{state="confirmed"} 2.0' in metrics
+
+
+def test_a_line_repaid_in_full_is_no_accrual_candidate_and_a_partly_repaid_one_still_is(
+    keeper_service: ServiceFactory, driver: SuiteDriver, credit: Credit
+) -> None:
+    """Every past borrower would otherwise be read from the chain each cycle, for good."""
+    merchant, paid, owing = driver.new_merchant(), driver.new_account(), driver.new_account()
+    service = keeper_service(keeper_duties={KeeperDuty.ACCRUE})
+    for borrower in (paid, owing):
+        credit.open_line(borrower)
+        credit.order(borrower, merchant, 50 * USD)
+    credit.repay(paid, 51 * USD)  # the principal and its seconds of interest
+    credit.repay(owing, 10 * USD)
+    credit.order(paid, merchant, 20 * USD)
+    credit.repay(paid, 21 * USD)  # a second cycle, also paid off
+    assert credit.line(paid)[6] == 0 and credit.line(owing)[6] > 0  # principal
+    service.index()
+    with service.services.database.sessions() as session:
+        candidates = {d.subject for d in credit_duties(session, {KeeperDuty.ACCRUE})}
+    assert owing.address in candidates
+    assert paid.address not in candidates
