@@ -18,6 +18,8 @@ class PublishedManifest(Base):
     """A batch manifest a merchant published, signed."""
 
     __tablename__ = "shop_manifests"
+    # The item pages' version reads the latest publication on every request (app.shop.page_facts).
+    __table_args__ = (Index("ix_shop_manifests_published_at", "published_at"),)
 
     root: Mapped[str] = mapped_column(String(HEX32), primary_key=True)
     merchant: Mapped[str] = mapped_column(String(ADDRESS))
