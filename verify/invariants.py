@@ -192,6 +192,16 @@ MUTANTS = (
         invariant="invariant_principalWithinLimit",
     ),
     Mutant(
+        key="credit-denial-drops-accrual",
+        name="an application denied as not newer drops the late fee its accrual charged, so the "
+        "line is charged and impaired again",
+        path=_LINES,
+        original="if (line.status != LineStatus.None || newer) _lines[borrower] = line;",
+        replacement="if (approved || newer) _lines[borrower] = line;",
+        suite="CreditInvariants",
+        invariant="invariant_vaultAssetsAccounted",
+    ),
+    Mutant(
         key="credit-own-shop",
         name="credit pays a shop the borrower owns",
         path=_LINES,

@@ -49,7 +49,8 @@ VERIFIER = "AttestationVerifier"
     _DUE,
     _ATTESTED,
     _ELIGIBLE,
-) = range(12)
+    _DENIED,
+) = range(13)
 
 
 def utc(timestamp: int) -> datetime:
@@ -262,7 +263,7 @@ class LineExplainer:
             return None
         view = chain.view
         principal, interest, fees = int(view[_PRINCIPAL]), int(view[_INTEREST]), int(view[_FEES])
-        due, eligible = int(view[_DUE]), int(view[_ELIGIBLE])
+        due, eligible, denied = int(view[_DUE]), int(view[_ELIGIBLE]), int(view[_DENIED])
         return LineStatePublic(
             status=LineStatus(int(view[_STATUS])).name.lower(),
             standing=Standing(int(view[_STANDING])).name.lower(),
@@ -273,6 +274,7 @@ class LineExplainer:
             owed=self.amount(principal + interest + fees),
             due_at=utc(due) if due else None,
             eligible_until=utc(eligible) if eligible else None,
+            denied_at=utc(denied) if denied else None,
             as_of_block=chain.block,
             check=self._view(
                 CREDIT_LINES,

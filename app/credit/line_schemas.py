@@ -124,6 +124,11 @@ class LineStatePublic(BaseModel):
     owed: Amount = Field(description="principal + interest + fees")
     due_at: datetime | None = Field(description="When everything owed is due (null: nothing)")
     eligible_until: datetime | None = Field(description="Drawable until (the refresh period)")
+    denied_at: datetime | None = Field(
+        description="Issue time of the newest attestation denied for the borrower (null: none); "
+        "later than the approved one's, it holds the line (standing denied) until an attestation "
+        "newer than it is approved"
+    )
     as_of_block: int
     check: OnChainCheck
 

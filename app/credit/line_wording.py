@@ -174,9 +174,9 @@ EXPECT_NONCE = Phrase(
 )
 EXPECT_LINE = Phrase(
     "status, standing, policyVersion, band, limit, aprBps, principal, interest, fees, dueAt, "
-    "attestedAt, eligibleUntil as here, at this block",
+    "attestedAt, eligibleUntil, deniedAt as here, at this block",
     "status、standing、policyVersion、band、limit、aprBps、principal、interest、fees、dueAt、"
-    "attestedAt、eligibleUntil，与此处在该区块时一致",
+    "attestedAt、eligibleUntil、deniedAt，与此处在该区块时一致",
 )
 DAY_SECONDS = 86_400
 

@@ -119,8 +119,10 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
             }
         }
         if (!approved && newer) line.deniedAt = attestation.issuedAt;
-        // An older attestation denied as not newer leaves nothing new to store.
-        if (approved || newer) _lines[borrower] = line;
+        // A line is stored whatever the decision: its accrual above may have charged a late fee (and impaired
+        // its principal in the vault) or defaulted it. A denied applicant without a line stores only a newer
+        // denial.
+        if (line.status != LineStatus.None || newer) _lines[borrower] = line;
         if (approved) emit CreditApproved(borrower, version, attestation, tier);
         else emit CreditDenied(borrower, version, attestation, reasons);
     }
@@ -256,7 +258,8 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
             fees: line.fees,
             dueAt: line.dueAt,
             attestedAt: line.attestedAt,
-            eligibleUntil: eligibleUntil
+            eligibleUntil: eligibleUntil,
+            deniedAt: line.deniedAt
         });
     }
 

@@ -101,7 +101,9 @@ interface ICreditLines is ICreditPolicies {
         uint40 deniedAt;
     }
 
-    /// @notice A line as of now: interest accrued to this second and any late fee due included.
+    /// @notice A line as of now: interest accrued to this second and any late fee due included. `deniedAt`
+    /// is the issue time of the newest attestation denied for the borrower (0 if none): later than
+    /// `attestedAt`, it holds the line (standing `Denied`) until an attestation newer than it is approved.
     struct LineView {
         LineStatus status;
         Standing standing;
@@ -115,6 +117,7 @@ interface ICreditLines is ICreditPolicies {
         uint256 dueAt;
         uint256 attestedAt;
         uint256 eligibleUntil;
+        uint256 deniedAt;
     }
 
     // ------------------------------------------------------------------ errors

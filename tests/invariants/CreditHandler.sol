@@ -50,12 +50,19 @@ contract CreditHandler is CreditOrders {
     }
 
     /// @dev An attestation the verifier still accepts (unexpired, properly signed) but the policy must
-    /// not act on: issued longer ago than the refresh period, or no newer than the line's own.
+    /// not act on: issued longer ago than the refresh period, or no newer than the line's own. Half the
+    /// not-newer ones arrive once the line's late fee is due: the application's own accrual charges it,
+    /// and the denial must keep what it charged.
     function applyStale(uint256 borrowerSeed, uint8 band, uint32 age, bool notNewer) external observed {
         address borrower = borrowers[borrowerSeed % 4];
         uint40 issuedAt;
         ICreditLines.LineView memory line = lines.lineOf(borrower);
         if (notNewer && line.status != ICreditLines.LineStatus.None) {
+            if (age % 2 == 0 && line.dueAt != 0) {
+                uint256 lateAt = line.dueAt + lines.policyTier(line.policyVersion, line.band).gracePeriod + 1;
+                if (lateAt > block.timestamp) vm.warp(lateAt);
+                line = lines.lineOf(borrower);
+            }
             issuedAt = uint40(line.attestedAt - _bound(age, 0, 1 days));
         } else {
             issuedAt = uint40(block.timestamp - refreshPeriod - _bound(age, 1, 20 days));

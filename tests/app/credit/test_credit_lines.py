@@ -106,6 +106,7 @@ def test_the_line_its_draws_refund_and_repayments_read_as_people_read_amounts(
     assert int(state["limit"]["amount"]) == view[4] and int(state["principal"]["amount"]) == view[6]
     assert int(state["interest"]["amount"]) == view[7] > 0
     assert state["due_at"] is not None and state["standing"] == "eligible"
+    assert state["denied_at"] is None and view[12] == 0  # no attestation denied: not held
     assert [(d["order_id"], d["amount"]["amount_text"]) for d in line["draws"]] == [
         (story.kept.hex, "120.00 dUSD"),
         (story.cancelled.hex, "80.00 dUSD"),

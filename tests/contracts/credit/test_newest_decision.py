@@ -12,6 +12,7 @@ import ape
 
 from tests.contracts.credit.helpers import (
     DAY,
+    DEFAULT_TIERS,
     USD,
     DenialReason,
     LineStatus,
@@ -37,6 +38,7 @@ def test_a_denied_newer_attestation_holds_the_line_until_a_newer_one_is_approved
     assert _denied(lines, tx) == reasons(DenialReason.BAND_BELOW_MINIMUM)
     line = lines.lineOf(borrower)
     assert (line.status, line.standing) == (LineStatus.ACTIVE, Standing.DENIED)
+    assert line.deniedAt == worse.attestation.issued_at
     # The debt already drawn keeps its terms: the band and tier are the approved ones.
     assert (line.band, line.principal) == (2, 250 * USD)
     with ape.reverts(
@@ -119,3 +121,38 @@ def test_an_older_attestation_denied_as_not_newer_does_not_hold_a_line_approved_
     assert lines.lineOf(borrower).standing == Standing.ELIGIBLE
     travel(60)
     draw_order(1 * USD)
+
+
+def test_an_older_attestation_denied_at_the_late_fee_moment_keeps_the_accrual_it_caused(
+    lines: Any,
+    vault: Any,
+    stable: Any,
+    attest: Any,
+    borrower: Any,
+    shopper: Any,
+    chain: Any,
+    now: Any,
+) -> None:
+    """The application accrues the line first (late fee, impairment in the vault): a denial as
+    not newer must store that too, or the next touch charges and impairs again, and once the
+    impairment passes what is lent, nothing can repay the line."""
+    tier = DEFAULT_TIERS[2]
+    issued = now()
+    older = attest(band=2, issued_at=issued - 10, valid_for=120 * DAY)
+    lines.applyForCredit(*attest(band=2, issued_at=issued).args, sender=borrower)
+    drawn = lines.drawToWallet(1_000 * USD, sender=borrower)
+    chain.pending_timestamp = drawn.timestamp + tier.term + tier.grace_period + 1
+    tx = lines.applyForCredit(*older.args, sender=shopper)
+    assert _denied(lines, tx) == reasons(
+        DenialReason.ATTESTATION_STALE, DenialReason.ATTESTATION_NOT_NEWER
+    )
+    assert len(tx.events.filter(lines.CreditLateFeeCharged)) == 1
+    assert vault.impairedAssets() == 1_000 * USD
+    tx = lines.accrue(borrower, sender=shopper)
+    assert not tx.events.filter(lines.CreditLateFeeCharged)
+    assert vault.impairedAssets() == 1_000 * USD
+    stable.mint(borrower, 2_000 * USD, sender=borrower)
+    stable.approve(lines, 2_000 * USD, sender=borrower)
+    lines.repay(borrower, 2_000 * USD, sender=borrower)
+    assert lines.debtOf(borrower) == 0
+    assert vault.impairedAssets() == 0
