@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.credit.models import CreditReportRecord
+from app.domain.vocab import DenialReason
 from app.index.chain import RPC_ERRORS, ChainAccess, ChainUnavailable
 from app.index.credit_events import CREDIT_LINES, DEFAULTED, LATE_FEE_CHARGED, RESTORED
 from app.index.credit_rows import (
@@ -42,7 +43,9 @@ class Decided:
 
 @dataclass(frozen=True)
 class LineRows:
-    """The index's record of one borrower, decisions newest first, the rest oldest first."""
+    """The index's record of one borrower: its decisions, the one that decided its newest
+    attestation first (``deciding_first``), then the others newest first; the rest oldest
+    first."""
 
     decisions: list[Decided]
     policy: CreditPolicyRow | None
@@ -65,6 +68,18 @@ class ChainLine:
     block: int
 
 
+def deciding_first(newest_first: list[CreditDecisionRow]) -> list[CreditDecisionRow]:
+    """``newest_first`` with the decision of the borrower's newest attestation moved to the front:
+    the latest one not denied as ``AttestationNotNewer`` (the contract's reason for an attestation
+    no newer than one already decided, which changed nothing). Those kept their order, so the
+    latest of them decided the newest attestation."""
+    not_newer = DenialReason.bitmap(DenialReason.ATTESTATION_NOT_NEWER)
+    for position, row in enumerate(newest_first):
+        if not row.denial_reasons & not_newer:
+            return [row, *newest_first[:position], *newest_first[position + 1 :]]
+    return newest_first
+
+
 def line_rows(session: Session, borrower: str) -> LineRows | None:
     """The borrower's rows; None when the borrower never applied."""
     decisions = list(
@@ -76,6 +91,7 @@ def line_rows(session: Session, borrower: str) -> LineRows | None:
     )
     if not decisions:
         return None
+    decisions = deciding_first(decisions)
     attestations = {
         (row.block_number, row.log_index): row
         for row in session.scalars(
