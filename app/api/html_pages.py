@@ -81,6 +81,15 @@ def accept_weights(accept: str) -> dict[str, float]:
     return weights
 
 
+def request_path(request: Request) -> str:
+    """``request.url.path``, read off the ASGI scope: a page asks for it on every request, and
+    the URL object (scheme, host, the whole address parsed again) is not needed for it."""
+    path: str = request.scope["path"]
+    if "?" in path or "#" in path or "\\" in path:
+        path = path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    return path
+
+
 def wants_html_error(request: Request) -> bool:
     """Whether an error should be answered as a page: a browser asked, outside the JSON API."""
     return not request.url.path.startswith(JSON_API_PREFIX) and prefers_html(

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
-from app.api.html_pages import accept_weights
+from app.api.html_pages import accept_weights, request_path
 from app.api.html_pages import escape_html as e
 
 LANG_PARAMETER = "lang"
@@ -77,7 +77,7 @@ def language_switch(request: Request, lang: Lang) -> str:
     """A link to this same page in the other language (other query parameters kept)."""
     other = Lang.ZH if lang is Lang.EN else Lang.EN
     query = [(k, v) for k, v in request.query_params.multi_items() if k != LANG_PARAMETER]
-    href = f"{request.url.path}?{urlencode([*query, (LANG_PARAMETER, other.value)])}"
+    href = f"{request_path(request)}?{urlencode([*query, (LANG_PARAMETER, other.value)])}"
     return (
         f'<nav class="lang" aria-label="{e(Phrase("Language", "语言").say(lang))}">'
         f'<a href="{e(href)}" hreflang="{other.value}" lang="{other.value}">'

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from app.api.error_pages import error_page as shared_error_page
 from app.api.html_pages import escape_html as e
-from app.api.html_pages import html_document, page_responses
+from app.api.html_pages import html_document, page_responses, request_path
 from app.api.page_language import Lang, Phrase, language_headers, language_switch, page_language
 from app.api.params import ITEM_ID, ItemId, openapi_parameter
 from app.domain.digital_link import DigitalLink
@@ -256,7 +256,7 @@ async def verify_page(
     index: IndexRuntime = request.app.state.index
     services: AppServices = request.app.state.services
     pages = services.state(PageCache)
-    address = (request.url.path, request.url.query, lang)
+    address = (request_path(request), request.scope["query_string"], lang)
     switch = ""
     # Indexed queries on one DB-API connection: quick enough for the event loop.
     with index.reads.connection() as connection:

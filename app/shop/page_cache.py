@@ -24,7 +24,7 @@ class MadePage(NamedTuple):
     html: str
 
 
-PageKey = tuple[str, str, Lang]
+PageKey = tuple[str, bytes, Lang]  # path, query string (as sent), language
 
 
 class PageCache:
