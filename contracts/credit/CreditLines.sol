@@ -31,8 +31,10 @@ import {ICreditVault} from "./ICreditVault.sol";
 ///   permissionless `accrue`); views show them as of now.
 /// - A limit lowered by re-applying binds new draws only; principal already drawn stays owed.
 /// - The newest attestation decides, in whatever order attestations arrive: a denial of one newer than the
-///   line's approval holds the line (`deniedAt`, in the second slot, which draws read anyway), and an older
-///   attestation sent afterwards is denied as not newer. A hold touches no debt: repayments, accruals and
+///   line's approval for what it says of the borrower (its band, or an identity bound to another line) holds
+///   the line (`deniedAt`, in the second slot, which draws read anyway), and an older attestation sent
+///   afterwards is denied as not newer. A denial for the attestation's age or the line's default says
+///   nothing new of the borrower and holds nothing. A hold touches no debt: repayments, accruals and
 ///   defaults go on, and only a newer approval lifts it.
 /// - Refunds: an order whose payer is this contract was opened only by `drawToOrder` (or its down-payment
 ///   form), which requires the caller to be the order's buyer, so the terms' buyer is the borrower and
@@ -55,6 +57,9 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
     bytes32 public constant RISK_ROLE = keccak256("RISK_ROLE");
 
     uint256 private constant _BPS = 10_000;
+    /// @dev The denial reasons that say something of the borrower, and so hold a line when newer.
+    uint256 private constant _HOLDING_REASONS = (1 << uint8(DenialReason.BandBelowMinimum))
+        | (1 << uint8(DenialReason.BandNotInPolicy)) | (1 << uint8(DenialReason.IdentityBoundElsewhere));
     uint256 private constant _YEAR = 365 days;
 
     IAttestationVerifier private immutable _verifier;
@@ -107,7 +112,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
             _accrue(borrower, line, lineRules, lineTier);
         }
         uint256 reasons = _denialReasons(attestation, line, rules, tier);
-        bool newer = reasons & (1 << uint8(DenialReason.AttestationNotNewer)) == 0;
+        bool holds = reasons & (1 << uint8(DenialReason.AttestationNotNewer)) == 0 && reasons & _HOLDING_REASONS != 0;
         if (reasons == 0) {
             line.policyVersion = version;
             line.band = attestation.band;
@@ -118,11 +123,10 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
                 _borrowerOfIdentity[attestation.identityHash] = borrower;
             }
         }
-        if (!approved && newer) line.deniedAt = attestation.issuedAt;
+        if (holds) line.deniedAt = attestation.issuedAt;
         // A line is stored whatever the decision: its accrual above may have charged a late fee (and impaired
-        // its principal in the vault) or defaulted it. A denied applicant without a line stores only a newer
-        // denial.
-        if (line.status != LineStatus.None || newer) _lines[borrower] = line;
+        // its principal in the vault) or defaulted it. A denied applicant without a line stores only a hold.
+        if (line.status != LineStatus.None || holds) _lines[borrower] = line;
         if (approved) emit CreditApproved(borrower, version, attestation, tier);
         else emit CreditDenied(borrower, version, attestation, reasons);
     }

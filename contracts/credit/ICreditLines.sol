@@ -14,9 +14,11 @@ import {ICreditPolicies} from "./ICreditPolicies.sol";
 ///     follows the current policy version and the attested band) or `CreditDenied` with a bitmap of
 ///     `DenialReason`s. Both carry the attestation and the policy version. Invalid attestations revert.
 ///   - The newest attestation decides: one issued no later than the newest already decided for the
-///     borrower (approved or denied) is denied as not newer, and a denial of a newer attestation holds
-///     the line (no draws, standing `Denied`) until a still newer one is approved. Debt already drawn
-///     stays owed on its terms; repayments, accruals and defaults go on.
+///     borrower (approved, or denied for what it says of the borrower) is denied as not newer, and a
+///     newer attestation denied for what it says of the borrower (`BandBelowMinimum`, `BandNotInPolicy`,
+///     `IdentityBoundElsewhere`) holds the line (no draws, standing `Denied`) until a still newer one is
+///     approved. A denial only for the attestation's age or the line's default holds nothing. Debt
+///     already drawn stays owed on its terms; repayments, accruals and defaults go on.
 ///   - A line is drawable while its attestation is younger than the policy's refresh period (else on
 ///     hold), no newer attestation was denied, it is not past due, principal after the draw stays within the tier's limit, and all lines'
 ///     new credit in the current window stays within the current policy's cap.
@@ -74,7 +76,7 @@ interface ICreditLines is ICreditPolicies {
 
     /// @notice A line's state: two storage slots. The first holds everything an approval writes, so opening
     /// a line creates one slot; the second (interest, fees, the newest denial) fills once interest accrues
-    /// or a newer attestation is denied. A borrower denied without a line has only `deniedAt` set.
+    /// or a newer attestation's denial holds the line. A borrower held without a line has only `deniedAt` set.
     /// @param principal Drawn and not yet repaid.
     /// @param lastAccrual When interest was last accrued.
     /// @param attestedAt Issue time of the attestation the line was last approved on.
@@ -85,8 +87,8 @@ interface ICreditLines is ICreditPolicies {
     /// @param lateFeeCharged Whether this cycle's late fee was charged.
     /// @param interest Accrued and unpaid, up to `lastAccrual`.
     /// @param fees Late fees unpaid.
-    /// @param deniedAt Issue time of the newest attestation denied for the borrower (0 if none); a line
-    /// with `deniedAt > attestedAt` is held.
+    /// @param deniedAt Issue time of the newest attestation denied for what it says of the borrower (0 if
+    /// none); a line with `deniedAt > attestedAt` is held.
     struct Line {
         uint96 principal;
         uint40 lastAccrual;
@@ -101,9 +103,10 @@ interface ICreditLines is ICreditPolicies {
         uint40 deniedAt;
     }
 
-    /// @notice A line as of now: interest accrued to this second and any late fee due included. `deniedAt`
-    /// is the issue time of the newest attestation denied for the borrower (0 if none): later than
-    /// `attestedAt`, it holds the line (standing `Denied`) until an attestation newer than it is approved.
+    /// @notice A line as of now: interest accrued to this second and any late fee due included.
+    /// `deniedAt` is the issue time of the newest attestation denied for what it says of the borrower (0 if
+    /// none): later than `attestedAt`, it holds the line (standing `Denied`) until an attestation newer than
+    /// it is approved.
     struct LineView {
         LineStatus status;
         Standing standing;
@@ -202,7 +205,8 @@ interface ICreditLines is ICreditPolicies {
     /// @notice Decides an application by the current policy; anyone may submit the attestation.
     /// @dev Spends the attestation (approved or denied). Reverts only for an invalid attestation. An
     /// attestation not newer than the borrower's newest decided one is denied (`AttestationNotNewer`); a
-    /// denied newer one holds the line (`deniedAt`) until a still newer attestation is approved.
+    /// newer one denied for what it says of the borrower holds the line (`deniedAt`) until a still newer
+    /// attestation is approved.
     /// Refused while paused (`EnforcedPause`): an approval is the first step of new credit, and an
     /// attestation refused now is not spent, so it can be sent again once the pause is lifted, while it
     /// has not expired.

@@ -156,3 +156,45 @@ def test_an_older_attestation_denied_at_the_late_fee_moment_keeps_the_accrual_it
     lines.repay(borrower, 2_000 * USD, sender=borrower)
     assert lines.debtOf(borrower) == 0
     assert vault.impairedAssets() == 0
+
+
+def test_a_denial_only_for_the_lines_default_does_not_hold_it_once_repaid(
+    lines: Any, stable: Any, attest: Any, borrower: Any, draw_order: Any, chain: Any
+) -> None:
+    """A fresh report sent while the line is in default is denied for the default alone: it
+    says nothing new of the borrower, so repaying in full restores a drawable line."""
+    lines.applyForCredit(*attest(band=2).args, sender=borrower)
+    draw_order(250 * USD)
+    due = int(lines.lineOf(borrower).dueAt)
+    chain.pending_timestamp = due + Rules().default_after + 1
+    lines.accrue(borrower, sender=borrower)
+    newer = attest(band=3, issued_at=due + Rules().default_after + 1)
+    tx = lines.applyForCredit(*newer.args, sender=borrower)
+    assert _denied(lines, tx) == reasons(DenialReason.LINE_DEFAULTED)
+    assert lines.lineOf(borrower).deniedAt == 0
+    stable.mint(borrower, 1_000 * USD, sender=borrower)
+    stable.approve(lines, 1_000 * USD, sender=borrower)
+    lines.repay(borrower, 1_000 * USD, sender=borrower)
+    assert lines.lineOf(borrower).standing == Standing.ON_HOLD  # its own attestation aged out
+    # The spent report was not newer than nothing: a fresh one approves as ever.
+    lines.applyForCredit(*attest(band=2).args, sender=borrower)
+    assert lines.lineOf(borrower).standing == Standing.ELIGIBLE
+
+
+def test_a_newer_attestation_denied_only_as_stale_does_not_hold_a_line_still_eligible(
+    lines: Any, admin: Any, attest: Any, borrower: Any, draw_order: Any, now: Any, travel: Any
+) -> None:
+    """A later policy shortens the refresh period: a newer report sent late is stale by it,
+    which says nothing of the borrower; the line keeps its own version's terms."""
+    issued = now()
+    lines.applyForCredit(*attest(band=2, issued_at=issued).args, sender=borrower)
+    lines.publishPolicy(
+        Rules(refresh_period=5 * DAY).as_abi(), [t.as_abi() for t in DEFAULT_TIERS], sender=admin
+    )
+    late = attest(band=2, issued_at=issued + DAY, valid_for=30 * DAY)
+    travel(10 * DAY)
+    tx = lines.applyForCredit(*late.args, sender=borrower)
+    assert _denied(lines, tx) == reasons(DenialReason.ATTESTATION_STALE)
+    line = lines.lineOf(borrower)
+    assert (line.deniedAt, line.standing) == (0, Standing.ELIGIBLE)
+    draw_order(1 * USD)
