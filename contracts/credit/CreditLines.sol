@@ -30,6 +30,9 @@ import {ICreditVault} from "./ICreditVault.sol";
 /// - Late fees and defaults are charged lazily, at the next touch of the line (any call, or the
 ///   permissionless `accrue`); views show them as of now.
 /// - A limit lowered by re-applying binds new draws only; principal already drawn stays owed.
+/// - The window's cap counts new credit net of what each line repays of its own draws in the same window
+///   (`CreditPolicies._uncountRepaid`): otherwise one line drawing and repaying in turn, at no cost within a
+///   block, could use up every borrower's credit for the window.
 /// - The newest attestation decides, in whatever order attestations arrive: a denial of one newer than the
 ///   line's approval for what it says of the borrower (its band, or an identity bound to another line) holds
 ///   the line (`deniedAt`, in the second slot, which draws read anyway), and an older attestation sent
@@ -353,7 +356,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
         _accrue(borrower, line, rules, tier);
         uint256 principal = line.principal + amount;
         if (principal > tier.limit) revert CreditLimitExceeded(borrower, tier.limit, principal);
-        _countNewCredit(amount);
+        _countNewCredit(borrower, amount);
         line.principal = uint96(principal); // principal <= tier.limit, a uint96
         // Zero means no due date yet (nothing owed): the first draw sets it. Not a time compared.
         // slither-disable-next-line incorrect-equality
@@ -425,6 +428,7 @@ contract CreditLines is ICreditLines, CreditPolicies, ReentrancyGuardTransient {
             }
         }
         _lines[borrower] = line;
+        _uncountRepaid(borrower, principal);
         if (fees + interest + principal != 0) emit CreditRepaid(borrower, payer, fees, interest, principal);
         (poolPrincipal, income) = writtenOff ? (0, fees + interest + principal) : (principal, fees + interest);
     }

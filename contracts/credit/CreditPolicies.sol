@@ -5,6 +5,7 @@ import {
     AccessControlDefaultAdminRules
 } from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {ICreditPolicies} from "./ICreditPolicies.sol";
 
@@ -27,6 +28,13 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRu
     uint16 private _currentVersion;
     uint40 private _windowStart;
     uint128 private _drawnInWindow;
+    mapping(address borrower => LineWindow) private _lineWindows;
+
+    /// @dev A line's own part of a window's count: what it drew in the window that began at `start`.
+    struct LineWindow {
+        uint40 start;
+        uint96 drawn;
+    }
     mapping(uint16 version => PolicyRules) private _rules;
     mapping(uint16 version => mapping(uint8 band => Tier)) private _tiers;
 
@@ -92,8 +100,9 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRu
         tier = _tiers[version][band];
     }
 
-    /// @dev Counts `amount` of new credit in the current window, refusing it past the current policy's cap.
-    function _countNewCredit(uint256 amount) internal {
+    /// @dev Counts `amount` of new credit drawn by `borrower`'s line in the current window, refusing it past the
+    /// current policy's cap.
+    function _countNewCredit(address borrower, uint256 amount) internal {
         PolicyRules memory rules = _rules[_currentVersion];
         // The window's start: the clock rounded down to a multiple of the cap period, a calendar rule;
         // nothing random is drawn from the clock here.
@@ -107,6 +116,30 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRu
         }
         _windowStart = uint40(start);
         _drawnInWindow = uint128(drawn + amount); // at most periodCap, a uint96
+        LineWindow memory own = _lineWindows[borrower];
+        // Window starts compared as keys, not a deadline.
+        // slither-disable-next-line incorrect-equality
+        uint256 ownDrawn = own.start == start ? own.drawn : 0;
+        _lineWindows[borrower] = LineWindow(uint40(start), uint96(ownDrawn + amount)); // at most periodCap
+    }
+
+    /// @dev Takes off the current window's count the part of `principal` (repaid on `borrower`'s line) that the
+    /// line drew in this window: credit drawn and repaid within a window is not new credit. Never reverts, so
+    /// that no repayment can be refused for it.
+    function _uncountRepaid(address borrower, uint256 principal) internal {
+        LineWindow memory own = _lineWindows[borrower];
+        // Amounts compared with zero: nothing repaid, or nothing of the line's counted; no time compared.
+        // slither-disable-next-line incorrect-equality
+        if (principal == 0 || own.drawn == 0) return;
+        uint256 capPeriod = _rules[_currentVersion].capPeriod;
+        // The window's start, as in _countNewCredit: a calendar rule, nothing random drawn from the clock.
+        // slither-disable-next-line weak-prng
+        uint256 start = block.timestamp - (block.timestamp % capPeriod);
+        if (own.start != start || _windowStart != start) return; // not this window's draws
+        uint256 freed = Math.min(principal, own.drawn);
+        _lineWindows[borrower].drawn = uint96(own.drawn - freed);
+        uint256 total = _drawnInWindow;
+        _drawnInWindow = uint128(total - Math.min(total, freed));
     }
 
     /// @dev A version's rules and its tier for `band`.

@@ -33,7 +33,10 @@ interface ICreditPolicies {
     /// @param capPeriod Length of the windows in which new credit is counted (seconds, windows aligned to
     /// multiples of it since the epoch).
     /// @param periodCap Most new principal all lines together may draw in one window, whoever attested it:
-    /// bounds what a stolen attester key, or a flaw in the policy, can lend before anyone reacts.
+    /// bounds what a stolen attester key, or a flaw in the policy, can lend before anyone reacts. Principal a
+    /// line repays of what it drew in the same window is not new credit and is taken off the count again (so
+    /// drawing and repaying in turn cannot use up everyone's credit); principal drawn in an earlier window
+    /// frees nothing.
     struct PolicyRules {
         uint8 minBand;
         uint32 refreshPeriod;

@@ -75,7 +75,9 @@ abstract contract CreditBase is Cheats {
     uint256 public ghostUnlockedAt; // when that lock has fully unlocked
     mapping(address borrower => bool) public ghostLateFeeCharged; // this cycle's: principal impaired
     uint256 public ghostWindowStart;
-    uint256 public ghostWindowDrawn;
+    uint256 public ghostWindowDrawn; // net: less what each line repaid of its own draws in the window
+    mapping(address borrower => uint256) public ghostLineWindowStart;
+    mapping(address borrower => uint256) public ghostLineWindowDrawn;
 
     // Lines, as the handler saw them decided.
     mapping(address borrower => bool) public ghostApproved;
@@ -143,7 +145,10 @@ abstract contract CreditBase is Cheats {
         Vm.Log[] memory logs = vm.getRecordedLogs();
         for (uint256 i; i < logs.length; ++i) {
             Vm.Log memory log = logs[i];
-            if (log.emitter == address(lines) && log.topics[0] == ICreditLines.CreditLateFeeCharged.selector) {
+            if (log.emitter == address(lines) && log.topics[0] == ICreditLines.CreditRepaid.selector) {
+                (,, uint256 principal) = abi.decode(log.data, (uint256, uint256, uint256));
+                _repaidInWindow(address(uint160(uint256(log.topics[1]))), principal);
+            } else if (log.emitter == address(lines) && log.topics[0] == ICreditLines.CreditLateFeeCharged.selector) {
                 ghostLateFeeCharged[address(uint160(uint256(log.topics[1])))] = true;
                 ++impairments;
             } else if (log.emitter == address(vault) && log.topics[0] == ICreditVault.IncomeLocked.selector) {
@@ -274,11 +279,26 @@ abstract contract CreditBase is Cheats {
         // standing Denied now means it was held when it drew.
         if (line.standing == ICreditLines.Standing.Denied) ++heldDraws;
         ghostDrawLimit[borrower] = limit;
-        uint256 period = lines.policyRules(lines.currentPolicyVersion()).capPeriod;
-        uint256 start = block.timestamp - (block.timestamp % period);
+        uint256 start = _windowStartNow();
         if (start != ghostWindowStart) (ghostWindowStart, ghostWindowDrawn) = (start, 0);
         ghostWindowDrawn += amount;
+        if (ghostLineWindowStart[borrower] != start) (ghostLineWindowStart[borrower], ghostLineWindowDrawn[borrower]) = (start, 0);
+        ghostLineWindowDrawn[borrower] += amount;
         if (ghostWindowDrawn > lines.policyRules(lines.currentPolicyVersion()).periodCap) ++overCapDraws;
+    }
+
+    /// @dev Principal a line repaid: what it drew of it in this window is new credit no more.
+    function _repaidInWindow(address borrower, uint256 principal) internal {
+        uint256 start = _windowStartNow();
+        if (ghostLineWindowStart[borrower] != start || ghostWindowStart != start) return;
+        uint256 freed = principal < ghostLineWindowDrawn[borrower] ? principal : ghostLineWindowDrawn[borrower];
+        ghostLineWindowDrawn[borrower] -= freed;
+        ghostWindowDrawn -= freed < ghostWindowDrawn ? freed : ghostWindowDrawn;
+    }
+
+    function _windowStartNow() internal view returns (uint256) {
+        uint256 period = lines.policyRules(lines.currentPolicyVersion()).capPeriod;
+        return block.timestamp - (block.timestamp % period);
     }
 
     /// @dev Checks a draw against the queue: the vault may lend only idle cash not owed to queued exits.

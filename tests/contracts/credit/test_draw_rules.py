@@ -239,10 +239,46 @@ def test_period_cap_refuses_a_draw_that_would_cross_it(
     assert tuple(lines.periodCredit())[:2] == (CAP, 0)
 
 
-def test_repayments_do_not_refill_the_window(lines: Any, borrower: Any, capped: int) -> None:
-    """The cap counts new credit lent, not what is outstanding: repaying does not lend again."""
-    lines.drawToWallet(CAP, sender=borrower)
-    lines.repay(borrower, 10 * CAP, sender=borrower)
+def test_a_line_drawing_and_repaying_in_turn_cannot_use_up_everyones_credit(
+    lines: Any, borrower: Any, other_borrower: Any, capped: int
+) -> None:
+    """Credit a line draws and repays within one window is not new credit: counted, one line
+    cycling draws and repayments (at no cost within a block) left nobody else anything to draw."""
+    for _ in range(3):
+        lines.drawToWallet(CAP, sender=borrower)
+        lines.repay(borrower, 10 * CAP, sender=borrower)
     assert lines.debtOf(borrower) == 0
+    assert tuple(lines.periodCredit())[:2] == (0, CAP)
+    lines.drawToWallet(CAP, sender=other_borrower)
     with reverts(lines.CreditPeriodCapReached, drawnInWindow=CAP, requested=USD):
         lines.drawToWallet(USD, sender=borrower)
+
+
+def test_principal_drawn_in_an_earlier_window_frees_nothing_of_this_ones_cap(
+    lines: Any, borrower: Any, other_borrower: Any, capped: int, chain: Any
+) -> None:
+    """The cap still bounds what new lines take in a window: repaying old principal (anyone's)
+    makes no room for more, and a line's repayment frees at most what it drew in the window."""
+    lines.drawToWallet(300 * USD, sender=borrower)
+    chain.pending_timestamp = capped + 60  # the next window
+    lines.drawToWallet(200 * USD, sender=borrower)
+    lines.drawToWallet(800 * USD, sender=other_borrower)
+    lines.repay(borrower, 10 * CAP, sender=borrower)  # 500 of principal: 200 of them this window's
+    assert lines.debtOf(borrower) == 0
+    assert tuple(lines.periodCredit())[:2] == (800 * USD, 200 * USD)
+    with reverts(lines.CreditPeriodCapReached, drawnInWindow=800 * USD, requested=200 * USD + 1):
+        lines.drawToWallet(200 * USD + 1, sender=other_borrower)
+    lines.drawToWallet(200 * USD, sender=other_borrower)
+
+
+def test_a_line_that_drew_only_in_an_earlier_window_frees_nothing_by_repaying(
+    lines: Any, borrower: Any, other_borrower: Any, capped: int, chain: Any
+) -> None:
+    lines.drawToWallet(100 * USD, sender=other_borrower)
+    chain.pending_timestamp = capped + 60  # the next window
+    lines.drawToWallet(CAP, sender=borrower)
+    lines.repay(other_borrower, 10 * CAP, sender=other_borrower)
+    assert lines.debtOf(other_borrower) == 0
+    assert tuple(lines.periodCredit())[:2] == (CAP, 0)
+    with reverts(lines.CreditPeriodCapReached, drawnInWindow=CAP, requested=USD):
+        lines.drawToWallet(USD, sender=other_borrower)
