@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -87,18 +88,16 @@ def _refunds_to_settle(session: Session) -> list[DueDuty]:
 
 
 def _lines_past_due(session: Session) -> list[DueDuty]:
-    ranked = select(
-        CreditLineEventRow.borrower,
-        CreditLineEventRow.kind,
-        CreditLineEventRow.due_at,
-        func.row_number()
-        .over(
-            partition_by=CreditLineEventRow.borrower,
-            order_by=(CreditLineEventRow.block_number.desc(), CreditLineEventRow.log_index.desc()),
+    latest = (
+        select(
+            CreditLineEventRow.borrower,
+            CreditLineEventRow.kind,
+            CreditLineEventRow.due_at,
+            _newest_first(CreditLineEventRow),
         )
-        .label("rank"),
-    ).where(CreditLineEventRow.kind.in_((DRAWN, DEFAULTED, RESTORED)))
-    latest = ranked.subquery()
+        .where(CreditLineEventRow.kind.in_((DRAWN, DEFAULTED, RESTORED)))
+        .subquery()
+    )
     drawn = session.execute(
         select(latest.c.borrower, latest.c.due_at).where(latest.c.rank == 1, latest.c.kind == DRAWN)
     ).all()
@@ -123,19 +122,12 @@ def _lines_past_due(session: Session) -> list[DueDuty]:
 def _paid_off(session: Session) -> set[str]:
     """Borrowers whose last draw's principal was repaid in full since: nothing is owed (amounts are
     uint256 decimal strings, summed here)."""
-    last = (
-        select(
-            CreditDrawRow.borrower,
-            CreditDrawRow.principal,
-            CreditDrawRow.block_number,
-            CreditDrawRow.log_index,
-            func.row_number()
-            .over(
-                partition_by=CreditDrawRow.borrower,
-                order_by=(CreditDrawRow.block_number.desc(), CreditDrawRow.log_index.desc()),
-            )
-            .label("rank"),
-        )
+    last = select(
+        CreditDrawRow.borrower,
+        CreditDrawRow.principal,
+        CreditDrawRow.block_number,
+        CreditDrawRow.log_index,
+        _newest_first(CreditDrawRow),
     ).subquery()
     since = or_(
         CreditRepaymentRow.block_number > last.c.block_number,
@@ -153,3 +145,12 @@ def _paid_off(session: Session) -> set[str]:
     for borrower, drawn, repaid in rows:
         owed[borrower] = owed.get(borrower, int(drawn)) - int(repaid)
     return {borrower for borrower, left in owed.items() if left <= 0}
+
+
+def _newest_first(row: type[CreditLineEventRow] | type[CreditDrawRow]) -> Any:
+    """Each borrower's rows of ``row``'s table ranked newest first (``rank`` 1: the latest)."""
+    return (
+        func.row_number()
+        .over(partition_by=row.borrower, order_by=(row.block_number.desc(), row.log_index.desc()))
+        .label("rank")
+    )
