@@ -79,7 +79,7 @@ interface ICreditPolicies {
     function currentPolicyVersion() external view returns (uint16);
 
     /// @notice New credit drawn in the current window and what the current policy still allows in it.
-    /// @return drawn Principal drawn since the window began.
+    /// @return drawn Principal drawn since the window began, less what each line repaid of its own draws in it.
     /// @return remaining What may still be drawn before the window ends.
     /// @return windowEndsAt When the next window begins.
     function periodCredit() external view returns (uint256 drawn, uint256 remaining, uint256 windowEndsAt);
