@@ -25,16 +25,16 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRu
     /// @notice The most tiers a policy may have: one per possible band.
     uint256 public constant MAX_TIERS = 256;
 
-    uint16 private _currentVersion;
-    uint40 private _windowStart;
-    uint128 private _drawnInWindow;
-    mapping(address borrower => LineWindow) private _lineWindows;
-
     /// @dev A line's own part of a window's count: what it drew in the window that began at `start`.
     struct LineWindow {
         uint40 start;
         uint96 drawn;
     }
+
+    uint16 private _currentVersion;
+    uint40 private _windowStart;
+    uint128 private _drawnInWindow;
+    mapping(address borrower => LineWindow) private _lineWindows;
     mapping(uint16 version => PolicyRules) private _rules;
     mapping(uint16 version => mapping(uint8 band => Tier)) private _tiers;
 
@@ -71,10 +71,7 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRu
     function periodCredit() external view returns (uint256 drawn, uint256 remaining, uint256 windowEndsAt) {
         PolicyRules memory rules = _rules[_currentVersion];
         if (rules.capPeriod == 0) return (0, 0, 0);
-        // The window's start: the clock rounded down to a multiple of the cap period, a calendar rule;
-        // nothing random is drawn from the clock here.
-        // slither-disable-next-line weak-prng
-        uint256 start = block.timestamp - (block.timestamp % rules.capPeriod);
+        uint256 start = _windowStartNow(rules.capPeriod);
         // Whether the stored count is this window's: two window starts compared as keys, not a deadline.
         // slither-disable-next-line incorrect-equality
         drawn = _windowStart == start ? _drawnInWindow : 0;
@@ -104,10 +101,7 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRu
     /// current policy's cap.
     function _countNewCredit(address borrower, uint256 amount) internal {
         PolicyRules memory rules = _rules[_currentVersion];
-        // The window's start: the clock rounded down to a multiple of the cap period, a calendar rule;
-        // nothing random is drawn from the clock here.
-        // slither-disable-next-line weak-prng
-        uint256 start = block.timestamp - (block.timestamp % rules.capPeriod);
+        uint256 start = _windowStartNow(rules.capPeriod);
         // Whether the stored count is this window's: two window starts compared as keys, not a deadline.
         // slither-disable-next-line incorrect-equality
         uint256 drawn = _windowStart == start ? _drawnInWindow : 0;
@@ -131,15 +125,20 @@ abstract contract CreditPolicies is ICreditPolicies, AccessControlDefaultAdminRu
         // Amounts compared with zero: nothing repaid, or nothing of the line's counted; no time compared.
         // slither-disable-next-line incorrect-equality
         if (principal == 0 || own.drawn == 0) return;
-        uint256 capPeriod = _rules[_currentVersion].capPeriod;
-        // The window's start, as in _countNewCredit: a calendar rule, nothing random drawn from the clock.
-        // slither-disable-next-line weak-prng
-        uint256 start = block.timestamp - (block.timestamp % capPeriod);
+        uint256 start = _windowStartNow(_rules[_currentVersion].capPeriod);
         if (own.start != start || _windowStart != start) return; // not this window's draws
         uint256 freed = Math.min(principal, own.drawn);
         _lineWindows[borrower].drawn = uint96(own.drawn - freed);
         uint256 total = _drawnInWindow;
         _drawnInWindow = uint128(total - Math.min(total, freed));
+    }
+
+    /// @dev When the current window of `capPeriod` seconds began.
+    function _windowStartNow(uint256 capPeriod) private view returns (uint256) {
+        // The clock rounded down to a multiple of the cap period, a calendar rule; nothing random is
+        // drawn from the clock here.
+        // slither-disable-next-line weak-prng
+        return block.timestamp - (block.timestamp % capPeriod);
     }
 
     /// @dev A version's rules and its tier for `band`.
