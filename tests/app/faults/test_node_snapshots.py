@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +33,12 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, dict
         sender, receiver = _rpc(node, "eth_accounts", [])[:2]
         for _ in range(3):
             _rpc(node, "eth_sendTransaction", [{"from": sender, "to": receiver, "value": "0x1"}])
+        # Anvil answers eth_sendTransaction before it mines: a dump taken at once can miss the
+        # last block (seen in CI), a whole dump of an earlier moment.
+        deadline = time.monotonic() + 30
+        while node.head() < 3:
+            assert time.monotonic() < deadline, f"3 transfers were not mined: head {node.head()}"
+            time.sleep(0.05)
         node.save()
         yield node, json.loads(node.state.read_text())
     finally:
