@@ -57,6 +57,7 @@ from tools.demo_support import (  # noqa: E402
     ServiceHandle,
     Source,
     ape_run,
+    kill_strays,
     rpc_answers,
     say,
 )
@@ -296,7 +297,9 @@ def main() -> int:
         sys.stderr.write(f"demo step failed: {' '.join(map(str, error.cmd))}\n")
         return 1
     except Stopped as stopped:
-        # Caught outside every context manager: by now each has stopped what it started.
+        # Caught outside every context manager: by now each has stopped what it started, and
+        # a child the signal caught being started is stopped here.
+        kill_strays()
         sys.stderr.write(f"\n{stopped}: stopped the service and the chain\n")
         return 128 + stopped.signum
     return 0

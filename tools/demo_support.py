@@ -4,7 +4,10 @@ attacks in tools/demo_attacks.py, the set-up in tools/demo.py."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -237,3 +240,24 @@ def ape_run(env: dict[str, str], *args: str) -> None:
     sys.stdout.flush()
     if (run := run_ape(env, *args, shown=True, timeout=None)).returncode != 0:
         raise subprocess.CalledProcessError(run.returncode, command)
+
+
+def kill_strays() -> None:
+    """Kills each process this one started that still runs, with its process group.
+
+    A stop signal that lands while ``subprocess.Popen`` is starting a child raises before the
+    caller holds the child, so no ``finally`` can stop it: the child (``ape run`` as it starts)
+    would run on, alone. Each child here runs in a session of its own, led by its pid."""
+    me = str(os.getpid())
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue  # ended while we looked
+        if parent == me and state != "Z":
+            # The group goes first; the child itself too, should it not lead one yet.
+            for kill in (os.killpg, os.kill):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    kill(int(entry.name), signal.SIGKILL)

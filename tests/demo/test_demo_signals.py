@@ -210,3 +210,30 @@ def socket_listening() -> Iterator[int]:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         yield int(listener.getsockname()[1])
+
+
+def test_a_child_whose_start_a_signal_cut_short_is_killed_with_its_group(tmp_path: Path) -> None:
+    """`kill_strays` is what stops a child the demo lost hold of (a signal raised inside
+    ``subprocess.Popen``): here a process starts children it keeps no handle of, one leading a
+    session with a grandchild in it, one in the parent's own group, and then calls it."""
+    pids = tmp_path / "pids"
+    parent = subprocess.run(
+        [sys.executable, "-c", (
+            "import subprocess, sys\n"
+            "from tools.demo_support import kill_strays\n"
+            "leader = subprocess.Popen(['sh', '-c', 'sleep 600 & echo $!; wait'],\n"
+            "    stdout=subprocess.PIPE, text=True, start_new_session=True)\n"
+            "grandchild = leader.stdout.readline().strip()\n"
+            "follower = subprocess.Popen(['sleep', '600'])\n"
+            f"open({str(pids)!r}, 'w').write(f'{{leader.pid}} {{grandchild}} {{follower.pid}}')\n"
+            "kill_strays()\n"
+        )],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert parent.returncode == 0, parent.stderr
+    started = [int(pid) for pid in pids.read_text().split()]
+    assert len(started) == 3
+    deadline = time.monotonic() + 10
+    while [pid for pid in started if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(POLL)  # SIGKILL is delivered at once; the kernel may take a moment to reap
+    assert [pid for pid in started if alive(pid)] == []
