@@ -203,8 +203,9 @@ class Settings(BaseSettings):
     webhook_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
     # Merchants' signed requests (app.merchant.requests), relayed with the keeper's key: per
     # merchant and UTC day, at most merchant_requests_per_day requests and
-    # merchant_request_gas_per_day gas (the sum of the gas each request signs for); all merchants
-    # together at most request_gas_budget_per_day; one request at most merchant_request_max_gas.
+    # merchant_request_gas_per_day gas (what the relayer pays: each request's signed gas and its
+    # calldata's); all merchants together at most request_gas_budget_per_day; one request at most
+    # merchant_request_max_gas.
     merchant_requests_per_day: Annotated[int, Field(gt=0)] = 10_000
     merchant_request_gas_per_day: Annotated[int, Field(gt=0)] = 500_000_000
     request_gas_budget_per_day: Annotated[int, Field(gt=0)] = 5_000_000_000

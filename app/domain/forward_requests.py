@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any
 
+from eth_abi.abi import decode, encode
+from eth_abi.exceptions import DecodingError
+from eth_abi.grammar import parse
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_keys.datatypes import Signature
@@ -125,6 +128,12 @@ class ForwardRequest:
     deadline: int
     data: bytes
 
+    @property
+    def charged_gas(self) -> int:
+        """What relaying it costs the service beyond the forwarder's own work: the gas signed
+        for the call and its calldata's, which the relayer pays whatever the call does with it."""
+        return self.gas + calldata_gas(self.data)
+
     def message(self) -> dict[str, Any]:
         return {
             "from": to_checksum_address(self.sender),
@@ -217,6 +226,40 @@ def recover(digest: bytes, signature: bytes) -> str | None:
         return str(found.recover_public_key_from_msg_hash(digest).to_checksum_address())
     except (BadSignature, ValidationError):
         return None
+
+
+# The calldata a relayed request may carry: registerItems of about 250 items (~256 bytes an item).
+# A batch of requests must fit one transaction under the 128 KiB that geth and the clients built on
+# it take into their pools (a larger one is refused before it is mined, and the relayer's later
+# transactions wait behind its nonce): the relay bounds a batch's bytes (``MAX_BATCH_DATA``).
+MAX_REQUEST_DATA = 64 * 1024
+MAX_BATCH_DATA = 120_000
+# Bytes of ``executeBatch``'s calldata a request takes beyond its own data: its struct's words,
+# the offsets to it and to its data, and its signature (65 bytes padded to 96, with its length).
+BATCH_BYTES_PER_REQUEST = 12 * 32
+
+
+def calldata_gas(data: bytes) -> int:
+    """What ``data`` costs as calldata of a transaction (EIP-2028: 16 gas a non-zero byte, 4 a
+    zero one)."""
+    zeros = data.count(0)
+    return 16 * (len(data) - zeros) + 4 * zeros
+
+
+def is_canonical_call(signature: str, data: bytes) -> bool:
+    """Whether ``data`` is the selector of ``signature`` (``name(types)``) and the standard ABI
+    encoding of arguments, and nothing more. The target decodes what it needs and ignores the
+    rest: bytes after the arguments, or arguments laid out unusually, cost the relayer gas for
+    nothing (and can make a batch too large to send)."""
+    if data[:4] != keccak(text=signature)[:4]:
+        return False
+    listed = signature.split("(", 1)[1].removesuffix(")")
+    types = [part.to_type_str() for part in parse(f"({listed})").components] if listed else []
+    try:
+        arguments = decode(types, data[4:])
+    except (DecodingError, ValueError, OverflowError):
+        return False
+    return bool(encode(types, arguments) == data[4:])
 
 
 def _word(address: str) -> bytes:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.domain.abi_types import Address
-from app.domain.forward_requests import RequestId
+from app.domain.forward_requests import MAX_REQUEST_DATA, RequestId
 
 
 def _uint256(text: str) -> str:
@@ -23,9 +23,10 @@ Uint256Text = Annotated[
     Field(pattern=r"^[0-9]{1,78}$", description="A uint256 as decimal digits"),
     AfterValidator(_uint256),
 ]
-# Calldata: a selector and arguments, at most 128 KiB (a request of a few hundred items).
+# Calldata: a selector and arguments, at most MAX_REQUEST_DATA bytes (about 250 items).
 HexData = Annotated[
-    str, Field(pattern=r"^0x(?:[0-9a-fA-F]{2})+$", min_length=10, max_length=262_146)
+    str,
+    Field(pattern=r"^0x(?:[0-9a-fA-F]{2})+$", min_length=10, max_length=2 + 2 * MAX_REQUEST_DATA),
 ]
 MAX_DEADLINE = 2**48 - 1
 

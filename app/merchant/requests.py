@@ -42,6 +42,7 @@ from app.domain.forward_requests import (
     FORWARDER,
     Domain,
     ForwardRequest,
+    is_canonical_call,
     recover,
     relayed_selectors,
     request_id,
@@ -174,6 +175,7 @@ def accept(
     request, signature = forward_request(body), from_hex(body.signature)
     function = _relayed_function(found, request)
     _check_terms(request, settings, now)
+    _check_calldata(found, request)
     digest = request.digest(found.domain)
     if recover(digest, signature) != request.sender:
         raise ApiError(
@@ -244,6 +246,16 @@ def _relayed_function(found: Targets, request: ForwardRequest) -> str:
     return signature.split("(")[0]
 
 
+def _check_calldata(found: Targets, request: ForwardRequest) -> None:
+    if not is_canonical_call(found.functions[(request.to, request.data[:4])], request.data):
+        raise ApiError(
+            422,
+            "calldata_not_canonical",
+            "the calldata must be the function's selector and the standard ABI encoding of its "
+            "arguments, and nothing more: the relayer would pay for bytes the call ignores",
+        )
+
+
 def _check_terms(request: ForwardRequest, settings: Settings, now: float) -> None:
     if request.value != 0:
         raise ApiError(422, "value_not_allowed", "a relayed request carries no value")
@@ -282,8 +294,9 @@ def charge_quotas(
     session: Session, settings: Settings, request: ForwardRequest, now: float
 ) -> None:
     """Counts the request against the signer's quotas and the service's budget for the UTC day,
-    or refuses it when one would be exceeded (rolled back with the rest if it is refused later)."""
-    day, gas = utc_day(now), request.gas
+    or refuses it when one would be exceeded (rolled back with the rest if it is refused later).
+    A request's gas is what the relayer pays for it: its signed gas and its calldata's."""
+    day, gas = utc_day(now), request.charged_gas
     retry = {"Retry-After": str(seconds_to_next_day(now))}
     merchant = {
         "usage_day": day,

@@ -73,10 +73,10 @@ async def post_request(
 ) -> SignedRequestPublic:
     """Accepts a signed request for relay (``202``: kept durably, queued). Refusals, each with its
     code: ``wrong_chain``, ``function_not_relayed``, ``value_not_allowed``, ``gas_too_high``,
-    ``request_expired``, ``signature_invalid``, ``contract_refused`` (the target's own error,
-    simulated) (422); ``not_an_active_merchant`` (403); ``request_replayed``, ``nonce_used``,
-    ``nonce_mismatch`` (409); ``request_quota_exceeded``, ``gas_quota_exceeded``,
-    ``gas_budget_exhausted`` (429, Retry-After: the next UTC day)."""
+    ``request_expired``, ``calldata_not_canonical``, ``signature_invalid``, ``contract_refused``
+    (the target's own error, simulated) (422); ``not_an_active_merchant`` (403);
+    ``request_replayed``, ``nonce_used``, ``nonce_mismatch`` (409); ``request_quota_exceeded``,
+    ``gas_quota_exceeded``, ``gas_budget_exhausted`` (429, Retry-After: the next UTC day)."""
 
     # The whole acceptance (its session, reads and writes) in one trip to a worker thread: a sync
     # endpoint with a session dependency goes back and forth between the event loop and the

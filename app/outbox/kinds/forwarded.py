@@ -34,7 +34,13 @@ from app.chain.log_ranges import logs_in_ranges
 from app.chain.reverts import explain
 from app.chain.rpc_reads import Batches
 from app.domain.abi_types import address_topic, from_hex
-from app.domain.forward_requests import FORWARDER, REQUEST_DATA_TYPE, ForwardRequest
+from app.domain.forward_requests import (
+    BATCH_BYTES_PER_REQUEST,
+    FORWARDER,
+    MAX_BATCH_DATA,
+    REQUEST_DATA_TYPE,
+    ForwardRequest,
+)
 from app.outbox.calls import BatchCall, RowView
 from app.outbox.kinds.base import KindRelay, SucceededSends
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
@@ -268,14 +274,17 @@ def executed_in(log: Mapping[str, Any]) -> tuple[str, int, bool]:
 
 
 def within_block(rows: list[RowView], block_gas_limit: int) -> list[RowView]:
-    """The oldest of ``rows`` (at least one) whose signed gas, and the forwarder's for each, fits
-    in ``BLOCK_GAS_SHARE`` of a block; never a signer's nonce without the ones before it."""
+    """The oldest of ``rows`` (at least one) whose gas (signed and calldata's), and the
+    forwarder's for each, fits in ``BLOCK_GAS_SHARE`` of a block, and whose calldata fits in
+    ``MAX_BATCH_DATA`` bytes; never a signer's nonce without the ones before it."""
     budget = int(block_gas_limit * BLOCK_GAS_SHARE)
     fits: set[int] = set()
-    total = 0
+    total = size = 0
     for row in sorted(rows, key=lambda r: r.id):
-        total += int(row.payload["gas"]) + FORWARDER_GAS_PER_REQUEST
-        if fits and total > budget:
+        request = request_of(row.payload)
+        total += request.charged_gas + FORWARDER_GAS_PER_REQUEST
+        size += len(request.data) + BATCH_BYTES_PER_REQUEST
+        if fits and (total > budget or size > MAX_BATCH_DATA):
             break
         fits.add(row.id)
     taken: list[RowView] = []

@@ -63,9 +63,11 @@ def signed_body(
     value: int = 0,
     chain_id: int | None = None,
     signer: LocalAccount | None = None,
+    padding: bytes = b"",
 ) -> dict[str, Any]:
     """The body of ``POST /v1/merchant/requests`` for ``call`` (a web3 contract function call
-    of ``target``), signed by ``signer`` (default ``key``, the request's ``from``)."""
+    of ``target``), signed by ``signer`` (default ``key``, the request's ``from``); ``padding``
+    goes after the call's arguments, signed with them."""
     info = signing(shop)
     request = ForwardRequest(
         sender=key.address,
@@ -74,7 +76,7 @@ def signed_body(
         gas=gas,
         nonce=next_nonce(shop, key.address) if nonce is None else nonce,
         deadline=_an_hour_away(target) if deadline is None else deadline,
-        data=bytes.fromhex(call._encode_transaction_data()[2:]),
+        data=bytes.fromhex(call._encode_transaction_data()[2:]) + padding,
     )
     domain = info.domain if chain_id is None else Domain(chain_id, info.domain.forwarder)
     signature = request.signed_by(signer or key, domain)

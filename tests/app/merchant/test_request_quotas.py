@@ -17,7 +17,7 @@ from sqlalchemy import event
 from app.api.errors import ApiError
 from app.db.migrate import upgrade_schema
 from app.db.session import Database
-from app.domain.forward_requests import ForwardRequest
+from app.domain.forward_requests import ForwardRequest, calldata_gas
 from app.main import create_app
 from app.merchant.request_models import ALL_SIGNERS, RequestUsage
 from app.merchant.requests import _keep as keep
@@ -64,7 +64,8 @@ def test_a_request_refused_after_it_was_counted_takes_nothing_of_the_quota(
         with app.state.services.database.sessions() as session:
             usage = session.get_one(RequestUsage, (utc_day(time.time()), merchant.address))
     assert accepted.status_code == 202, accepted.text
-    assert (usage.requests, usage.gas) == (1, GAS)
+    charged = GAS + calldata_gas(bytes.fromhex(good["data"][2:]))  # what the relayer pays
+    assert (usage.requests, usage.gas) == (1, charged)
 
 
 def test_two_acceptances_at_once_cannot_both_take_the_last_of_the_services_budget(

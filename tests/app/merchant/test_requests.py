@@ -388,8 +388,9 @@ def test_a_merchant_is_told_of_each_requests_outcome_by_webhook_once_per_outcome
     ("limits", "code"),
     [
         ({"merchant_requests_per_day": 1}, "request_quota_exceeded"),
-        ({"merchant_request_gas_per_day": GAS + 1}, "gas_quota_exceeded"),
-        ({"request_gas_budget_per_day": GAS + 1}, "gas_budget_exhausted"),
+        # One request's signed gas and its calldata's fit; two requests' do not.
+        ({"merchant_request_gas_per_day": 2 * GAS}, "gas_quota_exceeded"),
+        ({"request_gas_budget_per_day": 2 * GAS}, "gas_budget_exhausted"),
     ],
 )
 def test_daily_quotas_refuse_a_merchants_next_request_until_the_next_utc_day(
