@@ -43,12 +43,14 @@ SECTION = "Credit lines"
 SCRIBE_POKE_5_SIGNERS = 81_025
 SCRIBE_PEER = Peer("Chronicle Scribe poke, 5 signers (published)", SCRIBE_POKE_5_SIGNERS)
 # The credit lines' design targets were 100,000 and 160,000. The hardened contracts add, by
-# design, one slot to a new line (the identity bound to its borrower: 22,100) and to every draw into
-# an order the registry's hold of its items and the merchant's standing (about 18,500 measured):
-# the bars below are the design targets plus those, so that anything else that makes these paths
-# dearer still fails here.
+# design, one slot to a new line (the identity bound to its borrower: 22,100), to every draw into
+# an order the registry's hold of its items and the merchant's standing (about 18,500 measured),
+# and to a line's first draw its own count of the window's credit (a slot 0 → non-zero: 22,100),
+# which lets what a line repays of its own draws in the window free the window's cap (without it
+# one borrower drawing and repaying in turn fills the cap for all; SECURITY.md): the bars below are
+# the design targets plus those, so that anything else that makes these paths dearer still fails.
 APPLY_K1_TARGET = Target(100_000 + 22_100)
-DRAW_ORDER_TARGET = Target(160_000 + 18_500)
+DRAW_ORDER_TARGET = Target(160_000 + 18_500 + 22_100)
 QUORUM = 3
 
 RETIRED = {
@@ -133,7 +135,8 @@ def _k1(pool: Pool, borrower: Any) -> list[Row]:
             target=DRAW_ORDER_TARGET,
             note=f"{PRICE // USD} stablecoins for 1 registry item; the merchant's standing read"
             " from the registry; new credit counted in the day's window (its slot non-zero →"
-            " non-zero); the vault's lending (transfer to the lines) and the escrow's `openFor`"
+            " non-zero) and in the line's own count of it (a slot 0 → non-zero); the vault's"
+            " lending (transfer to the lines) and the escrow's `openFor`"
             " (order slot 0 → non-zero, the item held in the registry, pull from the lines);"
             f" {warm_lines}",
             breakdown=pool.breakdown(drawn),
