@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from eth_abi.abi import encode
+from eth_typing import HexStr
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from sqlalchemy import select
@@ -178,7 +179,7 @@ class MerchantRequestRelay(KindRelay):
         """A request whose nonce the forwarder already used: by this request (sent before a crash,
         or relayed by someone else) or, failing that, by another request of its signer."""
         found = self._executed(request.sender).get(request.nonce)
-        if found is None:
+        if found is None or not self._carries(found, row.payload):
             plan.failed[row.id] = f"the signer's nonce {request.nonce} was used by another request"
         elif head - found.block < self.context.depth:
             plan.deferred[row.id] = WAITING_FOR_DEPTH
@@ -209,6 +210,14 @@ class MerchantRequestRelay(KindRelay):
                 success, HexBytes(log["transactionHash"]).to_0x_hex(), int(log["blockNumber"])
             )
         return found
+
+    def _carries(self, found: Executed, payload: Mapping[str, Any]) -> bool:
+        """Whether the transaction of ``found`` carried this request: its signature (which binds
+        every field) is in the transaction's input. The log names only signer and nonce, and a
+        signer may have signed another request of that nonce and had it run first (sent itself,
+        or by a thief of its key): that one's success is not this one's."""
+        sent = self.context.suite.web3.eth.get_transaction(HexStr(found.tx_hash))
+        return from_hex(str(payload["signature"])) in bytes(sent["input"])
 
     def _why_failed(self, request: ForwardRequest, block: int) -> str:
         """The target's own reason, from the call simulated on the state of ``block``."""
@@ -248,6 +257,10 @@ class MerchantRequestRelay(KindRelay):
                     found = executed[request.sender].get(request.nonce)
                     if found is None or not found.success:
                         refused[record_id] = "not run: expired, or its nonce was not the next"
+                    elif not self._carries(found, payloads[record_id]):
+                        refused[record_id] = (
+                            f"the signer's nonce {request.nonce} was used by another request"
+                        )
         return refused, unsettled
 
     def _ran_in(self, receipt: Mapping[str, Any]) -> dict[tuple[str, int], bool]:

@@ -9,13 +9,26 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
-from app.domain.ids import item_key
+from app.domain.ids import item_id_of_key, item_key
 from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import CustodyAction, IdScheme
+from app.merchant.requests import RequestTargets
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor, random_gtin
-from tests.app.merchant.request_support import error_code, post, relay, signed_body, status_of
-from tests.app.merchant.test_requests import outbox, relay_key, shop_settings  # noqa: F401
+from tests.app.merchant.request_support import (
+    error_code,
+    post,
+    relay,
+    signed_body,
+    sku_inputs,
+    status_of,
+)
+from tests.app.merchant.test_requests import (  # noqa: F401
+    body_forwarder,
+    outbox,
+    relay_key,
+    shop_settings,
+)
 
 
 def refusal(shop: Shop, body: dict[str, object]) -> tuple[int, str, str]:
@@ -171,3 +184,42 @@ def test_the_buyers_and_borrowers_attacks_have_no_door_through_the_api(
     assert len(answers) == 10
     assert set(answers.values()) == {(422, "function_not_relayed")}
     assert outbox(shop) == []
+
+
+def test_another_request_of_the_same_nonce_run_first_fails_the_queued_one(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    """The forwarder's log names signer and nonce only. The merchant's key (or a thief of it)
+    signs a second request of the queued one's nonce and has it run first: the queued request
+    never ran, and is not reported confirmed with the other one's transaction."""
+    registry = suite.registry
+    queued_call = registry.functions.registerItems(sku_inputs("queued", 1))
+    queued = post(shop, signed_body(shop, merchant.account, registry, queued_call))
+    assert queued.status_code == 202, queued.text
+    nonce = int(queued.json()["nonce"])
+    other = signed_body(
+        shop,
+        merchant.account,
+        registry,
+        registry.functions.registerItems(sku_inputs("ran-first", 1)),
+        nonce=nonce,
+    )
+    forwarder = suite.w3.eth.contract(
+        address=suite.w3.to_checksum_address(body_forwarder(shop)),
+        abi=shop.app.state.services.state(RequestTargets)
+        .of(shop.app.state.index.chain.suite())
+        .forwarder.abi,
+    )
+    request_data = (
+        other["from"], other["to"], 0, int(other["gas"]), other["deadline"],
+        bytes.fromhex(other["data"][2:]), bytes.fromhex(other["signature"][2:]),
+    )  # fmt: skip
+    suite.send(forwarder.functions.execute(request_data), suite.new_account().address)
+
+    relay(shop)
+
+    settled = status_of(shop, queued.json()["id"])
+    assert settled["status"] == "failed", settled
+    assert settled["reason"] == f"the signer's nonce {nonce} was used by another request"
+    queued_item = item_id_of_key(merchant.address, IdScheme.SKU, "SKU-queued", "S0")
+    assert registry.functions.itemOf(queued_item).call()[0] == ZERO_ADDRESS
