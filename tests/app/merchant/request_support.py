@@ -15,8 +15,9 @@ from web3.contract import Contract
 from app.domain.forward_requests import Domain, ForwardRequest
 from app.domain.ids import item_key
 from app.domain.vocab import IdScheme
+from app.merchant.requests import RequestTargets
 from app.outbox.relayer import Relayer
-from tests.app.index.actors import Shop
+from tests.app.index.actors import Shop, SuiteDriver
 
 REQUESTS = "/v1/merchant/requests"
 GAS = 3_000_000
@@ -109,6 +110,32 @@ def relay(shop: Shop, cycles: int = 3, relayer: Relayer | None = None) -> Relaye
     for _ in range(cycles):
         relayer.run_once()
     return relayer
+
+
+def forwarder_of(shop: Shop, suite: SuiteDriver) -> Contract:
+    """The service's forwarder, as a web3 contract on the suite's node."""
+    return suite.w3.eth.contract(
+        address=suite.w3.to_checksum_address(signing(shop).domain.forwarder),
+        abi=shop.app.state.services.state(RequestTargets)
+        .of(shop.app.state.index.chain.suite())
+        .forwarder.abi,
+    )
+
+
+def request_data(body: dict[str, Any]) -> tuple[Any, ...]:
+    """``body``'s signed request as the forwarder's ``ForwardRequestData`` argument."""
+    return (
+        body["from"], body["to"], int(body["value"]), int(body["gas"]), body["deadline"],
+        bytes.fromhex(body["data"][2:]), bytes.fromhex(body["signature"][2:]),
+    )  # fmt: skip
+
+
+def run_directly(shop: Shop, suite: SuiteDriver, body: dict[str, Any]) -> Contract:
+    """``body``'s signed request sent to the forwarder's ``execute`` by a stranger, bypassing the
+    service (anyone holding a signed request may); the forwarder is returned."""
+    forwarder = forwarder_of(shop, suite)
+    suite.send(forwarder.functions.execute(request_data(body)), suite.new_account().address)
+    return forwarder
 
 
 def error_code(answer: Any) -> tuple[int, str]:

@@ -12,19 +12,18 @@ from eth_utils.crypto import keccak
 from app.domain.ids import item_id_of_key, item_key
 from app.domain.orders import ZERO_ADDRESS
 from app.domain.vocab import CustodyAction, IdScheme
-from app.merchant.requests import RequestTargets
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor, random_gtin
 from tests.app.merchant.request_support import (
     error_code,
     post,
     relay,
+    run_directly,
     signed_body,
     sku_inputs,
     status_of,
 )
 from tests.app.merchant.test_requests import (  # noqa: F401
-    body_forwarder,
     outbox,
     relay_key,
     shop_settings,
@@ -204,17 +203,7 @@ def test_another_request_of_the_same_nonce_run_first_fails_the_queued_one(
         registry.functions.registerItems(sku_inputs("ran-first", 1)),
         nonce=nonce,
     )
-    forwarder = suite.w3.eth.contract(
-        address=suite.w3.to_checksum_address(body_forwarder(shop)),
-        abi=shop.app.state.services.state(RequestTargets)
-        .of(shop.app.state.index.chain.suite())
-        .forwarder.abi,
-    )
-    request_data = (
-        other["from"], other["to"], 0, int(other["gas"]), other["deadline"],
-        bytes.fromhex(other["data"][2:]), bytes.fromhex(other["signature"][2:]),
-    )  # fmt: skip
-    suite.send(forwarder.functions.execute(request_data), suite.new_account().address)
+    run_directly(shop, suite, other)
 
     relay(shop)
 

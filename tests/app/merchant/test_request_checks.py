@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.merchant.requests import RequestTargets
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor
-from tests.app.merchant.request_support import error_code, post, signed_body, sku_inputs
+from tests.app.merchant.request_support import (
+    error_code,
+    forwarder_of,
+    post,
+    request_data,
+    signed_body,
+    sku_inputs,
+)
 from tests.app.merchant.test_requests import (  # noqa: F401
-    body_forwarder,
     outbox,
     relay_key,
     shop_settings,
@@ -28,16 +33,7 @@ def with_signature(body: dict[str, Any], signature: bytes) -> dict[str, Any]:
 
 def forwarder_accepts(shop: Shop, suite: SuiteDriver, body: dict[str, Any]) -> bool:
     """The forwarder's own ``verify`` of the signed request (signer, nonce, deadline)."""
-    targets = shop.app.state.services.state(RequestTargets)
-    forwarder = suite.w3.eth.contract(
-        address=suite.w3.to_checksum_address(body_forwarder(shop)),
-        abi=targets.of(shop.app.state.index.chain.suite()).forwarder.abi,
-    )
-    request_data = (
-        body["from"], body["to"], 0, int(body["gas"]), body["deadline"],
-        bytes.fromhex(body["data"][2:]), bytes.fromhex(body["signature"][2:]),
-    )  # fmt: skip
-    return bool(forwarder.functions.verify(request_data).call())
+    return bool(forwarder_of(shop, suite).functions.verify(request_data(body)).call())
 
 
 def test_signatures_the_forwarder_would_refuse_are_refused_before_acceptance(

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from app.domain.ids import item_id_of_key
 from app.domain.vocab import IdScheme
 from app.main import create_app
-from app.merchant.requests import RequestTargets
 from app.outbox.models import OutboxRecord
 from app.settings import Settings
 from tests.app.index.actors import Shop, SuiteDriver
@@ -28,6 +27,7 @@ from tests.app.merchant.request_support import (
     next_nonce,
     post,
     relay,
+    run_directly,
     signed_body,
     sku_inputs,
     status_of,
@@ -240,18 +240,7 @@ def test_a_signed_request_someone_else_relays_first_is_confirmed_once_from_the_f
     )
     accepted = post(shop, body)
     assert accepted.status_code == 202, accepted.text
-    forwarder = suite.w3.eth.contract(
-        address=suite.w3.to_checksum_address(body_forwarder(shop)),
-        abi=shop.app.state.services.state(RequestTargets)
-        .of(shop.app.state.index.chain.suite())
-        .forwarder.abi,
-    )
-    front_runner = suite.new_account()
-    request_data = (
-        body["from"], body["to"], 0, int(body["gas"]), body["deadline"],
-        bytes.fromhex(body["data"][2:]), bytes.fromhex(body["signature"][2:]),
-    )  # fmt: skip
-    suite.send(forwarder.functions.execute(request_data), front_runner.address)
+    forwarder = run_directly(shop, suite, body)
 
     relay(shop)
 
@@ -261,13 +250,6 @@ def test_a_signed_request_someone_else_relays_first_is_confirmed_once_from_the_f
         argument_filters={"signer": merchant.address}, from_block=0
     )
     assert [(e.args.nonce, e.args.success) for e in executed] == [(0, True)]
-
-
-def body_forwarder(shop: Shop) -> str:
-    found: str = shop.client.get("/v1/merchant/requests/signing").json()["domain"][
-        "verifyingContract"
-    ]
-    return found
 
 
 def test_a_request_that_expires_unsent_fails_and_so_does_the_next_nonce_after_it(
