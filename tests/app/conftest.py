@@ -28,7 +28,7 @@ from tests.app.databases import (
     BACKENDS,
     BOTH_MARKER,
     DatabaseServers,
-    TestDatabases,
+    ServiceDatabases,
     chosen_backend,
 )
 
@@ -145,7 +145,9 @@ def database_servers() -> Iterator[DatabaseServers]:
 
 
 @pytest.fixture
-def databases(request: pytest.FixtureRequest, database_servers: DatabaseServers) -> TestDatabases:
+def databases(
+    request: pytest.FixtureRequest, database_servers: DatabaseServers
+) -> ServiceDatabases:
     """Where this test's databases are made: SQLite files, or a PostgreSQL server (the test's
     parameter when it is marked ``both_databases``, else ``TRUSTMALL_TEST_DATABASE``)."""
     return database_servers.backend(getattr(request, "param", None) or chosen_backend())
@@ -168,7 +170,7 @@ def verifier_secrets() -> SourceSecrets:
 @pytest.fixture
 def settings(
     deployment: Deployment,
-    databases: TestDatabases,
+    databases: ServiceDatabases,
     tmp_path: Path,
     carrier_secrets: SourceSecrets,
     rival_carrier_secrets: SourceSecrets,

@@ -30,7 +30,7 @@ BACKENDS = ("sqlite", "postgresql")
 BOTH_MARKER = "both_databases"
 
 
-class TestDatabases(Protocol):
+class ServiceDatabases(Protocol):
     backend: str
 
     def url(self, tmp_path: Path, name: str) -> str:
@@ -106,9 +106,9 @@ class DatabaseServers:
 
     def __init__(self) -> None:
         self._stack = ExitStack()
-        self._made: dict[str, TestDatabases] = {"sqlite": SqliteFiles(self._stack)}
+        self._made: dict[str, ServiceDatabases] = {"sqlite": SqliteFiles(self._stack)}
 
-    def backend(self, name: str) -> TestDatabases:
+    def backend(self, name: str) -> ServiceDatabases:
         if name not in self._made:
             assert name == "postgresql", name
             self._made[name] = PostgresDatabases(self._stack.enter_context(postgres()))

@@ -19,7 +19,7 @@ from app.db.migrate import (
     upgrade_schema,
 )
 from app.db.session import Database
-from tests.app.databases import TestDatabases
+from tests.app.databases import ServiceDatabases
 
 pytestmark = pytest.mark.both_databases
 
@@ -27,7 +27,7 @@ ITEM = "0x" + "ab" * 32
 
 
 def test_the_migrations_build_what_the_models_describe(
-    databases: TestDatabases, tmp_path: Path
+    databases: ServiceDatabases, tmp_path: Path
 ) -> None:
     database = Database(databases.empty_url(tmp_path, "migrated"))
     upgrade_schema(database.engine)
@@ -39,7 +39,7 @@ def test_the_migrations_build_what_the_models_describe(
 
 
 def test_a_database_made_before_migrations_is_upgraded_with_its_rows(
-    databases: TestDatabases, tmp_path: Path
+    databases: ServiceDatabases, tmp_path: Path
 ) -> None:
     database = Database(databases.empty_url(tmp_path, "before"))
     _schema_before_migrations(database)
@@ -65,7 +65,7 @@ def test_a_database_made_before_migrations_is_upgraded_with_its_rows(
 
 
 def test_an_index_made_before_the_registry_roles_starts_over(
-    databases: TestDatabases, tmp_path: Path
+    databases: ServiceDatabases, tmp_path: Path
 ) -> None:
     """0007 adds the registry's roles (``RoleGranted``, read only from then on): an existing
     index's cursor gets a fingerprint no deployment has, so the indexer reads it all again."""

@@ -12,13 +12,13 @@ import app.db.rate_limits as rate_limits
 from app.db.migrate import upgrade_schema
 from app.db.rate_limits import RateLimits
 from app.db.session import Database
-from tests.app.databases import TestDatabases
+from tests.app.databases import ServiceDatabases
 
 pytestmark = pytest.mark.both_databases
 
 
 @pytest.fixture
-def database(databases: TestDatabases, tmp_path: Path) -> Database:
+def database(databases: ServiceDatabases, tmp_path: Path) -> Database:
     made = Database(databases.url(tmp_path, "limits"))
     upgrade_schema(made.engine)
     return made

@@ -13,7 +13,7 @@ import app.main  # noqa: F401  (every model module, as a starting process import
 from app.db.base import Base
 from app.db.migrate import current_revision, head_revision, upgrade_schema
 from app.db.session import Database
-from tests.app.databases import TestDatabases
+from tests.app.databases import ServiceDatabases
 
 pytestmark = pytest.mark.both_databases
 
@@ -21,7 +21,7 @@ STARTING = 6
 
 
 def test_processes_starting_together_on_a_new_database_all_create_the_schema(
-    databases: TestDatabases, tmp_path: Path
+    databases: ServiceDatabases, tmp_path: Path
 ) -> None:
     url = databases.empty_url(tmp_path, "new")
     databases = [Database(url) for _ in range(STARTING)]

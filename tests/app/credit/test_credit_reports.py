@@ -37,7 +37,7 @@ from tests.app.credit.support import (
     report_body,
     signed_request,
 )
-from tests.app.databases import TestDatabases, stored_bytes
+from tests.app.databases import ServiceDatabases, stored_bytes
 
 pytestmark = pytest.mark.anvil
 
@@ -165,7 +165,7 @@ def test_a_service_on_a_fresh_database_skips_nonces_the_chain_shows_spent(
     credit_settings: Settings,
     bureau_secrets: SourceSecrets,
     credit_deployment: Deployment,
-    databases: TestDatabases,
+    databases: ServiceDatabases,
     tmp_path: Path,
 ) -> None:
     first = post_report(credit_client, bureau_secrets, report_body(760, Account.create().address))

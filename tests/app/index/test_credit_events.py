@@ -23,7 +23,7 @@ from app.index.handlers import ChainLog, default_handlers
 from app.index.models import CreditDecisionRow, CreditPoolEventRow, CreditRefundRow
 from app.stats.counters import DashboardCounters
 from app.stats.queries import platform_stats
-from tests.app.databases import TestDatabases
+from tests.app.databases import ServiceDatabases
 
 pytestmark = pytest.mark.both_databases
 
@@ -71,7 +71,7 @@ def _log(name: str, values: dict[str, Any], abi: list[dict[str, Any]] = ABI) -> 
 
 
 def test_credit_decisions_are_recorded_by_band_as_the_abi_decodes_them(
-    databases: TestDatabases, tmp_path: Path
+    databases: ServiceDatabases, tmp_path: Path
 ) -> None:
     contract = Web3().eth.contract(address=Web3.to_checksum_address(BORROWER), abi=ABI)
     attestation = (BORROWER, IDENTITY, 3, b"\x05" * 32, b"\x06" * 32, 100, 200, 9, 1)
@@ -151,7 +151,7 @@ def _handle(database_url: str, logs: list[tuple[str, str, dict[str, Any]]]) -> D
 
 
 def test_refunds_settle_in_increments_and_the_vaults_losses_and_exits_are_recorded(
-    databases: TestDatabases, tmp_path: Path
+    databases: ServiceDatabases, tmp_path: Path
 ) -> None:
     order = b"\x09" * 32
     database = _handle(

@@ -22,7 +22,7 @@ from app.ingest.auth import (
 )
 from app.ingest.models import SeenSignature
 from tests.app.conftest import SourceSecrets
-from tests.app.databases import TestDatabases
+from tests.app.databases import ServiceDatabases
 from tests.app.ingest.support import EVENTS_PATH, body_of, event, hex32, hmac_hex, post_signed
 
 pytestmark = pytest.mark.anvil
@@ -209,7 +209,7 @@ def test_non_ascii_signature_is_refused_as_malformed_not_a_server_error(
 
 
 def test_a_signature_is_remembered_for_as_long_as_it_could_be_accepted(
-    databases: TestDatabases, tmp_path: Path
+    databases: ServiceDatabases, tmp_path: Path
 ) -> None:
     """A signature timestamped at the far edge of the future window is accepted up to twice
     the tolerance after it was first seen; it must still be known as used in its last second

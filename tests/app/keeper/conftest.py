@@ -27,7 +27,7 @@ from app.outbox.relayer import Relayer
 from app.settings import Environment, Settings
 from harness.nodes import ChainNode, anvil_command
 from tests.app.conftest import Deployment, deploy_suite
-from tests.app.databases import TestDatabases
+from tests.app.databases import ServiceDatabases
 from tests.app.index.actors import SuiteDriver
 from tests.conftest import node_on_a_free_port
 
@@ -67,7 +67,7 @@ def keeper_key(driver: SuiteDriver) -> str:
 
 @pytest.fixture
 def keeper_settings(
-    keeper_deployment: Deployment, databases: TestDatabases, tmp_path: Path, keeper_key: str
+    keeper_deployment: Deployment, databases: ServiceDatabases, tmp_path: Path, keeper_key: str
 ) -> Settings:
     return Settings(
         _env_file=None,

@@ -24,7 +24,7 @@ from app.merchant.requests import _keep as keep
 from app.merchant.requests import charge_quotas, utc_day
 from app.outbox.models import OutboxRecord
 from app.settings import Settings
-from tests.app.databases import TestDatabases
+from tests.app.databases import ServiceDatabases
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor
 from tests.app.merchant.request_support import GAS, error_code, post, signed_body, sku_inputs
@@ -70,7 +70,7 @@ def test_a_request_refused_after_it_was_counted_takes_nothing_of_the_quota(
 
 def test_two_acceptances_at_once_cannot_both_take_the_last_of_the_services_budget(
     shop_settings: Settings,  # noqa: F811
-    databases: TestDatabases,
+    databases: ServiceDatabases,
     tmp_path: Path,
 ) -> None:
     settings = shop_settings.model_copy(update={"request_gas_budget_per_day": GAS + GAS // 2})
@@ -114,7 +114,7 @@ def test_two_acceptances_at_once_cannot_both_take_the_last_of_the_services_budge
 @pytest.mark.parametrize("limit", ["merchant_requests_per_day", "merchant_request_gas_per_day"])
 def test_a_merchants_quota_counts_its_own_requests_only(
     shop_settings: Settings,  # noqa: F811
-    databases: TestDatabases,
+    databases: ServiceDatabases,
     tmp_path: Path,
     limit: str,
 ) -> None:
@@ -137,7 +137,7 @@ def test_a_merchants_quota_counts_its_own_requests_only(
 
 
 def test_two_requests_of_one_nonce_kept_at_once_cannot_both_be_accepted(
-    databases: TestDatabases, tmp_path: Path
+    databases: ServiceDatabases, tmp_path: Path
 ) -> None:
     """Both passed the nonce check before either was kept (two requests racing): the second to
     be kept collides with the first on the outbox key and is refused. A request of that nonce
