@@ -127,13 +127,10 @@ def status(run: Run, borrower_address: str | None) -> None:
     state = LineStatus(int(line.status))
     rows = [f"borrower   {borrower}", "line       none (apply with an attestation)"]
     if state is not LineStatus.NONE:
-        standing_now = Standing(int(line.standing))
-        standing = standing_now.name.lower().replace("_", " ")
-        drawable = (
-            "held: a newer attestation was denied"
-            if standing_now is Standing.DENIED
-            else f"drawable until {format_moment(int(line.eligibleUntil), now)}"
-        )
+        held = Standing(int(line.standing)) is Standing.DENIED
+        standing = Standing(int(line.standing)).name.lower().replace("_", " ")
+        until = f"drawable until {format_moment(int(line.eligibleUntil), now)}"
+        drawable = "held: a newer attestation was denied" if held else until
         limit, principal = int(line.limit), int(line.principal)
         interest, fees = int(line.interest), int(line.fees)
         rows[1:] = [

@@ -228,11 +228,12 @@ def recover(digest: bytes, signature: bytes) -> str | None:
         return None
 
 
-# The calldata a relayed request may carry: registerItems of about 250 items (~256 bytes an item).
-# A batch of requests must fit one transaction under the 128 KiB that geth and the clients built on
-# it take into their pools (a larger one is refused before it is mined, and the relayer's later
-# transactions wait behind its nonce): the relay bounds a batch's bytes (``MAX_BATCH_DATA``).
-MAX_REQUEST_DATA = 64 * 1024
+# The calldata a relayed request may carry: registerItems of 100 items with URIs of up to ~590
+# characters (what ``ape run merchant register --via-service`` sends at most). A batch of requests
+# must fit one transaction under the 128 KiB that geth and the clients built on it take into their
+# pools (a larger one is refused before it is mined, and the relayer's later transactions wait
+# behind its nonce): the relay bounds a batch's bytes (``MAX_BATCH_DATA``), one such request alone.
+MAX_REQUEST_DATA = 96 * 1024
 MAX_BATCH_DATA = 120_000
 # Bytes of ``executeBatch``'s calldata a request takes beyond its own data: its struct's words,
 # the offsets to it and to its data, and its signature (65 bytes padded to 96, with its length).

@@ -23,7 +23,7 @@ Uint256Text = Annotated[
     Field(pattern=r"^[0-9]{1,78}$", description="A uint256 as decimal digits"),
     AfterValidator(_uint256),
 ]
-# Calldata: a selector and arguments, at most MAX_REQUEST_DATA bytes (about 250 items).
+# Calldata: a selector and arguments, at most MAX_REQUEST_DATA bytes.
 HexData = Annotated[
     str,
     Field(pattern=r"^0x(?:[0-9a-fA-F]{2})+$", min_length=10, max_length=2 + 2 * MAX_REQUEST_DATA),

@@ -1,7 +1,6 @@
 """The committed ABIs, ``abi/<Contract>.json`` (sorted keys, two-space indent, trailing newline),
 one per deployable contract: written by ``ape run deploy``, or without a chain by ``python -m
-scripts._lib.abi``, which with ``--check`` lists the stale files (exit 1): docs/scripts.md#output.
-"""
+scripts._lib.abi``, which with ``--check`` lists stale files (exit 1): docs/scripts.md#output."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from scripts._lib.registry import Row, chunks, naming_the_row
 DEFAULT_URL = "http://127.0.0.1:8000"
 SERVICE_URL_HELP = f"The TrustMall service (default: $TRUSTMALL_SERVICE_URL or {DEFAULT_URL})."
 REQUESTS = "/v1/merchant/requests"
-# The service's request body holds at most 128 KiB of calldata: 100 items with long URIs fit.
+# The service takes 96 KiB of calldata a request at most: 100 items with URIs of ~590 characters.
 MAX_ITEMS_PER_REQUEST = 100
 # How long a signed request stays valid, from the later of this machine's clock and the chain's.
 REQUEST_LIFETIME_SECONDS = 3_600
