@@ -138,5 +138,20 @@ def run_directly(shop: Shop, suite: SuiteDriver, body: dict[str, Any]) -> Contra
     return forwarder
 
 
+def relay_until_settled(shop: Shop, ids: list[str], timeout: float = 120.0) -> list[dict[str, Any]]:
+    """The relayer's cycles until every request of ``ids`` is confirmed or failed (a backlog of
+    several batches takes a cycle each while the node mines the one before), or ``timeout``
+    seconds; the requests' statuses."""
+    relayer = relay(shop, cycles=1)
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = [status_of(shop, request_id) for request_id in ids]
+        if all(s["status"] in ("confirmed", "failed") for s in statuses):
+            return statuses
+        if time.monotonic() > deadline:
+            return statuses
+        relay(shop, cycles=1, relayer=relayer)
+
+
 def error_code(answer: Any) -> tuple[int, str]:
     return answer.status_code, answer.json()["error"]["code"]

@@ -15,7 +15,13 @@ from app.domain.vocab import IdScheme
 from app.outbox.models import OutboxRecord
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor
-from tests.app.merchant.request_support import GAS, post, relay, signed_body, sku_inputs, status_of
+from tests.app.merchant.request_support import (
+    GAS,
+    post,
+    relay_until_settled,
+    signed_body,
+    sku_inputs,
+)
 from tests.app.merchant.test_requests import relay_key, shop_settings  # noqa: F401
 
 # Each request registers this many items (about 1,900,000 gas of its signed 3,000,000): together
@@ -37,9 +43,8 @@ def test_a_backlog_larger_than_a_block_is_relayed_in_batches_that_fit(
         assert answer.status_code == 202, answer.text
         ids.append(answer.json()["id"])
 
-    relay(shop, cycles=6)
+    statuses = relay_until_settled(shop, ids)
 
-    statuses = [status_of(shop, request_id) for request_id in ids]
     assert [status["status"] for status in statuses] == ["confirmed"] * REQUESTS, statuses
     transactions = {status["tx_hash"] for status in statuses}
     assert len(transactions) > 1

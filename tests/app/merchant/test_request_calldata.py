@@ -22,10 +22,9 @@ from tests.app.merchant.request_support import (
     GAS,
     error_code,
     post,
-    relay,
+    relay_until_settled,
     signed_body,
     sku_inputs,
-    status_of,
 )
 from tests.app.merchant.test_requests import outbox, relay_key, shop_settings  # noqa: F401
 
@@ -95,9 +94,8 @@ def test_a_backlog_of_large_requests_goes_in_batches_a_nodes_pool_takes(
         sizes.append(len(body["data"]) // 2)
     assert sum(sizes) > MAX_BATCH_DATA
 
-    relay(shop, cycles=4)
+    statuses = relay_until_settled(shop, ids)
 
-    statuses = [status_of(shop, request_id) for request_id in ids]
     assert [status["status"] for status in statuses] == ["confirmed"] * 4, statuses
     transactions = {status["tx_hash"] for status in statuses}
     assert len(transactions) > 1
