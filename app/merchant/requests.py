@@ -173,9 +173,10 @@ def accept(
         )
     found = targets.of(suite)
     request, signature = forward_request(body), from_hex(body.signature)
-    function = _relayed_function(found, request)
+    function_signature = _relayed_function(found, request)
+    function = function_signature.split("(")[0]
     _check_terms(request, settings, now)
-    _check_calldata(found, request)
+    _check_calldata(function_signature, request)
     digest = request.digest(found.domain)
     if recover(digest, signature) != request.sender:
         raise ApiError(
@@ -234,6 +235,7 @@ def deployed_suite(chain: ChainAccess) -> Suite:
 
 
 def _relayed_function(found: Targets, request: ForwardRequest) -> str:
+    """The relayed function's signature (``name(types)``) that the request calls."""
     signature = found.functions.get((request.to, request.data[:4]))
     if signature is None:
         relayed = sorted({s.split("(")[0] for s in found.functions.values()})
@@ -243,11 +245,11 @@ def _relayed_function(found: Targets, request: ForwardRequest) -> str:
             "the service relays only a merchant's own registry and shipping calls",
             {"relayed": relayed},
         )
-    return signature.split("(")[0]
+    return signature
 
 
-def _check_calldata(found: Targets, request: ForwardRequest) -> None:
-    if not is_canonical_call(found.functions[(request.to, request.data[:4])], request.data):
+def _check_calldata(function_signature: str, request: ForwardRequest) -> None:
+    if not is_canonical_call(function_signature, request.data):
         raise ApiError(
             422,
             "calldata_not_canonical",

@@ -180,7 +180,7 @@ class MerchantRequestRelay(KindRelay):
         or relayed by someone else) or, failing that, by another request of its signer."""
         found = self._executed(request.sender).get(request.nonce)
         if found is None or not self._carries(found, row.payload):
-            plan.failed[row.id] = f"the signer's nonce {request.nonce} was used by another request"
+            plan.failed[row.id] = _used_by_another(request)
         elif head - found.block < self.context.depth:
             plan.deferred[row.id] = WAITING_FOR_DEPTH
         elif found.success:
@@ -258,9 +258,7 @@ class MerchantRequestRelay(KindRelay):
                     if found is None or not found.success:
                         refused[record_id] = "not run: expired, or its nonce was not the next"
                     elif not self._carries(found, payloads[record_id]):
-                        refused[record_id] = (
-                            f"the signer's nonce {request.nonce} was used by another request"
-                        )
+                        refused[record_id] = _used_by_another(request)
         return refused, unsettled
 
     def _ran_in(self, receipt: Mapping[str, Any]) -> dict[tuple[str, int], bool]:
@@ -275,6 +273,10 @@ class MerchantRequestRelay(KindRelay):
             signer, nonce, success = executed_in(log)
             ran[(signer, nonce)] = success
         return ran
+
+
+def _used_by_another(request: ForwardRequest) -> str:
+    return f"the signer's nonce {request.nonce} was used by another request"
 
 
 def executed_in(log: Mapping[str, Any]) -> tuple[str, int, bool]:

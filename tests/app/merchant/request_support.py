@@ -146,9 +146,8 @@ def relay_until_settled(shop: Shop, ids: list[str], timeout: float = 120.0) -> l
     deadline = time.monotonic() + timeout
     while True:
         statuses = [status_of(shop, request_id) for request_id in ids]
-        if all(s["status"] in ("confirmed", "failed") for s in statuses):
-            return statuses
-        if time.monotonic() > deadline:
+        settled = all(s["status"] in ("confirmed", "failed") for s in statuses)
+        if settled or time.monotonic() > deadline:
             return statuses
         relay(shop, cycles=1, relayer=relayer)
 
