@@ -99,6 +99,10 @@ def _run(chosen: list[str], sections: dict[str, Section]) -> dict[str, Section]:
         if not section.passed and _smoke_scale() and key in NOT_JUDGED_IN_SMOKE:
             verdict = "below its bars (not judged at smoke scale)"
         print(f"verify: {key} {verdict} in {section.seconds:.0f} s", flush=True)
+        if not section.passed:
+            # CI keeps only this output, not the reports' directory: say there what failed.
+            for note in section.notes:
+                print(f"verify: {key}: {note}", flush=True)
         sections[key] = section
     return sections
 

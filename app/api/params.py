@@ -30,13 +30,15 @@ MerchantAddress = Annotated[
 ]
 ITEM_ID: TypeAdapter[str] = TypeAdapter(ItemId)
 
-_DECIMAL = re.compile(r"-?[0-9]{1,19}")
+# A whole number as JSON writes one: decimal digits, and a fraction of zeros if any (JSON Schema's
+# ``integer`` admits 31.0 as 31, so a client may send it).
+_DECIMAL = re.compile(r"-?[0-9]{1,19}(?:\.0{1,19})?")
 
 
 def _decimal_digits(value: object) -> object:
-    """An integer in a query string or a path is decimal digits alone, as the document's
-    ``integer`` says: pydantic's lax reading would also take " 1", "+1", "1_0" or "1.0" and
-    answer another request than the one a client meant to send."""
+    """An integer in a query string or a path is a whole number in decimal digits, as the
+    document's ``integer`` says ("31" or "31.0"): pydantic's lax reading would also take " 1",
+    "+1" or "1_0" and answer another request than the one a client meant to send."""
     if isinstance(value, str) and not _DECIMAL.fullmatch(value):
         raise ValueError("must be a whole number in decimal digits (at most 19), nothing else")
     return value

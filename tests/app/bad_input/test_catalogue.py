@@ -316,6 +316,14 @@ CASES = [
     Case(
         "limit with a plus", get("/v1/keeper?limit=%2B1"), 422, "validation_failed", "value_error"
     ),
+    Case("limit with a fraction", get("/v1/keeper?limit=1.5"), 422, "validation_failed"),
+    Case(
+        "limit with an exponent",
+        get("/v1/keeper?limit=1e1"),
+        422,
+        "validation_failed",
+        "value_error",
+    ),
     Case(
         "offset with a space",
         get("/v1/disputes?offset=%201"),

@@ -87,8 +87,9 @@ def test_a_receiver_that_fails_five_times_then_answers_gets_the_event_once_more_
     assert (entry["status"], entry["attempts"], entry["last_status_code"]) == ("delivered", 6, 200)
     assert entry["event_id"] == event["id"]
 
-    # A delivery id is decimal digits alone: "+1" or "1.0" names no delivery, however lax a reader.
-    for written in (f"+{entry['id']}", f"{entry['id']}.0"):
+    # A delivery id is a whole number in decimal digits: "+1" or "1.5" names no delivery, however
+    # lax a reader ("1.0" is the integer 1 to JSON Schema, and names delivery 1).
+    for written in (f"+{entry['id']}", f"{entry['id']}.5"):
         refused = shop.client.post(
             f"{HOOKS}/{endpoint['id']}/deliveries/{written}/replay", headers=headers
         )

@@ -1,7 +1,7 @@
-"""Integer parameters (query and path) are decimal digits alone, on every operation that declares
-one: the document says ``integer``, and pydantic's lax reading would take " 1", "+1", "1_0" or
-"1.0" as another request than the one sent (the refusals themselves are in the bad-input
-catalogue)."""
+"""Integer parameters (query and path) are whole numbers in decimal digits, on every operation
+that declares one: the document says ``integer`` (which admits "31.0" as 31), and pydantic's lax
+reading would take " 1", "+1" or "1_0" as another request than the one sent (the refusals
+themselves are in the bad-input catalogue)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typing
 from fastapi import params
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 
 from app.api.params import DECIMAL_DIGITS
 from app.main import create_app
@@ -57,3 +58,17 @@ def test_every_integer_parameter_takes_decimal_digits_alone_and_documents_its_bo
             option for option in schema.get("anyOf", [schema]) if option["type"] == "integer"
         ]
         assert integer.get("minimum") is not None, (route.path, param.alias, schema)
+
+
+def test_a_whole_number_written_with_a_zero_fraction_is_that_integer(settings: Settings) -> None:
+    """JSON Schema's ``integer`` admits 2.0: a client that writes it gets the answer for 2."""
+    with TestClient(create_app(settings)) as client:
+        plain = client.get("/v1/keeper", params={"limit": "2"})
+        fraction = client.get("/v1/keeper", params={"limit": "2.00"})
+        halves = client.get("/v1/keeper", params={"limit": "2.5"})
+
+    assert plain.status_code == 200, plain.text
+    assert fraction.status_code == 200, fraction.text
+    assert fraction.json() == plain.json()
+    assert halves.status_code == 422
+    assert halves.json()["error"]["code"] == "validation_failed"
