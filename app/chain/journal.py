@@ -35,6 +35,9 @@ class TxState(StrEnum):
     MINED = "mined"  # has a receipt, not yet at the confirmation depth
     CONFIRMED = "confirmed"  # receipt at the confirmation depth; `succeeded` says how it ended
     REPLACED = "replaced"  # its nonce was used by a transaction this journal never signed
+    # the node kept refusing it; a no-op of the sender's own, journalled as its last attempt,
+    # spent its nonce (at the confirmation depth) so that later nonces could mine
+    CANCELLED = "cancelled"
 
 
 OPEN_STATES = (TxState.PENDING, TxState.MINED)

@@ -12,6 +12,11 @@ The rules that make a caller's effect exactly-once:
   the account's mined nonce passed it and none of its attempts has a receipt (``REPLACED``).
 * Nothing is reported final before ``confirmation_depth`` blocks sit on top of its receipt; a
   receipt that disappears (a reorg) puts the transaction back to pending.
+* A transaction the node keeps refusing (too large for its pool, a gas limit over the block's)
+  would hold every later nonce of the account behind it. Once the account's next nonce is its
+  own and it has been refused for ``cancel_refused_after_seconds``, its last attempt is a no-op
+  (a transfer of nothing to the sender itself, at raised fees); when that no-op is at the
+  confirmation depth, the transaction is ``CANCELLED`` and its callers send its work again.
 
 One sender per (chain, account) per database: the nonces come from the node and the journal.
 """
@@ -25,6 +30,7 @@ from typing import Any
 
 import structlog
 from eth_account.signers.local import LocalAccount
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from sqlalchemy import func, select
@@ -42,6 +48,7 @@ GWEI = 10**9
 # Answers of a node to a send that mean "you already gave me this" or "this nonce is spent":
 # the next poll reads the receipts and decides.
 _BENIGN_SEND_ERRORS = ("already known", "already imported", "nonce too low", "known transaction")
+_TRANSFER_GAS = 21_000
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,9 @@ class SenderPolicy:
     # a new attempt with higher fees (same nonce, same calldata).
     bump_after_seconds: float = 30.0
     fee_bump_percent: int = 15
+    # A transaction holding the account's next nonce whose newest attempt, signed this long ago,
+    # the node refused when last sent gets a no-op attempt that spends its nonce.
+    cancel_refused_after_seconds: float = 60.0
     gas_margin_percent: int = 20
     priority_fee: int = 1 * GWEI
     max_fee_per_gas: int | None = None
@@ -71,6 +81,7 @@ class PollReport:
     resent: list[int] = field(default_factory=list)
     bumped: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
 
 
 class TransactionSender:
@@ -162,6 +173,7 @@ class TransactionSender:
         transactions. Confirmed and replaced ones are left in the journal for the caller."""
         report = PollReport()
         bumps: list[int] = []
+        cancels: list[int] = []
         with self.database.transaction() as session:
             # Order matters: the mined nonce is read before the receipts, so a transaction that
             # mines in between shows its receipt instead of looking replaced.
@@ -194,15 +206,20 @@ class TransactionSender:
                     tx.state = TxState.REPLACED
                     report.replaced.append(tx.id)
                 elif not self._in_pool(tx):
-                    if now - (tx.last_broadcast_at or 0.0) >= self.policy.resend_after_seconds:
+                    if self._refused_for_good(tx, mined_nonce, now):
+                        cancels.append(tx.id)
+                    elif now - (tx.last_broadcast_at or 0.0) >= self.policy.resend_after_seconds:
                         log.info("tx_resent", nonce=tx.nonce, tx_hash=tx.latest_attempt.tx_hash)
                         self._send(tx, tx.latest_attempt)
                         report.resent.append(tx.id)
                 elif now - tx.latest_attempt.signed_at >= self.policy.bump_after_seconds:
                     bumps.append(tx.id)
         for tx_id in bumps:
-            self._bump(tx_id)
+            self._new_attempt(tx_id, cancel=False)
             report.bumped.append(tx_id)
+        for tx_id in cancels:
+            self._new_attempt(tx_id, cancel=True)
+            report.cancelled.append(tx_id)
         return report
 
     # ------------------------------------------------------------------ internals
@@ -215,7 +232,7 @@ class TransactionSender:
         forgotten = session.scalars(
             select(ChainTransaction).where(
                 *self.mine(),
-                ChainTransaction.state == TxState.CONFIRMED,
+                ChainTransaction.state.in_((TxState.CONFIRMED, TxState.CANCELLED)),
                 ChainTransaction.nonce >= mined_nonce,
             )
         ).all()
@@ -250,16 +267,20 @@ class TransactionSender:
             tip = min(tip, max_fee)
         return max_fee, tip
 
-    def _sign(self, tx: ChainTransaction, max_fee: int, tip: int) -> TransactionAttempt:
+    def _sign(
+        self, tx: ChainTransaction, max_fee: int, tip: int, *, no_op: bool = False
+    ) -> TransactionAttempt:
+        """An attempt at ``tx``'s nonce: its call, or (``no_op``) a transfer of nothing to the
+        sender, which only spends the nonce."""
         signed = self.account.sign_transaction(
             {
                 "type": 2,
                 "chainId": tx.chain_id,
                 "nonce": tx.nonce,
-                "to": Web3.to_checksum_address(tx.to),
+                "to": self.address if no_op else Web3.to_checksum_address(tx.to),
                 "value": 0,
-                "data": tx.data,
-                "gas": tx.gas_limit,
+                "data": b"" if no_op else tx.data,
+                "gas": _TRANSFER_GAS if no_op else tx.gas_limit,
                 "maxFeePerGas": max_fee,
                 "maxPriorityFeePerGas": tip,
             }
@@ -282,28 +303,57 @@ class TransactionSender:
             if not any(marker in text.lower() for marker in _BENIGN_SEND_ERRORS):
                 tx.last_error = text[:500]
                 log.warning("tx_send_refused", nonce=tx.nonce, tx_hash=attempt.tx_hash, error=text)
+        else:
+            tx.last_error = None
 
-    def _bump(self, transaction_id: int) -> None:
-        """A new attempt with higher fees for a transaction stuck in the pool: journalled and
-        committed first, then sent."""
+    def _refused_for_good(self, tx: ChainTransaction, mined_nonce: int, now: float) -> bool:
+        """Whether ``tx``, out of the pool, holds the account's next nonce, was refused when last
+        sent and has been for long enough: resending it would hold every later nonce behind it."""
+        return (
+            tx.last_error is not None
+            and tx.nonce == mined_nonce
+            and not self.is_cancel(tx.latest_attempt)
+            and now - tx.latest_attempt.signed_at >= self.policy.cancel_refused_after_seconds
+        )
+
+    def is_cancel(self, attempt: TransactionAttempt) -> bool:
+        """Whether ``attempt`` is a no-op that spends its nonce (a transfer to the sender)."""
+        fields = TypedTransaction.from_bytes(HexBytes(attempt.raw)).as_dict()
+        return bytes(fields["to"]) == bytes.fromhex(self.address[2:])
+
+    def _new_attempt(self, transaction_id: int, *, cancel: bool) -> None:
+        """A new attempt at raised fees, journalled and committed first, then sent: the same call
+        for one stuck in the pool (a no-op if its newest attempt is one), or, with ``cancel``, a
+        no-op for one the node refuses."""
         with self.database.transaction() as session:
             tx = session.get_one(ChainTransaction, transaction_id)
             if tx.state != TxState.PENDING:
                 return
-            old = tx.latest_attempt
-            max_fee, tip = self._fees()
-            factor = 100 + self.policy.fee_bump_percent
-            tip = max(tip, old.max_priority_fee_per_gas * factor // 100 + 1)
-            max_fee = max(max_fee, old.max_fee_per_gas * factor // 100 + 1, tip)
-            if self.policy.max_fee_per_gas is not None and max_fee > self.policy.max_fee_per_gas:
-                log.warning("tx_fee_cap_reached", nonce=tx.nonce, cap=self.policy.max_fee_per_gas)
-                return
-            attempt = self._sign(tx, max_fee, tip)
+            max_fee, tip = self._raised_fees(tx.latest_attempt)
+            cap = self.policy.max_fee_per_gas
+            if cap is not None and max_fee > cap:
+                if not cancel:
+                    log.warning("tx_fee_cap_reached", nonce=tx.nonce, cap=cap)
+                    return
+                max_fee, tip = cap, min(tip, cap)
+            no_op = cancel or self.is_cancel(tx.latest_attempt)
+            attempt = self._sign(tx, max_fee, tip, no_op=no_op)
             tx.attempts.append(attempt)
-        log.info("tx_fee_bumped", nonce=tx.nonce, tx_hash=attempt.tx_hash, max_fee=max_fee)
+            if cancel:
+                log.warning("tx_cancelled", nonce=tx.nonce, tx_hash=attempt.tx_hash)
+            else:
+                log.info("tx_fee_bumped", nonce=tx.nonce, tx_hash=attempt.tx_hash, max_fee=max_fee)
         with self.database.transaction() as session:
             tx = session.get_one(ChainTransaction, transaction_id)
             self._send(tx, tx.latest_attempt)
+
+    def _raised_fees(self, old: TransactionAttempt) -> tuple[int, int]:
+        """Today's fees, and at least the policy's bump over ``old``'s: what a node takes as a
+        replacement of the same nonce."""
+        max_fee, tip = self._fees()
+        factor = 100 + self.policy.fee_bump_percent
+        tip = max(tip, old.max_priority_fee_per_gas * factor // 100 + 1)
+        return max(max_fee, old.max_fee_per_gas * factor // 100 + 1, tip), tip
 
     def _receipt(self, tx: ChainTransaction) -> dict[str, Any] | None:
         for attempt in reversed(tx.attempts):
@@ -335,6 +385,10 @@ class TransactionSender:
         tx.block_number = block
         tx.block_hash = block_hash
         tx.gas_used = int(receipt["gasUsed"], 16)
-        tx.succeeded = int(receipt["status"], 16) == 1
-        depth_reached = head - block >= self.policy.confirmation_depth
-        tx.state = TxState.CONFIRMED if depth_reached else TxState.MINED
+        # A no-op of ours spent the nonce: nothing of the transaction ran.
+        no_op = str(receipt.get("to") or "").lower() == self.address.lower()
+        tx.succeeded = int(receipt["status"], 16) == 1 and not no_op
+        if head - block < self.policy.confirmation_depth:
+            tx.state = TxState.MINED
+        else:
+            tx.state = TxState.CANCELLED if no_op else TxState.CONFIRMED

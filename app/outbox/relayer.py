@@ -190,6 +190,7 @@ def sender_policy_of(settings: Settings) -> SenderPolicy:
         resend_after_seconds=settings.relay_resend_after_seconds,
         bump_after_seconds=settings.relay_fee_bump_after_seconds,
         fee_bump_percent=settings.relay_fee_bump_percent,
+        cancel_refused_after_seconds=settings.relay_cancel_refused_after_seconds,
         priority_fee=round(settings.relay_priority_fee_gwei * GWEI),
         max_fee_per_gas=None if cap is None else round(cap * GWEI),
     )

@@ -4,8 +4,9 @@
   receipt shows refused all the same, as the records' kind reads it
   (``KindRelay.refused_in_receipts``: escrow logistics reports the escrow skipped fail with the
   custom error their ``LogisticsUpdateRejected`` log carries).
-* A transaction that reverted, or whose nonce another transaction took, puts its records back in
-  the queue with a back-off (failed after ``max_attempts`` reverts).
+* A transaction that reverted, that the node kept refusing (cancelled by a no-op), or whose
+  nonce another transaction took, puts its records back in the queue with a back-off (failed
+  after ``max_attempts`` reverts or cancellations).
 * A confirmed transaction the chain forgot (a node restored from an older state) is pending again
   (``TransactionSender.poll``); its records go back to ``submitted`` with it, including records
   that had failed by its receipt (the logs went with the block).
@@ -74,7 +75,9 @@ class Settlement:
                 .where(
                     *self._mine,
                     OutboxRecord.status == RelayStatus.SUBMITTED,
-                    ChainTransaction.state.in_((TxState.CONFIRMED, TxState.REPLACED)),
+                    ChainTransaction.state.in_(
+                        (TxState.CONFIRMED, TxState.CANCELLED, TxState.REPLACED)
+                    ),
                 )
                 .order_by(OutboxRecord.id)
             ).all()
@@ -107,12 +110,14 @@ class Settlement:
                     }
                 )
                 continue
-            reason = (
-                f"transaction {tx_hash} reverted in block {block}"
-                if state == TxState.CONFIRMED
-                else f"nonce {nonce} was used by a transaction the relayer did not sign"
+            reasons: dict[str, str] = {
+                TxState.CONFIRMED: f"transaction {tx_hash} reverted in block {block}",
+                TxState.CANCELLED: f"the node refused the transaction at nonce {nonce}",
+            }
+            reason = reasons.get(
+                state, f"nonce {nonce} was used by a transaction the relayer did not sign"
             )
-            give_up = state == TxState.CONFIRMED and attempts >= self.max_attempts
+            give_up = state != TxState.REPLACED and attempts >= self.max_attempts
             if give_up:
                 report.failed += 1
             else:

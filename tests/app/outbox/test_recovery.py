@@ -190,6 +190,45 @@ def test_stuck_transaction_gets_higher_fees_and_only_one_attempt_mines(
     assert {r.tx_hash for r in service.records()} == {bumped.tx_hash}
 
 
+def test_a_transaction_the_node_keeps_refusing_is_cancelled_and_its_events_sent_again(
+    service: ServiceHandle, carrier: SourceSecrets, chain: Chain, private_items: list[bytes]
+) -> None:
+    """The node drops the relayer's transaction and then refuses it (a block gas limit now under
+    its gas): resent as it is, it would hold every later nonce of the oracle key. A no-op of the
+    key's own spends the nonce instead, and the events go again in a transaction that fits."""
+    _accept(service, carrier, private_items, "refused", 20)
+    start = chain.head() + 1
+    relayer = Relayer.from_services(
+        service.services,
+        sender_policy=SenderPolicy(resend_after_seconds=0, cancel_refused_after_seconds=0),
+        retry_after_seconds=0,
+    )
+    relayer.run_once()
+    [tx] = _journal(service)
+    gas_limit = int(chain.w3.eth.get_block("latest")["gasLimit"])
+    chain.rpc("anvil_dropTransaction", tx.latest_attempt.tx_hash)
+    chain.rpc("anvil_setBlockGasLimit", hex(tx.gas_limit - 1))
+    try:
+        relayer.run_once()  # sent again: refused
+        [tx] = _journal(service)
+        assert "gas" in (tx.last_error or ""), tx.last_error
+        relayer.run_once()  # refused when last sent, out of the pool: a no-op takes its nonce
+        chain.mine(3)
+        relayer.run_once()
+    finally:
+        chain.rpc("anvil_setBlockGasLimit", hex(gas_limit))
+
+    [cancelled, *_] = _journal(service)
+    assert cancelled.state == "cancelled" and cancelled.succeeded is False
+    first, no_op = cancelled.attempts
+    assert chain.w3.eth.get_transaction(no_op.tx_hash)["to"] == ORACLE.address  # type: ignore[arg-type]
+    with pytest.raises(TransactionNotFound):
+        chain.w3.eth.get_transaction_receipt(first.tx_hash)  # type: ignore[arg-type]
+    relay_until_settled(relayer, service, chain)
+    carriers = set(_recorded_once(chain, start, service, 20))
+    assert no_op.tx_hash not in carriers and first.tx_hash not in carriers
+
+
 def test_fee_bumps_follow_the_settings_and_stop_at_the_fee_cap(
     make_service: ServiceFactory,
     private_deployment: Deployment,
