@@ -160,8 +160,9 @@ class Settings(BaseSettings):
     # by relay_fee_bump_percent (same nonce and calldata), never above relay_max_fee_gwei.
     relay_fee_bump_after_seconds: Annotated[float, Field(ge=0)] = 30.0
     relay_fee_bump_percent: Annotated[int, Field(ge=10, le=1_000)] = 15
-    # A transaction holding the key's next nonce that the node refused when last sent, this long
-    # after it was signed, gives its nonce to a no-op of the key's own; its records go again.
+    # A transaction holding the key's next nonce that the node refused for what it is (gas over
+    # the block's, bytes over the pool's) when last sent, this long after it was signed, gives its
+    # nonce to a no-op of the key's own; its records go again.
     relay_cancel_refused_after_seconds: Annotated[float, Field(ge=0)] = 60.0
     relay_priority_fee_gwei: Annotated[float, Field(ge=0)] = 1.0
     relay_max_fee_gwei: Annotated[float, Field(gt=0)] | None = None

@@ -1,8 +1,9 @@
 """The sender's journal: every transaction the service signs, and every signed attempt of it.
 
 A transaction is one nonce of one account; its attempts are the signed versions sent for that
-nonce (the first, then fee bumps). At most one attempt of a nonce can ever mine, so looking up
-the receipts of all of them tells exactly whether the transaction took effect. Everything is
+nonce (the first, then fee bumps, and for a transaction the node kept refusing a no-op that
+only spends the nonce). At most one attempt of a nonce can ever mine, so looking up the receipts
+of all of them tells exactly whether the transaction took effect. Everything is
 written *before* it is broadcast, so a crash between signing and sending loses nothing.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from hexbytes import HexBytes
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -81,10 +84,22 @@ class ChainTransaction(Base):
     def latest_attempt(self) -> TransactionAttempt:
         return self.attempts[-1]
 
+    def is_no_op(self, attempt: TransactionAttempt) -> bool:
+        """Whether ``attempt`` only spends the nonce: a transfer of nothing to the sender."""
+        fields = TypedTransaction.from_bytes(HexBytes(attempt.raw)).as_dict()
+        return bytes(fields["to"]) == bytes.fromhex(self.sender[2:])
+
     @property
     def current_hash(self) -> str:
-        """The hash a client should watch: the mined attempt's, else the newest attempt's."""
-        return self.tx_hash or self.latest_attempt.tx_hash
+        """The hash a client should watch: the mined call's, else the newest attempt at the call
+        (a no-op that spent the nonce carried none of it)."""
+        calls = [attempt.tx_hash for attempt in self.attempts if not self.is_no_op(attempt)]
+        return self.tx_hash if self.tx_hash in calls else calls[-1]
+
+    @property
+    def current_block(self) -> int | None:
+        """The block of the mined call (None while none mined, or when a no-op spent the nonce)."""
+        return self.block_number if self.tx_hash == self.current_hash else None
 
 
 class TransactionAttempt(Base):

@@ -12,9 +12,9 @@ The rules that make a caller's effect exactly-once:
   the account's mined nonce passed it and none of its attempts has a receipt (``REPLACED``).
 * Nothing is reported final before ``confirmation_depth`` blocks sit on top of its receipt; a
   receipt that disappears (a reorg) puts the transaction back to pending.
-* A transaction the node keeps refusing (too large for its pool, a gas limit over the block's)
-  would hold every later nonce of the account behind it. Once the account's next nonce is its
-  own and it has been refused for ``cancel_refused_after_seconds``, its last attempt is a no-op
+* A transaction the node refuses for what it is (too large for its pool, a gas limit over the
+  block's) would hold every later nonce of the account behind it. Once the account's next nonce
+  is its own and it is ``cancel_refused_after_seconds`` old, its last attempt is a no-op
   (a transfer of nothing to the sender itself, at raised fees); when that no-op is at the
   confirmation depth, the transaction is ``CANCELLED`` and its callers send its work again.
 
@@ -30,7 +30,6 @@ from typing import Any
 
 import structlog
 from eth_account.signers.local import LocalAccount
-from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from sqlalchemy import func, select
@@ -48,6 +47,10 @@ GWEI = 10**9
 # Answers of a node to a send that mean "you already gave me this" or "this nonce is spent":
 # the next poll reads the receipts and decides.
 _BENIGN_SEND_ERRORS = ("already known", "already imported", "nonce too low", "known transaction")
+# Refusals no resend can clear, whatever the fees or the balance: the transaction itself is more
+# than the node takes (its gas over the block's, its bytes over the pool's). Any other refusal
+# (funds, fees, a full pool, a rate limit) is resent until it clears.
+_UNSENDABLE_MARKERS = ("gas limit", "intrinsic gas", "oversized", "too large")
 _TRANSFER_GAS = 21_000
 
 
@@ -64,7 +67,7 @@ class SenderPolicy:
     bump_after_seconds: float = 30.0
     fee_bump_percent: int = 15
     # A transaction holding the account's next nonce whose newest attempt, signed this long ago,
-    # the node refused when last sent gets a no-op attempt that spends its nonce.
+    # the node refused for what it is when last sent gets a no-op attempt that spends its nonce.
     cancel_refused_after_seconds: float = 60.0
     gas_margin_percent: int = 20
     priority_fee: int = 1 * GWEI
@@ -201,6 +204,7 @@ class TransactionSender:
                     tx.state = TxState.PENDING
                     tx.tx_hash = tx.block_hash = tx.block_number = tx.gas_used = None
                     tx.succeeded = None
+                    tx.last_error = None
                 if tx.nonce < mined_nonce:
                     log.warning("tx_nonce_taken", nonce=tx.nonce, tx_id=tx.id)
                     tx.state = TxState.REPLACED
@@ -242,6 +246,7 @@ class TransactionSender:
             tx.tx_hash = tx.block_hash = tx.block_number = tx.gas_used = None
             tx.succeeded = None
             tx.last_broadcast_at = None
+            tx.last_error = None
         return [tx.id for tx in forgotten]
 
     def mine(self) -> tuple[Any, ...]:
@@ -300,7 +305,9 @@ class TransactionSender:
             self.web3.eth.send_raw_transaction(attempt.raw)
         except Web3RPCError as error:
             text = str(error)
-            if not any(marker in text.lower() for marker in _BENIGN_SEND_ERRORS):
+            if any(marker in text.lower() for marker in _BENIGN_SEND_ERRORS):
+                tx.last_error = None
+            else:
                 tx.last_error = text[:500]
                 log.warning("tx_send_refused", nonce=tx.nonce, tx_hash=attempt.tx_hash, error=text)
         else:
@@ -308,18 +315,14 @@ class TransactionSender:
 
     def _refused_for_good(self, tx: ChainTransaction, mined_nonce: int, now: float) -> bool:
         """Whether ``tx``, out of the pool, holds the account's next nonce, was refused when last
-        sent and has been for long enough: resending it would hold every later nonce behind it."""
+        sent for what it is, and is old enough: resent, it would hold every later nonce."""
+        refusal = (tx.last_error or "").lower()
         return (
-            tx.last_error is not None
+            any(marker in refusal for marker in _UNSENDABLE_MARKERS)
             and tx.nonce == mined_nonce
-            and not self.is_cancel(tx.latest_attempt)
             and now - tx.latest_attempt.signed_at >= self.policy.cancel_refused_after_seconds
+            and not tx.is_no_op(tx.latest_attempt)
         )
-
-    def is_cancel(self, attempt: TransactionAttempt) -> bool:
-        """Whether ``attempt`` is a no-op that spends its nonce (a transfer to the sender)."""
-        fields = TypedTransaction.from_bytes(HexBytes(attempt.raw)).as_dict()
-        return bytes(fields["to"]) == bytes.fromhex(self.address[2:])
 
     def _new_attempt(self, transaction_id: int, *, cancel: bool) -> None:
         """A new attempt at raised fees, journalled and committed first, then sent: the same call
@@ -336,7 +339,7 @@ class TransactionSender:
                     log.warning("tx_fee_cap_reached", nonce=tx.nonce, cap=cap)
                     return
                 max_fee, tip = cap, min(tip, cap)
-            no_op = cancel or self.is_cancel(tx.latest_attempt)
+            no_op = cancel or tx.is_no_op(tx.latest_attempt)
             attempt = self._sign(tx, max_fee, tip, no_op=no_op)
             tx.attempts.append(attempt)
             if cancel:

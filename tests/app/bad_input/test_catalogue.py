@@ -332,8 +332,8 @@ CASES = [
         "value_error",
     ),
     Case(
-        "stats days as a decimal",
-        get("/v1/stats?days=30.0"),
+        "stats days as a fraction",
+        get("/v1/stats?days=30.5"),
         422,
         "validation_failed",
         "value_error",

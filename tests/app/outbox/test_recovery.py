@@ -213,6 +213,10 @@ def test_a_transaction_the_node_keeps_refusing_is_cancelled_and_its_events_sent_
         [tx] = _journal(service)
         assert "gas" in (tx.last_error or ""), tx.last_error
         relayer.run_once()  # refused when last sent, out of the pool: a no-op takes its nonce
+        # Until it settles, a record's status shows the call's hash, never the no-op's.
+        relay_id = service.records()[0].relay_id
+        shown = service.client.get(f"/v1/relay/{relay_id}").json()
+        assert (shown["status"], shown["tx_hash"]) == ("submitted", tx.attempts[0].tx_hash)
         chain.mine(3)
         relayer.run_once()
     finally:
@@ -227,6 +231,35 @@ def test_a_transaction_the_node_keeps_refusing_is_cancelled_and_its_events_sent_
     relay_until_settled(relayer, service, chain)
     carriers = set(_recorded_once(chain, start, service, 20))
     assert no_op.tx_hash not in carriers and first.tx_hash not in carriers
+
+
+def test_a_refusal_that_can_clear_is_sent_again_until_it_does_never_cancelled(
+    service: ServiceHandle, carrier: SourceSecrets, chain: Chain, private_items: list[bytes]
+) -> None:
+    """The oracle key runs out of ETH while its transaction is out of the pool: the node refuses
+    it for funds, which topping up clears, so it is resent as it is, however long that takes."""
+    _accept(service, carrier, private_items, "unfunded", 10)
+    start = chain.head() + 1
+    relayer = Relayer.from_services(
+        service.services,
+        sender_policy=SenderPolicy(resend_after_seconds=0, cancel_refused_after_seconds=0),
+    )
+    relayer.run_once()
+    [tx] = _journal(service)
+    balance = chain.w3.eth.get_balance(ORACLE.address)
+    chain.rpc("anvil_dropTransaction", tx.latest_attempt.tx_hash)
+    chain.rpc("anvil_setBalance", ORACLE.address, hex(0))
+    try:
+        for _ in range(3):
+            relayer.run_once()
+        [tx] = _journal(service)
+        assert "funds" in (tx.last_error or ""), tx.last_error
+        assert len(tx.attempts) == 1 and tx.state == "pending"
+    finally:
+        chain.rpc("anvil_setBalance", ORACLE.address, hex(balance))
+
+    relay_until_settled(relayer, service, chain)
+    assert set(_recorded_once(chain, start, service, 10)) == {tx.attempts[0].tx_hash}
 
 
 def test_fee_bumps_follow_the_settings_and_stop_at_the_fee_cap(
