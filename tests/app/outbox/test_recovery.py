@@ -195,14 +195,14 @@ def test_a_transaction_the_node_keeps_refusing_is_cancelled_and_its_events_sent_
 ) -> None:
     """The node drops the relayer's transaction and then refuses it (a block gas limit now under
     its gas): resent as it is, it would hold every later nonce of the oracle key. A no-op of the
-    key's own spends the nonce instead, and the events go again in a transaction that fits."""
+    key's own spends the nonce instead (bumped as a no-op while it waits in the pool), and the
+    events go again in a transaction that fits."""
     _accept(service, carrier, private_items, "refused", 20)
     start = chain.head() + 1
-    relayer = Relayer.from_services(
-        service.services,
-        sender_policy=SenderPolicy(resend_after_seconds=0, cancel_refused_after_seconds=0),
-        retry_after_seconds=0,
+    policy = SenderPolicy(
+        resend_after_seconds=0, bump_after_seconds=0, cancel_refused_after_seconds=0
     )
+    relayer = Relayer.from_services(service.services, sender_policy=policy, retry_after_seconds=0)
     relayer.run_once()
     [tx] = _journal(service)
     gas_limit = int(chain.w3.eth.get_block("latest")["gasLimit"])
@@ -217,6 +217,7 @@ def test_a_transaction_the_node_keeps_refusing_is_cancelled_and_its_events_sent_
         relay_id = service.records()[0].relay_id
         shown = service.client.get(f"/v1/relay/{relay_id}").json()
         assert (shown["status"], shown["tx_hash"]) == ("submitted", tx.attempts[0].tx_hash)
+        relayer.run_once()  # the no-op waits in the pool: a bump, as a no-op
         chain.mine(3)
         relayer.run_once()
     finally:
@@ -224,13 +225,16 @@ def test_a_transaction_the_node_keeps_refusing_is_cancelled_and_its_events_sent_
 
     [cancelled, *_] = _journal(service)
     assert cancelled.state == "cancelled" and cancelled.succeeded is False
-    first, no_op = cancelled.attempts
-    assert chain.w3.eth.get_transaction(no_op.tx_hash)["to"] == ORACLE.address  # type: ignore[arg-type]
-    with pytest.raises(TransactionNotFound):
-        chain.w3.eth.get_transaction_receipt(first.tx_hash)  # type: ignore[arg-type]
+    first, no_op, bumped = cancelled.attempts
+    assert cancelled.is_no_op(no_op) and cancelled.is_no_op(bumped)
+    assert bumped.max_fee_per_gas > no_op.max_fee_per_gas
+    assert chain.w3.eth.get_transaction(bumped.tx_hash)["to"] == ORACLE.address  # type: ignore[arg-type]
+    for never_mined in (first, no_op):
+        with pytest.raises(TransactionNotFound):
+            chain.w3.eth.get_transaction_receipt(never_mined.tx_hash)  # type: ignore[arg-type]
     relay_until_settled(relayer, service, chain)
     carriers = set(_recorded_once(chain, start, service, 20))
-    assert no_op.tx_hash not in carriers and first.tx_hash not in carriers
+    assert carriers.isdisjoint(attempt.tx_hash for attempt in cancelled.attempts)
 
 
 def test_a_refusal_that_can_clear_is_sent_again_until_it_does_never_cancelled(
