@@ -52,9 +52,11 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers an operation may give."""
     described = {
         401: "No session, or an unknown or expired one.",
-        403: "The address is not an active merchant on the registry.",
+        403: "The address is not an active merchant on the registry, or the request is another "
+        "key's.",
         404: "No such webhook endpoint or delivery of this merchant, or no such request.",
-        409: "A delivery cannot be replayed now, or a request's nonce is taken or replayed.",
+        409: "A delivery cannot be replayed now, a request's nonce is taken or replayed, or the "
+        "request is no longer queued.",
         422: "The request is not valid.",
         429: "Over a rate or a daily quota: wait Retry-After seconds.",
         503: "The chain, or the webhook encryption key, is not available.",

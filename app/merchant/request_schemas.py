@@ -69,6 +69,12 @@ class SignedRequestPublic(BaseModel):
     block_number: int | None = None
 
 
+class RequestsWithdrawnPublic(BaseModel):
+    """The requests a withdrawal took back: the one named, then its signer's later queued ones."""
+
+    withdrawn: list[RequestId] = Field(description="Their ids, in nonce order")
+
+
 class RequestNoncePublic(BaseModel):
     signer: str
     nonce: str = Field(description="The nonce to sign the signer's next request with")

@@ -1,6 +1,7 @@
 """``/v1/merchant/requests``: merchants' EIP-712 signed requests, relayed through the forwarder.
 
-No session is needed: the signature is the merchant's authority, checked here and on chain."""
+No session is needed to post or read one: the signature is the merchant's authority, checked here
+and on chain. Taking one back before it is sent needs the signer's session."""
 
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ from app.api.errors import ApiError
 from app.api.params import MerchantAddress
 from app.domain.forward_requests import PRIMARY_TYPE, RELAYED_FUNCTIONS, TYPES, RequestId
 from app.index.runtime import IndexDep
-from app.merchant.auth import errors
+from app.merchant.auth import MerchantDep, errors
 from app.merchant.request_models import MerchantRequestRow
 from app.merchant.request_schemas import (
     RequestNoncePublic,
+    RequestsWithdrawnPublic,
     SignedRequestCreate,
     SignedRequestPublic,
     SigningPublic,
 )
+from app.merchant.request_withdrawal import withdraw
 from app.merchant.requests import RequestTargets, accept, deployed_suite, next_nonce
 from app.outbox.models import OutboxRecord
 
@@ -102,6 +105,25 @@ def get_request(request_id: RequestId, session: SessionDep) -> SignedRequestPubl
     if row is None:
         raise ApiError(404, "request_not_found", f"no request {request_id}")
     return _public(row, session.get_one(OutboxRecord, row.outbox_id))
+
+
+@router.delete(
+    "/{request_id}",
+    response_model=RequestsWithdrawnPublic,
+    responses=errors(401, 403, 404, 409),
+)
+def withdraw_request(
+    request_id: RequestId, merchant: MerchantDep, services: ServicesDep
+) -> RequestsWithdrawnPublic:
+    """Takes back a request not yet sent, with its signer's queued requests of later nonces
+    (which could not run without it): each ``failed``, "withdrawn by its signer", and its nonce
+    the signer's next again. The service never sends them; their signatures stay valid until
+    their nonces are spent, which the signer's next request for the nonce does. Refusals:
+    ``request_not_found`` (404), ``not_your_request`` (403: the session's merchant did not sign
+    it), ``request_not_queued`` (409: sent or settled already, or being sent now)."""
+    with services.database.transaction() as session:
+        withdrawn = withdraw(session, merchant, request_id)
+    return RequestsWithdrawnPublic(withdrawn=withdrawn)
 
 
 def _public(row: MerchantRequestRow, record: OutboxRecord) -> SignedRequestPublic:

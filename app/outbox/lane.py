@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import and_, exists, false, or_, select, update
+from sqlalchemy.orm import Session
 from web3.exceptions import ContractLogicError, Web3Exception
 
 from app.chain.contracts import Suite
@@ -291,34 +292,63 @@ class AccountRelayer:
                 }
             )
             log.warning("relay_record_refused", record_id=record_id, reason=reason)
-        with self.database.transaction() as session:
-            relay = self.relays[kind]
-            relay.commit(session, plan)
-            tx_id: int | None = None
-            if plan.send:
-                tx = self.sender.prepare(
-                    session,
-                    to=relay.call.address,
-                    data=plan.calldata,
-                    gas_limit=plan.gas,
-                    purpose=f"outbox:{kind}",
+        try:
+            with self.database.transaction() as session:
+                return self._write(session, kind, plan, updates)
+        except _PlanOutdated:
+            # A record left the queue since it was read (a merchant withdrew its request): the
+            # next cycle plans again from what is queued then.
+            log.info("relay_plan_outdated", kind=kind, records=len(plan.send))
+            return None
+
+    def _write(
+        self, session: Session, kind: RelayKind, plan: Plan, updates: list[dict[str, Any]]
+    ) -> int | None:
+        if plan.send:
+            # Claimed first, by an update that holds only for queued records: a withdrawal
+            # (app.merchant.request_withdrawal) is the same, so one of the two wins each record.
+            claimed = session.execute(
+                update(OutboxRecord)
+                .where(
+                    OutboxRecord.id.in_([row.id for row in plan.send]),
+                    OutboxRecord.status == RelayStatus.QUEUED,
                 )
-                tx_id = tx.id
-                for row in plan.send:
-                    updates.append(
-                        {
-                            "id": row.id,
-                            "status": RelayStatus.SUBMITTED,
-                            "transaction_id": tx.id,
-                            "attempts": row.attempts + 1,
-                            "custody_event_id": _id_text(row.custody_event_id),
-                            "not_before": None,
-                            "last_error": None,
-                        }
-                    )
-            if updates:
-                session.execute(update(OutboxRecord), updates)
+                .values(status=RelayStatus.SUBMITTED)
+                .execution_options(synchronize_session=False)
+            )
+            if int(claimed.rowcount) != len(plan.send):  # type: ignore[attr-defined]
+                raise _PlanOutdated
+        relay = self.relays[kind]
+        relay.commit(session, plan)
+        tx_id: int | None = None
+        if plan.send:
+            tx = self.sender.prepare(
+                session,
+                to=relay.call.address,
+                data=plan.calldata,
+                gas_limit=plan.gas,
+                purpose=f"outbox:{kind}",
+            )
+            tx_id = tx.id
+            for row in plan.send:
+                updates.append(
+                    {
+                        "id": row.id,
+                        "status": RelayStatus.SUBMITTED,
+                        "transaction_id": tx.id,
+                        "attempts": row.attempts + 1,
+                        "custody_event_id": _id_text(row.custody_event_id),
+                        "not_before": None,
+                        "last_error": None,
+                    }
+                )
+        if updates:
+            session.execute(update(OutboxRecord), updates)
         return tx_id
+
+
+class _PlanOutdated(Exception):
+    """A record of the plan is no longer queued: nothing of the plan is written."""
 
 
 def _id_text(event_id: int | None) -> str | None:
