@@ -12,17 +12,24 @@ request the signer signs for the same nonce retires it when it runs.
 
 A request the relayer took into a transaction meanwhile is no longer queued: the withdrawal and
 the relayer's claim on its records (``app.outbox.lane``) are both updates conditional on
-``queued``, so exactly one of them wins.
+``queued``, so exactly one of them wins. A request queued again after a transaction that carried
+it reverted is not withdrawn: its signature is on chain, anyone may relay it, and only spending
+its nonce retires it.
 """
 
 from __future__ import annotations
 
+from typing import NoReturn
+
+import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.api.errors import ApiError
 from app.merchant.request_models import MerchantRequestRow
 from app.outbox.models import OutboxRecord, RelayStatus
+
+log = structlog.get_logger(__name__)
 
 WITHDRAWN = "withdrawn by its signer before the service sent it"
 
@@ -36,16 +43,8 @@ def withdraw(session: Session, signer: str, request_id: str) -> list[str]:
         raise ApiError(404, "request_not_found", f"no request {request_id}")
     if request.signer.lower() != signer.lower():
         raise ApiError(403, "not_your_request", f"request {request_id} was signed by another key")
-    status = session.scalar(select(OutboxRecord.status).where(OutboxRecord.id == request.outbox_id))
-    if status != RelayStatus.QUEUED:
-        raise ApiError(
-            409,
-            "request_not_queued",
-            f"request {request_id} is {status}: only a request not yet sent can be withdrawn",
-            details={"status": status},
-        )
     queued = session.execute(
-        select(MerchantRequestRow.id, MerchantRequestRow.outbox_id)
+        select(MerchantRequestRow.id, MerchantRequestRow.outbox_id, OutboxRecord.attempts)
         .join(OutboxRecord, OutboxRecord.id == MerchantRequestRow.outbox_id)
         .where(
             MerchantRequestRow.signer == request.signer,
@@ -54,20 +53,39 @@ def withdraw(session: Session, signer: str, request_id: str) -> list[str]:
         )
         .order_by(MerchantRequestRow.nonce)
     ).all()
+    if not queued or queued[0].outbox_id != request.outbox_id:
+        _not_queued(session, request)
+    published = [row.id for row in queued if row.attempts > 0]
+    if published:
+        raise ApiError(
+            409,
+            "request_already_broadcast",
+            f"request {published[0]} was in a transaction that did not settle it: its signature "
+            "is on chain, anyone may relay it, and only spending its nonce retires it",
+            details={"requests": published},
+        )
     taken = session.execute(
         update(OutboxRecord)
         .where(
-            OutboxRecord.id.in_([outbox_id for _, outbox_id in queued]),
+            OutboxRecord.id.in_([row.outbox_id for row in queued]),
             OutboxRecord.status == RelayStatus.QUEUED,
         )
         .values(status=RelayStatus.FAILED, failure_reason=WITHDRAWN, not_before=None)
         .execution_options(synchronize_session=False)
     )
     if int(taken.rowcount) != len(queued):  # type: ignore[attr-defined]
-        raise ApiError(
-            409,
-            "request_not_queued",
-            f"the relayer is sending request {request_id} or a later one of its signer now",
-            details={"status": RelayStatus.SUBMITTED},
-        )
-    return [request_id for request_id, _ in queued]
+        _not_queued(session, request)  # the relayer (or another withdrawal) took one meanwhile
+    withdrawn = [row.id for row in queued]
+    log.info("merchant_requests_withdrawn", signer=request.signer, requests=withdrawn)
+    return withdrawn
+
+
+def _not_queued(session: Session, request: MerchantRequestRow) -> NoReturn:
+    status = session.scalar(select(OutboxRecord.status).where(OutboxRecord.id == request.outbox_id))
+    raise ApiError(
+        409,
+        "request_not_queued",
+        f"request {request.id} is {status}, or a later request of its signer is being sent: "
+        "only requests not yet sent can be withdrawn",
+        details={"status": status},
+    )

@@ -97,7 +97,7 @@ async def post_request(
     return public
 
 
-@router.get("/{request_id}", response_model=SignedRequestPublic, responses=errors(404))
+@router.get("/{request_id}", response_model=SignedRequestPublic, responses=errors(404, 422))
 def get_request(request_id: RequestId, session: SessionDep) -> SignedRequestPublic:
     """A request's way to the chain: ``queued``, ``submitted``, ``confirmed`` (its transaction
     and block), or ``failed`` with the reason."""
@@ -110,7 +110,7 @@ def get_request(request_id: RequestId, session: SessionDep) -> SignedRequestPubl
 @router.delete(
     "/{request_id}",
     response_model=RequestsWithdrawnPublic,
-    responses=errors(401, 403, 404, 409),
+    responses=errors(401, 403, 404, 409, 422),
 )
 def withdraw_request(
     request_id: RequestId, merchant: MerchantDep, services: ServicesDep
@@ -120,7 +120,9 @@ def withdraw_request(
     the signer's next again. The service never sends them; their signatures stay valid until
     their nonces are spent, which the signer's next request for the nonce does. Refusals:
     ``request_not_found`` (404), ``not_your_request`` (403: the session's merchant did not sign
-    it), ``request_not_queued`` (409: sent or settled already, or being sent now)."""
+    it), ``request_not_queued`` (409: sent or settled already, or being sent now),
+    ``request_already_broadcast`` (409: queued again after a transaction that carried it
+    reverted, so its signature is public)."""
     with services.database.transaction() as session:
         withdrawn = withdraw(session, merchant, request_id)
     return RequestsWithdrawnPublic(withdrawn=withdrawn)

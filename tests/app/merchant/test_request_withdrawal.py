@@ -8,13 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.chain.journal import ChainTransaction
 from app.domain.ids import item_id_of_key
 from app.domain.vocab import IdScheme
+from app.merchant.request_models import MerchantRequestRow
 from app.merchant.request_withdrawal import WITHDRAWN
 from app.outbox.lane import AccountRelayer
+from app.outbox.models import OutboxRecord
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor
 from tests.app.merchant.request_support import (
@@ -121,3 +123,22 @@ def test_a_batch_planned_with_a_request_withdrawn_before_it_is_written_sends_not
         assert session.scalar(select(func.count(ChainTransaction.id))) == 0
     assert int(_owner(suite, merchant, key), 16) == 0
     assert next_nonce(shop, merchant.address) == 0
+
+
+def test_a_request_queued_again_after_a_transaction_carried_it_is_not_withdrawn(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    """Settlement queues a request again after the transaction that carried it reverted (or lost
+    its nonce): its signature is on chain then, anyone may relay it, so "withdrawn" would be a
+    promise the service cannot keep."""
+    request_id, _ = _register(shop, suite, merchant, "carried-once")
+    database = shop.app.state.services.database
+    with database.transaction() as session:  # as settlement leaves a record it queues again
+        outbox_id = session.get_one(MerchantRequestRow, request_id).outbox_id
+        session.execute(update(OutboxRecord).where(OutboxRecord.id == outbox_id).values(attempts=1))
+
+    answer = shop.client.delete(f"{REQUESTS}/{request_id}", headers=sign_in(shop.client, merchant))
+
+    assert error_code(answer) == (409, "request_already_broadcast")
+    assert answer.json()["error"]["details"] == {"requests": [request_id]}
+    assert status_of(shop, request_id)["status"] == "queued"
