@@ -34,6 +34,9 @@ from tests.app.merchant.test_requests import (  # noqa: F401
     shop_settings,
 )
 
+# The withdrawal and the relayer's claim are each one conditional update: both backends.
+pytestmark = pytest.mark.both_databases
+
 REQUESTS = "/v1/merchant/requests"
 
 
