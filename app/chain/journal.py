@@ -89,17 +89,13 @@ class ChainTransaction(Base):
         fields = TypedTransaction.from_bytes(HexBytes(attempt.raw)).as_dict()
         return bytes(fields["to"]) == bytes.fromhex(self.sender[2:])
 
-    @property
-    def current_hash(self) -> str:
-        """The hash a client should watch: the mined call's, else the newest attempt at the call
-        (a no-op that spent the nonce carried none of it)."""
+    def watched_call(self) -> tuple[str, int | None]:
+        """The hash a client should watch and its block: the mined call's, else the newest
+        attempt at the call and no block (a no-op that spent the nonce carried none of it)."""
         calls = [attempt.tx_hash for attempt in self.attempts if not self.is_no_op(attempt)]
-        return self.tx_hash if self.tx_hash in calls else calls[-1]
-
-    @property
-    def current_block(self) -> int | None:
-        """The block of the mined call (None while none mined, or when a no-op spent the nonce)."""
-        return self.block_number if self.tx_hash == self.current_hash else None
+        if self.tx_hash in calls:
+            return self.tx_hash, self.block_number
+        return calls[-1], None
 
 
 class TransactionAttempt(Base):

@@ -193,9 +193,9 @@ class TransactionSender:
             head = int(self.web3.eth.block_number)
             now = self.clock()
             for tx in open_txs:
-                receipt = self._receipt(tx)
-                if receipt is not None:
-                    self._record_receipt(tx, receipt, head)
+                found = self._receipt(tx)
+                if found is not None:
+                    self._record_receipt(tx, *found, head)
                     if tx.state == TxState.CONFIRMED:
                         report.confirmed.append(tx.id)
                     continue
@@ -358,11 +358,12 @@ class TransactionSender:
         tip = max(tip, old.max_priority_fee_per_gas * factor // 100 + 1)
         return max(max_fee, old.max_fee_per_gas * factor // 100 + 1, tip), tip
 
-    def _receipt(self, tx: ChainTransaction) -> dict[str, Any] | None:
+    def _receipt(self, tx: ChainTransaction) -> tuple[dict[str, Any], TransactionAttempt] | None:
+        """The receipt of the attempt that mined, with that attempt; None if none did."""
         for attempt in reversed(tx.attempts):
             receipt = self._raw("eth_getTransactionReceipt", attempt.tx_hash)
             if receipt is not None:
-                return dict(receipt)
+                return dict(receipt), attempt
         return None
 
     def _in_pool(self, tx: ChainTransaction) -> bool:
@@ -379,7 +380,13 @@ class TransactionSender:
             raise Web3RPCError(str(answer["error"]))
         return answer.get("result")
 
-    def _record_receipt(self, tx: ChainTransaction, receipt: dict[str, Any], head: int) -> None:
+    def _record_receipt(
+        self,
+        tx: ChainTransaction,
+        receipt: dict[str, Any],
+        attempt: TransactionAttempt,
+        head: int,
+    ) -> None:
         block = int(receipt["blockNumber"], 16)
         block_hash = str(receipt["blockHash"])
         if tx.block_hash is not None and tx.block_hash != block_hash:
@@ -388,8 +395,7 @@ class TransactionSender:
         tx.block_number = block
         tx.block_hash = block_hash
         tx.gas_used = int(receipt["gasUsed"], 16)
-        # A no-op of ours spent the nonce: nothing of the transaction ran.
-        no_op = str(receipt.get("to") or "").lower() == self.address.lower()
+        no_op = tx.is_no_op(attempt)  # it spent the nonce: nothing of the transaction ran
         tx.succeeded = int(receipt["status"], 16) == 1 and not no_op
         if head - block < self.policy.confirmation_depth:
             tx.state = TxState.MINED

@@ -111,7 +111,7 @@ def _records(
     for record, tx in found:
         tx_hash, block = record.tx_hash, record.block_number
         if record.status == RelayStatus.SUBMITTED and tx is not None:
-            tx_hash, block = tx.current_hash, tx.current_block
+            tx_hash, block = tx.watched_call()
         answer.append(
             KeeperDutyPublic(
                 relay_id=record.relay_id,

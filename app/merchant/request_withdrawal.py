@@ -11,10 +11,10 @@ on chain: whoever holds one (the signer, the service's database) could still rel
 request the signer signs for the same nonce retires it when it runs.
 
 A request the relayer took into a transaction meanwhile is no longer queued: the withdrawal and
-the relayer's claim on its records (``app.outbox.lane``) are both updates conditional on
-``queued``, so exactly one of them wins. A request queued again after a transaction that carried
-it reverted is not withdrawn: its signature is on chain, anyone may relay it, and only spending
-its nonce retires it.
+the relayer's claim on its records (``app.outbox.lane``) both take them with ``take_from_queue``,
+so exactly one of them wins. A request queued again after a transaction that carried it reverted
+is not withdrawn: its signature is on chain, anyone may relay it, and only spending its nonce
+retires it.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from __future__ import annotations
 from typing import NoReturn
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.errors import ApiError
 from app.merchant.request_models import MerchantRequestRow
-from app.outbox.models import OutboxRecord, RelayStatus
+from app.outbox.models import OutboxRecord, RelayStatus, take_from_queue
 
 log = structlog.get_logger(__name__)
 
@@ -64,16 +64,8 @@ def withdraw(session: Session, signer: str, request_id: str) -> list[str]:
             "is on chain, anyone may relay it, and only spending its nonce retires it",
             details={"requests": published},
         )
-    taken = session.execute(
-        update(OutboxRecord)
-        .where(
-            OutboxRecord.id.in_([row.outbox_id for row in queued]),
-            OutboxRecord.status == RelayStatus.QUEUED,
-        )
-        .values(status=RelayStatus.FAILED, failure_reason=WITHDRAWN, not_before=None)
-        .execution_options(synchronize_session=False)
-    )
-    if int(taken.rowcount) != len(queued):  # type: ignore[attr-defined]
+    withdrawal = {"status": RelayStatus.FAILED, "failure_reason": WITHDRAWN, "not_before": None}
+    if not take_from_queue(session, [row.outbox_id for row in queued], **withdrawal):
         _not_queued(session, request)  # the relayer (or another withdrawal) took one meanwhile
     withdrawn = [row.id for row in queued]
     log.info("merchant_requests_withdrawn", signer=request.signer, requests=withdrawn)

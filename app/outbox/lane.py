@@ -14,7 +14,6 @@ from typing import Any
 import structlog
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import and_, exists, false, or_, select, update
-from sqlalchemy.orm import Session
 from web3.exceptions import ContractLogicError, Web3Exception
 
 from app.chain.contracts import Suite
@@ -26,7 +25,7 @@ from app.db.lease import LEASE_SECONDS, Lease
 from app.db.session import Database
 from app.outbox.calls import RowView, view_of
 from app.outbox.kinds import RelayContext, deployed_calls, kind_relays, revert_decoder
-from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
+from app.outbox.models import OutboxRecord, RelayKind, RelayStatus, take_from_queue
 from app.outbox.plan import CycleReport, HeldBack, Plan
 from app.outbox.settlement import Settlement
 
@@ -175,10 +174,16 @@ class AccountRelayer:
                 self._held_until[kind] = self.clock() + self.hold_seconds
                 log.error("relay_kind_held", kind=kind, reason=str(held))
                 continue
+            try:
+                tx_id = self._commit(kind, plan)
+            except _PlanOutdated:
+                # A record left the queue since it was read (a merchant withdrew its request):
+                # nothing of the plan was written; the next batch is planned from what is queued.
+                log.info("relay_plan_outdated", kind=kind, records=len(plan.send))
+                continue
             report.failed += len(plan.failed)
             report.confirmed += len(plan.confirmed)
             put_off |= set(plan.deferred)
-            tx_id = self._commit(kind, plan)
             if tx_id is not None:
                 self.sender.broadcast(tx_id)
                 report.sent_transactions += 1
@@ -258,7 +263,8 @@ class AccountRelayer:
     def _commit(self, kind: RelayKind, plan: Plan) -> int | None:
         """Writes the plan in one database transaction: settled records, the kind's own writes (the
         custody counter), the signed transaction and its records. Returns the transaction to
-        broadcast, if any."""
+        broadcast, if any; raises ``_PlanOutdated``, writing nothing, if a record to send has
+        left the queue since it was read."""
         now = self.clock()
         stamp = utc_now()
         updates: list[dict[str, Any]] = []
@@ -292,58 +298,36 @@ class AccountRelayer:
                 }
             )
             log.warning("relay_record_refused", record_id=record_id, reason=reason)
-        try:
-            with self.database.transaction() as session:
-                return self._write(session, kind, plan, updates)
-        except _PlanOutdated:
-            # A record left the queue since it was read (a merchant withdrew its request): the
-            # next cycle plans again from what is queued then.
-            log.info("relay_plan_outdated", kind=kind, records=len(plan.send))
-            return None
-
-    def _write(
-        self, session: Session, kind: RelayKind, plan: Plan, updates: list[dict[str, Any]]
-    ) -> int | None:
-        if plan.send:
-            # Claimed first, by an update that holds only for queued records: a withdrawal
-            # (app.merchant.request_withdrawal) is the same, so one of the two wins each record.
-            claimed = session.execute(
-                update(OutboxRecord)
-                .where(
-                    OutboxRecord.id.in_([row.id for row in plan.send]),
-                    OutboxRecord.status == RelayStatus.QUEUED,
+        with self.database.transaction() as session:
+            claim = {"status": RelayStatus.SUBMITTED}
+            if plan.send and not take_from_queue(session, [r.id for r in plan.send], **claim):
+                raise _PlanOutdated  # rolls back: nothing of the plan is written
+            relay = self.relays[kind]
+            relay.commit(session, plan)
+            tx_id: int | None = None
+            if plan.send:
+                tx = self.sender.prepare(
+                    session,
+                    to=relay.call.address,
+                    data=plan.calldata,
+                    gas_limit=plan.gas,
+                    purpose=f"outbox:{kind}",
                 )
-                .values(status=RelayStatus.SUBMITTED)
-                .execution_options(synchronize_session=False)
-            )
-            if int(claimed.rowcount) != len(plan.send):  # type: ignore[attr-defined]
-                raise _PlanOutdated
-        relay = self.relays[kind]
-        relay.commit(session, plan)
-        tx_id: int | None = None
-        if plan.send:
-            tx = self.sender.prepare(
-                session,
-                to=relay.call.address,
-                data=plan.calldata,
-                gas_limit=plan.gas,
-                purpose=f"outbox:{kind}",
-            )
-            tx_id = tx.id
-            for row in plan.send:
-                updates.append(
-                    {
-                        "id": row.id,
-                        "status": RelayStatus.SUBMITTED,
-                        "transaction_id": tx.id,
-                        "attempts": row.attempts + 1,
-                        "custody_event_id": _id_text(row.custody_event_id),
-                        "not_before": None,
-                        "last_error": None,
-                    }
-                )
-        if updates:
-            session.execute(update(OutboxRecord), updates)
+                tx_id = tx.id
+                for row in plan.send:
+                    updates.append(
+                        {
+                            "id": row.id,
+                            "status": RelayStatus.SUBMITTED,
+                            "transaction_id": tx.id,
+                            "attempts": row.attempts + 1,
+                            "custody_event_id": _id_text(row.custody_event_id),
+                            "not_before": None,
+                            "last_error": None,
+                        }
+                    )
+            if updates:
+                session.execute(update(OutboxRecord), updates)
         return tx_id
 
 

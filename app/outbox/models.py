@@ -27,8 +27,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db.base import Base, utc_now
 
@@ -124,3 +125,17 @@ class RelayCounter(Base):
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(String(78))
+
+
+def take_from_queue(session: Session, record_ids: list[int], **values: Any) -> bool:
+    """Sets ``values`` on the records ``record_ids`` if every one is still queued, by one update
+    that holds only for queued records; False (the caller rolls back) if any has left the queue.
+    The relayer claiming a batch and a signer withdrawing its requests both take records this
+    way, so each record goes to exactly one of them."""
+    taken = session.execute(
+        update(OutboxRecord)
+        .where(OutboxRecord.id.in_(record_ids), OutboxRecord.status == RelayStatus.QUEUED)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(taken.rowcount) == len(record_ids)  # type: ignore[attr-defined]

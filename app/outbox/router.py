@@ -44,7 +44,7 @@ def get_relay_record(
     record, tx = found
     tx_hash, block = record.tx_hash, record.block_number
     if record.status == RelayStatus.SUBMITTED and tx is not None:
-        tx_hash, block = tx.current_hash, tx.current_block
+        tx_hash, block = tx.watched_call()
     return RelayRecordPublic(
         relay_id=record.relay_id,
         status=RelayStatus(record.status),

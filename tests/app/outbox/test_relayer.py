@@ -76,7 +76,7 @@ def test_many_events_travel_in_few_transactions_each_recorded_once(
     assert handle.statuses() == {"submitted": 250}
     submitted = handle.client.get(f"/v1/relay/{relay_ids[0]}").json()
     assert submitted["status"] == "submitted"
-    assert submitted["tx_hash"] == _transactions(handle)[0].current_hash
+    assert submitted["tx_hash"] == _transactions(handle)[0].watched_call()[0]
     relay_until_settled(relayer, handle, relay_chain)
     assert handle.statuses() == {"confirmed": 250}
     recorded = relay_chain.custody_events(start)
