@@ -20,6 +20,7 @@ from app.outbox.models import OutboxRecord
 from tests.app.index.actors import Shop, SuiteDriver
 from tests.app.index.records import Actor
 from tests.app.merchant.request_support import (
+    REQUESTS,
     error_code,
     next_nonce,
     post,
@@ -36,8 +37,6 @@ from tests.app.merchant.test_requests import (  # noqa: F401
 
 # The withdrawal and the relayer's claim are each one conditional update: both backends.
 pytestmark = pytest.mark.both_databases
-
-REQUESTS = "/v1/merchant/requests"
 
 
 def _register(shop: Shop, suite: SuiteDriver, merchant: Actor, label: str) -> tuple[str, Any]:
