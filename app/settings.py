@@ -14,6 +14,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.domain.abi_types import Address
 from app.domain.identity import DEV_IDENTITY_KEY, parse_identity_key
 from app.domain.networks import AccountKind, network_profile
 
@@ -55,13 +56,17 @@ class SourceKind(StrEnum):
 class SourceCredentials(BaseModel):
     """One data source (a carrier or a credit bureau): its API key and webhook-signing secret;
     a carrier also its id on chain (``carrier_id``: the escrow's orders name the carrier that may
-    report on them, and the service puts this id in each of the carrier's order reports)."""
+    report on them, and the service puts this id in each of the carrier's order reports) and the
+    merchants whose items it moves before a sale (``merchants``: their warehouses' moves). A
+    carrier writes custody events only for those merchants' items and for the items of orders
+    assigned to it (``app.ingest.custody_scope``)."""
 
     kind: SourceKind
     api_key: SecretStr
     hmac_secret: SecretStr
     requests_per_minute: Annotated[int, Field(gt=0)] = 600
     carrier_id: Annotated[int, Field(ge=1, le=MAX_CARRIER_ID)] | None = None
+    merchants: frozenset[Address] = frozenset()
 
     @model_validator(mode="after")
     def _carrier_id_for_carriers_only(self) -> Self:
@@ -69,6 +74,8 @@ class SourceCredentials(BaseModel):
             raise ValueError(f"a carrier needs its carrier_id (1..{MAX_CARRIER_ID})")
         if self.kind is not SourceKind.CARRIER and self.carrier_id is not None:
             raise ValueError(f"carrier_id is for carriers, not a {self.kind}")
+        if self.kind is not SourceKind.CARRIER and self.merchants:
+            raise ValueError(f"merchants are for carriers, not a {self.kind}")
         return self
 
 

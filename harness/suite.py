@@ -115,6 +115,8 @@ class CarrierService(ServiceProcess):
             "hmac_secret": self.secret,
             "requests_per_minute": requests_per_minute,
             "carrier_id": 1,
+            # The carrier moves the bench merchant's goods (app.ingest.custody_scope).
+            "merchants": [MERCHANT.address],
         }
         settings.setdefault("confirmation_depth", CONFIRMATION_DEPTH)
         env = service_environment(

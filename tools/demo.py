@@ -50,6 +50,7 @@ from tools.demo_support import (  # noqa: E402
     CARRIER_ID,
     HOST,
     LOGISTICS_ORACLE_KEY,
+    MERCHANT_ADDRESS,
     ORACLE_KEY,
     RIVAL_CARRIER,
     RIVAL_CARRIER_ID,
@@ -255,7 +256,13 @@ def main() -> int:
         stale.unlink()
     rpc_url = f"http://{HOST}:{args.port}"
     sources = {
-        CARRIER: Source(CARRIER, secrets.token_urlsafe(24), secrets.token_urlsafe(32), CARRIER_ID),
+        CARRIER: Source(
+            CARRIER,
+            secrets.token_urlsafe(24),
+            secrets.token_urlsafe(32),
+            CARRIER_ID,
+            merchants=(MERCHANT_ADDRESS,),
+        ),
         RIVAL_CARRIER: Source(
             RIVAL_CARRIER, secrets.token_urlsafe(24), secrets.token_urlsafe(32), RIVAL_CARRIER_ID
         ),

@@ -244,9 +244,12 @@ def attacks(demo: Demo, chapter: int) -> None:
     _squatting(attacker, registry)
     held_order = _held(attacker, mug)
     _early_exit(attacker)
-    _one_key(attacker, demo, held_order)
+    _one_key(attacker, demo, held_order, mug)
     _admin_handover(attacker, registry)
-    sys.stdout.write(f"  {attacker.step} attempts, every one refused by the contracts\n")
+    sys.stdout.write(
+        f"  {attacker.step} attempts, every one refused by the contracts or, for what "
+        "only the service can tell apart, by the service\n"
+    )
 
 
 def _squatting(attacker: Attacker, registry: Any) -> None:
@@ -304,9 +307,10 @@ def _early_exit(attacker: Attacker) -> None:
     )
 
 
-def _one_key(attacker: Attacker, demo: Demo, order_id: str) -> None:
-    """(7) One key does not do what two must: carrier 2 reports on carrier 1's order, and the
-    service's attester key alone signs a top band for an accomplice."""
+def _one_key(attacker: Attacker, demo: Demo, order_id: str, mug: bytes) -> None:
+    """(7) One key does not do what two must: carrier 2 reports on carrier 1's order and writes
+    on the trail of its item, and the service's attester key alone signs a top band for an
+    accomplice."""
     [accepted] = demo.accepted(demo.rival_carrier, {
         "event_id": "rival-false-pod-1", "order_id": order_id, "action": "delivered",
         "occurred_at": minutes_ago(1), "reference": "POD forged",
@@ -320,6 +324,16 @@ def _one_key(attacker: Attacker, demo: Demo, order_id: str) -> None:
         f"(7) carrier {RIVAL_CARRIER_ID} reports 'delivered' (through the service) on an order "
         f"handed to carrier {CARRIER_ID}, to start its release clock",
         f"LogisticsUpdateRejected in tx {relay['tx_hash']}, {attacker.reason(rejection.reason)}",
+    )
+    # Custody events of every carrier go on chain under one oracle key: the service is the check.
+    [refusal] = demo.rejected(demo.rival_carrier, {
+        "event_id": "rival-trail-1", "item_id": "0x" + mug.hex(), "action": "in_transit",
+        "occurred_at": minutes_ago(1), "location": "a back room", "reference": "planted stop",
+    })  # fmt: skip
+    attacker.refused(
+        f"(7) carrier {RIVAL_CARRIER_ID} adds a stop to the trail of Northwind's mug, whose order "
+        f"carrier {CARRIER_ID} carries (custody events all go on chain under the oracle's key)",
+        f"by the service: {refusal['code']}, {refusal['message']}",
     )
     verifier = attacker["AttestationVerifier"]
     identity = identity_commitment("national id DE-A11000007", DEV_IDENTITY_KEY)

@@ -65,15 +65,19 @@ class Source:
     api_key: str
     hmac_secret: str
     carrier_id: int | None = None
+    # The merchants whose goods this carrier moves before a sale (app.ingest.custody_scope).
+    merchants: tuple[str, ...] = ()
 
-    def settings(self, kind: str) -> dict[str, str | int]:
-        found: dict[str, str | int] = {
+    def settings(self, kind: str) -> dict[str, str | int | list[str]]:
+        found: dict[str, str | int | list[str]] = {
             "kind": kind,
             "api_key": self.api_key,
             "hmac_secret": self.hmac_secret,
         }
         if self.carrier_id is not None:
             found["carrier_id"] = self.carrier_id
+        if self.merchants:
+            found["merchants"] = list(self.merchants)
         return found
 
 
@@ -148,6 +152,22 @@ class Demo:
             raise SystemExit(f"the service rejected events: {answer['rejected']}")
         accepted: list[dict[str, Any]] = answer["accepted"]
         return accepted
+
+    def rejected(self, source: Source, *events: dict[str, Any]) -> list[dict[str, Any]]:
+        """A carrier's events the service must reject, each by name; the rejections."""
+        body = json.dumps(list(events)).encode()
+        path = "/v1/logistics/events"
+        sys.stdout.write(f"POST {path} as {source.name} ({_count(list(events))})\n")
+        response = self.http.post(path, content=body, headers=self._signed(source, body))
+        answer: dict[str, Any] = response.json()
+        rejected: list[dict[str, Any]] = (
+            answer["error"].get("details") or []
+            if response.status_code == 422
+            else answer.get("rejected", [])
+        )
+        if len(rejected) != len(events):
+            raise SystemExit(f"the service accepted what it must refuse: {answer}")
+        return rejected
 
     def follow(self, relay_id: str, label: str) -> None:
         """Waits until a record the service accepted is confirmed on chain."""

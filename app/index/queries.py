@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -9,7 +10,18 @@ from sqlalchemy.orm import Session
 
 from app.domain.vocab import MerchantStatus
 from app.index.indexer import CURSOR
-from app.index.models import IndexCursor, IndexedBlock, MerchantRow, MerchantStatusRow
+from app.index.models import (
+    IndexCursor,
+    IndexedBlock,
+    ItemReassignRow,
+    ItemRow,
+    MerchantRow,
+    MerchantStatusRow,
+    OrderItemRow,
+)
+
+# Ids named in one query's IN list.
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -45,3 +57,44 @@ def merchant_status(session: Session, merchant: MerchantRow | None) -> MerchantS
         .limit(1)
     ).first()
     return MerchantStatus(latest) if latest is not None else MerchantStatus.ACTIVE
+
+
+def item_merchants(session: Session, item_ids: Collection[str]) -> dict[str, str]:
+    """Each indexed item's merchant now: its latest registration, or a later verifier's
+    reassignment (the zero address: revoked). Items the index never saw are left out."""
+    latest: dict[str, tuple[int, int, str]] = {}
+    ids = sorted(set(item_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        for table, merchant in (
+            (ItemRow, ItemRow.merchant),
+            (ItemReassignRow, ItemReassignRow.to_merchant),
+        ):
+            rows = session.execute(
+                select(table.item_id, table.block_number, table.log_index, merchant).where(
+                    table.item_id.in_(chunk)
+                )
+            )
+            for item_id, block, log_index, owner in rows:
+                if (block, log_index) >= latest.get(item_id, (-1, -1, ""))[:2]:
+                    latest[item_id] = (block, log_index, owner)
+    return {item_id: owner for item_id, (_, _, owner) in latest.items()}
+
+
+def latest_orders(session: Session, item_ids: Collection[str]) -> dict[str, str]:
+    """The order that most recently held each item, as the index saw the orders opened."""
+    latest: dict[str, tuple[int, int, str]] = {}
+    ids = sorted(set(item_ids))
+    for start in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(
+                OrderItemRow.item_id,
+                OrderItemRow.block_number,
+                OrderItemRow.log_index,
+                OrderItemRow.order_id,
+            ).where(OrderItemRow.item_id.in_(ids[start : start + CHUNK]))
+        )
+        for item_id, block, log_index, order_id in rows:
+            if (block, log_index) >= latest.get(item_id, (-1, -1, ""))[:2]:
+                latest[item_id] = (block, log_index, order_id)
+    return {item_id: order_id for item_id, (_, _, order_id) in latest.items()}

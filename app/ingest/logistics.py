@@ -18,9 +18,11 @@ and validation of the body are in ``app.ingest.events``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +35,7 @@ from app.chain.contracts import DeploymentMissing
 from app.domain.custody_rows import text_hash
 from app.domain.ids import item_id_from_gs1
 from app.ingest.activations import published_proofs, queue_activations
+from app.ingest.custody_scope import NOT_CARRIED, NOT_CARRIED_MESSAGE, items_not_carried
 from app.ingest.events import parse_events
 from app.ingest.models import IdempotencyRecord
 from app.ingest.schemas import (
@@ -90,10 +93,13 @@ def ingest_logistics(
     events = parse_events(body)
     prepared = [_prepare(index, event, carrier_id) for index, event in enumerate(events)]
     unknown_items, unknown_orders = _unknown_subjects(services, prepared)
+    not_carried = _not_carried(services, source, prepared, unknown_items)
     for attempt in (1, 2):
         try:
             with services.database.transaction() as session:
-                answer = _write(session, source, prepared, unknown_items, unknown_orders)
+                answer = _write(
+                    session, source, prepared, unknown_items, unknown_orders, not_carried
+                )
                 if idempotency_key is not None:
                     remember_answer(session, source, SCOPE, idempotency_key, request_hash, answer)
             return answer
@@ -154,10 +160,32 @@ def _prepare(index: int, event: LogisticsEventCreate, carrier_id: int) -> Prepar
 def _unknown_subjects(services: AppServices, prepared: list[Prepared]) -> tuple[set[str], set[str]]:
     items = [p.subject for p in prepared if p.kind is RelayKind.CUSTODY]
     orders = [p.subject for p in prepared if p.kind is RelayKind.ORDER_LOGISTICS]
-    try:
+    with _reading_chain():
         return services.state(IngestState).subjects.unknown(
             services.settings, services.database, items, orders
         )
+
+
+def _not_carried(
+    services: AppServices, source: str, prepared: list[Prepared], unknown_items: set[str]
+) -> set[str]:
+    items = {p.subject for p in prepared if p.kind is RelayKind.CUSTODY}
+    with _reading_chain():
+        return items_not_carried(
+            services.settings,
+            services.database,
+            services.state(IngestState).subjects,
+            services.settings.sources[source],
+            items,
+            unknown_items,
+        )
+
+
+@contextlib.contextmanager
+def _reading_chain() -> Iterator[None]:
+    """A chain that cannot be read is a 503 the carrier retries."""
+    try:
+        yield
     except (ChainUnavailable, DeploymentMissing) as error:
         raise ApiError(
             503,
@@ -173,6 +201,7 @@ def _write(
     prepared: list[Prepared],
     unknown_items: set[str],
     unknown_orders: set[str],
+    not_carried: set[str],
 ) -> Answer:
     existing = {
         row.source_event_id: row
@@ -218,6 +247,17 @@ def _write(
                         subject=p.subject,
                     )
                 )
+            continue
+        if p.kind is RelayKind.CUSTODY and p.subject in not_carried:
+            rejected.append(
+                RejectedEventPublic(
+                    index=p.index,
+                    event_id=event_id,
+                    code=NOT_CARRIED,
+                    message=NOT_CARRIED_MESSAGE,
+                    subject=p.subject,
+                )
+            )
             continue
         if p.subject in provable:
             activate[p.subject] = provable[p.subject]

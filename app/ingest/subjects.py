@@ -7,9 +7,11 @@ answers first, in one query; what it does not know yet is asked of the node, in 
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +25,9 @@ from app.index.models import ItemRow, OrderRow
 from app.settings import Settings
 
 BATCH_SIZE = 500
+# How long an item's merchant read from the registry is reused: a verifier's reassignment reaches
+# an unindexed item's carriers at most this late.
+MERCHANT_SECONDS = 60.0
 
 
 class ChainUnavailable(TrustMallError, ConnectionError):
@@ -35,6 +40,7 @@ class SubjectChecker:
     def __init__(self, cache_size: int = 200_000) -> None:
         self._cache_size = cache_size
         self._known: OrderedDict[str, None] = OrderedDict()
+        self._merchants: OrderedDict[str, tuple[str, float]] = OrderedDict()
         # A suite of its own, not the app's (``services.state(SuiteCache)``): its calls are sent
         # in batches, and web3 keeps a batch's state on the provider, shared by every thread.
         self._suites = SuiteCache()
@@ -55,19 +61,9 @@ class SubjectChecker:
         order_ids = self._not_indexed(database, OrderRow.order_id, "order", order_ids)
         if not item_ids and not order_ids:
             return set(), set()
-        try:
-            suite = self._suite_for(settings)
-            # One batch at a time: web3's batching state lives on the shared provider.
-            with self._chain_lock:
-                missing_items = self._missing(suite, "ProductRegistry", "itemOf", item_ids)
-                missing_orders = self._missing(suite, "OrderEscrow", "orderOf", order_ids)
-        except TrustMallError:
-            raise
-        except Exception as error:
-            self._suites.forget()
-            raise ChainUnavailable(
-                f"the chain could not be read: {type(error).__name__}"
-            ) from error
+        with self._chain(settings) as suite:
+            missing_items = self._missing(suite, "ProductRegistry", "itemOf", item_ids)
+            missing_orders = self._missing(suite, "OrderEscrow", "orderOf", order_ids)
         return missing_items, missing_orders
 
     def _not_indexed(
@@ -93,20 +89,56 @@ class SubjectChecker:
             return set()
         if contract not in suite.contracts:
             return set(ids)
-        handle = suite.contracts[contract]
         missing: set[str] = set()
-        for start in range(0, len(ids), BATCH_SIZE):
-            chunk = ids[start : start + BATCH_SIZE]
-            with suite.web3.batch_requests() as batch:
-                for subject in chunk:
-                    batch.add(handle.functions[function](bytes.fromhex(subject[2:])))
-                results = batch.execute()
-            for subject, result in zip(chunk, results, strict=True):
-                if _exists(function, result):
-                    self._remember(f"{'item' if function == 'itemOf' else 'order'}:{subject}")
-                else:
-                    missing.add(subject)
+        for subject, result in _each_call(suite, contract, function, ids):
+            if function == "itemOf":
+                self._remember_merchant(subject, str(result[0]))
+            if _exists(function, result):
+                self._remember(f"{'item' if function == 'itemOf' else 'order'}:{subject}")
+            else:
+                missing.add(subject)
         return missing
+
+    def merchants_on_chain(self, settings: Settings, items: Sequence[str]) -> dict[str, str]:
+        """Each item's merchant as the registry read it at most ``MERCHANT_SECONDS`` ago (the
+        zero address: no record)."""
+        found: dict[str, str] = {}
+        oldest = time.monotonic() - MERCHANT_SECONDS
+        with self._lock:
+            for item in items:
+                cached = self._merchants.get(item)
+                if cached is not None and cached[1] >= oldest:
+                    found[item] = cached[0]
+        asked = [item for item in items if item not in found]
+        if asked:
+            with self._chain(settings) as suite:
+                for item, result in _each_call(suite, "ProductRegistry", "itemOf", asked):
+                    found[item] = str(result[0])
+                    self._remember_merchant(item, found[item])
+        return found
+
+    def _remember_merchant(self, item: str, merchant: str) -> None:
+        with self._lock:
+            self._merchants[item] = (merchant, time.monotonic())
+            self._merchants.move_to_end(item)
+            while len(self._merchants) > self._cache_size:
+                self._merchants.popitem(last=False)
+
+    @contextlib.contextmanager
+    def _chain(self, settings: Settings) -> Iterator[Suite]:
+        """The deployment on the chain, one caller at a time (web3's batching state lives on the
+        shared provider); any failure to read it is ``ChainUnavailable``."""
+        try:
+            suite = self._suite_for(settings)
+            with self._chain_lock:
+                yield suite
+        except TrustMallError:
+            raise
+        except Exception as error:
+            self._suites.forget()
+            raise ChainUnavailable(
+                f"the chain could not be read: {type(error).__name__}"
+            ) from error
 
     def _suite_for(self, settings: Settings) -> Suite:
         return self._suites.get(
@@ -125,6 +157,22 @@ class SubjectChecker:
             self._known[key] = None
             while len(self._known) > self._cache_size:
                 self._known.popitem(last=False)
+
+
+def _each_call(
+    suite: Suite, contract: str, function: str, ids: Sequence[str]
+) -> list[tuple[str, Any]]:
+    """``contract.function(id)`` for each of ``ids`` (0x hex bytes32), in JSON-RPC batches."""
+    handle = suite.contracts[contract]
+    answers: list[tuple[str, Any]] = []
+    for start in range(0, len(ids), BATCH_SIZE):
+        chunk = ids[start : start + BATCH_SIZE]
+        with suite.web3.batch_requests() as batch:
+            for subject in chunk:
+                batch.add(handle.functions[function](bytes.fromhex(subject[2:])))
+            results = batch.execute()
+        answers += zip(chunk, results, strict=True)
+    return answers
 
 
 def _exists(function: str, result: Any) -> bool:

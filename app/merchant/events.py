@@ -19,7 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.index.handlers import ChainLog, HandlerTable, address, hex32
-from app.index.models import ItemReassignRow, ItemRow, OrderRow
+from app.index.models import OrderRow
+from app.index.queries import item_merchants
 from app.merchant.event_types import EventType
 from app.merchant.models import (
     MerchantSessionRow,
@@ -64,20 +65,7 @@ def _order_merchant(session: Session, log: ChainLog) -> str | None:
 def _item_merchant(session: Session, log: ChainLog) -> str | None:
     """The item's merchant now: its latest registration, or a later verifier's reassignment."""
     item_id = hex32(log.args["itemId"])
-    registered = session.execute(
-        select(ItemRow.merchant, ItemRow.block_number, ItemRow.log_index)
-        .where(ItemRow.item_id == item_id)
-        .order_by(ItemRow.block_number.desc(), ItemRow.log_index.desc())
-        .limit(1)
-    ).first()
-    moved = session.execute(
-        select(ItemReassignRow.to_merchant, ItemReassignRow.block_number, ItemReassignRow.log_index)
-        .where(ItemReassignRow.item_id == item_id)
-        .order_by(ItemReassignRow.block_number.desc(), ItemReassignRow.log_index.desc())
-        .limit(1)
-    ).first()
-    found = [row for row in (registered, moved) if row is not None]
-    return str(max(found, key=lambda row: (row[1], row[2]))[0]) if found else None
+    return item_merchants(session, [item_id]).get(item_id)
 
 
 def _merchant_arg(_session: Session, log: ChainLog) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from eth_account import Account
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from web3 import Web3
@@ -50,6 +51,9 @@ LOGISTICS_ORACLE_KEY = TEST_PRIVATE_KEYS[8]
 ATTESTER_KEY = TEST_PRIVATE_KEYS[6]
 CARRIER = "acme-carrier"
 CARRIER_ID = 1
+# The merchant whose goods acme-carrier moves before a sale (app.ingest.custody_scope): test
+# account 2, the merchant of the ingestion and relay tests.
+CARRIER_MERCHANT = Account.from_key(TEST_PRIVATE_KEYS[2]).address
 RIVAL_CARRIER = "rival-carrier"
 RIVAL_CARRIER_ID = 2
 BUREAU = "north-bureau"
@@ -167,6 +171,13 @@ def verifier_secrets() -> SourceSecrets:
     return SourceSecrets(VERIFIER, secrets.token_urlsafe(24), secrets.token_urlsafe(32))
 
 
+def carrier_moves_goods_of(settings: Settings, seller: str) -> Settings:
+    """``settings`` with ``seller`` among the merchants whose goods acme-carrier moves."""
+    carrier = settings.sources[CARRIER]
+    moved = carrier.model_copy(update={"merchants": carrier.merchants | {seller}})
+    return settings.model_copy(update={"sources": {**settings.sources, CARRIER: moved}})
+
+
 @pytest.fixture
 def settings(
     deployment: Deployment,
@@ -180,12 +191,15 @@ def settings(
     that need the relayer or indexer start them). The environment is named: the default is
     production, which refuses the raw test keys."""
 
-    def source(kind: SourceKind, credentials: SourceSecrets) -> SourceCredentials:
+    def source(
+        kind: SourceKind, credentials: SourceSecrets, merchants: frozenset[str] = frozenset()
+    ) -> SourceCredentials:
         return SourceCredentials(
             kind=kind,
             api_key=SecretStr(credentials.api_key),
             hmac_secret=SecretStr(credentials.hmac_secret),
             carrier_id=credentials.carrier_id,
+            merchants=merchants,
         )
 
     return Settings(
@@ -201,7 +215,7 @@ def settings(
         report_encryption_key=SecretStr(Fernet.generate_key().decode()),
         webhook_encryption_key=SecretStr(Fernet.generate_key().decode()),
         sources={
-            CARRIER: source(SourceKind.CARRIER, carrier_secrets),
+            CARRIER: source(SourceKind.CARRIER, carrier_secrets, frozenset({CARRIER_MERCHANT})),
             RIVAL_CARRIER: source(SourceKind.CARRIER, rival_carrier_secrets),
             BUREAU: source(SourceKind.BUREAU, bureau_secrets),
         },

@@ -97,6 +97,8 @@ def story(
                     "api_key": carrier_secrets.api_key,
                     "hmac_secret": carrier_secrets.hmac_secret,
                     "carrier_id": CARRIER_ID,
+                    # The carrier moves this merchant's goods (app.ingest.custody_scope).
+                    "merchants": [MERCHANT],
                 }
             },
             environment="test",

@@ -27,6 +27,10 @@ def _no_service_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name)
 
 
+# A merchant's address, checksummed (test account 2).
+MOVED = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+
+
 def _settings(**fields: Any) -> Settings:
     return Settings(_env_file=None, **fields)  # type: ignore[call-arg]
 
@@ -81,6 +85,20 @@ def test_carrier_ids_are_unique_and_for_carriers_only() -> None:
         )
 
 
+def test_only_a_carrier_moves_merchants_goods_and_a_mistyped_address_is_refused() -> None:
+    with pytest.raises(ValidationError, match="merchants are for carriers, not a bureau"):
+        SourceCredentials(
+            kind=SourceKind.BUREAU,
+            api_key=SecretStr("key"),
+            hmac_secret=SecretStr("secret"),
+            merchants=frozenset({MOVED}),
+        )
+    typo = MOVED[:-1] + ("d" if MOVED[-1] != "d" else "D")  # a checksum no longer matching
+    with pytest.raises(ValidationError):
+        _settings(sources={"acme": {**_carrier(1), "merchants": [typo]}})
+    assert _settings(sources={"acme": _carrier(1)}).sources["acme"].merchants == frozenset()
+
+
 def test_carrier_ids_come_from_the_environment_as_make_api_reads_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -89,8 +107,11 @@ def test_carrier_ids_come_from_the_environment_as_make_api_reads_them(
     monkeypatch.setenv("TRUSTMALL_SOURCES__ACME__API_KEY", DEVELOPMENT_SECRET)
     monkeypatch.setenv("TRUSTMALL_SOURCES__ACME__HMAC_SECRET", DEVELOPMENT_SECRET)
     monkeypatch.setenv("TRUSTMALL_SOURCES__ACME__CARRIER_ID", "1")
+    monkeypatch.setenv("TRUSTMALL_SOURCES__ACME__MERCHANTS", f'["{MOVED.lower()}"]')
     monkeypatch.setenv("TRUSTMALL_LOGISTICS_ORACLE_PRIVATE_KEY", TEST_PRIVATE_KEYS[8])
     settings = _settings()
     assert settings.environment is Environment.DEVELOPMENT
     assert settings.sources["acme"].carrier_id == 1
+    # Checksummed as the index writes addresses, so a lowercase setting still matches.
+    assert settings.sources["acme"].merchants == {MOVED}
     assert settings.logistics_oracle_private_key is not None

@@ -136,3 +136,27 @@ def test_an_item_of_a_batch_whose_manifest_was_never_published_is_unknown(
     assert refused.status_code == 422, refused.text
     assert refused.json()["error"]["details"][0]["code"] == "unknown_item"
     assert not [r for r in handle.records() if r.source == ACTIVATION_SOURCE]
+
+
+def test_a_carrier_that_does_not_carry_a_published_batch_item_neither_activates_nor_tracks_it(
+    make_service: ServiceFactory,
+    relay_chain: Chain,
+    carrier: SourceSecrets,
+    rival_carrier_secrets: SourceSecrets,
+) -> None:
+    """rival-carrier moves none of the batch merchant's goods: its event is refused by name and
+    queues no activation (the manifest's batch names the merchant); acme-carrier's is taken."""
+    handle = make_service()
+    manifest = registered_batch(relay_chain, 2)
+    publish(handle, manifest)
+    item = manifest.data["items"][0]["item_id"]
+
+    refused = post_signed(handle.client, rival_carrier_secrets, [event(item_id=item)])
+
+    assert refused.status_code == 422, refused.text
+    [detail] = refused.json()["error"]["details"]
+    assert (detail["code"], detail["subject"]) == ("item_not_carried", item)
+    assert handle.records() == []
+    accepted = post_signed(handle.client, carrier, [event(item_id=item)])
+    assert accepted.status_code == 202, accepted.text
+    assert sorted(r.source == ACTIVATION_SOURCE for r in handle.records()) == [False, True]

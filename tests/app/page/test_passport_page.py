@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from eth_utils.crypto import keccak
 from sqlalchemy import update
 
@@ -20,9 +21,10 @@ from app.domain.metadata import canonical_json
 from app.domain.vocab import CustodyAction
 from app.outbox.models import OutboxRecord
 from app.outbox.relayer import Relayer
+from app.settings import Settings
 from app.shop.models import PassportRow
 from app.shop.page_cache import MadePage, PageCache
-from tests.app.conftest import SourceSecrets
+from tests.app.conftest import SourceSecrets, carrier_moves_goods_of
 from tests.app.index.actors import Actor, Shop, SuiteDriver
 from tests.app.index.records import Item
 from tests.app.ingest.support import post_signed
@@ -154,6 +156,14 @@ def test_hostile_passport_text_is_escaped_everywhere(
         assert "onerror=alert(3)>" not in html.replace("&gt;", "")
         assert "&lt;script&gt;alert(" in html
         assert "&quot;&gt;&lt;img src=x onerror=alert(3)&gt;" in html
+
+
+@pytest.fixture
+def shop_settings(settings: Settings, merchant: Actor) -> Settings:
+    """The carrier here moves this test's merchant's goods (``app.ingest.custody_scope``)."""
+    return carrier_moves_goods_of(settings, merchant.address).model_copy(
+        update={"confirmation_depth": 0}
+    )
 
 
 def _relay_carrier_event(shop: Shop, carrier: SourceSecrets, item: Item) -> None:
