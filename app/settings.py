@@ -58,7 +58,7 @@ class SourceCredentials(BaseModel):
     a carrier also its id on chain (``carrier_id``: the escrow's orders name the carrier that may
     report on them, and the service puts this id in each of the carrier's order reports) and the
     merchants whose items it moves before a sale (``merchants``: their warehouses' moves). A
-    carrier writes custody events only for those merchants' items and for the items of orders
+    carrier writes custody events only for those merchants' items and for the items of open orders
     assigned to it (``app.ingest.custody_scope``)."""
 
     kind: SourceKind

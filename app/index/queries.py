@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from app.index.models import (
     MerchantRow,
     MerchantStatusRow,
     OrderItemRow,
+    OrderRow,
 )
 
 # Ids named in one query's IN list.
@@ -81,9 +83,16 @@ def item_merchants(session: Session, item_ids: Collection[str]) -> dict[str, str
     return {item_id: owner for item_id, (_, _, owner) in latest.items()}
 
 
-def latest_orders(session: Session, item_ids: Collection[str]) -> dict[str, str]:
+class ItemOrder(NamedTuple):
+    """The order that most recently held an item, and whose it is."""
+
+    order_id: str
+    merchant: str
+
+
+def latest_orders(session: Session, item_ids: Collection[str]) -> dict[str, ItemOrder]:
     """The order that most recently held each item, as the index saw the orders opened."""
-    latest: dict[str, tuple[int, int, str]] = {}
+    latest: dict[str, tuple[int, int, ItemOrder]] = {}
     ids = sorted(set(item_ids))
     for start in range(0, len(ids), CHUNK):
         rows = session.execute(
@@ -92,9 +101,12 @@ def latest_orders(session: Session, item_ids: Collection[str]) -> dict[str, str]
                 OrderItemRow.block_number,
                 OrderItemRow.log_index,
                 OrderItemRow.order_id,
-            ).where(OrderItemRow.item_id.in_(ids[start : start + CHUNK]))
+                OrderRow.merchant,
+            )
+            .join(OrderRow, OrderRow.order_id == OrderItemRow.order_id)
+            .where(OrderItemRow.item_id.in_(ids[start : start + CHUNK]))
         )
-        for item_id, block, log_index, order_id in rows:
-            if (block, log_index) >= latest.get(item_id, (-1, -1, ""))[:2]:
-                latest[item_id] = (block, log_index, order_id)
-    return {item_id: order_id for item_id, (_, _, order_id) in latest.items()}
+        for item_id, block, log_index, order_id, merchant in rows:
+            if item_id not in latest or (block, log_index) > latest[item_id][:2]:
+                latest[item_id] = (block, log_index, ItemOrder(order_id, merchant))
+    return {item_id: order for item_id, (_, _, order) in latest.items()}

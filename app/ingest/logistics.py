@@ -35,7 +35,7 @@ from app.chain.contracts import DeploymentMissing
 from app.domain.custody_rows import text_hash
 from app.domain.ids import item_id_from_gs1
 from app.ingest.activations import published_proofs, queue_activations
-from app.ingest.custody_scope import NOT_CARRIED, NOT_CARRIED_MESSAGE, items_not_carried
+from app.ingest.custody_scope import NOT_CARRIED, NOT_CARRIED_MESSAGE, items_carried
 from app.ingest.events import parse_events
 from app.ingest.models import IdempotencyRecord
 from app.ingest.schemas import (
@@ -93,13 +93,11 @@ def ingest_logistics(
     events = parse_events(body)
     prepared = [_prepare(index, event, carrier_id) for index, event in enumerate(events)]
     unknown_items, unknown_orders = _unknown_subjects(services, prepared)
-    not_carried = _not_carried(services, source, prepared, unknown_items)
+    carried = _carried(services, source, prepared)
     for attempt in (1, 2):
         try:
             with services.database.transaction() as session:
-                answer = _write(
-                    session, source, prepared, unknown_items, unknown_orders, not_carried
-                )
+                answer = _write(session, source, prepared, unknown_items, unknown_orders, carried)
                 if idempotency_key is not None:
                     remember_answer(session, source, SCOPE, idempotency_key, request_hash, answer)
             return answer
@@ -166,18 +164,15 @@ def _unknown_subjects(services: AppServices, prepared: list[Prepared]) -> tuple[
         )
 
 
-def _not_carried(
-    services: AppServices, source: str, prepared: list[Prepared], unknown_items: set[str]
-) -> set[str]:
+def _carried(services: AppServices, source: str, prepared: list[Prepared]) -> set[str]:
     items = {p.subject for p in prepared if p.kind is RelayKind.CUSTODY}
     with _reading_chain():
-        return items_not_carried(
+        return items_carried(
             services.settings,
             services.database,
             services.state(IngestState).subjects,
             services.settings.sources[source],
             items,
-            unknown_items,
         )
 
 
@@ -201,7 +196,7 @@ def _write(
     prepared: list[Prepared],
     unknown_items: set[str],
     unknown_orders: set[str],
-    not_carried: set[str],
+    carried: set[str],
 ) -> Answer:
     existing = {
         row.source_event_id: row
@@ -248,20 +243,9 @@ def _write(
                     )
                 )
             continue
-        if p.kind is RelayKind.CUSTODY and p.subject in not_carried:
-            rejected.append(
-                RejectedEventPublic(
-                    index=p.index,
-                    event_id=event_id,
-                    code=NOT_CARRIED,
-                    message=NOT_CARRIED_MESSAGE,
-                    subject=p.subject,
-                )
-            )
-            continue
-        if p.subject in provable:
-            activate[p.subject] = provable[p.subject]
-        elif p.subject in unknown_items or p.subject in unknown_orders:
+        if p.subject not in provable and (
+            p.subject in unknown_items or p.subject in unknown_orders
+        ):
             is_item = p.kind is RelayKind.CUSTODY
             rejected.append(
                 RejectedEventPublic(
@@ -278,6 +262,20 @@ def _write(
                 )
             )
             continue
+        # Only items found carried before this transaction: a manifest published since waits.
+        if p.kind is RelayKind.CUSTODY and p.subject not in carried:
+            rejected.append(
+                RejectedEventPublic(
+                    index=p.index,
+                    event_id=event_id,
+                    code=NOT_CARRIED,
+                    message=NOT_CARRIED_MESSAGE,
+                    subject=p.subject,
+                )
+            )
+            continue
+        if p.subject in provable:
+            activate[p.subject] = provable[p.subject]
         relay_id = new_relay_id()
         rows.append(
             {

@@ -132,7 +132,8 @@ class RejectedEventPublic(BaseModel):
     event_id: str
     code: str = Field(
         description="unknown_item, unknown_order, event_id_conflict or item_not_carried (the "
-        "item is neither of a merchant this carrier moves goods for nor of an order assigned to it)"
+        "item is neither of a merchant this carrier moves goods for nor held by an open order "
+        "assigned to it)"
     )
     message: str
     subject: str | None = None

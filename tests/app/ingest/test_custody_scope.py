@@ -71,6 +71,28 @@ def test_a_carrier_adds_to_the_trail_of_an_item_only_once_an_order_of_it_is_assi
     assert _queued(shop) == {"scope-carried", "scope-rival-2"}
 
 
+def test_a_carrier_loses_the_trail_once_the_order_it_carried_is_closed(
+    shop: Shop,
+    suite: SuiteDriver,
+    merchant: Actor,
+    buyer: Actor,
+    carrier_secrets: SourceSecrets,
+) -> None:
+    """The reach lasts while the order is open: the merchant cancels it (the buyer is refunded)
+    and the carrier's next event on the item is refused."""
+    item = suite.register_item(merchant)
+    order = suite.open_order(buyer, merchant, [item.item_id])
+    suite.assign_carrier(merchant, order)
+    shop.index()
+    assert _rejected_code(_answer(shop, carrier_secrets, item.item_id, "closed-open")) is None
+
+    suite.cancel(merchant, order)
+    shop.index()
+    closed = _answer(shop, carrier_secrets, item.item_id, "closed-after")
+    assert _rejected_code(closed) == NOT_CARRIED
+    assert _queued(shop) == {"closed-open"}
+
+
 def test_a_carrier_moves_the_goods_of_the_merchants_it_serves_before_any_order(
     shop: Shop,
     chain: Chain,

@@ -17,7 +17,7 @@ from app.domain.manifest_signing import sign_manifest
 from app.domain.metadata import metadata_hash
 from app.outbox.kinds.batch_activation import ACTIVATION_SOURCE
 from app.outbox.relayer import Relayer
-from tests.app.conftest import SourceSecrets
+from tests.app.conftest import CARRIER_MERCHANT, SourceSecrets
 from tests.app.ingest.support import (
     MERCHANT,
     MERCHANT_KEY,
@@ -146,6 +146,7 @@ def test_a_carrier_that_does_not_carry_a_published_batch_item_neither_activates_
 ) -> None:
     """rival-carrier moves none of the batch merchant's goods: its event is refused by name and
     queues no activation (the manifest's batch names the merchant); acme-carrier's is taken."""
+    assert MERCHANT == CARRIER_MERCHANT  # the batch's merchant is the one acme moves goods for
     handle = make_service()
     manifest = registered_batch(relay_chain, 2)
     publish(handle, manifest)
