@@ -16,6 +16,7 @@ import pytest
 from _pytest.unraisableexception import gc_collect_iterations_key
 from ape.api import ReceiptAPI
 
+from bench.environment import SPEED_TEXT, python_speed
 from harness.nodes import ChainNode, anvil_command, free_port, running
 
 # A free port can be taken by another worker's process between the probe and the node's bind.
@@ -28,6 +29,27 @@ IN_ORDER_BY_PACKAGE = ("attacks", "scripts")
 # and service once (module fixtures): spread over two workers, a module would build them twice
 # (the end-to-end module ~20 s each time).
 IN_ORDER_BY_MODULE: tuple[str, ...] = ("app", "examples", "networks")
+
+
+# The machine's speed at the start of the run (the controller's, not each worker's).
+SPEED_AT_START = pytest.StashKey[str]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        session.config.stash[SPEED_AT_START] = python_speed()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """The suite's time means something only beside the machine's speed, which varies from hour to
+    hour on a shared VM: the same fixed loop ``make bench`` reports, timed at both ends."""
+    start = config.stash.get(SPEED_AT_START, None)
+    if start is not None:
+        terminalreporter.write_line(
+            f"Machine speed ({SPEED_TEXT}): {start} at the start, {python_speed()} at the end"
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -104,6 +104,7 @@ class AccountRelayer:
             report = CycleReport()
             poll = self.sender.poll()
             report.open_transactions = poll.open
+            report.cancelled_transactions = len(poll.cancelled)
             self.settlement.settle(report)
             self._send(report)
             return report

@@ -36,6 +36,8 @@ class CycleReport:
     requeued: int = 0
     failed: int = 0
     open_transactions: int = 0
+    # Transactions the node refused for what they are, whose nonce a no-op took this cycle.
+    cancelled_transactions: int = 0
 
     standing_by: bool = False  # another relayer holds the lease
 

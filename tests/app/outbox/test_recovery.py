@@ -212,7 +212,8 @@ def test_a_transaction_the_node_keeps_refusing_is_cancelled_and_its_events_sent_
         relayer.run_once()  # sent again: refused
         [tx] = _journal(service)
         assert "gas" in (tx.last_error or ""), tx.last_error
-        relayer.run_once()  # refused when last sent, out of the pool: a no-op takes its nonce
+        # Refused when last sent, out of the pool: a no-op takes its nonce, and the cycle says so.
+        assert relayer.run_once().cancelled_transactions == 1
         # Until it settles, a record's status shows the call's hash, never the no-op's.
         relay_id = service.records()[0].relay_id
         shown = service.client.get(f"/v1/relay/{relay_id}").json()
