@@ -191,6 +191,9 @@ def api_schema(fuzz_app: Any) -> Any:
     loaded = schemathesis.openapi.from_asgi("/openapi.json", fuzz_app)
     for phase in ("examples", "coverage", "fuzzing"):
         loaded.config.phases.get_by_name(name=phase).enabled = phase in PHASES
+    # A body over its size limit is refused 413 before it is read: a refusal like the others.
+    rejection = loaded.config.checks.negative_data_rejection
+    rejection.expected_statuses = [*rejection.expected_statuses, "413"]
     return loaded
 
 
@@ -287,3 +290,17 @@ def test_operation_answers_within_its_schema_and_never_5xx(
     TALLY[label] += 1
     STATUSES[f"{label} {response.status_code}"] += 1
     case.validate_response(response, checks=CHECKS)
+
+
+def test_schema_violating_data_refused_413_for_its_size_counts_as_refused(
+    api_schema: Any, fuzz_app: Any
+) -> None:
+    """A generated schema-violating body can outgrow a body limit, which answers 413 before it
+    reads the body: the fuzzer's rejection check takes that as the refusal it is."""
+    operation = api_schema["/v1/metadata"]["POST"]
+    for phase in ("examples", "coverage", "fuzzing"):
+        checks = api_schema.config.checks_config_for(operation=operation, phase=phase)
+        assert "413" in checks.negative_data_rejection.expected_statuses
+    material = {"name": "clay", "percent": {"not": "a number" * 5_000}}
+    document = {"schema": "trustmall.passport/1", "name": "Mug", "materials": [material]}
+    assert TestClient(fuzz_app).post("/v1/metadata", json=document).status_code == 413
