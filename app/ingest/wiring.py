@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC
 
+import structlog
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,13 +20,21 @@ from app.outbox.models import OutboxRecord, RelayStatus
 from app.outbox.router import router as relay_router
 from app.outbox.worker import relayer_worker
 from app.services import AppServices
+from app.settings import SourceKind
 from app.stats.sources import RelayLagPublic, provide_relay_lag
+
+log = structlog.get_logger(__name__)
 
 
 def install_ingest_and_relay(app: FastAPI, services: AppServices) -> None:
     services.workers["relayer"] = relayer_worker(services)
     add_routes(app, logistics_router, relay_router)
     provide_relay_lag(app, relay_lag)
+    for name, source in services.settings.sources.items():
+        if source.kind is SourceKind.CARRIER and not source.merchants:
+            # Said at start: a carrier configured before `merchants` existed loses its pre-sale
+            # custody events (app.ingest.custody_scope) until its merchants are listed.
+            log.warning("carrier_moves_no_merchants_goods", source=name, reach="its open orders")
 
 
 def relay_lag(session: Session) -> RelayLagPublic:

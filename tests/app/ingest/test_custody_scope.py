@@ -5,14 +5,17 @@ trails it has no part in. acme-carrier (carrier 1) moves test account 2's goods;
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from app.ingest.custody_scope import NOT_CARRIED
+from app.main import create_app
 from app.outbox.models import OutboxRecord
-from tests.app.conftest import CARRIER_MERCHANT, RIVAL_CARRIER_ID, SourceSecrets
+from app.settings import Settings
+from tests.app.conftest import CARRIER_MERCHANT, RIVAL_CARRIER, RIVAL_CARRIER_ID, SourceSecrets
 from tests.app.index.actors import Actor, Shop, SuiteDriver
 from tests.app.ingest.support import MERCHANT, Chain, event, hex32, post_signed
 
@@ -132,3 +135,18 @@ def test_an_item_moved_to_another_merchant_leaves_its_old_merchants_carrier(
     suite.reassign(item_id, merchant.address)
     shop.index()
     assert _rejected_code(_answer(shop, carrier_secrets, item_id, "moved-after")) == NOT_CARRIED
+
+
+def test_a_carrier_listed_with_no_merchants_is_named_at_start(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An operator upgrading sees which carriers lost their moves before a sale: rival-carrier
+    lists no merchant, acme-carrier lists one. The app logs JSON lines on stdout."""
+    capsys.readouterr()
+    create_app(settings)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    named = [line["source"] for line in lines if line["event"] == WARNING]
+    assert named == [RIVAL_CARRIER]
+
+
+WARNING = "carrier_moves_no_merchants_goods"
