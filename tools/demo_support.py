@@ -115,10 +115,8 @@ class Demo:
         ape_run({**self.env, **(env or {})}, *args)
 
     def post_signed(self, source: Source, path: str, payload: Any) -> dict[str, Any]:
-        """A source's webhook: its API key and an HMAC signature over the timestamp and body."""
-        body = json.dumps(payload).encode()
-        sys.stdout.write(f"POST {path} as {source.name} ({_count(payload)})\n")
-        response = self.http.post(path, content=body, headers=self._signed(source, body))
+        """A source's webhook, which the service must accept."""
+        response = self._post_signed(source, path, payload)
         if response.status_code >= 300:
             raise SystemExit(f"the service refused {path}: {response.status_code} {response.text}")
         answer: dict[str, Any] = response.json()
@@ -131,6 +129,12 @@ class Demo:
             raise SystemExit(f"the service refused {path}: {response.status_code} {response.text}")
         answer: dict[str, Any] = response.json()
         return answer
+
+    def _post_signed(self, source: Source, path: str, payload: Any) -> httpx.Response:
+        """A source's webhook: its API key and an HMAC signature over the timestamp and body."""
+        body = json.dumps(payload).encode()
+        sys.stdout.write(f"POST {path} as {source.name} ({_count(payload)})\n")
+        return self.http.post(path, content=body, headers=self._signed(source, body))
 
     @staticmethod
     def _signed(source: Source, body: bytes) -> dict[str, str]:
@@ -155,10 +159,7 @@ class Demo:
 
     def rejected(self, source: Source, *events: dict[str, Any]) -> list[dict[str, Any]]:
         """A carrier's events the service must reject, each by name; the rejections."""
-        body = json.dumps(list(events)).encode()
-        path = "/v1/logistics/events"
-        sys.stdout.write(f"POST {path} as {source.name} ({_count(list(events))})\n")
-        response = self.http.post(path, content=body, headers=self._signed(source, body))
+        response = self._post_signed(source, "/v1/logistics/events", list(events))
         answer: dict[str, Any] = response.json()
         rejected: list[dict[str, Any]] = (
             answer["error"].get("details") or []

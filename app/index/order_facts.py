@@ -44,9 +44,12 @@ OFFER_KINDS = ("settlement_offered", "settlement_offer_withdrawn")
 NAMED_ORDERS = 500
 
 
-def open_order_facts(session: Session, *, recalls: bool) -> list[OrderFacts]:
-    """Every order whose latest index row leaves it open; with its recalled items if asked."""
-    facts = _facts(session, None, open_only=True)
+def open_order_facts(
+    session: Session, *, recalls: bool, order_ids: Collection[str] | None = None
+) -> list[OrderFacts]:
+    """Every order (or every one of ``order_ids``) whose latest index row leaves it open; with
+    its recalled items if asked."""
+    facts = _facts(session, order_ids, open_only=True)
     return _with_recalls(session, facts) if recalls else facts
 
 

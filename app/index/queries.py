@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from app.index.models import (
 
 # Ids named in one query's IN list.
 CHUNK = 500
+Value = TypeVar("Value")
 
 
 @dataclass(frozen=True)
@@ -64,23 +65,18 @@ def merchant_status(session: Session, merchant: MerchantRow | None) -> MerchantS
 def item_merchants(session: Session, item_ids: Collection[str]) -> dict[str, str]:
     """Each indexed item's merchant now: its latest registration, or a later verifier's
     reassignment (the zero address: revoked). Items the index never saw are left out."""
-    latest: dict[str, tuple[int, int, str]] = {}
-    ids = sorted(set(item_ids))
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    rows: list[tuple[str, int, int, str]] = []
+    for chunk in _chunks(item_ids):
         for table, merchant in (
             (ItemRow, ItemRow.merchant),
             (ItemReassignRow, ItemReassignRow.to_merchant),
         ):
-            rows = session.execute(
+            rows += session.execute(
                 select(table.item_id, table.block_number, table.log_index, merchant).where(
                     table.item_id.in_(chunk)
                 )
-            )
-            for item_id, block, log_index, owner in rows:
-                if (block, log_index) >= latest.get(item_id, (-1, -1, ""))[:2]:
-                    latest[item_id] = (block, log_index, owner)
-    return {item_id: owner for item_id, (_, _, owner) in latest.items()}
+            ).tuples()
+    return _latest_per_item(rows)
 
 
 class ItemOrder(NamedTuple):
@@ -92,10 +88,9 @@ class ItemOrder(NamedTuple):
 
 def latest_orders(session: Session, item_ids: Collection[str]) -> dict[str, ItemOrder]:
     """The order that most recently held each item, as the index saw the orders opened."""
-    latest: dict[str, tuple[int, int, ItemOrder]] = {}
-    ids = sorted(set(item_ids))
-    for start in range(0, len(ids), CHUNK):
-        rows = session.execute(
+    rows: list[tuple[str, int, int, ItemOrder]] = []
+    for chunk in _chunks(item_ids):
+        found = session.execute(
             select(
                 OrderItemRow.item_id,
                 OrderItemRow.block_number,
@@ -104,9 +99,25 @@ def latest_orders(session: Session, item_ids: Collection[str]) -> dict[str, Item
                 OrderRow.merchant,
             )
             .join(OrderRow, OrderRow.order_id == OrderItemRow.order_id)
-            .where(OrderItemRow.item_id.in_(ids[start : start + CHUNK]))
-        )
-        for item_id, block, log_index, order_id, merchant in rows:
-            if item_id not in latest or (block, log_index) > latest[item_id][:2]:
-                latest[item_id] = (block, log_index, ItemOrder(order_id, merchant))
-    return {item_id: order for item_id, (_, _, order) in latest.items()}
+            .where(OrderItemRow.item_id.in_(chunk))
+        ).tuples()
+        rows += [
+            (item, block, index, ItemOrder(order, owner))
+            for item, block, index, order, owner in found
+        ]
+    return _latest_per_item(rows)
+
+
+def _chunks(ids: Collection[str]) -> Iterator[list[str]]:
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
+def _latest_per_item(rows: Iterable[tuple[str, int, int, Value]]) -> dict[str, Value]:
+    """Of rows (item id, block, log index, value), each item's value in its latest row."""
+    latest: dict[str, tuple[int, int, Value]] = {}
+    for item_id, block, log_index, value in rows:
+        if item_id not in latest or (block, log_index) > latest[item_id][:2]:
+            latest[item_id] = (block, log_index, value)
+    return {item_id: value for item_id, (_, _, value) in latest.items()}

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.session import Database
-from app.index.order_facts import OPEN_STATUSES, order_facts
+from app.index.order_facts import open_order_facts
 from app.index.queries import CHUNK, item_merchants, latest_orders
 from app.ingest.subjects import SubjectChecker
 from app.settings import Settings, SourceCredentials
@@ -57,22 +57,18 @@ def items_carried(
     for item, merchant in subjects.merchants_on_chain(settings, on_chain).items():
         merchants[item] = {merchant}
     carried = {item for item, named in merchants.items() if named <= source.merchants}
-    if source.carrier_id is None:
-        return carried
     # Orders hold registered items only, each of one merchant.
     single = {item: next(iter(named)) for item, named in merchants.items() if len(named) == 1}
     with database.sessions() as session:
         orders = latest_orders(session, set(single) - carried)
-        facts = order_facts(session, {order.order_id for order in orders.values()})
-    for item, order in orders.items():
-        fact = facts.get(order.order_id)
-        if (
-            fact is not None
-            and order.merchant == single[item]
-            and fact.status in OPEN_STATUSES
-            and fact.carrier == source.carrier_id
-        ):
-            carried.add(item)
+        opened = {order.order_id for order in orders.values()}
+        still_open = open_order_facts(session, recalls=False, order_ids=opened) if opened else []
+    carriers = {fact.order_id: fact.carrier for fact in still_open}
+    carried |= {
+        item
+        for item, order in orders.items()
+        if order.merchant == single[item] and carriers.get(order.order_id) == source.carrier_id
+    }
     return carried
 
 
