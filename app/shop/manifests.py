@@ -4,7 +4,10 @@ chain and keeps each item's proof, so shoppers can check batch items without tru
 Checks, in order: the manifest's shape; its root, chain and registry are this batch's; the batch is
 registered on chain (``registry.batchOf(root)``); the signature recovers the batch's merchant; each
 item names its key (``sku`` or ``gtin``, and ``serial``) and the key gives its id under the batch's
-merchant, as the registry derives it; the leaves rebuild the root and their count is the batch's
+merchant, as the registry derives it; each GTIN lies under a company prefix the batch's merchant
+holds (``registry.gs1PrefixHolder``: the registry activates and verifies a batch's GS1 item only
+then, so a manifest naming another company's GTINs would speak for items that are not its
+merchant's); the leaves rebuild the root and their count is the batch's
 ``itemCount``. A second publication of the
 same content answers the first; other content for a published root is a conflict.
 """
@@ -20,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.api.errors import ApiError
 from app.domain.errors import InvalidGtin, InvalidSerial
-from app.domain.ids import item_id_of_key, manifest_item_key
+from app.domain.ids import gs1_company_prefixes, item_id_of_key, manifest_item_key
 from app.domain.manifest import ManifestDocument, ManifestItemDocument
 from app.domain.manifest_signing import (
     InvalidManifestSignature,
@@ -30,6 +33,7 @@ from app.domain.manifest_signing import (
 from app.domain.merkle import LEAF_ENCODING, BatchLeaf, ItemBatch
 from app.domain.metadata import NotCanonicalizable
 from app.domain.orders import ZERO_ADDRESS
+from app.domain.vocab import IdScheme
 from app.index.chain import RPC_ERRORS, ChainUnavailable
 from app.index.handlers import hex32
 from app.index.runtime import IndexRuntime
@@ -67,6 +71,7 @@ def publish_manifest(
     keys = [
         _item_key(position, item, batch_merchant) for position, item in enumerate(document.items)
     ]
+    _check_gs1_prefixes(index, batch_merchant, keys)
     leaves = [
         BatchLeaf(bytes.fromhex(item.item_id[2:]), bytes.fromhex(item.metadata_hash[2:]))
         for item in document.items
@@ -158,6 +163,38 @@ def _item_key(position: int, item: ManifestItemDocument, merchant: str) -> tuple
             {"field": field, "item_id": item.item_id.lower(), "derived_item_id": derived},
         )
     return int(scheme), code, serial
+
+
+def _check_gs1_prefixes(
+    index: IndexRuntime, merchant: str, keys: list[tuple[int, str, str]]
+) -> None:
+    """Refuses the first GS1 key whose GTIN lies under no company prefix ``merchant`` holds now.
+    Grants never nest, so a prefix found held covers every later GTIN under it: a company's
+    manifest costs a few reads, whatever its size."""
+    held: set[str] = set()
+    try:
+        registry = index.chain.suite().registry
+        for position, (scheme, gtin, _serial) in enumerate(keys):
+            if scheme != IdScheme.GS1:
+                continue
+            prefixes = gs1_company_prefixes(gtin)
+            if held.intersection(prefixes):
+                continue
+            holding = next(
+                (p for p in prefixes if registry.functions.gs1PrefixHolder(p).call() == merchant),
+                None,
+            )
+            if holding is None:
+                raise _refused(
+                    422,
+                    "gs1_prefix_not_held",
+                    "the batch's merchant holds no GS1 company prefix this item's GTIN lies under: "
+                    "the registry would never activate it (a verifier grants the prefix first)",
+                    {"field": f"manifest.items.{position}", "gtin": gtin},
+                )
+            held.add(holding)
+    except RPC_ERRORS as error:
+        raise ChainUnavailable(f"reading GS1 prefix holders: {error}") from error
 
 
 def _document(manifest: dict[str, Any]) -> ManifestDocument:

@@ -2,15 +2,19 @@
 verifier moved shows its new merchant; a revoked record reads unknown until its rightful merchant
 registers the id again (the squatter's recall no longer counts); a batch item named by a GTIN is
 authentic only while the batch's merchant holds the GTIN's company prefix (``verifyBatchItem``
-with the manifest's key); and manifests whose items name no key, or another item's, are refused."""
+with the manifest's key); and manifests whose items name no key, another item's, or a GTIN under a
+prefix the batch's merchant does not hold, are refused."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
+from sqlalchemy import select
+
 from app.domain.ids import item_id_from_gs1
 from app.domain.vocab import Verdict
+from app.shop.models import ManifestItem
 from app.shop.verdicts import item_verdict
 from tests.app.index.actors import Actor, Batch, Shop, SuiteDriver
 from tests.app.index.records import random_gtin
@@ -90,7 +94,6 @@ def test_a_gtin_batch_item_is_authentic_only_under_the_batch_merchants_prefix(
 ) -> None:
     gtin, prefix = random_gtin()
     batch = suite.register_batch(merchant, count=3, gtin=gtin)
-    assert _publish(shop, suite, merchant, batch).status_code == 201
     item_id = batch.item_ids[1]
     item_hex = "0x" + item_id.hex()
     leaf = batch.tree.leaves[1]
@@ -101,21 +104,57 @@ def test_a_gtin_batch_item_is_authentic_only_under_the_batch_merchants_prefix(
         ).call()
         return verdict
 
+    early = _publish(shop, suite, merchant, batch)
+
+    # The batch lists the ids, but not under a key its merchant may claim: nobody's items, and
+    # its manifest is refused rather than kept to speak for them.
     assert on_chain() == Verdict.UNKNOWN
+    assert (early.status_code, early.json()["error"]["code"]) == (422, "gs1_prefix_not_held")
+    assert early.json()["error"]["details"] == {"field": "manifest.items.0", "gtin": gtin}
     shop.index()
     for params in BOTH:
-        # The batch lists the id, but not under a key its merchant may claim: nobody's item.
         refused = shop.client.get(f"/v1/items/{item_hex}", params=params)
         assert refused.status_code == 404, params
         assert refused.json()["error"]["details"]["verdict"] == "unknown"
 
     suite.grant_prefix(prefix, merchant)
 
+    assert _publish(shop, suite, merchant, batch).status_code == 201
     assert on_chain() == Verdict.AUTHENTIC
     for verdict in _verdicts(shop, item_hex):
         assert verdict["verdict"] == "authentic", verdict["source"]
         assert verdict["merchant"]["address"] == merchant.address
         assert verdict["batch"]["root"] == batch.hex and verdict["batch"]["proof_verified"]
+
+
+def test_a_manifest_naming_another_companys_gtins_is_refused_and_speaks_for_none_of_them(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    """A squatter, an approved merchant without the prefix, registers a batch whose leaves name
+    the prefix holder's GS1 items (GS1 ids are the same under every merchant) and publishes it
+    first: refused, so the holder's own manifest alone speaks for its items (the page, its
+    activation proof, its carriers' reach: app.ingest.custody_scope)."""
+    gtin, prefix = random_gtin()
+    suite.grant_prefix(prefix, merchant)
+    squatter = suite.new_merchant("Squat Goods Ltd")
+    squat = suite.register_batch(squatter, count=3, gtin=gtin)
+    batch = suite.register_batch(merchant, count=2, gtin=gtin)
+    shared = batch.item_ids[1]
+    assert shared in squat.item_ids and squat.root != batch.root
+
+    squatted = _publish(shop, suite, squatter, squat)
+    published = _publish(shop, suite, merchant, batch)
+
+    assert (squatted.status_code, squatted.json()["error"]["code"]) == (422, "gs1_prefix_not_held")
+    assert published.status_code == 201, published.text
+    with shop.app.state.index.database.sessions() as session:
+        roots = session.scalars(
+            select(ManifestItem.root).where(ManifestItem.item_id == "0x" + shared.hex())
+        ).all()
+    assert roots == [batch.hex]
+    for verdict in _verdicts(shop, "0x" + shared.hex()):
+        assert verdict["verdict"] == "authentic", verdict["source"]
+        assert verdict["merchant"]["address"] == merchant.address
 
 
 def test_a_manifest_item_without_a_key_or_with_another_items_key_is_refused(

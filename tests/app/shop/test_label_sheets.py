@@ -26,10 +26,18 @@ RUN = re.compile(r"M(\d+) (\d+)h(\d+)v1h-\d+z")
 
 
 def _publish_gs1_batch(
-    shop: Shop, suite: SuiteDriver, merchant: Actor, gtin: str, serials: list[str], lot: str | None
+    shop: Shop,
+    suite: SuiteDriver,
+    merchant: Actor,
+    product: tuple[str, str],
+    serials: list[str],
+    lot: str | None,
 ) -> str:
-    """A GS1 batch of ``serials`` (with ``lot`` in each manifest item), registered and published;
+    """A GS1 batch of ``serials`` (with ``lot`` in each manifest item) of a GTIN and its company
+    prefix (``random_gtin``), the prefix granted to ``merchant`` first, registered and published;
     its root as hex."""
+    gtin, prefix = product
+    suite.grant_prefix(prefix, merchant)
     ids = [item_id_of_key(merchant.address, IdScheme.GS1, gtin, s) for s in serials]
     hashes = [metadata_hash({"name": "Mug", "serial": s}) for s in serials]
     tree = ItemBatch([BatchLeaf(i, h) for i, h in zip(ids, hashes, strict=True)])
@@ -93,9 +101,9 @@ def _texts(label: ET.Element) -> list[str]:
 def test_a_sheet_holds_24_labels_each_a_code_of_the_items_digital_link_then_the_next_page(
     shop_settings: Settings, shop: Shop, suite: SuiteDriver, merchant: Actor
 ) -> None:
-    gtin, _ = random_gtin()
+    gtin, prefix = random_gtin()
     serials = [f"{n:04d}" for n in range(30)]
-    root = _publish_gs1_batch(shop, suite, merchant, gtin, serials, lot="L24")
+    root = _publish_gs1_batch(shop, suite, merchant, (gtin, prefix), serials, lot="L24")
 
     first = shop.client.get(f"/v1/batches/{root}/labels.svg")
     second = shop.client.get(f"/v1/batches/{root}/labels.svg?page=2")
@@ -123,9 +131,9 @@ def test_a_sheet_holds_24_labels_each_a_code_of_the_items_digital_link_then_the_
 def test_a_hostile_serial_is_text_in_the_svg_and_encoded_in_the_link(
     shop: Shop, suite: SuiteDriver, merchant: Actor
 ) -> None:
-    gtin, _ = random_gtin()
+    gtin, prefix = random_gtin()
     serial = "<b>&\"x'/</svg>"
-    root = _publish_gs1_batch(shop, suite, merchant, gtin, [serial], lot=None)
+    root = _publish_gs1_batch(shop, suite, merchant, (gtin, prefix), [serial], lot=None)
 
     svg = shop.client.get(f"/v1/batches/{root}/labels.svg").text
 
