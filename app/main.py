@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     index = install_index_and_shop(app, services)
-    install_ingest_and_relay(app, services)
+    install_ingest_and_relay(app, services, app.state.metrics)
     install_credit(app)
     install_keeper(app, services, app.state.metrics)
     install_merchant(app, services, index, app.state.metrics)

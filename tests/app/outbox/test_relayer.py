@@ -173,3 +173,44 @@ def test_second_relayer_on_the_same_database_stands_by_until_the_first_lets_go(
     first.release_lease()
     relay_until_settled(second, handle, relay_chain)
     assert handle.statuses() == {"confirmed": 5}
+
+
+def test_metrics_show_the_relays_records_and_transactions_as_the_database_holds_them(
+    make_service: ServiceFactory,
+    carrier: SourceSecrets,
+    relay_chain: Chain,
+    relay_items: list[bytes],
+) -> None:
+    """The relayer here is not the app's worker (as with `make worker` beside `make serve`): the
+    app's /metrics still shows what it relays, read from the database."""
+    handle = make_service()
+    before = handle.client.get("/metrics").text
+    _accept(handle, carrier, _custody_events(relay_items, 20, "metrics"))
+    waiting = handle.client.get("/metrics").text
+    relayer = Relayer.from_services(handle.services)
+
+    relayer.run_once()
+    flying = handle.client.get("/metrics").text
+    relay_until_settled(relayer, handle, relay_chain)
+    settled = handle.client.get("/metrics").text
+
+    assert 'trustmall_relay_records{status="queued"} 0.0' in before
+    assert "trustmall_relay_oldest_unconfirmed_seconds 0.0" in before
+    assert 'trustmall_relay_records{status="queued"} 20.0' in waiting
+    assert _value(waiting, "trustmall_relay_oldest_unconfirmed_seconds") > 0
+    assert 'trustmall_relay_records{status="submitted"} 20.0' in flying
+    assert (
+        _value(flying, 'trustmall_chain_transactions{state="pending"}')
+        + _value(flying, 'trustmall_chain_transactions{state="mined"}')
+        == 1
+    )
+    assert 'trustmall_relay_records{status="confirmed"} 20.0' in settled
+    assert 'trustmall_relay_records{status="submitted"} 0.0' in settled
+    assert "trustmall_relay_oldest_unconfirmed_seconds 0.0" in settled
+    assert 'trustmall_chain_transactions{state="confirmed"} 1.0' in settled
+    assert 'trustmall_chain_transactions{state="pending"} 0.0' in settled
+
+
+def _value(metrics: str, name: str) -> float:
+    [line] = [line for line in metrics.splitlines() if line.startswith(name + " ")]
+    return float(line.split()[-1])
