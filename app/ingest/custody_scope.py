@@ -13,9 +13,11 @@ an item's trail when
 Any other event is rejected ``item_not_carried`` and nothing of it is kept. Only items found
 carried are let through: an item whose merchant cannot be read is not. The merchant is read from
 the index, else from the published batch manifests naming the item (every one of their merchants
-must be served: anyone can list an id in a manifest), else from the registry itself (an item
-registered moments ago); orders and their carriers from the index, so a carrier assigned moments
-ago is refused until the index reaches that block, and one replaced keeps its reach that long.
+must be served: publication admits only ids their merchant can claim, but a manifest kept from
+before that check, or from a prefix's earlier holder, may name another's), else from the registry
+itself (an item registered moments ago); orders and their carriers from the index, so a carrier
+assigned moments ago is refused until the index reaches that block, and one replaced keeps its
+reach that long.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def items_carried(
 
 
 def _manifest_merchants(session: Session, item_ids: list[str]) -> dict[str, set[str]]:
-    """The merchants of the published manifests naming each item (its batch's, or squatters')."""
+    """The merchants of the published manifests naming each item."""
     found: dict[str, set[str]] = {}
     for start in range(0, len(item_ids), CHUNK):
         rows = session.execute(

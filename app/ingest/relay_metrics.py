@@ -32,7 +32,8 @@ def relay_lag(session: Session) -> RelayLagPublic:
 
 
 class RelayCollector(Collector):
-    """A few indexed queries at each scrape; no chain call."""
+    """Three queries at each scrape (the outbox counted over its status index, its oldest
+    unconfirmed record, the journal counted by state); no chain call."""
 
     def __init__(self, services: AppServices) -> None:
         self.services = services

@@ -29,14 +29,13 @@ def _publish_gs1_batch(
     shop: Shop,
     suite: SuiteDriver,
     merchant: Actor,
-    product: tuple[str, str],
+    gtin: str,
+    prefix: str,
     serials: list[str],
     lot: str | None,
 ) -> str:
-    """A GS1 batch of ``serials`` (with ``lot`` in each manifest item) of a GTIN and its company
-    prefix (``random_gtin``), the prefix granted to ``merchant`` first, registered and published;
-    its root as hex."""
-    gtin, prefix = product
+    """A GS1 batch of ``serials`` (with ``lot`` in each manifest item) of ``gtin``, its company
+    ``prefix`` granted to ``merchant`` first, registered and published; its root as hex."""
     suite.grant_prefix(prefix, merchant)
     ids = [item_id_of_key(merchant.address, IdScheme.GS1, gtin, s) for s in serials]
     hashes = [metadata_hash({"name": "Mug", "serial": s}) for s in serials]
@@ -103,7 +102,7 @@ def test_a_sheet_holds_24_labels_each_a_code_of_the_items_digital_link_then_the_
 ) -> None:
     gtin, prefix = random_gtin()
     serials = [f"{n:04d}" for n in range(30)]
-    root = _publish_gs1_batch(shop, suite, merchant, (gtin, prefix), serials, lot="L24")
+    root = _publish_gs1_batch(shop, suite, merchant, gtin, prefix, serials, lot="L24")
 
     first = shop.client.get(f"/v1/batches/{root}/labels.svg")
     second = shop.client.get(f"/v1/batches/{root}/labels.svg?page=2")
@@ -133,7 +132,7 @@ def test_a_hostile_serial_is_text_in_the_svg_and_encoded_in_the_link(
 ) -> None:
     gtin, prefix = random_gtin()
     serial = "<b>&\"x'/</svg>"
-    root = _publish_gs1_batch(shop, suite, merchant, (gtin, prefix), [serial], lot=None)
+    root = _publish_gs1_batch(shop, suite, merchant, gtin, prefix, [serial], lot=None)
 
     svg = shop.client.get(f"/v1/batches/{root}/labels.svg").text
 
