@@ -16,6 +16,7 @@ import pytest
 from _pytest.unraisableexception import gc_collect_iterations_key
 from ape.api import ReceiptAPI
 
+import app  # noqa: F401  (chooses the keccak backend before Ape's accounts hash anything)
 from bench.environment import SPEED_TEXT, python_speed
 from harness.nodes import ChainNode, anvil_command, free_port, running
 
