@@ -6,14 +6,14 @@ nothing is applied twice."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any
 
 import structlog
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import and_, exists, false, or_, select, update
+from sqlalchemy import and_, case, exists, false, or_, select
 from web3.exceptions import ContractLogicError, Web3Exception
 
 from app.chain.contracts import Suite
@@ -25,7 +25,13 @@ from app.db.lease import LEASE_SECONDS, Lease
 from app.db.session import Database
 from app.outbox.calls import RowView, view_of
 from app.outbox.kinds import RelayContext, deployed_calls, kind_relays, revert_decoder
-from app.outbox.models import OutboxRecord, RelayKind, RelayStatus, take_from_queue
+from app.outbox.models import (
+    OutboxRecord,
+    RelayKind,
+    RelayStatus,
+    take_from_queue,
+    update_records,
+)
 from app.outbox.plan import CycleReport, HeldBack, Plan
 from app.outbox.settlement import Settlement
 
@@ -300,11 +306,7 @@ class AccountRelayer:
             )
             log.warning("relay_record_refused", record_id=record_id, reason=reason)
         with self.database.transaction() as session:
-            claim = {"status": RelayStatus.SUBMITTED}
-            if plan.send and not take_from_queue(session, [r.id for r in plan.send], **claim):
-                raise _PlanOutdated  # rolls back: nothing of the plan is written
             relay = self.relays[kind]
-            relay.commit(session, plan)
             tx_id: int | None = None
             if plan.send:
                 tx = self.sender.prepare(
@@ -315,20 +317,12 @@ class AccountRelayer:
                     purpose=f"outbox:{kind}",
                 )
                 tx_id = tx.id
-                for row in plan.send:
-                    updates.append(
-                        {
-                            "id": row.id,
-                            "status": RelayStatus.SUBMITTED,
-                            "transaction_id": tx.id,
-                            "attempts": row.attempts + 1,
-                            "custody_event_id": _id_text(row.custody_event_id),
-                            "not_before": None,
-                            "last_error": None,
-                        }
-                    )
-            if updates:
-                session.execute(update(OutboxRecord), updates)
+                if not take_from_queue(
+                    session, [row.id for row in plan.send], **_sent_by(tx_id, plan.send)
+                ):
+                    raise _PlanOutdated  # rolls back: nothing of the plan is written
+            relay.commit(session, plan)
+            update_records(session, updates)
         return tx_id
 
 
@@ -336,5 +330,17 @@ class _PlanOutdated(Exception):
     """A record of the plan is no longer queued: nothing of the plan is written."""
 
 
-def _id_text(event_id: int | None) -> str | None:
-    return None if event_id is None else str(event_id)
+def _sent_by(tx_id: int, rows: Sequence[RowView]) -> dict[str, Any]:
+    """The values of records sent by transaction ``tx_id``, for one UPDATE of them all: a custody
+    record's event id is its own (a CASE on the record's id)."""
+    event_ids = {
+        row.id: str(row.custody_event_id) for row in rows if row.custody_event_id is not None
+    }
+    return {
+        "status": RelayStatus.SUBMITTED,
+        "transaction_id": tx_id,
+        "attempts": OutboxRecord.attempts + 1,
+        "custody_event_id": case(event_ids, value=OutboxRecord.id) if event_ids else None,
+        "not_before": None,
+        "last_error": None,
+    }

@@ -28,7 +28,7 @@ from app.chain.sender import TransactionSender
 from app.db.base import utc_now
 from app.db.session import Database
 from app.outbox.kinds.base import KindRelay
-from app.outbox.models import OutboxRecord, RelayStatus
+from app.outbox.models import OutboxRecord, RelayStatus, update_records
 from app.outbox.plan import CycleReport
 
 log = structlog.get_logger(__name__)
@@ -134,7 +134,7 @@ class Settlement:
             )
         if updates:
             with self.database.transaction() as session:
-                session.execute(update(OutboxRecord), updates)
+                update_records(session, updates)
         log.info(
             "relay_settled",
             sender=self.sender.address,

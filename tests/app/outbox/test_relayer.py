@@ -9,10 +9,11 @@ import time
 from collections import Counter
 
 import pytest
+from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
 from app.chain.journal import ChainTransaction
-from app.outbox.models import RelayStatus
+from app.outbox.models import OutboxRecord, RelayStatus
 from app.outbox.relayer import Relayer
 from app.outbox.worker import relayer_worker
 from tests.app.conftest import SourceSecrets
@@ -89,6 +90,43 @@ def test_many_events_travel_in_few_transactions_each_recorded_once(
     assert int(confirmed["custody_event_id"]) == max(event_id for event_id, _, _ in recorded)
     item = relay_chain.registry.functions.itemOf(relay_items[0]).call()
     assert item[2] > 0  # lastAction set by a custody event
+
+
+def test_a_batch_is_claimed_and_settled_by_a_few_statements_not_one_per_record(
+    make_service: ServiceFactory,
+    carrier: SourceSecrets,
+    relay_chain: Chain,
+    relay_items: list[bytes],
+) -> None:
+    """Every record of a batch is sent, and later confirmed, with the same values but its own
+    custody event id: a statement per record was a round of parsing, locking and a new row
+    version each on PostgreSQL, for 500 records a batch."""
+    handle = make_service(relay_batch_size=100)
+    _accept(handle, carrier, _custody_events(relay_items, 250, "statements"))
+    record_updates: list[int] = []
+
+    def count(
+        _c: object, _cu: object, statement: str, params: object, _x: object, many: bool
+    ) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX_RECORDS"):
+            record_updates.append(len(params) if many else 1)  # type: ignore[arg-type]
+
+    engine = handle.services.database.engine
+    sql_event.listen(engine, "before_cursor_execute", count)
+    try:
+        relay_until_settled(Relayer.from_services(handle.services), handle, relay_chain)
+    finally:
+        sql_event.remove(engine, "before_cursor_execute", count)
+
+    assert handle.statuses() == {"confirmed": 250}
+    # A few a cycle (reopened records followed back, a claim per transaction, an update per
+    # transaction settled), whatever the batch's size: one per record would be 500 here.
+    assert sum(record_updates) < 25, record_updates
+    with handle.services.database.sessions() as session:
+        sent = session.execute(select(OutboxRecord.attempts, OutboxRecord.custody_event_id)).all()
+    assert {attempts for attempts, _ in sent} == {1}
+    event_ids = [int(event_id) for _, event_id in sent]
+    assert sorted(event_ids) == sorted(e for e, _, _ in relay_chain.custody_events(0)[-250:])
 
 
 def test_custody_ids_start_above_the_highest_id_the_oracle_spent(
