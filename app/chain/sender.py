@@ -35,7 +35,7 @@ from hexbytes import HexBytes
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from web3 import Web3
-from web3.exceptions import Web3RPCError
+from web3.exceptions import Web3Exception, Web3RPCError
 from web3.types import BlockIdentifier, TxParams
 
 from app.chain.journal import OPEN_STATES, ChainTransaction, TransactionAttempt, TxState
@@ -115,6 +115,23 @@ class TransactionSender:
         params: TxParams = {"from": self.address, "to": Web3.to_checksum_address(to), "data": data}
         estimate = int(self.web3.eth.estimate_gas(params, "pending"))
         return estimate * (100 + self.policy.gas_margin_percent) // 100
+
+    def runs_within(self, to: str, data: bytes, gas: int) -> bool:
+        """Whether a call from this account runs to its end within ``gas`` on the pending state:
+        then a transaction of it with that limit does too, on that state. One execution, where
+        the node's estimate runs the call several times over. False when it reverts or runs out
+        of gas; raises when the node cannot be reached."""
+        params: TxParams = {
+            "from": self.address,
+            "to": Web3.to_checksum_address(to),
+            "data": data,
+            "gas": gas,
+        }
+        try:
+            self.web3.eth.call(params, "pending")
+        except Web3Exception:
+            return False
+        return True
 
     def call(self, to: str, data: bytes, block: BlockIdentifier = "pending") -> bytes:
         """An ``eth_call`` from this account on ``block``'s state (by default the pending one);

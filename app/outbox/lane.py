@@ -72,6 +72,8 @@ class AccountRelayer:
         # The most gas one transaction of a kind may take (the keeper's KEEPER_MAX_GAS); a batch
         # estimated above it, or above 90% of the block's limit, is halved.
         self.gas_caps = dict(gas_caps or {})
+        # Each kind's last estimate: (gas, records), which later batches' limits scale from.
+        self._estimated: dict[RelayKind, tuple[int, int]] = {}
         self.clock = clock
         policy = replace(sender_policy or SenderPolicy(), confirmation_depth=confirmation_depth)
         self.sender = TransactionSender(self.web3, account, database, policy, clock)
@@ -254,18 +256,40 @@ class AccountRelayer:
             if not send:
                 return plan
             data = call.encode(send)
+            most = min(gas_cap * 9 // 10, self.gas_caps.get(kind, gas_cap))
             try:
-                gas = self.sender.estimate_gas(call.address, data)
+                gas = self._batch_gas(kind, call.address, data, len(send), most)
             except ContractLogicError as error:
                 revert = self.decoder.decode(revert_data(error))
                 send = relay.without_refused(send, revert, head, plan)
                 continue
-            if gas > min(gas_cap * 9 // 10, self.gas_caps.get(kind, gas_cap)) and len(send) > 1:
+            if gas > most and len(send) > 1:
                 send = send[: len(send) // 2]
                 continue
             plan.send, plan.calldata, plan.gas = send, data, min(gas, gas_cap)
             return plan
         raise HeldBack(f"could not settle a {kind} batch of {len(rows)} records")
+
+    def _batch_gas(self, kind: RelayKind, to: str, data: bytes, records: int, most: int) -> int:
+        """A batch's gas limit: its kind's last estimate scaled to its records, when a call on the
+        pending state runs within that (one execution: 12 ms for 500 custody events on Anvil,
+        where its estimate took 100 ms); else the node's estimate, which later batches then scale
+        from. Scaled only up to twice the estimated records, so the estimate's fixed cost is
+        counted at most twice; a batch smaller than the estimated one is estimated (scaling down
+        would leave the fixed cost short). Raises as ``estimate_gas`` when the batch reverts."""
+        estimated = self._estimated.get(kind)
+        if estimated is not None:
+            gas, estimated_records = estimated
+            scaled = -(-gas * records // estimated_records)
+            if (
+                estimated_records <= records <= 2 * estimated_records
+                and scaled <= most
+                and self.sender.runs_within(to, data, scaled)
+            ):
+                return scaled
+        gas = self.sender.estimate_gas(to, data)
+        self._estimated[kind] = (gas, records)
+        return gas
 
     def _commit(self, kind: RelayKind, plan: Plan) -> int | None:
         """Writes the plan in one database transaction: settled records, the kind's own writes (the

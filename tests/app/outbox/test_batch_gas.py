@@ -1,0 +1,82 @@
+"""A custody batch's gas limit: scaled from the kind's last estimate and confirmed by one call on
+the pending state, or estimated by the node when the scaled limit would not do."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from app.outbox.relayer import Relayer
+from tests.app.conftest import SourceSecrets
+from tests.app.ingest.support import Chain, event, hex32, post_signed, relay_until_settled
+from tests.app.outbox.conftest import ServiceFactory
+
+pytestmark = pytest.mark.anvil
+BATCH = 40
+
+
+def _counted(relayer: Relayer, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often the relayer's sender asks the node to estimate, and to run a batch within a limit
+    (and how often that limit did)."""
+    asked: Counter[str] = Counter()
+    sender = relayer.senders[0].sender
+    estimate, runs_within = sender.estimate_gas, sender.runs_within
+
+    def counted_estimate(*args: Any) -> int:
+        asked["estimate"] += 1
+        return estimate(*args)
+
+    def counted_run(*args: Any) -> bool:
+        ran = runs_within(*args)
+        asked["ran within" if ran else "ran short"] += 1
+        return ran
+
+    monkeypatch.setattr(sender, "estimate_gas", counted_estimate)
+    monkeypatch.setattr(sender, "runs_within", counted_run)
+    return asked
+
+
+def _limits_and_use(chain: Chain, start: int) -> list[tuple[int, int]]:
+    """(gas limit, gas used) of each custody transaction since block ``start``, in chain order."""
+    hashes = list(dict.fromkeys(tx for _, _, tx in chain.custody_events(start)))
+    used = []
+    for tx_hash in hashes:
+        tx = chain.w3.eth.get_transaction(tx_hash)
+        receipt = chain.w3.eth.get_transaction_receipt(tx_hash)
+        used.append((int(tx["gas"]), int(receipt["gasUsed"])))
+    return used
+
+
+def test_batches_like_the_estimated_one_are_checked_by_one_call_and_a_costlier_one_is_estimated(
+    make_service: ServiceFactory,
+    relay_chain: Chain,
+    carrier: SourceSecrets,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handle = make_service(relay_batch_size=BATCH)
+    [first_item] = relay_chain.register_skus(1, "gas-one")
+    fresh = relay_chain.register_skus(BATCH, "gas-fresh")
+    # Two batches of events of one item (its slots warm after the first event of a batch), then
+    # a batch of events of as many items as records, each item's slots cold: costlier a record.
+    one_item = [event(item_id=hex32(first_item), action="in_transit") for _ in range(2 * BATCH)]
+    many_items = [event(item_id=hex32(item), action="in_transit") for item in fresh]
+    for events in (one_item, many_items):
+        accepted = post_signed(handle.client, carrier, events)
+        assert accepted.status_code == 202, accepted.text
+    relayer = Relayer.from_services(handle.services)
+    asked = _counted(relayer, monkeypatch)
+    start = relay_chain.head() + 1
+
+    relay_until_settled(relayer, handle, relay_chain)
+
+    assert handle.statuses() == {"confirmed": 3 * BATCH}
+    # The first batch estimated; the second, like it, ran within the scaled limit; the third ran
+    # short of it and was estimated.
+    assert asked == Counter({"estimate": 2, "ran within": 1, "ran short": 1})
+    limits = _limits_and_use(relay_chain, start)
+    assert len(limits) == 3
+    assert limits[0][0] == limits[1][0]  # the second sent with the first's limit, scaled 1:1
+    assert limits[2][0] > limits[0][0]
+    assert all(used <= limit for limit, used in limits)
