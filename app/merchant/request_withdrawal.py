@@ -8,7 +8,9 @@ simulation), and taking back must not refill what a day allows.
 
 The service then never sends them, but their signatures stay valid until their nonces are spent
 on chain: whoever holds one (the signer, the service's database) could still relay it. The next
-request the signer signs for the same nonce retires it when it runs.
+request the signer signs for the same nonce retires it when it runs. The relay keeps watching a
+withdrawn request until then (``app.outbox.kinds.forwarded``): one someone else relayed shows
+``confirmed`` with that transaction.
 
 A request the relayer took into a transaction meanwhile is no longer queued: the withdrawal and
 the relayer's claim on its records (``app.outbox.lane``) both take them with ``take_from_queue``,
@@ -27,11 +29,12 @@ from sqlalchemy.orm import Session
 
 from app.api.errors import ApiError
 from app.merchant.request_models import MerchantRequestRow
+from app.outbox.kinds.forwarded import WITHDRAWN
 from app.outbox.models import OutboxRecord, RelayStatus, take_from_queue
 
 log = structlog.get_logger(__name__)
 
-WITHDRAWN = "withdrawn by its signer before the service sent it"
+__all__ = ["WITHDRAWN", "withdraw"]
 
 
 def withdraw(session: Session, signer: str, request_id: str) -> list[str]:

@@ -114,6 +114,8 @@ class AccountRelayer:
             report.open_transactions = poll.open
             report.cancelled_transactions = len(poll.cancelled)
             self.settlement.settle(report)
+            for relay in self.relays.values():
+                relay.follow_settled()
             self._send(report)
             return report
         except Exception:

@@ -152,6 +152,10 @@ class KindRelay:
         """On the first cycle, once the journal is settled: queued records whose earlier sends
         may have reached the chain."""
 
+    def follow_settled(self) -> None:
+        """Every full cycle, after settling: records this kind settled without the chain's word
+        that the chain may still overturn (most kinds have none)."""
+
     # ------------------------------------------------------------------ settling
 
     def refused_in_receipts(self, sends: SucceededSends) -> tuple[dict[int, str], set[int]]:

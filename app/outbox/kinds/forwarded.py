@@ -10,6 +10,12 @@ someone who relayed the signed request first) is settled from its log; one whose
 still on its way waits; one whose earlier nonce can no longer run (its request expired unsent)
 fails, as the forwarder would skip it for ever. After mining, each record is read from its log.
 
+A request its signer withdrew (``app.merchant.request_withdrawal``) is never sent, but its signature
+stays valid until its nonce is spent, and whoever holds it may relay it. So the relay keeps looking
+at withdrawn requests: once the signer's nonce has passed one, it is confirmed with the transaction
+that ran it (at depth) if that transaction carried it, and otherwise its reason says what spent the
+nonce; one whose deadline passed unspent can no longer run. Either way it is then looked at no more.
+
 A batch holds what a block can run: the forwarder gives each call exactly its signed gas and, so
 that a relayer cannot starve a call, ends the whole transaction with INVALID when a call could not
 get it. A batch whose calls outgrow the block is not refused (no revert names a request): the node
@@ -24,16 +30,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+import structlog
 from eth_abi.abi import encode
 from eth_typing import HexStr
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.chain.forwarded import forwarded_refusal, forwarder_nonces
 from app.chain.log_ranges import logs_in_ranges
 from app.chain.reverts import explain
 from app.chain.rpc_reads import Batches
+from app.db.base import utc_now
 from app.domain.abi_types import address_topic, from_hex
 from app.domain.forward_requests import (
     BATCH_BYTES_PER_REQUEST,
@@ -47,7 +55,11 @@ from app.outbox.kinds.base import KindRelay, SucceededSends
 from app.outbox.models import OutboxRecord, RelayKind, RelayStatus
 from app.outbox.plan import WAITING_FOR_DEPTH, Plan
 
+log = structlog.get_logger(__name__)
+
 REQUEST_SOURCE = "merchant-request"
+# A withdrawn request's reason while someone else could still relay it.
+WITHDRAWN = "withdrawn by its signer before the service sent it"
 EXECUTED_TOPIC = keccak(text="ExecutedForwardRequest(address,uint256,bool)")
 WAITING_FOR_EARLIER = "waiting for the signer's earlier request"
 # Seconds a request's deadline must leave after the next block's time for it to be sent.
@@ -227,6 +239,74 @@ class MerchantRequestRelay(KindRelay):
         if not data:
             return "the call reverted without a reason (out of its signed gas?)"
         return explain(self.context.decoder.decode(data))
+
+    # ------------------------------------------------------------------ withdrawn requests
+
+    def follow_settled(self) -> None:
+        with self.context.database.sessions() as session:
+            withdrawn = session.execute(
+                select(OutboxRecord.id, OutboxRecord.payload).where(
+                    OutboxRecord.kind == self.kind,
+                    OutboxRecord.status == RelayStatus.FAILED,
+                    OutboxRecord.failure_reason == WITHDRAWN,
+                )
+            ).all()
+        if not withdrawn:
+            return
+        web3 = self.context.suite.web3
+        head = web3.eth.get_block("latest")
+        signers = sorted({str(payload["from"]) for _id, payload in withdrawn})
+        chain_nonce = forwarder_nonces(cast(Batches, web3.provider), self.call.address, signers)
+        executed: dict[str, dict[int, Executed]] = {}  # a signer's logs, read once
+        outcomes: dict[int, dict[str, Any]] = {}
+        for record_id, payload in withdrawn:
+            request = request_of(payload)
+            if request.nonce >= chain_nonce[request.sender]:
+                if request.deadline < int(head["timestamp"]):
+                    outcomes[record_id] = {"failure_reason": f"{WITHDRAWN}; it expired unsent"}
+                continue
+            if request.sender not in executed:
+                executed[request.sender] = self._executed(request.sender)
+            outcome = self._withdrawn_outcome(
+                request, payload, executed[request.sender].get(request.nonce), int(head["number"])
+            )
+            if outcome is not None:
+                outcomes[record_id] = outcome
+        self._write_withdrawn(outcomes)
+
+    def _withdrawn_outcome(
+        self, request: ForwardRequest, payload: Mapping[str, Any], found: Executed | None, head: int
+    ) -> dict[str, Any] | None:
+        """What a withdrawn request whose nonce was spent becomes; None while the transaction that
+        ran it is not yet at depth."""
+        if found is None or not self._carries(found, payload):
+            return {"failure_reason": f"{WITHDRAWN}; {_used_by_another(request)}"}
+        if head - found.block < self.context.depth:
+            return None
+        if not found.success:
+            why = self._why_failed(request, found.block)
+            return {"failure_reason": f"{WITHDRAWN}; relayed by someone else, it failed: {why}"}
+        return {
+            "status": RelayStatus.CONFIRMED,
+            "tx_hash": found.tx_hash,
+            "block_number": found.block,
+            "confirmed_at": utc_now(),
+            "failure_reason": None,
+        }
+
+    def _write_withdrawn(self, outcomes: Mapping[int, Mapping[str, Any]]) -> None:
+        """Writes each outcome on its record if the record is still withdrawn."""
+        if not outcomes:
+            return
+        with self.context.database.transaction() as session:
+            for record_id, values in outcomes.items():
+                session.execute(
+                    update(OutboxRecord)
+                    .where(OutboxRecord.id == record_id, OutboxRecord.failure_reason == WITHDRAWN)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+        log.info("merchant_requests_withdrawn_settled", records=sorted(outcomes))
 
     # ------------------------------------------------------------------ settling
 

@@ -25,6 +25,7 @@ from tests.app.merchant.request_support import (
     next_nonce,
     post,
     relay,
+    run_directly,
     signed_body,
     sku_inputs,
     status_of,
@@ -97,6 +98,41 @@ def test_a_signer_withdraws_a_queued_request_with_its_later_nonces_and_signs_the
     relay(shop, relayer=relayer)
     assert status_of(shop, replacement)["status"] == "confirmed"
     assert _owner(suite, merchant, replacement_key) == merchant.address
+    # It spent the withdrawn request's nonce, which can no longer run; the third's still could.
+    assert status_of(shop, second)["reason"] == (
+        f"{WITHDRAWN}; the signer's nonce 1 was used by another request"
+    )
+    assert status_of(shop, third)["reason"] == WITHDRAWN
+
+
+def test_a_withdrawn_request_someone_else_relays_shows_confirmed_with_that_transaction(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    """Withdrawing takes a request out of the service's queue, not its signature off the world:
+    whoever holds the signed request (the merchant's own script kept it) may still relay it, and
+    then the service must not call it withdrawn."""
+    items = sku_inputs("relayed-elsewhere", 1)
+    registry = suite.registry
+    body = signed_body(shop, merchant.account, registry, registry.functions.registerItems(items))
+    request_id = post(shop, body).json()["id"]
+    taken = shop.client.delete(f"{REQUESTS}/{request_id}", headers=sign_in(shop.client, merchant))
+    assert taken.status_code == 200, taken.text
+    relayer = relay(shop)
+    assert status_of(shop, request_id)["reason"] == WITHDRAWN  # its nonce is still unspent
+
+    forwarder = run_directly(shop, suite, body)
+    [ran] = forwarder.events.ExecutedForwardRequest().get_logs(
+        from_block=suite.w3.eth.block_number, argument_filters={"signer": merchant.address}
+    )
+    relay(shop, relayer=relayer)
+
+    status = status_of(shop, request_id)
+    assert (status["status"], status["reason"]) == ("confirmed", None)
+    assert (status["tx_hash"], status["block_number"]) == (
+        ran.transactionHash.to_0x_hex(),
+        ran.blockNumber,
+    )
+    assert _owner(suite, merchant, items[0][0]) == merchant.address
 
 
 def test_a_batch_planned_with_a_request_withdrawn_before_it_is_written_sends_nothing(
