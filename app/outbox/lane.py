@@ -23,7 +23,7 @@ from app.chain.sender import SenderPolicy, TransactionSender
 from app.db.base import utc_now
 from app.db.lease import LEASE_SECONDS, Lease
 from app.db.session import Database
-from app.outbox.calls import RowView, view_of
+from app.outbox.calls import VIEW_COLUMNS, RowView, view_of
 from app.outbox.kinds import RelayContext, deployed_calls, kind_relays, revert_decoder
 from app.outbox.models import (
     OutboxRecord,
@@ -239,8 +239,8 @@ class AccountRelayer:
             limit = self.batch_size
             if relay.call.max_records is not None:
                 limit = min(limit, relay.call.max_records)
-            records = session.scalars(
-                select(OutboxRecord)
+            records = session.execute(
+                select(*VIEW_COLUMNS)
                 .where(eligible, OutboxRecord.kind == kind)
                 .order_by(OutboxRecord.id)
                 .limit(limit)

@@ -16,7 +16,7 @@ from web3.contract import Contract
 
 from app.chain.contracts import Suite
 from app.chain.reverts import Revert
-from app.outbox.calls import BatchCall, RowView, bytes32_word, uint_word, view_of
+from app.outbox.calls import VIEW_COLUMNS, BatchCall, RowView, bytes32_word, uint_word, view_of
 from app.outbox.custody_ids import CustodyIds
 from app.outbox.kinds.base import Commit, KindRelay, RelayContext
 from app.outbox.kinds.batch_activation import ACTIVATION_SOURCE
@@ -123,8 +123,8 @@ class CustodyRelay(KindRelay):
         when someone else spent theirs."""
         database = self.context.database
         with database.sessions() as session:
-            records = session.scalars(
-                select(OutboxRecord).where(
+            records = session.execute(
+                select(*VIEW_COLUMNS).where(
                     OutboxRecord.status == RelayStatus.QUEUED,
                     OutboxRecord.kind == self.kind,
                     OutboxRecord.custody_event_id.is_not(None),
