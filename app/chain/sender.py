@@ -39,11 +39,11 @@ from web3.exceptions import Web3Exception, Web3RPCError
 from web3.types import BlockIdentifier, TxParams
 
 from app.chain.journal import OPEN_STATES, ChainTransaction, TransactionAttempt, TxState
+from app.chain.sender_policy import SenderPolicy
 from app.db.session import Database
 
 log = structlog.get_logger(__name__)
 
-GWEI = 10**9
 # Answers of a node to a send that mean "you already gave me this" or "this nonce is spent":
 # the next poll reads the receipts and decides.
 _BENIGN_SEND_ERRORS = ("already known", "already imported", "nonce too low", "known transaction")
@@ -52,26 +52,6 @@ _BENIGN_SEND_ERRORS = ("already known", "already imported", "nonce too low", "kn
 # (funds, fees, a full pool, a rate limit) is resent until it clears.
 _UNSENDABLE_MARKERS = ("gas limit", "intrinsic gas", "oversized", "too large")
 _TRANSFER_GAS = 21_000
-
-
-@dataclass(frozen=True)
-class SenderPolicy:
-    """How patient the sender is, and how much it pays."""
-
-    confirmation_depth: int = 2
-    # A transaction the node's pool no longer holds and that has no receipt is sent again once
-    # its last broadcast is this old.
-    resend_after_seconds: float = 2.0
-    # A transaction still waiting in the pool this long after its newest attempt was signed gets
-    # a new attempt with higher fees (same nonce, same calldata).
-    bump_after_seconds: float = 30.0
-    fee_bump_percent: int = 15
-    # A transaction holding the account's next nonce whose newest attempt, signed this long ago,
-    # the node refused for what it is when last sent gets a no-op attempt that spends its nonce.
-    cancel_refused_after_seconds: float = 60.0
-    gas_margin_percent: int = 20
-    priority_fee: int = 1 * GWEI
-    max_fee_per_gas: int | None = None
 
 
 @dataclass
@@ -117,10 +97,9 @@ class TransactionSender:
         return estimate * (100 + self.policy.gas_margin_percent) // 100
 
     def runs_within(self, to: str, data: bytes, gas: int) -> bool:
-        """Whether a call from this account runs to its end within ``gas`` on the pending state:
-        then a transaction of it with that limit does too, on that state. One execution, where
-        the node's estimate runs the call several times over. False when it reverts or runs out
-        of gas; raises when the node cannot be reached."""
+        """Whether a call from this account runs to its end within ``gas`` on the pending state,
+        as a transaction of it with that limit would (one execution, where an estimate runs it
+        several times). False when it reverts or runs out of gas; raises if the node is away."""
         params: TxParams = {
             "from": self.address,
             "to": Web3.to_checksum_address(to),

@@ -19,7 +19,8 @@ from web3.exceptions import ContractLogicError, Web3Exception
 from app.chain.contracts import Suite
 from app.chain.journal import OPEN_STATES, ChainTransaction
 from app.chain.reverts import revert_data
-from app.chain.sender import SenderPolicy, TransactionSender
+from app.chain.sender import TransactionSender
+from app.chain.sender_policy import SenderPolicy
 from app.db.base import utc_now
 from app.db.lease import LEASE_SECONDS, Lease
 from app.db.session import Database

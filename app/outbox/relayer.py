@@ -59,7 +59,7 @@ from eth_account.signers.local import LocalAccount
 
 from app.chain.contracts import connect, load_suite
 from app.chain.keys import ServiceKeys, SigningKeyUnavailable
-from app.chain.sender import GWEI, SenderPolicy
+from app.chain.sender_policy import GWEI, SenderPolicy
 from app.outbox.lane import AccountRelayer
 from app.outbox.models import RelayKind
 from app.outbox.plan import CycleReport

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from web3.exceptions import TransactionNotFound
 
 from app.chain.journal import ChainTransaction
-from app.chain.sender import SenderPolicy
+from app.chain.sender_policy import SenderPolicy
 from app.outbox.relayer import Relayer
 from app.settings import Settings
 from harness.nodes import ChainNode, anvil_command, free_port, running
