@@ -73,8 +73,9 @@ class AccountRelayer:
         # The most gas one transaction of a kind may take (the keeper's KEEPER_MAX_GAS); a batch
         # estimated above it, or above 90% of the block's limit, is halved.
         self.gas_caps = dict(gas_caps or {})
-        # Each kind's last estimate: (gas, records), which later batches' limits scale from.
-        self._estimated: dict[RelayKind, tuple[int, int]] = {}
+        # The last estimate of each kind's batches of one function: (gas, records), which later
+        # batches' limits scale from (a kind may batch calls of several functions).
+        self._estimated: dict[tuple[RelayKind, bytes], tuple[int, int]] = {}
         self.clock = clock
         policy = replace(sender_policy or SenderPolicy(), confirmation_depth=confirmation_depth)
         self.sender = TransactionSender(self.web3, account, database, policy, clock)
@@ -115,14 +116,23 @@ class AccountRelayer:
             report.open_transactions = poll.open
             report.cancelled_transactions = len(poll.cancelled)
             self.settlement.settle(report)
-            for relay in self.relays.values():
-                relay.follow_settled()
             self._send(report)
+            self._follow_settled()
             return report
         except Exception:
             # Whatever went wrong (the node away, most often), look at the chain afresh first.
             self._reconciled = False
             raise
+
+    def _follow_settled(self) -> None:
+        """The kinds' second looks at records settled without the chain's word. They send
+        nothing, so one failing (a node without the old state a reason is read from, a log query
+        a provider refuses) is logged and left for the next cycle, never holding the relay up."""
+        for kind, relay in self.relays.items():
+            try:
+                relay.follow_settled()
+            except Exception as error:  # the docstring says why any
+                log.warning("relay_follow_up_failed", kind=kind, error=type(error).__name__)
 
     def has_work(self) -> bool:
         """Whether a cycle would find more to do than check that the chain still has what it
@@ -274,24 +284,29 @@ class AccountRelayer:
         raise HeldBack(f"could not settle a {kind} batch of {len(rows)} records")
 
     def _batch_gas(self, kind: RelayKind, to: str, data: bytes, records: int, most: int) -> int:
-        """A batch's gas limit: its kind's last estimate scaled to its records, when a call on the
-        pending state runs within that (one execution: 12 ms for 500 custody events on Anvil,
-        where its estimate took 100 ms); else the node's estimate, which later batches then scale
-        from. Scaled only up to twice the estimated records, so the estimate's fixed cost is
-        counted at most twice; a batch smaller than the estimated one is estimated (scaling down
-        would leave the fixed cost short). Raises as ``estimate_gas`` when the batch reverts."""
-        estimated = self._estimated.get(kind)
+        """A batch's gas limit: its kind's last estimate (for the same function) scaled to its
+        records, when a call on the pending state runs within it less the margin (one execution:
+        12 ms for 500 custody events on Anvil, where its estimate took 100 ms); else the node's
+        estimate, which later batches then scale from. Scaled only up to twice the estimated
+        records, so the estimate's fixed cost is counted at most twice; a batch smaller than the
+        estimated one is estimated (scaling down would leave the fixed cost short). Raises as
+        ``estimate_gas`` when the batch reverts."""
+        key = (kind, data[:4])
+        estimated = self._estimated.get(key)
         if estimated is not None:
             gas, estimated_records = estimated
             scaled = -(-gas * records // estimated_records)
+            # The call must run within the limit less the policy's margin, which the limit keeps
+            # over it as an estimate's does: the state the batch is mined on may have moved.
+            margin = 100 + self.sender.policy.gas_margin_percent
             if (
                 estimated_records <= records <= 2 * estimated_records
                 and scaled <= most
-                and self.sender.runs_within(to, data, scaled)
+                and self.sender.runs_within(to, data, -(-scaled * 100 // margin))
             ):
                 return scaled
         gas = self.sender.estimate_gas(to, data)
-        self._estimated[kind] = (gas, records)
+        self._estimated[key] = (gas, records)
         return gas
 
     def _commit(self, kind: RelayKind, plan: Plan) -> int | None:

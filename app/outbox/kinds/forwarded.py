@@ -10,11 +10,10 @@ someone who relayed the signed request first) is settled from its log; one whose
 still on its way waits; one whose earlier nonce can no longer run (its request expired unsent)
 fails, as the forwarder would skip it for ever. After mining, each record is read from its log.
 
-A request its signer withdrew (``app.merchant.request_withdrawal``) is never sent, but its signature
-stays valid until its nonce is spent, and whoever holds it may relay it. So the relay keeps looking
-at withdrawn requests: once the signer's nonce has passed one, it is confirmed with the transaction
-that ran it (at depth) if that transaction carried it, and otherwise its reason says what spent the
-nonce; one whose deadline passed unspent can no longer run. Either way it is then looked at no more.
+A withdrawn request (``app.merchant.request_withdrawal``) is never sent, but anyone holding its
+signature may relay it until its nonce is spent. Once the signer's nonce passes it, it is confirmed
+with the transaction that ran it if that carried it, or its reason says what spent the nonce (or
+that its deadline passed unspent); then it is looked at no more.
 
 A batch holds what a block can run: the forwarder gives each call exactly its signed gas and, so
 that a relayer cannot starve a call, ends the whole transaction with INVALID when a call could not
@@ -267,9 +266,8 @@ class MerchantRequestRelay(KindRelay):
                 continue
             if request.sender not in executed:
                 executed[request.sender] = self._executed(request.sender)
-            outcome = self._withdrawn_outcome(
-                request, payload, executed[request.sender].get(request.nonce), int(head["number"])
-            )
+            found = executed[request.sender].get(request.nonce)
+            outcome = self._withdrawn_outcome(request, payload, found, int(head["number"]))
             if outcome is not None:
                 outcomes[record_id] = outcome
         self._write_withdrawn(outcomes)
@@ -277,12 +275,12 @@ class MerchantRequestRelay(KindRelay):
     def _withdrawn_outcome(
         self, request: ForwardRequest, payload: Mapping[str, Any], found: Executed | None, head: int
     ) -> dict[str, Any] | None:
-        """What a withdrawn request whose nonce was spent becomes; None while the transaction that
-        ran it is not yet at depth."""
-        if found is None or not self._carries(found, payload):
-            return {"failure_reason": f"{WITHDRAWN}; {_used_by_another(request)}"}
-        if head - found.block < self.context.depth:
+        """What a withdrawn request whose nonce was spent becomes; None until the transaction that
+        spent it is at depth."""
+        if found is None or head - found.block < self.context.depth:
             return None
+        if not self._carries(found, payload):
+            return {"failure_reason": f"{WITHDRAWN}; {_used_by_another(request)}"}
         if not found.success:
             why = self._why_failed(request, found.block)
             return {"failure_reason": f"{WITHDRAWN}; relayed by someone else, it failed: {why}"}
@@ -302,7 +300,11 @@ class MerchantRequestRelay(KindRelay):
             for record_id, values in outcomes.items():
                 session.execute(
                     update(OutboxRecord)
-                    .where(OutboxRecord.id == record_id, OutboxRecord.failure_reason == WITHDRAWN)
+                    .where(
+                        OutboxRecord.id == record_id,
+                        OutboxRecord.status == RelayStatus.FAILED,
+                        OutboxRecord.failure_reason == WITHDRAWN,
+                    )
                     .values(**values)
                     .execution_options(synchronize_session=False)
                 )

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.outbox.kinds.base import KindRelay
 from app.outbox.relayer import Relayer
 from tests.app.conftest import SourceSecrets
 from tests.app.ingest.support import Chain, event, hex32, post_signed, relay_until_settled
@@ -15,6 +16,8 @@ from tests.app.outbox.conftest import ServiceFactory
 
 pytestmark = pytest.mark.anvil
 BATCH = 40
+# Records of fresh items (cold slots) in a batch of one item's events: about 10% more gas.
+COSTLIER = 9
 
 
 def _counted(relayer: Relayer, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
@@ -80,3 +83,58 @@ def test_batches_like_the_estimated_one_are_checked_by_one_call_and_a_costlier_o
     assert limits[0][0] == limits[1][0]  # the second sent with the first's limit, scaled 1:1
     assert limits[2][0] > limits[0][0]
     assert all(used <= limit for limit, used in limits)
+
+
+def test_a_batch_a_little_costlier_than_the_estimated_one_keeps_the_margin_over_its_need(
+    make_service: ServiceFactory,
+    relay_chain: Chain,
+    carrier: SourceSecrets,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The scaled limit must leave the policy's margin (20%) over what the batch needs, as an
+    estimate's does (the state it is mined on may move after the check): a batch about 10%
+    costlier than the estimated one runs within the scaled limit but not within it less the
+    margin, so it is estimated."""
+    handle = make_service(relay_batch_size=BATCH)
+    [first_item] = relay_chain.register_skus(1, "margin-one")
+    fresh = relay_chain.register_skus(COSTLIER, "margin-fresh")
+    cheap = [event(item_id=hex32(first_item), action="in_transit") for _ in range(BATCH)]
+    mixed = [event(item_id=hex32(first_item), action="in_transit") for _ in range(BATCH - COSTLIER)]
+    mixed += [event(item_id=hex32(item), action="in_transit") for item in fresh]
+    for events in (cheap, mixed):
+        accepted = post_signed(handle.client, carrier, events)
+        assert accepted.status_code == 202, accepted.text
+    relayer = Relayer.from_services(handle.services)
+    asked = _counted(relayer, monkeypatch)
+    start = relay_chain.head() + 1
+
+    relay_until_settled(relayer, handle, relay_chain)
+
+    limits = _limits_and_use(relay_chain, start)
+    assert asked == Counter({"estimate": 2, "ran short": 1}), limits
+    (cheap_limit, cheap_used), (limit, used) = limits
+    assert cheap_used < used <= cheap_limit  # within the scaled limit, but over it less the margin
+    assert limit * 100 >= used * 115
+
+
+def test_a_failing_second_look_at_settled_records_does_not_hold_the_relay_up(
+    make_service: ServiceFactory,
+    relay_chain: Chain,
+    carrier: SourceSecrets,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kind's follow-up of records it settled (withdrawn requests' nonces) sends nothing: a
+    node that cannot answer it (old state pruned, a log query refused) must not stop sending."""
+    handle = make_service()
+    [item] = relay_chain.register_skus(1, "follow-up")
+    accepted = post_signed(handle.client, carrier, [event(item_id=hex32(item))])
+    assert accepted.status_code == 202, accepted.text
+
+    def unanswerable(_relay: object) -> None:
+        raise ConnectionError("missing trie node")
+
+    monkeypatch.setattr(KindRelay, "follow_settled", unanswerable)
+
+    relay_until_settled(Relayer.from_services(handle.services), handle, relay_chain)
+
+    assert handle.statuses() == {"confirmed": 1}
