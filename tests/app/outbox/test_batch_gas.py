@@ -52,33 +52,47 @@ def _limits_and_use(chain: Chain, start: int) -> list[tuple[int, int]]:
     return used
 
 
+def _relay_batches(
+    make_service: ServiceFactory,
+    relay_chain: Chain,
+    carrier: SourceSecrets,
+    monkeypatch: pytest.MonkeyPatch,
+    batches: list[list[dict[str, Any]]],
+) -> tuple[Counter[str], list[tuple[int, int]]]:
+    """Accepts ``batches`` (BATCH events each), relays them until settled; what the sender asked
+    the node, and each transaction's (gas limit, gas used)."""
+    handle = make_service(relay_batch_size=BATCH)
+    for events in batches:
+        accepted = post_signed(handle.client, carrier, events)
+        assert accepted.status_code == 202, accepted.text
+    relayer = Relayer.from_services(handle.services)
+    asked = _counted(relayer, monkeypatch)
+    start = relay_chain.head() + 1
+    relay_until_settled(relayer, handle, relay_chain)
+    assert handle.statuses() == {"confirmed": BATCH * len(batches)}
+    return asked, _limits_and_use(relay_chain, start)
+
+
+def _events(items: list[bytes]) -> list[dict[str, Any]]:
+    return [event(item_id=hex32(item), action="in_transit") for item in items]
+
+
 def test_batches_like_the_estimated_one_are_checked_by_one_call_and_a_costlier_one_is_estimated(
     make_service: ServiceFactory,
     relay_chain: Chain,
     carrier: SourceSecrets,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    handle = make_service(relay_batch_size=BATCH)
     [first_item] = relay_chain.register_skus(1, "gas-one")
     fresh = relay_chain.register_skus(BATCH, "gas-fresh")
     # Two batches of events of one item (its slots warm after the first event of a batch), then
     # a batch of events of as many items as records, each item's slots cold: costlier a record.
-    one_item = [event(item_id=hex32(first_item), action="in_transit") for _ in range(2 * BATCH)]
-    many_items = [event(item_id=hex32(item), action="in_transit") for item in fresh]
-    for events in (one_item, many_items):
-        accepted = post_signed(handle.client, carrier, events)
-        assert accepted.status_code == 202, accepted.text
-    relayer = Relayer.from_services(handle.services)
-    asked = _counted(relayer, monkeypatch)
-    start = relay_chain.head() + 1
+    batches = [_events([first_item] * BATCH), _events([first_item] * BATCH), _events(fresh)]
+    asked, limits = _relay_batches(make_service, relay_chain, carrier, monkeypatch, batches)
 
-    relay_until_settled(relayer, handle, relay_chain)
-
-    assert handle.statuses() == {"confirmed": 3 * BATCH}
     # The first batch estimated; the second, like it, ran within the scaled limit; the third ran
     # short of it and was estimated.
     assert asked == Counter({"estimate": 2, "ran within": 1, "ran short": 1})
-    limits = _limits_and_use(relay_chain, start)
     assert len(limits) == 3
     assert limits[0][0] == limits[1][0]  # the second sent with the first's limit, scaled 1:1
     assert limits[2][0] > limits[0][0]
@@ -95,22 +109,12 @@ def test_a_batch_a_little_costlier_than_the_estimated_one_keeps_the_margin_over_
     estimate's does (the state it is mined on may move after the check): a batch about 10%
     costlier than the estimated one runs within the scaled limit but not within it less the
     margin, so it is estimated."""
-    handle = make_service(relay_batch_size=BATCH)
     [first_item] = relay_chain.register_skus(1, "margin-one")
     fresh = relay_chain.register_skus(COSTLIER, "margin-fresh")
-    cheap = [event(item_id=hex32(first_item), action="in_transit") for _ in range(BATCH)]
-    mixed = [event(item_id=hex32(first_item), action="in_transit") for _ in range(BATCH - COSTLIER)]
-    mixed += [event(item_id=hex32(item), action="in_transit") for item in fresh]
-    for events in (cheap, mixed):
-        accepted = post_signed(handle.client, carrier, events)
-        assert accepted.status_code == 202, accepted.text
-    relayer = Relayer.from_services(handle.services)
-    asked = _counted(relayer, monkeypatch)
-    start = relay_chain.head() + 1
+    cheap = _events([first_item] * BATCH)
+    mixed = _events([first_item] * (BATCH - COSTLIER) + fresh)
+    asked, limits = _relay_batches(make_service, relay_chain, carrier, monkeypatch, [cheap, mixed])
 
-    relay_until_settled(relayer, handle, relay_chain)
-
-    limits = _limits_and_use(relay_chain, start)
     assert asked == Counter({"estimate": 2, "ran short": 1}), limits
     (cheap_limit, cheap_used), (limit, used) = limits
     assert cheap_used < used <= cheap_limit  # within the scaled limit, but over it less the margin
