@@ -34,8 +34,6 @@ from app.outbox.models import OutboxRecord, RelayStatus, take_from_queue
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["WITHDRAWN", "withdraw"]
-
 
 def withdraw(session: Session, signer: str, request_id: str) -> list[str]:
     """Withdraws ``signer``'s request ``request_id`` and the signer's queued requests of later

@@ -14,7 +14,7 @@ from app.chain.journal import ChainTransaction
 from app.domain.ids import item_id_of_key
 from app.domain.vocab import IdScheme
 from app.merchant.request_models import MerchantRequestRow
-from app.merchant.request_withdrawal import WITHDRAWN
+from app.outbox.kinds.forwarded import WITHDRAWN
 from app.outbox.lane import AccountRelayer
 from app.outbox.models import OutboxRecord
 from tests.app.index.actors import Shop, SuiteDriver
