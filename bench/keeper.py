@@ -51,6 +51,7 @@ from pathlib import Path
 import httpx
 from web3 import Web3
 
+from app.chain.contracts import connect
 from app.settings import Settings
 from bench.context import BenchContext
 from bench.model import Peer, Row, Target
@@ -138,7 +139,7 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
         port = free_port()
         with running(anvil_command(port), port, base / "anvil.log") as node:
             addresses = deploy(node.rpc_url, base)
-            w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
+            w3 = connect(node.rpc_url, timeout=60)
             driver = EscrowDriver(w3, addresses, base / "abi")
             driver.approve_merchant()
             plain, keepers, batch = _orders(driver)

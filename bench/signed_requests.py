@@ -35,6 +35,7 @@ from pathlib import Path
 from eth_account import Account
 from web3 import Web3
 
+from app.chain.contracts import connect
 from bench.context import BenchContext
 from bench.http_load import post_lanes
 from bench.model import Peer, Row, Target
@@ -123,7 +124,7 @@ def run(ctx: BenchContext | None = None) -> list[Row]:
         port = free_port()
         with running(anvil_command(port), port, base / "anvil.log") as node:
             deploy(node.rpc_url, base)
-            w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
+            w3 = connect(node.rpc_url, timeout=60)
             driver = MerchantDriver.of_deployment(w3, base)
             with block_ticker(w3):
                 whole = _measure(driver, node.rpc_url, base / SPLIT.label, SPLIT)

@@ -21,7 +21,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
-from app.chain.contracts import load_abi
+from app.chain.contracts import connect, load_abi
 from app.domain.ids import item_id_of_key, item_key
 from app.domain.vocab import IdScheme
 from harness.ape_run import TEST_PRIVATE_KEYS, run_ape
@@ -56,7 +56,7 @@ def deploy(rpc_url: str, base: Path, oracle: str = ORACLE.address) -> dict[str, 
 def deploy_with_items(rpc_url: str, base: Path) -> tuple[Web3, Contract, list[str]]:
     """`deploy`, then `register_items`: a connection to the node, the registry, the items."""
     addresses = deploy(rpc_url, base)
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+    w3 = connect(rpc_url, timeout=60)
     registry = w3.eth.contract(
         address=Web3.to_checksum_address(addresses["ProductRegistry"]),
         abi=load_abi(base / "abi", "ProductRegistry"),

@@ -9,12 +9,12 @@ on one chain without snapshots, which stay together on one worker, in their orde
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from _pytest.unraisableexception import gc_collect_iterations_key
-from ape.api import ReceiptAPI
 
 import app  # noqa: F401  (chooses the keccak backend before Ape's accounts hash anything)
 from bench.environment import SPEED_TEXT, python_speed
@@ -54,10 +54,22 @@ def pytest_terminal_summary(
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # After every transaction Ape traces it, to print the contract's console.log lines: our
-    # contracts have none, and on Ape's EVM the trace runs the transaction again (about a quarter
-    # of a contract test's time).
-    ReceiptAPI.show_debug_logs = lambda self: None  # type: ignore[method-assign]
+    from ape.contracts.base import ContractMethodHandler
+
+    with warnings.catch_warnings():  # web3's websocket provider imports websockets.legacy
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import ape_ethereum.provider
+
+    # After every transaction Ape reads the receiver's code (uncached on a development chain) and
+    # traces the transaction, to print the contract's console.log lines: our contracts have none,
+    # and on Ape's EVM the trace runs the transaction again (about a quarter of a contract test's
+    # time).
+    ape_ethereum.provider._post_send_transaction = lambda transaction, receipt: None
+    # Before every call and transaction Ape reads the contract's code again (uncached on a
+    # development chain), to raise ContractNotFoundError for an address without code: a twentieth
+    # of a contract test's time. Every contract a test names is one it deployed; a call to an
+    # address without code still fails, on decoding its empty answer.
+    ContractMethodHandler._validate_is_contract = lambda self: None  # type: ignore[method-assign]
     # At its end pytest collects garbage five times over to find unraisable exceptions left in
     # finalizers; over a worker's heap of chain objects that is ~2 s each time (~10 s a worker).
     # Once finds what a test left: the hook still reports every one raised while tests ran.
@@ -77,6 +89,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(parts[0]))
         elif parts[0] in IN_ORDER_BY_MODULE:
             item.add_marker(pytest.mark.xdist_group("/".join(parts)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lean_test_provider() -> None:
+    """Ape's in-process chain, through web3 without the middleware the project's clients go
+    without (``app.chain.contracts.UNUSED_MIDDLEWARE``): the chain id asked twice a call."""
+    from ape import networks
+    from ape_ethereum.provider import Web3Provider
+
+    from app.chain.contracts import without_unused_middleware
+
+    provider = networks.active_provider
+    if isinstance(provider, Web3Provider) and provider.is_connected:
+        without_unused_middleware(provider.web3)
 
 
 @contextlib.contextmanager

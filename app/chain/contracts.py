@@ -28,12 +28,29 @@ class DeploymentMissing(TrustMallError, LookupError):
     """The chain the service talks to has no deployment record, or lacks a contract."""
 
 
-def connect(rpc_url: str) -> Web3:
-    """A web3 client for the node at ``rpc_url`` (HTTP), with a request timeout."""
+# web3's default middleware this project's clients go without:
+# - "validation" asks the node its chain id before and after every call, estimate and
+#   transaction, to compare it with the transaction's own field: three round trips for one
+#   eth_call. The node refuses a signed transaction for another chain itself, and the service
+#   checks the node's chain id once, when it loads the suite (``load_suite``).
+# - "ens_name_to_address" looks for ENS names in every request's values; nothing here uses any.
+UNUSED_MIDDLEWARE = ("validation", "ens_name_to_address")
+
+
+def connect(rpc_url: str, timeout: float = RPC_TIMEOUT_SECONDS) -> Web3:
+    """A web3 client for the node at ``rpc_url`` (HTTP), with a request timeout in seconds."""
     provider = Web3.HTTPProvider(
-        rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS}, session=rpc_session(rpc_url)
+        rpc_url, request_kwargs={"timeout": timeout}, session=rpc_session(rpc_url)
     )
-    return Web3(provider)
+    return without_unused_middleware(Web3(provider))
+
+
+def without_unused_middleware(web3: Web3) -> Web3:
+    """``web3`` without the middleware of ``UNUSED_MIDDLEWARE`` (those it still has)."""
+    for name in UNUSED_MIDDLEWARE:
+        if name in web3.middleware_onion:
+            web3.middleware_onion.remove(name)
+    return web3
 
 
 def rpc_session(rpc_url: str) -> requests.Session:

@@ -75,11 +75,6 @@ class ChainAccess:
         self.web3: Web3 = connect(settings.rpc_url)
         # The request path's read batches (app.chain.rpc_reads), beside web3's provider.
         self.reads = JsonRpcReads(settings.rpc_url)
-        # web3 validates every eth_call against the chain id, asking the node each time; an
-        # endpoint's chain id does not change, so ask once.
-        provider = self.web3.provider
-        provider.cacheable_requests = {RPCEndpoint("eth_chainId")}
-        provider.cache_allowed_requests = True
 
     def suite(self) -> Suite:
         """The deployed suite; raises ``ChainUnavailable`` while the node or record is missing."""

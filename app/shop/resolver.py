@@ -85,7 +85,8 @@ def link_uri(request: Request) -> str:
     # Servers that give no raw path lose the difference between "/" and "%2F" in a value.
     path = raw_path.decode("latin-1") if raw_path else quote(request.scope["path"])
     path = path.removeprefix(root_path) if root_path else path
-    query = request.url.query
+    # The query as sent, read from the scope: ``request.url`` would build the whole URL for it.
+    query = request.scope.get("query_string", b"").decode("latin-1")
     return f"{path}?{query}" if query else path
 
 

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from ape.cli import AccountAliasPromptChoice, ConnectedProviderCommand
+from ape_ethereum.provider import Web3Provider
 from eth_utils.address import is_address, to_checksum_address
 
+from app.chain.contracts import without_unused_middleware
 from app.domain.abi_types import bytes32_hex, from_hex, hex32
 from app.domain.deployments import DEPLOYMENTS_DIR_ENV, deployments_dir, load_record
 from app.domain.errors import TrustMallError
@@ -66,6 +68,8 @@ class Command(ConnectedProviderCommand):
             del _sent[:], _gas[:]
 
     def _invoke(self, ctx: click.Context, provider: Any = None) -> Any:
+        if isinstance(provider, Web3Provider) and provider.is_connected:
+            without_unused_middleware(provider.web3)
         result = super()._invoke(ctx, provider)
         if _sent:  # while the provider is still connected
             settle()

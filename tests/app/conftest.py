@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from web3 import Web3
 
+from app.chain.contracts import connect
 from app.main import create_app
 from app.settings import Environment, Settings, SourceCredentials, SourceKind
 from harness.ape_run import TEST_PRIVATE_KEYS, invoke
@@ -231,7 +232,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="session")
 def w3(anvil: ChainNode) -> Web3:
-    return Web3(Web3.HTTPProvider(anvil.rpc_url))
+    return connect(anvil.rpc_url)
 
 
 def _address(private_key: str) -> str:

@@ -30,6 +30,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 
+from app.chain.contracts import connect
 from app.domain.ids import item_id_from_sku, item_key
 from app.domain.orders import ZERO_ADDRESS, read_order_file
 from app.domain.vocab import IdScheme, LineStatus, OrderStatus
@@ -197,7 +198,7 @@ def suite(hardhat_node: ChainNode, tmp_path_factory: pytest.TempPathFactory) -> 
     the lender holding dev dollars."""
     base = tmp_path_factory.mktemp("hardhat-suite")
     dirs = {"deployments": base / "deployments", "abi": base / "abi"}
-    found = Suite(hardhat_node, dirs, Web3(Web3.HTTPProvider(hardhat_node.rpc_url)))
+    found = Suite(hardhat_node, dirs, connect(hardhat_node.rpc_url))
     found.run("deploy", "--dev-stablecoin", "--fee-bps", "0", "--abi-dir", str(dirs["abi"]))
     found.run("ops", "approve-merchant", MERCHANT, "--name", "Hardhat Goods", "--identity", "KVK 2")
     mint = found.contract("DevStablecoin").functions.mint(LENDER, 10_000 * USD)

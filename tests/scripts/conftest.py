@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from web3 import Web3
 from web3.contract import Contract
 
+from app.chain.contracts import connect
 from harness.ape_run import (  # noqa: F401 - the role constants are imported from here
     ADMIN,
     ARBITER,
@@ -120,7 +121,7 @@ def ape_run(anvil: ChainNode, script_dirs: dict[str, Path], ape_process: ApeRun)
 
 @pytest.fixture(scope="session")
 def w3(anvil: ChainNode) -> Web3:
-    return Web3(Web3.HTTPProvider(anvil.rpc_url))
+    return connect(anvil.rpc_url)
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from web3 import Web3
 
+from app.chain.contracts import connect
 from app.domain.vocab import CustodyAction
 from app.index.models import CustodyRow, IndexedBlock
 from app.main import create_app
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.both_databases
 
 @pytest.fixture(scope="module")
 def chain(fork: ChainNode, deployment: Deployment) -> SuiteDriver:
-    return SuiteDriver(Web3(Web3.HTTPProvider(fork.rpc_url)), deployment)
+    return SuiteDriver(connect(fork.rpc_url), deployment)
 
 
 def _shop(settings: Settings, fork: ChainNode, chain: SuiteDriver, depth: int) -> Iterator[Shop]:

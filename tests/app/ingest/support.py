@@ -22,7 +22,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from app.chain.contracts import load_abi
+from app.chain.contracts import connect, load_abi
 from app.domain.ids import gs1_company_prefixes, item_id_of_key, item_key
 from app.domain.vocab import IdScheme
 from harness.ape_run import MERCHANT, TEST_PRIVATE_KEYS
@@ -117,7 +117,7 @@ class Chain:
 
     @classmethod
     def of(cls, rpc_url: str, deployment: Deployment) -> Chain:
-        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+        w3 = connect(rpc_url, timeout=30)
         return cls(
             w3,
             _contract(w3, deployment, "ProductRegistry"),

@@ -18,8 +18,8 @@ from eth_account import Account
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
-from web3 import Web3
 
+from app.chain.contracts import connect
 from app.keeper.worker import Keeper, KeeperReport
 from app.main import create_app
 from app.outbox.models import OutboxRecord
@@ -53,7 +53,7 @@ def keeper_deployment(
 
 @pytest.fixture(scope="package")
 def driver(keeper_node: ChainNode, keeper_deployment: Deployment) -> SuiteDriver:
-    w3 = Web3(Web3.HTTPProvider(keeper_node.rpc_url, request_kwargs={"timeout": 30}))
+    w3 = connect(keeper_node.rpc_url, timeout=30)
     return SuiteDriver(w3, keeper_deployment)
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from web3 import Web3
 
+from app.chain.contracts import connect
 from app.main import create_app
 from app.merchant.models import WebhookDeliveryRow, WebhookEventRow
 from app.settings import Settings
@@ -22,7 +22,7 @@ from tests.app.merchant.support import Receiver, sign_in
 
 @pytest.fixture(scope="module")
 def chain(fork: ChainNode, deployment: Deployment) -> SuiteDriver:
-    return SuiteDriver(Web3(Web3.HTTPProvider(fork.rpc_url)), deployment)
+    return SuiteDriver(connect(fork.rpc_url), deployment)
 
 
 @pytest.fixture

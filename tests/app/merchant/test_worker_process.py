@@ -9,8 +9,8 @@ import signal
 from pathlib import Path
 
 import httpx
-from web3 import Web3
 
+from app.chain.contracts import connect
 from harness.merchant_requests import REQUESTS_PATH, MerchantDriver
 from harness.nodes import free_port
 from harness.service import ServiceProcess, WorkerProcess
@@ -21,7 +21,7 @@ from tests.app.merchant.live_service import eventually, relay_environment
 def test_api_processes_accept_and_the_worker_process_relays_what_they_accepted(
     deployment: Deployment, tmp_path: Path
 ) -> None:
-    w3 = Web3(Web3.HTTPProvider(deployment.rpc_url))
+    w3 = connect(deployment.rpc_url)
     driver = MerchantDriver(w3, deployment.addresses, deployment.abi_dir)
     lanes = driver.sign(driver.approve(2, "Split"), 3, 2, "split")
     port = free_port()

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
-from web3 import Web3
 
+from app.chain.contracts import connect
 from app.domain.vocab import LogisticsKind
 from app.main import create_app
 from app.settings import Settings
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.both_databases
 
 @pytest.fixture(scope="module")
 def chain(fork: ChainNode, deployment: Deployment) -> SuiteDriver:
-    return SuiteDriver(Web3(Web3.HTTPProvider(fork.rpc_url)), deployment)
+    return SuiteDriver(connect(fork.rpc_url), deployment)
 
 
 @pytest.fixture
