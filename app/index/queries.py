@@ -75,7 +75,7 @@ def item_merchants(session: Session, item_ids: Collection[str]) -> dict[str, str
                 select(table.item_id, table.block_number, table.log_index, merchant).where(
                     table.item_id.in_(chunk)
                 )
-            ).tuples()
+            ).all()
     return _latest_per_item(rows)
 
 
@@ -100,7 +100,7 @@ def latest_orders(session: Session, item_ids: Collection[str]) -> dict[str, Item
             )
             .join(OrderRow, OrderRow.order_id == OrderItemRow.order_id)
             .where(OrderItemRow.item_id.in_(chunk))
-        ).tuples()
+        ).all()
         rows += [
             (item, block, index, ItemOrder(order, owner))
             for item, block, index, order, owner in found
