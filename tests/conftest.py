@@ -96,13 +96,10 @@ def lean_test_provider() -> None:
     """Ape's in-process chain, through web3 without the middleware the project's clients go
     without (``app.chain.contracts.UNUSED_MIDDLEWARE``): the chain id asked twice a call."""
     from ape import networks
-    from ape_ethereum.provider import Web3Provider
 
-    from app.chain.contracts import without_unused_middleware
+    from scripts._lib.chain import lean_provider
 
-    provider = networks.active_provider
-    if isinstance(provider, Web3Provider) and provider.is_connected:
-        without_unused_middleware(provider.web3)
+    lean_provider(networks.active_provider)
 
 
 @contextlib.contextmanager

@@ -52,6 +52,13 @@ class Stop(click.ClickException):
         self.exit_code = 1 if _sent else 2
 
 
+def lean_provider(provider: Any) -> None:
+    """A connected Ape provider's web3 without the middleware the project's clients go without
+    (``app.chain.contracts.UNUSED_MIDDLEWARE``): one request per simulated call, not three."""
+    if isinstance(provider, Web3Provider) and provider.is_connected:
+        without_unused_middleware(provider.web3)
+
+
 class Command(ConnectedProviderCommand):
     """Ape's connected command; any error that is not the command's own becomes one line."""
 
@@ -68,8 +75,7 @@ class Command(ConnectedProviderCommand):
             del _sent[:], _gas[:]
 
     def _invoke(self, ctx: click.Context, provider: Any = None) -> Any:
-        if isinstance(provider, Web3Provider) and provider.is_connected:
-            without_unused_middleware(provider.web3)
+        lean_provider(provider)
         result = super()._invoke(ctx, provider)
         if _sent:  # while the provider is still connected
             settle()
