@@ -66,7 +66,7 @@ def withdraw(session: Session, signer: str, request_id: str) -> list[str]:
             details={"requests": published},
         )
     withdrawal = {"status": RelayStatus.FAILED, "failure_reason": WITHDRAWN, "not_before": None}
-    if not take_from_queue(session, [row.outbox_id for row in queued], **withdrawal):
+    if not take_from_queue(session, [row.outbox_id for row in queued], withdrawal):
         _not_queued(session, request)  # the relayer (or another withdrawal) took one meanwhile
     withdrawn = [row.id for row in queued]
     log.info("merchant_requests_withdrawn", signer=request.signer, requests=withdrawn)

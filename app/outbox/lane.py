@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import and_, case, exists, false, or_, select
+from sqlalchemy import and_, exists, false, or_, select
 from web3.exceptions import ContractLogicError, Web3Exception
 
 from app.chain.contracts import Suite
@@ -359,9 +359,8 @@ class AccountRelayer:
                     purpose=f"outbox:{kind}",
                 )
                 tx_id = tx.id
-                if not take_from_queue(
-                    session, [row.id for row in plan.send], **_sent_by(tx_id, plan.send)
-                ):
+                values, each = _sent_by(tx_id, plan.send)
+                if not take_from_queue(session, [row.id for row in plan.send], values, each):
                     raise _PlanOutdated  # rolls back: nothing of the plan is written
             relay.commit(session, plan)
             update_records(session, updates)
@@ -372,17 +371,21 @@ class _PlanOutdated(Exception):
     """A record of the plan is no longer queued: nothing of the plan is written."""
 
 
-def _sent_by(tx_id: int, rows: Sequence[RowView]) -> dict[str, Any]:
-    """The values of records sent by transaction ``tx_id``, for one UPDATE of them all: a custody
-    record's event id is its own (a CASE on the record's id)."""
-    event_ids = {
-        row.id: str(row.custody_event_id) for row in rows if row.custody_event_id is not None
-    }
-    return {
+def _sent_by(
+    tx_id: int, rows: Sequence[RowView]
+) -> tuple[dict[str, Any], dict[str, dict[int, Any]] | None]:
+    """The values of records sent by transaction ``tx_id``, for one UPDATE of them all, and each
+    record's own: a custody record's event id."""
+    values: dict[str, Any] = {
         "status": RelayStatus.SUBMITTED,
         "transaction_id": tx_id,
         "attempts": OutboxRecord.attempts + 1,
-        "custody_event_id": case(event_ids, value=OutboxRecord.id) if event_ids else None,
         "not_before": None,
         "last_error": None,
     }
+    if all(row.custody_event_id is None for row in rows):
+        return {**values, "custody_event_id": None}, None
+    event_ids = {
+        row.id: None if row.custody_event_id is None else str(row.custody_event_id) for row in rows
+    }
+    return values, {"custody_event_id": event_ids}

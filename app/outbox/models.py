@@ -28,11 +28,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db.base import Base, utc_now
+from app.db.rows import update_by_id
 
 
 class RelayStatus(StrEnum):
@@ -128,18 +128,26 @@ class RelayCounter(Base):
     value: Mapped[str] = mapped_column(String(78))
 
 
-def take_from_queue(session: Session, record_ids: list[int], **values: Any) -> bool:
-    """Sets ``values`` on the records ``record_ids`` if every one is still queued, by one update
-    that holds only for queued records; False (the caller rolls back) if any has left the queue.
-    The relayer claiming a batch and a signer withdrawing its requests both take records this
-    way, so each record goes to exactly one of them."""
-    taken = session.execute(
-        update(OutboxRecord)
-        .where(OutboxRecord.id.in_(record_ids), OutboxRecord.status == RelayStatus.QUEUED)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+def take_from_queue(
+    session: Session,
+    record_ids: list[int],
+    values: Mapping[str, Any],
+    each: Mapping[str, Mapping[int, Any]] | None = None,
+) -> bool:
+    """Sets ``values`` (and each record's own value of every column of ``each``) on the records
+    ``record_ids`` if every one is still queued, by one update that holds only for queued
+    records; False (the caller rolls back) if any has left the queue. The relayer claiming a
+    batch and a signer withdrawing its requests both take records this way, so each record goes
+    to exactly one of them."""
+    taken = update_by_id(
+        session,
+        OutboxRecord,
+        record_ids,
+        values,
+        each=each,
+        where=[OutboxRecord.status == RelayStatus.QUEUED],
     )
-    return int(taken.rowcount) == len(record_ids)  # type: ignore[attr-defined]
+    return taken == len(record_ids)
 
 
 def update_records(session: Session, updates: Iterable[Mapping[str, Any]]) -> None:
@@ -154,9 +162,4 @@ def update_records(session: Session, updates: Iterable[Mapping[str, Any]]) -> No
         )
         by_values[values].append(change["id"])
     for values, record_ids in by_values.items():
-        session.execute(
-            update(OutboxRecord)
-            .where(OutboxRecord.id.in_(record_ids))
-            .values(dict(values))
-            .execution_options(synchronize_session=False)
-        )
+        update_by_id(session, OutboxRecord, record_ids, dict(values))
