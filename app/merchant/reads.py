@@ -26,8 +26,8 @@ from app.merchant.schemas import (
     MerchantReportPublic,
 )
 from app.settings import Settings
+from app.shop.labels import verify_url
 from app.shop.order_context import OrderContext
-from app.shop.qr import verify_url
 from app.shop.reads import chain_ref, order_public
 
 

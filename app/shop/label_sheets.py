@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -25,13 +24,9 @@ from app.api.deps import SessionDep, SettingsDep
 from app.api.errors import ApiError, ErrorPublic
 from app.api.html_pages import escape_html as e
 from app.api.params import DECIMAL_DIGITS, BatchRoot
-from app.domain.digital_link import DigitalLink
-from app.domain.errors import InvalidGtin
-from app.domain.ids import MAX_SERIAL_LENGTH, in_character_set_82, normalize_gtin
-from app.domain.vocab import IdScheme
 from app.settings import Settings
+from app.shop.labels import Label, label_of, manifest_lot, qr_code
 from app.shop.models import ManifestItem, PublishedManifest
-from app.shop.qr import qr_code, verify_url
 
 router = APIRouter(prefix="/v1/batches", tags=["shop"])
 
@@ -48,14 +43,6 @@ TEXT_MM = 2.5  # font size
 LINE_CHARS = 22
 BORDER_MODULES = 4  # the quiet zone the QR standard asks for
 MAX_PAGE = 100_000
-
-
-@dataclass(frozen=True)
-class Label:
-    """One label: the URL its code carries and the lines a person reads."""
-
-    url: str
-    lines: tuple[str, ...]
 
 
 def qr_path(url: str, size_mm: float) -> str:
@@ -120,33 +107,6 @@ def sheet_svg(labels: list[Label], page: int, pages: int, root: str) -> str:
     )
 
 
-def _lot(entry: dict[str, object]) -> str | None:
-    """The lot a manifest's item names, if it is one a GS1 link can carry (else none is shown:
-    the label's link must parse)."""
-    lot = entry.get("lot")
-    if isinstance(lot, str) and 0 < len(lot) <= MAX_SERIAL_LENGTH and in_character_set_82(lot):
-        return lot
-    return None
-
-
-def label_of(settings: Settings, item: ManifestItem, lot: str | None) -> Label:
-    """The label of a manifest item: its GS1 Digital Link for a GTIN, else its page."""
-    if item.id_scheme == IdScheme.GS1 and item.code is not None and item.serial is not None:
-        try:
-            gtin = normalize_gtin(item.code)
-        except InvalidGtin:
-            gtin = None
-        if gtin is not None:
-            link = DigitalLink(gtin=gtin, lot=lot, serial=item.serial)
-            lines = [f"GTIN {gtin}", *([f"LOT {lot}"] if lot else []), f"SN {item.serial}"]
-            return Label(settings.public_base_url.rstrip("/") + link.path, tuple(lines))
-    if item.code is not None and item.serial is not None:
-        lines = [f"SKU {item.code}", f"SN {item.serial}"]
-    else:
-        lines = [f"ID {item.item_id}"]
-    return Label(verify_url(settings, item.item_id), tuple(lines))
-
-
 def batch_labels(
     session: Session, settings: Settings, root: str, page: int
 ) -> tuple[list[Label], int]:
@@ -168,7 +128,9 @@ def batch_labels(
         .limit(LABELS_PER_PAGE)
     ).all()
     entries = json.loads(manifest.manifest).get("items", [])
-    lots = {entry.get("item_id"): _lot(entry) for entry in entries if isinstance(entry, dict)}
+    lots = {
+        entry.get("item_id"): manifest_lot(entry) for entry in entries if isinstance(entry, dict)
+    }
     return [label_of(settings, item, lots.get(item.item_id)) for item in items], pages
 
 

@@ -1,4 +1,6 @@
-"""The label QR code: ``GET /v1/items/{id}/qr.svg`` and ``.png``, pointing at ``/verify/{id}``."""
+"""An item's label QR code: ``GET /v1/items/{id}/qr.svg`` and ``.png``. It carries what the item's
+label carries (``app.shop.labels``): a GS1 item's Digital Link once its manifest is published,
+else the item's ``/verify/{id}`` page."""
 
 from __future__ import annotations
 
@@ -6,31 +8,29 @@ import io
 
 import segno
 from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
 
-from app.api.deps import SettingsDep
+from app.api.deps import SessionDep, SettingsDep
 from app.api.errors import ErrorPublic
 from app.api.params import ItemId
 from app.settings import Settings
+from app.shop.labels import item_label, qr_code
 
 router = APIRouter(prefix="/v1/items", tags=["shop"])
-_CACHE = "public, max-age=86400, immutable"  # the URL in the code depends only on the id
+# A manifest published later turns an item's page link into its Digital Link: a code is kept a
+# day only once it is the Digital Link, which nothing changes.
+_KEPT = "public, max-age=86400"
 _RESPONSES: dict[int | str, dict[str, object]] = {
     422: {"model": ErrorPublic, "description": "A malformed id"}
 }
 
 
-def verify_url(settings: Settings, item_id: str) -> str:
-    """The URL a label's QR code carries for the item."""
-    return f"{settings.public_base_url.rstrip('/')}/verify/{item_id}"
-
-
-def qr_code(url: str) -> segno.QRCode:
-    """A label's QR code for ``url``: error correction M, never a Micro QR (phones read it)."""
-    return segno.make(url, error="m", micro=False)
-
-
-def label_code(settings: Settings, item_id: str) -> segno.QRCode:
-    return qr_code(verify_url(settings, item_id))
+def _code(
+    session: Session, settings: Settings, item_id: str
+) -> tuple[segno.QRCode, dict[str, str]]:
+    label = item_label(session, settings, item_id.lower())
+    final = not label.url.endswith(f"/verify/{item_id.lower()}")
+    return qr_code(label.url), {"Cache-Control": _KEPT if final else "no-cache"}
 
 
 @router.get(
@@ -38,11 +38,13 @@ def label_code(settings: Settings, item_id: str) -> segno.QRCode:
     responses={**_RESPONSES, 200: {"content": {"image/svg+xml": {}}}},
     response_class=Response,
 )
-def get_qr_svg(item_id: ItemId, settings: SettingsDep) -> Response:
-    """The item's label QR code as SVG."""
+def get_qr_svg(item_id: ItemId, session: SessionDep, settings: SettingsDep) -> Response:
+    """The item's label QR code as SVG: its GS1 Digital Link once a published manifest names
+    its GTIN and serial, else its page."""
+    code, headers = _code(session, settings, item_id)
     out = io.BytesIO()
-    label_code(settings, item_id).save(out, kind="svg", scale=8, border=4, xmldecl=True)
-    return Response(out.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": _CACHE})
+    code.save(out, kind="svg", scale=8, border=4, xmldecl=True)
+    return Response(out.getvalue(), media_type="image/svg+xml", headers=headers)
 
 
 @router.get(
@@ -50,8 +52,9 @@ def get_qr_svg(item_id: ItemId, settings: SettingsDep) -> Response:
     responses={**_RESPONSES, 200: {"content": {"image/png": {}}}},
     response_class=Response,
 )
-def get_qr_png(item_id: ItemId, settings: SettingsDep) -> Response:
-    """The item's label QR code as PNG."""
+def get_qr_png(item_id: ItemId, session: SessionDep, settings: SettingsDep) -> Response:
+    """The item's label QR code as PNG (what the SVG carries)."""
+    code, headers = _code(session, settings, item_id)
     out = io.BytesIO()
-    label_code(settings, item_id).save(out, kind="png", scale=8, border=4)
-    return Response(out.getvalue(), media_type="image/png", headers={"Cache-Control": _CACHE})
+    code.save(out, kind="png", scale=8, border=4)
+    return Response(out.getvalue(), media_type="image/png", headers=headers)

@@ -4,6 +4,7 @@ its GTIN, lot and serial in words."""
 
 from __future__ import annotations
 
+import io
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -170,3 +171,29 @@ def test_an_unpublished_or_malformed_root_is_refused_with_its_code(shop: Shop) -
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "manifest_not_found")
     assert (malformed.status_code, malformed.json()["error"]["code"]) == (422, "invalid_root")
     assert page_zero.status_code == 422
+
+
+def test_a_gs1_items_own_qr_code_carries_its_digital_link_once_its_manifest_is_published(
+    shop_settings: Settings, shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    gtin, prefix = random_gtin()
+    item = "0x" + item_id_of_key(merchant.address, IdScheme.GS1, gtin, "0042").hex()
+    before = shop.client.get(f"/v1/items/{item}/qr.svg")
+    base = shop_settings.public_base_url.rstrip("/")
+
+    _publish_gs1_batch(shop, suite, merchant, gtin, prefix, ["0041", "0042"], lot="L7")
+    svg = shop.client.get(f"/v1/items/{item}/qr.svg")
+    png = shop.client.get(f"/v1/items/{item.upper().replace('0X', '0x')}/qr.png")
+
+    def drawn(url: str, kind: str) -> bytes:
+        out = io.BytesIO()
+        options = {"xmldecl": True} if kind == "svg" else {}
+        segno.make(url, error="m", micro=False).save(out, kind=kind, scale=8, border=4, **options)
+        return out.getvalue()
+
+    # Before: the item's page, not to be kept (the manifest may come); after: the label's link.
+    assert before.content == drawn(f"{base}/verify/{item}", "svg")
+    assert before.headers["cache-control"] == "no-cache"
+    link = f"{base}/01/{gtin}/10/L7/21/0042"
+    assert svg.content == drawn(link, "svg") and png.content == drawn(link, "png")
+    assert "max-age" in svg.headers["cache-control"]
