@@ -139,9 +139,11 @@ def _link_type(query: str) -> str | None:
     return link_type
 
 
-def link_type_pattern(terms: Iterable[str]) -> str:
+def link_type_pattern(terms: Iterable[str], plain: Iterable[str] = ()) -> str:
     """The pattern of the ``linkType`` values that name one of ``terms`` (compact GS1 terms as
-    ``gs1:pip``), compact or in full, or the empty value (as absent: the default link)."""
+    ``gs1:pip``), compact or in full, or one of the ``plain`` values as they are (the standard's
+    own, as ``linkset``), or the empty value (as absent: the default link)."""
     prefixes = "|".join(re.escape(prefix) for prefix in (GS1_COMPACT, *_GS1_VOCABULARIES))
     names = "|".join(re.escape(term.removeprefix(GS1_COMPACT)) for term in terms)
-    return f"^(?:(?:{prefixes})(?:{names}))?$"
+    values = "".join(f"|{re.escape(value)}" for value in plain)
+    return f"^(?:(?:{prefixes})(?:{names}){values})?$"

@@ -19,15 +19,62 @@ from app.domain.digital_link import DigitalLink
 from app.shop.schemas import ItemVerdictPublic
 
 MEDIA_TYPE = "application/ld+json"
+LINKSET_MEDIA_TYPE = "application/linkset+json"
 CONTEXT = {"gs1": "https://ref.gs1.org/voc/", "schema": "https://schema.org/"}
+# The linkset's relation types are the GS1 Web Vocabulary's link types, in full (RFC 9264 §4.2).
+GS1_VOCABULARY = "https://gs1.org/voc/"
 
 
 def wants_linked_data(weights: dict[str, float]) -> bool:
     """Whether a client's ``Accept`` (as ``accept_weights`` reads it) ranks JSON-LD above any
     page: a program asking for linked data, not a browser."""
-    linked = weights.get(MEDIA_TYPE, 0.0)
+    return _ranked_above_page(weights, MEDIA_TYPE)
+
+
+def wants_linkset(weights: dict[str, float]) -> bool:
+    """Whether a client's ``Accept`` ranks a linkset (RFC 9264's JSON) above any page."""
+    return _ranked_above_page(weights, LINKSET_MEDIA_TYPE)
+
+
+def _ranked_above_page(weights: dict[str, float], media_type: str) -> bool:
+    wanted = weights.get(media_type, 0.0)
     page = max(weights.get("text/html", 0.0), weights.get("application/xhtml+xml", 0.0))
-    return linked > 0 and linked > page
+    return wanted > 0 and wanted > page
+
+
+def linkset_header(link: DigitalLink) -> str:
+    """The ``Link`` header every answer at a link carries: where its linkset is."""
+    return f'<{link.path}?linkType=linkset>; rel="linkset"; type="{LINKSET_MEDIA_TYPE}"'
+
+
+def linkset_document(link: DigitalLink, item_id: str, base_url: str) -> dict[str, Any]:
+    """Every link the resolver has for the item ``link`` names, as the GS1-Conformant Resolver
+    standard's linkset (RFC 9264 JSON, anchored at the link's canonical URI under ``base_url``):
+    the item's page (``pip``, also its ``defaultLink``), in English and Simplified Chinese, and
+    its record as JSON (``verificationService``)."""
+    base = base_url.rstrip("/")
+    uri = base + link.path
+    page = {
+        "href": uri,
+        "title": "Item page: is this item authentic, and its passport and trail",
+        "type": "text/html",
+        "hreflang": ["en", "zh-CN"],
+    }
+    record = {
+        "href": f"{base}/v1/items/{item_id}",
+        "title": "The item's record on chain (verdict, trail, metadata check) as JSON",
+        "type": "application/json",
+    }
+    return {
+        "linkset": [
+            {
+                "anchor": uri,
+                f"{GS1_VOCABULARY}pip": [page],
+                f"{GS1_VOCABULARY}defaultLink": [page],
+                f"{GS1_VOCABULARY}verificationService": [record],
+            }
+        ]
+    }
 
 
 def item_document(verdict: ItemVerdictPublic, link: DigitalLink, base_url: str) -> dict[str, Any]:

@@ -3,11 +3,14 @@ named by GTIN and serial, as the link's ``linkType`` asks (``app.domain.digital_
 link).
 
 Link types it knows: none given, ``gs1:pip`` or ``gs1:defaultLink`` → the item's page;
-``gs1:verificationService`` → the item's record as JSON (a 307 to ``/v1/items/{id}``). Any other
-is answered 404 with the known ones listed, as the standard asks of a resolver. A program that
-asks for ``application/ld+json`` gets the item as linked data at the same URI
-(``app.shop.linked_data``), and its errors as the API's JSON errors; everyone else gets pages,
-errors too (``app.api.html_pages``): people scan labels with phones.
+``gs1:verificationService`` → the item's record as JSON (a 307 to ``/v1/items/{id}``);
+``linkset`` (and ``all``, its older name) → every link of the item as the GS1-Conformant Resolver
+standard's linkset (RFC 9264 JSON), which ``Accept: application/linkset+json`` also gets, and
+which every answer's ``Link`` header names. Any other is answered 404 with the known ones listed,
+as the standard asks of a resolver. A program that asks for ``application/ld+json`` gets the item
+as linked data at the same URI (``app.shop.linked_data``), and its errors as the API's JSON
+errors; everyone else gets pages, errors too (``app.api.html_pages``): people scan labels with
+phones.
 """
 
 from __future__ import annotations
@@ -39,7 +42,15 @@ from app.domain.errors import InvalidDigitalLinkValue, InvalidGtin, InvalidSeria
 from app.domain.ids import Gs1Text, Gtin
 from app.index.runtime import IndexRuntime
 from app.shop import page_words as w
-from app.shop.linked_data import MEDIA_TYPE, item_document, wants_linked_data
+from app.shop.linked_data import (
+    LINKSET_MEDIA_TYPE,
+    MEDIA_TYPE,
+    item_document,
+    linkset_document,
+    linkset_header,
+    wants_linked_data,
+    wants_linkset,
+)
 from app.shop.page import ITEM_PAGE_RESPONSES, error_page, verify_page
 from app.shop.verdicts import item_verdict
 
@@ -47,8 +58,15 @@ router = APIRouter(tags=["page"])
 
 PAGE_LINK_TYPES = ("gs1:pip", "gs1:defaultLink")
 JSON_LINK_TYPE = "gs1:verificationService"
-KNOWN_LINK_TYPES = (*PAGE_LINK_TYPES, JSON_LINK_TYPE)
-LinkType = Annotated[str, StringConstraints(pattern=link_type_pattern(KNOWN_LINK_TYPES))]
+# The standard's own values (not GS1 vocabulary terms): "all" is the name its first version gave.
+LINKSET_LINK_TYPES = ("linkset", "all")
+KNOWN_LINK_TYPES = (*PAGE_LINK_TYPES, JSON_LINK_TYPE, *LINKSET_LINK_TYPES)
+LinkType = Annotated[
+    str,
+    StringConstraints(
+        pattern=link_type_pattern((*PAGE_LINK_TYPES, JSON_LINK_TYPE), LINKSET_LINK_TYPES)
+    ),
+]
 # The links of one item the resolver answers, as the standard orders their key qualifiers.
 DOCUMENTED_LINKS = (
     f"/{GTIN_KEY}/{{gtin}}/{SERIAL}/{{serial}}",
@@ -72,6 +90,7 @@ RESOLVER_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {
             "text/html": {"schema": {"type": "string"}},
             MEDIA_TYPE: {"schema": {"type": "object"}},
+            LINKSET_MEDIA_TYPE: {"schema": {"type": "object"}},
         },
     },
 }
@@ -97,7 +116,8 @@ def _documented(path: str) -> dict[str, Any]:
         LINK_TYPE,
         "query",
         LinkType,
-        "The link asked for: the page unless gs1:verificationService",
+        "The link asked for: the page unless gs1:verificationService (the JSON record) or "
+        "linkset (every link, as RFC 9264 JSON; all is its older name)",
         required=False,
     )
     parameters = [openapi_parameter(name, "path", *_PARAMETERS[name]) for name in names]
@@ -106,7 +126,9 @@ def _documented(path: str) -> dict[str, Any]:
 
 async def resolve(request: Request) -> Response:
     """A GS1 Digital Link of an item to its page, or to what its ``linkType`` asks for."""
-    linked = wants_linked_data(accept_weights(request.headers.get("accept", "")))
+    weights = accept_weights(request.headers.get("accept", ""))
+    linkset = wants_linkset(weights)
+    linked = linkset or wants_linked_data(weights)
     refuse = _refusal(request, linked)
     try:
         link = parse_digital_link(link_uri(request))
@@ -128,8 +150,9 @@ async def resolve(request: Request) -> Response:
             "unknown_link_type",
             (w.UNKNOWN_LINK_TYPE, w.UNKNOWN_LINK_TYPE_TEXT),
             f"This resolver has no {link.link_type!r} link. The link types it knows: "
-            f"{', '.join(PAGE_LINK_TYPES)} (this page, also when no linkType is given) and "
-            f"{JSON_LINK_TYPE} (the item's record as JSON).",
+            f"{', '.join(PAGE_LINK_TYPES)} (this page, also when no linkType is given), "
+            f"{JSON_LINK_TYPE} (the item's record as JSON) and linkset (every link as a "
+            "linkset, RFC 9264; all is its older name).",
         )
     item_id = link.item_id
     if item_id is None:
@@ -142,14 +165,23 @@ async def resolve(request: Request) -> Response:
             "items, named by GTIN and serial (/01/{gtin}/21/{serial}).",
         )
     item_hex = "0x" + item_id.hex()
+    page = False
     if link.link_type == JSON_LINK_TYPE:
-        return RedirectResponse(f"/v1/items/{item_hex}", status_code=307)
-    if linked:
-        answer: Response = await run_in_threadpool(_linked_data, request, item_hex, link)
+        answer: Response = RedirectResponse(f"/v1/items/{item_hex}", status_code=307)
+    elif (linkset or link.link_type in LINKSET_LINK_TYPES) and (
+        found := await run_in_threadpool(_linkset, request, item_hex, link)
+    ):
+        answer = found
+    elif linkset:
+        raise ApiError(404, "item_not_found", "no item is known by this link: it has no links")
+    elif linked:
+        answer = await run_in_threadpool(_linked_data, request, item_hex, link)
     else:
-        answer = await verify_page(request, item_hex, link)
-    # One URI, two representations (and a page in two languages): caches must tell them apart.
-    answer.headers["Vary"] = "Accept, Accept-Language" if not linked else "Accept"
+        answer, page = await verify_page(request, item_hex, link), True
+    # One URI, several representations (and a page in two languages): caches must tell them
+    # apart. Every answer names the link's linkset, as the resolver standard asks.
+    answer.headers["Vary"] = "Accept, Accept-Language" if page else "Accept"
+    answer.headers["Link"] = linkset_header(link)
     return answer
 
 
@@ -162,6 +194,21 @@ def _linked_data(request: Request, item_hex: str, link: DigitalLink) -> JSONResp
         document,
         status_code=200 if verdict.known else 404,
         media_type=MEDIA_TYPE,
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+def _linkset(request: Request, item_hex: str, link: DigitalLink) -> JSONResponse | None:
+    """The item's links as a linkset; None for an item nothing on chain speaks for, which has
+    none (its page says so to a browser)."""
+    index: IndexRuntime = request.app.state.index
+    with index.database.sessions() as session:
+        verdict = item_verdict(index, session, item_hex, fresh=False, gtin=link.gtin)
+    if not verdict.known:
+        return None
+    return JSONResponse(
+        linkset_document(link, item_hex, index.settings.public_base_url),
+        media_type=LINKSET_MEDIA_TYPE,
         headers={"Cache-Control": "no-cache"},
     )
 

@@ -104,7 +104,7 @@ def test_link_type_verification_service_redirects_to_the_items_json(
     assert followed.json()["verdict"] == "authentic"
 
 
-@pytest.mark.parametrize("link_type", ["all", "gs1:linkset", "gs1:recipeInfo"])
+@pytest.mark.parametrize("link_type", ["gs1:linkset", "linksets", "gs1:recipeInfo"])
 def test_an_unknown_link_type_answers_404_listing_the_known_ones(
     shop: Shop, gs1_item: Item, link_type: str
 ) -> None:
@@ -113,6 +113,7 @@ def test_an_unknown_link_type_answers_404_listing_the_known_ones(
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
     assert "gs1:pip" in page.text and "gs1:verificationService" in page.text
+    assert "linkset" in page.text
 
 
 @pytest.mark.parametrize(

@@ -94,3 +94,55 @@ def test_a_lot_too_long_or_no_serial_are_json_errors_to_a_program(shop: Shop) ->
 
     assert (too_long.status_code, too_long.json()["error"]["code"]) == (422, "invalid_digital_link")
     assert (no_serial.status_code, no_serial.json()["error"]["code"]) == (404, "no_serial")
+
+
+@pytest.mark.parametrize(
+    ("query", "accept"),
+    [
+        ("?linkType=linkset", BROWSER["Accept"]),
+        ("?linkType=all", "*/*"),
+        ("", "application/linkset+json"),
+    ],
+)
+def test_the_items_links_are_a_linkset_that_every_answer_names(
+    shop: Shop,
+    gs1_item: Item,  # noqa: F811
+    query: str,
+    accept: str,
+) -> None:
+    gtin14 = gs1_item.metadata["gtin"].rjust(14, "0")
+    path = f"/01/{gtin14}/10/L24/21/{quote(gs1_item.metadata['serial'], safe='')}"
+
+    answer = shop.client.get(path + query, headers={"Accept": accept})
+    page = shop.client.get(path, headers=BROWSER)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/linkset+json")
+    assert answer.headers["vary"] == "Accept"
+    (links,) = answer.json()["linkset"]
+    assert links["anchor"].endswith(path)
+    pip, default = links["https://gs1.org/voc/pip"], links["https://gs1.org/voc/defaultLink"]
+    assert pip == default and pip[0]["href"] == links["anchor"]
+    assert (pip[0]["type"], pip[0]["hreflang"]) == ("text/html", ["en", "zh-CN"])
+    (record,) = links["https://gs1.org/voc/verificationService"]
+    assert record["href"].endswith(f"/v1/items/{gs1_item.hex}")
+    assert record["type"] == "application/json"
+    # Each link the set names answers: the page in HTML, the record as this item's JSON.
+    assert shop.client.get(pip[0]["href"], headers=BROWSER).status_code == 200
+    assert shop.client.get(record["href"]).json()["item_id"] == gs1_item.hex
+    # The page (and the linkset itself) say where the linkset is.
+    expected = f'<{path}?linkType=linkset>; rel="linkset"; type="application/linkset+json"'
+    assert page.headers["link"] == answer.headers["link"] == expected
+
+
+def test_an_item_nobody_registered_has_no_linkset_and_a_browser_gets_its_page(shop: Shop) -> None:
+    gtin, _prefix = random_gtin()
+    path = gs1_digital_link_path(gtin, "404")
+
+    program = shop.client.get(path, headers={"Accept": "application/linkset+json"})
+    browser = shop.client.get(path + "?linkType=linkset", headers=BROWSER)
+
+    assert (program.status_code, program.json()["error"]["code"]) == (404, "item_not_found")
+    assert browser.status_code == 404
+    assert browser.headers["content-type"].startswith("text/html")
+    assert "Unknown item" in browser.text
