@@ -13,6 +13,7 @@ from app.main import create_app
 from app.settings import Settings
 from harness.devtools import Page
 from tests.app.index.actors import Actor, Shop, SuiteDriver
+from tests.app.index.records import random_gtin
 from tests.app.page.browser_checks import check_page
 from tests.app.page.passports import passport, png, register_with
 from tests.app.page.problem_reports_support import post_report
@@ -50,3 +51,9 @@ def test_item_pages_pass_axe_in_both_languages(
     check_page(browser_tab, f"{site}/verify/0x{'ab' * 32}", "verify-unknown", lang)
     check_page(browser_tab, f"{site}/verify/not-an-id", "verify-malformed", lang)
     check_page(browser_tab, f"{site}/01/09506000134352/21/NOPE", "link-unknown", lang)
+    # The label's link of a GS1 item, with its lot: the page a phone's camera opens.
+    gtin, prefix = random_gtin()
+    suite.register_gs1(merchant, gtin, prefix, "SN-7")
+    shop.index()
+    text = check_page(browser_tab, f"{site}/01/{gtin}/10/L24/21/SN-7", "link-authentic", lang)
+    assert "L24" in text and "SN-7" in text
