@@ -9,6 +9,13 @@ properties (``gs1:pip``, ``gs1:verificationService``). What the chain says of it
 either vocabulary: it is ``schema:additionalProperty`` values, each named by ``propertyID``
 (``verdict``, ``reason``, ``explanation``, ``itemId``, ``merchant``, ``asOfBlock``,
 ``metadataHash``, ``metadataCheck``), worded as the item's JSON record words them.
+
+The product itself, from the passport the merchant published under the item's on-chain hash and
+only while its text hashes to that hash (``metadataCheck`` ``match``): ``gs1:productName`` and
+``gs1:productDescription`` (one value per language given, tagged), ``gs1:countryOfOrigin``,
+``gs1:manufacturer`` (its name and GLN), ``schema:image`` (the picture as the service serves it),
+``schema:productionDate``, and the passport's lot as ``gs1:hasBatchLotNumber`` where the link
+names none.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.domain.digital_link import DigitalLink
-from app.shop.schemas import ItemVerdictPublic
+from app.domain.passport import LanguageTag, ProductPassport
+from app.shop.schemas import ItemVerdictPublic, MetadataCheck
 
 MEDIA_TYPE = "application/ld+json"
 LINKSET_MEDIA_TYPE = "application/linkset+json"
@@ -77,9 +85,15 @@ def linkset_document(link: DigitalLink, item_id: str, base_url: str) -> dict[str
     }
 
 
-def item_document(verdict: ItemVerdictPublic, link: DigitalLink, base_url: str) -> dict[str, Any]:
-    """The JSON-LD of the item ``link`` names (its ``verdict`` from the index), identified by the
-    link's canonical URI under ``base_url``."""
+def item_document(
+    verdict: ItemVerdictPublic,
+    link: DigitalLink,
+    base_url: str,
+    passport: ProductPassport | None = None,
+) -> dict[str, Any]:
+    """The JSON-LD of the item ``link`` names (its ``verdict`` from the index, and the
+    ``passport`` kept under its on-chain hash, if any), identified by the link's canonical URI
+    under ``base_url``."""
     uri = base_url.rstrip("/") + link.path
     named = {
         "gs1:gtin": link.gtin,
@@ -97,11 +111,16 @@ def item_document(verdict: ItemVerdictPublic, link: DigitalLink, base_url: str) 
         "metadataHash": verdict.metadata.hash if verdict.metadata else None,
         "metadataCheck": verdict.metadata.check.value if verdict.metadata else None,
     }
+    product = _product_terms(verdict, passport, base_url)
+    passport_lot = product.pop("gs1:hasBatchLotNumber", None)
+    if named["gs1:hasBatchLotNumber"] is None:
+        named["gs1:hasBatchLotNumber"] = passport_lot  # the link's own lot comes first
     return {
         "@context": CONTEXT,
         "@id": uri,
         "@type": ["gs1:Product", "schema:IndividualProduct"],
         **{term: value for term, value in named.items() if value is not None},
+        **product,
         "schema:hasGS1DigitalLink": {"@id": uri},
         "gs1:pip": {"@id": f"{uri}?linkType=gs1:pip"},
         "gs1:verificationService": {"@id": f"{base_url.rstrip('/')}/v1/items/{verdict.item_id}"},
@@ -111,3 +130,42 @@ def item_document(verdict: ItemVerdictPublic, link: DigitalLink, base_url: str) 
             if value is not None
         ],
     }
+
+
+def _product_terms(
+    verdict: ItemVerdictPublic, passport: ProductPassport | None, base_url: str
+) -> dict[str, Any]:
+    """The passport's terms, or none unless the passport checks against the on-chain hash."""
+    metadata = verdict.metadata
+    if passport is None or metadata is None or metadata.check != MetadataCheck.MATCH:
+        return {}
+    terms: dict[str, Any] = {"gs1:productName": _tagged(passport.name)}
+    if passport.description is not None:
+        terms["gs1:productDescription"] = _tagged(passport.description)
+    if passport.origin is not None:
+        terms["gs1:countryOfOrigin"] = {
+            "@type": "gs1:Country",
+            "gs1:countryCode": passport.origin.country,
+        }
+    if passport.manufacturer is not None:
+        maker = {
+            "@type": "gs1:Organization",
+            "gs1:organizationName": _tagged(passport.manufacturer.name),
+        }
+        if passport.manufacturer.gln is not None:
+            maker["gs1:globalLocationNumber"] = passport.manufacturer.gln
+        terms["gs1:manufacturer"] = maker
+    if passport.image is not None:
+        terms["schema:image"] = {"@id": f"{base_url.rstrip('/')}/v1/media/{passport.image.hash}"}
+    if passport.production_date is not None:
+        terms["schema:productionDate"] = passport.production_date.isoformat()
+    if passport.lot is not None:
+        terms["gs1:hasBatchLotNumber"] = passport.lot
+    return terms
+
+
+def _tagged(text: str | dict[LanguageTag, str]) -> str | list[dict[str, str]]:
+    """A passport text as JSON-LD: as given when in one language, else one value per tag."""
+    if isinstance(text, str):
+        return text
+    return [{"@value": value, "@language": tag} for tag, value in text.items()]

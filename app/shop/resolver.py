@@ -52,6 +52,8 @@ from app.shop.linked_data import (
     wants_linkset,
 )
 from app.shop.page import ITEM_PAGE_RESPONSES, error_page, verify_page
+from app.shop.publish import passport_text, stored_passport
+from app.shop.schemas import MetadataCheck
 from app.shop.verdicts import item_verdict
 
 router = APIRouter(tags=["page"])
@@ -189,7 +191,11 @@ def _linked_data(request: Request, item_hex: str, link: DigitalLink) -> JSONResp
     index: IndexRuntime = request.app.state.index
     with index.database.sessions() as session:
         verdict = item_verdict(index, session, item_hex, fresh=False, gtin=link.gtin)
-    document = item_document(verdict, link, index.settings.public_base_url)
+    passport = None
+    if verdict.metadata is not None and verdict.metadata.check == MetadataCheck.MATCH:
+        text = passport_text(index.database, verdict.metadata.hash)
+        passport = stored_passport(text) if text is not None else None
+    document = item_document(verdict, link, index.settings.public_base_url, passport)
     return JSONResponse(
         document,
         status_code=200 if verdict.known else 404,

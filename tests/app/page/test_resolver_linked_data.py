@@ -9,9 +9,12 @@ from urllib.parse import quote
 
 import pytest
 
-from app.domain.ids import gs1_digital_link_path
-from tests.app.index.actors import Shop
+from app.domain.ids import gs1_digital_link_path, item_key
+from app.domain.metadata import metadata_hash
+from app.domain.vocab import IdScheme
+from tests.app.index.actors import Actor, Shop, SuiteDriver
 from tests.app.index.records import Item, random_gtin
+from tests.app.page.passports import passport, png
 from tests.app.page.test_resolver import BROWSER, gs1_item  # noqa: F401
 
 LINKED = {"Accept": "application/ld+json"}
@@ -146,3 +149,49 @@ def test_an_item_nobody_registered_has_no_linkset_and_a_browser_gets_its_page(sh
     assert browser.status_code == 404
     assert browser.headers["content-type"].startswith("text/html")
     assert "Unknown item" in browser.text
+
+
+def test_the_linked_data_names_the_product_from_its_passport_once_it_checks(
+    shop: Shop, suite: SuiteDriver, merchant: Actor
+) -> None:
+    gtin, prefix = random_gtin()
+    suite.grant_prefix(prefix, merchant)
+    picture = shop.client.post("/v1/media", content=png(40, 30)).json()["media_hash"]
+    document = passport(image={"hash": picture})
+    key = item_key(IdScheme.GS1, gtin, "P-1")
+    suite.send(
+        suite.registry.functions.registerItem(key, metadata_hash(document), ""), merchant.address
+    )
+    shop.index()
+    path = gs1_digital_link_path(gtin, "P-1")
+
+    unpublished = shop.client.get(path, headers=LINKED).json()
+    assert shop.client.post("/v1/metadata", json=document).status_code == 201
+    published = shop.client.get(path, headers=LINKED).json()
+    with_lot = shop.client.get(f"/01/{gtin}/10/L9/21/P-1", headers=LINKED).json()
+
+    # Nothing of the product before the passport that checks against the chain is there.
+    assert "gs1:productName" not in unpublished and "gs1:hasBatchLotNumber" not in unpublished
+    assert properties(published)["metadataCheck"] == "match"
+    assert published["gs1:productName"] == [
+        {"@value": "Stoneware mug", "@language": "en"},
+        {"@value": "粗陶马克杯", "@language": "zh-CN"},
+    ]
+    assert published["gs1:productDescription"][0] == {
+        "@value": "Glazed by hand.",
+        "@language": "en",
+    }
+    assert published["gs1:countryOfOrigin"] == {"@type": "gs1:Country", "gs1:countryCode": "PT"}
+    assert published["gs1:manufacturer"] == {
+        "@type": "gs1:Organization",
+        "gs1:organizationName": "Cerâmica Aveiro Lda",
+        "gs1:globalLocationNumber": "5601234000006",
+    }
+    assert published["schema:image"]["@id"].endswith(f"/v1/media/{picture}")
+    assert shop.client.get(published["schema:image"]["@id"]).content == png(40, 30)
+    assert published["schema:productionDate"] == "2026-03-01"
+    # The passport's lot where the link names none; the link's own where it does.
+    assert (published["gs1:hasBatchLotNumber"], with_lot["gs1:hasBatchLotNumber"]) == (
+        "WO-88",
+        "L9",
+    )
