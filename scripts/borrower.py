@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ from app.domain.units import format_moment
 from app.domain.vocab import DenialReason, LineStatus, Standing
 from scripts._lib import chain
 from scripts._lib import credit as cr
+from scripts._lib.borrower_report import read_own_report
 from scripts._lib.calls import Call, add_calls, report
 from scripts._lib.chain import Run, Stop, parse_address
 from scripts._lib.escrow import new_order, new_order_options, place
+from scripts._lib.service import SERVICE_URL_HELP, service_url
 
 # `repay --all` offers an hour's interest more than owed now: interest accrues until the block.
 REPAY_ALL_MARGIN_SECONDS = 3_600
@@ -147,3 +150,33 @@ def status(run: Run, borrower_address: str | None) -> None:
     rows.append(f"wallet     {fmt(credit.asset.balance_of(borrower))}")
     then = "apply --attestation FILE" if state is LineStatus.NONE else "draw ... or repay"
     click.echo("\n".join([*rows, f"next: ape run borrower {then}"]))
+
+
+@chain.command(cli, "report", short_help="read your own credit report at the service")
+@click.option("--service", "service", help=SERVICE_URL_HELP)
+def own_report(run: Run, service: str | None) -> None:
+    """Read the report behind your latest credit decision, decrypted, at the TrustMall service:
+    signed in with your wallet (EIP-4361, signed here by --account; the key never leaves), then
+    checked here against the report hash the chain holds. Nobody else can read it."""
+    if not run.account:
+        raise Stop("whose report: give --account, your own (only you can read it)")
+    base = service_url(service)
+    read = read_own_report(run, base, cr.open_credit(run).lines)
+    said = read.report
+    click.echo(f"report {said.report_id} of {said.borrower}, from {said.bureau}")
+    click.echo(
+        f"  model {said.model}, score {said.score}, received {said.received_at:%Y-%m-%d %H:%M} UTC"
+    )
+    for attester in said.attesters:
+        whose = "the service's key" if attester.by_service else "the bureau's cosigner"
+        click.echo(f"  attested by {attester.address} ({whose})")
+    checked = read.commitment_here == said.report_hash
+    chained = read.on_chain == said.report_hash
+    holds = "holds" if checked else "does NOT hold"
+    chain_says = "commits to it" if chained else f"commits to {read.on_chain or 'nothing'}"
+    click.echo(f"  commitment {said.report_hash}: {holds} for this report and salt (computed here)")
+    click.echo(f"  the chain's latest decision {chain_says}")
+    click.echo(json.dumps(said.report, indent=2, ensure_ascii=False))
+    if not (checked and chained):
+        raise Stop("the report does not match the chain's commitment: ask the bureau")
+    click.echo("signed out; next: ape run borrower status")

@@ -217,8 +217,12 @@ def credit(demo: Demo) -> None:
         raise SystemExit(f"the cosigned report was not relayed: {report['status']}")
     demo.follow(report["relay_id"], "the credit application")
 
-    say("16. The public policy decided at once, on the record: the shopper's line")
+    say("16. The public policy decided at once, on the record: the shopper's line; signed in "
+        "with the own wallet (EIP-4361), the shopper reads the report behind the decision, "
+        "checked against the chain's commitment: nobody else can")  # fmt: skip
     demo.ape("borrower", "status", *shopper)
+    demo.indexed()
+    demo.ape("borrower", "report", "--service", demo.service.url, *shopper)
 
     say(
         "17. The shopper buys trail running shoes of the lot for 480 dUSD: 180 from the wallet, "

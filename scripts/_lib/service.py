@@ -64,13 +64,21 @@ def post_signed(url: str, payload: dict[str, Any], credentials: tuple[str, str])
     return fetch(url, body, {API_KEY_HEADER: key, SIGNATURE_HEADER: signature_header(secret, body)})
 
 
-def fetch(url: str, payload: Any = None, headers: dict[str, str] | None = None) -> Any:
-    """The JSON answer to a GET of ``url``, or to a POST of ``payload`` (bytes go as they are);
-    anything but a 2xx answer raises ServiceError with the service's code and message."""
+def fetch(
+    url: str,
+    payload: Any = None,
+    headers: dict[str, str] | None = None,
+    method: str | None = None,
+) -> Any:
+    """The JSON answer to a GET of ``url``, or to a POST of ``payload`` (bytes go as they are),
+    or to ``method``; anything but a 2xx answer raises ServiceError with the service's code and
+    message."""
     if payload is not None and not isinstance(payload, bytes):
         payload = json.dumps(payload).encode()
     kinds = {"Content-Type": "application/json", "Accept": "application/json"}
-    request = urllib.request.Request(url, data=payload, headers={**kinds, **(headers or {})})
+    request = urllib.request.Request(
+        url, data=payload, headers={**kinds, **(headers or {})}, method=method
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             raw = response.read()
@@ -96,9 +104,14 @@ def fetch(url: str, payload: Any = None, headers: dict[str, str] | None = None) 
 Answer = TypeVar("Answer", bound=BaseModel)
 
 
-def ask(model: type[Model], url: str, body: dict[str, Any] | None = None) -> Model:
+def ask(
+    model: type[Model],
+    url: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Model:
     """The answer at ``url`` (to a POST of ``body``, else a GET), checked by its schema."""
-    answer = fetch(url, body)
+    answer = fetch(url, body, headers)
     try:
         return model.model_validate(answer)
     except ValidationError as error:

@@ -8,13 +8,16 @@ borrower's own shop, explained from the contract's error; a cosignature posted t
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
+from cryptography.fernet import Fernet
 from web3 import Web3
 from web3.contract import Contract
 
@@ -31,9 +34,14 @@ from app.domain.attestations import (
 )
 from app.domain.identity import DEV_IDENTITY_KEY, identity_commitment
 from app.domain.orders import read_order_file
+from app.domain.source_signature import API_KEY_HEADER, SIGNATURE_HEADER, signature_header
 from app.domain.source_signature import sign as hmac_sign
 from app.domain.vocab import DenialReason, LineStatus, OrderStatus
 from app.ingest.auth import parse_signature_header
+from harness.ape_run import RIVAL_ACCOUNT, TEST_PRIVATE_KEYS
+from harness.nodes import ChainNode, free_port
+from harness.service import ServiceProcess, service_environment
+from tests.app.merchant.live_service import eventually
 from tests.scripts.conftest import (
     ADMIN,
     ATTESTER,
@@ -370,3 +378,71 @@ def test_cosign_posts_the_signature_to_the_service_signed_as_the_bureau(
     assert header.signatures == (hmac_sign("s3cret", header.timestamp, body),)
     saved = SignedAttestation.model_validate_json(path.read_text())
     assert len(saved.signatures) == 2
+
+
+def test_the_borrower_reads_the_own_report_at_the_service_signed_in_with_the_own_key(
+    ape_run: ApeRun,
+    credit: dict[str, Contract],
+    anvil: ChainNode,
+    script_dirs: dict[str, Path],
+    tmp_path: Path,
+) -> None:
+    """The service (a real process: bureau source, attester TEST::6) keeps the bureau's report,
+    the bureau cosigns with `ape run bureau cosign`, the service relays the application; then
+    `ape run borrower report` signs in with the borrower's own key and shows the decrypted
+    report, checked here against the chain's commitment. Another wallet reads none of it."""
+    port, bureau = free_port(), {"api_key": "bureau-key", "hmac_secret": "bureau-secret"}
+    env = service_environment(
+        rpc_url=anvil.rpc_url,
+        deployments_dir=script_dirs["deployments"],
+        abi_dir=script_dirs["abi"],
+        database=tmp_path / "service.db",
+        oracle_key=TEST_PRIVATE_KEYS[1],
+        sources={"north-bureau": {"kind": "bureau", **bureau}},
+        environment="test",
+        public_base_url=f"http://127.0.0.1:{port}",
+        confirmation_depth=0,
+        attester_private_key=TEST_PRIVATE_KEYS[6],
+        report_encryption_key=Fernet.generate_key().decode(),
+        identity_key="0x" + secrets.token_hex(32),
+        relay_poll_seconds=0.1,
+        index_poll_seconds=0.1,
+    )
+    with ServiceProcess(env, port, tmp_path / "service.log") as service:
+        body = json.dumps(
+            {"borrower": RIVAL_MERCHANT, "identity": "NL-BSN 5.55", "score": 712,
+             "model": "tm-score-v3", "report": REPORT}
+        ).encode()  # fmt: skip
+        headers = {
+            API_KEY_HEADER: bureau["api_key"],
+            SIGNATURE_HEADER: signature_header(bureau["hmac_secret"], body),
+            "Content-Type": "application/json",
+        }
+        posted = httpx.post(f"{service.url}/v1/credit/reports", content=body, headers=headers)
+        assert posted.status_code in (200, 201, 202), posted.text
+        attestation = tmp_path / "attestation.json"
+        attestation.write_text(json.dumps(posted.json()["signed_attestation"]))
+        cosign = ape_run(
+            "bureau", "cosign", str(attestation), "--service", service.url,
+            "--report-id", posted.json()["id"],
+            extra_env={"TRUSTMALL_BUREAU_API_KEY": bureau["api_key"],
+                       "TRUSTMALL_BUREAU_HMAC_SECRET": bureau["hmac_secret"]},
+        )  # fmt: skip
+        assert cosign.returncode == 0, cosign.output
+        line = f"{service.url}/v1/credit/lines/{RIVAL_MERCHANT}"
+        eventually(lambda: httpx.get(line).status_code == 200, "the decision, indexed")
+
+        own = ape_run("borrower", "report", "--service", service.url, "--account", RIVAL_ACCOUNT)
+        other = ape_run("borrower", "report", "--service", service.url, "--account", LENDER_ACCOUNT)
+
+    assert own.returncode == 0, own.output
+    assert f"of {RIVAL_MERCHANT}, from north-bureau" in own.output
+    assert "model tm-score-v3, score 712" in own.output
+    assert f"attested by {ATTESTER} (the service's key)" in own.output
+    assert f"attested by {COSIGNER} (the bureau's cosigner)" in own.output
+    assert "holds for this report and salt (computed here)" in own.output
+    assert "the chain's latest decision commits to it" in own.output
+    assert '"subject": "J. Doe"' in own.output and "signed out" in own.output
+    # The lender never applied: its own session reads no report, and it can ask for no other.
+    assert other.returncode != 0
+    assert "credit_line_not_found" in other.output and "J. Doe" not in other.output
