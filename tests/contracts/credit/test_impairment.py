@@ -255,6 +255,9 @@ def test_a_loss_is_set_against_income_still_unlocking_first(
     stable.approve(pool, 1_000 * USD, sender=lender)
     pool.deposit(1_000 * USD, lender, sender=lender)
     for who in (borrower, other_borrower):
+        # Their own money for the interest: the session's credit lines fixture, which funds
+        # them too, may not have run before this test.
+        stable.mint(who, 100 * USD, sender=who)
         stable.approve(credit, 10_000 * USD, sender=who)
         credit.applyForCredit(*attest(who=who, band=1).args, sender=who)
     credit.drawToWallet(1_000 * USD, sender=borrower)
