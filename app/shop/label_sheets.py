@@ -10,7 +10,6 @@ dark modules in millimetres (no raster), so they print sharp at any size. Every 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from typing import Annotated
@@ -25,7 +24,7 @@ from app.api.errors import ApiError, ErrorPublic
 from app.api.html_pages import escape_html as e
 from app.api.params import DECIMAL_DIGITS, BatchRoot
 from app.settings import Settings
-from app.shop.labels import Label, label_of, manifest_lot, qr_code
+from app.shop.labels import Label, label_of, manifest_lots, qr_code
 from app.shop.models import ManifestItem, PublishedManifest
 
 router = APIRouter(prefix="/v1/batches", tags=["shop"])
@@ -127,10 +126,7 @@ def batch_labels(
         .offset((page - 1) * LABELS_PER_PAGE)
         .limit(LABELS_PER_PAGE)
     ).all()
-    entries = json.loads(manifest.manifest).get("items", [])
-    lots = {
-        entry.get("item_id"): manifest_lot(entry) for entry in entries if isinstance(entry, dict)
-    }
+    lots = manifest_lots(manifest)
     return [label_of(settings, item, lots.get(item.item_id)) for item in items], pages
 
 

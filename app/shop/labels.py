@@ -42,10 +42,18 @@ def qr_code(url: str) -> segno.QRCode:
     return segno.make(url, error="m", micro=False)
 
 
-def manifest_lot(entry: dict[str, object]) -> str | None:
-    """The lot a manifest's item names, if it is one a GS1 link can carry (else none is shown:
-    the label's link must parse)."""
-    lot = entry.get("lot")
+def manifest_lots(manifest: PublishedManifest) -> dict[str, str | None]:
+    """The lot each item of a published manifest names (by item id), if it is one a GS1 link can
+    carry (else none is shown: the label's link must parse)."""
+    entries = json.loads(manifest.manifest).get("items", [])
+    return {
+        entry["item_id"]: _carried_lot(entry.get("lot"))
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("item_id"), str)
+    }
+
+
+def _carried_lot(lot: object) -> str | None:
     if isinstance(lot, str) and 0 < len(lot) <= MAX_SERIAL_LENGTH and in_character_set_82(lot):
         return lot
     return None
@@ -84,13 +92,5 @@ def item_label(session: Session, settings: Settings, item_id: str) -> Label:
     lot = None
     if named.id_scheme == IdScheme.GS1:
         manifest = session.get(PublishedManifest, named.root)
-        entries = json.loads(manifest.manifest).get("items", []) if manifest else []
-        lot = next(
-            (
-                manifest_lot(entry)
-                for entry in entries
-                if isinstance(entry, dict) and entry.get("item_id") == item_id
-            ),
-            None,
-        )
+        lot = manifest_lots(manifest).get(item_id) if manifest is not None else None
     return label_of(settings, named, lot)

@@ -14,7 +14,7 @@ from app.api.deps import SessionDep, SettingsDep
 from app.api.errors import ErrorPublic
 from app.api.params import ItemId
 from app.settings import Settings
-from app.shop.labels import item_label, qr_code
+from app.shop.labels import item_label, qr_code, verify_url
 
 router = APIRouter(prefix="/v1/items", tags=["shop"])
 # A manifest published later turns an item's page link into its Digital Link: a code is kept a
@@ -28,9 +28,10 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 def _code(
     session: Session, settings: Settings, item_id: str
 ) -> tuple[segno.QRCode, dict[str, str]]:
-    label = item_label(session, settings, item_id.lower())
-    final = not label.url.endswith(f"/verify/{item_id.lower()}")
-    return qr_code(label.url), {"Cache-Control": _KEPT if final else "no-cache"}
+    item = item_id.lower()
+    url = item_label(session, settings, item).url
+    final = url != verify_url(settings, item)
+    return qr_code(url), {"Cache-Control": _KEPT if final else "no-cache"}
 
 
 @router.get(

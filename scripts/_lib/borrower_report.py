@@ -46,7 +46,8 @@ def read_own_report(run: Run, base: str, lines: Any) -> ReadReport:
             fetch(f"{base}/v1/credit/siwe/session", headers=bearer, method="DELETE")
     salt = bytes.fromhex(report.salt.removeprefix("0x"))
     here = "0x" + report_commitment(report.report, salt).hex()
-    return ReadReport(report, here, _decided_report_hash(lines, run.me))
+    start = run.record_block("CreditLines", str(lines.address))
+    return ReadReport(report, here, _decided_report_hash(lines, run.me, start))
 
 
 def _sign_in(run: Run, base: str) -> str:
@@ -85,12 +86,13 @@ def _sign_in(run: Run, base: str) -> str:
     return session.token
 
 
-def _decided_report_hash(lines: Any, borrower: str) -> str | None:
-    """The report hash of the borrower's latest decision (approval or denial) on chain."""
+def _decided_report_hash(lines: Any, borrower: str, start: int) -> str | None:
+    """The report hash of the borrower's latest decision (approval or denial) on chain, from the
+    logs since the lines' deployment block ``start``."""
     decisions = [
         log
         for event in ("CreditApproved", "CreditDenied")
-        for log in chain.logs(lines, event, {"borrower": borrower})
+        for log in chain.logs(lines, event, {"borrower": borrower}, start)
     ]
     if not decisions:
         return None
